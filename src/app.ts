@@ -1,0 +1,195 @@
+/**
+ * The sidecar process as an object: config, model registry, Bedrock client, guardrails, metrics and the
+ * two listeners (proxy on loopback, admin for probes and metrics). `start()` binds both and resolves
+ * credentials once (readiness); `drain()` is the SIGTERM path (SPEC §10); `reload()` swaps the config
+ * for new requests while streams in flight keep the one they started with.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SidecarError } from './errors.ts';
+import type { SidecarConfig } from './config/schema.ts';
+import { ModelRegistry, type Env } from './models/resolve.ts';
+import { routeSupport } from './providers/index.ts';
+import { createGuardrailSet, type GuardrailSet } from './guardrails/index.ts';
+import { Metrics } from './ops/metrics.ts';
+import { createLogger, type Logger } from './ops/logger.ts';
+import { BedrockClient } from './upstream/client.ts';
+import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
+import { createSigner } from './upstream/signer.ts';
+import { handleProxy, handleAdmin } from './server/router.ts';
+import type { LiveStream } from './server/stream-response.ts';
+
+export interface AppOptions {
+  config: SidecarConfig;
+  env?: Env;
+  logger?: Logger;
+  /** Credential provider (default: the AWS default chain). */
+  credentials?: AwsCredentialIdentityProvider;
+  now?: () => number;
+  /** Jitter source for retry backoff (tests pass a fixed one). */
+  random?: () => number;
+  processMetrics?: boolean;
+}
+
+/** Everything one config generation needs; swapped whole on reload. */
+export interface Generation {
+  config: SidecarConfig;
+  models: ModelRegistry;
+  client: BedrockClient;
+  guardrails: GuardrailSet;
+}
+
+export class App {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly credentials: CredentialSource;
+  readonly env: Env;
+  readonly now: () => number;
+  generation: Generation;
+  ready = false;
+  draining = false;
+  private proxy: Server | undefined;
+  private admin: Server | undefined;
+  private readonly live = new Set<LiveStream>();
+  private readonly random: (() => number) | undefined;
+
+  constructor(options: AppOptions) {
+    this.env = options.env ?? process.env;
+    this.log = options.logger ?? createLogger(options.config.logging.level);
+    this.metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
+    this.now = options.now ?? Date.now;
+    this.random = options.random;
+    this.credentials = createCredentialSource(options.credentials ?? defaultCredentialProvider());
+    this.generation = this.build(options.config);
+  }
+
+  get config(): SidecarConfig {
+    return this.generation.config;
+  }
+
+  /** Builds a config generation; throws (naming the problem) if the config cannot be served. */
+  build(config: SidecarConfig): Generation {
+    const models = new ModelRegistry(config, this.env, routeSupport);
+    const signer = createSigner({ credentials: this.credentials });
+    const client = new BedrockClient({
+      upstream: config.upstream,
+      signer,
+      invalidateCredentials: () => this.credentials.invalidate(),
+      ...(this.random ? { random: this.random } : {}),
+      onRetry: (attempt, error) => this.log.warn({ attempt, error: error.message }, 'retrying Bedrock'),
+    });
+    const guardrails = createGuardrailSet({ config, client, metrics: this.metrics, log: this.log });
+    return { config, models, client, guardrails };
+  }
+
+  /** Binds both listeners, then resolves credentials once (in the background) for readiness. */
+  async start(): Promise<{ proxy: AddressInfo; admin: AddressInfo }> {
+    const { server } = this.config;
+    this.proxy = this.listener((req, res) => handleProxy(this, req, res));
+    this.admin = this.listener((req, res) => handleAdmin(this, req, res));
+    const proxy = await listen(this.proxy, server.host, server.port);
+    const admin = await listen(this.admin, server.adminHost, server.adminPort);
+    void this.resolveCredentials();
+    return { proxy, admin };
+  }
+
+  private listener(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    const { server } = this.config;
+    const s = createServer({
+      headersTimeout: server.headersTimeoutMs,
+      requestTimeout: server.requestTimeoutMs,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16 * 1024,
+    }, handler);
+    s.maxHeadersCount = 100;
+    s.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const type = status === 431 ? 'request_header_fields_too_large' : 'invalid_request_error';
+      const body = JSON.stringify({ error: { message: `bad request: ${error.code ?? error.message}`, type, param: null, code: status } });
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+    return s;
+  }
+
+  private async resolveCredentials(): Promise<void> {
+    const needsSigV4 = !this.env.AWS_BEARER_TOKEN_BEDROCK;
+    for (let delay = 500; !this.draining; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        if (needsSigV4) await this.credentials.get();
+        this.ready = true;
+        this.log.debug('credentials resolved');
+        return;
+      } catch (error) {
+        this.log.warn({ error: (error as Error).message }, 'AWS credentials could not be resolved yet; /readyz answers 503');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  }
+
+  track(stream: LiveStream): () => void {
+    this.live.add(stream);
+    return () => this.live.delete(stream);
+  }
+
+  get inflight(): number {
+    return this.live.size;
+  }
+
+  /** Swaps in a new config for new requests; streams in flight keep the generation they started with. */
+  reload(config: SidecarConfig): void {
+    const previous = this.generation;
+    this.generation = this.build(config);
+    this.log.level = config.logging.level;
+    this.log.info({ source: config.source, models: config.models.length }, 'config reloaded');
+    setTimeout(() => void previous.client.close().catch(() => undefined), (previous.config.server.drainTimeoutS + 5) * 1000).unref();
+  }
+
+  /**
+   * SIGTERM: not ready at once, new requests 503, streams in flight run on for drain_timeout_s, then end
+   * with an `unavailable` error frame and `[DONE]`. Resolves when everything is closed.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.ready = false;
+    const timeoutMs = this.config.server.drainTimeoutS * 1000;
+    this.log.info({ inflight: this.live.size, timeoutMs }, 'draining');
+    this.proxy?.close();
+    const deadline = Date.now() + timeoutMs;
+    while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const stream of this.live) {
+      stream.stop(new SidecarError('unavailable', 'the sidecar is shutting down (drain deadline reached)'));
+    }
+    const grace = Date.now() + 2_000;
+    while (this.live.size > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20));
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.draining = true;
+    this.ready = false;
+    await Promise.all([closeServer(this.proxy), closeServer(this.admin)]);
+    await this.generation.client.close().catch(() => undefined);
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function closeServer(server: Server | undefined): Promise<void> {
+  if (!server || !server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 1_000).unref();
+  });
+}

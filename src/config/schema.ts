@@ -1,0 +1,102 @@
+/**
+ * The shape of sidecar.yaml once validated (SPEC §9). Keys keep their YAML names in the file; here they
+ * are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
+ */
+
+export type Route = 'invoke' | 'converse';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type GuardrailType = 'bedrock' | 'regex' | 'bedrock_native';
+export type GuardrailStage = 'input' | 'output';
+export type GuardrailStreamMode = 'sync' | 'async';
+
+export const MIN_STREAM_CHUNK_SIZE = 1;
+export const MAX_STREAM_CHUNK_SIZE = 1_048_576;
+export const DEFAULT_STREAM_CHUNK_SIZE = 1024;
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  adminHost: string;
+  adminPort: number;
+  authToken: string;
+  maxBodyBytes: number;
+  drainTimeoutS: number;
+  /** Node's `headersTimeout`: the whole header block must arrive within this. */
+  headersTimeoutMs: number;
+  /** Node's `requestTimeout`: the whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** A client that reads nothing for this long while a stream waits on it is cut (0 = never). */
+  writeTimeoutMs: number;
+}
+
+export interface StreamingConfig {
+  streamChunkSize: number;
+  maxHoldMs: number;
+  heartbeatMs: number;
+}
+
+export interface UpstreamConfig {
+  maxAttempts: number;
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  connections: number;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+  content: boolean;
+}
+
+export interface GuardrailConfig {
+  name: string;
+  type: GuardrailType;
+  /** bedrock / bedrock_native: the guardrail identifier (id or ARN) and version. */
+  id: string;
+  version: string;
+  /** bedrock: region and endpoint of the ApplyGuardrail call (default: the model's). */
+  region: string | undefined;
+  endpoint: string | undefined;
+  stages: GuardrailStage[];
+  streamMode: GuardrailStreamMode;
+  intervalChars: number;
+  onError: 'block' | 'allow';
+  timeoutMs: number;
+  /** regex */
+  patterns: string[];
+  action: 'block' | 'mask';
+  mask: string;
+  /** bedrock_native: ask for a guardrail trace */
+  trace: boolean;
+}
+
+export interface ModelAliasConfig {
+  name: string;
+  /** The route string as written: bedrock/[invoke/|converse/]MODEL_ID */
+  model: string;
+  region: string | undefined;
+  endpoint: string | undefined;
+  provider: string | undefined;
+  streamChunkSize: number | undefined;
+  maxHoldMs: number | undefined;
+  guardrails: string[];
+  dropParams: boolean | undefined;
+  additionalModelRequestFields: Record<string, unknown> | undefined;
+  /** Name of an environment variable holding a Bedrock API key for this alias. */
+  apiKeyEnv: string | undefined;
+  /** line in the file, for messages that point back at the alias */
+  line: number | undefined;
+}
+
+export interface SidecarConfig {
+  server: ServerConfig;
+  streaming: StreamingConfig;
+  upstream: UpstreamConfig;
+  routing: { allowDirectModels: boolean };
+  dropParams: boolean;
+  logging: LoggingConfig;
+  guardrails: GuardrailConfig[];
+  models: ModelAliasConfig[];
+  /** Where the config came from (a path, or '<defaults>'). */
+  source: string;
+}

@@ -1,0 +1,182 @@
+// Anthropic Claude Messages API on the invoke route.
+// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html
+//         https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
+//         https://docs.anthropic.com/en/docs/build-with-claude/streaming (event shapes); bedrock-wire §5.1.
+// Validation speaks Anthropic's (pydantic) dialect: `<dotted.path>: Extra inputs are not permitted`, first
+// problem only. `model` and `stream` are not accepted (observed on Bedrock).
+import type { OutputPlan, PlannedToolCall } from '../output.ts';
+import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
+import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
+
+export const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+
+const cacheControl = opt(obj({ type: req(str(['ephemeral'])), ttl: opt(str(['5m', '1h'])) }));
+
+const textBlock = obj({ type: req(str()), text: req(str()), cache_control: cacheControl, citations: opt(any) });
+const imageBlock = obj({ type: req(str()), source: req(obj({}, true)), cache_control: cacheControl });
+const documentBlock = obj({
+  type: req(str()), source: req(obj({}, true)), title: opt(str()), context: opt(str()), citations: opt(any), cache_control: cacheControl,
+});
+const toolUseBlock = obj({ type: req(str()), id: req(str()), name: req(str()), input: req(any), cache_control: cacheControl });
+const toolResultContent = tagged('type', { text: textBlock, image: imageBlock, document: documentBlock, search_result: obj({}, true) });
+const toolResultBlock = obj({
+  type: req(str()), tool_use_id: req(str()), content: opt(oneOf(str(), arr(toolResultContent))), is_error: opt(bool), cache_control: cacheControl,
+});
+const thinkingBlock = obj({ type: req(str()), thinking: req(str()), signature: req(str()) });
+const redactedThinkingBlock = obj({ type: req(str()), data: req(str()) });
+
+const contentBlock = tagged('type', {
+  text: textBlock,
+  image: imageBlock,
+  document: documentBlock,
+  tool_use: toolUseBlock,
+  tool_result: toolResultBlock,
+  thinking: thinkingBlock,
+  redacted_thinking: redactedThinkingBlock,
+  search_result: obj({}, true),
+});
+
+const message = obj({ role: req(str(['user', 'assistant'])), content: req(oneOf(str(), arr(contentBlock))) });
+
+const customTool = obj({
+  type: opt(str(['custom'])), name: req(str()), description: opt(str()), input_schema: req(obj({}, true)), cache_control: cacheControl,
+});
+// Anthropic-defined tools (computer_…, bash_…, text_editor_…) carry their own members.
+const definedTool = obj({ type: req(str()), name: req(str()) }, true);
+const tool = tagged('type', { custom: customTool }, { missing: customTool, other: definedTool });
+
+const parallel = { disable_parallel_tool_use: opt(bool) };
+const toolChoice = tagged('type', {
+  auto: obj({ type: req(str()), ...parallel }),
+  any: obj({ type: req(str()), ...parallel }),
+  tool: obj({ type: req(str()), name: req(str()), ...parallel }),
+  none: obj({ type: req(str()) }),
+});
+
+const thinking = tagged('type', {
+  enabled: obj({ type: req(str()), budget_tokens: req(int(1024)) }),
+  disabled: obj({ type: req(str()) }),
+  adaptive: obj({ type: req(str()) }),
+});
+
+export const anthropicSchema: Schema = obj({
+  anthropic_version: req(str([ANTHROPIC_VERSION])),
+  max_tokens: req(int(1)),
+  messages: req(arr(message, 1)),
+  system: opt(oneOf(str(), arr(textBlock))),
+  anthropic_beta: opt(arr(str())),
+  temperature: opt(num(0, 1)),
+  top_p: opt(num(0, 1)),
+  top_k: opt(int(0)),
+  stop_sequences: opt(arr(str())),
+  tools: opt(arr(tool)),
+  tool_choice: opt(toolChoice),
+  thinking: opt(thinking),
+});
+
+const STOP: Record<string, string> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence' };
+
+function nativeStop(stop: string): string {
+  return STOP[stop] ?? stop;
+}
+
+function modelName(modelId: string): string {
+  const last = modelId.split('/').pop() ?? modelId;
+  return last.replace(/^([a-z-]+\.)?anthropic\./, '').replace(/-v\d+(:\d+)?$/, '');
+}
+
+function toolId(call: PlannedToolCall, ctx: RenderContext): string {
+  return call.id ?? ctx.newId('toolu_bdrk_');
+}
+
+function usage(plan: OutputPlan, outputTokens: number): Json {
+  const u: Json = { input_tokens: plan.usage.inputTokens, output_tokens: outputTokens };
+  if (plan.usage.cacheWriteTokens !== undefined) u.cache_creation_input_tokens = plan.usage.cacheWriteTokens;
+  if (plan.usage.cacheReadTokens !== undefined) u.cache_read_input_tokens = plan.usage.cacheReadTokens;
+  return u;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.filter((b) => isJson(b) && b.type === 'text' && typeof b.text === 'string').map((b) => (b as Json).text).join('\n');
+}
+
+export const anthropic: InvokeFamily = {
+  name: 'anthropic',
+
+  validate(body) {
+    const problems = check(anthropicSchema, body);
+    return problems.length > 0 ? pydanticMessage(problems[0]!) : undefined;
+  },
+
+  sniff: (body) => 'anthropic_version' in body,
+
+  lastUserText(body) {
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i];
+      if (isJson(m) && m.role === 'user') return textOf(m.content);
+    }
+    return '';
+  },
+
+  response(plan, ctx) {
+    const content: Json[] = [];
+    if (plan.reasoning) content.push({ type: 'thinking', thinking: plan.reasoning.full(), signature: plan.reasoningSignature });
+    if (plan.text.bytes > 0 || plan.toolCalls.length === 0) content.push({ type: 'text', text: plan.text.full() });
+    for (const call of plan.toolCalls) content.push({ type: 'tool_use', id: toolId(call, ctx), name: call.name, input: call.input });
+    return {
+      id: ctx.newId('msg_bdrk_'),
+      type: 'message',
+      role: 'assistant',
+      model: modelName(ctx.modelId),
+      content,
+      stop_reason: nativeStop(plan.stopReason),
+      stop_sequence: null,
+      usage: usage(plan, plan.usage.outputTokens),
+    };
+  },
+
+  *streamEvents(plan, ctx) {
+    yield {
+      type: 'message_start',
+      message: {
+        id: ctx.newId('msg_bdrk_'), type: 'message', role: 'assistant', model: modelName(ctx.modelId),
+        content: [], stop_reason: null, stop_sequence: null, usage: usage(plan, 1),
+      },
+    };
+    let index = 0;
+    if (plan.reasoning) {
+      yield { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '' } };
+      for (const piece of plan.reasoning.pieces()) {
+        yield { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } };
+      }
+      yield { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: plan.reasoningSignature } };
+      yield { type: 'content_block_stop', index };
+      index++;
+    }
+    if (plan.text.bytes > 0 || plan.toolCalls.length === 0) {
+      yield { type: 'content_block_start', index, content_block: { type: 'text', text: '' } };
+      for (const piece of plan.text.pieces()) {
+        yield { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } };
+      }
+      yield { type: 'content_block_stop', index };
+      index++;
+    }
+    for (const call of plan.toolCalls) {
+      yield { type: 'content_block_start', index, content_block: { type: 'tool_use', id: toolId(call, ctx), name: call.name, input: {} } };
+      for (const piece of call.argumentDeltas) {
+        yield { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } };
+      }
+      yield { type: 'content_block_stop', index };
+      index++;
+    }
+    yield {
+      type: 'message_delta',
+      delta: { stop_reason: nativeStop(plan.stopReason), stop_sequence: null },
+      usage: { output_tokens: plan.usage.outputTokens },
+    };
+    yield { type: 'message_stop' };
+  },
+};

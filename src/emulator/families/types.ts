@@ -1,0 +1,30 @@
+// The narrow interface every invoke-route family implements: validate a native request body, find the
+// last user text (for the default reply and markers), and render an OutputPlan as the family's native
+// non-stream JSON and stream events. Invocation metrics and framing are added by invoke.ts, not here.
+import type { FamilyName } from '../model-id.ts';
+import type { OutputPlan } from '../output.ts';
+
+export type Json = Record<string, unknown>;
+
+export interface RenderContext {
+  /** The model id as requested (percent-decoded). */
+  modelId: string;
+  /** Deterministic id generator (`prefix` + counter-derived suffix). */
+  newId(prefix: string): string;
+}
+
+export interface InvokeFamily {
+  readonly name: FamilyName;
+  /** ValidationException message for a bad body, or undefined when the body is acceptable. */
+  validate(body: unknown): string | undefined;
+  /** Whether a body looks like this family's (used for application-inference-profile ARNs). */
+  sniff(body: Json): boolean;
+  lastUserText(body: Json): string;
+  response(plan: OutputPlan, ctx: RenderContext): Json;
+  /** Native stream events in order; the last one is the terminal event (it receives invocation metrics). */
+  streamEvents(plan: OutputPlan, ctx: RenderContext): Iterable<Json>;
+}
+
+export function isJson(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

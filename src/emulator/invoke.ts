@@ -1,0 +1,137 @@
+// InvokeModel / InvokeModelWithResponseStream (bedrock-wire §1.2, §4, §5).
+// Input: a validated route + body. Output: the family-native JSON (non-stream, with the token-count
+// headers) or an event stream of `chunk` frames, each `{"bytes":<base64 native event>,"p":<padding>}`,
+// whose last native event carries `amazon-bedrock-invocationMetrics`.
+// Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
+//         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
+import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
+import { INVOKE_FAMILIES, sniffFamily } from './families/index.ts';
+import { isJson, type InvokeFamily, type Json } from './families/types.ts';
+import { chunkPayload, eventFrame, padding } from './frames.ts';
+import { familyOf } from './model-id.ts';
+import { planFromReply, type OutputPlan } from './output.ts';
+import { writeStream } from './stream-writer.ts';
+
+const GUARDRAIL_CONFIG_KEY = 'amazon-bedrock-guardrailConfig';
+
+function chooseFamily(modelId: string, body: Json): InvokeFamily | string {
+  const name = familyOf(modelId);
+  if (name === undefined) return INVALID_MODEL_ID;
+  if (name === 'any') return sniffFamily(body) ?? MALFORMED_INPUT;
+  return INVOKE_FAMILIES[name] ?? `The emulator does not implement the ${name} family on the invoke route yet.`;
+}
+
+/** Checks the Bedrock-level guardrail inputs (bedrock-wire §7.2); returns a message when they conflict. */
+function guardrailProblem(call: CallContext, body: Json): string | undefined {
+  const id = call.req.headers['x-amzn-bedrock-guardrailidentifier'];
+  const version = call.req.headers['x-amzn-bedrock-guardrailversion'];
+  if (GUARDRAIL_CONFIG_KEY in body) {
+    if (!id) return `${GUARDRAIL_CONFIG_KEY} is present in the request body, but no guardrail identifier was provided in the request headers.`;
+    const cfg = body[GUARDRAIL_CONFIG_KEY];
+    const mode = isJson(cfg) ? cfg.streamProcessingMode : undefined;
+    if (!isJson(cfg) || Object.keys(cfg).some((k) => k !== 'streamProcessingMode' && k !== 'tagSuffix')
+      || (mode !== undefined && mode !== 'SYNCHRONOUS' && mode !== 'ASYNCHRONOUS')) {
+      return `Malformed input request: #/${GUARDRAIL_CONFIG_KEY}: invalid guardrail configuration, please reformat your input and try again.`;
+    }
+  }
+  if (id && !version) return 'Guardrail version must be provided when a guardrail identifier is specified.';
+  if (version && !id) return 'Guardrail identifier must be provided when a guardrail version is specified.';
+  return undefined;
+}
+
+function metrics(call: CallContext, plan: OutputPlan, firstByteMs: number): Json {
+  const m: Json = {
+    inputTokenCount: plan.usage.inputTokens,
+    outputTokenCount: plan.usage.outputTokens,
+    invocationLatency: Math.max(1, Date.now() - call.startMs),
+    firstByteLatency: Math.max(0, firstByteMs - call.startMs),
+  };
+  if (plan.usage.cacheReadTokens !== undefined) m.cacheReadInputTokenCount = plan.usage.cacheReadTokens;
+  if (plan.usage.cacheWriteTokens !== undefined) m.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens;
+  return m;
+}
+
+/** The native events, with invocation metrics merged into the last one (one event of lookahead). */
+function* withMetrics(call: CallContext, plan: OutputPlan, events: Iterable<Json>): Generator<Json> {
+  let prev: Json | undefined;
+  let firstByteMs = 0;
+  for (const ev of events) {
+    if (prev !== undefined) yield prev;
+    else firstByteMs = Date.now();
+    prev = ev;
+  }
+  if (prev !== undefined) yield { ...prev, 'amazon-bedrock-invocationMetrics': metrics(call, plan, firstByteMs) };
+}
+
+function* chunkFrames(call: CallContext, nativeEvents: Iterable<unknown>): Generator<Buffer> {
+  for (const ev of nativeEvents) {
+    const json = typeof ev === 'string' ? ev : JSON.stringify(ev);
+    yield eventFrame('chunk', chunkPayload(json, padding(call.rand)));
+  }
+}
+
+function startStream(call: CallContext): void {
+  call.record.status = 200;
+  call.res.writeHead(200, {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-bedrock-content-type': 'application/json',
+    'x-amzn-RequestId': call.requestId,
+  });
+  call.res.flushHeaders();
+}
+
+export async function handleInvoke(call: CallContext, stream: boolean): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(call.body.toString('utf8'));
+  } catch {
+    return call.validationError(MALFORMED_INPUT);
+  }
+  if (!isJson(parsed)) return call.validationError(MALFORMED_INPUT);
+  const family = chooseFamily(call.modelId, parsed);
+  if (typeof family === 'string') return call.validationError(family);
+  const guardProblem = guardrailProblem(call, parsed);
+  if (guardProblem) return call.validationError(guardProblem);
+  const { [GUARDRAIL_CONFIG_KEY]: _guardrailConfig, ...nativeBody } = parsed;
+  const problem = family.validate(nativeBody);
+  if (problem) return call.validationError(problem);
+
+  const reply = await settleReply(call, call.nextReply(family.lastUserText(nativeBody)));
+  if (!reply) return;
+  const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
+
+  if (reply.type === 'raw') {
+    if (stream) {
+      startStream(call);
+      return writeStream(call.res, call.tracker, chunkFrames(call, reply.events ?? []), { frameDelayMs, fault: reply.fault });
+    }
+    const body = rawBody(reply);
+    call.record.status = reply.status ?? 200;
+    call.res.writeHead(call.record.status, {
+      'content-type': 'application/json', 'content-length': body.length, 'x-amzn-RequestId': call.requestId, ...reply.headers,
+    });
+    call.res.end(body);
+    return;
+  }
+
+  const plan = planFromReply(reply, call.body.length, call.seq);
+  if (stream) {
+    startStream(call);
+    const events = withMetrics(call, plan, family.streamEvents(plan, call.render));
+    return writeStream(call.res, call.tracker, chunkFrames(call, events), { frameDelayMs, fault: reply.fault });
+  }
+  const body = Buffer.from(JSON.stringify(family.response(plan, call.render)), 'utf8');
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': body.length,
+    'x-amzn-RequestId': call.requestId,
+    'X-Amzn-Bedrock-Input-Token-Count': plan.usage.inputTokens,
+    'X-Amzn-Bedrock-Output-Token-Count': plan.usage.outputTokens,
+    'X-Amzn-Bedrock-Invocation-Latency': Math.max(1, Date.now() - call.startMs),
+  };
+  if (plan.usage.cacheReadTokens !== undefined) headers['X-Amzn-Bedrock-Cache-Read-Input-Token-Count'] = plan.usage.cacheReadTokens;
+  if (plan.usage.cacheWriteTokens !== undefined) headers['X-Amzn-Bedrock-Cache-Write-Input-Token-Count'] = plan.usage.cacheWriteTokens;
+  call.record.status = 200;
+  call.res.writeHead(200, headers);
+  call.res.end(body);
+}

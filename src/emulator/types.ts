@@ -1,0 +1,173 @@
+// Public types of the Bedrock emulator: options, the recorded-request log and the scripting vocabulary.
+// Everything here is data; behaviour lives in server.ts (routing), stream-writer.ts (frames + faults),
+// script.ts (queue + default reply) and families/* (native shapes).
+import type { IncomingHttpHeaders } from 'node:http';
+
+export interface EmulatorCredential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** When set, a request signed with this key must carry exactly this `x-amz-security-token`. */
+  sessionToken?: string;
+}
+
+export interface GuardrailRules {
+  /** Case-insensitive substrings that make ApplyGuardrail (and native guardrails) block. */
+  blockTerms?: string[];
+  /** Case-insensitive substrings that ApplyGuardrail masks as `{NAME}`-style placeholders. */
+  maskTerms?: { term: string; type?: string }[];
+  /** Replacement text Bedrock returns when it blocks. */
+  blockedMessage?: string;
+}
+
+export interface EmulatorOptions {
+  host?: string;
+  port?: number;
+  credentials?: EmulatorCredential[];
+  verifySignature?: boolean;
+  apiKeys?: string[];
+  frameDelayMs?: number;
+  quiet?: boolean;
+  /** Allowed distance between `x-amz-date` and the emulator's clock (AWS: 15 min). 0 disables the check. */
+  maxClockSkewMs?: number;
+  /** Guardrail behaviour for ApplyGuardrail and for bedrock-native guardrails (phase 4). */
+  guardrails?: GuardrailRules;
+}
+
+export type Operation =
+  | 'InvokeModel'
+  | 'InvokeModelWithResponseStream'
+  | 'Converse'
+  | 'ConverseStream'
+  | 'ApplyGuardrail'
+  | 'CountTokens'
+  | 'unknown';
+
+export interface DoneInfo {
+  clientAborted: boolean;
+  framesWritten: number;
+  writesPaused: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  rawPath: string;
+  operation: Operation;
+  modelId?: string;
+  guardrailId?: string;
+  guardrailVersion?: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  json?: unknown;
+  signature: 'valid' | 'invalid' | 'missing' | 'bearer';
+  /** Why a signature was judged invalid (extension; absent when valid). */
+  signatureProblem?: string;
+  status?: number;
+  done: Promise<DoneInfo>;
+}
+
+export type ExceptionType =
+  | 'throttlingException'
+  | 'modelStreamErrorException'
+  | 'internalServerException'
+  | 'validationException'
+  | 'modelTimeoutException'
+  | 'serviceUnavailableException';
+
+/** A failure injected into a stream after `afterFrames` frames were written. */
+export type Fault =
+  | { afterFrames: number; kind: 'exception'; exceptionType: ExceptionType; message?: string; originalStatusCode?: number; originalMessage?: string }
+  | { afterFrames: number; kind: 'error-frame'; errorCode: string; errorMessage: string }
+  | { afterFrames: number; kind: 'reset' }
+  | { afterFrames: number; kind: 'truncate' }
+  | { afterFrames: number; kind: 'corrupt-crc' }
+  | { afterFrames: number; kind: 'corrupt-prelude' }
+  | { afterFrames: number; kind: 'hang' }
+  | { afterFrames: number; kind: 'end' };
+
+export interface ScriptedUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+/**
+ * Stop reasons use the Converse vocabulary (`end_turn`, `max_tokens`, `stop_sequence`, `tool_use`,
+ * `guardrail_intervened`, `content_filtered`, …); each family maps them to its own words. A value the
+ * family does not know is passed through verbatim, so a native value (e.g. Titan's `LENGTH`) also works.
+ */
+export type StopReason = string;
+
+export interface TextReply {
+  type: 'text';
+  text: string;
+  /** Stream pieces; when absent the text is cut into ~20-byte pieces, never inside a code point. */
+  deltas?: string[];
+  /** The text (and its deltas) is produced this many times in a row, lazily (for very large replies). */
+  repeat?: number;
+  stopReason?: StopReason;
+  usage?: ScriptedUsage;
+  /** Reasoning ("thinking") text emitted before the answer. */
+  reasoning?: string;
+  reasoningDeltas?: string[];
+  frameDelayMs?: number;
+  fault?: Fault;
+}
+
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  input: unknown;
+  /** Stream pieces of the JSON arguments; their concatenation should be the JSON of `input`. */
+  argumentDeltas?: string[];
+}
+
+export interface ToolUseReply {
+  type: 'tool_use';
+  calls: ScriptedToolCall[];
+  text?: string;
+  reasoning?: string;
+  stopReason?: StopReason;
+  usage?: ScriptedUsage;
+  frameDelayMs?: number;
+  fault?: Fault;
+}
+
+export interface ErrorReply {
+  type: 'error';
+  status: number;
+  errorType: string;
+  message: string;
+  headers?: Record<string, string>;
+  /** Extra members merged into the JSON body (e.g. `originalStatusCode`). */
+  extra?: Record<string, unknown>;
+}
+
+export interface RawReply {
+  type: 'raw';
+  /** Stream: invoke → each item JSON-encoded (a string is used verbatim) into a `chunk` frame;
+   *  converse → each `{ eventName: payload }` becomes one frame with that `:event-type`. */
+  events?: unknown[];
+  /** Non-stream: returned as the JSON body (a string or Buffer is sent verbatim). */
+  body?: unknown;
+  status?: number;
+  headers?: Record<string, string>;
+  frameDelayMs?: number;
+  fault?: Fault;
+}
+
+export interface DelayReply {
+  type: 'delay';
+  ms: number;
+  then: ScriptedReply;
+}
+
+export type ScriptedReply = TextReply | ToolUseReply | ErrorReply | RawReply | DelayReply;
+
+export type ScriptedGuardrailReply =
+  | { type: 'error'; status: number; errorType: string; message: string; headers?: Record<string, string> }
+  | { type: 'delay'; ms: number; then: ScriptedGuardrailReply }
+  | { type: 'raw'; body: unknown; status?: number }
+  | { type: 'pass' }
+  | { type: 'block'; message?: string }
+  | { type: 'mask'; outputText: string };

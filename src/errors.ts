@@ -1,0 +1,85 @@
+/**
+ * The closed vocabulary of error types. One table serves the JSON `type`, the HTTP status before the
+ * response is committed, the numeric `code` of an in-band SSE error frame after it, the metric label and
+ * the log field. Failures are classified by these string types, never by `instanceof` chains.
+ */
+
+export const ERROR_STATUS = {
+  invalid_request_error: 400,
+  unsupported_parameter: 400,
+  guardrail_violation: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  model_not_found: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  request_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limit_error: 429,
+  request_header_fields_too_large: 431,
+  internal_error: 500,
+  upstream_error: 502,
+  upstream_protocol_error: 502,
+  unavailable: 503,
+  upstream_timeout: 504,
+} as const;
+
+export type ErrorType = keyof typeof ERROR_STATUS;
+
+export interface SidecarErrorOptions {
+  /** The request parameter at fault, if any (OpenAI's `param`). */
+  param?: string | null;
+  /** Overrides the table's status (rare: only where Bedrock's own status must be kept). */
+  status?: number;
+  /** Name of the guardrail that blocked, for `guardrail_violation`. */
+  guardrail?: string;
+  /** Whether a retry may succeed (throttling, 5xx before the commit). */
+  retryable?: boolean;
+  /** Upstream error name (`ThrottlingException`, `ECONNRESET` …) for logs. */
+  upstreamCode?: string;
+  cause?: unknown;
+}
+
+/** A failure with a type from the vocabulary. Thrown before the commit; carried as data after it. */
+export class SidecarError extends Error {
+  readonly type: ErrorType;
+  readonly status: number;
+  readonly param: string | null;
+  readonly guardrail: string | undefined;
+  readonly retryable: boolean;
+  readonly upstreamCode: string | undefined;
+
+  constructor(type: ErrorType, message: string, options: SidecarErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SidecarError';
+    this.type = type;
+    this.status = options.status ?? ERROR_STATUS[type];
+    this.param = options.param ?? null;
+    this.guardrail = options.guardrail;
+    this.retryable = options.retryable ?? false;
+    this.upstreamCode = options.upstreamCode;
+  }
+}
+
+export function isSidecarError(value: unknown): value is SidecarError {
+  return value instanceof Error && (value as { name?: string }).name === 'SidecarError';
+}
+
+/** Wraps anything thrown into a SidecarError (unknown failures become `internal_error`). */
+export function toSidecarError(value: unknown): SidecarError {
+  if (isSidecarError(value)) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new SidecarError('internal_error', message || 'internal error', { cause: value });
+}
+
+/** The JSON body of an error answered before the response is committed. */
+export function errorBody(error: SidecarError): { error: Record<string, unknown> } {
+  const body: Record<string, unknown> = {
+    message: error.message,
+    type: error.type,
+    param: error.param,
+    code: error.status,
+  };
+  if (error.guardrail !== undefined) body.guardrail = error.guardrail;
+  return { error: body };
+}

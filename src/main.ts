@@ -1,0 +1,89 @@
+/**
+ * `npm start`: loads sidecar.yaml (`--config FILE`, else `SIDECAR_CONFIG`, else ./sidecar.yaml),
+ * starts both listeners, logs one JSON line with the bound addresses, and handles the process signals:
+ * SIGTERM/SIGINT drain and exit 0; SIGHUP or a change to the file reloads it (an invalid new file is
+ * logged and the old config kept).
+ */
+import { watchFile } from 'node:fs';
+import { resolve } from 'node:path';
+import { App } from './app.ts';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import { createLogger } from './ops/logger.ts';
+import type { SidecarConfig } from './config/schema.ts';
+
+function configPath(argv: readonly string[]): string {
+  const at = argv.indexOf('--config');
+  if (at !== -1) {
+    const value = argv[at + 1];
+    if (!value) fatal('--config needs a file path');
+    return resolve(value);
+  }
+  const inline = argv.find((a) => a.startsWith('--config='));
+  if (inline) return resolve(inline.slice('--config='.length));
+  return resolve(process.env.SIDECAR_CONFIG || 'sidecar.yaml');
+}
+
+function fatal(message: string): never {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'bedrock-sidecar', msg: message })}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const path = configPath(process.argv.slice(2));
+  let config: SidecarConfig;
+  try {
+    config = loadConfigFile(path);
+  } catch (error) {
+    fatal(error instanceof ConfigError ? `invalid config: ${error.message}` : String((error as Error).message));
+  }
+  const log = createLogger(config.logging.level);
+  let app: App;
+  try {
+    app = new App({ config, logger: log });
+  } catch (error) {
+    fatal(`invalid config: ${(error as Error).message}`);
+  }
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (the process keeps serving)'));
+  process.on('uncaughtException', (error) => log.error({ err: error }, 'uncaught exception (the process keeps serving)'));
+
+  let addresses;
+  try {
+    addresses = await app.start();
+  } catch (error) {
+    fatal(`cannot listen: ${(error as Error).message}`);
+  }
+  const proxy = `http://${addresses.proxy.address}:${addresses.proxy.port}`;
+  const admin = `http://${addresses.admin.address}:${addresses.admin.port}`;
+  log.info({ proxy, admin, config: path, models: config.models.map((m) => m.name) }, 'bedrock-sidecar listening');
+
+  const reload = (why: string): void => {
+    try {
+      app.reload(loadConfigFile(path));
+    } catch (error) {
+      log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
+    }
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  // Stat polling follows the symlink swap a ConfigMap update makes; fs.watch would lose the inode.
+  watchFile(path, { interval: 1000, persistent: false }, (current, previous) => {
+    if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino || current.size !== previous.size) reload('file changed');
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    app.drain().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'error while draining');
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

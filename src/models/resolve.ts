@@ -1,0 +1,139 @@
+/**
+ * Turns a request's `model` (an alias, or a route string when direct models are allowed) into a
+ * `ModelTarget`: route, model id, family, region, endpoint and per-alias settings. Aliases are resolved
+ * once when the config loads (their errors are config errors); route strings per request, cached.
+ */
+import { SidecarError } from '../errors.ts';
+import type { ModelAliasConfig, Route, SidecarConfig } from '../config/schema.ts';
+import { familyFromProvider, inspectModelId, parseRoute, RouteError, type Family } from './route.ts';
+
+export interface ModelTarget {
+  /** What responses call the model: the alias name, or the route string as requested. */
+  name: string;
+  alias: ModelAliasConfig | undefined;
+  route: Route;
+  modelId: string;
+  family: Family | undefined;
+  region: string;
+  /** Bedrock Runtime base URL (no trailing slash). */
+  endpoint: string;
+  /** A Bedrock API key replacing SigV4, when configured. */
+  apiKey: string | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Which families each route can serve; supplied by the providers module so the two never disagree. */
+export interface RouteSupport {
+  supports(route: Route, family: Family | undefined): boolean;
+}
+
+export class ModelRegistry {
+  private readonly aliases = new Map<string, ModelTarget>();
+  private readonly direct = new Map<string, ModelTarget>();
+
+  constructor(
+    private readonly config: SidecarConfig,
+    private readonly env: Env,
+    private readonly support: RouteSupport,
+  ) {
+    for (const alias of config.models) {
+      try {
+        this.aliases.set(alias.name, this.build(alias.name, alias.model, alias));
+      } catch (error) {
+        const where = alias.line === undefined ? config.source : `${config.source}:${alias.line}`;
+        throw new Error(`${where}: models[${alias.name}]: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Resolves a request's `model`; throws a SidecarError naming what was asked for. */
+  resolve(model: unknown): ModelTarget {
+    if (typeof model !== 'string' || model === '') {
+      throw new SidecarError('invalid_request_error', '"model" is required and must be a non-empty string', { param: 'model' });
+    }
+    const alias = this.aliases.get(model);
+    if (alias) return alias;
+    if (!model.startsWith('bedrock/') || !this.config.routing.allowDirectModels) {
+      const hint = this.config.routing.allowDirectModels
+        ? 'an alias from models: in sidecar.yaml or a route bedrock/[invoke/|converse/]MODEL_ID'
+        : 'an alias from models: in sidecar.yaml (routing.allow_direct_models is false)';
+      throw new SidecarError('model_not_found', `The model "${model}" does not exist: expected ${hint}`, { param: 'model' });
+    }
+    const cached = this.direct.get(model);
+    if (cached) return cached;
+    let target: ModelTarget;
+    try {
+      target = this.build(model, model, undefined);
+    } catch (error) {
+      if (error instanceof RouteError) {
+        throw new SidecarError('model_not_found', `The model "${model}" does not exist: ${error.message}`, { param: 'model' });
+      }
+      if (error instanceof SidecarError) throw error;
+      throw new SidecarError('invalid_request_error', (error as Error).message, { param: 'model' });
+    }
+    if (this.direct.size < 1024) this.direct.set(model, target);
+    return target;
+  }
+
+  list(): ModelTarget[] {
+    return [...this.aliases.values()];
+  }
+
+  private build(name: string, routeString: string, alias: ModelAliasConfig | undefined): ModelTarget {
+    const { route, modelId } = parseRoute(routeString);
+    const info = inspectModelId(modelId);
+    let family = info.family;
+    if (alias?.provider !== undefined) {
+      const declared = familyFromProvider(alias.provider);
+      if (!declared) throw new Error(`provider "${alias.provider}" is not a known family (${familyList()})`);
+      family = declared;
+    }
+    if (family === undefined && (route === 'invoke' || info.arn)) {
+      const what = info.arn ? `the ${info.arn.resourceType} ARN "${modelId}" does not name its model family`
+        : `no known model family for "${modelId}"`;
+      throw new SidecarError('invalid_request_error',
+        `${what}: configure an alias with provider: (${familyList()})`, { param: 'model' });
+    }
+    if (!this.support.supports(route, family)) {
+      const other: Route = route === 'invoke' ? 'converse' : 'invoke';
+      const hint = this.support.supports(other, family) ? `; use bedrock/${other}/${modelId}` : '';
+      throw new SidecarError('invalid_request_error',
+        `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`, { param: 'model' });
+    }
+
+    let region: string | undefined;
+    if (info.arn) {
+      if (alias?.region !== undefined && alias.region !== info.arn.region) {
+        throw new Error(`region "${alias.region}" disagrees with the ARN's own region "${info.arn.region}"`);
+      }
+      region = info.arn.region;
+    } else {
+      region = alias?.region ?? this.env.AWS_REGION ?? this.env.AWS_DEFAULT_REGION;
+    }
+    if (!region) {
+      throw new SidecarError('invalid_request_error',
+        `no AWS region for "${name}": set region: on the alias, or AWS_REGION in the environment`, { param: 'model' });
+    }
+    const endpoint = (alias?.endpoint ?? this.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ?? this.env.AWS_ENDPOINT_URL ??
+      `https://bedrock-runtime.${region}.amazonaws.com`).replace(/\/+$/, '');
+    try {
+      const url = new URL(endpoint);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      throw new Error(`endpoint "${endpoint}" is not an http(s) URL`);
+    }
+
+    let apiKey = this.env.AWS_BEARER_TOKEN_BEDROCK || undefined;
+    if (alias?.apiKeyEnv !== undefined) {
+      const envName = alias.apiKeyEnv.replace(/^env:/, '');
+      apiKey = this.env[envName];
+      if (!apiKey) throw new Error(`api_key names the environment variable ${envName}, which is not set`);
+    }
+    return { name, alias, route, modelId, family, region, endpoint, apiKey };
+  }
+}
+
+function familyList(): string {
+  return 'anthropic, amazon-nova, amazon-titan, meta, mistral, cohere, ai21, deepseek, openai, qwen';
+}

@@ -1,0 +1,149 @@
+/**
+ * The route grammar `bedrock/[invoke/|converse/]MODEL_ID` and model-id understanding (SPEC §4,
+ * bedrock-wire §9): geography prefixes of cross-region inference profiles are never providers, ARNs carry
+ * their own region, and the provider family comes from the base model id.
+ */
+import type { Route } from '../config/schema.ts';
+
+export const FAMILIES = [
+  'anthropic', 'amazon-nova', 'amazon-titan', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
+] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/** Geography prefixes of system-defined cross-region inference profiles (bedrock-wire §9.1). */
+export const GEO_PREFIXES = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'global'] as const;
+
+/** Providers whose base ids start with `<provider>.` (the text before the first dot of a base id). */
+const PROVIDERS = new Set([
+  'anthropic', 'amazon', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen', 'writer', 'twelvelabs',
+  'stability', 'luma', 'moonshot', 'minimax', 'google', 'nvidia',
+]);
+
+export interface ParsedRoute {
+  route: Route;
+  modelId: string;
+  /** true when the request named a route segment explicitly */
+  explicitRoute: boolean;
+}
+
+export class RouteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouteError';
+  }
+}
+
+/** Parses `bedrock/[invoke/|converse/]MODEL_ID`; the model id itself may contain `/` (ARNs). */
+export function parseRoute(value: string): ParsedRoute {
+  if (!value.startsWith('bedrock/')) {
+    throw new RouteError(`"${value}" is not a route: expected bedrock/[invoke/|converse/]MODEL_ID`);
+  }
+  let rest = value.slice('bedrock/'.length);
+  let route: Route = 'converse';
+  let explicitRoute = false;
+  for (const candidate of ['invoke', 'converse'] as const) {
+    if (rest.startsWith(`${candidate}/`)) {
+      route = candidate;
+      explicitRoute = true;
+      rest = rest.slice(candidate.length + 1);
+      break;
+    }
+  }
+  if (rest === '') throw new RouteError(`"${value}" names no model id after the route`);
+  if (rest.length > 2048) throw new RouteError(`the model id in "${value.slice(0, 64)}…" is longer than 2048 characters`);
+  if (/[\s?#%\\]/.test(rest) || /[^\x21-\x7e]/.test(rest)) {
+    throw new RouteError(`"${value}" has a character a Bedrock model id cannot contain`);
+  }
+  if (!rest.startsWith('arn:') && rest.includes('/')) {
+    throw new RouteError(`"${value}": a model id has no "/" unless it is an ARN (route segments are invoke/ or converse/)`);
+  }
+  return { route, modelId: rest, explicitRoute };
+}
+
+export interface ModelIdInfo {
+  modelId: string;
+  /** The base model id with any geography prefix removed, when the id reveals one. */
+  baseModelId: string | undefined;
+  /** The geography prefix of a cross-region inference profile, if any. */
+  geography: string | undefined;
+  /** The provider segment (`anthropic`, `amazon` …), when the id reveals it. */
+  provider: string | undefined;
+  family: Family | undefined;
+  /** For ARNs: the ARN's region and resource type. */
+  arn: { partition: string; region: string; account: string; resourceType: string; resource: string } | undefined;
+}
+
+/** Resource types whose id embeds a model id, so the family can be read offline. */
+const TRANSPARENT_ARN_TYPES = new Set(['foundation-model', 'inference-profile', 'custom-model']);
+
+export function inspectModelId(modelId: string): ModelIdInfo {
+  if (modelId.startsWith('arn:')) {
+    const parts = modelId.split(':');
+    if (parts.length < 6 || !parts[1] || !parts[2] || !parts[3]) {
+      throw new RouteError(`"${modelId}" is not a well-formed ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)`);
+    }
+    const [, partition, service, region, account] = parts as [string, string, string, string, string];
+    const resourcePart = parts.slice(5).join(':');
+    const slash = resourcePart.indexOf('/');
+    const resourceType = slash === -1 ? resourcePart : resourcePart.slice(0, slash);
+    const resource = slash === -1 ? '' : resourcePart.slice(slash + 1);
+    if (!/^aws(-[a-z]+)*$/.test(partition)) throw new RouteError(`"${modelId}": unknown ARN partition "${partition}"`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new RouteError(`"${modelId}": "${region}" is not an AWS region`);
+    if (!resource) throw new RouteError(`"${modelId}": the ARN names no resource id`);
+    const arn = { partition, region, account, resourceType, resource };
+    if (service === 'bedrock' && TRANSPARENT_ARN_TYPES.has(resourceType)) {
+      // custom-model/{provider}.{model}/{suffix}: the base id is the first segment.
+      const embedded = resourceType === 'custom-model' ? resource.split('/')[0]! : resource;
+      return { ...inspectBaseId(embedded), modelId, arn };
+    }
+    return { modelId, baseModelId: undefined, geography: undefined, provider: undefined, family: undefined, arn };
+  }
+  return inspectBaseId(modelId);
+}
+
+function inspectBaseId(id: string): ModelIdInfo {
+  const dot = id.indexOf('.');
+  let geography: string | undefined;
+  let base = id;
+  if (dot > 0) {
+    const first = id.slice(0, dot);
+    const afterFirst = id.slice(dot + 1);
+    const second = afterFirst.split('.')[0] ?? '';
+    // A known geography, or an unknown short prefix in front of a known provider (a new geography).
+    if (((GEO_PREFIXES as readonly string[]).includes(first) && !PROVIDERS.has(first)) ||
+        (!PROVIDERS.has(first) && PROVIDERS.has(second) && /^[a-z]{2,6}(-[a-z]+)?$/.test(first))) {
+      geography = first;
+      base = afterFirst;
+    }
+  }
+  const baseDot = base.indexOf('.');
+  const provider = baseDot > 0 ? base.slice(0, baseDot) : undefined;
+  return { modelId: id, baseModelId: base, geography, provider, family: familyOf(base), arn: undefined };
+}
+
+/** The family of a base model id (no geography prefix), or undefined when no family is known for it. */
+export function familyOf(baseModelId: string): Family | undefined {
+  const id = baseModelId.toLowerCase();
+  if (id.startsWith('anthropic.claude')) return 'anthropic';
+  if (id.startsWith('amazon.nova-')) return 'amazon-nova';
+  if (id.startsWith('amazon.titan-text') || id.startsWith('amazon.titan-tg1')) return 'amazon-titan';
+  if (id.startsWith('meta.llama')) return 'meta';
+  if (id.startsWith('mistral.')) return 'mistral';
+  if (id.startsWith('cohere.command-r')) return 'cohere';
+  if (id.startsWith('ai21.jamba')) return 'ai21';
+  if (id.startsWith('deepseek.')) return 'deepseek';
+  if (id.startsWith('openai.')) return 'openai';
+  if (id.startsWith('qwen.')) return 'qwen';
+  return undefined;
+}
+
+/** Maps an alias's `provider:` value to a family (accepts family names and provider names). */
+export function familyFromProvider(provider: string): Family | undefined {
+  const p = provider.toLowerCase();
+  if ((FAMILIES as readonly string[]).includes(p)) return p as Family;
+  const aliases: Record<string, Family> = {
+    claude: 'anthropic', nova: 'amazon-nova', 'amazon.nova': 'amazon-nova', titan: 'amazon-titan',
+    'amazon.titan': 'amazon-titan', llama: 'meta', jamba: 'ai21', 'gpt-oss': 'openai',
+  };
+  return aliases[p];
+}

@@ -1,0 +1,55 @@
+/**
+ * Prometheus metrics (SPEC §11) on a registry of the app's own (so several apps in one process, as in
+ * tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route
+ * strings sent in requests, never a free-form string from a request.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Time to first token for LLMs: 50 ms to 30 s. */
+const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30];
+const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'sidecar_requests_total', help: 'Chat completion requests by alias, route and outcome status',
+    labelNames: ['model', 'route', 'status'] as const, registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'sidecar_request_duration_seconds', help: 'Whole request duration, until the last byte or the error',
+    labelNames: ['model', 'route'] as const, buckets: DURATION_BUCKETS, registers: [this.registry],
+  });
+  readonly ttft = new Histogram({
+    name: 'sidecar_time_to_first_token_seconds', help: 'From request start to the first model output sent to the client',
+    labelNames: ['model', 'route'] as const, buckets: TTFT_BUCKETS, registers: [this.registry],
+  });
+  readonly chunks = new Counter({
+    name: 'sidecar_stream_chunks_total', help: 'SSE chunks sent to clients', labelNames: ['model'] as const, registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'sidecar_tokens_total', help: 'Tokens reported by Bedrock', labelNames: ['direction', 'model'] as const, registers: [this.registry],
+  });
+  readonly guardrailInterventions = new Counter({
+    name: 'sidecar_guardrail_interventions_total', help: 'Guardrail interventions by guardrail and action (block, mask, error)',
+    labelNames: ['guardrail', 'action'] as const, registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'sidecar_upstream_retries_total', help: 'Upstream attempts retried before the first byte',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly inflight = new Gauge({
+    name: 'sidecar_inflight_streams', help: 'Streaming responses in flight', registers: [this.registry],
+  });
+  readonly cancelled = new Counter({
+    name: 'sidecar_requests_cancelled_total', help: 'Requests the client abandoned before the end', labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * Stage 1 of the response pipeline: the bytes of an `application/vnd.amazon.eventstream` body in, decoded
+ * event-stream messages out (bedrock-wire §3).
+ *
+ * Input: byte chunks cut at arbitrary boundaries (a message may span many chunks; a chunk may hold many
+ * messages). Output: `Message`s (`@smithy/eventstream-codec`), in wire order, each emitted as soon as its
+ * last byte arrives.
+ *
+ * Invariants: nothing is trusted before it is checked. As soon as the 12-byte prelude is present its CRC is
+ * verified and `total_length` / `headers_length` are bounded (`maxMessageBytes`, 128 KiB of headers), so a
+ * corrupt length fails at once instead of waiting for gigabytes; the message CRC and the header layout are
+ * checked before the codec parses a message. Pending bytes are kept as a list of chunk views and joined once
+ * per message (each byte is copied at most once; a message inside one chunk is not copied at all, so its
+ * `body` is a view on that chunk). Memory held is at most one message (≤ `maxMessageBytes`) plus one chunk.
+ *
+ * Errors: any framing fault is a `SidecarError('upstream_protocol_error')` naming what was wrong. The pure
+ * core (`EventStreamSplitter`) throws it and stays poisoned; the stream adapter (`EventStreamDecoder`) turns
+ * it into data — the last item of the last batch — and never emits `'error'` for upstream bytes, because
+ * after the commit point errors travel down the pipeline as items (STYLE §4).
+ *
+ * Backpressure: the adapter is an object-mode `Transform` with small high-water marks on both sides (one
+ * batch per input chunk), so a slow consumer stalls the upstream read.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { EventStreamCodec, type Message } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { SidecarError, isSidecarError, toSidecarError } from '../errors.ts';
+
+/** total_length + headers_length + prelude_crc. */
+const PRELUDE_BYTES = 12;
+/** Prelude plus the trailing message CRC: the size of a message with no headers and no payload. */
+const MIN_MESSAGE_BYTES = 16;
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/** The Smithy spec's bound on the encoded headers of one message (bedrock-wire §3.3). */
+export const MAX_HEADERS_BYTES = 128 * 1024;
+
+export type { Message };
+export type DecodedItem = Message | SidecarError;
+export type DecodedBatch = DecodedItem[];
+
+export interface EventStreamSplitterOptions {
+  /** Largest accepted message, prelude and CRCs included. Default 8 MiB; at least 16. */
+  maxMessageBytes?: number;
+}
+
+function protocolError(message: string, cause?: unknown): SidecarError {
+  return new SidecarError('upstream_protocol_error', message, cause === undefined ? {} : { cause });
+}
+
+/** Value sizes of header types 0–9 (bedrock-wire §3.2); -1 marks the uint16-length-prefixed types. */
+const HEADER_VALUE_BYTES = [0, 0, 1, 2, 4, 8, -1, -1, 8, 16] as const;
+
+/**
+ * Walks the header section and proves every name and value lies inside it, so the codec's parser (which
+ * reads through views on the underlying buffer and does not bound them) never reads past the section.
+ */
+function checkHeaderLayout(message: Uint8Array, start: number, end: number): void {
+  let position = start;
+  let index = 0;
+  while (position < end) {
+    const nameLength = message[position]!;
+    if (nameLength === 0) throw protocolError(`event-stream header ${index} has an empty name`);
+    position += 1 + nameLength;
+    if (position >= end) throw protocolError(`event-stream header ${index} overruns the headers section`);
+    const type = message[position]!;
+    position += 1;
+    const fixed = HEADER_VALUE_BYTES[type];
+    if (fixed === undefined) throw protocolError(`event-stream header ${index} has unknown type ${type}`);
+    if (fixed === -1) {
+      if (position + 2 > end) throw protocolError(`event-stream header ${index} overruns the headers section`);
+      position += 2 + ((message[position]! << 8) | message[position + 1]!);
+    } else {
+      position += fixed;
+    }
+    if (position > end) throw protocolError(`event-stream header ${index} overruns the headers section`);
+    index += 1;
+  }
+}
+
+function readUint32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+}
+
+/**
+ * The pure core: `push(chunk)` returns every message the chunk completed; `end()` checks that the stream did
+ * not stop inside a message. Throws `upstream_protocol_error` on the first framing fault and rethrows that
+ * same error on every later call.
+ */
+export class EventStreamSplitter {
+  readonly #maxMessageBytes: number;
+  readonly #codec = new EventStreamCodec(toUtf8, fromUtf8);
+  /** Unconsumed bytes, as views on the pushed chunks, in order. */
+  #chunks: Uint8Array[] = [];
+  #bufferedBytes = 0;
+  /** total_length of the message in progress once its prelude has been verified, else -1. */
+  #messageBytes = -1;
+  #failure: SidecarError | undefined;
+
+  constructor(options: EventStreamSplitterOptions = {}) {
+    const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (!Number.isSafeInteger(max) || max < MIN_MESSAGE_BYTES || max > 0xffffffff) {
+      throw new RangeError(`maxMessageBytes must be an integer between ${MIN_MESSAGE_BYTES} and 2^32-1, got ${max}`);
+    }
+    this.#maxMessageBytes = max;
+  }
+
+  push(chunk: Uint8Array): Message[] {
+    const out: Message[] = [];
+    this.pushInto(chunk, out);
+    return out;
+  }
+
+  /**
+   * `push` that appends to `out`: when a framing fault throws, the messages the same chunk completed
+   * before the fault are already in `out` (the stream adapter forwards them ahead of the error).
+   */
+  pushInto(chunk: Uint8Array, out: Message[]): void {
+    if (this.#failure) throw this.#failure;
+    if (chunk.byteLength === 0) return;
+    this.#chunks.push(chunk);
+    this.#bufferedBytes += chunk.byteLength;
+    try {
+      for (;;) {
+        if (this.#messageBytes < 0) {
+          if (this.#bufferedBytes < PRELUDE_BYTES) return;
+          this.#messageBytes = this.#checkPrelude(this.#peekPrelude());
+        }
+        if (this.#bufferedBytes < this.#messageBytes) return;
+        const message = this.#take(this.#messageBytes);
+        this.#messageBytes = -1;
+        out.push(this.#decode(message));
+      }
+    } catch (error) {
+      this.#failure = isSidecarError(error) ? error : protocolError(`event-stream decoding failed: ${String(error)}`, error);
+      this.#chunks = [];
+      this.#bufferedBytes = 0;
+      throw this.#failure;
+    }
+  }
+
+  /** Call when the upstream body has ended; throws if it ended inside a message. */
+  end(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#bufferedBytes === 0) return;
+    const expected = this.#messageBytes >= 0 ? `${this.#messageBytes}` : `at least ${PRELUDE_BYTES}`;
+    this.#failure = protocolError(
+      `upstream ended inside an event-stream message (${this.#bufferedBytes} of ${expected} bytes)`,
+    );
+    this.#chunks = [];
+    this.#bufferedBytes = 0;
+    throw this.#failure;
+  }
+
+  /** Copies the first 12 pending bytes (they may span several chunks). */
+  #peekPrelude(): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.byteLength >= PRELUDE_BYTES) return first;
+    const prelude = new Uint8Array(PRELUDE_BYTES);
+    let filled = 0;
+    for (const chunk of this.#chunks) {
+      const n = Math.min(chunk.byteLength, PRELUDE_BYTES - filled);
+      prelude.set(chunk.subarray(0, n), filled);
+      filled += n;
+      if (filled === PRELUDE_BYTES) break;
+    }
+    return prelude;
+  }
+
+  /** Verifies the prelude and returns the message's total length. */
+  #checkPrelude(prelude: Uint8Array): number {
+    const expectedCrc = readUint32(prelude, 8);
+    const actualCrc = crc32(prelude.subarray(0, 8));
+    if (expectedCrc !== actualCrc) {
+      throw protocolError(
+        `event-stream prelude checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`,
+      );
+    }
+    const total = readUint32(prelude, 0);
+    const headers = readUint32(prelude, 4);
+    if (total < MIN_MESSAGE_BYTES) {
+      throw protocolError(`event-stream message length ${total} is below the minimum ${MIN_MESSAGE_BYTES}`);
+    }
+    if (total > this.#maxMessageBytes) {
+      throw protocolError(`event-stream message length ${total} exceeds the limit ${this.#maxMessageBytes}`);
+    }
+    if (headers > total - MIN_MESSAGE_BYTES) {
+      throw protocolError(
+        `event-stream headers length ${headers} does not fit in a message of length ${total}`,
+      );
+    }
+    if (headers > MAX_HEADERS_BYTES) {
+      throw protocolError(`event-stream headers length ${headers} exceeds the limit ${MAX_HEADERS_BYTES}`);
+    }
+    return total;
+  }
+
+  /** Removes the first `n` pending bytes; a view when they lie in one chunk, else one copy. */
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    this.#bufferedBytes -= n;
+    if (first.byteLength >= n) {
+      if (first.byteLength === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const joined = new Uint8Array(n);
+    let filled = 0;
+    let used = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[used]!;
+      const wanted = n - filled;
+      if (chunk.byteLength <= wanted) {
+        joined.set(chunk, filled);
+        filled += chunk.byteLength;
+        used += 1;
+      } else {
+        joined.set(chunk.subarray(0, wanted), filled);
+        this.#chunks[used] = chunk.subarray(wanted);
+        filled = n;
+      }
+    }
+    // One splice per message keeps the list walk linear even when bytes arrive one at a time.
+    this.#chunks.splice(0, used);
+    return joined;
+  }
+
+  #decode(message: Uint8Array): Message {
+    const total = message.byteLength;
+    const expectedCrc = readUint32(message, total - 4);
+    const actualCrc = crc32(message.subarray(0, total - 4));
+    if (expectedCrc !== actualCrc) {
+      throw protocolError(`event-stream message checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`);
+    }
+    checkHeaderLayout(message, PRELUDE_BYTES, PRELUDE_BYTES + readUint32(message, 4));
+    try {
+      return this.#codec.decode(message);
+    } catch (error) {
+      throw protocolError(`event-stream message is malformed: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  }
+}
+
+export type EventStreamDecoderInput = Uint8Array | SidecarError;
+
+export interface EventStreamDecoderOptions extends EventStreamSplitterOptions {
+  /** Batches buffered on the readable side (and chunks on the writable side) before backpressure. Default 4. */
+  highWaterMark?: number;
+}
+
+/**
+ * Stream adapter around `EventStreamSplitter`. Writable side: `Uint8Array` chunks, or a `SidecarError`
+ * standing for an upstream failure (socket error, timeout). Readable side: one `DecodedBatch` per input
+ * chunk that completed at least one message. The first error — framing fault, input error, or a partial
+ * message at end of input — is pushed as the last item of a batch; all later input is ignored.
+ */
+export class EventStreamDecoder extends Transform {
+  readonly #splitter: EventStreamSplitter;
+  #stopped = false;
+
+  constructor(options: EventStreamDecoderOptions = {}) {
+    const highWaterMark = options.highWaterMark ?? 4;
+    super({
+      writableObjectMode: true,
+      readableObjectMode: true,
+      writableHighWaterMark: highWaterMark,
+      readableHighWaterMark: highWaterMark,
+    });
+    this.#splitter = new EventStreamSplitter(options);
+  }
+
+  override _transform(item: EventStreamDecoderInput, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#stopped) {
+      callback();
+      return;
+    }
+    if (!(item instanceof Uint8Array)) {
+      this.#stopped = true;
+      const error = isSidecarError(item)
+        ? item
+        : new SidecarError('internal_error', `event-stream decoder received a ${typeof item}, not bytes`);
+      this.push([error]);
+      callback();
+      return;
+    }
+    const messages: Message[] = [];
+    const batch: DecodedBatch = messages;
+    try {
+      this.#splitter.pushInto(item, messages);
+    } catch (error) {
+      this.#stopped = true;
+      batch.push(toSidecarError(error));
+    }
+    if (batch.length > 0) this.push(batch);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      try {
+        this.#splitter.end();
+      } catch (error) {
+        this.push([toSidecarError(error)]);
+      }
+    }
+    callback();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The one internal event type that travels between pipeline stages, after the provider normaliser.
+ * Providers map *into* it; the SSE encoder (and the non-streaming assembler) map *out* of it. Adding a
+ * model family never touches the encoder.
+ *
+ * Order on a well-formed stream: text / reasoning / tool events in model order, then exactly one
+ * `finish`, then at most one `usage`. A failed stream ends with one `error` instead of `finish` (usage may
+ * not follow an error). Nothing follows `error`.
+ */
+import type { SidecarError } from '../errors.ts';
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+export interface Usage {
+  /** Uncached input tokens as Bedrock counts them. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export type StreamEvent =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'reasoning'; readonly text: string }
+  /** A new tool call; `index` is dense and 0-based per response, whatever Bedrock's block index. */
+  | { readonly kind: 'tool_start'; readonly index: number; readonly id: string; readonly name: string }
+  | { readonly kind: 'tool_delta'; readonly index: number; readonly arguments: string }
+  | { readonly kind: 'finish'; readonly reason: FinishReason; readonly upstreamReason?: string }
+  | { readonly kind: 'usage'; readonly usage: Usage }
+  | { readonly kind: 'error'; readonly error: SidecarError };
+
+export type StreamEventKind = StreamEvent['kind'];
+
+/** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (SPEC §8). */
+export function promptTokens(usage: Usage): number {
+  return usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+}

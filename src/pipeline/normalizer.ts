@@ -1,0 +1,152 @@
+/**
+ * Stage 2: decoded event-stream messages → internal events (one batch in, at most one batch out).
+ *
+ * The core reads Bedrock's envelope — invoke `chunk` events carry base64 model-native JSON, converse
+ * events carry their payload under `:event-type` — and hands each model event to the family's
+ * `StreamMapper`. Bedrock exceptions (as `:message-type: exception`, or the `event` form the AWS SDK's
+ * fixtures use) become one typed `error` event. After an error nothing more is emitted. At the end of
+ * input, a stream that never reached its family's terminal event ends with `upstream_protocol_error`:
+ * an error never masquerades as a finish.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Message, MessageHeaders } from '@smithy/eventstream-codec';
+import { isSidecarError, SidecarError, type ErrorType } from '../errors.ts';
+import type { Route } from '../config/schema.ts';
+import type { StreamMapper } from '../providers/types.ts';
+import type { DecodedBatch } from './event-stream-decoder.ts';
+import type { StreamEvent } from './events.ts';
+
+/** In-stream exception names → the SPEC §8 vocabulary. */
+const EXCEPTIONS: Record<string, ErrorType> = {
+  throttlingException: 'rate_limit_error',
+  serviceQuotaExceededException: 'rate_limit_error',
+  modelStreamErrorException: 'upstream_error',
+  internalServerException: 'upstream_error',
+  serviceUnavailableException: 'upstream_error',
+  validationException: 'invalid_request_error',
+  modelTimeoutException: 'upstream_timeout',
+};
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function header(headers: MessageHeaders, name: string): string | undefined {
+  const h = headers[name];
+  return h && h.type === 'string' ? h.value : undefined;
+}
+
+function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new SidecarError('upstream_protocol_error', `Bedrock sent ${what} that is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SidecarError('upstream_protocol_error', `Bedrock sent ${what} that is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function exceptionError(name: string, payload: Uint8Array): SidecarError {
+  let message = '';
+  try {
+    const json = JSON.parse(decoder.decode(payload)) as Record<string, unknown>;
+    message = typeof json.message === 'string' ? json.message : typeof json.Message === 'string' ? json.Message : '';
+    if (typeof json.originalMessage === 'string' && json.originalMessage) message = `${message} (${json.originalMessage})`;
+  } catch {
+    // the name alone still classifies it
+  }
+  const type = EXCEPTIONS[name] ?? 'upstream_error';
+  return new SidecarError(type, `Bedrock: ${name}${message ? `: ${message}` : ''}`, { upstreamCode: name });
+}
+
+export class BedrockEventNormalizer {
+  private ended = false;
+
+  constructor(
+    private readonly route: Route,
+    private readonly mapper: StreamMapper,
+  ) {}
+
+  get done(): boolean {
+    return this.ended;
+  }
+
+  push(items: DecodedBatch): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const item of items) {
+      if (this.ended) break;
+      if (isSidecarError(item)) {
+        this.fail(out, item);
+        break;
+      }
+      try {
+        for (const event of this.message(item)) out.push(event);
+      } catch (error) {
+        this.fail(out, isSidecarError(error) ? error
+          : new SidecarError('upstream_protocol_error', `could not read a Bedrock stream event: ${(error as Error).message}`));
+      }
+    }
+    return out;
+  }
+
+  /** End of upstream input. */
+  end(): StreamEvent[] {
+    if (this.ended) return [];
+    this.ended = true;
+    if (this.mapper.terminated) return [];
+    const what = this.route === 'converse' ? 'messageStop' : 'the model\'s final event';
+    return [{ kind: 'error', error: new SidecarError('upstream_protocol_error', `Bedrock's stream ended before ${what}`) }];
+  }
+
+  private fail(out: StreamEvent[], error: SidecarError): void {
+    out.push({ kind: 'error', error });
+    this.ended = true;
+  }
+
+  private message(message: Message): StreamEvent[] {
+    const messageType = header(message.headers, ':message-type') ?? 'event';
+    if (messageType === 'exception') {
+      const name = header(message.headers, ':exception-type') ?? 'unknownException';
+      throw exceptionError(name, message.body);
+    }
+    if (messageType === 'error') {
+      const code = header(message.headers, ':error-code') ?? 'UnknownError';
+      const text = header(message.headers, ':error-message') ?? '';
+      throw new SidecarError('upstream_error', `Bedrock: ${code}${text ? `: ${text}` : ''}`, { upstreamCode: code });
+    }
+    const eventType = header(message.headers, ':event-type');
+    if (eventType === undefined) throw new SidecarError('upstream_protocol_error', 'Bedrock sent an event without :event-type');
+    if (eventType in EXCEPTIONS || /Exception$/.test(eventType)) throw exceptionError(eventType, message.body);
+
+    if (this.route === 'invoke') {
+      if (eventType !== 'chunk') return []; // unknown event types are skipped, as the AWS SDK does
+      const envelope = parseJson(message.body, 'a chunk');
+      if (typeof envelope.bytes !== 'string') throw new SidecarError('upstream_protocol_error', 'Bedrock sent a chunk without bytes');
+      const inner = parseJson(Buffer.from(envelope.bytes, 'base64'), 'a model event');
+      if (this.mapper.terminated) return [];
+      return this.mapper.push(inner);
+    }
+    if (this.mapper.terminated && eventType !== 'metadata') return [];
+    return this.mapper.push({ [eventType]: parseJson(message.body, `a ${eventType} event`) });
+  }
+}
+
+/** The Transform around the core: DecodedBatch in, StreamEvent[] out (never an empty batch). */
+export class NormalizerStage extends Transform {
+  constructor(private readonly core: BedrockEventNormalizer) {
+    super({ objectMode: true, highWaterMark: 4 });
+  }
+
+  override _transform(batch: DecodedBatch, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const out = this.core.push(batch);
+    if (out.length > 0) this.push(out);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const out = this.core.end();
+    if (out.length > 0) this.push(out);
+    callback();
+  }
+}

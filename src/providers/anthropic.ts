@@ -1,0 +1,210 @@
+/**
+ * Anthropic Claude on the invoke route: the Messages API body (bedrock-wire §5.1) and its stream events
+ * (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the
+ * finish reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never
+ * shows a finish.
+ */
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import { mapFinishReason } from './finish.ts';
+import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
+import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
+import { converseAdapter } from './converse.ts';
+import { readInvocationMetrics, usageOf } from './usage.ts';
+
+const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+const DEFAULT_MAX_TOKENS = 4096;
+
+/** Thinking budgets for OpenAI's reasoning_effort (Anthropic's minimum budget is 1024). */
+export const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 24576 } as const;
+
+/** Beta flags Bedrock accepts in `anthropic_beta` (Bedrock answers "invalid beta flag" to others). */
+export const BEDROCK_ANTHROPIC_BETAS = new Set([
+  'computer-use-2024-10-22', 'computer-use-2025-01-24', 'token-efficient-tools-2025-02-19',
+  'interleaved-thinking-2025-05-14', 'output-128k-2025-02-19', 'dev-full-thinking-2025-05-14',
+  'context-1m-2025-08-07', 'context-management-2025-06-27', 'effort-2025-11-24', 'tool-search-tool-2025-10-19',
+  'tool-examples-2025-10-29',
+]);
+
+const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
+  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls',
+  'reasoning_effort', 'user', 'metadata', 'anthropic_beta',
+]);
+
+const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'tool_choice']);
+
+function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const p = request.params;
+  const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
+  let maxTokens = p.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
+  if (p.reasoning_effort !== undefined) {
+    const budget = THINKING_BUDGET[p.reasoning_effort];
+    if (maxTokens <= budget) {
+      ctx.note(`max_tokens ${maxTokens} raised to ${budget + maxTokens} to leave room for a thinking budget of ${budget}`);
+      maxTokens += budget;
+    }
+    body.thinking = { type: 'enabled', budget_tokens: budget };
+  }
+  body.max_tokens = maxTokens;
+  body.messages = anthropicMessages(request.messages);
+  if (system.length > 0) body.system = system.join('\n\n');
+  if (p.temperature !== undefined) body.temperature = Math.min(p.temperature, 1);
+  if (p.top_p !== undefined) body.top_p = p.top_p;
+  if (p.top_k !== undefined) body.top_k = p.top_k;
+  if (p.stop !== undefined) body.stop_sequences = p.stop;
+  if (p.tools !== undefined && p.tools.length > 0) {
+    body.tools = p.tools.map((t) => ({
+      name: t.name,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      input_schema: t.parameters,
+    }));
+    const choice = p.tool_choice;
+    const disableParallel = p.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+    if (choice?.type === 'function') body.tool_choice = { type: 'tool', name: choice.name, ...disableParallel };
+    else if (choice?.type === 'required') body.tool_choice = { type: 'any', ...disableParallel };
+    else if (choice?.type === 'none') body.tool_choice = { type: 'none' };
+    else if (choice?.type === 'auto' || p.parallel_tool_calls === false) body.tool_choice = { type: 'auto', ...disableParallel };
+  }
+  if (p.anthropic_beta !== undefined) {
+    const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
+    for (const flag of p.anthropic_beta) if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
+    if (accepted.length > 0) body.anthropic_beta = accepted;
+  }
+  // `user` and `metadata` have no place in Bedrock's Claude body (it rejects `metadata`): dropped.
+  if (p.user !== undefined) ctx.note('user dropped: the Claude invoke body has no place for it on Bedrock');
+  if (p.metadata !== undefined) ctx.note('metadata dropped: the Claude invoke body has no place for it on Bedrock');
+  const extra = ctx.target.alias?.additionalModelRequestFields;
+  if (extra) Object.assign(body, extra);
+  return body;
+}
+
+type Block = Record<string, unknown>;
+
+/** OpenAI messages → Anthropic messages: tool results become user tool_result blocks; same roles merge. */
+function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'user' | 'assistant'; content: Block[] }> {
+  const out: Array<{ role: 'user' | 'assistant'; content: Block[] }> = [];
+  const append = (role: 'user' | 'assistant', blocks: Block[]): void => {
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  messages.forEach((m, i) => {
+    switch (m.role) {
+      case 'system':
+        return;
+      case 'user':
+        append('user', m.content.map((part) => part.type === 'text'
+          ? { type: 'text', text: part.text }
+          : { type: 'image', source: { type: 'base64', media_type: part.mediaType, data: part.data } }));
+        return;
+      case 'assistant': {
+        const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({ type: 'text', text: t.text }));
+        m.toolCalls.forEach((call, j) => blocks.push({
+          type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
+        }));
+        append('assistant', blocks);
+        return;
+      }
+      case 'tool':
+        append('user', [{ type: 'tool_result', tool_use_id: m.toolCallId, content: joinText(m.content) }]);
+        return;
+    }
+  });
+  return out;
+}
+
+class AnthropicStreamMapper implements StreamMapper {
+  terminated = false;
+  private readonly usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  private stopReason: string | undefined;
+  /** Anthropic content-block index → dense OpenAI tool-call index */
+  private readonly toolIndex = new Map<number, number>();
+
+  push(event: Record<string, unknown>): StreamEvent[] {
+    switch (event.type) {
+      case 'message_start': {
+        const message = event.message as Record<string, unknown> | undefined;
+        Object.assign(this.usage, usageOf(message?.usage));
+        return [];
+      }
+      case 'content_block_start': {
+        const block = event.content_block as Record<string, unknown> | undefined;
+        if (block?.type === 'tool_use') {
+          const index = this.toolIndex.size;
+          this.toolIndex.set(event.index as number, index);
+          return [{ kind: 'tool_start', index, id: String(block.id ?? ''), name: String(block.name ?? '') }];
+        }
+        if (block?.type === 'text' && typeof block.text === 'string' && block.text !== '') {
+          return [{ kind: 'text', text: block.text }];
+        }
+        return [];
+      }
+      case 'content_block_delta': {
+        const delta = event.delta as Record<string, unknown> | undefined;
+        switch (delta?.type) {
+          case 'text_delta':
+            return typeof delta.text === 'string' && delta.text !== '' ? [{ kind: 'text', text: delta.text }] : [];
+          case 'thinking_delta':
+            return typeof delta.thinking === 'string' && delta.thinking !== '' ? [{ kind: 'reasoning', text: delta.thinking }] : [];
+          case 'input_json_delta': {
+            const index = this.toolIndex.get(event.index as number);
+            const json = delta.partial_json;
+            return index !== undefined && typeof json === 'string' && json !== '' ? [{ kind: 'tool_delta', index, arguments: json }] : [];
+          }
+          default:
+            return []; // signature_delta and future delta types carry nothing for the client
+        }
+      }
+      case 'message_delta': {
+        const delta = event.delta as Record<string, unknown> | undefined;
+        if (typeof delta?.stop_reason === 'string') this.stopReason = delta.stop_reason;
+        const output = (event.usage as Record<string, unknown> | undefined)?.output_tokens;
+        if (typeof output === 'number') this.usage.outputTokens = output;
+        return [];
+      }
+      case 'message_stop': {
+        this.terminated = true;
+        const metrics = readInvocationMetrics(event);
+        if (metrics) Object.assign(this.usage, metrics);
+        return [
+          { kind: 'finish', reason: mapFinishReason(this.stopReason), ...(this.stopReason ? { upstreamReason: this.stopReason } : {}) },
+          { kind: 'usage', usage: { ...this.usage } },
+        ];
+      }
+      default:
+        return []; // ping and unknown event types are ignored, as the Anthropic docs ask
+    }
+  }
+}
+
+function parseResponse(body: Record<string, unknown>): StreamEvent[] {
+  const events: StreamEvent[] = [];
+  const content = Array.isArray(body.content) ? (body.content as Record<string, unknown>[]) : [];
+  let tools = 0;
+  for (const block of content) {
+    if (block.type === 'text' && typeof block.text === 'string') events.push({ kind: 'text', text: block.text });
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') events.push({ kind: 'reasoning', text: block.thinking });
+    else if (block.type === 'tool_use') {
+      const index = tools++;
+      events.push({ kind: 'tool_start', index, id: String(block.id ?? ''), name: String(block.name ?? '') });
+      events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(block.input ?? {}) });
+    }
+  }
+  const stop = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
+  events.push({ kind: 'finish', reason: mapFinishReason(stop), ...(stop ? { upstreamReason: stop } : {}) });
+  events.push({ kind: 'usage', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, ...usageOf(body.usage) } });
+  return events;
+}
+
+export const anthropicInvoke: RouteAdapter = {
+  params: PARAMS,
+  extraFields: EXTRA_FIELDS,
+  buildBody,
+  createStreamMapper: () => new AnthropicStreamMapper(),
+  parseResponse,
+};
+
+export const anthropic: FamilyProvider = {
+  family: 'anthropic',
+  routes: { invoke: anthropicInvoke, converse: converseAdapter('anthropic') },
+};

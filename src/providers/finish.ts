@@ -1,0 +1,32 @@
+/**
+ * Bedrock stop reasons (every family's spelling) → OpenAI finish reasons (SPEC §8).
+ */
+import type { FinishReason } from '../pipeline/events.ts';
+
+const TABLE: Record<string, FinishReason> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  stop: 'stop',
+  eos: 'stop',
+  complete: 'stop',
+  finished: 'stop',
+  stop_criteria_met: 'stop',
+  endoftext: 'stop',
+  pause_turn: 'stop',
+  max_tokens: 'length',
+  length: 'length',
+  model_context_window_exceeded: 'length',
+  max_tokens_reached: 'length',
+  tool_use: 'tool_calls',
+  tool_calls: 'tool_calls',
+  guardrail_intervened: 'content_filter',
+  content_filtered: 'content_filter',
+  refusal: 'content_filter',
+  error_toxic: 'content_filter',
+};
+
+/** Unknown reasons map to `stop`: the model did finish, and the raw reason is kept for logs. */
+export function mapFinishReason(reason: unknown): FinishReason {
+  if (typeof reason !== 'string') return 'stop';
+  return TABLE[reason.toLowerCase()] ?? 'stop';
+}

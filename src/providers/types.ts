@@ -1,0 +1,40 @@
+/**
+ * What a model family provides: its parameter allow-list, a body builder and a stream-event mapper for
+ * each route it serves. One file per family under src/providers/; the converse route is one format shared
+ * by every family (src/providers/converse.ts) with per-family capabilities.
+ */
+import type { Route } from '../config/schema.ts';
+import type { Family } from '../models/route.ts';
+import type { ModelTarget } from '../models/resolve.ts';
+import type { StreamEvent } from '../pipeline/events.ts';
+import type { ChatRequest, ParamName } from './request.ts';
+
+/** Maps one provider-native stream event (already JSON-decoded) to internal events. */
+export interface StreamMapper {
+  push(event: Record<string, unknown>): StreamEvent[];
+  /** True once the family's terminal event has been seen: nothing may follow it but (converse) metadata. */
+  readonly terminated: boolean;
+}
+
+export interface BuildContext {
+  target: ModelTarget;
+  /** Logs a parameter the policy dropped or adjusted (debug level). */
+  note(message: string): void;
+}
+
+export interface RouteAdapter {
+  /** OpenAI parameters (request.ts names) this family honours on this route. */
+  readonly params: ReadonlySet<ParamName>;
+  /** Native keys the alias's additional_model_request_fields may set on this route (`*` = any). */
+  readonly extraFields: ReadonlySet<string>;
+  buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown>;
+  /** Headers the route needs besides content-type/accept (e.g. x-amzn-bedrock-* from config). */
+  createStreamMapper(): StreamMapper;
+  /** Maps a whole non-streaming response body to the same internal events a stream would produce. */
+  parseResponse(body: Record<string, unknown>): StreamEvent[];
+}
+
+export interface FamilyProvider {
+  readonly family: Family;
+  readonly routes: Partial<Record<Route, RouteAdapter>>;
+}

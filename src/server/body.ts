@@ -1,0 +1,44 @@
+/**
+ * Reads a JSON request body with a byte limit enforced while it streams in (a 413 is answered as soon as
+ * the limit is passed, without buffering the rest), checks the content type and that the bytes are
+ * valid UTF-8, and parses it. Every failure is a SidecarError naming what was wrong.
+ */
+import type { IncomingMessage } from 'node:http';
+import { SidecarError } from '../errors.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
+    throw new SidecarError('unsupported_media_type', `content-type must be application/json, got "${type}"`);
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw tooLarge(maxBytes);
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    parts.push(buf);
+  }
+  if (size === 0) throw new SidecarError('invalid_request_error', 'the request body is empty: expected a JSON object');
+  let text: string;
+  try {
+    text = utf8.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+  } catch {
+    throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function tooLarge(maxBytes: number): SidecarError {
+  return new SidecarError('request_too_large', `the request body is larger than server.max_body_bytes (${maxBytes} bytes)`);
+}

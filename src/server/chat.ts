@@ -1,0 +1,253 @@
+/**
+ * POST /v1/chat/completions: read and check the request, resolve the model, apply the family's
+ * parameter policy, run input guardrails, build the native body, call Bedrock, then either commit an SSE
+ * stream (only once Bedrock answered 200 with a stream) or answer one `chat.completion` JSON.
+ * Every failure before the commit is a JSON error with the SPEC's status; after it, an in-band frame.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { SidecarError, toSidecarError } from '../errors.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { SidecarConfig } from '../config/schema.ts';
+import type { ModelRegistry, ModelTarget } from '../models/resolve.ts';
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import { adapterFor, applyParamPolicy } from '../providers/index.ts';
+import { readChatRequest, type ChatRequest } from '../providers/request.ts';
+import type { BedrockClient } from '../upstream/client.ts';
+import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
+import type { GuardrailSet } from '../guardrails/index.ts';
+import { readJsonBody } from './body.ts';
+import { assembleCompletion } from './completion.ts';
+import { sendError, sendJson } from './respond.ts';
+import { startStream, type LiveStream } from './stream-response.ts';
+
+export interface ChatContext {
+  config: SidecarConfig;
+  models: ModelRegistry;
+  client: BedrockClient;
+  guardrails: GuardrailSet;
+  metrics: Metrics;
+  log: Logger;
+  /** Registers a live stream so a drain can end it; returns the unregister function. */
+  track(stream: LiveStream): () => void;
+  now(): number;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** What the request's log line and metrics carry; filled in as the request goes. */
+interface Outcome {
+  alias: string | undefined;
+  modelId: string | undefined;
+  route: string | undefined;
+  status: number;
+  ttfbMs: number | undefined;
+  chunks: number;
+  usage: Usage | undefined;
+  guardrail: string;
+  retries: number;
+  error: SidecarError | undefined;
+  cancelled: boolean;
+}
+
+export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  const started = ctx.now();
+  const outcome: Outcome = {
+    alias: undefined, modelId: undefined, route: undefined, status: 0, ttfbMs: undefined, chunks: 0,
+    usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
+  };
+  const log = ctx.log.child({ requestId });
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) {
+      outcome.cancelled = true;
+      abort.abort();
+    }
+  };
+  res.on('close', onClose);
+  try {
+    await serve(ctx, req, res, outcome, log, abort, started);
+  } catch (error) {
+    const e = toSidecarError(error);
+    outcome.error = e;
+    if (!res.headersSent && !res.destroyed) {
+      outcome.status = e.status;
+      sendError(res, e);
+    } else if (!res.headersSent) {
+      outcome.status = 499;
+    }
+    if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
+  } finally {
+    res.off('close', onClose);
+    finish(ctx, outcome, log, started);
+  }
+}
+
+async function serve(
+  ctx: ChatContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger,
+  abort: AbortController, started: number,
+): Promise<void> {
+  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes);
+  const { request, unknown } = readChatRequest(body);
+  const target = ctx.models.resolve(request.model);
+  outcome.alias = target.alias?.name;
+  outcome.modelId = target.modelId;
+  outcome.route = target.route;
+  const adapter = adapterFor(target.route, target.family);
+  if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+
+  const note = (message: string): void => log.debug({ model: target.name }, message);
+  const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
+  const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
+    `${target.family ?? 'this model'} on the ${target.route} route`, note);
+
+  const guards = ctx.guardrails.forRequest(target, prepared.sidecar.guardrails);
+  const inputVerdict = await guards.checkInput(prepared, abort.signal);
+  if (inputVerdict) {
+    outcome.guardrail = `input:${inputVerdict.guardrail}:block`;
+    throw inputVerdict;
+  }
+
+  const native = adapter.buildBody(prepared, { target, note });
+  if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
+  const operation: ModelOperation = target.route === 'invoke'
+    ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
+    : (prepared.stream ? 'converse-stream' : 'converse');
+  const upstream = await ctx.client.call({
+    endpoint: target.endpoint,
+    region: target.region,
+    apiKey: target.apiKey,
+    path: encodeModelPath(target.modelId, operation),
+    body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
+    accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+    headers: guards.upstreamHeaders(target.route, prepared.stream),
+    signal: abort.signal,
+  });
+  outcome.retries = upstream.attempts - 1;
+
+  const meta = { id: completionId(), created: Math.floor(ctx.now() / 1000), model: target.name };
+  if (prepared.stream) {
+    const type = String(upstream.headers['content-type'] ?? '');
+    if (!type.startsWith('application/vnd.amazon.eventstream')) {
+      upstream.body.destroy();
+      throw new SidecarError('upstream_protocol_error',
+        `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
+    }
+    await streamAnswer(ctx, res, prepared, target, upstream.body, abort, meta, outcome, guards, started);
+    return;
+  }
+
+  const text = await readAll(upstream.body, MAX_RESPONSE_BYTES);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SidecarError('upstream_protocol_error', 'Bedrock answered 200 with a body that is not JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || '__type' in json || 'Output' in json) {
+    throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an unexpected body: ${text.slice(0, 200)}`);
+  }
+  const events = adapter.parseResponse(json as Record<string, unknown>);
+  const checked = await guards.checkOutputWhole(events, abort.signal);
+  const completion = assembleCompletion(checked.events, meta);
+  outcome.guardrail = checked.outcome;
+  if ('error' in completion) throw completion.error;
+  outcome.usage = completion.usage;
+  outcome.status = 200;
+  outcome.ttfbMs = ctx.now() - started;
+  sendJson(res, 200, completion.body);
+}
+
+async function streamAnswer(
+  ctx: ChatContext, res: ServerResponse, request: ChatRequest, target: ModelTarget, body: import('node:stream').Readable,
+  abort: AbortController, meta: { id: string; created: number; model: string }, outcome: Outcome,
+  guards: ReturnType<GuardrailSet['forRequest']>, started: number,
+): Promise<void> {
+  const streaming = ctx.config.streaming;
+  const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
+  const model = target.alias?.name ?? 'direct';
+  ctx.metrics.inflight.inc();
+  outcome.status = 200;
+  const live = startStream({
+    res,
+    upstreamBody: body,
+    abortUpstream: () => abort.abort(),
+    route: target.route,
+    mapper: adapterFor(target.route, target.family)!.createStreamMapper(),
+    guard: guards.outputGuard(request.sidecar.includeUsage),
+    chunkSizeBytes,
+    maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
+    heartbeatMs: streaming.heartbeatMs,
+    encoder: { ...meta, includeUsage: request.sidecar.includeUsage },
+    headers: {},
+    onEvents: (events: readonly StreamEvent[]) => {
+      for (const event of events) {
+        if (event.kind === 'usage') outcome.usage = event.usage;
+        else if (event.kind !== 'finish' && event.kind !== 'error') {
+          outcome.chunks++;
+          if (outcome.ttfbMs === undefined) {
+            outcome.ttfbMs = ctx.now() - started;
+            ctx.metrics.ttft.observe({ model, route: target.route }, outcome.ttfbMs / 1000);
+          }
+        }
+      }
+      ctx.metrics.chunks.inc({ model }, events.length);
+    },
+  });
+  const untrack = ctx.track(live);
+  try {
+    const result = await live.done;
+    outcome.error = result.error;
+    outcome.cancelled = result.clientClosed;
+    outcome.guardrail = guards.streamOutcome();
+  } finally {
+    untrack();
+    ctx.metrics.inflight.dec();
+  }
+}
+
+function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number): void {
+  const durationMs = ctx.now() - started;
+  const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
+  const route = outcome.route ?? 'none';
+  const status = outcome.cancelled ? 'cancelled' : outcome.error && outcome.status === 200 ? `200_${outcome.error.type}` : String(outcome.status);
+  ctx.metrics.requests.inc({ model, route, status });
+  ctx.metrics.duration.observe({ model, route }, durationMs / 1000);
+  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model });
+  if (outcome.usage) {
+    ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
+    ctx.metrics.tokens.inc({ direction: 'output', model }, outcome.usage.outputTokens);
+  }
+  if (outcome.retries > 0) ctx.metrics.retries.inc({ reason: 'upstream' }, outcome.retries);
+  log.info({
+    alias: outcome.alias,
+    modelId: outcome.modelId,
+    route: outcome.route,
+    status: outcome.status,
+    ttfbMs: outcome.ttfbMs,
+    durationMs,
+    chunks: outcome.chunks,
+    inputTokens: outcome.usage ? outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens : undefined,
+    outputTokens: outcome.usage?.outputTokens,
+    guardrail: outcome.guardrail,
+    retries: outcome.retries,
+    cancelled: outcome.cancelled || undefined,
+    error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : undefined,
+  }, 'request completed');
+}
+
+function completionId(): string {
+  return `chatcmpl-${randomBytes(12).toString('hex')}`;
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${limit} bytes`);
+    parts.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(parts, size).toString('utf8');
+}

@@ -1,0 +1,58 @@
+/**
+ * Assembles a non-streaming `chat.completion` from the same internal events a stream produces, so the
+ * finish-reason and usage mapping are shared by both forms (SPEC §8).
+ */
+import type { SidecarError } from '../errors.ts';
+import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../pipeline/events.ts';
+
+export interface Completion {
+  body: Record<string, unknown>;
+  usage: Usage | undefined;
+  finishReason: FinishReason | undefined;
+}
+
+export function assembleCompletion(
+  events: readonly StreamEvent[],
+  meta: { id: string; created: number; model: string },
+): Completion | { error: SidecarError } {
+  let content = '';
+  let reasoning = '';
+  let finish: FinishReason | undefined;
+  let usage: Usage | undefined;
+  const tools: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
+  for (const event of events) {
+    switch (event.kind) {
+      case 'text': content += event.text; break;
+      case 'reasoning': reasoning += event.text; break;
+      case 'tool_start': tools[event.index] = { id: event.id, type: 'function', function: { name: event.name, arguments: '' } }; break;
+      case 'tool_delta': {
+        const call = tools[event.index];
+        if (call) call.function.arguments += event.arguments;
+        break;
+      }
+      case 'finish': finish = event.reason; break;
+      case 'usage': usage = event.usage; break;
+      case 'error': return { error: event.error };
+    }
+  }
+  const message: Record<string, unknown> = { role: 'assistant', content: content === '' && tools.length > 0 ? null : content };
+  if (reasoning !== '') message.reasoning_content = reasoning;
+  if (tools.length > 0) message.tool_calls = tools.filter(Boolean);
+  const body: Record<string, unknown> = {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    choices: [{ index: 0, message, finish_reason: finish ?? 'stop', logprobs: null }],
+  };
+  if (usage) {
+    const prompt = promptTokens(usage);
+    body.usage = {
+      prompt_tokens: prompt,
+      completion_tokens: usage.outputTokens,
+      total_tokens: prompt + usage.outputTokens,
+      prompt_tokens_details: { cached_tokens: usage.cacheReadTokens },
+    };
+  }
+  return { body, usage, finishReason: finish };
+}

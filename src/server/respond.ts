@@ -1,0 +1,24 @@
+/**
+ * Small helpers for answers that are not streams: JSON bodies and the SPEC's JSON error shape.
+ */
+import type { ServerResponse } from 'node:http';
+import { errorBody, type SidecarError } from '../errors.ts';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, error: SidecarError, headers: Record<string, string> = {}): void {
+  sendJson(res, error.status, errorBody(error), headers);
+}

@@ -1,0 +1,103 @@
+/**
+ * Classifies what Bedrock (or the network on the way to it) answered, before any byte went to the
+ * client, into the SPEC §8 vocabulary, and says whether a retry may help. Classification is by
+ * `x-amzn-ErrorType` name and status, and by undici's string error codes — never by `instanceof`.
+ */
+import { SidecarError, type ErrorType } from '../errors.ts';
+
+export interface UpstreamErrorAnswer {
+  status: number;
+  errorType: string | undefined;
+  message: string;
+}
+
+/** Reads `x-amzn-errortype` (cut at `:`/`,`, after `#`), else the body's `__type`/`code`. */
+export function errorNameOf(header: string | string[] | undefined, body: Record<string, unknown> | undefined): string | undefined {
+  const raw = (Array.isArray(header) ? header[0] : header) ?? (body?.__type as string | undefined) ?? (body?.code as string | undefined);
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  let name = raw.split(',')[0]!.split(':')[0]!;
+  if (name.includes('#')) name = name.slice(name.indexOf('#') + 1);
+  return name.trim() || undefined;
+}
+
+const BY_NAME: Record<string, ErrorType> = {
+  ValidationException: 'invalid_request_error',
+  AccessDeniedException: 'permission_error',
+  UnrecognizedClientException: 'permission_error',
+  InvalidSignatureException: 'permission_error',
+  MissingAuthenticationTokenException: 'permission_error',
+  ExpiredTokenException: 'permission_error',
+  ResourceNotFoundException: 'model_not_found',
+  ThrottlingException: 'rate_limit_error',
+  ModelNotReadyException: 'rate_limit_error',
+  ServiceQuotaExceededException: 'rate_limit_error',
+  ModelTimeoutException: 'upstream_timeout',
+  ModelErrorException: 'upstream_error',
+  ModelStreamErrorException: 'upstream_error',
+  InternalServerException: 'upstream_error',
+  ServiceUnavailableException: 'upstream_error',
+};
+
+/** Retried before the first byte: throttling and 5xx (SPEC §8). ServiceQuotaExceeded is not retried. */
+const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ModelNotReadyException', 'InternalServerException', 'ServiceUnavailableException']);
+
+export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
+  const name = answer.errorType;
+  let type: ErrorType | undefined = name ? BY_NAME[name] : undefined;
+  if (!type) {
+    if (answer.status === 429) type = 'rate_limit_error';
+    else if (answer.status === 403 || answer.status === 401) type = 'permission_error';
+    else if (answer.status === 404) type = 'model_not_found';
+    else if (answer.status === 408) type = 'upstream_timeout';
+    else if (answer.status >= 500) type = 'upstream_error';
+    else if (answer.status === 400) type = 'invalid_request_error';
+    else type = 'upstream_error';
+  }
+  const retryable = (name !== undefined && RETRYABLE_NAMES.has(name)) ||
+    (name !== 'ServiceQuotaExceededException' && (answer.status === 429 || [500, 502, 503, 504].includes(answer.status)));
+  const label = name ?? `HTTP ${answer.status}`;
+  return new SidecarError(type, `Bedrock: ${label}${answer.message ? `: ${answer.message}` : ''}`, {
+    retryable, upstreamCode: name ?? String(answer.status),
+  });
+}
+
+/** Network-level failures (undici / Node error codes) before a response. */
+export function classifyNetworkError(error: unknown): SidecarError {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const message = (error as Error | null)?.message ?? String(error);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new SidecarError('upstream_timeout', `could not connect to Bedrock in time: ${message}`, { retryable: true, upstreamCode: code, cause: error });
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new SidecarError('upstream_timeout', 'Bedrock did not answer in time (upstream.first_byte_timeout_ms)', { retryable: false, upstreamCode: code, cause: error });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new SidecarError('upstream_timeout', 'Bedrock sent nothing for upstream.idle_timeout_ms', { upstreamCode: code, cause: error });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new SidecarError('upstream_error', `cannot resolve the Bedrock endpoint: ${message}`, { retryable: code === 'EAI_AGAIN', upstreamCode: code, cause: error });
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return new SidecarError('upstream_error', `connection to Bedrock failed: ${code} ${message}`.trim(), { retryable: true, upstreamCode: code, cause: error });
+    default:
+      if (/certificate|SSL|TLS/i.test(message) || code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SELF_SIGNED')) {
+        return new SidecarError('upstream_error', `TLS to Bedrock failed: ${message}`, { upstreamCode: code || 'TLS', cause: error });
+      }
+      return new SidecarError('upstream_error', `request to Bedrock failed: ${message}`, { upstreamCode: code || undefined, cause: error });
+  }
+}
+
+/** Failures while reading an already committed stream body. */
+export function classifyStreamError(error: unknown): SidecarError {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new SidecarError('upstream_timeout', 'Bedrock sent nothing for upstream.idle_timeout_ms', { upstreamCode: code });
+  }
+  return new SidecarError('upstream_protocol_error',
+    `the Bedrock stream broke: ${code ? `${code} ` : ''}${(error as Error | null)?.message ?? String(error)}`.trim(), { upstreamCode: code || undefined });
+}

@@ -1,0 +1,160 @@
+/**
+ * Authentication of upstream Bedrock requests: SigV4 signing, Bedrock API-key (bearer) headers, and the
+ * percent-encoding of model and guardrail ids into request paths (bedrock-wire §1.5, §2).
+ *
+ * Input: an `UpstreamRequest` whose URL pathname is already percent-encoded (built with `encodeModelPath`),
+ * the headers the caller wants signed (`content-type`, `accept`, its `x-amzn-bedrock-*`), and the body.
+ * Output: the complete header set to send — the input headers plus `host`, `x-amz-date`,
+ * `x-amz-content-sha256`, `x-amz-security-token` (with a session token) and `authorization`.
+ *
+ * Invariants: signatures match the AWS SDK's byte for byte — signing name `bedrock`, the payload hash sent
+ * and signed, and `uriEscapePath` so the canonical URI is the already-encoded path encoded once more
+ * (`%3A` → `%253A`). Only the given headers are signed; hop-by-hop headers and the headers the signer owns
+ * are dropped from the input. One `SignatureV4` per region (the library caches derived keys per
+ * day/region/credentials). Time comes from the injected `now()`.
+ *
+ * Errors: a credential failure rejects with the credential source's `SidecarError`; any other signing
+ * failure becomes `internal_error`. Nothing here logs; secrets never appear in an error message.
+ */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { SidecarError, isSidecarError } from '../errors.ts';
+import type { CredentialSource } from './credentials.ts';
+
+export interface UpstreamRequest {
+  method: string;
+  /** Absolute URL; `pathname` is the already percent-encoded path. */
+  url: URL;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface SignerOptions {
+  credentials: CredentialSource;
+  /** SigV4 signing name. Default `bedrock` (not `bedrock-runtime`). */
+  service?: string;
+  now?: () => Date;
+  /** Send and sign `x-amz-content-sha256`, as the SDK does. Default true. */
+  applyChecksum?: boolean;
+}
+
+export interface Signer {
+  sign(request: UpstreamRequest, region: string): Promise<Record<string, string>>;
+}
+
+export type ModelOperation = 'invoke' | 'invoke-with-response-stream' | 'converse' | 'converse-stream';
+
+/** RFC 9110 §7.6.1 connection-specific headers: never forwarded, never signed. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+/** Headers the signer computes; a caller's value would be stale or wrong. */
+const SIGNER_OWNED = new Set(['host', 'authorization', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token']);
+
+/**
+ * The `SignatureV4` exactly as `createSigner` configures it for one region (exported so the SigV4 test suite
+ * can be replayed through the same configuration).
+ */
+export function createSignatureV4(region: string, options: SignerOptions): SignatureV4 {
+  const source = options.credentials;
+  return new SignatureV4({
+    service: options.service ?? 'bedrock',
+    region,
+    credentials: () => source.get(),
+    sha256: Sha256,
+    // Non-S3 services sign the path as sent, percent-encoded once more (%3A → %253A), as the SDK does.
+    uriEscapePath: true,
+    applyChecksum: options.applyChecksum ?? true,
+  });
+}
+
+export function createSigner(options: SignerOptions): Signer {
+  const now = options.now ?? (() => new Date());
+  const byRegion = new Map<string, SignatureV4>();
+
+  function signerFor(region: string): SignatureV4 {
+    let signer = byRegion.get(region);
+    if (!signer) {
+      signer = createSignatureV4(region, options);
+      byRegion.set(region, signer);
+    }
+    return signer;
+  }
+
+  return {
+    async sign(request, region) {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        const lower = name.toLowerCase();
+        if (HOP_BY_HOP.has(lower) || SIGNER_OWNED.has(lower)) continue;
+        headers[lower] = value;
+      }
+      headers.host = request.url.host;
+      const query: Record<string, string | string[]> = {};
+      for (const [key, value] of request.url.searchParams) {
+        const previous = query[key];
+        query[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+      }
+      try {
+        const signed = await signerFor(region).sign(
+          {
+            method: request.method.toUpperCase(),
+            protocol: request.url.protocol,
+            hostname: request.url.hostname,
+            port: request.url.port === '' ? undefined : Number(request.url.port),
+            path: request.url.pathname,
+            query,
+            headers,
+            body: request.body,
+          },
+          { signingDate: now() },
+        );
+        return { ...signed.headers };
+      } catch (error) {
+        if (isSidecarError(error)) throw error;
+        throw new SidecarError('internal_error', `request signing failed: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
+/** Headers for a Bedrock API key (`AWS_BEARER_TOKEN_BEDROCK`), used instead of SigV4. */
+export function bearerHeaders(token: string): Record<string, string> {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new SidecarError('internal_error', 'the Bedrock API key is empty or contains characters not allowed in a header');
+  }
+  return { authorization: `Bearer ${token}` };
+}
+
+/**
+ * One path label encoded as the SDK's `extendedEncodeURIComponent` does: RFC 3986 unreserved characters
+ * kept, everything else percent-encoded, `!'()*` included (so `:` → `%3A`, `/` → `%2F`).
+ */
+function encodeLabel(value: string, what: string): string {
+  if (value === '') throw new SidecarError('invalid_request_error', `${what} must not be empty`);
+  try {
+    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    throw new SidecarError('invalid_request_error', `${what} is not well-formed Unicode`);
+  }
+}
+
+/** `/model/{modelId}/{operation}` with the model id (base id, profile id or ARN) as one encoded segment. */
+export function encodeModelPath(modelId: string, operation: ModelOperation): string {
+  return `/model/${encodeLabel(modelId, 'model id')}/${operation}`;
+}
+
+/** `/guardrail/{id}/version/{version}/apply` (ApplyGuardrail). */
+export function encodeGuardrailPath(id: string, version: string): string {
+  return `/guardrail/${encodeLabel(id, 'guardrail id')}/version/${encodeLabel(version, 'guardrail version')}/apply`;
+}
