@@ -40,6 +40,16 @@ class Checker {
 
   lineOf(path: Path): number | undefined {
     if (!this.doc || !this.lines) return undefined;
+    // A key's own line, when the path ends at a key of a mapping (so unknown keys point at themselves).
+    const last = path[path.length - 1];
+    if (typeof last === 'string') {
+      const parent = path.length === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === last);
+        const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+        if (keyRange) return this.lines.linePos(keyRange[0]).line;
+      }
+    }
     const node = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     if (range) return this.lines.linePos(range[0]).line;

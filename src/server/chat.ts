@@ -14,7 +14,7 @@ import type { ModelRegistry, ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import { readChatRequest, type ChatRequest } from '../providers/request.ts';
-import type { BedrockClient } from '../upstream/client.ts';
+import { discardBody, type BedrockClient } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { GuardrailSet } from '../guardrails/index.ts';
 import { readJsonBody } from './body.ts';
@@ -130,7 +130,7 @@ async function serve(
   if (prepared.stream) {
     const type = String(upstream.headers['content-type'] ?? '');
     if (!type.startsWith('application/vnd.amazon.eventstream')) {
-      upstream.body.destroy();
+      discardBody(upstream.body);
       throw new SidecarError('upstream_protocol_error',
         `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
     }

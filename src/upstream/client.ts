@@ -131,6 +131,12 @@ export class BedrockClient {
   }
 }
 
+/** Drops a response body we will not read; its abort error has nowhere to go and is ignored. */
+export function discardBody(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function aborted(): SidecarError {
   return new SidecarError('unavailable', 'the request was cancelled', { upstreamCode: 'ABORTED' });
 }
@@ -144,14 +150,14 @@ function retryAfter(value: string | string[] | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-async function readBounded(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, limit: number): Promise<string> {
+async function readBounded(body: Readable, limit: number): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buf = Buffer.from(chunk);
     if (size + buf.length > limit) {
       parts.push(buf.subarray(0, limit - size));
-      body.destroy?.();
+      discardBody(body);
       break;
     }
     parts.push(buf);
