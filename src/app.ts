@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './ops/logger.ts';
 import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
-import { handleProxy, handleAdmin } from './server/router.ts';
+import { handleProxy, handleAdmin, MAX_HEADERS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
 
 export interface AppOptions {
@@ -76,7 +76,10 @@ export class App {
       signer,
       invalidateCredentials: () => this.credentials.invalidate(),
       ...(this.random ? { random: this.random } : {}),
-      onRetry: (attempt, error) => this.log.warn({ attempt, error: error.message }, 'retrying Bedrock'),
+      onRetry: (attempt, error) => {
+        this.metrics.retries.inc({ reason: error.type });
+        this.log.warn({ attempt, error: error.message }, 'retrying Bedrock');
+      },
     });
     const guardrails = createGuardrailSet({ config, client, metrics: this.metrics, log: this.log });
     return { config, models, client, guardrails };
@@ -98,10 +101,13 @@ export class App {
     const s = createServer({
       headersTimeout: server.headersTimeoutMs,
       requestTimeout: server.requestTimeoutMs,
+      // Node checks those two timeouts on this period (30 s by default, far too coarse for a 10 s limit).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(server.headersTimeoutMs / 2))),
       keepAliveTimeout: 5_000,
       maxHeaderSize: 16 * 1024,
     }, handler);
-    s.maxHeadersCount = 100;
+    // One more than the limit the router enforces, so "too many" is visible to it (Node truncates silently).
+    s.maxHeadersCount = MAX_HEADERS + 1;
     s.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
@@ -156,7 +162,7 @@ export class App {
     this.ready = false;
     const timeoutMs = this.config.server.drainTimeoutS * 1000;
     this.log.info({ inflight: this.live.size, timeoutMs }, 'draining');
-    this.proxy?.close();
+    // The listeners stay open while draining: new requests get a 503 rather than a refused connection.
     const deadline = Date.now() + timeoutMs;
     while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const stream of this.live) {

@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   model_not_found: 404,
   not_found: 404,
   method_not_allowed: 405,
+  client_timeout: 408,
   request_too_large: 413,
   unsupported_media_type: 415,
   rate_limit_error: 429,

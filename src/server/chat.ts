@@ -102,10 +102,10 @@ async function serve(
   const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
     `${target.family ?? 'this model'} on the ${target.route} route`, note);
 
-  const guards = ctx.guardrails.forRequest(target, prepared.sidecar.guardrails);
+  const guards = ctx.guardrails.forRequest(target, prepared.sidecar.guardrails, log);
   const inputVerdict = await guards.checkInput(prepared, abort.signal);
   if (inputVerdict) {
-    outcome.guardrail = `input:${inputVerdict.guardrail}:block`;
+    outcome.guardrail = guards.streamOutcome();
     throw inputVerdict;
   }
 
@@ -179,6 +179,7 @@ async function streamAnswer(
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
     heartbeatMs: streaming.heartbeatMs,
+    writeTimeoutMs: ctx.config.server.writeTimeoutMs,
     encoder: { ...meta, includeUsage: request.sidecar.includeUsage },
     headers: {},
     onEvents: (events: readonly StreamEvent[]) => {
@@ -219,7 +220,6 @@ function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number
     ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
     ctx.metrics.tokens.inc({ direction: 'output', model }, outcome.usage.outputTokens);
   }
-  if (outcome.retries > 0) ctx.metrics.retries.inc({ reason: 'upstream' }, outcome.retries);
   log.info({
     alias: outcome.alias,
     modelId: outcome.modelId,

@@ -42,9 +42,16 @@ export function handleAdmin(app: App, req: IncomingMessage, res: ServerResponse)
   dispatch(app, adminRoutes, req, res, false);
 }
 
+/** Most request headers accepted; more is a 431 (the header block's size is bounded by Node: 16 KiB). */
+export const MAX_HEADERS = 100;
+
 function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMessage, res: ServerResponse, proxy: boolean): void {
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
+  if (req.rawHeaders.length / 2 > MAX_HEADERS) {
+    sendError(res, new SidecarError('request_header_fields_too_large', `more than ${MAX_HEADERS} request headers`), { connection: 'close' });
+    return;
+  }
   const path = (req.url ?? '/').split('?')[0]!;
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
   if (!route) {

@@ -34,6 +34,8 @@ export interface StreamOptions {
   chunkSizeBytes: number;
   maxHoldMs: number;
   heartbeatMs: number;
+  /** A client that reads nothing for this long while output waits is cut (0 = never). */
+  writeTimeoutMs: number;
   encoder: { id: string; created: number; model: string; includeUsage: boolean };
   headers: Record<string, string>;
   /** Called with every batch the encoder renders (for metrics and logs). */
@@ -107,10 +109,32 @@ export function startStream(options: StreamOptions): LiveStream {
   res.flushHeaders();
   encoder.begin();
 
+  // A reader that stopped reading entirely: while the socket stays full for writeTimeoutMs, cut it.
+  // Its buffers are bounded by backpressure meanwhile; no frame can reach it, so the socket is destroyed.
+  let stalledSince: number | undefined;
+  const watchdog = options.writeTimeoutMs > 0
+    ? setInterval(() => {
+      if (!res.writableNeedDrain) {
+        stalledSince = undefined;
+        return;
+      }
+      const now = Date.now();
+      stalledSince ??= now;
+      if (now - stalledSince >= options.writeTimeoutMs) {
+        streamError ??= new SidecarError('client_timeout', `the client read nothing for ${options.writeTimeoutMs} ms (server.write_timeout_ms)`);
+        options.abortUpstream();
+        wake?.();
+        res.destroy();
+      }
+    }, Math.max(10, Math.min(1000, Math.floor(options.writeTimeoutMs / 4))))
+    : undefined;
+  watchdog?.unref();
+
   const done = new Promise<StreamOutcome>((resolve) => {
     pipeline(Readable.from(source(), { objectMode: true, highWaterMark: 1 }), new EventStreamDecoder(), normalizer, guard, rechunker, encoder, res, (error) => {
-      const clientClosed = Boolean(error) && !res.writableFinished;
-      if (clientClosed) options.abortUpstream();
+      if (watchdog) clearInterval(watchdog);
+      const clientClosed = Boolean(error) && !res.writableFinished && streamError?.type !== 'client_timeout';
+      if (error) options.abortUpstream();
       resolve({ error: streamError, clientClosed });
     });
   });

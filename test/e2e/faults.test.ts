@@ -1,0 +1,195 @@
+/**
+ * Faults from upstream, from the client and from the process's own life (SPEC §8, §10), injected
+ * through the emulator or raw sockets on loopback.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import { chat, parseStream, startHarness, type Harness } from '../helpers/harness.ts';
+
+const MODEL = 'claude-invoke';
+const hi = [{ role: 'user', content: 'Hi' }];
+
+async function withHarness(config: Record<string, unknown>, run: (h: Harness) => Promise<void>, env?: Record<string, string>): Promise<void> {
+  const h = await startHarness(config, env ? { env } : {});
+  try {
+    await run(h);
+  } finally {
+    await h.close();
+  }
+}
+
+test('faults: no upstream byte for idle_timeout_ms ends the stream with upstream_timeout', () =>
+  withHarness({ upstream: { idle_timeout_ms: 300 } }, async (h) => {
+    h.emu.script({ type: 'text', text: 'this stream will hang halfway through', fault: { afterFrames: 3, kind: 'hang' } });
+    const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
+    assert.equal(s.error?.type, 'upstream_timeout');
+    assert.equal(s.error?.code, 504);
+    assert.equal(s.finish, null);
+    assert.equal(s.doneCount, 1);
+    assert.equal((await h.emu.requests[0]!.done).clientAborted, true);
+  }));
+
+test('faults: no answer within first_byte_timeout_ms is a 504 before the commit', () =>
+  withHarness({ upstream: { first_byte_timeout_ms: 200 } }, async (h) => {
+    h.emu.script({ type: 'delay', ms: 2000, then: { type: 'text', text: 'late' } });
+    const res = await chat(h, { model: MODEL, stream: true, messages: hi });
+    assert.equal(res.status, 504);
+    assert.equal((await res.json() as { error: { type: string } }).error.type, 'upstream_timeout');
+  }));
+
+test('faults: a refused connection is retried, then a 502 upstream_error', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  await withHarness({}, async (h) => {
+    const res = await chat(h, { model: MODEL, stream: true, messages: hi });
+    assert.equal(res.status, 502);
+    const body = await res.json() as { error: { type: string; message: string } };
+    assert.equal(body.error.type, 'upstream_error');
+    assert.match(body.error.message, /ECONNREFUSED/);
+    assert.match(await (await fetch(`${h.adminUrl}/metrics`)).text(), /sidecar_upstream_retries_total\{reason="upstream_error"\} 2/);
+  }, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` });
+});
+
+test('faults: an ExpiredTokenException refreshes the credentials and retries once', async () => {
+  let calls = 0;
+  const h = await startHarness({});
+  const credentials = h.app.credentials;
+  const original = credentials.invalidate.bind(credentials);
+  credentials.invalidate = () => {
+    calls++;
+    original();
+  };
+  try {
+    h.emu.script({ type: 'error', status: 403, errorType: 'ExpiredTokenException', message: 'The security token included in the request is expired' }, { type: 'text', text: 'fresh' });
+    const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
+    assert.equal(s.text, 'fresh');
+    assert.equal(calls, 1);
+    assert.equal(h.emu.requests.length, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+test('faults: a slow reader pauses the upstream writes, and a reader that stops is cut after write_timeout_ms', () =>
+  withHarness({ server: { write_timeout_ms: 400 } }, async (h) => {
+    const piece = 'y'.repeat(1000);
+    h.emu.script({ type: 'text', text: piece, deltas: [piece], repeat: 20_000 }); // 20 MB of text
+    const url = new URL(`${h.url}/v1/chat/completions`);
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      assert.equal(res.statusCode, 200);
+      res.once('data', () => res.pause()); // read one chunk, then stop reading for good
+      res.on('error', () => undefined);
+    });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ model: MODEL, stream: true, messages: hi }));
+    while (h.emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const done = await h.emu.requests[0]!.done;
+    assert.equal(done.clientAborted, true);
+    assert.ok(done.writesPaused > 0, 'the emulator saw backpressure');
+    assert.ok(done.framesWritten < 20_000, `only part of the reply was produced (${done.framesWritten} frames)`);
+    // The sidecar cut the reader (a reader that never reads cannot be told why) and logged why.
+    let line: Record<string, unknown> | undefined;
+    while (!(line = h.logs.find((l) => l.msg === 'request completed'))) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((line.error as { type: string }).type, 'client_timeout');
+    req.destroy();
+    // the sidecar still serves others
+    h.emu.script({ type: 'text', text: 'still here' });
+    assert.equal(parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text()).text, 'still here');
+  }));
+
+test('faults: oversized or too many headers are 431, slow headers time out, and nothing else breaks', () =>
+  withHarness({ server: { headers_timeout_ms: 300, request_timeout_ms: 600 } }, async (h) => {
+    const big = await fetch(`${h.url}/healthz`, { headers: { 'x-big': 'a'.repeat(20_000) } });
+    assert.equal(big.status, 431);
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 120; i++) many[`x-h-${i}`] = 'v';
+    const tooMany = await fetch(`${h.url}/healthz`, { headers: many });
+    assert.equal(tooMany.status, 431);
+    assert.equal((await tooMany.json() as { error: { type: string } }).error.type, 'request_header_fields_too_large');
+
+    const port = Number(new URL(h.url).port);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
+      let text = '';
+      socket.on('data', (d) => { text += d.toString(); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+  }));
+
+test('faults: one broken stream leaves concurrent streams untouched', () =>
+  withHarness({}, async (h) => {
+    const replies = Array.from({ length: 8 }, (_, i) => i === 3
+      ? { type: 'text' as const, text: 'broken one', fault: { afterFrames: 2, kind: 'corrupt-crc' as const } }
+      : { type: 'text' as const, text: `stream ${i} — intact`, frameDelayMs: 5 });
+    h.emu.script(...replies);
+    const results = await Promise.all(replies.map(() => chat(h, { model: MODEL, stream: true, messages: hi }).then(async (r) => parseStream(await r.text()))));
+    const broken = results.filter((s) => s.error);
+    assert.equal(broken.length, 1);
+    assert.equal(broken[0]!.error?.type, 'upstream_protocol_error');
+    const intact = results.filter((s) => !s.error).map((s) => s.text).sort();
+    assert.deepEqual(intact, [0, 1, 2, 4, 5, 6, 7].map((i) => `stream ${i} — intact`).sort());
+  }));
+
+test('faults: new credentials sign new requests while a stream signed with the old ones runs on', async () => {
+  let generation = 0;
+  const keys = [
+    { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+    { accessKeyId: 'AKIDROTATED', secretAccessKey: 'rotatedSecretKeyrotatedSecretKeyrotatedS' },
+  ];
+  const h = await startHarness({}, { emulator: { credentials: keys } });
+  try {
+    // Swap the app's credential source for one that rotates on demand.
+    (h.app as unknown as { credentials: unknown }).credentials = { get: async () => keys[generation]!, invalidate: () => undefined };
+    h.app.generation = h.app.build(h.app.config);
+    h.emu.script({ type: 'text', text: 'long running answer', frameDelayMs: 30 }, { type: 'text', text: 'second' });
+    const first = chat(h, { model: MODEL, stream: true, messages: hi }).then((r) => r.text());
+    while (h.emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    generation = 1;
+    const second = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
+    assert.equal(second.text, 'second');
+    assert.equal(parseStream(await first).text, 'long running answer');
+    assert.match(String(h.emu.requests[0]!.headers.authorization), /Credential=AKIDEXAMPLE\//);
+    assert.match(String(h.emu.requests[1]!.headers.authorization), /Credential=AKIDROTATED\//);
+    assert.ok(h.emu.requests.every((r) => r.signature === 'valid'));
+  } finally {
+    await h.close();
+  }
+});
+
+test('drain: readyz turns 503, new requests get 503, streams in flight finish within the deadline', () =>
+  withHarness({ server: { drain_timeout_s: 5 } }, async (h) => {
+    while (!h.app.ready) await new Promise((r) => setTimeout(r, 5));
+    h.emu.script({ type: 'text', text: 'finishing while draining', frameDelayMs: 40 });
+    const inflight = chat(h, { model: MODEL, stream: true, messages: hi }).then((r) => r.text());
+    while (h.emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const drained = h.app.drain();
+    assert.equal((await fetch(`${h.adminUrl}/readyz`)).status, 503);
+    const refused = await chat(h, { model: MODEL, stream: true, messages: hi });
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json() as { error: { type: string } }).error.type, 'unavailable');
+    const s = parseStream(await inflight);
+    assert.equal(s.text, 'finishing while draining');
+    assert.equal(s.finish, 'stop');
+    await drained;
+  }));
+
+test('drain: a stream still running at the deadline ends with an unavailable frame and [DONE]', () =>
+  withHarness({ server: { drain_timeout_s: 1 } }, async (h) => {
+    h.emu.script({ type: 'text', text: 'z'.repeat(20), repeat: 1000, frameDelayMs: 20 });
+    const inflight = chat(h, { model: MODEL, stream: true, messages: hi }).then((r) => r.text());
+    while (h.emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await h.app.drain();
+    const s = parseStream(await inflight);
+    assert.equal(s.error?.type, 'unavailable');
+    assert.equal(s.error?.code, 503);
+    assert.equal(s.finish, null);
+    assert.equal(s.doneCount, 1);
+    assert.equal((await h.emu.requests[0]!.done).clientAborted, true);
+  }));
