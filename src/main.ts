@@ -23,8 +23,10 @@ function configPath(argv: readonly string[]): string {
   return resolve(process.env.SIDECAR_CONFIG || 'sidecar.yaml');
 }
 
+/** A start-up failure: one JSON log line (stdout, for collectors) and the plain message (stderr, for people). */
 function fatal(message: string): never {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'bedrock-sidecar', msg: message })}\n`);
+  process.stdout.write(`${JSON.stringify({ level: 'fatal', time: new Date().toISOString(), service: 'bedrock-sidecar', msg: message })}\n`);
+  process.stderr.write(`bedrock-sidecar: ${message}\n`);
   process.exit(1);
 }
 

@@ -1,0 +1,153 @@
+/**
+ * The real process, as `npm start` runs it: config errors at start, SIGTERM drain and exit code,
+ * reload on SIGHUP and on a file change (an invalid new file keeps the old config serving).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { parseStream, TEST_CREDENTIALS } from '../helpers/harness.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+interface Sidecar {
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  stderr: string;
+  proxy: string;
+  admin: string;
+  exit: Promise<number | null>;
+}
+
+function configText(extra = ''): string {
+  return `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, drain_timeout_s: 3}
+logging: {level: info}
+models:
+  - name: claude-invoke
+    model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
+    region: us-east-1
+${extra}`;
+}
+
+function spawnSidecar(args: string[], env: Record<string, string>): Sidecar & { ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const sidecar = { child, lines: [], stderr: '', proxy: '', admin: '' } as unknown as Sidecar & { ready: Promise<void> };
+  sidecar.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  let buffered = '';
+  sidecar.ready = new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let nl;
+      while ((nl = buffered.indexOf('\n')) !== -1) {
+        const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
+        buffered = buffered.slice(nl + 1);
+        sidecar.lines.push(line);
+        if (line.msg === 'bedrock-sidecar listening') {
+          sidecar.proxy = line.proxy as string;
+          sidecar.admin = line.admin as string;
+          resolve();
+        }
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => { sidecar.stderr += d.toString(); });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${sidecar.stderr}`)));
+  });
+  return sidecar;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function withEmulator(run: (emu: Emulator, dir: string) => Promise<void>): Promise<void> {
+  const emu = await startEmulator({ quiet: true });
+  const dir = mkdtempSync(join(tmpdir(), 'sidecar-process-'));
+  try {
+    await run(emu, dir);
+  } finally {
+    await emu.close();
+  }
+}
+
+function post(base: string, body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+test('process: an invalid config stops the process with a message naming the key and line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sidecar-bad-'));
+  const file = join(dir, 'sidecar.yaml');
+  writeFileSync(file, 'server:\n  port: 4000\nstreaming:\n  stream_chunk_sise: 10\n');
+  const s = spawnSidecar(['--config', file], {});
+  s.ready.catch(() => undefined);
+  assert.equal(await s.exit, 1);
+  assert.match(s.stderr, /sidecar\.yaml:4: streaming\.stream_chunk_sise: unknown key \(did you mean "stream_chunk_size"\?\)/);
+});
+
+test('process: SIDECAR_CONFIG names the file; SIGTERM drains a stream in flight and exits 0', () =>
+  withEmulator(async (emu, dir) => {
+    const file = join(dir, 'sidecar.yaml');
+    writeFileSync(file, configText());
+    const s = spawnSidecar([], { SIDECAR_CONFIG: file, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+    await s.ready;
+    await waitFor(async () => (await fetch(`${s.admin}/readyz`)).status === 200);
+    emu.script({ type: 'text', text: 'a reply that outlives the signal', frameDelayMs: 60 });
+    const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.text());
+    await waitFor(() => emu.requests.length > 0);
+    s.child.kill('SIGTERM');
+    await waitFor(async () => (await fetch(`${s.admin}/readyz`).catch(() => ({ status: 0 }))).status === 503);
+    const parsed = parseStream(await inflight);
+    assert.equal(parsed.text, 'a reply that outlives the signal');
+    assert.equal(parsed.finish, 'stop');
+    assert.equal(await s.exit, 0);
+    assert.ok(s.lines.some((l) => l.msg === 'draining'));
+  }));
+
+test('process: SIGHUP and a file change reload the config; an invalid file keeps the old one', () =>
+  withEmulator(async (emu, dir) => {
+    const file = join(dir, 'sidecar.yaml');
+    writeFileSync(file, configText());
+    const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+    try {
+      await s.ready;
+      const ask = (model: string) => post(s.proxy, { model, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal((await ask('second')).status, 404);
+
+      emu.script({ type: 'text', text: 'still streaming across the reload', frameDelayMs: 80 });
+      const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.text());
+      await waitFor(() => emu.requests.length > 0);
+      writeFileSync(file, configText(`  - name: second
+    model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
+    region: us-east-1
+`));
+      s.child.kill('SIGHUP');
+      await waitFor(async () => (await ask('second')).status === 200);
+      assert.equal(parseStream(await inflight).text, 'still streaming across the reload');
+
+      writeFileSync(file, 'models: [oops\n');
+      s.child.kill('SIGHUP');
+      await waitFor(() => s.lines.some((l) => l.msg === 'config reload rejected; the previous config keeps serving'));
+      assert.equal((await ask('second')).status, 200);
+
+      // A file change alone (no signal) is picked up too.
+      writeFileSync(file, configText(`  - name: third
+    model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
+    region: us-east-1
+`));
+      await waitFor(async () => (await ask('third')).status === 200);
+      assert.equal((await ask('second')).status, 404);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+  }));
