@@ -1,6 +1,180 @@
-// Converse / ConverseStream — phase 2 (not yet implemented in this build).
-import type { CallContext } from './call.ts';
+// Converse / ConverseStream (bedrock-wire §6): one request/response format for every family.
+// Input: a routed, authenticated call. Output: the Converse JSON, or an event stream of
+// messageStart, contentBlock{Start,Delta,Stop}…, messageStop, metadata (usage after messageStop).
+// Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+//         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
+//         https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
+import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
+import { converseSchema } from './converse-schema.ts';
+import { INVOKE_FAMILIES } from './families/index.ts';
+import { isJson, type Json } from './families/types.ts';
+import { eventFrame, padding } from './frames.ts';
+import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
+import { familyOf } from './model-id.ts';
+import { planFromReply, type OutputPlan } from './output.ts';
+import { check, smithyReport } from './schema.ts';
+import { writeStream } from './stream-writer.ts';
 
-export async function handleConverse(call: CallContext, _stream: boolean): Promise<void> {
-  call.validationError('The emulator does not implement Converse yet.');
+export const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
+export const MUST_ALTERNATE = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+
+/** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
+function semanticProblem(modelId: string, body: Json): string | undefined {
+  const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+  const isPrompt = /:prompt\//.test(modelId);
+  if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
+  let usesTools = false;
+  for (let i = 0; i < messages.length; i++) {
+    if (i > 0 && messages[i]!.role === messages[i - 1]!.role) return MUST_ALTERNATE;
+    const content = messages[i]!.content as Json[];
+    for (let j = 0; j < content.length; j++) {
+      const block = content[j]!;
+      if (typeof block.text === 'string' && block.text.trim() === '') {
+        return `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`;
+      }
+      if ('toolUse' in block || 'toolResult' in block) usesTools = true;
+    }
+  }
+  if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
+  // additionalModelRequestFields go to the model, whose own validator rejects keys it does not know.
+  const family = familyOf(modelId);
+  const extras = body.additionalModelRequestFields;
+  const native = family && family !== 'any' ? INVOKE_FAMILIES[family] : undefined;
+  if (native && isJson(extras)) {
+    const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k));
+    if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
+  }
+  return undefined;
+}
+
+function lastUserText(body: Json): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role !== 'user') continue;
+    return (messages[i]!.content as Json[]).filter((b) => typeof b.text === 'string').map((b) => b.text as string).join('\n');
+  }
+  return '';
+}
+
+function usage(plan: OutputPlan): Json {
+  const u: Json = {
+    inputTokens: plan.usage.inputTokens,
+    outputTokens: plan.usage.outputTokens,
+    totalTokens: plan.usage.inputTokens + plan.usage.outputTokens + (plan.usage.cacheReadTokens ?? 0) + (plan.usage.cacheWriteTokens ?? 0),
+  };
+  if (plan.usage.cacheReadTokens !== undefined) u.cacheReadInputTokens = plan.usage.cacheReadTokens;
+  if (plan.usage.cacheWriteTokens !== undefined) u.cacheWriteInputTokens = plan.usage.cacheWriteTokens;
+  return u;
+}
+
+function toolUseId(call: CallContext, id: string | undefined): string {
+  return id ?? call.render.newId('tooluse_');
+}
+
+function converseResponse(call: CallContext, plan: OutputPlan, stopReason: string, trace: Json | undefined): Json {
+  const content: Json[] = [];
+  if (plan.reasoning) content.push({ reasoningContent: { reasoningText: { text: plan.reasoning.full(), signature: plan.reasoningSignature } } });
+  if (plan.text.bytes > 0 || plan.toolCalls.length === 0) content.push({ text: plan.text.full() });
+  for (const c of plan.toolCalls) content.push({ toolUse: { toolUseId: toolUseId(call, c.id), name: c.name, input: c.input } });
+  const out: Json = {
+    output: { message: { role: 'assistant', content } },
+    stopReason,
+    usage: usage(plan),
+    metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) },
+  };
+  if (trace) out.trace = trace;
+  return out;
+}
+
+type StreamEvent = [eventType: string, payload: Json];
+
+/** ConverseStream events for a plan (text blocks have no start event, as observed on Bedrock). */
+function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard): Generator<StreamEvent> {
+  yield ['messageStart', { role: 'assistant' }];
+  let index = 0;
+  if (plan.reasoning) {
+    for (const piece of plan.reasoning.pieces()) {
+      yield ['contentBlockDelta', { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index }];
+    }
+    yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
+    yield ['contentBlockStop', { contentBlockIndex: index }];
+    index++;
+  }
+  if (plan.text.bytes > 0 || plan.toolCalls.length === 0) {
+    for (const piece of plan.text.pieces()) yield ['contentBlockDelta', { delta: { text: piece }, contentBlockIndex: index }];
+    yield ['contentBlockStop', { contentBlockIndex: index }];
+    index++;
+  }
+  // Read after the text: a native guardrail may have dropped the tool calls and changed the stop reason.
+  for (const c of plan.toolCalls) {
+    yield ['contentBlockStart', { start: { toolUse: { toolUseId: toolUseId(call, c.id), name: c.name } }, contentBlockIndex: index }];
+    for (const piece of c.argumentDeltas) yield ['contentBlockDelta', { delta: { toolUse: { input: piece } }, contentBlockIndex: index }];
+    yield ['contentBlockStop', { contentBlockIndex: index }];
+    index++;
+  }
+  yield ['messageStop', { stopReason: plan.stopReason }];
+  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) } };
+  const trace = guard.converseTrace();
+  if (trace) metadata.trace = trace;
+  yield ['metadata', metadata];
+}
+
+function* frames(call: CallContext, events: Iterable<StreamEvent>): Generator<Buffer> {
+  for (const [type, payload] of events) yield eventFrame(type, JSON.stringify({ ...payload, p: padding(call.rand) }));
+}
+
+function* rawFrames(events: unknown[]): Generator<Buffer> {
+  for (const ev of events) {
+    if (!isJson(ev)) continue;
+    for (const [type, payload] of Object.entries(ev)) yield eventFrame(type, typeof payload === 'string' ? payload : JSON.stringify(payload));
+  }
+}
+
+export async function handleConverse(call: CallContext, stream: boolean): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(call.body.toString('utf8'));
+  } catch {
+    return call.validationError(MALFORMED_INPUT);
+  }
+  if (!isJson(body)) return call.validationError(MALFORMED_INPUT);
+  if (familyOf(call.modelId) === undefined) return call.validationError(INVALID_MODEL_ID);
+  const problems = check(converseSchema(stream), body);
+  if (problems.length > 0) return call.validationError(smithyReport(problems));
+  const semantic = semanticProblem(call.modelId, body);
+  if (semantic) return call.validationError(semantic);
+
+  const reply = await settleReply(call, call.nextReply(lastUserText(body)));
+  if (!reply) return;
+  const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
+  const guard = nativeGuardrail(call, isJson(body.guardrailConfig) ? body.guardrailConfig : undefined);
+
+  if (stream) {
+    call.record.status = 200;
+    call.res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-RequestId': call.requestId });
+    call.res.flushHeaders();
+    let source: Iterable<Buffer>;
+    if (reply.type === 'raw') source = rawFrames(reply.events ?? []);
+    else {
+      const plan = planFromReply(reply, call.body.length, call.seq);
+      guard.guardStream(plan);
+      source = frames(call, converseEvents(call, plan, guard));
+    }
+    return writeStream(call.res, call.tracker, source, { frameDelayMs, fault: reply.fault });
+  }
+  let out: Buffer;
+  if (reply.type === 'raw') {
+    out = rawBody(reply);
+  } else {
+    const plan = planFromReply(reply, call.body.length, call.seq);
+    guard.guardWhole(plan);
+    out = Buffer.from(JSON.stringify(converseResponse(call, plan, plan.stopReason, guard.converseTrace())), 'utf8');
+  }
+  call.record.status = reply.type === 'raw' ? reply.status ?? 200 : 200;
+  call.res.writeHead(call.record.status, {
+    'content-type': 'application/json', 'content-length': out.length, 'x-amzn-RequestId': call.requestId,
+    ...(reply.type === 'raw' ? reply.headers : {}),
+  });
+  call.res.end(out);
 }

@@ -4,21 +4,31 @@
 // whose last native event carries `amazon-bedrock-invocationMetrics`.
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
+import { sendAwsError } from './aws-errors.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
 import { INVOKE_FAMILIES, sniffFamily } from './families/index.ts';
 import { isJson, type InvokeFamily, type Json } from './families/types.ts';
 import { chunkPayload, eventFrame, padding } from './frames.ts';
 import { familyOf } from './model-id.ts';
+import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
 import { writeStream } from './stream-writer.ts';
 
 const GUARDRAIL_CONFIG_KEY = 'amazon-bedrock-guardrailConfig';
 
-function chooseFamily(modelId: string, body: Json): InvokeFamily | string {
+/**
+ * The family whose body the model id names. For ids that name none (application inference profiles,
+ * provisioned/imported models) the body decides: a family whose distinctive keys it has, else the first
+ * family that accepts it whole.
+ */
+function chooseFamily(modelId: string, body: Json, stream: boolean): InvokeFamily | string {
   const name = familyOf(modelId);
   if (name === undefined) return INVALID_MODEL_ID;
-  if (name === 'any') return sniffFamily(body) ?? MALFORMED_INPUT;
-  return INVOKE_FAMILIES[name] ?? `The emulator does not implement the ${name} family on the invoke route yet.`;
+  if (name !== 'any') return INVOKE_FAMILIES[name];
+  const { [GUARDRAIL_CONFIG_KEY]: _cfg, ...native } = body;
+  return sniffFamily(native)
+    ?? Object.values(INVOKE_FAMILIES).find((f) => f.validate(native, { stream, modelId }) === undefined)
+    ?? MALFORMED_INPUT;
 }
 
 /** Checks the Bedrock-level guardrail inputs (bedrock-wire §7.2); returns a message when they conflict. */
@@ -51,8 +61,17 @@ function metrics(call: CallContext, plan: OutputPlan, firstByteMs: number): Json
   return m;
 }
 
-/** The native events, with invocation metrics merged into the last one (one event of lookahead). */
-function* withMetrics(call: CallContext, plan: OutputPlan, events: Iterable<Json>): Generator<Json> {
+/** Bedrock-level members of the final chunk / non-stream body when a native guardrail is active. */
+function guardrailMembers(guard: NativeGuard): Json {
+  if (!guard.active) return {};
+  const out: Json = { 'amazon-bedrock-guardrailAction': guard.hit ? 'INTERVENED' : 'NONE' };
+  const trace = guard.invokeTrace();
+  if (trace) out['amazon-bedrock-trace'] = trace;
+  return out;
+}
+
+/** The native events, with invocation metrics (and guardrail action) merged into the last one. */
+function* withMetrics(call: CallContext, plan: OutputPlan, guard: NativeGuard, events: Iterable<Json>): Generator<Json> {
   let prev: Json | undefined;
   let firstByteMs = 0;
   for (const ev of events) {
@@ -60,7 +79,9 @@ function* withMetrics(call: CallContext, plan: OutputPlan, events: Iterable<Json
     else firstByteMs = Date.now();
     prev = ev;
   }
-  if (prev !== undefined) yield { ...prev, 'amazon-bedrock-invocationMetrics': metrics(call, plan, firstByteMs) };
+  if (prev !== undefined) {
+    yield { ...prev, ...guardrailMembers(guard), 'amazon-bedrock-invocationMetrics': metrics(call, plan, firstByteMs) };
+  }
 }
 
 function* chunkFrames(call: CallContext, nativeEvents: Iterable<unknown>): Generator<Buffer> {
@@ -88,12 +109,12 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     return call.validationError(MALFORMED_INPUT);
   }
   if (!isJson(parsed)) return call.validationError(MALFORMED_INPUT);
-  const family = chooseFamily(call.modelId, parsed);
+  const family = chooseFamily(call.modelId, parsed, stream);
   if (typeof family === 'string') return call.validationError(family);
   const guardProblem = guardrailProblem(call, parsed);
   if (guardProblem) return call.validationError(guardProblem);
   const { [GUARDRAIL_CONFIG_KEY]: _guardrailConfig, ...nativeBody } = parsed;
-  const problem = family.validate(nativeBody);
+  const problem = family.validate(nativeBody, { stream, modelId: call.modelId });
   if (problem) return call.validationError(problem);
 
   const reply = await settleReply(call, call.nextReply(family.lastUserText(nativeBody)));
@@ -114,13 +135,22 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     return;
   }
 
+  if (reply.type === 'tool_use' && !family.supportsTools) {
+    call.record.status = 500;
+    sendAwsError(call.res, call.requestId, 500, 'InternalServerException',
+      `emulator: the ${family.name} family has no native tool calls; script a text reply for this model`);
+    return;
+  }
   const plan = planFromReply(reply, call.body.length, call.seq);
+  const guard = nativeGuardrail(call, undefined);
   if (stream) {
+    guard.guardStream(plan);
     startStream(call);
-    const events = withMetrics(call, plan, family.streamEvents(plan, call.render));
+    const events = withMetrics(call, plan, guard, family.streamEvents(plan, call.render));
     return writeStream(call.res, call.tracker, chunkFrames(call, events), { frameDelayMs, fault: reply.fault });
   }
-  const body = Buffer.from(JSON.stringify(family.response(plan, call.render)), 'utf8');
+  guard.guardWhole(plan);
+  const body = Buffer.from(JSON.stringify({ ...family.response(plan, call.render), ...guardrailMembers(guard) }), 'utf8');
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
     'content-length': body.length,

@@ -252,3 +252,49 @@ export function jsonSchemaMessage(p: Problem): string {
 export function jsonSchemaReport(problems: Problem[]): string {
   return `Malformed input request: ${problems.map(jsonSchemaMessage).join('')}, please reformat your input and try again.`;
 }
+
+// ---- Smithy/Coral constraint dialect (Converse, ApplyGuardrail) ----
+
+function shown(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function smithyConstraint(p: Problem): string {
+  const at = `at '${dotted(p.path)}'`;
+  switch (p.code) {
+    case 'required':
+      return `Value null at '${dotted(p.path, p.key)}' failed to satisfy constraint: Member must not be null`;
+    case 'type':
+      return `Value ${at} failed to satisfy constraint: Member must be of type ${p.expected}`;
+    case 'enum':
+      return `Value '${shown(p.value)}' ${at} failed to satisfy constraint: Member must satisfy enum value set: [${p.allowed.join(', ')}]`;
+    case 'min':
+      return `Value '${p.value}' ${at} failed to satisfy constraint: Member must have value greater than or equal to ${p.min}`;
+    case 'max':
+      return `Value '${p.value}' ${at} failed to satisfy constraint: Member must have value less than or equal to ${p.max}`;
+    case 'minItems':
+      return `Value ${at} failed to satisfy constraint: Member must have length greater than or equal to ${p.min}`;
+    case 'maxItems':
+      return `Value ${at} failed to satisfy constraint: Member must have length less than or equal to ${p.max}`;
+    case 'minLength':
+      return `Value ${at} failed to satisfy constraint: Member must have length greater than or equal to ${p.min}`;
+    case 'tag':
+      return `Value '${shown(p.value)}' ${at} failed to satisfy constraint: Member must satisfy enum value set: [${p.allowed.join(', ')}]`;
+    case 'union':
+      return `Value ${at} failed to satisfy constraint: Member must set exactly one of [${p.allowed.join(', ')}], found [${p.found.join(', ')}]`;
+    case 'extra':
+      return `${pointer(p.path)}: extraneous key [${p.key}] is not permitted`;
+  }
+}
+
+/**
+ * Converse-style report. Unknown members use Bedrock's observed "extraneous key" wording (the only wording
+ * Bedrock is seen to use for an unexpected key); constraint violations use the Smithy/Coral form
+ * `N validation error(s) detected: Value … at 'path' failed to satisfy constraint: …`.
+ */
+export function smithyReport(problems: Problem[]): string {
+  const extras = problems.filter((p) => p.code === 'extra');
+  if (extras.length > 0) return jsonSchemaReport(extras);
+  const n = problems.length;
+  return `${n} validation error${n === 1 ? '' : 's'} detected: ${problems.map(smithyConstraint).join('; ')}`;
+}

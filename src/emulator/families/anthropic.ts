@@ -59,7 +59,7 @@ const thinking = tagged('type', {
   adaptive: obj({ type: req(str()) }),
 });
 
-export const anthropicSchema: Schema = obj({
+const anthropicProps = {
   anthropic_version: req(str([ANTHROPIC_VERSION])),
   max_tokens: req(int(1)),
   messages: req(arr(message, 1)),
@@ -72,7 +72,8 @@ export const anthropicSchema: Schema = obj({
   tools: opt(arr(tool)),
   tool_choice: opt(toolChoice),
   thinking: opt(thinking),
-});
+};
+export const anthropicSchema: Schema = obj(anthropicProps);
 
 const STOP: Record<string, string> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence' };
 
@@ -109,6 +110,10 @@ export const anthropic: InvokeFamily = {
     const problems = check(anthropicSchema, body);
     return problems.length > 0 ? pydanticMessage(problems[0]!) : undefined;
   },
+
+  supportsTools: true,
+  topLevelKeys: Object.keys(anthropicProps),
+  extraKeyMessage: (key) => `${key}: Extra inputs are not permitted`,
 
   sniff: (body) => 'anthropic_version' in body,
 

@@ -13,10 +13,21 @@ export interface RenderContext {
   newId(prefix: string): string;
 }
 
+export interface ValidateContext {
+  stream: boolean;
+  modelId: string;
+}
+
 export interface InvokeFamily {
   readonly name: FamilyName;
   /** ValidationException message for a bad body, or undefined when the body is acceptable. */
-  validate(body: unknown): string | undefined;
+  validate(body: unknown, ctx: ValidateContext): string | undefined;
+  /** Whether the family has native tool calls (a scripted tool_use reply is refused otherwise). */
+  readonly supportsTools: boolean;
+  /** Top-level keys of the native body (Converse checks `additionalModelRequestFields` against them). */
+  readonly topLevelKeys: readonly string[];
+  /** The family's own wording for an unexpected top-level key. */
+  extraKeyMessage(key: string): string;
   /** Whether a body looks like this family's (used for application-inference-profile ARNs). */
   sniff(body: Json): boolean;
   lastUserText(body: Json): string;

@@ -1,0 +1,134 @@
+// Converse and ConverseStream against the emulator with the real SDK (HTTP/1.1 handler), plus the
+// Converse request validation messages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConverseCommand, ConverseStreamCommand, ThrottlingException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { defaultReplyText, startEmulator } from '../../src/emulator/index.ts';
+import { CLAUDE, post, sdkClient } from './helpers.ts';
+
+const NOVA = 'us.amazon.nova-lite-v1:0';
+
+async function streamEvents(client: ReturnType<typeof sdkClient>, input: ConstructorParameters<typeof ConverseStreamCommand>[0]) {
+  const out = await client.send(new ConverseStreamCommand(input));
+  const events: ConverseStreamOutput[] = [];
+  for await (const ev of out.stream ?? []) events.push(ev);
+  return events;
+}
+
+test('converse-stream: default reply, messageStop then metadata with usage, decoded by the SDK', async () => {
+  const emu = await startEmulator({ quiet: true });
+  try {
+    const events = await streamEvents(sdkClient(emu.url), {
+      modelId: NOVA,
+      messages: [{ role: 'user', content: [{ text: 'hello 🌍' }] }],
+      inferenceConfig: { maxTokens: 100, temperature: 0.5 },
+      guardrailConfig: { guardrailIdentifier: 'gr1', guardrailVersion: '1', streamProcessingMode: 'sync' },
+    });
+    assert.ok(events[0]!.messageStart);
+    assert.equal(events[0]!.messageStart!.role, 'assistant');
+    const text = events.map((e) => e.contentBlockDelta?.delta?.text ?? '').join('');
+    assert.equal(text, defaultReplyText('hello 🌍'));
+    const stopIdx = events.findIndex((e) => e.messageStop);
+    assert.equal(events[stopIdx]!.messageStop!.stopReason, 'end_turn');
+    assert.equal(stopIdx, events.length - 2);
+    const meta = events.at(-1)!.metadata!;
+    assert.equal(typeof meta.usage!.inputTokens, 'number');
+    assert.equal(meta.usage!.totalTokens, meta.usage!.inputTokens! + meta.usage!.outputTokens!);
+    assert.equal(typeof meta.metrics!.latencyMs, 'number');
+    assert.equal(emu.requests[0]!.operation, 'ConverseStream');
+    assert.equal(emu.requests[0]!.signature, 'valid');
+  } finally {
+    await emu.close();
+  }
+});
+
+test('converse-stream: tool calls and reasoning in Converse shape', async () => {
+  const emu = await startEmulator({ quiet: true });
+  try {
+    emu.script({ type: 'tool_use', reasoning: 'think — hard', text: 'Checking.', calls: [{ name: 'get_weather', input: { city: 'Zürich' } }] });
+    const events = await streamEvents(sdkClient(emu.url), {
+      modelId: CLAUDE,
+      messages: [{ role: 'user', content: [{ text: 'weather?' }] }],
+      toolConfig: { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }], toolChoice: { auto: {} } },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } },
+    });
+    const reasoning = events.map((e) => e.contentBlockDelta?.delta?.reasoningContent?.text ?? '').join('');
+    assert.equal(reasoning, 'think — hard');
+    assert.ok(events.some((e) => e.contentBlockDelta?.delta?.reasoningContent?.signature));
+    const start = events.find((e) => e.contentBlockStart)!.contentBlockStart!;
+    assert.equal(start.start!.toolUse!.name, 'get_weather');
+    assert.match(start.start!.toolUse!.toolUseId!, /^tooluse_/);
+    const args = events.filter((e) => e.contentBlockDelta?.contentBlockIndex === start.contentBlockIndex)
+      .map((e) => e.contentBlockDelta!.delta!.toolUse?.input ?? '').join('');
+    assert.deepEqual(JSON.parse(args), { city: 'Zürich' });
+    assert.equal(events.find((e) => e.messageStop)!.messageStop!.stopReason, 'tool_use');
+  } finally {
+    await emu.close();
+  }
+});
+
+test('converse: non-stream response shape with usage and metrics', async () => {
+  const emu = await startEmulator({ quiet: true });
+  try {
+    emu.script({ type: 'text', text: 'Salut', usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 3 } });
+    const out = await sdkClient(emu.url).send(new ConverseCommand({
+      modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'hi' }] }], system: [{ text: 'be brief' }],
+    }));
+    assert.deepEqual(out.output, { message: { role: 'assistant', content: [{ text: 'Salut' }] } });
+    assert.equal(out.stopReason, 'end_turn');
+    assert.deepEqual(out.usage, { inputTokens: 5, outputTokens: 2, totalTokens: 10, cacheReadInputTokens: 3 });
+    assert.equal(typeof out.metrics!.latencyMs, 'number');
+  } finally {
+    await emu.close();
+  }
+});
+
+test('converse-stream: exception fault makes the SDK throw; converse raw events pass through', async () => {
+  const emu = await startEmulator({ quiet: true });
+  try {
+    emu.script(
+      { type: 'text', text: 'a'.repeat(100), fault: { afterFrames: 2, kind: 'exception', exceptionType: 'throttlingException' } },
+      { type: 'raw', events: [{ messageStart: { role: 'assistant' } }, { contentBlockDelta: { delta: { text: 'raw!' }, contentBlockIndex: 0 } }, { messageStop: { stopReason: 'end_turn' } }] },
+    );
+    const client = sdkClient(emu.url);
+    const input = { modelId: CLAUDE, messages: [{ role: 'user' as const, content: [{ text: 'x' }] }] };
+    await assert.rejects(streamEvents(client, input), (e: Error) => e instanceof ThrottlingException);
+    const events = await streamEvents(client, input);
+    assert.equal(events.length, 3);
+    assert.equal(events[1]!.contentBlockDelta!.delta!.text, 'raw!');
+  } finally {
+    await emu.close();
+  }
+});
+
+const converseCases: [string, unknown, string][] = [
+  ['unknown top-level member', { messages: [{ role: 'user', content: [{ text: 'a' }] }], stream_chunk_size: 3 },
+    'Malformed input request: #: extraneous key [stream_chunk_size] is not permitted, please reformat your input and try again.'],
+  ['unknown nested member', { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { max_tokens: 3 } },
+    'Malformed input request: #/inferenceConfig: extraneous key [max_tokens] is not permitted, please reformat your input and try again.'],
+  ['maxTokens below 1', { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { maxTokens: 0 } },
+    "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
+  ['bad role', { messages: [{ role: 'bot', content: [{ text: 'a' }] }] },
+    "1 validation error detected: Value 'bot' at 'messages.0.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]"],
+  ['starts with assistant', { messages: [{ role: 'assistant', content: [{ text: 'a' }] }] },
+    'A conversation must start with a user message. Try again with a conversation that starts with a user message.'],
+  ['blank text', { messages: [{ role: 'user', content: [{ text: ' ' }] }] },
+    'The text field in the ContentBlock object at messages.0.content.0 is blank. Add text to the text field, and try again.'],
+  ['additionalModelRequestFields unknown to Claude', { messages: [{ role: 'user', content: [{ text: 'a' }] }], additionalModelRequestFields: { foo: 1 } },
+    'The model returned the following errors: foo: Extra inputs are not permitted'],
+  ['streamProcessingMode on non-stream Converse', { messages: [{ role: 'user', content: [{ text: 'a' }] }], guardrailConfig: { guardrailIdentifier: 'g', guardrailVersion: '1', streamProcessingMode: 'sync' } },
+    'Malformed input request: #/guardrailConfig: extraneous key [streamProcessingMode] is not permitted, please reformat your input and try again.'],
+];
+
+test('converse validation: messages for unknown members, constraints and conversation rules', async () => {
+  const emu = await startEmulator({ quiet: true });
+  try {
+    for (const [name, body, message] of converseCases) {
+      const res = await post(emu.url, `/model/${encodeURIComponent(CLAUDE)}/converse`, JSON.stringify(body));
+      assert.equal(res.status, 400, name);
+      assert.deepEqual(JSON.parse(res.body.toString()), { message }, name);
+    }
+  } finally {
+    await emu.close();
+  }
+});
