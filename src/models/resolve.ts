@@ -26,6 +26,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Which families each route can serve; supplied by the providers module so the two never disagree. */
 export interface RouteSupport {
   supports(route: Route, family: Family | undefined): boolean;
+  /** A problem with an alias's family-specific settings (additional_model_request_fields), or undefined. */
+  checkAlias?(route: Route, family: Family | undefined, alias: ModelAliasConfig): string | undefined;
 }
 
 export class ModelRegistry {
@@ -101,6 +103,8 @@ export class ModelRegistry {
       throw new SidecarError('invalid_request_error',
         `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`, { param: 'model' });
     }
+    const problem = alias ? this.support.checkAlias?.(route, family, alias) : undefined;
+    if (problem) throw new Error(problem);
 
     let region: string | undefined;
     if (info.arn) {

@@ -5,25 +5,18 @@
  * shows a finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { mapFinishReason } from './finish.ts';
+import { finishEvent, guardrailIntervenedIn } from './finish.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
-import { readInvocationMetrics, usageOf } from './usage.ts';
+import { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET } from './anthropic-betas.ts';
+import { mergeExtraFields, rejectParam } from './policy.ts';
+import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 const DEFAULT_MAX_TOKENS = 4096;
 
-/** Thinking budgets for OpenAI's reasoning_effort (Anthropic's minimum budget is 1024). */
-export const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 24576 } as const;
-
-/** Beta flags Bedrock accepts in `anthropic_beta` (Bedrock answers "invalid beta flag" to others). */
-export const BEDROCK_ANTHROPIC_BETAS = new Set([
-  'computer-use-2024-10-22', 'computer-use-2025-01-24', 'token-efficient-tools-2025-02-19',
-  'interleaved-thinking-2025-05-14', 'output-128k-2025-02-19', 'dev-full-thinking-2025-05-14',
-  'context-1m-2025-08-07', 'context-management-2025-06-27', 'effort-2025-11-24', 'tool-search-tool-2025-10-19',
-  'tool-examples-2025-10-29',
-]);
+export { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET };
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls',
@@ -33,7 +26,7 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'tool_choice']);
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
-  const p = request.params;
+  const p = { ...request.params };
   const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
   let maxTokens = p.max_tokens ?? DEFAULT_MAX_TOKENS;
   const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
@@ -44,6 +37,21 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
       maxTokens += budget;
     }
     body.thinking = { type: 'enabled', budget_tokens: budget };
+    // Extended thinking takes no sampling changes and no forced tool use (Anthropic's rules, enforced by Bedrock).
+    for (const key of ['temperature', 'top_k'] as const) {
+      if (p[key] !== undefined && rejectParam(ctx, key, 'cannot be combined with reasoning_effort (extended thinking) on Claude') === false) {
+        delete (p as Record<string, unknown>)[key];
+      }
+    }
+    if (p.top_p !== undefined && p.top_p < 0.95 &&
+        rejectParam(ctx, 'top_p', 'must be from 0.95 to 1 with reasoning_effort (extended thinking) on Claude') === false) {
+      delete (p as Record<string, unknown>).top_p;
+    }
+    const choice = p.tool_choice?.type;
+    if ((choice === 'required' || choice === 'function') &&
+        rejectParam(ctx, 'tool_choice', `"${choice}" cannot be combined with reasoning_effort (extended thinking) on Claude`) === false) {
+      delete (p as Record<string, unknown>).tool_choice;
+    }
   }
   body.max_tokens = maxTokens;
   body.messages = anthropicMessages(request.messages);
@@ -73,8 +81,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   // `user` and `metadata` have no place in Bedrock's Claude body (it rejects `metadata`): dropped.
   if (p.user !== undefined) ctx.note('user dropped: the Claude invoke body has no place for it on Bedrock');
   if (p.metadata !== undefined) ctx.note('metadata dropped: the Claude invoke body has no place for it on Bedrock');
-  const extra = ctx.target.alias?.additionalModelRequestFields;
-  if (extra) Object.assign(body, extra);
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Claude on invoke');
   return body;
 }
 
@@ -117,10 +124,13 @@ class AnthropicStreamMapper implements StreamMapper {
   terminated = false;
   private readonly usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   private stopReason: string | undefined;
+  /** Bedrock's `amazon-bedrock-guardrailAction: INTERVENED` (a guardrail applied inside the call), seen on any event. */
+  private guardrailIntervened = false;
   /** Anthropic content-block index → dense OpenAI tool-call index */
   private readonly toolIndex = new Map<number, number>();
 
   push(event: Record<string, unknown>): StreamEvent[] {
+    if (guardrailIntervenedIn(event)) this.guardrailIntervened = true;
     switch (event.type) {
       case 'message_start': {
         const message = event.message as Record<string, unknown> | undefined;
@@ -167,7 +177,7 @@ class AnthropicStreamMapper implements StreamMapper {
         const metrics = readInvocationMetrics(event);
         if (metrics) Object.assign(this.usage, metrics);
         return [
-          { kind: 'finish', reason: mapFinishReason(this.stopReason), ...(this.stopReason ? { upstreamReason: this.stopReason } : {}) },
+          finishEvent(this.stopReason, this.guardrailIntervened),
           { kind: 'usage', usage: { ...this.usage } },
         ];
       }
@@ -191,8 +201,9 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
     }
   }
   const stop = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
-  events.push({ kind: 'finish', reason: mapFinishReason(stop), ...(stop ? { upstreamReason: stop } : {}) });
-  events.push({ kind: 'usage', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, ...usageOf(body.usage) } });
+  events.push(finishEvent(stop, guardrailIntervenedIn(body)));
+  const usage = completeUsage(usageOf(body.usage));
+  if (usage) events.push({ kind: 'usage', usage });
   return events;
 }
 

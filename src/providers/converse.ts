@@ -1,39 +1,70 @@
 /**
  * The converse route (Converse / ConverseStream, bedrock-wire §6): one body format and one stream shape
  * for every family; what differs per family is which OpenAI parameters it can honour there (tools,
- * images, reasoning). The terminal event is `messageStop`; `metadata` (usage) may follow it.
+ * images, reasoning, structured output) and which native keys `additionalModelRequestFields` may carry.
+ *
+ * Stream: the terminal event is `messageStop` (finish); `metadata` (usage, incl. cache tokens) may follow
+ * it. The same event mapper serves Nova's invoke stream, whose chunks are these events as JSON objects
+ * (`{"contentBlockDelta":{…}}`); there `metadata` carries Bedrock's invocation metrics and is the last
+ * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
 import type { Family } from '../models/route.ts';
-import type { StreamEvent } from '../pipeline/events.ts';
-import { mapFinishReason } from './finish.ts';
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import { SidecarError } from '../errors.ts';
+import { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET } from './anthropic-betas.ts';
+import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { mergeExtraFields, rejectParam } from './policy.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, RouteAdapter, StreamMapper } from './types.ts';
-import { emptyUsage, usageOf } from './usage.ts';
-import { SidecarError } from '../errors.ts';
+import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 
 const BASE_PARAMS: readonly ParamName[] = ['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata'];
 const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_tool_calls'];
 
-/** What each family honours on converse, beyond the base parameters. */
-const CAPABILITIES: Record<Family | 'other', { tools: boolean; images: boolean; extra: readonly ParamName[] }> = {
-  anthropic: { tools: true, images: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'] },
-  'amazon-nova': { tools: true, images: true, extra: ['top_k', 'reasoning_effort'] },
-  'amazon-titan': { tools: false, images: false, extra: [] },
-  meta: { tools: true, images: true, extra: [] },
-  mistral: { tools: true, images: true, extra: [] },
-  cohere: { tools: true, images: false, extra: [] },
-  ai21: { tools: false, images: false, extra: [] },
-  deepseek: { tools: false, images: false, extra: [] },
-  openai: { tools: true, images: false, extra: ['reasoning_effort'] },
-  qwen: { tools: true, images: false, extra: [] },
-  other: { tools: false, images: false, extra: [] },
-};
+interface Capabilities {
+  tools: boolean;
+  images: boolean;
+  /** response_format json_schema / json_object through `outputConfig.textFormat` */
+  structured: boolean;
+  extra: readonly ParamName[];
+  /** Native keys an alias's additional_model_request_fields may set (`*` = any). */
+  extraFields: readonly string[];
+}
 
-const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 24576 } as const;
+/** What each family honours on converse, beyond the base parameters. */
+export const CONVERSE_CAPABILITIES: Record<Family | 'other', Capabilities> = {
+  anthropic: {
+    tools: true, images: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
+    extraFields: ['top_k', 'thinking', 'anthropic_beta'],
+  },
+  'amazon-nova': {
+    tools: true, images: true, structured: false, extra: ['top_k', 'reasoning_effort'],
+    extraFields: ['inferenceConfig', 'reasoningConfig'],
+  },
+  'amazon-titan': { tools: false, images: false, structured: false, extra: [], extraFields: [] },
+  meta: { tools: true, images: true, structured: false, extra: [], extraFields: [] },
+  mistral: { tools: true, images: true, structured: false, extra: ['top_k'], extraFields: ['top_k'] },
+  cohere: {
+    tools: true, images: false, structured: false, extra: ['top_k', 'seed', 'presence_penalty', 'frequency_penalty'],
+    extraFields: ['k', 'seed', 'presence_penalty', 'frequency_penalty', 'documents', 'search_queries_only', 'prompt_truncation', 'return_prompt', 'raw_prompting'],
+  },
+  ai21: {
+    tools: false, images: false, structured: false, extra: ['presence_penalty', 'frequency_penalty'],
+    extraFields: ['presence_penalty', 'frequency_penalty'],
+  },
+  deepseek: { tools: false, images: false, structured: false, extra: [], extraFields: [] },
+  openai: { tools: true, images: false, structured: true, extra: ['reasoning_effort'], extraFields: ['reasoning_effort'] },
+  qwen: { tools: true, images: false, structured: true, extra: [], extraFields: [] },
+  other: { tools: false, images: false, structured: false, extra: [], extraFields: ['*'] },
+};
 
 type Block = Record<string, unknown>;
 
-function converseMessages(messages: readonly ChatMessage[], images: boolean): Array<{ role: string; content: Block[] }> {
+/**
+ * OpenAI messages → converse (and Nova invoke) messages: tool results become user `toolResult` blocks,
+ * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes.
+ */
+export function converseMessages(messages: readonly ChatMessage[], images: boolean): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: Block[]): void => {
     if (blocks.length === 0) return;
@@ -48,10 +79,7 @@ function converseMessages(messages: readonly ChatMessage[], images: boolean): Ar
       case 'user':
         append('user', m.content.map((part, j) => {
           if (part.type === 'text') return { text: part.text };
-          if (!images) {
-            throw new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: this model family takes no images`,
-              { param: `messages[${i}].content[${j}]` });
-          }
+          if (!images) throw imageRefused(i, j);
           return { image: { format: part.format, source: { bytes: part.data } } };
         }));
         return;
@@ -71,14 +99,187 @@ function converseMessages(messages: readonly ChatMessage[], images: boolean): Ar
   return out;
 }
 
-class ConverseStreamMapper implements StreamMapper {
+/** The 400 for an image sent to a model that takes none (never dropped: it is content, not a setting). */
+export function imageRefused(i: number, j: number, what = 'this model'): SidecarError {
+  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
+    { param: `messages[${i}].content[${j}]` });
+}
+
+/** Whether converse history holds tool blocks (then Bedrock wants a toolConfig even if no tool may run). */
+export function hasToolBlocks(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => m.role === 'tool' || (m.role === 'assistant' && m.toolCalls.length > 0));
+}
+
+/** `toolConfig` for converse and Nova invoke, or undefined when no tools go. */
+export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Record<string, unknown> | undefined {
+  const p = request.params;
+  if (p.tools === undefined || p.tools.length === 0) return undefined;
+  const choice = p.tool_choice;
+  // Converse has no "none": leave the tools out, unless the history needs them to be declared.
+  if (choice?.type === 'none' && !hasToolBlocks(request.messages)) {
+    ctx.note('tool_choice "none": tools not sent');
+    return undefined;
+  }
+  const toolConfig: Record<string, unknown> = {
+    tools: p.tools.map((t) => ({
+      toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.parameters } },
+    })),
+  };
+  if (choice?.type === 'function') toolConfig.toolChoice = { tool: { name: choice.name } };
+  else if (choice?.type === 'required') toolConfig.toolChoice = { any: {} };
+  else if (choice?.type === 'auto') toolConfig.toolChoice = { auto: {} };
+  else if (choice?.type === 'none') ctx.note('tool_choice "none": tools sent without a choice (the history uses them)');
+  if (p.parallel_tool_calls !== undefined) ctx.note('parallel_tool_calls: no converse setting for it; dropped');
+  return toolConfig;
+}
+
+/** Per-model facts the family-level table cannot hold. */
+export function modelTakesImages(family: Family | 'other', modelId: string): boolean {
+  const id = modelId.toLowerCase();
+  if (family === 'meta') return /llama3-2-(11|90)b|llama4/.test(id);
+  if (family === 'mistral') return /pixtral|mistral-large-3|magistral/.test(id);
+  return CONVERSE_CAPABILITIES[family].images;
+}
+
+export function isNova2(modelId: string): boolean {
+  return /amazon\.nova-2-/.test(modelId.toLowerCase());
+}
+
+/** Mistral's 7B and Mixtral models take neither tools nor a system prompt on Bedrock. */
+function isSmallMistral(modelId: string): boolean {
+  return /mistral-7b|mixtral/.test(modelId.toLowerCase());
+}
+
+/** Models that take no system prompt on converse: their system text leads the first user message. */
+function foldsSystem(family: Family | 'other', modelId: string): boolean {
+  return family === 'amazon-titan' || (family === 'mistral' && isSmallMistral(modelId));
+}
+
+function lowEffort(effort: string): string {
+  return effort === 'minimal' ? 'low' : effort;
+}
+
+function uniqueFields(list: readonly string[]): ReadonlySet<string> {
+  return new Set(list);
+}
+
+/** The converse adapter for one family (or `other`: a provider with no known family). */
+export function converseAdapter(family: Family | 'other'): RouteAdapter {
+  const caps = CONVERSE_CAPABILITIES[family];
+  const params = new Set<ParamName>([
+    ...BASE_PARAMS, ...(caps.tools ? TOOL_PARAMS : []), ...(caps.structured ? ['response_format' as const] : []), ...caps.extra,
+  ]);
+  const extraFields = uniqueFields(caps.extraFields);
+  const what = family === 'other' ? 'this model on converse' : `the ${family} family on converse`;
+
+  function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+    const p = request.params;
+    const modelId = ctx.target.modelId;
+    const messages = converseMessages(request.messages, modelTakesImages(family, modelId));
+    const body: Record<string, unknown> = { messages };
+    const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
+    if (system.length > 0) {
+      const first = messages.find((m) => m.role === 'user');
+      if (foldsSystem(family, modelId) && first) first.content.unshift({ text: system.join('\n\n') });
+      else body.system = system.map((text) => ({ text }));
+    }
+    const inference: Record<string, unknown> = {};
+    if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;
+    if (p.temperature !== undefined) inference.temperature = Math.min(p.temperature, 1);
+    if (p.top_p !== undefined) inference.topP = p.top_p;
+    if (p.stop !== undefined) inference.stopSequences = p.stop;
+
+    if (p.tools !== undefined && p.tools.length > 0 && family === 'mistral' && isSmallMistral(modelId)) {
+      rejectParam(ctx, 'tools', `is not supported by ${modelId} (Mistral 7B and Mixtral take no tools)`);
+    } else {
+      const toolConfig = converseToolConfig(request, ctx);
+      if (toolConfig) body.toolConfig = toolConfig;
+    }
+
+    const extra: Record<string, unknown> = {};
+    if (p.top_k !== undefined) {
+      if (family === 'amazon-nova') extra.inferenceConfig = { topK: p.top_k };
+      else extra[family === 'cohere' ? 'k' : 'top_k'] = p.top_k;
+    }
+    for (const key of ['seed', 'presence_penalty', 'frequency_penalty'] as const) {
+      if (p[key] !== undefined) extra[key] = p[key];
+    }
+    if (p.reasoning_effort !== undefined) {
+      if (family === 'anthropic') {
+        const budget = THINKING_BUDGET[p.reasoning_effort];
+        extra.thinking = { type: 'enabled', budget_tokens: budget };
+        const max = (inference.maxTokens as number | undefined) ?? 4096;
+        if (max <= budget) {
+          ctx.note(`maxTokens ${max} raised to ${max + budget} to leave room for a thinking budget of ${budget}`);
+          inference.maxTokens = max + budget;
+        }
+      } else if (family === 'amazon-nova') {
+        if (!isNova2(modelId)) rejectParam(ctx, 'reasoning_effort', `is not supported by ${modelId} (reasoning needs Nova 2)`);
+        else extra.reasoningConfig = { type: 'enabled', maxReasoningEffort: lowEffort(p.reasoning_effort) };
+      } else {
+        extra.reasoning_effort = lowEffort(p.reasoning_effort);
+      }
+    }
+    if (p.anthropic_beta !== undefined) {
+      const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
+      for (const flag of p.anthropic_beta) if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
+      if (accepted.length > 0) extra.anthropic_beta = accepted;
+    }
+    if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+    mergeExtraFields(extra, ctx, extraFields, what);
+    if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
+
+    const format = p.response_format;
+    if (format !== undefined && format.type !== 'text') {
+      const schema = format.type === 'json_schema' ? format.schema : { type: 'object' };
+      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(schema) };
+      if (format.type === 'json_schema') {
+        jsonSchema.name = format.name;
+        if (format.description !== undefined) jsonSchema.description = format.description;
+      }
+      body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
+    }
+    if (p.user !== undefined || p.metadata !== undefined) {
+      // requestMetadata tags invocation logs; its values have a restricted alphabet, so only safe ones go.
+      const metadata: Record<string, string> = { ...(p.metadata ?? {}), ...(p.user !== undefined ? { user: p.user } : {}) };
+      const safe = Object.entries(metadata).filter(([k, v]) => /^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$/.test(v) && k.length <= 256).slice(0, 16);
+      if (safe.length < Object.keys(metadata).length) ctx.note('metadata entries Bedrock cannot take in requestMetadata dropped');
+      if (safe.length > 0) body.requestMetadata = Object.fromEntries(safe);
+    }
+    return body;
+  }
+
+  return {
+    params,
+    extraFields,
+    buildBody,
+    createStreamMapper: () => new ConverseEventMapper('converse'),
+    parseResponse: parseConverseResponse,
+  };
+}
+
+const EVENT_NAMES = new Set(['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
+
+/**
+ * Converse stream events → internal events. `converse`: terminal at `messageStop`, usage from a later
+ * `metadata`. `invoke` (Nova's native stream): `metadata` is the last chunk and carries the usage and
+ * invocation metrics, so `messageStop`'s finish is held until it, as Anthropic's stop reason is held until
+ * `message_stop`; a `messageStop` that itself carries invocation metrics ends the stream at once.
+ */
+export class ConverseEventMapper implements StreamMapper {
   terminated = false;
   private readonly toolIndex = new Map<number, number>();
+  private stopReason: string | undefined;
+  private usage: Partial<Usage> = {};
+  private intervened = false;
+
+  constructor(private readonly mode: 'converse' | 'invoke') {}
 
   push(event: Record<string, unknown>): StreamEvent[] {
-    // The normaliser hands converse events as { [eventType]: payload }.
-    const [name, payload] = Object.entries(event)[0] ?? [];
-    const p = (payload ?? {}) as Record<string, unknown>;
+    if (guardrailIntervenedIn(event)) this.intervened = true;
+    // The normaliser hands converse events as { [eventType]: payload }; Nova's chunks have that shape too.
+    const name = Object.keys(event).find((key) => EVENT_NAMES.has(key));
+    const p = ((name ? event[name] : undefined) ?? {}) as Record<string, unknown>;
     switch (name) {
       case 'contentBlockStart': {
         const toolUse = (p.start as Record<string, unknown> | undefined)?.toolUse as Record<string, unknown> | undefined;
@@ -100,19 +301,37 @@ class ConverseStreamMapper implements StreamMapper {
         return [];
       }
       case 'messageStop': {
-        this.terminated = true;
-        const stop = typeof p.stopReason === 'string' ? p.stopReason : undefined;
-        return [{ kind: 'finish', reason: mapFinishReason(stop), ...(stop ? { upstreamReason: stop } : {}) }];
+        this.stopReason = typeof p.stopReason === 'string' ? p.stopReason : 'end_turn';
+        if (this.mode === 'converse') {
+          this.terminated = true;
+          return [finishEvent(this.stopReason, this.intervened)];
+        }
+        const metrics = readInvocationMetrics(event);
+        return metrics ? this.end(metrics) : [];
       }
-      case 'metadata':
-        return [{ kind: 'usage', usage: { ...emptyUsage(), ...usageOf(p.usage) } }];
+      case 'metadata': {
+        Object.assign(this.usage, usageOf(p.usage));
+        if (this.mode === 'converse') {
+          const usage = completeUsage(this.usage);
+          return usage ? [{ kind: 'usage', usage }] : [];
+        }
+        return this.stopReason === undefined ? [] : this.end(readInvocationMetrics(event));
+      }
       default:
         return []; // messageStart, contentBlockStop, unknown events
     }
   }
+
+  private end(metrics: Partial<Usage> | undefined): StreamEvent[] {
+    this.terminated = true;
+    const usage = completeUsage(this.usage, metrics);
+    const finish = finishEvent(this.stopReason, this.intervened);
+    return usage ? [finish, { kind: 'usage', usage }] : [finish];
+  }
 }
 
-function parseResponse(body: Record<string, unknown>): StreamEvent[] {
+/** A whole Converse answer (also Nova's InvokeModel answer: the same `output.message` shape). */
+export function parseConverseResponse(body: Record<string, unknown>): StreamEvent[] {
   const message = (body.output as Record<string, unknown> | undefined)?.message as Record<string, unknown> | undefined;
   const content = Array.isArray(message?.content) ? (message.content as Record<string, unknown>[]) : [];
   const events: StreamEvent[] = [];
@@ -129,76 +348,8 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
     }
   }
   const stop = typeof body.stopReason === 'string' ? body.stopReason : undefined;
-  events.push({ kind: 'finish', reason: mapFinishReason(stop), ...(stop ? { upstreamReason: stop } : {}) });
-  events.push({ kind: 'usage', usage: { ...emptyUsage(), ...usageOf(body.usage) } });
+  events.push(finishEvent(stop, guardrailIntervenedIn(body)));
+  const usage = completeUsage(usageOf(body.usage));
+  if (usage) events.push({ kind: 'usage', usage });
   return events;
-}
-
-/** The converse adapter for one family (or `other`: a provider with no known family). */
-export function converseAdapter(family: Family | 'other'): RouteAdapter {
-  const caps = CAPABILITIES[family];
-  const params = new Set<ParamName>([...BASE_PARAMS, ...(caps.tools ? TOOL_PARAMS : []), ...caps.extra]);
-
-  function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
-    const p = request.params;
-    const body: Record<string, unknown> = { messages: converseMessages(request.messages, caps.images) };
-    const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
-    if (system.length > 0) body.system = system.map((text) => ({ text }));
-    const inference: Record<string, unknown> = {};
-    if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;
-    if (p.temperature !== undefined) inference.temperature = Math.min(p.temperature, 1);
-    if (p.top_p !== undefined) inference.topP = p.top_p;
-    if (p.stop !== undefined) inference.stopSequences = p.stop;
-    if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-
-    if (p.tools !== undefined && p.tools.length > 0) {
-      const toolConfig: Record<string, unknown> = {
-        tools: p.tools.map((t) => ({
-          toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.parameters } },
-        })),
-      };
-      const choice = p.tool_choice;
-      if (choice?.type === 'function') toolConfig.toolChoice = { tool: { name: choice.name } };
-      else if (choice?.type === 'required') toolConfig.toolChoice = { any: {} };
-      else if (choice?.type === 'auto') toolConfig.toolChoice = { auto: {} };
-      else if (choice?.type === 'none') ctx.note('tool_choice "none" on converse: the tools are sent without a choice');
-      body.toolConfig = toolConfig;
-    }
-
-    const extra: Record<string, unknown> = {};
-    if (p.top_k !== undefined) extra[family === 'amazon-nova' ? 'topK' : 'top_k'] = p.top_k;
-    if (p.reasoning_effort !== undefined) {
-      if (family === 'anthropic') {
-        const budget = THINKING_BUDGET[p.reasoning_effort];
-        extra.thinking = { type: 'enabled', budget_tokens: budget };
-        const max = (inference.maxTokens as number | undefined) ?? 4096;
-        if (max <= budget) {
-          inference.maxTokens = max + budget;
-          body.inferenceConfig = inference;
-        }
-      } else if (family === 'amazon-nova') {
-        extra.reasoningConfig = { type: 'enabled', maxReasoningEffort: p.reasoning_effort === 'minimal' ? 'low' : p.reasoning_effort };
-      } else {
-        extra.reasoning_effort = p.reasoning_effort === 'minimal' ? 'low' : p.reasoning_effort;
-      }
-    }
-    if (p.anthropic_beta !== undefined) extra.anthropic_beta = p.anthropic_beta;
-    Object.assign(extra, ctx.target.alias?.additionalModelRequestFields ?? {});
-    if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
-    if (p.user !== undefined || p.metadata !== undefined) {
-      // requestMetadata tags invocation logs; its values have a restricted alphabet, so only safe ones go.
-      const metadata: Record<string, string> = { ...(p.metadata ?? {}), ...(p.user !== undefined ? { user: p.user } : {}) };
-      const safe = Object.entries(metadata).filter(([k, v]) => /^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$/.test(v) && k.length <= 256).slice(0, 16);
-      if (safe.length > 0) body.requestMetadata = Object.fromEntries(safe);
-    }
-    return body;
-  }
-
-  return {
-    params,
-    extraFields: new Set(['*']),
-    buildBody,
-    createStreamMapper: () => new ConverseStreamMapper(),
-    parseResponse,
-  };
 }

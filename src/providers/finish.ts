@@ -1,7 +1,7 @@
 /**
  * Bedrock stop reasons (every family's spelling) → OpenAI finish reasons (SPEC §8).
  */
-import type { FinishReason } from '../pipeline/events.ts';
+import type { FinishReason, StreamEvent } from '../pipeline/events.ts';
 
 const TABLE: Record<string, FinishReason> = {
   end_turn: 'stop',
@@ -23,10 +23,29 @@ const TABLE: Record<string, FinishReason> = {
   content_filtered: 'content_filter',
   refusal: 'content_filter',
   error_toxic: 'content_filter',
+  error_limit: 'length',
+  user_cancel: 'stop',
 };
 
 /** Unknown reasons map to `stop`: the model did finish, and the raw reason is kept for logs. */
 export function mapFinishReason(reason: unknown): FinishReason {
   if (typeof reason !== 'string') return 'stop';
   return TABLE[reason.toLowerCase()] ?? 'stop';
+}
+
+/** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (bedrock-wire §7.2). */
+export const GUARDRAIL_ACTION = 'amazon-bedrock-guardrailAction';
+
+export function guardrailIntervenedIn(event: Record<string, unknown>): boolean {
+  return event[GUARDRAIL_ACTION] === 'INTERVENED';
+}
+
+/** The `finish` event for a Bedrock stop reason; a guardrail intervention is flagged for the guardrail stage. */
+export function finishEvent(stop: string | undefined, intervened = false, reason: FinishReason = mapFinishReason(stop)): StreamEvent {
+  return {
+    kind: 'finish',
+    reason,
+    ...(stop ? { upstreamReason: stop } : {}),
+    ...(intervened || stop === 'guardrail_intervened' ? { guardrailIntervened: true } : {}),
+  };
 }

@@ -7,13 +7,25 @@ import { SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
 import { FAMILIES, type Family } from '../models/route.ts';
 import type { RouteSupport } from '../models/resolve.ts';
+import { ai21 } from './ai21.ts';
 import { anthropic } from './anthropic.ts';
+import { cohere } from './cohere.ts';
 import { converseAdapter } from './converse.ts';
+import { deepseek } from './deepseek.ts';
+import { llama } from './llama.ts';
+import { mistral } from './mistral.ts';
+import { nova } from './nova.ts';
+import { openai } from './openai.ts';
+import { checkExtraFields } from './policy.ts';
+import { qwen } from './qwen.ts';
+import { titan } from './titan.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported } from './request.ts';
 import type { FamilyProvider, RouteAdapter } from './types.ts';
 
-const PROVIDERS = new Map<Family, FamilyProvider>([[anthropic.family, anthropic]]);
+const PROVIDERS = new Map<Family, FamilyProvider>(
+  [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen].map((p) => [p.family, p]),
+);
 for (const family of FAMILIES) {
   if (!PROVIDERS.has(family)) PROVIDERS.set(family, { family, routes: { converse: converseAdapter(family) } });
 }
@@ -26,6 +38,11 @@ export function adapterFor(route: Route, family: Family | undefined): RouteAdapt
 
 export const routeSupport: RouteSupport = {
   supports: (route, family) => adapterFor(route, family) !== undefined,
+  checkAlias: (route, family, alias) => {
+    const adapter = adapterFor(route, family);
+    if (!adapter) return undefined;
+    return checkExtraFields(alias.additionalModelRequestFields, adapter.extraFields, `${family ?? 'this model'} on the ${route} route`);
+  },
 };
 
 /**

@@ -189,9 +189,12 @@ function readParam(params: ChatParams, key: string, value: unknown): boolean {
       if (typeof value !== 'boolean') throw bad(key, '"parallel_tool_calls" must be a boolean');
       params.parallel_tool_calls = value;
       return true;
-    case 'response_format':
-      params.response_format = readResponseFormat(value);
+    case 'response_format': {
+      // {"type":"text"} is the default every family gives: it asks for nothing, so it configures nothing.
+      const format = readResponseFormat(value);
+      if (format.type !== 'text') params.response_format = format;
       return true;
+    }
     case 'reasoning_effort':
       if (value !== 'minimal' && value !== 'low' && value !== 'medium' && value !== 'high') {
         throw bad(key, '"reasoning_effort" must be one of minimal, low, medium, high');

@@ -20,7 +20,15 @@ export interface BuildContext {
   target: ModelTarget;
   /** Logs a parameter the policy dropped or adjusted (debug level). */
   note(message: string): void;
+  /**
+   * The effective drop_params (alias, else global), for the few checks that depend on the model id and so
+   * happen in the body builder (e.g. tools on a prompt-only Mistral model). Absent: the alias's setting.
+   */
+  dropParams?: boolean;
 }
+
+/** Response headers of a non-streaming InvokeModel (token counts travel there for some families). */
+export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export interface RouteAdapter {
   /** OpenAI parameters (request.ts names) this family honours on this route. */
@@ -30,8 +38,12 @@ export interface RouteAdapter {
   buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown>;
   /** Headers the route needs besides content-type/accept (e.g. x-amzn-bedrock-* from config). */
   createStreamMapper(): StreamMapper;
-  /** Maps a whole non-streaming response body to the same internal events a stream would produce. */
-  parseResponse(body: Record<string, unknown>): StreamEvent[];
+  /**
+   * Maps a whole non-streaming response body to the same internal events a stream would produce.
+   * `headers` (when the caller passes them) supply the `X-Amzn-Bedrock-*-Token-Count` usage of families
+   * whose body carries none (Mistral, DeepSeek).
+   */
+  parseResponse(body: Record<string, unknown>, headers?: ResponseHeaders): StreamEvent[];
 }
 
 export interface FamilyProvider {

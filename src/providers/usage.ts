@@ -44,3 +44,47 @@ export function readInvocationMetrics(event: Record<string, unknown>): Partial<U
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 }
+
+/** Reads an OpenAI-shaped `usage` (`prompt_tokens` includes cached tokens; ours keeps them apart). */
+export function openAiUsageOf(raw: unknown): Partial<Usage> {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const u = raw as Record<string, unknown>;
+  const out: Partial<Usage> = {};
+  const prompt = count(u.prompt_tokens);
+  const completion = count(u.completion_tokens);
+  const details = u.prompt_tokens_details as Record<string, unknown> | undefined;
+  const cached = count(details?.cached_tokens) ?? 0;
+  if (prompt !== undefined) out.inputTokens = Math.max(0, prompt - cached);
+  if (completion !== undefined) out.outputTokens = completion;
+  if (cached > 0) out.cacheReadTokens = cached;
+  return out;
+}
+
+/** Reads the `X-Amzn-Bedrock-*-Token-Count` headers of a non-streaming InvokeModel answer. */
+export function usageFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>> | undefined): Partial<Usage> {
+  if (!headers) return {};
+  const read = (name: string): number | undefined => {
+    const raw = headers[name] ?? headers[name.toLowerCase()];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+    return Number(value.trim());
+  };
+  const out: Partial<Usage> = {};
+  const input = read('x-amzn-bedrock-input-token-count');
+  const output = read('x-amzn-bedrock-output-token-count');
+  const cacheRead = read('x-amzn-bedrock-cache-read-input-token-count');
+  const cacheWrite = read('x-amzn-bedrock-cache-write-input-token-count');
+  if (input !== undefined) out.inputTokens = input;
+  if (output !== undefined) out.outputTokens = output;
+  if (cacheRead !== undefined) out.cacheReadTokens = cacheRead;
+  if (cacheWrite !== undefined) out.cacheWriteTokens = cacheWrite;
+  return out;
+}
+
+/** A complete Usage from partial counts, or undefined when Bedrock gave none at all. */
+export function completeUsage(...parts: Array<Partial<Usage> | undefined>): Usage | undefined {
+  const merged: Partial<Usage> = {};
+  for (const part of parts) if (part) Object.assign(merged, part);
+  if (Object.keys(merged).length === 0) return undefined;
+  return { ...emptyUsage(), ...merged };
+}

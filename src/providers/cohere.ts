@@ -1,0 +1,247 @@
+/**
+ * Cohere Command R / R+ (`cohere.command-r*`) on the invoke route: the Cohere Chat v1 body (bedrock-wire
+ * §5.6). The last user message is `message`, earlier turns `chat_history` (USER / CHATBOT with
+ * `tool_calls` / TOOL with `tool_results`), system text the `preamble`; tools take Cohere's flat
+ * `parameter_definitions`, so a JSON schema is reduced to its top-level properties. Trailing tool
+ * results go in `tool_results` (with `message: ""`), each paired with the call it answers.
+ *
+ * Stream events by `event_type`: `text-generation` (text), `tool-calls-chunk` (`tool_call_delta`
+ * fragments) or `tool-calls-generation` (whole calls), and the terminal `stream-end` (`is_finished`,
+ * `finish_reason`, the whole `response`, Bedrock's invocation metrics). Cohere calls carry no id: one is
+ * made from the generation id. `finish_reason: ERROR` is a failure, never a finish.
+ */
+import { SidecarError } from '../errors.ts';
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import { finishEvent, guardrailIntervenedIn, mapFinishReason } from './finish.ts';
+import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName, type ToolCall, type ToolDefinition } from './request.ts';
+import type { BuildContext, FamilyProvider, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
+import { converseAdapter } from './converse.ts';
+import { mergeExtraFields, refuseImages } from './policy.ts';
+import { counts } from './text-completion.ts';
+import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
+
+type Json = Record<string, unknown>;
+
+const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
+  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'seed',
+  'presence_penalty', 'frequency_penalty', 'user', 'metadata',
+]);
+const EXTRA_FIELDS: ReadonlySet<string> = new Set([
+  'documents', 'search_queries_only', 'prompt_truncation', 'return_prompt', 'raw_prompting', 'k', 'p', 'seed',
+]);
+
+const JSON_TYPE_TO_COHERE: Record<string, string> = {
+  string: 'str', integer: 'int', number: 'float', boolean: 'bool', array: 'list', object: 'dict',
+};
+
+/** A JSON schema's top-level properties as Cohere's parameter_definitions. */
+export function parameterDefinitions(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const required = new Set(Array.isArray(schema.required) ? schema.required as string[] : []);
+  const out: Record<string, unknown> = {};
+  for (const [name, prop] of Object.entries(properties)) {
+    const type = typeof prop?.type === 'string' ? JSON_TYPE_TO_COHERE[prop.type] ?? prop.type : 'str';
+    out[name] = {
+      ...(typeof prop?.description === 'string' ? { description: prop.description } : {}),
+      type,
+      required: required.has(name),
+    };
+  }
+  return out;
+}
+
+function cohereTools(tools: readonly ToolDefinition[]): Json[] {
+  return tools.map((t) => ({ name: t.name, description: t.description ?? '', parameter_definitions: parameterDefinitions(t.parameters) }));
+}
+
+/** A tool's text output as Cohere's `outputs` list (a list of objects). */
+function toolOutputs(text: string): Json[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) return value as Json[];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return [value as Json];
+  } catch {
+    // plain text
+  }
+  return [{ result: text }];
+}
+
+function callsById(messages: readonly ChatMessage[]): Map<string, { call: ToolCall; at: string }> {
+  const byId = new Map<string, { call: ToolCall; at: string }>();
+  messages.forEach((m, i) => {
+    if (m.role === 'assistant') m.toolCalls.forEach((call, j) => byId.set(call.id, { call, at: `messages[${i}].tool_calls[${j}]` }));
+  });
+  return byId;
+}
+
+function toolResult(m: Extract<ChatMessage, { role: 'tool' }>, i: number, calls: ReturnType<typeof callsById>): Json {
+  const found = calls.get(m.toolCallId);
+  if (!found) {
+    throw new SidecarError('invalid_request_error',
+      `messages[${i}].tool_call_id "${m.toolCallId}" answers no earlier assistant tool call (Cohere pairs each result with its call)`,
+      { param: `messages[${i}].tool_call_id` });
+  }
+  return { call: { name: found.call.name, parameters: parseArguments(found.call, found.at) }, outputs: toolOutputs(joinText(m.content)) };
+}
+
+function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  refuseImages(request, 'Cohere Command R');
+  const p = request.params;
+  const calls = callsById(request.messages);
+  const turns = request.messages.map((m, i) => ({ m, i })).filter(({ m }) => m.role !== 'system');
+  // The request's own turn: trailing tool results, else the last user message.
+  let tail = turns.length;
+  while (tail > 0 && turns[tail - 1]!.m.role === 'tool') tail--;
+  const trailingTools = turns.slice(tail);
+  if (trailingTools.length === 0 && tail > 0 && turns[tail - 1]!.m.role === 'user') tail--;
+  const last = turns[tail]?.m;
+
+  const history: Json[] = [];
+  for (const { m, i } of turns.slice(0, tail)) {
+    if (m.role === 'user') history.push({ role: 'USER', message: joinText(m.content) });
+    else if (m.role === 'assistant') {
+      const entry: Json = { role: 'CHATBOT', message: joinText(m.content) };
+      if (m.toolCalls.length > 0) {
+        entry.tool_calls = m.toolCalls.map((c, j) => ({ name: c.name, parameters: parseArguments(c, `messages[${i}].tool_calls[${j}]`) }));
+      }
+      history.push(entry);
+    } else if (m.role === 'tool') {
+      history.push({ role: 'TOOL', tool_results: [toolResult(m, i, calls)] });
+    }
+  }
+
+  const body: Record<string, unknown> = {
+    message: trailingTools.length === 0 && last?.role === 'user' ? joinText(last.content) : '',
+  };
+  if (history.length > 0) body.chat_history = history;
+  const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
+  if (system.length > 0) body.preamble = system.join('\n\n');
+  if (p.tools !== undefined && p.tools.length > 0) {
+    if (p.tool_choice?.type === 'none' && trailingTools.length === 0) ctx.note('tool_choice "none": tools not sent');
+    else body.tools = cohereTools(p.tools);
+    if (p.tool_choice?.type === 'required' || p.tool_choice?.type === 'function') {
+      ctx.note(`tool_choice "${p.tool_choice.type}": Cohere Command R has no forced tool choice; the tools are offered`);
+    }
+  }
+  if (trailingTools.length > 0) body.tool_results = trailingTools.map(({ m, i }) => toolResult(m as Extract<ChatMessage, { role: 'tool' }>, i, calls));
+  if (p.max_tokens !== undefined) body.max_tokens = p.max_tokens;
+  if (p.temperature !== undefined) body.temperature = p.temperature;
+  if (p.top_p !== undefined) body.p = p.top_p;
+  if (p.top_k !== undefined) body.k = p.top_k;
+  if (p.stop !== undefined) body.stop_sequences = p.stop;
+  if (p.seed !== undefined) body.seed = p.seed;
+  if (p.frequency_penalty !== undefined) body.frequency_penalty = p.frequency_penalty;
+  if (p.presence_penalty !== undefined) body.presence_penalty = p.presence_penalty;
+  if (p.user !== undefined || p.metadata !== undefined) ctx.note('user/metadata dropped: the Cohere body has no place for them');
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Cohere Command R on invoke');
+  return body;
+}
+
+function billedUsage(response: unknown): Partial<Usage> {
+  const meta = (response as Json | undefined)?.meta as Json | undefined;
+  const billed = meta?.billed_units as Json | undefined;
+  return billed ? counts(billed.input_tokens, billed.output_tokens) : {};
+}
+
+/** The end of a Cohere answer: `ERROR` is a failure; a finish that followed tool calls is `tool_calls`. */
+function endEvents(reason: string, tools: boolean, intervened: boolean, usage: Usage | undefined): StreamEvent[] {
+  if (reason.toUpperCase() === 'ERROR') {
+    return [{ kind: 'error', error: new SidecarError('upstream_error', 'Cohere ended the generation with finish_reason ERROR') }];
+  }
+  let mapped = mapFinishReason(reason);
+  if (mapped === 'stop' && tools) mapped = 'tool_calls';
+  const out: StreamEvent[] = [finishEvent(reason, intervened, mapped)];
+  if (usage) out.push({ kind: 'usage', usage });
+  return out;
+}
+
+function wholeCalls(list: unknown, idPrefix: string, start: number, out: StreamEvent[]): number {
+  let n = start;
+  if (!Array.isArray(list)) return n;
+  for (const raw of list) {
+    const call = raw as Json;
+    if (typeof call?.name !== 'string') continue;
+    const index = n++;
+    out.push({ kind: 'tool_start', index, id: `${idPrefix}_${index}`, name: call.name });
+    out.push({ kind: 'tool_delta', index, arguments: JSON.stringify(call.parameters ?? {}) });
+  }
+  return n;
+}
+
+class CohereStreamMapper implements StreamMapper {
+  terminated = false;
+  private idPrefix = 'call_cohere';
+  private tools = 0;
+  /** `tool-calls-chunk` index → dense index, once fragments were seen the whole-call event is a repeat */
+  private readonly chunked = new Map<number, number>();
+  private intervened = false;
+
+  push(event: Json): StreamEvent[] {
+    if (guardrailIntervenedIn(event)) this.intervened = true;
+    const out: StreamEvent[] = [];
+    switch (event.event_type) {
+      case 'stream-start':
+        if (typeof event.generation_id === 'string' && event.generation_id !== '') this.idPrefix = `call_${event.generation_id}`;
+        return out;
+      case 'text-generation':
+        if (typeof event.text === 'string' && event.text !== '') out.push({ kind: 'text', text: event.text });
+        return out;
+      case 'tool-calls-chunk': {
+        const delta = event.tool_call_delta as Json | undefined;
+        if (!delta || typeof delta.index !== 'number') {
+          return out; // a text fragment of the tool plan: nothing for the client
+        }
+        let index = this.chunked.get(delta.index);
+        if (index === undefined && typeof delta.name === 'string') {
+          index = this.tools++;
+          this.chunked.set(delta.index, index);
+          out.push({ kind: 'tool_start', index, id: `${this.idPrefix}_${index}`, name: delta.name });
+        }
+        if (index !== undefined && typeof delta.parameters === 'string' && delta.parameters !== '') {
+          out.push({ kind: 'tool_delta', index, arguments: delta.parameters });
+        }
+        return out;
+      }
+      case 'tool-calls-generation':
+        if (this.chunked.size === 0) this.tools = wholeCalls(event.tool_calls, this.idPrefix, this.tools, out);
+        return out;
+      case 'stream-end': {
+        this.terminated = true;
+        const reason = typeof event.finish_reason === 'string' ? event.finish_reason : 'COMPLETE';
+        out.push(...endEvents(reason, this.tools > 0, this.intervened, completeUsage(billedUsage(event.response), readInvocationMetrics(event))));
+        return out;
+      }
+      default:
+        // is_finished without an event type is the end too (older Cohere streams)
+        if (event.is_finished === true) {
+          this.terminated = true;
+          const reason = typeof event.finish_reason === 'string' ? event.finish_reason : 'COMPLETE';
+          out.push(...endEvents(reason, this.tools > 0, this.intervened, completeUsage(readInvocationMetrics(event))));
+        }
+        return out;
+    }
+  }
+}
+
+function parseResponse(body: Json, headers?: ResponseHeaders): StreamEvent[] {
+  const out: StreamEvent[] = [];
+  if (typeof body.text === 'string' && body.text !== '') out.push({ kind: 'text', text: body.text });
+  const prefix = typeof body.generation_id === 'string' && body.generation_id !== '' ? `call_${body.generation_id}` : 'call_cohere';
+  const tools = wholeCalls(body.tool_calls, prefix, 0, out);
+  const reason = typeof body.finish_reason === 'string' ? body.finish_reason : 'COMPLETE';
+  out.push(...endEvents(reason, tools > 0, guardrailIntervenedIn(body), completeUsage(usageFromHeaders(headers), billedUsage(body))));
+  return out;
+}
+
+export const cohereInvoke: RouteAdapter = {
+  params: PARAMS,
+  extraFields: EXTRA_FIELDS,
+  buildBody,
+  createStreamMapper: () => new CohereStreamMapper(),
+  parseResponse,
+};
+
+export const cohere: FamilyProvider = {
+  family: 'cohere',
+  routes: { invoke: cohereInvoke, converse: converseAdapter('cohere') },
+};

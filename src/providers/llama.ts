@@ -1,0 +1,70 @@
+/**
+ * Meta Llama (`meta.llama*`: 3.x, 4, and the retired 2) on the invoke route (bedrock-wire §5.4): one
+ * `prompt` in the model's chat template (Llama 3 header tokens, Llama 4's `<|header_start|>`, Llama 2's
+ * `[INST]`), `max_gen_len`, `temperature`, `top_p`, and base64 `images` for the vision models (Llama 3.2
+ * 11B/90B, Llama 4). No tools and no stop sequences on this route (the converse route has tools).
+ * Stream chunks carry `generation`; the terminal one carries `stop_reason` and the invocation metrics.
+ */
+import type { ChatRequest, ParamName } from './request.ts';
+import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
+import { llama2Prompt, llama3Prompt, llama4Prompt } from './chat-template.ts';
+import { converseAdapter, imageRefused, modelTakesImages } from './converse.ts';
+import { mergeExtraFields } from './policy.ts';
+import { CompletionStreamMapper, counts, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+
+const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['max_tokens', 'temperature', 'top_p', 'user', 'metadata']);
+const EXTRA_FIELDS: ReadonlySet<string> = new Set([]);
+/** Bedrock's documented maximum for `max_gen_len`. */
+const MAX_GEN_LEN = 2048;
+
+export function llamaPrompt(modelId: string, request: ChatRequest): string {
+  const id = modelId.toLowerCase();
+  if (id.includes('llama4')) return llama4Prompt(request.messages);
+  if (id.includes('llama2')) return llama2Prompt(request.messages);
+  return llama3Prompt(request.messages);
+}
+
+function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const p = request.params;
+  const vision = modelTakesImages('meta', ctx.target.modelId);
+  const images: string[] = [];
+  request.messages.forEach((m, i) => {
+    if (m.role !== 'user') return;
+    m.content.forEach((part, j) => {
+      if (part.type !== 'image') return;
+      if (!vision) throw imageRefused(i, j, ctx.target.modelId);
+      images.push(part.data);
+    });
+  });
+  const body: Record<string, unknown> = { prompt: llamaPrompt(ctx.target.modelId, request) };
+  if (p.max_tokens !== undefined) {
+    if (p.max_tokens > MAX_GEN_LEN) ctx.note(`max_tokens ${p.max_tokens} capped at Llama's max_gen_len limit ${MAX_GEN_LEN}`);
+    body.max_gen_len = Math.min(p.max_tokens, MAX_GEN_LEN);
+  }
+  if (p.temperature !== undefined) body.temperature = Math.min(p.temperature, 1);
+  if (p.top_p !== undefined) body.top_p = p.top_p;
+  if (images.length > 0) body.images = images;
+  if (p.user !== undefined || p.metadata !== undefined) ctx.note('user/metadata dropped: the Llama body has no place for them');
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Llama on invoke');
+  return body;
+}
+
+const READERS = {
+  text: (e: Record<string, unknown>) => stringOrUndefined(e.generation),
+  stopReason: (e: Record<string, unknown>) => stringOrUndefined(e.stop_reason),
+  usage: (e: Record<string, unknown>) => counts(e.prompt_token_count, e.generation_token_count),
+};
+const SHAPE: CompletionShape = { chunk: READERS, response: READERS };
+
+export const llamaInvoke: RouteAdapter = {
+  params: PARAMS,
+  extraFields: EXTRA_FIELDS,
+  buildBody,
+  createStreamMapper: () => new CompletionStreamMapper(SHAPE),
+  parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
+};
+
+export const llama: FamilyProvider = {
+  family: 'meta',
+  routes: { invoke: llamaInvoke, converse: converseAdapter('meta') },
+};

@@ -1,0 +1,113 @@
+/**
+ * Mistral AI on the invoke route, in its two documented styles (bedrock-wire §5.5):
+ * - prompt models (Mistral 7B Instruct, Mixtral 8x7B, Mistral Large 24.02, Mistral Small): one `prompt` in
+ *   the `<s>[INST] … [/INST]` template with `max_tokens`, `stop`, `temperature`, `top_p`, `top_k`; answers
+ *   `{"outputs":[{"text","stop_reason"}]}` per chunk. No tools.
+ * - chat models (Mistral Large 2 24.07 and later, Pixtral, Magistral): OpenAI-like `messages`, `tools`,
+ *   `tool_choice` ("auto" | "any" | "none"), `max_tokens`, `top_p`, `temperature`; answers
+ *   `{"choices":[{"message",…,"stop_reason"}]}` (Mistral says `stop_reason`, and streams `message`).
+ * The style comes from the model id; the stream mapper also recognises the shape of the first chunk. What
+ * only one style takes is refused per model in the body builder (400 `unsupported_parameter`, or dropped).
+ */
+import type { ChatRequest, ParamName, ToolDefinition } from './request.ts';
+import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
+import type { StreamEvent } from '../pipeline/events.ts';
+import { mistralPrompt } from './chat-template.ts';
+import { converseAdapter, modelTakesImages } from './converse.ts';
+import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } from './openai-compatible.ts';
+import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
+import { CompletionStreamMapper, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+
+const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
+  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'metadata',
+]);
+const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k']);
+
+/** Whether a Mistral model id speaks the chat-completion body. */
+export function isMistralChat(modelId: string): boolean {
+  return /mistral\.(mistral-large-(2407|3)|pixtral|magistral|ministral|voxtral)/.test(modelId.toLowerCase());
+}
+
+function buildPromptBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const p = request.params;
+  refuseImages(request, ctx.target.modelId);
+  if (p.tools !== undefined) rejectParam(ctx, 'tools', `is not supported by ${ctx.target.modelId} (a prompt-style Mistral model; Mistral Large 2 takes tools)`);
+  const body: Record<string, unknown> = { prompt: mistralPrompt(request.messages) };
+  if (p.max_tokens !== undefined) body.max_tokens = p.max_tokens;
+  if (p.stop !== undefined) body.stop = p.stop;
+  if (p.temperature !== undefined) body.temperature = Math.min(p.temperature, 1);
+  if (p.top_p !== undefined) body.top_p = p.top_p;
+  if (p.top_k !== undefined) body.top_k = p.top_k;
+  return body;
+}
+
+/** Mistral's tool_choice has no "this function": force a call ("any") with only that tool offered. */
+function chatTools(tools: readonly ToolDefinition[], request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const choice = request.params.tool_choice;
+  if (choice?.type === 'function') {
+    const only = tools.filter((t) => t.name === choice.name);
+    ctx.note(`tool_choice function "${choice.name}": sent as "any" with only that tool`);
+    return { tools: openAiTools(only.length > 0 ? only : tools), tool_choice: 'any' };
+  }
+  const out: Record<string, unknown> = { tools: openAiTools(tools) };
+  if (choice?.type === 'required') out.tool_choice = 'any';
+  else if (choice?.type === 'auto' || choice?.type === 'none') out.tool_choice = choice.type;
+  return out;
+}
+
+function buildChatBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const p = request.params;
+  const images = modelTakesImages('mistral', ctx.target.modelId);
+  if (!images) refuseImages(request, ctx.target.modelId);
+  for (const key of ['stop', 'top_k'] as const) {
+    if (p[key] !== undefined) rejectParam(ctx, key, `is not supported by ${ctx.target.modelId} (Mistral's chat-completion body has no ${key})`);
+  }
+  const body: Record<string, unknown> = { messages: openAiMessages(request.messages, { images, toolCallType: false }) };
+  if (p.tools !== undefined && p.tools.length > 0) Object.assign(body, chatTools(p.tools, request, ctx));
+  if (p.max_tokens !== undefined) body.max_tokens = p.max_tokens;
+  if (p.top_p !== undefined) body.top_p = p.top_p;
+  if (p.temperature !== undefined) body.temperature = Math.min(p.temperature, 1);
+  return body;
+}
+
+function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const body = isMistralChat(ctx.target.modelId) ? buildChatBody(request, ctx) : buildPromptBody(request, ctx);
+  if (request.params.parallel_tool_calls !== undefined) ctx.note('parallel_tool_calls: Mistral has no setting for it; dropped');
+  if (request.params.user !== undefined || request.params.metadata !== undefined) ctx.note('user/metadata dropped: the Mistral body has no place for them');
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Mistral on invoke');
+  return body;
+}
+
+const PROMPT_READERS = {
+  text: (e: Record<string, unknown>) => stringOrUndefined(first(e, 'outputs').text),
+  stopReason: (e: Record<string, unknown>) => stringOrUndefined(first(e, 'outputs').stop_reason),
+  usage: () => ({}),
+};
+const PROMPT_SHAPE: CompletionShape = { chunk: PROMPT_READERS, response: PROMPT_READERS };
+
+/** Picks the style from the first chunk's shape: `outputs` (prompt models) or `choices` (chat models). */
+class MistralStreamMapper implements StreamMapper {
+  private inner: StreamMapper | undefined;
+
+  get terminated(): boolean {
+    return this.inner?.terminated ?? false;
+  }
+
+  push(event: Record<string, unknown>): StreamEvent[] {
+    this.inner ??= 'outputs' in event ? new CompletionStreamMapper(PROMPT_SHAPE) : new OpenAiStreamMapper();
+    return this.inner.push(event);
+  }
+}
+
+export const mistralInvoke: RouteAdapter = {
+  params: PARAMS,
+  extraFields: EXTRA_FIELDS,
+  buildBody,
+  createStreamMapper: () => new MistralStreamMapper(),
+  parseResponse: (body, headers) => 'outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers),
+};
+
+export const mistral: FamilyProvider = {
+  family: 'mistral',
+  routes: { invoke: mistralInvoke, converse: converseAdapter('mistral') },
+};

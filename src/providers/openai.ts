@@ -1,0 +1,74 @@
+/**
+ * OpenAI gpt-oss (`openai.gpt-oss-*`) on the invoke route (bedrock-wire §5.9): the OpenAI chat-completions
+ * body, without `model` and `stream` (both optional and checked by Bedrock), with `max_completion_tokens`,
+ * `reasoning_effort`, `tools`/`tool_choice`, `response_format`. InvokeModel puts the reasoning first in the
+ * content, wrapped in `<reasoning>…</reasoning>`: it becomes `reasoning_content` deltas. Stream chunks are
+ * `chat.completion.chunk` objects; the terminal one carries `finish_reason` (and the usage / metrics).
+ * Qwen (qwen.ts) uses the same body without the reasoning tags.
+ */
+import type { ChatRequest, ParamName } from './request.ts';
+import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
+import { converseAdapter } from './converse.ts';
+import { OpenAiStreamMapper, openAiMessages, openAiToolChoice, openAiTools, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
+import { mergeExtraFields, refuseImages } from './policy.ts';
+
+const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'logit_bias', 'frequency_penalty', 'presence_penalty']);
+
+export interface OpenAiChatOptions {
+  family: string;
+  extraFields: ReadonlySet<string>;
+  /** How the max token count is named (gpt-oss documents max_completion_tokens). */
+  maxTokensKey: 'max_completion_tokens' | 'max_tokens';
+}
+
+/** The OpenAI chat-completions body from the allow-listed parameters only. */
+export function openAiChatBody(request: ChatRequest, ctx: BuildContext, options: OpenAiChatOptions): Record<string, unknown> {
+  refuseImages(request, options.family);
+  const p = request.params;
+  const body: Record<string, unknown> = { messages: openAiMessages(request.messages, { images: false, toolCallType: true }) };
+  if (p.max_tokens !== undefined) body[options.maxTokensKey] = p.max_tokens;
+  if (p.temperature !== undefined) body.temperature = p.temperature;
+  if (p.top_p !== undefined) body.top_p = p.top_p;
+  if (p.stop !== undefined) body.stop = p.stop;
+  if (p.tools !== undefined && p.tools.length > 0) {
+    body.tools = openAiTools(p.tools);
+    if (p.tool_choice !== undefined) body.tool_choice = openAiToolChoice(p.tool_choice);
+    if (p.parallel_tool_calls !== undefined) body.parallel_tool_calls = p.parallel_tool_calls;
+  }
+  const format = p.response_format;
+  if (format !== undefined && format.type !== 'text') {
+    body.response_format = format.type === 'json_object' ? { type: 'json_object' } : {
+      type: 'json_schema',
+      json_schema: {
+        name: format.name, schema: format.schema,
+        ...(format.description !== undefined ? { description: format.description } : {}),
+        ...(format.strict !== undefined ? { strict: format.strict } : {}),
+      },
+    };
+  }
+  if (p.reasoning_effort !== undefined) body.reasoning_effort = p.reasoning_effort === 'minimal' ? 'low' : p.reasoning_effort;
+  if (p.seed !== undefined) body.seed = p.seed;
+  if (p.user !== undefined || p.metadata !== undefined) ctx.note(`user/metadata dropped: not sent to ${options.family} on invoke`);
+  mergeExtraFields(body, ctx, options.extraFields, `${options.family} on invoke`);
+  return body;
+}
+
+const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
+  'max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format',
+  'reasoning_effort', 'seed', 'user', 'metadata',
+]);
+
+const STREAM: OpenAiStreamOptions = { reasoningTags: { open: '<reasoning>', close: '</reasoning>' } };
+
+export const openaiInvoke: RouteAdapter = {
+  params: PARAMS,
+  extraFields: EXTRA_FIELDS,
+  buildBody: (request, ctx) => openAiChatBody(request, ctx, { family: 'gpt-oss', extraFields: EXTRA_FIELDS, maxTokensKey: 'max_completion_tokens' }),
+  createStreamMapper: () => new OpenAiStreamMapper(STREAM),
+  parseResponse: (body, headers) => parseOpenAiResponse(body, headers, STREAM),
+};
+
+export const openai: FamilyProvider = {
+  family: 'openai',
+  routes: { invoke: openaiInvoke, converse: converseAdapter('openai') },
+};

@@ -1,0 +1,75 @@
+/**
+ * The two checks a static allow-list cannot make, shared by every family's body builder:
+ *
+ * - `rejectParam`: a parameter (or a value of one) that only some models of a family can take — tools on
+ *   a prompt-only Mistral model, reasoning on Nova 1, images on Llama 3.1. Same rule as `applyParamPolicy`:
+ *   400 `unsupported_parameter` naming it, or dropped and logged with drop_params.
+ * - `mergeExtraFields`: the alias's `additional_model_request_fields`, checked against the family's
+ *   native-key allow-list (also checked when the config loads, see `checkExtraFields`), then merged into
+ *   the native body one level deep, so `{inferenceConfig: {topK: 20}}` adds to the body's inferenceConfig.
+ */
+import { SidecarError } from '../errors.ts';
+import type { ChatRequest } from './request.ts';
+import type { BuildContext } from './types.ts';
+
+/** Throws `unsupported_parameter` for `param`, or (drop_params) logs it and returns false. */
+export function rejectParam(ctx: BuildContext, param: string, why: string): false {
+  const drop = ctx.dropParams ?? ctx.target.alias?.dropParams ?? false;
+  if (!drop) {
+    throw new SidecarError('unsupported_parameter',
+      `"${param}" ${why}; remove it, or set drop_params: true to drop unsupported parameters`, { param });
+  }
+  ctx.note(`parameter "${param}" dropped (drop_params): ${why}`);
+  return false;
+}
+
+/** The first key of `fields` the allow-list does not name, or undefined when all are allowed. */
+export function disallowedExtraField(fields: Record<string, unknown>, allowed: ReadonlySet<string>): string | undefined {
+  if (allowed.has('*')) return undefined;
+  return Object.keys(fields).find((key) => !allowed.has(key));
+}
+
+/** A config-load message for a disallowed key, or undefined. */
+export function checkExtraFields(
+  fields: Record<string, unknown> | undefined, allowed: ReadonlySet<string>, what: string,
+): string | undefined {
+  if (!fields) return undefined;
+  const key = disallowedExtraField(fields, allowed);
+  if (key === undefined) return undefined;
+  const list = [...allowed].sort().join(', ') || 'none';
+  return `additional_model_request_fields: "${key}" is not a field ${what} takes (allowed: ${list})`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Merges the alias's extra fields into `target` (a body, or converse's additionalModelRequestFields).
+ * A key the allow-list does not name is a 400 (the registry already refuses it when the config loads).
+ */
+export function mergeExtraFields(
+  target: Record<string, unknown>, ctx: BuildContext, allowed: ReadonlySet<string>, what: string,
+): void {
+  const extra = ctx.target.alias?.additionalModelRequestFields;
+  if (!extra) return;
+  const problem = checkExtraFields(extra, allowed, what);
+  if (problem) throw new SidecarError('invalid_request_error', `model "${ctx.target.name}": ${problem}`, { param: 'model' });
+  for (const [key, value] of Object.entries(extra)) {
+    const current = target[key];
+    target[key] = isPlainObject(current) && isPlainObject(value) ? { ...current, ...value } : value;
+  }
+}
+
+/** Images sent to a text-only model: a 400 naming the part (content, so never dropped). */
+export function refuseImages(request: ChatRequest, what: string): void {
+  request.messages.forEach((m, i) => {
+    if (m.role !== 'user') return;
+    m.content.forEach((part, j) => {
+      if (part.type === 'image') {
+        throw new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
+          { param: `messages[${i}].content[${j}]` });
+      }
+    });
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * The stream and response shape of the completion-style invoke families (Titan Text, Llama, Mistral's
+ * prompt models, DeepSeek R1): every chunk carries a piece of text and, on the last one, the stop reason.
+ * Each family supplies three readers; this module turns them into internal events.
+ *
+ * Terminal event: the chunk whose stop reason is set (SPEC §8). It emits any text it carries, then
+ * `finish`, then `usage` (Bedrock's `amazon-bedrock-invocationMetrics` on that chunk, else the family's own
+ * counts). Text may pass through a `ReasoningSplitter` (DeepSeek R1's `<think>` block).
+ */
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { ReasoningSplitter, type ReasoningTags } from './reasoning-tags.ts';
+import type { ResponseHeaders, StreamMapper } from './types.ts';
+import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
+
+type Json = Record<string, unknown>;
+
+export interface CompletionReaders {
+  /** Text carried by one stream chunk, or by the whole response. */
+  text(event: Json): string | undefined;
+  /** The stop reason, when this chunk (or the response) carries one. */
+  stopReason(event: Json): string | undefined;
+  /** Token counts the family itself reports in the chunk or response. */
+  usage(event: Json): Partial<Usage>;
+}
+
+export interface CompletionShape {
+  chunk: CompletionReaders;
+  response: CompletionReaders;
+  reasoning?: ReasoningTags;
+}
+
+export function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function countOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** First element of an array member (`outputs[0]`, `choices[0]`, `results[0]`), or an empty object. */
+export function first(event: Json, key: string): Json {
+  const list = event[key];
+  const item = Array.isArray(list) ? list[0] : undefined;
+  return typeof item === 'object' && item !== null ? item as Json : {};
+}
+
+function finishEvents(stop: string, intervened: boolean, usage: Usage | undefined): StreamEvent[] {
+  const out: StreamEvent[] = [finishEvent(stop, intervened)];
+  if (usage) out.push({ kind: 'usage', usage });
+  return out;
+}
+
+export class CompletionStreamMapper implements StreamMapper {
+  terminated = false;
+  private readonly splitter: ReasoningSplitter | undefined;
+  private familyUsage: Partial<Usage> = {};
+  private intervened = false;
+
+  constructor(private readonly shape: CompletionShape) {
+    this.splitter = shape.reasoning ? new ReasoningSplitter(shape.reasoning) : undefined;
+  }
+
+  push(event: Json): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    if (guardrailIntervenedIn(event)) this.intervened = true;
+    const text = this.shape.chunk.text(event);
+    if (text !== undefined && text !== '') out.push(...(this.splitter ? this.splitter.push(text) : [{ kind: 'text', text } as const]));
+    Object.assign(this.familyUsage, this.shape.chunk.usage(event));
+    const stop = this.shape.chunk.stopReason(event);
+    if (stop === undefined) return out;
+    this.terminated = true;
+    if (this.splitter) out.push(...this.splitter.end());
+    out.push(...finishEvents(stop, this.intervened, completeUsage(this.familyUsage, readInvocationMetrics(event))));
+    return out;
+  }
+}
+
+export function parseCompletion(shape: CompletionShape, body: Json, headers: ResponseHeaders | undefined): StreamEvent[] {
+  const out: StreamEvent[] = [];
+  const text = shape.response.text(body) ?? '';
+  if (shape.reasoning) {
+    const splitter = new ReasoningSplitter(shape.reasoning);
+    out.push(...splitter.push(text), ...splitter.end());
+  } else if (text !== '') {
+    out.push({ kind: 'text', text });
+  }
+  const stop = shape.response.stopReason(body) ?? 'stop';
+  out.push(...finishEvents(stop, guardrailIntervenedIn(body), completeUsage(usageFromHeaders(headers), shape.response.usage(body))));
+  return out;
+}
+
+/** Input/output counts a family reports in its own fields (null or absent counts are left out). */
+export function counts(input: unknown, output: unknown): Partial<Usage> {
+  const out: Partial<Usage> = {};
+  const i = countOf(input);
+  const o = countOf(output);
+  if (i !== undefined) out.inputTokens = i;
+  if (o !== undefined) out.outputTokens = o;
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * Amazon Titan Text (`amazon.titan-text-*`) on the invoke route (bedrock-wire §5.3): one `inputText`
+ * prompt in Titan's `User: …\nBot:` chat form and `textGenerationConfig`. No tools, no images, no system
+ * role (the system text leads the prompt). Stream chunks carry `outputText`; the terminal one carries
+ * `completionReason` (FINISHED, LENGTH, STOP_CRITERIA_MET, CONTENT_FILTERED …) and the invocation metrics.
+ */
+import type { ChatRequest, ParamName } from './request.ts';
+import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
+import { titanPrompt } from './chat-template.ts';
+import { converseAdapter } from './converse.ts';
+import { mergeExtraFields, refuseImages } from './policy.ts';
+import { CompletionStreamMapper, counts, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+
+const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata']);
+const EXTRA_FIELDS: ReadonlySet<string> = new Set(['textGenerationConfig']);
+
+function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  refuseImages(request, 'Titan Text');
+  const p = request.params;
+  const body: Record<string, unknown> = { inputText: titanPrompt(request.messages) };
+  const config: Record<string, unknown> = {};
+  if (p.max_tokens !== undefined) config.maxTokenCount = p.max_tokens;
+  if (p.temperature !== undefined) config.temperature = Math.min(p.temperature, 1);
+  if (p.top_p !== undefined) config.topP = p.top_p;
+  if (p.stop !== undefined) config.stopSequences = p.stop;
+  if (Object.keys(config).length > 0) body.textGenerationConfig = config;
+  if (p.user !== undefined || p.metadata !== undefined) ctx.note('user/metadata dropped: the Titan body has no place for them');
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Titan Text on invoke');
+  return body;
+}
+
+const SHAPE: CompletionShape = {
+  chunk: {
+    text: (e) => stringOrUndefined(e.outputText),
+    stopReason: (e) => stringOrUndefined(e.completionReason),
+    usage: (e) => counts(e.inputTextTokenCount, e.totalOutputTextTokenCount),
+  },
+  response: {
+    text: (e) => stringOrUndefined(first(e, 'results').outputText),
+    stopReason: (e) => stringOrUndefined(first(e, 'results').completionReason),
+    usage: (e) => counts(e.inputTextTokenCount, first(e, 'results').tokenCount),
+  },
+};
+
+export const titanInvoke: RouteAdapter = {
+  params: PARAMS,
+  extraFields: EXTRA_FIELDS,
+  buildBody,
+  createStreamMapper: () => new CompletionStreamMapper(SHAPE),
+  parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
+};
+
+export const titan: FamilyProvider = {
+  family: 'amazon-titan',
+  routes: { invoke: titanInvoke, converse: converseAdapter('amazon-titan') },
+};

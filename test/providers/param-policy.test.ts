@@ -1,0 +1,155 @@
+/**
+ * The per-family parameter policy (SPEC §5): what a family or model cannot take is a 400
+ * `unsupported_parameter` naming it, or dropped with drop_params; alias extras are checked against the
+ * family's allow-list when the config loads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Route } from '../../src/config/schema.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import { ModelRegistry } from '../../src/models/resolve.ts';
+import { adapterFor, applyParamPolicy, routeSupport } from '../../src/providers/index.ts';
+import { readChatRequest } from '../../src/providers/request.ts';
+import { isSidecarError } from '../../src/errors.ts';
+import { targetFor } from './helpers.ts';
+
+function build(route: Route, modelId: string, body: Record<string, unknown>, dropParams = false, alias?: Record<string, unknown>): { body: Record<string, unknown>; notes: string[] } {
+  const target = targetFor({ route, modelId }, alias as never);
+  const adapter = adapterFor(route, target.family)!;
+  const notes: string[] = [];
+  const note = (m: string): void => { notes.push(m); };
+  const { request, unknown } = readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], ...body });
+  const prepared = applyParamPolicy(request, unknown, adapter, dropParams, `${target.family} on ${route}`, note);
+  return { body: adapter.buildBody(prepared, { target, note, dropParams }), notes };
+}
+
+function rejects(fn: () => unknown, param: string, type = 'unsupported_parameter'): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(isSidecarError(e), String(e));
+    assert.equal(e.type, type);
+    assert.equal(e.param, param);
+    return true;
+  });
+}
+
+const NOVA1 = 'us.amazon.nova-lite-v1:0';
+const NOVA2 = 'us.amazon.nova-2-lite-v1:0';
+const TOOL = { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } };
+
+test('policy: response_format where the family cannot honour it is a 400 naming it', () => {
+  rejects(() => build('invoke', NOVA1, { response_format: { type: 'json_object' } }), 'response_format');
+  rejects(() => build('invoke', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } }), 'response_format');
+  rejects(() => build('converse', 'meta.llama3-1-8b-instruct-v1:0', { response_format: { type: 'json_object' } }), 'response_format');
+  rejects(() => build('invoke', 'ai21.jamba-1-5-mini-v1:0', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: {} } } }), 'response_format');
+});
+
+test('policy: response_format {"type":"text"} asks for nothing and is accepted by every family', () => {
+  for (const [route, id] of [['invoke', NOVA1], ['invoke', 'amazon.titan-text-express-v1'], ['converse', 'meta.llama3-1-8b-instruct-v1:0']] as const) {
+    assert.doesNotThrow(() => build(route, id, { response_format: { type: 'text' } }));
+  }
+});
+
+test('policy: response_format json_schema on converse goes to outputConfig.textFormat with the schema as a string', () => {
+  const { body } = build('converse', 'openai.gpt-oss-20b-1:0', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object' } } } });
+  assert.deepEqual(body.outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}', name: 'n' } } } });
+});
+
+test('policy: reasoning_effort on Nova 1 is a 400; on Nova 2 it is reasoningConfig; drop_params drops it', () => {
+  rejects(() => build('invoke', NOVA1, { reasoning_effort: 'low' }), 'reasoning_effort');
+  rejects(() => build('converse', NOVA1, { reasoning_effort: 'low' }), 'reasoning_effort');
+  assert.deepEqual((build('invoke', NOVA2, { reasoning_effort: 'high' }).body.inferenceConfig as Record<string, unknown>).reasoningConfig,
+    { type: 'enabled', maxReasoningEffort: 'high' });
+  const dropped = build('invoke', NOVA1, { reasoning_effort: 'low' }, true);
+  assert.equal(dropped.body.inferenceConfig, undefined);
+  assert.ok(dropped.notes.some((n) => n.includes('reasoning_effort')));
+});
+
+test('policy: reasoning_effort never sends a `reasoning` key to any family', () => {
+  for (const [route, id] of [['invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0'], ['converse', 'anthropic.claude-3-7-sonnet-20250219-v1:0'], ['invoke', NOVA2], ['converse', NOVA2], ['invoke', 'openai.gpt-oss-20b-1:0'], ['converse', 'openai.gpt-oss-20b-1:0']] as const) {
+    const text = JSON.stringify(build(route, id, { reasoning_effort: 'medium' }).body);
+    assert.ok(!text.includes('"reasoning"'), `${route} ${id}: ${text}`);
+  }
+  rejects(() => build('invoke', 'meta.llama3-1-8b-instruct-v1:0', { reasoning_effort: 'low' }), 'reasoning_effort');
+});
+
+test('policy: Claude thinking refuses temperature and forced tool use, as Bedrock would', () => {
+  rejects(() => build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', temperature: 0.2 }), 'temperature');
+  rejects(() => build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', tools: [TOOL], tool_choice: 'required' }), 'tool_choice');
+  const { body } = build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', temperature: 0.2 }, true);
+  assert.equal(body.temperature, undefined);
+});
+
+test('policy: tools on a prompt-style Mistral model are a 400; stop on a chat-style one too', () => {
+  rejects(() => build('invoke', 'mistral.mixtral-8x7b-instruct-v0:1', { tools: [TOOL] }), 'tools');
+  rejects(() => build('invoke', 'mistral.mistral-large-2407-v1:0', { stop: ['x'] }), 'stop');
+  rejects(() => build('converse', 'mistral.mistral-7b-instruct-v0:2', { tools: [TOOL] }), 'tools');
+  assert.equal(build('invoke', 'mistral.mixtral-8x7b-instruct-v0:1', { tools: [TOOL] }, true).body.tools, undefined);
+});
+
+test('policy: Mistral chat forces one named function as "any" with only that tool', () => {
+  const other = { type: 'function', function: { name: 'g' } };
+  const { body } = build('invoke', 'mistral.mistral-large-2407-v1:0', { tools: [TOOL, other], tool_choice: { type: 'function', function: { name: 'g' } } });
+  assert.equal(body.tool_choice, 'any');
+  assert.deepEqual((body.tools as Array<{ function: { name: string } }>).map((t) => t.function.name), ['g']);
+});
+
+test('policy: images go only to models that take them; elsewhere a 400 naming the message part', () => {
+  const image = [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }];
+  rejects(() => build('invoke', 'meta.llama3-1-8b-instruct-v1:0', { messages: image }), 'messages[0].content[1]');
+  rejects(() => build('invoke', 'amazon.titan-text-express-v1', { messages: image }), 'messages[0].content[1]');
+  rejects(() => build('converse', 'deepseek.r1-v1:0', { messages: image }), 'messages[0].content[1]');
+  assert.deepEqual(build('invoke', 'us.meta.llama3-2-11b-instruct-v1:0', { messages: image }).body.images, ['AAAA']);
+});
+
+test('policy: unknown anthropic_beta flags are dropped and logged on invoke and on converse', () => {
+  for (const route of ['invoke', 'converse'] as const) {
+    const { body, notes } = build(route, 'anthropic.claude-3-7-sonnet-20250219-v1:0', { anthropic_beta: ['bogus-flag', 'output-128k-2025-02-19'] });
+    const betas = route === 'invoke' ? body.anthropic_beta : (body.additionalModelRequestFields as Record<string, unknown>).anthropic_beta;
+    assert.deepEqual(betas, ['output-128k-2025-02-19']);
+    assert.ok(notes.some((n) => n.includes('bogus-flag')));
+  }
+});
+
+test('policy: tool_choice "none" sends no tools when the history does not need them', () => {
+  for (const [route, id] of [['converse', NOVA1], ['invoke', NOVA1]] as const) {
+    const { body } = build(route, id, { tools: [TOOL], tool_choice: 'none' });
+    assert.equal(body.toolConfig, undefined);
+  }
+});
+
+test('policy: an alias extra merges one level deep into the native body when the family allows it', () => {
+  const alias = { name: 'a', additionalModelRequestFields: { inferenceConfig: { topK: 7 } } };
+  const { body } = build('invoke', NOVA1, { max_tokens: 5 }, false, alias);
+  assert.deepEqual(body.inferenceConfig, { maxTokens: 5, topK: 7 });
+  const converse = build('converse', NOVA1, {}, false, alias).body;
+  assert.deepEqual(converse.additionalModelRequestFields, { inferenceConfig: { topK: 7 } });
+});
+
+function registry(model: string, extra: Record<string, unknown>): ModelRegistry {
+  const config = validateConfig({ models: [{ name: 'm', model, region: 'us-east-1', additional_model_request_fields: extra }] });
+  return new ModelRegistry(config, {}, routeSupport);
+}
+
+test('policy: a disallowed additional_model_request_fields key fails the config load, naming the key and the allow-list', () => {
+  assert.throws(() => registry('bedrock/invoke/us.amazon.nova-lite-v1:0', { stream: true }), /models\[m\].*"stream" is not a field amazon-nova on the invoke route takes \(allowed: inferenceConfig, schemaVersion\)/);
+  assert.throws(() => registry('bedrock/invoke/meta.llama3-1-8b-instruct-v1:0', { top_k: 5 }), /"top_k" is not a field meta/);
+  assert.throws(() => registry('bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', { guardrails: [] }), /"guardrails"/);
+  assert.doesNotThrow(() => registry('bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', { top_k: 50 }));
+  assert.doesNotThrow(() => registry('bedrock/invoke/cohere.command-r-v1:0', { documents: [] }));
+});
+
+test('policy: converse images go to Llama 3.2 vision, Llama 4 and Pixtral, and are refused by Llama 3.1 and Mistral Large 2', () => {
+  const image = [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,AAAA' } }] }];
+  for (const id of ['us.meta.llama3-2-90b-instruct-v1:0', 'us.meta.llama4-scout-17b-instruct-v1:0', 'us.mistral.pixtral-large-2502-v1:0']) {
+    const messages = build('converse', id, { messages: image }).body.messages as Array<{ content: unknown[] }>;
+    assert.deepEqual(messages[0]!.content[1], { image: { format: 'jpeg', source: { bytes: 'AAAA' } } }, id);
+  }
+  rejects(() => build('converse', 'meta.llama3-1-70b-instruct-v1:0', { messages: image }), 'messages[0].content[1]');
+  rejects(() => build('converse', 'mistral.mistral-large-2407-v1:0', { messages: image }), 'messages[0].content[1]');
+});
+
+test('policy: json_object on converse is a json_schema of any object; Qwen invoke passes response_format through', () => {
+  const { body } = build('converse', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } });
+  assert.deepEqual(body.outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}' } } } });
+  assert.deepEqual(build('invoke', 'qwen.qwen3-32b-v1:0', { response_format: { type: 'json_object' } }).body.response_format, { type: 'json_object' });
+});
