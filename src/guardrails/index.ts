@@ -2,6 +2,12 @@
  * Guardrails (SPEC §7): defined once in sidecar.yaml, attached to aliases or asked for by name in a
  * request. `GuardrailSet` is built once per config; `forRequest` picks the guardrails of one request and
  * returns the hooks the chat handler calls at each point of the request's life.
+ *
+ * One module per guardrail type: `regex.ts` and `bedrock.ts` implement `TextGuardrail` (types.ts) — a
+ * new checking type (a webhook, say) is one more such module and one line in `checker()` below —
+ * and `native.ts` decorates the model call. `judge.ts` runs several guardrails over the same text,
+ * `stream.ts` is the streaming output guard, `request.ts` the per-request hooks, `recorder.ts` the
+ * logs, metric and outcome. README.md beside this file describes the behaviour for operators.
  */
 import { SidecarError } from '../errors.ts';
 import type { GuardrailConfig, Route, SidecarConfig } from '../config/schema.ts';
@@ -12,9 +18,17 @@ import type { ChatRequest } from '../providers/request.ts';
 import type { BedrockClient } from '../upstream/client.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Logger } from '../ops/logger.ts';
+import { createBedrockGuardrail, type GuardrailEndpoint } from './bedrock.ts';
+import { GuardrailRecorder } from './recorder.ts';
+import { createRegexGuardrail } from './regex.ts';
+import { createRequestGuards } from './request.ts';
+import type { TextGuardrail } from './types.ts';
 
 export interface RequestGuards {
-  /** Input stage: resolves to the block (a `guardrail_violation` SidecarError), or undefined to go on. */
+  /**
+   * Input stage: resolves to the block (a `guardrail_violation` SidecarError), or undefined to go on. A
+   * mask replaces `request.messages` with masked copies (the model is sent the masked text).
+   */
   checkInput(request: ChatRequest, signal: AbortSignal): Promise<SidecarError | undefined>;
   /** bedrock_native on converse: adds `guardrailConfig` to the body (never anything else). */
   decorateBody(body: Record<string, unknown>, route: Route, stream: boolean): Record<string, unknown>;
@@ -24,12 +38,13 @@ export interface RequestGuards {
   outputGuard(includeUsage: boolean): OutputGuard | undefined;
   /** Output stage for a whole (non-streaming) answer: the events to send, possibly ending in an error. */
   checkOutputWhole(events: StreamEvent[], signal: AbortSignal): Promise<{ events: StreamEvent[]; outcome: string }>;
-  /** After a stream: `none`, `passed`, or `<stage>:<guardrail>:<action>` for the log line. */
+  /** After a stream: `none`, `passed`, or `<stage>:<guardrail>:<action>[,…]` for the log line (recorder.ts). */
   streamOutcome(): string;
 }
 
 export interface GuardrailSet {
-  forRequest(target: ModelTarget, requested: readonly string[]): RequestGuards;
+  /** `log`: the request's logger (guardrail log lines then carry its request id); default the app's. */
+  forRequest(target: ModelTarget, requested: readonly string[], log?: Logger): RequestGuards;
 }
 
 export interface GuardrailDeps {
@@ -51,15 +66,72 @@ const NONE: RequestGuards = {
 
 export function createGuardrailSet(deps: GuardrailDeps): GuardrailSet {
   const byName = new Map<string, GuardrailConfig>(deps.config.guardrails.map((g) => [g.name, g]));
-  if (byName.size > 0) throw new Error('guardrails: are not available in this build yet (issue #4)');
+  // Local guardrails are built once; Bedrock ones depend on the request's model target (region, endpoint).
+  const regex = new Map<string, TextGuardrail>();
+  for (const g of deps.config.guardrails) {
+    if (g.type === 'regex') regex.set(g.name, createRegexGuardrail(g));
+    if (g.endpoint !== undefined && !/^https?:\/\/[^/]/.test(g.endpoint)) {
+      throw new Error(`guardrails[${g.name}].endpoint: "${g.endpoint}" is not an http(s) URL`);
+    }
+  }
+  for (const alias of deps.config.models) {
+    const natives = alias.guardrails.filter((name) => byName.get(name)?.type === 'bedrock_native');
+    if (natives.length > 1) {
+      throw new Error(`models[${alias.name}].guardrails: at most one bedrock_native guardrail can apply to a model call ` +
+        `(Bedrock takes one per call), got ${natives.join(', ')}`);
+    }
+  }
+
+  function checker(g: GuardrailConfig, target: ModelTarget): TextGuardrail | undefined {
+    switch (g.type) {
+      case 'regex':
+        return regex.get(g.name);
+      case 'bedrock':
+        return createBedrockGuardrail(g, deps.client, guardrailEndpoint(g, target));
+      case 'bedrock_native':
+        return undefined;
+    }
+  }
+
   return {
-    forRequest(_target, requested) {
+    forRequest(target, requested, log) {
       for (const name of requested) {
         if (!byName.has(name)) {
           throw new SidecarError('invalid_request_error', `guardrails: no guardrail named "${name}" is defined in sidecar.yaml`, { param: 'guardrails' });
         }
       }
-      return NONE;
+      const names = [...new Set([...(target.alias?.guardrails ?? []), ...requested])];
+      if (names.length === 0) return NONE;
+      const configs = names.map((name) => byName.get(name)!);
+      const natives = configs.filter((g) => g.type === 'bedrock_native');
+      if (natives.length > 1) {
+        throw new SidecarError('invalid_request_error',
+          `guardrails: at most one bedrock_native guardrail can apply to a request (Bedrock takes one per call), got ${natives.map((g) => `"${g.name}"`).join(', ')}`,
+          { param: 'guardrails' });
+      }
+      const guards = configs.flatMap((g) => checker(g, target) ?? []);
+      const recorder = new GuardrailRecorder(deps.metrics, log ?? deps.log, deps.config.logging.content);
+      return createRequestGuards({ guards, native: natives[0], recorder });
     },
   };
+}
+
+/**
+ * Where ApplyGuardrail goes: the guardrail's own `endpoint`, else the model's endpoint — unless the
+ * guardrail names another region and the model's endpoint is just the default one of its region, in which
+ * case the default endpoint of the guardrail's region. An endpoint override (alias `endpoint`,
+ * AWS_ENDPOINT_URL_BEDROCK_RUNTIME) is kept for every region: set the guardrail's `endpoint` otherwise.
+ */
+export function guardrailEndpoint(g: GuardrailConfig, target: ModelTarget): GuardrailEndpoint {
+  const region = g.region ?? target.region;
+  let endpoint = g.endpoint?.replace(/\/+$/, '');
+  if (endpoint === undefined) {
+    const isDefault = target.endpoint === defaultEndpoint(target.region);
+    endpoint = isDefault && region !== target.region ? defaultEndpoint(region) : target.endpoint;
+  }
+  return { endpoint, region, apiKey: target.apiKey };
+}
+
+function defaultEndpoint(region: string): string {
+  return `https://bedrock-runtime.${region}.amazonaws.com`;
 }

@@ -25,7 +25,11 @@ export type StreamEvent =
   /** A new tool call; `index` is dense and 0-based per response, whatever Bedrock's block index. */
   | { readonly kind: 'tool_start'; readonly index: number; readonly id: string; readonly name: string }
   | { readonly kind: 'tool_delta'; readonly index: number; readonly arguments: string }
-  | { readonly kind: 'finish'; readonly reason: FinishReason; readonly upstreamReason?: string }
+  /**
+   * The model's end. `guardrailIntervened`: Bedrock reported that a guardrail applied inside the model call
+   * intervened (invoke `amazon-bedrock-guardrailAction: INTERVENED`, converse `guardrail_intervened`).
+   */
+  | { readonly kind: 'finish'; readonly reason: FinishReason; readonly upstreamReason?: string; readonly guardrailIntervened?: boolean }
   | { readonly kind: 'usage'; readonly usage: Usage }
   | { readonly kind: 'error'; readonly error: SidecarError };
 

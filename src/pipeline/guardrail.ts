@@ -5,8 +5,9 @@
  * which may hold text back (sync mode), rewrite it (masking) or end the stream with a
  * `guardrail_violation` error event. A guard may answer asynchronously (a Bedrock ApplyGuardrail call):
  * the stage does not take the next batch until it has answered, so backpressure reaches upstream.
- * With no guard configured the stage is a pass-through. Once an `error` event has gone out, the
- * remaining input is discarded: nothing follows an error.
+ * A guard whose checks run in the background (async mode) may also end the stream on its own, between
+ * batches, through `onInterrupt`. With no guard configured the stage is a pass-through. Once an `error`
+ * event has gone out, the remaining input is discarded: nothing follows an error.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { SidecarError, toSidecarError } from '../errors.ts';
@@ -19,6 +20,11 @@ export interface OutputGuard {
   end(): StreamEvent[] | Promise<StreamEvent[]>;
   /** The stream is going away early (client left, upstream failed): cancel pending checks. */
   abort?(): void;
+  /**
+   * Lets the guard deliver events between batches — a block found by a background check while no batch is
+   * being processed. The stage forwards them at once (they end the stream if they hold an error).
+   */
+  onInterrupt?(listener: (events: StreamEvent[]) => void): void;
 }
 
 export class GuardrailStage extends Transform {
@@ -26,6 +32,9 @@ export class GuardrailStage extends Transform {
 
   constructor(private readonly guard: OutputGuard | undefined) {
     super({ objectMode: true, highWaterMark: 4 });
+    guard?.onInterrupt?.((events) => {
+      if (!this.destroyed && !this.readableEnded) this.forward(events);
+    });
   }
 
   override _transform(batch: StreamEvent[], _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -39,7 +48,10 @@ export class GuardrailStage extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.stopped || !this.guard) return callback();
-    this.settle(() => this.guard!.end(), callback);
+    this.settle(() => this.guard!.end(), () => {
+      this.stopped = true; // nothing may be pushed after the end
+      callback();
+    });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

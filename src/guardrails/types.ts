@@ -1,0 +1,47 @@
+/**
+ * The one interface every checking guardrail type implements (`regex.ts`, `bedrock.ts`; a webhook would
+ * be one more module): judge some segments of text, answer a `Verdict`. A check never rejects — a
+ * guardrail that cannot judge (timeout, 5xx, network, a malformed answer) answers `failed`, and the caller
+ * applies the guardrail's `on_error`. Checks may be synchronous (regex) or asynchronous (an HTTP call):
+ * callers handle both without forcing a microtask on the synchronous path.
+ *
+ * `bedrock_native` is not a checker: Bedrock applies it inside the model call (see `native.ts`).
+ */
+import type { GuardrailConfig } from '../config/schema.ts';
+
+/** ApplyGuardrail's `source`: what the text is. */
+export type CheckSource = 'INPUT' | 'OUTPUT';
+
+/**
+ * One piece of text to judge. `text` is new and may be rewritten by a mask; `context` is text just before
+ * it that already passed (and may already be with the client): it is judged together with `text`, so a
+ * match that straddles the boundary is found, but it is never rewritten.
+ */
+export interface Segment {
+  readonly context: string;
+  readonly text: string;
+}
+
+export type Verdict =
+  | { readonly kind: 'pass' }
+  /** `reason` is content-free (safe to log); `detail` may quote the text (logged only with logging.content). */
+  | { readonly kind: 'block'; readonly reason: string; readonly detail?: string }
+  /** One entry per segment: its masked `text`, or undefined when that segment is unchanged. */
+  | { readonly kind: 'mask'; readonly texts: ReadonlyArray<string | undefined>; readonly reason: string; readonly detail?: string }
+  | { readonly kind: 'failed'; readonly reason: string }
+  /** The caller's signal aborted the check: nobody needs the answer any more. */
+  | { readonly kind: 'cancelled' };
+
+export interface TextGuardrail {
+  readonly config: GuardrailConfig;
+  /** How much already judged text (UTF-16 units) a streaming check wants as context before the new text. */
+  readonly contextChars: number;
+  check(source: CheckSource, segments: readonly Segment[], signal: AbortSignal): Verdict | Promise<Verdict>;
+}
+
+export const PASS: Verdict = { kind: 'pass' };
+export const CANCELLED: Verdict = { kind: 'cancelled' };
+
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}

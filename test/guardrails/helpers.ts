@@ -1,0 +1,186 @@
+/**
+ * End-to-end rig for guardrail tests: the Bedrock emulator and the sidecar in-process on 127.0.0.1:0, a
+ * JSON log sink, and SSE helpers that check the framing as they parse.
+ */
+import { Writable } from 'node:stream';
+import { startEmulator, type Emulator, type EmulatorOptions, type RecordedRequest } from '../../src/emulator/index.ts';
+import { App } from '../../src/app.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+
+export const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
+
+/** The exact ending of a stream blocked by `name` (SPEC §7). */
+export function blockEnding(name: string): string {
+  return `data: {"error":{"message":"Violated guardrail policy","type":"guardrail_violation","code":400,"guardrail":"${name}"}}\n\ndata: [DONE]\n\n`;
+}
+
+export interface Rig {
+  emu: Emulator;
+  app: App;
+  url: string;
+  adminUrl: string;
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  guardrails: Array<Record<string, unknown>>;
+  /** Guardrails attached to both aliases (`claude-invoke`, `claude-converse`). */
+  attach?: string[];
+  emulator?: EmulatorOptions;
+  logging?: Record<string, unknown>;
+  upstream?: Record<string, unknown>;
+}
+
+export async function startRig(options: RigOptions): Promise<Rig> {
+  const attach = options.attach ?? [];
+  const config = validateConfig({
+    server: { port: 0, admin_port: 0 },
+    logging: { level: 'info', ...options.logging },
+    upstream: { max_attempts: 1, ...options.upstream },
+    guardrails: options.guardrails,
+    models: [
+      { name: 'claude-invoke', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
+      { name: 'claude-converse', model: `bedrock/converse/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
+      { name: 'claude-bare', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1' },
+    ],
+  });
+  const emu = await startEmulator({ quiet: true, ...options.emulator });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  let app: App;
+  try {
+    app = new App({
+      config,
+      env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url },
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }),
+      logger: createLogger(config.logging.level, sink),
+      processMetrics: false,
+      random: () => 0,
+    });
+  } catch (error) {
+    await emu.close();
+    throw error;
+  }
+  const { proxy, admin } = await app.start();
+  return {
+    emu, app, logs,
+    url: `http://127.0.0.1:${proxy.port}`,
+    adminUrl: `http://127.0.0.1:${admin.port}`,
+    async close() {
+      await app.close();
+      await emu.close();
+    },
+  };
+}
+
+export function chat(rig: Rig, body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${rig.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hello' }], ...body }),
+  });
+}
+
+export interface Streamed {
+  status: number;
+  raw: string;
+  /** `data:` payloads in order (`[DONE]` included), comments dropped. */
+  frames: string[];
+  /** Concatenated `delta.content`. */
+  content: string;
+  reasoning: string;
+  toolArguments: string;
+  error: Record<string, unknown> | undefined;
+  finish: string | null;
+}
+
+export async function stream(rig: Rig, body: Record<string, unknown>): Promise<Streamed> {
+  const res = await chat(rig, { stream: true, ...body });
+  const raw = await res.text();
+  if (res.status !== 200) return { status: res.status, raw, frames: [], content: '', reasoning: '', toolArguments: '', error: undefined, finish: null };
+  return { status: res.status, raw, ...parseSse(raw) };
+}
+
+export function parseSse(raw: string): Omit<Streamed, 'status' | 'raw'> {
+  if (!raw.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(raw.slice(-60))}`);
+  const frames = raw.slice(0, -2).split('\n\n').filter((f) => !f.startsWith(':')).map((f) => {
+    if (!f.startsWith('data: ') || f.includes('\n')) throw new Error(`bad SSE frame: ${JSON.stringify(f)}`);
+    return f.slice('data: '.length);
+  });
+  let content = '';
+  let reasoning = '';
+  let toolArguments = '';
+  let error: Record<string, unknown> | undefined;
+  let finish: string | null = null;
+  for (const frame of frames) {
+    if (frame === '[DONE]') continue;
+    const json = JSON.parse(frame) as Record<string, unknown>;
+    if (json.error) {
+      error = json.error as Record<string, unknown>;
+      continue;
+    }
+    const choice = (json.choices as Array<Record<string, unknown>>)[0];
+    if (!choice) continue;
+    const delta = choice.delta as Record<string, unknown>;
+    if (typeof delta.content === 'string') content += delta.content;
+    if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
+    for (const call of (delta.tool_calls as Array<{ function?: { arguments?: string } }> | undefined) ?? []) {
+      toolArguments += call.function?.arguments ?? '';
+    }
+    if (choice.finish_reason) finish = choice.finish_reason as string;
+  }
+  return { frames, content, reasoning, toolArguments, error, finish };
+}
+
+const MODEL_OPERATIONS = new Set(['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream']);
+
+export function modelCalls(rig: Rig): RecordedRequest[] {
+  return rig.emu.requests.filter((r) => MODEL_OPERATIONS.has(r.operation));
+}
+
+export function guardrailCalls(rig: Rig): RecordedRequest[] {
+  return rig.emu.requests.filter((r) => r.operation === 'ApplyGuardrail');
+}
+
+/** The texts an ApplyGuardrail call was asked to judge. */
+export function judgedTexts(request: RecordedRequest): string[] {
+  const body = request.json as { content: Array<{ text: { text: string } }> };
+  return body.content.map((c) => c.text.text);
+}
+
+/** Resolves when the upstream model call finished; its `clientAborted` says whether the sidecar cut it. */
+export async function upstreamDone(rig: Rig): Promise<{ clientAborted: boolean; framesWritten: number }> {
+  const calls = modelCalls(rig);
+  if (calls.length !== 1) throw new Error(`expected one model call, got ${calls.length}`);
+  return withTimeout(calls[0]!.done, 5_000, 'the upstream model call never ended (not aborted?)');
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A long reply with `term` after `before` characters: long enough that upstream is still sending when cut. */
+export function longReply(before: number, term: string, after = 200_000): { type: 'text'; text: string; frameDelayMs: number } {
+  const filler = (n: number): string => 'The quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(n / 45)).slice(0, n);
+  return { type: 'text', text: `${filler(before)}${term}${filler(after)}`, frameDelayMs: 1 };
+}
+
+export async function metricsText(rig: Rig): Promise<string> {
+  return (await fetch(`${rig.adminUrl}/metrics`)).text();
+}
+
+export function requestLog(rig: Rig): Record<string, unknown> | undefined {
+  return rig.logs.filter((l) => l.msg === 'request completed').at(-1);
+}
