@@ -51,6 +51,8 @@ export class App {
   private proxy: Server | undefined;
   private admin: Server | undefined;
   private readonly live = new Set<LiveStream>();
+  /** Chat requests being served, streaming or not, from the first byte read to the last written. */
+  active = 0;
   private readonly random: (() => number) | undefined;
 
   constructor(options: AppOptions) {
@@ -164,12 +166,12 @@ export class App {
     this.log.info({ inflight: this.live.size, timeoutMs }, 'draining');
     // The listeners stay open while draining: new requests get a 503 rather than a refused connection.
     const deadline = Date.now() + timeoutMs;
-    while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((this.active > 0 || this.live.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const stream of this.live) {
       stream.stop(new SidecarError('unavailable', 'the sidecar is shutting down (drain deadline reached)'));
     }
     const grace = Date.now() + 2_000;
-    while (this.live.size > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20));
+    while ((this.active > 0 || this.live.size > 0) && Date.now() < grace) await new Promise((r) => setTimeout(r, 20));
     await this.close();
   }
 

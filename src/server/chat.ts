@@ -109,7 +109,7 @@ async function serve(
     throw inputVerdict;
   }
 
-  const native = adapter.buildBody(prepared, { target, note });
+  const native = adapter.buildBody(prepared, { target, note, dropParams });
   if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
   const operation: ModelOperation = target.route === 'invoke'
     ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
@@ -148,7 +148,7 @@ async function serve(
   if (typeof json !== 'object' || json === null || Array.isArray(json) || '__type' in json || 'Output' in json) {
     throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an unexpected body: ${text.slice(0, 200)}`);
   }
-  const events = adapter.parseResponse(json as Record<string, unknown>);
+  const events = adapter.parseResponse(json as Record<string, unknown>, upstream.headers);
   const checked = await guards.checkOutputWhole(events, abort.signal);
   const completion = assembleCompletion(checked.events, meta);
   outcome.guardrail = checked.outcome;

@@ -138,6 +138,7 @@ function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: st
     return;
   }
   const generation = app.generation;
+  app.active++;
   return handleChat({
     config: generation.config,
     models: generation.models,
@@ -147,5 +148,7 @@ function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: st
     log: app.log,
     track: (stream) => app.track(stream),
     now: app.now,
-  }, req, res, requestId);
+  }, req, res, requestId).finally(() => {
+    app.active--;
+  });
 }
