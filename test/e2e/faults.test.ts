@@ -193,3 +193,43 @@ test('drain: a stream still running at the deadline ends with an unavailable fra
     assert.equal(s.doneCount, 1);
     assert.equal((await h.emu.requests[0]!.done).clientAborted, true);
   }));
+
+test('faults: a DNS failure and a TLS failure are 502 upstream_error answers, never a crash', async () => {
+  const plain = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+  try {
+    const endpoints: Array<[string, RegExp]> = [
+      ['http://bedrock-runtime.nonexistent.invalid', /resolve|ENOTFOUND|EAI_AGAIN/],
+      [`https://127.0.0.1:${(plain.address() as AddressInfo).port}`, /TLS|SSL|EPROTO|socket/i],
+    ];
+    for (const [endpoint, message] of endpoints) {
+      await withHarness({}, async (h) => {
+        const res = await chat(h, { model: MODEL, stream: true, messages: hi });
+        assert.equal(res.status, 502, endpoint);
+        const body = await res.json() as { error: { type: string; message: string } };
+        assert.equal(body.error.type, 'upstream_error');
+        assert.match(body.error.message, message);
+        assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+      }, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: endpoint });
+    }
+  } finally {
+    plain.close();
+  }
+});
+
+test('faults: a client that leaves mid-stream is counted as cancelled', () =>
+  withHarness({}, async (h) => {
+    h.emu.script({ type: 'text', text: 'c'.repeat(20), repeat: 200, frameDelayMs: 10 });
+    const controller = new AbortController();
+    const res = await chat(h, { model: MODEL, stream: true, messages: hi }, {}, controller.signal);
+    await res.body!.getReader().read();
+    controller.abort();
+    await h.emu.requests[0]!.done;
+    let text = '';
+    while (!/sidecar_requests_cancelled_total\{model="claude-invoke"\} 1/.test(text)) {
+      text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.match(text, /sidecar_requests_total\{model="claude-invoke",route="invoke",status="cancelled"\} 1/);
+    assert.match(text, /sidecar_inflight_streams 0/);
+  }));
