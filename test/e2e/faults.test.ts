@@ -6,19 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
-import { chat, parseStream, startHarness, type Harness } from '../helpers/harness.ts';
+import { chat, parseStream, startHarness, withHarness } from '../helpers/harness.ts';
 
 const MODEL = 'claude-invoke';
 const hi = [{ role: 'user', content: 'Hi' }];
 
-async function withHarness(config: Record<string, unknown>, run: (h: Harness) => Promise<void>, env?: Record<string, string>): Promise<void> {
-  const h = await startHarness(config, env ? { env } : {});
-  try {
-    await run(h);
-  } finally {
-    await h.close();
-  }
-}
 
 test('faults: no upstream byte for idle_timeout_ms ends the stream with upstream_timeout', () =>
   withHarness({ upstream: { idle_timeout_ms: 300 } }, async (h) => {

@@ -4,16 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { chat, startHarness, type Harness } from '../helpers/harness.ts';
+import { chat, startHarness, withHarness } from '../helpers/harness.ts';
 
-async function withHarness(config: Record<string, unknown>, run: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startHarness(config);
-  try {
-    await run(h);
-  } finally {
-    await h.close();
-  }
-}
 
 const hi = [{ role: 'user', content: 'Hi' }];
 

@@ -6,19 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chat, parseStream, startHarness, type Harness } from '../helpers/harness.ts';
+import { chat, parseStream, startHarness, withHarness } from '../helpers/harness.ts';
 
 const MODEL = 'claude-invoke';
 const hi = [{ role: 'user', content: 'Hi there' }];
 
-async function withHarness(config: Record<string, unknown>, run: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startHarness(config);
-  try {
-    await run(h);
-  } finally {
-    await h.close();
-  }
-}
 
 test('invoke: a streamed completion has SSE headers, role first, text, finish, usage and one [DONE]', () =>
   withHarness({}, async (h) => {

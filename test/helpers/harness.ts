@@ -52,6 +52,20 @@ export async function startHarness(config: Record<string, unknown> = {}, options
   };
 }
 
+/** Runs `run` with a fresh emulator + sidecar, closing both whatever happens. */
+export async function withHarness(
+  config: Record<string, unknown>,
+  run: (h: Harness) => Promise<void>,
+  env?: Record<string, string>,
+): Promise<void> {
+  const h = await startHarness(config, env ? { env } : {});
+  try {
+    await run(h);
+  } finally {
+    await h.close();
+  }
+}
+
 export function chat(h: Harness, body: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(`${h.url}/v1/chat/completions`, {
     method: 'POST',

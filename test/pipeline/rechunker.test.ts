@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runTransform, seeded } from '../helpers/streams.ts';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -99,38 +100,17 @@ function runCore(batches: readonly (readonly StreamEvent[])[], limit: number): S
   return out;
 }
 
-async function runStage(
+function runStage(
   batches: readonly (readonly StreamEvent[])[],
   options: { chunkSizeBytes: number; maxHoldMs?: number },
 ): Promise<StreamEvent[][]> {
-  const stage = new RechunkerStage(options);
-  const out: StreamEvent[][] = [];
-  stage.on('data', (batch: StreamEvent[]) => out.push(batch));
-  const ended = new Promise<void>((resolve, reject) => {
-    stage.on('end', resolve);
-    stage.on('error', reject);
-  });
-  for (const batch of batches) stage.write(batch);
-  stage.end();
-  await ended;
-  return out;
+  return runTransform<readonly StreamEvent[], StreamEvent[]>(new RechunkerStage(options), batches);
 }
 
-/** mulberry32: a tiny seeded PRNG so random batch boundaries are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Re-splits every text event at random code-point boundaries, then re-batches at random boundaries. */
 function reshuffle(events: readonly StreamEvent[], seed: number): StreamEvent[][] {
-  const rand = prng(seed);
+  const rand = seeded(seed);
   const split: StreamEvent[] = [];
   for (const e of events) {
     if (e.kind !== 'text') {

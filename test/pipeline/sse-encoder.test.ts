@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runTransform, seeded } from '../helpers/streams.ts';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -110,32 +111,13 @@ async function renderThroughStage(
   options: SseEncoderOptions = OPTIONS,
 ): Promise<string[]> {
   const stage = new SseEncoderStage({ encoder: new SseEncoder(options), heartbeatMs: 0 });
-  const chunks: string[] = [];
-  stage.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  const ended = new Promise<void>((resolve, reject) => {
-    stage.on('end', resolve);
-    stage.on('error', reject);
-  });
-  stage.begin();
-  for (const batch of batches) stage.write(batch);
-  stage.end();
-  await ended;
-  return chunks;
+  const chunks = await runTransform<readonly StreamEvent[], Buffer>(stage, batches, () => stage.begin());
+  return chunks.map((chunk) => chunk.toString('utf8'));
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rebatch(events: readonly StreamEvent[], seed: number): StreamEvent[][] {
-  const rand = prng(seed);
+  const rand = seeded(seed);
   const batches: StreamEvent[][] = [];
   let cur: StreamEvent[] = [];
   for (const e of events) {
