@@ -169,6 +169,7 @@ async function streamAnswer(
   const model = target.alias?.name ?? 'direct';
   ctx.metrics.inflight.inc();
   outcome.status = 200;
+  ctx.metrics.chunks.inc({ model }); // the role frame every committed stream opens with
   const live = startStream({
     res,
     upstreamBody: body,
@@ -193,7 +194,10 @@ async function streamAnswer(
           }
         }
       }
-      ctx.metrics.chunks.inc({ model }, events.length);
+      // One SSE data frame per rendered event; usage is a frame only when include_usage asked for it.
+      let frames = 0;
+      for (const event of events) if (event.kind !== 'usage' || request.sidecar.includeUsage) frames++;
+      if (frames > 0) ctx.metrics.chunks.inc({ model }, frames);
     },
   });
   const untrack = ctx.track(live);

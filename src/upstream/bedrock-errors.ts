@@ -41,6 +41,15 @@ const BY_NAME: Record<string, ErrorType> = {
 /** Retried before the first byte: throttling and 5xx (SPEC §8). ServiceQuotaExceeded is not retried. */
 const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ModelNotReadyException', 'InternalServerException', 'ServiceUnavailableException']);
 
+/**
+ * AWS answers a bad signature with the canonical request it expected (signed header values, the session
+ * token among them) after a blank line: only the first paragraph may reach the client or the logs.
+ */
+function safeMessage(message: string): string {
+  const cut = message.search(/\n\s*\n\s*The (Canonical String|String-to-Sign)/);
+  return (cut === -1 ? message : message.slice(0, cut)).trim();
+}
+
 export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
   const name = answer.errorType;
   let type: ErrorType | undefined = name ? BY_NAME[name] : undefined;
@@ -56,7 +65,8 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
   const retryable = (name !== undefined && RETRYABLE_NAMES.has(name)) ||
     (name !== 'ServiceQuotaExceededException' && (answer.status === 429 || [500, 502, 503, 504].includes(answer.status)));
   const label = name ?? `HTTP ${answer.status}`;
-  return new SidecarError(type, `Bedrock: ${label}${answer.message ? `: ${answer.message}` : ''}`, {
+  const message = safeMessage(answer.message);
+  return new SidecarError(type, `Bedrock: ${label}${message ? `: ${message}` : ''}`, {
     retryable, upstreamCode: name ?? String(answer.status),
   });
 }

@@ -1,0 +1,196 @@
+/**
+ * SPEC §11 logs, asserted on parsed JSON lines through a sink: one completion line per chat request with
+ * the SPEC's fields; `logging.level` and `logging.content` honoured; and no secret in any line — not the
+ * bearer token, not the AWS secret key or session token, not a request signature — even at trace level,
+ * on errors, on retries, and when Bedrock's own error message echoes the signed headers back.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scrubSecrets } from '../../src/ops/logger.ts';
+import { CLAUDE, chat, sseChunks, startSidecar, until, type Running } from './helpers.ts';
+
+const AUTH_TOKEN = 'sk-sidecar-AUTHTOKEN-7d3f9a2b';
+const CREDENTIALS = {
+  accessKeyId: 'ASIALOGTESTKEYID0001',
+  secretAccessKey: 'LOGTESTsecretAccessKey/wJalrXUtnFEMI0001',
+  sessionToken: 'LOGTESTsessionToken+IQoJb3JpZ2luX2VjEJr0001',
+};
+const PROMPT = 'PROMPT-zebra-crossing-42';
+const ANSWER = 'ANSWER-okapi-seven';
+const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
+
+const CONFIG = {
+  server: { auth_token: AUTH_TOKEN },
+  guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block' }],
+  models: [
+    { name: 'claude', model: CLAUDE, region: 'us-east-1' },
+    { name: 'guarded', model: CLAUDE, region: 'us-east-1', guardrails: ['no-secrets'] },
+  ],
+};
+
+const auth = (id: string): Record<string, string> => ({ authorization: `Bearer ${AUTH_TOKEN}`, 'x-request-id': id });
+
+/** What real AWS services answer to a bad signature: the canonical request, signed headers included. */
+function invalidSignatureMessage(): string {
+  return 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. ' +
+    'Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n' +
+    `'POST\n/model/${encodeURIComponent(MODEL_ID)}/invoke\n\naccept:application/json\ncontent-type:application/json\n` +
+    `host:bedrock-runtime.us-east-1.amazonaws.com\nx-amz-date:20261122T020000Z\nx-amz-security-token:${CREDENTIALS.sessionToken}\n\n` +
+    `accept;content-type;host;x-amz-date;x-amz-security-token\n${'a'.repeat(64)}'\n\n` +
+    `The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261122T020000Z\n20261122/us-east-1/bedrock/aws4_request\n${'b'.repeat(64)}'\n`;
+}
+
+function completions(r: Running): Array<Record<string, unknown>> {
+  return r.lines.filter((l) => l.msg === 'request completed');
+}
+
+function lineFor(r: Running, requestId: string): Record<string, unknown> {
+  const lines = completions(r).filter((l) => l.requestId === requestId);
+  assert.equal(lines.length, 1, `one completion line for ${requestId}, got ${lines.length}`);
+  return lines[0]!;
+}
+
+function assertNoSecret(r: Running, extra: string[] = []): void {
+  const signatures = r.emu.requests.map((q) => /Signature=([0-9a-f]{64})/.exec(String(q.headers.authorization))?.[1]).filter((s): s is string => !!s);
+  assert.ok(signatures.length > 0);
+  const secrets = [AUTH_TOKEN, CREDENTIALS.secretAccessKey, CREDENTIALS.sessionToken, CREDENTIALS.accessKeyId, ...signatures, ...extra];
+  for (const line of r.raw) {
+    for (const secret of secrets) assert.ok(!line.includes(secret), `a log line contains ${secret.slice(0, 12)}…: ${line}`);
+  }
+}
+
+test('logging: one JSON completion line per request, with the SPEC fields, and no secret in any line even at trace level', async () => {
+  const r = await startSidecar({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
+  try {
+    // a stream
+    r.emu.script({ type: 'text', text: `${ANSWER} in several pieces`, usage: { inputTokens: 12, outputTokens: 6 } });
+    const streamed = await chat(r, {
+      model: 'claude', stream: true, stream_chunk_size: 8, stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: PROMPT }],
+    }, auth('req-stream'));
+    assert.equal(streamed.status, 200);
+    assert.equal(streamed.requestId, 'req-stream');
+    // a whole answer after one throttling retry
+    r.emu.script(
+      { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
+      { type: 'text', text: ANSWER, usage: { inputTokens: 3, outputTokens: 2 } },
+    );
+    assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-retry'))).status, 200);
+    // an input guardrail block
+    assert.equal((await chat(r, { model: 'guarded', messages: [{ role: 'user', content: `${PROMPT} Project Nightingale` }] }, auth('req-guard'))).status, 400);
+    // a wrong bearer token
+    assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, { authorization: 'Bearer wrong-token-XYZ123', 'x-request-id': 'req-401' })).status, 401);
+    await until(() => completions(r).length >= 3, 'three completion lines');
+
+    const stream = lineFor(r, 'req-stream');
+    const content = sseChunks(streamed.text).filter((c) => ((c.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? '') !== '');
+    assert.equal(stream.level, 'info');
+    assert.equal(stream.service, 'bedrock-sidecar');
+    assert.match(String(stream.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(stream.alias, 'claude');
+    assert.equal(stream.modelId, MODEL_ID);
+    assert.equal(stream.route, 'invoke');
+    assert.equal(stream.status, 200);
+    assert.equal(typeof stream.ttfbMs, 'number');
+    assert.equal(typeof stream.durationMs, 'number');
+    assert.ok((stream.durationMs as number) >= (stream.ttfbMs as number));
+    assert.equal(stream.chunks, content.length);
+    assert.equal(stream.inputTokens, 12);
+    assert.equal(stream.outputTokens, 6);
+    assert.equal(stream.guardrail, 'none');
+    assert.equal(stream.retries, 0);
+
+    const retried = lineFor(r, 'req-retry');
+    assert.equal(retried.status, 200);
+    assert.equal(retried.retries, 1);
+    assert.ok(r.lines.some((l) => l.level === 'warn' && l.msg === 'retrying Bedrock'));
+
+    const guarded = lineFor(r, 'req-guard');
+    assert.equal(guarded.status, 400);
+    assert.equal(guarded.alias, 'guarded');
+    assert.match(String(guarded.guardrail), /^input:no-secrets:block$/);
+    assert.equal((guarded.error as { type: string }).type, 'guardrail_violation');
+
+    // trace level logged more than the completion lines, and still nothing secret or content-bearing
+    assert.ok(r.lines.some((l) => l.level === 'debug' || l.level === 'trace'));
+    assertNoSecret(r, ['wrong-token-XYZ123', PROMPT, ANSWER]);
+  } finally {
+    await r.close();
+  }
+});
+
+test('logging: a Bedrock error that echoes the canonical request (with x-amz-security-token) leaks the token into no log line', async () => {
+  const r = await startSidecar({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
+  try {
+    r.emu.script({ type: 'error', status: 403, errorType: 'InvalidSignatureException', message: invalidSignatureMessage() });
+    const res = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-403'));
+    assert.equal(res.status, 403);
+    await until(() => completions(r).length === 1, 'the completion line');
+    const line = lineFor(r, 'req-403');
+    assert.equal((line.error as { type: string }).type, 'permission_error');
+    assertNoSecret(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('logging: the same error answer never hands the session token to the client either', async () => {
+  const r = await startSidecar({ ...CONFIG, logging: { level: 'silent', content: false } }, { credentials: CREDENTIALS });
+  try {
+    r.emu.script({ type: 'error', status: 403, errorType: 'InvalidSignatureException', message: invalidSignatureMessage() });
+    const res = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-403'));
+    assert.equal(res.status, 403);
+    assert.equal((JSON.parse(res.text) as { error: { type: string } }).error.type, 'permission_error');
+    assert.ok(!res.text.includes(CREDENTIALS.sessionToken), res.text);
+  } finally {
+    await r.close();
+  }
+});
+
+test('logging: logging.content true logs the request body at debug, still without credentials', async () => {
+  const r = await startSidecar({ ...CONFIG, logging: { level: 'debug', content: true } }, { credentials: CREDENTIALS });
+  try {
+    r.emu.script({ type: 'text', text: ANSWER });
+    assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-content'))).status, 200);
+    await until(() => completions(r).length === 1, 'the completion line');
+    assert.ok(r.raw.some((l) => l.includes(PROMPT)), 'the prompt is logged when logging.content is true');
+    assert.ok(r.lines.filter((l) => JSON.stringify(l).includes(PROMPT)).every((l) => l.level === 'debug'), 'content only at debug');
+    assertNoSecret(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('logging: logging.level warn keeps the completion lines out and the warnings in', async () => {
+  const r = await startSidecar({ ...CONFIG, logging: { level: 'warn', content: false } }, { credentials: CREDENTIALS });
+  try {
+    r.emu.script(
+      { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
+      { type: 'text', text: ANSWER },
+    );
+    assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-warn'))).status, 200);
+    await until(() => r.lines.some((l) => l.msg === 'retrying Bedrock'), 'the retry warning');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(r.lines.filter((l) => l.level === 'info' || l.level === 'debug' || l.level === 'trace'), []);
+  } finally {
+    await r.close();
+  }
+});
+
+test('logging: scrubSecrets removes credential-shaped text from a finished line and leaves prose alone', () => {
+  const cases: Array<[string, string]> = [
+    ['"message":"...\\nx-amz-security-token:IQoJb3JpZ2luX2Vj+/abc=\\n\\nhost"', '"message":"...\\nx-amz-security-token:[redacted]\\n\\nhost"'],
+    ['"headers":{"x-amz-security-token":"IQoJb3JpZ2luX2Vj"}', '"headers":{"x-amz-security-token":"[redacted]"}'],
+    ['url?X-Amz-Security-Token=IQoJb3JpZ2luX2Vj&X-Amz-Signature=ok', 'url?X-Amz-Security-Token=[redacted]&X-Amz-Signature=ok'],
+    ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG', 'aws_secret_access_key = [redacted]'],
+    ['"sessionToken":"abc"', '"sessionToken":"[redacted]"'],
+    [`Signature=${'0f'.repeat(32)}`, 'Signature=[redacted]'],
+    ['Authorization: Bearer sk-abcdefgh12345678', 'Authorization: Bearer [redacted]'],
+    ['key ASIAQWERTYUIOPASDFGH used', 'key [redacted] used'],
+  ];
+  for (const [input, expected] of cases) assert.equal(scrubSecrets(input), expected);
+  for (const prose of [
+    'missing or wrong bearer token (Authorization: Bearer <server.auth_token>)',
+    '{"sessionTokenExpiry":5,"msg":"request completed","alias":"claude"}',
+  ]) assert.equal(scrubSecrets(prose), prose);
+});
