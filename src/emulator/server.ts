@@ -52,7 +52,12 @@ function readBody(req: IncomingMessage): Promise<ReadBody> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) parts.push(chunk);
     });
-    const finish = (): void => resolve({ body: size <= MAX_BODY_BYTES ? Buffer.concat(parts) : Buffer.alloc(0), sha256Hex: hash.digest('hex'), tooLarge: size > MAX_BODY_BYTES });
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      resolve({ body: size <= MAX_BODY_BYTES ? Buffer.concat(parts) : Buffer.alloc(0), sha256Hex: hash.digest('hex'), tooLarge: size > MAX_BODY_BYTES });
+    };
     req.once('end', finish);
     req.once('error', finish);
     req.once('close', () => {

@@ -16,11 +16,15 @@ export class ResponseTracker {
   selfDestroyed = false;
   readonly closed: Promise<void>;
   readonly done: Promise<DoneInfo>;
+  /** Callbacks to run once when the response closes (removed when they settle first: no build-up). */
+  readonly #onClose = new Set<() => void>();
 
   constructor(res: ServerResponse) {
     this.closed = new Promise((resolve) => {
       res.once('close', () => {
         this.gone = true;
+        for (const f of this.#onClose) f();
+        this.#onClose.clear();
         resolve();
       });
     });
@@ -31,12 +35,25 @@ export class ResponseTracker {
     }));
   }
 
+  /** Runs `f` when the response closes; returns a function that cancels that. */
+  onClose(f: () => void): () => void {
+    if (this.gone) {
+      f();
+      return () => {};
+    }
+    this.#onClose.add(f);
+    return () => this.#onClose.delete(f);
+  }
+
   /** Resolves after `ms`, or early when the response closes. */
   wait(ms: number): Promise<void> {
     if (ms <= 0 || this.gone) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      void this.closed.then(() => {
+      const timer = setTimeout(() => {
+        cancel();
+        resolve();
+      }, ms);
+      const cancel = this.onClose(() => {
         clearTimeout(timer);
         resolve();
       });
@@ -51,12 +68,14 @@ async function writeFrame(res: ServerResponse, tracker: ResponseTracker, frame: 
   if (!ok && !tracker.gone) {
     tracker.writesPaused++;
     await new Promise<void>((resolve) => {
+      let cancel = (): void => {};
       const onDrain = (): void => {
         res.off('drain', onDrain);
+        cancel();
         resolve();
       };
       res.on('drain', onDrain);
-      void tracker.closed.then(onDrain);
+      cancel = tracker.onClose(onDrain);
     });
   }
 }
