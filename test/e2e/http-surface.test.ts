@@ -126,3 +126,28 @@ test('http: bad input gets a 4xx naming the problem', () =>
     // and the sidecar still serves
     assert.equal((await chat(h, { model: 'claude-invoke', messages: hi })).status, 200);
   }));
+
+test('http: no client header travels upstream, not even an x-amzn-bedrock-* one', () =>
+  withHarness({}, async (h) => {
+    const res = await chat(h, { model: 'claude-invoke', messages: hi }, {
+      'x-amzn-bedrock-guardrailidentifier': 'gr-evil',
+      'x-amzn-bedrock-trace': 'ENABLED',
+      'x-amz-security-token': 'client-token',
+      'x-forwarded-for': '10.0.0.1',
+      cookie: 'a=b',
+      'x-custom': 'yes',
+    });
+    assert.equal(res.status, 200);
+    const headers = Object.keys(h.emu.requests[0]!.headers).sort();
+    assert.deepEqual(headers, ['accept', 'authorization', 'connection', 'content-length', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
+    const signed = /SignedHeaders=([^,]+)/.exec(String(h.emu.requests[0]!.headers.authorization))![1]!.split(';');
+    assert.deepEqual(signed, ['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
+  }));
+
+test('http: a quiet stream gets ": keep-alive" comments every heartbeat_ms', () =>
+  withHarness({ streaming: { heartbeat_ms: 50 } }, async (h) => {
+    h.emu.script({ type: 'text', text: 'slow words', deltas: ['slow ', 'words'], frameDelayMs: 180 });
+    const text = await (await chat(h, { model: 'claude-invoke', stream: true, messages: hi })).text();
+    assert.match(text, /\n\n: keep-alive\n\n/);
+    assert.ok(text.endsWith('data: [DONE]\n\n'));
+  }));

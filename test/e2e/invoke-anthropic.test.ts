@@ -306,3 +306,16 @@ test('invoke: an event stream with no events is a protocol error after the 200, 
     assert.equal(s.error?.type, 'upstream_protocol_error');
     assert.equal(s.doneCount, 1);
   }));
+
+test('invoke: a chunk that is not JSON, or of the wrong shape, ends in a protocol error frame and nothing crashes', () =>
+  withHarness({}, async (h) => {
+    h.emu.script({ type: 'raw', events: [{ type: 'message_start', message: { usage: { input_tokens: 1 } } }, '{not json'] });
+    const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
+    assert.equal(s.error?.type, 'upstream_protocol_error');
+    assert.equal(s.finish, null);
+    h.emu.script({ type: 'raw', events: [{ type: 'content_block_delta', index: 0, delta: null }, { type: 'content_block_start', index: 'x', content_block: 7 }, 42, [], { type: 'message_stop' }] });
+    const odd = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
+    assert.equal(odd.doneCount, 1);
+    assert.ok(odd.finish === 'stop' || odd.error?.type === 'upstream_protocol_error', JSON.stringify(odd.frames));
+    assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+  }));
