@@ -72,6 +72,9 @@ export class App {
   /** Builds a config generation; throws (naming the problem) if the config cannot be served. */
   build(config: SidecarConfig): Generation {
     const models = new ModelRegistry(config, this.env, routeSupport);
+    for (const [alias, problem] of models.deferred) {
+      this.log?.warn({ alias, problem: problem.message }, 'this alias cannot be served: its requests get a 400 until the config says more');
+    }
     const signer = createSigner({ credentials: this.credentials });
     const client = new BedrockClient({
       upstream: config.upstream,

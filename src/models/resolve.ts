@@ -33,6 +33,12 @@ export interface RouteSupport {
 export class ModelRegistry {
   private readonly aliases = new Map<string, ModelTarget>();
   private readonly direct = new Map<string, ModelTarget>();
+  /**
+   * Aliases that cannot be served until something outside the file is known — the model family of an
+   * opaque ARN (`provider:` missing) or the AWS region: requests to them get a 400 that says what to set
+   * (SPEC §4), and the process still starts for the other aliases. Logged as warnings at load.
+   */
+  readonly deferred = new Map<string, SidecarError>();
 
   constructor(
     private readonly config: SidecarConfig,
@@ -43,6 +49,10 @@ export class ModelRegistry {
       try {
         this.aliases.set(alias.name, this.build(alias.name, alias.model, alias));
       } catch (error) {
+        if (error instanceof SidecarError && error.type === 'invalid_request_error') {
+          this.deferred.set(alias.name, new SidecarError('invalid_request_error', `model "${alias.name}": ${error.message}`, { param: 'model' }));
+          continue;
+        }
         const where = alias.line === undefined ? config.source : `${config.source}:${alias.line}`;
         throw new Error(`${where}: models[${alias.name}]: ${(error as Error).message}`);
       }
@@ -56,6 +66,8 @@ export class ModelRegistry {
     }
     const alias = this.aliases.get(model);
     if (alias) return alias;
+    const problem = this.deferred.get(model);
+    if (problem) throw problem;
     if (!model.startsWith('bedrock/') || !this.config.routing.allowDirectModels) {
       const hint = this.config.routing.allowDirectModels
         ? 'an alias from models: in sidecar.yaml or a route bedrock/[invoke/|converse/]MODEL_ID'
@@ -100,8 +112,10 @@ export class ModelRegistry {
     if (!this.support.supports(route, family)) {
       const other: Route = route === 'invoke' ? 'converse' : 'invoke';
       const hint = this.support.supports(other, family) ? `; use bedrock/${other}/${modelId}` : '';
-      throw new SidecarError('invalid_request_error',
-        `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`, { param: 'model' });
+      const message = `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`;
+      // For an alias this is a config error (SPEC §4: rejected when the config loads).
+      if (alias) throw new Error(message);
+      throw new SidecarError('invalid_request_error', message, { param: 'model' });
     }
     const problem = alias ? this.support.checkAlias?.(route, family, alias) : undefined;
     if (problem) throw new Error(problem);

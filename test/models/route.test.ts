@@ -84,10 +84,24 @@ test('route: region and endpoint resolution order follows the AWS SDK convention
 
 test('route: an opaque ARN alias needs provider:, and provider: names the family', () => {
   const model = 'bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123';
-  assert.throws(() => new ModelRegistry(validateConfig({ models: [{ name: 't', model }] }), {}, routeSupport), /provider:/);
+  // The process still starts; requests to that alias get a 400 that says what to set.
+  const missing = new ModelRegistry(validateConfig({ models: [{ name: 't', model }] }), {}, routeSupport);
+  assert.throws(() => missing.resolve('t'), (e: unknown) => isSidecarError(e) && e.status === 400 && /provider:/.test(e.message));
   const ok = new ModelRegistry(validateConfig({ models: [{ name: 't', model, provider: 'anthropic' }] }), {}, routeSupport);
   assert.equal(ok.resolve('t').family, 'anthropic');
   assert.equal(ok.resolve('t').region, 'us-east-1');
+});
+
+test('route: an alias without any region or known family answers 400 naming the fix, and the rest still serve', () => {
+  const registry = new ModelRegistry(validateConfig({ models: [{ name: 'r', model: 'bedrock/converse/amazon.nova-micro-v1:0' }] }), {}, routeSupport);
+  assert.throws(() => registry.resolve('r'), (e: unknown) => isSidecarError(e) && e.status === 400 && /AWS_REGION/.test(e.message));
+  assert.equal(new ModelRegistry(validateConfig({ models: [{ name: 'r', model: 'bedrock/converse/amazon.nova-micro-v1:0' }] }), { AWS_REGION: 'us-east-1' }, routeSupport).resolve('r').region, 'us-east-1');
+  const unknownFamily = new ModelRegistry(validateConfig({ models: [
+    { name: 'w', model: 'bedrock/invoke/writer.palmyra-x5-v1:0', region: 'us-east-1' },
+    { name: 'ok', model: 'bedrock/converse/writer.palmyra-x5-v1:0', region: 'us-east-1' },
+  ] }), {}, routeSupport);
+  assert.throws(() => unknownFamily.resolve('w'), (e: unknown) => isSidecarError(e) && e.status === 400 && /provider:/.test(e.message));
+  assert.equal(unknownFamily.resolve('ok').route, 'converse');
 });
 
 test('route: Bedrock API keys come from AWS_BEARER_TOKEN_BEDROCK or an alias api_key variable', () => {
