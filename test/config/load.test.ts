@@ -114,4 +114,11 @@ models:
   assert.equal(config.guardrails.length, 2);
   assert.equal(config.models[0]!.streamChunkSize, 2048);
   assert.deepEqual(config.models[2]!.additionalModelRequestFields, { top_k: 50 });
+  const registry = new ModelRegistry(config, {}, routeSupport);
+  assert.equal(registry.deferred.size, 0);
+  assert.deepEqual(registry.list().map((m) => [m.name, m.family, m.route, m.region]), [
+    ['claude-invoke', 'anthropic', 'invoke', 'us-east-1'],
+    ['nova-eu', 'amazon-nova', 'invoke', 'eu-west-1'],
+    ['tuned-claude', 'anthropic', 'converse', 'us-east-1'],
+  ]);
 });
