@@ -8,10 +8,11 @@
  *
  * Invariants: nothing is trusted before it is checked. As soon as the 12-byte prelude is present its CRC is
  * verified and `total_length` / `headers_length` are bounded (`maxMessageBytes`, 128 KiB of headers), so a
- * corrupt length fails at once instead of waiting for gigabytes; the message CRC and the header layout are
- * checked before the codec parses a message. Pending bytes are kept as a list of chunk views and joined once
- * per message (each byte is copied at most once; a message inside one chunk is not copied at all, so its
- * `body` is a view on that chunk). Memory held is at most one message (≤ `maxMessageBytes`) plus one chunk.
+ * corrupt length fails at once instead of waiting for gigabytes; the message CRC is checked before the
+ * headers are read, and every header is proved to lie inside the header section as it is read (the codec's
+ * own `decode`, which would check both CRCs a second time in JavaScript, is not used). Pending bytes are
+ * kept as a list of chunk views and joined once per message (each byte is copied at most once; a message
+ * inside one chunk is not copied at all, so its `body` is a view on that chunk). Memory held is at most one message (≤ `maxMessageBytes`) plus one chunk.
  *
  * Errors: any framing fault is a `SidecarError('upstream_protocol_error')` naming what was wrong. The pure
  * core (`EventStreamSplitter`) throws it and stays poisoned; the stream adapter (`EventStreamDecoder`) turns
@@ -23,8 +24,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { EventStreamCodec, type Message } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { Int64, type Message, type MessageHeaders, type MessageHeaderValue } from '@smithy/eventstream-codec';
 import { SidecarError, isSidecarError, toSidecarError } from '../errors.ts';
 
 /** total_length + headers_length + prelude_crc. */
@@ -52,29 +52,65 @@ function protocolError(message: string, cause?: unknown): SidecarError {
 const HEADER_VALUE_BYTES = [0, 0, 1, 2, 4, 8, -1, -1, 8, 16] as const;
 
 /**
- * Walks the header section and proves every name and value lies inside it, so the codec's parser (which
- * reads through views on the underlying buffer and does not bound them) never reads past the section.
+ * Reads the header section `[start, end)` of a message whose CRCs were verified, proving as it goes that
+ * every name and value lies inside the section. The values are exactly what the codec's `HeaderMarshaller`
+ * gives (`Int64` for longs, `Date` for timestamps, lower-case dashed UUIDs, views for binary values,
+ * later duplicates replacing earlier ones); it is one walk instead of a check and a parse, and strings are
+ * decoded straight from the message bytes.
  */
-function checkHeaderLayout(message: Uint8Array, start: number, end: number): void {
+function readHeaders(message: Uint8Array, start: number, end: number): MessageHeaders {
+  const bytes = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  const out: MessageHeaders = {};
   let position = start;
   let index = 0;
   while (position < end) {
-    const nameLength = message[position]!;
+    const nameLength = bytes[position]!;
     if (nameLength === 0) throw protocolError(`event-stream header ${index} has an empty name`);
-    position += 1 + nameLength;
+    const nameStart = position + 1;
+    position = nameStart + nameLength;
     if (position >= end) throw protocolError(`event-stream header ${index} overruns the headers section`);
-    const type = message[position]!;
+    const type = bytes[position]!;
     position += 1;
     const fixed = HEADER_VALUE_BYTES[type];
     if (fixed === undefined) throw protocolError(`event-stream header ${index} has unknown type ${type}`);
+    const valueStart = fixed === -1 ? position + 2 : position;
     if (fixed === -1) {
-      if (position + 2 > end) throw protocolError(`event-stream header ${index} overruns the headers section`);
-      position += 2 + ((message[position]! << 8) | message[position + 1]!);
+      if (valueStart > end) throw protocolError(`event-stream header ${index} overruns the headers section`);
+      position = valueStart + ((bytes[position]! << 8) | bytes[position + 1]!);
     } else {
       position += fixed;
     }
     if (position > end) throw protocolError(`event-stream header ${index} overruns the headers section`);
+    out[bytes.toString('utf8', nameStart, nameStart + nameLength)] = headerValue(bytes, type, valueStart, position);
     index += 1;
+  }
+  return out;
+}
+
+function headerValue(bytes: Buffer, type: number, start: number, end: number): MessageHeaderValue {
+  switch (type) {
+    case 7:
+      return { type: 'string', value: bytes.toString('utf8', start, end) };
+    case 0:
+      return { type: 'boolean', value: true };
+    case 1:
+      return { type: 'boolean', value: false };
+    case 2:
+      return { type: 'byte', value: bytes.readInt8(start) };
+    case 3:
+      return { type: 'short', value: bytes.readInt16BE(start) };
+    case 4:
+      return { type: 'integer', value: bytes.readInt32BE(start) };
+    case 5:
+      return { type: 'long', value: new Int64(new Uint8Array(bytes.buffer, bytes.byteOffset + start, 8)) };
+    case 6:
+      return { type: 'binary', value: new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start) };
+    case 8:
+      return { type: 'timestamp', value: new Date(new Int64(new Uint8Array(bytes.buffer, bytes.byteOffset + start, 8)).valueOf()) };
+    default: {
+      const hex = bytes.toString('hex', start, end);
+      return { type: 'uuid', value: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` };
+    }
   }
 }
 
@@ -89,7 +125,6 @@ function readUint32(bytes: Uint8Array, offset: number): number {
  */
 export class EventStreamSplitter {
   readonly #maxMessageBytes: number;
-  readonly #codec = new EventStreamCodec(toUtf8, fromUtf8);
   /** Unconsumed bytes, as views on the pushed chunks, in order. */
   #chunks: Uint8Array[] = [];
   #bufferedBytes = 0;
@@ -232,12 +267,11 @@ export class EventStreamSplitter {
     if (expectedCrc !== actualCrc) {
       throw protocolError(`event-stream message checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`);
     }
-    checkHeaderLayout(message, PRELUDE_BYTES, PRELUDE_BYTES + readUint32(message, 4));
-    try {
-      return this.#codec.decode(message);
-    } catch (error) {
-      throw protocolError(`event-stream message is malformed: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
+    const headersEnd = PRELUDE_BYTES + readUint32(message, 4);
+    // Both CRCs and every length are verified above, so the codec's own `decode` (which checks both CRCs
+    // again, in JavaScript, then parses the headers) is not needed: the body is a view on the message.
+    const headers = readHeaders(message, PRELUDE_BYTES, headersEnd);
+    return { headers, body: new Uint8Array(message.buffer, message.byteOffset + headersEnd, total - 4 - headersEnd) };
   }
 }
 

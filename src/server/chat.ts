@@ -169,7 +169,9 @@ async function streamAnswer(
   const model = target.alias?.name ?? 'direct';
   ctx.metrics.inflight.inc();
   outcome.status = 200;
-  ctx.metrics.chunks.inc({ model }); // the role frame every committed stream opens with
+  // SSE data frames sent, counted here and added to sidecar_stream_chunks_total once, when the stream ends
+  // (a labelled counter update per upstream read costs more than the rest of the per-read bookkeeping).
+  let frames = 1; // the role frame every committed stream opens with
   const live = startStream({
     res,
     upstreamBody: body,
@@ -195,9 +197,7 @@ async function streamAnswer(
         }
       }
       // One SSE data frame per rendered event; usage is a frame only when include_usage asked for it.
-      let frames = 0;
       for (const event of events) if (event.kind !== 'usage' || request.sidecar.includeUsage) frames++;
-      if (frames > 0) ctx.metrics.chunks.inc({ model }, frames);
     },
   });
   const untrack = ctx.track(live);
@@ -208,6 +208,7 @@ async function streamAnswer(
     outcome.guardrail = guards.streamOutcome();
   } finally {
     untrack();
+    ctx.metrics.chunks.inc({ model }, frames);
     ctx.metrics.inflight.dec();
   }
 }

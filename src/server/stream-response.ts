@@ -4,13 +4,15 @@
  *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ SSE encoder ─▶ res
  *
  * joined with `stream.pipeline`, so backpressure runs end to end (a slow client pauses the upstream
- * read). Upstream failures enter as data at the source; stages turn every failure into one `error` event
+ * read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
+ * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
+ * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
  * that only the encoder renders (error frame, then `[DONE]`). When the stream has ended early — an error
  * or guardrail block — the upstream request is aborted. `stop(error)` ends a live stream from outside
  * (drain deadline, slow reader) through the same path.
  */
 import type { ServerResponse } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { SidecarError } from '../errors.ts';
 import { EventStreamDecoder } from '../pipeline/event-stream-decoder.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
@@ -53,38 +55,75 @@ export interface LiveStream {
   readonly done: Promise<StreamOutcome>;
   /** Ends the stream with this error frame and `[DONE]`, aborting upstream. */
   stop(error: SidecarError): void;
+  /** What waits inside this stream's pipeline now (a diagnostic: the benchmark's slow-reader run reads it). */
+  queued(): QueuedData;
+}
+
+/** Buffered data of one live stream, beside the bounds its high-water marks set. */
+export interface QueuedData {
+  /** Bytes in the byte-mode buffers: the upstream body's, the encoder's output and the response's. */
+  bytes: number;
+  /** Items in the object-mode buffers between the stages (each item is at most one upstream read). */
+  items: number;
+  /** The high-water marks of the same byte-mode buffers, summed. */
+  highWaterBytes: number;
+  /** The high-water marks of the same object-mode buffers, summed. */
+  highWaterItems: number;
 }
 
 export function startStream(options: StreamOptions): LiveStream {
   const { res } = options;
   let stopping: SidecarError | undefined;
   let streamError: SidecarError | undefined;
-  let wake: (() => void) | undefined;
 
-  // The source: upstream bytes, with a read failure or an external stop turned into a final error item.
-  async function* source(): AsyncGenerator<Uint8Array | SidecarError> {
-    const iterator = options.upstreamBody[Symbol.asyncIterator]();
-    const stopped = new Promise<'stopped'>((resolve) => { wake = () => resolve('stopped'); });
-    try {
-      while (true) {
-        if (stopping) break;
-        const next = await Promise.race([iterator.next(), stopped]);
-        if (next === 'stopped') break;
-        if (next.done) return;
-        yield next.value as Uint8Array;
+  // The source: the upstream body read in paused mode, everything it buffered at once (`read()`), so the
+  // HTTP chunks of one upstream read reach the decoder as one chunk and become one batch (SPEC §6: text is
+  // coalesced per read). It waits for the decoder's 'drain' when the decoder is full. The end of the body,
+  // a read failure or an external stop ends the decoder's input, a failure or a stop as a final error item;
+  // errors the body emits after that (the abort's own) are expected and dropped.
+  const body = options.upstreamBody;
+  const decoder = new EventStreamDecoder();
+  let sourceEnded = false;
+  let awaitingDrain = false;
+  const pump = (): void => {
+    if (sourceEnded || awaitingDrain) return;
+    let chunk: Uint8Array | null;
+    while ((chunk = body.read() as Uint8Array | null) !== null) {
+      if (!decoder.write(chunk)) {
+        awaitingDrain = true;
+        decoder.once('drain', () => {
+          awaitingDrain = false;
+          pump();
+        });
+        return;
       }
-    } catch (error) {
-      if (stopping || streamError) return;
-      yield classifyStreamError(error);
-      return;
-    } finally {
-      options.abortUpstream();
+      if (sourceEnded) return;
     }
-    if (stopping) yield stopping;
-  }
+  };
+  const endSource = (last: SidecarError | undefined, bodyEnded = false): void => {
+    if (sourceEnded) return;
+    sourceEnded = true;
+    body.off('readable', pump);
+    // A body that ended has released its request; aborting it would only build an AbortError for nobody.
+    if (!bodyEnded) options.abortUpstream();
+    if (decoder.destroyed || decoder.writableEnded) return;
+    if (last) decoder.write(last);
+    decoder.end();
+  };
+  const onFailure = (error: unknown): void => endSource(stopping || streamError ? undefined : classifyStreamError(error));
+  body.on('end', () => endSource(undefined, true));
+  body.on('error', onFailure);
+  // Closed with neither an end nor an error: what an async iterator over the body would have thrown.
+  body.on('close', () => {
+    if (!sourceEnded) onFailure(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+  });
+  /** Ends the upstream side now: with the stop's error item when `stop()` was called, else silently. */
+  const wake = (): void => endSource(stopping);
 
   const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper));
-  const guard = new GuardrailStage(options.guard);
+  // Without an output guard the guardrail stage would only pass batches on (and cut what follows an error,
+  // which the encoder drops anyway): it is left out, one stream hop less per upstream read.
+  const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
   const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
   // Observe what the encoder renders: the first error ends the upstream side at once.
   const observe = (batch: readonly StreamEvent[]): void => {
@@ -93,7 +132,7 @@ export function startStream(options: StreamOptions): LiveStream {
       if (event.kind === 'error' && !streamError) {
         streamError = event.error;
         options.abortUpstream();
-        wake?.();
+        wake();
       }
     }
   };
@@ -106,7 +145,7 @@ export function startStream(options: StreamOptions): LiveStream {
     connection: 'keep-alive',
     ...options.headers,
   });
-  res.flushHeaders();
+  // No flushHeaders(): the role frame is written at once, and the headers go out with it in one write.
   encoder.begin();
 
   // A reader that stopped reading entirely: while the socket stays full for writeTimeoutMs, cut it.
@@ -123,15 +162,17 @@ export function startStream(options: StreamOptions): LiveStream {
       if (now - stalledSince >= options.writeTimeoutMs) {
         streamError ??= new SidecarError('client_timeout', `the client read nothing for ${options.writeTimeoutMs} ms (server.write_timeout_ms)`);
         options.abortUpstream();
-        wake?.();
+        wake();
         res.destroy();
       }
     }, Math.max(10, Math.min(1000, Math.floor(options.writeTimeoutMs / 4))))
     : undefined;
   watchdog?.unref();
 
+  body.on('readable', pump);
   const done = new Promise<StreamOutcome>((resolve) => {
-    pipeline(Readable.from(source(), { objectMode: true, highWaterMark: 1 }), new EventStreamDecoder(), normalizer, guard, rechunker, encoder, res, (error) => {
+    const stages = guard ? [decoder, normalizer, guard, rechunker, encoder] : [decoder, normalizer, rechunker, encoder];
+    pipeline([...stages, res], (error) => {
       if (watchdog) clearInterval(watchdog);
       const clientClosed = Boolean(error) && !res.writableFinished && streamError?.type !== 'client_timeout';
       if (error) options.abortUpstream();
@@ -144,8 +185,23 @@ export function startStream(options: StreamOptions): LiveStream {
     stop(error: SidecarError): void {
       if (stopping || streamError || res.writableFinished) return;
       stopping = error;
-      wake?.();
+      wake();
       options.abortUpstream();
+    },
+    queued(): QueuedData {
+      const stages = guard ? [decoder, normalizer, guard, rechunker] : [decoder, normalizer, rechunker];
+      let items = encoder.writableLength;
+      let highWaterItems = encoder.writableHighWaterMark;
+      for (const stage of stages) {
+        items += stage.writableLength + stage.readableLength;
+        highWaterItems += stage.writableHighWaterMark + stage.readableHighWaterMark;
+      }
+      return {
+        bytes: body.readableLength + encoder.readableLength + res.writableLength,
+        items,
+        highWaterBytes: body.readableHighWaterMark + encoder.readableHighWaterMark + res.writableHighWaterMark,
+        highWaterItems,
+      };
     },
   };
 }

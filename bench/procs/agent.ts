@@ -1,0 +1,68 @@
+/**
+ * The measuring side of a benchmarked proxy process: answers the orchestrator over IPC with the process's
+ * own CPU time (`process.cpuUsage()`, every thread of this process) and memory (RSS now, and the peak of
+ * an RSS sample taken every `RSS_SAMPLE_MS` since the last `mark`).
+ *
+ * Protocol (one JSON message each way, matched by `id`):
+ *   → { id, op: 'mark' }   resets the peak;       ← { id, ...ProcStats }
+ *   → { id, op: 'stats' }  reads without a reset; ← { id, ...ProcStats, extra? }
+ *   → { id, op: 'exit' }   exits 0
+ * and, once, ← { op: 'ready', url } or ← { op: 'failed', message }.
+ */
+
+export interface ProcStats {
+  /** user + system CPU time of this process so far, µs. */
+  cpuUs: number;
+  rssBytes: number;
+  /** Highest sampled RSS since the last mark. */
+  peakRssBytes: number;
+  heapUsedBytes: number;
+  extra?: unknown;
+}
+
+const RSS_SAMPLE_MS = 50;
+
+interface Request {
+  id: number;
+  op: 'mark' | 'stats' | 'exit';
+}
+
+export function serveStats(extra?: () => unknown): void {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+  }, RSS_SAMPLE_MS);
+  sampler.unref();
+
+  const read = (withExtra: boolean): ProcStats => {
+    const cpu = process.cpuUsage();
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+    const stats: ProcStats = { cpuUs: cpu.user + cpu.system, rssBytes: rss, peakRssBytes: peak, heapUsedBytes: process.memoryUsage().heapUsed };
+    if (withExtra && extra) stats.extra = extra();
+    return stats;
+  };
+
+  process.on('message', (message: Request) => {
+    if (message.op === 'exit') process.exit(0);
+    if (message.op === 'mark') {
+      const stats = read(false);
+      peak = stats.rssBytes;
+      stats.peakRssBytes = peak;
+      process.send?.({ id: message.id, ...stats });
+      return;
+    }
+    process.send?.({ id: message.id, ...read(true) });
+  });
+  // The orchestrator went away: never outlive it.
+  process.on('disconnect', () => process.exit(0));
+}
+
+export function ready(url: string): void {
+  process.send?.({ op: 'ready', url });
+}
+
+export function failed(message: string): void {
+  process.send?.({ op: 'failed', message });
+}
