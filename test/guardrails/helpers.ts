@@ -2,11 +2,8 @@
  * End-to-end rig for guardrail tests: the Bedrock emulator and the sidecar in-process on 127.0.0.1:0, a
  * JSON log sink, and SSE helpers that check the framing as they parse.
  */
-import { Writable } from 'node:stream';
-import { startEmulator, type Emulator, type EmulatorOptions, type RecordedRequest } from '../../src/emulator/index.ts';
-import { App } from '../../src/app.ts';
-import { validateConfig } from '../../src/config/load.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import type { EmulatorOptions, RecordedRequest } from '../../src/emulator/index.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
 
 export const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 
@@ -15,14 +12,8 @@ export function blockEnding(name: string): string {
   return `data: {"error":{"message":"Violated guardrail policy","type":"guardrail_violation","code":400,"guardrail":"${name}"}}\n\ndata: [DONE]\n\n`;
 }
 
-export interface Rig {
-  emu: Emulator;
-  app: App;
-  url: string;
-  adminUrl: string;
-  logs: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
+/** The in-process emulator + sidecar of test/helpers/harness.ts. */
+export type Rig = Harness;
 
 export interface RigOptions {
   guardrails: Array<Record<string, unknown>>;
@@ -35,8 +26,7 @@ export interface RigOptions {
 
 export async function startRig(options: RigOptions): Promise<Rig> {
   const attach = options.attach ?? [];
-  const config = validateConfig({
-    server: { port: 0, admin_port: 0 },
+  return startHarness({
     logging: { level: 'info', ...options.logging },
     upstream: { max_attempts: 1, ...options.upstream },
     guardrails: options.guardrails,
@@ -45,39 +35,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       { name: 'claude-converse', model: `bedrock/converse/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
       { name: 'claude-bare', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1' },
     ],
-  });
-  const emu = await startEmulator({ quiet: true, ...options.emulator });
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  let app: App;
-  try {
-    app = new App({
-      config,
-      env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url },
-      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }),
-      logger: createLogger(config.logging.level, sink),
-      processMetrics: false,
-      random: () => 0,
-    });
-  } catch (error) {
-    await emu.close();
-    throw error;
-  }
-  const { proxy, admin } = await app.start();
-  return {
-    emu, app, logs,
-    url: `http://127.0.0.1:${proxy.port}`,
-    adminUrl: `http://127.0.0.1:${admin.port}`,
-    async close() {
-      await app.close();
-      await emu.close();
-    },
-  };
+  }, options.emulator ? { emulator: options.emulator } : {});
 }
 
 export function chat(rig: Rig, body: Record<string, unknown>): Promise<Response> {

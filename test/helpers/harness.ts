@@ -22,9 +22,10 @@ export interface Harness {
 
 /** Starts emulator + sidecar. `config` is sidecar.yaml as an object (ports default to 0). */
 export async function startHarness(config: Record<string, unknown> = {}, options: { env?: Record<string, string>; emulator?: Parameters<typeof startEmulator>[0] } = {}): Promise<Harness> {
-  const emu = await startEmulator({ quiet: true, ...options.emulator });
   const server = { port: 0, admin_port: 0, ...(config.server as object | undefined) };
+  // Validated before anything listens: a config error must leave no server open behind it.
   const validated = validateConfig({ models: [CLAUDE_INVOKE], ...config, server, logging: { level: 'debug', ...(config.logging as object | undefined) } });
+  const emu = await startEmulator({ quiet: true, ...options.emulator });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -32,15 +33,25 @@ export async function startHarness(config: Record<string, unknown> = {}, options
       cb();
     },
   });
-  const app = new App({
-    config: validated,
-    env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1', ...options.env },
-    credentials: async () => TEST_CREDENTIALS,
-    logger: createLogger(validated.logging.level, sink),
-    processMetrics: false,
-    random: () => 0,
+  let app: App;
+  try {
+    app = new App({
+      config: validated,
+      env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1', ...options.env },
+      credentials: async () => TEST_CREDENTIALS,
+      logger: createLogger(validated.logging.level, sink),
+      processMetrics: false,
+      random: () => 0,
+    });
+  } catch (error) {
+    await emu.close();
+    throw error;
+  }
+  const { proxy, admin } = await app.start().catch(async (error: unknown) => {
+    await app.close();
+    await emu.close();
+    throw error;
   });
-  const { proxy, admin } = await app.start();
   return {
     emu, app, logs,
     url: `http://127.0.0.1:${proxy.port}`,
