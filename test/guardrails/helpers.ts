@@ -3,7 +3,7 @@
  * JSON log sink, and SSE helpers that check the framing as they parse.
  */
 import type { EmulatorOptions, RecordedRequest } from '../../src/emulator/index.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { parseStream, startHarness, type Harness } from '../helpers/harness.ts';
 
 export const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 
@@ -67,34 +67,8 @@ export async function stream(rig: Rig, body: Record<string, unknown>): Promise<S
 }
 
 export function parseSse(raw: string): Omit<Streamed, 'status' | 'raw'> {
-  if (!raw.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(raw.slice(-60))}`);
-  const frames = raw.slice(0, -2).split('\n\n').filter((f) => !f.startsWith(':')).map((f) => {
-    if (!f.startsWith('data: ') || f.includes('\n')) throw new Error(`bad SSE frame: ${JSON.stringify(f)}`);
-    return f.slice('data: '.length);
-  });
-  let content = '';
-  let reasoning = '';
-  let toolArguments = '';
-  let error: Record<string, unknown> | undefined;
-  let finish: string | null = null;
-  for (const frame of frames) {
-    if (frame === '[DONE]') continue;
-    const json = JSON.parse(frame) as Record<string, unknown>;
-    if (json.error) {
-      error = json.error as Record<string, unknown>;
-      continue;
-    }
-    const choice = (json.choices as Array<Record<string, unknown>>)[0];
-    if (!choice) continue;
-    const delta = choice.delta as Record<string, unknown>;
-    if (typeof delta.content === 'string') content += delta.content;
-    if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
-    for (const call of (delta.tool_calls as Array<{ function?: { arguments?: string } }> | undefined) ?? []) {
-      toolArguments += call.function?.arguments ?? '';
-    }
-    if (choice.finish_reason) finish = choice.finish_reason as string;
-  }
-  return { frames, content, reasoning, toolArguments, error, finish };
+  const { frames, text, reasoning, toolArguments, error, finish } = parseStream(raw);
+  return { frames, content: text, reasoning, toolArguments, error, finish };
 }
 
 const MODEL_OPERATIONS = new Set(['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream']);

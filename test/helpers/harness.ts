@@ -100,6 +100,10 @@ export interface ParsedStream {
   chunks: Array<Record<string, unknown>>;
   content: string[];
   text: string;
+  /** Concatenated `delta.reasoning_content`. */
+  reasoning: string;
+  /** Concatenated tool-call argument fragments, all calls together. */
+  toolArguments: string;
   finish: string | null;
   error: Record<string, unknown> | undefined;
   usage: Record<string, unknown> | undefined;
@@ -115,6 +119,8 @@ export function parseStream(text: string): ParsedStream {
   let finish: string | null = null;
   let error: Record<string, unknown> | undefined;
   let usage: Record<string, unknown> | undefined;
+  let reasoning = '';
+  let toolArguments = '';
   for (const frame of frames) {
     if (frame === '[DONE]') continue;
     const json = JSON.parse(frame) as Record<string, unknown>;
@@ -128,7 +134,11 @@ export function parseStream(text: string): ParsedStream {
     if (!choice) continue;
     const delta = choice.delta as Record<string, unknown>;
     if (typeof delta.content === 'string' && delta.content !== '') content.push(delta.content);
+    if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
+    for (const call of (delta.tool_calls as Array<{ function?: { arguments?: string } }> | undefined) ?? []) {
+      toolArguments += call.function?.arguments ?? '';
+    }
     if (choice.finish_reason) finish = choice.finish_reason as string;
   }
-  return { frames, chunks, content, text: content.join(''), finish, error, usage, doneCount };
+  return { frames, chunks, content, text: content.join(''), reasoning, toolArguments, finish, error, usage, doneCount };
 }
