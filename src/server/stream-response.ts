@@ -117,22 +117,23 @@ export function startStream(options: StreamOptions): LiveStream {
   body.on('close', () => {
     if (!sourceEnded) onFailure(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   });
-  /** Ends the upstream side now: with the stop's error item when `stop()` was called, else silently. */
-  const wake = (): void => endSource(stopping);
+  /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
+  const endUpstream = (): void => endSource(stopping);
 
   const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper));
   // Without an output guard the guardrail stage would only pass batches on (and cut what follows an error,
   // which the encoder drops anyway): it is left out, one stream hop less per upstream read.
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
   const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
+  /** The stages between the source and the encoder, in order. */
+  const middle = guard ? [decoder, normalizer, guard, rechunker] : [decoder, normalizer, rechunker];
   // Observe what the encoder renders: the first error ends the upstream side at once.
   const observe = (batch: readonly StreamEvent[]): void => {
     options.onEvents?.(batch);
     for (const event of batch) {
       if (event.kind === 'error' && !streamError) {
         streamError = event.error;
-        options.abortUpstream();
-        wake();
+        endUpstream();
       }
     }
   };
@@ -161,8 +162,7 @@ export function startStream(options: StreamOptions): LiveStream {
       stalledSince ??= now;
       if (now - stalledSince >= options.writeTimeoutMs) {
         streamError ??= new SidecarError('client_timeout', `the client read nothing for ${options.writeTimeoutMs} ms (server.write_timeout_ms)`);
-        options.abortUpstream();
-        wake();
+        endUpstream();
         res.destroy();
       }
     }, Math.max(10, Math.min(1000, Math.floor(options.writeTimeoutMs / 4))))
@@ -171,8 +171,7 @@ export function startStream(options: StreamOptions): LiveStream {
 
   body.on('readable', pump);
   const done = new Promise<StreamOutcome>((resolve) => {
-    const stages = guard ? [decoder, normalizer, guard, rechunker, encoder] : [decoder, normalizer, rechunker, encoder];
-    pipeline([...stages, res], (error) => {
+    pipeline([...middle, encoder, res], (error) => {
       if (watchdog) clearInterval(watchdog);
       const clientClosed = Boolean(error) && !res.writableFinished && streamError?.type !== 'client_timeout';
       if (error) options.abortUpstream();
@@ -185,14 +184,12 @@ export function startStream(options: StreamOptions): LiveStream {
     stop(error: SidecarError): void {
       if (stopping || streamError || res.writableFinished) return;
       stopping = error;
-      wake();
-      options.abortUpstream();
+      endUpstream();
     },
     queued(): QueuedData {
-      const stages = guard ? [decoder, normalizer, guard, rechunker] : [decoder, normalizer, rechunker];
       let items = encoder.writableLength;
       let highWaterItems = encoder.writableHighWaterMark;
-      for (const stage of stages) {
+      for (const stage of middle) {
         items += stage.writableLength + stage.readableLength;
         highWaterItems += stage.writableHighWaterMark + stage.readableHighWaterMark;
       }
