@@ -73,7 +73,7 @@ export class App {
   build(config: SidecarConfig): Generation {
     const models = new ModelRegistry(config, this.env, routeSupport);
     for (const [alias, problem] of models.deferred) {
-      this.log?.warn({ alias, problem: problem.message }, 'this alias cannot be served: its requests get a 400 until the config says more');
+      this.log.warn({ alias, problem: problem.message }, 'this alias cannot be served: its requests get a 400 until the config says more');
     }
     const signer = createSigner({ credentials: this.credentials });
     const client = new BedrockClient({

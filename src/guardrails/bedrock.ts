@@ -13,9 +13,8 @@
  * never apply a masked text to the wrong place). Failures (timeout, throttling or 5xx after retries, 4xx,
  * network, an answer that is not ApplyGuardrail's shape) are `failed` verdicts.
  */
-import type { Readable } from 'node:stream';
 import type { GuardrailConfig } from '../config/schema.ts';
-import type { BedrockClient } from '../upstream/client.ts';
+import { readBody, type BedrockClient } from '../upstream/client.ts';
 import { encodeGuardrailPath } from '../upstream/signer.ts';
 import { CANCELLED, PASS, type CheckSource, type Segment, type TextGuardrail, type Verdict } from './types.ts';
 
@@ -50,7 +49,9 @@ export function createBedrockGuardrail(config: GuardrailConfig, client: BedrockC
           endpoint: where.endpoint, region: where.region, apiKey: where.apiKey, path, body,
           accept: 'application/json', signal: both,
         });
-        const text = await readBounded(answer.body, Math.max(MIN_ANSWER_BYTES, body.length * 4));
+        const limit = Math.max(MIN_ANSWER_BYTES, body.length * 4);
+        const { text, overflow } = await readBody(answer.body, limit);
+        if (overflow) return { kind: 'failed', reason: `ApplyGuardrail's answer is larger than ${limit} bytes` };
         let json: unknown;
         try {
           json = JSON.parse(text);
@@ -138,19 +139,4 @@ function describe(entries: readonly Entry[], actionReason: string | undefined): 
   const parts = [...new Set(entries.map((e) => [e.policy, e.label, e.action].filter(Boolean).join(':')))];
   if (parts.length === 0) return actionReason ? `intervened: ${actionReason}` : 'intervened';
   return parts.slice(0, 8).join(', ');
-}
-
-async function readBounded(body: Readable, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.from(chunk as Uint8Array);
-    size += buf.length;
-    if (size > limit) {
-      body.destroy();
-      throw new Error(`ApplyGuardrail's answer is larger than ${limit} bytes`);
-    }
-    parts.push(buf);
-  }
-  return Buffer.concat(parts, size).toString('utf8');
 }

@@ -14,7 +14,7 @@ import type { ModelRegistry, ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import { readChatRequest, type ChatRequest } from '../providers/request.ts';
-import { discardBody, type BedrockClient } from '../upstream/client.ts';
+import { discardBody, readBody, type BedrockClient } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { GuardrailSet } from '../guardrails/index.ts';
 import { readJsonBody } from './body.ts';
@@ -138,7 +138,8 @@ async function serve(
     return;
   }
 
-  const text = await readAll(upstream.body, MAX_RESPONSE_BYTES);
+  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES);
+  if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -244,15 +245,4 @@ function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number
 
 function completionId(): string {
   return `chatcmpl-${randomBytes(12).toString('hex')}`;
-}
-
-async function readAll(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${limit} bytes`);
-    parts.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(parts, size).toString('utf8');
 }

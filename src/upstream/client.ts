@@ -10,11 +10,7 @@ import type { Readable } from 'node:stream';
 import { SidecarError, isSidecarError } from '../errors.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
 import { classifyAnswer, classifyNetworkError, errorNameOf } from './bedrock-errors.ts';
-import { bearerHeaders, type UpstreamRequest } from './signer.ts';
-
-export interface Signer {
-  sign(request: UpstreamRequest, region: string): Promise<Record<string, string>>;
-}
+import { bearerHeaders, type Signer } from './signer.ts';
 
 export interface BedrockCall {
   endpoint: string;
@@ -91,7 +87,7 @@ export class BedrockClient {
           signal: call.signal,
         });
         if (res.statusCode === 200) return { headers: res.headers, body: res.body, attempts: attempt };
-        const text = await readBounded(res.body, MAX_ERROR_BODY_BYTES);
+        const { text } = await readBody(res.body, MAX_ERROR_BODY_BYTES);
         let json: Record<string, unknown> | undefined;
         try {
           const parsed: unknown = JSON.parse(text);
@@ -116,8 +112,8 @@ export class BedrockClient {
       }
       if (!failure.retryable || attempt >= max) throw failure;
       this.options.onRetry?.(attempt, failure);
-      const base_ = failure.type === 'rate_limit_error' ? BACKOFF_BASE_MS.throttle : BACKOFF_BASE_MS.transient;
-      const delay = Math.floor(this.random() * Math.min(base_ * 2 ** (attempt - 1), BACKOFF_CAP_MS));
+      const backoffBase = failure.type === 'rate_limit_error' ? BACKOFF_BASE_MS.throttle : BACKOFF_BASE_MS.transient;
+      const delay = Math.floor(this.random() * Math.min(backoffBase * 2 ** (attempt - 1), BACKOFF_CAP_MS));
       await this.sleep(Math.max(delay, Math.min(retryAfterMs ?? 0, BACKOFF_CAP_MS)), call.signal);
     }
   }
@@ -150,20 +146,24 @@ function retryAfter(value: string | string[] | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-async function readBounded(body: Readable, limit: number): Promise<string> {
+/**
+ * Reads a Bedrock answer body as UTF-8 text, at most `limit` bytes: past that the body is dropped and
+ * `overflow` tells the caller, who decides whether a truncated answer is an error.
+ */
+export async function readBody(body: Readable, limit: number): Promise<{ text: string; overflow: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    const buf = Buffer.from(chunk);
+    const buf = Buffer.from(chunk as Uint8Array);
     if (size + buf.length > limit) {
       parts.push(buf.subarray(0, limit - size));
       discardBody(body);
-      break;
+      return { text: Buffer.concat(parts).toString('utf8'), overflow: true };
     }
     parts.push(buf);
     size += buf.length;
   }
-  return Buffer.concat(parts).toString('utf8');
+  return { text: Buffer.concat(parts, size).toString('utf8'), overflow: false };
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
