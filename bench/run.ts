@@ -135,7 +135,7 @@ function machineBusyUs(): number {
 
 async function measurePoint(
   spec: TargetSpec, proc: Proc | undefined, emulator: Proc, url: string, agent: ReturnType<typeof newAgent>, pacing: Pacing, concurrency: number,
-  settings: Settings, baseRss: number | undefined, round: number,
+  settings: Settings, baseRss: number | undefined, round: number, profileFile: string | undefined,
 ): Promise<PointSample> {
   const w: Workload = { paceMs: PACE_MS[pacing], repeat: STREAM_REPEAT };
   const plan = { concurrency, ...settings.plans[pacing][concurrency]! };
@@ -144,6 +144,7 @@ async function measurePoint(
   await runPoint(agent, url, await requestFor(spec, tiny, emulator.url), expectation(tiny), { concurrency, minStreams: concurrency, minMs: 0, maxMs: 0, verify: 0 });
 
   const p0 = await proc?.mark();
+  if (profileFile) await proc?.profile('start');
   const e0 = await emulator.mark();
   const c0 = cpuNowUs();
   const m0 = machineBusyUs();
@@ -152,6 +153,7 @@ async function measurePoint(
   const c1 = cpuNowUs();
   const e1 = await emulator.stats();
   const p1 = await proc?.stats();
+  if (profileFile) await proc?.profile('stop', profileFile);
   const proxyCpuUs = p0 && p1 ? p1.cpuUs - p0.cpuUs : undefined;
   const { verified, problems } = verify(run.results, w);
   for (const r of run.results) r.body = undefined;
@@ -215,7 +217,9 @@ function aggregate(samples: PointSample[]): PointResult {
   };
 }
 
-async function session(spec: TargetSpec, emulator: Proc, pacing: Pacing, round: number, settings: Settings, samples: PointSample[]): Promise<TargetSession> {
+async function session(
+  spec: TargetSpec, emulator: Proc, pacing: Pacing, round: number, settings: Settings, samples: PointSample[], profileDir: string,
+): Promise<TargetSession> {
   const result: TargetSession = { target: spec.name, label: spec.label, pacing, available: false, reason: undefined, baseRssMiB: undefined };
   let proc: Proc | undefined;
   try {
@@ -241,7 +245,11 @@ async function session(spec: TargetSpec, emulator: Proc, pacing: Pacing, round: 
     result.baseRssMiB = base ? base.rssBytes / MiB : undefined;
     result.available = true;
     for (const c of settings.concurrency) {
-      const sample = await measurePoint(spec, proc, emulator, url, agent, pacing, c, settings, base?.rssBytes, round);
+      // Our own proxies are profiled over the measured point only; a foreign peer runs under --cpu-prof.
+      const profileFile = proc?.profilable && settings.profile.includes(spec.name)
+        ? join(profileDir, `${spec.name}-${pacing}-c${c}-r${round + 1}.cpuprofile`)
+        : undefined;
+      const sample = await measurePoint(spec, proc, emulator, url, agent, pacing, c, settings, base?.rssBytes, round, profileFile);
       samples.push(sample);
       const point = aggregate([sample]);
       log(`bench: ${spec.name.padEnd(13)} ${pacing.padEnd(7)} c${String(c).padEnd(3)} r${round + 1} ${String(point.complete).padStart(4)}/${point.streams} streams  ` +
@@ -297,7 +305,7 @@ async function main(): Promise<void> {
     }
 
     if (settings.profile.length > 0) mkdirSync(profileDir, { recursive: true });
-    const nodeArgs = (name: TargetName): string[] => (settings.profile.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+    const nodeArgs = (name: TargetName): string[] => (name === 'portkey' && settings.profile.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
     const specs = targetSpecs({ peer: settings.peer, nodeArgs }).filter((s) => !settings.targets || settings.targets.includes(s.name));
 
     // Rounds interleave the targets (in reverse order every other round), so a slow spell of the machine
@@ -307,7 +315,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < settings.rounds; round++) {
         const order = round % 2 === 0 ? specs : [...specs].reverse();
         for (const spec of order) {
-          const s = await session(spec, emulator, pacing, round, settings, samples);
+          const s = await session(spec, emulator, pacing, round, settings, samples, profileDir);
           const known = sessions.find((x) => x.target === s.target && x.pacing === s.pacing);
           if (!known) sessions.push(s);
           else if (!known.available && s.available) Object.assign(known, s);

@@ -116,7 +116,17 @@ export class Proc {
     return this.#ask('stats');
   }
 
-  #ask(op: 'mark' | 'stats'): Promise<ProcStats> {
+  /** Our own processes only: starts their CPU profiler, or stops it and writes the profile to `file`. */
+  profile(op: 'start' | 'stop', file?: string): Promise<ProcStats> {
+    return this.#ask(op === 'start' ? 'profile-start' : 'profile-stop', file);
+  }
+
+  /** Whether `profile()` works here (our own processes, not a foreign peer read from /proc). */
+  get profilable(): boolean {
+    return this.#stats === 'ipc';
+  }
+
+  #ask(op: 'mark' | 'stats' | 'profile-start' | 'profile-stop', file?: string): Promise<ProcStats> {
     if (this.#stats === 'proc') return Promise.resolve(readProc(this.pid, op === 'mark'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -125,7 +135,7 @@ export class Proc {
         clearTimeout(timer);
         resolve(stats);
       });
-      this.child.send({ id, op });
+      this.child.send({ id, op, ...(file ? { file } : {}) });
     });
   }
 

@@ -16,7 +16,9 @@
  *   BENCH_PIN=1              pin each proxy to CPU 1 and the emulator and load generator to CPU 0 (taskset):
  *                            the proxy's CPU figures then carry no cache or scheduling noise from the others
  *                            (but the emulator and load generator share one core, so less load is reached)
- *   BENCH_PROFILE=sidecar    run these targets under `node --cpu-prof` and print where their time goes
+ *   BENCH_PROFILE=sidecar    profile these targets over each measured point (V8's profiler through
+ *                            node:inspector; a foreign peer under `node --cpu-prof`, its whole life) and
+ *                            print where their time goes
  *                            (profiling slows them: such a run is for diagnosis, not for the table)
  *   BENCH_OUT=DIR            where results go (default bench/results)
  */

@@ -7,6 +7,8 @@
  *   → { id, op: 'mark' }   resets the peak;       ← { id, ...ProcStats }
  *   → { id, op: 'stats' }  reads without a reset; ← { id, ...ProcStats, extra? }
  *   → { id, op: 'exit' }   exits 0
+ *   → { id, op: 'profile-start' }        starts the V8 CPU profiler (node:inspector); ← { id, ...ProcStats }
+ *   → { id, op: 'profile-stop', file }   writes the profile since the start to `file`; ← { id, ...ProcStats }
  * and, once, ← { op: 'ready', url } or ← { op: 'failed', message }.
  */
 
@@ -20,11 +22,38 @@ export interface ProcStats {
   extra?: unknown;
 }
 
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+
 const RSS_SAMPLE_MS = 50;
 
 interface Request {
   id: number;
-  op: 'mark' | 'stats' | 'exit';
+  op: 'mark' | 'stats' | 'exit' | 'profile-start' | 'profile-stop';
+  file?: string;
+}
+
+/** The profiler of this process, started and stopped around the measured points only (not start-up, not warm-up). */
+let session: Session | undefined;
+
+function post(method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    session!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function profile(op: 'profile-start' | 'profile-stop', file: string | undefined): Promise<void> {
+  if (op === 'profile-start') {
+    session ??= new Session();
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+    return;
+  }
+  if (!session) return;
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  session.disconnect();
+  if (file) writeFileSync(file, JSON.stringify(profile));
 }
 
 export function serveStats(extra?: () => unknown): void {
@@ -46,6 +75,13 @@ export function serveStats(extra?: () => unknown): void {
 
   process.on('message', (message: Request) => {
     if (message.op === 'exit') process.exit(0);
+    if (message.op === 'profile-start' || message.op === 'profile-stop') {
+      void profile(message.op, message.file).then(
+        () => process.send?.({ id: message.id, ...read(false) }),
+        (error: unknown) => process.send?.({ id: message.id, ...read(false), extra: { profileError: String(error) } }),
+      );
+      return;
+    }
     if (message.op === 'mark') {
       const stats = read(false);
       peak = stats.rssBytes;
