@@ -179,6 +179,8 @@ export class SseEncoderStage extends Transform {
   readonly encoder: SseEncoder;
   readonly heartbeatMs: number;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Date.now() when the last frame was pushed. */
+  #lastFrameAt = 0;
 
   constructor(options: SseEncoderStageOptions) {
     super({ writableObjectMode: true, readableObjectMode: false });
@@ -216,16 +218,18 @@ export class SseEncoderStage extends Transform {
   #emit(frames: string): void {
     if (frames.length > 0) {
       this.push(frames);
-      this.#armHeartbeat(); // silence is measured from the last frame pushed
+      // Silence is measured from the last frame pushed. A timestamp per batch, not a timer re-armed per
+      // batch: the timer, when it fires early, re-arms itself for the rest of the period.
+      this.#lastFrameAt = Date.now();
+      if (this.#heartbeat === undefined) this.#armHeartbeat(); // a batch that came before begin()
     }
     if (this.encoder.finished) this.#stopHeartbeat();
   }
 
-  #armHeartbeat(): void {
+  #armHeartbeat(delayMs = this.heartbeatMs): void {
     if (this.heartbeatMs === 0 || this.encoder.finished || this.destroyed) return;
-    // clear + set rather than Timeout#refresh: node:test's mock timers do not honour refresh on Node 20.
     if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
-    const timer = setTimeout(this.#onSilence, this.heartbeatMs);
+    const timer = setTimeout(this.#onSilence, delayMs);
     timer.unref();
     this.#heartbeat = timer;
   }
@@ -240,8 +244,16 @@ export class SseEncoderStage extends Transform {
   readonly #onSilence = (): void => {
     this.#heartbeat = undefined;
     if (this.destroyed || this.encoder.finished || this.writableFinished) return;
+    const silentMs = Date.now() - this.#lastFrameAt;
+    if (silentMs < this.heartbeatMs) {
+      this.#armHeartbeat(this.heartbeatMs - silentMs);
+      return;
+    }
     // With output still queued for a slow reader the comment would only queue behind it.
-    if (this.readableLength === 0) this.push(SSE_KEEP_ALIVE);
+    if (this.readableLength === 0) {
+      this.push(SSE_KEEP_ALIVE);
+      this.#lastFrameAt = Date.now();
+    }
     this.#armHeartbeat();
   };
 }

@@ -427,7 +427,7 @@ test('sse-encoder: a stage without begin() still starts with the role frame', as
 });
 
 test('sse-encoder: a keep-alive comment goes out after heartbeatMs of silence, and again after each period', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 1000 });
   const out = collect(stage);
   stage.begin();
@@ -446,7 +446,7 @@ test('sse-encoder: a keep-alive comment goes out after heartbeatMs of silence, a
 });
 
 test('sse-encoder: every frame pushed resets the heartbeat', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 1000 });
   const out = collect(stage);
   stage.begin();
@@ -465,7 +465,7 @@ test('sse-encoder: every frame pushed resets the heartbeat', async (t) => {
 });
 
 test('sse-encoder: no heartbeat after [DONE], after the end, or after destroy', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   // After an error frame and [DONE]:
   const a = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 100 });
   const outA = collect(a);
@@ -503,7 +503,7 @@ test('sse-encoder: no heartbeat after [DONE], after the end, or after destroy', 
 });
 
 test('sse-encoder: heartbeatMs 0 disables the heartbeat', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 0 });
   const out = collect(stage);
   stage.begin();
@@ -514,7 +514,7 @@ test('sse-encoder: heartbeatMs 0 disables the heartbeat', async (t) => {
 });
 
 test('sse-encoder: no keep-alive is queued behind output a slow reader has not taken yet', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 100 });
   stage.begin(); // nobody reads: the role frame stays queued
   const queued = stage.readableLength;
