@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scrubSecrets } from '../../src/ops/logger.ts';
+import { Writable } from 'node:stream';
+import { createLogger, redactSecrets, scrubSecrets } from '../../src/ops/logger.ts';
 import { CLAUDE, chat, sseChunks, startSidecar, until, type Running } from './helpers.ts';
 
 const AUTH_TOKEN = 'sk-sidecar-AUTHTOKEN-7d3f9a2b';
@@ -193,4 +194,41 @@ test('logging: scrubSecrets removes credential-shaped text from a finished line 
     'missing or wrong bearer token (Authorization: Bearer <server.auth_token>)',
     '{"sessionTokenExpiry":5,"msg":"request completed","alias":"claude"}',
   ]) assert.equal(scrubSecrets(prose), prose);
+});
+
+test('logging: secret-named keys are redacted at every depth up to REDACT_DEPTH, and the logged object is left as it was', () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const log = createLogger('info', sink);
+  const logged = {
+    authorization: 'AWS4-HMAC-SHA256 opaque',
+    apiKey: 'key-top',
+    req: { headers: { authorization: 'Bearer opaque', 'x-amz-security-token': 'tok', accept: 'x' } },
+    upstream: { credentials: { accessKeyId: 'id' }, region: 'us-east-1' },
+    deep: { a: { b: { c: { apiKey: 'beyond the walk' } } } },
+    list: [{ apiKey: 'in an array' }],
+    alias: 'claude',
+    absent: { apiKey: undefined },
+  };
+  const before = JSON.stringify(logged);
+  log.info(logged, 'with secrets');
+  assert.equal(JSON.stringify(logged), before, 'the caller\'s object is not changed');
+  const line = lines[0]!;
+  assert.equal(line.authorization, '[redacted]');
+  assert.equal(line.apiKey, '[redacted]');
+  assert.deepEqual(line.req, { headers: { authorization: '[redacted]', 'x-amz-security-token': '[redacted]', accept: 'x' } });
+  assert.deepEqual(line.upstream, { credentials: '[redacted]', region: 'us-east-1' });
+  assert.equal(line.alias, 'claude');
+  assert.deepEqual(line.absent, {}, 'an undefined secret stays absent');
+  // Past the walk's depth and inside arrays the keys are not looked at; such shapes are not logged here.
+  assert.deepEqual(line.deep, logged.deep);
+  assert.deepEqual(line.list, logged.list);
+  // An object with no secret is handed on as it is, not copied.
+  const clean = { alias: 'claude', nested: { status: 200 } };
+  assert.equal(redactSecrets(clean), clean);
 });
