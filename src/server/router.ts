@@ -3,6 +3,11 @@
  * metrics; the admin listener only probes and metrics, never a model call. Every answer carries
  * `x-request-id`; with `server.auth_token` set, proxy routes other than the probes need the bearer
  * token (compared in constant time). Unknown paths are 404 and wrong methods 405, both JSON.
+ *
+ * Every request the router itself turns away (401, 404, 405, 431, 503 while draining) still gets its
+ * one `request completed` log line (SPEC §11), and one on the chat path also counts in
+ * `sidecar_requests_total` (model `unknown`, route `none`). Probes and scrapes that succeed are not
+ * logged: the kubelet calls them every few seconds.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -48,24 +53,28 @@ export const MAX_HEADERS = 100;
 function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMessage, res: ServerResponse, proxy: boolean): void {
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
+  const path = (req.url ?? '/').split('?')[0]!;
+  const reject = (error: SidecarError, headers?: Record<string, string>): void => {
+    sendError(res, error, headers);
+    rejected(app, req, path, requestId, error);
+  };
   if (req.rawHeaders.length / 2 > MAX_HEADERS) {
-    sendError(res, new SidecarError('request_header_fields_too_large', `more than ${MAX_HEADERS} request headers`), { connection: 'close' });
+    reject(new SidecarError('request_header_fields_too_large', `more than ${MAX_HEADERS} request headers`), { connection: 'close' });
     return;
   }
-  const path = (req.url ?? '/').split('?')[0]!;
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
   if (!route) {
-    sendError(res, new SidecarError('not_found', `no route for ${req.method} ${path}`));
+    reject(new SidecarError('not_found', `no route for ${req.method} ${path}`));
     return;
   }
   const handler = route.methods[req.method ?? ''];
   if (!handler) {
     const allow = Object.keys(route.methods).join(', ');
-    sendError(res, new SidecarError('method_not_allowed', `${req.method} is not allowed on ${path} (allowed: ${allow})`), { allow });
+    reject(new SidecarError('method_not_allowed', `${req.method} is not allowed on ${path} (allowed: ${allow})`), { allow });
     return;
   }
   if (proxy && route.auth && !authorized(app.config.server.authToken, req.headers.authorization)) {
-    sendError(res, new SidecarError('authentication_error', 'missing or wrong bearer token (Authorization: Bearer <server.auth_token>)'),
+    reject(new SidecarError('authentication_error', 'missing or wrong bearer token (Authorization: Bearer <server.auth_token>)'),
       { 'www-authenticate': 'Bearer' });
     return;
   }
@@ -77,6 +86,20 @@ function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMes
     return;
   }
   if (result) result.catch((error: unknown) => fail(app, res, error));
+}
+
+const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
+
+/** The log line (and, on the chat path, the request count) of a request turned away before any handler. */
+function rejected(app: App, req: IncomingMessage, path: string, requestId: string, error: SidecarError): void {
+  if (CHAT_PATHS.has(path)) app.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status) });
+  app.log.info({
+    requestId,
+    method: req.method,
+    path,
+    status: error.status,
+    error: { type: error.type, message: error.message },
+  }, 'request completed');
 }
 
 function fail(app: App, res: ServerResponse, error: unknown): void {
@@ -134,7 +157,9 @@ function models(app: App, _req: IncomingMessage, res: ServerResponse): void {
 
 function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void {
   if (app.draining) {
-    sendError(res, new SidecarError('unavailable', 'the sidecar is draining and takes no new requests'), { connection: 'close' });
+    const error = new SidecarError('unavailable', 'the sidecar is draining and takes no new requests');
+    sendError(res, error, { connection: 'close' });
+    rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, error);
     return;
   }
   const generation = app.generation;

@@ -232,3 +232,27 @@ test('logging: secret-named keys are redacted at every depth up to REDACT_DEPTH,
   const clean = { alias: 'claude', nested: { status: 200 } };
   assert.equal(redactSecrets(clean), clean);
 });
+
+test('logging: a request turned away by the router still gets its one line, and a chat one is counted; probes are not logged', async () => {
+  const r = await startSidecar(CONFIG, { credentials: CREDENTIALS });
+  try {
+    const wrong = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, { authorization: 'Bearer not-the-token', 'x-request-id': 'req-401' });
+    assert.equal(wrong.status, 401);
+    const missing = await fetch(`${r.url}/v1/nothing`, { headers: { 'x-request-id': 'req-404' } });
+    assert.equal(missing.status, 404);
+    assert.equal((await fetch(`${r.url}/healthz`, { headers: { 'x-request-id': 'req-probe' } })).status, 200);
+    await until(() => completions(r).length >= 2, 'the two lines');
+    const line401 = lineFor(r, 'req-401');
+    assert.equal(line401.status, 401);
+    assert.equal(line401.path, '/v1/chat/completions');
+    assert.equal((line401.error as { type: string }).type, 'authentication_error');
+    assert.equal(lineFor(r, 'req-404').status, 404);
+    assert.equal(completions(r).filter((l) => l.requestId === 'req-probe').length, 0, 'a probe that answered 200 is not logged');
+    const metrics = await (await fetch(`${r.url}/metrics`, { headers: auth('req-metrics') })).text();
+    assert.match(metrics, /^sidecar_requests_total\{model="unknown",route="none",status="401"\} 1$/m);
+    assert.doesNotMatch(metrics, /status="404"/, 'only the chat path counts as a chat request');
+    for (const secret of [AUTH_TOKEN, 'not-the-token']) assert.ok(r.raw.every((l) => !l.includes(secret)), `no line carries ${secret}`);
+  } finally {
+    await r.close();
+  }
+});
