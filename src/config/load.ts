@@ -265,7 +265,8 @@ function guardrail(c: Checker, g: Obj, at: Path): GuardrailConfig {
         c.fail([...at, 'patterns', i], `is not a valid regular expression: ${(error as Error).message}`);
       }
     });
-    if (config.action === 'mask' && config.streamMode === 'async' && config.stages.includes('output')) {
+    // Whatever its stages (SPEC §7 makes no exception): an input-only mask gains nothing from async.
+    if (config.action === 'mask' && config.streamMode === 'async') {
       c.fail([...at, 'action'], 'mask needs stream_mode: sync (masking must hold text back until it is checked)');
     }
   } else if (g.patterns !== undefined || g.action !== undefined) {

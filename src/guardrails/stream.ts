@@ -12,9 +12,9 @@
  *   `interval_chars` plus one delta is held, and the stage awaits the judgement, which is the backpressure.
  *   Non-text events keep their place in the order; with nothing held they pass at once.
  * - async guardrails see released text, which goes on at once. Each starts a check of its own every
- *   `interval_chars` characters and never lets more than `interval_chars` (plus one delta) characters out
- *   past its last passed check: the next delta waits for the check in flight. The `finish` waits for every
- *   check. A block found while the stage is idle is delivered at once through `onInterrupt`; a mask is a
+ *   `interval_chars` characters and never lets more than `interval_chars` characters out past its last
+ *   passed check: text beyond that (the rest of a long delta included) waits for the check in flight.
+ *   The `finish` waits for every check. A block found while the stage is idle is delivered at once through `onInterrupt`; a mask is a
  *   block there (the text is already out).
  *
  * A `bedrock_native` guardrail turns a finish that reports an intervention into its block. An upstream
@@ -27,7 +27,7 @@ import type { OutputGuard } from '../pipeline/guardrail.ts';
 import { judge, type Judgement } from './judge.ts';
 import { isNativeIntervention } from './native.ts';
 import { violation, type GuardrailRecorder } from './recorder.ts';
-import { countChars, tailOf } from './text.ts';
+import { countChars, headChars, tailOf } from './text.ts';
 import { isPromise, type Segment, type TextGuardrail } from './types.ts';
 
 type Steps = Generator<Promise<unknown>, void, unknown>;
@@ -231,7 +231,12 @@ export class StreamGuard implements OutputGuard {
     }
   }
 
-  /** Async layer: the event goes out now, within each async guardrail's bound of unchecked text. */
+  /**
+   * Async layer: text goes out now, but never more than an async guardrail's `interval_chars` past its last
+   * passed check (SPEC §7). A delta that does not fit in the room left waits until the text before it is
+   * judged; a delta longer than `interval_chars` itself goes out in pieces of that size (never cut inside
+   * a code point), each once the check of the piece before it passed.
+   */
   private *release(event: StreamEvent, out: StreamEvent[]): Steps {
     if (this.async.length === 0) {
       out.push(event);
@@ -239,21 +244,37 @@ export class StreamGuard implements OutputGuard {
     }
     const channel = channelOf(event);
     if (channel) {
-      const chars = countChars(channel.text);
-      const waits: Array<Promise<void>> = [];
-      for (const a of this.async) {
-        const unchecked = a.window.unchecked + a.inflightChars;
-        if (unchecked > 0 && unchecked + chars > a.guard.config.intervalChars) {
-          this.launch(a);
-          waits.push(...a.inflight);
+      let rest = channel.text;
+      let restChars = countChars(rest);
+      while (rest !== '') {
+        let room = Number.POSITIVE_INFINITY;
+        let outstanding = false;
+        for (const a of this.async) {
+          const unpassed = a.window.unchecked + a.inflightChars;
+          room = Math.min(room, a.guard.config.intervalChars - unpassed);
+          outstanding ||= unpassed > 0;
         }
-      }
-      if (waits.length > 0) yield Promise.all(waits);
-      if (this.done || this.block !== undefined) return;
-      out.push(event);
-      for (const a of this.async) {
-        a.window.add(channel.key, channel.text, chars);
-        if (a.window.unchecked >= a.guard.config.intervalChars) this.launch(a);
+        if (restChars > room && outstanding) {
+          // It does not fit: judge what is unjudged, and wait for the checks in flight.
+          const waits: Array<Promise<void>> = [];
+          for (const a of this.async) {
+            if (a.window.unchecked + a.inflightChars === 0) continue;
+            this.launch(a);
+            waits.push(...a.inflight);
+          }
+          if (waits.length > 0) yield Promise.all(waits);
+          if (this.done || this.block !== undefined) return;
+          continue;
+        }
+        const [piece, pieceChars] = restChars <= room ? [rest, restChars] : [headChars(rest, room), room];
+        rest = rest.slice(piece.length);
+        restChars -= pieceChars;
+        out.push(piece === channel.text ? event : withText(event, piece));
+        for (const a of this.async) {
+          a.window.add(channel.key, piece, pieceChars);
+          if (a.window.unchecked >= a.guard.config.intervalChars) this.launch(a);
+        }
+        if (this.done || this.block !== undefined) return; // a check that answered at once blocked
       }
     } else if (event.kind === 'finish') {
       yield* this.settleAsync();

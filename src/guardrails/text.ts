@@ -16,6 +16,15 @@ export function countChars(text: string): number {
   return text.length - pairs;
 }
 
+/** The first `n` code points of `text` (n ≥ 1, fewer than `text` has): never ends inside a surrogate pair. */
+export function headChars(text: string, n: number): string {
+  let units = 0;
+  for (let chars = 0; chars < n && units < text.length; chars++) {
+    units += isHighSurrogate(text.charCodeAt(units)) && isLowSurrogate(text.charCodeAt(units + 1)) ? 2 : 1;
+  }
+  return text.slice(0, units);
+}
+
 /** The last `max` UTF-16 units of `text`, never starting with the low half of a surrogate pair. */
 export function tailOf(text: string, max: number): string {
   if (max <= 0) return '';

@@ -56,6 +56,7 @@ test('config: wrong types and ranges name the key and line', () => {
     ['models:\n  - {name: a, model: bedrock/x.y}\n  - {name: a, model: bedrock/x.z}\n', 3, /"a" is defined twice/],
     ['guardrails:\n  - name: g\n    type: regex\n    patterns: ["(unclosed"]\n', 4, /not a valid regular expression/],
     ['guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stream_mode: async\n', 5, /mask needs stream_mode: sync/],
+    ['guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stages: [input]\n    stream_mode: async\n', 5, /mask needs stream_mode: sync/],
     ['guardrails:\n  - name: g\n    type: bedrock\n', 2, /is required for a bedrock guardrail/],
     ['routing:\n  allow_direct_models: false\n', 1, /nothing could be served/],
     ['server: [1, 2]\n', 1, /server: must be a mapping/],

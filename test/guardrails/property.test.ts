@@ -71,8 +71,8 @@ for (const mode of ['sync', 'async'] as const) {
       if (mode === 'sync') {
         assert.ok(!released.includes(TERM), 'sync never releases the blocked term');
       } else {
-        const longest = Math.max(...deltas.map(countChars));
-        assert.ok(countChars(released) <= termEnd + interval + longest, 'async stays within interval_chars plus one delta');
+        // The last passed check ended before the term did; at most interval_chars went out past it.
+        assert.ok(countChars(released) < termEnd + interval, 'async stays within interval_chars of the last passed check');
       }
     }), { numRuns: 400, seed: 0x5eed });
   });

@@ -189,6 +189,25 @@ test('stream guard, async: a block ends the stream; text after the last passed c
   assert.equal(out.at(-1)!.kind, 'error');
 });
 
+test('stream guard, async: a delta longer than the room left goes out in pieces, each after the check before it passed', async () => {
+  // One 5007-character delta with the blocked term at its start: only the first interval_chars may go out.
+  const blocked = blockingOn('BADTERM', 'corp', { interval_chars: 100, stream_mode: 'async' }, 5);
+  const cut = (await feed(guard({ async: [blocked] }), [[text(`BADTERM${'b'.repeat(5000)}`)], [finish]])).flat();
+  assert.equal(textOf(cut), `BADTERM${'b'.repeat(93)}`, 'no more than interval_chars past the last passed check (none)');
+  assert.equal(cut.at(-1)!.kind, 'error');
+
+  // Text that passes comes out whole and in order. A delta that does not fit waits for the check of the
+  // text before it; one longer than interval_chars goes out in pieces of interval_chars, never cut inside
+  // a surrogate pair (the emoji is one character), each character judged exactly once.
+  const passing = blockingOn('never', 'corp', { interval_chars: 10, stream_mode: 'async' }, 2);
+  const long = `0123456789abcdefghi😀${'x'.repeat(15)}`;
+  const out = (await feed(guard({ async: [passing] }), [[text('12345')], [text(long)], [finish]])).flat();
+  assert.equal(textOf(out), `12345${long}`);
+  const pieces = out.filter((e) => e.kind === 'text').map((e) => (e as { text: string }).text);
+  assert.deepEqual(pieces, ['12345', '0123456789', 'abcdefghi😀', 'xxxxxxxxxx', 'xxxxx']);
+  assert.deepEqual(passing.asked.map((a) => a.segments[0]!.text), pieces, 'each piece judged once, in order');
+});
+
 test('stream guard, async: a block found while idle is delivered through onInterrupt', async () => {
   const g = blockingOn('SECRET', 'corp', { interval_chars: 6, stream_mode: 'async' }, 5);
   const sg = guard({ async: [g] });
