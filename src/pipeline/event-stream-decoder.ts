@@ -11,8 +11,9 @@
  * corrupt length fails at once instead of waiting for gigabytes; the message CRC is checked before the
  * headers are read, and every header is proved to lie inside the header section as it is read (the codec's
  * own `decode`, which would check both CRCs a second time in JavaScript, is not used). Pending bytes are
- * kept as a list of chunk views and joined once per message (each byte is copied at most once; a message
- * inside one chunk is not copied at all, so its `body` is a view on that chunk). Memory held is at most one message (≤ `maxMessageBytes`) plus one chunk.
+ * kept as a list of chunks (with an offset into the first) and joined once per message (each byte is copied
+ * at most once; a message inside one chunk is not copied at all, so its `body` is a view on that chunk).
+ * Memory held is at most one message (≤ `maxMessageBytes`) plus one chunk.
  *
  * Errors: any framing fault is a `SidecarError('upstream_protocol_error')` naming what was wrong. The pure
  * core (`EventStreamSplitter`) throws it and stays poisoned; the stream adapter (`EventStreamDecoder`) turns
@@ -52,11 +53,53 @@ function protocolError(message: string, cause?: unknown): SidecarError {
 const HEADER_VALUE_BYTES = [0, 0, 1, 2, 4, 8, -1, -1, 8, 16] as const;
 
 /**
+ * Header names and most string values repeat in every message (`:event-type`, `:content-type`,
+ * `application/json`, `contentBlockDelta`, `event`, ...), and `Buffer#toString` for each is a native call
+ * and a fresh string, six per message. This table remembers short strings by their bytes, so a repeated
+ * one costs a hash and a compare in JavaScript and returns the string decoded the first time.
+ *
+ * Exactness: a hit needs the same length and the very same bytes, and decoding is a pure function of the
+ * bytes, so a hit returns exactly what `toString('utf8')` returned for them — whatever they are (non-ASCII
+ * and invalid UTF-8 included: the stored string is `toString`'s own output, replacement characters and all).
+ * Longer strings go to `toString` every time.
+ *
+ * Bound: a fixed, direct-mapped table (each slot holds the last string that hashed to it), so it never
+ * grows, and input that churns it only costs misses. It is shared by every splitter: the common strings are
+ * the same on every stream.
+ */
+const STRING_CACHE_SLOTS = 256; // a power of two
+const STRING_CACHE_MAX_BYTES = 32;
+const cachedBytes = new Uint8Array(STRING_CACHE_SLOTS * STRING_CACHE_MAX_BYTES);
+/** Byte length of each slot's string; 0 marks an empty slot (the empty string is never stored). */
+const cachedLengths = new Uint8Array(STRING_CACHE_SLOTS);
+const cachedStrings: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
+
+/** `bytes.toString('utf8', start, end)`, from the table above when the same bytes were decoded before. */
+function utf8String(bytes: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0 || length > STRING_CACHE_MAX_BYTES) return bytes.toString('utf8', start, end);
+  let hash = 0x811c9dc5; // FNV-1a
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  const slot = (hash ^ (hash >>> 16)) & (STRING_CACHE_SLOTS - 1);
+  const base = slot * STRING_CACHE_MAX_BYTES;
+  if (cachedLengths[slot] === length) {
+    let i = 0;
+    while (i < length && cachedBytes[base + i] === bytes[start + i]) i++;
+    if (i === length) return cachedStrings[slot]!;
+  }
+  const value = bytes.toString('utf8', start, end);
+  for (let i = 0; i < length; i++) cachedBytes[base + i] = bytes[start + i]!;
+  cachedLengths[slot] = length;
+  cachedStrings[slot] = value;
+  return value;
+}
+
+/**
  * Reads the header section `[start, end)` of a message whose CRCs were verified, proving as it goes that
  * every name and value lies inside the section. The values are exactly what the codec's `HeaderMarshaller`
  * gives (`Int64` for longs, `Date` for timestamps, lower-case dashed UUIDs, views for binary values,
  * later duplicates replacing earlier ones); it is one walk instead of a check and a parse, and strings are
- * decoded straight from the message bytes.
+ * decoded straight from the message bytes (`utf8String`).
  */
 function readHeaders(message: Uint8Array, start: number, end: number): MessageHeaders {
   const bytes = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
@@ -81,7 +124,7 @@ function readHeaders(message: Uint8Array, start: number, end: number): MessageHe
       position += fixed;
     }
     if (position > end) throw protocolError(`event-stream header ${index} overruns the headers section`);
-    out[bytes.toString('utf8', nameStart, nameStart + nameLength)] = headerValue(bytes, type, valueStart, position);
+    out[utf8String(bytes, nameStart, nameStart + nameLength)] = headerValue(bytes, type, valueStart, position);
     index += 1;
   }
   return out;
@@ -90,7 +133,7 @@ function readHeaders(message: Uint8Array, start: number, end: number): MessageHe
 function headerValue(bytes: Buffer, type: number, start: number, end: number): MessageHeaderValue {
   switch (type) {
     case 7:
-      return { type: 'string', value: bytes.toString('utf8', start, end) };
+      return { type: 'string', value: utf8String(bytes, start, end) };
     case 0:
       return { type: 'boolean', value: true };
     case 1:
@@ -114,6 +157,25 @@ function headerValue(bytes: Buffer, type: number, start: number, end: number): M
   }
 }
 
+/** The CRC-32 table (zlib's reflected polynomial 0xEDB88320), for `crc32Update`. */
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
+}
+
+/**
+ * `zlib.crc32(bytes.subarray(start, end), crc)` in JavaScript, without the view: for a handful of bytes
+ * (the 8 the prelude CRC covers, the 4 of a stored CRC) the native call and the view cost far more than
+ * the table walk.
+ */
+function crc32Update(crc: number, bytes: Uint8Array, start: number, end: number): number {
+  let c = ~crc;
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 function readUint32(bytes: Uint8Array, offset: number): number {
   return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }
@@ -125,8 +187,12 @@ function readUint32(bytes: Uint8Array, offset: number): number {
  */
 export class EventStreamSplitter {
   readonly #maxMessageBytes: number;
-  /** Unconsumed bytes, as views on the pushed chunks, in order. */
+  /**
+   * Unconsumed bytes: the pushed chunks, in order, of which the first `#offset` bytes of the first are
+   * already consumed (an index instead of a fresh view per message taken from a chunk).
+   */
   #chunks: Uint8Array[] = [];
+  #offset = 0;
   #bufferedBytes = 0;
   /** total_length of the message in progress once its prelude has been verified, else -1. */
   #messageBytes = -1;
@@ -159,7 +225,10 @@ export class EventStreamSplitter {
       for (;;) {
         if (this.#messageBytes < 0) {
           if (this.#bufferedBytes < PRELUDE_BYTES) return;
-          this.#messageBytes = this.#checkPrelude(this.#peekPrelude());
+          const first = this.#chunks[0]!;
+          this.#messageBytes = first.byteLength - this.#offset >= PRELUDE_BYTES
+            ? this.#checkPrelude(first, this.#offset)
+            : this.#checkPrelude(this.#copyPrelude(), 0);
         }
         if (this.#bufferedBytes < this.#messageBytes) return;
         const message = this.#take(this.#messageBytes);
@@ -169,6 +238,7 @@ export class EventStreamSplitter {
     } catch (error) {
       this.#failure = isSidecarError(error) ? error : protocolError(`event-stream decoding failed: ${String(error)}`, error);
       this.#chunks = [];
+      this.#offset = 0;
       this.#bufferedBytes = 0;
       throw this.#failure;
     }
@@ -183,36 +253,37 @@ export class EventStreamSplitter {
       `upstream ended inside an event-stream message (${this.#bufferedBytes} of ${expected} bytes)`,
     );
     this.#chunks = [];
+    this.#offset = 0;
     this.#bufferedBytes = 0;
     throw this.#failure;
   }
 
-  /** Copies the first 12 pending bytes (they may span several chunks). */
-  #peekPrelude(): Uint8Array {
-    const first = this.#chunks[0]!;
-    if (first.byteLength >= PRELUDE_BYTES) return first;
+  /** Copies the first 12 pending bytes when they span several chunks. */
+  #copyPrelude(): Uint8Array {
     const prelude = new Uint8Array(PRELUDE_BYTES);
     let filled = 0;
+    let from = this.#offset;
     for (const chunk of this.#chunks) {
-      const n = Math.min(chunk.byteLength, PRELUDE_BYTES - filled);
-      prelude.set(chunk.subarray(0, n), filled);
+      const n = Math.min(chunk.byteLength - from, PRELUDE_BYTES - filled);
+      prelude.set(chunk.subarray(from, from + n), filled);
       filled += n;
+      from = 0;
       if (filled === PRELUDE_BYTES) break;
     }
     return prelude;
   }
 
-  /** Verifies the prelude and returns the message's total length. */
-  #checkPrelude(prelude: Uint8Array): number {
-    const expectedCrc = readUint32(prelude, 8);
-    const actualCrc = crc32(prelude.subarray(0, 8));
+  /** Verifies the prelude at `bytes[at, at + 12)` and returns the message's total length. */
+  #checkPrelude(bytes: Uint8Array, at: number): number {
+    const expectedCrc = readUint32(bytes, at + 8);
+    const actualCrc = crc32Update(0, bytes, at, at + 8);
     if (expectedCrc !== actualCrc) {
       throw protocolError(
         `event-stream prelude checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`,
       );
     }
-    const total = readUint32(prelude, 0);
-    const headers = readUint32(prelude, 4);
+    const total = readUint32(bytes, at);
+    const headers = readUint32(bytes, at + 4);
     if (total < MIN_MESSAGE_BYTES) {
       throw protocolError(`event-stream message length ${total} is below the minimum ${MIN_MESSAGE_BYTES}`);
     }
@@ -230,18 +301,30 @@ export class EventStreamSplitter {
     return total;
   }
 
-  /** Removes the first `n` pending bytes; a view when they lie in one chunk, else one copy. */
+  /**
+   * Removes the first `n` pending bytes: the chunk itself when it is exactly those bytes, a view when they
+   * lie in one chunk, else one copy.
+   */
   #take(n: number): Uint8Array {
     const first = this.#chunks[0]!;
+    const offset = this.#offset;
+    const left = first.byteLength - offset;
     this.#bufferedBytes -= n;
-    if (first.byteLength >= n) {
-      if (first.byteLength === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+    if (left >= n) {
+      if (left === n) {
+        this.#chunks.shift();
+        this.#offset = 0;
+        if (offset === 0) return first;
+      } else {
+        this.#offset = offset + n;
+      }
+      return first.subarray(offset, offset + n);
     }
     const joined = new Uint8Array(n);
-    let filled = 0;
-    let used = 0;
+    joined.set(offset === 0 ? first : first.subarray(offset), 0);
+    let filled = left;
+    let used = 1;
+    this.#offset = 0;
     while (filled < n) {
       const chunk = this.#chunks[used]!;
       const wanted = n - filled;
@@ -251,7 +334,7 @@ export class EventStreamSplitter {
         used += 1;
       } else {
         joined.set(chunk.subarray(0, wanted), filled);
-        this.#chunks[used] = chunk.subarray(wanted);
+        this.#offset = wanted;
         filled = n;
       }
     }
@@ -263,8 +346,12 @@ export class EventStreamSplitter {
   #decode(message: Uint8Array): Message {
     const total = message.byteLength;
     const expectedCrc = readUint32(message, total - 4);
-    const actualCrc = crc32(message.subarray(0, total - 4));
-    if (expectedCrc !== actualCrc) {
+    // The message CRC covers every byte but its own four. Rather than make a view of those bytes for
+    // `crc32`, checksum the whole message and compare with the stored CRC continued over its own four bytes:
+    // continuing a CRC over fixed bytes is a bijection, so the two agree exactly when the CRC of the covered
+    // bytes equals the stored one.
+    if (crc32(message) !== crc32Update(expectedCrc, message, total - 4, total)) {
+      const actualCrc = crc32(message.subarray(0, total - 4));
       throw protocolError(`event-stream message checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`);
     }
     const headersEnd = PRELUDE_BYTES + readUint32(message, 4);

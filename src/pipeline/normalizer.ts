@@ -47,6 +47,19 @@ function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * `{ [name]: value }`, built by assignment instead: V8 creates a literal with a computed key on a slow
+ * generic path (~0.1 µs per event), while a keyed store into a fresh `{}` is cheap. The result is the same
+ * own enumerable property, except for `__proto__`, the one inherited setter of a plain object, which
+ * assignment would treat as the prototype: that name keeps the literal.
+ */
+function keyed(name: string, value: unknown): Record<string, unknown> {
+  if (name === '__proto__') return { [name]: value };
+  const out: Record<string, unknown> = {};
+  out[name] = value;
+  return out;
+}
+
 function exceptionError(name: string, payload: Uint8Array): SidecarError {
   let message = '';
   try {
@@ -56,7 +69,7 @@ function exceptionError(name: string, payload: Uint8Array): SidecarError {
   } catch {
     // the name alone still classifies it
   }
-  const type = EXCEPTIONS[name] ?? 'upstream_error';
+  const type = Object.hasOwn(EXCEPTIONS, name) ? EXCEPTIONS[name]! : 'upstream_error';
   return new SidecarError(type, `Bedrock: ${name}${message ? `: ${message}` : ''}`, { upstreamCode: name });
 }
 
@@ -117,7 +130,7 @@ export class BedrockEventNormalizer {
     }
     const eventType = header(message.headers, ':event-type');
     if (eventType === undefined) throw new SidecarError('upstream_protocol_error', 'Bedrock sent an event without :event-type');
-    if (eventType in EXCEPTIONS || /Exception$/.test(eventType)) throw exceptionError(eventType, message.body);
+    if (Object.hasOwn(EXCEPTIONS, eventType) || eventType.endsWith('Exception')) throw exceptionError(eventType, message.body);
 
     if (this.route === 'invoke') {
       if (eventType !== 'chunk') return []; // unknown event types are skipped, as the AWS SDK does
@@ -128,7 +141,7 @@ export class BedrockEventNormalizer {
       return this.mapper.push(inner);
     }
     if (this.mapper.terminated && eventType !== 'metadata') return [];
-    return this.mapper.push({ [eventType]: parseJson(message.body, `a ${eventType} event`) });
+    return this.mapper.push(keyed(eventType, parseJson(message.body, `a ${eventType} event`)));
   }
 }
 

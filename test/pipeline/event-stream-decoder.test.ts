@@ -327,6 +327,96 @@ test('event-stream decoder: headers that overrun their section are a protocol er
   assert.throws(() => new EventStreamSplitter().push(unknownType), /event-stream header 0 has unknown type 12/);
 });
 
+/** A frame with string headers given as raw bytes (any bytes, valid UTF-8 or not), with correct CRCs. */
+function rawStringFrame(headers: Array<[name: Uint8Array, value: Uint8Array]>, body = new Uint8Array(0)): Uint8Array {
+  const section = Buffer.concat(
+    headers.map(([name, value]) => {
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(value.byteLength);
+      return Buffer.concat([Buffer.from([name.byteLength]), name, Buffer.from([7]), length, value]);
+    }),
+  );
+  const total = 12 + section.byteLength + body.byteLength + 4;
+  const message = Buffer.concat([prelude(total, section.byteLength), section, body, Buffer.alloc(4)]);
+  message.writeUInt32BE(crc32(message.subarray(0, total - 4)), total - 4);
+  return new Uint8Array(message);
+}
+
+/** Decodes `frame` with the splitter and checks its headers against the codec and `Buffer#toString`. */
+function assertStringsDecodeAsToString(headers: Array<[Uint8Array, Uint8Array]>, label: string): void {
+  const frame = rawStringFrame(headers);
+  const { messages, error } = split([frame]);
+  assert.equal(error, undefined, label);
+  const expected: Record<string, unknown> = {};
+  for (const [name, value] of headers) {
+    expected[Buffer.from(name).toString('utf8')] = { type: 'string', value: Buffer.from(value).toString('utf8') };
+  }
+  assert.deepEqual(messages[0]!.headers, expected, label);
+  assert.deepEqual(messages[0]!.headers, codec.decode(frame).headers, `${label} (codec)`);
+}
+
+test('event-stream decoder: header strings decode exactly as Buffer#toString, cached or not', () => {
+  const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
+  const common: Array<[Uint8Array, Uint8Array]> = [
+    [bytes(':event-type'), bytes('contentBlockDelta')],
+    [bytes(':content-type'), bytes('application/json')],
+    [bytes(':message-type'), bytes('event')],
+  ];
+  // Decoded twice: the second time the ASCII strings come from the cache.
+  assertStringsDecodeAsToString(common, 'common headers, first time');
+  assertStringsDecodeAsToString(common, 'common headers, cached');
+  // Same lengths as cached strings, one byte different (last, first, and a high bit set).
+  assertStringsDecodeAsToString([[bytes(':event-typf'), bytes('contentBlockDeltb')]], 'near misses (last byte)');
+  assertStringsDecodeAsToString([[bytes(';event-type'), bytes('dontentBlockDelta')]], 'near misses (first byte)');
+  assertStringsDecodeAsToString([[bytes(':event-type'), new Uint8Array([...bytes('contentBlockDelt'), 0xe1])]], 'a cached prefix then a high byte');
+  // Non-ASCII, invalid UTF-8 (lone continuation, truncated sequences, overlong, encoded surrogate, 0xff),
+  // control bytes, the empty value, and the 32/33-byte cache boundary; each twice.
+  const odd: Array<[string, Uint8Array]> = [
+    ['é', bytes('é')],
+    ['CJK', bytes('日本語テキスト')],
+    ['emoji', bytes('a🙂b')],
+    ['lone continuation', new Uint8Array([0x61, 0x80, 0x62])],
+    ['truncated 2-byte', new Uint8Array([0x61, 0xc3])],
+    ['truncated 3-byte', new Uint8Array([0xe2, 0x82])],
+    ['overlong', new Uint8Array([0xc0, 0xaf])],
+    ['encoded surrogate', new Uint8Array([0xed, 0xa0, 0x80])],
+    ['0xff', new Uint8Array([0xff, 0xfe, 0x41])],
+    ['NUL and controls', new Uint8Array([0x00, 0x41, 0x1f, 0x7f])],
+    ['empty', new Uint8Array(0)],
+    ['32 bytes', bytes('a'.repeat(32))],
+    ['33 bytes', bytes('a'.repeat(33))],
+  ];
+  for (const [label, value] of odd) {
+    for (const round of ['first', 'second']) {
+      assertStringsDecodeAsToString([[value.byteLength > 0 ? value : bytes('x'), value]], `${label} (${round})`);
+    }
+  }
+  // Far more distinct ASCII strings than the cache has slots, interleaved and repeated: slots collide and
+  // are replaced, and a string must never come back as another one that shares its slot.
+  const many = Array.from({ length: 3000 }, (_, i) => bytes(`k${(i * 7919).toString(36)}`));
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < many.length; i += 6) {
+      assertStringsDecodeAsToString(many.slice(i, i + 6).map((b, j) => [bytes(`h${j}`), b]), `many strings, round ${round}`);
+    }
+  }
+});
+
+test('event-stream decoder: random header bytes decode as Buffer#toString, twice in a row', () => {
+  // ASCII from a tiny alphabet (so strings repeat and collide in the cache) or arbitrary bytes.
+  const text = fc.oneof(
+    fc.array(fc.constantFrom(0x3a, 0x61, 0x62, 0x2d), { maxLength: 34 }).map((a) => new Uint8Array(a)),
+    fc.uint8Array({ maxLength: 40 }),
+  );
+  const name = text.filter((b) => b.byteLength > 0);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(name, text), { maxLength: 6 }), (headers) => {
+      assertStringsDecodeAsToString(headers, 'first');
+      assertStringsDecodeAsToString(headers, 'second');
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('event-stream decoder: after an error the splitter is poisoned and rethrows the same error', () => {
   const splitter = new EventStreamSplitter();
   const corrupt = Buffer.from(CHUNK_FRAME);
