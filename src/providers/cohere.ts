@@ -16,7 +16,7 @@ import { finishEvent, guardrailIntervenedIn, mapFinishReason } from './finish.ts
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName, type ToolCall, type ToolDefinition } from './request.ts';
 import type { BuildContext, FamilyProvider, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
-import { mergeExtraFields, refuseImages } from './policy.ts';
+import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { counts } from './text-completion.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
 
@@ -120,7 +120,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     if (p.tool_choice?.type === 'none' && trailingTools.length === 0) ctx.note('tool_choice "none": tools not sent');
     else body.tools = cohereTools(p.tools);
     if (p.tool_choice?.type === 'required' || p.tool_choice?.type === 'function') {
-      ctx.note(`tool_choice "${p.tool_choice.type}": Cohere Command R has no forced tool choice; the tools are offered`);
+      rejectParam(ctx, 'tool_choice', `"${p.tool_choice.type}" cannot be honoured: Cohere Command R has no forced tool choice (with drop_params the tools are only offered)`);
     }
   }
   if (trailingTools.length > 0) body.tool_results = trailingTools.map(({ m, i }) => toolResult(m as Extract<ChatMessage, { role: 'tool' }>, i, calls));

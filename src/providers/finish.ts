@@ -21,6 +21,7 @@ const TABLE: Record<string, FinishReason> = {
   tool_calls: 'tool_calls',
   guardrail_intervened: 'content_filter',
   content_filtered: 'content_filter',
+  content_filter: 'content_filter', // OpenAI's own spelling (gpt-oss, Qwen)
   refusal: 'content_filter',
   error_toxic: 'content_filter',
   error_limit: 'length',
@@ -30,7 +31,8 @@ const TABLE: Record<string, FinishReason> = {
 /** Unknown reasons map to `stop`: the model did finish, and the raw reason is kept for logs. */
 export function mapFinishReason(reason: unknown): FinishReason {
   if (typeof reason !== 'string') return 'stop';
-  return TABLE[reason.toLowerCase()] ?? 'stop';
+  const key = reason.toLowerCase();
+  return Object.hasOwn(TABLE, key) ? TABLE[key]! : 'stop';
 }
 
 /** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (bedrock-wire §7.2). */

@@ -59,7 +59,17 @@ export function applyParamPolicy(
 ): ChatRequest {
   const kept: ChatParams = {};
   const rejected: string[] = [...unknown];
+  if (request.params.n !== undefined) {
+    // n > 1 (n: 1 never gets here): no family can take it, whatever its own body allows, since an answer
+    // here is always one choice.
+    const why = 'must be 1: Bedrock returns one choice per request';
+    if (!dropParams) {
+      throw new SidecarError('unsupported_parameter', `"n" ${why}; remove it, or set drop_params: true to drop unsupported parameters`, { param: 'n' });
+    }
+    note(`parameter "n" dropped (drop_params): ${why}`);
+  }
   for (const [key, value] of Object.entries(request.params) as Array<[ParamName, unknown]>) {
+    if (key === 'n') continue;
     if (adapter.params.has(key)) (kept as Record<string, unknown>)[key] = value;
     else rejected.push(key);
   }

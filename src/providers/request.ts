@@ -106,10 +106,8 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
     if (value === null || value === undefined) continue; // OpenAI clients send explicit nulls for "unset"
     if (!readParam(params, key, value)) unknown.push(key);
   }
-  if (params.n !== undefined && params.n !== 1) {
-    throw new SidecarError('unsupported_parameter', `"n" must be 1: Bedrock returns one choice per request`, { param: 'n' });
-  }
-  delete params.n;
+  // n: 1 is what every answer is; more is unsupported everywhere (the parameter policy refuses or drops it).
+  if (params.n === 1) delete params.n;
   return {
     request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar },
     unknown,
@@ -124,7 +122,8 @@ export function takeSidecarParams(raw: Record<string, unknown>): SidecarParams {
   for (const key of SIDECAR_PARAMS) delete raw[key];
 
   let streamChunkSize: number | undefined;
-  if (chunk !== undefined && chunk !== null) {
+  // Unlike OpenAI's own parameters, an explicit null is not "unset" here: SPEC §6 allows integers only.
+  if (chunk !== undefined) {
     if (typeof chunk !== 'number' || !Number.isInteger(chunk) || chunk < MIN_STREAM_CHUNK_SIZE || chunk > MAX_STREAM_CHUNK_SIZE) {
       throw bad('stream_chunk_size',
         `"stream_chunk_size" must be an integer from ${MIN_STREAM_CHUNK_SIZE} to ${MAX_STREAM_CHUNK_SIZE}, got ${JSON.stringify(chunk)}`);

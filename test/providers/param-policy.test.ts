@@ -153,3 +153,28 @@ test('policy: json_object on converse is a json_schema of any object; Qwen invok
   assert.deepEqual(body.outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}' } } } });
   assert.deepEqual(build('invoke', 'qwen.qwen3-32b-v1:0', { response_format: { type: 'json_object' } }).body.response_format, { type: 'json_object' });
 });
+
+test('policy: n > 1 is a 400 naming it on every family, or dropped with drop_params (one choice either way); n: 1 is accepted', () => {
+  for (const [route, id] of [['invoke', 'ai21.jamba-1-5-mini-v1:0'], ['invoke', NOVA1], ['converse', 'meta.llama3-1-8b-instruct-v1:0']] as const) {
+    rejects(() => build(route, id, { n: 2 }), 'n');
+    const dropped = build(route, id, { n: 3 }, true);
+    assert.equal(JSON.stringify(dropped.body).includes('"n"'), false, `${id}: n never reaches the body`);
+    assert.ok(dropped.notes.some((n) => n.includes('"n" dropped')), `${id}: the drop is logged`);
+    assert.doesNotThrow(() => build(route, id, { n: 1 }));
+  }
+});
+
+test('policy: a forced tool_choice on Cohere Command R (invoke) is a 400 naming it; with drop_params the tools are only offered', () => {
+  const cohere = 'cohere.command-r-plus-v1:0';
+  rejects(() => build('invoke', cohere, { tools: [TOOL], tool_choice: 'required' }), 'tool_choice');
+  rejects(() => build('invoke', cohere, { tools: [TOOL], tool_choice: { type: 'function', function: { name: 'f' } } }), 'tool_choice');
+  const { body, notes } = build('invoke', cohere, { tools: [TOOL], tool_choice: 'required' }, true);
+  assert.ok(Array.isArray(body.tools) && body.tools.length === 1);
+  assert.ok(notes.some((n) => n.includes('"tool_choice" dropped')));
+  assert.doesNotThrow(() => build('invoke', cohere, { tools: [TOOL], tool_choice: 'auto' }));
+});
+
+test('request: stream_chunk_size null is a 400 naming it (SPEC §6: an integer from 1 to 1048576, anything else)', () => {
+  rejects(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream_chunk_size: null }), 'stream_chunk_size', 'invalid_request_error');
+  assert.equal(readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }).request.sidecar.streamChunkSize, undefined);
+});

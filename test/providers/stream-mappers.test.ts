@@ -177,3 +177,22 @@ for (const c of RESPONSES) {
     golden(`response-${c.name}`, adapter.parseResponse(c.body, c.headers));
   });
 }
+
+test('stream mapper: OpenAI-shaped families on invoke map finish_reason "content_filter" to content_filter, stream and whole', () => {
+  for (const family of ['openai', 'qwen'] as const) {
+    const adapter = adapterFor('invoke', family)!;
+    const mapper = adapter.createStreamMapper();
+    const events = [
+      ...mapper.push({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] }),
+      ...mapper.push({ choices: [{ index: 0, delta: {}, finish_reason: 'content_filter' }], ...METRICS }),
+    ];
+    const finish = events.find((e) => e.kind === 'finish');
+    assert.equal(finish?.kind === 'finish' && finish.reason, 'content_filter', `${family}, stream`);
+    const whole = adapter.parseResponse({
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hel' }, finish_reason: 'content_filter' }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    }, {});
+    const wholeFinish = whole.find((e) => e.kind === 'finish');
+    assert.equal(wholeFinish?.kind === 'finish' && wholeFinish.reason, 'content_filter', `${family}, whole answer`);
+  }
+});
