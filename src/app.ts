@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { SidecarError } from './errors.ts';
 import type { SidecarConfig } from './config/schema.ts';
 import { ModelRegistry, type Env } from './models/resolve.ts';
@@ -118,8 +119,10 @@ export class App {
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const type = status === 431 ? 'request_header_fields_too_large' : 'invalid_request_error';
       const body = JSON.stringify({ error: { message: `bad request: ${error.code ?? error.message}`, type, param: null, code: status } });
+      // Node's parser failed before any request existed, so there is no x-request-id to echo: a fresh one.
       socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\n` +
+        `connection: close\r\n\r\n${body}`);
     });
     return s;
   }

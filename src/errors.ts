@@ -15,7 +15,6 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   client_timeout: 408,
   request_too_large: 413,
-  unsupported_media_type: 415,
   rate_limit_error: 429,
   request_header_fields_too_large: 431,
   internal_error: 500,

@@ -123,8 +123,10 @@ async function serve(
     accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
     headers: guards.upstreamHeaders(target.route, prepared.stream),
     signal: abort.signal,
+    onRetry: () => {
+      outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
+    },
   });
-  outcome.retries = upstream.attempts - 1;
 
   const meta = { id: completionId(), created: Math.floor(ctx.now() / 1000), model: target.name };
   if (prepared.stream) {
@@ -226,20 +228,22 @@ function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number
     ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
     ctx.metrics.tokens.inc({ direction: 'output', model }, outcome.usage.outputTokens);
   }
+  // Every SPEC §11 field is always there (null when the request never got that far, or for a direct route
+  // the alias), so that log queries can rely on the shape.
   log.info({
-    alias: outcome.alias,
-    modelId: outcome.modelId,
-    route: outcome.route,
+    alias: outcome.alias ?? null,
+    modelId: outcome.modelId ?? null,
+    route: outcome.route ?? null,
     status: outcome.status,
-    ttfbMs: outcome.ttfbMs,
+    ttfbMs: outcome.ttfbMs ?? null,
     durationMs,
     chunks: outcome.chunks,
-    inputTokens: outcome.usage ? outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens : undefined,
-    outputTokens: outcome.usage?.outputTokens,
+    inputTokens: outcome.usage ? outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens : null,
+    outputTokens: outcome.usage?.outputTokens ?? null,
     guardrail: outcome.guardrail,
     retries: outcome.retries,
-    cancelled: outcome.cancelled || undefined,
-    error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : undefined,
+    cancelled: outcome.cancelled,
+    error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
   }, 'request completed');
 }
 

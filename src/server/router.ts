@@ -7,12 +7,13 @@
  * Every request the router itself turns away (401, 404, 405, 431, 503 while draining) still gets its
  * one `request completed` log line (SPEC §11), and one on the chat path also counts in
  * `sidecar_requests_total` (model `unknown`, route `none`). Probes and scrapes that succeed are not
- * logged: the kubelet calls them every few seconds.
+ * logged: the kubelet calls them every few seconds. While draining, chat and the model list answer 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { SidecarError, toSidecarError } from '../errors.ts';
 import type { App } from '../app.ts';
+import { parseRoute } from '../models/route.ts';
 import { handleChat } from './chat.ts';
 import { sendError, sendJson } from './respond.ts';
 
@@ -90,6 +91,13 @@ function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMes
 
 const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
 
+/** SPEC §10: once draining, new requests get 503 (probes and scrapes still answer). */
+function refuseWhileDraining(app: App, req: IncomingMessage, requestId: string, res: ServerResponse): void {
+  const error = new SidecarError('unavailable', 'the sidecar is draining and takes no new requests');
+  sendError(res, error, { connection: 'close' });
+  rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, error);
+}
+
 /** The log line (and, on the chat path, the request count) of a request turned away before any handler. */
 function rejected(app: App, req: IncomingMessage, path: string, requestId: string, error: SidecarError): void {
   if (CHAT_PATHS.has(path)) app.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status) });
@@ -117,9 +125,11 @@ function requestIdOf(req: IncomingMessage): string {
 
 function authorized(token: string, header: string | undefined): boolean {
   if (token === '') return true;
-  if (!header || !header.startsWith('Bearer ')) return false;
+  // The scheme is case-insensitive (RFC 9110 §11.1), the token is not.
+  const match = /^bearer +(.*)$/i.exec(header ?? '');
+  if (!match) return false;
   // Hash both sides so the comparison is constant-time whatever the lengths.
-  const given = createHash('sha256').update(header.slice('Bearer '.length).trim()).digest();
+  const given = createHash('sha256').update(match[1]!.trim()).digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected);
 }
@@ -139,27 +149,45 @@ async function metrics(app: App, _req: IncomingMessage, res: ServerResponse): Pr
   res.end(body);
 }
 
-function models(app: App, _req: IncomingMessage, res: ServerResponse): void {
+function models(app: App, req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  if (app.draining) {
+    refuseWhileDraining(app, req, requestId, res);
+    return;
+  }
   const created = Math.floor(app.now() / 1000);
+  const { config, models: registry } = app.generation;
+  const served = new Map(registry.list().map((m) => [m.name, m]));
   sendJson(res, 200, {
     object: 'list',
-    data: app.generation.models.list().map((m) => ({
-      id: m.name,
-      object: 'model',
-      created,
-      owned_by: m.family ?? 'bedrock',
-      family: m.family ?? null,
-      route: m.route,
-      model_id: m.modelId,
-    })),
+    // Every configured alias, in file order: one that waits for a provider: or a region (requests to it
+    // answer 400 saying what to set) is listed too, with what the file says about it.
+    data: config.models.map((alias) => {
+      const m = served.get(alias.name);
+      const route = m ? { route: m.route, modelId: m.modelId } : parsedOrNull(alias.model);
+      return {
+        id: alias.name,
+        object: 'model',
+        created,
+        owned_by: m?.family ?? 'bedrock',
+        family: m?.family ?? null,
+        route: route?.route ?? null,
+        model_id: route?.modelId ?? null,
+      };
+    }),
   });
+}
+
+function parsedOrNull(routeString: string): { route: string; modelId: string } | undefined {
+  try {
+    return parseRoute(routeString);
+  } catch {
+    return undefined;
+  }
 }
 
 function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void {
   if (app.draining) {
-    const error = new SidecarError('unavailable', 'the sidecar is draining and takes no new requests');
-    sendError(res, error, { connection: 'close' });
-    rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, error);
+    refuseWhileDraining(app, req, requestId, res);
     return;
   }
   const generation = app.generation;

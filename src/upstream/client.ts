@@ -24,6 +24,8 @@ export interface BedrockCall {
   /** x-amzn-bedrock-* headers the sidecar sets itself from config. */
   headers?: Record<string, string>;
   signal: AbortSignal;
+  /** Told of each retry of this call (after the shared `onRetry`), also when the retries then run out. */
+  onRetry?: (error: SidecarError) => void;
 }
 
 export interface BedrockResponse {
@@ -103,6 +105,7 @@ export class BedrockClient {
           refreshed = true;
           this.options.invalidateCredentials();
           this.options.onRetry?.(attempt, failure);
+          call.onRetry?.(failure);
           attempt--; // the refresh retry does not use up an attempt
           continue;
         }
@@ -112,6 +115,7 @@ export class BedrockClient {
       }
       if (!failure.retryable || attempt >= max) throw failure;
       this.options.onRetry?.(attempt, failure);
+      call.onRetry?.(failure);
       const backoffBase = failure.type === 'rate_limit_error' ? BACKOFF_BASE_MS.throttle : BACKOFF_BASE_MS.transient;
       const delay = Math.floor(this.random() * Math.min(backoffBase * 2 ** (attempt - 1), BACKOFF_CAP_MS));
       await this.sleep(Math.max(delay, Math.min(retryAfterMs ?? 0, BACKOFF_CAP_MS)), call.signal);

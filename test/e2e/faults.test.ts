@@ -97,6 +97,7 @@ test('faults: oversized or too many headers are 431, slow headers time out, and 
   withHarness({ server: { headers_timeout_ms: 300, request_timeout_ms: 600 } }, async (h) => {
     const big = await fetch(`${h.url}/healthz`, { headers: { 'x-big': 'a'.repeat(20_000) } });
     assert.equal(big.status, 431);
+    assert.match(big.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an answer from Node\'s parser carries x-request-id too');
     const many: Record<string, string> = {};
     for (let i = 0; i < 120; i++) many[`x-h-${i}`] = 'v';
     const tooMany = await fetch(`${h.url}/healthz`, { headers: many });
@@ -166,6 +167,10 @@ test('drain: readyz turns 503, new requests get 503, streams in flight finish wi
     const refused = await chat(h, { model: MODEL, stream: true, messages: hi });
     assert.equal(refused.status, 503);
     assert.equal((await refused.json() as { error: { type: string } }).error.type, 'unavailable');
+    const list = await fetch(`${h.url}/v1/models`);
+    assert.equal(list.status, 503, 'every new request, the model list too');
+    await list.arrayBuffer();
+    assert.equal((await fetch(`${h.url}/healthz`)).status, 200, 'liveness still answers');
     const s = parseStream(await inflight);
     assert.equal(s.text, 'finishing while draining');
     assert.equal(s.finish, 'stop');

@@ -61,6 +61,20 @@ test('http: /v1/models lists the aliases with family and route', () =>
     assert.deepEqual(body.data.map((m) => [m.id, m.family, m.route]), [['claude-invoke', 'anthropic', 'invoke'], ['nova-eu', 'amazon-nova', 'converse']]);
   }));
 
+test('http: /v1/models also lists an alias that waits for provider: (its requests answer 400 saying so)', () =>
+  withHarness({
+    models: [
+      { name: 'opaque', model: 'bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123' },
+      { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+    ],
+  }, async (h) => {
+    const body = await (await fetch(`${h.url}/v1/models`)).json() as { data: Array<Record<string, unknown>> };
+    assert.deepEqual(body.data.map((m) => [m.id, m.family, m.route]), [['opaque', null, 'converse'], ['claude-invoke', 'anthropic', 'invoke']]);
+    const res = await chat(h, { model: 'opaque', messages: hi });
+    assert.equal(res.status, 400);
+    assert.match((await res.json() as { error: { message: string } }).error.message, /provider:/);
+  }));
+
 test('http: with auth_token set, proxy routes need the bearer token; probes do not', () =>
   withHarness({ server: { auth_token: 's3cret' } }, async (h) => {
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
@@ -72,6 +86,9 @@ test('http: with auth_token set, proxy routes need the bearer token; probes do n
     const ok = await chat(h, { model: 'claude-invoke', messages: hi }, { authorization: 'Bearer s3cret' });
     assert.equal(ok.status, 200);
     assert.equal(h.emu.requests.length, 1);
+    // The scheme is case-insensitive (RFC 9110), the token is not.
+    assert.equal((await chat(h, { model: 'claude-invoke', messages: hi }, { authorization: 'bearer s3cret' })).status, 200);
+    assert.equal((await chat(h, { model: 'claude-invoke', messages: hi }, { authorization: 'Bearer S3CRET' })).status, 401);
     // the client's Authorization never travels upstream
     assert.match(String(h.emu.requests[0]!.headers.authorization), /^AWS4-HMAC-SHA256 /);
   }));
@@ -107,7 +124,8 @@ test('http: bad input gets a 4xx naming the problem', () =>
       [await post(JSON.stringify({ model: 'claude-invoke', messages: hi, temperature: 'hot' })), 400, /temperature/],
       [await post(JSON.stringify({ model: 'claude-invoke', messages: hi, stream: 'yes' })), 400, /stream/],
       [await post(JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'x'.repeat(2000) }] })), 413, /max_body_bytes/],
-      [await post('hello', 'text/plain'), 415, /content-type/],
+      // The content type is not checked: a body that is not JSON is a 400 whatever the header says.
+      [await post('hello', 'text/plain'), 400, /not valid JSON/],
     ];
     for (const [res, status, message] of cases) {
       assert.equal(res.status, status);
@@ -125,6 +143,10 @@ test('http: bad input gets a 4xx naming the problem', () =>
     assert.equal(h.emu.requests.length, 0);
     // and the sidecar still serves
     assert.equal((await chat(h, { model: 'claude-invoke', messages: hi })).status, 200);
+    // `curl -d` sends form-urlencoded: a JSON body is served whatever the content type says.
+    const form = await post(JSON.stringify({ model: 'claude-invoke', messages: hi }), 'application/x-www-form-urlencoded');
+    assert.equal(form.status, 200, await form.clone().text());
+    await form.arrayBuffer();
   }));
 
 test('http: no client header travels upstream, not even an x-amzn-bedrock-* one', () =>

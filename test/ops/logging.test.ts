@@ -256,3 +256,30 @@ test('logging: a request turned away by the router still gets its one line, and 
     await r.close();
   }
 });
+
+test('logging: retries are counted when they run out too, and every field is on every line (null when unknown)', async () => {
+  const r = await startSidecar(CONFIG, { credentials: CREDENTIALS });
+  try {
+    const throttle = { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' } as const;
+    r.emu.script(throttle, throttle, throttle);
+    assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-exhausted'))).status, 429);
+    r.emu.script({ type: 'text', text: ANSWER });
+    assert.equal((await chat(r, { model: CLAUDE, messages: [{ role: 'user', content: PROMPT }] }, auth('req-direct'))).status, 200);
+    assert.equal((await chat(r, { model: 'no-such-alias', messages: [{ role: 'user', content: PROMPT }] }, auth('req-unknown'))).status, 404);
+    await until(() => completions(r).length === 3, 'three lines');
+
+    const exhausted = lineFor(r, 'req-exhausted');
+    assert.equal(exhausted.status, 429);
+    assert.equal(exhausted.retries, 2, 'max_attempts 3: two retries, counted although none succeeded');
+    const fields = ['requestId', 'alias', 'modelId', 'route', 'status', 'ttfbMs', 'durationMs', 'chunks', 'inputTokens', 'outputTokens', 'guardrail', 'retries'];
+    for (const id of ['req-exhausted', 'req-direct', 'req-unknown']) {
+      const line = lineFor(r, id);
+      for (const field of fields) assert.ok(Object.hasOwn(line, field), `${id} has ${field}`);
+    }
+    assert.equal(lineFor(r, 'req-direct').alias, null, 'a direct route has no alias');
+    assert.equal(lineFor(r, 'req-direct').modelId, MODEL_ID);
+    assert.equal(lineFor(r, 'req-unknown').modelId, null);
+  } finally {
+    await r.close();
+  }
+});
