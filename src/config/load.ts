@@ -215,10 +215,17 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   unique(c, config.guardrails.map((g) => g.name), 'guardrails');
   unique(c, config.models.map((m) => m.name), 'models');
   const known = new Set(config.guardrails.map((g) => g.name));
+  const nativeNames = new Set(config.guardrails.filter((g) => g.type === 'bedrock_native').map((g) => g.name));
   config.models.forEach((m, i) => {
     m.guardrails.forEach((name, j) => {
       if (!known.has(name)) c.fail(['models', i, 'guardrails', j], `names no guardrail defined under guardrails: "${name}"`);
     });
+    // Bedrock takes one guardrail per call: a second bedrock_native one is the error (pointed at).
+    const natives = m.guardrails.flatMap((name, j) => (nativeNames.has(name) ? [j] : []));
+    if (natives.length > 1) {
+      c.fail(['models', i, 'guardrails', natives[1]!], 'at most one bedrock_native guardrail can apply to a model call ' +
+        `(Bedrock takes one per call), got ${natives.map((j) => m.guardrails[j]).join(', ')}`);
+    }
   });
   if (config.models.length === 0 && !config.routing.allowDirectModels) {
     c.fail(['models'], 'no models are configured and routing.allow_direct_models is false: nothing could be served');
@@ -298,7 +305,36 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
     additionalModelRequestFields: extra as Record<string, unknown> | undefined,
     apiKeyEnv: c.string(m, 'api_key', at, undefined),
     line: c.lineOf(at),
+    keyLines: aliasKeyLines(c, m, at),
   };
+}
+
+/** The line of every key of an alias and of its additional_model_request_fields (see `aliasConfigError`). */
+function aliasKeyLines(c: Checker, m: Obj, at: Path): Record<string, number> {
+  const lines: Record<string, number> = {};
+  const note = (path: Path): void => {
+    const line = c.lineOf([...at, ...path]);
+    if (line !== undefined) lines[keyName(path)] = line;
+  };
+  for (const key of Object.keys(m)) note([key]);
+  const extra = m.additional_model_request_fields;
+  if (extra && typeof extra === 'object' && !Array.isArray(extra)) {
+    for (const key of Object.keys(extra)) note(['additional_model_request_fields', key]);
+  }
+  return lines;
+}
+
+/**
+ * A problem found in `models[index]` after validation (the model registry's route, family, region and
+ * additional_model_request_fields checks), reported like every other config error: the key path from the
+ * top of the file (`models[1].provider`) and that key's line. `path` is relative to the alias; a path the
+ * alias does not spell out points at its nearest written parent, and at worst at the alias itself.
+ */
+export function aliasConfigError(config: SidecarConfig, index: number, path: Path, message: string): ConfigError {
+  const alias = config.models[index];
+  let line: number | undefined;
+  for (let n = path.length; n > 0 && line === undefined; n--) line = alias?.keyLines?.[keyName(path.slice(0, n))];
+  return new ConfigError(keyName(['models', index, ...path]), line ?? alias?.line, message, config.source);
 }
 
 /**

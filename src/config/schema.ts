@@ -86,6 +86,12 @@ export interface ModelAliasConfig {
   apiKeyEnv: string | undefined;
   /** line in the file, for messages that point back at the alias */
   line: number | undefined;
+  /**
+   * The line of each key of the alias as written, by its path relative to the alias (`provider`,
+   * `additional_model_request_fields.top_k`), so checks made after validation (the model registry's
+   * route, family and region checks) can name the key and its line like every other config error.
+   */
+  keyLines?: Readonly<Record<string, number>>;
 }
 
 export interface SidecarConfig {

@@ -4,6 +4,7 @@
  * once when the config loads (their errors are config errors); route strings per request, cached.
  */
 import { SidecarError } from '../errors.ts';
+import { aliasConfigError } from '../config/load.ts';
 import type { ModelAliasConfig, Route, SidecarConfig } from '../config/schema.ts';
 import { familyFromProvider, inspectModelId, parseRoute, RouteError, type Family } from './route.ts';
 
@@ -27,7 +28,20 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface RouteSupport {
   supports(route: Route, family: Family | undefined): boolean;
   /** A problem with an alias's family-specific settings (additional_model_request_fields), or undefined. */
-  checkAlias?(route: Route, family: Family | undefined, alias: ModelAliasConfig): string | undefined;
+  checkAlias?(route: Route, family: Family | undefined, alias: ModelAliasConfig): AliasProblem | undefined;
+}
+
+/** A config problem in one key of an alias; `path` is relative to the alias (`['provider']`). */
+export interface AliasProblem {
+  path: ReadonlyArray<string | number>;
+  message: string;
+}
+
+/** Thrown by `build` for an alias: the registry turns it into a ConfigError naming the key and its line. */
+class AliasKeyError extends Error {
+  constructor(readonly path: ReadonlyArray<string | number>, message: string) {
+    super(message);
+  }
 }
 
 export class ModelRegistry {
@@ -45,7 +59,7 @@ export class ModelRegistry {
     private readonly env: Env,
     private readonly support: RouteSupport,
   ) {
-    for (const alias of config.models) {
+    for (const [index, alias] of config.models.entries()) {
       try {
         this.aliases.set(alias.name, this.build(alias.name, alias.model, alias));
       } catch (error) {
@@ -53,8 +67,8 @@ export class ModelRegistry {
           this.deferred.set(alias.name, new SidecarError('invalid_request_error', `model "${alias.name}": ${error.message}`, { param: 'model' }));
           continue;
         }
-        const where = alias.line === undefined ? config.source : `${config.source}:${alias.line}`;
-        throw new Error(`${where}: models[${alias.name}]: ${(error as Error).message}`);
+        const path = error instanceof AliasKeyError ? error.path : error instanceof RouteError ? ['model'] : [];
+        throw aliasConfigError(config, index, path, (error as Error).message);
       }
     }
   }
@@ -100,7 +114,7 @@ export class ModelRegistry {
     let family = info.family;
     if (alias?.provider !== undefined) {
       const declared = familyFromProvider(alias.provider);
-      if (!declared) throw new Error(`provider "${alias.provider}" is not a known family (${familyList()})`);
+      if (!declared) throw new AliasKeyError(['provider'], `provider "${alias.provider}" is not a known family (${familyList()})`);
       family = declared;
     }
     if (family === undefined && (route === 'invoke' || info.arn)) {
@@ -114,16 +128,16 @@ export class ModelRegistry {
       const hint = this.support.supports(other, family) ? `; use bedrock/${other}/${modelId}` : '';
       const message = `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`;
       // For an alias this is a config error (SPEC §4: rejected when the config loads).
-      if (alias) throw new Error(message);
+      if (alias) throw new AliasKeyError(['model'], message);
       throw new SidecarError('invalid_request_error', message, { param: 'model' });
     }
     const problem = alias ? this.support.checkAlias?.(route, family, alias) : undefined;
-    if (problem) throw new Error(problem);
+    if (problem) throw new AliasKeyError(problem.path, problem.message);
 
     let region: string | undefined;
     if (info.arn) {
       if (alias?.region !== undefined && alias.region !== info.arn.region) {
-        throw new Error(`region "${alias.region}" disagrees with the ARN's own region "${info.arn.region}"`);
+        throw new AliasKeyError(['region'], `region "${alias.region}" disagrees with the ARN's own region "${info.arn.region}"`);
       }
       region = info.arn.region;
     } else {
@@ -139,14 +153,15 @@ export class ModelRegistry {
       const url = new URL(endpoint);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
     } catch {
-      throw new Error(`endpoint "${endpoint}" is not an http(s) URL`);
+      // Only the alias's own endpoint: is a key of the file; one from the environment is not.
+      throw new AliasKeyError(alias?.endpoint !== undefined ? ['endpoint'] : [], `endpoint "${endpoint}" is not an http(s) URL`);
     }
 
     let apiKey = this.env.AWS_BEARER_TOKEN_BEDROCK || undefined;
     if (alias?.apiKeyEnv !== undefined) {
       const envName = alias.apiKeyEnv.replace(/^env:/, '');
       apiKey = this.env[envName];
-      if (!apiKey) throw new Error(`api_key names the environment variable ${envName}, which is not set`);
+      if (!apiKey) throw new AliasKeyError(['api_key'], `api_key names the environment variable ${envName}, which is not set`);
     }
     return { name, alias, route, modelId, family, region, endpoint, apiKey };
   }

@@ -16,7 +16,7 @@ import { llama } from './llama.ts';
 import { mistral } from './mistral.ts';
 import { nova } from './nova.ts';
 import { openai } from './openai.ts';
-import { checkExtraFields } from './policy.ts';
+import { checkExtraFields, disallowedExtraField } from './policy.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
@@ -40,8 +40,13 @@ export const routeSupport: RouteSupport = {
   supports: (route, family) => adapterFor(route, family) !== undefined,
   checkAlias: (route, family, alias) => {
     const adapter = adapterFor(route, family);
-    if (!adapter) return undefined;
-    return checkExtraFields(alias.additionalModelRequestFields, adapter.extraFields, `${family ?? 'this model'} on the ${route} route`);
+    const fields = alias.additionalModelRequestFields;
+    if (!adapter || !fields) return undefined;
+    const problem = checkExtraFields(fields, adapter.extraFields, `${family ?? 'this model'} on the ${route} route`);
+    const key = disallowedExtraField(fields, adapter.extraFields);
+    if (!problem || key === undefined) return undefined;
+    // The key path goes in front of the message (models[2].additional_model_request_fields.top_k: …).
+    return { path: ['additional_model_request_fields', key], message: problem.replace(/^additional_model_request_fields: /, '') };
   },
 };
 

@@ -5,9 +5,10 @@ import { ConfigError, parseConfig, validateConfig, compilePattern } from '../../
 import { ModelRegistry } from '../../src/models/resolve.ts';
 import { routeSupport } from '../../src/providers/index.ts';
 
+/** Loads as the process does: parse and validate, then resolve every alias (route, family, region …). */
 function error(text: string): ConfigError {
   try {
-    parseConfig(text, 'sidecar.yaml');
+    new ModelRegistry(parseConfig(text, 'sidecar.yaml'), {}, routeSupport);
   } catch (e) {
     assert.ok(e instanceof ConfigError, String(e));
     return e;
@@ -61,12 +62,56 @@ test('config: wrong types and ranges name the key and line', () => {
     ['routing:\n  allow_direct_models: false\n', 1, /nothing could be served/],
     ['server: [1, 2]\n', 1, /server: must be a mapping/],
     ['a: [unclosed\n', 2, /invalid YAML/],
+    // Checks on an alias's route, family, region and extra fields name the key, not only the alias.
+    ['server:\n  port: 4000\nmodels:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    region: us-east-1\n' +
+      '  - name: b\n    model: bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc\n' +
+      '    region: us-east-1\n    provider: nope\n', 10, /^sidecar\.yaml:10: models\[1\]\.provider: provider "nope" is not a known family \(/],
+    ['streaming:\n  max_hold_ms: 0\n  heartbeat_ms: 1000\nmodels:\n  - name: a\n    model: nova-micro\n', 6,
+      /^sidecar\.yaml:6: models\[0\]\.model: "nova-micro" is not a route: expected bedrock\//],
+    ['models:\n  - name: a\n    region: us-east-1\n    model: bedrock/converse/arn:aws:bedrock\n', 4,
+      /^sidecar\.yaml:4: models\[0\]\.model: "arn:aws:bedrock" is not a well-formed ARN/],
+    ['drop_params: false\nlogging:\n  level: info\nmodels:\n  - name: a\n' +
+      '    model: bedrock/invoke/arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0\n' +
+      '    provider: anthropic\n    region: eu-west-1\n', 8,
+      /^sidecar\.yaml:8: models\[0\]\.region: region "eu-west-1" disagrees with the ARN's own region "us-west-2"$/],
+    ['models:\n  - {name: a, model: bedrock/converse/amazon.nova-micro-v1:0, region: us-east-1}\n' +
+      '  - {name: b, model: bedrock/converse/amazon.nova-micro-v1:0, region: us-east-1}\n' +
+      '  - name: c\n    model: bedrock/invoke/us.amazon.nova-lite-v1:0\n    region: us-east-1\n' +
+      '    additional_model_request_fields:\n      inferenceConfig: {topK: 5}\n      stream: true\n', 9,
+      /^sidecar\.yaml:9: models\[2\]\.additional_model_request_fields\.stream: "stream" is not a field amazon-nova on the invoke route takes \(allowed: /],
+    ['models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    additional_model_request_fields: {top_k: 1}\n' +
+      '    region: us-east-1\n', 4, /^sidecar\.yaml:4: models\[0\]\.additional_model_request_fields\.top_k: "top_k" is not a field/],
+    ['models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    region: us-east-1\n    endpoint: ftp://x\n', 5,
+      /^sidecar\.yaml:5: models\[0\]\.endpoint: endpoint "ftp:\/\/x" is not an http\(s\) URL/],
+    ['models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    api_key: env:SIDECAR_TEST_UNSET_KEY\n    region: us-east-1\n', 4,
+      /^sidecar\.yaml:4: models\[0\]\.api_key: api_key names the environment variable SIDECAR_TEST_UNSET_KEY, which is not set/],
+    ['guardrails:\n  - {name: n1, type: bedrock_native, id: g1, version: "1"}\n  - {name: n2, type: bedrock_native, id: g2, version: "1"}\n' +
+      'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    guardrails:\n      - n1\n      - n2\n', 9,
+      /^sidecar\.yaml:9: models\[0\]\.guardrails\[1\]: at most one bedrock_native guardrail can apply to a model call \(Bedrock takes one per call\), got n1, n2/],
   ];
   for (const [text, line, message] of cases) {
     const e = error(text);
     assert.match(e.message, message, text);
     assert.equal(e.line, line, text);
   }
+});
+
+test('config: alias checks made by the model registry name the key even without line numbers', () => {
+  const config = validateConfig({ models: [
+    { name: 'a', model: 'bedrock/converse/amazon.nova-micro-v1:0', region: 'us-east-1' },
+    { name: 'b', model: 'bedrock/converse/amazon.nova-micro-v1:0', provider: 'nope' },
+  ] });
+  assert.throws(() => new ModelRegistry(config, {}, routeSupport),
+    (e: unknown) => e instanceof ConfigError && e.line === undefined && e.key === 'models[1].provider' &&
+      /^<config>: models\[1\]\.provider: provider "nope"/.test(e.message));
+});
+
+test('config: a route that cannot serve an alias\'s family names the alias\'s model key', () => {
+  const config = parseConfig('models:\n  - name: a\n    region: us-east-1\n    model: bedrock/invoke/amazon.nova-micro-v1:0\n', 'sidecar.yaml');
+  const support = { supports: (route: string) => route === 'converse' };
+  assert.throws(() => new ModelRegistry(config, {}, support),
+    (e: unknown) => e instanceof ConfigError && e.line === 4 &&
+      e.message === 'sidecar.yaml:4: models[0].model: the invoke route cannot serve the amazon-nova family; use bedrock/converse/amazon.nova-micro-v1:0');
 });
 
 test('config: inline (?i) flags in guardrail patterns become JavaScript flags', () => {

@@ -131,7 +131,7 @@ function registry(model: string, extra: Record<string, unknown>): ModelRegistry 
 }
 
 test('policy: a disallowed additional_model_request_fields key fails the config load, naming the key and the allow-list', () => {
-  assert.throws(() => registry('bedrock/invoke/us.amazon.nova-lite-v1:0', { stream: true }), /models\[m\].*"stream" is not a field amazon-nova on the invoke route takes \(allowed: inferenceConfig, schemaVersion\)/);
+  assert.throws(() => registry('bedrock/invoke/us.amazon.nova-lite-v1:0', { stream: true }), /models\[0\]\.additional_model_request_fields\.stream: "stream" is not a field amazon-nova on the invoke route takes \(allowed: inferenceConfig, schemaVersion\)/);
   assert.throws(() => registry('bedrock/invoke/meta.llama3-1-8b-instruct-v1:0', { top_k: 5 }), /"top_k" is not a field meta/);
   assert.throws(() => registry('bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', { guardrails: [] }), /"guardrails"/);
   assert.doesNotThrow(() => registry('bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', { top_k: 50 }));
