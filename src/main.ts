@@ -56,7 +56,6 @@ async function main(): Promise<void> {
   }
   const proxy = `http://${addresses.proxy.address}:${addresses.proxy.port}`;
   const admin = `http://${addresses.admin.address}:${addresses.admin.port}`;
-  log.info({ proxy, admin, config: path, models: config.models.map((m) => m.name) }, 'bedrock-sidecar listening');
 
   const reload = (why: string): void => {
     try {
@@ -86,6 +85,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Announced last, once every signal handler is in place: the line is written synchronously (see
+  // logDestination in ops/logger.ts), so whoever reads it may signal the process at once.
+  log.info({ proxy, admin, config: path, models: config.models.map((m) => m.name) }, 'bedrock-sidecar listening');
 }
 
 void main();

@@ -7,6 +7,7 @@
  * decides). Pretty output is left to the operator's terminal (`npm start | npx pino-pretty`); the process
  * itself only ever writes JSON lines.
  */
+import { writeSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { LogLevel } from '../config/schema.ts';
 
@@ -71,7 +72,61 @@ export function scrubSecrets(line: string): string {
   return out;
 }
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+/** Most bytes of log lines kept waiting while the destination fails; lines beyond it are dropped. */
+export const MAX_PENDING_LOG_BYTES = 1024 * 1024;
+
+/**
+ * The process's log destination: a file descriptor (stdout by default) through pino's own sonic-boom,
+ * synchronous, with a bounded buffer and an 'error' listener, so that a destination that fails (the reader
+ * of the pipe gone: EPIPE; a closed descriptor: EBADF; a reader that stopped reading: EAGAIN; a full disk)
+ * drops lines and never hangs or crashes the process.
+ *
+ * Why not pino's default destination (`pino()` without a stream: an *asynchronous* sonic-boom on fd 1):
+ * - pino registers an exit hook for an asynchronous destination that calls `flushSync()` inside
+ *   `process.exit`, and sonic-boom 4's `flushSync` retries every write error other than EAGAIN/EBUSY
+ *   forever (sleep 100 ms, write again). With stdout piped into a reader that has exited (`npm start |
+ *   head -2`, a dead collector), the write that first meets EPIPE is typically still in flight (thread pool)
+ *   when SIGTERM's drain calls `process.exit(0)`, so pino's broken-pipe filter has not yet made the stream
+ *   a no-op, and the exit hook loops on write(1) → EPIPE: listeners closed, process never exits.
+ * - Any error but EPIPE is re-emitted by pino; with no 'error' listener that is an uncaught exception,
+ *   whose handler (main.ts) logs, which writes again and fails again, without end.
+ * In synchronous mode pino registers no exit hook (nothing is ever left buffered) and a failing write is
+ * reported at once: on EPIPE pino's own filter turns the stream into a no-op (the reader of a pipe never
+ * comes back); every other error reaches the listener below. The failed lines stay pending and are retried
+ * with the next line, so a transient failure loses nothing; `maxLength` bounds what waits (sonic-boom drops
+ * what would exceed it, and a dropped line still retries the write, so logging resumes once the
+ * destination takes writes again). `retryEAGAIN: false` makes a full pipe one of those failures: the
+ * default sleeps 100 ms and retries, in sync mode blocking the event loop (every stream, and SIGTERM) for
+ * as long as the reader does not read. The listener tells stderr once per error code; stderr may be the
+ * same broken pipe, hence a plain `writeSync` whose failure is ignored (never `process.stderr`, whose
+ * errors are events of their own). `logger.fatal()` calls `flushSync()`, which still loops on a failing
+ * destination: this code logs at `error` at most.
+ */
+export function logDestination(fd = 1): DestinationStream {
+  // Creating process.stdout opens fd 1 through libuv, which sets O_NONBLOCK on a pipe: a full pipe is then
+  // EAGAIN (held, see above) rather than a write(2) that blocks the whole process until the reader reads.
+  // pino's default destination did the same as a side effect (it checks process.stdout); nothing ever
+  // writes through process.stdout, so it has no errors of its own to report.
+  if (fd === 1) void process.stdout;
+  const destination = pino.destination({ dest: fd, sync: true, maxLength: MAX_PENDING_LOG_BYTES, retryEAGAIN: () => false });
+  const told = new Set<string>();
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    const code = error.code ?? error.message;
+    if (told.has(code)) return;
+    told.add(code);
+    try {
+      const outcome = code === 'EPIPE' ? 'its reader has gone: log lines are dropped from now on'
+        : `log lines are held (up to ${MAX_PENDING_LOG_BYTES} bytes) and retried with the next line, or dropped, while it fails`;
+      writeSync(2, `bedrock-sidecar: writing logs to fd ${fd} failed (${code}); ${outcome}\n`);
+    } catch {
+      // stderr is gone as well: nothing else to tell.
+    }
+  });
+  destination.on('drop', () => destination.write(''));
+  return destination;
+}
+
+export function createLogger(level: LogLevel, destination: DestinationStream = logDestination()): Logger {
   return pino({
     level,
     base: { service: 'bedrock-sidecar' },

@@ -151,3 +151,104 @@ test('process: SIGHUP and a file change reload the config; an invalid file keeps
       await s.exit;
     }
   }));
+
+/** The exit code, or a failure naming what the process was doing if it has not exited within `ms`. */
+async function exitWithin(s: Sidecar, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      s.child.kill('SIGKILL');
+      reject(new Error(`the sidecar did not exit within ${ms} ms of SIGTERM (stderr: ${s.stderr})`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([s.exit, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Logs to a broken pipe (`npm start | head -2`, a collector that died): pino's default asynchronous
+// destination used to leave the process looping on write(1) → EPIPE inside process.exit (see
+// logDestination in src/ops/logger.ts). Logging must drop lines while the proxy keeps serving, and
+// SIGTERM must still exit 0 promptly.
+test('process: with its log reader gone, the sidecar keeps serving and SIGTERM still exits 0 promptly', () =>
+  withEmulator(async (emu, dir) => {
+    const file = join(dir, 'sidecar.yaml');
+    writeFileSync(file, configText());
+    const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+    try {
+      await s.ready;
+      s.child.stdout!.destroy(); // the reader exits: every later write to the child's fd 1 fails with EPIPE
+      for (let i = 0; i < 5; i++) {
+        emu.script({ type: 'text', text: `reply ${i}` });
+        const response = await post(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] });
+        assert.equal(response.status, 200);
+        assert.equal(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, `reply ${i}`);
+        assert.equal((await post(s.proxy, { model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })).status, 404);
+      }
+      assert.equal((await fetch(`${s.admin}/healthz`)).status, 200);
+      s.child.kill('SIGTERM');
+      assert.equal(await exitWithin(s, 5_000), 0);
+      assert.match(s.stderr, /writing logs to fd 1 failed \(EPIPE\)/);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  }));
+
+test('process: a log reader that exits while the sidecar shuts down (`| head -N`) does not stop it exiting 0', () =>
+  withEmulator(async (emu, dir) => {
+    const file = join(dir, 'sidecar.yaml');
+    writeFileSync(file, configText());
+    // The reader goes as the shutdown starts, so that the first write to meet EPIPE is a shutdown line,
+    // still in flight when the drain ends in process.exit (the case that used to hang every time).
+    for (let round = 0; round < 3; round++) {
+      const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+      try {
+        await s.ready;
+        s.child.stdout!.destroy();
+        s.child.kill('SIGTERM');
+        assert.equal(await exitWithin(s, 5_000), 0);
+      } finally {
+        s.child.kill('SIGKILL');
+      }
+    }
+  }));
+
+test('process: a log reader that stops reading (a full pipe) holds or drops lines; the proxy keeps serving and SIGTERM exits 0', () =>
+  withEmulator(async (emu, dir) => {
+    const file = join(dir, 'sidecar.yaml');
+    // logging.content at debug puts each request body in a line: 40 requests of 40 kB are far more than a
+    // pipe holds (64 kB) and than the destination keeps waiting (MAX_PENDING_LOG_BYTES).
+    writeFileSync(file, configText().replace('logging: {level: info}', 'logging: {level: debug, content: true}'));
+    const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+    try {
+      await s.ready;
+      s.child.stdout!.pause(); // alive, but no longer reading
+      const body = JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'x'.repeat(40_000) }] });
+      for (let i = 0; i < 40; i++) {
+        emu.script({ type: 'text', text: `reply ${i}` });
+        const response = await fetch(`${s.proxy}/v1/chat/completions`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5_000),
+        });
+        assert.equal(response.status, 200);
+        assert.equal(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, `reply ${i}`);
+      }
+      // Reading again: what was held comes out as whole JSON lines (spawnSidecar parses each), and so do new lines.
+      s.child.stdout!.resume();
+      let n = 0;
+      await waitFor(async () => {
+        emu.script({ type: 'text', text: 'after' });
+        const id = `after-stall-${n++}`;
+        await (await fetch(`${s.proxy}/v1/chat/completions`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
+        })).text();
+        return s.lines.some((l) => String(l.requestId).startsWith('after-stall-'));
+      });
+      s.child.kill('SIGTERM');
+      assert.equal(await exitWithin(s, 5_000), 0);
+      assert.match(s.stderr, /writing logs to fd 1 failed \(EAGAIN\)/);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  }));

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, redactSecrets, scrubSecrets } from '../../src/ops/logger.ts';
+import type { EventEmitter } from 'node:events';
+import { createLogger, logDestination, MAX_PENDING_LOG_BYTES, redactSecrets, scrubSecrets } from '../../src/ops/logger.ts';
 import { CLAUDE, chat, sseChunks, startSidecar, until, type Running } from './helpers.ts';
 
 const AUTH_TOKEN = 'sk-sidecar-AUTHTOKEN-7d3f9a2b';
@@ -282,4 +283,21 @@ test('logging: retries are counted when they run out too, and every field is on 
   } finally {
     await r.close();
   }
+});
+
+test('logging: a destination that fails (EBADF) drops lines instead of throwing or growing without bound', () => {
+  // A descriptor number no process has open: every write fails with EBADF. Without an 'error' listener
+  // sonic-boom throws from the log call (from the uncaughtException handler, that ends the process).
+  const destination = logDestination(999_999) as ReturnType<typeof logDestination> & EventEmitter;
+  // No 'error' listener here: the test must see what the process sees.
+  let dropped = 0;
+  destination.on('drop', () => { dropped++; });
+  const log = createLogger('info', destination);
+  const filler = 'x'.repeat(1000);
+  const lines = Math.ceil((2 * MAX_PENDING_LOG_BYTES) / filler.length);
+  assert.doesNotThrow(() => {
+    for (let i = 0; i < lines; i++) log.info({ i, filler }, 'a line to a closed descriptor');
+    log.error({ err: new Error('boom') }, 'an error line too');
+  });
+  assert.ok(dropped >= lines / 2 - 1, `lines past MAX_PENDING_LOG_BYTES are dropped (dropped ${dropped} of ${lines})`);
 });
