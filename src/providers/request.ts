@@ -108,6 +108,11 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
   }
   // n: 1 is what every answer is; more is unsupported everywhere (the parameter policy refuses or drops it).
   if (params.n === 1) delete params.n;
+  // A named function must be one of the tools (OpenAI's own rule); Bedrock would refuse it less clearly.
+  const named = params.tool_choice?.type === 'function' ? params.tool_choice.name : undefined;
+  if (named !== undefined && params.tools !== undefined && !params.tools.some((t) => t.name === named)) {
+    throw bad('tool_choice', `"tool_choice" names the function "${named}", which is not in "tools"`);
+  }
   return {
     request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar },
     unknown,

@@ -73,7 +73,9 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
     outcome.error = e;
     if (!res.headersSent && !res.destroyed) {
       outcome.status = e.status;
-      sendError(res, e);
+      // The sidecar already retried this upstream failure (upstream.max_attempts): an OpenAI SDK that
+      // retried on top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
+      sendError(res, e, outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
     } else if (!res.headersSent) {
       outcome.status = 499;
     }

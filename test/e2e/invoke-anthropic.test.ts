@@ -197,6 +197,8 @@ test('invoke: a Bedrock error before the stream is an HTTP error with the SPEC s
       assert.equal(body.error.code, expected);
       assert.match(body.error.message, new RegExp(errorType));
       assert.equal(h.emu.requests.length, attempts, `${errorType} attempts`);
+      // Retried here already: an OpenAI SDK is told not to retry on top (its default would triple them).
+      assert.equal(res.headers.get('x-should-retry'), attempts > 1 ? 'false' : null, `${errorType} x-should-retry`);
     }
   }));
 

@@ -178,3 +178,10 @@ test('request: stream_chunk_size null is a 400 naming it (SPEC §6: an integer f
   rejects(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream_chunk_size: null }), 'stream_chunk_size', 'invalid_request_error');
   assert.equal(readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }).request.sidecar.streamChunkSize, undefined);
 });
+
+test('request: a tool_choice naming a function that is not in tools is a 400 naming tool_choice', () => {
+  const tools = [TOOL];
+  rejects(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: { type: 'function', function: { name: 'g' } } }),
+    'tool_choice', 'invalid_request_error');
+  assert.doesNotThrow(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: { type: 'function', function: { name: 'f' } } }));
+});
