@@ -15,7 +15,7 @@ import {
   type EventStreamDecoderInput,
 } from '../../src/pipeline/event-stream-decoder.ts';
 
-const VECTORS = new URL('../../../shared/vectors/eventstream/', import.meta.url);
+const VECTORS = new URL('../fixtures/vectors/eventstream/', import.meta.url);
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 /** bedrock-wire §3.5: an InvokeModelWithResponseStream `chunk` event. */

@@ -69,7 +69,7 @@ interface Suite {
   cases: SuiteCase[];
 }
 const suite = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/sigv4-test-suite.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/vectors/sigv4-test-suite.json', import.meta.url), 'utf8'),
 ) as Suite;
 
 test('signer: every case of the AWS SigV4 test suite signs exactly (SignatureV4 as the signer configures it)', async () => {
