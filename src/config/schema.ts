@@ -80,6 +80,11 @@ export interface ModelAliasConfig {
   streamChunkSize: number | undefined;
   maxHoldMs: number | undefined;
   guardrails: string[];
+  /**
+   * Names under the alias's `guardrails:` that no guardrail defines (SPEC §9's own example names one).
+   * The process starts; the alias refuses every request (fail closed) until the file defines them.
+   */
+  undefinedGuardrails?: string[];
   dropParams: boolean | undefined;
   additionalModelRequestFields: Record<string, unknown> | undefined;
   /** Name of an environment variable holding a Bedrock API key for this alias. */

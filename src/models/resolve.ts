@@ -60,6 +60,13 @@ export class ModelRegistry {
     private readonly support: RouteSupport,
   ) {
     for (const [index, alias] of config.models.entries()) {
+      if (alias.undefinedGuardrails !== undefined) {
+        const names = alias.undefinedGuardrails.map((n) => `"${n}"`).join(', ');
+        this.deferred.set(alias.name, new SidecarError('internal_error',
+          `model "${alias.name}" names guardrails no guardrail defines (${names}): define them under guardrails: in sidecar.yaml; ` +
+          'until then the alias is not served without them', { param: 'model' }));
+        continue;
+      }
       try {
         this.aliases.set(alias.name, this.build(alias.name, alias.model, alias));
       } catch (error) {

@@ -53,7 +53,6 @@ test('config: wrong types and ranges name the key and line', () => {
     ['drop_params: yes please\n', 1, /drop_params: must be true or false/],
     ['models:\n  - name: a\n    model: bedrock/x.y\n    stream_chunk_size: -1\n', 4, /models\[0\]\.stream_chunk_size/],
     ['models:\n  - name: a\n', 2, /models\[0\]\.model: is required/],
-    ['models:\n  - name: a\n    model: bedrock/x.y\n    guardrails: [nope]\n', 4, /names no guardrail defined/],
     ['models:\n  - {name: a, model: bedrock/x.y}\n  - {name: a, model: bedrock/x.z}\n', 3, /"a" is defined twice/],
     ['guardrails:\n  - name: g\n    type: regex\n    patterns: ["(unclosed"]\n', 4, /not a valid regular expression/],
     ['guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stream_mode: async\n', 5, /mask needs stream_mode: sync/],
@@ -167,4 +166,64 @@ models:
     ['nova-eu', 'amazon-nova', 'invoke', 'eu-west-1'],
     ['tuned-claude', 'anthropic', 'converse', 'us-east-1'],
   ]);
+});
+
+/** SPEC §9's "complete example, with the defaults", as written there (it names a guardrail it does not define). */
+const SPEC_EXAMPLE = `server:
+  host: 127.0.0.1          # proxy listener
+  port: 4000               # 0 = any free port (the bound address is logged at start)
+  admin_host: 0.0.0.0      # probes + metrics listener
+  admin_port: 9901         # 0 = any free port, as for port
+  auth_token: ""           # empty = no bearer token required
+  max_body_bytes: 20971520
+  drain_timeout_s: 25
+streaming:
+  stream_chunk_size: 1024  # per-pod default, bytes of UTF-8 content per SSE chunk
+  max_hold_ms: 0
+  heartbeat_ms: 15000
+upstream:
+  max_attempts: 3
+  connect_timeout_ms: 5000
+  first_byte_timeout_ms: 60000
+  idle_timeout_ms: 60000
+  connections: 64          # per origin
+routing:
+  allow_direct_models: true
+drop_params: false
+logging:
+  level: info
+  content: false
+guardrails: []             # section 7
+models:
+  - name: claude-invoke
+    model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
+    region: us-east-1               # optional
+    stream_chunk_size: 2048         # optional, overrides the pod default
+    guardrails: [corp-policy]       # optional
+    drop_params: true               # optional
+  - name: nova-eu
+    model: bedrock/invoke/eu.amazon.nova-micro-v1:0
+    region: eu-west-1
+  - name: tuned-claude
+    model: bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123
+    provider: anthropic             # required where the id does not name the family
+    additional_model_request_fields: {top_k: 50}
+`;
+
+test('config: SPEC §9\'s example loads as written; the alias naming an undefined guardrail is refused, never served without it', () => {
+  const config = parseConfig(SPEC_EXAMPLE, 'sidecar.yaml');
+  const registry = new ModelRegistry(config, {}, routeSupport);
+  assert.equal(registry.resolve('nova-eu').modelId, 'eu.amazon.nova-micro-v1:0');
+  assert.equal(registry.resolve('tuned-claude').family, 'anthropic');
+  assert.throws(() => registry.resolve('claude-invoke'), (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.match(e.message, /"corp-policy".*define them under guardrails:/);
+    assert.equal((e as { status?: number }).status, 500);
+    return true;
+  });
+  // The same alias with the guardrail defined is served, with it.
+  const fixed = parseConfig(SPEC_EXAMPLE.replace('guardrails: []             # section 7',
+    'guardrails:\n  - {name: corp-policy, type: regex, patterns: [x]}'), 'sidecar.yaml');
+  const served = new ModelRegistry(fixed, {}, routeSupport).resolve('claude-invoke');
+  assert.deepEqual(served.alias?.guardrails, ['corp-policy']);
 });

@@ -173,3 +173,19 @@ test('http: a quiet stream gets ": keep-alive" comments every heartbeat_ms', () 
     assert.match(text, /\n\n: keep-alive\n\n/);
     assert.ok(text.endsWith('data: [DONE]\n\n'));
   }));
+
+test('http: an alias naming a guardrail nobody defined is refused with a 500 naming it; the others serve', () =>
+  withHarness({
+    guardrails: [],
+    models: [
+      { name: 'guarded', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1', guardrails: ['corp-policy'] },
+      { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+    ],
+  }, async (h) => {
+    const refused = await chat(h, { model: 'guarded', stream: true, messages: hi });
+    assert.equal(refused.status, 500);
+    assert.match((await refused.json() as { error: { message: string } }).error.message, /"corp-policy"/);
+    assert.equal(h.emu.requests.length, 0, 'never sent to the model without its guardrail');
+    assert.equal((await chat(h, { model: 'claude-invoke', messages: hi })).status, 200);
+    assert.ok(h.logs.some((l) => l.level === 'warn' && l.alias === 'guarded'), 'the load warned about it');
+  }));
