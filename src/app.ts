@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './ops/logger.ts';
 import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
-import { handleProxy, handleAdmin, MAX_HEADERS } from './server/router.ts';
+import { handleProxy, handleAdmin, MAX_HEADERS, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
 
 export interface AppOptions {
@@ -74,7 +74,7 @@ export class App {
   build(config: SidecarConfig): Generation {
     const models = new ModelRegistry(config, this.env, routeSupport);
     for (const [alias, problem] of models.deferred) {
-      this.log.warn({ alias, problem: problem.message }, 'this alias cannot be served: its requests get a 400 until the config says more');
+      this.log.warn({ alias, problem: problem.message, status: problem.status }, 'this alias cannot be served: its requests are refused until the config says more');
     }
     const signer = createSigner({ credentials: this.credentials });
     const client = new BedrockClient({
@@ -120,9 +120,11 @@ export class App {
       const type = status === 431 ? 'request_header_fields_too_large' : 'invalid_request_error';
       const body = JSON.stringify({ error: { message: `bad request: ${error.code ?? error.message}`, type, param: null, code: status } });
       // Node's parser failed before any request existed, so there is no x-request-id to echo: a fresh one.
+      const requestId = randomUUID();
       socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
         `connection: close\r\n\r\n${body}`);
+      this.log.info({ requestId, ...UNSERVED_FIELDS, status, error: { type, message: `bad request: ${error.code ?? error.message}` } }, 'request completed');
     });
     return s;
   }

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   // Announced last, once every signal handler is in place: the line is written synchronously (see
   // logDestination in ops/logger.ts), so whoever reads it may signal the process at once.
-  log.info({ proxy, admin, config: path, models: config.models.map((m) => m.name) }, 'bedrock-sidecar listening');
+  log.info({ proxy, admin, pid: process.pid, config: path, models: config.models.map((m) => m.name) }, 'bedrock-sidecar listening');
 }
 
 void main();

@@ -17,11 +17,18 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   }
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    parts.push(buf);
+  try {
+    for await (const chunk of req) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      parts.push(buf);
+    }
+  } catch (error) {
+    if (error instanceof SidecarError) throw error;
+    // The socket went before the body was whole: the client left, or Node's server.request_timeout_ms
+    // answered 408 and closed it. Nobody is left to answer; this is the client's doing, not ours.
+    throw new SidecarError('client_timeout', `the request body did not arrive in full (${(error as Error).message})`);
   }
   if (size === 0) throw new SidecarError('invalid_request_error', 'the request body is empty: expected a JSON object');
   let text: string;

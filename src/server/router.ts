@@ -98,11 +98,18 @@ function refuseWhileDraining(app: App, req: IncomingMessage, requestId: string, 
   rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, error);
 }
 
+/** The SPEC §11 fields of a request line for a request no model work was done for (same shape as chat's). */
+export const UNSERVED_FIELDS = {
+  alias: null, modelId: null, route: null, ttfbMs: null, durationMs: 0, chunks: 0,
+  inputTokens: null, outputTokens: null, guardrail: 'none', retries: 0, cancelled: false,
+} as const;
+
 /** The log line (and, on the chat path, the request count) of a request turned away before any handler. */
 function rejected(app: App, req: IncomingMessage, path: string, requestId: string, error: SidecarError): void {
   if (CHAT_PATHS.has(path)) app.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status) });
   app.log.info({
     requestId,
+    ...UNSERVED_FIELDS,
     method: req.method,
     path,
     status: error.status,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { IMAGE_DEFAULT_CONFIG } from '../../scripts/k8s/checks.ts';
-import { ROOT } from './prod-tree.ts';
+import { DEV_ONLY_AT_RUN_TIME, ROOT } from './prod-tree.ts';
 
 interface Instruction { op: string; args: string; line: number }
 interface Stage { from: string; name: string | undefined; platform: string | undefined; body: Instruction[] }
@@ -93,6 +93,11 @@ test('Dockerfile: builds with dev dependencies and tsc, installs production depe
   assert.ok(existsSync(join(ROOT, 'tsconfig.build.json')));
   const deps = named('prod-deps');
   assert.ok(ops(deps, 'RUN').some((i) => /\bnpm ci\b.*--omit=dev/.test(i.args)));
+  // What package.json lists for `npm start` only (tsx, with its native esbuild) is uninstalled again,
+  // without installing the dev dependencies on the way (npm would, without --omit=dev).
+  for (const name of DEV_ONLY_AT_RUN_TIME) {
+    assert.ok(ops(deps, 'RUN').some((i) => new RegExp(`\\bnpm uninstall\\b(?=.*--omit=dev).*\\s${name}(\\s|$)`).test(i.args)), `prod-deps uninstalls ${name}`);
+  }
   for (const stage of [build, deps]) assert.equal(stage.platform, '$BUILDPLATFORM', 'build stages run natively when cross-building');
 });
 

@@ -114,6 +114,24 @@ test('faults: oversized or too many headers are 431, slow headers time out, and 
     });
     assert.match(answer, /^HTTP\/1\.1 408/);
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+
+    // A chat body that never finishes: Node answers 408; the handler that was reading it logs the client's
+    // doing (client_timeout), never an internal error.
+    const slowBody = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(
+        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":'));
+      let text = '';
+      socket.on('data', (d) => { text += d.toString(); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    assert.match(slowBody, /^HTTP\/1\.1 408/);
+    // Every answer Node's parser gave has its line, under the x-request-id it sent.
+    const bigId = big.headers.get('x-request-id');
+    assert.ok(h.logs.some((l) => l.msg === 'request completed' && l.requestId === bigId && l.status === 431), 'the 431 is logged');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!h.logs.some((l) => l.level === 'error'), `no error line: ${JSON.stringify(h.logs.filter((l) => l.level === 'error'))}`);
+    assert.ok(h.logs.some((l) => l.msg === 'request completed' && (l.error as { type?: string } | null)?.type === 'client_timeout'));
   }));
 
 test('faults: one broken stream leaves concurrent streams untouched', () =>
