@@ -22,6 +22,13 @@ interface Sidecar {
   exit: Promise<number | null>;
 }
 
+/** The test config written to `dir/sidecar.yaml`; returns its path. */
+function writeConfig(dir: string): string {
+  const file = join(dir, 'sidecar.yaml');
+  writeFileSync(file, configText());
+  return file;
+}
+
 function configText(extra = ''): string {
   return `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, drain_timeout_s: 3}
 logging: {level: info}
@@ -96,8 +103,7 @@ test('process: an invalid config stops the process with a message naming the key
 
 test('process: SIDECAR_CONFIG names the file; SIGTERM drains a stream in flight and exits 0', () =>
   withEmulator(async (emu, dir) => {
-    const file = join(dir, 'sidecar.yaml');
-    writeFileSync(file, configText());
+    const file = writeConfig(dir);
     const s = spawnSidecar([], { SIDECAR_CONFIG: file, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
     await s.ready;
     await waitFor(async () => (await fetch(`${s.admin}/readyz`)).status === 200);
@@ -115,8 +121,7 @@ test('process: SIDECAR_CONFIG names the file; SIGTERM drains a stream in flight 
 
 test('process: SIGHUP and a file change reload the config; an invalid file keeps the old one', () =>
   withEmulator(async (emu, dir) => {
-    const file = join(dir, 'sidecar.yaml');
-    writeFileSync(file, configText());
+    const file = writeConfig(dir);
     const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
     try {
       await s.ready;
@@ -174,8 +179,7 @@ async function exitWithin(s: Sidecar, ms: number): Promise<number | null> {
 // SIGTERM must still exit 0 promptly.
 test('process: with its log reader gone, the sidecar keeps serving and SIGTERM still exits 0 promptly', () =>
   withEmulator(async (emu, dir) => {
-    const file = join(dir, 'sidecar.yaml');
-    writeFileSync(file, configText());
+    const file = writeConfig(dir);
     const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
     try {
       await s.ready;
@@ -198,8 +202,7 @@ test('process: with its log reader gone, the sidecar keeps serving and SIGTERM s
 
 test('process: a log reader that exits while the sidecar shuts down (`| head -N`) does not stop it exiting 0', () =>
   withEmulator(async (emu, dir) => {
-    const file = join(dir, 'sidecar.yaml');
-    writeFileSync(file, configText());
+    const file = writeConfig(dir);
     // The reader goes as the shutdown starts, so that the first write to meet EPIPE is a shutdown line,
     // still in flight when the drain ends in process.exit (the case that used to hang every time).
     for (let round = 0; round < 3; round++) {
