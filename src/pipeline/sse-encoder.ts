@@ -131,6 +131,13 @@ export class SseEncoder {
       case 'usage':
         return this.#includeUsage ? `${this.#usagePrefix}${usageJson(event.usage)}}\n\n` : '';
       case 'error':
+        // After the model's final event (converse's metadata still to come, a drain deadline) the answer is
+        // whole: the stream keeps its one ending, the finish, and closes with [DONE]. The error is still
+        // seen by whoever observes the events (the request's log line and status label).
+        if (this.#sawFinish) {
+          this.#done = true;
+          return SSE_DONE;
+        }
         return this.#error(event.error);
     }
   }

@@ -248,3 +248,19 @@ test('faults: a client that leaves mid-stream is counted as cancelled', () =>
     assert.match(text, /sidecar_requests_total\{model="claude-invoke",route="invoke",status="cancelled"\} 1/);
     assert.match(text, /sidecar_inflight_streams 0/);
   }));
+
+test('faults: a failure after the model\'s final event keeps the stream\'s one ending (finish, [DONE]); the log still says it', () =>
+  withHarness({ models: [{ name: 'claude-converse', model: 'bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }] }, async (h) => {
+    // ConverseStream: messageStart, one delta, contentBlockStop, messageStop (the finish) — then, instead
+    // of the metadata event, an exception.
+    h.emu.script({ type: 'text', text: 'whole answer', fault: { afterFrames: 4, kind: 'exception', exceptionType: 'throttlingException' } });
+    const raw = await (await chat(h, { model: 'claude-converse', stream: true, messages: hi })).text();
+    const s = parseStream(raw);
+    assert.equal(s.text, 'whole answer');
+    assert.equal(s.finish, 'stop');
+    assert.equal(s.error, undefined, `no error frame after the finish: ${raw.slice(-300)}`);
+    assert.equal(raw.split('data: [DONE]').length, 2);
+    await new Promise((r) => setTimeout(r, 20));
+    const line = h.logs.find((l) => l.msg === 'request completed');
+    assert.equal((line?.error as { type?: string } | null)?.type, 'rate_limit_error', 'the operator still sees the failure');
+  }));

@@ -293,12 +293,12 @@ test('sse-encoder: exactly one [DONE] whatever the call order', () => {
   assert.equal(out2.split(DONE).length, 2);
 });
 
-test('sse-encoder: an error after a finish is still rendered, then [DONE]', () => {
-  const out = render([[text('a'), finish()], [errorEvent('upstream_protocol_error', 'trailing garbage')]]);
+test('sse-encoder: an error after a finish keeps the stream\'s one ending: the finish, then [DONE]', () => {
+  const out = render([[text('a'), finish()], [errorEvent('upstream_protocol_error', 'trailing garbage')], [text('late')]]);
   const frames = parseStream(out);
   assert.deepEqual(
     frames.map((f) => f.type),
-    ['chunk', 'chunk', 'chunk', 'error', 'done'],
+    ['chunk', 'chunk', 'chunk', 'done'],
   );
 });
 
