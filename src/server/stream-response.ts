@@ -149,18 +149,31 @@ export function startStream(options: StreamOptions): LiveStream {
   // No flushHeaders(): the role frame is written at once, and the headers go out with it in one write.
   encoder.begin();
 
-  // A reader that stopped reading entirely: while the socket stays full for writeTimeoutMs, cut it.
-  // Its buffers are bounded by backpressure meanwhile; no frame can reach it, so the socket is destroyed.
+  // A reader that stopped reading entirely: while the response stays full and nothing of what waits in it
+  // leaves for writeTimeoutMs, cut it. Its buffers are bounded by backpressure meanwhile; no frame can reach
+  // it, so the socket is destroyed. A slow reader is not a stalled one: whenever the bytes waiting shrank
+  // since the last look (the kernel took some: the reader read), or the response drained, the clock restarts.
   let stalledSince: number | undefined;
+  let waitingBytes = -1;
+  const waiting = (): number => res.writableLength + (res.socket?.writableLength ?? 0);
+  if (options.writeTimeoutMs > 0) {
+    res.on('drain', () => {
+      stalledSince = undefined;
+      waitingBytes = -1;
+    });
+  }
   const watchdog = options.writeTimeoutMs > 0
     ? setInterval(() => {
       if (!res.writableNeedDrain) {
         stalledSince = undefined;
+        waitingBytes = -1;
         return;
       }
       const now = Date.now();
-      stalledSince ??= now;
-      if (now - stalledSince >= options.writeTimeoutMs) {
+      const left = waiting();
+      if (waitingBytes === -1 || left < waitingBytes) stalledSince = now;
+      waitingBytes = left;
+      if (now - stalledSince! >= options.writeTimeoutMs) {
         streamError ??= new SidecarError('client_timeout', `the client read nothing for ${options.writeTimeoutMs} ms (server.write_timeout_ms)`);
         endUpstream();
         res.destroy();

@@ -134,6 +134,34 @@ test('faults: oversized or too many headers are 431, slow headers time out, and 
     assert.ok(h.logs.some((l) => l.msg === 'request completed' && (l.error as { type?: string } | null)?.type === 'client_timeout'));
   }));
 
+test('faults: a reader that reads slowly but steadily is never cut by write_timeout_ms', () =>
+  withHarness({ server: { write_timeout_ms: 1000 } }, async (h) => {
+    const piece = 'z'.repeat(1000);
+    // 15 MB: past what loopback's socket buffers absorb, so the response stays full while it is read (the
+    // kernel wakes the writer only when a good part of its buffer is free: every few hundred ms here).
+    h.emu.script({ type: 'text', text: piece, deltas: [piece], repeat: 15_000 });
+    const url = new URL(`${h.url}/v1/chat/completions`);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          res.pause(); // take one chunk, then wait: always reading, never fast
+          setTimeout(() => res.resume(), 10);
+        });
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: MODEL, stream: true, messages: hi }));
+    });
+    const s = parseStream(body);
+    assert.equal(s.error, undefined, 'not cut');
+    assert.equal(s.text.length, 15_000_000);
+    assert.equal(s.finish, 'stop');
+  }));
+
 test('faults: one broken stream leaves concurrent streams untouched', () =>
   withHarness({}, async (h) => {
     const replies = Array.from({ length: 8 }, (_, i) => i === 3
