@@ -37,10 +37,36 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   } catch {
     throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  checkDepth(value);
+  return value;
+}
+
+/** Deeper than any real request (a tool's JSON schema nests a few dozen levels at most). */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * Refuses a body nested deeper than MAX_JSON_DEPTH, naming the top-level key it is under: everything after
+ * the parse (mapping, JSON.stringify of the upstream body) recurses, and a body 5,000 levels deep (40 KB)
+ * would otherwise end in a stack overflow, a 500 that says nothing. One iterative walk, no recursion.
+ */
+function checkDepth(root: unknown): void {
+  const stack: Array<[value: unknown, depth: number, key: string | undefined]> = [[root, 0, undefined]];
+  while (stack.length > 0) {
+    const [value, depth, key] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new SidecarError('invalid_request_error',
+        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`, key ? { param: key } : {});
+    }
+    for (const [name, child] of Object.entries(value)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1, key ?? name]);
+    }
   }
 }
 

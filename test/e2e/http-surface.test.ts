@@ -189,3 +189,19 @@ test('http: an alias naming a guardrail nobody defined is refused with a 500 nam
     assert.equal((await chat(h, { model: 'claude-invoke', messages: hi })).status, 200);
     assert.ok(h.logs.some((l) => l.level === 'warn' && l.alias === 'guarded'), 'the load warned about it');
   }));
+
+test('http: a body nested deeper than any real request is a 400 naming where, not a stack overflow', () =>
+  withHarness({}, async (h) => {
+    let schema = '{"type":"object"}';
+    for (let i = 0; i < 5_000; i++) schema = `{"type":"object","properties":{"a":${schema}}}`;
+    const body = `{"model":"claude-invoke","messages":[{"role":"user","content":"hi"}],` +
+      `"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`;
+    const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(res.status, 400);
+    const error = (await res.json() as { error: { type: string; message: string; param: string } }).error;
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'tools');
+    assert.match(error.message, /nests deeper than 512 levels/);
+    assert.equal(h.emu.requests.length, 0);
+    assert.ok(!h.logs.some((l) => l.level === 'error'), 'no internal error');
+  }));
