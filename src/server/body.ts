@@ -37,35 +37,43 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   } catch {
     throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
   }
-  let value: unknown;
+  checkDepth(text);
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${(error as Error).message}`);
   }
-  checkDepth(value);
-  return value;
 }
 
 /** Deeper than any real request (a tool's JSON schema nests a few dozen levels at most). */
 export const MAX_JSON_DEPTH = 512;
 
 /**
- * Refuses a body nested deeper than MAX_JSON_DEPTH, naming the top-level key it is under: everything after
- * the parse (mapping, JSON.stringify of the upstream body) recurses, and a body 5,000 levels deep (40 KB)
- * would otherwise end in a stack overflow, a 500 that says nothing. One iterative walk, no recursion.
+ * Refuses a body nested deeper than MAX_JSON_DEPTH before it is parsed, naming the top-level key it is
+ * under. Parsing 20 MB of nested brackets holds the event loop (every stream) for seconds, and everything
+ * after the parse recurses: a tool schema 5,000 levels deep (40 KB) ended in a stack overflow, a 500 that
+ * said nothing. One pass over the text, brackets counted outside strings; malformed JSON is left to the
+ * parser to name.
  */
-function checkDepth(root: unknown): void {
-  const stack: Array<[value: unknown, depth: number, key: string | undefined]> = [[root, 0, undefined]];
-  while (stack.length > 0) {
-    const [value, depth, key] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) {
-      throw new SidecarError('invalid_request_error',
-        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`, key ? { param: key } : {});
-    }
-    for (const [name, child] of Object.entries(value)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1, key ?? name]);
+function checkDepth(text: string): void {
+  let depth = 0;
+  let topKey: string | undefined;
+  let lastString = -1; // start of the last string that closed at depth 1, for the key it may be
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const from = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+      if (depth === 1) lastString = from;
+    } else if (c === 0x3a /* : */ && depth === 1 && lastString >= 0) {
+      topKey = text.slice(lastString + 1, text.indexOf('"', lastString + 1));
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new SidecarError('invalid_request_error',
+          `the request body nests deeper than ${MAX_JSON_DEPTH} levels${topKey ? ` (under "${topKey}")` : ''}`, topKey ? { param: topKey } : {});
+      }
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
     }
   }
 }
