@@ -61,6 +61,9 @@ export class ResponseTracker {
   }
 }
 
+/** Frames written back to back before an unpaced answer lets the event loop serve others. */
+const YIELD_EVERY_FRAMES = 64;
+
 async function writeFrame(res: ServerResponse, tracker: ResponseTracker, frame: Buffer, count = true): Promise<void> {
   if (tracker.gone) return;
   const ok = res.write(frame);
@@ -158,6 +161,9 @@ export async function writeStream(
       if (frameDelayMs > 0 && tracker.framesWritten > 0) await tracker.wait(frameDelayMs);
       if (tracker.gone) return;
       await writeFrame(res, tracker, n.value);
+      // While the socket takes every write at once, `await` only yields to microtasks: without a turn of
+      // the event loop now and then, one long answer would keep every other connection waiting.
+      if (frameDelayMs === 0 && tracker.framesWritten % YIELD_EVERY_FRAMES === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     // A fault placed at or past the end still happens, after the last frame.
     if (fault && !tracker.gone) {

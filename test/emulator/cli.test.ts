@@ -25,3 +25,28 @@ test('cli: prints {"msg":"emulator listening","url"} and stops on SIGTERM', asyn
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('cli: one long unpaced answer read as fast as it comes does not keep other connections waiting', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/main.ts', '--port', '0', '--no-verify', '--quiet'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const [first] = (await once(lines, 'line')) as [string];
+    const { url } = JSON.parse(first) as { url: string };
+    const path = `/model/${encodeURIComponent(CLAUDE)}/invoke-with-response-stream`;
+    let bigDone = false;
+    // Tens of MB, taken by this process as fast as the emulator writes them: its socket always has room.
+    const big = post(url, path, JSON.stringify(claudeBody('long [[emulator:repeat:60000]]')), { sign: false }).then((r) => {
+      bigDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const small = await post(url, path, JSON.stringify(claudeBody('short')), { sign: false });
+    assert.equal(small.status, 200);
+    assert.equal(bigDone, false, 'the short answer came while the long one was still being written');
+    assert.equal((await big).status, 200);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
