@@ -31,7 +31,6 @@ export interface BedrockCall {
 export interface BedrockResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
-  attempts: number;
 }
 
 export interface ClientOptions {
@@ -88,7 +87,7 @@ export class BedrockClient {
           body: call.body,
           signal: call.signal,
         });
-        if (res.statusCode === 200) return { headers: res.headers, body: res.body, attempts: attempt };
+        if (res.statusCode === 200) return { headers: res.headers, body: res.body };
         const { text } = await readBody(res.body, MAX_ERROR_BODY_BYTES);
         let json: Record<string, unknown> | undefined;
         try {

@@ -4,17 +4,8 @@
  */
 import type { Transform } from 'node:stream';
 
-/** mulberry32: a tiny seeded PRNG, so "random" boundaries are the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so "random" boundaries are the same on every run (the emulator's mulberry32). */
+export { seededRandom as seeded } from '../../src/emulator/frames.ts';
 
 /** Writes every input into the stage, ends it, and resolves with everything it emitted, in order. */
 export async function runTransform<In, Out>(stage: Transform, inputs: readonly In[], before?: () => void): Promise<Out[]> {
