@@ -1,8 +1,7 @@
 /**
- * Small helpers for answers that are not streams: JSON bodies and the SPEC's JSON error shape.
+ * JSON answers that are not streams (bodies and errors alike; each surface supplies its own error body).
  */
 import type { ServerResponse } from 'node:http';
-import { errorBody, type SidecarError } from '../errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -17,8 +16,4 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     ...headers,
   });
   res.end(text);
-}
-
-export function sendError(res: ServerResponse, error: SidecarError, headers: Record<string, string> = {}): void {
-  sendJson(res, error.status, errorBody(error), headers);
 }
