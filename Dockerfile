@@ -53,7 +53,7 @@ COPY sidecar.yaml /etc/bedrock-sidecar/sidecar.yaml
 USER 65532:65532
 # 4000: the proxy (binds 127.0.0.1 by default: reachable only from inside the pod); 9901: probes + /metrics.
 EXPOSE 4000 9901
-# For `docker run` / compose; Kubernetes ignores HEALTHCHECK and uses the probes in k8s/deployment.yaml.
+# For `docker run` / compose; Kubernetes ignores HEALTHCHECK and uses the probes in k8s/base/deployment.yaml.
 # Assumes the default admin port (server.admin_port: 9901).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:9901/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
