@@ -41,7 +41,9 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; description?: string; strict?: boolean };
 
-export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
+/** OpenAI's reasoning_effort values; what each becomes per model: claude-rules.ts, policy.ts threeLevelEffort. */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+export const REASONING_EFFORTS: readonly ReasoningEffort[] = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'];
 
 /** Every OpenAI parameter the sidecar understands, typed. A provider declares which it supports. */
 export interface ChatParams {

@@ -6,7 +6,7 @@
  */
 import { SidecarError } from '../../errors.ts';
 import {
-  takeSidecarParams, SIDECAR_PARAMS,
+  REASONING_EFFORTS, takeSidecarParams, SIDECAR_PARAMS, type ReasoningEffort,
   type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type ImagePart, type ResponseFormat,
   type TextPart, type ToolCall, type ToolChoice, type ToolDefinition,
 } from '../../providers/request.ts';
@@ -98,10 +98,10 @@ function readParam(params: ChatParams, key: string, value: unknown): boolean {
       return true;
     }
     case 'reasoning_effort':
-      if (value !== 'minimal' && value !== 'low' && value !== 'medium' && value !== 'high') {
-        throw bad(key, '"reasoning_effort" must be one of minimal, low, medium, high');
+      if (!REASONING_EFFORTS.includes(value as ReasoningEffort)) {
+        throw bad(key, `"reasoning_effort" must be one of ${REASONING_EFFORTS.join(', ')}`);
       }
-      params.reasoning_effort = value;
+      params.reasoning_effort = value as ReasoningEffort;
       return true;
     case 'user':
       if (typeof value !== 'string') throw bad(key, '"user" must be a string');
