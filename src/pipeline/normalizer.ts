@@ -10,7 +10,7 @@
  * there (a guardrail intervention that cut the model's final event).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Message, MessageHeaders } from '@smithy/eventstream-codec';
+import type { Message, MessageHeaders } from '@smithy/core/event-streams';
 import { isSidecarError, SidecarError, type ErrorType } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
 import type { StreamMapper } from '../providers/types.ts';
