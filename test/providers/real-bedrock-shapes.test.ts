@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Message } from '@smithy/eventstream-codec';
+import type { Message } from '@smithy/core/event-streams';
 import type { Route } from '../../src/config/schema.ts';
 import type { Family } from '../../src/models/route.ts';
 import { BedrockEventNormalizer } from '../../src/pipeline/normalizer.ts';
