@@ -36,6 +36,7 @@ export interface GuardrailDeps {
 
 const NONE: RequestGuards = {
   checkInput: async () => undefined,
+  checkInputTexts: async (texts) => ({ texts }),
   decorateBody: (body) => body,
   upstreamHeaders: () => ({}),
   outputGuard: () => undefined,

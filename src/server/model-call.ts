@@ -14,6 +14,8 @@ import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import type { ChatRequest } from '../providers/request.ts';
+import type { ResponseHeaders } from '../providers/types.ts';
+import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { discardBody, readBody } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
@@ -156,7 +158,7 @@ async function serve(ex: Exchange): Promise<void> {
       throw new SidecarError('upstream_protocol_error',
         `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
     }
-    await streamAnswer(ex, answering, upstream.body);
+    await streamAnswer(ex, answering, upstream.body, upstream.headers);
     return;
   }
 
@@ -171,7 +173,8 @@ async function serve(ex: Exchange): Promise<void> {
   if (typeof json !== 'object' || json === null || Array.isArray(json) || '__type' in json || 'Output' in json) {
     throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an unexpected body: ${text.slice(0, 200)}`);
   }
-  const events = adapter.parseResponse(json as Record<string, unknown>, upstream.headers);
+  // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
+  const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
   const checked = await guards.checkOutputWhole(events, abort.signal);
   const answer = ex.surface.answer(checked.events, answering.meta, prepared);
   outcome.guardrail = checked.outcome;
@@ -182,7 +185,9 @@ async function serve(ex: Exchange): Promise<void> {
   sendJson(ex.res, 200, answer.body);
 }
 
-async function streamAnswer(ex: Exchange, { request, target, guards, meta }: Answering, body: Readable): Promise<void> {
+async function streamAnswer(
+  ex: Exchange, { request, target, guards, meta }: Answering, body: Readable, headers: ResponseHeaders,
+): Promise<void> {
   const { ctx, outcome } = ex;
   const { config } = ex.generation;
   const streaming = config.streaming;
@@ -196,7 +201,8 @@ async function streamAnswer(ex: Exchange, { request, target, guards, meta }: Ans
     upstreamBody: body,
     abortUpstream: () => ex.abort.abort(),
     route: target.route,
-    mapper: adapterFor(target.route, target.family)!.createStreamMapper(),
+    // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
+    mapper: withCountHeaders(adapterFor(target.route, target.family)!.createStreamMapper(), usageFromHeaders(headers)),
     guard: guards.outputGuard(request.sidecar.includeUsage),
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
