@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (SPEC §12): one command, one machine, everything on loopback.
+ * `npm run bench` (docs/contract.md#performance): one command, one machine, everything on loopback.
  *
  * 1. Compiles the proxies (`tsc -p bench/tsconfig.json` → bench/.build) so each runs as plain `node`,
  *    as the Dockerfile runs the sidecar.

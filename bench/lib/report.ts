@@ -1,5 +1,5 @@
 /**
- * Turns the measured points into the printed table, the target verdicts (SPEC §12 and the benchmark
+ * Turns the measured points into the printed table, the target verdicts (docs/contract.md#performance and the benchmark
  * issue), and the text for bench/README.md's last-run section.
  */
 import type { Pacing } from './settings.ts';

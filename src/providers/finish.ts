@@ -1,5 +1,5 @@
 /**
- * Bedrock stop reasons (every family's spelling) → OpenAI finish reasons (SPEC §8).
+ * Bedrock stop reasons (every family's spelling) → OpenAI finish reasons (docs/contract.md#streaming-and-errors).
  */
 import type { FinishReason, StreamEvent } from '../pipeline/events.ts';
 
@@ -35,7 +35,7 @@ export function mapFinishReason(reason: unknown): FinishReason {
   return Object.hasOwn(TABLE, key) ? TABLE[key]! : 'stop';
 }
 
-/** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (bedrock-wire §7.2). */
+/** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (docs/bedrock-wire.md#guardrails-inside-invoke). */
 export const GUARDRAIL_ACTION = 'amazon-bedrock-guardrailAction';
 
 export function guardrailIntervenedIn(event: Record<string, unknown>): boolean {
