@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './ops/logger.ts';
 import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
+import { Failover } from './upstream/failover.ts';
 import type { Generation, ServerContext } from './server/context.ts';
 import { handleProxy, handleAdmin, MAX_HEADERS, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
@@ -66,6 +67,7 @@ export class App {
       generation: () => this.generation,
       ready: () => this.ready && !this.draining,
       draining: () => this.draining,
+      active: () => this.active,
       begin: () => {
         this.active++;
         let ended = false;
@@ -100,7 +102,15 @@ export class App {
       },
     });
     const guardrails = createGuardrailSet({ config, client, metrics: this.metrics, log: this.log });
-    return { config, models, client, guardrails };
+    const failover = new Failover(config.upstream, {
+      onFallback: (from, to, reason) => this.metrics.fallbacks.inc({ from, to, reason }),
+      onSkip: (target, why) => this.log.info({ alias: target, why }, 'fallback skipped'),
+      onBreaker: (target, open) => {
+        this.metrics.breakerOpen.set({ model: target }, open ? 1 : 0);
+        this.log.warn({ alias: target, open }, open ? 'circuit breaker opened' : 'circuit breaker closed');
+      },
+    }, this.now);
+    return { config, models, client, guardrails, failover };
   }
 
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */

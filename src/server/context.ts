@@ -9,6 +9,7 @@ import type { ModelRegistry } from '../models/resolve.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { BedrockClient } from '../upstream/client.ts';
+import type { Failover } from '../upstream/failover.ts';
 import type { LiveStream } from './stream-response.ts';
 
 /** Everything one config generation needs; swapped whole on reload (a request keeps the one it started with). */
@@ -17,6 +18,8 @@ export interface Generation {
   models: ModelRegistry;
   client: BedrockClient;
   guardrails: GuardrailSet;
+  /** Fallback chains' circuit breakers and budget (a reload starts them afresh). */
+  failover: Failover;
 }
 
 export interface ServerContext {
@@ -29,6 +32,8 @@ export interface ServerContext {
   ready(): boolean;
   /** SIGTERM was received: new model requests are refused. */
   draining(): boolean;
+  /** Model requests being served now (load shedding compares it with server.max_inflight). */
+  active(): number;
   /** A model request is being served (a drain waits for it); call the returned function after its last byte. */
   begin(): () => void;
   /** Registers a live stream so a drain can end it; returns the unregister function. */

@@ -14,14 +14,14 @@ import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import type { ChatRequest } from '../providers/request.ts';
-import type { ResponseHeaders } from '../providers/types.ts';
+import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { discardBody, readBody } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
 import { readJsonBody } from './body.ts';
 import type { Generation, ServerContext } from './context.ts';
-import { sendJson } from './respond.ts';
+import { sendError, sendJson } from './respond.ts';
 import { startStream } from './stream-response.ts';
 import type { AnswerMeta, ModelSurface } from './surface.ts';
 
@@ -32,6 +32,8 @@ interface Outcome {
   alias: string | undefined;
   modelId: string | undefined;
   route: string | undefined;
+  /** The alias that answered, when a fallback did (`x-sidecar-served-by`). */
+  servedBy: string | undefined;
   status: number;
   ttfbMs: number | undefined;
   chunks: number;
@@ -58,6 +60,7 @@ interface Exchange {
 /** Everything the upstream answered and the request needs to answer its client. */
 interface Answering {
   request: ChatRequest;
+  adapter: RouteAdapter;
   target: ModelTarget;
   guards: RequestGuards;
   meta: AnswerMeta;
@@ -73,7 +76,7 @@ export async function serveModelCall(
     abort: new AbortController(),
     started: ctx.now(),
     outcome: {
-      alias: undefined, modelId: undefined, route: undefined, status: 0, ttfbMs: undefined, chunks: 0,
+      alias: undefined, modelId: undefined, route: undefined, servedBy: undefined, status: 0, ttfbMs: undefined, chunks: 0,
       usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
     },
   };
@@ -94,7 +97,7 @@ export async function serveModelCall(
       outcome.status = e.status;
       // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
       // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendJson(res, e.status, surface.errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, surface.errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -106,49 +109,70 @@ export async function serveModelCall(
 }
 
 async function serve(ex: Exchange): Promise<void> {
-  const { generation: { config, models, client, guardrails }, outcome, log, abort } = ex;
+  const { generation: { config, models, client, guardrails, failover }, outcome, log, abort } = ex;
   const body = await readJsonBody(ex.req, config.server.maxBodyBytes);
   const { request, unknown } = ex.surface.read(body, ex.req);
-  const target = models.resolve(request.model);
-  outcome.alias = target.alias?.name;
-  outcome.modelId = target.modelId;
-  outcome.route = target.route;
-  const adapter = adapterFor(target.route, target.family);
-  if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+  const requested = models.resolve(request.model);
+  outcome.alias = requested.alias?.name;
+  outcome.modelId = requested.modelId;
+  outcome.route = requested.route;
+  const requestedGuardrails = requested.alias?.guardrails ?? [];
 
-  const note = (message: string): void => log.debug({ model: target.name }, message);
-  const dropParams = target.alias?.dropParams ?? config.dropParams;
-  const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
-    `${target.family ?? 'this model'} on the ${target.route} route`, note);
-
-  const guards = guardrails.forRequest(target, prepared.sidecar.guardrails, log);
-  const inputVerdict = await guards.checkInput(prepared, abort.signal);
-  if (inputVerdict) {
-    outcome.guardrail = guards.streamOutcome();
-    throw inputVerdict;
-  }
-
-  const native = adapter.buildBody(prepared, { target, note, dropParams });
-  if (config.logging.content) log.debug({ body: native }, 'upstream body');
-  const operation: ModelOperation = target.route === 'invoke'
-    ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
-    : (prepared.stream ? 'converse-stream' : 'converse');
-  const upstream = await client.call({
-    endpoint: target.endpoint,
-    region: target.region,
-    apiKey: target.apiKey,
-    path: encodeModelPath(target.modelId, operation),
-    body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
-    accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-    headers: guards.upstreamHeaders(target.route, prepared.stream),
+  // Each target of the chain (the requested alias, then its fallbacks) gets its own body, built by its
+  // own family; a fallback that cannot serve this request is skipped (docs/contract.md#failover-and-overload).
+  const served = await failover.run({
+    chain: models.chain(requested),
     signal: abort.signal,
-    onRetry: () => {
-      outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
+    prepare: async (target, index) => {
+      const adapter = adapterFor(target.route, target.family);
+      if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      const note = (message: string): void => log.debug({ model: target.name }, message);
+      const dropParams = target.alias?.dropParams ?? config.dropParams;
+      const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
+        `${target.family ?? 'this model'} on the ${target.route} route`, note);
+      // The requested alias's guardrails always apply, a fallback's own on top.
+      const extra = index === 0 ? prepared.sidecar.guardrails : [...requestedGuardrails, ...prepared.sidecar.guardrails];
+      const guards = guardrails.forRequest(target, extra, log);
+      const inputVerdict = await guards.checkInput(prepared, abort.signal);
+      if (inputVerdict) {
+        outcome.guardrail = guards.streamOutcome();
+        throw inputVerdict;
+      }
+      const native = adapter.buildBody(prepared, { target, note, dropParams });
+      if (config.logging.content) log.debug({ body: native }, 'upstream body');
+      return { adapter, prepared, guards, native };
+    },
+    send: ({ prepared, guards, native }, target, signal) => {
+      const operation: ModelOperation = target.route === 'invoke'
+        ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
+        : (prepared.stream ? 'converse-stream' : 'converse');
+      return client.call({
+        endpoint: target.endpoint,
+        region: target.region,
+        apiKey: target.apiKey,
+        path: encodeModelPath(target.modelId, operation),
+        body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
+        accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+        headers: guards.upstreamHeaders(target.route, prepared.stream),
+        signal,
+        onRetry: () => {
+          outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
+        },
+      });
     },
   });
+  const target = served.target;
+  const { adapter, prepared, guards } = served.prepared;
+  const upstream = served.value;
+  if (target !== requested) {
+    outcome.servedBy = target.name;
+    outcome.modelId = target.modelId;
+    outcome.route = target.route;
+  }
+  if (target.alias) ex.res.setHeader('x-sidecar-served-by', target.alias.name);
 
   const answering: Answering = {
-    request: prepared, target, guards,
+    request: prepared, adapter, target, guards,
     meta: { id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name },
   };
   if (prepared.stream) {
@@ -186,7 +210,7 @@ async function serve(ex: Exchange): Promise<void> {
 }
 
 async function streamAnswer(
-  ex: Exchange, { request, target, guards, meta }: Answering, body: Readable, headers: ResponseHeaders,
+  ex: Exchange, { request, adapter, target, guards, meta }: Answering, body: Readable, headers: ResponseHeaders,
 ): Promise<void> {
   const { ctx, outcome } = ex;
   const { config } = ex.generation;
@@ -202,7 +226,7 @@ async function streamAnswer(
     abortUpstream: () => ex.abort.abort(),
     route: target.route,
     // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
-    mapper: withCountHeaders(adapterFor(target.route, target.family)!.createStreamMapper(), usageFromHeaders(headers)),
+    mapper: withCountHeaders(adapter.createStreamMapper(), usageFromHeaders(headers)),
     guard: guards.outputGuard(request.sidecar.includeUsage),
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
@@ -257,6 +281,7 @@ function finish({ ctx, surface: { name: surface }, outcome, log, started }: Exch
     alias: outcome.alias ?? null,
     modelId: outcome.modelId ?? null,
     route: outcome.route ?? null,
+    servedBy: outcome.servedBy ?? outcome.alias ?? null,
     status: outcome.status,
     ttfbMs: outcome.ttfbMs ?? null,
     durationMs,

@@ -1,7 +1,8 @@
 /**
- * JSON answers that are not streams (bodies and errors alike; each surface supplies its own error body).
+ * JSON answers that are not streams: bodies, and errors in the shape of the request's surface.
  */
 import type { ServerResponse } from 'node:http';
+import type { SidecarError } from '../errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -16,4 +17,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     ...headers,
   });
   res.end(text);
+}
+
+/** An error before the commit: `body` is the surface's error shape of it (docs/contract.md#streaming-and-errors). */
+export function sendError(res: ServerResponse, error: SidecarError, body: unknown, headers: Record<string, string> = {}): void {
+  // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
+  const extra = error.retryAfterS === undefined ? headers
+    : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
+  sendJson(res, error.status, body, extra);
 }

@@ -16,7 +16,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { errorBody, SidecarError, toSidecarError } from '../errors.ts';
 import { surfaceRoutes } from '../surfaces/index.ts';
 import type { ServerContext } from './context.ts';
-import { sendJson } from './respond.ts';
+import { sendError, sendJson } from './respond.ts';
 import type { RouteEntry } from './surface.ts';
 
 const probes: Record<string, RouteEntry> = {
@@ -52,7 +52,7 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const path = (req.url ?? '/').split('?')[0]!;
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
-    sendJson(res, error.status, (route?.surface?.errorBody ?? errorBody)(error), headers);
+    sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), headers);
     rejected(ctx, req, path, route, requestId, error);
   };
   if (req.rawHeaders.length / 2 > MAX_HEADERS) {
@@ -79,6 +79,11 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
     reject(new SidecarError('unavailable', 'the sidecar is draining and takes no new requests'), { connection: 'close' });
     return;
   }
+  const overload = route.surface ? admit(ctx) : undefined;
+  if (overload) {
+    reject(overload);
+    return;
+  }
   // A model request counts for the drain from its first byte read to its last written.
   const end = route.surface ? ctx.begin() : undefined;
   let result: Promise<void> | void;
@@ -94,6 +99,18 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   } else {
     end?.();
   }
+}
+
+/**
+ * Load shedding (docs/contract.md#failover-and-overload): at most `server.max_inflight` model requests at
+ * once, over every surface; the next one is answered 503 `overloaded` at once, with `retry-after`, rather
+ * than queued. Requests in flight are untouched.
+ */
+function admit(ctx: ServerContext): SidecarError | undefined {
+  const max = ctx.generation().config.server.maxInflight;
+  if (ctx.active() < max) return undefined;
+  return new SidecarError('overloaded', `the sidecar is serving server.max_inflight (${max}) requests already; retry shortly`,
+    { retryAfterS: 1 });
 }
 
 /** The fields of a request line for a request no model work was done for (same shape as a model call's). */
@@ -120,7 +137,10 @@ function rejected(
 
 function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {
   ctx.log.error({ err: error }, 'unhandled error in a request');
-  if (!res.headersSent) sendJson(res, 500, errorBody(toSidecarError(error)));
+  if (!res.headersSent) {
+    const e = toSidecarError(error);
+    sendError(res, e, errorBody(e));
+  }
   else res.destroy();
 }
 

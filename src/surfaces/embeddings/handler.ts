@@ -18,7 +18,7 @@ import { describeSizes, embeddingModelOf, type EmbeddingModel, type EmbeddingOpt
 import { readBody, type BedrockClient, type BedrockResponse } from '../../upstream/client.ts';
 import { encodeModelPath } from '../../upstream/signer.ts';
 import { readJsonBody } from '../../server/body.ts';
-import { sendJson } from '../../server/respond.ts';
+import { sendError, sendJson } from '../../server/respond.ts';
 import { readEmbeddingsRequest } from './request.ts';
 import { renderEmbeddings } from './render.ts';
 
@@ -74,7 +74,7 @@ export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMess
     if (!res.headersSent && !res.destroyed) {
       outcome.status = e.status;
       // As on the chat surface: the sidecar already retried, a client retrying on top multiplies the load.
-      sendJson(res, e.status, errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
