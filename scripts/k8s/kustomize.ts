@@ -20,6 +20,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
+/** A YAML value as a message shows it: a string as written, anything else as JSON (`1.2`, `{"a":1}`). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+}
+
 export interface Resource {
   apiVersion: string;
   kind: string;
@@ -114,7 +119,7 @@ function build(dir: string, into: Resource[], expectKind: 'Kustomization' | 'Com
     }
   }
   const kind = k.kind ?? 'Kustomization';
-  if (kind !== expectKind) throw new KustomizeError(`${file}: kind ${String(kind)} where a ${expectKind} was expected`);
+  if (kind !== expectKind) throw new KustomizeError(`${file}: kind ${shown(kind)} where a ${expectKind} was expected`);
 
   let out: Resource[] = expectKind === 'Component' ? into : [];
   for (const entry of list(k, 'resources', file)) {
@@ -172,7 +177,7 @@ function generateConfigMap(dir: string, file: string, gen: unknown, out: Resourc
     if (typeof gen.namespace === 'string') cm.metadata.namespace = gen.namespace;
     return [...out, cm];
   }
-  if (behavior !== 'replace' && behavior !== 'merge') throw new KustomizeError(`${file}: unknown configMapGenerator behavior ${String(behavior)}`);
+  if (behavior !== 'replace' && behavior !== 'merge') throw new KustomizeError(`${file}: unknown configMapGenerator behavior ${shown(behavior)}`);
   if (!existing) throw new KustomizeError(`${file}: behavior ${behavior} needs a ConfigMap ${gen.name} from the resources`);
   existing.data = behavior === 'replace' ? data : { ...(existing.data as Record<string, string> | undefined), ...data };
   return out;
@@ -226,7 +231,7 @@ export function strategicMerge(base: unknown, patch: unknown, source = 'patch', 
     const keyOf = MERGE_KEYS[field];
     if (!keyOf || !Array.isArray(base) || !patch.every(isObj)) return strip(patch, source);
     const out = [...base];
-    for (const item of patch as Obj[]) {
+    for (const item of patch) {
       const key = keyOf(item);
       if (key === undefined || item[key] === undefined) throw new KustomizeError(`${source}: a ${field} entry without its merge key`);
       const at = out.findIndex((b) => isObj(b) && b[key] === item[key]);
@@ -288,7 +293,7 @@ function setImage(file: string, entry: unknown, out: Resource[]): void {
         const name = typeof entry.newName === 'string' ? entry.newName : current.name;
         if (typeof entry.digest === 'string') c.image = `${name}@${entry.digest}`;
         else {
-          const tag = entry.newTag !== undefined ? String(entry.newTag) : current.tag;
+          const tag = entry.newTag !== undefined ? shown(entry.newTag) : current.tag;
           c.image = `${name}${tag !== undefined ? `:${tag}` : ''}${current.digest ? `@${current.digest}` : ''}`;
         }
       }

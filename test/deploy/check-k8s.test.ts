@@ -27,7 +27,7 @@ function base(): Resource[] {
 function find(resources: Resource[], kind: string): Obj {
   const r = resources.find((x) => x.kind === kind);
   assert.ok(r, `no ${kind}`);
-  return r as Obj;
+  return r;
 }
 
 function sidecarOf(resources: Resource[]): Obj {
