@@ -8,13 +8,8 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { deterministicVector, tokenEstimate, type EmbeddingModelName } from '../../src/emulator/embeddings.ts';
 import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
+import { EMBEDDING_ALIASES } from './embeddings-helpers.ts';
 
-export const EMBEDDING_ALIASES = [
-  { name: 'titan-embed', model: 'bedrock/invoke/amazon.titan-embed-text-v2:0', region: 'us-east-1', embedding: { dimensions: 512 } },
-  { name: 'cohere-v4', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-east-1', embedding: { input_type: 'search_query', dimensions: 256 } },
-  { name: 'cohere-v3', model: 'bedrock/invoke/cohere.embed-english-v3', region: 'us-east-1' },
-  { name: 'nova-embed', model: 'bedrock/invoke/amazon.nova-2-multimodal-embeddings-v1:0', region: 'us-east-1', embedding: { dimensions: 1024 } },
-];
 
 /** alias → the emulator's model, its size, the texts one call takes, and the request size that overflows it. */
 const FAMILIES: Array<{ alias: string; emulated: EmbeddingModelName; dims: number; perCall: number; inputs: number }> = [
