@@ -10,7 +10,6 @@ import { deterministicVector, tokenEstimate, type EmbeddingModelName } from '../
 import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
 import { EMBEDDING_ALIASES } from './embeddings-helpers.ts';
 
-
 /** alias → the emulator's model, its size, the texts one call takes, and the request size that overflows it. */
 const FAMILIES: Array<{ alias: string; emulated: EmbeddingModelName; dims: number; perCall: number; inputs: number }> = [
   { alias: 'titan-embed', emulated: 'titan-v2', dims: 512, perCall: 1, inputs: 5 },
