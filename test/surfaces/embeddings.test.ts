@@ -219,3 +219,54 @@ describe('embeddings with drop_params', () => {
     }
   });
 });
+
+/** Every call the emulator recorded, once each has ended (calls still arriving are waited for too). */
+async function settled(h: Harness): Promise<Array<{ clientAborted: boolean; status: number | undefined }>> {
+  let seen = -1;
+  while (seen !== h.emu.requests.length) {
+    seen = h.emu.requests.length;
+    await Promise.all(h.emu.requests.map((r) => r.done));
+  }
+  return Promise.all(h.emu.requests.map(async (r) => ({ clientAborted: (await r.done).clientAborted, status: r.status })));
+}
+
+describe('embeddings: calls that are no longer needed', () => {
+  const slow = { type: 'delay', ms: 10_000, then: { type: 'text', text: '' } } as const;
+
+  test('embeddings: the first failed call aborts the calls still in flight', async () => {
+    const h = await startHarness({ models: EMBEDDING_ALIASES });
+    try {
+      // The failure comes after the other three calls have arrived (they are sent at once: 4 < 8).
+      h.emu.script({ type: 'delay', ms: 300, then: { type: 'error', status: 400, errorType: 'ValidationException', message: 'bad' } }, slow, slow, slow);
+      const res = await post(h, { model: 'titan-embed', input: texts(4, 'abort') });
+      assert.equal(res.status, 400);
+      const calls = await settled(h);
+      assert.equal(calls.length, 4);
+      assert.deepEqual(calls.filter((c) => c.status !== 400).map((c) => c.clientAborted), [true, true, true]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('embeddings: a client that goes away aborts every Bedrock call of its request', async () => {
+    const h = await startHarness({ models: EMBEDDING_ALIASES });
+    try {
+      h.emu.script(slow, slow, slow);
+      const controller = new AbortController();
+      const pending = fetch(`${h.url}/v1/embeddings`, {
+        method: 'POST', body: JSON.stringify({ model: 'nova-embed', input: texts(3, 'gone') }), signal: controller.signal,
+      }).catch(() => undefined);
+      const deadline = Date.now() + 5_000;
+      while (h.emu.requests.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      controller.abort();
+      await pending;
+      assert.deepEqual((await settled(h)).map((c) => c.clientAborted), [true, true, true]);
+      while (!h.logs.some((l) => l.msg === 'request completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const line = h.logs.find((l) => l.msg === 'request completed')!;
+      assert.equal(line.cancelled, true);
+      assert.equal(line.surface, 'embeddings');
+    } finally {
+      await h.close();
+    }
+  });
+});
