@@ -57,7 +57,7 @@ test('hostile input: dot segments and other non-ids in a model route never reach
       assert.equal(error.type, 'model_not_found', model);
       assert.equal(error.param, 'model');
     }
-    assert.deepEqual(emu.requests.map((r) => r.path), [], 'no request left /model/{id}/');
+    assert.deepEqual(emu.requests.map((r) => r.rawPath), [], 'no request left /model/{id}/');
 
     const long = `bedrock/${'x'.repeat(5 * 1024 * 1024)}`;
     const res = await post(s, { model: long, messages: hi });
