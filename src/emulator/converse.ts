@@ -6,6 +6,7 @@
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
 import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
+import { thinkingProblem } from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
 import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
@@ -44,6 +45,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (native && isJson(extras)) {
     const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k));
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
+    const thinking = family === 'anthropic' ? thinkingProblem(modelId, extras) : undefined;
+    if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
   }
   return undefined;
 }

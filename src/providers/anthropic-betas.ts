@@ -1,10 +1,7 @@
 /**
  * Claude-on-Bedrock constants shared by the invoke body (anthropic.ts) and the converse route: the beta
- * flags Bedrock accepts in `anthropic_beta`, and the thinking budgets OpenAI's `reasoning_effort` maps to.
+ * flags Bedrock accepts in `anthropic_beta`. (Thinking budgets and shapes per model: claude-rules.ts.)
  */
-
-/** Thinking budgets for OpenAI's reasoning_effort (Anthropic's minimum budget is 1024). */
-export const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 24576 } as const;
 
 /** Beta flags Bedrock accepts in `anthropic_beta` (Bedrock answers "invalid beta flag" to others). */
 export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([

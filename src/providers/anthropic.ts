@@ -9,8 +9,9 @@ import { finishEvent, guardrailIntervenedIn } from './finish.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
-import { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET } from './anthropic-betas.ts';
-import { mergeExtraFields, rejectParam } from './policy.ts';
+import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
+import { applyClaudeReasoning, THINKING_BUDGET } from './claude-rules.ts';
+import { mergeExtraFields } from './policy.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -23,36 +24,15 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'reasoning_effort', 'user', 'metadata', 'anthropic_beta',
 ]);
 
-const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'tool_choice']);
+const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'output_config', 'tool_choice']);
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
-  const p = { ...request.params };
   const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
-  let maxTokens = p.max_tokens ?? DEFAULT_MAX_TOKENS;
   const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
-  if (p.reasoning_effort !== undefined) {
-    const budget = THINKING_BUDGET[p.reasoning_effort];
-    if (maxTokens <= budget) {
-      ctx.note(`max_tokens ${maxTokens} raised to ${budget + maxTokens} to leave room for a thinking budget of ${budget}`);
-      maxTokens += budget;
-    }
-    body.thinking = { type: 'enabled', budget_tokens: budget };
-    // Extended thinking takes no sampling changes and no forced tool use (Anthropic's rules, enforced by Bedrock).
-    for (const key of ['temperature', 'top_k'] as const) {
-      if (p[key] !== undefined && rejectParam(ctx, key, 'cannot be combined with reasoning_effort (extended thinking) on Claude') === false) {
-        delete (p as Record<string, unknown>)[key];
-      }
-    }
-    if (p.top_p !== undefined && p.top_p < 0.95 &&
-        rejectParam(ctx, 'top_p', 'must be from 0.95 to 1 with reasoning_effort (extended thinking) on Claude') === false) {
-      delete (p as Record<string, unknown>).top_p;
-    }
-    const choice = p.tool_choice?.type;
-    if ((choice === 'required' || choice === 'function') &&
-        rejectParam(ctx, 'tool_choice', `"${choice}" cannot be combined with reasoning_effort (extended thinking) on Claude`) === false) {
-      delete (p as Record<string, unknown>).tool_choice;
-    }
-  }
+  const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS);
+  const p = reasoning.params;
+  const maxTokens = reasoning.maxTokens;
+  Object.assign(body, reasoning.fields);
   body.max_tokens = maxTokens;
   body.messages = anthropicMessages(request.messages);
   if (system.length > 0) body.system = system.join('\n\n');

@@ -11,15 +11,18 @@
 import type { Family } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { SidecarError } from '../errors.ts';
-import { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET } from './anthropic-betas.ts';
+import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
+import { applyClaudeReasoning } from './claude-rules.ts';
 import { finishEvent, guardrailIntervenedIn } from './finish.ts';
-import { mergeExtraFields, rejectParam } from './policy.ts';
+import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 
 const BASE_PARAMS: readonly ParamName[] = ['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata'];
 const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_tool_calls'];
+/** What converse Claude gets when the request sets no max_tokens and a thinking budget needs room above it. */
+const DEFAULT_CLAUDE_MAX_TOKENS = 4096;
 
 interface Capabilities {
   tools: boolean;
@@ -35,7 +38,7 @@ interface Capabilities {
 export const CONVERSE_CAPABILITIES: Record<Family | 'other', Capabilities> = {
   anthropic: {
     tools: true, images: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
-    extraFields: ['top_k', 'thinking', 'anthropic_beta'],
+    extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   },
   'amazon-nova': {
     tools: true, images: true, structured: false, extra: ['top_k', 'reasoning_effort'],
@@ -155,10 +158,6 @@ function foldsSystem(family: Family | 'other', modelId: string): boolean {
   return family === 'amazon-titan' || (family === 'mistral' && isSmallMistral(modelId));
 }
 
-function lowEffort(effort: string): string {
-  return effort === 'minimal' ? 'low' : effort;
-}
-
 function uniqueFields(list: readonly string[]): ReadonlySet<string> {
   return new Set(list);
 }
@@ -172,7 +171,16 @@ export function converseAdapter(family: Family | 'other'): RouteAdapter {
   const extraFields = uniqueFields(caps.extraFields);
   const what = family === 'other' ? 'this model on converse' : `the ${family} family on converse`;
 
-  function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  function buildBody(original: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+    let request = original;
+    let claudeFields: Record<string, unknown> = {};
+    if (family === 'anthropic' && original.params.reasoning_effort !== undefined) {
+      // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters first.
+      const max = original.params.max_tokens ?? DEFAULT_CLAUDE_MAX_TOKENS;
+      const reasoning = applyClaudeReasoning(original.params, ctx, max);
+      claudeFields = reasoning.fields;
+      request = { ...original, params: { ...reasoning.params, ...(reasoning.maxTokens !== max ? { max_tokens: reasoning.maxTokens } : {}) } };
+    }
     const p = request.params;
     const modelId = ctx.target.modelId;
     const messages = converseMessages(request.messages, modelTakesImages(family, modelId));
@@ -206,18 +214,16 @@ export function converseAdapter(family: Family | 'other'): RouteAdapter {
     }
     if (p.reasoning_effort !== undefined) {
       if (family === 'anthropic') {
-        const budget = THINKING_BUDGET[p.reasoning_effort];
-        extra.thinking = { type: 'enabled', budget_tokens: budget };
-        const max = (inference.maxTokens as number | undefined) ?? 4096;
-        if (max <= budget) {
-          ctx.note(`maxTokens ${max} raised to ${max + budget} to leave room for a thinking budget of ${budget}`);
-          inference.maxTokens = max + budget;
-        }
+        Object.assign(extra, claudeFields);
       } else if (family === 'amazon-nova') {
         if (!isNova2(modelId)) rejectParam(ctx, 'reasoning_effort', `is not supported by ${modelId} (reasoning needs Nova 2)`);
-        else extra.reasoningConfig = { type: 'enabled', maxReasoningEffort: lowEffort(p.reasoning_effort) };
+        else {
+          const level = threeLevelEffort(ctx, p.reasoning_effort, true);
+          if (level !== undefined) extra.reasoningConfig = { type: 'enabled', maxReasoningEffort: level };
+        }
       } else {
-        extra.reasoning_effort = lowEffort(p.reasoning_effort);
+        const level = threeLevelEffort(ctx, p.reasoning_effort, false);
+        if (level !== undefined) extra.reasoning_effort = level;
       }
     }
     if (p.anthropic_beta !== undefined) {

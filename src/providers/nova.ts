@@ -11,7 +11,7 @@ import type { ChatRequest } from './request.ts';
 import { joinText } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
 import { ConverseEventMapper, converseAdapter, converseMessages, converseToolConfig, isNova2, parseConverseResponse } from './converse.ts';
-import { mergeExtraFields, rejectParam } from './policy.ts';
+import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls',
@@ -37,7 +37,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     if (!isNova2(ctx.target.modelId)) {
       rejectParam(ctx, 'reasoning_effort', `is not supported by ${ctx.target.modelId} (reasoning needs Nova 2)`);
     } else {
-      inference.reasoningConfig = { type: 'enabled', maxReasoningEffort: p.reasoning_effort === 'minimal' ? 'low' : p.reasoning_effort };
+      const level = threeLevelEffort(ctx, p.reasoning_effort, true);
+      if (level !== undefined) inference.reasoningConfig = { type: 'enabled', maxReasoningEffort: level };
     }
   }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;

@@ -10,7 +10,7 @@ import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
 import { converseAdapter } from './converse.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiToolChoice, openAiTools, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
-import { mergeExtraFields, refuseImages } from './policy.ts';
+import { mergeExtraFields, refuseImages, threeLevelEffort } from './policy.ts';
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'logit_bias', 'frequency_penalty', 'presence_penalty']);
 
@@ -46,7 +46,10 @@ export function openAiChatBody(request: ChatRequest, ctx: BuildContext, options:
       },
     };
   }
-  if (p.reasoning_effort !== undefined) body.reasoning_effort = p.reasoning_effort === 'minimal' ? 'low' : p.reasoning_effort;
+  if (p.reasoning_effort !== undefined) {
+    const level = threeLevelEffort(ctx, p.reasoning_effort, false);
+    if (level !== undefined) body.reasoning_effort = level;
+  }
   if (p.seed !== undefined) body.seed = p.seed;
   if (p.user !== undefined || p.metadata !== undefined) ctx.note(`user/metadata dropped: not sent to ${options.family} on invoke`);
   mergeExtraFields(body, ctx, options.extraFields, `${options.family} on invoke`);

@@ -9,7 +9,7 @@
  *   the native body one level deep, so `{inferenceConfig: {topK: 20}}` adds to the body's inferenceConfig.
  */
 import { SidecarError } from '../errors.ts';
-import type { ChatRequest } from './request.ts';
+import type { ChatRequest, ReasoningEffort } from './request.ts';
 import type { BuildContext } from './types.ts';
 
 /** Throws `unsupported_parameter` for `param`, or (drop_params) logs it and returns false. */
@@ -72,4 +72,28 @@ export function refuseImages(request: ChatRequest, what: string): void {
       }
     });
   });
+}
+
+/**
+ * `reasoning_effort` for a family with three levels (Nova 2 `maxReasoningEffort`, gpt-oss
+ * `reasoning_effort`): `minimal` → `low`; `none` → undefined (no reasoning sent) where reasoning can be off,
+ * else refused; `xhigh` refused (no level above `high`). Refusals follow `rejectParam` (undefined once dropped).
+ */
+export function threeLevelEffort(
+  ctx: BuildContext, effort: ReasoningEffort, canTurnOff: boolean,
+): 'low' | 'medium' | 'high' | undefined {
+  switch (effort) {
+    case 'none':
+      if (!canTurnOff) rejectParam(ctx, 'reasoning_effort', `"none" is not supported by ${ctx.target.modelId}: it always reasons`);
+      return undefined;
+    case 'xhigh':
+      rejectParam(ctx, 'reasoning_effort', `"xhigh" is not supported by ${ctx.target.modelId} (levels: low, medium, high)`);
+      return undefined;
+    case 'minimal':
+      return 'low';
+    case 'low':
+    case 'medium':
+    case 'high':
+      return effort;
+  }
 }

@@ -41,7 +41,9 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; description?: string; strict?: boolean };
 
-export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
+/** OpenAI's reasoning_effort values; what each becomes per model: claude-rules.ts, policy.ts threeLevelEffort. */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+export const REASONING_EFFORTS: readonly ReasoningEffort[] = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'];
 
 /** Every OpenAI parameter the sidecar understands, typed. A provider declares which it supports. */
 export interface ChatParams {
@@ -200,10 +202,10 @@ function readParam(params: ChatParams, key: string, value: unknown): boolean {
       return true;
     }
     case 'reasoning_effort':
-      if (value !== 'minimal' && value !== 'low' && value !== 'medium' && value !== 'high') {
-        throw bad(key, '"reasoning_effort" must be one of minimal, low, medium, high');
+      if (!REASONING_EFFORTS.includes(value as ReasoningEffort)) {
+        throw bad(key, `"reasoning_effort" must be one of ${REASONING_EFFORTS.join(', ')}`);
       }
-      params.reasoning_effort = value;
+      params.reasoning_effort = value as ReasoningEffort;
       return true;
     case 'user':
       if (typeof value !== 'string') throw bad(key, '"user" must be a string');

@@ -33,7 +33,7 @@ export interface Case {
 export const CASES: Case[] = [
   { name: 'anthropic-invoke', route: 'invoke', modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', tools: true, image: true, extra: { top_k: 40, stop: ['END'], anthropic_beta: ['token-efficient-tools-2025-02-19', 'made-up-beta'] } },
   { name: 'anthropic-invoke-thinking', route: 'invoke', modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', tools: true, extra: { reasoning_effort: 'low', temperature: undefined, top_p: undefined } },
-  { name: 'anthropic-converse', route: 'converse', modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', tools: true, image: true, extra: { top_k: 40, stop: ['END'], reasoning_effort: 'low', anthropic_beta: ['interleaved-thinking-2025-05-14', 'made-up-beta'], response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } } } } } } },
+  { name: 'anthropic-converse', route: 'converse', modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', tools: true, image: true, extra: { top_k: 40, stop: ['END'], anthropic_beta: ['interleaved-thinking-2025-05-14', 'made-up-beta'], response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } } } } } } },
   { name: 'nova-invoke', route: 'invoke', modelId: 'us.amazon.nova-lite-v1:0', tools: true, image: true, extra: { top_k: 20, stop: ['END'] } },
   { name: 'nova2-invoke-reasoning', route: 'invoke', modelId: 'us.amazon.nova-2-lite-v1:0', tools: true, extra: { reasoning_effort: 'medium' } },
   { name: 'nova-converse', route: 'converse', modelId: 'us.amazon.nova-lite-v1:0', tools: true, image: true, extra: { top_k: 20, stop: ['END'] } },

@@ -53,11 +53,13 @@ const toolChoice = tagged('type', {
   none: obj({ type: req(str()) }),
 });
 
+const display = opt(str(['summarized', 'omitted']));
 const thinking = tagged('type', {
-  enabled: obj({ type: req(str()), budget_tokens: req(int(1024)) }),
+  enabled: obj({ type: req(str()), budget_tokens: req(int(1024)), display }),
   disabled: obj({ type: req(str()) }),
-  adaptive: obj({ type: req(str()) }),
+  adaptive: obj({ type: req(str()), display }),
 });
+const outputConfig = obj({ effort: opt(str(['low', 'medium', 'high', 'xhigh', 'max'])), format: opt(obj({}, true)) });
 
 const anthropicProps = {
   anthropic_version: req(str([ANTHROPIC_VERSION])),
@@ -72,8 +74,38 @@ const anthropicProps = {
   tools: opt(arr(tool)),
   tool_choice: opt(toolChoice),
   thinking: opt(thinking),
+  output_config: opt(outputConfig),
 };
 export const anthropicSchema: Schema = obj(anthropicProps);
+
+/**
+ * Which thinking types a Claude model takes (AWS "Adaptive thinking" page): adaptive from Opus 4.6 and
+ * Sonnet 4.6 on; only adaptive on Opus 4.7 / 4.8, Mythos, Fable and the Claude 5 models (the budget shape
+ * and, on Opus 4.7, Mythos and Fable, `disabled` are 400s); no adaptive before 4.6. The model name is read
+ * from the id here, independently of the sidecar's own table.
+ */
+function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; disabled: boolean } {
+  const name = (modelId.split('/').pop() ?? modelId).replace(/^.*anthropic\./, '');
+  const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
+  if (name.startsWith('claude-mythos') || name.startsWith('claude-fable')) return { enabled: false, adaptive: true, disabled: false };
+  if (!version) return { enabled: true, adaptive: false, disabled: true }; // Claude 3.x and older
+  const major = Number(version[1]);
+  const minor = Number(version[2] ?? 0);
+  if (major >= 5) return { enabled: false, adaptive: true, disabled: true };
+  if (major === 4 && minor >= 7) return { enabled: false, adaptive: true, disabled: minor > 7 };
+  if (major === 4 && minor === 6) return { enabled: true, adaptive: true, disabled: true };
+  return { enabled: true, adaptive: false, disabled: true };
+}
+
+/** Bedrock's 400 for a thinking type the model does not take (invoke body, or converse's additional fields). */
+export function thinkingProblem(modelId: string, fields: Json): string | undefined {
+  const type = isJson(fields.thinking) ? fields.thinking.type : undefined;
+  if (type !== 'enabled' && type !== 'adaptive' && type !== 'disabled') return undefined;
+  const takes = thinkingTypes(modelId);
+  if (takes[type]) return undefined;
+  if (type === 'adaptive') return 'adaptive thinking is not supported on this model';
+  return `"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`;
+}
 
 const STOP: Record<string, string> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence' };
 
@@ -106,9 +138,10 @@ function textOf(content: unknown): string {
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
-  validate(body) {
+  validate(body, ctx) {
     const problems = check(anthropicSchema, body);
-    return problems.length > 0 ? pydanticMessage(problems[0]!) : undefined;
+    if (problems.length > 0) return pydanticMessage(problems[0]!);
+    return isJson(body) ? thinkingProblem(ctx.modelId, body) : undefined;
   },
 
   supportsTools: true,

@@ -1,0 +1,250 @@
+/**
+ * Claude's reasoning rules per model generation, in one table (docs/contract.md#request-rules): which
+ * thinking shape each model takes, whether thinking can be off, whether its thinking text must be asked
+ * for, and which effort levels it has. Every surface maps its own reasoning setting through here — Chat
+ * Completions' `reasoning_effort` with `claudeReasoning`, Messages' native `thinking` / `output_config`
+ * with `adaptClaudeThinking`, Responses' `reasoning.effort` with `claudeReasoning` — so a new Claude
+ * generation is one new row.
+ *
+ * The shapes (Anthropic's Messages body; on converse the same JSON rides in additionalModelRequestFields):
+ * - budget: `thinking: {type: "enabled", budget_tokens}` (Claude 3.7 Sonnet, Claude 4, 4.1, 4.5);
+ * - adaptive: `thinking: {type: "adaptive"}` + `output_config: {effort}` (Opus 4.6 and Sonnet 4.6, where
+ *   the budget shape is deprecated but still accepted; adaptive-only from Opus 4.7 on and on every Claude 5,
+ *   where the budget shape is a 400). Models from Opus 4.7 on hide their thinking text unless the request
+ *   sets `thinking.display: "summarized"`, so the sidecar sets it (else `reasoning_content` stays empty).
+ * A Claude id no row names is a model newer than this table: it takes the newest generation's rule.
+ */
+import { rejectParam } from './policy.ts';
+import type { ChatParams, ReasoningEffort } from './request.ts';
+import type { BuildContext } from './types.ts';
+
+/** Anthropic's effort levels (`output_config.effort`). */
+export type ClaudeEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+
+export interface ClaudeRule {
+  /** A name for the generation, for messages and logs. */
+  readonly generation: string;
+  /**
+   * `none`: no thinking at all; `budget`: only `{type: "enabled", budget_tokens}`; `adaptive`: adaptive
+   * preferred, the budget shape deprecated but accepted; `adaptive-only`: the budget shape is a 400.
+   */
+  readonly thinking: 'none' | 'budget' | 'adaptive' | 'adaptive-only';
+  /** Whether the model runs without thinking when the request asks for none (by leaving `thinking` out). */
+  readonly canTurnOff: boolean;
+  /** Whether the model hides its thinking text unless `thinking.display: "summarized"` is sent. */
+  readonly hidesThinking: boolean;
+  /** The `output_config.effort` levels the model takes (none for the budget generations). */
+  readonly efforts: readonly ClaudeEffort[];
+}
+
+interface Row extends ClaudeRule {
+  /** Matched against the model name: the id after `anthropic.` (geography prefix, ARN and version removed). */
+  readonly match: RegExp;
+}
+
+const ADAPTIVE_EFFORTS: readonly ClaudeEffort[] = ['low', 'medium', 'high'];
+const ALL_EFFORTS: readonly ClaudeEffort[] = ['low', 'medium', 'high', 'xhigh', 'max'];
+
+/** The newest generation: what a Claude id this table does not know yet gets. */
+const NEWEST: ClaudeRule = {
+  generation: 'Claude 5', thinking: 'adaptive-only', canTurnOff: true, hidesThinking: true, efforts: ALL_EFFORTS,
+};
+
+/** First match wins. Sources: AWS "Adaptive thinking" and "Extended thinking" user-guide pages, Anthropic's model docs. */
+const ROWS: readonly Row[] = [
+  { match: /^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-)/, generation: 'Claude 3 / 3.5', thinking: 'none', canTurnOff: true, hidesThinking: false, efforts: [] },
+  { match: /^claude-3-7-sonnet/, generation: 'Claude 3.7', thinking: 'budget', canTurnOff: true, hidesThinking: false, efforts: [] },
+  // Claude 4, 4.1 and 4.5: dated ids (claude-sonnet-4-20250514, claude-opus-4-1-…, claude-haiku-4-5-…).
+  { match: /^claude-(sonnet|opus|haiku)-4(-[15])?(-\d{8}|$)/, generation: 'Claude 4 / 4.5', thinking: 'budget', canTurnOff: true, hidesThinking: false, efforts: [] },
+  { match: /^claude-opus-4-6/, generation: 'Claude Opus 4.6', thinking: 'adaptive', canTurnOff: true, hidesThinking: false, efforts: [...ADAPTIVE_EFFORTS, 'max'] },
+  { match: /^claude-sonnet-4-6/, generation: 'Claude Sonnet 4.6', thinking: 'adaptive', canTurnOff: true, hidesThinking: false, efforts: ADAPTIVE_EFFORTS },
+  { match: /^claude-opus-4-[78]/, generation: 'Claude Opus 4.7 / 4.8', thinking: 'adaptive-only', canTurnOff: true, hidesThinking: true, efforts: ALL_EFFORTS },
+  // Mythos and Fable: adaptive thinking is always on (`thinking: {type: "disabled"}` is a 400).
+  { match: /^claude-(mythos|fable)-/, generation: 'Claude Mythos / Fable', thinking: 'adaptive-only', canTurnOff: false, hidesThinking: true, efforts: ALL_EFFORTS },
+  { match: /^claude-(opus|sonnet|haiku)-5/, ...NEWEST },
+];
+
+/** The model name the table matches: `us.anthropic.claude-opus-4-7` → `claude-opus-4-7`. */
+export function claudeModelName(modelId: string): string {
+  const last = modelId.toLowerCase().split('/').pop() ?? '';
+  const at = last.indexOf('anthropic.');
+  return at >= 0 ? last.slice(at + 'anthropic.'.length) : last;
+}
+
+/** The reasoning rule of a Claude model id (base id, profile id, ARN, with or without `-v1:0`). */
+export function claudeRule(modelId: string): ClaudeRule {
+  const name = claudeModelName(modelId);
+  const row = ROWS.find((r) => r.match.test(name));
+  if (!row) return NEWEST;
+  const { match: _match, ...rule } = row;
+  return rule;
+}
+
+/** Thinking budgets for the budget generations (Anthropic's minimum budget is 1024). */
+export const THINKING_BUDGET: Readonly<Record<Exclude<ReasoningEffort, 'none'>, number>> = {
+  minimal: 1024, low: 2048, medium: 8192, high: 24576, xhigh: 32768,
+};
+
+/** What a reasoning setting becomes for one Claude model. */
+export type ClaudeReasoning =
+  | {
+      ok: true;
+      /** Native fields for the body (invoke) or additionalModelRequestFields (converse); empty: thinking off. */
+      fields: { thinking?: Record<string, unknown>; output_config?: { effort: ClaudeEffort } };
+      /** The budget of the budget shape: max_tokens must be larger. */
+      budgetTokens?: number;
+      /** Whether the model will think (sampling restrictions apply). */
+      thinking: boolean;
+    }
+  | { ok: false; why: string };
+
+function adaptiveFields(rule: ClaudeRule, effort: ClaudeEffort): ClaudeReasoning {
+  const thinking: Record<string, unknown> = { type: 'adaptive' };
+  if (rule.hidesThinking) thinking.display = 'summarized';
+  return { ok: true, fields: { thinking, output_config: { effort } }, thinking: true };
+}
+
+/** The effort level an OpenAI effort becomes on an adaptive model, or undefined when it has none. */
+function effortFor(rule: ClaudeRule, effort: Exclude<ReasoningEffort, 'none'>): ClaudeEffort | undefined {
+  if (effort === 'minimal') return 'low'; // Claude's lowest effort; it may then skip thinking on easy turns
+  if (effort === 'xhigh') return rule.efforts.includes('xhigh') ? 'xhigh' : rule.efforts.includes('max') ? 'max' : undefined;
+  return effort;
+}
+
+/**
+ * OpenAI's `reasoning_effort` (and Responses' `reasoning.effort`) for a Claude model: the native fields,
+ * or why the model cannot take it (the caller answers 400 `unsupported_parameter`, or drops it with
+ * drop_params).
+ */
+export function claudeReasoning(modelId: string, effort: ReasoningEffort): ClaudeReasoning {
+  const rule = claudeRule(modelId);
+  if (rule.thinking === 'none') return { ok: false, why: `is not supported by ${modelId} (${rule.generation} has no extended thinking)` };
+  if (effort === 'none') {
+    if (!rule.canTurnOff) return { ok: false, why: `"none" is not supported by ${modelId}: ${rule.generation} always thinks (use "minimal" or "low")` };
+    return { ok: true, fields: {}, thinking: false };
+  }
+  if (rule.thinking === 'budget') {
+    const budget = THINKING_BUDGET[effort];
+    return { ok: true, fields: { thinking: { type: 'enabled', budget_tokens: budget } }, budgetTokens: budget, thinking: true };
+  }
+  const level = effortFor(rule, effort);
+  if (level === undefined) return { ok: false, why: `"${effort}" is not supported by ${modelId} (efforts: ${rule.efforts.join(', ')})` };
+  return adaptiveFields(rule, level);
+}
+
+/** The effort a budget of thinking tokens corresponds to (for a budget request sent to an adaptive-only model). */
+export function effortForBudget(budgetTokens: number): ClaudeEffort {
+  if (budgetTokens <= THINKING_BUDGET.low) return 'low';
+  if (budgetTokens <= THINKING_BUDGET.medium) return 'medium';
+  return 'high';
+}
+
+/**
+ * Messages' native `thinking` / `output_config` for a Claude model: kept when the model takes them,
+ * rewritten to the shape it takes when it does not (a budget request to an adaptive-only model becomes
+ * adaptive with the effort the budget corresponds to; an adaptive request to a budget model gets the budget
+ * of its effort; `disabled` on an always-thinking model is left out). Returns the fields to send (a key
+ * absent = leave it out of the body) and one note per change, for the debug log.
+ */
+export function adaptClaudeThinking(
+  modelId: string, thinking: Record<string, unknown> | undefined, outputConfig: Record<string, unknown> | undefined,
+): { thinking?: Record<string, unknown>; output_config?: Record<string, unknown>; notes: string[] } {
+  const rule = claudeRule(modelId);
+  const notes: string[] = [];
+  const out: { thinking?: Record<string, unknown>; output_config?: Record<string, unknown>; notes: string[] } = { notes };
+  const type = thinking?.type;
+  const effort = typeof outputConfig?.effort === 'string' ? outputConfig.effort : undefined;
+  const keepOutput = (): void => { if (outputConfig !== undefined) out.output_config = outputConfig; };
+  if (thinking === undefined) {
+    if (rule.thinking !== 'budget' && rule.thinking !== 'none') keepOutput();
+    else if (outputConfig !== undefined) {
+      const { effort: _e, ...rest } = outputConfig;
+      if (Object.keys(rest).length > 0) out.output_config = rest;
+      if (effort !== undefined) notes.push(`output_config.effort dropped: ${rule.generation} has no effort setting`);
+    }
+    return out;
+  }
+  if (rule.thinking === 'none') {
+    notes.push(`thinking dropped: ${rule.generation} has no extended thinking`);
+    return out;
+  }
+  if (type === 'disabled') {
+    if (!rule.canTurnOff || rule.thinking === 'adaptive-only') {
+      notes.push(`thinking {type: "disabled"} left out: ${rule.generation} does not take it`);
+    } else {
+      out.thinking = thinking;
+    }
+    if (rule.thinking !== 'budget') keepOutput();
+    return out;
+  }
+  if (type === 'enabled' && rule.thinking === 'adaptive-only') {
+    const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : THINKING_BUDGET.high;
+    const level = (effort as ClaudeEffort | undefined) ?? effortForBudget(budget);
+    out.thinking = { type: 'adaptive', ...(rule.hidesThinking ? { display: 'summarized' } : {}) };
+    out.output_config = { ...(outputConfig ?? {}), effort: level };
+    notes.push(`thinking {type: "enabled", budget_tokens: ${budget}} sent as adaptive with effort "${level}": ${rule.generation} takes only adaptive thinking`);
+    return out;
+  }
+  if (type === 'adaptive' && rule.thinking === 'budget') {
+    const level = effort === 'low' || effort === 'medium' ? effort : 'high';
+    out.thinking = { type: 'enabled', budget_tokens: THINKING_BUDGET[level] };
+    notes.push(`thinking {type: "adaptive"} sent as a budget of ${THINKING_BUDGET[level]} tokens: ${rule.generation} has no adaptive thinking`);
+    if (outputConfig !== undefined) {
+      const { effort: _e, ...rest } = outputConfig;
+      if (Object.keys(rest).length > 0) out.output_config = rest;
+    }
+    return out;
+  }
+  if (type === 'adaptive' && rule.hidesThinking && thinking.display === undefined) {
+    out.thinking = { ...thinking, display: 'summarized' };
+    notes.push(`thinking.display "summarized" added: ${rule.generation} hides its thinking otherwise`);
+  } else {
+    out.thinking = thinking;
+  }
+  if (rule.thinking !== 'budget') keepOutput();
+  return out;
+}
+
+/**
+ * Applies `reasoning_effort` to a Claude body on either route: the native thinking fields, max_tokens
+ * raised above a thinking budget, and Anthropic's rules for a thinking turn (no temperature / top_k, top_p
+ * from 0.95, no forced tool) enforced with the parameter policy (400, or dropped with drop_params). Returns
+ * the parameters left after those refusals, the native fields and the max_tokens to send.
+ */
+export function applyClaudeReasoning(
+  params: ChatParams, ctx: BuildContext, maxTokens: number,
+): { params: ChatParams; fields: Record<string, unknown>; maxTokens: number } {
+  const p: ChatParams = { ...params };
+  if (p.reasoning_effort === undefined) return { params: p, fields: {}, maxTokens };
+  const modelId = ctx.target.modelId;
+  const result = claudeReasoning(modelId, p.reasoning_effort);
+  if (!result.ok) {
+    rejectParam(ctx, 'reasoning_effort', result.why);
+    delete p.reasoning_effort;
+    return { params: p, fields: {}, maxTokens };
+  }
+  let max = maxTokens;
+  if (result.budgetTokens !== undefined && max <= result.budgetTokens) {
+    ctx.note(`max_tokens ${max} raised to ${max + result.budgetTokens} to leave room for a thinking budget of ${result.budgetTokens}`);
+    max += result.budgetTokens;
+  }
+  if (result.thinking) {
+    // A thinking turn takes no sampling changes and no forced tool use (Anthropic's rules, enforced by Bedrock).
+    for (const key of ['temperature', 'top_k'] as const) {
+      if (p[key] !== undefined) {
+        rejectParam(ctx, key, `cannot be combined with reasoning_effort (thinking) on ${modelId}`);
+        delete p[key];
+      }
+    }
+    if (p.top_p !== undefined && p.top_p < 0.95) {
+      rejectParam(ctx, 'top_p', `must be from 0.95 to 1 with reasoning_effort (thinking) on ${modelId}`);
+      delete p.top_p;
+    }
+    const choice = p.tool_choice?.type;
+    if (choice === 'required' || choice === 'function') {
+      rejectParam(ctx, 'tool_choice', `"${choice}" cannot be combined with reasoning_effort (thinking) on ${modelId}`);
+      delete p.tool_choice;
+    }
+  }
+  return { params: p, fields: result.fields, maxTokens: max };
+}

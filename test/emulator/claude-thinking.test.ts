@@ -1,0 +1,65 @@
+// The emulator answers Bedrock's 400 for a thinking type a Claude model does not take: the budget shape on
+// adaptive-only models (Opus 4.7+, Claude 5, Mythos, Fable) with Bedrock's own message text, adaptive on
+// models before 4.6, `disabled` where AWS lists it as a 400 — on invoke and (inside the model's errors) on
+// converse.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { anthropic, thinkingProblem } from '../../src/emulator/families/anthropic.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { claudeBody, post } from './helpers.ts';
+
+const OLD_SHAPE = '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
+const enabled = { thinking: { type: 'enabled', budget_tokens: 2048 } };
+const adaptive = { thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' } };
+
+const cases: Array<[string, Record<string, unknown>, string | undefined]> = [
+  ['us.anthropic.claude-opus-4-7', enabled, OLD_SHAPE],
+  ['anthropic.claude-opus-4-8-20260601-v1:0', enabled, OLD_SHAPE],
+  ['global.anthropic.claude-sonnet-5', enabled, OLD_SHAPE],
+  ['anthropic.claude-opus-5', enabled, OLD_SHAPE],
+  ['anthropic.claude-fable-5', enabled, OLD_SHAPE],
+  ['anthropic.claude-opus-4-7', { thinking: { type: 'disabled' } }, OLD_SHAPE.replace('enabled', 'disabled')],
+  ['anthropic.claude-fable-5', { thinking: { type: 'disabled' } }, OLD_SHAPE.replace('enabled', 'disabled')],
+  ['anthropic.claude-opus-4-7', adaptive, undefined],
+  ['anthropic.claude-opus-4-6-v1', enabled, undefined],
+  ['anthropic.claude-opus-4-6-v1', adaptive, undefined],
+  ['global.anthropic.claude-sonnet-4-6', adaptive, undefined],
+  ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', enabled, undefined],
+  ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', adaptive, 'adaptive thinking is not supported on this model'],
+  ['us.anthropic.claude-opus-4-20250514-v1:0', adaptive, 'adaptive thinking is not supported on this model'],
+  ['us.anthropic.claude-3-7-sonnet-20250219-v1:0', enabled, undefined],
+];
+
+for (const [modelId, extra, expected] of cases) {
+  test(`emulator thinking rule: ${modelId} ${JSON.stringify(extra)} → ${expected ?? 'accepted'}`, () => {
+    assert.equal(anthropic.validate(claudeBody('hi', extra), { stream: false, modelId }), expected);
+    assert.equal(thinkingProblem(modelId, extra), expected);
+  });
+}
+
+test('emulator thinking rule: an unknown effort or display value is a schema error', () => {
+  const modelId = 'anthropic.claude-opus-4-7';
+  assert.match(anthropic.validate(claudeBody('hi', { thinking: { type: 'adaptive', display: 'loud' } }), { stream: false, modelId }) ?? '', /thinking\.adaptive\.display|display/);
+  assert.match(anthropic.validate(claudeBody('hi', { output_config: { effort: 'extreme' } }), { stream: false, modelId }) ?? '', /output_config\.effort/);
+});
+
+test('emulator thinking rule: over HTTP, invoke and converse answer ValidationException with Bedrock\'s text', async () => {
+  const emu = await startEmulator({ quiet: true });
+  try {
+    const id = encodeURIComponent('us.anthropic.claude-opus-4-7');
+    const invoke = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi', enabled)));
+    assert.equal(invoke.status, 400);
+    assert.deepEqual(JSON.parse(invoke.body.toString()), { message: OLD_SHAPE });
+    const converse = await post(emu.url, `/model/${id}/converse`, JSON.stringify({
+      messages: [{ role: 'user', content: [{ text: 'hi' }] }], additionalModelRequestFields: enabled,
+    }));
+    assert.equal(converse.status, 400);
+    assert.deepEqual(JSON.parse(converse.body.toString()), { message: `The model returned the following errors: ${OLD_SHAPE}` });
+    const ok = await post(emu.url, `/model/${id}/converse`, JSON.stringify({
+      messages: [{ role: 'user', content: [{ text: 'hi' }] }], additionalModelRequestFields: adaptive,
+    }));
+    assert.equal(ok.status, 200);
+  } finally {
+    await emu.close();
+  }
+});
