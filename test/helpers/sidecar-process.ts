@@ -54,7 +54,7 @@ export function spawnSidecar(args: string[], env: Record<string, string>): Sidec
   sidecar.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   let buffered = '';
   sidecar.ready = new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       let nl;
       while ((nl = buffered.indexOf('\n')) !== -1) {
@@ -68,7 +68,7 @@ export function spawnSidecar(args: string[], env: Record<string, string>): Sidec
         }
       }
     });
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       sidecar.stderr += d.toString();
     });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${sidecar.stderr}`)));
