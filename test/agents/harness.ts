@@ -199,8 +199,12 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
   return out;
 }
 
-/** A one-line description of a run for assertion messages: exit, time, and the ends of both streams. */
-export function describeRun(run: ClientRun): string {
+/**
+ * A run described for an assertion message: exit, time, the ends of both streams and, with a stack, the
+ * sidecar's last log lines (its one line per request says what it answered and why).
+ */
+export function describeRun(run: ClientRun, stack?: Stack): string {
   const tail = (s: string): string => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
-  return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}`;
+  const logs = stack ? `\n--- sidecar log (last lines)\n${stack.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n')}` : '';
+  return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}${logs}`;
 }
