@@ -1,12 +1,13 @@
 /**
- * Reads and validates sidecar.yaml (SPEC §9). Validation happens once, here: the result is a fully
- * defaulted `SidecarConfig`, or a `ConfigError` whose message names the key and its line. Unknown keys
- * are errors, so a typo never silently does nothing.
+ * Reads and validates sidecar.yaml (docs/contract.md#configuration). Validation happens once, here: the result is a
+ * fully defaulted `SidecarConfig`, or a `ConfigError` whose message names the key and its line. Unknown keys are
+ * errors, so a typo never silently does nothing.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import {
   DEFAULT_STREAM_CHUNK_SIZE,
+  EMBEDDING_INPUT_TYPES,
   MAX_STREAM_CHUNK_SIZE,
   MIN_STREAM_CHUNK_SIZE,
   type GuardrailConfig,
@@ -153,7 +154,7 @@ const GUARDRAIL_KEYS = [
 ] as const;
 const MODEL_KEYS = [
   'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
-  'drop_params', 'additional_model_request_fields', 'api_key',
+  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding',
 ] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DAY_MS = 86_400_000;
@@ -217,8 +218,8 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   const known = new Set(config.guardrails.map((g) => g.name));
   const nativeNames = new Set(config.guardrails.filter((g) => g.type === 'bedrock_native').map((g) => g.name));
   config.models.forEach((m) => {
-    // Not a config error: SPEC §9's complete example itself names a guardrail it does not define. The
-    // alias is set apart instead and refuses its requests (never served without the guardrail it names).
+    // Not a config error: the complete example in docs/contract.md#configuration itself names a guardrail it does not
+    // define. The alias is set apart instead and refuses its requests (never served without the guardrail it names).
     const missing = m.guardrails.filter((name) => !known.has(name));
     if (missing.length > 0) {
       m.undefinedGuardrails = missing;
@@ -278,7 +279,8 @@ function guardrail(c: Checker, g: Obj, at: Path): GuardrailConfig {
         c.fail([...at, 'patterns', i], `is not a valid regular expression: ${(error as Error).message}`);
       }
     });
-    // Whatever its stages (SPEC §7 makes no exception): an input-only mask gains nothing from async.
+    // Whatever its stages (docs/contract.md#guardrails makes no exception): an input-only mask gains nothing from
+    // async.
     if (config.action === 'mask' && config.streamMode === 'async') {
       c.fail([...at, 'action'], 'mask needs stream_mode: sync (masking must hold text back until it is checked)');
     }
@@ -298,9 +300,16 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
   if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
     c.fail([...at, 'additional_model_request_fields'], 'must be a mapping');
   }
+  const embedding = c.section(m, 'embedding', at, ['input_type', 'dimensions']);
   return {
     name,
     model,
+    ...(m.embedding !== undefined && m.embedding !== null ? {
+      embedding: {
+        inputType: optionalOneOf(c, embedding, 'input_type', [...at, 'embedding'], EMBEDDING_INPUT_TYPES),
+        dimensions: c.int(embedding, 'dimensions', [...at, 'embedding'], 1, 65_536, undefined),
+      },
+    } : {}),
     region: c.string(m, 'region', at, undefined),
     endpoint: c.string(m, 'endpoint', at, undefined),
     provider: c.string(m, 'provider', at, undefined),
@@ -315,6 +324,10 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
   };
 }
 
+function optionalOneOf<T extends string>(c: Checker, obj: Obj, key: string, path: Path, choices: readonly T[]): T | undefined {
+  return obj[key] === undefined || obj[key] === null ? undefined : c.oneOf(obj, key, path, choices, choices[0]!);
+}
+
 /** The line of every key of an alias and of its additional_model_request_fields (see `aliasConfigError`). */
 function aliasKeyLines(c: Checker, m: Obj, at: Path): Record<string, number> {
   const lines: Record<string, number> = {};
@@ -323,6 +336,10 @@ function aliasKeyLines(c: Checker, m: Obj, at: Path): Record<string, number> {
     if (line !== undefined) lines[keyName(path)] = line;
   };
   for (const key of Object.keys(m)) note([key]);
+  const embedding = m.embedding;
+  if (embedding && typeof embedding === 'object' && !Array.isArray(embedding)) {
+    for (const key of Object.keys(embedding)) note(['embedding', key]);
+  }
   const extra = m.additional_model_request_fields;
   if (extra && typeof extra === 'object' && !Array.isArray(extra)) {
     for (const key of Object.keys(extra)) note(['additional_model_request_fields', key]);

@@ -1,6 +1,6 @@
 /**
- * The shape of sidecar.yaml once validated (SPEC §9). Keys keep their YAML names in the file; here they
- * are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
+ * The shape of sidecar.yaml once validated (docs/contract.md#configuration). Keys keep their YAML names in the file;
+ * here they are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
  */
 
 export type Route = 'invoke' | 'converse';
@@ -70,6 +70,16 @@ export interface GuardrailConfig {
   trace: boolean;
 }
 
+/** What embedding vectors are for (alias `embedding.input_type`); each family maps it to its own word. */
+export const EMBEDDING_INPUT_TYPES = ['search_document', 'search_query', 'classification', 'clustering'] as const;
+export type EmbeddingInputType = (typeof EMBEDDING_INPUT_TYPES)[number];
+
+/** An embedding alias's defaults (`embedding:`); a request's `dimensions` overrides `dimensions`. */
+export interface EmbeddingAliasConfig {
+  inputType: EmbeddingInputType | undefined;
+  dimensions: number | undefined;
+}
+
 export interface ModelAliasConfig {
   name: string;
   /** The route string as written: bedrock/[invoke/|converse/]MODEL_ID */
@@ -81,14 +91,16 @@ export interface ModelAliasConfig {
   maxHoldMs: number | undefined;
   guardrails: string[];
   /**
-   * Names under the alias's `guardrails:` that no guardrail defines (SPEC §9's own example names one).
-   * The process starts; the alias refuses every request (fail closed) until the file defines them.
+   * Names under the alias's `guardrails:` that no guardrail defines (the example in docs/contract.md#configuration
+   * names one). The process starts; the alias refuses every request (fail closed) until the file defines them.
    */
   undefinedGuardrails?: string[];
   dropParams: boolean | undefined;
   additionalModelRequestFields: Record<string, unknown> | undefined;
   /** Name of an environment variable holding a Bedrock API key for this alias. */
   apiKeyEnv: string | undefined;
+  /** Embedding models only (checked against the model when the registry builds the alias). */
+  embedding?: EmbeddingAliasConfig;
   /** line in the file, for messages that point back at the alias */
   line: number | undefined;
   /**

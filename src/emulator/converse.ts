@@ -1,9 +1,10 @@
-// Converse / ConverseStream (bedrock-wire §6): one request/response format for every family.
+// Converse / ConverseStream (docs/bedrock-wire.md#converse): one request/response format for every family.
 // Input: a routed, authenticated call. Output: the Converse JSON, or an event stream of
 // messageStart, contentBlock{Start,Delta,Stop}…, messageStop, metadata (usage after messageStop).
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
+import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
 import { thinkingProblem } from './families/anthropic.ts';
@@ -142,6 +143,7 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     return call.validationError(MALFORMED_INPUT);
   }
   if (!isJson(body)) return call.validationError(MALFORMED_INPUT);
+  if (embeddingModelOf(call.modelId)) return call.validationError(CONVERSE_UNSUPPORTED);
   if (familyOf(call.modelId) === undefined) return call.validationError(INVALID_MODEL_ID);
   const problems = check(converseSchema(stream), body);
   if (problems.length > 0) return call.validationError(smithyReport(problems));

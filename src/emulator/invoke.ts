@@ -1,6 +1,6 @@
-// InvokeModel / InvokeModelWithResponseStream (bedrock-wire §1.2, §4, §5).
-// Input: a validated route + body. Output: the family-native JSON (non-stream, with the token-count
-// headers) or an event stream of `chunk` frames, each `{"bytes":<base64 native event>,"p":<padding>}`,
+// InvokeModel / InvokeModelWithResponseStream (docs/bedrock-wire.md#endpoints-and-operations, #invoke-stream-events,
+// #model-native-bodies). Input: a validated route + body. Output: the family-native JSON (non-stream, with the
+// token-count headers) or an event stream of `chunk` frames, each `{"bytes":<base64 native event>,"p":<padding>}`,
 // whose last native event carries `amazon-bedrock-invocationMetrics`.
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
@@ -9,6 +9,7 @@ import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallConte
 import { INVOKE_FAMILIES, sniffFamily } from './families/index.ts';
 import { isJson, type InvokeFamily, type Json } from './families/types.ts';
 import { chunkPayload, eventFrame, padding } from './frames.ts';
+import { embeddingModelOf, handleEmbedding } from './embeddings.ts';
 import { familyOf } from './model-id.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
@@ -31,7 +32,7 @@ function chooseFamily(modelId: string, body: Json, stream: boolean): InvokeFamil
     ?? MALFORMED_INPUT;
 }
 
-/** Checks the Bedrock-level guardrail inputs (bedrock-wire §7.2); returns a message when they conflict. */
+/** Checks the Bedrock-level guardrail inputs (docs/bedrock-wire.md#guardrails-inside-invoke); returns a message when they conflict. */
 function guardrailProblem(call: CallContext, body: Json): string | undefined {
   const id = call.req.headers['x-amzn-bedrock-guardrailidentifier'];
   const version = call.req.headers['x-amzn-bedrock-guardrailversion'];
@@ -102,6 +103,8 @@ function startStream(call: CallContext): void {
 }
 
 export async function handleInvoke(call: CallContext, stream: boolean): Promise<void> {
+  const embedding = embeddingModelOf(call.modelId);
+  if (embedding) return handleEmbedding(call, embedding, stream);
   let parsed: unknown;
   try {
     parsed = JSON.parse(call.body.toString('utf8'));

@@ -1,7 +1,7 @@
-// Model id → family (bedrock-wire §5.11, §9). Input: the percent-decoded `{modelId}` path label.
-// Output: the family whose native body the emulator expects, 'any' when the id cannot name one
-// (application inference profiles, provisioned/imported models: the body decides), or undefined for an
-// id no family matches (answered as Bedrock does for an invalid id).
+// Model id → family (docs/bedrock-wire.md#family-detection, #model-identifiers). Input: the percent-decoded `{modelId}`
+// path label. Output: the family whose native body the emulator expects, 'any' when the id cannot name one (application
+// inference profiles, provisioned/imported models: the body decides), or undefined for an id no family matches
+// (answered as Bedrock does for an invalid id).
 
 export const FAMILIES = [
   'anthropic', 'nova', 'titan', 'llama', 'mistral-text', 'mistral-chat', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
@@ -44,7 +44,7 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   const base = baseModelId(modelId);
   if (base === 'opaque') return 'any';
   if (base.startsWith('anthropic.claude')) return 'anthropic';
-  if (base.startsWith('amazon.nova-')) return 'nova';
+  if (base.startsWith('amazon.nova-') && !base.includes('-embeddings-')) return 'nova';
   if (base.startsWith('amazon.titan-text')) return 'titan';
   if (base.startsWith('meta.llama')) return 'llama';
   if (/^mistral\.mistral-large-(2407|3)/.test(base) || base.startsWith('mistral.pixtral') || base.startsWith('mistral.magistral')) return 'mistral-chat';

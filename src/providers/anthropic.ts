@@ -1,11 +1,11 @@
 /**
- * Anthropic Claude on the invoke route: the Messages API body (bedrock-wire §5.1) and its stream events
- * (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the
- * finish reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never
- * shows a finish.
+ * Anthropic Claude on the invoke route: the Messages API body (docs/bedrock-wire.md#anthropic-claude) and its stream
+ * events (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the finish
+ * reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never shows a finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { requireAnswer } from './answer.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
@@ -165,9 +165,16 @@ class AnthropicStreamMapper implements StreamMapper {
         return []; // ping and unknown event types are ignored, as the Anthropic docs ask
     }
   }
+
+  end(): StreamEvent[] | undefined {
+    if (!this.guardrailIntervened) return undefined;
+    this.terminated = true;
+    return interventionEnd({ ...this.usage });
+  }
 }
 
 function parseResponse(body: Record<string, unknown>): StreamEvent[] {
+  requireAnswer(Array.isArray(body.content), '`content`', 'an Anthropic message');
   const events: StreamEvent[] = [];
   const content = Array.isArray(body.content) ? (body.content as Record<string, unknown>[]) : [];
   let tools = 0;

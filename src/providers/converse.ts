@@ -1,5 +1,5 @@
 /**
- * The converse route (Converse / ConverseStream, bedrock-wire §6): one body format and one stream shape
+ * The converse route (Converse / ConverseStream, docs/bedrock-wire.md#converse): one body format and one stream shape
  * for every family; what differs per family is which OpenAI parameters it can honour there (tools,
  * images, reasoning, structured output) and which native keys `additionalModelRequestFields` may carry.
  *
@@ -8,12 +8,13 @@
  * (`{"contentBlockDelta":{…}}`); there `metadata` carries Bedrock's invocation metrics and is the last
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
-import type { Family } from '../models/route.ts';
+import type { ChatFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { SidecarError } from '../errors.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
+import { isRecord, requireAnswer } from './answer.ts';
 import { applyClaudeReasoning } from './claude-rules.ts';
-import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, RouteAdapter, StreamMapper } from './types.ts';
@@ -35,7 +36,7 @@ interface Capabilities {
 }
 
 /** What each family honours on converse, beyond the base parameters. */
-export const CONVERSE_CAPABILITIES: Record<Family | 'other', Capabilities> = {
+export const CONVERSE_CAPABILITIES: Record<ChatFamily | 'other', Capabilities> = {
   anthropic: {
     tools: true, images: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
     extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
@@ -137,7 +138,7 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
 }
 
 /** Per-model facts the family-level table cannot hold. */
-export function modelTakesImages(family: Family | 'other', modelId: string): boolean {
+export function modelTakesImages(family: ChatFamily | 'other', modelId: string): boolean {
   const id = modelId.toLowerCase();
   if (family === 'meta') return /llama3-2-(11|90)b|llama4/.test(id);
   if (family === 'mistral') return /pixtral|mistral-large-3|magistral/.test(id);
@@ -154,7 +155,7 @@ function isSmallMistral(modelId: string): boolean {
 }
 
 /** Models that take no system prompt on converse: their system text leads the first user message. */
-function foldsSystem(family: Family | 'other', modelId: string): boolean {
+function foldsSystem(family: ChatFamily | 'other', modelId: string): boolean {
   return family === 'amazon-titan' || (family === 'mistral' && isSmallMistral(modelId));
 }
 
@@ -163,7 +164,7 @@ function uniqueFields(list: readonly string[]): ReadonlySet<string> {
 }
 
 /** The converse adapter for one family (or `other`: a provider with no known family). */
-export function converseAdapter(family: Family | 'other'): RouteAdapter {
+export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
   const caps = CONVERSE_CAPABILITIES[family];
   const params = new Set<ParamName>([
     ...BASE_PARAMS, ...(caps.tools ? TOOL_PARAMS : []), ...(caps.structured ? ['response_format' as const] : []), ...caps.extra,
@@ -264,6 +265,11 @@ export function converseAdapter(family: Family | 'other'): RouteAdapter {
   };
 }
 
+/** A `toolUse` Bedrock ran itself (Nova 2's built-in tools say `type: "server_tool_use"`; client tools `tool_use` or nothing). */
+function isServerToolUse(toolUse: Record<string, unknown>): boolean {
+  return toolUse.type === 'server_tool_use';
+}
+
 const EVENT_NAMES = new Set(['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
 
 /**
@@ -289,7 +295,9 @@ export class ConverseEventMapper implements StreamMapper {
     switch (name) {
       case 'contentBlockStart': {
         const toolUse = (p.start as Record<string, unknown> | undefined)?.toolUse as Record<string, unknown> | undefined;
-        if (!toolUse) return [];
+        // A built-in server tool (Nova 2's `server_tool_use`) ran inside Bedrock: its call, its input deltas
+        // and its `toolResult` block are not the client's to run, so they never become tool_calls.
+        if (!toolUse || isServerToolUse(toolUse)) return [];
         const index = this.toolIndex.size;
         this.toolIndex.set(p.contentBlockIndex as number, index);
         return [{ kind: 'tool_start', index, id: String(toolUse.toolUseId ?? ''), name: String(toolUse.name ?? '') }];
@@ -313,7 +321,7 @@ export class ConverseEventMapper implements StreamMapper {
           return [finishEvent(this.stopReason, this.intervened)];
         }
         const metrics = readInvocationMetrics(event);
-        return metrics ? this.end(metrics) : [];
+        return metrics ? this.finish(metrics) : [];
       }
       case 'metadata': {
         Object.assign(this.usage, usageOf(p.usage));
@@ -321,14 +329,21 @@ export class ConverseEventMapper implements StreamMapper {
           const usage = completeUsage(this.usage);
           return usage ? [{ kind: 'usage', usage }] : [];
         }
-        return this.stopReason === undefined ? [] : this.end(readInvocationMetrics(event));
+        return this.stopReason === undefined ? [] : this.finish(readInvocationMetrics(event));
       }
       default:
         return []; // messageStart, contentBlockStop, unknown events
     }
   }
 
-  private end(metrics: Partial<Usage> | undefined): StreamEvent[] {
+  /** Nova's invoke stream cut after a guardrail intervened (see `StreamMapper.end`); converse says so in `messageStop`. */
+  end(): StreamEvent[] | undefined {
+    if (this.mode !== 'invoke' || !this.intervened) return undefined;
+    this.terminated = true;
+    return interventionEnd(completeUsage(this.usage));
+  }
+
+  private finish(metrics: Partial<Usage> | undefined): StreamEvent[] {
     this.terminated = true;
     const usage = completeUsage(this.usage, metrics);
     const finish = finishEvent(this.stopReason, this.intervened);
@@ -338,8 +353,10 @@ export class ConverseEventMapper implements StreamMapper {
 
 /** A whole Converse answer (also Nova's InvokeModel answer: the same `output.message` shape). */
 export function parseConverseResponse(body: Record<string, unknown>): StreamEvent[] {
-  const message = (body.output as Record<string, unknown> | undefined)?.message as Record<string, unknown> | undefined;
-  const content = Array.isArray(message?.content) ? (message.content as Record<string, unknown>[]) : [];
+  const message = isRecord(body.output) && isRecord(body.output.message) ? body.output.message : undefined;
+  requireAnswer(Array.isArray(message?.content), '`output.message.content`', 'a Converse (or Nova) answer');
+  requireAnswer(typeof body.stopReason === 'string', '`stopReason`', 'a Converse (or Nova) answer');
+  const content = message!.content as Record<string, unknown>[];
   const events: StreamEvent[] = [];
   let tools = 0;
   for (const block of content) {
@@ -347,7 +364,7 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
     const reasoning = (block.reasoningContent as Record<string, unknown> | undefined)?.reasoningText as Record<string, unknown> | undefined;
     if (typeof reasoning?.text === 'string') events.push({ kind: 'reasoning', text: reasoning.text });
     const toolUse = block.toolUse as Record<string, unknown> | undefined;
-    if (toolUse) {
+    if (toolUse && !isServerToolUse(toolUse)) {
       const index = tools++;
       events.push({ kind: 'tool_start', index, id: String(toolUse.toolUseId ?? ''), name: String(toolUse.name ?? '') });
       events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(toolUse.input ?? {}) });

@@ -1,5 +1,5 @@
 /**
- * Mistral AI on the invoke route, in its two documented styles (bedrock-wire §5.5):
+ * Mistral AI on the invoke route, in its two documented styles (docs/bedrock-wire.md#mistral):
  * - prompt models (Mistral 7B Instruct, Mixtral 8x7B, Mistral Large 24.02, Mistral Small): one `prompt` in
  *   the `<s>[INST] … [/INST]` template with `max_tokens`, `stop`, `temperature`, `top_p`, `top_k`; answers
  *   `{"outputs":[{"text","stop_reason"}]}` per chunk. No tools.
@@ -83,7 +83,11 @@ const PROMPT_READERS = {
   stopReason: (e: Record<string, unknown>) => stringOrUndefined(first(e, 'outputs').stop_reason),
   usage: () => ({}),
 };
-const PROMPT_SHAPE: CompletionShape = { chunk: PROMPT_READERS, response: PROMPT_READERS };
+const PROMPT_SHAPE: CompletionShape = {
+  answer: { what: '`outputs[0].text`', family: 'a Mistral text-completion answer', has: (e) => typeof first(e, 'outputs').text === 'string' },
+  chunk: PROMPT_READERS,
+  response: PROMPT_READERS,
+};
 
 /** Picks the style from the first chunk's shape: `outputs` (prompt models) or `choices` (chat models). */
 class MistralStreamMapper implements StreamMapper {
@@ -96,6 +100,10 @@ class MistralStreamMapper implements StreamMapper {
   push(event: Record<string, unknown>): StreamEvent[] {
     this.inner ??= 'outputs' in event ? new CompletionStreamMapper(PROMPT_SHAPE) : new OpenAiStreamMapper();
     return this.inner.push(event);
+  }
+
+  end(): StreamEvent[] | undefined {
+    return this.inner?.end?.();
   }
 }
 
