@@ -270,7 +270,7 @@ function readTools(value: unknown): ToolDefinition[] {
     if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
       throw bad(`tools[${i}].function.parameters`, `tools[${i}].function.parameters must be a JSON schema object`);
     }
-    return { name: fn.name, description: fn.description as string | undefined, parameters: parameters as Record<string, unknown> };
+    return { name: fn.name, description: fn.description, parameters: parameters as Record<string, unknown> };
   });
 }
 
