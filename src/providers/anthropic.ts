@@ -87,6 +87,8 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         return;
       case 'assistant': {
         const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({ type: 'text', text: t.text }));
+        // Signed thinking goes back first, byte for byte, as Claude requires it before its tool use.
+        if (m.reasoningSignature !== undefined) blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
         m.toolCalls.forEach((call, j) => blocks.push({
           type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
         }));

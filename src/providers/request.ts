@@ -25,7 +25,11 @@ export interface ToolCall { id: string; name: string; arguments: string }
 export type ChatMessage =
   | { role: 'system'; content: TextPart[] }
   | { role: 'user'; content: ContentPart[] }
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string }
+  /**
+   * `reasoning` with `reasoningSignature`: a model's signed thinking handed back (Claude requires it before a
+   * tool result when thinking is on); unsigned reasoning is the client's record only and is not sent upstream.
+   */
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string }
   | { role: 'tool'; toolCallId: string; content: TextPart[] };
 
 export interface ToolDefinition { name: string; description: string | undefined; parameters: Record<string, unknown> }

@@ -7,6 +7,7 @@ import type { RouteEntry } from '../server/surface.ts';
 import { handleEmbeddings } from './embeddings/handler.ts';
 import { modelRoutes } from './models/index.ts';
 import { chatRoutes } from './openai-chat/index.ts';
+import { RESPONSES_BY_ID_PREFIX, responsesByIdRoute, responsesRoutes } from './openai-responses/index.ts';
 
 const embeddings: RouteEntry = {
   methods: {
@@ -22,7 +23,13 @@ const embeddings: RouteEntry = {
 
 export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   ...chatRoutes,
+  ...responsesRoutes,
   '/v1/embeddings': embeddings,
   '/embeddings': embeddings,
   ...modelRoutes,
 };
+
+/** Paths with an id after a prefix (`/v1/responses/{id}`), matched when no exact path does. */
+export const surfacePrefixRoutes: ReadonlyArray<readonly [string, RouteEntry]> = [
+  [RESPONSES_BY_ID_PREFIX, responsesByIdRoute],
+];
