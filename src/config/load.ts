@@ -219,7 +219,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
     routing: { allowDirectModels: c.bool(ro, 'allow_direct_models', ['routing'], true) },
     responses: {
       storeMaxEntries: c.int(re, 'store_max_entries', ['responses'], 0, 1_000_000, 1000),
-      storeMaxBytes: c.int(re, 'store_max_bytes', ['responses'], 0, 1 << 30, 64 * 1024 * 1024),
+      storeMaxBytes: c.int(re, 'store_max_bytes', ['responses'], 0, 1 << 30, 32 * 1024 * 1024),
       storeTtlS: c.int(re, 'store_ttl_s', ['responses'], 1, 30 * 86_400, 3600),
     },
     dropParams: c.bool(top, 'drop_params', [], false),
