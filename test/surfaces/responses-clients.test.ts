@@ -28,7 +28,7 @@ async function withRig(run: (h: Harness) => Promise<void>): Promise<void> {
   }
 }
 
-const weatherSchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } as const;
+const weatherSchema = { type: 'object' as const, properties: { city: { type: 'string' as const } }, required: ['city'], additionalProperties: false as const };
 
 test('AI SDK: generateText and streamText with a tool through openai(model), the default Responses provider', () =>
   withRig(async (h) => {
@@ -72,7 +72,7 @@ test('AI SDK: a guardrail block mid-stream reaches streamText as an error with t
     for await (const part of result.fullStream) if (part.type === 'text-delta') text += part.text;
     assert.equal(text.includes('nightingale'), false);
     assert.equal(errors.length, 1);
-    assert.match(JSON.stringify(errors[0], Object.getOwnPropertyNames(errors[0] as object)) + String(errors[0]), /Violated guardrail policy/);
+    assert.match(JSON.stringify(errors[0], Object.getOwnPropertyNames(errors[0])) + String(errors[0]), /Violated guardrail policy/);
     h.emu.script({ type: 'text', text: 'the codename is nightingale' });
     await assert.rejects(generateText({ model: openai('claude'), prompt: 'x', maxRetries: 0 }), /Violated guardrail policy/);
   }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openReasoning, ResponseStore, sealReasoning, type StoredResponse } from '../../src/surfaces/openai-responses/store.ts';
-import { readResponsesRequest } from '../../src/surfaces/openai-responses/request.ts';
+import { readResponsesRequest, type ReadOptions } from '../../src/surfaces/openai-responses/request.ts';
 import { SidecarError } from '../../src/errors.ts';
 
 function response(id: string, size = 10, reasoning: string[] = []): StoredResponse {
@@ -59,7 +59,7 @@ test('encrypted_content: ours opens to the text and signature; anything else is 
   assert.equal(openReasoning('bsc1.!!!'), undefined);
 });
 
-const options = { lookup: () => undefined, dropBuiltIns: false, note: () => undefined };
+const options: ReadOptions = { lookup: () => undefined, dropBuiltIns: false, note: () => undefined };
 const read = (body: Record<string, unknown>, o = options) => readResponsesRequest({ model: 'm', ...body }, o);
 
 test('reader: items become the neutral conversation; developer text joins the instructions', () => {
@@ -94,7 +94,7 @@ test('reader: custom and namespace tools are named for Bedrock and remembered fo
     ],
   });
   assert.deepEqual(request.params.tools?.map((t) => t.name), ['apply_patch', 'multi_agent__spawn']);
-  assert.match(request.params.tools![0]!.description!, /lark grammar/);
+  assert.match(request.params.tools[0]!.description ?? '', /lark grammar/);
   assert.deepEqual(extras.tools.get('multi_agent__spawn'), { kind: 'function', name: 'spawn', namespace: 'multi_agent' });
   assert.deepEqual(extras.tools.get('apply_patch'), { kind: 'custom', name: 'apply_patch' });
 });
@@ -111,7 +111,7 @@ test('reader: what cannot be served is a 400 naming it', () => {
   ];
   for (const [body, message] of cases) assert.throws(() => read(body), (e: SidecarError) => message.test(e.message), String(message));
   const dropped: string[] = [];
-  const { request } = read({ input: 'x', tools: [{ type: 'web_search' }] }, { ...options, dropBuiltIns: true, note: (m: string) => dropped.push(m) });
+  const { request } = read({ input: 'x', tools: [{ type: 'web_search' }] }, { ...options, dropBuiltIns: true, note: (m: string) => { dropped.push(m); } });
   assert.equal(request.params.tools, undefined);
   assert.match(dropped[0]!, /web_search/);
 });

@@ -105,7 +105,7 @@ export function readResponsesRequest(body: unknown, options: ReadOptions): { req
   const declared: unknown[] = [];
   if (raw.tools !== undefined && raw.tools !== null) {
     if (!Array.isArray(raw.tools)) throw bad('tools', '"tools" must be a list');
-    declared.push(...raw.tools.map((t, i) => ({ tool: t, at: `tools[${i}]` })));
+    declared.push(...(raw.tools as unknown[]).map((t, i) => ({ tool: t, at: `tools[${i}]` })));
   }
   const input = readInput(raw.input, options, system, declared);
   messages.push(...input);
@@ -269,7 +269,7 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
         const format = t.format as Record<string, unknown> | undefined;
         // The grammar cannot be enforced by Bedrock: it goes to the model as part of the description.
         if (format?.type === 'grammar' && typeof format.definition === 'string') {
-          description = `${description ?? ''}\n\nThe input must follow this ${String(format.syntax ?? '')} grammar:\n${format.definition}`.trim();
+          description = `${description ?? ''}\n\nThe input must follow this ${typeof format.syntax === 'string' ? format.syntax : ''} grammar:\n${format.definition}`.trim();
         }
         parameters = CUSTOM_PARAMETERS;
       } else {
@@ -351,7 +351,7 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
       case 'function_call':
       case 'custom_tool_call': {
         const callId = it.call_id;
-        if (typeof callId !== 'string' || typeof it.name !== 'string') throw bad(at, `${at}: a ${type} needs "call_id" and "name"`);
+        if (typeof callId !== 'string' || typeof it.name !== 'string') throw bad(at, `${at}: a ${type === 'function_call' ? 'function_call' : 'custom_tool_call'} needs "call_id" and "name"`);
         const name = typeof it.namespace === 'string' ? `${it.namespace}__${it.name}` : it.name;
         let args: string;
         if (type === 'function_call') {
@@ -391,7 +391,7 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
       case 'additional_tools': {
         // Codex puts its tools in the input (its code-mode models): the same tool list, read the same way.
         if (!Array.isArray(it.tools)) throw bad(`${at}.tools`, `${at}.tools must be a list`);
-        it.tools.forEach((t, j) => declared.push({ tool: t, at: `${at}.tools[${j}]` }));
+        (it.tools as unknown[]).forEach((t, j) => declared.push({ tool: t, at: `${at}.tools[${j}]` }));
         return;
       }
       case 'item_reference':
