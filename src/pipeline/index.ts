@@ -6,7 +6,8 @@
  * `createPipeline` builds them for one stream; the caller joins `stages` with `stream.pipeline` between
  * its source and its sink (src/server/stream-response.ts: Bedrock's body and the client's response; the
  * golden test: recorded bytes and a string). Everything that would make the output vary between two runs
- * is an option: the completion id and the clock reading (`created`) go to the encoder. How the input is
+ * is an option: the completion id and the clock reading (`created`) go into the surface's renderer, which
+ * the encoder stage drives. How the input is
  * split shows in the output only through the re-chunker's release of held text: with `maxHoldMs: 0` each
  * upstream read's text goes out at the end of that read (docs/contract.md#rechunking), while a hold longer
  * than the stream releases text only when a chunk is full, a non-text event comes or the stream ends — then
@@ -23,7 +24,7 @@ import type { StreamEvent } from './events.ts';
 import { GuardrailStage, type OutputGuard } from './guardrail.ts';
 import { BedrockEventNormalizer, NormalizerStage } from './normalizer.ts';
 import { RechunkerStage } from './rechunker.ts';
-import { SseEncoder, SseEncoderStage, type SseEncoderOptions, type SseEncoderStageOptions } from './sse-encoder.ts';
+import { EncoderStage, type EncoderStageOptions, type Renderer } from './encoder.ts';
 
 export interface PipelineOptions {
   /** The Bedrock operation's stream shape: invoke `chunk` events or converse events. */
@@ -34,8 +35,8 @@ export interface PipelineOptions {
   chunkSizeBytes: number;
   /** Longest time held text waits for more before it is released; 0 = only a full chunk or the end releases it. */
   maxHoldMs: number;
-  /** The rendering's fixed parts: completion id, `created` (injected clock reading), model, usage chunk. */
-  encoder: SseEncoderOptions;
+  /** The surface's rendering of this stream (its completion id and clock reading injected where it is built). */
+  renderer: Renderer;
   heartbeatMs: number;
   /** Sees every batch just before the encoder renders it (metrics, logs, ending the upstream on an error). */
   observe?: (batch: readonly StreamEvent[]) => void;
@@ -45,7 +46,7 @@ export interface Pipeline {
   /** Stage 1: write upstream bytes (or a final `SidecarError`) here. */
   readonly decoder: EventStreamDecoder;
   /** Stage 5: the client's bytes come out here. */
-  readonly encoder: SseEncoderStage;
+  readonly encoder: EncoderStage;
   /** Every stage in order, decoder first, encoder last. */
   readonly stages: readonly Transform[];
 }
@@ -55,15 +56,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper));
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
   const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
-  const stageOptions = { encoder: new SseEncoder(options.encoder), heartbeatMs: options.heartbeatMs };
-  const encoder = options.observe ? new ObservedEncoderStage(stageOptions, options.observe) : new SseEncoderStage(stageOptions);
+  const stageOptions = { renderer: options.renderer, heartbeatMs: options.heartbeatMs };
+  const encoder = options.observe ? new ObservedEncoderStage(stageOptions, options.observe) : new EncoderStage(stageOptions);
   const stages = guard ? [decoder, normalizer, guard, rechunker, encoder] : [decoder, normalizer, rechunker, encoder];
   return { decoder, encoder, stages };
 }
 
 /** The encoder stage with a look at each batch before it is rendered. */
-class ObservedEncoderStage extends SseEncoderStage {
-  constructor(options: SseEncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
+class ObservedEncoderStage extends EncoderStage {
+  constructor(options: EncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
     super(options);
   }
 

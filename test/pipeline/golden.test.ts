@@ -32,6 +32,7 @@ import { Metrics } from '../../src/ops/metrics.ts';
 import { createPipeline } from '../../src/pipeline/index.ts';
 import type { OutputGuard } from '../../src/pipeline/guardrail.ts';
 import { adapterFor } from '../../src/providers/index.ts';
+import { ChatRenderer } from '../../src/surfaces/openai-chat/renderer.ts';
 import { expectGolden } from '../helpers/golden.ts';
 import { seeded } from '../helpers/streams.ts';
 
@@ -97,7 +98,7 @@ async function render(c: Case, chunks: Uint8Array[]): Promise<string> {
     guard: c.guard ? outputGuard(c.guard) : undefined,
     chunkSizeBytes: CHUNK_SIZE_BYTES,
     maxHoldMs: HOLD_LONGER_THAN_ANY_RUN_MS,
-    encoder: { id: 'chatcmpl-golden', created: 1_767_225_600, model: 'golden', includeUsage: true },
+    renderer: new ChatRenderer({ id: 'chatcmpl-golden', created: 1_767_225_600, model: 'golden', includeUsage: true }),
     heartbeatMs: 0,
   });
   const out: Buffer[] = [];
