@@ -4,8 +4,7 @@
  *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ encoder ─▶ res
  *
  * built by `createPipeline` (src/pipeline/index.ts) and joined with `stream.pipeline`, so backpressure runs
- * end to end (a slow client pauses the upstream
- * read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
+ * end to end (a slow client pauses the upstream read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
  * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
  * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
  * that only the encoder renders, through the surface's renderer (its in-band error and end of stream).
