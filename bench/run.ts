@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (SPEC §12): one command, one machine, everything on loopback.
+ * `npm run bench` (docs/contract.md#performance): one command, one machine, everything on loopback.
  *
  * 1. Compiles the proxies (`tsc -p bench/tsconfig.json` → bench/.build) so each runs as plain `node`,
  *    as the Dockerfile runs the sidecar.
@@ -10,7 +10,7 @@
  *    process). Each proxy's CPU and RSS come from the proxy process itself (IPC, or /proc for the peer).
  * 4. The slow-reader run against the pass-through and the sidecar.
  * 5. Prints the table and the target verdicts, writes bench/results/<date>.json and <date>.md (the text
- *    for the README's performance section).
+ *    for bench/README.md's last-run section).
  *
  * Settings and environment variables: bench/lib/settings.ts. How to read the results: bench/README.md.
  */
@@ -20,6 +20,7 @@ import { availableParallelism, cpus, release, totalmem, arch, loadavg } from 'no
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeConverse, decodeSse, newAgent, runPoint, type Expectation, type StreamResult } from './lib/load.ts';
+import { EMBEDDING_CASES, embeddingsLines, measureEmbeddings, type EmbeddingsPoint } from './lib/embeddings.ts';
 import { Proc } from './lib/proc.ts';
 import { summarise } from './lib/profile-summary.ts';
 import {
@@ -40,7 +41,7 @@ const log = (line: string): void => {
 function build(): void {
   log('bench: compiling the proxies (tsc -p bench/tsconfig.json)');
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')], { stdio: 'pipe' });
   } catch (error) {
     // tsc emits even with type errors; a half-finished change elsewhere in the tree must not stop a bench.
     const out = String((error as { stdout?: Buffer }).stdout ?? '');
@@ -203,7 +204,7 @@ function aggregate(samples: PointSample[]): PointResult {
     upstreamEvents: events,
     proxyCpuMs: proxyCpuUs === undefined ? undefined : proxyCpuUs / 1000,
     cpuPerEventUs: proxyCpuUs === undefined || events === 0 ? undefined : proxyCpuUs / events,
-    cpuPerEventRoundsUs: roundCpu.every((x) => x !== undefined) ? (roundCpu as number[]) : undefined,
+    cpuPerEventRoundsUs: roundCpu.every((x) => x !== undefined) ? roundCpu : undefined,
     emulatorCpuPerEventUs: events ? sum((s) => s.emulatorCpuUs) / events : Number.NaN,
     loadgenCpuPerEventUs: events ? sum((s) => s.loadgenCpuUs) / events : Number.NaN,
     machineCores: ((proxyCpuUs ?? 0) + sum((s) => s.emulatorCpuUs) + sum((s) => s.loadgenCpuUs)) / 1000 / elapsedMs,
@@ -286,6 +287,7 @@ async function main(): Promise<void> {
   const points: PointResult[] = [];
   const sessions: TargetSession[] = [];
   const slow: RunReport['slowReader'] = [];
+  const embeddings: EmbeddingsPoint[] = [];
   let calibration: unknown;
   try {
     // The emulator answers as expected: 204 events, the 4,000-byte text.
@@ -351,6 +353,28 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    if (process.env.BENCH_EMBEDDINGS !== '0') {
+      // The embeddings row: /v1/embeddings through the sidecar vs the same inputs as native InvokeModel
+      // requests through the pass-through (bench/lib/embeddings.ts).
+      const durationMs = settings.quick ? 1_500 : 5_000;
+      const concurrency = 16;
+      for (const name of ['passthrough', 'sidecar'] as const) {
+        const spec = targetSpecs({ peer: undefined, nodeArgs: () => [] }).find((s) => s.name === name)!;
+        const proc = await spec.start(emulator.url);
+        if (!proc) continue;
+        if (settings.pin) pin(proc.pid, 1);
+        try {
+          for (const c of EMBEDDING_CASES) {
+            const point = await measureEmbeddings(c, name, proc, emulator.url, concurrency, durationMs);
+            embeddings.push(point);
+            log(`bench: embeddings ${embeddingsLines([point])[0]}`);
+          }
+        } finally {
+          await proc.stop();
+        }
+      }
+    }
   } finally {
     await emulator.stop();
   }
@@ -366,6 +390,7 @@ async function main(): Promise<void> {
     sessions,
     points,
     slowReader: slow,
+    embeddings,
     verdicts,
     durationS: Math.round((performance.now() - started) / 1000),
   };
@@ -379,6 +404,7 @@ async function main(): Promise<void> {
     `\nWARNING: other processes used > 0.2 cores during ${busy.length} point(s) (${busy.map((p) => `${p.target} ${p.pacing} c${p.concurrency}: ${p.otherCores.toFixed(2)}`).join('; ')}): rerun on a quiet machine.\n`;
   process.stdout.write(`\nbedrock-sidecar benchmark — ${date} — ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}` +
     `${settings.quick ? ' — QUICK' : ''}${settings.pin ? ' — PINNED (proxy on CPU 1)' : ''} — ${report.durationS} s\n\n${formatText(rows)}\n\nslow reader:\n${slowReaderLines(slow).map((l) => `  ${l}`).join('\n')}\n\n` +
+    (embeddings.length ? `embeddings (/v1/embeddings vs the same inputs as InvokeModel through the pass-through):\n${embeddingsLines(embeddings).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
     `targets:\n${verdictLines(verdicts).map((l) => `  ${l}`).join('\n')}\n${noise}`);
 
   if (settings.profile.length > 0) {
@@ -391,7 +417,7 @@ async function main(): Promise<void> {
   const name = `${date}${settings.quick ? '-quick' : ''}${settings.pin ? '-pinned' : ''}`;
   writeFileSync(join(settings.outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(settings.outDir, `${name}.md`), readmeSection(report, rows, plansText));
-  process.stdout.write(`\nwrote ${join(settings.outDir, `${name}.json`)} and ${name}.md (README performance text)\n`);
+  process.stdout.write(`\nwrote ${join(settings.outDir, `${name}.json`)} and ${name}.md (text for bench/README.md)\n`);
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,8 @@
 /**
  * The sidecar process as an object: config, model registry, Bedrock client, guardrails, metrics and the
  * two listeners (proxy on loopback, admin for probes and metrics). `start()` binds both and resolves
- * credentials once (readiness); `drain()` is the SIGTERM path (SPEC §10); `reload()` swaps the config
- * for new requests while streams in flight keep the one they started with.
+ * credentials once (readiness); `drain()` is the SIGTERM path (docs/contract.md#operations); `reload()` swaps the
+ * config for new requests while streams in flight keep the one they started with.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,9 +14,11 @@ import { routeSupport } from './providers/index.ts';
 import { createGuardrailSet, type GuardrailSet } from './guardrails/index.ts';
 import { Metrics } from './ops/metrics.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
+import { rememberSecret } from './ops/secrets.ts';
 import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
+import { Failover } from './upstream/failover.ts';
 import { handleProxy, handleAdmin, MAX_HEADERS, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
 
@@ -38,6 +40,8 @@ export interface Generation {
   models: ModelRegistry;
   client: BedrockClient;
   guardrails: GuardrailSet;
+  /** Fallback chains' circuit breakers and budget (a reload starts them afresh). */
+  failover: Failover;
 }
 
 export class App {
@@ -72,6 +76,7 @@ export class App {
 
   /** Builds a config generation; throws (naming the problem) if the config cannot be served. */
   build(config: SidecarConfig): Generation {
+    rememberSecret('server.auth_token', config.server.authToken);
     const models = new ModelRegistry(config, this.env, routeSupport);
     for (const [alias, problem] of models.deferred) {
       this.log.warn({ alias, problem: problem.message, status: problem.status }, 'this alias cannot be served: its requests are refused until the config says more');
@@ -88,7 +93,15 @@ export class App {
       },
     });
     const guardrails = createGuardrailSet({ config, client, metrics: this.metrics, log: this.log });
-    return { config, models, client, guardrails };
+    const failover = new Failover(config.upstream, {
+      onFallback: (from, to, reason) => this.metrics.fallbacks.inc({ from, to, reason }),
+      onSkip: (target, why) => this.log.info({ alias: target, why }, 'fallback skipped'),
+      onBreaker: (target, open) => {
+        this.metrics.breakerOpen.set({ model: target }, open ? 1 : 0);
+        this.log.warn({ alias: target, open }, open ? 'circuit breaker opened' : 'circuit breaker closed');
+      },
+    }, this.now);
+    return { config, models, client, guardrails, failover };
   }
 
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */

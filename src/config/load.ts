@@ -1,7 +1,7 @@
 /**
- * Reads and validates sidecar.yaml (SPEC §9). Validation happens once, here: the result is a fully
- * defaulted `SidecarConfig`, or a `ConfigError` whose message names the key and its line. Unknown keys
- * are errors, so a typo never silently does nothing.
+ * Reads and validates sidecar.yaml (docs/contract.md#configuration). Validation happens once, here: the result is a
+ * fully defaulted `SidecarConfig`, or a `ConfigError` whose message names the key and its line. Unknown keys are
+ * errors, so a typo never silently does nothing.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
@@ -10,6 +10,7 @@ import {
   EMBEDDING_INPUT_TYPES,
   MAX_STREAM_CHUNK_SIZE,
   MIN_STREAM_CHUNK_SIZE,
+  type FallbackTrigger,
   type GuardrailConfig,
   type LogLevel,
   type ModelAliasConfig,
@@ -86,7 +87,11 @@ class Checker {
     const value = obj[key];
     if (value === undefined || value === null) return fallback;
     if (typeof value === 'number' && key === 'version') return String(value);
-    if (typeof value !== 'string') this.fail([...path, key], `must be a string, got ${describe(value)}`);
+    if (typeof value !== 'string') {
+      // A secret's value is never printed, not even one written as a number (`auth_token: 12345678`).
+      this.fail([...path, key], SECRET_CONFIG_KEYS.has(key) ? `must be a string (quote it); got ${typeof value === 'object' ? describe(value) : `a ${typeof value}`}, not shown`
+        : `must be a string, got ${describe(value)}`);
+    }
     return value;
   }
 
@@ -144,18 +149,24 @@ class Checker {
 const TOP_KEYS = ['server', 'streaming', 'upstream', 'routing', 'drop_params', 'logging', 'guardrails', 'models'] as const;
 const SERVER_KEYS = [
   'host', 'port', 'admin_host', 'admin_port', 'auth_token', 'max_body_bytes', 'drain_timeout_s',
-  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms',
+  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight',
 ] as const;
 const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms'] as const;
-const UPSTREAM_KEYS = ['max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections'] as const;
+const UPSTREAM_KEYS = [
+  'max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections',
+  'failover_budget_ms', 'breaker_failures', 'breaker_cooldown_ms', 'breaker_max_cooldown_ms', 'queue_timeout_ms',
+] as const;
 const GUARDRAIL_KEYS = [
   'name', 'type', 'id', 'version', 'region', 'endpoint', 'stages', 'stream_mode', 'interval_chars', 'on_error',
   'timeout_ms', 'patterns', 'action', 'mask', 'trace',
 ] as const;
 const MODEL_KEYS = [
   'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
-  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding',
+  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding', 'fallbacks', 'fallback_on',
 ] as const;
+/** Keys whose values are secrets: a config error names them and never shows what they hold. */
+const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['auth_token']);
+const FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ['access_denied', 'model_not_ready'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DAY_MS = 86_400_000;
 
@@ -185,6 +196,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       headersTimeoutMs: c.int(s, 'headers_timeout_ms', ['server'], 1, DAY_MS, 10_000),
       requestTimeoutMs: c.int(s, 'request_timeout_ms', ['server'], 1, DAY_MS, 60_000),
       writeTimeoutMs: c.int(s, 'write_timeout_ms', ['server'], 0, DAY_MS, 60_000),
+      maxInflight: c.int(s, 'max_inflight', ['server'], 1, 1_000_000, 1024),
     },
     streaming: {
       streamChunkSize: c.int(st, 'stream_chunk_size', ['streaming'], MIN_STREAM_CHUNK_SIZE, MAX_STREAM_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE),
@@ -197,6 +209,11 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       firstByteTimeoutMs: c.int(up, 'first_byte_timeout_ms', ['upstream'], 1, DAY_MS, 60_000),
       idleTimeoutMs: c.int(up, 'idle_timeout_ms', ['upstream'], 1, DAY_MS, 60_000),
       connections: c.int(up, 'connections', ['upstream'], 1, 4096, 64),
+      failoverBudgetMs: c.int(up, 'failover_budget_ms', ['upstream'], 1, DAY_MS, 10_000),
+      breakerFailures: c.int(up, 'breaker_failures', ['upstream'], 1, 1_000_000, 5),
+      breakerCooldownMs: c.int(up, 'breaker_cooldown_ms', ['upstream'], 1, DAY_MS, 1_000),
+      breakerMaxCooldownMs: c.int(up, 'breaker_max_cooldown_ms', ['upstream'], 1, DAY_MS, 60_000),
+      queueTimeoutMs: c.int(up, 'queue_timeout_ms', ['upstream'], 1, DAY_MS, 5_000),
     },
     routing: { allowDirectModels: c.bool(ro, 'allow_direct_models', ['routing'], true) },
     dropParams: c.bool(top, 'drop_params', [], false),
@@ -218,8 +235,8 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   const known = new Set(config.guardrails.map((g) => g.name));
   const nativeNames = new Set(config.guardrails.filter((g) => g.type === 'bedrock_native').map((g) => g.name));
   config.models.forEach((m) => {
-    // Not a config error: SPEC §9's complete example itself names a guardrail it does not define. The
-    // alias is set apart instead and refuses its requests (never served without the guardrail it names).
+    // Not a config error: the complete example in docs/contract.md#configuration itself names a guardrail it does not
+    // define. The alias is set apart instead and refuses its requests (never served without the guardrail it names).
     const missing = m.guardrails.filter((name) => !known.has(name));
     if (missing.length > 0) {
       m.undefinedGuardrails = missing;
@@ -233,6 +250,14 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       c.fail(['models', i, 'guardrails', natives[1]!], 'at most one bedrock_native guardrail can apply to a model call ' +
         `(Bedrock takes one per call), got ${natives.map((j) => m.guardrails[j]).join(', ')}`);
     }
+  });
+  const aliasNames = new Set(config.models.map((m) => m.name));
+  config.models.forEach((m, i) => {
+    m.fallbacks.forEach((name, j) => {
+      if (name === m.name) c.fail(['models', i, 'fallbacks', j], `"${name}" is the alias itself`);
+      if (!aliasNames.has(name)) c.fail(['models', i, 'fallbacks', j], `no alias named "${name}" is defined under models:`);
+      if (m.fallbacks.indexOf(name) !== j) c.fail(['models', i, 'fallbacks', j], `"${name}" is listed twice`);
+    });
   });
   if (config.models.length === 0 && !config.routing.allowDirectModels) {
     c.fail(['models'], 'no models are configured and routing.allow_direct_models is false: nothing could be served');
@@ -279,7 +304,8 @@ function guardrail(c: Checker, g: Obj, at: Path): GuardrailConfig {
         c.fail([...at, 'patterns', i], `is not a valid regular expression: ${(error as Error).message}`);
       }
     });
-    // Whatever its stages (SPEC §7 makes no exception): an input-only mask gains nothing from async.
+    // Whatever its stages (docs/contract.md#guardrails makes no exception): an input-only mask gains nothing from
+    // async.
     if (config.action === 'mask' && config.streamMode === 'async') {
       c.fail([...at, 'action'], 'mask needs stream_mode: sync (masking must hold text back until it is checked)');
     }
@@ -318,6 +344,13 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
     dropParams: c.bool(m, 'drop_params', at, undefined),
     additionalModelRequestFields: extra as Record<string, unknown> | undefined,
     apiKeyEnv: c.string(m, 'api_key', at, undefined),
+    fallbacks: c.strings(m, 'fallbacks', at),
+    fallbackOn: c.strings(m, 'fallback_on', at).map((trigger, i) => {
+      if (!(FALLBACK_TRIGGERS as readonly string[]).includes(trigger)) {
+        c.fail([...at, 'fallback_on', i], `must be one of ${FALLBACK_TRIGGERS.join(', ')}, got "${trigger}"`);
+      }
+      return trigger as FallbackTrigger;
+    }),
     line: c.lineOf(at),
     keyLines: aliasKeyLines(c, m, at),
   };
@@ -420,7 +453,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return typeof value;
 }
 
 function closest(word: string, options: readonly string[]): string | undefined {

@@ -1,6 +1,6 @@
 /**
- * The shape of sidecar.yaml once validated (SPEC §9). Keys keep their YAML names in the file; here they
- * are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
+ * The shape of sidecar.yaml once validated (docs/contract.md#configuration). Keys keep their YAML names in the file;
+ * here they are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
  */
 
 export type Route = 'invoke' | 'converse';
@@ -27,6 +27,8 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** A client that reads nothing for this long while a stream waits on it is cut (0 = never). */
   writeTimeoutMs: number;
+  /** Model requests in flight at most (every surface); beyond it a 503 `overloaded` at once. */
+  maxInflight: number;
 }
 
 export interface StreamingConfig {
@@ -41,7 +43,19 @@ export interface UpstreamConfig {
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   connections: number;
+  /** All attempts of one request, across its fallbacks, before the first byte. */
+  failoverBudgetMs: number;
+  /** Consecutive failures that open an alias target's circuit breaker. */
+  breakerFailures: number;
+  /** The first cool-down of an open breaker; each failed probe doubles it, up to the max. */
+  breakerCooldownMs: number;
+  breakerMaxCooldownMs: number;
+  /** Longest wait for a free upstream connection before a 503 `overloaded`. */
+  queueTimeoutMs: number;
 }
+
+/** Failures that may move a request to the next fallback beyond the default set (throttling, 5xx, timeouts, connection). */
+export type FallbackTrigger = 'access_denied' | 'model_not_ready';
 
 export interface LoggingConfig {
   level: LogLevel;
@@ -91,12 +105,15 @@ export interface ModelAliasConfig {
   maxHoldMs: number | undefined;
   guardrails: string[];
   /**
-   * Names under the alias's `guardrails:` that no guardrail defines (SPEC §9's own example names one).
-   * The process starts; the alias refuses every request (fail closed) until the file defines them.
+   * Names under the alias's `guardrails:` that no guardrail defines (the example in docs/contract.md#configuration
+   * names one). The process starts; the alias refuses every request (fail closed) until the file defines them.
    */
   undefinedGuardrails?: string[];
   dropParams: boolean | undefined;
   additionalModelRequestFields: Record<string, unknown> | undefined;
+  /** Aliases tried in order when this one fails before the first byte (docs/contract.md#failover-and-overload). */
+  fallbacks: string[];
+  fallbackOn: FallbackTrigger[];
   /** Name of an environment variable holding a Bedrock API key for this alias. */
   apiKeyEnv: string | undefined;
   /** Embedding models only (checked against the model when the registry builds the alias). */

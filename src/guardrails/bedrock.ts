@@ -1,6 +1,6 @@
 /**
- * `type: bedrock` — the ApplyGuardrail API (bedrock-wire §7.1), called through the same `BedrockClient`
- * (signer, keep-alive pool, retries before an answer) as model calls.
+ * `type: bedrock` — the ApplyGuardrail API (docs/bedrock-wire.md#applyguardrail), called through the same
+ * `BedrockClient` (signer, keep-alive pool, retries before an answer) as model calls.
  *
  * Request: `POST /guardrail/{id}/version/{version}/apply` with `source` INPUT or OUTPUT and one text
  * content block per segment (`context + text`), so `outputs[i]` lines up with segment `i` — the contract
@@ -122,7 +122,7 @@ function interventions(assessments: unknown): Entry[] {
     }
     const o = node as Record<string, unknown>;
     if (typeof o.action === 'string' && o.action !== 'NONE' && o.detected !== false) {
-      const label = [o.type, o.name].find((v) => typeof v === 'string') as string | undefined;
+      const label = [o.type, o.name].find((v): v is string => typeof v === 'string');
       out.push({ policy, action: o.action, label: label ?? '' });
     }
     for (const [key, value] of Object.entries(o)) {

@@ -6,6 +6,7 @@
 import { SidecarError } from '../errors.ts';
 import { aliasConfigError } from '../config/load.ts';
 import type { ModelAliasConfig, Route, SidecarConfig } from '../config/schema.ts';
+import { rememberSecret } from '../ops/secrets.ts';
 import { FAMILIES, familyFromProvider, inspectModelId, parseRoute, RouteError, type Family } from './route.ts';
 
 export interface ModelTarget {
@@ -47,10 +48,12 @@ class AliasKeyError extends Error {
 export class ModelRegistry {
   private readonly aliases = new Map<string, ModelTarget>();
   private readonly direct = new Map<string, ModelTarget>();
+  private readonly chains = new Map<string, readonly ModelTarget[]>();
   /**
    * Aliases that cannot be served until something outside the file is known — the model family of an
    * opaque ARN (`provider:` missing) or the AWS region: requests to them get a 400 that says what to set
-   * (SPEC §4), and the process still starts for the other aliases. Logged as warnings at load.
+   * (docs/contract.md#models-and-routes), and the process still starts for the other aliases. Logged as warnings at
+   * load.
    */
   readonly deferred = new Map<string, SidecarError>();
 
@@ -111,6 +114,21 @@ export class ModelRegistry {
     return target;
   }
 
+  /**
+   * The targets a request for `target` may use, in order: itself, then its alias's `fallbacks` (aliases
+   * that cannot be served — deferred ones — are left out; a direct route has none).
+   */
+  chain(target: ModelTarget): readonly ModelTarget[] {
+    const fallbacks = target.alias?.fallbacks;
+    if (!fallbacks || fallbacks.length === 0) return [target];
+    let chain = this.chains.get(target.name);
+    if (!chain) {
+      chain = [target, ...fallbacks.flatMap((name) => this.aliases.get(name) ?? [])];
+      this.chains.set(target.name, chain);
+    }
+    return chain;
+  }
+
   list(): ModelTarget[] {
     return [...this.aliases.values()];
   }
@@ -134,7 +152,7 @@ export class ModelRegistry {
       const other: Route = route === 'invoke' ? 'converse' : 'invoke';
       const hint = this.support.supports(other, family) ? `; use bedrock/${other}/${modelId}` : '';
       const message = `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`;
-      // For an alias this is a config error (SPEC §4: rejected when the config loads).
+      // For an alias this is a config error (docs/contract.md#models-and-routes: rejected when the config loads).
       if (alias) throw new AliasKeyError(['model'], message);
       throw new SidecarError('invalid_request_error', message, { param: 'model' });
     }
@@ -165,10 +183,12 @@ export class ModelRegistry {
     }
 
     let apiKey = this.env.AWS_BEARER_TOKEN_BEDROCK || undefined;
+    rememberSecret('apiKey:AWS_BEARER_TOKEN_BEDROCK', apiKey);
     if (alias?.apiKeyEnv !== undefined) {
       const envName = alias.apiKeyEnv.replace(/^env:/, '');
       apiKey = this.env[envName];
       if (!apiKey) throw new AliasKeyError(['api_key'], `api_key names the environment variable ${envName}, which is not set`);
+      rememberSecret(`apiKey:${envName}`, apiKey);
     }
     return { name, alias, route, modelId, family, region, endpoint, apiKey };
   }

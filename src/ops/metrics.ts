@@ -1,7 +1,7 @@
 /**
- * Prometheus metrics (SPEC §11) on a registry of the app's own (so several apps in one process, as in
- * tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route
- * strings sent in requests, never a free-form string from a request.
+ * Prometheus metrics (docs/contract.md#observability) on a registry of the app's own (so several apps in one process,
+ * as in tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route strings sent
+ * in requests, never a free-form string from a request.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -43,6 +43,15 @@ export class Metrics {
   readonly cancelled = new Counter({
     name: 'sidecar_requests_cancelled_total', help: 'Requests the client abandoned before the end', labelNames: ['model'] as const,
     registers: [this.registry],
+  });
+
+  readonly fallbacks = new Counter({
+    name: 'sidecar_fallbacks_total', help: 'Requests moved from one alias to its next fallback before the first byte, by reason',
+    labelNames: ['from', 'to', 'reason'] as const, registers: [this.registry],
+  });
+  readonly breakerOpen = new Gauge({
+    name: 'sidecar_breaker_open', help: '1 while the alias target\'s circuit breaker is open (skipped), else 0',
+    labelNames: ['model'] as const, registers: [this.registry],
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {

@@ -1,8 +1,7 @@
 /**
- * Anthropic Claude on the invoke route: the Messages API body (bedrock-wire §5.1) and its stream events
- * (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the
- * finish reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never
- * shows a finish.
+ * Anthropic Claude on the invoke route: the Messages API body (docs/bedrock-wire.md#anthropic-claude) and its stream
+ * events (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the finish
+ * reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never shows a finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer } from './answer.ts';
@@ -14,6 +13,7 @@ import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
 import { applyClaudeReasoning, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
+import { stringOrEmpty } from './text-completion.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 const DEFAULT_MAX_TOKENS = 4096;
@@ -123,7 +123,7 @@ class AnthropicStreamMapper implements StreamMapper {
         if (block?.type === 'tool_use') {
           const index = this.toolIndex.size;
           this.toolIndex.set(event.index as number, index);
-          return [{ kind: 'tool_start', index, id: String(block.id ?? ''), name: String(block.name ?? '') }];
+          return [{ kind: 'tool_start', index, id: stringOrEmpty(block.id), name: stringOrEmpty(block.name) }];
         }
         if (block?.type === 'text' && typeof block.text === 'string' && block.text !== '') {
           return [{ kind: 'text', text: block.text }];
@@ -184,7 +184,7 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
     else if (block.type === 'thinking' && typeof block.thinking === 'string') events.push({ kind: 'reasoning', text: block.thinking });
     else if (block.type === 'tool_use') {
       const index = tools++;
-      events.push({ kind: 'tool_start', index, id: String(block.id ?? ''), name: String(block.name ?? '') });
+      events.push({ kind: 'tool_start', index, id: stringOrEmpty(block.id), name: stringOrEmpty(block.name) });
       events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(block.input ?? {}) });
     }
   }

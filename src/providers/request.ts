@@ -7,7 +7,7 @@
 import { SidecarError } from '../errors.ts';
 import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE } from '../config/schema.ts';
 
-/** Parameters the sidecar itself consumes (SPEC §5). */
+/** Parameters the sidecar itself consumes (docs/contract.md#parameters). */
 export const SIDECAR_PARAMS = ['stream_chunk_size', 'guardrails', 'stream_options'] as const;
 
 export interface SidecarParams {
@@ -129,7 +129,8 @@ export function takeSidecarParams(raw: Record<string, unknown>): SidecarParams {
   for (const key of SIDECAR_PARAMS) delete raw[key];
 
   let streamChunkSize: number | undefined;
-  // Unlike OpenAI's own parameters, an explicit null is not "unset" here: SPEC §6 allows integers only.
+  // Unlike OpenAI's own parameters, an explicit null is not "unset" here: docs/contract.md#rechunking allows integers
+  // only.
   if (chunk !== undefined) {
     if (typeof chunk !== 'number' || !Number.isInteger(chunk) || chunk < MIN_STREAM_CHUNK_SIZE || chunk > MAX_STREAM_CHUNK_SIZE) {
       throw bad('stream_chunk_size',
@@ -269,7 +270,7 @@ function readTools(value: unknown): ToolDefinition[] {
     if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
       throw bad(`tools[${i}].function.parameters`, `tools[${i}].function.parameters must be a JSON schema object`);
     }
-    return { name: fn.name, description: fn.description as string | undefined, parameters: parameters as Record<string, unknown> };
+    return { name: fn.name, description: fn.description, parameters: parameters as Record<string, unknown> };
   });
 }
 

@@ -1,5 +1,6 @@
 /**
- * Small helpers for answers that are not streams: JSON bodies and the SPEC's JSON error shape.
+ * Small helpers for answers that are not streams: JSON bodies and the JSON error shape of
+ * docs/contract.md#streaming-and-errors.
  */
 import type { ServerResponse } from 'node:http';
 import { errorBody, type SidecarError } from '../errors.ts';
@@ -20,5 +21,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, error: SidecarError, headers: Record<string, string> = {}): void {
-  sendJson(res, error.status, errorBody(error), headers);
+  // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
+  const extra = error.retryAfterS === undefined ? headers
+    : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
+  sendJson(res, error.status, errorBody(error), extra);
 }

@@ -1,5 +1,5 @@
 /**
- * AWS credentials for signing Bedrock calls (bedrock-wire §10).
+ * AWS credentials for signing Bedrock calls (docs/bedrock-wire.md#credentials).
  *
  * Input: a credential provider — by default the AWS SDK's Node chain (environment, SSO, shared files,
  * credential_process, IRSA web identity, EKS Pod Identity / container endpoint, IMDS). Output: a
@@ -18,6 +18,7 @@
  */
 import { defaultProvider, type DefaultProviderInit } from '@aws-sdk/credential-provider-node';
 import { SidecarError, isSidecarError } from '../errors.ts';
+import { rememberSecret } from '../ops/secrets.ts';
 
 /** Structurally the `@smithy/types` identity, declared here so no transitive package is imported. */
 export interface AwsCredentialIdentity {
@@ -80,6 +81,10 @@ function checkIdentity(identity: AwsCredentialIdentity | undefined): AwsCredenti
   ) {
     throw new SidecarError('internal_error', 'AWS credentials could not be resolved: the provider returned no key');
   }
+  // Known by value from now on, so that no error text or log line can carry them (ops/secrets.ts).
+  rememberSecret('aws.accessKeyId', identity.accessKeyId);
+  rememberSecret('aws.secretAccessKey', identity.secretAccessKey);
+  rememberSecret('aws.sessionToken', identity.sessionToken);
   return identity;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Authentication of upstream Bedrock requests: SigV4 signing, Bedrock API-key (bearer) headers, and the
- * percent-encoding of model and guardrail ids into request paths (bedrock-wire §1.5, §2).
+ * percent-encoding of model and guardrail ids into request paths (docs/bedrock-wire.md#model-ids-in-the-path, #sigv4).
  *
  * Input: an `UpstreamRequest` whose URL pathname is already percent-encoded (built with `encodeModelPath`),
  * the headers the caller wants signed (`content-type`, `accept`, its `x-amzn-bedrock-*`), and the body.
@@ -183,6 +183,8 @@ export function bearerHeaders(token: string): Record<string, string> {
  */
 function encodeLabel(value: string, what: string): string {
   if (value === '') throw new SidecarError('invalid_request_error', `${what} must not be empty`);
+  // Kept as they are by the encoding, they would be dot segments: the URL would leave its path.
+  if (value === '.' || value === '..') throw new SidecarError('invalid_request_error', `${what} must not be "${value}"`);
   try {
     return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   } catch {

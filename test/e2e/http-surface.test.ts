@@ -1,10 +1,10 @@
 /**
- * The HTTP surface (SPEC §3): routes, probes, request ids, auth, JSON errors, bad input.
+ * The HTTP surface (docs/contract.md#surfaces): routes, probes, request ids, auth, JSON errors, bad input.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { chat, startHarness, withHarness } from '../helpers/harness.ts';
+import { chat, withHarness } from '../helpers/harness.ts';
 
 
 const hi = [{ role: 'user', content: 'Hi' }];

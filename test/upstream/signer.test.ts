@@ -112,7 +112,8 @@ test('signer: the suite cases that fit in a URL sign exactly through createSigne
   assert.equal(replayed, 23);
 });
 
-// --- (b) the worked example of bedrock-wire §1.5 ------------------------------------------------------
+// --- (b) the worked example of docs/bedrock-wire.md#model-ids-in-the-path
+// ------------------------------------------------------
 
 const WORKED_BODY = '{"anthropic_version":"bedrock-2023-05-31","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}';
 
@@ -125,7 +126,7 @@ function workedRequest(): UpstreamRequest {
   };
 }
 
-test('signer: the worked ARN example of bedrock-wire §1.5 gives the documented signature', async () => {
+test('signer: the worked ARN example of docs/bedrock-wire.md#model-ids-in-the-path gives the documented signature', async () => {
   const signer = createSigner({ credentials: staticSource(KEY), now: () => new Date('2024-01-01T00:00:00Z') });
   const request = workedRequest();
   assert.equal(
@@ -197,7 +198,7 @@ function recordingClient(credentials: AwsCredentialIdentity): { client: BedrockR
     region: 'us-east-1',
     credentials,
     maxAttempts: 1,
-    requestHandler: requestHandler as unknown as NonNullable<ConstructorParameters<typeof BedrockRuntimeClient>[0]>['requestHandler'],
+    requestHandler: requestHandler,
   });
   return { client, sent };
 }
@@ -548,7 +549,7 @@ test('credentials: a failed blocking resolution rejects every waiter and the nex
   calls[0]!.answer.reject(Object.assign(new Error('Token is expired'), { name: 'ExpiredTokenException' }));
   for (const result of await Promise.allSettled(waiting)) {
     assert.equal(result.status, 'rejected');
-    const error = (result as PromiseRejectedResult).reason as unknown;
+    const error = (result).reason as unknown;
     assert.ok(isSidecarError(error) && error.type === 'internal_error' && error.upstreamCode === 'ExpiredTokenException');
   }
   const retry = source.get();

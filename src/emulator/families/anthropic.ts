@@ -1,7 +1,8 @@
 // Anthropic Claude Messages API on the invoke route.
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
-//         https://docs.anthropic.com/en/docs/build-with-claude/streaming (event shapes); bedrock-wire §5.1.
+//         https://docs.anthropic.com/en/docs/build-with-claude/streaming (event shapes)
+//         docs/bedrock-wire.md#anthropic-claude
 // Validation speaks Anthropic's (pydantic) dialect: `<dotted.path>: Extra inputs are not permitted`, first
 // problem only. `model` and `stream` are not accepted (observed on Bedrock).
 import type { OutputPlan, PlannedToolCall } from '../output.ts';
@@ -151,7 +152,7 @@ export const anthropic: InvokeFamily = {
   sniff: (body) => 'anthropic_version' in body,
 
   lastUserText(body) {
-    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i];
       if (isJson(m) && m.role === 'user') return textOf(m.content);

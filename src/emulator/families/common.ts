@@ -1,4 +1,4 @@
-// Helpers shared by the invoke families: the JSON-schema validation dialect (bedrock-wire §5.12), stop
+// Helpers shared by the invoke families: the JSON-schema validation dialect (docs/bedrock-wire.md#unknown-keys), stop
 // reason mapping from the Converse vocabulary, reading message text, and OpenAI-style tool-call ids.
 import type { OutputPlan } from '../output.ts';
 import { check, jsonSchemaReport, type Schema } from '../schema.ts';
@@ -27,7 +27,7 @@ export function chatContentText(content: unknown): string {
 
 /** The last message with `role` (default 'user') in an OpenAI-like `messages` array, as text. */
 export function lastRoleText(body: Json, role = 'user', key = 'content'): string {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
     if (isJson(m) && m.role === role) return chatContentText(m[key]);
