@@ -10,69 +10,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
-const FIXTURES = join(ROOT, 'test/fixtures/real-traffic');
-
-type Json = Record<string, unknown>;
-
-interface Recording {
-  id: string;
-  route: string;
-  operation: 'invoke' | 'invoke-with-response-stream' | 'converse' | 'converse-stream';
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-function loadRecordings(): Recording[] {
-  return readdirSync(FIXTURES).filter((f) => f.endsWith('.meta.json')).sort().map((file) => {
-    const meta = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as Json;
-    const response = meta.response as Json;
-    return {
-      id: meta.id as string,
-      route: meta.route as string,
-      operation: meta.operation as Recording['operation'],
-      status: response.status as number,
-      headers: response.headers as Record<string, string>,
-      body: readFileSync(join(FIXTURES, response.body_file as string)),
-    };
-  });
-}
+import { frames, loadRecordings, type Json, type Recording } from '../helpers/real-traffic.ts';
+import { killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
 
 // ---------------------------------------------------------------------------------------------------------
-// The oracle: what the client must get, read from the recorded bytes with this file's own readers.
-
-/** One `application/vnd.amazon.eventstream` message: string headers and the payload. */
-interface Frame { headers: Record<string, string>; payload: Buffer }
-
-/** Splits a recorded event stream into its messages (the recordings' CRCs were verified when recorded). */
-function frames(bytes: Buffer): Frame[] {
-  const out: Frame[] = [];
-  for (let at = 0; at < bytes.length;) {
-    const total = bytes.readUInt32BE(at);
-    const headerLength = bytes.readUInt32BE(at + 4);
-    const headers: Record<string, string> = {};
-    for (let h = at + 12; h < at + 12 + headerLength;) {
-      const nameLength = bytes[h]!;
-      const name = bytes.subarray(h + 1, h + 1 + nameLength).toString('utf8');
-      h += 1 + nameLength;
-      assert.equal(bytes[h], 7, 'recorded headers are strings');
-      const valueLength = bytes.readUInt16BE(h + 1);
-      headers[name] = bytes.subarray(h + 3, h + 3 + valueLength).toString('utf8');
-      h += 3 + valueLength;
-    }
-    out.push({ headers, payload: bytes.subarray(at + 12 + headerLength, at + total - 4) });
-    at += total;
-  }
-  return out;
-}
+// The oracle: what the client must get, read from the recorded bytes (test/helpers/real-traffic.ts reads
+// the event-stream framing; the families' formats are read here).
 
 /** The documented mapping (docs/contract.md#streaming-and-errors), for every stop reason the recordings use. */
 const FINISH: Record<string, string> = {
@@ -226,7 +171,7 @@ function expectedOf(rec: Recording): Expected {
       InvalidSignatureException: { status: 403, type: 'permission_error' },
     };
     assert.ok(mapped[errorType], `the oracle knows ${errorType}`);
-    return { kind: 'error', ...mapped[errorType]! };
+    return { kind: 'error', ...mapped[errorType] };
   }
   const fam = family(rec.route);
   if (rec.operation === 'converse-stream') {
@@ -324,7 +269,7 @@ function prng(seed: number): () => number {
 interface Replay { recording: Recording; split: Split; seed: number; served: number }
 let current: Replay | undefined;
 let upstream: Server;
-let sidecar: ChildProcess;
+let sidecar: Sidecar;
 let proxy = '';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -364,36 +309,15 @@ before(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const port = (upstream.address() as AddressInfo).port;
-  const dir = mkdtempSync(join(tmpdir(), 'real-traffic-'));
-  const config = join(dir, 'sidecar.yaml');
-  writeFileSync(config, 'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nmodels: []\n');
-  sidecar = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-      AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  sidecar.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  proxy = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    sidecar.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      for (let nl; (nl = buffered.indexOf('\n')) !== -1;) {
-        const line = JSON.parse(buffered.slice(0, nl)) as Json;
-        buffered = buffered.slice(nl + 1);
-        if (line.msg === 'bedrock-sidecar listening') resolve(line.proxy as string);
-      }
-    });
-    sidecar.on('exit', (code) => reject(new Error(`the sidecar exited ${code}: ${stderr}`)));
-  });
+  const config = writeConfigFile('server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nmodels: []\n');
+  sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` });
+  await sidecar.ready;
+  proxy = sidecar.proxy;
 });
 
 after(async () => {
-  sidecar?.kill('SIGTERM');
-  await new Promise<void>((resolve) => upstream?.close(() => resolve()));
+  await killSidecar(sidecar);
+  await new Promise<void>((resolve) => upstream.close(() => resolve()));
 });
 
 // ---------------------------------------------------------------------------------------------------------
