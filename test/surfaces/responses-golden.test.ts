@@ -1,29 +1,26 @@
 /**
  * Golden event streams for the Responses surface (docs/contract.md#openai-responses): recorded real
- * Bedrock ConverseStream answers through the stages (decoder → normaliser → re-chunker → encoder with the
- * Responses renderer). Fed whole, the bytes must equal the golden file; fed one byte at a time and at seeded
- * random splits, the same stream once consecutive deltas of an item are joined (where a read ends decides
- * where the re-chunker cuts text, by design: it never holds text back for the next read), with every delta
- * within stream_chunk_size. `UPDATE_GOLDENS=1` rewrites the goldens (review the diff).
+ * Bedrock ConverseStream answers through the five stages `createPipeline` builds, with the Responses
+ * renderer. Fed whole, one byte at a time and at seeded random splits, each way must give the bytes of the
+ * golden file (held text waits for a full chunk, as in test/pipeline/golden.test.ts, so where the network
+ * cuts never shows). `UPDATE_GOLDENS=1` rewrites the goldens (review the diff).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, Readable, Writable } from 'node:stream';
-import { EventStreamDecoder } from '../../src/pipeline/event-stream-decoder.ts';
-import { EncoderStage } from '../../src/pipeline/encoder.ts';
-import { BedrockEventNormalizer, NormalizerStage } from '../../src/pipeline/normalizer.ts';
-import { RechunkerStage } from '../../src/pipeline/rechunker.ts';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createPipeline } from '../../src/pipeline/index.ts';
 import { adapterFor } from '../../src/providers/index.ts';
 import type { Family } from '../../src/models/route.ts';
 import { ResponsesRenderer } from '../../src/surfaces/openai-responses/renderer.ts';
 import type { ResponsesExtras } from '../../src/surfaces/openai-responses/request.ts';
+import { expectGolden } from '../helpers/golden.ts';
 import { seeded } from '../helpers/streams.ts';
 
 const RECORDINGS = join(import.meta.dirname, '../fixtures/real-traffic');
 const GOLDENS = join(import.meta.dirname, '../fixtures/responses');
-const UPDATE = process.env.UPDATE_GOLDENS === '1';
 
 const CASES: Array<{ recording: string; family: Family; chunk: number; encrypted: boolean }> = [
   { recording: 'cs-nova-micro-text', family: 'amazon-nova', chunk: 1024, encrypted: false },
@@ -37,7 +34,7 @@ function extras(encrypted: boolean): ResponsesExtras {
   return { store: false, previousResponseId: undefined, instructions: null, echo: {}, tools: new Map(), includeEncrypted: encrypted, messages: [] };
 }
 
-function render(bytes: Buffer, splits: number[], family: Family, chunk: number, encrypted: boolean): Promise<string> {
+async function render(bytes: Buffer, splits: number[], family: Family, chunk: number, encrypted: boolean): Promise<string> {
   const pieces: Buffer[] = [];
   let at = 0;
   for (const end of [...splits, bytes.length]) {
@@ -45,65 +42,42 @@ function render(bytes: Buffer, splits: number[], family: Family, chunk: number, 
     at = end;
   }
   let out = '';
-  const renderer = new ResponsesRenderer({ id: 'resp_golden', created: 1_700_000_000, model: 'golden' }, extras(encrypted));
-  return new Promise((resolve, reject) => pipeline(
-    Readable.from(pieces, { objectMode: true }),
-    new EventStreamDecoder(),
-    new NormalizerStage(new BedrockEventNormalizer('converse', adapterFor('converse', family)!.createStreamMapper())),
-    new RechunkerStage({ chunkSizeBytes: chunk }),
-    new EncoderStage({ renderer, heartbeatMs: 0 }),
-    new Writable({ write(c: Buffer | string, _e, cb) { out += String(c); cb(); } }),
-    (error) => (error ? reject(error) : resolve(out)),
-  ));
+  const { stages } = createPipeline({
+    route: 'converse',
+    mapper: adapterFor('converse', family)!.createStreamMapper(),
+    guard: undefined,
+    chunkSizeBytes: chunk,
+    maxHoldMs: 3_600_000,
+    renderer: new ResponsesRenderer({ id: 'resp_golden', created: 1_700_000_000, model: 'golden' }, extras(encrypted)),
+    heartbeatMs: 0,
+  });
+  await pipeline(Readable.from(pieces, { objectMode: true }), ...stages, new Writable({ write(c: Buffer | string, _e, cb) { out += String(c); cb(); } }));
+  return out;
 }
 
 for (const c of CASES) {
   test(`responses golden: ${c.recording} whole, byte by byte and at random splits gives the golden stream`, async () => {
     const bytes = readFileSync(join(RECORDINGS, `${c.recording}.eventstream`));
-    const golden = join(GOLDENS, `${c.recording}.sse`);
     const whole = await render(bytes, [], c.family, c.chunk, c.encrypted);
-    if (UPDATE || !existsSync(golden)) {
-      assert.ok(UPDATE, `missing golden ${golden}: run with UPDATE_GOLDENS=1 and review it`);
-      writeFileSync(golden, whole);
-    }
-    const expected = readFileSync(golden, 'utf8');
-    assert.equal(whole, expected);
-    const joined = joinDeltas(expected, c.chunk);
+    expectGolden(join(GOLDENS, `${c.recording}.sse`), whole);
     const bytewise = await render(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), c.family, c.chunk, c.encrypted);
-    assert.deepEqual(joinDeltas(bytewise, c.chunk), joined, 'one byte at a time');
+    assert.equal(bytewise, whole, 'one byte at a time');
     const rand = seeded(0x5eed + bytes.length);
     for (let round = 0; round < 3; round++) {
       const splits = Array.from({ length: 12 }, () => Math.floor(rand() * bytes.length)).sort((a, b) => a - b);
-      assert.deepEqual(joinDeltas(await render(bytes, splits, c.family, c.chunk, c.encrypted), c.chunk), joined, `random splits ${splits.join(',')}`);
+      assert.equal(await render(bytes, splits, c.family, c.chunk, c.encrypted), whole, `random splits ${splits.join(',')}`);
     }
-    // Every frame is `event: T\ndata: {"type":T,"sequence_number":n…}` with n counting from 0, one ending.
-    const frames = expected.trim().split('\n\n').map((f) => f.split('\n'));
+    // Every frame is `event: T\ndata: {"type":T,"sequence_number":n…}` with n counting from 0; one ending, last;
+    // every text delta within stream_chunk_size.
+    const frames = whole.trim().split('\n\n').map((f) => f.split('\n'));
     frames.forEach(([event, data], n) => {
-      const json = JSON.parse(data!.slice('data: '.length)) as { type: string; sequence_number: number };
+      const json = JSON.parse(data!.slice('data: '.length)) as { type: string; sequence_number: number; delta?: string };
       assert.equal(event, `event: ${json.type}`);
       assert.equal(json.sequence_number, n);
+      if (json.type === 'response.output_text.delta') assert.ok(Buffer.byteLength(json.delta!) <= c.chunk);
     });
     const endings = frames.filter(([event]) => /^event: response\.(completed|incomplete|failed)$/.test(event!));
     assert.equal(endings.length, 1);
     assert.equal(frames.at(-1)![0], endings[0]![0]);
   });
-}
-
-/** The frames with consecutive text deltas of one item joined and sequence numbers dropped; checks each delta's size. */
-function joinDeltas(sse: string, chunk: number): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (const frame of sse.trim().split('\n\n')) {
-    const json = JSON.parse(frame.split('\n')[1]!.slice('data: '.length)) as Record<string, unknown>;
-    delete json.sequence_number;
-    const prev = out.at(-1);
-    if (typeof json.delta === 'string' && json.type === 'response.output_text.delta') {
-      assert.ok(Buffer.byteLength(json.delta) <= Math.max(chunk, 4), `a delta within stream_chunk_size: ${JSON.stringify(json.delta)}`);
-    }
-    if (prev && typeof json.delta === 'string' && prev.type === json.type && prev.item_id === json.item_id) {
-      prev.delta = String(prev.delta) + json.delta;
-      continue;
-    }
-    out.push(json);
-  }
-  return out;
 }
