@@ -51,7 +51,7 @@ async function render(bytes: Buffer, splits: number[], family: Family, chunk: nu
     renderer: new ResponsesRenderer({ id: 'resp_golden', created: 1_700_000_000, model: 'golden' }, extras(encrypted)),
     heartbeatMs: 0,
   });
-  await pipeline(Readable.from(pieces, { objectMode: true }), ...stages, new Writable({ write(c: Buffer | string, _e, cb) { out += String(c); cb(); } }));
+  await pipeline([Readable.from(pieces, { objectMode: true }), ...stages, new Writable({ write(c: Buffer | string, _e, cb) { out += String(c); cb(); } })]);
   return out;
 }
 
