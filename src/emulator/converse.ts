@@ -13,11 +13,13 @@ import { eventFrame, padding } from './frames.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { familyOf } from './model-id.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
+import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache.ts';
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 
 export const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
 export const MUST_ALTERNATE = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+export const RESERVATION_NOT_FOUND = 'Reservation not found.';
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 /** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
@@ -49,6 +51,19 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
   }
   return undefined;
+}
+
+/** `reserved` needs a capacity reservation the emulator never has (Bedrock: "Reservation not found."). */
+function serviceTierProblem(body: Json): string | undefined {
+  return isJson(body.serviceTier) && body.serviceTier.type === 'reserved' ? RESERVATION_NOT_FOUND : undefined;
+}
+
+/** What served the call, echoed as Bedrock reports it (response / metadata `serviceTier`, `performanceConfig`). */
+function servedAs(body: Json): Json {
+  const out: Json = {};
+  if (isJson(body.serviceTier)) out.serviceTier = { type: body.serviceTier.type };
+  if (isJson(body.performanceConfig)) out.performanceConfig = { latency: body.performanceConfig.latency ?? 'standard' };
+  return out;
 }
 
 function lastUserText(body: Json): string {
@@ -93,7 +108,7 @@ function converseResponse(call: CallContext, plan: OutputPlan, stopReason: strin
 type StreamEvent = [eventType: string, payload: Json];
 
 /** ConverseStream events for a plan (text blocks have no start event, as observed on Bedrock). */
-function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard): Generator<StreamEvent> {
+function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard, served: Json): Generator<StreamEvent> {
   yield ['messageStart', { role: 'assistant' }];
   let index = 0;
   if (plan.reasoning) {
@@ -117,7 +132,7 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
     index++;
   }
   yield ['messageStop', { stopReason: plan.stopReason }];
-  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) } };
+  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) }, ...served };
   const trace = guard.converseTrace();
   if (trace) metadata.trace = trace;
   yield ['metadata', metadata];
@@ -147,11 +162,18 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
   if (problems.length > 0) return call.validationError(smithyReport(problems));
   const semantic = semanticProblem(call.modelId, body);
   if (semantic) return call.validationError(semantic);
+  const cacheParts = conversePoints(body);
+  const cacheProblem = cachePointProblem(call.modelId, cacheParts);
+  if (cacheProblem) return call.validationError(cacheProblem);
+  const tierProblem = serviceTierProblem(body);
+  if (tierProblem) return call.validationError(tierProblem);
 
   const reply = await settleReply(call, call.nextReply(lastUserText(body)));
   if (!reply) return;
   const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
   const guard = nativeGuardrail(call, isJson(body.guardrailConfig) ? body.guardrailConfig : undefined);
+  const cacheUse = call.promptCache.use(call.modelId, cacheParts);
+  const served = servedAs(body);
 
   if (stream) {
     call.record.status = 200;
@@ -161,8 +183,9 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     if (reply.type === 'raw') source = rawFrames(reply.events ?? []);
     else {
       const plan = planFromReply(reply, call.body.length, call.seq);
+      applyCacheUse(plan, cacheUse);
       guard.guardStream(plan);
-      source = frames(call, converseEvents(call, plan, guard));
+      source = frames(call, converseEvents(call, plan, guard, served));
     }
     return writeStream(call.res, call.tracker, source, { frameDelayMs, fault: reply.fault });
   }
@@ -171,8 +194,9 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     out = rawBody(reply);
   } else {
     const plan = planFromReply(reply, call.body.length, call.seq);
+    applyCacheUse(plan, cacheUse);
     guard.guardWhole(plan);
-    out = Buffer.from(JSON.stringify(converseResponse(call, plan, plan.stopReason, guard.converseTrace())), 'utf8');
+    out = Buffer.from(JSON.stringify({ ...converseResponse(call, plan, plan.stopReason, guard.converseTrace()), ...served }), 'utf8');
   }
   call.record.status = reply.type === 'raw' ? reply.status ?? 200 : 200;
   call.res.writeHead(call.record.status, {
