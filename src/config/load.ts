@@ -9,6 +9,8 @@ import {
   DEFAULT_STREAM_CHUNK_SIZE,
   MAX_STREAM_CHUNK_SIZE,
   MIN_STREAM_CHUNK_SIZE,
+  REASONING_FIELDS,
+  SERVICE_TIERS,
   type GuardrailConfig,
   type LogLevel,
   type ModelAliasConfig,
@@ -145,7 +147,7 @@ const SERVER_KEYS = [
   'host', 'port', 'admin_host', 'admin_port', 'auth_token', 'max_body_bytes', 'drain_timeout_s',
   'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms',
 ] as const;
-const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms'] as const;
+const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms', 'reasoning_field'] as const;
 const UPSTREAM_KEYS = ['max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections'] as const;
 const GUARDRAIL_KEYS = [
   'name', 'type', 'id', 'version', 'region', 'endpoint', 'stages', 'stream_mode', 'interval_chars', 'on_error',
@@ -154,6 +156,7 @@ const GUARDRAIL_KEYS = [
 const MODEL_KEYS = [
   'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
   'drop_params', 'additional_model_request_fields', 'api_key',
+  'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
 ] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DAY_MS = 86_400_000;
@@ -189,6 +192,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       streamChunkSize: c.int(st, 'stream_chunk_size', ['streaming'], MIN_STREAM_CHUNK_SIZE, MAX_STREAM_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE),
       maxHoldMs: c.int(st, 'max_hold_ms', ['streaming'], 0, 60_000, 0),
       heartbeatMs: c.int(st, 'heartbeat_ms', ['streaming'], 1, DAY_MS, 15_000),
+      reasoningField: c.oneOf(st, 'reasoning_field', ['streaming'], REASONING_FIELDS, 'reasoning_content'),
     },
     upstream: {
       maxAttempts: c.int(up, 'max_attempts', ['upstream'], 1, 10, 3),
@@ -310,6 +314,11 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
     dropParams: c.bool(m, 'drop_params', at, undefined),
     additionalModelRequestFields: extra as Record<string, unknown> | undefined,
     apiKeyEnv: c.string(m, 'api_key', at, undefined),
+    // Today's request rules (docs/contract.md#request-rules): unset keys leave the request's own choice.
+    promptCaching: m.prompt_caching === undefined ? undefined : c.oneOf(m, 'prompt_caching', at, ['off', 'auto'] as const, 'off'),
+    serviceTier: m.service_tier === undefined ? undefined : c.oneOf(m, 'service_tier', at, ['auto', ...SERVICE_TIERS] as const, 'auto'),
+    performance: m.performance === undefined ? undefined : c.oneOf(m, 'performance', at, ['standard', 'optimized'] as const, 'standard'),
+    reasoningField: m.reasoning_field === undefined ? undefined : c.oneOf(m, 'reasoning_field', at, REASONING_FIELDS, 'reasoning_content'),
     line: c.lineOf(at),
     keyLines: aliasKeyLines(c, m, at),
   };

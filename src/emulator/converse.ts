@@ -20,6 +20,10 @@ import { writeStream } from './stream-writer.ts';
 export const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
 export const MUST_ALTERNATE = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
 export const RESERVATION_NOT_FOUND = 'Reservation not found.';
+// DocumentBlock.name (API_runtime_DocumentBlock): alphanumerics, single whitespace, hyphens, parentheses, square brackets.
+const DOCUMENT_NAME = /^(?!.*\s\s)[A-Za-z0-9\s\-()[\]]{1,200}$/;
+export const DOCUMENT_NAME_MESSAGE = 'The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can\'t contain more than one consecutive whitespace character.';
+const MAX_DOCUMENTS = 5;
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 /** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
@@ -28,6 +32,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
   let usesTools = false;
+  let documents = 0;
   for (let i = 0; i < messages.length; i++) {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role) return MUST_ALTERNATE;
     const content = messages[i]!.content as Json[];
@@ -37,6 +42,9 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
         return `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`;
       }
       if ('toolUse' in block || 'toolResult' in block) usesTools = true;
+      const doc = block.document;
+      if (isJson(doc) && typeof doc.name === 'string' && !DOCUMENT_NAME.test(doc.name)) return DOCUMENT_NAME_MESSAGE;
+      if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;

@@ -13,6 +13,7 @@ import type { SidecarConfig } from '../config/schema.ts';
 import type { ModelRegistry, ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
+import { servingHeaders } from '../providers/serving.ts';
 import { readChatRequest, type ChatRequest } from '../providers/request.ts';
 import { discardBody, readBody, type BedrockClient } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
@@ -123,7 +124,7 @@ async function serve(
     path: encodeModelPath(target.modelId, operation),
     body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
     accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-    headers: guards.upstreamHeaders(target.route, prepared.stream),
+    headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
     signal: abort.signal,
     onRetry: () => {
       outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
