@@ -56,9 +56,15 @@ export const CONVERSE_CAPABILITIES: Record<Family | 'other', Capabilities> = {
     tools: false, images: false, structured: false, extra: ['presence_penalty', 'frequency_penalty'],
     extraFields: ['presence_penalty', 'frequency_penalty'],
   },
-  deepseek: { tools: false, images: false, structured: false, extra: [], extraFields: [] },
+  deepseek: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
   openai: { tools: true, images: false, structured: true, extra: ['reasoning_effort'], extraFields: ['reasoning_effort'] },
-  qwen: { tools: true, images: false, structured: true, extra: [], extraFields: [] },
+  qwen: { tools: true, images: true, structured: true, extra: [], extraFields: [] },
+  // 2026 families (docs/contract.md#models-and-routes): Kimi K2 Thinking and MiniMax M2 reason on their own
+  // (reasoningContent out); Gemma 3 reads images; Nemotron 3 calls tools.
+  moonshot: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
+  minimax: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
+  google: { tools: false, images: true, structured: false, extra: [], extraFields: [] },
+  nvidia: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
   other: { tools: false, images: false, structured: false, extra: [], extraFields: ['*'] },
 };
 
@@ -172,6 +178,7 @@ export function modelTakesImages(family: Family | 'other', modelId: string): boo
   const id = modelId.toLowerCase();
   if (family === 'meta') return /llama3-2-(11|90)b|llama4/.test(id);
   if (family === 'mistral') return /pixtral|mistral-large-3|magistral/.test(id);
+  if (family === 'qwen') return /qwen3-vl/.test(id);
   return CONVERSE_CAPABILITIES[family].images;
 }
 
@@ -230,6 +237,8 @@ export function converseAdapter(family: Family | 'other'): RouteAdapter {
 
     if (p.tools !== undefined && p.tools.length > 0 && family === 'mistral' && isSmallMistral(modelId)) {
       rejectParam(ctx, 'tools', `is not supported by ${modelId} (Mistral 7B and Mixtral take no tools)`);
+    } else if (p.tools !== undefined && p.tools.length > 0 && family === 'deepseek' && !/deepseek\.v3/.test(modelId.toLowerCase())) {
+      rejectParam(ctx, 'tools', `is not supported by ${modelId} (of DeepSeek's models, V3.x calls tools)`);
     } else {
       const toolConfig = converseToolConfig(request, ctx);
       if (toolConfig) body.toolConfig = toolConfig;

@@ -14,6 +14,7 @@ import { converseAdapter } from './converse.ts';
 import { deepseek } from './deepseek.ts';
 import { llama } from './llama.ts';
 import { mistral } from './mistral.ts';
+import { moonshot } from './moonshot.ts';
 import { nova } from './nova.ts';
 import { openai } from './openai.ts';
 import { preparePromptCache } from './caching.ts';
@@ -48,7 +49,7 @@ function withRules(provider: FamilyProvider): FamilyProvider {
 }
 
 const PROVIDERS = new Map<Family, FamilyProvider>(
-  [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen].map((p) => [p.family, withRules(p)]),
+  [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen, moonshot].map((p) => [p.family, withRules(p)]),
 );
 for (const family of FAMILIES) {
   if (!PROVIDERS.has(family)) PROVIDERS.set(family, withRules({ family, routes: { converse: converseAdapter(family) } }));

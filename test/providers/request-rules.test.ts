@@ -197,3 +197,32 @@ test('request rules: response_format json_object with a schema (instructor) is j
   assert.equal(json.name, 'User_Info');
   assert.deepEqual(JSON.parse(json.schema as string), schema);
 });
+
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+const WEATHER = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+const FAMILY_GOLDEN: Array<[string, Route, string, Record<string, unknown>]> = [
+  ['family-kimi-invoke', 'invoke', 'moonshot.kimi-k2-thinking', { temperature: 1.4, tools: [WEATHER], tool_choice: 'auto', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Oslo?' }] }],
+  ['family-kimi-converse', 'converse', 'moonshot.kimi-k2-thinking', { tools: [WEATHER], messages: [{ role: 'user', content: 'Weather in Oslo?' }] }],
+  ['family-minimax-converse', 'converse', 'minimax.minimax-m2', { tools: [WEATHER], stop: ['END'], messages: [{ role: 'user', content: 'Weather in Oslo?' }] }],
+  ['family-qwen3-vl-converse', 'converse', 'qwen.qwen3-vl-235b-a22b', { messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }] }],
+  ['family-gemma-converse', 'converse', 'google.gemma-3-27b-it', { messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }] }],
+  ['family-nemotron-converse', 'converse', 'nvidia.nemotron-super-3-120b', { tools: [WEATHER], tool_choice: 'required', messages: [{ role: 'user', content: 'Weather in Oslo?' }] }],
+  ['family-deepseek-v3-converse', 'converse', 'us.deepseek.v3.2', { tools: [WEATHER], messages: [{ role: 'user', content: 'Weather in Oslo?' }] }],
+];
+
+for (const [name, route, modelId, body] of FAMILY_GOLDEN) {
+  test(`2026 families golden body: ${name} (${modelId}, ${route})`, () => {
+    golden(name, build(route, modelId, body).body);
+  });
+}
+
+test('2026 families: what each cannot take is a 400 naming it', () => {
+  const image = { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }] };
+  assert.equal(refusal(() => build('converse', 'qwen.qwen3-32b-v1:0', image)).param, 'messages[0].content[0]');
+  assert.equal(refusal(() => build('converse', 'moonshot.kimi-k2-thinking', image)).param, 'messages[0].content[0]');
+  assert.equal(refusal(() => build('invoke', 'moonshot.kimi-k2-thinking', { stop: ['x'], messages: [{ role: 'user', content: 'Hi' }] })).param, 'stop');
+  assert.equal(refusal(() => build('invoke', 'moonshot.kimi-k2-thinking', { tools: [WEATHER], tool_choice: 'required', messages: [{ role: 'user', content: 'Hi' }] })).param, 'tool_choice');
+  assert.equal(refusal(() => build('converse', 'google.gemma-3-27b-it', { tools: [WEATHER], messages: [{ role: 'user', content: 'Hi' }] })).param, 'tools');
+  assert.equal(refusal(() => build('converse', 'us.deepseek.r1-v1:0', { tools: [WEATHER], messages: [{ role: 'user', content: 'Hi' }] })).param, 'tools');
+  assert.equal(adapterFor('invoke', 'minimax'), undefined, 'MiniMax M2 is served on converse only');
+});
