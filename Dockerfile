@@ -4,8 +4,8 @@
 #
 #   build      dev dependencies + `tsc -p tsconfig.build.json` → dist/ (JavaScript; `.ts` imports are
 #              rewritten to `.js`). No TypeScript and no tsx reach the image.
-#   prod-deps  `npm ci --omit=dev`, then tsx uninstalled: the production dependencies the compiled output
-#              needs (all pure JavaScript).
+#   prod-deps  `npm ci --omit=dev`: the production dependencies the compiled output needs (all pure
+#              JavaScript; tsx and TypeScript are dev dependencies).
 #   run        distroless Node.js LTS, non-root (65532), no shell, no package manager. `node` is PID 1: the
 #              sidecar handles SIGTERM itself (readiness 503, drain streams for server.drain_timeout_s,
 #              exit 0) and SIGHUP (reload), and it starts no child processes, so no init is needed.
@@ -34,11 +34,7 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 FROM --platform=$BUILDPLATFORM node:${NODE_MAJOR}-bookworm-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency only so that `npm start` works on a fresh checkout (it runs the TypeScript
-# sources); the image runs the compiled dist/, so tsx and its esbuild binary (native, per platform) go.
-# --omit=dev here too, or npm would install the dev dependencies while it uninstalls.
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
- && npm uninstall --omit=dev --no-audit --no-fund --ignore-scripts tsx \
  && npm cache clean --force
 
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot AS run
@@ -57,7 +53,7 @@ COPY sidecar.yaml /etc/bedrock-sidecar/sidecar.yaml
 USER 65532:65532
 # 4000: the proxy (binds 127.0.0.1 by default: reachable only from inside the pod); 9901: probes + /metrics.
 EXPOSE 4000 9901
-# For `docker run` / compose; Kubernetes ignores HEALTHCHECK and uses the probes in k8s/deployment.yaml.
+# For `docker run` / compose; Kubernetes ignores HEALTHCHECK and uses the probes in k8s/base/deployment.yaml.
 # Assumes the default admin port (server.admin_port: 9901).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:9901/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

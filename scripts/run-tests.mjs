@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // Runs the whole suite with node:test through tsx. Node 20's runner does not expand globs, so the test
 // files are listed here; a run that finds no test file, or whose runner reports no test, fails.
-// Usage: node scripts/run-tests.mjs [file-or-dir …]   (default: test/)
+// Usage: node scripts/run-tests.mjs [file-or-dir …]   (default: test/ without test/agents/, the agent CLIs'
+// tests, which `npm run test:agents` runs on their own; node_modules folders are never searched)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-function collect(path, out) {
+const AGENT_TESTS = join('test', 'agents');
+
+function collect(path, out, skip) {
   if (statSync(path).isDirectory()) {
-    for (const name of readdirSync(path).sort()) collect(join(path, name), out);
+    for (const name of readdirSync(path).sort()) {
+      const child = join(path, name);
+      if (name !== 'node_modules' && child !== skip) collect(child, out, skip);
+    }
   } else if (path.endsWith('.test.ts')) {
     out.push(path);
   }
@@ -16,7 +22,7 @@ function collect(path, out) {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length ? roots : ['test']).flatMap((root) => collect(root, []));
+const files = roots.length ? roots.flatMap((root) => collect(root, [])) : collect('test', [], AGENT_TESTS);
 if (files.length === 0) {
   console.error('run-tests: no *.test.ts file found');
   process.exit(1);

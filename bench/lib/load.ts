@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
-import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { Protocol, RequestShape } from './workload.ts';
 

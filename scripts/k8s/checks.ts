@@ -14,7 +14,7 @@
 import { posix } from 'node:path';
 import { parseConfig } from '../../src/config/load.ts';
 import type { SidecarConfig } from '../../src/config/schema.ts';
-import { parseImage, podSpecOf, resourceId, type Resource } from './kustomize.ts';
+import { parseImage, podSpecOf, resourceId, type Resource } from './resources.ts';
 import type { Problem } from './schema.ts';
 
 export const SIDECAR_NAME = 'bedrock-sidecar';

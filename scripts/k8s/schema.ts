@@ -23,7 +23,7 @@ import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernete
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { resourceId, type Resource } from './kustomize.ts';
+import { resourceId, type Resource } from './resources.ts';
 
 export interface Problem {
   /** The rendered variant (a kustomization directory) and resource the problem is in. */

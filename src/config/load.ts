@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import {
   DEFAULT_STREAM_CHUNK_SIZE,
+  EMBEDDING_INPUT_TYPES,
   MAX_STREAM_CHUNK_SIZE,
   MIN_STREAM_CHUNK_SIZE,
   REASONING_FIELDS,
@@ -155,7 +156,7 @@ const GUARDRAIL_KEYS = [
 ] as const;
 const MODEL_KEYS = [
   'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
-  'drop_params', 'additional_model_request_fields', 'api_key',
+  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding',
   'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
 ] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -302,9 +303,16 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
   if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
     c.fail([...at, 'additional_model_request_fields'], 'must be a mapping');
   }
+  const embedding = c.section(m, 'embedding', at, ['input_type', 'dimensions']);
   return {
     name,
     model,
+    ...(m.embedding !== undefined && m.embedding !== null ? {
+      embedding: {
+        inputType: optionalOneOf(c, embedding, 'input_type', [...at, 'embedding'], EMBEDDING_INPUT_TYPES),
+        dimensions: c.int(embedding, 'dimensions', [...at, 'embedding'], 1, 65_536, undefined),
+      },
+    } : {}),
     region: c.string(m, 'region', at, undefined),
     endpoint: c.string(m, 'endpoint', at, undefined),
     provider: c.string(m, 'provider', at, undefined),
@@ -324,6 +332,10 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
   };
 }
 
+function optionalOneOf<T extends string>(c: Checker, obj: Obj, key: string, path: Path, choices: readonly T[]): T | undefined {
+  return obj[key] === undefined || obj[key] === null ? undefined : c.oneOf(obj, key, path, choices, choices[0]!);
+}
+
 /** The line of every key of an alias and of its additional_model_request_fields (see `aliasConfigError`). */
 function aliasKeyLines(c: Checker, m: Obj, at: Path): Record<string, number> {
   const lines: Record<string, number> = {};
@@ -332,6 +344,10 @@ function aliasKeyLines(c: Checker, m: Obj, at: Path): Record<string, number> {
     if (line !== undefined) lines[keyName(path)] = line;
   };
   for (const key of Object.keys(m)) note([key]);
+  const embedding = m.embedding;
+  if (embedding && typeof embedding === 'object' && !Array.isArray(embedding)) {
+    for (const key of Object.keys(embedding)) note(['embedding', key]);
+  }
   const extra = m.additional_model_request_fields;
   if (extra && typeof extra === 'object' && !Array.isArray(extra)) {
     for (const key of Object.keys(extra)) note(['additional_model_request_fields', key]);

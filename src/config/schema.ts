@@ -78,6 +78,16 @@ export interface GuardrailConfig {
   trace: boolean;
 }
 
+/** What embedding vectors are for (alias `embedding.input_type`); each family maps it to its own word. */
+export const EMBEDDING_INPUT_TYPES = ['search_document', 'search_query', 'classification', 'clustering'] as const;
+export type EmbeddingInputType = (typeof EMBEDDING_INPUT_TYPES)[number];
+
+/** An embedding alias's defaults (`embedding:`); a request's `dimensions` overrides `dimensions`. */
+export interface EmbeddingAliasConfig {
+  inputType: EmbeddingInputType | undefined;
+  dimensions: number | undefined;
+}
+
 export interface ModelAliasConfig {
   name: string;
   /** The route string as written: bedrock/[invoke/|converse/]MODEL_ID */
@@ -104,6 +114,8 @@ export interface ModelAliasConfig {
   /** Latency-optimized inference (converse performanceConfig / invoke header). */
   performance?: 'standard' | 'optimized';
   reasoningField?: ReasoningField;
+  /** Embedding models only (checked against the model when the registry builds the alias). */
+  embedding?: EmbeddingAliasConfig;
   /** line in the file, for messages that point back at the alias */
   line: number | undefined;
   /**

@@ -4,6 +4,7 @@
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
+import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
 import { thinkingProblem } from './families/anthropic.ts';
@@ -165,6 +166,7 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     return call.validationError(MALFORMED_INPUT);
   }
   if (!isJson(body)) return call.validationError(MALFORMED_INPUT);
+  if (embeddingModelOf(call.modelId)) return call.validationError(CONVERSE_UNSUPPORTED);
   if (familyOf(call.modelId) === undefined) return call.validationError(INVALID_MODEL_ID);
   const problems = check(converseSchema(stream), body);
   if (problems.length > 0) return call.validationError(smithyReport(problems));

@@ -9,6 +9,7 @@ import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallConte
 import { INVOKE_FAMILIES, sniffFamily } from './families/index.ts';
 import { isJson, type InvokeFamily, type Json } from './families/types.ts';
 import { chunkPayload, eventFrame, padding } from './frames.ts';
+import { embeddingModelOf, handleEmbedding } from './embeddings.ts';
 import { familyOf } from './model-id.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
@@ -131,6 +132,8 @@ function startStream(call: CallContext): void {
 }
 
 export async function handleInvoke(call: CallContext, stream: boolean): Promise<void> {
+  const embedding = embeddingModelOf(call.modelId);
+  if (embedding) return handleEmbedding(call, embedding, stream);
   let parsed: unknown;
   try {
     parsed = JSON.parse(call.body.toString('utf8'));

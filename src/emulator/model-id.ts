@@ -45,7 +45,7 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   const base = baseModelId(modelId);
   if (base === 'opaque') return 'any';
   if (base.startsWith('anthropic.claude')) return 'anthropic';
-  if (base.startsWith('amazon.nova-')) return 'nova';
+  if (base.startsWith('amazon.nova-') && !base.includes('-embeddings-')) return 'nova';
   if (base.startsWith('amazon.titan-text')) return 'titan';
   if (base.startsWith('meta.llama')) return 'llama';
   if (/^mistral\.mistral-large-(2407|3)/.test(base) || base.startsWith('mistral.pixtral') || base.startsWith('mistral.magistral')) return 'mistral-chat';

@@ -30,6 +30,12 @@ export interface RequestGuards {
    * mask replaces `request.messages` with masked copies (the model is sent the masked text).
    */
   checkInput(request: ChatRequest, signal: AbortSignal): Promise<SidecarError | undefined>;
+  /**
+   * Input stage for plain texts (embedding inputs): the block (a `guardrail_violation`), or the texts to
+   * send (masked where a mask applied). A `bedrock_native` guardrail cannot judge them (Bedrock applies
+   * those inside text generation only), so it answers a 400 naming it: never skipped silently.
+   */
+  checkInputTexts(texts: readonly string[], signal: AbortSignal): Promise<{ error: SidecarError } | { texts: readonly string[] }>;
   /** bedrock_native on converse: adds `guardrailConfig` to the body (never anything else). */
   decorateBody(body: Record<string, unknown>, route: Route, stream: boolean): Record<string, unknown>;
   /** bedrock_native on invoke: the X-Amzn-Bedrock-Guardrail* headers. */
@@ -57,6 +63,7 @@ export interface GuardrailDeps {
 
 const NONE: RequestGuards = {
   checkInput: async () => undefined,
+  checkInputTexts: async (texts) => ({ texts }),
   decorateBody: (body) => body,
   upstreamHeaders: () => ({}),
   outputGuard: () => undefined,

@@ -13,7 +13,7 @@
  * guardrail's error (a 400 JSON), a mask rewrites it.
  */
 import type { GuardrailConfig, Route } from '../config/schema.ts';
-import type { SidecarError } from '../errors.ts';
+import { SidecarError } from '../errors.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { OutputGuard } from '../pipeline/guardrail.ts';
 import type { ChatMessage, ChatRequest } from '../providers/request.ts';
@@ -46,6 +46,19 @@ export function createRequestGuards({ guards, native, recorder }: RequestGuardPa
       if (verdict.kind === 'block') return violation(verdict.guardrail);
       if (verdict.kind === 'mask') request.messages = maskMessages(request.messages, slots, verdict.texts);
       return undefined;
+    },
+
+    async checkInputTexts(texts: readonly string[], signal: AbortSignal): Promise<{ error: SidecarError } | { texts: readonly string[] }> {
+      if (native) {
+        return { error: new SidecarError('invalid_request_error', `guardrail "${native.name}" is bedrock_native, which Bedrock applies only ` +
+          'inside text generation, never to embedding input: attach a bedrock or regex guardrail with an input stage instead', { param: 'model' }) };
+      }
+      if (input.length === 0) return { texts };
+      const verdict = await judge(input, 'INPUT', texts.map((text) => ({ context: '', text })), signal,
+        { stage: 'input', recorder, maskAllowed: true });
+      if (verdict.kind === 'block') return { error: violation(verdict.guardrail) };
+      if (verdict.kind === 'mask') return { texts: texts.map((text, i) => verdict.texts[i] ?? text) };
+      return { texts };
     },
 
     decorateBody(body: Record<string, unknown>, route: Route, stream: boolean): Record<string, unknown> {

@@ -6,7 +6,7 @@
 import { SidecarError } from '../errors.ts';
 import { aliasConfigError } from '../config/load.ts';
 import type { ModelAliasConfig, Route, SidecarConfig } from '../config/schema.ts';
-import { familyFromProvider, inspectModelId, parseRoute, RouteError, type Family } from './route.ts';
+import { FAMILIES, familyFromProvider, inspectModelId, parseRoute, RouteError, type Family } from './route.ts';
 
 export interface ModelTarget {
   /** What responses call the model: the alias name, or the route string as requested. */
@@ -175,5 +175,5 @@ export class ModelRegistry {
 }
 
 function familyList(): string {
-  return 'anthropic, amazon-nova, amazon-titan, meta, mistral, cohere, ai21, deepseek, openai, qwen';
+  return FAMILIES.join(', ');
 }

@@ -5,11 +5,21 @@
  */
 import type { Route } from '../config/schema.ts';
 
-export const FAMILIES = [
+/** Families that generate text (the chat-shaped surfaces). */
+export const CHAT_FAMILIES = [
   'anthropic', 'amazon-nova', 'amazon-titan', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
   'moonshot', 'minimax', 'google', 'nvidia',
 ] as const;
+/** Families that turn text into vectors (`POST /v1/embeddings` only; the invoke route only). */
+export const EMBEDDING_FAMILIES = ['amazon-titan-embed', 'cohere-embed', 'amazon-nova-embed'] as const;
+export const FAMILIES = [...CHAT_FAMILIES, ...EMBEDDING_FAMILIES] as const;
 export type Family = (typeof FAMILIES)[number];
+export type ChatFamily = (typeof CHAT_FAMILIES)[number];
+export type EmbeddingFamily = (typeof EMBEDDING_FAMILIES)[number];
+
+export function isEmbeddingFamily(family: Family | undefined): family is EmbeddingFamily {
+  return (EMBEDDING_FAMILIES as readonly string[]).includes(family ?? '');
+}
 
 /** Geography prefixes of system-defined cross-region inference profiles (bedrock-wire §9.1). */
 export const GEO_PREFIXES = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'global'] as const;
@@ -126,6 +136,10 @@ function inspectBaseId(id: string): ModelIdInfo {
 export function familyOf(baseModelId: string): Family | undefined {
   const id = baseModelId.toLowerCase();
   if (id.startsWith('anthropic.claude')) return 'anthropic';
+  // Embedding models first: their ids share the chat families' prefixes (amazon.nova-2-multimodal-embeddings).
+  if (id.startsWith('amazon.titan-embed-text') || id.startsWith('amazon.titan-embed-g1-text')) return 'amazon-titan-embed';
+  if (id.startsWith('cohere.embed-')) return 'cohere-embed';
+  if (id.startsWith('amazon.nova-') && id.includes('-embeddings-')) return 'amazon-nova-embed';
   if (id.startsWith('amazon.nova-')) return 'amazon-nova';
   if (id.startsWith('amazon.titan-text') || id.startsWith('amazon.titan-tg1')) return 'amazon-titan';
   if (id.startsWith('meta.llama')) return 'meta';

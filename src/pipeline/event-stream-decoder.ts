@@ -3,7 +3,7 @@
  * event-stream messages out (bedrock-wire §3).
  *
  * Input: byte chunks cut at arbitrary boundaries (a message may span many chunks; a chunk may hold many
- * messages). Output: `Message`s (`@smithy/eventstream-codec`), in wire order, each emitted as soon as its
+ * messages). Output: `Message`s (`@smithy/core/event-streams`), in wire order, each emitted as soon as its
  * last byte arrives.
  *
  * Invariants: nothing is trusted before it is checked. As soon as the 12-byte prelude is present its CRC is
@@ -25,7 +25,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { Int64, type Message, type MessageHeaders, type MessageHeaderValue } from '@smithy/eventstream-codec';
+import { Int64, type Message, type MessageHeaders, type MessageHeaderValue } from '@smithy/core/event-streams';
 import { SidecarError, isSidecarError, toSidecarError } from '../errors.ts';
 
 /** total_length + headers_length + prelude_crc. */

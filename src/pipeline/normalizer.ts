@@ -9,7 +9,7 @@
  * an error never masquerades as a finish.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Message, MessageHeaders } from '@smithy/eventstream-codec';
+import type { Message, MessageHeaders } from '@smithy/core/event-streams';
 import { isSidecarError, SidecarError, type ErrorType } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
 import type { StreamMapper } from '../providers/types.ts';

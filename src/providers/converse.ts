@@ -8,7 +8,7 @@
  * (`{"contentBlockDelta":{…}}`); there `metadata` carries Bedrock's invocation metrics and is the last
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
-import type { Family } from '../models/route.ts';
+import type { ChatFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { SidecarError } from '../errors.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
@@ -36,7 +36,7 @@ interface Capabilities {
 }
 
 /** What each family honours on converse, beyond the base parameters. */
-export const CONVERSE_CAPABILITIES: Record<Family | 'other', Capabilities> = {
+export const CONVERSE_CAPABILITIES: Record<ChatFamily | 'other', Capabilities> = {
   anthropic: {
     tools: true, images: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
     extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
@@ -174,7 +174,7 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
 }
 
 /** Per-model facts the family-level table cannot hold. */
-export function modelTakesImages(family: Family | 'other', modelId: string): boolean {
+export function modelTakesImages(family: ChatFamily | 'other', modelId: string): boolean {
   const id = modelId.toLowerCase();
   if (family === 'meta') return /llama3-2-(11|90)b|llama4/.test(id);
   if (family === 'mistral') return /pixtral|mistral-large-3|magistral/.test(id);
@@ -192,7 +192,7 @@ function isSmallMistral(modelId: string): boolean {
 }
 
 /** Models that take no system prompt on converse: their system text leads the first user message. */
-function foldsSystem(family: Family | 'other', modelId: string): boolean {
+function foldsSystem(family: ChatFamily | 'other', modelId: string): boolean {
   return family === 'amazon-titan' || (family === 'mistral' && isSmallMistral(modelId));
 }
 
@@ -201,7 +201,7 @@ function uniqueFields(list: readonly string[]): ReadonlySet<string> {
 }
 
 /** The converse adapter for one family (or `other`: a provider with no known family). */
-export function converseAdapter(family: Family | 'other'): RouteAdapter {
+export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
   const caps = CONVERSE_CAPABILITIES[family];
   const params = new Set<ParamName>([
     ...BASE_PARAMS, ...(caps.tools ? TOOL_PARAMS : []), ...(caps.structured ? ['response_format' as const] : []), ...caps.extra,

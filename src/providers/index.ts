@@ -5,12 +5,13 @@
  */
 import { SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
-import { FAMILIES, type Family } from '../models/route.ts';
+import { CHAT_FAMILIES, isEmbeddingFamily, type Family } from '../models/route.ts';
 import type { RouteSupport } from '../models/resolve.ts';
 import { ai21 } from './ai21.ts';
 import { anthropic } from './anthropic.ts';
 import { cohere } from './cohere.ts';
 import { converseAdapter } from './converse.ts';
+import { checkEmbeddingAlias } from './embeddings/index.ts';
 import { deepseek } from './deepseek.ts';
 import { llama } from './llama.ts';
 import { mistral } from './mistral.ts';
@@ -51,7 +52,7 @@ function withRules(provider: FamilyProvider): FamilyProvider {
 const PROVIDERS = new Map<Family, FamilyProvider>(
   [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen, moonshot].map((p) => [p.family, withRules(p)]),
 );
-for (const family of FAMILIES) {
+for (const family of CHAT_FAMILIES) {
   if (!PROVIDERS.has(family)) PROVIDERS.set(family, withRules({ family, routes: { converse: converseAdapter(family) } }));
 }
 const OTHER_CONVERSE = withRequestRules(converseAdapter('other'));
@@ -62,8 +63,11 @@ export function adapterFor(route: Route, family: Family | undefined): RouteAdapt
 }
 
 export const routeSupport: RouteSupport = {
-  supports: (route, family) => adapterFor(route, family) !== undefined,
+  // Embedding models answer InvokeModel only (Converse generates text).
+  supports: (route, family) => (isEmbeddingFamily(family) ? route === 'invoke' : adapterFor(route, family) !== undefined),
   checkAlias: (route, family, alias) => {
+    const embedding = checkEmbeddingAlias(family, alias);
+    if (embedding) return embedding;
     const adapter = adapterFor(route, family);
     const fields = alias.additionalModelRequestFields;
     if (!adapter || !fields) return undefined;

@@ -15,6 +15,7 @@ import { SidecarError, toSidecarError } from '../errors.ts';
 import type { App } from '../app.ts';
 import { parseRoute } from '../models/route.ts';
 import { handleChat } from './chat.ts';
+import { handleEmbeddings } from '../surfaces/embeddings/handler.ts';
 import { sendError, sendJson } from './respond.ts';
 
 type Handler = (app: App, req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -31,6 +32,8 @@ const proxyRoutes: Record<string, RouteEntry> = {
   ...probes,
   '/v1/chat/completions': { methods: { POST: chat }, auth: true },
   '/chat/completions': { methods: { POST: chat }, auth: true },
+  '/v1/embeddings': { methods: { POST: embeddings }, auth: true },
+  '/embeddings': { methods: { POST: embeddings }, auth: true },
   '/v1/models': { methods: { GET: models }, auth: true },
   '/models': { methods: { GET: models }, auth: true },
 };
@@ -89,7 +92,8 @@ function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMes
   if (result) result.catch((error: unknown) => fail(app, res, error));
 }
 
-const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
+/** Paths whose turned-away requests still count in sidecar_requests_total (model calls, every surface). */
+const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/embeddings', '/embeddings']);
 
 /** SPEC §10: once draining, new requests get 503 (probes and scrapes still answer). */
 function refuseWhileDraining(app: App, req: IncomingMessage, requestId: string, res: ServerResponse): void {
@@ -207,6 +211,26 @@ function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: st
     metrics: app.metrics,
     log: app.log,
     track: (stream) => app.track(stream),
+    now: app.now,
+  }, req, res, requestId).finally(() => {
+    app.active--;
+  });
+}
+
+function embeddings(app: App, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void {
+  if (app.draining) {
+    refuseWhileDraining(app, req, requestId, res);
+    return;
+  }
+  const generation = app.generation;
+  app.active++;
+  return handleEmbeddings({
+    config: generation.config,
+    models: generation.models,
+    client: generation.client,
+    guardrails: generation.guardrails,
+    metrics: app.metrics,
+    log: app.log,
     now: app.now,
   }, req, res, requestId).finally(() => {
     app.active--;

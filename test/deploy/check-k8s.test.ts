@@ -1,17 +1,20 @@
 /**
- * k8s/ is checked offline: every variant renders, passes the Kubernetes schemas, has no unknown field,
- * and passes the project checks. The negative cases alter a rendered copy and expect the problem that
- * names the field, so a check that silently stopped working would fail here.
+ * k8s/ is checked without a cluster: every kustomization renders with `kubectl kustomize`, passes the
+ * Kubernetes schemas, has no unknown field, and passes the project checks. The negative cases alter a
+ * rendered copy and expect the problem that names the field, so a check that silently stopped working
+ * would fail here. kubectl must be installed (the project's machines have it); without it the check
+ * falls back to the files as they are, which the last tests exercise with a kubectl that does not exist.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseConfig } from '../../src/config/load.ts';
 import { checkK8s, checkVariants, renderAll, type Variant } from '../../scripts/check-k8s.ts';
 import { DRAIN_MARGIN_S, projectProblems } from '../../scripts/k8s/checks.ts';
-import { KustomizeError, podSpecOf, render, strategicMerge, type Resource } from '../../scripts/k8s/kustomize.ts';
+import { kubectlKustomize } from '../../scripts/k8s/render.ts';
+import { podSpecOf, type Resource } from '../../scripts/k8s/resources.ts';
 import { schemaProblems, strictFieldProblems } from '../../scripts/k8s/schema.ts';
 import { ROOT } from './prod-tree.ts';
 
@@ -20,8 +23,32 @@ const K8S = join(ROOT, 'k8s');
 // Rendered manifests are walked freely here; the checks under test do the typing.
 type Obj = Record<string, any>;
 
+const rendered = new Map<string, Resource[]>();
+
+/** `kubectl kustomize k8s/<dir>`, rendered once per file and handed out as a fresh copy to alter. */
+async function render(dir: string): Promise<Resource[]> {
+  if (!rendered.has(dir)) rendered.set(dir, await kubectlKustomize(join(K8S, dir)));
+  return structuredClone(rendered.get(dir)!);
+}
+
+const baseResources = await render('base');
+
 function base(): Resource[] {
-  return render(K8S);
+  return structuredClone(baseResources);
+}
+
+/** A directory of files for one test, removed afterwards. */
+async function withDir(files: Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'check-k8s-'));
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function find(resources: Resource[], kind: string): Obj {
@@ -49,13 +76,14 @@ function setConfig(resources: Resource[], edit: (text: string) => string): void 
   cm.data['sidecar.yaml'] = edit(cm.data['sidecar.yaml']);
 }
 
-test('check-k8s: the base, every overlay and the monitoring component render and pass every check', async () => {
-  const { variants, problems } = await checkK8s(K8S);
+test('check-k8s: kubectl kustomize renders the base and every overlay, and each passes every check', async () => {
+  const { mode, variants, problems, notes } = await checkK8s(K8S);
   assert.deepEqual(problems, []);
+  assert.equal(mode, 'kubectl', notes.join('\n'));
   const names = variants.map((v) => v.name.replace(/^.*?k8s/, 'k8s'));
-  assert.ok(names.includes('k8s'));
-  assert.ok(names.includes('k8s/overlays/batch-summarizer'));
-  assert.ok(names.some((n) => n.endsWith('component k8s/monitoring')));
+  assert.deepEqual(names, ['k8s/base', 'k8s/overlays/batch-summarizer', 'k8s/overlays/prometheus-operator']);
+  // The monitoring Component is rendered through the overlay that uses it.
+  assert.ok(variants[2]!.resources.some((r) => r.kind === 'ServiceMonitor'));
 });
 
 test('check-k8s: the base is a native sidecar with the probes, security context and identity the issue asks for', () => {
@@ -70,15 +98,15 @@ test('check-k8s: the base is a native sidecar with the probes, security context 
   assert.deepEqual(sidecar.securityContext.capabilities.drop, ['ALL']);
   assert.equal(sidecar.securityContext.readOnlyRootFilesystem, true);
   assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault');
-  const config = parseConfig(find(resources, 'ConfigMap').data['sidecar.yaml'], 'k8s/sidecar.yaml');
+  const config = parseConfig(find(resources, 'ConfigMap').data['sidecar.yaml'], 'k8s/base/sidecar.yaml');
   assert.ok(spec.terminationGracePeriodSeconds >= config.server.drainTimeoutS + DRAIN_MARGIN_S);
   assert.match(find(resources, 'ServiceAccount').metadata.annotations['eks.amazonaws.com/role-arn'], /^arn:aws:iam::\d{12}:role\//);
   assert.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], String(config.server.adminPort));
 });
 
-test('check-k8s: the batch-summarizer overlay tunes chunking differently, in its own namespace, with its own role', () => {
+test('check-k8s: the batch-summarizer overlay tunes chunking differently, in its own namespace, with its own role', async () => {
   const baseConfig = parseConfig(find(base(), 'ConfigMap').data['sidecar.yaml'], 'base');
-  const overlay = render(join(K8S, 'overlays', 'batch-summarizer'));
+  const overlay = await render('overlays/batch-summarizer');
   const config = parseConfig(find(overlay, 'ConfigMap').data['sidecar.yaml'], 'overlay');
   assert.notEqual(config.streaming.streamChunkSize, baseConfig.streaming.streamChunkSize);
   assert.notEqual(config.streaming.maxHoldMs, baseConfig.streaming.maxHoldMs);
@@ -148,7 +176,7 @@ test('check-k8s: listeners bound where probes cannot reach or where the whole cl
 test('check-k8s: a sidecar.yaml the sidecar would reject is a problem that names the key and line', () => {
   const resources = base();
   setConfig(resources, (t) => t.replace('stream_chunk_size: 1024', 'stream_chunk_size: 0'));
-  expectProblem(resources, /sidecar\.yaml is rejected by the sidecar: ConfigMap bedrock-sidecar-config sidecar\.yaml:\d+: streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/);
+  expectProblem(resources, /sidecar\.yaml is rejected by the sidecar: ConfigMap bedrock-sidecar-config-\w+ sidecar\.yaml:\d+: streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/);
 });
 
 test('check-k8s: the sidecar as a regular container, or an init container that must exit, is a problem', () => {
@@ -192,7 +220,7 @@ test('check-k8s: the config mount must be read-only, a directory, and hold the k
 
   resources = base();
   sidecarOf(resources).env.find((e: Obj) => e.name === 'SIDECAR_CONFIG').value = '/etc/bedrock-sidecar/config.yaml';
-  expectProblem(resources, /ConfigMap bedrock-sidecar-config has no key config\.yaml/);
+  expectProblem(resources, /ConfigMap bedrock-sidecar-config-\w+ has no key config\.yaml/);
 
   resources = base();
   sidecarOf(resources).env.find((e: Obj) => e.name === 'SIDECAR_CONFIG').value = '/config/sidecar.yaml';
@@ -224,8 +252,8 @@ test('check-k8s: resources, image pinning, scrape annotations and the ServiceAcc
   expectProblem(resources, /serviceAccountName: llm-app is not in the rendered resources/);
 });
 
-test('check-k8s: a Service or ServiceMonitor that misses the admin port is a problem', () => {
-  const withMonitor = render(K8S, { components: ['monitoring'] });
+test('check-k8s: a Service or ServiceMonitor that misses the admin port is a problem', async () => {
+  const withMonitor = await render('overlays/prometheus-operator');
   assert.deepEqual(problemsOf(withMonitor), []);
   find(withMonitor, 'Service').spec.ports[0].targetPort = 'metrics';
   expectProblem(withMonitor, /port sidecar-admin: targetPort metrics names no container port/);
@@ -268,50 +296,68 @@ test('check-k8s: checkVariants reports schema, strict and project problems toget
   assert.match(messages, /readOnlyRootFilesystem: must be true/);
 });
 
-test('kustomize renderer: strategic merge matches containers and env by name, replaces plain lists, deletes on null', () => {
-  const merged = strategicMerge(
-    { spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], args: ['1', '2'] }, { name: 'b', image: 'y' }] } },
-    { spec: { containers: [{ name: 'a', env: [{ name: 'B', value: '3' }, { name: 'C', value: '4' }], args: ['9'], image: null }, { name: 'c', image: 'z' }] } },
-  );
-  assert.deepEqual(merged, {
-    spec: {
-      containers: [
-        { name: 'a', env: [{ name: 'A', value: '1' }, { name: 'B', value: '3' }, { name: 'C', value: '4' }], args: ['9'] },
-        { name: 'b', image: 'y' },
-        { name: 'c', image: 'z' },
-      ],
-    },
+test('check-k8s: a render failure is a problem carrying kustomize\'s own reason, not a throw', async () => {
+  await withDir({ 'kustomization.yaml': 'resources: [missing.yaml]\n' }, async (dir) => {
+    const { mode, variants, problems } = await renderAll(dir);
+    assert.equal(mode, 'kubectl');
+    assert.equal(variants.length, 0);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.message, /^cannot render: kubectl kustomize failed: .*missing\.yaml/);
   });
 });
 
-test('kustomize renderer: unsupported fields and patch directives fail loudly instead of being ignored', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kustomize-'));
-  try {
-    writeFileSync(join(dir, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n');
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\ncommonLabels:\n  a: b\n');
-    assert.throws(() => render(dir), (e: unknown) => e instanceof KustomizeError && /"commonLabels" is not supported by the offline renderer/.test(e.message));
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches:\n  - patch: |\n      - op: add\n        path: /data/c\n        value: d\n    target: {kind: ConfigMap}\n');
-    assert.throws(() => render(dir), /JSON 6902 patches are not supported/);
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches:\n  - patch: |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: c}\n      $patch: delete\n');
-    assert.throws(() => render(dir), /the \$patch directive is not supported/);
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\nconfigMapGenerator:\n  - name: c\n    literals: [x=y]\n');
-    assert.throws(() => render(dir), /ConfigMap c already exists/);
-    mkdirSync(join(dir, 'sub'));
-    writeFileSync(join(dir, 'sub', 'kustomization.yaml'), 'configMapGenerator:\n  - name: g\n    files: [../cm.yaml]\n');
-    assert.throws(() => render(join(dir, 'sub')), /outside the kustomization root/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('check-k8s: an overlay inside its own base (the layout kubectl rejects) fails the check', async () => {
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n';
+  await withDir({
+    'kustomization.yaml': 'resources: [cm.yaml]\n',
+    'cm.yaml': cm,
+    'overlays/x/kustomization.yaml': 'namespace: x\nresources: [../..]\n',
+  }, async (dir) => {
+    const { problems } = await renderAll(dir);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0]!.where, /overlays\/x$/);
+    assert.match(problems[0]!.message, /cycle detected/);
+  });
 });
 
-test('kustomize renderer: a render failure under k8s/ is reported as a problem, not thrown', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kustomize-'));
-  try {
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n');
-    const { variants, problems } = renderAll(dir);
-    assert.equal(variants.length, 0);
-    assert.match(problems[0]!.message, /cannot render: .*resource missing\.yaml does not exist/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('check-k8s: a Component that no kustomization uses is a problem (nothing would ever check it)', async () => {
+  await withDir({
+    'base/kustomization.yaml': 'resources: [cm.yaml]\n',
+    'base/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n',
+    'components/extra/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n',
+  }, async (dir) => {
+    const { problems } = await renderAll(dir);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0]!.where, /components\/extra$/);
+    assert.match(problems[0]!.message, /used by no kustomization/);
+  });
+});
+
+test('check-k8s: without kubectl it says so and validates the listed resource files as they are', async () => {
+  const result = await checkK8s(K8S, { kubectl: 'kubectl-that-is-not-installed' });
+  assert.equal(result.mode, 'files');
+  assert.match(result.notes.join('\n'), /kubectl-that-is-not-installed not found: the kustomizations are not rendered/);
+  assert.deepEqual(result.problems, []);
+  const files = result.variants.map((v) => v.name.replace(/^.*?k8s/, 'k8s'));
+  assert.ok(files.includes('k8s/base/deployment.yaml'));
+  assert.ok(files.includes('k8s/components/monitoring/servicemonitor.yaml'));
+  assert.ok(!files.some((f) => f.includes('patch')), 'patches are partial objects, not resources');
+});
+
+test('check-k8s: without kubectl a schema error, an unknown field or a rejected sidecar.yaml in the files is still found', async () => {
+  const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: "two"\n' +
+    '  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: i}]\n';
+  await withDir({
+    'kustomization.yaml': 'resources: [deployment.yaml, service.yaml]\nconfigMapGenerator:\n  - name: cfg\n    files: [sidecar.yaml]\n',
+    'deployment.yaml': deployment,
+    'service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  selectr: {a: b}\n  ports: [{port: 80}]\n',
+    'sidecar.yaml': 'streaming:\n  stream_chunk_size: 0\n',
+  }, async (dir) => {
+    const { mode, problems } = await checkK8s(dir, { kubectl: 'kubectl-that-is-not-installed' });
+    assert.equal(mode, 'files');
+    const text = problems.map((p) => `${p.where}: ${p.message}`).join('\n');
+    assert.match(text, /deployment\.yaml: Deployment\/d: schema: \/spec\/replicas must be integer/);
+    assert.match(text, /service\.yaml: Service\/s: unknown or mistyped field at spec\.selectr/);
+    assert.match(text, /sidecar\.yaml: rejected by the sidecar: .*streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Builds what the Dockerfile's run stage holds, without Docker: `tsc -p tsconfig.build.json` into a
  * temporary directory, package.json beside it, and node_modules holding only the production dependency
- * closure (resolved from package-lock.json the way Node resolves it, minus tsx and what only tsx needs).
+ * closure (resolved from package-lock.json the way Node resolves it).
  * A test can then start `node dist/main.js` there and prove the compiled output runs on plain Node.
  */
 import { execFile } from 'node:child_process';
@@ -11,9 +11,6 @@ import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-
-/** Packages the image must not carry even while package.json still lists them under dependencies. */
-export const DEV_ONLY_AT_RUN_TIME = ['tsx'];
 
 interface LockEntry {
   dev?: boolean;
@@ -26,7 +23,7 @@ interface LockEntry {
  * The lockfile keys (`node_modules/a`, `node_modules/a/node_modules/b`) reachable from the root's
  * production dependencies, resolving each name from the requiring package's directory upwards.
  */
-export function productionClosure(root = ROOT, exclude: readonly string[] = DEV_ONLY_AT_RUN_TIME): Set<string> {
+export function productionClosure(root = ROOT): Set<string> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const found = new Set<string>();
@@ -50,9 +47,7 @@ export function productionClosure(root = ROOT, exclude: readonly string[] = DEV_
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) visit(key, dep, false);
     for (const dep of Object.keys(entry.peerDependencies ?? {})) visit(key, dep, false);
   };
-  for (const name of Object.keys(pkg.dependencies ?? {})) {
-    if (!exclude.includes(name)) visit('', name, true);
-  }
+  for (const name of Object.keys(pkg.dependencies ?? {})) visit('', name, true);
   return found;
 }
 

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
-import { EventStreamCodec, Int64, type Message, type MessageHeaders } from '@smithy/eventstream-codec';
+import { EventStreamCodec, Int64, type Message, type MessageHeaders } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { SidecarError, isSidecarError } from '../../src/errors.ts';
 import {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Message } from '@smithy/eventstream-codec';
+import type { Message } from '@smithy/core/event-streams';
 import { BedrockEventNormalizer } from '../../src/pipeline/normalizer.ts';
 import type { StreamEvent } from '../../src/pipeline/events.ts';
 import type { StreamMapper } from '../../src/providers/types.ts';

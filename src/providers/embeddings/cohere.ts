@@ -1,0 +1,53 @@
+/**
+ * Cohere Embed on Bedrock (invoke route, up to 96 texts per call). v3 (`cohere.embed-english-v3`,
+ * `cohere.embed-multilingual-v3`): `{texts, input_type, embedding_types: ["float"]}`, 1024 numbers. v4
+ * (`cohere.embed-v4:0`): the same plus `output_dimension: 256|512|1024|1536` (default 1536). The answer
+ * asked with `embedding_types` is `{embeddings: {float: [[…], …]}, response_type: "embeddings_by_type"}`;
+ * without it v3 answers `embeddings: [[…]]`, read too. Token counts travel in the
+ * `X-Amzn-Bedrock-Input-Token-Count` header. Bedrock's docs: model-parameters-embed-v3, -embed-v4.
+ */
+import type { EmbeddingModel, InputType } from './types.ts';
+import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
+
+/** Cohere's limit on `texts` per call (both generations). */
+export const COHERE_MAX_TEXTS = 96;
+
+/** Documents to index unless said otherwise: what a RAG app embeds most, and LiteLLM's default too. */
+const DEFAULT_INPUT_TYPE: InputType = 'search_document';
+
+function cohere(v4: boolean): EmbeddingModel {
+  const label = v4 ? 'Cohere Embed v4' : 'Cohere Embed v3';
+  return {
+    family: 'cohere-embed',
+    label,
+    maxInputsPerCall: COHERE_MAX_TEXTS,
+    dimensions: v4 ? [256, 512, 1024, 1536] : [1024],
+    defaultDimensions: v4 ? 1536 : 1024,
+    takesInputType: true,
+    buildBody(texts, options) {
+      const body: Record<string, unknown> = {
+        texts: [...texts],
+        input_type: options.inputType ?? DEFAULT_INPUT_TYPE,
+        embedding_types: ['float'],
+      };
+      if (v4 && options.dimensions !== undefined) body.output_dimension = options.dimensions;
+      return body;
+    },
+    parseResponse(body, count, headers) {
+      if (!isRecord(body)) throw malformed(label, 'not a JSON object');
+      const raw = body.embeddings;
+      const list = isRecord(raw) ? raw.float : raw;
+      if (!Array.isArray(list)) throw malformed(label, 'no embeddings.float list');
+      if (list.length !== count) throw malformed(label, `${list.length} embeddings for ${count} texts`);
+      return { vectors: list.map((v, i) => vectorOf(v, label, `embeddings[${i}]`)), inputTokens: tokenCount(undefined, headers) };
+    },
+  };
+}
+
+export const cohereV3 = cohere(false);
+export const cohereV4 = cohere(true);
+
+/** v3 ids name their generation; anything else (v4, an ARN given `provider: cohere-embed`) is v4. */
+export function cohereModel(baseModelId: string): EmbeddingModel {
+  return /^cohere\.embed-(english|multilingual)-v3/.test(baseModelId) ? cohereV3 : cohereV4;
+}

@@ -1,0 +1,47 @@
+/**
+ * What an embedding model family knows (one file per family beside this one): how many texts one
+ * InvokeModel call takes, which output sizes the model can give, how the neutral options become the
+ * family's own body, and how its answer becomes vectors and a token count. Nothing here knows the
+ * client's protocol (the OpenAI embeddings surface is src/surfaces/embeddings/) or how calls are sent.
+ */
+import type { EmbeddingFamily } from '../../models/route.ts';
+import type { ResponseHeaders } from '../types.ts';
+
+/** What the vectors are for; alias `embedding.input_type` (docs/contract.md#embeddings). */
+export const INPUT_TYPES = ['search_document', 'search_query', 'classification', 'clustering'] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
+export interface EmbeddingOptions {
+  /** Output size; undefined = the model's default. Already checked against `dimensions` of the model. */
+  dimensions: number | undefined;
+  /** undefined = the family's default purpose (documents to index). */
+  inputType: InputType | undefined;
+}
+
+/** One answer of Bedrock, read: a vector per text sent, in order, and the input tokens it counted. */
+export interface EmbeddingAnswer {
+  vectors: number[][];
+  /** From the body, else the `X-Amzn-Bedrock-Input-Token-Count` header; undefined when neither says. */
+  inputTokens: number | undefined;
+}
+
+/** One embedding model (a family at one generation: Cohere v3 and v4 differ). */
+export interface EmbeddingModel {
+  readonly family: EmbeddingFamily;
+  /** How the model is called in messages ("Cohere Embed v4"). */
+  readonly label: string;
+  /** Most texts one InvokeModel call takes (1 where the body holds one text). */
+  readonly maxInputsPerCall: number;
+  /** Output sizes the model can give. */
+  readonly dimensions: readonly number[];
+  readonly defaultDimensions: number;
+  /** Whether the model takes a purpose (`input_type`); Titan has none. */
+  readonly takesInputType: boolean;
+  /** The InvokeModel body for these texts (at most `maxInputsPerCall`). */
+  buildBody(texts: readonly string[], options: EmbeddingOptions): Record<string, unknown>;
+  /**
+   * Reads the answer to a body built for `count` texts. Throws an `upstream_protocol_error` when it is not
+   * the expected shape (never an empty success).
+   */
+  parseResponse(body: unknown, count: number, headers: ResponseHeaders): EmbeddingAnswer;
+}

@@ -1,0 +1,252 @@
+/**
+ * POST /v1/embeddings (docs/contract.md#embeddings): read and check the request, resolve the model (an
+ * embedding model, else a 400), check `dimensions` against it, run the input guardrails over every
+ * input, then split the inputs into the model's own batches (one text per call for Titan and Nova, up to
+ * 96 for Cohere) and call InvokeModel for them at most MAX_CALLS_IN_FLIGHT at a time. The answer keeps
+ * input order; `usage` sums Bedrock's own counts. Any failed call aborts the others and fails the whole
+ * request with the error mapping of the chat surface (no partial list). Retries are the shared client's.
+ * One log line per request and the request metrics, as every surface.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SidecarError, toSidecarError } from '../../errors.ts';
+import type { SidecarConfig } from '../../config/schema.ts';
+import type { GuardrailSet } from '../../guardrails/index.ts';
+import type { ModelRegistry, ModelTarget } from '../../models/resolve.ts';
+import type { Logger } from '../../ops/logger.ts';
+import type { Metrics } from '../../ops/metrics.ts';
+import { describeSizes, embeddingModelOf, type EmbeddingModel, type EmbeddingOptions } from '../../providers/embeddings/index.ts';
+import { readBody, type BedrockClient, type BedrockResponse } from '../../upstream/client.ts';
+import { encodeModelPath } from '../../upstream/signer.ts';
+import { readJsonBody } from '../../server/body.ts';
+import { sendError, sendJson } from '../../server/respond.ts';
+import { readEmbeddingsRequest } from './request.ts';
+import { renderEmbeddings } from './render.ts';
+
+export interface EmbeddingsContext {
+  config: SidecarConfig;
+  models: ModelRegistry;
+  client: BedrockClient;
+  guardrails: GuardrailSet;
+  metrics: Metrics;
+  log: Logger;
+  now(): number;
+}
+
+/** InvokeModel calls one request keeps in flight at most (a 2048-input Titan batch is 2048 calls). */
+export const MAX_CALLS_IN_FLIGHT = 8;
+/** Largest embedding answer read (3072 floats as JSON are ~70 KB; 96 of them ~7 MB). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+interface Outcome {
+  alias: string | undefined;
+  modelId: string | undefined;
+  route: string | undefined;
+  status: number;
+  inputs: number;
+  calls: number;
+  inputTokens: number | undefined;
+  guardrail: string;
+  retries: number;
+  error: SidecarError | undefined;
+  cancelled: boolean;
+}
+
+export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  const started = ctx.now();
+  const outcome: Outcome = {
+    alias: undefined, modelId: undefined, route: undefined, status: 0, inputs: 0, calls: 0, inputTokens: undefined,
+    guardrail: 'none', retries: 0, error: undefined, cancelled: false,
+  };
+  const log = ctx.log.child({ requestId });
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) {
+      outcome.cancelled = true;
+      abort.abort();
+    }
+  };
+  res.on('close', onClose);
+  try {
+    await serve(ctx, req, res, outcome, log, abort);
+  } catch (error) {
+    const e = toSidecarError(error);
+    outcome.error = e;
+    if (!res.headersSent && !res.destroyed) {
+      outcome.status = e.status;
+      // As on the chat surface: the sidecar already retried, a client retrying on top multiplies the load.
+      sendError(res, e, outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+    } else if (!res.headersSent) {
+      outcome.status = 499;
+    }
+    if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
+  } finally {
+    res.off('close', onClose);
+    finish(ctx, outcome, log, started);
+  }
+}
+
+async function serve(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger, abort: AbortController): Promise<void> {
+  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes);
+  const { request, unknown } = readEmbeddingsRequest(body);
+  const target = ctx.models.resolve(request.model);
+  outcome.alias = target.alias?.name;
+  outcome.modelId = target.modelId;
+  outcome.route = target.route;
+  outcome.inputs = request.inputs.length;
+  const model = embeddingModelOf(target);
+  if (!model) {
+    throw new SidecarError('invalid_request_error', `"${target.name}" is not an embedding model (${target.family ?? 'unknown'} family): ` +
+      '/v1/embeddings serves Titan Text Embeddings, Cohere Embed and Nova Multimodal Embeddings', { param: 'model' });
+  }
+  const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
+  for (const key of unknown) {
+    if (!dropParams) {
+      throw new SidecarError('unsupported_parameter',
+        `"${key}" is not an embeddings parameter the sidecar knows; remove it, or set drop_params: true to drop unsupported parameters`, { param: key });
+    }
+    log.debug({ model: target.name }, `parameter "${key}" dropped (drop_params)`);
+  }
+  const options = embeddingOptions(model, target, request.dimensions);
+
+  const guards = ctx.guardrails.forRequest(target, request.guardrails, log);
+  const checked = await guards.checkInputTexts(request.inputs, abort.signal);
+  outcome.guardrail = guards.streamOutcome();
+  if ('error' in checked) throw checked.error;
+
+  const batches: string[][] = [];
+  for (let i = 0; i < checked.texts.length; i += model.maxInputsPerCall) batches.push(checked.texts.slice(i, i + model.maxInputsPerCall));
+  outcome.calls = batches.length;
+  const answers = await runBounded(batches, MAX_CALLS_IN_FLIGHT, abort, async (texts) => {
+    const native = model.buildBody(texts, options);
+    if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
+    const upstream = await callBedrock(ctx, target, native, abort.signal, () => {
+      outcome.retries++;
+    });
+    const answer = model.parseResponse(await readJsonAnswer(upstream), texts.length, upstream.headers);
+    if (options.dimensions !== undefined) {
+      const wrong = answer.vectors.find((v) => v.length !== options.dimensions);
+      if (wrong) {
+        throw new SidecarError('upstream_protocol_error',
+          `${model.label} answered ${wrong.length} dimensions where ${options.dimensions} were asked for`);
+      }
+    }
+    return answer;
+  });
+
+  let tokens = 0;
+  let counted = false;
+  const vectors: number[][] = [];
+  for (const answer of answers) {
+    vectors.push(...answer.vectors);
+    if (answer.inputTokens !== undefined) {
+      tokens += answer.inputTokens;
+      counted = true;
+    }
+  }
+  if (counted) outcome.inputTokens = tokens;
+  outcome.status = 200;
+  sendJson(res, 200, renderEmbeddings(vectors, request.encodingFormat, target.name, tokens));
+}
+
+/** The request's `dimensions`, else the alias's, checked against what the model can give; the purpose. */
+function embeddingOptions(model: EmbeddingModel, target: ModelTarget, requested: number | undefined): EmbeddingOptions {
+  const dimensions = requested ?? target.alias?.embedding?.dimensions;
+  if (dimensions !== undefined && !model.dimensions.includes(dimensions)) {
+    throw new SidecarError('invalid_request_error',
+      `"dimensions": ${model.label} gives ${describeSizes(model.dimensions)} dimensions, not ${dimensions}`, { param: 'dimensions' });
+  }
+  // A model with one size takes no size parameter at all (Cohere v3, Titan G1): asking for it is a no-op.
+  const sent = model.dimensions.length === 1 ? undefined : dimensions;
+  return { dimensions: sent, inputType: target.alias?.embedding?.inputType };
+}
+
+/**
+ * One InvokeModel call through the shared client (signing, retries, credentials refresh). The same call
+ * path the chat surface uses: failover, once it exists, belongs there and serves this surface too.
+ */
+function callBedrock(
+  ctx: EmbeddingsContext, target: ModelTarget, body: Record<string, unknown>, signal: AbortSignal, onRetry: () => void,
+): Promise<BedrockResponse> {
+  return ctx.client.call({
+    endpoint: target.endpoint,
+    region: target.region,
+    apiKey: target.apiKey,
+    path: encodeModelPath(target.modelId, 'invoke'),
+    body: Buffer.from(JSON.stringify(body)),
+    accept: 'application/json',
+    signal,
+    onRetry,
+  });
+}
+
+async function readJsonAnswer(upstream: BedrockResponse): Promise<unknown> {
+  const { text, overflow } = await readBody(upstream.body, MAX_ANSWER_BYTES);
+  if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SidecarError('upstream_protocol_error', 'Bedrock answered 200 with a body that is not JSON');
+  }
+  if (typeof json === 'object' && json !== null && ('__type' in json || 'Output' in json)) {
+    throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an error envelope: ${text.slice(0, 200)}`);
+  }
+  return json;
+}
+
+/**
+ * Runs `work` over `items` with at most `limit` in flight; resolves the results in item order. The first
+ * failure aborts the rest (through `abort`) and is the one thrown: later failures are its consequences.
+ */
+export async function runBounded<T, R>(items: readonly T[], limit: number, abort: AbortController, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: unknown;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        if (!failed) {
+          failed = true;
+          failure = error;
+          abort.abort();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failure;
+  return results;
+}
+
+function finish(ctx: EmbeddingsContext, outcome: Outcome, log: Logger, started: number): void {
+  const durationMs = ctx.now() - started;
+  const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
+  const route = outcome.route ?? 'none';
+  const status = outcome.cancelled ? 'cancelled' : String(outcome.status);
+  ctx.metrics.requests.inc({ model, route, status });
+  ctx.metrics.duration.observe({ model, route }, durationMs / 1000);
+  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model });
+  if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.inputTokens);
+  log.info({
+    surface: 'embeddings',
+    alias: outcome.alias ?? null,
+    modelId: outcome.modelId ?? null,
+    route: outcome.route ?? null,
+    status: outcome.status,
+    ttfbMs: null,
+    durationMs,
+    chunks: 0,
+    inputs: outcome.inputs,
+    calls: outcome.calls,
+    inputTokens: outcome.inputTokens ?? null,
+    outputTokens: null,
+    guardrail: outcome.guardrail,
+    retries: outcome.retries,
+    cancelled: outcome.cancelled,
+    error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
+  }, 'request completed');
+}

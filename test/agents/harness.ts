@@ -1,0 +1,206 @@
+/**
+ * The agent-client harness behind `npm run test:agents`: the real sidecar process (as `npm start -- --config
+ * FILE` runs it) in front of the in-process Bedrock emulator, both on 127.0.0.1 port 0, and a runner for the
+ * real agent CLIs installed in test/agents/node_modules (Claude Code, Codex).
+ *
+ * Every client run gets a fresh temporary HOME (and CODEX_HOME), an environment built from nothing but PATH
+ * and what the test names, every HTTP(S) proxy variable pointed at a closed loopback port (so any traffic a
+ * client sends anywhere but 127.0.0.1 fails at once instead of leaving the machine), its own time bound, and
+ * is killed by its own process group id (the CLI and whatever it spawned) when the bound passes or the run
+ * ends. Output is kept up to MAX_OUTPUT_BYTES per stream.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = new URL('./node_modules/.bin/', import.meta.url).pathname;
+const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** A port nothing listens on (TCP "discard"): proxy variables point here so no request leaves the machine. */
+const DEAD_PROXY = 'http://127.0.0.1:9';
+
+/** The emulator's default SigV4 key; the sidecar signs with it, so the emulator checks real signatures. */
+const TEST_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+export interface Stack {
+  emu: Emulator;
+  /** The sidecar's proxy listener, e.g. `http://127.0.0.1:41234`. */
+  proxy: string;
+  /** Every JSON log line the sidecar wrote so far. */
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the emulator, writes `config` (sidecar.yaml as an object; listener ports forced to 0) to a temporary
+ * file and starts the sidecar process on it. Resolves once the sidecar logged its listening line.
+ */
+export async function startStack(config: Record<string, unknown>, emulator: EmulatorOptions = {}): Promise<Stack> {
+  const emu = await startEmulator({ quiet: true, ...emulator });
+  const dir = mkdtempSync(join(tmpdir(), 'sidecar-agents-'));
+  const file = join(dir, 'sidecar.yaml');
+  const server = { ...(config.server as object | undefined), host: '127.0.0.1', port: 0, admin_host: '127.0.0.1', admin_port: 0 };
+  writeFileSync(file, stringify({ ...config, server }));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...TEST_CREDENTIALS, AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const close = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const proxy = await new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      child.stdout!.on('data', (data: Buffer) => {
+        buffered += data.toString('utf8');
+        let nl;
+        while ((nl = buffered.indexOf('\n')) !== -1) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          let entry: Record<string, unknown>;
+          try {
+            entry = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            entry = { msg: line };
+          }
+          logs.push(entry);
+          if (entry.msg === 'bedrock-sidecar listening' && typeof entry.proxy === 'string') resolve(entry.proxy);
+        }
+      });
+      child.stderr!.on('data', (data: Buffer) => {
+        stderr = (stderr + data.toString('utf8')).slice(-MAX_OUTPUT_BYTES);
+      });
+      child.once('exit', (code, signal) => reject(new Error(`the sidecar exited (${code ?? signal}) before listening: ${stderr}`)));
+      setTimeout(() => reject(new Error(`the sidecar did not listen within 30 s: ${stderr}`)), 30_000).unref();
+    });
+    return { emu, proxy, logs, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export interface ClientRun {
+  /** Exit code, or null when the process ended by a signal (the time bound included). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+  /** The run's working directory (a fresh temporary directory unless `cwd` was given). */
+  cwd: string;
+}
+
+export interface ClientOptions {
+  /** The executable's name in test/agents/node_modules/.bin (`claude`, `codex`). */
+  bin: string;
+  args: string[];
+  /** Added to the clean environment (PATH, HOME, proxies, TMPDIR). */
+  env?: Record<string, string>;
+  /** Called with the run's fresh HOME before the start: writes files there, returns more environment. */
+  prepareHome?: (home: string) => Record<string, string>;
+  /** Working directory; a fresh temporary one when absent. */
+  cwd?: string;
+  timeoutMs: number;
+}
+
+/** A fresh temporary directory under the OS temp dir, removed by `removeTemp` (or left for the OS). */
+export function makeTemp(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `sidecar-agents-${prefix}-`));
+}
+
+export function removeTemp(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Runs one agent CLI to completion, or kills it (and every process it started: it leads its own process
+ * group) when `timeoutMs` passes. A fresh HOME is created for the run and removed after it.
+ */
+export async function runClient(options: ClientOptions): Promise<ClientRun> {
+  const home = makeTemp('home');
+  const tmp = join(home, 'tmp');
+  mkdirSync(tmp);
+  const cwd = options.cwd ?? makeTemp('cwd');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    TMPDIR: tmp,
+    LANG: 'C.UTF-8',
+    TERM: 'dumb',
+    NO_COLOR: '1',
+    HTTP_PROXY: DEAD_PROXY, HTTPS_PROXY: DEAD_PROXY, ALL_PROXY: DEAD_PROXY,
+    http_proxy: DEAD_PROXY, https_proxy: DEAD_PROXY, all_proxy: DEAD_PROXY,
+    NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
+    ...options.env,
+    ...options.prepareHome?.(home),
+  };
+  const started = Date.now();
+  const child: ChildProcess = spawn(join(BIN, options.bin), options.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killGroup = (): void => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  };
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (data: Buffer) => {
+    if (stdout.length < MAX_OUTPUT_BYTES) stdout += data.toString('utf8');
+  });
+  child.stderr!.on('data', (data: Buffer) => {
+    if (stderr.length < MAX_OUTPUT_BYTES) stderr += data.toString('utf8');
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, options.timeoutMs);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => resolve(exitCode));
+    });
+    return { code, stdout, stderr, timedOut, durationMs: Date.now() - started, cwd };
+  } finally {
+    clearTimeout(timer);
+    killGroup(); // anything the CLI left running in its group
+    removeTemp(home);
+  }
+}
+
+/** The JSON lines of a client's stdout (non-JSON lines skipped). */
+export function jsonLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line that only looks like JSON
+    }
+  }
+  return out;
+}
+
+/** A one-line description of a run for assertion messages: exit, time, and the ends of both streams. */
+export function describeRun(run: ClientRun): string {
+  const tail = (s: string): string => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
+  return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}`;
+}

@@ -1,0 +1,227 @@
+/**
+ * POST /v1/embeddings end to end: the official `openai` SDK (float and its default base64) against the
+ * sidecar and the emulator for every family, batches larger than each model's limit split and kept in
+ * order, Bedrock's token counts summed, and the 400s that must come before any call.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { deterministicVector, tokenEstimate, type EmbeddingModelName } from '../../src/emulator/embeddings.ts';
+import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
+
+export const EMBEDDING_ALIASES = [
+  { name: 'titan-embed', model: 'bedrock/invoke/amazon.titan-embed-text-v2:0', region: 'us-east-1', embedding: { dimensions: 512 } },
+  { name: 'cohere-v4', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-east-1', embedding: { input_type: 'search_query', dimensions: 256 } },
+  { name: 'cohere-v3', model: 'bedrock/invoke/cohere.embed-english-v3', region: 'us-east-1' },
+  { name: 'nova-embed', model: 'bedrock/invoke/amazon.nova-2-multimodal-embeddings-v1:0', region: 'us-east-1', embedding: { dimensions: 1024 } },
+];
+
+/** alias → the emulator's model, its size, the texts one call takes, and the request size that overflows it. */
+const FAMILIES: Array<{ alias: string; emulated: EmbeddingModelName; dims: number; perCall: number; inputs: number }> = [
+  { alias: 'titan-embed', emulated: 'titan-v2', dims: 512, perCall: 1, inputs: 5 },
+  { alias: 'cohere-v4', emulated: 'cohere-v4', dims: 256, perCall: 96, inputs: 200 },
+  { alias: 'cohere-v3', emulated: 'cohere-v3', dims: 1024, perCall: 96, inputs: 97 },
+  { alias: 'nova-embed', emulated: 'nova-mme', dims: 1024, perCall: 1, inputs: 3 },
+];
+
+function texts(n: number, tag: string): string[] {
+  return Array.from({ length: n }, (_, i) => `${tag} passage ${i} — ünïcödé ${'x'.repeat(i % 7)}`);
+}
+
+/** Compares as float32, which is what both Bedrock's JSON and the base64 form carry. */
+function assertVector(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: size`);
+  for (let i = 0; i < expected.length; i++) {
+    if (Math.fround(actual[i]!) !== Math.fround(expected[i]!)) assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+function post(h: Harness, body: unknown): Promise<Response> {
+  return fetch(`${h.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe('embeddings with the openai SDK', () => {
+  let h: Harness;
+  let client: OpenAI;
+  before(async () => {
+    h = await startHarness({ models: [...EMBEDDING_ALIASES, CLAUDE_INVOKE], upstream: { max_attempts: 2 } });
+    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'x', maxRetries: 0 });
+  });
+  after(async () => h.close());
+
+  for (const f of FAMILIES) {
+    for (const format of ['float', 'base64 (the SDK default)'] as const) {
+      test(`openai SDK embeddings.create, ${f.alias}, ${format}: ${f.inputs} inputs in ${Math.ceil(f.inputs / f.perCall)} calls, order and usage kept`, async () => {
+        h.emu.reset();
+        const input = texts(f.inputs, `${f.alias} ${format}`);
+        const answer = format === 'float'
+          ? await client.embeddings.create({ model: f.alias, input, encoding_format: 'float' })
+          : await client.embeddings.create({ model: f.alias, input });
+        assert.equal(answer.object, 'list');
+        assert.equal(answer.model, f.alias);
+        assert.equal(answer.data.length, f.inputs);
+        answer.data.forEach((d, i) => {
+          assert.equal(d.index, i);
+          assert.equal(d.object, 'embedding');
+          assertVector(d.embedding, deterministicVector(f.emulated, input[i]!, f.dims), `input ${i}`);
+        });
+        const tokens = input.reduce((sum, t) => sum + tokenEstimate(t), 0);
+        assert.deepEqual(answer.usage, { prompt_tokens: tokens, total_tokens: tokens });
+        const calls = h.emu.requests;
+        assert.equal(calls.length, Math.ceil(f.inputs / f.perCall), 'one call per batch of the model\'s size');
+        for (const call of calls) {
+          assert.equal(call.operation, 'InvokeModel');
+          assert.equal(call.signature, 'valid');
+          assert.equal(call.status, 200);
+        }
+        if (f.perCall > 1) {
+          const sizes = calls.map((c) => ((c.json as { texts: string[] }).texts).length).sort((a, b) => b - a);
+          assert.ok(sizes.every((s) => s <= f.perCall), `no call over ${f.perCall} texts: ${sizes.join(', ')}`);
+        }
+      });
+    }
+  }
+
+  test('embeddings: a single string input is one embedding; the same text always gets the same vector', async () => {
+    const a = await client.embeddings.create({ model: 'titan-embed', input: 'same text', encoding_format: 'float' });
+    const b = await client.embeddings.create({ model: 'titan-embed', input: ['other', 'same text'], encoding_format: 'float' });
+    assert.equal(a.data.length, 1);
+    assert.deepEqual(a.data[0]!.embedding, b.data[1]!.embedding);
+    assert.notDeepEqual(b.data[0]!.embedding, b.data[1]!.embedding);
+  });
+
+  test('embeddings: the request\'s dimensions override the alias\'s and reach Bedrock as the family\'s own key', async () => {
+    h.emu.reset();
+    const titan = await client.embeddings.create({ model: 'titan-embed', input: 'x', dimensions: 256, encoding_format: 'float' });
+    assert.equal(titan.data[0]!.embedding.length, 256);
+    const cohere = await client.embeddings.create({ model: 'cohere-v4', input: 'x', dimensions: 512, encoding_format: 'float' });
+    assert.equal(cohere.data[0]!.embedding.length, 512);
+    const nova = await client.embeddings.create({ model: 'nova-embed', input: 'x', dimensions: 384, encoding_format: 'float' });
+    assert.equal(nova.data[0]!.embedding.length, 384);
+    const bodies = h.emu.requests.map((r) => r.json as Record<string, unknown>);
+    assert.equal(bodies[0]!.dimensions, 256);
+    assert.equal(bodies[1]!.output_dimension, 512);
+    assert.equal(bodies[1]!.input_type, 'search_query', 'the alias\'s input_type');
+    assert.equal((bodies[2]!.singleEmbeddingParams as Record<string, unknown>).embeddingDimension, 384);
+  });
+
+  test('embeddings: a route string serves too, and /embeddings is an alias of /v1/embeddings', async () => {
+    const res = await fetch(`${h.url}/embeddings`, {
+      method: 'POST', body: JSON.stringify({ model: 'bedrock/invoke/cohere.embed-multilingual-v3', input: ['a', 'b'] }),
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json() as { data: Array<{ embedding: number[] }>; model: string };
+    assert.equal(body.model, 'bedrock/invoke/cohere.embed-multilingual-v3');
+    assert.equal(body.data[1]!.embedding.length, 1024);
+  });
+
+  const BAD: Array<[string, Record<string, unknown>, number, string, RegExp]> = [
+    ['token-array input', { model: 'titan-embed', input: [1, 2, 3] }, 400, 'input', /token-array input is not supported/],
+    ['a list of token arrays', { model: 'cohere-v4', input: [[1, 2], [3]] }, 400, 'input', /token-array input is not supported/],
+    ['an empty string', { model: 'titan-embed', input: '' }, 400, 'input', /empty string/],
+    ['an empty string in the list', { model: 'cohere-v4', input: ['a', ''] }, 400, 'input', /"input\[1\]" is an empty string/],
+    ['an empty list', { model: 'cohere-v4', input: [] }, 400, 'input', /empty list/],
+    ['a non-string item', { model: 'cohere-v4', input: ['a', { text: 'b' }] }, 400, 'input', /"input\[1\]" must be a string/],
+    ['no input', { model: 'cohere-v4' }, 400, 'input', /"input" is required/],
+    ['a chat model', { model: 'claude-invoke', input: 'x' }, 400, 'model', /"claude-invoke" is not an embedding model \(anthropic family\)/],
+    ['a size Titan cannot give', { model: 'titan-embed', input: 'x', dimensions: 100 }, 400, 'dimensions', /Titan Text Embeddings v2 gives 256, 512 or 1024 dimensions, not 100/],
+    ['a size Cohere v3 cannot give', { model: 'cohere-v3', input: 'x', dimensions: 512 }, 400, 'dimensions', /Cohere Embed v3 gives 1024 dimensions, not 512/],
+    ['a size that is not an integer', { model: 'cohere-v4', input: 'x', dimensions: 'big' }, 400, 'dimensions', /positive integer/],
+    ['an unknown encoding', { model: 'cohere-v4', input: 'x', encoding_format: 'int8' }, 400, 'encoding_format', /"float" or "base64"/],
+    ['an unknown parameter', { model: 'cohere-v4', input: 'x', truncate: 'END' }, 400, 'truncate', /"truncate" is not an embeddings parameter/],
+    ['the converse route', { model: 'bedrock/amazon.titan-embed-text-v2:0', input: 'x' }, 400, 'model', /use bedrock\/invoke\/amazon\.titan-embed-text-v2:0/],
+    ['an unknown alias', { model: 'nope', input: 'x' }, 404, 'model', /The model "nope" does not exist/],
+  ];
+  for (const [what, body, status, param, message] of BAD) {
+    test(`embeddings: ${what} is a ${status} naming "${param}", before any Bedrock call`, async () => {
+      h.emu.reset();
+      const res = await post(h, body);
+      assert.equal(res.status, status);
+      const { error } = await res.json() as { error: { message: string; param: string; type: string } };
+      assert.equal(error.param, param);
+      assert.match(error.message, message);
+      assert.equal(h.emu.requests.length, 0, 'no Bedrock call');
+    });
+  }
+
+  test('embeddings: user is accepted and goes nowhere', async () => {
+    h.emu.reset();
+    const res = await post(h, { model: 'cohere-v4', input: 'x', user: 'user-42' });
+    assert.equal(res.status, 200);
+    assert.ok(!h.emu.requests[0]!.body.toString().includes('user-42'));
+  });
+
+  test('embeddings: one failed call fails the whole request with the chat surface\'s mapping, no partial list', async () => {
+    h.emu.reset();
+    h.emu.script({ type: 'error', status: 400, errorType: 'ValidationException', message: 'Malformed input request: #/inputText: too long' });
+    const res = await post(h, { model: 'titan-embed', input: texts(4, 'fail') });
+    assert.equal(res.status, 400);
+    const { error } = await res.json() as { error: { type: string; message: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.match(error.message, /ValidationException: Malformed input request/);
+    assert.ok(!('data' in error));
+  });
+
+  test('embeddings: throttling is retried like chat; past upstream.max_attempts it is a 429 with x-should-retry: false', async () => {
+    h.emu.reset();
+    const throttle = { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Too many requests' } as const;
+    h.emu.script(throttle);
+    const ok = await post(h, { model: 'cohere-v4', input: ['a', 'b'] });
+    assert.equal(ok.status, 200);
+    assert.equal(h.emu.requests.length, 2, 'one retry');
+    const line = h.logs.filter((l) => l.msg === 'request completed' && l.surface === 'embeddings').at(-1)!;
+    assert.equal(line.retries, 1);
+
+    h.emu.script(throttle, throttle);
+    const failed = await post(h, { model: 'cohere-v4', input: ['a', 'b'] });
+    assert.equal(failed.status, 429);
+    assert.equal(failed.headers.get('x-should-retry'), 'false');
+    assert.equal(((await failed.json()) as { error: { type: string } }).error.type, 'rate_limit_error');
+  });
+
+  test(`embeddings: calls for one request run at most 8 at a time`, async () => {
+    h.emu.reset();
+    const slow = Array.from({ length: 12 }, () => ({ type: 'delay', ms: 300, then: { type: 'text', text: '' } }) as const);
+    h.emu.script(...slow);
+    const pending = post(h, { model: 'titan-embed', input: texts(12, 'bounded') });
+    const deadline = Date.now() + 5_000;
+    while (h.emu.requests.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(h.emu.requests.length, 8, 'the ninth call waits for one of the first eight');
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(h.emu.requests.length, 12);
+  });
+
+  test('embeddings: the log line and the request metric say surface embeddings', async () => {
+    await client.embeddings.create({ model: 'nova-embed', input: ['one', 'two'] });
+    const line = h.logs.filter((l) => l.msg === 'request completed').at(-1)!;
+    assert.equal(line.surface, 'embeddings');
+    assert.equal(line.alias, 'nova-embed');
+    assert.equal(line.inputs, 2);
+    assert.equal(line.calls, 2);
+    assert.equal(line.inputTokens, tokenEstimate('one') + tokenEstimate('two'));
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    assert.match(metrics, /sidecar_requests_total\{[^}]*model="nova-embed"[^}]*status="200"[^}]*\} \d+/);
+  });
+
+  test('embeddings: a chat request to an embedding alias is a 400, not a Bedrock call', async () => {
+    h.emu.reset();
+    const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'titan-embed', messages: [{ role: 'user', content: 'hi' }] }) });
+    assert.equal(res.status, 400);
+    assert.equal(h.emu.requests.length, 0);
+  });
+});
+
+describe('embeddings with drop_params', () => {
+  test('embeddings: drop_params drops an unknown parameter instead of a 400', async () => {
+    const h = await startHarness({ models: EMBEDDING_ALIASES, drop_params: true });
+    try {
+      const res = await post(h, { model: 'cohere-v4', input: 'x', truncate: 'END' });
+      assert.equal(res.status, 200);
+      assert.ok(!h.emu.requests[0]!.body.toString().includes('truncate'));
+    } finally {
+      await h.close();
+    }
+  });
+});
