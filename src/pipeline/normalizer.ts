@@ -5,8 +5,9 @@
  * events carry their payload under `:event-type` — and hands each model event to the family's
  * `StreamMapper`. Bedrock exceptions (as `:message-type: exception`, or the `event` form the AWS SDK's
  * fixtures use) become one typed `error` event. After an error nothing more is emitted. At the end of
- * input, a stream that never reached its family's terminal event ends with `upstream_protocol_error`:
- * an error never masquerades as a finish.
+ * input, a stream that never reached its family's terminal event ends with `upstream_protocol_error`
+ * (an error never masquerades as a finish), unless the mapper's `end()` names an end the family allows
+ * there (a guardrail intervention that cut the model's final event).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Message, MessageHeaders } from '@smithy/core/event-streams';
@@ -108,6 +109,8 @@ export class BedrockEventNormalizer {
     if (this.ended) return [];
     this.ended = true;
     if (this.mapper.terminated) return [];
+    const ended = this.mapper.end?.();
+    if (ended) return ended;
     const what = this.route === 'converse' ? 'messageStop' : 'the model\'s final event';
     return [{ kind: 'error', error: new SidecarError('upstream_protocol_error', `Bedrock's stream ended before ${what}`) }];
   }

@@ -5,7 +5,8 @@
  * shows a finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { requireAnswer } from './answer.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
@@ -200,9 +201,16 @@ class AnthropicStreamMapper implements StreamMapper {
         return []; // ping and unknown event types are ignored, as the Anthropic docs ask
     }
   }
+
+  end(): StreamEvent[] | undefined {
+    if (!this.guardrailIntervened) return undefined;
+    this.terminated = true;
+    return interventionEnd({ ...this.usage });
+  }
 }
 
 function parseResponse(body: Record<string, unknown>): StreamEvent[] {
+  requireAnswer(Array.isArray(body.content), '`content`', 'an Anthropic message');
   const events: StreamEvent[] = [];
   const content = Array.isArray(body.content) ? (body.content as Record<string, unknown>[]) : [];
   let tools = 0;

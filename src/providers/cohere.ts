@@ -12,7 +12,8 @@
  */
 import { SidecarError } from '../errors.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { finishEvent, guardrailIntervenedIn, mapFinishReason } from './finish.ts';
+import { requireAnswer } from './answer.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName, type ToolCall, type ToolDefinition } from './request.ts';
 import type { BuildContext, FamilyProvider, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
@@ -221,9 +222,16 @@ class CohereStreamMapper implements StreamMapper {
         return out;
     }
   }
+
+  end(): StreamEvent[] | undefined {
+    if (!this.intervened) return undefined;
+    this.terminated = true;
+    return interventionEnd(undefined);
+  }
 }
 
 function parseResponse(body: Json, headers?: ResponseHeaders): StreamEvent[] {
+  requireAnswer(typeof body.text === 'string', '`text`', 'a Cohere Command R answer');
   const out: StreamEvent[] = [];
   if (typeof body.text === 'string' && body.text !== '') out.push({ kind: 'text', text: body.text });
   const prefix = typeof body.generation_id === 'string' && body.generation_id !== '' ? `call_${body.generation_id}` : 'call_cohere';

@@ -12,8 +12,9 @@ import type { ChatFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { SidecarError } from '../errors.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
+import { isRecord, requireAnswer } from './answer.ts';
 import { applyClaudeReasoning } from './claude-rules.ts';
-import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
 import { servingFields } from './serving.ts';
@@ -305,6 +306,11 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
   };
 }
 
+/** A `toolUse` Bedrock ran itself (Nova 2's built-in tools say `type: "server_tool_use"`; client tools `tool_use` or nothing). */
+function isServerToolUse(toolUse: Record<string, unknown>): boolean {
+  return toolUse.type === 'server_tool_use';
+}
+
 const EVENT_NAMES = new Set(['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
 
 /**
@@ -330,7 +336,9 @@ export class ConverseEventMapper implements StreamMapper {
     switch (name) {
       case 'contentBlockStart': {
         const toolUse = (p.start as Record<string, unknown> | undefined)?.toolUse as Record<string, unknown> | undefined;
-        if (!toolUse) return [];
+        // A built-in server tool (Nova 2's `server_tool_use`) ran inside Bedrock: its call, its input deltas
+        // and its `toolResult` block are not the client's to run, so they never become tool_calls.
+        if (!toolUse || isServerToolUse(toolUse)) return [];
         const index = this.toolIndex.size;
         this.toolIndex.set(p.contentBlockIndex as number, index);
         return [{ kind: 'tool_start', index, id: String(toolUse.toolUseId ?? ''), name: String(toolUse.name ?? '') }];
@@ -354,7 +362,7 @@ export class ConverseEventMapper implements StreamMapper {
           return [finishEvent(this.stopReason, this.intervened)];
         }
         const metrics = readInvocationMetrics(event);
-        return metrics ? this.end(metrics) : [];
+        return metrics ? this.finish(metrics) : [];
       }
       case 'metadata': {
         Object.assign(this.usage, usageOf(p.usage));
@@ -362,14 +370,21 @@ export class ConverseEventMapper implements StreamMapper {
           const usage = completeUsage(this.usage);
           return usage ? [{ kind: 'usage', usage }] : [];
         }
-        return this.stopReason === undefined ? [] : this.end(readInvocationMetrics(event));
+        return this.stopReason === undefined ? [] : this.finish(readInvocationMetrics(event));
       }
       default:
         return []; // messageStart, contentBlockStop, unknown events
     }
   }
 
-  private end(metrics: Partial<Usage> | undefined): StreamEvent[] {
+  /** Nova's invoke stream cut after a guardrail intervened (see `StreamMapper.end`); converse says so in `messageStop`. */
+  end(): StreamEvent[] | undefined {
+    if (this.mode !== 'invoke' || !this.intervened) return undefined;
+    this.terminated = true;
+    return interventionEnd(completeUsage(this.usage));
+  }
+
+  private finish(metrics: Partial<Usage> | undefined): StreamEvent[] {
     this.terminated = true;
     const usage = completeUsage(this.usage, metrics);
     const finish = finishEvent(this.stopReason, this.intervened);
@@ -379,8 +394,10 @@ export class ConverseEventMapper implements StreamMapper {
 
 /** A whole Converse answer (also Nova's InvokeModel answer: the same `output.message` shape). */
 export function parseConverseResponse(body: Record<string, unknown>): StreamEvent[] {
-  const message = (body.output as Record<string, unknown> | undefined)?.message as Record<string, unknown> | undefined;
-  const content = Array.isArray(message?.content) ? (message.content as Record<string, unknown>[]) : [];
+  const message = isRecord(body.output) && isRecord(body.output.message) ? body.output.message : undefined;
+  requireAnswer(Array.isArray(message?.content), '`output.message.content`', 'a Converse (or Nova) answer');
+  requireAnswer(typeof body.stopReason === 'string', '`stopReason`', 'a Converse (or Nova) answer');
+  const content = message!.content as Record<string, unknown>[];
   const events: StreamEvent[] = [];
   let tools = 0;
   for (const block of content) {
@@ -388,7 +405,7 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
     const reasoning = (block.reasoningContent as Record<string, unknown> | undefined)?.reasoningText as Record<string, unknown> | undefined;
     if (typeof reasoning?.text === 'string') events.push({ kind: 'reasoning', text: reasoning.text });
     const toolUse = block.toolUse as Record<string, unknown> | undefined;
-    if (toolUse) {
+    if (toolUse && !isServerToolUse(toolUse)) {
       const index = tools++;
       events.push({ kind: 'tool_start', index, id: String(toolUse.toolUseId ?? ''), name: String(toolUse.name ?? '') });
       events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(toolUse.input ?? {}) });

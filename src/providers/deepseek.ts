@@ -49,6 +49,7 @@ const READERS = {
   usage: () => ({}),
 };
 const SHAPE: CompletionShape = {
+  answer: { what: '`choices[0].text`', family: 'a DeepSeek answer', has: (e) => typeof first(e, 'choices').text === 'string' },
   chunk: READERS,
   response: READERS,
   reasoning: { open: '<think>', close: '</think>', startInside: true, holdUntilClose: true },

@@ -1,53 +1,87 @@
 /**
- * Bedrock stop reasons (every family's spelling) → OpenAI finish reasons (SPEC §8).
+ * Bedrock stop reasons (every family's spelling) → OpenAI finish reasons (docs/contract.md#streaming-and-errors).
+ * Every reason a family documents or real Bedrock answers were seen sending is named here; the lookup is
+ * case-insensitive, so Titan's `FINISH` and Cohere's `MAX_TOKENS` are rows like any other.
  */
-import type { FinishReason, StreamEvent } from '../pipeline/events.ts';
+import type { FinishReason, StreamEvent, Usage } from '../pipeline/events.ts';
 
 const TABLE: Record<string, FinishReason> = {
+  // converse and Nova (`stopReason`), Anthropic (`stop_reason`)
   end_turn: 'stop',
   stop_sequence: 'stop',
-  stop: 'stop',
-  eos: 'stop',
-  complete: 'stop',
-  finished: 'stop',
-  stop_criteria_met: 'stop',
-  endoftext: 'stop',
   pause_turn: 'stop',
+  malformed_model_output: 'stop',
+  malformed_tool_use: 'stop',
   max_tokens: 'length',
-  length: 'length',
   model_context_window_exceeded: 'length',
-  max_tokens_reached: 'length',
   tool_use: 'tool_calls',
-  tool_calls: 'tool_calls',
   guardrail_intervened: 'content_filter',
   content_filtered: 'content_filter',
-  content_filter: 'content_filter', // OpenAI's own spelling (gpt-oss, Qwen)
   refusal: 'content_filter',
+  // Titan (`completionReason`): real answers say FINISH; the docs also list FINISHED
+  finish: 'stop',
+  finished: 'stop',
+  stop_criteria_met: 'stop',
+  rag_query_when_rag_disabled: 'stop',
+  endoftext: 'stop',
+  // LENGTH and CONTENT_FILTERED share rows with the other families
+  // Llama, Mistral, DeepSeek, gpt-oss, Qwen, Jamba (`stop_reason` / `finish_reason`)
+  stop: 'stop',
+  eos: 'stop',
+  length: 'length',
+  model_length: 'length',
+  max_tokens_reached: 'length',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  content_filter: 'content_filter', // OpenAI's own spelling (gpt-oss, Qwen)
+  // Cohere Command R (`finish_reason`; ERROR is an error, handled in cohere.ts)
+  complete: 'stop',
+  user_cancel: 'stop',
+  // MAX_TOKENS shares the row above
   error_toxic: 'content_filter',
   error_limit: 'length',
-  user_cancel: 'stop',
 };
 
-/** Unknown reasons map to `stop`: the model did finish, and the raw reason is kept for logs. */
+/** Unknown reasons map to `stop`: the model did finish, and the raw reason is kept (`upstreamReason`) for logs. */
 export function mapFinishReason(reason: unknown): FinishReason {
   if (typeof reason !== 'string') return 'stop';
   const key = reason.toLowerCase();
   return Object.hasOwn(TABLE, key) ? TABLE[key]! : 'stop';
 }
 
-/** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (bedrock-wire §7.2). */
+/** Whether a stop reason is one the table names (tests check that every recorded reason is). */
+export function isKnownStopReason(reason: string): boolean {
+  return Object.hasOwn(TABLE, reason.toLowerCase());
+}
+
+/** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (docs/bedrock-wire.md). */
 export const GUARDRAIL_ACTION = 'amazon-bedrock-guardrailAction';
 
 export function guardrailIntervenedIn(event: Record<string, unknown>): boolean {
   return event[GUARDRAIL_ACTION] === 'INTERVENED';
 }
 
-/** The `finish` event for a Bedrock stop reason; a guardrail intervention is flagged for the guardrail stage. */
+/**
+ * The `finish` event for a Bedrock stop reason. A guardrail intervention inside the model call (invoke
+ * `amazon-bedrock-guardrailAction: INTERVENED`, on any chunk) is `content_filter` whatever the model's own
+ * reason (a Titan stream Bedrock masked still says `FINISH`; converse says `guardrail_intervened` for the
+ * same answer), and is flagged for the guardrail stage.
+ */
 export function finishEvent(stop: string | undefined, intervened = false, reason: FinishReason = mapFinishReason(stop)): StreamEvent {
+  const flagged = intervened || stop === 'guardrail_intervened';
   return {
     kind: 'finish',
-    reason,
+    reason: flagged ? 'content_filter' : reason,
     ...(stop ? { upstreamReason: stop } : {}),
-    ...(intervened || stop === 'guardrail_intervened' ? { guardrailIntervened: true } : {}),
+    ...(flagged ? { guardrailIntervened: true } : {}),
   };
+}
+
+/**
+ * The end of an invoke stream that stopped without the family's final event after a guardrail intervened
+ * (`StreamMapper.end`): `content_filter`, then the usage counted so far, if any.
+ */
+export function interventionEnd(usage: Usage | undefined): StreamEvent[] {
+  const finish = finishEvent(undefined, true);
+  return usage ? [finish, { kind: 'usage', usage }] : [finish];
 }

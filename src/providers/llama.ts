@@ -54,7 +54,11 @@ const READERS = {
   stopReason: (e: Record<string, unknown>) => stringOrUndefined(e.stop_reason),
   usage: (e: Record<string, unknown>) => counts(e.prompt_token_count, e.generation_token_count),
 };
-const SHAPE: CompletionShape = { chunk: READERS, response: READERS };
+const SHAPE: CompletionShape = {
+  answer: { what: '`generation`', family: 'a Llama answer', has: (e) => typeof e.generation === 'string' },
+  chunk: READERS,
+  response: READERS,
+};
 
 export const llamaInvoke: RouteAdapter = {
   params: PARAMS,

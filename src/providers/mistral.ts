@@ -83,7 +83,11 @@ const PROMPT_READERS = {
   stopReason: (e: Record<string, unknown>) => stringOrUndefined(first(e, 'outputs').stop_reason),
   usage: () => ({}),
 };
-const PROMPT_SHAPE: CompletionShape = { chunk: PROMPT_READERS, response: PROMPT_READERS };
+const PROMPT_SHAPE: CompletionShape = {
+  answer: { what: '`outputs[0].text`', family: 'a Mistral text-completion answer', has: (e) => typeof first(e, 'outputs').text === 'string' },
+  chunk: PROMPT_READERS,
+  response: PROMPT_READERS,
+};
 
 /** Picks the style from the first chunk's shape: `outputs` (prompt models) or `choices` (chat models). */
 class MistralStreamMapper implements StreamMapper {
@@ -96,6 +100,10 @@ class MistralStreamMapper implements StreamMapper {
   push(event: Record<string, unknown>): StreamEvent[] {
     this.inner ??= 'outputs' in event ? new CompletionStreamMapper(PROMPT_SHAPE) : new OpenAiStreamMapper();
     return this.inner.push(event);
+  }
+
+  end(): StreamEvent[] | undefined {
+    return this.inner?.end?.();
   }
 }
 

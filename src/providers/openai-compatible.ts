@@ -11,7 +11,8 @@
  * so a client always sees id and name first.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { finishEvent, guardrailIntervenedIn, mapFinishReason } from './finish.ts';
+import { isRecord, requireAnswer } from './answer.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
 import { ReasoningSplitter, type ReasoningTags } from './reasoning-tags.ts';
 import { joinText, type ChatMessage, type ToolChoice, type ToolDefinition } from './request.ts';
 import type { ResponseHeaders, StreamMapper } from './types.ts';
@@ -158,12 +159,20 @@ export class OpenAiStreamMapper implements StreamMapper {
     out.push(...finishEvents(stop, this.tools.any, this.intervened, completeUsage(this.usage, readInvocationMetrics(event))));
     return out;
   }
+
+  end(): StreamEvent[] | undefined {
+    if (!this.intervened) return undefined;
+    this.terminated = true;
+    return [...(this.splitter ? this.splitter.end() : []), ...interventionEnd(completeUsage(this.usage))];
+  }
 }
 
 export function parseOpenAiResponse(body: Json, headers: ResponseHeaders | undefined, options: OpenAiStreamOptions = {}): StreamEvent[] {
   const out: StreamEvent[] = [];
-  const choice = (Array.isArray(body.choices) ? body.choices[0] : undefined) as Json | undefined ?? {};
-  const message = (choice.message ?? {}) as Json;
+  const first: unknown = Array.isArray(body.choices) ? body.choices[0] : undefined;
+  requireAnswer(isRecord(first) && isRecord(first.message), '`choices[0].message`', 'an OpenAI-shaped chat answer');
+  const choice = first as Json;
+  const message = choice.message as Json;
   const reasoning = message.reasoning_content ?? message.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') out.push({ kind: 'reasoning', text: reasoning });
   if (typeof message.content === 'string' && message.content !== '') {

@@ -8,7 +8,8 @@
  * counts). Text may pass through a `ReasoningSplitter` (DeepSeek R1's `<think>` block).
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { requireAnswer } from './answer.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { ReasoningSplitter, type ReasoningTags } from './reasoning-tags.ts';
 import type { ResponseHeaders, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
@@ -27,6 +28,8 @@ export interface CompletionReaders {
 export interface CompletionShape {
   chunk: CompletionReaders;
   response: CompletionReaders;
+  /** What a whole answer must carry (`results[0].outputText`), and whose answer it is, for the 502 naming it. */
+  answer: { what: string; family: string; has(body: Json): boolean };
   reasoning?: ReasoningTags;
 }
 
@@ -74,9 +77,16 @@ export class CompletionStreamMapper implements StreamMapper {
     out.push(...finishEvents(stop, this.intervened, completeUsage(this.familyUsage, readInvocationMetrics(event))));
     return out;
   }
+
+  end(): StreamEvent[] | undefined {
+    if (!this.intervened) return undefined;
+    this.terminated = true;
+    return [...(this.splitter ? this.splitter.end() : []), ...interventionEnd(completeUsage(this.familyUsage))];
+  }
 }
 
 export function parseCompletion(shape: CompletionShape, body: Json, headers: ResponseHeaders | undefined): StreamEvent[] {
+  requireAnswer(shape.answer.has(body), shape.answer.what, shape.answer.family);
   const out: StreamEvent[] = [];
   const text = shape.response.text(body) ?? '';
   if (shape.reasoning) {

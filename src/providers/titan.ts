@@ -2,7 +2,10 @@
  * Amazon Titan Text (`amazon.titan-text-*`) on the invoke route (bedrock-wire §5.3): one `inputText`
  * prompt in Titan's `User: …\nBot:` chat form and `textGenerationConfig`. No tools, no images, no system
  * role (the system text leads the prompt). Stream chunks carry `outputText`; the terminal one carries
- * `completionReason` (FINISHED, LENGTH, STOP_CRITERIA_MET, CONTENT_FILTERED …) and the invocation metrics.
+ * `completionReason` (real answers say FINISH; the docs list FINISHED, LENGTH, STOP_CRITERIA_MET,
+ * CONTENT_FILTERED …) and the invocation metrics. Counts may be floats (`28.0`) and keys that do not apply
+ * may be absent rather than null. A stream a guardrail blocked ends on a chunk marked
+ * `amazon-bedrock-guardrailAction: INTERVENED` without `completionReason` (text-completion.ts `end`).
  */
 import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
@@ -30,6 +33,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 }
 
 const SHAPE: CompletionShape = {
+  answer: { what: '`results[0].outputText`', family: 'a Titan Text answer', has: (e) => typeof first(e, 'results').outputText === 'string' },
   chunk: {
     text: (e) => stringOrUndefined(e.outputText),
     stopReason: (e) => stringOrUndefined(e.completionReason),

@@ -14,6 +14,14 @@ export interface StreamMapper {
   push(event: Record<string, unknown>): StreamEvent[];
   /** True once the family's terminal event has been seen: nothing may follow it but (converse) metadata. */
   readonly terminated: boolean;
+  /**
+   * The end of the upstream stream before the terminal event: the events of an end the family allows
+   * there, or undefined (then the stream fails with upstream_protocol_error). An invoke stream a guardrail
+   * intervened in may stop without the model's own final event (a Titan stream Bedrock blocked ends on a
+   * chunk with `amazon-bedrock-guardrailAction: INTERVENED` and no `completionReason`): that is a
+   * `content_filter` finish with the counts seen so far.
+   */
+  end?(): StreamEvent[] | undefined;
 }
 
 export interface BuildContext {

@@ -2,7 +2,8 @@
  * Token counts in every spelling Bedrock uses: Anthropic's `usage`, the converse `usage` and the
  * `amazon-bedrock-invocationMetrics` object appended to the last chunk of an invoke stream.
  */
-import type { Usage } from '../pipeline/events.ts';
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import type { StreamMapper } from './types.ts';
 
 function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
@@ -87,4 +88,37 @@ export function completeUsage(...parts: Array<Partial<Usage> | undefined>): Usag
   for (const part of parts) if (part) Object.assign(merged, part);
   if (Object.keys(merged).length === 0) return undefined;
   return { ...emptyUsage(), ...merged };
+}
+
+/**
+ * Bedrock's `X-Amzn-Bedrock-*-Token-Count` response headers are authoritative: every count they carry
+ * replaces the body's (which may lack it: a Nova answer with `usage: {inputTokens: 30}` and
+ * `X-Amzn-Bedrock-Output-Token-Count: 51`). Counts the headers do not carry stay as the body said. A whole
+ * answer (`whole`) that reported no usage at all gets one after its finish; a stream batch does not, as
+ * its usage may come in a later batch.
+ */
+export function applyCountHeaders(events: readonly StreamEvent[], counts: Partial<Usage>, whole = true): StreamEvent[] {
+  if (Object.keys(counts).length === 0) return [...events];
+  const hasUsage = events.some((e) => e.kind === 'usage');
+  const out: StreamEvent[] = [];
+  for (const event of events) {
+    out.push(event.kind === 'usage' ? { kind: 'usage', usage: { ...event.usage, ...counts } } : event);
+    if (event.kind === 'finish' && whole && !hasUsage) out.push({ kind: 'usage', usage: { ...emptyUsage(), ...counts } });
+  }
+  return out;
+}
+
+/** The stream form of `applyCountHeaders`: a mapper whose usage takes the counts of the stream's response headers. */
+export function withCountHeaders(mapper: StreamMapper, counts: Partial<Usage>): StreamMapper {
+  if (Object.keys(counts).length === 0) return mapper;
+  return {
+    get terminated() {
+      return mapper.terminated;
+    },
+    push: (event) => applyCountHeaders(mapper.push(event), counts, false),
+    end: () => {
+      const ended = mapper.end?.();
+      return ended ? applyCountHeaders(ended, counts, false) : undefined;
+    },
+  };
 }

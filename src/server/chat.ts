@@ -14,6 +14,8 @@ import type { ModelRegistry, ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import { servingHeaders } from '../providers/serving.ts';
+import type { ResponseHeaders } from '../providers/types.ts';
+import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { readChatRequest, type ChatRequest } from '../providers/request.ts';
 import { discardBody, readBody, type BedrockClient } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
@@ -139,7 +141,7 @@ async function serve(
       throw new SidecarError('upstream_protocol_error',
         `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
     }
-    await streamAnswer(ctx, res, prepared, target, upstream.body, abort, meta, outcome, guards, started);
+    await streamAnswer(ctx, res, prepared, target, upstream.body, upstream.headers, abort, meta, outcome, guards, started);
     return;
   }
 
@@ -154,7 +156,8 @@ async function serve(
   if (typeof json !== 'object' || json === null || Array.isArray(json) || '__type' in json || 'Output' in json) {
     throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an unexpected body: ${text.slice(0, 200)}`);
   }
-  const events = adapter.parseResponse(json as Record<string, unknown>, upstream.headers);
+  // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
+  const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
   const checked = await guards.checkOutputWhole(events, abort.signal);
   const completion = assembleCompletion(checked.events, meta);
   outcome.guardrail = checked.outcome;
@@ -167,7 +170,7 @@ async function serve(
 
 async function streamAnswer(
   ctx: ChatContext, res: ServerResponse, request: ChatRequest, target: ModelTarget, body: import('node:stream').Readable,
-  abort: AbortController, meta: { id: string; created: number; model: string }, outcome: Outcome,
+  headers: ResponseHeaders, abort: AbortController, meta: { id: string; created: number; model: string }, outcome: Outcome,
   guards: ReturnType<GuardrailSet['forRequest']>, started: number,
 ): Promise<void> {
   const streaming = ctx.config.streaming;
@@ -183,7 +186,8 @@ async function streamAnswer(
     upstreamBody: body,
     abortUpstream: () => abort.abort(),
     route: target.route,
-    mapper: adapterFor(target.route, target.family)!.createStreamMapper(),
+    // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
+    mapper: withCountHeaders(adapterFor(target.route, target.family)!.createStreamMapper(), usageFromHeaders(headers)),
     guard: guards.outputGuard(request.sidecar.includeUsage),
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,

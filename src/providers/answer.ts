@@ -1,0 +1,17 @@
+/**
+ * What a non-streaming 200 must carry to be an answer at all. A body without it (`{}` for an Anthropic
+ * message, a Titan body with no `results`) is Bedrock failing, not the model saying nothing: a 502
+ * `upstream_protocol_error` naming what was missing, never an empty `chat.completion`
+ * (docs/contract.md#streaming-and-errors). Streams have their own rule: one that ends without the family's
+ * final event is an `upstream_protocol_error` frame (pipeline/normalizer.ts).
+ */
+import { SidecarError } from '../errors.ts';
+
+/** Throws the 502 unless `present`; `what` names the missing member, `answer` whose answer needs it. */
+export function requireAnswer(present: boolean, what: string, answer: string): void {
+  if (!present) throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 without ${what}, which ${answer} needs`);
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
