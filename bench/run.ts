@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (SPEC §12): one command, one machine, everything on loopback.
+ * `npm run bench` (docs/contract.md#performance): one command, one machine, everything on loopback.
  *
  * 1. Compiles the proxies (`tsc -p bench/tsconfig.json` → bench/.build) so each runs as plain `node`,
  *    as the Dockerfile runs the sidecar.
@@ -10,7 +10,7 @@
  *    process). Each proxy's CPU and RSS come from the proxy process itself (IPC, or /proc for the peer).
  * 4. The slow-reader run against the pass-through and the sidecar.
  * 5. Prints the table and the target verdicts, writes bench/results/<date>.json and <date>.md (the text
- *    for the README's performance section).
+ *    for bench/README.md's last-run section).
  *
  * Settings and environment variables: bench/lib/settings.ts. How to read the results: bench/README.md.
  */
@@ -391,7 +391,7 @@ async function main(): Promise<void> {
   const name = `${date}${settings.quick ? '-quick' : ''}${settings.pin ? '-pinned' : ''}`;
   writeFileSync(join(settings.outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(settings.outDir, `${name}.md`), readmeSection(report, rows, plansText));
-  process.stdout.write(`\nwrote ${join(settings.outDir, `${name}.json`)} and ${name}.md (README performance text)\n`);
+  process.stdout.write(`\nwrote ${join(settings.outDir, `${name}.json`)} and ${name}.md (text for bench/README.md)\n`);
 }
 
 main().catch((error: unknown) => {

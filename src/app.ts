@@ -1,8 +1,8 @@
 /**
  * The sidecar process as an object: config, model registry, Bedrock client, guardrails, metrics and the
  * two listeners (proxy on loopback, admin for probes and metrics). `start()` binds both and resolves
- * credentials once (readiness); `drain()` is the SIGTERM path (SPEC §10); `reload()` swaps the config
- * for new requests while streams in flight keep the one they started with.
+ * credentials once (readiness); `drain()` is the SIGTERM path (docs/contract.md#operations); `reload()` swaps the
+ * config for new requests while streams in flight keep the one they started with.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

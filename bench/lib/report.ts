@@ -1,6 +1,6 @@
 /**
- * Turns the measured points into the printed table, the target verdicts (SPEC §12 and the benchmark
- * issue), and the text for the README's performance section.
+ * Turns the measured points into the printed table, the target verdicts (docs/contract.md#performance and the benchmark
+ * issue), and the text for bench/README.md's last-run section.
  */
 import type { Pacing } from './settings.ts';
 import type { SlowReaderResult } from './slow-reader.ts';

@@ -1,8 +1,8 @@
 /**
- * The bare pass-through proxy (SPEC §12's "limit a Node proxy can reach"): `http.createServer` → one
- * undici request to the upstream (same path, same body, the client's SigV4 headers forwarded as they are)
- * → `stream.pipeline` of the upstream body to the response. No parsing, no transformation; backpressure and client aborts come from
- * `pipeline` alone. Its pool has the same size as the sidecar's in the benchmark.
+ * The bare pass-through proxy (the "limit a Node proxy can reach" of docs/contract.md#performance): `http.createServer`
+ * → one undici request to the upstream (same path, same body, the client's SigV4 headers forwarded as they are) →
+ * `stream.pipeline` of the upstream body to the response. No parsing, no transformation; backpressure and client aborts
+ * come from `pipeline` alone. Its pool has the same size as the sidecar's in the benchmark.
  *
  * env: BENCH_UPSTREAM (origin), BENCH_CONNECTIONS (pool size per origin).
  */

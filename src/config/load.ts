@@ -1,7 +1,7 @@
 /**
- * Reads and validates sidecar.yaml (SPEC §9). Validation happens once, here: the result is a fully
- * defaulted `SidecarConfig`, or a `ConfigError` whose message names the key and its line. Unknown keys
- * are errors, so a typo never silently does nothing.
+ * Reads and validates sidecar.yaml (docs/contract.md#configuration). Validation happens once, here: the result is a
+ * fully defaulted `SidecarConfig`, or a `ConfigError` whose message names the key and its line. Unknown keys are
+ * errors, so a typo never silently does nothing.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
@@ -222,8 +222,8 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   const known = new Set(config.guardrails.map((g) => g.name));
   const nativeNames = new Set(config.guardrails.filter((g) => g.type === 'bedrock_native').map((g) => g.name));
   config.models.forEach((m) => {
-    // Not a config error: SPEC §9's complete example itself names a guardrail it does not define. The
-    // alias is set apart instead and refuses its requests (never served without the guardrail it names).
+    // Not a config error: the complete example in docs/contract.md#configuration itself names a guardrail it does not
+    // define. The alias is set apart instead and refuses its requests (never served without the guardrail it names).
     const missing = m.guardrails.filter((name) => !known.has(name));
     if (missing.length > 0) {
       m.undefinedGuardrails = missing;
@@ -283,7 +283,8 @@ function guardrail(c: Checker, g: Obj, at: Path): GuardrailConfig {
         c.fail([...at, 'patterns', i], `is not a valid regular expression: ${(error as Error).message}`);
       }
     });
-    // Whatever its stages (SPEC §7 makes no exception): an input-only mask gains nothing from async.
+    // Whatever its stages (docs/contract.md#guardrails makes no exception): an input-only mask gains nothing from
+    // async.
     if (config.action === 'mask' && config.streamMode === 'async') {
       c.fail([...at, 'action'], 'mask needs stream_mode: sync (masking must hold text back until it is checked)');
     }

@@ -1,6 +1,6 @@
 /**
- * The shape of sidecar.yaml once validated (SPEC §9). Keys keep their YAML names in the file; here they
- * are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
+ * The shape of sidecar.yaml once validated (docs/contract.md#configuration). Keys keep their YAML names in the file;
+ * here they are camelCase and every default is filled in, so nothing downstream re-validates or re-defaults.
  */
 
 export type Route = 'invoke' | 'converse';
@@ -99,8 +99,8 @@ export interface ModelAliasConfig {
   maxHoldMs: number | undefined;
   guardrails: string[];
   /**
-   * Names under the alias's `guardrails:` that no guardrail defines (SPEC §9's own example names one).
-   * The process starts; the alias refuses every request (fail closed) until the file defines them.
+   * Names under the alias's `guardrails:` that no guardrail defines (the example in docs/contract.md#configuration
+   * names one). The process starts; the alias refuses every request (fail closed) until the file defines them.
    */
   undefinedGuardrails?: string[];
   dropParams: boolean | undefined;

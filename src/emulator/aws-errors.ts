@@ -1,4 +1,4 @@
-// Non-stream AWS error responses (bedrock-wire §8.1): status, `x-amzn-ErrorType: <Name>:<namespace>`,
+// Non-stream AWS error responses (docs/bedrock-wire.md#error-shapes): status, `x-amzn-ErrorType: <Name>:<namespace>`,
 // `x-amzn-RequestId`, JSON body `{"message":…}`. Service-level (Coral) errors such as authentication and
 // unknown operations use the coral.service namespace, model-level ones the bedrock namespace.
 import type { ServerResponse } from 'node:http';
@@ -47,7 +47,7 @@ export function sendUnknownOperation(res: ServerResponse, requestId: string): vo
   res.end(body);
 }
 
-/** Default messages for the exception types a stream can carry (bedrock-wire §4.1, §6.3). */
+/** Default messages for the exception types a stream can carry (docs/bedrock-wire.md#invoke-stream-events, #converse-stream-events). */
 export const EXCEPTION_MESSAGES: Record<string, string> = {
   throttlingException: 'Too many requests, please wait before trying again.',
   modelStreamErrorException: 'The model returned an error while streaming the response.',

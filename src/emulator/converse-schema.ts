@@ -1,4 +1,4 @@
-// The Converse / ConverseStream request body (bedrock-wire §6.1), as a schema for schema.ts.
+// The Converse / ConverseStream request body (docs/bedrock-wire.md#converse-request), as a schema for schema.ts.
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ContentBlock.html

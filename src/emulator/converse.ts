@@ -1,4 +1,4 @@
-// Converse / ConverseStream (bedrock-wire §6): one request/response format for every family.
+// Converse / ConverseStream (docs/bedrock-wire.md#converse): one request/response format for every family.
 // Input: a routed, authenticated call. Output: the Converse JSON, or an event stream of
 // messageStart, contentBlock{Start,Delta,Stop}…, messageStop, metadata (usage after messageStop).
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html

@@ -1,4 +1,4 @@
-// CountTokens (bedrock-wire §1.2): `{"input":{"invokeModel":{"body":"<base64>"}}}` or
+// CountTokens (docs/bedrock-wire.md#endpoints-and-operations): `{"input":{"invokeModel":{"body":"<base64>"}}}` or
 // `{"input":{"converse":{"messages":[…],"system":[…]}}}` → `{"inputTokens":n}`, counted with the same
 // estimate the emulator reports as usage (one token per 4 UTF-8 bytes of the body, at least 1).
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html

@@ -1,6 +1,6 @@
-// Event-stream frame encoding for the emulator (bedrock-wire §3), via @smithy/core/event-streams.
-// Input: an event type / exception type and a JSON payload. Output: one complete binary message.
-// Header order follows what Bedrock is observed to send (`:event-type`, `:content-type`, `:message-type`).
+// Event-stream frame encoding for the emulator (docs/bedrock-wire.md#event-stream-framing), via
+// @smithy/core/event-streams. Input: an event type / exception type and a JSON payload. Output: one complete binary
+// message. Header order follows what Bedrock is observed to send (`:event-type`, `:content-type`, `:message-type`).
 // Also the deliberate corruptions used by faults (bad message CRC, bad prelude CRC).
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';

@@ -1,5 +1,5 @@
 // The emulator's guardrail "policy": configurable block terms and mask terms (case-insensitive
-// substrings), and the assessment objects Bedrock reports for them (bedrock-wire §7.1).
+// substrings), and the assessment objects Bedrock reports for them (docs/bedrock-wire.md#applyguardrail).
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ApplyGuardrail.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_GuardrailAssessment.html
 import type { Json } from './families/types.ts';

@@ -1,4 +1,4 @@
-// ApplyGuardrail (bedrock-wire §7.1): `POST /guardrail/{id}/version/{v}/apply`.
+// ApplyGuardrail (docs/bedrock-wire.md#applyguardrail): `POST /guardrail/{id}/version/{v}/apply`.
 // Input: `{source, content:[{text:{text,qualifiers?}}|{image}], outputScope?}`. Output: `{usage, action,
 // actionReason?, outputs, assessments, guardrailCoverage}`. A block term anywhere → GUARDRAIL_INTERVENED with
 // the blocked message and a word/topic policy BLOCKED; mask terms → GUARDRAIL_INTERVENED with `{TYPE}`

@@ -1,6 +1,6 @@
-// InvokeModel / InvokeModelWithResponseStream (bedrock-wire §1.2, §4, §5).
-// Input: a validated route + body. Output: the family-native JSON (non-stream, with the token-count
-// headers) or an event stream of `chunk` frames, each `{"bytes":<base64 native event>,"p":<padding>}`,
+// InvokeModel / InvokeModelWithResponseStream (docs/bedrock-wire.md#endpoints-and-operations, #invoke-stream-events,
+// #model-native-bodies). Input: a validated route + body. Output: the family-native JSON (non-stream, with the
+// token-count headers) or an event stream of `chunk` frames, each `{"bytes":<base64 native event>,"p":<padding>}`,
 // whose last native event carries `amazon-bedrock-invocationMetrics`.
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
@@ -33,7 +33,7 @@ function chooseFamily(modelId: string, body: Json, stream: boolean): InvokeFamil
     ?? MALFORMED_INPUT;
 }
 
-/** Checks the Bedrock-level guardrail inputs (bedrock-wire §7.2); returns a message when they conflict. */
+/** Checks the Bedrock-level guardrail inputs (docs/bedrock-wire.md#guardrails-inside-invoke); returns a message when they conflict. */
 function guardrailProblem(call: CallContext, body: Json): string | undefined {
   const id = call.req.headers['x-amzn-bedrock-guardrailidentifier'];
   const version = call.req.headers['x-amzn-bedrock-guardrailversion'];

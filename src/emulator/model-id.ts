@@ -1,7 +1,7 @@
-// Model id → family (bedrock-wire §5.11, §9). Input: the percent-decoded `{modelId}` path label.
-// Output: the family whose native body the emulator expects, 'any' when the id cannot name one
-// (application inference profiles, provisioned/imported models: the body decides), or undefined for an
-// id no family matches (answered as Bedrock does for an invalid id).
+// Model id → family (docs/bedrock-wire.md#family-detection, #model-identifiers). Input: the percent-decoded `{modelId}`
+// path label. Output: the family whose native body the emulator expects, 'any' when the id cannot name one (application
+// inference profiles, provisioned/imported models: the body decides), or undefined for an id no family matches
+// (answered as Bedrock does for an invalid id).
 
 export const FAMILIES = [
   'anthropic', 'nova', 'titan', 'llama', 'mistral-text', 'mistral-chat', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',

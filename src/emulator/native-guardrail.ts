@@ -1,8 +1,8 @@
-// Guardrails applied by Bedrock inside a model call (bedrock-wire §7.2, §7.3): active when an invoke
-// request carries `X-Amzn-Bedrock-GuardrailIdentifier`/`-Version`, or a converse body `guardrailConfig`.
-// A block term in the model output ends the text before the piece that completes it (sync mode: failing
-// text is never released), drops later tool calls and sets the stop reason to `guardrail_intervened`;
-// invoke.ts adds `amazon-bedrock-guardrailAction` to the final chunk.
+// Guardrails applied by Bedrock inside a model call (docs/bedrock-wire.md#guardrails-inside-invoke,
+// #guardrails-inside-converse): active when an invoke request carries `X-Amzn-Bedrock-GuardrailIdentifier`/`-Version`,
+// or a converse body `guardrailConfig`. A block term in the model output ends the text before the piece that completes
+// it (sync mode: failing text is never released), drops later tool calls and sets the stop reason to
+// `guardrail_intervened`; invoke.ts adds `amazon-bedrock-guardrailAction` to the final chunk.
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-use-converse-api.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-streaming.html
 import type { CallContext } from './call.ts';

@@ -1,5 +1,6 @@
-// Path routing (bedrock-wire §1.2, §1.5 rule 3): split the RAW path on `/` first, then percent-decode each
-// segment, so `%2F` inside a model id stays inside its segment and both `%3A` and a literal `:` work.
+// Path routing (docs/bedrock-wire.md#endpoints-and-operations, #model-ids-in-the-path rule 3): split the RAW path on
+// `/` first, then percent-decode each segment, so `%2F` inside a model id stays inside its segment and both `%3A` and a
+// literal `:` work.
 import type { Operation } from './types.ts';
 
 export interface Route {

@@ -1,6 +1,6 @@
 // A tiny structural schema checker for request bodies, plus the two error dialects Bedrock speaks:
 // - pydantic style (Anthropic's model-side validator): `messages.0.content.0.foo: Extra inputs are not permitted`;
-// - JSON-schema style (Bedrock's everit validator for Titan/Nova, bedrock-wire §5.12):
+// - JSON-schema style (Bedrock's everit validator for Titan/Nova, docs/bedrock-wire.md#unknown-keys):
 //   `Malformed input request: #/messages/0: extraneous key [foo] is not permitted, please reformat your input and try again.`
 // Input: a parsed JSON value and a schema. Output: the list of problems, in document order.
 

@@ -2,7 +2,8 @@
 // @smithy/signature-v4. Input: the request exactly as received (raw path, raw query, raw header pairs,
 // SHA-256 of the received body). Output: ok, or the AWS error type + message a real endpoint would give.
 //
-// Rules (docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html, bedrock-wire §1.5, §2):
+// Rules (docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html,
+// docs/bedrock-wire.md#model-ids-in-the-path, #sigv4):
 // - canonical URI = the raw received path, `.`/`..`/empty segments normalised, then URI-encoded once more
 //   (every byte but unreserved A-Za-z0-9-._~ and `/`), so `%3A` becomes `%253A`;
 // - canonical query = pairs sorted by encoded key then value, each RFC 3986 encoded;

@@ -1,6 +1,6 @@
 /**
- * `type: bedrock` — the ApplyGuardrail API (bedrock-wire §7.1), called through the same `BedrockClient`
- * (signer, keep-alive pool, retries before an answer) as model calls.
+ * `type: bedrock` — the ApplyGuardrail API (docs/bedrock-wire.md#applyguardrail), called through the same
+ * `BedrockClient` (signer, keep-alive pool, retries before an answer) as model calls.
  *
  * Request: `POST /guardrail/{id}/version/{version}/apply` with `source` INPUT or OUTPUT and one text
  * content block per segment (`context + text`), so `outputs[i]` lines up with segment `i` — the contract

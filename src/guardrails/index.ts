@@ -1,5 +1,5 @@
 /**
- * Guardrails (SPEC §7): defined once in sidecar.yaml, attached to aliases or asked for by name in a
+ * Guardrails (docs/contract.md#guardrails): defined once in sidecar.yaml, attached to aliases or asked for by name in a
  * request. `GuardrailSet` is built once per config; `forRequest` picks the guardrails of one request and
  * returns the hooks the chat handler calls at each point of the request's life.
  *

@@ -1,5 +1,6 @@
 /**
- * `type: bedrock_native` — Bedrock applies the guardrail inside the model call (bedrock-wire §7.2, §7.3).
+ * `type: bedrock_native` — Bedrock applies the guardrail inside the model call
+ * (docs/bedrock-wire.md#guardrails-inside-invoke, #guardrails-inside-converse).
  *
  * - invoke route: the `X-Amzn-Bedrock-GuardrailIdentifier` / `-GuardrailVersion` headers (and
  *   `X-Amzn-Bedrock-Trace: ENABLED` with `trace: true`). Nothing goes into the model-native body, so the

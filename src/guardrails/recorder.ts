@@ -17,7 +17,7 @@ export type OutcomeAction = 'block' | 'mask' | 'error_block' | 'error_allow';
 
 export const BLOCK_MESSAGE = 'Violated guardrail policy';
 
-/** The error a block ends a request or stream with (SPEC §7): the same for a policy block and a failure on_error: block. */
+/** The error a block ends a request or stream with (docs/contract.md#guardrails): the same for a policy block and a failure on_error: block. */
 export function violation(guardrail: string): SidecarError {
   return new SidecarError('guardrail_violation', BLOCK_MESSAGE, { guardrail });
 }

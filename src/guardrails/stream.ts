@@ -233,9 +233,9 @@ export class StreamGuard implements OutputGuard {
 
   /**
    * Async layer: text goes out now, but never more than an async guardrail's `interval_chars` past its last
-   * passed check (SPEC §7). A delta that does not fit in the room left waits until the text before it is
-   * judged; a delta longer than `interval_chars` itself goes out in pieces of that size (never cut inside
-   * a code point), each once the check of the piece before it passed.
+   * passed check (docs/contract.md#guardrails). A delta that does not fit in the room left waits until the text before
+   * it is judged; a delta longer than `interval_chars` itself goes out in pieces of that size (never cut inside a code
+   * point), each once the check of the piece before it passed.
    */
   private *release(event: StreamEvent, out: StreamEvent[]): Steps {
     if (this.async.length === 0) {

@@ -50,7 +50,8 @@ export class ModelRegistry {
   /**
    * Aliases that cannot be served until something outside the file is known — the model family of an
    * opaque ARN (`provider:` missing) or the AWS region: requests to them get a 400 that says what to set
-   * (SPEC §4), and the process still starts for the other aliases. Logged as warnings at load.
+   * (docs/contract.md#models-and-routes), and the process still starts for the other aliases. Logged as warnings at
+   * load.
    */
   readonly deferred = new Map<string, SidecarError>();
 
@@ -134,7 +135,7 @@ export class ModelRegistry {
       const other: Route = route === 'invoke' ? 'converse' : 'invoke';
       const hint = this.support.supports(other, family) ? `; use bedrock/${other}/${modelId}` : '';
       const message = `the ${route} route cannot serve the ${family ?? 'unknown'} family${hint}`;
-      // For an alias this is a config error (SPEC §4: rejected when the config loads).
+      // For an alias this is a config error (docs/contract.md#models-and-routes: rejected when the config loads).
       if (alias) throw new AliasKeyError(['model'], message);
       throw new SidecarError('invalid_request_error', message, { param: 'model' });
     }

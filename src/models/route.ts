@@ -1,7 +1,8 @@
 /**
- * The route grammar `bedrock/[invoke/|converse/]MODEL_ID` and model-id understanding (SPEC §4,
- * bedrock-wire §9): geography prefixes of cross-region inference profiles are never providers, ARNs carry
- * their own region, and the provider family comes from the base model id.
+ * The route grammar `bedrock/[invoke/|converse/]MODEL_ID` and model-id understanding
+ * (docs/contract.md#models-and-routes, docs/bedrock-wire.md#model-identifiers): geography prefixes of cross-region
+ * inference profiles are never providers, ARNs carry their own region, and the provider family comes from the base
+ * model id.
  */
 import type { Route } from '../config/schema.ts';
 
@@ -21,7 +22,7 @@ export function isEmbeddingFamily(family: Family | undefined): family is Embeddi
   return (EMBEDDING_FAMILIES as readonly string[]).includes(family ?? '');
 }
 
-/** Geography prefixes of system-defined cross-region inference profiles (bedrock-wire §9.1). */
+/** Geography prefixes of system-defined cross-region inference profiles (docs/bedrock-wire.md#cross-region-inference-profiles). */
 export const GEO_PREFIXES = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'global'] as const;
 
 /** Providers whose base ids start with `<provider>.` (the text before the first dot of a base id). */

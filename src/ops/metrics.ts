@@ -1,7 +1,7 @@
 /**
- * Prometheus metrics (SPEC §11) on a registry of the app's own (so several apps in one process, as in
- * tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route
- * strings sent in requests, never a free-form string from a request.
+ * Prometheus metrics (docs/contract.md#observability) on a registry of the app's own (so several apps in one process,
+ * as in tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route strings sent
+ * in requests, never a free-form string from a request.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 

@@ -1,6 +1,6 @@
 /**
  * Stage 1 of the response pipeline: the bytes of an `application/vnd.amazon.eventstream` body in, decoded
- * event-stream messages out (bedrock-wire §3).
+ * event-stream messages out (docs/bedrock-wire.md#event-stream-framing).
  *
  * Input: byte chunks cut at arbitrary boundaries (a message may span many chunks; a chunk may hold many
  * messages). Output: `Message`s (`@smithy/core/event-streams`), in wire order, each emitted as soon as its
@@ -33,7 +33,7 @@ const PRELUDE_BYTES = 12;
 /** Prelude plus the trailing message CRC: the size of a message with no headers and no payload. */
 const MIN_MESSAGE_BYTES = 16;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
-/** The Smithy spec's bound on the encoded headers of one message (bedrock-wire §3.3). */
+/** The Smithy spec's bound on the encoded headers of one message (docs/bedrock-wire.md#size-limits). */
 export const MAX_HEADERS_BYTES = 128 * 1024;
 
 export type { Message };
@@ -49,7 +49,7 @@ function protocolError(message: string, cause?: unknown): SidecarError {
   return new SidecarError('upstream_protocol_error', message, cause === undefined ? {} : { cause });
 }
 
-/** Value sizes of header types 0–9 (bedrock-wire §3.2); -1 marks the uint16-length-prefixed types. */
+/** Value sizes of header types 0–9 (docs/bedrock-wire.md#header-encoding); -1 marks the uint16-length-prefixed types. */
 const HEADER_VALUE_BYTES = [0, 0, 1, 2, 4, 8, -1, -1, 8, 16] as const;
 
 /**

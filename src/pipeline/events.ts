@@ -35,7 +35,7 @@ export type StreamEvent =
 
 export type StreamEventKind = StreamEvent['kind'];
 
-/** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (SPEC §8). */
+/** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (docs/contract.md#streaming-and-errors). */
 export function promptTokens(usage: Usage): number {
   return usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
 }

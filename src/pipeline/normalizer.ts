@@ -17,7 +17,7 @@ import type { StreamMapper } from '../providers/types.ts';
 import type { DecodedBatch } from './event-stream-decoder.ts';
 import type { StreamEvent } from './events.ts';
 
-/** In-stream exception names → the SPEC §8 vocabulary. */
+/** In-stream exception names → the error vocabulary of docs/contract.md#streaming-and-errors. */
 const EXCEPTIONS: Record<string, ErrorType> = {
   throttlingException: 'rate_limit_error',
   serviceQuotaExceededException: 'rate_limit_error',

@@ -1,5 +1,6 @@
 /**
- * The re-chunker (SPEC §6): reshapes `text` deltas into chunks of at most `chunkSizeBytes` bytes of UTF-8.
+ * The re-chunker (docs/contract.md#rechunking): reshapes `text` deltas into chunks of at most `chunkSizeBytes` bytes of
+ * UTF-8.
  *
  * Input: batches of `StreamEvent` (one batch per upstream read). Output: batches of `StreamEvent`, at most
  * one per input batch (plus, with `maxHoldMs > 0`, one per hold-timer expiry); never an empty batch.

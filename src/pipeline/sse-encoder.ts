@@ -1,5 +1,6 @@
 /**
- * The SSE encoder (SPEC §8): renders internal events as OpenAI `chat.completion.chunk` server-sent events.
+ * The SSE encoder (docs/contract.md#streaming-and-errors): renders internal events as OpenAI `chat.completion.chunk`
+ * server-sent events.
  *
  * Input: batches of `StreamEvent`. Output: one string (adapter: one Buffer) per batch, holding every frame
  * of that batch, so a batch costs one socket write.

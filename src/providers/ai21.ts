@@ -1,5 +1,5 @@
 /**
- * AI21 Jamba (`ai21.jamba-*`) on the invoke route (bedrock-wire §5.7): an OpenAI-like chat body —
+ * AI21 Jamba (`ai21.jamba-*`) on the invoke route (docs/bedrock-wire.md#ai21-jamba): an OpenAI-like chat body —
  * `messages` (system, user, assistant with `tool_calls`, tool), `tools`, `response_format`
  * (`json_object` only), `max_tokens`, `temperature`, `top_p`, `stop`, penalties — answered with OpenAI-like
  * `choices` and `usage`. Stream chunks carry `choices[0].delta`; the terminal one carries

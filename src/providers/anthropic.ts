@@ -1,8 +1,7 @@
 /**
- * Anthropic Claude on the invoke route: the Messages API body (bedrock-wire §5.1) and its stream events
- * (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the
- * finish reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never
- * shows a finish.
+ * Anthropic Claude on the invoke route: the Messages API body (docs/bedrock-wire.md#anthropic-claude) and its stream
+ * events (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the finish
+ * reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never shows a finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer } from './answer.ts';

@@ -1,5 +1,5 @@
 /**
- * The converse route (Converse / ConverseStream, bedrock-wire §6): one body format and one stream shape
+ * The converse route (Converse / ConverseStream, docs/bedrock-wire.md#converse): one body format and one stream shape
  * for every family; what differs per family is which OpenAI parameters it can honour there (tools,
  * images, reasoning, structured output) and which native keys `additionalModelRequestFields` may carry.
  *

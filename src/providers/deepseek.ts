@@ -1,5 +1,5 @@
 /**
- * DeepSeek (`deepseek.*`; R1 documented) on the invoke route (bedrock-wire §5.8): one `prompt` in R1's
+ * DeepSeek (`deepseek.*`; R1 documented) on the invoke route (docs/bedrock-wire.md#deepseek): one `prompt` in R1's
  * chat template, ending in `<think>\n` as DeepSeek recommends, with `max_tokens`, `temperature`, `top_p`,
  * `stop` (≤ 10). Stream chunks `{"choices":[{"text","stop_reason"}]}`; the terminal one carries the stop
  * reason and the invocation metrics. The answer's leading reasoning (up to `</think>`) becomes

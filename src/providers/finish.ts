@@ -54,7 +54,10 @@ export function isKnownStopReason(reason: string): boolean {
   return Object.hasOwn(TABLE, reason.toLowerCase());
 }
 
-/** Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call (docs/bedrock-wire.md). */
+/**
+ * Bedrock-level member of invoke answers and chunks when a guardrail ran inside the call
+ * (docs/bedrock-wire.md#guardrails-inside-invoke).
+ */
 export const GUARDRAIL_ACTION = 'amazon-bedrock-guardrailAction';
 
 export function guardrailIntervenedIn(event: Record<string, unknown>): boolean {

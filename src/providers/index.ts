@@ -1,7 +1,7 @@
 /**
  * The family registry: which routes each family serves, and the one parameter policy every route and
- * family goes through (SPEC §5): a parameter the family cannot take is a 400 `unsupported_parameter`
- * naming it, or, with drop_params, dropped and logged at debug.
+ * family goes through (docs/contract.md#parameters): a parameter the family cannot take is a 400
+ * `unsupported_parameter` naming it, or, with drop_params, dropped and logged at debug.
  */
 import { SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';

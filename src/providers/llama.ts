@@ -1,5 +1,5 @@
 /**
- * Meta Llama (`meta.llama*`: 3.x, 4, and the retired 2) on the invoke route (bedrock-wire §5.4): one
+ * Meta Llama (`meta.llama*`: 3.x, 4, and the retired 2) on the invoke route (docs/bedrock-wire.md#meta-llama): one
  * `prompt` in the model's chat template (Llama 3 header tokens, Llama 4's `<|header_start|>`, Llama 2's
  * `[INST]`), `max_gen_len`, `temperature`, `top_p`, and base64 `images` for the vision models (Llama 3.2
  * 11B/90B, Llama 4). No tools and no stop sequences on this route (the converse route has tools).

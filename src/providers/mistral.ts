@@ -1,5 +1,5 @@
 /**
- * Mistral AI on the invoke route, in its two documented styles (bedrock-wire §5.5):
+ * Mistral AI on the invoke route, in its two documented styles (docs/bedrock-wire.md#mistral):
  * - prompt models (Mistral 7B Instruct, Mixtral 8x7B, Mistral Large 24.02, Mistral Small): one `prompt` in
  *   the `<s>[INST] … [/INST]` template with `max_tokens`, `stop`, `temperature`, `top_p`, `top_k`; answers
  *   `{"outputs":[{"text","stop_reason"}]}` per chunk. No tools.

@@ -1,6 +1,6 @@
 /**
  * Amazon Nova understanding models (`amazon.nova-*`, Nova 1 and Nova 2) on the invoke route: the
- * messages-v1 body (bedrock-wire §5.2) — converse-shaped messages with base64 images, `inferenceConfig`,
+ * messages-v1 body (docs/bedrock-wire.md#amazon-nova) — converse-shaped messages with base64 images, `inferenceConfig`,
  * `toolConfig` — and a native stream of converse-like events keyed by name. Reasoning (`reasoningConfig`
  * in `inferenceConfig`) exists on Nova 2 only. The stream's last chunk is `metadata` (usage and Bedrock's
  * invocation metrics); the finish seen in `messageStop` is held until it (see `ConverseEventMapper`).

@@ -1,9 +1,10 @@
 /**
- * OpenAI gpt-oss (`openai.gpt-oss-*`) on the invoke route (bedrock-wire §5.9): the OpenAI chat-completions
- * body, without `model` and `stream` (both optional and checked by Bedrock), with `max_completion_tokens`,
- * `reasoning_effort`, `tools`/`tool_choice`, `response_format`. InvokeModel puts the reasoning first in the
- * content, wrapped in `<reasoning>…</reasoning>`: it becomes `reasoning_content` deltas. Stream chunks are
- * `chat.completion.chunk` objects; the terminal one carries `finish_reason` (and the usage / metrics).
+ * OpenAI gpt-oss (`openai.gpt-oss-*`) on the invoke route (docs/bedrock-wire.md#openai-gpt-oss): the OpenAI
+ * chat-completions body, without `model` and `stream` (both optional and checked by Bedrock), with
+ * `max_completion_tokens`, `reasoning_effort`, `tools`/`tool_choice`, `response_format`. InvokeModel puts the
+ * reasoning first in the content, wrapped in `<reasoning>…</reasoning>`: it becomes `reasoning_content` deltas.
+ * Stream chunks are `chat.completion.chunk` objects; the terminal one carries `finish_reason` (and the usage /
+ * metrics).
  * Qwen (qwen.ts) uses the same body without the reasoning tags.
  */
 import type { ChatRequest, ParamName } from './request.ts';

@@ -9,7 +9,7 @@ import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE, SERVICE_TIERS } from '../
 import { documentFromDataUrl } from './documents.ts';
 import { readCacheControl, readHint, readServiceTier } from './hints.ts';
 
-/** Parameters the sidecar itself consumes (SPEC §5). */
+/** Parameters the sidecar itself consumes (docs/contract.md#parameters). */
 export const SIDECAR_PARAMS = ['stream_chunk_size', 'guardrails', 'stream_options'] as const;
 
 export interface SidecarParams {
@@ -152,7 +152,8 @@ export function takeSidecarParams(raw: Record<string, unknown>): SidecarParams {
   for (const key of SIDECAR_PARAMS) delete raw[key];
 
   let streamChunkSize: number | undefined;
-  // Unlike OpenAI's own parameters, an explicit null is not "unset" here: SPEC §6 allows integers only.
+  // Unlike OpenAI's own parameters, an explicit null is not "unset" here: docs/contract.md#rechunking allows integers
+  // only.
   if (chunk !== undefined) {
     if (typeof chunk !== 'number' || !Number.isInteger(chunk) || chunk < MIN_STREAM_CHUNK_SIZE || chunk > MAX_STREAM_CHUNK_SIZE) {
       throw bad('stream_chunk_size',

@@ -3,8 +3,8 @@
  * prompt models, DeepSeek R1): every chunk carries a piece of text and, on the last one, the stop reason.
  * Each family supplies three readers; this module turns them into internal events.
  *
- * Terminal event: the chunk whose stop reason is set (SPEC §8). It emits any text it carries, then
- * `finish`, then `usage` (Bedrock's `amazon-bedrock-invocationMetrics` on that chunk, else the family's own
+ * Terminal event: the chunk whose stop reason is set (docs/contract.md#streaming-and-errors). It emits any text it
+ * carries, then `finish`, then `usage` (Bedrock's `amazon-bedrock-invocationMetrics` on that chunk, else the family's own
  * counts). Text may pass through a `ReasoningSplitter` (DeepSeek R1's `<think>` block).
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';

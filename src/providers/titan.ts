@@ -1,6 +1,6 @@
 /**
- * Amazon Titan Text (`amazon.titan-text-*`) on the invoke route (bedrock-wire §5.3): one `inputText`
- * prompt in Titan's `User: …\nBot:` chat form and `textGenerationConfig`. No tools, no images, no system
+ * Amazon Titan Text (`amazon.titan-text-*`) on the invoke route (docs/bedrock-wire.md#amazon-titan-text): one
+ * `inputText` prompt in Titan's `User: …\nBot:` chat form and `textGenerationConfig`. No tools, no images, no system
  * role (the system text leads the prompt). Stream chunks carry `outputText`; the terminal one carries
  * `completionReason` (real answers say FINISH; the docs list FINISHED, LENGTH, STOP_CRITERIA_MET,
  * CONTENT_FILTERED …) and the invocation metrics. Counts may be floats (`28.0`) and keys that do not apply

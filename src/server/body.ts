@@ -3,7 +3,8 @@
  * the limit is passed, without buffering the rest), checks that the bytes are valid UTF-8, and parses it.
  * Every failure is a SidecarError naming what was wrong. The content type is not checked: the body is
  * JSON or it is a 400, whatever the header says (`curl -d` sends form-urlencoded, and gateways that
- * refuse it with a 415 only confuse people; the SPEC's error table has no 415 either).
+ * refuse it with a 415 only confuse people; the error table of docs/contract.md#streaming-and-errors has no 415
+ * either).
  */
 import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../errors.ts';

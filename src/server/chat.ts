@@ -2,7 +2,8 @@
  * POST /v1/chat/completions: read and check the request, resolve the model, apply the family's
  * parameter policy, run input guardrails, build the native body, call Bedrock, then either commit an SSE
  * stream (only once Bedrock answered 200 with a stream) or answer one `chat.completion` JSON.
- * Every failure before the commit is a JSON error with the SPEC's status; after it, an in-band frame.
+ * Every failure before the commit is a JSON error with the status of docs/contract.md#streaming-and-errors; after it,
+ * an in-band frame.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -235,8 +236,8 @@ function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number
     ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
     ctx.metrics.tokens.inc({ direction: 'output', model }, outcome.usage.outputTokens);
   }
-  // Every SPEC §11 field is always there (null when the request never got that far, or for a direct route
-  // the alias), so that log queries can rely on the shape.
+  // Every log field of docs/contract.md#observability is always there (null when the request never got that far, or for
+  // a direct route the alias), so that log queries can rely on the shape.
   log.info({
     alias: outcome.alias ?? null,
     modelId: outcome.modelId ?? null,

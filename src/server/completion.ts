@@ -1,6 +1,6 @@
 /**
  * Assembles a non-streaming `chat.completion` from the same internal events a stream produces, so the
- * finish-reason and usage mapping are shared by both forms (SPEC §8).
+ * finish-reason and usage mapping are shared by both forms (docs/contract.md#streaming-and-errors).
  */
 import type { SidecarError } from '../errors.ts';
 import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../pipeline/events.ts';

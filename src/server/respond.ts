@@ -1,5 +1,6 @@
 /**
- * Small helpers for answers that are not streams: JSON bodies and the SPEC's JSON error shape.
+ * Small helpers for answers that are not streams: JSON bodies and the JSON error shape of
+ * docs/contract.md#streaming-and-errors.
  */
 import type { ServerResponse } from 'node:http';
 import { errorBody, type SidecarError } from '../errors.ts';

@@ -1,11 +1,11 @@
 /**
- * HTTP routing for both listeners (SPEC §3). The proxy listener serves the OpenAI surface, probes and
+ * HTTP routing for both listeners (docs/contract.md#surfaces). The proxy listener serves the OpenAI surface, probes and
  * metrics; the admin listener only probes and metrics, never a model call. Every answer carries
  * `x-request-id`; with `server.auth_token` set, proxy routes other than the probes need the bearer
  * token (compared in constant time). Unknown paths are 404 and wrong methods 405, both JSON.
  *
  * Every request the router itself turns away (401, 404, 405, 431, 503 while draining) still gets its
- * one `request completed` log line (SPEC §11), and one on the chat path also counts in
+ * one `request completed` log line (docs/contract.md#observability), and one on the chat path also counts in
  * `sidecar_requests_total` (model `unknown`, route `none`). Probes and scrapes that succeed are not
  * logged: the kubelet calls them every few seconds. While draining, chat and the model list answer 503.
  */
@@ -95,14 +95,14 @@ function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMes
 /** Paths whose turned-away requests still count in sidecar_requests_total (model calls, every surface). */
 const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/embeddings', '/embeddings']);
 
-/** SPEC §10: once draining, new requests get 503 (probes and scrapes still answer). */
+/** docs/contract.md#operations: once draining, new requests get 503 (probes and scrapes still answer). */
 function refuseWhileDraining(app: App, req: IncomingMessage, requestId: string, res: ServerResponse): void {
   const error = new SidecarError('unavailable', 'the sidecar is draining and takes no new requests');
   sendError(res, error, { connection: 'close' });
   rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, error);
 }
 
-/** The SPEC §11 fields of a request line for a request no model work was done for (same shape as chat's). */
+/** The fields (docs/contract.md#observability) of a request line for a request no model work was done for (same shape as chat's). */
 export const UNSERVED_FIELDS = {
   alias: null, modelId: null, route: null, ttfbMs: null, durationMs: 0, chunks: 0,
   inputTokens: null, outputTokens: null, guardrail: 'none', retries: 0, cancelled: false,

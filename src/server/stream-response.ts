@@ -77,10 +77,10 @@ export function startStream(options: StreamOptions): LiveStream {
   let streamError: SidecarError | undefined;
 
   // The source: the upstream body read in paused mode, everything it buffered at once (`read()`), so the
-  // HTTP chunks of one upstream read reach the decoder as one chunk and become one batch (SPEC §6: text is
-  // coalesced per read). It waits for the decoder's 'drain' when the decoder is full. The end of the body,
-  // a read failure or an external stop ends the decoder's input, a failure or a stop as a final error item;
-  // errors the body emits after that (the abort's own) are expected and dropped.
+  // HTTP chunks of one upstream read reach the decoder as one chunk and become one batch (docs/contract.md#rechunking:
+  // text is coalesced per read). It waits for the decoder's 'drain' when the decoder is full. The end of the body, a
+  // read failure or an external stop ends the decoder's input, a failure or a stop as a final error item; errors the
+  // body emits after that (the abort's own) are expected and dropped.
   const body = options.upstreamBody;
   const decoder = new EventStreamDecoder();
   let sourceEnded = false;

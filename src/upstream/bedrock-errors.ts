@@ -1,7 +1,7 @@
 /**
  * Classifies what Bedrock (or the network on the way to it) answered, before any byte went to the
- * client, into the SPEC §8 vocabulary, and says whether a retry may help. Classification is by
- * `x-amzn-ErrorType` name and status, and by undici's string error codes — never by `instanceof`.
+ * client, into the error vocabulary of docs/contract.md#streaming-and-errors, and says whether a retry may help.
+ * Classification is by `x-amzn-ErrorType` name and status, and by undici's string error codes — never by `instanceof`.
  */
 import { SidecarError, type ErrorType } from '../errors.ts';
 
@@ -38,7 +38,7 @@ const BY_NAME: Record<string, ErrorType> = {
   ServiceUnavailableException: 'upstream_error',
 };
 
-/** Retried before the first byte: throttling and 5xx (SPEC §8). ServiceQuotaExceeded is not retried. */
+/** Retried before the first byte: throttling and 5xx (docs/contract.md#streaming-and-errors). ServiceQuotaExceeded is not retried. */
 const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ModelNotReadyException', 'InternalServerException', 'ServiceUnavailableException']);
 
 /**

@@ -1,5 +1,5 @@
 /**
- * AWS credentials for signing Bedrock calls (bedrock-wire §10).
+ * AWS credentials for signing Bedrock calls (docs/bedrock-wire.md#credentials).
  *
  * Input: a credential provider — by default the AWS SDK's Node chain (environment, SSO, shared files,
  * credential_process, IRSA web identity, EKS Pod Identity / container endpoint, IMDS). Output: a

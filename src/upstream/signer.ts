@@ -1,6 +1,6 @@
 /**
  * Authentication of upstream Bedrock requests: SigV4 signing, Bedrock API-key (bearer) headers, and the
- * percent-encoding of model and guardrail ids into request paths (bedrock-wire §1.5, §2).
+ * percent-encoding of model and guardrail ids into request paths (docs/bedrock-wire.md#model-ids-in-the-path, #sigv4).
  *
  * Input: an `UpstreamRequest` whose URL pathname is already percent-encoded (built with `encodeModelPath`),
  * the headers the caller wants signed (`content-type`, `accept`, its `x-amzn-bedrock-*`), and the body.

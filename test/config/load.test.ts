@@ -23,7 +23,7 @@ test('config: the shipped sidecar.yaml is valid and every alias resolves', () =>
   for (const m of config.models) assert.equal(registry.resolve(m.name).name, m.name);
 });
 
-test('config: defaults are those of the SPEC', () => {
+test('config: defaults are those of docs/contract.md#configuration', () => {
   const c = validateConfig({ models: [{ name: 'a', model: 'bedrock/x.y' }] });
   assert.deepEqual(
     [c.server.host, c.server.port, c.server.adminHost, c.server.adminPort, c.server.authToken, c.server.maxBodyBytes, c.server.drainTimeoutS],
@@ -119,7 +119,7 @@ test('config: inline (?i) flags in guardrail patterns become JavaScript flags', 
   assert.ok(re.flags.includes('i'));
 });
 
-test('config: the SPEC section 9 example parses', () => {
+test('config: the documented example in flow style parses', () => {
   const text = `
 server: {host: 127.0.0.1, port: 4000, admin_host: 0.0.0.0, admin_port: 9901, auth_token: "", max_body_bytes: 20971520, drain_timeout_s: 25}
 streaming: {stream_chunk_size: 1024, max_hold_ms: 0, heartbeat_ms: 15000}
@@ -168,7 +168,7 @@ models:
   ]);
 });
 
-/** SPEC §9's "complete example, with the defaults", as written there (it names a guardrail it does not define). */
+/** The complete example of docs/contract.md#configuration, with the defaults (it names a guardrail it does not define). */
 const SPEC_EXAMPLE = `server:
   host: 127.0.0.1          # proxy listener
   port: 4000               # 0 = any free port (the bound address is logged at start)
@@ -210,7 +210,7 @@ models:
     additional_model_request_fields: {top_k: 50}
 `;
 
-test('config: SPEC §9\'s example loads as written; the alias naming an undefined guardrail is refused, never served without it', () => {
+test('config: the complete example of docs/contract.md#configuration loads as written; the alias naming an undefined guardrail is refused, never served without it', () => {
   const config = parseConfig(SPEC_EXAMPLE, 'sidecar.yaml');
   const registry = new ModelRegistry(config, {}, routeSupport);
   assert.equal(registry.resolve('nova-eu').modelId, 'eu.amazon.nova-micro-v1:0');

@@ -1,6 +1,6 @@
 /**
- * Faults from upstream, from the client and from the process's own life (SPEC §8, §10), injected
- * through the emulator or raw sockets on loopback.
+ * Faults from upstream, from the client and from the process's own life (docs/contract.md#streaming-and-errors,
+ * #operations), injected through the emulator or raw sockets on loopback.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

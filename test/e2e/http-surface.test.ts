@@ -1,5 +1,5 @@
 /**
- * The HTTP surface (SPEC §3): routes, probes, request ids, auth, JSON errors, bad input.
+ * The HTTP surface (docs/contract.md#surfaces): routes, probes, request ids, auth, JSON errors, bad input.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

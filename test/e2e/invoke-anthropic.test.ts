@@ -174,7 +174,7 @@ test('invoke: n greater than 1 is unsupported', () =>
     assert.equal((await res.json() as { error: { type: string } }).error.type, 'unsupported_parameter');
   }));
 
-test('invoke: a Bedrock error before the stream is an HTTP error with the SPEC status', () =>
+test('invoke: a Bedrock error before the stream is an HTTP error with the documented status', () =>
   withHarness({}, async (h) => {
     const cases: Array<[number, string, number, string, number]> = [
       [400, 'ValidationException', 400, 'invalid_request_error', 1],

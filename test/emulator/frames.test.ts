@@ -1,4 +1,5 @@
-// Frame encoding against the bedrock-wire §3.5/§3.6 worked examples, and the deliberate corruptions.
+// Frame encoding against the worked frames of docs/bedrock-wire.md (#worked-frame-a-chunk-event,
+// #worked-frame-an-exception), and the deliberate corruptions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chunkPayload, corruptMessageCrc, corruptPreludeCrc, eventFrame, exceptionFrame } from '../../src/emulator/frames.ts';

@@ -1,5 +1,5 @@
-// SigV4 verifier: the bedrock-wire §1.5 worked example, the AWS SigV4 test suite (replayed through the
-// verifier, which must accept each expected Authorization header), and the failure classes.
+// SigV4 verifier: the worked example of docs/bedrock-wire.md#model-ids-in-the-path, the AWS SigV4 test suite (replayed
+// through the verifier, which must accept each expected Authorization header), and the failure classes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ function exampleRequest(over: Partial<ReceivedRequest> = {}): ReceivedRequest {
 
 const at2024 = { credentials: CREDS, service: 'bedrock', nowMs: Date.UTC(2024, 0, 1), maxClockSkewMs: 15 * 60 * 1000 };
 
-test('sigv4: the bedrock-wire §1.5 worked example reproduces canonical request, string to sign and signature', () => {
+test('sigv4: the worked example of docs/bedrock-wire.md#model-ids-in-the-path reproduces canonical request, string to sign and signature', () => {
   const req = exampleRequest();
   assert.equal(req.payloadSha256Hex, '616eb59224eb795b641b4c541ad9ee8b939a1e8798f73b54fce66bb79ddbb992');
   const signed = ['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date'];

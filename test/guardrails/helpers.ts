@@ -7,7 +7,7 @@ import { parseStream, startHarness, type Harness } from '../helpers/harness.ts';
 
 export const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 
-/** The exact ending of a stream blocked by `name` (SPEC §7). */
+/** The exact ending of a stream blocked by `name` (docs/contract.md#guardrails). */
 export function blockEnding(name: string): string {
   return `data: {"error":{"message":"Violated guardrail policy","type":"guardrail_violation","code":400,"guardrail":"${name}"}}\n\ndata: [DONE]\n\n`;
 }

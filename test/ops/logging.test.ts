@@ -1,8 +1,8 @@
 /**
- * SPEC §11 logs, asserted on parsed JSON lines through a sink: one completion line per chat request with
- * the SPEC's fields; `logging.level` and `logging.content` honoured; and no secret in any line — not the
- * bearer token, not the AWS secret key or session token, not a request signature — even at trace level,
- * on errors, on retries, and when Bedrock's own error message echoes the signed headers back.
+ * Logs (docs/contract.md#observability), asserted on parsed JSON lines through a sink: one completion line per chat
+ * request with the documented fields; `logging.level` and `logging.content` honoured; and no secret in any line — not
+ * the bearer token, not the AWS secret key or session token, not a request signature — even at trace level, on errors,
+ * on retries, and when Bedrock's own error message echoes the signed headers back.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +61,7 @@ function assertNoSecret(r: Running, extra: string[] = []): void {
   }
 }
 
-test('logging: one JSON completion line per request, with the SPEC fields, and no secret in any line even at trace level', async () => {
+test('logging: one JSON completion line per request, with the documented fields, and no secret in any line even at trace level', async () => {
   const r = await startSidecar({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
   try {
     // a stream

@@ -1,6 +1,6 @@
 /**
- * SPEC §11 metrics, end to end: traffic through the sidecar to the emulator (streamed, whole, retried,
- * blocked by a guardrail, unknown model, direct route string), then a scrape of /metrics on the admin
+ * Metrics (docs/contract.md#observability), end to end: traffic through the sidecar to the emulator (streamed, whole,
+ * retried, blocked by a guardrail, unknown model, direct route string), then a scrape of /metrics on the admin
  * listener, parsed strictly, and the series asserted with their labels and values.
  */
 import { test, before, after } from 'node:test';
@@ -31,7 +31,7 @@ async function scrape(): Promise<Map<string, Family>> {
 
 const TEXT = 'Streams are measured: one chunk at a time, each counted.';
 
-test('metrics: traffic through the sidecar shows up in the SPEC §11 series, with bounded labels', async () => {
+test('metrics: traffic through the sidecar shows up in the documented series (docs/contract.md#observability), with bounded labels', async () => {
   // 1. a stream, cut into small chunks, with usage
   r.emu.script({ type: 'text', text: TEXT, usage: { inputTokens: 11, outputTokens: 7 } });
   const streamed = await chat(r, {

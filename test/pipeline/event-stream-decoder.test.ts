@@ -18,12 +18,12 @@ import {
 const VECTORS = new URL('../fixtures/vectors/eventstream/', import.meta.url);
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
-/** bedrock-wire §3.5: an InvokeModelWithResponseStream `chunk` event. */
+/** docs/bedrock-wire.md#worked-frame-a-chunk-event: an InvokeModelWithResponseStream `chunk` event. */
 const CHUNK_FRAME = Buffer.from(
   'AAAAhwAAAEuH6ivzCzpldmVudC10eXBlBwAFY2h1bmsNOmNvbnRlbnQtdHlwZQcAEGFwcGxpY2F0aW9uL2pzb24NOm1lc3NhZ2UtdHlwZQcABWV2ZW50eyJieXRlcyI6ImV5SjBlWEJsSWpvaWJXVnpjMkZuWlY5emRHOXdJbjA9In26SKsi',
   'base64',
 );
-/** bedrock-wire §3.6: a modeled `throttlingException` frame. */
+/** docs/bedrock-wire.md#worked-frame-an-exception: a modeled `throttlingException` frame. */
 const EXCEPTION_FRAME = Buffer.from(
   'AAAAsgAAAGE1kNXTDzpleGNlcHRpb24tdHlwZQcAE3Rocm90dGxpbmdFeGNlcHRpb24NOmNvbnRlbnQtdHlwZQcAEGFwcGxpY2F0aW9uL2pzb24NOm1lc3NhZ2UtdHlwZQcACWV4Y2VwdGlvbnsibWVzc2FnZSI6IlRvbyBtYW55IHJlcXVlc3RzLCBwbGVhc2Ugd2FpdCBiZWZvcmUgdHJ5aW5nIGFnYWluLiJ96P+yag==',
   'base64',
@@ -209,9 +209,9 @@ test('event-stream decoder: every official vector decodes to its description or 
   assert.equal(negatives, 4);
 });
 
-// --- the worked frames of bedrock-wire §3.5 and §3.6 ---------------------------------------------------
+// --- the worked frames of docs/bedrock-wire.md (a chunk event, an exception) -------------------------------
 
-test('event-stream decoder: the worked chunk frame (bedrock-wire §3.5) decodes however it is split', () => {
+test('event-stream decoder: the worked chunk frame (docs/bedrock-wire.md#worked-frame-a-chunk-event) decodes however it is split', () => {
   for (const [how, chunks] of feedings(CHUNK_FRAME)) {
     const { messages, error } = split(chunks);
     assert.equal(error, undefined, how);
@@ -227,7 +227,7 @@ test('event-stream decoder: the worked chunk frame (bedrock-wire §3.5) decodes 
   }
 });
 
-test('event-stream decoder: the worked exception frame (bedrock-wire §3.6) decodes however it is split', () => {
+test('event-stream decoder: the worked exception frame (docs/bedrock-wire.md#worked-frame-an-exception) decodes however it is split', () => {
   assert.equal(EXCEPTION_FRAME.byteLength, 178);
   for (const [how, chunks] of feedings(EXCEPTION_FRAME)) {
     const { messages, error } = split(chunks);

@@ -1,7 +1,7 @@
 /**
  * The normaliser's reading of event-stream messages: exceptions by message type or event name map to the
- * SPEC §8 vocabulary, names that happen to be Object.prototype members are plain names (not table hits),
- * and a converse event reaches the mapper as `{ [eventType]: payload }`.
+ * error vocabulary of docs/contract.md#streaming-and-errors, names that happen to be Object.prototype members are plain
+ * names (not table hits), and a converse event reaches the mapper as `{ [eventType]: payload }`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ function errorOf(events: StreamEvent[]): { type: string; message: string } {
   return (last as Extract<StreamEvent, { kind: 'error' }>).error;
 }
 
-test('normaliser: an exception message maps its name to the SPEC type; an unknown name is upstream_error', () => {
+test('normaliser: an exception message maps its name to the documented type; an unknown name is upstream_error', () => {
   const throttled = new BedrockEventNormalizer('converse', recordingMapper()).push([
     message({ ':message-type': 'exception', ':exception-type': 'throttlingException' }, { message: 'slow down' }),
   ]);

@@ -57,7 +57,7 @@ interface ChunkJson {
   usage?: Record<string, unknown>;
 }
 
-/** Parses every frame; asserts the stream-level contract of SPEC §8 on the way. */
+/** Parses every frame; asserts the stream-level contract of docs/contract.md#streaming-and-errors on the way. */
 function parseStream(sse: string, options: SseEncoderOptions = OPTIONS): Frame[] {
   const frames = splitFrames(sse).map((raw): Frame => {
     if (raw.startsWith(':')) return { type: 'comment', text: raw };

@@ -1,5 +1,5 @@
 /**
- * The per-family parameter policy (SPEC §5): what a family or model cannot take is a 400
+ * The per-family parameter policy (docs/contract.md#parameters): what a family or model cannot take is a 400
  * `unsupported_parameter` naming it, or dropped with drop_params; alias extras are checked against the
  * family's allow-list when the config loads.
  */
@@ -174,7 +174,7 @@ test('policy: a forced tool_choice on Cohere Command R (invoke) is a 400 naming 
   assert.doesNotThrow(() => build('invoke', cohere, { tools: [TOOL], tool_choice: 'auto' }));
 });
 
-test('request: stream_chunk_size null is a 400 naming it (SPEC §6: an integer from 1 to 1048576, anything else)', () => {
+test('request: stream_chunk_size null is a 400 naming it (docs/contract.md#rechunking: an integer from 1 to 1048576, anything else)', () => {
   rejects(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream_chunk_size: null }), 'stream_chunk_size', 'invalid_request_error');
   assert.equal(readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }).request.sidecar.streamChunkSize, undefined);
 });

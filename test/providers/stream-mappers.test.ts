@@ -1,6 +1,7 @@
 /**
  * Stream mappers and non-stream parsers of every family, without the emulator: native events written from
- * the AWS docs (bedrock-wire §5, §6) go in, internal events come out and are compared with
+ * the AWS docs (docs/bedrock-wire.md#model-native-bodies, #converse) go in, internal events come out and are compared
+ * with
  * `test/fixtures/providers/streams/<case>.json` (regenerate with UPDATE_GOLDENS=1, review the diff).
  * Each stream is also fed with its terminal event removed: then no `finish` may appear and the mapper
  * must not claim the stream terminated (the normaliser turns that into upstream_protocol_error).

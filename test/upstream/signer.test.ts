@@ -112,7 +112,8 @@ test('signer: the suite cases that fit in a URL sign exactly through createSigne
   assert.equal(replayed, 23);
 });
 
-// --- (b) the worked example of bedrock-wire §1.5 ------------------------------------------------------
+// --- (b) the worked example of docs/bedrock-wire.md#model-ids-in-the-path
+// ------------------------------------------------------
 
 const WORKED_BODY = '{"anthropic_version":"bedrock-2023-05-31","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}';
 
@@ -125,7 +126,7 @@ function workedRequest(): UpstreamRequest {
   };
 }
 
-test('signer: the worked ARN example of bedrock-wire §1.5 gives the documented signature', async () => {
+test('signer: the worked ARN example of docs/bedrock-wire.md#model-ids-in-the-path gives the documented signature', async () => {
   const signer = createSigner({ credentials: staticSource(KEY), now: () => new Date('2024-01-01T00:00:00Z') });
   const request = workedRequest();
   assert.equal(

@@ -1,5 +1,6 @@
 // AI21 Jamba on the invoke route (OpenAI-like chat).
-// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-jamba.html ; bedrock-wire §5.7.
+// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-jamba.html
+//         docs/bedrock-wire.md#ai21-jamba
 // Validation: no Bedrock capture exists for Jamba; the emulator uses Bedrock's JSON-schema dialect.
 // Stream chunks `{id, choices:[{index, delta:{content}, finish_reason:null}]}` ([unverified shape]); the last
 // has `finish_reason`, `usage` and the invocation metrics.

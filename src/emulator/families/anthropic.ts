@@ -1,7 +1,8 @@
 // Anthropic Claude Messages API on the invoke route.
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-extended-thinking.html
-//         https://docs.anthropic.com/en/docs/build-with-claude/streaming (event shapes); bedrock-wire §5.1.
+//         https://docs.anthropic.com/en/docs/build-with-claude/streaming (event shapes)
+//         docs/bedrock-wire.md#anthropic-claude
 // Validation speaks Anthropic's (pydantic) dialect: `<dotted.path>: Extra inputs are not permitted`, first
 // problem only. `model` and `stream` are not accepted (observed on Bedrock).
 import type { OutputPlan, PlannedToolCall } from '../output.ts';

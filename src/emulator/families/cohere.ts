@@ -1,6 +1,6 @@
 // Cohere Command R / R+ (Chat v1) on the invoke route.
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command-r-plus.html
-//         https://docs.cohere.com/v1/reference/chat-stream (stream events) ; bedrock-wire §5.6.
+//         https://docs.cohere.com/v1/reference/chat-stream (stream events) ; docs/bedrock-wire.md#cohere-command-r.
 // Validation: no Bedrock capture exists for Cohere; the emulator uses Bedrock's JSON-schema dialect.
 // Stream: `stream-start`, `text-generation` pieces, `tool-calls-generation` (whole calls), then `stream-end`
 // with `is_finished: true`, `finish_reason` and the whole `response`; invocation metrics ride on stream-end

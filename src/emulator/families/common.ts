@@ -1,4 +1,4 @@
-// Helpers shared by the invoke families: the JSON-schema validation dialect (bedrock-wire §5.12), stop
+// Helpers shared by the invoke families: the JSON-schema validation dialect (docs/bedrock-wire.md#unknown-keys), stop
 // reason mapping from the Converse vocabulary, reading message text, and OpenAI-style tool-call ids.
 import type { OutputPlan } from '../output.ts';
 import { check, jsonSchemaReport, type Schema } from '../schema.ts';

@@ -1,5 +1,6 @@
 // DeepSeek-R1 on the invoke route (text completion).
-// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-deepseek.html ; bedrock-wire §5.8.
+// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-deepseek.html
+//         docs/bedrock-wire.md#deepseek
 // Validation: no Bedrock capture exists for DeepSeek; the emulator uses Bedrock's JSON-schema dialect.
 // Reasoning is inline in the text, closed by `</think>` as R1 emits it ([unverified] for Bedrock). No tools.
 // Stream chunks `{choices:[{text, stop_reason:null}]}`; a final chunk carries the stop reason and metrics.

@@ -1,5 +1,6 @@
 // Meta Llama 3.x / 4 on the invoke route.
-// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html ; bedrock-wire §5.4.
+// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html
+//         docs/bedrock-wire.md#meta-llama
 // Validation: no Bedrock capture exists for Llama; the emulator uses Bedrock's JSON-schema dialect
 // (`Malformed input request: #: extraneous key [k] is not permitted, …`). No tool calls on this route.
 // Stream chunks carry `generation` pieces with `stop_reason: null`; a final chunk with an empty generation

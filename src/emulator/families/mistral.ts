@@ -1,7 +1,8 @@
 // Mistral AI on the invoke route, both request styles.
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-text-completion.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-chat-completion.html
-//         https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-large-2407.html ; bedrock-wire §5.5.
+//         https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-large-2407.html
+//         docs/bedrock-wire.md#mistral
 // Text completion (7B, Mixtral, Large 24.02, Small): `prompt` → `{"outputs":[{"text","stop_reason"}]}`, no tools.
 // Chat completion (Large 2 24.07 and later): `messages` → `{"choices":[{"index","message","stop_reason"}]}`
 // (note `stop_reason`, not `finish_reason`). Stream chunks keep the non-stream shape with `stop_reason: null`

@@ -1,8 +1,9 @@
 // Amazon Nova understanding models (messages-v1) on the invoke route.
 // Source: https://docs.aws.amazon.com/nova/latest/userguide/complete-request-schema.html
 //         https://docs.aws.amazon.com/nova/latest/userguide/using-invoke-api.html
-//         https://docs.aws.amazon.com/nova/latest/nova2-userguide/request-response-schema.html ; bedrock-wire §5.2.
-// Validation: Bedrock's JSON-schema dialect (observed for Nova, bedrock-wire §5.12). `inferenceConfig`
+//         https://docs.aws.amazon.com/nova/latest/nova2-userguide/request-response-schema.html
+//         docs/bedrock-wire.md#amazon-nova
+// Validation: Bedrock's JSON-schema dialect (observed for Nova, docs/bedrock-wire.md#unknown-keys). `inferenceConfig`
 // accepts both the documented `maxTokens`/`topP`/`topK` and the widely used `max_new_tokens`/`top_p`/`top_k`.
 // Stream chunks are Converse-like events keyed by name; invocation metrics ride on the final `metadata` chunk.
 import type { OutputPlan } from '../output.ts';

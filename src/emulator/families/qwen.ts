@@ -1,4 +1,4 @@
-// Qwen3 (`qwen.qwen3-*`) on the invoke route. No AWS model-parameters page was found (bedrock-wire §5.10);
+// Qwen3 (`qwen.qwen3-*`) on the invoke route. No AWS model-parameters page was found (docs/bedrock-wire.md#qwen);
 // third-party code treats the body as OpenAI Chat Completions, which is what the emulator accepts.
 // Reasoning travels in `reasoning_content` (the convention of OpenAI-compatible Qwen servers) — [unverified].
 import { openAiChatFamily } from './openai-chat.ts';

@@ -1,5 +1,6 @@
 // Amazon Titan Text on the invoke route.
-// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html ; bedrock-wire §5.3.
+// Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html
+//         docs/bedrock-wire.md#amazon-titan-text
 // Validation: Bedrock's JSON-schema dialect (observed for Titan). No tool calls.
 // Stream chunks: `{outputText, index, totalOutputTextTokenCount, completionReason, inputTextTokenCount}`; the
 // first carries inputTextTokenCount, the last the completion reason, total count and invocation metrics.
