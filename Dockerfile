@@ -29,7 +29,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+RUN node node_modules/@typescript/native/bin/tsc -p tsconfig.build.json
 
 FROM --platform=$BUILDPLATFORM node:${NODE_MAJOR}-bookworm-slim AS prod-deps
 WORKDIR /app

@@ -8,6 +8,7 @@
  *   npx tsx bench/micro.ts stages     the same answer through the Transform stages (one read per event,
  *                                     and 16 KiB reads), into a null sink
  *   npx tsx bench/micro.ts sign       SigV4 signing of one request
+ *   npx tsx bench/micro.ts failover   what failover, breakers and connection slots add to one request
  *
  * The recorded answer is the benchmark's stream (204 events) taken from the emulator in this process.
  */
@@ -23,6 +24,8 @@ import { SseEncoder, SseEncoderStage } from '../src/pipeline/sse-encoder.ts';
 import { adapterFor } from '../src/providers/index.ts';
 import { createCredentialSource } from '../src/upstream/credentials.ts';
 import { createSigner, encodeModelPath } from '../src/upstream/signer.ts';
+import { Failover } from '../src/upstream/failover.ts';
+import { ConnectionSlots } from '../src/upstream/slots.ts';
 import { converseRequest, MODEL_ID, STREAM_REPEAT, upstreamEvents } from './lib/workload.ts';
 
 const w = { paceMs: 0, repeat: STREAM_REPEAT };
@@ -156,11 +159,42 @@ async function sign(): Promise<void> {
   console.log(`${'SigV4 sign (body ' + body.length + ' B)'.padEnd(52)} ${(((performance.now() - t0) * 1000) / runs).toFixed(1).padStart(8)} µs`);
 }
 
+/**
+ * Per request: a bare awaited call against the same call through Failover.run (breaker bookkeeping; with a
+ * fallback chain also the budget timer) and through a connection slot. The difference is what the
+ * failover issue adds to every request; compare it with the ~600 µs a request costs in the server.
+ */
+async function failover(): Promise<void> {
+  console.log('-- per request: failover, breaker, connection slots --');
+  const hooks = { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined };
+  const f = new Failover({ failoverBudgetMs: 10_000, breakerFailures: 5, breakerCooldownMs: 1000, breakerMaxCooldownMs: 60_000 }, hooks);
+  // Each request has its own AbortController in the server (the attempt's signal stays linked to it).
+  const lone = [{ name: 'a', alias: { name: 'a', fallbackOn: [] } }];
+  const chain = [...lone, { name: 'b', alias: { name: 'b', fallbackOn: [] } }];
+  const slots = new ConnectionSlots(64, 5000);
+  const send = async (..._args: unknown[]): Promise<number> => 1;
+  const runs = 200_000;
+  const measure = async (label: string, fn: () => Promise<unknown>): Promise<void> => {
+    for (let i = 0; i < 20_000; i++) await fn();
+    const t0 = performance.now();
+    for (let i = 0; i < runs; i++) await fn();
+    console.log(`${label.padEnd(52)} ${(((performance.now() - t0) * 1000) / runs).toFixed(3).padStart(8)} µs`);
+  };
+  await measure('bare awaited call (with its AbortController)', () => send(new AbortController().signal));
+  await measure('through Failover.run, alias without fallbacks', () => f.run({ chain: lone, signal: new AbortController().signal, prepare: () => 0, send }));
+  await measure('through Failover.run, chain of two (budget timer)', () => f.run({ chain, signal: new AbortController().signal, prepare: () => 0, send }));
+  await measure('connection slot acquire + release', async () => {
+    const slot = slots.acquire('https://bedrock-runtime.us-east-1.amazonaws.com', new AbortController().signal);
+    (typeof slot === 'function' ? slot : await slot)();
+  });
+}
+
 const which = process.argv[2] ?? 'all';
 const body = await record();
 if (which === 'all' || which === 'cores') await cores(body);
 if (which === 'all' || which === 'stages') await stages(body);
 if (which === 'all' || which === 'sign') await sign();
+if (which === 'all' || which === 'failover') await failover();
 
 /** 64 pipelines fed one read each in turn, one event-loop turn per round: closer to a server's cache state. */
 async function interleaved(body: Buffer): Promise<void> {

@@ -40,7 +40,7 @@ const log = (line: string): void => {
 function build(): void {
   log('bench: compiling the proxies (tsc -p bench/tsconfig.json)');
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')], { stdio: 'pipe' });
   } catch (error) {
     // tsc emits even with type errors; a half-finished change elsewhere in the tree must not stop a bench.
     const out = String((error as { stdout?: Buffer }).stdout ?? '');
@@ -203,7 +203,7 @@ function aggregate(samples: PointSample[]): PointResult {
     upstreamEvents: events,
     proxyCpuMs: proxyCpuUs === undefined ? undefined : proxyCpuUs / 1000,
     cpuPerEventUs: proxyCpuUs === undefined || events === 0 ? undefined : proxyCpuUs / events,
-    cpuPerEventRoundsUs: roundCpu.every((x) => x !== undefined) ? (roundCpu as number[]) : undefined,
+    cpuPerEventRoundsUs: roundCpu.every((x) => x !== undefined) ? roundCpu : undefined,
     emulatorCpuPerEventUs: events ? sum((s) => s.emulatorCpuUs) / events : Number.NaN,
     loadgenCpuPerEventUs: events ? sum((s) => s.loadgenCpuUs) / events : Number.NaN,
     machineCores: ((proxyCpuUs ?? 0) + sum((s) => s.emulatorCpuUs) + sum((s) => s.loadgenCpuUs)) / 1000 / elapsedMs,

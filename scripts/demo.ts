@@ -46,17 +46,16 @@ async function main(): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   process.stdout.write(`HTTP ${res.status} ${res.headers.get('content-type')}\n\n`);
   let text = '';
-  let done = false;
   const decoder = new TextDecoder();
   for await (const chunk of res.body!) {
     const piece = decoder.decode(chunk as Uint8Array, { stream: true });
     text += piece;
     process.stdout.write(piece);
   }
-  done = text.trimEnd().endsWith('data: [DONE]');
+  const done = text.trimEnd().endsWith('data: [DONE]');
   const upstream = emulator.requests[0];
   process.stdout.write(`\nupstream: ${upstream?.operation} ${upstream?.rawPath} (signature ${upstream?.signature})\n`);
-  process.stdout.write(`upstream body keys: ${Object.keys((upstream?.json ?? {}) as object).join(', ')} (no stream_chunk_size)\n`);
+  process.stdout.write(`upstream body keys: ${Object.keys((upstream?.json ?? {})).join(', ')} (no stream_chunk_size)\n`);
   await app.close();
   await emulator.close();
   if (res.status !== 200 || !done) {

@@ -141,7 +141,7 @@ models:
   const base = await new Promise<string>((resolve, reject) => {
     let out = '';
     let found = false;
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (found) return; // keep draining the pipe, so the child never blocks on its log
       out += d.toString();
       const m = /"proxy":"(http:\/\/[^"]+)"/.exec(out);

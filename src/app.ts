@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './ops/logger.ts';
 import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
+import { Failover } from './upstream/failover.ts';
 import { handleProxy, handleAdmin, MAX_HEADERS, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
 
@@ -38,6 +39,8 @@ export interface Generation {
   models: ModelRegistry;
   client: BedrockClient;
   guardrails: GuardrailSet;
+  /** Fallback chains' circuit breakers and budget (a reload starts them afresh). */
+  failover: Failover;
 }
 
 export class App {
@@ -88,7 +91,15 @@ export class App {
       },
     });
     const guardrails = createGuardrailSet({ config, client, metrics: this.metrics, log: this.log });
-    return { config, models, client, guardrails };
+    const failover = new Failover(config.upstream, {
+      onFallback: (from, to, reason) => this.metrics.fallbacks.inc({ from, to, reason }),
+      onSkip: (target, why) => this.log.info({ alias: target, why }, 'fallback skipped'),
+      onBreaker: (target, open) => {
+        this.metrics.breakerOpen.set({ model: target }, open ? 1 : 0);
+        this.log.warn({ alias: target, open }, open ? 'circuit breaker opened' : 'circuit breaker closed');
+      },
+    }, this.now);
+    return { config, models, client, guardrails, failover };
   }
 
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */

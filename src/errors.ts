@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   upstream_error: 502,
   upstream_protocol_error: 502,
   unavailable: 503,
+  overloaded: 503,
   upstream_timeout: 504,
 } as const;
 
@@ -37,6 +38,10 @@ export interface SidecarErrorOptions {
   retryable?: boolean;
   /** Upstream error name (`ThrottlingException`, `ECONNRESET` …) for logs. */
   upstreamCode?: string;
+  /** The HTTP status Bedrock answered with, when the failure is Bedrock's answer. */
+  upstreamStatus?: number;
+  /** Seconds after which a retry may succeed: sent as `retry-after` with the error (503 overloaded, open breakers). */
+  retryAfterS?: number;
   cause?: unknown;
 }
 
@@ -48,6 +53,8 @@ export class SidecarError extends Error {
   readonly guardrail: string | undefined;
   readonly retryable: boolean;
   readonly upstreamCode: string | undefined;
+  readonly retryAfterS: number | undefined;
+  readonly upstreamStatus: number | undefined;
 
   constructor(type: ErrorType, message: string, options: SidecarErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -58,6 +65,8 @@ export class SidecarError extends Error {
     this.guardrail = options.guardrail;
     this.retryable = options.retryable ?? false;
     this.upstreamCode = options.upstreamCode;
+    this.retryAfterS = options.retryAfterS;
+    this.upstreamStatus = options.upstreamStatus;
   }
 }
 

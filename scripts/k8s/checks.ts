@@ -17,6 +17,11 @@ import type { SidecarConfig } from '../../src/config/schema.ts';
 import { parseImage, podSpecOf, resourceId, type Resource } from './resources.ts';
 import type { Problem } from './schema.ts';
 
+/** A YAML value as a message shows it: a string as written, anything else as JSON (`1.2`, `{"a":1}`). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+}
+
 export const SIDECAR_NAME = 'bedrock-sidecar';
 /** The Dockerfile's `ENV SIDECAR_CONFIG` (test/deploy checks the two agree). */
 export const IMAGE_DEFAULT_CONFIG = '/etc/bedrock-sidecar/sidecar.yaml';
@@ -174,7 +179,7 @@ function checkSidecar(
         add('template annotations prometheus.io/port', `is ${String(annotations['prometheus.io/port'])}, but /metrics is on server.admin_port ${server.adminPort}`);
       }
       const path = annotations['prometheus.io/path'];
-      if (path !== undefined && path !== '/metrics') add('template annotations prometheus.io/path', `is ${String(path)}, the sidecar serves /metrics`);
+      if (path !== undefined && path !== '/metrics') add('template annotations prometheus.io/path', `is ${shown(path)}, the sidecar serves /metrics`);
     }
   }
 
@@ -200,7 +205,7 @@ function checkSidecar(
     for (const name of ['cpu', 'memory'] as const) {
       const value = obj(resourcesOf[kind])[name];
       if (value === undefined) add(`${at}.resources.${kind}.${name}`, 'is missing');
-      else if (quantity(value) === undefined) add(`${at}.resources.${kind}.${name}`, `${String(value)} is not a quantity`);
+      else if (quantity(value) === undefined) add(`${at}.resources.${kind}.${name}`, `${shown(value)} is not a quantity`);
     }
   }
   for (const name of ['cpu', 'memory'] as const) {
@@ -263,7 +268,7 @@ function loadSidecarConfig(
     add(`volumes[${String(volume.name)}]`, 'the sidecar config must come from a ConfigMap in these manifests, so it can be checked');
     return undefined;
   }
-  const relative = mount.subPath !== undefined ? String(mount.subPath) : posix.relative(String(mount.mountPath), path);
+  const relative = mount.subPath !== undefined ? shown(mount.subPath) : posix.relative(String(mount.mountPath), path);
   const item = objs(source.items).find((i) => i.path === relative);
   const key = item ? String(item.key) : relative;
   const cm = resources.find((x) => x.kind === 'ConfigMap' && x.metadata.name === source.name && sameNamespace(x, workload));
@@ -298,6 +303,6 @@ function checkServiceMonitor(sm: Resource, resources: readonly Resource[], varia
   for (const e of endpoints) {
     const named = services.some((s) => objs(obj(s.spec).ports).some((p) => p.name === e.port));
     if (!named) problems.push({ where, message: `endpoint port ${String(e.port)} is not a named port of the selected Service` });
-    if (e.path !== undefined && e.path !== '/metrics') problems.push({ where, message: `endpoint path ${String(e.path)}: the sidecar serves /metrics` });
+    if (e.path !== undefined && e.path !== '/metrics') problems.push({ where, message: `endpoint path ${shown(e.path)}: the sidecar serves /metrics` });
   }
 }

@@ -91,7 +91,7 @@ export async function kubectlKustomize(dir: string, kubectl = 'kubectl'): Promis
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') throw new KubectlMissing(kubectl);
     const reason = (e.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? e.message;
-    throw new Error(`kubectl kustomize failed: ${reason}`);
+    throw new Error(`kubectl kustomize failed: ${reason}`, { cause: error });
   }
   return parseYamlDocs(stdout, `kubectl kustomize ${dir}`).map((doc, i) => asResource(doc, `kubectl kustomize ${dir} document ${i + 1}`));
 }

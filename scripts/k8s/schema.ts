@@ -154,7 +154,7 @@ export async function strictFieldProblems(variants: ReadonlyArray<{ name: string
       },
       files: ['resources.ts'],
     }));
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const tsc = join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc');
     const output = await promisify(execFile)(process.execPath, [tsc, '-p', dir], { cwd: dir }).then(
       () => '',
       (error: { stdout?: string; stderr?: string; message: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}` || error.message,

@@ -12,6 +12,7 @@ import {
   MIN_STREAM_CHUNK_SIZE,
   REASONING_FIELDS,
   SERVICE_TIERS,
+  type FallbackTrigger,
   type GuardrailConfig,
   type LogLevel,
   type ModelAliasConfig,
@@ -146,19 +147,23 @@ class Checker {
 const TOP_KEYS = ['server', 'streaming', 'upstream', 'routing', 'drop_params', 'logging', 'guardrails', 'models'] as const;
 const SERVER_KEYS = [
   'host', 'port', 'admin_host', 'admin_port', 'auth_token', 'max_body_bytes', 'drain_timeout_s',
-  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms',
+  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight',
 ] as const;
 const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms', 'reasoning_field'] as const;
-const UPSTREAM_KEYS = ['max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections'] as const;
+const UPSTREAM_KEYS = [
+  'max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections',
+  'failover_budget_ms', 'breaker_failures', 'breaker_cooldown_ms', 'breaker_max_cooldown_ms', 'queue_timeout_ms',
+] as const;
 const GUARDRAIL_KEYS = [
   'name', 'type', 'id', 'version', 'region', 'endpoint', 'stages', 'stream_mode', 'interval_chars', 'on_error',
   'timeout_ms', 'patterns', 'action', 'mask', 'trace',
 ] as const;
 const MODEL_KEYS = [
   'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
-  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding',
+  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding', 'fallbacks', 'fallback_on',
   'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
 ] as const;
+const FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ['access_denied', 'model_not_ready'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DAY_MS = 86_400_000;
 
@@ -188,6 +193,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       headersTimeoutMs: c.int(s, 'headers_timeout_ms', ['server'], 1, DAY_MS, 10_000),
       requestTimeoutMs: c.int(s, 'request_timeout_ms', ['server'], 1, DAY_MS, 60_000),
       writeTimeoutMs: c.int(s, 'write_timeout_ms', ['server'], 0, DAY_MS, 60_000),
+      maxInflight: c.int(s, 'max_inflight', ['server'], 1, 1_000_000, 1024),
     },
     streaming: {
       streamChunkSize: c.int(st, 'stream_chunk_size', ['streaming'], MIN_STREAM_CHUNK_SIZE, MAX_STREAM_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE),
@@ -201,6 +207,11 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       firstByteTimeoutMs: c.int(up, 'first_byte_timeout_ms', ['upstream'], 1, DAY_MS, 60_000),
       idleTimeoutMs: c.int(up, 'idle_timeout_ms', ['upstream'], 1, DAY_MS, 60_000),
       connections: c.int(up, 'connections', ['upstream'], 1, 4096, 64),
+      failoverBudgetMs: c.int(up, 'failover_budget_ms', ['upstream'], 1, DAY_MS, 10_000),
+      breakerFailures: c.int(up, 'breaker_failures', ['upstream'], 1, 1_000_000, 5),
+      breakerCooldownMs: c.int(up, 'breaker_cooldown_ms', ['upstream'], 1, DAY_MS, 1_000),
+      breakerMaxCooldownMs: c.int(up, 'breaker_max_cooldown_ms', ['upstream'], 1, DAY_MS, 60_000),
+      queueTimeoutMs: c.int(up, 'queue_timeout_ms', ['upstream'], 1, DAY_MS, 5_000),
     },
     routing: { allowDirectModels: c.bool(ro, 'allow_direct_models', ['routing'], true) },
     dropParams: c.bool(top, 'drop_params', [], false),
@@ -237,6 +248,14 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       c.fail(['models', i, 'guardrails', natives[1]!], 'at most one bedrock_native guardrail can apply to a model call ' +
         `(Bedrock takes one per call), got ${natives.map((j) => m.guardrails[j]).join(', ')}`);
     }
+  });
+  const aliasNames = new Set(config.models.map((m) => m.name));
+  config.models.forEach((m, i) => {
+    m.fallbacks.forEach((name, j) => {
+      if (name === m.name) c.fail(['models', i, 'fallbacks', j], `"${name}" is the alias itself`);
+      if (!aliasNames.has(name)) c.fail(['models', i, 'fallbacks', j], `no alias named "${name}" is defined under models:`);
+      if (m.fallbacks.indexOf(name) !== j) c.fail(['models', i, 'fallbacks', j], `"${name}" is listed twice`);
+    });
   });
   if (config.models.length === 0 && !config.routing.allowDirectModels) {
     c.fail(['models'], 'no models are configured and routing.allow_direct_models is false: nothing could be served');
@@ -323,11 +342,18 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
     dropParams: c.bool(m, 'drop_params', at, undefined),
     additionalModelRequestFields: extra as Record<string, unknown> | undefined,
     apiKeyEnv: c.string(m, 'api_key', at, undefined),
+    fallbacks: c.strings(m, 'fallbacks', at),
+    fallbackOn: c.strings(m, 'fallback_on', at).map((trigger, i) => {
+      if (!(FALLBACK_TRIGGERS as readonly string[]).includes(trigger)) {
+        c.fail([...at, 'fallback_on', i], `must be one of ${FALLBACK_TRIGGERS.join(', ')}, got "${trigger}"`);
+      }
+      return trigger as FallbackTrigger;
+    }),
     // Today's request rules (docs/contract.md#request-rules): unset keys leave the request's own choice.
-    promptCaching: m.prompt_caching === undefined ? undefined : c.oneOf(m, 'prompt_caching', at, ['off', 'auto'] as const, 'off'),
-    serviceTier: m.service_tier === undefined ? undefined : c.oneOf(m, 'service_tier', at, ['auto', ...SERVICE_TIERS] as const, 'auto'),
-    performance: m.performance === undefined ? undefined : c.oneOf(m, 'performance', at, ['standard', 'optimized'] as const, 'standard'),
-    reasoningField: m.reasoning_field === undefined ? undefined : c.oneOf(m, 'reasoning_field', at, REASONING_FIELDS, 'reasoning_content'),
+    promptCaching: optionalOneOf(c, m, 'prompt_caching', at, ['off', 'auto'] as const),
+    serviceTier: optionalOneOf(c, m, 'service_tier', at, ['auto', ...SERVICE_TIERS] as const),
+    performance: optionalOneOf(c, m, 'performance', at, ['standard', 'optimized'] as const),
+    reasoningField: optionalOneOf(c, m, 'reasoning_field', at, REASONING_FIELDS),
     line: c.lineOf(at),
     keyLines: aliasKeyLines(c, m, at),
   };
@@ -430,7 +456,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return typeof value;
 }
 
 function closest(word: string, options: readonly string[]): string | undefined {

@@ -27,6 +27,8 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** A client that reads nothing for this long while a stream waits on it is cut (0 = never). */
   writeTimeoutMs: number;
+  /** Model requests in flight at most (every surface); beyond it a 503 `overloaded` at once. */
+  maxInflight: number;
 }
 
 /** Where Chat Completions puts reasoning text: some clients (the OpenAI Agents SDK) read only `reasoning`. */
@@ -49,7 +51,19 @@ export interface UpstreamConfig {
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   connections: number;
+  /** All attempts of one request, across its fallbacks, before the first byte. */
+  failoverBudgetMs: number;
+  /** Consecutive failures that open an alias target's circuit breaker. */
+  breakerFailures: number;
+  /** The first cool-down of an open breaker; each failed probe doubles it, up to the max. */
+  breakerCooldownMs: number;
+  breakerMaxCooldownMs: number;
+  /** Longest wait for a free upstream connection before a 503 `overloaded`. */
+  queueTimeoutMs: number;
 }
+
+/** Failures that may move a request to the next fallback beyond the default set (throttling, 5xx, timeouts, connection). */
+export type FallbackTrigger = 'access_denied' | 'model_not_ready';
 
 export interface LoggingConfig {
   level: LogLevel;
@@ -105,6 +119,9 @@ export interface ModelAliasConfig {
   undefinedGuardrails?: string[];
   dropParams: boolean | undefined;
   additionalModelRequestFields: Record<string, unknown> | undefined;
+  /** Aliases tried in order when this one fails before the first byte (docs/contract.md#failover-and-overload). */
+  fallbacks: string[];
+  fallbackOn: FallbackTrigger[];
   /** Name of an environment variable holding a Bedrock API key for this alias. */
   apiKeyEnv: string | undefined;
   /** `auto`: cache points after the tools, the system prompt and the last user turn (caching.ts). */

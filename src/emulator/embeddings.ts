@@ -128,7 +128,7 @@ const nova: Spec = {
   limits(b) {
     const dims = (b.singleEmbeddingParams as Json).embeddingDimension;
     return dims !== undefined && ![256, 384, 1024, 3072].includes(dims as number)
-      ? malformed(`#/singleEmbeddingParams/embeddingDimension: ${String(dims)} is not a valid enum value`) : undefined;
+      ? malformed(`#/singleEmbeddingParams/embeddingDimension: ${shown(dims)} is not a valid enum value`) : undefined;
   },
   texts: (b) => [((b.singleEmbeddingParams as Json).text as Json).value as string],
   dimensions: (b) => ((b.singleEmbeddingParams as Json).embeddingDimension as number | undefined) ?? 3072,
@@ -144,7 +144,7 @@ function validate(spec: Spec, body: unknown): string | undefined {
   if (problem) return problem;
   const b = body as Json;
   for (const [key, allowed] of Object.entries(spec.sizes)) {
-    if (b[key] !== undefined && !allowed.includes(b[key] as number)) return malformed(`#/${key}: ${String(b[key])} is not a valid enum value`);
+    if (b[key] !== undefined && !allowed.includes(b[key] as number)) return malformed(`#/${key}: ${shown(b[key])} is not a valid enum value`);
   }
   return spec.limits?.(b);
 }
@@ -200,4 +200,9 @@ export async function handleEmbedding(call: CallContext, name: EmbeddingModelNam
     'X-Amzn-Bedrock-Invocation-Latency': Math.max(1, Date.now() - call.startMs),
   });
   call.res.end(answer);
+}
+
+/** A body value as a validation message shows it: a string as written, anything else as JSON. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
 }

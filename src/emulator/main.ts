@@ -42,7 +42,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
       case '--quiet': opts.quiet = true; break;
       case '--help':
         process.stdout.write('usage: npm run emulator -- [--port N] [--host H] [--no-verify] [--frame-delay-ms N] [--quiet]\n');
-        process.exit(0);
+        return process.exit(0);
       default: fail(`unknown flag ${arg}`);
     }
   }

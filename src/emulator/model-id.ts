@@ -17,7 +17,7 @@ export function stripGeo(id: string): string {
 }
 
 /** The base model id named by `modelId`, or 'opaque' when an ARN does not embed one. */
-export function baseModelId(modelId: string): string | 'opaque' {
+export function baseModelId(modelId: string): string {
   if (!modelId.startsWith('arn:')) return stripGeo(modelId);
   // arn:partition:service:region:account:resource-type/resource-id
   const parts = modelId.split(':');

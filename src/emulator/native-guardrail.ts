@@ -56,7 +56,7 @@ export function nativeGuardrail(call: CallContext, converseConfig: Json | undefi
       const inner = plan.text;
       const guarded: LazyText = {
         bytes: inner.bytes,
-        full: inner.full,
+        full: () => inner.full(),
         *pieces() {
           let tail = '';
           for (const piece of inner.pieces()) {

@@ -205,7 +205,7 @@ export function pydanticMessage(p: Problem): string {
     case 'tag':
       return p.value === undefined
         ? `${dotted(p.path)}: Unable to extract tag using discriminator '${p.tag}'`
-        : `${dotted(p.path)}: Input tag '${String(p.value)}' found using '${p.tag}' does not match any of the expected tags: ${p.allowed.map((a) => `'${a}'`).join(', ')}`;
+        : `${dotted(p.path)}: Input tag '${typeof p.value === 'string' ? p.value : JSON.stringify(p.value)}' found using '${p.tag}' does not match any of the expected tags: ${p.allowed.map((a) => `'${a}'`).join(', ')}`;
     case 'union':
       return `${dotted(p.path)}: exactly one of ${p.allowed.join(', ')} must be set, found: ${p.found.join(', ') || 'none'}`;
   }

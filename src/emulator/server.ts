@@ -17,7 +17,7 @@ import { defaultReplyText, markerReply, ScriptQueue } from './script.ts';
 import { MISSING_AUTH_MESSAGE, UNKNOWN_KEY_MESSAGE, verifySigV4 } from './sigv4.ts';
 import { ResponseTracker } from './stream-writer.ts';
 import type {
-  EmulatorCredential, EmulatorOptions, GuardrailRules, RecordedRequest, ScriptedGuardrailReply, ScriptedReply,
+  EmulatorCredential, EmulatorOptions, EndpointBehavior, GuardrailRules, RecordedRequest, ScriptedGuardrailReply, ScriptedReply,
 } from './types.ts';
 
 export interface Emulator {
@@ -26,6 +26,8 @@ export interface Emulator {
   readonly requests: RecordedRequest[];
   script(...replies: ScriptedReply[]): void;
   scriptGuardrail(...replies: ScriptedGuardrailReply[]): void;
+  /** Changes how every later model call is treated (throttle, unavailable, slow, down, serve). */
+  setBehavior(behavior: EndpointBehavior): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface Emulator {
 export const DEFAULT_CREDENTIALS: EmulatorCredential[] = [
   { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
 ];
+
+const MODEL_CALLS = new Set(['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream']);
 
 /** Bedrock's limit on an InvokeModel body (service model: `body` ≤ 25,000,000 bytes). */
 export const MAX_BODY_BYTES = 25_000_000;
@@ -90,6 +94,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const frameDelayMs = options.frameDelayMs ?? 0;
   const maxClockSkewMs = options.maxClockSkewMs ?? 15 * 60 * 1000;
   const guardrails: GuardrailRules = options.guardrails ?? {};
+  let behavior: EndpointBehavior = options.behavior ?? { kind: 'serve' };
   const log = options.quiet ? () => {} : (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
 
   const requests: RecordedRequest[] = [];
@@ -154,6 +159,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       record.signature = 'missing';
       if (verify) return fail(403, 'MissingAuthenticationTokenException', MISSING_AUTH_MESSAGE);
     } else {
+      const scope = /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\//.exec(authz);
+      if (scope) record.region = scope[1];
       const outcome = verifySigV4(
         { method, rawPath, rawQuery, headers: headerPairs(req.rawHeaders), payloadSha256Hex: sha256Hex },
         authz,
@@ -169,6 +176,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     if (tooLarge) {
       return fail(400, 'ValidationException', `1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BODY_BYTES}`);
+    }
+
+    if (MODEL_CALLS.has(r.operation) && behavior.kind !== 'serve') {
+      const b = behavior;
+      if (b.kind === 'down') {
+        record.status = 0;
+        req.socket.destroy();
+        return;
+      }
+      if (b.kind === 'throttle') return fail(429, 'ThrottlingException', 'Too many tokens, please wait before trying again.');
+      if (b.kind === 'unavailable') return fail(503, 'ServiceUnavailableException', 'Bedrock is unable to process your request.');
+      await new Promise((resolve) => setTimeout(resolve, b.ms));
+      if (tracker.gone) return;
     }
 
     const call: CallContext = {
@@ -231,6 +251,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests,
     script: (...replies) => modelQueue.push(...replies),
     scriptGuardrail: (...replies) => guardrailQueue.push(...replies),
+    setBehavior: (b) => {
+      behavior = b;
+    },
     reset: () => {
       modelQueue.clear();
       guardrailQueue.clear();

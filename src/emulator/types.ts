@@ -31,7 +31,22 @@ export interface EmulatorOptions {
   maxClockSkewMs?: number;
   /** Guardrail behaviour for ApplyGuardrail and for bedrock-native guardrails (phase 4). */
   guardrails?: GuardrailRules;
+  /** How this endpoint (one region) treats every model call until changed with `setBehavior` (extension). */
+  behavior?: EndpointBehavior;
 }
+
+/**
+ * A standing behaviour of the whole endpoint, for playing several regions at once (one emulator per
+ * region): `serve` (default) answers as scripted; `throttle` answers every model call 429
+ * ThrottlingException; `unavailable` 503 ServiceUnavailableException; `slow` waits `ms` before answering
+ * as scripted; `down` drops the connection without an answer. ApplyGuardrail and CountTokens are not affected.
+ */
+export type EndpointBehavior =
+  | { kind: 'serve' }
+  | { kind: 'throttle' }
+  | { kind: 'unavailable' }
+  | { kind: 'slow'; ms: number }
+  | { kind: 'down' };
 
 export type Operation =
   | 'InvokeModel'
@@ -59,6 +74,8 @@ export interface RecordedRequest {
   body: Buffer;
   json?: unknown;
   signature: 'valid' | 'invalid' | 'missing' | 'bearer';
+  /** The region of the SigV4 credential scope, when the request was signed (extension). */
+  region?: string;
   /** Why a signature was judged invalid (extension; absent when valid). */
   signatureProblem?: string;
   status?: number;

@@ -122,7 +122,7 @@ function interventions(assessments: unknown): Entry[] {
     }
     const o = node as Record<string, unknown>;
     if (typeof o.action === 'string' && o.action !== 'NONE' && o.detected !== false) {
-      const label = [o.type, o.name].find((v) => typeof v === 'string') as string | undefined;
+      const label = [o.type, o.name].find((v): v is string => typeof v === 'string');
       out.push({ policy, action: o.action, label: label ?? '' });
     }
     for (const [key, value] of Object.entries(o)) {

@@ -33,10 +33,8 @@ export function judge(
 ): Judgement | Promise<Judgement> {
   if (guards.length === 0 || segments.length === 0) return PASSED;
   const verdicts = guards.map((g) => g.check(source, segments, signal));
-  if (verdicts.some(isPromise)) {
-    return Promise.all(verdicts).then((all) => combine(guards, all, source, segments, signal, ctx));
-  }
-  return combine(guards, verdicts as Verdict[], source, segments, signal, ctx);
+  if (verdicts.every((v): v is Verdict => !isPromise(v))) return combine(guards, verdicts, source, segments, signal, ctx);
+  return Promise.all(verdicts).then((all) => combine(guards, all, source, segments, signal, ctx));
 }
 
 function combine(
@@ -100,7 +98,7 @@ function remask(
 }
 
 function withTexts(segments: readonly Segment[], texts: ReadonlyArray<string | undefined>): Segment[] {
-  return segments.map((s, i) => (texts[i] === undefined ? s : { context: s.context, text: texts[i]! }));
+  return segments.map((s, i) => (texts[i] === undefined ? s : { context: s.context, text: texts[i] }));
 }
 
 function result(original: readonly Segment[], current: readonly Segment[]): Judgement {

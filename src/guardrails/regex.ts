@@ -65,7 +65,8 @@ export function applyMask(text: string, ranges: ReadonlyArray<readonly [number, 
   let at = 0;
   let i = 0;
   while (i < sorted.length) {
-    let [from, to] = sorted[i]!;
+    const [from, end] = sorted[i]!;
+    let to = end;
     for (i++; i < sorted.length && sorted[i]![0] < to; i++) to = Math.max(to, sorted[i]![1]);
     out += text.slice(at, from) + mask;
     at = to;

@@ -376,7 +376,7 @@ function withText(event: StreamEvent, text: string): StreamEvent {
 export function rewrite(events: readonly StreamEvent[], keys: readonly string[], texts: ReadonlyArray<string | undefined>): StreamEvent[] {
   const masked = new Map<string, string>();
   keys.forEach((key, i) => {
-    if (texts[i] !== undefined) masked.set(key, texts[i]!);
+    if (texts[i] !== undefined) masked.set(key, texts[i]);
   });
   if (masked.size === 0) return [...events];
   const placed = new Set<string>();

@@ -47,6 +47,7 @@ class AliasKeyError extends Error {
 export class ModelRegistry {
   private readonly aliases = new Map<string, ModelTarget>();
   private readonly direct = new Map<string, ModelTarget>();
+  private readonly chains = new Map<string, readonly ModelTarget[]>();
   /**
    * Aliases that cannot be served until something outside the file is known — the model family of an
    * opaque ARN (`provider:` missing) or the AWS region: requests to them get a 400 that says what to set
@@ -110,6 +111,21 @@ export class ModelRegistry {
     }
     if (this.direct.size < 1024) this.direct.set(model, target);
     return target;
+  }
+
+  /**
+   * The targets a request for `target` may use, in order: itself, then its alias's `fallbacks` (aliases
+   * that cannot be served — deferred ones — are left out; a direct route has none).
+   */
+  chain(target: ModelTarget): readonly ModelTarget[] {
+    const fallbacks = target.alias?.fallbacks;
+    if (!fallbacks || fallbacks.length === 0) return [target];
+    let chain = this.chains.get(target.name);
+    if (!chain) {
+      chain = [target, ...fallbacks.flatMap((name) => this.aliases.get(name) ?? [])];
+      this.chains.set(target.name, chain);
+    }
+    return chain;
   }
 
   list(): ModelTarget[] {

@@ -45,6 +45,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly fallbacks = new Counter({
+    name: 'sidecar_fallbacks_total', help: 'Requests moved from one alias to its next fallback before the first byte, by reason',
+    labelNames: ['from', 'to', 'reason'] as const, registers: [this.registry],
+  });
+  readonly breakerOpen = new Gauge({
+    name: 'sidecar_breaker_open', help: '1 while the alias target\'s circuit breaker is open (skipped), else 0',
+    labelNames: ['model'] as const, registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -92,7 +92,7 @@ export class GuardrailStage extends Transform {
       this.push(events.slice(0, errorAt + 1));
       return;
     }
-    this.push(events as StreamEvent[]);
+    this.push(events);
   }
 }
 

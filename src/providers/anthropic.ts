@@ -13,6 +13,7 @@ import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
 import { applyClaudeReasoning, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
+import { stringOrEmpty } from './text-completion.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 const DEFAULT_MAX_TOKENS = 4096;
@@ -157,7 +158,7 @@ class AnthropicStreamMapper implements StreamMapper {
         if (block?.type === 'tool_use') {
           const index = this.toolIndex.size;
           this.toolIndex.set(event.index as number, index);
-          return [{ kind: 'tool_start', index, id: String(block.id ?? ''), name: String(block.name ?? '') }];
+          return [{ kind: 'tool_start', index, id: stringOrEmpty(block.id), name: stringOrEmpty(block.name) }];
         }
         if (block?.type === 'text' && typeof block.text === 'string' && block.text !== '') {
           return [{ kind: 'text', text: block.text }];
@@ -218,7 +219,7 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
     else if (block.type === 'thinking' && typeof block.thinking === 'string') events.push({ kind: 'reasoning', text: block.thinking });
     else if (block.type === 'tool_use') {
       const index = tools++;
-      events.push({ kind: 'tool_start', index, id: String(block.id ?? ''), name: String(block.name ?? '') });
+      events.push({ kind: 'tool_start', index, id: stringOrEmpty(block.id), name: stringOrEmpty(block.name) });
       events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(block.input ?? {}) });
     }
   }

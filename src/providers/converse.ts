@@ -20,6 +20,7 @@ import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRe
 import { servingFields } from './serving.ts';
 import type { BuildContext, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
+import { stringOrEmpty } from './text-completion.ts';
 
 const BASE_PARAMS: readonly ParamName[] = ['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata'];
 const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_tool_calls'];
@@ -341,7 +342,7 @@ export class ConverseEventMapper implements StreamMapper {
         if (!toolUse || isServerToolUse(toolUse)) return [];
         const index = this.toolIndex.size;
         this.toolIndex.set(p.contentBlockIndex as number, index);
-        return [{ kind: 'tool_start', index, id: String(toolUse.toolUseId ?? ''), name: String(toolUse.name ?? '') }];
+        return [{ kind: 'tool_start', index, id: stringOrEmpty(toolUse.toolUseId), name: stringOrEmpty(toolUse.name) }];
       }
       case 'contentBlockDelta': {
         const delta = (p.delta ?? {}) as Record<string, unknown>;
@@ -407,7 +408,7 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
     const toolUse = block.toolUse as Record<string, unknown> | undefined;
     if (toolUse && !isServerToolUse(toolUse)) {
       const index = tools++;
-      events.push({ kind: 'tool_start', index, id: String(toolUse.toolUseId ?? ''), name: String(toolUse.name ?? '') });
+      events.push({ kind: 'tool_start', index, id: stringOrEmpty(toolUse.toolUseId), name: stringOrEmpty(toolUse.name) });
       events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(toolUse.input ?? {}) });
     }
   }

@@ -297,7 +297,7 @@ function readTools(value: unknown): ToolDefinition[] {
       throw bad(`tools[${i}].function.parameters`, `tools[${i}].function.parameters must be a JSON schema object`);
     }
     const cache = readCacheControl(t.cache_control ?? fn.cache_control, `tools[${i}].cache_control`);
-    return { name: fn.name, description: fn.description as string | undefined, parameters: parameters as Record<string, unknown>, ...(cache ? { cache } : {}) };
+    return { name: fn.name, description: fn.description, parameters: parameters as Record<string, unknown>, ...(cache ? { cache } : {}) };
   });
 }
 

@@ -37,6 +37,11 @@ export function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** A string field of a provider event (a tool's id or name), or '' when absent or not a string. */
+export function stringOrEmpty(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 export function countOf(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
@@ -44,7 +49,7 @@ export function countOf(value: unknown): number | undefined {
 /** First element of an array member (`outputs[0]`, `choices[0]`, `results[0]`), or an empty object. */
 export function first(event: Json, key: string): Json {
   const list = event[key];
-  const item = Array.isArray(list) ? list[0] : undefined;
+  const item: unknown = Array.isArray(list) ? list[0] : undefined;
   return typeof item === 'object' && item !== null ? item as Json : {};
 }
 

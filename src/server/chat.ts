@@ -20,7 +20,9 @@ import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../provid
 import { readChatRequest, type ChatRequest } from '../providers/request.ts';
 import { discardBody, readBody, type BedrockClient } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
-import type { GuardrailSet } from '../guardrails/index.ts';
+import type { GuardrailSet, RequestGuards } from '../guardrails/index.ts';
+import type { Failover } from '../upstream/failover.ts';
+import type { RouteAdapter } from '../providers/types.ts';
 import { readJsonBody } from './body.ts';
 import { assembleCompletion } from './completion.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -31,6 +33,7 @@ export interface ChatContext {
   models: ModelRegistry;
   client: BedrockClient;
   guardrails: GuardrailSet;
+  failover: Failover;
   metrics: Metrics;
   log: Logger;
   /** Registers a live stream so a drain can end it; returns the unregister function. */
@@ -45,6 +48,8 @@ interface Outcome {
   alias: string | undefined;
   modelId: string | undefined;
   route: string | undefined;
+  /** The alias that answered, when a fallback did (`x-sidecar-served-by`). */
+  servedBy: string | undefined;
   status: number;
   ttfbMs: number | undefined;
   chunks: number;
@@ -58,7 +63,7 @@ interface Outcome {
 export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const started = ctx.now();
   const outcome: Outcome = {
-    alias: undefined, modelId: undefined, route: undefined, status: 0, ttfbMs: undefined, chunks: 0,
+    alias: undefined, modelId: undefined, route: undefined, servedBy: undefined, status: 0, ttfbMs: undefined, chunks: 0,
     usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
   };
   const log = ctx.log.child({ requestId });
@@ -96,43 +101,64 @@ async function serve(
 ): Promise<void> {
   const body = await readJsonBody(req, ctx.config.server.maxBodyBytes);
   const { request, unknown } = readChatRequest(body);
-  const target = ctx.models.resolve(request.model);
-  outcome.alias = target.alias?.name;
-  outcome.modelId = target.modelId;
-  outcome.route = target.route;
-  const adapter = adapterFor(target.route, target.family);
-  if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+  const requested = ctx.models.resolve(request.model);
+  outcome.alias = requested.alias?.name;
+  outcome.modelId = requested.modelId;
+  outcome.route = requested.route;
+  const requestedGuardrails = requested.alias?.guardrails ?? [];
 
-  const note = (message: string): void => log.debug({ model: target.name }, message);
-  const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
-  const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
-    `${target.family ?? 'this model'} on the ${target.route} route`, note);
-
-  const guards = ctx.guardrails.forRequest(target, prepared.sidecar.guardrails, log);
-  const inputVerdict = await guards.checkInput(prepared, abort.signal);
-  if (inputVerdict) {
-    outcome.guardrail = guards.streamOutcome();
-    throw inputVerdict;
-  }
-
-  const native = adapter.buildBody(prepared, { target, note, dropParams });
-  if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
-  const operation: ModelOperation = target.route === 'invoke'
-    ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
-    : (prepared.stream ? 'converse-stream' : 'converse');
-  const upstream = await ctx.client.call({
-    endpoint: target.endpoint,
-    region: target.region,
-    apiKey: target.apiKey,
-    path: encodeModelPath(target.modelId, operation),
-    body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
-    accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-    headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
+  // Each target of the chain (the requested alias, then its fallbacks) gets its own body, built by its
+  // own family; a fallback that cannot serve this request is skipped (docs/contract.md#failover-and-overload).
+  const served = await ctx.failover.run({
+    chain: ctx.models.chain(requested),
     signal: abort.signal,
-    onRetry: () => {
-      outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
+    prepare: async (target, index) => {
+      const adapter = adapterFor(target.route, target.family);
+      if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      const note = (message: string): void => log.debug({ model: target.name }, message);
+      const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
+      const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
+        `${target.family ?? 'this model'} on the ${target.route} route`, note);
+      // The requested alias's guardrails always apply, a fallback's own on top.
+      const extra = index === 0 ? prepared.sidecar.guardrails : [...requestedGuardrails, ...prepared.sidecar.guardrails];
+      const guards = ctx.guardrails.forRequest(target, extra, log);
+      const inputVerdict = await guards.checkInput(prepared, abort.signal);
+      if (inputVerdict) {
+        outcome.guardrail = guards.streamOutcome();
+        throw inputVerdict;
+      }
+      const native = adapter.buildBody(prepared, { target, note, dropParams });
+      if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
+      return { adapter, prepared, guards, native };
+    },
+    send: ({ prepared, guards, native }, target, signal) => {
+      const operation: ModelOperation = target.route === 'invoke'
+        ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
+        : (prepared.stream ? 'converse-stream' : 'converse');
+      return ctx.client.call({
+        endpoint: target.endpoint,
+        region: target.region,
+        apiKey: target.apiKey,
+        path: encodeModelPath(target.modelId, operation),
+        body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
+        accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+        headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
+        signal,
+        onRetry: () => {
+          outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
+        },
+      });
     },
   });
+  const target = served.target;
+  const { adapter, prepared, guards } = served.prepared;
+  const upstream = served.value;
+  if (target !== requested) {
+    outcome.servedBy = target.name;
+    outcome.modelId = target.modelId;
+    outcome.route = target.route;
+  }
+  if (target.alias) res.setHeader('x-sidecar-served-by', target.alias.name);
 
   const meta = { id: completionId(), created: Math.floor(ctx.now() / 1000), model: target.name };
   if (prepared.stream) {
@@ -142,7 +168,7 @@ async function serve(
       throw new SidecarError('upstream_protocol_error',
         `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
     }
-    await streamAnswer(ctx, res, prepared, target, upstream.body, upstream.headers, abort, meta, outcome, guards, started);
+    await streamAnswer(ctx, res, prepared, target, adapter, upstream.body, upstream.headers, abort, meta, outcome, guards, started);
     return;
   }
 
@@ -170,9 +196,9 @@ async function serve(
 }
 
 async function streamAnswer(
-  ctx: ChatContext, res: ServerResponse, request: ChatRequest, target: ModelTarget, body: import('node:stream').Readable,
-  headers: ResponseHeaders, abort: AbortController, meta: { id: string; created: number; model: string }, outcome: Outcome,
-  guards: ReturnType<GuardrailSet['forRequest']>, started: number,
+  ctx: ChatContext, res: ServerResponse, request: ChatRequest, target: ModelTarget, adapter: RouteAdapter,
+  body: import('node:stream').Readable, headers: ResponseHeaders, abort: AbortController,
+  meta: { id: string; created: number; model: string }, outcome: Outcome, guards: RequestGuards, started: number,
 ): Promise<void> {
   const streaming = ctx.config.streaming;
   const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
@@ -188,7 +214,7 @@ async function streamAnswer(
     abortUpstream: () => abort.abort(),
     route: target.route,
     // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
-    mapper: withCountHeaders(adapterFor(target.route, target.family)!.createStreamMapper(), usageFromHeaders(headers)),
+    mapper: withCountHeaders(adapter.createStreamMapper(), usageFromHeaders(headers)),
     guard: guards.outputGuard(request.sidecar.includeUsage),
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
@@ -242,6 +268,7 @@ function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number
     alias: outcome.alias ?? null,
     modelId: outcome.modelId ?? null,
     route: outcome.route ?? null,
+    servedBy: outcome.servedBy ?? outcome.alias ?? null,
     status: outcome.status,
     ttfbMs: outcome.ttfbMs ?? null,
     durationMs,

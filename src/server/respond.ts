@@ -21,5 +21,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, error: SidecarError, headers: Record<string, string> = {}): void {
-  sendJson(res, error.status, errorBody(error), headers);
+  // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
+  const extra = error.retryAfterS === undefined ? headers
+    : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
+  sendJson(res, error.status, errorBody(error), extra);
 }

@@ -196,18 +196,37 @@ function parsedOrNull(routeString: string): { route: string; modelId: string } |
   }
 }
 
+/**
+ * Load shedding (docs/contract.md#failover-and-overload): at most `server.max_inflight` model requests at
+ * once, over every surface; the next one is answered 503 `overloaded` at once, with `retry-after`, rather
+ * than queued. Requests in flight are untouched.
+ */
+function admit(app: App): SidecarError | undefined {
+  const max = app.config.server.maxInflight;
+  if (app.active < max) return undefined;
+  return new SidecarError('overloaded', `the sidecar is serving server.max_inflight (${max}) requests already; retry shortly`,
+    { retryAfterS: 1 });
+}
+
 function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void {
   if (app.draining) {
     refuseWhileDraining(app, req, requestId, res);
     return;
   }
   const generation = app.generation;
+  const overload = admit(app);
+  if (overload) {
+    sendError(res, overload);
+    rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, overload);
+    return;
+  }
   app.active++;
   return handleChat({
     config: generation.config,
     models: generation.models,
     client: generation.client,
     guardrails: generation.guardrails,
+    failover: generation.failover,
     metrics: app.metrics,
     log: app.log,
     track: (stream) => app.track(stream),

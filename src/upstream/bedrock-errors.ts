@@ -67,7 +67,7 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
   const label = name ?? `HTTP ${answer.status}`;
   const message = safeMessage(answer.message);
   return new SidecarError(type, `Bedrock: ${label}${message ? `: ${message}` : ''}`, {
-    retryable, upstreamCode: name ?? String(answer.status),
+    retryable, upstreamCode: name ?? String(answer.status), upstreamStatus: answer.status,
   });
 }
 

@@ -11,6 +11,7 @@ import { SidecarError, isSidecarError } from '../errors.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
 import { classifyAnswer, classifyNetworkError, errorNameOf } from './bedrock-errors.ts';
 import { bearerHeaders, type Signer } from './signer.ts';
+import { ConnectionSlots } from './slots.ts';
 
 export interface BedrockCall {
   endpoint: string;
@@ -51,6 +52,7 @@ export class BedrockClient {
   private readonly agent: Agent;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly slots: ConnectionSlots;
 
   constructor(private readonly options: ClientOptions) {
     const u = options.upstream;
@@ -63,6 +65,7 @@ export class BedrockClient {
     });
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? abortableSleep;
+    this.slots = new ConnectionSlots(u.connections, u.queueTimeoutMs);
   }
 
   async call(call: BedrockCall): Promise<BedrockResponse> {
@@ -78,6 +81,8 @@ export class BedrockClient {
 
       let failure: SidecarError;
       let retryAfterMs: number | undefined;
+      const slot = this.slots.acquire(url.origin, call.signal);
+      const release = typeof slot === 'function' ? slot : await slot;
       try {
         const res = await this.agent.request({
           origin: url.origin,
@@ -87,8 +92,13 @@ export class BedrockClient {
           body: call.body,
           signal: call.signal,
         });
-        if (res.statusCode === 200) return { headers: res.headers, body: res.body };
-        const { text } = await readBody(res.body, MAX_ERROR_BODY_BYTES);
+        if (res.statusCode === 200) {
+          // The slot is the connection's: it is free again once the body is read, destroyed or aborted.
+          if (res.body.destroyed) release();
+          else res.body.once('close', release);
+          return { headers: res.headers, body: res.body };
+        }
+        const { text } = await readBody(res.body, MAX_ERROR_BODY_BYTES).finally(release);
         let json: Record<string, unknown> | undefined;
         try {
           const parsed: unknown = JSON.parse(text);
@@ -109,6 +119,7 @@ export class BedrockClient {
           continue;
         }
       } catch (error) {
+        release();
         if (call.signal.aborted) throw aborted();
         failure = isSidecarError(error) ? error : classifyNetworkError(error);
       }

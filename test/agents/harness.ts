@@ -65,7 +65,7 @@ export async function startStack(config: Record<string, unknown>, emulator: Emul
   try {
     const proxy = await new Promise<string>((resolve, reject) => {
       let buffered = '';
-      child.stdout!.on('data', (data: Buffer) => {
+      child.stdout.on('data', (data: Buffer) => {
         buffered += data.toString('utf8');
         let nl;
         while ((nl = buffered.indexOf('\n')) !== -1) {
@@ -81,7 +81,7 @@ export async function startStack(config: Record<string, unknown>, emulator: Emul
           if (entry.msg === 'bedrock-sidecar listening' && typeof entry.proxy === 'string') resolve(entry.proxy);
         }
       });
-      child.stderr!.on('data', (data: Buffer) => {
+      child.stderr.on('data', (data: Buffer) => {
         stderr = (stderr + data.toString('utf8')).slice(-MAX_OUTPUT_BYTES);
       });
       child.once('exit', (code, signal) => reject(new Error(`the sidecar exited (${code ?? signal}) before listening: ${stderr}`)));

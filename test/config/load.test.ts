@@ -29,7 +29,11 @@ test('config: defaults are those of docs/contract.md#configuration', () => {
     [c.server.host, c.server.port, c.server.adminHost, c.server.adminPort, c.server.authToken, c.server.maxBodyBytes, c.server.drainTimeoutS],
     ['127.0.0.1', 4000, '0.0.0.0', 9901, '', 20971520, 25]);
   assert.deepEqual(c.streaming, { streamChunkSize: 1024, maxHoldMs: 0, heartbeatMs: 15000, reasoningField: 'reasoning_content' });
-  assert.deepEqual(c.upstream, { maxAttempts: 3, connectTimeoutMs: 5000, firstByteTimeoutMs: 60000, idleTimeoutMs: 60000, connections: 64 });
+  assert.deepEqual(c.upstream, {
+    maxAttempts: 3, connectTimeoutMs: 5000, firstByteTimeoutMs: 60000, idleTimeoutMs: 60000, connections: 64,
+    failoverBudgetMs: 10000, breakerFailures: 5, breakerCooldownMs: 1000, breakerMaxCooldownMs: 60000, queueTimeoutMs: 5000,
+  });
+  assert.equal(c.server.maxInflight, 1024);
   assert.equal(c.routing.allowDirectModels, true);
   assert.equal(c.dropParams, false);
   assert.deepEqual(c.logging, { level: 'info', content: false });

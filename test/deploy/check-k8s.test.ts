@@ -54,7 +54,7 @@ async function withDir(files: Record<string, string>, fn: (dir: string) => Promi
 function find(resources: Resource[], kind: string): Obj {
   const r = resources.find((x) => x.kind === kind);
   assert.ok(r, `no ${kind}`);
-  return r as Obj;
+  return r;
 }
 
 function sidecarOf(resources: Resource[]): Obj {

@@ -54,13 +54,13 @@ async function startCompiled(configText: string, env: Record<string, string>): P
   const lines: Array<Record<string, unknown>> = [];
   const raw: string[] = [];
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   let buffered = '';
   const listening = new Promise<{ proxy: string; admin: string }>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let nl;
       while ((nl = buffered.indexOf('\n')) !== -1) {
@@ -182,8 +182,8 @@ test('compiled output: an invalid config stops node dist/main.js with exit 1 and
   const child = spawn(process.execPath, [tree.main, '--config', config], { cwd: tree.dir, env: containerEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 1);
   const expected = /bad\.yaml:3: server\.drain_timeout: unknown key \(did you mean "drain_timeout_s"\?\)/;

@@ -68,7 +68,7 @@ export async function buildProdTree(): Promise<ProdTree> {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-prod-'));
   try {
     await promisify(execFile)(process.execPath, [
-      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'),
+      join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'),
     ], { cwd: ROOT });
     writeFileSync(join(dir, 'package.json'), readFileSync(join(ROOT, 'package.json')));
     const packages = productionClosure();

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { chat, startHarness, withHarness } from '../helpers/harness.ts';
+import { chat, withHarness } from '../helpers/harness.ts';
 
 
 const hi = [{ role: 'user', content: 'Hi' }];

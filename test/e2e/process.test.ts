@@ -49,7 +49,7 @@ function spawnSidecar(args: string[], env: Record<string, string>): Sidecar & { 
   sidecar.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   let buffered = '';
   sidecar.ready = new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       let nl;
       while ((nl = buffered.indexOf('\n')) !== -1) {
@@ -63,7 +63,7 @@ function spawnSidecar(args: string[], env: Record<string, string>): Sidecar & { 
         }
       }
     });
-    child.stderr!.on('data', (d: Buffer) => { sidecar.stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { sidecar.stderr += d.toString(); });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${sidecar.stderr}`)));
   });
   return sidecar;

@@ -23,13 +23,14 @@ interface FamilyCase {
 
 const choices = (e: Json): Json[] => (e.choices as Json[]) ?? [];
 const joinArgs = (parts: string[]): unknown => JSON.parse(parts.join(''));
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 const CASES: FamilyCase[] = [
   {
     family: 'nova', modelId: 'us.amazon.nova-micro-v1:0',
     body: { schemaVersion: 'messages-v1', messages: [{ role: 'user', content: [{ text: 'hi nova' }] }], inferenceConfig: { maxTokens: 50, topP: 0.9 } },
-    streamText: (ev) => ev.map((e) => ((e.contentBlockDelta as Json)?.delta as Json)?.text ?? '').join(''),
-    responseText: (r) => (((r.output as Json).message as Json).content as Json[]).map((c) => c.text ?? '').join(''),
+    streamText: (ev) => ev.map((e) => text(((e.contentBlockDelta as Json)?.delta as Json)?.text)).join(''),
+    responseText: (r) => (((r.output as Json).message as Json).content as Json[]).map((c) => text(c.text)).join(''),
     streamTools(ev) {
       const start = ev.find((e) => e.contentBlockStart)!.contentBlockStart as Json;
       const idx = start.contentBlockIndex;

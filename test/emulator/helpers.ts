@@ -53,7 +53,7 @@ export async function post(
     const signed = await signer.sign({
       method: 'POST', protocol: 'http:', hostname: target.hostname, port: Number(target.port), path, headers, body, query: {},
     });
-    headers = signed.headers as Record<string, string>;
+    headers = signed.headers;
   }
   return new Promise((resolve) => {
     const req = request({ host: target.hostname, port: target.port, method: 'POST', path, headers }, (res) => {

@@ -25,7 +25,7 @@ test('converse-stream: default reply, messageStop then metadata with usage, deco
       guardrailConfig: { guardrailIdentifier: 'gr1', guardrailVersion: '1', streamProcessingMode: 'sync' },
     });
     assert.ok(events[0]!.messageStart);
-    assert.equal(events[0]!.messageStart!.role, 'assistant');
+    assert.equal(events[0]!.messageStart.role, 'assistant');
     const text = events.map((e) => e.contentBlockDelta?.delta?.text ?? '').join('');
     assert.equal(text, defaultReplyText('hello 🌍'));
     const stopIdx = events.findIndex((e) => e.messageStop);

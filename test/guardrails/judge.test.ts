@@ -46,7 +46,7 @@ test('judge: all checks start together, and the first guardrail in order names t
   let started = 0;
   const a = fake('a', async () => {
     started++;
-    return delay(30, { kind: 'block', reason: 'slow' } as Verdict);
+    return delay(30, { kind: 'block', reason: 'slow' });
   });
   const b = fake('b', async () => {
     started++;

@@ -73,7 +73,7 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   assert.equal(valueOf(m, 'sidecar_request_duration_seconds_count', { model: 'claude', route: 'invoke' }), 3);
   const ttft = m.get('sidecar_time_to_first_token_seconds');
   assert.equal(ttft?.type, 'histogram');
-  const les = ttft!.samples.filter((s) => s.name.endsWith('_bucket') && s.labels.model === 'claude').map((s) => s.labels.le);
+  const les = ttft.samples.filter((s) => s.name.endsWith('_bucket') && s.labels.model === 'claude').map((s) => s.labels.le);
   assert.equal(les[0], '0.05', 'the first bucket is 50 ms');
   assert.ok(les.includes('30'), 'buckets reach 30 s');
   assert.equal(les.at(-1), '+Inf');

@@ -309,7 +309,7 @@ test('event-stream decoder: impossible lengths in a checksummed prelude are reje
 
 test('event-stream decoder: a prelude checksum is checked before waiting for the message', () => {
   const corrupt = Buffer.from(CHUNK_FRAME.subarray(0, 12));
-  corrupt[3] ^= 0x40; // total length 135 → 199; the prelude CRC no longer matches
+  corrupt[3]! ^= 0x40; // total length 135 → 199; the prelude CRC no longer matches
   const splitter = new EventStreamSplitter();
   assert.throws(() => splitter.push(corrupt), /event-stream prelude checksum mismatch/);
 });
@@ -420,7 +420,7 @@ test('event-stream decoder: random header bytes decode as Buffer#toString, twice
 test('event-stream decoder: after an error the splitter is poisoned and rethrows the same error', () => {
   const splitter = new EventStreamSplitter();
   const corrupt = Buffer.from(CHUNK_FRAME);
-  corrupt[60] ^= 1;
+  corrupt[60]! ^= 1;
   let first: unknown;
   try {
     splitter.push(corrupt);
@@ -467,7 +467,7 @@ test('event-stream decoder: the Transform emits one batch per chunk that complet
 
 test('event-stream decoder: the Transform turns a framing error into the last item and ignores the rest', async () => {
   const corrupt = Buffer.from(EXCEPTION_FRAME);
-  corrupt[150] ^= 0xff;
+  corrupt[150]! ^= 0xff;
   const batches = await runDecoder([concat([CHUNK_FRAME, corrupt]), CHUNK_FRAME, CHUNK_FRAME]);
   assert.equal(batches.length, 1);
   const [batch] = batches as [DecodedBatch];

@@ -87,7 +87,7 @@ test('guardrail stage: a guard interrupt is forwarded at once and ends the strea
 
 test('guardrail stage: a guard that throws or rejects ends the stream with a guardrail_violation error, never a crash', async () => {
   for (const failing of [() => { throw new Error('boom'); }, () => Promise.reject(new Error('boom'))]) {
-    const stage = new GuardrailStage({ push: failing as OutputGuard['push'], end: () => [] });
+    const stage = new GuardrailStage({ push: failing, end: () => [] });
     const out = collect(stage);
     stage.write([text('a')]);
     stage.end();

@@ -25,7 +25,7 @@ function recordingMapper(): StreamMapper & { seen: Array<Record<string, unknown>
 function errorOf(events: StreamEvent[]): { type: string; message: string } {
   const last = events.at(-1);
   assert.equal(last?.kind, 'error');
-  return (last as Extract<StreamEvent, { kind: 'error' }>).error;
+  return last.error;
 }
 
 test('normaliser: an exception message maps its name to the documented type; an unknown name is upstream_error', () => {

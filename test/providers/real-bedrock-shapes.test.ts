@@ -38,8 +38,8 @@ function run(family: Family, route: Route, messages: Message[]): StreamEvent[] {
   return [...normalizer.push(messages), ...normalizer.end()];
 }
 
-const finishOf = (events: StreamEvent[]) => events.find((e) => e.kind === 'finish') as Extract<StreamEvent, { kind: 'finish' }> | undefined;
-const usageOf = (events: StreamEvent[]) => (events.find((e) => e.kind === 'usage') as Extract<StreamEvent, { kind: 'usage' }> | undefined)?.usage;
+const finishOf = (events: StreamEvent[]) => events.find((e): e is Extract<StreamEvent, { kind: 'finish' }> => e.kind === 'finish');
+const usageOf = (events: StreamEvent[]) => events.find((e): e is Extract<StreamEvent, { kind: 'usage' }> => e.kind === 'usage')?.usage;
 const textOf = (events: StreamEvent[]) => events.map((e) => (e.kind === 'text' ? e.text : '')).join('');
 
 test('Titan invoke stream: a guardrail-intervened last chunk with float counts and no completionReason ends content_filter, not 502', () => {

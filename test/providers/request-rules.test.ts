@@ -25,7 +25,8 @@ const ephemeral = { type: 'ephemeral' } as const;
 function alias(extra: Partial<ModelAliasConfig>): ModelAliasConfig {
   return {
     name: 'a', model: 'x', region: undefined, endpoint: undefined, provider: undefined, streamChunkSize: undefined, maxHoldMs: undefined,
-    guardrails: [], dropParams: undefined, additionalModelRequestFields: undefined, apiKeyEnv: undefined, line: undefined, ...extra,
+    guardrails: [], dropParams: undefined, additionalModelRequestFields: undefined, apiKeyEnv: undefined, line: undefined,
+    fallbacks: [], fallbackOn: [], ...extra,
   };
 }
 

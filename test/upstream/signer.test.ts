@@ -198,7 +198,7 @@ function recordingClient(credentials: AwsCredentialIdentity): { client: BedrockR
     region: 'us-east-1',
     credentials,
     maxAttempts: 1,
-    requestHandler: requestHandler as unknown as NonNullable<ConstructorParameters<typeof BedrockRuntimeClient>[0]>['requestHandler'],
+    requestHandler: requestHandler,
   });
   return { client, sent };
 }
@@ -549,7 +549,7 @@ test('credentials: a failed blocking resolution rejects every waiter and the nex
   calls[0]!.answer.reject(Object.assign(new Error('Token is expired'), { name: 'ExpiredTokenException' }));
   for (const result of await Promise.allSettled(waiting)) {
     assert.equal(result.status, 'rejected');
-    const error = (result as PromiseRejectedResult).reason as unknown;
+    const error = (result).reason as unknown;
     assert.ok(isSidecarError(error) && error.type === 'internal_error' && error.upstreamCode === 'ExpiredTokenException');
   }
   const retry = source.get();

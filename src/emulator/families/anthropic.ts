@@ -152,7 +152,7 @@ export const anthropic: InvokeFamily = {
   sniff: (body) => 'anthropic_version' in body,
 
   lastUserText(body) {
-    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i];
       if (isJson(m) && m.role === 'user') return textOf(m.content);

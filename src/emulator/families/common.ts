@@ -27,7 +27,7 @@ export function chatContentText(content: unknown): string {
 
 /** The last message with `role` (default 'user') in an OpenAI-like `messages` array, as text. */
 export function lastRoleText(body: Json, role = 'user', key = 'content'): string {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
     if (isJson(m) && m.role === role) return chatContentText(m[key]);

@@ -67,7 +67,7 @@ export const nova: InvokeFamily = {
     && isJson(body.messages[0].content[0]) && !('type' in body.messages[0].content[0]) && !('anthropic_version' in body)),
 
   lastUserText(body) {
-    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i];
       if (isJson(m) && m.role === 'user' && Array.isArray(m.content)) {

@@ -80,7 +80,7 @@ export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
       if (shape) return shape;
       const b = body as Json;
       if (b.model !== undefined && b.model !== ctx.modelId) {
-        return `The model field in the request body (${String(b.model)}) does not match the model ID in the request (${ctx.modelId}).`;
+        return `The model field in the request body (${typeof b.model === 'string' ? b.model : JSON.stringify(b.model)}) does not match the model ID in the request (${ctx.modelId}).`;
       }
       if (b.stream !== undefined && b.stream !== ctx.stream) {
         return ctx.stream
