@@ -70,7 +70,7 @@ export function normaliseCacheMarks(request: ChatRequest): ChatRequest {
         const last = lastOf<ContentPart>(m.content);
         if (m.cache === undefined || endsWithTools || last === undefined) return m;
         const { cache, ...rest } = m;
-        if (last.cache !== undefined) return rest as ChatMessage;
+        if (last.cache !== undefined) return rest;
         const content = [...m.content.slice(0, -1), { ...last, cache }];
         return { ...rest, content } as ChatMessage;
       }
