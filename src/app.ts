@@ -14,6 +14,7 @@ import { routeSupport } from './providers/index.ts';
 import { createGuardrailSet, type GuardrailSet } from './guardrails/index.ts';
 import { Metrics } from './ops/metrics.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
+import { rememberSecret } from './ops/secrets.ts';
 import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
@@ -75,6 +76,7 @@ export class App {
 
   /** Builds a config generation; throws (naming the problem) if the config cannot be served. */
   build(config: SidecarConfig): Generation {
+    rememberSecret('server.auth_token', config.server.authToken);
     const models = new ModelRegistry(config, this.env, routeSupport);
     for (const [alias, problem] of models.deferred) {
       this.log.warn({ alias, problem: problem.message, status: problem.status }, 'this alias cannot be served: its requests are refused until the config says more');

@@ -2,7 +2,12 @@
  * The closed vocabulary of error types. One table serves the JSON `type`, the HTTP status before the
  * response is committed, the numeric `code` of an in-band SSE error frame after it, the metric label and
  * the log field. Failures are classified by these string types, never by `instanceof` chains.
+ *
+ * Every message and `param` is made safe to show as it is built: each secret the process knows (its AWS
+ * credentials, API keys, `server.auth_token`) is replaced by `[redacted]` whatever the text around it, and
+ * the length is bounded, since messages quote client input (a 5 MiB model name) and upstream text.
  */
+import { scrubKnownSecrets } from './ops/secrets.ts';
 
 export const ERROR_STATUS = {
   invalid_request_error: 400,
@@ -57,17 +62,34 @@ export class SidecarError extends Error {
   readonly upstreamStatus: number | undefined;
 
   constructor(type: ErrorType, message: string, options: SidecarErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(excerpt(scrubKnownSecrets(message), MAX_ERROR_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SidecarError';
     this.type = type;
     this.status = options.status ?? ERROR_STATUS[type];
-    this.param = options.param ?? null;
+    this.param = options.param == null ? null : excerpt(scrubKnownSecrets(options.param), MAX_PARAM_CHARS);
     this.guardrail = options.guardrail;
     this.retryable = options.retryable ?? false;
     this.upstreamCode = options.upstreamCode;
     this.retryAfterS = options.retryAfterS;
     this.upstreamStatus = options.upstreamStatus;
   }
+}
+
+/** Longest error message shown or logged; the rest is cut (with a note of how much). */
+export const MAX_ERROR_MESSAGE_CHARS = 2_000;
+/** Longest `param` (a key path; a client may send a 2 MB key). */
+export const MAX_PARAM_CHARS = 200;
+
+/**
+ * `text` cut to at most about `max` characters with a note of what was left out (never inside a surrogate
+ * pair), for quoting client or upstream text in a message.
+ */
+export function excerpt(text: string, max = 200): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}… (${text.length - end} more characters)`;
 }
 
 export function isSidecarError(value: unknown): value is SidecarError {

@@ -89,7 +89,11 @@ class Checker {
     const value = obj[key];
     if (value === undefined || value === null) return fallback;
     if (typeof value === 'number' && key === 'version') return String(value);
-    if (typeof value !== 'string') this.fail([...path, key], `must be a string, got ${describe(value)}`);
+    if (typeof value !== 'string') {
+      // A secret's value is never printed, not even one written as a number (`auth_token: 12345678`).
+      this.fail([...path, key], SECRET_CONFIG_KEYS.has(key) ? `must be a string (quote it); got ${typeof value === 'object' ? describe(value) : `a ${typeof value}`}, not shown`
+        : `must be a string, got ${describe(value)}`);
+    }
     return value;
   }
 
@@ -163,6 +167,8 @@ const MODEL_KEYS = [
   'drop_params', 'additional_model_request_fields', 'api_key', 'embedding', 'fallbacks', 'fallback_on',
   'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
 ] as const;
+/** Keys whose values are secrets: a config error names them and never shows what they hold. */
+const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['auth_token']);
 const FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ['access_denied', 'model_not_ready'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DAY_MS = 86_400_000;

@@ -6,6 +6,7 @@
 import { SidecarError } from '../errors.ts';
 import { aliasConfigError } from '../config/load.ts';
 import type { ModelAliasConfig, Route, SidecarConfig } from '../config/schema.ts';
+import { rememberSecret } from '../ops/secrets.ts';
 import { FAMILIES, familyFromProvider, inspectModelId, parseRoute, RouteError, type Family } from './route.ts';
 
 export interface ModelTarget {
@@ -182,10 +183,12 @@ export class ModelRegistry {
     }
 
     let apiKey = this.env.AWS_BEARER_TOKEN_BEDROCK || undefined;
+    rememberSecret('apiKey:AWS_BEARER_TOKEN_BEDROCK', apiKey);
     if (alias?.apiKeyEnv !== undefined) {
       const envName = alias.apiKeyEnv.replace(/^env:/, '');
       apiKey = this.env[envName];
       if (!apiKey) throw new AliasKeyError(['api_key'], `api_key names the environment variable ${envName}, which is not set`);
+      rememberSecret(`apiKey:${envName}`, apiKey);
     }
     return { name, alias, route, modelId, family, region, endpoint, apiKey };
   }

@@ -69,8 +69,25 @@ export function parseRoute(value: string): ParsedRoute {
   if (!rest.startsWith('arn:') && rest.includes('/')) {
     throw new RouteError(`"${value}": a model id has no "/" unless it is an ARN (route segments are invoke/ or converse/)`);
   }
+  // An ARN's structure (partition, region, resource) is checked, with its own messages, by inspectModelId.
+  if (rest.startsWith('arn:') ? rest.split(/[/:]/).some((part, i) => i >= 5 && !ARN_PART.test(part)) : !PLAIN_ID.test(rest)) {
+    throw new RouteError(`"${value}" is not a Bedrock model id: expected a model id (anthropic.claude-…), ` +
+      'an inference profile id (us.anthropic.claude-…) or an ARN (arn:aws:bedrock:REGION:ACCOUNT:TYPE/ID)');
+  }
   return { route, modelId: rest, explicitRoute };
 }
+
+/**
+ * The syntax of Bedrock's own model identifiers (InvokeModel's `modelId`), checked before any URL is built
+ * from one: a base model id or an inference profile id is dot-separated words of letters, digits, `-`
+ * and `_`, with an optional `:` version (`us.anthropic.claude-sonnet-4-20250514-v1:0`); a provisioned or
+ * imported model's name is the same without dots. In an ARN's resource (after `arn:P:S:R:A:`) every part
+ * between `/` and `:` is such a word, dots inside it allowed. No part is ever empty, `.` or `..`: a signed
+ * request must never leave `/model/{id}/` (`bedrock/converse/..` used to reach `/converse-stream`).
+ */
+const WORD = '[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?';
+const PLAIN_ID = new RegExp(`^${WORD}(?:\\.${WORD})*(?::${WORD})*$`);
+const ARN_PART = new RegExp(`^${WORD}(?:\\.${WORD})*$`);
 
 export interface ModelIdInfo {
   modelId: string;

@@ -10,6 +10,7 @@
 import { writeSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { LogLevel } from '../config/schema.ts';
+import { scrubKnownSecrets } from './secrets.ts';
 
 export type { Logger };
 
@@ -67,7 +68,7 @@ const SECRET_TEXT: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 export function scrubSecrets(line: string): string {
-  let out = line;
+  let out = scrubKnownSecrets(line);
   for (const [pattern, replacement] of SECRET_TEXT) out = out.replace(pattern, replacement);
   return out;
 }

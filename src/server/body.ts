@@ -7,7 +7,7 @@
  * either).
  */
 import type { IncomingMessage } from 'node:http';
-import { SidecarError } from '../errors.ts';
+import { SidecarError, excerpt } from '../errors.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -54,22 +54,31 @@ export const MAX_JSON_DEPTH = 512;
  * under. Parsing 20 MB of nested brackets holds the event loop (every stream) for seconds, and everything
  * after the parse recurses: a tool schema 5,000 levels deep (40 KB) ended in a stack overflow, a 500 that
  * said nothing. One pass over the text, brackets counted outside strings; malformed JSON is left to the
- * parser to name.
+ * parser to name. Linear in the body whatever it holds: the key is only located (two indices) as the scan
+ * goes and cut out once, for the message (a 2 MB key followed by two million colons used to be sliced
+ * again at every colon: minutes of a frozen event loop).
  */
 function checkDepth(text: string): void {
   let depth = 0;
-  let topKey: string | undefined;
-  let lastString = -1; // start of the last string that closed at depth 1, for the key it may be
+  let keyFrom = -1; // the top-level key in force: [keyFrom, keyTo) of `text`
+  let keyTo = -1;
+  let lastFrom = -1; // the last string closed at depth 1, the key it may be
+  let lastTo = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      const from = i;
+      const from = i + 1;
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
-      if (depth === 1) lastString = from;
-    } else if (c === 0x3a /* : */ && depth === 1 && lastString >= 0) {
-      topKey = text.slice(lastString + 1, text.indexOf('"', lastString + 1));
+      if (depth === 1) {
+        lastFrom = from;
+        lastTo = i;
+      }
+    } else if (c === 0x3a /* : */ && depth === 1 && lastFrom >= 0) {
+      keyFrom = lastFrom;
+      keyTo = lastTo;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (++depth > MAX_JSON_DEPTH) {
+        const topKey = keyFrom >= 0 ? excerpt(text.slice(keyFrom, keyTo), 100) : undefined;
         throw new SidecarError('invalid_request_error',
           `the request body nests deeper than ${MAX_JSON_DEPTH} levels${topKey ? ` (under "${topKey}")` : ''}`, topKey ? { param: topKey } : {});
       }

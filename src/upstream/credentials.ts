@@ -18,6 +18,7 @@
  */
 import { defaultProvider, type DefaultProviderInit } from '@aws-sdk/credential-provider-node';
 import { SidecarError, isSidecarError } from '../errors.ts';
+import { rememberSecret } from '../ops/secrets.ts';
 
 /** Structurally the `@smithy/types` identity, declared here so no transitive package is imported. */
 export interface AwsCredentialIdentity {
@@ -80,6 +81,10 @@ function checkIdentity(identity: AwsCredentialIdentity | undefined): AwsCredenti
   ) {
     throw new SidecarError('internal_error', 'AWS credentials could not be resolved: the provider returned no key');
   }
+  // Known by value from now on, so that no error text or log line can carry them (ops/secrets.ts).
+  rememberSecret('aws.accessKeyId', identity.accessKeyId);
+  rememberSecret('aws.secretAccessKey', identity.secretAccessKey);
+  rememberSecret('aws.sessionToken', identity.sessionToken);
   return identity;
 }
 

@@ -183,6 +183,8 @@ export function bearerHeaders(token: string): Record<string, string> {
  */
 function encodeLabel(value: string, what: string): string {
   if (value === '') throw new SidecarError('invalid_request_error', `${what} must not be empty`);
+  // Kept as they are by the encoding, they would be dot segments: the URL would leave its path.
+  if (value === '.' || value === '..') throw new SidecarError('invalid_request_error', `${what} must not be "${value}"`);
   try {
     return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   } catch {

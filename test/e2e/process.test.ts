@@ -4,77 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { parseStream, TEST_CREDENTIALS } from '../helpers/harness.ts';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
-
-interface Sidecar {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  stderr: string;
-  proxy: string;
-  admin: string;
-  exit: Promise<number | null>;
-}
+import { parseStream } from '../helpers/harness.ts';
+import { configText, exitWithin, spawnSidecar, waitFor } from '../helpers/sidecar-process.ts';
 
 /** The test config written to `dir/sidecar.yaml`; returns its path. */
 function writeConfig(dir: string): string {
   const file = join(dir, 'sidecar.yaml');
   writeFileSync(file, configText());
   return file;
-}
-
-function configText(extra = ''): string {
-  return `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, drain_timeout_s: 3}
-logging: {level: info}
-models:
-  - name: claude-invoke
-    model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
-    region: us-east-1
-${extra}`;
-}
-
-function spawnSidecar(args: string[], env: Record<string, string>): Sidecar & { ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const sidecar = { child, lines: [], stderr: '', proxy: '', admin: '' } as unknown as Sidecar & { ready: Promise<void> };
-  sidecar.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  let buffered = '';
-  sidecar.ready = new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let nl;
-      while ((nl = buffered.indexOf('\n')) !== -1) {
-        const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
-        buffered = buffered.slice(nl + 1);
-        sidecar.lines.push(line);
-        if (line.msg === 'bedrock-sidecar listening') {
-          sidecar.proxy = line.proxy as string;
-          sidecar.admin = line.admin as string;
-          resolve();
-        }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => { sidecar.stderr += d.toString(); });
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${sidecar.stderr}`)));
-  });
-  return sidecar;
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function withEmulator(run: (emu: Emulator, dir: string) => Promise<void>): Promise<void> {
@@ -156,22 +97,6 @@ test('process: SIGHUP and a file change reload the config; an invalid file keeps
       await s.exit;
     }
   }));
-
-/** The exit code, or a failure naming what the process was doing if it has not exited within `ms`. */
-async function exitWithin(s: Sidecar, ms: number): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      s.child.kill('SIGKILL');
-      reject(new Error(`the sidecar did not exit within ${ms} ms of SIGTERM (stderr: ${s.stderr})`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([s.exit, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 // Logs to a broken pipe (`npm start | head -2`, a collector that died): pino's default asynchronous
 // destination used to leave the process looping on write(1) → EPIPE inside process.exit (see
