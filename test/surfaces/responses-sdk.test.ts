@@ -144,3 +144,21 @@ test('responses: an output guardrail block mid-stream is error + response.failed
     await h.close();
   }
 });
+
+test('responses: an input_file PDF becomes a Bedrock document block; service_tier becomes Bedrock\'s tier', () =>
+  withHarness(BASE, async (h) => {
+    h.emu.script({ type: 'text', text: 'It says hello.' });
+    const pdf = Buffer.from('%PDF-1.4 hello').toString('base64');
+    const r = await client(h).responses.create({
+      model: 'nova', service_tier: 'priority',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'What does it say?' }, { type: 'input_file', filename: 'note.pdf', file_data: `data:application/pdf;base64,${pdf}` }] }],
+    });
+    assert.equal(r.output_text, 'It says hello.');
+    const sent = h.emu.requests[0]!.json as { messages: Array<{ content: Array<Record<string, { format?: string; name?: string }>> }>; serviceTier?: unknown };
+    const doc = sent.messages[0]!.content.find((b) => 'document' in b)!.document!;
+    assert.equal(doc.format, 'pdf');
+    assert.equal(typeof doc.name, 'string');
+    assert.deepEqual(sent.serviceTier, { type: 'priority' });
+    await assert.rejects(client(h).responses.create({ model: 'nova', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-123' }] }] }),
+      (e: { status: number; message: string }) => e.status === 400 && /file_id/.test(e.message));
+  }));

@@ -19,6 +19,8 @@ import {
   REASONING_EFFORTS, SIDECAR_PARAMS, takeSidecarParams, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart,
   type ReasoningEffort, type ResponseFormat, type TextPart, type ToolCall, type ToolChoice, type ToolDefinition,
 } from '../../providers/request.ts';
+import { documentFromDataUrl } from '../../providers/documents.ts';
+import { readServiceTier } from '../../providers/hints.ts';
 import { openReasoning, type StoredResponse } from './store.ts';
 
 /** How a tool the client declared travels: plain function, free-text custom tool, or a namespaced function. */
@@ -206,10 +208,12 @@ function readParam(params: ChatParams, key: string, value: unknown, tools: Map<s
     case 'truncation':
       if (value === 'disabled') return true; // what Bedrock does anyway: a prompt too long is an error, never cut
       throw bad(key, `"truncation": ${JSON.stringify(value)} is not supported: Bedrock never truncates a conversation (use "disabled")`);
-    case 'service_tier':
-      // auto / default ask for nothing; the other tiers are the request-rules work's (docs/contract.md#request-rules).
-      if (value === 'auto' || value === 'default') return true;
-      return false;
+    case 'service_tier': {
+      // `auto` asks for nothing; the others become Bedrock's tier (docs/contract.md#request-rules).
+      if (value === 'auto') return true;
+      params.service_tier = readServiceTier(value);
+      return true;
+    }
     default:
       return false;
   }
@@ -418,7 +422,8 @@ function textOf(content: unknown, at: string): TextPart[] {
 function userParts(content: unknown, at: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
-  return content.map((part, j) => {
+  let documents = 0;
+  return content.map((part, j): ContentPart => {
     const where = `${at}.content[${j}]`;
     const p = part as Record<string, unknown> | null;
     if (p && (p.type === 'input_text' || p.type === 'text') && typeof p.text === 'string') return { type: 'text', text: p.text };
@@ -430,7 +435,14 @@ function userParts(content: unknown, at: string): ContentPart[] {
       return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, '') };
     }
     if (p && p.type === 'input_file') {
-      throw new SidecarError('unsupported_parameter', `${where}: input_file is not supported on this sidecar version`, { param: where });
+      if (p.file_id !== undefined && p.file_id !== null) {
+        throw new SidecarError('unsupported_parameter', `${where}.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`, { param: `${where}.file_id` });
+      }
+      if (typeof p.file_url === 'string') {
+        throw new SidecarError('unsupported_parameter', `${where}.file_url: Bedrock cannot fetch files; send the file inline as file_data (a data: URL)`, { param: `${where}.file_url` });
+      }
+      if (typeof p.file_data !== 'string') throw bad(`${where}.file_data`, `${where}.file_data must be a data: URL`);
+      return documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents++);
     }
     throw bad(where, `${where}: part type ${JSON.stringify(p?.type)} is not supported (input_text, input_image, input_file)`);
   });
