@@ -35,6 +35,8 @@ export interface StreamOptions {
   guard: OutputGuard | undefined;
   chunkSizeBytes: number;
   maxHoldMs: number;
+  /** Whether text deltas are re-chunked; false leaves the re-chunker out (the native surface's framing is Bedrock's). */
+  rechunk?: boolean;
   heartbeatMs: number;
   /** A client that reads nothing for this long while output waits is cut (0 = never). */
   writeTimeoutMs: number;
@@ -125,9 +127,10 @@ export function startStream(options: StreamOptions): LiveStream {
   // Without an output guard the guardrail stage would only pass batches on (and cut what follows an error,
   // which the encoder drops anyway): it is left out, one stream hop less per upstream read.
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
-  const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
+  const rechunker = options.rechunk === false ? undefined
+    : new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
   /** The stages between the source and the encoder, in order. */
-  const middle = guard ? [decoder, normalizer, guard, rechunker] : [decoder, normalizer, rechunker];
+  const middle = [decoder, normalizer, ...(guard ? [guard] : []), ...(rechunker ? [rechunker] : [])];
   // Observe what the encoder renders: the first error ends the upstream side at once.
   const observe = (batch: readonly StreamEvent[]): void => {
     options.onEvents?.(batch);
