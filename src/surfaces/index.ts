@@ -5,6 +5,7 @@
 import { errorBody } from '../errors.ts';
 import type { RouteEntry } from '../server/surface.ts';
 import { handleEmbeddings } from './embeddings/handler.ts';
+import { nativeRoute } from './bedrock-native/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { chatRoutes } from './openai-chat/index.ts';
 import { RESPONSES_BY_ID_PREFIX, responsesByIdRoute, responsesRoutes } from './openai-responses/index.ts';
@@ -29,7 +30,13 @@ export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   ...modelRoutes,
 };
 
-/** Paths with an id after a prefix (`/v1/responses/{id}`), matched when no exact path does. */
-export const surfacePrefixRoutes: ReadonlyArray<readonly [string, RouteEntry]> = [
-  [RESPONSES_BY_ID_PREFIX, responsesByIdRoute],
-];
+/**
+ * A path with parameters in it (Bedrock's `/model/{modelId}/{operation}`, `/v1/responses/{id}`), matched
+ * when no exact path does.
+ */
+export function surfaceRouteFor(path: string): RouteEntry | undefined {
+  if (path.startsWith(RESPONSES_BY_ID_PREFIX) && path.length > RESPONSES_BY_ID_PREFIX.length && !path.includes('/', RESPONSES_BY_ID_PREFIX.length)) {
+    return responsesByIdRoute;
+  }
+  return nativeRoute(path);
+}
