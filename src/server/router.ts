@@ -242,12 +242,19 @@ function embeddings(app: App, req: IncomingMessage, res: ServerResponse, request
     return;
   }
   const generation = app.generation;
+  const overload = admit(app);
+  if (overload) {
+    sendError(res, overload);
+    rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, overload);
+    return;
+  }
   app.active++;
   return handleEmbeddings({
     config: generation.config,
     models: generation.models,
     client: generation.client,
     guardrails: generation.guardrails,
+    failover: generation.failover,
     metrics: app.metrics,
     log: app.log,
     now: app.now,
