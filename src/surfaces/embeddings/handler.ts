@@ -4,11 +4,12 @@
  * input, then split the inputs into the model's own batches (one text per call for Titan and Nova, up to
  * 96 for Cohere) and call InvokeModel for them at most MAX_CALLS_IN_FLIGHT at a time. The answer keeps
  * input order; `usage` sums Bedrock's own counts. Any failed call aborts the others and fails the whole
- * request with the error mapping of the chat surface (no partial list). Retries are the shared client's.
+ * request with the error mapping of the chat surface (no partial list). Retries are the shared client's;
+ * failover (the shared Failover) moves the whole request to the next alias of the chain.
  * One log line per request and the request metrics, as every surface.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SidecarError, toSidecarError } from '../../errors.ts';
+import { errorBody, SidecarError, toSidecarError } from '../../errors.ts';
 import type { SidecarConfig } from '../../config/schema.ts';
 import type { GuardrailSet } from '../../guardrails/index.ts';
 import type { ModelRegistry, ModelTarget } from '../../models/resolve.ts';
@@ -79,7 +80,7 @@ export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMess
     if (!res.headersSent && !res.destroyed) {
       outcome.status = e.status;
       // As on the chat surface: the sidecar already retried, a client retrying on top multiplies the load.
-      sendError(res, e, outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -211,8 +212,8 @@ function embeddingOptions(model: EmbeddingModel, target: ModelTarget, requested:
 }
 
 /**
- * One InvokeModel call through the shared client (signing, retries, credentials refresh). The same call
- * path the chat surface uses: failover, once it exists, belongs there and serves this surface too.
+ * One InvokeModel call through the shared client (signing, retries, credentials refresh), the call path
+ * the chat surface uses; failover wraps the whole request around it (`serve`).
  */
 function callBedrock(
   ctx: EmbeddingsContext, target: ModelTarget, body: Record<string, unknown>, signal: AbortSignal, onRetry: () => void,
@@ -277,12 +278,13 @@ function finish(ctx: EmbeddingsContext, outcome: Outcome, log: Logger, started: 
   const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
   const route = outcome.route ?? 'none';
   const status = outcome.cancelled ? 'cancelled' : String(outcome.status);
-  ctx.metrics.requests.inc({ model, route, status });
-  ctx.metrics.duration.observe({ model, route }, durationMs / 1000);
-  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model });
-  if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.inputTokens);
+  const surface = 'embeddings';
+  ctx.metrics.requests.inc({ model, route, status, surface });
+  ctx.metrics.duration.observe({ model, route, surface }, durationMs / 1000);
+  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model, surface });
+  if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model, surface }, outcome.inputTokens);
   log.info({
-    surface: 'embeddings',
+    surface,
     alias: outcome.alias ?? null,
     servedBy: outcome.servedBy ?? outcome.alias ?? null,
     modelId: outcome.modelId ?? null,

@@ -1,0 +1,14 @@
+/**
+ * Route registration: every surface's paths on the proxy listener, in one table the router serves
+ * (src/server/router.ts). Adding a surface adds one line here (see README.md beside this file).
+ */
+import type { RouteEntry } from '../server/surface.ts';
+import { embeddingsRoutes } from './embeddings/index.ts';
+import { modelRoutes } from './models/index.ts';
+import { chatRoutes } from './openai-chat/index.ts';
+
+export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
+  ...chatRoutes,
+  ...embeddingsRoutes,
+  ...modelRoutes,
+};
