@@ -196,7 +196,9 @@ describe('embeddings with the openai SDK', () => {
     assert.equal(line.calls, 2);
     assert.equal(line.inputTokens, tokenEstimate('one') + tokenEstimate('two'));
     const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
-    assert.match(metrics, /sidecar_requests_total\{[^}]*model="nova-embed"[^}]*status="200"[^}]*\} \d+/);
+    const counted = metrics.split('\n').find((l) => l.startsWith('sidecar_requests_total{') && l.includes('model="nova-embed"') && l.includes('status="200"'));
+    assert.ok(counted, 'the request is counted');
+    assert.match(counted, /surface="embeddings"/);
   });
 
   test('embeddings: a chat request to an embedding alias is a 400, not a Bedrock call', async () => {
