@@ -205,6 +205,7 @@ describe('embeddings with the openai SDK', () => {
     h.emu.reset();
     const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'titan-embed', messages: [{ role: 'user', content: 'hi' }] }) });
     assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /"titan-embed" is an embedding model \(amazon-titan-embed\): it answers POST \/v1\/embeddings only/);
     assert.equal(h.emu.requests.length, 0);
   });
 });
