@@ -14,6 +14,7 @@ import type { ModelTarget } from '../models/resolve.ts';
 import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
+import { servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -98,7 +99,10 @@ export async function serveModelCall(
       outcome.status = e.status;
       // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
       // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendError(res, e, surface.errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, surface.errorBody(e), {
+        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+        ...surface.errorHeaders?.(e),
+      });
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -158,7 +162,7 @@ async function serve(ex: Exchange): Promise<void> {
         path: encodeModelPath(target.modelId, operation),
         body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-        headers: guards.upstreamHeaders(target.route, prepared.stream),
+        headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
         signal,
         onRetry: () => {
           outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
@@ -238,7 +242,8 @@ async function streamAnswer(
     heartbeatMs: streaming.heartbeatMs,
     writeTimeoutMs: config.server.writeTimeoutMs,
     renderer,
-    headers: {},
+    rechunk: ex.surface.streamFormat?.rechunk ?? true,
+    headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
