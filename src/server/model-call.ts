@@ -13,7 +13,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import { servingHeaders } from '../providers/serving.ts';
+import { servedTier, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -98,7 +98,10 @@ export async function serveModelCall(
       outcome.status = e.status;
       // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
       // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendError(res, e, surface.errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, surface.errorBody(e), {
+        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+        ...surface.errorHeaders?.(e),
+      });
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -174,7 +177,10 @@ async function serve(ex: Exchange): Promise<void> {
 
   const answering: Answering = {
     request: prepared, adapter, target, guards,
-    meta: { id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name },
+    meta: {
+      id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name,
+      reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
+    },
   };
   if (prepared.stream) {
     const type = String(upstream.headers['content-type'] ?? '');
@@ -201,7 +207,8 @@ async function serve(ex: Exchange): Promise<void> {
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
   const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
   const checked = await guards.checkOutputWhole(events, abort.signal);
-  const answer = ex.surface.answer(checked.events, answering.meta, prepared);
+  const tier = servedTier(json as Record<string, unknown>, upstream.headers);
+  const answer = ex.surface.answer(checked.events, tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier }, prepared);
   outcome.guardrail = checked.outcome;
   if ('error' in answer) throw answer.error;
   outcome.usage = answer.usage;
@@ -218,7 +225,9 @@ async function streamAnswer(
   const streaming = config.streaming;
   const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
   const model = target.alias?.name ?? 'direct';
-  const renderer = ex.surface.renderer(meta, request);
+  // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
+  const tier = servedTier(undefined, headers);
+  const renderer = ex.surface.renderer(tier === undefined ? meta : { ...meta, serviceTier: tier }, request);
   ctx.metrics.inflight.inc();
   outcome.status = 200;
   const live = startStream({
@@ -234,7 +243,8 @@ async function streamAnswer(
     heartbeatMs: streaming.heartbeatMs,
     writeTimeoutMs: config.server.writeTimeoutMs,
     renderer,
-    headers: {},
+    rechunk: ex.surface.streamFormat?.rechunk ?? true,
+    headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
