@@ -11,7 +11,7 @@ import { SidecarError } from './errors.ts';
 import type { SidecarConfig } from './config/schema.ts';
 import { ModelRegistry, type Env } from './models/resolve.ts';
 import { routeSupport } from './providers/index.ts';
-import { createGuardrailSet, type GuardrailSet } from './guardrails/index.ts';
+import { createGuardrailSet } from './guardrails/index.ts';
 import { Metrics } from './ops/metrics.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { rememberSecret } from './ops/secrets.ts';
@@ -19,6 +19,7 @@ import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
 import { Failover } from './upstream/failover.ts';
+import type { Generation, ServerContext } from './server/context.ts';
 import { handleProxy, handleAdmin, MAX_HEADERS, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
 
@@ -34,16 +35,6 @@ export interface AppOptions {
   processMetrics?: boolean;
 }
 
-/** Everything one config generation needs; swapped whole on reload. */
-export interface Generation {
-  config: SidecarConfig;
-  models: ModelRegistry;
-  client: BedrockClient;
-  guardrails: GuardrailSet;
-  /** Fallback chains' circuit breakers and budget (a reload starts them afresh). */
-  failover: Failover;
-}
-
 export class App {
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -56,9 +47,11 @@ export class App {
   private proxy: Server | undefined;
   private admin: Server | undefined;
   private readonly live = new Set<LiveStream>();
-  /** Chat requests being served, streaming or not, from the first byte read to the last written. */
-  active = 0;
+  /** Model requests being served, streaming or not, from the first byte read to the last written. */
+  private active = 0;
   private readonly random: (() => number) | undefined;
+  /** What the server receives: read access to the current state, and the registrations a request makes. */
+  private readonly context: ServerContext;
 
   constructor(options: AppOptions) {
     this.env = options.env ?? process.env;
@@ -68,6 +61,24 @@ export class App {
     this.random = options.random;
     this.credentials = createCredentialSource(options.credentials ?? defaultCredentialProvider());
     this.generation = this.build(options.config);
+    this.context = {
+      log: this.log,
+      metrics: this.metrics,
+      now: () => this.now(),
+      generation: () => this.generation,
+      ready: () => this.ready && !this.draining,
+      draining: () => this.draining,
+      active: () => this.active,
+      begin: () => {
+        this.active++;
+        let ended = false;
+        return () => {
+          if (!ended) this.active--;
+          ended = true;
+        };
+      },
+      track: (stream) => this.track(stream),
+    };
   }
 
   get config(): SidecarConfig {
@@ -107,8 +118,8 @@ export class App {
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */
   async start(): Promise<{ proxy: AddressInfo; admin: AddressInfo }> {
     const { server } = this.config;
-    this.proxy = this.listener((req, res) => handleProxy(this, req, res));
-    this.admin = this.listener((req, res) => handleAdmin(this, req, res));
+    this.proxy = this.listener((req, res) => handleProxy(this.context, req, res));
+    this.admin = this.listener((req, res) => handleAdmin(this.context, req, res));
     const proxy = await listen(this.proxy, server.host, server.port);
     const admin = await listen(this.admin, server.adminHost, server.adminPort);
     void this.resolveCredentials();

@@ -14,11 +14,17 @@ import { eventFrame, padding } from './frames.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { familyOf } from './model-id.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
+import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache.ts';
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 
 export const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
 export const MUST_ALTERNATE = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+export const RESERVATION_NOT_FOUND = 'Reservation not found.';
+// DocumentBlock.name (API_runtime_DocumentBlock): alphanumerics, single whitespace, hyphens, parentheses, square brackets.
+const DOCUMENT_NAME = /^(?!.*\s\s)[A-Za-z0-9\s\-()[\]]{1,200}$/;
+export const DOCUMENT_NAME_MESSAGE = 'The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can\'t contain more than one consecutive whitespace character.';
+const MAX_DOCUMENTS = 5;
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 /** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
@@ -27,6 +33,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
   let usesTools = false;
+  let documents = 0;
   for (let i = 0; i < messages.length; i++) {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role) return MUST_ALTERNATE;
     const content = messages[i]!.content as Json[];
@@ -36,6 +43,9 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
         return `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`;
       }
       if ('toolUse' in block || 'toolResult' in block) usesTools = true;
+      const doc = block.document;
+      if (isJson(doc) && typeof doc.name === 'string' && !DOCUMENT_NAME.test(doc.name)) return DOCUMENT_NAME_MESSAGE;
+      if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
@@ -52,6 +62,19 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   return undefined;
 }
 
+/** `reserved` needs a capacity reservation the emulator never has (Bedrock: "Reservation not found."). */
+function serviceTierProblem(body: Json): string | undefined {
+  return isJson(body.serviceTier) && body.serviceTier.type === 'reserved' ? RESERVATION_NOT_FOUND : undefined;
+}
+
+/** What served the call, echoed as Bedrock reports it (response / metadata `serviceTier`, `performanceConfig`). */
+function servedAs(body: Json): Json {
+  const out: Json = {};
+  if (isJson(body.serviceTier)) out.serviceTier = { type: body.serviceTier.type };
+  if (isJson(body.performanceConfig)) out.performanceConfig = { latency: body.performanceConfig.latency ?? 'standard' };
+  return out;
+}
+
 function lastUserText(body: Json): string {
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -61,15 +84,33 @@ function lastUserText(body: Json): string {
   return '';
 }
 
+/**
+ * Converse `usage` as real answers carry it (test/fixtures/real-traffic/c[sv]-*): cache counts in both
+ * spellings (`cacheReadInputTokens` and `cacheReadInputTokenCount`) when there are any, and the
+ * `serverToolUsage` object current Bedrock adds (empty without built-in tools).
+ */
 function usage(plan: OutputPlan): Json {
   const u: Json = {
     inputTokens: plan.usage.inputTokens,
     outputTokens: plan.usage.outputTokens,
     totalTokens: plan.usage.inputTokens + plan.usage.outputTokens + (plan.usage.cacheReadTokens ?? 0) + (plan.usage.cacheWriteTokens ?? 0),
+    serverToolUsage: {},
   };
-  if (plan.usage.cacheReadTokens !== undefined) u.cacheReadInputTokens = plan.usage.cacheReadTokens;
-  if (plan.usage.cacheWriteTokens !== undefined) u.cacheWriteInputTokens = plan.usage.cacheWriteTokens;
+  if (plan.usage.cacheReadTokens !== undefined || plan.usage.cacheWriteTokens !== undefined) {
+    u.cacheReadInputTokens = u.cacheReadInputTokenCount = plan.usage.cacheReadTokens ?? 0;
+    u.cacheWriteInputTokens = u.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens ?? 0;
+  }
   return u;
+}
+
+/** Claude signs its reasoning; gpt-oss, Qwen and DeepSeek reasoning on converse carries no signature. */
+function signsReasoning(call: CallContext): boolean {
+  return familyOf(call.modelId) === 'anthropic';
+}
+
+/** A text block goes out when there is text, or when nothing else would (no tool call, no reasoning). */
+function hasTextBlock(plan: OutputPlan): boolean {
+  return plan.text.bytes > 0 || (plan.toolCalls.length === 0 && plan.reasoning === undefined);
 }
 
 function toolUseId(call: CallContext, id: string | undefined): string {
@@ -78,8 +119,12 @@ function toolUseId(call: CallContext, id: string | undefined): string {
 
 function converseResponse(call: CallContext, plan: OutputPlan, stopReason: string, trace: Json | undefined): Json {
   const content: Json[] = [];
-  if (plan.reasoning) content.push({ reasoningContent: { reasoningText: { text: plan.reasoning.full(), signature: plan.reasoningSignature } } });
-  if (plan.text.bytes > 0 || plan.toolCalls.length === 0) content.push({ text: plan.text.full() });
+  if (plan.reasoning) {
+    const reasoningText: Json = { text: plan.reasoning.full() };
+    if (signsReasoning(call)) reasoningText.signature = plan.reasoningSignature;
+    content.push({ reasoningContent: { reasoningText } });
+  }
+  if (hasTextBlock(plan)) content.push({ text: plan.text.full() });
   for (const c of plan.toolCalls) content.push({ toolUse: { toolUseId: toolUseId(call, c.id), name: c.name, input: c.input } });
   const out: Json = {
     output: { message: { role: 'assistant', content } },
@@ -94,18 +139,24 @@ function converseResponse(call: CallContext, plan: OutputPlan, stopReason: strin
 type StreamEvent = [eventType: string, payload: Json];
 
 /** ConverseStream events for a plan (text blocks have no start event, as observed on Bedrock). */
-function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard): Generator<StreamEvent> {
+function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard, served: Json): Generator<StreamEvent> {
   yield ['messageStart', { role: 'assistant' }];
   let index = 0;
   if (plan.reasoning) {
+    // gpt-oss opens its answer with an empty text block before the reasoning (real streams show it).
+    if (familyOf(call.modelId) === 'openai') {
+      yield ['contentBlockDelta', { delta: { text: '' }, contentBlockIndex: index }];
+      yield ['contentBlockStop', { contentBlockIndex: index }];
+      index++;
+    }
     for (const piece of plan.reasoning.pieces()) {
       yield ['contentBlockDelta', { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index }];
     }
-    yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
+    if (signsReasoning(call)) yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
     yield ['contentBlockStop', { contentBlockIndex: index }];
     index++;
   }
-  if (plan.text.bytes > 0 || plan.toolCalls.length === 0) {
+  if (hasTextBlock(plan)) {
     for (const piece of plan.text.pieces()) yield ['contentBlockDelta', { delta: { text: piece }, contentBlockIndex: index }];
     yield ['contentBlockStop', { contentBlockIndex: index }];
     index++;
@@ -118,7 +169,7 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
     index++;
   }
   yield ['messageStop', { stopReason: plan.stopReason }];
-  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) } };
+  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) }, ...served };
   const trace = guard.converseTrace();
   if (trace) metadata.trace = trace;
   yield ['metadata', metadata];
@@ -149,11 +200,18 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
   if (problems.length > 0) return call.validationError(smithyReport(problems));
   const semantic = semanticProblem(call.modelId, body);
   if (semantic) return call.validationError(semantic);
+  const cacheParts = conversePoints(body);
+  const cacheProblem = cachePointProblem(call.modelId, cacheParts);
+  if (cacheProblem) return call.validationError(cacheProblem);
+  const tierProblem = serviceTierProblem(body);
+  if (tierProblem) return call.validationError(tierProblem);
 
   const reply = await settleReply(call, call.nextReply(lastUserText(body)));
   if (!reply) return;
   const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
   const guard = nativeGuardrail(call, isJson(body.guardrailConfig) ? body.guardrailConfig : undefined);
+  const cacheUse = call.promptCache.use(call.modelId, cacheParts);
+  const served = servedAs(body);
 
   if (stream) {
     call.record.status = 200;
@@ -163,8 +221,9 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     if (reply.type === 'raw') source = rawFrames(reply.events ?? []);
     else {
       const plan = planFromReply(reply, call.body.length, call.seq);
+      applyCacheUse(plan, cacheUse);
       guard.guardStream(plan);
-      source = frames(call, converseEvents(call, plan, guard));
+      source = frames(call, converseEvents(call, plan, guard, served));
     }
     return writeStream(call.res, call.tracker, source, { frameDelayMs, fault: reply.fault });
   }
@@ -173,8 +232,9 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     out = rawBody(reply);
   } else {
     const plan = planFromReply(reply, call.body.length, call.seq);
+    applyCacheUse(plan, cacheUse);
     guard.guardWhole(plan);
-    out = Buffer.from(JSON.stringify(converseResponse(call, plan, plan.stopReason, guard.converseTrace())), 'utf8');
+    out = Buffer.from(JSON.stringify({ ...converseResponse(call, plan, plan.stopReason, guard.converseTrace()), ...served }), 'utf8');
   }
   call.record.status = reply.type === 'raw' ? reply.status ?? 200 : 200;
   call.res.writeHead(call.record.status, {

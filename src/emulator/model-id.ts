@@ -5,6 +5,7 @@
 
 export const FAMILIES = [
   'anthropic', 'nova', 'titan', 'llama', 'mistral-text', 'mistral-chat', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
+  'moonshot', 'minimax', 'gemma', 'nemotron',
 ] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
@@ -45,7 +46,8 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   if (base === 'opaque') return 'any';
   if (base.startsWith('anthropic.claude')) return 'anthropic';
   if (base.startsWith('amazon.nova-') && !base.includes('-embeddings-')) return 'nova';
-  if (base.startsWith('amazon.titan-text')) return 'titan';
+  // amazon.titan-tg1-large is Titan Text's legacy id, still served (real recordings answer 200).
+  if (base.startsWith('amazon.titan-text') || base.startsWith('amazon.titan-tg1')) return 'titan';
   if (base.startsWith('meta.llama')) return 'llama';
   if (/^mistral\.mistral-large-(2407|3)/.test(base) || base.startsWith('mistral.pixtral') || base.startsWith('mistral.magistral')) return 'mistral-chat';
   if (base.startsWith('mistral.')) return 'mistral-text';
@@ -54,5 +56,9 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   if (base.startsWith('deepseek.')) return 'deepseek';
   if (base.startsWith('openai.')) return 'openai';
   if (base.startsWith('qwen.')) return 'qwen';
+  if (base.startsWith('moonshot.') || base.startsWith('moonshotai.')) return 'moonshot';
+  if (base.startsWith('minimax.')) return 'minimax';
+  if (base.startsWith('google.gemma')) return 'gemma';
+  if (base.startsWith('nvidia.nemotron')) return 'nemotron';
   return undefined;
 }

@@ -1,26 +1,23 @@
 /**
  * Commits an SSE response and runs the five-stage pipeline from Bedrock's body to the client socket:
  *
- *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ SSE encoder ─▶ res
+ *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ encoder ─▶ res
  *
- * joined with `stream.pipeline`, so backpressure runs end to end (a slow client pauses the upstream
- * read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
+ * built by `createPipeline` (src/pipeline/index.ts) and joined with `stream.pipeline`, so backpressure runs
+ * end to end (a slow client pauses the upstream read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
  * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
  * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
- * that only the encoder renders (error frame, then `[DONE]`). When the stream has ended early — an error
- * or guardrail block — the upstream request is aborted. `stop(error)` ends a live stream from outside
+ * that only the encoder renders, through the surface's renderer (its in-band error and end of stream).
+ * When the stream has ended early — an error or guardrail block — the upstream request is aborted. `stop(error)` ends a live stream from outside
  * (drain deadline, slow reader) through the same path.
  */
 import type { ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import { SidecarError } from '../errors.ts';
-import { EventStreamDecoder } from '../pipeline/event-stream-decoder.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
-import { GuardrailStage, type OutputGuard } from '../pipeline/guardrail.ts';
-import { BedrockEventNormalizer, NormalizerStage } from '../pipeline/normalizer.ts';
-import { RechunkerStage } from '../pipeline/rechunker.ts';
-import { SseEncoder, SseEncoderStage, type SseEncoderStageOptions } from '../pipeline/sse-encoder.ts';
-import type { TransformCallback } from 'node:stream';
+import type { OutputGuard } from '../pipeline/guardrail.ts';
+import type { Renderer } from '../pipeline/encoder.ts';
+import { createPipeline } from '../pipeline/index.ts';
 import type { StreamMapper } from '../providers/types.ts';
 import type { Route } from '../config/schema.ts';
 import { classifyStreamError } from '../upstream/bedrock-errors.ts';
@@ -35,10 +32,13 @@ export interface StreamOptions {
   guard: OutputGuard | undefined;
   chunkSizeBytes: number;
   maxHoldMs: number;
+  /** Whether text deltas are re-chunked; false leaves the re-chunker out (the native surface's framing is Bedrock's). */
+  rechunk?: boolean;
   heartbeatMs: number;
   /** A client that reads nothing for this long while output waits is cut (0 = never). */
   writeTimeoutMs: number;
-  encoder: { id: string; created: number; model: string; includeUsage: boolean };
+  /** The surface's rendering of this stream. */
+  renderer: Renderer;
   headers: Record<string, string>;
   /** Called with every batch the encoder renders (for metrics and logs). */
   onEvents?: (events: readonly StreamEvent[]) => void;
@@ -53,7 +53,7 @@ export interface StreamOutcome {
 
 export interface LiveStream {
   readonly done: Promise<StreamOutcome>;
-  /** Ends the stream with this error frame and `[DONE]`, aborting upstream. */
+  /** Ends the stream with this error (the surface's in-band error and ending), aborting upstream. */
   stop(error: SidecarError): void;
   /** What waits inside this stream's pipeline now (a diagnostic: the benchmark's slow-reader run reads it). */
   queued(): QueuedData;
@@ -82,7 +82,27 @@ export function startStream(options: StreamOptions): LiveStream {
   // read failure or an external stop ends the decoder's input, a failure or a stop as a final error item; errors the
   // body emits after that (the abort's own) are expected and dropped.
   const body = options.upstreamBody;
-  const decoder = new EventStreamDecoder();
+  // Observe what the encoder renders: the first error ends the upstream side at once.
+  const observe = (batch: readonly StreamEvent[]): void => {
+    options.onEvents?.(batch);
+    for (const event of batch) {
+      if (event.kind === 'error' && !streamError) {
+        streamError = event.error;
+        endUpstream();
+      }
+    }
+  };
+  const { decoder, encoder, stages } = createPipeline({
+    route: options.route,
+    mapper: options.mapper,
+    guard: options.guard,
+    chunkSizeBytes: options.chunkSizeBytes,
+    maxHoldMs: options.maxHoldMs,
+    ...(options.rechunk === undefined ? {} : { rechunk: options.rechunk }),
+    renderer: options.renderer,
+    heartbeatMs: options.heartbeatMs,
+    observe,
+  });
   let sourceEnded = false;
   let awaitingDrain = false;
   const pump = (): void => {
@@ -120,25 +140,6 @@ export function startStream(options: StreamOptions): LiveStream {
   /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
   const endUpstream = (): void => endSource(stopping);
 
-  const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper));
-  // Without an output guard the guardrail stage would only pass batches on (and cut what follows an error,
-  // which the encoder drops anyway): it is left out, one stream hop less per upstream read.
-  const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
-  const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
-  /** The stages between the source and the encoder, in order. */
-  const middle = guard ? [decoder, normalizer, guard, rechunker] : [decoder, normalizer, rechunker];
-  // Observe what the encoder renders: the first error ends the upstream side at once.
-  const observe = (batch: readonly StreamEvent[]): void => {
-    options.onEvents?.(batch);
-    for (const event of batch) {
-      if (event.kind === 'error' && !streamError) {
-        streamError = event.error;
-        endUpstream();
-      }
-    }
-  };
-  const encoder = new ObservedEncoderStage({ encoder: new SseEncoder(options.encoder), heartbeatMs: options.heartbeatMs }, observe);
-
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -146,7 +147,7 @@ export function startStream(options: StreamOptions): LiveStream {
     connection: 'keep-alive',
     ...options.headers,
   });
-  // No flushHeaders(): the role frame is written at once, and the headers go out with it in one write.
+  // No flushHeaders(): the opening frames are written at once, and the headers go out with it in one write.
   encoder.begin();
 
   // A reader that stopped reading entirely: while the response stays full and nothing of what waits in it
@@ -184,7 +185,7 @@ export function startStream(options: StreamOptions): LiveStream {
 
   body.on('readable', pump);
   const done = new Promise<StreamOutcome>((resolve) => {
-    pipeline([...middle, encoder, res], (error) => {
+    pipeline([...stages, res], (error) => {
       if (watchdog) clearInterval(watchdog);
       const clientClosed = Boolean(error) && !res.writableFinished && streamError?.type !== 'client_timeout';
       if (error) options.abortUpstream();
@@ -202,7 +203,8 @@ export function startStream(options: StreamOptions): LiveStream {
     queued(): QueuedData {
       let items = encoder.writableLength;
       let highWaterItems = encoder.writableHighWaterMark;
-      for (const stage of middle) {
+      for (const stage of stages) {
+        if (stage === encoder) continue;
         items += stage.writableLength + stage.readableLength;
         highWaterItems += stage.writableHighWaterMark + stage.readableHighWaterMark;
       }
@@ -214,16 +216,4 @@ export function startStream(options: StreamOptions): LiveStream {
       };
     },
   };
-}
-
-/** The encoder stage with a look at each batch before it is rendered. */
-class ObservedEncoderStage extends SseEncoderStage {
-  constructor(options: SseEncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
-    super(options);
-  }
-
-  override _transform(batch: readonly StreamEvent[], encoding: BufferEncoding, callback: TransformCallback): void {
-    this.observe(batch);
-    super._transform(batch, encoding, callback);
-  }
 }

@@ -1,44 +1,30 @@
 /**
- * POST /v1/chat/completions: read and check the request, resolve the model, apply the family's
- * parameter policy, run input guardrails, build the native body, call Bedrock, then either commit an SSE
- * stream (only once Bedrock answered 200 with a stream) or answer one `chat.completion` JSON.
- * Every failure before the commit is a JSON error with the status of docs/contract.md#streaming-and-errors; after it,
- * an in-band frame.
+ * The model-call path every surface shares: read and check the request (the surface's reader), resolve the
+ * model, apply the family's parameter policy, run input guardrails, build the native body, call Bedrock,
+ * then either commit a stream (only once Bedrock answered 200 with a stream) rendered by the surface's
+ * renderer, or answer the surface's whole JSON. Every failure before the commit is the surface's JSON
+ * error with the contract's status; after it, the surface's in-band error (docs/contract.md#streaming-and-errors).
+ * One log line and one set of metrics per request, labelled with the surface (docs/contract.md#observability).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { SidecarError, toSidecarError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
-import type { Metrics } from '../ops/metrics.ts';
-import type { SidecarConfig } from '../config/schema.ts';
-import type { ModelRegistry, ModelTarget } from '../models/resolve.ts';
+import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import type { ResponseHeaders } from '../providers/types.ts';
+import { servedTier, servingHeaders } from '../providers/serving.ts';
+import type { ChatRequest } from '../providers/request.ts';
+import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
-import { readChatRequest, type ChatRequest } from '../providers/request.ts';
-import { discardBody, readBody, type BedrockClient } from '../upstream/client.ts';
+import { discardBody, readBody } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
-import type { GuardrailSet, RequestGuards } from '../guardrails/index.ts';
-import type { Failover } from '../upstream/failover.ts';
-import type { RouteAdapter } from '../providers/types.ts';
+import type { RequestGuards } from '../guardrails/types.ts';
 import { readJsonBody } from './body.ts';
-import { assembleCompletion } from './completion.ts';
+import type { Generation, ServerContext } from './context.ts';
 import { sendError, sendJson } from './respond.ts';
-import { startStream, type LiveStream } from './stream-response.ts';
-
-export interface ChatContext {
-  config: SidecarConfig;
-  models: ModelRegistry;
-  client: BedrockClient;
-  guardrails: GuardrailSet;
-  failover: Failover;
-  metrics: Metrics;
-  log: Logger;
-  /** Registers a live stream so a drain can end it; returns the unregister function. */
-  track(stream: LiveStream): () => void;
-  now(): number;
-}
+import { startStream } from './stream-response.ts';
+import type { AnswerMeta, ModelSurface } from './surface.ts';
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -59,48 +45,78 @@ interface Outcome {
   cancelled: boolean;
 }
 
-export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-  const started = ctx.now();
-  const outcome: Outcome = {
-    alias: undefined, modelId: undefined, route: undefined, servedBy: undefined, status: 0, ttfbMs: undefined, chunks: 0,
-    usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
+/** One request being served: what every step of it reads. */
+interface Exchange {
+  ctx: ServerContext;
+  surface: ModelSurface;
+  generation: Generation;
+  req: IncomingMessage;
+  res: ServerResponse;
+  log: Logger;
+  abort: AbortController;
+  started: number;
+  outcome: Outcome;
+}
+
+/** Everything the upstream answered and the request needs to answer its client. */
+interface Answering {
+  request: ChatRequest;
+  adapter: RouteAdapter;
+  target: ModelTarget;
+  guards: RequestGuards;
+  meta: AnswerMeta;
+}
+
+export async function serveModelCall(
+  ctx: ServerContext, surface: ModelSurface, req: IncomingMessage, res: ServerResponse, requestId: string,
+): Promise<void> {
+  const ex: Exchange = {
+    ctx, surface, req, res,
+    generation: ctx.generation(),
+    log: ctx.log.child({ requestId }),
+    abort: new AbortController(),
+    started: ctx.now(),
+    outcome: {
+      alias: undefined, modelId: undefined, route: undefined, servedBy: undefined, status: 0, ttfbMs: undefined, chunks: 0,
+      usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
+    },
   };
-  const log = ctx.log.child({ requestId });
-  const abort = new AbortController();
+  const { outcome } = ex;
   const onClose = (): void => {
     if (!res.writableFinished) {
       outcome.cancelled = true;
-      abort.abort();
+      ex.abort.abort();
     }
   };
   res.on('close', onClose);
   try {
-    await serve(ctx, req, res, outcome, log, abort, started);
+    await serve(ex);
   } catch (error) {
     const e = toSidecarError(error);
     outcome.error = e;
     if (!res.headersSent && !res.destroyed) {
       outcome.status = e.status;
-      // The sidecar already retried this upstream failure (upstream.max_attempts): an OpenAI SDK that
-      // retried on top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendError(res, e, outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
+      // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
+      sendError(res, e, surface.errorBody(e), {
+        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+        ...surface.errorHeaders?.(e),
+      });
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
-    if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
+    if (e.type === 'internal_error') ex.log.error({ err: error }, 'internal error');
   } finally {
     res.off('close', onClose);
-    finish(ctx, outcome, log, started);
+    finish(ex);
   }
 }
 
-async function serve(
-  ctx: ChatContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger,
-  abort: AbortController, started: number,
-): Promise<void> {
-  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes);
-  const { request, unknown } = readChatRequest(body);
-  const requested = ctx.models.resolve(request.model);
+async function serve(ex: Exchange): Promise<void> {
+  const { generation: { config, models, client, guardrails, failover }, outcome, log, abort } = ex;
+  const body = await readJsonBody(ex.req, config.server.maxBodyBytes);
+  const { request, unknown } = ex.surface.read(body, ex.req);
+  const requested = models.resolve(request.model);
   outcome.alias = requested.alias?.name;
   outcome.modelId = requested.modelId;
   outcome.route = requested.route;
@@ -108,40 +124,40 @@ async function serve(
 
   // Each target of the chain (the requested alias, then its fallbacks) gets its own body, built by its
   // own family; a fallback that cannot serve this request is skipped (docs/contract.md#failover-and-overload).
-  const served = await ctx.failover.run({
-    chain: ctx.models.chain(requested),
+  const served = await failover.run({
+    chain: models.chain(requested),
     signal: abort.signal,
     prepare: async (target, index) => {
       const adapter = adapterFor(target.route, target.family);
       if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
       const note = (message: string): void => log.debug({ model: target.name }, message);
-      const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
+      const dropParams = target.alias?.dropParams ?? config.dropParams;
       const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
         `${target.family ?? 'this model'} on the ${target.route} route`, note);
       // The requested alias's guardrails always apply, a fallback's own on top.
       const extra = index === 0 ? prepared.sidecar.guardrails : [...requestedGuardrails, ...prepared.sidecar.guardrails];
-      const guards = ctx.guardrails.forRequest(target, extra, log);
+      const guards = guardrails.forRequest(target, extra, log);
       const inputVerdict = await guards.checkInput(prepared, abort.signal);
       if (inputVerdict) {
         outcome.guardrail = guards.streamOutcome();
         throw inputVerdict;
       }
       const native = adapter.buildBody(prepared, { target, note, dropParams });
-      if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
+      if (config.logging.content) log.debug({ body: native }, 'upstream body');
       return { adapter, prepared, guards, native };
     },
     send: ({ prepared, guards, native }, target, signal) => {
       const operation: ModelOperation = target.route === 'invoke'
         ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
         : (prepared.stream ? 'converse-stream' : 'converse');
-      return ctx.client.call({
+      return client.call({
         endpoint: target.endpoint,
         region: target.region,
         apiKey: target.apiKey,
         path: encodeModelPath(target.modelId, operation),
         body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-        headers: guards.upstreamHeaders(target.route, prepared.stream),
+        headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
         signal,
         onRetry: () => {
           outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
@@ -157,9 +173,15 @@ async function serve(
     outcome.modelId = target.modelId;
     outcome.route = target.route;
   }
-  if (target.alias) res.setHeader('x-sidecar-served-by', target.alias.name);
+  if (target.alias) ex.res.setHeader('x-sidecar-served-by', target.alias.name);
 
-  const meta = { id: completionId(), created: Math.floor(ctx.now() / 1000), model: target.name };
+  const answering: Answering = {
+    request: prepared, adapter, target, guards,
+    meta: {
+      id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name,
+      reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
+    },
+  };
   if (prepared.stream) {
     const type = String(upstream.headers['content-type'] ?? '');
     if (!type.startsWith('application/vnd.amazon.eventstream')) {
@@ -167,7 +189,7 @@ async function serve(
       throw new SidecarError('upstream_protocol_error',
         `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
     }
-    await streamAnswer(ctx, res, prepared, target, adapter, upstream.body, upstream.headers, abort, meta, outcome, guards, started);
+    await streamAnswer(ex, answering, upstream.body, upstream.headers);
     return;
   }
 
@@ -185,32 +207,33 @@ async function serve(
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
   const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
   const checked = await guards.checkOutputWhole(events, abort.signal);
-  const completion = assembleCompletion(checked.events, meta);
+  const tier = servedTier(json as Record<string, unknown>, upstream.headers);
+  const answer = ex.surface.answer(checked.events, tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier }, prepared);
   outcome.guardrail = checked.outcome;
-  if ('error' in completion) throw completion.error;
-  outcome.usage = completion.usage;
+  if ('error' in answer) throw answer.error;
+  outcome.usage = answer.usage;
   outcome.status = 200;
-  outcome.ttfbMs = ctx.now() - started;
-  sendJson(res, 200, completion.body);
+  outcome.ttfbMs = ex.ctx.now() - ex.started;
+  sendJson(ex.res, 200, answer.body);
 }
 
 async function streamAnswer(
-  ctx: ChatContext, res: ServerResponse, request: ChatRequest, target: ModelTarget, adapter: RouteAdapter,
-  body: import('node:stream').Readable, headers: ResponseHeaders, abort: AbortController,
-  meta: { id: string; created: number; model: string }, outcome: Outcome, guards: RequestGuards, started: number,
+  ex: Exchange, { request, adapter, target, guards, meta }: Answering, body: Readable, headers: ResponseHeaders,
 ): Promise<void> {
-  const streaming = ctx.config.streaming;
+  const { ctx, outcome } = ex;
+  const { config } = ex.generation;
+  const streaming = config.streaming;
   const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
   const model = target.alias?.name ?? 'direct';
+  // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
+  const tier = servedTier(undefined, headers);
+  const renderer = ex.surface.renderer(tier === undefined ? meta : { ...meta, serviceTier: tier }, request);
   ctx.metrics.inflight.inc();
   outcome.status = 200;
-  // SSE data frames sent, counted here and added to sidecar_stream_chunks_total once, when the stream ends
-  // (a labelled counter update per upstream read costs more than the rest of the per-read bookkeeping).
-  let frames = 1; // the role frame every committed stream opens with
   const live = startStream({
-    res,
+    res: ex.res,
     upstreamBody: body,
-    abortUpstream: () => abort.abort(),
+    abortUpstream: () => ex.abort.abort(),
     route: target.route,
     // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
     mapper: withCountHeaders(adapter.createStreamMapper(), usageFromHeaders(headers)),
@@ -218,22 +241,21 @@ async function streamAnswer(
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
     heartbeatMs: streaming.heartbeatMs,
-    writeTimeoutMs: ctx.config.server.writeTimeoutMs,
-    encoder: { ...meta, includeUsage: request.sidecar.includeUsage },
-    headers: {},
+    writeTimeoutMs: config.server.writeTimeoutMs,
+    renderer,
+    rechunk: ex.surface.streamFormat?.rechunk ?? true,
+    headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
         else if (event.kind !== 'finish' && event.kind !== 'error') {
           outcome.chunks++;
           if (outcome.ttfbMs === undefined) {
-            outcome.ttfbMs = ctx.now() - started;
-            ctx.metrics.ttft.observe({ model, route: target.route }, outcome.ttfbMs / 1000);
+            outcome.ttfbMs = ctx.now() - ex.started;
+            ctx.metrics.ttft.observe({ model, route: target.route, surface: ex.surface.name }, outcome.ttfbMs / 1000);
           }
         }
       }
-      // One SSE data frame per rendered event; usage is a frame only when include_usage asked for it.
-      for (const event of events) if (event.kind !== 'usage' || request.sidecar.includeUsage) frames++;
     },
   });
   const untrack = ctx.track(live);
@@ -244,26 +266,29 @@ async function streamAnswer(
     outcome.guardrail = guards.streamOutcome();
   } finally {
     untrack();
-    ctx.metrics.chunks.inc({ model }, frames);
+    // Data frames sent, added to sidecar_stream_chunks_total once, when the stream ends (a labelled counter
+    // update per upstream read costs more than the rest of the per-read bookkeeping).
+    ctx.metrics.chunks.inc({ model, surface: ex.surface.name }, renderer.frames);
     ctx.metrics.inflight.dec();
   }
 }
 
-function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number): void {
+function finish({ ctx, surface: { name: surface }, outcome, log, started }: Exchange): void {
   const durationMs = ctx.now() - started;
   const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
   const route = outcome.route ?? 'none';
   const status = outcome.cancelled ? 'cancelled' : outcome.error && outcome.status === 200 ? `200_${outcome.error.type}` : String(outcome.status);
-  ctx.metrics.requests.inc({ model, route, status });
-  ctx.metrics.duration.observe({ model, route }, durationMs / 1000);
-  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model });
+  ctx.metrics.requests.inc({ model, route, status, surface });
+  ctx.metrics.duration.observe({ model, route, surface }, durationMs / 1000);
+  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model, surface });
   if (outcome.usage) {
-    ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
-    ctx.metrics.tokens.inc({ direction: 'output', model }, outcome.usage.outputTokens);
+    ctx.metrics.tokens.inc({ direction: 'input', model, surface }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
+    ctx.metrics.tokens.inc({ direction: 'output', model, surface }, outcome.usage.outputTokens);
   }
-  // Every log field of docs/contract.md#observability is always there (null when the request never got that far, or for
-  // a direct route the alias), so that log queries can rely on the shape.
+  // Every field of the request line (docs/contract.md#observability) is always there (null when the request
+  // never got that far, or for a direct route the alias), so that log queries can rely on the shape.
   log.info({
+    surface,
     alias: outcome.alias ?? null,
     modelId: outcome.modelId ?? null,
     route: outcome.route ?? null,
@@ -279,8 +304,4 @@ function finish(ctx: ChatContext, outcome: Outcome, log: Logger, started: number
     cancelled: outcome.cancelled,
     error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
   }, 'request completed');
-}
-
-function completionId(): string {
-  return `chatcmpl-${randomBytes(12).toString('hex')}`;
 }

@@ -1,9 +1,12 @@
 /**
- * Assembles a non-streaming `chat.completion` from the same internal events a stream produces, so the
- * finish-reason and usage mapping are shared by both forms (docs/contract.md#streaming-and-errors).
+ * The Chat Completions non-streaming answer: one `chat.completion` assembled from the same internal events
+ * a stream produces, so the finish-reason and usage mapping are shared by both forms
+ * (docs/contract.md#streaming-and-errors).
  */
-import type { SidecarError } from '../errors.ts';
-import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../pipeline/events.ts';
+import type { ReasoningField } from '../../config/schema.ts';
+import type { SidecarError } from '../../errors.ts';
+import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
+import { chatUsage } from './usage.ts';
 
 export interface Completion {
   body: Record<string, unknown>;
@@ -13,7 +16,7 @@ export interface Completion {
 
 export function assembleCompletion(
   events: readonly StreamEvent[],
-  meta: { id: string; created: number; model: string },
+  meta: { id: string; created: number; model: string; reasoningField?: ReasoningField; serviceTier?: string },
 ): Completion | { error: SidecarError } {
   let content = '';
   let reasoning = '';
@@ -36,23 +39,20 @@ export function assembleCompletion(
     }
   }
   const message: Record<string, unknown> = { role: 'assistant', content: content === '' && tools.length > 0 ? null : content };
-  if (reasoning !== '') message.reasoning_content = reasoning;
+  if (reasoning !== '') {
+    const field = meta.reasoningField ?? 'reasoning_content';
+    if (field !== 'reasoning') message.reasoning_content = reasoning;
+    if (field !== 'reasoning_content') message.reasoning = reasoning;
+  }
   if (tools.length > 0) message.tool_calls = tools.filter(Boolean);
   const body: Record<string, unknown> = {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
+    ...(meta.serviceTier !== undefined ? { service_tier: meta.serviceTier } : {}),
     choices: [{ index: 0, message, finish_reason: finish ?? 'stop', logprobs: null }],
   };
-  if (usage) {
-    const prompt = promptTokens(usage);
-    body.usage = {
-      prompt_tokens: prompt,
-      completion_tokens: usage.outputTokens,
-      total_tokens: prompt + usage.outputTokens,
-      prompt_tokens_details: { cached_tokens: usage.cacheReadTokens },
-    };
-  }
+  if (usage) body.usage = chatUsage(usage);
   return { body, usage, finishReason: finish };
 }
