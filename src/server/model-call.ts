@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { SidecarError, toSidecarError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
+import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import { servedTier, servingHeaders } from '../providers/serving.ts';
@@ -129,7 +130,11 @@ async function serve(ex: Exchange): Promise<void> {
     signal: abort.signal,
     prepare: async (target, index) => {
       const adapter = adapterFor(target.route, target.family);
-      if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      if (!adapter) {
+        throw new SidecarError('invalid_request_error', isEmbeddingFamily(target.family)
+          ? `"${target.name}" is an embedding model (${target.family}): it answers POST /v1/embeddings only`
+          : `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      }
       const note = (message: string): void => log.debug({ model: target.name }, message);
       const dropParams = target.alias?.dropParams ?? config.dropParams;
       const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
