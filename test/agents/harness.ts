@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { TEST_CREDENTIALS } from '../helpers/harness.ts';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = new URL('./node_modules/.bin/', import.meta.url).pathname;
