@@ -4,6 +4,7 @@
  */
 import { errorBody } from '../errors.ts';
 import type { RouteEntry } from '../server/surface.ts';
+import { messagesRoutes } from './anthropic-messages/index.ts';
 import { handleEmbeddings } from './embeddings/handler.ts';
 import { modelRoutes } from './models/index.ts';
 import { chatRoutes } from './openai-chat/index.ts';
@@ -22,6 +23,7 @@ const embeddings: RouteEntry = {
 
 export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   ...chatRoutes,
+  ...messagesRoutes,
   '/v1/embeddings': embeddings,
   '/embeddings': embeddings,
   ...modelRoutes,

@@ -132,6 +132,9 @@ export class ChatRenderer implements Renderer {
         return this.#chunk(
           JSON.stringify({ tool_calls: [{ index: event.index, function: { arguments: event.arguments } }] }),
         );
+      case 'reasoning_signature':
+      case 'reasoning_redacted':
+        return ''; // Chat Completions has no signed or encrypted reasoning
       case 'finish':
         this.#sawFinish = true;
         this.#frames++;
