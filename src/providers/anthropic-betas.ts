@@ -10,8 +10,7 @@ export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
   'computer-use-2024-10-22', 'computer-use-2025-01-24', 'token-efficient-tools-2025-02-19',
   'interleaved-thinking-2025-05-14', 'output-128k-2025-02-19', 'dev-full-thinking-2025-05-14',
   'context-1m-2025-08-07', 'context-management-2025-06-27', 'effort-2025-11-24', 'tool-search-tool-2025-10-19',
-  'tool-examples-2025-10-29', 'fine-grained-tool-streaming-2025-05-14', 'model-context-window-exceeded-2025-08-26',
-  'pdfs-2024-09-25', 'search-results-2025-06-09', 'token-counting-2024-11-01', 'web-search-2025-03-05',
+  'tool-examples-2025-10-29',
 ]);
 
 /** Anthropic's names Bedrock knows under another flag (docs/bedrock-wire.md#anthropic-claude). */

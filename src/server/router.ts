@@ -50,7 +50,7 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
-  const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+  const route = Object.hasOwn(routes, path) ? routes[path] : prefixRoute(routes, path);
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
     sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), headers);
     rejected(ctx, req, path, route, requestId, error);
@@ -99,6 +99,15 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   } else {
     end?.();
   }
+}
+
+/** The entry whose prefix key the path extends (the longest), if any. */
+function prefixRoute(routes: Record<string, RouteEntry>, path: string): RouteEntry | undefined {
+  let best: string | undefined;
+  for (const [key, entry] of Object.entries(routes)) {
+    if (entry.prefix && path.length > key.length && path.startsWith(key) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : routes[best];
 }
 
 /**

@@ -72,4 +72,6 @@ export interface RouteEntry {
   surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown };
   /** Refused with a 503 while draining (model work and model lists; never probes). */
   refuseWhileDraining?: boolean;
+  /** The key (ending in `/`) is a prefix: it serves every longer path under it (`/v1/models/{id}`). */
+  prefix?: boolean;
 }

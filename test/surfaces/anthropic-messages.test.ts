@@ -235,3 +235,68 @@ test('messages: a guardrail block mid-stream raises with the message in the SDK,
     await h.close();
   }
 });
+
+test('messages: count_tokens asks Bedrock CountTokens with the body the call would send, and says clearly where it cannot count', async () => {
+  const { h, client } = await rig({ models: [CLAUDE, NOVA, { name: 'llama', model: 'bedrock/invoke/meta.llama3-8b-instruct-v1:0', region: 'us-east-1' }] });
+  try {
+    const counted = await client.messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'count these words please' }], system: 'be brief' });
+    assert.ok(Number.isInteger(counted.input_tokens) && counted.input_tokens > 0, JSON.stringify(counted));
+    const request = h.emu.requests.at(-1)!;
+    assert.equal(request.rawPath, '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens');
+    const input = (JSON.parse(request.body.toString('utf8')) as { input: { invokeModel: { body: string } } }).input;
+    const native = JSON.parse(Buffer.from(input.invokeModel.body, 'base64').toString('utf8')) as Record<string, unknown>;
+    assert.equal(native.anthropic_version, 'bedrock-2023-05-31');
+    assert.equal(native.system, 'be brief');
+
+    const nova = await client.messages.countTokens({ model: 'nova', messages: [{ role: 'user', content: 'hello' }] });
+    assert.ok(nova.input_tokens > 0);
+    const converse = (JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { input: { converse: { messages: unknown[] } } }).input.converse;
+    assert.deepEqual(converse.messages, [{ role: 'user', content: [{ text: 'hello' }] }]);
+
+    await assert.rejects(client.messages.countTokens({ model: 'llama', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /CountTokens takes the invoke body of Claude models only/.test(error.message));
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages: GET /v1/models answers Anthropic\'s shape with anthropic-version, and /v1/models/{id} answers both shapes', async () => {
+  const { h, client } = await rig();
+  try {
+    const page = await client.models.list();
+    assert.deepEqual(page.data.map((m) => m.id), ['claude-sonnet-4-5', 'nova']);
+    assert.equal(page.data[0]!.type, 'model');
+    const raw = await (await fetch(`${h.url}/v1/models`, { headers: { 'x-api-key': TOKEN, 'anthropic-version': '2023-06-01' } })).json() as Record<string, unknown>;
+    assert.equal(raw.has_more, false);
+    assert.equal(raw.first_id, 'claude-sonnet-4-5');
+    assert.equal(raw.last_id, 'nova');
+    const one = await client.models.retrieve('nova');
+    assert.equal(one.id, 'nova');
+    assert.equal(one.display_name, 'nova');
+    const openai = await (await fetch(`${h.url}/v1/models/nova`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as Record<string, unknown>;
+    assert.equal(openai.object, 'model');
+    assert.equal(openai.route, 'converse');
+    await assert.rejects(client.models.retrieve('nope'), (error: unknown) => error instanceof Anthropic.NotFoundError);
+    const missing = await fetch(`${h.url}/v1/models/nope`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(missing.status, 404);
+    assert.equal((await missing.json() as { error: { type: string } }).error.type, 'not_found');
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages: Bedrock-refused betas never reach the emulator, which refuses them as Bedrock does', async () => {
+  const { h } = await rig();
+  try {
+    h.emu.script({ type: 'text', text: 'ok' });
+    const answer = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': TOKEN, 'anthropic-beta': 'structured-outputs-2025-11-13, advanced-tool-use-2025-11-20' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    assert.deepEqual(lastUpstreamBody(h).anthropic_beta, ['tool-search-tool-2025-10-19']);
+  } finally {
+    await h.close();
+  }
+});

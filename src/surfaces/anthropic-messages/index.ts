@@ -7,13 +7,13 @@
  * URL images) is a 400 naming it for a target that gets the translation.
  */
 import { randomBytes } from 'node:crypto';
-import { SidecarError } from '../../errors.ts';
 import { serveModelCall } from '../../server/model-call.ts';
-import type { ModelSurface, RouteEntry, SurfaceRequest } from '../../server/surface.ts';
+import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { assembleMessage } from './answer.ts';
 import { anthropicErrorBody } from './errors.ts';
 import { MessagesRenderer } from './renderer.ts';
-import { readMessagesRequest, type MessagesRead } from './request.ts';
+import { countTokens } from './count-tokens.ts';
+import { checkTranslatable, readMessagesRequest } from './request.ts';
 
 export const messagesSurface: ModelSurface = {
   name: 'messages',
@@ -23,14 +23,7 @@ export const messagesSurface: ModelSurface = {
   answer: (events, meta) => assembleMessage(events, meta),
   errorBody: anthropicErrorBody,
   dropsUnsupported: true,
-  check: (read: SurfaceRequest, target) => {
-    const untranslatable = (read as MessagesRead).untranslatable;
-    const native = target.family === 'anthropic' && target.route === 'invoke';
-    if (native || untranslatable.length === 0) return;
-    throw new SidecarError('invalid_request_error',
-      `${untranslatable[0]} cannot be sent to ${target.family ?? 'this model'} on the ${target.route} route: only Claude on invoke takes it`,
-      { param: untranslatable[0]!.split(' ')[0]! });
-  },
+  check: checkTranslatable,
 };
 
 const messages: RouteEntry = {
@@ -42,4 +35,10 @@ const messages: RouteEntry = {
 
 export const messagesRoutes: Record<string, RouteEntry> = {
   '/v1/messages': messages,
+  '/v1/messages/count_tokens': {
+    methods: { POST: countTokens },
+    auth: true,
+    surface: messagesSurface,
+    refuseWhileDraining: true,
+  },
 };

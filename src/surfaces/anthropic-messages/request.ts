@@ -13,6 +13,7 @@ import {
   type ChatMessage, type ChatParams, type ContentPart, type ReasoningEffort, type TextPart, type ToolCall,
   type ToolDefinition,
 } from '../../providers/request.ts';
+import type { ModelTarget } from '../../models/resolve.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 
 /** Keys read into neutral fields (and kept in the native body); anything else is the native body's alone. */
@@ -36,13 +37,18 @@ export interface MessagesRead extends SurfaceRequest {
   untranslatable: string[];
 }
 
-export function readMessagesRequest(body: unknown, req: IncomingMessage | undefined): MessagesRead {
+/**
+ * `countOnly`: a count_tokens body, which has no `max_tokens` (the count needs one upstream: 1, as Bedrock's
+ * CountTokens examples send).
+ */
+export function readMessagesRequest(body: unknown, req: IncomingMessage | undefined, { countOnly = false } = {}): MessagesRead {
   if (!isObject(body)) throw bad('', 'the request body must be a JSON object');
   const sidecar = takeSidecarParams(body);
   const notes: string[] = [];
   const untranslatable: string[] = [];
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', '"model" is required and must be a string');
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad('stream', '"stream" must be a boolean');
+  if (countOnly && body.max_tokens === undefined) body.max_tokens = 1;
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
     throw bad('max_tokens', '"max_tokens" is required and must be a positive integer');
   }
@@ -285,4 +291,18 @@ function readToolChoice(value: unknown, params: ChatParams): void {
     default:
       throw bad('tool_choice.type', '"tool_choice.type" must be auto, any, tool or none');
   }
+}
+
+/**
+ * Content only Claude's own body can carry is a 400 naming it for a target that gets the translation (every
+ * target but Claude on invoke): never dropped silently, since it is the client's content.
+ */
+export function checkTranslatable(read: SurfaceRequest, target: ModelTarget): void {
+  const untranslatable = (read as MessagesRead).untranslatable;
+  const native = target.family === 'anthropic' && target.route === 'invoke';
+  if (native || untranslatable.length === 0) return;
+  const first = untranslatable[0]!;
+  throw new SidecarError('invalid_request_error',
+    `${first} cannot be sent to ${target.family ?? 'this model'} on the ${target.route} route: only Claude on invoke takes it`,
+    { param: first.split(' ')[0]! });
 }
