@@ -64,7 +64,7 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
     isObject(body.output_config) ? body.output_config : undefined);
   delete body.thinking;
   delete body.output_config;
-  if (adapted.thinking) body.thinking = adapted.thinking;
+  if (adapted.thinking) body.thinking = bedrockThinking(adapted.thinking, ctx);
   if (adapted.output_config) body.output_config = adapted.output_config;
   for (const note of adapted.notes) ctx.note(note);
 
@@ -73,6 +73,25 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   if (kept.length > 0) body.anthropic_beta = kept;
   mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Claude on invoke');
   return body;
+}
+
+const THINKING_KEYS: ReadonlySet<string> = new Set(['type', 'budget_tokens', 'display']);
+const DISPLAYS: ReadonlySet<unknown> = new Set(['summarized', 'omitted']);
+
+/**
+ * `thinking` with the members Bedrock takes: `display` is `summarized` or `omitted` there (the Agent SDK's
+ * `updates` asks for thinking as it goes: summarized is the nearest), other members are dropped.
+ */
+function bedrockThinking(thinking: Json, ctx: BuildContext): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(thinking)) {
+    if (!THINKING_KEYS.has(key)) ctx.note(`thinking.${key} dropped: Bedrock's Claude thinking does not take it`);
+    else if (key === 'display' && !DISPLAYS.has(value)) {
+      out.display = 'summarized';
+      ctx.note(`thinking.display ${JSON.stringify(value)} sent as "summarized": Bedrock takes summarized or omitted`);
+    } else out[key] = value;
+  }
+  return out;
 }
 
 function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
