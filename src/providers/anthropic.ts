@@ -119,7 +119,7 @@ class AnthropicStreamMapper implements StreamMapper {
       case 'message_start': {
         const message = event.message as Record<string, unknown> | undefined;
         Object.assign(this.usage, usageOf(message?.usage));
-        return [];
+        return [{ kind: 'prompt_usage', usage: { ...this.usage } }];
       }
       case 'content_block_start': {
         const block = event.content_block as Record<string, unknown> | undefined;

@@ -240,7 +240,7 @@ async function streamAnswer(
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
-        else if (event.kind !== 'finish' && event.kind !== 'error') {
+        else if (event.kind !== 'finish' && event.kind !== 'error' && event.kind !== 'prompt_usage') {
           outcome.chunks++;
           if (outcome.ttfbMs === undefined) {
             outcome.ttfbMs = ctx.now() - ex.started;

@@ -60,6 +60,8 @@ test('messages: stream + finalMessage render Anthropic events in order, with str
     assert.equal(raw.status, 200);
     assert.match(raw.headers.get('content-type') ?? '', /^text\/event-stream/);
     const sse = await raw.text();
+    const start = JSON.parse(/^data: (.*)$/m.exec(sse)![1]!) as { message: { usage: { input_tokens: number } } };
+    assert.equal(start.message.usage.input_tokens, 7, 'message_start carries the prompt usage Bedrock reported first');
     const types = [...sse.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
     assert.deepEqual(types.filter((t) => t !== 'content_block_delta'), ['message_start', 'content_block_start', 'content_block_stop', 'message_delta', 'message_stop']);
     const deltas = [...sse.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { type: string; delta?: { text?: string } })

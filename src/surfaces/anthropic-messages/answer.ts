@@ -51,6 +51,7 @@ export function assembleMessage(events: readonly StreamEvent[], meta: AnswerMeta
         if (tool) tool.json += event.arguments;
         break;
       }
+      case 'prompt_usage': break; // the final usage repeats it
       case 'finish': finish = event; break;
       case 'usage': usage = event.usage; break;
       case 'error': return { error: event.error };

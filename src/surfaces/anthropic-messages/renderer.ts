@@ -6,6 +6,10 @@
  * and opens the next (text, thinking, redacted thinking, one per tool call); a reasoning signature closes its
  * thinking block's deltas with a `signature_delta`. The keep-alive is Anthropic's `ping` event.
  *
+ * `message_start` waits for the first batch, so that the prompt usage Claude reports first (`prompt_usage`)
+ * is in it, as Bedrock sent it; a keep-alive due before any batch sends `message_start` (zero usage) instead
+ * of a `ping`, so nothing ever comes before it.
+ *
  * The ending: the `finish` is held until the `usage` that follows it (or the end of input), which then renders
  * `message_delta` and `message_stop`. An `error` before that is one `event: error` and nothing after it; an
  * error after the finish keeps the answer whole. Input that ends with neither is a protocol error event.
@@ -63,24 +67,30 @@ export class MessagesRenderer implements Renderer {
   }
 
   heartbeat(): string {
-    return PING;
+    return this.#started ? PING : this.#messageStart(undefined);
   }
 
+  /** Nothing: `message_start` goes out with the first batch (see above). */
   start(): string {
+    return '';
+  }
+
+  #messageStart(usage: Usage | undefined): string {
     if (this.#started || this.#done) return '';
     this.#started = true;
     return this.#event('message_start', {
       type: 'message_start',
       message: {
         id: this.#meta.id, type: 'message', role: 'assistant', model: this.#meta.model, content: [],
-        stop_reason: null, stop_sequence: null, usage: usageJson(undefined),
+        stop_reason: null, stop_sequence: null, usage: usageJson(usage),
       },
     });
   }
 
   push(events: readonly StreamEvent[]): string {
     if (this.#done) return '';
-    let out = this.start();
+    const first = events[0];
+    let out = this.#messageStart(first?.kind === 'prompt_usage' ? first.usage : undefined);
     for (const event of events) {
       out += this.#render(event);
       if (this.#done) break;
@@ -90,7 +100,7 @@ export class MessagesRenderer implements Renderer {
 
   end(): string {
     if (this.#done) return '';
-    let out = this.start();
+    let out = this.#messageStart(undefined);
     if (this.#finish) out += this.#ending(undefined);
     else out += this.#error(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'));
     return out;
@@ -125,6 +135,8 @@ export class MessagesRenderer implements Renderer {
         return this.#close();
       case 'usage':
         return this.#finish ? this.#ending(event.usage) : '';
+      case 'prompt_usage':
+        return ''; // shown in message_start when it came first
       case 'error':
         // After the model's finish the answer is whole: it keeps its one ending.
         if (this.#finish) return this.#ending(undefined);
