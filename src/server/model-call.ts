@@ -13,6 +13,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
+import { servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -156,7 +157,7 @@ async function serve(ex: Exchange): Promise<void> {
         path: encodeModelPath(target.modelId, operation),
         body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-        headers: guards.upstreamHeaders(target.route, prepared.stream),
+        headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
         signal,
         onRetry: () => {
           outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
