@@ -30,7 +30,7 @@ const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 't
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   // A Messages client's own body, unless an input guardrail rewrote the messages (then the translation).
-  if (request.anthropic && request.anthropic.messages === request.messages) return nativeMessagesBody(request.anthropic, request, ctx);
+  if (request.anthropic && sameText(request.anthropic.messages, request.messages)) return nativeMessagesBody(request.anthropic, request, ctx);
   const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
   const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
   const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS);
@@ -72,6 +72,14 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 }
 
 type Block = Record<string, unknown>;
+
+/**
+ * Whether the messages still say what the client's own body says: the request rules (caching.ts,
+ * documents.ts) copy them to add marks, an input guardrail's mask rewrites their text.
+ */
+function sameText(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
+  return a.length === b.length && a.every((m, i) => joinText(m.content) === joinText(b[i]!.content));
+}
 
 /** Anthropic's `cache_control` for a cache mark (the rules: caching.ts). */
 function cacheControl(mark: CacheMark): Block {

@@ -107,8 +107,8 @@ export interface AnthropicNative {
   /** The `anthropic-beta` header's flags (and the body's `anthropic_beta`), unfiltered. */
   betas: string[];
   /**
-   * The neutral `messages` read from this body: while `ChatRequest.messages` is still this very array the
-   * body stands; an input guardrail's mask replaces the array, and the masked translation is sent instead.
+   * The neutral `messages` read from this body: while `ChatRequest.messages` still say the same text the body
+   * stands; an input guardrail's mask rewrites it, and the masked translation is sent instead.
    */
   messages: ChatMessage[];
 }
