@@ -6,7 +6,8 @@
 export type Route = 'invoke' | 'converse';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type GuardrailType = 'bedrock' | 'regex' | 'bedrock_native';
-export type GuardrailStage = 'input' | 'output';
+/** Where a guardrail checks (config key `stages`): the request's input, the model's output. Not a pipeline stage. */
+export type GuardrailPhase = 'input' | 'output';
 export type GuardrailStreamMode = 'sync' | 'async';
 
 export const MIN_STREAM_CHUNK_SIZE = 1;
@@ -79,7 +80,7 @@ export interface GuardrailConfig {
   /** bedrock: region and endpoint of the ApplyGuardrail call (default: the model's). */
   region: string | undefined;
   endpoint: string | undefined;
-  stages: GuardrailStage[];
+  stages: GuardrailPhase[];
   streamMode: GuardrailStreamMode;
   intervalChars: number;
   onError: 'block' | 'allow';
