@@ -98,7 +98,10 @@ export async function serveModelCall(
       outcome.status = e.status;
       // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
       // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendError(res, e, surface.errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, surface.errorBody(e), {
+        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+        ...surface.errorHeaders?.(e),
+      });
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -237,7 +240,8 @@ async function streamAnswer(
     heartbeatMs: streaming.heartbeatMs,
     writeTimeoutMs: config.server.writeTimeoutMs,
     renderer,
-    headers: {},
+    rechunk: ex.surface.streamFormat?.rechunk ?? true,
+    headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
