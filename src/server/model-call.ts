@@ -11,9 +11,10 @@ import type { Readable } from 'node:stream';
 import { SidecarError, toSidecarError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
+import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import { servingHeaders } from '../providers/serving.ts';
+import { servedTier, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -131,7 +132,11 @@ async function serve(ex: Exchange): Promise<void> {
     signal: abort.signal,
     prepare: async (target, index) => {
       const adapter = adapterFor(target.route, target.family);
-      if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      if (!adapter) {
+        throw new SidecarError('invalid_request_error', isEmbeddingFamily(target.family)
+          ? `"${target.name}" is an embedding model (${target.family}): it answers POST /v1/embeddings only`
+          : `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      }
       ex.surface.check?.(read, target);
       const note = (message: string): void => log.debug({ model: target.name }, message);
       const dropParams = ex.surface.dropsUnsupported === true || (target.alias?.dropParams ?? config.dropParams);
@@ -180,7 +185,10 @@ async function serve(ex: Exchange): Promise<void> {
 
   const answering: Answering = {
     request: prepared, adapter, target, guards,
-    meta: { id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name },
+    meta: {
+      id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name,
+      reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
+    },
   };
   if (prepared.stream) {
     const type = String(upstream.headers['content-type'] ?? '');
@@ -207,7 +215,8 @@ async function serve(ex: Exchange): Promise<void> {
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
   const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
   const checked = await guards.checkOutputWhole(events, abort.signal);
-  const answer = ex.surface.answer(checked.events, answering.meta, prepared);
+  const tier = servedTier(json as Record<string, unknown>, upstream.headers);
+  const answer = ex.surface.answer(checked.events, tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier }, prepared);
   outcome.guardrail = checked.outcome;
   if ('error' in answer) throw answer.error;
   outcome.usage = answer.usage;
@@ -224,7 +233,9 @@ async function streamAnswer(
   const streaming = config.streaming;
   const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
   const model = target.alias?.name ?? 'direct';
-  const renderer = ex.surface.renderer(meta, request);
+  // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
+  const tier = servedTier(undefined, headers);
+  const renderer = ex.surface.renderer(tier === undefined ? meta : { ...meta, serviceTier: tier }, request);
   ctx.metrics.inflight.inc();
   outcome.status = 200;
   const live = startStream({

@@ -6,6 +6,7 @@
  * the pipeline, logs and metrics — is shared and knows no surface.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ReasoningField } from '../config/schema.ts';
 import type { SidecarError } from '../errors.ts';
 import type { Renderer } from '../pipeline/encoder.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
@@ -24,6 +25,10 @@ export interface AnswerMeta {
   created: number;
   /** The model name echoed to the client (the alias, or the route string as requested). */
   model: string;
+  /** Where reasoning text travels on the Chat surface (alias, else `streaming.reasoning_field`). */
+  reasoningField?: ReasoningField;
+  /** The service tier Bedrock says served the call, when it says (docs/contract.md#request-rules). */
+  serviceTier?: string;
 }
 
 export interface SurfaceRequest {
