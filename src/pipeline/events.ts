@@ -39,6 +39,11 @@ export type StreamEvent =
    */
   | { readonly kind: 'finish'; readonly reason: FinishReason; readonly upstreamReason?: string; readonly guardrailIntervened?: boolean }
   | { readonly kind: 'usage'; readonly usage: Usage }
+  /**
+   * The prompt-side counts a model reports before its output (Claude's `message_start`): at most one, before
+   * any other event. The final `usage` repeats them; a surface that shows usage only at the end ignores it.
+   */
+  | { readonly kind: 'prompt_usage'; readonly usage: Usage }
   | { readonly kind: 'error'; readonly error: SidecarError };
 
 /** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (docs/contract.md#streaming-and-errors). */

@@ -98,6 +98,23 @@ export interface ChatRequest {
   sidecar: SidecarParams;
   /** Client hints and no-op values the reader dropped, one note each, logged at debug (hints.ts). */
   hints?: string[];
+  /**
+   * The client's own Anthropic Messages body (the Messages surface): Claude keeps it, filtered to what
+   * Bedrock's Claude body takes (anthropic-native.ts); every other family builds from the fields above.
+   */
+  anthropic?: AnthropicNative;
+}
+
+export interface AnthropicNative {
+  /** The client body, `model`, `stream` and the sidecar's parameters already taken out. */
+  body: Record<string, unknown>;
+  /** The `anthropic-beta` header's flags (and the body's `anthropic_beta`), unfiltered. */
+  betas: string[];
+  /**
+   * The neutral `messages` read from this body: while `ChatRequest.messages` still say the same text the body
+   * stands; an input guardrail's mask rewrites it, and the masked translation is sent instead.
+   */
+  messages: ChatMessage[];
 }
 
 /** OpenAI parameters that exist but no Bedrock family can honour; named so the 400 is precise. */

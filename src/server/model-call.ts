@@ -116,7 +116,9 @@ export async function serveModelCall(
 async function serve(ex: Exchange): Promise<void> {
   const { generation: { config, models, client, guardrails, failover }, outcome, log, abort } = ex;
   const body = await readJsonBody(ex.req, config.server.maxBodyBytes);
-  const { request, unknown } = ex.surface.read(body, ex.req);
+  const read = ex.surface.read(body, ex.req);
+  const { request, unknown } = read;
+  for (const note of read.notes ?? []) log.debug({ surface: ex.surface.name }, `${note}: dropped`);
   const requested = models.resolve(request.model);
   outcome.alias = requested.alias?.name;
   outcome.modelId = requested.modelId;
@@ -135,8 +137,9 @@ async function serve(ex: Exchange): Promise<void> {
           ? `"${target.name}" is an embedding model (${target.family}): it answers POST /v1/embeddings only`
           : `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
       }
+      ex.surface.check?.(read, target);
       const note = (message: string): void => log.debug({ model: target.name }, message);
-      const dropParams = target.alias?.dropParams ?? config.dropParams;
+      const dropParams = ex.surface.dropsUnsupported === true || (target.alias?.dropParams ?? config.dropParams);
       const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
         `${target.family ?? 'this model'} on the ${target.route} route`, note);
       // The requested alias's guardrails always apply, a fallback's own on top.
@@ -253,7 +256,7 @@ async function streamAnswer(
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
-        else if (event.kind !== 'finish' && event.kind !== 'error') {
+        else if (event.kind !== 'finish' && event.kind !== 'error' && event.kind !== 'prompt_usage') {
           outcome.chunks++;
           if (outcome.ttfbMs === undefined) {
             outcome.ttfbMs = ctx.now() - ex.started;

@@ -3,6 +3,7 @@
  * (src/server/router.ts). Adding a surface adds one line here (see README.md beside this file).
  */
 import type { RouteEntry } from '../server/surface.ts';
+import { messagesRoutes } from './anthropic-messages/index.ts';
 import { nativeRoute } from './bedrock-native/index.ts';
 import { embeddingsRoutes } from './embeddings/index.ts';
 import { modelRoutes } from './models/index.ts';
@@ -12,6 +13,7 @@ import { RESPONSES_BY_ID_PREFIX, responsesByIdRoute, responsesRoutes } from './o
 export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   ...chatRoutes,
   ...responsesRoutes,
+  ...messagesRoutes,
   ...embeddingsRoutes,
   ...modelRoutes,
 };

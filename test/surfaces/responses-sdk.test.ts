@@ -103,6 +103,30 @@ test('responses: a function call round trip, arguments streamed, the tool output
     assert.ok(sent.messages[2]!.content.some((b) => 'toolResult' in b));
   }));
 
+test('responses: Claude thinking travels in encrypted_content and goes back signed on the next turn', () =>
+  withHarness(BASE, async (h) => {
+    const openai = client(h);
+    h.emu.script({ type: 'tool_use', reasoning: 'I should look it up.', calls: [{ id: 'toolu_9', name: 'lookup', input: { q: 'x' } }] });
+    const tools = [{ type: 'function' as const, name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: false }];
+    const first = await openai.responses.create({ model: 'claude', input: 'Find x', tools, store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' } });
+    const reasoning = first.output.find((o) => o.type === 'reasoning');
+    assert.ok(reasoning && reasoning.type === 'reasoning');
+    assert.equal(reasoning.summary[0]?.text, 'I should look it up.');
+    assert.ok(reasoning.encrypted_content);
+    const call = first.output.find((o) => o.type === 'function_call')!;
+    h.emu.script({ type: 'text', text: 'Found.' });
+    await openai.responses.create({
+      model: 'claude', tools, store: false, reasoning: { effort: 'low' },
+      input: [{ role: 'user', content: 'Find x' }, reasoning, call, { type: 'function_call_output', call_id: 'toolu_9', output: 'x=1' }] as never,
+    });
+    const sent = h.emu.requests[1]!.json as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };
+    const thinking = sent.messages[1]!.content[0]!;
+    assert.equal(thinking.type, 'thinking');
+    assert.equal(thinking.thinking, 'I should look it up.');
+    assert.equal(typeof thinking.signature, 'string');
+    assert.ok((thinking.signature as string).length > 0);
+  }));
+
 test('responses: a built-in tool Bedrock cannot run is a 400 naming it; background is a 400; hints are dropped', () =>
   withHarness(BASE, async (h) => {
     const openai = client(h);

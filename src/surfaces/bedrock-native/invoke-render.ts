@@ -107,6 +107,19 @@ export class ClaudeStreamRenderer implements Renderer {
         this.#into('thinking', { type: 'thinking', thinking: '' }, out);
         out.push(this.#delta({ type: 'thinking_delta', thinking: event.text }));
         return;
+      case 'reasoning_signature':
+        // Claude's signature closes its thinking block, byte for byte as Bedrock sent it.
+        this.#into('thinking', { type: 'thinking', thinking: '' }, out);
+        out.push(this.#delta({ type: 'signature_delta', signature: event.signature }));
+        this.#close(out);
+        return;
+      case 'reasoning_redacted':
+        this.#close(out);
+        this.#block({ type: 'redacted_thinking', data: event.data }, out);
+        this.#close(out);
+        return;
+      case 'prompt_usage':
+        return; // message_start already carried the usage this family reports
       case 'tool_start':
         this.#close(out);
         this.#block({ type: 'tool_use', id: event.id, name: event.name, input: {} }, out);
@@ -201,8 +214,17 @@ export function claudeAnswer(events: readonly StreamEvent[], meta: AnswerMeta): 
         open.text = String(open.text) + event.text;
         break;
       case 'reasoning':
-        if (open?.type !== 'thinking') content.push((open = { type: 'thinking', thinking: '' }));
+        if (open?.type !== 'thinking' || open.signature !== undefined) content.push((open = { type: 'thinking', thinking: '' }));
         open.thinking = String(open.thinking) + event.text;
+        break;
+      case 'reasoning_signature':
+        if (open?.type !== 'thinking') content.push((open = { type: 'thinking', thinking: '' }));
+        open.signature = event.signature;
+        break;
+      case 'reasoning_redacted':
+        content.push((open = { type: 'redacted_thinking', data: event.data }));
+        break;
+      case 'prompt_usage':
         break;
       case 'tool_start': {
         open = { type: 'tool_use', id: event.id, name: event.name, input: {} };

@@ -33,7 +33,7 @@ export function assembleCompletion(
         if (call) call.function.arguments += event.arguments;
         break;
       }
-      case 'reasoning_signature': case 'reasoning_redacted': break; // no place in a chat.completion
+      case 'reasoning_signature': case 'reasoning_redacted': case 'prompt_usage': break; // no place in a chat.completion
       case 'finish': finish = event.reason; break;
       case 'usage': usage = event.usage; break;
       case 'error': return { error: event.error };

@@ -159,6 +159,8 @@ export class ChatRenderer implements Renderer {
       case 'reasoning_signature':
       case 'reasoning_redacted':
         return ''; // Chat Completions has no signed or encrypted reasoning
+      case 'prompt_usage':
+        return ''; // usage is one chunk at the end (include_usage)
       case 'finish':
         this.#sawFinish = true;
         this.#frames++;

@@ -179,6 +179,8 @@ export class ResponsesRenderer implements Renderer {
       case 'usage':
         this.#usage = event.usage;
         return '';
+      case 'prompt_usage':
+        return ''; // the whole usage comes with the ending
       case 'error':
         // After the model's final event the answer is whole: it keeps its one ending.
         if (this.#finish !== undefined) return this.#complete();
