@@ -39,8 +39,10 @@ export type ChatMessage =
   /**
    * `reasoning` with `reasoningSignature`: a model's signed thinking handed back (Claude requires it before a
    * tool result when thinking is on); unsigned reasoning is the client's record only and is not sent upstream.
+   * `reasoningRedacted`: the turn's encrypted thinking blocks (Claude's `redacted_thinking` data), handed back
+   * as they came, after the signed thinking.
    */
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string; cache?: CacheMark }
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string; reasoningRedacted?: string[]; cache?: CacheMark }
   | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
 
 export interface ToolDefinition {
