@@ -22,7 +22,7 @@ import { invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
-import { readClaudeInvoke } from './invoke-request.ts';
+import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
 const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechunk: false } as const;
@@ -60,6 +60,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
     newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
     answer: (events, meta) => anthropicMessage(events, meta),
+    check: checkInvokeTranslatable,
   };
 }
 
