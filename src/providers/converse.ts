@@ -279,6 +279,7 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
       if (accepted.length > 0) extra.anthropic_beta = accepted;
     }
     if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+    Object.assign(extra, original.additionalFields);
     mergeExtraFields(extra, ctx, extraFields, what);
     if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
 

@@ -105,6 +105,13 @@ export interface ChatRequest {
    * Bedrock's Claude body takes (anthropic-native.ts); every other family builds from the fields above.
    */
   anthropic?: AnthropicNative;
+  /**
+   * Converse `additionalModelRequestFields` a native Converse client sent (the native surface checks them
+   * against the family's allow-list first): merged into the converse body like an alias's, the alias's last.
+   */
+  additionalFields?: Record<string, unknown>;
+  /** Latency-optimized inference a native Converse client asked for (`performanceConfig.latency`); else the alias's. */
+  performance?: 'standard' | 'optimized';
 }
 
 export interface AnthropicNative {

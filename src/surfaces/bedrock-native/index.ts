@@ -18,7 +18,7 @@ import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
-import { invalid, readConverseRequest } from './converse-request.ts';
+import { checkConverseTarget, invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
@@ -42,6 +42,7 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
     newId: () => randomBytes(12).toString('hex'),
     renderer: () => new ConverseStreamRenderer(() => now() - started),
     answer: (events) => converseAnswer(events, now() - started),
+    check: checkConverseTarget,
   };
 }
 
