@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SidecarError, toSidecarError } from '../../errors.ts';
-import { adapterFor, applyParamPolicy } from '../../providers/index.ts';
+import { adapterFor, applyParamPolicy, takesAnthropicMessages } from '../../providers/index.ts';
 import { readJsonBody } from '../../server/body.ts';
 import type { ServerContext } from '../../server/context.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
@@ -45,7 +45,7 @@ export async function countTokens(ctx: ServerContext, req: IncomingMessage, res:
     checkTranslatable(read, target);
     const adapter = adapterFor(target.route, target.family);
     if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
-    if (target.route === 'invoke' && target.family !== 'anthropic') {
+    if (target.route === 'invoke' && !takesAnthropicMessages(target.route, target.family)) {
       throw new SidecarError('invalid_request_error',
         `Bedrock's CountTokens takes the invoke body of Claude models only: "${target.name}" is ${target.family ?? 'another family'} on invoke (count through a converse alias of it)`,
         { param: 'model' });
