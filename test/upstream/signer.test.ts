@@ -31,7 +31,7 @@ const HOST = 'bedrock-runtime.us-east-1.amazonaws.com';
 const ARN_PROFILE = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123xyz';
 
 function staticSource(identity: AwsCredentialIdentity): CredentialSource {
-  return { get: async () => identity, invalidate: () => undefined };
+  return { get: async () => identity, invalidate: () => undefined, usable: () => true, lastError: () => undefined };
 }
 
 function bytes(text: string): Uint8Array {
