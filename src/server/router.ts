@@ -62,6 +62,11 @@ function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMes
     sendError(res, error, headers);
     rejected(app, req, path, requestId, error);
   };
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    reject(new SidecarError('invalid_request_error', 'an HTTP/1.1 request needs a Host header'), { connection: 'close' });
+    return;
+  }
   if (req.rawHeaders.length / 2 > MAX_HEADERS) {
     reject(new SidecarError('request_header_fields_too_large', `more than ${MAX_HEADERS} request headers`), { connection: 'close' });
     return;
@@ -93,6 +98,14 @@ function dispatch(app: App, routes: Record<string, RouteEntry>, req: IncomingMes
 }
 
 /** Paths whose turned-away requests still count in sidecar_requests_total (model calls, every surface). */
+/** A request turned away before routing (an Expect the server does not meet): the JSON error, logged. */
+export function refuseRequest(app: App, req: IncomingMessage, res: ServerResponse, error: SidecarError, headers?: Record<string, string>): void {
+  const requestId = requestIdOf(req);
+  res.setHeader('x-request-id', requestId);
+  sendError(res, error, headers);
+  rejected(app, req, (req.url ?? '/').split('?')[0]!, requestId, error);
+}
+
 const CHAT_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/embeddings', '/embeddings']);
 
 /** docs/contract.md#operations: once draining, new requests get 503 (probes and scrapes still answer). */
@@ -150,8 +163,8 @@ function health(_app: App, _req: IncomingMessage, res: ServerResponse): void {
 }
 
 function readiness(app: App, _req: IncomingMessage, res: ServerResponse): void {
-  if (app.ready && !app.draining) sendJson(res, 200, { status: 'ready' });
-  else sendJson(res, 503, { status: app.draining ? 'draining' : 'starting' });
+  const { ready, ...body } = app.readiness();
+  sendJson(res, ready ? 200 : 503, body);
 }
 
 async function metrics(app: App, _req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -231,6 +244,7 @@ function chat(app: App, req: IncomingMessage, res: ServerResponse, requestId: st
     log: app.log,
     track: (stream) => app.track(stream),
     now: app.now,
+    budget: app.budget,
   }, req, res, requestId).finally(() => {
     app.active--;
   });
@@ -251,6 +265,7 @@ function embeddings(app: App, req: IncomingMessage, res: ServerResponse, request
     metrics: app.metrics,
     log: app.log,
     now: app.now,
+    budget: app.budget,
   }, req, res, requestId).finally(() => {
     app.active--;
   });
