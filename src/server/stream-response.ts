@@ -8,7 +8,7 @@
  * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
  * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
  * that only the encoder renders (error frame, then `[DONE]`). When the stream has ended early — an error
- * or guardrail block — the upstream request is aborted. `stop(error)` ends a live stream from outside
+ * or guardrail block — or once the model's final event is in, the upstream request is aborted. `stop(error)` ends a live stream from outside
  * (drain deadline, slow reader) through the same path.
  */
 import type { ServerResponse } from 'node:http';
@@ -120,7 +120,10 @@ export function startStream(options: StreamOptions): LiveStream {
   /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
   const endUpstream = (): void => endSource(stopping);
 
-  const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper));
+  // At the model's final event the answer is whole: the upstream side ends there (its request aborted, so
+  // its connection is released), and the client gets [DONE] now, not when the upstream closes (an upstream
+  // that keeps the response open would delay the end of every stream by upstream.idle_timeout_ms).
+  const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper), () => endSource(undefined));
   // Without an output guard the guardrail stage would only pass batches on (and cut what follows an error,
   // which the encoder drops anyway): it is left out, one stream hop less per upstream read.
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
