@@ -22,7 +22,9 @@ import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { GuardrailSet, RequestGuards } from '../guardrails/index.ts';
 import type { Failover } from '../upstream/failover.ts';
 import type { RouteAdapter } from '../providers/types.ts';
-import { readJsonBody } from './body.ts';
+import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
+import type { ByteBudget, Reservation } from './budget.ts';
+import { jsonBytes } from './json-thread.ts';
 import { assembleCompletion } from './completion.ts';
 import { sendError, sendJson } from './respond.ts';
 import { startStream, type LiveStream } from './stream-response.ts';
@@ -38,6 +40,8 @@ export interface ChatContext {
   /** Registers a live stream so a drain can end it; returns the unregister function. */
   track(stream: LiveStream): () => void;
   now(): number;
+  /** The process's byte budget for bodies and buffered answers in flight (server/budget.ts). */
+  budget: ByteBudget;
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -74,8 +78,9 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
     }
   };
   res.on('close', onClose);
+  const reservation = ctx.budget.reserve();
   try {
-    await serve(ctx, req, res, outcome, log, abort, started);
+    await serve(ctx, req, res, outcome, log, abort, started, reservation);
   } catch (error) {
     const e = toSidecarError(error);
     outcome.error = e;
@@ -89,16 +94,18 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
     }
     if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
   } finally {
+    reservation.release();
     res.off('close', onClose);
+    if (outcome.error?.upstreamCode === 'BUDGET') ctx.metrics.shed.inc({ what: outcome.error.message.includes('request bodies') ? 'body' : 'answer' });
     finish(ctx, outcome, log, started);
   }
 }
 
 async function serve(
   ctx: ChatContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger,
-  abort: AbortController, started: number,
+  abort: AbortController, started: number, reservation: Reservation,
 ): Promise<void> {
-  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes);
+  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes, reservation);
   const { request, unknown } = readChatRequest(body);
   const requested = ctx.models.resolve(request.model);
   outcome.alias = requested.alias?.name;
@@ -130,7 +137,7 @@ async function serve(
       if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
       return { adapter, prepared, guards, native };
     },
-    send: ({ prepared, guards, native }, target, signal) => {
+    send: async ({ prepared, guards, native }, target, signal) => {
       const operation: ModelOperation = target.route === 'invoke'
         ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
         : (prepared.stream ? 'converse-stream' : 'converse');
@@ -139,7 +146,8 @@ async function serve(
         region: target.region,
         apiKey: target.apiKey,
         path: encodeModelPath(target.modelId, operation),
-        body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
+        // Built off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
+        body: await jsonBytes(guards.decorateBody(native, target.route, prepared.stream), reservation.heldBytes >= PARSE_OFF_THREAD_BYTES),
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
         headers: guards.upstreamHeaders(target.route, prepared.stream),
         signal,
@@ -171,7 +179,7 @@ async function serve(
     return;
   }
 
-  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES);
+  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES, (bytes) => reservation.take(bytes, 'buffered Bedrock answers'));
   if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
   let json: unknown;
   try {
