@@ -20,7 +20,8 @@ import type { StreamEvent } from '../src/pipeline/events.ts';
 import { GuardrailStage } from '../src/pipeline/guardrail.ts';
 import { BedrockEventNormalizer, NormalizerStage } from '../src/pipeline/normalizer.ts';
 import { Rechunker, RechunkerStage } from '../src/pipeline/rechunker.ts';
-import { SseEncoder, SseEncoderStage } from '../src/pipeline/sse-encoder.ts';
+import { EncoderStage } from '../src/pipeline/encoder.ts';
+import { ChatRenderer } from '../src/surfaces/openai-chat/renderer.ts';
 import { adapterFor } from '../src/providers/index.ts';
 import { createCredentialSource } from '../src/upstream/credentials.ts';
 import { createSigner, encodeModelPath } from '../src/upstream/signer.ts';
@@ -88,7 +89,7 @@ async function cores(body: Buffer): Promise<void> {
     out = batches.map((b) => [...r.push(b), ...r.release()]);
   });
   time('SSE encoder', 2000, EVENTS, () => {
-    const e = new SseEncoder({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false });
+    const e = new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false });
     let n = e.start().length;
     for (const b of out) n += e.push(b).length;
     n += e.end().length;
@@ -98,7 +99,7 @@ async function cores(body: Buffer): Promise<void> {
     const s = new EventStreamSplitter();
     const n = new BedrockEventNormalizer('converse', mapper());
     const r = new Rechunker({ chunkSizeBytes: 1024 });
-    const e = new SseEncoder({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false });
+    const e = new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false });
     for (const f of frames) e.push([...r.push(n.push(s.push(f))), ...r.release()]);
     e.end();
   });
@@ -107,7 +108,7 @@ async function cores(body: Buffer): Promise<void> {
     const s = new EventStreamSplitter();
     const n = new BedrockEventNormalizer('converse', mapper());
     const r = new Rechunker({ chunkSizeBytes: 1024 });
-    const e = new SseEncoder({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false });
+    const e = new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false });
     for (const f of big) e.push([...r.push(n.push(s.push(f))), ...r.release()]);
     e.end();
   });
@@ -128,7 +129,7 @@ function throughStages(chunks: Buffer[]): Promise<void> {
       new NormalizerStage(new BedrockEventNormalizer('converse', mapper())),
       new GuardrailStage(undefined),
       new RechunkerStage({ chunkSizeBytes: 1024 }),
-      new SseEncoderStage({ encoder: new SseEncoder({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }), heartbeatMs: 15000 }),
+      new EncoderStage({ renderer: new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }), heartbeatMs: 15000 }),
       sink,
       (error) => (error ? reject(error) : resolve()),
     );
@@ -212,7 +213,7 @@ async function interleaved(body: Buffer): Promise<void> {
         new EventStreamDecoder(),
         new NormalizerStage(new BedrockEventNormalizer('converse', mapper())),
         new RechunkerStage({ chunkSizeBytes: 1024 }),
-        new SseEncoderStage({ encoder: new SseEncoder({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }), heartbeatMs: 15000 }),
+        new EncoderStage({ renderer: new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }), heartbeatMs: 15000 }),
         sink,
         (error) => (error ? reject(error) : resolve()),
       )));

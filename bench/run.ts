@@ -20,6 +20,7 @@ import { availableParallelism, cpus, release, totalmem, arch, loadavg } from 'no
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeConverse, decodeSse, newAgent, runPoint, type Expectation, type StreamResult } from './lib/load.ts';
+import { EMBEDDING_CASES, embeddingsLines, measureEmbeddings, type EmbeddingsPoint } from './lib/embeddings.ts';
 import { Proc } from './lib/proc.ts';
 import { summarise } from './lib/profile-summary.ts';
 import {
@@ -286,6 +287,7 @@ async function main(): Promise<void> {
   const points: PointResult[] = [];
   const sessions: TargetSession[] = [];
   const slow: RunReport['slowReader'] = [];
+  const embeddings: EmbeddingsPoint[] = [];
   let calibration: unknown;
   try {
     // The emulator answers as expected: 204 events, the 4,000-byte text.
@@ -351,6 +353,28 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    if (process.env.BENCH_EMBEDDINGS !== '0') {
+      // The embeddings row: /v1/embeddings through the sidecar vs the same inputs as native InvokeModel
+      // requests through the pass-through (bench/lib/embeddings.ts).
+      const durationMs = settings.quick ? 1_500 : 5_000;
+      const concurrency = 16;
+      for (const name of ['passthrough', 'sidecar'] as const) {
+        const spec = targetSpecs({ peer: undefined, nodeArgs: () => [] }).find((s) => s.name === name)!;
+        const proc = await spec.start(emulator.url);
+        if (!proc) continue;
+        if (settings.pin) pin(proc.pid, 1);
+        try {
+          for (const c of EMBEDDING_CASES) {
+            const point = await measureEmbeddings(c, name, proc, emulator.url, concurrency, durationMs);
+            embeddings.push(point);
+            log(`bench: embeddings ${embeddingsLines([point])[0]}`);
+          }
+        } finally {
+          await proc.stop();
+        }
+      }
+    }
   } finally {
     await emulator.stop();
   }
@@ -366,6 +390,7 @@ async function main(): Promise<void> {
     sessions,
     points,
     slowReader: slow,
+    embeddings,
     verdicts,
     durationS: Math.round((performance.now() - started) / 1000),
   };
@@ -379,6 +404,7 @@ async function main(): Promise<void> {
     `\nWARNING: other processes used > 0.2 cores during ${busy.length} point(s) (${busy.map((p) => `${p.target} ${p.pacing} c${p.concurrency}: ${p.otherCores.toFixed(2)}`).join('; ')}): rerun on a quiet machine.\n`;
   process.stdout.write(`\nbedrock-sidecar benchmark — ${date} — ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}` +
     `${settings.quick ? ' — QUICK' : ''}${settings.pin ? ' — PINNED (proxy on CPU 1)' : ''} — ${report.durationS} s\n\n${formatText(rows)}\n\nslow reader:\n${slowReaderLines(slow).map((l) => `  ${l}`).join('\n')}\n\n` +
+    (embeddings.length ? `embeddings (/v1/embeddings vs the same inputs as InvokeModel through the pass-through):\n${embeddingsLines(embeddings).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
     `targets:\n${verdictLines(verdicts).map((l) => `  ${l}`).join('\n')}\n${noise}`);
 
   if (settings.profile.length > 0) {

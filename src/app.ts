@@ -14,7 +14,7 @@ import { SidecarError, errorBody, excerpt } from './errors.ts';
 import type { SidecarConfig } from './config/schema.ts';
 import { ModelRegistry, type Env } from './models/resolve.ts';
 import { routeSupport } from './providers/index.ts';
-import { createGuardrailSet, type GuardrailSet } from './guardrails/index.ts';
+import { createGuardrailSet } from './guardrails/index.ts';
 import { Metrics } from './ops/metrics.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { rememberSecret } from './ops/secrets.ts';
@@ -22,6 +22,7 @@ import { BedrockClient } from './upstream/client.ts';
 import { createCredentialSource, defaultCredentialProvider, describeCredentialSource, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
 import { Failover } from './upstream/failover.ts';
+import type { Generation, ServerContext } from './server/context.ts';
 import { handleProxy, handleAdmin, MAX_HEADERS, refuseRequest, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
 import { ByteBudget } from './server/budget.ts';
@@ -38,16 +39,6 @@ export interface AppOptions {
   processMetrics?: boolean;
 }
 
-/** Everything one config generation needs; swapped whole on reload. */
-export interface Generation {
-  config: SidecarConfig;
-  models: ModelRegistry;
-  client: BedrockClient;
-  guardrails: GuardrailSet;
-  /** Fallback chains' circuit breakers and budget (a reload starts them afresh). */
-  failover: Failover;
-}
-
 export class App {
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -60,12 +51,14 @@ export class App {
   private proxy: Server | undefined;
   private admin: Server | undefined;
   private readonly live = new Set<LiveStream>();
-  /** Chat requests being served, streaming or not, from the first byte read to the last written. */
-  active = 0;
+  /** Model requests being served, streaming or not, from the first byte read to the last written. */
+  private active = 0;
   /** Bytes of request bodies and buffered answers all requests hold (server.max_inflight_bytes). */
   readonly budget = new ByteBudget(() => this.config.server.maxInflightBytes);
   private readonly random: (() => number) | undefined;
   private fdWatch: NodeJS.Timeout | undefined;
+  /** What the server receives: read access to the current state, and the registrations a request makes. */
+  private readonly context: ServerContext;
 
   constructor(options: AppOptions) {
     this.env = options.env ?? process.env;
@@ -78,6 +71,26 @@ export class App {
       description: options.credentials ? 'the configured credential provider' : describeCredentialSource(this.env),
     });
     this.generation = this.build(options.config);
+    this.context = {
+      log: this.log,
+      metrics: this.metrics,
+      now: () => this.now(),
+      generation: () => this.generation,
+      ready: () => this.ready && !this.draining,
+      draining: () => this.draining,
+      active: () => this.active,
+      begin: () => {
+        this.active++;
+        let ended = false;
+        return () => {
+          if (!ended) this.active--;
+          ended = true;
+        };
+      },
+      track: (stream) => this.track(stream),
+      readiness: () => this.readiness(),
+      budget: this.budget,
+    };
   }
 
   get config(): SidecarConfig {
@@ -117,8 +130,8 @@ export class App {
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */
   async start(): Promise<{ proxy: AddressInfo; admin: AddressInfo }> {
     const { server } = this.config;
-    this.proxy = this.listener('proxy', server.maxConnections, (req, res) => handleProxy(this, req, res));
-    this.admin = this.listener('admin', server.adminMaxConnections, (req, res) => handleAdmin(this, req, res));
+    this.proxy = this.listener('proxy', server.maxConnections, (req, res) => handleProxy(this.context, req, res));
+    this.admin = this.listener('admin', server.adminMaxConnections, (req, res) => handleAdmin(this.context, req, res));
     const proxy = await listen(this.proxy, server.host, server.port);
     const admin = await listen(this.admin, server.adminHost, server.adminPort);
     this.proxy.on('error', (error) => this.listenerError('proxy', error));
@@ -205,7 +218,7 @@ export class App {
     });
     // An Expect other than 100-continue: 417 as Node would, but as the JSON error with its x-request-id.
     s.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-      refuseRequest(this, req, res, new SidecarError('invalid_request_error',
+      refuseRequest(this.context, req, res, new SidecarError('invalid_request_error',
         `Expect: ${excerpt(String(req.headers.expect), 100)} is not supported (only 100-continue)`, { status: 417 }), { connection: 'close' });
     });
     return s;

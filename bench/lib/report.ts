@@ -2,6 +2,7 @@
  * Turns the measured points into the printed table, the target verdicts (docs/contract.md#performance and the benchmark
  * issue), and the text for bench/README.md's last-run section.
  */
+import { embeddingsLines, type EmbeddingsPoint } from './embeddings.ts';
 import type { Pacing } from './settings.ts';
 import type { SlowReaderResult } from './slow-reader.ts';
 import { KiB, MiB } from './stats.ts';
@@ -84,6 +85,8 @@ export interface RunReport {
   sessions: TargetSession[];
   points: PointResult[];
   slowReader: Array<{ target: TargetName } & SlowReaderResult>;
+  /** The embeddings row (bench/lib/embeddings.ts); empty with BENCH_EMBEDDINGS=0. */
+  embeddings: EmbeddingsPoint[];
   verdicts: Verdict[];
   durationS: number;
 }
@@ -312,6 +315,13 @@ export function readmeSection(report: RunReport, rows: string[][], plansText: st
     '',
     ...slowReaderLines(report.slowReader).map((l) => `- ${l}`),
     '',
+    ...(report.embeddings.length === 0 ? [] : [
+      'Embeddings (`/v1/embeddings`, base64 answers, vs the same inputs sent as InvokeModel requests through the pass-through;',
+      'CPU per input is the proxy process\'s own):',
+      '',
+      ...embeddingsLines(report.embeddings).map((l) => `- \`${l}\``),
+      '',
+    ]),
     'Targets:',
     '',
     ...verdictLines(report.verdicts).map((l) => `- ${l}`),

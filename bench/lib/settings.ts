@@ -13,6 +13,7 @@
  *   BENCH_PACINGS=a,b        only these pacings (unpaced, paced)
  *   BENCH_CONCURRENCY=1,64   only these concurrencies
  *   BENCH_SLOW=0             skip the slow-reader run
+ *   BENCH_EMBEDDINGS=0       skip the embeddings row (bench/lib/embeddings.ts)
  *   BENCH_PIN=1              pin each proxy to CPU 1 and the emulator and load generator to CPU 0 (taskset):
  *                            the proxy's CPU figures then carry no cache or scheduling noise from the others
  *                            (but the emulator and load generator share one core, so less load is reached)

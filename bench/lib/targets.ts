@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { embeddingAliases } from './embeddings.ts';
 import { Proc } from './proc.ts';
 import { chatRequest, converseRequest, MODEL_ID, SIDECAR_ALIAS, signed, type RequestShape, type Workload } from './workload.ts';
 
@@ -43,7 +44,8 @@ export function sidecarConfig(withRegexGuardrail: boolean): Record<string, unkno
     server: { port: 0, admin_port: 0 },
     // The one change from the defaults: the pool must hold a connection per concurrent stream (HTTP/1.1).
     upstream: { connections: UPSTREAM_CONNECTIONS },
-    models: [alias],
+    // The embeddings row's aliases (bench/lib/embeddings.ts); they cost a streaming request nothing.
+    models: [alias, ...embeddingAliases()],
   };
   if (withRegexGuardrail) {
     config.guardrails = [{ name: 'bench-regex', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block', stream_mode: 'sync' }];

@@ -8,7 +8,7 @@ export const CORAL_NS = 'http://internal.amazon.com/coral/com.amazon.coral.servi
 
 const CORAL_ERRORS = new Set([
   'InvalidSignatureException', 'UnrecognizedClientException', 'MissingAuthenticationTokenException',
-  'IncompleteSignatureException', 'UnknownOperationException', 'SerializationException',
+  'IncompleteSignatureException', 'UnknownOperationException', 'SerializationException', 'ExpiredTokenException',
 ]);
 
 export function errorTypeHeader(errorType: string): string {

@@ -61,15 +61,33 @@ function lastUserText(body: Json): string {
   return '';
 }
 
+/**
+ * Converse `usage` as real answers carry it (test/fixtures/real-traffic/c[sv]-*): cache counts in both
+ * spellings (`cacheReadInputTokens` and `cacheReadInputTokenCount`) when there are any, and the
+ * `serverToolUsage` object current Bedrock adds (empty without built-in tools).
+ */
 function usage(plan: OutputPlan): Json {
   const u: Json = {
     inputTokens: plan.usage.inputTokens,
     outputTokens: plan.usage.outputTokens,
     totalTokens: plan.usage.inputTokens + plan.usage.outputTokens + (plan.usage.cacheReadTokens ?? 0) + (plan.usage.cacheWriteTokens ?? 0),
+    serverToolUsage: {},
   };
-  if (plan.usage.cacheReadTokens !== undefined) u.cacheReadInputTokens = plan.usage.cacheReadTokens;
-  if (plan.usage.cacheWriteTokens !== undefined) u.cacheWriteInputTokens = plan.usage.cacheWriteTokens;
+  if (plan.usage.cacheReadTokens !== undefined || plan.usage.cacheWriteTokens !== undefined) {
+    u.cacheReadInputTokens = u.cacheReadInputTokenCount = plan.usage.cacheReadTokens ?? 0;
+    u.cacheWriteInputTokens = u.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens ?? 0;
+  }
   return u;
+}
+
+/** Claude signs its reasoning; gpt-oss, Qwen and DeepSeek reasoning on converse carries no signature. */
+function signsReasoning(call: CallContext): boolean {
+  return familyOf(call.modelId) === 'anthropic';
+}
+
+/** A text block goes out when there is text, or when nothing else would (no tool call, no reasoning). */
+function hasTextBlock(plan: OutputPlan): boolean {
+  return plan.text.bytes > 0 || (plan.toolCalls.length === 0 && plan.reasoning === undefined);
 }
 
 function toolUseId(call: CallContext, id: string | undefined): string {
@@ -78,8 +96,12 @@ function toolUseId(call: CallContext, id: string | undefined): string {
 
 function converseResponse(call: CallContext, plan: OutputPlan, stopReason: string, trace: Json | undefined): Json {
   const content: Json[] = [];
-  if (plan.reasoning) content.push({ reasoningContent: { reasoningText: { text: plan.reasoning.full(), signature: plan.reasoningSignature } } });
-  if (plan.text.bytes > 0 || plan.toolCalls.length === 0) content.push({ text: plan.text.full() });
+  if (plan.reasoning) {
+    const reasoningText: Json = { text: plan.reasoning.full() };
+    if (signsReasoning(call)) reasoningText.signature = plan.reasoningSignature;
+    content.push({ reasoningContent: { reasoningText } });
+  }
+  if (hasTextBlock(plan)) content.push({ text: plan.text.full() });
   for (const c of plan.toolCalls) content.push({ toolUse: { toolUseId: toolUseId(call, c.id), name: c.name, input: c.input } });
   const out: Json = {
     output: { message: { role: 'assistant', content } },
@@ -98,14 +120,20 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
   yield ['messageStart', { role: 'assistant' }];
   let index = 0;
   if (plan.reasoning) {
+    // gpt-oss opens its answer with an empty text block before the reasoning (real streams show it).
+    if (familyOf(call.modelId) === 'openai') {
+      yield ['contentBlockDelta', { delta: { text: '' }, contentBlockIndex: index }];
+      yield ['contentBlockStop', { contentBlockIndex: index }];
+      index++;
+    }
     for (const piece of plan.reasoning.pieces()) {
       yield ['contentBlockDelta', { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index }];
     }
-    yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
+    if (signsReasoning(call)) yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
     yield ['contentBlockStop', { contentBlockIndex: index }];
     index++;
   }
-  if (plan.text.bytes > 0 || plan.toolCalls.length === 0) {
+  if (hasTextBlock(plan)) {
     for (const piece of plan.text.pieces()) yield ['contentBlockDelta', { delta: { text: piece }, contentBlockIndex: index }];
     yield ['contentBlockStop', { contentBlockIndex: index }];
     index++;

@@ -50,15 +50,15 @@ function guardrailProblem(call: CallContext, body: Json): string | undefined {
   return undefined;
 }
 
-function metrics(call: CallContext, plan: OutputPlan, firstByteMs: number): Json {
+function metrics(call: CallContext, plan: OutputPlan, firstByteMs: number, cacheCounts: boolean): Json {
   const m: Json = {
     inputTokenCount: plan.usage.inputTokens,
     outputTokenCount: plan.usage.outputTokens,
     invocationLatency: Math.max(1, Date.now() - call.startMs),
     firstByteLatency: Math.max(0, firstByteMs - call.startMs),
   };
-  if (plan.usage.cacheReadTokens !== undefined) m.cacheReadInputTokenCount = plan.usage.cacheReadTokens;
-  if (plan.usage.cacheWriteTokens !== undefined) m.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens;
+  if (plan.usage.cacheReadTokens !== undefined || cacheCounts) m.cacheReadInputTokenCount = plan.usage.cacheReadTokens ?? 0;
+  if (plan.usage.cacheWriteTokens !== undefined || cacheCounts) m.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens ?? 0;
   return m;
 }
 
@@ -72,7 +72,7 @@ function guardrailMembers(guard: NativeGuard): Json {
 }
 
 /** The native events, with invocation metrics (and guardrail action) merged into the last one. */
-function* withMetrics(call: CallContext, plan: OutputPlan, guard: NativeGuard, events: Iterable<Json>): Generator<Json> {
+function* withMetrics(call: CallContext, plan: OutputPlan, guard: NativeGuard, events: Iterable<Json>, cacheCounts: boolean): Generator<Json> {
   let prev: Json | undefined;
   let firstByteMs = 0;
   for (const ev of events) {
@@ -81,7 +81,7 @@ function* withMetrics(call: CallContext, plan: OutputPlan, guard: NativeGuard, e
     prev = ev;
   }
   if (prev !== undefined) {
-    yield { ...prev, ...guardrailMembers(guard), 'amazon-bedrock-invocationMetrics': metrics(call, plan, firstByteMs) };
+    yield { ...prev, ...guardrailMembers(guard), 'amazon-bedrock-invocationMetrics': metrics(call, plan, firstByteMs, cacheCounts) };
   }
 }
 
@@ -149,7 +149,7 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
   if (stream) {
     guard.guardStream(plan);
     startStream(call);
-    const events = withMetrics(call, plan, guard, family.streamEvents(plan, call.render));
+    const events = withMetrics(call, plan, guard, family.streamEvents(plan, call.render), family.cacheCounts === true);
     return writeStream(call.res, call.tracker, chunkFrames(call, events), { frameDelayMs, fault: reply.fault });
   }
   guard.guardWhole(plan);

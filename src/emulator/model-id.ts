@@ -45,7 +45,8 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   if (base === 'opaque') return 'any';
   if (base.startsWith('anthropic.claude')) return 'anthropic';
   if (base.startsWith('amazon.nova-') && !base.includes('-embeddings-')) return 'nova';
-  if (base.startsWith('amazon.titan-text')) return 'titan';
+  // amazon.titan-tg1-large is Titan Text's legacy id, still served (real recordings answer 200).
+  if (base.startsWith('amazon.titan-text') || base.startsWith('amazon.titan-tg1')) return 'titan';
   if (base.startsWith('meta.llama')) return 'llama';
   if (/^mistral\.mistral-large-(2407|3)/.test(base) || base.startsWith('mistral.pixtral') || base.startsWith('mistral.magistral')) return 'mistral-chat';
   if (base.startsWith('mistral.')) return 'mistral-text';

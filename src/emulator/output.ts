@@ -73,7 +73,7 @@ export function planFromReply(reply: TextReply | ToolUseReply, requestBytes: num
   const reasoning = reasoningText === undefined
     ? undefined
     : lazyText(reasoningText, reply.type === 'text' ? reply.reasoningDeltas : undefined);
-  const text = reply.type === 'text' ? lazyText(reply.text, reply.deltas, reply.repeat ?? 1) : lazyText(reply.text ?? '');
+  const text = reply.type === 'text' ? lazyText(reply.text, reply.deltas, reply.repeat ?? 1) : lazyText(reply.text ?? '', reply.deltas);
   const toolCalls: PlannedToolCall[] = reply.type === 'tool_use'
     ? reply.calls.map((c, i) => {
         const argumentsJson = JSON.stringify(c.input ?? {});

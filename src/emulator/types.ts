@@ -143,6 +143,8 @@ export interface ToolUseReply {
   type: 'tool_use';
   calls: ScriptedToolCall[];
   text?: string;
+  /** Stream pieces of `text`, as on a text reply. */
+  deltas?: string[];
   reasoning?: string;
   stopReason?: StopReason;
   usage?: ScriptedUsage;

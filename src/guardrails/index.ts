@@ -10,11 +10,8 @@
  * logs, metric and outcome. README.md beside this file describes the behaviour for operators.
  */
 import { SidecarError } from '../errors.ts';
-import type { GuardrailConfig, Route, SidecarConfig } from '../config/schema.ts';
+import type { GuardrailConfig, SidecarConfig } from '../config/schema.ts';
 import type { ModelTarget } from '../models/resolve.ts';
-import type { OutputGuard } from '../pipeline/guardrail.ts';
-import type { StreamEvent } from '../pipeline/events.ts';
-import type { ChatRequest } from '../providers/request.ts';
 import type { BedrockClient } from '../upstream/client.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -22,31 +19,7 @@ import { createBedrockGuardrail, type GuardrailEndpoint } from './bedrock.ts';
 import { GuardrailRecorder } from './recorder.ts';
 import { createRegexGuardrail } from './regex.ts';
 import { createRequestGuards } from './request.ts';
-import type { TextGuardrail } from './types.ts';
-
-export interface RequestGuards {
-  /**
-   * Input stage: resolves to the block (a `guardrail_violation` SidecarError), or undefined to go on. A
-   * mask replaces `request.messages` with masked copies (the model is sent the masked text).
-   */
-  checkInput(request: ChatRequest, signal: AbortSignal): Promise<SidecarError | undefined>;
-  /**
-   * Input stage for plain texts (embedding inputs): the block (a `guardrail_violation`), or the texts to
-   * send (masked where a mask applied). A `bedrock_native` guardrail cannot judge them (Bedrock applies
-   * those inside text generation only), so it answers a 400 naming it: never skipped silently.
-   */
-  checkInputTexts(texts: readonly string[], signal: AbortSignal): Promise<{ error: SidecarError } | { texts: readonly string[] }>;
-  /** bedrock_native on converse: adds `guardrailConfig` to the body (never anything else). */
-  decorateBody(body: Record<string, unknown>, route: Route, stream: boolean): Record<string, unknown>;
-  /** bedrock_native on invoke: the X-Amzn-Bedrock-Guardrail* headers. */
-  upstreamHeaders(route: Route, stream: boolean): Record<string, string>;
-  /** Output stage for a stream, or undefined when no output guardrail applies. */
-  outputGuard(includeUsage: boolean): OutputGuard | undefined;
-  /** Output stage for a whole (non-streaming) answer: the events to send, possibly ending in an error. */
-  checkOutputWhole(events: StreamEvent[], signal: AbortSignal): Promise<{ events: StreamEvent[]; outcome: string }>;
-  /** After a stream: `none`, `passed`, or `<stage>:<guardrail>:<action>[,…]` for the log line (recorder.ts). */
-  streamOutcome(): string;
-}
+import type { RequestGuards, TextGuardrail } from './types.ts';
 
 export interface GuardrailSet {
   /** `log`: the request's logger (guardrail log lines then carry its request id); default the app's. */

@@ -1,5 +1,5 @@
 /**
- * The guardrails of one request, as the hooks the chat handler calls (`RequestGuards`): input before the
+ * The guardrails of one request, as the hooks the model-call path calls (`RequestGuards`): input before the
  * model call, native decorations of the upstream call, the stream's output guard, the whole-answer check,
  * and the outcome for the log line.
  *
@@ -17,12 +17,11 @@ import { SidecarError } from '../errors.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { OutputGuard } from '../pipeline/guardrail.ts';
 import type { ChatMessage, ChatRequest } from '../providers/request.ts';
-import type { RequestGuards } from './index.ts';
 import { judge } from './judge.ts';
 import { isNativeIntervention, nativeBody, nativeHeaders } from './native.ts';
 import { violation, type GuardrailRecorder } from './recorder.ts';
 import { channelOf, rewrite, StreamGuard } from './stream.ts';
-import type { TextGuardrail } from './types.ts';
+import type { RequestGuards, TextGuardrail } from './types.ts';
 
 export interface RequestGuardParts {
   /** Checking guardrails in attachment order (bedrock, regex, …). */

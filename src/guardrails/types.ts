@@ -7,7 +7,11 @@
  *
  * `bedrock_native` is not a checker: Bedrock applies it inside the model call (see `native.ts`).
  */
-import type { GuardrailConfig } from '../config/schema.ts';
+import type { GuardrailConfig, Route } from '../config/schema.ts';
+import type { SidecarError } from '../errors.ts';
+import type { StreamEvent } from '../pipeline/events.ts';
+import type { OutputGuard } from '../pipeline/guardrail.ts';
+import type { ChatRequest } from '../providers/request.ts';
 
 /** ApplyGuardrail's `source`: what the text is. */
 export type CheckSource = 'INPUT' | 'OUTPUT';
@@ -44,4 +48,29 @@ export const CANCELLED: Verdict = { kind: 'cancelled' };
 
 export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** The guardrails of one request, as the hooks the model-call path calls (built by request.ts). */
+export interface RequestGuards {
+  /**
+   * Input stage: resolves to the block (a `guardrail_violation` SidecarError), or undefined to go on. A
+   * mask replaces `request.messages` with masked copies (the model is sent the masked text).
+   */
+  checkInput(request: ChatRequest, signal: AbortSignal): Promise<SidecarError | undefined>;
+  /**
+   * Input stage for plain texts (embedding inputs): the block (a `guardrail_violation`), or the texts to
+   * send (masked where a mask applied). A `bedrock_native` guardrail cannot judge them (Bedrock applies
+   * those inside text generation only), so it answers a 400 naming it: never skipped silently.
+   */
+  checkInputTexts(texts: readonly string[], signal: AbortSignal): Promise<{ error: SidecarError } | { texts: readonly string[] }>;
+  /** bedrock_native on converse: adds `guardrailConfig` to the body (never anything else). */
+  decorateBody(body: Record<string, unknown>, route: Route, stream: boolean): Record<string, unknown>;
+  /** bedrock_native on invoke: the X-Amzn-Bedrock-Guardrail* headers. */
+  upstreamHeaders(route: Route, stream: boolean): Record<string, string>;
+  /** Output stage for a stream, or undefined when no output guardrail applies. */
+  outputGuard(includeUsage: boolean): OutputGuard | undefined;
+  /** Output stage for a whole (non-streaming) answer: the events to send, possibly ending in an error. */
+  checkOutputWhole(events: StreamEvent[], signal: AbortSignal): Promise<{ events: StreamEvent[]; outcome: string }>;
+  /** After a stream: `none`, `passed`, or `<stage>:<guardrail>:<action>[,…]` for the log line (recorder.ts). */
+  streamOutcome(): string;
 }

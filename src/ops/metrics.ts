@@ -1,7 +1,8 @@
 /**
- * Prometheus metrics (docs/contract.md#observability) on a registry of the app's own (so several apps in one process,
- * as in tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route strings sent
- * in requests, never a free-form string from a request.
+ * Prometheus metrics (docs/contract.md#observability) on a registry of the app's own (so several apps in one process, as in
+ * tests, never share counters). Labels are bounded: `model` is the alias name, or `direct` for route
+ * strings sent in requests, never a free-form string from a request; `surface` is the client protocol
+ * (`chat`, `messages`, …: src/server/surface.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -12,22 +13,22 @@ const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600
 export class Metrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
-    name: 'sidecar_requests_total', help: 'Chat completion requests by alias, route and outcome status',
-    labelNames: ['model', 'route', 'status'] as const, registers: [this.registry],
+    name: 'sidecar_requests_total', help: 'Model requests by alias, route, outcome status and surface',
+    labelNames: ['model', 'route', 'status', 'surface'] as const, registers: [this.registry],
   });
   readonly duration = new Histogram({
     name: 'sidecar_request_duration_seconds', help: 'Whole request duration, until the last byte or the error',
-    labelNames: ['model', 'route'] as const, buckets: DURATION_BUCKETS, registers: [this.registry],
+    labelNames: ['model', 'route', 'surface'] as const, buckets: DURATION_BUCKETS, registers: [this.registry],
   });
   readonly ttft = new Histogram({
     name: 'sidecar_time_to_first_token_seconds', help: 'From request start to the first model output sent to the client',
-    labelNames: ['model', 'route'] as const, buckets: TTFT_BUCKETS, registers: [this.registry],
+    labelNames: ['model', 'route', 'surface'] as const, buckets: TTFT_BUCKETS, registers: [this.registry],
   });
   readonly chunks = new Counter({
-    name: 'sidecar_stream_chunks_total', help: 'SSE chunks sent to clients', labelNames: ['model'] as const, registers: [this.registry],
+    name: 'sidecar_stream_chunks_total', help: 'Stream data frames sent to clients', labelNames: ['model', 'surface'] as const, registers: [this.registry],
   });
   readonly tokens = new Counter({
-    name: 'sidecar_tokens_total', help: 'Tokens reported by Bedrock', labelNames: ['direction', 'model'] as const, registers: [this.registry],
+    name: 'sidecar_tokens_total', help: 'Tokens reported by Bedrock', labelNames: ['direction', 'model', 'surface'] as const, registers: [this.registry],
   });
   readonly guardrailInterventions = new Counter({
     name: 'sidecar_guardrail_interventions_total', help: 'Guardrail interventions by guardrail and action (block, mask, error)',
@@ -41,7 +42,7 @@ export class Metrics {
     name: 'sidecar_inflight_streams', help: 'Streaming responses in flight', registers: [this.registry],
   });
   readonly cancelled = new Counter({
-    name: 'sidecar_requests_cancelled_total', help: 'Requests the client abandoned before the end', labelNames: ['model'] as const,
+    name: 'sidecar_requests_cancelled_total', help: 'Requests the client abandoned before the end', labelNames: ['model', 'surface'] as const,
     registers: [this.registry],
   });
 

@@ -1,9 +1,8 @@
 /**
- * Small helpers for answers that are not streams: JSON bodies and the JSON error shape of
- * docs/contract.md#streaming-and-errors.
+ * JSON answers that are not streams: bodies, and errors in the shape of the request's surface.
  */
 import type { ServerResponse } from 'node:http';
-import { errorBody, type SidecarError } from '../errors.ts';
+import type { SidecarError } from '../errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -20,9 +19,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: SidecarError, headers: Record<string, string> = {}): void {
+/** An error before the commit: `body` is the surface's error shape of it (docs/contract.md#streaming-and-errors). */
+export function sendError(res: ServerResponse, error: SidecarError, body: unknown, headers: Record<string, string> = {}): void {
   // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
   const extra = error.retryAfterS === undefined ? headers
     : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
-  sendJson(res, error.status, errorBody(error), extra);
+  sendJson(res, error.status, body, extra);
 }

@@ -1,14 +1,15 @@
 /**
  * Commits an SSE response and runs the five-stage pipeline from Bedrock's body to the client socket:
  *
- *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ SSE encoder ─▶ res
+ *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ encoder ─▶ res
  *
  * joined with `stream.pipeline`, so backpressure runs end to end (a slow client pauses the upstream
  * read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
  * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
  * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
- * that only the encoder renders (error frame, then `[DONE]`). When the stream has ended early — an error
- * or guardrail block — or once the model's final event is in, the upstream request is aborted. `stop(error)` ends a live stream from outside
+ * that only the encoder renders, through the surface's renderer (its in-band error and end of stream).
+ * When the stream has ended early — an error or guardrail block — or once the model's final event is in,
+ * the upstream request is aborted. `stop(error)` ends a live stream from outside
  * (drain deadline, slow reader) through the same path.
  */
 import type { ServerResponse } from 'node:http';
@@ -19,7 +20,7 @@ import type { StreamEvent } from '../pipeline/events.ts';
 import { GuardrailStage, type OutputGuard } from '../pipeline/guardrail.ts';
 import { BedrockEventNormalizer, NormalizerStage } from '../pipeline/normalizer.ts';
 import { RechunkerStage } from '../pipeline/rechunker.ts';
-import { SseEncoder, SseEncoderStage, type SseEncoderStageOptions } from '../pipeline/sse-encoder.ts';
+import { EncoderStage, type EncoderStageOptions, type Renderer } from '../pipeline/encoder.ts';
 import type { TransformCallback } from 'node:stream';
 import type { StreamMapper } from '../providers/types.ts';
 import type { Route } from '../config/schema.ts';
@@ -38,7 +39,8 @@ export interface StreamOptions {
   heartbeatMs: number;
   /** A client that reads nothing for this long while output waits is cut (0 = never). */
   writeTimeoutMs: number;
-  encoder: { id: string; created: number; model: string; includeUsage: boolean };
+  /** The surface's rendering of this stream. */
+  renderer: Renderer;
   headers: Record<string, string>;
   /** Called with every batch the encoder renders (for metrics and logs). */
   onEvents?: (events: readonly StreamEvent[]) => void;
@@ -53,7 +55,7 @@ export interface StreamOutcome {
 
 export interface LiveStream {
   readonly done: Promise<StreamOutcome>;
-  /** Ends the stream with this error frame and `[DONE]`, aborting upstream. */
+  /** Ends the stream with this error (the surface's in-band error and ending), aborting upstream. */
   stop(error: SidecarError): void;
   /** What waits inside this stream's pipeline now (a diagnostic: the benchmark's slow-reader run reads it). */
   queued(): QueuedData;
@@ -140,7 +142,7 @@ export function startStream(options: StreamOptions): LiveStream {
       }
     }
   };
-  const encoder = new ObservedEncoderStage({ encoder: new SseEncoder(options.encoder), heartbeatMs: options.heartbeatMs }, observe);
+  const encoder = new ObservedEncoderStage({ renderer: options.renderer, heartbeatMs: options.heartbeatMs }, observe);
 
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -149,7 +151,7 @@ export function startStream(options: StreamOptions): LiveStream {
     connection: 'keep-alive',
     ...options.headers,
   });
-  // No flushHeaders(): the role frame is written at once, and the headers go out with it in one write.
+  // No flushHeaders(): the opening frames are written at once, and the headers go out with it in one write.
   encoder.begin();
 
   // A reader that stopped reading entirely: while the response stays full and nothing of what waits in it
@@ -220,8 +222,8 @@ export function startStream(options: StreamOptions): LiveStream {
 }
 
 /** The encoder stage with a look at each batch before it is rendered. */
-class ObservedEncoderStage extends SseEncoderStage {
-  constructor(options: SseEncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
+class ObservedEncoderStage extends EncoderStage {
+  constructor(options: EncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
     super(options);
   }
 

@@ -15,15 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { TEST_CREDENTIALS } from '../helpers/harness.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = new URL('./node_modules/.bin/', import.meta.url).pathname;
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 /** A port nothing listens on (TCP "discard"): proxy variables point here so no request leaves the machine. */
 const DEAD_PROXY = 'http://127.0.0.1:9';
-
-/** The emulator's default SigV4 key; the sidecar signs with it, so the emulator checks real signatures. */
-const TEST_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
 export interface Stack {
   emu: Emulator;
@@ -46,7 +44,14 @@ export async function startStack(config: Record<string, unknown>, emulator: Emul
   writeFileSync(file, stringify({ ...config, server }));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...TEST_CREDENTIALS, AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url },
+    // The emulator's default SigV4 key: the sidecar signs with it and the emulator checks the signatures.
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -199,8 +204,12 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
   return out;
 }
 
-/** A one-line description of a run for assertion messages: exit, time, and the ends of both streams. */
-export function describeRun(run: ClientRun): string {
+/**
+ * A run described for an assertion message: exit, time, the ends of both streams and, with a stack, the
+ * sidecar's last log lines (its one line per request says what it answered and why).
+ */
+export function describeRun(run: ClientRun, stack?: Stack): string {
   const tail = (s: string): string => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
-  return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}`;
+  const logs = stack ? `\n--- sidecar log (last lines)\n${stack.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n')}` : '';
+  return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}${logs}`;
 }

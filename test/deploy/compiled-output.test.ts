@@ -164,7 +164,7 @@ test('compiled output: node dist/main.js serves probes, streams a completion, an
     assert.equal(emu.requests.at(-1)?.signature, 'valid');
 
     const metrics = await fetch(`${s.admin}/metrics`);
-    assert.match(await metrics.text(), /^sidecar_requests_total\{model="claude",route="invoke",status="200"\} 1$/m);
+    assert.match(await metrics.text(), /^sidecar_requests_total\{model="claude",route="invoke",status="200",surface="chat"\} 1$/m);
   } finally {
     s.child.kill('SIGTERM');
   }

@@ -269,11 +269,11 @@ test('faults: a client that leaves mid-stream is counted as cancelled', () =>
     controller.abort();
     await h.emu.requests[0]!.done;
     let text = '';
-    while (!/sidecar_requests_cancelled_total\{model="claude-invoke"\} 1/.test(text)) {
+    while (!/sidecar_requests_cancelled_total\{model="claude-invoke",surface="chat"\} 1/.test(text)) {
       text = await (await fetch(`${h.adminUrl}/metrics`)).text();
       await new Promise((r) => setTimeout(r, 10));
     }
-    assert.match(text, /sidecar_requests_total\{model="claude-invoke",route="invoke",status="cancelled"\} 1/);
+    assert.match(text, /sidecar_requests_total\{model="claude-invoke",route="invoke",status="cancelled",surface="chat"\} 1/);
     assert.match(text, /sidecar_inflight_streams 0/);
   }));
 

@@ -77,8 +77,8 @@ test('lint: the emulator never imports providers or pipeline', async () => {
 
 test('lint: one surface never imports another; the shared surface files are open to all', async () => {
   await assertForbidden('src/surfaces/anthropic/x.ts', "import { render } from '../openai/render.ts';", /src\/surfaces\/openai\/render\.ts.*one client surface/);
-  await assertAllowed('src/surfaces/anthropic/x.ts', "import { read } from './read.ts';\nimport { shared } from '../shared.ts';");
-  await assertAllowed('src/surfaces/shared.ts', "import { render } from './openai/render.ts';");
+  await assertAllowed('src/surfaces/anthropic/x.ts', "import { read } from './read.ts';\nimport { shared } from '../common.ts';");
+  await assertAllowed('src/surfaces/common.ts', "import { render } from './openai/render.ts';");
 });
 
 test('lint: the boundaries are about src/; a test may reach anything', async () => {

@@ -250,7 +250,7 @@ test('logging: a request turned away by the router still gets its one line, and 
     assert.equal(lineFor(r, 'req-404').status, 404);
     assert.equal(completions(r).filter((l) => l.requestId === 'req-probe').length, 0, 'a probe that answered 200 is not logged');
     const metrics = await (await fetch(`${r.url}/metrics`, { headers: auth('req-metrics') })).text();
-    assert.match(metrics, /^sidecar_requests_total\{model="unknown",route="none",status="401"\} 1$/m);
+    assert.match(metrics, /^sidecar_requests_total\{model="unknown",route="none",status="401",surface="chat"\} 1$/m);
     assert.doesNotMatch(metrics, /status="404"/, 'only the chat path counts as a chat request');
     for (const secret of [AUTH_TOKEN, 'not-the-token']) assert.ok(r.raw.every((l) => !l.includes(secret)), `no line carries ${secret}`);
   } finally {

@@ -62,15 +62,15 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
 
   // sidecar_requests_total{model,route,status}
   assert.equal(m.get('sidecar_requests_total')?.type, 'counter');
-  assert.equal(valueOf(m, 'sidecar_requests_total', { model: 'claude', route: 'invoke', status: '200' }), 3);
-  assert.equal(valueOf(m, 'sidecar_requests_total', { model: 'guarded', route: 'invoke', status: '400' }), 1);
-  assert.equal(valueOf(m, 'sidecar_requests_total', { model: 'direct', route: 'invoke', status: '200' }), 1);
+  assert.equal(valueOf(m, 'sidecar_requests_total', { model: 'claude', route: 'invoke', status: '200', surface: 'chat' }), 3);
+  assert.equal(valueOf(m, 'sidecar_requests_total', { model: 'guarded', route: 'invoke', status: '400', surface: 'chat' }), 1);
+  assert.equal(valueOf(m, 'sidecar_requests_total', { model: 'direct', route: 'invoke', status: '200', surface: 'chat' }), 1);
   assert.equal(sumOf(m, 'sidecar_requests_total', { status: '404' }), 1);
   assert.equal(sumOf(m, 'sidecar_requests_total'), 6);
 
   // durations and time to first token: histograms with LLM-sized buckets
   assert.equal(m.get('sidecar_request_duration_seconds')?.type, 'histogram');
-  assert.equal(valueOf(m, 'sidecar_request_duration_seconds_count', { model: 'claude', route: 'invoke' }), 3);
+  assert.equal(valueOf(m, 'sidecar_request_duration_seconds_count', { model: 'claude', route: 'invoke', surface: 'chat' }), 3);
   const ttft = m.get('sidecar_time_to_first_token_seconds');
   assert.equal(ttft?.type, 'histogram');
   const les = ttft.samples.filter((s) => s.name.endsWith('_bucket') && s.labels.model === 'claude').map((s) => s.labels.le);
@@ -78,7 +78,7 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   assert.ok(les.includes('30'), 'buckets reach 30 s');
   assert.equal(les.at(-1), '+Inf');
   assert.ok(les.length >= 10, `enough buckets between 50 ms and 30 s to read a p99 from (${les.length})`);
-  assert.ok((valueOf(m, 'sidecar_time_to_first_token_seconds_count', { model: 'claude', route: 'invoke' }) ?? 0) >= 1);
+  assert.ok((valueOf(m, 'sidecar_time_to_first_token_seconds_count', { model: 'claude', route: 'invoke', surface: 'chat' }) ?? 0) >= 1);
 
   // chunks: at least every content frame (the exact count is the todo test below)
   const content = frames.filter((f) => typeof (f.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content === 'string' && (f.choices as Array<{ delta: { content: string } }>)[0]!.delta.content !== '');
@@ -87,8 +87,8 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   assert.ok(counted >= content.length && counted <= frames.length, `sidecar_stream_chunks_total ${counted}, ${content.length} content frames, ${frames.length} frames`);
 
   // tokens by direction
-  assert.equal(valueOf(m, 'sidecar_tokens_total', { direction: 'input', model: 'claude' }), 11 + 5 + 2);
-  assert.equal(valueOf(m, 'sidecar_tokens_total', { direction: 'output', model: 'claude' }), 7 + 3 + 4);
+  assert.equal(valueOf(m, 'sidecar_tokens_total', { direction: 'input', model: 'claude', surface: 'chat' }), 11 + 5 + 2);
+  assert.equal(valueOf(m, 'sidecar_tokens_total', { direction: 'output', model: 'claude', surface: 'chat' }), 7 + 3 + 4);
 
   // guardrail interventions and retries
   assert.equal(valueOf(m, 'sidecar_guardrail_interventions_total', { guardrail: 'no-secrets', action: 'block' }), 1);
@@ -107,6 +107,7 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
       }
       if (s.labels.route !== undefined) assert.match(s.labels.route, /^(invoke|converse|none)$/);
       if (s.labels.status !== undefined) assert.match(s.labels.status, /^(\d{3}(_[a-z_]+)?|cancelled)$/);
+      if (s.labels.surface !== undefined) assert.equal(s.labels.surface, 'chat', 'every request here came through Chat Completions');
     }
   }
 });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ERROR_STATUS, SidecarError, type ErrorType } from '../../src/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../src/pipeline/events.ts';
-import { SseEncoder, SseEncoderStage, type SseEncoderOptions } from '../../src/pipeline/sse-encoder.ts';
+import { EncoderStage } from '../../src/pipeline/encoder.ts';
+import { ChatRenderer, type ChatRendererOptions } from '../../src/surfaces/openai-chat/renderer.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/sse-encoder');
 const UPDATE_GOLDENS = process.env.UPDATE_GOLDENS === '1';
@@ -14,7 +15,7 @@ const UPDATE_GOLDENS = process.env.UPDATE_GOLDENS === '1';
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-const OPTIONS: SseEncoderOptions = {
+const OPTIONS: ChatRendererOptions = {
   id: 'chatcmpl-test',
   created: 1700000000,
   model: 'claude-sonnet',
@@ -58,7 +59,7 @@ interface ChunkJson {
 }
 
 /** Parses every frame; asserts the stream-level contract of docs/contract.md#streaming-and-errors on the way. */
-function parseStream(sse: string, options: SseEncoderOptions = OPTIONS): Frame[] {
+function parseStream(sse: string, options: ChatRendererOptions = OPTIONS): Frame[] {
   const frames = splitFrames(sse).map((raw): Frame => {
     if (raw.startsWith(':')) return { type: 'comment', text: raw };
     const data = raw.slice('data: '.length);
@@ -97,8 +98,8 @@ function parseStream(sse: string, options: SseEncoderOptions = OPTIONS): Frame[]
   return frames;
 }
 
-function render(batches: readonly (readonly StreamEvent[])[], options: SseEncoderOptions = OPTIONS): string {
-  const encoder = new SseEncoder(options);
+function render(batches: readonly (readonly StreamEvent[])[], options: ChatRendererOptions = OPTIONS): string {
+  const encoder = new ChatRenderer(options);
   let out = encoder.start();
   for (const batch of batches) out += encoder.push(batch);
   out += encoder.end();
@@ -108,9 +109,9 @@ function render(batches: readonly (readonly StreamEvent[])[], options: SseEncode
 
 async function renderThroughStage(
   batches: readonly (readonly StreamEvent[])[],
-  options: SseEncoderOptions = OPTIONS,
+  options: ChatRendererOptions = OPTIONS,
 ): Promise<string[]> {
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(options), heartbeatMs: 0 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(options), heartbeatMs: 0 });
   const chunks = await runTransform<readonly StreamEvent[], Buffer>(stage, batches, () => stage.begin());
   return chunks.map((chunk) => chunk.toString('utf8'));
 }
@@ -144,7 +145,7 @@ function fromJson(e: JsonEvent): StreamEvent {
 
 interface Fixture {
   description: string;
-  options: SseEncoderOptions;
+  options: ChatRendererOptions;
   input: JsonEvent[][];
   expected: string[];
 }
@@ -174,7 +175,7 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
 
     const chunks = await renderThroughStage(input, fixture.options);
     assert.equal(chunks.join(''), expected, 'the stage writes the same bytes');
-    const encoder = new SseEncoder(fixture.options);
+    const encoder = new ChatRenderer(fixture.options);
     encoder.start();
     const nonEmpty = input.filter((batch) => encoder.push(batch) !== '').length;
     const tail = encoder.end() === '' ? 0 : 1;
@@ -186,7 +187,7 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
 // The core
 
 test('sse-encoder: renders the guardrail error frame byte for byte, then [DONE]', () => {
-  const encoder = new SseEncoder(OPTIONS);
+  const encoder = new ChatRenderer(OPTIONS);
   encoder.start();
   assert.equal(
     encoder.push([errorEvent('guardrail_violation', 'Violated guardrail policy', 'corp-policy')]),
@@ -199,7 +200,7 @@ test('sse-encoder: renders the guardrail error frame byte for byte, then [DONE]'
 });
 
 test('sse-encoder: an error frame carries the status as a numeric code and no guardrail key without one', () => {
-  const encoder = new SseEncoder(OPTIONS);
+  const encoder = new ChatRenderer(OPTIONS);
   encoder.start();
   assert.equal(
     encoder.push([errorEvent('upstream_timeout', 'no upstream byte for 30000 ms')]),
@@ -208,7 +209,7 @@ test('sse-encoder: an error frame carries the status as a numeric code and no gu
 });
 
 test('sse-encoder: renders the role frame and chunks with the precomputed prefix', () => {
-  const encoder = new SseEncoder({ id: 'chatcmpl-"x"', created: 1, model: 'm', includeUsage: false });
+  const encoder = new ChatRenderer({ id: 'chatcmpl-"x"', created: 1, model: 'm', includeUsage: false });
   assert.equal(
     encoder.start(),
     'data: {"id":"chatcmpl-\\"x\\"","object":"chat.completion.chunk","created":1,"model":"m",' +
@@ -226,7 +227,7 @@ test('sse-encoder: renders the role frame and chunks with the precomputed prefix
 
 test('sse-encoder: usage counts cache read and write tokens in prompt_tokens', () => {
   const usage: Usage = { inputTokens: 3, outputTokens: 5, cacheReadTokens: 11, cacheWriteTokens: 13 };
-  const encoder = new SseEncoder({ ...OPTIONS, includeUsage: true });
+  const encoder = new ChatRenderer({ ...OPTIONS, includeUsage: true });
   const frames = parseStream(encoder.start() + encoder.push([finish(), { kind: 'usage', usage }]) + encoder.end());
   const usageFrame = frames.find((f) => f.type === 'usage');
   assert.ok(usageFrame?.type === 'usage');
@@ -266,14 +267,14 @@ test('sse-encoder: end without a finish renders an upstream_protocol_error frame
 });
 
 test('sse-encoder: end without any event still opens and closes the stream properly', () => {
-  const encoder = new SseEncoder(OPTIONS);
+  const encoder = new ChatRenderer(OPTIONS);
   const out = encoder.end(); // start was never asked for: end prepends the role frame
   parseStream(out);
   assert.equal(encoder.start(), '');
 });
 
 test('sse-encoder: exactly one [DONE] whatever the call order', () => {
-  const encoder = new SseEncoder(OPTIONS);
+  const encoder = new ChatRenderer(OPTIONS);
   let out = encoder.push([text('a')]); // prepends the role frame
   out += encoder.start(); // already started: ''
   out += encoder.push([finish()]);
@@ -286,7 +287,7 @@ test('sse-encoder: exactly one [DONE] whatever the call order', () => {
   parseStream(out);
   assert.equal(out.split(DONE).length, 2);
 
-  const encoder2 = new SseEncoder(OPTIONS);
+  const encoder2 = new ChatRenderer(OPTIONS);
   let out2 = encoder2.start() + encoder2.push([errorEvent('unavailable', 'draining')]);
   out2 += encoder2.end() + encoder2.push([finish()]) + encoder2.end();
   parseStream(out2);
@@ -303,9 +304,9 @@ test('sse-encoder: an error after a finish keeps the stream\'s one ending: the f
 });
 
 test('sse-encoder: refuses a created time that is not an integer', () => {
-  assert.throws(() => new SseEncoder({ ...OPTIONS, created: 1.5 }), RangeError);
-  assert.throws(() => new SseEncoder({ ...OPTIONS, created: Number.NaN }), RangeError);
-  assert.throws(() => new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: -1 }), RangeError);
+  assert.throws(() => new ChatRenderer({ ...OPTIONS, created: 1.5 }), RangeError);
+  assert.throws(() => new ChatRenderer({ ...OPTIONS, created: Number.NaN }), RangeError);
+  assert.throws(() => new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: -1 }), RangeError);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -391,14 +392,14 @@ test('sse-encoder property: random event sequences parse frame by frame and end 
 /** Lets process.nextTick work (stream delivery) run; setImmediate is not mocked. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function collect(stage: SseEncoderStage): string[] {
+function collect(stage: EncoderStage): string[] {
   const out: string[] = [];
   stage.on('data', (chunk: Buffer) => out.push(chunk.toString('utf8')));
   return out;
 }
 
 test('sse-encoder: the stage writes nothing until begin(), then one buffer per batch and the end', async () => {
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 0 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 0 });
   const out = collect(stage);
   await settle();
   assert.deepEqual(out, []);
@@ -419,7 +420,7 @@ test('sse-encoder: the stage writes nothing until begin(), then one buffer per b
 
 test('sse-encoder: a stage without begin() still starts with the role frame', async () => {
   const chunks: string[] = [];
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 0 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 0 });
   stage.on('data', (c: Buffer) => chunks.push(c.toString()));
   stage.end([text('x'), finish()]);
   await new Promise((resolve) => stage.on('end', resolve));
@@ -428,7 +429,7 @@ test('sse-encoder: a stage without begin() still starts with the role frame', as
 
 test('sse-encoder: a keep-alive comment goes out after heartbeatMs of silence, and again after each period', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 1000 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 1000 });
   const out = collect(stage);
   stage.begin();
   await settle();
@@ -447,7 +448,7 @@ test('sse-encoder: a keep-alive comment goes out after heartbeatMs of silence, a
 
 test('sse-encoder: every frame pushed resets the heartbeat', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 1000 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 1000 });
   const out = collect(stage);
   stage.begin();
   await settle();
@@ -467,7 +468,7 @@ test('sse-encoder: every frame pushed resets the heartbeat', async (t) => {
 test('sse-encoder: no heartbeat after [DONE], after the end, or after destroy', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   // After an error frame and [DONE]:
-  const a = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 100 });
+  const a = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 100 });
   const outA = collect(a);
   a.begin();
   a.write([errorEvent('upstream_error', 'boom')]);
@@ -478,7 +479,7 @@ test('sse-encoder: no heartbeat after [DONE], after the end, or after destroy', 
   assert.ok(!outA.includes(KEEP_ALIVE));
 
   // After the end of the stream:
-  const b = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 100 });
+  const b = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 100 });
   const outB = collect(b);
   b.begin();
   b.end([finish()]);
@@ -489,7 +490,7 @@ test('sse-encoder: no heartbeat after [DONE], after the end, or after destroy', 
   parseStream(outB.join(''));
 
   // After destroy:
-  const c = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 100 });
+  const c = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 100 });
   const outC = collect(c);
   const errors: unknown[] = [];
   c.on('error', (e) => errors.push(e));
@@ -504,7 +505,7 @@ test('sse-encoder: no heartbeat after [DONE], after the end, or after destroy', 
 
 test('sse-encoder: heartbeatMs 0 disables the heartbeat', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 0 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 0 });
   const out = collect(stage);
   stage.begin();
   t.mock.timers.tick(1_000_000);
@@ -515,7 +516,7 @@ test('sse-encoder: heartbeatMs 0 disables the heartbeat', async (t) => {
 
 test('sse-encoder: no keep-alive is queued behind output a slow reader has not taken yet', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 100 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 100 });
   stage.begin(); // nobody reads: the role frame stays queued
   const queued = stage.readableLength;
   assert.ok(queued > 0);
@@ -532,7 +533,7 @@ test('sse-encoder: no keep-alive is queued behind output a slow reader has not t
 
 test('sse-encoder: a real heartbeat timer fires, unref\'d so that it never keeps the process alive', async () => {
   const guard = setTimeout(() => undefined, 10_000); // the heartbeat alone would not hold the event loop
-  const stage = new SseEncoderStage({ encoder: new SseEncoder(OPTIONS), heartbeatMs: 5 });
+  const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 5 });
   const out = collect(stage);
   stage.begin();
   await new Promise<void>((resolve) => {

@@ -11,7 +11,7 @@ import type { Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
 import { adaptClaudeThinking, claudeReasoning, claudeRule } from '../../src/providers/claude-rules.ts';
-import { readChatRequest } from '../../src/providers/request.ts';
+import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
 import { targetFor } from './helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/rules');

@@ -63,10 +63,13 @@ test('embedding families: ids name the family and generation; chat ids of the sa
   assert.equal(modelFor('amazon.nova-2-multimodal-embeddings-v1:0').maxInputsPerCall, 1);
 });
 
-test('embedding answers: vectors in order, token counts from the body, else the header', () => {
+test('embedding answers: vectors in order, token counts from the header, else the body', () => {
   const headers = { 'x-amzn-bedrock-input-token-count': '9' };
   const titan = modelFor('amazon.titan-embed-text-v2:0').parseResponse({ embedding: [0.5, -0.25], inputTextTokenCount: 3 }, 1, headers);
-  assert.deepEqual(titan, { vectors: [[0.5, -0.25]], inputTokens: 3 });
+  assert.deepEqual(titan, { vectors: [[0.5, -0.25]], inputTokens: 9 });
+  // Real Titan answers may write the count as a float.
+  const titanBody = modelFor('amazon.titan-embed-text-v2:0').parseResponse({ embedding: [0.5], inputTextTokenCount: 28.0 }, 1, {});
+  assert.equal(titanBody.inputTokens, 28);
   const cohere = modelFor('cohere.embed-v4:0').parseResponse({ embeddings: { float: [[1, 2], [3, 4]] }, response_type: 'embeddings_by_type' }, 2, headers);
   assert.deepEqual(cohere, { vectors: [[1, 2], [3, 4]], inputTokens: 9 });
   const cohereFloats = modelFor('cohere.embed-english-v3').parseResponse({ embeddings: [[1, 2]], response_type: 'embeddings_floats' }, 1, {});

@@ -10,7 +10,7 @@ import { InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-ru
 import { startEmulator } from '../../src/emulator/index.ts';
 import type { StreamEvent } from '../../src/pipeline/events.ts';
 import { adapterFor } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/providers/request.ts';
+import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
 import { sdkClient } from '../emulator/helpers.ts';
 import { targetFor } from './helpers.ts';
 

@@ -8,13 +8,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { deterministicVector, tokenEstimate, type EmbeddingModelName } from '../../src/emulator/embeddings.ts';
 import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
-
-export const EMBEDDING_ALIASES = [
-  { name: 'titan-embed', model: 'bedrock/invoke/amazon.titan-embed-text-v2:0', region: 'us-east-1', embedding: { dimensions: 512 } },
-  { name: 'cohere-v4', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-east-1', embedding: { input_type: 'search_query', dimensions: 256 } },
-  { name: 'cohere-v3', model: 'bedrock/invoke/cohere.embed-english-v3', region: 'us-east-1' },
-  { name: 'nova-embed', model: 'bedrock/invoke/amazon.nova-2-multimodal-embeddings-v1:0', region: 'us-east-1', embedding: { dimensions: 1024 } },
-];
+import { EMBEDDING_ALIASES } from './embeddings-helpers.ts';
 
 /** alias → the emulator's model, its size, the texts one call takes, and the request size that overflows it. */
 const FAMILIES: Array<{ alias: string; emulated: EmbeddingModelName; dims: number; perCall: number; inputs: number }> = [
@@ -220,6 +214,57 @@ describe('embeddings with drop_params', () => {
       const res = await post(h, { model: 'cohere-v4', input: 'x', truncate: 'END' });
       assert.equal(res.status, 200);
       assert.ok(!h.emu.requests[0]!.body.toString().includes('truncate'));
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+/** Every call the emulator recorded, once each has ended (calls still arriving are waited for too). */
+async function settled(h: Harness): Promise<Array<{ clientAborted: boolean; status: number | undefined }>> {
+  let seen = -1;
+  while (seen !== h.emu.requests.length) {
+    seen = h.emu.requests.length;
+    await Promise.all(h.emu.requests.map((r) => r.done));
+  }
+  return Promise.all(h.emu.requests.map(async (r) => ({ clientAborted: (await r.done).clientAborted, status: r.status })));
+}
+
+describe('embeddings: calls that are no longer needed', () => {
+  const slow = { type: 'delay', ms: 10_000, then: { type: 'text', text: '' } } as const;
+
+  test('embeddings: the first failed call aborts the calls still in flight', async () => {
+    const h = await startHarness({ models: EMBEDDING_ALIASES });
+    try {
+      // The failure comes after the other three calls have arrived (they are sent at once: 4 < 8).
+      h.emu.script({ type: 'delay', ms: 300, then: { type: 'error', status: 400, errorType: 'ValidationException', message: 'bad' } }, slow, slow, slow);
+      const res = await post(h, { model: 'titan-embed', input: texts(4, 'abort') });
+      assert.equal(res.status, 400);
+      const calls = await settled(h);
+      assert.equal(calls.length, 4);
+      assert.deepEqual(calls.filter((c) => c.status !== 400).map((c) => c.clientAborted), [true, true, true]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('embeddings: a client that goes away aborts every Bedrock call of its request', async () => {
+    const h = await startHarness({ models: EMBEDDING_ALIASES });
+    try {
+      h.emu.script(slow, slow, slow);
+      const controller = new AbortController();
+      const pending = fetch(`${h.url}/v1/embeddings`, {
+        method: 'POST', body: JSON.stringify({ model: 'nova-embed', input: texts(3, 'gone') }), signal: controller.signal,
+      }).catch(() => undefined);
+      const deadline = Date.now() + 5_000;
+      while (h.emu.requests.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      controller.abort();
+      await pending;
+      assert.deepEqual((await settled(h)).map((c) => c.clientAborted), [true, true, true]);
+      while (!h.logs.some((l) => l.msg === 'request completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const line = h.logs.find((l) => l.msg === 'request completed')!;
+      assert.equal(line.cancelled, true);
+      assert.equal(line.surface, 'embeddings');
     } finally {
       await h.close();
     }

@@ -32,6 +32,12 @@ function usage(plan: OutputPlan): Json {
   return { prompt_tokens: plan.usage.inputTokens, completion_tokens: plan.usage.outputTokens, total_tokens: plan.usage.inputTokens + plan.usage.outputTokens };
 }
 
+/** `ai21.jamba-1-5-mini-v1:0` → `jamba-1.5-mini`. */
+function jambaName(modelId: string): string {
+  const base = modelId.split('/').pop()!.replace(/^([a-z-]+\.)?ai21\./, '').replace(/-v\d+(:\d+)?$/, '');
+  return base.replace(/(\d)-(\d)/, '$1.$2');
+}
+
 function toolCalls(plan: OutputPlan, ctx: RenderContext): Json[] {
   return plan.toolCalls.map((c) => ({ id: c.id ?? ctx.newId('call_'), type: 'function', function: { name: c.name, arguments: c.argumentsJson } }));
 }
@@ -44,10 +50,14 @@ export const ai21: InvokeFamily = {
   validate: (body) => everit(schema, body),
   sniff: () => false,
   lastUserText: (body) => lastRoleText(body),
+  // As a real answer (test/fixtures/real-traffic/iv-ai21-jamba15-mini): `tool_calls: null` without calls,
+  // `meta.requestDurationMillis`, and the model's short name (`jamba-1.5-mini`).
   response(plan, ctx) {
-    const message: Json = { role: 'assistant', content: plan.text.full() };
-    if (plan.toolCalls.length > 0) message.tool_calls = toolCalls(plan, ctx);
-    return { id: ctx.newId('chat-'), choices: [{ index: 0, message, finish_reason: mapStop(STOP, plan.stopReason) }], usage: usage(plan) };
+    const message: Json = { role: 'assistant', content: plan.text.full(), tool_calls: plan.toolCalls.length > 0 ? toolCalls(plan, ctx) : null };
+    return {
+      id: ctx.newId('chatcmpl-'), choices: [{ index: 0, message, finish_reason: mapStop(STOP, plan.stopReason) }], usage: usage(plan),
+      meta: { requestDurationMillis: 1 }, model: jambaName(ctx.modelId),
+    };
   },
   *streamEvents(plan, ctx) {
     const id = ctx.newId('chat-');

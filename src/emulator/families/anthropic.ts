@@ -123,10 +123,17 @@ function toolId(call: PlannedToolCall, ctx: RenderContext): string {
   return call.id ?? ctx.newId('toolu_bdrk_');
 }
 
-function usage(plan: OutputPlan, outputTokens: number): Json {
-  const u: Json = { input_tokens: plan.usage.inputTokens, output_tokens: outputTokens };
-  if (plan.usage.cacheWriteTokens !== undefined) u.cache_creation_input_tokens = plan.usage.cacheWriteTokens;
-  if (plan.usage.cacheReadTokens !== undefined) u.cache_read_input_tokens = plan.usage.cacheReadTokens;
+/**
+ * Claude's `usage` as current models answer on Bedrock (test/fixtures/real-traffic/i[sv]-anthropic-*): the
+ * cache counts always (0 when nothing was cached), and in a whole answer the cache writes by TTL.
+ */
+function usage(plan: OutputPlan, outputTokens: number, whole: boolean): Json {
+  const write = plan.usage.cacheWriteTokens ?? 0;
+  const u: Json = { input_tokens: plan.usage.inputTokens };
+  if (whole) u.cache_creation = { ephemeral_5m_input_tokens: write, ephemeral_1h_input_tokens: 0 };
+  u.cache_creation_input_tokens = write;
+  u.cache_read_input_tokens = plan.usage.cacheReadTokens ?? 0;
+  u.output_tokens = outputTokens;
   return u;
 }
 
@@ -173,7 +180,7 @@ export const anthropic: InvokeFamily = {
       content,
       stop_reason: nativeStop(plan.stopReason),
       stop_sequence: null,
-      usage: usage(plan, plan.usage.outputTokens),
+      usage: usage(plan, plan.usage.outputTokens, true),
     };
   },
 
@@ -182,7 +189,7 @@ export const anthropic: InvokeFamily = {
       type: 'message_start',
       message: {
         id: ctx.newId('msg_bdrk_'), type: 'message', role: 'assistant', model: modelName(ctx.modelId),
-        content: [], stop_reason: null, stop_sequence: null, usage: usage(plan, 1),
+        content: [], stop_reason: null, stop_sequence: null, usage: usage(plan, 1, false),
       },
     };
     let index = 0;

@@ -2,9 +2,11 @@
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command-r-plus.html
 //         https://docs.cohere.com/v1/reference/chat-stream (stream events) ; docs/bedrock-wire.md#cohere-command-r.
 // Validation: no Bedrock capture exists for Cohere; the emulator uses Bedrock's JSON-schema dialect.
-// Stream: `stream-start`, `text-generation` pieces, `tool-calls-generation` (whole calls), then `stream-end`
-// with `is_finished: true`, `finish_reason` and the whole `response`; invocation metrics ride on stream-end
-// (where Bedrock puts them for Cohere is [unverified]). Cohere tool calls have no ids: `{name, parameters}`.
+// Stream, as real Bedrock sends it (test/fixtures/real-traffic/is-cohere-command-r): no `stream-start`;
+// `text-generation` pieces, `tool-calls-generation` (whole calls), then `stream-end` with `is_finished: true`,
+// `finish_reason`, the whole `response` (its `meta` with `billed_units` and `tokens`) and the invocation
+// metrics. The non-stream answer has no `meta` (usage travels in the token-count headers).
+// Cohere tool calls have no ids: `{name, parameters}`.
 import { any, arr, bool, int, num, obj, opt, req, str } from '../schema.ts';
 import type { OutputPlan } from '../output.ts';
 import { everit, extraneousKey, mapStop } from './common.ts';
@@ -40,7 +42,7 @@ function toolCalls(plan: OutputPlan): Json[] {
   return plan.toolCalls.map((c) => ({ name: c.name, parameters: c.input }));
 }
 
-function fullResponse(plan: OutputPlan, generationId: string, responseId: string): Json {
+function fullResponse(plan: OutputPlan, generationId: string, responseId: string, meta: boolean): Json {
   const text = plan.text.full();
   const out: Json = {
     response_id: responseId,
@@ -48,8 +50,11 @@ function fullResponse(plan: OutputPlan, generationId: string, responseId: string
     generation_id: generationId,
     chat_history: [{ role: 'CHATBOT', message: text }],
     finish_reason: mapStop(STOP, plan.stopReason),
-    meta: { api_version: { version: '1' }, billed_units: { input_tokens: plan.usage.inputTokens, output_tokens: plan.usage.outputTokens } },
   };
+  if (meta) {
+    const tokens = { input_tokens: plan.usage.inputTokens, output_tokens: plan.usage.outputTokens };
+    out.meta = { api_version: { version: '1' }, billed_units: tokens, tokens };
+  }
   if (plan.toolCalls.length > 0) out.tool_calls = toolCalls(plan);
   return out;
 }
@@ -63,16 +68,15 @@ export const cohere: InvokeFamily = {
   sniff: (body) => typeof body.message === 'string' && !('messages' in body),
   lastUserText: (body) => (typeof body.message === 'string' ? body.message : ''),
   response(plan, ctx) {
-    return fullResponse(plan, ctx.newId('gen-'), ctx.newId('resp-'));
+    return fullResponse(plan, ctx.newId('gen-'), ctx.newId('resp-'), false);
   },
   *streamEvents(plan, ctx) {
     const generationId = ctx.newId('gen-');
-    yield { is_finished: false, event_type: 'stream-start', generation_id: generationId };
     for (const piece of plan.text.pieces()) yield { is_finished: false, event_type: 'text-generation', text: piece };
     if (plan.toolCalls.length > 0) yield { is_finished: false, event_type: 'tool-calls-generation', tool_calls: toolCalls(plan) };
     yield {
       is_finished: true, event_type: 'stream-end', finish_reason: mapStop(STOP, plan.stopReason),
-      response: fullResponse(plan, generationId, ctx.newId('resp-')),
+      response: fullResponse(plan, generationId, ctx.newId('resp-'), true),
     };
   },
 };

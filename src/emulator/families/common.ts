@@ -48,3 +48,21 @@ export function* inlineReasoningPieces(plan: OutputPlan, open: string, close: st
 export function inlineReasoningFull(plan: OutputPlan, open: string, close: string): string {
   return (plan.reasoning ? open + plan.reasoning.full() + close : '') + plan.text.full();
 }
+
+/**
+ * One chunk per text piece, the last piece's chunk marked as the terminal one (`first`/`last` flags), as
+ * the completion-style families send them on real Bedrock: no extra empty chunk after the text. An empty
+ * text is one chunk, first and last.
+ */
+export function* lastMarked(pieces: Iterable<string>, chunk: (text: string, first: boolean, last: boolean) => Json): Generator<Json> {
+  let pending: string | undefined;
+  let first = true;
+  for (const piece of pieces) {
+    if (pending !== undefined) {
+      yield chunk(pending, first, false);
+      first = false;
+    }
+    pending = piece;
+  }
+  yield chunk(pending ?? '', first, true);
+}

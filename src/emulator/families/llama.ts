@@ -6,7 +6,7 @@
 // Stream chunks carry `generation` pieces with `stop_reason: null`; a final chunk with an empty generation
 // carries the stop reason, the token counts and the invocation metrics.
 import { arr, int, num, obj, opt, req, str } from '../schema.ts';
-import { everit, extraneousKey, mapStop } from './common.ts';
+import { everit, extraneousKey, lastMarked, mapStop } from './common.ts';
 import type { InvokeFamily } from './types.ts';
 
 const props = {
@@ -46,11 +46,10 @@ export const llama: InvokeFamily = {
     };
   },
   *streamEvents(plan) {
-    let first = true;
-    for (const piece of plan.text.pieces()) {
-      yield { generation: piece, prompt_token_count: first ? plan.usage.inputTokens : null, generation_token_count: null, stop_reason: null };
-      first = false;
-    }
-    yield { generation: '', prompt_token_count: first ? plan.usage.inputTokens : null, generation_token_count: plan.usage.outputTokens, stop_reason: mapStop(STOP, plan.stopReason) };
+    // Real streams (test/fixtures/real-traffic/is-meta-*): the last text chunk carries the stop reason.
+    yield* lastMarked(plan.text.pieces(), (generation, first, last) => ({
+      generation, prompt_token_count: first ? plan.usage.inputTokens : null,
+      generation_token_count: last ? plan.usage.outputTokens : null, stop_reason: last ? mapStop(STOP, plan.stopReason) : null,
+    }));
   },
 };

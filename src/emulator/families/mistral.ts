@@ -10,7 +10,7 @@
 // a final chunk carries the stop reason and the invocation metrics.
 // Validation: no Bedrock capture exists for Mistral; the emulator uses Bedrock's JSON-schema dialect.
 import { any, arr, int, num, obj, oneOf, opt, req, str } from '../schema.ts';
-import { chatContentText, everit, extraneousKey, mapStop } from './common.ts';
+import { chatContentText, everit, extraneousKey, lastMarked, mapStop } from './common.ts';
 import type { InvokeFamily, Json, RenderContext } from './types.ts';
 import type { PlannedToolCall } from '../output.ts';
 
@@ -46,8 +46,8 @@ export const mistralText: InvokeFamily = {
   lastUserText: (body) => lastInst(typeof body.prompt === 'string' ? body.prompt : ''),
   response: (plan) => ({ outputs: [{ text: plan.text.full(), stop_reason: mapStop(TEXT_STOP, plan.stopReason) }] }),
   *streamEvents(plan) {
-    for (const piece of plan.text.pieces()) yield { outputs: [{ text: piece, stop_reason: null }] };
-    yield { outputs: [{ text: '', stop_reason: mapStop(TEXT_STOP, plan.stopReason) }] };
+    // Real streams (test/fixtures/real-traffic/is-mistral-*): the last text chunk carries the stop reason.
+    yield* lastMarked(plan.text.pieces(), (text, _first, last) => ({ outputs: [{ text, stop_reason: last ? mapStop(TEXT_STOP, plan.stopReason) : null }] }));
   },
 };
 

@@ -6,6 +6,9 @@
 // Validation: Bedrock's JSON-schema dialect (observed for Nova, docs/bedrock-wire.md#unknown-keys). `inferenceConfig`
 // accepts both the documented `maxTokens`/`topP`/`topK` and the widely used `max_new_tokens`/`top_p`/`top_k`.
 // Stream chunks are Converse-like events keyed by name; invocation metrics ride on the final `metadata` chunk.
+// As real streams show (test/fixtures/real-traffic/is-nova-*): every text delta is a content block of its
+// own (delta, then stop, the next delta at the next index), and the stream's usage has cache counts (0 when
+// nothing was cached) and no totalTokens; the non-stream answer's usage has totalTokens.
 import type { OutputPlan } from '../output.ts';
 import { any, arr, int, num, obj, opt, req, str, union } from '../schema.ts';
 import { everit, extraneousKey, mapStop } from './common.ts';
@@ -55,11 +58,19 @@ function usage(plan: OutputPlan): Json {
   return u;
 }
 
+function streamUsage(plan: OutputPlan): Json {
+  return {
+    inputTokens: plan.usage.inputTokens, outputTokens: plan.usage.outputTokens,
+    cacheReadInputTokenCount: plan.usage.cacheReadTokens ?? 0, cacheWriteInputTokenCount: plan.usage.cacheWriteTokens ?? 0,
+  };
+}
+
 const stop = (s: string): string => mapStop({}, s);
 
 export const nova: InvokeFamily = {
   name: 'nova',
   supportsTools: true,
+  cacheCounts: true,
   topLevelKeys: Object.keys(props),
   extraKeyMessage: extraneousKey,
   validate: (body) => everit(schema, body),
@@ -94,9 +105,11 @@ export const nova: InvokeFamily = {
       index++;
     }
     if (plan.text.bytes > 0 || plan.toolCalls.length === 0) {
-      for (const piece of plan.text.pieces()) yield { contentBlockDelta: { delta: { text: piece }, contentBlockIndex: index } };
-      yield { contentBlockStop: { contentBlockIndex: index } };
-      index++;
+      for (const piece of plan.text.pieces()) {
+        yield { contentBlockDelta: { delta: { text: piece }, contentBlockIndex: index } };
+        yield { contentBlockStop: { contentBlockIndex: index } };
+        index++;
+      }
     }
     for (const c of plan.toolCalls) {
       yield { contentBlockStart: { start: { toolUse: { toolUseId: toolId(ctx, c.id), name: c.name } }, contentBlockIndex: index } };
@@ -105,6 +118,6 @@ export const nova: InvokeFamily = {
       index++;
     }
     yield { messageStop: { stopReason: stop(plan.stopReason) } };
-    yield { metadata: { usage: usage(plan), metrics: {}, trace: {} } };
+    yield { metadata: { usage: streamUsage(plan), metrics: {}, trace: {} } };
   },
 };

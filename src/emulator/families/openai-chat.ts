@@ -65,6 +65,25 @@ function modelName(modelId: string): string {
   return modelId;
 }
 
+/** OpenAI's own models on Bedrock (not the open-weight gpt-oss), e.g. `us.openai.gpt-6-sol`. */
+function isFrontierOpenAi(style: OpenAiChatStyle, modelId: string): boolean {
+  return style.name === 'openai' && !modelId.includes('gpt-oss');
+}
+
+/**
+ * The whole chat.completion OpenAI's own models answer with on Bedrock
+ * (test/fixtures/real-traffic/iv-openai-gpt6-sol): `annotations` and `refusal` on the message, the
+ * token-detail objects, `service_tier` and `system_fingerprint`.
+ */
+function frontierAnswer(out: Json, message: Json): Json {
+  message.annotations = [];
+  message.refusal = null;
+  const u = out.usage as Json;
+  u.completion_tokens_details = { accepted_prediction_tokens: 0, audio_tokens: 0, reasoning_tokens: 0, rejected_prediction_tokens: 0 };
+  u.prompt_tokens_details = { audio_tokens: 0, cache_write_tokens: 0, cached_tokens: 0 };
+  return { ...out, service_tier: 'default', system_fingerprint: null };
+}
+
 export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
   const schema = obj(openAiChatProps);
   const OPEN = '<reasoning>';
@@ -97,7 +116,7 @@ export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
       if (plan.toolCalls.length > 0) {
         message.tool_calls = plan.toolCalls.map((c) => ({ id: callId(ctx, c.id), type: 'function', function: { name: c.name, arguments: c.argumentsJson } }));
       }
-      return {
+      const out: Json = {
         id: ctx.newId('chatcmpl-'),
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
@@ -105,6 +124,7 @@ export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
         choices: [{ index: 0, message, finish_reason: mapStop(STOP, plan.stopReason) }],
         usage: usage(plan),
       };
+      return isFrontierOpenAi(style, ctx.modelId) ? frontierAnswer(out, message) : out;
     },
     *streamEvents(plan, ctx) {
       const base = { id: ctx.newId('chatcmpl-'), object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: modelName(ctx.modelId) };

@@ -2,11 +2,13 @@
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html
 //         docs/bedrock-wire.md#amazon-titan-text
 // Validation: Bedrock's JSON-schema dialect (observed for Titan). No tool calls.
-// Stream chunks: `{outputText, index, totalOutputTextTokenCount, completionReason, inputTextTokenCount}`; the
-// first carries inputTextTokenCount, the last the completion reason, total count and invocation metrics.
+// Stream chunks as real Bedrock sends them (test/fixtures/real-traffic/is-titan-*): `{outputText, index}`, the
+// first adding `inputTextTokenCount`, the last (a text chunk, not an extra empty one) adding
+// `totalOutputTextTokenCount`, `completionReason` (`FINISH` for a natural end, not the docs' `FINISHED`) and
+// the invocation metrics; keys that do not apply are absent, not null.
 import { arr, int, num, obj, opt, req, str } from '../schema.ts';
-import { everit, extraneousKey, mapStop } from './common.ts';
-import type { InvokeFamily } from './types.ts';
+import { everit, extraneousKey, lastMarked, mapStop } from './common.ts';
+import type { InvokeFamily, Json } from './types.ts';
 
 const props = {
   inputText: req(str()),
@@ -14,7 +16,7 @@ const props = {
 };
 const schema = obj(props);
 
-const STOP = { end_turn: 'FINISHED', max_tokens: 'LENGTH', stop_sequence: 'STOP_CRITERIA_MET', content_filtered: 'CONTENT_FILTERED', guardrail_intervened: 'CONTENT_FILTERED' };
+const STOP = { end_turn: 'FINISH', max_tokens: 'LENGTH', stop_sequence: 'STOP_CRITERIA_MET', content_filtered: 'CONTENT_FILTERED', guardrail_intervened: 'CONTENT_FILTERED' };
 
 export const titan: InvokeFamily = {
   name: 'titan',
@@ -36,14 +38,11 @@ export const titan: InvokeFamily = {
     };
   },
   *streamEvents(plan) {
-    let first = true;
-    for (const piece of plan.text.pieces()) {
-      yield { outputText: piece, index: 0, totalOutputTextTokenCount: null, completionReason: null, inputTextTokenCount: first ? plan.usage.inputTokens : null };
-      first = false;
-    }
-    yield {
-      outputText: '', index: 0, totalOutputTextTokenCount: plan.usage.outputTokens, completionReason: mapStop(STOP, plan.stopReason),
-      inputTextTokenCount: first ? plan.usage.inputTokens : null,
-    };
+    const chunk = (outputText: string, first: boolean, last: boolean): Json => ({
+      outputText, index: 0,
+      ...(first ? { inputTextTokenCount: plan.usage.inputTokens } : {}),
+      ...(last ? { totalOutputTextTokenCount: plan.usage.outputTokens, completionReason: mapStop(STOP, plan.stopReason) } : {}),
+    });
+    yield* lastMarked(plan.text.pieces(), chunk);
   },
 };

@@ -32,6 +32,8 @@ export interface InvokeFamily {
   sniff(body: Json): boolean;
   lastUserText(body: Json): string;
   response(plan: OutputPlan, ctx: RenderContext): Json;
+  /** Whether the stream's invocation metrics always carry the cache counts, 0 when nothing was cached (Nova). */
+  readonly cacheCounts?: boolean;
   /** Native stream events in order; the last one is the terminal event (it receives invocation metrics). */
   streamEvents(plan: OutputPlan, ctx: RenderContext): Iterable<Json>;
 }

@@ -1,6 +1,6 @@
 /**
  * Checks shared by the embedding families' answer readers: a vector is a non-empty array of finite
- * numbers, and a count comes from the body or the `X-Amzn-Bedrock-Input-Token-Count` header.
+ * numbers, and a count comes from the `X-Amzn-Bedrock-Input-Token-Count` header or the body.
  */
 import { SidecarError } from '../../errors.ts';
 import { usageFromHeaders } from '../usage.ts';
@@ -19,9 +19,15 @@ export function vectorOf(value: unknown, label: string, where: string): number[]
   return value as number[];
 }
 
+/**
+ * The input tokens of one answer: the `X-Amzn-Bedrock-Input-Token-Count` header, authoritative as for
+ * every family, else the body's count (Titan's `inputTextTokenCount`, which real Bedrock may write as a
+ * float: `28.0`).
+ */
 export function tokenCount(bodyCount: unknown, headers: ResponseHeaders): number | undefined {
-  if (typeof bodyCount === 'number' && Number.isInteger(bodyCount) && bodyCount >= 0) return bodyCount;
-  return usageFromHeaders(headers).inputTokens;
+  const header = usageFromHeaders(headers).inputTokens;
+  if (header !== undefined) return header;
+  return typeof bodyCount === 'number' && Number.isFinite(bodyCount) && bodyCount >= 0 ? Math.round(bodyCount) : undefined;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -21,7 +21,7 @@ export interface EmbeddingOptions {
 /** One answer of Bedrock, read: a vector per text sent, in order, and the input tokens it counted. */
 export interface EmbeddingAnswer {
   vectors: number[][];
-  /** From the body, else the `X-Amzn-Bedrock-Input-Token-Count` header; undefined when neither says. */
+  /** From the `X-Amzn-Bedrock-Input-Token-Count` header, else the body; undefined when neither says. */
   inputTokens: number | undefined;
 }
 

@@ -8,7 +8,7 @@
  * One log line per request and the request metrics, as every surface.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SidecarError, toSidecarError } from '../../errors.ts';
+import { errorBody, SidecarError, toSidecarError } from '../../errors.ts';
 import type { SidecarConfig } from '../../config/schema.ts';
 import type { GuardrailSet } from '../../guardrails/index.ts';
 import type { ModelRegistry, ModelTarget } from '../../models/resolve.ts';
@@ -78,7 +78,7 @@ export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMess
     if (!res.headersSent && !res.destroyed) {
       outcome.status = e.status;
       // As on the chat surface: the sidecar already retried, a client retrying on top multiplies the load.
-      sendError(res, e, outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -235,12 +235,13 @@ function finish(ctx: EmbeddingsContext, outcome: Outcome, log: Logger, started: 
   const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
   const route = outcome.route ?? 'none';
   const status = outcome.cancelled ? 'cancelled' : String(outcome.status);
-  ctx.metrics.requests.inc({ model, route, status });
-  ctx.metrics.duration.observe({ model, route }, durationMs / 1000);
-  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model });
-  if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model }, outcome.inputTokens);
+  const surface = 'embeddings';
+  ctx.metrics.requests.inc({ model, route, status, surface });
+  ctx.metrics.duration.observe({ model, route, surface }, durationMs / 1000);
+  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model, surface });
+  if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model, surface }, outcome.inputTokens);
   log.info({
-    surface: 'embeddings',
+    surface,
     alias: outcome.alias ?? null,
     modelId: outcome.modelId ?? null,
     route: outcome.route ?? null,

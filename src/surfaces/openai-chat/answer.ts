@@ -1,9 +1,10 @@
 /**
- * Assembles a non-streaming `chat.completion` from the same internal events a stream produces, so the
- * finish-reason and usage mapping are shared by both forms (docs/contract.md#streaming-and-errors).
+ * The Chat Completions non-streaming answer: one `chat.completion` assembled from the same internal events
+ * a stream produces, so the finish-reason and usage mapping are shared by both forms
+ * (docs/contract.md#streaming-and-errors).
  */
-import type { SidecarError } from '../errors.ts';
-import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../pipeline/events.ts';
+import type { SidecarError } from '../../errors.ts';
+import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../../pipeline/events.ts';
 
 export interface Completion {
   body: Record<string, unknown>;

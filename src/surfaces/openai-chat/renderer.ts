@@ -1,9 +1,8 @@
 /**
- * The SSE encoder (docs/contract.md#streaming-and-errors): renders internal events as OpenAI `chat.completion.chunk`
- * server-sent events.
- *
- * Input: batches of `StreamEvent`. Output: one string (adapter: one Buffer) per batch, holding every frame
- * of that batch, so a batch costs one socket write.
+ * The Chat Completions renderer (docs/contract.md#streaming-and-errors): renders internal events as OpenAI
+ * `chat.completion.chunk` server-sent events. The pipeline's encoder stage (src/pipeline/encoder.ts)
+ * drives it, one batch of `StreamEvent`s at a time; each call returns every frame of that batch as one
+ * string, so a batch costs one socket write.
  *
  * Invariants:
  * - Frames are `data: <one-line JSON>\n\n`. Model text only ever travels inside JSON strings rendered by
@@ -15,18 +14,15 @@
  *   is rendered as the error frame immediately followed by `[DONE]`.
  * - No clock and no id generator inside: `id` and `created` are injected, so a fixture renders
  *   byte-identical output.
- *
- * Backpressure: the adapter is a `Transform` (object-mode writable, byte readable); Node holds its write
- * callback while the readable side is full. The keep-alive comment is skipped while output is still
- * queued (it would only wait behind it).
+ * - The keep-alive is the SSE comment `: keep-alive`.
  *
  * Errors: never throws on well-typed input; an error is input data, rendered as a frame.
  */
-import { Transform, type TransformCallback } from 'node:stream';
-import { SidecarError } from '../errors.ts';
-import { promptTokens, type StreamEvent, type Usage } from './events.ts';
+import { SidecarError } from '../../errors.ts';
+import type { Renderer } from '../../pipeline/encoder.ts';
+import { promptTokens, type StreamEvent, type Usage } from '../../pipeline/events.ts';
 
-export interface SseEncoderOptions {
+export interface ChatRendererOptions {
   /** The completion id shared by every chunk of the stream (`chatcmpl-…`). */
   id: string;
   /** Unix time in seconds, shared by every chunk of the stream. */
@@ -40,8 +36,8 @@ export interface SseEncoderOptions {
 export const SSE_DONE = 'data: [DONE]\n\n';
 export const SSE_KEEP_ALIVE = ': keep-alive\n\n';
 
-/** The pure core: one instance per stream. */
-export class SseEncoder {
+/** One instance per stream. */
+export class ChatRenderer implements Renderer {
   readonly #includeUsage: boolean;
   /** `data: {"id":…,"object":…,"created":…,"model":…,"choices":[{"index":0,"delta":` */
   readonly #choicePrefix: string;
@@ -50,8 +46,9 @@ export class SseEncoder {
   #started = false;
   #sawFinish = false;
   #done = false;
+  #frames = 0;
 
-  constructor(options: SseEncoderOptions) {
+  constructor(options: ChatRendererOptions) {
     if (!Number.isSafeInteger(options.created)) {
       throw new RangeError(`created must be an integer (Unix seconds), got ${options.created}`);
     }
@@ -68,6 +65,14 @@ export class SseEncoder {
     return this.#done;
   }
 
+  get frames(): number {
+    return this.#frames;
+  }
+
+  heartbeat(): string {
+    return SSE_KEEP_ALIVE;
+  }
+
   /**
    * The role frame that opens the stream. Returned once; later calls (and calls after `[DONE]`) return
    * `''`. `push` and `end` prepend it themselves if it was never asked for.
@@ -75,6 +80,7 @@ export class SseEncoder {
   start(): string {
     if (this.#started || this.#done) return '';
     this.#started = true;
+    this.#frames++;
     return `${this.#choicePrefix}{"role":"assistant","content":""},"finish_reason":null}]}\n\n`;
   }
 
@@ -128,9 +134,12 @@ export class SseEncoder {
         );
       case 'finish':
         this.#sawFinish = true;
+        this.#frames++;
         return `${this.#choicePrefix}{},"finish_reason":${JSON.stringify(event.reason)}}]}\n\n`;
       case 'usage':
-        return this.#includeUsage ? `${this.#usagePrefix}${usageJson(event.usage)}}\n\n` : '';
+        if (!this.#includeUsage) return '';
+        this.#frames++;
+        return `${this.#usagePrefix}${usageJson(event.usage)}}\n\n`;
       case 'error':
         // After the model's final event (converse's metadata still to come, a drain deadline) the answer is
         // whole: the stream keeps its one ending, the finish, and closes with [DONE]. The error is still
@@ -144,6 +153,7 @@ export class SseEncoder {
   }
 
   #chunk(delta: string): string {
+    this.#frames++;
     return `${this.#choicePrefix}${delta},"finish_reason":null}]}\n\n`;
   }
 
@@ -156,6 +166,7 @@ export class SseEncoder {
     };
     if (error.guardrail !== undefined) body.guardrail = error.guardrail;
     this.#done = true;
+    this.#frames++;
     return `data: ${JSON.stringify({ error: body })}\n\n${SSE_DONE}`;
   }
 }
@@ -168,100 +179,4 @@ function usageJson(usage: Usage): string {
     total_tokens: prompt + usage.outputTokens,
     prompt_tokens_details: { cached_tokens: usage.cacheReadTokens },
   });
-}
-
-export interface SseEncoderStageOptions {
-  encoder: SseEncoder;
-  /** Silence after which `: keep-alive` is written, in ms; 0 disables the heartbeat. */
-  heartbeatMs: number;
-}
-
-/**
- * `Transform`: `StreamEvent[]` batches in, SSE bytes out (one Buffer per batch).
- *
- * Nothing is written on construction: call `begin()` when the response is committed (status and headers
- * sent); it writes the role frame and starts the heartbeat. If a batch or the end comes first, the encoder
- * prepends the role frame itself. `end()` of the encoder runs in `_flush`.
- */
-export class SseEncoderStage extends Transform {
-  readonly encoder: SseEncoder;
-  readonly heartbeatMs: number;
-  #heartbeat: NodeJS.Timeout | undefined;
-  /** Date.now() when the last frame was pushed. */
-  #lastFrameAt = 0;
-
-  constructor(options: SseEncoderStageOptions) {
-    super({ writableObjectMode: true, readableObjectMode: false });
-    if (!Number.isInteger(options.heartbeatMs) || options.heartbeatMs < 0) {
-      throw new RangeError(`heartbeatMs must be a non-negative integer, got ${options.heartbeatMs}`);
-    }
-    this.encoder = options.encoder;
-    this.heartbeatMs = options.heartbeatMs;
-  }
-
-  /** Writes the role frame (once) and arms the heartbeat. */
-  begin(): void {
-    if (this.destroyed || this.writableFinished) return;
-    this.#emit(this.encoder.start());
-    this.#armHeartbeat();
-  }
-
-  override _transform(batch: readonly StreamEvent[], _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#emit(this.encoder.push(batch));
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.#stopHeartbeat();
-    const frames = this.encoder.end();
-    if (frames.length > 0) this.push(frames);
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#stopHeartbeat();
-    callback(error);
-  }
-
-  #emit(frames: string): void {
-    if (frames.length > 0) {
-      this.push(frames);
-      // Silence is measured from the last frame pushed. A timestamp per batch, not a timer re-armed per
-      // batch: the timer, when it fires early, re-arms itself for the rest of the period.
-      this.#lastFrameAt = Date.now();
-      if (this.#heartbeat === undefined) this.#armHeartbeat(); // a batch that came before begin()
-    }
-    if (this.encoder.finished) this.#stopHeartbeat();
-  }
-
-  #armHeartbeat(delayMs = this.heartbeatMs): void {
-    if (this.heartbeatMs === 0 || this.encoder.finished || this.destroyed) return;
-    if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
-    const timer = setTimeout(this.#onSilence, delayMs);
-    timer.unref();
-    this.#heartbeat = timer;
-  }
-
-  #stopHeartbeat(): void {
-    if (this.#heartbeat !== undefined) {
-      clearTimeout(this.#heartbeat);
-      this.#heartbeat = undefined;
-    }
-  }
-
-  readonly #onSilence = (): void => {
-    this.#heartbeat = undefined;
-    if (this.destroyed || this.encoder.finished || this.writableFinished) return;
-    const silentMs = Date.now() - this.#lastFrameAt;
-    if (silentMs < this.heartbeatMs) {
-      this.#armHeartbeat(this.heartbeatMs - silentMs);
-      return;
-    }
-    // With output still queued for a slow reader the comment would only queue behind it.
-    if (this.readableLength === 0) {
-      this.push(SSE_KEEP_ALIVE);
-      this.#lastFrameAt = Date.now();
-    }
-    this.#armHeartbeat();
-  };
 }

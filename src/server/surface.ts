@@ -1,0 +1,65 @@
+/**
+ * The narrow interface between the shared model-call path (model-call.ts) and a client protocol — a
+ * surface (src/surfaces/<name>/, see src/surfaces/README.md). A surface reads its client's JSON into the
+ * neutral request and renders the neutral events back, streaming (a `Renderer`) or whole; it names its
+ * error shape. Everything between — resolution, parameter policy, guardrails, the upstream call, retries,
+ * the pipeline, logs and metrics — is shared and knows no surface.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SidecarError } from '../errors.ts';
+import type { Renderer } from '../pipeline/encoder.ts';
+import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import type { ChatRequest } from '../providers/request.ts';
+import type { ServerContext } from './context.ts';
+
+/** The `surface` label of logs and metrics. */
+export type SurfaceName = 'chat' | 'messages' | 'responses' | 'embeddings' | 'native';
+
+/** What a surface's answer is stamped with; injected, so renderers stay pure. */
+export interface AnswerMeta {
+  /** The answer id (`chatcmpl-…`, `msg_…`), from the surface's `newId()`. */
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  /** The model name echoed to the client (the alias, or the route string as requested). */
+  model: string;
+}
+
+export interface SurfaceRequest {
+  request: ChatRequest;
+  /** Body keys the reader does not know: the parameter policy rejects them, or drops them. */
+  unknown: string[];
+}
+
+/** A non-streaming answer, or the error one of its events carried. */
+export type WholeAnswer = { body: unknown; usage: Usage | undefined } | { error: SidecarError };
+
+export interface ModelSurface {
+  readonly name: SurfaceName;
+  /** Client JSON (already parsed) and headers → the neutral request. Throws a SidecarError naming the fault. */
+  read(body: unknown, req: IncomingMessage): SurfaceRequest;
+  /** A fresh answer id. */
+  newId(): string;
+  /** The renderer of one committed stream. */
+  renderer(meta: AnswerMeta, request: ChatRequest): Renderer;
+  /** The whole answer from the events a stream would have carried. */
+  answer(events: readonly StreamEvent[], meta: AnswerMeta, request: ChatRequest): WholeAnswer;
+  /** The JSON body of an error answered before the commit. */
+  errorBody(error: SidecarError): unknown;
+}
+
+export type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
+
+/** One path of the proxy listener. */
+export interface RouteEntry {
+  methods: Record<string, Handler>;
+  /** Needs `server.auth_token` when one is set. */
+  auth: boolean;
+  /**
+   * The surface a path belongs to: its error shape answers the router's own refusals (401, 405, 503
+   * while draining), and a refused request counts in `sidecar_requests_total` under its label.
+   */
+  surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown };
+  /** Refused with a 503 while draining (model work and model lists; never probes). */
+  refuseWhileDraining?: boolean;
+}
