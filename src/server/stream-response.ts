@@ -3,8 +3,8 @@
  *
  *   upstream source ─▶ event-stream decoder ─▶ normaliser ─▶ guardrail ─▶ re-chunker ─▶ encoder ─▶ res
  *
- * joined with `stream.pipeline`, so backpressure runs end to end (a slow client pauses the upstream
- * read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
+ * built by `createPipeline` (src/pipeline/index.ts) and joined with `stream.pipeline`, so backpressure runs
+ * end to end (a slow client pauses the upstream read). The source is the upstream body itself, read in paused mode straight into the decoder (one chunk
  * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
  * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
  * that only the encoder renders, through the surface's renderer (its in-band error and end of stream).
@@ -15,13 +15,10 @@
 import type { ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import { SidecarError } from '../errors.ts';
-import { EventStreamDecoder } from '../pipeline/event-stream-decoder.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
-import { GuardrailStage, type OutputGuard } from '../pipeline/guardrail.ts';
-import { BedrockEventNormalizer, NormalizerStage } from '../pipeline/normalizer.ts';
-import { RechunkerStage } from '../pipeline/rechunker.ts';
-import { EncoderStage, type EncoderStageOptions, type Renderer } from '../pipeline/encoder.ts';
-import type { TransformCallback } from 'node:stream';
+import type { OutputGuard } from '../pipeline/guardrail.ts';
+import type { Renderer } from '../pipeline/encoder.ts';
+import { createPipeline } from '../pipeline/index.ts';
 import type { StreamMapper } from '../providers/types.ts';
 import type { Route } from '../config/schema.ts';
 import { classifyStreamError } from '../upstream/bedrock-errors.ts';
@@ -84,7 +81,30 @@ export function startStream(options: StreamOptions): LiveStream {
   // read failure or an external stop ends the decoder's input, a failure or a stop as a final error item; errors the
   // body emits after that (the abort's own) are expected and dropped.
   const body = options.upstreamBody;
-  const decoder = new EventStreamDecoder();
+  // Observe what the encoder renders: the first error ends the upstream side at once.
+  const observe = (batch: readonly StreamEvent[]): void => {
+    options.onEvents?.(batch);
+    for (const event of batch) {
+      if (event.kind === 'error' && !streamError) {
+        streamError = event.error;
+        endUpstream();
+      }
+    }
+  };
+  const { decoder, encoder, stages } = createPipeline({
+    route: options.route,
+    mapper: options.mapper,
+    guard: options.guard,
+    chunkSizeBytes: options.chunkSizeBytes,
+    maxHoldMs: options.maxHoldMs,
+    renderer: options.renderer,
+    heartbeatMs: options.heartbeatMs,
+    observe,
+    // At the model's final event the answer is whole: the upstream side ends there (its request aborted, so
+    // its connection is released), and the client gets its end of stream now, not when the upstream closes
+    // (an upstream that keeps the response open would delay every stream's end by upstream.idle_timeout_ms).
+    onComplete: () => endSource(undefined),
+  });
   let sourceEnded = false;
   let awaitingDrain = false;
   const pump = (): void => {
@@ -121,28 +141,6 @@ export function startStream(options: StreamOptions): LiveStream {
   });
   /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
   const endUpstream = (): void => endSource(stopping);
-
-  // At the model's final event the answer is whole: the upstream side ends there (its request aborted, so
-  // its connection is released), and the client gets [DONE] now, not when the upstream closes (an upstream
-  // that keeps the response open would delay the end of every stream by upstream.idle_timeout_ms).
-  const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper), () => endSource(undefined));
-  // Without an output guard the guardrail stage would only pass batches on (and cut what follows an error,
-  // which the encoder drops anyway): it is left out, one stream hop less per upstream read.
-  const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
-  const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
-  /** The stages between the source and the encoder, in order. */
-  const middle = guard ? [decoder, normalizer, guard, rechunker] : [decoder, normalizer, rechunker];
-  // Observe what the encoder renders: the first error ends the upstream side at once.
-  const observe = (batch: readonly StreamEvent[]): void => {
-    options.onEvents?.(batch);
-    for (const event of batch) {
-      if (event.kind === 'error' && !streamError) {
-        streamError = event.error;
-        endUpstream();
-      }
-    }
-  };
-  const encoder = new ObservedEncoderStage({ renderer: options.renderer, heartbeatMs: options.heartbeatMs }, observe);
 
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -189,7 +187,7 @@ export function startStream(options: StreamOptions): LiveStream {
 
   body.on('readable', pump);
   const done = new Promise<StreamOutcome>((resolve) => {
-    pipeline([...middle, encoder, res], (error) => {
+    pipeline([...stages, res], (error) => {
       if (watchdog) clearInterval(watchdog);
       const clientClosed = Boolean(error) && !res.writableFinished && streamError?.type !== 'client_timeout';
       if (error) options.abortUpstream();
@@ -207,7 +205,8 @@ export function startStream(options: StreamOptions): LiveStream {
     queued(): QueuedData {
       let items = encoder.writableLength;
       let highWaterItems = encoder.writableHighWaterMark;
-      for (const stage of middle) {
+      for (const stage of stages) {
+        if (stage === encoder) continue;
         items += stage.writableLength + stage.readableLength;
         highWaterItems += stage.writableHighWaterMark + stage.readableHighWaterMark;
       }
@@ -219,16 +218,4 @@ export function startStream(options: StreamOptions): LiveStream {
       };
     },
   };
-}
-
-/** The encoder stage with a look at each batch before it is rendered. */
-class ObservedEncoderStage extends EncoderStage {
-  constructor(options: EncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
-    super(options);
-  }
-
-  override _transform(batch: readonly StreamEvent[], encoding: BufferEncoding, callback: TransformCallback): void {
-    this.observe(batch);
-    super._transform(batch, encoding, callback);
-  }
 }
