@@ -10,6 +10,8 @@ import {
   EMBEDDING_INPUT_TYPES,
   MAX_STREAM_CHUNK_SIZE,
   MIN_STREAM_CHUNK_SIZE,
+  REASONING_FIELDS,
+  SERVICE_TIERS,
   type FallbackTrigger,
   type GuardrailConfig,
   type LogLevel,
@@ -152,7 +154,7 @@ const SERVER_KEYS = [
   'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight', 'keep_alive_timeout_ms', 'max_connections',
   'admin_max_connections', 'max_inflight_bytes',
 ] as const;
-const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms'] as const;
+const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms', 'reasoning_field'] as const;
 const UPSTREAM_KEYS = [
   'max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections',
   'failover_budget_ms', 'breaker_failures', 'breaker_cooldown_ms', 'breaker_max_cooldown_ms', 'queue_timeout_ms',
@@ -165,6 +167,7 @@ const GUARDRAIL_KEYS = [
 const MODEL_KEYS = [
   'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
   'drop_params', 'additional_model_request_fields', 'api_key', 'embedding', 'fallbacks', 'fallback_on',
+  'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
 ] as const;
 /** Keys whose values are secrets: a config error names them and never shows what they hold. */
 const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['auth_token']);
@@ -209,6 +212,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       streamChunkSize: c.int(st, 'stream_chunk_size', ['streaming'], MIN_STREAM_CHUNK_SIZE, MAX_STREAM_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE),
       maxHoldMs: c.int(st, 'max_hold_ms', ['streaming'], 0, 60_000, 0),
       heartbeatMs: c.int(st, 'heartbeat_ms', ['streaming'], 1, DAY_MS, 15_000),
+      reasoningField: c.oneOf(st, 'reasoning_field', ['streaming'], REASONING_FIELDS, 'reasoning_content'),
     },
     upstream: {
       maxAttempts: c.int(up, 'max_attempts', ['upstream'], 1, 10, 3),
@@ -363,6 +367,11 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
       }
       return trigger as FallbackTrigger;
     }),
+    // Today's request rules (docs/contract.md#request-rules): unset keys leave the request's own choice.
+    promptCaching: optionalOneOf(c, m, 'prompt_caching', at, ['off', 'auto'] as const),
+    serviceTier: optionalOneOf(c, m, 'service_tier', at, ['auto', ...SERVICE_TIERS] as const),
+    performance: optionalOneOf(c, m, 'performance', at, ['standard', 'optimized'] as const),
+    reasoningField: optionalOneOf(c, m, 'reasoning_field', at, REASONING_FIELDS),
     line: c.lineOf(at),
     keyLines: aliasKeyLines(c, m, at),
   };

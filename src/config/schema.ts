@@ -6,7 +6,8 @@
 export type Route = 'invoke' | 'converse';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type GuardrailType = 'bedrock' | 'regex' | 'bedrock_native';
-export type GuardrailStage = 'input' | 'output';
+/** Where a guardrail checks (config key `stages`): the request's input, the model's output. Not a pipeline stage. */
+export type GuardrailPhase = 'input' | 'output';
 export type GuardrailStreamMode = 'sync' | 'async';
 
 export const MIN_STREAM_CHUNK_SIZE = 1;
@@ -39,10 +40,18 @@ export interface ServerConfig {
   maxInflightBytes: number;
 }
 
+/** Where Chat Completions puts reasoning text: some clients (the OpenAI Agents SDK) read only `reasoning`. */
+export type ReasoningField = 'reasoning_content' | 'reasoning' | 'both';
+export const REASONING_FIELDS: readonly ReasoningField[] = ['reasoning_content', 'reasoning', 'both'];
+
+/** Bedrock's service tiers; `auto` sends none. */
+export const SERVICE_TIERS = ['default', 'flex', 'priority', 'reserved'] as const;
+
 export interface StreamingConfig {
   streamChunkSize: number;
   maxHoldMs: number;
   heartbeatMs: number;
+  reasoningField: ReasoningField;
 }
 
 export interface UpstreamConfig {
@@ -81,7 +90,7 @@ export interface GuardrailConfig {
   /** bedrock: region and endpoint of the ApplyGuardrail call (default: the model's). */
   region: string | undefined;
   endpoint: string | undefined;
-  stages: GuardrailStage[];
+  stages: GuardrailPhase[];
   streamMode: GuardrailStreamMode;
   intervalChars: number;
   onError: 'block' | 'allow';
@@ -126,6 +135,13 @@ export interface ModelAliasConfig {
   fallbackOn: FallbackTrigger[];
   /** Name of an environment variable holding a Bedrock API key for this alias. */
   apiKeyEnv: string | undefined;
+  /** `auto`: cache points after the tools, the system prompt and the last user turn (caching.ts). */
+  promptCaching?: 'off' | 'auto';
+  /** The service tier every request to this alias asks for, unless the request names its own. */
+  serviceTier?: 'auto' | (typeof SERVICE_TIERS)[number];
+  /** Latency-optimized inference (converse performanceConfig / invoke header). */
+  performance?: 'standard' | 'optimized';
+  reasoningField?: ReasoningField;
   /** Embedding models only (checked against the model when the registry builds the alias). */
   embedding?: EmbeddingAliasConfig;
   /** line in the file, for messages that point back at the alias */

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendAwsError } from './aws-errors.ts';
 import type { RenderContext } from './families/types.ts';
+import type { PromptCache } from './prompt-cache.ts';
 import type { ResponseTracker } from './stream-writer.ts';
 import type { GuardrailRules, RawReply, RecordedRequest, ScriptedReply, TextReply, ToolUseReply } from './types.ts';
 
@@ -25,6 +26,8 @@ export interface CallContext {
   /** Seeded randomness for padding. */
   rand: () => number;
   guardrails: GuardrailRules;
+  /** The emulator's prompt cache (cache reads and writes in the usage it reports). */
+  promptCache: PromptCache;
   /** Sends a 400 ValidationException (and records the status). */
   validationError(message: string): void;
 }

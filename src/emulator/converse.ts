@@ -14,11 +14,17 @@ import { eventFrame, padding } from './frames.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { familyOf } from './model-id.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
+import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache.ts';
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 
 export const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
 export const MUST_ALTERNATE = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+export const RESERVATION_NOT_FOUND = 'Reservation not found.';
+// DocumentBlock.name (API_runtime_DocumentBlock): alphanumerics, single whitespace, hyphens, parentheses, square brackets.
+const DOCUMENT_NAME = /^(?!.*\s\s)[A-Za-z0-9\s\-()[\]]{1,200}$/;
+export const DOCUMENT_NAME_MESSAGE = 'The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can\'t contain more than one consecutive whitespace character.';
+const MAX_DOCUMENTS = 5;
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 /** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
@@ -27,6 +33,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
   let usesTools = false;
+  let documents = 0;
   for (let i = 0; i < messages.length; i++) {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role) return MUST_ALTERNATE;
     const content = messages[i]!.content as Json[];
@@ -36,6 +43,9 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
         return `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`;
       }
       if ('toolUse' in block || 'toolResult' in block) usesTools = true;
+      const doc = block.document;
+      if (isJson(doc) && typeof doc.name === 'string' && !DOCUMENT_NAME.test(doc.name)) return DOCUMENT_NAME_MESSAGE;
+      if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
@@ -50,6 +60,19 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
   }
   return undefined;
+}
+
+/** `reserved` needs a capacity reservation the emulator never has (Bedrock: "Reservation not found."). */
+function serviceTierProblem(body: Json): string | undefined {
+  return isJson(body.serviceTier) && body.serviceTier.type === 'reserved' ? RESERVATION_NOT_FOUND : undefined;
+}
+
+/** What served the call, echoed as Bedrock reports it (response / metadata `serviceTier`, `performanceConfig`). */
+function servedAs(body: Json): Json {
+  const out: Json = {};
+  if (isJson(body.serviceTier)) out.serviceTier = { type: body.serviceTier.type };
+  if (isJson(body.performanceConfig)) out.performanceConfig = { latency: body.performanceConfig.latency ?? 'standard' };
+  return out;
 }
 
 function lastUserText(body: Json): string {
@@ -116,7 +139,7 @@ function converseResponse(call: CallContext, plan: OutputPlan, stopReason: strin
 type StreamEvent = [eventType: string, payload: Json];
 
 /** ConverseStream events for a plan (text blocks have no start event, as observed on Bedrock). */
-function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard): Generator<StreamEvent> {
+function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard, served: Json): Generator<StreamEvent> {
   yield ['messageStart', { role: 'assistant' }];
   let index = 0;
   if (plan.reasoning) {
@@ -146,7 +169,7 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
     index++;
   }
   yield ['messageStop', { stopReason: plan.stopReason }];
-  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) } };
+  const metadata: Json = { usage: usage(plan), metrics: { latencyMs: Math.max(1, Date.now() - call.startMs) }, ...served };
   const trace = guard.converseTrace();
   if (trace) metadata.trace = trace;
   yield ['metadata', metadata];
@@ -177,11 +200,18 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
   if (problems.length > 0) return call.validationError(smithyReport(problems));
   const semantic = semanticProblem(call.modelId, body);
   if (semantic) return call.validationError(semantic);
+  const cacheParts = conversePoints(body);
+  const cacheProblem = cachePointProblem(call.modelId, cacheParts);
+  if (cacheProblem) return call.validationError(cacheProblem);
+  const tierProblem = serviceTierProblem(body);
+  if (tierProblem) return call.validationError(tierProblem);
 
   const reply = await settleReply(call, call.nextReply(lastUserText(body)));
   if (!reply) return;
   const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
   const guard = nativeGuardrail(call, isJson(body.guardrailConfig) ? body.guardrailConfig : undefined);
+  const cacheUse = call.promptCache.use(call.modelId, cacheParts);
+  const served = servedAs(body);
 
   if (stream) {
     call.record.status = 200;
@@ -191,8 +221,9 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     if (reply.type === 'raw') source = rawFrames(reply.events ?? []);
     else {
       const plan = planFromReply(reply, call.body.length, call.seq);
+      applyCacheUse(plan, cacheUse);
       guard.guardStream(plan);
-      source = frames(call, converseEvents(call, plan, guard));
+      source = frames(call, converseEvents(call, plan, guard, served));
     }
     return writeStream(call.res, call.tracker, source, { frameDelayMs, fault: reply.fault });
   }
@@ -201,8 +232,9 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     out = rawBody(reply);
   } else {
     const plan = planFromReply(reply, call.body.length, call.seq);
+    applyCacheUse(plan, cacheUse);
     guard.guardWhole(plan);
-    out = Buffer.from(JSON.stringify(converseResponse(call, plan, plan.stopReason, guard.converseTrace())), 'utf8');
+    out = Buffer.from(JSON.stringify({ ...converseResponse(call, plan, plan.stopReason, guard.converseTrace()), ...served }), 'utf8');
   }
   call.record.status = reply.type === 'raw' ? reply.status ?? 200 : 200;
   call.res.writeHead(call.record.status, {

@@ -13,6 +13,7 @@ import { embeddingModelOf, handleEmbedding } from './embeddings.ts';
 import { familyOf } from './model-id.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { planFromReply, type OutputPlan } from './output.ts';
+import { applyCacheUse, cachePointProblem, claudePoints, conversePoints } from './prompt-cache.ts';
 import { writeStream } from './stream-writer.ts';
 
 const GUARDRAIL_CONFIG_KEY = 'amazon-bedrock-guardrailConfig';
@@ -92,12 +93,40 @@ function* chunkFrames(call: CallContext, nativeEvents: Iterable<unknown>): Gener
   }
 }
 
+const TIER_HEADER = 'x-amzn-bedrock-service-tier';
+const LATENCY_HEADER = 'x-amzn-bedrock-performanceconfig-latency';
+
+/** The service-tier and latency request headers (API_runtime_InvokeModel): a 400 for a value Bedrock refuses. */
+function servingProblem(call: CallContext): string | undefined {
+  const tier = call.req.headers[TIER_HEADER];
+  if (tier !== undefined && !['priority', 'default', 'flex', 'reserved'].includes(String(tier))) {
+    return `1 validation error detected: Value '${String(tier)}' at 'serviceTier' failed to satisfy constraint: Member must satisfy enum value set: [priority, default, flex, reserved]`;
+  }
+  if (tier === 'reserved') return 'Reservation not found.';
+  const latency = call.req.headers[LATENCY_HEADER];
+  if (latency !== undefined && latency !== 'standard' && latency !== 'optimized') {
+    return `1 validation error detected: Value '${String(latency)}' at 'performanceConfigLatency' failed to satisfy constraint: Member must satisfy enum value set: [standard, optimized]`;
+  }
+  return undefined;
+}
+
+/** Response headers saying what served the call, as the SDK's InvokeModel output reads them. */
+function servedHeaders(call: CallContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  const tier = call.req.headers[TIER_HEADER];
+  if (typeof tier === 'string') out['X-Amzn-Bedrock-Service-Tier'] = tier;
+  const latency = call.req.headers[LATENCY_HEADER];
+  if (typeof latency === 'string') out['X-Amzn-Bedrock-PerformanceConfig-Latency'] = latency;
+  return out;
+}
+
 function startStream(call: CallContext): void {
   call.record.status = 200;
   call.res.writeHead(200, {
     'content-type': 'application/vnd.amazon.eventstream',
     'x-amzn-bedrock-content-type': 'application/json',
     'x-amzn-RequestId': call.requestId,
+    ...servedHeaders(call),
   });
   call.res.flushHeaders();
 }
@@ -119,6 +148,11 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
   const { [GUARDRAIL_CONFIG_KEY]: _guardrailConfig, ...nativeBody } = parsed;
   const problem = family.validate(nativeBody, { stream, modelId: call.modelId });
   if (problem) return call.validationError(problem);
+  const serving = servingProblem(call);
+  if (serving) return call.validationError(serving);
+  const cacheParts = family.name === 'anthropic' ? claudePoints(nativeBody) : family.name === 'nova' ? conversePoints(nativeBody) : [];
+  const cacheProblem = cachePointProblem(call.modelId, cacheParts);
+  if (cacheProblem) return call.validationError(cacheProblem);
 
   const reply = await settleReply(call, call.nextReply(family.lastUserText(nativeBody)));
   if (!reply) return;
@@ -145,6 +179,7 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     return;
   }
   const plan = planFromReply(reply, call.body.length, call.seq);
+  applyCacheUse(plan, call.promptCache.use(call.modelId, cacheParts));
   const guard = nativeGuardrail(call, undefined);
   if (stream) {
     guard.guardStream(plan);
@@ -161,6 +196,7 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     'X-Amzn-Bedrock-Input-Token-Count': plan.usage.inputTokens,
     'X-Amzn-Bedrock-Output-Token-Count': plan.usage.outputTokens,
     'X-Amzn-Bedrock-Invocation-Latency': Math.max(1, Date.now() - call.startMs),
+    ...servedHeaders(call),
   };
   if (plan.usage.cacheReadTokens !== undefined) headers['X-Amzn-Bedrock-Cache-Read-Input-Token-Count'] = plan.usage.cacheReadTokens;
   if (plan.usage.cacheWriteTokens !== undefined) headers['X-Amzn-Bedrock-Cache-Write-Input-Token-Count'] = plan.usage.cacheWriteTokens;

@@ -5,6 +5,7 @@
 
 export const FAMILIES = [
   'anthropic', 'nova', 'titan', 'llama', 'mistral-text', 'mistral-chat', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
+  'moonshot', 'minimax', 'gemma', 'nemotron',
 ] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
@@ -55,5 +56,9 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   if (base.startsWith('deepseek.')) return 'deepseek';
   if (base.startsWith('openai.')) return 'openai';
   if (base.startsWith('qwen.')) return 'qwen';
+  if (base.startsWith('moonshot.') || base.startsWith('moonshotai.')) return 'moonshot';
+  if (base.startsWith('minimax.')) return 'minimax';
+  if (base.startsWith('google.gemma')) return 'gemma';
+  if (base.startsWith('nvidia.nemotron')) return 'nemotron';
   return undefined;
 }

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { sendAwsError, sendUnknownOperation } from './aws-errors.ts';
 import type { CallContext } from './call.ts';
+import { PromptCache } from './prompt-cache.ts';
 import { handleApplyGuardrail } from './guardrail.ts';
 import { handleConverse } from './converse.ts';
 import { handleCountTokens } from './count-tokens.ts';
@@ -102,6 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const sockets = new Set<Socket>();
   const trackers = new Set<ResponseTracker>();
   const rand = seededRandom(0x5eed);
+  const promptCache = new PromptCache();
   let idCounter = 0;
   let callCounter = 0;
   const newId = (prefix: string): string => `${prefix}emu${(++idCounter).toString(36).padStart(10, '0')}`;
@@ -198,6 +200,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       render: { modelId: r.modelId ?? '', newId },
       rand,
       guardrails,
+      promptCache,
       validationError: (message) => fail(400, 'ValidationException', message),
     };
 

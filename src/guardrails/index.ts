@@ -11,7 +11,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import type { GuardrailConfig, SidecarConfig } from '../config/schema.ts';
-import type { ModelTarget } from '../models/resolve.ts';
+import { defaultEndpoint, type ModelTarget } from '../models/resolve.ts';
 import type { BedrockClient } from '../upstream/client.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -110,8 +110,4 @@ export function guardrailEndpoint(g: GuardrailConfig, target: ModelTarget): Guar
     endpoint = isDefault && region !== target.region ? defaultEndpoint(region) : target.endpoint;
   }
   return { endpoint, region, apiKey: target.apiKey };
-}
-
-function defaultEndpoint(region: string): string {
-  return `https://bedrock-runtime.${region}.amazonaws.com`;
 }

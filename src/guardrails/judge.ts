@@ -7,7 +7,7 @@
  *
  * Returns synchronously when every check did (regex), so the common local case costs no microtask.
  */
-import type { GuardrailStage } from '../config/schema.ts';
+import type { GuardrailPhase } from '../config/schema.ts';
 import type { GuardrailRecorder } from './recorder.ts';
 import { isPromise, type CheckSource, type Segment, type TextGuardrail, type Verdict } from './types.ts';
 
@@ -19,7 +19,7 @@ export type Judgement =
   | { readonly kind: 'cancelled' };
 
 export interface JudgeContext {
-  stage: GuardrailStage;
+  stage: GuardrailPhase;
   recorder: GuardrailRecorder;
   /** False where text is already with the client (async streaming): a mask is then a block. */
   maskAllowed: boolean;

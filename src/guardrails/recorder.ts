@@ -9,7 +9,7 @@
  * request, guardrail and action.
  */
 import { SidecarError } from '../errors.ts';
-import type { GuardrailStage } from '../config/schema.ts';
+import type { GuardrailPhase } from '../config/schema.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 
@@ -38,7 +38,7 @@ export class GuardrailRecorder {
     this.ran = true;
   }
 
-  intervened(stage: GuardrailStage, guardrail: string, action: 'block' | 'mask', reason: string, detail?: string): void {
+  intervened(stage: GuardrailPhase, guardrail: string, action: 'block' | 'mask', reason: string, detail?: string): void {
     this.ran = true;
     this.note(stage, guardrail, action, action);
     this.log.info({
@@ -46,7 +46,7 @@ export class GuardrailRecorder {
     }, action === 'block' ? 'guardrail blocked' : 'guardrail masked');
   }
 
-  failed(stage: GuardrailStage, guardrail: string, onError: 'block' | 'allow', reason: string): void {
+  failed(stage: GuardrailPhase, guardrail: string, onError: 'block' | 'allow', reason: string): void {
     this.ran = true;
     this.note(stage, guardrail, onError === 'block' ? 'error_block' : 'error_allow', 'error');
     this.log.warn({ guardrail, stage, onError, reason },
@@ -58,7 +58,7 @@ export class GuardrailRecorder {
     return this.ran ? 'passed' : 'none';
   }
 
-  private note(stage: GuardrailStage, guardrail: string, action: OutcomeAction, metricAction: 'block' | 'mask' | 'error'): void {
+  private note(stage: GuardrailPhase, guardrail: string, action: OutcomeAction, metricAction: 'block' | 'mask' | 'error'): void {
     const key = `${stage}:${guardrail}:${action}`;
     if (this.counted.has(key)) return;
     this.counted.add(key);

@@ -173,7 +173,7 @@ export class ModelRegistry {
         `no AWS region for "${name}": set region: on the alias, or AWS_REGION in the environment`, { param: 'model' });
     }
     const endpoint = (alias?.endpoint ?? this.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ?? this.env.AWS_ENDPOINT_URL ??
-      `https://bedrock-runtime.${region}.amazonaws.com`).replace(/\/+$/, '');
+      defaultEndpoint(region)).replace(/\/+$/, '');
     try {
       const url = new URL(endpoint);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
@@ -196,4 +196,9 @@ export class ModelRegistry {
 
 function familyList(): string {
   return FAMILIES.join(', ');
+}
+
+/** Bedrock Runtime's public endpoint in `region` (what a target gets with no endpoint configured). */
+export function defaultEndpoint(region: string): string {
+  return `https://bedrock-runtime.${region}.amazonaws.com`;
 }

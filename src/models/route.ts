@@ -9,6 +9,7 @@ import type { Route } from '../config/schema.ts';
 /** Families that generate text (the chat-shaped surfaces). */
 export const CHAT_FAMILIES = [
   'anthropic', 'amazon-nova', 'amazon-titan', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
+  'moonshot', 'minimax', 'google', 'nvidia',
 ] as const;
 /** Families that turn text into vectors (`POST /v1/embeddings` only; the invoke route only). */
 export const EMBEDDING_FAMILIES = ['amazon-titan-embed', 'cohere-embed', 'amazon-nova-embed'] as const;
@@ -27,7 +28,7 @@ export const GEO_PREFIXES = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'gl
 /** Providers whose base ids start with `<provider>.` (the text before the first dot of a base id). */
 const PROVIDERS = new Set([
   'anthropic', 'amazon', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen', 'writer', 'twelvelabs',
-  'stability', 'luma', 'moonshot', 'minimax', 'google', 'nvidia',
+  'stability', 'luma', 'moonshot', 'moonshotai', 'minimax', 'google', 'nvidia',
 ]);
 
 export interface ParsedRoute {
@@ -166,6 +167,10 @@ export function familyOf(baseModelId: string): Family | undefined {
   if (id.startsWith('deepseek.')) return 'deepseek';
   if (id.startsWith('openai.')) return 'openai';
   if (id.startsWith('qwen.')) return 'qwen';
+  if (id.startsWith('moonshot.') || id.startsWith('moonshotai.')) return 'moonshot';
+  if (id.startsWith('minimax.')) return 'minimax';
+  if (id.startsWith('google.gemma')) return 'google';
+  if (id.startsWith('nvidia.nemotron')) return 'nvidia';
   return undefined;
 }
 
@@ -176,6 +181,7 @@ export function familyFromProvider(provider: string): Family | undefined {
   const aliases: Record<string, Family> = {
     claude: 'anthropic', nova: 'amazon-nova', 'amazon.nova': 'amazon-nova', titan: 'amazon-titan',
     'amazon.titan': 'amazon-titan', llama: 'meta', jamba: 'ai21', 'gpt-oss': 'openai',
+    kimi: 'moonshot', moonshotai: 'moonshot', gemma: 'google', nemotron: 'nvidia',
   };
   return aliases[p];
 }

@@ -14,10 +14,13 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { StreamEvent } from './events.ts';
 
+/** What a renderer returns: SSE text, or binary frames (Bedrock's event stream, the native surface). */
+export type Frames = string | Uint8Array;
+
 /**
  * One stream's rendering, implemented once per surface (src/surfaces/<name>/). Pure: no clock and no id
  * generator inside (both are injected where the renderer is built), so a fixture renders byte-identical
- * output. Every method returns the frames to write, `''` for none.
+ * output. Every method returns the frames to write (text or bytes), empty for none.
  *
  * Invariants every renderer keeps: exactly one ending (the surface's terminal frames after a `finish`, or
  * its in-band error after an `error` event, never both, never neither); nothing after the ending
@@ -29,13 +32,13 @@ export interface Renderer {
   /** Data frames rendered so far (for `sidecar_stream_chunks_total`: what the client receives). */
   readonly frames: number;
   /** The frames that open the stream, once; `push` and `end` prepend them if never asked for. */
-  start(): string;
+  start(): Frames;
   /** The frames of one batch. */
-  push(events: readonly StreamEvent[]): string;
+  push(events: readonly StreamEvent[]): Frames;
   /** End of input: the ending if not rendered yet (a protocol error when neither finish nor error came). */
-  end(): string;
-  /** The keep-alive for an idle stream (an SSE comment, or the surface's own ping event). */
-  heartbeat(): string;
+  end(): Frames;
+  /** The keep-alive for an idle stream (an SSE comment, or the surface's own ping event); empty for none. */
+  heartbeat(): Frames;
 }
 
 export interface EncoderStageOptions {
@@ -45,7 +48,7 @@ export interface EncoderStageOptions {
 }
 
 /**
- * `Transform`: `StreamEvent[]` batches in, bytes out (one string per batch).
+ * `Transform`: `StreamEvent[]` batches in, bytes out (one string or byte array per batch).
  *
  * Nothing is written on construction: call `begin()` when the response is committed (status and headers
  * sent); it writes the opening frames and starts the heartbeat. If a batch or the end comes first, the
@@ -91,7 +94,7 @@ export class EncoderStage extends Transform {
     callback(error);
   }
 
-  #emit(frames: string): void {
+  #emit(frames: Frames): void {
     if (frames.length > 0) {
       this.push(frames);
       // Silence is measured from the last frame pushed. A timestamp per batch, not a timer re-armed per
@@ -126,8 +129,9 @@ export class EncoderStage extends Transform {
       return;
     }
     // With output still queued for a slow reader the keep-alive would only queue behind it.
-    if (this.readableLength === 0) {
-      this.push(this.renderer.heartbeat());
+    const keepAlive = this.readableLength === 0 ? this.renderer.heartbeat() : '';
+    if (keepAlive.length > 0) {
+      this.push(keepAlive);
       this.#lastFrameAt = Date.now();
     }
     this.#armHeartbeat();

@@ -33,8 +33,6 @@ export type StreamEvent =
   | { readonly kind: 'usage'; readonly usage: Usage }
   | { readonly kind: 'error'; readonly error: SidecarError };
 
-export type StreamEventKind = StreamEvent['kind'];
-
 /** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (docs/contract.md#streaming-and-errors). */
 export function promptTokens(usage: Usage): number {
   return usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;

@@ -35,6 +35,8 @@ export interface PipelineOptions {
   chunkSizeBytes: number;
   /** Longest time held text waits for more before it is released; 0 = only a full chunk or the end releases it. */
   maxHoldMs: number;
+  /** Whether text deltas are re-chunked (default true); false leaves the re-chunker out (native streams keep Bedrock's framing). */
+  rechunk?: boolean;
   /** The surface's rendering of this stream (its completion id and clock reading injected where it is built). */
   renderer: Renderer;
   heartbeatMs: number;
@@ -57,10 +59,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const decoder = new EventStreamDecoder();
   const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper), options.onComplete);
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
-  const rechunker = new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
+  const rechunker = options.rechunk === false ? undefined
+    : new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
   const stageOptions = { renderer: options.renderer, heartbeatMs: options.heartbeatMs };
   const encoder = options.observe ? new ObservedEncoderStage(stageOptions, options.observe) : new EncoderStage(stageOptions);
-  const stages = guard ? [decoder, normalizer, guard, rechunker, encoder] : [decoder, normalizer, rechunker, encoder];
+  const stages = [decoder, normalizer, ...(guard ? [guard] : []), ...(rechunker ? [rechunker] : []), encoder];
   return { decoder, encoder, stages };
 }
 

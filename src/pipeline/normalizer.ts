@@ -13,22 +13,12 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Message, MessageHeaders } from '@smithy/core/event-streams';
-import { isSidecarError, SidecarError, type ErrorType } from '../errors.ts';
+import { isSidecarError, SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
 import type { StreamMapper } from '../providers/types.ts';
+import { errorMessageOf, errorTypeOfException } from '../upstream/bedrock-errors.ts';
 import type { DecodedBatch } from './event-stream-decoder.ts';
 import type { StreamEvent } from './events.ts';
-
-/** In-stream exception names → the error vocabulary of docs/contract.md#streaming-and-errors. */
-const EXCEPTIONS: Record<string, ErrorType> = {
-  throttlingException: 'rate_limit_error',
-  serviceQuotaExceededException: 'rate_limit_error',
-  modelStreamErrorException: 'upstream_error',
-  internalServerException: 'upstream_error',
-  serviceUnavailableException: 'upstream_error',
-  validationException: 'invalid_request_error',
-  modelTimeoutException: 'upstream_timeout',
-};
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -67,12 +57,12 @@ function exceptionError(name: string, payload: Uint8Array): SidecarError {
   let message = '';
   try {
     const json = JSON.parse(decoder.decode(payload)) as Record<string, unknown>;
-    message = typeof json.message === 'string' ? json.message : typeof json.Message === 'string' ? json.Message : '';
+    message = errorMessageOf(json) ?? '';
     if (typeof json.originalMessage === 'string' && json.originalMessage) message = `${message} (${json.originalMessage})`;
   } catch {
     // the name alone still classifies it
   }
-  const type = Object.hasOwn(EXCEPTIONS, name) ? EXCEPTIONS[name]! : 'upstream_error';
+  const type = errorTypeOfException(name) ?? 'upstream_error';
   return new SidecarError(type, `Bedrock: ${name}${message ? `: ${message}` : ''}`, { upstreamCode: name });
 }
 
@@ -141,7 +131,8 @@ export class BedrockEventNormalizer {
     }
     const eventType = header(message.headers, ':event-type');
     if (eventType === undefined) throw new SidecarError('upstream_protocol_error', 'Bedrock sent an event without :event-type');
-    if (Object.hasOwn(EXCEPTIONS, eventType) || eventType.endsWith('Exception')) throw exceptionError(eventType, message.body);
+    // The `event` form of an exception (the AWS SDK's fixtures): every modelled exception's name ends so.
+    if (eventType.endsWith('Exception')) throw exceptionError(eventType, message.body);
 
     if (this.route === 'invoke') {
       if (eventType !== 'chunk') return []; // unknown event types are skipped, as the AWS SDK does

@@ -31,11 +31,10 @@
  * in order like any other non-text event.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE } from '../config/schema.ts';
 import type { StreamEvent } from './events.ts';
 import { isHighSurrogate, isLowSurrogate, utf8ByteLength, utf8UnitBytes } from './utf8.ts';
 
-export const MIN_CHUNK_SIZE_BYTES = 1;
-export const MAX_CHUNK_SIZE_BYTES = 1_048_576;
 
 export interface RechunkerOptions {
   /** Most bytes of UTF-8 per emitted `text` event, 1..1048576 (validated by config; asserted here). */
@@ -55,9 +54,9 @@ export class Rechunker {
 
   constructor(options: RechunkerOptions) {
     const size = options.chunkSizeBytes;
-    if (!Number.isInteger(size) || size < MIN_CHUNK_SIZE_BYTES || size > MAX_CHUNK_SIZE_BYTES) {
+    if (!Number.isInteger(size) || size < MIN_STREAM_CHUNK_SIZE || size > MAX_STREAM_CHUNK_SIZE) {
       throw new RangeError(
-        `chunkSizeBytes must be an integer from ${MIN_CHUNK_SIZE_BYTES} to ${MAX_CHUNK_SIZE_BYTES}, got ${size}`,
+        `chunkSizeBytes must be an integer from ${MIN_STREAM_CHUNK_SIZE} to ${MAX_STREAM_CHUNK_SIZE}, got ${size}`,
       );
     }
     this.chunkSizeBytes = size;

@@ -11,11 +11,6 @@ export function utf8ByteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-/** Whether `text` is pure ASCII, so that UTF-16 offsets and UTF-8 byte offsets coincide. */
-export function isAscii(text: string): boolean {
-  return Buffer.byteLength(text, 'utf8') === text.length;
-}
-
 export function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
 }

@@ -6,7 +6,7 @@
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
-import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
+import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
 import { converseAdapter } from './converse.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
@@ -36,7 +36,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   Object.assign(body, reasoning.fields);
   body.max_tokens = maxTokens;
   body.messages = anthropicMessages(request.messages);
-  if (system.length > 0) body.system = system.join('\n\n');
+  if (request.messages.some((m) => m.role === 'system' && m.cache)) body.system = anthropicSystem(request.messages);
+  else if (system.length > 0) body.system = system.join('\n\n');
   if (p.temperature !== undefined) body.temperature = Math.min(p.temperature, 1);
   if (p.top_p !== undefined) body.top_p = p.top_p;
   if (p.top_k !== undefined) body.top_k = p.top_k;
@@ -46,6 +47,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
       name: t.name,
       ...(t.description !== undefined ? { description: t.description } : {}),
       input_schema: t.parameters,
+      ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
     }));
     const choice = p.tool_choice;
     const disableParallel = p.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
@@ -68,10 +70,43 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 
 type Block = Record<string, unknown>;
 
+/** Anthropic's `cache_control` for a cache mark (the rules: caching.ts). */
+function cacheControl(mark: CacheMark): Block {
+  return { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) };
+}
+
+/** System messages as text blocks (when one carries a cache point; else the body keeps a plain string). */
+function anthropicSystem(messages: readonly ChatMessage[]): Block[] {
+  const blocks: Block[] = [];
+  for (const m of messages) {
+    if (m.role !== 'system') continue;
+    const text = joinText(m.content);
+    if (text !== '') blocks.push({ type: 'text', text, ...(m.cache ? { cache_control: cacheControl(m.cache) } : {}) });
+  }
+  return blocks;
+}
+
+function userBlock(part: ContentPart): Block {
+  const mark = part.cache ? { cache_control: cacheControl(part.cache) } : {};
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text, ...mark };
+    case 'image':
+      return { type: 'image', source: { type: 'base64', media_type: part.mediaType, data: part.data }, ...mark };
+    case 'document':
+      // PDF travels as base64; the text formats as plain text (the only two document sources Claude's body takes).
+      return part.format === 'pdf'
+        ? { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: part.data }, title: part.name, ...mark }
+        : { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(part.data, 'base64').toString('utf8') }, title: part.name, ...mark };
+  }
+}
+
 /** OpenAI messages → Anthropic messages: tool results become user tool_result blocks; same roles merge. */
 function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'user' | 'assistant'; content: Block[] }> {
   const out: Array<{ role: 'user' | 'assistant'; content: Block[] }> = [];
-  const append = (role: 'user' | 'assistant', blocks: Block[]): void => {
+  const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
+    const lastBlock = blocks[blocks.length - 1];
+    if (mark && lastBlock) lastBlock.cache_control = cacheControl(mark);
     const last = out[out.length - 1];
     if (last && last.role === role) last.content.push(...blocks);
     else out.push({ role, content: blocks });
@@ -81,20 +116,20 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
       case 'system':
         return;
       case 'user':
-        append('user', m.content.map((part) => part.type === 'text'
-          ? { type: 'text', text: part.text }
-          : { type: 'image', source: { type: 'base64', media_type: part.mediaType, data: part.data } }));
+        append('user', m.content.map(userBlock), m.cache);
         return;
       case 'assistant': {
-        const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({ type: 'text', text: t.text }));
+        const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({
+          type: 'text', text: t.text, ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
+        }));
         m.toolCalls.forEach((call, j) => blocks.push({
           type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
         }));
-        append('assistant', blocks);
+        append('assistant', blocks, m.cache);
         return;
       }
       case 'tool':
-        append('user', [{ type: 'tool_result', tool_use_id: m.toolCallId, content: joinText(m.content) }]);
+        append('user', [{ type: 'tool_result', tool_use_id: m.toolCallId, content: joinText(m.content) }], m.cache);
         return;
     }
   });

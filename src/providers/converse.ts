@@ -16,7 +16,8 @@ import { isRecord, requireAnswer } from './answer.ts';
 import { applyClaudeReasoning } from './claude-rules.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
-import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName } from './request.ts';
+import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
+import { servingFields } from './serving.ts';
 import type { BuildContext, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -57,9 +58,15 @@ export const CONVERSE_CAPABILITIES: Record<ChatFamily | 'other', Capabilities> =
     tools: false, images: false, structured: false, extra: ['presence_penalty', 'frequency_penalty'],
     extraFields: ['presence_penalty', 'frequency_penalty'],
   },
-  deepseek: { tools: false, images: false, structured: false, extra: [], extraFields: [] },
+  deepseek: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
   openai: { tools: true, images: false, structured: true, extra: ['reasoning_effort'], extraFields: ['reasoning_effort'] },
-  qwen: { tools: true, images: false, structured: true, extra: [], extraFields: [] },
+  qwen: { tools: true, images: true, structured: true, extra: [], extraFields: [] },
+  // 2026 families (docs/contract.md#models-and-routes): Kimi K2 Thinking and MiniMax M2 reason on their own
+  // (reasoningContent out); Gemma 3 reads images; Nemotron 3 calls tools.
+  moonshot: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
+  minimax: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
+  google: { tools: false, images: true, structured: false, extra: [], extraFields: [] },
+  nvidia: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
   other: { tools: false, images: false, structured: false, extra: [], extraFields: ['*'] },
 };
 
@@ -71,7 +78,8 @@ type Block = Record<string, unknown>;
  */
 export function converseMessages(messages: readonly ChatMessage[], images: boolean): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
-  const append = (role: 'user' | 'assistant', blocks: Block[]): void => {
+  const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
+    if (mark) blocks.push(cachePointBlock(mark));
     if (blocks.length === 0) return;
     const last = out[out.length - 1];
     if (last && last.role === role) last.content.push(...blocks);
@@ -82,26 +90,54 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
       case 'system':
         return;
       case 'user':
-        append('user', m.content.map((part, j) => {
-          if (part.type === 'text') return { text: part.text };
-          if (!images) throw imageRefused(i, j);
-          return { image: { format: part.format, source: { bytes: part.data } } };
-        }));
+        append('user', m.content.flatMap((part, j) => {
+          const block = userBlock(part, images, i, j);
+          return part.cache ? [block, cachePointBlock(part.cache)] : [block];
+        }), m.cache);
         return;
       case 'assistant': {
-        const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({ text: t.text }));
+        const blocks: Block[] = m.content.filter((t) => t.text !== '').flatMap((t) => (t.cache ? [{ text: t.text }, cachePointBlock(t.cache)] : [{ text: t.text }]));
         m.toolCalls.forEach((call, j) => blocks.push({
           toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`) },
         }));
-        append('assistant', blocks);
+        append('assistant', blocks, m.cache);
         return;
       }
       case 'tool':
-        append('user', [{ toolResult: { toolUseId: m.toolCallId, content: [{ text: joinText(m.content) }] } }]);
+        append('user', [{ toolResult: { toolUseId: m.toolCallId, content: [{ text: joinText(m.content) }] } }], m.cache);
         return;
     }
   });
   return out;
+}
+
+/** A converse `cachePoint` block (docs/contract.md#request-rules; the rules: caching.ts). */
+export function cachePointBlock(mark: CacheMark): Block {
+  return { cachePoint: { type: 'default', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) } };
+}
+
+function userBlock(part: ContentPart, images: boolean, i: number, j: number): Block {
+  switch (part.type) {
+    case 'text':
+      return { text: part.text };
+    case 'image':
+      if (!images) throw imageRefused(i, j);
+      return { image: { format: part.format, source: { bytes: part.data } } };
+    case 'document':
+      return { document: { format: part.format, name: part.name, source: { bytes: part.data } } };
+  }
+}
+
+/** The converse `system` blocks: one text block per system message, each followed by its cache point. */
+export function converseSystem(messages: readonly ChatMessage[]): Block[] {
+  const blocks: Block[] = [];
+  for (const m of messages) {
+    if (m.role !== 'system') continue;
+    const text = joinText(m.content);
+    if (text !== '') blocks.push({ text });
+    if (m.cache && text !== '') blocks.push(cachePointBlock(m.cache));
+  }
+  return blocks;
 }
 
 /** The 400 for an image sent to a model that takes none (never dropped: it is content, not a setting). */
@@ -126,9 +162,10 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
     return undefined;
   }
   const toolConfig: Record<string, unknown> = {
-    tools: p.tools.map((t) => ({
-      toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.parameters } },
-    })),
+    tools: p.tools.flatMap((t) => {
+      const spec = { toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.parameters } } };
+      return t.cache ? [spec, cachePointBlock(t.cache)] : [spec];
+    }),
   };
   if (choice?.type === 'function') toolConfig.toolChoice = { tool: { name: choice.name } };
   else if (choice?.type === 'required') toolConfig.toolChoice = { any: {} };
@@ -143,6 +180,7 @@ export function modelTakesImages(family: ChatFamily | 'other', modelId: string):
   const id = modelId.toLowerCase();
   if (family === 'meta') return /llama3-2-(11|90)b|llama4/.test(id);
   if (family === 'mistral') return /pixtral|mistral-large-3|magistral/.test(id);
+  if (family === 'qwen') return /qwen3-vl/.test(id);
   return CONVERSE_CAPABILITIES[family].images;
 }
 
@@ -191,7 +229,7 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
     if (system.length > 0) {
       const first = messages.find((m) => m.role === 'user');
       if (foldsSystem(family, modelId) && first) first.content.unshift({ text: system.join('\n\n') });
-      else body.system = system.map((text) => ({ text }));
+      else body.system = converseSystem(request.messages);
     }
     const inference: Record<string, unknown> = {};
     if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;
@@ -201,6 +239,8 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
 
     if (p.tools !== undefined && p.tools.length > 0 && family === 'mistral' && isSmallMistral(modelId)) {
       rejectParam(ctx, 'tools', `is not supported by ${modelId} (Mistral 7B and Mixtral take no tools)`);
+    } else if (p.tools !== undefined && p.tools.length > 0 && family === 'deepseek' && !/deepseek\.v3/.test(modelId.toLowerCase())) {
+      rejectParam(ctx, 'tools', `is not supported by ${modelId} (of DeepSeek's models, V3.x calls tools)`);
     } else {
       const toolConfig = converseToolConfig(request, ctx);
       if (toolConfig) body.toolConfig = toolConfig;
@@ -247,6 +287,7 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
       }
       body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     }
+    Object.assign(body, servingFields(request, ctx.target));
     if (p.user !== undefined || p.metadata !== undefined) {
       // requestMetadata tags invocation logs; its values have a restricted alphabet, so only safe ones go.
       const metadata: Record<string, string> = { ...(p.metadata ?? {}), ...(p.user !== undefined ? { user: p.user } : {}) };

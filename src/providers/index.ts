@@ -15,8 +15,12 @@ import { checkEmbeddingAlias } from './embeddings/index.ts';
 import { deepseek } from './deepseek.ts';
 import { llama } from './llama.ts';
 import { mistral } from './mistral.ts';
+import { moonshot } from './moonshot.ts';
 import { nova } from './nova.ts';
 import { openai } from './openai.ts';
+import { preparePromptCache } from './caching.ts';
+import { prepareDocuments } from './documents.ts';
+import { isHintValue } from './hints.ts';
 import { checkExtraFields, disallowedExtraField } from './policy.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
@@ -24,13 +28,34 @@ import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported } from './request.ts';
 import type { FamilyProvider, RouteAdapter } from './types.ts';
 
+/**
+ * Today's request rules every body builder relies on (docs/contract.md#request-rules), applied once before
+ * any family builds its body: documents the model can read on this route, prompt-cache points it can take
+ * (with Bedrock's limits). A builder then renders what it is given and never sees what it cannot render.
+ */
+function withRequestRules(adapter: RouteAdapter): RouteAdapter {
+  return {
+    ...adapter,
+    buildBody: (request, ctx) => {
+      const documents = prepareDocuments(request, ctx.target.family, ctx.target.route);
+      return adapter.buildBody(preparePromptCache(documents, ctx), ctx);
+    },
+  };
+}
+
+function withRules(provider: FamilyProvider): FamilyProvider {
+  const routes: FamilyProvider['routes'] = {};
+  for (const [route, adapter] of Object.entries(provider.routes) as Array<[Route, RouteAdapter]>) routes[route] = withRequestRules(adapter);
+  return { family: provider.family, routes };
+}
+
 const PROVIDERS = new Map<Family, FamilyProvider>(
-  [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen].map((p) => [p.family, p]),
+  [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen, moonshot].map((p) => [p.family, withRules(p)]),
 );
 for (const family of CHAT_FAMILIES) {
-  if (!PROVIDERS.has(family)) PROVIDERS.set(family, { family, routes: { converse: converseAdapter(family) } });
+  if (!PROVIDERS.has(family)) PROVIDERS.set(family, withRules({ family, routes: { converse: converseAdapter(family) } }));
 }
-const OTHER_CONVERSE = converseAdapter('other');
+const OTHER_CONVERSE = withRequestRules(converseAdapter('other'));
 
 export function adapterFor(route: Route, family: Family | undefined): RouteAdapter | undefined {
   if (family === undefined) return route === 'converse' ? OTHER_CONVERSE : undefined;
@@ -79,6 +104,11 @@ export function applyParamPolicy(
   }
   for (const [key, value] of Object.entries(request.params) as Array<[ParamName, unknown]>) {
     if (key === 'n') continue;
+    // Every family on every route takes a service tier (converse serviceTier, invoke header: serving.ts).
+    if (key === 'service_tier') {
+      kept.service_tier = request.params.service_tier;
+      continue;
+    }
     if (adapter.params.has(key)) (kept as Record<string, unknown>)[key] = value;
     else rejected.push(key);
   }
@@ -87,9 +117,15 @@ export function applyParamPolicy(
     delete kept.tool_choice;
     delete kept.parallel_tool_calls;
   }
+  for (const hint of request.hints ?? []) note(hint);
   for (const key of rejected) {
     if (key === 'tool_choice' || key === 'parallel_tool_calls') {
       if (request.params.tools === undefined) continue;
+    }
+    // seed, and penalties of 0, ask nothing a family without them must honour: hints (hints.ts).
+    if (isHintValue(key, request.params[key as ParamName])) {
+      note(`parameter "${key}" dropped: ${describeTarget} has no such setting, and this value asks for nothing it must honour`);
+      continue;
     }
     if (!dropParams) {
       const why = isKnownUnsupported(key) || request.params[key as ParamName] !== undefined

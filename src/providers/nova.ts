@@ -8,9 +8,8 @@
  */
 import type { ParamName } from './request.ts';
 import type { ChatRequest } from './request.ts';
-import { joinText } from './request.ts';
 import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
-import { ConverseEventMapper, converseAdapter, converseMessages, converseToolConfig, isNova2, parseConverseResponse } from './converse.ts';
+import { ConverseEventMapper, converseAdapter, converseMessages, converseSystem, converseToolConfig, isNova2, parseConverseResponse } from './converse.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
@@ -24,8 +23,8 @@ const EXTRA_FIELDS: ReadonlySet<string> = new Set(['inferenceConfig', 'schemaVer
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   const p = request.params;
   const body: Record<string, unknown> = {};
-  const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
-  if (system.length > 0) body.system = system.map((text) => ({ text }));
+  const system = converseSystem(request.messages);
+  if (system.length > 0) body.system = system;
   body.messages = converseMessages(request.messages, true);
   const inference: Record<string, unknown> = {};
   if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;

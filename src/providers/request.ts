@@ -5,7 +5,7 @@
  * the first surface), and the sidecar's own parameters, taken out first so they never reach a body builder.
  */
 import { SidecarError } from '../errors.ts';
-import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE } from '../config/schema.ts';
+import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE, SERVICE_TIERS } from '../config/schema.ts';
 
 /** Parameters the sidecar itself consumes (docs/contract.md#parameters). */
 export const SIDECAR_PARAMS = ['stream_chunk_size', 'guardrails', 'stream_options'] as const;
@@ -16,19 +16,37 @@ export interface SidecarParams {
   includeUsage: boolean;
 }
 
-export interface TextPart { type: 'text'; text: string }
-export interface ImagePart { type: 'image'; mediaType: string; format: 'png' | 'jpeg' | 'gif' | 'webp'; data: string }
-export type ContentPart = TextPart | ImagePart;
+/**
+ * A prompt-cache point the client asked for (`cache_control: {type: "ephemeral", ttl?}`): everything up to
+ * and including what carries it is a cacheable prefix (docs/contract.md#request-rules; caching.ts).
+ */
+export interface CacheMark { ttl?: '5m' | '1h' }
+
+export interface TextPart { type: 'text'; text: string; cache?: CacheMark }
+export interface ImagePart { type: 'image'; mediaType: string; format: 'png' | 'jpeg' | 'gif' | 'webp'; data: string; cache?: CacheMark }
+/** The document formats Bedrock takes (Converse DocumentBlock.format). */
+export type DocumentFormat = 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
+/** A file sent inline (base64 `data`), named for the model with Bedrock's name alphabet (documents.ts). */
+export interface DocumentPart { type: 'document'; format: DocumentFormat; mediaType: string; name: string; data: string; cache?: CacheMark }
+export type ContentPart = TextPart | ImagePart | DocumentPart;
 
 export interface ToolCall { id: string; name: string; arguments: string }
 
+/** `cache` on a message: a cache point after the whole message. */
 export type ChatMessage =
-  | { role: 'system'; content: TextPart[] }
-  | { role: 'user'; content: ContentPart[] }
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string }
-  | { role: 'tool'; toolCallId: string; content: TextPart[] };
+  | { role: 'system'; content: TextPart[]; cache?: CacheMark }
+  | { role: 'user'; content: ContentPart[]; cache?: CacheMark }
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; cache?: CacheMark }
+  | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
 
-export interface ToolDefinition { name: string; description: string | undefined; parameters: Record<string, unknown> }
+export interface ToolDefinition {
+  name: string; description: string | undefined; parameters: Record<string, unknown>;
+  /** A cache point after this tool's definition. */
+  cache?: CacheMark;
+}
+
+/** Bedrock's service tiers (a client's `auto` is "no tier": nothing is sent). */
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
 
 export type ToolChoice =
   | { type: 'auto' }
@@ -64,6 +82,7 @@ export interface ChatParams {
   top_k?: number;
   n?: number;
   anthropic_beta?: string[];
+  service_tier?: ServiceTier;
 }
 export type ParamName = keyof ChatParams;
 
@@ -73,12 +92,13 @@ export interface ChatRequest {
   messages: ChatMessage[];
   params: ChatParams;
   sidecar: SidecarParams;
+  /** Client hints and no-op values the reader dropped, one note each, logged at debug (hints.ts). */
+  hints?: string[];
 }
 
 /** OpenAI parameters that exist but no Bedrock family can honour; named so the 400 is precise. */
 const KNOWN_UNSUPPORTED = new Set([
-  'logprobs', 'top_logprobs', 'logit_bias', 'modalities', 'audio', 'prediction', 'store', 'service_tier',
-  'web_search_options', 'functions', 'function_call', 'verbosity', 'prompt_cache_key', 'safety_identifier',
+  'logprobs', 'top_logprobs', 'logit_bias', 'modalities', 'audio', 'prediction', 'web_search_options', 'functions', 'function_call',
 ]);
 
 function bad(param: string, message: string): SidecarError {

@@ -13,6 +13,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
+import { servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -102,7 +103,10 @@ export async function serveModelCall(
       outcome.status = e.status;
       // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
       // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendError(res, e, surface.errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
+      sendError(res, e, surface.errorBody(e), {
+        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+        ...surface.errorHeaders?.(e),
+      });
     } else if (!res.headersSent) {
       outcome.status = 499;
     }
@@ -161,7 +165,7 @@ async function serve(ex: Exchange): Promise<void> {
         // Built off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
         body: await jsonBytes(guards.decorateBody(native, target.route, prepared.stream), ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES),
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-        headers: guards.upstreamHeaders(target.route, prepared.stream),
+        headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
         signal,
         onRetry: () => {
           outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
@@ -241,7 +245,8 @@ async function streamAnswer(
     heartbeatMs: streaming.heartbeatMs,
     writeTimeoutMs: config.server.writeTimeoutMs,
     renderer,
-    headers: {},
+    rechunk: ex.surface.streamFormat?.rechunk ?? true,
+    headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;

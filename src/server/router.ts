@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { errorBody, SidecarError, toSidecarError } from '../errors.ts';
-import { surfaceRoutes } from '../surfaces/index.ts';
+import { surfaceRouteFor, surfaceRoutes } from '../surfaces/index.ts';
 import type { ServerContext } from './context.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { RouteEntry } from './surface.ts';
@@ -50,9 +50,9 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
-  const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+  const route = Object.hasOwn(routes, path) ? routes[path] : proxy ? surfaceRouteFor(path) : undefined;
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
-    sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), headers);
+    sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), { ...headers, ...route?.surface?.errorHeaders?.(error) });
     rejected(ctx, req, path, route, requestId, error);
   };
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).

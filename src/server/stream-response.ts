@@ -33,6 +33,8 @@ export interface StreamOptions {
   guard: OutputGuard | undefined;
   chunkSizeBytes: number;
   maxHoldMs: number;
+  /** Whether text deltas are re-chunked; false leaves the re-chunker out (the native surface's framing is Bedrock's). */
+  rechunk?: boolean;
   heartbeatMs: number;
   /** A client that reads nothing for this long while output waits is cut (0 = never). */
   writeTimeoutMs: number;
@@ -97,6 +99,7 @@ export function startStream(options: StreamOptions): LiveStream {
     guard: options.guard,
     chunkSizeBytes: options.chunkSizeBytes,
     maxHoldMs: options.maxHoldMs,
+    ...(options.rechunk === undefined ? {} : { rechunk: options.rechunk }),
     renderer: options.renderer,
     heartbeatMs: options.heartbeatMs,
     observe,

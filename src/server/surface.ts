@@ -36,6 +36,13 @@ export type WholeAnswer = { body: unknown; usage: Usage | undefined } | { error:
 
 export interface ModelSurface {
   readonly name: SurfaceName;
+  /** Headers that go with an error answered before the commit (Bedrock's `x-amzn-ErrorType`); none if absent. */
+  errorHeaders?(error: SidecarError): Record<string, string>;
+  /**
+   * How a committed stream goes out, when not as SSE: its content type, and whether text deltas are
+   * re-chunked (docs/contract.md#rechunking). Absent: `text/event-stream`, re-chunked.
+   */
+  readonly streamFormat?: { contentType: string; rechunk: boolean };
   /** Client JSON (already parsed) and headers → the neutral request. Throws a SidecarError naming the fault. */
   read(body: unknown, req: IncomingMessage): SurfaceRequest;
   /** A fresh answer id. */
@@ -59,7 +66,7 @@ export interface RouteEntry {
    * The surface a path belongs to: its error shape answers the router's own refusals (401, 405, 503
    * while draining), and a refused request counts in `sidecar_requests_total` under its label.
    */
-  surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown };
+  surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown; errorHeaders?(error: SidecarError): Record<string, string> };
   /** Refused with a 503 while draining (model work and model lists; never probes). */
   refuseWhileDraining?: boolean;
 }

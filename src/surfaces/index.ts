@@ -5,6 +5,7 @@
 import { errorBody } from '../errors.ts';
 import type { RouteEntry } from '../server/surface.ts';
 import { handleEmbeddings } from './embeddings/handler.ts';
+import { nativeRoute } from './bedrock-native/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { chatRoutes } from './openai-chat/index.ts';
 
@@ -28,3 +29,8 @@ export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   '/embeddings': embeddings,
   ...modelRoutes,
 };
+
+/** A path with parameters in it (Bedrock's `/model/{modelId}/{operation}`), matched when no exact path does. */
+export function surfaceRouteFor(path: string): RouteEntry | undefined {
+  return nativeRoute(path);
+}

@@ -38,6 +38,22 @@ const BY_NAME: Record<string, ErrorType> = {
   ServiceUnavailableException: 'upstream_error',
 };
 
+/**
+ * The error type of a Bedrock exception name, whether an HTTP answer's `x-amzn-ErrorType`
+ * (`ThrottlingException`) or an event-stream exception's `:exception-type` (`throttlingException`, the
+ * member name, first letter lower-case); undefined for a name not in the table.
+ */
+export function errorTypeOfException(name: string): ErrorType | undefined {
+  const shape = name.charAt(0).toUpperCase() + name.slice(1);
+  return Object.hasOwn(BY_NAME, shape) ? BY_NAME[shape] : undefined;
+}
+
+/** The message of a Bedrock error body (`message`; some services spell it `Message`), or undefined. */
+export function errorMessageOf(body: Record<string, unknown> | undefined): string | undefined {
+  if (typeof body?.message === 'string') return body.message;
+  return typeof body?.Message === 'string' ? body.Message : undefined;
+}
+
 /** Retried before the first byte: throttling and 5xx (docs/contract.md#streaming-and-errors). ServiceQuotaExceeded is not retried. */
 const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ModelNotReadyException', 'InternalServerException', 'ServiceUnavailableException']);
 
@@ -52,7 +68,7 @@ function safeMessage(message: string): string {
 
 export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
   const name = answer.errorType;
-  let type: ErrorType | undefined = name ? BY_NAME[name] : undefined;
+  let type = name ? errorTypeOfException(name) : undefined;
   if (!type) {
     if (answer.status === 429) type = 'rate_limit_error';
     else if (answer.status === 403 || answer.status === 401) type = 'permission_error';

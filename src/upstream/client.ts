@@ -9,7 +9,7 @@ import { Agent } from 'undici';
 import type { Readable } from 'node:stream';
 import { SidecarError, isSidecarError } from '../errors.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
-import { classifyAnswer, classifyNetworkError, errorNameOf } from './bedrock-errors.ts';
+import { classifyAnswer, classifyNetworkError, errorNameOf, errorMessageOf } from './bedrock-errors.ts';
 import { bearerHeaders, type Signer } from './signer.ts';
 import { ConnectionSlots } from './slots.ts';
 
@@ -107,7 +107,7 @@ export class BedrockClient {
           json = undefined;
         }
         const errorType = errorNameOf(res.headers['x-amzn-errortype'], json);
-        const message = typeof json?.message === 'string' ? json.message : typeof json?.Message === 'string' ? json.Message : text.slice(0, 500);
+        const message = errorMessageOf(json) ?? text.slice(0, 500);
         failure = classifyAnswer({ status: res.statusCode, errorType, message });
         retryAfterMs = retryAfter(res.headers['retry-after'] ?? res.headers['x-amz-retry-after']);
         if (errorType === 'ExpiredTokenException' && !refreshed && !call.apiKey) {

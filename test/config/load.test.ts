@@ -28,7 +28,7 @@ test('config: defaults are those of docs/contract.md#configuration', () => {
   assert.deepEqual(
     [c.server.host, c.server.port, c.server.adminHost, c.server.adminPort, c.server.authToken, c.server.maxBodyBytes, c.server.drainTimeoutS],
     ['127.0.0.1', 4000, '0.0.0.0', 9901, '', 20971520, 25]);
-  assert.deepEqual(c.streaming, { streamChunkSize: 1024, maxHoldMs: 0, heartbeatMs: 15000 });
+  assert.deepEqual(c.streaming, { streamChunkSize: 1024, maxHoldMs: 0, heartbeatMs: 15000, reasoningField: 'reasoning_content' });
   assert.deepEqual(c.upstream, {
     maxAttempts: 3, connectTimeoutMs: 5000, firstByteTimeoutMs: 60000, idleTimeoutMs: 60000, connections: 64,
     failoverBudgetMs: 10000, breakerFailures: 5, breakerCooldownMs: 1000, breakerMaxCooldownMs: 60000, queueTimeoutMs: 5000,
@@ -233,4 +233,24 @@ test('config: the complete example of docs/contract.md#configuration loads as wr
     'guardrails:\n  - {name: corp-policy, type: regex, patterns: [x]}'), 'sidecar.yaml');
   const served = new ModelRegistry(fixed, {}, routeSupport).resolve('claude-invoke');
   assert.deepEqual(served.alias?.guardrails, ['corp-policy']);
+});
+
+test('config: the request-rule keys of SPEC §20 load, and a wrong value names its key', () => {
+  const c = validateConfig({
+    streaming: { reasoning_field: 'both' },
+    models: [{
+      name: 'claude', model: 'bedrock/invoke/global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      prompt_caching: 'auto', service_tier: 'priority', performance: 'optimized', reasoning_field: 'reasoning',
+    }],
+  });
+  assert.equal(c.streaming.reasoningField, 'both');
+  const alias = c.models[0]!;
+  assert.equal(alias.promptCaching, 'auto');
+  assert.equal(alias.serviceTier, 'priority');
+  assert.equal(alias.performance, 'optimized');
+  assert.equal(alias.reasoningField, 'reasoning');
+  for (const [key, value] of [['prompt_caching', 'always'], ['service_tier', 'scale'], ['performance', 'fast'], ['reasoning_field', 'thoughts']] as const) {
+    assert.throws(() => validateConfig({ models: [{ name: 'x', model: 'bedrock/converse/anthropic.claude-opus-4-7', [key]: value }] }),
+      (err: Error) => err.message.includes(key) && err.message.includes(value));
+  }
 });

@@ -40,6 +40,17 @@ const CASES: FamilyCase[] = [
   { name: 'openai converse', model: 'bedrock/converse/openai.gpt-oss-120b-1:0', tools: true, reasoning: true },
   { name: 'qwen invoke', model: 'bedrock/invoke/qwen.qwen3-32b-v1:0', tools: true, reasoning: true },
   { name: 'qwen converse', model: 'bedrock/converse/qwen.qwen3-32b-v1:0', tools: true, reasoning: false },
+  // 2026 families and ids (docs/contract.md#models-and-routes)
+  { name: 'kimi k2 thinking invoke', model: 'bedrock/invoke/moonshot.kimi-k2-thinking', tools: true, reasoning: true },
+  { name: 'kimi k2 thinking converse', model: 'bedrock/converse/moonshot.kimi-k2-thinking', tools: true, reasoning: true },
+  { name: 'minimax m2 converse', model: 'bedrock/converse/minimax.minimax-m2', tools: true, reasoning: true },
+  { name: 'qwen3-next converse', model: 'bedrock/converse/qwen.qwen3-next-80b-a3b', tools: true, reasoning: true },
+  { name: 'qwen3-vl converse', model: 'bedrock/converse/qwen.qwen3-vl-235b-a22b', tools: true, reasoning: false },
+  { name: 'gemma 3 converse', model: 'bedrock/converse/google.gemma-3-27b-it', tools: false, reasoning: false },
+  { name: 'nemotron 3 converse', model: 'bedrock/converse/nvidia.nemotron-nano-3-30b', tools: true, reasoning: true },
+  { name: 'deepseek v3.2 converse', model: 'bedrock/converse/deepseek.v3.2', tools: true, reasoning: true },
+  { name: 'claude suffix-less invoke', model: 'bedrock/invoke/global.anthropic.claude-sonnet-4-6', tools: true, reasoning: true },
+  { name: 'claude suffix-less converse', model: 'bedrock/converse/anthropic.claude-opus-4-7', tools: true, reasoning: true },
 ];
 
 const TEXT = 'Bonjour — the weather is fine ☀️ and 🌧️ later; naïve café «ok».';

@@ -60,3 +60,76 @@ test('openai SDK: reasoning_effort "none" on an adaptive-only Claude sends no th
     await h.close();
   }
 });
+
+const LONG_SYSTEM = 'You answer questions about the warehouse inventory, tersely and exactly. '.repeat(120); // ~2.2k tokens
+
+test('openai SDK: a cached second turn reports cached_tokens (prompt_caching auto on converse, cache_control on invoke)', async () => {
+  const h = await startHarness({ models: [
+    { name: 'sonnet-auto', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1', prompt_caching: 'auto' },
+    { name: 'sonnet-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
+  ] });
+  try {
+    const sdk = client(h.url);
+    for (const model of ['sonnet-auto', 'sonnet-invoke']) {
+      const system = model === 'sonnet-auto'
+        ? { role: 'system' as const, content: LONG_SYSTEM }
+        : { role: 'system' as const, content: [{ type: 'text' as const, text: LONG_SYSTEM, cache_control: { type: 'ephemeral' } }] };
+      const first = await sdk.chat.completions.create({ model, messages: [system, { role: 'user', content: 'How many bolts?' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      assert.equal(first.usage?.prompt_tokens_details?.cached_tokens ?? 0, 0, `${model}: nothing cached on the first turn`);
+      const stream = await sdk.chat.completions.create({
+        model, stream: true, stream_options: { include_usage: true },
+        messages: [system, { role: 'user', content: 'How many bolts?' }, { role: 'assistant', content: 'Three.' }, { role: 'user', content: 'And nuts?' }],
+      } as OpenAI.ChatCompletionCreateParamsStreaming);
+      let usage: OpenAI.CompletionUsage | undefined | null;
+      for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+      const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+      assert.ok(cached > 1024, `${model}: the second turn read the cached system prompt (cached_tokens ${cached})`);
+      assert.ok((usage?.prompt_tokens ?? 0) > cached, 'prompt_tokens counts the cached tokens too');
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+test('openai SDK: a PDF question reaches Bedrock as a document (converse and Claude invoke)', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const sdk = client(h.url);
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n').toString('base64');
+    for (const model of ['opus-4-7', 'opus-4-7-converse']) {
+      h.emu.script({ type: 'text', text: 'It is a catalog.' });
+      const answer = await sdk.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: [
+          { type: 'file', file: { filename: 'spec sheet.pdf', file_data: `data:application/pdf;base64,${pdf}` } },
+          { type: 'text', text: 'What is in this PDF?' },
+        ] }],
+      });
+      assert.equal(answer.choices[0]?.message.content, 'It is a catalog.');
+      const sent = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as { messages: Array<{ content: Array<Record<string, unknown>> }> };
+      const block = sent.messages[0]!.content[0]!;
+      if (model === 'opus-4-7') assert.deepEqual(block, { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf }, title: 'spec sheet' });
+      else assert.deepEqual(block, { document: { format: 'pdf', name: 'spec sheet', source: { bytes: pdf } } });
+    }
+    await assert.rejects(sdk.chat.completions.create({
+      model: 'opus-4-7', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-123' } }] }],
+    }), (err: unknown) => err instanceof OpenAI.BadRequestError && /file_id/.test(err.message));
+  } finally {
+    await h.close();
+  }
+});
+
+test('openai SDK: a service_tier request goes upstream as Bedrock takes it (invoke header, converse body)', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const sdk = client(h.url);
+    await sdk.chat.completions.create({ model: 'opus-4-7', service_tier: 'flex', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.equal(h.emu.requests.at(-1)!.headers['x-amzn-bedrock-service-tier'], 'flex');
+    await sdk.chat.completions.create({ model: 'opus-4-7-converse', service_tier: 'priority', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.deepEqual((JSON.parse(h.emu.requests.at(-1)!.body.toString()) as Record<string, unknown>).serviceTier, { type: 'priority' });
+    await sdk.chat.completions.create({ model: 'opus-4-7-converse', service_tier: 'auto', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.equal((JSON.parse(h.emu.requests.at(-1)!.body.toString()) as Record<string, unknown>).serviceTier, undefined);
+  } finally {
+    await h.close();
+  }
+});

@@ -8,6 +8,7 @@ import { deepseek } from './deepseek.ts';
 import { llama } from './llama.ts';
 import { mistralChat, mistralText } from './mistral.ts';
 import { nova } from './nova.ts';
+import { gemma, minimax, moonshot, nemotron } from './open-weight.ts';
 import { openai } from './openai.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
@@ -25,6 +26,10 @@ export const INVOKE_FAMILIES: Record<FamilyName, InvokeFamily> = {
   deepseek,
   openai,
   qwen,
+  moonshot,
+  minimax,
+  gemma,
+  nemotron,
 };
 
 /** Order matters: distinctive keys first (anthropic_version, schemaVersion/Nova blocks, inputText, …). */

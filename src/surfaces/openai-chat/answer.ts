@@ -4,7 +4,8 @@
  * (docs/contract.md#streaming-and-errors).
  */
 import type { SidecarError } from '../../errors.ts';
-import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../../pipeline/events.ts';
+import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
+import { chatUsage } from './usage.ts';
 
 export interface Completion {
   body: Record<string, unknown>;
@@ -46,14 +47,6 @@ export function assembleCompletion(
     model: meta.model,
     choices: [{ index: 0, message, finish_reason: finish ?? 'stop', logprobs: null }],
   };
-  if (usage) {
-    const prompt = promptTokens(usage);
-    body.usage = {
-      prompt_tokens: prompt,
-      completion_tokens: usage.outputTokens,
-      total_tokens: prompt + usage.outputTokens,
-      prompt_tokens_details: { cached_tokens: usage.cacheReadTokens },
-    };
-  }
+  if (usage) body.usage = chatUsage(usage);
   return { body, usage, finishReason: finish };
 }

@@ -20,7 +20,8 @@
  */
 import { SidecarError } from '../../errors.ts';
 import type { Renderer } from '../../pipeline/encoder.ts';
-import { promptTokens, type StreamEvent, type Usage } from '../../pipeline/events.ts';
+import type { StreamEvent } from '../../pipeline/events.ts';
+import { chatUsage } from './usage.ts';
 
 export interface ChatRendererOptions {
   /** The completion id shared by every chunk of the stream (`chatcmpl-…`). */
@@ -139,7 +140,7 @@ export class ChatRenderer implements Renderer {
       case 'usage':
         if (!this.#includeUsage) return '';
         this.#frames++;
-        return `${this.#usagePrefix}${usageJson(event.usage)}}\n\n`;
+        return `${this.#usagePrefix}${JSON.stringify(chatUsage(event.usage))}}\n\n`;
       case 'error':
         // After the model's final event (converse's metadata still to come, a drain deadline) the answer is
         // whole: the stream keeps its one ending, the finish, and closes with [DONE]. The error is still
@@ -169,14 +170,4 @@ export class ChatRenderer implements Renderer {
     this.#frames++;
     return `data: ${JSON.stringify({ error: body })}\n\n${SSE_DONE}`;
   }
-}
-
-function usageJson(usage: Usage): string {
-  const prompt = promptTokens(usage);
-  return JSON.stringify({
-    prompt_tokens: prompt,
-    completion_tokens: usage.outputTokens,
-    total_tokens: prompt + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cacheReadTokens },
-  });
 }

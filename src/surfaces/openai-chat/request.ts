@@ -5,6 +5,8 @@
  * keys are returned for the parameter policy to reject or drop (docs/contract.md#parameters).
  */
 import { SidecarError } from '../../errors.ts';
+import { documentFromDataUrl } from '../../providers/documents.ts';
+import { readCacheControl, readHint, readServiceTier } from '../../providers/hints.ts';
 import {
   REASONING_EFFORTS, takeSidecarParams, SIDECAR_PARAMS, type ReasoningEffort,
   type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type ImagePart, type ResponseFormat,
@@ -34,20 +36,21 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
   const messages = readMessages(raw.messages);
   const params: ChatParams = {};
   const unknown: string[] = [];
+  const hints: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (ENVELOPE.has(key) || (SIDECAR_PARAMS as readonly string[]).includes(key)) continue;
     if (value === null || value === undefined) continue; // OpenAI clients send explicit nulls for "unset"
-    if (!readParam(params, key, value)) unknown.push(key);
+    const hint = readHint(key, value);
+    if (hint !== undefined) hints.push(hint);
+    else if (!readParam(params, key, value)) unknown.push(key);
   }
-  // n: 1 is what every answer is; more is unsupported everywhere (the parameter policy refuses or drops it).
-  if (params.n === 1) delete params.n;
   // A named function must be one of the tools (OpenAI's own rule); Bedrock would refuse it less clearly.
   const named = params.tool_choice?.type === 'function' ? params.tool_choice.name : undefined;
   if (named !== undefined && params.tools !== undefined && !params.tools.some((t) => t.name === named)) {
     throw bad('tool_choice', `"tool_choice" names the function "${named}", which is not in "tools"`);
   }
   return {
-    request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar },
+    request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar, ...(hints.length > 0 ? { hints } : {}) },
     unknown,
   };
 }
@@ -118,6 +121,9 @@ function readParam(params: ChatParams, key: string, value: unknown): boolean {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw bad(key, '"anthropic_beta" must be a list of strings');
       params.anthropic_beta = value as string[];
       return true;
+    case 'service_tier':
+      params.service_tier = readServiceTier(value);
+      return true;
     default:
       return false;
   }
@@ -161,7 +167,8 @@ function readTools(value: unknown): ToolDefinition[] {
     if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
       throw bad(`tools[${i}].function.parameters`, `tools[${i}].function.parameters must be a JSON schema object`);
     }
-    return { name: fn.name, description: fn.description, parameters: parameters as Record<string, unknown> };
+    const cache = readCacheControl(t.cache_control ?? fn.cache_control, `tools[${i}].cache_control`);
+    return { name: fn.name, description: fn.description, parameters: parameters as Record<string, unknown>, ...(cache ? { cache } : {}) };
   });
 }
 
@@ -175,6 +182,12 @@ function readToolChoice(value: unknown): ToolChoice {
 
 function readResponseFormat(value: unknown): ResponseFormat {
   const v = value as Record<string, unknown> | null;
+  // instructor's JSON-schema mode: {"type": "json_object", "schema": {…}} asks for that schema.
+  if (v?.type === 'json_object' && typeof v.schema === 'object' && v.schema !== null && !Array.isArray(v.schema)) {
+    const schema = v.schema as Record<string, unknown>;
+    const title = typeof schema.title === 'string' ? schema.title.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) : '';
+    return { type: 'json_schema', name: title || 'response', schema };
+  }
   if (v?.type === 'text' || v?.type === 'json_object') return { type: v.type };
   if (v?.type === 'json_schema') {
     const js = v.json_schema as Record<string, unknown> | undefined;
@@ -202,24 +215,26 @@ function readMessage(value: unknown, i: number): ChatMessage {
   const at = `messages[${i}]`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(at, `${at} must be an object`);
   const m = value as Record<string, unknown>;
+  const cache = readCacheControl(m.cache_control, `${at}.cache_control`);
+  const mark = cache ? { cache } : {};
   switch (m.role) {
     case 'system':
     case 'developer':
-      return { role: 'system', content: textParts(m.content, at, false) };
+      return { role: 'system', content: textParts(m.content, at, false), ...mark };
     case 'user':
-      return { role: 'user', content: contentParts(m.content, at) };
+      return { role: 'user', content: contentParts(m.content, at), ...mark };
     case 'assistant': {
       const toolCalls = readToolCalls(m.tool_calls, at);
       const content = m.content === null || m.content === undefined ? [] : textParts(m.content, at, true);
       if (content.length === 0 && toolCalls.length === 0) throw bad(`${at}.content`, `${at} has neither content nor tool_calls`);
       const reasoning = typeof m.reasoning_content === 'string' ? m.reasoning_content : undefined;
-      return { role: 'assistant', content, toolCalls, ...(reasoning ? { reasoning } : {}) };
+      return { role: 'assistant', content, toolCalls, ...(reasoning ? { reasoning } : {}), ...mark };
     }
     case 'tool':
       if (typeof m.tool_call_id !== 'string' || m.tool_call_id === '') {
         throw bad(`${at}.tool_call_id`, `${at}.tool_call_id is required for a tool message`);
       }
-      return { role: 'tool', toolCallId: m.tool_call_id, content: textParts(m.content, at, true) };
+      return { role: 'tool', toolCallId: m.tool_call_id, content: textParts(m.content, at, true), ...mark };
     default:
       throw bad(`${at}.role`, `${at}.role must be system, developer, user, assistant or tool, got ${JSON.stringify(m.role)}`);
   }
@@ -228,7 +243,7 @@ function readMessage(value: unknown, i: number): ChatMessage {
 function textParts(content: unknown, at: string, allowEmpty: boolean): TextPart[] {
   const parts = contentParts(content, at, allowEmpty);
   for (const part of parts) {
-    if (part.type !== 'text') throw bad(`${at}.content`, `${at}: only user messages may carry images`);
+    if (part.type !== 'text') throw bad(`${at}.content`, `${at}: only user messages may carry images and files`);
   }
   return parts as TextPart[];
 }
@@ -240,10 +255,13 @@ function contentParts(content: unknown, at: string, allowEmpty = false): Content
   }
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
   if (content.length === 0 && !allowEmpty) throw bad(`${at}.content`, `${at}.content must not be empty`);
-  return content.map((part, j) => {
+  let documents = 0;
+  return content.map((part, j): ContentPart => {
     const p = part as Record<string, unknown> | null;
     const where = `${at}.content[${j}]`;
-    if (p?.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text };
+    const cache = readCacheControl(p?.cache_control, `${where}.cache_control`);
+    const mark = cache ? { cache } : {};
+    if (p?.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text, ...mark };
     if (p?.type === 'image_url') {
       const url = typeof p.image_url === 'string' ? p.image_url : (p.image_url as Record<string, unknown> | undefined)?.url;
       if (typeof url !== 'string') throw bad(where, `${where}.image_url.url must be a string`);
@@ -254,9 +272,20 @@ function contentParts(content: unknown, at: string, allowEmpty = false): Content
           { param: where });
       }
       const format = match[1] === 'jpg' ? 'jpeg' : match[1] as ImagePart['format'];
-      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, '') };
+      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...mark };
     }
-    throw bad(where, `${where} must be a text or image_url part`);
+    if (p?.type === 'file') {
+      const file = p.file as Record<string, unknown> | undefined;
+      if (typeof file !== 'object' || file === null) throw bad(`${where}.file`, `${where}.file must be an object with file_data`);
+      if (file.file_id !== undefined && file.file_id !== null) {
+        throw new SidecarError('unsupported_parameter',
+          `${where}.file.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`, { param: `${where}.file.file_id` });
+      }
+      if (typeof file.file_data !== 'string') throw bad(`${where}.file.file_data`, `${where}.file.file_data must be a data: URL`);
+      const filename = typeof file.filename === 'string' ? file.filename : undefined;
+      return { ...documentFromDataUrl(file.file_data, filename, where, documents++), ...mark };
+    }
+    throw bad(where, `${where} must be a text, image_url or file part`);
   });
 }
 

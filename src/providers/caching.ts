@@ -1,0 +1,184 @@
+/**
+ * Prompt caching (docs/contract.md#request-rules): where the request's cache points go, which models take
+ * them, and Bedrock's limits checked before the call.
+ *
+ * - Only Claude (3.5 Haiku, 3.7 and later) and Amazon Nova cache. A cache point for another model is a 400
+ *   `unsupported_parameter` naming `cache_control`, or, with drop_params, dropped and logged.
+ * - At most 4 points per request; TTLs non-increasing in Bedrock's processing order tools → system →
+ *   messages; a 1h TTL only on the models that have it (Claude 4.5 and later); Nova takes no point in its
+ *   tools. Each is a 400 that names the rule.
+ * - An alias's `prompt_caching: auto` places points itself: after the last tool, after the system prompt and
+ *   on the last user turn (where the client placed none), within the limit.
+ * - A prefix shorter than the model's minimum (1,024 tokens and more) is simply not cached, as AWS documents:
+ *   the sidecar cannot count tokens before the call, so it does not refuse one.
+ *
+ * `normaliseCacheMarks` first puts every mark where the body builders render it: a user or assistant message's
+ * own mark on its last part (unless the message ends with tool calls), a system or tool message's part marks
+ * on the message (each is one block upstream).
+ */
+import { SidecarError } from '../errors.ts';
+import type { Family } from '../models/route.ts';
+import { claudeModelName, claudeRule } from './claude-rules.ts';
+import { rejectParam } from './policy.ts';
+import type { CacheMark, ChatMessage, ChatRequest, ContentPart, ToolDefinition } from './request.ts';
+import type { BuildContext } from './types.ts';
+
+export const MAX_CACHE_POINTS = 4;
+
+export interface CacheSupport {
+  /** Whether `ttl: "1h"` is available. */
+  hourTtl: boolean;
+  /** Whether a point may follow a tool definition. */
+  toolPoints: boolean;
+}
+
+/** How a model caches (on either route: converse cachePoint, invoke cache_control / cachePoint), or undefined. */
+export function cacheSupport(family: Family | undefined, modelId: string): CacheSupport | undefined {
+  if (family === 'anthropic') {
+    const name = claudeModelName(modelId);
+    if (/^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-sonnet)/.test(name)) return undefined;
+    const rule = claudeRule(modelId);
+    const hourTtl = rule.thinking === 'adaptive' || rule.thinking === 'adaptive-only' || /^claude-(opus|sonnet|haiku)-4-5/.test(name);
+    return { hourTtl, toolPoints: true };
+  }
+  if (family === 'amazon-nova') {
+    const id = modelId.toLowerCase();
+    if (/nova-(canvas|reel|sonic)|embed/.test(id)) return undefined;
+    return { hourTtl: false, toolPoints: false };
+  }
+  return undefined;
+}
+
+function lastOf<T>(list: readonly T[]): T | undefined {
+  return list[list.length - 1];
+}
+
+/** Moves each mark to where the builders render it (see the header); returns a new request. */
+export function normaliseCacheMarks(request: ChatRequest): ChatRequest {
+  const messages = request.messages.map((m): ChatMessage => {
+    switch (m.role) {
+      case 'system':
+      case 'tool': {
+        const partMark = [...m.content].reverse().find((p) => p.cache !== undefined)?.cache;
+        const mark = m.cache ?? partMark;
+        const content = m.content.map(({ cache: _c, ...p }) => p);
+        return mark ? { ...m, content, cache: mark } : { ...m, content };
+      }
+      case 'user':
+      case 'assistant': {
+        const endsWithTools = m.role === 'assistant' && m.toolCalls.length > 0;
+        const last = lastOf<ContentPart>(m.content);
+        if (m.cache === undefined || endsWithTools || last === undefined) return m;
+        const { cache, ...rest } = m;
+        if (last.cache !== undefined) return rest;
+        const content = [...m.content.slice(0, -1), { ...last, cache }];
+        return { ...rest, content } as ChatMessage;
+      }
+    }
+  });
+  return { ...request, messages };
+}
+
+interface Located { where: 'tools' | 'system' | 'messages'; mark: CacheMark }
+
+/** Every mark in Bedrock's processing order: tools, then system messages, then the conversation. */
+function marksInOrder(request: ChatRequest): Located[] {
+  const out: Located[] = [];
+  for (const tool of request.params.tools ?? []) if (tool.cache) out.push({ where: 'tools', mark: tool.cache });
+  const ofMessage = (m: ChatMessage, where: 'system' | 'messages'): void => {
+    for (const part of m.content) if (part.cache) out.push({ where, mark: part.cache });
+    if (m.cache) out.push({ where, mark: m.cache });
+  };
+  for (const m of request.messages) if (m.role === 'system') ofMessage(m, 'system');
+  for (const m of request.messages) if (m.role !== 'system') ofMessage(m, 'messages');
+  return out;
+}
+
+function stripMarks(request: ChatRequest, keep: (where: 'tools' | 'system' | 'messages', mark: CacheMark) => CacheMark | undefined): ChatRequest {
+  const fix = <T extends { cache?: CacheMark }>(item: T, where: 'tools' | 'system' | 'messages'): T => {
+    if (!item.cache) return item;
+    const { cache, ...rest } = item;
+    const kept = keep(where, cache);
+    return (kept ? { ...rest, cache: kept } : rest) as T;
+  };
+  const tools = request.params.tools?.map((t) => fix<ToolDefinition>(t, 'tools'));
+  const messages = request.messages.map((m) => {
+    const where = m.role === 'system' ? 'system' : 'messages';
+    const content = m.content.map((p) => fix(p, where));
+    return fix({ ...m, content } as ChatMessage, where);
+  });
+  return { ...request, messages, params: { ...request.params, ...(tools ? { tools } : {}) } };
+}
+
+/** `prompt_caching: auto`: points after the last tool, after the system prompt, on the last user turn. */
+function placeAuto(request: ChatRequest, support: CacheSupport, ctx: BuildContext): ChatRequest {
+  let budget = MAX_CACHE_POINTS - marksInOrder(request).length;
+  const placed: string[] = [];
+  let tools = request.params.tools;
+  const lastTool = tools !== undefined ? lastOf(tools) : undefined;
+  if (support.toolPoints && tools && lastTool && !tools.some((t) => t.cache) && budget > 0) {
+    tools = [...tools.slice(0, -1), { ...lastTool, cache: {} }];
+    budget--;
+    placed.push('after the tools');
+  }
+  const messages = [...request.messages];
+  const systemAt = messages.map((m) => m.role).lastIndexOf('system');
+  const system = messages[systemAt];
+  if (system && !messages.some((m) => m.role === 'system' && (m.cache || m.content.some((p) => p.cache))) && budget > 0) {
+    messages[systemAt] = { ...system, cache: {} };
+    budget--;
+    placed.push('after the system prompt');
+  }
+  const userAt = messages.map((m) => m.role).lastIndexOf('user');
+  const user = messages[userAt];
+  if (user && user.role === 'user' && !user.cache && !user.content.some((p) => p.cache) && budget > 0) {
+    messages[userAt] = { ...user, cache: {} };
+    placed.push('on the last user turn');
+  }
+  if (placed.length > 0) ctx.note(`prompt_caching auto: cache points ${placed.join(', ')}`);
+  return { ...request, messages, params: { ...request.params, ...(tools ? { tools } : {}) } };
+}
+
+function refuse(message: string): SidecarError {
+  return new SidecarError('invalid_request_error', `cache_control: ${message}`, { param: 'cache_control' });
+}
+
+/**
+ * Applies the caching rules to a request for one model: auto placement, refusals, Bedrock's limits. The
+ * returned request carries only marks the model can take, normalised for the body builders.
+ */
+export function preparePromptCache(request: ChatRequest, ctx: BuildContext): ChatRequest {
+  const { family, modelId } = ctx.target;
+  const support = cacheSupport(family, modelId);
+  let out = normaliseCacheMarks(request);
+  if (!support) {
+    if (marksInOrder(out).length === 0) return out;
+    rejectParam(ctx, 'cache_control', `is not supported by ${modelId}: prompt caching is for Claude (3.5 Haiku, 3.7 and later) and Amazon Nova models`);
+    return stripMarks(out, () => undefined);
+  }
+  if (ctx.target.alias?.promptCaching === 'auto') out = placeAuto(out, support, ctx);
+  const marks = marksInOrder(out);
+  if (!support.toolPoints && marks.some((m) => m.where === 'tools')) {
+    rejectParam(ctx, 'cache_control', `on a tool is not supported by ${modelId} (Nova caches the system prompt and messages only)`);
+    out = stripMarks(out, (where, mark) => (where === 'tools' ? undefined : mark));
+  }
+  if (!support.hourTtl) {
+    if (marksInOrder(out).some((m) => m.mark.ttl === '1h')) {
+      rejectParam(ctx, 'cache_control', `ttl "1h" is not supported by ${modelId} (1h caching: Claude 4.5 and later)`);
+    }
+    // 5m is these models' only TTL: sent as the default, without a ttl the model may not know.
+    out = stripMarks(out, (_where, { ttl: _ttl, ...rest }) => rest);
+  }
+  const final = marksInOrder(out);
+  if (final.length > MAX_CACHE_POINTS) {
+    throw refuse(`at most ${MAX_CACHE_POINTS} cache points per request (Bedrock's limit); this request has ${final.length}`);
+  }
+  let short = false;
+  for (const { mark } of final) {
+    if ((mark.ttl ?? '5m') === '5m') short = true;
+    else if (short) {
+      throw refuse('a ttl "1h" cache point cannot follow a "5m" one: TTLs must not increase in the order tools, system, messages');
+    }
+  }
+  return out;
+}

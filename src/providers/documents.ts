@@ -1,0 +1,108 @@
+/**
+ * Documents (docs/contract.md#request-rules): a file sent inline as a `data:` URL becomes a DocumentPart —
+ * its format read from the media type (or, for a generic type, the file name), its name rewritten to the
+ * alphabet Bedrock allows in a DocumentBlock name (letters, digits, single spaces, hyphens, parentheses,
+ * square brackets). Which models take documents on which route is checked before any body is built
+ * (`documentSupport`): a document is content, so it is never dropped — a model that cannot read it is a 400
+ * naming the part.
+ */
+import { SidecarError } from '../errors.ts';
+import type { Route } from '../config/schema.ts';
+import type { Family } from '../models/route.ts';
+import type { ChatRequest, DocumentFormat, DocumentPart } from './request.ts';
+
+const BY_MEDIA_TYPE: Readonly<Record<string, DocumentFormat>> = {
+  'application/pdf': 'pdf',
+  'text/csv': 'csv',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'text/html': 'html',
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+  'text/x-markdown': 'md',
+};
+const FORMATS: ReadonlySet<string> = new Set(Object.values(BY_MEDIA_TYPE));
+const MEDIA_TYPE_OF: Readonly<Record<DocumentFormat, string>> = {
+  pdf: 'application/pdf', csv: 'text/csv', doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', html: 'text/html', txt: 'text/plain', md: 'text/markdown',
+};
+
+/** Bedrock's limits for documents in one request (Converse DocumentBlock). */
+export const MAX_DOCUMENTS = 5;
+export const MAX_DOCUMENT_BYTES = 4.5 * 1024 * 1024;
+
+const DATA_URL = /^data:([a-zA-Z0-9.+-]+\/[a-zA-Z0-9.+-]+)(?:;[a-zA-Z0-9_-]+=[^;,]*)*;base64,([A-Za-z0-9+/=\s]*)$/;
+
+function unsupported(where: string, message: string): SidecarError {
+  return new SidecarError('unsupported_parameter', `${where}: ${message}`, { param: where });
+}
+
+/** A document name in Bedrock's alphabet: the file name without its extension, other characters as hyphens. */
+export function documentName(filename: string | undefined, fallback: string): string {
+  const stem = (filename ?? '').replace(/\.[A-Za-z0-9]{1,5}$/, '');
+  const clean = stem.replace(/[^A-Za-z0-9\s\-()[\]]/g, '-').replace(/\s+/g, ' ').trim().slice(0, 200).trim();
+  return clean === '' ? fallback : clean;
+}
+
+/**
+ * A `data:` URL (and optional file name) → a DocumentPart, or a 400 naming `where`. A generic media type
+ * (`application/octet-stream`) takes its format from the file's extension.
+ */
+export function documentFromDataUrl(url: string, filename: string | undefined, where: string, index: number): DocumentPart {
+  const match = DATA_URL.exec(url);
+  if (!match) throw new SidecarError('invalid_request_error', `${where}: file_data must be a data:<media type>;base64,<data> URL`, { param: where });
+  const mediaType = match[1]!.toLowerCase();
+  let format: DocumentFormat | undefined = BY_MEDIA_TYPE[mediaType];
+  const extension = /\.([A-Za-z0-9]{1,5})$/.exec(filename ?? '')?.[1]?.toLowerCase();
+  if (format === undefined && (mediaType === 'application/octet-stream' || mediaType === 'binary/octet-stream') && extension !== undefined && FORMATS.has(extension)) {
+    format = extension as DocumentFormat;
+  }
+  if (format === undefined) {
+    throw unsupported(where, `a ${mediaType} file is not a document Bedrock reads (PDF, CSV, DOC, DOCX, XLS, XLSX, HTML, TXT, MD)`);
+  }
+  const data = match[2]!.replace(/\s+/g, '');
+  if (data === '') throw new SidecarError('invalid_request_error', `${where}: the file is empty`, { param: where });
+  if (Math.floor((data.length * 3) / 4) > MAX_DOCUMENT_BYTES) {
+    throw new SidecarError('invalid_request_error', `${where}: a document may be at most 4.5 MB (Bedrock's limit)`, { param: where });
+  }
+  return { type: 'document', format, mediaType: MEDIA_TYPE_OF[format], name: documentName(filename, `document ${index + 1}`), data };
+}
+
+/** Converse families that read documents (AWS "supported models and model features": document chat). */
+const CONVERSE_DOCUMENTS: ReadonlySet<Family> = new Set<Family>(['anthropic', 'amazon-nova', 'meta', 'mistral', 'cohere']);
+/** What Claude's invoke body takes: PDF as base64, text formats as plain text. */
+const CLAUDE_INVOKE_FORMATS: ReadonlySet<DocumentFormat> = new Set<DocumentFormat>(['pdf', 'txt', 'md', 'csv', 'html']);
+
+/**
+ * Checks the request's documents against what the model takes on its route and Bedrock's per-request
+ * limits; makes the names unique (Bedrock refuses two documents with one name). Returns the request.
+ */
+export function prepareDocuments(request: ChatRequest, family: Family | undefined, route: Route): ChatRequest {
+  let count = 0;
+  const names = new Set<string>();
+  const messages = request.messages.map((m, i) => {
+    if (m.role !== 'user' || !m.content.some((p) => p.type === 'document')) return m;
+    const content = m.content.map((part, j) => {
+      if (part.type !== 'document') return part;
+      const where = `messages[${i}].content[${j}]`;
+      count++;
+      if (count > MAX_DOCUMENTS) throw unsupported(where, `at most ${MAX_DOCUMENTS} documents per request (Bedrock's limit)`);
+      const takes = route === 'converse'
+        ? family !== undefined && CONVERSE_DOCUMENTS.has(family)
+        : family === 'amazon-nova' || (family === 'anthropic' && CLAUDE_INVOKE_FORMATS.has(part.format));
+      if (!takes) {
+        const hint = family === 'anthropic' ? ' (Claude on invoke reads PDF and text documents; use the converse route for Office files)' : '';
+        throw unsupported(where, `${family ?? 'this model'} on the ${route} route takes no ${part.format.toUpperCase()} documents${hint}`);
+      }
+      let name = part.name;
+      for (let n = 2; names.has(name.toLowerCase()); n++) name = `${part.name} (${n})`;
+      names.add(name.toLowerCase());
+      return name === part.name ? part : { ...part, name };
+    });
+    return { ...m, content };
+  });
+  return count === 0 ? request : { ...request, messages };
+}

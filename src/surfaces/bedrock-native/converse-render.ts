@@ -1,0 +1,225 @@
+/**
+ * Converse's answers from the neutral events (docs/contract.md#bedrock-native, docs/bedrock-wire.md#converse):
+ * the ConverseStream event stream (`messageStart`, `contentBlockStart` for a tool, `contentBlockDelta`,
+ * `contentBlockStop`, `messageStop`, then `metadata` with the usage) in Bedrock's binary framing, and the
+ * whole Converse response. A failure after the commit is one exception frame the AWS SDK raises, then
+ * nothing: it is the stream's one ending, as `messageStop` (and its `metadata`) is a finished answer's.
+ */
+import { SidecarError } from '../../errors.ts';
+import type { Frames, Renderer } from '../../pipeline/encoder.ts';
+import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
+import type { WholeAnswer } from '../../server/surface.ts';
+import { CONVERSE_STREAM_EXCEPTIONS, streamExceptionType } from './errors.ts';
+import { concatFrames, eventFrame, exceptionFrame } from './frames.ts';
+
+/** Converse's stop reasons; an upstream reason outside them is mapped from the neutral one. */
+const STOP_REASONS: ReadonlySet<string> = new Set([
+  'end_turn', 'tool_use', 'max_tokens', 'stop_sequence', 'guardrail_intervened', 'content_filtered',
+  'malformed_model_output', 'malformed_tool_use', 'model_context_window_exceeded',
+]);
+
+export function stopReason(event: { reason: FinishReason; upstreamReason?: string; guardrailIntervened?: boolean }): string {
+  if (event.guardrailIntervened) return 'guardrail_intervened';
+  if (event.upstreamReason !== undefined && STOP_REASONS.has(event.upstreamReason)) return event.upstreamReason;
+  switch (event.reason) {
+    case 'stop': return 'end_turn';
+    case 'length': return 'max_tokens';
+    case 'tool_calls': return 'tool_use';
+    case 'content_filter': return 'content_filtered';
+  }
+}
+
+export function converseUsage(usage: Usage): Record<string, number> {
+  const input = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+  const out: Record<string, number> = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: input + usage.outputTokens };
+  if (usage.cacheReadTokens > 0) out.cacheReadInputTokens = usage.cacheReadTokens;
+  if (usage.cacheWriteTokens > 0) out.cacheWriteInputTokens = usage.cacheWriteTokens;
+  return out;
+}
+
+type Block = { kind: 'text' | 'reasoning' | 'tool'; index: number; toolIndex?: number };
+
+/** One ConverseStream. */
+export class ConverseStreamRenderer implements Renderer {
+  /** Milliseconds since the request came (the `metadata` event's `metrics.latencyMs`); injected, so tests pin it. */
+  readonly #latencyMs: () => number;
+  #started = false;
+  #stopped = false;
+  #done = false;
+  #frames = 0;
+  #block: Block | undefined;
+  #nextIndex = 0;
+
+  constructor(latencyMs: () => number) {
+    this.#latencyMs = latencyMs;
+  }
+
+  get finished(): boolean {
+    return this.#done;
+  }
+
+  get frames(): number {
+    return this.#frames;
+  }
+
+  heartbeat(): Frames {
+    return ''; // the event stream has no keep-alive frame; TCP keeps the connection
+  }
+
+  start(): Frames {
+    return concatOrEmpty(this.#start());
+  }
+
+  push(events: readonly StreamEvent[]): Frames {
+    if (this.#done) return '';
+    const out = this.#start();
+    for (const event of events) {
+      this.#render(event, out);
+      if (this.#done) break;
+    }
+    return concatOrEmpty(out);
+  }
+
+  end(): Frames {
+    if (this.#done) return '';
+    const out = this.#start();
+    if (this.#stopped) this.#done = true; // finished; the metadata event came, or the model sent none
+    else this.#fail(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'), out);
+    return concatOrEmpty(out);
+  }
+
+  #start(): Uint8Array[] {
+    if (this.#started || this.#done) return [];
+    this.#started = true;
+    return [this.#event('messageStart', { role: 'assistant' })];
+  }
+
+  #render(event: StreamEvent, out: Uint8Array[]): void {
+    switch (event.kind) {
+      case 'text':
+        if (this.#stopped) return;
+        this.#open('text', out);
+        out.push(this.#event('contentBlockDelta', { delta: { text: event.text }, contentBlockIndex: this.#block!.index }));
+        return;
+      case 'reasoning':
+        if (this.#stopped) return;
+        this.#open('reasoning', out);
+        out.push(this.#event('contentBlockDelta', { delta: { reasoningContent: { text: event.text } }, contentBlockIndex: this.#block!.index }));
+        return;
+      case 'tool_start':
+        if (this.#stopped) return;
+        this.#close(out);
+        this.#block = { kind: 'tool', index: this.#nextIndex++, toolIndex: event.index };
+        out.push(this.#event('contentBlockStart', { start: { toolUse: { toolUseId: event.id, name: event.name } }, contentBlockIndex: this.#block.index }));
+        return;
+      case 'tool_delta':
+        if (this.#stopped || this.#block?.kind !== 'tool' || this.#block.toolIndex !== event.index) return;
+        out.push(this.#event('contentBlockDelta', { delta: { toolUse: { input: event.arguments } }, contentBlockIndex: this.#block.index }));
+        return;
+      case 'finish':
+        if (this.#stopped) return;
+        this.#close(out);
+        this.#stopped = true;
+        out.push(this.#event('messageStop', { stopReason: stopReason(event) }));
+        return;
+      case 'usage':
+        if (!this.#stopped) return;
+        out.push(this.#event('metadata', { usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() } }));
+        this.#done = true;
+        return;
+      case 'error':
+        // After messageStop the answer is whole: the stream ends as finished (the error is still logged).
+        if (this.#stopped) {
+          this.#done = true;
+          return;
+        }
+        this.#fail(event.error, out);
+        return;
+    }
+  }
+
+  #open(kind: 'text' | 'reasoning', out: Uint8Array[]): void {
+    if (this.#block?.kind === kind) return;
+    this.#close(out);
+    this.#block = { kind, index: this.#nextIndex++ };
+  }
+
+  #close(out: Uint8Array[]): void {
+    if (!this.#block) return;
+    out.push(this.#event('contentBlockStop', { contentBlockIndex: this.#block.index }));
+    this.#block = undefined;
+  }
+
+  #fail(error: SidecarError, out: Uint8Array[]): void {
+    this.#done = true;
+    this.#frames++;
+    out.push(exceptionFrame(streamExceptionType(error, CONVERSE_STREAM_EXCEPTIONS), error.message));
+  }
+
+  #event(type: string, payload: unknown): Uint8Array {
+    this.#frames++;
+    return eventFrame(type, payload);
+  }
+}
+
+function concatOrEmpty(frames: Uint8Array[]): Frames {
+  return frames.length === 0 ? '' : concatFrames(frames);
+}
+
+/** The whole Converse response. */
+export function converseAnswer(events: readonly StreamEvent[], latencyMs: number): WholeAnswer {
+  const content: Array<Record<string, unknown>> = [];
+  const tools: Array<{ id: string; name: string; input: string }> = [];
+  let text: { text: string } | undefined;
+  let reasoning: { text: string } | undefined;
+  let stop = 'end_turn';
+  let usage: Usage | undefined;
+  for (const event of events) {
+    switch (event.kind) {
+      case 'text':
+        reasoning = undefined;
+        if (!text) content.push({ text: (text = { text: '' }) });
+        text.text += event.text;
+        break;
+      case 'reasoning':
+        text = undefined;
+        if (!reasoning) content.push({ reasoningContent: { reasoningText: (reasoning = { text: '' }) } });
+        reasoning.text += event.text;
+        break;
+      case 'tool_start': {
+        text = undefined;
+        reasoning = undefined;
+        const call = { id: event.id, name: event.name, input: '' };
+        tools[event.index] = call;
+        content.push({ toolUse: call });
+        break;
+      }
+      case 'tool_delta': {
+        const call = tools[event.index];
+        if (call) call.input += event.arguments;
+        break;
+      }
+      case 'finish': stop = stopReason(event); break;
+      case 'usage': usage = event.usage; break;
+      case 'error': return { error: event.error };
+    }
+  }
+  const blocks = content.map((block) => {
+    const call = block.toolUse as { id: string; name: string; input: string } | undefined;
+    if (!call) return block.text ? { text: (block.text as { text: string }).text } : block;
+    return { toolUse: { toolUseId: call.id, name: call.name, input: parseInput(call.input) } };
+  });
+  const body: Record<string, unknown> = { output: { message: { role: 'assistant', content: blocks } }, stopReason: stop };
+  if (usage) body.usage = converseUsage(usage);
+  body.metrics = { latencyMs };
+  return { body, usage };
+}
+
+function parseInput(input: string): unknown {
+  if (input.trim() === '') return {};
+  try {
+    return JSON.parse(input);
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Bedrock's own error shapes for the native surface (docs/contract.md#bedrock-native, docs/bedrock-wire.md#errors):
+ * before the commit an HTTP error with `x-amzn-ErrorType: <Name>` and `{"message": …}`, the way the AWS SDK
+ * parses it into its named exception; after it, an exception frame whose `:exception-type` is one the
+ * operation's event stream declares (the SDK raises those by name, and fails on others).
+ */
+import type { SidecarError, ErrorType } from '../../errors.ts';
+
+/** Bedrock's exception name for each error type the sidecar answers. */
+const BY_TYPE: Record<ErrorType, string> = {
+  invalid_request_error: 'ValidationException',
+  unsupported_parameter: 'ValidationException',
+  guardrail_violation: 'ValidationException',
+  authentication_error: 'UnrecognizedClientException',
+  permission_error: 'AccessDeniedException',
+  model_not_found: 'ResourceNotFoundException',
+  not_found: 'ResourceNotFoundException',
+  method_not_allowed: 'ValidationException',
+  client_timeout: 'ValidationException',
+  request_too_large: 'ValidationException',
+  rate_limit_error: 'ThrottlingException',
+  request_header_fields_too_large: 'ValidationException',
+  internal_error: 'InternalServerException',
+  upstream_error: 'InternalServerException',
+  upstream_protocol_error: 'InternalServerException',
+  unavailable: 'ServiceUnavailableException',
+  overloaded: 'ServiceUnavailableException',
+  upstream_timeout: 'ModelTimeoutException',
+};
+
+/** Names Bedrock itself answers with: an upstream failure keeps Bedrock's own name. */
+const BEDROCK_NAMES: ReadonlySet<string> = new Set([
+  'ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'ThrottlingException',
+  'ServiceQuotaExceededException', 'ModelNotReadyException', 'ModelTimeoutException', 'ModelErrorException',
+  'ModelStreamErrorException', 'InternalServerException', 'ServiceUnavailableException',
+]);
+
+/** The exception name of an error answered before the commit. */
+export function exceptionName(error: SidecarError): string {
+  if (error.upstreamCode !== undefined && BEDROCK_NAMES.has(error.upstreamCode)) return error.upstreamCode;
+  return BY_TYPE[error.type];
+}
+
+export function nativeErrorBody(error: SidecarError): { message: string } {
+  return { message: error.message };
+}
+
+export function nativeErrorHeaders(error: SidecarError): Record<string, string> {
+  return { 'x-amzn-errortype': exceptionName(error) };
+}
+
+/** The exception frames each streaming operation declares (the AWS SDK's event-stream unions). */
+export const CONVERSE_STREAM_EXCEPTIONS: ReadonlySet<string> = new Set([
+  'internalServerException', 'modelStreamErrorException', 'validationException', 'throttlingException',
+  'serviceUnavailableException',
+]);
+export const INVOKE_STREAM_EXCEPTIONS: ReadonlySet<string> = new Set([
+  ...CONVERSE_STREAM_EXCEPTIONS, 'modelTimeoutException',
+]);
+
+/** The `:exception-type` of an in-band error: the name in lower camel case if the stream declares it. */
+export function streamExceptionType(error: SidecarError, declared: ReadonlySet<string>): string {
+  const name = exceptionName(error);
+  const camel = name.charAt(0).toLowerCase() + name.slice(1);
+  if (declared.has(camel)) return camel;
+  // Refusals of the request itself (a 4xx) stay validation errors; everything else is the service's fault.
+  return error.status >= 400 && error.status < 500 && error.type !== 'rate_limit_error' ? 'validationException' : 'internalServerException';
+}

@@ -1,0 +1,96 @@
+/**
+ * The Bedrock Runtime native surface (docs/contract.md#bedrock-native): `POST /model/{modelId}/converse`,
+ * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
+ * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
+ * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
+ * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
+ * and signed by the sidecar alone (server/model-call.ts). Errors are Bedrock's shapes (errors.ts); streams are
+ * Bedrock's event stream, not re-chunked (frames.ts). `GET /inference-profiles…` (what Claude Code's Bedrock
+ * mode asks first) answers an empty list.
+ */
+import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { SidecarError } from '../../errors.ts';
+import { serveModelCall } from '../../server/model-call.ts';
+import { sendError, sendJson } from '../../server/respond.ts';
+import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
+import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
+import { readConverseRequest } from './converse-request.ts';
+import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
+import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
+
+const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechunk: false } as const;
+
+/** What the router uses for its own refusals on these paths (401, 405, 503 while draining). */
+const errorShape = { name: 'native', errorBody: nativeErrorBody, errorHeaders: nativeErrorHeaders } as const;
+
+/** The surface of one Converse / ConverseStream request: the path names the model, the operation whether it streams. */
+function converseSurface(model: string | SidecarError, stream: boolean, started: number, now: () => number): ModelSurface {
+  return {
+    ...errorShape,
+    streamFormat: EVENT_STREAM,
+    read: (body) => {
+      if (model instanceof SidecarError) throw model;
+      return readConverseRequest(body, model, stream);
+    },
+    newId: () => randomBytes(12).toString('hex'),
+    renderer: () => new ConverseStreamRenderer(() => now() - started),
+    answer: (events) => converseAnswer(events, now() - started),
+  };
+}
+
+function modelCall(operation: NativeOperation): Handler {
+  return (ctx, req, res, requestId) => {
+    const started = ctx.now();
+    const model = modelOf(req, operation, ctx.generation());
+    const surface = converseSurface(model, operation === 'converse-stream', started, () => ctx.now());
+    return serveModelCall(ctx, surface, req, res, requestId);
+  };
+}
+
+function modelOf(req: IncomingMessage, operation: NativeOperation, generation: Parameters<typeof modelNameFor>[2]): string | SidecarError {
+  try {
+    const { modelId } = parseModelPath(req.url ?? '/');
+    return modelNameFor(modelId, operation, generation);
+  } catch (error) {
+    if (error instanceof SidecarError) return error;
+    throw error;
+  }
+}
+
+function operationEntry(operation: NativeOperation): RouteEntry {
+  return { methods: { POST: modelCall(operation) }, auth: true, surface: errorShape, refuseWhileDraining: true };
+}
+
+const OPERATIONS: Readonly<Record<string, RouteEntry>> = {
+  converse: operationEntry('converse'),
+  'converse-stream': operationEntry('converse-stream'),
+};
+
+/**
+ * ListInferenceProfiles / GetInferenceProfile, which Claude Code's Bedrock mode calls on the same base URL:
+ * the sidecar has no profiles of its own to list (aliases are its way to name models).
+ */
+const inferenceProfiles: RouteEntry = {
+  methods: {
+    GET: (_ctx, req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/inference-profiles') sendJson(res, 200, { inferenceProfileSummaries: [] });
+      else {
+        const error = new SidecarError('not_found', 'the sidecar serves no inference profiles: name an alias or a model id in the model path');
+        sendError(res, error, nativeErrorBody(error), nativeErrorHeaders(error));
+      }
+    },
+  },
+  auth: true,
+};
+
+/** The native paths: `/model/{modelId}/{operation}` and `/inference-profiles[/{id}]`. */
+export function nativeRoute(path: string): RouteEntry | undefined {
+  if (path.startsWith('/model/')) {
+    const operation = path.slice(path.lastIndexOf('/') + 1);
+    return path.lastIndexOf('/') > '/model/'.length && Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+  }
+  if (path === '/inference-profiles' || (path.startsWith('/inference-profiles/') && path.length > '/inference-profiles/'.length)) return inferenceProfiles;
+  return undefined;
+}

@@ -1,0 +1,148 @@
+// The Bedrock Runtime native surface (docs/contract.md#bedrock-native) driven by the AWS SDK's own
+// BedrockRuntimeClient, unchanged but for its endpoint (and credentials the sidecar must never forward),
+// against the sidecar in front of the emulator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ResourceNotFoundException, ValidationException,
+  type ConverseStreamOutput,
+} from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { defaultReplyText } from '../../src/emulator/index.ts';
+import { startHarness, TEST_CREDENTIALS, type Harness } from '../helpers/harness.ts';
+
+/** The app's own credentials: they must never reach Bedrock. */
+const CLIENT_KEY = { accessKeyId: 'AKIAAPPCLIENTKEY0000', secretAccessKey: 'app-secret-that-must-not-travel' };
+
+const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
+const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
+
+function client(h: Harness, extra: Partial<ConstructorParameters<typeof BedrockRuntimeClient>[0]> = {}): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: 'us-east-1', endpoint: h.url, credentials: CLIENT_KEY, requestHandler: new NodeHttpHandler(), maxAttempts: 1, ...extra,
+  });
+}
+
+async function collect(stream: AsyncIterable<ConverseStreamOutput> | undefined): Promise<ConverseStreamOutput[]> {
+  const events: ConverseStreamOutput[] = [];
+  for await (const event of stream ?? []) events.push(event);
+  return events;
+}
+
+async function withRig(config: Record<string, unknown>, run: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await startHarness({ models: [NOVA, CLAUDE], ...config });
+  try {
+    await run(h);
+  } finally {
+    await h.close();
+  }
+}
+
+test('converse and converse-stream through the SDK: text, usage, the alias and the model id both name the model', async () => {
+  await withRig({}, async (h) => {
+    const sdk = client(h);
+    for (const modelId of ['nova', 'us.amazon.nova-lite-v1:0', 'claude']) {
+      const answer = await sdk.send(new ConverseCommand({ modelId, messages: [{ role: 'user', content: [{ text: 'hello 🌍' }] }], inferenceConfig: { maxTokens: 50 } }));
+      assert.equal(answer.output?.message?.content?.[0]?.text, defaultReplyText('hello 🌍'), modelId);
+      assert.equal(answer.stopReason, 'end_turn');
+      assert.equal(answer.usage!.totalTokens, answer.usage!.inputTokens! + answer.usage!.outputTokens!);
+      assert.equal(typeof answer.metrics?.latencyMs, 'number');
+
+      const out = await sdk.send(new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: 'stream me' }] }] }));
+      const events = await collect(out.stream);
+      assert.equal(events[0]?.messageStart?.role, 'assistant');
+      assert.equal(events.map((e) => e.contentBlockDelta?.delta?.text ?? '').join(''), defaultReplyText('stream me'));
+      assert.equal(events.at(-2)?.messageStop?.stopReason, 'end_turn');
+      assert.equal(typeof events.at(-1)?.metadata?.usage?.outputTokens, 'number');
+    }
+    const lines = h.logs.filter((l) => l.msg === 'request completed');
+    assert.ok(lines.length >= 6 && lines.every((l) => l.surface === 'native' && l.status === 200));
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    assert.match(metrics, /sidecar_requests_total\{model="nova",route="converse",status="200",surface="native"\} 4/);
+    assert.match(metrics, /sidecar_requests_total\{model="claude",route="invoke",status="200",surface="native"\} 2/);
+  });
+});
+
+test('converse-stream: tool use with its input in pieces, and a tool result turned back into the next request', async () => {
+  await withRig({}, async (h) => {
+    h.emu.script({ type: 'tool_use', text: 'Checking.', calls: [{ name: 'get_weather', input: { city: 'Zürich' } }] });
+    const sdk = client(h);
+    const toolConfig = { tools: [{ toolSpec: { name: 'get_weather', description: 'weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }] };
+    const out = await sdk.send(new ConverseStreamCommand({ modelId: 'claude', messages: [{ role: 'user', content: [{ text: 'weather?' }] }], toolConfig }));
+    const events = await collect(out.stream);
+    const start = events.find((e) => e.contentBlockStart)?.contentBlockStart;
+    assert.equal(start?.start?.toolUse?.name, 'get_weather');
+    const input = events.filter((e) => e.contentBlockDelta?.delta?.toolUse).map((e) => e.contentBlockDelta!.delta!.toolUse!.input).join('');
+    assert.deepEqual(JSON.parse(input), { city: 'Zürich' });
+    assert.equal(events.find((e) => e.messageStop)?.messageStop?.stopReason, 'tool_use');
+
+    const id = start.start.toolUse.toolUseId!;
+    const answer = await sdk.send(new ConverseCommand({
+      modelId: 'nova', toolConfig,
+      messages: [
+        { role: 'user', content: [{ text: 'weather?' }] },
+        { role: 'assistant', content: [{ toolUse: { toolUseId: id, name: 'get_weather', input: { city: 'Zürich' } } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: id, content: [{ json: { sky: 'clear' } }] } }] },
+      ],
+    }));
+    assert.equal(answer.stopReason, 'end_turn');
+    const upstream = h.emu.requests.at(-1)!.json as { messages: Array<{ content: Array<Record<string, unknown>> }> };
+    assert.deepEqual(upstream.messages[2]!.content[0], { toolResult: { toolUseId: id, content: [{ text: '{"sky":"clear"}' }] } });
+  });
+});
+
+test('errors are Bedrock\'s: an unknown key and an unknown model are the SDK\'s named exceptions, before any call', async () => {
+  await withRig({ routing: { allow_direct_models: false } }, async (h) => {
+    const sdk = client(h);
+    const raw = await fetch(`${h.url}/model/nova/converse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'x' }] }], temperature: 1 }) });
+    assert.equal(raw.status, 400);
+    assert.equal(raw.headers.get('x-amzn-errortype'), 'ValidationException');
+    assert.deepEqual(Object.keys(await raw.json() as object), ['message']);
+    await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }], additionalModelRequestFields: { frobnicate: 1 } })),
+      (error: unknown) => error instanceof ValidationException && /frobnicate/.test(error.message));
+    await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'no-such-model', messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
+      (error: unknown) => error instanceof ResourceNotFoundException && /no-such-model/.test(error.message));
+    assert.equal(h.emu.requests.length, 0);
+  });
+});
+
+test('the client\'s credentials never reach Bedrock: the upstream request carries the sidecar\'s own signature', async () => {
+  await withRig({}, async (h) => {
+    await client(h).send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
+    const upstream = h.emu.requests[0]!;
+    assert.equal(upstream.signature, 'valid'); // verified by the emulator against the sidecar's key
+    const headers = JSON.stringify(upstream.headers);
+    assert.ok(headers.includes(TEST_CREDENTIALS.accessKeyId));
+    assert.ok(!headers.includes(CLIENT_KEY.accessKeyId));
+    assert.ok(!headers.includes('amz-sdk-invocation-id') && !headers.includes('amz-sdk-request'));
+  });
+});
+
+test('with server.auth_token the SDK authenticates with AWS_BEARER_TOKEN_BEDROCK; SigV4 alone is refused in Bedrock\'s shape', async () => {
+  await withRig({ server: { auth_token: 'sidecar-token-1' } }, async (h) => {
+    const bearer = client(h, { token: { token: 'sidecar-token-1' }, authSchemePreference: ['httpBearerAuth'] });
+    const answer = await bearer.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
+    assert.equal(answer.stopReason, 'end_turn');
+    assert.ok(!JSON.stringify(h.emu.requests[0]!.headers).includes('sidecar-token-1'));
+    await assert.rejects(client(h).send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
+      (error: unknown) => (error as { name?: string }).name === 'UnrecognizedClientException' && (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401);
+  });
+});
+
+test('converse-stream: an output guardrail block after the commit is an exception the SDK raises; before it, Bedrock\'s 400', async () => {
+  const guarded = { ...NOVA, name: 'guarded', guardrails: ['no-birds'] };
+  await withRig({ models: [guarded], guardrails: [{ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'] }] }, async (h) => {
+    const sdk = client(h);
+    h.emu.script({ type: 'text', text: 'a song of the nightingale in the night' });
+    const out = await sdk.send(new ConverseStreamCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] }));
+    const seen: ConverseStreamOutput[] = [];
+    await assert.rejects(async () => {
+      for await (const event of out.stream ?? []) seen.push(event);
+    }, (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message));
+    assert.ok(!seen.some((e) => e.messageStop));
+
+    h.emu.script({ type: 'text', text: 'the nightingale' });
+    await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] })),
+      (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message));
+  });
+});
