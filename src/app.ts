@@ -199,9 +199,10 @@ export class App {
     s.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
       // A bad request pipelined behind one whose response is under way (a stream): nothing may be written
-      // into that response. It runs to its end; then the connection closes (the parser cannot go on).
+      // into that response. It runs to its end; then the connection closes (the parser cannot go on). A
+      // response not started yet (its own request's body timed out) is answered here as before.
       const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-      if (current && !current.writableFinished) {
+      if (current && current.headersSent && !current.writableFinished) {
         current.once('close', () => socket.destroy());
         this.log.info({ requestId: randomUUID(), ...UNSERVED_FIELDS, status: 400,
           error: { type: 'invalid_request_error', message: `bad request: ${error.code ?? error.message} (pipelined behind a response in progress; not answered)` } },
