@@ -9,6 +9,7 @@
  *                                     and 16 KiB reads), into a null sink
  *   npx tsx bench/micro.ts sign       SigV4 signing of one request
  *   npx tsx bench/micro.ts failover   what failover, breakers and connection slots add to one request
+ *   npx tsx bench/micro.ts store      the Responses store's memory: bounded by bytes whatever is put in it
  *
  * The recorded answer is the benchmark's stream (204 events) taken from the emulator in this process.
  */
@@ -27,6 +28,7 @@ import { createCredentialSource } from '../src/upstream/credentials.ts';
 import { createSigner, encodeModelPath } from '../src/upstream/signer.ts';
 import { Failover } from '../src/upstream/failover.ts';
 import { ConnectionSlots } from '../src/upstream/slots.ts';
+import { ResponseStore } from '../src/surfaces/openai-responses/store.ts';
 import { converseRequest, MODEL_ID, STREAM_REPEAT, upstreamEvents } from './lib/workload.ts';
 
 const w = { paceMs: 0, repeat: STREAM_REPEAT };
@@ -190,12 +192,37 @@ async function failover(): Promise<void> {
   });
 }
 
+/**
+ * The Responses store under a flood of answers: 20,000 answers of ~8 KiB each (160 MiB offered) into a
+ * store bounded at its default 32 MiB. Reports what it holds and the heap it costs.
+ */
+function store(): void {
+  console.log('-- Responses store: memory bounded by responses.store_max_bytes --');
+  global.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const s = new ResponseStore({ maxEntries: 1_000_000, maxBytes: 32 * 1024 * 1024, ttlS: 3600 });
+  const text = 'word '.repeat(1600);
+  for (let i = 0; i < 20_000; i++) {
+    const id = `resp_${i}`;
+    s.put({
+      id,
+      response: { id, object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: `${i} ${text}` }] }] },
+      messages: [{ role: 'user', content: [{ type: 'text', text: `question ${i}` }] }],
+      reasoning: new Map(),
+    });
+  }
+  global.gc?.();
+  const heapMiB = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+  console.log(`${'entries kept / counted MiB / heap growth MiB'.padEnd(52)} ${s.size} / ${(s.bytes / 1024 / 1024).toFixed(1)} / ${heapMiB.toFixed(1)}`);
+}
+
 const which = process.argv[2] ?? 'all';
 const body = await record();
 if (which === 'all' || which === 'cores') await cores(body);
 if (which === 'all' || which === 'stages') await stages(body);
 if (which === 'all' || which === 'sign') await sign();
 if (which === 'all' || which === 'failover') await failover();
+if (which === 'all' || which === 'store') store();
 
 /** 64 pipelines fed one read each in turn, one event-loop turn per round: closer to a server's cache state. */
 async function interleaved(body: Buffer): Promise<void> {

@@ -148,7 +148,7 @@ class Checker {
   }
 }
 
-const TOP_KEYS = ['server', 'streaming', 'upstream', 'routing', 'drop_params', 'logging', 'guardrails', 'models'] as const;
+const TOP_KEYS = ['server', 'streaming', 'upstream', 'routing', 'responses', 'drop_params', 'logging', 'guardrails', 'models'] as const;
 const SERVER_KEYS = [
   'host', 'port', 'admin_host', 'admin_port', 'auth_token', 'max_body_bytes', 'drain_timeout_s',
   'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight', 'keep_alive_timeout_ms', 'max_connections',
@@ -188,6 +188,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   const up = c.section(top, 'upstream', [], UPSTREAM_KEYS);
   const ro = c.section(top, 'routing', [], ['allow_direct_models']);
   const lo = c.section(top, 'logging', [], ['level', 'content']);
+  const re = c.section(top, 'responses', [], ['store_max_entries', 'store_max_bytes', 'store_ttl_s']);
 
   const maxBodyBytes = c.int(s, 'max_body_bytes', ['server'], 1, 1 << 30, 20 * 1024 * 1024);
   const config: SidecarConfig = {
@@ -228,6 +229,11 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       credentialsTimeoutMs: c.int(up, 'credentials_timeout_ms', ['upstream'], 100, 600_000, 5_000),
     },
     routing: { allowDirectModels: c.bool(ro, 'allow_direct_models', ['routing'], true) },
+    responses: {
+      storeMaxEntries: c.int(re, 'store_max_entries', ['responses'], 0, 1_000_000, 1000),
+      storeMaxBytes: c.int(re, 'store_max_bytes', ['responses'], 0, 1 << 30, 32 * 1024 * 1024),
+      storeTtlS: c.int(re, 'store_ttl_s', ['responses'], 1, 30 * 86_400, 3600),
+    },
     dropParams: c.bool(top, 'drop_params', [], false),
     logging: {
       level: c.oneOf(lo, 'level', ['logging'], LOG_LEVELS, 'info'),

@@ -154,11 +154,19 @@ export interface ModelAliasConfig {
   keyLines?: Readonly<Record<string, number>>;
 }
 
+/** The Responses surface's store (docs/contract.md#openai-responses). */
+export interface ResponsesConfig {
+  storeMaxEntries: number;
+  storeMaxBytes: number;
+  storeTtlS: number;
+}
+
 export interface SidecarConfig {
   server: ServerConfig;
   streaming: StreamingConfig;
   upstream: UpstreamConfig;
   routing: { allowDirectModels: boolean };
+  responses: ResponsesConfig;
   dropParams: boolean;
   logging: LoggingConfig;
   guardrails: GuardrailConfig[];

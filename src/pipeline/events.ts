@@ -22,6 +22,14 @@ export interface Usage {
 export type StreamEvent =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'reasoning'; readonly text: string }
+  /**
+   * The signature that closes a reasoning block (Claude's `signature_delta`): opaque, handed back byte for
+   * byte on the next turn. A reasoning event after it starts a new block. Surfaces without signed reasoning
+   * render nothing for it.
+   */
+  | { readonly kind: 'reasoning_signature'; readonly signature: string }
+  /** A reasoning block the model returned encrypted (Claude's `redacted_thinking`): opaque data, handed back as is. */
+  | { readonly kind: 'reasoning_redacted'; readonly data: string }
   /** A new tool call; `index` is dense and 0-based per response, whatever Bedrock's block index. */
   | { readonly kind: 'tool_start'; readonly index: number; readonly id: string; readonly name: string }
   | { readonly kind: 'tool_delta'; readonly index: number; readonly arguments: string }
@@ -31,6 +39,11 @@ export type StreamEvent =
    */
   | { readonly kind: 'finish'; readonly reason: FinishReason; readonly upstreamReason?: string; readonly guardrailIntervened?: boolean }
   | { readonly kind: 'usage'; readonly usage: Usage }
+  /**
+   * The prompt-side counts a model reports before its output (Claude's `message_start`): at most one, before
+   * any other event. The final `usage` repeats them; a surface that shows usage only at the end ignores it.
+   */
+  | { readonly kind: 'prompt_usage'; readonly usage: Usage }
   | { readonly kind: 'error'; readonly error: SidecarError };
 
 /** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (docs/contract.md#streaming-and-errors). */

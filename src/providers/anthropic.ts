@@ -14,6 +14,7 @@ import { applyClaudeReasoning, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
+import { nativeMessagesBody } from './anthropic-native.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 const DEFAULT_MAX_TOKENS = 4096;
@@ -28,6 +29,8 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'output_config', 'tool_choice']);
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  // A Messages client's own body, unless an input guardrail rewrote the messages (then the translation).
+  if (request.anthropic && sameText(request.anthropic.messages, request.messages)) return nativeMessagesBody(request.anthropic, request, ctx);
   const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
   const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
   const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS);
@@ -69,6 +72,14 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 }
 
 type Block = Record<string, unknown>;
+
+/**
+ * Whether the messages still say what the client's own body says: the request rules (caching.ts,
+ * documents.ts) copy them to add marks, an input guardrail's mask rewrites their text.
+ */
+function sameText(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
+  return a.length === b.length && a.every((m, i) => joinText(m.content) === joinText(b[i]!.content));
+}
 
 /** Anthropic's `cache_control` for a cache mark (the rules: caching.ts). */
 function cacheControl(mark: CacheMark): Block {
@@ -122,6 +133,8 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({
           type: 'text', text: t.text, ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
         }));
+        // Signed thinking goes back first, byte for byte, as Claude requires it before its tool use.
+        if (m.reasoningSignature !== undefined) blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
         m.toolCalls.forEach((call, j) => blocks.push({
           type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
         }));
@@ -151,7 +164,7 @@ class AnthropicStreamMapper implements StreamMapper {
       case 'message_start': {
         const message = event.message as Record<string, unknown> | undefined;
         Object.assign(this.usage, usageOf(message?.usage));
-        return [];
+        return [{ kind: 'prompt_usage', usage: { ...this.usage } }];
       }
       case 'content_block_start': {
         const block = event.content_block as Record<string, unknown> | undefined;
@@ -162,6 +175,12 @@ class AnthropicStreamMapper implements StreamMapper {
         }
         if (block?.type === 'text' && typeof block.text === 'string' && block.text !== '') {
           return [{ kind: 'text', text: block.text }];
+        }
+        if (block?.type === 'thinking' && typeof block.thinking === 'string' && block.thinking !== '') {
+          return [{ kind: 'reasoning', text: block.thinking }];
+        }
+        if (block?.type === 'redacted_thinking' && typeof block.data === 'string') {
+          return [{ kind: 'reasoning_redacted', data: block.data }];
         }
         return [];
       }
@@ -177,8 +196,10 @@ class AnthropicStreamMapper implements StreamMapper {
             const json = delta.partial_json;
             return index !== undefined && typeof json === 'string' && json !== '' ? [{ kind: 'tool_delta', index, arguments: json }] : [];
           }
+          case 'signature_delta':
+            return typeof delta.signature === 'string' && delta.signature !== '' ? [{ kind: 'reasoning_signature', signature: delta.signature }] : [];
           default:
-            return []; // signature_delta and future delta types carry nothing for the client
+            return []; // future delta types carry nothing for the client
         }
       }
       case 'message_delta': {
@@ -216,7 +237,10 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
   let tools = 0;
   for (const block of content) {
     if (block.type === 'text' && typeof block.text === 'string') events.push({ kind: 'text', text: block.text });
-    else if (block.type === 'thinking' && typeof block.thinking === 'string') events.push({ kind: 'reasoning', text: block.thinking });
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+      events.push({ kind: 'reasoning', text: block.thinking });
+      if (typeof block.signature === 'string' && block.signature !== '') events.push({ kind: 'reasoning_signature', signature: block.signature });
+    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') events.push({ kind: 'reasoning_redacted', data: block.data });
     else if (block.type === 'tool_use') {
       const index = tools++;
       events.push({ kind: 'tool_start', index, id: stringOrEmpty(block.id), name: stringOrEmpty(block.name) });

@@ -97,6 +97,9 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         return;
       case 'assistant': {
         const blocks: Block[] = m.content.filter((t) => t.text !== '').flatMap((t) => (t.cache ? [{ text: t.text }, cachePointBlock(t.cache)] : [{ text: t.text }]));
+        if (m.reasoningSignature !== undefined) {
+          blocks.unshift({ reasoningContent: { reasoningText: { text: m.reasoning ?? '', signature: m.reasoningSignature } } });
+        }
         m.toolCalls.forEach((call, j) => blocks.push({
           toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`) },
         }));

@@ -36,7 +36,11 @@ export interface ToolCall { id: string; name: string; arguments: string }
 export type ChatMessage =
   | { role: 'system'; content: TextPart[]; cache?: CacheMark }
   | { role: 'user'; content: ContentPart[]; cache?: CacheMark }
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; cache?: CacheMark }
+  /**
+   * `reasoning` with `reasoningSignature`: a model's signed thinking handed back (Claude requires it before a
+   * tool result when thinking is on); unsigned reasoning is the client's record only and is not sent upstream.
+   */
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string; cache?: CacheMark }
   | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
 
 export interface ToolDefinition {
@@ -94,6 +98,23 @@ export interface ChatRequest {
   sidecar: SidecarParams;
   /** Client hints and no-op values the reader dropped, one note each, logged at debug (hints.ts). */
   hints?: string[];
+  /**
+   * The client's own Anthropic Messages body (the Messages surface): Claude keeps it, filtered to what
+   * Bedrock's Claude body takes (anthropic-native.ts); every other family builds from the fields above.
+   */
+  anthropic?: AnthropicNative;
+}
+
+export interface AnthropicNative {
+  /** The client body, `model`, `stream` and the sidecar's parameters already taken out. */
+  body: Record<string, unknown>;
+  /** The `anthropic-beta` header's flags (and the body's `anthropic_beta`), unfiltered. */
+  betas: string[];
+  /**
+   * The neutral `messages` read from this body: while `ChatRequest.messages` still say the same text the body
+   * stands; an input guardrail's mask rewrites it, and the masked translation is sent instead.
+   */
+  messages: ChatMessage[];
 }
 
 /** OpenAI parameters that exist but no Bedrock family can honour; named so the 400 is precise. */

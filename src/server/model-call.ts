@@ -11,9 +11,10 @@ import type { Readable } from 'node:stream';
 import { SidecarError, toSidecarError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
+import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import { servingHeaders } from '../providers/serving.ts';
+import { servedTier, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -122,7 +123,9 @@ export async function serveModelCall(
 async function serve(ex: Exchange): Promise<void> {
   const { generation: { config, models, client, guardrails, failover }, outcome, log, abort } = ex;
   const body = await readJsonBody(ex.req, config.server.maxBodyBytes, ex.reservation);
-  const { request, unknown } = ex.surface.read(body, ex.req);
+  const read = ex.surface.read(body, ex.req);
+  const { request, unknown } = read;
+  for (const note of read.notes ?? []) log.debug({ surface: ex.surface.name }, `${note}: dropped`);
   const requested = models.resolve(request.model);
   outcome.alias = requested.alias?.name;
   outcome.modelId = requested.modelId;
@@ -136,9 +139,14 @@ async function serve(ex: Exchange): Promise<void> {
     signal: abort.signal,
     prepare: async (target, index) => {
       const adapter = adapterFor(target.route, target.family);
-      if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      if (!adapter) {
+        throw new SidecarError('invalid_request_error', isEmbeddingFamily(target.family)
+          ? `"${target.name}" is an embedding model (${target.family}): it answers POST /v1/embeddings only`
+          : `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+      }
+      ex.surface.check?.(read, target);
       const note = (message: string): void => log.debug({ model: target.name }, message);
-      const dropParams = target.alias?.dropParams ?? config.dropParams;
+      const dropParams = ex.surface.dropsUnsupported === true || (target.alias?.dropParams ?? config.dropParams);
       const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
         `${target.family ?? 'this model'} on the ${target.route} route`, note);
       // The requested alias's guardrails always apply, a fallback's own on top.
@@ -185,7 +193,10 @@ async function serve(ex: Exchange): Promise<void> {
 
   const answering: Answering = {
     request: prepared, adapter, target, guards,
-    meta: { id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name },
+    meta: {
+      id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name,
+      reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
+    },
   };
   if (prepared.stream) {
     const type = String(upstream.headers['content-type'] ?? '');
@@ -212,7 +223,8 @@ async function serve(ex: Exchange): Promise<void> {
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
   const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
   const checked = await guards.checkOutputWhole(events, abort.signal);
-  const answer = ex.surface.answer(checked.events, answering.meta, prepared);
+  const tier = servedTier(json as Record<string, unknown>, upstream.headers);
+  const answer = ex.surface.answer(checked.events, tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier }, prepared);
   outcome.guardrail = checked.outcome;
   if ('error' in answer) throw answer.error;
   outcome.usage = answer.usage;
@@ -229,7 +241,9 @@ async function streamAnswer(
   const streaming = config.streaming;
   const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
   const model = target.alias?.name ?? 'direct';
-  const renderer = ex.surface.renderer(meta, request);
+  // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
+  const tier = servedTier(undefined, headers);
+  const renderer = ex.surface.renderer(tier === undefined ? meta : { ...meta, serviceTier: tier }, request);
   ctx.metrics.inflight.inc();
   outcome.status = 200;
   const live = startStream({
@@ -250,7 +264,7 @@ async function streamAnswer(
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;
-        else if (event.kind !== 'finish' && event.kind !== 'error') {
+        else if (event.kind !== 'finish' && event.kind !== 'error' && event.kind !== 'prompt_usage') {
           outcome.chunks++;
           if (outcome.ttfbMs === undefined) {
             outcome.ttfbMs = ctx.now() - ex.started;

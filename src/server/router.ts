@@ -50,7 +50,7 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
-  const route = Object.hasOwn(routes, path) ? routes[path] : proxy ? surfaceRouteFor(path) : undefined;
+  const route = Object.hasOwn(routes, path) ? routes[path] : prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined);
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
     sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), { ...headers, ...route?.surface?.errorHeaders?.(error) });
     rejected(ctx, req, path, route, requestId, error);
@@ -74,8 +74,8 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
     reject(new SidecarError('method_not_allowed', `${req.method} is not allowed on ${path} (allowed: ${allow})`), { allow });
     return;
   }
-  if (proxy && route.auth && !authorized(ctx.generation().config.server.authToken, req.headers.authorization)) {
-    reject(new SidecarError('authentication_error', 'missing or wrong bearer token (Authorization: Bearer <server.auth_token>)'),
+  if (proxy && route.auth && !authorized(ctx.generation().config.server.authToken, req.headers.authorization, req.headers['x-api-key'])) {
+    reject(new SidecarError('authentication_error', 'missing or wrong token (Authorization: Bearer <server.auth_token>, or x-api-key: <server.auth_token>)'),
       { 'www-authenticate': 'Bearer' });
     return;
   }
@@ -104,6 +104,15 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   } else {
     end?.();
   }
+}
+
+/** The entry whose prefix key the path extends (the longest), if any. */
+function prefixRoute(routes: Record<string, RouteEntry>, path: string): RouteEntry | undefined {
+  let best: string | undefined;
+  for (const [key, entry] of Object.entries(routes)) {
+    if (entry.prefix && path.length > key.length && path.startsWith(key) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : routes[best];
 }
 
 /**
@@ -164,13 +173,15 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function authorized(token: string, header: string | undefined): boolean {
+/** Bearer (every SDK) or `x-api-key` (what Anthropic clients send), on every surface. */
+function authorized(token: string, header: string | undefined, apiKey: string | string[] | undefined): boolean {
   if (token === '') return true;
   // The scheme is case-insensitive (RFC 9110 §11.1), the token is not.
   const match = /^bearer +(.*)$/i.exec(header ?? '');
-  if (!match) return false;
+  const presented = match ? match[1]!.trim() : typeof apiKey === 'string' ? apiKey.trim() : undefined;
+  if (presented === undefined) return false;
   // Hash both sides so the comparison is constant-time whatever the lengths.
-  const given = createHash('sha256').update(match[1]!.trim()).digest();
+  const given = createHash('sha256').update(presented).digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected);
 }

@@ -6,9 +6,11 @@
  * the pipeline, logs and metrics — is shared and knows no surface.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ReasoningField } from '../config/schema.ts';
 import type { SidecarError } from '../errors.ts';
 import type { Renderer } from '../pipeline/encoder.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import type { ModelTarget } from '../models/resolve.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ServerContext } from './context.ts';
 
@@ -23,12 +25,18 @@ export interface AnswerMeta {
   created: number;
   /** The model name echoed to the client (the alias, or the route string as requested). */
   model: string;
+  /** Where reasoning text travels on the Chat surface (alias, else `streaming.reasoning_field`). */
+  reasoningField?: ReasoningField;
+  /** The service tier Bedrock says served the call, when it says (docs/contract.md#request-rules). */
+  serviceTier?: string;
 }
 
 export interface SurfaceRequest {
   request: ChatRequest;
   /** Body keys the reader does not know: the parameter policy rejects them, or drops them. */
   unknown: string[];
+  /** What the reader dropped or changed on its own, for the request's debug log. */
+  notes?: string[];
 }
 
 /** A non-streaming answer, or the error one of its events carried. */
@@ -53,6 +61,13 @@ export interface ModelSurface {
   answer(events: readonly StreamEvent[], meta: AnswerMeta, request: ChatRequest): WholeAnswer;
   /** The JSON body of an error answered before the commit. */
   errorBody(error: SidecarError): unknown;
+  /**
+   * Parameters a family cannot take are dropped and logged rather than refused (a surface whose clients
+   * cannot be configured, such as Claude Code); absent: the alias's, else the global, drop_params.
+   */
+  readonly dropsUnsupported?: boolean;
+  /** A last check of the request against one resolved target (each target of a fallback chain); throws to refuse. */
+  check?(read: SurfaceRequest, target: ModelTarget): void;
 }
 
 export type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -69,4 +84,6 @@ export interface RouteEntry {
   surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown; errorHeaders?(error: SidecarError): Record<string, string> };
   /** Refused with a 503 while draining (model work and model lists; never probes). */
   refuseWhileDraining?: boolean;
+  /** The key (ending in `/`) is a prefix: it serves every longer path under it (`/v1/models/{id}`). */
+  prefix?: boolean;
 }

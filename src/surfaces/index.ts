@@ -2,35 +2,29 @@
  * Route registration: every surface's paths on the proxy listener, in one table the router serves
  * (src/server/router.ts). Adding a surface adds one line here (see README.md beside this file).
  */
-import { errorBody } from '../errors.ts';
 import type { RouteEntry } from '../server/surface.ts';
-import { handleEmbeddings } from './embeddings/handler.ts';
+import { messagesRoutes } from './anthropic-messages/index.ts';
 import { nativeRoute } from './bedrock-native/index.ts';
+import { embeddingsRoutes } from './embeddings/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { chatRoutes } from './openai-chat/index.ts';
-
-const embeddings: RouteEntry = {
-  methods: {
-    POST: (ctx, req, res, requestId) => {
-      const { config, models, client, guardrails } = ctx.generation();
-      return handleEmbeddings({
-        config, models, client, guardrails, metrics: ctx.metrics, log: ctx.log, now: () => ctx.now(), budget: ctx.budget,
-      }, req, res, requestId);
-    },
-  },
-  auth: true,
-  surface: { name: 'embeddings', errorBody },
-  refuseWhileDraining: true,
-};
+import { RESPONSES_BY_ID_PREFIX, responsesByIdRoute, responsesRoutes } from './openai-responses/index.ts';
 
 export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   ...chatRoutes,
-  '/v1/embeddings': embeddings,
-  '/embeddings': embeddings,
+  ...responsesRoutes,
+  ...messagesRoutes,
+  ...embeddingsRoutes,
   ...modelRoutes,
 };
 
-/** A path with parameters in it (Bedrock's `/model/{modelId}/{operation}`), matched when no exact path does. */
+/**
+ * A path with parameters in it (Bedrock's `/model/{modelId}/{operation}`, `/v1/responses/{id}`), matched
+ * when no exact path does.
+ */
 export function surfaceRouteFor(path: string): RouteEntry | undefined {
+  if (path.startsWith(RESPONSES_BY_ID_PREFIX) && path.length > RESPONSES_BY_ID_PREFIX.length && !path.includes('/', RESPONSES_BY_ID_PREFIX.length)) {
+    return responsesByIdRoute;
+  }
   return nativeRoute(path);
 }

@@ -43,7 +43,7 @@ export interface Signer {
   sign(request: UpstreamRequest, region: string): Promise<Record<string, string>>;
 }
 
-export type ModelOperation = 'invoke' | 'invoke-with-response-stream' | 'converse' | 'converse-stream';
+export type ModelOperation = 'invoke' | 'invoke-with-response-stream' | 'converse' | 'converse-stream' | 'count-tokens';
 
 /** RFC 9110 §7.6.1 connection-specific headers: never forwarded, never signed. */
 const HOP_BY_HOP = new Set([

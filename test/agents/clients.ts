@@ -97,7 +97,8 @@ export interface CodexOptions {
 
 /**
  * `codex exec --json PROMPT` with a temporary CODEX_HOME whose config.toml defines the sidecar as a provider
- * with `wire_api = "responses"` (Codex speaks only Responses to custom providers).
+ * with `wire_api = "responses"` (Codex speaks only Responses to custom providers) and turns Codex's hosted
+ * web search off.
  */
 export function codex(options: CodexOptions): Promise<ClientRun> {
   return runClient({
@@ -110,6 +111,9 @@ export function codex(options: CodexOptions): Promise<ClientRun> {
       writeFileSync(join(codexHome, 'config.toml'), [
         `model = ${JSON.stringify(options.model)}`,
         'model_provider = "sidecar"',
+        // Codex offers its hosted web_search tool by default; Bedrock cannot run it and the sidecar answers
+        // a 400 naming it (docs/contract.md#openai-responses), so a Codex user turns it off.
+        'web_search = "disabled"',
         '[model_providers.sidecar]',
         'name = "sidecar"',
         `base_url = ${JSON.stringify(`${options.baseUrl}/v1`)}`,

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { TEST_CREDENTIALS } from '../helpers/harness.ts';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = new URL('./node_modules/.bin/', import.meta.url).pathname;
@@ -106,8 +106,6 @@ export interface ClientRun {
   stderr: string;
   timedOut: boolean;
   durationMs: number;
-  /** The run's working directory (a fresh temporary directory unless `cwd` was given). */
-  cwd: string;
 }
 
 export interface ClientOptions {
@@ -118,7 +116,7 @@ export interface ClientOptions {
   env?: Record<string, string>;
   /** Called with the run's fresh HOME before the start: writes files there, returns more environment. */
   prepareHome?: (home: string) => Record<string, string>;
-  /** Working directory; a fresh temporary one when absent. */
+  /** Working directory; a fresh temporary one, removed after the run, when absent. */
   cwd?: string;
   timeoutMs: number;
 }
@@ -134,13 +132,15 @@ export function removeTemp(dir: string): void {
 
 /**
  * Runs one agent CLI to completion, or kills it (and every process it started: it leads its own process
- * group) when `timeoutMs` passes. A fresh HOME is created for the run and removed after it.
+ * group) when `timeoutMs` passes. A fresh HOME (and, without `cwd`, working directory) is created for the
+ * run and removed after it.
  */
 export async function runClient(options: ClientOptions): Promise<ClientRun> {
   const home = makeTemp('home');
   const tmp = join(home, 'tmp');
   mkdirSync(tmp);
-  const cwd = options.cwd ?? makeTemp('cwd');
+  const cwd = options.cwd ?? join(home, 'work');
+  if (options.cwd === undefined) mkdirSync(cwd);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: home,
@@ -182,7 +182,7 @@ export async function runClient(options: ClientOptions): Promise<ClientRun> {
       child.once('error', reject);
       child.once('close', (exitCode) => resolve(exitCode));
     });
-    return { code, stdout, stderr, timedOut, durationMs: Date.now() - started, cwd };
+    return { code, stdout, stderr, timedOut, durationMs: Date.now() - started };
   } finally {
     clearTimeout(timer);
     killGroup(); // anything the CLI left running in its group

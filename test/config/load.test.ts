@@ -235,7 +235,7 @@ test('config: the complete example of docs/contract.md#configuration loads as wr
   assert.deepEqual(served.alias?.guardrails, ['corp-policy']);
 });
 
-test('config: the request-rule keys of SPEC §20 load, and a wrong value names its key', () => {
+test('config: the request-rule keys of docs/contract.md#configuration load, and a wrong value names its key', () => {
   const c = validateConfig({
     streaming: { reasoning_field: 'both' },
     models: [{

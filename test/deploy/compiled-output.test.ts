@@ -4,6 +4,8 @@
  * the probes, streams a completion from the emulator, and exits 0 on SIGTERM.
  */
 import { test, before, after } from 'node:test';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
+import { chat } from '../helpers/harness.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -139,8 +141,8 @@ test('compiled output: the production tree has neither tsx, esbuild nor typescri
 
 test('compiled output: node dist/main.js serves probes, streams a completion, and exits 0 on SIGTERM', async () => {
   const s = await startCompiled(CONFIG, {
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
   });
@@ -148,11 +150,7 @@ test('compiled output: node dist/main.js serves probes, streams a completion, an
     await waitFor(`${s.admin}/healthz`, 200);
     await waitFor(`${s.admin}/readyz`, 200);
     emu.script({ type: 'text', text: 'Hello from the compiled sidecar.' });
-    const res = await fetch(`${s.proxy}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-    });
+    const res = await chat(s.proxy, { model: 'claude', stream: true, messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     const body = await res.text();

@@ -3,6 +3,7 @@
  * #operations), injected through the emulator or raw sockets on loopback.
  */
 import { test } from 'node:test';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
@@ -179,7 +180,7 @@ test('faults: one broken stream leaves concurrent streams untouched', () =>
 test('faults: new credentials sign new requests while a stream signed with the old ones runs on', async () => {
   let generation = 0;
   const keys = [
-    { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+    { ...TEST_CREDENTIALS },
     { accessKeyId: 'AKIDROTATED', secretAccessKey: 'rotatedSecretKeyrotatedSecretKeyrotatedS' },
   ];
   const h = await startHarness({}, { emulator: { credentials: keys } });

@@ -6,17 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator } from '../../src/emulator/index.ts';
-import { parseStream } from '../helpers/harness.ts';
+import { chat, parseStream } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicChunk, exceptionFrame, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
 
 const hi = [{ role: 'user', content: 'hi' }];
 
-function post(s: Sidecar, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${s.proxy}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body),
-    ...(signal ? { signal } : {}),
-  });
+function post(s: Sidecar, body: Record<string, unknown> | string, signal?: AbortSignal): Promise<Response> {
+  return chat(s.proxy, body, {}, signal);
 }
 
 test('hostile input: a body of one huge key and millions of colons is refused in linear time; /healthz answers meanwhile', async () => {

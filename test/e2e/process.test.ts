@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { parseStream } from '../helpers/harness.ts';
+import { chat, parseStream } from '../helpers/harness.ts';
 import { configText, exitWithin, spawnSidecar, waitFor } from '../helpers/sidecar-process.ts';
 
 /** The test config written to `dir/sidecar.yaml`; returns its path. */
@@ -28,9 +28,7 @@ async function withEmulator(run: (emu: Emulator, dir: string) => Promise<void>):
   }
 }
 
-function post(base: string, body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-}
+const post = (base: string, body: Record<string, unknown>): Promise<Response> => chat(base, body);
 
 test('process: an invalid config stops the process with a message naming the key and line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-bad-'));

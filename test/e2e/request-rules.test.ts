@@ -133,3 +133,54 @@ test('openai SDK: a service_tier request goes upstream as Bedrock takes it (invo
     await h.close();
   }
 });
+
+test('reasoning_field: reasoning travels in reasoning_content, reasoning, or both (alias over streaming default)', async () => {
+  const h = await startHarness({
+    streaming: { reasoning_field: 'reasoning' },
+    models: [
+      { name: 'default-field', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7', region: 'us-east-1' },
+      { name: 'both-field', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7', region: 'us-east-1', reasoning_field: 'both' },
+      { name: 'content-field', model: 'bedrock/converse/us.anthropic.claude-opus-4-7', region: 'us-east-1', reasoning_field: 'reasoning_content' },
+    ],
+  });
+  try {
+    const sdk = client(h.url);
+    const expect: Record<string, string[]> = { 'default-field': ['reasoning'], 'both-field': ['reasoning_content', 'reasoning'], 'content-field': ['reasoning_content'] };
+    for (const [model, fields] of Object.entries(expect)) {
+      h.emu.script({ type: 'text', text: 'Blue.', reasoning: 'Scattering.' });
+      const stream = await sdk.chat.completions.create({ model, reasoning_effort: 'low', stream: true, messages: [{ role: 'user', content: 'Sky?' }] });
+      const seen: Record<string, string> = {};
+      for await (const chunk of stream) {
+        const delta = (chunk.choices[0]?.delta ?? {}) as Record<string, unknown>;
+        for (const key of ['reasoning', 'reasoning_content']) if (typeof delta[key] === 'string') seen[key] = (seen[key] ?? '') + String(delta[key]);
+      }
+      assert.deepEqual(Object.keys(seen).sort(), [...fields].sort(), `${model}: stream fields`);
+      for (const key of fields) assert.equal(seen[key], 'Scattering.');
+      h.emu.script({ type: 'text', text: 'Blue.', reasoning: 'Scattering.' });
+      const whole = await sdk.chat.completions.create({ model, reasoning_effort: 'low', messages: [{ role: 'user', content: 'Sky?' }] });
+      const message = whole.choices[0]?.message as unknown as Record<string, unknown>;
+      for (const key of ['reasoning', 'reasoning_content']) assert.equal(message[key], fields.includes(key) ? 'Scattering.' : undefined, `${model}: ${key} in the whole answer`);
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+test('openai SDK: the answer\'s service_tier says which tier served, when Bedrock says (invoke header, converse body)', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const sdk = client(h.url);
+    const invoke = await sdk.chat.completions.create({ model: 'opus-4-7', service_tier: 'flex', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.equal(invoke.service_tier, 'flex');
+    const converse = await sdk.chat.completions.create({ model: 'opus-4-7-converse', service_tier: 'priority', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.equal(converse.service_tier, 'priority');
+    const stream = await sdk.chat.completions.create({ model: 'opus-4-7', service_tier: 'priority', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+    const tiers = new Set<unknown>();
+    for await (const chunk of stream) tiers.add(chunk.service_tier);
+    assert.deepEqual([...tiers], ['priority']);
+    const none = await sdk.chat.completions.create({ model: 'opus-4-7', messages: [{ role: 'user', content: 'Hi' }] });
+    assert.equal(none.service_tier, undefined, 'no tier asked, none reported');
+  } finally {
+    await h.close();
+  }
+});

@@ -34,9 +34,13 @@ const cases: [string, unknown, string | undefined][] = [
     ],
     system: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }],
     thinking: { type: 'enabled', budget_tokens: 2048 },
-    stop_sequences: ['x'], anthropic_beta: ['b'], temperature: 1, top_k: 5,
+    stop_sequences: ['x'], anthropic_beta: ['interleaved-thinking-2025-05-14'], temperature: 1, top_k: 5,
   }), undefined],
   ['unknown key in a tool', claudeBody('hi', { tools: [{ name: 'f', input_schema: {}, strict: true }] }), 'tools.0.strict: Extra inputs are not permitted'],
+  // What Claude Code sends first-party and Bedrock refuses (docs/bedrock-wire.md#anthropic-claude).
+  ['a beta flag Bedrock does not know', claudeBody('hi', { anthropic_beta: ['claude-code-20250219'] }), 'invalid beta flag'],
+  ['metadata', claudeBody('hi', { metadata: { user_id: 'u' } }), 'metadata: Extra inputs are not permitted'],
+  ['a system-role message', claudeBody('hi', { messages: [{ role: 'system', content: 'x' }] }), "messages.0.role: Input should be 'user' or 'assistant'"],
 ];
 
 for (const [name, body, expected] of cases) {

@@ -2,6 +2,7 @@
 // (signed by @smithy/signature-v4, i.e. independently of the emulator's verifier), and an event-stream
 // decoder for raw response bodies.
 import { request } from 'node:http';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/core/event-streams';
@@ -10,8 +11,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { IncomingHttpHeaders } from 'node:http';
 
-export const ACCESS_KEY = 'AKIDEXAMPLE';
-export const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+export const ACCESS_KEY = TEST_CREDENTIALS.accessKeyId;
+export const SECRET = TEST_CREDENTIALS.secretAccessKey;
 export const CLAUDE = 'anthropic.claude-3-haiku-20240307-v1:0';
 
 export function sdkClient(url: string, secretAccessKey = SECRET): BedrockRuntimeClient {

@@ -1,6 +1,7 @@
 // SigV4 verifier: the worked example of docs/bedrock-wire.md#model-ids-in-the-path, the AWS SigV4 test suite (replayed
 // through the verifier, which must accept each expected Authorization header), and the failure classes.
 import { test } from 'node:test';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
@@ -8,7 +9,7 @@ import {
   type ReceivedRequest,
 } from '../../src/emulator/sigv4.ts';
 
-const CREDS = [{ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }];
+const CREDS = [{ ...TEST_CREDENTIALS }];
 
 const EXAMPLE_BODY = '{"anthropic_version":"bedrock-2023-05-31","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}';
 const EXAMPLE_PATH = '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123xyz/invoke';

@@ -3,7 +3,7 @@
  * JSON log sink, and SSE helpers that check the framing as they parse.
  */
 import type { EmulatorOptions, RecordedRequest } from '../../src/emulator/index.ts';
-import { parseStream, startHarness, type Harness } from '../helpers/harness.ts';
+import { chat as sendChat, parseStream, startHarness, type Harness } from '../helpers/harness.ts';
 
 export const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 
@@ -38,12 +38,9 @@ export async function startRig(options: RigOptions): Promise<Rig> {
   }, options.emulator ? { emulator: options.emulator } : {});
 }
 
+/** test/helpers/harness.ts `chat` with this rig's defaults (alias claude-invoke, one user message). */
 export function chat(rig: Rig, body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${rig.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hello' }], ...body }),
-  });
+  return sendChat(rig, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hello' }], ...body });
 }
 
 export interface Streamed {

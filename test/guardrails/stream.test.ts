@@ -245,7 +245,7 @@ test('stream guard, bedrock_native: an intervention in the finish becomes the na
   const out = now(guard({ native }).push([text('Sorry.'), { kind: 'finish', reason: 'content_filter', upstreamReason: 'guardrail_intervened', guardrailIntervened: true }, usage]));
   assert.equal(out.length, 2);
   assert.deepEqual(out[0], text('Sorry.'));
-  assert.ok(out[1]!.kind === 'error' && out[1]!.error.guardrail === 'native');
+  assert.ok(out[1]!.kind === 'error' && out[1].error.guardrail === 'native');
   // Without a native guardrail attached, the same finish is a plain content_filter finish.
   const plain = now(guard({ sync: [blockingOn('never', 'corp')] }).push([{ kind: 'finish', reason: 'content_filter', upstreamReason: 'guardrail_intervened', guardrailIntervened: true }]));
   assert.deepEqual(plain.map((e) => e.kind), ['finish']);

@@ -7,7 +7,9 @@ import { App } from '../../src/app.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 
-export const TEST_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+import { TEST_CREDENTIALS } from './credentials.ts';
+
+export { TEST_CREDENTIALS };
 
 export const CLAUDE_INVOKE = { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
 
@@ -38,7 +40,7 @@ export async function startHarness(config: Record<string, unknown> = {}, options
     app = new App({
       config: validated,
       env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1', ...options.env },
-      credentials: async () => TEST_CREDENTIALS,
+      credentials: async () => ({ ...TEST_CREDENTIALS }),
       logger: createLogger(validated.logging.level, sink),
       processMetrics: false,
       random: () => 0,
@@ -77,11 +79,21 @@ export async function withHarness(
   }
 }
 
-export function chat(h: Harness, body: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${h.url}/v1/chat/completions`, {
+/**
+ * The suite's one Chat Completions client: POSTs `body` (JSON-encoded unless already a string) to the
+ * sidecar at `to` (its proxy base URL, or anything with a `url`: a harness, a rig, a running sidecar).
+ */
+export function chat(
+  to: string | { url: string },
+  body: Record<string, unknown> | string,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  const base = typeof to === 'string' ? to : to.url;
+  return fetch(`${base}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
     ...(signal ? { signal } : {}),
   });
 }

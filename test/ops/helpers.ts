@@ -3,6 +3,8 @@
  * through a sink (as pino's own tests do), for the observability tests.
  */
 import { Writable } from 'node:stream';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
+import { chat as sendChat, sseData } from '../helpers/harness.ts';
 import { App, type AppOptions } from '../../src/app.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { startEmulator, type Emulator, type EmulatorCredential } from '../../src/emulator/index.ts';
@@ -26,7 +28,7 @@ export async function startSidecar(
   config: Record<string, unknown>,
   options: { credentials?: EmulatorCredential; app?: Partial<AppOptions> } = {},
 ): Promise<Running> {
-  const credentials = options.credentials ?? { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+  const credentials = options.credentials ?? { ...TEST_CREDENTIALS };
   const emu = await startEmulator({ quiet: true, credentials: [credentials] });
   const validated = validateConfig({ ...config, server: { port: 0, admin_port: 0, ...(config.server as object | undefined) } });
   const lines: Array<Record<string, unknown>> = [];
@@ -71,18 +73,15 @@ export async function startSidecar(
   };
 }
 
+/** test/helpers/harness.ts `chat`, read whole: status, body text and request id. */
 export async function chat(r: Running, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; text: string; requestId: string | null }> {
-  const res = await fetch(`${r.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
+  const res = await sendChat(r, body, headers);
   return { status: res.status, text: await res.text(), requestId: res.headers.get('x-request-id') };
 }
 
-/** The `data: {…}` payloads of an SSE body (the final `[DONE]` excluded). */
+/** The `data: {…}` payloads of an SSE body (the final `[DONE]` excluded), through the suite's one SSE reader. */
 export function sseChunks(text: string): Array<Record<string, unknown>> {
-  return text.split('\n\n').filter((f) => f.startsWith('data: {')).map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
+  return sseData(text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Record<string, unknown>);
 }
 
 /** Waits until `predicate` holds (log lines are written asynchronously to the request's end). */

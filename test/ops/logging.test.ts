@@ -192,7 +192,7 @@ test('logging: scrubSecrets removes credential-shaped text from a finished line 
   ];
   for (const [input, expected] of cases) assert.equal(scrubSecrets(input), expected);
   for (const prose of [
-    'missing or wrong bearer token (Authorization: Bearer <server.auth_token>)',
+    'missing or wrong token (Authorization: Bearer <server.auth_token>, or x-api-key: <server.auth_token>)',
     '{"sessionTokenExpiry":5,"msg":"request completed","alias":"claude"}',
   ]) assert.equal(scrubSecrets(prose), prose);
 });

@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { chat as sendChat } from '../helpers/harness.ts';
 import { CLAUDE, chat, sseChunks, startSidecar, type Running } from './helpers.ts';
 import { parsePrometheusText, sumOf, valueOf, type Family } from './prom-text.ts';
 
@@ -124,11 +125,7 @@ test('metrics: sidecar_stream_chunks_total counts exactly the data frames a clie
 
 test('metrics: sidecar_inflight_streams counts a stream while it runs', async () => {
   r.emu.script({ type: 'text', text: 'slow stream', deltas: ['slow ', 'stream'], frameDelayMs: 100 });
-  const res = await fetch(`${r.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'slowly' }] }),
-  });
+  const res = await sendChat(r, { model: 'claude', stream: true, messages: [{ role: 'user', content: 'slowly' }] });
   assert.equal(res.status, 200);
   const reader = res.body!.getReader();
   await reader.read(); // the stream is committed and running

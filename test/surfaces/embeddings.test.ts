@@ -196,13 +196,16 @@ describe('embeddings with the openai SDK', () => {
     assert.equal(line.calls, 2);
     assert.equal(line.inputTokens, tokenEstimate('one') + tokenEstimate('two'));
     const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
-    assert.match(metrics, /sidecar_requests_total\{[^}]*model="nova-embed"[^}]*status="200"[^}]*\} \d+/);
+    const counted = metrics.split('\n').find((l) => l.startsWith('sidecar_requests_total{') && l.includes('model="nova-embed"') && l.includes('status="200"'));
+    assert.ok(counted, 'the request is counted');
+    assert.match(counted, /surface="embeddings"/);
   });
 
   test('embeddings: a chat request to an embedding alias is a 400, not a Bedrock call', async () => {
     h.emu.reset();
     const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'titan-embed', messages: [{ role: 'user', content: 'hi' }] }) });
     assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /"titan-embed" is an embedding model \(amazon-titan-embed\): it answers POST \/v1\/embeddings only/);
     assert.equal(h.emu.requests.length, 0);
   });
 });

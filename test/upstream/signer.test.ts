@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -26,7 +27,7 @@ import {
   type UpstreamRequest,
 } from '../../src/upstream/signer.ts';
 
-const KEY = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' } as const;
+const KEY = { ...TEST_CREDENTIALS };
 const HOST = 'bedrock-runtime.us-east-1.amazonaws.com';
 const ARN_PROFILE = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123xyz';
 

@@ -98,6 +98,27 @@ function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; 
   return { enabled: true, adaptive: false, disabled: true };
 }
 
+/**
+ * Beta flags Bedrock's Claude body takes, per the AWS request page (anthropic_beta), read independently of
+ * the sidecar: anything else is Bedrock's "invalid beta flag" 400. The 1M context window exists for Sonnet 4
+ * and later and Opus 4.6 and later only.
+ */
+const BETAS = new Set([
+  'computer-use-2024-10-22', 'computer-use-2025-01-24', 'token-efficient-tools-2025-02-19', 'interleaved-thinking-2025-05-14',
+  'output-128k-2025-02-19', 'dev-full-thinking-2025-05-14', 'context-1m-2025-08-07', 'context-management-2025-06-27',
+  'effort-2025-11-24', 'tool-search-tool-2025-10-19', 'tool-examples-2025-10-29',
+]);
+
+export function betaProblem(modelId: string, body: Json): string | undefined {
+  const betas = Array.isArray(body.anthropic_beta) ? body.anthropic_beta : [];
+  const name = modelName(modelId);
+  for (const beta of betas) {
+    if (typeof beta !== 'string' || !BETAS.has(beta)) return 'invalid beta flag';
+    if (beta === 'context-1m-2025-08-07' && !/^claude-(sonnet-[4-9]|opus-4-[6-9]|opus-[5-9])/.test(name)) return 'invalid beta flag';
+  }
+  return undefined;
+}
+
 /** Bedrock's 400 for a thinking type the model does not take (invoke body, or converse's additional fields). */
 export function thinkingProblem(modelId: string, fields: Json): string | undefined {
   const type = isJson(fields.thinking) ? fields.thinking.type : undefined;
@@ -149,7 +170,7 @@ export const anthropic: InvokeFamily = {
   validate(body, ctx) {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
-    return isJson(body) ? thinkingProblem(ctx.modelId, body) : undefined;
+    return isJson(body) ? betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) : undefined;
   },
 
   supportsTools: true,

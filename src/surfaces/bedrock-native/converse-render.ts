@@ -122,6 +122,14 @@ export class ConverseStreamRenderer implements Renderer {
         this.#stopped = true;
         out.push(this.#event('messageStop', { stopReason: stopReason(event) }));
         return;
+      case 'reasoning_signature':
+        // Converse carries it as a reasoningContent delta of the open reasoning block.
+        if (this.#stopped || this.#block?.kind !== 'reasoning') return;
+        out.push(this.#event('contentBlockDelta', { delta: { reasoningContent: { signature: event.signature } }, contentBlockIndex: this.#block.index }));
+        return;
+      case 'reasoning_redacted':
+      case 'prompt_usage':
+        return; // not rendered here (yet): Converse's usage is the final metadata event
       case 'usage':
         if (!this.#stopped) return;
         out.push(this.#event('metadata', { usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() } }));
@@ -199,6 +207,10 @@ export function converseAnswer(events: readonly StreamEvent[], latencyMs: number
         if (call) call.input += event.arguments;
         break;
       }
+      case 'reasoning_signature':
+      case 'reasoning_redacted':
+      case 'prompt_usage':
+        break; // not in this whole answer (yet)
       case 'finish': stop = stopReason(event); break;
       case 'usage': usage = event.usage; break;
       case 'error': return { error: event.error };

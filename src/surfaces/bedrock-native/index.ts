@@ -2,6 +2,8 @@
  * The Bedrock Runtime native surface (docs/contract.md#bedrock-native): `POST /model/{modelId}/converse`,
  * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
  * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
+ * InvokeModel takes Claude's body (invoke-request.ts; the body of another family is refused, pointing at
+ * Converse, which serves every family).
  * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
  * and signed by the sidecar alone (server/model-call.ts). Errors are Bedrock's shapes (errors.ts); streams are
@@ -15,8 +17,11 @@ import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
-import { readConverseRequest } from './converse-request.ts';
+import { invalid, readConverseRequest } from './converse-request.ts';
+import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
+import { claudeAnswer, ClaudeStreamRenderer } from './invoke-render.ts';
+import { readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
 const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechunk: false } as const;
@@ -39,13 +44,48 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
   };
 }
 
+/**
+ * The surface of one InvokeModel / InvokeModelWithResponseStream request: Claude's body and answers. `model`
+ * may be the refusal of the path's model (not Claude, or a malformed id), thrown by `read`.
+ */
+function invokeSurface(model: string | SidecarError, stream: boolean, started: number, now: () => number): ModelSurface {
+  return {
+    ...errorShape,
+    streamFormat: EVENT_STREAM,
+    read: (body) => {
+      if (model instanceof SidecarError) throw model;
+      return readClaudeInvoke(body, model, stream);
+    },
+    newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
+    renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
+    answer: (events, meta) => claudeAnswer(events, meta),
+  };
+}
+
 function modelCall(operation: NativeOperation): Handler {
   return (ctx, req, res, requestId) => {
     const started = ctx.now();
+    const now = (): number => ctx.now();
     const model = modelOf(req, operation, ctx.generation());
-    const surface = converseSurface(model, operation === 'converse-stream', started, () => ctx.now());
+    const surface = operation === 'converse' || operation === 'converse-stream'
+      ? converseSurface(model, operation === 'converse-stream', started, now)
+      : invokeSurface(claudeOnly(model, ctx.generation()), operation === 'invoke-with-response-stream', started, now);
     return serveModelCall(ctx, surface, req, res, requestId);
   };
+}
+
+/** The model, or the refusal of a model whose family does not take Claude's body (one that does not resolve fails later, as everywhere). */
+function claudeOnly(model: string | SidecarError, { models }: Parameters<typeof modelNameFor>[2]): string | SidecarError {
+  if (model instanceof SidecarError) return model;
+  let family: string | undefined;
+  try {
+    family = models.resolve(model).family;
+  } catch {
+    return model;
+  }
+  if (family === 'anthropic') return model;
+  return invalid(`the sidecar's InvokeModel takes Claude's body only, and "${model}" is ${family ?? 'of an unknown family'}: ` +
+    'call Converse (/model/{modelId}/converse), which serves every family', 'modelId');
 }
 
 function modelOf(req: IncomingMessage, operation: NativeOperation, generation: Parameters<typeof modelNameFor>[2]): string | SidecarError {
@@ -65,6 +105,9 @@ function operationEntry(operation: NativeOperation): RouteEntry {
 const OPERATIONS: Readonly<Record<string, RouteEntry>> = {
   converse: operationEntry('converse'),
   'converse-stream': operationEntry('converse-stream'),
+  invoke: operationEntry('invoke'),
+  'invoke-with-response-stream': operationEntry('invoke-with-response-stream'),
+  'count-tokens': { methods: { POST: countTokens }, auth: true, surface: errorShape, refuseWhileDraining: true },
 };
 
 /**

@@ -4,7 +4,8 @@
  * input, then split the inputs into the model's own batches (one text per call for Titan and Nova, up to
  * 96 for Cohere) and call InvokeModel for them at most MAX_CALLS_IN_FLIGHT at a time. The answer keeps
  * input order; `usage` sums Bedrock's own counts. Any failed call aborts the others and fails the whole
- * request with the error mapping of the chat surface (no partial list). Retries are the shared client's.
+ * request with the error mapping of the chat surface (no partial list). Retries are the shared client's;
+ * failover (the shared Failover) moves the whole request to the next alias of the chain.
  * One log line per request and the request metrics, as every surface.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,8 +15,9 @@ import type { GuardrailSet } from '../../guardrails/index.ts';
 import type { ModelRegistry, ModelTarget } from '../../models/resolve.ts';
 import type { Logger } from '../../ops/logger.ts';
 import type { Metrics } from '../../ops/metrics.ts';
-import { describeSizes, embeddingModelOf, type EmbeddingModel, type EmbeddingOptions } from '../../providers/embeddings/index.ts';
+import { describeSizes, embeddingModelOf, type EmbeddingAnswer, type EmbeddingModel, type EmbeddingOptions } from '../../providers/embeddings/index.ts';
 import { readBody, type BedrockClient, type BedrockResponse } from '../../upstream/client.ts';
+import type { Failover } from '../../upstream/failover.ts';
 import { encodeModelPath } from '../../upstream/signer.ts';
 import { readJsonBody } from '../../server/body.ts';
 import type { ByteBudget, Reservation } from '../../server/budget.ts';
@@ -28,6 +30,8 @@ export interface EmbeddingsContext {
   models: ModelRegistry;
   client: BedrockClient;
   guardrails: GuardrailSet;
+  /** Fallback chains and circuit breakers, shared with every surface. */
+  failover: Failover;
   metrics: Metrics;
   log: Logger;
   now(): number;
@@ -42,6 +46,8 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 interface Outcome {
   alias: string | undefined;
+  /** The alias that answered, when a fallback did (`x-sidecar-served-by`). */
+  servedBy: string | undefined;
   modelId: string | undefined;
   route: string | undefined;
   status: number;
@@ -57,7 +63,7 @@ interface Outcome {
 export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const started = ctx.now();
   const outcome: Outcome = {
-    alias: undefined, modelId: undefined, route: undefined, status: 0, inputs: 0, calls: 0, inputTokens: undefined,
+    alias: undefined, servedBy: undefined, modelId: undefined, route: undefined, status: 0, inputs: 0, calls: 0, inputTokens: undefined,
     guardrail: 'none', retries: 0, error: undefined, cancelled: false,
   };
   const log = ctx.log.child({ requestId });
@@ -96,55 +102,56 @@ async function serve(
 ): Promise<void> {
   const body = await readJsonBody(req, ctx.config.server.maxBodyBytes, reservation);
   const { request, unknown } = readEmbeddingsRequest(body);
-  const target = ctx.models.resolve(request.model);
-  outcome.alias = target.alias?.name;
-  outcome.modelId = target.modelId;
-  outcome.route = target.route;
+  const requested = ctx.models.resolve(request.model);
+  outcome.alias = requested.alias?.name;
+  outcome.modelId = requested.modelId;
+  outcome.route = requested.route;
   outcome.inputs = request.inputs.length;
-  const model = embeddingModelOf(target);
-  if (!model) {
-    throw new SidecarError('invalid_request_error', `"${target.name}" is not an embedding model (${target.family ?? 'unknown'} family): ` +
-      '/v1/embeddings serves Titan Text Embeddings, Cohere Embed and Nova Multimodal Embeddings', { param: 'model' });
-  }
-  const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
-  for (const key of unknown) {
-    if (!dropParams) {
-      throw new SidecarError('unsupported_parameter',
-        `"${key}" is not an embeddings parameter the sidecar knows; remove it, or set drop_params: true to drop unsupported parameters`, { param: key });
-    }
-    log.debug({ model: target.name }, `parameter "${key}" dropped (drop_params)`);
-  }
-  const options = embeddingOptions(model, target, request.dimensions);
+  const requestedGuardrails = requested.alias?.guardrails ?? [];
 
-  const guards = ctx.guardrails.forRequest(target, request.guardrails, log);
-  const checked = await guards.checkInputTexts(request.inputs, abort.signal);
-  outcome.guardrail = guards.streamOutcome();
-  if ('error' in checked) throw checked.error;
-
-  const batches: string[][] = [];
-  for (let i = 0; i < checked.texts.length; i += model.maxInputsPerCall) batches.push(checked.texts.slice(i, i + model.maxInputsPerCall));
-  outcome.calls = batches.length;
-  const answers = await runBounded(batches, MAX_CALLS_IN_FLIGHT, abort, async (texts) => {
-    const native = model.buildBody(texts, options);
-    if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
-    const upstream = await callBedrock(ctx, target, native, abort.signal, () => {
-      outcome.retries++;
-    });
-    const answer = model.parseResponse(await readJsonAnswer(upstream), texts.length, upstream.headers);
-    if (options.dimensions !== undefined) {
-      const wrong = answer.vectors.find((v) => v.length !== options.dimensions);
-      if (wrong) {
-        throw new SidecarError('upstream_protocol_error',
-          `${model.label} answered ${wrong.length} dimensions where ${options.dimensions} were asked for`);
+  // The requested alias, then its fallbacks (docs/contract.md#failover-and-overload): the whole request
+  // moves to the next one, never single batches, so one answer never mixes two models' vector spaces. A
+  // fallback that cannot serve it (not an embedding model, not that size) is skipped.
+  const served = await ctx.failover.run({
+    chain: ctx.models.chain(requested),
+    signal: abort.signal,
+    prepare: async (target, index) => {
+      const model = embeddingModelOf(target);
+      if (!model) {
+        throw new SidecarError('invalid_request_error', `"${target.name}" is not an embedding model (${target.family ?? 'unknown'} family): ` +
+          '/v1/embeddings serves Titan Text Embeddings, Cohere Embed and Nova Multimodal Embeddings', { param: 'model' });
       }
-    }
-    return answer;
+      const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
+      for (const key of unknown) {
+        if (!dropParams) {
+          throw new SidecarError('unsupported_parameter',
+            `"${key}" is not an embeddings parameter the sidecar knows; remove it, or set drop_params: true to drop unsupported parameters`, { param: key });
+        }
+        log.debug({ model: target.name }, `parameter "${key}" dropped (drop_params)`);
+      }
+      const options = embeddingOptions(model, target, request.dimensions);
+      // The requested alias's guardrails always apply, a fallback's own on top.
+      const extra = index === 0 ? request.guardrails : [...requestedGuardrails, ...request.guardrails];
+      const guards = ctx.guardrails.forRequest(target, extra, log);
+      const checked = await guards.checkInputTexts(request.inputs, abort.signal);
+      outcome.guardrail = guards.streamOutcome();
+      if ('error' in checked) throw checked.error;
+      return { model, options, texts: checked.texts };
+    },
+    send: (prepared, target, signal) => embedAll(ctx, target, prepared, signal, outcome, log),
   });
+  const target = served.target;
+  if (target !== requested) {
+    outcome.servedBy = target.name;
+    outcome.modelId = target.modelId;
+    outcome.route = target.route;
+  }
+  if (target.alias) res.setHeader('x-sidecar-served-by', target.alias.name);
 
   let tokens = 0;
   let counted = false;
   const vectors: number[][] = [];
-  for (const answer of answers) {
+  for (const answer of served.value) {
     vectors.push(...answer.vectors);
     if (answer.inputTokens !== undefined) {
       tokens += answer.inputTokens;
@@ -154,6 +161,50 @@ async function serve(
   if (counted) outcome.inputTokens = tokens;
   outcome.status = 200;
   sendJson(res, 200, renderEmbeddings(vectors, request.encodingFormat, target.name, tokens));
+}
+
+interface PreparedEmbedding {
+  model: EmbeddingModel;
+  options: EmbeddingOptions;
+  texts: readonly string[];
+}
+
+/**
+ * Every batch of one target, at most MAX_CALLS_IN_FLIGHT at a time, answers in input order. `signal` is
+ * the attempt's (failover aborts it when its budget is spent, the client's departure too); the first
+ * failed call aborts the other calls of this attempt only, and is what the failover then judges.
+ */
+async function embedAll(
+  ctx: EmbeddingsContext, target: ModelTarget, prepared: PreparedEmbedding, signal: AbortSignal, outcome: Outcome, log: Logger,
+): Promise<EmbeddingAnswer[]> {
+  const { model, options, texts } = prepared;
+  const batches: string[][] = [];
+  for (let i = 0; i < texts.length; i += model.maxInputsPerCall) batches.push(texts.slice(i, i + model.maxInputsPerCall));
+  outcome.calls += batches.length;
+  const attempt = new AbortController();
+  const onAbort = (): void => attempt.abort();
+  if (signal.aborted) attempt.abort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await runBounded(batches, MAX_CALLS_IN_FLIGHT, attempt, async (batch) => {
+      const native = model.buildBody(batch, options);
+      if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
+      const upstream = await callBedrock(ctx, target, native, attempt.signal, () => {
+        outcome.retries++;
+      });
+      const answer = model.parseResponse(await readJsonAnswer(upstream), batch.length, upstream.headers);
+      if (options.dimensions !== undefined) {
+        const wrong = answer.vectors.find((v) => v.length !== options.dimensions);
+        if (wrong) {
+          throw new SidecarError('upstream_protocol_error',
+            `${model.label} answered ${wrong.length} dimensions where ${options.dimensions} were asked for`);
+        }
+      }
+      return answer;
+    });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** The request's `dimensions`, else the alias's, checked against what the model can give; the purpose. */
@@ -169,8 +220,8 @@ function embeddingOptions(model: EmbeddingModel, target: ModelTarget, requested:
 }
 
 /**
- * One InvokeModel call through the shared client (signing, retries, credentials refresh). The same call
- * path the chat surface uses: failover, once it exists, belongs there and serves this surface too.
+ * One InvokeModel call through the shared client (signing, retries, credentials refresh), the call path
+ * the chat surface uses; failover wraps the whole request around it (`serve`).
  */
 function callBedrock(
   ctx: EmbeddingsContext, target: ModelTarget, body: Record<string, unknown>, signal: AbortSignal, onRetry: () => void,
@@ -243,6 +294,7 @@ function finish(ctx: EmbeddingsContext, outcome: Outcome, log: Logger, started: 
   log.info({
     surface,
     alias: outcome.alias ?? null,
+    servedBy: outcome.servedBy ?? outcome.alias ?? null,
     modelId: outcome.modelId ?? null,
     route: outcome.route ?? null,
     status: outcome.status,

@@ -3,6 +3,7 @@
  * a stream produces, so the finish-reason and usage mapping are shared by both forms
  * (docs/contract.md#streaming-and-errors).
  */
+import type { ReasoningField } from '../../config/schema.ts';
 import type { SidecarError } from '../../errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
 import { chatUsage } from './usage.ts';
@@ -15,7 +16,7 @@ export interface Completion {
 
 export function assembleCompletion(
   events: readonly StreamEvent[],
-  meta: { id: string; created: number; model: string },
+  meta: { id: string; created: number; model: string; reasoningField?: ReasoningField; serviceTier?: string },
 ): Completion | { error: SidecarError } {
   let content = '';
   let reasoning = '';
@@ -32,19 +33,25 @@ export function assembleCompletion(
         if (call) call.function.arguments += event.arguments;
         break;
       }
+      case 'reasoning_signature': case 'reasoning_redacted': case 'prompt_usage': break; // no place in a chat.completion
       case 'finish': finish = event.reason; break;
       case 'usage': usage = event.usage; break;
       case 'error': return { error: event.error };
     }
   }
   const message: Record<string, unknown> = { role: 'assistant', content: content === '' && tools.length > 0 ? null : content };
-  if (reasoning !== '') message.reasoning_content = reasoning;
+  if (reasoning !== '') {
+    const field = meta.reasoningField ?? 'reasoning_content';
+    if (field !== 'reasoning') message.reasoning_content = reasoning;
+    if (field !== 'reasoning_content') message.reasoning = reasoning;
+  }
   if (tools.length > 0) message.tool_calls = tools.filter(Boolean);
   const body: Record<string, unknown> = {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
+    ...(meta.serviceTier !== undefined ? { service_tier: meta.serviceTier } : {}),
     choices: [{ index: 0, message, finish_reason: finish ?? 'stop', logprobs: null }],
   };
   if (usage) body.usage = chatUsage(usage);

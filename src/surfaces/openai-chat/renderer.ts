@@ -18,6 +18,7 @@
  *
  * Errors: never throws on well-typed input; an error is input data, rendered as a frame.
  */
+import type { ReasoningField } from '../../config/schema.ts';
 import { SidecarError } from '../../errors.ts';
 import type { Renderer } from '../../pipeline/encoder.ts';
 import type { StreamEvent } from '../../pipeline/events.ts';
@@ -32,6 +33,25 @@ export interface ChatRendererOptions {
   model: string;
   /** `stream_options.include_usage`: render the `usage` event as a chunk with `choices: []`. */
   includeUsage: boolean;
+  /** Which delta field carries reasoning text (default `reasoning_content`). */
+  reasoningField?: ReasoningField;
+  /** The tier that served the call, echoed as `service_tier` on every chunk when Bedrock named it. */
+  serviceTier?: string;
+}
+
+/**
+ * The reasoning delta for a configured field (docs/contract.md#request-rules): `reasoning_content` (what most
+ * clients read), `reasoning` (the OpenAI Agents SDK), or both. `text` is already JSON-encoded.
+ */
+export function reasoningDelta(field: ReasoningField, text: string): string {
+  switch (field) {
+    case 'reasoning_content':
+      return `{"reasoning_content":${text}}`;
+    case 'reasoning':
+      return `{"reasoning":${text}}`;
+    case 'both':
+      return `{"reasoning_content":${text},"reasoning":${text}}`;
+  }
 }
 
 export const SSE_DONE = 'data: [DONE]\n\n';
@@ -40,6 +60,7 @@ export const SSE_KEEP_ALIVE = ': keep-alive\n\n';
 /** One instance per stream. */
 export class ChatRenderer implements Renderer {
   readonly #includeUsage: boolean;
+  readonly #reasoningField: ReasoningField;
   /** `data: {"id":…,"object":…,"created":…,"model":…,"choices":[{"index":0,"delta":` */
   readonly #choicePrefix: string;
   /** `data: {"id":…,"object":…,"created":…,"model":…,"choices":[],"usage":` */
@@ -55,10 +76,12 @@ export class ChatRenderer implements Renderer {
     }
     const head =
       `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk",` +
-      `"created":${options.created},"model":${JSON.stringify(options.model)},`;
+      `"created":${options.created},"model":${JSON.stringify(options.model)},` +
+      (options.serviceTier !== undefined ? `"service_tier":${JSON.stringify(options.serviceTier)},` : '');
     this.#choicePrefix = `${head}"choices":[{"index":0,"delta":`;
     this.#usagePrefix = `${head}"choices":[],"usage":`;
     this.#includeUsage = options.includeUsage;
+    this.#reasoningField = options.reasoningField ?? 'reasoning_content';
   }
 
   /** Whether `[DONE]` has been rendered: every later call returns `''`. */
@@ -120,7 +143,7 @@ export class ChatRenderer implements Renderer {
       case 'text':
         return this.#chunk(`{"content":${JSON.stringify(event.text)}}`);
       case 'reasoning':
-        return this.#chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`);
+        return this.#chunk(reasoningDelta(this.#reasoningField, JSON.stringify(event.text)));
       case 'tool_start':
         return this.#chunk(
           JSON.stringify({
@@ -133,6 +156,11 @@ export class ChatRenderer implements Renderer {
         return this.#chunk(
           JSON.stringify({ tool_calls: [{ index: event.index, function: { arguments: event.arguments } }] }),
         );
+      case 'reasoning_signature':
+      case 'reasoning_redacted':
+        return ''; // Chat Completions has no signed or encrypted reasoning
+      case 'prompt_usage':
+        return ''; // usage is one chunk at the end (include_usage)
       case 'finish':
         this.#sawFinish = true;
         this.#frames++;

@@ -1,0 +1,164 @@
+/**
+ * Claude on invoke for a Messages client (docs/contract.md#anthropic-messages): the client's own body, kept
+ * as it was sent — thinking blocks, their signatures, `redacted_thinking` and `cache_control` byte for byte —
+ * and filtered to what Bedrock's Claude body takes (docs/bedrock-wire.md#anthropic-claude). Whatever Bedrock
+ * would refuse is dropped and logged, never a 400: Claude Code cannot be told to stop sending it.
+ *
+ * - `model` and `stream` are already gone (the reader took them); `anthropic_version` is Bedrock's.
+ * - Beta flags (header and body) are filtered per model (anthropic-betas.ts).
+ * - Top-level keys, block keys and tool keys outside Bedrock's schema are dropped (`metadata`,
+ *   `context_management`, `service_tier`, a tool's `eager_input_streaming` / `defer_loading` / `strict`, …).
+ * - `role: "system"` messages inside `messages` become user `<system-reminder>` text, as Claude Code's own
+ *   Bedrock mode sends them; neighbouring messages of one role are then merged.
+ * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts).
+ */
+import { bedrockBetas } from './anthropic-betas.ts';
+import { adaptClaudeThinking } from './claude-rules.ts';
+import { mergeExtraFields } from './policy.ts';
+import type { AnthropicNative, ChatRequest } from './request.ts';
+import type { BuildContext } from './types.ts';
+
+const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+
+const TOP_LEVEL: ReadonlySet<string> = new Set([
+  'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'tools', 'tool_choice',
+  'thinking', 'output_config',
+]);
+
+/** Keys Bedrock takes per content-block type; a type not listed is dropped whole. */
+const BLOCK_KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
+  text: new Set(['type', 'text', 'cache_control', 'citations']),
+  image: new Set(['type', 'source', 'cache_control']),
+  document: new Set(['type', 'source', 'title', 'context', 'citations', 'cache_control']),
+  search_result: new Set(['type', 'source', 'title', 'content', 'citations', 'cache_control']),
+  tool_use: new Set(['type', 'id', 'name', 'input', 'cache_control']),
+  tool_result: new Set(['type', 'tool_use_id', 'content', 'is_error', 'cache_control']),
+  thinking: new Set(['type', 'thinking', 'signature']),
+  redacted_thinking: new Set(['type', 'data']),
+};
+const TOOL_RESULT_PARTS: ReadonlySet<string> = new Set(['text', 'image', 'document', 'search_result']);
+const CUSTOM_TOOL_KEYS: ReadonlySet<string> = new Set(['type', 'name', 'description', 'input_schema', 'cache_control']);
+
+/** Extra fields an alias may add on this path (same as the translated Claude body). */
+const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'output_config', 'tool_choice']);
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest, ctx: BuildContext): Json {
+  const body: Json = { anthropic_version: ANTHROPIC_VERSION };
+  for (const [key, value] of Object.entries(native.body)) {
+    if (key === 'anthropic_beta') continue; // joined with the header's flags below
+    if (TOP_LEVEL.has(key)) body[key] = value;
+    else ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
+  }
+  body.messages = bedrockMessages(native.body.messages, ctx);
+  if (Array.isArray(body.system)) body.system = (body.system as unknown[]).flatMap((b, i) => keepBlock(b, `system[${i}]`, ctx));
+  if (Array.isArray(body.tools)) body.tools = (body.tools as unknown[]).map((t, i) => keepTool(t, i, ctx));
+  if (request.params.max_tokens !== undefined) body.max_tokens = request.params.max_tokens;
+
+  const adapted = adaptClaudeThinking(ctx.target.modelId, isObject(body.thinking) ? body.thinking : undefined,
+    isObject(body.output_config) ? body.output_config : undefined);
+  delete body.thinking;
+  delete body.output_config;
+  if (adapted.thinking) body.thinking = bedrockThinking(adapted.thinking, ctx);
+  if (adapted.output_config) body.output_config = adapted.output_config;
+  for (const note of adapted.notes) ctx.note(note);
+
+  const { kept, dropped } = bedrockBetas(ctx.target.modelId, native.betas);
+  for (const flag of dropped) ctx.note(`anthropic-beta "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
+  if (kept.length > 0) body.anthropic_beta = kept;
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Claude on invoke');
+  return body;
+}
+
+const THINKING_KEYS: ReadonlySet<string> = new Set(['type', 'budget_tokens', 'display']);
+const DISPLAYS: ReadonlySet<unknown> = new Set(['summarized', 'omitted']);
+
+/**
+ * `thinking` with the members Bedrock takes: `display` is `summarized` or `omitted` there (the Agent SDK's
+ * `updates` asks for thinking as it goes: summarized is the nearest), other members are dropped.
+ */
+function bedrockThinking(thinking: Json, ctx: BuildContext): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(thinking)) {
+    if (!THINKING_KEYS.has(key)) ctx.note(`thinking.${key} dropped: Bedrock's Claude thinking does not take it`);
+    else if (key === 'display' && !DISPLAYS.has(value)) {
+      out.display = 'summarized';
+      ctx.note(`thinking.display ${JSON.stringify(value)} sent as "summarized": Bedrock takes summarized or omitted`);
+    } else out[key] = value;
+  }
+  return out;
+}
+
+function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
+  const out: Array<{ role: string; content: unknown }> = [];
+  const list = Array.isArray(value) ? value : [];
+  list.forEach((m: unknown, i) => {
+    if (!isObject(m)) return;
+    let role = m.role;
+    let content: unknown = m.content;
+    for (const key of Object.keys(m)) {
+      if (key !== 'role' && key !== 'content') ctx.note(`messages[${i}].${key} dropped: Bedrock's Claude messages take role and content only`);
+    }
+    if (role === 'system') {
+      // What Claude Code's own Bedrock mode sends for it: user text in a <system-reminder>.
+      role = 'user';
+      const text = typeof content === 'string' ? content
+        : Array.isArray(content) ? content.map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : '')).join('') : '';
+      content = [{ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` }];
+    } else if (Array.isArray(content)) {
+      content = content.flatMap((b, j) => keepBlock(b, `messages[${i}].content[${j}]`, ctx));
+    }
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.content = [...asBlocks(last.content), ...asBlocks(content)];
+    else out.push({ role: String(role), content });
+  });
+  return out;
+}
+
+function asBlocks(content: unknown): unknown[] {
+  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
+  return Array.isArray(content) ? content : [];
+}
+
+/** A content block with only the keys Bedrock takes for its type; [] for a type it does not take. */
+function keepBlock(block: unknown, at: string, ctx: BuildContext): Json[] {
+  if (!isObject(block)) return [];
+  const type = String(block.type);
+  const keys = BLOCK_KEYS[type];
+  if (!keys) {
+    ctx.note(`${at} dropped: Bedrock's Claude body takes no "${type}" block`);
+    return [];
+  }
+  if (type === 'thinking' || type === 'redacted_thinking') return [block]; // byte for byte, signature included
+  const out: Json = {};
+  for (const [key, value] of Object.entries(block)) {
+    if (keys.has(key)) out[key] = value;
+    else ctx.note(`${at}.${key} dropped: Bedrock's Claude body does not take it`);
+  }
+  if (type === 'tool_result' && Array.isArray(out.content)) {
+    out.content = (out.content as unknown[]).filter((part, k) => {
+      const partType = isObject(part) ? String(part.type) : 'none';
+      if (TOOL_RESULT_PARTS.has(partType)) return true;
+      ctx.note(`${at}.content[${k}] dropped: a tool result on Bedrock takes no "${partType}" part`);
+      return false;
+    });
+  }
+  return [out];
+}
+
+function keepTool(tool: unknown, i: number, ctx: BuildContext): unknown {
+  if (!isObject(tool)) return tool;
+  // Anthropic-defined tools (computer_…, bash_…) carry their own members: passed as they are.
+  if (tool.type !== undefined && tool.type !== 'custom') return tool;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(tool)) {
+    if (CUSTOM_TOOL_KEYS.has(key)) out[key] = value;
+    else ctx.note(`tools[${i}].${key} dropped: Bedrock's Claude tools do not take it`);
+  }
+  return out;
+}

@@ -1,0 +1,25 @@
+/**
+ * Anthropic's error shape (docs/contract.md#anthropic-messages): `{"type":"error","error":{"type":T,"message":M}}`,
+ * T being Anthropic's type for the status. A guardrail block is `invalid_request_error` — the type every
+ * Anthropic client treats as final — with the guardrail's name beside the message.
+ */
+import type { SidecarError } from '../../errors.ts';
+
+export function anthropicErrorType(error: SidecarError): string {
+  if (error.type === 'guardrail_violation') return 'invalid_request_error';
+  switch (error.status) {
+    case 401: return 'authentication_error';
+    case 403: return 'permission_error';
+    case 404: return 'not_found_error';
+    case 413: return 'request_too_large';
+    case 429: return 'rate_limit_error';
+    case 503: case 529: return 'overloaded_error';
+    default: return error.status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
+export function anthropicErrorBody(error: SidecarError): { type: 'error'; error: Record<string, string> } {
+  const inner: Record<string, string> = { type: anthropicErrorType(error), message: error.message };
+  if (error.guardrail !== undefined) inner.guardrail = error.guardrail;
+  return { type: 'error', error: inner };
+}

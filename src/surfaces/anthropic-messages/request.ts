@@ -1,0 +1,308 @@
+/**
+ * The Anthropic Messages request reader (docs/contract.md#anthropic-messages): a `POST /v1/messages` body and
+ * its `anthropic-beta` header, read into the neutral request. The neutral fields carry what every family can
+ * be sent (text, images, tool use and results, thinking text, sampling, stop sequences, max_tokens); the
+ * client's own body rides along (`ChatRequest.anthropic`) for Claude, which keeps it. Keys the reader does not
+ * know are not errors here: they are returned as notes (logged, dropped), since Anthropic clients cannot be
+ * configured to leave them out. Malformed input is still a 400 naming the field.
+ */
+import type { IncomingMessage } from 'node:http';
+import { SidecarError } from '../../errors.ts';
+import {
+  takeSidecarParams,
+  type ChatMessage, type ChatParams, type ContentPart, type ReasoningEffort, type TextPart, type ToolCall,
+  type ToolDefinition,
+} from '../../providers/request.ts';
+import type { ModelTarget } from '../../models/resolve.ts';
+import type { SurfaceRequest } from '../../server/surface.ts';
+
+/** Keys read into neutral fields (and kept in the native body); anything else is the native body's alone. */
+const READ = new Set([
+  'model', 'stream', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences',
+  'tools', 'tool_choice', 'thinking', 'output_config', 'metadata',
+]);
+/** Keys the Messages API defines that only Claude's own body can carry (dropped for other families). */
+const NATIVE_ONLY = new Set(['context_management', 'service_tier', 'anthropic_beta', 'container', 'mcp_servers']);
+
+function bad(param: string, message: string): SidecarError {
+  return new SidecarError('invalid_request_error', message, { param });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export interface MessagesRead extends SurfaceRequest {
+  /** Content the neutral form cannot carry (documents, server tools …): fine for Claude, a 400 for others. */
+  untranslatable: string[];
+}
+
+/**
+ * `countOnly`: a count_tokens body, which has no `max_tokens` (the count needs one upstream: 1, as Bedrock's
+ * CountTokens examples send).
+ */
+export function readMessagesRequest(body: unknown, req: IncomingMessage | undefined, { countOnly = false } = {}): MessagesRead {
+  if (!isObject(body)) throw bad('', 'the request body must be a JSON object');
+  const sidecar = takeSidecarParams(body);
+  const notes: string[] = [];
+  const untranslatable: string[] = [];
+  if (typeof body.model !== 'string' || body.model === '') throw bad('model', '"model" is required and must be a string');
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad('stream', '"stream" must be a boolean');
+  if (countOnly && body.max_tokens === undefined) body.max_tokens = 1;
+  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
+    throw bad('max_tokens', '"max_tokens" is required and must be a positive integer');
+  }
+  const params: ChatParams = { max_tokens: body.max_tokens };
+  if (body.temperature !== undefined) params.temperature = numberIn('temperature', body.temperature, 0, 1);
+  if (body.top_p !== undefined) params.top_p = numberIn('top_p', body.top_p, 0, 1);
+  if (body.top_k !== undefined) {
+    if (typeof body.top_k !== 'number' || !Number.isInteger(body.top_k) || body.top_k < 0) throw bad('top_k', '"top_k" must be a non-negative integer');
+    if (body.top_k > 0) params.top_k = body.top_k;
+  }
+  if (body.stop_sequences !== undefined) {
+    const stops = body.stop_sequences;
+    if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string')) throw bad('stop_sequences', '"stop_sequences" must be a list of strings');
+    const list = (stops as string[]).filter((s) => s !== '');
+    if (list.length > 0) params.stop = list;
+  }
+  if (body.tools !== undefined) {
+    const tools = readTools(body.tools, untranslatable);
+    if (tools.length > 0) params.tools = tools;
+  }
+  if (body.tool_choice !== undefined) readToolChoice(body.tool_choice, params);
+  const effort = reasoningEffort(body.thinking, body.output_config);
+  if (effort !== undefined) params.reasoning_effort = effort;
+  const userId = isObject(body.metadata) ? body.metadata.user_id : undefined;
+  if (typeof userId === 'string') params.user = userId;
+
+  const messages: ChatMessage[] = [...readSystem(body.system), ...readMessages(body.messages, untranslatable)];
+  for (const key of Object.keys(body)) {
+    if (!READ.has(key) && !NATIVE_ONLY.has(key)) notes.push(`"${key}" is not a Messages parameter the sidecar knows`);
+  }
+  const betas = [
+    ...headerList(req?.headers['anthropic-beta']),
+    ...(Array.isArray(body.anthropic_beta) ? body.anthropic_beta.filter((b): b is string => typeof b === 'string') : []),
+  ];
+  const native: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) if (key !== 'model' && key !== 'stream') native[key] = value;
+  return {
+    request: {
+      model: body.model,
+      stream: body.stream === true,
+      messages,
+      params,
+      sidecar,
+      anthropic: { body: native, betas, messages },
+    },
+    unknown: [],
+    notes,
+    untranslatable,
+  };
+}
+
+function headerList(value: string | string[] | undefined): string[] {
+  const joined = Array.isArray(value) ? value.join(',') : value ?? '';
+  return joined.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function numberIn(key: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw bad(key, `"${key}" must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Messages' thinking → the neutral reasoning effort other families are sent (Claude keeps its own). */
+function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEffort | undefined {
+  if (thinking === undefined || thinking === null) return undefined;
+  if (!isObject(thinking)) throw bad('thinking', '"thinking" must be an object');
+  const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
+  switch (thinking.type) {
+    case 'disabled':
+      return undefined;
+    case 'adaptive':
+      return effort === 'low' || effort === 'medium' || effort === 'high' ? effort : effort === 'xhigh' || effort === 'max' ? 'xhigh' : 'high';
+    case 'enabled': {
+      const budget = thinking.budget_tokens;
+      if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) {
+        throw bad('thinking.budget_tokens', '"thinking.budget_tokens" must be an integer of at least 1024');
+      }
+      return budget <= 1024 ? 'minimal' : budget <= 4096 ? 'low' : budget <= 16384 ? 'medium' : 'high';
+    }
+    default:
+      throw bad('thinking.type', '"thinking.type" must be enabled, adaptive or disabled');
+  }
+}
+
+function readSystem(system: unknown): ChatMessage[] {
+  if (system === undefined || system === null) return [];
+  if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
+  if (!Array.isArray(system)) throw bad('system', '"system" must be a string or a list of text blocks');
+  const parts: TextPart[] = system.map((block, i) => {
+    if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string') throw bad(`system[${i}]`, `system[${i}] must be a text block`);
+    return { type: 'text', text: block.text };
+  });
+  return parts.length > 0 ? [{ role: 'system', content: parts }] : [];
+}
+
+function readMessages(value: unknown, untranslatable: string[]): ChatMessage[] {
+  if (!Array.isArray(value) || value.length === 0) throw bad('messages', '"messages" is required and must be a non-empty list');
+  const out: ChatMessage[] = [];
+  value.forEach((m, i) => {
+    const at = `messages[${i}]`;
+    if (!isObject(m)) throw bad(at, `${at} must be an object`);
+    const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
+    if (!Array.isArray(blocks)) throw bad(`${at}.content`, `${at}.content must be a string or a list of blocks`);
+    switch (m.role) {
+      case 'system':
+        out.push({ role: 'system', content: textOnly(blocks, at) });
+        return;
+      case 'user':
+        readUser(blocks as unknown[], at, out, untranslatable);
+        return;
+      case 'assistant':
+        out.push(readAssistant(blocks as unknown[], at, untranslatable));
+        return;
+      default:
+        throw bad(`${at}.role`, `${at}.role must be user, assistant or system, got ${JSON.stringify(m.role)}`);
+    }
+  });
+  return out;
+}
+
+function textOnly(blocks: readonly unknown[], at: string): TextPart[] {
+  return blocks.flatMap((b, j) => {
+    if (!isObject(b) || typeof b.text !== 'string') throw bad(`${at}.content[${j}]`, `${at}.content[${j}] must be a text block`);
+    return b.text === '' ? [] : [{ type: 'text' as const, text: b.text }];
+  });
+}
+
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+function image(block: Record<string, unknown>, where: string, untranslatable: string[]): ContentPart | undefined {
+  const source = block.source;
+  if (!isObject(source)) throw bad(`${where}.source`, `${where}.source is required`);
+  if (source.type !== 'base64' || typeof source.data !== 'string' || typeof source.media_type !== 'string' || !IMAGE_TYPES.has(source.media_type)) {
+    untranslatable.push(`${where} (an image that is not base64 png, jpeg, gif or webp)`);
+    return undefined;
+  }
+  const format = source.media_type.slice('image/'.length) as 'png' | 'jpeg' | 'gif' | 'webp';
+  return { type: 'image', mediaType: source.media_type, format, data: source.data };
+}
+
+/** A user turn: tool results become neutral tool messages (in order), the rest one user message. */
+function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], untranslatable: string[]): void {
+  let parts: ContentPart[] = [];
+  const flush = (): void => {
+    if (parts.length > 0) out.push({ role: 'user', content: parts });
+    parts = [];
+  };
+  blocks.forEach((b, j) => {
+    const where = `${at}.content[${j}]`;
+    if (!isObject(b)) throw bad(where, `${where} must be a content block`);
+    switch (b.type) {
+      case 'text':
+        if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
+        if (b.text !== '') parts.push({ type: 'text', text: b.text });
+        return;
+      case 'image': {
+        const part = image(b, where, untranslatable);
+        if (part) parts.push(part);
+        return;
+      }
+      case 'tool_result': {
+        if (typeof b.tool_use_id !== 'string' || b.tool_use_id === '') throw bad(`${where}.tool_use_id`, `${where}.tool_use_id is required`);
+        flush();
+        const content = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : Array.isArray(b.content) ? b.content : [];
+        const text: TextPart[] = [];
+        (content as unknown[]).forEach((part, k) => {
+          if (isObject(part) && part.type === 'text' && typeof part.text === 'string') text.push({ type: 'text', text: part.text });
+          else if (isObject(part) && part.type === 'tool_reference') return; // what a tool search loaded: nothing to say
+          else untranslatable.push(`${where}.content[${k}] (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
+        });
+        out.push({ role: 'tool', toolCallId: b.tool_use_id, content: text });
+        return;
+      }
+      default:
+        untranslatable.push(`${where} (a "${String(b.type)}" block)`);
+    }
+  });
+  flush();
+}
+
+function readAssistant(blocks: readonly unknown[], at: string, untranslatable: string[]): ChatMessage {
+  const content: TextPart[] = [];
+  const toolCalls: ToolCall[] = [];
+  let reasoning = '';
+  blocks.forEach((b, j) => {
+    const where = `${at}.content[${j}]`;
+    if (!isObject(b)) throw bad(where, `${where} must be a content block`);
+    switch (b.type) {
+      case 'text':
+        if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
+        if (b.text !== '') content.push({ type: 'text', text: b.text });
+        return;
+      case 'tool_use':
+        if (typeof b.id !== 'string' || typeof b.name !== 'string') throw bad(where, `${where} must have an id and a name`);
+        toolCalls.push({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
+        return;
+      case 'thinking':
+        if (typeof b.thinking === 'string') reasoning += b.thinking;
+        return;
+      case 'redacted_thinking':
+        return; // opaque: only Claude can read it back, and its own body carries it
+      default:
+        untranslatable.push(`${where} (a "${String(b.type)}" block)`);
+    }
+  });
+  // An assistant turn with nothing the neutral form carries (only thinking, say) still takes its place.
+  if (content.length === 0 && toolCalls.length === 0) content.push({ type: 'text', text: '' });
+  return { role: 'assistant', content, toolCalls, ...(reasoning !== '' ? { reasoning } : {}) };
+}
+
+function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {
+  if (!Array.isArray(value)) throw bad('tools', '"tools" must be a list');
+  return value.flatMap((tool, i) => {
+    if (!isObject(tool) || typeof tool.name !== 'string') throw bad(`tools[${i}]`, `tools[${i}] must be a tool with a name`);
+    if (tool.type !== undefined && tool.type !== 'custom') {
+      untranslatable.push(`tools[${i}] (the Anthropic-defined tool ${JSON.stringify(tool.type)})`);
+      return [];
+    }
+    const schema = tool.input_schema ?? { type: 'object', properties: {} };
+    if (!isObject(schema)) throw bad(`tools[${i}].input_schema`, `tools[${i}].input_schema must be a JSON schema object`);
+    if (tool.description !== undefined && typeof tool.description !== 'string') {
+      throw bad(`tools[${i}].description`, `tools[${i}].description must be a string`);
+    }
+    return [{ name: tool.name, description: tool.description, parameters: schema }];
+  });
+}
+
+function readToolChoice(value: unknown, params: ChatParams): void {
+  if (!isObject(value)) throw bad('tool_choice', '"tool_choice" must be an object');
+  if (value.disable_parallel_tool_use === true) params.parallel_tool_calls = false;
+  switch (value.type) {
+    case 'auto': params.tool_choice = { type: 'auto' }; return;
+    case 'any': params.tool_choice = { type: 'required' }; return;
+    case 'none': params.tool_choice = { type: 'none' }; return;
+    case 'tool':
+      if (typeof value.name !== 'string') throw bad('tool_choice.name', '"tool_choice.name" is required for type "tool"');
+      params.tool_choice = { type: 'function', name: value.name };
+      return;
+    default:
+      throw bad('tool_choice.type', '"tool_choice.type" must be auto, any, tool or none');
+  }
+}
+
+/**
+ * Content only Claude's own body can carry is a 400 naming it for a target that gets the translation (every
+ * target but Claude on invoke): never dropped silently, since it is the client's content.
+ */
+export function checkTranslatable(read: SurfaceRequest, target: ModelTarget): void {
+  const untranslatable = (read as MessagesRead).untranslatable;
+  const native = target.family === 'anthropic' && target.route === 'invoke';
+  if (native || untranslatable.length === 0) return;
+  const first = untranslatable[0]!;
+  throw new SidecarError('invalid_request_error',
+    `${first} cannot be sent to ${target.family ?? 'this model'} on the ${target.route} route: only Claude on invoke takes it`,
+    { param: first.split(' ')[0]! });
+}

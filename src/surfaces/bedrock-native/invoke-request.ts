@@ -1,0 +1,168 @@
+/**
+ * The InvokeModel reader for Claude (docs/contract.md#bedrock-native): Bedrock's Claude body — Anthropic's
+ * Messages API with `anthropic_version` and `anthropic_beta` in the body, no `model`, no `stream`
+ * (docs/bedrock-wire.md#anthropic-claude) — read into the neutral request. Top-level keys Bedrock's Claude body
+ * does not take are refused with Bedrock's own 400 before any call; `metadata`, which Claude Code's Bedrock
+ * mode sends, is accepted and left out of the upstream body.
+ */
+import {
+  takeSidecarParams, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type ReasoningEffort,
+  type TextPart, type ToolCall, type ToolDefinition,
+} from '../../providers/request.ts';
+import { invalid, isObject } from './converse-request.ts';
+
+/** Bedrock's Claude body (plus `metadata`, taken and left aside). */
+const CLAUDE_KEYS: ReadonlySet<string> = new Set([
+  'anthropic_version', 'anthropic_beta', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k',
+  'stop_sequences', 'tools', 'tool_choice', 'thinking', 'output_config', 'metadata',
+]);
+const IMAGE_TYPES: Readonly<Record<string, 'png' | 'jpeg' | 'gif' | 'webp'>> = {
+  'image/png': 'png', 'image/jpeg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp',
+};
+
+type Json = Record<string, unknown>;
+
+export function readClaudeInvoke(body: unknown, model: string, stream: boolean): { request: ChatRequest; unknown: string[] } {
+  if (!isObject(body)) throw invalid('Malformed input request: the body must be a JSON object');
+  const raw: Json = { ...body };
+  const sidecar = takeSidecarParams(raw);
+  const extraneous = Object.keys(raw).filter((key) => !CLAUDE_KEYS.has(key));
+  if (extraneous.length > 0) {
+    throw invalid(`Malformed input request: ${extraneous.map((k) => `#: extraneous key [${k}] is not permitted`).join('')}, please reformat your input and try again.`,
+      extraneous[0]);
+  }
+  if (typeof raw.anthropic_version !== 'string') throw invalid('Malformed input request: #: required key [anthropic_version] not found', 'anthropic_version');
+  if (!Number.isInteger(raw.max_tokens) || (raw.max_tokens as number) < 1) throw invalid('max_tokens: must be a positive integer', 'max_tokens');
+  const params: ChatParams = { max_tokens: raw.max_tokens as number };
+  for (const [key, name] of [['temperature', 'temperature'], ['top_p', 'top_p'], ['top_k', 'top_k']] as const) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number') throw invalid(`${key}: must be a number`, key);
+    params[name] = value;
+  }
+  if (raw.stop_sequences !== undefined) {
+    if (!Array.isArray(raw.stop_sequences) || raw.stop_sequences.some((s) => typeof s !== 'string')) throw invalid('stop_sequences: must be a list of strings', 'stop_sequences');
+    if (raw.stop_sequences.length > 0) params.stop = raw.stop_sequences as string[];
+  }
+  if (raw.anthropic_beta !== undefined) {
+    if (!Array.isArray(raw.anthropic_beta) || raw.anthropic_beta.some((s) => typeof s !== 'string')) throw invalid('anthropic_beta: must be a list of strings', 'anthropic_beta');
+    if (raw.anthropic_beta.length > 0) params.anthropic_beta = raw.anthropic_beta as string[];
+  }
+  if (raw.tools !== undefined) {
+    const tools = readTools(raw.tools);
+    if (tools.length > 0) params.tools = tools;
+  }
+  if (raw.tool_choice !== undefined) readToolChoice(raw.tool_choice, params);
+  const effort = reasoningEffort(raw.thinking);
+  if (effort !== undefined) params.reasoning_effort = effort;
+
+  const messages: ChatMessage[] = [...readSystem(raw.system)];
+  if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
+  raw.messages.forEach((message: unknown, i) => messages.push(...readMessage(message, i)));
+  return { request: { model, stream, messages, params, sidecar }, unknown: [] };
+}
+
+function readSystem(system: unknown): ChatMessage[] {
+  if (system === undefined) return [];
+  if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
+  if (!Array.isArray(system)) throw invalid('system: must be a string or a list of text blocks', 'system');
+  const content = system.map((block: unknown, i): TextPart => {
+    if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string') throw invalid(`system.${i}: must be a text block`, `system.${i}`);
+    return { type: 'text', text: block.text };
+  });
+  return content.length > 0 ? [{ role: 'system', content }] : [];
+}
+
+function readMessage(value: unknown, i: number): ChatMessage[] {
+  const at = `messages.${i}`;
+  if (!isObject(value)) throw invalid(`${at}: must be an object`, at);
+  if (value.role !== 'user' && value.role !== 'assistant') throw invalid(`${at}.role: must be user or assistant`, `${at}.role`);
+  const blocks: unknown[] = typeof value.content === 'string' ? [{ type: 'text', text: value.content }] : Array.isArray(value.content) ? value.content : [];
+  if (typeof value.content !== 'string' && !Array.isArray(value.content)) throw invalid(`${at}.content: must be a string or a list of blocks`, `${at}.content`);
+  const content: ContentPart[] = [];
+  const calls: ToolCall[] = [];
+  const results: ChatMessage[] = [];
+  let reasoning: string | undefined;
+  blocks.forEach((block, j) => {
+    const where = `${at}.content.${j}`;
+    if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
+    switch (block.type) {
+      case 'text':
+        if (typeof block.text !== 'string') throw invalid(`${where}.text: must be a string`, where);
+        content.push({ type: 'text', text: block.text });
+        return;
+      case 'image': {
+        const source = isObject(block.source) ? block.source : {};
+        const format = IMAGE_TYPES[String(source.media_type)];
+        if (source.type !== 'base64' || !format || typeof source.data !== 'string') throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
+        content.push({ type: 'image', format, mediaType: String(source.media_type), data: source.data });
+        return;
+      }
+      case 'tool_use':
+        if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
+        calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+        return;
+      case 'tool_result':
+        if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: must be a string`, where);
+        results.push({ role: 'tool', toolCallId: block.tool_use_id, content: resultText(block.content, where) });
+        return;
+      case 'thinking':
+        if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
+        return;
+      case 'redacted_thinking':
+        return;
+      default:
+        throw invalid(`${where}: a "${String(block.type)}" block is not supported by the sidecar`, where);
+    }
+  });
+  if (value.role === 'assistant') {
+    const text = content.filter((part): part is TextPart => part.type === 'text');
+    if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
+    if (reasoning !== undefined) message.reasoning = reasoning;
+    return [message];
+  }
+  if (calls.length > 0) throw invalid(`${at}: a user message cannot carry tool_use`, at);
+  return content.length > 0 ? [...results, { role: 'user', content }] : results;
+}
+
+function resultText(content: unknown, where: string): TextPart[] {
+  if (content === undefined) return [];
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) throw invalid(`${where}.content: must be a string or a list of blocks`, where);
+  return content.map((part: unknown, k): TextPart => {
+    if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
+    throw invalid(`${where}.content.${k}: only text tool results are supported by the sidecar`, where);
+  });
+}
+
+function readTools(value: unknown): ToolDefinition[] {
+  if (!Array.isArray(value)) throw invalid('tools: must be a list', 'tools');
+  return value.map((tool: unknown, i): ToolDefinition => {
+    const at = `tools.${i}`;
+    if (!isObject(tool) || typeof tool.name !== 'string') throw invalid(`${at}: must be an object with a name`, at);
+    if (tool.type !== undefined && tool.type !== 'custom') throw invalid(`${at}: the ${JSON.stringify(tool.type)} tool type is not supported by the sidecar`, at);
+    if (!isObject(tool.input_schema)) throw invalid(`${at}.input_schema: must be a JSON schema object`, at);
+    return { name: tool.name, description: typeof tool.description === 'string' ? tool.description : undefined, parameters: tool.input_schema };
+  });
+}
+
+function readToolChoice(value: unknown, params: ChatParams): void {
+  const type = isObject(value) ? value.type : undefined;
+  if (type === 'auto') params.tool_choice = { type: 'auto' };
+  else if (type === 'any') params.tool_choice = { type: 'required' };
+  else if (type === 'none') params.tool_choice = { type: 'none' };
+  else if (type === 'tool' && isObject(value) && typeof value.name === 'string') params.tool_choice = { type: 'function', name: value.name };
+  else throw invalid('tool_choice: must be {type: auto|any|none} or {type: tool, name}', 'tool_choice');
+}
+
+/** Claude's `thinking` as the neutral effort (the family's rules turn it back into the model's own shape). */
+function reasoningEffort(thinking: unknown): ReasoningEffort | undefined {
+  if (thinking === undefined) return undefined;
+  if (!isObject(thinking)) throw invalid('thinking: must be an object', 'thinking');
+  if (thinking.type === 'disabled') return 'none';
+  if (thinking.type === 'adaptive') return 'medium';
+  if (thinking.type !== 'enabled') throw invalid('thinking.type: must be enabled, adaptive or disabled', 'thinking.type');
+  const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0;
+  return budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
+}

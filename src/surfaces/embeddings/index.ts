@@ -1,0 +1,27 @@
+/**
+ * The OpenAI embeddings surface (docs/contract.md#embeddings): `POST /v1/embeddings` (and `/embeddings`).
+ * A JSON answer, no stream: the request reader (request.ts), the handler that batches, calls and fails
+ * over (handler.ts) and the renderer (render.ts); the error shape is OpenAI's, as the chat surface's.
+ */
+import { errorBody } from '../../errors.ts';
+import type { RouteEntry } from '../../server/surface.ts';
+import { handleEmbeddings } from './handler.ts';
+
+const embeddings: RouteEntry = {
+  methods: {
+    POST: (ctx, req, res, requestId) => {
+      const { config, models, client, guardrails, failover } = ctx.generation();
+      return handleEmbeddings({
+        config, models, client, guardrails, failover, metrics: ctx.metrics, log: ctx.log, now: () => ctx.now(), budget: ctx.budget,
+      }, req, res, requestId);
+    },
+  },
+  auth: true,
+  surface: { name: 'embeddings', errorBody },
+  refuseWhileDraining: true,
+};
+
+export const embeddingsRoutes: Readonly<Record<string, RouteEntry>> = {
+  '/v1/embeddings': embeddings,
+  '/embeddings': embeddings,
+};

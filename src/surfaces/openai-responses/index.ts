@@ -1,0 +1,153 @@
+/**
+ * The OpenAI Responses surface (docs/contract.md#openai-responses): `POST /v1/responses` (stream or not),
+ * `GET` and `DELETE /v1/responses/{id}`. Reader: request.ts; renderer and whole answer: renderer.ts; the
+ * bounded store: store.ts (one per running sidecar); errors: OpenAI's JSON shape.
+ *
+ * The surface object is made per request: it carries what only this surface needs from the reader to the
+ * renderer (the store flag, the tools' declared shapes, what the response object echoes).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody, SidecarError } from '../../errors.ts';
+import type { ServerContext } from '../../server/context.ts';
+import { serveModelCall } from '../../server/model-call.ts';
+import { sendError, sendJson } from '../../server/respond.ts';
+import type { ChatMessage, ChatRequest } from '../../providers/request.ts';
+import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
+import { ResponsesRenderer } from './renderer.ts';
+import { readResponsesRequest, type ResponsesExtras } from './request.ts';
+import { ResponseStore, type StoreLimits } from './store.ts';
+
+const stores = new WeakMap<ServerContext, ResponseStore>();
+
+/** This sidecar's store, its limits those of the current config. */
+export function storeOf(ctx: ServerContext): ResponseStore {
+  const r = ctx.generation().config.responses;
+  const limits: StoreLimits = { maxEntries: r.storeMaxEntries, maxBytes: r.storeMaxBytes, ttlS: r.storeTtlS };
+  let store = stores.get(ctx);
+  if (!store) {
+    store = new ResponseStore(limits, () => ctx.now());
+    stores.set(ctx, store);
+  } else {
+    store.setLimits(limits);
+  }
+  return store;
+}
+
+function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurface {
+  let extras: ResponsesExtras | undefined;
+  const keep = (renderer: ResponsesRenderer, request: ChatRequest): void => {
+    if (!extras?.store || renderer.error) return;
+    const response = renderer.response();
+    store.put({
+      id: String(response.id),
+      response,
+      messages: [...request.messages, ...answerMessages(renderer)],
+      reasoning: new Map(renderer.reasoning),
+    });
+  };
+  return {
+    name: 'responses',
+    read(body, req: IncomingMessage) {
+      const { config } = ctx.generation();
+      const model = (body as { model?: unknown } | null)?.model;
+      const alias = config.models.find((m) => m.name === model);
+      const read = readResponsesRequest(body, {
+        lookup: (id) => store.get(id),
+        dropBuiltIns: alias?.dropParams ?? config.dropParams,
+        note: (message) => ctx.log.debug({ requestId: req.headers['x-request-id'] }, message),
+      });
+      extras = read.extras;
+      return { request: read.request, unknown: read.unknown };
+    },
+    newId: () => `resp_${randomBytes(16).toString('hex')}`,
+    renderer: (meta, request) => new ResponsesRenderer(meta, extras!, (r) => keep(r, request)),
+    answer(events, meta, request) {
+      const renderer = new ResponsesRenderer(meta, extras!, (r) => keep(r, request));
+      renderer.push(events);
+      renderer.end();
+      if (renderer.error) return { error: renderer.error };
+      return { body: renderer.response(), usage: renderer.usage };
+    },
+    errorBody,
+  };
+}
+
+/** The answer as the next turn's history: the assistant's text, signed reasoning and tool calls. */
+function answerMessages(renderer: ResponsesRenderer): ChatMessage[] {
+  const turn: Extract<ChatMessage, { role: 'assistant' }> = { role: 'assistant', content: [], toolCalls: [] };
+  for (const item of renderer.output) {
+    if (item.type === 'message') {
+      const parts = item.content as Array<{ text: string }>;
+      turn.content.push(...parts.map((p) => ({ type: 'text' as const, text: p.text })));
+    } else if (item.type === 'reasoning') {
+      const stored = renderer.reasoning.get(item.id);
+      if (stored && stored.redacted === undefined) {
+        turn.reasoning = (turn.reasoning ?? '') + stored.text;
+        if (stored.signature !== undefined) turn.reasoningSignature = stored.signature;
+      }
+    } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
+      const name = typeof item.namespace === 'string' ? `${item.namespace}__${String(item.name)}` : String(item.name);
+      const args = item.type === 'function_call' ? String(item.arguments) : JSON.stringify({ input: item.input });
+      turn.toolCalls.push({ id: String(item.call_id), name, arguments: args });
+    }
+  }
+  return [turn];
+}
+
+const PREFIX = '/v1/responses/';
+
+function idOf(req: IncomingMessage): string {
+  const path = (req.url ?? '/').split('?')[0]!;
+  return decodeURIComponent(path.slice(PREFIX.length));
+}
+
+function notFound(id: string): SidecarError {
+  return new SidecarError('not_found', `no stored response "${id}" in this sidecar (never stored, expired or evicted, or kept by another pod)`);
+}
+
+function getStored(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
+  const id = idOf(req);
+  const stored = id.startsWith('resp_') ? storeOf(ctx).get(id) : undefined;
+  if (!stored) {
+    const e = notFound(id);
+    sendError(res, e, errorBody(e));
+    return;
+  }
+  sendJson(res, 200, stored.response);
+}
+
+function deleteStored(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
+  const id = idOf(req);
+  if (!id.startsWith('resp_') || !storeOf(ctx).delete(id)) {
+    const e = notFound(id);
+    sendError(res, e, errorBody(e));
+    return;
+  }
+  sendJson(res, 200, { id, object: 'response', deleted: true });
+}
+
+const surfaceInfo = { name: 'responses' as const, errorBody };
+
+export const responsesRoutes: Record<string, RouteEntry> = {
+  '/v1/responses': {
+    methods: { POST: (ctx, req, res, requestId) => serveModelCall(ctx, responsesSurface(ctx, storeOf(ctx)), req, res, requestId) },
+    auth: true,
+    surface: surfaceInfo,
+    refuseWhileDraining: true,
+  },
+  '/responses': {
+    methods: { POST: (ctx, req, res, requestId) => serveModelCall(ctx, responsesSurface(ctx, storeOf(ctx)), req, res, requestId) },
+    auth: true,
+    surface: surfaceInfo,
+    refuseWhileDraining: true,
+  },
+};
+
+/** `/v1/responses/{id}`: served by prefix (src/surfaces/index.ts). */
+export const responsesByIdRoute: RouteEntry = {
+  methods: { GET: getStored, DELETE: deleteStored },
+  auth: true,
+  surface: surfaceInfo,
+};
+export const RESPONSES_BY_ID_PREFIX = PREFIX;

@@ -1,0 +1,96 @@
+/**
+ * Claude Code itself (`claude -p`, first-party mode) against the sidecar's Anthropic Messages surface, the
+ * sidecar in front of the emulator: `ANTHROPIC_BASE_URL` → `/v1/messages`, aliases named after the models
+ * Claude Code asks for (docs/contract.md#anthropic-messages). A plain turn and a tool-use turn complete; an
+ * output guardrail block ends the run with "Violated guardrail policy" (Claude Code re-sends a blocked stream
+ * without streaming, and the guardrail blocks that too).
+ */
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { claudeCode, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
+import { describeRun, makeTemp, removeTemp, startStack, type Stack } from './harness.ts';
+
+/** What Claude Code 2.1.197 asks for when no model is configured, and what the sidecar serves it with. */
+const DEFAULT_MODEL = 'claude-opus-4-8';
+const BEDROCK_MODEL = 'us.anthropic.claude-opus-4-8-20260601-v1:0';
+const GUARDED_MODEL = 'claude-guarded';
+
+let stack: Stack;
+let cwd: string;
+
+before(async () => {
+  stack = await startStack({
+    guardrails: [{ name: 'no-kumquats', type: 'regex', patterns: ['(?i)kumquat'], action: 'block', stages: ['output'] }],
+    models: [
+      { name: DEFAULT_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
+      { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: ['no-kumquats'] },
+    ],
+  });
+  cwd = makeTemp('claude-code');
+});
+
+after(async () => {
+  await stack?.close();
+  if (cwd) removeTemp(cwd);
+});
+
+beforeEach(() => stack.emu.reset());
+
+/** The model calls the emulator received (Claude Code's `HEAD /` preconnect never reaches it). */
+function modelCalls(): Array<{ operation: string; modelId?: string; json: Record<string, unknown> }> {
+  return stack.emu.requests
+    .filter((r) => r.operation === 'InvokeModel' || r.operation === 'InvokeModelWithResponseStream')
+    .map((r) => ({ operation: r.operation, modelId: r.modelId, json: r.json as Record<string, unknown> }));
+}
+
+test('claude code: a plain turn completes through /v1/messages with its default model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
+  const run = await claudeCode({ baseUrl: stack.proxy, prompt: 'Reply with the word pong', cwd });
+  const result = claudeResult(run);
+  assert.equal(run.code, 0, describeRun(run, stack));
+  assert.equal(result?.is_error, false, describeRun(run, stack));
+  assert.equal(result.result, 'pong from Bedrock');
+  const calls = modelCalls();
+  assert.equal(calls.length, 1, describeRun(run, stack));
+  assert.equal(calls[0]!.operation, 'InvokeModelWithResponseStream');
+  assert.equal(calls[0]!.modelId, BEDROCK_MODEL);
+});
+
+test('claude code: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const file = join(cwd, 'secret.txt');
+  writeFileSync(file, 'fig-3306\n');
+  stack.emu.script(
+    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents01', name: 'Read', input: { file_path: file } }] },
+    { type: 'text', text: 'The file holds the secret.' },
+  );
+  const run = await claudeCode({ baseUrl: stack.proxy, prompt: `Use the Read tool to read the file ${file} and reply with its contents.`, cwd });
+  const result = claudeResult(run);
+  assert.equal(run.code, 0, describeRun(run, stack));
+  assert.equal(result?.is_error, false, describeRun(run, stack));
+  assert.equal(result.result, 'The file holds the secret.');
+  const calls = modelCalls();
+  assert.equal(calls.length, 2, describeRun(run, stack));
+  // The second call carries the assistant's tool_use and Claude Code's tool_result with the file's text.
+  const messages = calls[1]!.json.messages as Array<{ role: string; content: unknown }>;
+  const sent = JSON.stringify(messages);
+  assert.match(sent, /"type":"tool_use","id":"toolu_bdrk_agents01","name":"Read"/);
+  const toolResult = messages.flatMap((m) => (Array.isArray(m.content) ? m.content as Array<Record<string, unknown>> : []))
+    .find((block) => block.type === 'tool_result');
+  assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents01', sent.slice(-2000));
+  assert.match(JSON.stringify(toolResult.content), /fig-3306/);
+});
+
+test('claude code: an output guardrail block ends the run with "Violated guardrail policy"', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // Claude Code answers an in-stream invalid_request_error by re-sending the request without streaming:
+  // both answers say the blocked word, so both are blocked.
+  const blocked = { type: 'text', text: 'Here it is: kumquat-7741.' } as const;
+  stack.emu.script(blocked, blocked);
+  const run = await claudeCode({ baseUrl: stack.proxy, prompt: 'Tell me the secret fruit code', cwd, model: GUARDED_MODEL });
+  const result = claudeResult(run);
+  assert.equal(run.code, 1, describeRun(run, stack));
+  assert.equal(result?.is_error, true, describeRun(run, stack));
+  assert.match(result.result, /Violated guardrail policy/);
+  assert.doesNotMatch(run.stdout, /kumquat/);
+});

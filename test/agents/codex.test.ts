@@ -1,0 +1,96 @@
+/**
+ * Codex itself (`codex exec`) against the sidecar's OpenAI Responses surface, the sidecar in front of the
+ * emulator: a provider with `wire_api = "responses"` and `base_url` → `/v1/responses`
+ * (docs/contract.md#openai-responses). A plain turn and a tool turn (Codex runs `echo` and sends its output
+ * back) complete; an output guardrail block is shown as "Violated guardrail policy" after one request, without
+ * Codex's retries.
+ */
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { codex, TEST_TIMEOUT_MS } from './clients.ts';
+import { describeRun, jsonLines, makeTemp, removeTemp, startStack, type Stack } from './harness.ts';
+
+const MODEL = 'sidecar-codex';
+const GUARDED_MODEL = 'sidecar-codex-guarded';
+const BEDROCK_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+
+let stack: Stack;
+let cwd: string;
+
+before(async () => {
+  stack = await startStack({
+    guardrails: [{ name: 'no-kumquats', type: 'regex', patterns: ['(?i)kumquat'], action: 'block', stages: ['output'] }],
+    models: [
+      { name: MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
+      { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: ['no-kumquats'] },
+    ],
+  });
+  cwd = makeTemp('codex');
+});
+
+after(async () => {
+  await stack?.close();
+  if (cwd) removeTemp(cwd);
+});
+
+beforeEach(() => stack.emu.reset());
+
+function modelCalls(): Array<{ operation: string; json: Record<string, unknown> }> {
+  return stack.emu.requests
+    .filter((r) => r.operation !== 'ApplyGuardrail' && r.operation !== 'unknown')
+    .map((r) => ({ operation: r.operation, json: r.json as Record<string, unknown> }));
+}
+
+/** Codex's `--json` events: the last agent message, the failure if the turn failed. */
+function outcome(stdout: string): { message?: string; completed: boolean; failure?: string } {
+  const events = jsonLines(stdout);
+  const messages = events.flatMap((e) => {
+    const item = e.item as { type?: string; text?: string } | undefined;
+    return e.type === 'item.completed' && item?.type === 'agent_message' && typeof item.text === 'string' ? [item.text] : [];
+  });
+  const failed = events.find((e) => e.type === 'turn.failed') as { error?: { message?: string } } | undefined;
+  return {
+    ...(messages.length > 0 ? { message: messages[messages.length - 1] } : {}),
+    completed: events.some((e) => e.type === 'turn.completed'),
+    ...(failed ? { failure: failed.error?.message ?? '' } : {}),
+  };
+}
+
+test('codex: a plain turn completes through /v1/responses', { timeout: TEST_TIMEOUT_MS }, async () => {
+  stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
+  const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: 'Reply with the word pong', cwd });
+  const result = outcome(run.stdout);
+  assert.equal(run.code, 0, describeRun(run, stack));
+  assert.equal(result.completed, true, describeRun(run, stack));
+  assert.equal(result.message, 'pong from Bedrock');
+  assert.equal(modelCalls().length, 1, describeRun(run, stack));
+});
+
+test('codex: a tool turn runs the shell command and sends its output back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  stack.emu.script(
+    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents02', name: 'exec_command', input: { cmd: 'echo fig-3306' } }] },
+    { type: 'text', text: 'The command printed the secret.' },
+  );
+  const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: 'Run the shell command `echo fig-3306` and tell me its output.', cwd });
+  const result = outcome(run.stdout);
+  assert.equal(run.code, 0, describeRun(run, stack));
+  assert.equal(result.completed, true, describeRun(run, stack));
+  assert.equal(result.message, 'The command printed the secret.');
+  const calls = modelCalls();
+  assert.equal(calls.length, 2, describeRun(run, stack));
+  // Codex ran the command; its output reached Bedrock as the tool result of that call.
+  const sent = JSON.stringify(calls[1]!.json);
+  assert.match(sent, /toolu_bdrk_agents02/);
+  assert.match(sent, /fig-3306\\n/);
+});
+
+test('codex: an output guardrail block shows "Violated guardrail policy" without retrying', { timeout: TEST_TIMEOUT_MS }, async () => {
+  stack.emu.script({ type: 'text', text: 'Here it is: kumquat-7741.' });
+  const run = await codex({ baseUrl: stack.proxy, model: GUARDED_MODEL, prompt: 'Tell me the secret fruit code', cwd });
+  const result = outcome(run.stdout);
+  assert.equal(run.code, 1, describeRun(run, stack));
+  assert.equal(result.completed, false, describeRun(run, stack));
+  assert.match(result.failure ?? '', /Violated guardrail policy/, describeRun(run, stack));
+  assert.doesNotMatch(run.stdout, /kumquat|Reconnecting/);
+  assert.equal(modelCalls().length, 1, describeRun(run, stack));
+});

@@ -1,0 +1,24 @@
+// Decodes Bedrock event-stream bytes (as the sidecar's native surface sends them) into frames, checking both
+// CRCs through the smithy codec, for tests that read the raw wire.
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+
+export interface DecodedFrame {
+  headers: Record<string, string>;
+  payload: unknown;
+}
+
+export function decodeFrames(bytes: Buffer): DecodedFrame[] {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const frames: DecodedFrame[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const message = codec.decode(bytes.subarray(offset, offset + length));
+    const headers: Record<string, string> = {};
+    for (const [name, header] of Object.entries(message.headers)) headers[name] = String(header.value);
+    frames.push({ headers, payload: JSON.parse(toUtf8(message.body)) as unknown });
+    offset += length;
+  }
+  return frames;
+}

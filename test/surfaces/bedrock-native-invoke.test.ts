@@ -1,0 +1,156 @@
+// InvokeModel / InvokeModelWithResponseStream / CountTokens on the native surface (docs/contract.md#bedrock-native),
+// through the AWS SDK's BedrockRuntimeClient and as Claude Code's Bedrock mode sends them (no auth header,
+// an ARN with `%2F`, GET /inference-profiles first), against the sidecar in front of the emulator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BedrockRuntimeClient, CountTokensCommand, InvokeModelCommand, InvokeModelWithResponseStreamCommand, ValidationException,
+} from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { defaultReplyText } from '../../src/emulator/index.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { decodeFrames } from './bedrock-native-helpers.ts';
+
+const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
+const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
+const PROFILE_ARN = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123';
+const PROFILE = { name: 'profile', model: `bedrock/invoke/${PROFILE_ARN}`, provider: 'anthropic' };
+
+function client(h: Harness): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: 'us-east-1', endpoint: h.url, requestHandler: new NodeHttpHandler(), maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIAAPPCLIENTKEY0000', secretAccessKey: 'app-secret' },
+  });
+}
+
+function claudeBody(text: string, extra: Record<string, unknown> = {}): Uint8Array {
+  return Buffer.from(JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: text }], ...extra }));
+}
+
+type AnthropicEvent = Record<string, unknown> & { type: string };
+
+async function streamEvents(h: Harness, modelId: string, body: Uint8Array): Promise<AnthropicEvent[]> {
+  const out = await client(h).send(new InvokeModelWithResponseStreamCommand({ modelId, body, contentType: 'application/json' }));
+  const events: AnthropicEvent[] = [];
+  for await (const part of out.body ?? []) {
+    if (part.chunk?.bytes) events.push(JSON.parse(Buffer.from(part.chunk.bytes).toString('utf8')) as AnthropicEvent);
+  }
+  return events;
+}
+
+function textOf(events: AnthropicEvent[]): string {
+  return events.map((e) => (e.type === 'content_block_delta' ? ((e.delta as { text?: string }).text ?? '') : '')).join('');
+}
+
+async function withRig(config: Record<string, unknown>, run: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await startHarness({ models: [CLAUDE, NOVA, PROFILE], ...config });
+  try {
+    await run(h);
+  } finally {
+    await h.close();
+  }
+}
+
+test('invokeModel and invokeModelWithResponseStream with Claude\'s body: Anthropic\'s message and events, Bedrock\'s framing', async () => {
+  await withRig({}, async (h) => {
+    const answer = await client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('hello 🌍'), contentType: 'application/json' }));
+    const message = JSON.parse(Buffer.from(answer.body).toString('utf8')) as Record<string, unknown>;
+    assert.equal(message.type, 'message');
+    assert.deepEqual(message.content, [{ type: 'text', text: defaultReplyText('hello 🌍') }]);
+    assert.equal(message.stop_reason, 'end_turn');
+    assert.equal(typeof (message.usage as { output_tokens: number }).output_tokens, 'number');
+
+    const events = await streamEvents(h, 'us.anthropic.claude-sonnet-4-20250514-v1:0', claudeBody('stream me'));
+    assert.deepEqual(events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]),
+      ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    assert.equal(textOf(events), defaultReplyText('stream me'));
+    const metrics = events.at(-1)!['amazon-bedrock-invocationMetrics'] as Record<string, number>;
+    assert.equal(typeof metrics.outputTokenCount, 'number');
+    const upstream = h.emu.requests.at(-1)!;
+    assert.equal(upstream.operation, 'InvokeModelWithResponseStream');
+    assert.equal(upstream.signature, 'valid');
+  });
+});
+
+test('invoke-with-response-stream: a tool call streams as tool_use with its input in input_json_delta pieces', async () => {
+  await withRig({}, async (h) => {
+    h.emu.script({ type: 'tool_use', text: 'Looking.', calls: [{ name: 'Read', input: { file_path: '/tmp/secret.txt' } }] });
+    const tools = [{ name: 'Read', description: 'read a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } }];
+    const events = await streamEvents(h, 'claude', claudeBody('read it', { tools }));
+    const start = events.find((e) => e.type === 'content_block_start' && (e.content_block as { type: string }).type === 'tool_use')!;
+    assert.equal((start.content_block as { name: string }).name, 'Read');
+    const input = events.filter((e) => e.type === 'content_block_delta' && e.index === start.index)
+      .map((e) => (e.delta as { partial_json: string }).partial_json).join('');
+    assert.deepEqual(JSON.parse(input), { file_path: '/tmp/secret.txt' });
+    assert.equal((events.find((e) => e.type === 'message_delta')!.delta as { stop_reason: string }).stop_reason, 'tool_use');
+  });
+});
+
+test('invoke: a key Claude\'s body does not take, and a model whose family is not Claude, are Bedrock\'s ValidationException', async () => {
+  await withRig({}, async (h) => {
+    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { stream: true }) })),
+      (error: unknown) => error instanceof ValidationException && /extraneous key \[stream\]/.test(error.message));
+    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'nova', body: claudeBody('x') })),
+      (error: unknown) => error instanceof ValidationException && /Converse/.test(error.message));
+    assert.equal(h.emu.requests.length, 0);
+  });
+});
+
+test('invoke-with-response-stream: a guardrail block after the commit is an exception frame the SDK raises', async () => {
+  const guarded = { ...CLAUDE, name: 'guarded', guardrails: ['no-birds'] };
+  await withRig({ models: [guarded], guardrails: [{ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'] }] }, async (h) => {
+    h.emu.script({ type: 'text', text: 'a song of the nightingale' });
+    await assert.rejects(streamEvents(h, 'guarded', claudeBody('sing')),
+      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'));
+    // On the wire: committed (200, Bedrock's event stream), then one exception frame, the last.
+    h.emu.script({ type: 'text', text: 'a song of the nightingale' });
+    const res = await fetch(`${h.url}/model/guarded/invoke-with-response-stream`, { method: 'POST', body: claudeBody('sing') });
+    assert.equal(res.status, 200);
+    const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
+    assert.deepEqual(frames.at(-1), {
+      headers: { ':exception-type': 'validationException', ':content-type': 'application/json', ':message-type': 'exception' },
+      payload: { message: 'Violated guardrail policy' },
+    });
+    assert.equal(frames.filter((f) => f.headers[':message-type'] === 'exception').length, 1);
+    h.emu.script({ type: 'text', text: 'a song of the nightingale' });
+    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'guarded', body: claudeBody('sing') })),
+      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'));
+  });
+});
+
+test('Claude Code\'s Bedrock mode: GET /inference-profiles, then an unauthenticated stream to an ARN with %2F', async () => {
+  await withRig({}, async (h) => {
+    const list = await fetch(`${h.url}/inference-profiles?type=SYSTEM_DEFINED`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(await list.json(), { inferenceProfileSummaries: [] });
+    const one = await fetch(`${h.url}/inference-profiles/${encodeURIComponent(PROFILE_ARN)}`);
+    assert.equal(one.status, 404);
+    assert.equal(one.headers.get('x-amzn-errortype'), 'ResourceNotFoundException');
+
+    const path = `/model/${PROFILE_ARN.replace('/', '%2F')}/invoke-with-response-stream`;
+    const res = await fetch(`${h.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'claude-code-20250219' },
+      body: claudeBody('hi there', { metadata: { user_id: '{"session":"x"}' }, anthropic_beta: ['interleaved-thinking-2025-05-14'] }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/vnd.amazon.eventstream');
+    const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
+    assert.ok(frames.every((f) => f.headers[':event-type'] === 'chunk' && f.headers[':message-type'] === 'event'));
+    const upstream = h.emu.requests.at(-1)!;
+    assert.equal(upstream.modelId, PROFILE_ARN);
+    assert.ok(!('metadata' in (upstream.json as object)));
+  });
+});
+
+test('countTokens through the SDK: a Claude invoke body and a Converse input, counted by Bedrock', async () => {
+  await withRig({}, async (h) => {
+    const invoke = await client(h).send(new CountTokensCommand({ modelId: 'claude', input: { invokeModel: { body: claudeBody('count these words') } } }));
+    assert.ok(invoke.inputTokens! > 0);
+    const converse = await client(h).send(new CountTokensCommand({ modelId: 'nova', input: { converse: { messages: [{ role: 'user', content: [{ text: 'count' }] }] } } }));
+    assert.ok(converse.inputTokens! > 0);
+    assert.deepEqual(h.emu.requests.map((r) => r.operation), ['CountTokens', 'CountTokens']);
+    await assert.rejects(client(h).send(new CountTokensCommand({ modelId: 'claude', input: { invokeModel: { body: claudeBody('x', { bogus: 1 }) } } })),
+      (error: unknown) => error instanceof ValidationException && /bogus/.test(error.message));
+  });
+});
