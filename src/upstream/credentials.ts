@@ -102,7 +102,7 @@ function credentialError(error: unknown, description: string): SidecarError {
   });
 }
 
-function checkIdentity(identity: AwsCredentialIdentity | undefined): AwsCredentialIdentity {
+function checkIdentity(identity: AwsCredentialIdentity | undefined, description: string): AwsCredentialIdentity {
   if (
     typeof identity !== 'object' ||
     identity === null ||
@@ -111,7 +111,7 @@ function checkIdentity(identity: AwsCredentialIdentity | undefined): AwsCredenti
     typeof identity.secretAccessKey !== 'string' ||
     identity.secretAccessKey === ''
   ) {
-    throw new SidecarError('internal_error', 'AWS credentials could not be resolved: the provider returned no key');
+    throw new SidecarError('unavailable', `AWS credentials could not be resolved from ${description}: it returned no key`);
   }
   // Known by value from now on, so that no error text or log line can carry them (ops/secrets.ts).
   rememberSecret('aws.accessKeyId', identity.accessKeyId);
@@ -150,7 +150,7 @@ export function createCredentialSource(
         if (!timedOut) return;
         // Abandoned, then answered after all: as good as any (they are checked like the rest).
         try {
-          current = checkIdentity(identity);
+          current = checkIdentity(identity, description);
           failure = undefined;
         } catch {
           // Nothing usable: the next get() tries again.
@@ -171,9 +171,10 @@ export function createCredentialSource(
       }, limit);
     });
     const attempt = Promise.race([call, timeout])
+      .then((identity) => checkIdentity(identity, description))
       .then(
         (identity) => {
-          current = checkIdentity(identity);
+          current = identity;
           failure = undefined;
           return current;
         },
