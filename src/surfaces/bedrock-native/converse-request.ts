@@ -80,7 +80,7 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
     const { top_k: topK, anthropic_beta: betas, ...fields } = raw.additionalModelRequestFields;
     if (typeof topK === 'number') params.top_k = topK;
     else if (topK !== undefined) fields.top_k = topK;
-    if (Array.isArray(betas) && betas.every((b) => typeof b === 'string')) params.anthropic_beta = betas as string[];
+    if (Array.isArray(betas) && betas.every((b) => typeof b === 'string')) params.anthropic_beta = betas;
     else if (betas !== undefined) fields.anthropic_beta = betas;
     if (Object.keys(fields).length > 0) request.additionalFields = fields;
   }
