@@ -179,7 +179,7 @@ function form(body: string): Record<string, string> {
 if (process.env[CHILD_FLAG]) {
   await runChild();
 } else {
-  const { startEmulator } = await import('../../src/emulator/index.ts');
+  const { startTestEmulator } = await import('../helpers/emulator.ts');
 
   test('credentials chain: IRSA web identity from the injected env, refreshed before expiry with the rotated token, signs requests Bedrock accepts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'irsa-'));
@@ -193,7 +193,7 @@ if (process.env[CHILD_FLAG]) {
       writeFileSync(tokenFile, `eyJhbGciOiJSUzI1NiJ9.projected-sa-token-${n + 1}`);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(stsReply(c));
     });
-    const emu = await startEmulator({ quiet: true, credentials: [1, 2, 3].map((n) => issue('irsa', n)) });
+    const emu = await startTestEmulator({ credentials: [1, 2, 3].map((n) => issue('irsa', n)) });
     try {
       const result = await runSidecarChild({
         // As the EKS pod identity webhook injects them for an annotated ServiceAccount:
@@ -249,7 +249,7 @@ if (process.env[CHILD_FLAG]) {
       writeFileSync(tokenFile, `pod-identity-token-${n + 1}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end(containerReply(c));
     });
-    const emu = await startEmulator({ quiet: true, credentials: [1, 2, 3].map((n) => issue('podid', n)) });
+    const emu = await startTestEmulator({ credentials: [1, 2, 3].map((n) => issue('podid', n)) });
     try {
       const result = await runSidecarChild({
         // As the EKS Pod Identity webhook injects them (the agent is at 169.254.170.23 on a real node):
@@ -282,7 +282,7 @@ if (process.env[CHILD_FLAG]) {
     writeFileSync(join(dir, 'pod-token'), 'pod-token');
     const sts = await startFake((_call, res, n) => res.writeHead(200, { 'content-type': 'text/xml' }).end(stsReply({ ...issue('irsa', n), expiration: new Date(Date.now() + 3_600_000) })));
     const agent = await startFake((_call, res, n) => res.writeHead(200).end(containerReply(issue('podid', n))));
-    const emu = await startEmulator({ quiet: true, credentials: [issue('irsa', 1), issue('podid', 1)] });
+    const emu = await startTestEmulator({ credentials: [issue('irsa', 1), issue('podid', 1)] });
     try {
       const result = await runSidecarChild({
         AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/llm-app-bedrock',
@@ -325,7 +325,7 @@ if (process.env[CHILD_FLAG]) {
         }));
       } else res.writeHead(404).end();
     });
-    const emu = await startEmulator({ quiet: true, credentials: [creds] });
+    const emu = await startTestEmulator({ credentials: [creds] });
     try {
       const result = await runSidecarChild({
         AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
@@ -343,7 +343,7 @@ if (process.env[CHILD_FLAG]) {
 
   test('credentials chain: with no source at all the sidecar stays unready and answers no request signed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'none-'));
-    const emu = await startEmulator({ quiet: true });
+    const emu = await startTestEmulator();
     try {
       const result = await runSidecarChild({
         AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_EC2_METADATA_DISABLED: 'true', CHAIN_READY_WAIT_MS: '1000',
