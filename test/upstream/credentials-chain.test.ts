@@ -18,11 +18,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 
 const CHILD_FLAG = 'CREDENTIALS_CHAIN_CHILD';
 const MODEL = 'bedrock/invoke/anthropic.claude-3-haiku-20240307-v1:0';
@@ -80,27 +81,15 @@ interface Fake {
   close(): Promise<void>;
 }
 
+/** A credentials endpoint (STS, the Pod Identity agent, IMDS) on test/helpers/hostile-upstream.ts. */
 async function startFake(handle: (call: Call, res: ServerResponse, n: number) => void): Promise<Fake> {
   const calls: Call[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(parts).toString('utf8') };
-      calls.push(call);
-      handle(call, res, calls.length);
-    });
+  const fake = await startHostileUpstream((req, res, body, n) => {
+    const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8') };
+    calls.push(call);
+    handle(call, res, n);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return { url: fake.url, calls, close: () => fake.close() };
 }
 
 interface Issued {
