@@ -14,6 +14,7 @@ import {
   type TextPart, type ToolCall, type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
+import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
 
@@ -79,7 +80,7 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
 /** A converse target gets the neutral reading: content only Claude's own body carries is a 400 naming it. */
 export function checkInvokeTranslatable(read: SurfaceRequest, target: ModelTarget): void {
   const untranslatable = (read as ClaudeInvokeRead).untranslatable;
-  if ((target.family === 'anthropic' && target.route === 'invoke') || untranslatable.length === 0) return;
+  if (takesAnthropicMessages(target.route, target.family) || untranslatable.length === 0) return;
   throw invalid(`${untranslatable[0]} cannot be sent to ${target.name} on the ${target.route} route: only Claude on invoke takes it`, untranslatable[0]!.split(' ')[0]);
 }
 
