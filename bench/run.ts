@@ -15,12 +15,13 @@
  * Settings and environment variables: bench/lib/settings.ts. How to read the results: bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem, arch, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeConverse, decodeSse, newAgent, runPoint, type Expectation, type StreamResult } from './lib/load.ts';
 import { EMBEDDING_CASES, embeddingsLines, measureEmbeddings, type EmbeddingsPoint } from './lib/embeddings.ts';
+import { measurePerRequest, PER_REQUEST_TARGETS, perRequestLines, perRequestPlan, perRequestVerdicts, SHORT_ONE_WRITE, startUpstream, type PerRequestPoint } from './lib/per-request.ts';
 import { Proc } from './lib/proc.ts';
 import { summarise } from './lib/profile-summary.ts';
 import {
@@ -29,7 +30,7 @@ import {
 } from './lib/report.ts';
 import { PACE_MS, readSettings, slowReaderEnabled, STALL_FACTOR, type Pacing, type Settings } from './lib/settings.ts';
 import { slowReader } from './lib/slow-reader.ts';
-import { MiB, KiB, percentile } from './lib/stats.ts';
+import { MiB, KiB, machineBusyUs, percentile } from './lib/stats.ts';
 import { PROCS_DIR, requestFor, targetSpecs, type TargetName, type TargetSpec } from './lib/targets.ts';
 import { expectedText, STREAM_REPEAT, upstreamEvents, type Workload } from './lib/workload.ts';
 
@@ -121,17 +122,6 @@ interface PointSample {
   baseRssBytes: number | undefined;
   verified: number;
   verifyProblems: string[];
-}
-
-/** Busy CPU time of the whole machine so far, µs (/proc/stat, all cores). */
-function machineBusyUs(): number {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    return ((total - (fields[3] ?? 0) - (fields[4] ?? 0)) * 1_000_000) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 async function measurePoint(
@@ -269,6 +259,28 @@ async function session(
   return result;
 }
 
+/**
+ * The per-request rows (bench/lib/per-request.ts): the emulator's 20-delta answer is recorded once and
+ * replayed by a near-free upstream to direct, the pass-through and the sidecar.
+ */
+async function perRequestRows(emulator: Proc, settings: Settings): Promise<PerRequestPoint[]> {
+  const agent = newAgent(1);
+  const direct = targetSpecs({ peer: undefined, nodeArgs: () => [] })[0]!;
+  const w = SHORT_ONE_WRITE;
+  const run = await runPoint(agent, emulator.url, await requestFor(direct, w, emulator.url), expectation(w), { concurrency: 1, minStreams: 1, minMs: 0, maxMs: 0, verify: 1 });
+  await agent.close();
+  const checked = verify(run.results, w);
+  const body = run.results[0]?.body;
+  if (!body || !run.results[0]?.complete || checked.problems.length > 0) throw new Error(`per-request: the emulator's 20-delta answer is not the expected one: ${checked.problems.join('; ')}`);
+  const upstream = await startUpstream(body);
+  try {
+    const targets = PER_REQUEST_TARGETS.filter((t) => !settings.targets || settings.targets.includes(t));
+    return await measurePerRequest(upstream, perRequestPlan(settings.quick, settings.rounds), targets, log);
+  } finally {
+    await upstream.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const settings = readSettings(process.env, join(ROOT, 'bench', 'results'));
@@ -288,6 +300,8 @@ async function main(): Promise<void> {
   const sessions: TargetSession[] = [];
   const slow: RunReport['slowReader'] = [];
   const embeddings: EmbeddingsPoint[] = [];
+  let perRequest: PerRequestPoint[] = [];
+  const streaming = settings.perRequest !== 'only';
   let calibration: unknown;
   try {
     // The emulator answers as expected: 204 events, the 4,000-byte text.
@@ -306,6 +320,8 @@ async function main(): Promise<void> {
       log(`bench: emulator at ${emulator.url} answers ${decoded.types.length} events, ${deltas} text deltas, ${Buffer.byteLength(decoded.text)} bytes of text`);
     }
 
+    if (settings.perRequest !== 'off') perRequest = await perRequestRows(emulator, settings);
+
     if (settings.profile.length > 0) mkdirSync(profileDir, { recursive: true });
     const nodeArgs = (name: TargetName): string[] => (name === 'portkey' && settings.profile.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
     const specs = targetSpecs({ peer: settings.peer, nodeArgs }).filter((s) => !settings.targets || settings.targets.includes(s.name));
@@ -313,7 +329,7 @@ async function main(): Promise<void> {
     // Rounds interleave the targets (in reverse order every other round), so a slow spell of the machine
     // does not fall on one target only; every point pools its rounds.
     const samples: PointSample[] = [];
-    for (const pacing of settings.pacings) {
+    for (const pacing of streaming ? settings.pacings : []) {
       for (let round = 0; round < settings.rounds; round++) {
         const order = round % 2 === 0 ? specs : [...specs].reverse();
         for (const spec of order) {
@@ -331,7 +347,7 @@ async function main(): Promise<void> {
       }
     }
 
-    if (slowReaderEnabled(process.env)) {
+    if (streaming && slowReaderEnabled(process.env)) {
       for (const name of settings.slowReader.targets) {
         const spec = specs.find((s) => s.name === name);
         if (!spec) continue;
@@ -354,7 +370,7 @@ async function main(): Promise<void> {
       }
     }
 
-    if (process.env.BENCH_EMBEDDINGS !== '0') {
+    if (streaming && process.env.BENCH_EMBEDDINGS !== '0') {
       // The embeddings row: /v1/embeddings through the sidecar vs the same inputs as native InvokeModel
       // requests through the pass-through (bench/lib/embeddings.ts).
       const durationMs = settings.quick ? 1_500 : 5_000;
@@ -380,7 +396,7 @@ async function main(): Promise<void> {
   }
 
   fillAdded(points);
-  const verdicts = evaluate(points, sessions, slow);
+  const verdicts = [...perRequestVerdicts(perRequest), ...evaluate(points, sessions, slow)];
   const report: RunReport = {
     date,
     quick: settings.quick,
@@ -391,6 +407,7 @@ async function main(): Promise<void> {
     points,
     slowReader: slow,
     embeddings,
+    perRequest,
     verdicts,
     durationS: Math.round((performance.now() - started) / 1000),
   };
@@ -403,7 +420,10 @@ async function main(): Promise<void> {
   const noise = busy.length === 0 ? '' :
     `\nWARNING: other processes used > 0.2 cores during ${busy.length} point(s) (${busy.map((p) => `${p.target} ${p.pacing} c${p.concurrency}: ${p.otherCores.toFixed(2)}`).join('; ')}): rerun on a quiet machine.\n`;
   process.stdout.write(`\nbedrock-sidecar benchmark — ${date} — ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}` +
-    `${settings.quick ? ' — QUICK' : ''}${settings.pin ? ' — PINNED (proxy on CPU 1)' : ''} — ${report.durationS} s\n\n${formatText(rows)}\n\nslow reader:\n${slowReaderLines(slow).map((l) => `  ${l}`).join('\n')}\n\n` +
+    `${settings.quick ? ' — QUICK' : ''}${settings.pin ? ' — PINNED (proxy on CPU 1)' : ''} — ${report.durationS} s\n\n` +
+    (perRequest.length ? `per request (20-delta ConverseStream answers from a near-free upstream; CPU is the proxy's own ÷ completed requests):\n${perRequestLines(perRequest).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
+    (rows.length ? `${formatText(rows)}\n\n` : '') +
+    (slow.length ? `slow reader:\n${slowReaderLines(slow).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
     (embeddings.length ? `embeddings (/v1/embeddings vs the same inputs as InvokeModel through the pass-through):\n${embeddingsLines(embeddings).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
     `targets:\n${verdictLines(verdicts).map((l) => `  ${l}`).join('\n')}\n${noise}`);
 

@@ -3,6 +3,7 @@
  * issue), and the text for bench/README.md's last-run section.
  */
 import { embeddingsLines, type EmbeddingsPoint } from './embeddings.ts';
+import { perRequestLines, type PerRequestPoint } from './per-request.ts';
 import type { Pacing } from './settings.ts';
 import type { SlowReaderResult } from './slow-reader.ts';
 import { KiB, MiB } from './stats.ts';
@@ -87,6 +88,8 @@ export interface RunReport {
   slowReader: Array<{ target: TargetName } & SlowReaderResult>;
   /** The embeddings row (bench/lib/embeddings.ts); empty with BENCH_EMBEDDINGS=0. */
   embeddings: EmbeddingsPoint[];
+  /** The per-request rows (bench/lib/per-request.ts); empty with BENCH_PER_REQUEST=0. */
+  perRequest: PerRequestPoint[];
   verdicts: Verdict[];
   durationS: number;
 }
@@ -302,25 +305,37 @@ export function readmeSection(report: RunReport, rows: string[][], plansText: st
       ` — load generator, emulator and proxy on the same machine over loopback${report.quick ? ' (BENCH_QUICK=1: few streams per point)' : ''}` +
       `${(report.settings as { pinned?: boolean }).pinned ? '; BENCH_PIN=1: the proxy alone on CPU 1, emulator and load generator on CPU 0' : ''}.`,
     '',
-    'Workload: ConverseStream answers of 204 upstream events (the role, 200 text deltas of 20 bytes, stop, metadata),',
-    'unpaced (every event its own `write()`, as fast as the socket takes them) and paced 10 ms apart (a 2-second stream).',
-    'TTFB is the time to the first model text; "+" columns are added to the direct-to-emulator floor at the same point.',
-    'CPU µs/ev is the proxy process\'s own CPU time (all its threads) per upstream event; ×PT the ratio to the bare',
-    'pass-through (undici → `pipeline`, no parsing); KiB/stream is (peak RSS − idle RSS) / concurrency.',
-    `Streams per point: ${plansText}.`,
-    '',
-    formatMarkdown(rows),
-    '',
-    'Slow reader (one client reading 1 KiB/s of a 20 MB reply, cut after a fixed window):',
-    '',
-    ...slowReaderLines(report.slowReader).map((l) => `- ${l}`),
-    '',
-    ...(report.embeddings.length === 0 ? [] : [
-      'Embeddings (`/v1/embeddings`, base64 answers, vs the same inputs sent as InvokeModel requests through the pass-through;',
-      'CPU per input is the proxy process\'s own):',
+    ...(report.perRequest.length === 0 ? [] : [
+      'Per request: a 20-delta ConverseStream answer (24 events) replayed by a near-free upstream, in one write (c16: 16',
+      'streams in a closed loop) or 10 ms a frame (burst64: 64 streams started together, again and again; c64paced: a',
+      'closed loop of 64). CPU µs/req is the proxy process\'s own CPU ÷ completed requests (per round in brackets).',
       '',
-      ...embeddingsLines(report.embeddings).map((l) => `- \`${l}\``),
+      '```',
+      ...perRequestLines(report.perRequest),
+      '```',
       '',
+    ]),
+    ...(report.points.length === 0 ? [] : [
+      'Workload: ConverseStream answers of 204 upstream events (the role, 200 text deltas of 20 bytes, stop, metadata),',
+      'unpaced (every event its own `write()`, as fast as the socket takes them) and paced 10 ms apart (a 2-second stream).',
+      'TTFB is the time to the first model text; "+" columns are added to the direct-to-emulator floor at the same point.',
+      'CPU µs/ev is the proxy process\'s own CPU time (all its threads) per upstream event; ×PT the ratio to the bare',
+      'pass-through (undici → `pipeline`, no parsing); KiB/stream is (peak RSS − idle RSS) / concurrency.',
+      `Streams per point: ${plansText}.`,
+      '',
+      formatMarkdown(rows),
+      '',
+      'Slow reader (one client reading 1 KiB/s of a 20 MB reply, cut after a fixed window):',
+      '',
+      ...slowReaderLines(report.slowReader).map((l) => `- ${l}`),
+      '',
+      ...(report.embeddings.length === 0 ? [] : [
+        'Embeddings (`/v1/embeddings`, base64 answers, vs the same inputs sent as InvokeModel requests through the pass-through;',
+        'CPU per input is the proxy process\'s own):',
+        '',
+        ...embeddingsLines(report.embeddings).map((l) => `- \`${l}\``),
+        '',
+      ]),
     ]),
     'Targets:',
     '',

@@ -1,7 +1,7 @@
 /**
  * How much load each point gets. A point stops starting streams once it has started `minStreams` and run
  * `minMs` (or at `maxMs`), then waits for the streams in flight; each of its concurrency slots starts at
- * least one stream. A full run (three rounds) takes about 7½ minutes on 2 cores, `BENCH_QUICK=1` about
+ * least one stream. A full run (three rounds) takes about 10 minutes on 2 cores, `BENCH_QUICK=1` about
  * one and a quarter.
  *
  * Environment (all optional):
@@ -14,6 +14,8 @@
  *   BENCH_CONCURRENCY=1,64   only these concurrencies
  *   BENCH_SLOW=0             skip the slow-reader run
  *   BENCH_EMBEDDINGS=0       skip the embeddings row (bench/lib/embeddings.ts)
+ *   BENCH_PER_REQUEST=0      skip the per-request rows (bench/lib/per-request.ts); =only: run only them
+ *                            (with BENCH_QUICK=1, about 40 s: the quick way to A/B a per-request change)
  *   BENCH_PIN=1              pin each proxy to CPU 1 and the emulator and load generator to CPU 0 (taskset):
  *                            the proxy's CPU figures then carry no cache or scheduling noise from the others
  *                            (but the emulator and load generator share one core, so less load is reached)
@@ -48,6 +50,8 @@ export interface Settings {
   pin: boolean;
   peer: string | undefined;
   outDir: string;
+  /** The per-request rows: on (before the streaming points), off, or only them. */
+  perRequest: 'on' | 'off' | 'only';
 }
 
 const VERIFY = 3;
@@ -112,6 +116,7 @@ export function readSettings(env: NodeJS.ProcessEnv, defaultOutDir: string): Set
     pin: env.BENCH_PIN === '1',
     peer: env.BENCH_PEER || undefined,
     outDir: env.BENCH_OUT ?? defaultOutDir,
+    perRequest: env.BENCH_PER_REQUEST === '0' ? 'off' : env.BENCH_PER_REQUEST === 'only' ? 'only' : 'on',
   };
 }
 

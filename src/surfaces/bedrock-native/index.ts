@@ -16,11 +16,12 @@ import { SidecarError } from '../../errors.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
+import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
 import { invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
-import { claudeAnswer, ClaudeStreamRenderer } from './invoke-render.ts';
+import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
@@ -58,7 +59,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
     },
     newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
-    answer: (events, meta) => claudeAnswer(events, meta),
+    answer: (events, meta) => anthropicMessage(events, meta),
   };
 }
 
