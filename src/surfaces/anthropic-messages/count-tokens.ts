@@ -7,7 +7,7 @@
  * Claude is a 400 saying so (CountTokens takes Claude's invoke body only).
  */
 import { SidecarError } from '../../errors.ts';
-import { adapterFor, applyParamPolicy } from '../../providers/index.ts';
+import { adapterFor, applyParamPolicy, takesAnthropicMessages } from '../../providers/index.ts';
 import type { Handler } from '../../server/surface.ts';
 import { serveCountTokens, type CountSurface } from '../count-tokens.ts';
 import { anthropicErrorBody } from './errors.ts';
@@ -24,7 +24,7 @@ const surface: CountSurface = {
         checkTranslatable(read, target);
         const adapter = adapterFor(target.route, target.family);
         if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
-        if (target.route === 'invoke' && target.family !== 'anthropic') {
+        if (target.route === 'invoke' && !takesAnthropicMessages(target.route, target.family)) {
           throw new SidecarError('invalid_request_error',
             `Bedrock's CountTokens takes the invoke body of Claude models only: "${target.name}" is ${target.family ?? 'another family'} on invoke (count through a converse alias of it)`,
             { param: 'model' });

@@ -13,6 +13,8 @@
 import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { SidecarError } from '../../errors.ts';
+import type { Family } from '../../models/route.ts';
+import { takesAnthropicMessages } from '../../providers/index.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
@@ -78,13 +80,13 @@ function modelCall(operation: NativeOperation): Handler {
 /** The model, or the refusal of a model whose family does not take Claude's body (one that does not resolve fails later, as everywhere). */
 function claudeOnly(model: string | SidecarError, { models }: Parameters<typeof modelNameFor>[2]): string | SidecarError {
   if (model instanceof SidecarError) return model;
-  let family: string | undefined;
+  let family: Family | undefined;
   try {
     family = models.resolve(model).family;
   } catch {
     return model;
   }
-  if (family === 'anthropic') return model;
+  if (takesAnthropicMessages('invoke', family)) return model;
   return invalid(`the sidecar's InvokeModel takes Claude's body only, and "${model}" is ${family ?? 'of an unknown family'}: ` +
     'call Converse (/model/{modelId}/converse), which serves every family', 'modelId');
 }
