@@ -28,6 +28,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Which families each route can serve; supplied by the providers module so the two never disagree. */
 export interface RouteSupport {
   supports(route: Route, family: Family | undefined): boolean;
+  /** Whether a bare model id of this family goes on invoke although converse serves it too. */
+  prefersInvoke?(family: Family | undefined): boolean;
   /** A problem with an alias's family-specific settings (additional_model_request_fields), or undefined. */
   checkAlias?(route: Route, family: Family | undefined, alias: ModelAliasConfig): AliasProblem | undefined;
 }
@@ -117,9 +119,10 @@ export class ModelRegistry {
 
   /**
    * The route string for a bare Bedrock model id (docs/contract.md#models-and-routes): a base or
-   * inference-profile id of a known family, or an ARN, as the AWS SDK would name it. Claude goes on invoke
-   * (its native body: thinking signatures and betas round-trip), as does a family only invoke serves
-   * (embeddings); every other family on converse, the route a route string without a segment takes.
+   * inference-profile id of a known family, or an ARN, as the AWS SDK would name it. A family whose spec
+   * prefers invoke (Claude: its native body round-trips thinking signatures and betas) goes on invoke, as
+   * does a family only invoke serves (embeddings); every other family on converse, the route a route string
+   * without a segment takes.
    * Anything else (`gpt-4o`, `claude-sonnet-4-5`) is not a Bedrock id: undefined, an unknown model.
    */
   private bareRoute(model: string): string | undefined {
@@ -130,7 +133,7 @@ export class ModelRegistry {
       return undefined;
     }
     if (info.family === undefined && info.arn === undefined) return undefined;
-    const invoke = info.family === 'anthropic' || !this.support.supports('converse', info.family);
+    const invoke = this.support.prefersInvoke?.(info.family) === true || !this.support.supports('converse', info.family);
     return `bedrock/${invoke ? 'invoke/' : ''}${model}`;
   }
 
