@@ -38,6 +38,8 @@ export interface StreamOptions {
   heartbeatMs: number;
   /** A client that reads nothing for this long while output waits is cut (0 = never). */
   writeTimeoutMs: number;
+  /** The clock that measures it (the server's; injected, so a test can define time by its reader's pace). */
+  now?: () => number;
   /** The surface's rendering of this stream. */
   renderer: Renderer;
   headers: Record<string, string>;
@@ -175,7 +177,7 @@ export function startStream(options: StreamOptions): LiveStream {
         waitingBytes = -1;
         return;
       }
-      const now = Date.now();
+      const now = (options.now ?? Date.now)();
       const left = waiting();
       if (waitingBytes === -1 || left < waitingBytes) stalledSince = now;
       waitingBytes = left;

@@ -43,7 +43,7 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
     },
     newId: () => randomBytes(12).toString('hex'),
     renderer: () => new ConverseStreamRenderer(() => now() - started),
-    answer: (events) => converseAnswer(events, now() - started),
+    answer: (events, meta) => converseAnswer(events, now() - started, meta.serviceTier),
     check: checkConverseTarget,
   };
 }

@@ -150,5 +150,6 @@ export const responsesByIdRoute: RouteEntry = {
   methods: { GET: getStored, DELETE: deleteStored },
   auth: true,
   surface: surfaceInfo,
+  lookup: true,
 };
 export const RESPONSES_BY_ID_PREFIX = PREFIX;
