@@ -11,8 +11,8 @@
  * mode asks first) answers an empty list.
  */
 import type { IncomingMessage } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { SidecarError } from '../../errors.ts';
+import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
@@ -38,7 +38,7 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
       if (model instanceof SidecarError) throw model;
       return readConverseRequest(body, model, stream);
     },
-    newId: () => randomBytes(12).toString('hex'),
+    newId: () => randomHex(12),
     renderer: () => new ConverseStreamRenderer(() => now() - started),
     answer: (events) => converseAnswer(events, now() - started),
   };
@@ -56,7 +56,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
       if (model instanceof SidecarError) throw model;
       return readClaudeInvoke(body, model, stream);
     },
-    newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
+    newId: () => `msg_bdrk_${randomHex(12)}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
     answer: (events, meta) => claudeAnswer(events, meta),
   };
