@@ -142,7 +142,7 @@ export class ModelRegistry {
       if (!declared) throw new AliasKeyError(['provider'], `provider "${alias.provider}" is not a known family (${familyList()})`);
       family = declared;
     }
-    if (family === undefined && (route === 'invoke' || info.arn)) {
+    if (!family && (route === 'invoke' || info.arn)) {
       const what = info.arn ? `the ${info.arn.resourceType} ARN "${modelId}" does not name its model family`
         : `no known model family for "${modelId}"`;
       throw new SidecarError('invalid_request_error',

@@ -2,34 +2,29 @@
  * The route grammar `bedrock/[invoke/|converse/]MODEL_ID` and model-id understanding
  * (docs/contract.md#models-and-routes, docs/bedrock-wire.md#model-identifiers): geography prefixes of cross-region
  * inference profiles are never providers, ARNs carry their own region, and the provider family comes from the base
- * model id.
+ * model id. The families, their model ids and their `provider:` names are the providers' registry
+ * (src/providers/families.ts): nothing here names a family.
  */
 import type { Route } from '../config/schema.ts';
+import { FAMILY_SPECS, type ChatFamily, type EmbeddingFamily, type Family } from '../providers/families.ts';
 
-/** Families that generate text (the chat-shaped surfaces). */
-export const CHAT_FAMILIES = [
-  'anthropic', 'amazon-nova', 'amazon-titan', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
-  'moonshot', 'minimax', 'google', 'nvidia',
-] as const;
-/** Families that turn text into vectors (`POST /v1/embeddings` only; the invoke route only). */
-export const EMBEDDING_FAMILIES = ['amazon-titan-embed', 'cohere-embed', 'amazon-nova-embed'] as const;
-export const FAMILIES = [...CHAT_FAMILIES, ...EMBEDDING_FAMILIES] as const;
-export type Family = (typeof FAMILIES)[number];
-export type ChatFamily = (typeof CHAT_FAMILIES)[number];
-export type EmbeddingFamily = (typeof EMBEDDING_FAMILIES)[number];
+export type { ChatFamily, EmbeddingFamily, Family };
+
+/** Every family, in the registry's order. */
+export const FAMILIES: readonly Family[] = FAMILY_SPECS.map((spec) => spec.family);
+const EMBEDDING_FAMILIES: ReadonlySet<string> = new Set(FAMILY_SPECS.filter((spec) => spec.kind === 'embedding').map((spec) => spec.family));
 
 export function isEmbeddingFamily(family: Family | undefined): family is EmbeddingFamily {
-  return (EMBEDDING_FAMILIES as readonly string[]).includes(family ?? '');
+  return EMBEDDING_FAMILIES.has(family ?? '');
 }
 
 /** Geography prefixes of system-defined cross-region inference profiles (docs/bedrock-wire.md#cross-region-inference-profiles). */
 export const GEO_PREFIXES = ['us', 'eu', 'apac', 'us-gov', 'jp', 'au', 'ca', 'global'] as const;
 
+/** Bedrock providers with models but no family the sidecar serves (image, video, embedding-only, …). */
+const OTHER_PROVIDERS = ['writer', 'twelvelabs', 'stability', 'luma'];
 /** Providers whose base ids start with `<provider>.` (the text before the first dot of a base id). */
-const PROVIDERS = new Set([
-  'anthropic', 'amazon', 'meta', 'mistral', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen', 'writer', 'twelvelabs',
-  'stability', 'luma', 'moonshot', 'moonshotai', 'minimax', 'google', 'nvidia',
-]);
+const PROVIDERS: ReadonlySet<string> = new Set([...FAMILY_SPECS.flatMap((spec) => spec.providers), ...OTHER_PROVIDERS]);
 
 export interface ParsedRoute {
   route: Route;
@@ -153,35 +148,15 @@ function inspectBaseId(id: string): ModelIdInfo {
 /** The family of a base model id (no geography prefix), or undefined when no family is known for it. */
 export function familyOf(baseModelId: string): Family | undefined {
   const id = baseModelId.toLowerCase();
-  if (id.startsWith('anthropic.claude')) return 'anthropic';
-  // Embedding models first: their ids share the chat families' prefixes (amazon.nova-2-multimodal-embeddings).
-  if (id.startsWith('amazon.titan-embed-text') || id.startsWith('amazon.titan-embed-g1-text')) return 'amazon-titan-embed';
-  if (id.startsWith('cohere.embed-')) return 'cohere-embed';
-  if (id.startsWith('amazon.nova-') && id.includes('-embeddings-')) return 'amazon-nova-embed';
-  if (id.startsWith('amazon.nova-')) return 'amazon-nova';
-  if (id.startsWith('amazon.titan-text') || id.startsWith('amazon.titan-tg1')) return 'amazon-titan';
-  if (id.startsWith('meta.llama')) return 'meta';
-  if (id.startsWith('mistral.')) return 'mistral';
-  if (id.startsWith('cohere.command-r')) return 'cohere';
-  if (id.startsWith('ai21.jamba')) return 'ai21';
-  if (id.startsWith('deepseek.')) return 'deepseek';
-  if (id.startsWith('openai.')) return 'openai';
-  if (id.startsWith('qwen.')) return 'qwen';
-  if (id.startsWith('moonshot.') || id.startsWith('moonshotai.')) return 'moonshot';
-  if (id.startsWith('minimax.')) return 'minimax';
-  if (id.startsWith('google.gemma')) return 'google';
-  if (id.startsWith('nvidia.nemotron')) return 'nvidia';
-  return undefined;
+  return FAMILY_SPECS.find((spec) => spec.modelIds.test(id))?.family;
 }
+
+/** `provider:` names: each family's own name and its aliases (`claude`, `nova`, …). */
+const BY_PROVIDER_NAME: ReadonlyMap<string, Family> = new Map(
+  FAMILY_SPECS.flatMap((spec) => [spec.family, ...spec.aliases].map((name) => [name, spec.family] as const)),
+);
 
 /** Maps an alias's `provider:` value to a family (accepts family names and provider names). */
 export function familyFromProvider(provider: string): Family | undefined {
-  const p = provider.toLowerCase();
-  if ((FAMILIES as readonly string[]).includes(p)) return p as Family;
-  const aliases: Record<string, Family> = {
-    claude: 'anthropic', nova: 'amazon-nova', 'amazon.nova': 'amazon-nova', titan: 'amazon-titan',
-    'amazon.titan': 'amazon-titan', llama: 'meta', jamba: 'ai21', 'gpt-oss': 'openai',
-    kimi: 'moonshot', moonshotai: 'moonshot', gemma: 'google', nemotron: 'nvidia',
-  };
-  return aliases[p];
+  return BY_PROVIDER_NAME.get(provider.toLowerCase());
 }

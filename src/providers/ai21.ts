@@ -6,8 +6,7 @@
  * `finish_reason`, `usage` and the invocation metrics. No images; no forced tool choice in the body.
  */
 import type { ChatRequest, ParamName } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
-import { converseAdapter } from './converse.ts';
+import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 
@@ -52,7 +51,15 @@ export const ai21Invoke: RouteAdapter = {
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers),
 };
 
-export const ai21: FamilyProvider = {
+export const ai21: ChatFamilySpec<'ai21'> = {
   family: 'ai21',
-  routes: { invoke: ai21Invoke, converse: converseAdapter('ai21') },
+  kind: 'chat',
+  modelIds: /^ai21\.jamba/,
+  providers: ['ai21'],
+  aliases: ['jamba'],
+  invoke: ai21Invoke,
+  converse: {
+    tools: false, images: false, documents: false, structured: false, extra: ['presence_penalty', 'frequency_penalty'],
+    extraFields: ['presence_penalty', 'frequency_penalty'],
+  },
 };

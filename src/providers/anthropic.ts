@@ -7,16 +7,16 @@ import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
-import { converseAdapter } from './converse.ts';
+import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
-import { applyClaudeReasoning, THINKING_BUDGET } from './claude-rules.ts';
+import { applyClaudeReasoning, claudeCaching, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 import { nativeMessagesBody } from './anthropic-native.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+/** What Claude gets when the request sets no max_tokens (a thinking budget needs room above it), on both routes. */
 const DEFAULT_MAX_TOKENS = 4096;
 
 export { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET };
@@ -254,15 +254,41 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
   return events;
 }
 
+/** What Claude's invoke body takes: PDF as base64, text formats as plain text. */
+const INVOKE_DOCUMENTS: DocumentSupport = {
+  formats: new Set(['pdf', 'txt', 'md', 'csv', 'html']),
+  hint: 'Claude on invoke reads PDF and text documents; use the converse route for Office files',
+};
+
 export const anthropicInvoke: RouteAdapter = {
   params: PARAMS,
   extraFields: EXTRA_FIELDS,
   buildBody,
   createStreamMapper: () => new AnthropicStreamMapper(),
   parseResponse,
+  documents: INVOKE_DOCUMENTS,
+  anthropicMessages: true,
 };
 
-export const anthropic: FamilyProvider = {
+const CONVERSE: ConverseTraits = {
+  tools: true, images: true, documents: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
+  extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
+  // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
+  reasoning: (request, ctx) => {
+    const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;
+    const reasoning = applyClaudeReasoning(request.params, ctx, max);
+    const params = { ...reasoning.params, ...(reasoning.maxTokens !== max ? { max_tokens: reasoning.maxTokens } : {}) };
+    return { request: { ...request, params }, fields: reasoning.fields };
+  },
+};
+
+export const anthropic: ChatFamilySpec<'anthropic'> = {
   family: 'anthropic',
-  routes: { invoke: anthropicInvoke, converse: converseAdapter('anthropic') },
+  kind: 'chat',
+  modelIds: /^anthropic\.claude/,
+  providers: ['anthropic'],
+  aliases: ['claude'],
+  invoke: anthropicInvoke,
+  converse: CONVERSE,
+  caching: claudeCaching,
 };

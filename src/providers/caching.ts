@@ -2,8 +2,9 @@
  * Prompt caching (docs/contract.md#request-rules): where the request's cache points go, which models take
  * them, and Bedrock's limits checked before the call.
  *
- * - Only Claude (3.5 Haiku, 3.7 and later) and Amazon Nova cache. A cache point for another model is a 400
- *   `unsupported_parameter` naming `cache_control`, or, with drop_params, dropped and logged.
+ * - Only Claude (3.5 Haiku, 3.7 and later) and Amazon Nova cache (their families' `caching`). A cache point
+ *   for another model is a 400 `unsupported_parameter` naming `cache_control`, or, with drop_params,
+ *   dropped and logged.
  * - At most 4 points per request; TTLs non-increasing in Bedrock's processing order tools → system →
  *   messages; a 1h TTL only on the models that have it (Claude 4.5 and later); Nova takes no point in its
  *   tools. Each is a 400 that names the rule.
@@ -17,37 +18,11 @@
  * on the message (each is one block upstream).
  */
 import { SidecarError } from '../errors.ts';
-import type { Family } from '../models/route.ts';
-import { claudeModelName, claudeRule } from './claude-rules.ts';
 import { rejectParam } from './policy.ts';
 import type { CacheMark, ChatMessage, ChatRequest, ContentPart, ToolDefinition } from './request.ts';
-import type { BuildContext } from './types.ts';
+import type { BuildContext, CacheSupport } from './types.ts';
 
 export const MAX_CACHE_POINTS = 4;
-
-export interface CacheSupport {
-  /** Whether `ttl: "1h"` is available. */
-  hourTtl: boolean;
-  /** Whether a point may follow a tool definition. */
-  toolPoints: boolean;
-}
-
-/** How a model caches (on either route: converse cachePoint, invoke cache_control / cachePoint), or undefined. */
-export function cacheSupport(family: Family | undefined, modelId: string): CacheSupport | undefined {
-  if (family === 'anthropic') {
-    const name = claudeModelName(modelId);
-    if (/^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-sonnet)/.test(name)) return undefined;
-    const rule = claudeRule(modelId);
-    const hourTtl = rule.thinking === 'adaptive' || rule.thinking === 'adaptive-only' || /^claude-(opus|sonnet|haiku)-4-5/.test(name);
-    return { hourTtl, toolPoints: true };
-  }
-  if (family === 'amazon-nova') {
-    const id = modelId.toLowerCase();
-    if (/nova-(canvas|reel|sonic)|embed/.test(id)) return undefined;
-    return { hourTtl: false, toolPoints: false };
-  }
-  return undefined;
-}
 
 function lastOf<T>(list: readonly T[]): T | undefined {
   return list[list.length - 1];
@@ -144,12 +119,12 @@ function refuse(message: string): SidecarError {
 }
 
 /**
- * Applies the caching rules to a request for one model: auto placement, refusals, Bedrock's limits. The
- * returned request carries only marks the model can take, normalised for the body builders.
+ * Applies the caching rules to a request for one model (`support`: how it caches, from its family's file;
+ * undefined: it does not): auto placement, refusals, Bedrock's limits. The returned request carries only
+ * marks the model can take, normalised for the body builders.
  */
-export function preparePromptCache(request: ChatRequest, ctx: BuildContext): ChatRequest {
-  const { family, modelId } = ctx.target;
-  const support = cacheSupport(family, modelId);
+export function preparePromptCache(request: ChatRequest, ctx: BuildContext, support: CacheSupport | undefined): ChatRequest {
+  const { modelId } = ctx.target;
   let out = normaliseCacheMarks(request);
   if (!support) {
     if (marksInOrder(out).length === 0) return out;

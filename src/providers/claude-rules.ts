@@ -16,7 +16,7 @@
  */
 import { rejectParam } from './policy.ts';
 import type { ChatParams, ReasoningEffort } from './request.ts';
-import type { BuildContext } from './types.ts';
+import type { BuildContext, CacheSupport } from './types.ts';
 
 /** Anthropic's effort levels (`output_config.effort`). */
 export type ClaudeEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
@@ -78,6 +78,15 @@ export function claudeRule(modelId: string): ClaudeRule {
   if (!row) return NEWEST;
   const { match: _match, ...rule } = row;
   return rule;
+}
+
+/** How a Claude model caches prompts: 3.5 Haiku, 3.7 and later; a 1h TTL from Claude 4.5 on (docs/contract.md#request-rules). */
+export function claudeCaching(modelId: string): CacheSupport | undefined {
+  const name = claudeModelName(modelId);
+  if (/^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-sonnet)/.test(name)) return undefined;
+  const rule = claudeRule(modelId);
+  const hourTtl = rule.thinking === 'adaptive' || rule.thinking === 'adaptive-only' || /^claude-(opus|sonnet|haiku)-4-5/.test(name);
+  return { hourTtl, toolPoints: true };
 }
 
 /** Thinking budgets for the budget generations (Anthropic's minimum budget is 1024). */

@@ -15,8 +15,7 @@ import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName, type ToolCall, type ToolDefinition } from './request.ts';
-import type { BuildContext, FamilyProvider, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
-import { converseAdapter } from './converse.ts';
+import type { BuildContext, ChatFamilySpec, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { counts } from './text-completion.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
@@ -249,7 +248,16 @@ export const cohereInvoke: RouteAdapter = {
   parseResponse,
 };
 
-export const cohere: FamilyProvider = {
+export const cohere: ChatFamilySpec<'cohere'> = {
   family: 'cohere',
-  routes: { invoke: cohereInvoke, converse: converseAdapter('cohere') },
+  kind: 'chat',
+  modelIds: /^cohere\.command-r/,
+  providers: ['cohere'],
+  aliases: [],
+  invoke: cohereInvoke,
+  converse: {
+    tools: true, images: false, documents: true, structured: false, extra: ['top_k', 'seed', 'presence_penalty', 'frequency_penalty'],
+    extraFields: ['k', 'seed', 'presence_penalty', 'frequency_penalty', 'documents', 'search_queries_only', 'prompt_truncation', 'return_prompt', 'raw_prompting'],
+    topK: (k) => ({ k }),
+  },
 };

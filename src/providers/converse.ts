@@ -8,67 +8,31 @@
  * (`{"contentBlockDelta":{…}}`); there `metadata` carries Bedrock's invocation metrics and is the last
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
-import type { ChatFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { SidecarError } from '../errors.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
 import { isRecord, requireAnswer } from './answer.ts';
-import { applyClaudeReasoning } from './claude-rules.ts';
+import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
-import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
+import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName, type ReasoningEffort } from './request.ts';
 import { servingFields } from './serving.ts';
-import type { BuildContext, RouteAdapter, StreamMapper } from './types.ts';
+import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 
 const BASE_PARAMS: readonly ParamName[] = ['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata'];
 const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_tool_calls'];
-/** What converse Claude gets when the request sets no max_tokens and a thinking budget needs room above it. */
-const DEFAULT_CLAUDE_MAX_TOKENS = 4096;
 
-interface Capabilities {
-  tools: boolean;
-  images: boolean;
-  /** response_format json_schema / json_object through `outputConfig.textFormat` */
-  structured: boolean;
-  extra: readonly ParamName[];
-  /** Native keys an alias's additional_model_request_fields may set (`*` = any). */
-  extraFields: readonly string[];
-}
-
-/** What each family honours on converse, beyond the base parameters. */
-export const CONVERSE_CAPABILITIES: Record<ChatFamily | 'other', Capabilities> = {
-  anthropic: {
-    tools: true, images: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
-    extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
-  },
-  'amazon-nova': {
-    tools: true, images: true, structured: false, extra: ['top_k', 'reasoning_effort'],
-    extraFields: ['inferenceConfig', 'reasoningConfig'],
-  },
-  'amazon-titan': { tools: false, images: false, structured: false, extra: [], extraFields: [] },
-  meta: { tools: true, images: true, structured: false, extra: [], extraFields: [] },
-  mistral: { tools: true, images: true, structured: false, extra: ['top_k'], extraFields: ['top_k'] },
-  cohere: {
-    tools: true, images: false, structured: false, extra: ['top_k', 'seed', 'presence_penalty', 'frequency_penalty'],
-    extraFields: ['k', 'seed', 'presence_penalty', 'frequency_penalty', 'documents', 'search_queries_only', 'prompt_truncation', 'return_prompt', 'raw_prompting'],
-  },
-  ai21: {
-    tools: false, images: false, structured: false, extra: ['presence_penalty', 'frequency_penalty'],
-    extraFields: ['presence_penalty', 'frequency_penalty'],
-  },
-  deepseek: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
-  openai: { tools: true, images: false, structured: true, extra: ['reasoning_effort'], extraFields: ['reasoning_effort'] },
-  qwen: { tools: true, images: true, structured: true, extra: [], extraFields: [] },
-  // 2026 families (docs/contract.md#models-and-routes): Kimi K2 Thinking and MiniMax M2 reason on their own
-  // (reasoningContent out); Gemma 3 reads images; Nemotron 3 calls tools.
-  moonshot: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
-  minimax: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
-  google: { tools: false, images: true, structured: false, extra: [], extraFields: [] },
-  nvidia: { tools: true, images: false, structured: false, extra: [], extraFields: [] },
-  other: { tools: false, images: false, structured: false, extra: [], extraFields: ['*'] },
+/** A model whose family the sidecar does not know (a direct converse route): the base parameters, any extra field. */
+export const UNKNOWN_FAMILY_TRAITS: ConverseTraits = {
+  tools: false, images: false, documents: false, structured: false, extra: [], extraFields: ['*'],
 };
+
+/** A per-model flag for one model. */
+export function flagFor(flag: ModelFlag | undefined, modelId: string): boolean {
+  return typeof flag === 'function' ? flag(modelId) : flag === true;
+}
 
 type Block = Record<string, unknown>;
 
@@ -178,60 +142,34 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
   return toolConfig;
 }
 
-/** Per-model facts the family-level table cannot hold. */
-export function modelTakesImages(family: ChatFamily | 'other', modelId: string): boolean {
-  const id = modelId.toLowerCase();
-  if (family === 'meta') return /llama3-2-(11|90)b|llama4/.test(id);
-  if (family === 'mistral') return /pixtral|mistral-large-3|magistral/.test(id);
-  if (family === 'qwen') return /qwen3-vl/.test(id);
-  return CONVERSE_CAPABILITIES[family].images;
-}
-
-export function isNova2(modelId: string): boolean {
-  return /amazon\.nova-2-/.test(modelId.toLowerCase());
-}
-
-/** Mistral's 7B and Mixtral models take neither tools nor a system prompt on Bedrock. */
-function isSmallMistral(modelId: string): boolean {
-  return /mistral-7b|mixtral/.test(modelId.toLowerCase());
-}
-
-/** Models that take no system prompt on converse: their system text leads the first user message. */
-function foldsSystem(family: ChatFamily | 'other', modelId: string): boolean {
-  return family === 'amazon-titan' || (family === 'mistral' && isSmallMistral(modelId));
-}
-
-function uniqueFields(list: readonly string[]): ReadonlySet<string> {
-  return new Set(list);
-}
-
-/** The converse adapter for one family (or `other`: a provider with no known family). */
-export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
-  const caps = CONVERSE_CAPABILITIES[family];
+/**
+ * The converse adapter for a family, from its traits (`family` names it in messages; undefined: a model
+ * whose family the sidecar does not know).
+ */
+export function converseAdapter(traits: ConverseTraits, family?: string): RouteAdapter {
   const params = new Set<ParamName>([
-    ...BASE_PARAMS, ...(caps.tools ? TOOL_PARAMS : []), ...(caps.structured ? ['response_format' as const] : []), ...caps.extra,
+    ...BASE_PARAMS, ...(traits.tools ? TOOL_PARAMS : []), ...(traits.structured ? ['response_format' as const] : []), ...traits.extra,
   ]);
-  const extraFields = uniqueFields(caps.extraFields);
-  const what = family === 'other' ? 'this model on converse' : `the ${family} family on converse`;
+  const extraFields: ReadonlySet<string> = new Set(traits.extraFields);
+  const what = family ? `the ${family} family on converse` : 'this model on converse';
 
   function buildBody(original: ChatRequest, ctx: BuildContext): Record<string, unknown> {
     let request = original;
-    let claudeFields: Record<string, unknown> = {};
-    if (family === 'anthropic' && original.params.reasoning_effort !== undefined) {
-      // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters first.
-      const max = original.params.max_tokens ?? DEFAULT_CLAUDE_MAX_TOKENS;
-      const reasoning = applyClaudeReasoning(original.params, ctx, max);
-      claudeFields = reasoning.fields;
-      request = { ...original, params: { ...reasoning.params, ...(reasoning.maxTokens !== max ? { max_tokens: reasoning.maxTokens } : {}) } };
+    let reasoningFields: Record<string, unknown> = {};
+    if (original.params.reasoning_effort !== undefined) {
+      // First: a family's reasoning rules (Claude's thinking) may refuse or drop sampling parameters.
+      const reasoning = (traits.reasoning ?? threeLevelReasoning)(original, ctx, original.params.reasoning_effort);
+      request = reasoning.request;
+      reasoningFields = reasoning.fields;
     }
     const p = request.params;
     const modelId = ctx.target.modelId;
-    const messages = converseMessages(request.messages, modelTakesImages(family, modelId));
+    const messages = converseMessages(request.messages, flagFor(traits.images, modelId));
     const body: Record<string, unknown> = { messages };
     const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
     if (system.length > 0) {
       const first = messages.find((m) => m.role === 'user');
-      if (foldsSystem(family, modelId) && first) first.content.unshift({ text: system.join('\n\n') });
+      if (flagFor(traits.foldsSystem, modelId) && first) first.content.unshift({ text: system.join('\n\n') });
       else body.system = converseSystem(request.messages);
     }
     const inference: Record<string, unknown> = {};
@@ -240,37 +178,20 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
     if (p.top_p !== undefined) inference.topP = p.top_p;
     if (p.stop !== undefined) inference.stopSequences = p.stop;
 
-    if (p.tools !== undefined && p.tools.length > 0 && family === 'mistral' && isSmallMistral(modelId)) {
-      rejectParam(ctx, 'tools', `is not supported by ${modelId} (Mistral 7B and Mixtral take no tools)`);
-    } else if (p.tools !== undefined && p.tools.length > 0 && family === 'deepseek' && !/deepseek\.v3/.test(modelId.toLowerCase())) {
-      rejectParam(ctx, 'tools', `is not supported by ${modelId} (of DeepSeek's models, V3.x calls tools)`);
+    const noTools = p.tools !== undefined && p.tools.length > 0 ? traits.refusesTools?.(modelId) : undefined;
+    if (noTools !== undefined) {
+      rejectParam(ctx, 'tools', `is not supported by ${modelId} (${noTools})`);
     } else {
       const toolConfig = converseToolConfig(request, ctx);
       if (toolConfig) body.toolConfig = toolConfig;
     }
 
     const extra: Record<string, unknown> = {};
-    if (p.top_k !== undefined) {
-      if (family === 'amazon-nova') extra.inferenceConfig = { topK: p.top_k };
-      else extra[family === 'cohere' ? 'k' : 'top_k'] = p.top_k;
-    }
+    if (p.top_k !== undefined) Object.assign(extra, traits.topK ? traits.topK(p.top_k) : { top_k: p.top_k });
     for (const key of ['seed', 'presence_penalty', 'frequency_penalty'] as const) {
       if (p[key] !== undefined) extra[key] = p[key];
     }
-    if (p.reasoning_effort !== undefined) {
-      if (family === 'anthropic') {
-        Object.assign(extra, claudeFields);
-      } else if (family === 'amazon-nova') {
-        if (!isNova2(modelId)) rejectParam(ctx, 'reasoning_effort', `is not supported by ${modelId} (reasoning needs Nova 2)`);
-        else {
-          const level = threeLevelEffort(ctx, p.reasoning_effort, true);
-          if (level !== undefined) extra.reasoningConfig = { type: 'enabled', maxReasoningEffort: level };
-        }
-      } else {
-        const level = threeLevelEffort(ctx, p.reasoning_effort, false);
-        if (level !== undefined) extra.reasoning_effort = level;
-      }
-    }
+    Object.assign(extra, reasoningFields);
     if (p.anthropic_beta !== undefined) {
       const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
       for (const flag of p.anthropic_beta) if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
@@ -307,7 +228,14 @@ export function converseAdapter(family: ChatFamily | 'other'): RouteAdapter {
     buildBody,
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
+    ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
   };
+}
+
+/** `reasoning_effort` as three levels in `reasoning_effort` (gpt-oss): what a family without its own rule gets. */
+function threeLevelReasoning(request: ChatRequest, ctx: BuildContext, effort: ReasoningEffort): { request: ChatRequest; fields: Record<string, unknown> } {
+  const level = threeLevelEffort(ctx, effort, false);
+  return { request, fields: level === undefined ? {} : { reasoning_effort: level } };
 }
 
 /** A `toolUse` Bedrock ran itself (Nova 2's built-in tools say `type: "server_tool_use"`; client tools `tool_use` or nothing). */

@@ -8,9 +8,8 @@
  * no images.
  */
 import type { ChatRequest, ParamName } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
+import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { deepseekPrompt } from './chat-template.ts';
-import { converseAdapter } from './converse.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { CompletionStreamMapper, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
 
@@ -63,7 +62,15 @@ export const deepseekInvoke: RouteAdapter = {
   parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
 };
 
-export const deepseek: FamilyProvider = {
+export const deepseek: ChatFamilySpec<'deepseek'> = {
   family: 'deepseek',
-  routes: { invoke: deepseekInvoke, converse: converseAdapter('deepseek') },
+  kind: 'chat',
+  modelIds: /^deepseek\./,
+  providers: ['deepseek'],
+  aliases: [],
+  invoke: deepseekInvoke,
+  converse: {
+    tools: true, images: false, documents: false, structured: false, extra: [], extraFields: [],
+    refusesTools: (modelId) => (/deepseek\.v3/.test(modelId.toLowerCase()) ? undefined : "of DeepSeek's models, V3.x calls tools"),
+  },
 };

@@ -2,14 +2,13 @@
  * Documents (docs/contract.md#request-rules): a file sent inline as a `data:` URL becomes a DocumentPart —
  * its format read from the media type (or, for a generic type, the file name), its name rewritten to the
  * alphabet Bedrock allows in a DocumentBlock name (letters, digits, single spaces, hyphens, parentheses,
- * square brackets). Which models take documents on which route is checked before any body is built
- * (`documentSupport`): a document is content, so it is never dropped — a model that cannot read it is a 400
- * naming the part.
+ * square brackets). Which models take documents on which route (the route adapter's `documents`, from the
+ * family's file) is checked before any body is built: a document is content, so it is never dropped — a
+ * model that cannot read it is a 400 naming the part.
  */
 import { SidecarError } from '../errors.ts';
-import type { Route } from '../config/schema.ts';
-import type { Family } from '../models/route.ts';
 import type { ChatRequest, DocumentFormat, DocumentPart } from './request.ts';
+import type { DocumentSupport } from './types.ts';
 
 const BY_MEDIA_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'application/pdf': 'pdf',
@@ -23,7 +22,9 @@ const BY_MEDIA_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'text/markdown': 'md',
   'text/x-markdown': 'md',
 };
-const FORMATS: ReadonlySet<string> = new Set(Object.values(BY_MEDIA_TYPE));
+const FORMATS: ReadonlySet<DocumentFormat> = new Set(Object.values(BY_MEDIA_TYPE));
+/** Every format Bedrock reads: what a model that reads documents on converse takes. */
+export const EVERY_DOCUMENT: DocumentSupport = { formats: FORMATS };
 const MEDIA_TYPE_OF: Readonly<Record<DocumentFormat, string>> = {
   pdf: 'application/pdf', csv: 'text/csv', doc: 'application/msword',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', xls: 'application/vnd.ms-excel',
@@ -57,7 +58,7 @@ export function documentFromDataUrl(url: string, filename: string | undefined, w
   const mediaType = match[1]!.toLowerCase();
   let format: DocumentFormat | undefined = BY_MEDIA_TYPE[mediaType];
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(filename ?? '')?.[1]?.toLowerCase();
-  if (format === undefined && (mediaType === 'application/octet-stream' || mediaType === 'binary/octet-stream') && extension !== undefined && FORMATS.has(extension)) {
+  if (format === undefined && (mediaType === 'application/octet-stream' || mediaType === 'binary/octet-stream') && extension !== undefined && FORMATS.has(extension as DocumentFormat)) {
     format = extension as DocumentFormat;
   }
   if (format === undefined) {
@@ -71,16 +72,12 @@ export function documentFromDataUrl(url: string, filename: string | undefined, w
   return { type: 'document', format, mediaType: MEDIA_TYPE_OF[format], name: documentName(filename, `document ${index + 1}`), data };
 }
 
-/** Converse families that read documents (AWS "supported models and model features": document chat). */
-const CONVERSE_DOCUMENTS: ReadonlySet<Family> = new Set<Family>(['anthropic', 'amazon-nova', 'meta', 'mistral', 'cohere']);
-/** What Claude's invoke body takes: PDF as base64, text formats as plain text. */
-const CLAUDE_INVOKE_FORMATS: ReadonlySet<DocumentFormat> = new Set<DocumentFormat>(['pdf', 'txt', 'md', 'csv', 'html']);
-
 /**
- * Checks the request's documents against what the model takes on its route and Bedrock's per-request
- * limits; makes the names unique (Bedrock refuses two documents with one name). Returns the request.
+ * Checks the request's documents against what the model takes on its route (`support`; `what` names the
+ * model and route in the 400) and Bedrock's per-request limits; makes the names unique (Bedrock refuses two
+ * documents with one name). Returns the request.
  */
-export function prepareDocuments(request: ChatRequest, family: Family | undefined, route: Route): ChatRequest {
+export function prepareDocuments(request: ChatRequest, support: DocumentSupport | undefined, what: string): ChatRequest {
   let count = 0;
   const names = new Set<string>();
   const messages = request.messages.map((m, i) => {
@@ -90,12 +87,9 @@ export function prepareDocuments(request: ChatRequest, family: Family | undefine
       const where = `messages[${i}].content[${j}]`;
       count++;
       if (count > MAX_DOCUMENTS) throw unsupported(where, `at most ${MAX_DOCUMENTS} documents per request (Bedrock's limit)`);
-      const takes = route === 'converse'
-        ? family !== undefined && CONVERSE_DOCUMENTS.has(family)
-        : family === 'amazon-nova' || (family === 'anthropic' && CLAUDE_INVOKE_FORMATS.has(part.format));
-      if (!takes) {
-        const hint = family === 'anthropic' ? ' (Claude on invoke reads PDF and text documents; use the converse route for Office files)' : '';
-        throw unsupported(where, `${family ?? 'this model'} on the ${route} route takes no ${part.format.toUpperCase()} documents${hint}`);
+      if (support?.formats.has(part.format) !== true) {
+        const hint = support?.hint !== undefined ? ` (${support.hint})` : '';
+        throw unsupported(where, `${what} takes no ${part.format.toUpperCase()} documents${hint}`);
       }
       let name = part.name;
       for (let n = 2; names.has(name.toLowerCase()); n++) name = `${part.name} (${n})`;

@@ -1,65 +1,56 @@
 /**
- * The family registry: which routes each family serves, and the one parameter policy every route and
+ * The routes each family of the registry (families.ts) serves, and the one parameter policy every route and
  * family goes through (docs/contract.md#parameters): a parameter the family cannot take is a 400
  * `unsupported_parameter` naming it, or, with drop_params, dropped and logged at debug.
  */
 import { SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
-import { CHAT_FAMILIES, isEmbeddingFamily, type Family } from '../models/route.ts';
 import type { RouteSupport } from '../models/resolve.ts';
-import { ai21 } from './ai21.ts';
-import { anthropic } from './anthropic.ts';
-import { cohere } from './cohere.ts';
-import { converseAdapter } from './converse.ts';
+import { isEmbeddingFamily } from '../models/route.ts';
+import { converseAdapter, UNKNOWN_FAMILY_TRAITS } from './converse.ts';
 import { checkEmbeddingAlias } from './embeddings/index.ts';
-import { deepseek } from './deepseek.ts';
-import { llama } from './llama.ts';
-import { mistral } from './mistral.ts';
-import { moonshot } from './moonshot.ts';
-import { nova } from './nova.ts';
-import { openai } from './openai.ts';
 import { preparePromptCache } from './caching.ts';
 import { prepareDocuments } from './documents.ts';
+import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
 import { checkExtraFields, disallowedExtraField } from './policy.ts';
-import { qwen } from './qwen.ts';
-import { titan } from './titan.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported } from './request.ts';
-import type { FamilyProvider, RouteAdapter } from './types.ts';
+import type { CacheSupport, RouteAdapter } from './types.ts';
 
 /**
  * Today's request rules every body builder relies on (docs/contract.md#request-rules), applied once before
  * any family builds its body: documents the model can read on this route, prompt-cache points it can take
  * (with Bedrock's limits). A builder then renders what it is given and never sees what it cannot render.
  */
-function withRequestRules(adapter: RouteAdapter): RouteAdapter {
+function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => CacheSupport | undefined): RouteAdapter {
   return {
     ...adapter,
     buildBody: (request, ctx) => {
-      const documents = prepareDocuments(request, ctx.target.family, ctx.target.route);
-      return adapter.buildBody(preparePromptCache(documents, ctx), ctx);
+      const { family, route, modelId } = ctx.target;
+      const documents = prepareDocuments(request, adapter.documents, `${family ?? 'this model'} on the ${route} route`);
+      return adapter.buildBody(preparePromptCache(documents, ctx, caching?.(modelId)), ctx);
     },
   };
 }
 
-function withRules(provider: FamilyProvider): FamilyProvider {
-  const routes: FamilyProvider['routes'] = {};
-  for (const [route, adapter] of Object.entries(provider.routes) as Array<[Route, RouteAdapter]>) routes[route] = withRequestRules(adapter);
-  return { family: provider.family, routes };
+/** Each chat family's routes: its own invoke adapter, and converse built from its converse traits. */
+const ROUTES = new Map<Family, Partial<Record<Route, RouteAdapter>>>();
+for (const spec of FAMILY_SPECS) {
+  if (spec.kind !== 'chat') continue;
+  const converse = withRequestRules(converseAdapter(spec.converse, spec.family), spec.caching);
+  ROUTES.set(spec.family, spec.invoke ? { invoke: withRequestRules(spec.invoke, spec.caching), converse } : { converse });
 }
-
-const PROVIDERS = new Map<Family, FamilyProvider>(
-  [anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen, moonshot].map((p) => [p.family, withRules(p)]),
-);
-for (const family of CHAT_FAMILIES) {
-  if (!PROVIDERS.has(family)) PROVIDERS.set(family, withRules({ family, routes: { converse: converseAdapter(family) } }));
-}
-const OTHER_CONVERSE = withRequestRules(converseAdapter('other'));
+const UNKNOWN_FAMILY_CONVERSE = withRequestRules(converseAdapter(UNKNOWN_FAMILY_TRAITS));
 
 export function adapterFor(route: Route, family: Family | undefined): RouteAdapter | undefined {
-  if (family === undefined) return route === 'converse' ? OTHER_CONVERSE : undefined;
-  return PROVIDERS.get(family)?.routes[route];
+  if (!family) return route === 'converse' ? UNKNOWN_FAMILY_CONVERSE : undefined;
+  return ROUTES.get(family)?.[route];
+}
+
+/** Whether the route's body for this family is Anthropic's Messages body (Claude on invoke). */
+export function takesAnthropicMessages(route: Route, family: Family | undefined): boolean {
+  return adapterFor(route, family)?.anthropicMessages === true;
 }
 
 export const routeSupport: RouteSupport = {

@@ -6,9 +6,9 @@
  * Stream chunks carry `generation`; the terminal one carries `stop_reason` and the invocation metrics.
  */
 import type { ChatRequest, ParamName } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
+import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { llama2Prompt, llama3Prompt, llama4Prompt } from './chat-template.ts';
-import { converseAdapter, imageRefused, modelTakesImages } from './converse.ts';
+import { imageRefused } from './converse.ts';
 import { mergeExtraFields } from './policy.ts';
 import { CompletionStreamMapper, counts, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
 
@@ -24,9 +24,14 @@ export function llamaPrompt(modelId: string, request: ChatRequest): string {
   return llama3Prompt(request.messages);
 }
 
+/** The vision models (either route): Llama 3.2 11B and 90B, Llama 4. */
+function llamaVision(modelId: string): boolean {
+  return /llama3-2-(11|90)b|llama4/.test(modelId.toLowerCase());
+}
+
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   const p = request.params;
-  const vision = modelTakesImages('meta', ctx.target.modelId);
+  const vision = llamaVision(ctx.target.modelId);
   const images: string[] = [];
   request.messages.forEach((m, i) => {
     if (m.role !== 'user') return;
@@ -68,7 +73,12 @@ export const llamaInvoke: RouteAdapter = {
   parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
 };
 
-export const llama: FamilyProvider = {
+export const llama: ChatFamilySpec<'meta'> = {
   family: 'meta',
-  routes: { invoke: llamaInvoke, converse: converseAdapter('meta') },
+  kind: 'chat',
+  modelIds: /^meta\.llama/,
+  providers: ['meta'],
+  aliases: ['llama'],
+  invoke: llamaInvoke,
+  converse: { tools: true, images: llamaVision, documents: true, structured: false, extra: [], extraFields: [] },
 };

@@ -10,10 +10,9 @@
  * only one style takes is refused per model in the body builder (400 `unsupported_parameter`, or dropped).
  */
 import type { ChatRequest, ParamName, ToolDefinition } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter, StreamMapper } from './types.ts';
+import type { BuildContext, ChatFamilySpec, RouteAdapter, StreamMapper } from './types.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import { mistralPrompt } from './chat-template.ts';
-import { converseAdapter, modelTakesImages } from './converse.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { CompletionStreamMapper, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
@@ -22,6 +21,11 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'metadata',
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k']);
+
+/** The vision models (either route): Pixtral, Mistral Large 3, Magistral. */
+function mistralVision(modelId: string): boolean {
+  return /pixtral|mistral-large-3|magistral/.test(modelId.toLowerCase());
+}
 
 /** Whether a Mistral model id speaks the chat-completion body. */
 export function isMistralChat(modelId: string): boolean {
@@ -57,7 +61,7 @@ function chatTools(tools: readonly ToolDefinition[], request: ChatRequest, ctx: 
 
 function buildChatBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   const p = request.params;
-  const images = modelTakesImages('mistral', ctx.target.modelId);
+  const images = mistralVision(ctx.target.modelId);
   if (!images) refuseImages(request, ctx.target.modelId);
   for (const key of ['stop', 'top_k'] as const) {
     if (p[key] !== undefined) rejectParam(ctx, key, `is not supported by ${ctx.target.modelId} (Mistral's chat-completion body has no ${key})`);
@@ -115,7 +119,21 @@ export const mistralInvoke: RouteAdapter = {
   parseResponse: (body, headers) => 'outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers),
 };
 
-export const mistral: FamilyProvider = {
+/** Mistral 7B and Mixtral take neither tools nor a system prompt on Bedrock. */
+function isSmallMistral(modelId: string): boolean {
+  return /mistral-7b|mixtral/.test(modelId.toLowerCase());
+}
+
+export const mistral: ChatFamilySpec<'mistral'> = {
   family: 'mistral',
-  routes: { invoke: mistralInvoke, converse: converseAdapter('mistral') },
+  kind: 'chat',
+  modelIds: /^mistral\./,
+  providers: ['mistral'],
+  aliases: [],
+  invoke: mistralInvoke,
+  converse: {
+    tools: true, images: mistralVision, documents: true, structured: false, extra: ['top_k'], extraFields: ['top_k'],
+    refusesTools: (modelId) => (isSmallMistral(modelId) ? 'Mistral 7B and Mixtral take no tools' : undefined),
+    foldsSystem: isSmallMistral,
+  },
 };

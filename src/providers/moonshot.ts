@@ -3,11 +3,10 @@
  * body as Bedrock documents it for Kimi (string content, `max_tokens`, `temperature` from 0 to 1, `tools`;
  * no `stop`, no forced tool choice). The model always reasons; on invoke its reasoning opens the answer in
  * a `<reasoning>…</reasoning>` block, which becomes `reasoning_content`. Converse serves it like every
- * family (reasoningContent out). MiniMax M2, Gemma and Nemotron are served on converse only (converse.ts).
+ * family (reasoningContent out). MiniMax M2, Gemma and Nemotron are served on converse only (minimax.ts, google.ts, nvidia.ts).
  */
 import type { ParamName } from './request.ts';
-import type { FamilyProvider, RouteAdapter } from './types.ts';
-import { converseAdapter } from './converse.ts';
+import type { ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
 import { openAiChatBody } from './openai.ts';
 import { rejectParam } from './policy.ts';
@@ -38,7 +37,13 @@ export const moonshotInvoke: RouteAdapter = {
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers, STREAM),
 };
 
-export const moonshot: FamilyProvider = {
+export const moonshot: ChatFamilySpec<'moonshot'> = {
   family: 'moonshot',
-  routes: { invoke: moonshotInvoke, converse: converseAdapter('moonshot') },
+  kind: 'chat',
+  modelIds: /^moonshot(ai)?\./,
+  providers: ['moonshot', 'moonshotai'],
+  aliases: ['kimi', 'moonshotai'],
+  invoke: moonshotInvoke,
+  // Kimi K2 Thinking reasons on its own (reasoningContent out); no reasoning setting.
+  converse: { tools: true, images: false, documents: false, structured: false, extra: [], extraFields: [] },
 };

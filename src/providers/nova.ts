@@ -6,10 +6,10 @@
  * invocation metrics); the finish seen in `messageStop` is held until it (see `ConverseEventMapper`).
  * The converse route is the shared one (converse.ts).
  */
-import type { ParamName } from './request.ts';
-import type { ChatRequest } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
-import { ConverseEventMapper, converseAdapter, converseMessages, converseSystem, converseToolConfig, isNova2, parseConverseResponse } from './converse.ts';
+import type { ChatRequest, ParamName, ReasoningEffort } from './request.ts';
+import type { BuildContext, CacheSupport, ChatFamilySpec, ConverseTraits, RouteAdapter } from './types.ts';
+import { ConverseEventMapper, converseMessages, converseSystem, converseToolConfig, parseConverseResponse } from './converse.ts';
+import { EVERY_DOCUMENT } from './documents.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
@@ -19,6 +19,25 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
 
 /** Native top-level keys an alias may add (objects merge one level deep: `{inferenceConfig:{topK:20}}`). */
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['inferenceConfig', 'schemaVersion']);
+
+function isNova2(modelId: string): boolean {
+  return /amazon\.nova-2-/.test(modelId.toLowerCase());
+}
+
+/** `reasoning_effort` → Nova's `reasoningConfig` (the same object on both routes), or undefined: Nova 2 only. */
+function reasoningConfig(ctx: BuildContext, effort: ReasoningEffort): Record<string, unknown> | undefined {
+  if (!isNova2(ctx.target.modelId)) {
+    rejectParam(ctx, 'reasoning_effort', `is not supported by ${ctx.target.modelId} (reasoning needs Nova 2)`);
+    return undefined;
+  }
+  const level = threeLevelEffort(ctx, effort, true);
+  return level === undefined ? undefined : { type: 'enabled', maxReasoningEffort: level };
+}
+
+/** Nova's understanding models cache the system prompt and messages, 5 minutes, no points in tools. */
+function novaCaching(modelId: string): CacheSupport | undefined {
+  return /nova-(canvas|reel|sonic)|embed/.test(modelId.toLowerCase()) ? undefined : { hourTtl: false, toolPoints: false };
+}
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   const p = request.params;
@@ -33,12 +52,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   if (p.top_k !== undefined) inference.topK = p.top_k;
   if (p.stop !== undefined) inference.stopSequences = p.stop;
   if (p.reasoning_effort !== undefined) {
-    if (!isNova2(ctx.target.modelId)) {
-      rejectParam(ctx, 'reasoning_effort', `is not supported by ${ctx.target.modelId} (reasoning needs Nova 2)`);
-    } else {
-      const level = threeLevelEffort(ctx, p.reasoning_effort, true);
-      if (level !== undefined) inference.reasoningConfig = { type: 'enabled', maxReasoningEffort: level };
-    }
+    const reasoning = reasoningConfig(ctx, p.reasoning_effort);
+    if (reasoning) inference.reasoningConfig = reasoning;
   }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const toolConfig = converseToolConfig(request, ctx);
@@ -54,9 +69,27 @@ export const novaInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new ConverseEventMapper('invoke'),
   parseResponse: (body) => parseConverseResponse(body),
+  documents: EVERY_DOCUMENT,
 };
 
-export const nova: FamilyProvider = {
+const CONVERSE: ConverseTraits = {
+  tools: true, images: true, documents: true, structured: false, extra: ['top_k', 'reasoning_effort'],
+  extraFields: ['inferenceConfig', 'reasoningConfig'],
+  topK: (topK) => ({ inferenceConfig: { topK } }),
+  reasoning: (request, ctx, effort) => {
+    const reasoning = reasoningConfig(ctx, effort);
+    return { request, fields: reasoning ? { reasoningConfig: reasoning } : {} };
+  },
+};
+
+export const nova: ChatFamilySpec<'amazon-nova'> = {
   family: 'amazon-nova',
-  routes: { invoke: novaInvoke, converse: converseAdapter('amazon-nova') },
+  kind: 'chat',
+  // The chat models; Nova's embedding model is a family of its own (embeddings/nova.ts).
+  modelIds: /^amazon\.nova-(?!.*-embeddings-)/,
+  providers: ['amazon'],
+  aliases: ['nova', 'amazon.nova'],
+  invoke: novaInvoke,
+  converse: CONVERSE,
+  caching: novaCaching,
 };

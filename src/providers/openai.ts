@@ -8,8 +8,7 @@
  * Qwen (qwen.ts) uses the same body without the reasoning tags.
  */
 import type { ChatRequest, ParamName } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
-import { converseAdapter } from './converse.ts';
+import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiToolChoice, openAiTools, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, threeLevelEffort } from './policy.ts';
 
@@ -72,7 +71,13 @@ export const openaiInvoke: RouteAdapter = {
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers, STREAM),
 };
 
-export const openai: FamilyProvider = {
+export const openai: ChatFamilySpec<'openai'> = {
   family: 'openai',
-  routes: { invoke: openaiInvoke, converse: converseAdapter('openai') },
+  kind: 'chat',
+  modelIds: /^openai\./,
+  providers: ['openai'],
+  aliases: ['gpt-oss'],
+  invoke: openaiInvoke,
+  // reasoning_effort: the three levels in additionalModelRequestFields (converse.ts's default).
+  converse: { tools: true, images: false, documents: false, structured: true, extra: ['reasoning_effort'], extraFields: ['reasoning_effort'] },
 };

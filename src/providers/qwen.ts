@@ -5,8 +5,7 @@
  * convention) or, from a thinking model, as a leading `<think>…</think>` block in the content.
  */
 import type { ParamName } from './request.ts';
-import type { FamilyProvider, RouteAdapter } from './types.ts';
-import { converseAdapter } from './converse.ts';
+import type { ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
 import { openAiChatBody } from './openai.ts';
 
@@ -25,7 +24,13 @@ export const qwenInvoke: RouteAdapter = {
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers, STREAM),
 };
 
-export const qwen: FamilyProvider = {
+export const qwen: ChatFamilySpec<'qwen'> = {
   family: 'qwen',
-  routes: { invoke: qwenInvoke, converse: converseAdapter('qwen') },
+  kind: 'chat',
+  modelIds: /^qwen\./,
+  providers: ['qwen'],
+  aliases: [],
+  invoke: qwenInvoke,
+  // Qwen3 VL reads images.
+  converse: { tools: true, images: (modelId) => /qwen3-vl/.test(modelId.toLowerCase()), documents: false, structured: true, extra: [], extraFields: [] },
 };

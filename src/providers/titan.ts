@@ -8,9 +8,8 @@
  * `amazon-bedrock-guardrailAction: INTERVENED` without `completionReason` (text-completion.ts `end`).
  */
 import type { ChatRequest, ParamName } from './request.ts';
-import type { BuildContext, FamilyProvider, RouteAdapter } from './types.ts';
+import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { titanPrompt } from './chat-template.ts';
-import { converseAdapter } from './converse.ts';
 import { mergeExtraFields, refuseImages } from './policy.ts';
 import { CompletionStreamMapper, counts, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
 
@@ -54,7 +53,13 @@ export const titanInvoke: RouteAdapter = {
   parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
 };
 
-export const titan: FamilyProvider = {
+export const titan: ChatFamilySpec<'amazon-titan'> = {
   family: 'amazon-titan',
-  routes: { invoke: titanInvoke, converse: converseAdapter('amazon-titan') },
+  kind: 'chat',
+  modelIds: /^amazon\.titan-(text|tg1)/,
+  providers: ['amazon'],
+  aliases: ['titan', 'amazon.titan'],
+  invoke: titanInvoke,
+  // No system role on converse either: the system text leads the first user message.
+  converse: { tools: false, images: false, documents: false, structured: false, extra: [], extraFields: [], foldsSystem: true },
 };

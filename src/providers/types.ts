@@ -1,13 +1,13 @@
 /**
- * What a model family provides: its parameter allow-list, a body builder and a stream-event mapper for
- * each route it serves. One file per family under src/providers/; the converse route is one format shared
- * by every family (src/providers/converse.ts) with per-family capabilities.
+ * What a model family provides (its `FamilySpec`, one file per family under src/providers/, listed once in
+ * families.ts): how its model ids look, its parameter allow-list, a body builder and a stream-event mapper
+ * for the invoke route, and what it knows about the converse route (`ConverseTraits`: converse is one
+ * format shared by every family, converse.ts, which reads those traits and never a family's name).
  */
-import type { Route } from '../config/schema.ts';
-import type { Family } from '../models/route.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
-import type { ChatRequest, ParamName } from './request.ts';
+import type { EmbeddingModel } from './embeddings/types.ts';
+import type { ChatRequest, DocumentFormat, ParamName, ReasoningEffort } from './request.ts';
 
 /** Maps one provider-native stream event (already JSON-decoded) to internal events. */
 export interface StreamMapper {
@@ -52,9 +52,86 @@ export interface RouteAdapter {
    * whose body carries none (Mistral, DeepSeek).
    */
   parseResponse(body: Record<string, unknown>, headers?: ResponseHeaders): StreamEvent[];
+  /** The documents this route's body carries (docs/contract.md#request-rules); absent: none. */
+  readonly documents?: DocumentSupport;
+  /**
+   * True when the body is Anthropic's Messages body (Claude on invoke): a Messages client's own content
+   * passes as is, and Bedrock's CountTokens counts it.
+   */
+  readonly anthropicMessages?: boolean;
 }
 
-export interface FamilyProvider {
-  readonly family: Family;
-  readonly routes: Partial<Record<Route, RouteAdapter>>;
+export interface DocumentSupport {
+  readonly formats: ReadonlySet<DocumentFormat>;
+  /** Added to the 400 for a format the route does not take (where to send it instead). */
+  readonly hint?: string;
 }
+
+/** How a model caches prompts (docs/contract.md#request-rules; the rules: caching.ts). */
+export interface CacheSupport {
+  /** Whether `ttl: "1h"` is available. */
+  hourTtl: boolean;
+  /** Whether a point may follow a tool definition. */
+  toolPoints: boolean;
+}
+
+/** A per-model flag: the same for every model of the family, or decided by the model id. */
+export type ModelFlag = boolean | ((modelId: string) => boolean);
+
+/**
+ * What a family honours on the converse route, beyond the parameters every family takes there
+ * (converse.ts builds the family's converse adapter from this; docs/contract.md#models-and-routes).
+ */
+export interface ConverseTraits {
+  readonly tools: boolean;
+  /** The reason (`Mistral 7B and Mixtral take no tools`) a model of a tool-calling family takes none. */
+  readonly refusesTools?: (modelId: string) => string | undefined;
+  readonly images: ModelFlag;
+  /** Which models read documents (DocumentBlock) on converse. */
+  readonly documents: boolean;
+  /** response_format json_schema / json_object through `outputConfig.textFormat`. */
+  readonly structured: boolean;
+  /** Parameters beyond the base ones (top_k, reasoning_effort, penalties, …). */
+  readonly extra: readonly ParamName[];
+  /** Native keys an alias's additional_model_request_fields may set (`*` = any). */
+  readonly extraFields: readonly string[];
+  /** Models that take no system prompt on converse: their system text leads the first user message. */
+  readonly foldsSystem?: ModelFlag;
+  /** Where `top_k` goes in additionalModelRequestFields; absent: `{ top_k }`. */
+  readonly topK?: (topK: number) => Record<string, unknown>;
+  /**
+   * `reasoning_effort` → additionalModelRequestFields, run first (it may refuse or adjust other
+   * parameters: Claude's thinking rules); absent: three levels as `reasoning_effort` (gpt-oss).
+   */
+  readonly reasoning?: (request: ChatRequest, ctx: BuildContext, effort: ReasoningEffort) => { request: ChatRequest; fields: Record<string, unknown> };
+}
+
+/** Who a family is: the model ids it serves and the names it answers to. */
+interface FamilyIdentity<Name extends string> {
+  /** The family's name in config (`provider:`), logs, metrics and messages. */
+  readonly family: Name;
+  /** Whether a base model id (lower case, no geography prefix) is one of the family's models. */
+  readonly modelIds: RegExp;
+  /** The provider segments its base ids start with (`anthropic` of `anthropic.claude-…`). */
+  readonly providers: readonly string[];
+  /** Other names an alias's `provider:` may give the family (`claude`). */
+  readonly aliases: readonly string[];
+}
+
+/** A family that generates text: served on converse, and on invoke when it has its own body there. */
+export interface ChatFamilySpec<Name extends string = string> extends FamilyIdentity<Name> {
+  readonly kind: 'chat';
+  readonly invoke?: RouteAdapter;
+  readonly converse: ConverseTraits;
+  /** How a model of the family caches prompts (either route), or undefined when it does not. */
+  readonly caching?: (modelId: string) => CacheSupport | undefined;
+}
+
+/** A family that turns text into vectors (`POST /v1/embeddings`, the invoke route only). */
+export interface EmbeddingFamilySpec<Name extends string = string> extends FamilyIdentity<Name> {
+  readonly kind: 'embedding';
+  /** The model (generation) a base model id names; an opaque ARN (no base id) gets the newest. */
+  model(baseModelId: string): EmbeddingModel;
+}
+
+export type FamilySpec = ChatFamilySpec | EmbeddingFamilySpec;

@@ -6,6 +6,7 @@
  * without it v3 answers `embeddings: [[…]]`, read too. Token counts travel in the
  * `X-Amzn-Bedrock-Input-Token-Count` header. Bedrock's docs: model-parameters-embed-v3, -embed-v4.
  */
+import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel, InputType } from './types.ts';
 import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
 
@@ -18,7 +19,6 @@ const DEFAULT_INPUT_TYPE: InputType = 'search_document';
 function cohere(v4: boolean): EmbeddingModel {
   const label = v4 ? 'Cohere Embed v4' : 'Cohere Embed v3';
   return {
-    family: 'cohere-embed',
     label,
     maxInputsPerCall: COHERE_MAX_TEXTS,
     dimensions: v4 ? [256, 512, 1024, 1536] : [1024],
@@ -47,7 +47,12 @@ function cohere(v4: boolean): EmbeddingModel {
 export const cohereV3 = cohere(false);
 export const cohereV4 = cohere(true);
 
-/** v3 ids name their generation; anything else (v4, an ARN given `provider: cohere-embed`) is v4. */
-export function cohereModel(baseModelId: string): EmbeddingModel {
-  return /^cohere\.embed-(english|multilingual)-v3/.test(baseModelId) ? cohereV3 : cohereV4;
-}
+export const cohereEmbed: EmbeddingFamilySpec<'cohere-embed'> = {
+  family: 'cohere-embed',
+  kind: 'embedding',
+  modelIds: /^cohere\.embed-/,
+  providers: ['cohere'],
+  aliases: [],
+  // v3 ids name their generation; anything else (v4, an ARN given `provider: cohere-embed`) is v4.
+  model: (baseModelId) => (/^cohere\.embed-(english|multilingual)-v3/.test(baseModelId) ? cohereV3 : cohereV4),
+};

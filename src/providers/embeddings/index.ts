@@ -5,9 +5,8 @@
 import type { ModelAliasConfig } from '../../config/schema.ts';
 import { inspectModelId, isEmbeddingFamily, parseRoute, type EmbeddingFamily, type Family } from '../../models/route.ts';
 import type { AliasProblem, ModelTarget } from '../../models/resolve.ts';
-import { cohereModel } from './cohere.ts';
-import { novaEmbeddings } from './nova.ts';
-import { titanModel } from './titan.ts';
+import { FAMILY_SPECS } from '../families.ts';
+import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel } from './types.ts';
 
 export type { EmbeddingAnswer, EmbeddingModel, EmbeddingOptions, InputType } from './types.ts';
@@ -17,17 +16,15 @@ export { INPUT_TYPES } from './types.ts';
 export function embeddingModel(family: EmbeddingFamily, modelId: string): EmbeddingModel {
   // An opaque ARN (application inference profile) names no model: its family's newest generation.
   const base = inspectModelId(modelId).baseModelId ?? '';
-  switch (family) {
-    case 'amazon-titan-embed': return titanModel(base);
-    case 'cohere-embed': return cohereModel(base);
-    case 'amazon-nova-embed': return novaEmbeddings;
-  }
+  return SPECS.get(family)!.model(base);
 }
 
+const SPECS: ReadonlyMap<string, EmbeddingFamilySpec> = new Map(
+  FAMILY_SPECS.flatMap((spec) => (spec.kind === 'embedding' ? [[spec.family, spec] as const] : [])),
+);
+
 export function embeddingModelOf(target: ModelTarget): EmbeddingModel | undefined {
-  const family = target.family;
-  if (family !== 'amazon-titan-embed' && family !== 'cohere-embed' && family !== 'amazon-nova-embed') return undefined;
-  return embeddingModel(family, target.modelId);
+  return isEmbeddingFamily(target.family) ? embeddingModel(target.family, target.modelId) : undefined;
 }
 
 /** Lists sizes as prose: "256, 512 or 1024". */

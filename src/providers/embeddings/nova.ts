@@ -5,6 +5,7 @@
  * `{embeddings: [{embeddingType: "TEXT", embedding: […]}]}`; the token count is the
  * `X-Amzn-Bedrock-Input-Token-Count` header. Amazon Nova user guide: embeddings-schema.
  */
+import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel, InputType } from './types.ts';
 import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
 
@@ -18,7 +19,6 @@ const PURPOSE: Record<InputType, string> = {
 const label = 'Nova Multimodal Embeddings';
 
 export const novaEmbeddings: EmbeddingModel = {
-  family: 'amazon-nova-embed',
   label,
   maxInputsPerCall: 1,
   dimensions: [256, 384, 1024, 3072],
@@ -45,4 +45,13 @@ export const novaEmbeddings: EmbeddingModel = {
     if (!Array.isArray(list) || list.length !== 1 || !isRecord(list[0])) throw malformed(label, 'embeddings is not a list of one');
     return { vectors: [vectorOf(list[0].embedding, label, 'embeddings[0].embedding')], inputTokens: tokenCount(undefined, headers) };
   },
+};
+
+export const novaEmbed: EmbeddingFamilySpec<'amazon-nova-embed'> = {
+  family: 'amazon-nova-embed',
+  kind: 'embedding',
+  modelIds: /^amazon\.nova-.*-embeddings-/,
+  providers: ['amazon'],
+  aliases: [],
+  model: () => novaEmbeddings,
 };

@@ -4,13 +4,13 @@
  * (`amazon.titan-embed-text-v1`, `amazon.titan-embed-g1-text-02`) takes only `inputText` and answers 1536
  * numbers. Titan has no purpose (`input_type`). Bedrock's doc: model-parameters-titan-embed-text.
  */
+import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel } from './types.ts';
 import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
 
 function titan(v2: boolean): EmbeddingModel {
   const label = v2 ? 'Titan Text Embeddings v2' : 'Titan Embeddings G1 - Text';
   return {
-    family: 'amazon-titan-embed',
     label,
     maxInputsPerCall: 1,
     dimensions: v2 ? [256, 512, 1024] : [1536],
@@ -37,6 +37,11 @@ function titan(v2: boolean): EmbeddingModel {
 export const titanV2 = titan(true);
 export const titanV1 = titan(false);
 
-export function titanModel(baseModelId: string): EmbeddingModel {
-  return /^amazon\.titan-embed-(text-v1|g1-text)/.test(baseModelId) ? titanV1 : titanV2;
-}
+export const titanEmbed: EmbeddingFamilySpec<'amazon-titan-embed'> = {
+  family: 'amazon-titan-embed',
+  kind: 'embedding',
+  modelIds: /^amazon\.titan-embed-(text|g1-text)/,
+  providers: ['amazon'],
+  aliases: [],
+  model: (baseModelId) => (/^amazon\.titan-embed-(text-v1|g1-text)/.test(baseModelId) ? titanV1 : titanV2),
+};

@@ -4,7 +4,6 @@
  * family's own body, and how its answer becomes vectors and a token count. Nothing here knows the
  * client's protocol (the OpenAI embeddings surface is src/surfaces/embeddings/) or how calls are sent.
  */
-import type { EmbeddingFamily } from '../../models/route.ts';
 import type { ResponseHeaders } from '../types.ts';
 
 /** What the vectors are for; alias `embedding.input_type` (docs/contract.md#embeddings). */
@@ -27,7 +26,6 @@ export interface EmbeddingAnswer {
 
 /** One embedding model (a family at one generation: Cohere v3 and v4 differ). */
 export interface EmbeddingModel {
-  readonly family: EmbeddingFamily;
   /** How the model is called in messages ("Cohere Embed v4"). */
   readonly label: string;
   /** Most texts one InvokeModel call takes (1 where the body holds one text). */

@@ -14,6 +14,7 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
+import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 
 /** Keys read into neutral fields (and kept in the native body); anything else is the native body's alone. */
@@ -299,7 +300,7 @@ function readToolChoice(value: unknown, params: ChatParams): void {
  */
 export function checkTranslatable(read: SurfaceRequest, target: ModelTarget): void {
   const untranslatable = (read as MessagesRead).untranslatable;
-  const native = target.family === 'anthropic' && target.route === 'invoke';
+  const native = takesAnthropicMessages(target.route, target.family);
   if (native || untranslatable.length === 0) return;
   const first = untranslatable[0]!;
   throw new SidecarError('invalid_request_error',

@@ -6,11 +6,10 @@
  * nothing: it is the stream's one ending, as `messageStop` (and its `metadata`) is a finished answer's.
  */
 import { SidecarError } from '../../errors.ts';
-import type { Frames, Renderer } from '../../pipeline/encoder.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
 import type { WholeAnswer } from '../../server/surface.ts';
-import { CONVERSE_STREAM_EXCEPTIONS, streamExceptionType } from './errors.ts';
-import { concatFrames, eventFrame, exceptionFrame } from './frames.ts';
+import { CONVERSE_STREAM_EXCEPTIONS } from './errors.ts';
+import { EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
 
 /** Converse's stop reasons; an upstream reason outside them is mapped from the neutral one. */
 const STOP_REASONS: ReadonlySet<string> = new Set([
@@ -39,14 +38,13 @@ export function converseUsage(usage: Usage): Record<string, number> {
 
 type Block = { kind: 'text' | 'reasoning' | 'tool'; index: number; toolIndex?: number };
 
-/** One ConverseStream. */
-export class ConverseStreamRenderer implements Renderer {
+/** One ConverseStream's events. */
+class ConverseEvents implements NativeStreamCore {
   /** Milliseconds since the request came (the `metadata` event's `metrics.latencyMs`); injected, so tests pin it. */
   readonly #latencyMs: () => number;
   #started = false;
   #stopped = false;
   #done = false;
-  #frames = 0;
   #block: Block | undefined;
   #nextIndex = 0;
 
@@ -54,85 +52,71 @@ export class ConverseStreamRenderer implements Renderer {
     this.#latencyMs = latencyMs;
   }
 
-  get finished(): boolean {
+  get done(): boolean {
     return this.#done;
   }
 
-  get frames(): number {
-    return this.#frames;
+  start(): NativeOut[] {
+    if (this.#started || this.#done) return [];
+    this.#started = true;
+    return [{ eventType: 'messageStart', payload: { role: 'assistant' } }];
   }
 
-  heartbeat(): Frames {
-    return ''; // the event stream has no keep-alive frame; TCP keeps the connection
-  }
-
-  start(): Frames {
-    return concatOrEmpty(this.#start());
-  }
-
-  push(events: readonly StreamEvent[]): Frames {
-    if (this.#done) return '';
-    const out = this.#start();
+  push(events: readonly StreamEvent[]): NativeOut[] {
+    const out = this.start();
     for (const event of events) {
       this.#render(event, out);
       if (this.#done) break;
     }
-    return concatOrEmpty(out);
+    return out;
   }
 
-  end(): Frames {
-    if (this.#done) return '';
-    const out = this.#start();
+  end(): NativeOut[] {
+    const out = this.start();
     if (this.#stopped) this.#done = true; // finished; the metadata event came, or the model sent none
     else this.#fail(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'), out);
-    return concatOrEmpty(out);
+    return out;
   }
 
-  #start(): Uint8Array[] {
-    if (this.#started || this.#done) return [];
-    this.#started = true;
-    return [this.#event('messageStart', { role: 'assistant' })];
-  }
-
-  #render(event: StreamEvent, out: Uint8Array[]): void {
+  #render(event: StreamEvent, out: NativeOut[]): void {
     switch (event.kind) {
       case 'text':
         if (this.#stopped) return;
         this.#open('text', out);
-        out.push(this.#event('contentBlockDelta', { delta: { text: event.text }, contentBlockIndex: this.#block!.index }));
+        out.push(delta({ text: event.text }, this.#block!.index));
         return;
       case 'reasoning':
         if (this.#stopped) return;
         this.#open('reasoning', out);
-        out.push(this.#event('contentBlockDelta', { delta: { reasoningContent: { text: event.text } }, contentBlockIndex: this.#block!.index }));
+        out.push(delta({ reasoningContent: { text: event.text } }, this.#block!.index));
         return;
       case 'tool_start':
         if (this.#stopped) return;
         this.#close(out);
         this.#block = { kind: 'tool', index: this.#nextIndex++, toolIndex: event.index };
-        out.push(this.#event('contentBlockStart', { start: { toolUse: { toolUseId: event.id, name: event.name } }, contentBlockIndex: this.#block.index }));
+        out.push({ eventType: 'contentBlockStart', payload: { start: { toolUse: { toolUseId: event.id, name: event.name } }, contentBlockIndex: this.#block.index } });
         return;
       case 'tool_delta':
         if (this.#stopped || this.#block?.kind !== 'tool' || this.#block.toolIndex !== event.index) return;
-        out.push(this.#event('contentBlockDelta', { delta: { toolUse: { input: event.arguments } }, contentBlockIndex: this.#block.index }));
+        out.push(delta({ toolUse: { input: event.arguments } }, this.#block.index));
         return;
       case 'finish':
         if (this.#stopped) return;
         this.#close(out);
         this.#stopped = true;
-        out.push(this.#event('messageStop', { stopReason: stopReason(event) }));
+        out.push({ eventType: 'messageStop', payload: { stopReason: stopReason(event) } });
         return;
       case 'reasoning_signature':
         // Converse carries it as a reasoningContent delta of the open reasoning block.
         if (this.#stopped || this.#block?.kind !== 'reasoning') return;
-        out.push(this.#event('contentBlockDelta', { delta: { reasoningContent: { signature: event.signature } }, contentBlockIndex: this.#block.index }));
+        out.push(delta({ reasoningContent: { signature: event.signature } }, this.#block.index));
         return;
       case 'reasoning_redacted':
       case 'prompt_usage':
         return; // not rendered here (yet): Converse's usage is the final metadata event
       case 'usage':
         if (!this.#stopped) return;
-        out.push(this.#event('metadata', { usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() } }));
+        out.push({ eventType: 'metadata', payload: { usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() } } });
         this.#done = true;
         return;
       case 'error':
@@ -146,32 +130,33 @@ export class ConverseStreamRenderer implements Renderer {
     }
   }
 
-  #open(kind: 'text' | 'reasoning', out: Uint8Array[]): void {
+  #open(kind: 'text' | 'reasoning', out: NativeOut[]): void {
     if (this.#block?.kind === kind) return;
     this.#close(out);
     this.#block = { kind, index: this.#nextIndex++ };
   }
 
-  #close(out: Uint8Array[]): void {
+  #close(out: NativeOut[]): void {
     if (!this.#block) return;
-    out.push(this.#event('contentBlockStop', { contentBlockIndex: this.#block.index }));
+    out.push({ eventType: 'contentBlockStop', payload: { contentBlockIndex: this.#block.index } });
     this.#block = undefined;
   }
 
-  #fail(error: SidecarError, out: Uint8Array[]): void {
+  #fail(error: SidecarError, out: NativeOut[]): void {
     this.#done = true;
-    this.#frames++;
-    out.push(exceptionFrame(streamExceptionType(error, CONVERSE_STREAM_EXCEPTIONS), error.message));
-  }
-
-  #event(type: string, payload: unknown): Uint8Array {
-    this.#frames++;
-    return eventFrame(type, payload);
+    out.push({ error });
   }
 }
 
-function concatOrEmpty(frames: Uint8Array[]): Frames {
-  return frames.length === 0 ? '' : concatFrames(frames);
+function delta(payload: Record<string, unknown>, contentBlockIndex: number): NativeOut {
+  return { eventType: 'contentBlockDelta', payload: { delta: payload, contentBlockIndex } };
+}
+
+/** One ConverseStream. */
+export class ConverseStreamRenderer extends EventStreamRenderer {
+  constructor(latencyMs: () => number) {
+    super(new ConverseEvents(latencyMs), CONVERSE_STREAM_EXCEPTIONS);
+  }
 }
 
 /** The whole Converse response. */

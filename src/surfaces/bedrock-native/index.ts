@@ -12,15 +12,18 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
+import type { Family } from '../../models/route.ts';
+import { takesAnthropicMessages } from '../../providers/index.ts';
 import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
+import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
 import { invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
-import { claudeAnswer, ClaudeStreamRenderer } from './invoke-render.ts';
+import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
@@ -58,7 +61,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
     },
     newId: () => `msg_bdrk_${randomHex(12)}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
-    answer: (events, meta) => claudeAnswer(events, meta),
+    answer: (events, meta) => anthropicMessage(events, meta),
   };
 }
 
@@ -77,13 +80,13 @@ function modelCall(operation: NativeOperation): Handler {
 /** The model, or the refusal of a model whose family does not take Claude's body (one that does not resolve fails later, as everywhere). */
 function claudeOnly(model: string | SidecarError, { models }: Parameters<typeof modelNameFor>[2]): string | SidecarError {
   if (model instanceof SidecarError) return model;
-  let family: string | undefined;
+  let family: Family | undefined;
   try {
     family = models.resolve(model).family;
   } catch {
     return model;
   }
-  if (family === 'anthropic') return model;
+  if (takesAnthropicMessages('invoke', family)) return model;
   return invalid(`the sidecar's InvokeModel takes Claude's body only, and "${model}" is ${family ?? 'of an unknown family'}: ` +
     'call Converse (/model/{modelId}/converse), which serves every family', 'modelId');
 }

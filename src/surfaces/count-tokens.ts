@@ -1,0 +1,102 @@
+/**
+ * Bedrock's CountTokens behind a surface's count endpoint (docs/contract.md#anthropic-messages,
+ * docs/contract.md#bedrock-native, docs/bedrock-wire.md#count-tokens), written once for the Messages surface's
+ * `/v1/messages/count_tokens` and the native `/model/{modelId}/count-tokens`: the surface reads its request
+ * into the model it names and Bedrock's CountTokens `input` (checked as its model call would check it); this
+ * resolves the model, sends `{"input": …}` signed by the sidecar, reads Bedrock's `{"inputTokens":N}` and
+ * answers in the surface's shape. A model Bedrock cannot count for answers Bedrock's own error: never an
+ * estimate passed off as a count. One log line and the request metrics, labelled with the surface.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SidecarError, toSidecarError } from '../errors.ts';
+import type { ModelTarget } from '../models/resolve.ts';
+import type { Logger } from '../ops/logger.ts';
+import { readJsonBody } from '../server/body.ts';
+import type { Generation, ServerContext } from '../server/context.ts';
+import { sendError, sendJson } from '../server/respond.ts';
+import type { SurfaceName } from '../server/surface.ts';
+import { readBody } from '../upstream/client.ts';
+import { encodeModelPath } from '../upstream/signer.ts';
+
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/** One count request as the surface read it. */
+export interface CountRequest {
+  /** The model as the client named it (an alias, a route string, a model id). */
+  model: string;
+  /** Bedrock's CountTokens `input` for the resolved target (`{invokeModel: {body}}` or `{converse: …}`); throws to refuse. */
+  input(target: ModelTarget): Record<string, unknown>;
+}
+
+export interface CountSurface {
+  name: SurfaceName;
+  /** The `operation` of the log line. */
+  operation: string;
+  /** The client's JSON (already parsed) → what to count; throws a SidecarError naming the fault. */
+  read(body: unknown, req: IncomingMessage, scope: { generation: Generation; log: Logger }): CountRequest;
+  /** The answer's body for Bedrock's count. */
+  answer(inputTokens: number): unknown;
+  errorBody(error: SidecarError): unknown;
+  errorHeaders?(error: SidecarError): Record<string, string>;
+}
+
+export async function serveCountTokens(surface: CountSurface, ctx: ServerContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  const log = ctx.log.child({ requestId });
+  const started = ctx.now();
+  const generation = ctx.generation();
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.on('close', onClose);
+  let target: ModelTarget | undefined;
+  let status = 0;
+  let inputTokens: number | null = null;
+  let failure: SidecarError | undefined;
+  try {
+    const body = await readJsonBody(req, generation.config.server.maxBodyBytes);
+    const read = surface.read(body, req, { generation, log });
+    target = generation.models.resolve(read.model);
+    const input = read.input(target);
+    const upstream = await generation.client.call({
+      endpoint: target.endpoint,
+      region: target.region,
+      apiKey: target.apiKey,
+      path: encodeModelPath(target.modelId, 'count-tokens'),
+      body: Buffer.from(JSON.stringify({ input })),
+      accept: 'application/json',
+      signal: abort.signal,
+    });
+    const { text, overflow } = await readBody(upstream.body, MAX_ANSWER_BYTES);
+    let count: unknown;
+    try {
+      count = overflow ? undefined : (JSON.parse(text) as { inputTokens?: unknown } | null)?.inputTokens;
+    } catch {
+      count = undefined;
+    }
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+      throw new SidecarError('upstream_protocol_error', `Bedrock's CountTokens answered without an inputTokens count: ${text.slice(0, 200)}`);
+    }
+    inputTokens = count;
+    status = 200;
+    sendJson(res, 200, surface.answer(count));
+  } catch (error) {
+    failure = toSidecarError(error);
+    status = res.destroyed ? 499 : failure.status;
+    if (!res.headersSent && !res.destroyed) sendError(res, failure, surface.errorBody(failure), surface.errorHeaders?.(failure));
+    if (failure.type === 'internal_error') log.error({ err: error }, 'internal error');
+  } finally {
+    res.off('close', onClose);
+    const durationMs = ctx.now() - started;
+    const alias = target?.alias?.name ?? null;
+    const labels = { model: alias ?? (target ? 'direct' : 'unknown'), route: target?.route ?? 'none', surface: surface.name };
+    ctx.metrics.requests.inc({ ...labels, status: String(status) });
+    ctx.metrics.duration.observe(labels, durationMs / 1000);
+    log.info({
+      surface: surface.name, operation: surface.operation, alias, modelId: target?.modelId ?? null, route: target?.route ?? null,
+      servedBy: alias, status, ttfbMs: null, durationMs, chunks: 0, inputTokens, outputTokens: null,
+      guardrail: 'none', retries: 0, cancelled: status === 499,
+      error: failure ? { type: failure.type, message: failure.message, upstream: failure.upstreamCode } : null,
+    }, 'request completed');
+  }
+}
