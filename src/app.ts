@@ -4,10 +4,13 @@
  * credentials once (readiness); `drain()` is the SIGTERM path (docs/contract.md#operations); `reload()` swaps the
  * config for new requests while streams in flight keep the one they started with.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { SidecarError } from './errors.ts';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { SidecarError, errorBody, excerpt } from './errors.ts';
 import type { SidecarConfig } from './config/schema.ts';
 import { ModelRegistry, type Env } from './models/resolve.ts';
 import { routeSupport } from './providers/index.ts';
@@ -16,12 +19,13 @@ import { Metrics } from './ops/metrics.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { rememberSecret } from './ops/secrets.ts';
 import { BedrockClient } from './upstream/client.ts';
-import { createCredentialSource, defaultCredentialProvider, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
+import { createCredentialSource, defaultCredentialProvider, describeCredentialSource, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
 import { Failover } from './upstream/failover.ts';
 import type { Generation, ServerContext } from './server/context.ts';
-import { handleProxy, handleAdmin, MAX_HEADERS, UNSERVED_FIELDS } from './server/router.ts';
+import { handleProxy, handleAdmin, MAX_HEADERS, refuseRequest, UNSERVED_FIELDS } from './server/router.ts';
 import type { LiveStream } from './server/stream-response.ts';
+import { ByteBudget } from './server/budget.ts';
 
 export interface AppOptions {
   config: SidecarConfig;
@@ -49,7 +53,10 @@ export class App {
   private readonly live = new Set<LiveStream>();
   /** Model requests being served, streaming or not, from the first byte read to the last written. */
   private active = 0;
+  /** Bytes of request bodies and buffered answers all requests hold (server.max_inflight_bytes). */
+  readonly budget = new ByteBudget(() => this.config.server.maxInflightBytes);
   private readonly random: (() => number) | undefined;
+  private fdWatch: NodeJS.Timeout | undefined;
   /** What the server receives: read access to the current state, and the registrations a request makes. */
   private readonly context: ServerContext;
 
@@ -59,7 +66,10 @@ export class App {
     this.metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
     this.now = options.now ?? Date.now;
     this.random = options.random;
-    this.credentials = createCredentialSource(options.credentials ?? defaultCredentialProvider());
+    this.credentials = createCredentialSource(options.credentials ?? defaultCredentialProvider(), {
+      timeoutMs: () => this.config.upstream.credentialsTimeoutMs,
+      description: options.credentials ? 'the configured credential provider' : describeCredentialSource(this.env),
+    });
     this.generation = this.build(options.config);
     this.context = {
       log: this.log,
@@ -78,6 +88,8 @@ export class App {
         };
       },
       track: (stream) => this.track(stream),
+      readiness: () => this.readiness(),
+      budget: this.budget,
     };
   }
 
@@ -118,46 +130,150 @@ export class App {
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */
   async start(): Promise<{ proxy: AddressInfo; admin: AddressInfo }> {
     const { server } = this.config;
-    this.proxy = this.listener((req, res) => handleProxy(this.context, req, res));
-    this.admin = this.listener((req, res) => handleAdmin(this.context, req, res));
+    this.proxy = this.listener('proxy', server.maxConnections, (req, res) => handleProxy(this.context, req, res));
+    this.admin = this.listener('admin', server.adminMaxConnections, (req, res) => handleAdmin(this.context, req, res));
     const proxy = await listen(this.proxy, server.host, server.port);
     const admin = await listen(this.admin, server.adminHost, server.adminPort);
+    this.proxy.on('error', (error) => this.listenerError('proxy', error));
+    this.admin.on('error', (error) => this.listenerError('admin', error));
     void this.resolveCredentials();
+    this.watchDescriptors();
     return { proxy, admin };
   }
 
-  private listener(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  /**
+   * Out of file descriptors, libuv accepts and closes new connections itself and tells Node nothing: the
+   * only sign would be clients' resets. So the count of open descriptors is looked at every few seconds
+   * (Linux: /proc/self/fd) and a warning logged (at most once a minute) from 90% of the limit on.
+   */
+  private watchDescriptors(): void {
+    const limit = openFileLimit();
+    if (limit === undefined) return;
+    const { server, upstream } = this.config;
+    const needed = server.maxConnections + server.adminMaxConnections + upstream.connections + FD_RESERVE;
+    if (needed > limit) {
+      this.log.warn({ limit, needed }, `the connection caps (server.max_connections + admin_max_connections + upstream.connections + ${FD_RESERVE}) ` +
+        `exceed the file descriptor limit ${limit}: the process can run out of descriptors before a cap is reached`);
+    }
+    const advice = 'lower server.max_connections / admin_max_connections / upstream.connections or raise ulimit -n';
+    this.fdWatch = setInterval(() => {
+      readdir('/proc/self/fd').then((entries) => {
+        if (entries.length >= limit * 0.9) {
+          this.refused('process', 'fd_limit', `${entries.length} of ${limit} file descriptors are open: at the limit new connections ` +
+            `are reset without a word; ${advice}`);
+        }
+      }, (error: NodeJS.ErrnoException) => {
+        // Counting them takes a descriptor too: none left is the answer.
+        if (error.code === 'EMFILE' || error.code === 'ENFILE') {
+          this.refused('process', 'fd_limit', `all ${limit} file descriptors are open (${error.code}): new connections are reset without a word; ${advice}`);
+        }
+      });
+    }, FD_WATCH_MS);
+    this.fdWatch.unref();
+  }
+
+  /**
+   * One listener. Bounded: at most `maxConnections` open connections (Node closes any more at once, and
+   * says so with 'drop'); a connection that sends no complete header block within headers_timeout_ms,
+   * its first byte included, gets a 408 and is closed (also when the client never closes its side); an
+   * idle keep-alive connection is closed after keep_alive_timeout_ms. The admin listener's cap is small
+   * and separate, so probes from the pod network can never use up the descriptors the proxy needs.
+   */
+  private listener(name: 'proxy' | 'admin', maxConnections: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
     const { server } = this.config;
     const s = createServer({
       headersTimeout: server.headersTimeoutMs,
       requestTimeout: server.requestTimeoutMs,
       // Node checks those two timeouts on this period (30 s by default, far too coarse for a 10 s limit).
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(server.headersTimeoutMs / 2))),
-      keepAliveTimeout: 5_000,
+      keepAliveTimeout: server.keepAliveTimeoutMs,
       maxHeaderSize: 16 * 1024,
+      // Checked by the router instead, so that a missing Host gets the JSON error with an x-request-id.
+      requireHostHeader: false,
     }, handler);
+    s.maxConnections = maxConnections;
     // One more than the limit the router enforces, so "too many" is visible to it (Node truncates silently).
     s.maxHeadersCount = MAX_HEADERS + 1;
+    s.on('drop', () => this.refused(name, 'max_connections', `the ${name} listener is at its cap of ${s.maxConnections} connections ` +
+      `(server.${name === 'proxy' ? '' : 'admin_'}max_connections): new connections are closed at once`));
     s.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
+      // A bad request pipelined behind one whose response is under way (a stream): nothing may be written
+      // into that response. It runs to its end; then the connection closes (the parser cannot go on). A
+      // response not started yet (its own request's body timed out) is answered here as before.
+      const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (current && current.headersSent && !current.writableFinished) {
+        current.once('close', () => socket.destroy());
+        this.log.info({ requestId: randomUUID(), ...UNSERVED_FIELDS, status: 400,
+          error: { type: 'invalid_request_error', message: `bad request: ${error.code ?? error.message} (pipelined behind a response in progress; not answered)` } },
+        'request completed');
+        return;
+      }
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const type = status === 431 ? 'request_header_fields_too_large' : 'invalid_request_error';
-      const body = JSON.stringify({ error: { message: `bad request: ${error.code ?? error.message}`, type, param: null, code: status } });
-      // Node's parser failed before any request existed, so there is no x-request-id to echo: a fresh one.
-      const requestId = randomUUID();
-      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
-        `connection: close\r\n\r\n${body}`);
-      this.log.info({ requestId, ...UNSERVED_FIELDS, status, error: { type, message: `bad request: ${error.code ?? error.message}` } }, 'request completed');
+      this.rawAnswer(socket, new SidecarError(type, `bad request: ${error.code ?? error.message}`, { status }));
+    });
+    // CONNECT (a proxy tunnel) is nothing this server does: the JSON error, not a socket closed without a word.
+    s.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      this.rawAnswer(socket, new SidecarError('method_not_allowed', `${req.method} is not served here`), req);
+    });
+    // An Expect other than 100-continue: 417 as Node would, but as the JSON error with its x-request-id.
+    s.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      refuseRequest(this.context, req, res, new SidecarError('invalid_request_error',
+        `Expect: ${excerpt(String(req.headers.expect), 100)} is not supported (only 100-continue)`, { status: 417 }), { connection: 'close' });
     });
     return s;
   }
 
+  /**
+   * A JSON error written straight to a socket no response exists for (Node's parser failed, or CONNECT),
+   * then the socket closed for good once written: a client that never closes its side must not keep it.
+   */
+  private rawAnswer(socket: Duplex, error: SidecarError, req?: IncomingMessage): void {
+    const body = JSON.stringify(errorBody(error));
+    // No request object exists (or it is a tunnel request): a fresh x-request-id.
+    const requestId = randomUUID();
+    socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
+      `connection: close\r\n\r\n${body}`, () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1_000).unref();
+    this.log.info({
+      requestId, ...UNSERVED_FIELDS, ...(req ? { method: req.method, path: req.url } : {}), status: error.status,
+      error: { type: error.type, message: error.message },
+    }, 'request completed');
+  }
+
+  private readonly refusalLogged = new Map<string, number>();
+
+  /** A connection closed at once: counted always, logged at most once a minute per listener and reason. */
+  private refused(listener: string, reason: string, message: string): void {
+    this.metrics.connectionsRefused.inc({ listener, reason });
+    const key = `${listener}/${reason}`;
+    const now = Date.now();
+    if (now - (this.refusalLogged.get(key) ?? 0) < 60_000) return;
+    this.refusalLogged.set(key, now);
+    this.log.warn({ listener, reason }, message);
+  }
+
+  /** An accept that failed after listening (out of file descriptors: EMFILE/ENFILE): logged, never fatal. */
+  private listenerError(listener: string, error: NodeJS.ErrnoException): void {
+    if (error.code === 'EMFILE' || error.code === 'ENFILE') {
+      this.refused(listener, 'fd_limit', `the process is out of file descriptors (${error.code}): new connections are refused; ` +
+        'lower server.max_connections or raise the fd limit (ulimit -n)');
+      return;
+    }
+    this.log.error({ listener, err: error }, 'listener error');
+  }
+
+  /** Signing needs AWS credentials (no Bedrock API key for every call). */
+  get needsSigV4(): boolean {
+    return !this.env.AWS_BEARER_TOKEN_BEDROCK;
+  }
+
   private async resolveCredentials(): Promise<void> {
-    const needsSigV4 = !this.env.AWS_BEARER_TOKEN_BEDROCK;
     for (let delay = 500; !this.draining; delay = Math.min(delay * 2, 30_000)) {
       try {
-        if (needsSigV4) await this.credentials.get();
+        if (this.needsSigV4) await this.credentials.get();
         this.ready = true;
         this.log.debug('credentials resolved');
         return;
@@ -166,6 +282,27 @@ export class App {
         await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
+  }
+
+  /**
+   * What /readyz says. Not ready while starting, draining, or while no usable AWS credentials are held
+   * (expired, and the refresh failed or hangs): requests would only get 503s. Each probe in that state
+   * starts a resolution in the background (bounded by upstream.credentials_timeout_ms), so readiness
+   * comes back on its own once the source answers again, with or without traffic.
+   */
+  readiness(): { ready: boolean; status: string; reason?: string } {
+    if (this.draining) return { ready: false, status: 'draining' };
+    if (!this.ready) return { ready: false, status: 'starting', ...this.credentialProblem() };
+    if (this.needsSigV4 && !this.credentials.usable()) {
+      this.credentials.get().catch(() => undefined);
+      return { ready: false, status: 'credentials_unavailable', ...this.credentialProblem() };
+    }
+    return { ready: true, status: 'ready' };
+  }
+
+  private credentialProblem(): { reason?: string } {
+    const error = this.credentials.lastError();
+    return error ? { reason: error.message } : {};
   }
 
   track(stream: LiveStream): () => void {
@@ -208,10 +345,26 @@ export class App {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.fdWatch);
     this.draining = true;
     this.ready = false;
     await Promise.all([closeServer(this.proxy), closeServer(this.admin)]);
     await this.generation.client.close().catch(() => undefined);
+  }
+}
+
+/** Descriptors the process needs besides connections (stdio, the event loop, the config watch, …). */
+const FD_RESERVE = 64;
+/** How often open file descriptors are counted. */
+const FD_WATCH_MS = 2_000;
+
+/** The soft limit on open files (Linux: /proc/self/limits), or undefined where it cannot be read. */
+function openFileLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,13 +1,14 @@
 /**
  * `npm start`: loads sidecar.yaml (`--config FILE`, else `SIDECAR_CONFIG`, else ./sidecar.yaml),
  * starts both listeners, logs one JSON line with the bound addresses, and handles the process signals:
- * SIGTERM/SIGINT drain and exit 0; SIGHUP or a change to the file reloads it (an invalid new file is
- * logged and the old config kept).
+ * SIGTERM/SIGINT drain and exit 0; SIGHUP or a change to the file reloads it once the file is stable
+ * (config/reload.ts; an invalid new file is logged and the old config kept).
  */
 import { watchFile } from 'node:fs';
 import { resolve } from 'node:path';
 import { App } from './app.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
+import { readStableConfig } from './config/reload.ts';
 import { createLogger } from './ops/logger.ts';
 import type { SidecarConfig } from './config/schema.ts';
 
@@ -57,12 +58,32 @@ async function main(): Promise<void> {
   const proxy = `http://${addresses.proxy.address}:${addresses.proxy.port}`;
   const admin = `http://${addresses.admin.address}:${addresses.admin.port}`;
 
+  // One reload at a time; a trigger during one runs another after it (the file may have changed again).
+  let reloading: Promise<void> | undefined;
+  let again: string | undefined;
   const reload = (why: string): void => {
-    try {
-      app.reload(loadConfigFile(path));
-    } catch (error) {
-      log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
+    if (reloading) {
+      again = why;
+      return;
     }
+    reloading = readStableConfig(path, app.config).then(
+      ({ config: next, warnings }) => {
+        for (const warning of warnings) log.warn({ reason: why }, `config reload: ${warning}`);
+        app.reload(next);
+      },
+      (error: unknown) => {
+        log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
+      },
+    ).catch((error: unknown) => {
+      log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
+    }).finally(() => {
+      reloading = undefined;
+      if (again !== undefined) {
+        const next = again;
+        again = undefined;
+        reload(next);
+      }
+    });
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
   // Stat polling follows the symlink swap a ConfigMap update makes; fs.watch would lose the inode.

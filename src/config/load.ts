@@ -151,12 +151,14 @@ class Checker {
 const TOP_KEYS = ['server', 'streaming', 'upstream', 'routing', 'responses', 'drop_params', 'logging', 'guardrails', 'models'] as const;
 const SERVER_KEYS = [
   'host', 'port', 'admin_host', 'admin_port', 'auth_token', 'max_body_bytes', 'drain_timeout_s',
-  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight',
+  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight', 'keep_alive_timeout_ms', 'max_connections',
+  'admin_max_connections', 'max_inflight_bytes',
 ] as const;
 const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms', 'reasoning_field'] as const;
 const UPSTREAM_KEYS = [
   'max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections',
   'failover_budget_ms', 'breaker_failures', 'breaker_cooldown_ms', 'breaker_max_cooldown_ms', 'queue_timeout_ms',
+  'credentials_timeout_ms',
 ] as const;
 const GUARDRAIL_KEYS = [
   'name', 'type', 'id', 'version', 'region', 'endpoint', 'stages', 'stream_mode', 'interval_chars', 'on_error',
@@ -188,6 +190,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   const lo = c.section(top, 'logging', [], ['level', 'content']);
   const re = c.section(top, 'responses', [], ['store_max_entries', 'store_max_bytes', 'store_ttl_s']);
 
+  const maxBodyBytes = c.int(s, 'max_body_bytes', ['server'], 1, 1 << 30, 20 * 1024 * 1024);
   const config: SidecarConfig = {
     server: {
       host: c.string(s, 'host', ['server'], '127.0.0.1'),
@@ -195,12 +198,16 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       adminHost: c.string(s, 'admin_host', ['server'], '0.0.0.0'),
       adminPort: c.int(s, 'admin_port', ['server'], 0, 65535, 9901),
       authToken: c.string(s, 'auth_token', ['server'], ''),
-      maxBodyBytes: c.int(s, 'max_body_bytes', ['server'], 1, 1 << 30, 20 * 1024 * 1024),
+      maxBodyBytes,
       drainTimeoutS: c.int(s, 'drain_timeout_s', ['server'], 0, 3600, 25),
       headersTimeoutMs: c.int(s, 'headers_timeout_ms', ['server'], 1, DAY_MS, 10_000),
       requestTimeoutMs: c.int(s, 'request_timeout_ms', ['server'], 1, DAY_MS, 60_000),
       writeTimeoutMs: c.int(s, 'write_timeout_ms', ['server'], 0, DAY_MS, 60_000),
       maxInflight: c.int(s, 'max_inflight', ['server'], 1, 1_000_000, 1024),
+      keepAliveTimeoutMs: c.int(s, 'keep_alive_timeout_ms', ['server'], 1, DAY_MS, 5_000),
+      maxConnections: c.int(s, 'max_connections', ['server'], 1, 1_000_000, 768),
+      adminMaxConnections: c.int(s, 'admin_max_connections', ['server'], 1, 1_000_000, 32),
+      maxInflightBytes: c.int(s, 'max_inflight_bytes', ['server'], 1, 2 ** 40, Math.max(40 * 1024 * 1024, maxBodyBytes)),
     },
     streaming: {
       streamChunkSize: c.int(st, 'stream_chunk_size', ['streaming'], MIN_STREAM_CHUNK_SIZE, MAX_STREAM_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE),
@@ -219,6 +226,7 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       breakerCooldownMs: c.int(up, 'breaker_cooldown_ms', ['upstream'], 1, DAY_MS, 1_000),
       breakerMaxCooldownMs: c.int(up, 'breaker_max_cooldown_ms', ['upstream'], 1, DAY_MS, 60_000),
       queueTimeoutMs: c.int(up, 'queue_timeout_ms', ['upstream'], 1, DAY_MS, 5_000),
+      credentialsTimeoutMs: c.int(up, 'credentials_timeout_ms', ['upstream'], 100, 600_000, 5_000),
     },
     routing: { allowDirectModels: c.bool(ro, 'allow_direct_models', ['routing'], true) },
     responses: {
@@ -239,6 +247,10 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   if (config.server.adminPort !== 0 && config.server.adminPort === config.server.port &&
       config.server.adminHost === config.server.host) {
     c.fail(['server', 'admin_port'], 'must differ from server.port on the same host');
+  }
+  if (config.server.maxInflightBytes < config.server.maxBodyBytes) {
+    c.fail(['server', 'max_inflight_bytes'], `must be at least server.max_body_bytes (${config.server.maxBodyBytes}): ` +
+      'a body of the largest allowed size could never be read');
   }
   unique(c, config.guardrails.map((g) => g.name), 'guardrails');
   unique(c, config.models.map((m) => m.name), 'models');
@@ -443,7 +455,12 @@ export function parseConfig(text: string, source: string): SidecarConfig {
     throw new ConfigError('', line, `invalid YAML: ${first.message.split('\n')[0]}`, source);
   }
   const root = doc.contents;
-  if (root !== null && !isMap(root) && !isSeq(root) && doc.toJS() !== null) {
+  // Nothing in the file is never meant: an empty (or half-written) file would turn authentication off and
+  // drop every alias. An explicit `{}` still says "all defaults".
+  if (root === null || doc.toJS() === null) {
+    throw new ConfigError('', undefined, 'the file is empty (or holds only comments); write {} for all defaults', source);
+  }
+  if (!isMap(root) && !isSeq(root)) {
     throw new ConfigError('', 1, 'the file must be a mapping of sections', source);
   }
   return validateConfig(doc.toJS({ maxAliasCount: 100 }), source, doc, lines);

@@ -30,6 +30,14 @@ export interface ServerConfig {
   writeTimeoutMs: number;
   /** Model requests in flight at most (every surface); beyond it a 503 `overloaded` at once. */
   maxInflight: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Most open connections on the proxy listener; more are closed at once (logged, counted). */
+  maxConnections: number;
+  /** Most open connections on the admin listener (probes and scrapes: small, so it never starves the proxy). */
+  adminMaxConnections: number;
+  /** Most bytes of request bodies and buffered Bedrock answers held at once; beyond it requests get a 503. */
+  maxInflightBytes: number;
 }
 
 /** Where Chat Completions puts reasoning text: some clients (the OpenAI Agents SDK) read only `reasoning`. */
@@ -61,6 +69,8 @@ export interface UpstreamConfig {
   breakerMaxCooldownMs: number;
   /** Longest wait for a free upstream connection before a 503 `overloaded`. */
   queueTimeoutMs: number;
+  /** Longest one AWS credential resolution may take; requests waiting on it then get a 503. */
+  credentialsTimeoutMs: number;
 }
 
 /** Failures that may move a request to the next fallback beyond the default set (throttling, 5xx, timeouts, connection). */

@@ -122,12 +122,13 @@ export function check(s: Schema, v: unknown, path: Path = [], out: Problem[] = [
         return out;
       }
       for (const key of Object.keys(v)) {
-        const prop = s.props[key];
+        // Own keys only: `constructor` or `__proto__` in a body must not find Object.prototype's members.
+        const prop = Object.hasOwn(s.props, key) ? s.props[key] : undefined;
         if (prop) check(prop.s, v[key], [...path, key], out);
         else if (!s.open) out.push({ code: 'extra', path, key });
       }
       for (const [key, prop] of Object.entries(s.props)) {
-        if (prop.required && !(key in v)) out.push({ code: 'required', path, key });
+        if (prop.required && !Object.hasOwn(v, key)) out.push({ code: 'required', path, key });
       }
       return out;
     }
@@ -137,7 +138,7 @@ export function check(s: Schema, v: unknown, path: Path = [], out: Problem[] = [
         return out;
       }
       const tag = v[s.tag];
-      const variant = typeof tag === 'string' ? s.variants[tag] : undefined;
+      const variant = typeof tag === 'string' && Object.hasOwn(s.variants, tag) ? s.variants[tag] : undefined;
       if (variant) return check(variant, v, path, out);
       if (tag === undefined && s.missing) return check(s.missing, v, path, out);
       if (typeof tag === 'string' && s.other) return check(s.other, v, path, out);
@@ -150,8 +151,8 @@ export function check(s: Schema, v: unknown, path: Path = [], out: Problem[] = [
         return out;
       }
       const keys = Object.keys(v);
-      const known = keys.filter((k) => k in s.members);
-      const unknown = keys.filter((k) => !(k in s.members));
+      const known = keys.filter((k) => Object.hasOwn(s.members, k));
+      const unknown = keys.filter((k) => !Object.hasOwn(s.members, k));
       if (unknown.length > 0 || known.length !== 1) {
         out.push({ code: 'union', path, found: keys, allowed: Object.keys(s.members) });
         return out;

@@ -123,8 +123,24 @@ export function logDestination(fd = 1): DestinationStream {
       // stderr is gone as well: nothing else to tell.
     }
   });
-  destination.on('drop', () => destination.write(''));
+  // A dropped line retries what waits (see above). A single line over the bound (logging.content with a
+  // 20 MB body) can never be written: it leaves a short line in its place, so nothing vanishes unseen.
+  destination.on('drop', (data: string | Buffer) => {
+    destination.write(Buffer.byteLength(data) > MAX_PENDING_LOG_BYTES ? droppedLine(data) : '');
+  });
   return destination;
+}
+
+/** The line written in place of one too long to write: its size, and its request id if it had one. */
+function droppedLine(data: string | Buffer): string {
+  const head = (typeof data === 'string' ? data.slice(0, 4096) : data.subarray(0, 4096).toString('utf8'));
+  const requestId = /"requestId":"([\x21-\x7e]{1,128}?)"/.exec(head)?.[1];
+  const level = /"level":"([a-z]{1,8})"/.exec(head)?.[1];
+  return `${JSON.stringify({
+    level: 'warn', time: new Date().toISOString(), service: 'bedrock-sidecar', ...(requestId ? { requestId } : {}),
+    droppedBytes: Buffer.byteLength(data), droppedLevel: level ?? null,
+    msg: `a log line of ${Buffer.byteLength(data)} bytes was dropped: longer than the ${MAX_PENDING_LOG_BYTES}-byte bound`,
+  })}\n`;
 }
 
 export function createLogger(level: LogLevel, destination: DestinationStream = logDestination()): Logger {

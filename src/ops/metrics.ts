@@ -54,6 +54,16 @@ export class Metrics {
     name: 'sidecar_breaker_open', help: '1 while the alias target\'s circuit breaker is open (skipped), else 0',
     labelNames: ['model'] as const, registers: [this.registry],
   });
+  readonly connectionsRefused = new Counter({
+    name: 'sidecar_connections_refused_total',
+    help: 'Connections closed at once by a listener: its connection cap (server.max_connections) or the fd limit was reached',
+    labelNames: ['listener', 'reason'] as const, registers: [this.registry],
+  });
+  readonly shed = new Counter({
+    name: 'sidecar_requests_shed_total',
+    help: 'Requests refused with 503 because the byte budget for bodies and buffered answers in flight was spent',
+    labelNames: ['what'] as const, registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });

@@ -42,6 +42,8 @@ export interface PipelineOptions {
   heartbeatMs: number;
   /** Sees every batch just before the encoder renders it (metrics, logs, ending the upstream on an error). */
   observe?: (batch: readonly StreamEvent[]) => void;
+  /** Called once the model's answer is whole (its final event is in): the input may end there. */
+  onComplete?: () => void;
 }
 
 export interface Pipeline {
@@ -55,7 +57,7 @@ export interface Pipeline {
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const decoder = new EventStreamDecoder();
-  const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper));
+  const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper), options.onComplete);
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
   const rechunker = options.rechunk === false ? undefined
     : new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });

@@ -7,7 +7,9 @@
  * fixtures use) become one typed `error` event. After an error nothing more is emitted. At the end of
  * input, a stream that never reached its family's terminal event ends with `upstream_protocol_error`
  * (an error never masquerades as a finish), unless the mapper's `end()` names an end the family allows
- * there (a guardrail intervention that cut the model's final event).
+ * there (a guardrail intervention that cut the model's final event). `complete` says when the model's
+ * answer is whole — its terminal event (and, on converse, the `metadata` that follows `messageStop`) seen —
+ * so the caller can end the client's stream there instead of waiting for the upstream to close.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Message, MessageHeaders } from '@smithy/core/event-streams';
@@ -66,6 +68,7 @@ function exceptionError(name: string, payload: Uint8Array): SidecarError {
 
 export class BedrockEventNormalizer {
   private ended = false;
+  private metadataAfterStop = false;
 
   constructor(
     private readonly route: Route,
@@ -74,6 +77,11 @@ export class BedrockEventNormalizer {
 
   get done(): boolean {
     return this.ended;
+  }
+
+  /** The answer is whole: nothing Bedrock may still send would change what the client gets. */
+  get complete(): boolean {
+    return !this.ended && this.mapper.terminated && (this.route === 'invoke' || this.metadataAfterStop);
   }
 
   push(items: DecodedBatch): StreamEvent[] {
@@ -135,13 +143,18 @@ export class BedrockEventNormalizer {
       return this.mapper.push(inner);
     }
     if (this.mapper.terminated && eventType !== 'metadata') return [];
-    return this.mapper.push(keyed(eventType, parseJson(message.body, `a ${eventType} event`)));
+    const events = this.mapper.push(keyed(eventType, parseJson(message.body, `a ${eventType} event`)));
+    if (eventType === 'metadata' && this.mapper.terminated) this.metadataAfterStop = true;
+    return events;
   }
 }
 
 /** The Transform around the core: DecodedBatch in, StreamEvent[] out (never an empty batch). */
 export class NormalizerStage extends Transform {
-  constructor(private readonly core: BedrockEventNormalizer) {
+  private completed = false;
+
+  /** `onComplete` is called once, after the batch that made the answer whole was pushed on. */
+  constructor(private readonly core: BedrockEventNormalizer, private readonly onComplete?: () => void) {
     super({ objectMode: true, highWaterMark: 4 });
   }
 
@@ -149,6 +162,10 @@ export class NormalizerStage extends Transform {
     const out = this.core.push(batch);
     if (out.length > 0) this.push(out);
     callback();
+    if (!this.completed && this.onComplete && this.core.complete) {
+      this.completed = true;
+      this.onComplete();
+    }
   }
 
   override _flush(callback: TransformCallback): void {

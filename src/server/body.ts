@@ -5,16 +5,32 @@
  * JSON or it is a 400, whatever the header says (`curl -d` sends form-urlencoded, and gateways that
  * refuse it with a 415 only confuse people; the error table of docs/contract.md#streaming-and-errors has no 415
  * either).
+ *
+ * Bounded: the bytes are taken from the request's share of the process's byte budget as they arrive
+ * (the declared Content-Length at once), so a body the budget cannot hold is a 503 before it is read
+ * (server/budget.ts). A body of PARSE_OFF_THREAD_BYTES or more is decoded, checked and parsed on a worker
+ * thread (one, so at most one big parse runs at a time): parsing 20 MB of JSON on the event loop held
+ * every stream and /healthz for over a second. Every check is linear in the body's size.
  */
 import type { IncomingMessage } from 'node:http';
 import { SidecarError, excerpt } from '../errors.ts';
+import type { Reservation } from './budget.ts';
+import { onJsonThread } from './json-thread.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** Bodies this large or larger are parsed off the event loop. */
+export const PARSE_OFF_THREAD_BYTES = 1024 * 1024;
+
+export async function readJsonBody(req: IncomingMessage, maxBytes: number, reservation?: Reservation): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw tooLarge(maxBytes);
+  }
+  let taken = 0;
+  if (reservation && Number.isFinite(declared) && declared > 0) {
+    reservation.take(declared, 'request bodies');
+    taken = declared;
   }
   const parts: Buffer[] = [];
   let size = 0;
@@ -23,6 +39,10 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
       const buf = chunk as Buffer;
       size += buf.length;
       if (size > maxBytes) throw tooLarge(maxBytes);
+      if (reservation && size > taken) {
+        reservation.take(size - taken, 'request bodies');
+        taken = size;
+      }
       parts.push(buf);
     }
   } catch (error) {
@@ -32,33 +52,69 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     throw new SidecarError('client_timeout', `the request body did not arrive in full (${(error as Error).message})`);
   }
   if (size === 0) throw new SidecarError('invalid_request_error', 'the request body is empty: expected a JSON object');
-  let text: string;
-  try {
-    text = utf8.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
-  } catch {
-    throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
-  }
-  checkDepth(text);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${(error as Error).message}`);
+  const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+  const outcome: ParseOutcome = size >= PARSE_OFF_THREAD_BYTES
+    ? await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }))
+    : parseHere(bytes);
+  if ('value' in outcome) return outcome.value;
+  switch (outcome.error) {
+    case 'utf8':
+      throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
+    case 'depth': {
+      const key = outcome.key === undefined ? undefined
+        : outcome.keyLength > outcome.key.length ? `${outcome.key}… (${outcome.keyLength - outcome.key.length} more characters)` : outcome.key;
+      throw new SidecarError('invalid_request_error',
+        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`, key ? { param: key } : {});
+    }
+    case 'json':
+      throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${excerpt(outcome.message, 300)}`);
+    case 'worker':
+      throw new SidecarError('internal_error', `the request body could not be parsed: ${outcome.message}`);
   }
 }
 
 /** Deeper than any real request (a tool's JSON schema nests a few dozen levels at most). */
 export const MAX_JSON_DEPTH = 512;
+/** Most characters of a key quoted back (the rest is counted). */
+export const KEY_QUOTE_CHARS = 100;
+
+export type ParseOutcome =
+  | { value: unknown }
+  | { error: 'utf8' }
+  | { error: 'depth'; key: string | undefined; keyLength: number }
+  | { error: 'json'; message: string }
+  | { error: 'worker'; message: string };
+
+function parseHere(bytes: Uint8Array): ParseOutcome {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { error: 'utf8' };
+  }
+  const deep = nestingProblem(text, MAX_JSON_DEPTH);
+  if (deep) {
+    return { error: 'depth', key: deep[0] < 0 ? undefined : text.slice(deep[0], Math.min(deep[1], deep[0] + KEY_QUOTE_CHARS)), keyLength: deep[1] - deep[0] };
+  }
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { error: 'json', message: (error as Error).message };
+  }
+}
 
 /**
- * Refuses a body nested deeper than MAX_JSON_DEPTH before it is parsed, naming the top-level key it is
- * under. Parsing 20 MB of nested brackets holds the event loop (every stream) for seconds, and everything
- * after the parse recurses: a tool schema 5,000 levels deep (40 KB) ended in a stack overflow, a 500 that
- * said nothing. One pass over the text, brackets counted outside strings; malformed JSON is left to the
- * parser to name. Linear in the body whatever it holds: the key is only located (two indices) as the scan
- * goes and cut out once, for the message (a 2 MB key followed by two million colons used to be sliced
- * again at every colon: minutes of a frozen event loop).
+ * Refuses a body nested deeper than `maxDepth` before it is parsed: returns the bounds [from, to) of the
+ * top-level key it is under ([-1, -1] when none), or undefined when the nesting is fine. Parsing 20 MB of
+ * nested brackets holds the event loop (every stream) for seconds, and everything after the parse
+ * recurses: a tool schema 5,000 levels deep (40 KB) ended in a stack overflow, a 500 that said nothing.
+ * One pass over the text, brackets counted outside strings; malformed JSON is left to the parser to name.
+ * Linear whatever the body holds: the key is only located (two indices) as the scan goes (a 2 MB key
+ * followed by two million colons used to be sliced again at every colon: minutes of a frozen event loop).
+ *
+ * Self-contained (no outside name, no inner function): the JSON thread runs its source text too.
  */
-function checkDepth(text: string): void {
+export function nestingProblem(text: string, maxDepth: number): [number, number] | undefined {
   let depth = 0;
   let keyFrom = -1; // the top-level key in force: [keyFrom, keyTo) of `text`
   let keyTo = -1;
@@ -77,15 +133,12 @@ function checkDepth(text: string): void {
       keyFrom = lastFrom;
       keyTo = lastTo;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (++depth > MAX_JSON_DEPTH) {
-        const topKey = keyFrom >= 0 ? excerpt(text.slice(keyFrom, keyTo), 100) : undefined;
-        throw new SidecarError('invalid_request_error',
-          `the request body nests deeper than ${MAX_JSON_DEPTH} levels${topKey ? ` (under "${topKey}")` : ''}`, topKey ? { param: topKey } : {});
-      }
+      if (++depth > maxDepth) return [keyFrom, keyTo];
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       depth--;
     }
   }
+  return undefined;
 }
 
 function tooLarge(maxBytes: number): SidecarError {

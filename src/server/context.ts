@@ -10,6 +10,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { BedrockClient } from '../upstream/client.ts';
 import type { Failover } from '../upstream/failover.ts';
+import type { ByteBudget } from './budget.ts';
 import type { LiveStream } from './stream-response.ts';
 
 /** Everything one config generation needs; swapped whole on reload (a request keeps the one it started with). */
@@ -28,8 +29,15 @@ export interface ServerContext {
   now(): number;
   /** The generation a new request is served with. */
   generation(): Generation;
-  /** Credentials resolved and not draining: what /readyz answers. */
+  /** Credentials resolved and not draining. */
   ready(): boolean;
+  /**
+   * What /readyz answers: not ready while starting, draining, or while no usable AWS credentials are held
+   * (`reason` then names the credential source and what went wrong).
+   */
+  readiness(): { ready: boolean; status: string; reason?: string };
+  /** The process's byte budget for request bodies and buffered answers in flight (server/budget.ts). */
+  readonly budget: ByteBudget;
   /** SIGTERM was received: new model requests are refused. */
   draining(): boolean;
   /** Model requests being served now (load shedding compares it with server.max_inflight). */

@@ -21,7 +21,9 @@ import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../provid
 import { discardBody, readBody } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
-import { readJsonBody } from './body.ts';
+import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
+import type { Reservation } from './budget.ts';
+import { jsonBytes } from './json-thread.ts';
 import type { Generation, ServerContext } from './context.ts';
 import { sendError, sendJson } from './respond.ts';
 import { startStream } from './stream-response.ts';
@@ -49,6 +51,8 @@ interface Outcome {
 /** One request being served: what every step of it reads. */
 interface Exchange {
   ctx: ServerContext;
+  /** This request's share of the byte budget for bodies and buffered answers (server/budget.ts). */
+  reservation: Reservation;
   surface: ModelSurface;
   generation: Generation;
   req: IncomingMessage;
@@ -77,6 +81,7 @@ export async function serveModelCall(
     log: ctx.log.child({ requestId }),
     abort: new AbortController(),
     started: ctx.now(),
+    reservation: ctx.budget.reserve(),
     outcome: {
       alias: undefined, modelId: undefined, route: undefined, servedBy: undefined, status: 0, ttfbMs: undefined, chunks: 0,
       usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
@@ -108,14 +113,16 @@ export async function serveModelCall(
     }
     if (e.type === 'internal_error') ex.log.error({ err: error }, 'internal error');
   } finally {
+    ex.reservation.release();
     res.off('close', onClose);
+    if (outcome.error?.upstreamCode === 'BUDGET') ctx.metrics.shed.inc({ what: outcome.error.message.includes('request bodies') ? 'body' : 'answer' });
     finish(ex);
   }
 }
 
 async function serve(ex: Exchange): Promise<void> {
   const { generation: { config, models, client, guardrails, failover }, outcome, log, abort } = ex;
-  const body = await readJsonBody(ex.req, config.server.maxBodyBytes);
+  const body = await readJsonBody(ex.req, config.server.maxBodyBytes, ex.reservation);
   const read = ex.surface.read(body, ex.req);
   const { request, unknown } = read;
   for (const note of read.notes ?? []) log.debug({ surface: ex.surface.name }, `${note}: dropped`);
@@ -154,7 +161,7 @@ async function serve(ex: Exchange): Promise<void> {
       if (config.logging.content) log.debug({ body: native }, 'upstream body');
       return { adapter, prepared, guards, native };
     },
-    send: ({ prepared, guards, native }, target, signal) => {
+    send: async ({ prepared, guards, native }, target, signal) => {
       const operation: ModelOperation = target.route === 'invoke'
         ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
         : (prepared.stream ? 'converse-stream' : 'converse');
@@ -163,7 +170,8 @@ async function serve(ex: Exchange): Promise<void> {
         region: target.region,
         apiKey: target.apiKey,
         path: encodeModelPath(target.modelId, operation),
-        body: Buffer.from(JSON.stringify(guards.decorateBody(native, target.route, prepared.stream))),
+        // Built off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
+        body: await jsonBytes(guards.decorateBody(native, target.route, prepared.stream), ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES),
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
         headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
         signal,
@@ -201,7 +209,7 @@ async function serve(ex: Exchange): Promise<void> {
     return;
   }
 
-  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES);
+  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES, (bytes) => ex.reservation.take(bytes, 'buffered Bedrock answers'));
   if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
   let json: unknown;
   try {

@@ -55,6 +55,11 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
     sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), { ...headers, ...route?.surface?.errorHeaders?.(error) });
     rejected(ctx, req, path, route, requestId, error);
   };
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    reject(new SidecarError('invalid_request_error', 'an HTTP/1.1 request needs a Host header'), { connection: 'close' });
+    return;
+  }
   if (req.rawHeaders.length / 2 > MAX_HEADERS) {
     reject(new SidecarError('request_header_fields_too_large', `more than ${MAX_HEADERS} request headers`), { connection: 'close' });
     return;
@@ -122,6 +127,14 @@ function admit(ctx: ServerContext): SidecarError | undefined {
     { retryAfterS: 1 });
 }
 
+/** A request turned away before routing (an Expect the server does not meet): the JSON error, logged. */
+export function refuseRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, error: SidecarError, headers?: Record<string, string>): void {
+  const requestId = requestIdOf(req);
+  res.setHeader('x-request-id', requestId);
+  sendError(res, error, errorBody(error), headers);
+  rejected(ctx, req, (req.url ?? '/').split('?')[0]!, undefined, requestId, error);
+}
+
 /** The fields of a request line for a request no model work was done for (same shape as a model call's). */
 export const UNSERVED_FIELDS = {
   surface: null, alias: null, modelId: null, route: null, ttfbMs: null, durationMs: 0, chunks: 0,
@@ -178,8 +191,8 @@ function health(_ctx: ServerContext, _req: IncomingMessage, res: ServerResponse)
 }
 
 function readiness(ctx: ServerContext, _req: IncomingMessage, res: ServerResponse): void {
-  if (ctx.ready()) sendJson(res, 200, { status: 'ready' });
-  else sendJson(res, 503, { status: ctx.draining() ? 'draining' : 'starting' });
+  const { ready, ...body } = ctx.readiness();
+  sendJson(res, ready ? 200 : 503, body);
 }
 
 async function metrics(ctx: ServerContext, _req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,8 @@
  * per upstream read); with no output guard configured the guardrail stage, a pass-through then, is left
  * out. Upstream failures enter as data at the source; stages turn every failure into one `error` event
  * that only the encoder renders, through the surface's renderer (its in-band error and end of stream).
- * When the stream has ended early — an error or guardrail block — the upstream request is aborted. `stop(error)` ends a live stream from outside
+ * When the stream has ended early — an error or guardrail block — or once the model's final event is in,
+ * the upstream request is aborted. `stop(error)` ends a live stream from outside
  * (drain deadline, slow reader) through the same path.
  */
 import type { ServerResponse } from 'node:http';
@@ -102,6 +103,10 @@ export function startStream(options: StreamOptions): LiveStream {
     renderer: options.renderer,
     heartbeatMs: options.heartbeatMs,
     observe,
+    // At the model's final event the answer is whole: the upstream side ends there (its request aborted, so
+    // its connection is released), and the client gets its end of stream now, not when the upstream closes
+    // (an upstream that keeps the response open would delay every stream's end by upstream.idle_timeout_ms).
+    onComplete: () => endSource(undefined),
   });
   let sourceEnded = false;
   let awaitingDrain = false;

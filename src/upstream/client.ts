@@ -162,13 +162,22 @@ function retryAfter(value: string | string[] | undefined): number | undefined {
 
 /**
  * Reads a Bedrock answer body as UTF-8 text, at most `limit` bytes: past that the body is dropped and
- * `overflow` tells the caller, who decides whether a truncated answer is an error.
+ * `overflow` tells the caller, who decides whether a truncated answer is an error. `account` is told of
+ * each chunk's size before it is kept and may throw to refuse it (a byte budget); the body is dropped.
  */
-export async function readBody(body: Readable, limit: number): Promise<{ text: string; overflow: boolean }> {
+export async function readBody(body: Readable, limit: number, account?: (bytes: number) => void): Promise<{ text: string; overflow: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buf = Buffer.from(chunk as Uint8Array);
+    if (account) {
+      try {
+        account(buf.length);
+      } catch (error) {
+        discardBody(body);
+        throw error;
+      }
+    }
     if (size + buf.length > limit) {
       parts.push(buf.subarray(0, limit - size));
       discardBody(body);

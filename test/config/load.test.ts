@@ -32,8 +32,11 @@ test('config: defaults are those of docs/contract.md#configuration', () => {
   assert.deepEqual(c.upstream, {
     maxAttempts: 3, connectTimeoutMs: 5000, firstByteTimeoutMs: 60000, idleTimeoutMs: 60000, connections: 64,
     failoverBudgetMs: 10000, breakerFailures: 5, breakerCooldownMs: 1000, breakerMaxCooldownMs: 60000, queueTimeoutMs: 5000,
+    credentialsTimeoutMs: 5000,
   });
   assert.equal(c.server.maxInflight, 1024);
+  assert.deepEqual([c.server.keepAliveTimeoutMs, c.server.maxConnections, c.server.adminMaxConnections, c.server.maxInflightBytes],
+    [5000, 768, 32, 40 * 1024 * 1024]);
   assert.equal(c.routing.allowDirectModels, true);
   assert.equal(c.dropParams, false);
   assert.deepEqual(c.logging, { level: 'info', content: false });

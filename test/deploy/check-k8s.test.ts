@@ -114,7 +114,7 @@ test('check-k8s: the batch-summarizer overlay tunes chunking differently, in its
   assert.match(find(overlay, 'ServiceAccount').metadata.annotations['eks.amazonaws.com/role-arn'], /batch-summarizer/);
   // The strategic merge patch kept everything it did not name.
   const sidecar = sidecarOf(overlay);
-  assert.equal(sidecar.resources.limits.memory, '384Mi');
+  assert.equal(sidecar.resources.limits.memory, '512Mi');
   assert.equal(sidecar.readinessProbe.httpGet.path, '/readyz');
   assert.equal(sidecar.restartPolicy, 'Always');
   const app = find(overlay, 'Deployment').spec.template.spec.containers.find((c: Obj) => c.name === 'app');

@@ -39,8 +39,11 @@ export function writeConfigFile(text: string): string {
   return file;
 }
 
-/** Spawns the sidecar; `env` adds to (or, with a value of '', removes from) a minimal environment. */
-export function spawnSidecar(args: string[], env: Record<string, string>): Sidecar {
+/**
+ * Spawns the sidecar; `env` adds to (or, with a value of '', removes from) a minimal environment.
+ * `openFiles` runs it under that file descriptor limit (`ulimit -n`).
+ */
+export function spawnSidecar(args: string[], env: Record<string, string>, options: { openFiles?: number } = {}): Sidecar {
   const base: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
@@ -49,7 +52,10 @@ export function spawnSidecar(args: string[], env: Record<string, string>): Sidec
   };
   const merged = { ...base, ...env };
   for (const [key, value] of Object.entries(merged)) if (value === '') delete merged[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = ['--import', 'tsx', 'src/main.ts', ...args];
+  const child = options.openFiles === undefined
+    ? spawn(process.execPath, argv, { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('/bin/sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...argv], { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   const sidecar = { child, lines: [], stderr: '', proxy: '', admin: '' } as unknown as Sidecar;
   sidecar.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   let buffered = '';

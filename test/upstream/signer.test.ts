@@ -32,7 +32,7 @@ const HOST = 'bedrock-runtime.us-east-1.amazonaws.com';
 const ARN_PROFILE = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123xyz';
 
 function staticSource(identity: AwsCredentialIdentity): CredentialSource {
-  return { get: async () => identity, invalidate: () => undefined };
+  return { get: async () => identity, invalidate: () => undefined, usable: () => true, lastError: () => undefined };
 }
 
 function bytes(text: string): Uint8Array {
@@ -408,15 +408,18 @@ test('signer: bearerHeaders carries a Bedrock API key and rejects one that canno
   }
 });
 
-test('signer: a credential failure rejects with the credential source error', async () => {
+test('signer: a credential failure rejects with a 503 naming the credential source', async () => {
   const source = createCredentialSource(async () => {
     throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-  });
+  }, { description: 'the container credentials endpoint http://127.0.0.1:9/creds' });
   const signer = createSigner({ credentials: source });
   await assert.rejects(signer.sign(workedRequest(), 'us-east-1'), (error) => {
-    assert.ok(isSidecarError(error));
-    assert.equal(error.type, 'internal_error');
+    assert.ok(isSidecarError(error), 'a SidecarError');
+    // Unavailable (503), not an internal error: the client is not at fault and may retry (issue 12, item 2).
+    assert.equal(error.type, 'unavailable');
+    assert.equal(error.status, 503);
     assert.equal(error.upstreamCode, 'CredentialsProviderError');
+    assert.match(error.message, /from the container credentials endpoint http:\/\/127\.0\.0\.1:9\/creds: CredentialsProviderError/);
     return true;
   });
 });
@@ -571,7 +574,11 @@ test('credentials: a failed blocking resolution rejects every waiter and the nex
   for (const result of await Promise.allSettled(waiting)) {
     assert.equal(result.status, 'rejected');
     const error = (result).reason as unknown;
-    assert.ok(isSidecarError(error) && error.type === 'internal_error' && error.upstreamCode === 'ExpiredTokenException');
+    // Each check on its own line, with a message: a failing bare assert.ok(a && b) spins forever in
+    // Node 20's message generation under tsx instead of failing.
+    assert.ok(isSidecarError(error), 'a SidecarError');
+    assert.equal(error.type, 'unavailable');
+    assert.equal(error.upstreamCode, 'ExpiredTokenException');
   }
   const retry = source.get();
   await tick();
@@ -596,9 +603,16 @@ test('credentials: invalidate() makes the next get() resolve afresh', async () =
   assert.equal((await second).accessKeyId, 'AKIDnew');
 });
 
-test('credentials: a provider answer without a key is rejected', async () => {
-  const source = createCredentialSource(async () => ({ accessKeyId: '', secretAccessKey: '' }));
-  await assert.rejects(source.get(), (error) => isSidecarError(error) && error.type === 'internal_error');
+test('credentials: a provider answer without a key is rejected, named, and remembered for readiness', async () => {
+  const source = createCredentialSource(async () => ({ accessKeyId: '', secretAccessKey: '' }), { description: 'the AWS profile "p"' });
+  await assert.rejects(source.get(), (error) => {
+    assert.ok(isSidecarError(error), 'a SidecarError');
+    assert.equal(error.type, 'unavailable');
+    assert.match(error.message, /from the AWS profile "p": it returned no key/);
+    return true;
+  });
+  assert.equal(source.usable(), false);
+  assert.match(source.lastError()?.message ?? '', /returned no key/);
 });
 
 test('credentials: the default chain reads the environment, and invalidate() sees it change', async () => {

@@ -20,6 +20,7 @@ import { readBody, type BedrockClient, type BedrockResponse } from '../../upstre
 import type { Failover } from '../../upstream/failover.ts';
 import { encodeModelPath } from '../../upstream/signer.ts';
 import { readJsonBody } from '../../server/body.ts';
+import type { ByteBudget, Reservation } from '../../server/budget.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import { readEmbeddingsRequest } from './request.ts';
 import { renderEmbeddings } from './render.ts';
@@ -34,6 +35,8 @@ export interface EmbeddingsContext {
   metrics: Metrics;
   log: Logger;
   now(): number;
+  /** The process's byte budget for bodies in flight (server/budget.ts). */
+  budget?: ByteBudget;
 }
 
 /** InvokeModel calls one request keeps in flight at most (a 2048-input Titan batch is 2048 calls). */
@@ -72,8 +75,9 @@ export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMess
     }
   };
   res.on('close', onClose);
+  const reservation = ctx.budget?.reserve();
   try {
-    await serve(ctx, req, res, outcome, log, abort);
+    await serve(ctx, req, res, outcome, log, abort, reservation);
   } catch (error) {
     const e = toSidecarError(error);
     outcome.error = e;
@@ -86,13 +90,17 @@ export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMess
     }
     if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
   } finally {
+    reservation?.release();
     res.off('close', onClose);
     finish(ctx, outcome, log, started);
   }
 }
 
-async function serve(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger, abort: AbortController): Promise<void> {
-  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes);
+async function serve(
+  ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger, abort: AbortController,
+  reservation: Reservation | undefined,
+): Promise<void> {
+  const body = await readJsonBody(req, ctx.config.server.maxBodyBytes, reservation);
   const { request, unknown } = readEmbeddingsRequest(body);
   const requested = ctx.models.resolve(request.model);
   outcome.alias = requested.alias?.name;

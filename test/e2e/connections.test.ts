@@ -1,0 +1,100 @@
+/**
+ * Connections that never send a byte, too many connections, and the fd limit, against the real process:
+ * each listener has its own cap (the admin one small), silent connections are closed even when the
+ * client never closes its side, and reaching a cap or the fd limit is logged and counted.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+
+/** A client that connects, sends nothing and never closes its side (`allowHalfOpen`). */
+function silent(base: string): Promise<{ socket: Socket; ended: Promise<void> }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port), allowHalfOpen: true });
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    const ended = new Promise<void>((r) => socket.on('end', () => r()));
+    socket.once('connect', () => resolve({ socket, ended }));
+    socket.once('error', reject);
+  });
+}
+
+function settled(p: Promise<void>): Promise<boolean> {
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
+}
+
+/** Open file descriptors of a process (sockets included). */
+function fds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+test('connections: silent connections are closed after headers_timeout_ms even if the client never closes; each listener has its own cap', async () => {
+  const emu = await startEmulator({ quiet: true });
+  const file = writeConfigFile(configText().replace('drain_timeout_s: 3}',
+    'drain_timeout_s: 3, headers_timeout_ms: 3000, max_connections: 12, admin_max_connections: 4}'));
+  const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+  const sockets: Socket[] = [];
+  try {
+    await s.ready;
+    const pid = s.child.pid!;
+    const baseline = fds(pid);
+    // The admin listener fills up: connections past its cap are closed at once.
+    const admin = [];
+    for (let i = 0; i < 6; i++) admin.push(await silent(s.admin));
+    sockets.push(...admin.map((c) => c.socket));
+    await Promise.all(admin.slice(4).map((c) => c.ended));
+    for (const c of admin.slice(0, 4)) assert.equal(await settled(c.ended), false, 'the first four are held');
+    // The proxy serves meanwhile, probes included.
+    emu.script({ type: 'text', text: 'still serving' });
+    const res = await fetch(`${s.proxy}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await fetch(`${s.proxy}/healthz`)).status, 200);
+    const metrics = await (await fetch(`${s.proxy}/metrics`)).text();
+    assert.match(metrics, /sidecar_connections_refused_total\{listener="admin",reason="max_connections"\} 2/);
+    assert.ok(s.lines.some((l) => l.level === 'warn' && l.listener === 'admin' && /cap of 4 connections/.test(String(l.msg))));
+
+    // Silent proxy connections too. None of these clients ever closes its side; after the header timeout
+    // the sidecar has let go of every one (its descriptors are back to where they were).
+    const proxy = [];
+    for (let i = 0; i < 5; i++) proxy.push(await silent(s.proxy));
+    sockets.push(...proxy.map((c) => c.socket));
+    assert.ok(fds(pid) >= baseline + 9);
+    await Promise.all([...admin.slice(0, 4), ...proxy].map((c) => c.ended));
+    // (A little above the baseline: the upstream pool and this test's own keep-alive connection may remain.)
+    await waitFor(() => fds(pid) <= baseline + 4, 15_000);
+    assert.equal((await fetch(`${s.admin}/healthz`)).status, 200, 'the admin listener has room again');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await killSidecar(s);
+    await emu.close();
+  }
+});
+
+test('connections: near the file descriptor limit the sidecar says so (libuv itself resets new connections without a word)', async () => {
+  const emu = await startEmulator({ quiet: true });
+  const file = writeConfigFile(configText().replace('drain_timeout_s: 3}', 'drain_timeout_s: 3, max_connections: 500}'));
+  const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url }, { openFiles: 120 });
+  const sockets: Socket[] = [];
+  try {
+    await s.ready;
+    assert.ok(s.lines.some((l) => l.level === 'warn' && /exceed the file descriptor limit 120/.test(String(l.msg))), 'the caps were checked at start');
+    for (let i = 0; i < 130; i++) {
+      const c = await silent(s.proxy).catch(() => undefined);
+      if (c) sockets.push(c.socket);
+    }
+    await waitFor(() => s.lines.some((l) => l.level === 'warn' && /file descriptors are open/.test(String(l.msg))));
+    for (const socket of sockets) socket.destroy();
+    await waitFor(async () => (await fetch(`${s.admin}/healthz`).catch(() => ({ status: 0 }))).status === 200);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await killSidecar(s);
+    await emu.close();
+  }
+});

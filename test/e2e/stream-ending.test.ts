@@ -1,0 +1,111 @@
+/**
+ * How a stream ends, against the real process: at the model's final event (not when the upstream
+ * closes its response), and never with raw HTTP written into it by a malformed pipelined request.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { eventFrame } from '../../src/emulator/frames.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { parseStream } from '../helpers/harness.ts';
+import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
+import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+
+const converseAnswer = (text: string): Buffer[] => [
+  eventFrame('messageStart', JSON.stringify({ role: 'assistant' })),
+  eventFrame('contentBlockDelta', JSON.stringify({ contentBlockIndex: 0, delta: { text } })),
+  eventFrame('contentBlockStop', JSON.stringify({ contentBlockIndex: 0 })),
+  eventFrame('messageStop', JSON.stringify({ stopReason: 'end_turn' })),
+  eventFrame('metadata', JSON.stringify({ usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 10 } })),
+];
+
+test('stream ending: [DONE] follows the model\'s final event at once, and the upstream response is released, though the upstream keeps it open', async () => {
+  let released = 0;
+  const upstream = await startHostileUpstream((req, res) => {
+    res.writeHead(200, { 'content-type': EVENT_STREAM });
+    for (const frame of req.url!.includes('converse') ? converseAnswer('whole answer') : anthropicAnswer('whole answer')) res.write(frame);
+    res.on('close', () => released++); // and never res.end(): the response stays open
+  });
+  const file = writeConfigFile(configText(`  - name: claude-converse
+    model: bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0
+    region: us-east-1
+`).replace('logging: {level: info}', 'logging: {level: info}\nupstream: {idle_timeout_ms: 60000}'));
+  const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
+  try {
+    await s.ready;
+    for (const model of ['claude-invoke', 'claude-converse']) {
+      const res = await fetch(`${s.proxy}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
+        signal: AbortSignal.timeout(20_000), // far below idle_timeout_ms: waiting for the upstream to close fails here
+      });
+      const parsed = parseStream(await res.text());
+      assert.equal(parsed.text, 'whole answer', model);
+      assert.equal(parsed.finish, 'stop', model);
+      assert.equal(parsed.error, undefined, model);
+      assert.equal(parsed.doneCount, 1);
+      assert.equal((parsed.usage as { completion_tokens: number } | undefined)?.completion_tokens, 2, `${model}: the usage that came last is there`);
+    }
+    await waitFor(() => released === 2, 5_000);
+    await waitFor(() => s.lines.filter((l) => l.msg === 'request completed').length === 2);
+    const line = s.lines.filter((l) => l.msg === 'request completed');
+    assert.deepEqual(line.map((l) => [l.status, l.cancelled, l.error]), [[200, false, null], [200, false, null]]);
+  } finally {
+    await killSidecar(s);
+    await upstream.close();
+  }
+});
+
+test('stream ending: a malformed request pipelined behind a stream never writes raw HTTP into it; the stream ends with [DONE]', async () => {
+  const emu = await startEmulator({ quiet: true });
+  const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+  try {
+    await s.ready;
+    emu.script({ type: 'text', text: 'a stream with garbage behind it', frameDelayMs: 40 });
+    const url = new URL(s.proxy);
+    const body = JSON.stringify({ model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      // Once the stream is under way: a request line no parser accepts, on the same connection.
+      const poll = setInterval(() => {
+        if (text.includes('data: ')) {
+          clearInterval(poll);
+          socket.write('NOT A REQUEST AT ALL\r\n\r\n');
+        }
+      }, 5);
+      setTimeout(() => socket.destroy(), 15_000).unref();
+    });
+    assert.equal(received.match(/HTTP\/1\.1 /g)?.length, 1, received);
+    assert.match(received, /^HTTP\/1\.1 200 /);
+    assert.ok(!received.includes('HTTP/1.1 400'));
+    const parsed = parseStream(dechunk(received.slice(received.indexOf('\r\n\r\n') + 4)));
+    assert.equal(parsed.text, 'a stream with garbage behind it');
+    assert.equal(parsed.finish, 'stop');
+    assert.equal(parsed.doneCount, 1);
+    await waitFor(() => s.lines.some((l) => l.msg === 'request completed' && (l.error as { message?: string } | null)?.message?.startsWith('bad request')));
+  } finally {
+    await killSidecar(s);
+    await emu.close();
+  }
+});
+
+/** The payload of an HTTP/1.1 chunked body (up to its last chunk). */
+function dechunk(body: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    if (eol === -1) return out;
+    const size = parseInt(body.slice(at, eol), 16);
+    if (!size) return out;
+    out += body.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
+}
