@@ -348,7 +348,7 @@ test('signer: credentials that change between requests sign with the new secret 
   const now = new Date('2024-01-01T00:00:00Z');
   const rotated: AwsCredentialIdentity[] = [KEY, { accessKeyId: KEY.accessKeyId, secretAccessKey: `${KEY.secretAccessKey}2` }, { ...KEY, sessionToken: 'tok' }, KEY];
   let current = rotated[0]!;
-  const signer = createSigner({ credentials: { get: async () => current, invalidate: () => undefined }, now: () => now });
+  const signer = createSigner({ credentials: { ...staticSource(KEY), get: async () => current }, now: () => now });
   for (const credentials of rotated) {
     current = credentials;
     const request = workedRequest();
