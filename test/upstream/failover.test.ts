@@ -93,8 +93,13 @@ test('failover: a spent budget aborts the attempt in flight, not the client\'s s
   const client = new AbortController();
   await assert.rejects(failover.run({
     chain, signal: client.signal, prepare: (t) => t.name,
+    // A call that never answers (its timer stands for the socket that keeps a real process alive).
     send: (_p, _t, signal) => new Promise((_resolve, reject) => {
-      signal.addEventListener('abort', () => reject(new SidecarError('unavailable', 'aborted', { upstreamCode: 'ABORTED' })), { once: true });
+      const pending = setTimeout(() => undefined, 10_000);
+      signal.addEventListener('abort', () => {
+        clearTimeout(pending);
+        reject(new SidecarError('unavailable', 'aborted', { upstreamCode: 'ABORTED' }));
+      }, { once: true });
     }),
   }), /failover_budget_ms \(20 ms\); tried a/);
   assert.equal(client.signal.aborted, false);
