@@ -133,7 +133,8 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({
           type: 'text', text: t.text, ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
         }));
-        // Signed thinking goes back first, byte for byte, as Claude requires it before its tool use.
+        // Signed and redacted thinking go back first, byte for byte, as Claude requires them before its tool use.
+        blocks.unshift(...(m.reasoningRedacted ?? []).map((data) => ({ type: 'redacted_thinking', data })));
         if (m.reasoningSignature !== undefined) blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
         m.toolCalls.forEach((call, j) => blocks.push({
           type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
