@@ -9,12 +9,11 @@
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { SidecarError } from '../errors.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
-import { isRecord, requireAnswer } from './answer.ts';
+import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
-import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
+import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName, type ReasoningEffort } from './request.ts';
 import { servingFields } from './serving.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
@@ -107,12 +106,6 @@ export function converseSystem(messages: readonly ChatMessage[]): Block[] {
     if (m.cache && text !== '') blocks.push(cachePointBlock(m.cache));
   }
   return blocks;
-}
-
-/** The 400 for an image sent to a model that takes none (never dropped: it is content, not a setting). */
-export function imageRefused(i: number, j: number, what = 'this model'): SidecarError {
-  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
-    { param: `messages[${i}].content[${j}]` });
 }
 
 /** Whether converse history holds tool blocks (then Bedrock wants a toolConfig even if no tool may run). */
@@ -352,14 +345,8 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
     if (typeof reasoningContent?.redactedContent === 'string') events.push({ kind: 'reasoning_redacted', data: redactedData(reasoningContent.redactedContent) });
     const toolUse = block.toolUse as Record<string, unknown> | undefined;
     if (toolUse && !isServerToolUse(toolUse)) {
-      const index = tools++;
-      events.push({ kind: 'tool_start', index, id: stringOrEmpty(toolUse.toolUseId), name: stringOrEmpty(toolUse.name) });
-      events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(toolUse.input ?? {}) });
+      events.push(...wholeToolCall(tools++, stringOrEmpty(toolUse.toolUseId), stringOrEmpty(toolUse.name), toolUse.input));
     }
   }
-  const stop = typeof body.stopReason === 'string' ? body.stopReason : undefined;
-  events.push(finishEvent(stop, guardrailIntervenedIn(body)));
-  const usage = completeUsage(usageOf(body.usage));
-  if (usage) events.push({ kind: 'usage', usage });
-  return events;
+  return [...events, ...answerEnd(body.stopReason, body, body.usage)];
 }

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { eventFrame } from '../../src/emulator/frames.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
-import { parseStream } from '../helpers/harness.ts';
+import { chat, parseStream, startHarness } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 const converseAnswer = (text: string): Buffer[] => [
   eventFrame('messageStart', JSON.stringify({ role: 'assistant' })),
@@ -34,11 +34,8 @@ test('stream ending: [DONE] follows the model\'s final event at once, and the up
   try {
     await s.ready;
     for (const model of ['claude-invoke', 'claude-converse']) {
-      const res = await fetch(`${s.proxy}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
-        signal: AbortSignal.timeout(20_000), // far below idle_timeout_ms: waiting for the upstream to close fails here
-      });
+      // Bounded far below idle_timeout_ms: waiting for the upstream to close fails here.
+      const res = await chat(s.proxy, { model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }, {}, AbortSignal.timeout(20_000));
       const parsed = parseStream(await res.text());
       assert.equal(parsed.text, 'whole answer', model);
       assert.equal(parsed.finish, 'stop', model);
@@ -56,8 +53,35 @@ test('stream ending: [DONE] follows the model\'s final event at once, and the up
   }
 });
 
+test('stream ending: a whole answer whose response ends just after its final event keeps the upstream connection for the next stream', async () => {
+  let connections = 0;
+  let closed = 0;
+  const upstream = await startHostileUpstream((_req, res) => {
+    res.on('close', () => closed++);
+    res.writeHead(200, { 'content-type': EVENT_STREAM });
+    for (const frame of converseAnswer('whole answer')) res.write(frame);
+    setTimeout(() => res.end(), 10); // the end of the response in a read of its own, after the final event
+  });
+  upstream.server.on('connection', () => connections++);
+  const h = await startHarness({ models: [{ name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' }] },
+    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const parsed = parseStream(await (await chat(h, { model: 'claude-converse', stream: true, messages: [{ role: 'user', content: 'hi' }] })).text());
+      assert.equal(parsed.text, 'whole answer');
+      assert.equal(parsed.doneCount, 1);
+      await waitFor(() => closed === i + 1, 5_000); // the client has its [DONE] before the upstream response ends
+    }
+    assert.equal(connections, 1, 'three streams one after the other, one upstream connection');
+    assert.equal(upstream.requests.length, 3);
+  } finally {
+    await h.close();
+    await upstream.close();
+  }
+});
+
 test('stream ending: a malformed request pipelined behind a stream never writes raw HTTP into it; the stream ends with [DONE]', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
     await s.ready;

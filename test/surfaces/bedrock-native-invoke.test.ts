@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { decodeFrames } from './bedrock-native-helpers.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
@@ -19,7 +20,7 @@ const PROFILE = { name: 'profile', model: `bedrock/invoke/${PROFILE_ARN}`, provi
 function client(h: Harness): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     region: 'us-east-1', endpoint: h.url, requestHandler: new NodeHttpHandler(), maxAttempts: 1,
-    credentials: { accessKeyId: 'AKIAAPPCLIENTKEY0000', secretAccessKey: 'app-secret' },
+    credentials: otherCredentials('app-client'),
   });
 }
 

@@ -10,9 +10,11 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, TEST_CREDENTIALS, type Harness } from '../helpers/harness.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 
 /** The app's own credentials: they must never reach Bedrock. */
-const CLIENT_KEY = { accessKeyId: 'AKIAAPPCLIENTKEY0000', secretAccessKey: 'app-secret-that-must-not-travel' };
+/** The app's own AWS key: the sidecar must not pass it on. */
+const CLIENT_KEY = otherCredentials('app-client');
 
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
