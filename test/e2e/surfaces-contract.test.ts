@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExceptionType } from '../../src/emulator/index.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { parsePrometheusText, valueOf } from '../ops/prom-text.ts';
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
@@ -122,7 +123,7 @@ test('native: every answer carries x-amzn-RequestId, which the AWS SDK reports a
   const h = await startHarness({ models: [NOVA] });
   try {
     const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1', endpoint: h.url, credentials: { accessKeyId: 'AKIDAPP', secretAccessKey: 'app' },
+      region: 'us-east-1', endpoint: h.url, credentials: otherCredentials('app'),
       requestHandler: new NodeHttpHandler(), maxAttempts: 1,
     });
     const answer = await sdk.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
