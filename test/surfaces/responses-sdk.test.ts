@@ -203,3 +203,14 @@ test('responses: GET and DELETE /v1/responses/{id} are store lookups: they answe
     assert.equal((await fetch(`${h.url}/v1/responses/${stored.id}`, { method: 'DELETE' })).status, 200);
     assert.match(await holder.text(), /response\.completed/);
   }));
+
+test('responses: a refused reasoning.effort is named as the client spelled it, in param and message', () =>
+  withHarness(BASE, async (h) => {
+    const err = await client(h).responses.create({ model: 'nova', input: 'hi', reasoning: { effort: 'low' } }).then(
+      () => assert.fail('a Nova 1 model takes no reasoning effort'), (e: unknown) => e as { status: number; param: string; message: string });
+    assert.equal(err.status, 400);
+    assert.equal(err.param, 'reasoning.effort');
+    assert.match(err.message, /"reasoning\.effort" is not supported by us\.amazon\.nova-micro-v1:0/);
+    assert.doesNotMatch(err.message, /reasoning_effort/);
+    assert.equal(h.emu.requests.length, 0, 'nothing reached Bedrock');
+  }));
