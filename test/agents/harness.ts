@@ -14,8 +14,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
 import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = new URL('./node_modules/.bin/', import.meta.url).pathname;
@@ -37,7 +38,7 @@ export interface Stack {
  * file and starts the sidecar process on it. Resolves once the sidecar logged its listening line.
  */
 export async function startStack(config: Record<string, unknown>, emulator: EmulatorOptions = {}): Promise<Stack> {
-  const emu = await startEmulator({ quiet: true, ...emulator });
+  const emu = await startTestEmulator(emulator);
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-agents-'));
   const file = join(dir, 'sidecar.yaml');
   const server = { ...(config.server as object | undefined), host: '127.0.0.1', port: 0, admin_host: '127.0.0.1', admin_port: 0 };

@@ -10,14 +10,15 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { buildProdTree, type ProdTree } from './prod-tree.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 let tree: ProdTree;
 let emu: Emulator;
 
 before(async () => {
-  [tree, emu] = await Promise.all([buildProdTree(), startEmulator({ quiet: true })]);
+  [tree, emu] = await Promise.all([buildProdTree(), startTestEmulator()]);
 });
 
 after(async () => {

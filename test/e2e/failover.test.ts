@@ -4,9 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { chat, parseStream, startHarness, type Harness } from '../helpers/harness.ts';
 import { validateConfig } from '../../src/config/load.ts';
+import { startTestEmulator, withEmulator } from '../helpers/emulator.ts';
 
 const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 const hi = [{ role: 'user', content: 'hi' }];
@@ -19,7 +20,7 @@ interface Rig {
 
 /** `primary` on the harness's emulator (us-east-1), `secondary` on a second one playing us-west-2. */
 async function rig(config: Record<string, unknown> = {}, extraModels: Array<Record<string, unknown>> = [], primary: Record<string, unknown> = {}): Promise<Rig> {
-  const west = await startEmulator({ quiet: true });
+  const west = await startTestEmulator();
   const models = [
     { name: 'primary', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1', fallbacks: ['secondary'], ...primary },
     { name: 'secondary', model: `bedrock/invoke/${CLAUDE}`, region: 'us-west-2', endpoint: west.url },
@@ -136,8 +137,7 @@ test('failover: an open breaker with nowhere to go answers at once with retry-af
 
 test('failover: a fallback that cannot serve the request (no tools) is skipped and the skip logged', () =>
   withRig({}, async ({ h }) => {
-    const third = await startEmulator({ quiet: true });
-    try {
+    await withEmulator(async (third) => {
       await h.close();
       const r = await startHarness({
         upstream: { max_attempts: 1 },
@@ -161,9 +161,7 @@ test('failover: a fallback that cannot serve the request (no tools) is skipped a
       } finally {
         await r.close();
       }
-    } finally {
-      await third.close();
-    }
+    });
   }));
 
 test('failover: the budget ends a chain of slow targets with one clear error', () =>

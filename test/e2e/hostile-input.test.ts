@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { chat, parseStream } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicChunk, exceptionFrame, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 const hi = [{ role: 'user', content: 'hi' }];
 
@@ -17,7 +17,7 @@ function post(s: Sidecar, body: Record<string, unknown> | string, signal?: Abort
 }
 
 test('hostile input: a body of one huge key and millions of colons is refused in linear time; /healthz answers meanwhile', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
     await s.ready;
@@ -42,7 +42,7 @@ test('hostile input: a body of one huge key and millions of colons is refused in
 });
 
 test('hostile input: dot segments and other non-ids in a model route never reach Bedrock; a 5 MiB model name gets a short error', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
     await s.ready;

@@ -4,9 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chat, parseStream, startHarness, withHarness } from '../helpers/harness.ts';
+import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 
 const MODEL = 'claude-invoke';
 const hi = [{ role: 'user', content: 'Hi there' }];
@@ -277,16 +276,11 @@ test('invoke: a client that disconnects before the first token aborts the upstre
 
 test('invoke: a 200 that is not an event stream is an error, never an empty success', async () => {
   // A bare upstream that answers 200 with the JSON envelope of an unknown operation.
-  const upstream = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Output: { __type: 'com.amazon.coral.service#UnknownOperationException' }, Version: '1.0' }));
-    });
+  const upstream = await startHostileUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ Output: { __type: 'com.amazon.coral.service#UnknownOperationException' }, Version: '1.0' }));
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const port = (upstream.address() as AddressInfo).port;
-  const h = await startHarness({}, { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` } });
+  const h = await startHarness({}, { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } });
   try {
     for (const stream of [true, false]) {
       const res = await chat(h, { model: MODEL, stream, messages: hi });
@@ -296,7 +290,7 @@ test('invoke: a 200 that is not an event stream is an error, never an empty succ
     }
   } finally {
     await h.close();
-    upstream.close();
+    await upstream.close();
   }
 });
 

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { chat, parseStream } from '../helpers/harness.ts';
 import { configText, exitWithin, spawnSidecar, waitFor } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 /** The test config written to `dir/sidecar.yaml`; returns its path. */
 function writeConfig(dir: string): string {
@@ -19,7 +20,7 @@ function writeConfig(dir: string): string {
 }
 
 async function withEmulator(run: (emu: Emulator, dir: string) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-process-'));
   try {
     await run(emu, dir);

@@ -10,10 +10,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { frames, loadRecordings, type Json, type Recording } from '../helpers/real-traffic.ts';
 import { killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
+import { seeded } from '../helpers/streams.ts';
+import { chat } from '../helpers/harness.ts';
+import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // The oracle: what the client must get, read from the recorded bytes (test/helpers/real-traffic.ts reads
@@ -254,21 +255,9 @@ function expectedOf(rec: Recording): Expected {
 
 type Split = 'whole' | 'bytes' | 'random';
 
-/** mulberry32: a small seeded PRNG, so a failing split can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Replay { recording: Recording; split: Split; seed: number; served: number }
 let current: Replay | undefined;
-let upstream: Server;
+let upstream: HostileUpstream;
 let sidecar: Sidecar;
 let proxy = '';
 
@@ -279,7 +268,7 @@ async function writeSplit(res: import('node:http').ServerResponse, body: Buffer,
     res.end(body);
     return;
   }
-  const random = prng(seed);
+  const random = seeded(seed); // the suite's seeded PRNG: a failing split can be replayed
   // One write per piece; the event loop turns every few writes (each turn costs more than the write).
   for (let at = 0, writes = 0; at < body.length; writes++) {
     const size = split === 'bytes' ? 1 : 1 + Math.floor(random() * 97);
@@ -291,33 +280,28 @@ async function writeSplit(res: import('node:http').ServerResponse, body: Buffer,
 }
 
 before(async () => {
-  upstream = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const replay = current;
-      if (!replay) {
-        res.writeHead(500).end();
-        return;
-      }
-      replay.served++;
-      const { recording } = replay;
-      assert.ok(req.url?.startsWith('/model/'), req.url);
-      res.writeHead(recording.status, { ...recording.headers, 'content-length': recording.body.length });
-      res.flushHeaders();
-      void writeSplit(res, recording.body, replay.split, replay.seed);
-    });
+  upstream = await startHostileUpstream((req, res) => {
+    const replay = current;
+    if (!replay) {
+      res.writeHead(500).end();
+      return;
+    }
+    replay.served++;
+    const { recording } = replay;
+    assert.ok(req.url?.startsWith('/model/'), req.url);
+    res.writeHead(recording.status, { ...recording.headers, 'content-length': recording.body.length });
+    res.flushHeaders();
+    void writeSplit(res, recording.body, replay.split, replay.seed);
   });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const port = (upstream.address() as AddressInfo).port;
   const config = writeConfigFile('server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nmodels: []\n');
-  sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` });
+  sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
   await sidecar.ready;
   proxy = sidecar.proxy;
 });
 
 after(async () => {
   await killSidecar(sidecar);
-  await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  await upstream.close();
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -330,16 +314,11 @@ async function replay(rec: Recording, run: Run): Promise<void> {
   const expected = expectedOf(rec);
   const stream = rec.operation.endsWith('stream');
   current = { recording: rec, split: run.split, seed: run.seed, served: 0 };
-  const res = await fetch(`${proxy}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: rec.route, stream, messages: [{ role: 'user', content: 'Hello' }],
-      ...(stream ? { stream_options: { include_usage: true } } : {}),
-      ...(run.chunkSize ? { stream_chunk_size: run.chunkSize } : {}),
-    }),
-    signal: AbortSignal.timeout(20_000),
-  });
+  const res = await chat(proxy, {
+    model: rec.route, stream, messages: [{ role: 'user', content: 'Hello' }],
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+    ...(run.chunkSize ? { stream_chunk_size: run.chunkSize } : {}),
+  }, {}, AbortSignal.timeout(20_000));
   const text = await res.text();
   assert.equal(current.served, 1, `${label}: one upstream call`);
   if (expected.kind === 'error') {

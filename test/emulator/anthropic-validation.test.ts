@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { anthropic } from '../../src/emulator/families/anthropic.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { CLAUDE, claudeBody, post } from './helpers.ts';
+import { startTestEmulator, withEmulator } from '../helpers/emulator.ts';
 
 const cases: [string, unknown, string | undefined][] = [
   ['valid minimal body', claudeBody(), undefined],
@@ -50,8 +50,7 @@ for (const [name, body, expected] of cases) {
 }
 
 test('anthropic validation: over HTTP the 400 body is exactly {"message":…} with ValidationException', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const res = await post(emu.url, `/model/${encodeURIComponent(CLAUDE)}/invoke`, JSON.stringify(claudeBody('hi', { stream_chunk_size: 1 })));
     assert.equal(res.status, 400);
     assert.equal(res.body.toString(), '{"message":"stream_chunk_size: Extra inputs are not permitted"}');
@@ -60,14 +59,11 @@ test('anthropic validation: over HTTP the 400 body is exactly {"message":…} wi
     const bad = await post(emu.url, `/model/${encodeURIComponent(CLAUDE)}/invoke`, '{not json');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.toString(), '{"message":"Malformed input request, please reformat your input and try again."}');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('routing: %3A and a literal ":" both route; ARN ids decode per segment; unknown path is 404', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const body = JSON.stringify(claudeBody());
     const a = await post(emu.url, '/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke', body);
     const b = await post(emu.url, '/model/anthropic.claude-3-haiku-20240307-v1:0/invoke', body);
@@ -86,13 +82,11 @@ test('routing: %3A and a literal ":" both route; ARN ids decode per segment; unk
     const badModel = await post(emu.url, '/model/acme.rocket-v1/invoke', body);
     assert.equal(badModel.status, 400);
     assert.equal(JSON.parse(badModel.body.toString()).message, 'The provided model identifier is invalid.');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('auth: missing auth, unknown key, bearer API keys and verifySignature:false', async () => {
-  const emu = await startEmulator({ quiet: true, apiKeys: ['bedrock-api-key-123'] });
+  const emu = await startTestEmulator({ apiKeys: ['bedrock-api-key-123'] });
   const path = `/model/${encodeURIComponent(CLAUDE)}/invoke`;
   const body = JSON.stringify(claudeBody());
   try {
@@ -114,18 +108,15 @@ test('auth: missing auth, unknown key, bearer API keys and verifySignature:false
   } finally {
     await emu.close();
   }
-  const open = await startEmulator({ quiet: true, verifySignature: false });
-  try {
+  await withEmulator(async (open) => {
     const res = await post(open.url, path, body, { secret: 'wrong' });
     assert.equal(res.status, 200);
     assert.equal(open.requests[0]!.signature, 'invalid');
-  } finally {
-    await open.close();
-  }
+  }, { verifySignature: false });
 });
 
 test('script: queue order, reset, markers and the default reply', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const path = `/model/${encodeURIComponent(CLAUDE)}/invoke`;
   try {
     emu.script({ type: 'text', text: 'one' }, { type: 'text', text: 'two' });

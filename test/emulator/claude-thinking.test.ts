@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { anthropic, thinkingProblem } from '../../src/emulator/families/anthropic.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { claudeBody, post } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 const OLD_SHAPE = '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
 const enabled = { thinking: { type: 'enabled', budget_tokens: 2048 } };
@@ -44,8 +44,7 @@ test('emulator thinking rule: an unknown effort or display value is a schema err
 });
 
 test('emulator thinking rule: over HTTP, invoke and converse answer ValidationException with Bedrock\'s text', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-opus-4-7');
     const invoke = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi', enabled)));
     assert.equal(invoke.status, 400);
@@ -59,7 +58,5 @@ test('emulator thinking rule: over HTTP, invoke and converse answer ValidationEx
       messages: [{ role: 'user', content: [{ text: 'hi' }] }], additionalModelRequestFields: adaptive,
     }));
     assert.equal(ok.status, 200);
-  } finally {
-    await emu.close();
-  }
+  });
 });

@@ -6,8 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { post, sdkClient } from './helpers.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 const TITAN = 'amazon.titan-embed-text-v2:0';
 const COHERE_V3 = 'cohere.embed-english-v3';
@@ -19,7 +20,7 @@ const path = (modelId: string, op = 'invoke'): string => `/model/${encodeURIComp
 describe('emulator embedding models', () => {
   let emu: Emulator;
   before(async () => {
-    emu = await startEmulator({ quiet: true });
+    emu = await startTestEmulator();
   });
   after(async () => emu.close());
 

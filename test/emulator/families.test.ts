@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { defaultReplyText, startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { defaultReplyText, type Emulator } from '../../src/emulator/index.ts';
 import { chunkEvents, decodeFrames, post, sdkClient } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 type Json = Record<string, unknown>;
 
@@ -106,12 +107,9 @@ const CASES: FamilyCase[] = [
 ];
 
 async function withEmu(fn: (emu: Emulator) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     await fn(emu);
-  } finally {
-    await emu.close();
-  }
+  });
 }
 
 const path = (modelId: string, op: string): string => `/model/${encodeURIComponent(modelId)}/${op}`;

@@ -5,15 +5,14 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { ACCESS_KEY, CLAUDE, chunkEvents, claudeBody, decodeFrames, post, SECRET } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 const STREAM_PATH = `/model/${encodeURIComponent(CLAUDE)}/invoke-with-response-stream`;
 const LONG = 'The quick brown fox — jumps over the lazy dog. '.repeat(10);
 
 test('faults: exception after N frames is a :message-type exception frame, then the response ends', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: LONG, fault: { afterFrames: 2, kind: 'exception', exceptionType: 'internalServerException', message: 'oops' } });
     const res = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
     assert.equal(res.status, 200);
@@ -23,14 +22,11 @@ test('faults: exception after N frames is a :message-type exception frame, then 
     assert.deepEqual(frames[2]!.headers, { ':exception-type': 'internalServerException', ':content-type': 'application/json', ':message-type': 'exception' });
     assert.deepEqual(frames[2]!.json, { message: 'oops' });
     assert.deepEqual((await emu.requests[0]!.done).framesWritten, 3);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('faults: corrupt-crc, corrupt-prelude and truncate produce bytes a strict decoder rejects', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     for (const kind of ['corrupt-crc', 'corrupt-prelude', 'truncate'] as const) {
       emu.script({ type: 'text', text: LONG, fault: { afterFrames: 2, kind } });
       const res = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
@@ -41,14 +37,11 @@ test('faults: corrupt-crc, corrupt-prelude and truncate produce bytes a strict d
       const second = res.body.readUInt32BE(first);
       assert.equal(decodeFrames(res.body.subarray(0, first + second)).length, 2, kind);
     }
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('faults: end stops without the terminal event; reset destroys the socket', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: LONG, fault: { afterFrames: 4, kind: 'end' } }, { type: 'text', text: LONG, fault: { afterFrames: 2, kind: 'reset' } });
     const ended = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
     const events = chunkEvents(decodeFrames(ended.body));
@@ -59,14 +52,11 @@ test('faults: end stops without the terminal event; reset destroys the socket', 
     const done = await emu.requests[1]!.done;
     assert.equal(done.clientAborted, false);
     assert.equal(done.framesWritten, 2);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('faults: hang keeps the socket open until the client leaves, then done reports clientAborted', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: LONG, fault: { afterFrames: 1, kind: 'hang' } });
     const body = JSON.stringify(claudeBody());
     const url = new URL(emu.url);
@@ -93,14 +83,11 @@ test('faults: hang keeps the socket open until the client leaves, then done repo
     const done = await emu.requests[0]!.done;
     assert.equal(done.clientAborted, true);
     assert.equal(done.framesWritten, 1);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('backpressure: a client that does not read makes writes pause; leaving stops the stream', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     // ~20 MB of text, produced lazily.
     emu.script({ type: 'text', text: 'x'.repeat(1000) + '€', deltas: ['x'.repeat(1000) + '€'], repeat: 20_000 });
     const body = JSON.stringify(claudeBody());
@@ -122,14 +109,11 @@ test('backpressure: a client that does not read makes writes pause; leaving stop
     assert.equal(done.clientAborted, true);
     assert.ok(done.writesPaused >= 1, `writesPaused=${done.writesPaused}`);
     assert.ok(done.framesWritten < 20_000, `framesWritten=${done.framesWritten}`);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('faults: delay holds the response headers; frameDelayMs spaces the frames', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'delay', ms: 150, then: { type: 'text', text: 'ab', deltas: ['a', 'b'], frameDelayMs: 30 } });
     const t0 = Date.now();
     const res = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
@@ -137,14 +121,11 @@ test('faults: delay holds the response headers; frameDelayMs spaces the frames',
     assert.equal(res.status, 200);
     // 7 frames → 6 pauses of 30 ms after the 150 ms delay.
     assert.ok(elapsed >= 150 + 6 * 30 - 10, `elapsed ${elapsed}`);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('raw: invoke-stream events are sent as-is in chunk frames, strings verbatim', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'raw', events: [{ type: 'message_start', custom: 1 }, '{"type":"weird"'] });
     const res = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
     const frames = decodeFrames(res.body);
@@ -153,7 +134,5 @@ test('raw: invoke-stream events are sent as-is in chunk frames, strings verbatim
     assert.equal(second, '{"type":"weird"');
     assert.deepEqual(chunkEvents([frames[0]!]), [{ type: 'message_start', custom: 1 }]);
     assert.equal(typeof (frames[0]!.json as { p?: string }).p, 'string');
-  } finally {
-    await emu.close();
-  }
+  });
 });

@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplyGuardrailCommand, ConverseStreamCommand, ThrottlingException } from '@aws-sdk/client-bedrock-runtime';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
 import { CLAUDE, chunkEvents, claudeBody, decodeFrames, post, sdkClient } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 type Json = Record<string, unknown>;
 const RULES: EmulatorOptions['guardrails'] = {
@@ -12,12 +13,9 @@ const RULES: EmulatorOptions['guardrails'] = {
 };
 
 async function withEmu(fn: (emu: Emulator) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ quiet: true, guardrails: RULES });
-  try {
+  await withEmulator(async (emu) => {
     await fn(emu);
-  } finally {
-    await emu.close();
-  }
+  }, { guardrails: RULES });
 }
 
 const apply = (emu: Emulator, text: string, guardrailIdentifier = 'gr123abc') =>

@@ -4,9 +4,9 @@
 // the service tier / latency a call asked for, echoed as Bedrock reports what served it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { TTL_ORDER, tooManyPoints } from '../../src/emulator/prompt-cache.ts';
 import { claudeBody, post } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 const LONG = 'The quick brown fox jumps over the lazy dog. '.repeat(200); // ~2250 tokens at 4 bytes a token
 const point = (ttl?: string): Record<string, unknown> => ({ cachePoint: { type: 'default', ...(ttl ? { ttl } : {}) } });
@@ -16,8 +16,7 @@ function converseBody(system: unknown[], content: unknown[] = [{ text: 'hi' }], 
 }
 
 test('emulator prompt cache: converse cache-point rules are 400s naming the rule', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
     const five = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point()], [{ text: 'a' }, point(), { text: 'b' }, point(), { text: 'c' }, point(), { text: 'd' }, point()]));
     assert.equal(five.status, 400);
@@ -37,14 +36,11 @@ test('emulator prompt cache: converse cache-point rules are 400s naming the rule
     assert.equal(novaTools.status, 400);
     const ok = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point('1h')], [{ text: 'a' }, point('5m')]));
     assert.equal(ok.status, 200);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('emulator prompt cache: a repeated converse prefix is a cache read, a new one a write, a short one neither', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
     const first = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point()]))).body.toString());
     assert.ok(first.usage.cacheWriteInputTokens > 1024, JSON.stringify(first.usage));
@@ -55,14 +51,11 @@ test('emulator prompt cache: a repeated converse prefix is a cache read, a new o
     const short = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: 'short' }, point()]))).body.toString());
     assert.equal(short.usage.cacheReadInputTokens, 0);
     assert.equal(short.usage.cacheWriteInputTokens, 0);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('emulator prompt cache: Claude invoke counts cache_control blocks and reports cache tokens', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
     const marked = (text: string): Record<string, unknown> => ({ type: 'text', text, cache_control: { type: 'ephemeral' } });
     const tooMany = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi', {
@@ -75,14 +68,11 @@ test('emulator prompt cache: Claude invoke counts cache_control blocks and repor
     const second = JSON.parse((await post(emu.url, `/model/${id}/invoke`, body)).body.toString());
     assert.ok(first.usage.cache_creation_input_tokens > 1024);
     assert.equal(second.usage.cache_read_input_tokens, first.usage.cache_creation_input_tokens);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('emulator service tier: converse echoes serviceTier / performanceConfig, reserved is "Reservation not found.", invoke echoes the headers', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
     const served = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: 's' }], [{ text: 'hi' }], {
       serviceTier: { type: 'flex' }, performanceConfig: { latency: 'optimized' },
@@ -99,7 +89,5 @@ test('emulator service tier: converse echoes serviceTier / performanceConfig, re
     assert.equal(invoke.headers['x-amzn-bedrock-service-tier'], 'priority');
     const wrong = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi')), { headers: { 'X-Amzn-Bedrock-Service-Tier': 'scale' } });
     assert.equal(wrong.status, 400);
-  } finally {
-    await emu.close();
-  }
+  });
 });

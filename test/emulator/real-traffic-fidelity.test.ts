@@ -11,14 +11,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import type { ScriptedReply } from '../../src/emulator/types.ts';
 import { loadRecordings, streamEvents, type Json, type Recording } from '../helpers/real-traffic.ts';
 import { claudeBody, decodeFrames, post } from './helpers.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 let emu: Emulator;
 before(async () => {
-  emu = await startEmulator({ quiet: true });
+  emu = await startTestEmulator();
 });
 after(async () => {
   await emu.close();

@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConverseCommand, ConverseStreamCommand, ThrottlingException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
-import { defaultReplyText, startEmulator } from '../../src/emulator/index.ts';
+import { defaultReplyText } from '../../src/emulator/index.ts';
 import { CLAUDE, post, sdkClient } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 const NOVA = 'us.amazon.nova-lite-v1:0';
 
@@ -16,8 +17,7 @@ async function streamEvents(client: ReturnType<typeof sdkClient>, input: Constru
 }
 
 test('converse-stream: default reply, messageStop then metadata with usage, decoded by the SDK', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const events = await streamEvents(sdkClient(emu.url), {
       modelId: NOVA,
       messages: [{ role: 'user', content: [{ text: 'hello 🌍' }] }],
@@ -37,14 +37,11 @@ test('converse-stream: default reply, messageStop then metadata with usage, deco
     assert.equal(typeof meta.metrics!.latencyMs, 'number');
     assert.equal(emu.requests[0]!.operation, 'ConverseStream');
     assert.equal(emu.requests[0]!.signature, 'valid');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('converse-stream: tool calls and reasoning in Converse shape', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'tool_use', reasoning: 'think — hard', text: 'Checking.', calls: [{ name: 'get_weather', input: { city: 'Zürich' } }] });
     const events = await streamEvents(sdkClient(emu.url), {
       modelId: CLAUDE,
@@ -62,14 +59,11 @@ test('converse-stream: tool calls and reasoning in Converse shape', async () => 
       .map((e) => e.contentBlockDelta!.delta!.toolUse?.input ?? '').join('');
     assert.deepEqual(JSON.parse(args), { city: 'Zürich' });
     assert.equal(events.find((e) => e.messageStop)!.messageStop!.stopReason, 'tool_use');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('converse: non-stream response shape with usage and metrics', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: 'Salut', usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 3 } });
     const out = await sdkClient(emu.url).send(new ConverseCommand({
       modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'hi' }] }], system: [{ text: 'be brief' }],
@@ -79,14 +73,11 @@ test('converse: non-stream response shape with usage and metrics', async () => {
     // Both cache counts once there is one, as real answers carry them (test/fixtures/real-traffic/cv-anthropic-claude37-cache).
     assert.deepEqual(out.usage, { inputTokens: 5, outputTokens: 2, totalTokens: 10, cacheReadInputTokens: 3, cacheWriteInputTokens: 0 });
     assert.equal(typeof out.metrics!.latencyMs, 'number');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('converse-stream: exception fault makes the SDK throw; converse raw events pass through', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script(
       { type: 'text', text: 'a'.repeat(100), fault: { afterFrames: 2, kind: 'exception', exceptionType: 'throttlingException' } },
       { type: 'raw', events: [{ messageStart: { role: 'assistant' } }, { contentBlockDelta: { delta: { text: 'raw!' }, contentBlockIndex: 0 } }, { messageStop: { stopReason: 'end_turn' } }] },
@@ -97,9 +88,7 @@ test('converse-stream: exception fault makes the SDK throw; converse raw events 
     const events = await streamEvents(client, input);
     assert.equal(events.length, 3);
     assert.equal(events[1]!.contentBlockDelta!.delta!.text, 'raw!');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 const converseCases: [string, unknown, string][] = [
@@ -122,14 +111,11 @@ const converseCases: [string, unknown, string][] = [
 ];
 
 test('converse validation: messages for unknown members, constraints and conversation rules', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     for (const [name, body, message] of converseCases) {
       const res = await post(emu.url, `/model/${encodeURIComponent(CLAUDE)}/converse`, JSON.stringify(body));
       assert.equal(res.status, 400, name);
       assert.deepEqual(JSON.parse(res.body.toString()), { message }, name);
     }
-  } finally {
-    await emu.close();
-  }
+  });
 });

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import {
   InvokeModelCommand, InvokeModelWithResponseStreamCommand, ThrottlingException, ModelStreamErrorException,
 } from '@aws-sdk/client-bedrock-runtime';
-import { startEmulator, defaultReplyText } from '../../src/emulator/index.ts';
+import { defaultReplyText } from '../../src/emulator/index.ts';
 import { CLAUDE, claudeBody, sdkClient } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 const decoder = new TextDecoder();
 
@@ -23,8 +24,7 @@ async function collectStream(client: ReturnType<typeof sdkClient>, body: unknown
 }
 
 test('sdk: InvokeModelWithResponseStream streams the default Claude reply, decoded by the SDK', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
     const { out, events } = await collectStream(client, claudeBody('ping — ☃'));
     assert.equal(out.contentType, 'application/json');
@@ -51,14 +51,11 @@ test('sdk: InvokeModelWithResponseStream streams the default Claude reply, decod
     const done = await rec.done;
     assert.equal(done.clientAborted, false);
     assert.equal(done.framesWritten, events.length);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('sdk: InvokeModel returns the scripted text, usage and token-count headers', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: 'Bonjour 🌍', usage: { inputTokens: 7, outputTokens: 3, cacheReadTokens: 2 } });
     const client = sdkClient(emu.url);
     const out = await client.send(new InvokeModelCommand({ modelId: `us.${CLAUDE}`, contentType: 'application/json', body: JSON.stringify(claudeBody()) }));
@@ -74,14 +71,11 @@ test('sdk: InvokeModel returns the scripted text, usage and token-count headers'
     });
     assert.match(String(msg.id), /^msg_bdrk_/);
     assert.equal(emu.requests[0]!.signature, 'valid');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('sdk: tool_use and thinking stream in Anthropic shape', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'tool_use', text: 'Let me check.', reasoning: 'Need weather', calls: [{ id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] });
     const { events } = await collectStream(sdkClient(emu.url), claudeBody('weather?'));
     const starts = events.filter((e) => e.type === 'content_block_start').map((e) => e.content_block as Record<string, unknown>);
@@ -95,14 +89,11 @@ test('sdk: tool_use and thinking stream in Anthropic shape', async () => {
     assert.ok(events.some((e) => e.type === 'content_block_delta' && (e.delta as { type: string }).type === 'signature_delta'));
     const delta = events.find((e) => e.type === 'message_delta')!;
     assert.equal((delta.delta as { stop_reason: string }).stop_reason, 'tool_use');
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('sdk: a wrong secret is rejected with InvalidSignatureException', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     const client = sdkClient(emu.url, 'not-the-secret');
     await assert.rejects(
       client.send(new InvokeModelCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody()) })),
@@ -115,14 +106,11 @@ test('sdk: a wrong secret is rejected with InvalidSignatureException', async () 
     );
     assert.equal(emu.requests[0]!.signature, 'invalid');
     assert.equal(emu.requests[0]!.status, 403);
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('sdk: an unknown body key gives the exact Anthropic ValidationException message', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     await assert.rejects(
       sdkClient(emu.url).send(new InvokeModelCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody('hi', { stream_chunk_size: 5 })) })),
       (err: Error) => {
@@ -131,14 +119,11 @@ test('sdk: an unknown body key gives the exact Anthropic ValidationException mes
         return true;
       },
     );
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('sdk: an exception frame mid-stream makes the SDK throw the modeled exception', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script(
       { type: 'text', text: 'abcdefghijklmnopqrstuvwxyz'.repeat(4), fault: { afterFrames: 3, kind: 'exception', exceptionType: 'throttlingException' } },
       { type: 'text', text: 'x', fault: { afterFrames: 1, kind: 'exception', exceptionType: 'modelStreamErrorException', originalStatusCode: 500, originalMessage: 'boom' } },
@@ -160,21 +145,16 @@ test('sdk: an exception frame mid-stream makes the SDK throw the modeled excepti
       })(),
       (err: Error) => err instanceof ModelStreamErrorException && err.originalStatusCode === 500 && err.originalMessage === 'boom',
     );
-  } finally {
-    await emu.close();
-  }
+  });
 });
 
 test('sdk: a scripted HTTP error before the stream surfaces as the modeled exception', async () => {
-  const emu = await startEmulator({ quiet: true });
-  try {
+  await withEmulator(async (emu) => {
     emu.script({ type: 'error', status: 429, errorType: 'ThrottlingException', message: 'slow down' });
     await assert.rejects(
       sdkClient(emu.url).send(new InvokeModelWithResponseStreamCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody()) })),
       (err: Error & { $metadata?: { httpStatusCode?: number; requestId?: string } }) =>
         err instanceof ThrottlingException && err.message === 'slow down' && err.$metadata?.httpStatusCode === 429 && Boolean(err.$metadata.requestId),
     );
-  } finally {
-    await emu.close();
-  }
+  });
 });

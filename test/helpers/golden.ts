@@ -26,3 +26,11 @@ export function expectGolden(file: string, actual: string | Uint8Array): void {
     assert.fail(`${file} differs in bytes that decode to the same text (UPDATE_GOLDENS=1 rewrites it)`);
   }
 }
+
+/**
+ * `expectGolden` for a JSON value, written as the suite writes JSON goldens: two-space indent, a final
+ * newline. `replacer` as JSON.stringify's (e.g. to show an Error as its fields).
+ */
+export function expectJsonGolden(file: string, value: unknown, replacer?: (key: string, value: unknown) => unknown): void {
+  expectGolden(file, `${JSON.stringify(value, replacer, 2)}\n`);
+}

@@ -1,13 +1,17 @@
 /**
- * Test harness: the emulator and the sidecar, both in-process on 127.0.0.1:0, plus SSE helpers.
+ * Test harness: the suite's one way to run the sidecar in-process — with the emulator, both on
+ * 127.0.0.1:0, every log line captured as parsed JSON through a sink (as pino's own tests do) — plus the
+ * one Chat Completions client and the one SSE reader. (The sidecar as its own process:
+ * sidecar-process.ts.)
  */
 import { Writable } from 'node:stream';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { App } from '../../src/app.ts';
+import type { EmulatorCredential, EmulatorOptions } from '../../src/emulator/index.ts';
+import { App, type AppOptions } from '../../src/app.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 
 import { TEST_CREDENTIALS } from './credentials.ts';
+import { startTestEmulator, type Emulator } from './emulator.ts';
 
 export { TEST_CREDENTIALS };
 
@@ -18,32 +22,69 @@ export interface Harness {
   app: App;
   url: string;
   adminUrl: string;
+  /** Every log line, parsed. A line that is not JSON fails the write (and so the test). */
   logs: Array<Record<string, unknown>>;
+  /** The same lines as written, for "no secret appears anywhere" checks. */
+  raw: string[];
   close(): Promise<void>;
 }
 
-/** Starts emulator + sidecar. `config` is sidecar.yaml as an object (ports default to 0). */
-export async function startHarness(config: Record<string, unknown> = {}, options: { env?: Record<string, string>; emulator?: Parameters<typeof startEmulator>[0] } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** The sidecar's environment, beyond the emulator's endpoint and AWS_REGION. */
+  env?: Record<string, string>;
+  emulator?: EmulatorOptions;
+  /** The pod's AWS identity (default TEST_CREDENTIALS); the emulator then accepts exactly it. */
+  credentials?: EmulatorCredential;
+  /** App options over the harness's own (process metrics off, no jitter). */
+  app?: Partial<AppOptions>;
+}
+
+/** A sink that parses each log line as JSON into `logs` (and keeps it as written in `raw`). */
+function logSink(logs: Array<Record<string, unknown>>, raw: string[]): Writable {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      pending += chunk.toString('utf8');
+      let nl;
+      while ((nl = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line === '') continue;
+        raw.push(line);
+        try {
+          logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch (error) {
+          callback(new Error(`a log line is not JSON: ${line} (${(error as Error).message})`));
+          return;
+        }
+      }
+      callback();
+    },
+  });
+}
+
+/**
+ * Starts emulator + sidecar. `config` is sidecar.yaml as an object: ports default to 0, models to one
+ * Claude alias (`claude-invoke`), the log level to debug. Resolves once the sidecar is ready.
+ */
+export async function startHarness(config: Record<string, unknown> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const server = { port: 0, admin_port: 0, ...(config.server as object | undefined) };
   // Validated before anything listens: a config error must leave no server open behind it.
   const validated = validateConfig({ models: [CLAUDE_INVOKE], ...config, server, logging: { level: 'debug', ...(config.logging as object | undefined) } });
-  const emu = await startEmulator({ quiet: true, ...options.emulator });
+  const credentials = options.credentials ?? TEST_CREDENTIALS;
+  const emu = await startTestEmulator({ ...(options.credentials ? { credentials: [options.credentials] } : {}), ...options.emulator });
   const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const raw: string[] = [];
   let app: App;
   try {
     app = new App({
       config: validated,
       env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1', ...options.env },
-      credentials: async () => ({ ...TEST_CREDENTIALS }),
-      logger: createLogger(validated.logging.level, sink),
+      credentials: async () => ({ ...credentials }),
+      logger: createLogger(validated.logging.level, logSink(logs, raw)),
       processMetrics: false,
       random: () => 0,
+      ...options.app,
     });
   } catch (error) {
     await emu.close();
@@ -54,8 +95,10 @@ export async function startHarness(config: Record<string, unknown> = {}, options
     await emu.close();
     throw error;
   });
+  // Ready once the credentials resolved (at once here); /readyz answers 503 until then.
+  for (let i = 0; i < 200 && !app.ready; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   return {
-    emu, app, logs,
+    emu, app, logs, raw,
     url: `http://127.0.0.1:${proxy.port}`,
     adminUrl: `http://127.0.0.1:${admin.port}`,
     async close() {

@@ -1,6 +1,8 @@
 /**
- * A hostile stand-in for Bedrock on 127.0.0.1:0: each test says what it answers, byte by byte, through
- * a plain `node:http` handler (echo the request's headers in an error, keep a finished stream open, …).
+ * The suite's one hand-written HTTP server on 127.0.0.1:0: a hostile stand-in for Bedrock (or for a
+ * credentials endpoint the sidecar calls) where each test says what it answers, byte by byte, through a
+ * plain `node:http` handler (echo the request's headers in an error, keep a finished stream open, …).
+ * (A well-behaved Bedrock is the emulator: emulator.ts.)
  * Event-stream frames come from the emulator's encoder; the Anthropic invoke events are written here.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,6 +13,7 @@ export interface SeenRequest {
   method: string;
   path: string;
   headers: IncomingMessage['headers'];
+  body: Buffer;
 }
 
 export interface HostileUpstream {
@@ -21,15 +24,16 @@ export interface HostileUpstream {
 }
 
 export async function startHostileUpstream(
-  handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
+  handle: (req: IncomingMessage, res: ServerResponse, body: Buffer, seen: number) => void,
 ): Promise<HostileUpstream> {
   const requests: SeenRequest[] = [];
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
-      handle(req, res, Buffer.concat(parts));
+      const body = Buffer.concat(parts);
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      handle(req, res, body, requests.length);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

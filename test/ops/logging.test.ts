@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 import { createLogger, logDestination, MAX_PENDING_LOG_BYTES, redactSecrets, scrubSecrets } from '../../src/ops/logger.ts';
-import { CLAUDE, chat, sseChunks, startSidecar, until, type Running } from './helpers.ts';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { CLAUDE, chat, sseChunks, until } from './helpers.ts';
 
 const AUTH_TOKEN = 'sk-sidecar-AUTHTOKEN-7d3f9a2b';
 const CREDENTIALS = {
@@ -23,6 +24,7 @@ const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
 
 const CONFIG = {
   server: { auth_token: AUTH_TOKEN },
+  logging: { level: 'info' },
   guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block' }],
   models: [
     { name: 'claude', model: CLAUDE, region: 'us-east-1' },
@@ -42,17 +44,17 @@ function invalidSignatureMessage(): string {
     `The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261122T020000Z\n20261122/us-east-1/bedrock/aws4_request\n${'b'.repeat(64)}'\n`;
 }
 
-function completions(r: Running): Array<Record<string, unknown>> {
-  return r.lines.filter((l) => l.msg === 'request completed');
+function completions(r: Harness): Array<Record<string, unknown>> {
+  return r.logs.filter((l) => l.msg === 'request completed');
 }
 
-function lineFor(r: Running, requestId: string): Record<string, unknown> {
+function lineFor(r: Harness, requestId: string): Record<string, unknown> {
   const lines = completions(r).filter((l) => l.requestId === requestId);
   assert.equal(lines.length, 1, `one completion line for ${requestId}, got ${lines.length}`);
   return lines[0]!;
 }
 
-function assertNoSecret(r: Running, extra: string[] = []): void {
+function assertNoSecret(r: Harness, extra: string[] = []): void {
   const signatures = r.emu.requests.map((q) => /Signature=([0-9a-f]{64})/.exec(String(q.headers.authorization))?.[1]).filter((s): s is string => !!s);
   assert.ok(signatures.length > 0);
   const secrets = [AUTH_TOKEN, CREDENTIALS.secretAccessKey, CREDENTIALS.sessionToken, CREDENTIALS.accessKeyId, ...signatures, ...extra];
@@ -62,7 +64,7 @@ function assertNoSecret(r: Running, extra: string[] = []): void {
 }
 
 test('logging: one JSON completion line per request, with the documented fields, and no secret in any line even at trace level', async () => {
-  const r = await startSidecar({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
+  const r = await startHarness({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
   try {
     // a stream
     r.emu.script({ type: 'text', text: `${ANSWER} in several pieces`, usage: { inputTokens: 12, outputTokens: 6 } });
@@ -105,7 +107,7 @@ test('logging: one JSON completion line per request, with the documented fields,
     const retried = lineFor(r, 'req-retry');
     assert.equal(retried.status, 200);
     assert.equal(retried.retries, 1);
-    assert.ok(r.lines.some((l) => l.level === 'warn' && l.msg === 'retrying Bedrock'));
+    assert.ok(r.logs.some((l) => l.level === 'warn' && l.msg === 'retrying Bedrock'));
 
     const guarded = lineFor(r, 'req-guard');
     assert.equal(guarded.status, 400);
@@ -114,7 +116,7 @@ test('logging: one JSON completion line per request, with the documented fields,
     assert.equal((guarded.error as { type: string }).type, 'guardrail_violation');
 
     // trace level logged more than the completion lines, and still nothing secret or content-bearing
-    assert.ok(r.lines.some((l) => l.level === 'debug' || l.level === 'trace'));
+    assert.ok(r.logs.some((l) => l.level === 'debug' || l.level === 'trace'));
     assertNoSecret(r, ['wrong-token-XYZ123', PROMPT, ANSWER]);
   } finally {
     await r.close();
@@ -122,7 +124,7 @@ test('logging: one JSON completion line per request, with the documented fields,
 });
 
 test('logging: a Bedrock error that echoes the canonical request (with x-amz-security-token) leaks the token into no log line', async () => {
-  const r = await startSidecar({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
+  const r = await startHarness({ ...CONFIG, logging: { level: 'trace', content: false } }, { credentials: CREDENTIALS });
   try {
     r.emu.script({ type: 'error', status: 403, errorType: 'InvalidSignatureException', message: invalidSignatureMessage() });
     const res = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-403'));
@@ -137,7 +139,7 @@ test('logging: a Bedrock error that echoes the canonical request (with x-amz-sec
 });
 
 test('logging: the same error answer never hands the session token to the client either', async () => {
-  const r = await startSidecar({ ...CONFIG, logging: { level: 'silent', content: false } }, { credentials: CREDENTIALS });
+  const r = await startHarness({ ...CONFIG, logging: { level: 'silent', content: false } }, { credentials: CREDENTIALS });
   try {
     r.emu.script({ type: 'error', status: 403, errorType: 'InvalidSignatureException', message: invalidSignatureMessage() });
     const res = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-403'));
@@ -150,13 +152,13 @@ test('logging: the same error answer never hands the session token to the client
 });
 
 test('logging: logging.content true logs the request body at debug, still without credentials', async () => {
-  const r = await startSidecar({ ...CONFIG, logging: { level: 'debug', content: true } }, { credentials: CREDENTIALS });
+  const r = await startHarness({ ...CONFIG, logging: { level: 'debug', content: true } }, { credentials: CREDENTIALS });
   try {
     r.emu.script({ type: 'text', text: ANSWER });
     assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-content'))).status, 200);
     await until(() => completions(r).length === 1, 'the completion line');
     assert.ok(r.raw.some((l) => l.includes(PROMPT)), 'the prompt is logged when logging.content is true');
-    assert.ok(r.lines.filter((l) => JSON.stringify(l).includes(PROMPT)).every((l) => l.level === 'debug'), 'content only at debug');
+    assert.ok(r.logs.filter((l) => JSON.stringify(l).includes(PROMPT)).every((l) => l.level === 'debug'), 'content only at debug');
     assertNoSecret(r);
   } finally {
     await r.close();
@@ -164,16 +166,16 @@ test('logging: logging.content true logs the request body at debug, still withou
 });
 
 test('logging: logging.level warn keeps the completion lines out and the warnings in', async () => {
-  const r = await startSidecar({ ...CONFIG, logging: { level: 'warn', content: false } }, { credentials: CREDENTIALS });
+  const r = await startHarness({ ...CONFIG, logging: { level: 'warn', content: false } }, { credentials: CREDENTIALS });
   try {
     r.emu.script(
       { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
       { type: 'text', text: ANSWER },
     );
     assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-warn'))).status, 200);
-    await until(() => r.lines.some((l) => l.msg === 'retrying Bedrock'), 'the retry warning');
+    await until(() => r.logs.some((l) => l.msg === 'retrying Bedrock'), 'the retry warning');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(r.lines.filter((l) => l.level === 'info' || l.level === 'debug' || l.level === 'trace'), []);
+    assert.deepEqual(r.logs.filter((l) => l.level === 'info' || l.level === 'debug' || l.level === 'trace'), []);
   } finally {
     await r.close();
   }
@@ -235,7 +237,7 @@ test('logging: secret-named keys are redacted at every depth up to REDACT_DEPTH,
 });
 
 test('logging: a request turned away by the router still gets its one line, and a chat one is counted; probes are not logged', async () => {
-  const r = await startSidecar(CONFIG, { credentials: CREDENTIALS });
+  const r = await startHarness(CONFIG, { credentials: CREDENTIALS });
   try {
     const wrong = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, { authorization: 'Bearer not-the-token', 'x-request-id': 'req-401' });
     assert.equal(wrong.status, 401);
@@ -259,7 +261,7 @@ test('logging: a request turned away by the router still gets its one line, and 
 });
 
 test('logging: retries are counted when they run out too, and every field is on every line (null when unknown)', async () => {
-  const r = await startSidecar(CONFIG, { credentials: CREDENTIALS });
+  const r = await startHarness(CONFIG, { credentials: CREDENTIALS });
   try {
     const throttle = { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' } as const;
     r.emu.script(throttle, throttle, throttle);

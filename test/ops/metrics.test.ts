@@ -5,26 +5,27 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chat as sendChat } from '../helpers/harness.ts';
-import { CLAUDE, chat, sseChunks, startSidecar, type Running } from './helpers.ts';
+import { chat as sendChat, startHarness, type Harness } from '../helpers/harness.ts';
+import { CLAUDE, chat, sseChunks } from './helpers.ts';
 import { parsePrometheusText, sumOf, valueOf, type Family } from './prom-text.ts';
 
-let r: Running;
+let r: Harness;
 
 before(async () => {
-  r = await startSidecar({
+  r = await startHarness({
     guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block' }],
     models: [
       { name: 'claude', model: CLAUDE, region: 'us-east-1' },
       { name: 'guarded', model: CLAUDE, region: 'us-east-1', guardrails: ['no-secrets'] },
     ],
-  });
+    logging: { level: 'info' },
+  }, { app: { processMetrics: true } });
 });
 
 after(() => r?.close());
 
 async function scrape(): Promise<Map<string, Family>> {
-  const res = await fetch(`${r.admin}/metrics`);
+  const res = await fetch(`${r.adminUrl}/metrics`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4; charset=utf-8$/);
   return parsePrometheusText(await res.text());

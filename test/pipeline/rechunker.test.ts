@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectJsonGolden, UPDATE_GOLDENS } from '../helpers/golden.ts';
 import { runTransform, seeded } from '../helpers/streams.ts';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { SidecarError, type ErrorType } from '../../src/errors.ts';
@@ -9,7 +10,6 @@ import type { StreamEvent } from '../../src/pipeline/events.ts';
 import { Rechunker, RechunkerStage } from '../../src/pipeline/rechunker.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/rechunker');
-const UPDATE_GOLDENS = process.env.UPDATE_GOLDENS === '1';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -329,11 +329,9 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
   test(`rechunker golden ${file}: fed as given, the stage emits the expected batches`, async () => {
     const out = await runStage(input, { chunkSizeBytes: limit });
     const actual = out.map((batch) => batch.map(toJson));
-    if (UPDATE_GOLDENS) {
-      writeFileSync(path, `${JSON.stringify({ ...fixture, expected: actual }, null, 2)}\n`);
-      return;
-    }
-    assert.deepEqual(actual, fixture.expected);
+    // The expected batches live in the fixture itself: the whole file is the golden.
+    expectJsonGolden(path, { ...fixture, expected: actual });
+    if (UPDATE_GOLDENS) return;
     assert.deepEqual(runCore(input, limit).map((b) => b.map(toJson)), fixture.expected, 'core and stage agree');
     assert.ok(out.every((batch) => batch.length > 0), 'no empty batch');
     assert.ok(out.length <= input.length + 1, 'at most one batch per input batch, plus the end');

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectJsonGolden, UPDATE_GOLDENS } from '../helpers/golden.ts';
 import { runTransform, seeded } from '../helpers/streams.ts';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ERROR_STATUS, SidecarError, type ErrorType } from '../../src/errors.ts';
@@ -10,7 +11,6 @@ import { EncoderStage } from '../../src/pipeline/encoder.ts';
 import { ChatRenderer, type ChatRendererOptions } from '../../src/surfaces/openai-chat/renderer.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/sse-encoder');
-const UPDATE_GOLDENS = process.env.UPDATE_GOLDENS === '1';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -158,11 +158,8 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
 
   test(`sse-encoder golden ${file}: renders the exact expected SSE text`, () => {
     const actual = render(input, fixture.options);
-    if (UPDATE_GOLDENS) {
-      writeFileSync(path, `${JSON.stringify({ ...fixture, expected: splitFrames(actual) }, null, 2)}\n`);
-      return;
-    }
-    assert.equal(actual, fixture.expected.map((frame) => `${frame}\n\n`).join(''));
+    // The expected frames live in the fixture itself: the whole file is the golden.
+    expectJsonGolden(path, { ...fixture, expected: splitFrames(actual) });
     parseStream(actual, fixture.options);
   });
 

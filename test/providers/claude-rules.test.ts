@@ -5,17 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
 import { adaptClaudeThinking, claudeReasoning, claudeRule } from '../../src/providers/claude-rules.ts';
 import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { expectJsonGolden } from '../helpers/golden.ts';
 import { targetFor } from './helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/rules');
-const UPDATE = process.env.UPDATE_GOLDENS === '1';
 
 function build(route: Route, modelId: string, extra: Record<string, unknown>, dropParams = false): { body: Record<string, unknown>; notes: string[] } {
   const target = targetFor({ route, modelId });
@@ -31,14 +30,8 @@ function build(route: Route, modelId: string, extra: Record<string, unknown>, dr
   return { body: adapter.buildBody(prepared, { target, note, dropParams }), notes };
 }
 
-function golden(name: string, body: Record<string, unknown>): void {
-  const file = join(FIXTURES, `${name}.json`);
-  const actual = JSON.stringify(body, null, 2) + '\n';
-  if (UPDATE || !existsSync(file)) {
-    writeFileSync(file, actual);
-    if (!UPDATE) assert.fail(`${file} did not exist and was written: review it, then run again`);
-  }
-  assert.equal(actual, readFileSync(file, 'utf8'));
+function golden(name: string, body: unknown): void {
+  expectJsonGolden(join(FIXTURES, `${name}.json`), body);
 }
 
 const GOLDEN: Array<[string, Route, string, Record<string, unknown>]> = [

@@ -5,13 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { familyOf, inspectModelId } from '../../src/models/route.ts';
 import { embeddingModel, type EmbeddingOptions } from '../../src/providers/embeddings/index.ts';
+import { expectJsonGolden } from '../helpers/golden.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/embeddings');
-const UPDATE = process.env.UPDATE_GOLDENS === '1';
 
 interface Case { name: string; modelId: string; texts: string[]; options: EmbeddingOptions }
 
@@ -35,13 +34,7 @@ function modelFor(modelId: string): ReturnType<typeof embeddingModel> {
 for (const c of CASES) {
   test(`embedding golden body: ${c.name} (${c.modelId}) builds the documented InvokeModel body`, () => {
     const body = modelFor(c.modelId).buildBody(c.texts, c.options);
-    const file = join(FIXTURES, `${c.name}.json`);
-    const actual = JSON.stringify(body, null, 2) + '\n';
-    if (UPDATE || !existsSync(file)) {
-      writeFileSync(file, actual);
-      if (!UPDATE) assert.fail(`${file} did not exist and was written: review it, then run again`);
-    }
-    assert.equal(actual, readFileSync(file, 'utf8'));
+    expectJsonGolden(join(FIXTURES, `${c.name}.json`), body);
   });
 }
 

@@ -7,16 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Route } from '../../src/config/schema.ts';
+import { expectJsonGolden } from '../helpers/golden.ts';
 import { targetFor } from './helpers.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
 import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
 import { SIDECAR_PARAMS } from '../../src/providers/request.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/bodies');
-const UPDATE = process.env.UPDATE_GOLDENS === '1';
 
 /** 1×1 transparent PNG */
 export const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
@@ -113,13 +112,7 @@ for (const c of CASES) {
     const streamed = buildFor(c, true);
     const whole = buildFor(c, false);
     assert.deepEqual(streamed, whole, 'the stream and non-stream bodies are one body');
-    const file = join(FIXTURES, `${c.name}.json`);
-    const actual = JSON.stringify(streamed, null, 2) + '\n';
-    if (UPDATE || !existsSync(file)) {
-      writeFileSync(file, actual);
-      if (!UPDATE) assert.fail(`${file} did not exist and was written: review it, then run again`);
-    }
-    assert.equal(actual, readFileSync(file, 'utf8'));
+    expectJsonGolden(join(FIXTURES, `${c.name}.json`), streamed);
     const text = JSON.stringify(streamed);
     for (const key of SIDECAR_PARAMS) assert.ok(!text.includes(key), `${key} never reaches the body`);
     for (const key of ['"model"', '"stream"', '"guardrails"']) assert.ok(!text.includes(`${key}:`), `${key} is not in the body`);

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelAliasConfig, Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
@@ -13,10 +12,10 @@ import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
 import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
 import { servingHeaders } from '../../src/providers/serving.ts';
 import { documentName } from '../../src/providers/documents.ts';
+import { expectJsonGolden } from '../helpers/golden.ts';
 import { targetFor } from './helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/rules');
-const UPDATE = process.env.UPDATE_GOLDENS === '1';
 const PDF = Buffer.from('%PDF-1.4 tiny').toString('base64');
 const TEXT = Buffer.from('name,qty\nbolt,3\n').toString('base64');
 const LONG = 'You are a careful assistant. '.repeat(10);
@@ -55,13 +54,7 @@ function refusal(fn: () => unknown): SidecarError {
 }
 
 function golden(name: string, body: unknown): void {
-  const file = join(FIXTURES, `${name}.json`);
-  const actual = JSON.stringify(body, null, 2) + '\n';
-  if (UPDATE || !existsSync(file)) {
-    writeFileSync(file, actual);
-    if (!UPDATE) assert.fail(`${file} did not exist and was written: review it, then run again`);
-  }
-  assert.equal(actual, readFileSync(file, 'utf8'));
+  expectJsonGolden(join(FIXTURES, `${name}.json`), body);
 }
 
 const TOOL = { type: 'function', function: { name: 'lookup', description: 'Look up', parameters: { type: 'object' } }, cache_control: ephemeral };

@@ -7,20 +7,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { startEmulator } from '../../src/emulator/index.ts';
 import type { StreamEvent } from '../../src/pipeline/events.ts';
 import { adapterFor } from '../../src/providers/index.ts';
 import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
 import { sdkClient } from '../emulator/helpers.ts';
 import { targetFor } from './helpers.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 const decoder = new TextDecoder();
 const TEXT = 'Grüße — über 9000 ☃ 👋';
 
 for (const modelId of ['anthropic.claude-3-haiku-20240307-v1:0', 'us.amazon.nova-lite-v1:0', 'us.meta.llama3-1-8b-instruct-v1:0']) {
   test(`sdk-decoded stream: ${modelId} — our body, the SDK's decoding, our mapper: text, finish and usage`, async () => {
-    const emu = await startEmulator({ quiet: true });
-    try {
+    await withEmulator(async (emu) => {
       const target = targetFor({ route: 'invoke', modelId });
       const adapter = adapterFor('invoke', target.family)!;
       const { request } = readChatRequest({ model: 'm', stream: true, max_tokens: 100, messages: [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'Hello' }] });
@@ -39,8 +38,6 @@ for (const modelId of ['anthropic.claude-3-haiku-20240307-v1:0', 'us.amazon.nova
       const usage = events.at(-1) as Extract<StreamEvent, { kind: 'usage' }>;
       assert.equal(usage.usage.inputTokens, 21);
       assert.equal(usage.usage.outputTokens, 8);
-    } finally {
-      await emu.close();
-    }
+    });
   });
 }

@@ -8,15 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Route } from '../../src/config/schema.ts';
 import type { Family } from '../../src/models/route.ts';
 import { adapterFor } from '../../src/providers/index.ts';
 import type { StreamEvent } from '../../src/pipeline/events.ts';
+import { expectJsonGolden } from '../helpers/golden.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/streams');
-const UPDATE = process.env.UPDATE_GOLDENS === '1';
 const METRICS = { 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 9, invocationLatency: 300, firstByteLatency: 100 } };
 const b64 = (o: unknown): string => JSON.stringify(o);
 
@@ -144,13 +143,8 @@ const RESPONSES: ResponseCase[] = [
 ];
 
 function golden(name: string, actual: unknown): void {
-  const file = join(FIXTURES, `${name}.json`);
-  const text = JSON.stringify(actual, (_k, v) => (v instanceof Error ? { error: v.name, type: (v as { type?: string }).type, message: v.message } : v), 2) + '\n';
-  if (UPDATE || !existsSync(file)) {
-    writeFileSync(file, text);
-    if (!UPDATE) assert.fail(`${file} did not exist and was written: review it, then run again`);
-  }
-  assert.equal(text, readFileSync(file, 'utf8'));
+  expectJsonGolden(join(FIXTURES, `${name}.json`), actual,
+    (_k, v) => (v instanceof Error ? { error: v.name, type: (v as { type?: string }).type, message: v.message } : v));
 }
 
 for (const c of STREAMS) {

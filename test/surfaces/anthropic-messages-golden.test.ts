@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
@@ -19,6 +19,7 @@ import { BedrockEventNormalizer, NormalizerStage } from '../../src/pipeline/norm
 import { RechunkerStage } from '../../src/pipeline/rechunker.ts';
 import { anthropicInvoke } from '../../src/providers/anthropic.ts';
 import { MessagesRenderer } from '../../src/surfaces/anthropic-messages/renderer.ts';
+import { expectGolden } from '../helpers/golden.ts';
 import { seeded } from '../helpers/streams.ts';
 
 const GOLDEN = new URL('../fixtures/anthropic-messages/', import.meta.url).pathname;
@@ -26,13 +27,7 @@ const REAL = new URL('../fixtures/real-traffic/', import.meta.url).pathname;
 const META = { id: 'msg_golden', created: 1_700_000_000, model: 'claude' };
 
 function golden(name: string, actual: string): void {
-  const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDENS === '1' || !existsSync(file)) {
-    if (process.env.UPDATE_GOLDENS !== '1') assert.fail(`${file} is missing: run with UPDATE_GOLDENS=1 and review it`);
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, actual);
-  }
-  assert.equal(actual, readFileSync(file, 'utf8'));
+  expectGolden(join(GOLDEN, name), actual);
 }
 
 async function render(bytes: Buffer, pieces: Buffer[]): Promise<string> {

@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { deterministicVector } from '../../src/emulator/embeddings.ts';
 import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 async function withRig(primary: Record<string, unknown>, run: (h: Harness, west: Emulator) => Promise<void>): Promise<void> {
-  const west = await startEmulator({ quiet: true });
+  const west = await startTestEmulator();
   let h: Harness | undefined;
   try {
     h = await startHarness({

@@ -18,11 +18,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 
 const CHILD_FLAG = 'CREDENTIALS_CHAIN_CHILD';
 const MODEL = 'bedrock/invoke/anthropic.claude-3-haiku-20240307-v1:0';
@@ -80,27 +81,15 @@ interface Fake {
   close(): Promise<void>;
 }
 
+/** A credentials endpoint (STS, the Pod Identity agent, IMDS) on test/helpers/hostile-upstream.ts. */
 async function startFake(handle: (call: Call, res: ServerResponse, n: number) => void): Promise<Fake> {
   const calls: Call[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(parts).toString('utf8') };
-      calls.push(call);
-      handle(call, res, calls.length);
-    });
+  const fake = await startHostileUpstream((req, res, body, n) => {
+    const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8') };
+    calls.push(call);
+    handle(call, res, n);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return { url: fake.url, calls, close: () => fake.close() };
 }
 
 interface Issued {
@@ -179,7 +168,7 @@ function form(body: string): Record<string, string> {
 if (process.env[CHILD_FLAG]) {
   await runChild();
 } else {
-  const { startEmulator } = await import('../../src/emulator/index.ts');
+  const { startTestEmulator } = await import('../helpers/emulator.ts');
 
   test('credentials chain: IRSA web identity from the injected env, refreshed before expiry with the rotated token, signs requests Bedrock accepts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'irsa-'));
@@ -193,7 +182,7 @@ if (process.env[CHILD_FLAG]) {
       writeFileSync(tokenFile, `eyJhbGciOiJSUzI1NiJ9.projected-sa-token-${n + 1}`);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(stsReply(c));
     });
-    const emu = await startEmulator({ quiet: true, credentials: [1, 2, 3].map((n) => issue('irsa', n)) });
+    const emu = await startTestEmulator({ credentials: [1, 2, 3].map((n) => issue('irsa', n)) });
     try {
       const result = await runSidecarChild({
         // As the EKS pod identity webhook injects them for an annotated ServiceAccount:
@@ -249,7 +238,7 @@ if (process.env[CHILD_FLAG]) {
       writeFileSync(tokenFile, `pod-identity-token-${n + 1}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end(containerReply(c));
     });
-    const emu = await startEmulator({ quiet: true, credentials: [1, 2, 3].map((n) => issue('podid', n)) });
+    const emu = await startTestEmulator({ credentials: [1, 2, 3].map((n) => issue('podid', n)) });
     try {
       const result = await runSidecarChild({
         // As the EKS Pod Identity webhook injects them (the agent is at 169.254.170.23 on a real node):
@@ -282,7 +271,7 @@ if (process.env[CHILD_FLAG]) {
     writeFileSync(join(dir, 'pod-token'), 'pod-token');
     const sts = await startFake((_call, res, n) => res.writeHead(200, { 'content-type': 'text/xml' }).end(stsReply({ ...issue('irsa', n), expiration: new Date(Date.now() + 3_600_000) })));
     const agent = await startFake((_call, res, n) => res.writeHead(200).end(containerReply(issue('podid', n))));
-    const emu = await startEmulator({ quiet: true, credentials: [issue('irsa', 1), issue('podid', 1)] });
+    const emu = await startTestEmulator({ credentials: [issue('irsa', 1), issue('podid', 1)] });
     try {
       const result = await runSidecarChild({
         AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/llm-app-bedrock',
@@ -325,7 +314,7 @@ if (process.env[CHILD_FLAG]) {
         }));
       } else res.writeHead(404).end();
     });
-    const emu = await startEmulator({ quiet: true, credentials: [creds] });
+    const emu = await startTestEmulator({ credentials: [creds] });
     try {
       const result = await runSidecarChild({
         AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
@@ -343,7 +332,7 @@ if (process.env[CHILD_FLAG]) {
 
   test('credentials chain: with no source at all the sidecar stays unready and answers no request signed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'none-'));
-    const emu = await startEmulator({ quiet: true });
+    const emu = await startTestEmulator();
     try {
       const result = await runSidecarChild({
         AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_EC2_METADATA_DISABLED: 'true', CHAIN_READY_WAIT_MS: '1000',
