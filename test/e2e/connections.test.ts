@@ -46,8 +46,14 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     const admin = [];
     for (let i = 0; i < 6; i++) admin.push(await silent(s.admin));
     sockets.push(...admin.map((c) => c.socket));
+    // Silent proxy connections too, opened at once (all within the header timeout, however loaded the
+    // machine is afterwards). None of these clients ever closes its side.
+    const proxy = [];
+    for (let i = 0; i < 5; i++) proxy.push(await silent(s.proxy));
+    sockets.push(...proxy.map((c) => c.socket));
     await Promise.all(admin.slice(4).map((c) => c.ended));
     for (const c of admin.slice(0, 4)) assert.equal(await settled(c.ended), false, 'the first four are held');
+    assert.ok(fds(pid) >= baseline + 9, 'each silent connection held holds a descriptor');
     // The proxy serves meanwhile, probes included.
     emu.script({ type: 'text', text: 'still serving' });
     const res = await fetch(`${s.proxy}/v1/chat/completions`, {
@@ -60,12 +66,8 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     assert.match(metrics, /sidecar_connections_refused_total\{listener="admin",reason="max_connections"\} 2/);
     assert.ok(s.lines.some((l) => l.level === 'warn' && l.listener === 'admin' && /cap of 4 connections/.test(String(l.msg))));
 
-    // Silent proxy connections too. None of these clients ever closes its side; after the header timeout
-    // the sidecar has let go of every one (its descriptors are back to where they were).
-    const proxy = [];
-    for (let i = 0; i < 5; i++) proxy.push(await silent(s.proxy));
-    sockets.push(...proxy.map((c) => c.socket));
-    assert.ok(fds(pid) >= baseline + 9);
+    // After the header timeout the sidecar has let go of every silent connection (its descriptors are back
+    // to where they were).
     await Promise.all([...admin.slice(0, 4), ...proxy].map((c) => c.ended));
     // (A little above the baseline: the upstream pool and this test's own keep-alive connection may remain.)
     await waitFor(() => fds(pid) <= baseline + 4, 15_000);
