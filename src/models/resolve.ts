@@ -1,5 +1,5 @@
 /**
- * Turns a request's `model` (an alias, or a route string when direct models are allowed) into a
+ * Turns a request's `model` (an alias, or a route string or bare Bedrock model id when direct models are allowed) into a
  * `ModelTarget`: route, model id, family, region, endpoint and per-alias settings. Aliases are resolved
  * once when the config loads (their errors are config errors); route strings per request, cached.
  */
@@ -28,6 +28,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Which families each route can serve; supplied by the providers module so the two never disagree. */
 export interface RouteSupport {
   supports(route: Route, family: Family | undefined): boolean;
+  /** Whether a bare model id of this family goes on invoke although converse serves it too. */
+  prefersInvoke?(family: Family | undefined): boolean;
   /** A problem with an alias's family-specific settings (additional_model_request_fields), or undefined. */
   checkAlias?(route: Route, family: Family | undefined, alias: ModelAliasConfig): AliasProblem | undefined;
 }
@@ -92,9 +94,10 @@ export class ModelRegistry {
     if (alias) return alias;
     const problem = this.deferred.get(model);
     if (problem) throw problem;
-    if (!model.startsWith('bedrock/') || !this.config.routing.allowDirectModels) {
+    const direct = model.startsWith('bedrock/') ? model : this.bareRoute(model);
+    if (direct === undefined || !this.config.routing.allowDirectModels) {
       const hint = this.config.routing.allowDirectModels
-        ? 'an alias from models: in sidecar.yaml or a route bedrock/[invoke/|converse/]MODEL_ID'
+        ? 'an alias from models: in sidecar.yaml, a route bedrock/[invoke/|converse/]MODEL_ID or a Bedrock model id'
         : 'an alias from models: in sidecar.yaml (routing.allow_direct_models is false)';
       throw new SidecarError('model_not_found', `The model "${model}" does not exist: expected ${hint}`, { param: 'model' });
     }
@@ -102,7 +105,7 @@ export class ModelRegistry {
     if (cached) return cached;
     let target: ModelTarget;
     try {
-      target = this.build(model, model, undefined);
+      target = this.build(model, direct, undefined);
     } catch (error) {
       if (error instanceof RouteError) {
         throw new SidecarError('model_not_found', `The model "${model}" does not exist: ${error.message}`, { param: 'model' });
@@ -112,6 +115,26 @@ export class ModelRegistry {
     }
     if (this.direct.size < 1024) this.direct.set(model, target);
     return target;
+  }
+
+  /**
+   * The route string for a bare Bedrock model id (docs/contract.md#models-and-routes): a base or
+   * inference-profile id of a known family, or an ARN, as the AWS SDK would name it. A family whose spec
+   * prefers invoke (Claude: its native body round-trips thinking signatures and betas) goes on invoke, as
+   * does a family only invoke serves (embeddings); every other family on converse, the route a route string
+   * without a segment takes.
+   * Anything else (`gpt-4o`, `claude-sonnet-4-5`) is not a Bedrock id: undefined, an unknown model.
+   */
+  private bareRoute(model: string): string | undefined {
+    let info;
+    try {
+      info = inspectModelId(model);
+    } catch {
+      return undefined;
+    }
+    if (info.family === undefined && info.arn === undefined) return undefined;
+    const invoke = this.support.prefersInvoke?.(info.family) === true || !this.support.supports('converse', info.family);
+    return `bedrock/${invoke ? 'invoke/' : ''}${model}`;
   }
 
   /**

@@ -6,6 +6,9 @@
  * final event is an `upstream_protocol_error` frame (pipeline/normalizer.ts).
  */
 import { SidecarError } from '../errors.ts';
+import type { StreamEvent } from '../pipeline/events.ts';
+import { finishEvent, guardrailIntervenedIn } from './finish.ts';
+import { completeUsage, usageOf } from './usage.ts';
 
 /** Throws the 502 unless `present`; `what` names the missing member, `answer` whose answer needs it. */
 export function requireAnswer(present: boolean, what: string, answer: string): void {
@@ -14,4 +17,19 @@ export function requireAnswer(present: boolean, what: string, answer: string): v
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A whole answer's tool call as the events a stream gives: its start, then all its arguments in one delta. */
+export function wholeToolCall(index: number, id: string, name: string, input: unknown): StreamEvent[] {
+  return [{ kind: 'tool_start', index, id, name }, { kind: 'tool_delta', index, arguments: JSON.stringify(input ?? {}) }];
+}
+
+/**
+ * The end of a whole answer (`body`, Anthropic's or Converse's): its finish from `stopReason`
+ * (`content_filter` when a guardrail intervened), then its `usage` when Bedrock reported one.
+ */
+export function answerEnd(stopReason: unknown, body: Record<string, unknown>, usage: unknown): StreamEvent[] {
+  const complete = completeUsage(usageOf(usage));
+  const finish = finishEvent(typeof stopReason === 'string' ? stopReason : undefined, guardrailIntervenedIn(body));
+  return complete ? [finish, { kind: 'usage', usage: complete }] : [finish];
 }

@@ -4,14 +4,14 @@
  * reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never shows a finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { requireAnswer } from './answer.ts';
+import { answerEnd, requireAnswer, wholeToolCall } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
 import { applyClaudeReasoning, claudeCaching, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
-import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
+import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 import { nativeMessagesBody } from './anthropic-native.ts';
 
@@ -133,7 +133,8 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({
           type: 'text', text: t.text, ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
         }));
-        // Signed thinking goes back first, byte for byte, as Claude requires it before its tool use.
+        // Signed and redacted thinking go back first, byte for byte, as Claude requires them before its tool use.
+        blocks.unshift(...(m.reasoningRedacted ?? []).map((data) => ({ type: 'redacted_thinking', data })));
         if (m.reasoningSignature !== undefined) blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
         m.toolCalls.forEach((call, j) => blocks.push({
           type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
@@ -242,16 +243,10 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
       if (typeof block.signature === 'string' && block.signature !== '') events.push({ kind: 'reasoning_signature', signature: block.signature });
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') events.push({ kind: 'reasoning_redacted', data: block.data });
     else if (block.type === 'tool_use') {
-      const index = tools++;
-      events.push({ kind: 'tool_start', index, id: stringOrEmpty(block.id), name: stringOrEmpty(block.name) });
-      events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(block.input ?? {}) });
+      events.push(...wholeToolCall(tools++, stringOrEmpty(block.id), stringOrEmpty(block.name), block.input));
     }
   }
-  const stop = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
-  events.push(finishEvent(stop, guardrailIntervenedIn(body)));
-  const usage = completeUsage(usageOf(body.usage));
-  if (usage) events.push({ kind: 'usage', usage });
-  return events;
+  return [...events, ...answerEnd(body.stop_reason, body, body.usage)];
 }
 
 /** What Claude's invoke body takes: PDF as base64, text formats as plain text. */

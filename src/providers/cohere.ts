@@ -12,7 +12,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { requireAnswer } from './answer.ts';
+import { requireAnswer, wholeToolCall } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
 import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName, type ToolCall, type ToolDefinition } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
@@ -162,8 +162,7 @@ function wholeCalls(list: unknown, idPrefix: string, start: number, out: StreamE
     const call = raw as Json;
     if (typeof call?.name !== 'string') continue;
     const index = n++;
-    out.push({ kind: 'tool_start', index, id: `${idPrefix}_${index}`, name: call.name });
-    out.push({ kind: 'tool_delta', index, arguments: JSON.stringify(call.parameters ?? {}) });
+    out.push(...wholeToolCall(index, `${idPrefix}_${index}`, call.name, call.parameters));
   }
   return n;
 }

@@ -9,12 +9,11 @@
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { SidecarError } from '../errors.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
-import { isRecord, requireAnswer } from './answer.ts';
+import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
-import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
+import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName, type ReasoningEffort } from './request.ts';
 import { servingFields } from './serving.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
@@ -61,6 +60,8 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         return;
       case 'assistant': {
         const blocks: Block[] = m.content.filter((t) => t.text !== '').flatMap((t) => (t.cache ? [{ text: t.text }, cachePointBlock(t.cache)] : [{ text: t.text }]));
+        // Claude's redacted thinking is Converse's redactedContent: a blob, the bytes of its data (base64 in JSON).
+        blocks.unshift(...(m.reasoningRedacted ?? []).map((data) => ({ reasoningContent: { redactedContent: Buffer.from(data, 'utf8').toString('base64') } })));
         if (m.reasoningSignature !== undefined) {
           blocks.unshift({ reasoningContent: { reasoningText: { text: m.reasoning ?? '', signature: m.reasoningSignature } } });
         }
@@ -105,12 +106,6 @@ export function converseSystem(messages: readonly ChatMessage[]): Block[] {
     if (m.cache && text !== '') blocks.push(cachePointBlock(m.cache));
   }
   return blocks;
-}
-
-/** The 400 for an image sent to a model that takes none (never dropped: it is content, not a setting). */
-export function imageRefused(i: number, j: number, what = 'this model'): SidecarError {
-  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
-    { param: `messages[${i}].content[${j}]` });
 }
 
 /** Whether converse history holds tool blocks (then Bedrock wants a toolConfig even if no tool may run). */
@@ -198,6 +193,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       if (accepted.length > 0) extra.anthropic_beta = accepted;
     }
     if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+    Object.assign(extra, original.additionalFields);
     mergeExtraFields(extra, ctx, extraFields, what);
     if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
 
@@ -285,6 +281,8 @@ export class ConverseEventMapper implements StreamMapper {
         }
         const reasoning = delta.reasoningContent as Record<string, unknown> | undefined;
         if (reasoning && typeof reasoning.text === 'string' && reasoning.text !== '') return [{ kind: 'reasoning', text: reasoning.text }];
+        if (reasoning && typeof reasoning.signature === 'string' && reasoning.signature !== '') return [{ kind: 'reasoning_signature', signature: reasoning.signature }];
+        if (reasoning && typeof reasoning.redactedContent === 'string') return [{ kind: 'reasoning_redacted', data: redactedData(reasoning.redactedContent) }];
         return [];
       }
       case 'messageStop': {
@@ -324,6 +322,11 @@ export class ConverseEventMapper implements StreamMapper {
   }
 }
 
+/** Converse's `redactedContent` (a blob: base64 in JSON) as the redacted thinking's data Claude's own body carries. */
+function redactedData(blob: string): string {
+  return Buffer.from(blob, 'base64').toString('utf8');
+}
+
 /** A whole Converse answer (also Nova's InvokeModel answer: the same `output.message` shape). */
 export function parseConverseResponse(body: Record<string, unknown>): StreamEvent[] {
   const message = isRecord(body.output) && isRecord(body.output.message) ? body.output.message : undefined;
@@ -334,18 +337,15 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
   let tools = 0;
   for (const block of content) {
     if (typeof block.text === 'string') events.push({ kind: 'text', text: block.text });
-    const reasoning = (block.reasoningContent as Record<string, unknown> | undefined)?.reasoningText as Record<string, unknown> | undefined;
+    const reasoningContent = block.reasoningContent as Record<string, unknown> | undefined;
+    const reasoning = reasoningContent?.reasoningText as Record<string, unknown> | undefined;
     if (typeof reasoning?.text === 'string') events.push({ kind: 'reasoning', text: reasoning.text });
+    if (typeof reasoning?.signature === 'string' && reasoning.signature !== '') events.push({ kind: 'reasoning_signature', signature: reasoning.signature });
+    if (typeof reasoningContent?.redactedContent === 'string') events.push({ kind: 'reasoning_redacted', data: redactedData(reasoningContent.redactedContent) });
     const toolUse = block.toolUse as Record<string, unknown> | undefined;
     if (toolUse && !isServerToolUse(toolUse)) {
-      const index = tools++;
-      events.push({ kind: 'tool_start', index, id: stringOrEmpty(toolUse.toolUseId), name: stringOrEmpty(toolUse.name) });
-      events.push({ kind: 'tool_delta', index, arguments: JSON.stringify(toolUse.input ?? {}) });
+      events.push(...wholeToolCall(tools++, stringOrEmpty(toolUse.toolUseId), stringOrEmpty(toolUse.name), toolUse.input));
     }
   }
-  const stop = typeof body.stopReason === 'string' ? body.stopReason : undefined;
-  events.push(finishEvent(stop, guardrailIntervenedIn(body)));
-  const usage = completeUsage(usageOf(body.usage));
-  if (usage) events.push({ kind: 'usage', usage });
-  return events;
+  return [...events, ...answerEnd(body.stopReason, body, body.usage)];
 }

@@ -56,6 +56,8 @@ export function takesAnthropicMessages(route: Route, family: Family | undefined)
 export const routeSupport: RouteSupport = {
   // Embedding models answer InvokeModel only (Converse generates text).
   supports: (route, family) => (isEmbeddingFamily(family) ? route === 'invoke' : adapterFor(route, family) !== undefined),
+  // A bare model id whose invoke body is the Messages body (Claude) goes on invoke: nothing is translated.
+  prefersInvoke: (family) => takesAnthropicMessages('invoke', family),
   checkAlias: (route, family, alias) => {
     const embedding = checkEmbeddingAlias(family, alias);
     if (embedding) return embedding;

@@ -8,8 +8,7 @@
 import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { llama2Prompt, llama3Prompt, llama4Prompt } from './chat-template.ts';
-import { imageRefused } from './converse.ts';
-import { mergeExtraFields } from './policy.ts';
+import { imageRefused, mergeExtraFields } from './policy.ts';
 import { CompletionStreamMapper, counts, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['max_tokens', 'temperature', 'top_p', 'user', 'metadata']);

@@ -9,6 +9,7 @@
  *   the native body one level deep, so `{inferenceConfig: {topK: 20}}` adds to the body's inferenceConfig.
  */
 import { SidecarError } from '../errors.ts';
+import { isRecord } from './answer.ts';
 import type { ChatRequest, ReasoningEffort } from './request.ts';
 import type { BuildContext } from './types.ts';
 
@@ -40,10 +41,6 @@ export function checkExtraFields(
   return `additional_model_request_fields: "${key}" is not a field ${what} takes (allowed: ${list})`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Merges the alias's extra fields into `target` (a body, or converse's additionalModelRequestFields).
  * A key the allow-list does not name is a 400 (the registry already refuses it when the config loads).
@@ -57,19 +54,22 @@ export function mergeExtraFields(
   if (problem) throw new SidecarError('invalid_request_error', `model "${ctx.target.name}": ${problem}`, { param: 'model' });
   for (const [key, value] of Object.entries(extra)) {
     const current = target[key];
-    target[key] = isPlainObject(current) && isPlainObject(value) ? { ...current, ...value } : value;
+    target[key] = isRecord(current) && isRecord(value) ? { ...current, ...value } : value;
   }
 }
 
-/** Images sent to a text-only model: a 400 naming the part (content, so never dropped). */
+/** The 400 for an image sent to a model that takes none, naming the part (content, so never dropped). */
+export function imageRefused(i: number, j: number, what = 'this model'): SidecarError {
+  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
+    { param: `messages[${i}].content[${j}]` });
+}
+
+/** Images sent to a text-only model: the 400 of `imageRefused` for the first one. */
 export function refuseImages(request: ChatRequest, what: string): void {
   request.messages.forEach((m, i) => {
     if (m.role !== 'user') return;
     m.content.forEach((part, j) => {
-      if (part.type === 'image') {
-        throw new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
-          { param: `messages[${i}].content[${j}]` });
-      }
+      if (part.type === 'image') throw imageRefused(i, j, what);
     });
   });
 }

@@ -39,8 +39,10 @@ export type ChatMessage =
   /**
    * `reasoning` with `reasoningSignature`: a model's signed thinking handed back (Claude requires it before a
    * tool result when thinking is on); unsigned reasoning is the client's record only and is not sent upstream.
+   * `reasoningRedacted`: the turn's encrypted thinking blocks (Claude's `redacted_thinking` data), handed back
+   * as they came, after the signed thinking.
    */
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string; cache?: CacheMark }
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string; reasoningRedacted?: string[]; cache?: CacheMark }
   | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
 
 export interface ToolDefinition {
@@ -103,6 +105,13 @@ export interface ChatRequest {
    * Bedrock's Claude body takes (anthropic-native.ts); every other family builds from the fields above.
    */
   anthropic?: AnthropicNative;
+  /**
+   * Converse `additionalModelRequestFields` a native Converse client sent (the native surface checks them
+   * against the family's allow-list first): merged into the converse body like an alias's, the alias's last.
+   */
+  additionalFields?: Record<string, unknown>;
+  /** Latency-optimized inference a native Converse client asked for (`performanceConfig.latency`); else the alias's. */
+  performance?: 'standard' | 'optimized';
 }
 
 export interface AnthropicNative {

@@ -1,6 +1,7 @@
 /**
  * Service tiers and latency-optimized inference (docs/contract.md#request-rules): the tier a request asks
- * for (`service_tier`, else its alias's; `auto` = none) and the alias's `performance`, as converse body
+ * for (`service_tier`, else its alias's; `auto` = none) and the latency (a native Converse client's
+ * `performanceConfig`, else the alias's `performance`), as converse body
  * fields (`serviceTier: {type}`, `performanceConfig: {latency}`) or invoke request headers
  * (`X-Amzn-Bedrock-Service-Tier`, `X-Amzn-Bedrock-PerformanceConfig-Latency`), for every family.
  */
@@ -17,7 +18,7 @@ export function servingFields(request: ChatRequest, target: ModelTarget): Record
   const out: Record<string, unknown> = {};
   const tier = serviceTierOf(request, target);
   if (tier !== undefined) out.serviceTier = { type: tier };
-  const latency = target.alias?.performance;
+  const latency = request.performance ?? target.alias?.performance;
   if (latency !== undefined) out.performanceConfig = { latency };
   return out;
 }
@@ -28,7 +29,7 @@ export function servingHeaders(request: ChatRequest, target: ModelTarget): Recor
   const out: Record<string, string> = {};
   const tier = serviceTierOf(request, target);
   if (tier !== undefined) out['x-amzn-bedrock-service-tier'] = tier;
-  const latency = target.alias?.performance;
+  const latency = request.performance ?? target.alias?.performance;
   if (latency !== undefined) out['x-amzn-bedrock-performanceconfig-latency'] = latency;
   return out;
 }

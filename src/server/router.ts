@@ -51,6 +51,8 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
   const route = Object.hasOwn(routes, path) ? routes[path] : prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined);
+  // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.
+  if (route?.surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
     sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), { ...headers, ...route?.surface?.errorHeaders?.(error) });
     rejected(ctx, req, path, route, requestId, error);

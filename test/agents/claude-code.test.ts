@@ -5,47 +5,27 @@
  * output guardrail block ends the run with "Violated guardrail policy" (Claude Code re-sends a blocked stream
  * without streaming, and the guardrail blocks that too).
  */
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { claudeCode, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
-import { describeRun, makeTemp, removeTemp, startStack, type Stack } from './harness.ts';
+import { agentSuite, describeRun, NO_KUMQUATS, SECRET, toolResultOf, writeSecretFile } from './harness.ts';
 
 /** What Claude Code 2.1.197 asks for when no model is configured, and what the sidecar serves it with. */
 const DEFAULT_MODEL = 'claude-opus-4-8';
 const BEDROCK_MODEL = 'us.anthropic.claude-opus-4-8-20260601-v1:0';
 const GUARDED_MODEL = 'claude-guarded';
 
-let stack: Stack;
-let cwd: string;
-
-before(async () => {
-  stack = await startStack({
-    guardrails: [{ name: 'no-kumquats', type: 'regex', patterns: ['(?i)kumquat'], action: 'block', stages: ['output'] }],
-    models: [
-      { name: DEFAULT_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
-      { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: ['no-kumquats'] },
-    ],
-  });
-  cwd = makeTemp('claude-code');
+// Claude Code's `HEAD /` preconnect never reaches the emulator: modelCalls() are its model calls only.
+const suite = agentSuite('claude-code', {
+  guardrails: [NO_KUMQUATS],
+  models: [
+    { name: DEFAULT_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
+    { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: [NO_KUMQUATS.name] },
+  ],
 });
-
-after(async () => {
-  await stack?.close();
-  if (cwd) removeTemp(cwd);
-});
-
-beforeEach(() => stack.emu.reset());
-
-/** The model calls the emulator received (Claude Code's `HEAD /` preconnect never reaches it). */
-function modelCalls(): Array<{ operation: string; modelId?: string; json: Record<string, unknown> }> {
-  return stack.emu.requests
-    .filter((r) => r.operation === 'InvokeModel' || r.operation === 'InvokeModelWithResponseStream')
-    .map((r) => ({ operation: r.operation, modelId: r.modelId, json: r.json as Record<string, unknown> }));
-}
 
 test('claude code: a plain turn completes through /v1/messages with its default model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { stack, cwd, modelCalls } = suite;
   stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
   const run = await claudeCode({ baseUrl: stack.proxy, prompt: 'Reply with the word pong', cwd });
   const result = claudeResult(run);
@@ -59,8 +39,8 @@ test('claude code: a plain turn completes through /v1/messages with its default 
 });
 
 test('claude code: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const file = join(cwd, 'secret.txt');
-  writeFileSync(file, 'fig-3306\n');
+  const { stack, cwd, modelCalls } = suite;
+  const file = writeSecretFile(cwd);
   stack.emu.script(
     { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents01', name: 'Read', input: { file_path: file } }] },
     { type: 'text', text: 'The file holds the secret.' },
@@ -73,16 +53,15 @@ test('claude code: a tool-use turn runs Read and sends its result back to the mo
   const calls = modelCalls();
   assert.equal(calls.length, 2, describeRun(run, stack));
   // The second call carries the assistant's tool_use and Claude Code's tool_result with the file's text.
-  const messages = calls[1]!.json.messages as Array<{ role: string; content: unknown }>;
-  const sent = JSON.stringify(messages);
+  const sent = JSON.stringify(calls[1]!.json.messages);
   assert.match(sent, /"type":"tool_use","id":"toolu_bdrk_agents01","name":"Read"/);
-  const toolResult = messages.flatMap((m) => (Array.isArray(m.content) ? m.content as Array<Record<string, unknown>> : []))
-    .find((block) => block.type === 'tool_result');
+  const toolResult = toolResultOf(calls[1]!.json);
   assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents01', sent.slice(-2000));
-  assert.match(JSON.stringify(toolResult.content), /fig-3306/);
+  assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
 });
 
 test('claude code: an output guardrail block ends the run with "Violated guardrail policy"', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { stack, cwd } = suite;
   // Claude Code answers an in-stream invalid_request_error by re-sending the request without streaming:
   // both answers say the blocked word, so both are blocked.
   const blocked = { type: 'text', text: 'Here it is: kumquat-7741.' } as const;

@@ -5,41 +5,22 @@
  * back) complete; an output guardrail block is shown as "Violated guardrail policy" after one request, without
  * Codex's retries.
  */
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codex, TEST_TIMEOUT_MS } from './clients.ts';
-import { describeRun, jsonLines, makeTemp, removeTemp, startStack, type Stack } from './harness.ts';
+import { agentSuite, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harness.ts';
 
 const MODEL = 'sidecar-codex';
 const GUARDED_MODEL = 'sidecar-codex-guarded';
 const BEDROCK_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 
-let stack: Stack;
-let cwd: string;
-
-before(async () => {
-  stack = await startStack({
-    guardrails: [{ name: 'no-kumquats', type: 'regex', patterns: ['(?i)kumquat'], action: 'block', stages: ['output'] }],
-    models: [
-      { name: MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
-      { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: ['no-kumquats'] },
-    ],
-  });
-  cwd = makeTemp('codex');
+const suite = agentSuite('codex', {
+  guardrails: [NO_KUMQUATS],
+  models: [
+    { name: MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
+    { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: [NO_KUMQUATS.name] },
+  ],
 });
-
-after(async () => {
-  await stack?.close();
-  if (cwd) removeTemp(cwd);
-});
-
-beforeEach(() => stack.emu.reset());
-
-function modelCalls(): Array<{ operation: string; json: Record<string, unknown> }> {
-  return stack.emu.requests
-    .filter((r) => r.operation !== 'ApplyGuardrail' && r.operation !== 'unknown')
-    .map((r) => ({ operation: r.operation, json: r.json as Record<string, unknown> }));
-}
 
 /** Codex's `--json` events: the last agent message, the failure if the turn failed. */
 function outcome(stdout: string): { message?: string; completed: boolean; failure?: string } {
@@ -57,6 +38,7 @@ function outcome(stdout: string): { message?: string; completed: boolean; failur
 }
 
 test('codex: a plain turn completes through /v1/responses', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { stack, cwd, modelCalls } = suite;
   stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
   const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: 'Reply with the word pong', cwd });
   const result = outcome(run.stdout);
@@ -67,11 +49,12 @@ test('codex: a plain turn completes through /v1/responses', { timeout: TEST_TIME
 });
 
 test('codex: a tool turn runs the shell command and sends its output back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { stack, cwd, modelCalls } = suite;
   stack.emu.script(
-    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents02', name: 'exec_command', input: { cmd: 'echo fig-3306' } }] },
+    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents02', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
     { type: 'text', text: 'The command printed the secret.' },
   );
-  const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: 'Run the shell command `echo fig-3306` and tell me its output.', cwd });
+  const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`, cwd });
   const result = outcome(run.stdout);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result.completed, true, describeRun(run, stack));
@@ -81,10 +64,11 @@ test('codex: a tool turn runs the shell command and sends its output back to the
   // Codex ran the command; its output reached Bedrock as the tool result of that call.
   const sent = JSON.stringify(calls[1]!.json);
   assert.match(sent, /toolu_bdrk_agents02/);
-  assert.match(sent, /fig-3306\\n/);
+  assert.ok(sent.includes(`${SECRET}\\n`), sent.slice(-2000));
 });
 
 test('codex: an output guardrail block shows "Violated guardrail policy" without retrying', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { stack, cwd, modelCalls } = suite;
   stack.emu.script({ type: 'text', text: 'Here it is: kumquat-7741.' });
   const run = await codex({ baseUrl: stack.proxy, model: GUARDED_MODEL, prompt: 'Tell me the secret fruit code', cwd });
   const result = outcome(run.stdout);

@@ -10,6 +10,7 @@
  * ends. Output is kept up to MAX_OUTPUT_BYTES per stream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, beforeEach } from 'node:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,4 +214,77 @@ export function describeRun(run: ClientRun, stack?: Stack): string {
   const tail = (s: string): string => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
   const logs = stack ? `\n--- sidecar log (last lines)\n${stack.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n')}` : '';
   return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}${logs}`;
+}
+
+/** The output guardrail every agent test blocks with: a reply that names a kumquat. */
+export const NO_KUMQUATS = { name: 'no-kumquats', type: 'regex', patterns: ['(?i)kumquat'], action: 'block', stages: ['output'] };
+
+/** What the tool turns carry back to the model: a file's content, a command's output. */
+export const SECRET = 'fig-3306';
+
+const MODEL_OPERATIONS: ReadonlySet<string> = new Set(['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream']);
+
+/** A model call as the emulator received it. */
+export interface ModelCall {
+  operation: string;
+  modelId: string | undefined;
+  signature: string;
+  json: Record<string, unknown>;
+}
+
+export interface AgentSuite {
+  /** The running stack (once the file's `before` ran). */
+  readonly stack: Stack;
+  /** The working directory the file's CLI runs share. */
+  readonly cwd: string;
+  /** The model calls the emulator received in this test (guardrail checks and preconnects left out). */
+  readonly modelCalls: () => ModelCall[];
+}
+
+/**
+ * One agent test file's setup: the stack on `config` started before its tests, with a working directory
+ * named after `name`; the emulator's script and records reset before each test; both removed after.
+ */
+export function agentSuite(name: string, config: Record<string, unknown>): AgentSuite {
+  let stack: Stack | undefined;
+  let cwd: string | undefined;
+  before(async () => {
+    stack = await startStack(config);
+    cwd = makeTemp(name);
+  });
+  after(async () => {
+    await stack?.close();
+    if (cwd) removeTemp(cwd);
+  });
+  beforeEach(() => stack?.emu.reset());
+  const started = (): Stack => {
+    if (!stack) throw new Error('the agent stack is not running (used outside a test?)');
+    return stack;
+  };
+  return {
+    get stack() {
+      return started();
+    },
+    get cwd() {
+      if (!cwd) throw new Error('no working directory yet (used outside a test?)');
+      return cwd;
+    },
+    modelCalls: () => started().emu.requests
+      .filter((r) => MODEL_OPERATIONS.has(r.operation))
+      .map((r) => ({ operation: r.operation, modelId: r.modelId, signature: r.signature, json: r.json as Record<string, unknown> })),
+  };
+}
+
+/** Writes the secret into a file under `cwd` for a Read tool turn; returns its path. */
+export function writeSecretFile(cwd: string): string {
+  const file = join(cwd, 'secret.txt');
+  writeFileSync(file, `${SECRET}\n`);
+  return file;
+}
+
+/** The first Anthropic `tool_result` block in a Messages body's `messages`. */
+export function toolResultOf(body: Record<string, unknown>): Record<string, unknown> | undefined {
+  const messages = body.messages as Array<{ content: unknown }>;
+  return messages.flatMap((m) => (Array.isArray(m.content) ? m.content as Array<Record<string, unknown>> : []))
+    .find((block) => block.type === 'tool_result');
 }

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
-import { chat } from '../helpers/harness.ts';
+import { chat, parseStream } from '../helpers/harness.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -154,12 +154,10 @@ test('compiled output: node dist/main.js serves probes, streams a completion, an
     const res = await chat(s.proxy, { model: 'claude', stream: true, messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-    const body = await res.text();
-    assert.ok(body.endsWith('data: [DONE]\n\n'), body.slice(-80));
-    const text = body.split('\n\n').filter((f) => f.startsWith('data: {'))
-      .map((f) => JSON.parse(f.slice(6)) as { choices: Array<{ delta?: { content?: string } }> })
-      .map((c) => c.choices[0]?.delta?.content ?? '').join('');
-    assert.equal(text, 'Hello from the compiled sidecar.');
+    const streamed = parseStream(await res.text());
+    assert.equal(streamed.doneCount, 1);
+    assert.equal(streamed.frames.at(-1), '[DONE]');
+    assert.equal(streamed.text, 'Hello from the compiled sidecar.');
     assert.equal(emu.requests.at(-1)?.signature, 'valid');
 
     const metrics = await fetch(`${s.admin}/metrics`);

@@ -5,19 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { configText, killSidecar, spawnSidecar, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
+import { chat } from '../helpers/harness.ts';
 
 const MiB = 1024 * 1024;
 
 test('big bodies: bodies and buffered answers in flight beyond server.max_inflight_bytes get a 503 naming it', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const file = writeConfigFile(configText().replace('drain_timeout_s: 3}', `drain_timeout_s: 3, max_body_bytes: ${4 * MiB}, max_inflight_bytes: ${8 * MiB}}`));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
-  const post = (content: string): Promise<Response> => fetch(`${s.proxy}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content }] }),
-  });
+  const post = (content: string): Promise<Response> => chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content }] });
   try {
     await s.ready;
     // Two 3.5 MiB bodies held while Bedrock thinks; a third does not fit.
@@ -68,7 +66,7 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
 });
 
 test('big bodies: a body parsed on the JSON thread gets the same answers as one parsed on the event loop', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const send = async (body: string | Buffer): Promise<{ status: number; error?: { message: string; param: string | null } }> => {
     const res = await fetch(`${s.proxy}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -79,10 +77,7 @@ test('big bodies: a body parsed on the JSON thread gets the same answers as one 
     await s.ready;
     const pad = ' '.repeat(2 * MiB); // whitespace: the same JSON, over the off-thread threshold
     emu.script({ type: 'text', text: 'parsed off the loop' });
-    const ok = await fetch(`${s.proxy}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: `{"model":"claude-invoke",${pad}"messages":[{"role":"user","content":"hi"}]}`,
-    });
+    const ok = await chat(s.proxy, `{"model":"claude-invoke",${pad}"messages":[{"role":"user","content":"hi"}]}`);
     assert.equal(ok.status, 200);
     assert.equal((await ok.json() as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'parsed off the loop');
 

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
+import { chat } from '../helpers/harness.ts';
 
 /** A client that connects, sends nothing and never closes its side (`allowHalfOpen`). */
 function silent(base: string): Promise<{ socket: Socket; ended: Promise<void> }> {
@@ -33,7 +34,7 @@ function fds(pid: number): number {
 }
 
 test('connections: silent connections are closed after headers_timeout_ms even if the client never closes; each listener has its own cap', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const file = writeConfigFile(configText().replace('drain_timeout_s: 3}',
     'drain_timeout_s: 3, headers_timeout_ms: 3000, max_connections: 12, admin_max_connections: 4}'));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
@@ -56,10 +57,7 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     assert.ok(fds(pid) >= baseline + 9, 'each silent connection held holds a descriptor');
     // The proxy serves meanwhile, probes included.
     emu.script({ type: 'text', text: 'still serving' });
-    const res = await fetch(`${s.proxy}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
-    });
+    const res = await chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(res.status, 200);
     assert.equal((await fetch(`${s.proxy}/healthz`)).status, 200);
     const metrics = await (await fetch(`${s.proxy}/metrics`)).text();
@@ -80,7 +78,7 @@ test('connections: silent connections are closed after headers_timeout_ms even i
 });
 
 test('connections: near the file descriptor limit the sidecar says so (libuv itself resets new connections without a word)', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const file = writeConfigFile(configText().replace('drain_timeout_s: 3}', 'drain_timeout_s: 3, max_connections: 500}'));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url }, { openFiles: 120 });
   const sockets: Socket[] = [];

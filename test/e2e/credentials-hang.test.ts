@@ -6,20 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../../src/emulator/index.ts';
-import { TEST_CREDENTIALS } from '../helpers/harness.ts';
+import { chat, TEST_CREDENTIALS } from '../helpers/harness.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
+import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 
 test('credentials: a container endpoint that never answers gives prompt 503s naming it and an unready /readyz, at start and at expiry, until it answers', async () => {
   let mode: 'hang' | 'short' | 'long' = 'hang';
   const held: ServerResponse[] = [];
   let calls = 0;
-  const agent = createServer((_req, res) => {
+  const agent = await startHostileUpstream((_req, res) => {
     calls++;
     if (mode === 'hang') {
       held.push(res); // accepted, never answered
@@ -29,20 +29,16 @@ test('credentials: a container endpoint that never answers gives prompt 503s nam
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ...{ AccessKeyId: TEST_CREDENTIALS.accessKeyId, SecretAccessKey: TEST_CREDENTIALS.secretAccessKey }, Token: 'pod-identity-session-token', Expiration: expiration }));
   });
-  await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const home = mkdtempSync(join(tmpdir(), 'creds-hang-'));
   const file = writeConfigFile(configText().replace('logging: {level: info}', 'logging: {level: info}\nupstream: {credentials_timeout_ms: 300, max_attempts: 1}'));
   const s = spawnSidecar(['--config', file], {
     AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', HOME: home, AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(agent.address() as AddressInfo).port}/v1/credentials`,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
   });
-  const ask = (): Promise<Response> => fetch(`${s.proxy}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
-    signal: AbortSignal.timeout(15_000), // far beyond the 300 ms bound: a hang fails the test, not the runner
-  });
+  // Bounded far beyond the 300 ms credentials bound: a hang fails the test, not the runner.
+  const ask = (): Promise<Response> => chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }, {}, AbortSignal.timeout(15_000));
   const readyz = async (): Promise<{ status: number; body: { status: string; reason?: string } }> => {
     const res = await fetch(`${s.admin}/readyz`, { signal: AbortSignal.timeout(15_000) });
     return { status: res.status, body: await res.json() as { status: string; reason?: string } };
@@ -83,8 +79,7 @@ test('credentials: a container endpoint that never answers gives prompt 503s nam
   } finally {
     await killSidecar(s);
     for (const res of held) res.destroy();
-    agent.closeAllConnections();
-    await new Promise<void>((resolve) => agent.close(() => resolve()));
+    await agent.close();
     await emu.close();
   }
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { chat, parseStream } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicChunk, exceptionFrame, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
 
 const hi = [{ role: 'user', content: 'hi' }];
@@ -69,7 +70,8 @@ test('hostile input: dot segments and other non-ids in a model route never reach
 });
 
 const SESSION_TOKEN = `IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ${'Dx9k+Q/z'.repeat(40)}==`;
-const ACCESS_KEY = 'ASIAHOSTILETESTKEY01';
+const ACCESS_KEY = otherCredentials('hostile', { session: true }).accessKeyId;
+// `/` and `+` as real secret keys have them: the scrubbing must treat them as plain characters.
 const SECRET_KEY = 'hostile/SecretKey+0123456789abcdefghijklmnopq';
 const API_KEY = `ABSKQmVkcm9ja0FQSUtleS1${'x7Yq'.repeat(20)}`;
 
@@ -99,10 +101,7 @@ test('hostile upstream: credentials echoed by the upstream in any wording never 
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url, AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY,
     AWS_SESSION_TOKEN: SESSION_TOKEN, KEYED_API_KEY: API_KEY,
   });
-  const ask = (model: string, stream: boolean): Promise<Response> => fetch(`${s.proxy}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sidecar-token-0123456789' },
-    body: JSON.stringify({ model, stream, messages: hi }),
-  });
+  const ask = (model: string, stream: boolean): Promise<Response> => chat(s.proxy, { model, stream, messages: hi }, { authorization: 'Bearer sidecar-token-0123456789' });
   const secrets = [SESSION_TOKEN, SESSION_TOKEN.slice(0, 200), encodeURIComponent(SESSION_TOKEN).slice(0, 200), ACCESS_KEY, SECRET_KEY, API_KEY, 'sidecar-token-0123456789'];
   const assertClean = (what: string, text: string): void => {
     for (const secret of secrets) assert.ok(!text.includes(secret), `${what} carries a secret: ${secret.slice(0, 12)}…`);

@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
+import { chat } from '../helpers/harness.ts';
 
 /** Sends raw bytes, returns everything the server wrote until it closed. */
 function raw(base: string, bytes: string): Promise<string> {
@@ -32,7 +33,7 @@ function jsonAnswer(text: string): { status: number; requestId: string | undefin
 }
 
 test('odd requests: a missing Host, an unknown Expect and CONNECT get the JSON error with an x-request-id; a log line over 1 MiB leaves a trace', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const file = writeConfigFile(configText().replace('logging: {level: info}', 'logging: {level: debug, content: true}'));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
@@ -54,10 +55,7 @@ test('odd requests: a missing Host, an unknown Expect and CONNECT get the JSON e
 
     // logging.content puts the whole body in a debug line: 1.5 MiB is more than a line may be.
     emu.script({ type: 'text', text: 'ok' });
-    const res = await fetch(`${s.proxy}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'big-line-1' },
-      body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'z'.repeat(1.5 * 1024 * 1024) }] }),
-    });
+    const res = await chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'z'.repeat(1.5 * 1024 * 1024) }] }, { 'x-request-id': 'big-line-1' });
     assert.equal(res.status, 200);
     await waitFor(() => s.lines.some((l) => l.requestId === 'big-line-1' && l.msg === 'request completed'));
     const trace = s.lines.find((l) => typeof l.droppedBytes === 'number');

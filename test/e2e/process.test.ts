@@ -167,9 +167,7 @@ test('process: a log reader that stops reading (a full pipe) holds or drops line
       await waitFor(async () => {
         emu.script({ type: 'text', text: 'after' });
         const id = `after-stall-${n++}`;
-        await (await fetch(`${s.proxy}/v1/chat/completions`, {
-          method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
-        })).text();
+        await (await chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': id })).text();
         return s.lines.some((l) => String(l.requestId).startsWith('after-stall-'));
       });
       s.child.kill('SIGTERM');

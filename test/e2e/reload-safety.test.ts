@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
+import { chat } from '../helpers/harness.ts';
 
 const header = 'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, drain_timeout_s: 3, auth_token: reload-secret-token}\nlogging: {level: info}\n';
 const alias = (name: string): string => `  - name: ${name}
@@ -15,15 +16,12 @@ const alias = (name: string): string => `  - name: ${name}
 `;
 
 test('reload: an empty file, or one caught half-written, never turns auth off or drops the aliases; a complete one that does is applied with a warning', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const file = writeConfigFile(`${header}models:\n${alias('first')}`);
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const ask = async (model: string, token?: string): Promise<number> => {
     emu.script({ type: 'text', text: 'ok' });
-    const res = await fetch(`${s.proxy}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-    });
+    const res = await chat(s.proxy, { model, messages: [{ role: 'user', content: 'hi' }] }, { ...(token ? { authorization: `Bearer ${token}` } : {}) });
     await res.arrayBuffer();
     return res.status;
   };

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { eventFrame } from '../../src/emulator/frames.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
-import { parseStream } from '../helpers/harness.ts';
+import { chat, parseStream } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 
 const converseAnswer = (text: string): Buffer[] => [
   eventFrame('messageStart', JSON.stringify({ role: 'assistant' })),
@@ -34,11 +34,8 @@ test('stream ending: [DONE] follows the model\'s final event at once, and the up
   try {
     await s.ready;
     for (const model of ['claude-invoke', 'claude-converse']) {
-      const res = await fetch(`${s.proxy}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
-        signal: AbortSignal.timeout(20_000), // far below idle_timeout_ms: waiting for the upstream to close fails here
-      });
+      // Bounded far below idle_timeout_ms: waiting for the upstream to close fails here.
+      const res = await chat(s.proxy, { model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }, {}, AbortSignal.timeout(20_000));
       const parsed = parseStream(await res.text());
       assert.equal(parsed.text, 'whole answer', model);
       assert.equal(parsed.finish, 'stop', model);
@@ -57,7 +54,7 @@ test('stream ending: [DONE] follows the model\'s final event at once, and the up
 });
 
 test('stream ending: a malformed request pipelined behind a stream never writes raw HTTP into it; the stream ends with [DONE]', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
     await s.ready;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { anthropic } from '../../src/emulator/families/anthropic.ts';
 import { CLAUDE, claudeBody, post } from './helpers.ts';
 import { startTestEmulator, withEmulator } from '../helpers/emulator.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 
 const cases: [string, unknown, string | undefined][] = [
   ['valid minimal body', claudeBody(), undefined],
@@ -100,7 +101,7 @@ test('auth: missing auth, unknown key, bearer API keys and verifySignature:false
     assert.deepEqual(emu.requests.map((r) => r.signature), ['missing', 'bearer', 'invalid']);
     const unknownKey = await post(emu.url, path, body, {
       sign: false,
-      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDOTHER/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=00', 'x-amz-date': '20240101T000000Z' },
+      headers: { authorization: `AWS4-HMAC-SHA256 Credential=${otherCredentials('unknown').accessKeyId}/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=00`, 'x-amz-date': '20240101T000000Z' },
     });
     assert.equal(unknownKey.status, 403);
     assert.match(String(unknownKey.headers['x-amzn-errortype']), /^UnrecognizedClientException/);

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/index.ts';
+import { withEmulator } from '../helpers/emulator.ts';
 
 test('emulator: bodies with "constructor" or "__proto__" keys are validated like any other key (a 400 naming it, never a 500)', async () => {
-  const emu = await startEmulator({ quiet: true, verifySignature: false });
-  try {
+  await withEmulator(async (emu) => {
     const claude = '{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]';
     const cases: Array<[string, string, RegExp]> = [
       ['invoke', `${claude},"constructor":1}`, /constructor: Extra inputs are not permitted/],
@@ -19,7 +18,5 @@ test('emulator: bodies with "constructor" or "__proto__" keys are validated like
       assert.equal(res.status, 400, body);
       assert.match(await res.text(), message);
     }
-  } finally {
-    await emu.close();
-  }
+  }, { verifySignature: false });
 });

@@ -1,7 +1,7 @@
 // SigV4 verifier: the worked example of docs/bedrock-wire.md#model-ids-in-the-path, the AWS SigV4 test suite (replayed
 // through the verifier, which must accept each expected Authorization header), and the failure classes.
 import { test } from 'node:test';
-import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
+import { otherCredentials, TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
@@ -21,7 +21,7 @@ const EXAMPLE_HEADERS: [string, string][] = [
   ['x-amz-content-sha256', '616eb59224eb795b641b4c541ad9ee8b939a1e8798f73b54fce66bb79ddbb992'],
 ];
 const EXAMPLE_SIGNATURE = '6f9ab587b7d1f5a97f497848e7346fee0840033ecbfc6d1d048d399490f62b34';
-const EXAMPLE_AUTH = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=accept;content-type;host;x-amz-content-sha256;x-amz-date, Signature=${EXAMPLE_SIGNATURE}`;
+const EXAMPLE_AUTH = `AWS4-HMAC-SHA256 Credential=${TEST_CREDENTIALS.accessKeyId}/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=accept;content-type;host;x-amz-content-sha256;x-amz-date, Signature=${EXAMPLE_SIGNATURE}`;
 
 function exampleRequest(over: Partial<ReceivedRequest> = {}): ReceivedRequest {
   return { method: 'POST', rawPath: EXAMPLE_PATH, rawQuery: '', headers: EXAMPLE_HEADERS, payloadSha256Hex: sha256Hex(EXAMPLE_BODY), ...over };
@@ -53,7 +53,7 @@ test('sigv4: the worked example of docs/bedrock-wire.md#model-ids-in-the-path re
   );
   const sig = computeSignature(req, { date: '20240101', region: 'us-east-1', service: 'bedrock', signedHeaders: signed }, '20240101T000000Z', CREDS[0]!.secretAccessKey);
   assert.equal(sig, EXAMPLE_SIGNATURE);
-  assert.deepEqual(verifySigV4(req, EXAMPLE_AUTH, at2024), { ok: true, accessKeyId: 'AKIDEXAMPLE', region: 'us-east-1' });
+  assert.deepEqual(verifySigV4(req, EXAMPLE_AUTH, at2024), { ok: true, accessKeyId: TEST_CREDENTIALS.accessKeyId, region: 'us-east-1' });
 });
 
 test('sigv4: a literal ":" in the path gets a single %3A in the canonical URI', () => {
@@ -62,7 +62,7 @@ test('sigv4: a literal ":" in the path gets a single %3A in the canonical URI', 
 });
 
 test('sigv4: rejects a wrong secret, a changed body, a wrong service and an unsigned host', () => {
-  const wrongSecret = { ...at2024, credentials: [{ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'nope' }] };
+  const wrongSecret = { ...at2024, credentials: [{ accessKeyId: TEST_CREDENTIALS.accessKeyId, secretAccessKey: 'nope' }] };
   const r1 = verifySigV4(exampleRequest(), EXAMPLE_AUTH, wrongSecret);
   assert.equal(r1.ok, false);
   assert.equal(!r1.ok && r1.errorType, 'InvalidSignatureException');
@@ -77,7 +77,7 @@ test('sigv4: rejects a wrong secret, a changed body, a wrong service and an unsi
   const r4 = verifySigV4(exampleRequest(), EXAMPLE_AUTH.replace('host;', ''), at2024);
   assert.equal(!r4.ok && r4.errorType, 'InvalidSignatureException');
 
-  const r5 = verifySigV4(exampleRequest(), EXAMPLE_AUTH.replace('AKIDEXAMPLE', 'AKIDUNKNOWN'), at2024);
+  const r5 = verifySigV4(exampleRequest(), EXAMPLE_AUTH.replace(TEST_CREDENTIALS.accessKeyId, otherCredentials('unknown').accessKeyId), at2024);
   assert.equal(!r5.ok && r5.errorType, 'UnrecognizedClientException');
   assert.equal(!r5.ok && r5.message, 'The security token included in the request is invalid.');
 
@@ -106,6 +106,6 @@ for (const c of suite.cases) {
       payloadSha256Hex: sha256Hex(c.request.body ?? ''),
     };
     const outcome = verifySigV4(req, c.authorization, { credentials: [suite.credentials], service: suite.service, nowMs: 0, maxClockSkewMs: 0 });
-    assert.deepEqual(outcome, { ok: true, accessKeyId: 'AKIDEXAMPLE', region: 'us-east-1' });
+    assert.deepEqual(outcome, { ok: true, accessKeyId: TEST_CREDENTIALS.accessKeyId, region: 'us-east-1' });
   });
 }

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guardrailCalls, longReply, modelCalls, requestLog, startRig, withTimeout } from './helpers.ts';
+import { chat } from '../helpers/harness.ts';
 
 for (const mode of ['sync', 'async'] as const) {
   test(`a client leaving mid-stream (${mode}) cancels the pending ApplyGuardrail call and the model call`, async () => {
@@ -16,12 +17,7 @@ for (const mode of ['sync', 'async'] as const) {
       rig.emu.scriptGuardrail({ type: 'delay', ms: 30_000, then: { type: 'pass' } });
       rig.emu.script(longReply(5_000, 'x'));
       const controller = new AbortController();
-      const res = await fetch(`${rig.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-        signal: controller.signal,
-      });
+      const res = await chat(rig.url, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }, {}, controller.signal);
       assert.equal(res.status, 200);
       // Wait until the first check is in flight, then leave.
       await withTimeout((async () => { while (guardrailCalls(rig).length === 0) await new Promise((r) => setTimeout(r, 5)); })(), 5_000, 'no check started');

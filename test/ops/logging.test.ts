@@ -11,13 +11,10 @@ import type { EventEmitter } from 'node:events';
 import { createLogger, logDestination, MAX_PENDING_LOG_BYTES, redactSecrets, scrubSecrets } from '../../src/ops/logger.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { CLAUDE, chat, sseChunks, until } from './helpers.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 
 const AUTH_TOKEN = 'sk-sidecar-AUTHTOKEN-7d3f9a2b';
-const CREDENTIALS = {
-  accessKeyId: 'ASIALOGTESTKEYID0001',
-  secretAccessKey: 'LOGTESTsecretAccessKey/wJalrXUtnFEMI0001',
-  sessionToken: 'LOGTESTsessionToken+IQoJb3JpZ2luX2VjEJr0001',
-};
+const CREDENTIALS = otherCredentials('logtest', { session: true }) as Required<ReturnType<typeof otherCredentials>>;
 const PROMPT = 'PROMPT-zebra-crossing-42';
 const ANSWER = 'ANSWER-okapi-seven';
 const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';

@@ -34,6 +34,7 @@ import type { OutputGuard } from '../../src/pipeline/guardrail.ts';
 import { adapterFor } from '../../src/providers/index.ts';
 import { ChatRenderer } from '../../src/surfaces/openai-chat/renderer.ts';
 import { expectGolden } from '../helpers/golden.ts';
+import { sseData } from '../helpers/harness.ts';
 import { seeded } from '../helpers/streams.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -138,14 +139,6 @@ async function checkCase(c: Case): Promise<string> {
   return whole;
 }
 
-/** The `data:` payloads of an SSE body, asserting its framing. */
-function frames(sse: string): string[] {
-  assert.ok(sse.endsWith('\n\n'), 'the body ends with a blank line');
-  return sse.slice(0, -2).split('\n\n').map((frame) => {
-    assert.match(frame, /^data: [^\n]*$/);
-    return frame.slice('data: '.length);
-  });
-}
 
 const positives = positiveCases();
 const negatives = negativeCases();
@@ -158,7 +151,7 @@ test('pipeline golden: the recordings and the negative cases are all there', () 
 
 for (const c of positives) {
   test(`pipeline golden: ${c.name} (${c.route}) renders the same SSE whole, byte by byte and at random splits`, async () => {
-    const data = frames(await checkCase(c));
+    const data = sseData(await checkCase(c));
     assert.equal(data.at(-1), '[DONE]');
     assert.equal(data.filter((d) => d === '[DONE]').length, 1);
     assert.ok(data.some((d) => /"finish_reason":"[a-z_]+"/.test(d)), `${c.name}: a real answer ends with a finish_reason`);
@@ -168,7 +161,7 @@ for (const c of positives) {
 
 for (const c of negatives) {
   test(`pipeline golden: ${c.name} ends in one in-band error, the same whole, byte by byte and at random splits`, async () => {
-    const data = frames(await checkCase(c));
+    const data = sseData(await checkCase(c));
     assert.deepEqual(data.slice(-1), ['[DONE]']);
     const errors = data.filter((d) => d.startsWith('{"error"'));
     assert.equal(errors.length, 1, `${c.name}: exactly one error frame`);
@@ -178,13 +171,13 @@ for (const c of negatives) {
 }
 
 test('pipeline golden: a sync regex guardrail masks the same text however the bytes are cut', async () => {
-  const data = frames(await checkCase(masked!));
+  const data = sseData(await checkCase(masked!));
   const text = data.map((d) => (JSON.parse(d === '[DONE]' ? '{}' : d) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? '').join('');
   assert.ok(!text.includes('Paris') && text.includes('capital of France'), 'the masked answer keeps its text but not the term');
 });
 
 test('pipeline golden: a sync regex guardrail blocks with one guardrail error however the bytes are cut', async () => {
-  const data = frames(await checkCase(blocked!));
+  const data = sseData(await checkCase(blocked!));
   assert.equal(data.at(-1), '[DONE]');
   assert.match(data.at(-2) ?? '', /^\{"error":\{"message":"Violated guardrail policy","type":"guardrail_violation".*"guardrail":"golden-regex"\}\}$/);
   assert.ok(!data.some((d) => d.includes('Eiffel')), 'the blocked term never reaches the client');

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectJsonGolden, UPDATE_GOLDENS } from '../helpers/golden.ts';
-import { runTransform, seeded } from '../helpers/streams.ts';
+import { eventFromJson, eventToJson, randomBatches, runTransform, seeded, type JsonEvent } from '../helpers/streams.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { SidecarError, type ErrorType } from '../../src/errors.ts';
+import { SidecarError } from '../../src/errors.ts';
 import type { StreamEvent } from '../../src/pipeline/events.ts';
 import { Rechunker, RechunkerStage } from '../../src/pipeline/rechunker.ts';
 
@@ -125,32 +125,7 @@ function reshuffle(events: readonly StreamEvent[], seed: number): StreamEvent[][
       i += n;
     }
   }
-  const batches: StreamEvent[][] = [];
-  let cur: StreamEvent[] = [];
-  for (const e of split) {
-    cur.push(e);
-    if (rand() < 0.3) {
-      batches.push(cur);
-      cur = [];
-    }
-  }
-  if (cur.length > 0) batches.push(cur);
-  return batches;
-}
-
-// Fixture events are JSON: an error is `{ type, message, guardrail? }` and is hydrated to a SidecarError.
-type JsonEvent = Record<string, unknown> & { kind: string };
-function fromJson(e: JsonEvent): StreamEvent {
-  if (e.kind !== 'error') return e as unknown as StreamEvent;
-  const err = e.error as { type: ErrorType; message: string; guardrail?: string };
-  const options = err.guardrail === undefined ? {} : { guardrail: err.guardrail };
-  return { kind: 'error', error: new SidecarError(err.type, err.message, options) };
-}
-function toJson(e: StreamEvent): JsonEvent {
-  if (e.kind !== 'error') return { ...e };
-  const error: Record<string, unknown> = { type: e.error.type, message: e.error.message };
-  if (e.error.guardrail !== undefined) error.guardrail = e.error.guardrail;
-  return { kind: 'error', error };
+  return randomBatches(split, rand, 0.3);
 }
 
 const SAMPLES: Record<string, string> = {
@@ -323,16 +298,16 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
   const path = join(FIXTURES, 'positive', file);
   const fixture = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
   const limit = fixture.chunkSizeBytes;
-  const input = fixture.input.map((batch) => batch.map(fromJson));
+  const input = fixture.input.map((batch) => batch.map(eventFromJson));
   const flat = input.flat();
 
   test(`rechunker golden ${file}: fed as given, the stage emits the expected batches`, async () => {
     const out = await runStage(input, { chunkSizeBytes: limit });
-    const actual = out.map((batch) => batch.map(toJson));
+    const actual = out.map((batch) => batch.map(eventToJson));
     // The expected batches live in the fixture itself: the whole file is the golden.
     expectJsonGolden(path, { ...fixture, expected: actual });
     if (UPDATE_GOLDENS) return;
-    assert.deepEqual(runCore(input, limit).map((b) => b.map(toJson)), fixture.expected, 'core and stage agree');
+    assert.deepEqual(runCore(input, limit).map((b) => b.map(eventToJson)), fixture.expected, 'core and stage agree');
     assert.ok(out.every((batch) => batch.length > 0), 'no empty batch');
     assert.ok(out.length <= input.length + 1, 'at most one batch per input batch, plus the end');
   });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectJsonGolden, UPDATE_GOLDENS } from '../helpers/golden.ts';
-import { runTransform, seeded } from '../helpers/streams.ts';
+import { eventFromJson, randomBatches, runTransform, seeded, type JsonEvent } from '../helpers/streams.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -118,26 +118,7 @@ async function renderThroughStage(
 
 
 function rebatch(events: readonly StreamEvent[], seed: number): StreamEvent[][] {
-  const rand = seeded(seed);
-  const batches: StreamEvent[][] = [];
-  let cur: StreamEvent[] = [];
-  for (const e of events) {
-    cur.push(e);
-    if (rand() < 0.4) {
-      batches.push(cur);
-      cur = [];
-    }
-  }
-  if (cur.length > 0) batches.push(cur);
-  return batches;
-}
-
-// Fixture events are JSON: an error is `{ type, message, guardrail? }` and is hydrated to a SidecarError.
-type JsonEvent = Record<string, unknown> & { kind: string };
-function fromJson(e: JsonEvent): StreamEvent {
-  if (e.kind !== 'error') return e as unknown as StreamEvent;
-  const err = e.error as { type: ErrorType; message: string; guardrail?: string };
-  return errorEvent(err.type, err.message, err.guardrail);
+  return randomBatches(events, seeded(seed), 0.4);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -153,7 +134,7 @@ interface Fixture {
 for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsWith('.json')).sort()) {
   const path = join(FIXTURES, 'positive', file);
   const fixture = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
-  const input = fixture.input.map((batch) => batch.map(fromJson));
+  const input = fixture.input.map((batch) => batch.map(eventFromJson));
   const flat = input.flat();
 
   test(`sse-encoder golden ${file}: renders the exact expected SSE text`, () => {

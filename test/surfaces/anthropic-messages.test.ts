@@ -121,6 +121,48 @@ test('messages: tool use, then the thinking round trip: the signature goes back 
   }
 });
 
+test('messages via Converse (Claude on a converse alias): the signature and redacted thinking travel both ways', async () => {
+  const converse = { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
+  const { h, client } = await rig({ models: [CLAUDE, NOVA, converse] });
+  try {
+    h.emu.script({ type: 'tool_use', reasoning: 'I should read the file.', calls: [{ id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } }] });
+    const tools = [{ name: 'Read', description: 'reads a file', input_schema: { type: 'object' as const, properties: { file_path: { type: 'string' } } } }];
+    const ask = { model: 'claude-converse', max_tokens: 2048, tools, thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
+    const first = await client.messages.stream({ ...ask, messages: [{ role: 'user', content: 'read /tmp/x' }] }).finalMessage();
+    assert.equal(h.emu.requests.at(-1)!.operation, 'ConverseStream');
+    const thinking = first.content.find((b) => b.type === 'thinking');
+    assert.ok(thinking && thinking.type === 'thinking' && thinking.signature.length > 0, 'Converse\'s signature arrives as signature_delta');
+    const call = first.content.find((b) => b.type === 'tool_use');
+    assert.ok(call && call.type === 'tool_use');
+
+    // The whole answer carries it too.
+    h.emu.script({ type: 'text', text: 'hm', reasoning: 'Thinking.' });
+    const whole = await client.messages.create({ ...ask, messages: [{ role: 'user', content: 'again' }] });
+    const signed = whole.content.find((b) => b.type === 'thinking');
+    assert.ok(signed && signed.type === 'thinking' && signed.signature.length > 0, 'a signed thinking block in the whole answer');
+
+    h.emu.script({ type: 'text', text: 'kumquat' });
+    const redacted = { type: 'redacted_thinking' as const, data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDPH4VtzAb9g4DPz+zgAJeZyzQ/nZPo1WAKeDQ' };
+    await client.messages.create({
+      ...ask,
+      messages: [
+        { role: 'user', content: 'read /tmp/x' },
+        { role: 'assistant', content: [...first.content.slice(0, 1), redacted, ...first.content.slice(1)] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'kumquat-7741' }] },
+      ],
+    });
+    const body = lastUpstreamBody(h);
+    const messages = body.messages as Array<{ role: string; content: Array<Record<string, unknown>> }>;
+    assert.deepEqual(messages[1]!.content.slice(0, 2), [
+      { reasoningContent: { reasoningText: { text: thinking.thinking, signature: thinking.signature } } },
+      { reasoningContent: { redactedContent: Buffer.from(redacted.data).toString('base64') } },
+    ]);
+    assert.ok('toolUse' in messages[1]!.content[2]!);
+  } finally {
+    await h.close();
+  }
+});
+
 test('messages: what Claude Code sends reaches Bedrock as its Claude body takes it (betas per model, keys dropped, system messages)', async () => {
   const { h } = await rig();
   try {

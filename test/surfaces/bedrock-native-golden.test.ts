@@ -40,6 +40,7 @@ const CASES: Array<{ recording: string; route: Route; operation: Operation }> = 
   { recording: 'cs-anthropic-claude3-sonnet-text-tool', route: 'converse', operation: 'invoke-stream' },
   { recording: 'cs-anthropic-claude3-sonnet-text-tool', route: 'converse', operation: 'converse-stream' },
   { recording: 'cs-nova-micro-tool-use', route: 'converse', operation: 'converse-stream' },
+  { recording: 'cs-anthropic-claude37-redacted-thinking', route: 'converse', operation: 'converse-stream' },
 ];
 
 function renderer(operation: Operation): Renderer {

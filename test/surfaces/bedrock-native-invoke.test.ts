@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { decodeFrames } from './bedrock-native-helpers.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
@@ -19,7 +20,7 @@ const PROFILE = { name: 'profile', model: `bedrock/invoke/${PROFILE_ARN}`, provi
 function client(h: Harness): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     region: 'us-east-1', endpoint: h.url, requestHandler: new NodeHttpHandler(), maxAttempts: 1,
-    credentials: { accessKeyId: 'AKIAAPPCLIENTKEY0000', secretAccessKey: 'app-secret' },
+    credentials: otherCredentials('app-client'),
   });
 }
 
@@ -83,6 +84,56 @@ test('invoke-with-response-stream: a tool call streams as tool_use with its inpu
       .map((e) => (e.delta as { partial_json: string }).partial_json).join('');
     assert.deepEqual(JSON.parse(input), { file_path: '/tmp/secret.txt' });
     assert.equal((events.find((e) => e.type === 'message_delta')!.delta as { stop_reason: string }).stop_reason, 'tool_use');
+  });
+});
+
+test('invoke with Claude\'s body: earlier turns\' thinking, signatures and redacted thinking reach Bedrock byte for byte', async () => {
+  const converse = { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
+  await withRig({ models: [CLAUDE, NOVA, PROFILE, converse] }, async (h) => {
+    const assistant = [
+      { type: 'thinking', thinking: 'I should read the file.', signature: 'c2lnbmF0dXJlLTE=' },
+      { type: 'redacted_thinking', data: 'RU5DUllQVEVELVRISU5LSU5H' },
+      { type: 'text', text: 'Reading it.' },
+      { type: 'tool_use', id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } },
+    ];
+    const tools = [{ name: 'Read', description: 'reads a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } }];
+    const turn = (extra: Record<string, unknown> = {}): Uint8Array => Buffer.from(JSON.stringify({
+      anthropic_version: 'bedrock-2023-05-31', max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 2048 }, tools,
+      anthropic_beta: ['interleaved-thinking-2025-05-14', 'not-a-bedrock-beta-2099-01-01'], stream_chunk_size: 16,
+      messages: [
+        { role: 'user', content: 'read /tmp/x' },
+        { role: 'assistant', content: assistant },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'kumquat' }] },
+      ],
+      ...extra,
+    }));
+    h.emu.script({ type: 'text', text: 'kumquat it is' });
+    const events = await streamEvents(h, 'claude', turn());
+    assert.equal(textOf(events), 'kumquat it is');
+    const upstream = h.emu.requests.at(-1)!.json as Record<string, unknown>;
+    const messages = upstream.messages as Array<{ content: unknown }>;
+    assert.deepEqual(messages[1]!.content, assistant, 'the assistant turn as the client sent it');
+    assert.deepEqual(upstream.anthropic_beta, ['interleaved-thinking-2025-05-14'], 'betas filtered for the model');
+    assert.ok(!('stream_chunk_size' in upstream), 'the sidecar\'s knob never goes upstream');
+    assert.equal(upstream.anthropic_version, 'bedrock-2023-05-31');
+
+    // Claude on a converse alias gets the translation: the signature and redacted thinking as reasoningContent.
+    h.emu.script({ type: 'text', text: 'ok' });
+    await client(h).send(new InvokeModelCommand({ modelId: 'claude-converse', body: turn({ stream_chunk_size: undefined }) }));
+    const converseBody = h.emu.requests.at(-1)!.json as { messages: Array<{ content: Array<Record<string, unknown>> }> };
+    assert.deepEqual(converseBody.messages[1]!.content.slice(0, 2), [
+      { reasoningContent: { reasoningText: { text: 'I should read the file.', signature: 'c2lnbmF0dXJlLTE=' } } },
+      { reasoningContent: { redactedContent: Buffer.from('RU5DUllQVEVELVRISU5LSU5H').toString('base64') } },
+    ]);
+    // Content only Claude's own body takes is sent to Claude on invoke, and a 400 naming it for the converse alias.
+    const doc = { role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'a note' } }, { type: 'text', text: 'read it' }] };
+    h.emu.script({ type: 'text', text: 'noted' });
+    await client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { messages: [doc] }) }));
+    assert.deepEqual((h.emu.requests.at(-1)!.json as { messages: unknown[] }).messages[0], doc);
+    const seen = h.emu.requests.length;
+    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'claude-converse', body: claudeBody('x', { messages: [doc] }) })),
+      (error: unknown) => error instanceof ValidationException && /messages\.0\.content\.0 \(a "document" block\)/.test(error.message));
+    assert.equal(h.emu.requests.length, seen);
   });
 });
 

@@ -10,9 +10,11 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, TEST_CREDENTIALS, type Harness } from '../helpers/harness.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 
 /** The app's own credentials: they must never reach Bedrock. */
-const CLIENT_KEY = { accessKeyId: 'AKIAAPPCLIENTKEY0000', secretAccessKey: 'app-secret-that-must-not-travel' };
+/** The app's own AWS key: the sidecar must not pass it on. */
+const CLIENT_KEY = otherCredentials('app-client');
 
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
@@ -144,5 +146,65 @@ test('converse-stream: an output guardrail block after the commit is an exceptio
     h.emu.script({ type: 'text', text: 'the nightingale' });
     await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] })),
       (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message));
+  });
+});
+
+test('converse: the members Bedrock takes go on under the sidecar\'s rules; those it cannot carry are a 400 naming them', async () => {
+  const sonnet = { name: 'sonnet', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
+  await withRig({ models: [NOVA, CLAUDE, sonnet] }, async (h) => {
+    const post = (model: string, body: Record<string, unknown>): Promise<Response> =>
+      fetch(`${h.url}/model/${model}/converse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+    const body = {
+      system: [{ text: 'Be brief.' }, { cachePoint: { type: 'default' } }],
+      messages: [
+        { role: 'user', content: [{ text: 'Look it up.' }, { cachePoint: { type: 'default' } }] },
+        { role: 'assistant', content: [
+          { reasoningContent: { reasoningText: { text: 'I need the tool.', signature: 'c2ln' } } },
+          { reasoningContent: { redactedContent: Buffer.from('REDACTED-DATA').toString('base64') } },
+          { toolUse: { toolUseId: 't1', name: 'lookup', input: { q: 'x' } } },
+        ] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'found' }] } }] },
+      ],
+      inferenceConfig: { maxTokens: 2048 },
+      toolConfig: { tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object' } } } }, { cachePoint: { type: 'default' } }] },
+      additionalModelRequestFields: { top_k: 50, anthropic_beta: ['context-1m-2025-08-07', 'claude-code-20250219'] },
+      serviceTier: { type: 'priority' },
+      performanceConfig: { latency: 'optimized' },
+      requestMetadata: { team: 'search' },
+      outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), name: 'answer' } } } },
+      guardrailConfig: { guardrailIdentifier: 'ignored', guardrailVersion: '1' },
+    };
+    h.emu.script({ type: 'text', text: '{"answer":"found"}' });
+    const res = await post('sonnet', body);
+    assert.equal(res.status, 200, await res.clone().text());
+    const sent = h.emu.requests.at(-1)!.json as Record<string, unknown>;
+    assert.deepEqual(sent.system, body.system);
+    assert.deepEqual(sent.messages, body.messages, 'cache points, signed and redacted reasoning as the client sent them');
+    assert.deepEqual(sent.toolConfig, body.toolConfig);
+    assert.deepEqual(sent.additionalModelRequestFields, { top_k: 50, anthropic_beta: ['context-1m-2025-08-07'] }, 'betas Bedrock takes only');
+    assert.deepEqual(sent.serviceTier, { type: 'priority' });
+    assert.deepEqual(sent.performanceConfig, { latency: 'optimized' });
+    assert.deepEqual(sent.requestMetadata, { team: 'search' });
+    assert.deepEqual(sent.outputConfig, body.outputConfig);
+    assert.ok(!('guardrailConfig' in sent), 'the alias\'s guardrails apply, not the client\'s');
+
+    const refused: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['sonnet', { additionalModelResponseFieldPaths: ['/stop_sequence'] }, /^additionalModelResponseFieldPaths: not supported by the sidecar/],
+      ['sonnet', { promptVariables: { a: { text: 'b' } } }, /^promptVariables: not supported/],
+      ['nova', { additionalModelRequestFields: { thinking: { type: 'enabled' } } }, /^additionalModelRequestFields\.thinking: not a field the sidecar passes to amazon-nova/],
+      ['claude', { additionalModelRequestFields: { thinking: { type: 'enabled' } } }, /^additionalModelRequestFields: "claude" is served on the invoke route/],
+      ['nova', { serviceTier: { type: 'gold' } }, /^serviceTier\.type: must be one of default, flex, priority, reserved/],
+      ['nova', { performanceConfig: { latency: 'fast' } }, /^performanceConfig\.latency/],
+      ['nova', { outputConfig: { effort: 'high' } }, /^outputConfig\.effort: not supported/],
+    ];
+    const seen = h.emu.requests.length;
+    for (const [model, extra, message] of refused) {
+      const answer = await post(model, { messages: [{ role: 'user', content: [{ text: 'x' }] }], ...extra });
+      assert.equal(answer.status, 400, JSON.stringify(extra));
+      assert.equal(answer.headers.get('x-amzn-errortype'), 'ValidationException');
+      assert.match(((await answer.json()) as { message: string }).message, message);
+    }
+    assert.equal(h.emu.requests.length, seen, 'nothing refused reached Bedrock');
   });
 });

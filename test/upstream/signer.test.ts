@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
+import { otherCredentials, TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -142,7 +142,7 @@ test('signer: the worked ARN example of docs/bedrock-wire.md#model-ids-in-the-pa
     'x-amz-date': '20240101T000000Z',
     'x-amz-content-sha256': '616eb59224eb795b641b4c541ad9ee8b939a1e8798f73b54fce66bb79ddbb992',
     authorization:
-      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/bedrock/aws4_request, ' +
+      `AWS4-HMAC-SHA256 Credential=${TEST_CREDENTIALS.accessKeyId}/20240101/us-east-1/bedrock/aws4_request, ` +
       'SignedHeaders=accept;content-type;host;x-amz-content-sha256;x-amz-date, ' +
       'Signature=6f9ab587b7d1f5a97f497848e7346fee0840033ecbfc6d1d048d399490f62b34',
   });
@@ -375,7 +375,7 @@ test('signer: the region goes into the scope, and the host keeps a non-default p
   const request = workedRequest();
   const east = await signer.sign(request, 'us-east-1');
   const west = await signer.sign(request, 'eu-west-1');
-  assert.match(west.authorization!, /Credential=AKIDEXAMPLE\/20240101\/eu-west-1\/bedrock\/aws4_request/);
+  assert.ok(west.authorization!.includes(`Credential=${TEST_CREDENTIALS.accessKeyId}/20240101/eu-west-1/bedrock/aws4_request`));
   assert.notEqual(signatureOf(east.authorization), signatureOf(west.authorization));
   request.url = new URL(`http://127.0.0.1:4010${request.url.pathname}`);
   assert.equal((await signer.sign(request, 'us-east-1')).host, '127.0.0.1:4010');
@@ -435,11 +435,10 @@ function scriptedProvider() {
 const MINUTE = 60_000;
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 
+/** A temporary identity named `name` (test/helpers/credentials.ts), expiring at `expiresAtMs` if given. */
 function identity(name: string, expiresAtMs?: number): AwsCredentialIdentity {
   return {
-    accessKeyId: `AKID${name}`,
-    secretAccessKey: `secret-${name}`,
-    sessionToken: `token-${name}`,
+    ...otherCredentials(name, { session: true }),
     ...(expiresAtMs === undefined ? {} : { expiration: new Date(expiresAtMs) }),
   };
 }
@@ -467,7 +466,7 @@ test('credentials: without an expiration they are kept until invalidated', async
   calls[0]!.answer.resolve(identity('static'));
   await get;
   now += 365 * 24 * 60 * MINUTE;
-  assert.equal((await source.get()).accessKeyId, 'AKIDstatic');
+  assert.equal((await source.get()).accessKeyId, identity('static').accessKeyId);
   assert.equal(calls.length, 1);
 });
 
@@ -482,18 +481,18 @@ test('credentials: inside the 5-minute window they refresh in the background wit
   await first;
 
   now = expiry - 6 * MINUTE; // outside the window: no refresh
-  assert.equal((await source.get()).accessKeyId, 'AKIDold');
+  assert.equal((await source.get()).accessKeyId, identity('old').accessKeyId);
   assert.equal(calls.length, 1);
 
   now = expiry - 4 * MINUTE; // inside the window: old credentials now, refresh behind them
-  assert.equal((await source.get()).accessKeyId, 'AKIDold');
+  assert.equal((await source.get()).accessKeyId, identity('old').accessKeyId);
   await tick();
   assert.equal(calls.length, 2);
-  assert.equal((await source.get()).accessKeyId, 'AKIDold', 'still served while the refresh runs');
+  assert.equal((await source.get()).accessKeyId, identity('old').accessKeyId, 'still served while the refresh runs');
   assert.equal(calls.length, 2, 'one refresh at a time');
   calls[1]!.answer.resolve(identity('new', expiry + 60 * MINUTE));
   await tick();
-  assert.equal((await source.get()).accessKeyId, 'AKIDnew');
+  assert.equal((await source.get()).accessKeyId, identity('new').accessKeyId);
   assert.equal(calls.length, 2);
 });
 
@@ -512,10 +511,10 @@ test('credentials: a failed background refresh keeps the current credentials and
   await tick();
   calls[1]!.answer.reject(new Error('IMDS timed out'));
   await tick();
-  assert.equal((await source.get()).accessKeyId, 'AKIDold');
+  assert.equal((await source.get()).accessKeyId, identity('old').accessKeyId);
   assert.equal(calls.length, 2, 'no immediate retry');
   now += BACKGROUND_RETRY_MS;
-  assert.equal((await source.get()).accessKeyId, 'AKIDold');
+  assert.equal((await source.get()).accessKeyId, identity('old').accessKeyId);
   await tick();
   assert.equal(calls.length, 3, 'retried after the back-off');
 });
@@ -541,7 +540,7 @@ test('credentials: once expired, get() waits for the refresh', async () => {
   assert.equal(settled, undefined, 'expired credentials are not served');
   calls[1]!.answer.resolve(identity('new', now + 60 * MINUTE));
   const [a, b] = await Promise.all(waiting);
-  assert.equal(a!.accessKeyId, 'AKIDnew');
+  assert.equal(a!.accessKeyId, identity('new').accessKeyId);
   assert.equal(b, a);
 });
 
@@ -564,7 +563,7 @@ test('credentials: a failed blocking resolution rejects every waiter and the nex
   await tick();
   assert.equal(calls.length, 2);
   calls[1]!.answer.resolve(identity('ok'));
-  assert.equal((await retry).accessKeyId, 'AKIDok');
+  assert.equal((await retry).accessKeyId, identity('ok').accessKeyId);
 });
 
 test('credentials: invalidate() makes the next get() resolve afresh', async () => {
@@ -580,7 +579,7 @@ test('credentials: invalidate() makes the next get() resolve afresh', async () =
   assert.equal(calls.length, 2);
   assert.deepEqual(calls[1]!.properties, { forceRefresh: true });
   calls[1]!.answer.resolve(identity('new', T0 + 60 * MINUTE));
-  assert.equal((await second).accessKeyId, 'AKIDnew');
+  assert.equal((await second).accessKeyId, identity('new').accessKeyId);
 });
 
 test('credentials: a provider answer without a key is rejected, named, and remembered for readiness', async () => {
@@ -601,17 +600,17 @@ test('credentials: the default chain reads the environment, and invalidate() see
   try {
     delete process.env.AWS_PROFILE;
     delete process.env.AWS_CREDENTIAL_EXPIRATION;
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDFROMENV1';
+    process.env.AWS_ACCESS_KEY_ID = identity('FROMENV1').accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = 'secret-from-env-1';
     process.env.AWS_SESSION_TOKEN = 'token-from-env-1';
     const source = createCredentialSource(defaultCredentialProvider());
     const first = await source.get();
-    assert.equal(first.accessKeyId, 'AKIDFROMENV1');
+    assert.equal(first.accessKeyId, identity('FROMENV1').accessKeyId);
     assert.equal(first.sessionToken, 'token-from-env-1');
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDFROMENV2';
-    assert.equal((await source.get()).accessKeyId, 'AKIDFROMENV1', 'memoised');
+    process.env.AWS_ACCESS_KEY_ID = identity('FROMENV2').accessKeyId;
+    assert.equal((await source.get()).accessKeyId, identity('FROMENV1').accessKeyId, 'memoised');
     source.invalidate();
-    assert.equal((await source.get()).accessKeyId, 'AKIDFROMENV2', 'the SDK cache is bypassed on refresh');
+    assert.equal((await source.get()).accessKeyId, identity('FROMENV2').accessKeyId, 'the SDK cache is bypassed on refresh');
   } finally {
     for (const name of names) {
       if (saved[name] === undefined) delete process.env[name];

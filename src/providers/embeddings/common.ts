@@ -30,6 +30,4 @@ export function tokenCount(bodyCount: unknown, headers: ResponseHeaders): number
   return typeof bodyCount === 'number' && Number.isFinite(bodyCount) && bodyCount >= 0 ? Math.round(bodyCount) : undefined;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from '../answer.ts';

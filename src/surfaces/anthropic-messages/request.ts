@@ -235,6 +235,8 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
   const content: TextPart[] = [];
   const toolCalls: ToolCall[] = [];
   let reasoning = '';
+  let signature: string | undefined;
+  const redacted: string[] = [];
   blocks.forEach((b, j) => {
     const where = `${at}.content[${j}]`;
     if (!isObject(b)) throw bad(where, `${where} must be a content block`);
@@ -249,16 +251,22 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
         return;
       case 'thinking':
         if (typeof b.thinking === 'string') reasoning += b.thinking;
+        if (typeof b.signature === 'string' && b.signature !== '') signature = b.signature;
         return;
       case 'redacted_thinking':
-        return; // opaque: only Claude can read it back, and its own body carries it
+        // Opaque: only Claude reads it back (Converse carries it as redactedContent).
+        if (typeof b.data === 'string') redacted.push(b.data);
+        return;
       default:
         untranslatable.push(`${where} (a "${String(b.type)}" block)`);
     }
   });
   // An assistant turn with nothing the neutral form carries (only thinking, say) still takes its place.
   if (content.length === 0 && toolCalls.length === 0) content.push({ type: 'text', text: '' });
-  return { role: 'assistant', content, toolCalls, ...(reasoning !== '' ? { reasoning } : {}) };
+  return {
+    role: 'assistant', content, toolCalls, ...(reasoning !== '' || signature !== undefined ? { reasoning } : {}),
+    ...(signature !== undefined ? { reasoningSignature: signature } : {}), ...(redacted.length > 0 ? { reasoningRedacted: redacted } : {}),
+  };
 }
 
 function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {

@@ -107,13 +107,21 @@ class ConverseEvents implements NativeStreamCore {
         out.push({ eventType: 'messageStop', payload: { stopReason: stopReason(event) } });
         return;
       case 'reasoning_signature':
-        // Converse carries it as a reasoningContent delta of the open reasoning block.
-        if (this.#stopped || this.#block?.kind !== 'reasoning') return;
-        out.push(delta({ reasoningContent: { signature: event.signature } }, this.#block.index));
+        // The last delta of its reasoning block, which it closes (a later reasoning event opens another).
+        if (this.#stopped) return;
+        this.#open('reasoning', out);
+        out.push(delta({ reasoningContent: { signature: event.signature } }, this.#block!.index));
+        this.#close(out);
         return;
       case 'reasoning_redacted':
+        // A block of its own: Converse's redactedContent is a blob, the bytes of Claude's data (base64 in JSON).
+        if (this.#stopped) return;
+        this.#close(out);
+        out.push(delta({ reasoningContent: { redactedContent: redactedBlob(event.data) } }, this.#nextIndex++));
+        out.push({ eventType: 'contentBlockStop', payload: { contentBlockIndex: this.#nextIndex - 1 } });
+        return;
       case 'prompt_usage':
-        return; // not rendered here (yet): Converse's usage is the final metadata event
+        return; // Converse's usage is the final metadata event
       case 'usage':
         if (!this.#stopped) return;
         out.push({ eventType: 'metadata', payload: { usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() } } });
@@ -148,6 +156,10 @@ class ConverseEvents implements NativeStreamCore {
   }
 }
 
+function redactedBlob(data: string): string {
+  return Buffer.from(data, 'utf8').toString('base64');
+}
+
 function delta(payload: Record<string, unknown>, contentBlockIndex: number): NativeOut {
   return { eventType: 'contentBlockDelta', payload: { delta: payload, contentBlockIndex } };
 }
@@ -164,7 +176,7 @@ export function converseAnswer(events: readonly StreamEvent[], latencyMs: number
   const content: Array<Record<string, unknown>> = [];
   const tools: Array<{ id: string; name: string; input: string }> = [];
   let text: { text: string } | undefined;
-  let reasoning: { text: string } | undefined;
+  let reasoning: { text: string; signature?: string } | undefined;
   let stop = 'end_turn';
   let usage: Usage | undefined;
   for (const event of events) {
@@ -193,9 +205,18 @@ export function converseAnswer(events: readonly StreamEvent[], latencyMs: number
         break;
       }
       case 'reasoning_signature':
+        text = undefined;
+        if (!reasoning) content.push({ reasoningContent: { reasoningText: (reasoning = { text: '' }) } });
+        reasoning.signature = event.signature;
+        reasoning = undefined; // it closes its block
+        break;
       case 'reasoning_redacted':
+        text = undefined;
+        reasoning = undefined;
+        content.push({ reasoningContent: { redactedContent: redactedBlob(event.data) } });
+        break;
       case 'prompt_usage':
-        break; // not in this whole answer (yet)
+        break; // the final usage repeats it
       case 'finish': stop = stopReason(event); break;
       case 'usage': usage = event.usage; break;
       case 'error': return { error: event.error };

@@ -1,25 +1,38 @@
 /**
  * The Converse request reader (docs/contract.md#bedrock-native): a Converse / ConverseStream body (the model id
- * comes from the path) → the neutral request. Every member Bedrock's Converse takes is either read, or
- * knowingly left aside (`guardrailConfig`: the sidecar's own guardrails apply, README "Decisions";
- * `requestMetadata`: invocation-log tags). A member Bedrock does not know, or one the sidecar cannot carry
- * to the model, is refused with Bedrock's own 400 `ValidationException` before any call.
+ * comes from the path) → the neutral request. Every member Bedrock's Converse takes
+ * (docs/bedrock-wire.md#converse-request) is read and goes on under the sidecar's rules — `serviceTier`,
+ * `performanceConfig`, `outputConfig.textFormat`, `requestMetadata`, cache points, signed and redacted
+ * reasoning, and `additionalModelRequestFields` (checked against the family's allow-list, `checkConverseTarget`)
+ * — or is knowingly left aside (`guardrailConfig`: the sidecar's own guardrails apply, README "Decisions").
+ * `additionalModelResponseFieldPaths` (the answer would have to carry the model's raw fields back) and
+ * `promptVariables` (prompt-management ARNs only) are a 400 naming them; a member Bedrock does not know is
+ * refused with Bedrock's own 400 `ValidationException`, before any call.
  */
 import { SidecarError } from '../../errors.ts';
+import { SERVICE_TIERS } from '../../config/schema.ts';
+import type { ModelTarget } from '../../models/resolve.ts';
+import { adapterFor } from '../../providers/index.ts';
+import { disallowedExtraField } from '../../providers/policy.ts';
 import {
-  takeSidecarParams, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type TextPart,
+  takeSidecarParams, type CacheMark, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type TextPart,
   type ToolCall, type ToolChoice, type ToolDefinition,
 } from '../../providers/request.ts';
+import type { SurfaceRequest } from '../../server/surface.ts';
 
 type Json = Record<string, unknown>;
 
 /** Converse members read here, and those accepted and left aside. */
-const READ = new Set(['messages', 'system', 'inferenceConfig', 'toolConfig', 'additionalModelRequestFields']);
-const LEFT_ASIDE = new Set(['guardrailConfig', 'requestMetadata', 'modelId']);
-/** Converse members that exist but that the sidecar cannot carry to the model: refused by name. */
-const NOT_CARRIED = new Set([
-  'additionalModelResponseFieldPaths', 'performanceConfig', 'serviceTier', 'outputConfig', 'promptVariables',
+const READ = new Set([
+  'messages', 'system', 'inferenceConfig', 'toolConfig', 'additionalModelRequestFields', 'serviceTier', 'performanceConfig',
+  'outputConfig', 'requestMetadata',
 ]);
+const LEFT_ASIDE = new Set(['guardrailConfig', 'modelId']);
+/** Converse members that exist but that the sidecar cannot carry: refused by name, saying why. */
+const NOT_CARRIED: Readonly<Record<string, string>> = {
+  additionalModelResponseFieldPaths: 'the sidecar does not return the model\'s raw response fields',
+  promptVariables: 'it applies to Bedrock prompt-management ARNs, which the sidecar does not serve',
+};
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
 
 export function invalid(message: string, param?: string): SidecarError {
@@ -37,19 +50,22 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   const sidecar = takeSidecarParams(raw);
   for (const key of Object.keys(raw)) {
     if (READ.has(key) || LEFT_ASIDE.has(key)) continue;
-    if (NOT_CARRIED.has(key)) throw invalid(`${key}: the sidecar does not carry this Converse member to the model`, key);
+    const why = NOT_CARRIED[key];
+    if (why !== undefined) throw invalid(`${key}: not supported by the sidecar (${why})`, key);
     throw invalid(`Malformed input request: extraneous key [${key}] is not permitted`, key);
   }
   const messages: ChatMessage[] = [];
   if (raw.system !== undefined) {
     if (!Array.isArray(raw.system)) throw invalid('system: must be a list of system content blocks', 'system');
-    const content: TextPart[] = [];
+    // One system message per text block, so a cache point after any of them stays where the client put it.
     raw.system.forEach((block: unknown, i) => {
       if (!isObject(block)) throw invalid(`system.${i}: must be an object`, `system.${i}`);
-      if (typeof block.text === 'string') content.push({ type: 'text', text: block.text });
-      else if (!isObject(block.cachePoint)) throw invalid(`system.${i}: only text and cachePoint blocks are supported`, `system.${i}`);
+      const last = messages[messages.length - 1];
+      if (typeof block.text === 'string') messages.push({ role: 'system', content: [{ type: 'text', text: block.text }] });
+      else if (isObject(block.cachePoint)) {
+        if (last) last.cache = cacheMark(block.cachePoint, `system.${i}`);
+      } else throw invalid(`system.${i}: only text and cachePoint blocks are supported by the sidecar`, `system.${i}`);
     });
-    if (content.length > 0) messages.push({ role: 'system', content });
   }
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
   raw.messages.forEach((message: unknown, i) => messages.push(...readMessage(message, i)));
@@ -57,15 +73,86 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   const params: ChatParams = {};
   readInference(raw.inferenceConfig, params);
   readTools(raw.toolConfig, params);
-  const unknown: string[] = [];
+  const request: ChatRequest = { model, stream, messages, params, sidecar };
   if (raw.additionalModelRequestFields !== undefined) {
     if (!isObject(raw.additionalModelRequestFields)) throw invalid('additionalModelRequestFields: must be an object', 'additionalModelRequestFields');
-    for (const [key, value] of Object.entries(raw.additionalModelRequestFields)) {
-      if (key === 'top_k' && typeof value === 'number') params.top_k = value;
-      else throw invalid(`additionalModelRequestFields.${key}: the sidecar does not pass this field to the model`, `additionalModelRequestFields.${key}`);
-    }
+    // top_k and Claude's betas become parameters, so the sidecar's rules apply to them (betas filtered).
+    const { top_k: topK, anthropic_beta: betas, ...fields } = raw.additionalModelRequestFields;
+    if (typeof topK === 'number') params.top_k = topK;
+    else if (topK !== undefined) fields.top_k = topK;
+    if (Array.isArray(betas) && betas.every((b) => typeof b === 'string')) params.anthropic_beta = betas;
+    else if (betas !== undefined) fields.anthropic_beta = betas;
+    if (Object.keys(fields).length > 0) request.additionalFields = fields;
   }
-  return { request: { model, stream, messages, params, sidecar }, unknown };
+  if (raw.serviceTier !== undefined) {
+    const type = isObject(raw.serviceTier) ? raw.serviceTier.type : undefined;
+    if (!(SERVICE_TIERS as readonly unknown[]).includes(type)) throw invalid(`serviceTier.type: must be one of ${SERVICE_TIERS.join(', ')}`, 'serviceTier.type');
+    params.service_tier = type as (typeof SERVICE_TIERS)[number];
+  }
+  if (raw.performanceConfig !== undefined) {
+    const latency = isObject(raw.performanceConfig) ? raw.performanceConfig.latency : undefined;
+    if (latency !== 'standard' && latency !== 'optimized') throw invalid('performanceConfig.latency: must be standard or optimized', 'performanceConfig.latency');
+    request.performance = latency;
+  }
+  if (raw.outputConfig !== undefined) readOutputConfig(raw.outputConfig, params);
+  if (raw.requestMetadata !== undefined) {
+    const metadata = raw.requestMetadata;
+    if (!isObject(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+      throw invalid('requestMetadata: must be an object of string values', 'requestMetadata');
+    }
+    params.metadata = metadata as Record<string, string>;
+  }
+  return { request, unknown: [] };
+}
+
+/**
+ * A last check against each resolved target: `additionalModelRequestFields` go only to a converse target, and
+ * only the keys the family takes there (the allow-list an alias's fields are held to).
+ */
+export function checkConverseTarget(read: SurfaceRequest, target: ModelTarget): void {
+  const fields = read.request.additionalFields;
+  if (fields === undefined) return;
+  if (target.route !== 'converse') {
+    throw invalid(`additionalModelRequestFields: "${target.name}" is served on the ${target.route} route, which takes no Converse fields`,
+      'additionalModelRequestFields');
+  }
+  const allowed = adapterFor(target.route, target.family)?.extraFields ?? new Set<string>();
+  const key = disallowedExtraField(fields, allowed);
+  if (key !== undefined) {
+    throw invalid(`additionalModelRequestFields.${key}: not a field the sidecar passes to ${target.family ?? 'this model'} on converse` +
+      ` (it takes: ${[...allowed].join(', ') || 'none'})`, `additionalModelRequestFields.${key}`);
+  }
+}
+
+/** `outputConfig.textFormat` (a JSON schema, as a string) as the neutral structured-output request. */
+function readOutputConfig(value: unknown, params: ChatParams): void {
+  if (!isObject(value)) throw invalid('outputConfig: must be an object', 'outputConfig');
+  for (const key of Object.keys(value)) {
+    if (key !== 'textFormat') throw invalid(`outputConfig.${key}: not supported by the sidecar (it carries outputConfig.textFormat)`, `outputConfig.${key}`);
+  }
+  const format = value.textFormat;
+  const jsonSchema = isObject(format) && isObject(format.structure) ? format.structure.jsonSchema : undefined;
+  if (!isObject(format) || format.type !== 'json_schema' || !isObject(jsonSchema) || typeof jsonSchema.schema !== 'string') {
+    throw invalid('outputConfig.textFormat: must be {type: json_schema, structure: {jsonSchema: {schema: "<JSON schema>", name?, description?}}}', 'outputConfig.textFormat');
+  }
+  let schema: unknown;
+  try {
+    schema = JSON.parse(jsonSchema.schema);
+  } catch {
+    schema = undefined;
+  }
+  if (!isObject(schema)) throw invalid('outputConfig.textFormat.structure.jsonSchema.schema: must be a JSON schema object, as a string', 'outputConfig.textFormat');
+  params.response_format = {
+    type: 'json_schema', name: typeof jsonSchema.name === 'string' ? jsonSchema.name : 'response', schema,
+    ...(typeof jsonSchema.description === 'string' ? { description: jsonSchema.description } : {}),
+  };
+}
+
+function cacheMark(point: Json, at: string): CacheMark {
+  if (point.type !== 'default') throw invalid(`${at}.cachePoint.type: must be default`, at);
+  if (point.ttl === undefined) return {};
+  if (point.ttl !== '5m' && point.ttl !== '1h') throw invalid(`${at}.cachePoint.ttl: must be 5m or 1h`, at);
+  return { ttl: point.ttl };
 }
 
 function readMessage(value: unknown, i: number): ChatMessage[] {
@@ -77,23 +164,42 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
   let reasoning: string | undefined;
+  let signature: string | undefined;
+  const redacted: string[] = [];
+  /** What a cache point marks: the block just before it (a part, a tool result), else the whole message. */
+  let previous: { cache?: CacheMark } | undefined;
+  let messageCache: CacheMark | undefined;
   value.content.forEach((block: unknown, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
-    if (typeof block.text === 'string') content.push({ type: 'text', text: block.text });
-    else if (isObject(block.image)) content.push(readImage(block.image, where));
+    if (typeof block.text === 'string' || isObject(block.image)) {
+      const part: ContentPart = typeof block.text === 'string' ? { type: 'text', text: block.text } : readImage(block.image as Json, where);
+      content.push(part);
+      previous = part;
+    }
     else if (isObject(block.toolUse)) {
       const use = block.toolUse;
       if (typeof use.toolUseId !== 'string' || typeof use.name !== 'string') throw invalid(`${where}.toolUse: needs toolUseId and name`, where);
       calls.push({ id: use.toolUseId, name: use.name, arguments: JSON.stringify(use.input ?? {}) });
+      previous = undefined;
     } else if (isObject(block.toolResult)) {
       const result = block.toolResult;
       if (typeof result.toolUseId !== 'string') throw invalid(`${where}.toolResult.toolUseId: must be a string`, where);
-      results.push({ role: 'tool', toolCallId: result.toolUseId, content: readToolResult(result.content, where) });
+      const message: ChatMessage = { role: 'tool', toolCallId: result.toolUseId, content: readToolResult(result.content, where) };
+      results.push(message);
+      previous = message;
     } else if (isObject(block.reasoningContent)) {
-      const text = isObject(block.reasoningContent.reasoningText) ? block.reasoningContent.reasoningText.text : undefined;
-      if (typeof text === 'string') reasoning = (reasoning ?? '') + text;
-    } else if (!isObject(block.cachePoint)) {
+      const { reasoningText, redactedContent } = block.reasoningContent;
+      if (isObject(reasoningText) && typeof reasoningText.text === 'string') reasoning = (reasoning ?? '') + reasoningText.text;
+      if (isObject(reasoningText) && typeof reasoningText.signature === 'string' && reasoningText.signature !== '') signature = reasoningText.signature;
+      // A blob: the bytes of Claude's redacted data, base64 in JSON.
+      if (typeof redactedContent === 'string') redacted.push(Buffer.from(redactedContent, 'base64').toString('utf8'));
+      previous = undefined;
+    } else if (isObject(block.cachePoint)) {
+      const mark = cacheMark(block.cachePoint, where);
+      if (previous) previous.cache = mark;
+      else messageCache = mark;
+    } else {
       const kind = Object.keys(block)[0] ?? 'empty';
       throw invalid(`${where}: a "${kind}" content block is not supported by the sidecar`, where);
     }
@@ -102,12 +208,18 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
     const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
-    if (reasoning !== undefined) message.reasoning = reasoning;
+    if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
+    if (signature !== undefined) message.reasoningSignature = signature;
+    if (redacted.length > 0) message.reasoningRedacted = redacted;
+    if (messageCache) message.cache = messageCache;
     return [message];
   }
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry toolUse`, at);
   // Tool results first: they answer the assistant's calls just before; any text is the user's next turn.
-  return content.length > 0 ? [...results, { role: 'user', content }] : results;
+  if (content.length === 0) return results;
+  const user: ChatMessage = { role: 'user', content };
+  if (messageCache) user.cache = messageCache;
+  return [...results, user];
 }
 
 function readImage(image: Json, where: string): ContentPart {
@@ -159,7 +271,11 @@ function readTools(value: unknown, params: ChatParams): void {
   const tools: ToolDefinition[] = [];
   value.tools.forEach((tool: unknown, i) => {
     const at = `toolConfig.tools.${i}`;
-    if (isObject(tool) && isObject(tool.cachePoint)) return;
+    if (isObject(tool) && isObject(tool.cachePoint)) {
+      const last = tools[tools.length - 1];
+      if (last) last.cache = cacheMark(tool.cachePoint, at);
+      return;
+    }
     const spec = isObject(tool) ? tool.toolSpec : undefined;
     if (!isObject(spec) || typeof spec.name !== 'string') throw invalid(`${at}: only toolSpec tools (with a name) are supported by the sidecar`, at);
     const schema = isObject(spec.inputSchema) ? spec.inputSchema.json : undefined;

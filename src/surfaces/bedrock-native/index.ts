@@ -20,11 +20,11 @@ import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
-import { invalid, readConverseRequest } from './converse-request.ts';
+import { checkConverseTarget, invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
-import { readClaudeInvoke } from './invoke-request.ts';
+import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
 const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechunk: false } as const;
@@ -44,6 +44,7 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
     newId: () => randomBytes(12).toString('hex'),
     renderer: () => new ConverseStreamRenderer(() => now() - started),
     answer: (events) => converseAnswer(events, now() - started),
+    check: checkConverseTarget,
   };
 }
 
@@ -62,6 +63,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
     newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
     answer: (events, meta) => anthropicMessage(events, meta),
+    check: checkInvokeTranslatable,
   };
 }
 

@@ -1,14 +1,21 @@
 /**
  * The InvokeModel reader for Claude (docs/contract.md#bedrock-native): Bedrock's Claude body — Anthropic's
  * Messages API with `anthropic_version` and `anthropic_beta` in the body, no `model`, no `stream`
- * (docs/bedrock-wire.md#anthropic-claude) — read into the neutral request. Top-level keys Bedrock's Claude body
- * does not take are refused with Bedrock's own 400 before any call; `metadata`, which Claude Code's Bedrock
- * mode sends, is accepted and left out of the upstream body.
+ * (docs/bedrock-wire.md#anthropic-claude). Top-level keys Bedrock's Claude body does not take are refused with
+ * Bedrock's own 400 before any call. The client's body rides along (`ChatRequest.anthropic`, as on the Messages
+ * surface): Claude on invoke is sent that body — thinking blocks with their signatures and `redacted_thinking`
+ * byte for byte — with only the sidecar's rules applied (src/providers/anthropic-native.ts: betas filtered per
+ * model, caps, `metadata`, which Claude Code's Bedrock mode sends, left out). The neutral reading is what a
+ * converse target (a converse alias of Claude) is sent; content only Claude's own body carries (documents,
+ * Anthropic-defined tools …) is then a 400 naming it (`checkInvokeTranslatable`).
  */
 import {
   takeSidecarParams, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type ReasoningEffort,
   type TextPart, type ToolCall, type ToolDefinition,
 } from '../../providers/request.ts';
+import type { ModelTarget } from '../../models/resolve.ts';
+import { takesAnthropicMessages } from '../../providers/index.ts';
+import type { SurfaceRequest } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
 
 /** Bedrock's Claude body (plus `metadata`, taken and left aside). */
@@ -22,7 +29,12 @@ const IMAGE_TYPES: Readonly<Record<string, 'png' | 'jpeg' | 'gif' | 'webp'>> = {
 
 type Json = Record<string, unknown>;
 
-export function readClaudeInvoke(body: unknown, model: string, stream: boolean): { request: ChatRequest; unknown: string[] } {
+export interface ClaudeInvokeRead extends SurfaceRequest {
+  /** Content the neutral form cannot carry: Claude on invoke takes it in its own body; a converse target cannot. */
+  untranslatable: string[];
+}
+
+export function readClaudeInvoke(body: unknown, model: string, stream: boolean): ClaudeInvokeRead {
   if (!isObject(body)) throw invalid('Malformed input request: the body must be a JSON object');
   const raw: Json = { ...body };
   const sidecar = takeSidecarParams(raw);
@@ -48,8 +60,9 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
     if (!Array.isArray(raw.anthropic_beta) || raw.anthropic_beta.some((s) => typeof s !== 'string')) throw invalid('anthropic_beta: must be a list of strings', 'anthropic_beta');
     if (raw.anthropic_beta.length > 0) params.anthropic_beta = raw.anthropic_beta as string[];
   }
+  const untranslatable: string[] = [];
   if (raw.tools !== undefined) {
-    const tools = readTools(raw.tools);
+    const tools = readTools(raw.tools, untranslatable);
     if (tools.length > 0) params.tools = tools;
   }
   if (raw.tool_choice !== undefined) readToolChoice(raw.tool_choice, params);
@@ -58,8 +71,17 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
 
   const messages: ChatMessage[] = [...readSystem(raw.system)];
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
-  raw.messages.forEach((message: unknown, i) => messages.push(...readMessage(message, i)));
-  return { request: { model, stream, messages, params, sidecar }, unknown: [] };
+  raw.messages.forEach((message: unknown, i) => messages.push(...readMessage(message, i, untranslatable)));
+  const { anthropic_version: _version, anthropic_beta: _betas, ...native } = raw;
+  const request: ChatRequest = { model, stream, messages, params, sidecar, anthropic: { body: native, betas: params.anthropic_beta ?? [], messages } };
+  return { request, unknown: [], untranslatable };
+}
+
+/** A converse target gets the neutral reading: content only Claude's own body carries is a 400 naming it. */
+export function checkInvokeTranslatable(read: SurfaceRequest, target: ModelTarget): void {
+  const untranslatable = (read as ClaudeInvokeRead).untranslatable;
+  if (takesAnthropicMessages(target.route, target.family) || untranslatable.length === 0) return;
+  throw invalid(`${untranslatable[0]} cannot be sent to ${target.name} on the ${target.route} route: only Claude on invoke takes it`, untranslatable[0]!.split(' ')[0]);
 }
 
 function readSystem(system: unknown): ChatMessage[] {
@@ -73,7 +95,7 @@ function readSystem(system: unknown): ChatMessage[] {
   return content.length > 0 ? [{ role: 'system', content }] : [];
 }
 
-function readMessage(value: unknown, i: number): ChatMessage[] {
+function readMessage(value: unknown, i: number, untranslatable: string[]): ChatMessage[] {
   const at = `messages.${i}`;
   if (!isObject(value)) throw invalid(`${at}: must be an object`, at);
   if (value.role !== 'user' && value.role !== 'assistant') throw invalid(`${at}.role: must be user or assistant`, `${at}.role`);
@@ -83,6 +105,8 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
   let reasoning: string | undefined;
+  let signature: string | undefined;
+  const redacted: string[] = [];
   blocks.forEach((block, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
@@ -104,46 +128,54 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
         return;
       case 'tool_result':
         if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: must be a string`, where);
-        results.push({ role: 'tool', toolCallId: block.tool_use_id, content: resultText(block.content, where) });
+        results.push({ role: 'tool', toolCallId: block.tool_use_id, content: resultText(block.content, where, untranslatable) });
         return;
       case 'thinking':
         if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
+        if (typeof block.signature === 'string' && block.signature !== '') signature = block.signature;
         return;
       case 'redacted_thinking':
+        if (typeof block.data === 'string') redacted.push(block.data);
         return;
       default:
-        throw invalid(`${where}: a "${String(block.type)}" block is not supported by the sidecar`, where);
+        untranslatable.push(`${where} (a "${String(block.type)}" block)`);
     }
   });
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
     const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
-    if (reasoning !== undefined) message.reasoning = reasoning;
+    if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
+    if (signature !== undefined) message.reasoningSignature = signature;
+    if (redacted.length > 0) message.reasoningRedacted = redacted;
     return [message];
   }
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry tool_use`, at);
   return content.length > 0 ? [...results, { role: 'user', content }] : results;
 }
 
-function resultText(content: unknown, where: string): TextPart[] {
+function resultText(content: unknown, where: string, untranslatable: string[]): TextPart[] {
   if (content === undefined) return [];
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalid(`${where}.content: must be a string or a list of blocks`, where);
-  return content.map((part: unknown, k): TextPart => {
-    if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
-    throw invalid(`${where}.content.${k}: only text tool results are supported by the sidecar`, where);
+  return content.flatMap((part: unknown, k): TextPart[] => {
+    if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return [{ type: 'text', text: part.text }];
+    untranslatable.push(`${where}.content.${k} (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
+    return [];
   });
 }
 
-function readTools(value: unknown): ToolDefinition[] {
+function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {
   if (!Array.isArray(value)) throw invalid('tools: must be a list', 'tools');
-  return value.map((tool: unknown, i): ToolDefinition => {
+  return value.flatMap((tool: unknown, i): ToolDefinition[] => {
     const at = `tools.${i}`;
     if (!isObject(tool) || typeof tool.name !== 'string') throw invalid(`${at}: must be an object with a name`, at);
-    if (tool.type !== undefined && tool.type !== 'custom') throw invalid(`${at}: the ${JSON.stringify(tool.type)} tool type is not supported by the sidecar`, at);
+    if (tool.type !== undefined && tool.type !== 'custom') {
+      untranslatable.push(`${at} (the Anthropic-defined tool ${JSON.stringify(tool.type)})`);
+      return [];
+    }
     if (!isObject(tool.input_schema)) throw invalid(`${at}.input_schema: must be a JSON schema object`, at);
-    return { name: tool.name, description: typeof tool.description === 'string' ? tool.description : undefined, parameters: tool.input_schema };
+    return [{ name: tool.name, description: typeof tool.description === 'string' ? tool.description : undefined, parameters: tool.input_schema }];
   });
 }
 

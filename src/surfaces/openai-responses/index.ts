@@ -82,7 +82,8 @@ function answerMessages(renderer: ResponsesRenderer): ChatMessage[] {
       turn.content.push(...parts.map((p) => ({ type: 'text' as const, text: p.text })));
     } else if (item.type === 'reasoning') {
       const stored = renderer.reasoning.get(item.id);
-      if (stored && stored.redacted === undefined) {
+      if (stored?.redacted !== undefined) turn.reasoningRedacted = [...(turn.reasoningRedacted ?? []), stored.redacted];
+      else if (stored) {
         turn.reasoning = (turn.reasoning ?? '') + stored.text;
         if (stored.signature !== undefined) turn.reasoningSignature = stored.signature;
       }

@@ -389,6 +389,7 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
           const current = turn();
           current.reasoning = (current.reasoning ?? '') + text;
           if (stored?.signature !== undefined) current.reasoningSignature = stored.signature;
+          if (stored?.redacted !== undefined) current.reasoningRedacted = [...(current.reasoningRedacted ?? []), stored.redacted];
         }
         return;
       }
