@@ -118,7 +118,7 @@ function keptAlive(base: string): Promise<{ socket: Socket; ended: Promise<void>
 }
 
 test('connections: an idle keep-alive connection is closed after keep_alive_timeout_ms; a reload applies new caps and timeouts', async () => {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const text = (server: string): string => configText().replace('drain_timeout_s: 3}', `drain_timeout_s: 3, ${server}}`);
   const file = writeConfigFile(text('keep_alive_timeout_ms: 300, admin_max_connections: 8'));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startEmulator } from '../../src/emulator/index.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 import { configText, killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
 
 const TOKEN = 'held-token-0123456789';
@@ -51,7 +51,7 @@ function statusOf(answer: string): number {
 const chatBody = JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] });
 
 async function withSidecar(server: string, run: (s: Sidecar, upstreamCalls: () => number) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ quiet: true });
+  const emu = await startTestEmulator();
   const file = writeConfigFile(configText().replace('drain_timeout_s: 3}', `drain_timeout_s: 3, auth_token: ${TOKEN}${server}}`));
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
