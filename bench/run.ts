@@ -263,7 +263,7 @@ async function session(
  * The per-request rows (bench/lib/per-request.ts): the emulator's 20-delta answer is recorded once and
  * replayed by a near-free upstream to direct, the pass-through and the sidecar.
  */
-async function perRequestRows(emulator: Proc, settings: Settings): Promise<PerRequestPoint[]> {
+async function perRequestRows(emulator: Proc, settings: Settings, profileDir: string): Promise<PerRequestPoint[]> {
   const agent = newAgent(1);
   const direct = targetSpecs({ peer: undefined, nodeArgs: () => [] })[0]!;
   const w = SHORT_ONE_WRITE;
@@ -275,7 +275,8 @@ async function perRequestRows(emulator: Proc, settings: Settings): Promise<PerRe
   const upstream = await startUpstream(body);
   try {
     const targets = PER_REQUEST_TARGETS.filter((t) => !settings.targets || settings.targets.includes(t));
-    return await measurePerRequest(upstream, perRequestPlan(settings.quick, settings.rounds), targets, log);
+    const profile = settings.profile.length > 0 ? { targets: settings.profile, dir: profileDir } : undefined;
+    return await measurePerRequest(upstream, perRequestPlan(settings.quick, settings.rounds), targets, log, profile);
   } finally {
     await upstream.stop();
   }
@@ -320,9 +321,9 @@ async function main(): Promise<void> {
       log(`bench: emulator at ${emulator.url} answers ${decoded.types.length} events, ${deltas} text deltas, ${Buffer.byteLength(decoded.text)} bytes of text`);
     }
 
-    if (settings.perRequest !== 'off') perRequest = await perRequestRows(emulator, settings);
-
     if (settings.profile.length > 0) mkdirSync(profileDir, { recursive: true });
+    if (settings.perRequest !== 'off') perRequest = await perRequestRows(emulator, settings, profileDir);
+
     const nodeArgs = (name: TargetName): string[] => (name === 'portkey' && settings.profile.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
     const specs = targetSpecs({ peer: settings.peer, nodeArgs }).filter((s) => !settings.targets || settings.targets.includes(s.name));
 

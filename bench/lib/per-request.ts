@@ -96,8 +96,10 @@ export function startUpstream(reply: Buffer): Promise<Proc> {
 
 async function measure(
   target: PerRequestTarget, kind: PerRequestKind, proc: Proc | undefined, upstream: Proc, run: () => Promise<{ results: StreamResult[]; elapsedMs: number }>,
+  profileFile: string | undefined,
 ): Promise<Sample> {
   const p0 = await proc?.mark();
+  if (profileFile) await proc?.profile('start');
   const u0 = await upstream.mark();
   const c0 = cpuNowUs();
   const m0 = machineBusyUs();
@@ -106,6 +108,7 @@ async function measure(
   const c1 = cpuNowUs();
   const u1 = await upstream.stats();
   const p1 = await proc?.stats();
+  if (profileFile) await proc?.profile('stop', profileFile);
   const proxyCpuUs = p0 && p1 ? p1.cpuUs - p0.cpuUs : undefined;
   const upstreamCpuUs = u1.cpuUs - u0.cpuUs;
   return {
@@ -115,7 +118,9 @@ async function measure(
 }
 
 /** One target, one round: fresh process, warm-up, then the three points. */
-async function session(target: PerRequestTarget, upstream: Proc, plan: PerRequestPlan, samples: Sample[], log: (line: string) => void): Promise<void> {
+async function session(
+  target: PerRequestTarget, upstream: Proc, plan: PerRequestPlan, samples: Sample[], log: (line: string) => void, round: number, profile: Profiling | undefined,
+): Promise<void> {
   const spec = targetSpecs({ peer: undefined, nodeArgs: () => [] }).find((s) => s.name === target)!;
   const proc = await spec.start(upstream.url);
   const url = proc?.url ?? upstream.url;
@@ -143,7 +148,10 @@ async function session(target: PerRequestTarget, upstream: Proc, plan: PerReques
       ['c64paced', () => runPoint(agent, url, paced, expectation(SHORT_PACED), { concurrency: 64, minStreams: 64, minMs: plan.c64pacedMs, maxMs: plan.c64pacedMs * 3, verify: 0 })],
     ];
     for (const [kind, run] of points) {
-      const sample = await measure(target, kind, proc, upstream, run);
+      const profileFile = profile && proc?.profilable && profile.targets.includes(target)
+        ? join(profile.dir, `per-request-${target}-${kind}-r${round + 1}.cpuprofile`)
+        : undefined;
+      const sample = await measure(target, kind, proc, upstream, run, profileFile);
       samples.push(sample);
       const p = pool([sample]);
       log(`bench: per-request ${target.padEnd(11)} ${kind.padEnd(8)} ${String(p.complete).padStart(5)}/${p.streams}  ${p.requestsPerSecond.toFixed(0).padStart(5)} req/s  ` +
@@ -188,13 +196,21 @@ function pool(samples: Sample[]): PerRequestPoint {
   };
 }
 
+/** BENCH_PROFILE: these targets are profiled over each measured point (V8's profiler), the files written to `dir`. */
+export interface Profiling {
+  targets: readonly string[];
+  dir: string;
+}
+
 /** Runs every round of the per-request rows against `upstream`; returns the pooled points. */
-export async function measurePerRequest(upstream: Proc, plan: PerRequestPlan, targets: PerRequestTarget[], log: (line: string) => void): Promise<PerRequestPoint[]> {
+export async function measurePerRequest(
+  upstream: Proc, plan: PerRequestPlan, targets: PerRequestTarget[], log: (line: string) => void, profile?: Profiling,
+): Promise<PerRequestPoint[]> {
   const samples: Sample[] = [];
   for (let round = 0; round < plan.rounds; round++) {
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
       try {
-        await session(target, upstream, plan, samples, log);
+        await session(target, upstream, plan, samples, log, round, profile);
       } catch (error) {
         log(`bench: per-request ${target} round ${round + 1} failed: ${(error as Error).message}`);
       }

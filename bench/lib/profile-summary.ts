@@ -3,6 +3,10 @@
  * Usage: tsx bench/lib/profile-summary.ts FILE [N]
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+/** file:// URL of the checkout (any worktree), stripped from the names printed. */
+const ROOT_URL = pathToFileURL(`${import.meta.dirname}/../../`).href;
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
@@ -20,7 +24,7 @@ export function summarise(file: string, top = 40): string {
   let total = 0;
   for (const [id, us] of self) {
     const n = byId.get(id)!;
-    const file = n.callFrame.url.replace(/^file:\/\/\/work\/main\//, '').replace(/^.*node_modules\//, 'nm/');
+    const file = n.callFrame.url.replace(ROOT_URL, '').replace('bench/.build/', '').replace(/^.*node_modules\//, 'nm/');
     const key = `${n.callFrame.functionName || '(anon)'} ${file}:${n.callFrame.lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + us);
     byFile.set(file || n.callFrame.functionName, (byFile.get(file || n.callFrame.functionName) ?? 0) + us);
@@ -36,7 +40,7 @@ export function summarise(file: string, top = 40): string {
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const n = byId.get(at)!;
-      const file = n.callFrame.url.replace(/^file:\/\/\/work\/main\//, '').replace(/^.*node_modules\//, 'nm/');
+      const file = n.callFrame.url.replace(ROOT_URL, '').replace('bench/.build/', '').replace(/^.*node_modules\//, 'nm/');
       const key = `${n.callFrame.functionName || '(anon)'} ${file}:${n.callFrame.lineNumber + 1}`;
       if (seen.has(key)) continue;
       seen.add(key);

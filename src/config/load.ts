@@ -169,6 +169,21 @@ const MODEL_KEYS = [
   'drop_params', 'additional_model_request_fields', 'api_key', 'embedding', 'fallbacks', 'fallback_on',
   'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
 ] as const;
+const ROUTING_KEYS = ['allow_direct_models'] as const;
+const LOGGING_KEYS = ['level', 'content'] as const;
+const RESPONSES_KEYS = ['store_max_entries', 'store_max_bytes', 'store_ttl_s'] as const;
+const EMBEDDING_KEYS = ['input_type', 'dimensions'] as const;
+
+/**
+ * Every key the file may hold, by section (`guardrails[]` / `models[]`: the keys of each item): what the
+ * validation accepts, and what the shipped sidecar.yaml must show (a test keeps the two together).
+ */
+export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': TOP_KEYS, server: SERVER_KEYS, streaming: STREAMING_KEYS, upstream: UPSTREAM_KEYS, routing: ROUTING_KEYS,
+  responses: RESPONSES_KEYS, logging: LOGGING_KEYS, 'guardrails[]': GUARDRAIL_KEYS, 'models[]': MODEL_KEYS,
+  'models[].embedding': EMBEDDING_KEYS,
+};
+
 /** Keys whose values are secrets: a config error names them and never shows what they hold. */
 const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['auth_token']);
 const FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ['access_denied', 'model_not_ready'];
@@ -186,9 +201,9 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
   const s = c.section(top, 'server', [], SERVER_KEYS);
   const st = c.section(top, 'streaming', [], STREAMING_KEYS);
   const up = c.section(top, 'upstream', [], UPSTREAM_KEYS);
-  const ro = c.section(top, 'routing', [], ['allow_direct_models']);
-  const lo = c.section(top, 'logging', [], ['level', 'content']);
-  const re = c.section(top, 'responses', [], ['store_max_entries', 'store_max_bytes', 'store_ttl_s']);
+  const ro = c.section(top, 'routing', [], ROUTING_KEYS);
+  const lo = c.section(top, 'logging', [], LOGGING_KEYS);
+  const re = c.section(top, 'responses', [], RESPONSES_KEYS);
 
   const maxBodyBytes = c.int(s, 'max_body_bytes', ['server'], 1, 1 << 30, 20 * 1024 * 1024);
   const config: SidecarConfig = {
@@ -347,7 +362,7 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
   if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
     c.fail([...at, 'additional_model_request_fields'], 'must be a mapping');
   }
-  const embedding = c.section(m, 'embedding', at, ['input_type', 'dimensions']);
+  const embedding = c.section(m, 'embedding', at, EMBEDDING_KEYS);
   return {
     name,
     model,

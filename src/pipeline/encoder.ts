@@ -62,7 +62,7 @@ export class EncoderStage extends Transform {
   #lastFrameAt = 0;
 
   constructor(options: EncoderStageOptions) {
-    super({ writableObjectMode: true, readableObjectMode: false });
+    super({ writableObjectMode: true, readableObjectMode: false, emitClose: false });
     if (!Number.isInteger(options.heartbeatMs) || options.heartbeatMs < 0) {
       throw new RangeError(`heartbeatMs must be a non-negative integer, got ${options.heartbeatMs}`);
     }

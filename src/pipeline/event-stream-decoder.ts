@@ -382,6 +382,7 @@ export class EventStreamDecoder extends Transform {
   constructor(options: EventStreamDecoderOptions = {}) {
     const highWaterMark = options.highWaterMark ?? 4;
     super({
+      emitClose: false,
       writableObjectMode: true,
       readableObjectMode: true,
       writableHighWaterMark: highWaterMark,

@@ -38,7 +38,11 @@ export type StreamEvent =
    * intervened (invoke `amazon-bedrock-guardrailAction: INTERVENED`, converse `guardrail_intervened`).
    */
   | { readonly kind: 'finish'; readonly reason: FinishReason; readonly upstreamReason?: string; readonly guardrailIntervened?: boolean }
-  | { readonly kind: 'usage'; readonly usage: Usage }
+  /**
+   * `servedTier`: the service tier Bedrock says served the call, where it says so only at the end (converse's
+   * trailing `metadata`); an invoke stream's tier comes with the response headers (AnswerMeta.serviceTier).
+   */
+  | { readonly kind: 'usage'; readonly usage: Usage; readonly servedTier?: string }
   /**
    * The prompt-side counts a model reports before its output (Claude's `message_start`): at most one, before
    * any other event. The final `usage` repeats them; a surface that shows usage only at the end ignores it.

@@ -31,7 +31,7 @@ export class GuardrailStage extends Transform {
   private stopped = false;
 
   constructor(private readonly guard: OutputGuard | undefined) {
-    super({ objectMode: true, highWaterMark: 4 });
+    super({ objectMode: true, highWaterMark: 4, emitClose: false });
     guard?.onInterrupt?.((events) => {
       if (!this.destroyed && !this.readableEnded) this.forward(events);
     });

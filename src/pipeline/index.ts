@@ -13,6 +13,11 @@
  * than the stream releases text only when a chunk is full, a non-text event comes or the stream ends — then
  * the same bytes give the same output however they are cut.
  *
+ * The stages are built with `emitClose: false`: `stream.pipeline` then sees each one done at its end and
+ * finish, rather than waiting for a 'close' that comes a tick later — by then the response has finished and
+ * the pipeline would build an ERR_STREAM_DESTROYED error (a stack trace) for every stage still open, on
+ * every successful stream.
+ *
  * With no output guard the guardrail stage would only pass batches on (and cut what follows an error,
  * which the encoder drops anyway), so it is left out: one stream hop less per upstream read.
  */

@@ -155,7 +155,7 @@ export class NormalizerStage extends Transform {
 
   /** `onComplete` is called once, after the batch that made the answer whole was pushed on. */
   constructor(private readonly core: BedrockEventNormalizer, private readonly onComplete?: () => void) {
-    super({ objectMode: true, highWaterMark: 4 });
+    super({ objectMode: true, highWaterMark: 4, emitClose: false });
   }
 
   override _transform(batch: DecodedBatch, _encoding: BufferEncoding, callback: TransformCallback): void {

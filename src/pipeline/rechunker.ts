@@ -246,7 +246,7 @@ export class RechunkerStage extends Transform {
   #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RechunkerStageOptions) {
-    super({ objectMode: true });
+    super({ objectMode: true, emitClose: false });
     const maxHoldMs = options.maxHoldMs ?? 0;
     if (!Number.isInteger(maxHoldMs) || maxHoldMs < 0) {
       throw new RangeError(`maxHoldMs must be a non-negative integer, got ${maxHoldMs}`);

@@ -298,7 +298,8 @@ export class ConverseEventMapper implements StreamMapper {
         Object.assign(this.usage, usageOf(p.usage));
         if (this.mode === 'converse') {
           const usage = completeUsage(this.usage);
-          return usage ? [{ kind: 'usage', usage }] : [];
+          const tier = isRecord(p.serviceTier) && typeof p.serviceTier.type === 'string' ? p.serviceTier.type : undefined;
+          return usage ? [{ kind: 'usage', usage, ...(tier !== undefined ? { servedTier: tier } : {}) }] : [];
         }
         return this.stopReason === undefined ? [] : this.finish(readInvocationMetrics(event));
       }

@@ -258,6 +258,7 @@ async function streamAnswer(
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
     heartbeatMs: streaming.heartbeatMs,
     writeTimeoutMs: config.server.writeTimeoutMs,
+    now: () => ctx.now(),
     renderer,
     rechunk: ex.surface.streamFormat?.rechunk ?? true,
     headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},

@@ -86,13 +86,14 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
     reject(new SidecarError('unavailable', 'the sidecar is draining and takes no new requests'), { connection: 'close' });
     return;
   }
-  const overload = route.surface ? admit(ctx) : undefined;
+  const modelWork = route.surface !== undefined && route.lookup !== true;
+  const overload = modelWork ? admit(ctx) : undefined;
   if (overload) {
     reject(overload);
     return;
   }
   // A model request counts for the drain from its first byte read to its last written.
-  const end = route.surface ? ctx.begin() : undefined;
+  const end = modelWork ? ctx.begin() : undefined;
   let result: Promise<void> | void;
   try {
     result = handler(ctx, req, res, requestId);

@@ -38,6 +38,8 @@ export interface StreamOptions {
   heartbeatMs: number;
   /** A client that reads nothing for this long while output waits is cut (0 = never). */
   writeTimeoutMs: number;
+  /** The clock that measures it (the server's; injected, so a test can define time by its reader's pace). */
+  now?: () => number;
   /** The surface's rendering of this stream. */
   renderer: Renderer;
   headers: Record<string, string>;
@@ -71,6 +73,9 @@ export interface QueuedData {
   /** The high-water marks of the same object-mode buffers, summed. */
   highWaterItems: number;
 }
+
+/** How long a response may stay open after the model's final event before its request is aborted. */
+export const RELEASE_GRACE_MS = 1_000;
 
 export function startStream(options: StreamOptions): LiveStream {
   const { res } = options;
@@ -106,7 +111,7 @@ export function startStream(options: StreamOptions): LiveStream {
     // At the model's final event the answer is whole: the upstream side ends there (its request aborted, so
     // its connection is released), and the client gets its end of stream now, not when the upstream closes
     // (an upstream that keeps the response open would delay every stream's end by upstream.idle_timeout_ms).
-    onComplete: () => endSource(undefined),
+    onComplete: () => completeSource(),
   });
   let sourceEnded = false;
   let awaitingDrain = false;
@@ -142,9 +147,29 @@ export function startStream(options: StreamOptions): LiveStream {
   body.on('close', () => {
     if (!sourceEnded) onFailure(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   });
+  // The answer is whole: the decoder's input ends at the model's final event. Bedrock ends its response right
+  // after that event, often in the same read: the rest is read out and the request ends by itself, its
+  // connection kept for the next request (an abort would close it: a new connection, a new TLS handshake) and
+  // no AbortError built. A response still open `RELEASE_GRACE_MS` later is aborted, which releases it.
+  const completeSource = (): void => {
+    if (sourceEnded) return;
+    endSource(undefined, true);
+    const release = setTimeout(() => {
+      if (!body.destroyed) options.abortUpstream();
+    }, RELEASE_GRACE_MS);
+    release.unref();
+    body.once('end', () => clearTimeout(release));
+    body.resume();
+  };
   /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
   const endUpstream = (): void => endSource(stopping);
 
+  // One socket write for everything this stream renders before the event loop moves on: the headers, the
+  // opening frames and, when Bedrock's answer came in the same read as its headers (a short answer: all of
+  // it), the batches and the ending. Otherwise each would be a write of its own (Node uncorks an HTTP
+  // response once per tick), and a write on a socket costs more than rendering a short answer.
+  res.cork();
+  setImmediate(uncorkResponse, res);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -175,7 +200,7 @@ export function startStream(options: StreamOptions): LiveStream {
         waitingBytes = -1;
         return;
       }
-      const now = Date.now();
+      const now = (options.now ?? Date.now)();
       const left = waiting();
       if (waitingBytes === -1 || left < waitingBytes) stalledSince = now;
       waitingBytes = left;
@@ -221,4 +246,8 @@ export function startStream(options: StreamOptions): LiveStream {
       };
     },
   };
+}
+
+function uncorkResponse(res: ServerResponse): void {
+  res.uncork();
 }

@@ -84,6 +84,11 @@ export interface RouteEntry {
   surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown; errorHeaders?(error: SidecarError): Record<string, string> };
   /** Refused with a 503 while draining (model work and model lists; never probes). */
   refuseWhileDraining?: boolean;
+  /**
+   * A lookup on a surface's path answered from memory (GET / DELETE `/v1/responses/{id}`): it takes the
+   * surface's error shape but is no model work, so it counts neither in `server.max_inflight` nor in the drain.
+   */
+  lookup?: boolean;
   /** The key (ending in `/`) is a prefix: it serves every longer path under it (`/v1/models/{id}`). */
   prefix?: boolean;
 }

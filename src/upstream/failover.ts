@@ -163,14 +163,16 @@ export class Failover {
     // The budget bounds a chain: a lone target keeps Part I's timeouts (a non-streaming answer may take
     // longer than the budget to its first byte, and there is nowhere else to go).
     const budgeted = run.chain.length > 1;
-    const attempt = new AbortController();
-    const onAbort = (): void => attempt.abort();
-    run.signal.addEventListener('abort', onAbort, { once: true });
+    // An attempt ends when the client goes (the request's signal) or, in a chain, when the budget is spent.
+    // The attempt's signal is also the body's once a target answered; both signals are the request's own,
+    // so nothing is left listening on anything that outlives it. A lone target's attempt is the request.
+    const budget = budgeted ? new AbortController() : undefined;
+    const signal = budget ? AbortSignal.any([run.signal, budget.signal]) : run.signal;
     let budgetSpent = false;
-    const timer = budgeted
+    const timer = budget
       ? setTimeout(() => {
         budgetSpent = true;
-        attempt.abort();
+        budget.abort();
       }, this.upstream.failoverBudgetMs)
       : undefined;
     timer?.unref();
@@ -201,7 +203,7 @@ export class Failover {
         }
         tried.push(target.name);
         try {
-          const value = await run.send(prepared, target, attempt.signal);
+          const value = await run.send(prepared, target, signal);
           breaker?.success();
           return { target, prepared, value };
         } catch (error) {
@@ -225,15 +227,12 @@ export class Failover {
       }
     } finally {
       if (timer) clearTimeout(timer);
-      // The attempt's signal stays linked to the client's: it is the body's signal from here on.
     }
     if (budgetSpent) {
-      run.signal.removeEventListener('abort', onAbort);
       throw new SidecarError('upstream_timeout',
         `no model answered within upstream.failover_budget_ms (${this.upstream.failoverBudgetMs} ms); tried ${tried.join(' → ') || 'nothing'}`,
         { upstreamCode: 'FAILOVER_BUDGET' });
     }
-    run.signal.removeEventListener('abort', onAbort);
     if (last) throw last.error;
     // Every target was skipped (open breakers, or fallbacks that cannot serve): the first one's breaker says when to come back.
     const retryAfterS = skippedOpen ? Math.max(1, Math.ceil((skippedOpen.retryAtMs - this.now()) / 1000)) : 1;

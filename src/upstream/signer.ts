@@ -68,30 +68,55 @@ type SourceData = string | ArrayBuffer | ArrayBufferView;
  */
 class NodeSha256 {
   readonly #secret: SourceData | undefined;
-  #hash: Hash | Hmac;
+  #hash: Hash | Hmac | undefined;
+  /** What an HMAC keyed by a string is fed, kept for `lastStringKeyed` (see there). */
+  #data: Buffer | undefined;
 
   constructor(secret?: SourceData) {
     this.#secret = secret;
-    this.#hash = this.#create();
+    if (!isStringKey(secret)) this.#hash = this.#create();
   }
 
   update(data: SourceData): void {
-    this.#hash.update(bytes(data));
+    if (this.#hash) this.#hash.update(bytes(data));
+    else this.#data = this.#data ? Buffer.concat([this.#data, bytes(data)]) : Buffer.from(bytes(data));
   }
 
   async digest(): Promise<Uint8Array> {
-    const digest = this.#hash.digest();
+    const digest = this.#hash ? this.#hash.digest() : stringKeyed(this.#secret as string, this.#data ?? EMPTY);
     return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
   }
 
   reset(): void {
-    this.#hash = this.#create();
+    this.#data = undefined;
+    this.#hash = isStringKey(this.#secret) ? undefined : this.#create();
   }
 
   #create(): Hash | Hmac {
     const secret = this.#secret === undefined ? undefined : bytes(this.#secret);
     return secret && secret.byteLength > 0 ? createHmac('sha256', secret) : createHash('sha256');
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function isStringKey(secret: SourceData | undefined): secret is string {
+  return typeof secret === 'string' && secret !== '';
+}
+
+/**
+ * The last HMAC keyed by a string. SignatureV4 keys its signing-key cache (one derived key per day, region
+ * and credentials) by an HMAC of the access key id under the secret key, computed afresh on every request;
+ * that HMAC is the same for as long as the credentials are, and is remembered here instead.
+ */
+let lastStringKeyed: { secret: string; data: Buffer; digest: Buffer } | undefined;
+
+function stringKeyed(secret: string, data: Buffer): Buffer {
+  const last = lastStringKeyed;
+  if (last && last.secret === secret && last.data.equals(data)) return Buffer.from(last.digest);
+  const digest = createHmac('sha256', secret).update(data).digest();
+  lastStringKeyed = { secret, data, digest };
+  return digest;
 }
 
 function bytes(data: SourceData): Uint8Array {
@@ -119,6 +144,7 @@ export function createSignatureV4(region: string, options: SignerOptions): Signa
 
 export function createSigner(options: SignerOptions): Signer {
   const now = options.now ?? (() => new Date());
+  const applyChecksum = options.applyChecksum ?? true;
   const byRegion = new Map<string, SignatureV4>();
 
   function signerFor(region: string): SignatureV4 {
@@ -139,6 +165,9 @@ export function createSigner(options: SignerOptions): Signer {
         headers[lower] = value;
       }
       headers.host = request.url.host;
+      // The payload hash, hex, in one call: given the header, SignatureV4 signs it as it is instead of
+      // hashing the body through the Checksum interface and its JavaScript hex encoding.
+      if (applyChecksum) headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
       const query: Record<string, string | string[]> = {};
       for (const [key, value] of request.url.searchParams) {
         const previous = query[key];

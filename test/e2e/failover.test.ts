@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/index.ts';
-import { chat, parseStream, startHarness, type Harness } from '../helpers/harness.ts';
+import { chat, parseStream, startHarness, type Harness, type HarnessOptions } from '../helpers/harness.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { startTestEmulator, withEmulator } from '../helpers/emulator.ts';
 
@@ -19,7 +19,10 @@ interface Rig {
 }
 
 /** `primary` on the harness's emulator (us-east-1), `secondary` on a second one playing us-west-2. */
-async function rig(config: Record<string, unknown> = {}, extraModels: Array<Record<string, unknown>> = [], primary: Record<string, unknown> = {}): Promise<Rig> {
+async function rig(
+  config: Record<string, unknown> = {}, extraModels: Array<Record<string, unknown>> = [], primary: Record<string, unknown> = {},
+  options: HarnessOptions = {},
+): Promise<Rig> {
   const west = await startTestEmulator();
   const models = [
     { name: 'primary', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1', fallbacks: ['secondary'], ...primary },
@@ -28,7 +31,7 @@ async function rig(config: Record<string, unknown> = {}, extraModels: Array<Reco
   ];
   let h: Harness;
   try {
-    h = await startHarness({ upstream: { max_attempts: 1 }, ...config, models });
+    h = await startHarness({ upstream: { max_attempts: 1 }, ...config, models }, options);
   } catch (error) {
     await west.close();
     throw error;
@@ -36,8 +39,11 @@ async function rig(config: Record<string, unknown> = {}, extraModels: Array<Reco
   return { h, west, close: async () => { await h.close(); await west.close(); } };
 }
 
-async function withRig(config: Record<string, unknown>, run: (r: Rig) => Promise<void>, extraModels: Array<Record<string, unknown>> = [], primary: Record<string, unknown> = {}): Promise<void> {
-  const r = await rig(config, extraModels, primary);
+async function withRig(
+  config: Record<string, unknown>, run: (r: Rig) => Promise<void>, extraModels: Array<Record<string, unknown>> = [],
+  primary: Record<string, unknown> = {}, options: HarnessOptions = {},
+): Promise<void> {
+  const r = await rig(config, extraModels, primary, options);
   try {
     await run(r);
   } finally {
@@ -97,6 +103,9 @@ test('failover: a stream that has started is never retried elsewhere', () =>
     assert.equal(west.requests.length, 0);
   }));
 
+// The breakers read the sidecar's clock, which this test moves by hand: however slowly a loaded machine runs
+// the requests, the cool-down is over exactly when the test says so.
+let clock = Date.now();
 test('failover: the breaker opens after breaker_failures, skips the target, and closes after a good probe', () =>
   withRig({ upstream: { max_attempts: 1, breaker_failures: 2, breaker_cooldown_ms: 150, breaker_max_cooldown_ms: 1000 } }, async ({ h, west }) => {
     h.emu.setBehavior({ kind: 'unavailable' });
@@ -110,14 +119,18 @@ test('failover: the breaker opens after breaker_failures, skips the target, and 
     assert.equal(skipped.headers.get('x-sidecar-served-by'), 'secondary');
     assert.equal(h.emu.requests.length, 2, 'an open breaker is not called');
     assert.equal(await metric(h, 'sidecar_fallbacks_total', 'from="primary",to="secondary",reason="breaker_open"'), 1);
+    clock += 149;
+    const stillOpen = await chat(h, { model: 'primary', messages: hi });
+    assert.equal(stillOpen.headers.get('x-sidecar-served-by'), 'secondary', 'within the cool-down the target stays skipped');
+    assert.equal(h.emu.requests.length, 2);
     // The cool-down passes and the primary is healthy again: one probe closes the breaker.
     h.emu.setBehavior({ kind: 'serve' });
-    await new Promise((r) => setTimeout(r, 200));
+    clock += 1;
     const probe = await chat(h, { model: 'primary', messages: hi });
     assert.equal(probe.headers.get('x-sidecar-served-by'), 'primary');
     assert.equal(await metric(h, 'sidecar_breaker_open', 'model="primary"'), 0);
-    assert.equal(west.requests.length, 3);
-  }));
+    assert.equal(west.requests.length, 4);
+  }, [], {}, { app: { now: () => clock } }));
 
 test('failover: an open breaker with nowhere to go answers at once with retry-after', () =>
   withRig({ upstream: { max_attempts: 1, breaker_failures: 1, breaker_cooldown_ms: 5000 } }, async ({ h, west }) => {

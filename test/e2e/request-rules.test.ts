@@ -184,3 +184,34 @@ test('openai SDK: the answer\'s service_tier says which tier served, when Bedroc
     await h.close();
   }
 });
+
+test('service_tier on converse streams: Bedrock names it in the trailing metadata, and the stream echoes it', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const sdk = client(h.url);
+    // Chat: the usage chunk (after Bedrock's metadata) carries it.
+    const chat = await sdk.chat.completions.create({
+      model: 'opus-4-7-converse', service_tier: 'flex', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hi' }],
+    });
+    let usageTier: unknown;
+    for await (const chunk of chat) if (chunk.usage) usageTier = chunk.service_tier;
+    assert.equal(usageTier, 'flex');
+    // Responses: the completed response carries it, streamed or not.
+    const stream = await sdk.responses.create({ model: 'opus-4-7-converse', service_tier: 'priority', input: 'Hi', stream: true });
+    let completed: { service_tier?: unknown } | undefined;
+    for await (const event of stream) if (event.type === 'response.completed') completed = event.response;
+    assert.equal(completed?.service_tier, 'priority');
+    const whole = await sdk.responses.create({ model: 'opus-4-7', service_tier: 'flex', input: 'Hi' });
+    assert.equal(whole.service_tier, 'flex');
+    // Native Converse: Bedrock's own metadata event and answer carry it back.
+    const post = (op: string): Promise<Response> => fetch(`${h.url}/model/opus-4-7-converse/${op}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'Hi' }] }], serviceTier: { type: 'priority' } }),
+    });
+    assert.deepEqual(((await (await post('converse')).json()) as { serviceTier?: unknown }).serviceTier, { type: 'priority' });
+    const frames = Buffer.from(await (await post('converse-stream')).arrayBuffer()).toString('latin1');
+    assert.match(frames, /"serviceTier":\{"type":"priority"\}/);
+  } finally {
+    await h.close();
+  }
+});

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { eventFrame } from '../../src/emulator/frames.ts';
-import { chat, parseStream } from '../helpers/harness.ts';
+import { chat, parseStream, startHarness } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
@@ -49,6 +49,33 @@ test('stream ending: [DONE] follows the model\'s final event at once, and the up
     assert.deepEqual(line.map((l) => [l.status, l.cancelled, l.error]), [[200, false, null], [200, false, null]]);
   } finally {
     await killSidecar(s);
+    await upstream.close();
+  }
+});
+
+test('stream ending: a whole answer whose response ends just after its final event keeps the upstream connection for the next stream', async () => {
+  let connections = 0;
+  let closed = 0;
+  const upstream = await startHostileUpstream((_req, res) => {
+    res.on('close', () => closed++);
+    res.writeHead(200, { 'content-type': EVENT_STREAM });
+    for (const frame of converseAnswer('whole answer')) res.write(frame);
+    setTimeout(() => res.end(), 10); // the end of the response in a read of its own, after the final event
+  });
+  upstream.server.on('connection', () => connections++);
+  const h = await startHarness({ models: [{ name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' }] },
+    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const parsed = parseStream(await (await chat(h, { model: 'claude-converse', stream: true, messages: [{ role: 'user', content: 'hi' }] })).text());
+      assert.equal(parsed.text, 'whole answer');
+      assert.equal(parsed.doneCount, 1);
+      await waitFor(() => closed === i + 1, 5_000); // the client has its [DONE] before the upstream response ends
+    }
+    assert.equal(connections, 1, 'three streams one after the other, one upstream connection');
+    assert.equal(upstream.requests.length, 3);
+  } finally {
+    await h.close();
     await upstream.close();
   }
 });

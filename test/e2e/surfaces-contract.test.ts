@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExceptionType } from '../../src/emulator/index.ts';
+import { otherCredentials } from '../helpers/credentials.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { parsePrometheusText, valueOf } from '../ops/prom-text.ts';
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
@@ -122,7 +123,7 @@ test('native: every answer carries x-amzn-RequestId, which the AWS SDK reports a
   const h = await startHarness({ models: [NOVA] });
   try {
     const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1', endpoint: h.url, credentials: { accessKeyId: 'AKIDAPP', secretAccessKey: 'app' },
+      region: 'us-east-1', endpoint: h.url, credentials: otherCredentials('app'),
       requestHandler: new NodeHttpHandler(), maxAttempts: 1,
     });
     const answer = await sdk.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
@@ -296,6 +297,63 @@ test('messages: errors before the commit carry Anthropic\'s type for every statu
       assert.equal(error.type, type);
       assert.equal(typeof error.message, 'string');
     }
+  } finally {
+    await h.close();
+  }
+});
+
+test('surfaces: a throttled primary fails over to its fallback on every surface, which the answer names; fallback_on adds access_denied', async () => {
+  const BACKUP = { name: 'backup', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-2' };
+  const h = await startHarness({
+    upstream: { max_attempts: 1, breaker_failures: 100 },
+    models: [
+      { ...CLAUDE, fallbacks: ['backup'] },
+      { ...CLAUDE, name: 'strict', fallbacks: ['backup'] },
+      { ...CLAUDE, name: 'lenient', fallbacks: ['backup'], fallback_on: ['access_denied'] },
+      BACKUP,
+      { name: 'titan-a', model: TITAN.model, region: 'us-east-1', fallbacks: ['titan-b'] },
+      { name: 'titan-b', model: TITAN.model, region: 'us-west-2' },
+    ],
+  });
+  const throttled = { type: 'error' as const, status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' };
+  try {
+    const plan: Array<[Surface, string, boolean]> = [
+      ['chat', 'claude', false], ['chat', 'claude', true], ['messages', 'claude', false], ['messages', 'claude', true],
+      ['responses', 'claude', false], ['responses', 'claude', true], ['embeddings', 'titan-a', false],
+    ];
+    for (const [surface, model, stream] of plan) {
+      h.emu.script(throttled);
+      const before = h.emu.requests.length;
+      const res = await call(h, surface, model, {}, stream);
+      assert.equal(res.status, 200, `${surface} stream=${stream}: ${await res.clone().text()}`);
+      assert.equal(res.headers.get('x-sidecar-served-by'), model === 'claude' ? 'backup' : 'titan-b', surface);
+      await res.arrayBuffer();
+      const regions = h.emu.requests.slice(before).map((r) => /\/(us-[a-z]+-\d)\/bedrock\//.exec(String(r.headers.authorization))?.[1]);
+      assert.deepEqual(regions, ['us-east-1', model === 'claude' ? 'us-east-2' : 'us-west-2'], `${surface}: signed for each target's region`);
+    }
+    for (const path of ['/model/claude/invoke', '/model/claude/converse']) {
+      h.emu.script(throttled);
+      const body = path.endsWith('invoke')
+        ? { anthropic_version: 'bedrock-2023-05-31', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }
+        : { messages: [{ role: 'user', content: [{ text: 'hi' }] }] };
+      const res = await fetch(`${h.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('x-sidecar-served-by'), 'backup', path);
+      await res.arrayBuffer();
+    }
+    // AccessDenied is final unless the alias's fallback_on adds it.
+    const denied = { type: 'error' as const, status: 403, errorType: 'AccessDeniedException', message: 'not for you' };
+    h.emu.script(denied);
+    const strict = await call(h, 'messages', 'strict');
+    assert.equal(strict.status, 403);
+    assert.equal((await strict.json() as { error: { type: string } }).error.type, 'permission_error');
+    h.emu.script(denied);
+    const lenient = await call(h, 'messages', 'lenient');
+    assert.equal(lenient.status, 200);
+    assert.equal(lenient.headers.get('x-sidecar-served-by'), 'backup');
+    await lenient.arrayBuffer();
+    const metrics = parsePrometheusText(await (await fetch(`${h.adminUrl}/metrics`)).text());
+    assert.equal(valueOf(metrics, 'sidecar_fallbacks_total', { from: 'lenient', to: 'backup', reason: 'access_denied' }), 1);
   } finally {
     await h.close();
   }

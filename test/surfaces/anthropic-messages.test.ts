@@ -323,7 +323,7 @@ test('messages: GET /v1/models answers Anthropic\'s shape with anthropic-version
     await assert.rejects(client.models.retrieve('nope'), (error: unknown) => error instanceof Anthropic.NotFoundError);
     const missing = await fetch(`${h.url}/v1/models/nope`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(missing.status, 404);
-    assert.equal((await missing.json() as { error: { type: string } }).error.type, 'not_found');
+    assert.equal((await missing.json() as { error: { type: string } }).error.type, 'model_not_found');
   } finally {
     await h.close();
   }

@@ -186,3 +186,20 @@ test('responses: an input_file PDF becomes a Bedrock document block; service_tie
     await assert.rejects(client(h).responses.create({ model: 'nova', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-123' }] }] }),
       (e: { status: number; message: string }) => e.status === 400 && /file_id/.test(e.message));
   }));
+
+test('responses: GET and DELETE /v1/responses/{id} are store lookups: they answer while server.max_inflight is saturated', () =>
+  withHarness({ ...BASE, server: { max_inflight: 1 } }, async (h) => {
+    h.emu.script({ type: 'text', text: 'kept' });
+    const stored = await client(h).responses.create({ model: 'claude', input: 'keep this' });
+    // The one slot taken by a stream that is still answering.
+    h.emu.script({ type: 'text', text: 'a slow and steady answer', frameDelayMs: 100 });
+    const holder = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', input: 'slow', stream: true }) });
+    assert.equal(holder.status, 200);
+    const refused = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', input: 'x' }) });
+    assert.equal(refused.status, 503, 'model work is refused: the slot is taken');
+    const got = await fetch(`${h.url}/v1/responses/${stored.id}`);
+    assert.equal(got.status, 200);
+    assert.equal((await got.json() as { id: string }).id, stored.id);
+    assert.equal((await fetch(`${h.url}/v1/responses/${stored.id}`, { method: 'DELETE' })).status, 200);
+    assert.match(await holder.text(), /response\.completed/);
+  }));

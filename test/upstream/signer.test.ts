@@ -341,6 +341,26 @@ test('signer: a session token is sent and signed as x-amz-security-token', async
   assert.equal(plain['x-amz-security-token'], undefined);
 });
 
+test('signer: credentials that change between requests sign with the new secret (nothing of the old key is reused)', async () => {
+  // Reference: SignatureV4 with the pure-JavaScript SHA-256, which remembers nothing between requests.
+  const { Sha256 } = await import('@aws-crypto/sha256-js');
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const now = new Date('2024-01-01T00:00:00Z');
+  const rotated: AwsCredentialIdentity[] = [KEY, { accessKeyId: KEY.accessKeyId, secretAccessKey: `${KEY.secretAccessKey}2` }, { ...KEY, sessionToken: 'tok' }, KEY];
+  let current = rotated[0]!;
+  const signer = createSigner({ credentials: { ...staticSource(KEY), get: async () => current }, now: () => now });
+  for (const credentials of rotated) {
+    current = credentials;
+    const request = workedRequest();
+    const ours = await signer.sign(request, 'us-east-1');
+    const reference = await new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials, sha256: Sha256, uriEscapePath: true }).sign({
+      method: 'POST', protocol: request.url.protocol, hostname: request.url.hostname, path: request.url.pathname, query: {},
+      headers: { ...request.headers, host: request.url.host }, body: request.body,
+    }, { signingDate: now });
+    assert.equal(ours.authorization, reference.headers.authorization, `${credentials.secretAccessKey.slice(-4)} ${credentials.sessionToken ?? ''}`);
+  }
+});
+
 test('signer: hop-by-hop headers and stale signing headers are dropped, so the signature is unchanged', async () => {
   const signer = createSigner({ credentials: staticSource(KEY), now: () => new Date('2024-01-01T00:00:00Z') });
   const request = workedRequest();

@@ -7,7 +7,7 @@
  * Agent SDK cannot be told to leave them out. Content only Claude's own body can carry (documents, server tools,
  * URL images) is a 400 naming it for a target that gets the translation.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { anthropicMessage } from '../anthropic-events.ts';
@@ -19,7 +19,7 @@ import { checkTranslatable, readMessagesRequest } from './request.ts';
 export const messagesSurface: ModelSurface = {
   name: 'messages',
   read: (body, req) => readMessagesRequest(body, req),
-  newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
+  newId: () => `msg_bdrk_${randomHex(12)}`,
   renderer: (meta) => new MessagesRenderer(meta),
   answer: (events, meta) => anthropicMessage(events, meta),
   errorBody: anthropicErrorBody,

@@ -124,7 +124,13 @@ class ConverseEvents implements NativeStreamCore {
         return; // Converse's usage is the final metadata event
       case 'usage':
         if (!this.#stopped) return;
-        out.push({ eventType: 'metadata', payload: { usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() } } });
+        out.push({
+          eventType: 'metadata',
+          payload: {
+            usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() },
+            ...(event.servedTier !== undefined ? { serviceTier: { type: event.servedTier } } : {}),
+          },
+        });
         this.#done = true;
         return;
       case 'error':
@@ -172,7 +178,7 @@ export class ConverseStreamRenderer extends EventStreamRenderer {
 }
 
 /** The whole Converse response. */
-export function converseAnswer(events: readonly StreamEvent[], latencyMs: number): WholeAnswer {
+export function converseAnswer(events: readonly StreamEvent[], latencyMs: number, servedTier?: string): WholeAnswer {
   const content: Array<Record<string, unknown>> = [];
   const tools: Array<{ id: string; name: string; input: string }> = [];
   let text: { text: string } | undefined;
@@ -230,6 +236,7 @@ export function converseAnswer(events: readonly StreamEvent[], latencyMs: number
   const body: Record<string, unknown> = { output: { message: { role: 'assistant', content: blocks } }, stopReason: stop };
   if (usage) body.usage = converseUsage(usage);
   body.metrics = { latencyMs };
+  if (servedTier !== undefined) body.serviceTier = { type: servedTier };
   return { body, usage };
 }
 

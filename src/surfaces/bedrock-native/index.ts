@@ -11,10 +11,10 @@
  * mode asks first) answers an empty list.
  */
 import type { IncomingMessage } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { SidecarError } from '../../errors.ts';
 import type { Family } from '../../models/route.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
+import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
@@ -41,9 +41,9 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
       if (model instanceof SidecarError) throw model;
       return readConverseRequest(body, model, stream);
     },
-    newId: () => randomBytes(12).toString('hex'),
+    newId: () => randomHex(12),
     renderer: () => new ConverseStreamRenderer(() => now() - started),
-    answer: (events) => converseAnswer(events, now() - started),
+    answer: (events, meta) => converseAnswer(events, now() - started, meta.serviceTier),
     check: checkConverseTarget,
   };
 }
@@ -60,7 +60,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
       if (model instanceof SidecarError) throw model;
       return readClaudeInvoke(body, model, stream);
     },
-    newId: () => `msg_bdrk_${randomBytes(12).toString('hex')}`,
+    newId: () => `msg_bdrk_${randomHex(12)}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
     answer: (events, meta) => anthropicMessage(events, meta),
     check: checkInvokeTranslatable,

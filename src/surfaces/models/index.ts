@@ -64,7 +64,8 @@ function one(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): voi
     sendJson(res, 200, entry(alias));
     return;
   }
-  const error = new SidecarError('not_found', `no model "${id}" is configured`);
+  // The unknown model of every other answer (docs/contract.md#streaming-and-errors): 404 model_not_found.
+  const error = new SidecarError('model_not_found', `no model "${id}" is configured`, { param: 'model' });
   sendError(res, error, anthropic ? { type: 'error', error: { type: 'not_found_error', message: error.message } } : errorBody(error));
 }
 

@@ -4,8 +4,8 @@
  * OpenAI's shape (`{"error":{message,type,param,code}}`, src/errors.ts). Unknown parameters are a 400
  * `unsupported_parameter`, or dropped with drop_params (docs/contract.md#parameters).
  */
-import { randomBytes } from 'node:crypto';
 import { errorBody } from '../../errors.ts';
+import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { assembleCompletion } from './answer.ts';
@@ -15,7 +15,7 @@ import { readChatRequest } from './request.ts';
 export const chatSurface: ModelSurface = {
   name: 'chat',
   read: (body) => readChatRequest(body),
-  newId: () => `chatcmpl-${randomBytes(12).toString('hex')}`,
+  newId: () => `chatcmpl-${randomHex(12)}`,
   renderer: (meta, request) => new ChatRenderer({ ...meta, includeUsage: request.sidecar.includeUsage }),
   answer: (events, meta) => {
     const completion = assembleCompletion(events, meta);

@@ -62,9 +62,10 @@ export class ChatRenderer implements Renderer {
   readonly #includeUsage: boolean;
   readonly #reasoningField: ReasoningField;
   /** `data: {"id":…,"object":…,"created":…,"model":…,"choices":[{"index":0,"delta":` */
-  readonly #choicePrefix: string;
+  #choicePrefix: string;
   /** `data: {"id":…,"object":…,"created":…,"model":…,"choices":[],"usage":` */
-  readonly #usagePrefix: string;
+  #usagePrefix: string;
+  readonly #options: ChatRendererOptions;
   #started = false;
   #sawFinish = false;
   #done = false;
@@ -74,12 +75,8 @@ export class ChatRenderer implements Renderer {
     if (!Number.isSafeInteger(options.created)) {
       throw new RangeError(`created must be an integer (Unix seconds), got ${options.created}`);
     }
-    const head =
-      `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk",` +
-      `"created":${options.created},"model":${JSON.stringify(options.model)},` +
-      (options.serviceTier !== undefined ? `"service_tier":${JSON.stringify(options.serviceTier)},` : '');
-    this.#choicePrefix = `${head}"choices":[{"index":0,"delta":`;
-    this.#usagePrefix = `${head}"choices":[],"usage":`;
+    this.#options = options;
+    [this.#choicePrefix, this.#usagePrefix] = prefixes(options, options.serviceTier);
     this.#includeUsage = options.includeUsage;
     this.#reasoningField = options.reasoningField ?? 'reasoning_content';
   }
@@ -167,6 +164,10 @@ export class ChatRenderer implements Renderer {
         return `${this.#choicePrefix}{},"finish_reason":${JSON.stringify(event.reason)}}]}\n\n`;
       case 'usage':
         if (!this.#includeUsage) return '';
+        // Converse names the tier only now, in its trailing metadata: the usage chunk carries it.
+        if (event.servedTier !== undefined && this.#options.serviceTier === undefined) {
+          [this.#choicePrefix, this.#usagePrefix] = prefixes(this.#options, event.servedTier);
+        }
         this.#frames++;
         return `${this.#usagePrefix}${JSON.stringify(chatUsage(event.usage))}}\n\n`;
       case 'error':
@@ -198,4 +199,13 @@ export class ChatRenderer implements Renderer {
     this.#frames++;
     return `data: ${JSON.stringify({ error: body })}\n\n${SSE_DONE}`;
   }
+}
+
+/** The chunk and usage-chunk prefixes, with `service_tier` when the tier is known. */
+function prefixes(options: ChatRendererOptions, tier: string | undefined): [string, string] {
+  const head =
+    `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk",` +
+    `"created":${options.created},"model":${JSON.stringify(options.model)},` +
+    (tier !== undefined ? `"service_tier":${JSON.stringify(tier)},` : '');
+  return [`${head}"choices":[{"index":0,"delta":`, `${head}"choices":[],"usage":`];
 }

@@ -6,9 +6,9 @@
  * The surface object is made per request: it carries what only this surface needs from the reader to the
  * renderer (the store flag, the tools' declared shapes, what the response object echoes).
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, SidecarError } from '../../errors.ts';
+import { randomHex } from '../../server/ids.ts';
 import type { ServerContext } from '../../server/context.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
@@ -60,7 +60,7 @@ function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurfac
       extras = read.extras;
       return { request: read.request, unknown: read.unknown };
     },
-    newId: () => `resp_${randomBytes(16).toString('hex')}`,
+    newId: () => `resp_${randomHex(16)}`,
     renderer: (meta, request) => new ResponsesRenderer(meta, extras!, (r) => keep(r, request)),
     answer(events, meta, request) {
       const renderer = new ResponsesRenderer(meta, extras!, (r) => keep(r, request));
@@ -150,5 +150,6 @@ export const responsesByIdRoute: RouteEntry = {
   methods: { GET: getStored, DELETE: deleteStored },
   auth: true,
   surface: surfaceInfo,
+  lookup: true,
 };
 export const RESPONSES_BY_ID_PREFIX = PREFIX;

@@ -25,6 +25,8 @@ export interface ResponsesMeta {
   id: string;
   created: number;
   model: string;
+  /** The tier Bedrock says served the call, when it said so in the response headers (invoke). */
+  serviceTier?: string;
 }
 
 type Item = Record<string, unknown> & { type: string; id: string };
@@ -53,6 +55,8 @@ export class ResponsesRenderer implements Renderer {
   readonly #reasoning = new Map<string, StoredReasoning>();
   #items = 0;
   #final: Record<string, unknown> | undefined;
+  /** The tier that served the call, echoed as `service_tier` once known. */
+  #servedTier: string | undefined;
 
   constructor(private readonly meta: ResponsesMeta, private readonly extras: ResponsesExtras, private readonly onComplete?: (renderer: ResponsesRenderer) => void) {}
 
@@ -178,6 +182,7 @@ export class ResponsesRenderer implements Renderer {
         return this.#close();
       case 'usage':
         this.#usage = event.usage;
+        this.#servedTier ??= event.servedTier; // converse says it in its trailing metadata
         return '';
       case 'prompt_usage':
         return ''; // the whole usage comes with the ending
@@ -307,6 +312,7 @@ export class ResponsesRenderer implements Renderer {
       tools: [],
       top_p: e.echo.top_p ?? null,
       truncation: 'disabled',
+      ...((this.#servedTier ?? this.meta.serviceTier) !== undefined ? { service_tier: this.#servedTier ?? this.meta.serviceTier } : {}),
       usage: this.#usage && status !== 'in_progress' ? usageJson(this.#usage) : null,
       user: e.echo.user ?? null,
       metadata: e.echo.metadata ?? {},

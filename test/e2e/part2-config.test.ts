@@ -1,0 +1,99 @@
+/**
+ * The configuration example for the protocols added (docs/contract.md#configuration), as written, run by the
+ * real process (`npm start -- --config FILE`) against the emulator: an alias named as Claude Code asks for
+ * it serves Messages and fails over to its fallback, the embedding alias gives its configured size, and
+ * the stored-response keys take effect.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config/load.ts';
+import { withEmulator } from '../helpers/emulator.ts';
+import { killSidecar, spawnSidecar, writeConfigFile } from '../helpers/sidecar-process.ts';
+
+/** The example as the contract writes it (the server block only adds loopback listeners on port 0). */
+const EXAMPLE = `server:
+  max_inflight: 1024
+streaming:
+  reasoning_field: reasoning_content   # reasoning_content | reasoning | both
+upstream:
+  failover_budget_ms: 10000
+  breaker_failures: 5
+  breaker_max_cooldown_ms: 60000
+  queue_timeout_ms: 5000
+responses:
+  store_max_entries: 1000
+  store_ttl_s: 3600
+models:
+  - name: claude-sonnet-4-5-20250929       # named as Claude Code asks for it
+    model: bedrock/invoke/global.anthropic.claude-sonnet-4-5-20250929-v1:0
+    fallbacks: [claude-us-east-2]
+    prompt_caching: auto                   # off (default) | auto
+    service_tier: priority                 # default | flex | priority | reserved
+    performance: optimized                 # standard (default) | optimized
+    reasoning_field: both
+  - name: claude-us-east-2
+    model: bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0
+    region: us-east-2
+  - name: titan-embed
+    model: bedrock/invoke/amazon.titan-embed-text-v2:0
+    embedding: {dimensions: 512}
+`;
+
+test('config: the added keys default as documented (server.max_inflight, streaming.reasoning_field, upstream, responses)', () => {
+  const c = parseConfig('models: []\n', 'sidecar.yaml');
+  assert.equal(c.server.maxInflight, 1024);
+  assert.equal(c.streaming.reasoningField, 'reasoning_content');
+  assert.deepEqual([c.upstream.failoverBudgetMs, c.upstream.breakerFailures, c.upstream.breakerMaxCooldownMs, c.upstream.queueTimeoutMs],
+    [10000, 5, 60000, 5000]);
+  assert.equal(c.responses.storeMaxEntries, 1000);
+  assert.equal(c.responses.storeTtlS, 3600);
+});
+
+test('process: the added configuration example, as written, serves Messages with failover, embeddings at its size, and stored responses', () =>
+  withEmulator(async (emu) => {
+    const file = writeConfigFile(EXAMPLE.replace('server:\n', 'server:\n  port: 0\n  admin_port: 0\n  admin_host: 127.0.0.1\n'));
+    const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1' });
+    try {
+      await s.ready;
+      emu.script({ type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
+        { type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
+        { type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
+        { type: 'text', text: 'served from us-east-2' });
+      const answer = await fetch(`${s.proxy}/v1/messages?beta=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'anything' },
+        body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 50, system: 'be brief', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(answer.status, 200, await answer.clone().text());
+      assert.equal(answer.headers.get('x-sidecar-served-by'), 'claude-us-east-2');
+      const message = await answer.json() as { content: Array<{ text: string }> };
+      assert.equal(message.content[0]!.text, 'served from us-east-2');
+      const paths = emu.requests.map((r) => r.rawPath);
+      assert.deepEqual(paths, [
+        ...Array(3).fill('/model/global.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke'),
+        '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke',
+      ]);
+      // The primary's settings went with its attempts: its service tier and latency headers.
+      const first = emu.requests[0]!;
+      assert.equal(first.headers['x-amzn-bedrock-service-tier'], 'priority');
+      assert.equal(first.headers['x-amzn-bedrock-performanceconfig-latency'], 'optimized');
+
+      const embedded = await fetch(`${s.proxy}/v1/embeddings`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'titan-embed', input: ['a', 'b'] }),
+      });
+      assert.equal(embedded.status, 200);
+      const vectors = await embedded.json() as { data: Array<{ index: number; embedding: number[] }> };
+      assert.deepEqual(vectors.data.map((d) => [d.index, d.embedding.length]), [[0, 512], [1, 512]]);
+
+      emu.script({ type: 'text', text: 'remembered' });
+      const created = await fetch(`${s.proxy}/v1/responses`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-us-east-2', input: 'hi' }),
+      });
+      const { id } = await created.json() as { id: string };
+      const stored = await fetch(`${s.proxy}/v1/responses/${id}`);
+      assert.equal(stored.status, 200);
+      assert.equal((await stored.json() as { id: string }).id, id);
+    } finally {
+      await killSidecar(s);
+    }
+  }));
