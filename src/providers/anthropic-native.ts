@@ -13,7 +13,7 @@
  * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts).
  */
 import { bedrockBetas } from './anthropic-betas.ts';
-import { adaptClaudeThinking } from './claude-rules.ts';
+import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import type { AnthropicNative, ChatRequest } from './request.ts';
 import type { BuildContext } from './types.ts';
@@ -71,8 +71,72 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   const { kept, dropped } = bedrockBetas(ctx.target.modelId, native.betas);
   for (const flag of dropped) ctx.note(`anthropic-beta "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
   if (kept.length > 0) body.anthropic_beta = kept;
+  if (ctx.target.alias?.promptCaching === 'auto' && claudeCaching(ctx.target.modelId)) placeAutoCache(body, ctx);
   mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Claude on invoke');
   return body;
+}
+
+/** Bedrock's most cache points per request (docs/contract.md#request-rules). */
+const MAX_CACHE_POINTS = 4;
+
+/**
+ * `prompt_caching: auto` on the client's own body (docs/contract.md#request-rules): `cache_control` on the
+ * last tool, the system prompt and the last user turn, each only where the client put none, within
+ * Bedrock's four points. A client that marks anything for an hour keeps its own marks only: a five-minute
+ * point in front of an hour-long one would break Bedrock's TTL order.
+ */
+function placeAutoCache(body: Json, ctx: BuildContext): void {
+  const marks: Json[] = [];
+  const collect = (blocks: unknown): void => {
+    for (const block of Array.isArray(blocks) ? blocks : []) {
+      if (!isObject(block)) continue;
+      if (isObject(block.cache_control)) marks.push(block.cache_control);
+      if (block.type === 'tool_result') collect(block.content);
+    }
+  };
+  collect(body.tools);
+  collect(body.system);
+  for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) collect(m.content);
+  if (marks.some((m) => m.ttl === '1h')) {
+    ctx.note('prompt_caching auto: no points added, the client marks an hour-long cache itself');
+    return;
+  }
+  let budget = MAX_CACHE_POINTS - marks.length;
+  const placed: string[] = [];
+  const mark = (): Json => ({ type: 'ephemeral' });
+  const unmarked = (blocks: unknown[]): boolean => !blocks.some((b) => isObject(b) && isObject(b.cache_control));
+
+  const tools: unknown[] = Array.isArray(body.tools) ? body.tools : [];
+  const lastTool: unknown = tools[tools.length - 1];
+  if (isObject(lastTool) && unmarked(tools) && budget > 0) {
+    body.tools = [...tools.slice(0, -1), { ...lastTool, cache_control: mark() }];
+    budget--;
+    placed.push('after the tools');
+  }
+  const system: unknown[] | undefined = typeof body.system === 'string' && body.system !== '' ? [{ type: 'text', text: body.system }]
+    : Array.isArray(body.system) ? body.system : undefined;
+  if (system && system.length > 0 && unmarked(system) && budget > 0) {
+    const last: unknown = system[system.length - 1];
+    if (isObject(last) && last.type === 'text') {
+      body.system = [...system.slice(0, -1), { ...last, cache_control: mark() }];
+      budget--;
+      placed.push('after the system prompt');
+    }
+  }
+  const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+  const userAt = messages.findLastIndex((m) => isObject(m) && m.role === 'user');
+  const user = messages[userAt];
+  if (isObject(user) && budget > 0) {
+    const content = [...asBlocks(user.content)];
+    const lastAt = content.findLastIndex((b) => isObject(b) && b.type !== 'thinking' && b.type !== 'redacted_thinking');
+    const last = content[lastAt];
+    if (isObject(last) && unmarked(content)) {
+      content[lastAt] = { ...last, cache_control: mark() };
+      messages[userAt] = { ...user, content };
+      placed.push('on the last user turn');
+    }
+  }
+  if (placed.length > 0) ctx.note(`prompt_caching auto: cache points ${placed.join(', ')}`);
 }
 
 const THINKING_KEYS: ReadonlySet<string> = new Set(['type', 'budget_tokens', 'display']);

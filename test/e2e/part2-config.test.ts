@@ -73,10 +73,12 @@ test('process: the added configuration example, as written, serves Messages with
         ...Array(3).fill('/model/global.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke'),
         '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke',
       ]);
-      // The primary's settings went with its attempts: its service tier and latency headers.
+      // The primary's settings went with its attempts: its tier and latency headers, its automatic cache points.
       const first = emu.requests[0]!;
       assert.equal(first.headers['x-amzn-bedrock-service-tier'], 'priority');
       assert.equal(first.headers['x-amzn-bedrock-performanceconfig-latency'], 'optimized');
+      assert.deepEqual((JSON.parse(first.body.toString('utf8')) as { system: unknown }).system,
+        [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }]);
 
       const embedded = await fetch(`${s.proxy}/v1/embeddings`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'titan-embed', input: ['a', 'b'] }),

@@ -94,6 +94,18 @@ test('request rules: prompt_caching auto says where it put the points', () => {
   assert.ok(notes.some((n) => n.includes('after the system prompt') && n.includes('on the last user turn')), notes.join('\n'));
 });
 
+test('request rules: a cache point on a prefix below the model\'s minimum goes to Bedrock as asked, neither refused nor dropped', () => {
+  // AWS: a prefix shorter than the model's minimum (1,024 tokens and more) is simply not cached; the sidecar
+  // cannot count tokens before the call, so it never refuses or drops a point for it (README "Decisions").
+  const short = { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: ephemeral }] }] };
+  const converse = build('converse', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', short).body as { messages: Array<{ content: unknown[] }> };
+  assert.deepEqual(converse.messages[0]!.content, [{ text: 'Hi' }, { cachePoint: { type: 'default' } }]);
+  const invoke = build('invoke', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', short).body as { messages: Array<{ content: unknown[] }> };
+  assert.deepEqual(invoke.messages[0]!.content, [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral' } }]);
+  const nova = build('converse', 'us.amazon.nova-pro-v1:0', short).body as { messages: Array<{ content: unknown[] }> };
+  assert.deepEqual(nova.messages[0]!.content, [{ text: 'Hi' }, { cachePoint: { type: 'default' } }]);
+});
+
 test('request rules: Bedrock\'s cache limits are 400s naming the rule, before any call', () => {
   const many = { messages: [{ role: 'user', content: ['a', 'b', 'c', 'd', 'e'].map((text) => ({ type: 'text', text, cache_control: ephemeral })) }] };
   for (const route of ['invoke', 'converse'] as const) {
