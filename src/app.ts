@@ -130,8 +130,8 @@ export class App {
   /** Binds both listeners, then resolves credentials once (in the background) for readiness. */
   async start(): Promise<{ proxy: AddressInfo; admin: AddressInfo }> {
     const { server } = this.config;
-    this.proxy = this.listener('proxy', server.maxConnections, (req, res) => handleProxy(this.context, req, res));
-    this.admin = this.listener('admin', server.adminMaxConnections, (req, res) => handleAdmin(this.context, req, res));
+    this.proxy = this.listener('proxy', (req, res) => handleProxy(this.context, req, res));
+    this.admin = this.listener('admin', (req, res) => handleAdmin(this.context, req, res));
     const proxy = await listen(this.proxy, server.host, server.port);
     const admin = await listen(this.admin, server.adminHost, server.adminPort);
     this.proxy.on('error', (error) => this.listenerError('proxy', error));
@@ -179,19 +179,17 @@ export class App {
    * idle keep-alive connection is closed after keep_alive_timeout_ms. The admin listener's cap is small
    * and separate, so probes from the pod network can never use up the descriptors the proxy needs.
    */
-  private listener(name: 'proxy' | 'admin', maxConnections: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  private listener(name: 'proxy' | 'admin', handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
     const { server } = this.config;
     const s = createServer({
-      headersTimeout: server.headersTimeoutMs,
-      requestTimeout: server.requestTimeoutMs,
-      // Node checks those two timeouts on this period (30 s by default, far too coarse for a 10 s limit).
+      // Node checks headers_timeout_ms and request_timeout_ms on this period (30 s by default, far too
+      // coarse for a 10 s limit). Fixed for the listener's life: a reload changes the limits, not this.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(server.headersTimeoutMs / 2))),
-      keepAliveTimeout: server.keepAliveTimeoutMs,
       maxHeaderSize: 16 * 1024,
       // Checked by the router instead, so that a missing Host gets the JSON error with an x-request-id.
       requireHostHeader: false,
     }, handler);
-    s.maxConnections = maxConnections;
+    applyListenerLimits(s, server, name);
     // One more than the limit the router enforces, so "too many" is visible to it (Node truncates silently).
     s.maxHeadersCount = MAX_HEADERS + 1;
     s.on('drop', () => this.refused(name, 'max_connections', `the ${name} listener is at its cap of ${s.maxConnections} connections ` +
@@ -318,6 +316,9 @@ export class App {
   reload(config: SidecarConfig): void {
     const previous = this.generation;
     this.generation = this.build(config);
+    // The listeners' caps and timeouts apply to new connections and checks from now on (addresses stay).
+    if (this.proxy) applyListenerLimits(this.proxy, config.server, 'proxy');
+    if (this.admin) applyListenerLimits(this.admin, config.server, 'admin');
     this.log.level = config.logging.level;
     this.log.info({ source: config.source, models: config.models.length }, 'config reloaded');
     setTimeout(() => void previous.client.close().catch(() => undefined), (previous.config.server.drainTimeoutS + 5) * 1000).unref();
@@ -366,6 +367,14 @@ function openFileLimit(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A listener's connection cap and timeouts from `server.*` (at start, and again at each reload). */
+function applyListenerLimits(s: Server, server: SidecarConfig['server'], name: 'proxy' | 'admin'): void {
+  s.maxConnections = name === 'proxy' ? server.maxConnections : server.adminMaxConnections;
+  s.headersTimeout = server.headersTimeoutMs;
+  s.requestTimeout = server.requestTimeoutMs;
+  s.keepAliveTimeout = server.keepAliveTimeoutMs;
 }
 
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {

@@ -5,7 +5,8 @@
  * into the model it names and Bedrock's CountTokens `input` (checked as its model call would check it); this
  * resolves the model, sends `{"input": …}` signed by the sidecar, reads Bedrock's `{"inputTokens":N}` and
  * answers in the surface's shape. A model Bedrock cannot count for answers Bedrock's own error: never an
- * estimate passed off as a count. One log line and the request metrics, labelled with the surface.
+ * estimate passed off as a count. One log line and the request metrics, labelled with the surface. The
+ * body is held within the byte budget for bodies in flight (`server.max_inflight_bytes`): beyond it a 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SidecarError, toSidecarError } from '../errors.ts';
@@ -53,8 +54,10 @@ export async function serveCountTokens(surface: CountSurface, ctx: ServerContext
   let status = 0;
   let inputTokens: number | null = null;
   let failure: SidecarError | undefined;
+  // The body counts against the process's byte budget like a model call's (server/budget.ts).
+  const reservation = ctx.budget.reserve();
   try {
-    const body = await readJsonBody(req, generation.config.server.maxBodyBytes);
+    const body = await readJsonBody(req, generation.config.server.maxBodyBytes, reservation);
     const read = surface.read(body, req, { generation, log });
     target = generation.models.resolve(read.model);
     const input = read.input(target);
@@ -86,7 +89,9 @@ export async function serveCountTokens(surface: CountSurface, ctx: ServerContext
     if (!res.headersSent && !res.destroyed) sendError(res, failure, surface.errorBody(failure), surface.errorHeaders?.(failure));
     if (failure.type === 'internal_error') log.error({ err: error }, 'internal error');
   } finally {
+    reservation.release();
     res.off('close', onClose);
+    if (failure?.upstreamCode === 'BUDGET') ctx.metrics.shed.inc({ what: 'body' });
     const durationMs = ctx.now() - started;
     const alias = target?.alias?.name ?? null;
     const labels = { model: alias ?? (target ? 'direct' : 'unknown'), route: target?.route ?? 'none', surface: surface.name };

@@ -28,6 +28,21 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
     const error = (await third.json() as { error: { type: string; message: string } }).error;
     assert.equal(error.type, 'unavailable');
     assert.match(error.message, /server\.max_inflight_bytes/);
+    // The count endpoints read their bodies within the same budget (Messages' and Bedrock's own).
+    const counts = await Promise.all([
+      fetch(`${s.proxy}/v1/messages/count_tokens`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: big }] }),
+      }),
+      fetch(`${s.proxy}/model/claude-invoke/count-tokens`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: { converse: { messages: [{ role: 'user', content: [{ text: big }] }] } } }),
+      }),
+    ]);
+    for (const count of counts) {
+      assert.equal(count.status, 503);
+      assert.match(await count.text(), /server\.max_inflight_bytes/);
+    }
     assert.deepEqual((await Promise.all(first)).map((r) => r.status), [200, 200]);
 
     // Everything was given back: the same body now passes.
@@ -41,7 +56,7 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
     assert.match((await huge.json() as { error: { message: string } }).error.message, /buffered Bedrock answers/);
 
     const metrics = await (await fetch(`${s.admin}/metrics`)).text();
-    assert.match(metrics, /sidecar_requests_shed_total\{what="body"\} 1/);
+    assert.match(metrics, /sidecar_requests_shed_total\{what="body"\} 3/);
     assert.match(metrics, /sidecar_requests_shed_total\{what="answer"\} 1/);
     assert.equal((await fetch(`${s.admin}/healthz`)).status, 200);
   } finally {

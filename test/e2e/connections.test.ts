@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
@@ -47,8 +47,14 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     const admin = [];
     for (let i = 0; i < 6; i++) admin.push(await silent(s.admin));
     sockets.push(...admin.map((c) => c.socket));
+    // Silent proxy connections too, opened at once (all within the header timeout, however loaded the
+    // machine is afterwards). None of these clients ever closes its side.
+    const proxy = [];
+    for (let i = 0; i < 5; i++) proxy.push(await silent(s.proxy));
+    sockets.push(...proxy.map((c) => c.socket));
     await Promise.all(admin.slice(4).map((c) => c.ended));
     for (const c of admin.slice(0, 4)) assert.equal(await settled(c.ended), false, 'the first four are held');
+    assert.ok(fds(pid) >= baseline + 9, 'each silent connection held holds a descriptor');
     // The proxy serves meanwhile, probes included.
     emu.script({ type: 'text', text: 'still serving' });
     const res = await chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] });
@@ -58,12 +64,8 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     assert.match(metrics, /sidecar_connections_refused_total\{listener="admin",reason="max_connections"\} 2/);
     assert.ok(s.lines.some((l) => l.level === 'warn' && l.listener === 'admin' && /cap of 4 connections/.test(String(l.msg))));
 
-    // Silent proxy connections too. None of these clients ever closes its side; after the header timeout
-    // the sidecar has let go of every one (its descriptors are back to where they were).
-    const proxy = [];
-    for (let i = 0; i < 5; i++) proxy.push(await silent(s.proxy));
-    sockets.push(...proxy.map((c) => c.socket));
-    assert.ok(fds(pid) >= baseline + 9);
+    // After the header timeout the sidecar has let go of every silent connection (its descriptors are back
+    // to where they were).
     await Promise.all([...admin.slice(0, 4), ...proxy].map((c) => c.ended));
     // (A little above the baseline: the upstream pool and this test's own keep-alive connection may remain.)
     await waitFor(() => fds(pid) <= baseline + 4, 15_000);
@@ -90,6 +92,52 @@ test('connections: near the file descriptor limit the sidecar says so (libuv its
     await waitFor(() => s.lines.some((l) => l.level === 'warn' && /file descriptors are open/.test(String(l.msg))));
     for (const socket of sockets) socket.destroy();
     await waitFor(async () => (await fetch(`${s.admin}/healthz`).catch(() => ({ status: 0 }))).status === 200);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await killSidecar(s);
+    await emu.close();
+  }
+});
+
+/** One keep-alive request on a raw socket; resolves with the socket once the whole answer is in. */
+function keptAlive(base: string): Promise<{ socket: Socket; ended: Promise<void> }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port), allowHalfOpen: true });
+    const ended = new Promise<void>((r) => socket.on('end', () => r()));
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString();
+      const head = text.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(text);
+      if (head !== -1 && length && text.length >= head + 4 + Number(length[1])) resolve({ socket, ended });
+    });
+    socket.once('error', reject);
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`);
+  });
+}
+
+test('connections: an idle keep-alive connection is closed after keep_alive_timeout_ms; a reload applies new caps and timeouts', async () => {
+  const emu = await startTestEmulator();
+  const text = (server: string): string => configText().replace('drain_timeout_s: 3}', `drain_timeout_s: 3, ${server}}`);
+  const file = writeConfigFile(text('keep_alive_timeout_ms: 300, admin_max_connections: 8'));
+  const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+  const sockets: Socket[] = [];
+  try {
+    await s.ready;
+    // Node's own default keeps an idle connection 5 s: closed well before that, the setting is what applies.
+    const idle = await keptAlive(s.admin);
+    sockets.push(idle.socket);
+    await Promise.race([idle.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 2.5 s')), 2_500))]);
+
+    writeFileSync(file, text('keep_alive_timeout_ms: 300, admin_max_connections: 2'));
+    await waitFor(() => s.lines.some((l) => l.msg === 'config reloaded'));
+    const admin = [];
+    for (let i = 0; i < 3; i++) admin.push(await silent(s.admin));
+    sockets.push(...admin.map((c) => c.socket));
+    await admin[2]!.ended;
+    for (const c of admin.slice(0, 2)) assert.equal(await settled(c.ended), false, 'the reloaded cap holds two');
+    assert.ok(s.lines.some((l) => l.level === 'warn' && l.listener === 'admin' && /cap of 2 connections/.test(String(l.msg))));
   } finally {
     for (const socket of sockets) socket.destroy();
     await killSidecar(s);
