@@ -53,18 +53,26 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, reser
   }
   if (size === 0) throw new SidecarError('invalid_request_error', 'the request body is empty: expected a JSON object');
   const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-  const outcome: ParseOutcome = size >= PARSE_OFF_THREAD_BYTES
-    ? await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }))
-    : parseHere(bytes);
+  const outcome: ParseOutcome =
+    size >= PARSE_OFF_THREAD_BYTES
+      ? await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }))
+      : parseHere(bytes);
   if ('value' in outcome) return outcome.value;
   switch (outcome.error) {
     case 'utf8':
       throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
     case 'depth': {
-      const key = outcome.key === undefined ? undefined
-        : outcome.keyLength > outcome.key.length ? `${outcome.key}… (${outcome.keyLength - outcome.key.length} more characters)` : outcome.key;
-      throw new SidecarError('invalid_request_error',
-        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`, key ? { param: key } : {});
+      const key =
+        outcome.key === undefined
+          ? undefined
+          : outcome.keyLength > outcome.key.length
+            ? `${outcome.key}… (${outcome.keyLength - outcome.key.length} more characters)`
+            : outcome.key;
+      throw new SidecarError(
+        'invalid_request_error',
+        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`,
+        key ? { param: key } : {},
+      );
     }
     case 'json':
       throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${excerpt(outcome.message, 300)}`);
@@ -94,7 +102,11 @@ function parseHere(bytes: Uint8Array): ParseOutcome {
   }
   const deep = nestingProblem(text, MAX_JSON_DEPTH);
   if (deep) {
-    return { error: 'depth', key: deep[0] < 0 ? undefined : text.slice(deep[0], Math.min(deep[1], deep[0] + KEY_QUOTE_CHARS)), keyLength: deep[1] - deep[0] };
+    return {
+      error: 'depth',
+      key: deep[0] < 0 ? undefined : text.slice(deep[0], Math.min(deep[1], deep[0] + KEY_QUOTE_CHARS)),
+      keyLength: deep[1] - deep[0],
+    };
   }
   try {
     return { value: JSON.parse(text) as unknown };

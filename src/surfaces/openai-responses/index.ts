@@ -104,7 +104,10 @@ function idOf(req: IncomingMessage): string {
 }
 
 function notFound(id: string): SidecarError {
-  return new SidecarError('not_found', `no stored response "${id}" in this sidecar (never stored, expired or evicted, or kept by another pod)`);
+  return new SidecarError(
+    'not_found',
+    `no stored response "${id}" in this sidecar (never stored, expired or evicted, or kept by another pod)`,
+  );
 }
 
 function getStored(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
