@@ -201,9 +201,10 @@ test('failover: a fallback that cannot serve the request (no tools) is skipped a
 
 test('failover: the budget ends a chain of slow targets with one clear error', () =>
   withRig({ upstream: { max_attempts: 1, failover_budget_ms: 300 } }, async ({ h, west }) => {
-    h.emu.setBehavior({ kind: 'slow', ms: 250 });
-    west.setBehavior({ kind: 'slow', ms: 250 });
-    // The primary is slow but within its own first-byte timeout; the chain as a whole is not within budget.
+    h.emu.setBehavior({ kind: 'slow', ms: 100 });
+    west.setBehavior({ kind: 'slow', ms: 1000 });
+    // The primary is slow but within its own first-byte timeout and leaves budget for the secondary (a wide
+    // margin: a loaded machine must still get there); the secondary is slower than what is left.
     h.emu.script({ type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' });
     const started = performance.now();
     const res = await chat(h, { model: 'primary', messages: hi });
