@@ -124,14 +124,21 @@ function throughStages(chunks: Buffer[]): Promise<void> {
         this.push(i < chunks.length ? chunks[i++] : null);
       },
     });
-    const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+    const sink = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
     pipeline(
       source,
       new EventStreamDecoder(),
       new NormalizerStage(new BedrockEventNormalizer('converse', mapper())),
       new GuardrailStage(undefined),
       new RechunkerStage({ chunkSizeBytes: 1024 }),
-      new EncoderStage({ renderer: new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }), heartbeatMs: 15000 }),
+      new EncoderStage({
+        renderer: new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }),
+        heartbeatMs: 15000,
+      }),
       sink,
       (error) => (error ? reject(error) : resolve()),
     );
@@ -140,7 +147,10 @@ function throughStages(chunks: Buffer[]): Promise<void> {
 
 async function stages(body: Buffer): Promise<void> {
   console.log('-- Transform stages (decoder → normaliser → guardrail → re-chunker → encoder → null sink) --');
-  for (const [label, chunks] of [['one read per event', reads(body, 'frame')], ['16 KiB reads', reads(body, 16 * 1024)]] as const) {
+  for (const [label, chunks] of [
+    ['one read per event', reads(body, 'frame')],
+    ['16 KiB reads', reads(body, 16 * 1024)],
+  ] as const) {
     const runs = 400;
     for (let i = 0; i < 40; i++) await throughStages(chunks);
     const t0 = performance.now();
@@ -152,14 +162,29 @@ async function stages(body: Buffer): Promise<void> {
 
 async function sign(): Promise<void> {
   console.log('-- per request --');
-  const signer = createSigner({ credentials: createCredentialSource(async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' })) });
+  const signer = createSigner({
+    credentials: createCredentialSource(async () => ({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    })),
+  });
   const url = new URL(`https://bedrock-runtime.us-east-1.amazonaws.com${encodeModelPath(MODEL_ID, 'converse-stream')}`);
   const body = converseRequest(w).body;
   const runs = 2000;
-  for (let i = 0; i < 200; i++) await signer.sign({ method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' }, body }, 'us-east-1');
+  for (let i = 0; i < 200; i++)
+    await signer.sign(
+      { method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' }, body },
+      'us-east-1',
+    );
   const t0 = performance.now();
-  for (let i = 0; i < runs; i++) await signer.sign({ method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' }, body }, 'us-east-1');
-  console.log(`${'SigV4 sign (body ' + body.length + ' B)'.padEnd(52)} ${(((performance.now() - t0) * 1000) / runs).toFixed(1).padStart(8)} µs`);
+  for (let i = 0; i < runs; i++)
+    await signer.sign(
+      { method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' }, body },
+      'us-east-1',
+    );
+  console.log(
+    `${'SigV4 sign (body ' + body.length + ' B)'.padEnd(52)} ${(((performance.now() - t0) * 1000) / runs).toFixed(1).padStart(8)} µs`,
+  );
 }
 
 /**
@@ -184,8 +209,12 @@ async function failover(): Promise<void> {
     console.log(`${label.padEnd(52)} ${(((performance.now() - t0) * 1000) / runs).toFixed(3).padStart(8)} µs`);
   };
   await measure('bare awaited call (with its AbortController)', () => send(new AbortController().signal));
-  await measure('through Failover.run, alias without fallbacks', () => f.run({ chain: lone, signal: new AbortController().signal, prepare: () => 0, send }));
-  await measure('through Failover.run, chain of two (budget timer)', () => f.run({ chain, signal: new AbortController().signal, prepare: () => 0, send }));
+  await measure('through Failover.run, alias without fallbacks', () =>
+    f.run({ chain: lone, signal: new AbortController().signal, prepare: () => 0, send }),
+  );
+  await measure('through Failover.run, chain of two (budget timer)', () =>
+    f.run({ chain, signal: new AbortController().signal, prepare: () => 0, send }),
+  );
   await measure('connection slot acquire + release', async () => {
     const slot = slots.acquire('https://bedrock-runtime.us-east-1.amazonaws.com', new AbortController().signal);
     (typeof slot === 'function' ? slot : await slot)();
@@ -213,7 +242,9 @@ function store(): void {
   }
   global.gc?.();
   const heapMiB = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
-  console.log(`${'entries kept / counted MiB / heap growth MiB'.padEnd(52)} ${s.size} / ${(s.bytes / 1024 / 1024).toFixed(1)} / ${heapMiB.toFixed(1)}`);
+  console.log(
+    `${'entries kept / counted MiB / heap growth MiB'.padEnd(52)} ${s.size} / ${(s.bytes / 1024 / 1024).toFixed(1)} / ${heapMiB.toFixed(1)}`,
+  );
 }
 
 const which = process.argv[2] ?? 'all';
@@ -234,16 +265,27 @@ async function interleaved(body: Buffer): Promise<void> {
     for (let s = 0; s < n; s++) {
       const source = new Readable({ read() {} });
       sources.push(source);
-      const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-      done.push(new Promise((resolve, reject) => pipeline(
-        source,
-        new EventStreamDecoder(),
-        new NormalizerStage(new BedrockEventNormalizer('converse', mapper())),
-        new RechunkerStage({ chunkSizeBytes: 1024 }),
-        new EncoderStage({ renderer: new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }), heartbeatMs: 15000 }),
-        sink,
-        (error) => (error ? reject(error) : resolve()),
-      )));
+      const sink = new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      });
+      done.push(
+        new Promise((resolve, reject) =>
+          pipeline(
+            source,
+            new EventStreamDecoder(),
+            new NormalizerStage(new BedrockEventNormalizer('converse', mapper())),
+            new RechunkerStage({ chunkSizeBytes: 1024 }),
+            new EncoderStage({
+              renderer: new ChatRenderer({ id: 'chatcmpl-x', created: 1, model: 'claude', includeUsage: false }),
+              heartbeatMs: 15000,
+            }),
+            sink,
+            (error) => (error ? reject(error) : resolve()),
+          ),
+        ),
+      );
     }
     const t0 = performance.now();
     for (const f of frames) {
@@ -257,6 +299,8 @@ async function interleaved(body: Buffer): Promise<void> {
   await run();
   await run();
   const ms = await run();
-  console.log(`${`stages, ${n} streams interleaved, one read per event`.padEnd(52)} ${((ms * 1000) / (n * EVENTS)).toFixed(3).padStart(8)} µs per event`);
+  console.log(
+    `${`stages, ${n} streams interleaved, one read per event`.padEnd(52)} ${((ms * 1000) / (n * EVENTS)).toFixed(3).padStart(8)} µs per event`,
+  );
 }
 if (which === 'all' || which === 'interleaved') await interleaved(body);

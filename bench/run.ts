@@ -21,11 +21,29 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeConverse, decodeSse, newAgent, runPoint, type Expectation, type StreamResult } from './lib/load.ts';
 import { EMBEDDING_CASES, embeddingsLines, measureEmbeddings, type EmbeddingsPoint } from './lib/embeddings.ts';
-import { measurePerRequest, PER_REQUEST_TARGETS, perRequestLines, perRequestPlan, perRequestVerdicts, SHORT_ONE_WRITE, startUpstream, type PerRequestPoint } from './lib/per-request.ts';
+import {
+  measurePerRequest,
+  PER_REQUEST_TARGETS,
+  perRequestLines,
+  perRequestPlan,
+  perRequestVerdicts,
+  SHORT_ONE_WRITE,
+  startUpstream,
+  type PerRequestPoint,
+} from './lib/per-request.ts';
 import { Proc } from './lib/proc.ts';
 import { summarise } from './lib/profile-summary.ts';
 import {
-  evaluate, fillAdded, formatText, readmeSection, slowReaderLines, table, verdictLines, type Machine, type PointResult, type RunReport,
+  evaluate,
+  fillAdded,
+  formatText,
+  readmeSection,
+  slowReaderLines,
+  table,
+  verdictLines,
+  type Machine,
+  type PointResult,
+  type RunReport,
   type TargetSession,
 } from './lib/report.ts';
 import { PACE_MS, readSettings, slowReaderEnabled, STALL_FACTOR, type Pacing, type Settings } from './lib/settings.ts';
@@ -42,7 +60,11 @@ const log = (line: string): void => {
 function build(): void {
   log('bench: compiling the proxies (tsc -p bench/tsconfig.json)');
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')],
+      { stdio: 'pipe' },
+    );
   } catch (error) {
     // tsc emits even with type errors; a half-finished change elsewhere in the tree must not stop a bench.
     const out = String((error as { stdout?: Buffer }).stdout ?? '');
@@ -125,14 +147,29 @@ interface PointSample {
 }
 
 async function measurePoint(
-  spec: TargetSpec, proc: Proc | undefined, emulator: Proc, url: string, agent: ReturnType<typeof newAgent>, pacing: Pacing, concurrency: number,
-  settings: Settings, baseRss: number | undefined, round: number, profileFile: string | undefined,
+  spec: TargetSpec,
+  proc: Proc | undefined,
+  emulator: Proc,
+  url: string,
+  agent: ReturnType<typeof newAgent>,
+  pacing: Pacing,
+  concurrency: number,
+  settings: Settings,
+  baseRss: number | undefined,
+  round: number,
+  profileFile: string | undefined,
 ): Promise<PointSample> {
   const w: Workload = { paceMs: PACE_MS[pacing], repeat: STREAM_REPEAT };
   const plan = { concurrency, ...settings.plans[pacing][concurrency]! };
   // Open (and keep alive) one connection per concurrent stream on every hop before measuring.
   const tiny: Workload = { paceMs: 0, repeat: 1 };
-  await runPoint(agent, url, await requestFor(spec, tiny, emulator.url), expectation(tiny), { concurrency, minStreams: concurrency, minMs: 0, maxMs: 0, verify: 0 });
+  await runPoint(agent, url, await requestFor(spec, tiny, emulator.url), expectation(tiny), {
+    concurrency,
+    minStreams: concurrency,
+    minMs: 0,
+    maxMs: 0,
+    verify: 0,
+  });
 
   const p0 = await proc?.mark();
   if (profileFile) await proc?.profile('start');
@@ -149,10 +186,20 @@ async function measurePoint(
   const { verified, problems } = verify(run.results, w);
   for (const r of run.results) r.body = undefined;
   return {
-    target: spec.name, pacing, concurrency, round, results: run.results, elapsedMs: run.elapsedMs,
-    proxyCpuUs, emulatorCpuUs: e1.cpuUs - e0.cpuUs, loadgenCpuUs: c1 - c0,
+    target: spec.name,
+    pacing,
+    concurrency,
+    round,
+    results: run.results,
+    elapsedMs: run.elapsedMs,
+    proxyCpuUs,
+    emulatorCpuUs: e1.cpuUs - e0.cpuUs,
+    loadgenCpuUs: c1 - c0,
     otherCpuUs: Math.max(0, m1 - m0 - (proxyCpuUs ?? 0) - (e1.cpuUs - e0.cpuUs) - (c1 - c0)),
-    peakRssBytes: p1?.peakRssBytes, baseRssBytes: baseRss, verified, verifyProblems: problems,
+    peakRssBytes: p1?.peakRssBytes,
+    baseRssBytes: baseRss,
+    verified,
+    verifyProblems: problems,
   };
 }
 
@@ -183,12 +230,25 @@ function aggregate(samples: PointSample[]): PointResult {
     rounds: samples.length,
     streams: all.length,
     complete: complete.length,
-    errors: [...new Set(all.filter((r) => !r.complete).map((r) => r.error ?? `status ${r.status}, ${r.frames} frames, ${r.bytes} bytes, incomplete`))].slice(0, 5),
+    errors: [
+      ...new Set(
+        all.filter((r) => !r.complete).map((r) => r.error ?? `status ${r.status}, ${r.frames} frames, ${r.bytes} bytes, incomplete`),
+      ),
+    ].slice(0, 5),
     elapsedMs,
     requestsPerSecond: (all.length * 1000) / elapsedMs,
-    ttfbP50Ms: percentile(complete.map((r) => r.firstTextMs), 50),
-    ttfbP99Ms: percentile(complete.map((r) => r.firstTextMs), 99),
-    firstByteP50Ms: percentile(complete.map((r) => r.firstByteMs), 50),
+    ttfbP50Ms: percentile(
+      complete.map((r) => r.firstTextMs),
+      50,
+    ),
+    ttfbP99Ms: percentile(
+      complete.map((r) => r.firstTextMs),
+      99,
+    ),
+    firstByteP50Ms: percentile(
+      complete.map((r) => r.firstByteMs),
+      50,
+    ),
     addedTtfbP50Ms: undefined,
     addedTtfbP99Ms: undefined,
     upstreamEvents: events,
@@ -202,23 +262,40 @@ function aggregate(samples: PointSample[]): PointResult {
     peakRssMiB: peaks.length ? Math.max(...peaks) / MiB : undefined,
     rssPerStreamKiB: perStream.length ? Math.max(...perStream) : undefined,
     stallFree: w.paceMs > 0 ? complete.filter((r) => r.maxGapMs <= stallLimit).length : undefined,
-    maxGapP99Ms: percentile(complete.map((r) => r.maxGapMs), 99),
+    maxGapP99Ms: percentile(
+      complete.map((r) => r.maxGapMs),
+      99,
+    ),
     verified: sum((s) => s.verified),
     verifyProblems: [...new Set(samples.flatMap((s) => s.verifyProblems))].slice(0, 5),
   };
 }
 
 async function session(
-  spec: TargetSpec, emulator: Proc, pacing: Pacing, round: number, settings: Settings, samples: PointSample[], profileDir: string,
+  spec: TargetSpec,
+  emulator: Proc,
+  pacing: Pacing,
+  round: number,
+  settings: Settings,
+  samples: PointSample[],
+  profileDir: string,
 ): Promise<TargetSession> {
-  const result: TargetSession = { target: spec.name, label: spec.label, pacing, available: false, reason: undefined, baseRssMiB: undefined };
+  const result: TargetSession = {
+    target: spec.name,
+    label: spec.label,
+    pacing,
+    available: false,
+    reason: undefined,
+    baseRssMiB: undefined,
+  };
   let proc: Proc | undefined;
   try {
     proc = await spec.start(emulator.url);
     if (proc && settings.pin) pin(proc.pid, 1);
   } catch (error) {
     const message = (error as Error).message;
-    result.reason = spec.name === 'sidecar-regex' && /guardrail/i.test(message) ? 'guardrails not available' : message.split('\n')[0]!.slice(0, 200);
+    result.reason =
+      spec.name === 'sidecar-regex' && /guardrail/i.test(message) ? 'guardrails not available' : message.split('\n')[0]!.slice(0, 200);
     log(`bench: ${spec.name} is not available: ${message.split('\n')[0]}`);
     return result;
   }
@@ -237,16 +314,20 @@ async function session(
     result.available = true;
     for (const c of settings.concurrency) {
       // Our own proxies are profiled over the measured point only; a foreign peer runs under --cpu-prof.
-      const profileFile = proc?.profilable && settings.profile.includes(spec.name)
-        ? join(profileDir, `${spec.name}-${pacing}-c${c}-r${round + 1}.cpuprofile`)
-        : undefined;
+      const profileFile =
+        proc?.profilable && settings.profile.includes(spec.name)
+          ? join(profileDir, `${spec.name}-${pacing}-c${c}-r${round + 1}.cpuprofile`)
+          : undefined;
       const sample = await measurePoint(spec, proc, emulator, url, agent, pacing, c, settings, base?.rssBytes, round, profileFile);
       samples.push(sample);
       const point = aggregate([sample]);
-      log(`bench: ${spec.name.padEnd(13)} ${pacing.padEnd(7)} c${String(c).padEnd(3)} r${round + 1} ${String(point.complete).padStart(4)}/${point.streams} streams  ` +
-        `${point.requestsPerSecond.toFixed(1).padStart(7)} req/s  TTFB p50 ${point.ttfbP50Ms.toFixed(2)} ms  ` +
-        `CPU ${point.cpuPerEventUs?.toFixed(2) ?? '–'} µs/ev  machine ${point.machineCores.toFixed(2)} cores, others ${point.otherCores.toFixed(2)}` +
-        (point.errors.length ? `  errors: ${point.errors.join(' | ')}` : '') + (point.verifyProblems.length ? `  VERIFY: ${point.verifyProblems.join(' | ')}` : ''));
+      log(
+        `bench: ${spec.name.padEnd(13)} ${pacing.padEnd(7)} c${String(c).padEnd(3)} r${round + 1} ${String(point.complete).padStart(4)}/${point.streams} streams  ` +
+          `${point.requestsPerSecond.toFixed(1).padStart(7)} req/s  TTFB p50 ${point.ttfbP50Ms.toFixed(2)} ms  ` +
+          `CPU ${point.cpuPerEventUs?.toFixed(2) ?? '–'} µs/ev  machine ${point.machineCores.toFixed(2)} cores, others ${point.otherCores.toFixed(2)}` +
+          (point.errors.length ? `  errors: ${point.errors.join(' | ')}` : '') +
+          (point.verifyProblems.length ? `  VERIFY: ${point.verifyProblems.join(' | ')}` : ''),
+      );
     }
   } catch (error) {
     result.reason = (error as Error).message.slice(0, 200);
@@ -267,11 +348,18 @@ async function perRequestRows(emulator: Proc, settings: Settings, profileDir: st
   const agent = newAgent(1);
   const direct = targetSpecs({ peer: undefined, nodeArgs: () => [] })[0]!;
   const w = SHORT_ONE_WRITE;
-  const run = await runPoint(agent, emulator.url, await requestFor(direct, w, emulator.url), expectation(w), { concurrency: 1, minStreams: 1, minMs: 0, maxMs: 0, verify: 1 });
+  const run = await runPoint(agent, emulator.url, await requestFor(direct, w, emulator.url), expectation(w), {
+    concurrency: 1,
+    minStreams: 1,
+    minMs: 0,
+    maxMs: 0,
+    verify: 1,
+  });
   await agent.close();
   const checked = verify(run.results, w);
   const body = run.results[0]?.body;
-  if (!body || !run.results[0]?.complete || checked.problems.length > 0) throw new Error(`per-request: the emulator's 20-delta answer is not the expected one: ${checked.problems.join('; ')}`);
+  if (!body || !run.results[0]?.complete || checked.problems.length > 0)
+    throw new Error(`per-request: the emulator's 20-delta answer is not the expected one: ${checked.problems.join('; ')}`);
   const upstream = await startUpstream(body);
   try {
     const targets = PER_REQUEST_TARGETS.filter((t) => !settings.targets || settings.targets.includes(t));
@@ -310,21 +398,37 @@ async function main(): Promise<void> {
       const w: Workload = { paceMs: 0, repeat: STREAM_REPEAT };
       const agent = newAgent(1);
       const specs = targetSpecs({ peer: undefined, nodeArgs: () => [] });
-      const run = await runPoint(agent, emulator.url, specs[0]!.request(w), expectation(w), { concurrency: 1, minStreams: 1, minMs: 0, maxMs: 0, verify: 1 });
+      const run = await runPoint(agent, emulator.url, specs[0]!.request(w), expectation(w), {
+        concurrency: 1,
+        minStreams: 1,
+        minMs: 0,
+        maxMs: 0,
+        verify: 1,
+      });
       await agent.close();
       const decoded = decodeConverse(run.results[0]!.body!);
       const deltas = decoded.types.filter((t) => t === 'contentBlockDelta').length;
-      calibration = { upstreamEvents: decoded.types.length, textDeltas: deltas, textBytes: Buffer.byteLength(decoded.text), firstTypes: decoded.types.slice(0, 2) };
+      calibration = {
+        upstreamEvents: decoded.types.length,
+        textDeltas: deltas,
+        textBytes: Buffer.byteLength(decoded.text),
+        firstTypes: decoded.types.slice(0, 2),
+      };
       if (decoded.types.length !== upstreamEvents(w) || decoded.text !== expectedText(w) || decoded.types[1] !== 'contentBlockDelta') {
         throw new Error(`the emulator's answer is not the expected one: ${JSON.stringify(calibration)}`);
       }
-      log(`bench: emulator at ${emulator.url} answers ${decoded.types.length} events, ${deltas} text deltas, ${Buffer.byteLength(decoded.text)} bytes of text`);
+      log(
+        `bench: emulator at ${emulator.url} answers ${decoded.types.length} events, ${deltas} text deltas, ${Buffer.byteLength(decoded.text)} bytes of text`,
+      );
     }
 
     if (settings.profile.length > 0) mkdirSync(profileDir, { recursive: true });
     if (settings.perRequest !== 'off') perRequest = await perRequestRows(emulator, settings, profileDir);
 
-    const nodeArgs = (name: TargetName): string[] => (name === 'portkey' && settings.profile.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+    const nodeArgs = (name: TargetName): string[] =>
+      name === 'portkey' && settings.profile.includes(name)
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+        : [];
     const specs = targetSpecs({ peer: settings.peer, nodeArgs }).filter((s) => !settings.targets || settings.targets.includes(s.name));
 
     // Rounds interleave the targets (in reverse order every other round), so a slow spell of the machine
@@ -362,7 +466,12 @@ async function main(): Promise<void> {
           await runPoint(agent, proc.url, await requestFor(spec, warm, emulator.url), expectation(warm), settings.warmup);
           await agent.close();
           const w: Workload = { paceMs: 0, repeat: settings.slowReader.repeat };
-          const result = await slowReader(proc, await requestFor(spec, w, emulator.url), Buffer.byteLength(expectedText({ paceMs: 0, repeat: 1 })) * w.repeat, settings.slowReader);
+          const result = await slowReader(
+            proc,
+            await requestFor(spec, w, emulator.url),
+            Buffer.byteLength(expectedText({ paceMs: 0, repeat: 1 })) * w.repeat,
+            settings.slowReader,
+          );
           slow.push({ target: name, ...result });
           log(`bench: slow reader ${slowReaderLines([{ target: name, ...result }])[0]}`);
         } finally {
@@ -402,7 +511,15 @@ async function main(): Promise<void> {
     date,
     quick: settings.quick,
     machine: machine(loadAtStart),
-    settings: { pinned: settings.pin, rounds: settings.rounds, plans: settings.plans, warmup: settings.warmup, slowReader: settings.slowReader, stallFactor: STALL_FACTOR, paceMs: PACE_MS },
+    settings: {
+      pinned: settings.pin,
+      rounds: settings.rounds,
+      plans: settings.plans,
+      warmup: settings.warmup,
+      slowReader: settings.slowReader,
+      stallFactor: STALL_FACTOR,
+      paceMs: PACE_MS,
+    },
     calibration,
     sessions,
     points,
@@ -413,23 +530,49 @@ async function main(): Promise<void> {
     durationS: Math.round((performance.now() - started) / 1000),
   };
   const rows = table(points, sessions);
-  const plansText = `${settings.rounds} round(s) of ` + (['unpaced', 'paced'] as Pacing[])
-    .map((p) => `${p} ${settings.concurrency.map((c) => `c${c} ≥${settings.plans[p][c]!.minStreams}`).join(', ')}`).join('; ') + ' (each table row pools its rounds)';
+  const plansText =
+    `${settings.rounds} round(s) of ` +
+    (['unpaced', 'paced'] as Pacing[])
+      .map((p) => `${p} ${settings.concurrency.map((c) => `c${c} ≥${settings.plans[p][c]!.minStreams}`).join(', ')}`)
+      .join('; ') +
+    ' (each table row pools its rounds)';
 
   const m = report.machine;
   const busy = points.filter((p) => p.otherCores > 0.2);
-  const noise = busy.length === 0 ? '' :
-    `\nWARNING: other processes used > 0.2 cores during ${busy.length} point(s) (${busy.map((p) => `${p.target} ${p.pacing} c${p.concurrency}: ${p.otherCores.toFixed(2)}`).join('; ')}): rerun on a quiet machine.\n`;
-  process.stdout.write(`\nbedrock-sidecar benchmark — ${date} — ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}` +
-    `${settings.quick ? ' — QUICK' : ''}${settings.pin ? ' — PINNED (proxy on CPU 1)' : ''} — ${report.durationS} s\n\n` +
-    (perRequest.length ? `per request (20-delta ConverseStream answers from a near-free upstream; CPU is the proxy's own ÷ completed requests):\n${perRequestLines(perRequest).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
-    (rows.length ? `${formatText(rows)}\n\n` : '') +
-    (slow.length ? `slow reader:\n${slowReaderLines(slow).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
-    (embeddings.length ? `embeddings (/v1/embeddings vs the same inputs as InvokeModel through the pass-through):\n${embeddingsLines(embeddings).map((l) => `  ${l}`).join('\n')}\n\n` : '') +
-    `targets:\n${verdictLines(verdicts).map((l) => `  ${l}`).join('\n')}\n${noise}`);
+  const noise =
+    busy.length === 0
+      ? ''
+      : `\nWARNING: other processes used > 0.2 cores during ${busy.length} point(s) (${busy.map((p) => `${p.target} ${p.pacing} c${p.concurrency}: ${p.otherCores.toFixed(2)}`).join('; ')}): rerun on a quiet machine.\n`;
+  process.stdout.write(
+    `\nbedrock-sidecar benchmark — ${date} — ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}` +
+      `${settings.quick ? ' — QUICK' : ''}${settings.pin ? ' — PINNED (proxy on CPU 1)' : ''} — ${report.durationS} s\n\n` +
+      (perRequest.length
+        ? `per request (20-delta ConverseStream answers from a near-free upstream; CPU is the proxy's own ÷ completed requests):\n${perRequestLines(
+            perRequest,
+          )
+            .map((l) => `  ${l}`)
+            .join('\n')}\n\n`
+        : '') +
+      (rows.length ? `${formatText(rows)}\n\n` : '') +
+      (slow.length
+        ? `slow reader:\n${slowReaderLines(slow)
+            .map((l) => `  ${l}`)
+            .join('\n')}\n\n`
+        : '') +
+      (embeddings.length
+        ? `embeddings (/v1/embeddings vs the same inputs as InvokeModel through the pass-through):\n${embeddingsLines(embeddings)
+            .map((l) => `  ${l}`)
+            .join('\n')}\n\n`
+        : '') +
+      `targets:\n${verdictLines(verdicts)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n${noise}`,
+  );
 
   if (settings.profile.length > 0) {
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => statSync(join(profileDir, a)).mtimeMs - statSync(join(profileDir, b)).mtimeMs)) {
+    for (const file of readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort((a, b) => statSync(join(profileDir, a)).mtimeMs - statSync(join(profileDir, b)).mtimeMs)) {
       process.stdout.write(`\nprofile ${file}:\n${summarise(join(profileDir, file), 30)}\n`);
     }
   }
@@ -442,6 +585,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

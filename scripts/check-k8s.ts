@@ -24,7 +24,13 @@ import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../src/config/load.ts';
 import { projectProblems } from './k8s/checks.ts';
 import {
-  filesAsTheyAre, findKustomizations, generatorFiles, KubectlMissing, kubectlKustomize, usedComponents, type Kustomization,
+  filesAsTheyAre,
+  findKustomizations,
+  generatorFiles,
+  KubectlMissing,
+  kubectlKustomize,
+  usedComponents,
+  type Kustomization,
 } from './k8s/render.ts';
 import { resourceId, type Resource } from './k8s/resources.ts';
 import { schemaProblems, strictFieldProblems, type Problem } from './k8s/schema.ts';
@@ -67,7 +73,10 @@ export async function renderAll(root: string, options: CheckOptions = {}): Promi
   if (kustomizations.length === 0) problems.push({ where: name(root), message: 'no kustomization.yaml found' });
   const used = usedComponents(all);
   for (const c of all.filter((k) => k.kind === 'Component' && !used.has(k.dir))) {
-    problems.push({ where: name(c.dir), message: 'this Component is used by no kustomization here, so nothing renders or checks it; add it to an overlay' });
+    problems.push({
+      where: name(c.dir),
+      message: 'this Component is used by no kustomization here, so nothing renders or checks it; add it to an overlay',
+    });
   }
 
   const variants: Variant[] = [];
@@ -98,7 +107,8 @@ function filesMode(all: readonly Kustomization[], problems: Problem[], kubectl: 
       }
     }
   }
-  const note = `${kubectl} not found: the kustomizations are not rendered. Validated ${variants.length} resource file(s) as they are ` +
+  const note =
+    `${kubectl} not found: the kustomizations are not rendered. Validated ${variants.length} resource file(s) as they are ` +
     '(schemas, unknown fields, each sidecar.yaml); the project checks (probes, ports, grace period, security, wiring) need the ' +
     'rendered output and were skipped. Install kubectl for the full check.';
   return { mode: 'files', variants, problems, notes: [note] };
@@ -111,13 +121,13 @@ export async function checkVariants(variants: readonly Variant[], mode: RenderRe
     problems.push(...schemaProblems(v.resources, v.name));
     if (mode === 'kubectl') problems.push(...projectProblems(v.resources, v.name));
   }
-  problems.push(...await strictFieldProblems(variants));
+  problems.push(...(await strictFieldProblems(variants)));
   return problems;
 }
 
 export async function checkK8s(root = 'k8s', options: CheckOptions = {}): Promise<CheckResult> {
   const rendered = await renderAll(root, options);
-  return { ...rendered, problems: [...rendered.problems, ...await checkVariants(rendered.variants, rendered.mode)] };
+  return { ...rendered, problems: [...rendered.problems, ...(await checkVariants(rendered.variants, rendered.mode))] };
 }
 
 async function main(): Promise<void> {
@@ -133,7 +143,8 @@ async function main(): Promise<void> {
     console.error(`check-k8s: ${problems.length} problem(s) in ${variants.length} ${what}`);
     process.exit(1);
   }
-  const checks = mode === 'kubectl' ? 'schema, strict fields and project checks' : 'schema and strict fields (no kubectl: project checks skipped)';
+  const checks =
+    mode === 'kubectl' ? 'schema, strict fields and project checks' : 'schema and strict fields (no kubectl: project checks skipped)';
   console.log(`check-k8s: ${variants.length} ${what}, ${variants.reduce((n, v) => n + v.resources.length, 0)} resources: ${checks} passed`);
 }
 

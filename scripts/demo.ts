@@ -12,12 +12,15 @@ const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 
 async function main(): Promise<void> {
   const emulator = await startEmulator({ credentials: [credentials], frameDelayMs: 15, quiet: true });
-  const config = validateConfig({
-    server: { port: 0, admin_port: 0, admin_host: '127.0.0.1' },
-    streaming: { stream_chunk_size: 24 },
-    logging: { level: 'warn' },
-    models: [{ name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' }],
-  }, '<demo>');
+  const config = validateConfig(
+    {
+      server: { port: 0, admin_port: 0, admin_host: '127.0.0.1' },
+      streaming: { stream_chunk_size: 24 },
+      logging: { level: 'warn' },
+      models: [{ name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' }],
+    },
+    '<demo>',
+  );
   const app = new App({
     config,
     env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url },
@@ -39,7 +42,8 @@ async function main(): Promise<void> {
 
   emulator.script({
     type: 'text',
-    text: 'Hello from Bedrock, through the sidecar! Each SSE chunk below carries at most 16 bytes of UTF-8 — ' +
+    text:
+      'Hello from Bedrock, through the sidecar! Each SSE chunk below carries at most 16 bytes of UTF-8 — ' +
       'so this emoji 👋 and these accents (é, ü, 中文) arrive whole, never split inside a character.',
     usage: { inputTokens: 18, outputTokens: 42 },
   });
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
   const done = text.trimEnd().endsWith('data: [DONE]');
   const upstream = emulator.requests[0];
   process.stdout.write(`\nupstream: ${upstream?.operation} ${upstream?.rawPath} (signature ${upstream?.signature})\n`);
-  process.stdout.write(`upstream body keys: ${Object.keys((upstream?.json ?? {})).join(', ')} (no stream_chunk_size)\n`);
+  process.stdout.write(`upstream body keys: ${Object.keys(upstream?.json ?? {}).join(', ')} (no stream_chunk_size)\n`);
   await app.close();
   await emulator.close();
   if (res.status !== 200 || !done) {

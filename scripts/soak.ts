@@ -31,12 +31,30 @@ const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 
 type Kind = 'stream' | 'nonstream' | 'in-stream-fault' | 'pre-stream-error' | 'cancel-mid' | 'cancel-early' | 'malformed' | 'idle-timeout';
 const MIX: Array<[Kind, number]> = [
-  ['stream', 45], ['nonstream', 10], ['in-stream-fault', 12], ['pre-stream-error', 6],
-  ['cancel-mid', 8], ['cancel-early', 4], ['malformed', 10], ['idle-timeout', 5],
+  ['stream', 45],
+  ['nonstream', 10],
+  ['in-stream-fault', 12],
+  ['pre-stream-error', 6],
+  ['cancel-mid', 8],
+  ['cancel-early', 4],
+  ['malformed', 10],
+  ['idle-timeout', 5],
 ];
-const FAULTS = ['exception-after:3:throttlingException', 'exception-after:2:modelStreamErrorException', 'reset-after:3', 'corrupt-crc-after:2', 'corrupt-prelude-after:2', 'truncate-after:4', 'end-after:3'];
+const FAULTS = [
+  'exception-after:3:throttlingException',
+  'exception-after:2:modelStreamErrorException',
+  'reset-after:3',
+  'corrupt-crc-after:2',
+  'corrupt-prelude-after:2',
+  'truncate-after:4',
+  'end-after:3',
+];
 
-interface Result { kind: Kind; ok: boolean; detail: string }
+interface Result {
+  kind: Kind;
+  ok: boolean;
+  detail: string;
+}
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -59,7 +77,10 @@ function pick(i: number): Kind {
 /** Checks one SSE body: a finish chunk or an error frame, then exactly one [DONE], last. */
 function checkStream(text: string): string | undefined {
   if (!text.endsWith('data: [DONE]\n\n')) return 'does not end with [DONE]';
-  const frames = text.slice(0, -2).split('\n\n').filter((f) => !f.startsWith(':'));
+  const frames = text
+    .slice(0, -2)
+    .split('\n\n')
+    .filter((f) => !f.startsWith(':'));
   if (frames.filter((f) => f === 'data: [DONE]').length !== 1) return 'more than one [DONE]';
   let finish = false;
   let error = false;
@@ -75,9 +96,14 @@ function checkStream(text: string): string | undefined {
 async function one(base: string, i: number): Promise<Result> {
   const kind = pick(i);
   const url = `${base}/v1/chat/completions`;
-  const body = (content: string, extra: Record<string, unknown> = {}) => JSON.stringify({
-    model: 'claude-invoke', stream: true, stream_chunk_size: 1 + (i % 64), messages: [{ role: 'user', content }], ...extra,
-  });
+  const body = (content: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      model: 'claude-invoke',
+      stream: true,
+      stream_chunk_size: 1 + (i % 64),
+      messages: [{ role: 'user', content }],
+      ...extra,
+    });
   const post = (payload: string, signal?: AbortSignal) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, ...(signal ? { signal } : {}) });
   try {
@@ -85,7 +111,8 @@ async function one(base: string, i: number): Promise<Result> {
       case 'stream':
       case 'in-stream-fault':
       case 'idle-timeout': {
-        const marker = kind === 'stream' ? '' : kind === 'idle-timeout' ? '[[emulator:hang-after:2]]' : `[[emulator:${FAULTS[i % FAULTS.length]}]]`;
+        const marker =
+          kind === 'stream' ? '' : kind === 'idle-timeout' ? '[[emulator:hang-after:2]]' : `[[emulator:${FAULTS[i % FAULTS.length]}]]`;
         const res = await post(body(`request ${i} — ünïcödé ${marker}[[emulator:repeat:${1 + (i % 5)}]]`));
         if (res.status !== 200) return { kind, ok: false, detail: `status ${res.status}` };
         const problem = checkStream(await res.text());
@@ -93,13 +120,13 @@ async function one(base: string, i: number): Promise<Result> {
       }
       case 'nonstream': {
         const res = await post(body(`plain ${i}`, { stream: false }));
-        const json = await res.json() as { object?: string };
+        const json = (await res.json()) as { object?: string };
         return { kind, ok: res.status === 200 && json.object === 'chat.completion', detail: String(res.status) };
       }
       case 'pre-stream-error': {
         const marker = i % 2 ? '[[emulator:throttle]]' : '[[emulator:error:400:ValidationException]]';
         const res = await post(body(`error ${i} ${marker}`));
-        const json = await res.json() as { error?: { type?: string } };
+        const json = (await res.json()) as { error?: { type?: string } };
         return { kind, ok: (res.status === 429 || res.status === 400) && Boolean(json.error?.type), detail: String(res.status) };
       }
       case 'cancel-mid': {
@@ -118,9 +145,15 @@ async function one(base: string, i: number): Promise<Result> {
         return { kind, ok: true, detail: 'cancelled' };
       }
       case 'malformed': {
-        const payloads = ['{not json', JSON.stringify({ model: 'nope', messages: [] }), body('x', { temperature: 'hot' }), body('x', { stream_chunk_size: 0 }), body('x', { model: 'bedrock/invoke/' })];
+        const payloads = [
+          '{not json',
+          JSON.stringify({ model: 'nope', messages: [] }),
+          body('x', { temperature: 'hot' }),
+          body('x', { stream_chunk_size: 0 }),
+          body('x', { model: 'bedrock/invoke/' }),
+        ];
         const res = await post(payloads[i % payloads.length]!);
-        const json = await res.json() as { error?: { type?: string } };
+        const json = (await res.json()) as { error?: { type?: string } };
         return { kind, ok: res.status >= 400 && res.status < 500 && Boolean(json.error?.type), detail: String(res.status) };
       }
     }
@@ -134,7 +167,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-soak-'));
   const file = join(dir, 'sidecar.yaml');
   const sink = await startSink();
-  writeFileSync(file, `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, headers_timeout_ms: 2000}
+  writeFileSync(
+    file,
+    `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, headers_timeout_ms: 2000}
 upstream: {idle_timeout_ms: 1000, connections: 64}
 logging: {level: info}
 models:
@@ -145,13 +180,21 @@ models:
     model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
     endpoint: ${sink.url}
-`);
+`,
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file], {
-    env: { PATH: process.env.PATH ?? '', AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url },
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let crashed: number | null | undefined;
-  child.on('exit', (code) => { crashed = code; });
+  child.on('exit', (code) => {
+    crashed = code;
+  });
   const base = await new Promise<string>((resolve, reject) => {
     let out = '';
     let found = false;
@@ -169,18 +212,22 @@ models:
   });
   const pid = child.pid!;
 
-  for (let i = 0; i < 50; i++) await one(base, i * 100 % 7);
+  for (let i = 0; i < 50; i++) await one(base, (i * 100) % 7);
   const startRss = rssKiB(pid);
   const startFds = fds(pid);
   const started = Date.now();
   let peakRss = startRss;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, rssKiB(pid)); }, 100);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssKiB(pid));
+  }, 100);
 
   const results: Result[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < TOTAL && Date.now() - started < DEADLINE_MS) results.push(await one(base, next++));
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < TOTAL && Date.now() - started < DEADLINE_MS) results.push(await one(base, next++));
+    }),
+  );
   clearInterval(sampler);
   const elapsed = (Date.now() - started) / 1000;
   // V8 gives memory back to the OS only after its idle-time memory reducer has run: let the process sit
@@ -212,7 +259,10 @@ models:
     ...hostile,
     ['process alive (no crash)', alive && crashed === undefined],
     ['every request answered as expected (streams: finish or error frame, one [DONE])', failures.length === 0],
-    [`RSS back near start (start ${(startRss / 1024).toFixed(1)} MiB, peak ${(peakRss / 1024).toFixed(1)}, end ${(endRss / 1024).toFixed(1)}; growth ≤ 64 MiB)`, rssGrowthMiB <= 64],
+    [
+      `RSS back near start (start ${(startRss / 1024).toFixed(1)} MiB, peak ${(peakRss / 1024).toFixed(1)}, end ${(endRss / 1024).toFixed(1)}; growth ≤ 64 MiB)`,
+      rssGrowthMiB <= 64,
+    ],
     [`open fds back near start (start ${startFds}, end ${endFds}; ≤ start + 64 pool connections)`, endFds <= startFds + 64],
     ['ran every request within the deadline', results.length === TOTAL],
   ] as const;
@@ -233,8 +283,17 @@ async function startSink(): Promise<{ url: string; server: Server }> {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'msg_sink', type: 'message', role: 'assistant', model: 'claude', content: [{ type: 'text', text: 'seen' }],
-        stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } }));
+      res.end(
+        JSON.stringify({
+          id: 'msg_sink',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude',
+          content: [{ type: 'text', text: 'seen' }],
+          stop_reason: 'end_turn',
+          usage: { input_tokens: 1, output_tokens: 1 },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -260,30 +319,40 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
 
 async function hostileCases(base: string, pid: number, child: ChildProcess): Promise<Array<readonly [string, boolean]>> {
   const admin = base.replace(/:\d+$/, `:${(child as ChildProcess & { adminPort?: string }).adminPort ?? '0'}`);
-  const chat = (model: string, content: unknown): Promise<Response> => fetch(`${base}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
-  });
+  const chat = (model: string, content: unknown): Promise<Response> =>
+    fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
+    });
   const out: Array<readonly [string, boolean]> = [];
 
   // Silent connections: 300 on the proxy, 100 on the admin listener (cap 32), none ever closed by the client.
   const fdsBefore = fds(pid);
-  const sockets = (await Promise.all([...Array.from({ length: 300 }, () => silentSocket(base)), ...Array.from({ length: 100 }, () => silentSocket(admin))]))
-    .filter((s): s is Socket => s !== undefined);
+  const sockets = (
+    await Promise.all([...Array.from({ length: 300 }, () => silentSocket(base)), ...Array.from({ length: 100 }, () => silentSocket(admin))])
+  ).filter((s): s is Socket => s !== undefined);
   const served = await Promise.all(Array.from({ length: 20 }, async () => (await chat('claude-sink', 'hi')).status));
   // The proxy's /healthz: the admin listener is at its cap now (its silent connections are what is shed).
   const [health, healthMs] = await timed(async () => (await fetch(`${base}/healthz`).catch(() => ({ status: 0 }))).status);
   await new Promise((r) => setTimeout(r, 4_000)); // headers_timeout_ms (2 s) and Node's check period
   const fdsAfter = fds(pid);
   for (const s of sockets) s.destroy();
-  console.log(`\nsilent connections: ${sockets.length} opened; 20 requests meanwhile: ${[...new Set(served)].join(',')}; ` +
-    `/healthz ${health} in ${healthMs.toFixed(0)} ms; fds ${fdsBefore} → ${fdsAfter} after the header timeout`);
-  out.push(['silent connections: requests served meanwhile, and every silent connection closed after the header timeout',
-    served.every((s) => s === 200) && health === 200 && fdsAfter <= fdsBefore + 8]);
+  console.log(
+    `\nsilent connections: ${sockets.length} opened; 20 requests meanwhile: ${[...new Set(served)].join(',')}; ` +
+      `/healthz ${health} in ${healthMs.toFixed(0)} ms; fds ${fdsBefore} → ${fdsAfter} after the header timeout`,
+  );
+  out.push([
+    'silent connections: requests served meanwhile, and every silent connection closed after the header timeout',
+    served.every((s) => s === 200) && health === 200 && fdsAfter <= fdsBefore + 8,
+  ]);
 
   // Big bodies: 4 at once of a 19 MiB base64 image, twice; the byte budget admits two at a time.
   const image = Buffer.alloc(14 * 1024 * 1024, 7).toString('base64');
-  const content = [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${image}` } }];
+  const content = [
+    { type: 'text', text: 'what is this' },
+    { type: 'image_url', image_url: { url: `data:image/png;base64,${image}` } },
+  ];
   // The process's own worst event-loop delay (prom-client's, reset at each scrape): scraped once now to
   // start afresh, read again after the big bodies.
   const loopMax = async (): Promise<number> =>
@@ -302,19 +371,27 @@ async function hostileCases(base: string, pid: number, child: ChildProcess): Pro
   })();
   const statuses: number[] = [];
   for (let round = 0; round < 2; round++) {
-    statuses.push(...await Promise.all(Array.from({ length: 4 }, async () => {
-      const res = await chat('claude-sink', content);
-      await res.arrayBuffer();
-      return res.status;
-    })));
+    statuses.push(
+      ...(await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const res = await chat('claude-sink', content);
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      )),
+    );
   }
   running = false;
   await probe;
   const stall = await loopMax();
-  console.log(`big bodies: statuses ${statuses.join(',')}; peak RSS ${(peak / 1024).toFixed(0)} MiB; worst /healthz ${worstHealth.toFixed(0)} ms; ` +
-    `worst event-loop stall ${stall.toFixed(0)} ms (${stall <= 100 ? 'within' : 'over'} the ~100 ms goal, not checked: two bodies at once on a shared machine)`);
-  out.push([`big bodies: each 200 or a 503 from the byte budget, peak RSS ${(peak / 1024).toFixed(0)} MiB under the manifests' 640 MiB`,
-    statuses.every((s) => s === 200 || s === 503) && statuses.includes(200) && peak / 1024 < 640]);
+  console.log(
+    `big bodies: statuses ${statuses.join(',')}; peak RSS ${(peak / 1024).toFixed(0)} MiB; worst /healthz ${worstHealth.toFixed(0)} ms; ` +
+      `worst event-loop stall ${stall.toFixed(0)} ms (${stall <= 100 ? 'within' : 'over'} the ~100 ms goal, not checked: two bodies at once on a shared machine)`,
+  );
+  out.push([
+    `big bodies: each 200 or a 503 from the byte budget, peak RSS ${(peak / 1024).toFixed(0)} MiB under the manifests' 640 MiB`,
+    statuses.every((s) => s === 200 || s === 503) && statuses.includes(200) && peak / 1024 < 640,
+  ]);
 
   // Hung credentials: a second sidecar whose container credentials endpoint never answers.
   const held: Socket[] = [];
@@ -322,39 +399,56 @@ async function hostileCases(base: string, pid: number, child: ChildProcess): Pro
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-soak-hung-'));
   const file = join(dir, 'sidecar.yaml');
-  writeFileSync(file, `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}
+  writeFileSync(
+    file,
+    `server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}
 upstream: {credentials_timeout_ms: 1000}
 models:
   - name: claude-invoke
     model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
-`);
+`,
+  );
   const second = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file], {
     env: {
-      PATH: process.env.PATH ?? '', HOME: dir, AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
-      AWS_EC2_METADATA_DISABLED: 'true', AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(hung.address() as AddressInfo).port}/v1/credentials`,
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(hung.address() as AddressInfo).port}/v1/credentials`,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [proxy2, admin2] = await listening(second);
-  const [answers, answeredMs] = await timed(() => Promise.all(Array.from({ length: 200 }, async () => {
-    const res = await fetch(`${proxy2}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000),
-      body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
-    }).catch(() => undefined);
-    await res?.arrayBuffer();
-    return res?.status ?? 0;
-  })));
+  const [answers, answeredMs] = await timed(() =>
+    Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const res = await fetch(`${proxy2}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(30_000),
+          body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }),
+        }).catch(() => undefined);
+        await res?.arrayBuffer();
+        return res?.status ?? 0;
+      }),
+    ),
+  );
   const ready2 = (await fetch(`${admin2}/readyz`)).status;
   const alive2 = second.exitCode === null;
   const heldFds = fds(second.pid!);
   second.kill('SIGKILL');
   for (const s of held) s.destroy();
   hung.close();
-  console.log(`hung credentials: 200 requests answered ${[...new Set(answers)].join(',')} in ${answeredMs.toFixed(0)} ms; /readyz ${ready2}; ` +
-    `${held.length} connections to the endpoint; ${heldFds} fds`);
-  out.push(['hung credentials: every request a 503 within the bound, /readyz 503, the process alive, attempts bounded',
-    answers.every((s) => s === 503) && answeredMs < 15_000 && ready2 === 503 && alive2 && held.length <= 10]);
+  console.log(
+    `hung credentials: 200 requests answered ${[...new Set(answers)].join(',')} in ${answeredMs.toFixed(0)} ms; /readyz ${ready2}; ` +
+      `${held.length} connections to the endpoint; ${heldFds} fds`,
+  );
+  out.push([
+    'hung credentials: every request a 503 within the bound, /readyz 503, the process alive, attempts bounded',
+    answers.every((s) => s === 503) && answeredMs < 15_000 && ready2 === 503 && alive2 && held.length <= 10,
+  ]);
   return out;
 }
 

@@ -19,7 +19,13 @@ import { Metrics } from './ops/metrics.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { rememberSecret } from './ops/secrets.ts';
 import { BedrockClient } from './upstream/client.ts';
-import { createCredentialSource, defaultCredentialProvider, describeCredentialSource, type AwsCredentialIdentityProvider, type CredentialSource } from './upstream/credentials.ts';
+import {
+  createCredentialSource,
+  defaultCredentialProvider,
+  describeCredentialSource,
+  type AwsCredentialIdentityProvider,
+  type CredentialSource,
+} from './upstream/credentials.ts';
 import { createSigner } from './upstream/signer.ts';
 import { Failover } from './upstream/failover.ts';
 import type { Generation, ServerContext } from './server/context.ts';
@@ -102,7 +108,10 @@ export class App {
     rememberSecret('server.auth_token', config.server.authToken);
     const models = new ModelRegistry(config, this.env, routeSupport);
     for (const [alias, problem] of models.deferred) {
-      this.log.warn({ alias, problem: problem.message, status: problem.status }, 'this alias cannot be served: its requests are refused until the config says more');
+      this.log.warn(
+        { alias, problem: problem.message, status: problem.status },
+        'this alias cannot be served: its requests are refused until the config says more',
+      );
     }
     const signer = createSigner({ credentials: this.credentials });
     const client = new BedrockClient({
@@ -116,14 +125,18 @@ export class App {
       },
     });
     const guardrails = createGuardrailSet({ config, client, metrics: this.metrics, log: this.log });
-    const failover = new Failover(config.upstream, {
-      onFallback: (from, to, reason) => this.metrics.fallbacks.inc({ from, to, reason }),
-      onSkip: (target, why) => this.log.info({ alias: target, why }, 'fallback skipped'),
-      onBreaker: (target, open) => {
-        this.metrics.breakerOpen.set({ model: target }, open ? 1 : 0);
-        this.log.warn({ alias: target, open }, open ? 'circuit breaker opened' : 'circuit breaker closed');
+    const failover = new Failover(
+      config.upstream,
+      {
+        onFallback: (from, to, reason) => this.metrics.fallbacks.inc({ from, to, reason }),
+        onSkip: (target, why) => this.log.info({ alias: target, why }, 'fallback skipped'),
+        onBreaker: (target, open) => {
+          this.metrics.breakerOpen.set({ model: target }, open ? 1 : 0);
+          this.log.warn({ alias: target, open }, open ? 'circuit breaker opened' : 'circuit breaker closed');
+        },
       },
-    }, this.now);
+      this.now,
+    );
     return { config, models, client, guardrails, failover };
   }
 
@@ -152,22 +165,36 @@ export class App {
     const { server, upstream } = this.config;
     const needed = server.maxConnections + server.adminMaxConnections + upstream.connections + FD_RESERVE;
     if (needed > limit) {
-      this.log.warn({ limit, needed }, `the connection caps (server.max_connections + admin_max_connections + upstream.connections + ${FD_RESERVE}) ` +
-        `exceed the file descriptor limit ${limit}: the process can run out of descriptors before a cap is reached`);
+      this.log.warn(
+        { limit, needed },
+        `the connection caps (server.max_connections + admin_max_connections + upstream.connections + ${FD_RESERVE}) ` +
+          `exceed the file descriptor limit ${limit}: the process can run out of descriptors before a cap is reached`,
+      );
     }
     const advice = 'lower server.max_connections / admin_max_connections / upstream.connections or raise ulimit -n';
     this.fdWatch = setInterval(() => {
-      readdir('/proc/self/fd').then((entries) => {
-        if (entries.length >= limit * 0.9) {
-          this.refused('process', 'fd_limit', `${entries.length} of ${limit} file descriptors are open: at the limit new connections ` +
-            `are reset without a word; ${advice}`);
-        }
-      }, (error: NodeJS.ErrnoException) => {
-        // Counting them takes a descriptor too: none left is the answer.
-        if (error.code === 'EMFILE' || error.code === 'ENFILE') {
-          this.refused('process', 'fd_limit', `all ${limit} file descriptors are open (${error.code}): new connections are reset without a word; ${advice}`);
-        }
-      });
+      readdir('/proc/self/fd').then(
+        (entries) => {
+          if (entries.length >= limit * 0.9) {
+            this.refused(
+              'process',
+              'fd_limit',
+              `${entries.length} of ${limit} file descriptors are open: at the limit new connections ` +
+                `are reset without a word; ${advice}`,
+            );
+          }
+        },
+        (error: NodeJS.ErrnoException) => {
+          // Counting them takes a descriptor too: none left is the answer.
+          if (error.code === 'EMFILE' || error.code === 'ENFILE') {
+            this.refused(
+              'process',
+              'fd_limit',
+              `all ${limit} file descriptors are open (${error.code}): new connections are reset without a word; ${advice}`,
+            );
+          }
+        },
+      );
     }, FD_WATCH_MS);
     this.fdWatch.unref();
   }
@@ -181,19 +208,28 @@ export class App {
    */
   private listener(name: 'proxy' | 'admin', handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
     const { server } = this.config;
-    const s = createServer({
-      // Node checks headers_timeout_ms and request_timeout_ms on this period (30 s by default, far too
-      // coarse for a 10 s limit). Fixed for the listener's life: a reload changes the limits, not this.
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(server.headersTimeoutMs / 2))),
-      maxHeaderSize: 16 * 1024,
-      // Checked by the router instead, so that a missing Host gets the JSON error with an x-request-id.
-      requireHostHeader: false,
-    }, handler);
+    const s = createServer(
+      {
+        // Node checks headers_timeout_ms and request_timeout_ms on this period (30 s by default, far too
+        // coarse for a 10 s limit). Fixed for the listener's life: a reload changes the limits, not this.
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(server.headersTimeoutMs / 2))),
+        maxHeaderSize: 16 * 1024,
+        // Checked by the router instead, so that a missing Host gets the JSON error with an x-request-id.
+        requireHostHeader: false,
+      },
+      handler,
+    );
     applyListenerLimits(s, server, name);
     // One more than the limit the router enforces, so "too many" is visible to it (Node truncates silently).
     s.maxHeadersCount = MAX_HEADERS + 1;
-    s.on('drop', () => this.refused(name, 'max_connections', `the ${name} listener is at its cap of ${s.maxConnections} connections ` +
-      `(server.${name === 'proxy' ? '' : 'admin_'}max_connections): new connections are closed at once`));
+    s.on('drop', () =>
+      this.refused(
+        name,
+        'max_connections',
+        `the ${name} listener is at its cap of ${s.maxConnections} connections ` +
+          `(server.${name === 'proxy' ? '' : 'admin_'}max_connections): new connections are closed at once`,
+      ),
+    );
     s.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
       // A bad request pipelined behind one whose response is under way (a stream): nothing may be written
@@ -202,9 +238,18 @@ export class App {
       const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
       if (current && current.headersSent && !current.writableFinished) {
         current.once('close', () => socket.destroy());
-        this.log.info({ requestId: randomUUID(), ...UNSERVED_FIELDS, status: 400,
-          error: { type: 'invalid_request_error', message: `bad request: ${error.code ?? error.message} (pipelined behind a response in progress; not answered)` } },
-        'request completed');
+        this.log.info(
+          {
+            requestId: randomUUID(),
+            ...UNSERVED_FIELDS,
+            status: 400,
+            error: {
+              type: 'invalid_request_error',
+              message: `bad request: ${error.code ?? error.message} (pipelined behind a response in progress; not answered)`,
+            },
+          },
+          'request completed',
+        );
         return;
       }
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
@@ -217,8 +262,17 @@ export class App {
     });
     // An Expect other than 100-continue: 417 as Node would, but as the JSON error with its x-request-id.
     s.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-      refuseRequest(this.context, req, res, new SidecarError('invalid_request_error',
-        `Expect: ${excerpt(String(req.headers.expect), 100)} is not supported (only 100-continue)`, { status: 417 }), { connection: 'close' });
+      refuseRequest(
+        this.context,
+        req,
+        res,
+        new SidecarError(
+          'invalid_request_error',
+          `Expect: ${excerpt(String(req.headers.expect), 100)} is not supported (only 100-continue)`,
+          { status: 417 },
+        ),
+        { connection: 'close' },
+      );
     });
     return s;
   }
@@ -231,14 +285,23 @@ export class App {
     const body = JSON.stringify(errorBody(error));
     // No request object exists (or it is a tunnel request): a fresh x-request-id.
     const requestId = randomUUID();
-    socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
-      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
-      `connection: close\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
     setTimeout(() => socket.destroy(), 1_000).unref();
-    this.log.info({
-      requestId, ...UNSERVED_FIELDS, ...(req ? { method: req.method, path: req.url } : {}), status: error.status,
-      error: { type: error.type, message: error.message },
-    }, 'request completed');
+    this.log.info(
+      {
+        requestId,
+        ...UNSERVED_FIELDS,
+        ...(req ? { method: req.method, path: req.url } : {}),
+        status: error.status,
+        error: { type: error.type, message: error.message },
+      },
+      'request completed',
+    );
   }
 
   private readonly refusalLogged = new Map<string, number>();
@@ -256,8 +319,12 @@ export class App {
   /** An accept that failed after listening (out of file descriptors: EMFILE/ENFILE): logged, never fatal. */
   private listenerError(listener: string, error: NodeJS.ErrnoException): void {
     if (error.code === 'EMFILE' || error.code === 'ENFILE') {
-      this.refused(listener, 'fd_limit', `the process is out of file descriptors (${error.code}): new connections are refused; ` +
-        'lower server.max_connections or raise the fd limit (ulimit -n)');
+      this.refused(
+        listener,
+        'fd_limit',
+        `the process is out of file descriptors (${error.code}): new connections are refused; ` +
+          'lower server.max_connections or raise the fd limit (ulimit -n)',
+      );
       return;
     }
     this.log.error({ listener, err: error }, 'listener error');

@@ -66,24 +66,27 @@ async function main(): Promise<void> {
       again = why;
       return;
     }
-    reloading = readStableConfig(path, app.config).then(
-      ({ config: next, warnings }) => {
-        for (const warning of warnings) log.warn({ reason: why }, `config reload: ${warning}`);
-        app.reload(next);
-      },
-      (error: unknown) => {
+    reloading = readStableConfig(path, app.config)
+      .then(
+        ({ config: next, warnings }) => {
+          for (const warning of warnings) log.warn({ reason: why }, `config reload: ${warning}`);
+          app.reload(next);
+        },
+        (error: unknown) => {
+          log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
+        },
+      )
+      .catch((error: unknown) => {
         log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
-      },
-    ).catch((error: unknown) => {
-      log.error({ reason: why, error: (error as Error).message }, 'config reload rejected; the previous config keeps serving');
-    }).finally(() => {
-      reloading = undefined;
-      if (again !== undefined) {
-        const next = again;
-        again = undefined;
-        reload(next);
-      }
-    });
+      })
+      .finally(() => {
+        reloading = undefined;
+        if (again !== undefined) {
+          const next = again;
+          again = undefined;
+          reload(next);
+        }
+      });
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
   // Stat polling follows the symlink swap a ConfigMap update makes; fs.watch would lose the inode.

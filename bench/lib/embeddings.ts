@@ -26,13 +26,25 @@ export interface EmbeddingsCase {
 }
 
 export const EMBEDDING_CASES: EmbeddingsCase[] = [
-  { family: 'Titan Text Embeddings v2', alias: 'bench-titan-embed', modelId: 'amazon.titan-embed-text-v2:0', inputs: 16, perCall: 1, dimensions: 1024 },
+  {
+    family: 'Titan Text Embeddings v2',
+    alias: 'bench-titan-embed',
+    modelId: 'amazon.titan-embed-text-v2:0',
+    inputs: 16,
+    perCall: 1,
+    dimensions: 1024,
+  },
   { family: 'Cohere Embed v4', alias: 'bench-cohere-embed', modelId: 'cohere.embed-v4:0', inputs: 96, perCall: 96, dimensions: 1024 },
 ];
 
 /** The aliases the sidecar's bench config carries for these cases. */
 export function embeddingAliases(): Array<Record<string, unknown>> {
-  return EMBEDDING_CASES.map((c) => ({ name: c.alias, model: `bedrock/invoke/${c.modelId}`, region: 'us-east-1', embedding: { dimensions: c.dimensions } }));
+  return EMBEDDING_CASES.map((c) => ({
+    name: c.alias,
+    model: `bedrock/invoke/${c.modelId}`,
+    region: 'us-east-1',
+    embedding: { dimensions: c.dimensions },
+  }));
 }
 
 export interface EmbeddingsPoint {
@@ -48,17 +60,24 @@ export interface EmbeddingsPoint {
   cpuPerInputUs: number | undefined;
 }
 
-const text = (i: number): string => `Chunk ${i}: the sidecar signs every Bedrock call with the pod's identity — and checks guardrails first.`;
+const text = (i: number): string =>
+  `Chunk ${i}: the sidecar signs every Bedrock call with the pod's identity — and checks guardrails first.`;
 
 function sidecarShape(c: EmbeddingsCase): RequestShape {
   const body = { model: c.alias, input: Array.from({ length: c.inputs }, (_, i) => text(i)), encoding_format: 'base64' };
-  return { path: '/v1/embeddings', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), protocol: 'sse' };
+  return {
+    path: '/v1/embeddings',
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body)),
+    protocol: 'sse',
+  };
 }
 
 function nativeShape(c: EmbeddingsCase, texts: string[]): RequestShape {
-  const body = c.perCall === 1
-    ? { inputText: texts[0], dimensions: c.dimensions, normalize: true }
-    : { texts, input_type: 'search_document', embedding_types: ['float'], output_dimension: c.dimensions };
+  const body =
+    c.perCall === 1
+      ? { inputText: texts[0], dimensions: c.dimensions, normalize: true }
+      : { texts, input_type: 'search_document', embedding_types: ['float'], output_dimension: c.dimensions };
   return {
     path: `/model/${encodeURIComponent(c.modelId)}/invoke`,
     headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -69,7 +88,11 @@ function nativeShape(c: EmbeddingsCase, texts: string[]): RequestShape {
 
 /** Closed loop: `concurrency` workers send `shapes` round-robin for `durationMs`; `check` judges each answer. */
 async function loop(
-  origin: string, shapes: RequestShape[], concurrency: number, durationMs: number, check: (status: number, body: Buffer) => boolean,
+  origin: string,
+  shapes: RequestShape[],
+  concurrency: number,
+  durationMs: number,
+  check: (status: number, body: Buffer) => boolean,
 ): Promise<{ requests: number; failures: number; elapsedMs: number }> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
   const t0 = performance.now();
@@ -95,7 +118,12 @@ async function loop(
 }
 
 export async function measureEmbeddings(
-  c: EmbeddingsCase, target: 'passthrough' | 'sidecar', proc: Proc, emulatorUrl: string, concurrency: number, durationMs: number,
+  c: EmbeddingsCase,
+  target: 'passthrough' | 'sidecar',
+  proc: Proc,
+  emulatorUrl: string,
+  concurrency: number,
+  durationMs: number,
 ): Promise<EmbeddingsPoint> {
   let shapes: RequestShape[];
   let inputsPerRequest: number;
@@ -107,7 +135,8 @@ export async function measureEmbeddings(
   } else {
     // The same texts, as the app would send them to Bedrock itself: one signed request per call.
     const calls: string[][] = [];
-    for (let i = 0; i < c.inputs; i += c.perCall) calls.push(Array.from({ length: Math.min(c.perCall, c.inputs - i) }, (_, j) => text(i + j)));
+    for (let i = 0; i < c.inputs; i += c.perCall)
+      calls.push(Array.from({ length: Math.min(c.perCall, c.inputs - i) }, (_, j) => text(i + j)));
     shapes = await Promise.all(calls.map((texts) => signed(nativeShape(c, texts), emulatorUrl)));
     inputsPerRequest = c.perCall;
     check = (status) => status === 200;
@@ -134,9 +163,14 @@ export async function measureEmbeddings(
 export function embeddingsLines(points: readonly EmbeddingsPoint[]): string[] {
   return points.map((p) => {
     const base = points.find((q) => q.family === p.family && q.target === 'passthrough' && q.concurrency === p.concurrency);
-    const ratio = p.target === 'sidecar' && base?.cpuPerInputUs && p.cpuPerInputUs ? ` (${(p.cpuPerInputUs / base.cpuPerInputUs).toFixed(2)}× pass-through)` : '';
-    return `${p.family.padEnd(26)} ${p.target.padEnd(11)} c${p.concurrency}  ${p.requestsPerSecond.toFixed(1).padStart(7)} req/s  ` +
+    const ratio =
+      p.target === 'sidecar' && base?.cpuPerInputUs && p.cpuPerInputUs
+        ? ` (${(p.cpuPerInputUs / base.cpuPerInputUs).toFixed(2)}× pass-through)`
+        : '';
+    return (
+      `${p.family.padEnd(26)} ${p.target.padEnd(11)} c${p.concurrency}  ${p.requestsPerSecond.toFixed(1).padStart(7)} req/s  ` +
       `${p.inputsPerSecond.toFixed(0).padStart(6)} inputs/s  CPU ${p.cpuPerInputUs?.toFixed(1) ?? '–'} µs/input${ratio}` +
-      (p.failures > 0 ? `  FAILURES: ${p.failures}` : '');
+      (p.failures > 0 ? `  FAILURES: ${p.failures}` : '')
+    );
   });
 }

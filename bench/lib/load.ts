@@ -79,11 +79,26 @@ class FrameCounter {
   }
 }
 
-export function oneStream(agent: Dispatcher, origin: string, shape: RequestShape, expect: Expectation, keepBody: boolean): Promise<StreamResult> {
+export function oneStream(
+  agent: Dispatcher,
+  origin: string,
+  shape: RequestShape,
+  expect: Expectation,
+  keepBody: boolean,
+): Promise<StreamResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const r: StreamResult = {
-      status: 0, error: undefined, complete: false, firstByteMs: -1, firstTextMs: -1, maxGapMs: 0, durationMs: 0, bytes: 0, frames: 0, body: undefined,
+      status: 0,
+      error: undefined,
+      complete: false,
+      firstByteMs: -1,
+      firstTextMs: -1,
+      maxGapMs: 0,
+      durationMs: 0,
+      bytes: 0,
+      frames: 0,
+      body: undefined,
     };
     const parts: Buffer[] = [];
     const counter = shape.protocol === 'eventstream' ? new FrameCounter() : undefined;
@@ -104,46 +119,50 @@ export function oneStream(agent: Dispatcher, origin: string, shape: RequestShape
       if (keepBody) r.body = Buffer.concat(parts);
       resolve(r);
     };
-    agent.dispatch({ origin, path: shape.path, method: 'POST', headers: shape.headers, body: shape.body }, {
-      onRequestStart() {},
-      onResponseStart(_controller, statusCode) {
-        r.status = statusCode;
-      },
-      onResponseData(_controller, chunk) {
-        const t = performance.now();
-        if (r.firstByteMs < 0) r.firstByteMs = t - t0;
-        else if (t - last > r.maxGapMs) r.maxGapMs = t - last;
-        last = t;
-        r.bytes += chunk.length;
-        if (keepBody) parts.push(chunk);
-        if (counter) {
-          counter.feed(chunk);
-          if (r.firstTextMs < 0 && counter.frames > expect.firstTextFrame) r.firstTextMs = t - t0;
-        } else {
-          if (r.firstTextMs < 0) {
-            searchText = (searchText + chunk.toString('latin1')).slice(-(chunk.length + CONTENT.length + 1));
-            let at = searchText.indexOf(CONTENT);
-            while (at !== -1) {
-              const next = searchText[at + CONTENT.length];
-              if (next === undefined) break;
-              if (next !== '"') {
-                r.firstTextMs = t - t0;
-                break;
+    agent.dispatch(
+      { origin, path: shape.path, method: 'POST', headers: shape.headers, body: shape.body },
+      {
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode) {
+          r.status = statusCode;
+        },
+        onResponseData(_controller, chunk) {
+          const t = performance.now();
+          if (r.firstByteMs < 0) r.firstByteMs = t - t0;
+          else if (t - last > r.maxGapMs) r.maxGapMs = t - last;
+          last = t;
+          r.bytes += chunk.length;
+          if (keepBody) parts.push(chunk);
+          if (counter) {
+            counter.feed(chunk);
+            if (r.firstTextMs < 0 && counter.frames > expect.firstTextFrame) r.firstTextMs = t - t0;
+          } else {
+            if (r.firstTextMs < 0) {
+              searchText = (searchText + chunk.toString('latin1')).slice(-(chunk.length + CONTENT.length + 1));
+              let at = searchText.indexOf(CONTENT);
+              while (at !== -1) {
+                const next = searchText[at + CONTENT.length];
+                if (next === undefined) break;
+                if (next !== '"') {
+                  r.firstTextMs = t - t0;
+                  break;
+                }
+                at = searchText.indexOf(CONTENT, at + 1);
               }
-              at = searchText.indexOf(CONTENT, at + 1);
             }
+            if (!sawError && chunk.includes(ERROR_FRAME)) sawError = true;
+            tail =
+              tail.length + chunk.length <= TAIL_BYTES ? Buffer.concat([tail, chunk]) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
           }
-          if (!sawError && chunk.includes(ERROR_FRAME)) sawError = true;
-          tail = tail.length + chunk.length <= TAIL_BYTES ? Buffer.concat([tail, chunk]) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
-        }
+        },
+        onResponseEnd() {
+          finish();
+        },
+        onResponseError(_controller, error) {
+          finish(error.message);
+        },
       },
-      onResponseEnd() {
-        finish();
-      },
-      onResponseError(_controller, error) {
-        finish(error.message);
-      },
-    });
+    );
   });
 }
 
@@ -163,7 +182,13 @@ export interface PointRun {
   elapsedMs: number;
 }
 
-export async function runPoint(agent: Dispatcher, origin: string, shape: RequestShape, expect: Expectation, plan: PointPlan): Promise<PointRun> {
+export async function runPoint(
+  agent: Dispatcher,
+  origin: string,
+  shape: RequestShape,
+  expect: Expectation,
+  plan: PointPlan,
+): Promise<PointRun> {
   const results: StreamResult[] = [];
   const t0 = performance.now();
   let started = 0;
@@ -182,7 +207,14 @@ export async function runPoint(agent: Dispatcher, origin: string, shape: Request
 }
 
 export function newAgent(connections: number): Agent {
-  return new Agent({ connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  return new Agent({
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: 120_000,
+    bodyTimeout: 120_000,
+  });
 }
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
@@ -220,7 +252,10 @@ export function decodeSse(body: Buffer): { text: string; problem: string | undef
       done++;
       continue;
     }
-    const json = JSON.parse(data) as { error?: unknown; choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }> };
+    const json = JSON.parse(data) as {
+      error?: unknown;
+      choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+    };
     if (json.error) return { text, problem: `error frame ${data}` };
     const choice = json.choices?.[0];
     if (typeof choice?.delta?.content === 'string') text += choice.delta.content;

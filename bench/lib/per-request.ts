@@ -91,11 +91,20 @@ function cpuNowUs(): number {
 /** The upstream process, replaying `reply` (the emulator's answer for SHORT_ONE_WRITE). */
 export function startUpstream(reply: Buffer): Promise<Proc> {
   if (reply.length === 0) throw new Error('per-request: no reply to replay');
-  return Proc.start({ name: 'upstream', args: [join(PROCS_DIR, 'upstream.js')], stats: 'ipc', env: { BENCH_REPLY_B64: reply.toString('base64') } });
+  return Proc.start({
+    name: 'upstream',
+    args: [join(PROCS_DIR, 'upstream.js')],
+    stats: 'ipc',
+    env: { BENCH_REPLY_B64: reply.toString('base64') },
+  });
 }
 
 async function measure(
-  target: PerRequestTarget, kind: PerRequestKind, proc: Proc | undefined, upstream: Proc, run: () => Promise<{ results: StreamResult[]; elapsedMs: number }>,
+  target: PerRequestTarget,
+  kind: PerRequestKind,
+  proc: Proc | undefined,
+  upstream: Proc,
+  run: () => Promise<{ results: StreamResult[]; elapsedMs: number }>,
   profileFile: string | undefined,
 ): Promise<Sample> {
   const p0 = await proc?.mark();
@@ -112,14 +121,26 @@ async function measure(
   const proxyCpuUs = p0 && p1 ? p1.cpuUs - p0.cpuUs : undefined;
   const upstreamCpuUs = u1.cpuUs - u0.cpuUs;
   return {
-    target, kind, results, elapsedMs, proxyCpuUs, upstreamCpuUs, loadgenCpuUs: c1 - c0,
+    target,
+    kind,
+    results,
+    elapsedMs,
+    proxyCpuUs,
+    upstreamCpuUs,
+    loadgenCpuUs: c1 - c0,
     otherCpuUs: Math.max(0, m1 - m0 - (proxyCpuUs ?? 0) - upstreamCpuUs - (c1 - c0)),
   };
 }
 
 /** One target, one round: fresh process, warm-up, then the three points. */
 async function session(
-  target: PerRequestTarget, upstream: Proc, plan: PerRequestPlan, samples: Sample[], log: (line: string) => void, round: number, profile: Profiling | undefined,
+  target: PerRequestTarget,
+  upstream: Proc,
+  plan: PerRequestPlan,
+  samples: Sample[],
+  log: (line: string) => void,
+  round: number,
+  profile: Profiling | undefined,
 ): Promise<void> {
   const spec = targetSpecs({ peer: undefined, nodeArgs: () => [] }).find((s) => s.name === target)!;
   const proc = await spec.start(upstream.url);
@@ -128,36 +149,75 @@ async function session(
   try {
     const oneWrite = await requestFor(spec, SHORT_ONE_WRITE, upstream.url);
     const paced = await requestFor(spec, SHORT_PACED, upstream.url);
-    const warm = await runPoint(agent, url, oneWrite, expectation(SHORT_ONE_WRITE), { concurrency: 16, minStreams: 64, minMs: plan.warmupMs, maxMs: plan.warmupMs * 2, verify: 0 });
-    if (!warm.results.some((r) => r.complete)) throw new Error(`warm-up failed: ${warm.results[0]?.error ?? `status ${warm.results[0]?.status}`}`);
+    const warm = await runPoint(agent, url, oneWrite, expectation(SHORT_ONE_WRITE), {
+      concurrency: 16,
+      minStreams: 64,
+      minMs: plan.warmupMs,
+      maxMs: plan.warmupMs * 2,
+      verify: 0,
+    });
+    if (!warm.results.some((r) => r.complete))
+      throw new Error(`warm-up failed: ${warm.results[0]?.error ?? `status ${warm.results[0]?.status}`}`);
     // Every connection the bursts use is open before they are measured.
     await runPoint(agent, url, oneWrite, expectation(SHORT_ONE_WRITE), { concurrency: 64, minStreams: 64, minMs: 0, maxMs: 0, verify: 0 });
 
     const points: Array<[PerRequestKind, () => Promise<{ results: StreamResult[]; elapsedMs: number }>]> = [
-      ['c16', () => runPoint(agent, url, oneWrite, expectation(SHORT_ONE_WRITE), { concurrency: 16, minStreams: 16, minMs: plan.c16Ms, maxMs: plan.c16Ms * 3, verify: 0 })],
-      ['burst64', async () => {
-        const t0 = performance.now();
-        const results: StreamResult[] = [];
-        for (let b = 0; b < plan.bursts; b++) {
-          // maxMs 0: every slot starts exactly one stream, all in this tick.
-          const burst = await runPoint(agent, url, paced, expectation(SHORT_PACED), { concurrency: 64, minStreams: 64, minMs: 0, maxMs: 0, verify: 0 });
-          results.push(...burst.results);
-        }
-        return { results, elapsedMs: performance.now() - t0 };
-      }],
-      ['c64paced', () => runPoint(agent, url, paced, expectation(SHORT_PACED), { concurrency: 64, minStreams: 64, minMs: plan.c64pacedMs, maxMs: plan.c64pacedMs * 3, verify: 0 })],
+      [
+        'c16',
+        () =>
+          runPoint(agent, url, oneWrite, expectation(SHORT_ONE_WRITE), {
+            concurrency: 16,
+            minStreams: 16,
+            minMs: plan.c16Ms,
+            maxMs: plan.c16Ms * 3,
+            verify: 0,
+          }),
+      ],
+      [
+        'burst64',
+        async () => {
+          const t0 = performance.now();
+          const results: StreamResult[] = [];
+          for (let b = 0; b < plan.bursts; b++) {
+            // maxMs 0: every slot starts exactly one stream, all in this tick.
+            const burst = await runPoint(agent, url, paced, expectation(SHORT_PACED), {
+              concurrency: 64,
+              minStreams: 64,
+              minMs: 0,
+              maxMs: 0,
+              verify: 0,
+            });
+            results.push(...burst.results);
+          }
+          return { results, elapsedMs: performance.now() - t0 };
+        },
+      ],
+      [
+        'c64paced',
+        () =>
+          runPoint(agent, url, paced, expectation(SHORT_PACED), {
+            concurrency: 64,
+            minStreams: 64,
+            minMs: plan.c64pacedMs,
+            maxMs: plan.c64pacedMs * 3,
+            verify: 0,
+          }),
+      ],
     ];
     for (const [kind, run] of points) {
-      const profileFile = profile && proc?.profilable && profile.targets.includes(target)
-        ? join(profile.dir, `per-request-${target}-${kind}-r${round + 1}.cpuprofile`)
-        : undefined;
+      const profileFile =
+        profile && proc?.profilable && profile.targets.includes(target)
+          ? join(profile.dir, `per-request-${target}-${kind}-r${round + 1}.cpuprofile`)
+          : undefined;
       const sample = await measure(target, kind, proc, upstream, run, profileFile);
       samples.push(sample);
       const p = pool([sample]);
-      log(`bench: per-request ${target.padEnd(11)} ${kind.padEnd(8)} ${String(p.complete).padStart(5)}/${p.streams}  ${p.requestsPerSecond.toFixed(0).padStart(5)} req/s  ` +
-        `TTFB p50 ${p.ttfbP50Ms.toFixed(2)} p99 ${p.ttfbP99Ms.toFixed(2)} ms  CPU ${p.cpuPerRequestUs?.toFixed(0) ?? '–'} µs/req  ` +
-        `upstream ${p.upstreamCpuPerRequestUs.toFixed(0)}, loadgen ${p.loadgenCpuPerRequestUs.toFixed(0)} µs/req, others ${p.otherCores.toFixed(2)} cores` +
-        (p.errors.length ? `  errors: ${p.errors.join(' | ')}` : ''));
+      log(
+        `bench: per-request ${target.padEnd(11)} ${kind.padEnd(8)} ${String(p.complete).padStart(5)}/${p.streams}  ${p.requestsPerSecond.toFixed(0).padStart(5)} req/s  ` +
+          `TTFB p50 ${p.ttfbP50Ms.toFixed(2)} p99 ${p.ttfbP99Ms.toFixed(2)} ms  CPU ${p.cpuPerRequestUs?.toFixed(0) ?? '–'} µs/req  ` +
+          `upstream ${p.upstreamCpuPerRequestUs.toFixed(0)}, loadgen ${p.loadgenCpuPerRequestUs.toFixed(0)} µs/req, others ${p.otherCores.toFixed(2)} cores` +
+          (p.errors.length ? `  errors: ${p.errors.join(' | ')}` : ''),
+      );
     }
   } finally {
     await agent.close();
@@ -183,11 +243,20 @@ function pool(samples: Sample[]): PerRequestPoint {
     rounds: samples.length,
     streams: all.length,
     complete: n,
-    errors: [...new Set(all.filter((r) => !r.complete).map((r) => r.error ?? `status ${r.status}, ${r.frames} frames, incomplete`))].slice(0, 3),
+    errors: [...new Set(all.filter((r) => !r.complete).map((r) => r.error ?? `status ${r.status}, ${r.frames} frames, incomplete`))].slice(
+      0,
+      3,
+    ),
     elapsedMs,
     requestsPerSecond: (n * 1000) / elapsedMs,
-    ttfbP50Ms: percentile(complete.map((r) => r.firstTextMs), 50),
-    ttfbP99Ms: percentile(complete.map((r) => r.firstTextMs), 99),
+    ttfbP50Ms: percentile(
+      complete.map((r) => r.firstTextMs),
+      50,
+    ),
+    ttfbP99Ms: percentile(
+      complete.map((r) => r.firstTextMs),
+      99,
+    ),
     cpuPerRequestUs: proxy === undefined || n === 0 ? undefined : proxy / n,
     cpuPerRequestRoundsUs: rounds.every((x) => x !== undefined) ? rounds : undefined,
     upstreamCpuPerRequestUs: n ? sum((s) => s.upstreamCpuUs) / n : Number.NaN,
@@ -204,7 +273,11 @@ export interface Profiling {
 
 /** Runs every round of the per-request rows against `upstream`; returns the pooled points. */
 export async function measurePerRequest(
-  upstream: Proc, plan: PerRequestPlan, targets: PerRequestTarget[], log: (line: string) => void, profile?: Profiling,
+  upstream: Proc,
+  plan: PerRequestPlan,
+  targets: PerRequestTarget[],
+  log: (line: string) => void,
+  profile?: Profiling,
 ): Promise<PerRequestPoint[]> {
   const samples: Sample[] = [];
   for (let round = 0; round < plan.rounds; round++) {
@@ -241,10 +314,20 @@ export function perRequestLines(points: PerRequestPoint[]): string[] {
     const burst = get(points, target, 'burst64');
     const paced = get(points, target, 'c64paced');
     if (!c16 && !burst && !paced) continue;
-    const streams = [c16, burst, paced].map((p) => (p ? (p.complete === p.streams ? String(p.streams) : `${p.complete}/${p.streams}`) : '–')).join('+');
+    const streams = [c16, burst, paced]
+      .map((p) => (p ? (p.complete === p.streams ? String(p.streams) : `${p.complete}/${p.streams}`) : '–'))
+      .join('+');
     rows.push([
-      target, f(c16?.requestsPerSecond, 0), f(c16?.cpuPerRequestUs, 0), c16?.cpuPerRequestRoundsUs?.map((x) => x.toFixed(0)).join('/') ?? '–',
-      `${f(c16?.ttfbP50Ms, 2)} ms`, `${f(burst?.ttfbP50Ms, 1)} ms`, `${f(burst?.ttfbP99Ms, 1)} ms`, `${f(paced?.ttfbP50Ms, 1)} ms`, `${f(paced?.ttfbP99Ms, 1)} ms`, streams,
+      target,
+      f(c16?.requestsPerSecond, 0),
+      f(c16?.cpuPerRequestUs, 0),
+      c16?.cpuPerRequestRoundsUs?.map((x) => x.toFixed(0)).join('/') ?? '–',
+      `${f(c16?.ttfbP50Ms, 2)} ms`,
+      `${f(burst?.ttfbP50Ms, 1)} ms`,
+      `${f(burst?.ttfbP99Ms, 1)} ms`,
+      `${f(paced?.ttfbP50Ms, 1)} ms`,
+      `${f(paced?.ttfbP99Ms, 1)} ms`,
+      streams,
     ]);
   }
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -260,14 +343,25 @@ export interface PerRequestVerdict {
 /** The issue's targets, each a ratio to the pass-through of the same run. */
 export function perRequestVerdicts(points: PerRequestPoint[]): PerRequestVerdict[] {
   const out: PerRequestVerdict[] = [];
-  const check = (name: string, kind: PerRequestKind, value: (p: PerRequestPoint) => number | undefined, limit: number, atMost: boolean, unit: string): void => {
+  const check = (
+    name: string,
+    kind: PerRequestKind,
+    value: (p: PerRequestPoint) => number | undefined,
+    limit: number,
+    atMost: boolean,
+    unit: string,
+  ): void => {
     const s = get(points, 'sidecar', kind);
     const p = get(points, 'passthrough', kind);
     const a = s && value(s);
     const b = p && value(p);
     if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0) return;
     const r = a / b;
-    out.push({ target: `${name} ${atMost ? '≤' : '≥'} ${limit.toFixed(1)}× pass-through`, met: atMost ? r <= limit : r >= limit, detail: `${r.toFixed(2)}× (${f(a)} vs ${f(b)} ${unit})` });
+    out.push({
+      target: `${name} ${atMost ? '≤' : '≥'} ${limit.toFixed(1)}× pass-through`,
+      met: atMost ? r <= limit : r >= limit,
+      detail: `${r.toFixed(2)}× (${f(a)} vs ${f(b)} ${unit})`,
+    });
   };
   check('CPU per request, one-write 20-delta answer, c16', 'c16', (p) => p.cpuPerRequestUs, 2.0, true, 'µs');
   check('requests/s, one-write 20-delta answer, c16', 'c16', (p) => p.requestsPerSecond, 0.5, false, 'req/s');

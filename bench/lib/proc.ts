@@ -65,7 +65,10 @@ export class Proc {
     const proc = new Proc(options);
     const timeoutMs = options.startTimeoutMs ?? 30_000;
     const started = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${options.name} did not start within ${timeoutMs} ms: ${proc.stderr.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${options.name} did not start within ${timeoutMs} ms: ${proc.stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
       proc.child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`${options.name} exited (${code ?? signal}) before it was ready: ${proc.stderr.slice(-2000)}`));

@@ -110,7 +110,8 @@ function find(points: PointResult[], target: TargetName, pacing: Pacing, concurr
 }
 
 const f = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
 
 export function evaluate(points: PointResult[], sessions: TargetSession[], slow: RunReport['slowReader']): Verdict[] {
   const verdicts: Verdict[] = [];
@@ -119,10 +120,13 @@ export function evaluate(points: PointResult[], sessions: TargetSession[], slow:
 
   // 1. CPU per upstream event, sidecar vs pass-through.
   for (const pacing of pacings) {
-    const rows = [1, 64, 512].map((c) => [c, find(points, 'sidecar', pacing, c), find(points, 'passthrough', pacing, c)] as const)
+    const rows = [1, 64, 512]
+      .map((c) => [c, find(points, 'sidecar', pacing, c), find(points, 'passthrough', pacing, c)] as const)
       .filter(([, s, p]) => s?.cpuPerEventUs !== undefined && p?.cpuPerEventUs !== undefined);
     if (rows.length === 0) continue;
-    const parts = rows.map(([c, s, p]) => `c${c} ${f(ratio(s!.cpuPerEventUs, p!.cpuPerEventUs), 2)}× (${f(s!.cpuPerEventUs)} vs ${f(p!.cpuPerEventUs)} µs)`);
+    const parts = rows.map(
+      ([c, s, p]) => `c${c} ${f(ratio(s!.cpuPerEventUs, p!.cpuPerEventUs), 2)}× (${f(s!.cpuPerEventUs)} vs ${f(p!.cpuPerEventUs)} µs)`,
+    );
     verdicts.push({
       target: `CPU per upstream event, sidecar ≤ 1.0× pass-through (${pacing})`,
       met: rows.every(([, s, p]) => s!.cpuPerEventUs! <= p!.cpuPerEventUs!),
@@ -173,7 +177,7 @@ export function evaluate(points: PointResult[], sessions: TargetSession[], slow:
     const p = find(points, 'passthrough', 'paced', 512);
     if (s?.peakRssMiB !== undefined && p?.peakRssMiB !== undefined) {
       verdicts.push({
-        target: 'peak RSS at 512 paced streams ≤ pass-through\'s + 48 MiB',
+        target: "peak RSS at 512 paced streams ≤ pass-through's + 48 MiB",
         met: s.peakRssMiB <= p.peakRssMiB + 48,
         detail: `${f(s.peakRssMiB)} MiB vs ${f(p.peakRssMiB)} MiB (+${f(s.peakRssMiB - p.peakRssMiB)} MiB)`,
       });
@@ -207,12 +211,18 @@ export function evaluate(points: PointResult[], sessions: TargetSession[], slow:
       met: sr.rssGrowthBytes <= 16 * MiB,
       detail: `${f(sr.rssGrowthBytes / MiB)} MiB over ${sr.windowMs / 1000} s reading ${sr.bytesPerSecond} B/s of a ${f(sr.replyBytes / 1e6, 0)} MB reply`,
     });
-    if (sr.maxQueuedBytes !== undefined && sr.highWaterBytes !== undefined && sr.maxQueuedItems !== undefined && sr.highWaterItems !== undefined) {
+    if (
+      sr.maxQueuedBytes !== undefined &&
+      sr.highWaterBytes !== undefined &&
+      sr.maxQueuedItems !== undefined &&
+      sr.highWaterItems !== undefined
+    ) {
       verdicts.push({
         target: 'slow reader: bytes buffered inside the sidecar bounded by its high-water marks',
         // A stream may hold one write past each high-water mark: allow one 64 KiB read per buffer.
         met: sr.maxQueuedBytes <= sr.highWaterBytes + 3 * 64 * KiB && sr.maxQueuedItems <= sr.highWaterItems + 8,
-        detail: `max ${f(sr.maxQueuedBytes / KiB)} KiB in byte buffers (marks ${f(sr.highWaterBytes / KiB)} KiB), ` +
+        detail:
+          `max ${f(sr.maxQueuedBytes / KiB)} KiB in byte buffers (marks ${f(sr.highWaterBytes / KiB)} KiB), ` +
           `max ${sr.maxQueuedItems} batches in object-mode buffers (marks ${sr.highWaterItems}); streams left after the client went: ${sr.streamsAfterClose ?? '–'}`,
       });
     }
@@ -220,7 +230,8 @@ export function evaluate(points: PointResult[], sessions: TargetSession[], slow:
   // 8. Regex guardrail.
   if (available('sidecar-regex')) {
     for (const pacing of pacings) {
-      const rows = [1, 64, 512].map((c) => [c, find(points, 'sidecar-regex', pacing, c), find(points, 'sidecar', pacing, c)] as const)
+      const rows = [1, 64, 512]
+        .map((c) => [c, find(points, 'sidecar-regex', pacing, c), find(points, 'sidecar', pacing, c)] as const)
         .filter(([, g, s]) => g?.cpuPerEventUs !== undefined && s?.cpuPerEventUs !== undefined);
       if (rows.length === 0) continue;
       verdicts.push({
@@ -230,12 +241,32 @@ export function evaluate(points: PointResult[], sessions: TargetSession[], slow:
       });
     }
   } else if (sessions.some((s) => s.target === 'sidecar-regex')) {
-    verdicts.push({ target: 'regex guardrail on: CPU per event ≤ 1.15× guardrail-off sidecar', met: undefined, detail: 'n/a (guardrails not available)' });
+    verdicts.push({
+      target: 'regex guardrail on: CPU per event ≤ 1.15× guardrail-off sidecar',
+      met: undefined,
+      detail: 'n/a (guardrails not available)',
+    });
   }
   return verdicts;
 }
 
-const COLUMNS = ['target', 'pace', 'c', 'streams', 'req/s', 'TTFB p50', 'p99', '+p50', '+p99', 'CPU µs/ev', '×PT', 'ev/s/core', 'peak RSS', 'KiB/stream', 'stall-free'] as const;
+const COLUMNS = [
+  'target',
+  'pace',
+  'c',
+  'streams',
+  'req/s',
+  'TTFB p50',
+  'p99',
+  '+p50',
+  '+p99',
+  'CPU µs/ev',
+  '×PT',
+  'ev/s/core',
+  'peak RSS',
+  'KiB/stream',
+  'stall-free',
+] as const;
 
 export function table(points: PointResult[], sessions: TargetSession[]): string[][] {
   const rows: string[][] = [];
@@ -275,7 +306,13 @@ export function table(points: PointResult[], sessions: TargetSession[]): string[
 export function formatText(rows: string[][]): string {
   const all = [[...COLUMNS], ...rows];
   const widths = COLUMNS.map((_, i) => Math.max(...all.map((r) => (r.length > 4 || i < 4 ? (r[i] ?? '').length : 0))));
-  return all.map((r) => (r.length <= 4 && r !== all[0] ? r.join('  ') : r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))).join('\n');
+  return all
+    .map((r) =>
+      r.length <= 4 && r !== all[0]
+        ? r.join('  ')
+        : r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
 }
 
 export function formatMarkdown(rows: string[][]): string {
@@ -289,8 +326,10 @@ export function verdictLines(verdicts: Verdict[]): string[] {
 
 export function slowReaderLines(slow: RunReport['slowReader']): string[] {
   return slow.map((s) => {
-    const queued = s.maxQueuedBytes === undefined ? '' :
-      `; buffered inside: max ${f(s.maxQueuedBytes / KiB)} KiB in byte buffers (high-water marks ${f((s.highWaterBytes ?? 0) / KiB)} KiB) + max ${s.maxQueuedItems} batches in object-mode buffers (marks ${s.highWaterItems})`;
+    const queued =
+      s.maxQueuedBytes === undefined
+        ? ''
+        : `; buffered inside: max ${f(s.maxQueuedBytes / KiB)} KiB in byte buffers (high-water marks ${f((s.highWaterBytes ?? 0) / KiB)} KiB) + max ${s.maxQueuedItems} batches in object-mode buffers (marks ${s.highWaterItems})`;
     return `${s.target}: RSS ${f(s.baseRssBytes / MiB)} → peak ${f((s.baseRssBytes + s.rssGrowthBytes) / MiB)} MiB (+${f(s.rssGrowthBytes / MiB)} MiB) over ${s.windowMs / 1000} s; client read ${s.clientBytes} B${queued}`;
   });
 }
@@ -305,38 +344,44 @@ export function readmeSection(report: RunReport, rows: string[][], plansText: st
       ` — load generator, emulator and proxy on the same machine over loopback${report.quick ? ' (BENCH_QUICK=1: few streams per point)' : ''}` +
       `${(report.settings as { pinned?: boolean }).pinned ? '; BENCH_PIN=1: the proxy alone on CPU 1, emulator and load generator on CPU 0' : ''}.`,
     '',
-    ...(report.perRequest.length === 0 ? [] : [
-      'Per request: a 20-delta ConverseStream answer (24 events) replayed by a near-free upstream, in one write (c16: 16',
-      'streams in a closed loop) or 10 ms a frame (burst64: 64 streams started together, again and again; c64paced: a',
-      'closed loop of 64). CPU µs/req is the proxy process\'s own CPU ÷ completed requests (per round in brackets).',
-      '',
-      '```',
-      ...perRequestLines(report.perRequest),
-      '```',
-      '',
-    ]),
-    ...(report.points.length === 0 ? [] : [
-      'Workload: ConverseStream answers of 204 upstream events (the role, 200 text deltas of 20 bytes, stop, metadata),',
-      'unpaced (every event its own `write()`, as fast as the socket takes them) and paced 10 ms apart (a 2-second stream).',
-      'TTFB is the time to the first model text; "+" columns are added to the direct-to-emulator floor at the same point.',
-      'CPU µs/ev is the proxy process\'s own CPU time (all its threads) per upstream event; ×PT the ratio to the bare',
-      'pass-through (undici → `pipeline`, no parsing); KiB/stream is (peak RSS − idle RSS) / concurrency.',
-      `Streams per point: ${plansText}.`,
-      '',
-      formatMarkdown(rows),
-      '',
-      'Slow reader (one client reading 1 KiB/s of a 20 MB reply, cut after a fixed window):',
-      '',
-      ...slowReaderLines(report.slowReader).map((l) => `- ${l}`),
-      '',
-      ...(report.embeddings.length === 0 ? [] : [
-        'Embeddings (`/v1/embeddings`, base64 answers, vs the same inputs sent as InvokeModel requests through the pass-through;',
-        'CPU per input is the proxy process\'s own):',
-        '',
-        ...embeddingsLines(report.embeddings).map((l) => `- \`${l}\``),
-        '',
-      ]),
-    ]),
+    ...(report.perRequest.length === 0
+      ? []
+      : [
+          'Per request: a 20-delta ConverseStream answer (24 events) replayed by a near-free upstream, in one write (c16: 16',
+          'streams in a closed loop) or 10 ms a frame (burst64: 64 streams started together, again and again; c64paced: a',
+          "closed loop of 64). CPU µs/req is the proxy process's own CPU ÷ completed requests (per round in brackets).",
+          '',
+          '```',
+          ...perRequestLines(report.perRequest),
+          '```',
+          '',
+        ]),
+    ...(report.points.length === 0
+      ? []
+      : [
+          'Workload: ConverseStream answers of 204 upstream events (the role, 200 text deltas of 20 bytes, stop, metadata),',
+          'unpaced (every event its own `write()`, as fast as the socket takes them) and paced 10 ms apart (a 2-second stream).',
+          'TTFB is the time to the first model text; "+" columns are added to the direct-to-emulator floor at the same point.',
+          "CPU µs/ev is the proxy process's own CPU time (all its threads) per upstream event; ×PT the ratio to the bare",
+          'pass-through (undici → `pipeline`, no parsing); KiB/stream is (peak RSS − idle RSS) / concurrency.',
+          `Streams per point: ${plansText}.`,
+          '',
+          formatMarkdown(rows),
+          '',
+          'Slow reader (one client reading 1 KiB/s of a 20 MB reply, cut after a fixed window):',
+          '',
+          ...slowReaderLines(report.slowReader).map((l) => `- ${l}`),
+          '',
+          ...(report.embeddings.length === 0
+            ? []
+            : [
+                'Embeddings (`/v1/embeddings`, base64 answers, vs the same inputs sent as InvokeModel requests through the pass-through;',
+                "CPU per input is the proxy process's own):",
+                '',
+                ...embeddingsLines(report.embeddings).map((l) => `- \`${l}\``),
+                '',
+              ]),
+        ]),
     'Targets:',
     '',
     ...verdictLines(report.verdicts).map((l) => `- ${l}`),

@@ -83,7 +83,10 @@ const QUICK: Settings['plans'] = {
 };
 
 function list(value: string | undefined): string[] | undefined {
-  const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items && items.length > 0 ? items : undefined;
 }
 
@@ -92,9 +95,11 @@ export function readSettings(env: NodeJS.ProcessEnv, defaultOutDir: string): Set
   const pacings = (list(env.BENCH_PACINGS) ?? ['unpaced', 'paced']) as Pacing[];
   for (const p of pacings) if (!(p in PACE_MS)) throw new Error(`BENCH_PACINGS: unknown pacing ${p}`);
   const concurrency = (list(env.BENCH_CONCURRENCY) ?? CONCURRENCY.map(String)).map(Number);
-  for (const c of concurrency) if (!(CONCURRENCY as readonly number[]).includes(c)) throw new Error(`BENCH_CONCURRENCY: ${c} is not one of ${CONCURRENCY.join(', ')}`);
+  for (const c of concurrency)
+    if (!(CONCURRENCY as readonly number[]).includes(c)) throw new Error(`BENCH_CONCURRENCY: ${c} is not one of ${CONCURRENCY.join(', ')}`);
   const rounds = Number(env.BENCH_ROUNDS ?? (quick ? 1 : 3));
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) throw new Error(`BENCH_ROUNDS: ${env.BENCH_ROUNDS} is not an integer from 1 to 10`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10)
+    throw new Error(`BENCH_ROUNDS: ${env.BENCH_ROUNDS} is not an integer from 1 to 10`);
   return {
     quick,
     rounds,

@@ -43,7 +43,12 @@ export interface SlowReaderResult {
   samples: SlowSample[];
 }
 
-export async function slowReader(proc: Proc, shape: RequestShape, replyBytes: number, options: { windowMs: number; bytesPerSecond: number }): Promise<SlowReaderResult> {
+export async function slowReader(
+  proc: Proc,
+  shape: RequestShape,
+  replyBytes: number,
+  options: { windowMs: number; bytesPerSecond: number },
+): Promise<SlowReaderResult> {
   const url = new URL(proc.url);
   const base = await proc.mark();
   const samples: SlowSample[] = [];
@@ -54,8 +59,11 @@ export async function slowReader(proc: Proc, shape: RequestShape, replyBytes: nu
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  const head = `POST ${shape.path} HTTP/1.1\r\nhost: ${url.host}\r\n` +
-    Object.entries(shape.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+  const head =
+    `POST ${shape.path} HTTP/1.1\r\nhost: ${url.host}\r\n` +
+    Object.entries(shape.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('') +
     `content-length: ${shape.body.length}\r\nconnection: close\r\n\r\n`;
   socket.write(head);
   socket.write(shape.body);
@@ -69,7 +77,12 @@ export async function slowReader(proc: Proc, shape: RequestShape, replyBytes: nu
   }, 100);
   const sample = async (): Promise<ProcStats> => {
     const stats = await proc.stats();
-    samples.push({ atMs: Math.round(performance.now() - t0), rssBytes: stats.rssBytes, clientBytes, queued: stats.extra as QueuedSample | undefined });
+    samples.push({
+      atMs: Math.round(performance.now() - t0),
+      rssBytes: stats.rssBytes,
+      clientBytes,
+      queued: stats.extra as QueuedSample | undefined,
+    });
     return stats;
   };
   while (performance.now() - t0 < options.windowMs) {

@@ -48,7 +48,9 @@ export function sidecarConfig(withRegexGuardrail: boolean): Record<string, unkno
     models: [alias, ...embeddingAliases()],
   };
   if (withRegexGuardrail) {
-    config.guardrails = [{ name: 'bench-regex', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block', stream_mode: 'sync' }];
+    config.guardrails = [
+      { name: 'bench-regex', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block', stream_mode: 'sync' },
+    ];
     alias.guardrails = ['bench-regex'];
   }
   return config;
@@ -58,12 +60,13 @@ function sidecarTarget(name: 'sidecar' | 'sidecar-regex', label: string, regex: 
   return {
     name,
     label,
-    start: (emulatorUrl) => Proc.start({
-      name,
-      args: [...nodeArgs, join(PROCS_DIR, 'sidecar.js')],
-      stats: 'ipc',
-      env: { BENCH_UPSTREAM: emulatorUrl, BENCH_SIDECAR_CONFIG: JSON.stringify(sidecarConfig(regex)) },
-    }),
+    start: (emulatorUrl) =>
+      Proc.start({
+        name,
+        args: [...nodeArgs, join(PROCS_DIR, 'sidecar.js')],
+        stats: 'ipc',
+        env: { BENCH_UPSTREAM: emulatorUrl, BENCH_SIDECAR_CONFIG: JSON.stringify(sidecarConfig(regex)) },
+      }),
     request: (w) => chatRequest(w),
   };
 }
@@ -76,7 +79,20 @@ export function installPortkey(): string {
   const script = join(PEER_DIR, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
   if (!existsSync(script)) {
     mkdirSync(PEER_DIR, { recursive: true });
-    execFileSync('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', `@portkey-ai/gateway@${PORTKEY_VERSION}`], { stdio: 'inherit' });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        PEER_DIR,
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--no-save',
+        `@portkey-ai/gateway@${PORTKEY_VERSION}`,
+      ],
+      { stdio: 'inherit' },
+    );
   }
   return script;
 }
@@ -99,12 +115,13 @@ export function targetSpecs(options: { peer: string | undefined; nodeArgs: (name
     {
       name: 'passthrough',
       label: 'bare pass-through (undici → pipeline)',
-      start: (emulatorUrl) => Proc.start({
-        name: 'passthrough',
-        args: [...options.nodeArgs('passthrough'), join(PROCS_DIR, 'passthrough.js')],
-        stats: 'ipc',
-        env: { BENCH_UPSTREAM: emulatorUrl, BENCH_CONNECTIONS: String(UPSTREAM_CONNECTIONS) },
-      }),
+      start: (emulatorUrl) =>
+        Proc.start({
+          name: 'passthrough',
+          args: [...options.nodeArgs('passthrough'), join(PROCS_DIR, 'passthrough.js')],
+          stats: 'ipc',
+          env: { BENCH_UPSTREAM: emulatorUrl, BENCH_CONNECTIONS: String(UPSTREAM_CONNECTIONS) },
+        }),
       request: (w) => converseRequest(w),
     },
     sidecarTarget('sidecar', 'sidecar, default config', false, options.nodeArgs('sidecar')),
@@ -127,13 +144,14 @@ export function targetSpecs(options: { peer: string | undefined; nodeArgs: (name
           cwd: PEER_DIR,
         });
       },
-      request: (w) => chatRequest(w, MODEL_ID, {
-        'x-portkey-provider': 'bedrock',
-        'x-portkey-custom-host': emulator,
-        'x-portkey-aws-region': 'us-east-1',
-        'x-portkey-aws-access-key-id': 'AKIDEXAMPLE',
-        'x-portkey-aws-secret-access-key': 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-      }),
+      request: (w) =>
+        chatRequest(w, MODEL_ID, {
+          'x-portkey-provider': 'bedrock',
+          'x-portkey-custom-host': emulator,
+          'x-portkey-aws-region': 'us-east-1',
+          'x-portkey-aws-access-key-id': 'AKIDEXAMPLE',
+          'x-portkey-aws-secret-access-key': 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        }),
     });
   }
   return specs;

@@ -80,7 +80,10 @@ export function chatRequest(w: Workload, model = SIDECAR_ALIAS, headers: Record<
 }
 
 const signer = createSigner({
-  credentials: createCredentialSource(async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' })),
+  credentials: createCredentialSource(async () => ({
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  })),
 });
 
 /**
@@ -90,6 +93,9 @@ const signer = createSigner({
  * same for every target. One signature per point is enough (valid for 15 minutes).
  */
 export async function signed(shape: RequestShape, origin: string): Promise<RequestShape> {
-  const headers = await signer.sign({ method: 'POST', url: new URL(origin + shape.path), headers: shape.headers, body: shape.body }, 'us-east-1');
+  const headers = await signer.sign(
+    { method: 'POST', url: new URL(origin + shape.path), headers: shape.headers, body: shape.body },
+    'us-east-1',
+  );
   return { ...shape, headers };
 }

@@ -68,7 +68,12 @@ export function serveStats(extra?: () => unknown): void {
     const cpu = process.cpuUsage();
     const rss = process.memoryUsage.rss();
     if (rss > peak) peak = rss;
-    const stats: ProcStats = { cpuUs: cpu.user + cpu.system, rssBytes: rss, peakRssBytes: peak, heapUsedBytes: process.memoryUsage().heapUsed };
+    const stats: ProcStats = {
+      cpuUs: cpu.user + cpu.system,
+      rssBytes: rss,
+      peakRssBytes: peak,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    };
     if (withExtra && extra) stats.extra = extra();
     return stats;
   };

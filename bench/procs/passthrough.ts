@@ -35,20 +35,25 @@ const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
-    agent.request({
-      origin: upstream,
-      path: req.url ?? '/',
-      method: 'POST',
-      headers: forwarded(req.headers),
-      body: Buffer.concat(parts),
-      signal: controller.signal,
-    }).then((up) => {
-      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/octet-stream') });
-      pipeline(up.body, res, () => undefined);
-    }, () => {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    });
+    agent
+      .request({
+        origin: upstream,
+        path: req.url ?? '/',
+        method: 'POST',
+        headers: forwarded(req.headers),
+        body: Buffer.concat(parts),
+        signal: controller.signal,
+      })
+      .then(
+        (up) => {
+          res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/octet-stream') });
+          pipeline(up.body, res, () => undefined);
+        },
+        () => {
+          if (!res.headersSent) res.writeHead(502).end();
+          else res.destroy();
+        },
+      );
   });
 });
 

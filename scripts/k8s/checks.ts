@@ -70,7 +70,10 @@ function labelsMatch(selector: Record<string, unknown>, labels: Record<string, u
 
 /** Where the sidecar reads its config: `--config` wins over SIDECAR_CONFIG, as in src/main.ts. */
 function configPathOf(container: Obj): string {
-  const args = [...(Array.isArray(container.command) ? container.command : []), ...(Array.isArray(container.args) ? container.args : [])].map(String);
+  const args = [
+    ...(Array.isArray(container.command) ? container.command : []),
+    ...(Array.isArray(container.args) ? container.args : []),
+  ].map(String);
   const at = args.indexOf('--config');
   if (at !== -1 && args[at + 1]) return posix.resolve('/app', args[at + 1]!);
   const inline = args.find((a) => a.startsWith('--config='));
@@ -90,11 +93,15 @@ export function projectProblems(resources: readonly Resource[], variant: string)
     const add = (field: string, message: string): void => {
       problems.push({ where: where(field), message });
     };
-    const isSidecar = (c: Obj): boolean => c.name === SIDECAR_NAME || (typeof c.image === 'string' && parseImage(c.image).name.split('/').pop() === SIDECAR_NAME);
+    const isSidecar = (c: Obj): boolean =>
+      c.name === SIDECAR_NAME || (typeof c.image === 'string' && parseImage(c.image).name.split('/').pop() === SIDECAR_NAME);
     const regular = objs(spec.containers);
     const inits = objs(spec.initContainers);
     for (const c of regular.filter(isSidecar)) {
-      add(`containers[${String(c.name)}]`, 'the sidecar must be a native sidecar: an initContainer with restartPolicy: Always (it then starts before the app and stops after it)');
+      add(
+        `containers[${String(c.name)}]`,
+        'the sidecar must be a native sidecar: an initContainer with restartPolicy: Always (it then starts before the app and stops after it)',
+      );
     }
     for (const c of inits.filter(isSidecar)) {
       sidecars++;
@@ -108,15 +115,22 @@ export function projectProblems(resources: readonly Resource[], variant: string)
 }
 
 function checkSidecar(
-  workload: Resource, spec: Obj, c: Obj, resources: readonly Resource[], at: string, add: (field: string, message: string) => void,
+  workload: Resource,
+  spec: Obj,
+  c: Obj,
+  resources: readonly Resource[],
+  at: string,
+  add: (field: string, message: string) => void,
 ): void {
-  if (c.restartPolicy !== 'Always') add(`${at}.restartPolicy`, 'must be Always (a native sidecar); without it the init container would have to exit before the app starts');
+  if (c.restartPolicy !== 'Always')
+    add(`${at}.restartPolicy`, 'must be Always (a native sidecar); without it the init container would have to exit before the app starts');
 
   // --- image
   if (typeof c.image !== 'string' || c.image === '') add(`${at}.image`, 'is missing');
   else {
     const image = parseImage(c.image);
-    if (!image.digest && (image.tag === undefined || image.tag === 'latest')) add(`${at}.image`, `${c.image}: pin a version tag or digest, not latest`);
+    if (!image.digest && (image.tag === undefined || image.tag === 'latest'))
+      add(`${at}.image`, `${c.image}: pin a version tag or digest, not latest`);
   }
 
   // --- the config it reads
@@ -140,46 +154,73 @@ function checkSidecar(
       add(`${at}.${probe}`, `must be an httpGet on ${path}`);
       continue;
     }
-    if (get.path !== path) add(`${at}.${probe}.httpGet.path`, `is ${String(get.path)}; the sidecar answers ${probe === 'livenessProbe' ? 'liveness on /healthz' : 'readiness on /readyz'}`);
+    if (get.path !== path)
+      add(
+        `${at}.${probe}.httpGet.path`,
+        `is ${String(get.path)}; the sidecar answers ${probe === 'livenessProbe' ? 'liveness on /healthz' : 'readiness on /readyz'}`,
+      );
     if (get.host !== undefined) add(`${at}.${probe}.httpGet.host`, 'must be unset (the kubelet probes the pod IP)');
-    if (get.scheme !== undefined && get.scheme !== 'HTTP') add(`${at}.${probe}.httpGet.scheme`, 'must be HTTP: the admin listener has no TLS');
+    if (get.scheme !== undefined && get.scheme !== 'HTTP')
+      add(`${at}.${probe}.httpGet.scheme`, 'must be HTTP: the admin listener has no TLS');
     const port = portOf(get.port);
     if (port === undefined) add(`${at}.${probe}.httpGet.port`, `${String(get.port)} names no port of the container`);
     else if (config && port !== config.server.adminPort) {
-      add(`${at}.${probe}.httpGet.port`, `${String(get.port)} is port ${port}, but sidecar.yaml has server.admin_port ${config.server.adminPort}`);
+      add(
+        `${at}.${probe}.httpGet.port`,
+        `${String(get.port)} is port ${port}, but sidecar.yaml has server.admin_port ${config.server.adminPort}`,
+      );
     }
   }
   if (config) {
     const { server } = config;
-    if (server.adminPort === 0) add(`${at} sidecar.yaml server.admin_port`, 'is 0 (any free port): probes and Prometheus need a fixed port');
+    if (server.adminPort === 0)
+      add(`${at} sidecar.yaml server.admin_port`, 'is 0 (any free port): probes and Prometheus need a fixed port');
     if (server.port === 0) add(`${at} sidecar.yaml server.port`, 'is 0 (any free port): the app needs a fixed port to call');
-    if (isLoopback(server.adminHost)) add(`${at} sidecar.yaml server.admin_host`, `is ${server.adminHost}: the kubelet and Prometheus reach the pod IP, so probes would fail`);
+    if (isLoopback(server.adminHost))
+      add(
+        `${at} sidecar.yaml server.admin_host`,
+        `is ${server.adminHost}: the kubelet and Prometheus reach the pod IP, so probes would fail`,
+      );
     if (!isLoopback(server.host) && server.authToken === '') {
-      add(`${at} sidecar.yaml server.host`, `is ${server.host} without server.auth_token: anyone reaching the pod could call Bedrock as its role; keep 127.0.0.1`);
+      add(
+        `${at} sidecar.yaml server.host`,
+        `is ${server.host} without server.auth_token: anyone reaching the pod could call Bedrock as its role; keep 127.0.0.1`,
+      );
     }
-    if (server.authToken !== '') add(`${at} sidecar.yaml server.auth_token`, 'is set in a ConfigMap, which is not a Secret: mount sidecar.yaml from a Secret instead');
+    if (server.authToken !== '')
+      add(`${at} sidecar.yaml server.auth_token`, 'is set in a ConfigMap, which is not a Secret: mount sidecar.yaml from a Secret instead');
     for (const container of objs(spec.containers)) {
       for (const env of objs(container.env)) {
         const m = typeof env.value === 'string' ? /^https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)\/v1\b/.exec(env.value) : null;
         if (m && Number(m[1]) !== server.port) {
-          add(`containers[${String(container.name)}].env[${String(env.name)}]`, `calls port ${m[1]}, but the sidecar listens on server.port ${server.port}`);
+          add(
+            `containers[${String(container.name)}].env[${String(env.name)}]`,
+            `calls port ${m[1]}, but the sidecar listens on server.port ${server.port}`,
+          );
         }
       }
     }
     // --- shutdown: the grace period covers the drain
     const grace = typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
     if (grace < server.drainTimeoutS + DRAIN_MARGIN_S) {
-      add('terminationGracePeriodSeconds', `is ${grace}${spec.terminationGracePeriodSeconds === undefined ? ' (the default)' : ''}: it must be at least sidecar.yaml server.drain_timeout_s (${server.drainTimeoutS}) + ${DRAIN_MARGIN_S} s, or the kubelet kills streams the sidecar is still draining`);
+      add(
+        'terminationGracePeriodSeconds',
+        `is ${grace}${spec.terminationGracePeriodSeconds === undefined ? ' (the default)' : ''}: it must be at least sidecar.yaml server.drain_timeout_s (${server.drainTimeoutS}) + ${DRAIN_MARGIN_S} s, or the kubelet kills streams the sidecar is still draining`,
+      );
     }
     // --- scrape annotations
     const annotations = obj(obj(obj(obj(workload.spec).template).metadata).annotations);
     if (annotations['prometheus.io/scrape'] !== 'true') add('template annotations', 'prometheus.io/scrape: "true" is missing');
     else {
       if (annotations['prometheus.io/port'] !== String(server.adminPort)) {
-        add('template annotations prometheus.io/port', `is ${String(annotations['prometheus.io/port'])}, but /metrics is on server.admin_port ${server.adminPort}`);
+        add(
+          'template annotations prometheus.io/port',
+          `is ${String(annotations['prometheus.io/port'])}, but /metrics is on server.admin_port ${server.adminPort}`,
+        );
       }
       const path = annotations['prometheus.io/path'];
-      if (path !== undefined && path !== '/metrics') add('template annotations prometheus.io/path', `is ${shown(path)}, the sidecar serves /metrics`);
+      if (path !== undefined && path !== '/metrics')
+        add('template annotations prometheus.io/path', `is ${shown(path)}, the sidecar serves /metrics`);
     }
   }
 
@@ -196,8 +237,10 @@ function checkSidecar(
   if (sc.privileged === true) add(`${at}.securityContext.privileged`, 'must not be true');
   const caps = obj(sc.capabilities);
   if (!Array.isArray(caps.drop) || !caps.drop.includes('ALL')) add(`${at}.securityContext.capabilities.drop`, 'must include ALL');
-  if (Array.isArray(caps.add) && caps.add.length > 0) add(`${at}.securityContext.capabilities.add`, 'must be empty: the sidecar binds ports above 1024 and needs no capability');
-  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') add(`${at}.securityContext.seccompProfile`, 'must be RuntimeDefault (or Localhost), on the container or the pod');
+  if (Array.isArray(caps.add) && caps.add.length > 0)
+    add(`${at}.securityContext.capabilities.add`, 'must be empty: the sidecar binds ports above 1024 and needs no capability');
+  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+    add(`${at}.securityContext.seccompProfile`, 'must be RuntimeDefault (or Localhost), on the container or the pod');
 
   // --- resources
   const resourcesOf = obj(c.resources);
@@ -221,7 +264,8 @@ function checkSidecar(
     if (!sa) add('serviceAccountName', `${saName} is not in the rendered resources`);
     else {
       const arn = sa.metadata.annotations?.['eks.amazonaws.com/role-arn'];
-      if (arn !== undefined && !ROLE_ARN.test(arn)) add(`(ServiceAccount ${saName}) eks.amazonaws.com/role-arn`, `${arn} is not an IAM role ARN`);
+      if (arn !== undefined && !ROLE_ARN.test(arn))
+        add(`(ServiceAccount ${saName}) eks.amazonaws.com/role-arn`, `${arn} is not an IAM role ARN`);
     }
   }
 
@@ -245,10 +289,17 @@ function checkSidecar(
 }
 
 function loadSidecarConfig(
-  workload: Resource, spec: Obj, c: Obj, resources: readonly Resource[], at: string, add: (field: string, message: string) => void,
+  workload: Resource,
+  spec: Obj,
+  c: Obj,
+  resources: readonly Resource[],
+  at: string,
+  add: (field: string, message: string) => void,
 ): SidecarConfig | undefined {
   const path = configPathOf(c);
-  const mounts = objs(c.volumeMounts).filter((m) => typeof m.mountPath === 'string' && (path === m.mountPath || path.startsWith(`${String(m.mountPath).replace(/\/$/, '')}/`)));
+  const mounts = objs(c.volumeMounts).filter(
+    (m) => typeof m.mountPath === 'string' && (path === m.mountPath || path.startsWith(`${String(m.mountPath).replace(/\/$/, '')}/`)),
+  );
   const mount = mounts.sort((a, b) => String(b.mountPath).length - String(a.mountPath).length)[0];
   if (!mount) {
     add(`${at}.volumeMounts`, `nothing is mounted at ${path}, where the sidecar reads its config`);
@@ -303,6 +354,7 @@ function checkServiceMonitor(sm: Resource, resources: readonly Resource[], varia
   for (const e of endpoints) {
     const named = services.some((s) => objs(obj(s.spec).ports).some((p) => p.name === e.port));
     if (!named) problems.push({ where, message: `endpoint port ${String(e.port)} is not a named port of the selected Service` });
-    if (e.path !== undefined && e.path !== '/metrics') problems.push({ where, message: `endpoint path ${shown(e.path)}: the sidecar serves /metrics` });
+    if (e.path !== undefined && e.path !== '/metrics')
+      problems.push({ where, message: `endpoint path ${shown(e.path)}: the sidecar serves /metrics` });
   }
 }

@@ -61,7 +61,7 @@ export function findKustomizations(root: string): Kustomization[] {
     const file = KUSTOMIZATION_FILES.map((n) => join(dir, n)).find((p) => existsSync(p));
     if (file) {
       const spec = parseYamlDocs(readFileSync(file, 'utf8'), file)[0];
-      const kind = isObj(spec) ? spec.kind ?? 'Kustomization' : undefined;
+      const kind = isObj(spec) ? (spec.kind ?? 'Kustomization') : undefined;
       if (isObj(spec) && (kind === 'Kustomization' || kind === 'Component')) found.push({ dir, file, kind, spec });
       else throw new Error(`${file}: not a Kustomization or Component`);
     }

@@ -11,7 +11,10 @@ export interface Resource {
 
 type Obj = Record<string, unknown>;
 
-const POD_SPEC_PATHS: ReadonlyArray<readonly string[]> = [['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
+const POD_SPEC_PATHS: ReadonlyArray<readonly string[]> = [
+  ['spec', 'template', 'spec'],
+  ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+];
 
 function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -20,7 +23,13 @@ function isObj(value: unknown): value is Obj {
 /** A YAML document as a resource, or an error naming where it came from and what it lacks. */
 export function asResource(value: unknown, source: string): Resource {
   const metadata = isObj(value) ? value.metadata : undefined;
-  if (!isObj(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isObj(metadata) || typeof metadata.name !== 'string') {
+  if (
+    !isObj(value) ||
+    typeof value.apiVersion !== 'string' ||
+    typeof value.kind !== 'string' ||
+    !isObj(metadata) ||
+    typeof metadata.name !== 'string'
+  ) {
     throw new Error(`${source}: a resource needs apiVersion, kind and metadata.name`);
   }
   return value as Resource;

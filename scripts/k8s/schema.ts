@@ -45,8 +45,16 @@ const KINDS: Record<string, { model: new (data: never) => Model; module: string;
   'apps/v1/Deployment': { model: Deployment, module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
   'apps/v1/StatefulSet': { model: StatefulSet, module: 'kubernetes-models/apps/v1/StatefulSet', type: 'IStatefulSet' },
   'apps/v1/DaemonSet': { model: DaemonSet, module: 'kubernetes-models/apps/v1/DaemonSet', type: 'IDaemonSet' },
-  'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget, module: 'kubernetes-models/policy/v1/PodDisruptionBudget', type: 'IPodDisruptionBudget' },
-  'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy', type: 'INetworkPolicy' },
+  'policy/v1/PodDisruptionBudget': {
+    model: PodDisruptionBudget,
+    module: 'kubernetes-models/policy/v1/PodDisruptionBudget',
+    type: 'IPodDisruptionBudget',
+  },
+  'networking.k8s.io/v1/NetworkPolicy': {
+    model: NetworkPolicy,
+    module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
+    type: 'INetworkPolicy',
+  },
 };
 
 /** Custom resources the project checks cover instead (no schema ships for them here). */
@@ -68,7 +76,8 @@ export function schemaProblems(resources: readonly Resource[], variant: string):
     const where = `${variant}: ${resourceId(r)}`;
     const entry = KINDS[kindKey(r)];
     if (!entry) {
-      if (!SCHEMALESS_KINDS.has(kindKey(r))) problems.push({ where, message: `no schema for ${kindKey(r)}: add it to scripts/k8s/schema.ts` });
+      if (!SCHEMALESS_KINDS.has(kindKey(r)))
+        problems.push({ where, message: `no schema for ${kindKey(r)}: add it to scripts/k8s/schema.ts` });
       continue;
     }
     try {
@@ -148,12 +157,21 @@ export async function strictFieldProblems(variants: ReadonlyArray<{ name: string
   try {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     writeFileSync(join(dir, 'resources.ts'), [...header, ...lines].join('\n') + '\n');
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: true, types: [],
-      },
-      files: ['resources.ts'],
-    }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['resources.ts'],
+      }),
+    );
     const tsc = join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc');
     const output = await promisify(execFile)(process.execPath, [tsc, '-p', dir], { cwd: dir }).then(
       () => '',

@@ -91,8 +91,12 @@ class Checker {
     if (typeof value === 'number' && key === 'version') return String(value);
     if (typeof value !== 'string') {
       // A secret's value is never printed, not even one written as a number (`auth_token: 12345678`).
-      this.fail([...path, key], SECRET_CONFIG_KEYS.has(key) ? `must be a string (quote it); got ${typeof value === 'object' ? describe(value) : `a ${typeof value}`}, not shown`
-        : `must be a string, got ${describe(value)}`);
+      this.fail(
+        [...path, key],
+        SECRET_CONFIG_KEYS.has(key)
+          ? `must be a string (quote it); got ${typeof value === 'object' ? describe(value) : `a ${typeof value}`}, not shown`
+          : `must be a string, got ${describe(value)}`,
+      );
     }
     return value;
   }
@@ -150,24 +154,72 @@ class Checker {
 
 const TOP_KEYS = ['server', 'streaming', 'upstream', 'routing', 'responses', 'drop_params', 'logging', 'guardrails', 'models'] as const;
 const SERVER_KEYS = [
-  'host', 'port', 'admin_host', 'admin_port', 'auth_token', 'max_body_bytes', 'drain_timeout_s',
-  'headers_timeout_ms', 'request_timeout_ms', 'write_timeout_ms', 'max_inflight', 'keep_alive_timeout_ms', 'max_connections',
-  'admin_max_connections', 'max_inflight_bytes',
+  'host',
+  'port',
+  'admin_host',
+  'admin_port',
+  'auth_token',
+  'max_body_bytes',
+  'drain_timeout_s',
+  'headers_timeout_ms',
+  'request_timeout_ms',
+  'write_timeout_ms',
+  'max_inflight',
+  'keep_alive_timeout_ms',
+  'max_connections',
+  'admin_max_connections',
+  'max_inflight_bytes',
 ] as const;
 const STREAMING_KEYS = ['stream_chunk_size', 'max_hold_ms', 'heartbeat_ms', 'reasoning_field'] as const;
 const UPSTREAM_KEYS = [
-  'max_attempts', 'connect_timeout_ms', 'first_byte_timeout_ms', 'idle_timeout_ms', 'connections',
-  'failover_budget_ms', 'breaker_failures', 'breaker_cooldown_ms', 'breaker_max_cooldown_ms', 'queue_timeout_ms',
+  'max_attempts',
+  'connect_timeout_ms',
+  'first_byte_timeout_ms',
+  'idle_timeout_ms',
+  'connections',
+  'failover_budget_ms',
+  'breaker_failures',
+  'breaker_cooldown_ms',
+  'breaker_max_cooldown_ms',
+  'queue_timeout_ms',
   'credentials_timeout_ms',
 ] as const;
 const GUARDRAIL_KEYS = [
-  'name', 'type', 'id', 'version', 'region', 'endpoint', 'stages', 'stream_mode', 'interval_chars', 'on_error',
-  'timeout_ms', 'patterns', 'action', 'mask', 'trace',
+  'name',
+  'type',
+  'id',
+  'version',
+  'region',
+  'endpoint',
+  'stages',
+  'stream_mode',
+  'interval_chars',
+  'on_error',
+  'timeout_ms',
+  'patterns',
+  'action',
+  'mask',
+  'trace',
 ] as const;
 const MODEL_KEYS = [
-  'name', 'model', 'region', 'endpoint', 'provider', 'stream_chunk_size', 'max_hold_ms', 'guardrails',
-  'drop_params', 'additional_model_request_fields', 'api_key', 'embedding', 'fallbacks', 'fallback_on',
-  'prompt_caching', 'service_tier', 'performance', 'reasoning_field',
+  'name',
+  'model',
+  'region',
+  'endpoint',
+  'provider',
+  'stream_chunk_size',
+  'max_hold_ms',
+  'guardrails',
+  'drop_params',
+  'additional_model_request_fields',
+  'api_key',
+  'embedding',
+  'fallbacks',
+  'fallback_on',
+  'prompt_caching',
+  'service_tier',
+  'performance',
+  'reasoning_field',
 ] as const;
 const ROUTING_KEYS = ['allow_direct_models'] as const;
 const LOGGING_KEYS = ['level', 'content'] as const;
@@ -179,8 +231,15 @@ const EMBEDDING_KEYS = ['input_type', 'dimensions'] as const;
  * validation accepts, and what the shipped sidecar.yaml must show (a test keeps the two together).
  */
 export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
-  '': TOP_KEYS, server: SERVER_KEYS, streaming: STREAMING_KEYS, upstream: UPSTREAM_KEYS, routing: ROUTING_KEYS,
-  responses: RESPONSES_KEYS, logging: LOGGING_KEYS, 'guardrails[]': GUARDRAIL_KEYS, 'models[]': MODEL_KEYS,
+  '': TOP_KEYS,
+  server: SERVER_KEYS,
+  streaming: STREAMING_KEYS,
+  upstream: UPSTREAM_KEYS,
+  routing: ROUTING_KEYS,
+  responses: RESPONSES_KEYS,
+  logging: LOGGING_KEYS,
+  'guardrails[]': GUARDRAIL_KEYS,
+  'models[]': MODEL_KEYS,
   'models[].embedding': EMBEDDING_KEYS,
 };
 
@@ -225,7 +284,14 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
       maxInflightBytes: c.int(s, 'max_inflight_bytes', ['server'], 1, 2 ** 40, Math.max(40 * 1024 * 1024, maxBodyBytes)),
     },
     streaming: {
-      streamChunkSize: c.int(st, 'stream_chunk_size', ['streaming'], MIN_STREAM_CHUNK_SIZE, MAX_STREAM_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE),
+      streamChunkSize: c.int(
+        st,
+        'stream_chunk_size',
+        ['streaming'],
+        MIN_STREAM_CHUNK_SIZE,
+        MAX_STREAM_CHUNK_SIZE,
+        DEFAULT_STREAM_CHUNK_SIZE,
+      ),
       maxHoldMs: c.int(st, 'max_hold_ms', ['streaming'], 0, 60_000, 0),
       heartbeatMs: c.int(st, 'heartbeat_ms', ['streaming'], 1, DAY_MS, 15_000),
       reasoningField: c.oneOf(st, 'reasoning_field', ['streaming'], REASONING_FIELDS, 'reasoning_content'),
@@ -259,16 +325,25 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
     source,
   };
 
-  if (config.server.adminPort !== 0 && config.server.adminPort === config.server.port &&
-      config.server.adminHost === config.server.host) {
+  if (config.server.adminPort !== 0 && config.server.adminPort === config.server.port && config.server.adminHost === config.server.host) {
     c.fail(['server', 'admin_port'], 'must differ from server.port on the same host');
   }
   if (config.server.maxInflightBytes < config.server.maxBodyBytes) {
-    c.fail(['server', 'max_inflight_bytes'], `must be at least server.max_body_bytes (${config.server.maxBodyBytes}): ` +
-      'a body of the largest allowed size could never be read');
+    c.fail(
+      ['server', 'max_inflight_bytes'],
+      `must be at least server.max_body_bytes (${config.server.maxBodyBytes}): ` + 'a body of the largest allowed size could never be read',
+    );
   }
-  unique(c, config.guardrails.map((g) => g.name), 'guardrails');
-  unique(c, config.models.map((m) => m.name), 'models');
+  unique(
+    c,
+    config.guardrails.map((g) => g.name),
+    'guardrails',
+  );
+  unique(
+    c,
+    config.models.map((m) => m.name),
+    'models',
+  );
   const known = new Set(config.guardrails.map((g) => g.name));
   const nativeNames = new Set(config.guardrails.filter((g) => g.type === 'bedrock_native').map((g) => g.name));
   config.models.forEach((m) => {
@@ -284,8 +359,11 @@ export function validateConfig(raw: unknown, source = '<config>', doc?: Document
     // Bedrock takes one guardrail per call: a second bedrock_native one is the error (pointed at).
     const natives = m.guardrails.flatMap((name, j) => (nativeNames.has(name) ? [j] : []));
     if (natives.length > 1) {
-      c.fail(['models', i, 'guardrails', natives[1]!], 'at most one bedrock_native guardrail can apply to a model call ' +
-        `(Bedrock takes one per call), got ${natives.map((j) => m.guardrails[j]).join(', ')}`);
+      c.fail(
+        ['models', i, 'guardrails', natives[1]!],
+        'at most one bedrock_native guardrail can apply to a model call ' +
+          `(Bedrock takes one per call), got ${natives.map((j) => m.guardrails[j]).join(', ')}`,
+      );
     }
   });
   const aliasNames = new Set(config.models.map((m) => m.name));
@@ -366,12 +444,14 @@ function alias(c: Checker, m: Obj, at: Path): ModelAliasConfig {
   return {
     name,
     model,
-    ...(m.embedding !== undefined && m.embedding !== null ? {
-      embedding: {
-        inputType: optionalOneOf(c, embedding, 'input_type', [...at, 'embedding'], EMBEDDING_INPUT_TYPES),
-        dimensions: c.int(embedding, 'dimensions', [...at, 'embedding'], 1, 65_536, undefined),
-      },
-    } : {}),
+    ...(m.embedding !== undefined && m.embedding !== null
+      ? {
+          embedding: {
+            inputType: optionalOneOf(c, embedding, 'input_type', [...at, 'embedding'], EMBEDDING_INPUT_TYPES),
+            dimensions: c.int(embedding, 'dimensions', [...at, 'embedding'], 1, 65_536, undefined),
+          },
+        }
+      : {}),
     region: c.string(m, 'region', at, undefined),
     endpoint: c.string(m, 'endpoint', at, undefined),
     provider: c.string(m, 'provider', at, undefined),

@@ -30,7 +30,11 @@ export interface ReloadResult {
 }
 
 /** Reads `path` until it is stable (see above), parses it and says what is dangerous about it. */
-export async function readStableConfig(path: string, previous: SidecarConfig, options: StableReadOptions = RELOAD_TIMING): Promise<ReloadResult> {
+export async function readStableConfig(
+  path: string,
+  previous: SidecarConfig,
+  options: StableReadOptions = RELOAD_TIMING,
+): Promise<ReloadResult> {
   const deadline = Date.now() + options.maxWaitMs;
   let text = await read(path);
   for (;;) {

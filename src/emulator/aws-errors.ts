@@ -7,8 +7,13 @@ export const BEDROCK_NS = 'http://internal.amazon.com/coral/com.amazon.bedrock/'
 export const CORAL_NS = 'http://internal.amazon.com/coral/com.amazon.coral.service/';
 
 const CORAL_ERRORS = new Set([
-  'InvalidSignatureException', 'UnrecognizedClientException', 'MissingAuthenticationTokenException',
-  'IncompleteSignatureException', 'UnknownOperationException', 'SerializationException', 'ExpiredTokenException',
+  'InvalidSignatureException',
+  'UnrecognizedClientException',
+  'MissingAuthenticationTokenException',
+  'IncompleteSignatureException',
+  'UnknownOperationException',
+  'SerializationException',
+  'ExpiredTokenException',
 ]);
 
 export function errorTypeHeader(errorType: string): string {

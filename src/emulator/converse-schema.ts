@@ -9,7 +9,10 @@ import { any, arr, bool, int, num, obj, opt, req, str, union, type Prop, type Sc
 const bytesOrS3 = union({ bytes: str(), s3Location: obj({ uri: req(str()), bucketOwner: opt(str()) }) });
 const image = obj({ format: req(str(['png', 'jpeg', 'gif', 'webp'])), source: req(bytesOrS3) });
 const documentSource = union({
-  bytes: str(), s3Location: obj({ uri: req(str()), bucketOwner: opt(str()) }), text: str(), content: arr(union({ text: str() })),
+  bytes: str(),
+  s3Location: obj({ uri: req(str()), bucketOwner: opt(str()) }),
+  text: str(),
+  content: arr(union({ text: str() })),
 });
 const document = obj({
   format: opt(str(['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'])),
@@ -27,10 +30,18 @@ const guardContent = union({
 });
 const toolUse = obj({ toolUseId: req(str()), name: req(str()), input: req(any), type: opt(str()) });
 const toolResultContent = union({
-  json: any, text: str(), image, document, video, searchResult: obj({}, true),
+  json: any,
+  text: str(),
+  image,
+  document,
+  video,
+  searchResult: obj({}, true),
 });
 const toolResult = obj({
-  toolUseId: req(str()), content: req(arr(toolResultContent)), status: opt(str(['success', 'error'])), type: opt(str()),
+  toolUseId: req(str()),
+  content: req(arr(toolResultContent)),
+  status: opt(str(['success', 'error'])),
+  type: opt(str()),
 });
 const reasoningContent = union({
   reasoningText: obj({ text: req(str()), signature: opt(str()) }),
@@ -58,7 +69,10 @@ const message = obj({ role: req(str(['user', 'assistant'])), content: req(arr(co
 const systemBlock = union({ text: str(), guardContent, cachePoint });
 
 const toolSpec = obj({
-  name: req(str()), description: opt(str()), inputSchema: req(union({ json: any })), strict: opt(bool),
+  name: req(str()),
+  description: opt(str()),
+  inputSchema: req(union({ json: any })),
+  strict: opt(bool),
 });
 const tool = union({ toolSpec, systemTool: obj({ name: req(str()) }), cachePoint });
 const toolChoice = union({ auto: obj({}), any: obj({}), tool: obj({ name: req(str()) }) });
@@ -77,7 +91,9 @@ export function converseSchema(stream: boolean): Schema {
   return obj({
     messages: opt(arr(message)),
     system: opt(arr(systemBlock)),
-    inferenceConfig: opt(obj({ maxTokens: opt(int(1)), temperature: opt(num(0, 1)), topP: opt(num(0, 1)), stopSequences: opt(arr(str(), 0, 2500)) })),
+    inferenceConfig: opt(
+      obj({ maxTokens: opt(int(1)), temperature: opt(num(0, 1)), topP: opt(num(0, 1)), stopSequences: opt(arr(str(), 0, 2500)) }),
+    ),
     toolConfig: opt(obj({ tools: req(arr(tool, 1)), toolChoice: opt(toolChoice) })),
     guardrailConfig: guardrailConfig(stream),
     additionalModelRequestFields: opt(obj({}, true)),

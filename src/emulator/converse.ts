@@ -18,12 +18,15 @@ import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 
-export const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
-export const MUST_ALTERNATE = 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+export const MUST_START_WITH_USER =
+  'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
+export const MUST_ALTERNATE =
+  'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
 export const RESERVATION_NOT_FOUND = 'Reservation not found.';
 // DocumentBlock.name (API_runtime_DocumentBlock): alphanumerics, single whitespace, hyphens, parentheses, square brackets.
 const DOCUMENT_NAME = /^(?!.*\s\s)[A-Za-z0-9\s\-()[\]]{1,200}$/;
-export const DOCUMENT_NAME_MESSAGE = 'The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can\'t contain more than one consecutive whitespace character.';
+export const DOCUMENT_NAME_MESSAGE =
+  "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.";
 const MAX_DOCUMENTS = 5;
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
@@ -79,7 +82,10 @@ function lastUserText(body: Json): string {
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]!.role !== 'user') continue;
-    return (messages[i]!.content as Json[]).filter((b) => typeof b.text === 'string').map((b) => b.text as string).join('\n');
+    return (messages[i]!.content as Json[])
+      .filter((b) => typeof b.text === 'string')
+      .map((b) => b.text as string)
+      .join('\n');
   }
   return '';
 }
@@ -152,7 +158,8 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
     for (const piece of plan.reasoning.pieces()) {
       yield ['contentBlockDelta', { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index }];
     }
-    if (signsReasoning(call)) yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
+    if (signsReasoning(call))
+      yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
     yield ['contentBlockStop', { contentBlockIndex: index }];
     index++;
   }
@@ -182,7 +189,8 @@ function* frames(call: CallContext, events: Iterable<StreamEvent>): Generator<Bu
 function* rawFrames(events: unknown[]): Generator<Buffer> {
   for (const ev of events) {
     if (!isJson(ev)) continue;
-    for (const [type, payload] of Object.entries(ev)) yield eventFrame(type, typeof payload === 'string' ? payload : JSON.stringify(payload));
+    for (const [type, payload] of Object.entries(ev))
+      yield eventFrame(type, typeof payload === 'string' ? payload : JSON.stringify(payload));
   }
 }
 
@@ -236,9 +244,11 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
     guard.guardWhole(plan);
     out = Buffer.from(JSON.stringify({ ...converseResponse(call, plan, plan.stopReason, guard.converseTrace()), ...served }), 'utf8');
   }
-  call.record.status = reply.type === 'raw' ? reply.status ?? 200 : 200;
+  call.record.status = reply.type === 'raw' ? (reply.status ?? 200) : 200;
   call.res.writeHead(call.record.status, {
-    'content-type': 'application/json', 'content-length': out.length, 'x-amzn-RequestId': call.requestId,
+    'content-type': 'application/json',
+    'content-length': out.length,
+    'x-amzn-RequestId': call.requestId,
     ...(reply.type === 'raw' ? reply.headers : {}),
   });
   call.res.end(out);

@@ -20,10 +20,16 @@ export async function handleCountTokens(call: CallContext): Promise<void> {
   } else if (isJson(input) && isJson(input.converse) && Object.keys(input).length === 1) {
     bytes = Buffer.byteLength(JSON.stringify(input.converse), 'utf8');
   } else {
-    return call.validationError("1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have exactly one of invokeModel, converse set");
+    return call.validationError(
+      "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have exactly one of invokeModel, converse set",
+    );
   }
   const body = JSON.stringify({ inputTokens: estimateTokens(bytes) });
   call.record.status = 200;
-  call.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-amzn-RequestId': call.requestId });
+  call.res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-RequestId': call.requestId,
+  });
   call.res.end(body);
 }

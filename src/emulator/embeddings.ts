@@ -31,13 +31,21 @@ export function embeddingModelOf(modelId: string): EmbeddingModelName | undefine
 }
 
 export const STREAMING_UNSUPPORTED = 'The model is unsupported for streaming.';
-export const CONVERSE_UNSUPPORTED = "This action doesn't support the model that you provided. Try again with a supported text or chat model.";
+export const CONVERSE_UNSUPPORTED =
+  "This action doesn't support the model that you provided. Try again with a supported text or chat model.";
 
 const COHERE_INPUT_TYPES = ['search_document', 'search_query', 'classification', 'clustering', 'image'] as const;
 const COHERE_TYPES = ['float', 'int8', 'uint8', 'binary', 'ubinary'] as const;
 const NOVA_PURPOSES = [
-  'GENERIC_INDEX', 'GENERIC_RETRIEVAL', 'TEXT_RETRIEVAL', 'IMAGE_RETRIEVAL', 'VIDEO_RETRIEVAL', 'DOCUMENT_RETRIEVAL',
-  'AUDIO_RETRIEVAL', 'CLASSIFICATION', 'CLUSTERING',
+  'GENERIC_INDEX',
+  'GENERIC_RETRIEVAL',
+  'TEXT_RETRIEVAL',
+  'IMAGE_RETRIEVAL',
+  'VIDEO_RETRIEVAL',
+  'DOCUMENT_RETRIEVAL',
+  'AUDIO_RETRIEVAL',
+  'CLASSIFICATION',
+  'CLUSTERING',
 ] as const;
 
 interface Spec {
@@ -63,11 +71,16 @@ const titanV1: Spec = {
 
 const titanV2: Spec = {
   schema: obj({
-    inputText: req(str(undefined, 1)), dimensions: opt(int()), normalize: opt(bool), embeddingTypes: opt(arr(str(['float', 'binary']), 1)),
+    inputText: req(str(undefined, 1)),
+    dimensions: opt(int()),
+    normalize: opt(bool),
+    embeddingTypes: opt(arr(str(['float', 'binary']), 1)),
   }),
   sizes: { dimensions: [256, 512, 1024] },
-  limits: (b) => ((b.inputText as string).length > 50_000
-    ? malformed(`#/inputText: expected maxLength: 50000, actual: ${(b.inputText as string).length}`) : undefined),
+  limits: (b) =>
+    (b.inputText as string).length > 50_000
+      ? malformed(`#/inputText: expected maxLength: 50000, actual: ${(b.inputText as string).length}`)
+      : undefined,
   texts: (b) => [b.inputText as string],
   dimensions: (b) => (b.dimensions as number | undefined) ?? 1024,
   answer(b, [v], tokens) {
@@ -105,8 +118,12 @@ function cohere(v4: boolean): Spec {
       if (types === undefined) return { ...base, embeddings: vectors, response_type: 'embeddings_floats' };
       const byType: Json = {};
       for (const type of types) {
-        byType[type] = type === 'float' ? vectors
-          : vectors.map((v) => v.map((x) => (type === 'int8' ? Math.round(x * 127) : type === 'uint8' ? Math.round((x + 1) * 127.5) : x > 0 ? 1 : 0)));
+        byType[type] =
+          type === 'float'
+            ? vectors
+            : vectors.map((v) =>
+                v.map((x) => (type === 'int8' ? Math.round(x * 127) : type === 'uint8' ? Math.round((x + 1) * 127.5) : x > 0 ? 1 : 0)),
+              );
       }
       return { ...base, embeddings: byType, response_type: 'embeddings_by_type' };
     },
@@ -117,18 +134,21 @@ const nova: Spec = {
   schema: obj({
     schemaVersion: opt(str(['nova-multimodal-embed-v1'])),
     taskType: req(str(['SINGLE_EMBEDDING'])),
-    singleEmbeddingParams: req(obj({
-      embeddingPurpose: req(str(NOVA_PURPOSES)),
-      embeddingDimension: opt(int()),
-      // Text input only: images, audio and video are outside what the emulator models.
-      text: req(obj({ truncationMode: req(str(['START', 'END', 'NONE'])), value: req(str(undefined, 1)) })),
-    })),
+    singleEmbeddingParams: req(
+      obj({
+        embeddingPurpose: req(str(NOVA_PURPOSES)),
+        embeddingDimension: opt(int()),
+        // Text input only: images, audio and video are outside what the emulator models.
+        text: req(obj({ truncationMode: req(str(['START', 'END', 'NONE'])), value: req(str(undefined, 1)) })),
+      }),
+    ),
   }),
   sizes: {},
   limits(b) {
     const dims = (b.singleEmbeddingParams as Json).embeddingDimension;
     return dims !== undefined && ![256, 384, 1024, 3072].includes(dims as number)
-      ? malformed(`#/singleEmbeddingParams/embeddingDimension: ${shown(dims)} is not a valid enum value`) : undefined;
+      ? malformed(`#/singleEmbeddingParams/embeddingDimension: ${shown(dims)} is not a valid enum value`)
+      : undefined;
   },
   texts: (b) => [((b.singleEmbeddingParams as Json).text as Json).value as string],
   dimensions: (b) => ((b.singleEmbeddingParams as Json).embeddingDimension as number | undefined) ?? 3072,
@@ -136,7 +156,11 @@ const nova: Spec = {
 };
 
 const SPECS: Record<EmbeddingModelName, Spec> = {
-  'titan-v1': titanV1, 'titan-v2': titanV2, 'cohere-v3': cohere(false), 'cohere-v4': cohere(true), 'nova-mme': nova,
+  'titan-v1': titanV1,
+  'titan-v2': titanV2,
+  'cohere-v3': cohere(false),
+  'cohere-v4': cohere(true),
+  'nova-mme': nova,
 };
 
 function validate(spec: Spec, body: unknown): string | undefined {
@@ -144,7 +168,8 @@ function validate(spec: Spec, body: unknown): string | undefined {
   if (problem) return problem;
   const b = body as Json;
   for (const [key, allowed] of Object.entries(spec.sizes)) {
-    if (b[key] !== undefined && !allowed.includes(b[key] as number)) return malformed(`#/${key}: ${shown(b[key])} is not a valid enum value`);
+    if (b[key] !== undefined && !allowed.includes(b[key] as number))
+      return malformed(`#/${key}: ${shown(b[key])} is not a valid enum value`);
   }
   return spec.limits?.(b);
 }
@@ -183,7 +208,12 @@ export async function handleEmbedding(call: CallContext, name: EmbeddingModelNam
   if (reply.type === 'raw') {
     const raw = rawBody(reply);
     call.record.status = reply.status ?? 200;
-    call.res.writeHead(call.record.status, { 'content-type': 'application/json', 'content-length': raw.length, 'x-amzn-RequestId': call.requestId, ...reply.headers });
+    call.res.writeHead(call.record.status, {
+      'content-type': 'application/json',
+      'content-length': raw.length,
+      'x-amzn-RequestId': call.requestId,
+      ...reply.headers,
+    });
     call.res.end(raw);
     return;
   }

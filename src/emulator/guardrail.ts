@@ -15,10 +15,14 @@ import type { ScriptedGuardrailReply } from './types.ts';
 
 const schema = obj({
   source: req(str(['INPUT', 'OUTPUT'])),
-  content: req(arr(union({
-    text: obj({ text: req(str()), qualifiers: opt(arr(str(['grounding_source', 'query', 'guard_content']))) }),
-    image: obj({ format: req(str(['png', 'jpeg'])), source: req(union({ bytes: str() })) }),
-  }))),
+  content: req(
+    arr(
+      union({
+        text: obj({ text: req(str()), qualifiers: opt(arr(str(['grounding_source', 'query', 'guard_content']))) }),
+        image: obj({ format: req(str(['png', 'jpeg'])), source: req(union({ bytes: str() })) }),
+      }),
+    ),
+  ),
   outputScope: opt(str(['INTERVENTIONS', 'FULL'])),
 });
 
@@ -42,8 +46,12 @@ function texts(body: Json): string[] {
 function usage(chars: number): Json {
   const units = Math.max(1, Math.ceil(chars / 1000));
   return {
-    topicPolicyUnits: units, contentPolicyUnits: units, wordPolicyUnits: units, sensitiveInformationPolicyUnits: units,
-    sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0,
+    topicPolicyUnits: units,
+    contentPolicyUnits: units,
+    wordPolicyUnits: units,
+    sensitiveInformationPolicyUnits: units,
+    sensitiveInformationPolicyFreeUnits: 0,
+    contextualGroundingPolicyUnits: 0,
   };
 }
 
@@ -55,7 +63,10 @@ function metrics(call: CallContext, chars: number): Json {
   };
 }
 
-type Verdict = { action: 'NONE' } | { action: 'BLOCK'; term: string; message: string } | { action: 'MASK'; outputs: string[]; entities: { match: string; type: string }[] };
+type Verdict =
+  | { action: 'NONE' }
+  | { action: 'BLOCK'; term: string; message: string }
+  | { action: 'MASK'; outputs: string[]; entities: { match: string; type: string }[] };
 
 function evaluate(call: CallContext, parts: string[]): Verdict {
   const rules = resolveRules(call.guardrails);
@@ -73,18 +84,28 @@ function responseFor(call: CallContext, verdict: Verdict, chars: number, fullSco
   switch (verdict.action) {
     case 'BLOCK':
       return {
-        ...base, action: 'GUARDRAIL_INTERVENED', actionReason: 'Guardrail blocked.',
+        ...base,
+        action: 'GUARDRAIL_INTERVENED',
+        actionReason: 'Guardrail blocked.',
         outputs: [{ text: verdict.message }],
         assessments: [{ ...blockAssessment(verdict.term), invocationMetrics: m }],
       };
     case 'MASK':
       return {
-        ...base, action: 'GUARDRAIL_INTERVENED', actionReason: 'Guardrail masked.',
+        ...base,
+        action: 'GUARDRAIL_INTERVENED',
+        actionReason: 'Guardrail masked.',
         outputs: verdict.outputs.map((text) => ({ text })),
         assessments: [{ ...maskAssessment(verdict.entities), invocationMetrics: m }],
       };
     case 'NONE':
-      return { ...base, action: 'NONE', actionReason: 'No action.', outputs: fullScope ? parts.map((text) => ({ text })) : [], assessments: [{ invocationMetrics: m }] };
+      return {
+        ...base,
+        action: 'NONE',
+        actionReason: 'No action.',
+        outputs: fullScope ? parts.map((text) => ({ text })) : [],
+        assessments: [{ invocationMetrics: m }],
+      };
   }
 }
 
@@ -96,7 +117,10 @@ function sendJson(call: CallContext, status: number, body: unknown): void {
 }
 
 export async function handleApplyGuardrail(
-  call: CallContext, id: string, version: string, queue: ScriptQueue<ScriptedGuardrailReply>,
+  call: CallContext,
+  id: string,
+  version: string,
+  queue: ScriptQueue<ScriptedGuardrailReply>,
 ): Promise<void> {
   const bad = pathProblem(id, version);
   if (bad) return call.validationError(bad);
@@ -129,8 +153,28 @@ export async function handleApplyGuardrail(
     case 'raw':
       return sendJson(call, reply.status ?? 200, reply.body);
     case 'block':
-      return sendJson(call, 200, responseFor(call, { action: 'BLOCK', term: parts.join(' ').slice(0, 50), message: reply.message ?? resolveRules(call.guardrails).blockedMessage }, chars, fullScope, parts));
+      return sendJson(
+        call,
+        200,
+        responseFor(
+          call,
+          { action: 'BLOCK', term: parts.join(' ').slice(0, 50), message: reply.message ?? resolveRules(call.guardrails).blockedMessage },
+          chars,
+          fullScope,
+          parts,
+        ),
+      );
     case 'mask':
-      return sendJson(call, 200, responseFor(call, { action: 'MASK', outputs: [reply.outputText], entities: [{ match: 'scripted', type: 'NAME' }] }, chars, fullScope, parts));
+      return sendJson(
+        call,
+        200,
+        responseFor(
+          call,
+          { action: 'MASK', outputs: [reply.outputText], entities: [{ match: 'scripted', type: 'NAME' }] },
+          chars,
+          fullScope,
+          parts,
+        ),
+      );
   }
 }

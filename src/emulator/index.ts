@@ -4,7 +4,23 @@
 export { startEmulator, DEFAULT_CREDENTIALS, type Emulator } from './server.ts';
 export { defaultReplyText } from './script.ts';
 export type {
-  DelayReply, DoneInfo, EmulatorCredential, EmulatorOptions, EndpointBehavior, ErrorReply, ExceptionType, Fault, GuardrailRules, Operation,
-  RawReply, RecordedRequest, ScriptedGuardrailReply, ScriptedReply, ScriptedToolCall, ScriptedUsage, StopReason, TextReply,
+  DelayReply,
+  DoneInfo,
+  EmulatorCredential,
+  EmulatorOptions,
+  EndpointBehavior,
+  ErrorReply,
+  ExceptionType,
+  Fault,
+  GuardrailRules,
+  Operation,
+  RawReply,
+  RecordedRequest,
+  ScriptedGuardrailReply,
+  ScriptedReply,
+  ScriptedToolCall,
+  ScriptedUsage,
+  StopReason,
+  TextReply,
   ToolUseReply,
 } from './types.ts';

@@ -28,9 +28,11 @@ function chooseFamily(modelId: string, body: Json, stream: boolean): InvokeFamil
   if (name === undefined) return INVALID_MODEL_ID;
   if (name !== 'any') return INVOKE_FAMILIES[name];
   const { [GUARDRAIL_CONFIG_KEY]: _cfg, ...native } = body;
-  return sniffFamily(native)
-    ?? Object.values(INVOKE_FAMILIES).find((f) => f.validate(native, { stream, modelId }) === undefined)
-    ?? MALFORMED_INPUT;
+  return (
+    sniffFamily(native) ??
+    Object.values(INVOKE_FAMILIES).find((f) => f.validate(native, { stream, modelId }) === undefined) ??
+    MALFORMED_INPUT
+  );
 }
 
 /** Checks the Bedrock-level guardrail inputs (docs/bedrock-wire.md#guardrails-inside-invoke); returns a message when they conflict. */
@@ -38,11 +40,15 @@ function guardrailProblem(call: CallContext, body: Json): string | undefined {
   const id = call.req.headers['x-amzn-bedrock-guardrailidentifier'];
   const version = call.req.headers['x-amzn-bedrock-guardrailversion'];
   if (GUARDRAIL_CONFIG_KEY in body) {
-    if (!id) return `${GUARDRAIL_CONFIG_KEY} is present in the request body, but no guardrail identifier was provided in the request headers.`;
+    if (!id)
+      return `${GUARDRAIL_CONFIG_KEY} is present in the request body, but no guardrail identifier was provided in the request headers.`;
     const cfg = body[GUARDRAIL_CONFIG_KEY];
     const mode = isJson(cfg) ? cfg.streamProcessingMode : undefined;
-    if (!isJson(cfg) || Object.keys(cfg).some((k) => k !== 'streamProcessingMode' && k !== 'tagSuffix')
-      || (mode !== undefined && mode !== 'SYNCHRONOUS' && mode !== 'ASYNCHRONOUS')) {
+    if (
+      !isJson(cfg) ||
+      Object.keys(cfg).some((k) => k !== 'streamProcessingMode' && k !== 'tagSuffix') ||
+      (mode !== undefined && mode !== 'SYNCHRONOUS' && mode !== 'ASYNCHRONOUS')
+    ) {
       return `Malformed input request: #/${GUARDRAIL_CONFIG_KEY}: invalid guardrail configuration, please reformat your input and try again.`;
     }
   }
@@ -73,7 +79,13 @@ function guardrailMembers(guard: NativeGuard): Json {
 }
 
 /** The native events, with invocation metrics (and guardrail action) merged into the last one. */
-function* withMetrics(call: CallContext, plan: OutputPlan, guard: NativeGuard, events: Iterable<Json>, cacheCounts: boolean): Generator<Json> {
+function* withMetrics(
+  call: CallContext,
+  plan: OutputPlan,
+  guard: NativeGuard,
+  events: Iterable<Json>,
+  cacheCounts: boolean,
+): Generator<Json> {
   let prev: Json | undefined;
   let firstByteMs = 0;
   for (const ev of events) {
@@ -166,7 +178,10 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     const body = rawBody(reply);
     call.record.status = reply.status ?? 200;
     call.res.writeHead(call.record.status, {
-      'content-type': 'application/json', 'content-length': body.length, 'x-amzn-RequestId': call.requestId, ...reply.headers,
+      'content-type': 'application/json',
+      'content-length': body.length,
+      'x-amzn-RequestId': call.requestId,
+      ...reply.headers,
     });
     call.res.end(body);
     return;
@@ -174,8 +189,13 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
 
   if (reply.type === 'tool_use' && !family.supportsTools) {
     call.record.status = 500;
-    sendAwsError(call.res, call.requestId, 500, 'InternalServerException',
-      `emulator: the ${family.name} family has no native tool calls; script a text reply for this model`);
+    sendAwsError(
+      call.res,
+      call.requestId,
+      500,
+      'InternalServerException',
+      `emulator: the ${family.name} family has no native tool calls; script a text reply for this model`,
+    );
     return;
   }
   const plan = planFromReply(reply, call.body.length, call.seq);

@@ -35,15 +35,26 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
-      case '--port': opts.port = intArg('--port', value()); break;
-      case '--host': opts.host = value() ?? fail('--host needs a value'); break;
-      case '--no-verify': opts.verify = false; break;
-      case '--frame-delay-ms': opts.frameDelayMs = intArg('--frame-delay-ms', value()); break;
-      case '--quiet': opts.quiet = true; break;
+      case '--port':
+        opts.port = intArg('--port', value());
+        break;
+      case '--host':
+        opts.host = value() ?? fail('--host needs a value');
+        break;
+      case '--no-verify':
+        opts.verify = false;
+        break;
+      case '--frame-delay-ms':
+        opts.frameDelayMs = intArg('--frame-delay-ms', value());
+        break;
+      case '--quiet':
+        opts.quiet = true;
+        break;
       case '--help':
         process.stdout.write('usage: npm run emulator -- [--port N] [--host H] [--no-verify] [--frame-delay-ms N] [--quiet]\n');
         return process.exit(0);
-      default: fail(`unknown flag ${arg}`);
+      default:
+        fail(`unknown flag ${arg}`);
     }
   }
   return opts;
@@ -52,7 +63,11 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2), process.env);
   const emulator = await startEmulator({
-    port: opts.port, host: opts.host, verifySignature: opts.verify, frameDelayMs: opts.frameDelayMs, quiet: opts.quiet,
+    port: opts.port,
+    host: opts.host,
+    verifySignature: opts.verify,
+    frameDelayMs: opts.frameDelayMs,
+    quiet: opts.quiet,
   });
   process.stdout.write(JSON.stringify({ msg: 'emulator listening', url: emulator.url, verifySignature: opts.verify }) + '\n');
   const stop = (signal: string): void => {

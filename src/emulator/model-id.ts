@@ -4,8 +4,21 @@
 // (answered as Bedrock does for an invalid id).
 
 export const FAMILIES = [
-  'anthropic', 'nova', 'titan', 'llama', 'mistral-text', 'mistral-chat', 'cohere', 'ai21', 'deepseek', 'openai', 'qwen',
-  'moonshot', 'minimax', 'gemma', 'nemotron',
+  'anthropic',
+  'nova',
+  'titan',
+  'llama',
+  'mistral-text',
+  'mistral-chat',
+  'cohere',
+  'ai21',
+  'deepseek',
+  'openai',
+  'qwen',
+  'moonshot',
+  'minimax',
+  'gemma',
+  'nemotron',
 ] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
@@ -49,7 +62,8 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   // amazon.titan-tg1-large is Titan Text's legacy id, still served (real recordings answer 200).
   if (base.startsWith('amazon.titan-text') || base.startsWith('amazon.titan-tg1')) return 'titan';
   if (base.startsWith('meta.llama')) return 'llama';
-  if (/^mistral\.mistral-large-(2407|3)/.test(base) || base.startsWith('mistral.pixtral') || base.startsWith('mistral.magistral')) return 'mistral-chat';
+  if (/^mistral\.mistral-large-(2407|3)/.test(base) || base.startsWith('mistral.pixtral') || base.startsWith('mistral.magistral'))
+    return 'mistral-chat';
   if (base.startsWith('mistral.')) return 'mistral-text';
   if (base.startsWith('cohere.command-r')) return 'cohere';
   if (base.startsWith('ai21.jamba')) return 'ai21';

@@ -70,23 +70,23 @@ export function estimateTokens(bytes: number): number {
 
 export function planFromReply(reply: TextReply | ToolUseReply, requestBytes: number, callSeq: number): OutputPlan {
   const reasoningText = reply.reasoning;
-  const reasoning = reasoningText === undefined
-    ? undefined
-    : lazyText(reasoningText, reply.type === 'text' ? reply.reasoningDeltas : undefined);
+  const reasoning =
+    reasoningText === undefined ? undefined : lazyText(reasoningText, reply.type === 'text' ? reply.reasoningDeltas : undefined);
   const text = reply.type === 'text' ? lazyText(reply.text, reply.deltas, reply.repeat ?? 1) : lazyText(reply.text ?? '', reply.deltas);
-  const toolCalls: PlannedToolCall[] = reply.type === 'tool_use'
-    ? reply.calls.map((c, i) => {
-        const argumentsJson = JSON.stringify(c.input ?? {});
-        return {
-          id: c.id,
-          seq: callSeq * 100 + i,
-          name: c.name,
-          input: c.input ?? {},
-          argumentsJson,
-          argumentDeltas: c.argumentDeltas ?? splitUtf8(argumentsJson),
-        };
-      })
-    : [];
+  const toolCalls: PlannedToolCall[] =
+    reply.type === 'tool_use'
+      ? reply.calls.map((c, i) => {
+          const argumentsJson = JSON.stringify(c.input ?? {});
+          return {
+            id: c.id,
+            seq: callSeq * 100 + i,
+            name: c.name,
+            input: c.input ?? {},
+            argumentsJson,
+            argumentDeltas: c.argumentDeltas ?? splitUtf8(argumentsJson),
+          };
+        })
+      : [];
   const outBytes = text.bytes + (reasoning?.bytes ?? 0) + toolCalls.reduce((n, c) => n + c.argumentsJson.length, 0);
   const usage = reply.usage ?? {};
   return {

@@ -20,19 +20,22 @@ export const MAX_CACHE_POINTS = 4;
 export function tooManyPoints(found: number): string {
   return `A maximum of ${MAX_CACHE_POINTS} blocks with cache_control may be provided. Found ${found}.`;
 }
-export const TTL_ORDER = "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. " +
+export const TTL_ORDER =
+  "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. " +
   'Note that blocks are processed in the following order: `tools`, `system`, `messages`.';
 
 /** How a model caches, or undefined when it does not (the emulator's own reading of the AWS page). */
 function cachingOf(modelId: string): { minTokens: number; hourTtl: boolean; toolPoints: boolean } | undefined {
   const base = baseModelId(modelId);
   if (base === 'opaque') return { minTokens: 1024, hourTtl: true, toolPoints: true };
-  if (base.startsWith('amazon.nova-')) return /embed|canvas|reel|sonic/.test(base) ? undefined : { minTokens: 1000, hourTtl: false, toolPoints: false };
+  if (base.startsWith('amazon.nova-'))
+    return /embed|canvas|reel|sonic/.test(base) ? undefined : { minTokens: 1000, hourTtl: false, toolPoints: false };
   if (!base.startsWith('anthropic.claude')) return undefined;
   const name = base.slice('anthropic.'.length);
   if (/^claude-(instant|v2|3-(haiku|sonnet|opus)-|3-5-sonnet)/.test(name)) return undefined;
   if (name.startsWith('claude-3-5-haiku')) return { minTokens: 2048, hourTtl: false, toolPoints: true };
-  if (name.startsWith('claude-3-7') || /^claude-(sonnet|opus)-4(-1)?-\d{8}/.test(name)) return { minTokens: 1024, hourTtl: false, toolPoints: true };
+  if (name.startsWith('claude-3-7') || /^claude-(sonnet|opus)-4(-1)?-\d{8}/.test(name))
+    return { minTokens: 1024, hourTtl: false, toolPoints: true };
   if (/^claude-(haiku-4-5|opus-4-5)/.test(name)) return { minTokens: 4096, hourTtl: true, toolPoints: true };
   return { minTokens: 1024, hourTtl: true, toolPoints: true };
 }

@@ -50,7 +50,12 @@ export const any: Schema = { kind: 'any' };
 export const req = (s: Schema): Prop => ({ s, required: true });
 export const opt = (s: Schema): Prop => ({ s });
 export const oneOf = (...options: Schema[]): Schema => ({ kind: 'oneOf', options });
-export const tagged = (tag: string, variants: Record<string, Schema>, rest: { missing?: Schema; other?: Schema } = {}): Schema => ({ kind: 'tagged', tag, variants, ...rest });
+export const tagged = (tag: string, variants: Record<string, Schema>, rest: { missing?: Schema; other?: Schema } = {}): Schema => ({
+  kind: 'tagged',
+  tag,
+  variants,
+  ...rest,
+});
 export const union = (members: Record<string, Schema>): Schema => ({ kind: 'union', members });
 
 export function jsonType(v: unknown): string {
@@ -219,7 +224,13 @@ function pointer(path: Path): string {
 }
 
 const EVERIT_TYPE: Record<string, string> = {
-  object: 'JSONObject', array: 'JSONArray', string: 'String', number: 'Number', integer: 'Integer', boolean: 'Boolean', null: 'null',
+  object: 'JSONObject',
+  array: 'JSONArray',
+  string: 'String',
+  number: 'Number',
+  integer: 'Integer',
+  boolean: 'Boolean',
+  null: 'null',
 };
 
 export function jsonSchemaMessage(p: Problem): string {

@@ -62,9 +62,19 @@ export function markerReply(lastUserText: string): ScriptedReply | undefined {
   for (const [name, ...args] of markers) {
     const n = Number(args[0]);
     if (name === 'throttle') {
-      error = { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' };
+      error = {
+        type: 'error',
+        status: 429,
+        errorType: 'ThrottlingException',
+        message: 'Too many requests, please wait before trying again.',
+      };
     } else if (name === 'error' && Number.isInteger(n)) {
-      error = { type: 'error', status: n, errorType: args[1] ?? 'InternalServerException', message: args.slice(2).join(':') || `Emulated ${args[1] ?? 'error'}` };
+      error = {
+        type: 'error',
+        status: n,
+        errorType: args[1] ?? 'InternalServerException',
+        message: args.slice(2).join(':') || `Emulated ${args[1] ?? 'error'}`,
+      };
     } else if (name === 'delay' && n >= 0) {
       delayMs = n;
     } else if (name === 'frame-delay' && n >= 0) {
@@ -82,8 +92,11 @@ export function markerReply(lastUserText: string): ScriptedReply | undefined {
       if (kind && n >= 0) fault = { afterFrames: n, kind };
     }
   }
-  let reply: ScriptedReply = error
-    ?? (tool ? { type: 'tool_use', calls: [{ name: tool, input: { query: echo } }], fault, frameDelayMs: text.frameDelayMs } : { ...text, fault });
+  let reply: ScriptedReply =
+    error ??
+    (tool
+      ? { type: 'tool_use', calls: [{ name: tool, input: { query: echo } }], fault, frameDelayMs: text.frameDelayMs }
+      : { ...text, fault });
   if (delayMs > 0) reply = { type: 'delay', ms: delayMs, then: reply };
   return reply;
 }

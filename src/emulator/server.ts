@@ -17,7 +17,13 @@ import { defaultReplyText, markerReply, ScriptQueue } from './script.ts';
 import { MISSING_AUTH_MESSAGE, UNKNOWN_KEY_MESSAGE, verifySigV4 } from './sigv4.ts';
 import { ResponseTracker } from './stream-writer.ts';
 import type {
-  EmulatorCredential, EmulatorOptions, EndpointBehavior, GuardrailRules, RecordedRequest, ScriptedGuardrailReply, ScriptedReply,
+  EmulatorCredential,
+  EmulatorOptions,
+  EndpointBehavior,
+  GuardrailRules,
+  RecordedRequest,
+  ScriptedGuardrailReply,
+  ScriptedReply,
 } from './types.ts';
 
 export interface Emulator {
@@ -61,7 +67,11 @@ function readBody(req: IncomingMessage): Promise<ReadBody> {
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      resolve({ body: size <= MAX_BODY_BYTES ? Buffer.concat(parts) : Buffer.alloc(0), sha256Hex: hash.digest('hex'), tooLarge: size > MAX_BODY_BYTES });
+      resolve({
+        body: size <= MAX_BODY_BYTES ? Buffer.concat(parts) : Buffer.alloc(0),
+        sha256Hex: hash.digest('hex'),
+        tooLarge: size > MAX_BODY_BYTES,
+      });
     };
     req.once('end', finish);
     req.once('error', finish);
@@ -117,7 +127,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const tracker = new ResponseTracker(res);
     trackers.add(tracker);
     const record: RecordedRequest = {
-      method, rawPath, operation: r.operation, headers: req.headers, body: Buffer.alloc(0), signature: 'missing', done: tracker.done,
+      method,
+      rawPath,
+      operation: r.operation,
+      headers: req.headers,
+      body: Buffer.alloc(0),
+      signature: 'missing',
+      done: tracker.done,
     };
     if (r.modelId !== undefined) record.modelId = r.modelId;
     if (r.guardrailId !== undefined) record.guardrailId = r.guardrailId;
@@ -125,7 +141,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests.push(record);
     void tracker.done.then((d) => {
       trackers.delete(tracker);
-      log({ msg: 'emulator request', method, path: rawPath, operation: r.operation, status: record.status, signature: record.signature, ...d });
+      log({
+        msg: 'emulator request',
+        method,
+        path: rawPath,
+        operation: r.operation,
+        status: record.status,
+        signature: record.signature,
+        ...d,
+      });
     });
     res.on('error', () => {});
 
@@ -161,11 +185,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     } else {
       const scope = /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\//.exec(authz);
       if (scope) record.region = scope[1];
-      const outcome = verifySigV4(
-        { method, rawPath, rawQuery, headers: headerPairs(req.rawHeaders), payloadSha256Hex: sha256Hex },
-        authz,
-        { credentials, service: 'bedrock', nowMs: Date.now(), maxClockSkewMs },
-      );
+      const outcome = verifySigV4({ method, rawPath, rawQuery, headers: headerPairs(req.rawHeaders), payloadSha256Hex: sha256Hex }, authz, {
+        credentials,
+        service: 'bedrock',
+        nowMs: Date.now(),
+        maxClockSkewMs,
+      });
       if (outcome.ok) record.signature = 'valid';
       else {
         record.signature = 'invalid';
@@ -175,7 +200,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
     if (tooLarge) {
-      return fail(400, 'ValidationException', `1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BODY_BYTES}`);
+      return fail(
+        400,
+        'ValidationException',
+        `1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BODY_BYTES}`,
+      );
     }
 
     if (MODEL_CALLS.has(r.operation) && behavior.kind !== 'serve') {
@@ -192,7 +221,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
     const call: CallContext = {
-      req, res, record, tracker, requestId, startMs, seq: ++callCounter,
+      req,
+      res,
+      record,
+      tracker,
+      requestId,
+      startMs,
+      seq: ++callCounter,
       modelId: r.modelId ?? '',
       body,
       frameDelayMs,

@@ -32,8 +32,7 @@ export interface ParsedAuthorization {
 }
 
 export type VerifyOutcome =
-  | { ok: true; accessKeyId: string; region: string }
-  | { ok: false; status: number; errorType: string; message: string; problem: string };
+  { ok: true; accessKeyId: string; region: string } | { ok: false; status: number; errorType: string; message: string; problem: string };
 
 export const SIGNATURE_MISMATCH_MESSAGE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
@@ -124,7 +123,9 @@ export function stringToSign(amzDate: string, scope: string, canonical: string):
 }
 
 export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const kDate = createHmac('sha256', 'AWS4' + secret).update(date).digest();
+  const kDate = createHmac('sha256', 'AWS4' + secret)
+    .update(date)
+    .digest();
   const kRegion = createHmac('sha256', kDate).update(region).digest();
   const kService = createHmac('sha256', kRegion).update(service).digest();
   return createHmac('sha256', kService).update('aws4_request').digest();
@@ -138,7 +139,9 @@ export function computeSignature(
 ): string {
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const sts = stringToSign(amzDate, scope, canonicalRequest(req, auth.signedHeaders));
-  return createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(sts).digest('hex');
+  return createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service))
+    .update(sts)
+    .digest('hex');
 }
 
 /** Parses `AWS4-HMAC-SHA256 Credential=AK/DATE/REGION/SERVICE/aws4_request, SignedHeaders=a;b, Signature=hex`. */
@@ -174,7 +177,10 @@ function parseAmzDate(v: string): number | undefined {
 }
 
 function fmtAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function equalHex(a: string, b: string): boolean {
@@ -193,7 +199,11 @@ export interface VerifyConfig {
 
 export function verifySigV4(req: ReceivedRequest, authorization: string, config: VerifyConfig): VerifyOutcome {
   const fail = (status: number, errorType: string, message: string, problem: string): VerifyOutcome => ({
-    ok: false, status, errorType, message, problem,
+    ok: false,
+    status,
+    errorType,
+    message,
+    problem,
   });
   const parsed = parseAuthorization(authorization);
   if ('error' in parsed) return fail(400, 'IncompleteSignatureException', parsed.error, parsed.error);
@@ -208,7 +218,12 @@ export function verifySigV4(req: ReceivedRequest, authorization: string, config:
     return fail(403, 'UnrecognizedClientException', UNKNOWN_KEY_MESSAGE, `unknown access key ${parsed.accessKeyId}`);
   }
   if (parsed.service !== config.service) {
-    return fail(403, 'InvalidSignatureException', `Credential should be scoped to correct service: '${config.service}'. `, `service in scope is ${parsed.service}`);
+    return fail(
+      403,
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${config.service}'. `,
+      `service in scope is ${parsed.service}`,
+    );
   }
   if (!amzDate.startsWith(parsed.date)) {
     const msg = `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parsed.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`;

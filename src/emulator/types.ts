@@ -42,20 +42,10 @@ export interface EmulatorOptions {
  * as scripted; `down` drops the connection without an answer. ApplyGuardrail and CountTokens are not affected.
  */
 export type EndpointBehavior =
-  | { kind: 'serve' }
-  | { kind: 'throttle' }
-  | { kind: 'unavailable' }
-  | { kind: 'slow'; ms: number }
-  | { kind: 'down' };
+  { kind: 'serve' } | { kind: 'throttle' } | { kind: 'unavailable' } | { kind: 'slow'; ms: number } | { kind: 'down' };
 
 export type Operation =
-  | 'InvokeModel'
-  | 'InvokeModelWithResponseStream'
-  | 'Converse'
-  | 'ConverseStream'
-  | 'ApplyGuardrail'
-  | 'CountTokens'
-  | 'unknown';
+  'InvokeModel' | 'InvokeModelWithResponseStream' | 'Converse' | 'ConverseStream' | 'ApplyGuardrail' | 'CountTokens' | 'unknown';
 
 export interface DoneInfo {
   clientAborted: boolean;
@@ -92,7 +82,14 @@ export type ExceptionType =
 
 /** A failure injected into a stream after `afterFrames` frames were written. */
 export type Fault =
-  | { afterFrames: number; kind: 'exception'; exceptionType: ExceptionType; message?: string; originalStatusCode?: number; originalMessage?: string }
+  | {
+      afterFrames: number;
+      kind: 'exception';
+      exceptionType: ExceptionType;
+      message?: string;
+      originalStatusCode?: number;
+      originalMessage?: string;
+    }
   | { afterFrames: number; kind: 'error-frame'; errorCode: string; errorMessage: string }
   | { afterFrames: number; kind: 'reset' }
   | { afterFrames: number; kind: 'truncate' }

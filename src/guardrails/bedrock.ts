@@ -46,8 +46,13 @@ export function createBedrockGuardrail(config: GuardrailConfig, client: BedrockC
       const both = AbortSignal.any([signal, timeout]);
       try {
         const answer = await client.call({
-          endpoint: where.endpoint, region: where.region, apiKey: where.apiKey, path, body,
-          accept: 'application/json', signal: both,
+          endpoint: where.endpoint,
+          region: where.region,
+          apiKey: where.apiKey,
+          path,
+          body,
+          accept: 'application/json',
+          signal: both,
         });
         const limit = Math.max(MIN_ANSWER_BYTES, body.length * 4);
         const { text, overflow } = await readBody(answer.body, limit);

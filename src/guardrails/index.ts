@@ -57,8 +57,10 @@ export function createGuardrailSet(deps: GuardrailDeps): GuardrailSet {
   for (const alias of deps.config.models) {
     const natives = alias.guardrails.filter((name) => byName.get(name)?.type === 'bedrock_native');
     if (natives.length > 1) {
-      throw new Error(`models[${alias.name}].guardrails: at most one bedrock_native guardrail can apply to a model call ` +
-        `(Bedrock takes one per call), got ${natives.join(', ')}`);
+      throw new Error(
+        `models[${alias.name}].guardrails: at most one bedrock_native guardrail can apply to a model call ` +
+          `(Bedrock takes one per call), got ${natives.join(', ')}`,
+      );
     }
   }
 
@@ -77,7 +79,9 @@ export function createGuardrailSet(deps: GuardrailDeps): GuardrailSet {
     forRequest(target, requested, log) {
       for (const name of requested) {
         if (!byName.has(name)) {
-          throw new SidecarError('invalid_request_error', `guardrails: no guardrail named "${name}" is defined in sidecar.yaml`, { param: 'guardrails' });
+          throw new SidecarError('invalid_request_error', `guardrails: no guardrail named "${name}" is defined in sidecar.yaml`, {
+            param: 'guardrails',
+          });
         }
       }
       const names = [...new Set([...(target.alias?.guardrails ?? []), ...requested])];
@@ -85,9 +89,11 @@ export function createGuardrailSet(deps: GuardrailDeps): GuardrailSet {
       const configs = names.map((name) => byName.get(name)!);
       const natives = configs.filter((g) => g.type === 'bedrock_native');
       if (natives.length > 1) {
-        throw new SidecarError('invalid_request_error',
+        throw new SidecarError(
+          'invalid_request_error',
           `guardrails: at most one bedrock_native guardrail can apply to a request (Bedrock takes one per call), got ${natives.map((g) => `"${g.name}"`).join(', ')}`,
-          { param: 'guardrails' });
+          { param: 'guardrails' },
+        );
       }
       const guards = configs.flatMap((g) => checker(g, target) ?? []);
       const recorder = new GuardrailRecorder(deps.metrics, log ?? deps.log, deps.config.logging.content);

@@ -29,7 +29,11 @@ const PASSED: Judgement = { kind: 'pass' };
 const CANCELLED: Judgement = { kind: 'cancelled' };
 
 export function judge(
-  guards: readonly TextGuardrail[], source: CheckSource, segments: readonly Segment[], signal: AbortSignal, ctx: JudgeContext,
+  guards: readonly TextGuardrail[],
+  source: CheckSource,
+  segments: readonly Segment[],
+  signal: AbortSignal,
+  ctx: JudgeContext,
 ): Judgement | Promise<Judgement> {
   if (guards.length === 0 || segments.length === 0) return PASSED;
   const verdicts = guards.map((g) => g.check(source, segments, signal));
@@ -38,8 +42,12 @@ export function judge(
 }
 
 function combine(
-  guards: readonly TextGuardrail[], verdicts: readonly Verdict[], source: CheckSource, segments: readonly Segment[],
-  signal: AbortSignal, ctx: JudgeContext,
+  guards: readonly TextGuardrail[],
+  verdicts: readonly Verdict[],
+  source: CheckSource,
+  segments: readonly Segment[],
+  signal: AbortSignal,
+  ctx: JudgeContext,
 ): Judgement | Promise<Judgement> {
   if (verdicts.some((v) => v.kind === 'cancelled')) return CANCELLED;
   let blockAt = -1;
@@ -69,8 +77,13 @@ function combine(
 
 /** Later maskers judge the already masked text, one after the other. */
 function remask(
-  guards: readonly TextGuardrail[], rest: readonly number[], source: CheckSource, current: readonly Segment[], signal: AbortSignal,
-  ctx: JudgeContext, done: (final: readonly Segment[]) => Judgement,
+  guards: readonly TextGuardrail[],
+  rest: readonly number[],
+  source: CheckSource,
+  current: readonly Segment[],
+  signal: AbortSignal,
+  ctx: JudgeContext,
+  done: (final: readonly Segment[]) => Judgement,
 ): Judgement | Promise<Judgement> {
   if (rest.length === 0) return done(current);
   const g = guards[rest[0]!]!;

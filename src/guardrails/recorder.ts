@@ -41,16 +41,27 @@ export class GuardrailRecorder {
   intervened(stage: GuardrailPhase, guardrail: string, action: 'block' | 'mask', reason: string, detail?: string): void {
     this.ran = true;
     this.note(stage, guardrail, action, action);
-    this.log.info({
-      guardrail, stage, action, reason, ...(this.logContent && detail !== undefined ? { text: detail } : {}),
-    }, action === 'block' ? 'guardrail blocked' : 'guardrail masked');
+    this.log.info(
+      {
+        guardrail,
+        stage,
+        action,
+        reason,
+        ...(this.logContent && detail !== undefined ? { text: detail } : {}),
+      },
+      action === 'block' ? 'guardrail blocked' : 'guardrail masked',
+    );
   }
 
   failed(stage: GuardrailPhase, guardrail: string, onError: 'block' | 'allow', reason: string): void {
     this.ran = true;
     this.note(stage, guardrail, onError === 'block' ? 'error_block' : 'error_allow', 'error');
-    this.log.warn({ guardrail, stage, onError, reason },
-      onError === 'block' ? 'guardrail failed; on_error: block ends the request' : 'guardrail failed; on_error: allow lets the text through');
+    this.log.warn(
+      { guardrail, stage, onError, reason },
+      onError === 'block'
+        ? 'guardrail failed; on_error: block ends the request'
+        : 'guardrail failed; on_error: allow lets the text through',
+    );
   }
 
   outcome(): string {

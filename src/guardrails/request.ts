@@ -40,8 +40,13 @@ export function createRequestGuards({ guards, native, recorder }: RequestGuardPa
       if (input.length === 0) return undefined;
       const slots = inputSlots(request.messages);
       if (slots.length === 0) return undefined;
-      const verdict = await judge(input, 'INPUT', slots.map((s) => ({ context: '', text: s.text })), signal,
-        { stage: 'input', recorder, maskAllowed: true });
+      const verdict = await judge(
+        input,
+        'INPUT',
+        slots.map((s) => ({ context: '', text: s.text })),
+        signal,
+        { stage: 'input', recorder, maskAllowed: true },
+      );
       if (verdict.kind === 'block') return violation(verdict.guardrail);
       if (verdict.kind === 'mask') request.messages = maskMessages(request.messages, slots, verdict.texts);
       return undefined;
@@ -49,12 +54,23 @@ export function createRequestGuards({ guards, native, recorder }: RequestGuardPa
 
     async checkInputTexts(texts: readonly string[], signal: AbortSignal): Promise<{ error: SidecarError } | { texts: readonly string[] }> {
       if (native) {
-        return { error: new SidecarError('invalid_request_error', `guardrail "${native.name}" is bedrock_native, which Bedrock applies only ` +
-          'inside text generation, never to embedding input: attach a bedrock or regex guardrail with an input stage instead', { param: 'model' }) };
+        return {
+          error: new SidecarError(
+            'invalid_request_error',
+            `guardrail "${native.name}" is bedrock_native, which Bedrock applies only ` +
+              'inside text generation, never to embedding input: attach a bedrock or regex guardrail with an input stage instead',
+            { param: 'model' },
+          ),
+        };
       }
       if (input.length === 0) return { texts };
-      const verdict = await judge(input, 'INPUT', texts.map((text) => ({ context: '', text })), signal,
-        { stage: 'input', recorder, maskAllowed: true });
+      const verdict = await judge(
+        input,
+        'INPUT',
+        texts.map((text) => ({ context: '', text })),
+        signal,
+        { stage: 'input', recorder, maskAllowed: true },
+      );
       if (verdict.kind === 'block') return { error: violation(verdict.guardrail) };
       if (verdict.kind === 'mask') return { texts: texts.map((text, i) => verdict.texts[i] ?? text) };
       return { texts };

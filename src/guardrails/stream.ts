@@ -115,7 +115,12 @@ export class StreamGuard implements OutputGuard {
     this.sync = options.sync;
     this.syncInterval = Math.min(...options.sync.map((g) => g.config.intervalChars));
     this.syncWindow = new TextWindow(Math.max(0, ...options.sync.map((g) => g.contextChars)));
-    this.async = options.async.map((guard) => ({ guard, window: new TextWindow(guard.contextChars), inflight: new Set(), inflightChars: 0 }));
+    this.async = options.async.map((guard) => ({
+      guard,
+      window: new TextWindow(guard.contextChars),
+      inflight: new Set(),
+      inflightChars: 0,
+    }));
     this.native = options.native;
     this.recorder = options.recorder;
   }
@@ -160,10 +165,12 @@ export class StreamGuard implements OutputGuard {
         this.busy = false;
         throw error;
       }
-      return next.done ? settle() : next.value.then(resume, (error: unknown) => {
-        this.busy = false;
-        throw error;
-      });
+      return next.done
+        ? settle()
+        : next.value.then(resume, (error: unknown) => {
+            this.busy = false;
+            throw error;
+          });
     };
     return resume();
   }
@@ -209,8 +216,9 @@ export class StreamGuard implements OutputGuard {
     const { keys, segments } = this.syncWindow.take();
     let texts: ReadonlyArray<string | undefined> | undefined;
     if (segments.length > 0) {
-      const verdict = yield* wait(judge(this.sync, 'OUTPUT', segments, this.controller.signal,
-        { stage: 'output', recorder: this.recorder, maskAllowed: true }));
+      const verdict = yield* wait(
+        judge(this.sync, 'OUTPUT', segments, this.controller.signal, { stage: 'output', recorder: this.recorder, maskAllowed: true }),
+      );
       if (this.done || this.block !== undefined) return;
       if (verdict.kind === 'cancelled') {
         this.stopped = true;
@@ -302,8 +310,11 @@ export class StreamGuard implements OutputGuard {
       a.inflightChars -= chars;
       if (verdict.kind === 'block') this.blockedLater(verdict.guardrail);
     };
-    const verdict = judge([a.guard], 'OUTPUT', segments, this.controller.signal,
-      { stage: 'output', recorder: this.recorder, maskAllowed: false });
+    const verdict = judge([a.guard], 'OUTPUT', segments, this.controller.signal, {
+      stage: 'output',
+      recorder: this.recorder,
+      maskAllowed: false,
+    });
     if (!isPromise(verdict)) return settle(verdict);
     const pending: Promise<void> = verdict.then(settle, (error: unknown) => {
       // A bug, not an answer: judged as the guardrail failing.

@@ -42,7 +42,10 @@ export interface AliasProblem {
 
 /** Thrown by `build` for an alias: the registry turns it into a ConfigError naming the key and its line. */
 class AliasKeyError extends Error {
-  constructor(readonly path: ReadonlyArray<string | number>, message: string) {
+  constructor(
+    readonly path: ReadonlyArray<string | number>,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -67,16 +70,25 @@ export class ModelRegistry {
     for (const [index, alias] of config.models.entries()) {
       if (alias.undefinedGuardrails !== undefined) {
         const names = alias.undefinedGuardrails.map((n) => `"${n}"`).join(', ');
-        this.deferred.set(alias.name, new SidecarError('internal_error',
-          `model "${alias.name}" names guardrails no guardrail defines (${names}): define them under guardrails: in sidecar.yaml; ` +
-          'until then the alias is not served without them', { param: 'model' }));
+        this.deferred.set(
+          alias.name,
+          new SidecarError(
+            'internal_error',
+            `model "${alias.name}" names guardrails no guardrail defines (${names}): define them under guardrails: in sidecar.yaml; ` +
+              'until then the alias is not served without them',
+            { param: 'model' },
+          ),
+        );
         continue;
       }
       try {
         this.aliases.set(alias.name, this.build(alias.name, alias.model, alias));
       } catch (error) {
         if (error instanceof SidecarError && error.type === 'invalid_request_error') {
-          this.deferred.set(alias.name, new SidecarError('invalid_request_error', `model "${alias.name}": ${error.message}`, { param: 'model' }));
+          this.deferred.set(
+            alias.name,
+            new SidecarError('invalid_request_error', `model "${alias.name}": ${error.message}`, { param: 'model' }),
+          );
           continue;
         }
         const path = error instanceof AliasKeyError ? error.path : error instanceof RouteError ? ['model'] : [];
@@ -166,10 +178,10 @@ export class ModelRegistry {
       family = declared;
     }
     if (!family && (route === 'invoke' || info.arn)) {
-      const what = info.arn ? `the ${info.arn.resourceType} ARN "${modelId}" does not name its model family`
+      const what = info.arn
+        ? `the ${info.arn.resourceType} ARN "${modelId}" does not name its model family`
         : `no known model family for "${modelId}"`;
-      throw new SidecarError('invalid_request_error',
-        `${what}: configure an alias with provider: (${familyList()})`, { param: 'model' });
+      throw new SidecarError('invalid_request_error', `${what}: configure an alias with provider: (${familyList()})`, { param: 'model' });
     }
     if (!this.support.supports(route, family)) {
       const other: Route = route === 'invoke' ? 'converse' : 'invoke';
@@ -192,11 +204,18 @@ export class ModelRegistry {
       region = alias?.region ?? this.env.AWS_REGION ?? this.env.AWS_DEFAULT_REGION;
     }
     if (!region) {
-      throw new SidecarError('invalid_request_error',
-        `no AWS region for "${name}": set region: on the alias, or AWS_REGION in the environment`, { param: 'model' });
+      throw new SidecarError(
+        'invalid_request_error',
+        `no AWS region for "${name}": set region: on the alias, or AWS_REGION in the environment`,
+        { param: 'model' },
+      );
     }
-    const endpoint = (alias?.endpoint ?? this.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ?? this.env.AWS_ENDPOINT_URL ??
-      defaultEndpoint(region)).replace(/\/+$/, '');
+    const endpoint = (
+      alias?.endpoint ??
+      this.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ??
+      this.env.AWS_ENDPOINT_URL ??
+      defaultEndpoint(region)
+    ).replace(/\/+$/, '');
     try {
       const url = new URL(endpoint);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');

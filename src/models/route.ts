@@ -12,7 +12,9 @@ export type { ChatFamily, EmbeddingFamily, Family };
 
 /** Every family, in the registry's order. */
 export const FAMILIES: readonly Family[] = FAMILY_SPECS.map((spec) => spec.family);
-const EMBEDDING_FAMILIES: ReadonlySet<string> = new Set(FAMILY_SPECS.filter((spec) => spec.kind === 'embedding').map((spec) => spec.family));
+const EMBEDDING_FAMILIES: ReadonlySet<string> = new Set(
+  FAMILY_SPECS.filter((spec) => spec.kind === 'embedding').map((spec) => spec.family),
+);
 
 export function isEmbeddingFamily(family: Family | undefined): family is EmbeddingFamily {
   return EMBEDDING_FAMILIES.has(family ?? '');
@@ -66,8 +68,10 @@ export function parseRoute(value: string): ParsedRoute {
   }
   // An ARN's structure (partition, region, resource) is checked, with its own messages, by inspectModelId.
   if (rest.startsWith('arn:') ? rest.split(/[/:]/).some((part, i) => i >= 5 && !ARN_PART.test(part)) : !PLAIN_ID.test(rest)) {
-    throw new RouteError(`"${value}" is not a Bedrock model id: expected a model id (anthropic.claude-…), ` +
-      'an inference profile id (us.anthropic.claude-…) or an ARN (arn:aws:bedrock:REGION:ACCOUNT:TYPE/ID)');
+    throw new RouteError(
+      `"${value}" is not a Bedrock model id: expected a model id (anthropic.claude-…), ` +
+        'an inference profile id (us.anthropic.claude-…) or an ARN (arn:aws:bedrock:REGION:ACCOUNT:TYPE/ID)',
+    );
   }
   return { route, modelId: rest, explicitRoute };
 }
@@ -134,8 +138,10 @@ function inspectBaseId(id: string): ModelIdInfo {
     const afterFirst = id.slice(dot + 1);
     const second = afterFirst.split('.')[0] ?? '';
     // A known geography, or an unknown short prefix in front of a known provider (a new geography).
-    if (((GEO_PREFIXES as readonly string[]).includes(first) && !PROVIDERS.has(first)) ||
-        (!PROVIDERS.has(first) && PROVIDERS.has(second) && /^[a-z]{2,6}(-[a-z]+)?$/.test(first))) {
+    if (
+      ((GEO_PREFIXES as readonly string[]).includes(first) && !PROVIDERS.has(first)) ||
+      (!PROVIDERS.has(first) && PROVIDERS.has(second) && /^[a-z]{2,6}(-[a-z]+)?$/.test(first))
+    ) {
       geography = first;
       base = afterFirst;
     }

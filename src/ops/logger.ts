@@ -16,8 +16,16 @@ export type { Logger };
 
 /** Keys whose values never reach a log line, wherever they sit in a logged object (names compared exactly). */
 export const SECRET_KEYS: ReadonlySet<string> = new Set([
-  'authorization', 'Authorization', 'x-amz-security-token', 'credentials', 'secretAccessKey', 'sessionToken',
-  'accessKeyId', 'apiKey', 'auth_token', 'authToken',
+  'authorization',
+  'Authorization',
+  'x-amz-security-token',
+  'credentials',
+  'secretAccessKey',
+  'sessionToken',
+  'accessKeyId',
+  'apiKey',
+  'auth_token',
+  'authToken',
 ]);
 /** How deep `redactSecrets` looks: `req.headers.authorization` is three levels. */
 export const REDACT_DEPTH = 4;
@@ -61,7 +69,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * AWS access key ids.
  */
 const SECRET_TEXT: ReadonlyArray<readonly [RegExp, string]> = [
-  [/(x-amz-security-token|aws_secret_access_key|aws_session_token|secret_?access_?key|session_?token)(\\?["']?\s*[:=]\s*\\?["']?)[^\s"'\\&,;}]+/gi, '$1$2[redacted]'],
+  [
+    /(x-amz-security-token|aws_secret_access_key|aws_session_token|secret_?access_?key|session_?token)(\\?["']?\s*[:=]\s*\\?["']?)[^\s"'\\&,;}]+/gi,
+    '$1$2[redacted]',
+  ],
   [/(Signature=)[0-9a-f]{64}/gi, '$1[redacted]'],
   [/(\bBearer\s+)[A-Za-z0-9\-._~+/]{8,}=*/g, '$1[redacted]'],
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, '[redacted]'],
@@ -116,8 +127,10 @@ export function logDestination(fd = 1): DestinationStream {
     if (told.has(code)) return;
     told.add(code);
     try {
-      const outcome = code === 'EPIPE' ? 'its reader has gone: log lines are dropped from now on'
-        : `log lines are held (up to ${MAX_PENDING_LOG_BYTES} bytes) and retried with the next line, or dropped, while it fails`;
+      const outcome =
+        code === 'EPIPE'
+          ? 'its reader has gone: log lines are dropped from now on'
+          : `log lines are held (up to ${MAX_PENDING_LOG_BYTES} bytes) and retried with the next line, or dropped, while it fails`;
       writeSync(2, `bedrock-sidecar: writing logs to fd ${fd} failed (${code}); ${outcome}\n`);
     } catch {
       // stderr is gone as well: nothing else to tell.
@@ -133,22 +146,29 @@ export function logDestination(fd = 1): DestinationStream {
 
 /** The line written in place of one too long to write: its size, and its request id if it had one. */
 function droppedLine(data: string | Buffer): string {
-  const head = (typeof data === 'string' ? data.slice(0, 4096) : data.subarray(0, 4096).toString('utf8'));
+  const head = typeof data === 'string' ? data.slice(0, 4096) : data.subarray(0, 4096).toString('utf8');
   const requestId = /"requestId":"([\x21-\x7e]{1,128}?)"/.exec(head)?.[1];
   const level = /"level":"([a-z]{1,8})"/.exec(head)?.[1];
   return `${JSON.stringify({
-    level: 'warn', time: new Date().toISOString(), service: 'bedrock-sidecar', ...(requestId ? { requestId } : {}),
-    droppedBytes: Buffer.byteLength(data), droppedLevel: level ?? null,
+    level: 'warn',
+    time: new Date().toISOString(),
+    service: 'bedrock-sidecar',
+    ...(requestId ? { requestId } : {}),
+    droppedBytes: Buffer.byteLength(data),
+    droppedLevel: level ?? null,
     msg: `a log line of ${Buffer.byteLength(data)} bytes was dropped: longer than the ${MAX_PENDING_LOG_BYTES}-byte bound`,
   })}\n`;
 }
 
 export function createLogger(level: LogLevel, destination: DestinationStream = logDestination()): Logger {
-  return pino({
-    level,
-    base: { service: 'bedrock-sidecar' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }), log: (object) => redactSecrets(object) },
-    hooks: { streamWrite: scrubSecrets },
-  }, destination);
+  return pino(
+    {
+      level,
+      base: { service: 'bedrock-sidecar' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }), log: (object) => redactSecrets(object) },
+      hooks: { streamWrite: scrubSecrets },
+    },
+    destination,
+  );
 }

@@ -226,9 +226,10 @@ export class EventStreamSplitter {
         if (this.#messageBytes < 0) {
           if (this.#bufferedBytes < PRELUDE_BYTES) return;
           const first = this.#chunks[0]!;
-          this.#messageBytes = first.byteLength - this.#offset >= PRELUDE_BYTES
-            ? this.#checkPrelude(first, this.#offset)
-            : this.#checkPrelude(this.#copyPrelude(), 0);
+          this.#messageBytes =
+            first.byteLength - this.#offset >= PRELUDE_BYTES
+              ? this.#checkPrelude(first, this.#offset)
+              : this.#checkPrelude(this.#copyPrelude(), 0);
         }
         if (this.#bufferedBytes < this.#messageBytes) return;
         const message = this.#take(this.#messageBytes);
@@ -249,9 +250,7 @@ export class EventStreamSplitter {
     if (this.#failure) throw this.#failure;
     if (this.#bufferedBytes === 0) return;
     const expected = this.#messageBytes >= 0 ? `${this.#messageBytes}` : `at least ${PRELUDE_BYTES}`;
-    this.#failure = protocolError(
-      `upstream ended inside an event-stream message (${this.#bufferedBytes} of ${expected} bytes)`,
-    );
+    this.#failure = protocolError(`upstream ended inside an event-stream message (${this.#bufferedBytes} of ${expected} bytes)`);
     this.#chunks = [];
     this.#offset = 0;
     this.#bufferedBytes = 0;
@@ -278,9 +277,7 @@ export class EventStreamSplitter {
     const expectedCrc = readUint32(bytes, at + 8);
     const actualCrc = crc32Update(0, bytes, at, at + 8);
     if (expectedCrc !== actualCrc) {
-      throw protocolError(
-        `event-stream prelude checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`,
-      );
+      throw protocolError(`event-stream prelude checksum mismatch (message says ${expectedCrc}, bytes give ${actualCrc})`);
     }
     const total = readUint32(bytes, at);
     const headers = readUint32(bytes, at + 4);
@@ -291,9 +288,7 @@ export class EventStreamSplitter {
       throw protocolError(`event-stream message length ${total} exceeds the limit ${this.#maxMessageBytes}`);
     }
     if (headers > total - MIN_MESSAGE_BYTES) {
-      throw protocolError(
-        `event-stream headers length ${headers} does not fit in a message of length ${total}`,
-      );
+      throw protocolError(`event-stream headers length ${headers} does not fit in a message of length ${total}`);
     }
     if (headers > MAX_HEADERS_BYTES) {
       throw protocolError(`event-stream headers length ${headers} exceeds the limit ${MAX_HEADERS_BYTES}`);

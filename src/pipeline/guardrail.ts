@@ -48,10 +48,13 @@ export class GuardrailStage extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.stopped || !this.guard) return callback();
-    this.settle(() => this.guard!.end(), () => {
-      this.stopped = true; // nothing may be pushed after the end
-      callback();
-    });
+    this.settle(
+      () => this.guard!.end(),
+      () => {
+        this.stopped = true; // nothing may be pushed after the end
+        callback();
+      },
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

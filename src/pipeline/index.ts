@@ -64,8 +64,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const decoder = new EventStreamDecoder();
   const normalizer = new NormalizerStage(new BedrockEventNormalizer(options.route, options.mapper), options.onComplete);
   const guard = options.guard ? new GuardrailStage(options.guard) : undefined;
-  const rechunker = options.rechunk === false ? undefined
-    : new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
+  const rechunker =
+    options.rechunk === false ? undefined : new RechunkerStage({ chunkSizeBytes: options.chunkSizeBytes, maxHoldMs: options.maxHoldMs });
   const stageOptions = { renderer: options.renderer, heartbeatMs: options.heartbeatMs };
   const encoder = options.observe ? new ObservedEncoderStage(stageOptions, options.observe) : new EncoderStage(stageOptions);
   const stages = [decoder, normalizer, ...(guard ? [guard] : []), ...(rechunker ? [rechunker] : []), encoder];
@@ -74,7 +74,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
 /** The encoder stage with a look at each batch before it is rendered. */
 class ObservedEncoderStage extends EncoderStage {
-  constructor(options: EncoderStageOptions, private readonly observe: (batch: readonly StreamEvent[]) => void) {
+  constructor(
+    options: EncoderStageOptions,
+    private readonly observe: (batch: readonly StreamEvent[]) => void,
+  ) {
     super(options);
   }
 

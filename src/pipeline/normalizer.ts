@@ -95,8 +95,12 @@ export class BedrockEventNormalizer {
       try {
         for (const event of this.message(item)) out.push(event);
       } catch (error) {
-        this.fail(out, isSidecarError(error) ? error
-          : new SidecarError('upstream_protocol_error', `could not read a Bedrock stream event: ${(error as Error).message}`));
+        this.fail(
+          out,
+          isSidecarError(error)
+            ? error
+            : new SidecarError('upstream_protocol_error', `could not read a Bedrock stream event: ${(error as Error).message}`),
+        );
       }
     }
     return out;
@@ -109,7 +113,7 @@ export class BedrockEventNormalizer {
     if (this.mapper.terminated) return [];
     const ended = this.mapper.end?.();
     if (ended) return ended;
-    const what = this.route === 'converse' ? 'messageStop' : 'the model\'s final event';
+    const what = this.route === 'converse' ? 'messageStop' : "the model's final event";
     return [{ kind: 'error', error: new SidecarError('upstream_protocol_error', `Bedrock's stream ended before ${what}`) }];
   }
 
@@ -154,7 +158,10 @@ export class NormalizerStage extends Transform {
   private completed = false;
 
   /** `onComplete` is called once, after the batch that made the answer whole was pushed on. */
-  constructor(private readonly core: BedrockEventNormalizer, private readonly onComplete?: () => void) {
+  constructor(
+    private readonly core: BedrockEventNormalizer,
+    private readonly onComplete?: () => void,
+  ) {
     super({ objectMode: true, highWaterMark: 4, emitClose: false });
   }
 

@@ -35,7 +35,6 @@ import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE } from '../config/schema.t
 import type { StreamEvent } from './events.ts';
 import { isHighSurrogate, isLowSurrogate, utf8ByteLength, utf8UnitBytes } from './utf8.ts';
 
-
 export interface RechunkerOptions {
   /** Most bytes of UTF-8 per emitted `text` event, 1..1048576 (validated by config; asserted here). */
   chunkSizeBytes: number;
@@ -55,9 +54,7 @@ export class Rechunker {
   constructor(options: RechunkerOptions) {
     const size = options.chunkSizeBytes;
     if (!Number.isInteger(size) || size < MIN_STREAM_CHUNK_SIZE || size > MAX_STREAM_CHUNK_SIZE) {
-      throw new RangeError(
-        `chunkSizeBytes must be an integer from ${MIN_STREAM_CHUNK_SIZE} to ${MAX_STREAM_CHUNK_SIZE}, got ${size}`,
-      );
+      throw new RangeError(`chunkSizeBytes must be an integer from ${MIN_STREAM_CHUNK_SIZE} to ${MAX_STREAM_CHUNK_SIZE}, got ${size}`);
     }
     this.chunkSizeBytes = size;
   }

@@ -11,8 +11,18 @@ import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } 
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format',
-  'presence_penalty', 'frequency_penalty', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'presence_penalty',
+  'frequency_penalty',
+  'user',
+  'metadata',
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['documents']);
 
@@ -59,7 +69,11 @@ export const ai21: ChatFamilySpec<'ai21'> = {
   aliases: ['jamba'],
   invoke: ai21Invoke,
   converse: {
-    tools: false, images: false, documents: false, structured: false, extra: ['presence_penalty', 'frequency_penalty'],
+    tools: false,
+    images: false,
+    documents: false,
+    structured: false,
+    extra: ['presence_penalty', 'frequency_penalty'],
     extraFields: ['presence_penalty', 'frequency_penalty'],
   },
 };

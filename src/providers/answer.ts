@@ -21,7 +21,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** A whole answer's tool call as the events a stream gives: its start, then all its arguments in one delta. */
 export function wholeToolCall(index: number, id: string, name: string, input: unknown): StreamEvent[] {
-  return [{ kind: 'tool_start', index, id, name }, { kind: 'tool_delta', index, arguments: JSON.stringify(input ?? {}) }];
+  return [
+    { kind: 'tool_start', index, id, name },
+    { kind: 'tool_delta', index, arguments: JSON.stringify(input ?? {}) },
+  ];
 }
 
 /**

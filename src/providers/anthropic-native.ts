@@ -21,8 +21,17 @@ import type { BuildContext } from './types.ts';
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
 const TOP_LEVEL: ReadonlySet<string> = new Set([
-  'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'tools', 'tool_choice',
-  'thinking', 'output_config',
+  'max_tokens',
+  'messages',
+  'system',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'output_config',
 ]);
 
 /** Keys Bedrock takes per content-block type; a type not listed is dropped whole. */
@@ -60,8 +69,11 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   if (Array.isArray(body.tools)) body.tools = (body.tools as unknown[]).map((t, i) => keepTool(t, i, ctx));
   if (request.params.max_tokens !== undefined) body.max_tokens = request.params.max_tokens;
 
-  const adapted = adaptClaudeThinking(ctx.target.modelId, isObject(body.thinking) ? body.thinking : undefined,
-    isObject(body.output_config) ? body.output_config : undefined);
+  const adapted = adaptClaudeThinking(
+    ctx.target.modelId,
+    isObject(body.thinking) ? body.thinking : undefined,
+    isObject(body.output_config) ? body.output_config : undefined,
+  );
   delete body.thinking;
   delete body.output_config;
   if (adapted.thinking) body.thinking = bedrockThinking(adapted.thinking, ctx);
@@ -113,8 +125,12 @@ function placeAutoCache(body: Json, ctx: BuildContext): void {
     budget--;
     placed.push('after the tools');
   }
-  const system: unknown[] | undefined = typeof body.system === 'string' && body.system !== '' ? [{ type: 'text', text: body.system }]
-    : Array.isArray(body.system) ? body.system : undefined;
+  const system: unknown[] | undefined =
+    typeof body.system === 'string' && body.system !== ''
+      ? [{ type: 'text', text: body.system }]
+      : Array.isArray(body.system)
+        ? body.system
+        : undefined;
   if (system && system.length > 0 && unmarked(system) && budget > 0) {
     const last: unknown = system[system.length - 1];
     if (isObject(last) && last.type === 'text') {
@@ -166,13 +182,18 @@ function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
     let role = m.role;
     let content: unknown = m.content;
     for (const key of Object.keys(m)) {
-      if (key !== 'role' && key !== 'content') ctx.note(`messages[${i}].${key} dropped: Bedrock's Claude messages take role and content only`);
+      if (key !== 'role' && key !== 'content')
+        ctx.note(`messages[${i}].${key} dropped: Bedrock's Claude messages take role and content only`);
     }
     if (role === 'system') {
       // What Claude Code's own Bedrock mode sends for it: user text in a <system-reminder>.
       role = 'user';
-      const text = typeof content === 'string' ? content
-        : Array.isArray(content) ? content.map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : '')).join('') : '';
+      const text =
+        typeof content === 'string'
+          ? content
+          : Array.isArray(content)
+            ? content.map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : '')).join('')
+            : '';
       content = [{ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` }];
     } else if (Array.isArray(content)) {
       content = content.flatMap((b, j) => keepBlock(b, `messages[${i}].content[${j}]`, ctx));

@@ -6,7 +6,15 @@
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { answerEnd, requireAnswer, wholeToolCall } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
-import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName } from './request.ts';
+import {
+  joinText,
+  parseArguments,
+  type CacheMark,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+  type ParamName,
+} from './request.ts';
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
 import { applyClaudeReasoning, claudeCaching, THINKING_BUDGET } from './claude-rules.ts';
@@ -22,17 +30,31 @@ const DEFAULT_MAX_TOKENS = 4096;
 export { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET };
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls',
-  'reasoning_effort', 'user', 'metadata', 'anthropic_beta',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'user',
+  'metadata',
+  'anthropic_beta',
 ]);
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'output_config', 'tool_choice']);
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   // A Messages client's own body, unless an input guardrail rewrote the messages (then the translation).
-  if (request.anthropic && sameText(request.anthropic.messages, request.messages)) return nativeMessagesBody(request.anthropic, request, ctx);
+  if (request.anthropic && sameText(request.anthropic.messages, request.messages))
+    return nativeMessagesBody(request.anthropic, request, ctx);
   const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
-  const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
+  const system = request.messages
+    .filter((m) => m.role === 'system')
+    .map((m) => joinText(m.content))
+    .filter(Boolean);
   const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS);
   const p = reasoning.params;
   const maxTokens = reasoning.maxTokens;
@@ -61,7 +83,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   }
   if (p.anthropic_beta !== undefined) {
     const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
-    for (const flag of p.anthropic_beta) if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
+    for (const flag of p.anthropic_beta)
+      if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
     if (accepted.length > 0) body.anthropic_beta = accepted;
   }
   // `user` and `metadata` have no place in Bedrock's Claude body (it rejects `metadata`): dropped.
@@ -108,7 +131,12 @@ function userBlock(part: ContentPart): Block {
       // PDF travels as base64; the text formats as plain text (the only two document sources Claude's body takes).
       return part.format === 'pdf'
         ? { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: part.data }, title: part.name, ...mark }
-        : { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(part.data, 'base64').toString('utf8') }, title: part.name, ...mark };
+        : {
+            type: 'document',
+            source: { type: 'text', media_type: 'text/plain', data: Buffer.from(part.data, 'base64').toString('utf8') },
+            title: part.name,
+            ...mark,
+          };
   }
 }
 
@@ -130,15 +158,25 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         append('user', m.content.map(userBlock), m.cache);
         return;
       case 'assistant': {
-        const blocks: Block[] = m.content.filter((t) => t.text !== '').map((t) => ({
-          type: 'text', text: t.text, ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
-        }));
+        const blocks: Block[] = m.content
+          .filter((t) => t.text !== '')
+          .map((t) => ({
+            type: 'text',
+            text: t.text,
+            ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
+          }));
         // Signed and redacted thinking go back first, byte for byte, as Claude requires them before its tool use.
         blocks.unshift(...(m.reasoningRedacted ?? []).map((data) => ({ type: 'redacted_thinking', data })));
-        if (m.reasoningSignature !== undefined) blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
-        m.toolCalls.forEach((call, j) => blocks.push({
-          type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
-        }));
+        if (m.reasoningSignature !== undefined)
+          blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
+        m.toolCalls.forEach((call, j) =>
+          blocks.push({
+            type: 'tool_use',
+            id: call.id,
+            name: call.name,
+            input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
+          }),
+        );
         append('assistant', blocks, m.cache);
         return;
       }
@@ -198,7 +236,9 @@ class AnthropicStreamMapper implements StreamMapper {
             return index !== undefined && typeof json === 'string' && json !== '' ? [{ kind: 'tool_delta', index, arguments: json }] : [];
           }
           case 'signature_delta':
-            return typeof delta.signature === 'string' && delta.signature !== '' ? [{ kind: 'reasoning_signature', signature: delta.signature }] : [];
+            return typeof delta.signature === 'string' && delta.signature !== ''
+              ? [{ kind: 'reasoning_signature', signature: delta.signature }]
+              : [];
           default:
             return []; // future delta types carry nothing for the client
         }
@@ -214,10 +254,7 @@ class AnthropicStreamMapper implements StreamMapper {
         this.terminated = true;
         const metrics = readInvocationMetrics(event);
         if (metrics) Object.assign(this.usage, metrics);
-        return [
-          finishEvent(this.stopReason, this.guardrailIntervened),
-          { kind: 'usage', usage: { ...this.usage } },
-        ];
+        return [finishEvent(this.stopReason, this.guardrailIntervened), { kind: 'usage', usage: { ...this.usage } }];
       }
       default:
         return []; // ping and unknown event types are ignored, as the Anthropic docs ask
@@ -240,8 +277,10 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
     if (block.type === 'text' && typeof block.text === 'string') events.push({ kind: 'text', text: block.text });
     else if (block.type === 'thinking' && typeof block.thinking === 'string') {
       events.push({ kind: 'reasoning', text: block.thinking });
-      if (typeof block.signature === 'string' && block.signature !== '') events.push({ kind: 'reasoning_signature', signature: block.signature });
-    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') events.push({ kind: 'reasoning_redacted', data: block.data });
+      if (typeof block.signature === 'string' && block.signature !== '')
+        events.push({ kind: 'reasoning_signature', signature: block.signature });
+    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string')
+      events.push({ kind: 'reasoning_redacted', data: block.data });
     else if (block.type === 'tool_use') {
       events.push(...wholeToolCall(tools++, stringOrEmpty(block.id), stringOrEmpty(block.name), block.input));
     }
@@ -266,7 +305,11 @@ export const anthropicInvoke: RouteAdapter = {
 };
 
 const CONVERSE: ConverseTraits = {
-  tools: true, images: true, documents: true, structured: true, extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
+  tools: true,
+  images: true,
+  documents: true,
+  structured: true,
+  extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {

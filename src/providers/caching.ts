@@ -54,7 +54,10 @@ export function normaliseCacheMarks(request: ChatRequest): ChatRequest {
   return { ...request, messages };
 }
 
-interface Located { where: 'tools' | 'system' | 'messages'; mark: CacheMark }
+interface Located {
+  where: 'tools' | 'system' | 'messages';
+  mark: CacheMark;
+}
 
 /** Every mark in Bedrock's processing order: tools, then system messages, then the conversation. */
 function marksInOrder(request: ChatRequest): Located[] {
@@ -69,7 +72,10 @@ function marksInOrder(request: ChatRequest): Located[] {
   return out;
 }
 
-function stripMarks(request: ChatRequest, keep: (where: 'tools' | 'system' | 'messages', mark: CacheMark) => CacheMark | undefined): ChatRequest {
+function stripMarks(
+  request: ChatRequest,
+  keep: (where: 'tools' | 'system' | 'messages', mark: CacheMark) => CacheMark | undefined,
+): ChatRequest {
   const fix = <T extends { cache?: CacheMark }>(item: T, where: 'tools' | 'system' | 'messages'): T => {
     if (!item.cache) return item;
     const { cache, ...rest } = item;
@@ -128,7 +134,11 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
   let out = normaliseCacheMarks(request);
   if (!support) {
     if (marksInOrder(out).length === 0) return out;
-    rejectParam(ctx, 'cache_control', `is not supported by ${modelId}: prompt caching is for Claude (3.5 Haiku, 3.7 and later) and Amazon Nova models`);
+    rejectParam(
+      ctx,
+      'cache_control',
+      `is not supported by ${modelId}: prompt caching is for Claude (3.5 Haiku, 3.7 and later) and Amazon Nova models`,
+    );
     return stripMarks(out, () => undefined);
   }
   if (ctx.target.alias?.promptCaching === 'auto') out = placeAuto(out, support, ctx);

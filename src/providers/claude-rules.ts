@@ -47,20 +47,66 @@ const ALL_EFFORTS: readonly ClaudeEffort[] = ['low', 'medium', 'high', 'xhigh', 
 
 /** The newest generation: what a Claude id this table does not know yet gets. */
 const NEWEST: ClaudeRule = {
-  generation: 'Claude 5', thinking: 'adaptive-only', canTurnOff: true, hidesThinking: true, efforts: ALL_EFFORTS,
+  generation: 'Claude 5',
+  thinking: 'adaptive-only',
+  canTurnOff: true,
+  hidesThinking: true,
+  efforts: ALL_EFFORTS,
 };
 
 /** First match wins. Sources: AWS "Adaptive thinking" and "Extended thinking" user-guide pages, Anthropic's model docs. */
 const ROWS: readonly Row[] = [
-  { match: /^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-)/, generation: 'Claude 3 / 3.5', thinking: 'none', canTurnOff: true, hidesThinking: false, efforts: [] },
+  {
+    match: /^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-)/,
+    generation: 'Claude 3 / 3.5',
+    thinking: 'none',
+    canTurnOff: true,
+    hidesThinking: false,
+    efforts: [],
+  },
   { match: /^claude-3-7-sonnet/, generation: 'Claude 3.7', thinking: 'budget', canTurnOff: true, hidesThinking: false, efforts: [] },
   // Claude 4, 4.1 and 4.5: dated ids (claude-sonnet-4-20250514, claude-opus-4-1-…, claude-haiku-4-5-…).
-  { match: /^claude-(sonnet|opus|haiku)-4(-[15])?(-\d{8}|$)/, generation: 'Claude 4 / 4.5', thinking: 'budget', canTurnOff: true, hidesThinking: false, efforts: [] },
-  { match: /^claude-opus-4-6/, generation: 'Claude Opus 4.6', thinking: 'adaptive', canTurnOff: true, hidesThinking: false, efforts: [...ADAPTIVE_EFFORTS, 'max'] },
-  { match: /^claude-sonnet-4-6/, generation: 'Claude Sonnet 4.6', thinking: 'adaptive', canTurnOff: true, hidesThinking: false, efforts: ADAPTIVE_EFFORTS },
-  { match: /^claude-opus-4-[78]/, generation: 'Claude Opus 4.7 / 4.8', thinking: 'adaptive-only', canTurnOff: true, hidesThinking: true, efforts: ALL_EFFORTS },
+  {
+    match: /^claude-(sonnet|opus|haiku)-4(-[15])?(-\d{8}|$)/,
+    generation: 'Claude 4 / 4.5',
+    thinking: 'budget',
+    canTurnOff: true,
+    hidesThinking: false,
+    efforts: [],
+  },
+  {
+    match: /^claude-opus-4-6/,
+    generation: 'Claude Opus 4.6',
+    thinking: 'adaptive',
+    canTurnOff: true,
+    hidesThinking: false,
+    efforts: [...ADAPTIVE_EFFORTS, 'max'],
+  },
+  {
+    match: /^claude-sonnet-4-6/,
+    generation: 'Claude Sonnet 4.6',
+    thinking: 'adaptive',
+    canTurnOff: true,
+    hidesThinking: false,
+    efforts: ADAPTIVE_EFFORTS,
+  },
+  {
+    match: /^claude-opus-4-[78]/,
+    generation: 'Claude Opus 4.7 / 4.8',
+    thinking: 'adaptive-only',
+    canTurnOff: true,
+    hidesThinking: true,
+    efforts: ALL_EFFORTS,
+  },
   // Mythos and Fable: adaptive thinking is always on (`thinking: {type: "disabled"}` is a 400).
-  { match: /^claude-(mythos|fable)-/, generation: 'Claude Mythos / Fable', thinking: 'adaptive-only', canTurnOff: false, hidesThinking: true, efforts: ALL_EFFORTS },
+  {
+    match: /^claude-(mythos|fable)-/,
+    generation: 'Claude Mythos / Fable',
+    thinking: 'adaptive-only',
+    canTurnOff: false,
+    hidesThinking: true,
+    efforts: ALL_EFFORTS,
+  },
   { match: /^claude-(opus|sonnet|haiku)-5/, ...NEWEST },
 ];
 
@@ -91,7 +137,11 @@ export function claudeCaching(modelId: string): CacheSupport | undefined {
 
 /** Thinking budgets for the budget generations (Anthropic's minimum budget is 1024). */
 export const THINKING_BUDGET: Readonly<Record<Exclude<ReasoningEffort, 'none'>, number>> = {
-  minimal: 1024, low: 2048, medium: 8192, high: 24576, xhigh: 32768,
+  minimal: 1024,
+  low: 2048,
+  medium: 8192,
+  high: 24576,
+  xhigh: 32768,
 };
 
 /** What a reasoning setting becomes for one Claude model. */
@@ -129,7 +179,8 @@ export function claudeReasoning(modelId: string, effort: ReasoningEffort): Claud
   const rule = claudeRule(modelId);
   if (rule.thinking === 'none') return { ok: false, why: `is not supported by ${modelId} (${rule.generation} has no extended thinking)` };
   if (effort === 'none') {
-    if (!rule.canTurnOff) return { ok: false, why: `"none" is not supported by ${modelId}: ${rule.generation} always thinks (use "minimal" or "low")` };
+    if (!rule.canTurnOff)
+      return { ok: false, why: `"none" is not supported by ${modelId}: ${rule.generation} always thinks (use "minimal" or "low")` };
     return { ok: true, fields: {}, thinking: false };
   }
   if (rule.thinking === 'budget') {
@@ -156,14 +207,18 @@ export function effortForBudget(budgetTokens: number): ClaudeEffort {
  * absent = leave it out of the body) and one note per change, for the debug log.
  */
 export function adaptClaudeThinking(
-  modelId: string, thinking: Record<string, unknown> | undefined, outputConfig: Record<string, unknown> | undefined,
+  modelId: string,
+  thinking: Record<string, unknown> | undefined,
+  outputConfig: Record<string, unknown> | undefined,
 ): { thinking?: Record<string, unknown>; output_config?: Record<string, unknown>; notes: string[] } {
   const rule = claudeRule(modelId);
   const notes: string[] = [];
   const out: { thinking?: Record<string, unknown>; output_config?: Record<string, unknown>; notes: string[] } = { notes };
   const type = thinking?.type;
   const effort = typeof outputConfig?.effort === 'string' ? outputConfig.effort : undefined;
-  const keepOutput = (): void => { if (outputConfig !== undefined) out.output_config = outputConfig; };
+  const keepOutput = (): void => {
+    if (outputConfig !== undefined) out.output_config = outputConfig;
+  };
   if (thinking === undefined) {
     if (rule.thinking !== 'budget' && rule.thinking !== 'none') keepOutput();
     else if (outputConfig !== undefined) {
@@ -191,13 +246,17 @@ export function adaptClaudeThinking(
     const level = (effort as ClaudeEffort | undefined) ?? effortForBudget(budget);
     out.thinking = { type: 'adaptive', ...(rule.hidesThinking ? { display: 'summarized' } : {}) };
     out.output_config = { ...(outputConfig ?? {}), effort: level };
-    notes.push(`thinking {type: "enabled", budget_tokens: ${budget}} sent as adaptive with effort "${level}": ${rule.generation} takes only adaptive thinking`);
+    notes.push(
+      `thinking {type: "enabled", budget_tokens: ${budget}} sent as adaptive with effort "${level}": ${rule.generation} takes only adaptive thinking`,
+    );
     return out;
   }
   if (type === 'adaptive' && rule.thinking === 'budget') {
     const level = effort === 'low' || effort === 'medium' ? effort : 'high';
     out.thinking = { type: 'enabled', budget_tokens: THINKING_BUDGET[level] };
-    notes.push(`thinking {type: "adaptive"} sent as a budget of ${THINKING_BUDGET[level]} tokens: ${rule.generation} has no adaptive thinking`);
+    notes.push(
+      `thinking {type: "adaptive"} sent as a budget of ${THINKING_BUDGET[level]} tokens: ${rule.generation} has no adaptive thinking`,
+    );
     if (outputConfig !== undefined) {
       const { effort: _e, ...rest } = outputConfig;
       if (Object.keys(rest).length > 0) out.output_config = rest;
@@ -221,7 +280,9 @@ export function adaptClaudeThinking(
  * the parameters left after those refusals, the native fields and the max_tokens to send.
  */
 export function applyClaudeReasoning(
-  params: ChatParams, ctx: BuildContext, maxTokens: number,
+  params: ChatParams,
+  ctx: BuildContext,
+  maxTokens: number,
 ): { params: ChatParams; fields: Record<string, unknown>; maxTokens: number } {
   const p: ChatParams = { ...params };
   if (p.reasoning_effort === undefined) return { params: p, fields: {}, maxTokens };

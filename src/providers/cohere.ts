@@ -14,7 +14,15 @@ import { SidecarError } from '../errors.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer, wholeToolCall } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
-import { joinText, parseArguments, type ChatMessage, type ChatRequest, type ParamName, type ToolCall, type ToolDefinition } from './request.ts';
+import {
+  joinText,
+  parseArguments,
+  type ChatMessage,
+  type ChatRequest,
+  type ParamName,
+  type ToolCall,
+  type ToolDefinition,
+} from './request.ts';
 import type { BuildContext, ChatFamilySpec, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { counts } from './text-completion.ts';
@@ -23,24 +31,47 @@ import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.
 type Json = Record<string, unknown>;
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'seed',
-  'presence_penalty', 'frequency_penalty', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'user',
+  'metadata',
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set([
-  'documents', 'search_queries_only', 'prompt_truncation', 'return_prompt', 'raw_prompting', 'k', 'p', 'seed',
+  'documents',
+  'search_queries_only',
+  'prompt_truncation',
+  'return_prompt',
+  'raw_prompting',
+  'k',
+  'p',
+  'seed',
 ]);
 
 const JSON_TYPE_TO_COHERE: Record<string, string> = {
-  string: 'str', integer: 'int', number: 'float', boolean: 'bool', array: 'list', object: 'dict',
+  string: 'str',
+  integer: 'int',
+  number: 'float',
+  boolean: 'bool',
+  array: 'list',
+  object: 'dict',
 };
 
 /** A JSON schema's top-level properties as Cohere's parameter_definitions. */
 export function parameterDefinitions(schema: Record<string, unknown>): Record<string, unknown> {
   const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const required = new Set(Array.isArray(schema.required) ? schema.required as string[] : []);
+  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const out: Record<string, unknown> = {};
   for (const [name, prop] of Object.entries(properties)) {
-    const type = typeof prop?.type === 'string' ? JSON_TYPE_TO_COHERE[prop.type] ?? prop.type : 'str';
+    const type = typeof prop?.type === 'string' ? (JSON_TYPE_TO_COHERE[prop.type] ?? prop.type) : 'str';
     out[name] = {
       ...(typeof prop?.description === 'string' ? { description: prop.description } : {}),
       type,
@@ -77,9 +108,11 @@ function callsById(messages: readonly ChatMessage[]): Map<string, { call: ToolCa
 function toolResult(m: Extract<ChatMessage, { role: 'tool' }>, i: number, calls: ReturnType<typeof callsById>): Json {
   const found = calls.get(m.toolCallId);
   if (!found) {
-    throw new SidecarError('invalid_request_error',
+    throw new SidecarError(
+      'invalid_request_error',
       `messages[${i}].tool_call_id "${m.toolCallId}" answers no earlier assistant tool call (Cohere pairs each result with its call)`,
-      { param: `messages[${i}].tool_call_id` });
+      { param: `messages[${i}].tool_call_id` },
+    );
   }
   return { call: { name: found.call.name, parameters: parseArguments(found.call, found.at) }, outputs: toolOutputs(joinText(m.content)) };
 }
@@ -114,16 +147,24 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     message: trailingTools.length === 0 && last?.role === 'user' ? joinText(last.content) : '',
   };
   if (history.length > 0) body.chat_history = history;
-  const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
+  const system = request.messages
+    .filter((m) => m.role === 'system')
+    .map((m) => joinText(m.content))
+    .filter(Boolean);
   if (system.length > 0) body.preamble = system.join('\n\n');
   if (p.tools !== undefined && p.tools.length > 0) {
     if (p.tool_choice?.type === 'none' && trailingTools.length === 0) ctx.note('tool_choice "none": tools not sent');
     else body.tools = cohereTools(p.tools);
     if (p.tool_choice?.type === 'required' || p.tool_choice?.type === 'function') {
-      rejectParam(ctx, 'tool_choice', `"${p.tool_choice.type}" cannot be honoured: Cohere Command R has no forced tool choice (with drop_params the tools are only offered)`);
+      rejectParam(
+        ctx,
+        'tool_choice',
+        `"${p.tool_choice.type}" cannot be honoured: Cohere Command R has no forced tool choice (with drop_params the tools are only offered)`,
+      );
     }
   }
-  if (trailingTools.length > 0) body.tool_results = trailingTools.map(({ m, i }) => toolResult(m as Extract<ChatMessage, { role: 'tool' }>, i, calls));
+  if (trailingTools.length > 0)
+    body.tool_results = trailingTools.map(({ m, i }) => toolResult(m as Extract<ChatMessage, { role: 'tool' }>, i, calls));
   if (p.max_tokens !== undefined) body.max_tokens = p.max_tokens;
   if (p.temperature !== undefined) body.temperature = p.temperature;
   if (p.top_p !== undefined) body.p = p.top_p;
@@ -207,7 +248,9 @@ class CohereStreamMapper implements StreamMapper {
       case 'stream-end': {
         this.terminated = true;
         const reason = typeof event.finish_reason === 'string' ? event.finish_reason : 'COMPLETE';
-        out.push(...endEvents(reason, this.tools > 0, this.intervened, completeUsage(billedUsage(event.response), readInvocationMetrics(event))));
+        out.push(
+          ...endEvents(reason, this.tools > 0, this.intervened, completeUsage(billedUsage(event.response), readInvocationMetrics(event))),
+        );
         return out;
       }
       default:
@@ -255,8 +298,22 @@ export const cohere: ChatFamilySpec<'cohere'> = {
   aliases: [],
   invoke: cohereInvoke,
   converse: {
-    tools: true, images: false, documents: true, structured: false, extra: ['top_k', 'seed', 'presence_penalty', 'frequency_penalty'],
-    extraFields: ['k', 'seed', 'presence_penalty', 'frequency_penalty', 'documents', 'search_queries_only', 'prompt_truncation', 'return_prompt', 'raw_prompting'],
+    tools: true,
+    images: false,
+    documents: true,
+    structured: false,
+    extra: ['top_k', 'seed', 'presence_penalty', 'frequency_penalty'],
+    extraFields: [
+      'k',
+      'seed',
+      'presence_penalty',
+      'frequency_penalty',
+      'documents',
+      'search_queries_only',
+      'prompt_truncation',
+      'return_prompt',
+      'raw_prompting',
+    ],
     topK: (k) => ({ k }),
   },
 };

@@ -14,7 +14,16 @@ import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
-import { joinText, parseArguments, type CacheMark, type ChatMessage, type ChatRequest, type ContentPart, type ParamName, type ReasoningEffort } from './request.ts';
+import {
+  joinText,
+  parseArguments,
+  type CacheMark,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+  type ParamName,
+  type ReasoningEffort,
+} from './request.ts';
 import { servingFields } from './serving.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
@@ -25,7 +34,12 @@ const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_too
 
 /** A model whose family the sidecar does not know (a direct converse route): the base parameters, any extra field. */
 export const UNKNOWN_FAMILY_TRAITS: ConverseTraits = {
-  tools: false, images: false, documents: false, structured: false, extra: [], extraFields: ['*'],
+  tools: false,
+  images: false,
+  documents: false,
+  structured: false,
+  extra: [],
+  extraFields: ['*'],
 };
 
 /** A per-model flag for one model. */
@@ -53,21 +67,33 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
       case 'system':
         return;
       case 'user':
-        append('user', m.content.flatMap((part, j) => {
-          const block = userBlock(part, images, i, j);
-          return part.cache ? [block, cachePointBlock(part.cache)] : [block];
-        }), m.cache);
+        append(
+          'user',
+          m.content.flatMap((part, j) => {
+            const block = userBlock(part, images, i, j);
+            return part.cache ? [block, cachePointBlock(part.cache)] : [block];
+          }),
+          m.cache,
+        );
         return;
       case 'assistant': {
-        const blocks: Block[] = m.content.filter((t) => t.text !== '').flatMap((t) => (t.cache ? [{ text: t.text }, cachePointBlock(t.cache)] : [{ text: t.text }]));
+        const blocks: Block[] = m.content
+          .filter((t) => t.text !== '')
+          .flatMap((t) => (t.cache ? [{ text: t.text }, cachePointBlock(t.cache)] : [{ text: t.text }]));
         // Claude's redacted thinking is Converse's redactedContent: a blob, the bytes of its data (base64 in JSON).
-        blocks.unshift(...(m.reasoningRedacted ?? []).map((data) => ({ reasoningContent: { redactedContent: Buffer.from(data, 'utf8').toString('base64') } })));
+        blocks.unshift(
+          ...(m.reasoningRedacted ?? []).map((data) => ({
+            reasoningContent: { redactedContent: Buffer.from(data, 'utf8').toString('base64') },
+          })),
+        );
         if (m.reasoningSignature !== undefined) {
           blocks.unshift({ reasoningContent: { reasoningText: { text: m.reasoning ?? '', signature: m.reasoningSignature } } });
         }
-        m.toolCalls.forEach((call, j) => blocks.push({
-          toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`) },
-        }));
+        m.toolCalls.forEach((call, j) =>
+          blocks.push({
+            toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`) },
+          }),
+        );
         append('assistant', blocks, m.cache);
         return;
       }
@@ -125,7 +151,13 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
   }
   const toolConfig: Record<string, unknown> = {
     tools: p.tools.flatMap((t) => {
-      const spec = { toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.parameters } } };
+      const spec = {
+        toolSpec: {
+          name: t.name,
+          ...(t.description !== undefined ? { description: t.description } : {}),
+          inputSchema: { json: t.parameters },
+        },
+      };
       return t.cache ? [spec, cachePointBlock(t.cache)] : [spec];
     }),
   };
@@ -143,7 +175,10 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
  */
 export function converseAdapter(traits: ConverseTraits, family?: string): RouteAdapter {
   const params = new Set<ParamName>([
-    ...BASE_PARAMS, ...(traits.tools ? TOOL_PARAMS : []), ...(traits.structured ? ['response_format' as const] : []), ...traits.extra,
+    ...BASE_PARAMS,
+    ...(traits.tools ? TOOL_PARAMS : []),
+    ...(traits.structured ? ['response_format' as const] : []),
+    ...traits.extra,
   ]);
   const extraFields: ReadonlySet<string> = new Set(traits.extraFields);
   const what = family ? `the ${family} family on converse` : 'this model on converse';
@@ -161,7 +196,10 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     const modelId = ctx.target.modelId;
     const messages = converseMessages(request.messages, flagFor(traits.images, modelId));
     const body: Record<string, unknown> = { messages };
-    const system = request.messages.filter((m) => m.role === 'system').map((m) => joinText(m.content)).filter(Boolean);
+    const system = request.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => joinText(m.content))
+      .filter(Boolean);
     if (system.length > 0) {
       const first = messages.find((m) => m.role === 'user');
       if (flagFor(traits.foldsSystem, modelId) && first) first.content.unshift({ text: system.join('\n\n') });
@@ -189,7 +227,8 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     Object.assign(extra, reasoningFields);
     if (p.anthropic_beta !== undefined) {
       const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
-      for (const flag of p.anthropic_beta) if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
+      for (const flag of p.anthropic_beta)
+        if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
       if (accepted.length > 0) extra.anthropic_beta = accepted;
     }
     if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
@@ -211,7 +250,9 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     if (p.user !== undefined || p.metadata !== undefined) {
       // requestMetadata tags invocation logs; its values have a restricted alphabet, so only safe ones go.
       const metadata: Record<string, string> = { ...(p.metadata ?? {}), ...(p.user !== undefined ? { user: p.user } : {}) };
-      const safe = Object.entries(metadata).filter(([k, v]) => /^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$/.test(v) && k.length <= 256).slice(0, 16);
+      const safe = Object.entries(metadata)
+        .filter(([k, v]) => /^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$/.test(v) && k.length <= 256)
+        .slice(0, 16);
       if (safe.length < Object.keys(metadata).length) ctx.note('metadata entries Bedrock cannot take in requestMetadata dropped');
       if (safe.length > 0) body.requestMetadata = Object.fromEntries(safe);
     }
@@ -229,7 +270,11 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
 }
 
 /** `reasoning_effort` as three levels in `reasoning_effort` (gpt-oss): what a family without its own rule gets. */
-function threeLevelReasoning(request: ChatRequest, ctx: BuildContext, effort: ReasoningEffort): { request: ChatRequest; fields: Record<string, unknown> } {
+function threeLevelReasoning(
+  request: ChatRequest,
+  ctx: BuildContext,
+  effort: ReasoningEffort,
+): { request: ChatRequest; fields: Record<string, unknown> } {
   const level = threeLevelEffort(ctx, effort, false);
   return { request, fields: level === undefined ? {} : { reasoning_effort: level } };
 }
@@ -281,8 +326,10 @@ export class ConverseEventMapper implements StreamMapper {
         }
         const reasoning = delta.reasoningContent as Record<string, unknown> | undefined;
         if (reasoning && typeof reasoning.text === 'string' && reasoning.text !== '') return [{ kind: 'reasoning', text: reasoning.text }];
-        if (reasoning && typeof reasoning.signature === 'string' && reasoning.signature !== '') return [{ kind: 'reasoning_signature', signature: reasoning.signature }];
-        if (reasoning && typeof reasoning.redactedContent === 'string') return [{ kind: 'reasoning_redacted', data: redactedData(reasoning.redactedContent) }];
+        if (reasoning && typeof reasoning.signature === 'string' && reasoning.signature !== '')
+          return [{ kind: 'reasoning_signature', signature: reasoning.signature }];
+        if (reasoning && typeof reasoning.redactedContent === 'string')
+          return [{ kind: 'reasoning_redacted', data: redactedData(reasoning.redactedContent) }];
         return [];
       }
       case 'messageStop': {
@@ -341,8 +388,10 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
     const reasoningContent = block.reasoningContent as Record<string, unknown> | undefined;
     const reasoning = reasoningContent?.reasoningText as Record<string, unknown> | undefined;
     if (typeof reasoning?.text === 'string') events.push({ kind: 'reasoning', text: reasoning.text });
-    if (typeof reasoning?.signature === 'string' && reasoning.signature !== '') events.push({ kind: 'reasoning_signature', signature: reasoning.signature });
-    if (typeof reasoningContent?.redactedContent === 'string') events.push({ kind: 'reasoning_redacted', data: redactedData(reasoningContent.redactedContent) });
+    if (typeof reasoning?.signature === 'string' && reasoning.signature !== '')
+      events.push({ kind: 'reasoning_signature', signature: reasoning.signature });
+    if (typeof reasoningContent?.redactedContent === 'string')
+      events.push({ kind: 'reasoning_redacted', data: redactedData(reasoningContent.redactedContent) });
     const toolUse = block.toolUse as Record<string, unknown> | undefined;
     if (toolUse && !isServerToolUse(toolUse)) {
       events.push(...wholeToolCall(tools++, stringOrEmpty(toolUse.toolUseId), stringOrEmpty(toolUse.name), toolUse.input));

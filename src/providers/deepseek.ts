@@ -70,7 +70,12 @@ export const deepseek: ChatFamilySpec<'deepseek'> = {
   aliases: [],
   invoke: deepseekInvoke,
   converse: {
-    tools: true, images: false, documents: false, structured: false, extra: [], extraFields: [],
+    tools: true,
+    images: false,
+    documents: false,
+    structured: false,
+    extra: [],
+    extraFields: [],
     refusesTools: (modelId) => (/deepseek\.v3/.test(modelId.toLowerCase()) ? undefined : "of DeepSeek's models, V3.x calls tools"),
   },
 };

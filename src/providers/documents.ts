@@ -26,9 +26,15 @@ const FORMATS: ReadonlySet<DocumentFormat> = new Set(Object.values(BY_MEDIA_TYPE
 /** Every format Bedrock reads: what a model that reads documents on converse takes. */
 export const EVERY_DOCUMENT: DocumentSupport = { formats: FORMATS };
 const MEDIA_TYPE_OF: Readonly<Record<DocumentFormat, string>> = {
-  pdf: 'application/pdf', csv: 'text/csv', doc: 'application/msword',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', xls: 'application/vnd.ms-excel',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', html: 'text/html', txt: 'text/plain', md: 'text/markdown',
+  pdf: 'application/pdf',
+  csv: 'text/csv',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  html: 'text/html',
+  txt: 'text/plain',
+  md: 'text/markdown',
 };
 
 /** Bedrock's limits for documents in one request (Converse DocumentBlock). */
@@ -44,7 +50,12 @@ function unsupported(where: string, message: string): SidecarError {
 /** A document name in Bedrock's alphabet: the file name without its extension, other characters as hyphens. */
 export function documentName(filename: string | undefined, fallback: string): string {
   const stem = (filename ?? '').replace(/\.[A-Za-z0-9]{1,5}$/, '');
-  const clean = stem.replace(/[^A-Za-z0-9\s\-()[\]]/g, '-').replace(/\s+/g, ' ').trim().slice(0, 200).trim();
+  const clean = stem
+    .replace(/[^A-Za-z0-9\s\-()[\]]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200)
+    .trim();
   return clean === '' ? fallback : clean;
 }
 
@@ -54,11 +65,17 @@ export function documentName(filename: string | undefined, fallback: string): st
  */
 export function documentFromDataUrl(url: string, filename: string | undefined, where: string, index: number): DocumentPart {
   const match = DATA_URL.exec(url);
-  if (!match) throw new SidecarError('invalid_request_error', `${where}: file_data must be a data:<media type>;base64,<data> URL`, { param: where });
+  if (!match)
+    throw new SidecarError('invalid_request_error', `${where}: file_data must be a data:<media type>;base64,<data> URL`, { param: where });
   const mediaType = match[1]!.toLowerCase();
   let format: DocumentFormat | undefined = BY_MEDIA_TYPE[mediaType];
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(filename ?? '')?.[1]?.toLowerCase();
-  if (format === undefined && (mediaType === 'application/octet-stream' || mediaType === 'binary/octet-stream') && extension !== undefined && FORMATS.has(extension as DocumentFormat)) {
+  if (
+    format === undefined &&
+    (mediaType === 'application/octet-stream' || mediaType === 'binary/octet-stream') &&
+    extension !== undefined &&
+    FORMATS.has(extension as DocumentFormat)
+  ) {
     format = extension as DocumentFormat;
   }
   if (format === undefined) {

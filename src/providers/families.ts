@@ -23,8 +23,23 @@ import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
 
 export const FAMILY_SPECS = [
-  anthropic, nova, titan, llama, mistral, cohere, ai21, deepseek, openai, qwen, moonshot, minimax, google, nvidia,
-  titanEmbed, cohereEmbed, novaEmbed,
+  anthropic,
+  nova,
+  titan,
+  llama,
+  mistral,
+  cohere,
+  ai21,
+  deepseek,
+  openai,
+  qwen,
+  moonshot,
+  minimax,
+  google,
+  nvidia,
+  titanEmbed,
+  cohereEmbed,
+  novaEmbed,
 ] as const;
 
 type Spec = (typeof FAMILY_SPECS)[number];

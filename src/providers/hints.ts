@@ -36,8 +36,11 @@ export function readHint(key: string, value: unknown): string | undefined {
 
 export function readServiceTier(value: unknown): ServiceTier {
   if (typeof value !== 'string' || !(SERVICE_TIERS as readonly string[]).includes(value)) {
-    throw new SidecarError('invalid_request_error',
-      `"service_tier" must be auto, ${SERVICE_TIERS.join(', ')}; got ${JSON.stringify(value)}`, { param: 'service_tier' });
+    throw new SidecarError(
+      'invalid_request_error',
+      `"service_tier" must be auto, ${SERVICE_TIERS.join(', ')}; got ${JSON.stringify(value)}`,
+      { param: 'service_tier' },
+    );
   }
   return value as ServiceTier;
 }
@@ -47,13 +50,20 @@ export function readCacheControl(value: unknown, where: string): CacheMark | und
   if (value === undefined || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (typeof value !== 'object' || Array.isArray(value) || v.type !== 'ephemeral') {
-    throw new SidecarError('invalid_request_error', `${where} must be {"type": "ephemeral"} with an optional "ttl" of "5m" or "1h"`, { param: where });
+    throw new SidecarError('invalid_request_error', `${where} must be {"type": "ephemeral"} with an optional "ttl" of "5m" or "1h"`, {
+      param: where,
+    });
   }
   const extra = Object.keys(v).find((k) => k !== 'type' && k !== 'ttl');
-  if (extra !== undefined) throw new SidecarError('invalid_request_error', `${where}.${extra} is not a cache_control field (type, ttl)`, { param: `${where}.${extra}` });
+  if (extra !== undefined)
+    throw new SidecarError('invalid_request_error', `${where}.${extra} is not a cache_control field (type, ttl)`, {
+      param: `${where}.${extra}`,
+    });
   if (v.ttl === undefined || v.ttl === null) return {};
   if (v.ttl !== '5m' && v.ttl !== '1h') {
-    throw new SidecarError('invalid_request_error', `${where}.ttl must be "5m" or "1h", got ${JSON.stringify(v.ttl)}`, { param: `${where}.ttl` });
+    throw new SidecarError('invalid_request_error', `${where}.ttl must be "5m" or "1h", got ${JSON.stringify(v.ttl)}`, {
+      param: `${where}.ttl`,
+    });
   }
   return { ttl: v.ttl };
 }

@@ -91,7 +91,9 @@ export function applyParamPolicy(
     // here is always one choice.
     const why = 'must be 1: Bedrock returns one choice per request';
     if (!dropParams) {
-      throw new SidecarError('unsupported_parameter', `"n" ${why}; remove it, or set drop_params: true to drop unsupported parameters`, { param: 'n' });
+      throw new SidecarError('unsupported_parameter', `"n" ${why}; remove it, or set drop_params: true to drop unsupported parameters`, {
+        param: 'n',
+      });
     }
     note(`parameter "n" dropped (drop_params): ${why}`);
   }
@@ -121,11 +123,15 @@ export function applyParamPolicy(
       continue;
     }
     if (!dropParams) {
-      const why = isKnownUnsupported(key) || request.params[key as ParamName] !== undefined
-        ? `is not supported by ${describeTarget}`
-        : `is not a parameter the sidecar knows`;
-      throw new SidecarError('unsupported_parameter',
-        `"${key}" ${why}; remove it, or set drop_params: true to drop unsupported parameters`, { param: key });
+      const why =
+        isKnownUnsupported(key) || request.params[key as ParamName] !== undefined
+          ? `is not supported by ${describeTarget}`
+          : `is not a parameter the sidecar knows`;
+      throw new SidecarError(
+        'unsupported_parameter',
+        `"${key}" ${why}; remove it, or set drop_params: true to drop unsupported parameters`,
+        { param: key },
+      );
     }
     note(`parameter "${key}" dropped (drop_params): not supported by ${describeTarget}`);
   }

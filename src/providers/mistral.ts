@@ -18,7 +18,16 @@ import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { CompletionStreamMapper, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'user',
+  'metadata',
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k']);
 
@@ -35,7 +44,8 @@ export function isMistralChat(modelId: string): boolean {
 function buildPromptBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   const p = request.params;
   refuseImages(request, ctx.target.modelId);
-  if (p.tools !== undefined) rejectParam(ctx, 'tools', `is not supported by ${ctx.target.modelId} (a prompt-style Mistral model; Mistral Large 2 takes tools)`);
+  if (p.tools !== undefined)
+    rejectParam(ctx, 'tools', `is not supported by ${ctx.target.modelId} (a prompt-style Mistral model; Mistral Large 2 takes tools)`);
   const body: Record<string, unknown> = { prompt: mistralPrompt(request.messages) };
   if (p.max_tokens !== undefined) body.max_tokens = p.max_tokens;
   if (p.stop !== undefined) body.stop = p.stop;
@@ -64,7 +74,8 @@ function buildChatBody(request: ChatRequest, ctx: BuildContext): Record<string, 
   const images = mistralVision(ctx.target.modelId);
   if (!images) refuseImages(request, ctx.target.modelId);
   for (const key of ['stop', 'top_k'] as const) {
-    if (p[key] !== undefined) rejectParam(ctx, key, `is not supported by ${ctx.target.modelId} (Mistral's chat-completion body has no ${key})`);
+    if (p[key] !== undefined)
+      rejectParam(ctx, key, `is not supported by ${ctx.target.modelId} (Mistral's chat-completion body has no ${key})`);
   }
   const body: Record<string, unknown> = { messages: openAiMessages(request.messages, { images, toolCallType: false }) };
   if (p.tools !== undefined && p.tools.length > 0) Object.assign(body, chatTools(p.tools, request, ctx));
@@ -77,7 +88,8 @@ function buildChatBody(request: ChatRequest, ctx: BuildContext): Record<string, 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   const body = isMistralChat(ctx.target.modelId) ? buildChatBody(request, ctx) : buildPromptBody(request, ctx);
   if (request.params.parallel_tool_calls !== undefined) ctx.note('parallel_tool_calls: Mistral has no setting for it; dropped');
-  if (request.params.user !== undefined || request.params.metadata !== undefined) ctx.note('user/metadata dropped: the Mistral body has no place for them');
+  if (request.params.user !== undefined || request.params.metadata !== undefined)
+    ctx.note('user/metadata dropped: the Mistral body has no place for them');
   mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Mistral on invoke');
   return body;
 }
@@ -88,7 +100,11 @@ const PROMPT_READERS = {
   usage: () => ({}),
 };
 const PROMPT_SHAPE: CompletionShape = {
-  answer: { what: '`outputs[0].text`', family: 'a Mistral text-completion answer', has: (e) => typeof first(e, 'outputs').text === 'string' },
+  answer: {
+    what: '`outputs[0].text`',
+    family: 'a Mistral text-completion answer',
+    has: (e) => typeof first(e, 'outputs').text === 'string',
+  },
   chunk: PROMPT_READERS,
   response: PROMPT_READERS,
 };
@@ -116,7 +132,7 @@ export const mistralInvoke: RouteAdapter = {
   extraFields: EXTRA_FIELDS,
   buildBody,
   createStreamMapper: () => new MistralStreamMapper(),
-  parseResponse: (body, headers) => 'outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers),
+  parseResponse: (body, headers) => ('outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers)),
 };
 
 /** Mistral 7B and Mixtral take neither tools nor a system prompt on Bedrock. */
@@ -132,7 +148,12 @@ export const mistral: ChatFamilySpec<'mistral'> = {
   aliases: [],
   invoke: mistralInvoke,
   converse: {
-    tools: true, images: mistralVision, documents: true, structured: false, extra: ['top_k'], extraFields: ['top_k'],
+    tools: true,
+    images: mistralVision,
+    documents: true,
+    structured: false,
+    extra: ['top_k'],
+    extraFields: ['top_k'],
     refusesTools: (modelId) => (isSmallMistral(modelId) ? 'Mistral 7B and Mixtral take no tools' : undefined),
     foldsSystem: isSmallMistral,
   },

@@ -12,7 +12,14 @@ import { openAiChatBody } from './openai.ts';
 import { rejectParam } from './policy.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'user',
+  'metadata',
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['frequency_penalty', 'presence_penalty']);
 const STREAM: OpenAiStreamOptions = { reasoningTags: { open: '<reasoning>', close: '</reasoning>' } };

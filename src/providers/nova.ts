@@ -13,8 +13,17 @@ import { EVERY_DOCUMENT } from './documents.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls',
-  'reasoning_effort', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'user',
+  'metadata',
 ]);
 
 /** Native top-level keys an alias may add (objects merge one level deep: `{inferenceConfig:{topK:20}}`). */
@@ -73,7 +82,11 @@ export const novaInvoke: RouteAdapter = {
 };
 
 const CONVERSE: ConverseTraits = {
-  tools: true, images: true, documents: true, structured: false, extra: ['top_k', 'reasoning_effort'],
+  tools: true,
+  images: true,
+  documents: true,
+  structured: false,
+  extra: ['top_k', 'reasoning_effort'],
   extraFields: ['inferenceConfig', 'reasoningConfig'],
   topK: (topK) => ({ inferenceConfig: { topK } }),
   reasoning: (request, ctx, effort) => {

@@ -37,15 +37,19 @@ export function openAiMessages(messages: readonly ChatMessage[], options: OpenAi
         if (!options.images || m.content.every((p) => p.type === 'text')) return { role: 'user', content: joinText(m.content) };
         return {
           role: 'user',
-          content: m.content.map((p) => p.type === 'text'
-            ? { type: 'text', text: p.text }
-            : { type: 'image_url', image_url: { url: `data:${p.mediaType};base64,${p.data}` } }),
+          content: m.content.map((p) =>
+            p.type === 'text'
+              ? { type: 'text', text: p.text }
+              : { type: 'image_url', image_url: { url: `data:${p.mediaType};base64,${p.data}` } },
+          ),
         };
       case 'assistant': {
         const out: Json = { role: 'assistant', content: joinText(m.content) };
         if (m.toolCalls.length > 0) {
           out.tool_calls = m.toolCalls.map((c) => ({
-            id: c.id, ...(options.toolCallType ? { type: 'function' } : {}), function: { name: c.name, arguments: c.arguments },
+            id: c.id,
+            ...(options.toolCallType ? { type: 'function' } : {}),
+            function: { name: c.name, arguments: c.arguments },
           }));
         }
         return out;
@@ -87,7 +91,8 @@ class ToolCallAssembler {
       if (typeof raw !== 'object' || raw === null) return;
       const call = raw as Json;
       const fn = (call.function ?? {}) as Json;
-      const key = typeof call.index === 'number' ? `i${call.index}` : typeof call.id === 'string' && call.id !== '' ? `id${call.id}` : `p${position}`;
+      const key =
+        typeof call.index === 'number' ? `i${call.index}` : typeof call.id === 'string' && call.id !== '' ? `id${call.id}` : `p${position}`;
       let state = this.calls.get(key);
       if (!state) {
         state = { index: undefined, pending: '' };
@@ -98,8 +103,12 @@ class ToolCallAssembler {
         const id = typeof call.id === 'string' && call.id !== '' ? call.id : `call_${state.index}`;
         out.push({ kind: 'tool_start', index: state.index, id, name: fn.name });
       }
-      const args = typeof fn.arguments === 'string' ? fn.arguments
-        : fn.arguments !== undefined && fn.arguments !== null ? JSON.stringify(fn.arguments) : '';
+      const args =
+        typeof fn.arguments === 'string'
+          ? fn.arguments
+          : fn.arguments !== undefined && fn.arguments !== null
+            ? JSON.stringify(fn.arguments)
+            : '';
       if (state.index === undefined) {
         state.pending += args;
         return;
@@ -140,8 +149,10 @@ export class OpenAiStreamMapper implements StreamMapper {
     const out: StreamEvent[] = [];
     if (guardrailIntervenedIn(event)) this.intervened = true;
     if (event.usage) Object.assign(this.usage, openAiUsageOf(event.usage));
-    const choice = Array.isArray(event.choices) && typeof event.choices[0] === 'object' && event.choices[0] !== null
-      ? event.choices[0] as Json : undefined;
+    const choice =
+      Array.isArray(event.choices) && typeof event.choices[0] === 'object' && event.choices[0] !== null
+        ? (event.choices[0] as Json)
+        : undefined;
     if (choice) {
       // Mistral's chat models stream `message` where OpenAI streams `delta`.
       const delta = (choice.delta ?? choice.message ?? {}) as Json;
@@ -185,6 +196,13 @@ export function parseOpenAiResponse(body: Json, headers: ResponseHeaders | undef
   }
   const tools = new ToolCallAssembler();
   tools.push(message.tool_calls, out);
-  out.push(...finishEvents(finishOf(choice) ?? 'stop', tools.any, guardrailIntervenedIn(body), completeUsage(usageFromHeaders(headers), openAiUsageOf(body.usage))));
+  out.push(
+    ...finishEvents(
+      finishOf(choice) ?? 'stop',
+      tools.any,
+      guardrailIntervenedIn(body),
+      completeUsage(usageFromHeaders(headers), openAiUsageOf(body.usage)),
+    ),
+  );
   return out;
 }

@@ -9,7 +9,14 @@
  */
 import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
-import { OpenAiStreamMapper, openAiMessages, openAiToolChoice, openAiTools, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
+import {
+  OpenAiStreamMapper,
+  openAiMessages,
+  openAiToolChoice,
+  openAiTools,
+  parseOpenAiResponse,
+  type OpenAiStreamOptions,
+} from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, threeLevelEffort } from './policy.ts';
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'logit_bias', 'frequency_penalty', 'presence_penalty']);
@@ -37,14 +44,18 @@ export function openAiChatBody(request: ChatRequest, ctx: BuildContext, options:
   }
   const format = p.response_format;
   if (format !== undefined && format.type !== 'text') {
-    body.response_format = format.type === 'json_object' ? { type: 'json_object' } : {
-      type: 'json_schema',
-      json_schema: {
-        name: format.name, schema: format.schema,
-        ...(format.description !== undefined ? { description: format.description } : {}),
-        ...(format.strict !== undefined ? { strict: format.strict } : {}),
-      },
-    };
+    body.response_format =
+      format.type === 'json_object'
+        ? { type: 'json_object' }
+        : {
+            type: 'json_schema',
+            json_schema: {
+              name: format.name,
+              schema: format.schema,
+              ...(format.description !== undefined ? { description: format.description } : {}),
+              ...(format.strict !== undefined ? { strict: format.strict } : {}),
+            },
+          };
   }
   if (p.reasoning_effort !== undefined) {
     const level = threeLevelEffort(ctx, p.reasoning_effort, false);
@@ -57,8 +68,18 @@ export function openAiChatBody(request: ChatRequest, ctx: BuildContext, options:
 }
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format',
-  'reasoning_effort', 'seed', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+  'seed',
+  'user',
+  'metadata',
 ]);
 
 const STREAM: OpenAiStreamOptions = { reasoningTags: { open: '<reasoning>', close: '</reasoning>' } };
@@ -66,7 +87,8 @@ const STREAM: OpenAiStreamOptions = { reasoningTags: { open: '<reasoning>', clos
 export const openaiInvoke: RouteAdapter = {
   params: PARAMS,
   extraFields: EXTRA_FIELDS,
-  buildBody: (request, ctx) => openAiChatBody(request, ctx, { family: 'gpt-oss', extraFields: EXTRA_FIELDS, maxTokensKey: 'max_completion_tokens' }),
+  buildBody: (request, ctx) =>
+    openAiChatBody(request, ctx, { family: 'gpt-oss', extraFields: EXTRA_FIELDS, maxTokensKey: 'max_completion_tokens' }),
   createStreamMapper: () => new OpenAiStreamMapper(STREAM),
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers, STREAM),
 };
@@ -79,5 +101,12 @@ export const openai: ChatFamilySpec<'openai'> = {
   aliases: ['gpt-oss'],
   invoke: openaiInvoke,
   // reasoning_effort: the three levels in additionalModelRequestFields (converse.ts's default).
-  converse: { tools: true, images: false, documents: false, structured: true, extra: ['reasoning_effort'], extraFields: ['reasoning_effort'] },
+  converse: {
+    tools: true,
+    images: false,
+    documents: false,
+    structured: true,
+    extra: ['reasoning_effort'],
+    extraFields: ['reasoning_effort'],
+  },
 };

@@ -17,8 +17,11 @@ import type { BuildContext } from './types.ts';
 export function rejectParam(ctx: BuildContext, param: string, why: string): false {
   const drop = ctx.dropParams ?? ctx.target.alias?.dropParams ?? false;
   if (!drop) {
-    throw new SidecarError('unsupported_parameter',
-      `"${param}" ${why}; remove it, or set drop_params: true to drop unsupported parameters`, { param });
+    throw new SidecarError(
+      'unsupported_parameter',
+      `"${param}" ${why}; remove it, or set drop_params: true to drop unsupported parameters`,
+      { param },
+    );
   }
   ctx.note(`parameter "${param}" dropped (drop_params): ${why}`);
   return false;
@@ -32,7 +35,9 @@ export function disallowedExtraField(fields: Record<string, unknown>, allowed: R
 
 /** A config-load message for a disallowed key, or undefined. */
 export function checkExtraFields(
-  fields: Record<string, unknown> | undefined, allowed: ReadonlySet<string>, what: string,
+  fields: Record<string, unknown> | undefined,
+  allowed: ReadonlySet<string>,
+  what: string,
 ): string | undefined {
   if (!fields) return undefined;
   const key = disallowedExtraField(fields, allowed);
@@ -45,9 +50,7 @@ export function checkExtraFields(
  * Merges the alias's extra fields into `target` (a body, or converse's additionalModelRequestFields).
  * A key the allow-list does not name is a 400 (the registry already refuses it when the config loads).
  */
-export function mergeExtraFields(
-  target: Record<string, unknown>, ctx: BuildContext, allowed: ReadonlySet<string>, what: string,
-): void {
+export function mergeExtraFields(target: Record<string, unknown>, ctx: BuildContext, allowed: ReadonlySet<string>, what: string): void {
   const extra = ctx.target.alias?.additionalModelRequestFields;
   if (!extra) return;
   const problem = checkExtraFields(extra, allowed, what);
@@ -60,8 +63,9 @@ export function mergeExtraFields(
 
 /** The 400 for an image sent to a model that takes none, naming the part (content, so never dropped). */
 export function imageRefused(i: number, j: number, what = 'this model'): SidecarError {
-  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`,
-    { param: `messages[${i}].content[${j}]` });
+  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`, {
+    param: `messages[${i}].content[${j}]`,
+  });
 }
 
 /** Images sent to a text-only model: the 400 of `imageRefused` for the first one. */
@@ -79,9 +83,7 @@ export function refuseImages(request: ChatRequest, what: string): void {
  * `reasoning_effort`): `minimal` → `low`; `none` → undefined (no reasoning sent) where reasoning can be off,
  * else refused; `xhigh` refused (no level above `high`). Refusals follow `rejectParam` (undefined once dropped).
  */
-export function threeLevelEffort(
-  ctx: BuildContext, effort: ReasoningEffort, canTurnOff: boolean,
-): 'low' | 'medium' | 'high' | undefined {
+export function threeLevelEffort(ctx: BuildContext, effort: ReasoningEffort, canTurnOff: boolean): 'low' | 'medium' | 'high' | undefined {
   switch (effort) {
     case 'none':
       if (!canTurnOff) rejectParam(ctx, 'reasoning_effort', `"none" is not supported by ${ctx.target.modelId}: it always reasons`);

@@ -10,8 +10,17 @@ import { OpenAiStreamMapper, parseOpenAiResponse, type OpenAiStreamOptions } fro
 import { openAiChatBody } from './openai.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
-  'max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format',
-  'seed', 'user', 'metadata',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'seed',
+  'user',
+  'metadata',
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'frequency_penalty', 'presence_penalty']);
 const STREAM: OpenAiStreamOptions = { reasoningTags: { open: '<think>', close: '</think>' } };
@@ -32,5 +41,12 @@ export const qwen: ChatFamilySpec<'qwen'> = {
   aliases: [],
   invoke: qwenInvoke,
   // Qwen3 VL reads images.
-  converse: { tools: true, images: (modelId) => /qwen3-vl/.test(modelId.toLowerCase()), documents: false, structured: true, extra: [], extraFields: [] },
+  converse: {
+    tools: true,
+    images: (modelId) => /qwen3-vl/.test(modelId.toLowerCase()),
+    documents: false,
+    structured: true,
+    extra: [],
+    extraFields: [],
+  },
 };

@@ -20,17 +20,40 @@ export interface SidecarParams {
  * A prompt-cache point the client asked for (`cache_control: {type: "ephemeral", ttl?}`): everything up to
  * and including what carries it is a cacheable prefix (docs/contract.md#request-rules; caching.ts).
  */
-export interface CacheMark { ttl?: '5m' | '1h' }
+export interface CacheMark {
+  ttl?: '5m' | '1h';
+}
 
-export interface TextPart { type: 'text'; text: string; cache?: CacheMark }
-export interface ImagePart { type: 'image'; mediaType: string; format: 'png' | 'jpeg' | 'gif' | 'webp'; data: string; cache?: CacheMark }
+export interface TextPart {
+  type: 'text';
+  text: string;
+  cache?: CacheMark;
+}
+export interface ImagePart {
+  type: 'image';
+  mediaType: string;
+  format: 'png' | 'jpeg' | 'gif' | 'webp';
+  data: string;
+  cache?: CacheMark;
+}
 /** The document formats Bedrock takes (Converse DocumentBlock.format). */
 export type DocumentFormat = 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
 /** A file sent inline (base64 `data`), named for the model with Bedrock's name alphabet (documents.ts). */
-export interface DocumentPart { type: 'document'; format: DocumentFormat; mediaType: string; name: string; data: string; cache?: CacheMark }
+export interface DocumentPart {
+  type: 'document';
+  format: DocumentFormat;
+  mediaType: string;
+  name: string;
+  data: string;
+  cache?: CacheMark;
+}
 export type ContentPart = TextPart | ImagePart | DocumentPart;
 
-export interface ToolCall { id: string; name: string; arguments: string }
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 /** `cache` on a message: a cache point after the whole message. */
 export type ChatMessage =
@@ -42,11 +65,21 @@ export type ChatMessage =
    * `reasoningRedacted`: the turn's encrypted thinking blocks (Claude's `redacted_thinking` data), handed back
    * as they came, after the signed thinking.
    */
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: string; reasoningSignature?: string; reasoningRedacted?: string[]; cache?: CacheMark }
+  | {
+      role: 'assistant';
+      content: TextPart[];
+      toolCalls: ToolCall[];
+      reasoning?: string;
+      reasoningSignature?: string;
+      reasoningRedacted?: string[];
+      cache?: CacheMark;
+    }
   | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
 
 export interface ToolDefinition {
-  name: string; description: string | undefined; parameters: Record<string, unknown>;
+  name: string;
+  description: string | undefined;
+  parameters: Record<string, unknown>;
   /** A cache point after this tool's definition. */
   cache?: CacheMark;
 }
@@ -54,11 +87,7 @@ export interface ToolDefinition {
 /** Bedrock's service tiers (a client's `auto` is "no tier": nothing is sent). */
 export type ServiceTier = (typeof SERVICE_TIERS)[number];
 
-export type ToolChoice =
-  | { type: 'auto' }
-  | { type: 'none' }
-  | { type: 'required' }
-  | { type: 'function'; name: string };
+export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'function'; name: string };
 
 export type ResponseFormat =
   | { type: 'text' }
@@ -128,7 +157,15 @@ export interface AnthropicNative {
 
 /** OpenAI parameters that exist but no Bedrock family can honour; named so the 400 is precise. */
 const KNOWN_UNSUPPORTED = new Set([
-  'logprobs', 'top_logprobs', 'logit_bias', 'modalities', 'audio', 'prediction', 'web_search_options', 'functions', 'function_call',
+  'logprobs',
+  'top_logprobs',
+  'logit_bias',
+  'modalities',
+  'audio',
+  'prediction',
+  'web_search_options',
+  'functions',
+  'function_call',
 ]);
 
 function bad(param: string, message: string): SidecarError {
@@ -147,8 +184,10 @@ export function takeSidecarParams(raw: Record<string, unknown>): SidecarParams {
   // only.
   if (chunk !== undefined) {
     if (typeof chunk !== 'number' || !Number.isInteger(chunk) || chunk < MIN_STREAM_CHUNK_SIZE || chunk > MAX_STREAM_CHUNK_SIZE) {
-      throw bad('stream_chunk_size',
-        `"stream_chunk_size" must be an integer from ${MIN_STREAM_CHUNK_SIZE} to ${MAX_STREAM_CHUNK_SIZE}, got ${JSON.stringify(chunk)}`);
+      throw bad(
+        'stream_chunk_size',
+        `"stream_chunk_size" must be an integer from ${MIN_STREAM_CHUNK_SIZE} to ${MAX_STREAM_CHUNK_SIZE}, got ${JSON.stringify(chunk)}`,
+      );
     }
     streamChunkSize = chunk;
   }

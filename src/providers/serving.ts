@@ -35,7 +35,10 @@ export function servingHeaders(request: ChatRequest, target: ModelTarget): Recor
 }
 
 /** The tier Bedrock says served a call: converse `serviceTier.type`, or the invoke response header. */
-export function servedTier(body: Record<string, unknown> | undefined, headers?: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+export function servedTier(
+  body: Record<string, unknown> | undefined,
+  headers?: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
   const fromBody = (body?.serviceTier as Record<string, unknown> | undefined)?.type;
   if (typeof fromBody === 'string') return fromBody;
   const header = headers?.['x-amzn-bedrock-service-tier'];

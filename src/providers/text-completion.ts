@@ -50,7 +50,7 @@ export function countOf(value: unknown): number | undefined {
 export function first(event: Json, key: string): Json {
   const list = event[key];
   const item: unknown = Array.isArray(list) ? list[0] : undefined;
-  return typeof item === 'object' && item !== null ? item as Json : {};
+  return typeof item === 'object' && item !== null ? (item as Json) : {};
 }
 
 function finishEvents(stop: string, intervened: boolean, usage: Usage | undefined): StreamEvent[] {

@@ -32,7 +32,11 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 }
 
 const SHAPE: CompletionShape = {
-  answer: { what: '`results[0].outputText`', family: 'a Titan Text answer', has: (e) => typeof first(e, 'results').outputText === 'string' },
+  answer: {
+    what: '`results[0].outputText`',
+    family: 'a Titan Text answer',
+    has: (e) => typeof first(e, 'results').outputText === 'string',
+  },
   chunk: {
     text: (e) => stringOrUndefined(e.outputText),
     stopReason: (e) => stringOrUndefined(e.completionReason),

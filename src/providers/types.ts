@@ -103,7 +103,11 @@ export interface ConverseTraits {
    * `reasoning_effort` → additionalModelRequestFields, run first (it may refuse or adjust other
    * parameters: Claude's thinking rules); absent: three levels as `reasoning_effort` (gpt-oss).
    */
-  readonly reasoning?: (request: ChatRequest, ctx: BuildContext, effort: ReasoningEffort) => { request: ChatRequest; fields: Record<string, unknown> };
+  readonly reasoning?: (
+    request: ChatRequest,
+    ctx: BuildContext,
+    effort: ReasoningEffort,
+  ) => { request: ChatRequest; fields: Record<string, unknown> };
 }
 
 /** Who a family is: the model ids it serves and the names it answers to. */

@@ -63,8 +63,12 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, reser
   }
   if (size === 0) throw new SidecarError('invalid_request_error', 'the request body is empty: expected a JSON object');
   // Node's parser ends a body at its Content-Length, so `whole` is full; anything else is joined.
-  const bytes: Uint8Array = whole && parts.length === 0 && filled === whole.length ? whole
-    : !whole && parts.length === 1 ? parts[0]! : Buffer.concat(whole ? [whole.subarray(0, filled), ...parts] : parts, size);
+  const bytes: Uint8Array =
+    whole && parts.length === 0 && filled === whole.length
+      ? whole
+      : !whole && parts.length === 1
+        ? parts[0]!
+        : Buffer.concat(whole ? [whole.subarray(0, filled), ...parts] : parts, size);
   if (size < PARSE_OFF_THREAD_BYTES) return answer(parseHere(bytes));
   const outcome = await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }));
   // Receiving the parsed value (a structured clone) was one task; what the request goes through next is
@@ -79,10 +83,17 @@ function answer(outcome: ParseOutcome): unknown {
     case 'utf8':
       throw new SidecarError('invalid_request_error', 'the request body is not valid UTF-8');
     case 'depth': {
-      const key = outcome.key === undefined ? undefined
-        : outcome.keyLength > outcome.key.length ? `${outcome.key}… (${outcome.keyLength - outcome.key.length} more characters)` : outcome.key;
-      throw new SidecarError('invalid_request_error',
-        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`, key ? { param: key } : {});
+      const key =
+        outcome.key === undefined
+          ? undefined
+          : outcome.keyLength > outcome.key.length
+            ? `${outcome.key}… (${outcome.keyLength - outcome.key.length} more characters)`
+            : outcome.key;
+      throw new SidecarError(
+        'invalid_request_error',
+        `the request body nests deeper than ${MAX_JSON_DEPTH} levels${key ? ` (under "${key}")` : ''}`,
+        key ? { param: key } : {},
+      );
     }
     case 'json':
       throw new SidecarError('invalid_request_error', `the request body is not valid JSON: ${excerpt(outcome.message, 300)}`);
@@ -112,7 +123,11 @@ function parseHere(bytes: Uint8Array): ParseOutcome {
   }
   const deep = nestingProblem(text, MAX_JSON_DEPTH);
   if (deep) {
-    return { error: 'depth', key: deep[0] < 0 ? undefined : text.slice(deep[0], Math.min(deep[1], deep[0] + KEY_QUOTE_CHARS)), keyLength: deep[1] - deep[0] };
+    return {
+      error: 'depth',
+      key: deep[0] < 0 ? undefined : text.slice(deep[0], Math.min(deep[1], deep[0] + KEY_QUOTE_CHARS)),
+      keyLength: deep[1] - deep[0],
+    };
   }
   try {
     return { value: JSON.parse(text) as unknown };

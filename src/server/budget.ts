@@ -53,9 +53,12 @@ export class Reservation {
    */
   take(bytes: number, what: string): void {
     if (!this.budget.tryTake(bytes)) {
-      throw new SidecarError('unavailable',
+      throw new SidecarError(
+        'unavailable',
         `the sidecar is at its memory budget for ${what} in flight (server.max_inflight_bytes = ${this.budget.limitBytes} bytes, ` +
-        `${this.budget.inUseBytes} in use): try again shortly`, { upstreamCode: 'BUDGET' });
+          `${this.budget.inUseBytes} in use): try again shortly`,
+        { upstreamCode: 'BUDGET' },
+      );
     }
     this.held += bytes;
   }

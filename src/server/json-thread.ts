@@ -93,9 +93,14 @@ export function onJsonThread<T>(job: 'stringify', input: unknown, onFailure: (me
 export function onJsonThread<T>(job: 'parse' | 'stringify', input: unknown, onFailure: (message: string) => T): Promise<T> {
   const id = nextId++;
   return new Promise<T>((resolve) => {
-    waiting.set(id, (output) => resolve(output instanceof JsonThreadError ? onFailure(output.message) : output as T));
-    const transfer = input instanceof Uint8Array && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength &&
-      input.buffer instanceof ArrayBuffer ? [input.buffer] : [];
+    waiting.set(id, (output) => resolve(output instanceof JsonThreadError ? onFailure(output.message) : (output as T)));
+    const transfer =
+      input instanceof Uint8Array &&
+      input.byteOffset === 0 &&
+      input.byteLength === input.buffer.byteLength &&
+      input.buffer instanceof ArrayBuffer
+        ? [input.buffer]
+        : [];
     try {
       const w = thread();
       w.postMessage({ id, job, input }, transfer);

@@ -73,18 +73,35 @@ interface Answering {
 }
 
 export async function serveModelCall(
-  ctx: ServerContext, surface: ModelSurface, req: IncomingMessage, res: ServerResponse, requestId: string,
+  ctx: ServerContext,
+  surface: ModelSurface,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
 ): Promise<void> {
   const ex: Exchange = {
-    ctx, surface, req, res,
+    ctx,
+    surface,
+    req,
+    res,
     generation: ctx.generation(),
     log: ctx.log.child({ requestId }),
     abort: new AbortController(),
     started: ctx.now(),
     reservation: ctx.budget.reserve(),
     outcome: {
-      alias: undefined, modelId: undefined, route: undefined, servedBy: undefined, status: 0, ttfbMs: undefined, chunks: 0,
-      usage: undefined, guardrail: 'none', retries: 0, error: undefined, cancelled: false,
+      alias: undefined,
+      modelId: undefined,
+      route: undefined,
+      servedBy: undefined,
+      status: 0,
+      ttfbMs: undefined,
+      chunks: 0,
+      usage: undefined,
+      guardrail: 'none',
+      retries: 0,
+      error: undefined,
+      cancelled: false,
     },
   };
   const { outcome } = ex;
@@ -115,13 +132,19 @@ export async function serveModelCall(
   } finally {
     ex.reservation.release();
     res.off('close', onClose);
-    if (outcome.error?.upstreamCode === 'BUDGET') ctx.metrics.shed.inc({ what: outcome.error.message.includes('request bodies') ? 'body' : 'answer' });
+    if (outcome.error?.upstreamCode === 'BUDGET')
+      ctx.metrics.shed.inc({ what: outcome.error.message.includes('request bodies') ? 'body' : 'answer' });
     finish(ex);
   }
 }
 
 async function serve(ex: Exchange): Promise<void> {
-  const { generation: { config, models, client, guardrails, failover }, outcome, log, abort } = ex;
+  const {
+    generation: { config, models, client, guardrails, failover },
+    outcome,
+    log,
+    abort,
+  } = ex;
   const body = await readJsonBody(ex.req, config.server.maxBodyBytes, ex.reservation);
   const read = ex.surface.read(body, ex.req);
   const { request, unknown } = read;
@@ -140,15 +163,25 @@ async function serve(ex: Exchange): Promise<void> {
     prepare: async (target, index) => {
       const adapter = adapterFor(target.route, target.family);
       if (!adapter) {
-        throw new SidecarError('invalid_request_error', isEmbeddingFamily(target.family)
-          ? `"${target.name}" is an embedding model (${target.family}): it answers POST /v1/embeddings only`
-          : `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+        throw new SidecarError(
+          'invalid_request_error',
+          isEmbeddingFamily(target.family)
+            ? `"${target.name}" is an embedding model (${target.family}): it answers POST /v1/embeddings only`
+            : `the ${target.route} route cannot serve ${target.family ?? 'this model'}`,
+          { param: 'model' },
+        );
       }
       ex.surface.check?.(read, target);
       const note = (message: string): void => log.debug({ model: target.name }, message);
       const dropParams = ex.surface.dropsUnsupported === true || (target.alias?.dropParams ?? config.dropParams);
-      const prepared = applyParamPolicy(request, unknown, adapter, dropParams,
-        `${target.family ?? 'this model'} on the ${target.route} route`, note);
+      const prepared = applyParamPolicy(
+        request,
+        unknown,
+        adapter,
+        dropParams,
+        `${target.family ?? 'this model'} on the ${target.route} route`,
+        note,
+      );
       // The requested alias's guardrails always apply, a fallback's own on top.
       const extra = index === 0 ? prepared.sidecar.guardrails : [...requestedGuardrails, ...prepared.sidecar.guardrails];
       const guards = guardrails.forRequest(target, extra, log);
@@ -162,11 +195,19 @@ async function serve(ex: Exchange): Promise<void> {
       return { adapter, prepared, guards, native };
     },
     send: async ({ prepared, guards, native }, target, signal) => {
-      const operation: ModelOperation = target.route === 'invoke'
-        ? (prepared.stream ? 'invoke-with-response-stream' : 'invoke')
-        : (prepared.stream ? 'converse-stream' : 'converse');
+      const operation: ModelOperation =
+        target.route === 'invoke'
+          ? prepared.stream
+            ? 'invoke-with-response-stream'
+            : 'invoke'
+          : prepared.stream
+            ? 'converse-stream'
+            : 'converse';
       // Built (and hashed) off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
-      const body = await jsonBytes(guards.decorateBody(native, target.route, prepared.stream), ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES);
+      const body = await jsonBytes(
+        guards.decorateBody(native, target.route, prepared.stream),
+        ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
+      );
       return client.call({
         endpoint: target.endpoint,
         region: target.region,
@@ -194,9 +235,14 @@ async function serve(ex: Exchange): Promise<void> {
   if (target.alias) ex.res.setHeader('x-sidecar-served-by', target.alias.name);
 
   const answering: Answering = {
-    request: prepared, adapter, target, guards,
+    request: prepared,
+    adapter,
+    target,
+    guards,
     meta: {
-      id: ex.surface.newId(), created: Math.floor(ex.ctx.now() / 1000), model: target.name,
+      id: ex.surface.newId(),
+      created: Math.floor(ex.ctx.now() / 1000),
+      model: target.name,
       reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
     },
   };
@@ -204,14 +250,18 @@ async function serve(ex: Exchange): Promise<void> {
     const type = String(upstream.headers['content-type'] ?? '');
     if (!type.startsWith('application/vnd.amazon.eventstream')) {
       discardBody(upstream.body);
-      throw new SidecarError('upstream_protocol_error',
-        `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`);
+      throw new SidecarError(
+        'upstream_protocol_error',
+        `Bedrock answered 200 with ${type || 'no content type'} instead of an event stream`,
+      );
     }
     await streamAnswer(ex, answering, upstream.body, upstream.headers);
     return;
   }
 
-  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES, (bytes) => ex.reservation.take(bytes, 'buffered Bedrock answers'));
+  const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES, (bytes) =>
+    ex.reservation.take(bytes, 'buffered Bedrock answers'),
+  );
   if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
   let json: unknown;
   try {
@@ -223,10 +273,17 @@ async function serve(ex: Exchange): Promise<void> {
     throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an unexpected body: ${text.slice(0, 200)}`);
   }
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
-  const events = applyCountHeaders(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), usageFromHeaders(upstream.headers));
+  const events = applyCountHeaders(
+    adapter.parseResponse(json as Record<string, unknown>, upstream.headers),
+    usageFromHeaders(upstream.headers),
+  );
   const checked = await guards.checkOutputWhole(events, abort.signal);
   const tier = servedTier(json as Record<string, unknown>, upstream.headers);
-  const answer = ex.surface.answer(checked.events, tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier }, prepared);
+  const answer = ex.surface.answer(
+    checked.events,
+    tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier },
+    prepared,
+  );
   outcome.guardrail = checked.outcome;
   if ('error' in answer) throw answer.error;
   outcome.usage = answer.usage;
@@ -236,7 +293,10 @@ async function serve(ex: Exchange): Promise<void> {
 }
 
 async function streamAnswer(
-  ex: Exchange, { request, adapter, target, guards, meta }: Answering, body: Readable, headers: ResponseHeaders,
+  ex: Exchange,
+  { request, adapter, target, guards, meta }: Answering,
+  body: Readable,
+  headers: ResponseHeaders,
 ): Promise<void> {
   const { ctx, outcome } = ex;
   const { config } = ex.generation;
@@ -296,31 +356,41 @@ function finish({ ctx, surface: { name: surface }, outcome, log, started }: Exch
   const durationMs = ctx.now() - started;
   const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
   const route = outcome.route ?? 'none';
-  const status = outcome.cancelled ? 'cancelled' : outcome.error && outcome.status === 200 ? `200_${outcome.error.type}` : String(outcome.status);
+  const status = outcome.cancelled
+    ? 'cancelled'
+    : outcome.error && outcome.status === 200
+      ? `200_${outcome.error.type}`
+      : String(outcome.status);
   ctx.metrics.requests.inc({ model, route, status, surface });
   ctx.metrics.duration.observe({ model, route, surface }, durationMs / 1000);
   if (outcome.cancelled) ctx.metrics.cancelled.inc({ model, surface });
   if (outcome.usage) {
-    ctx.metrics.tokens.inc({ direction: 'input', model, surface }, outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens);
+    ctx.metrics.tokens.inc(
+      { direction: 'input', model, surface },
+      outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens,
+    );
     ctx.metrics.tokens.inc({ direction: 'output', model, surface }, outcome.usage.outputTokens);
   }
   // Every field of the request line (docs/contract.md#observability) is always there (null when the request
   // never got that far, or for a direct route the alias), so that log queries can rely on the shape.
-  log.info({
-    surface,
-    alias: outcome.alias ?? null,
-    modelId: outcome.modelId ?? null,
-    route: outcome.route ?? null,
-    servedBy: outcome.servedBy ?? outcome.alias ?? null,
-    status: outcome.status,
-    ttfbMs: outcome.ttfbMs ?? null,
-    durationMs,
-    chunks: outcome.chunks,
-    inputTokens: outcome.usage ? outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens : null,
-    outputTokens: outcome.usage?.outputTokens ?? null,
-    guardrail: outcome.guardrail,
-    retries: outcome.retries,
-    cancelled: outcome.cancelled,
-    error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
-  }, 'request completed');
+  log.info(
+    {
+      surface,
+      alias: outcome.alias ?? null,
+      modelId: outcome.modelId ?? null,
+      route: outcome.route ?? null,
+      servedBy: outcome.servedBy ?? outcome.alias ?? null,
+      status: outcome.status,
+      ttfbMs: outcome.ttfbMs ?? null,
+      durationMs,
+      chunks: outcome.chunks,
+      inputTokens: outcome.usage ? outcome.usage.inputTokens + outcome.usage.cacheReadTokens + outcome.usage.cacheWriteTokens : null,
+      outputTokens: outcome.usage?.outputTokens ?? null,
+      guardrail: outcome.guardrail,
+      retries: outcome.retries,
+      cancelled: outcome.cancelled,
+      error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
+    },
+    'request completed',
+  );
 }

@@ -22,7 +22,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** An error before the commit: `body` is the surface's error shape of it (docs/contract.md#streaming-and-errors). */
 export function sendError(res: ServerResponse, error: SidecarError, body: unknown, headers: Record<string, string> = {}): void {
   // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
-  const extra = error.retryAfterS === undefined ? headers
-    : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
+  const extra =
+    error.retryAfterS === undefined ? headers : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
   sendJson(res, error.status, body, extra);
 }

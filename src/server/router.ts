@@ -50,7 +50,7 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
-  const route = Object.hasOwn(routes, path) ? routes[path] : prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined);
+  const route = Object.hasOwn(routes, path) ? routes[path] : (prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined));
   // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.
   if (route?.surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
@@ -77,8 +77,13 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
     return;
   }
   if (proxy && route.auth && !authorized(ctx.generation().config.server.authToken, req.headers.authorization, req.headers['x-api-key'])) {
-    reject(new SidecarError('authentication_error', 'missing or wrong token (Authorization: Bearer <server.auth_token>, or x-api-key: <server.auth_token>)'),
-      { 'www-authenticate': 'Bearer' });
+    reject(
+      new SidecarError(
+        'authentication_error',
+        'missing or wrong token (Authorization: Bearer <server.auth_token>, or x-api-key: <server.auth_token>)',
+      ),
+      { 'www-authenticate': 'Bearer' },
+    );
     return;
   }
   // The drain (docs/contract.md#operations): new model requests and lists get 503; probes still answer.
@@ -126,12 +131,19 @@ function prefixRoute(routes: Record<string, RouteEntry>, path: string): RouteEnt
 function admit(ctx: ServerContext): SidecarError | undefined {
   const max = ctx.generation().config.server.maxInflight;
   if (ctx.active() < max) return undefined;
-  return new SidecarError('overloaded', `the sidecar is serving server.max_inflight (${max}) requests already; retry shortly`,
-    { retryAfterS: 1 });
+  return new SidecarError('overloaded', `the sidecar is serving server.max_inflight (${max}) requests already; retry shortly`, {
+    retryAfterS: 1,
+  });
 }
 
 /** A request turned away before routing (an Expect the server does not meet): the JSON error, logged. */
-export function refuseRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, error: SidecarError, headers?: Record<string, string>): void {
+export function refuseRequest(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: SidecarError,
+  headers?: Record<string, string>,
+): void {
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   sendError(res, error, errorBody(error), headers);
@@ -140,24 +152,43 @@ export function refuseRequest(ctx: ServerContext, req: IncomingMessage, res: Ser
 
 /** The fields of a request line for a request no model work was done for (same shape as a model call's). */
 export const UNSERVED_FIELDS = {
-  surface: null, alias: null, modelId: null, route: null, ttfbMs: null, durationMs: 0, chunks: 0,
-  inputTokens: null, outputTokens: null, guardrail: 'none', retries: 0, cancelled: false,
+  surface: null,
+  alias: null,
+  modelId: null,
+  route: null,
+  ttfbMs: null,
+  durationMs: 0,
+  chunks: 0,
+  inputTokens: null,
+  outputTokens: null,
+  guardrail: 'none',
+  retries: 0,
+  cancelled: false,
 } as const;
 
 /** The log line (and, on a surface's path, the request count) of a request turned away before any handler. */
 function rejected(
-  ctx: ServerContext, req: IncomingMessage, path: string, route: RouteEntry | undefined, requestId: string, error: SidecarError,
+  ctx: ServerContext,
+  req: IncomingMessage,
+  path: string,
+  route: RouteEntry | undefined,
+  requestId: string,
+  error: SidecarError,
 ): void {
-  if (route?.surface) ctx.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status), surface: route.surface.name });
-  ctx.log.info({
-    requestId,
-    ...UNSERVED_FIELDS,
-    surface: route?.surface?.name ?? null,
-    method: req.method,
-    path,
-    status: error.status,
-    error: { type: error.type, message: error.message },
-  }, 'request completed');
+  if (route?.surface)
+    ctx.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status), surface: route.surface.name });
+  ctx.log.info(
+    {
+      requestId,
+      ...UNSERVED_FIELDS,
+      surface: route?.surface?.name ?? null,
+      method: req.method,
+      path,
+      status: error.status,
+      error: { type: error.type, message: error.message },
+    },
+    'request completed',
+  );
 }
 
 function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {
@@ -165,8 +196,7 @@ function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {
   if (!res.headersSent) {
     const e = toSidecarError(error);
     sendError(res, e, errorBody(e));
-  }
-  else res.destroy();
+  } else res.destroy();
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;

@@ -193,24 +193,31 @@ export function startStream(options: StreamOptions): LiveStream {
       waitingBytes = -1;
     });
   }
-  const watchdog = options.writeTimeoutMs > 0
-    ? setInterval(() => {
-      if (!res.writableNeedDrain) {
-        stalledSince = undefined;
-        waitingBytes = -1;
-        return;
-      }
-      const now = (options.now ?? Date.now)();
-      const left = waiting();
-      if (waitingBytes === -1 || left < waitingBytes) stalledSince = now;
-      waitingBytes = left;
-      if (now - stalledSince! >= options.writeTimeoutMs) {
-        streamError ??= new SidecarError('client_timeout', `the client read nothing for ${options.writeTimeoutMs} ms (server.write_timeout_ms)`);
-        endUpstream();
-        res.destroy();
-      }
-    }, Math.max(10, Math.min(1000, Math.floor(options.writeTimeoutMs / 4))))
-    : undefined;
+  const watchdog =
+    options.writeTimeoutMs > 0
+      ? setInterval(
+          () => {
+            if (!res.writableNeedDrain) {
+              stalledSince = undefined;
+              waitingBytes = -1;
+              return;
+            }
+            const now = (options.now ?? Date.now)();
+            const left = waiting();
+            if (waitingBytes === -1 || left < waitingBytes) stalledSince = now;
+            waitingBytes = left;
+            if (now - stalledSince! >= options.writeTimeoutMs) {
+              streamError ??= new SidecarError(
+                'client_timeout',
+                `the client read nothing for ${options.writeTimeoutMs} ms (server.write_timeout_ms)`,
+              );
+              endUpstream();
+              res.destroy();
+            }
+          },
+          Math.max(10, Math.min(1000, Math.floor(options.writeTimeoutMs / 4))),
+        )
+      : undefined;
   watchdog?.unref();
 
   body.on('readable', pump);

@@ -29,9 +29,20 @@ export type AnthropicEvent = { readonly type: string } & Readonly<Record<string,
 export type AnthropicOut = { readonly event: AnthropicEvent } | { readonly error: SidecarError };
 
 const STOP_REASONS: ReadonlySet<string> = new Set([
-  'end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded',
+  'end_turn',
+  'max_tokens',
+  'stop_sequence',
+  'tool_use',
+  'pause_turn',
+  'refusal',
+  'model_context_window_exceeded',
 ]);
-const FROM_FINISH: Readonly<Record<FinishReason, string>> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' };
+const FROM_FINISH: Readonly<Record<FinishReason, string>> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  content_filter: 'refusal',
+};
 
 type Finish = { reason: FinishReason; upstreamReason?: string };
 
@@ -90,15 +101,23 @@ export class AnthropicEventStream {
   open(usage?: Usage): AnthropicOut[] {
     if (this.#started || this.#done) return [];
     this.#started = true;
-    return [{
-      event: {
-        type: 'message_start',
-        message: {
-          id: this.#meta.id, type: 'message', role: 'assistant', model: this.#meta.model, content: [],
-          stop_reason: null, stop_sequence: null, usage: usageJson(usage),
+    return [
+      {
+        event: {
+          type: 'message_start',
+          message: {
+            id: this.#meta.id,
+            type: 'message',
+            role: 'assistant',
+            model: this.#meta.model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: usageJson(usage),
+          },
         },
       },
-    }];
+    ];
   }
 
   push(events: readonly StreamEvent[]): AnthropicOut[] {
@@ -150,7 +169,8 @@ export class AnthropicEventStream {
         return;
       case 'tool_delta': {
         const index = this.#tools.get(event.index);
-        if (index !== undefined) out.push({ event: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: event.arguments } } });
+        if (index !== undefined)
+          out.push({ event: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: event.arguments } } });
         return;
       }
       case 'finish':
@@ -196,7 +216,13 @@ export class AnthropicEventStream {
 
   #ending(usage: Usage | undefined, out: AnthropicOut[]): void {
     this.#close(out);
-    out.push({ event: { type: 'message_delta', delta: { stop_reason: stopReason(this.#finish!), stop_sequence: null }, usage: this.#options.deltaUsage(usage) } });
+    out.push({
+      event: {
+        type: 'message_delta',
+        delta: { stop_reason: stopReason(this.#finish!), stop_sequence: null },
+        usage: this.#options.deltaUsage(usage),
+      },
+    });
     out.push({ event: { type: 'message_stop', ...this.#options.stopMembers?.(usage) } });
     this.#done = true;
   }
@@ -256,10 +282,16 @@ export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMet
         if (tool) tool.json += event.arguments;
         break;
       }
-      case 'prompt_usage': break; // the final usage repeats it
-      case 'finish': finish = event; break;
-      case 'usage': usage = event.usage; break;
-      case 'error': return { error: event.error };
+      case 'prompt_usage':
+        break; // the final usage repeats it
+      case 'finish':
+        finish = event;
+        break;
+      case 'usage':
+        usage = event.usage;
+        break;
+      case 'error':
+        return { error: event.error };
     }
   }
   for (const { block, json } of tools.values()) {
@@ -271,8 +303,14 @@ export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMet
   }
   return {
     body: {
-      id: meta.id, type: 'message', role: 'assistant', model: meta.model, content,
-      stop_reason: finish ? stopReason(finish) : 'end_turn', stop_sequence: null, usage: usageJson(usage),
+      id: meta.id,
+      type: 'message',
+      role: 'assistant',
+      model: meta.model,
+      content,
+      stop_reason: finish ? stopReason(finish) : 'end_turn',
+      stop_sequence: null,
+      usage: usageJson(usage),
     },
     usage,
   };

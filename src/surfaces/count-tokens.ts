@@ -41,7 +41,13 @@ export interface CountSurface {
   errorHeaders?(error: SidecarError): Record<string, string>;
 }
 
-export async function serveCountTokens(surface: CountSurface, ctx: ServerContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+export async function serveCountTokens(
+  surface: CountSurface,
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
   const log = ctx.log.child({ requestId });
   const started = ctx.now();
   const generation = ctx.generation();
@@ -78,7 +84,10 @@ export async function serveCountTokens(surface: CountSurface, ctx: ServerContext
       count = undefined;
     }
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-      throw new SidecarError('upstream_protocol_error', `Bedrock's CountTokens answered without an inputTokens count: ${text.slice(0, 200)}`);
+      throw new SidecarError(
+        'upstream_protocol_error',
+        `Bedrock's CountTokens answered without an inputTokens count: ${text.slice(0, 200)}`,
+      );
     }
     inputTokens = count;
     status = 200;
@@ -97,11 +106,26 @@ export async function serveCountTokens(surface: CountSurface, ctx: ServerContext
     const labels = { model: alias ?? (target ? 'direct' : 'unknown'), route: target?.route ?? 'none', surface: surface.name };
     ctx.metrics.requests.inc({ ...labels, status: String(status) });
     ctx.metrics.duration.observe(labels, durationMs / 1000);
-    log.info({
-      surface: surface.name, operation: surface.operation, alias, modelId: target?.modelId ?? null, route: target?.route ?? null,
-      servedBy: alias, status, ttfbMs: null, durationMs, chunks: 0, inputTokens, outputTokens: null,
-      guardrail: 'none', retries: 0, cancelled: status === 499,
-      error: failure ? { type: failure.type, message: failure.message, upstream: failure.upstreamCode } : null,
-    }, 'request completed');
+    log.info(
+      {
+        surface: surface.name,
+        operation: surface.operation,
+        alias,
+        modelId: target?.modelId ?? null,
+        route: target?.route ?? null,
+        servedBy: alias,
+        status,
+        ttfbMs: null,
+        durationMs,
+        chunks: 0,
+        inputTokens,
+        outputTokens: null,
+        guardrail: 'none',
+        retries: 0,
+        cancelled: status === 499,
+        error: failure ? { type: failure.type, message: failure.message, upstream: failure.upstreamCode } : null,
+      },
+      'request completed',
+    );
   }
 }

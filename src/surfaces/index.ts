@@ -23,7 +23,11 @@ export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
  * when no exact path does.
  */
 export function surfaceRouteFor(path: string): RouteEntry | undefined {
-  if (path.startsWith(RESPONSES_BY_ID_PREFIX) && path.length > RESPONSES_BY_ID_PREFIX.length && !path.includes('/', RESPONSES_BY_ID_PREFIX.length)) {
+  if (
+    path.startsWith(RESPONSES_BY_ID_PREFIX) &&
+    path.length > RESPONSES_BY_ID_PREFIX.length &&
+    !path.includes('/', RESPONSES_BY_ID_PREFIX.length)
+  ) {
     return responsesByIdRoute;
   }
   return nativeRoute(path);

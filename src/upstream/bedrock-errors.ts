@@ -55,7 +55,12 @@ export function errorMessageOf(body: Record<string, unknown> | undefined): strin
 }
 
 /** Retried before the first byte: throttling and 5xx (docs/contract.md#streaming-and-errors). ServiceQuotaExceeded is not retried. */
-const RETRYABLE_NAMES = new Set(['ThrottlingException', 'ModelNotReadyException', 'InternalServerException', 'ServiceUnavailableException']);
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException',
+  'ModelNotReadyException',
+  'InternalServerException',
+  'ServiceUnavailableException',
+]);
 
 /**
  * AWS answers a bad signature with the canonical request it expected (signed header values, the session
@@ -78,12 +83,15 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
     else if (answer.status === 400) type = 'invalid_request_error';
     else type = 'upstream_error';
   }
-  const retryable = (name !== undefined && RETRYABLE_NAMES.has(name)) ||
+  const retryable =
+    (name !== undefined && RETRYABLE_NAMES.has(name)) ||
     (name !== 'ServiceQuotaExceededException' && (answer.status === 429 || [500, 502, 503, 504].includes(answer.status)));
   const label = name ?? `HTTP ${answer.status}`;
   const message = safeMessage(answer.message);
   return new SidecarError(type, `Bedrock: ${label}${message ? `: ${message}` : ''}`, {
-    retryable, upstreamCode: name ?? String(answer.status), upstreamStatus: answer.status,
+    retryable,
+    upstreamCode: name ?? String(answer.status),
+    upstreamStatus: answer.status,
   });
 }
 
@@ -93,14 +101,29 @@ export function classifyNetworkError(error: unknown): SidecarError {
   const message = (error as Error | null)?.message ?? String(error);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return new SidecarError('upstream_timeout', `could not connect to Bedrock in time: ${message}`, { retryable: true, upstreamCode: code, cause: error });
+      return new SidecarError('upstream_timeout', `could not connect to Bedrock in time: ${message}`, {
+        retryable: true,
+        upstreamCode: code,
+        cause: error,
+      });
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return new SidecarError('upstream_timeout', 'Bedrock did not answer in time (upstream.first_byte_timeout_ms)', { retryable: false, upstreamCode: code, cause: error });
+      return new SidecarError('upstream_timeout', 'Bedrock did not answer in time (upstream.first_byte_timeout_ms)', {
+        retryable: false,
+        upstreamCode: code,
+        cause: error,
+      });
     case 'UND_ERR_BODY_TIMEOUT':
-      return new SidecarError('upstream_timeout', 'Bedrock sent nothing for upstream.idle_timeout_ms', { upstreamCode: code, cause: error });
+      return new SidecarError('upstream_timeout', 'Bedrock sent nothing for upstream.idle_timeout_ms', {
+        upstreamCode: code,
+        cause: error,
+      });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new SidecarError('upstream_error', `cannot resolve the Bedrock endpoint: ${message}`, { retryable: code === 'EAI_AGAIN', upstreamCode: code, cause: error });
+      return new SidecarError('upstream_error', `cannot resolve the Bedrock endpoint: ${message}`, {
+        retryable: code === 'EAI_AGAIN',
+        upstreamCode: code,
+        cause: error,
+      });
     case 'ECONNREFUSED':
     case 'ECONNRESET':
     case 'EPIPE':
@@ -109,7 +132,11 @@ export function classifyNetworkError(error: unknown): SidecarError {
     case 'ENETUNREACH':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
-      return new SidecarError('upstream_error', `connection to Bedrock failed: ${code} ${message}`.trim(), { retryable: true, upstreamCode: code, cause: error });
+      return new SidecarError('upstream_error', `connection to Bedrock failed: ${code} ${message}`.trim(), {
+        retryable: true,
+        upstreamCode: code,
+        cause: error,
+      });
     default:
       if (/certificate|SSL|TLS/i.test(message) || code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SELF_SIGNED')) {
         return new SidecarError('upstream_error', `TLS to Bedrock failed: ${message}`, { upstreamCode: code || 'TLS', cause: error });
@@ -124,6 +151,9 @@ export function classifyStreamError(error: unknown): SidecarError {
   if (code === 'UND_ERR_BODY_TIMEOUT') {
     return new SidecarError('upstream_timeout', 'Bedrock sent nothing for upstream.idle_timeout_ms', { upstreamCode: code });
   }
-  return new SidecarError('upstream_protocol_error',
-    `the Bedrock stream broke: ${code ? `${code} ` : ''}${(error as Error | null)?.message ?? String(error)}`.trim(), { upstreamCode: code || undefined });
+  return new SidecarError(
+    'upstream_protocol_error',
+    `the Bedrock stream broke: ${code ? `${code} ` : ''}${(error as Error | null)?.message ?? String(error)}`.trim(),
+    { upstreamCode: code || undefined },
+  );
 }

@@ -167,7 +167,11 @@ function retryAfter(value: string | string[] | undefined): number | undefined {
  * `overflow` tells the caller, who decides whether a truncated answer is an error. `account` is told of
  * each chunk's size before it is kept and may throw to refuse it (a byte budget); the body is dropped.
  */
-export async function readBody(body: Readable, limit: number, account?: (bytes: number) => void): Promise<{ text: string; overflow: boolean }> {
+export async function readBody(
+  body: Readable,
+  limit: number,
+  account?: (bytes: number) => void,
+): Promise<{ text: string; overflow: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -39,9 +39,7 @@ export interface AwsCredentialIdentity {
   readonly accountId?: string;
 }
 
-export type AwsCredentialIdentityProvider = (
-  identityProperties?: Record<string, unknown>,
-) => Promise<AwsCredentialIdentity>;
+export type AwsCredentialIdentityProvider = (identityProperties?: Record<string, unknown>) => Promise<AwsCredentialIdentity>;
 
 export interface CredentialSource {
   get(): Promise<AwsCredentialIdentity>;
@@ -84,8 +82,10 @@ export function defaultCredentialProvider(init?: DefaultProviderInit): AwsCreden
 export function describeCredentialSource(env: Readonly<Record<string, string | undefined>>): string {
   if (env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) return 'the environment (AWS_ACCESS_KEY_ID)';
   if (env.AWS_PROFILE) return `the AWS profile "${env.AWS_PROFILE}"`;
-  if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) return `IRSA web identity (STS AssumeRoleWithWebIdentity for ${env.AWS_ROLE_ARN})`;
-  const container = env.AWS_CONTAINER_CREDENTIALS_FULL_URI ??
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN)
+    return `IRSA web identity (STS AssumeRoleWithWebIdentity for ${env.AWS_ROLE_ARN})`;
+  const container =
+    env.AWS_CONTAINER_CREDENTIALS_FULL_URI ??
     (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ? `http://169.254.170.2${env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI}` : undefined);
   if (container) return `the container credentials endpoint ${container.split('?')[0]} (EKS Pod Identity / ECS)`;
   if (env.AWS_EC2_METADATA_DISABLED !== 'true') return 'the AWS default chain (last: the instance metadata service, IMDS)';
@@ -120,10 +120,7 @@ function checkIdentity(identity: AwsCredentialIdentity | undefined, description:
   return identity;
 }
 
-export function createCredentialSource(
-  provider: AwsCredentialIdentityProvider,
-  options: CredentialSourceOptions = {},
-): CredentialSource {
+export function createCredentialSource(provider: AwsCredentialIdentityProvider, options: CredentialSourceOptions = {}): CredentialSource {
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? (() => 5_000);
   const description = options.description ?? 'the credential provider';
@@ -136,8 +133,10 @@ export function createCredentialSource(
   function refresh(): Promise<AwsCredentialIdentity> {
     if (inflight) return inflight;
     if (unsettled >= MAX_UNSETTLED) {
-      failure = new SidecarError('unavailable',
-        `AWS credentials could not be resolved from ${description}: ${unsettled} earlier attempts are still unanswered`);
+      failure = new SidecarError(
+        'unavailable',
+        `AWS credentials could not be resolved from ${description}: ${unsettled} earlier attempts are still unanswered`,
+      );
       return Promise.reject(failure);
     }
     // Started on a microtask so `inflight` is set before the provider can settle, even synchronously.
@@ -165,9 +164,13 @@ export function createCredentialSource(
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
-        reject(new SidecarError('unavailable',
-          `AWS credentials could not be resolved from ${description}: no answer within ${limit} ms (upstream.credentials_timeout_ms)`,
-          { upstreamCode: 'CREDENTIALS_TIMEOUT' }));
+        reject(
+          new SidecarError(
+            'unavailable',
+            `AWS credentials could not be resolved from ${description}: no answer within ${limit} ms (upstream.credentials_timeout_ms)`,
+            { upstreamCode: 'CREDENTIALS_TIMEOUT' },
+          ),
+        );
       }, limit);
     });
     const attempt = Promise.race([call, timeout])

@@ -59,7 +59,10 @@ export class Breaker {
   /** What the last failure was: an open breaker with nowhere else to go answers like it (429 or 503). */
   lastType: SidecarError['type'] = 'unavailable';
 
-  constructor(private readonly options: { failures: number; cooldownMs: number; maxCooldownMs: number }, private readonly onChange: (open: boolean) => void) {
+  constructor(
+    private readonly options: { failures: number; cooldownMs: number; maxCooldownMs: number },
+    private readonly onChange: (open: boolean) => void,
+  ) {
     this.cooldownMs = Math.min(options.cooldownMs, options.maxCooldownMs);
   }
 
@@ -151,7 +154,11 @@ export class Failover {
     let breaker = this.breakers.get(name);
     if (!breaker) {
       breaker = new Breaker(
-        { failures: this.upstream.breakerFailures, cooldownMs: this.upstream.breakerCooldownMs, maxCooldownMs: this.upstream.breakerMaxCooldownMs },
+        {
+          failures: this.upstream.breakerFailures,
+          cooldownMs: this.upstream.breakerCooldownMs,
+          maxCooldownMs: this.upstream.breakerMaxCooldownMs,
+        },
         (open) => this.hooks.onBreaker(name, open),
       );
       this.breakers.set(name, breaker);
@@ -171,9 +178,9 @@ export class Failover {
     let budgetSpent = false;
     const timer = budget
       ? setTimeout(() => {
-        budgetSpent = true;
-        budget.abort();
-      }, this.upstream.failoverBudgetMs)
+          budgetSpent = true;
+          budget.abort();
+        }, this.upstream.failoverBudgetMs)
       : undefined;
     timer?.unref();
     const tried: string[] = [];
@@ -229,16 +236,21 @@ export class Failover {
       if (timer) clearTimeout(timer);
     }
     if (budgetSpent) {
-      throw new SidecarError('upstream_timeout',
+      throw new SidecarError(
+        'upstream_timeout',
         `no model answered within upstream.failover_budget_ms (${this.upstream.failoverBudgetMs} ms); tried ${tried.join(' → ') || 'nothing'}`,
-        { upstreamCode: 'FAILOVER_BUDGET' });
+        { upstreamCode: 'FAILOVER_BUDGET' },
+      );
     }
     if (last) throw last.error;
     // Every target was skipped (open breakers, or fallbacks that cannot serve): the first one's breaker says when to come back.
     const retryAfterS = skippedOpen ? Math.max(1, Math.ceil((skippedOpen.retryAtMs - this.now()) / 1000)) : 1;
     const type = skippedOpen?.lastType === 'rate_limit_error' ? 'rate_limit_error' : 'unavailable';
-    throw new SidecarError(type,
+    throw new SidecarError(
+      type,
       `circuit breaker open for ${run.chain.map((t) => `"${t.name}"`).join(', ')}: Bedrock failed ${this.upstream.breakerFailures} times in a row; ` +
-      `retry after ${retryAfterS} s`, { upstreamCode: 'BREAKER_OPEN', retryAfterS });
+        `retry after ${retryAfterS} s`,
+      { upstreamCode: 'BREAKER_OPEN', retryAfterS },
+    );
   }
 }

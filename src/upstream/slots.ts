@@ -19,7 +19,10 @@ interface Origin {
 export class ConnectionSlots {
   private readonly origins = new Map<string, Origin>();
 
-  constructor(private readonly perOrigin: number, private readonly queueTimeoutMs: number) {}
+  constructor(
+    private readonly perOrigin: number,
+    private readonly queueTimeoutMs: number,
+  ) {}
 
   /** Resolves with the release function once a slot is free; rejects on timeout or abort. */
   acquire(origin: string, signal: AbortSignal): Promise<() => void> | (() => void) {
@@ -46,10 +49,18 @@ export class ConnectionSlots {
         cleanup();
         reject(error);
       };
-      const timer = setTimeout(() => leave(new SidecarError('overloaded',
-        `no upstream connection to ${origin} was free within upstream.queue_timeout_ms (${this.queueTimeoutMs} ms; ` +
-        `upstream.connections is ${this.perOrigin}): the sidecar is overloaded`, { retryAfterS: 1, upstreamCode: 'QUEUE_TIMEOUT' })),
-      this.queueTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          leave(
+            new SidecarError(
+              'overloaded',
+              `no upstream connection to ${origin} was free within upstream.queue_timeout_ms (${this.queueTimeoutMs} ms; ` +
+                `upstream.connections is ${this.perOrigin}): the sidecar is overloaded`,
+              { retryAfterS: 1, upstreamCode: 'QUEUE_TIMEOUT' },
+            ),
+          ),
+        this.queueTimeoutMs,
+      );
       const onAbort = (): void => leave(new SidecarError('unavailable', 'the request was cancelled', { upstreamCode: 'ABORTED' }));
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -74,7 +85,8 @@ export class ConnectionSlots {
       if (released) return;
       released = true;
       const next = slot.waiting.shift();
-      if (next) next.grant(); // the slot passes straight on: `active` stays the same
+      if (next)
+        next.grant(); // the slot passes straight on: `active` stays the same
       else slot.active--;
     };
   }

@@ -18,37 +18,49 @@ const suite = agentSuite('claude-code-bedrock', {
   models: [{ name: 'claude', model: `bedrock/invoke/${DEFAULT_BEDROCK_MODEL}`, region: 'us-east-1' }],
 });
 
-test('claude code bedrock mode: a plain turn completes through /model/{id}/invoke-with-response-stream', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { stack, cwd, modelCalls } = suite;
-  stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
-  const run = await claudeCodeBedrock({ baseUrl: stack.proxy, prompt: 'Reply with the word pong', cwd });
-  const result = claudeResult(run);
-  assert.equal(run.code, 0, describeRun(run, stack));
-  assert.equal(result?.is_error, false, describeRun(run, stack));
-  assert.equal(result.result, 'pong from Bedrock');
-  const calls = modelCalls();
-  assert.equal(calls.length, 1, describeRun(run, stack));
-  assert.equal(calls[0]!.operation, 'InvokeModelWithResponseStream');
-  assert.equal(calls[0]!.modelId, DEFAULT_BEDROCK_MODEL);
-  // The client sent no credentials; the call Bedrock received carries the sidecar's valid SigV4 signature.
-  assert.equal(calls[0]!.signature, 'valid');
-});
+test(
+  'claude code bedrock mode: a plain turn completes through /model/{id}/invoke-with-response-stream',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const { stack, cwd, modelCalls } = suite;
+    stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
+    const run = await claudeCodeBedrock({ baseUrl: stack.proxy, prompt: 'Reply with the word pong', cwd });
+    const result = claudeResult(run);
+    assert.equal(run.code, 0, describeRun(run, stack));
+    assert.equal(result?.is_error, false, describeRun(run, stack));
+    assert.equal(result.result, 'pong from Bedrock');
+    const calls = modelCalls();
+    assert.equal(calls.length, 1, describeRun(run, stack));
+    assert.equal(calls[0]!.operation, 'InvokeModelWithResponseStream');
+    assert.equal(calls[0]!.modelId, DEFAULT_BEDROCK_MODEL);
+    // The client sent no credentials; the call Bedrock received carries the sidecar's valid SigV4 signature.
+    assert.equal(calls[0]!.signature, 'valid');
+  },
+);
 
-test('claude code bedrock mode: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { stack, cwd, modelCalls } = suite;
-  const file = writeSecretFile(cwd);
-  stack.emu.script(
-    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents03', name: 'Read', input: { file_path: file } }] },
-    { type: 'text', text: 'The file holds the secret.' },
-  );
-  const run = await claudeCodeBedrock({ baseUrl: stack.proxy, prompt: `Use the Read tool to read the file ${file} and reply with its contents.`, cwd });
-  const result = claudeResult(run);
-  assert.equal(run.code, 0, describeRun(run, stack));
-  assert.equal(result?.is_error, false, describeRun(run, stack));
-  assert.equal(result.result, 'The file holds the secret.');
-  const calls = modelCalls();
-  assert.equal(calls.length, 2, describeRun(run, stack));
-  const toolResult = toolResultOf(calls[1]!.json);
-  assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents03', JSON.stringify(calls[1]!.json.messages).slice(-2000));
-  assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
-});
+test(
+  'claude code bedrock mode: a tool-use turn runs Read and sends its result back to the model',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const { stack, cwd, modelCalls } = suite;
+    const file = writeSecretFile(cwd);
+    stack.emu.script(
+      { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents03', name: 'Read', input: { file_path: file } }] },
+      { type: 'text', text: 'The file holds the secret.' },
+    );
+    const run = await claudeCodeBedrock({
+      baseUrl: stack.proxy,
+      prompt: `Use the Read tool to read the file ${file} and reply with its contents.`,
+      cwd,
+    });
+    const result = claudeResult(run);
+    assert.equal(run.code, 0, describeRun(run, stack));
+    assert.equal(result?.is_error, false, describeRun(run, stack));
+    assert.equal(result.result, 'The file holds the secret.');
+    const calls = modelCalls();
+    assert.equal(calls.length, 2, describeRun(run, stack));
+    const toolResult = toolResultOf(calls[1]!.json);
+    assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents03', JSON.stringify(calls[1]!.json.messages).slice(-2000));
+    assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
+  },
+);

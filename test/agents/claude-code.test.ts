@@ -45,7 +45,11 @@ test('claude code: a tool-use turn runs Read and sends its result back to the mo
     { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents01', name: 'Read', input: { file_path: file } }] },
     { type: 'text', text: 'The file holds the secret.' },
   );
-  const run = await claudeCode({ baseUrl: stack.proxy, prompt: `Use the Read tool to read the file ${file} and reply with its contents.`, cwd });
+  const run = await claudeCode({
+    baseUrl: stack.proxy,
+    prompt: `Use the Read tool to read the file ${file} and reply with its contents.`,
+    cwd,
+  });
   const result = claudeResult(run);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result?.is_error, false, describeRun(run, stack));

@@ -76,7 +76,11 @@ export interface ClaudeResult {
 }
 
 export function claudeResult(run: ClientRun): ClaudeResult | undefined {
-  const line = run.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = run.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (!line) return undefined;
   try {
     const parsed = JSON.parse(line) as ClaudeResult;
@@ -108,19 +112,22 @@ export function codex(options: CodexOptions): Promise<ClientRun> {
     prepareHome: (home) => {
       const codexHome = join(home, '.codex');
       mkdirSync(codexHome);
-      writeFileSync(join(codexHome, 'config.toml'), [
-        `model = ${JSON.stringify(options.model)}`,
-        'model_provider = "sidecar"',
-        // Codex offers its hosted web_search tool by default; Bedrock cannot run it and the sidecar answers
-        // a 400 naming it (docs/contract.md#openai-responses), so a Codex user turns it off.
-        'web_search = "disabled"',
-        '[model_providers.sidecar]',
-        'name = "sidecar"',
-        `base_url = ${JSON.stringify(`${options.baseUrl}/v1`)}`,
-        'env_key = "SIDECAR_API_KEY"',
-        'wire_api = "responses"',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        join(codexHome, 'config.toml'),
+        [
+          `model = ${JSON.stringify(options.model)}`,
+          'model_provider = "sidecar"',
+          // Codex offers its hosted web_search tool by default; Bedrock cannot run it and the sidecar answers
+          // a 400 naming it (docs/contract.md#openai-responses), so a Codex user turns it off.
+          'web_search = "disabled"',
+          '[model_providers.sidecar]',
+          'name = "sidecar"',
+          `base_url = ${JSON.stringify(`${options.baseUrl}/v1`)}`,
+          'env_key = "SIDECAR_API_KEY"',
+          'wire_api = "responses"',
+          '',
+        ].join('\n'),
+      );
       return { CODEX_HOME: codexHome };
     },
     cwd: options.cwd,

@@ -54,7 +54,12 @@ test('codex: a tool turn runs the shell command and sends its output back to the
     { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents02', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
     { type: 'text', text: 'The command printed the secret.' },
   );
-  const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`, cwd });
+  const run = await codex({
+    baseUrl: stack.proxy,
+    model: MODEL,
+    prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`,
+    cwd,
+  });
   const result = outcome(run.stdout);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result.completed, true, describeRun(run, stack));

@@ -150,9 +150,14 @@ export async function runClient(options: ClientOptions): Promise<ClientRun> {
     LANG: 'C.UTF-8',
     TERM: 'dumb',
     NO_COLOR: '1',
-    HTTP_PROXY: DEAD_PROXY, HTTPS_PROXY: DEAD_PROXY, ALL_PROXY: DEAD_PROXY,
-    http_proxy: DEAD_PROXY, https_proxy: DEAD_PROXY, all_proxy: DEAD_PROXY,
-    NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
+    HTTP_PROXY: DEAD_PROXY,
+    HTTPS_PROXY: DEAD_PROXY,
+    ALL_PROXY: DEAD_PROXY,
+    http_proxy: DEAD_PROXY,
+    https_proxy: DEAD_PROXY,
+    all_proxy: DEAD_PROXY,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
     ...options.env,
     ...options.prepareHome?.(home),
   };
@@ -212,7 +217,12 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
  */
 export function describeRun(run: ClientRun, stack?: Stack): string {
   const tail = (s: string): string => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
-  const logs = stack ? `\n--- sidecar log (last lines)\n${stack.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n')}` : '';
+  const logs = stack
+    ? `\n--- sidecar log (last lines)\n${stack.logs
+        .slice(-6)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}`
+    : '';
   return `exit ${run.code}${run.timedOut ? ' (killed at the time bound)' : ''} after ${run.durationMs} ms\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}${logs}`;
 }
 
@@ -269,9 +279,10 @@ export function agentSuite(name: string, config: Record<string, unknown>): Agent
       if (!cwd) throw new Error('no working directory yet (used outside a test?)');
       return cwd;
     },
-    modelCalls: () => started().emu.requests
-      .filter((r) => MODEL_OPERATIONS.has(r.operation))
-      .map((r) => ({ operation: r.operation, modelId: r.modelId, signature: r.signature, json: r.json as Record<string, unknown> })),
+    modelCalls: () =>
+      started()
+        .emu.requests.filter((r) => MODEL_OPERATIONS.has(r.operation))
+        .map((r) => ({ operation: r.operation, modelId: r.modelId, signature: r.signature, json: r.json as Record<string, unknown> })),
   };
 }
 
@@ -285,6 +296,7 @@ export function writeSecretFile(cwd: string): string {
 /** The first Anthropic `tool_result` block in a Messages body's `messages`. */
 export function toolResultOf(body: Record<string, unknown>): Record<string, unknown> | undefined {
   const messages = body.messages as Array<{ content: unknown }>;
-  return messages.flatMap((m) => (Array.isArray(m.content) ? m.content as Array<Record<string, unknown>> : []))
+  return messages
+    .flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : []))
     .find((block) => block.type === 'tool_result');
 }

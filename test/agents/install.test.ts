@@ -9,7 +9,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, runClient } from './harness.ts';
 
-const pins = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+const pins = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> })
+  .dependencies;
 
 test('install: claude is the pinned @anthropic-ai/claude-code and starts offline', async () => {
   const run = await runClient({ bin: 'claude', args: ['--version'], timeoutMs: 30_000 });
@@ -18,10 +19,15 @@ test('install: claude is the pinned @anthropic-ai/claude-code and starts offline
 });
 
 test('install: codex is the pinned @openai/codex and starts offline', async () => {
-  const run = await runClient({ bin: 'codex', args: ['--version'], prepareHome: (home) => {
-    mkdirSync(join(home, '.codex'));
-    return { CODEX_HOME: join(home, '.codex') };
-  }, timeoutMs: 30_000 });
+  const run = await runClient({
+    bin: 'codex',
+    args: ['--version'],
+    prepareHome: (home) => {
+      mkdirSync(join(home, '.codex'));
+      return { CODEX_HOME: join(home, '.codex') };
+    },
+    timeoutMs: 30_000,
+  });
   assert.equal(run.code, 0, describeRun(run));
   assert.equal(run.stdout.trim(), `codex-cli ${pins['@openai/codex']}`);
 });

@@ -26,17 +26,36 @@ test('config: the shipped sidecar.yaml is valid and every alias resolves', () =>
 test('config: defaults are those of docs/contract.md#configuration', () => {
   const c = validateConfig({ models: [{ name: 'a', model: 'bedrock/x.y' }] });
   assert.deepEqual(
-    [c.server.host, c.server.port, c.server.adminHost, c.server.adminPort, c.server.authToken, c.server.maxBodyBytes, c.server.drainTimeoutS],
-    ['127.0.0.1', 4000, '0.0.0.0', 9901, '', 20971520, 25]);
+    [
+      c.server.host,
+      c.server.port,
+      c.server.adminHost,
+      c.server.adminPort,
+      c.server.authToken,
+      c.server.maxBodyBytes,
+      c.server.drainTimeoutS,
+    ],
+    ['127.0.0.1', 4000, '0.0.0.0', 9901, '', 20971520, 25],
+  );
   assert.deepEqual(c.streaming, { streamChunkSize: 1024, maxHoldMs: 0, heartbeatMs: 15000, reasoningField: 'reasoning_content' });
   assert.deepEqual(c.upstream, {
-    maxAttempts: 3, connectTimeoutMs: 5000, firstByteTimeoutMs: 60000, idleTimeoutMs: 60000, connections: 64,
-    failoverBudgetMs: 10000, breakerFailures: 5, breakerCooldownMs: 1000, breakerMaxCooldownMs: 60000, queueTimeoutMs: 5000,
+    maxAttempts: 3,
+    connectTimeoutMs: 5000,
+    firstByteTimeoutMs: 60000,
+    idleTimeoutMs: 60000,
+    connections: 64,
+    failoverBudgetMs: 10000,
+    breakerFailures: 5,
+    breakerCooldownMs: 1000,
+    breakerMaxCooldownMs: 60000,
+    queueTimeoutMs: 5000,
     credentialsTimeoutMs: 5000,
   });
   assert.equal(c.server.maxInflight, 1024);
-  assert.deepEqual([c.server.keepAliveTimeoutMs, c.server.maxConnections, c.server.adminMaxConnections, c.server.maxInflightBytes],
-    [5000, 768, 32, 40 * 1024 * 1024]);
+  assert.deepEqual(
+    [c.server.keepAliveTimeoutMs, c.server.maxConnections, c.server.adminMaxConnections, c.server.maxInflightBytes],
+    [5000, 768, 32, 40 * 1024 * 1024],
+  );
   assert.equal(c.routing.allowDirectModels, true);
   assert.equal(c.dropParams, false);
   assert.deepEqual(c.logging, { level: 'info', content: false });
@@ -62,38 +81,75 @@ test('config: wrong types and ranges name the key and line', () => {
     ['models:\n  - name: a\n', 2, /models\[0\]\.model: is required/],
     ['models:\n  - {name: a, model: bedrock/x.y}\n  - {name: a, model: bedrock/x.z}\n', 3, /"a" is defined twice/],
     ['guardrails:\n  - name: g\n    type: regex\n    patterns: ["(unclosed"]\n', 4, /not a valid regular expression/],
-    ['guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stream_mode: async\n', 5, /mask needs stream_mode: sync/],
-    ['guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stages: [input]\n    stream_mode: async\n', 5, /mask needs stream_mode: sync/],
+    [
+      'guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stream_mode: async\n',
+      5,
+      /mask needs stream_mode: sync/,
+    ],
+    [
+      'guardrails:\n  - name: g\n    type: regex\n    patterns: [x]\n    action: mask\n    stages: [input]\n    stream_mode: async\n',
+      5,
+      /mask needs stream_mode: sync/,
+    ],
     ['guardrails:\n  - name: g\n    type: bedrock\n', 2, /is required for a bedrock guardrail/],
     ['routing:\n  allow_direct_models: false\n', 1, /nothing could be served/],
     ['server: [1, 2]\n', 1, /server: must be a mapping/],
     ['a: [unclosed\n', 2, /invalid YAML/],
     // Checks on an alias's route, family, region and extra fields name the key, not only the alias.
-    ['server:\n  port: 4000\nmodels:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    region: us-east-1\n' +
-      '  - name: b\n    model: bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc\n' +
-      '    region: us-east-1\n    provider: nope\n', 10, /^sidecar\.yaml:10: models\[1\]\.provider: provider "nope" is not a known family \(/],
-    ['streaming:\n  max_hold_ms: 0\n  heartbeat_ms: 1000\nmodels:\n  - name: a\n    model: nova-micro\n', 6,
-      /^sidecar\.yaml:6: models\[0\]\.model: "nova-micro" is not a route: expected bedrock\//],
-    ['models:\n  - name: a\n    region: us-east-1\n    model: bedrock/converse/arn:aws:bedrock\n', 4,
-      /^sidecar\.yaml:4: models\[0\]\.model: "arn:aws:bedrock" is not a well-formed ARN/],
-    ['drop_params: false\nlogging:\n  level: info\nmodels:\n  - name: a\n' +
-      '    model: bedrock/invoke/arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0\n' +
-      '    provider: anthropic\n    region: eu-west-1\n', 8,
-      /^sidecar\.yaml:8: models\[0\]\.region: region "eu-west-1" disagrees with the ARN's own region "us-west-2"$/],
-    ['models:\n  - {name: a, model: bedrock/converse/amazon.nova-micro-v1:0, region: us-east-1}\n' +
-      '  - {name: b, model: bedrock/converse/amazon.nova-micro-v1:0, region: us-east-1}\n' +
-      '  - name: c\n    model: bedrock/invoke/us.amazon.nova-lite-v1:0\n    region: us-east-1\n' +
-      '    additional_model_request_fields:\n      inferenceConfig: {topK: 5}\n      stream: true\n', 9,
-      /^sidecar\.yaml:9: models\[2\]\.additional_model_request_fields\.stream: "stream" is not a field amazon-nova on the invoke route takes \(allowed: /],
-    ['models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    additional_model_request_fields: {top_k: 1}\n' +
-      '    region: us-east-1\n', 4, /^sidecar\.yaml:4: models\[0\]\.additional_model_request_fields\.top_k: "top_k" is not a field/],
-    ['models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    region: us-east-1\n    endpoint: ftp://x\n', 5,
-      /^sidecar\.yaml:5: models\[0\]\.endpoint: endpoint "ftp:\/\/x" is not an http\(s\) URL/],
-    ['models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    api_key: env:SIDECAR_TEST_UNSET_KEY\n    region: us-east-1\n', 4,
-      /^sidecar\.yaml:4: models\[0\]\.api_key: api_key names the environment variable SIDECAR_TEST_UNSET_KEY, which is not set/],
-    ['guardrails:\n  - {name: n1, type: bedrock_native, id: g1, version: "1"}\n  - {name: n2, type: bedrock_native, id: g2, version: "1"}\n' +
-      'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    guardrails:\n      - n1\n      - n2\n', 9,
-      /^sidecar\.yaml:9: models\[0\]\.guardrails\[1\]: at most one bedrock_native guardrail can apply to a model call \(Bedrock takes one per call\), got n1, n2/],
+    [
+      'server:\n  port: 4000\nmodels:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    region: us-east-1\n' +
+        '  - name: b\n    model: bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc\n' +
+        '    region: us-east-1\n    provider: nope\n',
+      10,
+      /^sidecar\.yaml:10: models\[1\]\.provider: provider "nope" is not a known family \(/,
+    ],
+    [
+      'streaming:\n  max_hold_ms: 0\n  heartbeat_ms: 1000\nmodels:\n  - name: a\n    model: nova-micro\n',
+      6,
+      /^sidecar\.yaml:6: models\[0\]\.model: "nova-micro" is not a route: expected bedrock\//,
+    ],
+    [
+      'models:\n  - name: a\n    region: us-east-1\n    model: bedrock/converse/arn:aws:bedrock\n',
+      4,
+      /^sidecar\.yaml:4: models\[0\]\.model: "arn:aws:bedrock" is not a well-formed ARN/,
+    ],
+    [
+      'drop_params: false\nlogging:\n  level: info\nmodels:\n  - name: a\n' +
+        '    model: bedrock/invoke/arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0\n' +
+        '    provider: anthropic\n    region: eu-west-1\n',
+      8,
+      /^sidecar\.yaml:8: models\[0\]\.region: region "eu-west-1" disagrees with the ARN's own region "us-west-2"$/,
+    ],
+    [
+      'models:\n  - {name: a, model: bedrock/converse/amazon.nova-micro-v1:0, region: us-east-1}\n' +
+        '  - {name: b, model: bedrock/converse/amazon.nova-micro-v1:0, region: us-east-1}\n' +
+        '  - name: c\n    model: bedrock/invoke/us.amazon.nova-lite-v1:0\n    region: us-east-1\n' +
+        '    additional_model_request_fields:\n      inferenceConfig: {topK: 5}\n      stream: true\n',
+      9,
+      /^sidecar\.yaml:9: models\[2\]\.additional_model_request_fields\.stream: "stream" is not a field amazon-nova on the invoke route takes \(allowed: /,
+    ],
+    [
+      'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    additional_model_request_fields: {top_k: 1}\n' +
+        '    region: us-east-1\n',
+      4,
+      /^sidecar\.yaml:4: models\[0\]\.additional_model_request_fields\.top_k: "top_k" is not a field/,
+    ],
+    [
+      'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    region: us-east-1\n    endpoint: ftp://x\n',
+      5,
+      /^sidecar\.yaml:5: models\[0\]\.endpoint: endpoint "ftp:\/\/x" is not an http\(s\) URL/,
+    ],
+    [
+      'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    api_key: env:SIDECAR_TEST_UNSET_KEY\n    region: us-east-1\n',
+      4,
+      /^sidecar\.yaml:4: models\[0\]\.api_key: api_key names the environment variable SIDECAR_TEST_UNSET_KEY, which is not set/,
+    ],
+    [
+      'guardrails:\n  - {name: n1, type: bedrock_native, id: g1, version: "1"}\n  - {name: n2, type: bedrock_native, id: g2, version: "1"}\n' +
+        'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n    guardrails:\n      - n1\n      - n2\n',
+      9,
+      /^sidecar\.yaml:9: models\[0\]\.guardrails\[1\]: at most one bedrock_native guardrail can apply to a model call \(Bedrock takes one per call\), got n1, n2/,
+    ],
   ];
   for (const [text, line, message] of cases) {
     const e = error(text);
@@ -103,21 +159,36 @@ test('config: wrong types and ranges name the key and line', () => {
 });
 
 test('config: alias checks made by the model registry name the key even without line numbers', () => {
-  const config = validateConfig({ models: [
-    { name: 'a', model: 'bedrock/converse/amazon.nova-micro-v1:0', region: 'us-east-1' },
-    { name: 'b', model: 'bedrock/converse/amazon.nova-micro-v1:0', provider: 'nope' },
-  ] });
-  assert.throws(() => new ModelRegistry(config, {}, routeSupport),
-    (e: unknown) => e instanceof ConfigError && e.line === undefined && e.key === 'models[1].provider' &&
-      /^<config>: models\[1\]\.provider: provider "nope"/.test(e.message));
+  const config = validateConfig({
+    models: [
+      { name: 'a', model: 'bedrock/converse/amazon.nova-micro-v1:0', region: 'us-east-1' },
+      { name: 'b', model: 'bedrock/converse/amazon.nova-micro-v1:0', provider: 'nope' },
+    ],
+  });
+  assert.throws(
+    () => new ModelRegistry(config, {}, routeSupport),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.line === undefined &&
+      e.key === 'models[1].provider' &&
+      /^<config>: models\[1\]\.provider: provider "nope"/.test(e.message),
+  );
 });
 
-test('config: a route that cannot serve an alias\'s family names the alias\'s model key', () => {
-  const config = parseConfig('models:\n  - name: a\n    region: us-east-1\n    model: bedrock/invoke/amazon.nova-micro-v1:0\n', 'sidecar.yaml');
+test("config: a route that cannot serve an alias's family names the alias's model key", () => {
+  const config = parseConfig(
+    'models:\n  - name: a\n    region: us-east-1\n    model: bedrock/invoke/amazon.nova-micro-v1:0\n',
+    'sidecar.yaml',
+  );
   const support = { supports: (route: string) => route === 'converse' };
-  assert.throws(() => new ModelRegistry(config, {}, support),
-    (e: unknown) => e instanceof ConfigError && e.line === 4 &&
-      e.message === 'sidecar.yaml:4: models[0].model: the invoke route cannot serve the amazon-nova family; use bedrock/converse/amazon.nova-micro-v1:0');
+  assert.throws(
+    () => new ModelRegistry(config, {}, support),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.line === 4 &&
+      e.message ===
+        'sidecar.yaml:4: models[0].model: the invoke route cannot serve the amazon-nova family; use bedrock/converse/amazon.nova-micro-v1:0',
+  );
 });
 
 test('config: inline (?i) flags in guardrail patterns become JavaScript flags', () => {
@@ -168,11 +239,14 @@ models:
   assert.deepEqual(config.models[2]!.additionalModelRequestFields, { top_k: 50 });
   const registry = new ModelRegistry(config, {}, routeSupport);
   assert.equal(registry.deferred.size, 0);
-  assert.deepEqual(registry.list().map((m) => [m.name, m.family, m.route, m.region]), [
-    ['claude-invoke', 'anthropic', 'invoke', 'us-east-1'],
-    ['nova-eu', 'amazon-nova', 'invoke', 'eu-west-1'],
-    ['tuned-claude', 'anthropic', 'converse', 'us-east-1'],
-  ]);
+  assert.deepEqual(
+    registry.list().map((m) => [m.name, m.family, m.route, m.region]),
+    [
+      ['claude-invoke', 'anthropic', 'invoke', 'us-east-1'],
+      ['nova-eu', 'amazon-nova', 'invoke', 'eu-west-1'],
+      ['tuned-claude', 'anthropic', 'converse', 'us-east-1'],
+    ],
+  );
 });
 
 /** The complete example of docs/contract.md#configuration, with the defaults (it names a guardrail it does not define). */
@@ -222,15 +296,20 @@ test('config: the complete example of docs/contract.md#configuration loads as wr
   const registry = new ModelRegistry(config, {}, routeSupport);
   assert.equal(registry.resolve('nova-eu').modelId, 'eu.amazon.nova-micro-v1:0');
   assert.equal(registry.resolve('tuned-claude').family, 'anthropic');
-  assert.throws(() => registry.resolve('claude-invoke'), (e: unknown) => {
-    assert.ok(e instanceof Error);
-    assert.match(e.message, /"corp-policy".*define them under guardrails:/);
-    assert.equal((e as { status?: number }).status, 500);
-    return true;
-  });
+  assert.throws(
+    () => registry.resolve('claude-invoke'),
+    (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.match(e.message, /"corp-policy".*define them under guardrails:/);
+      assert.equal((e as { status?: number }).status, 500);
+      return true;
+    },
+  );
   // The same alias with the guardrail defined is served, with it.
-  const fixed = parseConfig(SPEC_EXAMPLE.replace('guardrails: []             # section 7',
-    'guardrails:\n  - {name: corp-policy, type: regex, patterns: [x]}'), 'sidecar.yaml');
+  const fixed = parseConfig(
+    SPEC_EXAMPLE.replace('guardrails: []             # section 7', 'guardrails:\n  - {name: corp-policy, type: regex, patterns: [x]}'),
+    'sidecar.yaml',
+  );
   const served = new ModelRegistry(fixed, {}, routeSupport).resolve('claude-invoke');
   assert.deepEqual(served.alias?.guardrails, ['corp-policy']);
 });
@@ -238,10 +317,16 @@ test('config: the complete example of docs/contract.md#configuration loads as wr
 test('config: the request-rule keys of docs/contract.md#configuration load, and a wrong value names its key', () => {
   const c = validateConfig({
     streaming: { reasoning_field: 'both' },
-    models: [{
-      name: 'claude', model: 'bedrock/invoke/global.anthropic.claude-sonnet-4-5-20250929-v1:0',
-      prompt_caching: 'auto', service_tier: 'priority', performance: 'optimized', reasoning_field: 'reasoning',
-    }],
+    models: [
+      {
+        name: 'claude',
+        model: 'bedrock/invoke/global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        prompt_caching: 'auto',
+        service_tier: 'priority',
+        performance: 'optimized',
+        reasoning_field: 'reasoning',
+      },
+    ],
   });
   assert.equal(c.streaming.reasoningField, 'both');
   const alias = c.models[0]!;
@@ -249,8 +334,15 @@ test('config: the request-rule keys of docs/contract.md#configuration load, and 
   assert.equal(alias.serviceTier, 'priority');
   assert.equal(alias.performance, 'optimized');
   assert.equal(alias.reasoningField, 'reasoning');
-  for (const [key, value] of [['prompt_caching', 'always'], ['service_tier', 'scale'], ['performance', 'fast'], ['reasoning_field', 'thoughts']] as const) {
-    assert.throws(() => validateConfig({ models: [{ name: 'x', model: 'bedrock/converse/anthropic.claude-opus-4-7', [key]: value }] }),
-      (err: Error) => err.message.includes(key) && err.message.includes(value));
+  for (const [key, value] of [
+    ['prompt_caching', 'always'],
+    ['service_tier', 'scale'],
+    ['performance', 'fast'],
+    ['reasoning_field', 'thoughts'],
+  ] as const) {
+    assert.throws(
+      () => validateConfig({ models: [{ name: 'x', model: 'bedrock/converse/anthropic.claude-opus-4-7', [key]: value }] }),
+      (err: Error) => err.message.includes(key) && err.message.includes(value),
+    );
   }
 });

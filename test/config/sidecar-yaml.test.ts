@@ -10,7 +10,11 @@ import { CONFIG_KEYS, parseConfig } from '../../src/config/load.ts';
 
 const TEXT = readFileSync(new URL('../../sidecar.yaml', import.meta.url), 'utf8');
 
-interface Line { indent: number; key: string; item: boolean }
+interface Line {
+  indent: number;
+  key: string;
+  item: boolean;
+}
 
 /** Each `key:` line, commented or not: its indent (after any `# `), its key, whether it opens a list item. */
 function keyLines(text: string): Line[] {

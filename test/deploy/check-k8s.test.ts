@@ -68,7 +68,10 @@ function problemsOf(resources: Resource[]): string[] {
 
 function expectProblem(resources: Resource[], pattern: RegExp): void {
   const problems = problemsOf(resources);
-  assert.ok(problems.some((p) => pattern.test(p)), `expected a problem matching ${pattern}, got:\n${problems.join('\n') || '(none)'}`);
+  assert.ok(
+    problems.some((p) => pattern.test(p)),
+    `expected a problem matching ${pattern}, got:\n${problems.join('\n') || '(none)'}`,
+  );
 }
 
 function setConfig(resources: Resource[], edit: (text: string) => string): void {
@@ -94,7 +97,10 @@ test('check-k8s: the base is a native sidecar with the probes, security context 
   assert.equal(sidecar.restartPolicy, 'Always');
   assert.ok(!spec.containers.some((c: Obj) => c.name === 'bedrock-sidecar'));
   assert.equal(sidecar.image, 'registry.example.com/bedrock-sidecar:0.1.0');
-  assert.deepEqual([sidecar.livenessProbe.httpGet.path, sidecar.readinessProbe.httpGet.path, sidecar.startupProbe.httpGet.path], ['/healthz', '/readyz', '/readyz']);
+  assert.deepEqual(
+    [sidecar.livenessProbe.httpGet.path, sidecar.readinessProbe.httpGet.path, sidecar.startupProbe.httpGet.path],
+    ['/healthz', '/readyz', '/readyz'],
+  );
   assert.deepEqual(sidecar.securityContext.capabilities.drop, ['ALL']);
   assert.equal(sidecar.securityContext.readOnlyRootFilesystem, true);
   assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault');
@@ -119,13 +125,19 @@ test('check-k8s: the batch-summarizer overlay tunes chunking differently, in its
   assert.equal(sidecar.restartPolicy, 'Always');
   const app = find(overlay, 'Deployment').spec.template.spec.containers.find((c: Obj) => c.name === 'app');
   assert.match(app.args[0], /"model":"summarizer"/);
-  assert.deepEqual(config.models.map((m) => m.name), ['summarizer']);
+  assert.deepEqual(
+    config.models.map((m) => m.name),
+    ['summarizer'],
+  );
 });
 
 test('check-k8s: a grace period too short for the drain is a problem', () => {
   const resources = base();
   find(resources, 'Deployment').spec.template.spec.terminationGracePeriodSeconds = 30;
-  expectProblem(resources, /terminationGracePeriodSeconds: is 30: it must be at least sidecar\.yaml server\.drain_timeout_s \(25\) \+ 10 s/);
+  expectProblem(
+    resources,
+    /terminationGracePeriodSeconds: is 30: it must be at least sidecar\.yaml server\.drain_timeout_s \(25\) \+ 10 s/,
+  );
   delete find(resources, 'Deployment').spec.template.spec.terminationGracePeriodSeconds;
   expectProblem(resources, /is 30 \(the default\)/);
 });
@@ -176,7 +188,10 @@ test('check-k8s: listeners bound where probes cannot reach or where the whole cl
 test('check-k8s: a sidecar.yaml the sidecar would reject is a problem that names the key and line', () => {
   const resources = base();
   setConfig(resources, (t) => t.replace('stream_chunk_size: 1024', 'stream_chunk_size: 0'));
-  expectProblem(resources, /sidecar\.yaml is rejected by the sidecar: ConfigMap bedrock-sidecar-config-\w+ sidecar\.yaml:\d+: streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/);
+  expectProblem(
+    resources,
+    /sidecar\.yaml is rejected by the sidecar: ConfigMap bedrock-sidecar-config-\w+ sidecar\.yaml:\d+: streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/,
+  );
 });
 
 test('check-k8s: the sidecar as a regular container, or an init container that must exit, is a problem', () => {
@@ -193,14 +208,56 @@ test('check-k8s: the sidecar as a regular container, or an init container that m
 
 test('check-k8s: every weakening of the security context is a problem', () => {
   const cases: Array<[(sc: Obj, pod: Obj) => void, RegExp]> = [
-    [(sc) => { sc.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem: must be true/],
-    [(sc) => { delete sc.allowPrivilegeEscalation; }, /allowPrivilegeEscalation: must be false/],
-    [(sc) => { sc.capabilities = { drop: ['NET_RAW'] }; }, /capabilities\.drop: must include ALL/],
-    [(sc) => { sc.capabilities.add = ['NET_BIND_SERVICE']; }, /capabilities\.add: must be empty/],
-    [(sc, pod) => { delete sc.runAsNonRoot; delete pod.runAsNonRoot; }, /runAsNonRoot: must be true/],
-    [(sc) => { sc.runAsUser = 0; }, /runAsUser: must not be 0/],
-    [(sc, pod) => { delete sc.seccompProfile; delete pod.seccompProfile; }, /seccompProfile: must be RuntimeDefault/],
-    [(sc) => { sc.privileged = true; }, /privileged: must not be true/],
+    [
+      (sc) => {
+        sc.readOnlyRootFilesystem = false;
+      },
+      /readOnlyRootFilesystem: must be true/,
+    ],
+    [
+      (sc) => {
+        delete sc.allowPrivilegeEscalation;
+      },
+      /allowPrivilegeEscalation: must be false/,
+    ],
+    [
+      (sc) => {
+        sc.capabilities = { drop: ['NET_RAW'] };
+      },
+      /capabilities\.drop: must include ALL/,
+    ],
+    [
+      (sc) => {
+        sc.capabilities.add = ['NET_BIND_SERVICE'];
+      },
+      /capabilities\.add: must be empty/,
+    ],
+    [
+      (sc, pod) => {
+        delete sc.runAsNonRoot;
+        delete pod.runAsNonRoot;
+      },
+      /runAsNonRoot: must be true/,
+    ],
+    [
+      (sc) => {
+        sc.runAsUser = 0;
+      },
+      /runAsUser: must not be 0/,
+    ],
+    [
+      (sc, pod) => {
+        delete sc.seccompProfile;
+        delete pod.seccompProfile;
+      },
+      /seccompProfile: must be RuntimeDefault/,
+    ],
+    [
+      (sc) => {
+        sc.privileged = true;
+      },
+      /privileged: must not be true/,
+    ],
   ];
   for (const [edit, pattern] of cases) {
     const resources = base();
@@ -268,9 +325,19 @@ test('check-k8s: schema validation rejects wrong types and enum values', () => {
   sidecarOf(resources).ports[0].containerPort = '9901';
   sidecarOf(resources).imagePullPolicy = 'Sometimes';
   const problems = schemaProblems(resources, 'test').map((p) => p.message);
-  assert.ok(problems.some((m) => /initContainers\/0\/ports\/0\/containerPort must be integer/.test(m)), problems.join('\n'));
-  assert.ok(problems.some((m) => /imagePullPolicy must be equal to one of the allowed values \(Always, IfNotPresent, Never\)/.test(m)), problems.join('\n'));
-  assert.ok(schemaProblems([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }], 'test')[0]!.message.startsWith('no schema for example.com/v1/Widget'));
+  assert.ok(
+    problems.some((m) => /initContainers\/0\/ports\/0\/containerPort must be integer/.test(m)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((m) => /imagePullPolicy must be equal to one of the allowed values \(Always, IfNotPresent, Never\)/.test(m)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    schemaProblems([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }], 'test')[0]!.message.startsWith(
+      'no schema for example.com/v1/Widget',
+    ),
+  );
 });
 
 test('check-k8s: an unknown field (a typo the API server would drop silently) is a problem that names it', async () => {
@@ -281,8 +348,14 @@ test('check-k8s: an unknown field (a typo the API server would drop silently) is
   const problems = await strictFieldProblems([{ name: 'test', resources }]);
   const text = problems.map((p) => `${p.where}: ${p.message}`).join('\n');
   // tsc stops at the first unknown field of each resource: one problem per resource.
-  assert.match(text, /test: Deployment\/llm-app: unknown or mistyped field at spec\.template\.spec\.initContainers\[0\]\.readinessprobe: .*'readinessprobe' does not exist in type 'IContainer'/);
-  assert.match(text, /test: Service\/llm-app-sidecar-metrics: unknown or mistyped field at spec\.selectr: .*'selectr' does not exist in type 'IServiceSpec'/);
+  assert.match(
+    text,
+    /test: Deployment\/llm-app: unknown or mistyped field at spec\.template\.spec\.initContainers\[0\]\.readinessprobe: .*'readinessprobe' does not exist in type 'IContainer'/,
+  );
+  assert.match(
+    text,
+    /test: Service\/llm-app-sidecar-metrics: unknown or mistyped field at spec\.selectr: .*'selectr' does not exist in type 'IServiceSpec'/,
+  );
   assert.equal(problems.length, 2, text);
 });
 
@@ -296,7 +369,7 @@ test('check-k8s: checkVariants reports schema, strict and project problems toget
   assert.match(messages, /readOnlyRootFilesystem: must be true/);
 });
 
-test('check-k8s: a render failure is a problem carrying kustomize\'s own reason, not a throw', async () => {
+test("check-k8s: a render failure is a problem carrying kustomize's own reason, not a throw", async () => {
   await withDir({ 'kustomization.yaml': 'resources: [missing.yaml]\n' }, async (dir) => {
     const { mode, variants, problems } = await renderAll(dir);
     assert.equal(mode, 'kubectl');
@@ -308,29 +381,35 @@ test('check-k8s: a render failure is a problem carrying kustomize\'s own reason,
 
 test('check-k8s: an overlay inside its own base (the layout kubectl rejects) fails the check', async () => {
   const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n';
-  await withDir({
-    'kustomization.yaml': 'resources: [cm.yaml]\n',
-    'cm.yaml': cm,
-    'overlays/x/kustomization.yaml': 'namespace: x\nresources: [../..]\n',
-  }, async (dir) => {
-    const { problems } = await renderAll(dir);
-    assert.equal(problems.length, 1, JSON.stringify(problems));
-    assert.match(problems[0]!.where, /overlays\/x$/);
-    assert.match(problems[0]!.message, /cycle detected/);
-  });
+  await withDir(
+    {
+      'kustomization.yaml': 'resources: [cm.yaml]\n',
+      'cm.yaml': cm,
+      'overlays/x/kustomization.yaml': 'namespace: x\nresources: [../..]\n',
+    },
+    async (dir) => {
+      const { problems } = await renderAll(dir);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.match(problems[0]!.where, /overlays\/x$/);
+      assert.match(problems[0]!.message, /cycle detected/);
+    },
+  );
 });
 
 test('check-k8s: a Component that no kustomization uses is a problem (nothing would ever check it)', async () => {
-  await withDir({
-    'base/kustomization.yaml': 'resources: [cm.yaml]\n',
-    'base/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n',
-    'components/extra/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n',
-  }, async (dir) => {
-    const { problems } = await renderAll(dir);
-    assert.equal(problems.length, 1, JSON.stringify(problems));
-    assert.match(problems[0]!.where, /components\/extra$/);
-    assert.match(problems[0]!.message, /used by no kustomization/);
-  });
+  await withDir(
+    {
+      'base/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'base/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n',
+      'components/extra/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n',
+    },
+    async (dir) => {
+      const { problems } = await renderAll(dir);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.match(problems[0]!.where, /components\/extra$/);
+      assert.match(problems[0]!.message, /used by no kustomization/);
+    },
+  );
 });
 
 test('check-k8s: without kubectl it says so and validates the listed resource files as they are', async () => {
@@ -345,19 +424,23 @@ test('check-k8s: without kubectl it says so and validates the listed resource fi
 });
 
 test('check-k8s: without kubectl a schema error, an unknown field or a rejected sidecar.yaml in the files is still found', async () => {
-  const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: "two"\n' +
+  const deployment =
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: "two"\n' +
     '  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: i}]\n';
-  await withDir({
-    'kustomization.yaml': 'resources: [deployment.yaml, service.yaml]\nconfigMapGenerator:\n  - name: cfg\n    files: [sidecar.yaml]\n',
-    'deployment.yaml': deployment,
-    'service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  selectr: {a: b}\n  ports: [{port: 80}]\n',
-    'sidecar.yaml': 'streaming:\n  stream_chunk_size: 0\n',
-  }, async (dir) => {
-    const { mode, problems } = await checkK8s(dir, { kubectl: 'kubectl-that-is-not-installed' });
-    assert.equal(mode, 'files');
-    const text = problems.map((p) => `${p.where}: ${p.message}`).join('\n');
-    assert.match(text, /deployment\.yaml: Deployment\/d: schema: \/spec\/replicas must be integer/);
-    assert.match(text, /service\.yaml: Service\/s: unknown or mistyped field at spec\.selectr/);
-    assert.match(text, /sidecar\.yaml: rejected by the sidecar: .*streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/);
-  });
+  await withDir(
+    {
+      'kustomization.yaml': 'resources: [deployment.yaml, service.yaml]\nconfigMapGenerator:\n  - name: cfg\n    files: [sidecar.yaml]\n',
+      'deployment.yaml': deployment,
+      'service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  selectr: {a: b}\n  ports: [{port: 80}]\n',
+      'sidecar.yaml': 'streaming:\n  stream_chunk_size: 0\n',
+    },
+    async (dir) => {
+      const { mode, problems } = await checkK8s(dir, { kubectl: 'kubectl-that-is-not-installed' });
+      assert.equal(mode, 'files');
+      const text = problems.map((p) => `${p.where}: ${p.message}`).join('\n');
+      assert.match(text, /deployment\.yaml: Deployment\/d: schema: \/spec\/replicas must be integer/);
+      assert.match(text, /service\.yaml: Service\/s: unknown or mistyped field at spec\.selectr/);
+      assert.match(text, /sidecar\.yaml: rejected by the sidecar: .*streaming\.stream_chunk_size: must be from 1 to 1048576, got 0/);
+    },
+  );
 });

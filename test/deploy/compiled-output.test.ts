@@ -52,12 +52,16 @@ async function startCompiled(configText: string, env: Record<string, string>): P
   const config = join(tree.dir, 'sidecar.yaml');
   writeFileSync(config, configText);
   const child = spawn(process.execPath, ['--enable-source-maps', tree.main, '--config', config], {
-    cwd: tree.dir, env: containerEnv(env), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: tree.dir,
+    env: containerEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
   const raw: string[] = [];
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -121,7 +125,10 @@ test('compiled output: dist/ holds JavaScript only, with every relative import r
   };
   walk(join(tree.dir, 'dist'));
   assert.ok(files.some((f) => f.endsWith(join('dist', 'main.js'))));
-  assert.deepEqual(files.filter((f) => !f.endsWith('.js') && !f.endsWith('.js.map')), []);
+  assert.deepEqual(
+    files.filter((f) => !f.endsWith('.js') && !f.endsWith('.js.map')),
+    [],
+  );
   assert.ok(!existsSync(join(tree.dir, 'dist', 'emulator')), 'the emulator is not part of the product build');
   for (const file of files.filter((f) => f.endsWith('.js'))) {
     const text = readFileSync(file, 'utf8');
@@ -176,16 +183,27 @@ test('compiled output: node dist/main.js serves probes, streams a completion, an
 test('compiled output: an invalid config stops node dist/main.js with exit 1 and a message naming the key and line', async () => {
   const config = join(tree.dir, 'bad.yaml');
   writeFileSync(config, 'server:\n  port: 0\n  drain_timeout: 5\nmodels: []\n');
-  const child = spawn(process.execPath, [tree.main, '--config', config], { cwd: tree.dir, env: containerEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [tree.main, '--config', config], {
+    cwd: tree.dir,
+    env: containerEnv({}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 1);
   const expected = /bad\.yaml:3: server\.drain_timeout: unknown key \(did you mean "drain_timeout_s"\?\)/;
   // One JSON line for log collectors (every stdout line is JSON), the message for people on stderr.
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { level: string; msg: string });
   assert.equal(lines.at(-1)!.level, 'fatal');
   assert.match(lines.at(-1)!.msg, expected);
   assert.match(stderr, expected);

@@ -10,8 +10,17 @@ import { join, relative } from 'node:path';
 import { IMAGE_DEFAULT_CONFIG } from '../../scripts/k8s/checks.ts';
 import { ROOT } from './prod-tree.ts';
 
-interface Instruction { op: string; args: string; line: number }
-interface Stage { from: string; name: string | undefined; platform: string | undefined; body: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+  line: number;
+}
+interface Stage {
+  from: string;
+  name: string | undefined;
+  platform: string | undefined;
+  body: Instruction[];
+}
 
 function parseDockerfile(text: string): { args: Map<string, string>; stages: Stage[] } {
   const args = new Map<string, string>();
@@ -50,11 +59,18 @@ function parseDockerfile(text: string): { args: Map<string, string>; stages: Sta
 function dockerIgnored(patterns: string[], path: string): boolean {
   const toRegExp = (p: string): RegExp => {
     const segments = p.split('/');
-    const body = segments.map((seg, i) => {
-      const last = i === segments.length - 1;
-      if (seg === '**') return last ? '.*' : '(?:.*/)?';
-      return seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + (last ? '' : '/');
-    }).join('');
+    const body = segments
+      .map((seg, i) => {
+        const last = i === segments.length - 1;
+        if (seg === '**') return last ? '.*' : '(?:.*/)?';
+        return (
+          seg
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]') + (last ? '' : '/')
+        );
+      })
+      .join('');
     return new RegExp(`^${body}$`);
   };
   const parts = path.split('/');
@@ -76,7 +92,10 @@ function files(dir: string): string[] {
 }
 
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
 const run = dockerfile.stages.at(-1)!;
 const named = (name: string): Stage => {
   const stage = dockerfile.stages.find((s) => s.name === name);
@@ -89,7 +108,10 @@ test('Dockerfile: builds with dev dependencies and tsc, installs production depe
   assert.ok(dockerfile.stages.length >= 3);
   const build = named('build');
   assert.ok(ops(build, 'RUN').some((i) => /\bnpm ci\b/.test(i.args) && !/--omit=dev/.test(i.args)));
-  assert.ok(ops(build, 'RUN').some((i) => /tsc(\s|")+-p tsconfig\.build\.json/.test(i.args)), 'the build stage compiles with tsconfig.build.json');
+  assert.ok(
+    ops(build, 'RUN').some((i) => /tsc(\s|")+-p tsconfig\.build\.json/.test(i.args)),
+    'the build stage compiles with tsconfig.build.json',
+  );
   assert.ok(existsSync(join(ROOT, 'tsconfig.build.json')));
   const deps = named('prod-deps');
   assert.ok(ops(deps, 'RUN').some((i) => /\bnpm ci\b.*--omit=dev/.test(i.args)));
@@ -100,7 +122,9 @@ test('Dockerfile: builds with dev dependencies and tsc, installs production depe
 
 test('package.json: tsx and TypeScript are dev dependencies, which `npm ci` installs, so `npm start` works on a clone', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
   };
   assert.match(pkg.scripts.start ?? '', /--import tsx src\/main\.ts/);
   for (const tool of ['tsx', 'typescript']) {
@@ -124,15 +148,23 @@ test('Dockerfile: the run stage is a current Node LTS, non-root, started as node
   assert.ok(copies.includes('--from=build /app/dist ./dist'));
   assert.ok(!copies.some((c) => /--from=build \/app\/node_modules/.test(c)), 'dev dependencies never reach the image');
   assert.ok(copies.includes('package.json ./'), 'package.json ("type": "module") is needed at run time');
-  const env = ops(run, 'ENV').map((i) => i.args).join(' ');
-  assert.match(env, new RegExp(`SIDECAR_CONFIG=${IMAGE_DEFAULT_CONFIG.replace(/\//g, '\\/')}\\b`), 'the default config path the k8s checks assume');
+  const env = ops(run, 'ENV')
+    .map((i) => i.args)
+    .join(' ');
+  assert.match(
+    env,
+    new RegExp(`SIDECAR_CONFIG=${IMAGE_DEFAULT_CONFIG.replace(/\//g, '\\/')}\\b`),
+    'the default config path the k8s checks assume',
+  );
   assert.ok(copies.some((c) => c === `sidecar.yaml ${IMAGE_DEFAULT_CONFIG}`));
   const health = ops(run, 'HEALTHCHECK').at(-1)?.args ?? '';
   assert.match(health, /CMD \["\/nodejs\/bin\/node", "-e", ".*\/healthz/);
 });
 
 test('Dockerfile: every file the build copies from the context is there, and .dockerignore keeps the rest out', () => {
-  const sources = dockerfile.stages.flatMap((s) => ops(s, 'COPY')).filter((i) => !i.args.startsWith('--from'))
+  const sources = dockerfile.stages
+    .flatMap((s) => ops(s, 'COPY'))
+    .filter((i) => !i.args.startsWith('--from'))
     .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
   for (const source of sources) {
     assert.ok(existsSync(join(ROOT, source)), `COPY ${source}: missing`);
@@ -140,10 +172,21 @@ test('Dockerfile: every file the build copies from the context is there, and .do
     const kept = paths.filter((p) => !dockerIgnored(ignore, p));
     assert.ok(kept.length > 0, `COPY ${source}: everything is excluded by .dockerignore`);
     if (source === 'src') {
-      for (const p of paths.filter((x) => x.endsWith('.ts') && !x.startsWith('src/emulator/'))) assert.ok(kept.includes(p), `${p} is excluded`);
+      for (const p of paths.filter((x) => x.endsWith('.ts') && !x.startsWith('src/emulator/')))
+        assert.ok(kept.includes(p), `${p} is excluded`);
     }
   }
-  for (const path of ['node_modules/pino/package.json', 'dist/main.js', '.git/HEAD', 'test/deploy/dockerfile.test.ts', 'k8s/base/deployment.yaml', '.env', 'src/emulator/server.ts', 'src/emulator/README.md', 'README.md']) {
+  for (const path of [
+    'node_modules/pino/package.json',
+    'dist/main.js',
+    '.git/HEAD',
+    'test/deploy/dockerfile.test.ts',
+    'k8s/base/deployment.yaml',
+    '.env',
+    'src/emulator/server.ts',
+    'src/emulator/README.md',
+    'README.md',
+  ]) {
     assert.ok(dockerIgnored(ignore, path), `${path} would be in the build context`);
   }
 });

@@ -67,9 +67,17 @@ export interface ProdTree {
 export async function buildProdTree(): Promise<ProdTree> {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-prod-'));
   try {
-    await promisify(execFile)(process.execPath, [
-      join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'),
-    ], { cwd: ROOT });
+    await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(dir, 'dist'),
+      ],
+      { cwd: ROOT },
+    );
     writeFileSync(join(dir, 'package.json'), readFileSync(join(ROOT, 'package.json')));
     const packages = productionClosure();
     // Copy outermost packages only: a nested node_modules comes along with its parent.
@@ -84,4 +92,3 @@ export async function buildProdTree(): Promise<ProdTree> {
     throw error;
   }
 }
-

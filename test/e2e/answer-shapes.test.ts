@@ -28,17 +28,25 @@ const ROUTES: Array<{ model: string; missing: string }> = [
   { model: 'bedrock/invoke/us.deepseek.r1-v1:0', missing: '`choices[0].text`' },
   { model: 'bedrock/invoke/openai.gpt-oss-120b-1:0', missing: '`choices[0].message`' },
   { model: 'bedrock/invoke/qwen.qwen3-32b-v1:0', missing: '`choices[0].message`' },
-  ...['us.anthropic.claude-sonnet-4-20250514-v1:0', 'us.amazon.nova-lite-v1:0', 'amazon.titan-text-express-v1',
-    'us.meta.llama3-1-70b-instruct-v1:0', 'mistral.mistral-large-2407-v1:0', 'cohere.command-r-plus-v1:0', 'ai21.jamba-1-5-large-v1:0',
-    'us.deepseek.r1-v1:0', 'openai.gpt-oss-120b-1:0', 'qwen.qwen3-32b-v1:0']
-    .map((id) => ({ model: `bedrock/converse/${id}`, missing: '`output.message.content`' })),
+  ...[
+    'us.anthropic.claude-sonnet-4-20250514-v1:0',
+    'us.amazon.nova-lite-v1:0',
+    'amazon.titan-text-express-v1',
+    'us.meta.llama3-1-70b-instruct-v1:0',
+    'mistral.mistral-large-2407-v1:0',
+    'cohere.command-r-plus-v1:0',
+    'ai21.jamba-1-5-large-v1:0',
+    'us.deepseek.r1-v1:0',
+    'openai.gpt-oss-120b-1:0',
+    'qwen.qwen3-32b-v1:0',
+  ].map((id) => ({ model: `bedrock/converse/${id}`, missing: '`output.message.content`' })),
 ];
 
 test('a 200 whose body is not an answer ({}) is a 502 upstream_protocol_error naming what was missing, every family and route', async () => {
   for (const { model, missing } of ROUTES) {
     h.emu.script({ type: 'raw', body: {} });
     const res = await chat(h, { model, messages: [{ role: 'user', content: 'Hi' }] });
-    const body = await res.json() as { error?: { type: string; message: string; code: number } };
+    const body = (await res.json()) as { error?: { type: string; message: string; code: number } };
     assert.equal(res.status, 502, `${model}: ${JSON.stringify(body)}`);
     assert.equal(body.error?.type, 'upstream_protocol_error', model);
     assert.equal(body.error?.code, 502, model);
@@ -47,7 +55,10 @@ test('a 200 whose body is not an answer ({}) is a 502 upstream_protocol_error na
 });
 
 test('a 200 whose converse body lacks only the stop reason is a 502 naming `stopReason`', async () => {
-  h.emu.script({ type: 'raw', body: { output: { message: { role: 'assistant', content: [{ text: 'Hi' }] } }, usage: { inputTokens: 1, outputTokens: 1 } } });
+  h.emu.script({
+    type: 'raw',
+    body: { output: { message: { role: 'assistant', content: [{ text: 'Hi' }] } }, usage: { inputTokens: 1, outputTokens: 1 } },
+  });
   const res = await chat(h, { model: 'bedrock/converse/us.amazon.nova-lite-v1:0', messages: [{ role: 'user', content: 'Hi' }] });
   assert.equal(res.status, 502);
   assert.match(((await res.json()) as { error: { message: string } }).error.message, /`stopReason`/);
@@ -56,12 +67,16 @@ test('a 200 whose converse body lacks only the stop reason is a 502 naming `stop
 test('token-count headers are authoritative: a Nova answer without outputTokens takes X-Amzn-Bedrock-Output-Token-Count', async () => {
   h.emu.script({
     type: 'raw',
-    body: { output: { message: { role: 'assistant', content: [{ text: 'Once upon a time.' }] } }, stopReason: 'end_turn', usage: { inputTokens: 30 } },
+    body: {
+      output: { message: { role: 'assistant', content: [{ text: 'Once upon a time.' }] } },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 30 },
+    },
     headers: { 'X-Amzn-Bedrock-Input-Token-Count': '30', 'X-Amzn-Bedrock-Output-Token-Count': '51' },
   });
   const res = await chat(h, { model: 'bedrock/invoke/us.amazon.nova-lite-v1:0', messages: [{ role: 'user', content: 'Hi' }] });
   assert.equal(res.status, 200);
-  const body = await res.json() as { usage: Record<string, unknown>; choices: Array<{ message: { content: string } }> };
+  const body = (await res.json()) as { usage: Record<string, unknown>; choices: Array<{ message: { content: string } }> };
   assert.equal(body.choices[0]!.message.content, 'Once upon a time.');
   assert.deepEqual(body.usage, { prompt_tokens: 30, completion_tokens: 51, total_tokens: 81, prompt_tokens_details: { cached_tokens: 0 } });
 });
@@ -71,12 +86,22 @@ test('token-count headers: an Anthropic answer with no usage at all takes every 
     type: 'raw',
     body: { content: [{ type: 'text', text: 'Cached.' }], stop_reason: 'end_turn', role: 'assistant', type: 'message' },
     headers: {
-      'X-Amzn-Bedrock-Input-Token-Count': '3', 'X-Amzn-Bedrock-Output-Token-Count': '44',
-      'X-Amzn-Bedrock-Cache-Read-Input-Token-Count': '9511', 'X-Amzn-Bedrock-Cache-Write-Input-Token-Count': '1956',
+      'X-Amzn-Bedrock-Input-Token-Count': '3',
+      'X-Amzn-Bedrock-Output-Token-Count': '44',
+      'X-Amzn-Bedrock-Cache-Read-Input-Token-Count': '9511',
+      'X-Amzn-Bedrock-Cache-Write-Input-Token-Count': '1956',
     },
   });
-  const res = await chat(h, { model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', messages: [{ role: 'user', content: 'Hi' }] });
+  const res = await chat(h, {
+    model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0',
+    messages: [{ role: 'user', content: 'Hi' }],
+  });
   assert.equal(res.status, 200);
-  const body = await res.json() as { usage: Record<string, unknown> };
-  assert.deepEqual(body.usage, { prompt_tokens: 3 + 9511 + 1956, completion_tokens: 44, total_tokens: 3 + 9511 + 1956 + 44, prompt_tokens_details: { cached_tokens: 9511 } });
+  const body = (await res.json()) as { usage: Record<string, unknown> };
+  assert.deepEqual(body.usage, {
+    prompt_tokens: 3 + 9511 + 1956,
+    completion_tokens: 44,
+    total_tokens: 3 + 9511 + 1956 + 44,
+    prompt_tokens_details: { cached_tokens: 9511 },
+  });
 });

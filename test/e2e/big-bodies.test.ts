@@ -13,29 +13,36 @@ const MiB = 1024 * 1024;
 
 test('big bodies: bodies and buffered answers in flight beyond server.max_inflight_bytes get a 503 naming it', async () => {
   const emu = await startTestEmulator();
-  const file = writeConfigFile(configText().replace('drain_timeout_s: 3}', `drain_timeout_s: 3, max_body_bytes: ${4 * MiB}, max_inflight_bytes: ${8 * MiB}}`));
+  const file = writeConfigFile(
+    configText().replace('drain_timeout_s: 3}', `drain_timeout_s: 3, max_body_bytes: ${4 * MiB}, max_inflight_bytes: ${8 * MiB}}`),
+  );
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const post = (content: string): Promise<Response> => chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content }] });
   try {
     await s.ready;
     // Two 3.5 MiB bodies held while Bedrock thinks; a third does not fit.
-    emu.script({ type: 'delay', ms: 1_500, then: { type: 'text', text: 'one' } }, { type: 'delay', ms: 1_500, then: { type: 'text', text: 'two' } });
+    emu.script(
+      { type: 'delay', ms: 1_500, then: { type: 'text', text: 'one' } },
+      { type: 'delay', ms: 1_500, then: { type: 'text', text: 'two' } },
+    );
     const big = 'x'.repeat(3.5 * MiB);
     const first = [post(big), post(big)];
     while (emu.requests.length < 2) await new Promise((r) => setTimeout(r, 20));
     const third = await post(big);
     assert.equal(third.status, 503);
-    const error = (await third.json() as { error: { type: string; message: string } }).error;
+    const error = ((await third.json()) as { error: { type: string; message: string } }).error;
     assert.equal(error.type, 'unavailable');
     assert.match(error.message, /server\.max_inflight_bytes/);
     // The count endpoints read their bodies within the same budget (Messages' and Bedrock's own).
     const counts = await Promise.all([
       fetch(`${s.proxy}/v1/messages/count_tokens`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: big }] }),
       }),
       fetch(`${s.proxy}/model/claude-invoke/count-tokens`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ input: { converse: { messages: [{ role: 'user', content: [{ text: big }] }] } } }),
       }),
     ]);
@@ -43,7 +50,10 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
       assert.equal(count.status, 503);
       assert.match(await count.text(), /server\.max_inflight_bytes/);
     }
-    assert.deepEqual((await Promise.all(first)).map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      (await Promise.all(first)).map((r) => r.status),
+      [200, 200],
+    );
 
     // Everything was given back: the same body now passes.
     emu.script({ type: 'text', text: 'three' });
@@ -53,7 +63,7 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
     emu.script({ type: 'text', text: 'y'.repeat(9 * MiB) });
     const huge = await post('hi');
     assert.equal(huge.status, 503);
-    assert.match((await huge.json() as { error: { message: string } }).error.message, /buffered Bedrock answers/);
+    assert.match(((await huge.json()) as { error: { message: string } }).error.message, /buffered Bedrock answers/);
 
     const metrics = await (await fetch(`${s.admin}/metrics`)).text();
     assert.match(metrics, /sidecar_requests_shed_total\{what="body"\} 3/);
@@ -70,7 +80,7 @@ test('big bodies: a body parsed on the JSON thread gets the same answers as one 
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const send = async (body: string | Buffer): Promise<{ status: number; error?: { message: string; param: string | null } }> => {
     const res = await fetch(`${s.proxy}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const json = await res.json() as { error?: { message: string; param: string | null } };
+    const json = (await res.json()) as { error?: { message: string; param: string | null } };
     return { status: res.status, ...(json.error ? { error: json.error } : {}) };
   };
   try {
@@ -79,7 +89,10 @@ test('big bodies: a body parsed on the JSON thread gets the same answers as one 
     emu.script({ type: 'text', text: 'parsed off the loop' });
     const ok = await chat(s.proxy, `{"model":"claude-invoke",${pad}"messages":[{"role":"user","content":"hi"}]}`);
     assert.equal(ok.status, 200);
-    assert.equal((await ok.json() as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'parsed off the loop');
+    assert.equal(
+      ((await ok.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+      'parsed off the loop',
+    );
 
     let deep = '0';
     for (let i = 0; i < 600; i++) deep = `[${deep}]`;
@@ -92,7 +105,9 @@ test('big bodies: a body parsed on the JSON thread gets the same answers as one 
     assert.equal(broken.status, 400);
     assert.match(broken.error!.message, /not valid JSON/);
 
-    const latin1 = await send(Buffer.concat([Buffer.from(`{"model":"claude-invoke",${pad}"x":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]));
+    const latin1 = await send(
+      Buffer.concat([Buffer.from(`{"model":"claude-invoke",${pad}"x":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+    );
     assert.equal(latin1.status, 400);
     assert.match(latin1.error!.message, /not valid UTF-8/);
   } finally {

@@ -35,8 +35,12 @@ function fds(pid: number): number {
 
 test('connections: silent connections are closed after headers_timeout_ms even if the client never closes; each listener has its own cap', async () => {
   const emu = await startTestEmulator();
-  const file = writeConfigFile(configText().replace('drain_timeout_s: 3}',
-    'drain_timeout_s: 3, headers_timeout_ms: 3000, max_connections: 12, admin_max_connections: 4}'));
+  const file = writeConfigFile(
+    configText().replace(
+      'drain_timeout_s: 3}',
+      'drain_timeout_s: 3, headers_timeout_ms: 3000, max_connections: 12, admin_max_connections: 4}',
+    ),
+  );
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const sockets: Socket[] = [];
   try {
@@ -84,7 +88,10 @@ test('connections: near the file descriptor limit the sidecar says so (libuv its
   const sockets: Socket[] = [];
   try {
     await s.ready;
-    assert.ok(s.lines.some((l) => l.level === 'warn' && /exceed the file descriptor limit 120/.test(String(l.msg))), 'the caps were checked at start');
+    assert.ok(
+      s.lines.some((l) => l.level === 'warn' && /exceed the file descriptor limit 120/.test(String(l.msg))),
+      'the caps were checked at start',
+    );
     for (let i = 0; i < 130; i++) {
       const c = await silent(s.proxy).catch(() => undefined);
       if (c) sockets.push(c.socket);

@@ -27,26 +27,39 @@ test('credentials: a container endpoint that never answers gives prompt 503s nam
     }
     const expiration = new Date(Date.now() + (mode === 'short' ? 2_500 : 3_600_000)).toISOString();
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ...{ AccessKeyId: TEST_CREDENTIALS.accessKeyId, SecretAccessKey: TEST_CREDENTIALS.secretAccessKey }, Token: 'pod-identity-session-token', Expiration: expiration }));
+    res.end(
+      JSON.stringify({
+        ...{ AccessKeyId: TEST_CREDENTIALS.accessKeyId, SecretAccessKey: TEST_CREDENTIALS.secretAccessKey },
+        Token: 'pod-identity-session-token',
+        Expiration: expiration,
+      }),
+    );
   });
   const emu = await startTestEmulator();
   const home = mkdtempSync(join(tmpdir(), 'creds-hang-'));
-  const file = writeConfigFile(configText().replace('logging: {level: info}', 'logging: {level: info}\nupstream: {credentials_timeout_ms: 300, max_attempts: 1}'));
+  const file = writeConfigFile(
+    configText().replace('logging: {level: info}', 'logging: {level: info}\nupstream: {credentials_timeout_ms: 300, max_attempts: 1}'),
+  );
   const s = spawnSidecar(['--config', file], {
-    AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', HOME: home, AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
     AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
   });
   // Bounded far beyond the 300 ms credentials bound: a hang fails the test, not the runner.
-  const ask = (): Promise<Response> => chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }, {}, AbortSignal.timeout(15_000));
+  const ask = (): Promise<Response> =>
+    chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] }, {}, AbortSignal.timeout(15_000));
   const readyz = async (): Promise<{ status: number; body: { status: string; reason?: string } }> => {
     const res = await fetch(`${s.admin}/readyz`, { signal: AbortSignal.timeout(15_000) });
-    return { status: res.status, body: await res.json() as { status: string; reason?: string } };
+    return { status: res.status, body: (await res.json()) as { status: string; reason?: string } };
   };
   const assertRefused = async (): Promise<void> => {
     const res = await ask();
     assert.equal(res.status, 503);
-    const error = (await res.json() as { error: { type: string; message: string } }).error;
+    const error = ((await res.json()) as { error: { type: string; message: string } }).error;
     assert.equal(error.type, 'unavailable');
     assert.match(error.message, /container credentials endpoint http:\/\/127\.0\.0\.1:\d+\/v1\/credentials/);
     const ready = await readyz();

@@ -20,7 +20,9 @@ interface Rig {
 
 /** `primary` on the harness's emulator (us-east-1), `secondary` on a second one playing us-west-2. */
 async function rig(
-  config: Record<string, unknown> = {}, extraModels: Array<Record<string, unknown>> = [], primary: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
+  extraModels: Array<Record<string, unknown>> = [],
+  primary: Record<string, unknown> = {},
   options: HarnessOptions = {},
 ): Promise<Rig> {
   const west = await startTestEmulator();
@@ -36,12 +38,22 @@ async function rig(
     await west.close();
     throw error;
   }
-  return { h, west, close: async () => { await h.close(); await west.close(); } };
+  return {
+    h,
+    west,
+    close: async () => {
+      await h.close();
+      await west.close();
+    },
+  };
 }
 
 async function withRig(
-  config: Record<string, unknown>, run: (r: Rig) => Promise<void>, extraModels: Array<Record<string, unknown>> = [],
-  primary: Record<string, unknown> = {}, options: HarnessOptions = {},
+  config: Record<string, unknown>,
+  run: (r: Rig) => Promise<void>,
+  extraModels: Array<Record<string, unknown>> = [],
+  primary: Record<string, unknown> = {},
+  options: HarnessOptions = {},
 ): Promise<void> {
   const r = await rig(config, extraModels, primary, options);
   try {
@@ -94,7 +106,11 @@ test('failover: an answer served by the requested alias names it, and a 400 neve
 
 test('failover: a stream that has started is never retried elsewhere', () =>
   withRig({}, async ({ h, west }) => {
-    h.emu.script({ type: 'text', text: 'part of an answer', fault: { afterFrames: 2, kind: 'exception', exceptionType: 'throttlingException' } });
+    h.emu.script({
+      type: 'text',
+      text: 'part of an answer',
+      fault: { afterFrames: 2, kind: 'exception', exceptionType: 'throttlingException' },
+    });
     const res = await chat(h, { model: 'primary', stream: true, messages: hi });
     assert.equal(res.status, 200);
     const s = parseStream(await res.text());
@@ -107,30 +123,36 @@ test('failover: a stream that has started is never retried elsewhere', () =>
 // the requests, the cool-down is over exactly when the test says so.
 let clock = Date.now();
 test('failover: the breaker opens after breaker_failures, skips the target, and closes after a good probe', () =>
-  withRig({ upstream: { max_attempts: 1, breaker_failures: 2, breaker_cooldown_ms: 150, breaker_max_cooldown_ms: 1000 } }, async ({ h, west }) => {
-    h.emu.setBehavior({ kind: 'unavailable' });
-    for (let i = 0; i < 2; i++) {
-      const res = await chat(h, { model: 'primary', messages: hi });
-      assert.equal(res.headers.get('x-sidecar-served-by'), 'secondary');
-    }
-    assert.equal(h.emu.requests.length, 2);
-    assert.equal(await metric(h, 'sidecar_breaker_open', 'model="primary"'), 1);
-    const skipped = await chat(h, { model: 'primary', messages: hi });
-    assert.equal(skipped.headers.get('x-sidecar-served-by'), 'secondary');
-    assert.equal(h.emu.requests.length, 2, 'an open breaker is not called');
-    assert.equal(await metric(h, 'sidecar_fallbacks_total', 'from="primary",to="secondary",reason="breaker_open"'), 1);
-    clock += 149;
-    const stillOpen = await chat(h, { model: 'primary', messages: hi });
-    assert.equal(stillOpen.headers.get('x-sidecar-served-by'), 'secondary', 'within the cool-down the target stays skipped');
-    assert.equal(h.emu.requests.length, 2);
-    // The cool-down passes and the primary is healthy again: one probe closes the breaker.
-    h.emu.setBehavior({ kind: 'serve' });
-    clock += 1;
-    const probe = await chat(h, { model: 'primary', messages: hi });
-    assert.equal(probe.headers.get('x-sidecar-served-by'), 'primary');
-    assert.equal(await metric(h, 'sidecar_breaker_open', 'model="primary"'), 0);
-    assert.equal(west.requests.length, 4);
-  }, [], {}, { app: { now: () => clock } }));
+  withRig(
+    { upstream: { max_attempts: 1, breaker_failures: 2, breaker_cooldown_ms: 150, breaker_max_cooldown_ms: 1000 } },
+    async ({ h, west }) => {
+      h.emu.setBehavior({ kind: 'unavailable' });
+      for (let i = 0; i < 2; i++) {
+        const res = await chat(h, { model: 'primary', messages: hi });
+        assert.equal(res.headers.get('x-sidecar-served-by'), 'secondary');
+      }
+      assert.equal(h.emu.requests.length, 2);
+      assert.equal(await metric(h, 'sidecar_breaker_open', 'model="primary"'), 1);
+      const skipped = await chat(h, { model: 'primary', messages: hi });
+      assert.equal(skipped.headers.get('x-sidecar-served-by'), 'secondary');
+      assert.equal(h.emu.requests.length, 2, 'an open breaker is not called');
+      assert.equal(await metric(h, 'sidecar_fallbacks_total', 'from="primary",to="secondary",reason="breaker_open"'), 1);
+      clock += 149;
+      const stillOpen = await chat(h, { model: 'primary', messages: hi });
+      assert.equal(stillOpen.headers.get('x-sidecar-served-by'), 'secondary', 'within the cool-down the target stays skipped');
+      assert.equal(h.emu.requests.length, 2);
+      // The cool-down passes and the primary is healthy again: one probe closes the breaker.
+      h.emu.setBehavior({ kind: 'serve' });
+      clock += 1;
+      const probe = await chat(h, { model: 'primary', messages: hi });
+      assert.equal(probe.headers.get('x-sidecar-served-by'), 'primary');
+      assert.equal(await metric(h, 'sidecar_breaker_open', 'model="primary"'), 0);
+      assert.equal(west.requests.length, 4);
+    },
+    [],
+    {},
+    { app: { now: () => clock } },
+  ));
 
 test('failover: an open breaker with nowhere to go answers at once with retry-after', () =>
   withRig({ upstream: { max_attempts: 1, breaker_failures: 1, breaker_cooldown_ms: 5000 } }, async ({ h, west }) => {
@@ -144,7 +166,7 @@ test('failover: an open breaker with nowhere to go answers at once with retry-af
     assert.ok(performance.now() - started < 1000);
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
-    assert.match((await res.json() as { error: { message: string } }).error.message, /circuit breaker open/);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /circuit breaker open/);
     assert.equal(h.emu.requests.length + west.requests.length, before, 'nothing was called');
   }));
 
@@ -187,7 +209,7 @@ test('failover: the budget ends a chain of slow targets with one clear error', (
     const res = await chat(h, { model: 'primary', messages: hi });
     const elapsed = performance.now() - started;
     assert.equal(res.status, 504);
-    const body = await res.json() as { error: { type: string; message: string } };
+    const body = (await res.json()) as { error: { type: string; message: string } };
     assert.equal(body.error.type, 'upstream_timeout');
     assert.match(body.error.message, /failover_budget_ms \(300 ms\); tried primary → secondary/);
     assert.ok(elapsed < 2000, `ended by the budget (${Math.round(elapsed)} ms)`);
@@ -204,16 +226,21 @@ test('failover: a fallback that is down (connection dropped) is a connection fai
     assert.ok((await metric(h, 'sidecar_fallbacks_total', 'from="primary",to="secondary",reason="connection"'))! >= 1);
   }));
 
-test('failover: the requested alias\'s guardrails apply to a fallback\'s answer', () =>
-  withRig({ guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['nightingale'], stages: ['output'] }] }, async ({ h, west }) => {
-    h.emu.setBehavior({ kind: 'throttle' });
-    west.script({ type: 'text', text: 'the codename is nightingale' });
-    const res = await chat(h, { model: 'primary', messages: hi });
-    assert.equal(res.status, 400);
-    const body = await res.json() as { error: { type: string; guardrail: string } };
-    assert.equal(body.error.type, 'guardrail_violation');
-    assert.equal(body.error.guardrail, 'no-secrets');
-  }, [], { guardrails: ['no-secrets'] }));
+test("failover: the requested alias's guardrails apply to a fallback's answer", () =>
+  withRig(
+    { guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['nightingale'], stages: ['output'] }] },
+    async ({ h, west }) => {
+      h.emu.setBehavior({ kind: 'throttle' });
+      west.script({ type: 'text', text: 'the codename is nightingale' });
+      const res = await chat(h, { model: 'primary', messages: hi });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { error: { type: string; guardrail: string } };
+      assert.equal(body.error.type, 'guardrail_violation');
+      assert.equal(body.error.guardrail, 'no-secrets');
+    },
+    [],
+    { guardrails: ['no-secrets'] },
+  ));
 
 test('overload: beyond server.max_inflight a request gets 503 overloaded at once; streams in flight are untouched', () =>
   withRig({ server: { max_inflight: 2 } }, async ({ h }) => {
@@ -227,7 +254,7 @@ test('overload: beyond server.max_inflight a request gets 503 overloaded at once
     assert.equal(over.status, 503);
     assert.equal(over.headers.get('retry-after'), '1');
     assert.equal(over.headers.get('x-should-retry'), 'true');
-    assert.equal((await over.json() as { error: { type: string } }).error.type, 'overloaded');
+    assert.equal(((await over.json()) as { error: { type: string } }).error.type, 'overloaded');
     for (const res of [a!, b!]) {
       const s = parseStream(await res.text());
       assert.equal(s.text, 'a slow and steady answer');
@@ -247,7 +274,7 @@ test('overload: a request that waits longer than upstream.queue_timeout_ms for a
     const waited = performance.now() - started;
     assert.equal(queued.status, 503);
     assert.equal(queued.headers.get('x-should-retry'), 'true');
-    assert.equal((await queued.json() as { error: { type: string; message: string } }).error.type, 'overloaded');
+    assert.equal(((await queued.json()) as { error: { type: string; message: string } }).error.type, 'overloaded');
     assert.ok(waited >= 90 && waited < 1500, `waited ${Math.round(waited)} ms`);
     const s = parseStream(await holder.text());
     assert.equal(s.text, 'holding the only connection');
@@ -259,8 +286,16 @@ test('config: fallbacks must name defined aliases, not the alias itself; fallbac
   const base = { name: 'a', model: `bedrock/invoke/${CLAUDE}` };
   assert.throws(() => validateConfig({ models: [{ ...base, fallbacks: ['nope'] }] }), /models\[0\]\.fallbacks\[0\].*no alias named "nope"/);
   assert.throws(() => validateConfig({ models: [{ ...base, fallbacks: ['a'] }] }), /alias itself/);
-  assert.throws(() => validateConfig({ models: [{ ...base, fallback_on: ['bad_request'] }] }), /fallback_on\[0\].*access_denied, model_not_ready/);
-  const ok = validateConfig({ models: [{ ...base, fallbacks: ['b'], fallback_on: ['access_denied'] }, { name: 'b', model: `bedrock/invoke/${CLAUDE}` }] });
+  assert.throws(
+    () => validateConfig({ models: [{ ...base, fallback_on: ['bad_request'] }] }),
+    /fallback_on\[0\].*access_denied, model_not_ready/,
+  );
+  const ok = validateConfig({
+    models: [
+      { ...base, fallbacks: ['b'], fallback_on: ['access_denied'] },
+      { name: 'b', model: `bedrock/invoke/${CLAUDE}` },
+    ],
+  });
   assert.deepEqual(ok.models[0]!.fallbacks, ['b']);
   assert.equal(ok.upstream.failoverBudgetMs, 10_000);
   assert.equal(ok.server.maxInflight, 1024);

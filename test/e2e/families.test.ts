@@ -58,7 +58,8 @@ const USAGE = { inputTokens: 31, outputTokens: 17 };
 const TOOL = {
   type: 'function',
   function: {
-    name: 'get_weather', description: 'Weather for a city',
+    name: 'get_weather',
+    description: 'Weather for a city',
     parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city'] },
   },
 };
@@ -72,7 +73,10 @@ after(async () => {
   await h.close();
 });
 
-const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }];
+const messages = [
+  { role: 'system', content: 'Be brief.' },
+  { role: 'user', content: 'Weather in Paris?' },
+];
 
 async function lastUpstreamJson(): Promise<Record<string, unknown>> {
   const rec = h.emu.requests.at(-1)!;
@@ -89,8 +93,13 @@ for (const c of CASES) {
   test(`families: ${c.name} streams the model's text intact with finish and Bedrock's usage, and no sidecar parameter upstream`, async () => {
     h.emu.script({ type: 'text', text: TEXT, usage: USAGE });
     const res = await chat(h, {
-      model: c.model, stream: true, messages, max_tokens: 300,
-      stream_chunk_size: 1024, guardrails: [], stream_options: { include_usage: true },
+      model: c.model,
+      stream: true,
+      messages,
+      max_tokens: 300,
+      stream_chunk_size: 1024,
+      guardrails: [],
+      stream_options: { include_usage: true },
     });
     assert.equal(res.status, 200, await res.clone().text());
     const s = parseStream(await res.text());
@@ -106,8 +115,15 @@ for (const c of CASES) {
 
   test(`families: ${c.name} answers a non-streaming chat.completion with the text, finish and usage`, async () => {
     h.emu.script({ type: 'text', text: TEXT, usage: USAGE });
-    const res = await chat(h, { model: c.model, messages, max_tokens: 300, stream_chunk_size: 3, guardrails: [], stream_options: { include_usage: true } });
-    const body = await res.json() as Record<string, any>;
+    const res = await chat(h, {
+      model: c.model,
+      messages,
+      max_tokens: 300,
+      stream_chunk_size: 3,
+      guardrails: [],
+      stream_options: { include_usage: true },
+    });
+    const body = (await res.json()) as Record<string, any>;
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.equal(body.object, 'chat.completion');
     assert.equal(body.choices[0].message.content, TEXT);
@@ -161,7 +177,10 @@ for (const c of CASES) {
           }
         }
       }
-      assert.deepEqual(calls.map((call) => JSON.parse(call.args)), inputs);
+      assert.deepEqual(
+        calls.map((call) => JSON.parse(call.args)),
+        inputs,
+      );
       assert.equal(new Set(calls.map((call) => call.id)).size, calls.length, 'ids are distinct');
       assert.equal(s.finish, 'tool_calls');
     });
@@ -169,7 +188,7 @@ for (const c of CASES) {
     test(`families: ${c.name} answers tool calls in a non-streaming chat.completion`, async () => {
       h.emu.script({ type: 'tool_use', calls: [{ name: 'get_weather', input: { city: 'Paris' } }] });
       const res = await chat(h, { model: c.model, messages, tools: [TOOL] });
-      const body = await res.json() as Record<string, any>;
+      const body = (await res.json()) as Record<string, any>;
       assert.equal(res.status, 200, JSON.stringify(body));
       const call = body.choices[0].message.tool_calls[0];
       assert.equal(call.type, 'function');
@@ -182,7 +201,7 @@ for (const c of CASES) {
       const before = h.emu.requests.length;
       const res = await chat(h, { model: c.model, messages, tools: [TOOL] });
       assert.equal(res.status, 400);
-      const body = await res.json() as { error: { type: string; param: string } };
+      const body = (await res.json()) as { error: { type: string; param: string } };
       assert.equal(body.error.type, 'unsupported_parameter');
       assert.equal(body.error.param, 'tools');
       assert.equal(h.emu.requests.length, before, 'nothing went upstream');

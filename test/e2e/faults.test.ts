@@ -12,7 +12,6 @@ import { chat, parseStream, startHarness, withHarness } from '../helpers/harness
 const MODEL = 'claude-invoke';
 const hi = [{ role: 'user', content: 'Hi' }];
 
-
 test('faults: no upstream byte for idle_timeout_ms ends the stream with upstream_timeout', () =>
   withHarness({ upstream: { idle_timeout_ms: 300 } }, async (h) => {
     h.emu.script({ type: 'text', text: 'this stream will hang halfway through', fault: { afterFrames: 3, kind: 'hang' } });
@@ -29,7 +28,7 @@ test('faults: no answer within first_byte_timeout_ms is a 504 before the commit'
     h.emu.script({ type: 'delay', ms: 2000, then: { type: 'text', text: 'late' } });
     const res = await chat(h, { model: MODEL, stream: true, messages: hi });
     assert.equal(res.status, 504);
-    assert.equal((await res.json() as { error: { type: string } }).error.type, 'upstream_timeout');
+    assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'upstream_timeout');
   }));
 
 test('faults: a refused connection is retried, then a 502 upstream_error', async () => {
@@ -37,14 +36,18 @@ test('faults: a refused connection is retried, then a 502 upstream_error', async
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  await withHarness({}, async (h) => {
-    const res = await chat(h, { model: MODEL, stream: true, messages: hi });
-    assert.equal(res.status, 502);
-    const body = await res.json() as { error: { type: string; message: string } };
-    assert.equal(body.error.type, 'upstream_error');
-    assert.match(body.error.message, /ECONNREFUSED/);
-    assert.match(await (await fetch(`${h.adminUrl}/metrics`)).text(), /sidecar_upstream_retries_total\{reason="upstream_error"\} 2/);
-  }, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` });
+  await withHarness(
+    {},
+    async (h) => {
+      const res = await chat(h, { model: MODEL, stream: true, messages: hi });
+      assert.equal(res.status, 502);
+      const body = (await res.json()) as { error: { type: string; message: string } };
+      assert.equal(body.error.type, 'upstream_error');
+      assert.match(body.error.message, /ECONNREFUSED/);
+      assert.match(await (await fetch(`${h.adminUrl}/metrics`)).text(), /sidecar_upstream_retries_total\{reason="upstream_error"\} 2/);
+    },
+    { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` },
+  );
 });
 
 test('faults: an ExpiredTokenException refreshes the credentials and retries once', async () => {
@@ -57,7 +60,10 @@ test('faults: an ExpiredTokenException refreshes the credentials and retries onc
     original();
   };
   try {
-    h.emu.script({ type: 'error', status: 403, errorType: 'ExpiredTokenException', message: 'The security token included in the request is expired' }, { type: 'text', text: 'fresh' });
+    h.emu.script(
+      { type: 'error', status: 403, errorType: 'ExpiredTokenException', message: 'The security token included in the request is expired' },
+      { type: 'text', text: 'fresh' },
+    );
     const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
     assert.equal(s.text, 'fresh');
     assert.equal(calls, 1);
@@ -98,18 +104,20 @@ test('faults: oversized or too many headers are 431, slow headers time out, and 
   withHarness({ server: { headers_timeout_ms: 300, request_timeout_ms: 600 } }, async (h) => {
     const big = await fetch(`${h.url}/healthz`, { headers: { 'x-big': 'a'.repeat(20_000) } });
     assert.equal(big.status, 431);
-    assert.match(big.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an answer from Node\'s parser carries x-request-id too');
+    assert.match(big.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, "an answer from Node's parser carries x-request-id too");
     const many: Record<string, string> = {};
     for (let i = 0; i < 120; i++) many[`x-h-${i}`] = 'v';
     const tooMany = await fetch(`${h.url}/healthz`, { headers: many });
     assert.equal(tooMany.status, 431);
-    assert.equal((await tooMany.json() as { error: { type: string } }).error.type, 'request_header_fields_too_large');
+    assert.equal(((await tooMany.json()) as { error: { type: string } }).error.type, 'request_header_fields_too_large');
 
     const port = Number(new URL(h.url).port);
     const answer = await new Promise<string>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
       let text = '';
-      socket.on('data', (d) => { text += d.toString(); });
+      socket.on('data', (d) => {
+        text += d.toString();
+      });
       socket.on('close', () => resolve(text));
       socket.on('error', () => resolve(text));
     });
@@ -119,17 +127,25 @@ test('faults: oversized or too many headers are 431, slow headers time out, and 
     // A chat body that never finishes: Node answers 408; the handler that was reading it logs the client's
     // doing (client_timeout), never an internal error.
     const slowBody = await new Promise<string>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write(
-        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":'));
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":',
+        ),
+      );
       let text = '';
-      socket.on('data', (d) => { text += d.toString(); });
+      socket.on('data', (d) => {
+        text += d.toString();
+      });
       socket.on('close', () => resolve(text));
       socket.on('error', () => resolve(text));
     });
     assert.match(slowBody, /^HTTP\/1\.1 408/);
     // Every answer Node's parser gave has its line, under the x-request-id it sent.
     const bigId = big.headers.get('x-request-id');
-    assert.ok(h.logs.some((l) => l.msg === 'request completed' && l.requestId === bigId && l.status === 431), 'the 431 is logged');
+    assert.ok(
+      h.logs.some((l) => l.msg === 'request completed' && l.requestId === bigId && l.status === 431),
+      'the 431 is logged',
+    );
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(!h.logs.some((l) => l.level === 'error'), `no error line: ${JSON.stringify(h.logs.filter((l) => l.level === 'error'))}`);
     assert.ok(h.logs.some((l) => l.msg === 'request completed' && (l.error as { type?: string } | null)?.type === 'client_timeout'));
@@ -174,24 +190,28 @@ test('faults: a reader that reads slowly but steadily is never cut by write_time
 
 test('faults: one broken stream leaves concurrent streams untouched', () =>
   withHarness({}, async (h) => {
-    const replies = Array.from({ length: 8 }, (_, i) => i === 3
-      ? { type: 'text' as const, text: 'broken one', fault: { afterFrames: 2, kind: 'corrupt-crc' as const } }
-      : { type: 'text' as const, text: `stream ${i} — intact`, frameDelayMs: 5 });
+    const replies = Array.from({ length: 8 }, (_, i) =>
+      i === 3
+        ? { type: 'text' as const, text: 'broken one', fault: { afterFrames: 2, kind: 'corrupt-crc' as const } }
+        : { type: 'text' as const, text: `stream ${i} — intact`, frameDelayMs: 5 },
+    );
     h.emu.script(...replies);
-    const results = await Promise.all(replies.map(() => chat(h, { model: MODEL, stream: true, messages: hi }).then(async (r) => parseStream(await r.text()))));
+    const results = await Promise.all(
+      replies.map(() => chat(h, { model: MODEL, stream: true, messages: hi }).then(async (r) => parseStream(await r.text()))),
+    );
     const broken = results.filter((s) => s.error);
     assert.equal(broken.length, 1);
     assert.equal(broken[0]!.error?.type, 'upstream_protocol_error');
-    const intact = results.filter((s) => !s.error).map((s) => s.text).sort();
+    const intact = results
+      .filter((s) => !s.error)
+      .map((s) => s.text)
+      .sort();
     assert.deepEqual(intact, [0, 1, 2, 4, 5, 6, 7].map((i) => `stream ${i} — intact`).sort());
   }));
 
 test('faults: new credentials sign new requests while a stream signed with the old ones runs on', async () => {
   let generation = 0;
-  const keys = [
-    { ...TEST_CREDENTIALS },
-    otherCredentials('rotated'),
-  ];
+  const keys = [{ ...TEST_CREDENTIALS }, otherCredentials('rotated')];
   const h = await startHarness({}, { emulator: { credentials: keys } });
   try {
     // Swap the app's credential source for one that rotates on demand.
@@ -222,7 +242,7 @@ test('drain: readyz turns 503, new requests get 503, streams in flight finish wi
     assert.equal((await fetch(`${h.adminUrl}/readyz`)).status, 503);
     const refused = await chat(h, { model: MODEL, stream: true, messages: hi });
     assert.equal(refused.status, 503);
-    assert.equal((await refused.json() as { error: { type: string } }).error.type, 'unavailable');
+    assert.equal(((await refused.json()) as { error: { type: string } }).error.type, 'unavailable');
     const list = await fetch(`${h.url}/v1/models`);
     assert.equal(list.status, 503, 'every new request, the model list too');
     await list.arrayBuffer();
@@ -256,14 +276,18 @@ test('faults: a DNS failure and a TLS failure are 502 upstream_error answers, ne
       [`https://127.0.0.1:${(plain.address() as AddressInfo).port}`, /TLS|SSL|EPROTO|socket/i],
     ];
     for (const [endpoint, message] of endpoints) {
-      await withHarness({}, async (h) => {
-        const res = await chat(h, { model: MODEL, stream: true, messages: hi });
-        assert.equal(res.status, 502, endpoint);
-        const body = await res.json() as { error: { type: string; message: string } };
-        assert.equal(body.error.type, 'upstream_error');
-        assert.match(body.error.message, message);
-        assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
-      }, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: endpoint });
+      await withHarness(
+        {},
+        async (h) => {
+          const res = await chat(h, { model: MODEL, stream: true, messages: hi });
+          assert.equal(res.status, 502, endpoint);
+          const body = (await res.json()) as { error: { type: string; message: string } };
+          assert.equal(body.error.type, 'upstream_error');
+          assert.match(body.error.message, message);
+          assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+        },
+        { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: endpoint },
+      );
     }
   } finally {
     plain.close();
@@ -287,18 +311,25 @@ test('faults: a client that leaves mid-stream is counted as cancelled', () =>
     assert.match(text, /sidecar_inflight_streams 0/);
   }));
 
-test('faults: a failure after the model\'s final event keeps the stream\'s one ending (finish, [DONE]); the log still says it', () =>
-  withHarness({ models: [{ name: 'claude-converse', model: 'bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }] }, async (h) => {
-    // ConverseStream: messageStart, one delta, contentBlockStop, messageStop (the finish) — then, instead
-    // of the metadata event, an exception.
-    h.emu.script({ type: 'text', text: 'whole answer', fault: { afterFrames: 4, kind: 'exception', exceptionType: 'throttlingException' } });
-    const raw = await (await chat(h, { model: 'claude-converse', stream: true, messages: hi })).text();
-    const s = parseStream(raw);
-    assert.equal(s.text, 'whole answer');
-    assert.equal(s.finish, 'stop');
-    assert.equal(s.error, undefined, `no error frame after the finish: ${raw.slice(-300)}`);
-    assert.equal(raw.split('data: [DONE]').length, 2);
-    await new Promise((r) => setTimeout(r, 20));
-    const line = h.logs.find((l) => l.msg === 'request completed');
-    assert.equal((line?.error as { type?: string } | null)?.type, 'rate_limit_error', 'the operator still sees the failure');
-  }));
+test("faults: a failure after the model's final event keeps the stream's one ending (finish, [DONE]); the log still says it", () =>
+  withHarness(
+    { models: [{ name: 'claude-converse', model: 'bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }] },
+    async (h) => {
+      // ConverseStream: messageStart, one delta, contentBlockStop, messageStop (the finish) — then, instead
+      // of the metadata event, an exception.
+      h.emu.script({
+        type: 'text',
+        text: 'whole answer',
+        fault: { afterFrames: 4, kind: 'exception', exceptionType: 'throttlingException' },
+      });
+      const raw = await (await chat(h, { model: 'claude-converse', stream: true, messages: hi })).text();
+      const s = parseStream(raw);
+      assert.equal(s.text, 'whole answer');
+      assert.equal(s.finish, 'stop');
+      assert.equal(s.error, undefined, `no error frame after the finish: ${raw.slice(-300)}`);
+      assert.equal(raw.split('data: [DONE]').length, 2);
+      await new Promise((r) => setTimeout(r, 20));
+      const line = h.logs.find((l) => l.msg === 'request completed');
+      assert.equal((line?.error as { type?: string } | null)?.type, 'rate_limit_error', 'the operator still sees the failure');
+    },
+  ));

@@ -31,7 +31,7 @@ test('hostile input: a body of one huge key and millions of colons is refused in
     assert.equal(health.status, 200);
     const res = await answer;
     assert.equal(res.status, 400);
-    const error = (await res.json() as { error: { type: string; message: string } }).error;
+    const error = ((await res.json()) as { error: { type: string; message: string } }).error;
     assert.equal(error.type, 'invalid_request_error');
     assert.match(error.message, /not valid JSON/);
     assert.ok(error.message.length < 4_000, `the error quotes at most a bounded excerpt (got ${error.message.length} characters)`);
@@ -47,15 +47,25 @@ test('hostile input: dot segments and other non-ids in a model route never reach
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   try {
     await s.ready;
-    for (const model of ['bedrock/..', 'bedrock/converse/.', 'bedrock/invoke/..', 'bedrock/converse/..%2f', 'bedrock/a..b',
-      'bedrock/arn:aws:bedrock:us-east-1:123456789012:inference-profile/../../converse-stream']) {
+    for (const model of [
+      'bedrock/..',
+      'bedrock/converse/.',
+      'bedrock/invoke/..',
+      'bedrock/converse/..%2f',
+      'bedrock/a..b',
+      'bedrock/arn:aws:bedrock:us-east-1:123456789012:inference-profile/../../converse-stream',
+    ]) {
       const res = await post(s, { model, stream: true, messages: hi });
       assert.equal(res.status, 404, model);
-      const error = (await res.json() as { error: { type: string; param: string } }).error;
+      const error = ((await res.json()) as { error: { type: string; param: string } }).error;
       assert.equal(error.type, 'model_not_found', model);
       assert.equal(error.param, 'model');
     }
-    assert.deepEqual(emu.requests.map((r) => r.rawPath), [], 'no request left /model/{id}/');
+    assert.deepEqual(
+      emu.requests.map((r) => r.rawPath),
+      [],
+      'no request left /model/{id}/',
+    );
 
     const long = `bedrock/${'x'.repeat(5 * 1024 * 1024)}`;
     const res = await post(s, { model: long, messages: hi });
@@ -88,27 +98,52 @@ test('hostile upstream: credentials echoed by the upstream in any wording never 
       res.end(`token=${SESSION_TOKEN.slice(0, 400)}`); // a piece of the token, cut by a length limit
     } else {
       res.writeHead(200, { 'content-type': EVENT_STREAM });
-      res.write(anthropicChunk({ type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', content: [], usage: { input_tokens: 1, output_tokens: 1 } } }));
+      res.write(
+        anthropicChunk({
+          type: 'message_start',
+          message: { id: 'm', type: 'message', role: 'assistant', content: [], usage: { input_tokens: 1, output_tokens: 1 } },
+        }),
+      );
       res.end(exceptionFrame('internalServerException', JSON.stringify({ message: echo })));
     }
   });
-  const file = writeConfigFile(`${configText(`  - name: keyed
+  const file = writeConfigFile(
+    `${configText(`  - name: keyed
     model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
     api_key: env:KEYED_API_KEY
-`)}`.replace('drain_timeout_s: 3}', 'drain_timeout_s: 3, auth_token: sidecar-token-0123456789}'));
+`)}`.replace('drain_timeout_s: 3}', 'drain_timeout_s: 3, auth_token: sidecar-token-0123456789}'),
+  );
   const s = spawnSidecar(['--config', file], {
-    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url, AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-    AWS_SESSION_TOKEN: SESSION_TOKEN, KEYED_API_KEY: API_KEY,
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url,
+    AWS_ACCESS_KEY_ID: ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+    AWS_SESSION_TOKEN: SESSION_TOKEN,
+    KEYED_API_KEY: API_KEY,
   });
-  const ask = (model: string, stream: boolean): Promise<Response> => chat(s.proxy, { model, stream, messages: hi }, { authorization: 'Bearer sidecar-token-0123456789' });
-  const secrets = [SESSION_TOKEN, SESSION_TOKEN.slice(0, 200), encodeURIComponent(SESSION_TOKEN).slice(0, 200), ACCESS_KEY, SECRET_KEY, API_KEY, 'sidecar-token-0123456789'];
+  const ask = (model: string, stream: boolean): Promise<Response> =>
+    chat(s.proxy, { model, stream, messages: hi }, { authorization: 'Bearer sidecar-token-0123456789' });
+  const secrets = [
+    SESSION_TOKEN,
+    SESSION_TOKEN.slice(0, 200),
+    encodeURIComponent(SESSION_TOKEN).slice(0, 200),
+    ACCESS_KEY,
+    SECRET_KEY,
+    API_KEY,
+    'sidecar-token-0123456789',
+  ];
   const assertClean = (what: string, text: string): void => {
     for (const secret of secrets) assert.ok(!text.includes(secret), `${what} carries a secret: ${secret.slice(0, 12)}…`);
   };
   try {
     await s.ready;
-    for (const [m, model, stream] of [['json', 'claude-invoke', false], ['json', 'keyed', true], ['text', 'claude-invoke', false], ['stream', 'claude-invoke', true], ['stream', 'keyed', true]] as const) {
+    for (const [m, model, stream] of [
+      ['json', 'claude-invoke', false],
+      ['json', 'keyed', true],
+      ['text', 'claude-invoke', false],
+      ['stream', 'claude-invoke', true],
+      ['stream', 'keyed', true],
+    ] as const) {
       mode = m;
       const res = await ask(model, stream);
       const text = await res.text();
@@ -116,8 +151,14 @@ test('hostile upstream: credentials echoed by the upstream in any wording never 
       if (m === 'stream') assert.equal(parseStream(text).error?.type, 'upstream_error');
       else assert.ok(res.status >= 400, text);
     }
-    assert.ok(upstream.requests.some((r) => r.headers['x-amz-security-token'] === SESSION_TOKEN), 'the upstream did see the token');
-    assert.ok(upstream.requests.some((r) => r.headers.authorization === `Bearer ${API_KEY}`), 'and the API key');
+    assert.ok(
+      upstream.requests.some((r) => r.headers['x-amz-security-token'] === SESSION_TOKEN),
+      'the upstream did see the token',
+    );
+    assert.ok(
+      upstream.requests.some((r) => r.headers.authorization === `Bearer ${API_KEY}`),
+      'and the API key',
+    );
     assertClean('the logs', JSON.stringify(s.lines));
   } finally {
     await killSidecar(s);

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { chat, withHarness } from '../helpers/harness.ts';
 
-
 const hi = [{ role: 'user', content: 'Hi' }];
 
 test('http: probes answer on both listeners; readyz is 200 once credentials resolved', () =>
@@ -32,12 +31,12 @@ test('http: unknown paths are 404 and wrong methods 405, both JSON with x-reques
   withHarness({}, async (h) => {
     const missing = await fetch(`${h.url}/v1/nothing`);
     assert.equal(missing.status, 404);
-    assert.equal((await missing.json() as { error: { type: string } }).error.type, 'not_found');
+    assert.equal(((await missing.json()) as { error: { type: string } }).error.type, 'not_found');
     assert.ok(missing.headers.get('x-request-id'));
     const wrong = await fetch(`${h.url}/v1/chat/completions`);
     assert.equal(wrong.status, 405);
     assert.equal(wrong.headers.get('allow'), 'POST');
-    assert.equal((await wrong.json() as { error: { type: string } }).error.type, 'method_not_allowed');
+    assert.equal(((await wrong.json()) as { error: { type: string } }).error.type, 'method_not_allowed');
   }));
 
 test('http: a client x-request-id is echoed, else a new one is made', () =>
@@ -50,37 +49,55 @@ test('http: a client x-request-id is echoed, else a new one is made', () =>
   }));
 
 test('http: /v1/models lists the aliases with family and route', () =>
-  withHarness({
-    models: [
-      { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
-      { name: 'nova-eu', model: 'bedrock/converse/eu.amazon.nova-micro-v1:0', region: 'eu-west-1' },
-    ],
-  }, async (h) => {
-    const body = await (await fetch(`${h.url}/v1/models`)).json() as { object: string; data: Array<Record<string, unknown>> };
-    assert.equal(body.object, 'list');
-    assert.deepEqual(body.data.map((m) => [m.id, m.family, m.route]), [['claude-invoke', 'anthropic', 'invoke'], ['nova-eu', 'amazon-nova', 'converse']]);
-  }));
+  withHarness(
+    {
+      models: [
+        { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+        { name: 'nova-eu', model: 'bedrock/converse/eu.amazon.nova-micro-v1:0', region: 'eu-west-1' },
+      ],
+    },
+    async (h) => {
+      const body = (await (await fetch(`${h.url}/v1/models`)).json()) as { object: string; data: Array<Record<string, unknown>> };
+      assert.equal(body.object, 'list');
+      assert.deepEqual(
+        body.data.map((m) => [m.id, m.family, m.route]),
+        [
+          ['claude-invoke', 'anthropic', 'invoke'],
+          ['nova-eu', 'amazon-nova', 'converse'],
+        ],
+      );
+    },
+  ));
 
 test('http: /v1/models also lists an alias that waits for provider: (its requests answer 400 saying so)', () =>
-  withHarness({
-    models: [
-      { name: 'opaque', model: 'bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123' },
-      { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
-    ],
-  }, async (h) => {
-    const body = await (await fetch(`${h.url}/v1/models`)).json() as { data: Array<Record<string, unknown>> };
-    assert.deepEqual(body.data.map((m) => [m.id, m.family, m.route]), [['opaque', null, 'converse'], ['claude-invoke', 'anthropic', 'invoke']]);
-    const res = await chat(h, { model: 'opaque', messages: hi });
-    assert.equal(res.status, 400);
-    assert.match((await res.json() as { error: { message: string } }).error.message, /provider:/);
-  }));
+  withHarness(
+    {
+      models: [
+        { name: 'opaque', model: 'bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123' },
+        { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+      ],
+    },
+    async (h) => {
+      const body = (await (await fetch(`${h.url}/v1/models`)).json()) as { data: Array<Record<string, unknown>> };
+      assert.deepEqual(
+        body.data.map((m) => [m.id, m.family, m.route]),
+        [
+          ['opaque', null, 'converse'],
+          ['claude-invoke', 'anthropic', 'invoke'],
+        ],
+      );
+      const res = await chat(h, { model: 'opaque', messages: hi });
+      assert.equal(res.status, 400);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /provider:/);
+    },
+  ));
 
 test('http: with auth_token set, proxy routes need the bearer token; probes do not', () =>
   withHarness({ server: { auth_token: 's3cret' } }, async (h) => {
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
     const none = await chat(h, { model: 'claude-invoke', messages: hi });
     assert.equal(none.status, 401);
-    assert.equal((await none.json() as { error: { type: string } }).error.type, 'authentication_error');
+    assert.equal(((await none.json()) as { error: { type: string } }).error.type, 'authentication_error');
     assert.equal((await chat(h, { model: 'claude-invoke', messages: hi }, { authorization: 'Bearer wrong' })).status, 401);
     assert.equal((await fetch(`${h.url}/v1/models`)).status, 401);
     const ok = await chat(h, { model: 'claude-invoke', messages: hi }, { authorization: 'Bearer s3cret' });
@@ -98,7 +115,7 @@ test('http: an unknown alias or malformed route is a 404 model_not_found naming 
     for (const model of ['gpt-4o', 'bedrock/', 'bedrock/invoke/', 'bedrock/invoke/a/b']) {
       const res = await chat(h, { model, messages: hi });
       assert.equal(res.status, 404, model);
-      const body = await res.json() as { error: { type: string; message: string } };
+      const body = (await res.json()) as { error: { type: string; message: string } };
       assert.equal(body.error.type, 'model_not_found');
       assert.ok(body.error.message.includes(model), body.error.message);
     }
@@ -106,9 +123,12 @@ test('http: an unknown alias or malformed route is a 404 model_not_found naming 
 
 test('http: an ARN route without a provider is a 400 that says to set provider:', () =>
   withHarness({}, async (h) => {
-    const res = await chat(h, { model: 'bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123', messages: hi });
+    const res = await chat(h, {
+      model: 'bedrock/converse/arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123',
+      messages: hi,
+    });
     assert.equal(res.status, 400);
-    assert.match((await res.json() as { error: { message: string } }).error.message, /provider:/);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /provider:/);
   }));
 
 test('http: bad input gets a 4xx naming the problem', () =>
@@ -123,13 +143,17 @@ test('http: bad input gets a 4xx naming the problem', () =>
       [await post(JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'wizard', content: 'x' }] })), 400, /role/],
       [await post(JSON.stringify({ model: 'claude-invoke', messages: hi, temperature: 'hot' })), 400, /temperature/],
       [await post(JSON.stringify({ model: 'claude-invoke', messages: hi, stream: 'yes' })), 400, /stream/],
-      [await post(JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'x'.repeat(2000) }] })), 413, /max_body_bytes/],
+      [
+        await post(JSON.stringify({ model: 'claude-invoke', messages: [{ role: 'user', content: 'x'.repeat(2000) }] })),
+        413,
+        /max_body_bytes/,
+      ],
       // The content type is not checked: a body that is not JSON is a 400 whatever the header says.
       [await post('hello', 'text/plain'), 400, /not valid JSON/],
     ];
     for (const [res, status, message] of cases) {
       assert.equal(res.status, status);
-      const body = await res.json() as { error: { message: string } };
+      const body = (await res.json()) as { error: { message: string } };
       assert.match(body.error.message, message);
     }
     const invalidUtf8 = await new Promise<number>((resolve) => {
@@ -151,17 +175,30 @@ test('http: bad input gets a 4xx naming the problem', () =>
 
 test('http: no client header travels upstream, not even an x-amzn-bedrock-* one', () =>
   withHarness({}, async (h) => {
-    const res = await chat(h, { model: 'claude-invoke', messages: hi }, {
-      'x-amzn-bedrock-guardrailidentifier': 'gr-evil',
-      'x-amzn-bedrock-trace': 'ENABLED',
-      'x-amz-security-token': 'client-token',
-      'x-forwarded-for': '10.0.0.1',
-      cookie: 'a=b',
-      'x-custom': 'yes',
-    });
+    const res = await chat(
+      h,
+      { model: 'claude-invoke', messages: hi },
+      {
+        'x-amzn-bedrock-guardrailidentifier': 'gr-evil',
+        'x-amzn-bedrock-trace': 'ENABLED',
+        'x-amz-security-token': 'client-token',
+        'x-forwarded-for': '10.0.0.1',
+        cookie: 'a=b',
+        'x-custom': 'yes',
+      },
+    );
     assert.equal(res.status, 200);
     const headers = Object.keys(h.emu.requests[0]!.headers).sort();
-    assert.deepEqual(headers, ['accept', 'authorization', 'connection', 'content-length', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
+    assert.deepEqual(headers, [
+      'accept',
+      'authorization',
+      'connection',
+      'content-length',
+      'content-type',
+      'host',
+      'x-amz-content-sha256',
+      'x-amz-date',
+    ]);
     const signed = /SignedHeaders=([^,]+)/.exec(String(h.emu.requests[0]!.headers.authorization))![1]!.split(';');
     assert.deepEqual(signed, ['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
   }));
@@ -175,30 +212,42 @@ test('http: a quiet stream gets ": keep-alive" comments every heartbeat_ms', () 
   }));
 
 test('http: an alias naming a guardrail nobody defined is refused with a 500 naming it; the others serve', () =>
-  withHarness({
-    guardrails: [],
-    models: [
-      { name: 'guarded', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1', guardrails: ['corp-policy'] },
-      { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
-    ],
-  }, async (h) => {
-    const refused = await chat(h, { model: 'guarded', stream: true, messages: hi });
-    assert.equal(refused.status, 500);
-    assert.match((await refused.json() as { error: { message: string } }).error.message, /"corp-policy"/);
-    assert.equal(h.emu.requests.length, 0, 'never sent to the model without its guardrail');
-    assert.equal((await chat(h, { model: 'claude-invoke', messages: hi })).status, 200);
-    assert.ok(h.logs.some((l) => l.level === 'warn' && l.alias === 'guarded'), 'the load warned about it');
-  }));
+  withHarness(
+    {
+      guardrails: [],
+      models: [
+        {
+          name: 'guarded',
+          model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0',
+          region: 'us-east-1',
+          guardrails: ['corp-policy'],
+        },
+        { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+      ],
+    },
+    async (h) => {
+      const refused = await chat(h, { model: 'guarded', stream: true, messages: hi });
+      assert.equal(refused.status, 500);
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /"corp-policy"/);
+      assert.equal(h.emu.requests.length, 0, 'never sent to the model without its guardrail');
+      assert.equal((await chat(h, { model: 'claude-invoke', messages: hi })).status, 200);
+      assert.ok(
+        h.logs.some((l) => l.level === 'warn' && l.alias === 'guarded'),
+        'the load warned about it',
+      );
+    },
+  ));
 
 test('http: a body nested deeper than any real request is a 400 naming where, not a stack overflow', () =>
   withHarness({}, async (h) => {
     let schema = '{"type":"object"}';
     for (let i = 0; i < 5_000; i++) schema = `{"type":"object","properties":{"a":${schema}}}`;
-    const body = `{"model":"claude-invoke","messages":[{"role":"user","content":"hi"}],` +
+    const body =
+      `{"model":"claude-invoke","messages":[{"role":"user","content":"hi"}],` +
       `"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`;
     const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(res.status, 400);
-    const error = (await res.json() as { error: { type: string; message: string; param: string } }).error;
+    const error = ((await res.json()) as { error: { type: string; message: string; param: string } }).error;
     assert.equal(error.type, 'invalid_request_error');
     assert.equal(error.param, 'tools');
     assert.match(error.message, /nests deeper than 512 levels/);

@@ -10,10 +10,13 @@ import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 const MODEL = 'claude-invoke';
 const hi = [{ role: 'user', content: 'Hi there' }];
 
-
 test('invoke: a streamed completion has SSE headers, role first, text, finish, usage and one [DONE]', () =>
   withHarness({}, async (h) => {
-    h.emu.script({ type: 'text', text: 'Hello, world — from Claude.', usage: { inputTokens: 11, outputTokens: 7, cacheReadTokens: 3, cacheWriteTokens: 2 } });
+    h.emu.script({
+      type: 'text',
+      text: 'Hello, world — from Claude.',
+      usage: { inputTokens: 11, outputTokens: 7, cacheReadTokens: 3, cacheWriteTokens: 2 },
+    });
     const res = await chat(h, { model: MODEL, stream: true, stream_options: { include_usage: true }, messages: hi });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
@@ -38,11 +41,21 @@ test('invoke: stream_chunk_size never reaches Bedrock, and neither do guardrails
   withHarness({}, async (h) => {
     const text = 'a'.repeat(5000);
     h.emu.script({ type: 'text', text, deltas: [text] });
-    const res = await chat(h, { model: MODEL, stream: true, stream_chunk_size: 2048, guardrails: [], stream_options: { include_usage: false }, messages: hi });
+    const res = await chat(h, {
+      model: MODEL,
+      stream: true,
+      stream_chunk_size: 2048,
+      guardrails: [],
+      stream_options: { include_usage: false },
+      messages: hi,
+    });
     assert.equal(res.status, 200);
     const s = parseStream(await res.text());
     assert.equal(s.text, text);
-    assert.deepEqual(s.content.map((c) => c.length), [2048, 2048, 904]);
+    assert.deepEqual(
+      s.content.map((c) => c.length),
+      [2048, 2048, 904],
+    );
     const upstream = h.emu.requests[0]!;
     assert.equal(upstream.status, 200);
     assert.equal(upstream.signature, 'valid');
@@ -68,24 +81,27 @@ test('invoke: small chunk limits split multi-byte text only between code points,
   }));
 
 test('invoke: the chunk size comes from the request, else the alias, else the per-pod default', () =>
-  withHarness({
-    streaming: { stream_chunk_size: 5 },
-    models: [
-      { name: 'pod-default', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
-      { name: 'alias-3', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1', stream_chunk_size: 3 },
-    ],
-  }, async (h) => {
-    const text = 'abcdefghijklmnopqrstuvwxyz';
-    const sizes = async (body: Record<string, unknown>): Promise<number[]> => {
-      h.emu.script({ type: 'text', text, deltas: [text] });
-      const s = parseStream(await (await chat(h, { stream: true, messages: hi, ...body })).text());
-      assert.equal(s.text, text);
-      return s.content.map((c) => c.length);
-    };
-    assert.deepEqual(new Set(await sizes({ model: 'pod-default' })), new Set([5, 1]));
-    assert.deepEqual(new Set(await sizes({ model: 'alias-3' })), new Set([3, 2]));
-    assert.deepEqual(new Set(await sizes({ model: 'alias-3', stream_chunk_size: 13 })), new Set([13]));
-  }));
+  withHarness(
+    {
+      streaming: { stream_chunk_size: 5 },
+      models: [
+        { name: 'pod-default', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+        { name: 'alias-3', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1', stream_chunk_size: 3 },
+      ],
+    },
+    async (h) => {
+      const text = 'abcdefghijklmnopqrstuvwxyz';
+      const sizes = async (body: Record<string, unknown>): Promise<number[]> => {
+        h.emu.script({ type: 'text', text, deltas: [text] });
+        const s = parseStream(await (await chat(h, { stream: true, messages: hi, ...body })).text());
+        assert.equal(s.text, text);
+        return s.content.map((c) => c.length);
+      };
+      assert.deepEqual(new Set(await sizes({ model: 'pod-default' })), new Set([5, 1]));
+      assert.deepEqual(new Set(await sizes({ model: 'alias-3' })), new Set([3, 2]));
+      assert.deepEqual(new Set(await sizes({ model: 'alias-3', stream_chunk_size: 13 })), new Set([13]));
+    },
+  ));
 
 test('invoke: deltas waiting in one upstream read are coalesced up to the limit', () =>
   withHarness({}, async (h) => {
@@ -101,7 +117,7 @@ test('invoke: an invalid stream_chunk_size is a 400 that names it', () =>
     for (const value of [0, 1048577, 1.5, 'big', -3]) {
       const res = await chat(h, { model: MODEL, stream: true, stream_chunk_size: value, messages: hi });
       assert.equal(res.status, 400, String(value));
-      const body = await res.json() as { error: { type: string; param: string; message: string } };
+      const body = (await res.json()) as { error: { type: string; param: string; message: string } };
       assert.equal(body.error.type, 'invalid_request_error');
       assert.equal(body.error.param, 'stream_chunk_size');
       assert.match(body.error.message, /stream_chunk_size/);
@@ -114,7 +130,7 @@ test('invoke: stream false answers one chat.completion with usage', () =>
     h.emu.script({ type: 'text', text: 'Plain answer ✓', usage: { inputTokens: 4, outputTokens: 3 } });
     const res = await chat(h, { model: MODEL, messages: hi, stream_chunk_size: 1 });
     assert.equal(res.status, 200);
-    const body = await res.json() as Record<string, any>;
+    const body = (await res.json()) as Record<string, any>;
     assert.equal(body.object, 'chat.completion');
     assert.equal(body.model, MODEL);
     assert.equal(body.choices[0].message.role, 'assistant');
@@ -129,10 +145,17 @@ test('invoke: the finish reason maps max_tokens to length and tool_use to tool_c
   withHarness({}, async (h) => {
     h.emu.script({ type: 'text', text: 'cut', stopReason: 'max_tokens' });
     assert.equal(parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text()).finish, 'length');
-    h.emu.script({ type: 'tool_use', calls: [{ id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' }, argumentDeltas: ['{"city"', ': "Par', 'is"}'] }] });
+    h.emu.script({
+      type: 'tool_use',
+      calls: [{ id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' }, argumentDeltas: ['{"city"', ': "Par', 'is"}'] }],
+    });
     const res = await chat(h, {
-      model: MODEL, stream: true, messages: hi,
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      model: MODEL,
+      stream: true,
+      messages: hi,
+      tools: [
+        { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+      ],
     });
     const s = parseStream(await res.text());
     assert.equal(s.finish, 'tool_calls');
@@ -149,12 +172,12 @@ test('invoke: an unknown parameter is a 400 unsupported_parameter, or dropped wi
   await withHarness({}, async (h) => {
     const res = await chat(h, { model: MODEL, messages: hi, frobnicate: 1 });
     assert.equal(res.status, 400);
-    const body = await res.json() as { error: { type: string; param: string } };
+    const body = (await res.json()) as { error: { type: string; param: string } };
     assert.equal(body.error.type, 'unsupported_parameter');
     assert.equal(body.error.param, 'frobnicate');
     const res2 = await chat(h, { model: MODEL, messages: hi, logit_bias: { 1: 2 } });
     assert.equal(res2.status, 400);
-    assert.equal((await res2.json() as { error: { param: string } }).error.param, 'logit_bias');
+    assert.equal(((await res2.json()) as { error: { param: string } }).error.param, 'logit_bias');
     assert.equal(h.emu.requests.length, 0);
   });
   await withHarness({ drop_params: true }, async (h) => {
@@ -170,7 +193,7 @@ test('invoke: n greater than 1 is unsupported', () =>
   withHarness({}, async (h) => {
     const res = await chat(h, { model: MODEL, messages: hi, n: 2 });
     assert.equal(res.status, 400);
-    assert.equal((await res.json() as { error: { type: string } }).error.type, 'unsupported_parameter');
+    assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'unsupported_parameter');
   }));
 
 test('invoke: a Bedrock error before the stream is an HTTP error with the documented status', () =>
@@ -191,7 +214,7 @@ test('invoke: a Bedrock error before the stream is an HTTP error with the docume
       const res = await chat(h, { model: MODEL, stream: true, messages: hi });
       assert.equal(res.status, expected, errorType);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-      const body = await res.json() as { error: { type: string; message: string; code: number } };
+      const body = (await res.json()) as { error: { type: string; message: string; code: number } };
       assert.equal(body.error.type, type, errorType);
       assert.equal(body.error.code, expected);
       assert.match(body.error.message, new RegExp(errorType));
@@ -203,7 +226,10 @@ test('invoke: a Bedrock error before the stream is an HTTP error with the docume
 
 test('invoke: a throttled first attempt is retried, re-signed, and then streams', () =>
   withHarness({}, async (h) => {
-    h.emu.script({ type: 'error', status: 429, errorType: 'ThrottlingException', message: 'slow down' }, { type: 'text', text: 'second time lucky' });
+    h.emu.script(
+      { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'slow down' },
+      { type: 'text', text: 'second time lucky' },
+    );
     const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
     assert.equal(s.text, 'second time lucky');
     assert.equal(h.emu.requests.length, 2);
@@ -221,7 +247,11 @@ test('invoke: an exception after the 200 ends the stream with an error frame and
       ['modelTimeoutException', 'upstream_timeout', 504],
     ];
     for (const [exceptionType, type, code] of cases) {
-      h.emu.script({ type: 'text', text: 'partial answer that breaks', fault: { afterFrames: 3, kind: 'exception', exceptionType: exceptionType as never } });
+      h.emu.script({
+        type: 'text',
+        text: 'partial answer that breaks',
+        fault: { afterFrames: 3, kind: 'exception', exceptionType: exceptionType as never },
+      });
       const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
       assert.equal(s.finish, null, exceptionType);
       assert.equal(s.error?.type, type);
@@ -285,7 +315,7 @@ test('invoke: a 200 that is not an event stream is an error, never an empty succ
     for (const stream of [true, false]) {
       const res = await chat(h, { model: MODEL, stream, messages: hi });
       assert.equal(res.status, 502, `stream: ${stream}`);
-      const body = await res.json() as { error: { type: string; message: string } };
+      const body = (await res.json()) as { error: { type: string; message: string } };
       assert.equal(body.error.type, 'upstream_protocol_error');
     }
   } finally {
@@ -309,7 +339,16 @@ test('invoke: a chunk that is not JSON, or of the wrong shape, ends in a protoco
     const s = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
     assert.equal(s.error?.type, 'upstream_protocol_error');
     assert.equal(s.finish, null);
-    h.emu.script({ type: 'raw', events: [{ type: 'content_block_delta', index: 0, delta: null }, { type: 'content_block_start', index: 'x', content_block: 7 }, 42, [], { type: 'message_stop' }] });
+    h.emu.script({
+      type: 'raw',
+      events: [
+        { type: 'content_block_delta', index: 0, delta: null },
+        { type: 'content_block_start', index: 'x', content_block: 7 },
+        42,
+        [],
+        { type: 'message_stop' },
+      ],
+    });
     const odd = parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text());
     assert.equal(odd.doneCount, 1);
     assert.ok(odd.finish === 'stop' || odd.error?.type === 'upstream_protocol_error', JSON.stringify(odd.frames));

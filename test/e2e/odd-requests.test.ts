@@ -25,7 +25,11 @@ function raw(base: string, bytes: string): Promise<string> {
   });
 }
 
-function jsonAnswer(text: string): { status: number; requestId: string | undefined; error: { type: string; message: string; code: number } } {
+function jsonAnswer(text: string): {
+  status: number;
+  requestId: string | undefined;
+  error: { type: string; message: string; code: number };
+} {
   const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1]);
   const requestId = /\r\nx-request-id: ([^\r]+)\r\n/i.exec(text)?.[1];
   const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { type: string; message: string; code: number } };
@@ -43,19 +47,30 @@ test('odd requests: a missing Host, an unknown Expect and CONNECT get the JSON e
     assert.ok(noHost.requestId);
     assert.match(noHost.error.message, /Host header/);
 
-    const expect = jsonAnswer(await raw(s.proxy, 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nexpect: foo\r\ncontent-length: 2\r\n\r\n{}'));
+    const expect = jsonAnswer(
+      await raw(s.proxy, 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nexpect: foo\r\ncontent-length: 2\r\n\r\n{}'),
+    );
     assert.equal(expect.status, 417);
     assert.ok(expect.requestId);
     assert.match(expect.error.message, /Expect: foo is not supported/);
 
-    const tunnel = jsonAnswer(await raw(s.proxy, 'CONNECT bedrock-runtime.us-east-1.amazonaws.com:443 HTTP/1.1\r\nhost: bedrock-runtime.us-east-1.amazonaws.com:443\r\n\r\n'));
+    const tunnel = jsonAnswer(
+      await raw(
+        s.proxy,
+        'CONNECT bedrock-runtime.us-east-1.amazonaws.com:443 HTTP/1.1\r\nhost: bedrock-runtime.us-east-1.amazonaws.com:443\r\n\r\n',
+      ),
+    );
     assert.equal(tunnel.status, 405);
     assert.ok(tunnel.requestId);
     assert.equal(tunnel.error.type, 'method_not_allowed');
 
     // logging.content puts the whole body in a debug line: 1.5 MiB is more than a line may be.
     emu.script({ type: 'text', text: 'ok' });
-    const res = await chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'z'.repeat(1.5 * 1024 * 1024) }] }, { 'x-request-id': 'big-line-1' });
+    const res = await chat(
+      s.proxy,
+      { model: 'claude-invoke', messages: [{ role: 'user', content: 'z'.repeat(1.5 * 1024 * 1024) }] },
+      { 'x-request-id': 'big-line-1' },
+    );
     assert.equal(res.status, 200);
     await waitFor(() => s.lines.some((l) => l.requestId === 'big-line-1' && l.msg === 'request completed'));
     const trace = s.lines.find((l) => typeof l.droppedBytes === 'number');

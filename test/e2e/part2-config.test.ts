@@ -43,8 +43,10 @@ test('config: the added keys default as documented (server.max_inflight, streami
   const c = parseConfig('models: []\n', 'sidecar.yaml');
   assert.equal(c.server.maxInflight, 1024);
   assert.equal(c.streaming.reasoningField, 'reasoning_content');
-  assert.deepEqual([c.upstream.failoverBudgetMs, c.upstream.breakerFailures, c.upstream.breakerMaxCooldownMs, c.upstream.queueTimeoutMs],
-    [10000, 5, 60000, 5000]);
+  assert.deepEqual(
+    [c.upstream.failoverBudgetMs, c.upstream.breakerFailures, c.upstream.breakerMaxCooldownMs, c.upstream.queueTimeoutMs],
+    [10000, 5, 60000, 5000],
+  );
   assert.equal(c.responses.storeMaxEntries, 1000);
   assert.equal(c.responses.storeTtlS, 3600);
 });
@@ -55,18 +57,25 @@ test('process: the added configuration example, as written, serves Messages with
     const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1' });
     try {
       await s.ready;
-      emu.script({ type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
+      emu.script(
         { type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
         { type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
-        { type: 'text', text: 'served from us-east-2' });
+        { type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'busy' },
+        { type: 'text', text: 'served from us-east-2' },
+      );
       const answer = await fetch(`${s.proxy}/v1/messages?beta=true`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'anything' },
-        body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 50, system: 'be brief', messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-5-20250929',
+          max_tokens: 50,
+          system: 'be brief',
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
       });
       assert.equal(answer.status, 200, await answer.clone().text());
       assert.equal(answer.headers.get('x-sidecar-served-by'), 'claude-us-east-2');
-      const message = await answer.json() as { content: Array<{ text: string }> };
+      const message = (await answer.json()) as { content: Array<{ text: string }> };
       assert.equal(message.content[0]!.text, 'served from us-east-2');
       const paths = emu.requests.map((r) => r.rawPath);
       assert.deepEqual(paths, [
@@ -77,24 +86,35 @@ test('process: the added configuration example, as written, serves Messages with
       const first = emu.requests[0]!;
       assert.equal(first.headers['x-amzn-bedrock-service-tier'], 'priority');
       assert.equal(first.headers['x-amzn-bedrock-performanceconfig-latency'], 'optimized');
-      assert.deepEqual((JSON.parse(first.body.toString('utf8')) as { system: unknown }).system,
-        [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }]);
+      assert.deepEqual((JSON.parse(first.body.toString('utf8')) as { system: unknown }).system, [
+        { type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } },
+      ]);
 
       const embedded = await fetch(`${s.proxy}/v1/embeddings`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'titan-embed', input: ['a', 'b'] }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'titan-embed', input: ['a', 'b'] }),
       });
       assert.equal(embedded.status, 200);
-      const vectors = await embedded.json() as { data: Array<{ index: number; embedding: number[] }> };
-      assert.deepEqual(vectors.data.map((d) => [d.index, d.embedding.length]), [[0, 512], [1, 512]]);
+      const vectors = (await embedded.json()) as { data: Array<{ index: number; embedding: number[] }> };
+      assert.deepEqual(
+        vectors.data.map((d) => [d.index, d.embedding.length]),
+        [
+          [0, 512],
+          [1, 512],
+        ],
+      );
 
       emu.script({ type: 'text', text: 'remembered' });
       const created = await fetch(`${s.proxy}/v1/responses`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-us-east-2', input: 'hi' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'claude-us-east-2', input: 'hi' }),
       });
-      const { id } = await created.json() as { id: string };
+      const { id } = (await created.json()) as { id: string };
       const stored = await fetch(`${s.proxy}/v1/responses/${id}`);
       assert.equal(stored.status, 200);
-      assert.equal((await stored.json() as { id: string }).id, id);
+      assert.equal(((await stored.json()) as { id: string }).id, id);
     } finally {
       await killSidecar(s);
     }

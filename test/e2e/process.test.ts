@@ -48,7 +48,9 @@ test('process: SIDECAR_CONFIG names the file; SIGTERM drains a stream in flight 
     await s.ready;
     await waitFor(async () => (await fetch(`${s.admin}/readyz`)).status === 200);
     emu.script({ type: 'text', text: 'a reply that outlives the signal', frameDelayMs: 60 });
-    const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.text());
+    const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) =>
+      r.text(),
+    );
     await waitFor(() => emu.requests.length > 0);
     s.child.kill('SIGTERM');
     await waitFor(async () => (await fetch(`${s.admin}/readyz`).catch(() => ({ status: 0 }))).status === 503);
@@ -69,12 +71,17 @@ test('process: SIGHUP and a file change reload the config; an invalid file keeps
       assert.equal((await ask('second')).status, 404);
 
       emu.script({ type: 'text', text: 'still streaming across the reload', frameDelayMs: 80 });
-      const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.text());
+      const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) =>
+        r.text(),
+      );
       await waitFor(() => emu.requests.length > 0);
-      writeFileSync(file, configText(`  - name: second
+      writeFileSync(
+        file,
+        configText(`  - name: second
     model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
-`));
+`),
+      );
       s.child.kill('SIGHUP');
       await waitFor(async () => (await ask('second')).status === 200);
       assert.equal(parseStream(await inflight).text, 'still streaming across the reload');
@@ -85,10 +92,13 @@ test('process: SIGHUP and a file change reload the config; an invalid file keeps
       assert.equal((await ask('second')).status, 200);
 
       // A file change alone (no signal) is picked up too.
-      writeFileSync(file, configText(`  - name: third
+      writeFileSync(
+        file,
+        configText(`  - name: third
     model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
-`));
+`),
+      );
       await waitFor(async () => (await ask('third')).status === 200);
       assert.equal((await ask('second')).status, 404);
     } finally {
@@ -112,7 +122,10 @@ test('process: with its log reader gone, the sidecar keeps serving and SIGTERM s
         emu.script({ type: 'text', text: `reply ${i}` });
         const response = await post(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }] });
         assert.equal(response.status, 200);
-        assert.equal(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, `reply ${i}`);
+        assert.equal(
+          ((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+          `reply ${i}`,
+        );
         assert.equal((await post(s.proxy, { model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })).status, 404);
       }
       assert.equal((await fetch(`${s.admin}/healthz`)).status, 200);
@@ -156,10 +169,16 @@ test('process: a log reader that stops reading (a full pipe) holds or drops line
       for (let i = 0; i < 40; i++) {
         emu.script({ type: 'text', text: `reply ${i}` });
         const response = await fetch(`${s.proxy}/v1/chat/completions`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5_000),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(5_000),
         });
         assert.equal(response.status, 200);
-        assert.equal(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, `reply ${i}`);
+        assert.equal(
+          ((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+          `reply ${i}`,
+        );
       }
       // Reading again: what was held comes out as whole JSON lines (spawnSidecar parses each), and so do new lines.
       s.child.stdout!.resume();

@@ -22,8 +22,17 @@ import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-u
 
 /** The documented mapping (docs/contract.md#streaming-and-errors), for every stop reason the recordings use. */
 const FINISH: Record<string, string> = {
-  end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', guardrail_intervened: 'content_filter',
-  FINISH: 'stop', LENGTH: 'length', stop: 'stop', length: 'length', MAX_TOKENS: 'length', COMPLETE: 'stop',
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_calls',
+  guardrail_intervened: 'content_filter',
+  FINISH: 'stop',
+  LENGTH: 'length',
+  stop: 'stop',
+  length: 'length',
+  MAX_TOKENS: 'length',
+  COMPLETE: 'stop',
 };
 
 function finishFor(reason: unknown, intervened: boolean): string {
@@ -34,13 +43,26 @@ function finishFor(reason: unknown, intervened: boolean): string {
   return mapped;
 }
 
-interface ToolCall { id: string; name: string; arguments: string }
-interface Usage { prompt_tokens: number; completion_tokens: number; cached_tokens: number }
+interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+}
 type Expected =
   | { kind: 'answer'; content: string; reasoning: string; tools: ToolCall[]; finish: string; usage: Usage }
   | { kind: 'error'; status: number; type: string };
 
-interface Counts { input?: number; output?: number; cacheRead?: number; cacheWrite?: number }
+interface Counts {
+  input?: number;
+  output?: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
 
 function usageOf(c: Counts): Usage {
   const cacheRead = c.cacheRead ?? 0;
@@ -55,7 +77,12 @@ function num(v: unknown): number | undefined {
 function metricsCounts(event: Json): Counts | undefined {
   const m = event['amazon-bedrock-invocationMetrics'] as Json | undefined;
   if (!m) return undefined;
-  return { input: num(m.inputTokenCount), output: num(m.outputTokenCount), cacheRead: num(m.cacheReadInputTokenCount), cacheWrite: num(m.cacheWriteInputTokenCount) };
+  return {
+    input: num(m.inputTokenCount),
+    output: num(m.outputTokenCount),
+    cacheRead: num(m.cacheReadInputTokenCount),
+    cacheWrite: num(m.cacheWriteInputTokenCount),
+  };
 }
 
 function merge(base: Counts, over: Counts | undefined): Counts {
@@ -65,7 +92,12 @@ function merge(base: Counts, over: Counts | undefined): Counts {
 }
 
 function converseUsage(u: Json | undefined): Counts {
-  return { input: num(u?.inputTokens), output: num(u?.outputTokens), cacheRead: num(u?.cacheReadInputTokens), cacheWrite: num(u?.cacheWriteInputTokens) };
+  return {
+    input: num(u?.inputTokens),
+    output: num(u?.outputTokens),
+    cacheRead: num(u?.cacheReadInputTokens),
+    cacheWrite: num(u?.cacheWriteInputTokens),
+  };
 }
 
 const intervenedIn = (e: Json): boolean => e['amazon-bedrock-guardrailAction'] === 'INTERVENED';
@@ -82,7 +114,8 @@ function fromConverseEvents(events: Array<{ name: string; payload: Json; raw: Js
     intervened ||= intervenedIn(raw);
     if (name === 'contentBlockStart') {
       const toolUse = (payload.start as Json | undefined)?.toolUse as Json | undefined;
-      if (toolUse && toolUse.type !== 'server_tool_use') tools.set(payload.contentBlockIndex as number, { id: toolUse.toolUseId as string, name: toolUse.name as string, arguments: '' });
+      if (toolUse && toolUse.type !== 'server_tool_use')
+        tools.set(payload.contentBlockIndex as number, { id: toolUse.toolUseId as string, name: toolUse.name as string, arguments: '' });
     } else if (name === 'contentBlockDelta') {
       const delta = payload.delta as Json;
       if (typeof delta.text === 'string') content += delta.text;
@@ -111,7 +144,12 @@ function fromAnthropicEvents(events: Json[]): Expected {
     intervened ||= intervenedIn(e);
     if (e.type === 'message_start') {
       const u = (e.message as Json).usage as Json;
-      counts = { input: num(u.input_tokens), output: num(u.output_tokens), cacheRead: num(u.cache_read_input_tokens), cacheWrite: num(u.cache_creation_input_tokens) };
+      counts = {
+        input: num(u.input_tokens),
+        output: num(u.output_tokens),
+        cacheRead: num(u.cache_read_input_tokens),
+        cacheWrite: num(u.cache_creation_input_tokens),
+      };
     } else if (e.type === 'content_block_start') {
       const block = e.content_block as Json;
       if (block.type === 'text') content += block.text as string;
@@ -151,13 +189,19 @@ function fromCompletionChunks(events: Json[], read: (e: Json) => { text?: unknow
 function headerCounts(headers: Record<string, string>): Counts {
   const n = (name: string): number | undefined => (headers[name] === undefined ? undefined : Number(headers[name]));
   return {
-    input: n('x-amzn-bedrock-input-token-count'), output: n('x-amzn-bedrock-output-token-count'),
-    cacheRead: n('x-amzn-bedrock-cache-read-input-token-count'), cacheWrite: n('x-amzn-bedrock-cache-write-input-token-count'),
+    input: n('x-amzn-bedrock-input-token-count'),
+    output: n('x-amzn-bedrock-output-token-count'),
+    cacheRead: n('x-amzn-bedrock-cache-read-input-token-count'),
+    cacheWrite: n('x-amzn-bedrock-cache-write-input-token-count'),
   };
 }
 
 function family(route: string): string {
-  const id = route.split('/').at(-1)!.replace(/^arn:aws:bedrock:[^:]*::foundation-model\//, '').replace(/^(us|eu|apac)\./, '');
+  const id = route
+    .split('/')
+    .at(-1)!
+    .replace(/^arn:aws:bedrock:[^:]*::foundation-model\//, '')
+    .replace(/^(us|eu|apac)\./, '');
   return id.split(/[.-]/)[0] === 'amazon' ? id.split('-')[0]! : id.split('.')[0]!;
 }
 
@@ -176,33 +220,51 @@ function expectedOf(rec: Recording): Expected {
   }
   const fam = family(rec.route);
   if (rec.operation === 'converse-stream') {
-    return fromConverseEvents(frames(rec.body).map((f) => {
-      const payload = JSON.parse(f.payload.toString('utf8')) as Json;
-      return { name: f.headers[':event-type']!, payload, raw: payload };
-    }));
+    return fromConverseEvents(
+      frames(rec.body).map((f) => {
+        const payload = JSON.parse(f.payload.toString('utf8')) as Json;
+        return { name: f.headers[':event-type']!, payload, raw: payload };
+      }),
+    );
   }
   if (rec.operation === 'invoke-with-response-stream') {
-    const events = frames(rec.body).map((f) => JSON.parse(Buffer.from((JSON.parse(f.payload.toString('utf8')) as Json).bytes as string, 'base64').toString('utf8')) as Json);
+    const events = frames(rec.body).map(
+      (f) => JSON.parse(Buffer.from((JSON.parse(f.payload.toString('utf8')) as Json).bytes as string, 'base64').toString('utf8')) as Json,
+    );
     switch (fam) {
-      case 'anthropic': return fromAnthropicEvents(events);
-      case 'amazon.nova': return fromConverseEvents(events.map((raw) => {
-        const name = Object.keys(raw).find((k) => !k.startsWith('amazon-bedrock-'))!;
-        return { name, payload: raw[name] as Json, raw };
-      }));
-      case 'amazon.titan': return fromCompletionChunks(events, (e) => ({
-        text: e.outputText, stop: e.completionReason, counts: { input: num(e.inputTextTokenCount), output: num(e.totalOutputTextTokenCount) },
-      }));
-      case 'meta': return fromCompletionChunks(events, (e) => ({
-        text: e.generation, stop: e.stop_reason, counts: { input: num(e.prompt_token_count), output: num(e.generation_token_count) },
-      }));
-      case 'mistral': return fromCompletionChunks(events, (e) => {
-        const out = (e.outputs as Json[])[0]!;
-        return { text: out.text, stop: out.stop_reason };
-      });
-      case 'cohere': return fromCompletionChunks(events, (e) => ({
-        text: e.event_type === 'text-generation' ? e.text : undefined, stop: e.event_type === 'stream-end' ? e.finish_reason : undefined,
-      }));
-      default: throw new Error(`no oracle for ${fam} streams`);
+      case 'anthropic':
+        return fromAnthropicEvents(events);
+      case 'amazon.nova':
+        return fromConverseEvents(
+          events.map((raw) => {
+            const name = Object.keys(raw).find((k) => !k.startsWith('amazon-bedrock-'))!;
+            return { name, payload: raw[name] as Json, raw };
+          }),
+        );
+      case 'amazon.titan':
+        return fromCompletionChunks(events, (e) => ({
+          text: e.outputText,
+          stop: e.completionReason,
+          counts: { input: num(e.inputTextTokenCount), output: num(e.totalOutputTextTokenCount) },
+        }));
+      case 'meta':
+        return fromCompletionChunks(events, (e) => ({
+          text: e.generation,
+          stop: e.stop_reason,
+          counts: { input: num(e.prompt_token_count), output: num(e.generation_token_count) },
+        }));
+      case 'mistral':
+        return fromCompletionChunks(events, (e) => {
+          const out = (e.outputs as Json[])[0]!;
+          return { text: out.text, stop: out.stop_reason };
+        });
+      case 'cohere':
+        return fromCompletionChunks(events, (e) => ({
+          text: e.event_type === 'text-generation' ? e.text : undefined,
+          stop: e.event_type === 'stream-end' ? e.finish_reason : undefined,
+        }));
+      default:
+        throw new Error(`no oracle for ${fam} streams`);
     }
   }
   const body = JSON.parse(rec.body.toString('utf8')) as Json;
@@ -215,38 +277,61 @@ function expectedOf(rec: Recording): Expected {
       const r = (block.reasoningContent as Json | undefined)?.reasoningText as Json | undefined;
       if (typeof r?.text === 'string') reasoning += r.text;
       const t = block.toolUse as Json | undefined;
-      if (t && t.type !== 'server_tool_use') tools.push({ id: t.toolUseId as string, name: t.name as string, arguments: JSON.stringify(t.input) });
+      if (t && t.type !== 'server_tool_use')
+        tools.push({ id: t.toolUseId as string, name: t.name as string, arguments: JSON.stringify(t.input) });
     }
     const counts = merge(converseUsage(body.usage as Json | undefined), headerCounts(rec.headers));
     return { kind: 'answer', content, reasoning, tools, finish: finishFor(body.stopReason, intervenedIn(body)), usage: usageOf(counts) };
   }
   const headers = headerCounts(rec.headers);
   const answer = (content: string, stop: unknown, bodyCounts: Counts): Expected => ({
-    kind: 'answer', content, reasoning: '', tools: [], finish: finishFor(stop, intervenedIn(body)), usage: usageOf(merge(bodyCounts, headers)),
+    kind: 'answer',
+    content,
+    reasoning: '',
+    tools: [],
+    finish: finishFor(stop, intervenedIn(body)),
+    usage: usageOf(merge(bodyCounts, headers)),
   });
   switch (fam) {
     case 'anthropic': {
       const u = body.usage as Json;
-      const text = (body.content as Json[]).filter((b) => b.type === 'text').map((b) => b.text as string).join('');
-      return answer(text, body.stop_reason, { input: num(u.input_tokens), output: num(u.output_tokens), cacheRead: num(u.cache_read_input_tokens), cacheWrite: num(u.cache_creation_input_tokens) });
+      const text = (body.content as Json[])
+        .filter((b) => b.type === 'text')
+        .map((b) => b.text as string)
+        .join('');
+      return answer(text, body.stop_reason, {
+        input: num(u.input_tokens),
+        output: num(u.output_tokens),
+        cacheRead: num(u.cache_read_input_tokens),
+        cacheWrite: num(u.cache_creation_input_tokens),
+      });
     }
     case 'amazon.titan': {
       const r = (body.results as Json[])[0]!;
       return answer(r.outputText as string, r.completionReason, { input: num(body.inputTextTokenCount), output: num(r.tokenCount) });
     }
-    case 'meta': return answer(body.generation as string, body.stop_reason, { input: num(body.prompt_token_count), output: num(body.generation_token_count) });
+    case 'meta':
+      return answer(body.generation as string, body.stop_reason, {
+        input: num(body.prompt_token_count),
+        output: num(body.generation_token_count),
+      });
     case 'mistral': {
       const o = (body.outputs as Json[])[0]!;
       return answer(o.text as string, o.stop_reason, {});
     }
-    case 'cohere': return answer(body.text as string, body.finish_reason, {});
+    case 'cohere':
+      return answer(body.text as string, body.finish_reason, {});
     case 'ai21':
     case 'openai': {
       const c = (body.choices as Json[])[0]!;
       const u = body.usage as Json;
-      return answer((c.message as Json).content as string, c.finish_reason, { input: num(u.prompt_tokens), output: num(u.completion_tokens) });
+      return answer((c.message as Json).content as string, c.finish_reason, {
+        input: num(u.prompt_tokens),
+        output: num(u.completion_tokens),
+      });
     }
-    default: throw new Error(`no oracle for ${fam} answers`);
+    default:
+      throw new Error(`no oracle for ${fam} answers`);
   }
 }
 
@@ -255,7 +340,12 @@ function expectedOf(rec: Recording): Expected {
 
 type Split = 'whole' | 'bytes' | 'random';
 
-interface Replay { recording: Recording; split: Split; seed: number; served: number }
+interface Replay {
+  recording: Recording;
+  split: Split;
+  seed: number;
+  served: number;
+}
 let current: Replay | undefined;
 let upstream: HostileUpstream;
 let sidecar: Sidecar;
@@ -293,7 +383,9 @@ before(async () => {
     res.flushHeaders();
     void writeSplit(res, recording.body, replay.split, replay.seed);
   });
-  const config = writeConfigFile('server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nmodels: []\n');
+  const config = writeConfigFile(
+    'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nmodels: []\n',
+  );
   sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
   await sidecar.ready;
   proxy = sidecar.proxy;
@@ -307,18 +399,29 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // One replay, checked.
 
-interface Run { split: Split; seed: number; chunkSize?: number }
+interface Run {
+  split: Split;
+  seed: number;
+  chunkSize?: number;
+}
 
 async function replay(rec: Recording, run: Run): Promise<void> {
   const label = `${rec.id} (${run.split}${run.split === 'random' ? ` seed ${run.seed}` : ''}${run.chunkSize ? `, stream_chunk_size ${run.chunkSize}` : ''})`;
   const expected = expectedOf(rec);
   const stream = rec.operation.endsWith('stream');
   current = { recording: rec, split: run.split, seed: run.seed, served: 0 };
-  const res = await chat(proxy, {
-    model: rec.route, stream, messages: [{ role: 'user', content: 'Hello' }],
-    ...(stream ? { stream_options: { include_usage: true } } : {}),
-    ...(run.chunkSize ? { stream_chunk_size: run.chunkSize } : {}),
-  }, {}, AbortSignal.timeout(20_000));
+  const res = await chat(
+    proxy,
+    {
+      model: rec.route,
+      stream,
+      messages: [{ role: 'user', content: 'Hello' }],
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+      ...(run.chunkSize ? { stream_chunk_size: run.chunkSize } : {}),
+    },
+    {},
+    AbortSignal.timeout(20_000),
+  );
   const text = await res.text();
   assert.equal(current.served, 1, `${label}: one upstream call`);
   if (expected.kind === 'error') {
@@ -334,18 +437,31 @@ async function replay(rec: Recording, run: Run): Promise<void> {
     assert.equal(choice.message.content ?? '', expected.content, `${label}: content`);
     assert.equal(choice.message.reasoning_content ?? '', expected.reasoning, `${label}: reasoning`);
     const tools = (choice.message.tool_calls as Array<{ id: string; function: { name: string; arguments: string } }> | undefined) ?? [];
-    assert.deepEqual(tools.map((t) => ({ id: t.id, name: t.function.name, arguments: JSON.parse(t.function.arguments) as unknown })),
-      expected.tools.map((t) => ({ ...t, arguments: JSON.parse(t.arguments) as unknown })), `${label}: tool calls`);
+    assert.deepEqual(
+      tools.map((t) => ({ id: t.id, name: t.function.name, arguments: JSON.parse(t.function.arguments) as unknown })),
+      expected.tools.map((t) => ({ ...t, arguments: JSON.parse(t.arguments) as unknown })),
+      `${label}: tool calls`,
+    );
     assert.equal(choice.finish_reason, expected.finish, `${label}: finish`);
-    assert.deepEqual(body.usage, {
-      prompt_tokens: expected.usage.prompt_tokens, completion_tokens: expected.usage.completion_tokens,
-      total_tokens: expected.usage.prompt_tokens + expected.usage.completion_tokens, prompt_tokens_details: { cached_tokens: expected.usage.cached_tokens },
-    }, `${label}: usage`);
+    assert.deepEqual(
+      body.usage,
+      {
+        prompt_tokens: expected.usage.prompt_tokens,
+        completion_tokens: expected.usage.completion_tokens,
+        total_tokens: expected.usage.prompt_tokens + expected.usage.completion_tokens,
+        prompt_tokens_details: { cached_tokens: expected.usage.cached_tokens },
+      },
+      `${label}: usage`,
+    );
     return;
   }
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/, label);
   assert.ok(text.endsWith('data: [DONE]\n\n'), `${label}: ends with [DONE]: ${JSON.stringify(text.slice(-300))}`);
-  const data = text.slice(0, -2).split('\n\n').filter((f) => !f.startsWith(':')).map((f) => f.slice('data: '.length));
+  const data = text
+    .slice(0, -2)
+    .split('\n\n')
+    .filter((f) => !f.startsWith(':'))
+    .map((f) => f.slice('data: '.length));
   assert.equal(data.filter((d) => d === '[DONE]').length, 1, `${label}: exactly one [DONE]`);
   let content = '';
   let reasoning = '';
@@ -361,10 +477,12 @@ async function replay(rec: Recording, run: Run): Promise<void> {
     const delta = choice.delta as Json;
     if (typeof delta.content === 'string') {
       content += delta.content;
-      if (run.chunkSize) assert.ok(Buffer.byteLength(delta.content) <= run.chunkSize, `${label}: a chunk of ${Buffer.byteLength(delta.content)} bytes`);
+      if (run.chunkSize)
+        assert.ok(Buffer.byteLength(delta.content) <= run.chunkSize, `${label}: a chunk of ${Buffer.byteLength(delta.content)} bytes`);
     }
     if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
-    for (const call of (delta.tool_calls as Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }> | undefined) ?? []) {
+    for (const call of (delta.tool_calls as
+      Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }> | undefined) ?? []) {
       if (call.id !== undefined) {
         assert.equal(call.index, tools.length, `${label}: dense tool index`);
         tools.push({ id: call.id, name: call.function?.name ?? '', arguments: '' });
@@ -377,10 +495,18 @@ async function replay(rec: Recording, run: Run): Promise<void> {
   assert.equal(reasoning, expected.reasoning, `${label}: reasoning`);
   assert.deepEqual(tools, expected.tools, `${label}: tool calls`);
   assert.deepEqual(finishes, [expected.finish], `${label}: exactly one finish reason`);
-  assert.deepEqual(usages, [{
-    prompt_tokens: expected.usage.prompt_tokens, completion_tokens: expected.usage.completion_tokens,
-    total_tokens: expected.usage.prompt_tokens + expected.usage.completion_tokens, prompt_tokens_details: { cached_tokens: expected.usage.cached_tokens },
-  }], `${label}: usage`);
+  assert.deepEqual(
+    usages,
+    [
+      {
+        prompt_tokens: expected.usage.prompt_tokens,
+        completion_tokens: expected.usage.completion_tokens,
+        total_tokens: expected.usage.prompt_tokens + expected.usage.completion_tokens,
+        prompt_tokens_details: { cached_tokens: expected.usage.cached_tokens },
+      },
+    ],
+    `${label}: usage`,
+  );
 }
 
 const RECORDINGS = loadRecordings();

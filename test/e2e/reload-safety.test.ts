@@ -9,7 +9,8 @@ import { killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/
 import { startTestEmulator } from '../helpers/emulator.ts';
 import { chat } from '../helpers/harness.ts';
 
-const header = 'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, drain_timeout_s: 3, auth_token: reload-secret-token}\nlogging: {level: info}\n';
+const header =
+  'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1, drain_timeout_s: 3, auth_token: reload-secret-token}\nlogging: {level: info}\n';
 const alias = (name: string): string => `  - name: ${name}
     model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
@@ -21,7 +22,11 @@ test('reload: an empty file, or one caught half-written, never turns auth off or
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
   const ask = async (model: string, token?: string): Promise<number> => {
     emu.script({ type: 'text', text: 'ok' });
-    const res = await chat(s.proxy, { model, messages: [{ role: 'user', content: 'hi' }] }, { ...(token ? { authorization: `Bearer ${token}` } : {}) });
+    const res = await chat(
+      s.proxy,
+      { model, messages: [{ role: 'user', content: 'hi' }] },
+      { ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    );
     await res.arrayBuffer();
     return res.status;
   };

@@ -23,7 +23,10 @@ test('openai SDK: reasoning_effort on an adaptive-only Claude streams its reason
     for (const model of ['opus-4-7', 'opus-4-7-converse']) {
       h.emu.script({ type: 'text', text: 'Rayleigh scattering.', reasoning: 'Short wavelengths scatter more.' });
       const stream = await sdk.chat.completions.create({
-        model, reasoning_effort: 'high', stream: true, messages: [{ role: 'user', content: 'Why is the sky blue?' }],
+        model,
+        reasoning_effort: 'high',
+        stream: true,
+        messages: [{ role: 'user', content: 'Why is the sky blue?' }],
       });
       let text = '';
       let reasoning = '';
@@ -49,7 +52,11 @@ test('openai SDK: reasoning_effort "none" on an adaptive-only Claude sends no th
   try {
     const sdk = client(h.url);
     h.emu.script({ type: 'text', text: 'Blue.' });
-    const off = await sdk.chat.completions.create({ model: 'opus-4-7', reasoning_effort: 'none', messages: [{ role: 'user', content: 'Sky?' }] });
+    const off = await sdk.chat.completions.create({
+      model: 'opus-4-7',
+      reasoning_effort: 'none',
+      messages: [{ role: 'user', content: 'Sky?' }],
+    });
     assert.equal(off.choices[0]?.message.content, 'Blue.');
     const sent = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as Record<string, unknown>;
     assert.equal(sent.thinking, undefined);
@@ -64,21 +71,39 @@ test('openai SDK: reasoning_effort "none" on an adaptive-only Claude sends no th
 const LONG_SYSTEM = 'You answer questions about the warehouse inventory, tersely and exactly. '.repeat(120); // ~2.2k tokens
 
 test('openai SDK: a cached second turn reports cached_tokens (prompt_caching auto on converse, cache_control on invoke)', async () => {
-  const h = await startHarness({ models: [
-    { name: 'sonnet-auto', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1', prompt_caching: 'auto' },
-    { name: 'sonnet-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
-  ] });
+  const h = await startHarness({
+    models: [
+      {
+        name: 'sonnet-auto',
+        model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        region: 'us-east-1',
+        prompt_caching: 'auto',
+      },
+      { name: 'sonnet-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
+    ],
+  });
   try {
     const sdk = client(h.url);
     for (const model of ['sonnet-auto', 'sonnet-invoke']) {
-      const system = model === 'sonnet-auto'
-        ? { role: 'system' as const, content: LONG_SYSTEM }
-        : { role: 'system' as const, content: [{ type: 'text' as const, text: LONG_SYSTEM, cache_control: { type: 'ephemeral' } }] };
-      const first = await sdk.chat.completions.create({ model, messages: [system, { role: 'user', content: 'How many bolts?' }] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      const system =
+        model === 'sonnet-auto'
+          ? { role: 'system' as const, content: LONG_SYSTEM }
+          : { role: 'system' as const, content: [{ type: 'text' as const, text: LONG_SYSTEM, cache_control: { type: 'ephemeral' } }] };
+      const first = await sdk.chat.completions.create({
+        model,
+        messages: [system, { role: 'user', content: 'How many bolts?' }],
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming);
       assert.equal(first.usage?.prompt_tokens_details?.cached_tokens ?? 0, 0, `${model}: nothing cached on the first turn`);
       const stream = await sdk.chat.completions.create({
-        model, stream: true, stream_options: { include_usage: true },
-        messages: [system, { role: 'user', content: 'How many bolts?' }, { role: 'assistant', content: 'Three.' }, { role: 'user', content: 'And nuts?' }],
+        model,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [
+          system,
+          { role: 'user', content: 'How many bolts?' },
+          { role: 'assistant', content: 'Three.' },
+          { role: 'user', content: 'And nuts?' },
+        ],
       } as OpenAI.ChatCompletionCreateParamsStreaming);
       let usage: OpenAI.CompletionUsage | undefined | null;
       for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
@@ -100,20 +125,34 @@ test('openai SDK: a PDF question reaches Bedrock as a document (converse and Cla
       h.emu.script({ type: 'text', text: 'It is a catalog.' });
       const answer = await sdk.chat.completions.create({
         model,
-        messages: [{ role: 'user', content: [
-          { type: 'file', file: { filename: 'spec sheet.pdf', file_data: `data:application/pdf;base64,${pdf}` } },
-          { type: 'text', text: 'What is in this PDF?' },
-        ] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'file', file: { filename: 'spec sheet.pdf', file_data: `data:application/pdf;base64,${pdf}` } },
+              { type: 'text', text: 'What is in this PDF?' },
+            ],
+          },
+        ],
       });
       assert.equal(answer.choices[0]?.message.content, 'It is a catalog.');
       const sent = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as { messages: Array<{ content: Array<Record<string, unknown>> }> };
       const block = sent.messages[0]!.content[0]!;
-      if (model === 'opus-4-7') assert.deepEqual(block, { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf }, title: 'spec sheet' });
+      if (model === 'opus-4-7')
+        assert.deepEqual(block, {
+          type: 'document',
+          source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+          title: 'spec sheet',
+        });
       else assert.deepEqual(block, { document: { format: 'pdf', name: 'spec sheet', source: { bytes: pdf } } });
     }
-    await assert.rejects(sdk.chat.completions.create({
-      model: 'opus-4-7', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-123' } }] }],
-    }), (err: unknown) => err instanceof OpenAI.BadRequestError && /file_id/.test(err.message));
+    await assert.rejects(
+      sdk.chat.completions.create({
+        model: 'opus-4-7',
+        messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-123' } }] }],
+      }),
+      (err: unknown) => err instanceof OpenAI.BadRequestError && /file_id/.test(err.message),
+    );
   } finally {
     await h.close();
   }
@@ -125,7 +164,11 @@ test('openai SDK: a service_tier request goes upstream as Bedrock takes it (invo
     const sdk = client(h.url);
     await sdk.chat.completions.create({ model: 'opus-4-7', service_tier: 'flex', messages: [{ role: 'user', content: 'Hi' }] });
     assert.equal(h.emu.requests.at(-1)!.headers['x-amzn-bedrock-service-tier'], 'flex');
-    await sdk.chat.completions.create({ model: 'opus-4-7-converse', service_tier: 'priority', messages: [{ role: 'user', content: 'Hi' }] });
+    await sdk.chat.completions.create({
+      model: 'opus-4-7-converse',
+      service_tier: 'priority',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     assert.deepEqual((JSON.parse(h.emu.requests.at(-1)!.body.toString()) as Record<string, unknown>).serviceTier, { type: 'priority' });
     await sdk.chat.completions.create({ model: 'opus-4-7-converse', service_tier: 'auto', messages: [{ role: 'user', content: 'Hi' }] });
     assert.equal((JSON.parse(h.emu.requests.at(-1)!.body.toString()) as Record<string, unknown>).serviceTier, undefined);
@@ -140,41 +183,70 @@ test('reasoning_field: reasoning travels in reasoning_content, reasoning, or bot
     models: [
       { name: 'default-field', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7', region: 'us-east-1' },
       { name: 'both-field', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7', region: 'us-east-1', reasoning_field: 'both' },
-      { name: 'content-field', model: 'bedrock/converse/us.anthropic.claude-opus-4-7', region: 'us-east-1', reasoning_field: 'reasoning_content' },
+      {
+        name: 'content-field',
+        model: 'bedrock/converse/us.anthropic.claude-opus-4-7',
+        region: 'us-east-1',
+        reasoning_field: 'reasoning_content',
+      },
     ],
   });
   try {
     const sdk = client(h.url);
-    const expect: Record<string, string[]> = { 'default-field': ['reasoning'], 'both-field': ['reasoning_content', 'reasoning'], 'content-field': ['reasoning_content'] };
+    const expect: Record<string, string[]> = {
+      'default-field': ['reasoning'],
+      'both-field': ['reasoning_content', 'reasoning'],
+      'content-field': ['reasoning_content'],
+    };
     for (const [model, fields] of Object.entries(expect)) {
       h.emu.script({ type: 'text', text: 'Blue.', reasoning: 'Scattering.' });
-      const stream = await sdk.chat.completions.create({ model, reasoning_effort: 'low', stream: true, messages: [{ role: 'user', content: 'Sky?' }] });
+      const stream = await sdk.chat.completions.create({
+        model,
+        reasoning_effort: 'low',
+        stream: true,
+        messages: [{ role: 'user', content: 'Sky?' }],
+      });
       const seen: Record<string, string> = {};
       for await (const chunk of stream) {
         const delta = (chunk.choices[0]?.delta ?? {}) as Record<string, unknown>;
-        for (const key of ['reasoning', 'reasoning_content']) if (typeof delta[key] === 'string') seen[key] = (seen[key] ?? '') + String(delta[key]);
+        for (const key of ['reasoning', 'reasoning_content'])
+          if (typeof delta[key] === 'string') seen[key] = (seen[key] ?? '') + String(delta[key]);
       }
       assert.deepEqual(Object.keys(seen).sort(), [...fields].sort(), `${model}: stream fields`);
       for (const key of fields) assert.equal(seen[key], 'Scattering.');
       h.emu.script({ type: 'text', text: 'Blue.', reasoning: 'Scattering.' });
       const whole = await sdk.chat.completions.create({ model, reasoning_effort: 'low', messages: [{ role: 'user', content: 'Sky?' }] });
       const message = whole.choices[0]?.message as unknown as Record<string, unknown>;
-      for (const key of ['reasoning', 'reasoning_content']) assert.equal(message[key], fields.includes(key) ? 'Scattering.' : undefined, `${model}: ${key} in the whole answer`);
+      for (const key of ['reasoning', 'reasoning_content'])
+        assert.equal(message[key], fields.includes(key) ? 'Scattering.' : undefined, `${model}: ${key} in the whole answer`);
     }
   } finally {
     await h.close();
   }
 });
 
-test('openai SDK: the answer\'s service_tier says which tier served, when Bedrock says (invoke header, converse body)', async () => {
+test("openai SDK: the answer's service_tier says which tier served, when Bedrock says (invoke header, converse body)", async () => {
   const h = await startHarness({ models: MODELS });
   try {
     const sdk = client(h.url);
-    const invoke = await sdk.chat.completions.create({ model: 'opus-4-7', service_tier: 'flex', messages: [{ role: 'user', content: 'Hi' }] });
+    const invoke = await sdk.chat.completions.create({
+      model: 'opus-4-7',
+      service_tier: 'flex',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     assert.equal(invoke.service_tier, 'flex');
-    const converse = await sdk.chat.completions.create({ model: 'opus-4-7-converse', service_tier: 'priority', messages: [{ role: 'user', content: 'Hi' }] });
+    const converse = await sdk.chat.completions.create({
+      model: 'opus-4-7-converse',
+      service_tier: 'priority',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     assert.equal(converse.service_tier, 'priority');
-    const stream = await sdk.chat.completions.create({ model: 'opus-4-7', service_tier: 'priority', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+    const stream = await sdk.chat.completions.create({
+      model: 'opus-4-7',
+      service_tier: 'priority',
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     const tiers = new Set<unknown>();
     for await (const chunk of stream) tiers.add(chunk.service_tier);
     assert.deepEqual([...tiers], ['priority']);
@@ -191,7 +263,11 @@ test('service_tier on converse streams: Bedrock names it in the trailing metadat
     const sdk = client(h.url);
     // Chat: the usage chunk (after Bedrock's metadata) carries it.
     const chat = await sdk.chat.completions.create({
-      model: 'opus-4-7-converse', service_tier: 'flex', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hi' }],
+      model: 'opus-4-7-converse',
+      service_tier: 'flex',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'Hi' }],
     });
     let usageTier: unknown;
     for await (const chunk of chat) if (chunk.usage) usageTier = chunk.service_tier;
@@ -204,10 +280,12 @@ test('service_tier on converse streams: Bedrock names it in the trailing metadat
     const whole = await sdk.responses.create({ model: 'opus-4-7', service_tier: 'flex', input: 'Hi' });
     assert.equal(whole.service_tier, 'flex');
     // Native Converse: Bedrock's own metadata event and answer carry it back.
-    const post = (op: string): Promise<Response> => fetch(`${h.url}/model/opus-4-7-converse/${op}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'Hi' }] }], serviceTier: { type: 'priority' } }),
-    });
+    const post = (op: string): Promise<Response> =>
+      fetch(`${h.url}/model/opus-4-7-converse/${op}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'Hi' }] }], serviceTier: { type: 'priority' } }),
+      });
     assert.deepEqual(((await (await post('converse')).json()) as { serviceTier?: unknown }).serviceTier, { type: 'priority' });
     const frames = Buffer.from(await (await post('converse-stream')).arrayBuffer()).toString('latin1');
     assert.match(frames, /"serviceTier":\{"type":"priority"\}/);

@@ -19,34 +19,51 @@ const converseAnswer = (text: string): Buffer[] => [
   eventFrame('metadata', JSON.stringify({ usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 10 } })),
 ];
 
-test('stream ending: [DONE] follows the model\'s final event at once, and the upstream response is released, though the upstream keeps it open', async () => {
+test("stream ending: [DONE] follows the model's final event at once, and the upstream response is released, though the upstream keeps it open", async () => {
   let released = 0;
   const upstream = await startHostileUpstream((req, res) => {
     res.writeHead(200, { 'content-type': EVENT_STREAM });
     for (const frame of req.url!.includes('converse') ? converseAnswer('whole answer') : anthropicAnswer('whole answer')) res.write(frame);
     res.on('close', () => released++); // and never res.end(): the response stays open
   });
-  const file = writeConfigFile(configText(`  - name: claude-converse
+  const file = writeConfigFile(
+    configText(`  - name: claude-converse
     model: bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0
     region: us-east-1
-`).replace('logging: {level: info}', 'logging: {level: info}\nupstream: {idle_timeout_ms: 60000}'));
+`).replace('logging: {level: info}', 'logging: {level: info}\nupstream: {idle_timeout_ms: 60000}'),
+  );
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
   try {
     await s.ready;
     for (const model of ['claude-invoke', 'claude-converse']) {
       // Bounded far below idle_timeout_ms: waiting for the upstream to close fails here.
-      const res = await chat(s.proxy, { model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }, {}, AbortSignal.timeout(20_000));
+      const res = await chat(
+        s.proxy,
+        { model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] },
+        {},
+        AbortSignal.timeout(20_000),
+      );
       const parsed = parseStream(await res.text());
       assert.equal(parsed.text, 'whole answer', model);
       assert.equal(parsed.finish, 'stop', model);
       assert.equal(parsed.error, undefined, model);
       assert.equal(parsed.doneCount, 1);
-      assert.equal((parsed.usage as { completion_tokens: number } | undefined)?.completion_tokens, 2, `${model}: the usage that came last is there`);
+      assert.equal(
+        (parsed.usage as { completion_tokens: number } | undefined)?.completion_tokens,
+        2,
+        `${model}: the usage that came last is there`,
+      );
     }
     await waitFor(() => released === 2, 5_000);
     await waitFor(() => s.lines.filter((l) => l.msg === 'request completed').length === 2);
     const line = s.lines.filter((l) => l.msg === 'request completed');
-    assert.deepEqual(line.map((l) => [l.status, l.cancelled, l.error]), [[200, false, null], [200, false, null]]);
+    assert.deepEqual(
+      line.map((l) => [l.status, l.cancelled, l.error]),
+      [
+        [200, false, null],
+        [200, false, null],
+      ],
+    );
   } finally {
     await killSidecar(s);
     await upstream.close();
@@ -63,11 +80,15 @@ test('stream ending: a whole answer whose response ends just after its final eve
     setTimeout(() => res.end(), 10); // the end of the response in a read of its own, after the final event
   });
   upstream.server.on('connection', () => connections++);
-  const h = await startHarness({ models: [{ name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' }] },
-    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } });
+  const h = await startHarness(
+    { models: [{ name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' }] },
+    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } },
+  );
   try {
     for (let i = 0; i < 3; i++) {
-      const parsed = parseStream(await (await chat(h, { model: 'claude-converse', stream: true, messages: [{ role: 'user', content: 'hi' }] })).text());
+      const parsed = parseStream(
+        await (await chat(h, { model: 'claude-converse', stream: true, messages: [{ role: 'user', content: 'hi' }] })).text(),
+      );
       assert.equal(parsed.text, 'whole answer');
       assert.equal(parsed.doneCount, 1);
       await waitFor(() => closed === i + 1, 5_000); // the client has its [DONE] before the upstream response ends
@@ -96,7 +117,9 @@ test('stream ending: a malformed request pipelined behind a stream never writes 
       });
       socket.on('close', () => resolve(text));
       socket.on('error', reject);
-      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       // Once the stream is under way: a request line no parser accepts, on the same connection.
       const poll = setInterval(() => {
         if (text.includes('data: ')) {
@@ -113,7 +136,9 @@ test('stream ending: a malformed request pipelined behind a stream never writes 
     assert.equal(parsed.text, 'a stream with garbage behind it');
     assert.equal(parsed.finish, 'stop');
     assert.equal(parsed.doneCount, 1);
-    await waitFor(() => s.lines.some((l) => l.msg === 'request completed' && (l.error as { message?: string } | null)?.message?.startsWith('bad request')));
+    await waitFor(() =>
+      s.lines.some((l) => l.msg === 'request completed' && (l.error as { message?: string } | null)?.message?.startsWith('bad request')),
+    );
   } finally {
     await killSidecar(s);
     await emu.close();

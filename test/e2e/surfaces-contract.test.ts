@@ -35,7 +35,9 @@ function call(h: Harness, surface: Surface, model: string, headers: Record<strin
     case 'embeddings':
       return post('/v1/embeddings', { model, input: 'hi' });
     case 'native':
-      return post(`/model/${encodeURIComponent(model)}/${stream ? 'converse-stream' : 'converse'}`, { messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+      return post(`/model/${encodeURIComponent(model)}/${stream ? 'converse-stream' : 'converse'}`, {
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+      });
   }
 }
 
@@ -67,12 +69,12 @@ test('surfaces: a bare Bedrock model id is resolved on every surface (Claude and
     const calls = h.emu.requests.length;
     const chat = await call(h, 'chat', 'gpt-4o');
     assert.equal(chat.status, 404);
-    const body = await chat.json() as { error: { type: string; message: string; param: string } };
+    const body = (await chat.json()) as { error: { type: string; message: string; param: string } };
     assert.equal(body.error.type, 'model_not_found');
     assert.match(body.error.message, /"gpt-4o"/);
     const messages = await call(h, 'messages', 'claude-sonnet-4-5-20250929');
     assert.equal(messages.status, 404);
-    assert.equal((await messages.json() as { error: { type: string } }).error.type, 'not_found_error');
+    assert.equal(((await messages.json()) as { error: { type: string } }).error.type, 'not_found_error');
     assert.equal(h.emu.requests.length, calls);
   } finally {
     await h.close();
@@ -81,7 +83,7 @@ test('surfaces: a bare Bedrock model id is resolved on every surface (Claude and
   try {
     const res = await call(closed, 'chat', 'eu.amazon.nova-micro-v1:0');
     assert.equal(res.status, 404);
-    assert.match((await res.json() as { error: { message: string } }).error.message, /allow_direct_models is false/);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /allow_direct_models is false/);
     assert.equal(closed.emu.requests.length, 0);
   } finally {
     await closed.close();
@@ -91,7 +93,13 @@ test('surfaces: a bare Bedrock model id is resolved on every surface (Claude and
 test('surfaces: every surface takes Bearer and x-api-key, echoes x-request-id, names the alias served, logs and counts its surface', async () => {
   const h = await startHarness({ server: { auth_token: TOKEN }, models: [CLAUDE, NOVA, TITAN] });
   try {
-    const plan: Array<[Surface, string]> = [['chat', 'claude'], ['messages', 'claude'], ['responses', 'claude'], ['embeddings', 'titan-embed'], ['native', 'nova']];
+    const plan: Array<[Surface, string]> = [
+      ['chat', 'claude'],
+      ['messages', 'claude'],
+      ['responses', 'claude'],
+      ['embeddings', 'titan-embed'],
+      ['native', 'nova'],
+    ];
     for (const [surface, model] of plan) {
       for (const auth of [{ authorization: `Bearer ${TOKEN}` }, { 'x-api-key': TOKEN }] as Array<Record<string, string>>) {
         const id = `req-${surface}-${Object.keys(auth)[0]!}`;
@@ -109,10 +117,17 @@ test('surfaces: every surface takes Bearer and x-api-key, echoes x-request-id, n
     for (const [surface, model] of plan) {
       const route = model === 'nova' ? 'converse' : 'invoke';
       assert.equal(valueOf(metrics, 'sidecar_requests_total', { model, route, status: '200', surface }), 2, `${surface} 200s`);
-      assert.equal(valueOf(metrics, 'sidecar_requests_total', { model: 'unknown', route: 'none', status: '401', surface }), 1, `${surface} 401`);
+      assert.equal(
+        valueOf(metrics, 'sidecar_requests_total', { model: 'unknown', route: 'none', status: '401', surface }),
+        1,
+        `${surface} 401`,
+      );
       const lines = h.logs.filter((l) => l.msg === 'request completed' && l.surface === surface && l.status === 200);
       assert.equal(lines.length, 2, `${surface}: one log line per request`);
-      assert.ok(lines.every((l) => typeof l.requestId === 'string' && l.requestId.startsWith(`req-${surface}-`)), surface);
+      assert.ok(
+        lines.every((l) => typeof l.requestId === 'string' && l.requestId.startsWith(`req-${surface}-`)),
+        surface,
+      );
     }
   } finally {
     await h.close();
@@ -123,8 +138,11 @@ test('native: every answer carries x-amzn-RequestId, which the AWS SDK reports a
   const h = await startHarness({ models: [NOVA] });
   try {
     const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1', endpoint: h.url, credentials: otherCredentials('app'),
-      requestHandler: new NodeHttpHandler(), maxAttempts: 1,
+      region: 'us-east-1',
+      endpoint: h.url,
+      credentials: otherCredentials('app'),
+      requestHandler: new NodeHttpHandler(),
+      maxAttempts: 1,
     });
     const answer = await sdk.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
     assert.match(answer.$metadata.requestId ?? '', /^[0-9a-f-]{36}$/);
@@ -160,7 +178,7 @@ test('surfaces: past server.max_inflight every surface answers 503 at once, in i
       const res = await call(h, surface, surface === 'embeddings' ? 'titan-embed' : surface === 'native' ? 'nova' : 'claude');
       assert.equal(res.status, 503, surface);
       assert.equal(res.headers.get('retry-after'), '1', surface);
-      expected[surface](await res.json() as Record<string, unknown>, res);
+      expected[surface]((await res.json()) as Record<string, unknown>, res);
     }
     await holder.text();
     assert.equal(h.emu.requests.length, 1, 'nothing refused reached Bedrock');
@@ -175,16 +193,17 @@ test('surfaces: while draining each surface refuses in its own shape, and a stre
     const long = { type: 'text' as const, text: 'z'.repeat(20), repeat: 1000, frameDelayMs: 20 };
     h.emu.script(long, long, long);
     const streams = (['messages', 'responses', 'native'] as const).map((surface) =>
-      call(h, surface, surface === 'native' ? 'nova' : 'claude', {}, true).then(async (res) => Buffer.from(await res.arrayBuffer())));
+      call(h, surface, surface === 'native' ? 'nova' : 'claude', {}, true).then(async (res) => Buffer.from(await res.arrayBuffer())),
+    );
     while (h.emu.requests.length < 3) await new Promise((r) => setTimeout(r, 5));
     const drained = h.app.drain();
 
     const messages = await call(h, 'messages', 'claude');
     assert.equal(messages.status, 503);
-    assert.equal((await messages.json() as { error: { type: string } }).error.type, 'overloaded_error');
+    assert.equal(((await messages.json()) as { error: { type: string } }).error.type, 'overloaded_error');
     const responses = await call(h, 'responses', 'claude');
     assert.equal(responses.status, 503);
-    assert.equal((await responses.json() as { error: { type: string } }).error.type, 'unavailable');
+    assert.equal(((await responses.json()) as { error: { type: string } }).error.type, 'unavailable');
     const native = await call(h, 'native', 'nova');
     assert.equal(native.status, 503);
     assert.equal(native.headers.get('x-amzn-errortype'), 'ServiceUnavailableException');
@@ -193,15 +212,24 @@ test('surfaces: while draining each surface refuses in its own shape, and a stre
     await drained;
     const [messagesSse, responsesSse, nativeBytes] = (await Promise.all(streams)) as [Buffer, Buffer, Buffer];
     const anthropic = messagesSse.toString('utf8');
-    assert.ok(anthropic.endsWith('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"the sidecar is shutting down (drain deadline reached)"}}\n\n'),
-      anthropic.slice(-300));
+    assert.ok(
+      anthropic.endsWith(
+        'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"the sidecar is shutting down (drain deadline reached)"}}\n\n',
+      ),
+      anthropic.slice(-300),
+    );
     assert.ok(!anthropic.includes('message_stop') && !anthropic.includes('message_delta'));
 
-    const events = responsesSse.toString('utf8').slice(0, -2).split('\n\n').map((frame) => frame.split('\n')[0]);
+    const events = responsesSse
+      .toString('utf8')
+      .slice(0, -2)
+      .split('\n\n')
+      .map((frame) => frame.split('\n')[0]);
     assert.deepEqual(events.slice(-2), ['event: error', 'event: response.failed']);
     assert.ok(!events.includes('event: response.completed'));
-    const failed = JSON.parse(responsesSse.toString('utf8').slice(0, -2).split('\n\n').at(-1)!.split('\ndata: ')[1]!) as
-      { response: { status: string; error: { code: string; message: string } } };
+    const failed = JSON.parse(responsesSse.toString('utf8').slice(0, -2).split('\n\n').at(-1)!.split('\ndata: ')[1]!) as {
+      response: { status: string; error: { code: string; message: string } };
+    };
     assert.equal(failed.response.status, 'failed');
     assert.match(failed.response.error.message, /drain deadline/);
 
@@ -240,7 +268,7 @@ test('surfaces: sidecar parameters are taken out on every surface and never reac
   }
 });
 
-test('messages: a failure after the commit is one error event of Anthropic\'s type for its status, and no message_stop', async () => {
+test("messages: a failure after the commit is one error event of Anthropic's type for its status, and no message_stop", async () => {
   const h = await startHarness({ models: [CLAUDE] });
   try {
     const cases: Array<[ExceptionType, string]> = [
@@ -270,8 +298,12 @@ test('messages: a failure after the commit is one error event of Anthropic\'s ty
   }
 });
 
-test('messages: errors before the commit carry Anthropic\'s type for every status the sidecar answers', async () => {
-  const h = await startHarness({ server: { max_body_bytes: 4096 }, upstream: { max_attempts: 1, first_byte_timeout_ms: 200 }, models: [CLAUDE] });
+test("messages: errors before the commit carry Anthropic's type for every status the sidecar answers", async () => {
+  const h = await startHarness({
+    server: { max_body_bytes: 4096 },
+    upstream: { max_attempts: 1, first_byte_timeout_ms: 200 },
+    models: [CLAUDE],
+  });
   try {
     const cases: Array<[Parameters<Harness['emu']['script']>[0] | undefined, Record<string, unknown>, number, string]> = [
       [{ type: 'error', status: 403, errorType: 'AccessDeniedException', message: 'no access' }, {}, 403, 'permission_error'],
@@ -287,10 +319,11 @@ test('messages: errors before the commit carry Anthropic\'s type for every statu
     for (const [reply, extra, status, type] of cases) {
       if (reply) h.emu.script(reply);
       const res = await fetch(`${h.url}/v1/messages`, {
-        method: 'POST', body: JSON.stringify({ model: 'claude', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }], ...extra }),
+        method: 'POST',
+        body: JSON.stringify({ model: 'claude', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }], ...extra }),
       });
       assert.equal(res.status, status, `${type}: ${await res.clone().text()}`);
-      const body = await res.json() as Record<string, unknown>;
+      const body = (await res.json()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(body), ['type', 'error']);
       assert.equal(body.type, 'error');
       const error = body.error as { type: string; message: string };
@@ -318,8 +351,13 @@ test('surfaces: a throttled primary fails over to its fallback on every surface,
   const throttled = { type: 'error' as const, status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' };
   try {
     const plan: Array<[Surface, string, boolean]> = [
-      ['chat', 'claude', false], ['chat', 'claude', true], ['messages', 'claude', false], ['messages', 'claude', true],
-      ['responses', 'claude', false], ['responses', 'claude', true], ['embeddings', 'titan-a', false],
+      ['chat', 'claude', false],
+      ['chat', 'claude', true],
+      ['messages', 'claude', false],
+      ['messages', 'claude', true],
+      ['responses', 'claude', false],
+      ['responses', 'claude', true],
+      ['embeddings', 'titan-a', false],
     ];
     for (const [surface, model, stream] of plan) {
       h.emu.script(throttled);
@@ -329,7 +367,11 @@ test('surfaces: a throttled primary fails over to its fallback on every surface,
       assert.equal(res.headers.get('x-sidecar-served-by'), model === 'claude' ? 'backup' : 'titan-b', surface);
       await res.arrayBuffer();
       const regions = h.emu.requests.slice(before).map((r) => /\/(us-[a-z]+-\d)\/bedrock\//.exec(String(r.headers.authorization))?.[1]);
-      assert.deepEqual(regions, ['us-east-1', model === 'claude' ? 'us-east-2' : 'us-west-2'], `${surface}: signed for each target's region`);
+      assert.deepEqual(
+        regions,
+        ['us-east-1', model === 'claude' ? 'us-east-2' : 'us-west-2'],
+        `${surface}: signed for each target's region`,
+      );
     }
     for (const path of ['/model/claude/invoke', '/model/claude/converse']) {
       h.emu.script(throttled);
@@ -346,7 +388,7 @@ test('surfaces: a throttled primary fails over to its fallback on every surface,
     h.emu.script(denied);
     const strict = await call(h, 'messages', 'strict');
     assert.equal(strict.status, 403);
-    assert.equal((await strict.json() as { error: { type: string } }).error.type, 'permission_error');
+    assert.equal(((await strict.json()) as { error: { type: string } }).error.type, 'permission_error');
     h.emu.script(denied);
     const lenient = await call(h, 'messages', 'lenient');
     assert.equal(lenient.status, 200);

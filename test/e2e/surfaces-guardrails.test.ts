@@ -33,19 +33,27 @@ function post(h: Harness, path: string, body: unknown): Promise<Response> {
 /** The request of each text surface carrying `text` as the user's words. */
 const SURFACES: ReadonlyArray<[string, string, (text: string, stream: boolean) => unknown]> = [
   ['chat', '/v1/chat/completions', (text, stream) => ({ model: 'claude', stream, messages: [{ role: 'user', content: text }] })],
-  ['messages', '/v1/messages', (text, stream) => ({ model: 'claude', stream, max_tokens: 200, messages: [{ role: 'user', content: text }] })],
+  [
+    'messages',
+    '/v1/messages',
+    (text, stream) => ({ model: 'claude', stream, max_tokens: 200, messages: [{ role: 'user', content: text }] }),
+  ],
   ['responses', '/v1/responses', (text, stream) => ({ model: 'claude', stream, input: text })],
   ['native converse', '/model/nova/converse', (text) => ({ messages: [{ role: 'user', content: [{ text }] }] })],
-  ['native invoke', '/model/claude/invoke', (text) => ({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 200, messages: [{ role: 'user', content: text }] })],
+  [
+    'native invoke',
+    '/model/claude/invoke',
+    (text) => ({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 200, messages: [{ role: 'user', content: text }] }),
+  ],
 ];
 
-test('guardrails: an input block is each surface\'s own 400, with the message and the guardrail\'s name, before any model call', async () => {
+test("guardrails: an input block is each surface's own 400, with the message and the guardrail's name, before any model call", async () => {
   const h = await rig({ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'], stages: ['input'] });
   try {
     for (const [surface, path, body] of SURFACES) {
       const res = await post(h, path, body('tell me about the nightingale', false));
       assert.equal(res.status, 400, surface);
-      const json = await res.json() as Record<string, unknown>;
+      const json = (await res.json()) as Record<string, unknown>;
       if (surface === 'messages') {
         assert.deepEqual(json, { type: 'error', error: { type: 'invalid_request_error', message: POLICY, guardrail: 'no-birds' } });
       } else if (surface.startsWith('native')) {
@@ -74,32 +82,66 @@ interface Ending {
 
 async function streamed(h: Harness, surface: string, words: string): Promise<Ending> {
   if (surface === 'chat') {
-    const s = parseStream(await (await post(h, '/v1/chat/completions', { model: 'claude', stream: true, messages: [{ role: 'user', content: words }] })).text());
+    const s = parseStream(
+      await (await post(h, '/v1/chat/completions', { model: 'claude', stream: true, messages: [{ role: 'user', content: words }] })).text(),
+    );
     assert.equal(s.doneCount, 1);
-    return { text: s.text, message: s.error?.message as string | undefined, guardrail: s.error?.guardrail as string | undefined, finished: s.finish !== null };
+    return {
+      text: s.text,
+      message: s.error?.message as string | undefined,
+      guardrail: s.error?.guardrail as string | undefined,
+      finished: s.finish !== null,
+    };
   }
   if (surface === 'messages') {
-    const frames = (await (await post(h, '/v1/messages', { model: 'claude', stream: true, max_tokens: 200, messages: [{ role: 'user', content: words }] })).text())
-      .slice(0, -2).split('\n\n').map((f) => ({ event: f.split('\n')[0]!.slice('event: '.length), data: JSON.parse(f.split('\n')[1]!.slice('data: '.length)) as Record<string, any> }));
+    const frames = (
+      await (
+        await post(h, '/v1/messages', { model: 'claude', stream: true, max_tokens: 200, messages: [{ role: 'user', content: words }] })
+      ).text()
+    )
+      .slice(0, -2)
+      .split('\n\n')
+      .map((f) => ({
+        event: f.split('\n')[0]!.slice('event: '.length),
+        data: JSON.parse(f.split('\n')[1]!.slice('data: '.length)) as Record<string, any>,
+      }));
     const error = frames.find((f) => f.event === 'error');
     assert.ok(!error || frames.at(-1) === error, 'nothing after the error event');
-    const text = frames.filter((f) => f.data.delta?.type === 'text_delta').map((f) => f.data.delta.text as string).join('');
-    return { text, message: error?.data.error.message, guardrail: error?.data.error.guardrail, finished: frames.some((f) => f.event === 'message_stop') };
+    const text = frames
+      .filter((f) => f.data.delta?.type === 'text_delta')
+      .map((f) => f.data.delta.text as string)
+      .join('');
+    return {
+      text,
+      message: error?.data.error.message,
+      guardrail: error?.data.error.guardrail,
+      finished: frames.some((f) => f.event === 'message_stop'),
+    };
   }
   if (surface === 'responses') {
     const frames = (await (await post(h, '/v1/responses', { model: 'claude', stream: true, input: words })).text())
-      .slice(0, -2).split('\n\n').map((f) => JSON.parse(f.split('\n')[1]!.slice('data: '.length)) as Record<string, any>);
+      .slice(0, -2)
+      .split('\n\n')
+      .map((f) => JSON.parse(f.split('\n')[1]!.slice('data: '.length)) as Record<string, any>);
     const error = frames.find((f) => f.type === 'error');
     if (error) assert.equal(frames.at(-1)!.type, 'response.failed', 'response.failed ends a failed stream');
-    const text = frames.filter((f) => f.type === 'response.output_text.delta').map((f) => f.delta as string).join('');
+    const text = frames
+      .filter((f) => f.type === 'response.output_text.delta')
+      .map((f) => f.delta as string)
+      .join('');
     return { text, message: error?.message, guardrail: error?.guardrail, finished: frames.some((f) => f.type === 'response.completed') };
   }
   const res = await post(h, '/model/nova/converse-stream', { messages: [{ role: 'user', content: [{ text: words }] }] });
   const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
   const last = frames.at(-1)!;
-  const exception = last.headers[':message-type'] === 'exception' ? last.payload as { message: string } : undefined;
+  const exception = last.headers[':message-type'] === 'exception' ? (last.payload as { message: string }) : undefined;
   const text = frames.map((f) => (f.payload as { delta?: { text?: string } }).delta?.text ?? '').join('');
-  return { text, message: exception?.message, guardrail: undefined, finished: frames.some((f) => f.headers[':event-type'] === 'messageStop') };
+  return {
+    text,
+    message: exception?.message,
+    guardrail: undefined,
+    finished: frames.some((f) => f.headers[':event-type'] === 'messageStop'),
+  };
 }
 
 const STREAMING = ['chat', 'messages', 'responses', 'native'];
@@ -108,7 +150,14 @@ const ANSWER = `${'A calm and harmless opening sentence. '.repeat(8)}Then the ni
 for (const mode of ['sync', 'async'] as const) {
   test(`guardrails: an output block mid-stream (${mode}) is each surface's in-band error, never a finish`, async () => {
     const interval = 60;
-    const h = await rig({ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'], stages: ['output'], stream_mode: mode, interval_chars: interval });
+    const h = await rig({
+      name: 'no-birds',
+      type: 'regex',
+      patterns: ['(?i)nightingale'],
+      stages: ['output'],
+      stream_mode: mode,
+      interval_chars: interval,
+    });
     try {
       const cut = ANSWER.indexOf('nightingale');
       for (const surface of STREAMING) {
@@ -128,7 +177,15 @@ for (const mode of ['sync', 'async'] as const) {
 }
 
 test('guardrails: a sync regex mask reaches every streaming surface masked, and the stream finishes', async () => {
-  const h = await rig({ name: 'mask-ids', type: 'regex', patterns: ['\\d{3}-\\d{2}-\\d{4}'], action: 'mask', stages: ['output'], stream_mode: 'sync', interval_chars: 30 });
+  const h = await rig({
+    name: 'mask-ids',
+    type: 'regex',
+    patterns: ['\\d{3}-\\d{2}-\\d{4}'],
+    action: 'mask',
+    stages: ['output'],
+    stream_mode: 'sync',
+    interval_chars: 30,
+  });
   try {
     for (const surface of STREAMING) {
       h.emu.script({ type: 'text', text: 'The id is 123-45-6789, keep it safe.' });
@@ -147,9 +204,14 @@ test('messages: an idle stream gets ping events (never SSE comments) every heart
   const h = await startHarness({ streaming: { heartbeat_ms: 40 }, models: [{ name: 'claude', model: CLAUDE, region: 'us-east-1' }] });
   try {
     h.emu.script({ type: 'text', text: 'slow words arriving', deltas: ['slow ', 'words ', 'arriving'], frameDelayMs: 150 });
-    const sse = await (await post(h, '/v1/messages', { model: 'claude', stream: true, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] })).text();
+    const sse = await (
+      await post(h, '/v1/messages', { model: 'claude', stream: true, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] })
+    ).text();
     assert.ok(!sse.includes('\n:') && !sse.startsWith(':'), 'no SSE comment lines');
-    const events = sse.slice(0, -2).split('\n\n').map((f) => f.split('\n')[0]);
+    const events = sse
+      .slice(0, -2)
+      .split('\n\n')
+      .map((f) => f.split('\n')[0]);
     const pings = sse.split('event: ping\ndata: {"type":"ping"}\n\n').length - 1;
     assert.ok(pings >= 2, `pings: ${pings}`);
     assert.equal(events[0], 'event: message_start');

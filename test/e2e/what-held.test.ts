@@ -67,14 +67,21 @@ async function withSidecar(server: string, run: (s: Sidecar, upstreamCalls: () =
 test('held: smuggling, an HTTP/2 preface, absolute-form URLs and header floods never reach Bedrock; each gets a 4xx', () =>
   withSidecar('', async (s, upstreamCalls) => {
     const host = new URL(s.proxy).host;
-    const smuggled = `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+    const smuggled =
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${chatBody.length}\r\n\r\n${chatBody}`;
     // Content-Length and Transfer-Encoding together (CL.TE / TE.CL): refused as a whole, nothing after it read.
-    const clte = await raw(s.proxy, `POST /healthz HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`);
+    const clte = await raw(
+      s.proxy,
+      `POST /healthz HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+    );
     assert.equal(statusOf(clte), 400, clte);
     assert.equal(clte.match(/^HTTP\/1\.1 /gm)?.length, 1, 'one answer: the smuggled request was not served');
     // An obfuscated Transfer-Encoding.
-    const te = await raw(s.proxy, `POST /healthz HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${smuggled}`);
+    const te = await raw(
+      s.proxy,
+      `POST /healthz HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${smuggled}`,
+    );
     assert.equal(statusOf(te), 400, te);
     assert.equal(te.match(/^HTTP\/1\.1 /gm)?.length, 1, 'one answer: the smuggled request was not served');
     // An HTTP/2 connection preface is not HTTP/1.1: a JSON 400 with an x-request-id.
@@ -83,17 +90,26 @@ test('held: smuggling, an HTTP/2 preface, absolute-form URLs and header floods n
     assert.match(h2, /x-request-id: /i);
     // Absolute-form: the bearer token is still required, whatever authority the URL names.
     for (const target of [`http://${host}/v1/chat/completions`, 'http://bedrock-runtime.us-east-1.amazonaws.com/v1/chat/completions']) {
-      const answer = await raw(s.proxy, `POST ${target} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${chatBody.length}\r\nConnection: close\r\n\r\n${chatBody}`);
+      const answer = await raw(
+        s.proxy,
+        `POST ${target} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${chatBody.length}\r\nConnection: close\r\n\r\n${chatBody}`,
+      );
       assert.ok([401, 404].includes(statusOf(answer)), `${target}: ${answer.slice(0, 200)}`);
     }
     // 10,000 headers (the block passes 16 KiB) and 101 small ones: 431, never a model call.
     const many = Array.from({ length: 10_000 }, (_, i) => `x-h${i}: v\r\n`).join('');
-    const flood = await raw(s.proxy, `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\n${many}\r\n`);
+    const flood = await raw(
+      s.proxy,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\n${many}\r\n`,
+    );
     assert.equal(statusOf(flood), 431, flood.slice(0, 200));
     const some = Array.from({ length: 101 }, (_, i) => `x-${i}: v\r\n`).join('');
-    const counted = await raw(s.proxy, `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\n` +
-      `Content-Length: ${chatBody.length}\r\nConnection: close\r\n${some}\r\n${chatBody}`);
+    const counted = await raw(
+      s.proxy,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        `Content-Length: ${chatBody.length}\r\nConnection: close\r\n${some}\r\n${chatBody}`,
+    );
     assert.equal(statusOf(counted), 431, counted.slice(0, 200));
     assert.equal(upstreamCalls(), 0, 'nothing reached Bedrock');
   }));
@@ -102,27 +118,62 @@ test('held: path variants around the bearer token are refused; only the exact pa
   withSidecar('', async (s, upstreamCalls) => {
     const host = new URL(s.proxy).host;
     const variants = [
-      '/v1/chat/completions/', '//v1/chat/completions', '/v1//chat/completions', '/v1/chat/completions/.', '/v1/./chat/completions',
-      '/v1/chat/../chat/completions', '/healthz/../v1/chat/completions', '/V1/chat/completions', '/v1/chat/%63ompletions',
-      '/v1/chat/completions%00', '/v1/chat/completions%2f', '/v1/chat/completions;x', '/v1%2fchat%2fcompletions', '/./v1/chat/completions',
-      '/v1/chat/completions?', '/v1/chat/completions#x', '/v1/chat/completions?x=/healthz', '/healthz?/v1/chat/completions',
-      '/metrics/../v1/chat/completions', '/v1/messages', '/v1/responses', '/v1/embeddings', '/model/claude-invoke/converse',
-      '/model/claude-invoke/invoke', '/model/claude-invoke/../../v1/chat/completions', '/model/claude-invoke/converse/',
+      '/v1/chat/completions/',
+      '//v1/chat/completions',
+      '/v1//chat/completions',
+      '/v1/chat/completions/.',
+      '/v1/./chat/completions',
+      '/v1/chat/../chat/completions',
+      '/healthz/../v1/chat/completions',
+      '/V1/chat/completions',
+      '/v1/chat/%63ompletions',
+      '/v1/chat/completions%00',
+      '/v1/chat/completions%2f',
+      '/v1/chat/completions;x',
+      '/v1%2fchat%2fcompletions',
+      '/./v1/chat/completions',
+      '/v1/chat/completions?',
+      '/v1/chat/completions#x',
+      '/v1/chat/completions?x=/healthz',
+      '/healthz?/v1/chat/completions',
+      '/metrics/../v1/chat/completions',
+      '/v1/messages',
+      '/v1/responses',
+      '/v1/embeddings',
+      '/model/claude-invoke/converse',
+      '/model/claude-invoke/invoke',
+      '/model/claude-invoke/../../v1/chat/completions',
+      '/model/claude-invoke/converse/',
     ];
     for (const path of variants) {
-      const answer = await raw(s.proxy, `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${chatBody.length}\r\nConnection: close\r\n\r\n${chatBody}`);
+      const answer = await raw(
+        s.proxy,
+        `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${chatBody.length}\r\nConnection: close\r\n\r\n${chatBody}`,
+      );
       assert.ok([400, 401, 404, 405].includes(statusOf(answer)), `${path}: ${answer.slice(0, 200)}`);
     }
     // A wrong token of the right length, a prefix of it, another scheme, and the token as a Basic credential.
-    for (const authorization of [`Bearer ${'x'.repeat(TOKEN.length)}`, `Bearer ${TOKEN.slice(0, -1)}`, `Bearer ${TOKEN}x`,
-      `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`, TOKEN, `Bearer  ${TOKEN} extra`]) {
-      const res = await fetch(`${s.proxy}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: chatBody });
+    for (const authorization of [
+      `Bearer ${'x'.repeat(TOKEN.length)}`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Bearer ${TOKEN}x`,
+      `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`,
+      TOKEN,
+      `Bearer  ${TOKEN} extra`,
+    ]) {
+      const res = await fetch(`${s.proxy}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: chatBody,
+      });
       assert.equal(res.status, 401, authorization);
     }
     assert.equal(upstreamCalls(), 0, 'nothing reached Bedrock');
     const served = await fetch(`${s.proxy}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: chatBody,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: chatBody,
     });
     assert.equal(served.status, 200, 'the exact path with the token is served (the checks above can fail)');
   }));
@@ -143,7 +194,11 @@ test('held: metric labels stay bounded under hundreds of distinct model names', 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
     for (let i = 0; i < 300; i++) {
       const model = i % 2 === 0 ? `no-such-alias-${i}` : `bedrock/invoke/not.a-real-model-${i}:0`;
-      const res = await fetch(`${s.proxy}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      const res = await fetch(`${s.proxy}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
       await res.arrayBuffer();
     }
     const metrics = await (await fetch(`${s.admin}/metrics`)).text();

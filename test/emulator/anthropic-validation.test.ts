@@ -12,36 +12,75 @@ const cases: [string, unknown, string | undefined][] = [
   ['top-level unknown key', claudeBody('hi', { stream_chunk_size: 10 }), 'stream_chunk_size: Extra inputs are not permitted'],
   ['model is not accepted', claudeBody('hi', { model: 'x' }), 'model: Extra inputs are not permitted'],
   ['stream is not accepted', claudeBody('hi', { stream: true }), 'stream: Extra inputs are not permitted'],
-  ['nested unknown key in a content block',
+  [
+    'nested unknown key in a content block',
     claudeBody('hi', { messages: [{ role: 'user', content: [{ type: 'text', text: 'a', foo: 1 }] }] }),
-    'messages.0.content.0.foo: Extra inputs are not permitted'],
-  ['nested unknown key in a message', claudeBody('hi', { messages: [{ role: 'user', content: 'a', name: 'bob' }] }), 'messages.0.name: Extra inputs are not permitted'],
+    'messages.0.content.0.foo: Extra inputs are not permitted',
+  ],
+  [
+    'nested unknown key in a message',
+    claudeBody('hi', { messages: [{ role: 'user', content: 'a', name: 'bob' }] }),
+    'messages.0.name: Extra inputs are not permitted',
+  ],
   ['missing anthropic_version', { max_tokens: 5, messages: [{ role: 'user', content: 'a' }] }, 'anthropic_version: Field required'],
-  ['wrong anthropic_version', claudeBody('hi', { anthropic_version: '2023-06-01' }), "anthropic_version: Input should be 'bedrock-2023-05-31'"],
-  ['missing max_tokens', { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: 'a' }] }, 'max_tokens: Field required'],
+  [
+    'wrong anthropic_version',
+    claudeBody('hi', { anthropic_version: '2023-06-01' }),
+    "anthropic_version: Input should be 'bedrock-2023-05-31'",
+  ],
+  [
+    'missing max_tokens',
+    { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: 'a' }] },
+    'max_tokens: Field required',
+  ],
   ['max_tokens not an integer', claudeBody('hi', { max_tokens: 1.5 }), 'max_tokens: Input should be a valid integer'],
   ['max_tokens zero', claudeBody('hi', { max_tokens: 0 }), 'max_tokens: Input should be greater than or equal to 1'],
   ['empty messages', claudeBody('hi', { messages: [] }), 'messages: List should have at least 1 item after validation, not 0'],
-  ['bad role', claudeBody('hi', { messages: [{ role: 'system', content: 'a' }] }), "messages.0.role: Input should be 'user' or 'assistant'"],
-  ['unknown block type', claudeBody('hi', { messages: [{ role: 'user', content: [{ type: 'audio' }] }] }),
-    "messages.0.content.0: Input tag 'audio' found using 'type' does not match any of the expected tags: 'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result'"],
-  ['tools and tool results are accepted', claudeBody('hi', {
-    tools: [{ name: 'f', description: 'd', input_schema: { type: 'object' } }, { type: 'bash_20250124', name: 'bash' }],
-    tool_choice: { type: 'auto' },
-    messages: [
-      { role: 'user', content: 'a' },
-      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }] }] },
-    ],
-    system: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }],
-    thinking: { type: 'enabled', budget_tokens: 2048 },
-    stop_sequences: ['x'], anthropic_beta: ['interleaved-thinking-2025-05-14'], temperature: 1, top_k: 5,
-  }), undefined],
-  ['unknown key in a tool', claudeBody('hi', { tools: [{ name: 'f', input_schema: {}, strict: true }] }), 'tools.0.strict: Extra inputs are not permitted'],
+  [
+    'bad role',
+    claudeBody('hi', { messages: [{ role: 'system', content: 'a' }] }),
+    "messages.0.role: Input should be 'user' or 'assistant'",
+  ],
+  [
+    'unknown block type',
+    claudeBody('hi', { messages: [{ role: 'user', content: [{ type: 'audio' }] }] }),
+    "messages.0.content.0: Input tag 'audio' found using 'type' does not match any of the expected tags: 'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result'",
+  ],
+  [
+    'tools and tool results are accepted',
+    claudeBody('hi', {
+      tools: [
+        { name: 'f', description: 'd', input_schema: { type: 'object' } },
+        { type: 'bash_20250124', name: 'bash' },
+      ],
+      tool_choice: { type: 'auto' },
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }] }] },
+      ],
+      system: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }],
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      stop_sequences: ['x'],
+      anthropic_beta: ['interleaved-thinking-2025-05-14'],
+      temperature: 1,
+      top_k: 5,
+    }),
+    undefined,
+  ],
+  [
+    'unknown key in a tool',
+    claudeBody('hi', { tools: [{ name: 'f', input_schema: {}, strict: true }] }),
+    'tools.0.strict: Extra inputs are not permitted',
+  ],
   // What Claude Code sends first-party and Bedrock refuses (docs/bedrock-wire.md#anthropic-claude).
   ['a beta flag Bedrock does not know', claudeBody('hi', { anthropic_beta: ['claude-code-20250219'] }), 'invalid beta flag'],
   ['metadata', claudeBody('hi', { metadata: { user_id: 'u' } }), 'metadata: Extra inputs are not permitted'],
-  ['a system-role message', claudeBody('hi', { messages: [{ role: 'system', content: 'x' }] }), "messages.0.role: Input should be 'user' or 'assistant'"],
+  [
+    'a system-role message',
+    claudeBody('hi', { messages: [{ role: 'system', content: 'x' }] }),
+    "messages.0.role: Input should be 'user' or 'assistant'",
+  ],
 ];
 
 for (const [name, body, expected] of cases) {
@@ -52,7 +91,11 @@ for (const [name, body, expected] of cases) {
 
 test('anthropic validation: over HTTP the 400 body is exactly {"message":…} with ValidationException', async () => {
   await withEmulator(async (emu) => {
-    const res = await post(emu.url, `/model/${encodeURIComponent(CLAUDE)}/invoke`, JSON.stringify(claudeBody('hi', { stream_chunk_size: 1 })));
+    const res = await post(
+      emu.url,
+      `/model/${encodeURIComponent(CLAUDE)}/invoke`,
+      JSON.stringify(claudeBody('hi', { stream_chunk_size: 1 })),
+    );
     assert.equal(res.status, 400);
     assert.equal(res.body.toString(), '{"message":"stream_chunk_size: Extra inputs are not permitted"}');
     assert.equal(res.headers['x-amzn-errortype'], 'ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/');
@@ -73,7 +116,10 @@ test('routing: %3A and a literal ":" both route; ARN ids decode per segment; unk
     const fm = 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0';
     const d = await post(emu.url, `/model/${encodeURIComponent(fm)}/invoke`, body);
     assert.deepEqual([a.status, b.status, c.status, d.status], [200, 200, 200, 200]);
-    assert.deepEqual(emu.requests.map((r) => r.signature), ['valid', 'valid', 'valid', 'valid']);
+    assert.deepEqual(
+      emu.requests.map((r) => r.signature),
+      ['valid', 'valid', 'valid', 'valid'],
+    );
     assert.equal(emu.requests[2]!.modelId, arn);
     assert.equal(emu.requests[2]!.rawPath, `/model/${encodeURIComponent(arn)}/invoke`);
     const unknown = await post(emu.url, '/model/x/explode', body);
@@ -98,10 +144,16 @@ test('auth: missing auth, unknown key, bearer API keys and verifySignature:false
     assert.equal(bearer.status, 200);
     const badBearer = await post(emu.url, path, body, { sign: false, headers: { authorization: 'Bearer nope' } });
     assert.equal(badBearer.status, 403);
-    assert.deepEqual(emu.requests.map((r) => r.signature), ['missing', 'bearer', 'invalid']);
+    assert.deepEqual(
+      emu.requests.map((r) => r.signature),
+      ['missing', 'bearer', 'invalid'],
+    );
     const unknownKey = await post(emu.url, path, body, {
       sign: false,
-      headers: { authorization: `AWS4-HMAC-SHA256 Credential=${otherCredentials('unknown').accessKeyId}/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=00`, 'x-amz-date': '20240101T000000Z' },
+      headers: {
+        authorization: `AWS4-HMAC-SHA256 Credential=${otherCredentials('unknown').accessKeyId}/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=00`,
+        'x-amz-date': '20240101T000000Z',
+      },
     });
     assert.equal(unknownKey.status, 403);
     assert.match(String(unknownKey.headers['x-amzn-errortype']), /^UnrecognizedClientException/);
@@ -109,11 +161,14 @@ test('auth: missing auth, unknown key, bearer API keys and verifySignature:false
   } finally {
     await emu.close();
   }
-  await withEmulator(async (open) => {
-    const res = await post(open.url, path, body, { secret: 'wrong' });
-    assert.equal(res.status, 200);
-    assert.equal(open.requests[0]!.signature, 'invalid');
-  }, { verifySignature: false });
+  await withEmulator(
+    async (open) => {
+      const res = await post(open.url, path, body, { secret: 'wrong' });
+      assert.equal(res.status, 200);
+      assert.equal(open.requests[0]!.signature, 'invalid');
+    },
+    { verifySignature: false },
+  );
 });
 
 test('script: queue order, reset, markers and the default reply', async () => {
@@ -135,7 +190,10 @@ test('script: queue order, reset, markers and the default reply', async () => {
     const tool = await post(emu.url, path, JSON.stringify(claudeBody('find [[emulator:tool:search]]')));
     const msg = JSON.parse(tool.body.toString()) as { content: { type: string; name?: string; input?: unknown }[]; stop_reason: string };
     assert.equal(msg.stop_reason, 'tool_use');
-    assert.deepEqual(msg.content.map((c) => c.type), ['tool_use']);
+    assert.deepEqual(
+      msg.content.map((c) => c.type),
+      ['tool_use'],
+    );
     assert.deepEqual(msg.content[0]!.input, { query: 'find' });
   } finally {
     await emu.close();

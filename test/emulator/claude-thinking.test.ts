@@ -8,7 +8,8 @@ import { anthropic, thinkingProblem } from '../../src/emulator/families/anthropi
 import { claudeBody, post } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';
 
-const OLD_SHAPE = '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
+const OLD_SHAPE =
+  '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
 const enabled = { thinking: { type: 'enabled', budget_tokens: 2048 } };
 const adaptive = { thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' } };
 
@@ -39,24 +40,40 @@ for (const [modelId, extra, expected] of cases) {
 
 test('emulator thinking rule: an unknown effort or display value is a schema error', () => {
   const modelId = 'anthropic.claude-opus-4-7';
-  assert.match(anthropic.validate(claudeBody('hi', { thinking: { type: 'adaptive', display: 'loud' } }), { stream: false, modelId }) ?? '', /thinking\.adaptive\.display|display/);
-  assert.match(anthropic.validate(claudeBody('hi', { output_config: { effort: 'extreme' } }), { stream: false, modelId }) ?? '', /output_config\.effort/);
+  assert.match(
+    anthropic.validate(claudeBody('hi', { thinking: { type: 'adaptive', display: 'loud' } }), { stream: false, modelId }) ?? '',
+    /thinking\.adaptive\.display|display/,
+  );
+  assert.match(
+    anthropic.validate(claudeBody('hi', { output_config: { effort: 'extreme' } }), { stream: false, modelId }) ?? '',
+    /output_config\.effort/,
+  );
 });
 
-test('emulator thinking rule: over HTTP, invoke and converse answer ValidationException with Bedrock\'s text', async () => {
+test("emulator thinking rule: over HTTP, invoke and converse answer ValidationException with Bedrock's text", async () => {
   await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-opus-4-7');
     const invoke = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi', enabled)));
     assert.equal(invoke.status, 400);
     assert.deepEqual(JSON.parse(invoke.body.toString()), { message: OLD_SHAPE });
-    const converse = await post(emu.url, `/model/${id}/converse`, JSON.stringify({
-      messages: [{ role: 'user', content: [{ text: 'hi' }] }], additionalModelRequestFields: enabled,
-    }));
+    const converse = await post(
+      emu.url,
+      `/model/${id}/converse`,
+      JSON.stringify({
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        additionalModelRequestFields: enabled,
+      }),
+    );
     assert.equal(converse.status, 400);
     assert.deepEqual(JSON.parse(converse.body.toString()), { message: `The model returned the following errors: ${OLD_SHAPE}` });
-    const ok = await post(emu.url, `/model/${id}/converse`, JSON.stringify({
-      messages: [{ role: 'user', content: [{ text: 'hi' }] }], additionalModelRequestFields: adaptive,
-    }));
+    const ok = await post(
+      emu.url,
+      `/model/${id}/converse`,
+      JSON.stringify({
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        additionalModelRequestFields: adaptive,
+      }),
+    );
     assert.equal(ok.status, 200);
   });
 });

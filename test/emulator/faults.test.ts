@@ -13,13 +13,21 @@ const LONG = 'The quick brown fox — jumps over the lazy dog. '.repeat(10);
 
 test('faults: exception after N frames is a :message-type exception frame, then the response ends', async () => {
   await withEmulator(async (emu) => {
-    emu.script({ type: 'text', text: LONG, fault: { afterFrames: 2, kind: 'exception', exceptionType: 'internalServerException', message: 'oops' } });
+    emu.script({
+      type: 'text',
+      text: LONG,
+      fault: { afterFrames: 2, kind: 'exception', exceptionType: 'internalServerException', message: 'oops' },
+    });
     const res = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'application/vnd.amazon.eventstream');
     const frames = decodeFrames(res.body);
     assert.equal(frames.length, 3);
-    assert.deepEqual(frames[2]!.headers, { ':exception-type': 'internalServerException', ':content-type': 'application/json', ':message-type': 'exception' });
+    assert.deepEqual(frames[2]!.headers, {
+      ':exception-type': 'internalServerException',
+      ':content-type': 'application/json',
+      ':message-type': 'exception',
+    });
     assert.deepEqual(frames[2]!.json, { message: 'oops' });
     assert.deepEqual((await emu.requests[0]!.done).framesWritten, 3);
   });
@@ -42,7 +50,10 @@ test('faults: corrupt-crc, corrupt-prelude and truncate produce bytes a strict d
 
 test('faults: end stops without the terminal event; reset destroys the socket', async () => {
   await withEmulator(async (emu) => {
-    emu.script({ type: 'text', text: LONG, fault: { afterFrames: 4, kind: 'end' } }, { type: 'text', text: LONG, fault: { afterFrames: 2, kind: 'reset' } });
+    emu.script(
+      { type: 'text', text: LONG, fault: { afterFrames: 4, kind: 'end' } },
+      { type: 'text', text: LONG, fault: { afterFrames: 2, kind: 'reset' } },
+    );
     const ended = await post(emu.url, STREAM_PATH, JSON.stringify(claudeBody()));
     const events = chunkEvents(decodeFrames(ended.body));
     assert.equal(events.length, 4);
@@ -60,8 +71,22 @@ test('faults: hang keeps the socket open until the client leaves, then done repo
     emu.script({ type: 'text', text: LONG, fault: { afterFrames: 1, kind: 'hang' } });
     const body = JSON.stringify(claudeBody());
     const url = new URL(emu.url);
-    const signer = new SignatureV4({ service: 'bedrock', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET } });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: STREAM_PATH, headers: { host: url.host, 'content-type': 'application/json' }, body, query: {} });
+    const signer = new SignatureV4({
+      service: 'bedrock',
+      region: 'us-east-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
+    });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: STREAM_PATH,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+      query: {},
+    });
     await new Promise<void>((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, method: 'POST', path: STREAM_PATH, headers: signed.headers }, (res) => {
         let bytes = 0;
@@ -92,8 +117,22 @@ test('backpressure: a client that does not read makes writes pause; leaving stop
     emu.script({ type: 'text', text: 'x'.repeat(1000) + '€', deltas: ['x'.repeat(1000) + '€'], repeat: 20_000 });
     const body = JSON.stringify(claudeBody());
     const url = new URL(emu.url);
-    const signer = new SignatureV4({ service: 'bedrock', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET } });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: STREAM_PATH, headers: { host: url.host, 'content-type': 'application/json' }, body, query: {} });
+    const signer = new SignatureV4({
+      service: 'bedrock',
+      region: 'us-east-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
+    });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: STREAM_PATH,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+      query: {},
+    });
     await new Promise<void>((resolve) => {
       const req = request({ host: url.hostname, port: url.port, method: 'POST', path: STREAM_PATH, headers: signed.headers }, (res) => {
         res.pause();

@@ -48,11 +48,20 @@ export async function post(
   let headers: Record<string, string> = { host: target.host, 'content-type': 'application/json', ...opts.headers };
   if (opts.sign !== false) {
     const signer = new SignatureV4({
-      service: 'bedrock', region: 'us-east-1', sha256: Sha256,
+      service: 'bedrock',
+      region: 'us-east-1',
+      sha256: Sha256,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: opts.secret ?? SECRET },
     });
     const signed = await signer.sign({
-      method: 'POST', protocol: 'http:', hostname: target.hostname, port: Number(target.port), path, headers, body, query: {},
+      method: 'POST',
+      protocol: 'http:',
+      hostname: target.hostname,
+      port: Number(target.port),
+      path,
+      headers,
+      body,
+      query: {},
     });
     headers = signed.headers;
   }

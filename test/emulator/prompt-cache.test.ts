@@ -18,7 +18,14 @@ function converseBody(system: unknown[], content: unknown[] = [{ text: 'hi' }], 
 test('emulator prompt cache: converse cache-point rules are 400s naming the rule', async () => {
   await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
-    const five = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point()], [{ text: 'a' }, point(), { text: 'b' }, point(), { text: 'c' }, point(), { text: 'd' }, point()]));
+    const five = await post(
+      emu.url,
+      `/model/${id}/converse`,
+      converseBody(
+        [{ text: LONG }, point()],
+        [{ text: 'a' }, point(), { text: 'b' }, point(), { text: 'c' }, point(), { text: 'd' }, point()],
+      ),
+    );
     assert.equal(five.status, 400);
     assert.deepEqual(JSON.parse(five.body.toString()), { message: tooManyPoints(5) });
     const order = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point('5m')], [{ text: 'a' }, point('1h')]));
@@ -27,12 +34,20 @@ test('emulator prompt cache: converse cache-point rules are 400s naming the rule
     const titan = await post(emu.url, `/model/amazon.titan-text-express-v1/converse`, converseBody([{ text: LONG }, point()]));
     assert.equal(titan.status, 400);
     assert.match(JSON.parse(titan.body.toString()).message as string, /does not support prompt caching/);
-    const hour = await post(emu.url, `/model/${encodeURIComponent('anthropic.claude-3-7-sonnet-20250219-v1:0')}/converse`, converseBody([{ text: LONG }, point('1h')]));
+    const hour = await post(
+      emu.url,
+      `/model/${encodeURIComponent('anthropic.claude-3-7-sonnet-20250219-v1:0')}/converse`,
+      converseBody([{ text: LONG }, point('1h')]),
+    );
     assert.equal(hour.status, 400);
     assert.match(JSON.parse(hour.body.toString()).message as string, /1h/);
-    const novaTools = await post(emu.url, `/model/us.amazon.nova-lite-v1%3A0/converse`, converseBody([{ text: 'x' }], [{ text: 'hi' }], {
-      toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }, point()] },
-    }));
+    const novaTools = await post(
+      emu.url,
+      `/model/us.amazon.nova-lite-v1%3A0/converse`,
+      converseBody([{ text: 'x' }], [{ text: 'hi' }], {
+        toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }, point()] },
+      }),
+    );
     assert.equal(novaTools.status, 400);
     const ok = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point('1h')], [{ text: 'a' }, point('5m')]));
     assert.equal(ok.status, 200);
@@ -45,7 +60,11 @@ test('emulator prompt cache: a repeated converse prefix is a cache read, a new o
     const first = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point()]))).body.toString());
     assert.ok(first.usage.cacheWriteInputTokens > 1024, JSON.stringify(first.usage));
     assert.equal(first.usage.cacheReadInputTokens, 0);
-    const second = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point()], [{ text: 'another question' }]))).body.toString());
+    const second = JSON.parse(
+      (
+        await post(emu.url, `/model/${id}/converse`, converseBody([{ text: LONG }, point()], [{ text: 'another question' }]))
+      ).body.toString(),
+    );
     assert.equal(second.usage.cacheReadInputTokens, first.usage.cacheWriteInputTokens);
     assert.equal(second.usage.cacheWriteInputTokens, 0);
     const short = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: 'short' }, point()]))).body.toString());
@@ -58,9 +77,16 @@ test('emulator prompt cache: Claude invoke counts cache_control blocks and repor
   await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
     const marked = (text: string): Record<string, unknown> => ({ type: 'text', text, cache_control: { type: 'ephemeral' } });
-    const tooMany = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi', {
-      system: [marked(LONG)], messages: [{ role: 'user', content: [marked('a'), marked('b'), marked('c'), marked('d')] }],
-    })));
+    const tooMany = await post(
+      emu.url,
+      `/model/${id}/invoke`,
+      JSON.stringify(
+        claudeBody('hi', {
+          system: [marked(LONG)],
+          messages: [{ role: 'user', content: [marked('a'), marked('b'), marked('c'), marked('d')] }],
+        }),
+      ),
+    );
     assert.equal(tooMany.status, 400);
     assert.deepEqual(JSON.parse(tooMany.body.toString()), { message: tooManyPoints(5) });
     const body = JSON.stringify(claudeBody('hi', { system: [marked(LONG)] }));
@@ -74,20 +100,37 @@ test('emulator prompt cache: Claude invoke counts cache_control blocks and repor
 test('emulator service tier: converse echoes serviceTier / performanceConfig, reserved is "Reservation not found.", invoke echoes the headers', async () => {
   await withEmulator(async (emu) => {
     const id = encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
-    const served = JSON.parse((await post(emu.url, `/model/${id}/converse`, converseBody([{ text: 's' }], [{ text: 'hi' }], {
-      serviceTier: { type: 'flex' }, performanceConfig: { latency: 'optimized' },
-    }))).body.toString());
+    const served = JSON.parse(
+      (
+        await post(
+          emu.url,
+          `/model/${id}/converse`,
+          converseBody([{ text: 's' }], [{ text: 'hi' }], {
+            serviceTier: { type: 'flex' },
+            performanceConfig: { latency: 'optimized' },
+          }),
+        )
+      ).body.toString(),
+    );
     assert.deepEqual(served.serviceTier, { type: 'flex' });
     assert.deepEqual(served.performanceConfig, { latency: 'optimized' });
-    const reserved = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: 's' }], [{ text: 'hi' }], { serviceTier: { type: 'reserved' } }));
+    const reserved = await post(
+      emu.url,
+      `/model/${id}/converse`,
+      converseBody([{ text: 's' }], [{ text: 'hi' }], { serviceTier: { type: 'reserved' } }),
+    );
     assert.equal(reserved.status, 400);
     assert.deepEqual(JSON.parse(reserved.body.toString()), { message: 'Reservation not found.' });
     const bare = await post(emu.url, `/model/${id}/converse`, converseBody([{ text: 's' }], [{ text: 'hi' }], { serviceTier: 'flex' }));
     assert.equal(bare.status, 400, 'a bare string is not a ServiceTier');
-    const invoke = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi')), { headers: { 'X-Amzn-Bedrock-Service-Tier': 'priority' } });
+    const invoke = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi')), {
+      headers: { 'X-Amzn-Bedrock-Service-Tier': 'priority' },
+    });
     assert.equal(invoke.status, 200);
     assert.equal(invoke.headers['x-amzn-bedrock-service-tier'], 'priority');
-    const wrong = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi')), { headers: { 'X-Amzn-Bedrock-Service-Tier': 'scale' } });
+    const wrong = await post(emu.url, `/model/${id}/invoke`, JSON.stringify(claudeBody('hi')), {
+      headers: { 'X-Amzn-Bedrock-Service-Tier': 'scale' },
+    });
     assert.equal(wrong.status, 400);
   });
 });

@@ -68,8 +68,17 @@ const PARTIAL_HEADERS = (rec: Recording): boolean => String(rec.provenance.path)
 // Reading what a recording says, as a script for the emulator.
 
 const TO_CONVERSE_STOP: Record<string, string> = {
-  end_turn: 'end_turn', max_tokens: 'max_tokens', tool_use: 'tool_use', stop_sequence: 'stop_sequence', guardrail_intervened: 'guardrail_intervened',
-  FINISH: 'end_turn', LENGTH: 'max_tokens', stop: 'end_turn', length: 'max_tokens', MAX_TOKENS: 'max_tokens', COMPLETE: 'end_turn',
+  end_turn: 'end_turn',
+  max_tokens: 'max_tokens',
+  tool_use: 'tool_use',
+  stop_sequence: 'stop_sequence',
+  guardrail_intervened: 'guardrail_intervened',
+  FINISH: 'end_turn',
+  LENGTH: 'max_tokens',
+  stop: 'end_turn',
+  length: 'max_tokens',
+  MAX_TOKENS: 'max_tokens',
+  COMPLETE: 'end_turn',
 };
 
 function converseStop(native: unknown): string {
@@ -118,7 +127,7 @@ function saidInStream(rec: Recording, family: string): Said {
   const opening = events.findIndex((e) => e.name === 'contentBlockStop');
   if (family === 'openai' && opening === 2 && (events[1]!.event.delta as Json | undefined)?.text === '') events.splice(1, 2);
   for (const { name, event } of events) {
-    const e = rec.operation === 'converse-stream' || family === 'nova' ? (event[name] as Json | undefined) ?? event : event;
+    const e = rec.operation === 'converse-stream' || family === 'nova' ? ((event[name] as Json | undefined) ?? event) : event;
     if (rec.operation === 'converse-stream' || family === 'nova') {
       if (name === 'contentBlockStart') {
         const t = (e.start as Json).toolUse as Json;
@@ -198,7 +207,12 @@ function saidInBody(rec: Recording, family: string): Said {
         said.deltas.push(...(body.content as Json[]).map((b) => b.text as string));
         said.stop = converseStop(body.stop_reason);
         const u = body.usage as Json;
-        said.usage = { inputTokens: n(u.input_tokens), outputTokens: n(u.output_tokens), cacheReadTokens: n(u.cache_read_input_tokens), cacheWriteTokens: n(u.cache_creation_input_tokens) };
+        said.usage = {
+          inputTokens: n(u.input_tokens),
+          outputTokens: n(u.output_tokens),
+          cacheReadTokens: n(u.cache_read_input_tokens),
+          cacheWriteTokens: n(u.cache_creation_input_tokens),
+        };
         break;
       }
       case 'titan': {
@@ -246,8 +260,18 @@ function scriptOf(said: Said): ScriptedReply {
   const reasoning = said.reasoning.length > 0 ? { reasoning: said.reasoning.join(''), reasoningDeltas: said.reasoning } : {};
   if (said.calls.length > 0) {
     return {
-      type: 'tool_use', text, deltas: said.deltas, ...reasoning, usage, ...(said.stop ? { stopReason: said.stop } : {}),
-      calls: said.calls.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.argumentDeltas.join('')) as unknown, argumentDeltas: c.argumentDeltas })),
+      type: 'tool_use',
+      text,
+      deltas: said.deltas,
+      ...reasoning,
+      usage,
+      ...(said.stop ? { stopReason: said.stop } : {}),
+      calls: said.calls.map((c) => ({
+        id: c.id,
+        name: c.name,
+        input: JSON.parse(c.argumentDeltas.join('')) as unknown,
+        argumentDeltas: c.argumentDeltas,
+      })),
     };
   }
   return { type: 'text', text, deltas: said.deltas, ...reasoning, usage, ...(said.stop ? { stopReason: said.stop } : {}) };
@@ -269,17 +293,31 @@ function requestBody(rec: Recording, family: string): Json {
   const converse = { messages: [{ role: 'user', content: [{ text: 'Hello' }] }] };
   if (rec.operation.startsWith('converse')) return converse;
   switch (family) {
-    case 'anthropic': return { anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] };
-    case 'nova': return converse;
-    case 'titan': return { inputText: 'Hello' };
-    case 'llama': return { prompt: 'Hello', max_gen_len: 100 };
-    case 'mistral': return /pixtral|large-2407/.test(rec.modelId) ? { messages: [{ role: 'user', content: 'Hello' }] } : { prompt: '<s>[INST] Hello [/INST]' };
-    case 'cohere': return { message: 'Hello' };
-    default: return { messages: [{ role: 'user', content: 'Hello' }] };
+    case 'anthropic':
+      return { anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] };
+    case 'nova':
+      return converse;
+    case 'titan':
+      return { inputText: 'Hello' };
+    case 'llama':
+      return { prompt: 'Hello', max_gen_len: 100 };
+    case 'mistral':
+      return /pixtral|large-2407/.test(rec.modelId)
+        ? { messages: [{ role: 'user', content: 'Hello' }] }
+        : { prompt: '<s>[INST] Hello [/INST]' };
+    case 'cohere':
+      return { message: 'Hello' };
+    default:
+      return { messages: [{ role: 'user', content: 'Hello' }] };
   }
 }
 
-interface Answer { status: number; headers: Record<string, string>; events: Array<{ name: string; event: Json }> | undefined; body: Json | undefined }
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  events: Array<{ name: string; event: Json }> | undefined;
+  body: Json | undefined;
+}
 
 function answerOf(rec: Recording, status: number, headers: Record<string, string>, body: Buffer, fromEmulator: boolean): Answer {
   if (status === 200 && rec.operation.endsWith('stream')) {
@@ -290,9 +328,14 @@ function answerOf(rec: Recording, status: number, headers: Record<string, string
       if (rec.operation === 'converse-stream') return { name: h[':event-type']!, event: json };
       const event = JSON.parse(Buffer.from(json.bytes as string, 'base64').toString('utf8')) as Json;
       const keys = Object.keys(event).filter((k) => !k.startsWith('amazon-bedrock-'));
-      const name = typeof event.type === 'string' ? event.type
-        : typeof event.event_type === 'string' ? event.event_type
-          : keys.length === 1 && typeof event[keys[0]!] === 'object' ? keys[0]! : 'chunk';
+      const name =
+        typeof event.type === 'string'
+          ? event.type
+          : typeof event.event_type === 'string'
+            ? event.event_type
+            : keys.length === 1 && typeof event[keys[0]!] === 'object'
+              ? keys[0]!
+              : 'chunk';
       return { name, event };
     });
     return { status, headers, events, body: undefined };
@@ -345,8 +388,10 @@ function comparePaths(id: string, where: string, recorded: unknown, emulated: un
 
 /** The response header names that say something about the answer (not date, request id, lengths). */
 function headerNames(headers: Record<string, string>): string[] {
-  return Object.keys(headers).map((k) => k.toLowerCase())
-    .filter((k) => k.startsWith('x-amzn-bedrock-') || k === 'content-type' || k === 'x-amzn-errortype').sort();
+  return Object.keys(headers)
+    .map((k) => k.toLowerCase())
+    .filter((k) => k.startsWith('x-amzn-bedrock-') || k === 'content-type' || k === 'x-amzn-errortype')
+    .sort();
 }
 
 function compare(rec: Recording, real: Answer, emulated: Answer): string[] {
@@ -354,7 +399,8 @@ function compare(rec: Recording, real: Answer, emulated: Answer): string[] {
   if (real.status !== emulated.status) return [`status ${emulated.status}, recorded ${real.status}`];
   const rh = headerNames(real.headers);
   const eh = headerNames(emulated.headers);
-  if (!PARTIAL_HEADERS(rec) && JSON.stringify(rh) !== JSON.stringify(eh)) problems.push(`header names ${JSON.stringify(eh)}, recorded ${JSON.stringify(rh)}`);
+  if (!PARTIAL_HEADERS(rec) && JSON.stringify(rh) !== JSON.stringify(eh))
+    problems.push(`header names ${JSON.stringify(eh)}, recorded ${JSON.stringify(rh)}`);
   for (const name of ['content-type', 'x-amzn-errortype', 'x-amzn-bedrock-content-type']) {
     if (real.headers[name] !== undefined && emulated.headers[name] !== real.headers[name]) {
       problems.push(`${name}: ${emulated.headers[name]}, recorded ${real.headers[name]}`);
@@ -384,7 +430,11 @@ function compare(rec: Recording, real: Answer, emulated: Answer): string[] {
 const RECORDINGS = loadRecordings();
 
 test('fidelity: the recordings not compared exist, and each says why', () => {
-  for (const id of Object.keys(NOT_COMPARED)) assert.ok(RECORDINGS.some((r) => r.id === id), id);
+  for (const id of Object.keys(NOT_COMPARED))
+    assert.ok(
+      RECORDINGS.some((r) => r.id === id),
+      id,
+    );
 });
 
 for (const rec of RECORDINGS) {
@@ -397,7 +447,12 @@ for (const rec of RECORDINGS) {
       emu.script(scriptOf(said));
     } else {
       const body = JSON.parse(rec.body.toString('utf8')) as Json;
-      emu.script({ type: 'error', status: rec.status, errorType: rec.headers['x-amzn-errortype']!.split(':')[0]!, message: body.message as string });
+      emu.script({
+        type: 'error',
+        status: rec.status,
+        errorType: rec.headers['x-amzn-errortype']!.split(':')[0]!,
+        message: body.message as string,
+      });
     }
     const res = await post(emu.url, `/model/${encodeURIComponent(rec.modelId)}/${rec.operation}`, JSON.stringify(requestBody(rec, family)));
     const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
@@ -410,7 +465,12 @@ for (const rec of RECORDINGS) {
 
 test('fidelity: an ExpiredTokenException is in the com.amazon.coral.service namespace, as real 403s of its kind are', async () => {
   emu.reset();
-  emu.script({ type: 'error', status: 403, errorType: 'ExpiredTokenException', message: 'The security token included in the request is expired' });
+  emu.script({
+    type: 'error',
+    status: 403,
+    errorType: 'ExpiredTokenException',
+    message: 'The security token included in the request is expired',
+  });
   const res = await post(emu.url, '/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke', JSON.stringify(claudeBody()));
   assert.equal(res.status, 403);
   assert.equal(res.headers['x-amzn-errortype'], 'ExpiredTokenException:http://internal.amazon.com/coral/com.amazon.coral.service/');

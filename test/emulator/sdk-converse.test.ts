@@ -42,7 +42,12 @@ test('converse-stream: default reply, messageStop then metadata with usage, deco
 
 test('converse-stream: tool calls and reasoning in Converse shape', async () => {
   await withEmulator(async (emu) => {
-    emu.script({ type: 'tool_use', reasoning: 'think — hard', text: 'Checking.', calls: [{ name: 'get_weather', input: { city: 'Zürich' } }] });
+    emu.script({
+      type: 'tool_use',
+      reasoning: 'think — hard',
+      text: 'Checking.',
+      calls: [{ name: 'get_weather', input: { city: 'Zürich' } }],
+    });
     const events = await streamEvents(sdkClient(emu.url), {
       modelId: CLAUDE,
       messages: [{ role: 'user', content: [{ text: 'weather?' }] }],
@@ -55,8 +60,10 @@ test('converse-stream: tool calls and reasoning in Converse shape', async () => 
     const start = events.find((e) => e.contentBlockStart)!.contentBlockStart!;
     assert.equal(start.start!.toolUse!.name, 'get_weather');
     assert.match(start.start!.toolUse!.toolUseId!, /^tooluse_/);
-    const args = events.filter((e) => e.contentBlockDelta?.contentBlockIndex === start.contentBlockIndex)
-      .map((e) => e.contentBlockDelta!.delta!.toolUse?.input ?? '').join('');
+    const args = events
+      .filter((e) => e.contentBlockDelta?.contentBlockIndex === start.contentBlockIndex)
+      .map((e) => e.contentBlockDelta!.delta!.toolUse?.input ?? '')
+      .join('');
     assert.deepEqual(JSON.parse(args), { city: 'Zürich' });
     assert.equal(events.find((e) => e.messageStop)!.messageStop!.stopReason, 'tool_use');
   });
@@ -65,9 +72,13 @@ test('converse-stream: tool calls and reasoning in Converse shape', async () => 
 test('converse: non-stream response shape with usage and metrics', async () => {
   await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: 'Salut', usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 3 } });
-    const out = await sdkClient(emu.url).send(new ConverseCommand({
-      modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'hi' }] }], system: [{ text: 'be brief' }],
-    }));
+    const out = await sdkClient(emu.url).send(
+      new ConverseCommand({
+        modelId: CLAUDE,
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        system: [{ text: 'be brief' }],
+      }),
+    );
     assert.deepEqual(out.output, { message: { role: 'assistant', content: [{ text: 'Salut' }] } });
     assert.equal(out.stopReason, 'end_turn');
     // Both cache counts once there is one, as real answers carry them (test/fixtures/real-traffic/cv-anthropic-claude37-cache).
@@ -80,7 +91,14 @@ test('converse-stream: exception fault makes the SDK throw; converse raw events 
   await withEmulator(async (emu) => {
     emu.script(
       { type: 'text', text: 'a'.repeat(100), fault: { afterFrames: 2, kind: 'exception', exceptionType: 'throttlingException' } },
-      { type: 'raw', events: [{ messageStart: { role: 'assistant' } }, { contentBlockDelta: { delta: { text: 'raw!' }, contentBlockIndex: 0 } }, { messageStop: { stopReason: 'end_turn' } }] },
+      {
+        type: 'raw',
+        events: [
+          { messageStart: { role: 'assistant' } },
+          { contentBlockDelta: { delta: { text: 'raw!' }, contentBlockIndex: 0 } },
+          { messageStop: { stopReason: 'end_turn' } },
+        ],
+      },
     );
     const client = sdkClient(emu.url);
     const input = { modelId: CLAUDE, messages: [{ role: 'user' as const, content: [{ text: 'x' }] }] };
@@ -92,22 +110,49 @@ test('converse-stream: exception fault makes the SDK throw; converse raw events 
 });
 
 const converseCases: [string, unknown, string][] = [
-  ['unknown top-level member', { messages: [{ role: 'user', content: [{ text: 'a' }] }], stream_chunk_size: 3 },
-    'Malformed input request: #: extraneous key [stream_chunk_size] is not permitted, please reformat your input and try again.'],
-  ['unknown nested member', { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { max_tokens: 3 } },
-    'Malformed input request: #/inferenceConfig: extraneous key [max_tokens] is not permitted, please reformat your input and try again.'],
-  ['maxTokens below 1', { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { maxTokens: 0 } },
-    "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"],
-  ['bad role', { messages: [{ role: 'bot', content: [{ text: 'a' }] }] },
-    "1 validation error detected: Value 'bot' at 'messages.0.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]"],
-  ['starts with assistant', { messages: [{ role: 'assistant', content: [{ text: 'a' }] }] },
-    'A conversation must start with a user message. Try again with a conversation that starts with a user message.'],
-  ['blank text', { messages: [{ role: 'user', content: [{ text: ' ' }] }] },
-    'The text field in the ContentBlock object at messages.0.content.0 is blank. Add text to the text field, and try again.'],
-  ['additionalModelRequestFields unknown to Claude', { messages: [{ role: 'user', content: [{ text: 'a' }] }], additionalModelRequestFields: { foo: 1 } },
-    'The model returned the following errors: foo: Extra inputs are not permitted'],
-  ['streamProcessingMode on non-stream Converse', { messages: [{ role: 'user', content: [{ text: 'a' }] }], guardrailConfig: { guardrailIdentifier: 'g', guardrailVersion: '1', streamProcessingMode: 'sync' } },
-    'Malformed input request: #/guardrailConfig: extraneous key [streamProcessingMode] is not permitted, please reformat your input and try again.'],
+  [
+    'unknown top-level member',
+    { messages: [{ role: 'user', content: [{ text: 'a' }] }], stream_chunk_size: 3 },
+    'Malformed input request: #: extraneous key [stream_chunk_size] is not permitted, please reformat your input and try again.',
+  ],
+  [
+    'unknown nested member',
+    { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { max_tokens: 3 } },
+    'Malformed input request: #/inferenceConfig: extraneous key [max_tokens] is not permitted, please reformat your input and try again.',
+  ],
+  [
+    'maxTokens below 1',
+    { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { maxTokens: 0 } },
+    "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1",
+  ],
+  [
+    'bad role',
+    { messages: [{ role: 'bot', content: [{ text: 'a' }] }] },
+    "1 validation error detected: Value 'bot' at 'messages.0.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
+  ],
+  [
+    'starts with assistant',
+    { messages: [{ role: 'assistant', content: [{ text: 'a' }] }] },
+    'A conversation must start with a user message. Try again with a conversation that starts with a user message.',
+  ],
+  [
+    'blank text',
+    { messages: [{ role: 'user', content: [{ text: ' ' }] }] },
+    'The text field in the ContentBlock object at messages.0.content.0 is blank. Add text to the text field, and try again.',
+  ],
+  [
+    'additionalModelRequestFields unknown to Claude',
+    { messages: [{ role: 'user', content: [{ text: 'a' }] }], additionalModelRequestFields: { foo: 1 } },
+    'The model returned the following errors: foo: Extra inputs are not permitted',
+  ],
+  [
+    'streamProcessingMode on non-stream Converse',
+    {
+      messages: [{ role: 'user', content: [{ text: 'a' }] }],
+      guardrailConfig: { guardrailIdentifier: 'g', guardrailVersion: '1', streamProcessingMode: 'sync' },
+    },
+    'Malformed input request: #/guardrailConfig: extraneous key [streamProcessingMode] is not permitted, please reformat your input and try again.',
+  ],
 ];
 
 test('converse validation: messages for unknown members, constraints and conversation rules', async () => {

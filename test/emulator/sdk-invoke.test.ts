@@ -4,7 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  InvokeModelCommand, InvokeModelWithResponseStreamCommand, ThrottlingException, ModelStreamErrorException,
+  InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
+  ThrottlingException,
+  ModelStreamErrorException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { CLAUDE, claudeBody, sdkClient } from './helpers.ts';
@@ -13,9 +16,14 @@ import { withEmulator } from '../helpers/emulator.ts';
 const decoder = new TextDecoder();
 
 async function collectStream(client: ReturnType<typeof sdkClient>, body: unknown, modelId = CLAUDE) {
-  const out = await client.send(new InvokeModelWithResponseStreamCommand({
-    modelId, contentType: 'application/json', accept: 'application/json', body: JSON.stringify(body),
-  }));
+  const out = await client.send(
+    new InvokeModelWithResponseStreamCommand({
+      modelId,
+      contentType: 'application/json',
+      accept: 'application/json',
+      body: JSON.stringify(body),
+    }),
+  );
   const events: Record<string, unknown>[] = [];
   for await (const part of out.body ?? []) {
     if (part.chunk?.bytes) events.push(JSON.parse(decoder.decode(part.chunk.bytes)) as Record<string, unknown>);
@@ -58,7 +66,9 @@ test('sdk: InvokeModel returns the scripted text, usage and token-count headers'
   await withEmulator(async (emu) => {
     emu.script({ type: 'text', text: 'Bonjour 🌍', usage: { inputTokens: 7, outputTokens: 3, cacheReadTokens: 2 } });
     const client = sdkClient(emu.url);
-    const out = await client.send(new InvokeModelCommand({ modelId: `us.${CLAUDE}`, contentType: 'application/json', body: JSON.stringify(claudeBody()) }));
+    const out = await client.send(
+      new InvokeModelCommand({ modelId: `us.${CLAUDE}`, contentType: 'application/json', body: JSON.stringify(claudeBody()) }),
+    );
     const msg = JSON.parse(decoder.decode(out.body)) as Record<string, unknown>;
     assert.equal(msg.type, 'message');
     assert.equal(msg.role, 'assistant');
@@ -66,8 +76,11 @@ test('sdk: InvokeModel returns the scripted text, usage and token-count headers'
     assert.equal(msg.stop_reason, 'end_turn');
     // Current Claude models always report cache counts, and cache writes by TTL (iv-anthropic-claude-haiku45-cache).
     assert.deepEqual(msg.usage, {
-      input_tokens: 7, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-      cache_creation_input_tokens: 0, cache_read_input_tokens: 2, output_tokens: 3,
+      input_tokens: 7,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 2,
+      output_tokens: 3,
     });
     assert.match(String(msg.id), /^msg_bdrk_/);
     assert.equal(emu.requests[0]!.signature, 'valid');
@@ -76,10 +89,18 @@ test('sdk: InvokeModel returns the scripted text, usage and token-count headers'
 
 test('sdk: tool_use and thinking stream in Anthropic shape', async () => {
   await withEmulator(async (emu) => {
-    emu.script({ type: 'tool_use', text: 'Let me check.', reasoning: 'Need weather', calls: [{ id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] });
+    emu.script({
+      type: 'tool_use',
+      text: 'Let me check.',
+      reasoning: 'Need weather',
+      calls: [{ id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }],
+    });
     const { events } = await collectStream(sdkClient(emu.url), claudeBody('weather?'));
     const starts = events.filter((e) => e.type === 'content_block_start').map((e) => e.content_block as Record<string, unknown>);
-    assert.deepEqual(starts.map((b) => b.type), ['thinking', 'text', 'tool_use']);
+    assert.deepEqual(
+      starts.map((b) => b.type),
+      ['thinking', 'text', 'tool_use'],
+    );
     assert.deepEqual(starts[2], { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} });
     const json = events
       .filter((e) => e.type === 'content_block_delta' && (e.delta as { type: string }).type === 'input_json_delta')
@@ -99,7 +120,10 @@ test('sdk: a wrong secret is rejected with InvalidSignatureException', async () 
       client.send(new InvokeModelCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody()) })),
       (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
         assert.equal(err.name, 'InvalidSignatureException');
-        assert.equal(err.message, 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
+        assert.equal(
+          err.message,
+          'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+        );
         assert.equal(err.$metadata?.httpStatusCode, 403);
         return true;
       },
@@ -112,7 +136,9 @@ test('sdk: a wrong secret is rejected with InvalidSignatureException', async () 
 test('sdk: an unknown body key gives the exact Anthropic ValidationException message', async () => {
   await withEmulator(async (emu) => {
     await assert.rejects(
-      sdkClient(emu.url).send(new InvokeModelCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody('hi', { stream_chunk_size: 5 })) })),
+      sdkClient(emu.url).send(
+        new InvokeModelCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody('hi', { stream_chunk_size: 5 })) }),
+      ),
       (err: Error) => {
         assert.equal(err.name, 'ValidationException');
         assert.equal(err.message, 'stream_chunk_size: Extra inputs are not permitted');
@@ -125,8 +151,22 @@ test('sdk: an unknown body key gives the exact Anthropic ValidationException mes
 test('sdk: an exception frame mid-stream makes the SDK throw the modeled exception', async () => {
   await withEmulator(async (emu) => {
     emu.script(
-      { type: 'text', text: 'abcdefghijklmnopqrstuvwxyz'.repeat(4), fault: { afterFrames: 3, kind: 'exception', exceptionType: 'throttlingException' } },
-      { type: 'text', text: 'x', fault: { afterFrames: 1, kind: 'exception', exceptionType: 'modelStreamErrorException', originalStatusCode: 500, originalMessage: 'boom' } },
+      {
+        type: 'text',
+        text: 'abcdefghijklmnopqrstuvwxyz'.repeat(4),
+        fault: { afterFrames: 3, kind: 'exception', exceptionType: 'throttlingException' },
+      },
+      {
+        type: 'text',
+        text: 'x',
+        fault: {
+          afterFrames: 1,
+          kind: 'exception',
+          exceptionType: 'modelStreamErrorException',
+          originalStatusCode: 500,
+          originalMessage: 'boom',
+        },
+      },
     );
     const client = sdkClient(emu.url);
     const seen: unknown[] = [];
@@ -141,7 +181,9 @@ test('sdk: an exception frame mid-stream makes the SDK throw the modeled excepti
     await assert.rejects(
       (async () => {
         const out = await client.send(new InvokeModelWithResponseStreamCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody()) }));
-        for await (const _ of out.body ?? []) { /* drain */ }
+        for await (const _ of out.body ?? []) {
+          /* drain */
+        }
       })(),
       (err: Error) => err instanceof ModelStreamErrorException && err.originalStatusCode === 500 && err.originalMessage === 'boom',
     );
@@ -154,7 +196,10 @@ test('sdk: a scripted HTTP error before the stream surfaces as the modeled excep
     await assert.rejects(
       sdkClient(emu.url).send(new InvokeModelWithResponseStreamCommand({ modelId: CLAUDE, body: JSON.stringify(claudeBody()) })),
       (err: Error & { $metadata?: { httpStatusCode?: number; requestId?: string } }) =>
-        err instanceof ThrottlingException && err.message === 'slow down' && err.$metadata?.httpStatusCode === 429 && Boolean(err.$metadata.requestId),
+        err instanceof ThrottlingException &&
+        err.message === 'slow down' &&
+        err.$metadata?.httpStatusCode === 429 &&
+        Boolean(err.$metadata.requestId),
     );
   });
 });

@@ -12,7 +12,11 @@ const NO_SECRETS = { name: 'no-secrets', type: 'regex', patterns: ['(?i)project\
 test('tool-call arguments are judged: a blocked term in them ends the stream before the call goes out', async () => {
   const rig = await startRig({ guardrails: [NO_SECRETS], attach: ['no-secrets'] });
   try {
-    rig.emu.script({ type: 'tool_use', text: 'Let me look that up.', calls: [{ name: 'search', input: { query: 'everything about Project Nightingale' } }] });
+    rig.emu.script({
+      type: 'tool_use',
+      text: 'Let me look that up.',
+      calls: [{ name: 'search', input: { query: 'everything about Project Nightingale' } }],
+    });
     const s = await stream(rig, { tools: [{ type: 'function', function: { name: 'search', parameters: { type: 'object' } } }] });
     assert.ok(s.raw.endsWith(blockEnding('no-secrets')), JSON.stringify(s.raw.slice(-160)));
     assert.ok(!s.toolArguments.toLowerCase().includes('nightingale'));
@@ -42,7 +46,11 @@ test('tool-call arguments are judged whole and apart from the prose by ApplyGuar
 test('reasoning text is judged like content', async () => {
   const rig = await startRig({ guardrails: [NO_SECRETS], attach: ['no-secrets'] });
   try {
-    rig.emu.script({ type: 'text', reasoning: 'The user wants Project Nightingale details; I should recall them.', text: 'Here is a harmless answer.' });
+    rig.emu.script({
+      type: 'text',
+      reasoning: 'The user wants Project Nightingale details; I should recall them.',
+      text: 'Here is a harmless answer.',
+    });
     const s = await stream(rig, { reasoning_effort: 'low' });
     assert.ok(s.raw.endsWith(blockEnding('no-secrets')), JSON.stringify(s.raw.slice(-160)));
     assert.ok(!s.reasoning.toLowerCase().includes('nightingale'));

@@ -16,10 +16,19 @@ for (const mode of ['sync', 'async'] as const) {
     for (const onError of ['block', 'allow'] as const) {
       test(`output stage, ${mode}: ApplyGuardrail ${what} with on_error: ${onError}`, async () => {
         const rig = await startRig({
-          guardrails: [{
-            name: 'corp-policy', type: 'bedrock', id: 'gr0corp', version: '1', stages: ['output'], stream_mode: mode,
-            interval_chars: 100, on_error: onError, timeout_ms: 150,
-          }],
+          guardrails: [
+            {
+              name: 'corp-policy',
+              type: 'bedrock',
+              id: 'gr0corp',
+              version: '1',
+              stages: ['output'],
+              stream_mode: mode,
+              interval_chars: 100,
+              on_error: onError,
+              timeout_ms: 150,
+            },
+          ],
           attach: ['corp-policy'],
         });
         try {

@@ -26,16 +26,19 @@ export interface RigOptions {
 
 export async function startRig(options: RigOptions): Promise<Rig> {
   const attach = options.attach ?? [];
-  return startHarness({
-    logging: { level: 'info', ...options.logging },
-    upstream: { max_attempts: 1, ...options.upstream },
-    guardrails: options.guardrails,
-    models: [
-      { name: 'claude-invoke', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
-      { name: 'claude-converse', model: `bedrock/converse/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
-      { name: 'claude-bare', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1' },
-    ],
-  }, options.emulator ? { emulator: options.emulator } : {});
+  return startHarness(
+    {
+      logging: { level: 'info', ...options.logging },
+      upstream: { max_attempts: 1, ...options.upstream },
+      guardrails: options.guardrails,
+      models: [
+        { name: 'claude-invoke', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
+        { name: 'claude-converse', model: `bedrock/converse/${CLAUDE}`, region: 'us-east-1', guardrails: attach },
+        { name: 'claude-bare', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1' },
+      ],
+    },
+    options.emulator ? { emulator: options.emulator } : {},
+  );
 }
 
 /** test/helpers/harness.ts `chat` with this rig's defaults (alias claude-invoke, one user message). */
@@ -59,7 +62,8 @@ export interface Streamed {
 export async function stream(rig: Rig, body: Record<string, unknown>): Promise<Streamed> {
   const res = await chat(rig, { stream: true, ...body });
   const raw = await res.text();
-  if (res.status !== 200) return { status: res.status, raw, frames: [], content: '', reasoning: '', toolArguments: '', error: undefined, finish: null };
+  if (res.status !== 200)
+    return { status: res.status, raw, frames: [], content: '', reasoning: '', toolArguments: '', error: undefined, finish: null };
   return { status: res.status, raw, ...parseSse(raw) };
 }
 
@@ -94,7 +98,12 @@ export async function upstreamDone(rig: Rig): Promise<{ clientAborted: boolean; 
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -21,11 +21,25 @@ async function blockedAnswer(res: Response): Promise<Record<string, unknown>> {
 for (const name of ['no-secrets', 'corp-policy']) {
   for (const streaming of [true, false]) {
     test(`input stage (${name}, stream: ${streaming}): a block is a 400 guardrail_violation and the model is never called`, async () => {
-      const rig = await startRig({ guardrails: GUARDRAILS, attach: [name], emulator: { guardrails: { blockTerms: ['project nightingale'] } } });
+      const rig = await startRig({
+        guardrails: GUARDRAILS,
+        attach: [name],
+        emulator: { guardrails: { blockTerms: ['project nightingale'] } },
+      });
       try {
-        const res = await chat(rig, { stream: streaming, messages: [{ role: 'system', content: 'Be nice.' }, { role: 'user', content: 'Tell me about project nightingale.' }] });
+        const res = await chat(rig, {
+          stream: streaming,
+          messages: [
+            { role: 'system', content: 'Be nice.' },
+            { role: 'user', content: 'Tell me about project nightingale.' },
+          ],
+        });
         assert.deepEqual(await blockedAnswer(res), {
-          message: 'Violated guardrail policy', type: 'guardrail_violation', param: null, code: 400, guardrail: name,
+          message: 'Violated guardrail policy',
+          type: 'guardrail_violation',
+          param: null,
+          code: 400,
+          guardrail: name,
         });
         assert.equal(modelCalls(rig).length, 0, 'zero model calls');
         if (name === 'corp-policy') {
@@ -58,7 +72,11 @@ test('input stage: a regex mask rewrites what the model is sent', async () => {
 });
 
 test('input stage: a Bedrock ANONYMIZED answer rewrites what the model is sent', async () => {
-  const rig = await startRig({ guardrails: GUARDRAILS, attach: ['corp-policy'], emulator: { guardrails: { maskTerms: [{ term: 'Alice Example', type: 'NAME' }] } } });
+  const rig = await startRig({
+    guardrails: GUARDRAILS,
+    attach: ['corp-policy'],
+    emulator: { guardrails: { maskTerms: [{ term: 'Alice Example', type: 'NAME' }] } },
+  });
   try {
     const res = await chat(rig, { messages: [{ role: 'user', content: 'I am Alice Example.' }] });
     assert.equal(res.status, 200);
@@ -73,7 +91,11 @@ test('input stage: a Bedrock ANONYMIZED answer rewrites what the model is sent',
 test('input stage: guardrails asked for by name in the request apply, and never reach the model body', async () => {
   const rig = await startRig({ guardrails: GUARDRAILS });
   try {
-    const res = await chat(rig, { model: 'claude-bare', guardrails: ['no-secrets'], messages: [{ role: 'user', content: 'project nightingale?' }] });
+    const res = await chat(rig, {
+      model: 'claude-bare',
+      guardrails: ['no-secrets'],
+      messages: [{ role: 'user', content: 'project nightingale?' }],
+    });
     assert.equal((await blockedAnswer(res)).guardrail, 'no-secrets');
     assert.equal(modelCalls(rig).length, 0);
     const ok = await chat(rig, { model: 'claude-bare', guardrails: ['no-secrets'], messages: [{ role: 'user', content: 'hello' }] });

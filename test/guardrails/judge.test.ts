@@ -13,8 +13,11 @@ function config(name: string, extra: Record<string, unknown> = {}): GuardrailCon
 }
 
 /** A guardrail whose verdict is computed by `answer` (sync or async), recording what it was asked. */
-function fake(name: string, answer: (segments: readonly Segment[]) => Verdict | Promise<Verdict>, extra: Record<string, unknown> = {}):
-  TextGuardrail & { asked: Segment[][] } {
+function fake(
+  name: string,
+  answer: (segments: readonly Segment[]) => Verdict | Promise<Verdict>,
+  extra: Record<string, unknown> = {},
+): TextGuardrail & { asked: Segment[][] } {
   const asked: Segment[][] = [];
   return {
     config: config(name, extra),
@@ -60,7 +63,8 @@ test('judge: all checks start together, and the first guardrail in order names t
 });
 
 test('judge: a failure follows on_error — allow passes (and is counted), block blocks', async () => {
-  const failing = (onError: string): TextGuardrail => fake(`f-${onError}`, async () => ({ kind: 'failed', reason: 'timeout' }), { on_error: onError });
+  const failing = (onError: string): TextGuardrail =>
+    fake(`f-${onError}`, async () => ({ kind: 'failed', reason: 'timeout' }), { on_error: onError });
   const ctx = context();
   assert.deepEqual(await judge([failing('allow')], 'OUTPUT', segs, signal, ctx), { kind: 'pass' });
   assert.equal(ctx.recorder.outcome(), 'output:f-allow:error_allow');
@@ -71,9 +75,9 @@ test('judge: a failure follows on_error — allow passes (and is counted), block
 
 test('judge: masks compose — a later masking guardrail judges the already masked text', async () => {
   const a = fake('a', (s) => ({ kind: 'mask', texts: s.map((x) => x.text.replace('hello', '[A]')), reason: 'a' }));
-  const b = fake('b', async (s) => (s[0]!.text.includes('world')
-    ? { kind: 'mask', texts: s.map((x) => x.text.replace('world', '[B]')), reason: 'b' }
-    : { kind: 'pass' }));
+  const b = fake('b', async (s) =>
+    s[0]!.text.includes('world') ? { kind: 'mask', texts: s.map((x) => x.text.replace('world', '[B]')), reason: 'b' } : { kind: 'pass' },
+  );
   const j = await judge([a, b], 'OUTPUT', segs, signal, context());
   assert.deepEqual(j, { kind: 'mask', texts: ['[A] [B]'] });
   assert.equal(b.asked.length, 2);

@@ -6,7 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockEnding, chat, metricsText, requestLog, startRig, stream } from './helpers.ts';
 
-const PHONES = { name: 'phones', type: 'regex', patterns: ['\\d{3}-\\d{4}'], action: 'mask', mask: '[PHONE]', stages: ['output'], interval_chars: 16 };
+const PHONES = {
+  name: 'phones',
+  type: 'regex',
+  patterns: ['\\d{3}-\\d{4}'],
+  action: 'mask',
+  mask: '[PHONE]',
+  stages: ['output'],
+  interval_chars: 16,
+};
 
 test('regex mask, streaming sync: matches are replaced, also when the model cuts them across deltas', async () => {
   const rig = await startRig({ guardrails: [PHONES], attach: ['phones'] });

@@ -60,7 +60,17 @@ test('bedrock_native on invoke: an intervention marked only by amazon-bedrock-gu
     rig.emu.script({
       type: 'raw',
       events: [
-        { type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', content: [], model: 'claude', usage: { input_tokens: 3, output_tokens: 0 } } },
+        {
+          type: 'message_start',
+          message: {
+            id: 'm',
+            type: 'message',
+            role: 'assistant',
+            content: [],
+            model: 'claude',
+            usage: { input_tokens: 3, output_tokens: 0 },
+          },
+        },
         { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Sorry, the model cannot answer this question.' } },
         { type: 'content_block_stop', index: 0 },
@@ -86,7 +96,9 @@ for (const streaming of [true, false]) {
       if (ok) assert.equal(ok.finish, 'stop');
       const body = modelCalls(rig)[0]!.json as Record<string, unknown>;
       assert.deepEqual(body.guardrailConfig, {
-        guardrailIdentifier: 'gr0native', guardrailVersion: '3', trace: 'enabled',
+        guardrailIdentifier: 'gr0native',
+        guardrailVersion: '3',
+        trace: 'enabled',
         ...(streaming ? { streamProcessingMode: 'async' } : {}),
       });
       assert.ok(!JSON.stringify(body.additionalModelRequestFields ?? {}).includes('guardrail'));

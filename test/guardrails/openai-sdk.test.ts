@@ -10,7 +10,9 @@ import { longReply, startRig, upstreamDone, withTimeout } from './helpers.ts';
 for (const mode of ['sync', 'async'] as const) {
   test(`openai SDK: a stream blocked by a guardrail (${mode}) throws an APIError "Violated guardrail policy"`, async () => {
     const rig = await startRig({
-      guardrails: [{ name: 'corp-policy', type: 'bedrock', id: 'gr0corp', version: '1', stages: ['output'], stream_mode: mode, interval_chars: 100 }],
+      guardrails: [
+        { name: 'corp-policy', type: 'bedrock', id: 'gr0corp', version: '1', stages: ['output'], stream_mode: mode, interval_chars: 100 },
+      ],
       attach: ['corp-policy'],
       emulator: { guardrails: { blockTerms: ['project nightingale'] } },
     });
@@ -20,7 +22,11 @@ for (const mode of ['sync', 'async'] as const) {
       const consume = async (): Promise<{ text: string; error: unknown }> => {
         let text = '';
         try {
-          const s = await client.chat.completions.create({ model: 'claude-invoke', messages: [{ role: 'user', content: 'hi' }], stream: true });
+          const s = await client.chat.completions.create({
+            model: 'claude-invoke',
+            messages: [{ role: 'user', content: 'hi' }],
+            stream: true,
+          });
           for await (const chunk of s) text += chunk.choices[0]?.delta?.content ?? '';
           return { text, error: undefined };
         } catch (error) {

@@ -69,8 +69,28 @@ test('regex: multi-byte text and patterns match by code point', () => {
 });
 
 test('applyMask: adjacent ranges stay separate, overlapping ones merge', () => {
-  assert.equal(applyMask('abcdef', [[0, 2], [2, 4]], '#'), '##ef');
-  assert.equal(applyMask('abcdef', [[1, 4], [2, 5]], '#'), 'a#f');
+  assert.equal(
+    applyMask(
+      'abcdef',
+      [
+        [0, 2],
+        [2, 4],
+      ],
+      '#',
+    ),
+    '##ef',
+  );
+  assert.equal(
+    applyMask(
+      'abcdef',
+      [
+        [1, 4],
+        [2, 5],
+      ],
+      '#',
+    ),
+    'a#f',
+  );
   assert.equal(applyMask('abcdef', [], '#'), 'abcdef');
 });
 

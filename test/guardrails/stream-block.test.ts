@@ -64,7 +64,10 @@ for (const c of cases) {
       const line = requestLog(rig);
       assert.equal(line?.guardrail, `output:${c.name}:block`);
       assert.equal((line?.error as { type?: string } | undefined)?.type, 'guardrail_violation');
-      assert.ok(!JSON.stringify(rig.logs).toLowerCase().includes('nightingale'), 'logs never carry the blocked text without logging.content');
+      assert.ok(
+        !JSON.stringify(rig.logs).toLowerCase().includes('nightingale'),
+        'logs never carry the blocked text without logging.content',
+      );
     } finally {
       await rig.close();
     }

@@ -14,7 +14,10 @@ function config(name: string, extra: Record<string, unknown> = {}): GuardrailCon
   return validateConfig({ guardrails: [{ name, type: 'regex', patterns: ['x'], ...extra }] }).guardrails[0]!;
 }
 
-interface Asked { segments: Segment[]; signal: AbortSignal }
+interface Asked {
+  segments: Segment[];
+  signal: AbortSignal;
+}
 
 /** A guardrail that blocks when its window holds `term`; answers after `delayMs` (0: synchronously). */
 function blockingOn(term: string, name: string, extra: Record<string, unknown> = {}, delayMs = 0): TextGuardrail & { asked: Asked[] } {
@@ -30,10 +33,14 @@ function blockingOn(term: string, name: string, extra: Record<string, unknown> =
       if (delayMs === 0) return verdict;
       return new Promise((resolve) => {
         const timer = setTimeout(() => resolve(verdict), delayMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve({ kind: 'cancelled' });
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve({ kind: 'cancelled' });
+          },
+          { once: true },
+        );
       });
     },
   };
@@ -79,7 +86,10 @@ test('stream guard, sync: text is held until interval_chars, judged, then releas
   assert.deepEqual(sg.push([text('abc')]), []);
   assert.deepEqual(sg.push([text('defgh')]), []);
   assert.deepEqual(sg.push([text('ij'), text('k')]), [text('abc'), text('defgh'), text('ij')]);
-  assert.deepEqual(g.asked.map((a) => a.segments), [[{ context: '', text: 'abcdefghij' }]]);
+  assert.deepEqual(
+    g.asked.map((a) => a.segments),
+    [[{ context: '', text: 'abcdefghij' }]],
+  );
   assert.deepEqual(sg.push([finish, usage]), [text('k'), finish, usage]);
   assert.deepEqual(g.asked[1]!.segments, [{ context: 'abcdefghij', text: 'k' }], 'the next check carries context');
 });
@@ -88,7 +98,7 @@ test('stream guard, sync: at most interval_chars plus one delta is ever held', a
   const interval = 37;
   const sg = guard({ sync: [blockingOn('never', 'corp', { interval_chars: interval }, 1)] });
   let seed = 7;
-  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   let sent = 0;
   let released = 0;
   for (let i = 0; i < 300; i++) {
@@ -103,7 +113,9 @@ test('stream guard, sync: at most interval_chars plus one delta is ever held', a
 
 test('stream guard, sync: a block releases nothing of the failing window and ends with the error', async () => {
   const g = blockingOn('SECRET', 'corp', { interval_chars: 8 }, 2);
-  const out = (await feed(guard({ sync: [g] }), [[text('hello ')], [text('wor')], [text('ld SEC')], [text('RET more')], [text('tail')], [finish]])).flat();
+  const out = (
+    await feed(guard({ sync: [g] }), [[text('hello ')], [text('wor')], [text('ld SEC')], [text('RET more')], [text('tail')], [finish]])
+  ).flat();
   // Checks at 9 ("hello wor") and at 14 ("ld SECRET more", with "hello wor" as context): the second blocks.
   assert.equal(textOf(out), 'hello wor', 'the window with the match never went out');
   const error = lastError(out);
@@ -126,10 +138,14 @@ test('stream guard, sync: a mask rewrites the channel text where it started, oth
 });
 
 test('stream guard, sync: regex block exactly on an interval_chars boundary', () => {
-  const regex = (interval: number): TextGuardrail => createRegexGuardrail(config('no-secrets', { patterns: ['SECRET'], interval_chars: interval }));
+  const regex = (interval: number): TextGuardrail =>
+    createRegexGuardrail(config('no-secrets', { patterns: ['SECRET'], interval_chars: interval }));
   // The match ends exactly at the 10th character: the first check sees it, nothing goes out.
   let out = now(guard({ sync: [regex(10)] }).push([text('abcd'), text('SECRET'), text('tail'), finish]));
-  assert.deepEqual(out.map((e) => e.kind), ['error']);
+  assert.deepEqual(
+    out.map((e) => e.kind),
+    ['error'],
+  );
   // The match starts exactly at the boundary: the first 10 characters went out, then the block.
   out = now(guard({ sync: [regex(10)] }).push([text('abcdefghij'), text('SECRET'), text('0123456789'), finish]));
   assert.equal(textOf(out), 'abcdefghij');
@@ -158,16 +174,24 @@ test('stream guard, sync: a boundary inside a multi-byte character never splits 
 test('stream guard: reasoning and each tool call are judged as channels of their own', () => {
   const g = blockingOn('DROP TABLE', 'sql', { interval_chars: 1000 });
   const sg = guard({ sync: [g] });
-  const out = now(sg.push([
-    { kind: 'reasoning', text: 'let me think' },
-    text('Running it.'),
-    { kind: 'tool_start', index: 0, id: 't1', name: 'sql' },
-    { kind: 'tool_delta', index: 0, arguments: '{"q":"DROP ' },
-    { kind: 'tool_delta', index: 0, arguments: 'TABLE x"}' },
-    finish,
-  ]));
-  assert.deepEqual(out.map((e) => e.kind), ['error']);
-  assert.deepEqual(g.asked[0]!.segments.map((s) => s.text), ['let me think', 'Running it.', '{"q":"DROP TABLE x"}']);
+  const out = now(
+    sg.push([
+      { kind: 'reasoning', text: 'let me think' },
+      text('Running it.'),
+      { kind: 'tool_start', index: 0, id: 't1', name: 'sql' },
+      { kind: 'tool_delta', index: 0, arguments: '{"q":"DROP ' },
+      { kind: 'tool_delta', index: 0, arguments: 'TABLE x"}' },
+      finish,
+    ]),
+  );
+  assert.deepEqual(
+    out.map((e) => e.kind),
+    ['error'],
+  );
+  assert.deepEqual(
+    g.asked[0]!.segments.map((s) => s.text),
+    ['let me think', 'Running it.', '{"q":"DROP TABLE x"}'],
+  );
 });
 
 test('stream guard, async: text flows at once; the bound waits for the check in flight', async () => {
@@ -179,7 +203,10 @@ test('stream guard, async: text flows at once; the bound waits for the check in 
   assert.ok(next instanceof Promise, '10 unchecked characters are out: the next delta waits');
   assert.deepEqual(await next, [text('abc')]);
   assert.deepEqual(await sg.push([finish]), [finish]);
-  assert.deepEqual(g.asked.map((a) => a.segments[0]!.text), ['0123456789', 'abc']);
+  assert.deepEqual(
+    g.asked.map((a) => a.segments[0]!.text),
+    ['0123456789', 'abc'],
+  );
 });
 
 test('stream guard, async: a block ends the stream; text after the last passed check may have gone out', async () => {
@@ -205,7 +232,11 @@ test('stream guard, async: a delta longer than the room left goes out in pieces,
   assert.equal(textOf(out), `12345${long}`);
   const pieces = out.filter((e) => e.kind === 'text').map((e) => (e as { text: string }).text);
   assert.deepEqual(pieces, ['12345', '0123456789', 'abcdefghi😀', 'xxxxxxxxxx', 'xxxxx']);
-  assert.deepEqual(passing.asked.map((a) => a.segments[0]!.text), pieces, 'each piece judged once, in order');
+  assert.deepEqual(
+    passing.asked.map((a) => a.segments[0]!.text),
+    pieces,
+    'each piece judged once, in order',
+  );
 });
 
 test('stream guard, async: a block found while idle is delivered through onInterrupt', async () => {
@@ -227,7 +258,10 @@ test('stream guard, async: the finish waits for every check; a mask answer is a 
     check: async (_s, segments) => ({ kind: 'mask', texts: segments.map(() => '{NAME}'), reason: 'pii' }),
   };
   const out = await guard({ async: [masker] }).push([text('Alice'), finish]);
-  assert.deepEqual(out.map((e) => e.kind), ['text', 'error']);
+  assert.deepEqual(
+    out.map((e) => e.kind),
+    ['text', 'error'],
+  );
 });
 
 test('stream guard: sync and async guardrails together — async ones judge what sync ones released', async () => {
@@ -237,18 +271,37 @@ test('stream guard: sync and async guardrails together — async ones judge what
   assert.equal(textOf(out), 'abcdefgh');
   assert.equal(out.at(-1)!.kind, 'finish');
   // Released as two deltas: "abc" is judged before "defgh" would put more than 5 unjudged characters out.
-  assert.deepEqual(a.asked.map((x) => x.segments[0]), [{ context: '', text: 'abc' }, { context: 'abc', text: 'defgh' }]);
+  assert.deepEqual(
+    a.asked.map((x) => x.segments[0]),
+    [
+      { context: '', text: 'abc' },
+      { context: 'abc', text: 'defgh' },
+    ],
+  );
 });
 
-test('stream guard, bedrock_native: an intervention in the finish becomes the native guardrail\'s block', () => {
+test("stream guard, bedrock_native: an intervention in the finish becomes the native guardrail's block", () => {
   const native = validateConfig({ guardrails: [{ name: 'native', type: 'bedrock_native', id: 'gr1', version: '1' }] }).guardrails[0]!;
-  const out = now(guard({ native }).push([text('Sorry.'), { kind: 'finish', reason: 'content_filter', upstreamReason: 'guardrail_intervened', guardrailIntervened: true }, usage]));
+  const out = now(
+    guard({ native }).push([
+      text('Sorry.'),
+      { kind: 'finish', reason: 'content_filter', upstreamReason: 'guardrail_intervened', guardrailIntervened: true },
+      usage,
+    ]),
+  );
   assert.equal(out.length, 2);
   assert.deepEqual(out[0], text('Sorry.'));
   assert.ok(out[1]!.kind === 'error' && out[1].error.guardrail === 'native');
   // Without a native guardrail attached, the same finish is a plain content_filter finish.
-  const plain = now(guard({ sync: [blockingOn('never', 'corp')] }).push([{ kind: 'finish', reason: 'content_filter', upstreamReason: 'guardrail_intervened', guardrailIntervened: true }]));
-  assert.deepEqual(plain.map((e) => e.kind), ['finish']);
+  const plain = now(
+    guard({ sync: [blockingOn('never', 'corp')] }).push([
+      { kind: 'finish', reason: 'content_filter', upstreamReason: 'guardrail_intervened', guardrailIntervened: true },
+    ]),
+  );
+  assert.deepEqual(
+    plain.map((e) => e.kind),
+    ['finish'],
+  );
 });
 
 test('stream guard: an upstream error passes through and drops the text that was never judged', () => {

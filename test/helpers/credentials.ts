@@ -15,7 +15,10 @@ export const TEST_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessKey: 
  * token). Key ids have AWS's shape (`AKIA` + 16, `ASIA` + 16 with a session, as the log redaction knows
  * them) and name their label (`AKIAROTATED000000000`).
  */
-export function otherCredentials(label: string, options: { session?: boolean } = {}): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
+export function otherCredentials(
+  label: string,
+  options: { session?: boolean } = {},
+): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
   const tag = label.toUpperCase().replace(/[^A-Z0-9]/g, '');
   return {
     accessKeyId: `${options.session ? 'ASIA' : 'AKIA'}${tag.slice(0, 16).padEnd(16, '0')}`,

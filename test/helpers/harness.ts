@@ -15,7 +15,11 @@ import { startTestEmulator, type Emulator } from './emulator.ts';
 
 export { TEST_CREDENTIALS };
 
-export const CLAUDE_INVOKE = { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
+export const CLAUDE_INVOKE = {
+  name: 'claude-invoke',
+  model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0',
+  region: 'us-east-1',
+};
 
 export interface Harness {
   emu: Emulator;
@@ -70,7 +74,12 @@ function logSink(logs: Array<Record<string, unknown>>, raw: string[]): Writable 
 export async function startHarness(config: Record<string, unknown> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const server = { port: 0, admin_port: 0, ...(config.server as object | undefined) };
   // Validated before anything listens: a config error must leave no server open behind it.
-  const validated = validateConfig({ models: [CLAUDE_INVOKE], ...config, server, logging: { level: 'debug', ...(config.logging as object | undefined) } });
+  const validated = validateConfig({
+    models: [CLAUDE_INVOKE],
+    ...config,
+    server,
+    logging: { level: 'debug', ...(config.logging as object | undefined) },
+  });
   const credentials = options.credentials ?? TEST_CREDENTIALS;
   const emu = await startTestEmulator({ ...(options.credentials ? { credentials: [options.credentials] } : {}), ...options.emulator });
   const logs: Array<Record<string, unknown>> = [];
@@ -98,7 +107,10 @@ export async function startHarness(config: Record<string, unknown> = {}, options
   // Ready once the credentials resolved (at once here); /readyz answers 503 until then.
   for (let i = 0; i < 200 && !app.ready; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   return {
-    emu, app, logs, raw,
+    emu,
+    app,
+    logs,
+    raw,
     url: `http://127.0.0.1:${proxy.port}`,
     adminUrl: `http://127.0.0.1:${admin.port}`,
     async close() {
@@ -144,10 +156,14 @@ export function chat(
 /** Splits an SSE body into its `data:` payloads (comments dropped), asserting the framing as it goes. */
 export function sseData(text: string): string[] {
   if (!text.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(text.slice(-40))}`);
-  return text.slice(0, -2).split('\n\n').filter((frame) => !frame.startsWith(':')).map((frame) => {
-    if (!frame.startsWith('data: ') || frame.includes('\n')) throw new Error(`bad SSE frame: ${JSON.stringify(frame)}`);
-    return frame.slice('data: '.length);
-  });
+  return text
+    .slice(0, -2)
+    .split('\n\n')
+    .filter((frame) => !frame.startsWith(':'))
+    .map((frame) => {
+      if (!frame.startsWith('data: ') || frame.includes('\n')) throw new Error(`bad SSE frame: ${JSON.stringify(frame)}`);
+      return frame.slice('data: '.length);
+    });
 }
 
 export interface ParsedStream {

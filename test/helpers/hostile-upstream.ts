@@ -41,10 +41,11 @@ export async function startHostileUpstream(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     server,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -56,7 +57,17 @@ export function anthropicChunk(event: Record<string, unknown>): Buffer {
 /** A whole short Anthropic answer as chunk frames, `message_stop` (the final event) last. */
 export function anthropicAnswer(text: string): Buffer[] {
   return [
-    anthropicChunk({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [], usage: { input_tokens: 3, output_tokens: 1 } } }),
+    anthropicChunk({
+      type: 'message_start',
+      message: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude',
+        content: [],
+        usage: { input_tokens: 3, output_tokens: 1 },
+      },
+    }),
     anthropicChunk({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     anthropicChunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
     anthropicChunk({ type: 'content_block_stop', index: 0 }),

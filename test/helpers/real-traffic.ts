@@ -25,24 +25,30 @@ export interface Recording {
 }
 
 export function loadRecordings(): Recording[] {
-  return readdirSync(REAL_TRAFFIC).filter((f) => f.endsWith('.meta.json')).sort().map((file) => {
-    const meta = JSON.parse(readFileSync(join(REAL_TRAFFIC, file), 'utf8')) as Json;
-    const response = meta.response as Json;
-    return {
-      id: meta.id as string,
-      route: meta.route as string,
-      modelId: meta.model_id as string,
-      operation: meta.operation as Recording['operation'],
-      status: response.status as number,
-      headers: Object.fromEntries(Object.entries(response.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v])),
-      body: readFileSync(join(REAL_TRAFFIC, response.body_file as string)),
-      provenance: meta.provenance as Json,
-    };
-  });
+  return readdirSync(REAL_TRAFFIC)
+    .filter((f) => f.endsWith('.meta.json'))
+    .sort()
+    .map((file) => {
+      const meta = JSON.parse(readFileSync(join(REAL_TRAFFIC, file), 'utf8')) as Json;
+      const response = meta.response as Json;
+      return {
+        id: meta.id as string,
+        route: meta.route as string,
+        modelId: meta.model_id as string,
+        operation: meta.operation as Recording['operation'],
+        status: response.status as number,
+        headers: Object.fromEntries(Object.entries(response.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v])),
+        body: readFileSync(join(REAL_TRAFFIC, response.body_file as string)),
+        provenance: meta.provenance as Json,
+      };
+    });
 }
 
 /** One `application/vnd.amazon.eventstream` message: its string headers and payload. */
-export interface Frame { headers: Record<string, string>; payload: Buffer }
+export interface Frame {
+  headers: Record<string, string>;
+  payload: Buffer;
+}
 
 /** Splits a recorded event stream into its messages (every recording's CRCs were verified when recorded). */
 export function frames(bytes: Buffer): Frame[] {
@@ -77,9 +83,14 @@ export function streamEvents(body: Buffer, operation: Recording['operation']): A
     if (operation === 'converse-stream') return { name: f.headers[':event-type']!, event: payload };
     const event = JSON.parse(Buffer.from(payload.bytes as string, 'base64').toString('utf8')) as Json;
     const nova = Object.keys(event).filter((k) => !k.startsWith('amazon-bedrock-'));
-    const name = typeof event.type === 'string' ? event.type
-      : typeof event.event_type === 'string' ? event.event_type
-        : nova.length === 1 && typeof event[nova[0]!] === 'object' ? nova[0]! : 'chunk';
+    const name =
+      typeof event.type === 'string'
+        ? event.type
+        : typeof event.event_type === 'string'
+          ? event.event_type
+          : nova.length === 1 && typeof event[nova[0]!] === 'object'
+            ? nova[0]!
+            : 'chunk';
     return { name, event };
   });
 }

@@ -53,9 +53,14 @@ export function spawnSidecar(args: string[], env: Record<string, string>, option
   const merged = { ...base, ...env };
   for (const [key, value] of Object.entries(merged)) if (value === '') delete merged[key];
   const argv = ['--import', 'tsx', 'src/main.ts', ...args];
-  const child = options.openFiles === undefined
-    ? spawn(process.execPath, argv, { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('/bin/sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...argv], { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    options.openFiles === undefined
+      ? spawn(process.execPath, argv, { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...argv], {
+          cwd: ROOT,
+          env: merged,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const sidecar = { child, lines: [], stderr: '', proxy: '', admin: '' } as unknown as Sidecar;
   sidecar.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   let buffered = '';

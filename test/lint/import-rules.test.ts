@@ -51,18 +51,29 @@ test('lint: the config under test has the boundary rule for src/', () => {
 test('lint: the pipeline never imports the server or a surface', async () => {
   await assertForbidden('src/pipeline/x.ts', "import { route } from '../server/router.ts';", /src\/server\/router\.ts.*pipeline stages/);
   await assertForbidden('src/pipeline/x.ts', "import { render } from '../surfaces/openai/render.ts';", /src\/surfaces\/openai/);
-  await assertAllowed('src/pipeline/x.ts', "import type { StreamMapper } from '../providers/types.ts';\nimport { Transform } from 'node:stream';");
+  await assertAllowed(
+    'src/pipeline/x.ts',
+    "import type { StreamMapper } from '../providers/types.ts';\nimport { Transform } from 'node:stream';",
+  );
 });
 
 test('lint: a provider family never imports upstream, the server or a surface', async () => {
-  await assertForbidden('src/providers/x.ts', "import { BedrockClient } from '../upstream/client.ts';", /src\/upstream\/client\.ts.*never calls Bedrock/);
+  await assertForbidden(
+    'src/providers/x.ts',
+    "import { BedrockClient } from '../upstream/client.ts';",
+    /src\/upstream\/client\.ts.*never calls Bedrock/,
+  );
   await assertForbidden('src/providers/x.ts', "export { handleChat } from '../server/chat.ts';", /src\/server\/chat\.ts/);
   await assertForbidden('src/providers/x.ts', "export * from '../surfaces/anthropic/read.ts';", /src\/surfaces\/anthropic/);
   await assertAllowed('src/providers/x.ts', "import type { StreamEvent } from '../pipeline/events.ts';");
 });
 
 test('lint: the product never imports the emulator, however the import is written', async () => {
-  await assertForbidden('src/app.ts', "import { startEmulator } from './emulator/index.ts';", /src\/emulator\/index\.ts.*never imports the emulator/);
+  await assertForbidden(
+    'src/app.ts',
+    "import { startEmulator } from './emulator/index.ts';",
+    /src\/emulator\/index\.ts.*never imports the emulator/,
+  );
   await assertForbidden('src/server/x.ts', "const m = await import('../emulator/server.ts');", /src\/emulator\/server\.ts/);
   await assertForbidden('src/guardrails/deep/x.ts', "import '../../emulator/frames.ts';", /src\/emulator\/frames\.ts/);
   // Tests, scripts and the bench drive the emulator; the emulator imports itself.
@@ -70,13 +81,25 @@ test('lint: the product never imports the emulator, however the import is writte
 });
 
 test('lint: the emulator never imports providers or pipeline', async () => {
-  await assertForbidden('src/emulator/x.ts', "import { converseAdapter } from '../providers/converse.ts';", /src\/providers\/converse\.ts.*independent/);
-  await assertForbidden('src/emulator/families/x.ts', "import type { StreamEvent } from '../../pipeline/events.ts';", /src\/pipeline\/events\.ts/);
+  await assertForbidden(
+    'src/emulator/x.ts',
+    "import { converseAdapter } from '../providers/converse.ts';",
+    /src\/providers\/converse\.ts.*independent/,
+  );
+  await assertForbidden(
+    'src/emulator/families/x.ts',
+    "import type { StreamEvent } from '../../pipeline/events.ts';",
+    /src\/pipeline\/events\.ts/,
+  );
   await assertAllowed('src/emulator/families/x.ts', "import { isJson } from './types.ts';\nimport { createServer } from 'node:http';");
 });
 
 test('lint: one surface never imports another; the shared surface files are open to all', async () => {
-  await assertForbidden('src/surfaces/anthropic/x.ts', "import { render } from '../openai/render.ts';", /src\/surfaces\/openai\/render\.ts.*one client surface/);
+  await assertForbidden(
+    'src/surfaces/anthropic/x.ts',
+    "import { render } from '../openai/render.ts';",
+    /src\/surfaces\/openai\/render\.ts.*one client surface/,
+  );
   await assertAllowed('src/surfaces/anthropic/x.ts', "import { read } from './read.ts';\nimport { shared } from '../common.ts';");
   await assertAllowed('src/surfaces/common.ts', "import { render } from './openai/render.ts';");
 });

@@ -33,12 +33,14 @@ const auth = (id: string): Record<string, string> => ({ authorization: `Bearer $
 
 /** What real AWS services answer to a bad signature: the canonical request, signed headers included. */
 function invalidSignatureMessage(): string {
-  return 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. ' +
+  return (
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. ' +
     'Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n' +
     `'POST\n/model/${encodeURIComponent(MODEL_ID)}/invoke\n\naccept:application/json\ncontent-type:application/json\n` +
     `host:bedrock-runtime.us-east-1.amazonaws.com\nx-amz-date:20261122T020000Z\nx-amz-security-token:${CREDENTIALS.sessionToken}\n\n` +
     `accept;content-type;host;x-amz-date;x-amz-security-token\n${'a'.repeat(64)}'\n\n` +
-    `The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261122T020000Z\n20261122/us-east-1/bedrock/aws4_request\n${'b'.repeat(64)}'\n`;
+    `The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261122T020000Z\n20261122/us-east-1/bedrock/aws4_request\n${'b'.repeat(64)}'\n`
+  );
 }
 
 function completions(r: Harness): Array<Record<string, unknown>> {
@@ -52,7 +54,9 @@ function lineFor(r: Harness, requestId: string): Record<string, unknown> {
 }
 
 function assertNoSecret(r: Harness, extra: string[] = []): void {
-  const signatures = r.emu.requests.map((q) => /Signature=([0-9a-f]{64})/.exec(String(q.headers.authorization))?.[1]).filter((s): s is string => !!s);
+  const signatures = r.emu.requests
+    .map((q) => /Signature=([0-9a-f]{64})/.exec(String(q.headers.authorization))?.[1])
+    .filter((s): s is string => !!s);
   assert.ok(signatures.length > 0);
   const secrets = [AUTH_TOKEN, CREDENTIALS.secretAccessKey, CREDENTIALS.sessionToken, CREDENTIALS.accessKeyId, ...signatures, ...extra];
   for (const line of r.raw) {
@@ -65,10 +69,17 @@ test('logging: one JSON completion line per request, with the documented fields,
   try {
     // a stream
     r.emu.script({ type: 'text', text: `${ANSWER} in several pieces`, usage: { inputTokens: 12, outputTokens: 6 } });
-    const streamed = await chat(r, {
-      model: 'claude', stream: true, stream_chunk_size: 8, stream_options: { include_usage: true },
-      messages: [{ role: 'user', content: PROMPT }],
-    }, auth('req-stream'));
+    const streamed = await chat(
+      r,
+      {
+        model: 'claude',
+        stream: true,
+        stream_chunk_size: 8,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: PROMPT }],
+      },
+      auth('req-stream'),
+    );
     assert.equal(streamed.status, 200);
     assert.equal(streamed.requestId, 'req-stream');
     // a whole answer after one throttling retry
@@ -78,13 +89,28 @@ test('logging: one JSON completion line per request, with the documented fields,
     );
     assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-retry'))).status, 200);
     // an input guardrail block
-    assert.equal((await chat(r, { model: 'guarded', messages: [{ role: 'user', content: `${PROMPT} Project Nightingale` }] }, auth('req-guard'))).status, 400);
+    assert.equal(
+      (await chat(r, { model: 'guarded', messages: [{ role: 'user', content: `${PROMPT} Project Nightingale` }] }, auth('req-guard')))
+        .status,
+      400,
+    );
     // a wrong bearer token
-    assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, { authorization: 'Bearer wrong-token-XYZ123', 'x-request-id': 'req-401' })).status, 401);
+    assert.equal(
+      (
+        await chat(
+          r,
+          { model: 'claude', messages: [{ role: 'user', content: PROMPT }] },
+          { authorization: 'Bearer wrong-token-XYZ123', 'x-request-id': 'req-401' },
+        )
+      ).status,
+      401,
+    );
     await until(() => completions(r).length >= 3, 'three completion lines');
 
     const stream = lineFor(r, 'req-stream');
-    const content = sseChunks(streamed.text).filter((c) => ((c.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? '') !== '');
+    const content = sseChunks(streamed.text).filter(
+      (c) => ((c.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? '') !== '',
+    );
     assert.equal(stream.level, 'info');
     assert.equal(stream.service, 'bedrock-sidecar');
     assert.match(String(stream.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -154,8 +180,14 @@ test('logging: logging.content true logs the request body at debug, still withou
     r.emu.script({ type: 'text', text: ANSWER });
     assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-content'))).status, 200);
     await until(() => completions(r).length === 1, 'the completion line');
-    assert.ok(r.raw.some((l) => l.includes(PROMPT)), 'the prompt is logged when logging.content is true');
-    assert.ok(r.logs.filter((l) => JSON.stringify(l).includes(PROMPT)).every((l) => l.level === 'debug'), 'content only at debug');
+    assert.ok(
+      r.raw.some((l) => l.includes(PROMPT)),
+      'the prompt is logged when logging.content is true',
+    );
+    assert.ok(
+      r.logs.filter((l) => JSON.stringify(l).includes(PROMPT)).every((l) => l.level === 'debug'),
+      'content only at debug',
+    );
     assertNoSecret(r);
   } finally {
     await r.close();
@@ -172,7 +204,10 @@ test('logging: logging.level warn keeps the completion lines out and the warning
     assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-warn'))).status, 200);
     await until(() => r.logs.some((l) => l.msg === 'retrying Bedrock'), 'the retry warning');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(r.logs.filter((l) => l.level === 'info' || l.level === 'debug' || l.level === 'trace'), []);
+    assert.deepEqual(
+      r.logs.filter((l) => l.level === 'info' || l.level === 'debug' || l.level === 'trace'),
+      [],
+    );
   } finally {
     await r.close();
   }
@@ -180,7 +215,10 @@ test('logging: logging.level warn keeps the completion lines out and the warning
 
 test('logging: scrubSecrets removes credential-shaped text from a finished line and leaves prose alone', () => {
   const cases: Array<[string, string]> = [
-    ['"message":"...\\nx-amz-security-token:IQoJb3JpZ2luX2Vj+/abc=\\n\\nhost"', '"message":"...\\nx-amz-security-token:[redacted]\\n\\nhost"'],
+    [
+      '"message":"...\\nx-amz-security-token:IQoJb3JpZ2luX2Vj+/abc=\\n\\nhost"',
+      '"message":"...\\nx-amz-security-token:[redacted]\\n\\nhost"',
+    ],
     ['"headers":{"x-amz-security-token":"IQoJb3JpZ2luX2Vj"}', '"headers":{"x-amz-security-token":"[redacted]"}'],
     ['url?X-Amz-Security-Token=IQoJb3JpZ2luX2Vj&X-Amz-Signature=ok', 'url?X-Amz-Security-Token=[redacted]&X-Amz-Signature=ok'],
     ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG', 'aws_secret_access_key = [redacted]'],
@@ -193,7 +231,8 @@ test('logging: scrubSecrets removes credential-shaped text from a finished line 
   for (const prose of [
     'missing or wrong token (Authorization: Bearer <server.auth_token>, or x-api-key: <server.auth_token>)',
     '{"sessionTokenExpiry":5,"msg":"request completed","alias":"claude"}',
-  ]) assert.equal(scrubSecrets(prose), prose);
+  ])
+    assert.equal(scrubSecrets(prose), prose);
 });
 
 test('logging: secret-named keys are redacted at every depth up to REDACT_DEPTH, and the logged object is left as it was', () => {
@@ -217,7 +256,7 @@ test('logging: secret-named keys are redacted at every depth up to REDACT_DEPTH,
   };
   const before = JSON.stringify(logged);
   log.info(logged, 'with secrets');
-  assert.equal(JSON.stringify(logged), before, 'the caller\'s object is not changed');
+  assert.equal(JSON.stringify(logged), before, "the caller's object is not changed");
   const line = lines[0]!;
   assert.equal(line.authorization, '[redacted]');
   assert.equal(line.apiKey, '[redacted]');
@@ -236,7 +275,11 @@ test('logging: secret-named keys are redacted at every depth up to REDACT_DEPTH,
 test('logging: a request turned away by the router still gets its one line, and a chat one is counted; probes are not logged', async () => {
   const r = await startHarness(CONFIG, { credentials: CREDENTIALS });
   try {
-    const wrong = await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, { authorization: 'Bearer not-the-token', 'x-request-id': 'req-401' });
+    const wrong = await chat(
+      r,
+      { model: 'claude', messages: [{ role: 'user', content: PROMPT }] },
+      { authorization: 'Bearer not-the-token', 'x-request-id': 'req-401' },
+    );
     assert.equal(wrong.status, 401);
     const missing = await fetch(`${r.url}/v1/nothing`, { headers: { 'x-request-id': 'req-404' } });
     assert.equal(missing.status, 404);
@@ -251,7 +294,11 @@ test('logging: a request turned away by the router still gets its one line, and 
     const metrics = await (await fetch(`${r.url}/metrics`, { headers: auth('req-metrics') })).text();
     assert.match(metrics, /^sidecar_requests_total\{model="unknown",route="none",status="401",surface="chat"\} 1$/m);
     assert.doesNotMatch(metrics, /status="404"/, 'only the chat path counts as a chat request');
-    for (const secret of [AUTH_TOKEN, 'not-the-token']) assert.ok(r.raw.every((l) => !l.includes(secret)), `no line carries ${secret}`);
+    for (const secret of [AUTH_TOKEN, 'not-the-token'])
+      assert.ok(
+        r.raw.every((l) => !l.includes(secret)),
+        `no line carries ${secret}`,
+      );
   } finally {
     await r.close();
   }
@@ -265,13 +312,29 @@ test('logging: retries are counted when they run out too, and every field is on 
     assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: PROMPT }] }, auth('req-exhausted'))).status, 429);
     r.emu.script({ type: 'text', text: ANSWER });
     assert.equal((await chat(r, { model: CLAUDE, messages: [{ role: 'user', content: PROMPT }] }, auth('req-direct'))).status, 200);
-    assert.equal((await chat(r, { model: 'no-such-alias', messages: [{ role: 'user', content: PROMPT }] }, auth('req-unknown'))).status, 404);
+    assert.equal(
+      (await chat(r, { model: 'no-such-alias', messages: [{ role: 'user', content: PROMPT }] }, auth('req-unknown'))).status,
+      404,
+    );
     await until(() => completions(r).length === 3, 'three lines');
 
     const exhausted = lineFor(r, 'req-exhausted');
     assert.equal(exhausted.status, 429);
     assert.equal(exhausted.retries, 2, 'max_attempts 3: two retries, counted although none succeeded');
-    const fields = ['requestId', 'alias', 'modelId', 'route', 'status', 'ttfbMs', 'durationMs', 'chunks', 'inputTokens', 'outputTokens', 'guardrail', 'retries'];
+    const fields = [
+      'requestId',
+      'alias',
+      'modelId',
+      'route',
+      'status',
+      'ttfbMs',
+      'durationMs',
+      'chunks',
+      'inputTokens',
+      'outputTokens',
+      'guardrail',
+      'retries',
+    ];
     for (const id of ['req-exhausted', 'req-direct', 'req-unknown']) {
       const line = lineFor(r, id);
       for (const field of fields) assert.ok(Object.hasOwn(line, field), `${id} has ${field}`);
@@ -290,7 +353,9 @@ test('logging: a destination that fails (EBADF) drops lines instead of throwing 
   const destination = logDestination(999_999) as ReturnType<typeof logDestination> & EventEmitter;
   // No 'error' listener here: the test must see what the process sees.
   let dropped = 0;
-  destination.on('drop', () => { dropped++; });
+  destination.on('drop', () => {
+    dropped++;
+  });
   const log = createLogger('info', destination);
   const filler = 'x'.repeat(1000);
   const lines = Math.ceil((2 * MAX_PENDING_LOG_BYTES) / filler.length);

@@ -12,14 +12,17 @@ import { parsePrometheusText, sumOf, valueOf, type Family } from './prom-text.ts
 let r: Harness;
 
 before(async () => {
-  r = await startHarness({
-    guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block' }],
-    models: [
-      { name: 'claude', model: CLAUDE, region: 'us-east-1' },
-      { name: 'guarded', model: CLAUDE, region: 'us-east-1', guardrails: ['no-secrets'] },
-    ],
-    logging: { level: 'info' },
-  }, { app: { processMetrics: true } });
+  r = await startHarness(
+    {
+      guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['(?i)project\\s+nightingale'], action: 'block' }],
+      models: [
+        { name: 'claude', model: CLAUDE, region: 'us-east-1' },
+        { name: 'guarded', model: CLAUDE, region: 'us-east-1', guardrails: ['no-secrets'] },
+      ],
+      logging: { level: 'info' },
+    },
+    { app: { processMetrics: true } },
+  );
 });
 
 after(() => r?.close());
@@ -37,7 +40,10 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   // 1. a stream, cut into small chunks, with usage
   r.emu.script({ type: 'text', text: TEXT, usage: { inputTokens: 11, outputTokens: 7 } });
   const streamed = await chat(r, {
-    model: 'claude', stream: true, stream_chunk_size: 8, stream_options: { include_usage: true },
+    model: 'claude',
+    stream: true,
+    stream_chunk_size: 8,
+    stream_options: { include_usage: true },
     messages: [{ role: 'user', content: 'count me' }],
   });
   assert.equal(streamed.status, 200);
@@ -55,7 +61,10 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   assert.equal((await chat(r, { model: 'claude', messages: [{ role: 'user', content: 'retry' }] })).status, 200);
 
   // 4. an input guardrail block, 5. a model nobody configured, 6. a direct route string
-  assert.equal((await chat(r, { model: 'guarded', messages: [{ role: 'user', content: 'Tell me about Project Nightingale' }] })).status, 400);
+  assert.equal(
+    (await chat(r, { model: 'guarded', messages: [{ role: 'user', content: 'Tell me about Project Nightingale' }] })).status,
+    400,
+  );
   assert.equal((await chat(r, { model: 'free-form-model-name-xyz', messages: [{ role: 'user', content: 'x' }] })).status, 404);
   r.emu.script({ type: 'text', text: 'direct', usage: { inputTokens: 1, outputTokens: 1 } });
   assert.equal((await chat(r, { model: CLAUDE, messages: [{ role: 'user', content: 'direct' }] })).status, 200);
@@ -83,10 +92,17 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   assert.ok((valueOf(m, 'sidecar_time_to_first_token_seconds_count', { model: 'claude', route: 'invoke', surface: 'chat' }) ?? 0) >= 1);
 
   // chunks: at least every content frame (the exact count is the todo test below)
-  const content = frames.filter((f) => typeof (f.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content === 'string' && (f.choices as Array<{ delta: { content: string } }>)[0]!.delta.content !== '');
+  const content = frames.filter(
+    (f) =>
+      typeof (f.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content === 'string' &&
+      (f.choices as Array<{ delta: { content: string } }>)[0]!.delta.content !== '',
+  );
   assert.equal(content.length, Math.ceil(TEXT.length / 8), 'stream_chunk_size 8 cut the text into 8-byte chunks');
   const counted = sumOf(m, 'sidecar_stream_chunks_total', { model: 'claude' });
-  assert.ok(counted >= content.length && counted <= frames.length, `sidecar_stream_chunks_total ${counted}, ${content.length} content frames, ${frames.length} frames`);
+  assert.ok(
+    counted >= content.length && counted <= frames.length,
+    `sidecar_stream_chunks_total ${counted}, ${content.length} content frames, ${frames.length} frames`,
+  );
 
   // tokens by direction
   assert.equal(valueOf(m, 'sidecar_tokens_total', { direction: 'input', model: 'claude', surface: 'chat' }), 11 + 5 + 2);
@@ -105,7 +121,10 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
     if (!family.name.startsWith('sidecar_')) continue;
     for (const s of family.samples) {
       for (const [label, value] of Object.entries(s.labels)) {
-        assert.ok(!value.includes('free-form-model-name-xyz') && !value.includes('anthropic.'), `${s.name}{${label}="${value}"} is unbounded`);
+        assert.ok(
+          !value.includes('free-form-model-name-xyz') && !value.includes('anthropic.'),
+          `${s.name}{${label}="${value}"} is unbounded`,
+        );
       }
       if (s.labels.route !== undefined) assert.match(s.labels.route, /^(invoke|converse|none)$/);
       if (s.labels.status !== undefined) assert.match(s.labels.status, /^(\d{3}(_[a-z_]+)?|cancelled)$/);
@@ -118,7 +137,13 @@ test('metrics: sidecar_stream_chunks_total counts exactly the data frames a clie
   for (const includeUsage of [true, false]) {
     const before = sumOf(await scrape(), 'sidecar_stream_chunks_total', { model: 'claude' });
     r.emu.script({ type: 'text', text: TEXT, usage: { inputTokens: 1, outputTokens: 1 } });
-    const res = await chat(r, { model: 'claude', stream: true, stream_chunk_size: 16, stream_options: { include_usage: includeUsage }, messages: [{ role: 'user', content: 'x' }] });
+    const res = await chat(r, {
+      model: 'claude',
+      stream: true,
+      stream_chunk_size: 16,
+      stream_options: { include_usage: includeUsage },
+      messages: [{ role: 'user', content: 'x' }],
+    });
     const after = sumOf(await scrape(), 'sidecar_stream_chunks_total', { model: 'claude' });
     assert.equal(after - before, sseChunks(res.text).length, `include_usage: ${includeUsage}`);
   }
@@ -137,11 +162,25 @@ test('metrics: sidecar_inflight_streams counts a stream while it runs', async ()
 
 test('metrics: the default process metrics are exposed beside the sidecar series', async () => {
   const m = await scrape();
-  for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+  for (const name of [
+    'process_cpu_user_seconds_total',
+    'process_resident_memory_bytes',
+    'process_start_time_seconds',
+    'nodejs_eventloop_lag_seconds',
+    'nodejs_heap_size_used_bytes',
+  ]) {
     assert.ok(m.has(name), `${name} is missing`);
   }
-  for (const name of ['sidecar_requests_total', 'sidecar_request_duration_seconds', 'sidecar_time_to_first_token_seconds', 'sidecar_stream_chunks_total',
-    'sidecar_tokens_total', 'sidecar_guardrail_interventions_total', 'sidecar_upstream_retries_total', 'sidecar_inflight_streams']) {
+  for (const name of [
+    'sidecar_requests_total',
+    'sidecar_request_duration_seconds',
+    'sidecar_time_to_first_token_seconds',
+    'sidecar_stream_chunks_total',
+    'sidecar_tokens_total',
+    'sidecar_guardrail_interventions_total',
+    'sidecar_upstream_retries_total',
+    'sidecar_inflight_streams',
+  ]) {
     assert.ok(m.get(name)?.help, `${name} has no HELP`);
   }
 });

@@ -55,7 +55,7 @@ function parseLabels(text: string, at: number, line: number): { labels: Record<s
     if (text[eq + 1] !== '"') throw new ExpositionError(line, `label ${name}: value not quoted`);
     let value = '';
     let j = eq + 2;
-    for (;; j++) {
+    for (; ; j++) {
       const c = text[j];
       if (c === undefined) throw new ExpositionError(line, `label ${name}: unterminated value`);
       if (c === '"') break;
@@ -135,7 +135,10 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     if (closed.has(family.name)) throw new ExpositionError(n, `${family.name} appears again after another family`);
     if (current && current !== family) closed.add(current.name);
     current = family;
-    const key = `${name}{${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const key = `${name}{${Object.entries(labels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(',')}}`;
     if (series.has(key)) throw new ExpositionError(n, `duplicate series ${key}`);
     series.add(key);
     if (family.type === 'counter' && !(value >= 0)) throw new ExpositionError(n, `counter ${name} is ${value}`);

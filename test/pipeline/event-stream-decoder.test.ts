@@ -29,7 +29,6 @@ const EXCEPTION_FRAME = Buffer.from(
   'base64',
 );
 
-
 function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.byteLength))].sort((a, b) => a - b);
   const parts: Uint8Array[] = [];
@@ -45,7 +44,10 @@ function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 function randomSplits(bytes: Uint8Array, seed: number): Uint8Array[] {
   const random = seeded(seed);
   const count = 1 + Math.floor(random() * Math.min(bytes.byteLength, 12));
-  return splitAt(bytes, Array.from({ length: count }, () => Math.floor(random() * bytes.byteLength)));
+  return splitAt(
+    bytes,
+    Array.from({ length: count }, () => Math.floor(random() * bytes.byteLength)),
+  );
 }
 
 function oneByteAtATime(bytes: Uint8Array): Uint8Array[] {
@@ -368,7 +370,10 @@ test('event-stream decoder: header strings decode exactly as Buffer#toString, ca
   // Same lengths as cached strings, one byte different (last, first, and a high bit set).
   assertStringsDecodeAsToString([[bytes(':event-typf'), bytes('contentBlockDeltb')]], 'near misses (last byte)');
   assertStringsDecodeAsToString([[bytes(';event-type'), bytes('dontentBlockDelta')]], 'near misses (first byte)');
-  assertStringsDecodeAsToString([[bytes(':event-type'), new Uint8Array([...bytes('contentBlockDelt'), 0xe1])]], 'a cached prefix then a high byte');
+  assertStringsDecodeAsToString(
+    [[bytes(':event-type'), new Uint8Array([...bytes('contentBlockDelt'), 0xe1])]],
+    'a cached prefix then a high byte',
+  );
   // Non-ASCII, invalid UTF-8 (lone continuation, truncated sequences, overlong, encoded surrogate, 0xff),
   // control bytes, the empty value, and the 32/33-byte cache boundary; each twice.
   const odd: Array<[string, Uint8Array]> = [
@@ -396,7 +401,10 @@ test('event-stream decoder: header strings decode exactly as Buffer#toString, ca
   const many = Array.from({ length: 3000 }, (_, i) => bytes(`k${(i * 7919).toString(36)}`));
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < many.length; i += 6) {
-      assertStringsDecodeAsToString(many.slice(i, i + 6).map((b, j) => [bytes(`h${j}`), b]), `many strings, round ${round}`);
+      assertStringsDecodeAsToString(
+        many.slice(i, i + 6).map((b, j) => [bytes(`h${j}`), b]),
+        `many strings, round ${round}`,
+      );
     }
   }
 });
@@ -429,8 +437,14 @@ test('event-stream decoder: after an error the splitter is poisoned and rethrows
   }
   assert.ok(isSidecarError(first));
   assert.match(first.message, /event-stream message checksum mismatch/);
-  assert.throws(() => splitter.push(CHUNK_FRAME), (error) => error === first);
-  assert.throws(() => splitter.end(), (error) => error === first);
+  assert.throws(
+    () => splitter.push(CHUNK_FRAME),
+    (error) => error === first,
+  );
+  assert.throws(
+    () => splitter.end(),
+    (error) => error === first,
+  );
 });
 
 test('event-stream decoder: a byte-at-a-time 1 MiB message is joined in linear time', () => {
@@ -533,7 +547,12 @@ test('event-stream decoder: random valid message sequences split at random point
       const stream = concat(frames);
       const expected = frames.map((frame) => plain(codec.decode(frame)));
       const whole = split([stream]);
-      const pieces = split(splitAt(stream, cuts.map((c) => c % (stream.byteLength + 1))));
+      const pieces = split(
+        splitAt(
+          stream,
+          cuts.map((c) => c % (stream.byteLength + 1)),
+        ),
+      );
       const bytewise = split(oneByteAtATime(stream));
       for (const result of [whole, pieces, bytewise]) {
         assert.equal(result.error, undefined);
@@ -556,7 +575,12 @@ test('event-stream decoder: any single flipped bit in a valid stream ends in a p
         const stream = Buffer.from(concat(frames));
         const index = at % stream.byteLength;
         stream[index]! ^= 1 << bit;
-        const batches = await runDecoder(splitAt(new Uint8Array(stream), cuts.map((c) => c % stream.byteLength)));
+        const batches = await runDecoder(
+          splitAt(
+            new Uint8Array(stream),
+            cuts.map((c) => c % stream.byteLength),
+          ),
+        );
         const items = batches.flat();
         const last = items.at(-1);
         assert.ok(isSidecarError(last) && last.type === 'upstream_protocol_error');
@@ -567,7 +591,10 @@ test('event-stream decoder: any single flipped bit in a valid stream ends in a p
           if (end > index) break;
         }
         const intact = items.slice(0, -1) as Message[];
-        assert.deepEqual(intact.map(plain), frames.slice(0, damaged).map((f) => plain(codec.decode(f))));
+        assert.deepEqual(
+          intact.map(plain),
+          frames.slice(0, damaged).map((f) => plain(codec.decode(f))),
+        );
       },
     ),
     { numRuns: 150 },
@@ -577,25 +604,25 @@ test('event-stream decoder: any single flipped bit in a valid stream ends in a p
 test('event-stream decoder: random bytes never throw out of the Transform, only messages or a protocol-error item', async () => {
   const prefix = fc.array(message, { maxLength: 3 }).map((ms) => concat(ms.map((m) => codec.encode(m))));
   await fc.assert(
-    fc.asyncProperty(
-      prefix,
-      fc.uint8Array({ maxLength: 400 }),
-      fc.array(fc.nat(), { maxLength: 10 }),
-      async (valid, garbage, cuts) => {
-        const stream = concat([valid, garbage]);
-        const batches = await runDecoder(splitAt(stream, cuts.map((c) => c % (stream.byteLength + 1))));
-        const items = batches.flat();
-        for (const batch of batches) assert.ok(batch.length > 0);
-        items.forEach((item, i) => {
-          if (isSidecarError(item)) {
-            assert.equal(item.type, 'upstream_protocol_error');
-            assert.equal(i, items.length - 1, 'an error is always the last item');
-          } else {
-            assert.ok(item.body instanceof Uint8Array);
-          }
-        });
-      },
-    ),
+    fc.asyncProperty(prefix, fc.uint8Array({ maxLength: 400 }), fc.array(fc.nat(), { maxLength: 10 }), async (valid, garbage, cuts) => {
+      const stream = concat([valid, garbage]);
+      const batches = await runDecoder(
+        splitAt(
+          stream,
+          cuts.map((c) => c % (stream.byteLength + 1)),
+        ),
+      );
+      const items = batches.flat();
+      for (const batch of batches) assert.ok(batch.length > 0);
+      items.forEach((item, i) => {
+        if (isSidecarError(item)) {
+          assert.equal(item.type, 'upstream_protocol_error');
+          assert.equal(i, items.length - 1, 'an error is always the last item');
+        } else {
+          assert.ok(item.body instanceof Uint8Array);
+        }
+      });
+    }),
     { numRuns: 200 },
   );
 });

@@ -57,12 +57,15 @@ interface Case {
 }
 
 function positiveCases(): Case[] {
-  return readdirSync(REAL).filter((f) => f.endsWith('.eventstream')).sort().map((file) => {
-    const id = file.slice(0, -'.eventstream'.length);
-    const meta = JSON.parse(readFileSync(join(REAL, `${id}.meta.json`), 'utf8')) as { route: string };
-    const { route, modelId } = parseRoute(meta.route);
-    return { name: id, input: readFileSync(join(REAL, file)), route, modelId, golden: join(GOLDEN, 'positive', `${id}.sse`) };
-  });
+  return readdirSync(REAL)
+    .filter((f) => f.endsWith('.eventstream'))
+    .sort()
+    .map((file) => {
+      const id = file.slice(0, -'.eventstream'.length);
+      const meta = JSON.parse(readFileSync(join(REAL, `${id}.meta.json`), 'utf8')) as { route: string };
+      const { route, modelId } = parseRoute(meta.route);
+      return { name: id, input: readFileSync(join(REAL, file)), route, modelId, golden: join(GOLDEN, 'positive', `${id}.sse`) };
+    });
 }
 
 function negativeCases(): Case[] {
@@ -83,7 +86,9 @@ function guardedCases(): Case[] {
 
 function outputGuard(spec: NonNullable<Case['guard']>): OutputGuard {
   const config = validateConfig({
-    guardrails: [{ name: 'golden-regex', type: 'regex', patterns: [spec.pattern], action: spec.action, stream_mode: 'sync', interval_chars: 40 }],
+    guardrails: [
+      { name: 'golden-regex', type: 'regex', patterns: [spec.pattern], action: spec.action, stream_mode: 'sync', interval_chars: 40 },
+    ],
   }).guardrails[0]!;
   const recorder = new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false);
   return new StreamGuard({ sync: [createRegexGuardrail(config)], async: [], native: undefined, recorder });
@@ -139,7 +144,6 @@ async function checkCase(c: Case): Promise<string> {
   return whole;
 }
 
-
 const positives = positiveCases();
 const negatives = negativeCases();
 const [masked, blocked] = guardedCases();
@@ -154,7 +158,10 @@ for (const c of positives) {
     const data = sseData(await checkCase(c));
     assert.equal(data.at(-1), '[DONE]');
     assert.equal(data.filter((d) => d === '[DONE]').length, 1);
-    assert.ok(data.some((d) => /"finish_reason":"[a-z_]+"/.test(d)), `${c.name}: a real answer ends with a finish_reason`);
+    assert.ok(
+      data.some((d) => /"finish_reason":"[a-z_]+"/.test(d)),
+      `${c.name}: a real answer ends with a finish_reason`,
+    );
     assert.ok(!data.some((d) => d.startsWith('{"error"')), `${c.name}: no error frame in a real answer`);
   });
 }
@@ -172,13 +179,21 @@ for (const c of negatives) {
 
 test('pipeline golden: a sync regex guardrail masks the same text however the bytes are cut', async () => {
   const data = sseData(await checkCase(masked!));
-  const text = data.map((d) => (JSON.parse(d === '[DONE]' ? '{}' : d) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? '').join('');
+  const text = data
+    .map(
+      (d) =>
+        (JSON.parse(d === '[DONE]' ? '{}' : d) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? '',
+    )
+    .join('');
   assert.ok(!text.includes('Paris') && text.includes('capital of France'), 'the masked answer keeps its text but not the term');
 });
 
 test('pipeline golden: a sync regex guardrail blocks with one guardrail error however the bytes are cut', async () => {
   const data = sseData(await checkCase(blocked!));
   assert.equal(data.at(-1), '[DONE]');
-  assert.match(data.at(-2) ?? '', /^\{"error":\{"message":"Violated guardrail policy","type":"guardrail_violation".*"guardrail":"golden-regex"\}\}$/);
+  assert.match(
+    data.at(-2) ?? '',
+    /^\{"error":\{"message":"Violated guardrail policy","type":"guardrail_violation".*"guardrail":"golden-regex"\}\}$/,
+  );
   assert.ok(!data.some((d) => d.includes('Eiffel')), 'the blocked term never reaches the client');
 });

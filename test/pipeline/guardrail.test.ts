@@ -6,7 +6,10 @@ import { GuardrailStage, type OutputGuard } from '../../src/pipeline/guardrail.t
 
 const text = (t: string): StreamEvent => ({ kind: 'text', text: t });
 const finish: StreamEvent = { kind: 'finish', reason: 'stop' };
-const blocked: StreamEvent = { kind: 'error', error: new SidecarError('guardrail_violation', 'Violated guardrail policy', { guardrail: 'g' }) };
+const blocked: StreamEvent = {
+  kind: 'error',
+  error: new SidecarError('guardrail_violation', 'Violated guardrail policy', { guardrail: 'g' }),
+};
 
 function collect(stage: GuardrailStage): StreamEvent[][] {
   const out: StreamEvent[][] = [];
@@ -31,7 +34,9 @@ test('guardrail stage: does not take the next batch until the guard answered (ba
   const guard: OutputGuard = {
     push(events) {
       calls.push([...events]);
-      return new Promise((resolve) => { release = () => resolve([...events]); });
+      return new Promise((resolve) => {
+        release = () => resolve([...events]);
+      });
     },
     end: () => [],
   };
@@ -52,7 +57,8 @@ test('guardrail stage: does not take the next batch until the guard answered (ba
 test('guardrail stage: nothing follows an error, and the guard is told to abort', async () => {
   let aborted = 0;
   const guard: OutputGuard = {
-    push: (events) => (events[0]!.kind === 'text' && (events[0] as { text: string }).text === 'bad' ? [text('ok'), blocked, text('x')] : [...events]),
+    push: (events) =>
+      events[0]!.kind === 'text' && (events[0] as { text: string }).text === 'bad' ? [text('ok'), blocked, text('x')] : [...events],
     end: () => [finish],
     abort: () => void aborted++,
   };
@@ -72,7 +78,9 @@ test('guardrail stage: a guard interrupt is forwarded at once and ends the strea
   const guard: OutputGuard = {
     push: (events) => [...events],
     end: () => [finish],
-    onInterrupt: (listener) => { interrupt = listener; },
+    onInterrupt: (listener) => {
+      interrupt = listener;
+    },
   };
   const stage = new GuardrailStage(guard);
   const out = collect(stage);
@@ -86,7 +94,12 @@ test('guardrail stage: a guard interrupt is forwarded at once and ends the strea
 });
 
 test('guardrail stage: a guard that throws or rejects ends the stream with a guardrail_violation error, never a crash', async () => {
-  for (const failing of [() => { throw new Error('boom'); }, () => Promise.reject(new Error('boom'))]) {
+  for (const failing of [
+    () => {
+      throw new Error('boom');
+    },
+    () => Promise.reject(new Error('boom')),
+  ]) {
     const stage = new GuardrailStage({ push: failing, end: () => [] });
     const out = collect(stage);
     stage.write([text('a')]);

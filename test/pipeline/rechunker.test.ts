@@ -107,7 +107,6 @@ function runStage(
   return runTransform<readonly StreamEvent[], StreamEvent[]>(new RechunkerStage(options), batches);
 }
 
-
 /** Re-splits every text event at random code-point boundaries, then re-batches at random boundaries. */
 function reshuffle(events: readonly StreamEvent[], seed: number): StreamEvent[][] {
   const rand = seeded(seed);
@@ -221,17 +220,7 @@ test('rechunker: non-text events flush pending text first and keep their order',
     usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 },
   };
   const out = core.push([text('hel'), text('lo w'), reasoning('hmm'), text('or'), tool, args, text('ld'), finish, usage]);
-  assert.deepEqual(out, [
-    text('hell'),
-    text('o w'),
-    reasoning('hmm'),
-    text('or'),
-    tool,
-    args,
-    text('ld'),
-    finish,
-    usage,
-  ]);
+  assert.deepEqual(out, [text('hell'), text('o w'), reasoning('hmm'), text('or'), tool, args, text('ld'), finish, usage]);
   assert.equal(out[4], tool, 'non-text events pass through as the same objects');
   assert.deepEqual(core.flush(), []);
 });
@@ -294,7 +283,9 @@ interface Fixture {
   expected: JsonEvent[][];
 }
 
-for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(join(FIXTURES, 'positive'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const path = join(FIXTURES, 'positive', file);
   const fixture = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
   const limit = fixture.chunkSizeBytes;
@@ -307,8 +298,15 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
     // The expected batches live in the fixture itself: the whole file is the golden.
     expectJsonGolden(path, { ...fixture, expected: actual });
     if (UPDATE_GOLDENS) return;
-    assert.deepEqual(runCore(input, limit).map((b) => b.map(eventToJson)), fixture.expected, 'core and stage agree');
-    assert.ok(out.every((batch) => batch.length > 0), 'no empty batch');
+    assert.deepEqual(
+      runCore(input, limit).map((b) => b.map(eventToJson)),
+      fixture.expected,
+      'core and stage agree',
+    );
+    assert.ok(
+      out.every((batch) => batch.length > 0),
+      'no empty batch',
+    );
     assert.ok(out.length <= input.length + 1, 'at most one batch per input batch, plus the end');
   });
 
@@ -332,7 +330,9 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
   });
 }
 
-for (const file of readdirSync(join(FIXTURES, 'negative')).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(join(FIXTURES, 'negative'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const fixture = JSON.parse(readFileSync(join(FIXTURES, 'negative', file), 'utf8')) as {
     chunkSizeBytes: number;
     error: string;
@@ -363,14 +363,12 @@ const anyLimit = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, m
 /** A string cut into deltas at random code-point boundaries. */
 const deltas = anyText.chain((s) => {
   const cps = Array.from(s);
-  return fc
-    .uniqueArray(fc.integer({ min: 1, max: Math.max(1, cps.length - 1) }), { maxLength: cps.length })
-    .map((cuts) => {
-      const points = [0, ...cuts.filter((c) => c < cps.length).sort((x, y) => x - y), cps.length];
-      const parts: string[] = [];
-      for (let i = 0; i + 1 < points.length; i++) parts.push(cps.slice(points[i], points[i + 1]).join(''));
-      return { s, parts };
-    });
+  return fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, cps.length - 1) }), { maxLength: cps.length }).map((cuts) => {
+    const points = [0, ...cuts.filter((c) => c < cps.length).sort((x, y) => x - y), cps.length];
+    const parts: string[] = [];
+    for (let i = 0; i + 1 < points.length; i++) parts.push(cps.slice(points[i], points[i + 1]).join(''));
+    return { s, parts };
+  });
 });
 
 test('rechunker property: random strings in random deltas concatenate to the input and never split a code point', () => {
@@ -399,23 +397,18 @@ test('rechunker property: random strings in random deltas concatenate to the inp
 
 test('rechunker property: deltas cut at any UTF-16 offset, even inside a surrogate pair, never split a code point', () => {
   fc.assert(
-    fc.property(
-      fc.string({ unit: 'binary', maxLength: 30 }),
-      fc.array(fc.nat(), { maxLength: 10 }),
-      anyLimit,
-      (s, rawCuts, limit) => {
-        const cuts = [...new Set(rawCuts.map((c) => c % (s.length + 1)))].sort((x, y) => x - y);
-        const points = [0, ...cuts, s.length];
-        const events = points.slice(1).map((p, i) => text(s.slice(points[i], p)));
-        const core = new Rechunker({ chunkSizeBytes: limit });
-        const out: StreamEvent[] = [];
-        for (const e of events) out.push(...core.push([e]), ...core.release());
-        out.push(...core.flush());
-        assert.equal(textOf(out), s);
-        assertChunksValid(out, limit);
-        assert.equal(core.pendingBytes, 0);
-      },
-    ),
+    fc.property(fc.string({ unit: 'binary', maxLength: 30 }), fc.array(fc.nat(), { maxLength: 10 }), anyLimit, (s, rawCuts, limit) => {
+      const cuts = [...new Set(rawCuts.map((c) => c % (s.length + 1)))].sort((x, y) => x - y);
+      const points = [0, ...cuts, s.length];
+      const events = points.slice(1).map((p, i) => text(s.slice(points[i], p)));
+      const core = new Rechunker({ chunkSizeBytes: limit });
+      const out: StreamEvent[] = [];
+      for (const e of events) out.push(...core.push([e]), ...core.release());
+      out.push(...core.flush());
+      assert.equal(textOf(out), s);
+      assertChunksValid(out, limit);
+      assert.equal(core.pendingBytes, 0);
+    }),
     { numRuns: 500 },
   );
 });
@@ -541,7 +534,7 @@ test('rechunker: destroying the stage clears the hold timer', async (t) => {
   assert.deepEqual(errors, []);
 });
 
-test('rechunker: a real hold timer fires, unref\'d so that it never keeps the process alive', async () => {
+test("rechunker: a real hold timer fires, unref'd so that it never keeps the process alive", async () => {
   // The hold timer is unref'd: without this ref'd guard the event loop would have nothing left to wait for.
   const guard = setTimeout(() => undefined, 10_000);
   const stage = new RechunkerStage({ chunkSizeBytes: 8, maxHoldMs: 5 });

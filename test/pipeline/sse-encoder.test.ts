@@ -107,15 +107,11 @@ function render(batches: readonly (readonly StreamEvent[])[], options: ChatRende
   return out;
 }
 
-async function renderThroughStage(
-  batches: readonly (readonly StreamEvent[])[],
-  options: ChatRendererOptions = OPTIONS,
-): Promise<string[]> {
+async function renderThroughStage(batches: readonly (readonly StreamEvent[])[], options: ChatRendererOptions = OPTIONS): Promise<string[]> {
   const stage = new EncoderStage({ renderer: new ChatRenderer(options), heartbeatMs: 0 });
   const chunks = await runTransform<readonly StreamEvent[], Buffer>(stage, batches, () => stage.begin());
   return chunks.map((chunk) => chunk.toString('utf8'));
 }
-
 
 function rebatch(events: readonly StreamEvent[], seed: number): StreamEvent[][] {
   return randomBatches(events, seeded(seed), 0.4);
@@ -131,7 +127,9 @@ interface Fixture {
   expected: string[];
 }
 
-for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(join(FIXTURES, 'positive'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const path = join(FIXTURES, 'positive', file);
   const fixture = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
   const input = fixture.input.map((batch) => batch.map(eventFromJson));
@@ -148,7 +146,14 @@ for (const file of readdirSync(join(FIXTURES, 'positive')).filter((f) => f.endsW
     if (UPDATE_GOLDENS) return;
     const expected = fixture.expected.map((frame) => `${frame}\n\n`).join('');
     assert.equal(render([flat], fixture.options), expected, 'one batch');
-    assert.equal(render(flat.map((e) => [e]), fixture.options), expected, 'one event per batch');
+    assert.equal(
+      render(
+        flat.map((e) => [e]),
+        fixture.options,
+      ),
+      expected,
+      'one event per batch',
+    );
     for (const seed of [1, 2, 3, 42]) assert.equal(render(rebatch(flat, seed), fixture.options), expected, `seed ${seed}`);
 
     const chunks = await renderThroughStage(input, fixture.options);
@@ -231,15 +236,10 @@ test('sse-encoder: text that looks like SSE syntax stays inside one JSON string'
 test('sse-encoder: end without a finish renders an upstream_protocol_error frame, never an invented finish', () => {
   const out = render([[text('partial')]]);
   const frames = parseStream(out);
-  assert.equal(
-    frames.filter((f) => f.type === 'chunk' && f.json.choices[0]!.finish_reason !== null).length,
-    0,
-    'no finish_reason',
-  );
+  assert.equal(frames.filter((f) => f.type === 'chunk' && f.json.choices[0]!.finish_reason !== null).length, 0, 'no finish_reason');
   assert.ok(
     out.endsWith(
-      'data: {"error":{"message":"stream ended without a finish or an error","type":"upstream_protocol_error","code":502}}\n\n' +
-        DONE,
+      'data: {"error":{"message":"stream ended without a finish or an error","type":"upstream_protocol_error","code":502}}\n\n' + DONE,
     ),
   );
 });
@@ -272,7 +272,7 @@ test('sse-encoder: exactly one [DONE] whatever the call order', () => {
   assert.equal(out2.split(DONE).length, 2);
 });
 
-test('sse-encoder: an error after a finish keeps the stream\'s one ending: the finish, then [DONE]', () => {
+test("sse-encoder: an error after a finish keeps the stream's one ending: the finish, then [DONE]", () => {
   const out = render([[text('a'), finish()], [errorEvent('upstream_protocol_error', 'trailing garbage')], [text('late')]]);
   const frames = parseStream(out);
   assert.deepEqual(
@@ -321,45 +321,42 @@ const ending = fc.oneof(
 
 test('sse-encoder property: random event sequences parse frame by frame and end with exactly one [DONE]', () => {
   fc.assert(
-    fc.property(
-      fc.array(bodyEvent, { maxLength: 20 }),
-      ending,
-      fc.boolean(),
-      fc.integer(),
-      (body, end, includeUsage, seed) => {
-        const options = { ...OPTIONS, includeUsage };
-        const events = [...body, ...end];
-        const out = render(rebatch(events, seed), options);
-        assert.equal(render([events], options), out, 'batching does not change the bytes');
-        const frames = parseStream(out, options);
+    fc.property(fc.array(bodyEvent, { maxLength: 20 }), ending, fc.boolean(), fc.integer(), (body, end, includeUsage, seed) => {
+      const options = { ...OPTIONS, includeUsage };
+      const events = [...body, ...end];
+      const out = render(rebatch(events, seed), options);
+      assert.equal(render([events], options), out, 'batching does not change the bytes');
+      const frames = parseStream(out, options);
 
-        const deltas = frames.flatMap((f) => (f.type === 'chunk' ? [f.json.choices[0]!] : []));
-        const texts = body.flatMap((e) => (e.kind === 'text' ? [e.text] : []));
+      const deltas = frames.flatMap((f) => (f.type === 'chunk' ? [f.json.choices[0]!] : []));
+      const texts = body.flatMap((e) => (e.kind === 'text' ? [e.text] : []));
+      assert.deepEqual(
+        deltas.slice(1).flatMap((c) => ('content' in c.delta ? [c.delta.content] : [])),
+        texts,
+        'every text delta travels intact, in order',
+      );
+      const finishes = deltas.filter((c) => c.finish_reason !== null);
+      const errorFrame = frames.find((f) => f.type === 'error');
+      const last = end[0];
+      if (last?.kind === 'finish') {
         assert.deepEqual(
-          deltas.slice(1).flatMap((c) => ('content' in c.delta ? [c.delta.content] : [])),
-          texts,
-          'every text delta travels intact, in order',
+          finishes.map((c) => c.finish_reason),
+          [last.reason],
         );
-        const finishes = deltas.filter((c) => c.finish_reason !== null);
-        const errorFrame = frames.find((f) => f.type === 'error');
-        const last = end[0];
-        if (last?.kind === 'finish') {
-          assert.deepEqual(finishes.map((c) => c.finish_reason), [last.reason]);
-          assert.equal(errorFrame, undefined);
-          const hasUsage = frames.some((f) => f.type === 'usage');
-          assert.equal(hasUsage, includeUsage && end.length === 2);
-        } else {
-          assert.equal(finishes.length, 0, 'no finish is invented for a failed stream');
-          assert.ok(errorFrame?.type === 'error');
-          const expectedType = last?.kind === 'error' ? last.error.type : 'upstream_protocol_error';
-          assert.equal(errorFrame.json.error.type, expectedType);
-          assert.equal(errorFrame.json.error.code, ERROR_STATUS[expectedType]);
-          const keys = Object.keys(errorFrame.json.error);
-          const guardrail = last?.kind === 'error' ? last.error.guardrail : undefined;
-          assert.deepEqual(keys, guardrail === undefined ? ['message', 'type', 'code'] : ['message', 'type', 'code', 'guardrail']);
-        }
-      },
-    ),
+        assert.equal(errorFrame, undefined);
+        const hasUsage = frames.some((f) => f.type === 'usage');
+        assert.equal(hasUsage, includeUsage && end.length === 2);
+      } else {
+        assert.equal(finishes.length, 0, 'no finish is invented for a failed stream');
+        assert.ok(errorFrame?.type === 'error');
+        const expectedType = last?.kind === 'error' ? last.error.type : 'upstream_protocol_error';
+        assert.equal(errorFrame.json.error.type, expectedType);
+        assert.equal(errorFrame.json.error.code, ERROR_STATUS[expectedType]);
+        const keys = Object.keys(errorFrame.json.error);
+        const guardrail = last?.kind === 'error' ? last.error.guardrail : undefined;
+        assert.deepEqual(keys, guardrail === undefined ? ['message', 'type', 'code'] : ['message', 'type', 'code', 'guardrail']);
+      }
+    }),
     { numRuns: 500 },
   );
 });
@@ -509,7 +506,7 @@ test('sse-encoder: no keep-alive is queued behind output a slow reader has not t
   stage.destroy();
 });
 
-test('sse-encoder: a real heartbeat timer fires, unref\'d so that it never keeps the process alive', async () => {
+test("sse-encoder: a real heartbeat timer fires, unref'd so that it never keeps the process alive", async () => {
   const guard = setTimeout(() => undefined, 10_000); // the heartbeat alone would not hold the event loop
   const stage = new EncoderStage({ renderer: new ChatRenderer(OPTIONS), heartbeatMs: 5 });
   const out = collect(stage);

@@ -16,16 +16,28 @@ import { targetFor } from './helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/rules');
 
-function build(route: Route, modelId: string, extra: Record<string, unknown>, dropParams = false): { body: Record<string, unknown>; notes: string[] } {
+function build(
+  route: Route,
+  modelId: string,
+  extra: Record<string, unknown>,
+  dropParams = false,
+): { body: Record<string, unknown>; notes: string[] } {
   const target = targetFor({ route, modelId });
   const adapter = adapterFor(route, target.family);
   assert.ok(adapter);
   const { request, unknown } = readChatRequest({
-    model: `bedrock/${route}/${modelId}`, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Why is the sky blue?' }],
-    max_tokens: 2048, ...extra,
+    model: `bedrock/${route}/${modelId}`,
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Why is the sky blue?' },
+    ],
+    max_tokens: 2048,
+    ...extra,
   });
   const notes: string[] = [];
-  const note = (m: string): void => { notes.push(m); };
+  const note = (m: string): void => {
+    notes.push(m);
+  };
   const prepared = applyParamPolicy(request, unknown, adapter, dropParams, modelId, note);
   return { body: adapter.buildBody(prepared, { target, note, dropParams }), notes };
 }
@@ -48,7 +60,12 @@ const GOLDEN: Array<[string, Route, string, Record<string, unknown>]> = [
   ['claude-sonnet-5-converse-low', 'converse', 'us.anthropic.claude-sonnet-5', { reasoning_effort: 'low' }],
   ['claude-fable-5-invoke-medium', 'invoke', 'anthropic.claude-fable-5', { reasoning_effort: 'medium' }],
   ['claude-future-invoke-high', 'invoke', 'anthropic.claude-opus-6-1', { reasoning_effort: 'high' }],
-  ['claude-arn-profile-converse', 'converse', 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-7', { reasoning_effort: 'low' }],
+  [
+    'claude-arn-profile-converse',
+    'converse',
+    'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-7',
+    { reasoning_effort: 'low' },
+  ],
 ];
 
 for (const [name, route, modelId, extra] of GOLDEN) {
@@ -67,9 +84,16 @@ test('claude rules: the table per generation, suffix-less ids and ids the table 
   assert.equal(claudeRule('anthropic.claude-opus-4-5-20251101-v1:0').thinking, 'budget');
   assert.equal(claudeRule('anthropic.claude-opus-4-6-v1').thinking, 'adaptive');
   assert.equal(claudeRule('global.anthropic.claude-sonnet-4-6').thinking, 'adaptive');
-  for (const id of ['anthropic.claude-opus-4-7', 'anthropic.claude-opus-4-8-20260601-v1:0', 'eu.anthropic.claude-sonnet-5',
-    'anthropic.claude-opus-5', 'anthropic.claude-fable-5', 'anthropic.claude-mythos-5-1', 'anthropic.claude-nova-9',
-    'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7']) {
+  for (const id of [
+    'anthropic.claude-opus-4-7',
+    'anthropic.claude-opus-4-8-20260601-v1:0',
+    'eu.anthropic.claude-sonnet-5',
+    'anthropic.claude-opus-5',
+    'anthropic.claude-fable-5',
+    'anthropic.claude-mythos-5-1',
+    'anthropic.claude-nova-9',
+    'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7',
+  ]) {
     assert.equal(claudeRule(id).thinking, 'adaptive-only', id);
     assert.equal(claudeRule(id).hidesThinking, true, id);
   }
@@ -79,11 +103,18 @@ test('claude rules: the table per generation, suffix-less ids and ids the table 
 });
 
 test('claude rules: claudeReasoning answers the native fields or why not', () => {
-  assert.deepEqual(claudeReasoning('anthropic.claude-opus-4-7', 'high'),
-    { ok: true, fields: { thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' } }, thinking: true });
+  assert.deepEqual(claudeReasoning('anthropic.claude-opus-4-7', 'high'), {
+    ok: true,
+    fields: { thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' } },
+    thinking: true,
+  });
   assert.deepEqual(claudeReasoning('anthropic.claude-opus-4-7', 'none'), { ok: true, fields: {}, thinking: false });
-  assert.deepEqual(claudeReasoning('anthropic.claude-sonnet-4-20250514-v1:0', 'medium'),
-    { ok: true, fields: { thinking: { type: 'enabled', budget_tokens: 8192 } }, budgetTokens: 8192, thinking: true });
+  assert.deepEqual(claudeReasoning('anthropic.claude-sonnet-4-20250514-v1:0', 'medium'), {
+    ok: true,
+    fields: { thinking: { type: 'enabled', budget_tokens: 8192 } },
+    budgetTokens: 8192,
+    thinking: true,
+  });
   const fable = claudeReasoning('anthropic.claude-fable-5', 'none');
   assert.equal(fable.ok, false);
   const sonnet = claudeReasoning('global.anthropic.claude-sonnet-4-6', 'xhigh');
@@ -111,7 +142,10 @@ test('claude rules: what a model cannot take is a 400 naming reasoning_effort, o
     assert.match(refusal(route, 'anthropic.claude-3-5-sonnet-20240620-v1:0', { reasoning_effort: 'low' }).message, /no extended thinking/);
     const dropped = build(route, 'anthropic.claude-fable-5', { reasoning_effort: 'none' }, true);
     assert.ok(!JSON.stringify(dropped.body).includes('thinking'));
-    assert.ok(dropped.notes.some((n) => n.includes('reasoning_effort')), 'the drop is logged');
+    assert.ok(
+      dropped.notes.some((n) => n.includes('reasoning_effort')),
+      'the drop is logged',
+    );
   }
 });
 

@@ -12,22 +12,55 @@ import { expectJsonGolden } from '../helpers/golden.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/embeddings');
 
-interface Case { name: string; modelId: string; texts: string[]; options: EmbeddingOptions }
+interface Case {
+  name: string;
+  modelId: string;
+  texts: string[];
+  options: EmbeddingOptions;
+}
 
 const CASES: Case[] = [
-  { name: 'titan-v2', modelId: 'amazon.titan-embed-text-v2:0', texts: ['The sidecar signs — 署名 👋'], options: { dimensions: 512, inputType: undefined } },
-  { name: 'titan-v2-default-size', modelId: 'amazon.titan-embed-text-v2:0', texts: ['plain'], options: { dimensions: undefined, inputType: undefined } },
+  {
+    name: 'titan-v2',
+    modelId: 'amazon.titan-embed-text-v2:0',
+    texts: ['The sidecar signs — 署名 👋'],
+    options: { dimensions: 512, inputType: undefined },
+  },
+  {
+    name: 'titan-v2-default-size',
+    modelId: 'amazon.titan-embed-text-v2:0',
+    texts: ['plain'],
+    options: { dimensions: undefined, inputType: undefined },
+  },
   { name: 'titan-g1', modelId: 'amazon.titan-embed-text-v1', texts: ['plain'], options: { dimensions: undefined, inputType: undefined } },
-  { name: 'cohere-v3', modelId: 'cohere.embed-multilingual-v3', texts: ['first', 'second — 二'], options: { dimensions: undefined, inputType: 'search_query' } },
+  {
+    name: 'cohere-v3',
+    modelId: 'cohere.embed-multilingual-v3',
+    texts: ['first', 'second — 二'],
+    options: { dimensions: undefined, inputType: 'search_query' },
+  },
   { name: 'cohere-v4', modelId: 'us.cohere.embed-v4:0', texts: ['first', 'second'], options: { dimensions: 256, inputType: 'clustering' } },
   { name: 'cohere-v4-defaults', modelId: 'cohere.embed-v4:0', texts: ['only'], options: { dimensions: undefined, inputType: undefined } },
-  { name: 'nova-mme', modelId: 'amazon.nova-2-multimodal-embeddings-v1:0', texts: ['a query'], options: { dimensions: 384, inputType: 'search_query' } },
-  { name: 'nova-mme-defaults', modelId: 'amazon.nova-2-multimodal-embeddings-v1:0', texts: ['a document'], options: { dimensions: undefined, inputType: undefined } },
+  {
+    name: 'nova-mme',
+    modelId: 'amazon.nova-2-multimodal-embeddings-v1:0',
+    texts: ['a query'],
+    options: { dimensions: 384, inputType: 'search_query' },
+  },
+  {
+    name: 'nova-mme-defaults',
+    modelId: 'amazon.nova-2-multimodal-embeddings-v1:0',
+    texts: ['a document'],
+    options: { dimensions: undefined, inputType: undefined },
+  },
 ];
 
 function modelFor(modelId: string): ReturnType<typeof embeddingModel> {
   const family = familyOf(inspectModelId(modelId).baseModelId!);
-  assert.ok(family === 'amazon-titan-embed' || family === 'cohere-embed' || family === 'amazon-nova-embed', `${modelId} is an embedding model (${family})`);
+  assert.ok(
+    family === 'amazon-titan-embed' || family === 'cohere-embed' || family === 'amazon-nova-embed',
+    `${modelId} is an embedding model (${family})`,
+  );
   return embeddingModel(family, modelId);
 }
 
@@ -49,7 +82,10 @@ test('embedding families: ids name the family and generation; chat ids of the sa
   assert.equal(modelFor('eu.cohere.embed-v4:0').label, 'Cohere Embed v4');
   assert.equal(modelFor('amazon.titan-embed-g1-text-02').label, 'Titan Embeddings G1 - Text');
   // An application inference profile names no model: the family's newest generation answers for it.
-  assert.equal(embeddingModel('cohere-embed', 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc').label, 'Cohere Embed v4');
+  assert.equal(
+    embeddingModel('cohere-embed', 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc').label,
+    'Cohere Embed v4',
+  );
   assert.deepEqual([...modelFor('cohere.embed-v4:0').dimensions], [256, 512, 1024, 1536]);
   assert.equal(modelFor('cohere.embed-v4:0').maxInputsPerCall, 96);
   assert.equal(modelFor('amazon.titan-embed-text-v2:0').maxInputsPerCall, 1);
@@ -63,11 +99,37 @@ test('embedding answers: vectors in order, token counts from the header, else th
   // Real Titan answers may write the count as a float.
   const titanBody = modelFor('amazon.titan-embed-text-v2:0').parseResponse({ embedding: [0.5], inputTextTokenCount: 28.0 }, 1, {});
   assert.equal(titanBody.inputTokens, 28);
-  const cohere = modelFor('cohere.embed-v4:0').parseResponse({ embeddings: { float: [[1, 2], [3, 4]] }, response_type: 'embeddings_by_type' }, 2, headers);
-  assert.deepEqual(cohere, { vectors: [[1, 2], [3, 4]], inputTokens: 9 });
-  const cohereFloats = modelFor('cohere.embed-english-v3').parseResponse({ embeddings: [[1, 2]], response_type: 'embeddings_floats' }, 1, {});
+  const cohere = modelFor('cohere.embed-v4:0').parseResponse(
+    {
+      embeddings: {
+        float: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+      response_type: 'embeddings_by_type',
+    },
+    2,
+    headers,
+  );
+  assert.deepEqual(cohere, {
+    vectors: [
+      [1, 2],
+      [3, 4],
+    ],
+    inputTokens: 9,
+  });
+  const cohereFloats = modelFor('cohere.embed-english-v3').parseResponse(
+    { embeddings: [[1, 2]], response_type: 'embeddings_floats' },
+    1,
+    {},
+  );
   assert.deepEqual(cohereFloats, { vectors: [[1, 2]], inputTokens: undefined });
-  const nova = modelFor('amazon.nova-2-multimodal-embeddings-v1:0').parseResponse({ embeddings: [{ embeddingType: 'TEXT', embedding: [0.1] }] }, 1, headers);
+  const nova = modelFor('amazon.nova-2-multimodal-embeddings-v1:0').parseResponse(
+    { embeddings: [{ embeddingType: 'TEXT', embedding: [0.1] }] },
+    1,
+    headers,
+  );
   assert.deepEqual(nova, { vectors: [[0.1]], inputTokens: 9 });
 });
 
@@ -84,10 +146,13 @@ const BAD_ANSWERS: Array<[string, string, unknown, number]> = [
 
 for (const [name, modelId, body, count] of BAD_ANSWERS) {
   test(`embedding answers: ${name} is an upstream_protocol_error, never an empty success`, () => {
-    assert.throws(() => modelFor(modelId).parseResponse(body, count, {}), (error: Error & { type?: string }) => {
-      assert.equal(error.type, 'upstream_protocol_error');
-      assert.match(error.message, /unexpected .* body/);
-      return true;
-    });
+    assert.throws(
+      () => modelFor(modelId).parseResponse(body, count, {}),
+      (error: Error & { type?: string }) => {
+        assert.equal(error.type, 'upstream_protocol_error');
+        assert.match(error.message, /unexpected .* body/);
+        return true;
+      },
+    );
   });
 }

@@ -13,11 +13,19 @@ import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
 import { isSidecarError } from '../../src/errors.ts';
 import { targetFor } from './helpers.ts';
 
-function build(route: Route, modelId: string, body: Record<string, unknown>, dropParams = false, alias?: Record<string, unknown>): { body: Record<string, unknown>; notes: string[] } {
+function build(
+  route: Route,
+  modelId: string,
+  body: Record<string, unknown>,
+  dropParams = false,
+  alias?: Record<string, unknown>,
+): { body: Record<string, unknown>; notes: string[] } {
   const target = targetFor({ route, modelId }, alias as never);
   const adapter = adapterFor(route, target.family)!;
   const notes: string[] = [];
-  const note = (m: string): void => { notes.push(m); };
+  const note = (m: string): void => {
+    notes.push(m);
+  };
   const { request, unknown } = readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], ...body });
   const prepared = applyParamPolicy(request, unknown, adapter, dropParams, `${target.family} on ${route}`, note);
   return { body: adapter.buildBody(prepared, { target, note, dropParams }), notes };
@@ -40,32 +48,52 @@ test('policy: response_format where the family cannot honour it is a 400 naming 
   rejects(() => build('invoke', NOVA1, { response_format: { type: 'json_object' } }), 'response_format');
   rejects(() => build('invoke', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } }), 'response_format');
   rejects(() => build('converse', 'meta.llama3-1-8b-instruct-v1:0', { response_format: { type: 'json_object' } }), 'response_format');
-  rejects(() => build('invoke', 'ai21.jamba-1-5-mini-v1:0', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: {} } } }), 'response_format');
+  rejects(
+    () => build('invoke', 'ai21.jamba-1-5-mini-v1:0', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: {} } } }),
+    'response_format',
+  );
 });
 
 test('policy: response_format {"type":"text"} asks for nothing and is accepted by every family', () => {
-  for (const [route, id] of [['invoke', NOVA1], ['invoke', 'amazon.titan-text-express-v1'], ['converse', 'meta.llama3-1-8b-instruct-v1:0']] as const) {
+  for (const [route, id] of [
+    ['invoke', NOVA1],
+    ['invoke', 'amazon.titan-text-express-v1'],
+    ['converse', 'meta.llama3-1-8b-instruct-v1:0'],
+  ] as const) {
     assert.doesNotThrow(() => build(route, id, { response_format: { type: 'text' } }));
   }
 });
 
 test('policy: response_format json_schema on converse goes to outputConfig.textFormat with the schema as a string', () => {
-  const { body } = build('converse', 'openai.gpt-oss-20b-1:0', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object' } } } });
-  assert.deepEqual(body.outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}', name: 'n' } } } });
+  const { body } = build('converse', 'openai.gpt-oss-20b-1:0', {
+    response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object' } } },
+  });
+  assert.deepEqual(body.outputConfig, {
+    textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}', name: 'n' } } },
+  });
 });
 
 test('policy: reasoning_effort on Nova 1 is a 400; on Nova 2 it is reasoningConfig; drop_params drops it', () => {
   rejects(() => build('invoke', NOVA1, { reasoning_effort: 'low' }), 'reasoning_effort');
   rejects(() => build('converse', NOVA1, { reasoning_effort: 'low' }), 'reasoning_effort');
-  assert.deepEqual((build('invoke', NOVA2, { reasoning_effort: 'high' }).body.inferenceConfig as Record<string, unknown>).reasoningConfig,
-    { type: 'enabled', maxReasoningEffort: 'high' });
+  assert.deepEqual((build('invoke', NOVA2, { reasoning_effort: 'high' }).body.inferenceConfig as Record<string, unknown>).reasoningConfig, {
+    type: 'enabled',
+    maxReasoningEffort: 'high',
+  });
   const dropped = build('invoke', NOVA1, { reasoning_effort: 'low' }, true);
   assert.equal(dropped.body.inferenceConfig, undefined);
   assert.ok(dropped.notes.some((n) => n.includes('reasoning_effort')));
 });
 
 test('policy: reasoning_effort never sends a `reasoning` key to any family', () => {
-  for (const [route, id] of [['invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0'], ['converse', 'anthropic.claude-3-7-sonnet-20250219-v1:0'], ['invoke', NOVA2], ['converse', NOVA2], ['invoke', 'openai.gpt-oss-20b-1:0'], ['converse', 'openai.gpt-oss-20b-1:0']] as const) {
+  for (const [route, id] of [
+    ['invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0'],
+    ['converse', 'anthropic.claude-3-7-sonnet-20250219-v1:0'],
+    ['invoke', NOVA2],
+    ['converse', NOVA2],
+    ['invoke', 'openai.gpt-oss-20b-1:0'],
+    ['converse', 'openai.gpt-oss-20b-1:0'],
+  ] as const) {
     const text = JSON.stringify(build(route, id, { reasoning_effort: 'medium' }).body);
     assert.ok(!text.includes('"reasoning"'), `${route} ${id}: ${text}`);
   }
@@ -74,7 +102,10 @@ test('policy: reasoning_effort never sends a `reasoning` key to any family', () 
 
 test('policy: Claude thinking refuses temperature and forced tool use, as Bedrock would', () => {
   rejects(() => build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', temperature: 0.2 }), 'temperature');
-  rejects(() => build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', tools: [TOOL], tool_choice: 'required' }), 'tool_choice');
+  rejects(
+    () => build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', tools: [TOOL], tool_choice: 'required' }),
+    'tool_choice',
+  );
   const { body } = build('invoke', 'anthropic.claude-3-7-sonnet-20250219-v1:0', { reasoning_effort: 'low', temperature: 0.2 }, true);
   assert.equal(body.temperature, undefined);
 });
@@ -88,13 +119,27 @@ test('policy: tools on a prompt-style Mistral model are a 400; stop on a chat-st
 
 test('policy: Mistral chat forces one named function as "any" with only that tool', () => {
   const other = { type: 'function', function: { name: 'g' } };
-  const { body } = build('invoke', 'mistral.mistral-large-2407-v1:0', { tools: [TOOL, other], tool_choice: { type: 'function', function: { name: 'g' } } });
+  const { body } = build('invoke', 'mistral.mistral-large-2407-v1:0', {
+    tools: [TOOL, other],
+    tool_choice: { type: 'function', function: { name: 'g' } },
+  });
   assert.equal(body.tool_choice, 'any');
-  assert.deepEqual((body.tools as Array<{ function: { name: string } }>).map((t) => t.function.name), ['g']);
+  assert.deepEqual(
+    (body.tools as Array<{ function: { name: string } }>).map((t) => t.function.name),
+    ['g'],
+  );
 });
 
 test('policy: images go only to models that take them; elsewhere a 400 naming the message part', () => {
-  const image = [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }];
+  const image = [
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'see' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+      ],
+    },
+  ];
   rejects(() => build('invoke', 'meta.llama3-1-8b-instruct-v1:0', { messages: image }), 'messages[0].content[1]');
   rejects(() => build('invoke', 'amazon.titan-text-express-v1', { messages: image }), 'messages[0].content[1]');
   rejects(() => build('converse', 'deepseek.r1-v1:0', { messages: image }), 'messages[0].content[1]');
@@ -103,7 +148,9 @@ test('policy: images go only to models that take them; elsewhere a 400 naming th
 
 test('policy: unknown anthropic_beta flags are dropped and logged on invoke and on converse', () => {
   for (const route of ['invoke', 'converse'] as const) {
-    const { body, notes } = build(route, 'anthropic.claude-3-7-sonnet-20250219-v1:0', { anthropic_beta: ['bogus-flag', 'output-128k-2025-02-19'] });
+    const { body, notes } = build(route, 'anthropic.claude-3-7-sonnet-20250219-v1:0', {
+      anthropic_beta: ['bogus-flag', 'output-128k-2025-02-19'],
+    });
     const betas = route === 'invoke' ? body.anthropic_beta : (body.additionalModelRequestFields as Record<string, unknown>).anthropic_beta;
     assert.deepEqual(betas, ['output-128k-2025-02-19']);
     assert.ok(notes.some((n) => n.includes('bogus-flag')));
@@ -111,7 +158,10 @@ test('policy: unknown anthropic_beta flags are dropped and logged on invoke and 
 });
 
 test('policy: tool_choice "none" sends no tools when the history does not need them', () => {
-  for (const [route, id] of [['converse', NOVA1], ['invoke', NOVA1]] as const) {
+  for (const [route, id] of [
+    ['converse', NOVA1],
+    ['invoke', NOVA1],
+  ] as const) {
     const { body } = build(route, id, { tools: [TOOL], tool_choice: 'none' });
     assert.equal(body.toolConfig, undefined);
   }
@@ -131,7 +181,10 @@ function registry(model: string, extra: Record<string, unknown>): ModelRegistry 
 }
 
 test('policy: a disallowed additional_model_request_fields key fails the config load, naming the key and the allow-list', () => {
-  assert.throws(() => registry('bedrock/invoke/us.amazon.nova-lite-v1:0', { stream: true }), /models\[0\]\.additional_model_request_fields\.stream: "stream" is not a field amazon-nova on the invoke route takes \(allowed: inferenceConfig, schemaVersion\)/);
+  assert.throws(
+    () => registry('bedrock/invoke/us.amazon.nova-lite-v1:0', { stream: true }),
+    /models\[0\]\.additional_model_request_fields\.stream: "stream" is not a field amazon-nova on the invoke route takes \(allowed: inferenceConfig, schemaVersion\)/,
+  );
   assert.throws(() => registry('bedrock/invoke/meta.llama3-1-8b-instruct-v1:0', { top_k: 5 }), /"top_k" is not a field meta/);
   assert.throws(() => registry('bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', { guardrails: [] }), /"guardrails"/);
   assert.doesNotThrow(() => registry('bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0', { top_k: 50 }));
@@ -139,7 +192,15 @@ test('policy: a disallowed additional_model_request_fields key fails the config 
 });
 
 test('policy: converse images go to Llama 3.2 vision, Llama 4 and Pixtral, and are refused by Llama 3.1 and Mistral Large 2', () => {
-  const image = [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,AAAA' } }] }];
+  const image = [
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'see' },
+        { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,AAAA' } },
+      ],
+    },
+  ];
   for (const id of ['us.meta.llama3-2-90b-instruct-v1:0', 'us.meta.llama4-scout-17b-instruct-v1:0', 'us.mistral.pixtral-large-2502-v1:0']) {
     const messages = build('converse', id, { messages: image }).body.messages as Array<{ content: unknown[] }>;
     assert.deepEqual(messages[0]!.content[1], { image: { format: 'jpeg', source: { bytes: 'AAAA' } } }, id);
@@ -151,15 +212,24 @@ test('policy: converse images go to Llama 3.2 vision, Llama 4 and Pixtral, and a
 test('policy: json_object on converse is a json_schema of any object; Qwen invoke passes response_format through', () => {
   const { body } = build('converse', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } });
   assert.deepEqual(body.outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}' } } } });
-  assert.deepEqual(build('invoke', 'qwen.qwen3-32b-v1:0', { response_format: { type: 'json_object' } }).body.response_format, { type: 'json_object' });
+  assert.deepEqual(build('invoke', 'qwen.qwen3-32b-v1:0', { response_format: { type: 'json_object' } }).body.response_format, {
+    type: 'json_object',
+  });
 });
 
 test('policy: n > 1 is a 400 naming it on every family, or dropped with drop_params (one choice either way); n: 1 is accepted', () => {
-  for (const [route, id] of [['invoke', 'ai21.jamba-1-5-mini-v1:0'], ['invoke', NOVA1], ['converse', 'meta.llama3-1-8b-instruct-v1:0']] as const) {
+  for (const [route, id] of [
+    ['invoke', 'ai21.jamba-1-5-mini-v1:0'],
+    ['invoke', NOVA1],
+    ['converse', 'meta.llama3-1-8b-instruct-v1:0'],
+  ] as const) {
     rejects(() => build(route, id, { n: 2 }), 'n');
     const dropped = build(route, id, { n: 3 }, true);
     assert.equal(JSON.stringify(dropped.body).includes('"n"'), false, `${id}: n never reaches the body`);
-    assert.ok(dropped.notes.some((n) => n.includes('"n" dropped')), `${id}: the drop is logged`);
+    assert.ok(
+      dropped.notes.some((n) => n.includes('"n" dropped')),
+      `${id}: the drop is logged`,
+    );
     assert.doesNotThrow(() => build(route, id, { n: 1 }));
   }
 });
@@ -175,13 +245,33 @@ test('policy: a forced tool_choice on Cohere Command R (invoke) is a 400 naming 
 });
 
 test('request: stream_chunk_size null is a 400 naming it (docs/contract.md#rechunking: an integer from 1 to 1048576, anything else)', () => {
-  rejects(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream_chunk_size: null }), 'stream_chunk_size', 'invalid_request_error');
+  rejects(
+    () => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream_chunk_size: null }),
+    'stream_chunk_size',
+    'invalid_request_error',
+  );
   assert.equal(readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }).request.sidecar.streamChunkSize, undefined);
 });
 
 test('request: a tool_choice naming a function that is not in tools is a 400 naming tool_choice', () => {
   const tools = [TOOL];
-  rejects(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: { type: 'function', function: { name: 'g' } } }),
-    'tool_choice', 'invalid_request_error');
-  assert.doesNotThrow(() => readChatRequest({ model: 'x', messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: { type: 'function', function: { name: 'f' } } }));
+  rejects(
+    () =>
+      readChatRequest({
+        model: 'x',
+        messages: [{ role: 'user', content: 'hi' }],
+        tools,
+        tool_choice: { type: 'function', function: { name: 'g' } },
+      }),
+    'tool_choice',
+    'invalid_request_error',
+  );
+  assert.doesNotThrow(() =>
+    readChatRequest({
+      model: 'x',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools,
+      tool_choice: { type: 'function', function: { name: 'f' } },
+    }),
+  );
 });

@@ -73,7 +73,10 @@ test('reasoning tags: R1 past maxHeldBytes commits to reasoning and streams it',
   assert.deepEqual(s.push('1234'), []);
   const out = s.push('56789abc');
   assert.deepEqual(out, [{ kind: 'reasoning', text: '123456789abc' }]);
-  assert.deepEqual(s.push('x</think>y'), [{ kind: 'reasoning', text: 'x' }, { kind: 'text', text: 'y' }]);
+  assert.deepEqual(s.push('x</think>y'), [
+    { kind: 'reasoning', text: 'x' },
+    { kind: 'text', text: 'y' },
+  ]);
 });
 
 test('reasoning tags: the output does not depend on how the input was split (whole, byte by byte, random)', () => {
@@ -88,11 +91,14 @@ test('reasoning tags: the output does not depend on how the input was split (who
       const whole = run(tags, [input]);
       const chars = run(tags, [...input]);
       assert.deepEqual({ r: chars.reasoning, t: chars.text }, { r: whole.reasoning, t: whole.text }, `${input} one char at a time`);
-      fc.assert(fc.property(fc.array(fc.nat(200), { maxLength: 12 }), (cuts) => {
-        const got = run(tags, splits(input, cuts));
-        assert.equal(got.reasoning, whole.reasoning);
-        assert.equal(got.text, whole.text);
-      }), { seed: 42, numRuns: 100 });
+      fc.assert(
+        fc.property(fc.array(fc.nat(200), { maxLength: 12 }), (cuts) => {
+          const got = run(tags, splits(input, cuts));
+          assert.equal(got.reasoning, whole.reasoning);
+          assert.equal(got.text, whole.text);
+        }),
+        { seed: 42, numRuns: 100 },
+      );
     }
   }
 });

@@ -34,7 +34,10 @@ const SAMPLE_IDS: Readonly<Record<Family, string>> = {
 };
 
 test('registry: src/models knows exactly the registry families, in its order', () => {
-  assert.deepEqual([...FAMILIES], FAMILY_SPECS.map((spec) => spec.family));
+  assert.deepEqual(
+    [...FAMILIES],
+    FAMILY_SPECS.map((spec) => spec.family),
+  );
   assert.deepEqual(Object.keys(SAMPLE_IDS).sort(), [...FAMILIES].sort(), 'one sample id per family');
   assert.equal(new Set(FAMILIES).size, FAMILIES.length, 'family names are unique');
 });
@@ -95,10 +98,13 @@ test('registry: an embedding family serves invoke only, with a model for its ids
 
 /** Files every family goes through: none of them may name one (a family's knowledge lives in its file). */
 function sharedFiles(): string[] {
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-  const shared = ['converse.ts', 'index.ts', 'types.ts', 'caching.ts', 'documents.ts', 'policy.ts', 'request.ts', 'families.ts']
-    .map((name) => join('src/providers', name));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
+  const shared = ['converse.ts', 'index.ts', 'types.ts', 'caching.ts', 'documents.ts', 'policy.ts', 'request.ts', 'families.ts'].map(
+    (name) => join('src/providers', name),
+  );
   return [...shared, join('src/providers/embeddings/index.ts'), ...walk('src/models'), ...walk('src/surfaces'), ...walk('src/server')];
 }
 

@@ -22,10 +22,20 @@ for (const modelId of ['anthropic.claude-3-haiku-20240307-v1:0', 'us.amazon.nova
     await withEmulator(async (emu) => {
       const target = targetFor({ route: 'invoke', modelId });
       const adapter = adapterFor('invoke', target.family)!;
-      const { request } = readChatRequest({ model: 'm', stream: true, max_tokens: 100, messages: [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'Hello' }] });
+      const { request } = readChatRequest({
+        model: 'm',
+        stream: true,
+        max_tokens: 100,
+        messages: [
+          { role: 'system', content: 'Be kind.' },
+          { role: 'user', content: 'Hello' },
+        ],
+      });
       const body = adapter.buildBody(request, { target, note: () => {} });
       emu.script({ type: 'text', text: TEXT, usage: { inputTokens: 21, outputTokens: 8 } });
-      const out = await sdkClient(emu.url).send(new InvokeModelWithResponseStreamCommand({ modelId, contentType: 'application/json', body: JSON.stringify(body) }));
+      const out = await sdkClient(emu.url).send(
+        new InvokeModelWithResponseStreamCommand({ modelId, contentType: 'application/json', body: JSON.stringify(body) }),
+      );
       const mapper = adapter.createStreamMapper();
       const events: StreamEvent[] = [];
       for await (const part of out.body ?? []) {
@@ -33,8 +43,17 @@ for (const modelId of ['anthropic.claude-3-haiku-20240307-v1:0', 'us.amazon.nova
         if (part.chunk?.bytes) events.push(...mapper.push(JSON.parse(decoder.decode(part.chunk.bytes)) as Record<string, unknown>));
       }
       assert.equal(mapper.terminated, true);
-      assert.equal(events.filter((e) => e.kind === 'text').map((e) => (e as { text: string }).text).join(''), TEXT);
-      assert.deepEqual(events.slice(-2).map((e) => e.kind), ['finish', 'usage']);
+      assert.equal(
+        events
+          .filter((e) => e.kind === 'text')
+          .map((e) => (e as { text: string }).text)
+          .join(''),
+        TEXT,
+      );
+      assert.deepEqual(
+        events.slice(-2).map((e) => e.kind),
+        ['finish', 'usage'],
+      );
       const usage = events.at(-1) as Extract<StreamEvent, { kind: 'usage' }>;
       assert.equal(usage.usage.inputTokens, 21);
       assert.equal(usage.usage.outputTokens, 8);

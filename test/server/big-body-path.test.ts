@@ -15,23 +15,40 @@ import { jsonBytes } from '../../src/server/json-thread.ts';
 import { createSigner, type UpstreamRequest } from '../../src/upstream/signer.ts';
 import { isSidecarError } from '../../src/errors.ts';
 
-const big = { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${'QUJD'.repeat(PARSE_OFF_THREAD_BYTES / 2)}` } }, { type: 'text', text: 'ünï "q" \\' }] }] };
+const big = {
+  model: 'm',
+  messages: [
+    {
+      role: 'user',
+      content: [
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${'QUJD'.repeat(PARSE_OFF_THREAD_BYTES / 2)}` } },
+        { type: 'text', text: 'ünï "q" \\' },
+      ],
+    },
+  ],
+};
 
 /** Sends `body` in `pieces` writes, with a Content-Length or chunked, to a server that reads it with readJsonBody. */
 async function readThrough(body: Buffer, pieces: number, withLength: boolean): Promise<unknown> {
   let result: Promise<unknown> | undefined;
   const server = createServer((req, res) => {
-    result = readJsonBody(req, 64 * 1024 * 1024).then((v) => v, (e: unknown) => e);
+    result = readJsonBody(req, 64 * 1024 * 1024).then(
+      (v) => v,
+      (e: unknown) => e,
+    );
     void result.then(() => res.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: withLength ? { 'content-length': body.length } : {} }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: withLength ? { 'content-length': body.length } : {} },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       const step = Math.ceil(body.length / pieces);
       for (let at = 0; at < body.length; at += step) req.write(body.subarray(at, at + step));
@@ -72,11 +89,21 @@ test('big body: the native body is serialised and hashed on the JSON thread; sma
 
 test('signer: a payload hash given with the body is signed as it is, without hashing the body again', async () => {
   const signer = createSigner({
-    credentials: { get: async () => ({ ...TEST_CREDENTIALS }), invalidate: () => undefined, usable: () => true, lastError: () => undefined },
+    credentials: {
+      get: async () => ({ ...TEST_CREDENTIALS }),
+      invalidate: () => undefined,
+      usable: () => true,
+      lastError: () => undefined,
+    },
     now: () => new Date('2026-01-02T03:04:05Z'),
   });
   const body = Buffer.from('{"x":1}');
-  const request: UpstreamRequest = { method: 'POST', url: new URL('https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke'), headers: {}, body };
+  const request: UpstreamRequest = {
+    method: 'POST',
+    url: new URL('https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke'),
+    headers: {},
+    body,
+  };
   const hashed = await signer.sign(request, 'us-east-1');
   const given = await signer.sign({ ...request, bodySha256: createHash('sha256').update(body).digest('hex') }, 'us-east-1');
   assert.deepEqual(given, hashed);

@@ -13,9 +13,15 @@ import { startHarness } from '../helpers/harness.ts';
 
 const DIR = new URL('../fixtures/anthropic-messages/clients/', import.meta.url).pathname;
 
-interface Capture { client: string; headers: Record<string, string>; body: Record<string, unknown> }
+interface Capture {
+  client: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
 
-const captures: Capture[] = readdirSync(DIR).sort().map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Capture);
+const captures: Capture[] = readdirSync(DIR)
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Capture);
 
 const MODELS = [
   { name: 'claude-opus-4-8', model: 'bedrock/invoke/global.anthropic.claude-opus-4-8', region: 'us-east-1' },
@@ -28,7 +34,11 @@ test('messages clients: every recorded client turn is served on Claude, streamed
   const h = await startHarness({ models: MODELS });
   try {
     for (const capture of captures) {
-      for (const [model, stream] of [[capture.body.model as string, true], [capture.body.model as string, false], ['nova', true]] as const) {
+      for (const [model, stream] of [
+        [capture.body.model as string, true],
+        [capture.body.model as string, false],
+        ['nova', true],
+      ] as const) {
         h.emu.script({ type: 'text', text: `served ${capture.client}` });
         const response = await fetch(`${h.url}/v1/messages?beta=true`, {
           method: 'POST',

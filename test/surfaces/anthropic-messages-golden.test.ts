@@ -40,7 +40,12 @@ async function render(bytes: Buffer, pieces: Buffer[]): Promise<string> {
     new NormalizerStage(new BedrockEventNormalizer('invoke', anthropicInvoke.createStreamMapper())),
     new RechunkerStage({ chunkSizeBytes: 16, maxHoldMs: 60_000 }),
     encoder,
-    new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } }),
+    new Writable({
+      write(chunk, _e, cb) {
+        out += String(chunk);
+        cb();
+      },
+    }),
   );
   return out;
 }
@@ -60,7 +65,14 @@ for (const id of ['is-anthropic-claude35-sonnet-text', 'is-anthropic-claude35-so
     const bytes = readFileSync(join(REAL, `${id}.eventstream`));
     const whole = await render(bytes, [bytes]);
     golden(`${id}.sse`, whole);
-    assert.equal(await render(bytes, [...bytes].map((b) => Buffer.from([b]))), whole, 'byte by byte');
+    assert.equal(
+      await render(
+        bytes,
+        [...bytes].map((b) => Buffer.from([b])),
+      ),
+      whole,
+      'byte by byte',
+    );
     const random = seeded(0x5eed);
     for (let i = 0; i < 5; i++) assert.equal(await render(bytes, splits(bytes, random)), whole, `random splits #${i}`);
   });
@@ -95,13 +107,28 @@ test('messages golden: signed thinking, redacted thinking, text and a tool call,
 });
 
 test('messages golden: an error before the finish is one error event and the end; after the finish the answer stays whole', () => {
-  const blocked = renderEvents([[{ kind: 'text', text: 'Hello' }], [{ kind: 'error', error: new SidecarError('guardrail_violation', 'Violated guardrail policy', { guardrail: 'g1' }) }]]);
+  const blocked = renderEvents([
+    [{ kind: 'text', text: 'Hello' }],
+    [{ kind: 'error', error: new SidecarError('guardrail_violation', 'Violated guardrail policy', { guardrail: 'g1' }) }],
+  ]);
   golden('guardrail-block.sse', blocked);
-  assert.ok(blocked.endsWith('event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"Violated guardrail policy","guardrail":"g1"}}\n\n'));
+  assert.ok(
+    blocked.endsWith(
+      'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"Violated guardrail policy","guardrail":"g1"}}\n\n',
+    ),
+  );
   assert.ok(!blocked.includes('message_stop'));
-  const late = renderEvents([[{ kind: 'text', text: 'Hi' }, { kind: 'finish', reason: 'stop', upstreamReason: 'end_turn' }],
-    [{ kind: 'error', error: new SidecarError('unavailable', 'draining') }]]);
+  const late = renderEvents([
+    [
+      { kind: 'text', text: 'Hi' },
+      { kind: 'finish', reason: 'stop', upstreamReason: 'end_turn' },
+    ],
+    [{ kind: 'error', error: new SidecarError('unavailable', 'draining') }],
+  ]);
   assert.ok(late.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n') && !late.includes('event: error'));
   const cut = renderEvents([[{ kind: 'text', text: 'Hi' }]]);
-  assert.match(cut, /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"stream ended without a finish or an error"\}\}\n\n$/);
+  assert.match(
+    cut,
+    /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"stream ended without a finish or an error"\}\}\n\n$/,
+  );
 });

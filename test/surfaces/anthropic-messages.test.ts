@@ -29,7 +29,11 @@ test('messages: create answers a message with text, stop reason and Bedrock usag
   const { h, client } = await rig();
   try {
     h.emu.script({ type: 'text', text: 'pong', usage: { inputTokens: 12, outputTokens: 3, cacheReadTokens: 5, cacheWriteTokens: 2 } });
-    const message = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'ping' }] });
+    const message = await client.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'ping' }],
+    });
     assert.equal(message.type, 'message');
     assert.equal(message.role, 'assistant');
     assert.equal(message.model, 'claude-sonnet-4-5');
@@ -55,7 +59,13 @@ test('messages: stream + finalMessage render Anthropic events in order, with str
     const raw = await fetch(`${h.url}/v1/messages?beta=true`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': TOKEN, 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, stream_chunk_size: 8, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 50,
+        stream: true,
+        stream_chunk_size: 8,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     });
     assert.equal(raw.status, 200);
     assert.match(raw.headers.get('content-type') ?? '', /^text\/event-stream/);
@@ -63,16 +73,24 @@ test('messages: stream + finalMessage render Anthropic events in order, with str
     const start = JSON.parse(/^data: (.*)$/m.exec(sse)![1]!) as { message: { usage: { input_tokens: number } } };
     assert.equal(start.message.usage.input_tokens, 7, 'message_start carries the prompt usage Bedrock reported first');
     const types = [...sse.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
-    assert.deepEqual(types.filter((t) => t !== 'content_block_delta'), ['message_start', 'content_block_start', 'content_block_stop', 'message_delta', 'message_stop']);
-    const deltas = [...sse.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { type: string; delta?: { text?: string } })
-      .filter((d) => d.type === 'content_block_delta').map((d) => d.delta!.text!);
+    assert.deepEqual(
+      types.filter((t) => t !== 'content_block_delta'),
+      ['message_start', 'content_block_start', 'content_block_stop', 'message_delta', 'message_stop'],
+    );
+    const deltas = [...sse.matchAll(/^data: (.*)$/gm)]
+      .map((m) => JSON.parse(m[1]!) as { type: string; delta?: { text?: string } })
+      .filter((d) => d.type === 'content_block_delta')
+      .map((d) => d.delta!.text!);
     assert.equal(deltas.join(''), text);
-    for (const d of deltas) assert.ok(Buffer.byteLength(d) <= 8 || [...d].length === 1, `text_delta ${JSON.stringify(d)} obeys stream_chunk_size 8`);
+    for (const d of deltas)
+      assert.ok(Buffer.byteLength(d) <= 8 || [...d].length === 1, `text_delta ${JSON.stringify(d)} obeys stream_chunk_size 8`);
 
     h.emu.script({ type: 'text', text: 'streamed', usage: { inputTokens: 4, outputTokens: 2 } });
     const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
     let seen = '';
-    stream.on('text', (t) => { seen += t; });
+    stream.on('text', (t) => {
+      seen += t;
+    });
     const final = await stream.finalMessage();
     assert.equal(seen, 'streamed');
     assert.equal(final.content.length, 1);
@@ -88,12 +106,27 @@ test('messages: stream + finalMessage render Anthropic events in order, with str
 test('messages: tool use, then the thinking round trip: the signature goes back byte for byte', async () => {
   const { h, client } = await rig();
   try {
-    h.emu.script({ type: 'tool_use', reasoning: 'I should read the file.', calls: [{ id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } }] });
-    const tools = [{ name: 'Read', description: 'reads a file', input_schema: { type: 'object' as const, properties: { file_path: { type: 'string' } } } }];
-    const first = await client.messages.stream({
-      model: 'claude-sonnet-4-5', max_tokens: 2048, tools, thinking: { type: 'enabled', budget_tokens: 1024 },
-      messages: [{ role: 'user', content: 'read /tmp/x' }],
-    }).finalMessage();
+    h.emu.script({
+      type: 'tool_use',
+      reasoning: 'I should read the file.',
+      calls: [{ id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } }],
+    });
+    const tools = [
+      {
+        name: 'Read',
+        description: 'reads a file',
+        input_schema: { type: 'object' as const, properties: { file_path: { type: 'string' } } },
+      },
+    ];
+    const first = await client.messages
+      .stream({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 2048,
+        tools,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [{ role: 'user', content: 'read /tmp/x' }],
+      })
+      .finalMessage();
     assert.equal(first.stop_reason, 'tool_use');
     const thinking = first.content.find((b) => b.type === 'thinking');
     assert.ok(thinking && thinking.type === 'thinking' && thinking.signature.length > 0, 'a signed thinking block');
@@ -104,18 +137,29 @@ test('messages: tool use, then the thinking round trip: the signature goes back 
 
     h.emu.script({ type: 'text', text: 'kumquat' });
     const second = await client.messages.create({
-      model: 'claude-sonnet-4-5', max_tokens: 2048, tools, thinking: { type: 'enabled', budget_tokens: 1024 },
+      model: 'claude-sonnet-4-5',
+      max_tokens: 2048,
+      tools,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
       messages: [
         { role: 'user', content: 'read /tmp/x' },
         { role: 'assistant', content: first.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'kumquat-7741', cache_control: { type: 'ephemeral' } }] },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: call.id, content: 'kumquat-7741', cache_control: { type: 'ephemeral' } }],
+        },
       ],
     });
     assert.deepEqual(second.content, [{ type: 'text', text: 'kumquat' }]);
     const body = lastUpstreamBody(h);
     const messages = body.messages as Array<{ role: string; content: Array<Record<string, unknown>> }>;
     assert.deepEqual(messages[1]!.content[0], { type: 'thinking', thinking: thinking.thinking, signature: thinking.signature });
-    assert.deepEqual(messages[2]!.content[0], { type: 'tool_result', tool_use_id: call.id, content: 'kumquat-7741', cache_control: { type: 'ephemeral' } });
+    assert.deepEqual(messages[2]!.content[0], {
+      type: 'tool_result',
+      tool_use_id: call.id,
+      content: 'kumquat-7741',
+      cache_control: { type: 'ephemeral' },
+    });
   } finally {
     await h.close();
   }
@@ -125,13 +169,23 @@ test('messages via Converse (Claude on a converse alias): the signature and reda
   const converse = { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
   const { h, client } = await rig({ models: [CLAUDE, NOVA, converse] });
   try {
-    h.emu.script({ type: 'tool_use', reasoning: 'I should read the file.', calls: [{ id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } }] });
-    const tools = [{ name: 'Read', description: 'reads a file', input_schema: { type: 'object' as const, properties: { file_path: { type: 'string' } } } }];
+    h.emu.script({
+      type: 'tool_use',
+      reasoning: 'I should read the file.',
+      calls: [{ id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } }],
+    });
+    const tools = [
+      {
+        name: 'Read',
+        description: 'reads a file',
+        input_schema: { type: 'object' as const, properties: { file_path: { type: 'string' } } },
+      },
+    ];
     const ask = { model: 'claude-converse', max_tokens: 2048, tools, thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
     const first = await client.messages.stream({ ...ask, messages: [{ role: 'user', content: 'read /tmp/x' }] }).finalMessage();
     assert.equal(h.emu.requests.at(-1)!.operation, 'ConverseStream');
     const thinking = first.content.find((b) => b.type === 'thinking');
-    assert.ok(thinking && thinking.type === 'thinking' && thinking.signature.length > 0, 'Converse\'s signature arrives as signature_delta');
+    assert.ok(thinking && thinking.type === 'thinking' && thinking.signature.length > 0, "Converse's signature arrives as signature_delta");
     const call = first.content.find((b) => b.type === 'tool_use');
     assert.ok(call && call.type === 'tool_use');
 
@@ -142,7 +196,10 @@ test('messages via Converse (Claude on a converse alias): the signature and reda
     assert.ok(signed && signed.type === 'thinking' && signed.signature.length > 0, 'a signed thinking block in the whole answer');
 
     h.emu.script({ type: 'text', text: 'kumquat' });
-    const redacted = { type: 'redacted_thinking' as const, data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDPH4VtzAb9g4DPz+zgAJeZyzQ/nZPo1WAKeDQ' };
+    const redacted = {
+      type: 'redacted_thinking' as const,
+      data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDPH4VtzAb9g4DPz+zgAJeZyzQ/nZPo1WAKeDQ',
+    };
     await client.messages.create({
       ...ask,
       messages: [
@@ -170,11 +227,16 @@ test('messages: what Claude Code sends reaches Bedrock as its Claude body takes 
     const response = await fetch(`${h.url}/v1/messages?beta=true`, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json', 'x-api-key': TOKEN, 'anthropic-version': '2023-06-01',
-        'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,prompt-caching-scope-2026-01-05',
+        'content-type': 'application/json',
+        'x-api-key': TOKEN,
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta':
+          'claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,prompt-caching-scope-2026-01-05',
       },
       body: JSON.stringify({
-        model: 'claude-sonnet-4-5', max_tokens: 32000, stream: false,
+        model: 'claude-sonnet-4-5',
+        max_tokens: 32000,
+        stream: false,
         messages: [
           { role: 'user', content: [{ type: 'text', text: 'Reply with pong', cache_control: { type: 'ephemeral' } }] },
           { role: 'system', content: 'Available agent types: none' },
@@ -193,10 +255,15 @@ test('messages: what Claude Code sends reaches Bedrock as its Claude body takes 
     for (const key of ['metadata', 'context_management', 'some_future_key', 'model', 'stream']) assert.ok(!(key in body), `${key} dropped`);
     assert.deepEqual(body.tools, [{ name: 'Read', description: 'r', input_schema: { type: 'object' } }]);
     assert.deepEqual(body.system, [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }]);
-    assert.deepEqual(body.messages, [{ role: 'user', content: [
-      { type: 'text', text: 'Reply with pong', cache_control: { type: 'ephemeral' } },
-      { type: 'text', text: '<system-reminder>\nAvailable agent types: none\n</system-reminder>' },
-    ] }]);
+    assert.deepEqual(body.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Reply with pong', cache_control: { type: 'ephemeral' } },
+          { type: 'text', text: '<system-reminder>\nAvailable agent types: none\n</system-reminder>' },
+        ],
+      },
+    ]);
     assert.deepEqual(body.thinking, { type: 'enabled', budget_tokens: 31999 });
   } finally {
     await h.close();
@@ -206,9 +273,17 @@ test('messages: what Claude Code sends reaches Bedrock as its Claude body takes 
 test('messages: another family goes through Converse, translated both ways', async () => {
   const { h, client } = await rig();
   try {
-    h.emu.script({ type: 'tool_use', text: 'Let me look.', calls: [{ id: 'tooluse_1', name: 'lookup', input: { q: 'x' } }], usage: { inputTokens: 3, outputTokens: 4 } });
+    h.emu.script({
+      type: 'tool_use',
+      text: 'Let me look.',
+      calls: [{ id: 'tooluse_1', name: 'lookup', input: { q: 'x' } }],
+      usage: { inputTokens: 3, outputTokens: 4 },
+    });
     const message = await client.messages.create({
-      model: 'nova', max_tokens: 100, system: 'be brief', stop_sequences: ['END'],
+      model: 'nova',
+      max_tokens: 100,
+      system: 'be brief',
+      stop_sequences: ['END'],
       tools: [{ name: 'lookup', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
       messages: [{ role: 'user', content: 'look x up' }],
     });
@@ -217,12 +292,19 @@ test('messages: another family goes through Converse, translated both ways', asy
     assert.deepEqual(body.system, [{ text: 'be brief' }]);
     assert.deepEqual((body.inferenceConfig as Record<string, unknown>).stopSequences, ['END']);
     assert.equal(message.stop_reason, 'tool_use');
-    assert.deepEqual(message.content, [{ type: 'text', text: 'Let me look.' }, { type: 'tool_use', id: 'tooluse_1', name: 'lookup', input: { q: 'x' } }]);
+    assert.deepEqual(message.content, [
+      { type: 'text', text: 'Let me look.' },
+      { type: 'tool_use', id: 'tooluse_1', name: 'lookup', input: { q: 'x' } },
+    ]);
     // A document only Claude's own body can carry is a 400 naming it for Converse.
-    await assert.rejects(client.messages.create({
-      model: 'nova', max_tokens: 10,
-      messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }] }],
-    }), (error: unknown) => error instanceof Anthropic.BadRequestError && /messages\[0\]\.content\[0\]/.test(error.message));
+    await assert.rejects(
+      client.messages.create({
+        model: 'nova',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }] }],
+      }),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /messages\[0\]\.content\[0\]/.test(error.message),
+    );
   } finally {
     await h.close();
   }
@@ -231,22 +313,32 @@ test('messages: another family goes through Converse, translated both ways', asy
 test('messages: errors before the commit are Anthropic-shaped; auth takes x-api-key and Bearer', async () => {
   const { h, client } = await rig();
   try {
-    await assert.rejects(client.messages.create({ model: 'no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
-      (error: unknown) => error instanceof Anthropic.NotFoundError);
+    await assert.rejects(
+      client.messages.create({ model: 'no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.NotFoundError,
+    );
     const bad = await fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'wrong' }, body: '{}' });
     assert.equal(bad.status, 401);
-    assert.deepEqual((await bad.json() as { type: string; error: { type: string } }).error.type, 'authentication_error');
-    const missing = await fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': TOKEN }, body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [] }) });
+    assert.deepEqual(((await bad.json()) as { type: string; error: { type: string } }).error.type, 'authentication_error');
+    const missing = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': TOKEN },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [] }),
+    });
     assert.equal(missing.status, 400);
-    const json = await missing.json() as { type: string; error: { type: string; message: string } };
+    const json = (await missing.json()) as { type: string; error: { type: string; message: string } };
     assert.equal(json.type, 'error');
     assert.equal(json.error.type, 'invalid_request_error');
     assert.match(json.error.message, /max_tokens/);
-    h.emu.script({ type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
+    h.emu.script(
       { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
-      { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' });
-    await assert.rejects(client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
-      (error: unknown) => error instanceof Anthropic.RateLimitError);
+      { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
+      { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Rate exceeded' },
+    );
+    await assert.rejects(
+      client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.RateLimitError,
+    );
   } finally {
     await h.close();
   }
@@ -254,26 +346,50 @@ test('messages: errors before the commit are Anthropic-shaped; auth takes x-api-
 
 test('messages: a guardrail block mid-stream raises with the message in the SDK, and the non-streaming retry gets the 400', async () => {
   const { h, client } = await rig({
-    guardrails: [{ name: 'no-secrets', type: 'regex', patterns: ['(?i)project\\s+nightingale'], stages: ['output'], stream_mode: 'sync', interval_chars: 20 }],
+    guardrails: [
+      {
+        name: 'no-secrets',
+        type: 'regex',
+        patterns: ['(?i)project\\s+nightingale'],
+        stages: ['output'],
+        stream_mode: 'sync',
+        interval_chars: 20,
+      },
+    ],
     models: [{ ...CLAUDE, guardrails: ['no-secrets'] }, NOVA],
   });
   try {
     const text = 'Here is a harmless start of an answer that goes on for a while. Then: Project Nightingale.';
     h.emu.script({ type: 'text', text });
-    const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'tell me' }] });
-    await assert.rejects(stream.finalMessage(), (error: unknown) => error instanceof Error && /Violated guardrail policy/.test(error.message));
+    const stream = client.messages.stream({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'tell me' }],
+    });
+    await assert.rejects(
+      stream.finalMessage(),
+      (error: unknown) => error instanceof Error && /Violated guardrail policy/.test(error.message),
+    );
 
     h.emu.script({ type: 'text', text });
-    await assert.rejects(client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'tell me' }] }),
-      (error: unknown) => error instanceof Anthropic.BadRequestError && /Violated guardrail policy/.test(error.message));
+    await assert.rejects(
+      client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'tell me' }] }),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /Violated guardrail policy/.test(error.message),
+    );
 
     h.emu.script({ type: 'text', text });
     const raw = await fetch(`${h.url}/v1/messages`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}` },
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'tell me' }] }),
     });
     const sse = await raw.text();
-    assert.ok(sse.endsWith('event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"Violated guardrail policy","guardrail":"no-secrets"}}\n\n'), sse.slice(-300));
+    assert.ok(
+      sse.endsWith(
+        'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"Violated guardrail policy","guardrail":"no-secrets"}}\n\n',
+      ),
+      sse.slice(-300),
+    );
     assert.ok(!sse.includes('message_stop'), 'no message_stop after the error');
   } finally {
     await h.close();
@@ -281,9 +397,15 @@ test('messages: a guardrail block mid-stream raises with the message in the SDK,
 });
 
 test('messages: count_tokens asks Bedrock CountTokens with the body the call would send, and says clearly where it cannot count', async () => {
-  const { h, client } = await rig({ models: [CLAUDE, NOVA, { name: 'llama', model: 'bedrock/invoke/meta.llama3-8b-instruct-v1:0', region: 'us-east-1' }] });
+  const { h, client } = await rig({
+    models: [CLAUDE, NOVA, { name: 'llama', model: 'bedrock/invoke/meta.llama3-8b-instruct-v1:0', region: 'us-east-1' }],
+  });
   try {
-    const counted = await client.messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'count these words please' }], system: 'be brief' });
+    const counted = await client.messages.countTokens({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'count these words please' }],
+      system: 'be brief',
+    });
     assert.ok(Number.isInteger(counted.input_tokens) && counted.input_tokens > 0, JSON.stringify(counted));
     const request = h.emu.requests.at(-1)!;
     assert.equal(request.rawPath, '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens');
@@ -294,36 +416,48 @@ test('messages: count_tokens asks Bedrock CountTokens with the body the call wou
 
     const nova = await client.messages.countTokens({ model: 'nova', messages: [{ role: 'user', content: 'hello' }] });
     assert.ok(nova.input_tokens > 0);
-    const converse = (JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { input: { converse: { messages: unknown[] } } }).input.converse;
+    const converse = (JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { input: { converse: { messages: unknown[] } } }).input
+      .converse;
     assert.deepEqual(converse.messages, [{ role: 'user', content: [{ text: 'hello' }] }]);
 
-    await assert.rejects(client.messages.countTokens({ model: 'llama', messages: [{ role: 'user', content: 'x' }] }),
-      (error: unknown) => error instanceof Anthropic.BadRequestError && /CountTokens takes the invoke body of Claude models only/.test(error.message));
+    await assert.rejects(
+      client.messages.countTokens({ model: 'llama', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) =>
+        error instanceof Anthropic.BadRequestError && /CountTokens takes the invoke body of Claude models only/.test(error.message),
+    );
   } finally {
     await h.close();
   }
 });
 
-test('messages: GET /v1/models answers Anthropic\'s shape with anthropic-version, and /v1/models/{id} answers both shapes', async () => {
+test("messages: GET /v1/models answers Anthropic's shape with anthropic-version, and /v1/models/{id} answers both shapes", async () => {
   const { h, client } = await rig();
   try {
     const page = await client.models.list();
-    assert.deepEqual(page.data.map((m) => m.id), ['claude-sonnet-4-5', 'nova']);
+    assert.deepEqual(
+      page.data.map((m) => m.id),
+      ['claude-sonnet-4-5', 'nova'],
+    );
     assert.equal(page.data[0]!.type, 'model');
-    const raw = await (await fetch(`${h.url}/v1/models`, { headers: { 'x-api-key': TOKEN, 'anthropic-version': '2023-06-01' } })).json() as Record<string, unknown>;
+    const raw = (await (
+      await fetch(`${h.url}/v1/models`, { headers: { 'x-api-key': TOKEN, 'anthropic-version': '2023-06-01' } })
+    ).json()) as Record<string, unknown>;
     assert.equal(raw.has_more, false);
     assert.equal(raw.first_id, 'claude-sonnet-4-5');
     assert.equal(raw.last_id, 'nova');
     const one = await client.models.retrieve('nova');
     assert.equal(one.id, 'nova');
     assert.equal(one.display_name, 'nova');
-    const openai = await (await fetch(`${h.url}/v1/models/nova`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as Record<string, unknown>;
+    const openai = (await (await fetch(`${h.url}/v1/models/nova`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(openai.object, 'model');
     assert.equal(openai.route, 'converse');
     await assert.rejects(client.models.retrieve('nope'), (error: unknown) => error instanceof Anthropic.NotFoundError);
     const missing = await fetch(`${h.url}/v1/models/nope`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(missing.status, 404);
-    assert.equal((await missing.json() as { error: { type: string } }).error.type, 'model_not_found');
+    assert.equal(((await missing.json()) as { error: { type: string } }).error.type, 'model_not_found');
   } finally {
     await h.close();
   }

@@ -47,7 +47,13 @@ function renderer(operation: Operation): Renderer {
   return operation === 'invoke-stream' ? new ClaudeStreamRenderer(META, LATENCY) : new ConverseStreamRenderer(LATENCY);
 }
 
-async function render(bytes: Buffer, splits: number[], route: Route, family: 'anthropic' | 'amazon-nova', operation: Operation): Promise<Buffer> {
+async function render(
+  bytes: Buffer,
+  splits: number[],
+  route: Route,
+  family: 'anthropic' | 'amazon-nova',
+  operation: Operation,
+): Promise<Buffer> {
   const pieces: Buffer[] = [];
   let at = 0;
   for (const end of [...splits, bytes.length]) {
@@ -56,22 +62,39 @@ async function render(bytes: Buffer, splits: number[], route: Route, family: 'an
   }
   const out: Buffer[] = [];
   const { stages } = createPipeline({
-    route, mapper: adapterFor(route, family)!.createStreamMapper(), guard: undefined, chunkSizeBytes: 8, maxHoldMs: 0,
-    rechunk: false, renderer: renderer(operation), heartbeatMs: 0,
+    route,
+    mapper: adapterFor(route, family)!.createStreamMapper(),
+    guard: undefined,
+    chunkSizeBytes: 8,
+    maxHoldMs: 0,
+    rechunk: false,
+    renderer: renderer(operation),
+    heartbeatMs: 0,
   });
-  await pipeline([Readable.from(pieces, { objectMode: true }), ...stages, new Writable({ write(c: Buffer, _e, cb) { out.push(Buffer.from(c)); cb(); } })]);
+  await pipeline([
+    Readable.from(pieces, { objectMode: true }),
+    ...stages,
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        out.push(Buffer.from(c));
+        cb();
+      },
+    }),
+  ]);
   return Buffer.concat(out);
 }
 
 /** The frames as reviewable text: `<:message-type> <:event-type|:exception-type> <payload JSON>`, a chunk's bytes decoded. */
 function readable(bytes: Buffer): string {
-  return decodeFrames(bytes).map(({ headers, payload }) => {
-    const type = headers[':event-type'] ?? headers[':exception-type'];
-    const bytesOf = (payload as { bytes?: string }).bytes;
-    const shown = type === 'chunk' && bytesOf !== undefined ? Buffer.from(bytesOf, 'base64').toString('utf8') : JSON.stringify(payload);
-    assert.equal(headers[':content-type'], 'application/json');
-    return `${headers[':message-type']} ${type} ${shown}\n`;
-  }).join('');
+  return decodeFrames(bytes)
+    .map(({ headers, payload }) => {
+      const type = headers[':event-type'] ?? headers[':exception-type'];
+      const bytesOf = (payload as { bytes?: string }).bytes;
+      const shown = type === 'chunk' && bytesOf !== undefined ? Buffer.from(bytesOf, 'base64').toString('utf8') : JSON.stringify(payload);
+      assert.equal(headers[':content-type'], 'application/json');
+      return `${headers[':message-type']} ${type} ${shown}\n`;
+    })
+    .join('');
 }
 
 for (const c of CASES) {
@@ -80,7 +103,13 @@ for (const c of CASES) {
     const family = c.recording.includes('nova') ? 'amazon-nova' : 'anthropic';
     const whole = await render(bytes, [], c.route, family, c.operation);
     expectGolden(join(GOLDENS, `${c.operation}-${c.recording}.txt`), readable(whole));
-    const bytewise = await render(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), c.route, family, c.operation);
+    const bytewise = await render(
+      bytes,
+      Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+      c.route,
+      family,
+      c.operation,
+    );
     assert.ok(bytewise.equals(whole), 'one byte at a time');
     const rand = seeded(0x5eed + bytes.length);
     for (let round = 0; round < 3; round++) {
@@ -93,13 +122,19 @@ for (const c of CASES) {
 function renderEvents(r: Renderer, batches: ReadonlyArray<readonly StreamEvent[]>): Buffer {
   const parts = [r.start(), ...batches.map((batch) => r.push(batch)), r.end()];
   assert.ok(r.finished);
-  assert.equal(r.heartbeat(), '', 'Bedrock\'s event streams have no keep-alive');
+  assert.equal(r.heartbeat(), '', "Bedrock's event streams have no keep-alive");
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 }
 
 test('native golden: an error before the finish is one exception frame the operation declares, and the end', () => {
-  const blocked: StreamEvent[][] = [[{ kind: 'prompt_usage', usage: { inputTokens: 5, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }, { kind: 'text', text: 'Hello' }],
-    [{ kind: 'error', error: new SidecarError('guardrail_violation', 'Violated guardrail policy', { guardrail: 'g1' }) }], [{ kind: 'text', text: 'never' }]];
+  const blocked: StreamEvent[][] = [
+    [
+      { kind: 'prompt_usage', usage: { inputTokens: 5, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } },
+      { kind: 'text', text: 'Hello' },
+    ],
+    [{ kind: 'error', error: new SidecarError('guardrail_violation', 'Violated guardrail policy', { guardrail: 'g1' }) }],
+    [{ kind: 'text', text: 'never' }],
+  ];
   const invoke = readable(renderEvents(new ClaudeStreamRenderer(META, LATENCY), blocked));
   const converse = readable(renderEvents(new ConverseStreamRenderer(LATENCY), blocked));
   expectGolden(join(GOLDENS, 'guardrail-block.txt'), `${invoke}\n${converse}`);
@@ -108,8 +143,16 @@ test('native golden: an error before the finish is one exception frame the opera
   assert.ok(converse.endsWith('exception validationException {"message":"Violated guardrail policy"}\n'));
   // A timeout is the invoke stream's own exception; ConverseStream declares none, so it is the service's.
   const timeout = [[{ kind: 'error', error: new SidecarError('upstream_timeout', 'the model took too long') }]] satisfies StreamEvent[][];
-  assert.ok(readable(renderEvents(new ClaudeStreamRenderer(META, LATENCY), timeout)).endsWith('exception modelTimeoutException {"message":"the model took too long"}\n'));
-  assert.ok(readable(renderEvents(new ConverseStreamRenderer(LATENCY), timeout)).endsWith('exception internalServerException {"message":"the model took too long"}\n'));
+  assert.ok(
+    readable(renderEvents(new ClaudeStreamRenderer(META, LATENCY), timeout)).endsWith(
+      'exception modelTimeoutException {"message":"the model took too long"}\n',
+    ),
+  );
+  assert.ok(
+    readable(renderEvents(new ConverseStreamRenderer(LATENCY), timeout)).endsWith(
+      'exception internalServerException {"message":"the model took too long"}\n',
+    ),
+  );
   // Input that ends with neither a finish nor an error is a protocol error, after the opening.
   const cut = readable(renderEvents(new ClaudeStreamRenderer(META, LATENCY), [[{ kind: 'text', text: 'Hi' }]]));
   assert.ok(cut.endsWith('exception internalServerException {"message":"stream ended without a finish or an error"}\n'));

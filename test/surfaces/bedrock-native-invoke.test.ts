@@ -4,7 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BedrockRuntimeClient, CountTokensCommand, InvokeModelCommand, InvokeModelWithResponseStreamCommand, ValidationException,
+  BedrockRuntimeClient,
+  CountTokensCommand,
+  InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
+  ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { defaultReplyText } from '../../src/emulator/index.ts';
@@ -19,13 +23,18 @@ const PROFILE = { name: 'profile', model: `bedrock/invoke/${PROFILE_ARN}`, provi
 
 function client(h: Harness): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
-    region: 'us-east-1', endpoint: h.url, requestHandler: new NodeHttpHandler(), maxAttempts: 1,
+    region: 'us-east-1',
+    endpoint: h.url,
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
     credentials: otherCredentials('app-client'),
   });
 }
 
 function claudeBody(text: string, extra: Record<string, unknown> = {}): Uint8Array {
-  return Buffer.from(JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: text }], ...extra }));
+  return Buffer.from(
+    JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: text }], ...extra }),
+  );
 }
 
 type AnthropicEvent = Record<string, unknown> & { type: string };
@@ -52,9 +61,11 @@ async function withRig(config: Record<string, unknown>, run: (h: Harness) => Pro
   }
 }
 
-test('invokeModel and invokeModelWithResponseStream with Claude\'s body: Anthropic\'s message and events, Bedrock\'s framing', async () => {
+test("invokeModel and invokeModelWithResponseStream with Claude's body: Anthropic's message and events, Bedrock's framing", async () => {
   await withRig({}, async (h) => {
-    const answer = await client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('hello 🌍'), contentType: 'application/json' }));
+    const answer = await client(h).send(
+      new InvokeModelCommand({ modelId: 'claude', body: claudeBody('hello 🌍'), contentType: 'application/json' }),
+    );
     const message = JSON.parse(Buffer.from(answer.body).toString('utf8')) as Record<string, unknown>;
     assert.equal(message.type, 'message');
     assert.deepEqual(message.content, [{ type: 'text', text: defaultReplyText('hello 🌍') }]);
@@ -62,8 +73,10 @@ test('invokeModel and invokeModelWithResponseStream with Claude\'s body: Anthrop
     assert.equal(typeof (message.usage as { output_tokens: number }).output_tokens, 'number');
 
     const events = await streamEvents(h, 'us.anthropic.claude-sonnet-4-20250514-v1:0', claudeBody('stream me'));
-    assert.deepEqual(events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]),
-      ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    assert.deepEqual(
+      events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]),
+      ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'],
+    );
     assert.equal(textOf(events), defaultReplyText('stream me'));
     const metrics = events.at(-1)!['amazon-bedrock-invocationMetrics'] as Record<string, number>;
     assert.equal(typeof metrics.outputTokenCount, 'number');
@@ -76,18 +89,22 @@ test('invokeModel and invokeModelWithResponseStream with Claude\'s body: Anthrop
 test('invoke-with-response-stream: a tool call streams as tool_use with its input in input_json_delta pieces', async () => {
   await withRig({}, async (h) => {
     h.emu.script({ type: 'tool_use', text: 'Looking.', calls: [{ name: 'Read', input: { file_path: '/tmp/secret.txt' } }] });
-    const tools = [{ name: 'Read', description: 'read a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } }];
+    const tools = [
+      { name: 'Read', description: 'read a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } },
+    ];
     const events = await streamEvents(h, 'claude', claudeBody('read it', { tools }));
     const start = events.find((e) => e.type === 'content_block_start' && (e.content_block as { type: string }).type === 'tool_use')!;
     assert.equal((start.content_block as { name: string }).name, 'Read');
-    const input = events.filter((e) => e.type === 'content_block_delta' && e.index === start.index)
-      .map((e) => (e.delta as { partial_json: string }).partial_json).join('');
+    const input = events
+      .filter((e) => e.type === 'content_block_delta' && e.index === start.index)
+      .map((e) => (e.delta as { partial_json: string }).partial_json)
+      .join('');
     assert.deepEqual(JSON.parse(input), { file_path: '/tmp/secret.txt' });
     assert.equal((events.find((e) => e.type === 'message_delta')!.delta as { stop_reason: string }).stop_reason, 'tool_use');
   });
 });
 
-test('invoke with Claude\'s body: earlier turns\' thinking, signatures and redacted thinking reach Bedrock byte for byte', async () => {
+test("invoke with Claude's body: earlier turns' thinking, signatures and redacted thinking reach Bedrock byte for byte", async () => {
   const converse = { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
   await withRig({ models: [CLAUDE, NOVA, PROFILE, converse] }, async (h) => {
     const assistant = [
@@ -96,17 +113,26 @@ test('invoke with Claude\'s body: earlier turns\' thinking, signatures and redac
       { type: 'text', text: 'Reading it.' },
       { type: 'tool_use', id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } },
     ];
-    const tools = [{ name: 'Read', description: 'reads a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } }];
-    const turn = (extra: Record<string, unknown> = {}): Uint8Array => Buffer.from(JSON.stringify({
-      anthropic_version: 'bedrock-2023-05-31', max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 2048 }, tools,
-      anthropic_beta: ['interleaved-thinking-2025-05-14', 'not-a-bedrock-beta-2099-01-01'], stream_chunk_size: 16,
-      messages: [
-        { role: 'user', content: 'read /tmp/x' },
-        { role: 'assistant', content: assistant },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'kumquat' }] },
-      ],
-      ...extra,
-    }));
+    const tools = [
+      { name: 'Read', description: 'reads a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } },
+    ];
+    const turn = (extra: Record<string, unknown> = {}): Uint8Array =>
+      Buffer.from(
+        JSON.stringify({
+          anthropic_version: 'bedrock-2023-05-31',
+          max_tokens: 4096,
+          thinking: { type: 'enabled', budget_tokens: 2048 },
+          tools,
+          anthropic_beta: ['interleaved-thinking-2025-05-14', 'not-a-bedrock-beta-2099-01-01'],
+          stream_chunk_size: 16,
+          messages: [
+            { role: 'user', content: 'read /tmp/x' },
+            { role: 'assistant', content: assistant },
+            { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'kumquat' }] },
+          ],
+          ...extra,
+        }),
+      );
     h.emu.script({ type: 'text', text: 'kumquat it is' });
     const events = await streamEvents(h, 'claude', turn());
     assert.equal(textOf(events), 'kumquat it is');
@@ -114,7 +140,7 @@ test('invoke with Claude\'s body: earlier turns\' thinking, signatures and redac
     const messages = upstream.messages as Array<{ content: unknown }>;
     assert.deepEqual(messages[1]!.content, assistant, 'the assistant turn as the client sent it');
     assert.deepEqual(upstream.anthropic_beta, ['interleaved-thinking-2025-05-14'], 'betas filtered for the model');
-    assert.ok(!('stream_chunk_size' in upstream), 'the sidecar\'s knob never goes upstream');
+    assert.ok(!('stream_chunk_size' in upstream), "the sidecar's knob never goes upstream");
     assert.equal(upstream.anthropic_version, 'bedrock-2023-05-31');
 
     // Claude on a converse alias gets the translation: the signature and redacted thinking as reasoningContent.
@@ -126,23 +152,35 @@ test('invoke with Claude\'s body: earlier turns\' thinking, signatures and redac
       { reasoningContent: { redactedContent: Buffer.from('RU5DUllQVEVELVRISU5LSU5H').toString('base64') } },
     ]);
     // Content only Claude's own body takes is sent to Claude on invoke, and a 400 naming it for the converse alias.
-    const doc = { role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'a note' } }, { type: 'text', text: 'read it' }] };
+    const doc = {
+      role: 'user',
+      content: [
+        { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'a note' } },
+        { type: 'text', text: 'read it' },
+      ],
+    };
     h.emu.script({ type: 'text', text: 'noted' });
     await client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { messages: [doc] }) }));
     assert.deepEqual((h.emu.requests.at(-1)!.json as { messages: unknown[] }).messages[0], doc);
     const seen = h.emu.requests.length;
-    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'claude-converse', body: claudeBody('x', { messages: [doc] }) })),
-      (error: unknown) => error instanceof ValidationException && /messages\.0\.content\.0 \(a "document" block\)/.test(error.message));
+    await assert.rejects(
+      client(h).send(new InvokeModelCommand({ modelId: 'claude-converse', body: claudeBody('x', { messages: [doc] }) })),
+      (error: unknown) => error instanceof ValidationException && /messages\.0\.content\.0 \(a "document" block\)/.test(error.message),
+    );
     assert.equal(h.emu.requests.length, seen);
   });
 });
 
-test('invoke: a key Claude\'s body does not take, and a model whose family is not Claude, are Bedrock\'s ValidationException', async () => {
+test("invoke: a key Claude's body does not take, and a model whose family is not Claude, are Bedrock's ValidationException", async () => {
   await withRig({}, async (h) => {
-    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { stream: true }) })),
-      (error: unknown) => error instanceof ValidationException && /extraneous key \[stream\]/.test(error.message));
-    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'nova', body: claudeBody('x') })),
-      (error: unknown) => error instanceof ValidationException && /Converse/.test(error.message));
+    await assert.rejects(
+      client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { stream: true }) })),
+      (error: unknown) => error instanceof ValidationException && /extraneous key \[stream\]/.test(error.message),
+    );
+    await assert.rejects(
+      client(h).send(new InvokeModelCommand({ modelId: 'nova', body: claudeBody('x') })),
+      (error: unknown) => error instanceof ValidationException && /Converse/.test(error.message),
+    );
     assert.equal(h.emu.requests.length, 0);
   });
 });
@@ -151,8 +189,10 @@ test('invoke-with-response-stream: a guardrail block after the commit is an exce
   const guarded = { ...CLAUDE, name: 'guarded', guardrails: ['no-birds'] };
   await withRig({ models: [guarded], guardrails: [{ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'] }] }, async (h) => {
     h.emu.script({ type: 'text', text: 'a song of the nightingale' });
-    await assert.rejects(streamEvents(h, 'guarded', claudeBody('sing')),
-      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'));
+    await assert.rejects(
+      streamEvents(h, 'guarded', claudeBody('sing')),
+      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'),
+    );
     // On the wire: committed (200, Bedrock's event stream), then one exception frame, the last.
     h.emu.script({ type: 'text', text: 'a song of the nightingale' });
     const res = await fetch(`${h.url}/model/guarded/invoke-with-response-stream`, { method: 'POST', body: claudeBody('sing') });
@@ -164,12 +204,14 @@ test('invoke-with-response-stream: a guardrail block after the commit is an exce
     });
     assert.equal(frames.filter((f) => f.headers[':message-type'] === 'exception').length, 1);
     h.emu.script({ type: 'text', text: 'a song of the nightingale' });
-    await assert.rejects(client(h).send(new InvokeModelCommand({ modelId: 'guarded', body: claudeBody('sing') })),
-      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'));
+    await assert.rejects(
+      client(h).send(new InvokeModelCommand({ modelId: 'guarded', body: claudeBody('sing') })),
+      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'),
+    );
   });
 });
 
-test('Claude Code\'s Bedrock mode: GET /inference-profiles, then an unauthenticated stream to an ARN with %2F', async () => {
+test("Claude Code's Bedrock mode: GET /inference-profiles, then an unauthenticated stream to an ARN with %2F", async () => {
   await withRig({}, async (h) => {
     const list = await fetch(`${h.url}/inference-profiles?type=SYSTEM_DEFINED`);
     assert.equal(list.status, 200);
@@ -196,12 +238,21 @@ test('Claude Code\'s Bedrock mode: GET /inference-profiles, then an unauthentica
 
 test('countTokens through the SDK: a Claude invoke body and a Converse input, counted by Bedrock', async () => {
   await withRig({}, async (h) => {
-    const invoke = await client(h).send(new CountTokensCommand({ modelId: 'claude', input: { invokeModel: { body: claudeBody('count these words') } } }));
+    const invoke = await client(h).send(
+      new CountTokensCommand({ modelId: 'claude', input: { invokeModel: { body: claudeBody('count these words') } } }),
+    );
     assert.ok(invoke.inputTokens! > 0);
-    const converse = await client(h).send(new CountTokensCommand({ modelId: 'nova', input: { converse: { messages: [{ role: 'user', content: [{ text: 'count' }] }] } } }));
+    const converse = await client(h).send(
+      new CountTokensCommand({ modelId: 'nova', input: { converse: { messages: [{ role: 'user', content: [{ text: 'count' }] }] } } }),
+    );
     assert.ok(converse.inputTokens! > 0);
-    assert.deepEqual(h.emu.requests.map((r) => r.operation), ['CountTokens', 'CountTokens']);
-    await assert.rejects(client(h).send(new CountTokensCommand({ modelId: 'claude', input: { invokeModel: { body: claudeBody('x', { bogus: 1 }) } } })),
-      (error: unknown) => error instanceof ValidationException && /bogus/.test(error.message));
+    assert.deepEqual(
+      h.emu.requests.map((r) => r.operation),
+      ['CountTokens', 'CountTokens'],
+    );
+    await assert.rejects(
+      client(h).send(new CountTokensCommand({ modelId: 'claude', input: { invokeModel: { body: claudeBody('x', { bogus: 1 }) } } })),
+      (error: unknown) => error instanceof ValidationException && /bogus/.test(error.message),
+    );
   });
 });

@@ -4,7 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ResourceNotFoundException, ValidationException,
+  BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  ResourceNotFoundException,
+  ValidationException,
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -21,7 +25,12 @@ const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonn
 
 function client(h: Harness, extra: Partial<ConstructorParameters<typeof BedrockRuntimeClient>[0]> = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
-    region: 'us-east-1', endpoint: h.url, credentials: CLIENT_KEY, requestHandler: new NodeHttpHandler(), maxAttempts: 1, ...extra,
+    region: 'us-east-1',
+    endpoint: h.url,
+    credentials: CLIENT_KEY,
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+    ...extra,
   });
 }
 
@@ -44,7 +53,9 @@ test('converse and converse-stream through the SDK: text, usage, the alias and t
   await withRig({}, async (h) => {
     const sdk = client(h);
     for (const modelId of ['nova', 'us.amazon.nova-lite-v1:0', 'claude']) {
-      const answer = await sdk.send(new ConverseCommand({ modelId, messages: [{ role: 'user', content: [{ text: 'hello 🌍' }] }], inferenceConfig: { maxTokens: 50 } }));
+      const answer = await sdk.send(
+        new ConverseCommand({ modelId, messages: [{ role: 'user', content: [{ text: 'hello 🌍' }] }], inferenceConfig: { maxTokens: 50 } }),
+      );
       assert.equal(answer.output?.message?.content?.[0]?.text, defaultReplyText('hello 🌍'), modelId);
       assert.equal(answer.stopReason, 'end_turn');
       assert.equal(answer.usage!.totalTokens, answer.usage!.inputTokens! + answer.usage!.outputTokens!);
@@ -69,46 +80,78 @@ test('converse-stream: tool use with its input in pieces, and a tool result turn
   await withRig({}, async (h) => {
     h.emu.script({ type: 'tool_use', text: 'Checking.', calls: [{ name: 'get_weather', input: { city: 'Zürich' } }] });
     const sdk = client(h);
-    const toolConfig = { tools: [{ toolSpec: { name: 'get_weather', description: 'weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }] };
-    const out = await sdk.send(new ConverseStreamCommand({ modelId: 'claude', messages: [{ role: 'user', content: [{ text: 'weather?' }] }], toolConfig }));
+    const toolConfig = {
+      tools: [
+        {
+          toolSpec: {
+            name: 'get_weather',
+            description: 'weather',
+            inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } },
+          },
+        },
+      ],
+    };
+    const out = await sdk.send(
+      new ConverseStreamCommand({ modelId: 'claude', messages: [{ role: 'user', content: [{ text: 'weather?' }] }], toolConfig }),
+    );
     const events = await collect(out.stream);
     const start = events.find((e) => e.contentBlockStart)?.contentBlockStart;
     assert.equal(start?.start?.toolUse?.name, 'get_weather');
-    const input = events.filter((e) => e.contentBlockDelta?.delta?.toolUse).map((e) => e.contentBlockDelta!.delta!.toolUse!.input).join('');
+    const input = events
+      .filter((e) => e.contentBlockDelta?.delta?.toolUse)
+      .map((e) => e.contentBlockDelta!.delta!.toolUse!.input)
+      .join('');
     assert.deepEqual(JSON.parse(input), { city: 'Zürich' });
     assert.equal(events.find((e) => e.messageStop)?.messageStop?.stopReason, 'tool_use');
 
     const id = start.start.toolUse.toolUseId!;
-    const answer = await sdk.send(new ConverseCommand({
-      modelId: 'nova', toolConfig,
-      messages: [
-        { role: 'user', content: [{ text: 'weather?' }] },
-        { role: 'assistant', content: [{ toolUse: { toolUseId: id, name: 'get_weather', input: { city: 'Zürich' } } }] },
-        { role: 'user', content: [{ toolResult: { toolUseId: id, content: [{ json: { sky: 'clear' } }] } }] },
-      ],
-    }));
+    const answer = await sdk.send(
+      new ConverseCommand({
+        modelId: 'nova',
+        toolConfig,
+        messages: [
+          { role: 'user', content: [{ text: 'weather?' }] },
+          { role: 'assistant', content: [{ toolUse: { toolUseId: id, name: 'get_weather', input: { city: 'Zürich' } } }] },
+          { role: 'user', content: [{ toolResult: { toolUseId: id, content: [{ json: { sky: 'clear' } }] } }] },
+        ],
+      }),
+    );
     assert.equal(answer.stopReason, 'end_turn');
     const upstream = h.emu.requests.at(-1)!.json as { messages: Array<{ content: Array<Record<string, unknown>> }> };
     assert.deepEqual(upstream.messages[2]!.content[0], { toolResult: { toolUseId: id, content: [{ text: '{"sky":"clear"}' }] } });
   });
 });
 
-test('errors are Bedrock\'s: an unknown key and an unknown model are the SDK\'s named exceptions, before any call', async () => {
+test("errors are Bedrock's: an unknown key and an unknown model are the SDK's named exceptions, before any call", async () => {
   await withRig({ routing: { allow_direct_models: false } }, async (h) => {
     const sdk = client(h);
-    const raw = await fetch(`${h.url}/model/nova/converse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'x' }] }], temperature: 1 }) });
+    const raw = await fetch(`${h.url}/model/nova/converse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'x' }] }], temperature: 1 }),
+    });
     assert.equal(raw.status, 400);
     assert.equal(raw.headers.get('x-amzn-errortype'), 'ValidationException');
-    assert.deepEqual(Object.keys(await raw.json() as object), ['message']);
-    await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }], additionalModelRequestFields: { frobnicate: 1 } })),
-      (error: unknown) => error instanceof ValidationException && /frobnicate/.test(error.message));
-    await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'no-such-model', messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
-      (error: unknown) => error instanceof ResourceNotFoundException && /no-such-model/.test(error.message));
+    assert.deepEqual(Object.keys((await raw.json()) as object), ['message']);
+    await assert.rejects(
+      sdk.send(
+        new ConverseCommand({
+          modelId: 'nova',
+          messages: [{ role: 'user', content: [{ text: 'x' }] }],
+          additionalModelRequestFields: { frobnicate: 1 },
+        }),
+      ),
+      (error: unknown) => error instanceof ValidationException && /frobnicate/.test(error.message),
+    );
+    await assert.rejects(
+      sdk.send(new ConverseCommand({ modelId: 'no-such-model', messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
+      (error: unknown) => error instanceof ResourceNotFoundException && /no-such-model/.test(error.message),
+    );
     assert.equal(h.emu.requests.length, 0);
   });
 });
 
-test('the client\'s credentials never reach Bedrock: the upstream request carries the sidecar\'s own signature', async () => {
+test("the client's credentials never reach Bedrock: the upstream request carries the sidecar's own signature", async () => {
   await withRig({}, async (h) => {
     await client(h).send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
     const upstream = h.emu.requests[0]!;
@@ -120,54 +163,74 @@ test('the client\'s credentials never reach Bedrock: the upstream request carrie
   });
 });
 
-test('with server.auth_token the SDK authenticates with AWS_BEARER_TOKEN_BEDROCK; SigV4 alone is refused in Bedrock\'s shape', async () => {
+test("with server.auth_token the SDK authenticates with AWS_BEARER_TOKEN_BEDROCK; SigV4 alone is refused in Bedrock's shape", async () => {
   await withRig({ server: { auth_token: 'sidecar-token-1' } }, async (h) => {
     const bearer = client(h, { token: { token: 'sidecar-token-1' }, authSchemePreference: ['httpBearerAuth'] });
     const answer = await bearer.send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
     assert.equal(answer.stopReason, 'end_turn');
     assert.ok(!JSON.stringify(h.emu.requests[0]!.headers).includes('sidecar-token-1'));
-    await assert.rejects(client(h).send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
-      (error: unknown) => (error as { name?: string }).name === 'UnrecognizedClientException' && (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401);
+    await assert.rejects(
+      client(h).send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
+      (error: unknown) =>
+        (error as { name?: string }).name === 'UnrecognizedClientException' &&
+        (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401,
+    );
   });
 });
 
-test('converse-stream: an output guardrail block after the commit is an exception the SDK raises; before it, Bedrock\'s 400', async () => {
+test("converse-stream: an output guardrail block after the commit is an exception the SDK raises; before it, Bedrock's 400", async () => {
   const guarded = { ...NOVA, name: 'guarded', guardrails: ['no-birds'] };
   await withRig({ models: [guarded], guardrails: [{ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'] }] }, async (h) => {
     const sdk = client(h);
     h.emu.script({ type: 'text', text: 'a song of the nightingale in the night' });
-    const out = await sdk.send(new ConverseStreamCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] }));
+    const out = await sdk.send(
+      new ConverseStreamCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] }),
+    );
     const seen: ConverseStreamOutput[] = [];
-    await assert.rejects(async () => {
-      for await (const event of out.stream ?? []) seen.push(event);
-    }, (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message));
+    await assert.rejects(
+      async () => {
+        for await (const event of out.stream ?? []) seen.push(event);
+      },
+      (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message),
+    );
     assert.ok(!seen.some((e) => e.messageStop));
 
     h.emu.script({ type: 'text', text: 'the nightingale' });
-    await assert.rejects(sdk.send(new ConverseCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] })),
-      (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message));
+    await assert.rejects(
+      sdk.send(new ConverseCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] })),
+      (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message),
+    );
   });
 });
 
-test('converse: the members Bedrock takes go on under the sidecar\'s rules; those it cannot carry are a 400 naming them', async () => {
+test("converse: the members Bedrock takes go on under the sidecar's rules; those it cannot carry are a 400 naming them", async () => {
   const sonnet = { name: 'sonnet', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
   await withRig({ models: [NOVA, CLAUDE, sonnet] }, async (h) => {
     const post = (model: string, body: Record<string, unknown>): Promise<Response> =>
-      fetch(`${h.url}/model/${model}/converse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${h.url}/model/${model}/converse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
     const body = {
       system: [{ text: 'Be brief.' }, { cachePoint: { type: 'default' } }],
       messages: [
         { role: 'user', content: [{ text: 'Look it up.' }, { cachePoint: { type: 'default' } }] },
-        { role: 'assistant', content: [
-          { reasoningContent: { reasoningText: { text: 'I need the tool.', signature: 'c2ln' } } },
-          { reasoningContent: { redactedContent: Buffer.from('REDACTED-DATA').toString('base64') } },
-          { toolUse: { toolUseId: 't1', name: 'lookup', input: { q: 'x' } } },
-        ] },
+        {
+          role: 'assistant',
+          content: [
+            { reasoningContent: { reasoningText: { text: 'I need the tool.', signature: 'c2ln' } } },
+            { reasoningContent: { redactedContent: Buffer.from('REDACTED-DATA').toString('base64') } },
+            { toolUse: { toolUseId: 't1', name: 'lookup', input: { q: 'x' } } },
+          ],
+        },
         { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'found' }] } }] },
       ],
       inferenceConfig: { maxTokens: 2048 },
-      toolConfig: { tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object' } } } }, { cachePoint: { type: 'default' } }] },
+      toolConfig: {
+        tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object' } } } }, { cachePoint: { type: 'default' } }],
+      },
       additionalModelRequestFields: { top_k: 50, anthropic_beta: ['context-1m-2025-08-07', 'claude-code-20250219'] },
       serviceTier: { type: 'priority' },
       performanceConfig: { latency: 'optimized' },
@@ -182,18 +245,34 @@ test('converse: the members Bedrock takes go on under the sidecar\'s rules; thos
     assert.deepEqual(sent.system, body.system);
     assert.deepEqual(sent.messages, body.messages, 'cache points, signed and redacted reasoning as the client sent them');
     assert.deepEqual(sent.toolConfig, body.toolConfig);
-    assert.deepEqual(sent.additionalModelRequestFields, { top_k: 50, anthropic_beta: ['context-1m-2025-08-07'] }, 'betas Bedrock takes only');
+    assert.deepEqual(
+      sent.additionalModelRequestFields,
+      { top_k: 50, anthropic_beta: ['context-1m-2025-08-07'] },
+      'betas Bedrock takes only',
+    );
     assert.deepEqual(sent.serviceTier, { type: 'priority' });
     assert.deepEqual(sent.performanceConfig, { latency: 'optimized' });
     assert.deepEqual(sent.requestMetadata, { team: 'search' });
     assert.deepEqual(sent.outputConfig, body.outputConfig);
-    assert.ok(!('guardrailConfig' in sent), 'the alias\'s guardrails apply, not the client\'s');
+    assert.ok(!('guardrailConfig' in sent), "the alias's guardrails apply, not the client's");
 
     const refused: Array<[string, Record<string, unknown>, RegExp]> = [
-      ['sonnet', { additionalModelResponseFieldPaths: ['/stop_sequence'] }, /^additionalModelResponseFieldPaths: not supported by the sidecar/],
+      [
+        'sonnet',
+        { additionalModelResponseFieldPaths: ['/stop_sequence'] },
+        /^additionalModelResponseFieldPaths: not supported by the sidecar/,
+      ],
       ['sonnet', { promptVariables: { a: { text: 'b' } } }, /^promptVariables: not supported/],
-      ['nova', { additionalModelRequestFields: { thinking: { type: 'enabled' } } }, /^additionalModelRequestFields\.thinking: not a field the sidecar passes to amazon-nova/],
-      ['claude', { additionalModelRequestFields: { thinking: { type: 'enabled' } } }, /^additionalModelRequestFields: "claude" is served on the invoke route/],
+      [
+        'nova',
+        { additionalModelRequestFields: { thinking: { type: 'enabled' } } },
+        /^additionalModelRequestFields\.thinking: not a field the sidecar passes to amazon-nova/,
+      ],
+      [
+        'claude',
+        { additionalModelRequestFields: { thinking: { type: 'enabled' } } },
+        /^additionalModelRequestFields: "claude" is served on the invoke route/,
+      ],
       ['nova', { serviceTier: { type: 'gold' } }, /^serviceTier\.type: must be one of default, flex, priority, reserved/],
       ['nova', { performanceConfig: { latency: 'fast' } }, /^performanceConfig\.latency/],
       ['nova', { outputConfig: { effort: 'high' } }, /^outputConfig\.effort: not supported/],

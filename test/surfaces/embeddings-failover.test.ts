@@ -39,7 +39,7 @@ test('embeddings failover: a throttled primary moves the whole request to its fa
     const res = await post(h, { model: 'cohere-east', input, encoding_format: 'float' });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-sidecar-served-by'), 'cohere-west');
-    const body = await res.json() as { model: string; data: Array<{ embedding: number[] }> };
+    const body = (await res.json()) as { model: string; data: Array<{ embedding: number[] }> };
     assert.equal(body.model, 'cohere-west');
     assert.deepEqual(body.data[99]!.embedding, deterministicVector('cohere-v4', 'text 99', 1536));
     assert.equal(west.requests.length, 2, 'both batches went to the fallback');
@@ -69,7 +69,10 @@ test('embeddings failover: a 400 from Bedrock never fails over', () =>
   }));
 
 test('embeddings overload: past server.max_inflight an embeddings request is a 503 overloaded with retry-after, at once', async () => {
-  const h = await startHarness({ server: { max_inflight: 1 }, models: [{ name: 'titan', model: 'bedrock/invoke/amazon.titan-embed-text-v2:0', region: 'us-east-1' }] });
+  const h = await startHarness({
+    server: { max_inflight: 1 },
+    models: [{ name: 'titan', model: 'bedrock/invoke/amazon.titan-embed-text-v2:0', region: 'us-east-1' }],
+  });
   try {
     h.emu.script({ type: 'delay', ms: 10_000, then: { type: 'text', text: '' } });
     const controller = new AbortController();
@@ -88,5 +91,7 @@ test('embeddings overload: past server.max_inflight an embeddings request is a 5
 });
 
 function post2(h: Harness, signal: AbortSignal): Promise<unknown> {
-  return fetch(`${h.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'titan', input: 'slow' }), signal }).catch(() => undefined);
+  return fetch(`${h.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'titan', input: 'slow' }), signal }).catch(
+    () => undefined,
+  );
 }

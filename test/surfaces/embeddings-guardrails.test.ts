@@ -18,13 +18,16 @@ test('embeddings guardrails: a regex block on one input is a 400 guardrail_viola
   });
   try {
     const client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'x', maxRetries: 0 });
-    await assert.rejects(client.embeddings.create({ model: 'titan-embed', input: ['fine', 'all about Project Nightingale'] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.BadRequestError);
-      assert.match(error.message, /Violated guardrail policy/);
-      assert.equal(error.type, 'guardrail_violation');
-      assert.equal((error.error as { guardrail?: string }).guardrail, 'no-secrets');
-      return true;
-    });
+    await assert.rejects(
+      client.embeddings.create({ model: 'titan-embed', input: ['fine', 'all about Project Nightingale'] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError);
+        assert.match(error.message, /Violated guardrail policy/);
+        assert.equal(error.type, 'guardrail_violation');
+        assert.equal((error.error as { guardrail?: string }).guardrail, 'no-secrets');
+        return true;
+      },
+    );
     assert.equal(h.emu.requests.length, 0, 'no model call');
     const line = h.logs.filter((l) => l.msg === 'request completed').at(-1)!;
     assert.equal(line.status, 400);
@@ -43,7 +46,8 @@ test('embeddings guardrails: a regex mask changes the text that is embedded', as
   });
   try {
     const res = await fetch(`${h.url}/v1/embeddings`, {
-      method: 'POST', body: JSON.stringify({ model: 'titan-embed', input: ['id 123-45-6789 here', 'clean'], guardrails: ['mask-ids'] }),
+      method: 'POST',
+      body: JSON.stringify({ model: 'titan-embed', input: ['id 123-45-6789 here', 'clean'], guardrails: ['mask-ids'] }),
     });
     assert.equal(res.status, 200);
     const sent = h.emu.requests.map((r) => (r.json as { inputText: string }).inputText).sort();
@@ -54,16 +58,25 @@ test('embeddings guardrails: a regex mask changes the text that is embedded', as
 });
 
 test('embeddings guardrails: a Bedrock ApplyGuardrail block is the same 400, and only the guardrail was called', async () => {
-  const h = await startHarness({
-    guardrails: [{ name: 'corp-policy', type: 'bedrock', id: 'gr0corp', version: '1', stages: ['input'] }],
-    models: [{ ...TITAN, guardrails: ['corp-policy'] }],
-  }, { emulator: { guardrails: { blockTerms: ['forbidden'] } } });
+  const h = await startHarness(
+    {
+      guardrails: [{ name: 'corp-policy', type: 'bedrock', id: 'gr0corp', version: '1', stages: ['input'] }],
+      models: [{ ...TITAN, guardrails: ['corp-policy'] }],
+    },
+    { emulator: { guardrails: { blockTerms: ['forbidden'] } } },
+  );
   try {
-    const res = await fetch(`${h.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'titan-embed', input: ['a', 'something forbidden'] }) });
+    const res = await fetch(`${h.url}/v1/embeddings`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'titan-embed', input: ['a', 'something forbidden'] }),
+    });
     assert.equal(res.status, 400);
-    const { error } = await res.json() as { error: { type: string; message: string; guardrail: string } };
+    const { error } = (await res.json()) as { error: { type: string; message: string; guardrail: string } };
     assert.deepEqual([error.type, error.message, error.guardrail], ['guardrail_violation', 'Violated guardrail policy', 'corp-policy']);
-    assert.deepEqual(h.emu.requests.map((r) => r.operation), ['ApplyGuardrail']);
+    assert.deepEqual(
+      h.emu.requests.map((r) => r.operation),
+      ['ApplyGuardrail'],
+    );
   } finally {
     await h.close();
   }
@@ -77,7 +90,7 @@ test('embeddings guardrails: a bedrock_native guardrail cannot judge embedding i
   try {
     const res = await fetch(`${h.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'titan-embed', input: 'x' }) });
     assert.equal(res.status, 400);
-    const { error } = await res.json() as { error: { message: string } };
+    const { error } = (await res.json()) as { error: { message: string } };
     assert.match(error.message, /guardrail "native" is bedrock_native/);
     assert.equal(h.emu.requests.length, 0);
   } finally {

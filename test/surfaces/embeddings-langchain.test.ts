@@ -35,7 +35,10 @@ describe('embeddings with LangChain', () => {
       vectors.forEach((v, i) => {
         const expected = deterministicVector(f.emulated, docs[i]!, f.dims);
         assert.equal(v.length, f.dims);
-        assert.ok(v.every((x, j) => Math.fround(x) === expected[j]), `document ${i} has its own vector, in order`);
+        assert.ok(
+          v.every((x, j) => Math.fround(x) === expected[j]),
+          `document ${i} has its own vector, in order`,
+        );
       });
       const query = await embeddings(f.alias).embedQuery('what is a sidecar?');
       assert.deepEqual(query.map(Math.fround), deterministicVector(f.emulated, 'what is a sidecar?', f.dims));
@@ -46,6 +49,9 @@ describe('embeddings with LangChain', () => {
     h.emu.reset();
     const [v] = await embeddings('nova-embed', { dimensions: 256 }).embedDocuments(['short']);
     assert.equal(v!.length, 256);
-    assert.equal(((h.emu.requests[0]!.json as { singleEmbeddingParams: { embeddingDimension: number } }).singleEmbeddingParams).embeddingDimension, 256);
+    assert.equal(
+      (h.emu.requests[0]!.json as { singleEmbeddingParams: { embeddingDimension: number } }).singleEmbeddingParams.embeddingDimension,
+      256,
+    );
   });
 });

@@ -26,7 +26,8 @@ function texts(n: number, tag: string): string[] {
 function assertVector(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: size`);
   for (let i = 0; i < expected.length; i++) {
-    if (Math.fround(actual[i]!) !== Math.fround(expected[i]!)) assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    if (Math.fround(actual[i]!) !== Math.fround(expected[i]!))
+      assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
 }
 
@@ -48,9 +49,10 @@ describe('embeddings with the openai SDK', () => {
       test(`openai SDK embeddings.create, ${f.alias}, ${format}: ${f.inputs} inputs in ${Math.ceil(f.inputs / f.perCall)} calls, order and usage kept`, async () => {
         h.emu.reset();
         const input = texts(f.inputs, `${f.alias} ${format}`);
-        const answer = format === 'float'
-          ? await client.embeddings.create({ model: f.alias, input, encoding_format: 'float' })
-          : await client.embeddings.create({ model: f.alias, input });
+        const answer =
+          format === 'float'
+            ? await client.embeddings.create({ model: f.alias, input, encoding_format: 'float' })
+            : await client.embeddings.create({ model: f.alias, input });
         assert.equal(answer.object, 'list');
         assert.equal(answer.model, f.alias);
         assert.equal(answer.data.length, f.inputs);
@@ -62,15 +64,18 @@ describe('embeddings with the openai SDK', () => {
         const tokens = input.reduce((sum, t) => sum + tokenEstimate(t), 0);
         assert.deepEqual(answer.usage, { prompt_tokens: tokens, total_tokens: tokens });
         const calls = h.emu.requests;
-        assert.equal(calls.length, Math.ceil(f.inputs / f.perCall), 'one call per batch of the model\'s size');
+        assert.equal(calls.length, Math.ceil(f.inputs / f.perCall), "one call per batch of the model's size");
         for (const call of calls) {
           assert.equal(call.operation, 'InvokeModel');
           assert.equal(call.signature, 'valid');
           assert.equal(call.status, 200);
         }
         if (f.perCall > 1) {
-          const sizes = calls.map((c) => ((c.json as { texts: string[] }).texts).length).sort((a, b) => b - a);
-          assert.ok(sizes.every((s) => s <= f.perCall), `no call over ${f.perCall} texts: ${sizes.join(', ')}`);
+          const sizes = calls.map((c) => (c.json as { texts: string[] }).texts.length).sort((a, b) => b - a);
+          assert.ok(
+            sizes.every((s) => s <= f.perCall),
+            `no call over ${f.perCall} texts: ${sizes.join(', ')}`,
+          );
         }
       });
     }
@@ -84,7 +89,7 @@ describe('embeddings with the openai SDK', () => {
     assert.notDeepEqual(b.data[0]!.embedding, b.data[1]!.embedding);
   });
 
-  test('embeddings: the request\'s dimensions override the alias\'s and reach Bedrock as the family\'s own key', async () => {
+  test("embeddings: the request's dimensions override the alias's and reach Bedrock as the family's own key", async () => {
     h.emu.reset();
     const titan = await client.embeddings.create({ model: 'titan-embed', input: 'x', dimensions: 256, encoding_format: 'float' });
     assert.equal(titan.data[0]!.embedding.length, 256);
@@ -95,16 +100,17 @@ describe('embeddings with the openai SDK', () => {
     const bodies = h.emu.requests.map((r) => r.json as Record<string, unknown>);
     assert.equal(bodies[0]!.dimensions, 256);
     assert.equal(bodies[1]!.output_dimension, 512);
-    assert.equal(bodies[1]!.input_type, 'search_query', 'the alias\'s input_type');
+    assert.equal(bodies[1]!.input_type, 'search_query', "the alias's input_type");
     assert.equal((bodies[2]!.singleEmbeddingParams as Record<string, unknown>).embeddingDimension, 384);
   });
 
   test('embeddings: a route string serves too, and /embeddings is an alias of /v1/embeddings', async () => {
     const res = await fetch(`${h.url}/embeddings`, {
-      method: 'POST', body: JSON.stringify({ model: 'bedrock/invoke/cohere.embed-multilingual-v3', input: ['a', 'b'] }),
+      method: 'POST',
+      body: JSON.stringify({ model: 'bedrock/invoke/cohere.embed-multilingual-v3', input: ['a', 'b'] }),
     });
     assert.equal(res.status, 200);
-    const body = await res.json() as { data: Array<{ embedding: number[] }>; model: string };
+    const body = (await res.json()) as { data: Array<{ embedding: number[] }>; model: string };
     assert.equal(body.model, 'bedrock/invoke/cohere.embed-multilingual-v3');
     assert.equal(body.data[1]!.embedding.length, 1024);
   });
@@ -117,13 +123,43 @@ describe('embeddings with the openai SDK', () => {
     ['an empty list', { model: 'cohere-v4', input: [] }, 400, 'input', /empty list/],
     ['a non-string item', { model: 'cohere-v4', input: ['a', { text: 'b' }] }, 400, 'input', /"input\[1\]" must be a string/],
     ['no input', { model: 'cohere-v4' }, 400, 'input', /"input" is required/],
-    ['a chat model', { model: 'claude-invoke', input: 'x' }, 400, 'model', /"claude-invoke" is not an embedding model \(anthropic family\)/],
-    ['a size Titan cannot give', { model: 'titan-embed', input: 'x', dimensions: 100 }, 400, 'dimensions', /Titan Text Embeddings v2 gives 256, 512 or 1024 dimensions, not 100/],
-    ['a size Cohere v3 cannot give', { model: 'cohere-v3', input: 'x', dimensions: 512 }, 400, 'dimensions', /Cohere Embed v3 gives 1024 dimensions, not 512/],
+    [
+      'a chat model',
+      { model: 'claude-invoke', input: 'x' },
+      400,
+      'model',
+      /"claude-invoke" is not an embedding model \(anthropic family\)/,
+    ],
+    [
+      'a size Titan cannot give',
+      { model: 'titan-embed', input: 'x', dimensions: 100 },
+      400,
+      'dimensions',
+      /Titan Text Embeddings v2 gives 256, 512 or 1024 dimensions, not 100/,
+    ],
+    [
+      'a size Cohere v3 cannot give',
+      { model: 'cohere-v3', input: 'x', dimensions: 512 },
+      400,
+      'dimensions',
+      /Cohere Embed v3 gives 1024 dimensions, not 512/,
+    ],
     ['a size that is not an integer', { model: 'cohere-v4', input: 'x', dimensions: 'big' }, 400, 'dimensions', /positive integer/],
     ['an unknown encoding', { model: 'cohere-v4', input: 'x', encoding_format: 'int8' }, 400, 'encoding_format', /"float" or "base64"/],
-    ['an unknown parameter', { model: 'cohere-v4', input: 'x', truncate: 'END' }, 400, 'truncate', /"truncate" is not an embeddings parameter/],
-    ['the converse route', { model: 'bedrock/amazon.titan-embed-text-v2:0', input: 'x' }, 400, 'model', /use bedrock\/invoke\/amazon\.titan-embed-text-v2:0/],
+    [
+      'an unknown parameter',
+      { model: 'cohere-v4', input: 'x', truncate: 'END' },
+      400,
+      'truncate',
+      /"truncate" is not an embeddings parameter/,
+    ],
+    [
+      'the converse route',
+      { model: 'bedrock/amazon.titan-embed-text-v2:0', input: 'x' },
+      400,
+      'model',
+      /use bedrock\/invoke\/amazon\.titan-embed-text-v2:0/,
+    ],
     ['an unknown alias', { model: 'nope', input: 'x' }, 404, 'model', /The model "nope" does not exist/],
   ];
   for (const [what, body, status, param, message] of BAD) {
@@ -131,7 +167,7 @@ describe('embeddings with the openai SDK', () => {
       h.emu.reset();
       const res = await post(h, body);
       assert.equal(res.status, status);
-      const { error } = await res.json() as { error: { message: string; param: string; type: string } };
+      const { error } = (await res.json()) as { error: { message: string; param: string; type: string } };
       assert.equal(error.param, param);
       assert.match(error.message, message);
       assert.equal(h.emu.requests.length, 0, 'no Bedrock call');
@@ -145,12 +181,17 @@ describe('embeddings with the openai SDK', () => {
     assert.ok(!h.emu.requests[0]!.body.toString().includes('user-42'));
   });
 
-  test('embeddings: one failed call fails the whole request with the chat surface\'s mapping, no partial list', async () => {
+  test("embeddings: one failed call fails the whole request with the chat surface's mapping, no partial list", async () => {
     h.emu.reset();
-    h.emu.script({ type: 'error', status: 400, errorType: 'ValidationException', message: 'Malformed input request: #/inputText: too long' });
+    h.emu.script({
+      type: 'error',
+      status: 400,
+      errorType: 'ValidationException',
+      message: 'Malformed input request: #/inputText: too long',
+    });
     const res = await post(h, { model: 'titan-embed', input: texts(4, 'fail') });
     assert.equal(res.status, 400);
-    const { error } = await res.json() as { error: { type: string; message: string } };
+    const { error } = (await res.json()) as { error: { type: string; message: string } };
     assert.equal(error.type, 'invalid_request_error');
     assert.match(error.message, /ValidationException: Malformed input request/);
     assert.ok(!('data' in error));
@@ -196,16 +237,24 @@ describe('embeddings with the openai SDK', () => {
     assert.equal(line.calls, 2);
     assert.equal(line.inputTokens, tokenEstimate('one') + tokenEstimate('two'));
     const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
-    const counted = metrics.split('\n').find((l) => l.startsWith('sidecar_requests_total{') && l.includes('model="nova-embed"') && l.includes('status="200"'));
+    const counted = metrics
+      .split('\n')
+      .find((l) => l.startsWith('sidecar_requests_total{') && l.includes('model="nova-embed"') && l.includes('status="200"'));
     assert.ok(counted, 'the request is counted');
     assert.match(counted, /surface="embeddings"/);
   });
 
   test('embeddings: a chat request to an embedding alias is a 400, not a Bedrock call', async () => {
     h.emu.reset();
-    const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'titan-embed', messages: [{ role: 'user', content: 'hi' }] }) });
+    const res = await fetch(`${h.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'titan-embed', messages: [{ role: 'user', content: 'hi' }] }),
+    });
     assert.equal(res.status, 400);
-    assert.match(((await res.json()) as { error: { message: string } }).error.message, /"titan-embed" is an embedding model \(amazon-titan-embed\): it answers POST \/v1\/embeddings only/);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /"titan-embed" is an embedding model \(amazon-titan-embed\): it answers POST \/v1\/embeddings only/,
+    );
     assert.equal(h.emu.requests.length, 0);
   });
 });
@@ -240,12 +289,20 @@ describe('embeddings: calls that are no longer needed', () => {
     const h = await startHarness({ models: EMBEDDING_ALIASES });
     try {
       // The failure comes after the other three calls have arrived (they are sent at once: 4 < 8).
-      h.emu.script({ type: 'delay', ms: 300, then: { type: 'error', status: 400, errorType: 'ValidationException', message: 'bad' } }, slow, slow, slow);
+      h.emu.script(
+        { type: 'delay', ms: 300, then: { type: 'error', status: 400, errorType: 'ValidationException', message: 'bad' } },
+        slow,
+        slow,
+        slow,
+      );
       const res = await post(h, { model: 'titan-embed', input: texts(4, 'abort') });
       assert.equal(res.status, 400);
       const calls = await settled(h);
       assert.equal(calls.length, 4);
-      assert.deepEqual(calls.filter((c) => c.status !== 400).map((c) => c.clientAborted), [true, true, true]);
+      assert.deepEqual(
+        calls.filter((c) => c.status !== 400).map((c) => c.clientAborted),
+        [true, true, true],
+      );
     } finally {
       await h.close();
     }
@@ -257,13 +314,18 @@ describe('embeddings: calls that are no longer needed', () => {
       h.emu.script(slow, slow, slow);
       const controller = new AbortController();
       const pending = fetch(`${h.url}/v1/embeddings`, {
-        method: 'POST', body: JSON.stringify({ model: 'nova-embed', input: texts(3, 'gone') }), signal: controller.signal,
+        method: 'POST',
+        body: JSON.stringify({ model: 'nova-embed', input: texts(3, 'gone') }),
+        signal: controller.signal,
       }).catch(() => undefined);
       const deadline = Date.now() + 5_000;
       while (h.emu.requests.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       controller.abort();
       await pending;
-      assert.deepEqual((await settled(h)).map((c) => c.clientAborted), [true, true, true]);
+      assert.deepEqual(
+        (await settled(h)).map((c) => c.clientAborted),
+        [true, true, true],
+      );
       while (!h.logs.some((l) => l.msg === 'request completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       const line = h.logs.find((l) => l.msg === 'request completed')!;
       assert.equal(line.cancelled, true);

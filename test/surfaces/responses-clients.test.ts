@@ -12,7 +12,12 @@ import { startHarness, type Harness } from '../helpers/harness.ts';
 
 setTracingDisabled(true);
 
-const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1', guardrails: ['no-secrets'] };
+const CLAUDE = {
+  name: 'claude',
+  model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0',
+  region: 'us-east-1',
+  guardrails: ['no-secrets'],
+};
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-micro-v1:0', region: 'us-east-1', guardrails: ['no-secrets'] };
 const CONFIG = {
   models: [CLAUDE, NOVA],
@@ -28,7 +33,12 @@ async function withRig(run: (h: Harness) => Promise<void>): Promise<void> {
   }
 }
 
-const weatherSchema = { type: 'object' as const, properties: { city: { type: 'string' as const } }, required: ['city'], additionalProperties: false as const };
+const weatherSchema = {
+  type: 'object' as const,
+  properties: { city: { type: 'string' as const } },
+  required: ['city'],
+  additionalProperties: false as const,
+};
 
 test('AI SDK: generateText and streamText with a tool through openai(model), the default Responses provider', () =>
   withRig(async (h) => {
@@ -38,7 +48,10 @@ test('AI SDK: generateText and streamText with a tool through openai(model), the
     assert.equal(plain.text, 'Hello from Bedrock');
     assert.ok(h.emu.requests.at(-1)!.rawPath.includes('converse'));
 
-    h.emu.script({ type: 'tool_use', calls: [{ id: 'toolu_w', name: 'weather', input: { city: 'Oslo' } }] }, { type: 'text', text: 'Oslo: snow.' });
+    h.emu.script(
+      { type: 'tool_use', calls: [{ id: 'toolu_w', name: 'weather', input: { city: 'Oslo' } }] },
+      { type: 'text', text: 'Oslo: snow.' },
+    );
     const seen: string[] = [];
     const result = streamText({
       model: openai('claude'),
@@ -67,7 +80,14 @@ test('AI SDK: a guardrail block mid-stream reaches streamText as an error with t
     const openai = createOpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused' });
     h.emu.script({ type: 'text', text: 'the codename is nightingale' });
     const errors: unknown[] = [];
-    const result = streamText({ model: openai('claude'), prompt: 'x', maxRetries: 0, onError: ({ error }) => { errors.push(error); } });
+    const result = streamText({
+      model: openai('claude'),
+      prompt: 'x',
+      maxRetries: 0,
+      onError: ({ error }) => {
+        errors.push(error);
+      },
+    });
     let text = '';
     for await (const part of result.fullStream) if (part.type === 'text-delta') text += part.text;
     assert.equal(text.includes('nightingale'), false);
@@ -86,15 +106,24 @@ test('Agents SDK: a string model runs text and a tool through /v1/responses; a g
 
     const cities: string[] = [];
     const weather = agentTool({
-      name: 'weather', description: 'Weather for a city', parameters: weatherSchema, strict: true,
+      name: 'weather',
+      description: 'Weather for a city',
+      parameters: weatherSchema,
+      strict: true,
       execute: async (input) => {
         const { city } = input as { city: string };
         cities.push(city);
         return `${city}: rain`;
       },
     });
-    h.emu.script({ type: 'tool_use', reasoning: 'Look it up.', calls: [{ id: 'toolu_a', name: 'weather', input: { city: 'Bergen' } }] }, { type: 'text', text: 'Bergen: rain.' });
-    const withTool = await runner.run(new Agent({ name: 'forecaster', instructions: 'Use tools.', model: 'claude', tools: [weather] }), 'Weather in Bergen?');
+    h.emu.script(
+      { type: 'tool_use', reasoning: 'Look it up.', calls: [{ id: 'toolu_a', name: 'weather', input: { city: 'Bergen' } }] },
+      { type: 'text', text: 'Bergen: rain.' },
+    );
+    const withTool = await runner.run(
+      new Agent({ name: 'forecaster', instructions: 'Use tools.', model: 'claude', tools: [weather] }),
+      'Weather in Bergen?',
+    );
     assert.equal(withTool.finalOutput, 'Bergen: rain.');
     assert.deepEqual(cities, ['Bergen']);
     // The second call carried the signed thinking back (the SDK re-sends reasoning by id; the store has it).

@@ -31,7 +31,15 @@ const CASES: Array<{ recording: string; family: Family; chunk: number; encrypted
 ];
 
 function extras(encrypted: boolean): ResponsesExtras {
-  return { store: false, previousResponseId: undefined, instructions: null, echo: {}, tools: new Map(), includeEncrypted: encrypted, messages: [] };
+  return {
+    store: false,
+    previousResponseId: undefined,
+    instructions: null,
+    echo: {},
+    tools: new Map(),
+    includeEncrypted: encrypted,
+    messages: [],
+  };
 }
 
 async function render(bytes: Buffer, splits: number[], family: Family, chunk: number, encrypted: boolean): Promise<string> {
@@ -51,7 +59,16 @@ async function render(bytes: Buffer, splits: number[], family: Family, chunk: nu
     renderer: new ResponsesRenderer({ id: 'resp_golden', created: 1_700_000_000, model: 'golden' }, extras(encrypted)),
     heartbeatMs: 0,
   });
-  await pipeline([Readable.from(pieces, { objectMode: true }), ...stages, new Writable({ write(c: Buffer | string, _e, cb) { out += String(c); cb(); } })]);
+  await pipeline([
+    Readable.from(pieces, { objectMode: true }),
+    ...stages,
+    new Writable({
+      write(c: Buffer | string, _e, cb) {
+        out += String(c);
+        cb();
+      },
+    }),
+  ]);
   return out;
 }
 
@@ -60,7 +77,13 @@ for (const c of CASES) {
     const bytes = readFileSync(join(RECORDINGS, `${c.recording}.eventstream`));
     const whole = await render(bytes, [], c.family, c.chunk, c.encrypted);
     expectGolden(join(GOLDENS, `${c.recording}.sse`), whole);
-    const bytewise = await render(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), c.family, c.chunk, c.encrypted);
+    const bytewise = await render(
+      bytes,
+      Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+      c.family,
+      c.chunk,
+      c.encrypted,
+    );
     assert.equal(bytewise, whole, 'one byte at a time');
     const rand = seeded(0x5eed + bytes.length);
     for (let round = 0; round < 3; round++) {
@@ -69,7 +92,10 @@ for (const c of CASES) {
     }
     // Every frame is `event: T\ndata: {"type":T,"sequence_number":n…}` with n counting from 0; one ending, last;
     // every text delta within stream_chunk_size.
-    const frames = whole.trim().split('\n\n').map((f) => f.split('\n'));
+    const frames = whole
+      .trim()
+      .split('\n\n')
+      .map((f) => f.split('\n'));
     frames.forEach(([event, data], n) => {
       const json = JSON.parse(data!.slice('data: '.length)) as { type: string; sequence_number: number; delta?: string };
       assert.equal(event, `event: ${json.type}`);

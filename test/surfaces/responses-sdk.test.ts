@@ -34,13 +34,23 @@ test('responses: responses.create answers a response object with output_text and
     assert.equal(deleted.status, 200);
     const missing = await fetch(`${h.url}/v1/responses/${r.id}`);
     assert.equal(missing.status, 404);
-    assert.match((await missing.json() as { error: { message: string } }).error.message, new RegExp(r.id));
+    assert.match(((await missing.json()) as { error: { message: string } }).error.message, new RegExp(r.id));
   }));
 
 test('responses: a stream runs the documented lifecycle with sequence numbers, re-chunked text and one completed', () =>
   withHarness(BASE, async (h) => {
     h.emu.script({ type: 'text', text: 'abcdefghij', deltas: ['abcdefghij'] });
-    const stream = await client(h).responses.create({ model: 'nova', input: 'hi', stream: true, stream_chunk_size: 4 } as never) as unknown as AsyncIterable<{ type: string; sequence_number: number; delta?: string; response?: { output_text?: string; status: string } }>;
+    const stream = (await client(h).responses.create({
+      model: 'nova',
+      input: 'hi',
+      stream: true,
+      stream_chunk_size: 4,
+    } as never)) as unknown as AsyncIterable<{
+      type: string;
+      sequence_number: number;
+      delta?: string;
+      response?: { output_text?: string; status: string };
+    }>;
     const types: string[] = [];
     const deltas: string[] = [];
     let seq = -1;
@@ -53,10 +63,19 @@ test('responses: a stream runs the documented lifecycle with sequence numbers, r
       if (event.type === 'response.completed') completed = event.response;
     }
     assert.deepEqual(deltas, ['abcd', 'efgh', 'ij']);
-    assert.deepEqual(types.filter((t) => !t.endsWith('.delta')), [
-      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
-      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
-    ]);
+    assert.deepEqual(
+      types.filter((t) => !t.endsWith('.delta')),
+      [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.done',
+        'response.content_part.done',
+        'response.output_item.done',
+        'response.completed',
+      ],
+    );
     assert.equal(completed?.status, 'completed');
   }));
 
@@ -71,16 +90,29 @@ test('responses: responses.stream gives the final response; previous_response_id
     assert.equal(second.output_text, 'Ada.');
     assert.equal(second.previous_response_id, first.id);
     const sent = h.emu.requests[1]!.json as { messages: Array<{ role: string; content: Array<{ text?: string }> }> };
-    assert.deepEqual(sent.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    assert.deepEqual(
+      sent.messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
     assert.equal(sent.messages[1]!.content[0]!.text, 'Your name is Ada.');
-    await assert.rejects(openai.responses.create({ model: 'claude', input: 'x', previous_response_id: 'resp_nope' }),
-      (e: { status: number; message: string }) => e.status === 404 && /resp_nope/.test(e.message));
+    await assert.rejects(
+      openai.responses.create({ model: 'claude', input: 'x', previous_response_id: 'resp_nope' }),
+      (e: { status: number; message: string }) => e.status === 404 && /resp_nope/.test(e.message),
+    );
   }));
 
 test('responses: a function call round trip, arguments streamed, the tool output sent back as a tool result', () =>
   withHarness(BASE, async (h) => {
     const openai = client(h);
-    const tools = [{ type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+    const tools = [
+      {
+        type: 'function' as const,
+        name: 'get_weather',
+        description: 'Weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        strict: false,
+      },
+    ];
     h.emu.script({ type: 'tool_use', calls: [{ id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] });
     const first = await openai.responses.create({ model: 'nova', input: 'Weather in Paris?', tools });
     const call = first.output.find((o) => o.type === 'function_call');
@@ -90,7 +122,9 @@ test('responses: a function call round trip, arguments streamed, the tool output
     assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris' });
     h.emu.script({ type: 'text', text: 'It is sunny.' });
     const second = await openai.responses.create({
-      model: 'nova', tools, store: false,
+      model: 'nova',
+      tools,
+      store: false,
       input: [
         { role: 'user', content: 'Weather in Paris?' },
         { type: 'function_call', call_id: 'toolu_1', name: 'get_weather', arguments: call.arguments },
@@ -107,8 +141,17 @@ test('responses: Claude thinking travels in encrypted_content and goes back sign
   withHarness(BASE, async (h) => {
     const openai = client(h);
     h.emu.script({ type: 'tool_use', reasoning: 'I should look it up.', calls: [{ id: 'toolu_9', name: 'lookup', input: { q: 'x' } }] });
-    const tools = [{ type: 'function' as const, name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: false }];
-    const first = await openai.responses.create({ model: 'claude', input: 'Find x', tools, store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' } });
+    const tools = [
+      { type: 'function' as const, name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: false },
+    ];
+    const first = await openai.responses.create({
+      model: 'claude',
+      input: 'Find x',
+      tools,
+      store: false,
+      include: ['reasoning.encrypted_content'],
+      reasoning: { effort: 'low' },
+    });
     const reasoning = first.output.find((o) => o.type === 'reasoning');
     assert.ok(reasoning && reasoning.type === 'reasoning');
     assert.equal(reasoning.summary[0]?.text, 'I should look it up.');
@@ -116,8 +159,16 @@ test('responses: Claude thinking travels in encrypted_content and goes back sign
     const call = first.output.find((o) => o.type === 'function_call')!;
     h.emu.script({ type: 'text', text: 'Found.' });
     await openai.responses.create({
-      model: 'claude', tools, store: false, reasoning: { effort: 'low' },
-      input: [{ role: 'user', content: 'Find x' }, reasoning, call, { type: 'function_call_output', call_id: 'toolu_9', output: 'x=1' }] as never,
+      model: 'claude',
+      tools,
+      store: false,
+      reasoning: { effort: 'low' },
+      input: [
+        { role: 'user', content: 'Find x' },
+        reasoning,
+        call,
+        { type: 'function_call_output', call_id: 'toolu_9', output: 'x=1' },
+      ] as never,
     });
     const sent = h.emu.requests[1]!.json as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };
     const thinking = sent.messages[1]!.content[0]!;
@@ -130,13 +181,22 @@ test('responses: Claude thinking travels in encrypted_content and goes back sign
 test('responses: a built-in tool Bedrock cannot run is a 400 naming it; background is a 400; hints are dropped', () =>
   withHarness(BASE, async (h) => {
     const openai = client(h);
-    await assert.rejects(openai.responses.create({ model: 'claude', input: 'x', tools: [{ type: 'web_search' }] }),
-      (e: { status: number; message: string }) => e.status === 400 && /web_search/.test(e.message));
-    await assert.rejects(openai.responses.create({ model: 'claude', input: 'x', background: true }),
-      (e: { status: number; message: string }) => e.status === 400 && /background/.test(e.message));
+    await assert.rejects(
+      openai.responses.create({ model: 'claude', input: 'x', tools: [{ type: 'web_search' }] }),
+      (e: { status: number; message: string }) => e.status === 400 && /web_search/.test(e.message),
+    );
+    await assert.rejects(
+      openai.responses.create({ model: 'claude', input: 'x', background: true }),
+      (e: { status: number; message: string }) => e.status === 400 && /background/.test(e.message),
+    );
     h.emu.script({ type: 'text', text: 'ok' });
     const r = await openai.responses.create({
-      model: 'claude', input: 'x', prompt_cache_key: 'k', safety_identifier: 's', truncation: 'disabled', text: { verbosity: 'low' },
+      model: 'claude',
+      input: 'x',
+      prompt_cache_key: 'k',
+      safety_identifier: 's',
+      truncation: 'disabled',
+      text: { verbosity: 'low' },
     } as never);
     assert.equal((r as { output_text: string }).output_text, 'ok');
   }));
@@ -149,9 +209,17 @@ test('responses: an output guardrail block mid-stream is error + response.failed
   });
   try {
     h.emu.script({ type: 'text', text: 'The codename is nightingale, obviously.' });
-    const res = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', input: 'x', stream: true }) });
+    const res = await fetch(`${h.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude', input: 'x', stream: true }),
+    });
     const text = await res.text();
-    const events = text.trim().split('\n\n').filter((f) => !f.startsWith(':')).map((f) => JSON.parse(f.split('\n')[1]!.slice(6)) as Record<string, unknown>);
+    const events = text
+      .trim()
+      .split('\n\n')
+      .filter((f) => !f.startsWith(':'))
+      .map((f) => JSON.parse(f.split('\n')[1]!.slice(6)) as Record<string, unknown>);
     const last = events.slice(-2);
     assert.equal(last[0]!.type, 'error');
     assert.equal(last[0]!.code, 'invalid_prompt');
@@ -169,22 +237,36 @@ test('responses: an output guardrail block mid-stream is error + response.failed
   }
 });
 
-test('responses: an input_file PDF becomes a Bedrock document block; service_tier becomes Bedrock\'s tier', () =>
+test("responses: an input_file PDF becomes a Bedrock document block; service_tier becomes Bedrock's tier", () =>
   withHarness(BASE, async (h) => {
     h.emu.script({ type: 'text', text: 'It says hello.' });
     const pdf = Buffer.from('%PDF-1.4 hello').toString('base64');
     const r = await client(h).responses.create({
-      model: 'nova', service_tier: 'priority',
-      input: [{ role: 'user', content: [{ type: 'input_text', text: 'What does it say?' }, { type: 'input_file', filename: 'note.pdf', file_data: `data:application/pdf;base64,${pdf}` }] }],
+      model: 'nova',
+      service_tier: 'priority',
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'What does it say?' },
+            { type: 'input_file', filename: 'note.pdf', file_data: `data:application/pdf;base64,${pdf}` },
+          ],
+        },
+      ],
     });
     assert.equal(r.output_text, 'It says hello.');
-    const sent = h.emu.requests[0]!.json as { messages: Array<{ content: Array<Record<string, { format?: string; name?: string }>> }>; serviceTier?: unknown };
+    const sent = h.emu.requests[0]!.json as {
+      messages: Array<{ content: Array<Record<string, { format?: string; name?: string }>> }>;
+      serviceTier?: unknown;
+    };
     const doc = sent.messages[0]!.content.find((b) => 'document' in b)!.document!;
     assert.equal(doc.format, 'pdf');
     assert.equal(typeof doc.name, 'string');
     assert.deepEqual(sent.serviceTier, { type: 'priority' });
-    await assert.rejects(client(h).responses.create({ model: 'nova', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-123' }] }] }),
-      (e: { status: number; message: string }) => e.status === 400 && /file_id/.test(e.message));
+    await assert.rejects(
+      client(h).responses.create({ model: 'nova', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-123' }] }] }),
+      (e: { status: number; message: string }) => e.status === 400 && /file_id/.test(e.message),
+    );
   }));
 
 test('responses: GET and DELETE /v1/responses/{id} are store lookups: they answer while server.max_inflight is saturated', () =>
@@ -193,13 +275,36 @@ test('responses: GET and DELETE /v1/responses/{id} are store lookups: they answe
     const stored = await client(h).responses.create({ model: 'claude', input: 'keep this' });
     // The one slot taken by a stream that is still answering.
     h.emu.script({ type: 'text', text: 'a slow and steady answer', frameDelayMs: 100 });
-    const holder = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', input: 'slow', stream: true }) });
+    const holder = await fetch(`${h.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude', input: 'slow', stream: true }),
+    });
     assert.equal(holder.status, 200);
-    const refused = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', input: 'x' }) });
+    const refused = await fetch(`${h.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude', input: 'x' }),
+    });
     assert.equal(refused.status, 503, 'model work is refused: the slot is taken');
     const got = await fetch(`${h.url}/v1/responses/${stored.id}`);
     assert.equal(got.status, 200);
-    assert.equal((await got.json() as { id: string }).id, stored.id);
+    assert.equal(((await got.json()) as { id: string }).id, stored.id);
     assert.equal((await fetch(`${h.url}/v1/responses/${stored.id}`, { method: 'DELETE' })).status, 200);
     assert.match(await holder.text(), /response\.completed/);
+  }));
+
+test('responses: a refused reasoning.effort is named as the client spelled it, in param and message', () =>
+  withHarness(BASE, async (h) => {
+    const err = await client(h)
+      .responses.create({ model: 'nova', input: 'hi', reasoning: { effort: 'low' } })
+      .then(
+        () => assert.fail('a Nova 1 model takes no reasoning effort'),
+        (e: unknown) => e as { status: number; param: string; message: string },
+      );
+    assert.equal(err.status, 400);
+    assert.equal(err.param, 'reasoning.effort');
+    assert.match(err.message, /"reasoning\.effort" is not supported by us\.amazon\.nova-micro-v1:0/);
+    assert.doesNotMatch(err.message, /reasoning_effort/);
+    assert.equal(h.emu.requests.length, 0, 'nothing reached Bedrock');
   }));

@@ -74,11 +74,22 @@ test('reader: items become the neutral conversation; developer text joins the in
       { role: 'user', content: [{ type: 'input_text', text: 'Thanks' }] },
     ],
     tools: [{ type: 'function', name: 'weather', parameters: { type: 'object', properties: {} } }],
-    max_output_tokens: 100, temperature: 0.2, reasoning: { effort: 'high', summary: 'auto' },
+    max_output_tokens: 100,
+    temperature: 0.2,
+    reasoning: { effort: 'high', summary: 'auto' },
     text: { format: { type: 'json_schema', name: 'out', schema: { type: 'object' } }, verbosity: 'low' },
   });
-  assert.deepEqual(request.messages.map((m) => m.role), ['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
-  assert.deepEqual(request.messages[0], { role: 'system', content: [{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Use tools.' }] });
+  assert.deepEqual(
+    request.messages.map((m) => m.role),
+    ['system', 'user', 'assistant', 'tool', 'assistant', 'user'],
+  );
+  assert.deepEqual(request.messages[0], {
+    role: 'system',
+    content: [
+      { type: 'text', text: 'Be brief.' },
+      { type: 'text', text: 'Use tools.' },
+    ],
+  });
   assert.deepEqual(request.params.max_tokens, 100);
   assert.equal(request.params.reasoning_effort, 'high');
   assert.equal(request.params.response_format?.type, 'json_schema');
@@ -89,11 +100,19 @@ test('reader: custom and namespace tools are named for Bedrock and remembered fo
   const { request, extras } = read({
     input: 'x',
     tools: [
-      { type: 'custom', name: 'apply_patch', description: 'Patch files', format: { type: 'grammar', syntax: 'lark', definition: 'start: "x"' } },
+      {
+        type: 'custom',
+        name: 'apply_patch',
+        description: 'Patch files',
+        format: { type: 'grammar', syntax: 'lark', definition: 'start: "x"' },
+      },
       { type: 'namespace', name: 'multi_agent', tools: [{ type: 'function', name: 'spawn', parameters: { type: 'object' } }] },
     ],
   });
-  assert.deepEqual(request.params.tools?.map((t) => t.name), ['apply_patch', 'multi_agent__spawn']);
+  assert.deepEqual(
+    request.params.tools?.map((t) => t.name),
+    ['apply_patch', 'multi_agent__spawn'],
+  );
   assert.match(request.params.tools[0]!.description ?? '', /lark grammar/);
   assert.deepEqual(extras.tools.get('multi_agent__spawn'), { kind: 'function', name: 'spawn', namespace: 'multi_agent' });
   assert.deepEqual(extras.tools.get('apply_patch'), { kind: 'custom', name: 'apply_patch' });
@@ -109,9 +128,23 @@ test('reader: what cannot be served is a 400 naming it', () => {
     [{ input: [] }, /at least one user message/],
     [{ input: 'x', tool_choice: { type: 'function', name: 'nope' } }, /"nope", which is not in "tools"/],
   ];
-  for (const [body, message] of cases) assert.throws(() => read(body), (e: SidecarError) => message.test(e.message), String(message));
+  for (const [body, message] of cases)
+    assert.throws(
+      () => read(body),
+      (e: SidecarError) => message.test(e.message),
+      String(message),
+    );
   const dropped: string[] = [];
-  const { request } = read({ input: 'x', tools: [{ type: 'web_search' }] }, { ...options, dropBuiltIns: true, note: (m: string) => { dropped.push(m); } });
+  const { request } = read(
+    { input: 'x', tools: [{ type: 'web_search' }] },
+    {
+      ...options,
+      dropBuiltIns: true,
+      note: (m: string) => {
+        dropped.push(m);
+      },
+    },
+  );
   assert.equal(request.params.tools, undefined);
   assert.match(dropped[0]!, /web_search/);
 });

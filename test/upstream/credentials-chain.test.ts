@@ -131,7 +131,13 @@ function stsReply(c: Issued): string {
 }
 
 function containerReply(c: Issued): string {
-  return JSON.stringify({ AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, AccountId: '111122223333', Expiration: c.expiration.toISOString() });
+  return JSON.stringify({
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    Token: c.sessionToken,
+    AccountId: '111122223333',
+    Expiration: c.expiration.toISOString(),
+  });
 }
 
 /** Runs the child with exactly `env` (plus PATH): no inherited AWS setting, no ~/.aws. */
@@ -149,8 +155,12 @@ async function runSidecarChild(env: Record<string, string>, dir: string): Promis
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, `child exited ${code}: ${stderr}`);
   const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -184,18 +194,21 @@ if (process.env[CHILD_FLAG]) {
     });
     const emu = await startTestEmulator({ credentials: [1, 2, 3].map((n) => issue('irsa', n)) });
     try {
-      const result = await runSidecarChild({
-        // As the EKS pod identity webhook injects them for an annotated ServiceAccount:
-        AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/llm-app-bedrock',
-        AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
-        AWS_REGION: 'us-east-1',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_STS_REGIONAL_ENDPOINTS: 'regional',
-        // The test's own: loopback fakes, and never IMDS.
-        AWS_ENDPOINT_URL_STS: sts.url,
-        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      }, dir);
+      const result = await runSidecarChild(
+        {
+          // As the EKS pod identity webhook injects them for an annotated ServiceAccount:
+          AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/llm-app-bedrock',
+          AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+          AWS_REGION: 'us-east-1',
+          AWS_DEFAULT_REGION: 'us-east-1',
+          AWS_STS_REGIONAL_ENDPOINTS: 'regional',
+          // The test's own: loopback fakes, and never IMDS.
+          AWS_ENDPOINT_URL_STS: sts.url,
+          AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        dir,
+      );
       assert.deepEqual(result, { ready: true, statuses: [200, 200, 200] });
 
       assert.equal(sts.calls.length, 2, 'one resolution at start, one refresh before the first credentials expired');
@@ -215,8 +228,14 @@ if (process.env[CHILD_FLAG]) {
       assert.equal(models.length, REQUESTS);
       for (const r of models) assert.equal(r.signature, 'valid');
       // Request 1 used the first credentials (and started the refresh); the later ones the refreshed ones.
-      assert.deepEqual(models.map((r) => r.headers['x-amz-security-token']), [issued[0]!.sessionToken, issued[1]!.sessionToken, issued[1]!.sessionToken]);
-      assert.match(String(models[0]!.headers.authorization), new RegExp(`Credential=${issued[0]!.accessKeyId}/\\d{8}/us-east-1/bedrock/aws4_request`));
+      assert.deepEqual(
+        models.map((r) => r.headers['x-amz-security-token']),
+        [issued[0]!.sessionToken, issued[1]!.sessionToken, issued[1]!.sessionToken],
+      );
+      assert.match(
+        String(models[0]!.headers.authorization),
+        new RegExp(`Credential=${issued[0]!.accessKeyId}/\\d{8}/us-east-1/bedrock/aws4_request`),
+      );
     } finally {
       await Promise.all([sts.close(), emu.close()]);
       rmSync(dir, { recursive: true, force: true });
@@ -240,14 +259,17 @@ if (process.env[CHILD_FLAG]) {
     });
     const emu = await startTestEmulator({ credentials: [1, 2, 3].map((n) => issue('podid', n)) });
     try {
-      const result = await runSidecarChild({
-        // As the EKS Pod Identity webhook injects them (the agent is at 169.254.170.23 on a real node):
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      }, dir);
+      const result = await runSidecarChild(
+        {
+          // As the EKS Pod Identity webhook injects them (the agent is at 169.254.170.23 on a real node):
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        dir,
+      );
       assert.deepEqual(result, { ready: true, statuses: [200, 200, 200] });
 
       assert.equal(agent.calls.length, 2, 'one resolution at start, one refresh before the first credentials expired');
@@ -258,7 +280,10 @@ if (process.env[CHILD_FLAG]) {
       });
       const models = emu.requests.filter((r) => r.operation === 'InvokeModel');
       for (const r of models) assert.equal(r.signature, 'valid');
-      assert.deepEqual(models.map((r) => r.headers['x-amz-security-token']), [issued[0]!.sessionToken, issued[1]!.sessionToken, issued[1]!.sessionToken]);
+      assert.deepEqual(
+        models.map((r) => r.headers['x-amz-security-token']),
+        [issued[0]!.sessionToken, issued[1]!.sessionToken, issued[1]!.sessionToken],
+      );
     } finally {
       await Promise.all([agent.close(), emu.close()]);
       rmSync(dir, { recursive: true, force: true });
@@ -269,20 +294,27 @@ if (process.env[CHILD_FLAG]) {
     const dir = mkdtempSync(join(tmpdir(), 'both-'));
     writeFileSync(join(dir, 'token'), 'sa-token');
     writeFileSync(join(dir, 'pod-token'), 'pod-token');
-    const sts = await startFake((_call, res, n) => res.writeHead(200, { 'content-type': 'text/xml' }).end(stsReply({ ...issue('irsa', n), expiration: new Date(Date.now() + 3_600_000) })));
+    const sts = await startFake((_call, res, n) =>
+      res
+        .writeHead(200, { 'content-type': 'text/xml' })
+        .end(stsReply({ ...issue('irsa', n), expiration: new Date(Date.now() + 3_600_000) })),
+    );
     const agent = await startFake((_call, res, n) => res.writeHead(200).end(containerReply(issue('podid', n))));
     const emu = await startTestEmulator({ credentials: [issue('irsa', 1), issue('podid', 1)] });
     try {
-      const result = await runSidecarChild({
-        AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/llm-app-bedrock',
-        AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'token'),
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: join(dir, 'pod-token'),
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL_STS: sts.url,
-        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      }, dir);
+      const result = await runSidecarChild(
+        {
+          AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/llm-app-bedrock',
+          AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'token'),
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: join(dir, 'pod-token'),
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_STS: sts.url,
+          AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        dir,
+      );
       assert.deepEqual(result, { ready: true, statuses: [200, 200, 200] });
       assert.equal(sts.calls.length, 1);
       assert.equal(agent.calls.length, 0);
@@ -308,21 +340,34 @@ if (process.env[CHILD_FLAG]) {
       }
       if (call.url === '/latest/meta-data/iam/security-credentials/') res.writeHead(200).end('node-role');
       else if (call.url === '/latest/meta-data/iam/security-credentials/node-role') {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end(JSON.stringify({
-          Code: 'Success', LastUpdated: new Date().toISOString(), Type: 'AWS-HMAC',
-          AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: creds.expiration.toISOString(),
-        }));
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(
+          JSON.stringify({
+            Code: 'Success',
+            LastUpdated: new Date().toISOString(),
+            Type: 'AWS-HMAC',
+            AccessKeyId: creds.accessKeyId,
+            SecretAccessKey: creds.secretAccessKey,
+            Token: creds.sessionToken,
+            Expiration: creds.expiration.toISOString(),
+          }),
+        );
       } else res.writeHead(404).end();
     });
     const emu = await startTestEmulator({ credentials: [creds] });
     try {
-      const result = await runSidecarChild({
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
-      }, dir);
+      const result = await runSidecarChild(
+        {
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+        },
+        dir,
+      );
       assert.deepEqual(result, { ready: true, statuses: [200, 200, 200] });
-      assert.ok(imds.calls.some((c) => c.method === 'PUT' && c.url === '/latest/api/token'), 'IMDSv2 session token first');
+      assert.ok(
+        imds.calls.some((c) => c.method === 'PUT' && c.url === '/latest/api/token'),
+        'IMDSv2 session token first',
+      );
       assert.ok(emu.requests.every((r) => r.signature === 'valid' && r.headers['x-amz-security-token'] === creds.sessionToken));
     } finally {
       await Promise.all([imds.close(), emu.close()]);
@@ -334,12 +379,21 @@ if (process.env[CHILD_FLAG]) {
     const dir = mkdtempSync(join(tmpdir(), 'none-'));
     const emu = await startTestEmulator();
     try {
-      const result = await runSidecarChild({
-        AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_EC2_METADATA_DISABLED: 'true', CHAIN_READY_WAIT_MS: '1000',
-      }, dir);
+      const result = await runSidecarChild(
+        {
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          CHAIN_READY_WAIT_MS: '1000',
+        },
+        dir,
+      );
       assert.equal(result.ready, false);
       // 503: the sidecar cannot authenticate itself (not the client's fault; a retry may find it fixed).
-      assert.ok(result.statuses.every((s) => s === 503), JSON.stringify(result));
+      assert.ok(
+        result.statuses.every((s) => s === 503),
+        JSON.stringify(result),
+      );
       assert.match(result.error ?? '', /AWS credentials could not be resolved from the AWS default chain/);
       assert.equal(emu.requests.length, 0, 'nothing unsigned reaches Bedrock');
     } finally {

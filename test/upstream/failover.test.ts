@@ -58,27 +58,43 @@ test('breaker: a probe that ends without a verdict hands the probe to the next r
   assert.equal(b.allow(11), true);
 });
 
-test('failover: with every target skipped as unable to serve, the first target\'s own error is the answer', async () => {
-  const failover = new Failover({ failoverBudgetMs: 1000, breakerFailures: 5, breakerCooldownMs: 100, breakerMaxCooldownMs: 1000 },
-    { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined });
-  const chain = [{ name: 'a', alias: { name: 'a', fallbackOn: [] } }, { name: 'b', alias: { name: 'b', fallbackOn: [] } }];
-  await assert.rejects(failover.run({
-    chain, signal: new AbortController().signal,
-    prepare: (t) => {
-      throw new SidecarError('unsupported_parameter', `${t.name} has no tools`);
-    },
-    send: async () => 'never',
-  }), /a has no tools/);
+test("failover: with every target skipped as unable to serve, the first target's own error is the answer", async () => {
+  const failover = new Failover(
+    { failoverBudgetMs: 1000, breakerFailures: 5, breakerCooldownMs: 100, breakerMaxCooldownMs: 1000 },
+    { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined },
+  );
+  const chain = [
+    { name: 'a', alias: { name: 'a', fallbackOn: [] } },
+    { name: 'b', alias: { name: 'b', fallbackOn: [] } },
+  ];
+  await assert.rejects(
+    failover.run({
+      chain,
+      signal: new AbortController().signal,
+      prepare: (t) => {
+        throw new SidecarError('unsupported_parameter', `${t.name} has no tools`);
+      },
+      send: async () => 'never',
+    }),
+    /a has no tools/,
+  );
 });
 
-test('failover: a run that succeeded leaves no listener on the request\'s signal; the signal it gave the target still follows the client', async () => {
-  const failover = new Failover({ failoverBudgetMs: 1000, breakerFailures: 5, breakerCooldownMs: 100, breakerMaxCooldownMs: 1000 },
-    { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined });
+test("failover: a run that succeeded leaves no listener on the request's signal; the signal it gave the target still follows the client", async () => {
+  const failover = new Failover(
+    { failoverBudgetMs: 1000, breakerFailures: 5, breakerCooldownMs: 100, breakerMaxCooldownMs: 1000 },
+    { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined },
+  );
   const lone = [{ name: 'a', alias: { name: 'a', fallbackOn: [] } }];
   const chain = [...lone, { name: 'b', alias: { name: 'b', fallbackOn: [] } }];
   for (const targets of [lone, chain]) {
     const client = new AbortController();
-    const result = await failover.run({ chain: targets, signal: client.signal, prepare: (t) => t.name, send: async (_p, _t, signal) => signal });
+    const result = await failover.run({
+      chain: targets,
+      signal: client.signal,
+      prepare: (t) => t.name,
+      send: async (_p, _t, signal) => signal,
+    });
     assert.equal(getEventListeners(client.signal, 'abort').length, 0, `${targets.length} target(s): no listener left behind`);
     assert.equal(result.value.aborted, false);
     client.abort();
@@ -86,22 +102,37 @@ test('failover: a run that succeeded leaves no listener on the request\'s signal
   }
 });
 
-test('failover: a spent budget aborts the attempt in flight, not the client\'s signal', async () => {
-  const failover = new Failover({ failoverBudgetMs: 20, breakerFailures: 5, breakerCooldownMs: 100, breakerMaxCooldownMs: 1000 },
-    { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined });
-  const chain = [{ name: 'a', alias: { name: 'a', fallbackOn: [] } }, { name: 'b', alias: { name: 'b', fallbackOn: [] } }];
+test("failover: a spent budget aborts the attempt in flight, not the client's signal", async () => {
+  const failover = new Failover(
+    { failoverBudgetMs: 20, breakerFailures: 5, breakerCooldownMs: 100, breakerMaxCooldownMs: 1000 },
+    { onFallback: () => undefined, onSkip: () => undefined, onBreaker: () => undefined },
+  );
+  const chain = [
+    { name: 'a', alias: { name: 'a', fallbackOn: [] } },
+    { name: 'b', alias: { name: 'b', fallbackOn: [] } },
+  ];
   const client = new AbortController();
-  await assert.rejects(failover.run({
-    chain, signal: client.signal, prepare: (t) => t.name,
-    // A call that never answers (its timer stands for the socket that keeps a real process alive).
-    send: (_p, _t, signal) => new Promise((_resolve, reject) => {
-      const pending = setTimeout(() => undefined, 10_000);
-      signal.addEventListener('abort', () => {
-        clearTimeout(pending);
-        reject(new SidecarError('unavailable', 'aborted', { upstreamCode: 'ABORTED' }));
-      }, { once: true });
+  await assert.rejects(
+    failover.run({
+      chain,
+      signal: client.signal,
+      prepare: (t) => t.name,
+      // A call that never answers (its timer stands for the socket that keeps a real process alive).
+      send: (_p, _t, signal) =>
+        new Promise((_resolve, reject) => {
+          const pending = setTimeout(() => undefined, 10_000);
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(pending);
+              reject(new SidecarError('unavailable', 'aborted', { upstreamCode: 'ABORTED' }));
+            },
+            { once: true },
+          );
+        }),
     }),
-  }), /failover_budget_ms \(20 ms\); tried a/);
+    /failover_budget_ms \(20 ms\); tried a/,
+  );
   assert.equal(client.signal.aborted, false);
 });
 

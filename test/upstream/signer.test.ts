@@ -69,9 +69,7 @@ interface Suite {
   signingDate: string;
   cases: SuiteCase[];
 }
-const suite = JSON.parse(
-  readFileSync(new URL('../fixtures/vectors/sigv4-test-suite.json', import.meta.url), 'utf8'),
-) as Suite;
+const suite = JSON.parse(readFileSync(new URL('../fixtures/vectors/sigv4-test-suite.json', import.meta.url), 'utf8')) as Suite;
 
 test('signer: every case of the AWS SigV4 test suite signs exactly (SignatureV4 as the signer configures it)', async () => {
   assert.equal(suite.cases.length, 24);
@@ -81,10 +79,7 @@ test('signer: every case of the AWS SigV4 test suite signs exactly (SignatureV4 
     applyChecksum: false, // the suite does not sign x-amz-content-sha256
   });
   for (const { name, request, authorization } of suite.cases) {
-    const signed = await signer.sign(
-      { ...request, headers: { ...request.headers } },
-      { signingDate: new Date(suite.signingDate) },
-    );
+    const signed = await signer.sign({ ...request, headers: { ...request.headers } }, { signingDate: new Date(suite.signingDate) });
     assert.equal(signed.headers.authorization, authorization, name);
   }
 });
@@ -181,7 +176,9 @@ function recordingClient(credentials: AwsCredentialIdentity): { client: BedrockR
     async handle(request: CapturedRequest) {
       sent.push({ ...request, headers: { ...request.headers } });
       const stream = request.path.endsWith('-stream');
-      const body = stream ? chunkFrame : Buffer.from(request.path.endsWith('/converse') ? '{"output":{},"stopReason":"end_turn","usage":{},"metrics":{}}' : '{}');
+      const body = stream
+        ? chunkFrame
+        : Buffer.from(request.path.endsWith('/converse') ? '{"output":{},"stopReason":"end_turn","usage":{},"metrics":{}}' : '{}');
       return {
         response: {
           statusCode: 200,
@@ -233,33 +230,40 @@ test('signer: signs exactly as the AWS SDK does, path encoding and authorization
     const { client, sent } = recordingClient(credentials);
     const cases: Array<{ send: () => Promise<unknown>; path: string }> = [
       {
-        send: () => client.send(new InvokeModelCommand({
-          modelId: ARN_PROFILE,
-          body: bytes(WORKED_BODY),
-          contentType: 'application/json',
-          accept: 'application/json',
-          trace: 'ENABLED',
-          guardrailIdentifier: 'gr1abc',
-          guardrailVersion: 'DRAFT',
-          performanceConfigLatency: 'optimized',
-        })),
+        send: () =>
+          client.send(
+            new InvokeModelCommand({
+              modelId: ARN_PROFILE,
+              body: bytes(WORKED_BODY),
+              contentType: 'application/json',
+              accept: 'application/json',
+              trace: 'ENABLED',
+              guardrailIdentifier: 'gr1abc',
+              guardrailVersion: 'DRAFT',
+              performanceConfigLatency: 'optimized',
+            }),
+          ),
         path: encodeModelPath(ARN_PROFILE, 'invoke'),
       },
       {
         send: () =>
-          client.send(new InvokeModelWithResponseStreamCommand({
-            modelId: 'eu.amazon.nova-micro-v1:0',
-            body: bytes('{"messages":[{"role":"user","content":[{"text":"hi"}]}]}'),
-            contentType: 'application/json',
-          })),
+          client.send(
+            new InvokeModelWithResponseStreamCommand({
+              modelId: 'eu.amazon.nova-micro-v1:0',
+              body: bytes('{"messages":[{"role":"user","content":[{"text":"hi"}]}]}'),
+              contentType: 'application/json',
+            }),
+          ),
         path: encodeModelPath('eu.amazon.nova-micro-v1:0', 'invoke-with-response-stream'),
       },
       {
         send: () =>
-          client.send(new ConverseCommand({
-            modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
-            messages: [{ role: 'user', content: [{ text: 'hi' }] }],
-          })),
+          client.send(
+            new ConverseCommand({
+              modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+              messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+            }),
+          ),
         path: encodeModelPath('anthropic.claude-3-haiku-20240307-v1:0', 'converse'),
       },
     ];
@@ -289,11 +293,7 @@ test('signer: encodeModelPath encodes the model id as one segment, as the SDK do
       'converse-stream',
       '/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream',
     ],
-    [
-      ARN_PROFILE,
-      'converse',
-      '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123xyz/converse',
-    ],
+    [ARN_PROFILE, 'converse', '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123xyz/converse'],
     [
       'arn:aws:bedrock:us-west-2::foundation-model/meta.llama3-8b-instruct-v1:0',
       'invoke',
@@ -305,8 +305,14 @@ test('signer: encodeModelPath encodes the model id as one segment, as the SDK do
   for (const [modelId, operation, expected] of table) {
     assert.equal(encodeModelPath(modelId, operation), expected, modelId);
   }
-  assert.throws(() => encodeModelPath('', 'invoke'), (error) => isSidecarError(error) && error.type === 'invalid_request_error');
-  assert.throws(() => encodeModelPath('\ud800', 'invoke'), (error) => isSidecarError(error) && error.type === 'invalid_request_error');
+  assert.throws(
+    () => encodeModelPath('', 'invoke'),
+    (error) => isSidecarError(error) && error.type === 'invalid_request_error',
+  );
+  assert.throws(
+    () => encodeModelPath('\ud800', 'invoke'),
+    (error) => isSidecarError(error) && error.type === 'invalid_request_error',
+  );
 });
 
 test('signer: encodeGuardrailPath encodes the id and version as segments', () => {
@@ -346,18 +352,41 @@ test('signer: credentials that change between requests sign with the new secret 
   const { Sha256 } = await import('@aws-crypto/sha256-js');
   const { SignatureV4 } = await import('@smithy/signature-v4');
   const now = new Date('2024-01-01T00:00:00Z');
-  const rotated: AwsCredentialIdentity[] = [KEY, { accessKeyId: KEY.accessKeyId, secretAccessKey: `${KEY.secretAccessKey}2` }, { ...KEY, sessionToken: 'tok' }, KEY];
+  const rotated: AwsCredentialIdentity[] = [
+    KEY,
+    { accessKeyId: KEY.accessKeyId, secretAccessKey: `${KEY.secretAccessKey}2` },
+    { ...KEY, sessionToken: 'tok' },
+    KEY,
+  ];
   let current = rotated[0]!;
   const signer = createSigner({ credentials: { ...staticSource(KEY), get: async () => current }, now: () => now });
   for (const credentials of rotated) {
     current = credentials;
     const request = workedRequest();
     const ours = await signer.sign(request, 'us-east-1');
-    const reference = await new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials, sha256: Sha256, uriEscapePath: true }).sign({
-      method: 'POST', protocol: request.url.protocol, hostname: request.url.hostname, path: request.url.pathname, query: {},
-      headers: { ...request.headers, host: request.url.host }, body: request.body,
-    }, { signingDate: now });
-    assert.equal(ours.authorization, reference.headers.authorization, `${credentials.secretAccessKey.slice(-4)} ${credentials.sessionToken ?? ''}`);
+    const reference = await new SignatureV4({
+      service: 'bedrock',
+      region: 'us-east-1',
+      credentials,
+      sha256: Sha256,
+      uriEscapePath: true,
+    }).sign(
+      {
+        method: 'POST',
+        protocol: request.url.protocol,
+        hostname: request.url.hostname,
+        path: request.url.pathname,
+        query: {},
+        headers: { ...request.headers, host: request.url.host },
+        body: request.body,
+      },
+      { signingDate: now },
+    );
+    assert.equal(
+      ours.authorization,
+      reference.headers.authorization,
+      `${credentials.secretAccessKey.slice(-4)} ${credentials.sessionToken ?? ''}`,
+    );
   }
 });
 
@@ -378,14 +407,7 @@ test('signer: hop-by-hop headers and stale signing headers are dropped, so the s
     'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
   };
   const headers = await signer.sign(request, 'us-east-1');
-  assert.deepEqual(Object.keys(headers).sort(), [
-    'accept',
-    'authorization',
-    'content-type',
-    'host',
-    'x-amz-content-sha256',
-    'x-amz-date',
-  ]);
+  assert.deepEqual(Object.keys(headers).sort(), ['accept', 'authorization', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']);
   assert.equal(headers.host, HOST);
   assert.equal(signatureOf(headers.authorization), '6f9ab587b7d1f5a97f497848e7346fee0840033ecbfc6d1d048d399490f62b34');
 });
@@ -404,14 +426,20 @@ test('signer: the region goes into the scope, and the host keeps a non-default p
 test('signer: bearerHeaders carries a Bedrock API key and rejects one that cannot be a header', () => {
   assert.deepEqual(bearerHeaders('ABSKQmVkcm9ja0FQSUtleS1example'), { authorization: 'Bearer ABSKQmVkcm9ja0FQSUtleS1example' });
   for (const bad of ['', 'two words', 'line\nbreak']) {
-    assert.throws(() => bearerHeaders(bad), (error) => isSidecarError(error) && error.type === 'internal_error');
+    assert.throws(
+      () => bearerHeaders(bad),
+      (error) => isSidecarError(error) && error.type === 'internal_error',
+    );
   }
 });
 
 test('signer: a credential failure rejects with a 503 naming the credential source', async () => {
-  const source = createCredentialSource(async () => {
-    throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-  }, { description: 'the container credentials endpoint http://127.0.0.1:9/creds' });
+  const source = createCredentialSource(
+    async () => {
+      throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    },
+    { description: 'the container credentials endpoint http://127.0.0.1:9/creds' },
+  );
   const signer = createSigner({ credentials: source });
   await assert.rejects(signer.sign(workedRequest(), 'us-east-1'), (error) => {
     assert.ok(isSidecarError(error), 'a SidecarError');
@@ -572,7 +600,7 @@ test('credentials: a failed blocking resolution rejects every waiter and the nex
   calls[0]!.answer.reject(Object.assign(new Error('Token is expired'), { name: 'ExpiredTokenException' }));
   for (const result of await Promise.allSettled(waiting)) {
     assert.equal(result.status, 'rejected');
-    const error = (result).reason as unknown;
+    const error = result.reason as unknown;
     // Each check on its own line, with a message: a failing bare assert.ok(a && b) spins forever in
     // Node 20's message generation under tsx instead of failing.
     assert.ok(isSidecarError(error), 'a SidecarError');

@@ -16,12 +16,21 @@ const cacheControl = opt(obj({ type: req(str(['ephemeral'])), ttl: opt(str(['5m'
 const textBlock = obj({ type: req(str()), text: req(str()), cache_control: cacheControl, citations: opt(any) });
 const imageBlock = obj({ type: req(str()), source: req(obj({}, true)), cache_control: cacheControl });
 const documentBlock = obj({
-  type: req(str()), source: req(obj({}, true)), title: opt(str()), context: opt(str()), citations: opt(any), cache_control: cacheControl,
+  type: req(str()),
+  source: req(obj({}, true)),
+  title: opt(str()),
+  context: opt(str()),
+  citations: opt(any),
+  cache_control: cacheControl,
 });
 const toolUseBlock = obj({ type: req(str()), id: req(str()), name: req(str()), input: req(any), cache_control: cacheControl });
 const toolResultContent = tagged('type', { text: textBlock, image: imageBlock, document: documentBlock, search_result: obj({}, true) });
 const toolResultBlock = obj({
-  type: req(str()), tool_use_id: req(str()), content: opt(oneOf(str(), arr(toolResultContent))), is_error: opt(bool), cache_control: cacheControl,
+  type: req(str()),
+  tool_use_id: req(str()),
+  content: opt(oneOf(str(), arr(toolResultContent))),
+  is_error: opt(bool),
+  cache_control: cacheControl,
 });
 const thinkingBlock = obj({ type: req(str()), thinking: req(str()), signature: req(str()) });
 const redactedThinkingBlock = obj({ type: req(str()), data: req(str()) });
@@ -40,7 +49,11 @@ const contentBlock = tagged('type', {
 const message = obj({ role: req(str(['user', 'assistant'])), content: req(oneOf(str(), arr(contentBlock))) });
 
 const customTool = obj({
-  type: opt(str(['custom'])), name: req(str()), description: opt(str()), input_schema: req(obj({}, true)), cache_control: cacheControl,
+  type: opt(str(['custom'])),
+  name: req(str()),
+  description: opt(str()),
+  input_schema: req(obj({}, true)),
+  cache_control: cacheControl,
 });
 // Anthropic-defined tools (computer_…, bash_…, text_editor_…) carry their own members.
 const definedTool = obj({ type: req(str()), name: req(str()) }, true);
@@ -104,9 +117,17 @@ function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; 
  * and later and Opus 4.6 and later only.
  */
 const BETAS = new Set([
-  'computer-use-2024-10-22', 'computer-use-2025-01-24', 'token-efficient-tools-2025-02-19', 'interleaved-thinking-2025-05-14',
-  'output-128k-2025-02-19', 'dev-full-thinking-2025-05-14', 'context-1m-2025-08-07', 'context-management-2025-06-27',
-  'effort-2025-11-24', 'tool-search-tool-2025-10-19', 'tool-examples-2025-10-29',
+  'computer-use-2024-10-22',
+  'computer-use-2025-01-24',
+  'token-efficient-tools-2025-02-19',
+  'interleaved-thinking-2025-05-14',
+  'output-128k-2025-02-19',
+  'dev-full-thinking-2025-05-14',
+  'context-1m-2025-08-07',
+  'context-management-2025-06-27',
+  'effort-2025-11-24',
+  'tool-search-tool-2025-10-19',
+  'tool-examples-2025-10-29',
 ]);
 
 export function betaProblem(modelId: string, body: Json): string | undefined {
@@ -129,7 +150,12 @@ export function thinkingProblem(modelId: string, fields: Json): string | undefin
   return `"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`;
 }
 
-const STOP: Record<string, string> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence' };
+const STOP: Record<string, string> = {
+  end_turn: 'end_turn',
+  tool_use: 'tool_use',
+  max_tokens: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+};
 
 function nativeStop(stop: string): string {
   return STOP[stop] ?? stop;
@@ -161,7 +187,10 @@ function usage(plan: OutputPlan, outputTokens: number, whole: boolean): Json {
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.filter((b) => isJson(b) && b.type === 'text' && typeof b.text === 'string').map((b) => (b as Json).text).join('\n');
+  return content
+    .filter((b) => isJson(b) && b.type === 'text' && typeof b.text === 'string')
+    .map((b) => (b as Json).text)
+    .join('\n');
 }
 
 export const anthropic: InvokeFamily = {
@@ -170,7 +199,7 @@ export const anthropic: InvokeFamily = {
   validate(body, ctx) {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
-    return isJson(body) ? betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) : undefined;
+    return isJson(body) ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body)) : undefined;
   },
 
   supportsTools: true,
@@ -209,8 +238,14 @@ export const anthropic: InvokeFamily = {
     yield {
       type: 'message_start',
       message: {
-        id: ctx.newId('msg_bdrk_'), type: 'message', role: 'assistant', model: modelName(ctx.modelId),
-        content: [], stop_reason: null, stop_sequence: null, usage: usage(plan, 1, false),
+        id: ctx.newId('msg_bdrk_'),
+        type: 'message',
+        role: 'assistant',
+        model: modelName(ctx.modelId),
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: usage(plan, 1, false),
       },
     };
     let index = 0;

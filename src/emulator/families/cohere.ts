@@ -15,9 +15,16 @@ import type { InvokeFamily, Json } from './types.ts';
 const toolCall = obj({ name: req(str()), parameters: req(obj({}, true)) });
 const props = {
   message: req(str()),
-  chat_history: opt(arr(obj({
-    role: req(str(['USER', 'CHATBOT', 'SYSTEM', 'TOOL'])), message: opt(str()), tool_calls: opt(arr(toolCall)), tool_results: opt(arr(obj({}, true))),
-  }))),
+  chat_history: opt(
+    arr(
+      obj({
+        role: req(str(['USER', 'CHATBOT', 'SYSTEM', 'TOOL'])),
+        message: opt(str()),
+        tool_calls: opt(arr(toolCall)),
+        tool_results: opt(arr(obj({}, true))),
+      }),
+    ),
+  ),
   documents: opt(arr(obj({}, true))),
   search_queries_only: opt(bool),
   preamble: opt(str()),
@@ -36,7 +43,13 @@ const props = {
   raw_prompting: opt(bool),
 };
 const schema = obj(props);
-const STOP = { end_turn: 'COMPLETE', stop_sequence: 'COMPLETE', tool_use: 'COMPLETE', max_tokens: 'MAX_TOKENS', content_filtered: 'ERROR_TOXIC' };
+const STOP = {
+  end_turn: 'COMPLETE',
+  stop_sequence: 'COMPLETE',
+  tool_use: 'COMPLETE',
+  max_tokens: 'MAX_TOKENS',
+  content_filtered: 'ERROR_TOXIC',
+};
 
 function toolCalls(plan: OutputPlan): Json[] {
   return plan.toolCalls.map((c) => ({ name: c.name, parameters: c.input }));
@@ -75,7 +88,9 @@ export const cohere: InvokeFamily = {
     for (const piece of plan.text.pieces()) yield { is_finished: false, event_type: 'text-generation', text: piece };
     if (plan.toolCalls.length > 0) yield { is_finished: false, event_type: 'tool-calls-generation', tool_calls: toolCalls(plan) };
     yield {
-      is_finished: true, event_type: 'stream-end', finish_reason: mapStop(STOP, plan.stopReason),
+      is_finished: true,
+      event_type: 'stream-end',
+      finish_reason: mapStop(STOP, plan.stopReason),
       response: fullResponse(plan, generationId, ctx.newId('resp-'), true),
     };
   },

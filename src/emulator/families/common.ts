@@ -22,7 +22,10 @@ export function mapStop(table: Record<string, string>, stop: string): string {
 export function chatContentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.filter((p) => isJson(p) && typeof p.text === 'string').map((p) => (p as Json).text as string).join('\n');
+  return content
+    .filter((p) => isJson(p) && typeof p.text === 'string')
+    .map((p) => (p as Json).text as string)
+    .join('\n');
 }
 
 /** The last message with `role` (default 'user') in an OpenAI-like `messages` array, as text. */

@@ -35,7 +35,8 @@ export const llama: InvokeFamily = {
   topLevelKeys: Object.keys(props),
   extraKeyMessage: extraneousKey,
   validate: (body) => everit(schema, body),
-  sniff: (body) => 'prompt' in body && ('max_gen_len' in body || (typeof body.prompt === 'string' && body.prompt.includes('<|begin_of_text|>'))),
+  sniff: (body) =>
+    'prompt' in body && ('max_gen_len' in body || (typeof body.prompt === 'string' && body.prompt.includes('<|begin_of_text|>'))),
   lastUserText: (body) => lastLlamaUserTurn(typeof body.prompt === 'string' ? body.prompt : ''),
   response(plan) {
     return {
@@ -48,8 +49,10 @@ export const llama: InvokeFamily = {
   *streamEvents(plan) {
     // Real streams (test/fixtures/real-traffic/is-meta-*): the last text chunk carries the stop reason.
     yield* lastMarked(plan.text.pieces(), (generation, first, last) => ({
-      generation, prompt_token_count: first ? plan.usage.inputTokens : null,
-      generation_token_count: last ? plan.usage.outputTokens : null, stop_reason: last ? mapStop(STOP, plan.stopReason) : null,
+      generation,
+      prompt_token_count: first ? plan.usage.inputTokens : null,
+      generation_token_count: last ? plan.usage.outputTokens : null,
+      stop_reason: last ? mapStop(STOP, plan.stopReason) : null,
     }));
   },
 };

@@ -47,21 +47,35 @@ export const mistralText: InvokeFamily = {
   response: (plan) => ({ outputs: [{ text: plan.text.full(), stop_reason: mapStop(TEXT_STOP, plan.stopReason) }] }),
   *streamEvents(plan) {
     // Real streams (test/fixtures/real-traffic/is-mistral-*): the last text chunk carries the stop reason.
-    yield* lastMarked(plan.text.pieces(), (text, _first, last) => ({ outputs: [{ text, stop_reason: last ? mapStop(TEXT_STOP, plan.stopReason) : null }] }));
+    yield* lastMarked(plan.text.pieces(), (text, _first, last) => ({
+      outputs: [{ text, stop_reason: last ? mapStop(TEXT_STOP, plan.stopReason) : null }],
+    }));
   },
 };
 
 const toolCall = obj({ id: req(str()), type: opt(str(['function'])), function: req(obj({ name: req(str()), arguments: req(str()) })) });
 const chatProps = {
-  messages: req(arr(obj({
-    role: req(str(['system', 'user', 'assistant', 'tool'])),
-    content: opt(oneOf(str(), arr(obj({}, true)))),
-    tool_calls: opt(arr(toolCall)),
-    tool_call_id: opt(str()),
-    name: opt(str()),
-    prefix: opt(any),
-  }), 1)),
-  tools: opt(arr(obj({ type: req(str(['function'])), function: req(obj({ name: req(str()), description: opt(str()), parameters: opt(obj({}, true)) })) }))),
+  messages: req(
+    arr(
+      obj({
+        role: req(str(['system', 'user', 'assistant', 'tool'])),
+        content: opt(oneOf(str(), arr(obj({}, true)))),
+        tool_calls: opt(arr(toolCall)),
+        tool_call_id: opt(str()),
+        name: opt(str()),
+        prefix: opt(any),
+      }),
+      1,
+    ),
+  ),
+  tools: opt(
+    arr(
+      obj({
+        type: req(str(['function'])),
+        function: req(obj({ name: req(str()), description: opt(str()), parameters: opt(obj({}, true)) })),
+      }),
+    ),
+  ),
   tool_choice: opt(oneOf(str(['auto', 'any', 'none']), obj({}, true))),
   max_tokens: opt(int(1)),
   top_p: opt(num(0, 1)),
@@ -71,7 +85,14 @@ const chatSchema = obj(chatProps);
 
 /** Mistral tool-call ids are 9 alphanumeric characters. */
 function mistralToolId(ctx: RenderContext, call: PlannedToolCall): string {
-  return call.id ?? ctx.newId('').replace(/[^a-zA-Z0-9]/g, '').slice(-9).padStart(9, '0');
+  return (
+    call.id ??
+    ctx
+      .newId('')
+      .replace(/[^a-zA-Z0-9]/g, '')
+      .slice(-9)
+      .padStart(9, '0')
+  );
 }
 
 function chatToolCalls(ctx: RenderContext, calls: PlannedToolCall[]): Json[] {
@@ -96,9 +117,14 @@ export const mistralChat: InvokeFamily = {
     return { choices: [{ index: 0, message, stop_reason: mapStop(CHAT_STOP, plan.stopReason) }] };
   },
   *streamEvents(plan, ctx) {
-    for (const piece of plan.text.pieces()) yield { choices: [{ index: 0, message: { role: 'assistant', content: piece }, stop_reason: null }] };
+    for (const piece of plan.text.pieces())
+      yield { choices: [{ index: 0, message: { role: 'assistant', content: piece }, stop_reason: null }] };
     if (plan.toolCalls.length > 0) {
-      yield { choices: [{ index: 0, message: { role: 'assistant', content: '', tool_calls: chatToolCalls(ctx, plan.toolCalls) }, stop_reason: null }] };
+      yield {
+        choices: [
+          { index: 0, message: { role: 'assistant', content: '', tool_calls: chatToolCalls(ctx, plan.toolCalls) }, stop_reason: null },
+        ],
+      };
     }
     yield { choices: [{ index: 0, message: { role: 'assistant', content: '' }, stop_reason: mapStop(CHAT_STOP, plan.stopReason) }] };
   },

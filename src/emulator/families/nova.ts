@@ -23,7 +23,9 @@ const contentBlock = union({
   document: obj({ format: opt(str()), name: req(str()), source: req(bytesSource) }),
   toolUse: obj({ toolUseId: req(str()), name: req(str()), input: req(any) }),
   toolResult: obj({
-    toolUseId: req(str()), content: req(arr(union({ text: str(), json: any, image: media, document: obj({}, true), video: media }))), status: opt(str(['success', 'error'])),
+    toolUseId: req(str()),
+    content: req(arr(union({ text: str(), json: any, image: media, document: obj({}, true), video: media }))),
+    status: opt(str(['success', 'error'])),
   }),
   reasoningContent: union({ reasoningText: obj({ text: req(str()), signature: opt(str()) }), redactedContent: str() }),
   cachePoint: obj({ type: req(str(['default'])) }),
@@ -32,18 +34,33 @@ const props = {
   schemaVersion: opt(str(['messages-v1'])),
   system: opt(arr(union({ text: str(), cachePoint: obj({ type: req(str(['default'])) }) }))),
   messages: req(arr(obj({ role: req(str(['user', 'assistant'])), content: req(arr(contentBlock)) }), 1)),
-  inferenceConfig: opt(obj({
-    maxTokens: opt(int(1)), max_new_tokens: opt(int(1)),
-    temperature: opt(num(0, 1)),
-    topP: opt(num(0, 1)), top_p: opt(num(0, 1)),
-    topK: opt(int(0)), top_k: opt(int(0)),
-    stopSequences: opt(arr(str())),
-    reasoningConfig: opt(obj({ type: req(str(['enabled', 'disabled'])), maxReasoningEffort: opt(str(['low', 'medium', 'high'])) })),
-  })),
-  toolConfig: opt(obj({
-    tools: req(arr(union({ toolSpec: obj({ name: req(str()), description: opt(str()), inputSchema: req(union({ json: any })) }), cachePoint: obj({ type: req(str(['default'])) }) }), 1)),
-    toolChoice: opt(union({ auto: obj({}), any: obj({}), tool: obj({ name: req(str()) }) })),
-  })),
+  inferenceConfig: opt(
+    obj({
+      maxTokens: opt(int(1)),
+      max_new_tokens: opt(int(1)),
+      temperature: opt(num(0, 1)),
+      topP: opt(num(0, 1)),
+      top_p: opt(num(0, 1)),
+      topK: opt(int(0)),
+      top_k: opt(int(0)),
+      stopSequences: opt(arr(str())),
+      reasoningConfig: opt(obj({ type: req(str(['enabled', 'disabled'])), maxReasoningEffort: opt(str(['low', 'medium', 'high'])) })),
+    }),
+  ),
+  toolConfig: opt(
+    obj({
+      tools: req(
+        arr(
+          union({
+            toolSpec: obj({ name: req(str()), description: opt(str()), inputSchema: req(union({ json: any })) }),
+            cachePoint: obj({ type: req(str(['default'])) }),
+          }),
+          1,
+        ),
+      ),
+      toolChoice: opt(union({ auto: obj({}), any: obj({}), tool: obj({ name: req(str()) }) })),
+    }),
+  ),
 };
 const schema = obj(props);
 
@@ -52,7 +69,11 @@ function toolId(ctx: RenderContext, id: string | undefined): string {
 }
 
 function usage(plan: OutputPlan): Json {
-  const u: Json = { inputTokens: plan.usage.inputTokens, outputTokens: plan.usage.outputTokens, totalTokens: plan.usage.inputTokens + plan.usage.outputTokens };
+  const u: Json = {
+    inputTokens: plan.usage.inputTokens,
+    outputTokens: plan.usage.outputTokens,
+    totalTokens: plan.usage.inputTokens + plan.usage.outputTokens,
+  };
   if (plan.usage.cacheReadTokens !== undefined) u.cacheReadInputTokenCount = plan.usage.cacheReadTokens;
   if (plan.usage.cacheWriteTokens !== undefined) u.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens;
   return u;
@@ -60,8 +81,10 @@ function usage(plan: OutputPlan): Json {
 
 function streamUsage(plan: OutputPlan): Json {
   return {
-    inputTokens: plan.usage.inputTokens, outputTokens: plan.usage.outputTokens,
-    cacheReadInputTokenCount: plan.usage.cacheReadTokens ?? 0, cacheWriteInputTokenCount: plan.usage.cacheWriteTokens ?? 0,
+    inputTokens: plan.usage.inputTokens,
+    outputTokens: plan.usage.outputTokens,
+    cacheReadInputTokenCount: plan.usage.cacheReadTokens ?? 0,
+    cacheWriteInputTokenCount: plan.usage.cacheWriteTokens ?? 0,
   };
 }
 
@@ -74,15 +97,24 @@ export const nova: InvokeFamily = {
   topLevelKeys: Object.keys(props),
   extraKeyMessage: extraneousKey,
   validate: (body) => everit(schema, body),
-  sniff: (body) => 'schemaVersion' in body || (Array.isArray(body.messages) && isJson(body.messages[0]) && Array.isArray(body.messages[0].content)
-    && isJson(body.messages[0].content[0]) && !('type' in body.messages[0].content[0]) && !('anthropic_version' in body)),
+  sniff: (body) =>
+    'schemaVersion' in body ||
+    (Array.isArray(body.messages) &&
+      isJson(body.messages[0]) &&
+      Array.isArray(body.messages[0].content) &&
+      isJson(body.messages[0].content[0]) &&
+      !('type' in body.messages[0].content[0]) &&
+      !('anthropic_version' in body)),
 
   lastUserText(body) {
     const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i];
       if (isJson(m) && m.role === 'user' && Array.isArray(m.content)) {
-        return m.content.filter((b) => isJson(b) && typeof b.text === 'string').map((b) => (b as Json).text as string).join('\n');
+        return m.content
+          .filter((b) => isJson(b) && typeof b.text === 'string')
+          .map((b) => (b as Json).text as string)
+          .join('\n');
       }
     }
     return '';
@@ -100,7 +132,8 @@ export const nova: InvokeFamily = {
     yield { messageStart: { role: 'assistant' } };
     let index = 0;
     if (plan.reasoning) {
-      for (const piece of plan.reasoning.pieces()) yield { contentBlockDelta: { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index } };
+      for (const piece of plan.reasoning.pieces())
+        yield { contentBlockDelta: { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index } };
       yield { contentBlockStop: { contentBlockIndex: index } };
       index++;
     }

@@ -16,7 +16,8 @@ function kimi(): InvokeFamily {
       const shape = base.validate(body, ctx);
       if (shape || !isJson(body)) return shape;
       if ('stop' in body) return extraneousKey('stop');
-      if (typeof body.temperature === 'number' && body.temperature > 1) return '#/temperature: 1.5 is not less or equal to 1'.replace('1.5', String(body.temperature));
+      if (typeof body.temperature === 'number' && body.temperature > 1)
+        return '#/temperature: 1.5 is not less or equal to 1'.replace('1.5', String(body.temperature));
       if (body.tool_choice === 'required' || isJson(body.tool_choice)) return '#/tool_choice: only "auto" and "none" are supported';
       return undefined;
     },

@@ -12,16 +12,21 @@ import type { FamilyName } from '../model-id.ts';
 
 const toolCall = obj({ id: req(str()), type: req(str(['function'])), function: req(obj({ name: req(str()), arguments: req(str()) })) });
 export const openAiChatProps: Record<string, Prop> = {
-  messages: req(arr(obj({
-    role: req(str(['developer', 'system', 'user', 'assistant', 'tool'])),
-    content: opt(oneOf(str(), arr(obj({}, true)), { kind: 'any' })),
-    name: opt(str()),
-    tool_calls: opt(arr(toolCall)),
-    tool_call_id: opt(str()),
-    refusal: opt(any),
-    reasoning: opt(any),
-    reasoning_content: opt(any),
-  }), 1)),
+  messages: req(
+    arr(
+      obj({
+        role: req(str(['developer', 'system', 'user', 'assistant', 'tool'])),
+        content: opt(oneOf(str(), arr(obj({}, true)), { kind: 'any' })),
+        name: opt(str()),
+        tool_calls: opt(arr(toolCall)),
+        tool_call_id: opt(str()),
+        refusal: opt(any),
+        reasoning: opt(any),
+        reasoning_content: opt(any),
+      }),
+      1,
+    ),
+  ),
   model: opt(str()),
   stream: opt(bool),
   stream_options: opt(obj({ include_usage: opt(bool) })),
@@ -31,10 +36,14 @@ export const openAiChatProps: Record<string, Prop> = {
   top_p: opt(num(0, 1)),
   n: opt(int(1, 1)),
   stop: opt(oneOf(str(), arr(str(), 0, 4))),
-  tools: opt(arr(obj({
-    type: req(str(['function'])),
-    function: req(obj({ name: req(str()), description: opt(str()), parameters: opt(obj({}, true)), strict: opt(bool) })),
-  }))),
+  tools: opt(
+    arr(
+      obj({
+        type: req(str(['function'])),
+        function: req(obj({ name: req(str()), description: opt(str()), parameters: opt(obj({}, true)), strict: opt(bool) })),
+      }),
+    ),
+  ),
   tool_choice: opt(oneOf(str(['none', 'auto', 'required']), obj({}, true))),
   parallel_tool_calls: opt(bool),
   response_format: opt(obj({}, true)),
@@ -49,7 +58,14 @@ export const openAiChatProps: Record<string, Prop> = {
   metadata: opt(obj({}, true)),
 };
 
-const STOP = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', content_filtered: 'content_filter', guardrail_intervened: 'content_filter' };
+const STOP = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_calls',
+  content_filtered: 'content_filter',
+  guardrail_intervened: 'content_filter',
+};
 
 export interface OpenAiChatStyle {
   name: FamilyName;
@@ -58,7 +74,11 @@ export interface OpenAiChatStyle {
 }
 
 function usage(plan: OutputPlan): Json {
-  return { prompt_tokens: plan.usage.inputTokens, completion_tokens: plan.usage.outputTokens, total_tokens: plan.usage.inputTokens + plan.usage.outputTokens };
+  return {
+    prompt_tokens: plan.usage.inputTokens,
+    completion_tokens: plan.usage.outputTokens,
+    total_tokens: plan.usage.inputTokens + plan.usage.outputTokens,
+  };
 }
 
 function modelName(modelId: string): string {
@@ -111,10 +131,17 @@ export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
     sniff: (body) => Array.isArray(body.messages) && ('max_completion_tokens' in body || 'model' in body),
     lastUserText: (body) => lastRoleText(body),
     response(plan, ctx) {
-      const message: Json = { role: 'assistant', content: style.reasoning === 'tag' ? inlineReasoningFull(plan, OPEN, CLOSE) : plan.text.full() };
+      const message: Json = {
+        role: 'assistant',
+        content: style.reasoning === 'tag' ? inlineReasoningFull(plan, OPEN, CLOSE) : plan.text.full(),
+      };
       if (style.reasoning === 'field' && plan.reasoning) message.reasoning_content = plan.reasoning.full();
       if (plan.toolCalls.length > 0) {
-        message.tool_calls = plan.toolCalls.map((c) => ({ id: callId(ctx, c.id), type: 'function', function: { name: c.name, arguments: c.argumentsJson } }));
+        message.tool_calls = plan.toolCalls.map((c) => ({
+          id: callId(ctx, c.id),
+          type: 'function',
+          function: { name: c.name, arguments: c.argumentsJson },
+        }));
       }
       const out: Json = {
         id: ctx.newId('chatcmpl-'),
@@ -127,8 +154,16 @@ export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
       return isFrontierOpenAi(style, ctx.modelId) ? frontierAnswer(out, message) : out;
     },
     *streamEvents(plan, ctx) {
-      const base = { id: ctx.newId('chatcmpl-'), object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: modelName(ctx.modelId) };
-      const chunk = (delta: Json, finish: string | null = null): Json => ({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
+      const base = {
+        id: ctx.newId('chatcmpl-'),
+        object: 'chat.completion.chunk',
+        created: Math.floor(Date.now() / 1000),
+        model: modelName(ctx.modelId),
+      };
+      const chunk = (delta: Json, finish: string | null = null): Json => ({
+        ...base,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
       yield chunk({ role: 'assistant', content: '' });
       if (style.reasoning === 'field' && plan.reasoning) {
         for (const piece of plan.reasoning.pieces()) yield chunk({ reasoning_content: piece });

@@ -12,11 +12,19 @@ import type { InvokeFamily, Json } from './types.ts';
 
 const props = {
   inputText: req(str()),
-  textGenerationConfig: opt(obj({ temperature: opt(num(0, 1)), topP: opt(num(0, 1)), maxTokenCount: opt(int(0)), stopSequences: opt(arr(str())) })),
+  textGenerationConfig: opt(
+    obj({ temperature: opt(num(0, 1)), topP: opt(num(0, 1)), maxTokenCount: opt(int(0)), stopSequences: opt(arr(str())) }),
+  ),
 };
 const schema = obj(props);
 
-const STOP = { end_turn: 'FINISH', max_tokens: 'LENGTH', stop_sequence: 'STOP_CRITERIA_MET', content_filtered: 'CONTENT_FILTERED', guardrail_intervened: 'CONTENT_FILTERED' };
+const STOP = {
+  end_turn: 'FINISH',
+  max_tokens: 'LENGTH',
+  stop_sequence: 'STOP_CRITERIA_MET',
+  content_filtered: 'CONTENT_FILTERED',
+  guardrail_intervened: 'CONTENT_FILTERED',
+};
 
 export const titan: InvokeFamily = {
   name: 'titan',
@@ -39,7 +47,8 @@ export const titan: InvokeFamily = {
   },
   *streamEvents(plan) {
     const chunk = (outputText: string, first: boolean, last: boolean): Json => ({
-      outputText, index: 0,
+      outputText,
+      index: 0,
       ...(first ? { inputTextTokenCount: plan.usage.inputTokens } : {}),
       ...(last ? { totalOutputTextTokenCount: plan.usage.outputTokens, completionReason: mapStop(STOP, plan.stopReason) } : {}),
     });

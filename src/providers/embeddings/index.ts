@@ -48,7 +48,10 @@ export function checkEmbeddingAlias(family: Family | undefined, alias: ModelAlia
   const model = embeddingModel(family, parseRoute(alias.model).modelId);
   const dimensions = alias.embedding?.dimensions;
   if (dimensions !== undefined && !model.dimensions.includes(dimensions)) {
-    return { path: ['embedding', 'dimensions'], message: `${model.label} gives ${describeSizes(model.dimensions)} dimensions, not ${dimensions}` };
+    return {
+      path: ['embedding', 'dimensions'],
+      message: `${model.label} gives ${describeSizes(model.dimensions)} dimensions, not ${dimensions}`,
+    };
   }
   if (alias.embedding?.inputType !== undefined && !model.takesInputType) {
     return { path: ['embedding', 'input_type'], message: `${model.label} takes no input type` };

@@ -23,14 +23,26 @@ const surface: CountSurface = {
       input: (target) => {
         checkTranslatable(read, target);
         const adapter = adapterFor(target.route, target.family);
-        if (!adapter) throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, { param: 'model' });
+        if (!adapter)
+          throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, {
+            param: 'model',
+          });
         if (target.route === 'invoke' && !takesAnthropicMessages(target.route, target.family)) {
-          throw new SidecarError('invalid_request_error',
+          throw new SidecarError(
+            'invalid_request_error',
             `Bedrock's CountTokens takes the invoke body of Claude models only: "${target.name}" is ${target.family ?? 'another family'} on invoke (count through a converse alias of it)`,
-            { param: 'model' });
+            { param: 'model' },
+          );
         }
         const note = (message: string): void => log.debug({ model: target.name }, message);
-        const prepared = applyParamPolicy(read.request, [], adapter, true, `${target.family ?? 'this model'} on the ${target.route} route`, note);
+        const prepared = applyParamPolicy(
+          read.request,
+          [],
+          adapter,
+          true,
+          `${target.family ?? 'this model'} on the ${target.route} route`,
+          note,
+        );
         const native = adapter.buildBody({ ...prepared, stream: false }, { target, note, dropParams: true });
         return target.route === 'invoke'
           ? { invokeModel: { body: Buffer.from(JSON.stringify(native)).toString('base64') } }

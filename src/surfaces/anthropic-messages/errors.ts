@@ -8,13 +8,21 @@ import type { SidecarError } from '../../errors.ts';
 export function anthropicErrorType(error: SidecarError): string {
   if (error.type === 'guardrail_violation') return 'invalid_request_error';
   switch (error.status) {
-    case 401: return 'authentication_error';
-    case 403: return 'permission_error';
-    case 404: return 'not_found_error';
-    case 413: return 'request_too_large';
-    case 429: return 'rate_limit_error';
-    case 503: case 529: return 'overloaded_error';
-    default: return error.status >= 500 ? 'api_error' : 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 503:
+    case 529:
+      return 'overloaded_error';
+    default:
+      return error.status >= 500 ? 'api_error' : 'invalid_request_error';
   }
 }
 

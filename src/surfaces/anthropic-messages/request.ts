@@ -10,7 +10,12 @@ import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
 import {
   takeSidecarParams,
-  type ChatMessage, type ChatParams, type ContentPart, type ReasoningEffort, type TextPart, type ToolCall,
+  type ChatMessage,
+  type ChatParams,
+  type ContentPart,
+  type ReasoningEffort,
+  type TextPart,
+  type ToolCall,
   type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
@@ -19,8 +24,20 @@ import type { SurfaceRequest } from '../../server/surface.ts';
 
 /** Keys read into neutral fields (and kept in the native body); anything else is the native body's alone. */
 const READ = new Set([
-  'model', 'stream', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences',
-  'tools', 'tool_choice', 'thinking', 'output_config', 'metadata',
+  'model',
+  'stream',
+  'max_tokens',
+  'messages',
+  'system',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'output_config',
+  'metadata',
 ]);
 /** Keys the Messages API defines that only Claude's own body can carry (dropped for other families). */
 const NATIVE_ONLY = new Set(['context_management', 'service_tier', 'anthropic_beta', 'container', 'mcp_servers']);
@@ -48,7 +65,8 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   const notes: string[] = [];
   const untranslatable: string[] = [];
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', '"model" is required and must be a string');
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad('stream', '"stream" must be a boolean');
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
+    throw bad('stream', '"stream" must be a boolean');
   if (countOnly && body.max_tokens === undefined) body.max_tokens = 1;
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
     throw bad('max_tokens', '"max_tokens" is required and must be a positive integer');
@@ -57,12 +75,14 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   if (body.temperature !== undefined) params.temperature = numberIn('temperature', body.temperature, 0, 1);
   if (body.top_p !== undefined) params.top_p = numberIn('top_p', body.top_p, 0, 1);
   if (body.top_k !== undefined) {
-    if (typeof body.top_k !== 'number' || !Number.isInteger(body.top_k) || body.top_k < 0) throw bad('top_k', '"top_k" must be a non-negative integer');
+    if (typeof body.top_k !== 'number' || !Number.isInteger(body.top_k) || body.top_k < 0)
+      throw bad('top_k', '"top_k" must be a non-negative integer');
     if (body.top_k > 0) params.top_k = body.top_k;
   }
   if (body.stop_sequences !== undefined) {
     const stops = body.stop_sequences;
-    if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string')) throw bad('stop_sequences', '"stop_sequences" must be a list of strings');
+    if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string'))
+      throw bad('stop_sequences', '"stop_sequences" must be a list of strings');
     const list = (stops as string[]).filter((s) => s !== '');
     if (list.length > 0) params.stop = list;
   }
@@ -102,8 +122,11 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
 }
 
 function headerList(value: string | string[] | undefined): string[] {
-  const joined = Array.isArray(value) ? value.join(',') : value ?? '';
-  return joined.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return joined
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function numberIn(key: string, value: unknown, min: number, max: number): number {
@@ -122,7 +145,11 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
     case 'disabled':
       return undefined;
     case 'adaptive':
-      return effort === 'low' || effort === 'medium' || effort === 'high' ? effort : effort === 'xhigh' || effort === 'max' ? 'xhigh' : 'high';
+      return effort === 'low' || effort === 'medium' || effort === 'high'
+        ? effort
+        : effort === 'xhigh' || effort === 'max'
+          ? 'xhigh'
+          : 'high';
     case 'enabled': {
       const budget = thinking.budget_tokens;
       if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) {
@@ -140,7 +167,8 @@ function readSystem(system: unknown): ChatMessage[] {
   if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
   if (!Array.isArray(system)) throw bad('system', '"system" must be a string or a list of text blocks');
   const parts: TextPart[] = system.map((block, i) => {
-    if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string') throw bad(`system[${i}]`, `system[${i}] must be a text block`);
+    if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
+      throw bad(`system[${i}]`, `system[${i}] must be a text block`);
     return { type: 'text', text: block.text };
   });
   return parts.length > 0 ? [{ role: 'system', content: parts }] : [];
@@ -183,7 +211,12 @@ const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 function image(block: Record<string, unknown>, where: string, untranslatable: string[]): ContentPart | undefined {
   const source = block.source;
   if (!isObject(source)) throw bad(`${where}.source`, `${where}.source is required`);
-  if (source.type !== 'base64' || typeof source.data !== 'string' || typeof source.media_type !== 'string' || !IMAGE_TYPES.has(source.media_type)) {
+  if (
+    source.type !== 'base64' ||
+    typeof source.data !== 'string' ||
+    typeof source.media_type !== 'string' ||
+    !IMAGE_TYPES.has(source.media_type)
+  ) {
     untranslatable.push(`${where} (an image that is not base64 png, jpeg, gif or webp)`);
     return undefined;
   }
@@ -212,13 +245,15 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
         return;
       }
       case 'tool_result': {
-        if (typeof b.tool_use_id !== 'string' || b.tool_use_id === '') throw bad(`${where}.tool_use_id`, `${where}.tool_use_id is required`);
+        if (typeof b.tool_use_id !== 'string' || b.tool_use_id === '')
+          throw bad(`${where}.tool_use_id`, `${where}.tool_use_id is required`);
         flush();
         const content = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : Array.isArray(b.content) ? b.content : [];
         const text: TextPart[] = [];
         (content as unknown[]).forEach((part, k) => {
           if (isObject(part) && part.type === 'text' && typeof part.text === 'string') text.push({ type: 'text', text: part.text });
-          else if (isObject(part) && part.type === 'tool_reference') return; // what a tool search loaded: nothing to say
+          else if (isObject(part) && part.type === 'tool_reference')
+            return; // what a tool search loaded: nothing to say
           else untranslatable.push(`${where}.content[${k}] (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
         });
         out.push({ role: 'tool', toolCallId: b.tool_use_id, content: text });
@@ -264,8 +299,12 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
   // An assistant turn with nothing the neutral form carries (only thinking, say) still takes its place.
   if (content.length === 0 && toolCalls.length === 0) content.push({ type: 'text', text: '' });
   return {
-    role: 'assistant', content, toolCalls, ...(reasoning !== '' || signature !== undefined ? { reasoning } : {}),
-    ...(signature !== undefined ? { reasoningSignature: signature } : {}), ...(redacted.length > 0 ? { reasoningRedacted: redacted } : {}),
+    role: 'assistant',
+    content,
+    toolCalls,
+    ...(reasoning !== '' || signature !== undefined ? { reasoning } : {}),
+    ...(signature !== undefined ? { reasoningSignature: signature } : {}),
+    ...(redacted.length > 0 ? { reasoningRedacted: redacted } : {}),
   };
 }
 
@@ -290,9 +329,15 @@ function readToolChoice(value: unknown, params: ChatParams): void {
   if (!isObject(value)) throw bad('tool_choice', '"tool_choice" must be an object');
   if (value.disable_parallel_tool_use === true) params.parallel_tool_calls = false;
   switch (value.type) {
-    case 'auto': params.tool_choice = { type: 'auto' }; return;
-    case 'any': params.tool_choice = { type: 'required' }; return;
-    case 'none': params.tool_choice = { type: 'none' }; return;
+    case 'auto':
+      params.tool_choice = { type: 'auto' };
+      return;
+    case 'any':
+      params.tool_choice = { type: 'required' };
+      return;
+    case 'none':
+      params.tool_choice = { type: 'none' };
+      return;
     case 'tool':
       if (typeof value.name !== 'string') throw bad('tool_choice.name', '"tool_choice.name" is required for type "tool"');
       params.tool_choice = { type: 'function', name: value.name };
@@ -311,7 +356,9 @@ export function checkTranslatable(read: SurfaceRequest, target: ModelTarget): vo
   const native = takesAnthropicMessages(target.route, target.family);
   if (native || untranslatable.length === 0) return;
   const first = untranslatable[0]!;
-  throw new SidecarError('invalid_request_error',
+  throw new SidecarError(
+    'invalid_request_error',
     `${first} cannot be sent to ${target.family ?? 'this model'} on the ${target.route} route: only Claude on invoke takes it`,
-    { param: first.split(' ')[0]! });
+    { param: first.split(' ')[0]! },
+  );
 }

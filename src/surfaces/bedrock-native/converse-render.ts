@@ -13,24 +13,39 @@ import { EventStreamRenderer, type NativeOut, type NativeStreamCore } from './fr
 
 /** Converse's stop reasons; an upstream reason outside them is mapped from the neutral one. */
 const STOP_REASONS: ReadonlySet<string> = new Set([
-  'end_turn', 'tool_use', 'max_tokens', 'stop_sequence', 'guardrail_intervened', 'content_filtered',
-  'malformed_model_output', 'malformed_tool_use', 'model_context_window_exceeded',
+  'end_turn',
+  'tool_use',
+  'max_tokens',
+  'stop_sequence',
+  'guardrail_intervened',
+  'content_filtered',
+  'malformed_model_output',
+  'malformed_tool_use',
+  'model_context_window_exceeded',
 ]);
 
 export function stopReason(event: { reason: FinishReason; upstreamReason?: string; guardrailIntervened?: boolean }): string {
   if (event.guardrailIntervened) return 'guardrail_intervened';
   if (event.upstreamReason !== undefined && STOP_REASONS.has(event.upstreamReason)) return event.upstreamReason;
   switch (event.reason) {
-    case 'stop': return 'end_turn';
-    case 'length': return 'max_tokens';
-    case 'tool_calls': return 'tool_use';
-    case 'content_filter': return 'content_filtered';
+    case 'stop':
+      return 'end_turn';
+    case 'length':
+      return 'max_tokens';
+    case 'tool_calls':
+      return 'tool_use';
+    case 'content_filter':
+      return 'content_filtered';
   }
 }
 
 export function converseUsage(usage: Usage): Record<string, number> {
   const input = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
-  const out: Record<string, number> = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: input + usage.outputTokens };
+  const out: Record<string, number> = {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    totalTokens: input + usage.outputTokens,
+  };
   if (usage.cacheReadTokens > 0) out.cacheReadInputTokens = usage.cacheReadTokens;
   if (usage.cacheWriteTokens > 0) out.cacheWriteInputTokens = usage.cacheWriteTokens;
   return out;
@@ -73,7 +88,8 @@ class ConverseEvents implements NativeStreamCore {
 
   end(): NativeOut[] {
     const out = this.start();
-    if (this.#stopped) this.#done = true; // finished; the metadata event came, or the model sent none
+    if (this.#stopped)
+      this.#done = true; // finished; the metadata event came, or the model sent none
     else this.#fail(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'), out);
     return out;
   }
@@ -94,7 +110,10 @@ class ConverseEvents implements NativeStreamCore {
         if (this.#stopped) return;
         this.#close(out);
         this.#block = { kind: 'tool', index: this.#nextIndex++, toolIndex: event.index };
-        out.push({ eventType: 'contentBlockStart', payload: { start: { toolUse: { toolUseId: event.id, name: event.name } }, contentBlockIndex: this.#block.index } });
+        out.push({
+          eventType: 'contentBlockStart',
+          payload: { start: { toolUse: { toolUseId: event.id, name: event.name } }, contentBlockIndex: this.#block.index },
+        });
         return;
       case 'tool_delta':
         if (this.#stopped || this.#block?.kind !== 'tool' || this.#block.toolIndex !== event.index) return;
@@ -127,7 +146,8 @@ class ConverseEvents implements NativeStreamCore {
         out.push({
           eventType: 'metadata',
           payload: {
-            usage: converseUsage(event.usage), metrics: { latencyMs: this.#latencyMs() },
+            usage: converseUsage(event.usage),
+            metrics: { latencyMs: this.#latencyMs() },
             ...(event.servedTier !== undefined ? { serviceTier: { type: event.servedTier } } : {}),
           },
         });
@@ -223,9 +243,14 @@ export function converseAnswer(events: readonly StreamEvent[], latencyMs: number
         break;
       case 'prompt_usage':
         break; // the final usage repeats it
-      case 'finish': stop = stopReason(event); break;
-      case 'usage': usage = event.usage; break;
-      case 'error': return { error: event.error };
+      case 'finish':
+        stop = stopReason(event);
+        break;
+      case 'usage':
+        usage = event.usage;
+        break;
+      case 'error':
+        return { error: event.error };
     }
   }
   const blocks = content.map((block) => {

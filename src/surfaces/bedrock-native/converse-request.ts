@@ -15,8 +15,16 @@ import type { ModelTarget } from '../../models/resolve.ts';
 import { adapterFor } from '../../providers/index.ts';
 import { disallowedExtraField } from '../../providers/policy.ts';
 import {
-  takeSidecarParams, type CacheMark, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type TextPart,
-  type ToolCall, type ToolChoice, type ToolDefinition,
+  takeSidecarParams,
+  type CacheMark,
+  type ChatMessage,
+  type ChatParams,
+  type ChatRequest,
+  type ContentPart,
+  type TextPart,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
 } from '../../providers/request.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 
@@ -24,13 +32,20 @@ type Json = Record<string, unknown>;
 
 /** Converse members read here, and those accepted and left aside. */
 const READ = new Set([
-  'messages', 'system', 'inferenceConfig', 'toolConfig', 'additionalModelRequestFields', 'serviceTier', 'performanceConfig',
-  'outputConfig', 'requestMetadata',
+  'messages',
+  'system',
+  'inferenceConfig',
+  'toolConfig',
+  'additionalModelRequestFields',
+  'serviceTier',
+  'performanceConfig',
+  'outputConfig',
+  'requestMetadata',
 ]);
 const LEFT_ASIDE = new Set(['guardrailConfig', 'modelId']);
 /** Converse members that exist but that the sidecar cannot carry: refused by name, saying why. */
 const NOT_CARRIED: Readonly<Record<string, string>> = {
-  additionalModelResponseFieldPaths: 'the sidecar does not return the model\'s raw response fields',
+  additionalModelResponseFieldPaths: "the sidecar does not return the model's raw response fields",
   promptVariables: 'it applies to Bedrock prompt-management ARNs, which the sidecar does not serve',
 };
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
@@ -75,7 +90,8 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   readTools(raw.toolConfig, params);
   const request: ChatRequest = { model, stream, messages, params, sidecar };
   if (raw.additionalModelRequestFields !== undefined) {
-    if (!isObject(raw.additionalModelRequestFields)) throw invalid('additionalModelRequestFields: must be an object', 'additionalModelRequestFields');
+    if (!isObject(raw.additionalModelRequestFields))
+      throw invalid('additionalModelRequestFields: must be an object', 'additionalModelRequestFields');
     // top_k and Claude's betas become parameters, so the sidecar's rules apply to them (betas filtered).
     const { top_k: topK, anthropic_beta: betas, ...fields } = raw.additionalModelRequestFields;
     if (typeof topK === 'number') params.top_k = topK;
@@ -86,12 +102,14 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   }
   if (raw.serviceTier !== undefined) {
     const type = isObject(raw.serviceTier) ? raw.serviceTier.type : undefined;
-    if (!(SERVICE_TIERS as readonly unknown[]).includes(type)) throw invalid(`serviceTier.type: must be one of ${SERVICE_TIERS.join(', ')}`, 'serviceTier.type');
+    if (!(SERVICE_TIERS as readonly unknown[]).includes(type))
+      throw invalid(`serviceTier.type: must be one of ${SERVICE_TIERS.join(', ')}`, 'serviceTier.type');
     params.service_tier = type as (typeof SERVICE_TIERS)[number];
   }
   if (raw.performanceConfig !== undefined) {
     const latency = isObject(raw.performanceConfig) ? raw.performanceConfig.latency : undefined;
-    if (latency !== 'standard' && latency !== 'optimized') throw invalid('performanceConfig.latency: must be standard or optimized', 'performanceConfig.latency');
+    if (latency !== 'standard' && latency !== 'optimized')
+      throw invalid('performanceConfig.latency: must be standard or optimized', 'performanceConfig.latency');
     request.performance = latency;
   }
   if (raw.outputConfig !== undefined) readOutputConfig(raw.outputConfig, params);
@@ -113,14 +131,19 @@ export function checkConverseTarget(read: SurfaceRequest, target: ModelTarget): 
   const fields = read.request.additionalFields;
   if (fields === undefined) return;
   if (target.route !== 'converse') {
-    throw invalid(`additionalModelRequestFields: "${target.name}" is served on the ${target.route} route, which takes no Converse fields`,
-      'additionalModelRequestFields');
+    throw invalid(
+      `additionalModelRequestFields: "${target.name}" is served on the ${target.route} route, which takes no Converse fields`,
+      'additionalModelRequestFields',
+    );
   }
   const allowed = adapterFor(target.route, target.family)?.extraFields ?? new Set<string>();
   const key = disallowedExtraField(fields, allowed);
   if (key !== undefined) {
-    throw invalid(`additionalModelRequestFields.${key}: not a field the sidecar passes to ${target.family ?? 'this model'} on converse` +
-      ` (it takes: ${[...allowed].join(', ') || 'none'})`, `additionalModelRequestFields.${key}`);
+    throw invalid(
+      `additionalModelRequestFields.${key}: not a field the sidecar passes to ${target.family ?? 'this model'} on converse` +
+        ` (it takes: ${[...allowed].join(', ') || 'none'})`,
+      `additionalModelRequestFields.${key}`,
+    );
   }
 }
 
@@ -128,12 +151,16 @@ export function checkConverseTarget(read: SurfaceRequest, target: ModelTarget): 
 function readOutputConfig(value: unknown, params: ChatParams): void {
   if (!isObject(value)) throw invalid('outputConfig: must be an object', 'outputConfig');
   for (const key of Object.keys(value)) {
-    if (key !== 'textFormat') throw invalid(`outputConfig.${key}: not supported by the sidecar (it carries outputConfig.textFormat)`, `outputConfig.${key}`);
+    if (key !== 'textFormat')
+      throw invalid(`outputConfig.${key}: not supported by the sidecar (it carries outputConfig.textFormat)`, `outputConfig.${key}`);
   }
   const format = value.textFormat;
   const jsonSchema = isObject(format) && isObject(format.structure) ? format.structure.jsonSchema : undefined;
   if (!isObject(format) || format.type !== 'json_schema' || !isObject(jsonSchema) || typeof jsonSchema.schema !== 'string') {
-    throw invalid('outputConfig.textFormat: must be {type: json_schema, structure: {jsonSchema: {schema: "<JSON schema>", name?, description?}}}', 'outputConfig.textFormat');
+    throw invalid(
+      'outputConfig.textFormat: must be {type: json_schema, structure: {jsonSchema: {schema: "<JSON schema>", name?, description?}}}',
+      'outputConfig.textFormat',
+    );
   }
   let schema: unknown;
   try {
@@ -141,9 +168,15 @@ function readOutputConfig(value: unknown, params: ChatParams): void {
   } catch {
     schema = undefined;
   }
-  if (!isObject(schema)) throw invalid('outputConfig.textFormat.structure.jsonSchema.schema: must be a JSON schema object, as a string', 'outputConfig.textFormat');
+  if (!isObject(schema))
+    throw invalid(
+      'outputConfig.textFormat.structure.jsonSchema.schema: must be a JSON schema object, as a string',
+      'outputConfig.textFormat',
+    );
   params.response_format = {
-    type: 'json_schema', name: typeof jsonSchema.name === 'string' ? jsonSchema.name : 'response', schema,
+    type: 'json_schema',
+    name: typeof jsonSchema.name === 'string' ? jsonSchema.name : 'response',
+    schema,
     ...(typeof jsonSchema.description === 'string' ? { description: jsonSchema.description } : {}),
   };
 }
@@ -176,10 +209,10 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
       const part: ContentPart = typeof block.text === 'string' ? { type: 'text', text: block.text } : readImage(block.image as Json, where);
       content.push(part);
       previous = part;
-    }
-    else if (isObject(block.toolUse)) {
+    } else if (isObject(block.toolUse)) {
       const use = block.toolUse;
-      if (typeof use.toolUseId !== 'string' || typeof use.name !== 'string') throw invalid(`${where}.toolUse: needs toolUseId and name`, where);
+      if (typeof use.toolUseId !== 'string' || typeof use.name !== 'string')
+        throw invalid(`${where}.toolUse: needs toolUseId and name`, where);
       calls.push({ id: use.toolUseId, name: use.name, arguments: JSON.stringify(use.input ?? {}) });
       previous = undefined;
     } else if (isObject(block.toolResult)) {
@@ -191,7 +224,8 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
     } else if (isObject(block.reasoningContent)) {
       const { reasoningText, redactedContent } = block.reasoningContent;
       if (isObject(reasoningText) && typeof reasoningText.text === 'string') reasoning = (reasoning ?? '') + reasoningText.text;
-      if (isObject(reasoningText) && typeof reasoningText.signature === 'string' && reasoningText.signature !== '') signature = reasoningText.signature;
+      if (isObject(reasoningText) && typeof reasoningText.signature === 'string' && reasoningText.signature !== '')
+        signature = reasoningText.signature;
       // A blob: the bytes of Claude's redacted data, base64 in JSON.
       if (typeof redactedContent === 'string') redacted.push(Buffer.from(redactedContent, 'base64').toString('utf8'));
       previous = undefined;
@@ -225,7 +259,8 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
 function readImage(image: Json, where: string): ContentPart {
   const format = image.format;
   const bytes = isObject(image.source) ? image.source.bytes : undefined;
-  if (typeof format !== 'string' || !IMAGE_FORMATS.has(format)) throw invalid(`${where}.image.format: must be png, jpeg, gif or webp`, where);
+  if (typeof format !== 'string' || !IMAGE_FORMATS.has(format))
+    throw invalid(`${where}.image.format: must be png, jpeg, gif or webp`, where);
   if (typeof bytes !== 'string' || bytes === '') throw invalid(`${where}.image.source.bytes: must be base64 image bytes`, where);
   return { type: 'image', format: format as 'png' | 'jpeg' | 'gif' | 'webp', mediaType: `image/${format}`, data: bytes };
 }
@@ -277,7 +312,8 @@ function readTools(value: unknown, params: ChatParams): void {
       return;
     }
     const spec = isObject(tool) ? tool.toolSpec : undefined;
-    if (!isObject(spec) || typeof spec.name !== 'string') throw invalid(`${at}: only toolSpec tools (with a name) are supported by the sidecar`, at);
+    if (!isObject(spec) || typeof spec.name !== 'string')
+      throw invalid(`${at}: only toolSpec tools (with a name) are supported by the sidecar`, at);
     const schema = isObject(spec.inputSchema) ? spec.inputSchema.json : undefined;
     if (!isObject(schema)) throw invalid(`${at}.toolSpec.inputSchema.json: must be a JSON schema object`, at);
     tools.push({ name: spec.name, description: typeof spec.description === 'string' ? spec.description : undefined, parameters: schema });
@@ -288,7 +324,8 @@ function readTools(value: unknown, params: ChatParams): void {
   let parsed: ToolChoice;
   if (isObject(choice) && isObject(choice.auto)) parsed = { type: 'auto' };
   else if (isObject(choice) && isObject(choice.any)) parsed = { type: 'required' };
-  else if (isObject(choice) && isObject(choice.tool) && typeof choice.tool.name === 'string') parsed = { type: 'function', name: choice.tool.name };
+  else if (isObject(choice) && isObject(choice.tool) && typeof choice.tool.name === 'string')
+    parsed = { type: 'function', name: choice.tool.name };
   else throw invalid('toolConfig.toolChoice: must be {auto:{}}, {any:{}} or {tool:{name}}', 'toolConfig.toolChoice');
   params.tool_choice = parsed;
 }

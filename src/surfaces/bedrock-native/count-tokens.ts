@@ -23,7 +23,8 @@ const surface: CountSurface = {
     }
     if (isObject(input.invokeModel)) {
       const encoded = input.invokeModel.body;
-      if (typeof encoded !== 'string') throw invalid('input.invokeModel.body: must be the base64 of the model\'s body', 'input.invokeModel.body');
+      if (typeof encoded !== 'string')
+        throw invalid("input.invokeModel.body: must be the base64 of the model's body", 'input.invokeModel.body');
       let decoded: unknown;
       try {
         decoded = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
@@ -34,7 +35,8 @@ const surface: CountSurface = {
     } else {
       const converse = input.converse as Record<string, unknown>;
       const extra = Object.keys(converse).filter((key) => !['messages', 'system', 'toolConfig'].includes(key));
-      if (extra.length > 0) throw invalid(`Malformed input request: extraneous key [input.converse.${extra[0]}] is not permitted`, 'input.converse');
+      if (extra.length > 0)
+        throw invalid(`Malformed input request: extraneous key [input.converse.${extra[0]}] is not permitted`, 'input.converse');
       readConverseRequest(converse, model, false);
     }
     return { model, input: () => input };

@@ -30,9 +30,17 @@ const BY_TYPE: Record<ErrorType, string> = {
 
 /** Names Bedrock itself answers with: an upstream failure keeps Bedrock's own name. */
 const BEDROCK_NAMES: ReadonlySet<string> = new Set([
-  'ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'ThrottlingException',
-  'ServiceQuotaExceededException', 'ModelNotReadyException', 'ModelTimeoutException', 'ModelErrorException',
-  'ModelStreamErrorException', 'InternalServerException', 'ServiceUnavailableException',
+  'ValidationException',
+  'AccessDeniedException',
+  'ResourceNotFoundException',
+  'ThrottlingException',
+  'ServiceQuotaExceededException',
+  'ModelNotReadyException',
+  'ModelTimeoutException',
+  'ModelErrorException',
+  'ModelStreamErrorException',
+  'InternalServerException',
+  'ServiceUnavailableException',
 ]);
 
 /** The exception name of an error answered before the commit. */
@@ -51,12 +59,13 @@ export function nativeErrorHeaders(error: SidecarError): Record<string, string> 
 
 /** The exception frames each streaming operation declares (the AWS SDK's event-stream unions). */
 export const CONVERSE_STREAM_EXCEPTIONS: ReadonlySet<string> = new Set([
-  'internalServerException', 'modelStreamErrorException', 'validationException', 'throttlingException',
+  'internalServerException',
+  'modelStreamErrorException',
+  'validationException',
+  'throttlingException',
   'serviceUnavailableException',
 ]);
-export const INVOKE_STREAM_EXCEPTIONS: ReadonlySet<string> = new Set([
-  ...CONVERSE_STREAM_EXCEPTIONS, 'modelTimeoutException',
-]);
+export const INVOKE_STREAM_EXCEPTIONS: ReadonlySet<string> = new Set([...CONVERSE_STREAM_EXCEPTIONS, 'modelTimeoutException']);
 
 /** The `:exception-type` of an in-band error: the name in lower camel case if the stream declares it. */
 export function streamExceptionType(error: SidecarError, declared: ReadonlySet<string>): string {

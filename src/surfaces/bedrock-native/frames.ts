@@ -27,7 +27,11 @@ export function eventFrame(eventType: string, payload: unknown): Uint8Array {
 /** An `exception` frame the AWS SDK raises as the named exception, with `message`. */
 export function exceptionFrame(exceptionType: string, message: string): Uint8Array {
   return codec.encode({
-    headers: { ':exception-type': header(exceptionType), ':content-type': header('application/json'), ':message-type': header('exception') },
+    headers: {
+      ':exception-type': header(exceptionType),
+      ':content-type': header('application/json'),
+      ':message-type': header('exception'),
+    },
     body: fromUtf8(JSON.stringify({ message })),
   });
 }
@@ -94,8 +98,12 @@ export class EventStreamRenderer implements Renderer {
   #write(outs: readonly NativeOut[]): Frames {
     if (outs.length === 0) return '';
     this.#frames += outs.length;
-    return concatFrames(outs.map((out) => 'error' in out
-      ? exceptionFrame(streamExceptionType(out.error, this.#declared), out.error.message)
-      : eventFrame(out.eventType, out.payload)));
+    return concatFrames(
+      outs.map((out) =>
+        'error' in out
+          ? exceptionFrame(streamExceptionType(out.error, this.#declared), out.error.message)
+          : eventFrame(out.eventType, out.payload),
+      ),
+    );
   }
 }

@@ -72,9 +72,10 @@ function modelCall(operation: NativeOperation): Handler {
     const started = ctx.now();
     const now = (): number => ctx.now();
     const model = modelOf(req, operation, ctx.generation());
-    const surface = operation === 'converse' || operation === 'converse-stream'
-      ? converseSurface(model, operation === 'converse-stream', started, now)
-      : invokeSurface(claudeOnly(model, ctx.generation()), operation === 'invoke-with-response-stream', started, now);
+    const surface =
+      operation === 'converse' || operation === 'converse-stream'
+        ? converseSurface(model, operation === 'converse-stream', started, now)
+        : invokeSurface(claudeOnly(model, ctx.generation()), operation === 'invoke-with-response-stream', started, now);
     return serveModelCall(ctx, surface, req, res, requestId);
   };
 }
@@ -89,8 +90,11 @@ function claudeOnly(model: string | SidecarError, { models }: Parameters<typeof 
     return model;
   }
   if (takesAnthropicMessages('invoke', family)) return model;
-  return invalid(`the sidecar's InvokeModel takes Claude's body only, and "${model}" is ${family ?? 'of an unknown family'}: ` +
-    'call Converse (/model/{modelId}/converse), which serves every family', 'modelId');
+  return invalid(
+    `the sidecar's InvokeModel takes Claude's body only, and "${model}" is ${family ?? 'of an unknown family'}: ` +
+      'call Converse (/model/{modelId}/converse), which serves every family',
+    'modelId',
+  );
 }
 
 function modelOf(req: IncomingMessage, operation: NativeOperation, generation: Parameters<typeof modelNameFor>[2]): string | SidecarError {
@@ -125,7 +129,10 @@ const inferenceProfiles: RouteEntry = {
       const path = (req.url ?? '/').split('?')[0]!;
       if (path === '/inference-profiles') sendJson(res, 200, { inferenceProfileSummaries: [] });
       else {
-        const error = new SidecarError('not_found', 'the sidecar serves no inference profiles: name an alias or a model id in the model path');
+        const error = new SidecarError(
+          'not_found',
+          'the sidecar serves no inference profiles: name an alias or a model id in the model path',
+        );
         sendError(res, error, nativeErrorBody(error), nativeErrorHeaders(error));
       }
     },
@@ -139,6 +146,7 @@ export function nativeRoute(path: string): RouteEntry | undefined {
     const operation = path.slice(path.lastIndexOf('/') + 1);
     return path.lastIndexOf('/') > '/model/'.length && Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
   }
-  if (path === '/inference-profiles' || (path.startsWith('/inference-profiles/') && path.length > '/inference-profiles/'.length)) return inferenceProfiles;
+  if (path === '/inference-profiles' || (path.startsWith('/inference-profiles/') && path.length > '/inference-profiles/'.length))
+    return inferenceProfiles;
   return undefined;
 }

@@ -49,8 +49,11 @@ function chunk(out: AnthropicOut): NativeOut {
 
 function invocationMetrics(usage: Usage, latencyMs: number): Record<string, number> {
   return {
-    inputTokenCount: usage.inputTokens, outputTokenCount: usage.outputTokens, invocationLatency: latencyMs,
-    cacheReadInputTokenCount: usage.cacheReadTokens, cacheWriteInputTokenCount: usage.cacheWriteTokens,
+    inputTokenCount: usage.inputTokens,
+    outputTokenCount: usage.outputTokens,
+    invocationLatency: latencyMs,
+    cacheReadInputTokenCount: usage.cacheReadTokens,
+    cacheWriteInputTokenCount: usage.cacheWriteTokens,
   };
 }
 

@@ -10,8 +10,15 @@
  * Anthropic-defined tools …) is then a 400 naming it (`checkInvokeTranslatable`).
  */
 import {
-  takeSidecarParams, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type ReasoningEffort,
-  type TextPart, type ToolCall, type ToolDefinition,
+  takeSidecarParams,
+  type ChatMessage,
+  type ChatParams,
+  type ChatRequest,
+  type ContentPart,
+  type ReasoningEffort,
+  type TextPart,
+  type ToolCall,
+  type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
@@ -20,11 +27,26 @@ import { invalid, isObject } from './converse-request.ts';
 
 /** Bedrock's Claude body (plus `metadata`, taken and left aside). */
 const CLAUDE_KEYS: ReadonlySet<string> = new Set([
-  'anthropic_version', 'anthropic_beta', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k',
-  'stop_sequences', 'tools', 'tool_choice', 'thinking', 'output_config', 'metadata',
+  'anthropic_version',
+  'anthropic_beta',
+  'max_tokens',
+  'messages',
+  'system',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'output_config',
+  'metadata',
 ]);
 const IMAGE_TYPES: Readonly<Record<string, 'png' | 'jpeg' | 'gif' | 'webp'>> = {
-  'image/png': 'png', 'image/jpeg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp',
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
 };
 
 type Json = Record<string, unknown>;
@@ -40,24 +62,34 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
   const sidecar = takeSidecarParams(raw);
   const extraneous = Object.keys(raw).filter((key) => !CLAUDE_KEYS.has(key));
   if (extraneous.length > 0) {
-    throw invalid(`Malformed input request: ${extraneous.map((k) => `#: extraneous key [${k}] is not permitted`).join('')}, please reformat your input and try again.`,
-      extraneous[0]);
+    throw invalid(
+      `Malformed input request: ${extraneous.map((k) => `#: extraneous key [${k}] is not permitted`).join('')}, please reformat your input and try again.`,
+      extraneous[0],
+    );
   }
-  if (typeof raw.anthropic_version !== 'string') throw invalid('Malformed input request: #: required key [anthropic_version] not found', 'anthropic_version');
-  if (!Number.isInteger(raw.max_tokens) || (raw.max_tokens as number) < 1) throw invalid('max_tokens: must be a positive integer', 'max_tokens');
+  if (typeof raw.anthropic_version !== 'string')
+    throw invalid('Malformed input request: #: required key [anthropic_version] not found', 'anthropic_version');
+  if (!Number.isInteger(raw.max_tokens) || (raw.max_tokens as number) < 1)
+    throw invalid('max_tokens: must be a positive integer', 'max_tokens');
   const params: ChatParams = { max_tokens: raw.max_tokens as number };
-  for (const [key, name] of [['temperature', 'temperature'], ['top_p', 'top_p'], ['top_k', 'top_k']] as const) {
+  for (const [key, name] of [
+    ['temperature', 'temperature'],
+    ['top_p', 'top_p'],
+    ['top_k', 'top_k'],
+  ] as const) {
     const value = raw[key];
     if (value === undefined) continue;
     if (typeof value !== 'number') throw invalid(`${key}: must be a number`, key);
     params[name] = value;
   }
   if (raw.stop_sequences !== undefined) {
-    if (!Array.isArray(raw.stop_sequences) || raw.stop_sequences.some((s) => typeof s !== 'string')) throw invalid('stop_sequences: must be a list of strings', 'stop_sequences');
+    if (!Array.isArray(raw.stop_sequences) || raw.stop_sequences.some((s) => typeof s !== 'string'))
+      throw invalid('stop_sequences: must be a list of strings', 'stop_sequences');
     if (raw.stop_sequences.length > 0) params.stop = raw.stop_sequences as string[];
   }
   if (raw.anthropic_beta !== undefined) {
-    if (!Array.isArray(raw.anthropic_beta) || raw.anthropic_beta.some((s) => typeof s !== 'string')) throw invalid('anthropic_beta: must be a list of strings', 'anthropic_beta');
+    if (!Array.isArray(raw.anthropic_beta) || raw.anthropic_beta.some((s) => typeof s !== 'string'))
+      throw invalid('anthropic_beta: must be a list of strings', 'anthropic_beta');
     if (raw.anthropic_beta.length > 0) params.anthropic_beta = raw.anthropic_beta as string[];
   }
   const untranslatable: string[] = [];
@@ -73,7 +105,14 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
   raw.messages.forEach((message: unknown, i) => messages.push(...readMessage(message, i, untranslatable)));
   const { anthropic_version: _version, anthropic_beta: _betas, ...native } = raw;
-  const request: ChatRequest = { model, stream, messages, params, sidecar, anthropic: { body: native, betas: params.anthropic_beta ?? [], messages } };
+  const request: ChatRequest = {
+    model,
+    stream,
+    messages,
+    params,
+    sidecar,
+    anthropic: { body: native, betas: params.anthropic_beta ?? [], messages },
+  };
   return { request, unknown: [], untranslatable };
 }
 
@@ -81,7 +120,10 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
 export function checkInvokeTranslatable(read: SurfaceRequest, target: ModelTarget): void {
   const untranslatable = (read as ClaudeInvokeRead).untranslatable;
   if (takesAnthropicMessages(target.route, target.family) || untranslatable.length === 0) return;
-  throw invalid(`${untranslatable[0]} cannot be sent to ${target.name} on the ${target.route} route: only Claude on invoke takes it`, untranslatable[0]!.split(' ')[0]);
+  throw invalid(
+    `${untranslatable[0]} cannot be sent to ${target.name} on the ${target.route} route: only Claude on invoke takes it`,
+    untranslatable[0]!.split(' ')[0],
+  );
 }
 
 function readSystem(system: unknown): ChatMessage[] {
@@ -89,7 +131,8 @@ function readSystem(system: unknown): ChatMessage[] {
   if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
   if (!Array.isArray(system)) throw invalid('system: must be a string or a list of text blocks', 'system');
   const content = system.map((block: unknown, i): TextPart => {
-    if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string') throw invalid(`system.${i}: must be a text block`, `system.${i}`);
+    if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
+      throw invalid(`system.${i}: must be a text block`, `system.${i}`);
     return { type: 'text', text: block.text };
   });
   return content.length > 0 ? [{ role: 'system', content }] : [];
@@ -99,8 +142,10 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   const at = `messages.${i}`;
   if (!isObject(value)) throw invalid(`${at}: must be an object`, at);
   if (value.role !== 'user' && value.role !== 'assistant') throw invalid(`${at}.role: must be user or assistant`, `${at}.role`);
-  const blocks: unknown[] = typeof value.content === 'string' ? [{ type: 'text', text: value.content }] : Array.isArray(value.content) ? value.content : [];
-  if (typeof value.content !== 'string' && !Array.isArray(value.content)) throw invalid(`${at}.content: must be a string or a list of blocks`, `${at}.content`);
+  const blocks: unknown[] =
+    typeof value.content === 'string' ? [{ type: 'text', text: value.content }] : Array.isArray(value.content) ? value.content : [];
+  if (typeof value.content !== 'string' && !Array.isArray(value.content))
+    throw invalid(`${at}.content: must be a string or a list of blocks`, `${at}.content`);
   const content: ContentPart[] = [];
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
@@ -118,7 +163,8 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
       case 'image': {
         const source = isObject(block.source) ? block.source : {};
         const format = IMAGE_TYPES[String(source.media_type)];
-        if (source.type !== 'base64' || !format || typeof source.data !== 'string') throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
+        if (source.type !== 'base64' || !format || typeof source.data !== 'string')
+          throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
         content.push({ type: 'image', format, mediaType: String(source.media_type), data: source.data });
         return;
       }
@@ -175,7 +221,9 @@ function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {
       return [];
     }
     if (!isObject(tool.input_schema)) throw invalid(`${at}.input_schema: must be a JSON schema object`, at);
-    return [{ name: tool.name, description: typeof tool.description === 'string' ? tool.description : undefined, parameters: tool.input_schema }];
+    return [
+      { name: tool.name, description: typeof tool.description === 'string' ? tool.description : undefined, parameters: tool.input_schema },
+    ];
   });
 }
 
@@ -184,7 +232,8 @@ function readToolChoice(value: unknown, params: ChatParams): void {
   if (type === 'auto') params.tool_choice = { type: 'auto' };
   else if (type === 'any') params.tool_choice = { type: 'required' };
   else if (type === 'none') params.tool_choice = { type: 'none' };
-  else if (type === 'tool' && isObject(value) && typeof value.name === 'string') params.tool_choice = { type: 'function', name: value.name };
+  else if (type === 'tool' && isObject(value) && typeof value.name === 'string')
+    params.tool_choice = { type: 'function', name: value.name };
   else throw invalid('tool_choice: must be {type: auto|any|none} or {type: tool, name}', 'tool_choice');
 }
 

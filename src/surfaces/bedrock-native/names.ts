@@ -25,15 +25,19 @@ export function parseModelPath(url: string): { modelId: string; operation: strin
     throw new SidecarError('invalid_request_error', `the model id in the path is not valid percent-encoding: ${raw}`, { param: 'modelId' });
   }
   if (modelId === '' || modelId.length > MAX_ID_CHARS || [...modelId].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f)) {
-    throw new SidecarError('invalid_request_error',
+    throw new SidecarError(
+      'invalid_request_error',
       `1 validation error detected: Value at 'modelId' failed to satisfy constraint: a model id of 1 to ${MAX_ID_CHARS} printable characters`,
-      { param: 'modelId' });
+      { param: 'modelId' },
+    );
   }
   return { modelId, operation: path.slice(last + 1) };
 }
 
 export function modelNameFor(
-  modelId: string, operation: NativeOperation, { config, models }: { config: SidecarConfig; models: ModelRegistry },
+  modelId: string,
+  operation: NativeOperation,
+  { config, models }: { config: SidecarConfig; models: ModelRegistry },
 ): string {
   const targets = models.list();
   if (targets.some((t) => t.name === modelId)) return modelId;

@@ -15,7 +15,13 @@ import type { GuardrailSet } from '../../guardrails/index.ts';
 import type { ModelRegistry, ModelTarget } from '../../models/resolve.ts';
 import type { Logger } from '../../ops/logger.ts';
 import type { Metrics } from '../../ops/metrics.ts';
-import { describeSizes, embeddingModelOf, type EmbeddingAnswer, type EmbeddingModel, type EmbeddingOptions } from '../../providers/embeddings/index.ts';
+import {
+  describeSizes,
+  embeddingModelOf,
+  type EmbeddingAnswer,
+  type EmbeddingModel,
+  type EmbeddingOptions,
+} from '../../providers/embeddings/index.ts';
 import { readBody, type BedrockClient, type BedrockResponse } from '../../upstream/client.ts';
 import type { Failover } from '../../upstream/failover.ts';
 import { encodeModelPath } from '../../upstream/signer.ts';
@@ -60,11 +66,26 @@ interface Outcome {
   cancelled: boolean;
 }
 
-export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+export async function handleEmbeddings(
+  ctx: EmbeddingsContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
   const started = ctx.now();
   const outcome: Outcome = {
-    alias: undefined, servedBy: undefined, modelId: undefined, route: undefined, status: 0, inputs: 0, calls: 0, inputTokens: undefined,
-    guardrail: 'none', retries: 0, error: undefined, cancelled: false,
+    alias: undefined,
+    servedBy: undefined,
+    modelId: undefined,
+    route: undefined,
+    status: 0,
+    inputs: 0,
+    calls: 0,
+    inputTokens: undefined,
+    guardrail: 'none',
+    retries: 0,
+    error: undefined,
+    cancelled: false,
   };
   const log = ctx.log.child({ requestId });
   const abort = new AbortController();
@@ -97,7 +118,12 @@ export async function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMess
 }
 
 async function serve(
-  ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, log: Logger, abort: AbortController,
+  ctx: EmbeddingsContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: Outcome,
+  log: Logger,
+  abort: AbortController,
   reservation: Reservation | undefined,
 ): Promise<void> {
   const body = await readJsonBody(req, ctx.config.server.maxBodyBytes, reservation);
@@ -118,14 +144,21 @@ async function serve(
     prepare: async (target, index) => {
       const model = embeddingModelOf(target);
       if (!model) {
-        throw new SidecarError('invalid_request_error', `"${target.name}" is not an embedding model (${target.family ?? 'unknown'} family): ` +
-          '/v1/embeddings serves Titan Text Embeddings, Cohere Embed and Nova Multimodal Embeddings', { param: 'model' });
+        throw new SidecarError(
+          'invalid_request_error',
+          `"${target.name}" is not an embedding model (${target.family ?? 'unknown'} family): ` +
+            '/v1/embeddings serves Titan Text Embeddings, Cohere Embed and Nova Multimodal Embeddings',
+          { param: 'model' },
+        );
       }
       const dropParams = target.alias?.dropParams ?? ctx.config.dropParams;
       for (const key of unknown) {
         if (!dropParams) {
-          throw new SidecarError('unsupported_parameter',
-            `"${key}" is not an embeddings parameter the sidecar knows; remove it, or set drop_params: true to drop unsupported parameters`, { param: key });
+          throw new SidecarError(
+            'unsupported_parameter',
+            `"${key}" is not an embeddings parameter the sidecar knows; remove it, or set drop_params: true to drop unsupported parameters`,
+            { param: key },
+          );
         }
         log.debug({ model: target.name }, `parameter "${key}" dropped (drop_params)`);
       }
@@ -175,7 +208,12 @@ interface PreparedEmbedding {
  * failed call aborts the other calls of this attempt only, and is what the failover then judges.
  */
 async function embedAll(
-  ctx: EmbeddingsContext, target: ModelTarget, prepared: PreparedEmbedding, signal: AbortSignal, outcome: Outcome, log: Logger,
+  ctx: EmbeddingsContext,
+  target: ModelTarget,
+  prepared: PreparedEmbedding,
+  signal: AbortSignal,
+  outcome: Outcome,
+  log: Logger,
 ): Promise<EmbeddingAnswer[]> {
   const { model, options, texts } = prepared;
   const batches: string[][] = [];
@@ -196,8 +234,10 @@ async function embedAll(
       if (options.dimensions !== undefined) {
         const wrong = answer.vectors.find((v) => v.length !== options.dimensions);
         if (wrong) {
-          throw new SidecarError('upstream_protocol_error',
-            `${model.label} answered ${wrong.length} dimensions where ${options.dimensions} were asked for`);
+          throw new SidecarError(
+            'upstream_protocol_error',
+            `${model.label} answered ${wrong.length} dimensions where ${options.dimensions} were asked for`,
+          );
         }
       }
       return answer;
@@ -211,8 +251,11 @@ async function embedAll(
 function embeddingOptions(model: EmbeddingModel, target: ModelTarget, requested: number | undefined): EmbeddingOptions {
   const dimensions = requested ?? target.alias?.embedding?.dimensions;
   if (dimensions !== undefined && !model.dimensions.includes(dimensions)) {
-    throw new SidecarError('invalid_request_error',
-      `"dimensions": ${model.label} gives ${describeSizes(model.dimensions)} dimensions, not ${dimensions}`, { param: 'dimensions' });
+    throw new SidecarError(
+      'invalid_request_error',
+      `"dimensions": ${model.label} gives ${describeSizes(model.dimensions)} dimensions, not ${dimensions}`,
+      { param: 'dimensions' },
+    );
   }
   // A model with one size takes no size parameter at all (Cohere v3, Titan G1): asking for it is a no-op.
   const sent = model.dimensions.length === 1 ? undefined : dimensions;
@@ -224,7 +267,11 @@ function embeddingOptions(model: EmbeddingModel, target: ModelTarget, requested:
  * the chat surface uses; failover wraps the whole request around it (`serve`).
  */
 function callBedrock(
-  ctx: EmbeddingsContext, target: ModelTarget, body: Record<string, unknown>, signal: AbortSignal, onRetry: () => void,
+  ctx: EmbeddingsContext,
+  target: ModelTarget,
+  body: Record<string, unknown>,
+  signal: AbortSignal,
+  onRetry: () => void,
 ): Promise<BedrockResponse> {
   return ctx.client.call({
     endpoint: target.endpoint,
@@ -257,7 +304,12 @@ async function readJsonAnswer(upstream: BedrockResponse): Promise<unknown> {
  * Runs `work` over `items` with at most `limit` in flight; resolves the results in item order. The first
  * failure aborts the rest (through `abort`) and is the one thrown: later failures are its consequences.
  */
-export async function runBounded<T, R>(items: readonly T[], limit: number, abort: AbortController, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function runBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  abort: AbortController,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: unknown;
@@ -291,23 +343,26 @@ function finish(ctx: EmbeddingsContext, outcome: Outcome, log: Logger, started: 
   ctx.metrics.duration.observe({ model, route, surface }, durationMs / 1000);
   if (outcome.cancelled) ctx.metrics.cancelled.inc({ model, surface });
   if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model, surface }, outcome.inputTokens);
-  log.info({
-    surface,
-    alias: outcome.alias ?? null,
-    servedBy: outcome.servedBy ?? outcome.alias ?? null,
-    modelId: outcome.modelId ?? null,
-    route: outcome.route ?? null,
-    status: outcome.status,
-    ttfbMs: null,
-    durationMs,
-    chunks: 0,
-    inputs: outcome.inputs,
-    calls: outcome.calls,
-    inputTokens: outcome.inputTokens ?? null,
-    outputTokens: null,
-    guardrail: outcome.guardrail,
-    retries: outcome.retries,
-    cancelled: outcome.cancelled,
-    error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
-  }, 'request completed');
+  log.info(
+    {
+      surface,
+      alias: outcome.alias ?? null,
+      servedBy: outcome.servedBy ?? outcome.alias ?? null,
+      modelId: outcome.modelId ?? null,
+      route: outcome.route ?? null,
+      status: outcome.status,
+      ttfbMs: null,
+      durationMs,
+      chunks: 0,
+      inputs: outcome.inputs,
+      calls: outcome.calls,
+      inputTokens: outcome.inputTokens ?? null,
+      outputTokens: null,
+      guardrail: outcome.guardrail,
+      retries: outcome.retries,
+      cancelled: outcome.cancelled,
+      error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
+    },
+    'request completed',
+  );
 }

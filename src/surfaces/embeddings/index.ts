@@ -11,9 +11,22 @@ const embeddings: RouteEntry = {
   methods: {
     POST: (ctx, req, res, requestId) => {
       const { config, models, client, guardrails, failover } = ctx.generation();
-      return handleEmbeddings({
-        config, models, client, guardrails, failover, metrics: ctx.metrics, log: ctx.log, now: () => ctx.now(), budget: ctx.budget,
-      }, req, res, requestId);
+      return handleEmbeddings(
+        {
+          config,
+          models,
+          client,
+          guardrails,
+          failover,
+          metrics: ctx.metrics,
+          log: ctx.log,
+          now: () => ctx.now(),
+          budget: ctx.budget,
+        },
+        req,
+        res,
+        requestId,
+      );
     },
   },
   auth: true,

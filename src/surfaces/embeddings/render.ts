@@ -6,7 +6,10 @@
 import type { EncodingFormat } from './request.ts';
 
 export function renderEmbeddings(
-  vectors: readonly (readonly number[])[], format: EncodingFormat, model: string, promptTokens: number,
+  vectors: readonly (readonly number[])[],
+  format: EncodingFormat,
+  model: string,
+  promptTokens: number,
 ): Record<string, unknown> {
   return {
     object: 'list',

@@ -52,7 +52,10 @@ function readInput(input: unknown): string[] {
   if (!Array.isArray(input)) throw bad('input', '"input" must be a string or a list of strings');
   if (input.length === 0) throw bad('input', '"input" is an empty list: there is nothing to embed');
   if (input.every((x) => typeof x === 'number') || input.some((x) => Array.isArray(x))) {
-    throw bad('input', '"input" holds token ids: token-array input is not supported (Bedrock embedding models take text); send the strings');
+    throw bad(
+      'input',
+      '"input" holds token ids: token-array input is not supported (Bedrock embedding models take text); send the strings',
+    );
   }
   if (input.length > MAX_INPUTS) throw bad('input', `"input" has ${input.length} items: at most ${MAX_INPUTS} per request`);
   input.forEach((x, i) => {

@@ -23,20 +23,20 @@ function entries(ctx: ServerContext, req: IncomingMessage): { anthropic: boolean
   const entry: Entry = anthropic
     ? (alias) => ({ type: 'model', id: alias.name, display_name: alias.name, created_at: new Date(created * 1000).toISOString() })
     : (alias) => {
-      // An alias that waits for a provider: or a region (requests to it answer 400 saying what to set) is
-      // listed too, with what the file says about it.
-      const m = served.get(alias.name);
-      const route = m ? { route: m.route, modelId: m.modelId } : parsedOrNull(alias.model);
-      return {
-        id: alias.name,
-        object: 'model',
-        created,
-        owned_by: m?.family ?? 'bedrock',
-        family: m?.family ?? null,
-        route: route?.route ?? null,
-        model_id: route?.modelId ?? null,
+        // An alias that waits for a provider: or a region (requests to it answer 400 saying what to set) is
+        // listed too, with what the file says about it.
+        const m = served.get(alias.name);
+        const route = m ? { route: m.route, modelId: m.modelId } : parsedOrNull(alias.model);
+        return {
+          id: alias.name,
+          object: 'model',
+          created,
+          owned_by: m?.family ?? 'bedrock',
+          family: m?.family ?? null,
+          route: route?.route ?? null,
+          model_id: route?.modelId ?? null,
+        };
       };
-    };
   return { anthropic, aliases: config.models, entry };
 }
 

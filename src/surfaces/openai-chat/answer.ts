@@ -25,18 +25,32 @@ export function assembleCompletion(
   const tools: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
   for (const event of events) {
     switch (event.kind) {
-      case 'text': content += event.text; break;
-      case 'reasoning': reasoning += event.text; break;
-      case 'tool_start': tools[event.index] = { id: event.id, type: 'function', function: { name: event.name, arguments: '' } }; break;
+      case 'text':
+        content += event.text;
+        break;
+      case 'reasoning':
+        reasoning += event.text;
+        break;
+      case 'tool_start':
+        tools[event.index] = { id: event.id, type: 'function', function: { name: event.name, arguments: '' } };
+        break;
       case 'tool_delta': {
         const call = tools[event.index];
         if (call) call.function.arguments += event.arguments;
         break;
       }
-      case 'reasoning_signature': case 'reasoning_redacted': case 'prompt_usage': break; // no place in a chat.completion
-      case 'finish': finish = event.reason; break;
-      case 'usage': usage = event.usage; break;
-      case 'error': return { error: event.error };
+      case 'reasoning_signature':
+      case 'reasoning_redacted':
+      case 'prompt_usage':
+        break; // no place in a chat.completion
+      case 'finish':
+        finish = event.reason;
+        break;
+      case 'usage':
+        usage = event.usage;
+        break;
+      case 'error':
+        return { error: event.error };
     }
   }
   const message: Record<string, unknown> = { role: 'assistant', content: content === '' && tools.length > 0 ? null : content };

@@ -124,9 +124,7 @@ export class ChatRenderer implements Renderer {
     if (this.#done) return '';
     let out = this.start();
     if (!this.#sawFinish) {
-      out += this.#error(
-        new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'),
-      );
+      out += this.#error(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'));
     } else {
       out += SSE_DONE;
       this.#done = true;
@@ -144,15 +142,11 @@ export class ChatRenderer implements Renderer {
       case 'tool_start':
         return this.#chunk(
           JSON.stringify({
-            tool_calls: [
-              { index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } },
-            ],
+            tool_calls: [{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }],
           }),
         );
       case 'tool_delta':
-        return this.#chunk(
-          JSON.stringify({ tool_calls: [{ index: event.index, function: { arguments: event.arguments } }] }),
-        );
+        return this.#chunk(JSON.stringify({ tool_calls: [{ index: event.index, function: { arguments: event.arguments } }] }));
       case 'reasoning_signature':
       case 'reasoning_redacted':
         return ''; // Chat Completions has no signed or encrypted reasoning

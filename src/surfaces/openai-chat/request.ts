@@ -8,9 +8,20 @@ import { SidecarError } from '../../errors.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
 import { readCacheControl, readHint, readServiceTier } from '../../providers/hints.ts';
 import {
-  REASONING_EFFORTS, takeSidecarParams, SIDECAR_PARAMS, type ReasoningEffort,
-  type ChatMessage, type ChatParams, type ChatRequest, type ContentPart, type ImagePart, type ResponseFormat,
-  type TextPart, type ToolCall, type ToolChoice, type ToolDefinition,
+  REASONING_EFFORTS,
+  takeSidecarParams,
+  SIDECAR_PARAMS,
+  type ReasoningEffort,
+  type ChatMessage,
+  type ChatParams,
+  type ChatRequest,
+  type ContentPart,
+  type ImagePart,
+  type ResponseFormat,
+  type TextPart,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
 } from '../../providers/request.ts';
 
 const ENVELOPE = new Set(['model', 'messages', 'stream']);
@@ -111,8 +122,7 @@ function readParam(params: ChatParams, key: string, value: unknown): boolean {
       params.user = value;
       return true;
     case 'metadata':
-      if (typeof value !== 'object' || Array.isArray(value) ||
-          Object.values(value as object).some((v) => typeof v !== 'string')) {
+      if (typeof value !== 'object' || Array.isArray(value) || Object.values(value as object).some((v) => typeof v !== 'string')) {
         throw bad(key, '"metadata" must be an object of string values');
       }
       params.metadata = value as Record<string, string>;
@@ -195,7 +205,9 @@ function readResponseFormat(value: unknown): ResponseFormat {
       throw bad('response_format', '"response_format.json_schema" needs a name and a schema object');
     }
     return {
-      type: 'json_schema', name: js.name, schema: js.schema as Record<string, unknown>,
+      type: 'json_schema',
+      name: js.name,
+      schema: js.schema as Record<string, unknown>,
       ...(typeof js.description === 'string' ? { description: js.description } : {}),
       ...(typeof js.strict === 'boolean' ? { strict: js.strict } : {}),
     };
@@ -267,19 +279,24 @@ function contentParts(content: unknown, at: string, allowEmpty = false): Content
       if (typeof url !== 'string') throw bad(where, `${where}.image_url.url must be a string`);
       const match = IMAGE_DATA_URL.exec(url);
       if (!match) {
-        throw new SidecarError('unsupported_parameter',
+        throw new SidecarError(
+          'unsupported_parameter',
           `${where}: Bedrock cannot fetch image URLs; send the image as a data:image/(png|jpeg|gif|webp);base64 URL`,
-          { param: where });
+          { param: where },
+        );
       }
-      const format = match[1] === 'jpg' ? 'jpeg' : match[1] as ImagePart['format'];
+      const format = match[1] === 'jpg' ? 'jpeg' : (match[1] as ImagePart['format']);
       return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...mark };
     }
     if (p?.type === 'file') {
       const file = p.file as Record<string, unknown> | undefined;
       if (typeof file !== 'object' || file === null) throw bad(`${where}.file`, `${where}.file must be an object with file_data`);
       if (file.file_id !== undefined && file.file_id !== null) {
-        throw new SidecarError('unsupported_parameter',
-          `${where}.file.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`, { param: `${where}.file.file_id` });
+        throw new SidecarError(
+          'unsupported_parameter',
+          `${where}.file.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`,
+          { param: `${where}.file.file_id` },
+        );
       }
       if (typeof file.file_data !== 'string') throw bad(`${where}.file.file_data`, `${where}.file.file_data must be a data: URL`);
       const filename = typeof file.filename === 'string' ? file.filename : undefined;
@@ -304,4 +321,3 @@ function readToolCalls(value: unknown, at: string): ToolCall[] {
     return { id: c.id, name: fn.name, arguments: args };
   });
 }
-

@@ -69,7 +69,7 @@ function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurfac
       if (renderer.error) return { error: renderer.error };
       return { body: renderer.response(), usage: renderer.usage };
     },
-    errorBody,
+    errorBody: responsesErrorBody,
   };
 }
 
@@ -104,7 +104,10 @@ function idOf(req: IncomingMessage): string {
 }
 
 function notFound(id: string): SidecarError {
-  return new SidecarError('not_found', `no stored response "${id}" in this sidecar (never stored, expired or evicted, or kept by another pod)`);
+  return new SidecarError(
+    'not_found',
+    `no stored response "${id}" in this sidecar (never stored, expired or evicted, or kept by another pod)`,
+  );
 }
 
 function getStored(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
@@ -128,7 +131,24 @@ function deleteStored(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   sendJson(res, 200, { id, object: 'response', deleted: true });
 }
 
-const surfaceInfo = { name: 'responses' as const, errorBody };
+/**
+ * The neutral request speaks Chat Completions' parameter names; a refusal of one the Responses client spelled
+ * differently names the client's own spelling, in `param` and in the message.
+ */
+const CLIENT_NAMES: Readonly<Record<string, string>> = {
+  reasoning_effort: 'reasoning.effort',
+  max_tokens: 'max_output_tokens',
+  response_format: 'text.format',
+};
+
+export function responsesErrorBody(error: SidecarError): { error: Record<string, unknown> } {
+  const body = errorBody(error);
+  const name = error.param === null ? undefined : CLIENT_NAMES[error.param];
+  if (name === undefined) return body;
+  return { error: { ...body.error, param: name, message: error.message.replaceAll(`"${error.param}"`, `"${name}"`) } };
+}
+
+const surfaceInfo = { name: 'responses' as const, errorBody: responsesErrorBody };
 
 export const responsesRoutes: Record<string, RouteEntry> = {
   '/v1/responses': {

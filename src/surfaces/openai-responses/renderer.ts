@@ -58,7 +58,11 @@ export class ResponsesRenderer implements Renderer {
   /** The tier that served the call, echoed as `service_tier` once known. */
   #servedTier: string | undefined;
 
-  constructor(private readonly meta: ResponsesMeta, private readonly extras: ResponsesExtras, private readonly onComplete?: (renderer: ResponsesRenderer) => void) {}
+  constructor(
+    private readonly meta: ResponsesMeta,
+    private readonly extras: ResponsesExtras,
+    private readonly onComplete?: (renderer: ResponsesRenderer) => void,
+  ) {}
 
   get finished(): boolean {
     return this.#done;
@@ -111,7 +115,8 @@ export class ResponsesRenderer implements Renderer {
   end(): string {
     if (this.#done) return '';
     let out = this.start();
-    if (this.#finish === undefined) return out + this.#fail(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'));
+    if (this.#finish === undefined)
+      return out + this.#fail(new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error'));
     out += this.#complete();
     return out;
   }
@@ -128,9 +133,16 @@ export class ResponsesRenderer implements Renderer {
         if (this.#open?.kind !== 'message') out += this.#openMessage();
         const open = this.#open!;
         open.text += event.text;
-        return out + this.#event('response.output_text.delta', {
-          item_id: open.item.id, output_index: open.index, content_index: 0, delta: event.text, logprobs: [],
-        });
+        return (
+          out +
+          this.#event('response.output_text.delta', {
+            item_id: open.item.id,
+            output_index: open.index,
+            content_index: 0,
+            delta: event.text,
+            logprobs: [],
+          })
+        );
       }
       case 'reasoning': {
         let out = '';
@@ -138,9 +150,15 @@ export class ResponsesRenderer implements Renderer {
         if (this.#open?.kind !== 'reasoning' || this.#reasoning.has(this.#open.item.id)) out += this.#openReasoning();
         const open = this.#open!;
         open.text += event.text;
-        return out + this.#event('response.reasoning_summary_text.delta', {
-          item_id: open.item.id, output_index: open.index, summary_index: 0, delta: event.text,
-        });
+        return (
+          out +
+          this.#event('response.reasoning_summary_text.delta', {
+            item_id: open.item.id,
+            output_index: open.index,
+            summary_index: 0,
+            delta: event.text,
+          })
+        );
       }
       case 'reasoning_signature': {
         let out = '';
@@ -162,7 +180,14 @@ export class ResponsesRenderer implements Renderer {
         const custom = shape?.kind === 'custom';
         const item: Item = custom
           ? { type: 'custom_tool_call', id: `ctc_${this.#itemId()}`, status: 'in_progress', call_id: event.id, name: shape.name, input: '' }
-          : { type: 'function_call', id: `fc_${this.#itemId()}`, status: 'in_progress', call_id: event.id, name: shape?.name ?? event.name, arguments: '' };
+          : {
+              type: 'function_call',
+              id: `fc_${this.#itemId()}`,
+              status: 'in_progress',
+              call_id: event.id,
+              name: shape?.name ?? event.name,
+              arguments: '',
+            };
         if (shape?.namespace !== undefined) item.namespace = shape.namespace;
         this.#output.push(item);
         this.#open = { kind: custom ? 'custom_tool_call' : 'function_call', index, item, text: '', tool: event.index };
@@ -175,7 +200,11 @@ export class ResponsesRenderer implements Renderer {
         open.text += event.arguments;
         // A custom tool's input is one JSON string argument upstream: it is sent whole when the call ends.
         if (open.kind === 'custom_tool_call') return '';
-        return this.#event('response.function_call_arguments.delta', { item_id: open.item.id, output_index: open.index, delta: event.arguments });
+        return this.#event('response.function_call_arguments.delta', {
+          item_id: open.item.id,
+          output_index: open.index,
+          delta: event.arguments,
+        });
       }
       case 'finish':
         this.#finish = event.reason;
@@ -203,9 +232,16 @@ export class ResponsesRenderer implements Renderer {
     const item: Item = { type: 'message', id: `msg_${this.#itemId()}`, status: 'in_progress', role: 'assistant', content: [] };
     this.#output.push(item);
     this.#open = { kind: 'message', index, item, text: '' };
-    return out +
+    return (
+      out +
       this.#event('response.output_item.added', { output_index: index, item: { ...item, content: [] } }) +
-      this.#event('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+      this.#event('response.content_part.added', {
+        item_id: item.id,
+        output_index: index,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      })
+    );
   }
 
   #openReasoning(): string {
@@ -214,9 +250,16 @@ export class ResponsesRenderer implements Renderer {
     const item: Item = { type: 'reasoning', id: `rs_${this.#itemId()}`, summary: [] };
     this.#output.push(item);
     this.#open = { kind: 'reasoning', index, item, text: '' };
-    return out +
+    return (
+      out +
       this.#event('response.output_item.added', { output_index: index, item: { ...item, summary: [] } }) +
-      this.#event('response.reasoning_summary_part.added', { item_id: item.id, output_index: index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+      this.#event('response.reasoning_summary_part.added', {
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        part: { type: 'summary_text', text: '' },
+      })
+    );
   }
 
   /** Closes the open item: its done events, and its final shape in `output`. */
@@ -285,8 +328,14 @@ export class ResponsesRenderer implements Renderer {
     response.error = detail;
     this.#final = response;
     this.#done = true;
-    return this.#event('error', { code, message: error.message, param: null, ...(error.guardrail !== undefined ? { guardrail: error.guardrail } : {}) }) +
-      this.#event('response.failed', { response });
+    return (
+      this.#event('error', {
+        code,
+        message: error.message,
+        param: null,
+        ...(error.guardrail !== undefined ? { guardrail: error.guardrail } : {}),
+      }) + this.#event('response.failed', { response })
+    );
   }
 
   #response(status: string): Record<string, unknown> {

@@ -16,8 +16,19 @@
  */
 import { SidecarError } from '../../errors.ts';
 import {
-  REASONING_EFFORTS, SIDECAR_PARAMS, takeSidecarParams, type ChatMessage, type ChatParams, type ChatRequest, type ContentPart,
-  type ReasoningEffort, type ResponseFormat, type TextPart, type ToolCall, type ToolChoice, type ToolDefinition,
+  REASONING_EFFORTS,
+  SIDECAR_PARAMS,
+  takeSidecarParams,
+  type ChatMessage,
+  type ChatParams,
+  type ChatRequest,
+  type ContentPart,
+  type ReasoningEffort,
+  type ResponseFormat,
+  type TextPart,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
 import { readServiceTier } from '../../providers/hints.ts';
@@ -48,8 +59,19 @@ export interface ResponsesExtras {
 const ENVELOPE = new Set(['model', 'input', 'stream', 'instructions', 'previous_response_id', 'store', 'include', 'background']);
 const DROPPED_HINTS = new Set(['prompt_cache_key', 'safety_identifier', 'client_metadata', 'stream_options']);
 const BUILT_IN_TOOLS = new Set([
-  'web_search', 'web_search_preview', 'web_search_2025_08_26', 'file_search', 'computer', 'computer_use_preview',
-  'code_interpreter', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'tool_search',
+  'web_search',
+  'web_search_preview',
+  'web_search_2025_08_26',
+  'file_search',
+  'computer',
+  'computer_use_preview',
+  'code_interpreter',
+  'image_generation',
+  'mcp',
+  'local_shell',
+  'shell',
+  'apply_patch',
+  'tool_search',
 ]);
 const IMAGE_DATA_URL = /^data:image\/(png|jpeg|jpg|gif|webp);base64,([A-Za-z0-9+/=\s]+)$/;
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -66,7 +88,10 @@ export interface ReadOptions {
   note(message: string): void;
 }
 
-export function readResponsesRequest(body: unknown, options: ReadOptions): { request: ChatRequest; unknown: string[]; extras: ResponsesExtras } {
+export function readResponsesRequest(
+  body: unknown,
+  options: ReadOptions,
+): { request: ChatRequest; unknown: string[]; extras: ResponsesExtras } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('', 'the request body must be a JSON object');
   const raw = body as Record<string, unknown>;
   const sidecar = takeSidecarParams(raw);
@@ -95,9 +120,11 @@ export function readResponsesRequest(body: unknown, options: ReadOptions): { req
     previousResponseId = raw.previous_response_id;
     const previous = options.lookup(previousResponseId);
     if (!previous) {
-      throw new SidecarError('not_found',
+      throw new SidecarError(
+        'not_found',
         `previous_response_id "${previousResponseId}" is not in this sidecar's response store (never stored, expired or evicted, or kept by another pod)`,
-        { param: 'previous_response_id' });
+        { param: 'previous_response_id' },
+      );
     }
     messages.push(...previous.messages.filter((m) => m.role !== 'system'));
   }
@@ -128,7 +155,8 @@ export function readResponsesRequest(body: unknown, options: ReadOptions): { req
     if (!readParam(params, key, value, tools, echo, options)) unknown.push(key);
   }
   const named = params.tool_choice?.type === 'function' ? params.tool_choice.name : undefined;
-  if (named !== undefined && !tools.has(named)) throw bad('tool_choice', `"tool_choice" names the tool "${named}", which is not in "tools"`);
+  if (named !== undefined && !tools.has(named))
+    throw bad('tool_choice', `"tool_choice" names the tool "${named}", which is not in "tools"`);
 
   const stream = raw.stream === true;
   const request: ChatRequest = { model: raw.model, stream, messages, params, sidecar };
@@ -147,10 +175,18 @@ export function readResponsesRequest(body: unknown, options: ReadOptions): { req
   };
 }
 
-function readParam(params: ChatParams, key: string, value: unknown, tools: Map<string, ToolShape>, echo: Record<string, unknown>, options: ReadOptions): boolean {
+function readParam(
+  params: ChatParams,
+  key: string,
+  value: unknown,
+  tools: Map<string, ToolShape>,
+  echo: Record<string, unknown>,
+  options: ReadOptions,
+): boolean {
   switch (key) {
     case 'max_output_tokens':
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw bad(key, '"max_output_tokens" must be a positive integer');
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+        throw bad(key, '"max_output_tokens" must be a positive integer');
       params.max_tokens = value;
       echo.max_output_tokens = value;
       return true;
@@ -187,7 +223,8 @@ function readParam(params: ChatParams, key: string, value: unknown, tools: Map<s
       if (typeof value !== 'object' || Array.isArray(value)) throw bad(key, '"reasoning" must be an object');
       const r = value as Record<string, unknown>;
       if (r.effort !== undefined && r.effort !== null) {
-        if (!REASONING_EFFORTS.includes(r.effort as ReasoningEffort)) throw bad('reasoning.effort', `"reasoning.effort" must be one of ${REASONING_EFFORTS.join(', ')}`);
+        if (!REASONING_EFFORTS.includes(r.effort as ReasoningEffort))
+          throw bad('reasoning.effort', `"reasoning.effort" must be one of ${REASONING_EFFORTS.join(', ')}`);
         params.reasoning_effort = r.effort as ReasoningEffort;
       }
       // summary / context / generate_summary: how OpenAI's own models present reasoning; nothing to ask Bedrock.
@@ -220,7 +257,8 @@ function readParam(params: ChatParams, key: string, value: unknown, tools: Map<s
 }
 
 function numberIn(key: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw bad(key, `"${key}" must be a number from ${min} to ${max}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    throw bad(key, `"${key}" must be a number from ${min} to ${max}`);
   return value;
 }
 
@@ -232,7 +270,9 @@ function readFormat(value: unknown): ResponseFormat {
       throw bad('text.format', '"text.format" of type json_schema needs "name" and a "schema" object');
     }
     return {
-      type: 'json_schema', name: f.name, schema: f.schema as Record<string, unknown>,
+      type: 'json_schema',
+      name: f.name,
+      schema: f.schema as Record<string, unknown>,
       ...(typeof f.description === 'string' ? { description: f.description } : {}),
       ...(typeof f.strict === 'boolean' ? { strict: f.strict } : {}),
     };
@@ -266,19 +306,22 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
       if (typeof t.name !== 'string' || t.name === '') throw bad(`${at}.name`, `${at}.name is required`);
       const upstream = namespace ? `${namespace}__${t.name}` : t.name;
       if (!TOOL_NAME.test(upstream)) throw bad(`${at}.name`, `${at}.name "${upstream}" must match [a-zA-Z0-9_-]{1,64} for Bedrock`);
-      if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') throw bad(`${at}.description`, `${at}.description must be a string`);
+      if (t.description !== undefined && t.description !== null && typeof t.description !== 'string')
+        throw bad(`${at}.description`, `${at}.description must be a string`);
       let description = typeof t.description === 'string' ? t.description : undefined;
       let parameters: Record<string, unknown>;
       if (type === 'custom') {
         const format = t.format as Record<string, unknown> | undefined;
         // The grammar cannot be enforced by Bedrock: it goes to the model as part of the description.
         if (format?.type === 'grammar' && typeof format.definition === 'string') {
-          description = `${description ?? ''}\n\nThe input must follow this ${typeof format.syntax === 'string' ? format.syntax : ''} grammar:\n${format.definition}`.trim();
+          description =
+            `${description ?? ''}\n\nThe input must follow this ${typeof format.syntax === 'string' ? format.syntax : ''} grammar:\n${format.definition}`.trim();
         }
         parameters = CUSTOM_PARAMETERS;
       } else {
         const p = t.parameters ?? { type: 'object', properties: {} };
-        if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad(`${at}.parameters`, `${at}.parameters must be a JSON schema object`);
+        if (typeof p !== 'object' || p === null || Array.isArray(p))
+          throw bad(`${at}.parameters`, `${at}.parameters must be a JSON schema object`);
         parameters = p as Record<string, unknown>;
       }
       shapes.set(upstream, { kind: type, name: t.name, ...(namespace ? { namespace } : {}) });
@@ -295,8 +338,11 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
         options.note(`dropped the built-in tool "${type}" (Bedrock cannot run it; drop_params)`);
         return;
       }
-      throw new SidecarError('unsupported_parameter',
-        `${at}: the built-in tool "${type}" cannot run on Bedrock; remove it (or set drop_params to drop it)`, { param: at });
+      throw new SidecarError(
+        'unsupported_parameter',
+        `${at}: the built-in tool "${type}" cannot run on Bedrock; remove it (or set drop_params to drop it)`,
+        { param: at },
+      );
     }
     throw bad(at, `${at}: tool type ${JSON.stringify(type)} is not supported (function, custom, namespace)`);
   };
@@ -355,7 +401,8 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
       case 'function_call':
       case 'custom_tool_call': {
         const callId = it.call_id;
-        if (typeof callId !== 'string' || typeof it.name !== 'string') throw bad(at, `${at}: a ${type === 'function_call' ? 'function_call' : 'custom_tool_call'} needs "call_id" and "name"`);
+        if (typeof callId !== 'string' || typeof it.name !== 'string')
+          throw bad(at, `${at}: a ${type === 'function_call' ? 'function_call' : 'custom_tool_call'} needs "call_id" and "name"`);
         const name = typeof it.namespace === 'string' ? `${it.namespace}__${it.name}` : it.name;
         let args: string;
         if (type === 'function_call') {
@@ -382,7 +429,10 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
         const opened = typeof it.encrypted_content === 'string' ? openReasoning(it.encrypted_content) : undefined;
         const stored = opened ?? (typeof it.id === 'string' ? options.lookup(it.id)?.reasoning.get(it.id) : undefined);
         const summary = Array.isArray(it.summary)
-          ? it.summary.map((s) => (s as { text?: unknown }).text).filter((t): t is string => typeof t === 'string').join('\n\n')
+          ? it.summary
+              .map((s) => (s as { text?: unknown }).text)
+              .filter((t): t is string => typeof t === 'string')
+              .join('\n\n')
           : '';
         const text = stored?.text ?? summary;
         if (text !== '' || stored?.redacted !== undefined) {
@@ -414,7 +464,8 @@ function textOf(content: unknown, at: string): TextPart[] {
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
   return content.flatMap((part, j) => {
     const p = part as Record<string, unknown> | null;
-    if (p && (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text') && typeof p.text === 'string') return [{ type: 'text' as const, text: p.text }];
+    if (p && (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text') && typeof p.text === 'string')
+      return [{ type: 'text' as const, text: p.text }];
     if (p && p.type === 'refusal' && typeof p.refusal === 'string') return [{ type: 'text' as const, text: p.refusal }];
     throw bad(`${at}.content[${j}]`, `${at}.content[${j}] must be a text part here`);
   });
@@ -429,7 +480,8 @@ function userParts(content: unknown, at: string): ContentPart[] {
     const p = part as Record<string, unknown> | null;
     if (p && (p.type === 'input_text' || p.type === 'text') && typeof p.text === 'string') return { type: 'text', text: p.text };
     if (p && p.type === 'input_image') {
-      if (typeof p.image_url !== 'string') throw bad(where, `${where}: only image_url data URLs are supported (file_id needs OpenAI's file store)`);
+      if (typeof p.image_url !== 'string')
+        throw bad(where, `${where}: only image_url data URLs are supported (file_id needs OpenAI's file store)`);
       const match = IMAGE_DATA_URL.exec(p.image_url);
       if (!match) throw bad(where, `${where}: Bedrock cannot fetch image URLs; send a data:image/(png|jpeg|gif|webp);base64 URL`);
       const format = (match[1] === 'jpg' ? 'jpeg' : match[1]) as 'png' | 'jpeg' | 'gif' | 'webp';
@@ -437,10 +489,18 @@ function userParts(content: unknown, at: string): ContentPart[] {
     }
     if (p && p.type === 'input_file') {
       if (p.file_id !== undefined && p.file_id !== null) {
-        throw new SidecarError('unsupported_parameter', `${where}.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`, { param: `${where}.file_id` });
+        throw new SidecarError(
+          'unsupported_parameter',
+          `${where}.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`,
+          { param: `${where}.file_id` },
+        );
       }
       if (typeof p.file_url === 'string') {
-        throw new SidecarError('unsupported_parameter', `${where}.file_url: Bedrock cannot fetch files; send the file inline as file_data (a data: URL)`, { param: `${where}.file_url` });
+        throw new SidecarError(
+          'unsupported_parameter',
+          `${where}.file_url: Bedrock cannot fetch files; send the file inline as file_data (a data: URL)`,
+          { param: `${where}.file_url` },
+        );
       }
       if (typeof p.file_data !== 'string') throw bad(`${where}.file_data`, `${where}.file_data must be a data: URL`);
       return documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents++);

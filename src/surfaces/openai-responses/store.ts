@@ -46,7 +46,10 @@ export class ResponseStore {
   readonly #items = new Map<string, string>();
   #bytes = 0;
 
-  constructor(private limits: StoreLimits, private readonly now: () => number = Date.now) {}
+  constructor(
+    private limits: StoreLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A reload may change the limits; what is kept beyond them goes at the next put. */
   setLimits(limits: StoreLimits): void {
@@ -114,7 +117,11 @@ export function sealReasoning(r: StoredReasoning): string {
 export function openReasoning(sealed: string): StoredReasoning | undefined {
   if (!sealed.startsWith(PREFIX)) return undefined;
   try {
-    const body = JSON.parse(Buffer.from(sealed.slice(PREFIX.length), 'base64url').toString('utf8')) as { t?: unknown; s?: unknown; r?: unknown };
+    const body = JSON.parse(Buffer.from(sealed.slice(PREFIX.length), 'base64url').toString('utf8')) as {
+      t?: unknown;
+      s?: unknown;
+      r?: unknown;
+    };
     if (typeof body.r === 'string') return { text: '', redacted: body.r };
     if (typeof body.t !== 'string') return undefined;
     return { text: body.t, ...(typeof body.s === 'string' ? { signature: body.s } : {}) };
