@@ -164,12 +164,6 @@ export function startStream(options: StreamOptions): LiveStream {
   /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
   const endUpstream = (): void => endSource(stopping);
 
-  // One socket write for everything this stream renders before the event loop moves on: the headers, the
-  // opening frames and, when Bedrock's answer came in the same read as its headers (a short answer: all of
-  // it), the batches and the ending. Otherwise each would be a write of its own (Node uncorks an HTTP
-  // response once per tick), and a write on a socket costs more than rendering a short answer.
-  res.cork();
-  setImmediate(uncorkResponse, res);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -253,8 +247,4 @@ export function startStream(options: StreamOptions): LiveStream {
       };
     },
   };
-}
-
-function uncorkResponse(res: ServerResponse): void {
-  res.uncork();
 }
