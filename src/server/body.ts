@@ -33,17 +33,27 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, reser
     taken = declared;
   }
   const parts: Buffer[] = [];
+  // A big body of declared length is copied into its one buffer as it arrives, a chunk per event: joining
+  // 19 MiB at the end was one ~75 ms copy during which nothing else ran. The buffer is its own (no pool),
+  // so it moves to the JSON thread without another copy.
+  const whole = Number.isFinite(declared) && declared >= PARSE_OFF_THREAD_BYTES ? new Uint8Array(declared) : undefined;
+  let filled = 0; // bytes of `whole` written, the first of the body
   let size = 0;
   try {
     for await (const chunk of req) {
       const buf = chunk as Buffer;
+      if (whole && parts.length === 0 && filled + buf.length <= whole.length) {
+        whole.set(buf, filled);
+        filled += buf.length;
+      } else {
+        parts.push(buf);
+      }
       size += buf.length;
       if (size > maxBytes) throw tooLarge(maxBytes);
       if (reservation && size > taken) {
         reservation.take(size - taken, 'request bodies');
         taken = size;
       }
-      parts.push(buf);
     }
   } catch (error) {
     if (error instanceof SidecarError) throw error;
@@ -52,11 +62,22 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, reser
     throw new SidecarError('client_timeout', `the request body did not arrive in full (${(error as Error).message})`);
   }
   if (size === 0) throw new SidecarError('invalid_request_error', 'the request body is empty: expected a JSON object');
-  const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-  const outcome: ParseOutcome =
-    size >= PARSE_OFF_THREAD_BYTES
-      ? await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }))
-      : parseHere(bytes);
+  // Node's parser ends a body at its Content-Length, so `whole` is full; anything else is joined.
+  const bytes: Uint8Array =
+    whole && parts.length === 0 && filled === whole.length
+      ? whole
+      : !whole && parts.length === 1
+        ? parts[0]!
+        : Buffer.concat(whole ? [whole.subarray(0, filled), ...parts] : parts, size);
+  if (size < PARSE_OFF_THREAD_BYTES) return answer(parseHere(bytes));
+  const outcome = await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }));
+  // Receiving the parsed value (a structured clone) was one task; what the request goes through next is
+  // another: other streams' events get in between.
+  await new Promise((resolve) => setImmediate(resolve));
+  return answer(outcome);
+}
+
+function answer(outcome: ParseOutcome): unknown {
   if ('value' in outcome) return outcome.value;
   switch (outcome.error) {
     case 'utf8':

@@ -7,9 +7,10 @@
  * time, the rest queue in order, so big bodies cannot take every core either.
  *
  * `parse`: UTF-8 bytes in, a ParseOutcome (server/body.ts) out, with the same checks as on the main
- * thread (the nesting check's source text is shared). `stringify`: a value in, its JSON as UTF-8 bytes out.
+ * thread (the nesting check's source text is shared). `stringify`: a value in, its JSON as UTF-8 bytes and
+ * their SHA-256 (hex, the SigV4 payload hash) out.
  * A thread that dies fails what it was doing (the caller turns that into an error answer) and is started
- * afresh for the next job. The thread never keeps the process alive.
+ * afresh for the next job. The thread keeps the process alive only while a job is running.
  */
 import { Worker } from 'node:worker_threads';
 import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './body.ts';
@@ -17,6 +18,7 @@ import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './body.ts';
 /** The thread's source, built when first needed (body.ts and this module import each other). */
 const source = (): string => `
 const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
 const nestingProblem = ${nestingProblem.toString()};
 const decoder = new TextDecoder('utf-8', { fatal: true });
 function parse(bytes) {
@@ -46,7 +48,9 @@ parentPort.on('message', ({ id, job, input }) => {
   // A fresh ArrayBuffer of its own (not Buffer's pool), so it can move back without a copy.
   const out = new Uint8Array(bytes.length);
   out.set(bytes);
-  parentPort.postMessage({ id, output: out }, [out.buffer]);
+  // The SigV4 payload hash too (x-amz-content-sha256): 20 MB of SHA-256 is tens of milliseconds.
+  const sha256 = createHash('sha256').update(out).digest('hex');
+  parentPort.postMessage({ id, output: { bytes: out, sha256 } }, [out.buffer]);
 });
 `;
 
@@ -57,10 +61,10 @@ const waiting = new Map<number, (output: unknown) => void>();
 function thread(): Worker {
   if (worker) return worker;
   const w = new Worker(source(), { eval: true });
-  w.unref();
   w.on('message', ({ id, output }: { id: number; output: unknown }) => {
     const settle = waiting.get(id);
     waiting.delete(id);
+    if (waiting.size === 0) w.unref();
     settle?.(output);
   });
   const fail = (message: string): void => {
@@ -71,6 +75,9 @@ function thread(): Worker {
   };
   w.on('error', (error) => fail(error.message));
   w.on('exit', (code) => fail(`the JSON thread exited (${code})`));
+  // Unreferenced while idle (after the listeners: adding a 'message' listener references it again), and
+  // referenced while a job runs, so an awaited job is never cut short by the process ending.
+  w.unref();
   worker = w;
   return w;
 }
@@ -95,7 +102,9 @@ export function onJsonThread<T>(job: 'parse' | 'stringify', input: unknown, onFa
         ? [input.buffer]
         : [];
     try {
-      thread().postMessage({ id, job, input }, transfer);
+      const w = thread();
+      w.postMessage({ id, job, input }, transfer);
+      w.ref();
     } catch (error) {
       waiting.delete(id);
       resolve(onFailure((error as Error).message));
@@ -103,10 +112,24 @@ export function onJsonThread<T>(job: 'parse' | 'stringify', input: unknown, onFa
   });
 }
 
-/** The JSON of `value` as UTF-8 bytes, built on the JSON thread when `large`, else here. */
-export async function jsonBytes(value: unknown, large: boolean): Promise<Uint8Array> {
-  if (!large) return Buffer.from(JSON.stringify(value));
-  const out = await onJsonThread<Uint8Array | Error>('stringify', value, (message) => new Error(message));
+/** JSON bytes, with their SHA-256 (hex) when it was computed along with them. */
+export interface JsonBytes {
+  bytes: Uint8Array;
+  sha256?: string;
+}
+
+/**
+ * The JSON of `value` as UTF-8 bytes, built on the JSON thread when `large` (with their SHA-256, so the
+ * signer does not hash them here), else here. Before a large value is sent (a structured clone, tens of
+ * milliseconds for a 20 MB body) the event loop turns once, so what ran before and the send are separate
+ * tasks with other streams' events in between.
+ */
+export async function jsonBytes(value: unknown, large: boolean): Promise<JsonBytes> {
+  if (!large) return { bytes: Buffer.from(JSON.stringify(value)) };
+  await new Promise((resolve) => setImmediate(resolve));
+  const out = await onJsonThread<JsonBytes | Error>('stringify', value, (message) => new Error(message));
   if (out instanceof Error) throw out;
+  // The event loop turns once more before the bytes go on (signing, the write).
+  await new Promise((resolve) => setImmediate(resolve));
   return out;
 }

@@ -203,16 +203,18 @@ async function serve(ex: Exchange): Promise<void> {
           : prepared.stream
             ? 'converse-stream'
             : 'converse';
+      // Built (and hashed) off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
+      const body = await jsonBytes(
+        guards.decorateBody(native, target.route, prepared.stream),
+        ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
+      );
       return client.call({
         endpoint: target.endpoint,
         region: target.region,
         apiKey: target.apiKey,
         path: encodeModelPath(target.modelId, operation),
-        // Built off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
-        body: await jsonBytes(
-          guards.decorateBody(native, target.route, prepared.stream),
-          ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
-        ),
+        body: body.bytes,
+        bodySha256: body.sha256,
         accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
         headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
         signal,

@@ -21,6 +21,8 @@ export interface BedrockCall {
   /** Path below the endpoint, already percent-encoded. */
   path: string;
   body: Uint8Array;
+  /** The body's SHA-256 (hex), when known: the signer then does not hash it again. */
+  bodySha256?: string;
   accept: string;
   /** x-amzn-bedrock-* headers the sidecar sets itself from config. */
   headers?: Record<string, string>;
@@ -77,7 +79,7 @@ export class BedrockClient {
       const base: Record<string, string> = { 'content-type': 'application/json', accept: call.accept, ...call.headers };
       const headers = call.apiKey
         ? { ...base, host: url.host, ...bearerHeaders(call.apiKey) }
-        : await this.options.signer.sign({ method: 'POST', url, headers: base, body: call.body }, call.region);
+        : await this.options.signer.sign({ method: 'POST', url, headers: base, body: call.body, bodySha256: call.bodySha256 }, call.region);
 
       let failure: SidecarError;
       let retryAfterMs: number | undefined;

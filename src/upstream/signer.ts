@@ -28,6 +28,8 @@ export interface UpstreamRequest {
   url: URL;
   headers: Record<string, string>;
   body: Uint8Array;
+  /** The body's SHA-256 (hex) when already known (a big body's, computed off the event loop). */
+  bodySha256?: string;
 }
 
 export interface SignerOptions {
@@ -167,7 +169,7 @@ export function createSigner(options: SignerOptions): Signer {
       headers.host = request.url.host;
       // The payload hash, hex, in one call: given the header, SignatureV4 signs it as it is instead of
       // hashing the body through the Checksum interface and its JavaScript hex encoding.
-      if (applyChecksum) headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
+      if (applyChecksum) headers['x-amz-content-sha256'] = request.bodySha256 ?? createHash('sha256').update(request.body).digest('hex');
       const query: Record<string, string | string[]> = {};
       for (const [key, value] of request.url.searchParams) {
         const previous = query[key];
