@@ -13,9 +13,9 @@
  * afresh for the next job. The thread keeps the process alive only while a job is running.
  */
 import { Worker } from 'node:worker_threads';
-import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './body.ts';
+import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './json-checks.ts';
 
-/** The thread's source, built when first needed (body.ts and this module import each other). */
+/** The thread's source, built when first needed. */
 const source = (): string => `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
