@@ -20,7 +20,8 @@ import type { BuildContext } from './types.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
-const TOP_LEVEL: ReadonlySet<string> = new Set([
+/** The members of Claude's Messages body Bedrock takes (besides `anthropic_version` / `anthropic_beta`). */
+export const CLAUDE_BODY_KEYS: readonly string[] = [
   'max_tokens',
   'messages',
   'system',
@@ -32,7 +33,8 @@ const TOP_LEVEL: ReadonlySet<string> = new Set([
   'tool_choice',
   'thinking',
   'output_config',
-]);
+];
+const TOP_LEVEL: ReadonlySet<string> = new Set(CLAUDE_BODY_KEYS);
 
 /** Keys Bedrock takes per content-block type; a type not listed is dropped whole. */
 const BLOCK_KEYS: Readonly<Record<string, ReadonlySet<string>>> = {

@@ -19,26 +19,12 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
+import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 
 /** Keys read into neutral fields (and kept in the native body); anything else is the native body's alone. */
-const READ = new Set([
-  'model',
-  'stream',
-  'max_tokens',
-  'messages',
-  'system',
-  'temperature',
-  'top_p',
-  'top_k',
-  'stop_sequences',
-  'tools',
-  'tool_choice',
-  'thinking',
-  'output_config',
-  'metadata',
-]);
+const READ: ReadonlySet<string> = new Set(['model', 'stream', ...CLAUDE_BODY_KEYS, 'metadata']);
 /** Keys the Messages API defines that only Claude's own body can carry (dropped for other families). */
 const NATIVE_ONLY = new Set(['context_management', 'service_tier', 'anthropic_beta', 'container', 'mcp_servers']);
 

@@ -21,27 +21,13 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
+import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
 
 /** Bedrock's Claude body (plus `metadata`, taken and left aside). */
-const CLAUDE_KEYS: ReadonlySet<string> = new Set([
-  'anthropic_version',
-  'anthropic_beta',
-  'max_tokens',
-  'messages',
-  'system',
-  'temperature',
-  'top_p',
-  'top_k',
-  'stop_sequences',
-  'tools',
-  'tool_choice',
-  'thinking',
-  'output_config',
-  'metadata',
-]);
+const CLAUDE_KEYS: ReadonlySet<string> = new Set(['anthropic_version', 'anthropic_beta', ...CLAUDE_BODY_KEYS, 'metadata']);
 const IMAGE_TYPES: Readonly<Record<string, 'png' | 'jpeg' | 'gif' | 'webp'>> = {
   'image/png': 'png',
   'image/jpeg': 'jpeg',
