@@ -31,6 +31,7 @@ import {
   startUpstream,
   type PerRequestPoint,
 } from './lib/per-request.ts';
+import { build } from './lib/build.ts';
 import { Proc } from './lib/proc.ts';
 import { summarise } from './lib/profile-summary.ts';
 import {
@@ -56,21 +57,6 @@ const ROOT = join(import.meta.dirname, '..');
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-
-function build(): void {
-  log('bench: compiling the proxies (tsc -p bench/tsconfig.json)');
-  try {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', '@typescript', 'native', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')],
-      { stdio: 'pipe' },
-    );
-  } catch (error) {
-    // tsc emits even with type errors; a half-finished change elsewhere in the tree must not stop a bench.
-    const out = String((error as { stdout?: Buffer }).stdout ?? '');
-    log(`bench: tsc reported errors (JavaScript was emitted anyway):\n${out.split('\n').slice(0, 10).join('\n')}`);
-  }
-}
 
 /** Pins every thread of a process to one CPU (BENCH_PIN=1). */
 function pin(pid: number, cpu: number): void {
@@ -378,7 +364,7 @@ async function main(): Promise<void> {
   if (load > 0.5) log(`bench: WARNING: the machine is busy before the run (load average ${load.toFixed(2)}); figures will be noisy`);
   const date = new Date().toISOString().slice(0, 10);
   const profileDir = join(settings.outDir, `profiles-${date}`);
-  build();
+  build(log);
 
   const emulator = await Proc.start({ name: 'emulator', args: [join(PROCS_DIR, 'emulator.js')], stats: 'ipc' });
   if (settings.pin) {

@@ -135,7 +135,7 @@ async function measure(
   };
 }
 
-const SLICE = { concurrency: 16, minStreams: 16, minMs: 1_000, maxMs: 3_000, verify: 0 };
+export const SLICE = { concurrency: 16, minStreams: 16, minMs: 1_000, maxMs: 3_000, verify: 0 };
 
 /**
  * The rest of the warm-up: 1-second slices at c16 until two in a row cost the proxy within 10% of each other
@@ -143,10 +143,10 @@ const SLICE = { concurrency: 16, minStreams: 16, minMs: 1_000, maxMs: 3_000, ver
  * steady state (V8 compiles its larger request path over thousands of requests), the pass-through's a
  * fraction of a second; the targets are about the steady state of both.
  */
-async function settle(
+export async function settle(
   proc: Proc,
   slice: () => Promise<{ results: StreamResult[] }>,
-  plan: PerRequestPlan,
+  plan: Pick<PerRequestPlan, 'warmupMs' | 'warmupMaxMs'>,
   target: string,
   log: (line: string) => void,
 ): Promise<void> {
