@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
@@ -33,6 +33,36 @@ function fds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/**
+ * How many of these client sockets the process holds the other end of: the server side of each connection
+ * (local port `serverPort`, remote port the client's) looked up in /proc/net/tcp, its inode among the
+ * process's open descriptors. Counting descriptors against a baseline instead is at the mercy of whatever
+ * else the process opens or closes meanwhile (a probe's keep-alive connection, the upstream pool).
+ */
+function held(pid: number, serverPort: number, clients: Socket[]): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed between the listing and the look
+    }
+  }
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  const serverSide = new Map<string, string>(); // the client's port (hex) → the server side's inode
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    const local = f[1]?.split(':')[1];
+    const remote = f[2]?.split(':')[1];
+    if (local === hex(serverPort) && remote && f[9]) serverSide.set(remote, f[9]);
+  }
+  return clients.filter((c) => {
+    const inode = c.localPort === undefined ? undefined : serverSide.get(hex(c.localPort));
+    return inode !== undefined && inodes.has(inode);
+  }).length;
+}
+
 test('connections: silent connections are closed after headers_timeout_ms even if the client never closes; each listener has its own cap', async () => {
   const emu = await startTestEmulator();
   const file = writeConfigFile(
@@ -48,20 +78,31 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     const pid = s.child.pid!;
     const baseline = fds(pid);
     // The admin listener fills up: connections past its cap are closed at once.
-    const admin = [];
+    const admin: Array<{ socket: Socket; ended: Promise<void> }> = [];
     for (let i = 0; i < 6; i++) admin.push(await silent(s.admin));
     sockets.push(...admin.map((c) => c.socket));
     // Silent proxy connections too, opened at once (all within the header timeout, however loaded the
     // machine is afterwards). None of these clients ever closes its side.
-    const proxy = [];
+    const proxy: Array<{ socket: Socket; ended: Promise<void> }> = [];
     for (let i = 0; i < 5; i++) proxy.push(await silent(s.proxy));
     sockets.push(...proxy.map((c) => c.socket));
     await Promise.all(admin.slice(4).map((c) => c.ended));
     for (const c of admin.slice(0, 4)) assert.equal(await settled(c.ended), false, 'the first four are held');
     // The client sees 'connect' once the kernel has queued the connection; the process may accept it a
     // moment later (under load, after this line), so wait — well inside the header timeout — for all nine.
-    await waitFor(() => fds(pid) >= baseline + 9, 2_000).catch(() =>
-      assert.fail(`each silent connection held holds a descriptor: ${fds(pid)} open, baseline ${baseline} + 9`),
+    const heldNow = (): number =>
+      held(
+        pid,
+        Number(new URL(s.admin).port),
+        admin.slice(0, 4).map((c) => c.socket),
+      ) +
+      held(
+        pid,
+        Number(new URL(s.proxy).port),
+        proxy.map((c) => c.socket),
+      );
+    await waitFor(() => heldNow() === 9, 2_000).catch(() =>
+      assert.fail(`each silent connection held holds a descriptor in the sidecar: ${heldNow()} of 9`),
     );
     // The proxy serves meanwhile, probes included.
     emu.script({ type: 'text', text: 'still serving' });
@@ -76,6 +117,7 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     // to where they were).
     await Promise.all([...admin.slice(0, 4), ...proxy].map((c) => c.ended));
     // (A little above the baseline: the upstream pool and this test's own keep-alive connection may remain.)
+    await waitFor(() => heldNow() === 0, 15_000);
     await waitFor(() => fds(pid) <= baseline + 4, 15_000);
     assert.equal((await fetch(`${s.admin}/healthz`)).status, 200, 'the admin listener has room again');
   } finally {
@@ -143,7 +185,7 @@ test('connections: an idle keep-alive connection is closed after keep_alive_time
 
     writeFileSync(file, text('keep_alive_timeout_ms: 300, admin_max_connections: 2'));
     await waitFor(() => s.lines.some((l) => l.msg === 'config reloaded'));
-    const admin = [];
+    const admin: Array<{ socket: Socket; ended: Promise<void> }> = [];
     for (let i = 0; i < 3; i++) admin.push(await silent(s.admin));
     sockets.push(...admin.map((c) => c.socket));
     await admin[2]!.ended;
