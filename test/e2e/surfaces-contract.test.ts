@@ -10,7 +10,8 @@ import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-r
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExceptionType } from '../../src/emulator/index.ts';
 import { otherCredentials } from '../helpers/credentials.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { gate } from '../helpers/emulator.ts';
+import { parseStream, startHarness, type Harness } from '../helpers/harness.ts';
 import { parsePrometheusText, valueOf } from '../ops/prom-text.ts';
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
 
@@ -160,8 +161,11 @@ test('native: every answer carries x-amzn-RequestId, which the AWS SDK reports a
 
 test('surfaces: past server.max_inflight every surface answers 503 at once, in its own shape, with retry-after', async () => {
   const h = await startHarness({ server: { max_inflight: 1 }, models: [CLAUDE, NOVA, TITAN] });
+  // The holder's stream stays in flight until every surface has been refused (a paced stream ended first
+  // on a loaded machine, and the later surfaces were served).
+  const held = gate();
   try {
-    h.emu.script({ type: 'text', text: 'holding the only slot', frameDelayMs: 100 });
+    h.emu.script({ type: 'text', text: 'holding the only slot', pause: { afterFrames: 2, until: held.opened, ms: 60_000 } });
     const holder = await call(h, 'chat', 'claude', {}, true);
     assert.equal(holder.status, 200);
     const expected: Record<Surface, (body: Record<string, unknown>, res: Response) => void> = {
@@ -180,9 +184,11 @@ test('surfaces: past server.max_inflight every surface answers 503 at once, in i
       assert.equal(res.headers.get('retry-after'), '1', surface);
       expected[surface]((await res.json()) as Record<string, unknown>, res);
     }
-    await holder.text();
+    held.open();
+    assert.equal(parseStream(await holder.text()).text, 'holding the only slot', 'the held stream is untouched');
     assert.equal(h.emu.requests.length, 1, 'nothing refused reached Bedrock');
   } finally {
+    held.open();
     await h.close();
   }
 });

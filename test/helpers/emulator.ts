@@ -24,7 +24,7 @@ export async function withEmulator<T>(run: (emu: Emulator) => Promise<T>, option
 export interface Gate {
   /** Settles once `open()` is called. */
   opened: Promise<void>;
-  open(): void;
+  readonly open: () => void;
 }
 
 /**
