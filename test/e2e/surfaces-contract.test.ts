@@ -194,9 +194,12 @@ test('surfaces: past server.max_inflight every surface answers 503 at once, in i
 });
 
 test('surfaces: while draining each surface refuses in its own shape, and a stream at the deadline ends with its own in-band error', async () => {
-  const h = await startHarness({ server: { drain_timeout_s: 1 }, models: [CLAUDE, NOVA] });
+  // The refusals must come before the deadline (after it the listeners close): 3 s leaves a loaded machine
+  // room for them, where 1 s did not always. The streams pause (never released) so they are certainly
+  // still running at the deadline, and cost no CPU meanwhile.
+  const h = await startHarness({ server: { drain_timeout_s: 3 }, models: [CLAUDE, NOVA] });
   try {
-    const long = { type: 'text' as const, text: 'z'.repeat(20), repeat: 1000, frameDelayMs: 20 };
+    const long = { type: 'text' as const, text: 'z'.repeat(20), repeat: 1000, pause: { afterFrames: 3, until: gate().opened, ms: 60_000 } };
     h.emu.script(long, long, long);
     const streams = (['messages', 'responses', 'native'] as const).map((surface) =>
       call(h, surface, surface === 'native' ? 'nova' : 'claude', {}, true).then(async (res) => Buffer.from(await res.arrayBuffer())),
