@@ -76,7 +76,9 @@ test('faults: an ExpiredTokenException refreshes the credentials and retries onc
 });
 
 test('faults: a slow reader pauses the upstream writes, and a reader that stops is cut after write_timeout_ms', () =>
-  withHarness({ server: { write_timeout_ms: 400 } }, async (h) => {
+  // 2 s: once the reader stops, the emulator must fill the socket buffers between it and the sidecar before
+  // the cut (with 400 ms a loaded machine did not always get there, and writesPaused stayed 0).
+  withHarness({ server: { write_timeout_ms: 2000 } }, async (h) => {
     const piece = 'y'.repeat(1000);
     h.emu.script({ type: 'text', text: piece, deltas: [piece], repeat: 20_000 }); // 20 MB of text
     const url = new URL(`${h.url}/v1/chat/completions`);

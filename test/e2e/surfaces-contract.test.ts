@@ -310,7 +310,9 @@ test("messages: a failure after the commit is one error event of Anthropic's typ
 test("messages: errors before the commit carry Anthropic's type for every status the sidecar answers", async () => {
   const h = await startHarness({
     server: { max_body_bytes: 4096 },
-    upstream: { max_attempts: 1, first_byte_timeout_ms: 200 },
+    // 2 s: every other case must get its first byte within it, a loaded machine included (200 ms did not
+    // always); the late one would take a minute.
+    upstream: { max_attempts: 1, first_byte_timeout_ms: 2000 },
     models: [CLAUDE],
   });
   try {
@@ -320,7 +322,7 @@ test("messages: errors before the commit carry Anthropic's type for every status
       [{ type: 'error', status: 424, errorType: 'ModelErrorException', message: 'model failed' }, {}, 502, 'api_error'],
       [{ type: 'error', status: 429, errorType: 'ThrottlingException', message: 'slow down' }, {}, 429, 'rate_limit_error'],
       [{ type: 'error', status: 400, errorType: 'ServiceQuotaExceededException', message: 'quota' }, {}, 429, 'rate_limit_error'],
-      [{ type: 'delay', ms: 1000, then: { type: 'text', text: 'late' } }, {}, 504, 'api_error'],
+      [{ type: 'delay', ms: 60_000, then: { type: 'text', text: 'late' } }, {}, 504, 'api_error'],
       [undefined, { pad: 'x'.repeat(5000) }, 413, 'request_too_large'],
       [undefined, { model: 'nope' }, 404, 'not_found_error'],
       [undefined, { messages: 'not a list' }, 400, 'invalid_request_error'],
