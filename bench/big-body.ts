@@ -9,7 +9,8 @@
  * ended. The first request after start is reported apart (warm-up). Prints the load average before and after:
  * on a shared machine the other processes' work shows up in every figure.
  *
- *   BIGBODY_REQUESTS (default 12), BIGBODY_IMAGE_MIB (default 14),
+ *   BIGBODY_REQUESTS (default 12), BIGBODY_IMAGE_MIB (default 14), BIGBODY_CONCURRENCY (default 1: requests
+ *   sent together per round, each round's worst stall reported; the default byte budget admits two),
  *   BIGBODY_NODE_FLAGS (extra node flags for the sidecar, e.g. "--trace-gc" or "--cpu-prof --cpu-prof-dir=/tmp/p"),
  *   BIGBODY_OUT (a file for the sidecar's stdout: its log lines, and --trace-gc's)
  */
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 
 const REQUESTS = Number(process.env.BIGBODY_REQUESTS ?? 12);
 const IMAGE_MIB = Number(process.env.BIGBODY_IMAGE_MIB ?? 14);
+const CONCURRENCY = Number(process.env.BIGBODY_CONCURRENCY ?? 1);
 const NODE_FLAGS = (process.env.BIGBODY_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 
 interface Report {
@@ -132,7 +134,8 @@ models:
     });
   const bodies = { 'claude-converse': Buffer.from(body('claude-converse')), 'claude-invoke': Buffer.from(body('claude-invoke')) };
   console.log(
-    `big bodies: ${REQUESTS} requests of ${(bodies['claude-invoke'].length / 1048576).toFixed(1)} MiB, one at a time; ` +
+    `big bodies: ${REQUESTS} rounds of ${CONCURRENCY === 1 ? 'one request' : `${CONCURRENCY} requests at once`} of ` +
+      `${(bodies['claude-invoke'].length / 1048576).toFixed(1)} MiB; ` +
       `node ${process.version}${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}; load average ${load()}`,
   );
   await new Promise((r) => setTimeout(r, 500)); // the start's own work done
@@ -142,17 +145,21 @@ models:
     const model = i % 2 === 0 ? 'claude-converse' : 'claude-invoke';
     await ask('reset');
     const t = performance.now();
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: bodies[model],
-    });
-    const text = await res.text();
+    const answers = await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        const res = await fetch(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: bodies[model],
+        });
+        return [res.status, await res.text()] as const;
+      }),
+    );
     const ms = performance.now() - t;
     const report = await ask<Report>('report');
     worsts.push(report.worst);
     worstCpus.push(report.worstCpu);
-    if (res.status !== 200) throw new Error(`${model}: ${res.status} ${text.slice(0, 300)}`);
+    for (const [status, text] of answers) if (status !== 200) throw new Error(`${model}: ${status} ${text.slice(0, 300)}`);
     console.log(
       `${String(i + 1).padStart(2)} ${model.padEnd(15)} ${ms.toFixed(0).padStart(5)} ms  worst stall ${report.worst.toFixed(0).padStart(4)} ms` +
         ` (CPU ${report.worstCpu.toFixed(0).padStart(3)} ms)  over 20 ms, wall/CPU@end: ` +

@@ -46,9 +46,9 @@ export class Reservation {
   private held = 0;
 
   /**
-   * Memory the request keeps for reuse: the buffer its body's big strings came in from the JSON thread,
-   * in which its native body's big strings go back (server/json-thread.ts). Within what the request took
-   * for its body (its size is at most the body's); dropped with the rest at `release`.
+   * Memory the request keeps for reuse until its native body is sent: the buffer its body's big strings
+   * came in from the JSON thread, in which its native body's big strings go back (server/json-thread.ts).
+   * Within what the request took for its body (its size is at most the body's); dropped at `release`.
    */
   spare: Uint8Array | undefined;
 

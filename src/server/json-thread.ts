@@ -133,9 +133,7 @@ parentPort.on('message', ({ id, job, input }) => {
   out.set(bytes);
   // The SigV4 payload hash too (x-amz-content-sha256): 20 MB of SHA-256 is tens of milliseconds.
   const sha256 = createHash('sha256').update(out).digest('hex');
-  // The big strings' buffer goes back too, for the next value sent (a fallback's body).
-  const spare = input.big?.bytes;
-  parentPort.postMessage({ id, output: { bytes: out, sha256, spare } }, spare ? [out.buffer, spare.buffer] : [out.buffer]);
+  parentPort.postMessage({ id, output: { bytes: out, sha256 } }, [out.buffer]);
 });
 `;
 
@@ -273,7 +271,7 @@ function bigStringSlots(value: unknown): Slot[] {
   return slots;
 }
 
-/** A place to keep the buffer of big strings between jobs: a request's reservation (server/budget.ts). */
+/** Where a request keeps the buffer its big strings came in, until its native body is sent (server/budget.ts). */
 export interface SpareHolder {
   spare: Uint8Array | undefined;
 }
@@ -286,9 +284,9 @@ export interface SpareHolder {
  * The value's big strings do not go inside the structured clone: the clone copies them into a new buffer
  * of their size, and fresh pages are what made that send 60-200 ms on this project's machine. They are
  * copied into `holder.spare` instead when it is large enough — the buffer the request's own big strings
- * came in from the parse, whose pages are in already (3 ms for 19 MB) — and that buffer comes back with
- * the answer for the next send. The value is not changed (its big strings are swapped out only for the
- * synchronous send).
+ * came in from the parse, whose pages are in already (3 ms for 19 MB) — and it moves to the thread, which
+ * drops it: it is not held while Bedrock answers (a fallback's send, rare, takes a new buffer). The value
+ * is not changed (its big strings are swapped out only for the synchronous send).
  */
 export async function jsonBytes(value: unknown, large: boolean, holder?: SpareHolder): Promise<JsonBytes> {
   if (!large) return { bytes: Buffer.from(JSON.stringify(value)) };
@@ -314,7 +312,7 @@ export async function jsonBytes(value: unknown, large: boolean, holder?: SpareHo
   }
   // Swapped out for the send (the clone is made synchronously, in postMessage), put back at once.
   for (const slot of slots) if (slot.node) slot.node[slot.key] = null;
-  let sent: Promise<(JsonBytes & { spare?: Uint8Array }) | Error>;
+  let sent: Promise<JsonBytes | Error>;
   try {
     sent = onJsonThread('stringify', input, (message) => new Error(message));
   } finally {
@@ -322,7 +320,6 @@ export async function jsonBytes(value: unknown, large: boolean, holder?: SpareHo
   }
   const out = await sent;
   if (out instanceof Error) throw out;
-  if (holder && out.spare) holder.spare = out.spare;
   // The event loop turns again before the bytes go on (signing, the write).
   await nextTurn();
   return { bytes: out.bytes, sha256: out.sha256 };
