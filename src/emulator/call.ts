@@ -38,7 +38,7 @@ export type ContentReply = TextReply | ToolUseReply | RawReply;
 export async function settleReply(call: CallContext, reply: ScriptedReply): Promise<ContentReply | undefined> {
   let current = reply;
   while (current.type === 'delay') {
-    await call.tracker.wait(current.ms);
+    await call.tracker.wait(current.ms, current.until);
     if (call.tracker.gone) return undefined;
     current = current.then;
   }

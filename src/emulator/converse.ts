@@ -233,7 +233,7 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
       guard.guardStream(plan);
       source = frames(call, converseEvents(call, plan, guard, served));
     }
-    return writeStream(call.res, call.tracker, source, { frameDelayMs, fault: reply.fault });
+    return writeStream(call.res, call.tracker, source, { frameDelayMs, fault: reply.fault, pause: reply.pause });
   }
   let out: Buffer;
   if (reply.type === 'raw') {

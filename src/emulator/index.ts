@@ -21,6 +21,7 @@ export type {
   ScriptedToolCall,
   ScriptedUsage,
   StopReason,
+  StreamPause,
   TextReply,
   ToolUseReply,
 } from './types.ts';

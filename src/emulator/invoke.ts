@@ -173,7 +173,11 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
   if (reply.type === 'raw') {
     if (stream) {
       startStream(call);
-      return writeStream(call.res, call.tracker, chunkFrames(call, reply.events ?? []), { frameDelayMs, fault: reply.fault });
+      return writeStream(call.res, call.tracker, chunkFrames(call, reply.events ?? []), {
+        frameDelayMs,
+        fault: reply.fault,
+        pause: reply.pause,
+      });
     }
     const body = rawBody(reply);
     call.record.status = reply.status ?? 200;
@@ -205,7 +209,7 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     guard.guardStream(plan);
     startStream(call);
     const events = withMetrics(call, plan, guard, family.streamEvents(plan, call.render), family.cacheCounts === true);
-    return writeStream(call.res, call.tracker, chunkFrames(call, events), { frameDelayMs, fault: reply.fault });
+    return writeStream(call.res, call.tracker, chunkFrames(call, events), { frameDelayMs, fault: reply.fault, pause: reply.pause });
   }
   guard.guardWhole(plan);
   const body = Buffer.from(JSON.stringify({ ...family.response(plan, call.render), ...guardrailMembers(guard) }), 'utf8');

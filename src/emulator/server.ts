@@ -216,7 +216,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       if (b.kind === 'throttle') return fail(429, 'ThrottlingException', 'Too many tokens, please wait before trying again.');
       if (b.kind === 'unavailable') return fail(503, 'ServiceUnavailableException', 'Bedrock is unable to process your request.');
-      await new Promise((resolve) => setTimeout(resolve, b.ms));
+      await tracker.wait(b.ms); // or less, if the client leaves first
       if (tracker.gone) return;
     }
 

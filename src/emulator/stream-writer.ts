@@ -1,11 +1,11 @@
 // Writes an event stream to an HTTP response: frames pulled lazily from an iterable, one at a time,
 // honouring backpressure (a `false` from `res.write` waits for 'drain' and counts in `writesPaused`),
-// pausing `frameDelayMs` between frames, stopping as soon as the client goes away, and injecting the
-// scripted fault after `afterFrames` complete frames. Never throws; the response always ends or is destroyed.
+// pausing `frameDelayMs` between frames (and once where a scripted `pause` says), stopping as soon as the
+// client goes away, and injecting the scripted fault after `afterFrames` complete frames. Never throws; the response always ends or is destroyed.
 import type { ServerResponse } from 'node:http';
 import { EXCEPTION_MESSAGES } from './aws-errors.ts';
 import { corruptMessageCrc, corruptPreludeCrc, errorFrame, eventFrame, exceptionFrame } from './frames.ts';
-import type { DoneInfo, Fault } from './types.ts';
+import type { DoneInfo, Fault, StreamPause } from './types.ts';
 
 /** Per-response bookkeeping shared by the server (RecordedRequest.done) and the writer. */
 export class ResponseTracker {
@@ -45,18 +45,18 @@ export class ResponseTracker {
     return () => this.#onClose.delete(f);
   }
 
-  /** Resolves after `ms`, or early when the response closes. */
-  wait(ms: number): Promise<void> {
+  /** Resolves after `ms`, or early when the response closes or `until` (if given) settles. */
+  wait(ms: number, until?: PromiseLike<unknown>): Promise<void> {
     if (ms <= 0 || this.gone) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const finish = (): void => {
+        clearTimeout(timer);
         cancel();
         resolve();
-      }, ms);
-      const cancel = this.onClose(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+      };
+      const timer = setTimeout(finish, ms);
+      const cancel = this.onClose(finish);
+      until?.then(finish, finish);
     });
   }
 }
@@ -134,6 +134,7 @@ async function applyFault(res: ServerResponse, tracker: ResponseTracker, fault: 
 export interface StreamOptions {
   frameDelayMs: number;
   fault?: Fault;
+  pause?: StreamPause;
 }
 
 /** Streams `frames` (headers must already be written). Resolves when done writing or the client left. */
@@ -145,6 +146,7 @@ export async function writeStream(
 ): Promise<void> {
   const it = frames[Symbol.iterator]();
   const { fault, frameDelayMs } = options;
+  let pause = options.pause;
   const next = (): Buffer => {
     const n = it.next();
     return n.done ? SPARE_FRAME : n.value;
@@ -152,6 +154,11 @@ export async function writeStream(
   try {
     for (;;) {
       if (tracker.gone) return;
+      if (pause && tracker.framesWritten >= pause.afterFrames) {
+        await tracker.wait(pause.ms, pause.until);
+        pause = undefined;
+        if (tracker.gone) return;
+      }
       if (fault && tracker.framesWritten >= fault.afterFrames) {
         await applyFault(res, tracker, fault, next);
         return;

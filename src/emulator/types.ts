@@ -98,6 +98,18 @@ export type Fault =
   | { afterFrames: number; kind: 'hang' }
   | { afterFrames: number; kind: 'end' };
 
+/**
+ * A stream that stops after `afterFrames` complete frames until `until` settles (or `ms` passed, or the
+ * client left), then goes on (extension, in-process only): a test holds a stream in flight for exactly as
+ * long as it needs, however slowly a loaded machine runs it.
+ */
+export interface StreamPause {
+  afterFrames: number;
+  until: PromiseLike<unknown>;
+  /** The longest the pause may last, so a test that never releases it fails instead of hanging. */
+  ms: number;
+}
+
 export interface ScriptedUsage {
   inputTokens?: number;
   outputTokens?: number;
@@ -126,6 +138,7 @@ export interface TextReply {
   reasoningDeltas?: string[];
   frameDelayMs?: number;
   fault?: Fault;
+  pause?: StreamPause;
 }
 
 export interface ScriptedToolCall {
@@ -147,6 +160,7 @@ export interface ToolUseReply {
   usage?: ScriptedUsage;
   frameDelayMs?: number;
   fault?: Fault;
+  pause?: StreamPause;
 }
 
 export interface ErrorReply {
@@ -170,11 +184,14 @@ export interface RawReply {
   headers?: Record<string, string>;
   frameDelayMs?: number;
   fault?: Fault;
+  pause?: StreamPause;
 }
 
 export interface DelayReply {
   type: 'delay';
   ms: number;
+  /** The wait ends as soon as this settles, `ms` then being the longest it may last (extension, in-process only). */
+  until?: PromiseLike<unknown>;
   then: ScriptedReply;
 }
 

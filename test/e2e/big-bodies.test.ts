@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configText, killSidecar, spawnSidecar, writeConfigFile } from '../helpers/sidecar-process.ts';
-import { startTestEmulator } from '../helpers/emulator.ts';
+import { gate, startTestEmulator } from '../helpers/emulator.ts';
 import { chat } from '../helpers/harness.ts';
 
 const MiB = 1024 * 1024;
@@ -20,13 +20,17 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
   const post = (content: string): Promise<Response> => chat(s.proxy, { model: 'claude-invoke', messages: [{ role: 'user', content }] });
   try {
     await s.ready;
-    // Two 3.5 MiB bodies held while Bedrock thinks; a third does not fit.
+    // Two 3.5 MiB bodies held while Bedrock thinks — until the test opens the gate (a 1.5 s delay could end,
+    // on a loaded machine, before the later requests were read, and they fitted); a third does not fit.
+    const held = gate();
     emu.script(
-      { type: 'delay', ms: 1_500, then: { type: 'text', text: 'one' } },
-      { type: 'delay', ms: 1_500, then: { type: 'text', text: 'two' } },
+      { type: 'delay', ms: 60_000, until: held.opened, then: { type: 'text', text: 'one' } },
+      { type: 'delay', ms: 60_000, until: held.opened, then: { type: 'text', text: 'two' } },
     );
     const big = 'x'.repeat(3.5 * MiB);
     const first = [post(big), post(big)];
+    // Opened whatever happens below, so that the held requests never outlive the test.
+    const release = setTimeout(held.open, 30_000).unref();
     while (emu.requests.length < 2) await new Promise((r) => setTimeout(r, 20));
     const third = await post(big);
     assert.equal(third.status, 503);
@@ -50,6 +54,8 @@ test('big bodies: bodies and buffered answers in flight beyond server.max_inflig
       assert.equal(count.status, 503);
       assert.match(await count.text(), /server\.max_inflight_bytes/);
     }
+    clearTimeout(release);
+    held.open();
     assert.deepEqual(
       (await Promise.all(first)).map((r) => r.status),
       [200, 200],

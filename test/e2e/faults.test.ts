@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
 import { chat, parseStream, startHarness, withHarness } from '../helpers/harness.ts';
+import { gate } from '../helpers/emulator.ts';
+import { waitFor } from '../helpers/sidecar-process.ts';
 
 const MODEL = 'claude-invoke';
 const hi = [{ role: 'user', content: 'Hi' }];
@@ -74,7 +76,9 @@ test('faults: an ExpiredTokenException refreshes the credentials and retries onc
 });
 
 test('faults: a slow reader pauses the upstream writes, and a reader that stops is cut after write_timeout_ms', () =>
-  withHarness({ server: { write_timeout_ms: 400 } }, async (h) => {
+  // 2 s: once the reader stops, the emulator must fill the socket buffers between it and the sidecar before
+  // the cut (with 400 ms a loaded machine did not always get there, and writesPaused stayed 0).
+  withHarness({ server: { write_timeout_ms: 2000 } }, async (h) => {
     const piece = 'y'.repeat(1000);
     h.emu.script({ type: 'text', text: piece, deltas: [piece], repeat: 20_000 }); // 20 MB of text
     const url = new URL(`${h.url}/v1/chat/completions`);
@@ -146,9 +150,12 @@ test('faults: oversized or too many headers are 431, slow headers time out, and 
       h.logs.some((l) => l.msg === 'request completed' && l.requestId === bigId && l.status === 431),
       'the 431 is logged',
     );
-    await new Promise((r) => setTimeout(r, 50));
+    // The handler that was reading the body logs once it sees the request end, which may be after the
+    // client saw the 408 and the close (a fixed 50 ms was not always enough on a loaded machine).
+    await waitFor(() =>
+      h.logs.some((l) => l.msg === 'request completed' && (l.error as { type?: string } | null)?.type === 'client_timeout'),
+    );
     assert.ok(!h.logs.some((l) => l.level === 'error'), `no error line: ${JSON.stringify(h.logs.filter((l) => l.level === 'error'))}`);
-    assert.ok(h.logs.some((l) => l.msg === 'request completed' && (l.error as { type?: string } | null)?.type === 'client_timeout'));
   }));
 
 // The sidecar's clock here is the reader's pace: 1 ms per 10 kB it reads (a steady 10 MB/s reader), however
@@ -235,10 +242,13 @@ test('faults: new credentials sign new requests while a stream signed with the o
 test('drain: readyz turns 503, new requests get 503, streams in flight finish within the deadline', () =>
   withHarness({ server: { drain_timeout_s: 5 } }, async (h) => {
     while (!h.app.ready) await new Promise((r) => setTimeout(r, 5));
-    h.emu.script({ type: 'text', text: 'finishing while draining', frameDelayMs: 40 });
+    // The stream stays in flight until the refusals below were seen: once it ends the drain closes the
+    // listeners, and a paced stream could end first on a loaded machine (a refused connection, not a 503).
+    const held = gate();
+    h.emu.script({ type: 'text', text: 'finishing while draining', pause: { afterFrames: 2, until: held.opened, ms: 60_000 } });
     const inflight = chat(h, { model: MODEL, stream: true, messages: hi }).then((r) => r.text());
     while (h.emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
-    const drained = h.app.drain();
+    const drained = h.app.drain().finally(held.open);
     assert.equal((await fetch(`${h.adminUrl}/readyz`)).status, 503);
     const refused = await chat(h, { model: MODEL, stream: true, messages: hi });
     assert.equal(refused.status, 503);
@@ -247,6 +257,7 @@ test('drain: readyz turns 503, new requests get 503, streams in flight finish wi
     assert.equal(list.status, 503, 'every new request, the model list too');
     await list.arrayBuffer();
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200, 'liveness still answers');
+    held.open();
     const s = parseStream(await inflight);
     assert.equal(s.text, 'finishing while draining');
     assert.equal(s.finish, 'stop');
@@ -328,7 +339,8 @@ test("faults: a failure after the model's final event keeps the stream's one end
       assert.equal(s.finish, 'stop');
       assert.equal(s.error, undefined, `no error frame after the finish: ${raw.slice(-300)}`);
       assert.equal(raw.split('data: [DONE]').length, 2);
-      await new Promise((r) => setTimeout(r, 20));
+      // The line is written once the pipeline has finished, not necessarily before the client has its [DONE].
+      await waitFor(() => h.logs.some((l) => l.msg === 'request completed'));
       const line = h.logs.find((l) => l.msg === 'request completed');
       assert.equal((line?.error as { type?: string } | null)?.type, 'rate_limit_error', 'the operator still sees the failure');
     },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { chat, parseStream } from '../helpers/harness.ts';
 import { configText, exitWithin, spawnSidecar, waitFor } from '../helpers/sidecar-process.ts';
-import { startTestEmulator } from '../helpers/emulator.ts';
+import { gate, startTestEmulator } from '../helpers/emulator.ts';
 
 /** The test config written to `dir/sidecar.yaml`; returns its path. */
 function writeConfig(dir: string): string {
@@ -44,16 +44,21 @@ test('process: an invalid config stops the process with a message naming the key
 test('process: SIDECAR_CONFIG names the file; SIGTERM drains a stream in flight and exits 0', () =>
   withEmulator(async (emu, dir) => {
     const file = writeConfig(dir);
+    // A drain deadline far beyond what seeing readyz turn 503 may take on a loaded machine.
+    writeFileSync(file, configText().replace('drain_timeout_s: 3', 'drain_timeout_s: 20'));
     const s = spawnSidecar([], { SIDECAR_CONFIG: file, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
     await s.ready;
     await waitFor(async () => (await fetch(`${s.admin}/readyz`)).status === 200);
-    emu.script({ type: 'text', text: 'a reply that outlives the signal', frameDelayMs: 60 });
+    // The stream pauses until readyz was seen saying 503: once it ends the drain is over and the process
+    // gone, and a paced stream could end first on a loaded machine.
+    const held = gate();
+    emu.script({ type: 'text', text: 'a reply that outlives the signal', pause: { afterFrames: 2, until: held.opened, ms: 60_000 } });
     const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) =>
       r.text(),
     );
     await waitFor(() => emu.requests.length > 0);
     s.child.kill('SIGTERM');
-    await waitFor(async () => (await fetch(`${s.admin}/readyz`).catch(() => ({ status: 0 }))).status === 503);
+    await waitFor(async () => (await fetch(`${s.admin}/readyz`).catch(() => ({ status: 0 }))).status === 503).finally(held.open);
     const parsed = parseStream(await inflight);
     assert.equal(parsed.text, 'a reply that outlives the signal');
     assert.equal(parsed.finish, 'stop');
@@ -70,7 +75,9 @@ test('process: SIGHUP and a file change reload the config; an invalid file keeps
       const ask = (model: string) => post(s.proxy, { model, messages: [{ role: 'user', content: 'hi' }] });
       assert.equal((await ask('second')).status, 404);
 
-      emu.script({ type: 'text', text: 'still streaming across the reload', frameDelayMs: 80 });
+      // Held until the reload is seen to apply, so the stream certainly runs across it.
+      const held = gate();
+      emu.script({ type: 'text', text: 'still streaming across the reload', pause: { afterFrames: 2, until: held.opened, ms: 60_000 } });
       const inflight = post(s.proxy, { model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] }).then((r) =>
         r.text(),
       );
@@ -83,7 +90,7 @@ test('process: SIGHUP and a file change reload the config; an invalid file keeps
 `),
       );
       s.child.kill('SIGHUP');
-      await waitFor(async () => (await ask('second')).status === 200);
+      await waitFor(async () => (await ask('second')).status === 200).finally(held.open);
       assert.equal(parseStream(await inflight).text, 'still streaming across the reload');
 
       writeFileSync(file, 'models: [oops\n');
@@ -172,7 +179,7 @@ test('process: a log reader that stops reading (a full pipe) holds or drops line
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,
-          signal: AbortSignal.timeout(5_000),
+          signal: AbortSignal.timeout(20_000), // a hang fails the test; a loaded machine is not a hang
         });
         assert.equal(response.status, 200);
         assert.equal(

@@ -9,7 +9,7 @@ import { eventFrame } from '../../src/emulator/frames.ts';
 import { chat, parseStream, startHarness } from '../helpers/harness.ts';
 import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
-import { startTestEmulator } from '../helpers/emulator.ts';
+import { gate, startTestEmulator } from '../helpers/emulator.ts';
 
 const converseAnswer = (text: string): Buffer[] => [
   eventFrame('messageStart', JSON.stringify({ role: 'assistant' })),
@@ -104,12 +104,20 @@ test('stream ending: a whole answer whose response ends just after its final eve
 test('stream ending: a malformed request pipelined behind a stream never writes raw HTTP into it; the stream ends with [DONE]', async () => {
   const emu = await startTestEmulator();
   const s = spawnSidecar(['--config', writeConfigFile(configText())], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
+  // The stream pauses until the sidecar has met the garbage (a paced stream could end first on a loaded
+  // machine: the garbage then followed a finished response, and its 400 was rightly written).
+  const held = gate();
   try {
     await s.ready;
-    emu.script({ type: 'text', text: 'a stream with garbage behind it', frameDelayMs: 40 });
+    emu.script({
+      type: 'text',
+      text: 'a stream with garbage behind it',
+      deltas: ['a stream ', 'with garbage ', 'behind it'],
+      pause: { afterFrames: 3, until: held.opened, ms: 60_000 },
+    });
     const url = new URL(s.proxy);
     const body = JSON.stringify({ model: 'claude-invoke', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-    const received = await new Promise<string>((resolve, reject) => {
+    const receiving = new Promise<string>((resolve, reject) => {
       const socket = connect({ host: url.hostname, port: Number(url.port) });
       let text = '';
       socket.on('data', (d: Buffer) => {
@@ -127,8 +135,15 @@ test('stream ending: a malformed request pipelined behind a stream never writes 
           socket.write('NOT A REQUEST AT ALL\r\n\r\n');
         }
       }, 5);
-      setTimeout(() => socket.destroy(), 15_000).unref();
+      setTimeout(() => socket.destroy(), 30_000).unref();
     });
+    receiving.catch(() => undefined); // awaited below
+    const pipelined = (l: Record<string, unknown>): boolean =>
+      l.msg === 'request completed' &&
+      /^bad request: .*pipelined behind a response in progress/.test(String((l.error as { message?: string } | null)?.message));
+    await waitFor(() => s.lines.some(pipelined), 20_000);
+    held.open();
+    const received = await receiving;
     assert.equal(received.match(/HTTP\/1\.1 /g)?.length, 1, received);
     assert.match(received, /^HTTP\/1\.1 200 /);
     assert.ok(!received.includes('HTTP/1.1 400'));
@@ -136,10 +151,9 @@ test('stream ending: a malformed request pipelined behind a stream never writes 
     assert.equal(parsed.text, 'a stream with garbage behind it');
     assert.equal(parsed.finish, 'stop');
     assert.equal(parsed.doneCount, 1);
-    await waitFor(() =>
-      s.lines.some((l) => l.msg === 'request completed' && (l.error as { message?: string } | null)?.message?.startsWith('bad request')),
-    );
+    assert.equal(s.lines.filter(pipelined).length, 1);
   } finally {
+    held.open();
     await killSidecar(s);
     await emu.close();
   }

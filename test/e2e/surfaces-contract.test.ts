@@ -10,7 +10,8 @@ import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-r
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExceptionType } from '../../src/emulator/index.ts';
 import { otherCredentials } from '../helpers/credentials.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { gate } from '../helpers/emulator.ts';
+import { parseStream, startHarness, type Harness } from '../helpers/harness.ts';
 import { parsePrometheusText, valueOf } from '../ops/prom-text.ts';
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
 
@@ -160,8 +161,11 @@ test('native: every answer carries x-amzn-RequestId, which the AWS SDK reports a
 
 test('surfaces: past server.max_inflight every surface answers 503 at once, in its own shape, with retry-after', async () => {
   const h = await startHarness({ server: { max_inflight: 1 }, models: [CLAUDE, NOVA, TITAN] });
+  // The holder's stream stays in flight until every surface has been refused (a paced stream ended first
+  // on a loaded machine, and the later surfaces were served).
+  const held = gate();
   try {
-    h.emu.script({ type: 'text', text: 'holding the only slot', frameDelayMs: 100 });
+    h.emu.script({ type: 'text', text: 'holding the only slot', pause: { afterFrames: 2, until: held.opened, ms: 60_000 } });
     const holder = await call(h, 'chat', 'claude', {}, true);
     assert.equal(holder.status, 200);
     const expected: Record<Surface, (body: Record<string, unknown>, res: Response) => void> = {
@@ -180,17 +184,22 @@ test('surfaces: past server.max_inflight every surface answers 503 at once, in i
       assert.equal(res.headers.get('retry-after'), '1', surface);
       expected[surface]((await res.json()) as Record<string, unknown>, res);
     }
-    await holder.text();
+    held.open();
+    assert.equal(parseStream(await holder.text()).text, 'holding the only slot', 'the held stream is untouched');
     assert.equal(h.emu.requests.length, 1, 'nothing refused reached Bedrock');
   } finally {
+    held.open();
     await h.close();
   }
 });
 
 test('surfaces: while draining each surface refuses in its own shape, and a stream at the deadline ends with its own in-band error', async () => {
-  const h = await startHarness({ server: { drain_timeout_s: 1 }, models: [CLAUDE, NOVA] });
+  // The refusals must come before the deadline (after it the listeners close): 3 s leaves a loaded machine
+  // room for them, where 1 s did not always. The streams pause (never released) so they are certainly
+  // still running at the deadline, and cost no CPU meanwhile.
+  const h = await startHarness({ server: { drain_timeout_s: 3 }, models: [CLAUDE, NOVA] });
   try {
-    const long = { type: 'text' as const, text: 'z'.repeat(20), repeat: 1000, frameDelayMs: 20 };
+    const long = { type: 'text' as const, text: 'z'.repeat(20), repeat: 1000, pause: { afterFrames: 3, until: gate().opened, ms: 60_000 } };
     h.emu.script(long, long, long);
     const streams = (['messages', 'responses', 'native'] as const).map((surface) =>
       call(h, surface, surface === 'native' ? 'nova' : 'claude', {}, true).then(async (res) => Buffer.from(await res.arrayBuffer())),
@@ -301,7 +310,9 @@ test("messages: a failure after the commit is one error event of Anthropic's typ
 test("messages: errors before the commit carry Anthropic's type for every status the sidecar answers", async () => {
   const h = await startHarness({
     server: { max_body_bytes: 4096 },
-    upstream: { max_attempts: 1, first_byte_timeout_ms: 200 },
+    // 2 s: every other case must get its first byte within it, a loaded machine included (200 ms did not
+    // always); the late one would take a minute.
+    upstream: { max_attempts: 1, first_byte_timeout_ms: 2000 },
     models: [CLAUDE],
   });
   try {
@@ -311,7 +322,7 @@ test("messages: errors before the commit carry Anthropic's type for every status
       [{ type: 'error', status: 424, errorType: 'ModelErrorException', message: 'model failed' }, {}, 502, 'api_error'],
       [{ type: 'error', status: 429, errorType: 'ThrottlingException', message: 'slow down' }, {}, 429, 'rate_limit_error'],
       [{ type: 'error', status: 400, errorType: 'ServiceQuotaExceededException', message: 'quota' }, {}, 429, 'rate_limit_error'],
-      [{ type: 'delay', ms: 1000, then: { type: 'text', text: 'late' } }, {}, 504, 'api_error'],
+      [{ type: 'delay', ms: 60_000, then: { type: 'text', text: 'late' } }, {}, 504, 'api_error'],
       [undefined, { pad: 'x'.repeat(5000) }, 413, 'request_too_large'],
       [undefined, { model: 'nope' }, 404, 'not_found_error'],
       [undefined, { messages: 'not a list' }, 400, 'invalid_request_error'],

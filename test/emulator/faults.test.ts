@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ACCESS_KEY, CLAUDE, chunkEvents, claudeBody, decodeFrames, post, SECRET } from './helpers.ts';
-import { withEmulator } from '../helpers/emulator.ts';
+import { gate, withEmulator } from '../helpers/emulator.ts';
 
 const STREAM_PATH = `/model/${encodeURIComponent(CLAUDE)}/invoke-with-response-stream`;
 const LONG = 'The quick brown fox — jumps over the lazy dog. '.repeat(10);
@@ -161,6 +161,63 @@ test('faults: delay holds the response headers; frameDelayMs spaces the frames',
     // 7 frames → 6 pauses of 30 ms after the 150 ms delay.
     assert.ok(elapsed >= 150 + 6 * 30 - 10, `elapsed ${elapsed}`);
   });
+});
+
+/** Settles with `value` after `ms` (a bound on a wait that must end long before it). */
+const after = <T>(ms: number, value: T): Promise<T> => new Promise((r) => setTimeout(() => r(value), ms).unref());
+
+test('faults: a delay with `until` holds the headers until the test opens it (not for its whole `ms`)', async () => {
+  await withEmulator(async (emu) => {
+    const g = gate();
+    emu.script({ type: 'delay', ms: 60_000, until: g.opened, then: { type: 'text', text: 'released' } });
+    let answered = false;
+    const pending = post(emu.url, STREAM_PATH, JSON.stringify(claudeBody())).then((res) => {
+      answered = true;
+      return res;
+    });
+    while (emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(answered, false, 'held while the gate is shut');
+    g.open();
+    const res = await Promise.race([pending, after(20_000, undefined)]);
+    assert.ok(res, 'answered once opened, long before the 60 s bound');
+    assert.equal(res.status, 200);
+    assert.equal(chunkEvents(decodeFrames(res.body)).filter((e) => e.type === 'content_block_delta').length, 1);
+  });
+});
+
+test('faults: a stream `pause` stops after afterFrames frames until the test opens it, then the stream goes on', async () => {
+  await withEmulator(
+    async (emu) => {
+      const g = gate();
+      emu.script({ type: 'text', text: 'abcdef', deltas: ['ab', 'cd', 'ef'], pause: { afterFrames: 2, until: g.opened, ms: 60_000 } });
+      const url = new URL(emu.url);
+      let body = Buffer.alloc(0);
+      const ended = new Promise<void>((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port, method: 'POST', path: STREAM_PATH }, (res) => {
+          res.on('data', (c: Buffer) => {
+            body = Buffer.concat([body, c]);
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(claudeBody()));
+      });
+      while (decodeFrames(body).length < 2) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(decodeFrames(body).length, 2, 'nothing past the pause while the gate is shut');
+      g.open();
+      assert.equal(await Promise.race([ended.then(() => 'ended'), after(20_000, 'still paused')]), 'ended');
+      const deltas = chunkEvents(decodeFrames(body)).filter((e) => e.type === 'content_block_delta');
+      assert.deepEqual(
+        deltas.map((e) => (e.delta as { text: string }).text),
+        ['ab', 'cd', 'ef'],
+      );
+      assert.equal((await emu.requests[0]!.done).clientAborted, false);
+    },
+    { verifySignature: false },
+  );
 });
 
 test('raw: invoke-stream events are sent as-is in chunk frames, strings verbatim', async () => {

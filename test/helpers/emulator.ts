@@ -20,3 +20,21 @@ export async function withEmulator<T>(run: (emu: Emulator) => Promise<T>, option
     await emu.close();
   }
 }
+
+export interface Gate {
+  /** Settles once `open()` is called. */
+  opened: Promise<void>;
+  readonly open: () => void;
+}
+
+/**
+ * A promise the test opens by hand: the `until` of an emulator `delay` reply or of a stream's `pause`, to
+ * hold a request in flight exactly until the test has done what it needs — however loaded the machine.
+ */
+export function gate(): Gate {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open: () => open() };
+}

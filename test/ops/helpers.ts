@@ -24,7 +24,7 @@ export function sseChunks(text: string): Array<Record<string, unknown>> {
 }
 
 /** Waits until `predicate` holds (log lines are written asynchronously to the request's end). */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

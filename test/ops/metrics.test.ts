@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { gate } from '../helpers/emulator.ts';
 import { chat as sendChat, startHarness, type Harness } from '../helpers/harness.ts';
 import { CLAUDE, chat, sseChunks } from './helpers.ts';
 import { parsePrometheusText, sumOf, valueOf, type Family } from './prom-text.ts';
@@ -150,13 +151,28 @@ test('metrics: sidecar_stream_chunks_total counts exactly the data frames a clie
 });
 
 test('metrics: sidecar_inflight_streams counts a stream while it runs', async () => {
-  r.emu.script({ type: 'text', text: 'slow stream', deltas: ['slow ', 'stream'], frameDelayMs: 100 });
+  // The stream pauses until the scrape was read (a stream paced at 100 ms a frame could end first on a
+  // loaded machine).
+  const held = gate();
+  r.emu.script({
+    type: 'text',
+    text: 'slow stream',
+    deltas: ['slow ', 'stream'],
+    pause: { afterFrames: 3, until: held.opened, ms: 60_000 },
+  });
   const res = await sendChat(r, { model: 'claude', stream: true, messages: [{ role: 'user', content: 'slowly' }] });
   assert.equal(res.status, 200);
   const reader = res.body!.getReader();
-  await reader.read(); // the stream is committed and running
-  assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams'), 1);
+  try {
+    await reader.read(); // the stream is committed and running
+    assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams'), 1);
+  } finally {
+    held.open();
+  }
   while (!(await reader.read()).done);
+  // The count drops as the stream's pipeline finishes, which need not be before the client read the end.
+  const deadline = Date.now() + 10_000;
+  while (valueOf(await scrape(), 'sidecar_inflight_streams') !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams'), 0);
 });
 

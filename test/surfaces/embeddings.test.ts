@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { deterministicVector, tokenEstimate, type EmbeddingModelName } from '../../src/emulator/embeddings.ts';
+import { gate } from '../helpers/emulator.ts';
 import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
 import { EMBEDDING_ALIASES } from './embeddings-helpers.ts';
 
@@ -216,13 +217,23 @@ describe('embeddings with the openai SDK', () => {
 
   test(`embeddings: calls for one request run at most 8 at a time`, async () => {
     h.emu.reset();
-    const slow = Array.from({ length: 12 }, () => ({ type: 'delay', ms: 300, then: { type: 'text', text: '' } }) as const);
+    // Every call is held until the test opens the gate: with a 300 ms delay, the first calls of a loaded
+    // machine were answered before the eighth arrived, and a ninth rightly followed.
+    const held = gate();
+    const slow = Array.from(
+      { length: 12 },
+      () => ({ type: 'delay', ms: 60_000, until: held.opened, then: { type: 'text', text: '' } }) as const,
+    );
     h.emu.script(...slow);
     const pending = post(h, { model: 'titan-embed', input: texts(12, 'bounded') });
-    const deadline = Date.now() + 5_000;
-    while (h.emu.requests.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(h.emu.requests.length, 8, 'the ninth call waits for one of the first eight');
+    try {
+      const deadline = Date.now() + 20_000;
+      while (h.emu.requests.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(h.emu.requests.length, 8, 'the ninth call waits for one of the first eight');
+    } finally {
+      held.open();
+    }
     const res = await pending;
     assert.equal(res.status, 200);
     assert.equal(h.emu.requests.length, 12);

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { gate } from '../helpers/emulator.ts';
 import { startHarness, withHarness, type Harness } from '../helpers/harness.ts';
 
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
@@ -273,8 +274,10 @@ test('responses: GET and DELETE /v1/responses/{id} are store lookups: they answe
   withHarness({ ...BASE, server: { max_inflight: 1 } }, async (h) => {
     h.emu.script({ type: 'text', text: 'kept' });
     const stored = await client(h).responses.create({ model: 'claude', input: 'keep this' });
-    // The one slot taken by a stream that is still answering.
-    h.emu.script({ type: 'text', text: 'a slow and steady answer', frameDelayMs: 100 });
+    // The one slot taken by a stream that is still answering: held until the lookups were answered (a paced
+    // stream could end first on a loaded machine, and the refused request was served).
+    const held = gate();
+    h.emu.script({ type: 'text', text: 'a slow and steady answer', pause: { afterFrames: 2, until: held.opened, ms: 60_000 } });
     const holder = await fetch(`${h.url}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -291,6 +294,7 @@ test('responses: GET and DELETE /v1/responses/{id} are store lookups: they answe
     assert.equal(got.status, 200);
     assert.equal(((await got.json()) as { id: string }).id, stored.id);
     assert.equal((await fetch(`${h.url}/v1/responses/${stored.id}`, { method: 'DELETE' })).status, 200);
+    held.open();
     assert.match(await holder.text(), /response\.completed/);
   }));
 

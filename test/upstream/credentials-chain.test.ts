@@ -40,6 +40,7 @@ async function runChild(): Promise<void> {
   const { App } = await import('../../src/app.ts');
   const { validateConfig } = await import('../../src/config/load.ts');
   const { createLogger } = await import('../../src/ops/logger.ts');
+  const { REFRESH_WINDOW_MS } = await import('../../src/upstream/credentials.ts');
   const config = validateConfig({ server: { port: 0, admin_port: 0 }, models: [{ name: 'claude', model: MODEL, region: 'us-east-1' }] });
   const app = new App({ config, logger: createLogger('warn', process.stderr), processMetrics: false });
   const result: ChildResult = { ready: false, statuses: [] };
@@ -57,8 +58,16 @@ async function runChild(): Promise<void> {
       result.statuses.push(res.status);
       if (res.status !== 200) result.error = await res.text();
       else await res.arrayBuffer();
-      // Room for a background refresh started by this request to land before the next one.
-      await new Promise((r) => setTimeout(r, 300));
+      // Until a background refresh started by this request has landed (the credentials held are then good
+      // for more than the refresh window), bounded: a fixed 300 ms was not always enough on a loaded machine.
+      // Asking here starts no refresh of its own: one was just started, and they are spaced BACKGROUND_RETRY_MS.
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const held = await app.credentials.get().catch(() => undefined);
+        const expires = held?.expiration?.getTime();
+        if (expires === undefined || expires - Date.now() >= REFRESH_WINDOW_MS) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
     }
   } catch (error) {
     result.error = String((error as Error).stack ?? error);
