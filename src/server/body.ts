@@ -15,7 +15,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SidecarError, excerpt } from '../errors.ts';
 import type { Reservation } from './budget.ts';
-import { onJsonThread } from './json-thread.ts';
+import { type BigStrings, nextTurn, onJsonThread, restoreBigStrings } from './json-thread.ts';
 import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './json-checks.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -72,10 +72,15 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, reser
         : Buffer.concat(whole ? [whole.subarray(0, filled), ...parts] : parts, size);
   if (size < PARSE_OFF_THREAD_BYTES) return answer(parseHere(bytes));
   const outcome = await onJsonThread<ParseOutcome>('parse', bytes, (message) => ({ error: 'worker', message }));
-  // Receiving the parsed value (a structured clone) was one task; what the request goes through next is
-  // another: other streams' events get in between.
-  await new Promise((resolve) => setImmediate(resolve));
-  return answer(outcome);
+  // Receiving the parsed value was one task, its big strings are made strings again in others, and what
+  // the request goes through next is another: other streams' events get in between.
+  await nextTurn();
+  if (!('big' in outcome && outcome.big)) return answer(outcome);
+  const value = await restoreBigStrings(outcome.value, outcome.big);
+  // Its pages are in: the native body's big strings go to the thread in it (jsonBytes).
+  if (reservation) reservation.spare = outcome.big.bytes;
+  await nextTurn();
+  return value;
 }
 
 function answer(outcome: ParseOutcome): unknown {
@@ -104,7 +109,7 @@ function answer(outcome: ParseOutcome): unknown {
 }
 
 export type ParseOutcome =
-  | { value: unknown }
+  | { value: unknown; big?: BigStrings }
   | { error: 'utf8' }
   | { error: 'depth'; key: string | undefined; keyLength: number }
   | { error: 'json'; message: string }

@@ -45,6 +45,13 @@ export class ByteBudget {
 export class Reservation {
   private held = 0;
 
+  /**
+   * Memory the request keeps for reuse until its native body is sent: the buffer its body's big strings
+   * came in from the JSON thread, in which its native body's big strings go back (server/json-thread.ts).
+   * Within what the request took for its body (its size is at most the body's); dropped at `release`.
+   */
+  spare: Uint8Array | undefined;
+
   constructor(private readonly budget: ByteBudget) {}
 
   /**
@@ -72,5 +79,6 @@ export class Reservation {
   release(): void {
     this.budget.give(this.held);
     this.held = 0;
+    this.spare = undefined;
   }
 }

@@ -207,6 +207,7 @@ async function serve(ex: Exchange): Promise<void> {
       const body = await jsonBytes(
         guards.decorateBody(native, target.route, prepared.stream),
         ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
+        ex.reservation,
       );
       return client.call({
         endpoint: target.endpoint,

@@ -1,8 +1,11 @@
 /**
- * The big-body path keeps its heavy steps off the event loop (the timings are `npm run soak`'s): a body of
- * declared length is gathered into one buffer as it arrives (no join at the end) and parsed on the JSON
- * thread; the native body is serialised and hashed there, and the signer takes that hash instead of hashing
- * 20 MB again. What is checked here is that each of those gives the same answer as the plain way.
+ * The big-body path keeps its heavy steps off the event loop (the timings are bench/big-body.ts's and
+ * `npm run soak`'s, never asserted here): a body of declared length is gathered into one buffer as it
+ * arrives (no join at the end) and parsed on the JSON thread; its big strings cross back as bytes, not
+ * inside the structured clone, and the native body's big strings go to the thread in the same buffer; the
+ * native body is serialised and hashed there, and the signer takes that hash instead of hashing 20 MB
+ * again. What is checked here is the structure of each step (what crosses between the threads, as what)
+ * and that each gives the same answer as the plain way.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +14,10 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import { PARSE_OFF_THREAD_BYTES, readJsonBody } from '../../src/server/body.ts';
-import { jsonBytes } from '../../src/server/json-thread.ts';
+import { BIG_STRING_CHARS, type BigStrings, jsonBytes, onJsonThread, restoreBigStrings } from '../../src/server/json-thread.ts';
+import type { ParseOutcome } from '../../src/server/body.ts';
+import { ByteBudget } from '../../src/server/budget.ts';
+import { startHarness } from '../helpers/harness.ts';
 import { createSigner, type UpstreamRequest } from '../../src/upstream/signer.ts';
 import { isSidecarError } from '../../src/errors.ts';
 
@@ -111,4 +117,126 @@ test('signer: a payload hash given with the body is signed as it is, without has
   const other = await signer.sign({ ...request, bodySha256: 'ab'.repeat(32) }, 'us-east-1');
   assert.equal(other['x-amz-content-sha256'], 'ab'.repeat(32));
   assert.notEqual(other.authorization, hashed.authorization);
+});
+
+/** A body with big strings of every kind the thread takes out, and small ones it leaves in. */
+interface Awkward {
+  model: string;
+  messages: Array<{ role: string; content: unknown }>;
+  extra: unknown;
+  many: string[];
+}
+function awkwardBody(): { text: string; value: Awkward } {
+  const image = 'iVBORw0KGgo'.repeat(BIG_STRING_CHARS / 8); // latin1, in an array, in a data URL
+  // Two-byte: accents, an emoji, a lone surrogate (JSON.parse keeps it; it must survive the bytes).
+  const wide = `ünï ${'😀'.repeat(BIG_STRING_CHARS / 2)} \ud800 end`;
+  const value: Awkward = {
+    model: 'm',
+    messages: [
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${image}` } }] },
+      { role: 'user', content: 'small stays in the clone' },
+    ],
+    // An own "__proto__" key (JSON.parse makes one): its big string goes back into the key, not the prototype.
+    extra: JSON.parse(`{"__proto__": ${JSON.stringify(wide)}, "ok": 1}`) as unknown,
+    // More than one turn's worth of big strings (4 MiB a turn).
+    many: Array.from({ length: 40 }, (_, i) => String.fromCharCode(65 + (i % 26)).repeat(BIG_STRING_CHARS + i)),
+  };
+  return { text: JSON.stringify(value), value };
+}
+
+test('big body: its big strings come back from the JSON thread as bytes, not in the clone, and are put back exactly', async () => {
+  const { text } = awkwardBody();
+  const outcome = await onJsonThread<ParseOutcome>('parse', new Uint8Array(Buffer.from(text)), (message) => ({ error: 'worker', message }));
+  assert.ok('value' in outcome && outcome.big, 'the parse answered a value with its big strings apart');
+  const crossed = outcome.value as Awkward & { extra: Record<string, unknown> };
+  const big: BigStrings = outcome.big;
+  // The structured clone carried a null where each big string was: none of them was built as a string here.
+  assert.equal((crossed.messages[0]!.content as Array<{ image_url: { url: unknown } }>)[0]!.image_url.url, null);
+  assert.equal(Object.getOwnPropertyDescriptor(crossed.extra, '__proto__')?.value, null);
+  assert.ok(crossed.many.every((s) => s === null));
+  assert.equal(crossed.messages[1]!.content, 'small stays in the clone');
+  assert.ok(big.bytes instanceof Uint8Array);
+  assert.equal(big.strings.length, 42);
+  assert.deepEqual(big.strings[0]!.slice(0, 2), [['messages', 0, 'content', 0, 'image_url', 'url'], 'latin1']);
+  assert.deepEqual(big.strings[1]!.slice(0, 2), [['extra', '__proto__'], 'utf16le']);
+  assert.equal(big.bytes.byteLength, big.strings.at(-1)![3]);
+
+  const restored = (await restoreBigStrings(crossed, big)) as typeof crossed;
+  assert.deepEqual(restored, JSON.parse(text));
+  assert.equal(Object.getPrototypeOf(restored.extra), Object.prototype);
+  assert.ok(Object.hasOwn(restored.extra, '__proto__'));
+
+  // A body that is one big string is given back as that string.
+  const lone = JSON.stringify('x'.repeat(BIG_STRING_CHARS * 2));
+  const whole = await onJsonThread<ParseOutcome>('parse', new Uint8Array(Buffer.from(lone)), (message) => ({ error: 'worker', message }));
+  assert.ok('value' in whole && whole.big);
+  assert.equal(whole.value, null);
+  assert.equal(await restoreBigStrings(whole.value, whole.big), JSON.parse(lone));
+});
+
+test("big body: the native body's big strings go to the JSON thread in the request's spare buffer, which is then let go, and the value is left as it was", async () => {
+  const { value } = awkwardBody();
+  const before = structuredClone(value);
+  const expected = Buffer.from(JSON.stringify(value));
+  const holder = new ByteBudget(() => 1 << 30).reserve();
+  const spare = new Uint8Array(expected.length * 2);
+  holder.spare = spare;
+  const first = await jsonBytes(value, true, holder);
+  assert.equal(Buffer.compare(Buffer.from(first.bytes), expected), 0);
+  assert.equal(first.sha256, createHash('sha256').update(expected).digest('hex'));
+  // The spare moved to the thread (it is detached here) and is not held any longer.
+  assert.equal(spare.byteLength, 0);
+  assert.equal(holder.spare, undefined);
+  assert.deepEqual(value, before);
+  // No spare (a fallback's send), or one too small: a buffer of its own.
+  assert.equal(Buffer.compare(Buffer.from((await jsonBytes(value, true, holder)).bytes), expected), 0);
+  holder.spare = new Uint8Array(16);
+  assert.equal(Buffer.compare(Buffer.from((await jsonBytes(value, true, holder)).bytes), expected), 0);
+  assert.equal(Buffer.compare(Buffer.from((await jsonBytes(value, true)).bytes), expected), 0);
+  assert.deepEqual(value, before);
+  holder.spare = new Uint8Array(16);
+  holder.release();
+  assert.equal(holder.spare, undefined);
+  // A value that cannot be sent fails, and its big strings are back in place all the same.
+  const bad = { image: 'Q'.repeat(BIG_STRING_CHARS), f: () => 1 };
+  await assert.rejects(jsonBytes(bad, true));
+  assert.equal(bad.image, 'Q'.repeat(BIG_STRING_CHARS));
+});
+
+test('big body: an image request of several MiB reaches Bedrock byte for byte on the Converse and the invoke route', async () => {
+  const h = await startHarness({
+    logging: { level: 'silent' },
+    models: [
+      { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+      { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+    ],
+  });
+  try {
+    const image = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7919) % 256)).toString('base64');
+    for (const model of ['claude-converse', 'claude-invoke']) {
+      const res = await fetch(`${h.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'what is this' },
+                { type: 'image_url', image_url: { url: `data:image/png;base64,${image}` } },
+              ],
+            },
+          ],
+        }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      await res.arrayBuffer();
+    }
+    const [converse, invoke] = h.emu.requests.map((r) => JSON.stringify(r.json));
+    assert.ok(converse?.includes(`"bytes":"${image}"`), 'Converse got the image as its bytes');
+    assert.ok(invoke?.includes(`"data":"${image}"`), 'invoke got the image as its data');
+  } finally {
+    await h.close();
+  }
 });
