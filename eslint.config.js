@@ -43,7 +43,7 @@ export const boundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'bench/.build/', 'bench/results/', '.scratch/'] },
+  { ignores: ['dist/', 'bench/.build/', 'bench/.ab/', 'bench/results/', '.scratch/'] },
   {
     files: ['**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],

@@ -5,7 +5,7 @@
  * figures move by ±30% from minute to minute; interleaved slices move together.
  *
  *   npx tsx bench/ab.ts [--rounds N] [DIR …]   DIR: a copy of bench/.build (the sidecar before a change, say:
- *                                             `cp -r bench/.build .ab/before`; it must be inside the
+ *                                             `cp -r bench/.build bench/.ab/before`; it must be inside the
  *                                             repository, for node_modules); the current tree is always in
  *   npx tsx bench/ab.ts --ablate               the current tree and variants of it with one part taken out
  *                                             (bench/lib/ablations.ts): what each part of the design costs
@@ -41,7 +41,7 @@ for (let i = 0; i < args.length; i++) {
 if (!Number.isInteger(rounds) || rounds < 2) throw new Error('--rounds: an integer of at least 2');
 
 build(log);
-const AB_DIR = join(ROOT, '.ab');
+const AB_DIR = join(ROOT, 'bench', '.ab');
 const current = join(AB_DIR, 'current');
 makeVariant(BUILD_DIR, current, { name: 'current', what: 'the tree as it is', edits: [] });
 const builds = [current, ...dirs];
