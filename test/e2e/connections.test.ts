@@ -75,7 +75,8 @@ test('connections: silent connections are closed after headers_timeout_ms even i
   const file = writeConfigFile(
     configText().replace(
       'drain_timeout_s: 3}',
-      'drain_timeout_s: 3, headers_timeout_ms: 3000, max_connections: 12, admin_max_connections: 4}',
+      // 6 s: everything up to the count below must happen within it, a loaded machine included.
+      'drain_timeout_s: 3, headers_timeout_ms: 6000, max_connections: 12, admin_max_connections: 4}',
     ),
   );
   const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url });
@@ -102,7 +103,7 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     // every descriptor against a baseline taken at start failed on a loaded machine: descriptors the
     // process still had open then were gone by now.)
     const held = (): string => `admin ${connectionsOn(pid, s.admin)}, proxy ${connectionsOn(pid, s.proxy)}`;
-    await waitFor(() => held() === 'admin 4, proxy 5', 2_000).catch(() =>
+    await waitFor(() => held() === 'admin 4, proxy 5', 4_000).catch(() =>
       assert.fail(`each silent connection held holds a descriptor: ${held()}, expected admin 4, proxy 5`),
     );
     // The proxy serves meanwhile, probes included.
@@ -117,6 +118,7 @@ test('connections: silent connections are closed after headers_timeout_ms even i
     // After the header timeout the sidecar has let go of every silent connection (its descriptors are back
     // to where they were).
     await Promise.all([...admin.slice(0, 4), ...proxy].map((c) => c.ended));
+    await waitFor(() => connectionsOn(pid, s.admin) === 0, 15_000);
     // (A little above the baseline: the upstream pool and this test's own keep-alive connection may remain.)
     await waitFor(() => fds(pid) <= baseline + 4, 15_000);
     assert.equal((await fetch(`${s.admin}/healthz`)).status, 200, 'the admin listener has room again');

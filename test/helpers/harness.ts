@@ -72,7 +72,11 @@ function logSink(logs: Array<Record<string, unknown>>, raw: string[]): Writable 
  * Claude alias (`claude-invoke`), the log level to debug. Resolves once the sidecar is ready.
  */
 export async function startHarness(config: Record<string, unknown> = {}, options: HarnessOptions = {}): Promise<Harness> {
-  const server = { port: 0, admin_port: 0, ...(config.server as object | undefined) };
+  // Idle keep-alive connections are kept a minute, not 5 s: client and sidecar share this process, and a
+  // process starved for 5 s on a loaded machine resumed with the sidecar's keep-alive timer firing on a
+  // connection whose next request was already on its way (ECONNRESET in the client). Tests of the setting
+  // itself run the real process (test/e2e/connections.test.ts).
+  const server = { port: 0, admin_port: 0, keep_alive_timeout_ms: 60_000, ...(config.server as object | undefined) };
   // Validated before anything listens: a config error must leave no server open behind it.
   const validated = validateConfig({
     models: [CLAUDE_INVOKE],
