@@ -134,6 +134,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       body: Buffer.alloc(0),
       signature: 'missing',
       done: tracker.done,
+      progress: () => ({ framesWritten: tracker.framesWritten, writesPaused: tracker.writesPaused }),
     };
     if (r.modelId !== undefined) record.modelId = r.modelId;
     if (r.guardrailId !== undefined) record.guardrailId = r.guardrailId;

@@ -70,6 +70,8 @@ export interface RecordedRequest {
   signatureProblem?: string;
   status?: number;
   done: Promise<DoneInfo>;
+  /** The response so far, while it runs (extension): frames written, writes that had to wait for 'drain'. */
+  progress(): { framesWritten: number; writesPaused: number };
 }
 
 export type ExceptionType =

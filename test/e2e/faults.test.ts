@@ -75,10 +75,13 @@ test('faults: an ExpiredTokenException refreshes the credentials and retries onc
   }
 });
 
-test('faults: a slow reader pauses the upstream writes, and a reader that stops is cut after write_timeout_ms', () =>
-  // 2 s: once the reader stops, the emulator must fill the socket buffers between it and the sidecar before
-  // the cut (with 400 ms a loaded machine did not always get there, and writesPaused stayed 0).
-  withHarness({ server: { write_timeout_ms: 2000 } }, async (h) => {
+// The sidecar's clock stands still until the emulator has had to wait for its socket (the chain of buffers
+// between them is full), then runs: the cut can only come after that backpressure, however long a loaded
+// machine takes to get there (on real time, a starved process could reach the write timeout first).
+let slowReaderFrozenAt: number | undefined = Date.now();
+test('faults: a slow reader pauses the upstream writes, and a reader that stops is cut after write_timeout_ms', async () => {
+  const h = await startHarness({ server: { write_timeout_ms: 400 } }, { app: { now: () => slowReaderFrozenAt ?? Date.now() } });
+  try {
     const piece = 'y'.repeat(1000);
     h.emu.script({ type: 'text', text: piece, deltas: [piece], repeat: 20_000 }); // 20 MB of text
     const url = new URL(`${h.url}/v1/chat/completions`);
@@ -90,6 +93,8 @@ test('faults: a slow reader pauses the upstream writes, and a reader that stops 
     req.on('error', () => undefined);
     req.end(JSON.stringify({ model: MODEL, stream: true, messages: hi }));
     while (h.emu.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => h.emu.requests[0]!.progress().writesPaused > 0, 20_000);
+    slowReaderFrozenAt = undefined;
     const done = await h.emu.requests[0]!.done;
     assert.equal(done.clientAborted, true);
     assert.ok(done.writesPaused > 0, 'the emulator saw backpressure');
@@ -102,7 +107,10 @@ test('faults: a slow reader pauses the upstream writes, and a reader that stops 
     // the sidecar still serves others
     h.emu.script({ type: 'text', text: 'still here' });
     assert.equal(parseStream(await (await chat(h, { model: MODEL, stream: true, messages: hi })).text()).text, 'still here');
-  }));
+  } finally {
+    await h.close();
+  }
+});
 
 test('faults: oversized or too many headers are 431, slow headers time out, and nothing else breaks', () =>
   withHarness({ server: { headers_timeout_ms: 300, request_timeout_ms: 600 } }, async (h) => {

@@ -136,10 +136,16 @@ test('backpressure: a client that does not read makes writes pause; leaving stop
     await new Promise<void>((resolve) => {
       const req = request({ host: url.hostname, port: url.port, method: 'POST', path: STREAM_PATH, headers: signed.headers }, (res) => {
         res.pause();
-        setTimeout(() => {
-          req.destroy();
-          resolve();
-        }, 300);
+        // Leave once the emulator had to wait for the socket (not after a fixed 300 ms: a process starved
+        // that long on a loaded machine had not written enough yet). Bounded; the assertions say what was missing.
+        const deadline = Date.now() + 20_000;
+        const poll = setInterval(() => {
+          if ((emu.requests[0]?.progress().writesPaused ?? 0) > 0 || Date.now() > deadline) {
+            clearInterval(poll);
+            req.destroy();
+            resolve();
+          }
+        }, 10);
       });
       req.on('error', () => {});
       req.end(body);
