@@ -13,8 +13,8 @@
  * makes them strings again here (Node makes a string of 1 MB or more an external string: a malloc and a
  * memcpy, which reuses freed memory), a few MB per turn of the event loop. Everything that reads the body
  * then sees the same value as JSON.parse would give, strings included.
- * `stringify`: a value in (a structured clone: a memcpy of its big strings into reused memory), its JSON
- * as UTF-8 bytes and their SHA-256 (hex, the SigV4 payload hash) out.
+ * `stringify`: a value in (its big strings apart, as bytes in one moved buffer, the way the parse's come
+ * back: see jsonBytes), its JSON as UTF-8 bytes and their SHA-256 (hex, the SigV4 payload hash) out.
  * A thread that dies fails what it was doing (the caller turns that into an error answer) and is started
  * afresh for the next job. The thread keeps the process alive only while a job is running.
  */

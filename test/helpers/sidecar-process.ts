@@ -94,7 +94,12 @@ export async function killSidecar(s: Sidecar): Promise<void> {
   await s.exit;
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+/**
+ * Polls `check` until it holds; fails after `ms`. The default is long (30 s) because it costs nothing when
+ * the state comes: under heavy load the credentials-hang test's recovery (SDK timeouts on hung attempts,
+ * then a fresh resolution) took more than the former 10 s.
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
