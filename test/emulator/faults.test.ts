@@ -11,6 +11,26 @@ import { gate, withEmulator } from '../helpers/emulator.ts';
 const STREAM_PATH = `/model/${encodeURIComponent(CLAUDE)}/invoke-with-response-stream`;
 const LONG = 'The quick brown fox — jumps over the lazy dog. '.repeat(10);
 
+/** A stream request to the emulator at `url`, signed as an AWS SDK would sign it (raw node:http tests send it). */
+async function signStream(url: URL, body: string): Promise<{ headers: Record<string, string> }> {
+  const signer = new SignatureV4({
+    service: 'bedrock',
+    region: 'us-east-1',
+    sha256: Sha256,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
+  });
+  return signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: STREAM_PATH,
+    headers: { host: url.host, 'content-type': 'application/json' },
+    body,
+    query: {},
+  });
+}
+
 test('faults: exception after N frames is a :message-type exception frame, then the response ends', async () => {
   await withEmulator(async (emu) => {
     emu.script({
@@ -71,22 +91,7 @@ test('faults: hang keeps the socket open until the client leaves, then done repo
     emu.script({ type: 'text', text: LONG, fault: { afterFrames: 1, kind: 'hang' } });
     const body = JSON.stringify(claudeBody());
     const url = new URL(emu.url);
-    const signer = new SignatureV4({
-      service: 'bedrock',
-      region: 'us-east-1',
-      sha256: Sha256,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
-    });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: STREAM_PATH,
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-      query: {},
-    });
+    const signed = await signStream(url, body);
     await new Promise<void>((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, method: 'POST', path: STREAM_PATH, headers: signed.headers }, (res) => {
         let bytes = 0;
@@ -117,22 +122,7 @@ test('backpressure: a client that does not read makes writes pause; leaving stop
     emu.script({ type: 'text', text: 'x'.repeat(1000) + '€', deltas: ['x'.repeat(1000) + '€'], repeat: 20_000 });
     const body = JSON.stringify(claudeBody());
     const url = new URL(emu.url);
-    const signer = new SignatureV4({
-      service: 'bedrock',
-      region: 'us-east-1',
-      sha256: Sha256,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
-    });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: STREAM_PATH,
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-      query: {},
-    });
+    const signed = await signStream(url, body);
     await new Promise<void>((resolve) => {
       const req = request({ host: url.hostname, port: url.port, method: 'POST', path: STREAM_PATH, headers: signed.headers }, (res) => {
         res.pause();
