@@ -39,11 +39,47 @@ export interface BigStrings {
   strings: Array<[path: Array<string | number>, encoding: 'latin1' | 'utf16le', from: number, to: number]>;
 }
 
+/**
+ * Puts big strings in one buffer (BigStrings): each as latin1 when every character is below 256, else
+ * utf16le. `spare` is used when it is large enough (its pages are in already), else a new buffer is made.
+ * Self-contained: the thread runs this same function (its source text is embedded below).
+ */
+export function packBigStrings(found: Array<[path: Array<string | number>, string: string]>, spare?: Uint8Array): BigStrings {
+  const strings: BigStrings['strings'] = [];
+  let size = 0;
+  for (const [path, string] of found) {
+    // O(1) for a one-byte string: V8 knows no character of it can match.
+    const encoding = /[\u0100-\uffff]/.test(string) ? 'utf16le' : 'latin1';
+    const length = encoding === 'latin1' ? string.length : 2 * string.length;
+    strings.push([path, encoding, size, size + length]);
+    size += length;
+  }
+  const bytes = spare && spare.byteLength >= size ? spare : new Uint8Array(size);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < found.length; i++) view.write(found[i]![1], strings[i]![2], strings[i]![1]);
+  return { bytes, strings };
+}
+
+/**
+ * Sets `string` at `path` in `value` (an own property: a key such as "__proto__" included, as JSON.parse
+ * and the clone made it) and returns the value, or the string itself for the empty path. Self-contained:
+ * the thread runs this same function.
+ */
+export function placeBigString(value: unknown, path: ReadonlyArray<string | number>, string: string): unknown {
+  if (path.length === 0) return string;
+  let node = value as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) node = node[path[i]!] as Record<string | number, unknown>;
+  node[path[path.length - 1]!] = string;
+  return value;
+}
+
 /** The thread's source, built when first needed. */
 const source = (): string => `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const nestingProblem = ${nestingProblem.toString()};
+const packBigStrings = ${packBigStrings.toString()};
+const placeBigString = ${placeBigString.toString()};
 const decoder = new TextDecoder('utf-8', { fatal: true });
 function parse(bytes) {
   let text;
@@ -76,18 +112,7 @@ function detach(value) {
     walk(value, [], found);
   }
   if (found.length === 0) return { value };
-  const strings = [];
-  let size = 0;
-  for (const [path, string] of found) {
-    const encoding = /[\\u0100-\\uffff]/.test(string) ? 'utf16le' : 'latin1';
-    const length = encoding === 'latin1' ? string.length : 2 * string.length;
-    strings.push([path, encoding, size, size + length]);
-    size += length;
-  }
-  const bytes = new Uint8Array(size);
-  const view = Buffer.from(bytes.buffer, 0, size);
-  found.forEach(([, string], i) => view.write(string, strings[i][2], strings[i][1]));
-  return { value, big: { bytes, strings } };
+  return { value, big: packBigStrings(found) };
 }
 // Depth-first; the nesting was checked before the parse, so the recursion is bounded.
 function walk(node, path, found) {
@@ -111,13 +136,7 @@ function walk(node, path, found) {
 // The other way: the big strings put back into the value sent for 'stringify'.
 function attach(value, big) {
   const view = Buffer.from(big.bytes.buffer, big.bytes.byteOffset, big.bytes.byteLength);
-  for (const [path, encoding, from, to] of big.strings) {
-    const string = view.toString(encoding, from, to);
-    if (path.length === 0) return string;
-    let node = value;
-    for (let i = 0; i < path.length - 1; i++) node = node[path[i]];
-    node[path[path.length - 1]] = string;
-  }
+  for (const [path, encoding, from, to] of big.strings) value = placeBigString(value, path, view.toString(encoding, from, to));
   return value;
 }
 parentPort.on('message', ({ id, job, input }) => {
@@ -216,14 +235,8 @@ export async function restoreBigStrings(value: unknown, big: BigStrings): Promis
       await nextTurn();
       sinceTurn = 0;
     }
-    const string = view.toString(encoding, from, to);
     sinceTurn += to - from;
-    if (path.length === 0) return string;
-    let node = value as Record<string | number, unknown>;
-    for (let i = 0; i < path.length - 1; i++) node = node[path[i]!] as Record<string | number, unknown>;
-    // An own property (a key such as "__proto__" included: JSON.parse and the clone made it one), so this
-    // sets it and nothing else.
-    node[path[path.length - 1]!] = string;
+    value = placeBigString(value, path, view.toString(encoding, from, to));
   }
   return value;
 }
@@ -294,21 +307,13 @@ export async function jsonBytes(value: unknown, large: boolean, holder?: SpareHo
   const slots = bigStringSlots(value);
   let input: { value: unknown; big?: BigStrings } = { value };
   if (slots.length > 0) {
-    const strings: BigStrings['strings'] = [];
-    let size = 0;
-    for (const { string, path } of slots) {
-      // O(1) for a one-byte string: V8 knows no character of it can match.
-      const encoding = /[\u0100-\uffff]/.test(string) ? 'utf16le' : 'latin1';
-      const length = encoding === 'latin1' ? string.length : 2 * string.length;
-      strings.push([path, encoding, size, size + length]);
-      size += length;
-    }
     const spare = holder?.spare;
     if (holder) holder.spare = undefined;
-    const bytes = spare && spare.byteLength >= size ? spare : new Uint8Array(size);
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    slots.forEach(({ string }, i) => view.write(string, strings[i]![2], strings[i]![1]));
-    input = { value: slots[0]!.node === undefined ? null : value, big: { bytes, strings } };
+    const big = packBigStrings(
+      slots.map(({ path, string }) => [path, string]),
+      spare,
+    );
+    input = { value: slots[0]!.node === undefined ? null : value, big };
   }
   // Swapped out for the send (the clone is made synchronously, in postMessage), put back at once.
   for (const slot of slots) if (slot.node) slot.node[slot.key] = null;
