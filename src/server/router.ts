@@ -3,7 +3,8 @@
  * paths (registered in src/surfaces/index.ts), probes and metrics; the admin listener only probes and
  * metrics, never a model call. Every answer carries `x-request-id`; with `server.auth_token` set, proxy
  * routes other than the probes need the bearer token (compared in constant time). Unknown paths are 404
- * and wrong methods 405, both JSON, in the path's surface's error shape (OpenAI's for unknown paths).
+ * and wrong methods 405, both JSON, in the path's surface's error shape: an unknown path in a surface's
+ * namespace (Bedrock Runtime's `/model/…`) takes that surface's, any other OpenAI's.
  *
  * Every request the router itself turns away (401, 404, 405, 431, 503 while draining) still gets its
  * one `request completed` log line (docs/contract.md#observability), and one on a surface's path also
@@ -14,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { errorBody, SidecarError, toSidecarError } from '../errors.ts';
-import { surfaceRouteFor, surfaceRoutes } from '../surfaces/index.ts';
+import { surfaceOwning, surfaceRouteFor, surfaceRoutes } from '../surfaces/index.ts';
 import type { ServerContext } from './context.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { RouteEntry } from './surface.ts';
@@ -51,11 +52,13 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
   const route = Object.hasOwn(routes, path) ? routes[path] : (prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined));
+  // A path no route serves may still lie in a surface's namespace: its refusal takes that surface's shape.
+  const surface = route ? route.surface : proxy ? surfaceOwning(path) : undefined;
   // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.
-  if (route?.surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
+  if (surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
-    sendError(res, error, (route?.surface?.errorBody ?? errorBody)(error), { ...headers, ...route?.surface?.errorHeaders?.(error) });
-    rejected(ctx, req, path, route, requestId, error);
+    sendError(res, error, (surface?.errorBody ?? errorBody)(error), { ...headers, ...surface?.errorHeaders?.(error) });
+    rejected(ctx, req, path, surface, requestId, error);
   };
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).
   if (req.httpVersion === '1.1' && req.headers.host === undefined) {
@@ -171,17 +174,16 @@ function rejected(
   ctx: ServerContext,
   req: IncomingMessage,
   path: string,
-  route: RouteEntry | undefined,
+  surface: RouteEntry['surface'],
   requestId: string,
   error: SidecarError,
 ): void {
-  if (route?.surface)
-    ctx.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status), surface: route.surface.name });
+  if (surface) ctx.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status), surface: surface.name });
   ctx.log.info(
     {
       requestId,
       ...UNSERVED_FIELDS,
-      surface: route?.surface?.name ?? null,
+      surface: surface?.name ?? null,
       method: req.method,
       path,
       status: error.status,

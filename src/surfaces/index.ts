@@ -4,7 +4,7 @@
  */
 import type { RouteEntry } from '../server/surface.ts';
 import { messagesRoutes } from './anthropic-messages/index.ts';
-import { nativeRoute } from './bedrock-native/index.ts';
+import { nativeRoute, nativeUnserved } from './bedrock-native/index.ts';
 import { embeddingsRoutes } from './embeddings/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { chatRoutes } from './openai-chat/index.ts';
@@ -31,4 +31,12 @@ export function surfaceRouteFor(path: string): RouteEntry | undefined {
     return responsesByIdRoute;
   }
   return nativeRoute(path);
+}
+
+/**
+ * The error shape of the surface whose namespace holds a path no route serves (Bedrock Runtime's
+ * `/model/{modelId}/frob`), so the router's 404 speaks that surface's protocol; undefined elsewhere (OpenAI's).
+ */
+export function surfaceOwning(path: string): RouteEntry['surface'] {
+  return nativeUnserved(path);
 }

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ApplyGuardrailCommand,
   BedrockRuntimeClient,
+  BedrockRuntimeServiceException,
   ConverseCommand,
   ConverseStreamCommand,
   ResourceNotFoundException,
@@ -148,6 +150,85 @@ test("errors are Bedrock's: an unknown key and an unknown model are the SDK's na
       (error: unknown) => error instanceof ResourceNotFoundException && /no-such-model/.test(error.message),
     );
     assert.equal(h.emu.requests.length, 0);
+  });
+});
+
+test("an operation the sidecar does not serve is Bedrock's 404 UnknownOperationException, never OpenAI's error body", async () => {
+  await withRig({}, async (h) => {
+    const unknownOperation = (error: unknown): boolean =>
+      error instanceof BedrockRuntimeServiceException &&
+      error.name === 'UnknownOperationException' &&
+      error.$fault === 'client' &&
+      error.$metadata.httpStatusCode === 404 &&
+      /no route for POST \/(model|guardrail)\//.test(error.message);
+    const sdk = client(h);
+    // An operation the SDK has and the sidecar does not serve (ApplyGuardrail: /guardrail/{id}/version/{v}/apply).
+    await assert.rejects(
+      sdk.send(new ApplyGuardrailCommand({ guardrailIdentifier: 'g1', guardrailVersion: '1', source: 'INPUT', content: [] })),
+      unknownOperation,
+    );
+    // An operation the SDK does not have: its own Converse request, signed, on /model/nova/frob.
+    const frob = new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] });
+    frob.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { path: string }).path = '/model/nova/frob';
+        return next(args);
+      },
+      { step: 'build' },
+    );
+    await assert.rejects(sdk.send(frob), unknownOperation);
+
+    for (const [method, path] of [
+      ['POST', '/model/nova/frob'],
+      ['GET', '/model/nova/frob'],
+      ['POST', '/model/nova'],
+      ['POST', '/model/'],
+      ['POST', '/model/nova/converse/extra'],
+      ['GET', '/inference-profiles/'],
+      ['POST', '/async-invoke'],
+      ['GET', '/async-invoke/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aasync-invoke%2Fx'],
+    ] as const) {
+      const answer = await fetch(`${h.url}${path}`, { method, headers: { 'content-type': 'application/json', 'x-request-id': 'rid-1' } });
+      assert.equal(answer.status, 404, `${method} ${path}`);
+      assert.equal(answer.headers.get('x-amzn-errortype'), 'UnknownOperationException', `${method} ${path}`);
+      assert.equal(answer.headers.get('x-amzn-requestid'), 'rid-1');
+      assert.deepEqual(await answer.json(), { message: `no route for ${method} ${path}` });
+    }
+    // Outside Bedrock's namespace an unknown path keeps OpenAI's shape.
+    for (const path of ['/v1/frob', '/models-of-mine', '/modelx/nova/converse']) {
+      const answer = await fetch(`${h.url}${path}`, { method: 'POST' });
+      assert.equal(answer.status, 404, path);
+      assert.equal(answer.headers.get('x-amzn-errortype'), null, path);
+      assert.equal(((await answer.json()) as { error: { type: string } }).error.type, 'not_found', path);
+    }
+    assert.equal(h.emu.requests.length, 0);
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    assert.match(metrics, /sidecar_requests_total\{model="unknown",route="none",status="404",surface="native"\} 10/);
+    const lines = h.logs.filter((l) => l.msg === 'request completed' && l.status === 404 && l.surface === 'native');
+    assert.equal(lines.length, 10);
+  });
+});
+
+test("the inference-profile lookups refuse in Bedrock's shape too: 405, and 401 with server.auth_token", async () => {
+  await withRig({ server: { auth_token: 'sidecar-token-1' } }, async (h) => {
+    const auth = { authorization: 'Bearer sidecar-token-1' };
+    const wrongMethod = await fetch(`${h.url}/inference-profiles`, { method: 'POST', headers: auth });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('x-amzn-errortype'), 'ValidationException');
+    assert.equal(wrongMethod.headers.get('allow'), 'GET');
+    assert.match(((await wrongMethod.json()) as { message: string }).message, /POST is not allowed on \/inference-profiles/);
+    const noToken = await fetch(`${h.url}/inference-profiles`);
+    assert.equal(noToken.status, 401);
+    assert.equal(noToken.headers.get('x-amzn-errortype'), 'UnrecognizedClientException');
+    assert.deepEqual(Object.keys((await noToken.json()) as object), ['message']);
+    const missing = await fetch(`${h.url}/inference-profiles/p1`, { headers: auth });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-amzn-errortype'), 'ResourceNotFoundException', 'a missing profile is a missing resource');
+    assert.ok(missing.headers.get('x-amzn-requestid'));
+    // An unknown operation is answered before authentication, as every unknown path is.
+    const unknown = await fetch(`${h.url}/model/nova/frob`, { method: 'POST' });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers.get('x-amzn-errortype'), 'UnknownOperationException');
   });
 });
 

@@ -57,6 +57,14 @@ export function nativeErrorHeaders(error: SidecarError): Record<string, string> 
   return { 'x-amzn-errortype': exceptionName(error) };
 }
 
+/**
+ * What AWS answers for a path no operation owns: 404 `UnknownOperationException` (AWS's common errors; the
+ * SDK raises it as a service exception of that name, with the body's `message`).
+ */
+export function unknownOperationHeaders(): Record<string, string> {
+  return { 'x-amzn-errortype': 'UnknownOperationException' };
+}
+
 /** The exception frames each streaming operation declares (the AWS SDK's event-stream unions). */
 export const CONVERSE_STREAM_EXCEPTIONS: ReadonlySet<string> = new Set([
   'internalServerException',

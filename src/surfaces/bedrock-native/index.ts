@@ -8,7 +8,8 @@
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
  * and signed by the sidecar alone (server/model-call.ts). Errors are Bedrock's shapes (errors.ts); streams are
  * Bedrock's event stream, not re-chunked (frames.ts). `GET /inference-profiles…` (what Claude Code's Bedrock
- * mode asks first) answers an empty list.
+ * mode asks first) answers an empty list. Any other path in Bedrock Runtime's namespace is AWS's 404
+ * `UnknownOperationException` (`nativeUnserved`, answered by the router).
  */
 import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
@@ -22,7 +23,7 @@ import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
 import { checkConverseTarget, invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
-import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
+import { nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
@@ -31,6 +32,15 @@ const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechun
 
 /** What the router uses for its own refusals on these paths (401, 405, 503 while draining). */
 const errorShape = { name: 'native', errorBody: nativeErrorBody, errorHeaders: nativeErrorHeaders } as const;
+
+/**
+ * The router's refusals of a path in Bedrock Runtime's namespace that no operation here serves: its 404
+ * "no route" is Bedrock's `UnknownOperationException` (README "Decisions"), the rest as on the served paths.
+ */
+const unservedShape: NonNullable<RouteEntry['surface']> = {
+  ...errorShape,
+  errorHeaders: (error) => (error.type === 'not_found' ? unknownOperationHeaders() : nativeErrorHeaders(error)),
+};
 
 /** The surface of one Converse / ConverseStream request: the path names the model, the operation whether it streams. */
 function converseSurface(model: string | SidecarError, stream: boolean, started: number, now: () => number): ModelSurface {
@@ -124,6 +134,9 @@ const OPERATIONS: Readonly<Record<string, RouteEntry>> = {
  * the sidecar has no profiles of its own to list (aliases are its way to name models).
  */
 const inferenceProfiles: RouteEntry = {
+  surface: errorShape,
+  // Answered from nothing: no model work, so neither `server.max_inflight` nor the drain counts it.
+  lookup: true,
   methods: {
     GET: (_ctx, req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
@@ -149,4 +162,16 @@ export function nativeRoute(path: string): RouteEntry | undefined {
   if (path === '/inference-profiles' || (path.startsWith('/inference-profiles/') && path.length > '/inference-profiles/'.length))
     return inferenceProfiles;
   return undefined;
+}
+
+/**
+ * Bedrock Runtime's path prefixes (its operations, and the inference-profile lookups Claude Code makes on the
+ * same base URL): an AWS SDK client calling one the sidecar does not serve (`/model/{id}/frob`,
+ * ApplyGuardrail's `/guardrail/…`, the `/async-invoke` operations) is answered in Bedrock's error shape.
+ */
+const NAMESPACE = ['/model', '/inference-profiles', '/guardrail', '/async-invoke'];
+
+/** The error shape of a path in Bedrock Runtime's namespace that `nativeRoute` does not serve, else undefined. */
+export function nativeUnserved(path: string): RouteEntry['surface'] {
+  return NAMESPACE.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)) ? unservedShape : undefined;
 }
