@@ -7,6 +7,8 @@
  *   npx tsx bench/ab.ts [--rounds N] [DIR …]   DIR: a copy of bench/.build (the sidecar before a change, say:
  *                                             `cp -r bench/.build bench/.ab/before`; it must be inside the
  *                                             repository, for node_modules); the current tree is always in
+ *   npx tsx bench/ab.ts 'DIR#--flag' …         DIR run with Node/V8 flags (`bench/.ab/current#--max-semi-space-size=32`:
+ *                                             the current tree under a flag)
  *   npx tsx bench/ab.ts --ablate               the current tree and variants of it with one part taken out
  *                                             (bench/lib/ablations.ts): what each part of the design costs
  *
@@ -77,14 +79,15 @@ const targets: Target[] = [
   },
 ];
 const sidecarRequest = await requestFor(sidecar, SHORT_ONE_WRITE, upstream.url);
-for (const dir of builds) {
+for (const spec of builds) {
+  const [dir, ...flags] = spec.split('#');
   const proc = await Proc.start({
-    name: relative(ROOT, dir),
-    args: [join(dir, 'bench', 'procs', 'sidecar.js')],
+    name: relative(ROOT, dir!) + (flags.length ? ` ${flags.join(' ')}` : ''),
+    args: [...flags, join(dir!, 'bench', 'procs', 'sidecar.js')],
     stats: 'ipc',
     env: { BENCH_UPSTREAM: upstream.url, BENCH_SIDECAR_CONFIG: JSON.stringify(sidecarConfig(false)) },
   });
-  targets.push({ name: relative(ROOT, dir), proc, request: sidecarRequest });
+  targets.push({ name: proc.name, proc, request: sidecarRequest });
 }
 
 const expectation = { frames: upstreamEvents(SHORT_ONE_WRITE), firstTextFrame: 1 };

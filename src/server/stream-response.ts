@@ -13,6 +13,7 @@
  * (drain deadline, slow reader) through the same path.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
 import { SidecarError } from '../errors.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
@@ -164,6 +165,13 @@ export function startStream(options: StreamOptions): LiveStream {
   /** Ends the upstream side now (aborting the request): with the stop's error item after `stop()`, else silently. */
   const endUpstream = (): void => endSource(stopping);
 
+  // One socket write for everything this stream renders before the event loop moves on: the headers, the
+  // opening frames and, when Bedrock's answer came in the same read as its headers (a short answer: all of
+  // it), its batches, its ending and the response's last chunk. Node's HTTP response uncorks its socket at
+  // the end of every tick, and these come in several: each would be a write of its own, and a write on a
+  // socket costs more than rendering a short answer. The socket is corked, not the response: on Node 24 a
+  // chunked response corked with `res.cork()` and ended before its `uncork()` loses what was written.
+  holdWrites(res);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -247,4 +255,16 @@ export function startStream(options: StreamOptions): LiveStream {
       };
     },
   };
+}
+
+/** Corks the response's socket until the event loop's next check phase (`setImmediate`): one write for all that is written before. */
+function holdWrites(res: ServerResponse): void {
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  socket.cork();
+  setImmediate(releaseWrites, socket);
+}
+
+function releaseWrites(socket: Socket): void {
+  socket.uncork();
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import { otherCredentials, TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -24,6 +25,7 @@ import {
   createSigner,
   encodeGuardrailPath,
   encodeModelPath,
+  NodeSha256,
   type UpstreamRequest,
 } from '../../src/upstream/signer.ts';
 
@@ -388,6 +390,22 @@ test('signer: credentials that change between requests sign with the new secret 
       `${credentials.secretAccessKey.slice(-4)} ${credentials.sessionToken ?? ''}`,
     );
   }
+});
+
+test("signer: an HMAC keyed by bytes equals node:crypto's, with its key reused and after the same key object changed", async () => {
+  // The imported key is remembered per key object (SignatureV4 hands the same derived key to every
+  // request): reused as long as its bytes are the same, imported again once they differ.
+  const key = new Uint8Array(32).map((_, i) => i * 7);
+  const hmac = async (data: string): Promise<string> => {
+    const hash = new NodeSha256(key);
+    hash.update(data);
+    return Buffer.from(await hash.digest()).toString('hex');
+  };
+  const expected = (data: string): string => createHmac('sha256', Buffer.from(key)).update(data).digest('hex');
+  assert.equal(await hmac('first'), expected('first'));
+  assert.equal(await hmac('second'), expected('second'), 'the same key object again');
+  key[0] = 255;
+  assert.equal(await hmac('second'), expected('second'), 'the same key object with other bytes');
 });
 
 test('signer: hop-by-hop headers and stale signing headers are dropped, so the signature is unchanged', async () => {
