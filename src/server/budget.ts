@@ -10,6 +10,24 @@
  */
 import { SidecarError } from '../errors.ts';
 
+/** What a request holds from the budget: its body as it arrives, or a non-streaming Bedrock answer being buffered. */
+export type BudgetUse = 'request bodies' | 'buffered Bedrock answers';
+
+const SHED_LABEL: Readonly<Record<BudgetUse, 'body' | 'answer'>> = {
+  'request bodies': 'body',
+  'buffered Bedrock answers': 'answer',
+};
+
+/**
+ * The `what` label of `sidecar_requests_shed_total` when `error` is the budget's refusal (docs/contract.md#observability),
+ * else undefined: every surface counts its refusals the same way.
+ */
+export function shedLabel(error: SidecarError | undefined): 'body' | 'answer' | undefined {
+  if (error?.upstreamCode !== 'BUDGET') return undefined;
+  const use = (Object.keys(SHED_LABEL) as BudgetUse[]).find((what) => error.message.includes(` ${what} in flight`));
+  return use === undefined ? undefined : SHED_LABEL[use];
+}
+
 export class ByteBudget {
   private used = 0;
 
@@ -58,7 +76,7 @@ export class Reservation {
    * Takes `bytes` more, or throws a 503 naming what was being read (`what`: "request bodies" …) when the
    * budget cannot hold them.
    */
-  take(bytes: number, what: string): void {
+  take(bytes: number, what: BudgetUse): void {
     if (!this.budget.tryTake(bytes)) {
       throw new SidecarError(
         'unavailable',

@@ -22,7 +22,7 @@ import { discardBody, readBody } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
 import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
-import type { Reservation } from './budget.ts';
+import { shedLabel, type Reservation } from './budget.ts';
 import { jsonBytes } from './json-thread.ts';
 import type { Generation, ServerContext } from './context.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -132,8 +132,8 @@ export async function serveModelCall(
   } finally {
     ex.reservation.release();
     res.off('close', onClose);
-    if (outcome.error?.upstreamCode === 'BUDGET')
-      ctx.metrics.shed.inc({ what: outcome.error.message.includes('request bodies') ? 'body' : 'answer' });
+    const shed = shedLabel(outcome.error);
+    if (shed) ctx.metrics.shed.inc({ what: shed });
     finish(ex);
   }
 }

@@ -13,6 +13,7 @@ import { SidecarError, toSidecarError } from '../errors.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import type { Logger } from '../ops/logger.ts';
 import { readJsonBody } from '../server/body.ts';
+import { shedLabel } from '../server/budget.ts';
 import type { Generation, ServerContext } from '../server/context.ts';
 import { sendError, sendJson } from '../server/respond.ts';
 import type { SurfaceName } from '../server/surface.ts';
@@ -100,7 +101,8 @@ export async function serveCountTokens(
   } finally {
     reservation.release();
     res.off('close', onClose);
-    if (failure?.upstreamCode === 'BUDGET') ctx.metrics.shed.inc({ what: 'body' });
+    const shed = shedLabel(failure);
+    if (shed) ctx.metrics.shed.inc({ what: shed });
     const durationMs = ctx.now() - started;
     const alias = target?.alias?.name ?? null;
     const labels = { model: alias ?? (target ? 'direct' : 'unknown'), route: target?.route ?? 'none', surface: surface.name };

@@ -346,3 +346,44 @@ describe('embeddings: calls that are no longer needed', () => {
     }
   });
 });
+
+test('embeddings: refusals for want of memory (server.max_inflight_bytes) count in sidecar_requests_shed_total as on the chat path', async () => {
+  const KiB = 1024;
+  const h = await startHarness({
+    models: [...EMBEDDING_ALIASES, CLAUDE_INVOKE],
+    server: { max_body_bytes: 64 * KiB, max_inflight_bytes: 96 * KiB },
+  });
+  const held = gate();
+  try {
+    // A 60 KiB body held while Bedrock thinks (on the first of its three texts); a second one does not fit beside it.
+    h.emu.script({ type: 'delay', ms: 60_000, until: held.opened, then: { type: 'text', text: '' } });
+    const big = ['a', 'b', 'c'].map((c) => c.repeat(20 * KiB));
+    const first = post(h, { model: 'titan-embed', input: big });
+    const deadline = Date.now() + 20_000;
+    while (h.emu.requests.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const second = await post(h, { model: 'titan-embed', input: big });
+    assert.equal(second.status, 503, await second.clone().text());
+    const refused = ((await second.json()) as { error: { type: string; message: string } }).error;
+    assert.equal(refused.type, 'unavailable');
+    assert.match(refused.message, /memory budget for request bodies in flight \(server\.max_inflight_bytes/);
+    held.open();
+    assert.equal((await first).status, 200);
+
+    // An answer larger than the whole budget is not buffered: 20 Cohere vectors of 1024 floats are ~400 KB of JSON.
+    const answer = await post(h, { model: 'cohere-v3', input: texts(20, 'wide') });
+    assert.equal(answer.status, 503);
+    assert.match(((await answer.json()) as { error: { message: string } }).error.message, /buffered Bedrock answers/);
+    // Each call's answer is given back once parsed: many calls in a row, each within the budget, pass.
+    assert.equal((await post(h, { model: 'titan-embed', input: texts(12, 'in turn') })).status, 200);
+
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    assert.match(metrics, /sidecar_requests_shed_total\{what="body"\} 1\n/);
+    assert.match(metrics, /sidecar_requests_shed_total\{what="answer"\} 1\n/);
+    // The body is refused as it arrives, before its model is read.
+    assert.match(metrics, /sidecar_requests_total\{model="unknown",route="none",status="503",surface="embeddings"\} 1\n/);
+    assert.match(metrics, /sidecar_requests_total\{model="cohere-v3",route="invoke",status="503",surface="embeddings"\} 1\n/);
+  } finally {
+    held.open();
+    await h.close();
+  }
+});

@@ -4,9 +4,10 @@
  * input, then split the inputs into the model's own batches (one text per call for Titan and Nova, up to
  * 96 for Cohere) and call InvokeModel for them at most MAX_CALLS_IN_FLIGHT at a time. The answer keeps
  * input order; `usage` sums Bedrock's own counts. Any failed call aborts the others and fails the whole
- * request with the error mapping of the chat surface (no partial list). Retries are the shared client's;
- * failover (the shared Failover) moves the whole request to the next alias of the chain.
- * One log line per request and the request metrics, as every surface.
+ * request with the error mapping of the chat surface (no partial list). The body and each call's answer
+ * are held within the process's byte budget, a refusal counted as shed, as on the chat path. Retries are
+ * the shared client's; failover (the shared Failover) moves the whole request to the next alias of the
+ * chain. One log line per request and the request metrics, as every surface.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, SidecarError, toSidecarError } from '../../errors.ts';
@@ -26,7 +27,7 @@ import { readBody, type BedrockClient, type BedrockResponse } from '../../upstre
 import type { Failover } from '../../upstream/failover.ts';
 import { encodeModelPath } from '../../upstream/signer.ts';
 import { readJsonBody } from '../../server/body.ts';
-import type { ByteBudget, Reservation } from '../../server/budget.ts';
+import { shedLabel, type ByteBudget, type Reservation } from '../../server/budget.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import { readEmbeddingsRequest } from './request.ts';
 import { renderEmbeddings } from './render.ts';
@@ -113,6 +114,9 @@ export async function handleEmbeddings(
   } finally {
     reservation?.release();
     res.off('close', onClose);
+    // A refusal for want of memory is a shed request, as on every surface (docs/contract.md#failover-and-overload).
+    const shed = shedLabel(outcome.error);
+    if (shed) ctx.metrics.shed.inc({ what: shed });
     finish(ctx, outcome, log, started);
   }
 }
@@ -230,7 +234,7 @@ async function embedAll(
       const upstream = await callBedrock(ctx, target, native, attempt.signal, () => {
         outcome.retries++;
       });
-      const answer = model.parseResponse(await readJsonAnswer(upstream), batch.length, upstream.headers);
+      const answer = model.parseResponse(await readJsonAnswer(upstream, ctx.budget), batch.length, upstream.headers);
       if (options.dimensions !== undefined) {
         const wrong = answer.vectors.find((v) => v.length !== options.dimensions);
         if (wrong) {
@@ -285,8 +289,23 @@ function callBedrock(
   });
 }
 
-async function readJsonAnswer(upstream: BedrockResponse): Promise<unknown> {
-  const { text, overflow } = await readBody(upstream.body, MAX_ANSWER_BYTES);
+/**
+ * One call's answer, buffered within the process's byte budget as the chat surface's non-streaming answers
+ * are (server/budget.ts): held while it is read and parsed, given back at once, since a request's calls
+ * answer one after another (a 2048-input Titan request reads 2048 answers).
+ */
+async function readJsonAnswer(upstream: BedrockResponse, budget: ByteBudget | undefined): Promise<unknown> {
+  const held = budget?.reserve();
+  try {
+    return parseJsonAnswer(
+      await readBody(upstream.body, MAX_ANSWER_BYTES, held && ((bytes) => held.take(bytes, 'buffered Bedrock answers'))),
+    );
+  } finally {
+    held?.release();
+  }
+}
+
+function parseJsonAnswer({ text, overflow }: { text: string; overflow: boolean }): unknown {
   if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
   let json: unknown;
   try {
