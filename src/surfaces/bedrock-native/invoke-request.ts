@@ -13,6 +13,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { SERVICE_TIERS } from '../../config/schema.ts';
 import {
   takeSidecarParams,
+  type CacheMark,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
@@ -136,6 +137,17 @@ export function checkInvokeTranslatable(read: SurfaceRequest, target: ModelTarge
   );
 }
 
+/**
+ * A block's `cache_control: {type: "ephemeral", ttl?}` as a neutral cache mark, so a converse alias of Claude
+ * caches too (Converse `cachePoint`; docs/contract.md#request-rules). Another shape is left to Claude's own
+ * body, which keeps the client's marks as they are.
+ */
+function cacheOf(block: Json): { cache?: CacheMark } {
+  const control = block.cache_control;
+  if (!isObject(control) || control.type !== 'ephemeral') return {};
+  return { cache: control.ttl === '5m' || control.ttl === '1h' ? { ttl: control.ttl } : {} };
+}
+
 function readSystem(system: unknown): ChatMessage[] {
   if (system === undefined) return [];
   if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
@@ -143,7 +155,7 @@ function readSystem(system: unknown): ChatMessage[] {
   const content = system.map((block: unknown, i): TextPart => {
     if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
       throw invalid(`system.${i}: must be a text block`, `system.${i}`);
-    return { type: 'text', text: block.text };
+    return { type: 'text', text: block.text, ...cacheOf(block) };
   });
   return content.length > 0 ? [{ role: 'system', content }] : [];
 }
@@ -162,30 +174,41 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   let reasoning: string | undefined;
   let signature: string | undefined;
   const redacted: string[] = [];
+  let mark: { cache?: CacheMark } = {};
   blocks.forEach((block, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
     switch (block.type) {
       case 'text':
         if (typeof block.text !== 'string') throw invalid(`${where}.text: must be a string`, where);
-        content.push({ type: 'text', text: block.text });
+        content.push({ type: 'text', text: block.text, ...cacheOf(block) });
         return;
       case 'image': {
         const source = isObject(block.source) ? block.source : {};
         const format = IMAGE_TYPES[String(source.media_type)];
         if (source.type !== 'base64' || !format || typeof source.data !== 'string')
           throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
-        content.push({ type: 'image', format, mediaType: String(source.media_type), data: source.data });
+        content.push({ type: 'image', format, mediaType: String(source.media_type), data: source.data, ...cacheOf(block) });
         return;
       }
       case 'tool_use':
         if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
         calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+        if (block.cache_control !== undefined) mark = cacheOf(block); // a point after the tool calls
         return;
-      case 'tool_result':
+      case 'tool_result': {
         if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: must be a string`, where);
-        results.push({ role: 'tool', toolCallId: block.tool_use_id, content: resultText(block.content, where, untranslatable) });
+        // One block upstream: a mark on it or on one of its parts is a point after the whole result.
+        const parts = Array.isArray(block.content) ? (block.content as unknown[]).filter(isObject) : [];
+        const resultMark = [block, ...parts].map(cacheOf).find((m) => m.cache !== undefined) ?? {};
+        results.push({
+          role: 'tool',
+          toolCallId: block.tool_use_id,
+          content: resultText(block.content, where, untranslatable),
+          ...resultMark,
+        });
         return;
+      }
       case 'thinking':
         if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
         if (typeof block.signature === 'string' && block.signature !== '') signature = block.signature;
@@ -200,7 +223,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, ...mark };
     if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
     if (signature !== undefined) message.reasoningSignature = signature;
     if (redacted.length > 0) message.reasoningRedacted = redacted;
@@ -232,7 +255,12 @@ function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {
     }
     if (!isObject(tool.input_schema)) throw invalid(`${at}.input_schema: must be a JSON schema object`, at);
     return [
-      { name: tool.name, description: typeof tool.description === 'string' ? tool.description : undefined, parameters: tool.input_schema },
+      {
+        name: tool.name,
+        description: typeof tool.description === 'string' ? tool.description : undefined,
+        parameters: tool.input_schema,
+        ...cacheOf(tool),
+      },
     ];
   });
 }
