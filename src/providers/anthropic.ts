@@ -16,7 +16,7 @@ import {
   type ParamName,
 } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
-import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
+import { BEDROCK_ANTHROPIC_BETAS, bedrockBetas } from './anthropic-betas.ts';
 import { applyClaudeReasoning, claudeCaching, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
@@ -82,10 +82,10 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     else if (choice?.type === 'auto' || p.parallel_tool_calls === false) body.tool_choice = { type: 'auto', ...disableParallel };
   }
   if (p.anthropic_beta !== undefined) {
-    const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
-    for (const flag of p.anthropic_beta)
-      if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
-    if (accepted.length > 0) body.anthropic_beta = accepted;
+    // Filtered per model, as on Claude's own body (anthropic-betas.ts).
+    const { kept, dropped } = bedrockBetas(ctx.target.modelId, p.anthropic_beta);
+    for (const flag of dropped) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
+    if (kept.length > 0) body.anthropic_beta = kept;
   }
   // `user` and `metadata` have no place in Bedrock's Claude body (it rejects `metadata`): dropped.
   if (p.user !== undefined) ctx.note('user dropped: the Claude invoke body has no place for it on Bedrock');

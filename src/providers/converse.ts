@@ -9,7 +9,7 @@
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
-import { BEDROCK_ANTHROPIC_BETAS } from './anthropic-betas.ts';
+import { bedrockBetas } from './anthropic-betas.ts';
 import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
@@ -226,10 +226,9 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     }
     Object.assign(extra, reasoningFields);
     if (p.anthropic_beta !== undefined) {
-      const accepted = p.anthropic_beta.filter((flag) => BEDROCK_ANTHROPIC_BETAS.has(flag));
-      for (const flag of p.anthropic_beta)
-        if (!BEDROCK_ANTHROPIC_BETAS.has(flag)) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not accept it`);
-      if (accepted.length > 0) extra.anthropic_beta = accepted;
+      const { kept, dropped } = bedrockBetas(ctx.target.modelId, p.anthropic_beta);
+      for (const flag of dropped) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
+      if (kept.length > 0) extra.anthropic_beta = kept;
     }
     if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
     Object.assign(extra, original.additionalFields);

@@ -91,6 +91,9 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
     ...headerList(req?.headers['anthropic-beta']),
     ...(Array.isArray(body.anthropic_beta) ? body.anthropic_beta.filter((b): b is string => typeof b === 'string') : []),
   ];
+  // A translated Claude body (a converse alias, or the translation after an input guardrail's mask) takes
+  // them too, filtered per model; another family drops and logs them (the surface drops what it cannot take).
+  if (betas.length > 0) params.anthropic_beta = betas;
   const native: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) if (key !== 'model' && key !== 'stream') native[key] = value;
   return {
