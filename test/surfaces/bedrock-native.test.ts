@@ -232,6 +232,51 @@ test("the inference-profile lookups refuse in Bedrock's shape too: 405, and 401 
   });
 });
 
+test('converse and converse-stream: several reasoning blocks in one answer each keep their own signature and place', async () => {
+  await withRig({}, async (h) => {
+    const sdk = client(h);
+    const answer = {
+      type: 'tool_use',
+      reasoning: 'First thought.',
+      calls: [
+        { id: 't1', name: 'lookup', input: { q: 'a' } },
+        { id: 't2', name: 'lookup', input: { q: 'b' }, reasoning: 'Second thought.' },
+      ],
+    } as const;
+    const ask = { modelId: 'claude', messages: [{ role: 'user' as const, content: [{ text: 'look both up' }] }] };
+    h.emu.script(answer);
+    const out = await sdk.send(new ConverseStreamCommand(ask));
+    const blocks = new Map<number, { text: string; signature?: string; tool?: string }>();
+    for (const event of await collect(out.stream)) {
+      const start = event.contentBlockStart;
+      if (start?.start?.toolUse) blocks.set(start.contentBlockIndex!, { text: '', tool: start.start.toolUse.toolUseId });
+      const delta = event.contentBlockDelta;
+      if (delta?.delta?.reasoningContent) {
+        const block = blocks.get(delta.contentBlockIndex!) ?? { text: '' };
+        block.text += delta.delta.reasoningContent.text ?? '';
+        if (delta.delta.reasoningContent.signature) block.signature = delta.delta.reasoningContent.signature;
+        blocks.set(delta.contentBlockIndex!, block);
+      }
+    }
+    const streamed = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
+    assert.deepEqual(
+      streamed.map((b) => b.tool ?? b.text),
+      ['First thought.', 't1', 'Second thought.', 't2'],
+    );
+    assert.ok(streamed[0]!.signature && streamed[2]!.signature && streamed[0]!.signature !== streamed[2]!.signature);
+
+    h.emu.script(answer);
+    const whole = await sdk.send(new ConverseCommand(ask));
+    const content = whole.output?.message?.content ?? [];
+    assert.deepEqual(
+      content.map((b) => b.reasoningContent?.reasoningText?.text ?? b.toolUse?.toolUseId),
+      ['First thought.', 't1', 'Second thought.', 't2'],
+    );
+    const signatures = content.flatMap((b) => b.reasoningContent?.reasoningText?.signature ?? []);
+    assert.equal(new Set(signatures).size, 2, 'two blocks, two signatures');
+  });
+});
+
 test("the client's credentials never reach Bedrock: the upstream request carries the sidecar's own signature", async () => {
   await withRig({}, async (h) => {
     await client(h).send(new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'x' }] }] }));

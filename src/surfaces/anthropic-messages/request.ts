@@ -9,12 +9,15 @@
 import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
 import {
-  takeSidecarParams,
+  type AssistantBlockKind,
   type ChatMessage,
   type ChatParams,
   type ContentPart,
+  type ReasoningBlock,
   type ReasoningEffort,
+  takeSidecarParams,
   type TextPart,
+  thinkingBlock,
   type ToolCall,
   type ToolDefinition,
 } from '../../providers/request.ts';
@@ -255,28 +258,39 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
 function readAssistant(blocks: readonly unknown[], at: string, untranslatable: string[]): ChatMessage {
   const content: TextPart[] = [];
   const toolCalls: ToolCall[] = [];
-  let reasoning = '';
-  let signature: string | undefined;
-  const redacted: string[] = [];
+  // Each thinking block keeps its own signature and its place among the text and tool use.
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
   blocks.forEach((b, j) => {
     const where = `${at}.content[${j}]`;
     if (!isObject(b)) throw bad(where, `${where} must be a content block`);
     switch (b.type) {
       case 'text':
         if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
-        if (b.text !== '') content.push({ type: 'text', text: b.text });
+        if (b.text !== '') {
+          content.push({ type: 'text', text: b.text });
+          order.push('text');
+        }
         return;
       case 'tool_use':
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw bad(where, `${where} must have an id and a name`);
         toolCalls.push({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
+        order.push('tool');
         return;
-      case 'thinking':
-        if (typeof b.thinking === 'string') reasoning += b.thinking;
-        if (typeof b.signature === 'string' && b.signature !== '') signature = b.signature;
+      case 'thinking': {
+        const block = thinkingBlock(b.thinking, b.signature);
+        if (block) {
+          reasoning.push(block);
+          order.push('reasoning');
+        }
         return;
+      }
       case 'redacted_thinking':
         // Opaque: only Claude reads it back (Converse carries it as redactedContent).
-        if (typeof b.data === 'string') redacted.push(b.data);
+        if (typeof b.data === 'string') {
+          reasoning.push({ redacted: b.data });
+          order.push('reasoning');
+        }
         return;
       default:
         untranslatable.push(`${where} (a "${String(b.type)}" block)`);
@@ -284,14 +298,7 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
   });
   // An assistant turn with nothing the neutral form carries (only thinking, say) still takes its place.
   if (content.length === 0 && toolCalls.length === 0) content.push({ type: 'text', text: '' });
-  return {
-    role: 'assistant',
-    content,
-    toolCalls,
-    ...(reasoning !== '' || signature !== undefined ? { reasoning } : {}),
-    ...(signature !== undefined ? { reasoningSignature: signature } : {}),
-    ...(redacted.length > 0 ? { reasoningRedacted: redacted } : {}),
-  };
+  return { role: 'assistant', content, toolCalls, ...(reasoning.length > 0 ? { reasoning } : {}), order };
 }
 
 function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {

@@ -10,13 +10,16 @@
  * Anthropic-defined tools …) is then a 400 naming it (`checkInvokeTranslatable`).
  */
 import {
-  takeSidecarParams,
+  type AssistantBlockKind,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
   type ContentPart,
+  type ReasoningBlock,
   type ReasoningEffort,
+  takeSidecarParams,
   type TextPart,
+  thinkingBlock,
   type ToolCall,
   type ToolDefinition,
 } from '../../providers/request.ts';
@@ -135,9 +138,9 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   const content: ContentPart[] = [];
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
-  let reasoning: string | undefined;
-  let signature: string | undefined;
-  const redacted: string[] = [];
+  // Each thinking block keeps its own signature and its place among the text and tool use.
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
   blocks.forEach((block, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
@@ -145,6 +148,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
       case 'text':
         if (typeof block.text !== 'string') throw invalid(`${where}.text: must be a string`, where);
         content.push({ type: 'text', text: block.text });
+        order.push('text');
         return;
       case 'image': {
         const source = isObject(block.source) ? block.source : {};
@@ -157,17 +161,25 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
       case 'tool_use':
         if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
         calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+        order.push('tool');
         return;
       case 'tool_result':
         if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: must be a string`, where);
         results.push({ role: 'tool', toolCallId: block.tool_use_id, content: resultText(block.content, where, untranslatable) });
         return;
-      case 'thinking':
-        if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
-        if (typeof block.signature === 'string' && block.signature !== '') signature = block.signature;
+      case 'thinking': {
+        const thought = thinkingBlock(block.thinking, block.signature);
+        if (thought) {
+          reasoning.push(thought);
+          order.push('reasoning');
+        }
         return;
+      }
       case 'redacted_thinking':
-        if (typeof block.data === 'string') redacted.push(block.data);
+        if (typeof block.data === 'string') {
+          reasoning.push({ redacted: block.data });
+          order.push('reasoning');
+        }
         return;
       default:
         untranslatable.push(`${where} (a "${String(block.type)}" block)`);
@@ -176,10 +188,8 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
-    if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
-    if (signature !== undefined) message.reasoningSignature = signature;
-    if (redacted.length > 0) message.reasoningRedacted = redacted;
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order };
+    if (reasoning.length > 0) message.reasoning = reasoning;
     return [message];
   }
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry tool_use`, at);

@@ -16,16 +16,17 @@
  */
 import { SidecarError } from '../../errors.ts';
 import {
-  REASONING_EFFORTS,
-  SIDECAR_PARAMS,
-  takeSidecarParams,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
   type ContentPart,
+  REASONING_EFFORTS,
   type ReasoningEffort,
   type ResponseFormat,
+  SIDECAR_PARAMS,
+  takeSidecarParams,
   type TextPart,
+  thinkingBlock,
   type ToolCall,
   type ToolChoice,
   type ToolDefinition,
@@ -387,13 +388,10 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
         }
         if (role === 'assistant') {
           const text = textOf(it.content, at);
+          if (turn().toolCalls.length > 0) flush();
           const current = turn();
-          if (current.toolCalls.length > 0) {
-            flush();
-            turn().content.push(...text);
-          } else {
-            current.content.push(...text);
-          }
+          current.content.push(...text);
+          (current.order ??= []).push(...text.map(() => 'text' as const));
           return;
         }
         throw bad(`${at}.role`, `${at}.role must be user, assistant, system or developer`);
@@ -413,7 +411,9 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
           args = JSON.stringify({ input: it.input });
         }
         const call: ToolCall = { id: callId, name, arguments: args };
-        turn().toolCalls.push(call);
+        const current = turn();
+        current.toolCalls.push(call);
+        (current.order ??= []).push('tool');
         return;
       }
       case 'function_call_output':
@@ -434,12 +434,13 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
               .filter((t): t is string => typeof t === 'string')
               .join('\n\n')
           : '';
-        const text = stored?.text ?? summary;
-        if (text !== '' || stored?.redacted !== undefined) {
+        // Each item one block, with its own signature, where it stands in the turn.
+        const block =
+          stored?.redacted !== undefined ? { redacted: stored.redacted } : thinkingBlock(stored?.text ?? summary, stored?.signature);
+        if (block) {
           const current = turn();
-          current.reasoning = (current.reasoning ?? '') + text;
-          if (stored?.signature !== undefined) current.reasoningSignature = stored.signature;
-          if (stored?.redacted !== undefined) current.reasoningRedacted = [...(current.reasoningRedacted ?? []), stored.redacted];
+          (current.reasoning ??= []).push(block);
+          (current.order ??= []).push('reasoning');
         }
         return;
       }
