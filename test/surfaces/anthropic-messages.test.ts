@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
+import type { ScriptedReply } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
 const CLAUDE = { name: 'claude-sonnet-4-5', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
@@ -225,7 +226,7 @@ test('messages via Converse: several signed thinking blocks in one answer keep t
   const { h, client } = await rig({ models: [CLAUDE, NOVA, converse] });
   try {
     // Claude's interleaved thinking: a thinking block, text and a call, then a second thinking block before a second call.
-    const answer = {
+    const answer: ScriptedReply = {
       type: 'tool_use',
       reasoning: 'I should read the file.',
       text: 'Reading both.',
@@ -233,7 +234,7 @@ test('messages via Converse: several signed thinking blocks in one answer keep t
         { id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } },
         { id: 'toolu_2', name: 'Read', input: { file_path: '/tmp/y' }, reasoning: 'And the other one, too.' },
       ],
-    } as const;
+    };
     const tools = [
       {
         name: 'Read',

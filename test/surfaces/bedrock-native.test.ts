@@ -14,7 +14,7 @@ import {
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { defaultReplyText } from '../../src/emulator/index.ts';
+import { defaultReplyText, type ScriptedReply } from '../../src/emulator/index.ts';
 import { startHarness, TEST_CREDENTIALS, type Harness } from '../helpers/harness.ts';
 import { otherCredentials } from '../helpers/credentials.ts';
 
@@ -235,14 +235,14 @@ test("the inference-profile lookups refuse in Bedrock's shape too: 405, and 401 
 test('converse and converse-stream: several reasoning blocks in one answer each keep their own signature and place', async () => {
   await withRig({}, async (h) => {
     const sdk = client(h);
-    const answer = {
+    const answer: ScriptedReply = {
       type: 'tool_use',
       reasoning: 'First thought.',
       calls: [
         { id: 't1', name: 'lookup', input: { q: 'a' } },
         { id: 't2', name: 'lookup', input: { q: 'b' }, reasoning: 'Second thought.' },
       ],
-    } as const;
+    };
     const ask = { modelId: 'claude', messages: [{ role: 'user' as const, content: [{ text: 'look both up' }] }] };
     h.emu.script(answer);
     const out = await sdk.send(new ConverseStreamCommand(ask));
