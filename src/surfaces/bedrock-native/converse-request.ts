@@ -15,6 +15,8 @@ import type { ModelTarget } from '../../models/resolve.ts';
 import { adapterFor } from '../../providers/index.ts';
 import { disallowedExtraField } from '../../providers/policy.ts';
 import {
+  takeSidecarParams,
+  thinkingBlock,
   type AssistantBlockKind,
   type CacheMark,
   type ChatMessage,
@@ -22,9 +24,7 @@ import {
   type ChatRequest,
   type ContentPart,
   type ReasoningBlock,
-  takeSidecarParams,
   type TextPart,
-  thinkingBlock,
   type ToolCall,
   type ToolChoice,
   type ToolDefinition,

@@ -10,6 +10,8 @@
  * Anthropic-defined tools …) is then a 400 naming it (`checkInvokeTranslatable`).
  */
 import {
+  takeSidecarParams,
+  thinkingBlock,
   type AssistantBlockKind,
   type ChatMessage,
   type ChatParams,
@@ -17,9 +19,7 @@ import {
   type ContentPart,
   type ReasoningBlock,
   type ReasoningEffort,
-  takeSidecarParams,
   type TextPart,
-  thinkingBlock,
   type ToolCall,
   type ToolDefinition,
 } from '../../providers/request.ts';

@@ -16,17 +16,17 @@
  */
 import { SidecarError } from '../../errors.ts';
 import {
+  REASONING_EFFORTS,
+  SIDECAR_PARAMS,
+  takeSidecarParams,
+  thinkingBlock,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
   type ContentPart,
-  REASONING_EFFORTS,
   type ReasoningEffort,
   type ResponseFormat,
-  SIDECAR_PARAMS,
-  takeSidecarParams,
   type TextPart,
-  thinkingBlock,
   type ToolCall,
   type ToolChoice,
   type ToolDefinition,
