@@ -9,6 +9,8 @@
  * converse target (a converse alias of Claude) is sent; content only Claude's own body carries (documents,
  * Anthropic-defined tools …) is then a 400 naming it (`checkInvokeTranslatable`).
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import { SERVICE_TIERS } from '../../config/schema.ts';
 import {
   takeSidecarParams,
   thinkingBlock,
@@ -45,7 +47,7 @@ export interface ClaudeInvokeRead extends SurfaceRequest {
   untranslatable: string[];
 }
 
-export function readClaudeInvoke(body: unknown, model: string, stream: boolean): ClaudeInvokeRead {
+export function readClaudeInvoke(body: unknown, model: string, stream: boolean, headers: IncomingHttpHeaders = {}): ClaudeInvokeRead {
   if (!isObject(body)) throw invalid('Malformed input request: the body must be a JSON object');
   const raw: Json = { ...body };
   const sidecar = takeSidecarParams(raw);
@@ -102,7 +104,29 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
     sidecar,
     anthropic: { body: native, betas: params.anthropic_beta ?? [], messages },
   };
+  readServingHeaders(headers, request);
   return { request, unknown: [], untranslatable };
+}
+
+/**
+ * InvokeModel's own request headers for the service tier and latency (what the AWS SDK sends for
+ * `serviceTier` / `performanceConfigLatency`): read like a Converse body's `serviceTier` / `performanceConfig`,
+ * so they go on under the sidecar's rules (docs/contract.md#request-rules) — the header again on invoke, the
+ * body fields on a converse target.
+ */
+function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRequest): void {
+  const tier = headers['x-amzn-bedrock-service-tier'];
+  if (tier !== undefined) {
+    if (!(SERVICE_TIERS as readonly unknown[]).includes(tier))
+      throw invalid(`X-Amzn-Bedrock-Service-Tier: must be one of ${SERVICE_TIERS.join(', ')}`, 'X-Amzn-Bedrock-Service-Tier');
+    request.params.service_tier = tier as (typeof SERVICE_TIERS)[number];
+  }
+  const latency = headers['x-amzn-bedrock-performanceconfig-latency'];
+  if (latency !== undefined) {
+    if (latency !== 'standard' && latency !== 'optimized')
+      throw invalid('X-Amzn-Bedrock-PerformanceConfig-Latency: must be standard or optimized', 'X-Amzn-Bedrock-PerformanceConfig-Latency');
+    request.performance = latency;
+  }
 }
 
 /** A converse target gets the neutral reading: content only Claude's own body carries is a 400 naming it. */
