@@ -14,10 +14,13 @@ import { SERVICE_TIERS } from '../../config/schema.ts';
 import {
   takeSidecarParams,
   type CacheMark,
+  thinkingBlock,
+  type AssistantBlockKind,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
   type ContentPart,
+  type ReasoningBlock,
   type ReasoningEffort,
   type TextPart,
   type ToolCall,
@@ -171,9 +174,9 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   const content: ContentPart[] = [];
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
-  let reasoning: string | undefined;
-  let signature: string | undefined;
-  const redacted: string[] = [];
+  // Each thinking block keeps its own signature and its place among the text and tool use.
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
   let mark: { cache?: CacheMark } = {};
   blocks.forEach((block, j) => {
     const where = `${at}.content.${j}`;
@@ -182,6 +185,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
       case 'text':
         if (typeof block.text !== 'string') throw invalid(`${where}.text: must be a string`, where);
         content.push({ type: 'text', text: block.text, ...cacheOf(block) });
+        order.push('text');
         return;
       case 'image': {
         const source = isObject(block.source) ? block.source : {};
@@ -195,6 +199,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
         if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
         calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
         if (block.cache_control !== undefined) mark = cacheOf(block); // a point after the tool calls
+        order.push('tool');
         return;
       case 'tool_result': {
         if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: must be a string`, where);
@@ -209,12 +214,19 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
         });
         return;
       }
-      case 'thinking':
-        if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
-        if (typeof block.signature === 'string' && block.signature !== '') signature = block.signature;
+      case 'thinking': {
+        const thought = thinkingBlock(block.thinking, block.signature);
+        if (thought) {
+          reasoning.push(thought);
+          order.push('reasoning');
+        }
         return;
+      }
       case 'redacted_thinking':
-        if (typeof block.data === 'string') redacted.push(block.data);
+        if (typeof block.data === 'string') {
+          reasoning.push({ redacted: block.data });
+          order.push('reasoning');
+        }
         return;
       default:
         untranslatable.push(`${where} (a "${String(block.type)}" block)`);
@@ -223,10 +235,8 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, ...mark };
-    if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
-    if (signature !== undefined) message.reasoningSignature = signature;
-    if (redacted.length > 0) message.reasoningRedacted = redacted;
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order, ...mark };
+    if (reasoning.length > 0) message.reasoning = reasoning;
     return [message];
   }
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry tool_use`, at);
