@@ -13,6 +13,7 @@
  * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts).
  */
 import { bedrockBetas } from './anthropic-betas.ts';
+import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import type { AnthropicNative, ChatRequest } from './request.ts';
@@ -86,8 +87,26 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   for (const flag of dropped) ctx.note(`anthropic-beta "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
   if (kept.length > 0) body.anthropic_beta = kept;
   if (ctx.target.alias?.promptCaching === 'auto' && claudeCaching(ctx.target.modelId)) placeAutoCache(body, ctx);
+  // Bedrock's limits, on every mark the body carries (the neutral request may not carry them all).
+  checkCacheLimits(cacheMarksOf(body).map((m) => (m.ttl === '1h' || m.ttl === '5m' ? { ttl: m.ttl } : {})));
   mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Claude on invoke');
   return body;
+}
+
+/** The `cache_control` values of Claude's body in Bedrock's processing order: tools, system, messages. */
+function cacheMarksOf(body: Json): Json[] {
+  const marks: Json[] = [];
+  const collect = (blocks: unknown): void => {
+    for (const block of Array.isArray(blocks) ? blocks : []) {
+      if (!isObject(block)) continue;
+      if (isObject(block.cache_control)) marks.push(block.cache_control);
+      if (block.type === 'tool_result') collect(block.content);
+    }
+  };
+  collect(body.tools);
+  collect(body.system);
+  for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) collect(m.content);
+  return marks;
 }
 
 /** Bedrock's most cache points per request (docs/contract.md#request-rules). */
@@ -100,17 +119,7 @@ const MAX_CACHE_POINTS = 4;
  * point in front of an hour-long one would break Bedrock's TTL order.
  */
 function placeAutoCache(body: Json, ctx: BuildContext): void {
-  const marks: Json[] = [];
-  const collect = (blocks: unknown): void => {
-    for (const block of Array.isArray(blocks) ? blocks : []) {
-      if (!isObject(block)) continue;
-      if (isObject(block.cache_control)) marks.push(block.cache_control);
-      if (block.type === 'tool_result') collect(block.content);
-    }
-  };
-  collect(body.tools);
-  collect(body.system);
-  for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) collect(m.content);
+  const marks = cacheMarksOf(body);
   if (marks.some((m) => m.ttl === '1h')) {
     ctx.note('prompt_caching auto: no points added, the client marks an hour-long cache itself');
     return;

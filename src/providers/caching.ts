@@ -9,7 +9,8 @@
  *   messages; a 1h TTL only on the models that have it (Claude 4.5 and later); Nova takes no point in its
  *   tools. Each is a 400 that names the rule.
  * - An alias's `prompt_caching: auto` places points itself: after the last tool, after the system prompt and
- *   on the last user turn (where the client placed none), within the limit.
+ *   on the last user turn (where the client placed none), within the limit; none when the client marks an
+ *   hour-long point (a five-minute one in front of it would break the TTL order).
  * - A prefix shorter than the model's minimum (1,024 tokens and more) is simply not cached, as AWS documents:
  *   the sidecar cannot count tokens before the call, so it does not refuse one.
  *
@@ -93,7 +94,13 @@ function stripMarks(
 
 /** `prompt_caching: auto`: points after the last tool, after the system prompt, on the last user turn. */
 function placeAuto(request: ChatRequest, support: CacheSupport, ctx: BuildContext): ChatRequest {
-  let budget = MAX_CACHE_POINTS - marksInOrder(request).length;
+  const own = marksInOrder(request);
+  // A five-minute point in front of the client's hour-long one would break Bedrock's TTL order.
+  if (own.some((m) => m.mark.ttl === '1h')) {
+    ctx.note('prompt_caching auto: no points added, the client marks an hour-long cache itself');
+    return request;
+  }
+  let budget = MAX_CACHE_POINTS - own.length;
   const placed: string[] = [];
   let tools = request.params.tools;
   const lastTool = tools !== undefined ? lastOf(tools) : undefined;
@@ -154,16 +161,24 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
     // 5m is these models' only TTL: sent as the default, without a ttl the model may not know.
     out = stripMarks(out, (_where, { ttl: _ttl, ...rest }) => rest);
   }
-  const final = marksInOrder(out);
-  if (final.length > MAX_CACHE_POINTS) {
-    throw refuse(`at most ${MAX_CACHE_POINTS} cache points per request (Bedrock's limit); this request has ${final.length}`);
+  checkCacheLimits(marksInOrder(out).map((m) => m.mark));
+  return out;
+}
+
+/**
+ * Bedrock's limits on a request's cache points, given in its processing order (tools, system, messages):
+ * at most four, TTLs not increasing. Throws the 400 naming the rule. Also used on Claude's own body
+ * (anthropic-native.ts), whose marks the neutral request may not all carry.
+ */
+export function checkCacheLimits(marks: readonly CacheMark[]): void {
+  if (marks.length > MAX_CACHE_POINTS) {
+    throw refuse(`at most ${MAX_CACHE_POINTS} cache points per request (Bedrock's limit); this request has ${marks.length}`);
   }
   let short = false;
-  for (const { mark } of final) {
+  for (const mark of marks) {
     if ((mark.ttl ?? '5m') === '5m') short = true;
     else if (short) {
       throw refuse('a ttl "1h" cache point cannot follow a "5m" one: TTLs must not increase in the order tools, system, messages');
     }
   }
-  return out;
 }

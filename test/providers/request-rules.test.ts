@@ -238,6 +238,26 @@ test('request rules: prompt_caching auto says where it put the points', () => {
   );
 });
 
+test("request rules: prompt_caching auto adds nothing in front of a client's hour-long point (the TTL order would break)", () => {
+  const request = {
+    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+    messages: [
+      { role: 'system', content: LONG },
+      { role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+    ],
+  };
+  for (const route of ['invoke', 'converse'] as const) {
+    const { body, notes } = build(route, 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', request, { alias: { promptCaching: 'auto' } });
+    const text = JSON.stringify(body);
+    assert.equal(text.match(/cache_control|cachePoint/g)?.length, 1, `${route}: only the client's own point: ${text}`);
+    assert.ok(text.includes('"ttl":"1h"'), text);
+    assert.ok(
+      notes.some((n) => n.includes('hour-long')),
+      notes.join('\n'),
+    );
+  }
+});
+
 test("request rules: a cache point on a prefix below the model's minimum goes to Bedrock as asked, neither refused nor dropped", () => {
   // AWS: a prefix shorter than the model's minimum (1,024 tokens and more) is simply not cached; the sidecar
   // cannot count tokens before the call, so it never refuses or drops a point for it (README "Decisions").

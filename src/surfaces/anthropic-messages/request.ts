@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
 import {
   takeSidecarParams,
+  type CacheMark,
   type ChatMessage,
   type ChatParams,
   type ContentPart,
@@ -148,6 +149,23 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   }
 }
 
+/**
+ * A block's `cache_control: {type: "ephemeral", ttl?}` as a neutral cache mark, so a family reached through
+ * the translation caches too (Converse `cachePoint`; caching.ts drops and logs it for a family that cannot
+ * cache) and Bedrock's limits are checked before the call. Another shape is left to Claude's own body.
+ */
+function cacheOf(block: Record<string, unknown>): CacheMark | undefined {
+  const control = block.cache_control;
+  if (!isObject(control) || control.type !== 'ephemeral') return undefined;
+  return control.ttl === '5m' || control.ttl === '1h' ? { ttl: control.ttl } : {};
+}
+
+/** `part` with the block's cache mark, if it has one. */
+function marked<T extends ContentPart>(part: T, block: Record<string, unknown>): T {
+  const cache = cacheOf(block);
+  return cache ? { ...part, cache } : part;
+}
+
 function readSystem(system: unknown): ChatMessage[] {
   if (system === undefined || system === null) return [];
   if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
@@ -155,7 +173,7 @@ function readSystem(system: unknown): ChatMessage[] {
   const parts: TextPart[] = system.map((block, i) => {
     if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
       throw bad(`system[${i}]`, `system[${i}] must be a text block`);
-    return { type: 'text', text: block.text };
+    return marked<TextPart>({ type: 'text', text: block.text }, block);
   });
   return parts.length > 0 ? [{ role: 'system', content: parts }] : [];
 }
@@ -223,11 +241,11 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
     switch (b.type) {
       case 'text':
         if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
-        if (b.text !== '') parts.push({ type: 'text', text: b.text });
+        if (b.text !== '') parts.push(marked<TextPart>({ type: 'text', text: b.text }, b));
         return;
       case 'image': {
         const part = image(b, where, untranslatable);
-        if (part) parts.push(part);
+        if (part) parts.push(marked(part, b));
         return;
       }
       case 'tool_result': {
@@ -236,13 +254,16 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
         flush();
         const content = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : Array.isArray(b.content) ? b.content : [];
         const text: TextPart[] = [];
+        // One block upstream: a mark on it or on any of its parts is a point after the whole result.
+        let cache = cacheOf(b);
         (content as unknown[]).forEach((part, k) => {
+          if (isObject(part)) cache ??= cacheOf(part);
           if (isObject(part) && part.type === 'text' && typeof part.text === 'string') text.push({ type: 'text', text: part.text });
           else if (isObject(part) && part.type === 'tool_reference')
             return; // what a tool search loaded: nothing to say
           else untranslatable.push(`${where}.content[${k}] (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
         });
-        out.push({ role: 'tool', toolCallId: b.tool_use_id, content: text });
+        out.push({ role: 'tool', toolCallId: b.tool_use_id, content: text, ...(cache ? { cache } : {}) });
         return;
       }
       default:
@@ -258,17 +279,19 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
   let reasoning = '';
   let signature: string | undefined;
   const redacted: string[] = [];
+  let cache: CacheMark | undefined;
   blocks.forEach((b, j) => {
     const where = `${at}.content[${j}]`;
     if (!isObject(b)) throw bad(where, `${where} must be a content block`);
     switch (b.type) {
       case 'text':
         if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
-        if (b.text !== '') content.push({ type: 'text', text: b.text });
+        if (b.text !== '') content.push(marked<TextPart>({ type: 'text', text: b.text }, b));
         return;
       case 'tool_use':
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw bad(where, `${where} must have an id and a name`);
         toolCalls.push({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
+        cache = cacheOf(b) ?? cache; // a point after the tool calls: the message's own mark
         return;
       case 'thinking':
         if (typeof b.thinking === 'string') reasoning += b.thinking;
@@ -291,6 +314,7 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
     ...(reasoning !== '' || signature !== undefined ? { reasoning } : {}),
     ...(signature !== undefined ? { reasoningSignature: signature } : {}),
     ...(redacted.length > 0 ? { reasoningRedacted: redacted } : {}),
+    ...(cache ? { cache } : {}),
   };
 }
 
@@ -307,7 +331,8 @@ function readTools(value: unknown, untranslatable: string[]): ToolDefinition[] {
     if (tool.description !== undefined && typeof tool.description !== 'string') {
       throw bad(`tools[${i}].description`, `tools[${i}].description must be a string`);
     }
-    return [{ name: tool.name, description: tool.description, parameters: schema }];
+    const cache = cacheOf(tool);
+    return [{ name: tool.name, description: tool.description, parameters: schema, ...(cache ? { cache } : {}) }];
   });
 }
 

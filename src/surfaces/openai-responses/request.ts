@@ -11,6 +11,9 @@
  * `namespace` (nested tools, named `<namespace>__<tool>` upstream). A built-in tool Bedrock cannot run
  * (`web_search`, `file_search`, …) is a 400 naming it, or dropped with drop_params.
  *
+ * `cache_control: {type: "ephemeral", ttl?}` on a part, an item or a tool is a prompt-cache mark, as on Chat
+ * Completions (the rules: src/providers/caching.ts).
+ *
  * Hints with no Bedrock meaning are accepted and dropped: `text.verbosity`, `prompt_cache_key`,
  * `safety_identifier`, `client_metadata`, `truncation: "disabled"`, `reasoning.summary`, `include`.
  */
@@ -19,6 +22,7 @@ import {
   REASONING_EFFORTS,
   SIDECAR_PARAMS,
   takeSidecarParams,
+  type CacheMark,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
@@ -31,7 +35,7 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
-import { readServiceTier } from '../../providers/hints.ts';
+import { readCacheControl, readServiceTier } from '../../providers/hints.ts';
 import { openReasoning, type StoredResponse } from './store.ts';
 
 /** How a tool the client declared travels: plain function, free-text custom tool, or a namespaced function. */
@@ -126,7 +130,8 @@ export function readResponsesRequest(
         { param: 'previous_response_id' },
       );
     }
-    messages.push(...previous.messages.filter((m) => m.role !== 'system'));
+    // The stored turns without their cache marks: each request marks its own points (at most four).
+    messages.push(...previous.messages.filter((m) => m.role !== 'system').map(unmarked));
   }
   const instructions = typeof raw.instructions === 'string' ? raw.instructions : null;
   const system: TextPart[] = instructions ? [{ type: 'text', text: instructions }] : [];
@@ -325,7 +330,8 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
         parameters = p as Record<string, unknown>;
       }
       shapes.set(upstream, { kind: type, name: t.name, ...(namespace ? { namespace } : {}) });
-      out.push({ name: upstream, description, parameters });
+      const cache = readCacheControl(t.cache_control, `${at}.cache_control`);
+      out.push({ name: upstream, description, parameters, ...(cache ? { cache } : {}) });
       return;
     }
     if (type === 'namespace') {
@@ -372,21 +378,23 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw bad(at, `${at} must be an object`);
     const it = item as Record<string, unknown>;
     const type = it.type ?? (it.role !== undefined ? 'message' : undefined);
+    // An item's own mark: a cache point after the whole item.
+    const cache = readCacheControl(it.cache_control, `${at}.cache_control`);
     switch (type) {
       case 'message': {
         const role = it.role;
         if (role === 'developer' || role === 'system') {
           // Instructions, wherever they stand: Bedrock takes one system prompt.
-          system.push(...textOf(it.content, at));
+          system.push(...markLast(textOf(it.content, at), cache));
           return;
         }
         if (role === 'user') {
           flush();
-          out.push({ role: 'user', content: userParts(it.content, at) });
+          out.push({ role: 'user', content: userParts(it.content, at), ...(cache ? { cache } : {}) });
           return;
         }
         if (role === 'assistant') {
-          const text = textOf(it.content, at);
+          const text = markLast(textOf(it.content, at), cache);
           const current = turn();
           if (current.toolCalls.length > 0) {
             flush();
@@ -413,14 +421,16 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
           args = JSON.stringify({ input: it.input });
         }
         const call: ToolCall = { id: callId, name, arguments: args };
-        turn().toolCalls.push(call);
+        const current = turn();
+        current.toolCalls.push(call);
+        if (cache) current.cache = cache; // a point after the turn's tool calls
         return;
       }
       case 'function_call_output':
       case 'custom_tool_call_output': {
         if (typeof it.call_id !== 'string') throw bad(`${at}.call_id`, `${at}.call_id must be a string`);
         flush();
-        out.push({ role: 'tool', toolCallId: it.call_id, content: toolOutput(it.output, at) });
+        out.push({ role: 'tool', toolCallId: it.call_id, content: toolOutput(it.output, at), ...(cache ? { cache } : {}) });
         return;
       }
       case 'reasoning': {
@@ -459,13 +469,31 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
   return out;
 }
 
+/** A stored message without the cache marks its own request carried. */
+function unmarked(m: ChatMessage): ChatMessage {
+  const { cache: _cache, ...rest } = m;
+  return { ...rest, content: m.content.map(({ cache: _c, ...part }) => part) } as ChatMessage;
+}
+
+/** The parts with the item's own mark on the last one (a point after the whole item). */
+function markLast(parts: TextPart[], cache: CacheMark | undefined): TextPart[] {
+  const last = parts[parts.length - 1];
+  return cache && last ? [...parts.slice(0, -1), { ...last, cache }] : parts;
+}
+
+/** A part's `cache_control` as a mark to spread into the neutral part. */
+function partMark(p: Record<string, unknown>, where: string): { cache?: CacheMark } {
+  const cache = readCacheControl(p.cache_control, `${where}.cache_control`);
+  return cache ? { cache } : {};
+}
+
 function textOf(content: unknown, at: string): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
   return content.flatMap((part, j) => {
     const p = part as Record<string, unknown> | null;
     if (p && (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text') && typeof p.text === 'string')
-      return [{ type: 'text' as const, text: p.text }];
+      return [{ type: 'text' as const, text: p.text, ...partMark(p, `${at}.content[${j}]`) }];
     if (p && p.type === 'refusal' && typeof p.refusal === 'string') return [{ type: 'text' as const, text: p.refusal }];
     throw bad(`${at}.content[${j}]`, `${at}.content[${j}] must be a text part here`);
   });
@@ -478,14 +506,15 @@ function userParts(content: unknown, at: string): ContentPart[] {
   return content.map((part, j): ContentPart => {
     const where = `${at}.content[${j}]`;
     const p = part as Record<string, unknown> | null;
-    if (p && (p.type === 'input_text' || p.type === 'text') && typeof p.text === 'string') return { type: 'text', text: p.text };
+    if (p && (p.type === 'input_text' || p.type === 'text') && typeof p.text === 'string')
+      return { type: 'text', text: p.text, ...partMark(p, where) };
     if (p && p.type === 'input_image') {
       if (typeof p.image_url !== 'string')
         throw bad(where, `${where}: only image_url data URLs are supported (file_id needs OpenAI's file store)`);
       const match = IMAGE_DATA_URL.exec(p.image_url);
       if (!match) throw bad(where, `${where}: Bedrock cannot fetch image URLs; send a data:image/(png|jpeg|gif|webp);base64 URL`);
       const format = (match[1] === 'jpg' ? 'jpeg' : match[1]) as 'png' | 'jpeg' | 'gif' | 'webp';
-      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, '') };
+      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...partMark(p, where) };
     }
     if (p && p.type === 'input_file') {
       if (p.file_id !== undefined && p.file_id !== null) {
@@ -503,7 +532,10 @@ function userParts(content: unknown, at: string): ContentPart[] {
         );
       }
       if (typeof p.file_data !== 'string') throw bad(`${where}.file_data`, `${where}.file_data must be a data: URL`);
-      return documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents++);
+      return {
+        ...documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents++),
+        ...partMark(p, where),
+      };
     }
     throw bad(where, `${where}: part type ${JSON.stringify(p?.type)} is not supported (input_text, input_image, input_file)`);
   });
