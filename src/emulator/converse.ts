@@ -13,7 +13,7 @@ import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
 import { nativeGuardrail, type NativeGuard } from './native-guardrail.ts';
 import { familyOf } from './model-id.ts';
-import { planFromReply, type OutputPlan } from './output.ts';
+import { planFromReply, type LazyText, type OutputPlan } from './output.ts';
 import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache.ts';
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
@@ -123,15 +123,29 @@ function toolUseId(call: CallContext, id: string | undefined): string {
   return id ?? call.render.newId('tooluse_');
 }
 
+/** One reasoning block of a Converse response, signed where the family signs. */
+function reasoningBlock(call: CallContext, text: LazyText, signature: string): Json {
+  const reasoningText: Json = { text: text.full() };
+  if (signsReasoning(call)) reasoningText.signature = signature;
+  return { reasoningContent: { reasoningText } };
+}
+
+/** One reasoning block of a ConverseStream: its text deltas, then (where the family signs) its own signature. */
+function* reasoningEvents(call: CallContext, text: LazyText, signature: string, index: number): Generator<StreamEvent> {
+  for (const piece of text.pieces())
+    yield ['contentBlockDelta', { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index }];
+  if (signsReasoning(call)) yield ['contentBlockDelta', { delta: { reasoningContent: { signature } }, contentBlockIndex: index }];
+  yield ['contentBlockStop', { contentBlockIndex: index }];
+}
+
 function converseResponse(call: CallContext, plan: OutputPlan, stopReason: string, trace: Json | undefined): Json {
   const content: Json[] = [];
-  if (plan.reasoning) {
-    const reasoningText: Json = { text: plan.reasoning.full() };
-    if (signsReasoning(call)) reasoningText.signature = plan.reasoningSignature;
-    content.push({ reasoningContent: { reasoningText } });
-  }
+  if (plan.reasoning) content.push(reasoningBlock(call, plan.reasoning, plan.reasoningSignature));
   if (hasTextBlock(plan)) content.push({ text: plan.text.full() });
-  for (const c of plan.toolCalls) content.push({ toolUse: { toolUseId: toolUseId(call, c.id), name: c.name, input: c.input } });
+  for (const c of plan.toolCalls) {
+    if (c.reasoning) content.push(reasoningBlock(call, c.reasoning, c.reasoningSignature));
+    content.push({ toolUse: { toolUseId: toolUseId(call, c.id), name: c.name, input: c.input } });
+  }
   const out: Json = {
     output: { message: { role: 'assistant', content } },
     stopReason,
@@ -155,12 +169,7 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
       yield ['contentBlockStop', { contentBlockIndex: index }];
       index++;
     }
-    for (const piece of plan.reasoning.pieces()) {
-      yield ['contentBlockDelta', { delta: { reasoningContent: { text: piece } }, contentBlockIndex: index }];
-    }
-    if (signsReasoning(call))
-      yield ['contentBlockDelta', { delta: { reasoningContent: { signature: plan.reasoningSignature } }, contentBlockIndex: index }];
-    yield ['contentBlockStop', { contentBlockIndex: index }];
+    yield* reasoningEvents(call, plan.reasoning, plan.reasoningSignature, index);
     index++;
   }
   if (hasTextBlock(plan)) {
@@ -170,6 +179,10 @@ function* converseEvents(call: CallContext, plan: OutputPlan, guard: NativeGuard
   }
   // Read after the text: a native guardrail may have dropped the tool calls and changed the stop reason.
   for (const c of plan.toolCalls) {
+    if (c.reasoning) {
+      yield* reasoningEvents(call, c.reasoning, c.reasoningSignature, index);
+      index++;
+    }
     yield ['contentBlockStart', { start: { toolUse: { toolUseId: toolUseId(call, c.id), name: c.name } }, contentBlockIndex: index }];
     for (const piece of c.argumentDeltas) yield ['contentBlockDelta', { delta: { toolUse: { input: piece } }, contentBlockIndex: index }];
     yield ['contentBlockStop', { contentBlockIndex: index }];

@@ -11,6 +11,9 @@ export interface PlannedToolCall {
   input: unknown;
   argumentsJson: string;
   argumentDeltas: string[];
+  /** The reasoning block before this call, if scripted, and its own signature. */
+  reasoning: LazyText | undefined;
+  reasoningSignature: string;
 }
 
 export interface LazyText {
@@ -84,10 +87,13 @@ export function planFromReply(reply: TextReply | ToolUseReply, requestBytes: num
             input: c.input ?? {},
             argumentsJson,
             argumentDeltas: c.argumentDeltas ?? splitUtf8(argumentsJson),
+            reasoning: c.reasoning === undefined ? undefined : lazyText(c.reasoning),
+            reasoningSignature: c.reasoning === undefined ? '' : Buffer.from(`emulator-signature-${callSeq}-${i + 1}`).toString('base64'),
           };
         })
       : [];
-  const outBytes = text.bytes + (reasoning?.bytes ?? 0) + toolCalls.reduce((n, c) => n + c.argumentsJson.length, 0);
+  const outBytes =
+    text.bytes + (reasoning?.bytes ?? 0) + toolCalls.reduce((n, c) => n + c.argumentsJson.length + (c.reasoning?.bytes ?? 0), 0);
   const usage = reply.usage ?? {};
   return {
     reasoning,

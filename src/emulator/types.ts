@@ -149,6 +149,11 @@ export interface ScriptedToolCall {
   input: unknown;
   /** Stream pieces of the JSON arguments; their concatenation should be the JSON of `input`. */
   argumentDeltas?: string[];
+  /**
+   * A reasoning block just before this call (Claude's interleaved thinking: several thinking blocks in one
+   * answer), with its own signature where the family signs reasoning.
+   */
+  reasoning?: string;
 }
 
 export interface ToolUseReply {

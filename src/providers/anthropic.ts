@@ -7,6 +7,7 @@ import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { answerEnd, requireAnswer, wholeToolCall } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import {
+  assistantBlocks,
   joinText,
   parseArguments,
   type CacheMark,
@@ -158,25 +159,30 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         append('user', m.content.map(userBlock), m.cache);
         return;
       case 'assistant': {
-        const blocks: Block[] = m.content
-          .filter((t) => t.text !== '')
-          .map((t) => ({
-            type: 'text',
-            text: t.text,
-            ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
-          }));
-        // Signed and redacted thinking go back first, byte for byte, as Claude requires them before its tool use.
-        blocks.unshift(...(m.reasoningRedacted ?? []).map((data) => ({ type: 'redacted_thinking', data })));
-        if (m.reasoningSignature !== undefined)
-          blocks.unshift({ type: 'thinking', thinking: m.reasoning ?? '', signature: m.reasoningSignature });
-        m.toolCalls.forEach((call, j) =>
-          blocks.push({
-            type: 'tool_use',
-            id: call.id,
-            name: call.name,
-            input: parseArguments(call, `messages[${i}].tool_calls[${j}]`),
-          }),
-        );
+        // Signed and redacted thinking go back byte for byte, each block with its own signature, where the
+        // client had it (Claude requires them before its tool use); unsigned reasoning is not sent.
+        const blocks: Block[] = [];
+        for (const b of assistantBlocks(m)) {
+          switch (b.kind) {
+            case 'text':
+              if (b.part.text !== '')
+                blocks.push({ type: 'text', text: b.part.text, ...(b.part.cache ? { cache_control: cacheControl(b.part.cache) } : {}) });
+              break;
+            case 'reasoning':
+              if ('redacted' in b.block) blocks.push({ type: 'redacted_thinking', data: b.block.redacted });
+              else if (b.block.signature !== undefined)
+                blocks.push({ type: 'thinking', thinking: b.block.text, signature: b.block.signature });
+              break;
+            case 'tool':
+              blocks.push({
+                type: 'tool_use',
+                id: b.call.id,
+                name: b.call.name,
+                input: parseArguments(b.call, `messages[${i}].tool_calls[${b.index}]`),
+              });
+              break;
+          }
+        }
         append('assistant', blocks, m.cache);
         return;
       }

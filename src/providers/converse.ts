@@ -15,6 +15,7 @@ import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import {
+  assistantBlocks,
   joinText,
   parseArguments,
   type CacheMark,
@@ -22,6 +23,7 @@ import {
   type ChatRequest,
   type ContentPart,
   type ParamName,
+  type ReasoningBlock,
   type ReasoningEffort,
 } from './request.ts';
 import { servingFields } from './serving.ts';
@@ -77,23 +79,31 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         );
         return;
       case 'assistant': {
-        const blocks: Block[] = m.content
-          .filter((t) => t.text !== '')
-          .flatMap((t) => (t.cache ? [{ text: t.text }, cachePointBlock(t.cache)] : [{ text: t.text }]));
-        // Claude's redacted thinking is Converse's redactedContent: a blob, the bytes of its data (base64 in JSON).
-        blocks.unshift(
-          ...(m.reasoningRedacted ?? []).map((data) => ({
-            reasoningContent: { redactedContent: Buffer.from(data, 'utf8').toString('base64') },
-          })),
-        );
-        if (m.reasoningSignature !== undefined) {
-          blocks.unshift({ reasoningContent: { reasoningText: { text: m.reasoning ?? '', signature: m.reasoningSignature } } });
+        // In the client's order: each reasoning block its own reasoningContent, between text and tool use.
+        const blocks: Block[] = [];
+        for (const b of assistantBlocks(m)) {
+          switch (b.kind) {
+            case 'text':
+              if (b.part.text === '') break;
+              blocks.push({ text: b.part.text });
+              if (b.part.cache) blocks.push(cachePointBlock(b.part.cache));
+              break;
+            case 'reasoning': {
+              const block = reasoningContent(b.block);
+              if (block) blocks.push(block);
+              break;
+            }
+            case 'tool':
+              blocks.push({
+                toolUse: {
+                  toolUseId: b.call.id,
+                  name: b.call.name,
+                  input: parseArguments(b.call, `messages[${i}].tool_calls[${b.index}]`),
+                },
+              });
+              break;
+          }
         }
-        m.toolCalls.forEach((call, j) =>
-          blocks.push({
-            toolUse: { toolUseId: call.id, name: call.name, input: parseArguments(call, `messages[${i}].tool_calls[${j}]`) },
-          }),
-        );
         append('assistant', blocks, m.cache);
         return;
       }
@@ -103,6 +113,17 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
     }
   });
   return out;
+}
+
+/**
+ * One reasoning block as Converse's `reasoningContent`: signed text with its own signature, or Claude's
+ * redacted thinking as `redactedContent`, a blob (the bytes of its data, base64 in JSON). Unsigned reasoning
+ * is the client's record only: nothing.
+ */
+function reasoningContent(block: ReasoningBlock): Block | undefined {
+  if ('redacted' in block) return { reasoningContent: { redactedContent: Buffer.from(block.redacted, 'utf8').toString('base64') } };
+  if (block.signature === undefined) return undefined;
+  return { reasoningContent: { reasoningText: { text: block.text, signature: block.signature } } };
 }
 
 /** A converse `cachePoint` block (docs/contract.md#request-rules; the rules: caching.ts). */

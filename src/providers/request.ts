@@ -60,21 +60,80 @@ export type ChatMessage =
   | { role: 'system'; content: TextPart[]; cache?: CacheMark }
   | { role: 'user'; content: ContentPart[]; cache?: CacheMark }
   /**
-   * `reasoning` with `reasoningSignature`: a model's signed thinking handed back (Claude requires it before a
-   * tool result when thinking is on); unsigned reasoning is the client's record only and is not sent upstream.
-   * `reasoningRedacted`: the turn's encrypted thinking blocks (Claude's `redacted_thinking` data), handed back
-   * as they came, after the signed thinking.
+   * `reasoning`: the turn's reasoning blocks, each with its own signature (`ReasoningBlock`), in the
+   * client's order. `order`: the kinds of the turn's blocks as the client sent them, each naming the next of
+   * `content`, `toolCalls` or `reasoning` (`assistantBlocks` walks them); absent, reasoning comes first,
+   * then text, then tool calls.
    */
   | {
       role: 'assistant';
       content: TextPart[];
       toolCalls: ToolCall[];
-      reasoning?: string;
-      reasoningSignature?: string;
-      reasoningRedacted?: string[];
+      reasoning?: ReasoningBlock[];
+      order?: AssistantBlockKind[];
       cache?: CacheMark;
     }
   | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
+
+export type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>;
+
+/**
+ * One reasoning block of an assistant turn handed back: a model's thinking with the signature it was given
+ * (Claude requires its signed thinking back before a tool result when thinking is on; unsigned reasoning is
+ * the client's record only and is not sent upstream), or an encrypted block (Claude's `redacted_thinking`
+ * data), handed back as it came.
+ */
+export type ReasoningBlock = { text: string; signature?: string } | { redacted: string };
+
+/** The kinds of an assistant turn's blocks, for their order. */
+export type AssistantBlockKind = 'text' | 'tool' | 'reasoning';
+
+/** A thinking block's text and signature as a client sent them, or undefined when it carries neither. */
+export function thinkingBlock(text: unknown, signature: unknown): ReasoningBlock | undefined {
+  const said = typeof text === 'string' ? text : '';
+  if (typeof signature === 'string' && signature !== '') return { text: said, signature };
+  return said === '' ? undefined : { text: said };
+}
+
+/** One block of an assistant turn, as `assistantBlocks` gives them. */
+export type AssistantBlock =
+  { kind: 'text'; part: TextPart } | { kind: 'tool'; call: ToolCall; index: number } | { kind: 'reasoning'; block: ReasoningBlock };
+
+/**
+ * An assistant turn's blocks in the order the client sent them (`order`), each signed reasoning block
+ * where it stood between text and tool use. What the order does not place (a reader that keeps none)
+ * follows as reasoning, text, tool calls: Claude wants its thinking before its tool use.
+ */
+export function assistantBlocks(m: AssistantMessage): AssistantBlock[] {
+  const reasoning = m.reasoning ?? [];
+  const next = { text: 0, tool: 0, reasoning: 0 };
+  const out: AssistantBlock[] = [];
+  const take = (kind: AssistantBlockKind): void => {
+    switch (kind) {
+      case 'text': {
+        const part = m.content[next.text++];
+        if (part) out.push({ kind, part });
+        return;
+      }
+      case 'tool': {
+        const index = next.tool++;
+        const call = m.toolCalls[index];
+        if (call) out.push({ kind, call, index });
+        return;
+      }
+      case 'reasoning': {
+        const block = reasoning[next.reasoning++];
+        if (block) out.push({ kind, block });
+        return;
+      }
+    }
+  };
+  for (const kind of m.order ?? []) take(kind);
+  while (next.reasoning < reasoning.length) take('reasoning');
+  while (next.text < m.content.length) take('text');
+  while (next.tool < m.toolCalls.length) take('tool');
+  return out;
+}
 
 export interface ToolDefinition {
   name: string;

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
+import type { ScriptedReply } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
 const CLAUDE = { name: 'claude-sonnet-4-5', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
@@ -215,6 +216,78 @@ test('messages via Converse (Claude on a converse alias): the signature and reda
       { reasoningContent: { redactedContent: Buffer.from(redacted.data).toString('base64') } },
     ]);
     assert.ok('toolUse' in messages[1]!.content[2]!);
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages via Converse: several signed thinking blocks in one answer keep their own signatures, both ways and in order', async () => {
+  const converse = { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
+  const { h, client } = await rig({ models: [CLAUDE, NOVA, converse] });
+  try {
+    // Claude's interleaved thinking: a thinking block, text and a call, then a second thinking block before a second call.
+    const answer: ScriptedReply = {
+      type: 'tool_use',
+      reasoning: 'I should read the file.',
+      text: 'Reading both.',
+      calls: [
+        { id: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } },
+        { id: 'toolu_2', name: 'Read', input: { file_path: '/tmp/y' }, reasoning: 'And the other one, too.' },
+      ],
+    };
+    const tools = [
+      {
+        name: 'Read',
+        description: 'reads a file',
+        input_schema: { type: 'object' as const, properties: { file_path: { type: 'string' } } },
+      },
+    ];
+    const ask = { model: 'claude-converse', max_tokens: 2048, tools, thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
+    const shape = (content: Anthropic.ContentBlock[]): string[] =>
+      content.map((b) => (b.type === 'thinking' ? `thinking:${b.thinking}` : b.type === 'tool_use' ? `tool_use:${b.id}` : b.type));
+
+    h.emu.script(answer);
+    const streamed = await client.messages.stream({ ...ask, messages: [{ role: 'user', content: 'read both' }] }).finalMessage();
+    h.emu.script(answer);
+    const whole = await client.messages.create({ ...ask, messages: [{ role: 'user', content: 'read both' }] });
+    for (const message of [streamed, whole]) {
+      assert.deepEqual(shape(message.content), [
+        'thinking:I should read the file.',
+        'text',
+        'tool_use:toolu_1',
+        'thinking:And the other one, too.',
+        'tool_use:toolu_2',
+      ]);
+      const signatures = message.content.flatMap((b) => (b.type === 'thinking' ? [b.signature] : []));
+      assert.equal(new Set(signatures).size, 2, `each block its own signature: ${signatures.join(', ')}`);
+      assert.ok(signatures.every((s) => s.length > 0));
+    }
+
+    // Handed back: each block goes to Bedrock with its own signature, where it stood.
+    h.emu.script({ type: 'text', text: 'both read' });
+    await client.messages.create({
+      ...ask,
+      messages: [
+        { role: 'user', content: 'read both' },
+        { role: 'assistant', content: streamed.content },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', content: 'x' },
+            { type: 'tool_result', tool_use_id: 'toolu_2', content: 'y' },
+          ],
+        },
+      ],
+    });
+    const sent = (lastUpstreamBody(h).messages as Array<{ content: Array<Record<string, unknown>> }>)[1]!.content;
+    const thinking = streamed.content.filter((b) => b.type === 'thinking');
+    assert.deepEqual(sent, [
+      { reasoningContent: { reasoningText: { text: thinking[0]!.thinking, signature: thinking[0]!.signature } } },
+      { text: 'Reading both.' },
+      { toolUse: { toolUseId: 'toolu_1', name: 'Read', input: { file_path: '/tmp/x' } } },
+      { reasoningContent: { reasoningText: { text: thinking[1]!.thinking, signature: thinking[1]!.signature } } },
+      { toolUse: { toolUseId: 'toolu_2', name: 'Read', input: { file_path: '/tmp/y' } } },
+    ]);
   } finally {
     await h.close();
   }

@@ -14,7 +14,7 @@ import {
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { defaultReplyText } from '../../src/emulator/index.ts';
+import { defaultReplyText, type ScriptedReply } from '../../src/emulator/index.ts';
 import { startHarness, TEST_CREDENTIALS, type Harness } from '../helpers/harness.ts';
 import { otherCredentials } from '../helpers/credentials.ts';
 
@@ -229,6 +229,51 @@ test("the inference-profile lookups refuse in Bedrock's shape too: 405, and 401 
     const unknown = await fetch(`${h.url}/model/nova/frob`, { method: 'POST' });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.headers.get('x-amzn-errortype'), 'UnknownOperationException');
+  });
+});
+
+test('converse and converse-stream: several reasoning blocks in one answer each keep their own signature and place', async () => {
+  await withRig({}, async (h) => {
+    const sdk = client(h);
+    const answer: ScriptedReply = {
+      type: 'tool_use',
+      reasoning: 'First thought.',
+      calls: [
+        { id: 't1', name: 'lookup', input: { q: 'a' } },
+        { id: 't2', name: 'lookup', input: { q: 'b' }, reasoning: 'Second thought.' },
+      ],
+    };
+    const ask = { modelId: 'claude', messages: [{ role: 'user' as const, content: [{ text: 'look both up' }] }] };
+    h.emu.script(answer);
+    const out = await sdk.send(new ConverseStreamCommand(ask));
+    const blocks = new Map<number, { text: string; signature?: string; tool?: string }>();
+    for (const event of await collect(out.stream)) {
+      const start = event.contentBlockStart;
+      if (start?.start?.toolUse) blocks.set(start.contentBlockIndex!, { text: '', tool: start.start.toolUse.toolUseId });
+      const delta = event.contentBlockDelta;
+      if (delta?.delta?.reasoningContent) {
+        const block = blocks.get(delta.contentBlockIndex!) ?? { text: '' };
+        block.text += delta.delta.reasoningContent.text ?? '';
+        if (delta.delta.reasoningContent.signature) block.signature = delta.delta.reasoningContent.signature;
+        blocks.set(delta.contentBlockIndex!, block);
+      }
+    }
+    const streamed = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
+    assert.deepEqual(
+      streamed.map((b) => b.tool ?? b.text),
+      ['First thought.', 't1', 'Second thought.', 't2'],
+    );
+    assert.ok(streamed[0]!.signature && streamed[2]!.signature && streamed[0]!.signature !== streamed[2]!.signature);
+
+    h.emu.script(answer);
+    const whole = await sdk.send(new ConverseCommand(ask));
+    const content = whole.output?.message?.content ?? [];
+    assert.deepEqual(
+      content.map((b) => b.reasoningContent?.reasoningText?.text ?? b.toolUse?.toolUseId),
+      ['First thought.', 't1', 'Second thought.', 't2'],
+    );
+    const signatures = content.flatMap((b) => b.reasoningContent?.reasoningText?.signature ?? []);
+    assert.equal(new Set(signatures).size, 2, 'two blocks, two signatures');
   });
 });
 

@@ -179,6 +179,55 @@ test('responses: Claude thinking travels in encrypted_content and goes back sign
     assert.ok((thinking.signature as string).length > 0);
   }));
 
+test('responses: several signed reasoning items of one answer go back each with its own signature, in order', () =>
+  withHarness(BASE, async (h) => {
+    const openai = client(h);
+    h.emu.script({
+      type: 'tool_use',
+      reasoning: 'First, x.',
+      text: 'Looking both up.',
+      calls: [
+        { id: 'toolu_1', name: 'lookup', input: { q: 'x' } },
+        { id: 'toolu_2', name: 'lookup', input: { q: 'y' }, reasoning: 'Then y.' },
+      ],
+    });
+    const tools = [
+      { type: 'function' as const, name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: false },
+    ];
+    const ask = { model: 'claude', tools, reasoning: { effort: 'low' as const }, include: ['reasoning.encrypted_content' as const] };
+    const first = await openai.responses.create({ ...ask, input: 'Find x and y' });
+    assert.deepEqual(
+      first.output.map((o) => o.type),
+      ['reasoning', 'message', 'function_call', 'reasoning', 'function_call'],
+    );
+    const outputs = [
+      { type: 'function_call_output' as const, call_id: 'toolu_1', output: 'x=1' },
+      { type: 'function_call_output' as const, call_id: 'toolu_2', output: 'y=2' },
+    ];
+    const expected = (sent: { messages: Array<{ content: Array<Record<string, unknown>> }> }): void => {
+      const turn = sent.messages[1]!.content;
+      assert.deepEqual(
+        turn.map((b) => (b.type === 'thinking' ? `thinking:${String(b.thinking)}` : String(b.type))),
+        ['thinking:First, x.', 'text', 'tool_use', 'thinking:Then y.', 'tool_use'],
+      );
+      const signatures = turn.flatMap((b) => (b.type === 'thinking' ? [b.signature] : []));
+      assert.equal(new Set(signatures).size, 2, `each block its own signature: ${signatures.join(', ')}`);
+    };
+    // From the stored response (previous_response_id) …
+    h.emu.script({ type: 'text', text: 'Found.' });
+    await openai.responses.create({ ...ask, previous_response_id: first.id, input: outputs });
+    expected(h.emu.requests[1]!.json as never);
+    // … and from the items themselves, as a stateless client sends them back.
+    h.emu.script({ type: 'text', text: 'Found.' });
+    await openai.responses.create({
+      ...ask,
+      store: false,
+      input: [{ role: 'user', content: 'Find x and y' }, ...first.output, ...outputs] as never,
+    });
+    expected(h.emu.requests[2]!.json as never);
+    assert.deepEqual(h.emu.requests[2]!.json, h.emu.requests[1]!.json);
+  }));
+
 test('responses: a built-in tool Bedrock cannot run is a 400 naming it; background is a 400; hints are dropped', () =>
   withHarness(BASE, async (h) => {
     const openai = client(h);

@@ -5,7 +5,7 @@
 //         docs/bedrock-wire.md#anthropic-claude
 // Validation speaks Anthropic's (pydantic) dialect: `<dotted.path>: Extra inputs are not permitted`, first
 // problem only. `model` and `stream` are not accepted (observed on Bedrock).
-import type { OutputPlan, PlannedToolCall } from '../output.ts';
+import type { LazyText, OutputPlan, PlannedToolCall } from '../output.ts';
 import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
 
@@ -166,6 +166,14 @@ function modelName(modelId: string): string {
   return last.replace(/^([a-z-]+\.)?anthropic\./, '').replace(/-v\d+(:\d+)?$/, '');
 }
 
+/** One thinking block of Claude's stream: its deltas, then its own signature. */
+function* thinkingEvents(text: LazyText, signature: string, index: number): Generator<Json> {
+  yield { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '' } };
+  for (const piece of text.pieces()) yield { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } };
+  yield { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature } };
+  yield { type: 'content_block_stop', index };
+}
+
 function toolId(call: PlannedToolCall, ctx: RenderContext): string {
   return call.id ?? ctx.newId('toolu_bdrk_');
 }
@@ -221,7 +229,10 @@ export const anthropic: InvokeFamily = {
     const content: Json[] = [];
     if (plan.reasoning) content.push({ type: 'thinking', thinking: plan.reasoning.full(), signature: plan.reasoningSignature });
     if (plan.text.bytes > 0 || plan.toolCalls.length === 0) content.push({ type: 'text', text: plan.text.full() });
-    for (const call of plan.toolCalls) content.push({ type: 'tool_use', id: toolId(call, ctx), name: call.name, input: call.input });
+    for (const call of plan.toolCalls) {
+      if (call.reasoning) content.push({ type: 'thinking', thinking: call.reasoning.full(), signature: call.reasoningSignature });
+      content.push({ type: 'tool_use', id: toolId(call, ctx), name: call.name, input: call.input });
+    }
     return {
       id: ctx.newId('msg_bdrk_'),
       type: 'message',
@@ -250,12 +261,7 @@ export const anthropic: InvokeFamily = {
     };
     let index = 0;
     if (plan.reasoning) {
-      yield { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '' } };
-      for (const piece of plan.reasoning.pieces()) {
-        yield { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } };
-      }
-      yield { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: plan.reasoningSignature } };
-      yield { type: 'content_block_stop', index };
+      yield* thinkingEvents(plan.reasoning, plan.reasoningSignature, index);
       index++;
     }
     if (plan.text.bytes > 0 || plan.toolCalls.length === 0) {
@@ -267,6 +273,10 @@ export const anthropic: InvokeFamily = {
       index++;
     }
     for (const call of plan.toolCalls) {
+      if (call.reasoning) {
+        yield* thinkingEvents(call.reasoning, call.reasoningSignature, index);
+        index++;
+      }
       yield { type: 'content_block_start', index, content_block: { type: 'tool_use', id: toolId(call, ctx), name: call.name, input: {} } };
       for (const piece of call.argumentDeltas) {
         yield { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } };

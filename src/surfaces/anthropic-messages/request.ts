@@ -10,10 +10,13 @@ import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
 import {
   takeSidecarParams,
+  thinkingBlock,
+  type AssistantBlockKind,
   type CacheMark,
   type ChatMessage,
   type ChatParams,
   type ContentPart,
+  type ReasoningBlock,
   type ReasoningEffort,
   type TextPart,
   type ToolCall,
@@ -276,9 +279,9 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
 function readAssistant(blocks: readonly unknown[], at: string, untranslatable: string[]): ChatMessage {
   const content: TextPart[] = [];
   const toolCalls: ToolCall[] = [];
-  let reasoning = '';
-  let signature: string | undefined;
-  const redacted: string[] = [];
+  // Each thinking block keeps its own signature and its place among the text and tool use.
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
   let cache: CacheMark | undefined;
   blocks.forEach((b, j) => {
     const where = `${at}.content[${j}]`;
@@ -286,20 +289,31 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
     switch (b.type) {
       case 'text':
         if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
-        if (b.text !== '') content.push(marked<TextPart>({ type: 'text', text: b.text }, b));
+        if (b.text !== '') {
+          content.push(marked<TextPart>({ type: 'text', text: b.text }, b));
+          order.push('text');
+        }
         return;
       case 'tool_use':
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw bad(where, `${where} must have an id and a name`);
         toolCalls.push({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
+        order.push('tool');
         cache = cacheOf(b) ?? cache; // a point after the tool calls: the message's own mark
         return;
-      case 'thinking':
-        if (typeof b.thinking === 'string') reasoning += b.thinking;
-        if (typeof b.signature === 'string' && b.signature !== '') signature = b.signature;
+      case 'thinking': {
+        const block = thinkingBlock(b.thinking, b.signature);
+        if (block) {
+          reasoning.push(block);
+          order.push('reasoning');
+        }
         return;
+      }
       case 'redacted_thinking':
         // Opaque: only Claude reads it back (Converse carries it as redactedContent).
-        if (typeof b.data === 'string') redacted.push(b.data);
+        if (typeof b.data === 'string') {
+          reasoning.push({ redacted: b.data });
+          order.push('reasoning');
+        }
         return;
       default:
         untranslatable.push(`${where} (a "${String(b.type)}" block)`);
@@ -311,9 +325,8 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
     role: 'assistant',
     content,
     toolCalls,
-    ...(reasoning !== '' || signature !== undefined ? { reasoning } : {}),
-    ...(signature !== undefined ? { reasoningSignature: signature } : {}),
-    ...(redacted.length > 0 ? { reasoningRedacted: redacted } : {}),
+    ...(reasoning.length > 0 ? { reasoning } : {}),
+    order,
     ...(cache ? { cache } : {}),
   };
 }

@@ -16,11 +16,14 @@ import { adapterFor } from '../../providers/index.ts';
 import { disallowedExtraField } from '../../providers/policy.ts';
 import {
   takeSidecarParams,
+  thinkingBlock,
+  type AssistantBlockKind,
   type CacheMark,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
   type ContentPart,
+  type ReasoningBlock,
   type TextPart,
   type ToolCall,
   type ToolChoice,
@@ -196,9 +199,9 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   const content: ContentPart[] = [];
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
-  let reasoning: string | undefined;
-  let signature: string | undefined;
-  const redacted: string[] = [];
+  // Each reasoning block keeps its own signature and its place among the text and tool use.
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
   /** What a cache point marks: the block just before it (a part, a tool result), else the whole message. */
   let previous: { cache?: CacheMark } | undefined;
   let messageCache: CacheMark | undefined;
@@ -208,12 +211,14 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
     if (typeof block.text === 'string' || isObject(block.image)) {
       const part: ContentPart = typeof block.text === 'string' ? { type: 'text', text: block.text } : readImage(block.image as Json, where);
       content.push(part);
+      order.push('text');
       previous = part;
     } else if (isObject(block.toolUse)) {
       const use = block.toolUse;
       if (typeof use.toolUseId !== 'string' || typeof use.name !== 'string')
         throw invalid(`${where}.toolUse: needs toolUseId and name`, where);
       calls.push({ id: use.toolUseId, name: use.name, arguments: JSON.stringify(use.input ?? {}) });
+      order.push('tool');
       previous = undefined;
     } else if (isObject(block.toolResult)) {
       const result = block.toolResult;
@@ -223,11 +228,15 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
       previous = message;
     } else if (isObject(block.reasoningContent)) {
       const { reasoningText, redactedContent } = block.reasoningContent;
-      if (isObject(reasoningText) && typeof reasoningText.text === 'string') reasoning = (reasoning ?? '') + reasoningText.text;
-      if (isObject(reasoningText) && typeof reasoningText.signature === 'string' && reasoningText.signature !== '')
-        signature = reasoningText.signature;
+      const thought = isObject(reasoningText) ? thinkingBlock(reasoningText.text, reasoningText.signature) : undefined;
       // A blob: the bytes of Claude's redacted data, base64 in JSON.
-      if (typeof redactedContent === 'string') redacted.push(Buffer.from(redactedContent, 'base64').toString('utf8'));
+      const kept =
+        thought ??
+        (typeof redactedContent === 'string' ? { redacted: Buffer.from(redactedContent, 'base64').toString('utf8') } : undefined);
+      if (kept) {
+        reasoning.push(kept);
+        order.push('reasoning');
+      }
       previous = undefined;
     } else if (isObject(block.cachePoint)) {
       const mark = cacheMark(block.cachePoint, where);
@@ -241,10 +250,8 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
-    if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
-    if (signature !== undefined) message.reasoningSignature = signature;
-    if (redacted.length > 0) message.reasoningRedacted = redacted;
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order };
+    if (reasoning.length > 0) message.reasoning = reasoning;
     if (messageCache) message.cache = messageCache;
     return [message];
   }

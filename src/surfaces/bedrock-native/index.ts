@@ -66,9 +66,9 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
   return {
     ...errorShape,
     streamFormat: EVENT_STREAM,
-    read: (body) => {
+    read: (body, req) => {
       if (model instanceof SidecarError) throw model;
-      return readClaudeInvoke(body, model, stream);
+      return readClaudeInvoke(body, model, stream, req.headers);
     },
     newId: () => `msg_bdrk_${randomHex(12)}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),

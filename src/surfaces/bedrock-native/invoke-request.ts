@@ -9,12 +9,17 @@
  * converse target (a converse alias of Claude) is sent; content only Claude's own body carries (documents,
  * Anthropic-defined tools …) is then a 400 naming it (`checkInvokeTranslatable`).
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import { SERVICE_TIERS } from '../../config/schema.ts';
 import {
   takeSidecarParams,
+  thinkingBlock,
+  type AssistantBlockKind,
   type ChatMessage,
   type ChatParams,
   type ChatRequest,
   type ContentPart,
+  type ReasoningBlock,
   type ReasoningEffort,
   type TextPart,
   type ToolCall,
@@ -42,7 +47,7 @@ export interface ClaudeInvokeRead extends SurfaceRequest {
   untranslatable: string[];
 }
 
-export function readClaudeInvoke(body: unknown, model: string, stream: boolean): ClaudeInvokeRead {
+export function readClaudeInvoke(body: unknown, model: string, stream: boolean, headers: IncomingHttpHeaders = {}): ClaudeInvokeRead {
   if (!isObject(body)) throw invalid('Malformed input request: the body must be a JSON object');
   const raw: Json = { ...body };
   const sidecar = takeSidecarParams(raw);
@@ -99,7 +104,29 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean):
     sidecar,
     anthropic: { body: native, betas: params.anthropic_beta ?? [], messages },
   };
+  readServingHeaders(headers, request);
   return { request, unknown: [], untranslatable };
+}
+
+/**
+ * InvokeModel's own request headers for the service tier and latency (what the AWS SDK sends for
+ * `serviceTier` / `performanceConfigLatency`): read like a Converse body's `serviceTier` / `performanceConfig`,
+ * so they go on under the sidecar's rules (docs/contract.md#request-rules) — the header again on invoke, the
+ * body fields on a converse target.
+ */
+function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRequest): void {
+  const tier = headers['x-amzn-bedrock-service-tier'];
+  if (tier !== undefined) {
+    if (!(SERVICE_TIERS as readonly unknown[]).includes(tier))
+      throw invalid(`X-Amzn-Bedrock-Service-Tier: must be one of ${SERVICE_TIERS.join(', ')}`, 'X-Amzn-Bedrock-Service-Tier');
+    request.params.service_tier = tier as (typeof SERVICE_TIERS)[number];
+  }
+  const latency = headers['x-amzn-bedrock-performanceconfig-latency'];
+  if (latency !== undefined) {
+    if (latency !== 'standard' && latency !== 'optimized')
+      throw invalid('X-Amzn-Bedrock-PerformanceConfig-Latency: must be standard or optimized', 'X-Amzn-Bedrock-PerformanceConfig-Latency');
+    request.performance = latency;
+  }
 }
 
 /** A converse target gets the neutral reading: content only Claude's own body carries is a 400 naming it. */
@@ -135,9 +162,9 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   const content: ContentPart[] = [];
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
-  let reasoning: string | undefined;
-  let signature: string | undefined;
-  const redacted: string[] = [];
+  // Each thinking block keeps its own signature and its place among the text and tool use.
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
   blocks.forEach((block, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
@@ -145,6 +172,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
       case 'text':
         if (typeof block.text !== 'string') throw invalid(`${where}.text: must be a string`, where);
         content.push({ type: 'text', text: block.text });
+        order.push('text');
         return;
       case 'image': {
         const source = isObject(block.source) ? block.source : {};
@@ -157,17 +185,25 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
       case 'tool_use':
         if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
         calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+        order.push('tool');
         return;
       case 'tool_result':
         if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: must be a string`, where);
         results.push({ role: 'tool', toolCallId: block.tool_use_id, content: resultText(block.content, where, untranslatable) });
         return;
-      case 'thinking':
-        if (typeof block.thinking === 'string') reasoning = (reasoning ?? '') + block.thinking;
-        if (typeof block.signature === 'string' && block.signature !== '') signature = block.signature;
+      case 'thinking': {
+        const thought = thinkingBlock(block.thinking, block.signature);
+        if (thought) {
+          reasoning.push(thought);
+          order.push('reasoning');
+        }
         return;
+      }
       case 'redacted_thinking':
-        if (typeof block.data === 'string') redacted.push(block.data);
+        if (typeof block.data === 'string') {
+          reasoning.push({ redacted: block.data });
+          order.push('reasoning');
+        }
         return;
       default:
         untranslatable.push(`${where} (a "${String(block.type)}" block)`);
@@ -176,10 +212,8 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls };
-    if (reasoning !== undefined || signature !== undefined) message.reasoning = reasoning ?? '';
-    if (signature !== undefined) message.reasoningSignature = signature;
-    if (redacted.length > 0) message.reasoningRedacted = redacted;
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order };
+    if (reasoning.length > 0) message.reasoning = reasoning;
     return [message];
   }
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry tool_use`, at);

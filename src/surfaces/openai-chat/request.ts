@@ -239,8 +239,9 @@ function readMessage(value: unknown, i: number): ChatMessage {
       const toolCalls = readToolCalls(m.tool_calls, at);
       const content = m.content === null || m.content === undefined ? [] : textParts(m.content, at, true);
       if (content.length === 0 && toolCalls.length === 0) throw bad(`${at}.content`, `${at} has neither content nor tool_calls`);
+      // The client's record of the model's reasoning: unsigned, so never sent upstream.
       const reasoning = typeof m.reasoning_content === 'string' ? m.reasoning_content : undefined;
-      return { role: 'assistant', content, toolCalls, ...(reasoning ? { reasoning } : {}), ...mark };
+      return { role: 'assistant', content, toolCalls, ...(reasoning ? { reasoning: [{ text: reasoning }] } : {}), ...mark };
     }
     case 'tool':
       if (typeof m.tool_call_id !== 'string' || m.tool_call_id === '') {

@@ -12,7 +12,14 @@ import { randomHex } from '../../server/ids.ts';
 import type { ServerContext } from '../../server/context.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
-import type { ChatMessage, ChatRequest } from '../../providers/request.ts';
+import {
+  thinkingBlock,
+  type AssistantBlockKind,
+  type AssistantMessage,
+  type ChatMessage,
+  type ChatRequest,
+  type ReasoningBlock,
+} from '../../providers/request.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { ResponsesRenderer } from './renderer.ts';
 import { readResponsesRequest, type ResponsesExtras } from './request.ts';
@@ -75,24 +82,30 @@ function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurfac
 
 /** The answer as the next turn's history: the assistant's text, signed reasoning and tool calls. */
 function answerMessages(renderer: ResponsesRenderer): ChatMessage[] {
-  const turn: Extract<ChatMessage, { role: 'assistant' }> = { role: 'assistant', content: [], toolCalls: [] };
+  const reasoning: ReasoningBlock[] = [];
+  const order: AssistantBlockKind[] = [];
+  const turn: AssistantMessage = { role: 'assistant', content: [], toolCalls: [], order };
   for (const item of renderer.output) {
     if (item.type === 'message') {
       const parts = item.content as Array<{ text: string }>;
       turn.content.push(...parts.map((p) => ({ type: 'text' as const, text: p.text })));
+      order.push(...parts.map(() => 'text' as const));
     } else if (item.type === 'reasoning') {
+      // Each reasoning item is one block, with its own signature, in the answer's order.
       const stored = renderer.reasoning.get(item.id);
-      if (stored?.redacted !== undefined) turn.reasoningRedacted = [...(turn.reasoningRedacted ?? []), stored.redacted];
-      else if (stored) {
-        turn.reasoning = (turn.reasoning ?? '') + stored.text;
-        if (stored.signature !== undefined) turn.reasoningSignature = stored.signature;
+      const block = stored?.redacted !== undefined ? { redacted: stored.redacted } : thinkingBlock(stored?.text, stored?.signature);
+      if (block) {
+        reasoning.push(block);
+        order.push('reasoning');
       }
     } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       const name = typeof item.namespace === 'string' ? `${item.namespace}__${String(item.name)}` : String(item.name);
       const args = item.type === 'function_call' ? String(item.arguments) : JSON.stringify({ input: item.input });
       turn.toolCalls.push({ id: String(item.call_id), name, arguments: args });
+      order.push('tool');
     }
   }
+  if (reasoning.length > 0) turn.reasoning = reasoning;
   return [turn];
 }
 

@@ -22,6 +22,7 @@ import {
   REASONING_EFFORTS,
   SIDECAR_PARAMS,
   takeSidecarParams,
+  thinkingBlock,
   type CacheMark,
   type ChatMessage,
   type ChatParams,
@@ -395,13 +396,10 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
         }
         if (role === 'assistant') {
           const text = markLast(textOf(it.content, at), cache);
+          if (turn().toolCalls.length > 0) flush();
           const current = turn();
-          if (current.toolCalls.length > 0) {
-            flush();
-            turn().content.push(...text);
-          } else {
-            current.content.push(...text);
-          }
+          current.content.push(...text);
+          (current.order ??= []).push(...text.map(() => 'text' as const));
           return;
         }
         throw bad(`${at}.role`, `${at}.role must be user, assistant, system or developer`);
@@ -423,6 +421,7 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
         const call: ToolCall = { id: callId, name, arguments: args };
         const current = turn();
         current.toolCalls.push(call);
+        (current.order ??= []).push('tool');
         if (cache) current.cache = cache; // a point after the turn's tool calls
         return;
       }
@@ -444,12 +443,13 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
               .filter((t): t is string => typeof t === 'string')
               .join('\n\n')
           : '';
-        const text = stored?.text ?? summary;
-        if (text !== '' || stored?.redacted !== undefined) {
+        // Each item one block, with its own signature, where it stands in the turn.
+        const block =
+          stored?.redacted !== undefined ? { redacted: stored.redacted } : thinkingBlock(stored?.text ?? summary, stored?.signature);
+        if (block) {
           const current = turn();
-          current.reasoning = (current.reasoning ?? '') + text;
-          if (stored?.signature !== undefined) current.reasoningSignature = stored.signature;
-          if (stored?.redacted !== undefined) current.reasoningRedacted = [...(current.reasoningRedacted ?? []), stored.redacted];
+          (current.reasoning ??= []).push(block);
+          (current.order ??= []).push('reasoning');
         }
         return;
       }
