@@ -11,6 +11,8 @@
  *                                             the current tree under a flag)
  *   npx tsx bench/ab.ts --ablate               the current tree and variants of it with one part taken out
  *                                             (bench/lib/ablations.ts): what each part of the design costs
+ *   npx tsx bench/ab.ts --burst …              each round also starts 64 paced streams at once, 4 times, per
+ *                                             target: the per-request rows' burst64 time to first text, side by side
  *
  * Prints each slice, then the median CPU µs per request of each (after the first rounds, which the
  * warm-up's settling may not have covered) and its ratio to the pass-through's.
@@ -21,7 +23,7 @@ import { ABLATIONS, makeVariant } from './lib/ablations.ts';
 import { build, BUILD_DIR, ROOT } from './lib/build.ts';
 import { newAgent, runPoint } from './lib/load.ts';
 import { Proc } from './lib/proc.ts';
-import { settle, SHORT_ONE_WRITE, SLICE, startUpstream } from './lib/per-request.ts';
+import { settle, SHORT_ONE_WRITE, SHORT_PACED, SLICE, startUpstream } from './lib/per-request.ts';
 import { percentile } from './lib/stats.ts';
 import { requestFor, sidecarConfig, targetSpecs } from './lib/targets.ts';
 import { converseRequest, upstreamEvents } from './lib/workload.ts';
@@ -33,11 +35,13 @@ const log = (line: string): void => {
 const args = process.argv.slice(2);
 let rounds = 8;
 let ablate = false;
+let burst = false;
 const dirs: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const arg = args[i]!;
   if (arg === '--rounds') rounds = Number(args[++i]);
   else if (arg === '--ablate') ablate = true;
+  else if (arg === '--burst') burst = true;
   else dirs.push(arg);
 }
 if (!Number.isInteger(rounds) || rounds < 2) throw new Error('--rounds: an integer of at least 2');
@@ -70,15 +74,18 @@ interface Target {
   name: string;
   proc: Proc;
   request: Awaited<ReturnType<typeof requestFor>>;
+  paced: Awaited<ReturnType<typeof requestFor>>;
 }
 const targets: Target[] = [
   {
     name: 'passthrough',
     proc: (await passthrough.start(upstream.url))!,
     request: await requestFor(passthrough, SHORT_ONE_WRITE, upstream.url),
+    paced: await requestFor(passthrough, SHORT_PACED, upstream.url),
   },
 ];
 const sidecarRequest = await requestFor(sidecar, SHORT_ONE_WRITE, upstream.url);
+const sidecarPaced = await requestFor(sidecar, SHORT_PACED, upstream.url);
 for (const spec of builds) {
   const [dir, ...flags] = spec.split('#');
   const proc = await Proc.start({
@@ -87,10 +94,28 @@ for (const spec of builds) {
     stats: 'ipc',
     env: { BENCH_UPSTREAM: upstream.url, BENCH_SIDECAR_CONFIG: JSON.stringify(sidecarConfig(false)) },
   });
-  targets.push({ name: proc.name, proc, request: sidecarRequest });
+  targets.push({ name: proc.name, proc, request: sidecarRequest, paced: sidecarPaced });
 }
 
 const expectation = { frames: upstreamEvents(SHORT_ONE_WRITE), firstTextFrame: 1 };
+const pacedExpectation = { frames: upstreamEvents(SHORT_PACED), firstTextFrame: 1 };
+const BURSTS = 4;
+/** Time to first text of 64 paced streams started in the same tick, BURSTS times (as the burst64 point). */
+async function bursts(t: Target): Promise<number[]> {
+  const ttfb: number[] = [];
+  for (let b = 0; b < BURSTS; b++) {
+    const run = await runPoint(agent, t.proc.url, t.paced, pacedExpectation, {
+      concurrency: 64,
+      minStreams: 64,
+      minMs: 0,
+      maxMs: 0,
+      verify: 0,
+    });
+    ttfb.push(...run.results.filter((r) => r.complete).map((r) => r.firstTextMs));
+  }
+  return ttfb;
+}
+const burstTtfb = new Map<string, number[]>();
 const agent = newAgent(64);
 const costs = new Map<string, number[]>();
 try {
@@ -103,6 +128,9 @@ try {
       t.name,
       log,
     );
+    // Every connection a burst uses is open before bursts are measured.
+    if (burst)
+      await runPoint(agent, t.proc.url, t.request, expectation, { concurrency: 64, minStreams: 64, minMs: 0, maxMs: 0, verify: 0 });
   }
   for (let round = 0; round < rounds; round++) {
     for (const t of round % 2 ? [...targets].reverse() : targets) {
@@ -113,8 +141,11 @@ try {
       const us = (b.cpuUs - a.cpuUs) / Math.max(1, done);
       if (round > 0) costs.set(t.name, [...(costs.get(t.name) ?? []), us]);
       const failed = run.results.length - done;
+      const ttfb = burst ? await bursts(t) : [];
+      if (round > 0 && burst) burstTtfb.set(t.name, [...(burstTtfb.get(t.name) ?? []), ...ttfb]);
       log(
         `ab: round ${round + 1} ${t.name.padEnd(24)} ${us.toFixed(0).padStart(6)} µs/req  ${((done * 1000) / run.elapsedMs).toFixed(0).padStart(5)} req/s` +
+          (burst ? `  burst64 TTFB p50 ${percentile(ttfb, 50).toFixed(1)} ms` : '') +
           (failed ? `  ${failed} incomplete: ${run.results.find((r) => !r.complete)?.error ?? ''}` : ''),
       );
     }
@@ -131,4 +162,12 @@ for (const [name, xs] of costs) {
   const what = ABLATIONS.find((a) => name.endsWith(a.name))?.what ?? '';
   const m = percentile(xs, 50);
   console.log(`  ${name.padEnd(24)} ${m.toFixed(0).padStart(6)} µs  ${(m / base).toFixed(2)}× pass-through  ${what}`);
+}
+if (burst) {
+  const burstBase = percentile(burstTtfb.get('passthrough') ?? [], 50);
+  console.log(`\nTTFB p50 of 64 paced streams started at once, rounds 2–${rounds} pooled (${BURSTS} bursts per round):`);
+  for (const [name, xs] of burstTtfb) {
+    const m = percentile(xs, 50);
+    console.log(`  ${name.padEnd(24)} ${m.toFixed(1).padStart(6)} ms  ${(m / burstBase).toFixed(2)}× pass-through`);
+  }
 }
