@@ -280,17 +280,14 @@ async function serve(ex: Exchange): Promise<void> {
   );
   const checked = await guards.checkOutputWhole(events, abort.signal);
   const tier = servedTier(json as Record<string, unknown>, upstream.headers);
-  const answer = ex.surface.answer(
-    checked.events,
-    tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier },
-    prepared,
-  );
+  const meta = tier === undefined ? answering.meta : { ...answering.meta, serviceTier: tier };
+  const answer = ex.surface.answer(checked.events, meta, prepared);
   outcome.guardrail = checked.outcome;
   if ('error' in answer) throw answer.error;
   outcome.usage = answer.usage;
   outcome.status = 200;
   outcome.ttfbMs = ex.ctx.now() - ex.started;
-  sendJson(ex.res, 200, answer.body);
+  sendJson(ex.res, 200, answer.body, ex.surface.answerHeaders?.(meta));
 }
 
 async function streamAnswer(
@@ -306,7 +303,8 @@ async function streamAnswer(
   const model = target.alias?.name ?? 'direct';
   // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
   const tier = servedTier(undefined, headers);
-  const renderer = ex.surface.renderer(tier === undefined ? meta : { ...meta, serviceTier: tier }, request);
+  const streamMeta = tier === undefined ? meta : { ...meta, serviceTier: tier };
+  const renderer = ex.surface.renderer(streamMeta, request);
   ctx.metrics.inflight.inc();
   outcome.status = 200;
   const live = startStream({
@@ -324,7 +322,10 @@ async function streamAnswer(
     now: () => ctx.now(),
     renderer,
     rechunk: ex.surface.streamFormat?.rechunk ?? true,
-    headers: ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {},
+    headers: {
+      ...(ex.surface.streamFormat ? { 'content-type': ex.surface.streamFormat.contentType } : {}),
+      ...ex.surface.answerHeaders?.(streamMeta),
+    },
     onEvents: (events: readonly StreamEvent[]) => {
       for (const event of events) {
         if (event.kind === 'usage') outcome.usage = event.usage;

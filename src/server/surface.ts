@@ -59,6 +59,8 @@ export interface ModelSurface {
   renderer(meta: AnswerMeta, request: ChatRequest): Renderer;
   /** The whole answer from the events a stream would have carried. */
   answer(events: readonly StreamEvent[], meta: AnswerMeta, request: ChatRequest): WholeAnswer;
+  /** Headers of a 200 answer, whole or streamed, beyond its content type (Bedrock's `X-Amzn-Bedrock-Service-Tier`); none if absent. */
+  answerHeaders?(meta: AnswerMeta): Record<string, string>;
   /** The JSON body of an error answered before the commit. */
   errorBody(error: SidecarError): unknown;
   /**

@@ -33,21 +33,26 @@ test("native invoke: the SDK's serviceTier and performanceConfigLatency reach Be
       maxAttempts: 1,
       credentials: otherCredentials('app-client'),
     });
-    await client.send(new InvokeModelCommand({ modelId: 'claude', body, serviceTier: 'priority', performanceConfigLatency: 'optimized' }));
+    const whole = await client.send(
+      new InvokeModelCommand({ modelId: 'claude', body, serviceTier: 'priority', performanceConfigLatency: 'optimized' }),
+    );
+    assert.equal(whole.serviceTier, 'priority', "the output names the tier Bedrock's answer said served");
     let seen = h.emu.requests.at(-1)!;
     assert.equal(seen.headers['x-amzn-bedrock-service-tier'], 'priority');
     assert.equal(seen.headers['x-amzn-bedrock-performanceconfig-latency'], 'optimized');
 
     const stream = await client.send(new InvokeModelWithResponseStreamCommand({ modelId: 'claude', body, serviceTier: 'flex' }));
     for await (const _part of stream.body ?? []);
+    assert.equal(stream.serviceTier, 'flex', 'and on a stream, from its response headers');
     seen = h.emu.requests.at(-1)!;
     assert.equal(seen.headers['x-amzn-bedrock-service-tier'], 'flex');
     assert.equal(seen.headers['x-amzn-bedrock-performanceconfig-latency'], undefined);
 
     // A converse alias of Claude: Converse's own fields, no headers.
-    await client.send(
+    const translated = await client.send(
       new InvokeModelCommand({ modelId: 'claude-converse', body, serviceTier: 'default', performanceConfigLatency: 'standard' }),
     );
+    assert.equal(translated.serviceTier, 'default', "a converse alias's whole answer names its tier in its body: the header says it");
     seen = h.emu.requests.at(-1)!;
     const converse = JSON.parse(seen.body.toString('utf8')) as Record<string, unknown>;
     assert.deepEqual(converse.serviceTier, { type: 'default' });
