@@ -34,6 +34,17 @@ export function servingHeaders(request: ChatRequest, target: ModelTarget): Recor
   return out;
 }
 
+/** The latency setting Bedrock says served a call: converse `performanceConfig.latency`, or the invoke response header. */
+export function servedLatency(
+  body: Record<string, unknown> | undefined,
+  headers?: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
+  const fromBody = (body?.performanceConfig as Record<string, unknown> | undefined)?.latency;
+  if (typeof fromBody === 'string') return fromBody;
+  const header = headers?.['x-amzn-bedrock-performanceconfig-latency'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
 /** The tier Bedrock says served a call: converse `serviceTier.type`, or the invoke response header. */
 export function servedTier(
   body: Record<string, unknown> | undefined,

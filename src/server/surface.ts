@@ -29,6 +29,8 @@ export interface AnswerMeta {
   reasoningField?: ReasoningField;
   /** The service tier Bedrock says served the call, when it says (docs/contract.md#request-rules). */
   serviceTier?: string;
+  /** The latency setting Bedrock says served the call (`standard`, `optimized`), when it says. */
+  latency?: string;
 }
 
 export interface SurfaceRequest {

@@ -37,6 +37,7 @@ test("native invoke: the SDK's serviceTier and performanceConfigLatency reach Be
       new InvokeModelCommand({ modelId: 'claude', body, serviceTier: 'priority', performanceConfigLatency: 'optimized' }),
     );
     assert.equal(whole.serviceTier, 'priority', "the output names the tier Bedrock's answer said served");
+    assert.equal(whole.performanceConfigLatency, 'optimized', 'and the latency');
     let seen = h.emu.requests.at(-1)!;
     assert.equal(seen.headers['x-amzn-bedrock-service-tier'], 'priority');
     assert.equal(seen.headers['x-amzn-bedrock-performanceconfig-latency'], 'optimized');
@@ -44,6 +45,7 @@ test("native invoke: the SDK's serviceTier and performanceConfigLatency reach Be
     const stream = await client.send(new InvokeModelWithResponseStreamCommand({ modelId: 'claude', body, serviceTier: 'flex' }));
     for await (const _part of stream.body ?? []);
     assert.equal(stream.serviceTier, 'flex', 'and on a stream, from its response headers');
+    assert.equal(stream.performanceConfigLatency, undefined, 'no latency asked, none said');
     seen = h.emu.requests.at(-1)!;
     assert.equal(seen.headers['x-amzn-bedrock-service-tier'], 'flex');
     assert.equal(seen.headers['x-amzn-bedrock-performanceconfig-latency'], undefined);
@@ -53,6 +55,7 @@ test("native invoke: the SDK's serviceTier and performanceConfigLatency reach Be
       new InvokeModelCommand({ modelId: 'claude-converse', body, serviceTier: 'default', performanceConfigLatency: 'standard' }),
     );
     assert.equal(translated.serviceTier, 'default', "a converse alias's whole answer names its tier in its body: the header says it");
+    assert.equal(translated.performanceConfigLatency, 'standard');
     seen = h.emu.requests.at(-1)!;
     const converse = JSON.parse(seen.body.toString('utf8')) as Record<string, unknown>;
     assert.deepEqual(converse.serviceTier, { type: 'default' });

@@ -73,10 +73,13 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
     newId: () => `msg_bdrk_${randomHex(12)}`,
     renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
     answer: (events, meta) => anthropicMessage(events, meta),
-    // InvokeModel's output names the tier that served in a response header (the SDK's `serviceTier`), where
-    // Bedrock said so before the answer: its own header on invoke, a converse alias's whole answer.
-    answerHeaders: (meta): Record<string, string> =>
-      meta.serviceTier === undefined ? {} : { 'x-amzn-bedrock-service-tier': meta.serviceTier },
+    // InvokeModel's output names the tier and latency that served in response headers (the SDK's
+    // `serviceTier`, `performanceConfigLatency`), where Bedrock said so before the answer: its own headers on
+    // invoke, a converse alias's whole answer.
+    answerHeaders: (meta): Record<string, string> => ({
+      ...(meta.serviceTier !== undefined ? { 'x-amzn-bedrock-service-tier': meta.serviceTier } : {}),
+      ...(meta.latency !== undefined ? { 'x-amzn-bedrock-performanceconfig-latency': meta.latency } : {}),
+    }),
     check: checkInvokeTranslatable,
   };
 }
