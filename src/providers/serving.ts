@@ -34,24 +34,28 @@ export function servingHeaders(request: ChatRequest, target: ModelTarget): Recor
   return out;
 }
 
-/** The latency setting Bedrock says served a call: converse `performanceConfig.latency`, or the invoke response header. */
-export function servedLatency(
+/**
+ * What Bedrock says served a call — its tier and latency — where it says so: converse's `serviceTier.type`
+ * and `performanceConfig.latency` in the answer, else the invoke response headers. Only what it names.
+ */
+export function servedSettings(
   body: Record<string, unknown> | undefined,
   headers?: Readonly<Record<string, string | string[] | undefined>>,
-): string | undefined {
-  const fromBody = (body?.performanceConfig as Record<string, unknown> | undefined)?.latency;
-  if (typeof fromBody === 'string') return fromBody;
-  const header = headers?.['x-amzn-bedrock-performanceconfig-latency'];
-  return typeof header === 'string' && header !== '' ? header : undefined;
+): { serviceTier?: string; latency?: string } {
+  const serviceTier = reported(body, 'serviceTier', 'type', headers, 'x-amzn-bedrock-service-tier');
+  const latency = reported(body, 'performanceConfig', 'latency', headers, 'x-amzn-bedrock-performanceconfig-latency');
+  return { ...(serviceTier !== undefined ? { serviceTier } : {}), ...(latency !== undefined ? { latency } : {}) };
 }
 
-/** The tier Bedrock says served a call: converse `serviceTier.type`, or the invoke response header. */
-export function servedTier(
+function reported(
   body: Record<string, unknown> | undefined,
-  headers?: Readonly<Record<string, string | string[] | undefined>>,
+  member: string,
+  field: string,
+  headers: Readonly<Record<string, string | string[] | undefined>> | undefined,
+  header: string,
 ): string | undefined {
-  const fromBody = (body?.serviceTier as Record<string, unknown> | undefined)?.type;
+  const fromBody = (body?.[member] as Record<string, unknown> | undefined)?.[field];
   if (typeof fromBody === 'string') return fromBody;
-  const header = headers?.['x-amzn-bedrock-service-tier'];
-  return typeof header === 'string' && header !== '' ? header : undefined;
+  const value = headers?.[header];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -14,7 +14,7 @@ import type { ModelTarget } from '../models/resolve.ts';
 import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import { servedLatency, servedTier, servingHeaders } from '../providers/serving.ts';
+import { servedSettings, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
@@ -279,7 +279,7 @@ async function serve(ex: Exchange): Promise<void> {
     usageFromHeaders(upstream.headers),
   );
   const checked = await guards.checkOutputWhole(events, abort.signal);
-  const meta = servedMeta(answering.meta, json as Record<string, unknown>, upstream.headers);
+  const meta = { ...answering.meta, ...servedSettings(json as Record<string, unknown>, upstream.headers) };
   const answer = ex.surface.answer(checked.events, meta, prepared);
   outcome.guardrail = checked.outcome;
   if ('error' in answer) throw answer.error;
@@ -301,7 +301,7 @@ async function streamAnswer(
   const chunkSizeBytes = request.sidecar.streamChunkSize ?? target.alias?.streamChunkSize ?? streaming.streamChunkSize;
   const model = target.alias?.name ?? 'direct';
   // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
-  const streamMeta = servedMeta(meta, undefined, headers);
+  const streamMeta = { ...meta, ...servedSettings(undefined, headers) };
   const renderer = ex.surface.renderer(streamMeta, request);
   ctx.metrics.inflight.inc();
   outcome.status = 200;
@@ -393,15 +393,4 @@ function finish({ ctx, surface: { name: surface }, outcome, log, started }: Exch
     },
     'request completed',
   );
-}
-
-/** The answer's meta with what Bedrock says served the call (its tier and latency), where it says so. */
-function servedMeta(meta: AnswerMeta, body: Record<string, unknown> | undefined, headers: ResponseHeaders): AnswerMeta {
-  const tier = servedTier(body, headers);
-  const latency = servedLatency(body, headers);
-  return {
-    ...meta,
-    ...(tier !== undefined ? { serviceTier: tier } : {}),
-    ...(latency !== undefined ? { latency } : {}),
-  };
 }
