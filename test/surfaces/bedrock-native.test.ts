@@ -9,6 +9,7 @@ import {
   BedrockRuntimeServiceException,
   ConverseCommand,
   ConverseStreamCommand,
+  InvokeModelWithResponseStreamCommand,
   ResourceNotFoundException,
   ValidationException,
   type ConverseStreamOutput,
@@ -300,6 +301,44 @@ test("with server.auth_token the SDK authenticates with AWS_BEARER_TOKEN_BEDROCK
       (error: unknown) =>
         (error as { name?: string }).name === 'UnrecognizedClientException' &&
         (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401,
+    );
+  });
+});
+
+test("a Bedrock exception in the stream reaches the SDK by its own name: ConverseStream's and InvokeModelWithResponseStream's", async () => {
+  await withRig({ upstream: { max_attempts: 1 } }, async (h) => {
+    const sdk = client(h);
+    // Each exception frame Bedrock sends after the commit is one the operation declares: the sidecar passes
+    // it on under the same name (the SDK raises it by that name), not as an internal error.
+    for (const [exceptionType, name] of [
+      ['modelStreamErrorException', 'ModelStreamErrorException'],
+      ['serviceUnavailableException', 'ServiceUnavailableException'],
+      ['throttlingException', 'ThrottlingException'],
+    ] as const) {
+      h.emu.script({ type: 'text', text: 'a long enough answer to be cut', fault: { afterFrames: 3, kind: 'exception', exceptionType } });
+      const out = await sdk.send(new ConverseStreamCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'go' }] }] }));
+      const seen: ConverseStreamOutput[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const event of out.stream ?? []) seen.push(event);
+        },
+        (error: unknown) => (error as Error).name === name,
+        exceptionType,
+      );
+      assert.ok(seen.some((e) => e.contentBlockDelta) && !seen.some((e) => e.messageStop), exceptionType);
+    }
+    h.emu.script({
+      type: 'text',
+      text: 'a long enough answer to be cut',
+      fault: { afterFrames: 3, kind: 'exception', exceptionType: 'modelTimeoutException' },
+    });
+    const body = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 50, messages: [{ role: 'user', content: 'go' }] });
+    const out = await sdk.send(new InvokeModelWithResponseStreamCommand({ modelId: 'claude', body: new TextEncoder().encode(body) }));
+    await assert.rejects(
+      async () => {
+        for await (const event of out.body ?? []) assert.ok(event.chunk);
+      },
+      (error: unknown) => (error as Error).name === 'ModelTimeoutException',
     );
   });
 });
