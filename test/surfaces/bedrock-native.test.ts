@@ -343,6 +343,46 @@ test("a Bedrock exception in the stream reaches the SDK by its own name: Convers
   });
 });
 
+test('converse: a document block the SDK sends (inline bytes) reaches Bedrock as it was; other sources are a 400 naming them', async () => {
+  await withRig({}, async (h) => {
+    const sdk = client(h);
+    const bytes = new TextEncoder().encode('%PDF-1.4 a very small report');
+    const answer = await sdk.send(
+      new ConverseCommand({
+        modelId: 'nova',
+        messages: [
+          {
+            role: 'user',
+            content: [{ text: 'Summarise the report.' }, { document: { format: 'pdf', name: 'Q3 report', source: { bytes } } }],
+          },
+        ],
+      }),
+    );
+    assert.equal(answer.stopReason, 'end_turn');
+    const upstream = h.emu.requests.at(-1)!.json as { messages: Array<{ content: unknown[] }> };
+    assert.deepEqual(upstream.messages[0]!.content, [
+      { text: 'Summarise the report.' },
+      { document: { format: 'pdf', name: 'Q3 report', source: { bytes: Buffer.from(bytes).toString('base64') } } },
+    ]);
+    const before = h.emu.requests.length;
+    await assert.rejects(
+      sdk.send(
+        new ConverseCommand({
+          modelId: 'nova',
+          messages: [
+            {
+              role: 'user',
+              content: [{ text: 'Read it.' }, { document: { format: 'pdf', name: 'r', source: { s3Location: { uri: 's3://b/r.pdf' } } } }],
+            },
+          ],
+        }),
+      ),
+      (error: unknown) => error instanceof ValidationException && /messages\.0\.content\.1\.document\.source/.test(error.message),
+    );
+    assert.equal(h.emu.requests.length, before, 'no call for a refused document');
+  });
+});
+
 test("converse-stream: an output guardrail block after the commit is an exception the SDK raises; before it, Bedrock's 400", async () => {
   const guarded = { ...NOVA, name: 'guarded', guardrails: ['no-birds'] };
   await withRig({ models: [guarded], guardrails: [{ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'] }] }, async (h) => {
