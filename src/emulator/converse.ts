@@ -7,7 +7,7 @@
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
-import { thinkingProblem } from './families/anthropic.ts';
+import { betaProblem, thinkingProblem } from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
 import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
@@ -59,7 +59,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (native && isJson(extras)) {
     const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k));
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
-    const thinking = family === 'anthropic' ? thinkingProblem(modelId, extras) : undefined;
+    const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
   }
   return undefined;

@@ -1,9 +1,12 @@
 /**
  * Claude-on-Bedrock constants shared by the invoke body (anthropic.ts, anthropic-native.ts) and the converse
- * route: the beta flags Bedrock accepts in `anthropic_beta`, per model. (Thinking budgets and shapes per
- * model: claude-rules.ts.)
+ * route: the beta flags Bedrock accepts in `anthropic_beta`, per model (docs/bedrock-wire.md#beta-flags).
+ * (Thinking budgets and shapes per model: claude-rules.ts.)
  */
-import { claudeModelName } from './claude-rules.ts';
+import { claudeModelName, claudeRule } from './claude-rules.ts';
+
+/** Fine-grained tool streaming: tool input streamed as Claude writes it, not buffered and validated first. */
+export const FINE_GRAINED_TOOL_STREAMING = 'fine-grained-tool-streaming-2025-05-14';
 
 /** Beta flags Bedrock accepts in `anthropic_beta` (Bedrock answers "invalid beta flag" to others). */
 export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
@@ -11,6 +14,7 @@ export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
   'computer-use-2025-01-24',
   'token-efficient-tools-2025-02-19',
   'interleaved-thinking-2025-05-14',
+  FINE_GRAINED_TOOL_STREAMING,
   'output-128k-2025-02-19',
   'dev-full-thinking-2025-05-14',
   'context-1m-2025-08-07',
@@ -23,12 +27,23 @@ export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
 /** Anthropic's names Bedrock knows under another flag (docs/bedrock-wire.md#anthropic-claude). */
 const BETA_ALIASES: Readonly<Record<string, string>> = { 'advanced-tool-use-2025-11-20': 'tool-search-tool-2025-10-19' };
 
-/** Flags only some models take: the model names (claude-rules.ts spelling) each is kept for. */
-const ONLY_FOR: Readonly<Record<string, RegExp>> = {
+/**
+ * The 2025 generations, Claude 3.7 to 4.6 (a thinking rule of `budget` or `adaptive`): the only ones Bedrock
+ * takes fine-grained tool streaming and interleaved thinking for. From Opus 4.7 on (and on every model
+ * claude-rules.ts does not know yet) Bedrock answers "invalid beta flag" to the first, and the second means
+ * nothing there: adaptive thinking interleaves by itself (docs/bedrock-wire.md#beta-flags).
+ */
+function before47(name: string): boolean {
+  const thinking = claudeRule(name).thinking;
+  return thinking === 'budget' || thinking === 'adaptive';
+}
+
+/** Flags only some models take: whether each is kept for a model name (claude-rules.ts spelling). */
+const ONLY_FOR: Readonly<Record<string, (name: string) => boolean>> = {
   // The 1M context window: Sonnet 4 and later, Opus 4.6 and later.
-  'context-1m-2025-08-07': /^claude-(sonnet-[4-9]|opus-4-[6-9]|opus-[5-9])/,
-  // Extended thinking betas mean nothing to a model without thinking (Claude 3.5 and older).
-  'interleaved-thinking-2025-05-14': /^claude-(3-7|sonnet-[4-9]|opus-[4-9]|haiku-[4-9]|fable|mythos)/,
+  'context-1m-2025-08-07': (name) => /^claude-(sonnet-[4-9]|opus-4-[6-9]|opus-[5-9])/.test(name),
+  'interleaved-thinking-2025-05-14': before47,
+  [FINE_GRAINED_TOOL_STREAMING]: before47,
 };
 
 /**
@@ -42,7 +57,7 @@ export function bedrockBetas(modelId: string, flags: readonly string[]): { kept:
   for (const flag of flags) {
     const beta = BETA_ALIASES[flag] ?? flag;
     const only = ONLY_FOR[beta];
-    if (!BEDROCK_ANTHROPIC_BETAS.has(beta) || (only !== undefined && !only.test(name))) dropped.push(flag);
+    if (!BEDROCK_ANTHROPIC_BETAS.has(beta) || (only !== undefined && !only(name))) dropped.push(flag);
     else if (!kept.includes(beta)) kept.push(beta);
   }
   return { kept, dropped };

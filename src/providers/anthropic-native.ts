@@ -5,14 +5,15 @@
  * would refuse is dropped and logged, never a 400: Claude Code cannot be told to stop sending it.
  *
  * - `model` and `stream` are already gone (the reader took them); `anthropic_version` is Bedrock's.
- * - Beta flags (header and body) are filtered per model (anthropic-betas.ts).
+ * - Beta flags (header and body) are filtered per model (anthropic-betas.ts); on a streamed Messages request a
+ *   tool's `eager_input_streaming` arrives as the fine-grained tool streaming flag (the reader turns it into one).
  * - Top-level keys, block keys and tool keys outside Bedrock's schema are dropped (`metadata`,
  *   `context_management`, `service_tier`, a tool's `eager_input_streaming` / `defer_loading` / `strict`, …).
  * - `role: "system"` messages inside `messages` become user `<system-reminder>` text, as Claude Code's own
  *   Bedrock mode sends them; neighbouring messages of one role are then merged.
  * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts).
  */
-import { bedrockBetas } from './anthropic-betas.ts';
+import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
@@ -254,6 +255,10 @@ function keepTool(tool: unknown, i: number, ctx: BuildContext): unknown {
   const out: Json = {};
   for (const [key, value] of Object.entries(tool)) {
     if (CUSTOM_TOOL_KEYS.has(key)) out[key] = value;
+    else if (key === 'eager_input_streaming')
+      ctx.note(
+        `tools[${i}].eager_input_streaming dropped: Bedrock's Claude tools do not take it (a streamed Messages request asks for the ${FINE_GRAINED_TOOL_STREAMING} beta instead)`,
+      );
     else ctx.note(`tools[${i}].${key} dropped: Bedrock's Claude tools do not take it`);
   }
   return out;

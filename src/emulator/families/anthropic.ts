@@ -112,15 +112,19 @@ function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; 
 }
 
 /**
- * Beta flags Bedrock's Claude body takes, per the AWS request page (anthropic_beta), read independently of
- * the sidecar: anything else is Bedrock's "invalid beta flag" 400. The 1M context window exists for Sonnet 4
- * and later and Opus 4.6 and later only.
+ * Beta flags Bedrock's Claude body takes, per the AWS request page (anthropic_beta) and the allow-lists of
+ * gateways in front of Bedrock, read independently of the sidecar: anything else is Bedrock's "invalid beta
+ * flag" 400. The 1M context window exists for Sonnet 4 and later and Opus 4.6 and later only. The adaptive-only
+ * models (Opus 4.7 on, Claude 5, Mythos, Fable) refuse fine-grained tool streaming (vercel/ai #14542, confirmed
+ * by AWS) and, as anthropics/claude-code #49648 reports (#49370 disagrees), interleaved thinking, which adaptive
+ * thinking does by itself.
  */
 const BETAS = new Set([
   'computer-use-2024-10-22',
   'computer-use-2025-01-24',
   'token-efficient-tools-2025-02-19',
   'interleaved-thinking-2025-05-14',
+  'fine-grained-tool-streaming-2025-05-14',
   'output-128k-2025-02-19',
   'dev-full-thinking-2025-05-14',
   'context-1m-2025-08-07',
@@ -130,12 +134,16 @@ const BETAS = new Set([
   'tool-examples-2025-10-29',
 ]);
 
+/** Flags the adaptive-only models refuse. */
+const BEFORE_ADAPTIVE_ONLY = new Set(['interleaved-thinking-2025-05-14', 'fine-grained-tool-streaming-2025-05-14']);
+
 export function betaProblem(modelId: string, body: Json): string | undefined {
   const betas = Array.isArray(body.anthropic_beta) ? body.anthropic_beta : [];
   const name = modelName(modelId);
   for (const beta of betas) {
     if (typeof beta !== 'string' || !BETAS.has(beta)) return 'invalid beta flag';
     if (beta === 'context-1m-2025-08-07' && !/^claude-(sonnet-[4-9]|opus-4-[6-9]|opus-[5-9])/.test(name)) return 'invalid beta flag';
+    if (BEFORE_ADAPTIVE_ONLY.has(beta) && !thinkingTypes(modelId).enabled) return 'invalid beta flag';
   }
   return undefined;
 }
