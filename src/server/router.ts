@@ -4,7 +4,7 @@
  * metrics, never a model call. Every answer carries `x-request-id`; with `server.auth_token` set, proxy
  * routes other than the probes need the bearer token (compared in constant time). Unknown paths are 404
  * and wrong methods 405, both JSON, in the path's surface's error shape: an unknown path in a surface's
- * namespace (Bedrock Runtime's `/model/…`) takes that surface's, any other OpenAI's.
+ * namespace (Bedrock Runtime's `/model/…`, Anthropic's `/v1/messages/…`) takes that surface's, any other OpenAI's.
  *
  * Every request the router itself turns away (401, 404, 405, 431, 503 while draining) still gets its
  * one `request completed` log line (docs/contract.md#observability), and one on a surface's path also

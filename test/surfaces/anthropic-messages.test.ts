@@ -417,6 +417,44 @@ test('messages: errors before the commit are Anthropic-shaped; auth takes x-api-
   }
 });
 
+test("messages: an unknown path under /v1/messages/ is Anthropic's 404, a wrong method Anthropic's 405 with allow", async () => {
+  const { h, client } = await rig();
+  try {
+    type AnthropicError = { type: string; error: { type: string; message: string } };
+    for (const path of ['/v1/messages/frob', '/v1/messages/batches', '/v1/messages/count_tokens/x']) {
+      const res = await fetch(`${h.url}${path}`, { method: 'POST', headers: { 'x-api-key': TOKEN }, body: '{}' });
+      assert.equal(res.status, 404, path);
+      const json = (await res.json()) as AnthropicError;
+      assert.equal(json.type, 'error', path);
+      assert.equal(json.error.type, 'not_found_error', path);
+      assert.match(json.error.message, /no route for POST/, path);
+    }
+    await assert.rejects(client.post('/v1/messages/frob', { body: {} }), (error: unknown) => {
+      assert.ok(error instanceof Anthropic.NotFoundError, String(error));
+      assert.equal((error.error as AnthropicError).error.type, 'not_found_error');
+      return true;
+    });
+    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+      const res = await fetch(`${h.url}${path}`, { headers: { 'x-api-key': TOKEN } });
+      assert.equal(res.status, 405, path);
+      assert.equal(res.headers.get('allow'), 'POST', path);
+      const json = (await res.json()) as AnthropicError;
+      assert.equal(json.type, 'error', path);
+      assert.equal(json.error.type, 'invalid_request_error', path);
+      await assert.rejects(client.get(path), (error: unknown) => {
+        assert.ok(error instanceof Anthropic.APIError && error.status === 405, String(error));
+        assert.equal((error.error as AnthropicError).error.type, 'invalid_request_error');
+        return true;
+      });
+    }
+    // Outside Anthropic's namespace an unknown path keeps OpenAI's shape.
+    const openai = (await (await fetch(`${h.url}/v1/frob`, { method: 'POST', body: '{}' })).json()) as { error: { type: string } };
+    assert.equal(openai.error.type, 'not_found');
+  } finally {
+    await h.close();
+  }
+});
+
 test('messages: a guardrail block mid-stream raises with the message in the SDK, and the non-streaming retry gets the 400', async () => {
   const { h, client } = await rig({
     guardrails: [
