@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import type { ScriptedReply } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 
 const CLAUDE = { name: 'claude-sonnet-4-5', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-pro-v1:0', region: 'us-east-1' };
@@ -538,6 +539,46 @@ test('messages: count_tokens asks Bedrock CountTokens with the body the call wou
     );
   } finally {
     await h.close();
+  }
+});
+
+test("count tokens: Bedrock's answer is read within server.max_inflight_bytes, as every other call's, on both count endpoints", async () => {
+  const KiB = 1024;
+  // A Bedrock whose CountTokens answer is padded past the whole budget (an answer is small; a broken or
+  // hostile one need not be): 200 KiB against a 96 KiB budget.
+  const upstream = await startHostileUpstream((req, res) => {
+    const body = req.url?.includes('small') ? '{"inputTokens":7}' : JSON.stringify({ inputTokens: 7, pad: 'x'.repeat(200 * KiB) });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  const h = await startHarness(
+    {
+      server: { max_body_bytes: 64 * KiB, max_inflight_bytes: 96 * KiB },
+      models: [CLAUDE, { name: 'small', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-small', region: 'us-east-1' }],
+    },
+    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } },
+  );
+  try {
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'count me' }] });
+    const messages = await fetch(`${h.url}/v1/messages/count_tokens`, { method: 'POST', body });
+    assert.equal(messages.status, 503, await messages.clone().text());
+    const refused = (await messages.json()) as { type: string; error: { type: string; message: string } };
+    assert.equal(refused.error.type, 'overloaded_error');
+    assert.match(refused.error.message, /buffered Bedrock answers in flight \(server\.max_inflight_bytes/);
+    const native = await fetch(`${h.url}/model/claude-sonnet-4-5/count-tokens`, {
+      method: 'POST',
+      body: JSON.stringify({ input: { converse: { messages: [{ role: 'user', content: [{ text: 'count me' }] }] } } }),
+    });
+    assert.equal(native.status, 503, await native.clone().text());
+    assert.match(await native.text(), /buffered Bedrock answers/);
+    // An answer within the budget is counted as before, and the budget is whole again after the refusals.
+    const small = await fetch(`${h.url}/v1/messages/count_tokens`, { method: 'POST', body: body.replace('claude-sonnet-4-5', 'small') });
+    assert.deepEqual(await small.json(), { input_tokens: 7 });
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    assert.match(metrics, /sidecar_requests_shed_total\{what="answer"\} 2\n/);
+  } finally {
+    await h.close();
+    await upstream.close();
   }
 });
 
