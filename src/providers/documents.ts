@@ -90,6 +90,32 @@ export function documentFromDataUrl(url: string, filename: string | undefined, w
 }
 
 /**
+ * A document already in Bedrock's own terms (a Converse DocumentBlock from an AWS SDK app: its format, its
+ * name as the client gave it, base64 bytes) → a DocumentPart, or a 400 naming `where`. The name is kept as
+ * it is: Bedrock judges it, as it would the app's direct call.
+ */
+export function documentFromBlock(format: unknown, name: unknown, data: unknown, where: string): DocumentPart {
+  if (typeof format !== 'string' || !FORMATS.has(format as DocumentFormat)) {
+    throw new SidecarError('invalid_request_error', `${where}.format: must be one of ${[...FORMATS].join(', ')}`, {
+      param: `${where}.format`,
+    });
+  }
+  if (typeof name !== 'string' || name === '') {
+    throw new SidecarError('invalid_request_error', `${where}.name: a document needs a name`, { param: `${where}.name` });
+  }
+  if (typeof data !== 'string' || data === '') {
+    throw new SidecarError('invalid_request_error', `${where}.source.bytes: must be the document's bytes (base64)`, {
+      param: `${where}.source.bytes`,
+    });
+  }
+  if (Math.floor((data.length * 3) / 4) > MAX_DOCUMENT_BYTES) {
+    throw new SidecarError('invalid_request_error', `${where}: a document may be at most 4.5 MB (Bedrock's limit)`, { param: where });
+  }
+  const known = format as DocumentFormat;
+  return { type: 'document', format: known, mediaType: MEDIA_TYPE_OF[known], name, data };
+}
+
+/**
  * Checks the request's documents against what the model takes on its route (`support`; `what` names the
  * model and route in the 400) and Bedrock's per-request limits; makes the names unique (Bedrock refuses two
  * documents with one name). Returns the request.

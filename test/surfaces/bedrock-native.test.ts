@@ -9,6 +9,7 @@ import {
   BedrockRuntimeServiceException,
   ConverseCommand,
   ConverseStreamCommand,
+  InvokeModelWithResponseStreamCommand,
   ResourceNotFoundException,
   ValidationException,
   type ConverseStreamOutput,
@@ -301,6 +302,84 @@ test("with server.auth_token the SDK authenticates with AWS_BEARER_TOKEN_BEDROCK
         (error as { name?: string }).name === 'UnrecognizedClientException' &&
         (error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 401,
     );
+  });
+});
+
+test("a Bedrock exception in the stream reaches the SDK by its own name: ConverseStream's and InvokeModelWithResponseStream's", async () => {
+  await withRig({ upstream: { max_attempts: 1 } }, async (h) => {
+    const sdk = client(h);
+    // Each exception frame Bedrock sends after the commit is one the operation declares: the sidecar passes
+    // it on under the same name (the SDK raises it by that name), not as an internal error.
+    for (const [exceptionType, name] of [
+      ['modelStreamErrorException', 'ModelStreamErrorException'],
+      ['serviceUnavailableException', 'ServiceUnavailableException'],
+      ['throttlingException', 'ThrottlingException'],
+    ] as const) {
+      h.emu.script({ type: 'text', text: 'a long enough answer to be cut', fault: { afterFrames: 3, kind: 'exception', exceptionType } });
+      const out = await sdk.send(new ConverseStreamCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'go' }] }] }));
+      const seen: ConverseStreamOutput[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const event of out.stream ?? []) seen.push(event);
+        },
+        (error: unknown) => (error as Error).name === name,
+        exceptionType,
+      );
+      assert.ok(seen.some((e) => e.contentBlockDelta) && !seen.some((e) => e.messageStop), exceptionType);
+    }
+    h.emu.script({
+      type: 'text',
+      text: 'a long enough answer to be cut',
+      fault: { afterFrames: 3, kind: 'exception', exceptionType: 'modelTimeoutException' },
+    });
+    const body = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 50, messages: [{ role: 'user', content: 'go' }] });
+    const out = await sdk.send(new InvokeModelWithResponseStreamCommand({ modelId: 'claude', body: new TextEncoder().encode(body) }));
+    await assert.rejects(
+      async () => {
+        for await (const event of out.body ?? []) assert.ok(event.chunk);
+      },
+      (error: unknown) => (error as Error).name === 'ModelTimeoutException',
+    );
+  });
+});
+
+test('converse: a document block the SDK sends (inline bytes) reaches Bedrock as it was; other sources are a 400 naming them', async () => {
+  await withRig({}, async (h) => {
+    const sdk = client(h);
+    const bytes = new TextEncoder().encode('%PDF-1.4 a very small report');
+    const answer = await sdk.send(
+      new ConverseCommand({
+        modelId: 'nova',
+        messages: [
+          {
+            role: 'user',
+            content: [{ text: 'Summarise the report.' }, { document: { format: 'pdf', name: 'Q3 report', source: { bytes } } }],
+          },
+        ],
+      }),
+    );
+    assert.equal(answer.stopReason, 'end_turn');
+    const upstream = h.emu.requests.at(-1)!.json as { messages: Array<{ content: unknown[] }> };
+    assert.deepEqual(upstream.messages[0]!.content, [
+      { text: 'Summarise the report.' },
+      { document: { format: 'pdf', name: 'Q3 report', source: { bytes: Buffer.from(bytes).toString('base64') } } },
+    ]);
+    const before = h.emu.requests.length;
+    await assert.rejects(
+      sdk.send(
+        new ConverseCommand({
+          modelId: 'nova',
+          messages: [
+            {
+              role: 'user',
+              content: [{ text: 'Read it.' }, { document: { format: 'pdf', name: 'r', source: { s3Location: { uri: 's3://b/r.pdf' } } } }],
+            },
+          ],
+        }),
+      ),
+      (error: unknown) => error instanceof ValidationException && /messages\.0\.content\.1\.document\.source/.test(error.message),
+    );
+    assert.equal(h.emu.requests.length, before, 'no call for a refused document');
   });
 });
 

@@ -12,6 +12,7 @@
 import { SidecarError } from '../../errors.ts';
 import { SERVICE_TIERS } from '../../config/schema.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
+import { documentFromBlock } from '../../providers/documents.ts';
 import { adapterFor } from '../../providers/index.ts';
 import { disallowedExtraField } from '../../providers/policy.ts';
 import {
@@ -208,8 +209,13 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   value.content.forEach((block: unknown, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
-    if (typeof block.text === 'string' || isObject(block.image)) {
-      const part: ContentPart = typeof block.text === 'string' ? { type: 'text', text: block.text } : readImage(block.image as Json, where);
+    if (typeof block.text === 'string' || isObject(block.image) || isObject(block.document)) {
+      const part: ContentPart =
+        typeof block.text === 'string'
+          ? { type: 'text', text: block.text }
+          : isObject(block.image)
+            ? readImage(block.image, where)
+            : readDocument(block.document as Json, `${where}.document`);
       content.push(part);
       order.push('text');
       previous = part;
@@ -249,7 +255,7 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   });
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
-    if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
+    if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images or documents`, at);
     const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order };
     if (reasoning.length > 0) message.reasoning = reasoning;
     if (messageCache) message.cache = messageCache;
@@ -270,6 +276,18 @@ function readImage(image: Json, where: string): ContentPart {
     throw invalid(`${where}.image.format: must be png, jpeg, gif or webp`, where);
   if (typeof bytes !== 'string' || bytes === '') throw invalid(`${where}.image.source.bytes: must be base64 image bytes`, where);
   return { type: 'image', format: format as 'png' | 'jpeg' | 'gif' | 'webp', mediaType: `image/${format}`, data: bytes };
+}
+
+/** A DocumentBlock with its bytes inline (the SDK's `source.bytes`); other sources are Bedrock's S3 or citations features. */
+function readDocument(document: Json, where: string): ContentPart {
+  const source = isObject(document.source) ? document.source : undefined;
+  for (const key of Object.keys(document)) {
+    if (key !== 'format' && key !== 'name' && key !== 'source')
+      throw invalid(`${where}.${key}: not supported by the sidecar (it carries format, name and source.bytes)`, `${where}.${key}`);
+  }
+  if (source === undefined || Object.keys(source).some((key) => key !== 'bytes'))
+    throw invalid(`${where}.source: only inline bytes are supported by the sidecar`, `${where}.source`);
+  return documentFromBlock(document.format, document.name, source.bytes, where);
 }
 
 function readToolResult(value: unknown, where: string): TextPart[] {

@@ -43,9 +43,15 @@ const BEDROCK_NAMES: ReadonlySet<string> = new Set([
   'ServiceUnavailableException',
 ]);
 
-/** The exception name of an error answered before the commit. */
+/**
+ * The exception name of an error: Bedrock's own when it named one — as an HTTP answer's `x-amzn-ErrorType`
+ * (`ModelStreamErrorException`) or as an in-stream exception's `:exception-type` (`modelStreamErrorException`,
+ * the member name) — else the one matching the error type.
+ */
 export function exceptionName(error: SidecarError): string {
-  if (error.upstreamCode !== undefined && BEDROCK_NAMES.has(error.upstreamCode)) return error.upstreamCode;
+  const code = error.upstreamCode;
+  const name = code === undefined ? undefined : code.charAt(0).toUpperCase() + code.slice(1);
+  if (name !== undefined && BEDROCK_NAMES.has(name)) return name;
   return BY_TYPE[error.type];
 }
 
