@@ -19,8 +19,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** The error each response answered with, for the request's log line (router.ts `logAnswered`). */
+const answeredWith = new WeakMap<ServerResponse, SidecarError>();
+
+/** The error `res` was answered with by `sendError`, if it was. */
+export function errorAnswered(res: ServerResponse): SidecarError | undefined {
+  return answeredWith.get(res);
+}
+
 /** An error before the commit: `body` is the surface's error shape of it (docs/contract.md#streaming-and-errors). */
 export function sendError(res: ServerResponse, error: SidecarError, body: unknown, headers: Record<string, string> = {}): void {
+  answeredWith.set(res, error);
   // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
   const extra =
     error.retryAfterS === undefined ? headers : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };

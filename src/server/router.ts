@@ -4,12 +4,13 @@
  * metrics, never a model call. Every answer carries `x-request-id`; with `server.auth_token` set, proxy
  * routes other than the probes need the bearer token (compared in constant time). Unknown paths are 404
  * and wrong methods 405, both JSON, in the path's surface's error shape: an unknown path in a surface's
- * namespace (Bedrock Runtime's `/model/…`) takes that surface's, any other OpenAI's.
+ * namespace (Bedrock Runtime's `/model/…`, Anthropic's `/v1/messages/…`) takes that surface's, any other OpenAI's.
  *
  * Every request the router itself turns away (401, 404, 405, 431, 503 while draining) still gets its
  * one `request completed` log line (docs/contract.md#observability), and one on a surface's path also
- * counts in `sidecar_requests_total` (model `unknown`, route `none`). Probes and scrapes that succeed are
- * not logged: the kubelet calls them every few seconds. While draining, model calls and the model list
+ * counts in `sidecar_requests_total` (model `unknown`, route `none`). A request a handler answers without
+ * model work (a lookup, a model list) gets its line when its response ends (`logAnswered`). Probes and
+ * scrapes that succeed are not logged: the kubelet calls them every few seconds. While draining, model calls and the model list
  * answer 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,13 +18,13 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { errorBody, SidecarError, toSidecarError } from '../errors.ts';
 import { surfaceOwning, surfaceRouteFor, surfaceRoutes } from '../surfaces/index.ts';
 import type { ServerContext } from './context.ts';
-import { sendError, sendJson } from './respond.ts';
+import { errorAnswered, sendError, sendJson } from './respond.ts';
 import type { RouteEntry } from './surface.ts';
 
 const probes: Record<string, RouteEntry> = {
-  '/healthz': { methods: { GET: health, HEAD: health }, auth: false },
-  '/readyz': { methods: { GET: readiness, HEAD: readiness }, auth: false },
-  '/metrics': { methods: { GET: metrics }, auth: true },
+  '/healthz': { methods: { GET: health, HEAD: health }, auth: false, quiet: true },
+  '/readyz': { methods: { GET: readiness, HEAD: readiness }, auth: false, quiet: true },
+  '/metrics': { methods: { GET: metrics }, auth: true, quiet: true },
 };
 
 const proxyRoutes: Record<string, RouteEntry> = {
@@ -33,7 +34,7 @@ const proxyRoutes: Record<string, RouteEntry> = {
 
 const adminRoutes: Record<string, RouteEntry> = {
   ...probes,
-  '/metrics': { methods: { GET: metrics }, auth: false },
+  '/metrics': { methods: { GET: metrics }, auth: false, quiet: true },
 };
 
 export function handleProxy(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
@@ -100,6 +101,8 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
     reject(overload);
     return;
   }
+  // A model request writes its own line when it ends; a lookup or a model list gets it here.
+  if (!modelWork && !route.quiet) logAnswered(ctx, req, res, path, route.surface, requestId);
   // A model request counts for the drain from its first byte read to its last written.
   const end = modelWork ? ctx.begin() : undefined;
   let result: Promise<void> | void;
@@ -191,6 +194,38 @@ function rejected(
     },
     'request completed',
   );
+}
+
+/**
+ * The one log line of a request a handler answers without model work (an inference-profile or stored-response
+ * lookup, a model list), written when its response ends — the status whatever it was.
+ */
+function logAnswered(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  surface: RouteEntry['surface'],
+  requestId: string,
+): void {
+  const started = ctx.now();
+  res.once('close', () => {
+    const error = errorAnswered(res);
+    ctx.log.info(
+      {
+        requestId,
+        ...UNSERVED_FIELDS,
+        surface: surface?.name ?? null,
+        method: req.method,
+        path,
+        status: res.statusCode,
+        durationMs: ctx.now() - started,
+        cancelled: !res.writableFinished,
+        error: error ? { type: error.type, message: error.message } : null,
+      },
+      'request completed',
+    );
+  });
 }
 
 function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {

@@ -93,6 +93,8 @@ export interface RouteEntry {
    * surface's error shape but is no model work, so it counts neither in `server.max_inflight` nor in the drain.
    */
   lookup?: boolean;
+  /** A probe or a scrape: no log line when it succeeds (the kubelet calls them every few seconds). */
+  quiet?: boolean;
   /** The key (ending in `/`) is a prefix: it serves every longer path under it (`/v1/models/{id}`). */
   prefix?: boolean;
 }

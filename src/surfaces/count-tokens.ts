@@ -6,7 +6,8 @@
  * resolves the model, sends `{"input": …}` signed by the sidecar, reads Bedrock's `{"inputTokens":N}` and
  * answers in the surface's shape. A model Bedrock cannot count for answers Bedrock's own error: never an
  * estimate passed off as a count. One log line and the request metrics, labelled with the surface. The
- * body is held within the byte budget for bodies in flight (`server.max_inflight_bytes`): beyond it a 503.
+ * body, and then Bedrock's answer, are held within the byte budget in flight (`server.max_inflight_bytes`):
+ * beyond it a 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SidecarError, toSidecarError } from '../errors.ts';
@@ -77,7 +78,10 @@ export async function serveCountTokens(
       accept: 'application/json',
       signal: abort.signal,
     });
-    const { text, overflow } = await readBody(upstream.body, MAX_ANSWER_BYTES);
+    // Bedrock's answer is read within the same budget as every other call's (server/budget.ts).
+    const { text, overflow } = await readBody(upstream.body, MAX_ANSWER_BYTES, (bytes) =>
+      reservation.take(bytes, 'buffered Bedrock answers'),
+    );
     let count: unknown;
     try {
       count = overflow ? undefined : (JSON.parse(text) as { inputTokens?: unknown } | null)?.inputTokens;

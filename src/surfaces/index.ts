@@ -3,7 +3,7 @@
  * (src/server/router.ts). Adding a surface adds one line here (see README.md beside this file).
  */
 import type { RouteEntry } from '../server/surface.ts';
-import { messagesRoutes } from './anthropic-messages/index.ts';
+import { messagesRoutes, messagesSurface } from './anthropic-messages/index.ts';
 import { nativeRoute, nativeUnserved } from './bedrock-native/index.ts';
 import { embeddingsRoutes } from './embeddings/index.ts';
 import { modelRoutes } from './models/index.ts';
@@ -33,10 +33,15 @@ export function surfaceRouteFor(path: string): RouteEntry | undefined {
   return nativeRoute(path);
 }
 
+/** Anthropic's namespace under `/v1/messages` (count_tokens is the one path served there). */
+const MESSAGES_PREFIX = '/v1/messages/';
+
 /**
  * The error shape of the surface whose namespace holds a path no route serves (Bedrock Runtime's
- * `/model/{modelId}/frob`), so the router's 404 speaks that surface's protocol; undefined elsewhere (OpenAI's).
+ * `/model/{modelId}/frob`, Anthropic's `/v1/messages/frob`), so the router's 404 speaks that surface's
+ * protocol; undefined elsewhere (OpenAI's).
  */
 export function surfaceOwning(path: string): RouteEntry['surface'] {
+  if (path.startsWith(MESSAGES_PREFIX)) return messagesSurface;
   return nativeUnserved(path);
 }

@@ -304,6 +304,43 @@ test('logging: a request turned away by the router still gets its one line, and 
   }
 });
 
+test('logging: a request answered without model work (inference profiles, a stored response, the model list) gets its one line', async () => {
+  const r = await startHarness(CONFIG, { credentials: CREDENTIALS });
+  try {
+    const asks: Array<[string, string, string, number, string | null]> = [
+      ['req-profile', 'GET', '/inference-profiles/us.anthropic.claude-opus-4-7', 404, 'native'],
+      ['req-profiles', 'GET', '/inference-profiles', 200, 'native'],
+      ['req-stored', 'GET', '/v1/responses/resp_missing', 404, 'responses'],
+      ['req-delete', 'DELETE', '/v1/responses/resp_missing', 404, 'responses'],
+      ['req-models', 'GET', '/v1/models', 200, null],
+      ['req-model', 'GET', '/v1/models/claude', 200, null],
+    ];
+    for (const [id, method, path, status] of asks) {
+      const res = await fetch(`${r.url}${path}`, { method, headers: auth(id) });
+      assert.equal(res.status, status, `${method} ${path}`);
+      await res.arrayBuffer();
+    }
+    await until(() => asks.every(([id]) => completions(r).some((l) => l.requestId === id)), 'a line for each');
+    for (const [id, method, path, status, surface] of asks) {
+      const line = lineFor(r, id);
+      assert.deepEqual(
+        { method: line.method, path: line.path, status: line.status, surface: line.surface, alias: line.alias, cancelled: line.cancelled },
+        { method, path, status, surface, alias: null, cancelled: false },
+        id,
+      );
+      assert.equal(typeof line.durationMs, 'number');
+      if (status === 404) assert.equal((line.error as { type: string }).type, 'not_found', id);
+      else assert.equal(line.error, null, id);
+    }
+    // Probes and scrapes that succeed stay unlogged.
+    assert.equal((await fetch(`${r.url}/readyz`, { headers: { 'x-request-id': 'req-ready' } })).status, 200);
+    await (await fetch(`${r.url}/metrics`, { headers: auth('req-scrape') })).text();
+    assert.equal(completions(r).filter((l) => l.requestId === 'req-ready' || l.requestId === 'req-scrape').length, 0);
+  } finally {
+    await r.close();
+  }
+});
+
 test('logging: retries are counted when they run out too, and every field is on every line (null when unknown)', async () => {
   const r = await startHarness(CONFIG, { credentials: CREDENTIALS });
   try {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import type { ScriptedReply } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
 
 const CLAUDE = { name: 'claude-sonnet-4-5', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' };
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-pro-v1:0', region: 'us-east-1' };
@@ -417,6 +418,44 @@ test('messages: errors before the commit are Anthropic-shaped; auth takes x-api-
   }
 });
 
+test("messages: an unknown path under /v1/messages/ is Anthropic's 404, a wrong method Anthropic's 405 with allow", async () => {
+  const { h, client } = await rig();
+  try {
+    type AnthropicError = { type: string; error: { type: string; message: string } };
+    for (const path of ['/v1/messages/frob', '/v1/messages/batches', '/v1/messages/count_tokens/x']) {
+      const res = await fetch(`${h.url}${path}`, { method: 'POST', headers: { 'x-api-key': TOKEN }, body: '{}' });
+      assert.equal(res.status, 404, path);
+      const json = (await res.json()) as AnthropicError;
+      assert.equal(json.type, 'error', path);
+      assert.equal(json.error.type, 'not_found_error', path);
+      assert.match(json.error.message, /no route for POST/, path);
+    }
+    await assert.rejects(client.post('/v1/messages/frob', { body: {} }), (error: unknown) => {
+      assert.ok(error instanceof Anthropic.NotFoundError, String(error));
+      assert.equal((error.error as AnthropicError).error.type, 'not_found_error');
+      return true;
+    });
+    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+      const res = await fetch(`${h.url}${path}`, { headers: { 'x-api-key': TOKEN } });
+      assert.equal(res.status, 405, path);
+      assert.equal(res.headers.get('allow'), 'POST', path);
+      const json = (await res.json()) as AnthropicError;
+      assert.equal(json.type, 'error', path);
+      assert.equal(json.error.type, 'invalid_request_error', path);
+      await assert.rejects(client.get(path), (error: unknown) => {
+        assert.ok(error instanceof Anthropic.APIError && error.status === 405, String(error));
+        assert.equal((error.error as AnthropicError).error.type, 'invalid_request_error');
+        return true;
+      });
+    }
+    // Outside Anthropic's namespace an unknown path keeps OpenAI's shape.
+    const openai = (await (await fetch(`${h.url}/v1/frob`, { method: 'POST', body: '{}' })).json()) as { error: { type: string } };
+    assert.equal(openai.error.type, 'not_found');
+  } finally {
+    await h.close();
+  }
+});
+
 test('messages: a guardrail block mid-stream raises with the message in the SDK, and the non-streaming retry gets the 400', async () => {
   const { h, client } = await rig({
     guardrails: [
@@ -500,6 +539,46 @@ test('messages: count_tokens asks Bedrock CountTokens with the body the call wou
     );
   } finally {
     await h.close();
+  }
+});
+
+test("count tokens: Bedrock's answer is read within server.max_inflight_bytes, as every other call's, on both count endpoints", async () => {
+  const KiB = 1024;
+  // A Bedrock whose CountTokens answer is padded past the whole budget (an answer is small; a broken or
+  // hostile one need not be): 200 KiB against a 96 KiB budget.
+  const upstream = await startHostileUpstream((req, res) => {
+    const body = req.url?.includes('small') ? '{"inputTokens":7}' : JSON.stringify({ inputTokens: 7, pad: 'x'.repeat(200 * KiB) });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  const h = await startHarness(
+    {
+      server: { max_body_bytes: 64 * KiB, max_inflight_bytes: 96 * KiB },
+      models: [CLAUDE, { name: 'small', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-small', region: 'us-east-1' }],
+    },
+    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } },
+  );
+  try {
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'count me' }] });
+    const messages = await fetch(`${h.url}/v1/messages/count_tokens`, { method: 'POST', body });
+    assert.equal(messages.status, 503, await messages.clone().text());
+    const refused = (await messages.json()) as { type: string; error: { type: string; message: string } };
+    assert.equal(refused.error.type, 'overloaded_error');
+    assert.match(refused.error.message, /buffered Bedrock answers in flight \(server\.max_inflight_bytes/);
+    const native = await fetch(`${h.url}/model/claude-sonnet-4-5/count-tokens`, {
+      method: 'POST',
+      body: JSON.stringify({ input: { converse: { messages: [{ role: 'user', content: [{ text: 'count me' }] }] } } }),
+    });
+    assert.equal(native.status, 503, await native.clone().text());
+    assert.match(await native.text(), /buffered Bedrock answers/);
+    // An answer within the budget is counted as before, and the budget is whole again after the refusals.
+    const small = await fetch(`${h.url}/v1/messages/count_tokens`, { method: 'POST', body: body.replace('claude-sonnet-4-5', 'small') });
+    assert.deepEqual(await small.json(), { input_tokens: 7 });
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    assert.match(metrics, /sidecar_requests_shed_total\{what="answer"\} 2\n/);
+  } finally {
+    await h.close();
+    await upstream.close();
   }
 });
 
