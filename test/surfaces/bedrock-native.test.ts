@@ -422,7 +422,10 @@ test("converse-stream: an output guardrail block after the commit is an exceptio
     h.emu.script({ type: 'text', text: 'the nightingale' });
     await assert.rejects(
       sdk.send(new ConverseCommand({ modelId: 'guarded', messages: [{ role: 'user', content: [{ text: 'sing' }] }] })),
-      (error: unknown) => error instanceof ValidationException && /Violated guardrail policy/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationException &&
+        /Violated guardrail policy/.test(error.message) &&
+        (error as { guardrail?: string }).guardrail === 'no-birds',
     );
   });
 });
