@@ -4,14 +4,31 @@
  * routes, the sidecar in front of the emulator (docs/contract.md#bedrock-native). Claude Code asks for its
  * default Bedrock model id on `/model/{id}/invoke-with-response-stream`; the sidecar signs with its own
  * credentials. A plain turn and a tool-use turn complete.
+ *
+ * Before its first turn, Claude Code 2.1.332 checks that the model answers: an InvokeModel with
+ * `max_tokens: 1` and the message ".". A model that fails it is passed over for the next one in its list
+ * (Opus 5, Opus 4.8, 4.7, 4.6 …), so the probe must succeed through the sidecar too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeCodeBedrock, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
 import { agentSuite, describeRun, SECRET, toolResultOf, writeSecretFile } from './harness.ts';
 
-/** The model id Claude Code 2.1.197 puts in the path in Bedrock mode when none is configured. */
-const DEFAULT_BEDROCK_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** The model id Claude Code 2.1.332 puts in the path in Bedrock mode when none is configured. */
+const DEFAULT_BEDROCK_MODEL = 'us.anthropic.claude-opus-5';
+
+/** The availability probe's answer, scripted ahead of each run's turns. */
+const PROBE_ANSWER = { type: 'text', text: '.' } as const;
+
+/** Asserts the run's first model call is Claude Code's availability probe, and returns the calls after it. */
+function afterProbe(calls: ReturnType<typeof suite.modelCalls>): ReturnType<typeof suite.modelCalls> {
+  const [probe, ...turns] = calls;
+  assert.equal(probe?.operation, 'InvokeModel');
+  assert.equal(probe.modelId, DEFAULT_BEDROCK_MODEL);
+  assert.equal(probe.json.max_tokens, 1);
+  assert.equal(probe.signature, 'valid');
+  return turns;
+}
 
 const suite = agentSuite('claude-code-bedrock', {
   routing: { allow_direct_models: true },
@@ -23,13 +40,13 @@ test(
   { timeout: TEST_TIMEOUT_MS },
   async () => {
     const { stack, cwd, modelCalls } = suite;
-    stack.emu.script({ type: 'text', text: 'pong from Bedrock' });
+    stack.emu.script(PROBE_ANSWER, { type: 'text', text: 'pong from Bedrock' });
     const run = await claudeCodeBedrock({ baseUrl: stack.proxy, prompt: 'Reply with the word pong', cwd });
     const result = claudeResult(run);
     assert.equal(run.code, 0, describeRun(run, stack));
     assert.equal(result?.is_error, false, describeRun(run, stack));
     assert.equal(result.result, 'pong from Bedrock');
-    const calls = modelCalls();
+    const calls = afterProbe(modelCalls());
     assert.equal(calls.length, 1, describeRun(run, stack));
     assert.equal(calls[0]!.operation, 'InvokeModelWithResponseStream');
     assert.equal(calls[0]!.modelId, DEFAULT_BEDROCK_MODEL);
@@ -45,6 +62,7 @@ test(
     const { stack, cwd, modelCalls } = suite;
     const file = writeSecretFile(cwd);
     stack.emu.script(
+      PROBE_ANSWER,
       { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents03', name: 'Read', input: { file_path: file } }] },
       { type: 'text', text: 'The file holds the secret.' },
     );
@@ -57,7 +75,7 @@ test(
     assert.equal(run.code, 0, describeRun(run, stack));
     assert.equal(result?.is_error, false, describeRun(run, stack));
     assert.equal(result.result, 'The file holds the secret.');
-    const calls = modelCalls();
+    const calls = afterProbe(modelCalls());
     assert.equal(calls.length, 2, describeRun(run, stack));
     const toolResult = toolResultOf(calls[1]!.json);
     assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents03', JSON.stringify(calls[1]!.json.messages).slice(-2000));

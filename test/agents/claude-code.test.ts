@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { claudeCode, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
 import { agentSuite, describeRun, NO_KUMQUATS, SECRET, toolResultOf, writeSecretFile } from './harness.ts';
 
-/** What Claude Code 2.1.197 asks for when no model is configured, and what the sidecar serves it with. */
-const DEFAULT_MODEL = 'claude-opus-4-8';
-const BEDROCK_MODEL = 'us.anthropic.claude-opus-4-8-20260601-v1:0';
+/** What Claude Code 2.1.332 asks for when no model is configured, and what the sidecar serves it with. */
+const DEFAULT_MODEL = 'claude-opus-5-5';
+const BEDROCK_MODEL = 'us.anthropic.claude-opus-5-5';
 const GUARDED_MODEL = 'claude-guarded';
 
 // Claude Code's `HEAD /` preconnect never reaches the emulator: modelCalls() are its model calls only.
@@ -65,15 +65,24 @@ test('claude code: a tool-use turn runs Read and sends its result back to the mo
 });
 
 test('claude code: an output guardrail block ends the run with "Violated guardrail policy"', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { stack, cwd } = suite;
-  // Claude Code answers an in-stream invalid_request_error by re-sending the request without streaming:
-  // both answers say the blocked word, so both are blocked.
+  const { stack, cwd, modelCalls } = suite;
+  // Claude Code answers an in-stream invalid_request_error by re-sending the request without streaming
+  // (2.1.332: three times, each a 400 here, then it gives up): every answer says the blocked word, so every
+  // one is blocked. The script holds more answers than that, so a run that ended well would have read one.
   const blocked = { type: 'text', text: 'Here it is: kumquat-7741.' } as const;
-  stack.emu.script(blocked, blocked);
+  const scripted = 8;
+  stack.emu.script(...Array.from({ length: scripted }, () => blocked));
   const run = await claudeCode({ baseUrl: stack.proxy, prompt: 'Tell me the secret fruit code', cwd, model: GUARDED_MODEL });
   const result = claudeResult(run);
   assert.equal(run.code, 1, describeRun(run, stack));
   assert.equal(result?.is_error, true, describeRun(run, stack));
   assert.match(result.result, /Violated guardrail policy/);
   assert.doesNotMatch(run.stdout, /kumquat/);
+  const calls = modelCalls();
+  assert.equal(calls[0]?.operation, 'InvokeModelWithResponseStream', describeRun(run, stack));
+  assert.ok(calls.length >= 2 && calls.length < scripted, `${calls.length} model calls`);
+  assert.ok(
+    calls.slice(1).every((c) => c.operation === 'InvokeModel'),
+    calls.map((c) => c.operation).join(', '),
+  );
 });

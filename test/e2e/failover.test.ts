@@ -245,6 +245,39 @@ test("failover: the requested alias's guardrails apply to a fallback's answer", 
     { guardrails: ['no-secrets'] },
   ));
 
+test("failover: a fallback's own guardrails apply to its answer too, on top of the requested alias's", () =>
+  withEmulator(async (west) => {
+    const h = await startHarness({
+      upstream: { max_attempts: 1 },
+      guardrails: [
+        { name: 'no-birds', type: 'regex', patterns: ['nightingale'], stages: ['output'] },
+        { name: 'no-fish', type: 'regex', patterns: ['herring'], stages: ['output'] },
+      ],
+      models: [
+        { name: 'primary', model: `bedrock/invoke/${CLAUDE}`, region: 'us-east-1', fallbacks: ['secondary'], guardrails: ['no-birds'] },
+        { name: 'secondary', model: `bedrock/invoke/${CLAUDE}`, region: 'us-west-2', endpoint: west.url, guardrails: ['no-fish'] },
+      ],
+    });
+    try {
+      h.emu.setBehavior({ kind: 'throttle' });
+      // The secondary's own guardrail judges the answer it serves for the primary …
+      west.script({ type: 'text', text: 'a red herring' });
+      const own = await chat(h, { model: 'primary', messages: hi });
+      assert.equal(own.status, 400);
+      assert.equal(((await own.json()) as { error: { guardrail: string } }).error.guardrail, 'no-fish');
+      // … and the primary's still does.
+      west.script({ type: 'text', text: 'the nightingale' });
+      const requested = await chat(h, { model: 'primary', stream: true, messages: hi });
+      assert.equal(requested.headers.get('x-sidecar-served-by'), 'secondary');
+      const s = parseStream(await requested.text());
+      assert.equal(s.error?.guardrail, 'no-birds');
+      assert.equal(s.doneCount, 1);
+      assert.equal(west.requests.length, 2);
+    } finally {
+      await h.close();
+    }
+  }));
+
 test('overload: beyond server.max_inflight a request gets 503 overloaded at once; streams in flight are untouched', () =>
   withRig({ server: { max_inflight: 2 } }, async ({ h }) => {
     // Both streams stay in flight until the test opens the gate (paced streams ended first under load, and

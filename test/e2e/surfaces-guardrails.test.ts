@@ -59,6 +59,7 @@ test("guardrails: an input block is each surface's own 400, with the message and
       } else if (surface.startsWith('native')) {
         assert.equal(res.headers.get('x-amzn-errortype'), 'ValidationException', surface);
         assert.match(json.message as string, /Violated guardrail policy/);
+        assert.equal(json.guardrail, 'no-birds', surface);
       } else {
         const error = json.error as Record<string, unknown>;
         assert.equal(error.message, POLICY, surface);
@@ -134,12 +135,12 @@ async function streamed(h: Harness, surface: string, words: string): Promise<End
   const res = await post(h, '/model/nova/converse-stream', { messages: [{ role: 'user', content: [{ text: words }] }] });
   const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
   const last = frames.at(-1)!;
-  const exception = last.headers[':message-type'] === 'exception' ? (last.payload as { message: string }) : undefined;
+  const exception = last.headers[':message-type'] === 'exception' ? (last.payload as { message: string; guardrail?: string }) : undefined;
   const text = frames.map((f) => (f.payload as { delta?: { text?: string } }).delta?.text ?? '').join('');
   return {
     text,
     message: exception?.message,
-    guardrail: undefined,
+    guardrail: exception?.guardrail,
     finished: frames.some((f) => f.headers[':event-type'] === 'messageStop'),
   };
 }
@@ -165,7 +166,7 @@ for (const mode of ['sync', 'async'] as const) {
         const ending = await streamed(h, surface, 'sing');
         assert.equal(ending.finished, false, `${surface}: no finish after a block`);
         assert.match(ending.message ?? '', /Violated guardrail policy/, surface);
-        if (surface !== 'native') assert.equal(ending.guardrail, 'no-birds', surface);
+        assert.equal(ending.guardrail, 'no-birds', surface);
         assert.ok(ANSWER.startsWith(ending.text), `${surface}: what arrived is a prefix of the answer`);
         if (mode === 'sync') assert.ok(!ending.text.includes('nightingale'), `${surface}: sync lets nothing unchecked through`);
         else assert.ok(ending.text.length <= cut + 'nightingale'.length + interval, `${surface}: async leaks at most interval_chars`);

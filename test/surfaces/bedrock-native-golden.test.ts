@@ -139,8 +139,8 @@ test('native golden: an error before the finish is one exception frame the opera
   const converse = readable(renderEvents(new ConverseStreamRenderer(LATENCY), blocked));
   expectGolden(join(GOLDENS, 'guardrail-block.txt'), `${invoke}\n${converse}`);
   assert.match(invoke, /^event chunk \{"type":"message_start".*"input_tokens":5,/);
-  assert.ok(invoke.endsWith('exception validationException {"message":"Violated guardrail policy"}\n'));
-  assert.ok(converse.endsWith('exception validationException {"message":"Violated guardrail policy"}\n'));
+  assert.ok(invoke.endsWith('exception validationException {"message":"Violated guardrail policy","guardrail":"g1"}\n'));
+  assert.ok(converse.endsWith('exception validationException {"message":"Violated guardrail policy","guardrail":"g1"}\n'));
   // A timeout is the invoke stream's own exception; ConverseStream declares none, so it is the service's.
   const timeout = [[{ kind: 'error', error: new SidecarError('upstream_timeout', 'the model took too long') }]] satisfies StreamEvent[][];
   assert.ok(

@@ -200,13 +200,16 @@ test('invoke-with-response-stream: a guardrail block after the commit is an exce
     const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
     assert.deepEqual(frames.at(-1), {
       headers: { ':exception-type': 'validationException', ':content-type': 'application/json', ':message-type': 'exception' },
-      payload: { message: 'Violated guardrail policy' },
+      payload: { message: 'Violated guardrail policy', guardrail: 'no-birds' },
     });
     assert.equal(frames.filter((f) => f.headers[':message-type'] === 'exception').length, 1);
     h.emu.script({ type: 'text', text: 'a song of the nightingale' });
     await assert.rejects(
       client(h).send(new InvokeModelCommand({ modelId: 'guarded', body: claudeBody('sing') })),
-      (error: unknown) => error instanceof ValidationException && error.message.includes('Violated guardrail policy'),
+      (error: unknown) =>
+        error instanceof ValidationException &&
+        error.message.includes('Violated guardrail policy') &&
+        (error as { guardrail?: string }).guardrail === 'no-birds',
     );
   });
 });

@@ -75,6 +75,72 @@ test('AI SDK: generateText and streamText with a tool through openai(model), the
     assert.ok(second.messages.some((m) => m.content.some((b) => b.type === 'tool_result')));
   }));
 
+test("AI SDK: a tool step after text and signed thinking: the SDK's item_references to the stored answer become the turn Bedrock gets", () =>
+  withRig(async (h) => {
+    // The AI SDK stores by default, and then sends its earlier answer's text and reasoning as item_reference
+    // items (ids of this sidecar's output items): a model that speaks (and thinks) before its tool call is
+    // Claude's usual turn.
+    const openai = createOpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused' });
+    const sent: unknown[] = [];
+    const traced = createOpenAI({
+      baseURL: `${h.url}/v1`,
+      apiKey: 'unused',
+      fetch: (url, init) => {
+        sent.push(JSON.parse(init?.body as string));
+        return fetch(url, init);
+      },
+    });
+    h.emu.script(
+      {
+        type: 'tool_use',
+        reasoning: 'The weather tool knows.',
+        text: 'Let me check.',
+        calls: [{ id: 'toolu_r', name: 'weather', input: { city: 'Tromsø' } }],
+      },
+      { type: 'text', text: 'Tromsø: aurora.' },
+    );
+    const result = await generateText({
+      model: traced('claude'),
+      prompt: 'Weather in Tromsø?',
+      maxRetries: 0,
+      stopWhen: stepCountIs(2),
+      providerOptions: { openai: { reasoningEffort: 'low' } },
+      tools: {
+        weather: aiTool({
+          inputSchema: jsonSchema<{ city: string }>(weatherSchema),
+          execute: async ({ city }) => ({ city, sky: 'aurora' }),
+        }),
+      },
+    });
+    assert.equal(result.text, 'Tromsø: aurora.');
+    const input = (sent[1] as { input: Array<{ type?: string }> }).input;
+    assert.ok(input.filter((i) => i.type === 'item_reference').length >= 1, JSON.stringify(input));
+    const second = h.emu.requests.at(-1)!.json as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };
+    assert.deepEqual(
+      second.messages[1]!.content.map((b) => b.type),
+      ['thinking', 'text', 'tool_use'],
+    );
+    assert.equal(second.messages[1]!.content[0]!.thinking, 'The weather tool knows.');
+    assert.equal(typeof second.messages[1]!.content[0]!.signature, 'string');
+    assert.equal(second.messages[1]!.content[1]!.text, 'Let me check.');
+
+    // A reference this sidecar does not hold is a 404 naming it, before any call.
+    const before = h.emu.requests.length;
+    await assert.rejects(
+      generateText({
+        model: openai('claude'),
+        maxRetries: 0,
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: [{ type: 'text', text: 'hello', providerOptions: { openai: { itemId: 'msg_gone_1' } } }] },
+          { role: 'user', content: 'again' },
+        ],
+      }),
+      (error: unknown) => (error as { statusCode?: number }).statusCode === 404 && /msg_gone_1/.test((error as Error).message),
+    );
+    assert.equal(h.emu.requests.length, before);
+  }));
+
 test('AI SDK: a guardrail block mid-stream reaches streamText as an error with the message', () =>
   withRig(async (h) => {
     const openai = createOpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused' });

@@ -55,8 +55,12 @@ export function exceptionName(error: SidecarError): string {
   return BY_TYPE[error.type];
 }
 
-export function nativeErrorBody(error: SidecarError): { message: string } {
-  return { message: error.message };
+/**
+ * Bedrock's `{"message"}`; a guardrail block also names the guardrail (`guardrail`), as on every surface — the
+ * AWS SDK keeps a member it does not model on the exception it raises (`error.guardrail`).
+ */
+export function nativeErrorBody(error: SidecarError): { message: string; guardrail?: string } {
+  return error.guardrail === undefined ? { message: error.message } : { message: error.message, guardrail: error.guardrail };
 }
 
 export function nativeErrorHeaders(error: SidecarError): Record<string, string> {

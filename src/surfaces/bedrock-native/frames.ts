@@ -8,7 +8,7 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { SidecarError } from '../../errors.ts';
 import type { Frames, Renderer } from '../../pipeline/encoder.ts';
 import type { StreamEvent } from '../../pipeline/events.ts';
-import { streamExceptionType } from './errors.ts';
+import { nativeErrorBody, streamExceptionType } from './errors.ts';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
@@ -24,15 +24,15 @@ export function eventFrame(eventType: string, payload: unknown): Uint8Array {
   });
 }
 
-/** An `exception` frame the AWS SDK raises as the named exception, with `message`. */
-export function exceptionFrame(exceptionType: string, message: string): Uint8Array {
+/** An `exception` frame the AWS SDK raises as the named exception, with the error's body (errors.ts). */
+export function exceptionFrame(exceptionType: string, body: { message: string }): Uint8Array {
   return codec.encode({
     headers: {
       ':exception-type': header(exceptionType),
       ':content-type': header('application/json'),
       ':message-type': header('exception'),
     },
-    body: fromUtf8(JSON.stringify({ message })),
+    body: fromUtf8(JSON.stringify(body)),
   });
 }
 
@@ -101,7 +101,7 @@ export class EventStreamRenderer implements Renderer {
     return concatFrames(
       outs.map((out) =>
         'error' in out
-          ? exceptionFrame(streamExceptionType(out.error, this.#declared), out.error.message)
+          ? exceptionFrame(streamExceptionType(out.error, this.#declared), nativeErrorBody(out.error))
           : eventFrame(out.eventType, out.payload),
       ),
     );

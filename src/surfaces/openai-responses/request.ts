@@ -6,8 +6,9 @@
  * `input` is a string or a list of items: messages (`developer` / `system` become system text, `user`
  * parts `input_text` / `input_image` / `input_file`, `assistant` `output_text`), `function_call` and
  * `function_call_output`, `custom_tool_call` and its output, `reasoning` (its text and, inside our own
- * `encrypted_content`, Claude's signature, so thinking continues across turns), and Codex's
- * `additional_tools` item. Tools: `function`, `custom` (free text: one string argument `input`),
+ * `encrypted_content`, Claude's signature, so thinking continues across turns), Codex's
+ * `additional_tools` item, and `item_reference` to an output item this sidecar stored (the AI SDK's way to
+ * send its earlier answers back when it stores). Tools: `function`, `custom` (free text: one string argument `input`),
  * `namespace` (nested tools, named `<namespace>__<tool>` upstream). A built-in tool Bedrock cannot run
  * (`web_search`, `file_search`, …) is a 400 naming it, or dropped with drop_params.
  *
@@ -37,7 +38,7 @@ import {
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
 import { readCacheControl, readServiceTier } from '../../providers/hints.ts';
-import { openReasoning, type StoredResponse } from './store.ts';
+import { openReasoning, storedItem, type StoredResponse } from './store.ts';
 
 /** How a tool the client declared travels: plain function, free-text custom tool, or a namespaced function. */
 export interface ToolShape {
@@ -374,8 +375,7 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
     assistant = undefined;
   };
   const turn = (): Extract<ChatMessage, { role: 'assistant' }> => (assistant ??= { role: 'assistant', content: [], toolCalls: [] });
-  value.forEach((item, i) => {
-    const at = `input[${i}]`;
+  const readItem = (item: unknown, at: string): void => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw bad(at, `${at} must be an object`);
     const it = item as Record<string, unknown>;
     const type = it.type ?? (it.role !== undefined ? 'message' : undefined);
@@ -459,12 +459,26 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
         (it.tools as unknown[]).forEach((t, j) => declared.push({ tool: t, at: `${at}.tools[${j}]` }));
         return;
       }
-      case 'item_reference':
-        throw bad(at, `${at}: item_reference is not supported; send previous_response_id or the items themselves`);
+      case 'item_reference': {
+        // An output item of a stored response, read as if the client had sent it (the AI SDK refers so to
+        // its earlier answers' text, reasoning and tool calls when it stores, its default).
+        if (typeof it.id !== 'string') throw bad(`${at}.id`, `${at}.id must be a string`);
+        const referenced = storedItem(options.lookup(it.id), it.id);
+        if (!referenced) {
+          throw new SidecarError(
+            'not_found',
+            `${at}: item_reference "${it.id}" is not an output item in this sidecar's response store (never stored, expired or evicted, or kept by another pod)`,
+            { param: `${at}.id` },
+          );
+        }
+        readItem(referenced, at);
+        return;
+      }
       default:
         throw bad(`${at}.type`, `${at}: input item type ${JSON.stringify(type)} is not supported`);
     }
-  });
+  };
+  value.forEach((item, i) => readItem(item, `input[${i}]`));
   flush();
   return out;
 }

@@ -3,8 +3,8 @@
  * `previous_response_id` continues a conversation and GET / DELETE `/v1/responses/{id}` work within the
  * pod. Bounded three ways — entries (`responses.store_max_entries`), bytes (`responses.store_max_bytes`,
  * counted as the JSON size of what is kept) and age (`responses.store_ttl_s`) — oldest out first. A
- * response is also found by the ids of its reasoning items: the OpenAI Agents SDK sends reasoning back by
- * id only.
+ * response is also found by the ids of its output items: the OpenAI Agents SDK sends reasoning back by id
+ * only, and the Vercel AI SDK (which stores by default) sends earlier answers' items as `item_reference`s.
  *
  * `encrypted_content` of a reasoning item is ours: `bsc1.` + base64url of the thinking text and Claude's
  * signature. It is opaque, not encrypted — Claude's signature already protects the thinking from edits.
@@ -42,7 +42,7 @@ interface Entry {
 
 export class ResponseStore {
   readonly #entries = new Map<string, Entry>();
-  /** Item id (`rs_…`) → response id. */
+  /** Output item id (`rs_…`, `msg_…`, `fc_…`) → response id. */
   readonly #items = new Map<string, string>();
   #bytes = 0;
 
@@ -69,12 +69,12 @@ export class ResponseStore {
     if (bytes > this.limits.maxBytes || this.limits.maxEntries === 0) return; // larger than the whole store: not kept
     this.delete(value.id);
     this.#entries.set(value.id, { value, bytes, expiresAtMs: this.now() + this.limits.ttlS * 1000 });
-    for (const item of value.reasoning.keys()) this.#items.set(item, value.id);
+    for (const item of itemIds(value)) this.#items.set(item, value.id);
     this.#bytes += bytes;
     this.#evict();
   }
 
-  /** A response by its id or by the id of one of its reasoning items; undefined when absent or expired. */
+  /** A response by its id or by the id of one of its output items; undefined when absent or expired. */
   get(id: string): StoredResponse | undefined {
     const key = this.#entries.has(id) ? id : this.#items.get(id);
     if (key === undefined) return undefined;
@@ -91,7 +91,7 @@ export class ResponseStore {
     const entry = this.#entries.get(id);
     if (!entry) return false;
     this.#entries.delete(id);
-    for (const item of entry.value.reasoning.keys()) this.#items.delete(item);
+    for (const item of itemIds(entry.value)) this.#items.delete(item);
     this.#bytes -= entry.bytes;
     return true;
   }
@@ -104,6 +104,19 @@ export class ResponseStore {
       this.delete(id);
     }
   }
+}
+
+/** The ids of a stored response's output items (its reasoning items among them). */
+function itemIds(value: StoredResponse): string[] {
+  const output = Array.isArray(value.response.output) ? (value.response.output as Array<{ id?: unknown }>) : [];
+  const ids = output.map((item) => item.id).filter((id): id is string => typeof id === 'string');
+  return [...new Set([...ids, ...value.reasoning.keys()])];
+}
+
+/** An output item of a stored response by its id, as it was answered; undefined when not kept. */
+export function storedItem(stored: StoredResponse | undefined, id: string): Record<string, unknown> | undefined {
+  const output = Array.isArray(stored?.response.output) ? (stored.response.output as Array<Record<string, unknown>>) : [];
+  return output.find((item) => item.id === id);
 }
 
 const PREFIX = 'bsc1.';
