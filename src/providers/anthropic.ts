@@ -18,7 +18,7 @@ import {
 } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS, bedrockBetas } from './anthropic-betas.ts';
-import { applyClaudeReasoning, claudeCaching, THINKING_BUDGET } from './claude-rules.ts';
+import { applyClaudeReasoning, claudeCaching, claudeEffortField, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -43,6 +43,7 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'user',
   'metadata',
   'anthropic_beta',
+  'effort',
 ]);
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 'thinking', 'output_config', 'tool_choice']);
@@ -60,6 +61,9 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   const p = reasoning.params;
   const maxTokens = reasoning.maxTokens;
   Object.assign(body, reasoning.fields);
+  // Effort without thinking (a Messages body translated after an input guardrail's mask).
+  if (p.effort !== undefined && reasoning.fields.output_config === undefined)
+    Object.assign(body, claudeEffortField(ctx.target.modelId, p.effort, ctx));
   body.max_tokens = maxTokens;
   body.messages = anthropicMessages(request.messages);
   if (request.messages.some((m) => m.role === 'system' && m.cache)) body.system = anthropicSystem(request.messages);
@@ -315,7 +319,7 @@ const CONVERSE: ConverseTraits = {
   images: true,
   documents: true,
   structured: true,
-  extra: ['top_k', 'reasoning_effort', 'anthropic_beta'],
+  extra: ['top_k', 'reasoning_effort', 'anthropic_beta', 'effort'],
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {

@@ -274,6 +274,17 @@ export function adaptClaudeThinking(
 }
 
 /**
+ * Claude's `output_config.effort` asked without thinking, as either route sends it (Claude's body, or
+ * converse's additionalModelRequestFields): kept where the model has an effort setting, dropped and logged
+ * where it has none — the rule of Claude's own body (`adaptClaudeThinking`), so both routes agree.
+ */
+export function claudeEffortField(modelId: string, effort: string, ctx: BuildContext): { output_config?: Record<string, unknown> } {
+  const adapted = adaptClaudeThinking(modelId, undefined, { effort });
+  for (const note of adapted.notes) ctx.note(note);
+  return adapted.output_config ? { output_config: adapted.output_config } : {};
+}
+
+/**
  * Applies `reasoning_effort` to a Claude body on either route: the native thinking fields, max_tokens
  * raised above a thinking budget, and Anthropic's rules for a thinking turn (no temperature / top_k, top_p
  * from 0.95, no forced tool) enforced with the parameter policy (400, or dropped with drop_params). Returns

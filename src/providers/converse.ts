@@ -10,6 +10,7 @@
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { bedrockBetas } from './anthropic-betas.ts';
+import { claudeEffortField } from './claude-rules.ts';
 import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
@@ -264,6 +265,9 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       if (p[key] !== undefined) extra[key] = p[key];
     }
     Object.assign(extra, reasoningFields);
+    // Claude's effort without thinking rides in additionalModelRequestFields as on its own body.
+    if (p.effort !== undefined && reasoningFields.output_config === undefined)
+      Object.assign(extra, claudeEffortField(ctx.target.modelId, p.effort, ctx));
     if (p.anthropic_beta !== undefined) {
       const { kept, dropped } = bedrockBetas(ctx.target.modelId, p.anthropic_beta);
       for (const flag of dropped) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);

@@ -176,6 +176,11 @@ export interface ChatParams {
   top_k?: number;
   n?: number;
   anthropic_beta?: string[];
+  /**
+   * Claude's `output_config.effort` asked without thinking (a Messages body): how much the model spends on
+   * its answer. Sent where the model takes it (claude-rules.ts `claudeEffortField`), else dropped and logged.
+   */
+  effort?: string;
   service_tier?: ServiceTier;
 }
 export type ParamName = keyof ChatParams;

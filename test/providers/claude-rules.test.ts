@@ -178,3 +178,38 @@ test('claude rules: Messages-side adaptClaudeThinking rewrites a shape the model
   const omitted = adaptClaudeThinking('anthropic.claude-opus-5', { type: 'adaptive', display: 'omitted' }, undefined);
   assert.deepEqual(omitted.thinking, { type: 'adaptive', display: 'omitted' });
 });
+
+test("Messages' effort without thinking: both routes send output_config where the model has effort, neither where it has none", () => {
+  const cases: Array<[string, boolean]> = [
+    ['us.anthropic.claude-opus-4-6-v1', true],
+    ['us.anthropic.claude-opus-4-7', true],
+    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', false],
+  ];
+  for (const [modelId, takes] of cases) {
+    for (const route of ['invoke', 'converse'] as const) {
+      const target = targetFor({ route, modelId });
+      const adapter = adapterFor(route, target.family);
+      assert.ok(adapter);
+      const notes: string[] = [];
+      // No `anthropic` native body: the translation (a converse alias, or invoke after an input guardrail's mask).
+      const body = adapter.buildBody(
+        {
+          model: modelId,
+          stream: false,
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+          params: { max_tokens: 50, effort: 'low' },
+          sidecar: { streamChunkSize: undefined, guardrails: [], includeUsage: false },
+        },
+        { target, note: (m) => notes.push(m), dropParams: false },
+      ) as Record<string, any>;
+      const fields = route === 'invoke' ? body : (body.additionalModelRequestFields ?? {});
+      assert.deepEqual(fields.output_config, takes ? { effort: 'low' } : undefined, `${modelId} on ${route}`);
+      assert.equal(fields.thinking, undefined, `${modelId} on ${route}: no thinking is asked for`);
+      assert.equal(
+        notes.some((n) => n.includes('output_config.effort dropped')),
+        !takes,
+        `${modelId} on ${route}`,
+      );
+    }
+  }
+});

@@ -582,6 +582,66 @@ test("count tokens: Bedrock's answer is read within server.max_inflight_bytes, a
   }
 });
 
+test('messages: output_config.effort without thinking reaches a converse alias of Claude as on invoke, and is dropped and logged where the model has no effort', async () => {
+  const h = await startHarness({
+    models: [
+      { name: 'opus-4-6', model: 'bedrock/invoke/global.anthropic.claude-opus-4-6-v1', region: 'us-east-1' },
+      { name: 'opus-4-6-converse', model: 'bedrock/converse/global.anthropic.claude-opus-4-6-v1', region: 'us-east-1' },
+      { name: 'opus-4-7-converse', model: 'bedrock/converse/us.anthropic.claude-opus-4-7', region: 'us-east-1' },
+      { name: 'sonnet-4-5-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
+      NOVA,
+    ],
+  });
+  const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  const ask = async (model: string, effort: 'low' | 'max', extra: Record<string, unknown> = {}): Promise<Record<string, any>> => {
+    h.emu.script({ type: 'text', text: 'ok' });
+    const message = await client.messages.create({
+      model,
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'hi' }],
+      output_config: { effort },
+      ...extra,
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    assert.equal(message.content[0]?.type, 'text', model);
+    return lastUpstreamBody(h) as Record<string, any>;
+  };
+  try {
+    assert.deepEqual((await ask('opus-4-6', 'low')).output_config, { effort: 'low' }, "Claude's own body");
+    const converse = await ask('opus-4-6-converse', 'low');
+    assert.deepEqual(converse.additionalModelRequestFields, { output_config: { effort: 'low' } }, 'no thinking is added');
+    assert.deepEqual((await ask('opus-4-7-converse', 'max')).additionalModelRequestFields, { output_config: { effort: 'max' } });
+    // thinking {type: "disabled"} asks for no thinking either: the effort still goes.
+    const disabled = await ask('opus-4-6-converse', 'low', { thinking: { type: 'disabled' } });
+    assert.deepEqual(disabled.additionalModelRequestFields?.output_config, { effort: 'low' });
+
+    let logged = h.logs.length;
+    const budget = await ask('sonnet-4-5-converse', 'low');
+    assert.equal(budget.additionalModelRequestFields, undefined, 'Claude 4.5 has no effort setting');
+    assert.ok(h.logs.slice(logged).some((l) => String(l.msg).includes('output_config.effort dropped')));
+    logged = h.logs.length;
+    const nova = await ask('nova', 'low');
+    assert.equal(JSON.stringify(nova).includes('effort'), false);
+    assert.ok(
+      h.logs.slice(logged).some((l) => String(l.msg).includes('effort')),
+      'dropped and logged for another family',
+    );
+
+    const wrong = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      body: JSON.stringify({
+        model: 'opus-4-6-converse',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'x' }],
+        output_config: { effort: 'extreme' },
+      }),
+    });
+    assert.equal(wrong.status, 400);
+    assert.match(((await wrong.json()) as { error: { message: string } }).error.message, /output_config\.effort/);
+  } finally {
+    await h.close();
+  }
+});
+
 test("messages: GET /v1/models answers Anthropic's shape with anthropic-version, and /v1/models/{id} answers both shapes", async () => {
   const { h, client } = await rig();
   try {

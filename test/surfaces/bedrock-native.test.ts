@@ -233,6 +233,25 @@ test("the inference-profile lookups refuse in Bedrock's shape too: 405, and 401 
   });
 });
 
+test("a wrong method on an operation's path is a 405 in Bedrock's shape, with allow: POST, before any call (README Decisions)", async () => {
+  await withRig({}, async (h) => {
+    for (const operation of ['converse', 'converse-stream', 'invoke', 'invoke-with-response-stream', 'count-tokens']) {
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const path = `/model/nova/${operation}`;
+        const answer = await fetch(`${h.url}${path}`, { method, headers: { 'x-request-id': `rid-${method}-${operation}` } });
+        assert.equal(answer.status, 405, `${method} ${path}`);
+        assert.equal(answer.headers.get('allow'), 'POST');
+        assert.equal(answer.headers.get('x-amzn-errortype'), 'ValidationException');
+        assert.equal(answer.headers.get('x-amzn-requestid'), `rid-${method}-${operation}`);
+        assert.deepEqual(await answer.json(), { message: `${method} is not allowed on ${path} (allowed: POST)` });
+      }
+    }
+    assert.equal(h.emu.requests.length, 0);
+    const lines = h.logs.filter((l) => l.msg === 'request completed' && l.status === 405 && l.surface === 'native');
+    assert.equal(lines.length, 15);
+  });
+});
+
 test('converse and converse-stream: several reasoning blocks in one answer each keep their own signature and place', async () => {
   await withRig({}, async (h) => {
     const sdk = client(h);
