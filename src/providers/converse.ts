@@ -192,6 +192,21 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
 }
 
 /**
+ * A `toolConfig` declaring the tools the history's calls name, for a request that declares none but continues
+ * a tool-use conversation (a last turn without tools; a Responses turn continued by `previous_response_id`,
+ * whose tools are per request): Bedrock's Converse refuses tool blocks without a toolConfig ("The toolConfig
+ * field must be defined when using toolUse and toolResult content blocks."), where OpenAI and Anthropic take
+ * them. Each tool is declared with an open object schema; undefined when the history names no tool.
+ */
+export function historyToolConfig(request: ChatRequest, ctx: BuildContext): Record<string, unknown> | undefined {
+  const names = new Set<string>();
+  for (const m of request.messages) if (m.role === 'assistant') for (const call of m.toolCalls) names.add(call.name);
+  if (names.size === 0) return undefined;
+  ctx.note(`no tools declared, but the history calls ${[...names].join(', ')}: declared for Converse, which requires it`);
+  return { tools: [...names].map((name) => ({ toolSpec: { name, inputSchema: { json: { type: 'object' } } } })) };
+}
+
+/**
  * The converse adapter for a family, from its traits (`family` names it in messages; undefined: a model
  * whose family the sidecar does not know).
  */
@@ -237,7 +252,10 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     if (noTools !== undefined) {
       rejectParam(ctx, 'tools', `is not supported by ${modelId} (${noTools})`);
     } else {
-      const toolConfig = converseToolConfig(request, ctx);
+      const declared = p.tools !== undefined && p.tools.length > 0;
+      const toolConfig =
+        converseToolConfig(request, ctx) ??
+        (traits.tools && !declared && hasToolBlocks(request.messages) ? historyToolConfig(request, ctx) : undefined);
       if (toolConfig) body.toolConfig = toolConfig;
     }
 

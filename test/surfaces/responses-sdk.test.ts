@@ -138,6 +138,26 @@ test('responses: a function call round trip, arguments streamed, the tool output
     assert.ok(sent.messages[2]!.content.some((b) => 'toolResult' in b));
   }));
 
+test('responses: previous_response_id continues a tool call without re-sending tools, on a converse model too', () =>
+  withHarness(BASE, async (h) => {
+    // Tools are per request (OpenAI does not carry them over): a continuation that only sends the tool's
+    // output is served; Converse, which refuses tool blocks without a toolConfig, is told of the tool the
+    // history calls.
+    const openai = client(h);
+    const tools = [{ type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: {} }, strict: false }];
+    h.emu.script({ type: 'tool_use', calls: [{ id: 'toolu_2', name: 'get_weather', input: {} }] }, { type: 'text', text: 'Sunny.' });
+    const first = await openai.responses.create({ model: 'nova', input: 'Weather?', tools });
+    const second = await openai.responses.create({
+      model: 'nova',
+      previous_response_id: first.id,
+      input: [{ type: 'function_call_output', call_id: 'toolu_2', output: 'sunny' }],
+    });
+    assert.equal(second.output_text, 'Sunny.');
+    const sent = h.emu.requests.at(-1)!.json as { toolConfig?: unknown; messages: Array<{ content: Array<Record<string, unknown>> }> };
+    assert.ok(sent.messages[1]!.content.some((b) => 'toolUse' in b));
+    assert.deepEqual(sent.toolConfig, { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] });
+  }));
+
 test('responses: Claude thinking travels in encrypted_content and goes back signed on the next turn', () =>
   withHarness(BASE, async (h) => {
     const openai = client(h);
