@@ -259,3 +259,31 @@ test('countTokens through the SDK: a Claude invoke body and a Converse input, co
     );
   });
 });
+
+test("InvokeModel to a converse alias of Claude: output_config.effort reaches Converse with thinking and without, as Claude's body carries it", async () => {
+  const OPUS = { name: 'opus-converse', model: 'bedrock/converse/global.anthropic.claude-opus-4-6-v1', region: 'us-east-1' };
+  await withRig({ models: [CLAUDE, OPUS] }, async (h) => {
+    const fields = async (extra: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
+      await client(h).send(new InvokeModelCommand({ modelId: 'opus-converse', body: claudeBody('hi', extra) }));
+      return (h.emu.requests.at(-1)!.json as { additionalModelRequestFields?: Record<string, unknown> }).additionalModelRequestFields;
+    };
+    assert.deepEqual(
+      await fields({ output_config: { effort: 'low' } }),
+      { output_config: { effort: 'low' } },
+      'no thinking asked, none added',
+    );
+    assert.deepEqual(await fields({ thinking: { type: 'disabled' }, output_config: { effort: 'low' } }), {
+      output_config: { effort: 'low' },
+    });
+    assert.deepEqual(await fields({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } }), {
+      thinking: { type: 'adaptive' },
+      output_config: { effort: 'low' },
+    });
+    await assert.rejects(
+      client(h).send(
+        new InvokeModelCommand({ modelId: 'opus-converse', body: claudeBody('hi', { output_config: { effort: 'extreme' } }) }),
+      ),
+      (error: unknown) => error instanceof Error && error.name === 'ValidationException' && /output_config\.effort/.test(error.message),
+    );
+  });
+});

@@ -90,8 +90,12 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean, 
     if (tools.length > 0) params.tools = tools;
   }
   if (raw.tool_choice !== undefined) readToolChoice(raw.tool_choice, params);
-  const effort = reasoningEffort(raw.thinking);
+  const effort = reasoningEffort(raw.thinking, raw.output_config);
   if (effort !== undefined) params.reasoning_effort = effort;
+  // Effort without thinking (no `thinking`, or `disabled`): the answer's own effort, which a converse alias of
+  // Claude is sent in additionalModelRequestFields as Claude's body carries it.
+  const alone = effort === undefined || effort === 'none' ? outputEffort(raw.output_config) : undefined;
+  if (alone !== undefined) params.effort = alone;
 
   const messages: ChatMessage[] = [...readSystem(raw.system)];
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
@@ -285,12 +289,27 @@ function readToolChoice(value: unknown, params: ChatParams): void {
   else throw invalid('tool_choice: must be {type: auto|any|none} or {type: tool, name}', 'tool_choice');
 }
 
+const EFFORTS: ReadonlySet<unknown> = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
+
+/** `output_config.effort` when it is one of Anthropic's levels; another value is Bedrock's 400 naming it. */
+function outputEffort(outputConfig: unknown): string | undefined {
+  const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
+  if (effort === undefined) return undefined;
+  if (typeof effort !== 'string' || !EFFORTS.has(effort))
+    throw invalid('output_config.effort: must be low, medium, high, xhigh or max', 'output_config.effort');
+  return effort;
+}
+
 /** Claude's `thinking` as the neutral effort (the family's rules turn it back into the model's own shape). */
-function reasoningEffort(thinking: unknown): ReasoningEffort | undefined {
+function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEffort | undefined {
   if (thinking === undefined) return undefined;
   if (!isObject(thinking)) throw invalid('thinking: must be an object', 'thinking');
   if (thinking.type === 'disabled') return 'none';
-  if (thinking.type === 'adaptive') return 'medium';
+  if (thinking.type === 'adaptive') {
+    // Adaptive thinking's effort is output_config's (the neutral levels stop at xhigh).
+    const effort = outputEffort(outputConfig);
+    return effort === 'low' || effort === 'medium' || effort === 'high' ? effort : effort === undefined ? 'medium' : 'xhigh';
+  }
   if (thinking.type !== 'enabled') throw invalid('thinking.type: must be enabled, adaptive or disabled', 'thinking.type');
   const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0;
   return budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
