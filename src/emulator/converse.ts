@@ -57,7 +57,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   const extras = body.additionalModelRequestFields;
   const native = family && family !== 'any' ? INVOKE_FAMILIES[family] : undefined;
   if (native && isJson(extras)) {
-    const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k));
+    const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k) && !native.converseExtraKeys?.includes(k));
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
     const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;

@@ -293,3 +293,37 @@ test('service_tier on converse streams: Bedrock names it in the trailing metadat
     await h.close();
   }
 });
+
+test('openai SDK: reasoning_effort on Nova 2 reaches Bedrock as its reasoningConfig — in additionalModelRequestFields on converse, in inferenceConfig on invoke — and the call is served', async () => {
+  const h = await startHarness({
+    models: [
+      { name: 'nova-2-converse', model: 'bedrock/converse/us.amazon.nova-2-lite-v1:0', region: 'us-east-1' },
+      { name: 'nova-2-invoke', model: 'bedrock/invoke/us.amazon.nova-2-lite-v1:0', region: 'us-east-1' },
+    ],
+  });
+  try {
+    const sdk = client(h.url);
+    const reasoningConfig = { type: 'enabled', maxReasoningEffort: 'low' };
+    h.emu.script({ type: 'text', text: 'Blue.' });
+    const converse = await sdk.chat.completions.create({
+      model: 'nova-2-converse',
+      reasoning_effort: 'low',
+      messages: [{ role: 'user', content: 'Sky?' }],
+    });
+    assert.equal(converse.choices[0]?.message.content, 'Blue.');
+    const sentConverse = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as { additionalModelRequestFields?: Record<string, unknown> };
+    assert.deepEqual(sentConverse.additionalModelRequestFields?.reasoningConfig, reasoningConfig);
+
+    h.emu.script({ type: 'text', text: 'Blue.' });
+    const invoke = await sdk.chat.completions.create({
+      model: 'nova-2-invoke',
+      reasoning_effort: 'low',
+      messages: [{ role: 'user', content: 'Sky?' }],
+    });
+    assert.equal(invoke.choices[0]?.message.content, 'Blue.');
+    const sentInvoke = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as { inferenceConfig?: Record<string, unknown> };
+    assert.deepEqual(sentInvoke.inferenceConfig?.reasoningConfig, reasoningConfig);
+  } finally {
+    await h.close();
+  }
+});

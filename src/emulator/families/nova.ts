@@ -95,6 +95,11 @@ export const nova: InvokeFamily = {
   supportsTools: true,
   cacheCounts: true,
   topLevelKeys: Object.keys(props),
+  // Nova 2's extended thinking through Converse: `additionalModelRequestFields: {reasoningConfig: {type,
+  // maxReasoningEffort}}` — at the top, not inside `inferenceConfig` as the invoke body has it. So LiteLLM's
+  // Converse transformation sends it (its tests cite AWS's Nova 2 Converse guide), and so do langchain-aws's
+  // integration tests against Bedrock.
+  converseExtraKeys: ['reasoningConfig'],
   extraKeyMessage: extraneousKey,
   validate: (body) => everit(schema, body),
   sniff: (body) =>

@@ -26,6 +26,8 @@ export interface InvokeFamily {
   readonly supportsTools: boolean;
   /** Top-level keys of the native body (Converse checks `additionalModelRequestFields` against them). */
   readonly topLevelKeys: readonly string[];
+  /** Keys Converse's `additionalModelRequestFields` take besides `topLevelKeys`, where the model's Converse shape differs. */
+  readonly converseExtraKeys?: readonly string[];
   /** The family's own wording for an unexpected top-level key. */
   extraKeyMessage(key: string): string;
   /** Whether a body looks like this family's (used for application-inference-profile ARNs). */
