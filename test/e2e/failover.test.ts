@@ -301,7 +301,7 @@ test('overload: beyond server.max_inflight a request gets 503 overloaded at once
     assert.equal((await chat(h, { model: 'primary', messages: hi })).status, 200);
   }));
 
-test('overload: a request that waits longer than upstream.queue_timeout_ms for a connection gets 503 overloaded', () =>
+test('overload: a request that waits longer than upstream.queue_timeout_ms for a connection gets 503 overloaded with retry-after, on every surface', () =>
   withRig({ upstream: { max_attempts: 1, connections: 1, queue_timeout_ms: 100 } }, async ({ h }) => {
     // The holder keeps the only connection until the test opens the gate (a paced stream could end before
     // the queue timeout on a loaded machine): an answer before that can only be the queue timeout's.
@@ -310,9 +310,44 @@ test('overload: a request that waits longer than upstream.queue_timeout_ms for a
     const holder = await chat(h, { model: 'primary', stream: true, messages: hi });
     assert.equal(holder.status, 200);
     const started = performance.now();
-    const queued = await chat(h, { model: 'primary', messages: hi }, {}, AbortSignal.timeout(20_000)).finally(held.open);
+    let queued: Response;
+    // Every surface's request waits for the same connection, and each is refused in its own shape, with
+    // retry-after (docs/contract.md#failover-and-overload).
+    const others: Array<[string, unknown, (body: Record<string, any>, res: Response) => void]> = [
+      ['/v1/responses', { model: 'primary', input: 'hi' }, (b) => assert.equal(b.error.type, 'overloaded')],
+      [
+        '/v1/messages',
+        { model: 'primary', max_tokens: 10, messages: hi },
+        (b) => assert.deepEqual([b.type, b.error.type], ['error', 'overloaded_error']),
+      ],
+      [
+        '/model/primary/invoke',
+        { anthropic_version: 'bedrock-2023-05-31', max_tokens: 10, messages: hi },
+        (b, res) => {
+          assert.equal(res.headers.get('x-amzn-errortype'), 'ServiceUnavailableException');
+          assert.match(b.message as string, /queue_timeout_ms/);
+        },
+      ],
+    ];
+    try {
+      queued = await chat(h, { model: 'primary', messages: hi }, {}, AbortSignal.timeout(20_000));
+      for (const [path, body, check] of others) {
+        const res = await fetch(`${h.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(20_000),
+        });
+        assert.equal(res.status, 503, path);
+        assert.equal(res.headers.get('retry-after'), '1', path);
+        check((await res.json()) as Record<string, any>, res);
+      }
+    } finally {
+      held.open();
+    }
     const waited = performance.now() - started;
     assert.equal(queued.status, 503);
+    assert.equal(queued.headers.get('retry-after'), '1');
     assert.equal(queued.headers.get('x-should-retry'), 'true');
     assert.equal(((await queued.json()) as { error: { type: string; message: string } }).error.type, 'overloaded');
     assert.ok(waited >= 90, `waited ${Math.round(waited)} ms`);
