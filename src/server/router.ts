@@ -182,18 +182,7 @@ function rejected(
   error: SidecarError,
 ): void {
   if (surface) ctx.metrics.requests.inc({ model: 'unknown', route: 'none', status: String(error.status), surface: surface.name });
-  ctx.log.info(
-    {
-      requestId,
-      ...UNSERVED_FIELDS,
-      surface: surface?.name ?? null,
-      method: req.method,
-      path,
-      status: error.status,
-      error: { type: error.type, message: error.message },
-    },
-    'request completed',
-  );
+  logUnserved(ctx, req, path, surface, requestId, { status: error.status, error });
 }
 
 /**
@@ -210,22 +199,37 @@ function logAnswered(
 ): void {
   const started = ctx.now();
   res.once('close', () => {
-    const error = errorAnswered(res);
-    ctx.log.info(
-      {
-        requestId,
-        ...UNSERVED_FIELDS,
-        surface: surface?.name ?? null,
-        method: req.method,
-        path,
-        status: res.statusCode,
-        durationMs: ctx.now() - started,
-        cancelled: !res.writableFinished,
-        error: error ? { type: error.type, message: error.message } : null,
-      },
-      'request completed',
-    );
+    logUnserved(ctx, req, path, surface, requestId, {
+      status: res.statusCode,
+      durationMs: ctx.now() - started,
+      cancelled: !res.writableFinished,
+      error: errorAnswered(res),
+    });
   });
+}
+
+/** The request line of a request no model work was done for: `UNSERVED_FIELDS` with what this one had. */
+function logUnserved(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  path: string,
+  surface: RouteEntry['surface'],
+  requestId: string,
+  answer: { status: number; durationMs?: number; cancelled?: boolean; error: SidecarError | undefined },
+): void {
+  const { error, ...rest } = answer;
+  ctx.log.info(
+    {
+      requestId,
+      ...UNSERVED_FIELDS,
+      surface: surface?.name ?? null,
+      method: req.method,
+      path,
+      ...rest,
+      error: error ? { type: error.type, message: error.message } : null,
+    },
+    'request completed',
+  );
 }
 
 function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {
