@@ -303,26 +303,18 @@ test('openai SDK: reasoning_effort on Nova 2 reaches Bedrock as its reasoningCon
   });
   try {
     const sdk = client(h.url);
-    const reasoningConfig = { type: 'enabled', maxReasoningEffort: 'low' };
-    h.emu.script({ type: 'text', text: 'Blue.' });
-    const converse = await sdk.chat.completions.create({
-      model: 'nova-2-converse',
-      reasoning_effort: 'low',
-      messages: [{ role: 'user', content: 'Sky?' }],
-    });
-    assert.equal(converse.choices[0]?.message.content, 'Blue.');
-    const sentConverse = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as { additionalModelRequestFields?: Record<string, unknown> };
-    assert.deepEqual(sentConverse.additionalModelRequestFields?.reasoningConfig, reasoningConfig);
-
-    h.emu.script({ type: 'text', text: 'Blue.' });
-    const invoke = await sdk.chat.completions.create({
-      model: 'nova-2-invoke',
-      reasoning_effort: 'low',
-      messages: [{ role: 'user', content: 'Sky?' }],
-    });
-    assert.equal(invoke.choices[0]?.message.content, 'Blue.');
-    const sentInvoke = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as { inferenceConfig?: Record<string, unknown> };
-    assert.deepEqual(sentInvoke.inferenceConfig?.reasoningConfig, reasoningConfig);
+    // Where each route's body carries it: Converse's additionalModelRequestFields, the invoke body's inferenceConfig.
+    const routes: Array<[string, 'additionalModelRequestFields' | 'inferenceConfig']> = [
+      ['nova-2-converse', 'additionalModelRequestFields'],
+      ['nova-2-invoke', 'inferenceConfig'],
+    ];
+    for (const [model, holder] of routes) {
+      h.emu.script({ type: 'text', text: 'Blue.' });
+      const answer = await sdk.chat.completions.create({ model, reasoning_effort: 'low', messages: [{ role: 'user', content: 'Sky?' }] });
+      assert.equal(answer.choices[0]?.message.content, 'Blue.', model);
+      const sent = JSON.parse(h.emu.requests.at(-1)!.body.toString()) as Record<string, Record<string, unknown> | undefined>;
+      assert.deepEqual(sent[holder]?.reasoningConfig, { type: 'enabled', maxReasoningEffort: 'low' }, model);
+    }
   } finally {
     await h.close();
   }
