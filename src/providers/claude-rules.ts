@@ -14,6 +14,7 @@
  *   sets `thinking.display: "summarized"`, so the sidecar sets it (else `reasoning_content` stays empty).
  * A Claude id no row names is a model newer than this table: it takes the newest generation's rule.
  */
+import { SidecarError } from '../errors.ts';
 import { rejectParam } from './policy.ts';
 import type { ChatParams, ReasoningEffort } from './request.ts';
 import type { BuildContext, CacheSupport } from './types.ts';
@@ -271,6 +272,21 @@ export function adaptClaudeThinking(
   }
   if (rule.thinking !== 'budget') keepOutput();
   return out;
+}
+
+/**
+ * A client's `output_config.effort` (a Messages body, or Claude's body on native InvokeModel): one of Claude's
+ * levels, undefined when absent, else a 400 naming it — read once here for every surface that carries it.
+ */
+export function claudeOutputEffort(outputConfig: unknown): ClaudeEffort | undefined {
+  const effort = typeof outputConfig === 'object' && outputConfig !== null ? (outputConfig as Record<string, unknown>).effort : undefined;
+  if (effort === undefined || effort === null) return undefined;
+  if (typeof effort !== 'string' || !(ALL_EFFORTS as readonly string[]).includes(effort)) {
+    throw new SidecarError('invalid_request_error', `output_config.effort: must be ${ALL_EFFORTS.join(', ')}`, {
+      param: 'output_config.effort',
+    });
+  }
+  return effort as ClaudeEffort;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 import type { ModelTarget } from '../../models/resolve.ts';
 import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
 import { FINE_GRAINED_TOOL_STREAMING } from '../../providers/anthropic-betas.ts';
+import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 
@@ -86,7 +87,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   if (effort !== undefined) params.reasoning_effort = effort;
   else {
     // Effort without thinking: the answer's own effort, which a translated Claude body carries too.
-    const alone = outputEffort(body.output_config);
+    const alone = claudeOutputEffort(body.output_config);
     if (alone !== undefined) params.effort = alone;
   }
   const userId = isObject(body.metadata) ? body.metadata.user_id : undefined;
@@ -143,17 +144,6 @@ function numberIn(key: string, value: unknown, min: number, max: number): number
     throw bad(key, `"${key}" must be a number from ${min} to ${max}`);
   }
   return value;
-}
-
-const EFFORTS: ReadonlySet<unknown> = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
-
-/** `output_config.effort` when it is one of Anthropic's levels; another value is a 400 naming it. */
-function outputEffort(outputConfig: unknown): string | undefined {
-  const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
-  if (effort === undefined || effort === null) return undefined;
-  if (typeof effort !== 'string' || !EFFORTS.has(effort))
-    throw bad('output_config.effort', '"output_config.effort" must be low, medium, high, xhigh or max');
-  return effort;
 }
 
 /** Messages' thinking → the neutral reasoning effort other families are sent (Claude keeps its own). */

@@ -28,6 +28,7 @@ import {
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
+import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
@@ -94,7 +95,7 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean, 
   if (effort !== undefined) params.reasoning_effort = effort;
   // Effort without thinking (no `thinking`, or `disabled`): the answer's own effort, which a converse alias of
   // Claude is sent in additionalModelRequestFields as Claude's body carries it.
-  const alone = effort === undefined || effort === 'none' ? outputEffort(raw.output_config) : undefined;
+  const alone = effort === undefined || effort === 'none' ? claudeOutputEffort(raw.output_config) : undefined;
   if (alone !== undefined) params.effort = alone;
 
   const messages: ChatMessage[] = [...readSystem(raw.system)];
@@ -289,17 +290,6 @@ function readToolChoice(value: unknown, params: ChatParams): void {
   else throw invalid('tool_choice: must be {type: auto|any|none} or {type: tool, name}', 'tool_choice');
 }
 
-const EFFORTS: ReadonlySet<unknown> = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
-
-/** `output_config.effort` when it is one of Anthropic's levels; another value is Bedrock's 400 naming it. */
-function outputEffort(outputConfig: unknown): string | undefined {
-  const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
-  if (effort === undefined) return undefined;
-  if (typeof effort !== 'string' || !EFFORTS.has(effort))
-    throw invalid('output_config.effort: must be low, medium, high, xhigh or max', 'output_config.effort');
-  return effort;
-}
-
 /** Claude's `thinking` as the neutral effort (the family's rules turn it back into the model's own shape). */
 function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEffort | undefined {
   if (thinking === undefined) return undefined;
@@ -307,7 +297,7 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   if (thinking.type === 'disabled') return 'none';
   if (thinking.type === 'adaptive') {
     // Adaptive thinking's effort is output_config's (the neutral levels stop at xhigh).
-    const effort = outputEffort(outputConfig);
+    const effort = claudeOutputEffort(outputConfig);
     return effort === 'low' || effort === 'medium' || effort === 'high' ? effort : effort === undefined ? 'medium' : 'xhigh';
   }
   if (thinking.type !== 'enabled') throw invalid('thinking.type: must be enabled, adaptive or disabled', 'thinking.type');
