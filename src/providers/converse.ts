@@ -108,9 +108,13 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         append('assistant', blocks, m.cache);
         return;
       }
-      case 'tool':
-        append('user', [{ toolResult: { toolUseId: m.toolCallId, content: [{ text: joinText(m.content) }] } }], m.cache);
+      case 'tool': {
+        // A text result is one text block; images, documents and a failure go as the client sent them.
+        const plain = m.error !== true && m.content.every((part) => part.type === 'text');
+        const content = plain ? [{ text: joinText(m.content) }] : m.content.map((part, j) => userBlock(part, images, i, j));
+        append('user', [{ toolResult: { toolUseId: m.toolCallId, content, ...(m.error === true ? { status: 'error' } : {}) } }], m.cache);
         return;
+      }
     }
   });
   return out;
@@ -308,6 +312,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
+    ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
   };
 }
 

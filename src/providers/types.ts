@@ -59,6 +59,11 @@ export interface RouteAdapter {
    * passes as is, and Bedrock's CountTokens counts it.
    */
   readonly anthropicMessages?: boolean;
+  /**
+   * Whether a tool result may hold images and documents and say the tool failed (Converse's `toolResult`
+   * `status: "error"`, Claude's `is_error`) on this route; absent: text only (`checkToolResults`).
+   */
+  readonly richToolResults?: ModelFlag;
 }
 
 export interface DocumentSupport {
@@ -89,6 +94,11 @@ export interface ConverseTraits {
   readonly images: ModelFlag;
   /** Which models read documents (DocumentBlock) on converse. */
   readonly documents: boolean;
+  /**
+   * Which models take images, documents and `status` in a Converse `toolResult` (Bedrock's ToolResultBlock:
+   * "only supported by Amazon Nova and Anthropic Claude 3 and 4 models"); absent: none.
+   */
+  readonly toolResults?: ModelFlag;
   /** response_format json_schema / json_object through `outputConfig.textFormat`. */
   readonly structured: boolean;
   /** Parameters beyond the base ones (top_k, reasoning_effort, penalties, …). */
