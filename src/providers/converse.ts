@@ -264,7 +264,9 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     }
 
     const extra: Record<string, unknown> = {};
-    if (p.top_k !== undefined) Object.assign(extra, traits.topK ? traits.topK(p.top_k) : { top_k: p.top_k });
+    const noTopK = p.top_k !== undefined ? traits.refusesTopK?.(modelId) : undefined;
+    if (noTopK !== undefined) rejectParam(ctx, 'top_k', `is not supported by ${modelId} (${noTopK})`);
+    else if (p.top_k !== undefined) Object.assign(extra, traits.topK ? traits.topK(p.top_k) : { top_k: p.top_k });
     for (const key of ['seed', 'presence_penalty', 'frequency_penalty'] as const) {
       if (p[key] !== undefined) extra[key] = p[key];
     }

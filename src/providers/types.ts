@@ -107,6 +107,8 @@ export interface ConverseTraits {
   readonly extraFields: readonly string[];
   /** Models that take no system prompt on converse: their system text leads the first user message. */
   readonly foldsSystem?: ModelFlag;
+  /** The reason a model of a family that takes `top_k` takes none (Mistral's chat models); absent: all take it. */
+  readonly refusesTopK?: (modelId: string) => string | undefined;
   /** Where `top_k` goes in additionalModelRequestFields; absent: `{ top_k }`. */
   readonly topK?: (topK: number) => Record<string, unknown>;
   /**
