@@ -417,3 +417,39 @@ test('responses: a stream that fails after text keeps that text in response.fail
     assert.equal(r.output_text, 'Cut sh');
     assert.equal((r.output[0] as { status: string }).status, 'incomplete');
   }));
+
+test('responses: previous_response_id carries the earlier developer and system items, not the earlier instructions', () =>
+  withHarness(BASE, async (h) => {
+    const openai = client(h);
+    h.emu.script({ type: 'text', text: 'Bonjour.' });
+    const first = await openai.responses.create({
+      model: 'claude',
+      instructions: 'First instructions.',
+      input: [
+        { role: 'developer', content: 'Answer in French.' },
+        { role: 'user', content: 'Hello' },
+      ],
+    });
+    assert.equal((h.emu.requests.at(-1)!.json as { system: string }).system, 'First instructions.\n\nAnswer in French.');
+    h.emu.script({ type: 'text', text: 'Au revoir.' });
+    const second = await openai.responses.create({
+      model: 'claude',
+      instructions: 'Second instructions.',
+      previous_response_id: first.id,
+      input: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Bye' },
+      ],
+    });
+    const sent = h.emu.requests.at(-1)!.json as { system: string; messages: Array<{ role: string }> };
+    assert.equal(sent.system, 'Second instructions.\n\nAnswer in French.\n\nBe brief.');
+    assert.deepEqual(
+      sent.messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
+    // A third turn without instructions: both earlier items still go, neither request's instructions.
+    h.emu.script({ type: 'text', text: 'Oui.' });
+    await openai.responses.create({ model: 'nova', previous_response_id: second.id, input: 'Again?' });
+    const nova = h.emu.requests.at(-1)!.json as { system: unknown };
+    assert.deepEqual(nova.system, [{ text: 'Answer in French.' }, { text: 'Be brief.' }]);
+  }));
