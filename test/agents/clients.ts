@@ -67,6 +67,26 @@ export function claudeCodeBedrock(options: ClaudeCodeOptions): Promise<ClientRun
   });
 }
 
+/**
+ * The Claude Agent SDK embedded in an app (agent-sdk-run.mjs: `query()` with the prompt), pointed at the
+ * sidecar as its README says: `ANTHROPIC_BASE_URL` and a key in the environment the SDK hands its bundled
+ * Claude Code. Its stdout is the SDK's messages, one JSON line each; the last is the `result`.
+ */
+export function claudeAgentSdk(options: ClaudeCodeOptions): Promise<ClientRun> {
+  return runClient({
+    bin: 'node',
+    args: [new URL('./agent-sdk-run.mjs', import.meta.url).pathname, options.prompt],
+    env: {
+      ...CLAUDE_QUIET,
+      ANTHROPIC_BASE_URL: options.baseUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-agent-tests',
+      ...(options.model ? { ANTHROPIC_MODEL: options.model } : {}),
+    },
+    cwd: options.cwd,
+    timeoutMs: CLIENT_TIMEOUT_MS,
+  });
+}
+
 /** The result object `claude -p --output-format json` prints last (`is_error`, not `subtype`, tells failure). */
 export interface ClaudeResult {
   type: 'result';

@@ -111,7 +111,10 @@ export interface ClientRun {
 }
 
 export interface ClientOptions {
-  /** The executable's name in test/agents/node_modules/.bin (`claude`, `codex`). */
+  /**
+   * The executable's name in test/agents/node_modules/.bin (`claude`, `codex`), or `node` for a script in
+   * test/agents run by this Node (an SDK that embeds an agent: `args` starts with the script's name).
+   */
   bin: string;
   args: string[];
   /** Added to the clean environment (PATH, HOME, proxies, TMPDIR). */
@@ -162,7 +165,8 @@ export async function runClient(options: ClientOptions): Promise<ClientRun> {
     ...options.prepareHome?.(home),
   };
   const started = Date.now();
-  const child: ChildProcess = spawn(join(BIN, options.bin), options.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const command = options.bin === 'node' ? process.execPath : join(BIN, options.bin);
+  const child: ChildProcess = spawn(command, options.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const killGroup = (): void => {
     if (child.pid === undefined) return;
     try {
