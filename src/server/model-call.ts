@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { SidecarError, toSidecarError } from '../errors.ts';
+import { SidecarError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import { isEmbeddingFamily } from '../models/route.ts';
@@ -25,7 +25,7 @@ import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
 import { shedLabel, type Reservation } from './budget.ts';
 import { jsonBytes } from './json-thread.ts';
 import type { Generation, ServerContext } from './context.ts';
-import { sendError, sendJson } from './respond.ts';
+import { answerFailure, sendJson } from './respond.ts';
 import { startStream } from './stream-response.ts';
 import type { AnswerMeta, ModelSurface } from './surface.ts';
 
@@ -115,20 +115,7 @@ export async function serveModelCall(
   try {
     await serve(ex);
   } catch (error) {
-    const e = toSidecarError(error);
-    outcome.error = e;
-    if (!res.headersSent && !res.destroyed) {
-      outcome.status = e.status;
-      // The sidecar already retried this upstream failure (upstream.max_attempts): an SDK that retried on
-      // top would multiply the load on a throttled Bedrock (3 × 3 attempts by default).
-      sendError(res, e, surface.errorBody(e), {
-        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
-        ...surface.errorHeaders?.(e),
-      });
-    } else if (!res.headersSent) {
-      outcome.status = 499;
-    }
-    if (e.type === 'internal_error') ex.log.error({ err: error }, 'internal error');
+    answerFailure(res, error, outcome, surface, ex.log);
   } finally {
     ex.reservation.release();
     res.off('close', onClose);

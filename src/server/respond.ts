@@ -2,7 +2,8 @@
  * JSON answers that are not streams: bodies, and errors in the shape of the request's surface.
  */
 import type { ServerResponse } from 'node:http';
-import type { SidecarError } from '../errors.ts';
+import { toSidecarError, type SidecarError } from '../errors.ts';
+import type { Logger } from '../ops/logger.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -34,4 +35,31 @@ export function sendError(res: ServerResponse, error: SidecarError, body: unknow
   const extra =
     error.retryAfterS === undefined ? headers : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
   sendJson(res, error.status, body, extra);
+}
+
+/**
+ * A model request's failure, recorded in its outcome and answered in the surface's shape if nothing was sent
+ * yet (499 when the client left first). Once the sidecar itself retried (upstream.max_attempts) the answer
+ * says `x-should-retry: false`: an SDK retrying on top would multiply the load on a throttled Bedrock (3 × 3
+ * attempts by default). An internal error is logged with its stack.
+ */
+export function answerFailure(
+  res: ServerResponse,
+  error: unknown,
+  outcome: { status: number; error: SidecarError | undefined; retries: number },
+  surface: { errorBody(error: SidecarError): unknown; errorHeaders?(error: SidecarError): Record<string, string> },
+  log: Logger,
+): void {
+  const e = toSidecarError(error);
+  outcome.error = e;
+  if (!res.headersSent && !res.destroyed) {
+    outcome.status = e.status;
+    sendError(res, e, surface.errorBody(e), {
+      ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+      ...surface.errorHeaders?.(e),
+    });
+  } else if (!res.headersSent) {
+    outcome.status = 499;
+  }
+  if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
 }

@@ -1,7 +1,23 @@
 // Decodes Bedrock event-stream bytes (as the sidecar's native surface sends them) into frames, checking both
-// CRCs through the smithy codec, for tests that read the raw wire.
+// CRCs through the smithy codec, for tests that read the raw wire; and the AWS SDK client an app points at
+// the sidecar.
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/core/event-streams';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { otherCredentials } from '../helpers/credentials.ts';
+import type { Harness } from '../helpers/harness.ts';
+
+/** The AWS SDK's BedrockRuntimeClient with the sidecar as its endpoint and an app's own (never forwarded) credentials, no retries. */
+export function nativeClient(h: Harness): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: 'us-east-1',
+    endpoint: h.url,
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+    credentials: otherCredentials('app-client'),
+  });
+}
 
 export interface DecodedFrame {
   headers: Record<string, string>;

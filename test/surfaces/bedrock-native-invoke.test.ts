@@ -4,32 +4,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BedrockRuntimeClient,
   CountTokensCommand,
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { decodeFrames } from './bedrock-native-helpers.ts';
-import { otherCredentials } from '../helpers/credentials.ts';
+import { decodeFrames, nativeClient } from './bedrock-native-helpers.ts';
 
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
 const PROFILE_ARN = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123';
 const PROFILE = { name: 'profile', model: `bedrock/invoke/${PROFILE_ARN}`, provider: 'anthropic' };
 
-function client(h: Harness): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({
-    region: 'us-east-1',
-    endpoint: h.url,
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-    credentials: otherCredentials('app-client'),
-  });
-}
+const client = nativeClient;
 
 function claudeBody(text: string, extra: Record<string, unknown> = {}): Uint8Array {
   return Buffer.from(

@@ -4,11 +4,13 @@
  * (`cohere.embed-v4:0`): the same plus `output_dimension: 256|512|1024|1536` (default 1536). The answer
  * asked with `embedding_types` is `{embeddings: {float: [[…], …]}, response_type: "embeddings_by_type"}`;
  * without it v3 answers `embeddings: [[…]]`, read too. Token counts travel in the
- * `X-Amzn-Bedrock-Input-Token-Count` header. Bedrock's docs: model-parameters-embed-v3, -embed-v4.
+ * `X-Amzn-Bedrock-Input-Token-Count` header. An AWS SDK app's own body may also carry `images`, `truncate`,
+ * other `embedding_types`, and on v4 `inputs` (text and image parts interleaved) and `max_tokens`. Bedrock's
+ * docs: model-parameters-embed-v3, -embed-v4.
  */
 import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel, InputType } from './types.ts';
-import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
+import { isRecord, listAt, malformed, members, textAt, tokenCount, vectorOf } from './common.ts';
 
 /** Cohere's limit on `texts` per call (both generations). */
 export const COHERE_MAX_TEXTS = 96;
@@ -40,6 +42,46 @@ function cohere(v4: boolean): EmbeddingModel {
       if (!Array.isArray(list)) throw malformed(label, 'no embeddings.float list');
       if (list.length !== count) throw malformed(label, `${list.length} embeddings for ${count} texts`);
       return { vectors: list.map((v, i) => vectorOf(v, label, `embeddings[${i}]`)), inputTokens: tokenCount(undefined, headers) };
+    },
+    native: { read: (body) => readCohereBody(body, v4) },
+  };
+}
+
+const V3_KEYS = ['input_type', 'texts', 'images', 'truncate', 'embedding_types'];
+const V4_KEYS = [...V3_KEYS, 'inputs', 'output_dimension', 'max_tokens'];
+
+/**
+ * A Cohere body's texts: `texts`, and on v4 the text parts of `inputs[].content[]` (interleaved with
+ * `image_url` parts), in that order; `images` carry none.
+ */
+function readCohereBody(body: Record<string, unknown>, v4: boolean): ReturnType<EmbeddingModel['native']['read']> {
+  members(body, '#', v4 ? V4_KEYS : V3_KEYS, ['input_type']);
+  const texts = body.texts === undefined ? [] : listAt(body.texts, '#/texts').map((t, i) => textAt(t, `#/texts/${i}`));
+  const places: Array<[number, number]> = [];
+  const inputs = v4 && body.inputs !== undefined ? listAt(body.inputs, '#/inputs') : [];
+  inputs.forEach((input, i) => {
+    const content = listAt(members(input, `#/inputs/${i}`, ['content'], ['content']).content, `#/inputs/${i}/content`);
+    content.forEach((part, j) => {
+      if (isRecord(part) && part.type === 'text') {
+        texts.push(textAt(part.text, `#/inputs/${i}/content/${j}/text`));
+        places.push([i, j]);
+      }
+    });
+  });
+  const ownTexts = texts.length - places.length;
+  return {
+    texts,
+    put(masked) {
+      const out: Record<string, unknown> = { ...body };
+      if (body.texts !== undefined) out.texts = masked.slice(0, ownTexts);
+      if (places.length > 0) {
+        const copy = (inputs as Array<{ content: unknown[] }>).map((input) => ({ ...input, content: [...input.content] }));
+        places.forEach(([i, j], k) => {
+          copy[i]!.content[j] = { ...(copy[i]!.content[j] as Record<string, unknown>), text: masked[ownTexts + k] };
+        });
+        out.inputs = copy;
+      }
+      return out;
     },
   };
 }

@@ -3,11 +3,12 @@
  * route, one input per call): `{taskType: "SINGLE_EMBEDDING", singleEmbeddingParams: {embeddingPurpose,
  * embeddingDimension: 256|384|1024|3072, text: {truncationMode: "END", value}}}` →
  * `{embeddings: [{embeddingType: "TEXT", embedding: […]}]}`; the token count is the
- * `X-Amzn-Bedrock-Input-Token-Count` header. Amazon Nova user guide: embeddings-schema.
+ * `X-Amzn-Bedrock-Input-Token-Count` header. An AWS SDK app's own body may embed an image, audio or a video
+ * instead, or text from S3 (`text.source`). Amazon Nova user guide: embeddings-schema.
  */
 import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel, InputType } from './types.ts';
-import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
+import { isRecord, malformed, members, textAt, tokenCount, vectorOf } from './common.ts';
 
 const PURPOSE: Record<InputType, string> = {
   search_document: 'GENERIC_INDEX',
@@ -45,7 +46,24 @@ export const novaEmbeddings: EmbeddingModel = {
     if (!Array.isArray(list) || list.length !== 1 || !isRecord(list[0])) throw malformed(label, 'embeddings is not a list of one');
     return { vectors: [vectorOf(list[0].embedding, label, 'embeddings[0].embedding')], inputTokens: tokenCount(undefined, headers) };
   },
+  native: {
+    // InvokeModel is the synchronous API: one SINGLE_EMBEDDING of text, an image, audio or a video (the
+    // segmented task is StartAsyncInvoke's, which the sidecar does not serve).
+    read(body) {
+      members(body, '#', ['schemaVersion', 'taskType', 'singleEmbeddingParams'], ['taskType', 'singleEmbeddingParams']);
+      const params = members(body.singleEmbeddingParams, '#/singleEmbeddingParams', SINGLE_KEYS, ['embeddingPurpose']);
+      if (params.text === undefined) return { texts: [], put: () => body };
+      const text = members(params.text, '#/singleEmbeddingParams/text', ['truncationMode', 'value', 'source'], ['truncationMode']);
+      if (text.value === undefined) return { texts: [], put: () => body };
+      return {
+        texts: [textAt(text.value, '#/singleEmbeddingParams/text/value')],
+        put: ([value]) => ({ ...body, singleEmbeddingParams: { ...params, text: { ...text, value } } }),
+      };
+    },
+  },
 };
+
+const SINGLE_KEYS = ['embeddingPurpose', 'embeddingDimension', 'text', 'image', 'audio', 'video'];
 
 export const novaEmbed: EmbeddingFamilySpec<'amazon-nova-embed'> = {
   family: 'amazon-nova-embed',

@@ -2,11 +2,12 @@
  * Amazon Titan Text Embeddings (invoke route, one text per call). v2 (`amazon.titan-embed-text-v2:0`):
  * `{inputText, dimensions: 256|512|1024, normalize}` → `{embedding, inputTextTokenCount}`; v1 / G1
  * (`amazon.titan-embed-text-v1`, `amazon.titan-embed-g1-text-02`) takes only `inputText` and answers 1536
- * numbers. Titan has no purpose (`input_type`). Bedrock's doc: model-parameters-titan-embed-text.
+ * numbers. Titan has no purpose (`input_type`). An AWS SDK app's own v2 body may also carry `embeddingTypes`
+ * (`float`, `binary`). Bedrock's doc: model-parameters-titan-embed-text.
  */
 import type { EmbeddingFamilySpec } from '../types.ts';
 import type { EmbeddingModel } from './types.ts';
-import { isRecord, malformed, tokenCount, vectorOf } from './common.ts';
+import { isRecord, malformed, members, textAt, tokenCount, vectorOf } from './common.ts';
 
 function titan(v2: boolean): EmbeddingModel {
   const label = v2 ? 'Titan Text Embeddings v2' : 'Titan Embeddings G1 - Text';
@@ -30,6 +31,12 @@ function titan(v2: boolean): EmbeddingModel {
       if (!isRecord(body)) throw malformed(label, 'not a JSON object');
       if (count !== 1) throw malformed(label, `one text per call, ${count} were sent`);
       return { vectors: [vectorOf(body.embedding, label, 'embedding')], inputTokens: tokenCount(body.inputTextTokenCount, headers) };
+    },
+    native: {
+      read(body) {
+        members(body, '#', v2 ? ['inputText', 'dimensions', 'normalize', 'embeddingTypes'] : ['inputText'], ['inputText']);
+        return { texts: [textAt(body.inputText, '#/inputText')], put: ([text]) => ({ ...body, inputText: text }) };
+      },
     },
   };
 }

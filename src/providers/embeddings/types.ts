@@ -42,4 +42,19 @@ export interface EmbeddingModel {
    * the expected shape (never an empty success).
    */
   parseResponse(body: unknown, count: number, headers: ResponseHeaders): EmbeddingAnswer;
+  /** Bedrock's own InvokeModel body of the model, as an AWS SDK app sends it (the native surface). */
+  readonly native: NativeEmbeddingBody;
+}
+
+/**
+ * What Bedrock takes in a model's own embedding body, and where its texts are. Only the members are checked
+ * here (an extraneous or missing one is Bedrock's 400 before any call); their values are Bedrock's to judge.
+ */
+export interface NativeEmbeddingBody {
+  /**
+   * The body's texts in order (what input guardrails read; images, audio and video are not text) and a
+   * function that puts texts (a guardrail's mask) back in their places in a copy of the body. Throws a 400
+   * in Bedrock's words naming a member Bedrock does not take, a missing one, or a text that is not a string.
+   */
+  read(body: Record<string, unknown>): { texts: string[]; put: (texts: readonly string[]) => Record<string, unknown> };
 }

@@ -2,8 +2,8 @@
  * The Bedrock Runtime native surface (docs/contract.md#bedrock-native): `POST /model/{modelId}/converse`,
  * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
  * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
- * InvokeModel takes Claude's body (invoke-request.ts; the body of another family is refused, pointing at
- * Converse, which serves every family).
+ * InvokeModel takes Claude's body (invoke-request.ts) and the embedding models' own bodies
+ * (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves every family.
  * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
  * and signed by the sidecar alone (server/model-call.ts). Errors are Bedrock's shapes (errors.ts); streams are
@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
-import type { Family } from '../../models/route.ts';
+import { isEmbeddingFamily, type Family } from '../../models/route.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
@@ -25,6 +25,7 @@ import { checkConverseTarget, invalid, readConverseRequest } from './converse-re
 import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
+import { embeddingInvoke } from './invoke-embeddings.ts';
 import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
@@ -89,26 +90,36 @@ function modelCall(operation: NativeOperation): Handler {
     const started = ctx.now();
     const now = (): number => ctx.now();
     const model = modelOf(req, operation, ctx.generation());
-    const surface =
-      operation === 'converse' || operation === 'converse-stream'
-        ? converseSurface(model, operation === 'converse-stream', started, now)
-        : invokeSurface(claudeOnly(model, ctx.generation()), operation === 'invoke-with-response-stream', started, now);
-    return serveModelCall(ctx, surface, req, res, requestId);
+    if (operation === 'converse' || operation === 'converse-stream')
+      return serveModelCall(ctx, converseSurface(model, operation === 'converse-stream', started, now), req, res, requestId);
+    const stream = operation === 'invoke-with-response-stream';
+    const resolved = resolveFamily(model, ctx.generation());
+    if (typeof resolved.model === 'string' && isEmbeddingFamily(resolved.family))
+      return embeddingInvoke(resolved.model, stream)(ctx, req, res, requestId);
+    return serveModelCall(ctx, invokeSurface(invokeServed(resolved), stream, started, now), req, res, requestId);
   };
 }
 
-/** The model, or the refusal of a model whose family does not take Claude's body (one that does not resolve fails later, as everywhere). */
-function claudeOnly(model: string | SidecarError, { models }: Parameters<typeof modelNameFor>[2]): string | SidecarError {
-  if (model instanceof SidecarError) return model;
-  let family: Family | undefined;
+/** The path's model and its family, or the refusal of a model that does not resolve (before its body is read). */
+function resolveFamily(
+  model: string | SidecarError,
+  { models }: Parameters<typeof modelNameFor>[2],
+): { model: string | SidecarError; family: Family | undefined } {
+  if (model instanceof SidecarError) return { model, family: undefined };
   try {
-    family = models.resolve(model).family;
-  } catch {
-    return model;
+    return { model, family: models.resolve(model).family };
+  } catch (error) {
+    if (error instanceof SidecarError) return { model: error, family: undefined };
+    throw error;
   }
-  if (takesAnthropicMessages('invoke', family)) return model;
+}
+
+/** The model, or the refusal of a model whose native body InvokeModel does not take yet. */
+function invokeServed({ model, family }: { model: string | SidecarError; family: Family | undefined }): string | SidecarError {
+  if (model instanceof SidecarError || takesAnthropicMessages('invoke', family)) return model;
   return invalid(
-    `the sidecar's InvokeModel takes Claude's body only, and "${model}" is ${family ?? 'of an unknown family'}: ` +
+    `the sidecar's InvokeModel takes the native body of Claude and of the embedding models (Titan, Cohere Embed, ` +
+      `Nova Multimodal Embeddings), and "${model}" is ${family ?? 'of an unknown family'}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',
   );

@@ -7,15 +7,13 @@
  * request with the error mapping of the chat surface (no partial list). The body and each call's answer
  * are held within the process's byte budget, a refusal counted as shed, as on the chat path. Retries are
  * the shared client's; failover (the shared Failover) moves the whole request to the next alias of the
- * chain. One log line per request and the request metrics, as every surface.
+ * chain. One log line per request and the request metrics, as every surface. The request's frame, its
+ * guardrails, calls and answers are server/embedding-call.ts, shared with the native InvokeModel of an
+ * embedding model.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, SidecarError, toSidecarError } from '../../errors.ts';
-import type { SidecarConfig } from '../../config/schema.ts';
-import type { GuardrailSet } from '../../guardrails/index.ts';
-import type { ModelRegistry, ModelTarget } from '../../models/resolve.ts';
-import type { Logger } from '../../ops/logger.ts';
-import type { Metrics } from '../../ops/metrics.ts';
+import { errorBody, SidecarError } from '../../errors.ts';
+import type { ModelTarget } from '../../models/resolve.ts';
 import {
   describeSizes,
   embeddingModelOf,
@@ -23,113 +21,29 @@ import {
   type EmbeddingModel,
   type EmbeddingOptions,
 } from '../../providers/embeddings/index.ts';
-import { readBody, type BedrockClient, type BedrockResponse } from '../../upstream/client.ts';
-import type { Failover } from '../../upstream/failover.ts';
-import { encodeModelPath } from '../../upstream/signer.ts';
 import { readJsonBody } from '../../server/body.ts';
-import { shedLabel, type ByteBudget, type Reservation } from '../../server/budget.ts';
-import { sendError, sendJson } from '../../server/respond.ts';
+import {
+  guardEmbeddingTexts,
+  invokeEmbedding,
+  noteServedBy,
+  readEmbeddingAnswer,
+  serveEmbeddingRequest,
+  type EmbeddingExchange,
+  type EmbeddingsContext,
+} from '../../server/embedding-call.ts';
+import { sendJson } from '../../server/respond.ts';
 import { readEmbeddingsRequest } from './request.ts';
 import { renderEmbeddings } from './render.ts';
 
-export interface EmbeddingsContext {
-  config: SidecarConfig;
-  models: ModelRegistry;
-  client: BedrockClient;
-  guardrails: GuardrailSet;
-  /** Fallback chains and circuit breakers, shared with every surface. */
-  failover: Failover;
-  metrics: Metrics;
-  log: Logger;
-  now(): number;
-  /** The process's byte budget for bodies in flight (server/budget.ts). */
-  budget?: ByteBudget;
-}
-
 /** InvokeModel calls one request keeps in flight at most (a 2048-input Titan batch is 2048 calls). */
 export const MAX_CALLS_IN_FLIGHT = 8;
-/** Largest embedding answer read (3072 floats as JSON are ~70 KB; 96 of them ~7 MB). */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-interface Outcome {
-  alias: string | undefined;
-  /** The alias that answered, when a fallback did (`x-sidecar-served-by`). */
-  servedBy: string | undefined;
-  modelId: string | undefined;
-  route: string | undefined;
-  status: number;
-  inputs: number;
-  calls: number;
-  inputTokens: number | undefined;
-  guardrail: string;
-  retries: number;
-  error: SidecarError | undefined;
-  cancelled: boolean;
+export function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  return serveEmbeddingRequest(ctx, { name: 'embeddings', errorBody, serve }, req, res, requestId);
 }
 
-export async function handleEmbeddings(
-  ctx: EmbeddingsContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  requestId: string,
-): Promise<void> {
-  const started = ctx.now();
-  const outcome: Outcome = {
-    alias: undefined,
-    servedBy: undefined,
-    modelId: undefined,
-    route: undefined,
-    status: 0,
-    inputs: 0,
-    calls: 0,
-    inputTokens: undefined,
-    guardrail: 'none',
-    retries: 0,
-    error: undefined,
-    cancelled: false,
-  };
-  const log = ctx.log.child({ requestId });
-  const abort = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) {
-      outcome.cancelled = true;
-      abort.abort();
-    }
-  };
-  res.on('close', onClose);
-  const reservation = ctx.budget?.reserve();
-  try {
-    await serve(ctx, req, res, outcome, log, abort, reservation);
-  } catch (error) {
-    const e = toSidecarError(error);
-    outcome.error = e;
-    if (!res.headersSent && !res.destroyed) {
-      outcome.status = e.status;
-      // As on the chat surface: the sidecar already retried, a client retrying on top multiplies the load.
-      sendError(res, e, errorBody(e), outcome.retries > 0 ? { 'x-should-retry': 'false' } : {});
-    } else if (!res.headersSent) {
-      outcome.status = 499;
-    }
-    if (e.type === 'internal_error') log.error({ err: error }, 'internal error');
-  } finally {
-    reservation?.release();
-    res.off('close', onClose);
-    // A refusal for want of memory is a shed request, as on every surface (docs/contract.md#failover-and-overload).
-    const shed = shedLabel(outcome.error);
-    if (shed) ctx.metrics.shed.inc({ what: shed });
-    finish(ctx, outcome, log, started);
-  }
-}
-
-async function serve(
-  ctx: EmbeddingsContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  outcome: Outcome,
-  log: Logger,
-  abort: AbortController,
-  reservation: Reservation | undefined,
-): Promise<void> {
+async function serve(ex: EmbeddingExchange): Promise<void> {
+  const { ctx, req, res, outcome, log, abort, reservation } = ex;
   const body = await readJsonBody(req, ctx.config.server.maxBodyBytes, reservation);
   const { request, unknown } = readEmbeddingsRequest(body);
   const requested = ctx.models.resolve(request.model);
@@ -137,7 +51,7 @@ async function serve(
   outcome.modelId = requested.modelId;
   outcome.route = requested.route;
   outcome.inputs = request.inputs.length;
-  const requestedGuardrails = requested.alias?.guardrails ?? [];
+  const guardrails = { requested: requested.alias?.guardrails ?? [], request: request.guardrails };
 
   // The requested alias, then its fallbacks (docs/contract.md#failover-and-overload): the whole request
   // moves to the next one, never single batches, so one answer never mixes two models' vector spaces. A
@@ -167,23 +81,13 @@ async function serve(
         log.debug({ model: target.name }, `parameter "${key}" dropped (drop_params)`);
       }
       const options = embeddingOptions(model, target, request.dimensions);
-      // The requested alias's guardrails always apply, a fallback's own on top.
-      const extra = index === 0 ? request.guardrails : [...requestedGuardrails, ...request.guardrails];
-      const guards = ctx.guardrails.forRequest(target, extra, log);
-      const checked = await guards.checkInputTexts(request.inputs, abort.signal);
-      outcome.guardrail = guards.streamOutcome();
-      if ('error' in checked) throw checked.error;
-      return { model, options, texts: checked.texts };
+      const texts = await guardEmbeddingTexts(ex, target, index, guardrails, request.inputs);
+      return { model, options, texts };
     },
-    send: (prepared, target, signal) => embedAll(ctx, target, prepared, signal, outcome, log),
+    send: (prepared, target, signal) => embedAll(ex, target, prepared, signal),
   });
   const target = served.target;
-  if (target !== requested) {
-    outcome.servedBy = target.name;
-    outcome.modelId = target.modelId;
-    outcome.route = target.route;
-  }
-  if (target.alias) res.setHeader('x-sidecar-served-by', target.alias.name);
+  noteServedBy(ex, requested, target);
 
   let tokens = 0;
   let counted = false;
@@ -212,13 +116,12 @@ interface PreparedEmbedding {
  * failed call aborts the other calls of this attempt only, and is what the failover then judges.
  */
 async function embedAll(
-  ctx: EmbeddingsContext,
+  ex: EmbeddingExchange,
   target: ModelTarget,
   prepared: PreparedEmbedding,
   signal: AbortSignal,
-  outcome: Outcome,
-  log: Logger,
 ): Promise<EmbeddingAnswer[]> {
+  const { ctx, outcome, log } = ex;
   const { model, options, texts } = prepared;
   const batches: string[][] = [];
   for (let i = 0; i < texts.length; i += model.maxInputsPerCall) batches.push(texts.slice(i, i + model.maxInputsPerCall));
@@ -231,10 +134,9 @@ async function embedAll(
     return await runBounded(batches, MAX_CALLS_IN_FLIGHT, attempt, async (batch) => {
       const native = model.buildBody(batch, options);
       if (ctx.config.logging.content) log.debug({ body: native }, 'upstream body');
-      const upstream = await callBedrock(ctx, target, native, attempt.signal, () => {
-        outcome.retries++;
-      });
-      const answer = model.parseResponse(await readJsonAnswer(upstream, ctx.budget), batch.length, upstream.headers);
+      const upstream = await invokeEmbedding(ex, target, native, attempt.signal);
+      const { json } = await readEmbeddingAnswer(upstream, ctx.budget);
+      const answer = model.parseResponse(json, batch.length, upstream.headers);
       if (options.dimensions !== undefined) {
         const wrong = answer.vectors.find((v) => v.length !== options.dimensions);
         if (wrong) {
@@ -264,59 +166,6 @@ function embeddingOptions(model: EmbeddingModel, target: ModelTarget, requested:
   // A model with one size takes no size parameter at all (Cohere v3, Titan G1): asking for it is a no-op.
   const sent = model.dimensions.length === 1 ? undefined : dimensions;
   return { dimensions: sent, inputType: target.alias?.embedding?.inputType };
-}
-
-/**
- * One InvokeModel call through the shared client (signing, retries, credentials refresh), the call path
- * the chat surface uses; failover wraps the whole request around it (`serve`).
- */
-function callBedrock(
-  ctx: EmbeddingsContext,
-  target: ModelTarget,
-  body: Record<string, unknown>,
-  signal: AbortSignal,
-  onRetry: () => void,
-): Promise<BedrockResponse> {
-  return ctx.client.call({
-    endpoint: target.endpoint,
-    region: target.region,
-    apiKey: target.apiKey,
-    path: encodeModelPath(target.modelId, 'invoke'),
-    body: Buffer.from(JSON.stringify(body)),
-    accept: 'application/json',
-    signal,
-    onRetry,
-  });
-}
-
-/**
- * One call's answer, buffered within the process's byte budget as the chat surface's non-streaming answers
- * are (server/budget.ts): held while it is read and parsed, given back at once, since a request's calls
- * answer one after another (a 2048-input Titan request reads 2048 answers).
- */
-async function readJsonAnswer(upstream: BedrockResponse, budget: ByteBudget | undefined): Promise<unknown> {
-  const held = budget?.reserve();
-  try {
-    return parseJsonAnswer(
-      await readBody(upstream.body, MAX_ANSWER_BYTES, held && ((bytes) => held.take(bytes, 'buffered Bedrock answers'))),
-    );
-  } finally {
-    held?.release();
-  }
-}
-
-function parseJsonAnswer({ text, overflow }: { text: string; overflow: boolean }): unknown {
-  if (overflow) throw new SidecarError('upstream_protocol_error', `Bedrock's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new SidecarError('upstream_protocol_error', 'Bedrock answered 200 with a body that is not JSON');
-  }
-  if (typeof json === 'object' && json !== null && ('__type' in json || 'Output' in json)) {
-    throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an error envelope: ${text.slice(0, 200)}`);
-  }
-  return json;
 }
 
 /**
@@ -350,38 +199,4 @@ export async function runBounded<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failed) throw failure;
   return results;
-}
-
-function finish(ctx: EmbeddingsContext, outcome: Outcome, log: Logger, started: number): void {
-  const durationMs = ctx.now() - started;
-  const model = outcome.alias ?? (outcome.modelId ? 'direct' : 'unknown');
-  const route = outcome.route ?? 'none';
-  const status = outcome.cancelled ? 'cancelled' : String(outcome.status);
-  const surface = 'embeddings';
-  ctx.metrics.requests.inc({ model, route, status, surface });
-  ctx.metrics.duration.observe({ model, route, surface }, durationMs / 1000);
-  if (outcome.cancelled) ctx.metrics.cancelled.inc({ model, surface });
-  if (outcome.inputTokens !== undefined) ctx.metrics.tokens.inc({ direction: 'input', model, surface }, outcome.inputTokens);
-  log.info(
-    {
-      surface,
-      alias: outcome.alias ?? null,
-      servedBy: outcome.servedBy ?? outcome.alias ?? null,
-      modelId: outcome.modelId ?? null,
-      route: outcome.route ?? null,
-      status: outcome.status,
-      ttfbMs: null,
-      durationMs,
-      chunks: 0,
-      inputs: outcome.inputs,
-      calls: outcome.calls,
-      inputTokens: outcome.inputTokens ?? null,
-      outputTokens: null,
-      guardrail: outcome.guardrail,
-      retries: outcome.retries,
-      cancelled: outcome.cancelled,
-      error: outcome.error ? { type: outcome.error.type, message: outcome.error.message, upstream: outcome.error.upstreamCode } : null,
-    },
-    'request completed',
-  );
 }

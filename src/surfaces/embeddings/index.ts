@@ -5,29 +5,12 @@
  */
 import { errorBody } from '../../errors.ts';
 import type { RouteEntry } from '../../server/surface.ts';
+import { embeddingsContext } from '../../server/embedding-call.ts';
 import { handleEmbeddings } from './handler.ts';
 
 const embeddings: RouteEntry = {
   methods: {
-    POST: (ctx, req, res, requestId) => {
-      const { config, models, client, guardrails, failover } = ctx.generation();
-      return handleEmbeddings(
-        {
-          config,
-          models,
-          client,
-          guardrails,
-          failover,
-          metrics: ctx.metrics,
-          log: ctx.log,
-          now: () => ctx.now(),
-          budget: ctx.budget,
-        },
-        req,
-        res,
-        requestId,
-      );
-    },
+    POST: (ctx, req, res, requestId) => handleEmbeddings(embeddingsContext(ctx), req, res, requestId),
   },
   auth: true,
   surface: { name: 'embeddings', errorBody },
