@@ -9,6 +9,7 @@ import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts
 import {
   assistantBlocks,
   joinText,
+  sameText,
   parseArguments,
   type CacheMark,
   type ChatMessage,
@@ -105,10 +106,6 @@ type Block = Record<string, unknown>;
  * Whether the messages still say what the client's own body says: the request rules (caching.ts,
  * documents.ts) copy them to add marks, an input guardrail's mask rewrites their text.
  */
-function sameText(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
-  return a.length === b.length && a.every((m, i) => joinText(m.content) === joinText(b[i]!.content));
-}
-
 /** Anthropic's `cache_control` for a cache mark (the rules: caching.ts). */
 function cacheControl(mark: CacheMark): Block {
   return { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) };

@@ -56,6 +56,11 @@ export function takesAnthropicMessages(route: Route, family: Family | undefined)
   return adapterFor(route, family)?.anthropicMessages === true;
 }
 
+/** The invoke body format whose client body the family's invoke adapter sends as it is (`RouteAdapter.ownBodyFormat`). */
+export function ownInvokeBodyFormat(family: Family | undefined): string | undefined {
+  return adapterFor('invoke', family)?.ownBodyFormat;
+}
+
 export const routeSupport: RouteSupport = {
   // Embedding models answer InvokeModel only (Converse generates text).
   supports: (route, family) => (isEmbeddingFamily(family) ? route === 'invoke' : adapterFor(route, family) !== undefined),

@@ -4,9 +4,10 @@
  * `toolConfig` — and a native stream of converse-like events keyed by name. Reasoning (`reasoningConfig`
  * in `inferenceConfig`) exists on Nova 2 only. The stream's last chunk is `metadata` (usage and Bedrock's
  * invocation metrics); the finish seen in `messageStop` is held until it (see `ConverseEventMapper`).
- * The converse route is the shared one (converse.ts).
+ * The converse route is the shared one (converse.ts). A native InvokeModel client's own body
+ * (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
-import type { ChatRequest, ParamName, ReasoningEffort } from './request.ts';
+import { sameText, type ChatRequest, type ParamName, type ReasoningEffort } from './request.ts';
 import type { BuildContext, CacheSupport, ChatFamilySpec, ConverseTraits, RouteAdapter } from './types.ts';
 import { ConverseEventMapper, converseMessages, converseSystem, converseToolConfig, parseConverseResponse } from './converse.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
@@ -25,6 +26,9 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'user',
   'metadata',
 ]);
+
+/** The invoke body's `schemaVersion`: the format of a native InvokeModel client's own body sent as it is. */
+const OWN_BODY_FORMAT = 'messages-v1';
 
 /** Native top-level keys an alias may add (objects merge one level deep: `{inferenceConfig:{topK:20}}`). */
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['inferenceConfig', 'schemaVersion']);
@@ -49,6 +53,8 @@ function novaCaching(modelId: string): CacheSupport | undefined {
 }
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const native = request.invokeBody;
+  if (native?.format === OWN_BODY_FORMAT && sameText(native.messages, request.messages)) return ownBody(native.body, ctx);
   const p = request.params;
   const body: Record<string, unknown> = {};
   const system = converseSystem(request.messages);
@@ -72,6 +78,16 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   return body;
 }
 
+/**
+ * The client's own Nova body (the native surface's InvokeModel), with only the sidecar's rules applied: the
+ * alias's extra fields merged into it, as into a built body. Bedrock judges the rest, as it would have.
+ */
+function ownBody(body: Record<string, unknown>, ctx: BuildContext): Record<string, unknown> {
+  const out = { ...body };
+  mergeExtraFields(out, ctx, EXTRA_FIELDS, 'Nova on invoke');
+  return out;
+}
+
 export const novaInvoke: RouteAdapter = {
   params: PARAMS,
   extraFields: EXTRA_FIELDS,
@@ -80,6 +96,7 @@ export const novaInvoke: RouteAdapter = {
   parseResponse: (body) => parseConverseResponse(body),
   documents: EVERY_DOCUMENT,
   richToolResults: true,
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 const CONVERSE: ConverseTraits = {

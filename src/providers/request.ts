@@ -204,12 +204,28 @@ export interface ChatRequest {
    */
   anthropic?: AnthropicNative;
   /**
+   * The client's own InvokeModel body for a family whose invoke body the native surface takes as it is (Nova's
+   * messages-v1): that family's invoke adapter sends it with only the sidecar's rules applied, while `messages`
+   * still say what it says; every other target (a converse alias, a fallback of another family) builds from
+   * the fields above. One field for every such family rather than one per family, as `anthropic` is.
+   */
+  invokeBody?: NativeInvokeBody;
+  /**
    * Converse `additionalModelRequestFields` a native Converse client sent (the native surface checks them
    * against the family's allow-list first): merged into the converse body like an alias's, the alias's last.
    */
   additionalFields?: Record<string, unknown>;
   /** Latency-optimized inference a native Converse client asked for (`performanceConfig.latency`); else the alias's. */
   performance?: 'standard' | 'optimized';
+}
+
+export interface NativeInvokeBody {
+  /** Its format, as the family's invoke adapter names what it takes (`RouteAdapter.ownBodyFormat`). */
+  format: string;
+  /** The client body, the sidecar's parameters already taken out. */
+  body: Record<string, unknown>;
+  /** The neutral `messages` read from it (an input guardrail's mask rewrites `ChatRequest.messages`: then it no longer stands). */
+  messages: ChatMessage[];
 }
 
 export interface AnthropicNative {
@@ -284,6 +300,11 @@ export function isKnownUnsupported(key: string): boolean {
 }
 
 /** Text of a list of text parts. */
+/** Whether two readings of a conversation still say the same text (a guardrail's mask changes it). */
+export function sameText(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
+  return a.length === b.length && a.every((m, i) => joinText(m.content) === joinText(b[i]!.content));
+}
+
 export function joinText(parts: readonly ContentPart[]): string {
   let out = '';
   for (const part of parts) if (part.type === 'text') out += part.text;

@@ -64,6 +64,12 @@ export interface RouteAdapter {
    * `status: "error"`, Claude's `is_error`) on this route; absent: text only (`checkToolResults`).
    */
   readonly richToolResults?: ModelFlag;
+  /**
+   * The name of the family's own invoke body format when its adapter sends a native InvokeModel client's body
+   * as it is (`ChatRequest.invokeBody` of that format): Nova's `messages-v1`. The native surface reads a body
+   * of that format (src/surfaces/bedrock-native/).
+   */
+  readonly ownBodyFormat?: string;
 }
 
 export interface DocumentSupport {

@@ -1,6 +1,7 @@
 // Decodes Bedrock event-stream bytes (as the sidecar's native surface sends them) into frames, checking both
 // CRCs through the smithy codec, for tests that read the raw wire; and the AWS SDK client an app points at
 // the sidecar.
+import assert from 'node:assert/strict';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -37,4 +38,13 @@ export function decodeFrames(bytes: Buffer): DecodedFrame[] {
     offset += length;
   }
   return frames;
+}
+
+/** A stream a guardrail blocked after the commit: its one exception frame is the last, naming the guardrail. */
+export function assertBlockedLast(frames: readonly DecodedFrame[], guardrail: string): void {
+  assert.deepEqual(frames.at(-1), {
+    headers: { ':exception-type': 'validationException', ':content-type': 'application/json', ':message-type': 'exception' },
+    payload: { message: 'Violated guardrail policy', guardrail },
+  });
+  assert.equal(frames.filter((f) => f.headers[':message-type'] === 'exception').length, 1);
 }

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { decodeFrames, nativeClient } from './bedrock-native-helpers.ts';
+import { assertBlockedLast, decodeFrames, nativeClient } from './bedrock-native-helpers.ts';
 
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
 const NOVA = { name: 'nova', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
@@ -160,15 +160,19 @@ test("invoke with Claude's body: earlier turns' thinking, signatures and redacte
   });
 });
 
-test("invoke: a key Claude's body does not take, and a model whose family is not Claude, are Bedrock's ValidationException", async () => {
+test("invoke: a key Claude's body does not take, and a family whose invoke body is not served yet, are Bedrock's ValidationException", async () => {
   await withRig({}, async (h) => {
     await assert.rejects(
       client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { stream: true }) })),
       (error: unknown) => error instanceof ValidationException && /extraneous key \[stream\]/.test(error.message),
     );
+    // Nova's body is served now (bedrock-native-invoke-nova.test.ts); Llama's not yet: the 400 names what is.
     await assert.rejects(
-      client(h).send(new InvokeModelCommand({ modelId: 'nova', body: claudeBody('x') })),
-      (error: unknown) => error instanceof ValidationException && /Converse/.test(error.message),
+      client(h).send(new InvokeModelCommand({ modelId: 'meta.llama3-8b-instruct-v1:0', body: claudeBody('x') })),
+      (error: unknown) =>
+        error instanceof ValidationException &&
+        /Converse/.test(error.message) &&
+        /Claude, Nova and the embedding models/.test(error.message),
     );
     assert.equal(h.emu.requests.length, 0);
   });
@@ -187,11 +191,7 @@ test('invoke-with-response-stream: a guardrail block after the commit is an exce
     const res = await fetch(`${h.url}/model/guarded/invoke-with-response-stream`, { method: 'POST', body: claudeBody('sing') });
     assert.equal(res.status, 200);
     const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
-    assert.deepEqual(frames.at(-1), {
-      headers: { ':exception-type': 'validationException', ':content-type': 'application/json', ':message-type': 'exception' },
-      payload: { message: 'Violated guardrail policy', guardrail: 'no-birds' },
-    });
-    assert.equal(frames.filter((f) => f.headers[':message-type'] === 'exception').length, 1);
+    assertBlockedLast(frames, 'no-birds');
     h.emu.script({ type: 'text', text: 'a song of the nightingale' });
     await assert.rejects(
       client(h).send(new InvokeModelCommand({ modelId: 'guarded', body: claudeBody('sing') })),

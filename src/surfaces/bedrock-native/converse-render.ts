@@ -53,8 +53,8 @@ export function converseUsage(usage: Usage): Record<string, number> {
 
 type Block = { kind: 'text' | 'reasoning' | 'tool'; index: number; toolIndex?: number };
 
-/** One ConverseStream's events. */
-class ConverseEvents implements NativeStreamCore {
+/** One ConverseStream's events (Nova's invoke stream carries the same, each in a `chunk`: invoke-nova.ts). */
+export class ConverseEvents implements NativeStreamCore {
   /** Milliseconds since the request came (the `metadata` event's `metrics.latencyMs`); injected, so tests pin it. */
   readonly #latencyMs: () => number;
   #started = false;

@@ -2,8 +2,9 @@
  * The Bedrock Runtime native surface (docs/contract.md#bedrock-native): `POST /model/{modelId}/converse`,
  * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
  * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
- * InvokeModel takes Claude's body (invoke-request.ts) and the embedding models' own bodies
- * (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves every family.
+ * InvokeModel takes Claude's body (invoke-request.ts), Nova's (invoke-nova.ts) and the embedding models' own
+ * bodies (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves
+ * every family.
  * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
  * and signed by the sidecar alone (server/model-call.ts). Errors are Bedrock's shapes (errors.ts); streams are
@@ -11,14 +12,17 @@
  * mode asks first) answers an empty list. Any other path in Bedrock Runtime's namespace is AWS's 404
  * `UnknownOperationException` (`nativeUnserved`, answered by the router).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
 import { isEmbeddingFamily, type Family } from '../../models/route.ts';
-import { takesAnthropicMessages } from '../../providers/index.ts';
+import { ownInvokeBodyFormat, takesAnthropicMessages } from '../../providers/index.ts';
 import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
-import type { Handler, ModelSurface, RouteEntry } from '../../server/surface.ts';
+import type { Renderer } from '../../pipeline/encoder.ts';
+import type { StreamEvent } from '../../pipeline/events.ts';
+import type { ModelTarget } from '../../models/resolve.ts';
+import type { AnswerMeta, Handler, ModelSurface, RouteEntry, SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
 import { checkConverseTarget, invalid, readConverseRequest } from './converse-request.ts';
@@ -26,6 +30,7 @@ import { countTokens } from './count-tokens.ts';
 import { nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { embeddingInvoke } from './invoke-embeddings.ts';
+import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './invoke-nova.ts';
 import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
@@ -59,21 +64,50 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
   };
 }
 
+/** What differs between the invoke bodies the surface takes: the reader, the answer id, the stream, the whole answer. */
+interface InvokeBody {
+  read(body: unknown, model: string, stream: boolean, headers: IncomingHttpHeaders): SurfaceRequest;
+  newId(): string;
+  renderer(meta: AnswerMeta, latencyMs: () => number): Renderer;
+  answer(events: readonly StreamEvent[], meta: AnswerMeta): WholeAnswer;
+  check?: (read: SurfaceRequest, target: ModelTarget) => void;
+}
+
+/** Claude's body (the family whose invoke adapter takes Anthropic's Messages body). */
+const CLAUDE_BODY: InvokeBody = {
+  read: readClaudeInvoke,
+  newId: () => `msg_bdrk_${randomHex(12)}`,
+  renderer: (meta, latencyMs) => new ClaudeStreamRenderer(meta, latencyMs),
+  answer: (events, meta) => anthropicMessage(events, meta),
+  check: checkInvokeTranslatable,
+};
+
+/** The other bodies the surface takes, by the format a family's invoke adapter names (`ownBodyFormat`). */
+const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
+  [NOVA_FORMAT]: {
+    read: readNovaInvoke,
+    newId: () => randomHex(12),
+    renderer: (_meta, latencyMs) => new NovaStreamRenderer(latencyMs),
+    answer: (events) => novaAnswer(events),
+  },
+};
+
 /**
- * The surface of one InvokeModel / InvokeModelWithResponseStream request: Claude's body and answers. `model`
- * may be the refusal of the path's model (not Claude, or a malformed id), thrown by `read`.
+ * The surface of one InvokeModel / InvokeModelWithResponseStream request: the body and answers of the path's
+ * model's family (`body`). `model` may be the refusal of the path's model (a family whose body is not taken,
+ * or a malformed id), thrown by `read`.
  */
-function invokeSurface(model: string | SidecarError, stream: boolean, started: number, now: () => number): ModelSurface {
+function invokeSurface(model: string | SidecarError, body: InvokeBody, stream: boolean, started: number, now: () => number): ModelSurface {
   return {
     ...errorShape,
     streamFormat: EVENT_STREAM,
-    read: (body, req) => {
+    read: (json, req) => {
       if (model instanceof SidecarError) throw model;
-      return readClaudeInvoke(body, model, stream, req.headers);
+      return body.read(json, model, stream, req.headers);
     },
-    newId: () => `msg_bdrk_${randomHex(12)}`,
-    renderer: (meta) => new ClaudeStreamRenderer(meta, () => now() - started),
-    answer: (events, meta) => anthropicMessage(events, meta),
+    newId: () => body.newId(),
+    renderer: (meta) => body.renderer(meta, () => now() - started),
+    answer: (events, meta) => body.answer(events, meta),
     // InvokeModel's output names the tier and latency that served in response headers (the SDK's
     // `serviceTier`, `performanceConfigLatency`), where Bedrock said so before the answer: its own headers on
     // invoke, a converse alias's whole answer.
@@ -81,7 +115,7 @@ function invokeSurface(model: string | SidecarError, stream: boolean, started: n
       ...(meta.serviceTier !== undefined ? { 'x-amzn-bedrock-service-tier': meta.serviceTier } : {}),
       ...(meta.latency !== undefined ? { 'x-amzn-bedrock-performanceconfig-latency': meta.latency } : {}),
     }),
-    check: checkInvokeTranslatable,
+    ...(body.check ? { check: body.check } : {}),
   };
 }
 
@@ -96,7 +130,10 @@ function modelCall(operation: NativeOperation): Handler {
     const resolved = resolveFamily(model, ctx.generation());
     if (typeof resolved.model === 'string' && isEmbeddingFamily(resolved.family))
       return embeddingInvoke(resolved.model, stream)(ctx, req, res, requestId);
-    return serveModelCall(ctx, invokeSurface(invokeServed(resolved), stream, started, now), req, res, requestId);
+    const format = ownInvokeBodyFormat(resolved.family);
+    const own = format !== undefined && Object.hasOwn(OWN_BODIES, format) ? OWN_BODIES[format] : undefined;
+    const served = own || takesAnthropicMessages('invoke', resolved.family) ? resolved.model : refused(resolved);
+    return serveModelCall(ctx, invokeSurface(served, own ?? CLAUDE_BODY, stream, started, now), req, res, requestId);
   };
 }
 
@@ -114,12 +151,12 @@ function resolveFamily(
   }
 }
 
-/** The model, or the refusal of a model whose native body InvokeModel does not take yet. */
-function invokeServed({ model, family }: { model: string | SidecarError; family: Family | undefined }): string | SidecarError {
-  if (model instanceof SidecarError || takesAnthropicMessages('invoke', family)) return model;
+/** The refusal of a model whose native body InvokeModel does not take yet (or the path's own refusal). */
+function refused({ model, family }: { model: string | SidecarError; family: Family | undefined }): SidecarError {
+  if (model instanceof SidecarError) return model;
   return invalid(
-    `the sidecar's InvokeModel takes the native body of Claude and of the embedding models (Titan, Cohere Embed, ` +
-      `Nova Multimodal Embeddings), and "${model}" is ${family ?? 'of an unknown family'}: ` +
+    `the sidecar's InvokeModel takes the native body of Claude, Nova and the embedding models (Titan, Cohere ` +
+      `Embed, Nova Multimodal Embeddings), and "${model}" is ${family ?? 'of an unknown family'}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',
   );

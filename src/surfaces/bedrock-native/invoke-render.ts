@@ -47,7 +47,8 @@ function chunk(out: AnthropicOut): NativeOut {
   return { eventType: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(out.event), 'utf8').toString('base64') } };
 }
 
-function invocationMetrics(usage: Usage, latencyMs: number): Record<string, number> {
+/** Bedrock's `amazon-bedrock-invocationMetrics` on an invoke stream's last chunk. */
+export function invocationMetrics(usage: Usage, latencyMs: number): Record<string, number> {
   return {
     inputTokenCount: usage.inputTokens,
     outputTokenCount: usage.outputTokens,

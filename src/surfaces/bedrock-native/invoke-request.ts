@@ -123,7 +123,7 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean, 
  * so they go on under the sidecar's rules (docs/contract.md#request-rules) — the header again on invoke, the
  * body fields on a converse target.
  */
-function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRequest): void {
+export function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRequest): void {
   const tier = headers['x-amzn-bedrock-service-tier'];
   if (tier !== undefined) {
     if (!(SERVICE_TIERS as readonly unknown[]).includes(tier))
