@@ -78,7 +78,7 @@ const CLAUDE_BODY: InvokeBody = {
   read: readClaudeInvoke,
   newId: () => `msg_bdrk_${randomHex(12)}`,
   renderer: (meta, latencyMs) => new ClaudeStreamRenderer(meta, latencyMs),
-  answer: (events, meta) => anthropicMessage(events, meta),
+  answer: (events, meta) => anthropicMessage(events, meta, true),
   check: checkInvokeTranslatable,
 };
 
