@@ -13,8 +13,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadRecordings, type Json, type Recording } from '../helpers/real-traffic.ts';
-import { killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
-import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.ts';
+import { startReplaySidecar, type ReplaySidecar } from '../helpers/replay-sidecar.ts';
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
 
 /** Families whose own invoke body the native InvokeModel takes (the rest are served through Converse). */
@@ -211,35 +210,17 @@ function said(rec: Recording, body: Buffer): Said {
 // ---------------------------------------------------------------------------------------------------------
 // The replay upstream and the sidecar process.
 
-let current: Recording | undefined;
-let upstream: HostileUpstream;
-let sidecar: Sidecar;
+let replay: ReplaySidecar;
 
 before(async () => {
-  upstream = await startHostileUpstream((_req, res) => {
-    const rec = current;
-    if (!rec) {
-      res.writeHead(500).end();
-      return;
-    }
-    res.writeHead(rec.status, { ...rec.headers, 'content-length': rec.body.length });
-    res.end(rec.body);
-  });
-  const config = writeConfigFile(
-    'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nrouting: {allow_direct_models: true}\nmodels: []\n',
-  );
-  sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
-  await sidecar.ready;
+  replay = await startReplaySidecar();
 });
 
-after(async () => {
-  await killSidecar(sidecar);
-  await upstream.close();
-});
+after(() => replay.close());
 
 async function ask({ rec, request }: Case): Promise<Response> {
-  current = rec;
-  return fetch(`${sidecar.proxy}/model/${encodeURIComponent(rec.modelId)}/${rec.operation}`, {
+  replay.play(rec);
+  return fetch(`${replay.proxy}/model/${encodeURIComponent(rec.modelId)}/${rec.operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(request),

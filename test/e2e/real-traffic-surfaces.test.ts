@@ -12,8 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadRecordings, type Recording } from '../helpers/real-traffic.ts';
 import { expectedOf, type Expected, type Json, type ToolCall } from '../helpers/real-traffic-oracle.ts';
-import { killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
-import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.ts';
+import { startReplaySidecar, type ReplaySidecar } from '../helpers/replay-sidecar.ts';
 
 type Answer = Extract<Expected, { kind: 'answer' }>;
 
@@ -154,31 +153,13 @@ function fromResponsesStream(text: string, label: string): Got {
 // ---------------------------------------------------------------------------------------------------------
 // The replay.
 
-let current: Recording | undefined;
-let upstream: HostileUpstream;
-let sidecar: Sidecar;
+let sidecar: ReplaySidecar;
 
 before(async () => {
-  upstream = await startHostileUpstream((_req, res) => {
-    const rec = current;
-    if (!rec) {
-      res.writeHead(500).end();
-      return;
-    }
-    res.writeHead(rec.status, { ...rec.headers, 'content-length': rec.body.length });
-    res.end(rec.body);
-  });
-  const config = writeConfigFile(
-    'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nrouting: {allow_direct_models: true}\nmodels: []\n',
-  );
-  sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
-  await sidecar.ready;
+  sidecar = await startReplaySidecar();
 });
 
-after(async () => {
-  await killSidecar(sidecar);
-  await upstream.close();
-});
+after(() => sidecar.close());
 
 const postJson = (path: string, body: Json): Promise<Response> =>
   fetch(`${sidecar.proxy}${path}`, {
@@ -208,7 +189,7 @@ async function replay(rec: Recording, surface: 'messages' | 'responses', stream:
   const expected = expectedOf(rec);
   // The recording answers whatever the route's operation is: a stream only when it was recorded as one.
   if (stream !== rec.operation.endsWith('stream') && expected.kind === 'answer') return;
-  current = rec;
+  sidecar.play(rec);
   const res =
     surface === 'messages'
       ? await postJson('/v1/messages', { model: rec.route, max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }], stream })
