@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeAgentSdk, TEST_TIMEOUT_MS } from './clients.ts';
-import { agentSuite, describeRun, jsonLines, NO_KUMQUATS, SECRET, toolResultOf, writeSecretFile, type ClientRun } from './harness.ts';
+import { agentSuite, assertReadResult, describeRun, jsonLines, NO_KUMQUATS, READ_ANSWER, readTurn, type ClientRun } from './harness.ts';
 
 /** What the Agent SDK's bundled Claude Code asks for when no model is configured, and what serves it. */
 const DEFAULT_MODEL = 'claude-opus-5-5';
@@ -56,27 +56,16 @@ test('agent sdk: a plain turn completes through /v1/messages with its default mo
 
 test('agent sdk: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
   const { stack, cwd, modelCalls } = suite;
-  const file = writeSecretFile(cwd);
-  stack.emu.script(
-    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agentsdk01', name: 'Read', input: { file_path: file } }] },
-    { type: 'text', text: 'The file holds the secret.' },
-  );
-  const run = await claudeAgentSdk({
-    baseUrl: stack.proxy,
-    prompt: `Use the Read tool to read the file ${file} and reply with its contents.`,
-    cwd,
-  });
+  const turn = readTurn(cwd, 'toolu_bdrk_agentsdk01');
+  stack.emu.script(...turn.script);
+  const run = await claudeAgentSdk({ baseUrl: stack.proxy, prompt: turn.prompt, cwd });
   const result = resultOf(run);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result?.is_error, false, describeRun(run, stack));
-  assert.equal(result.result, 'The file holds the secret.');
+  assert.equal(result.result, READ_ANSWER);
   const calls = modelCalls();
   assert.equal(calls.length, 2, describeRun(run, stack));
-  const sent = JSON.stringify(calls[1]!.json.messages);
-  assert.match(sent, /"type":"tool_use","id":"toolu_bdrk_agentsdk01","name":"Read"/);
-  const toolResult = toolResultOf(calls[1]!.json);
-  assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agentsdk01', sent.slice(-2000));
-  assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
+  assertReadResult(calls[1]!.json, 'toolu_bdrk_agentsdk01');
 });
 
 test('agent sdk: an output guardrail block ends the session with "Violated guardrail policy"', { timeout: TEST_TIMEOUT_MS }, async () => {

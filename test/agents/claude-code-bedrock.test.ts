@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeCodeBedrock, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
-import { agentSuite, describeRun, SECRET, toolResultOf, writeSecretFile } from './harness.ts';
+import { agentSuite, assertReadResult, describeRun, READ_ANSWER, readTurn } from './harness.ts';
 
 /** The model id Claude Code 2.1.332 puts in the path in Bedrock mode when none is configured. */
 const DEFAULT_BEDROCK_MODEL = 'us.anthropic.claude-opus-5';
@@ -60,25 +60,15 @@ test(
   { timeout: TEST_TIMEOUT_MS },
   async () => {
     const { stack, cwd, modelCalls } = suite;
-    const file = writeSecretFile(cwd);
-    stack.emu.script(
-      PROBE_ANSWER,
-      { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents03', name: 'Read', input: { file_path: file } }] },
-      { type: 'text', text: 'The file holds the secret.' },
-    );
-    const run = await claudeCodeBedrock({
-      baseUrl: stack.proxy,
-      prompt: `Use the Read tool to read the file ${file} and reply with its contents.`,
-      cwd,
-    });
+    const turn = readTurn(cwd, 'toolu_bdrk_agents03');
+    stack.emu.script(PROBE_ANSWER, ...turn.script);
+    const run = await claudeCodeBedrock({ baseUrl: stack.proxy, prompt: turn.prompt, cwd });
     const result = claudeResult(run);
     assert.equal(run.code, 0, describeRun(run, stack));
     assert.equal(result?.is_error, false, describeRun(run, stack));
-    assert.equal(result.result, 'The file holds the secret.');
+    assert.equal(result.result, READ_ANSWER);
     const calls = afterProbe(modelCalls());
     assert.equal(calls.length, 2, describeRun(run, stack));
-    const toolResult = toolResultOf(calls[1]!.json);
-    assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents03', JSON.stringify(calls[1]!.json.messages).slice(-2000));
-    assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
+    assertReadResult(calls[1]!.json, 'toolu_bdrk_agents03');
   },
 );

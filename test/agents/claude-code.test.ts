@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeCode, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
-import { agentSuite, describeRun, NO_KUMQUATS, SECRET, toolResultOf, writeSecretFile } from './harness.ts';
+import { agentSuite, assertReadResult, describeRun, NO_KUMQUATS, READ_ANSWER, readTurn } from './harness.ts';
 
 /** What Claude Code 2.1.332 asks for when no model is configured, and what the sidecar serves it with. */
 const DEFAULT_MODEL = 'claude-opus-5-5';
@@ -40,28 +40,17 @@ test('claude code: a plain turn completes through /v1/messages with its default 
 
 test('claude code: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
   const { stack, cwd, modelCalls } = suite;
-  const file = writeSecretFile(cwd);
-  stack.emu.script(
-    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents01', name: 'Read', input: { file_path: file } }] },
-    { type: 'text', text: 'The file holds the secret.' },
-  );
-  const run = await claudeCode({
-    baseUrl: stack.proxy,
-    prompt: `Use the Read tool to read the file ${file} and reply with its contents.`,
-    cwd,
-  });
+  const turn = readTurn(cwd, 'toolu_bdrk_agents01');
+  stack.emu.script(...turn.script);
+  const run = await claudeCode({ baseUrl: stack.proxy, prompt: turn.prompt, cwd });
   const result = claudeResult(run);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result?.is_error, false, describeRun(run, stack));
-  assert.equal(result.result, 'The file holds the secret.');
+  assert.equal(result.result, READ_ANSWER);
   const calls = modelCalls();
   assert.equal(calls.length, 2, describeRun(run, stack));
   // The second call carries the assistant's tool_use and Claude Code's tool_result with the file's text.
-  const sent = JSON.stringify(calls[1]!.json.messages);
-  assert.match(sent, /"type":"tool_use","id":"toolu_bdrk_agents01","name":"Read"/);
-  const toolResult = toolResultOf(calls[1]!.json);
-  assert.equal(toolResult?.tool_use_id, 'toolu_bdrk_agents01', sent.slice(-2000));
-  assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
+  assertReadResult(calls[1]!.json, 'toolu_bdrk_agents01');
 });
 
 test('claude code: an output guardrail block ends the run with "Violated guardrail policy"', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -30,17 +30,22 @@ export interface ClaudeCodeOptions {
   model?: string;
 }
 
+/** First-party mode's environment: the sidecar as `ANTHROPIC_BASE_URL` (Claude Code, the Agent SDK's own CLI). */
+function firstPartyEnv(options: ClaudeCodeOptions): Record<string, string> {
+  return {
+    ...CLAUDE_QUIET,
+    ANTHROPIC_BASE_URL: options.baseUrl,
+    ANTHROPIC_API_KEY: 'sk-ant-agent-tests',
+    ...(options.model ? { ANTHROPIC_MODEL: options.model } : {}),
+  };
+}
+
 /** `claude -p PROMPT --output-format json` in first-party mode: `ANTHROPIC_BASE_URL` → the sidecar's `/v1/messages`. */
 export function claudeCode(options: ClaudeCodeOptions): Promise<ClientRun> {
   return runClient({
     bin: 'claude',
     args: ['-p', options.prompt, '--output-format', 'json'],
-    env: {
-      ...CLAUDE_QUIET,
-      ANTHROPIC_BASE_URL: options.baseUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-agent-tests',
-      ...(options.model ? { ANTHROPIC_MODEL: options.model } : {}),
-    },
+    env: firstPartyEnv(options),
     cwd: options.cwd,
     timeoutMs: CLIENT_TIMEOUT_MS,
   });
@@ -76,12 +81,7 @@ export function claudeAgentSdk(options: ClaudeCodeOptions): Promise<ClientRun> {
   return runClient({
     bin: 'node',
     args: [new URL('./agent-sdk-run.mjs', import.meta.url).pathname, options.prompt],
-    env: {
-      ...CLAUDE_QUIET,
-      ANTHROPIC_BASE_URL: options.baseUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-agent-tests',
-      ...(options.model ? { ANTHROPIC_MODEL: options.model } : {}),
-    },
+    env: firstPartyEnv(options),
     cwd: options.cwd,
     timeoutMs: CLIENT_TIMEOUT_MS,
   });

@@ -9,13 +9,14 @@
  * is killed by its own process group id (the CLI and whatever it spawned) when the bound passes or the run
  * ends. Output is kept up to MAX_OUTPUT_BYTES per stream.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, beforeEach } from 'node:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
+import type { Emulator, EmulatorOptions, ScriptedReply } from '../../src/emulator/index.ts';
 import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
 
@@ -290,17 +291,40 @@ export function agentSuite(name: string, config: Record<string, unknown>): Agent
   };
 }
 
-/** Writes the secret into a file under `cwd` for a Read tool turn; returns its path. */
-export function writeSecretFile(cwd: string): string {
-  const file = join(cwd, 'secret.txt');
-  writeFileSync(file, `${SECRET}\n`);
-  return file;
+/**
+ * The Read tool turn the Claude Code family of clients is tested with: the secret in a file under `cwd`, the
+ * model's call of Read on it (`id`) and then its answer, the prompt that asks for it.
+ */
+export interface ReadTurn {
+  file: string;
+  prompt: string;
+  /** The emulator's script for the turn: Read on `file`, then `READ_ANSWER`. */
+  script: [ScriptedReply, ScriptedReply];
 }
 
-/** The first Anthropic `tool_result` block in a Messages body's `messages`. */
-export function toolResultOf(body: Record<string, unknown>): Record<string, unknown> | undefined {
-  const messages = body.messages as Array<{ content: unknown }>;
-  return messages
+/** What the model answers once it has the file. */
+export const READ_ANSWER = 'The file holds the secret.';
+
+export function readTurn(cwd: string, id: string): ReadTurn {
+  const file = join(cwd, 'secret.txt');
+  writeFileSync(file, `${SECRET}\n`);
+  return {
+    file,
+    prompt: `Use the Read tool to read the file ${file} and reply with its contents.`,
+    script: [
+      { type: 'tool_use', calls: [{ id, name: 'Read', input: { file_path: file } }] },
+      { type: 'text', text: READ_ANSWER },
+    ],
+  };
+}
+
+/** Asserts a Messages body carries the model's Read call `id` and the client's `tool_result` with the file's text. */
+export function assertReadResult(body: Record<string, unknown>, id: string): void {
+  const sent = JSON.stringify(body.messages);
+  assert.match(sent, new RegExp(`"type":"tool_use","id":"${id}","name":"Read"`));
+  const toolResult = (body.messages as Array<{ content: unknown }>)
     .flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : []))
     .find((block) => block.type === 'tool_result');
+  assert.equal(toolResult?.tool_use_id, id, sent.slice(-2000));
+  assert.ok(JSON.stringify(toolResult.content).includes(SECRET));
 }

@@ -12,6 +12,7 @@ import { generateText, jsonSchema, stepCountIs, streamText, tool, type LanguageM
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { createBedrockAnthropic } from '@ai-sdk/amazon-bedrock/anthropic';
+import { assertGuardrailBlocks } from '../helpers/ai-sdk.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
 // The SDK warns on stderr when it caps max tokens for a model name it does not know (an alias): not a failure.
@@ -19,6 +20,8 @@ import { startHarness, type Harness } from '../helpers/harness.ts';
 
 const CLAUDE_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA_ID = 'us.amazon.nova-micro-v1:0';
+/** An answer the alias's output guardrail blocks. */
+const BLOCKED = 'the codename is nightingale';
 const GUARD = { name: 'no-secrets', type: 'regex', patterns: ['nightingale'], stages: ['output'] };
 const CONFIG = {
   models: [
@@ -74,21 +77,6 @@ async function plainAndTool(h: Harness, model: LanguageModel): Promise<string[]>
   return h.emu.requests.slice(from).map((r) => r.operation);
 }
 
-/** A blocked answer, streamed and not: each reaches the app as an error with the message, never as text. */
-async function blocked(h: Harness, model: LanguageModel): Promise<void> {
-  h.emu.script({ type: 'text', text: 'the codename is nightingale' });
-  const errors: unknown[] = [];
-  const result = streamText({ model, prompt: 'x', maxRetries: 0, onError: ({ error }) => void errors.push(error) });
-  let text = '';
-  for await (const part of result.fullStream) if (part.type === 'text-delta') text += part.text;
-  assert.equal(text.includes('nightingale'), false);
-  assert.equal(errors.length, 1);
-  assert.match(JSON.stringify(errors[0], Object.getOwnPropertyNames(errors[0])) + String(errors[0]), /Violated guardrail policy/);
-
-  h.emu.script({ type: 'text', text: 'the codename is nightingale' });
-  await assert.rejects(generateText({ model, prompt: 'x', maxRetries: 0 }), /Violated guardrail policy/);
-}
-
 test('@ai-sdk/anthropic on /v1/messages: Claude on invoke and Nova through Converse answer, run a tool, raise a guardrail block', () =>
   withRig(async (h) => {
     const anthropic = createAnthropic({ baseURL: `${h.url}/v1`, apiKey: 'sk-ant-unused' });
@@ -98,7 +86,7 @@ test('@ai-sdk/anthropic on /v1/messages: Claude on invoke and Nova through Conve
       'InvokeModelWithResponseStream',
     ]);
     assert.deepEqual(await plainAndTool(h, anthropic('nova')), ['Converse', 'ConverseStream', 'ConverseStream']);
-    await blocked(h, anthropic('claude-sonnet-4-5'));
+    await assertGuardrailBlocks(h, anthropic('claude-sonnet-4-5'), BLOCKED, 'nightingale');
   }));
 
 test("@ai-sdk/amazon-bedrock's bedrock(modelId) on the native Converse routes with a bearer token: answers, a tool, a guardrail block", () =>
@@ -108,7 +96,7 @@ test("@ai-sdk/amazon-bedrock's bedrock(modelId) on the native Converse routes wi
     const bedrock = createAmazonBedrock({ baseURL: h.url, region: 'us-east-1', apiKey: 'bedrock-api-key-unused' });
     assert.deepEqual(await plainAndTool(h, bedrock(NOVA_ID)), ['Converse', 'ConverseStream', 'ConverseStream']);
     assert.deepEqual(await plainAndTool(h, bedrock('claude-converse')), ['Converse', 'ConverseStream', 'ConverseStream']);
-    await blocked(h, bedrock(NOVA_ID));
+    await assertGuardrailBlocks(h, bedrock(NOVA_ID), BLOCKED, 'nightingale');
     // The app's own token never reaches Bedrock: every call the emulator saw was signed by the sidecar.
     assert.ok(h.emu.requests.every((r) => r.signature === 'valid'));
   }));
@@ -121,6 +109,6 @@ test("@ai-sdk/amazon-bedrock's createBedrockAnthropic on the native InvokeModel 
       'InvokeModelWithResponseStream',
       'InvokeModelWithResponseStream',
     ]);
-    await blocked(h, claude(CLAUDE_ID));
+    await assertGuardrailBlocks(h, claude(CLAUDE_ID), BLOCKED, 'nightingale');
     assert.ok(h.emu.requests.every((r) => r.signature === 'valid'));
   }));

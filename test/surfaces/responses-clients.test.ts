@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { generateText, jsonSchema, stepCountIs, streamText, tool as aiTool } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool as agentTool } from '@openai/agents';
+import { assertGuardrailBlocks } from '../helpers/ai-sdk.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
 setTracingDisabled(true);
@@ -144,23 +145,7 @@ test("AI SDK: a tool step after text and signed thinking: the SDK's item_referen
 test('AI SDK: a guardrail block mid-stream reaches streamText as an error with the message', () =>
   withRig(async (h) => {
     const openai = createOpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused' });
-    h.emu.script({ type: 'text', text: 'the codename is nightingale' });
-    const errors: unknown[] = [];
-    const result = streamText({
-      model: openai('claude'),
-      prompt: 'x',
-      maxRetries: 0,
-      onError: ({ error }) => {
-        errors.push(error);
-      },
-    });
-    let text = '';
-    for await (const part of result.fullStream) if (part.type === 'text-delta') text += part.text;
-    assert.equal(text.includes('nightingale'), false);
-    assert.equal(errors.length, 1);
-    assert.match(JSON.stringify(errors[0], Object.getOwnPropertyNames(errors[0])) + String(errors[0]), /Violated guardrail policy/);
-    h.emu.script({ type: 'text', text: 'the codename is nightingale' });
-    await assert.rejects(generateText({ model: openai('claude'), prompt: 'x', maxRetries: 0 }), /Violated guardrail policy/);
+    await assertGuardrailBlocks(h, openai('claude'), 'the codename is nightingale', 'nightingale');
   }));
 
 test('Agents SDK: a string model runs text and a tool through /v1/responses; a guardrail block raises', () =>
