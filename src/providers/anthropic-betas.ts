@@ -8,6 +8,19 @@ import { claudeModelName, claudeRule } from './claude-rules.ts';
 /** Fine-grained tool streaming: tool input streamed as Claude writes it, not buffered and validated first. */
 export const FINE_GRAINED_TOOL_STREAMING = 'fine-grained-tool-streaming-2025-05-14';
 
+/**
+ * A streamed Claude request's flags with fine-grained tool streaming added when a tool says
+ * `eager_input_streaming: true` (Anthropic's GA spelling): Bedrock's tool schema refuses the key, and without
+ * the flag a big tool input is a long silence Bedrock can end in a ModelTimeoutException. Kept or dropped
+ * per model like any flag (`bedrockBetas`). The Messages surface and native InvokeModel both ask it so.
+ */
+export function withEagerToolStreaming(flags: readonly string[], tools: unknown, stream: boolean): string[] {
+  const eager =
+    Array.isArray(tools) &&
+    tools.some((tool) => typeof tool === 'object' && tool !== null && (tool as Record<string, unknown>).eager_input_streaming === true);
+  return stream && eager && !flags.includes(FINE_GRAINED_TOOL_STREAMING) ? [...flags, FINE_GRAINED_TOOL_STREAMING] : [...flags];
+}
+
 /** Beta flags Bedrock accepts in `anthropic_beta` (Bedrock answers "invalid beta flag" to others). */
 export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
   'computer-use-2024-10-22',

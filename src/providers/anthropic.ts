@@ -187,9 +187,17 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         append('assistant', blocks, m.cache);
         return;
       }
-      case 'tool':
-        append('user', [{ type: 'tool_result', tool_use_id: m.toolCallId, content: joinText(m.content) }], m.cache);
+      case 'tool': {
+        // A text result is a string; images and documents go as content blocks, a failure as is_error.
+        const plain = m.error !== true && m.content.every((part) => part.type === 'text');
+        const content = plain ? joinText(m.content) : m.content.map(userBlock);
+        append(
+          'user',
+          [{ type: 'tool_result', tool_use_id: m.toolCallId, content, ...(m.error === true ? { is_error: true } : {}) }],
+          m.cache,
+        );
         return;
+      }
     }
   });
   return out;
@@ -309,6 +317,7 @@ export const anthropicInvoke: RouteAdapter = {
   parseResponse,
   documents: INVOKE_DOCUMENTS,
   anthropicMessages: true,
+  richToolResults: true,
 };
 
 const CONVERSE: ConverseTraits = {
@@ -318,6 +327,7 @@ const CONVERSE: ConverseTraits = {
   structured: true,
   extra: ['top_k', 'reasoning_effort', 'anthropic_beta', 'effort'],
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
+  toolResults: true,
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {
     const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;

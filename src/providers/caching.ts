@@ -38,7 +38,7 @@ export function normaliseCacheMarks(request: ChatRequest): ChatRequest {
         const partMark = [...m.content].reverse().find((p) => p.cache !== undefined)?.cache;
         const mark = m.cache ?? partMark;
         const content = m.content.map(({ cache: _c, ...p }) => p);
-        return mark ? { ...m, content, cache: mark } : { ...m, content };
+        return (mark ? { ...m, content, cache: mark } : { ...m, content }) as ChatMessage;
       }
       case 'user':
       case 'assistant': {

@@ -108,9 +108,13 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         append('assistant', blocks, m.cache);
         return;
       }
-      case 'tool':
-        append('user', [{ toolResult: { toolUseId: m.toolCallId, content: [{ text: joinText(m.content) }] } }], m.cache);
+      case 'tool': {
+        // A text result is one text block; images, documents and a failure go as the client sent them.
+        const plain = m.error !== true && m.content.every((part) => part.type === 'text');
+        const content = plain ? [{ text: joinText(m.content) }] : m.content.map((part, j) => userBlock(part, images, i, j));
+        append('user', [{ toolResult: { toolUseId: m.toolCallId, content, ...(m.error === true ? { status: 'error' } : {}) } }], m.cache);
         return;
+      }
     }
   });
   return out;
@@ -260,7 +264,9 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     }
 
     const extra: Record<string, unknown> = {};
-    if (p.top_k !== undefined) Object.assign(extra, traits.topK ? traits.topK(p.top_k) : { top_k: p.top_k });
+    const noTopK = p.top_k !== undefined ? traits.refusesTopK?.(modelId) : undefined;
+    if (noTopK !== undefined) rejectParam(ctx, 'top_k', `is not supported by ${modelId} (${noTopK})`);
+    else if (p.top_k !== undefined) Object.assign(extra, traits.topK ? traits.topK(p.top_k) : { top_k: p.top_k });
     for (const key of ['seed', 'presence_penalty', 'frequency_penalty'] as const) {
       if (p[key] !== undefined) extra[key] = p[key];
     }
@@ -308,6 +314,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
+    ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
   };
 }
 

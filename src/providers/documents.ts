@@ -124,7 +124,8 @@ export function prepareDocuments(request: ChatRequest, support: DocumentSupport 
   let count = 0;
   const names = new Set<string>();
   const messages = request.messages.map((m, i) => {
-    if (m.role !== 'user' || !m.content.some((p) => p.type === 'document')) return m;
+    // A user's documents, and those in tool results (Bedrock's Converse surface).
+    if ((m.role !== 'user' && m.role !== 'tool') || !m.content.some((p) => p.type === 'document')) return m;
     const content = m.content.map((part, j) => {
       if (part.type !== 'document') return part;
       const where = `messages[${i}].content[${j}]`;

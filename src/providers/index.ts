@@ -7,20 +7,21 @@ import { SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
 import type { RouteSupport } from '../models/resolve.ts';
 import { isEmbeddingFamily } from '../models/route.ts';
-import { converseAdapter, UNKNOWN_FAMILY_TRAITS } from './converse.ts';
+import { converseAdapter, flagFor, UNKNOWN_FAMILY_TRAITS } from './converse.ts';
 import { checkEmbeddingAlias } from './embeddings/index.ts';
 import { preparePromptCache } from './caching.ts';
 import { prepareDocuments } from './documents.ts';
 import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
-import { checkExtraFields, disallowedExtraField } from './policy.ts';
+import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported } from './request.ts';
 import type { CacheSupport, RouteAdapter } from './types.ts';
 
 /**
  * Today's request rules every body builder relies on (docs/contract.md#request-rules), applied once before
- * any family builds its body: documents the model can read on this route, prompt-cache points it can take
+ * any family builds its body: documents the model can read on this route, tool results beyond text only where
+ * the route takes them (`checkToolResults`), prompt-cache points it can take
  * (with Bedrock's limits). A builder then renders what it is given and never sees what it cannot render.
  */
 function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => CacheSupport | undefined): RouteAdapter {
@@ -28,7 +29,9 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
     ...adapter,
     buildBody: (request, ctx) => {
       const { family, route, modelId } = ctx.target;
-      const documents = prepareDocuments(request, adapter.documents, `${family ?? 'this model'} on the ${route} route`);
+      const what = `${family ?? 'this model'} on the ${route} route`;
+      checkToolResults(request, flagFor(adapter.richToolResults, modelId), what);
+      const documents = prepareDocuments(request, adapter.documents, what);
       return adapter.buildBody(preparePromptCache(documents, ctx, caching?.(modelId)), ctx);
     },
   };

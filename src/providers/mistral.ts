@@ -168,6 +168,8 @@ export const mistral: ChatFamilySpec<'mistral'> = {
     extra: ['top_k'],
     extraFields: ['top_k'],
     refusesTools: (modelId) => (isSmallMistral(modelId) ? 'Mistral 7B and Mixtral take no tools' : undefined),
+    // Bedrock hands converse's top_k to the model's own body, and the chat models' body has none (400).
+    refusesTopK: (modelId) => (isMistralChat(modelId) ? "Mistral's chat models take no top_k" : undefined),
     foldsSystem: isSmallMistral,
   },
 };

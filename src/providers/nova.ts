@@ -95,6 +95,7 @@ export const novaInvoke: RouteAdapter = {
   createStreamMapper: () => new ConverseEventMapper('invoke'),
   parseResponse: (body) => parseConverseResponse(body),
   documents: EVERY_DOCUMENT,
+  richToolResults: true,
   ownBodyFormat: OWN_BODY_FORMAT,
 };
 
@@ -105,6 +106,7 @@ const CONVERSE: ConverseTraits = {
   structured: false,
   extra: ['top_k', 'reasoning_effort'],
   extraFields: ['inferenceConfig', 'reasoningConfig'],
+  toolResults: true,
   topK: (topK) => ({ inferenceConfig: { topK } }),
   reasoning: (request, ctx, effort) => {
     const reasoning = reasoningConfig(ctx, effort);

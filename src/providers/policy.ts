@@ -79,6 +79,31 @@ export function refuseImages(request: ChatRequest, what: string): void {
 }
 
 /**
+ * Tool results beyond text — images, documents, a failed tool (only Bedrock's Converse surface reads them) —
+ * for a target that cannot take them (`takes`; `what` names the model and route): content, so never
+ * dropped, a 400 naming the part, or the message for the status.
+ */
+export function checkToolResults(request: ChatRequest, takes: boolean, what: string): void {
+  if (takes) return;
+  request.messages.forEach((m, i) => {
+    if (m.role !== 'tool') return;
+    m.content.forEach((part, j) => {
+      if (part.type === 'text') return;
+      const where = `messages[${i}].content[${j}]`;
+      throw new SidecarError('unsupported_parameter', `${where}: ${what} takes no ${part.type}s in a tool result (${m.toolCallId})`, {
+        param: where,
+      });
+    });
+    if (m.error === true) {
+      const where = `messages[${i}]`;
+      throw new SidecarError('unsupported_parameter', `${where}: ${what} takes no error status in a tool result (${m.toolCallId})`, {
+        param: where,
+      });
+    }
+  });
+}
+
+/**
  * `reasoning_effort` for a family with three levels (Nova 2 `maxReasoningEffort`, gpt-oss
  * `reasoning_effort`): `minimal` → `low`; `none` → undefined (no reasoning sent) where reasoning can be off,
  * else refused; `xhigh` refused (no level above `high`). Refusals follow `rejectParam` (undefined once dropped).

@@ -73,7 +73,12 @@ export type ChatMessage =
       order?: AssistantBlockKind[];
       cache?: CacheMark;
     }
-  | { role: 'tool'; toolCallId: string; content: TextPart[]; cache?: CacheMark };
+  /**
+   * A tool's result. Its content is text for every surface but Bedrock's Converse, whose `toolResult` may
+   * also hold images and documents; `error`: the tool failed (Converse's `status: "error"`, Claude's
+   * `is_error`). Which targets take those is checked before any body is built (`checkToolResults`).
+   */
+  | { role: 'tool'; toolCallId: string; content: ContentPart[]; error?: boolean; cache?: CacheMark };
 
 export type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>;
 

@@ -60,6 +60,11 @@ export interface RouteAdapter {
    */
   readonly anthropicMessages?: boolean;
   /**
+   * Whether a tool result may hold images and documents and say the tool failed (Converse's `toolResult`
+   * `status: "error"`, Claude's `is_error`) on this route; absent: text only (`checkToolResults`).
+   */
+  readonly richToolResults?: ModelFlag;
+  /**
    * The name of the family's own invoke body format when its adapter sends a native InvokeModel client's body
    * as it is (`ChatRequest.invokeBody` of that format): Nova's `messages-v1`. The native surface reads a body
    * of that format (src/surfaces/bedrock-native/).
@@ -95,6 +100,11 @@ export interface ConverseTraits {
   readonly images: ModelFlag;
   /** Which models read documents (DocumentBlock) on converse. */
   readonly documents: boolean;
+  /**
+   * Which models take images, documents and `status` in a Converse `toolResult` (Bedrock's ToolResultBlock:
+   * "only supported by Amazon Nova and Anthropic Claude 3 and 4 models"); absent: none.
+   */
+  readonly toolResults?: ModelFlag;
   /** response_format json_schema / json_object through `outputConfig.textFormat`. */
   readonly structured: boolean;
   /** Parameters beyond the base ones (top_k, reasoning_effort, penalties, …). */
@@ -103,6 +113,8 @@ export interface ConverseTraits {
   readonly extraFields: readonly string[];
   /** Models that take no system prompt on converse: their system text leads the first user message. */
   readonly foldsSystem?: ModelFlag;
+  /** The reason a model of a family that takes `top_k` takes none (Mistral's chat models); absent: all take it. */
+  readonly refusesTopK?: (modelId: string) => string | undefined;
   /** Where `top_k` goes in additionalModelRequestFields; absent: `{ top_k }`. */
   readonly topK?: (topK: number) => Record<string, unknown>;
   /**

@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { parseConfig } from '../../src/config/load.ts';
 import { withEmulator } from '../helpers/emulator.ts';
-import { killSidecar, spawnSidecar, writeConfigFile } from '../helpers/sidecar-process.ts';
+import { killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
 
 /** The example as the contract writes it (the server block only adds loopback listeners on port 0). */
 const EXAMPLE = `server:
@@ -115,6 +116,74 @@ test('process: the added configuration example, as written, serves Messages with
       const stored = await fetch(`${s.proxy}/v1/responses/${id}`);
       assert.equal(stored.status, 200);
       assert.equal(((await stored.json()) as { id: string }).id, id);
+    } finally {
+      await killSidecar(s);
+    }
+  }));
+
+test('config: a bad value of each added key is refused at load, naming the key and its line', () => {
+  const alias = 'models:\n  - name: a\n    model: bedrock/converse/amazon.nova-micro-v1:0\n';
+  const cases: Array<[string, number, RegExp]> = [
+    ['server:\n  max_inflight: 0\n', 2, /server\.max_inflight: must be from 1 to/],
+    ['streaming:\n  reasoning_field: thoughts\n', 2, /streaming\.reasoning_field: must be one of reasoning_content, reasoning, both/],
+    ['upstream:\n  failover_budget_ms: 0\n', 2, /upstream\.failover_budget_ms: must be from 1 to/],
+    ['upstream:\n  breaker_failures: 2.5\n', 2, /upstream\.breaker_failures: must be an integer/],
+    ['upstream:\n  breaker_max_cooldown_ms: -1\n', 2, /upstream\.breaker_max_cooldown_ms: must be from 1 to/],
+    ['upstream:\n  queue_timeout_ms: "5s"\n', 2, /upstream\.queue_timeout_ms: must be an integer/],
+    ['responses:\n  store_max_entries: -1\n', 2, /responses\.store_max_entries: must be from 0 to/],
+    ['responses:\n  store_ttl_s: 0\n', 2, /responses\.store_ttl_s: must be from 1 to/],
+    [`${alias}    fallbacks: [nope]\n`, 4, /models\[0\]\.fallbacks\[0\]: no alias named "nope"/],
+    [`${alias}    fallbacks: nope\n`, 4, /models\[0\]\.fallbacks: must be a list/],
+    [`${alias}    prompt_caching: always\n`, 4, /models\[0\]\.prompt_caching: must be one of off, auto/],
+    [`${alias}    service_tier: fast\n`, 4, /models\[0\]\.service_tier: must be one of/],
+    [`${alias}    performance: turbo\n`, 4, /models\[0\]\.performance: must be one of standard, optimized/],
+    [`${alias}    reasoning_field: thoughts\n`, 4, /models\[0\]\.reasoning_field: must be one of/],
+    [`${alias}    embedding: 512\n`, 4, /models\[0\]\.embedding: must be a mapping/],
+  ];
+  for (const [text, line, message] of cases) {
+    assert.throws(
+      () => parseConfig(text, 'sidecar.yaml'),
+      (error: Error & { line?: number }) => {
+        assert.equal(error.name, 'ConfigError', text);
+        assert.match(error.message, message, text);
+        assert.equal(error.line, line, text);
+        return true;
+      },
+    );
+  }
+});
+
+test('process: a reload applies an added key (an alias embedding size) and refuses a bad value naming its key, the old config serving on', () =>
+  withEmulator(async (emu) => {
+    const listeners = (text: string): string => text.replace('server:\n', 'server:\n  port: 0\n  admin_port: 0\n  admin_host: 127.0.0.1\n');
+    const file = writeConfigFile(listeners(EXAMPLE));
+    const s = spawnSidecar(['--config', file], { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AWS_REGION: 'us-east-1' });
+    const size = async (): Promise<number> => {
+      const res = await fetch(`${s.proxy}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'titan-embed', input: 'x', encoding_format: 'float' }),
+      });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { data: Array<{ embedding: number[] }> }).data[0]!.embedding.length;
+    };
+    const rejected = (key: string): boolean =>
+      s.lines.some((l) => l.msg === 'config reload rejected; the previous config keeps serving' && String(l.error).includes(key));
+    try {
+      await s.ready;
+      assert.equal(await size(), 512);
+      // A good reload: the alias's new size serves the next request.
+      writeFileSync(file, listeners(EXAMPLE.replace('embedding: {dimensions: 512}', 'embedding: {dimensions: 256}')));
+      s.child.kill('SIGHUP');
+      await waitFor(async () => (await size()) === 256);
+      // Bad values, one a key's own range, one the model's sizes (checked when the registry is built): refused.
+      writeFileSync(file, listeners(EXAMPLE.replace('breaker_failures: 5', 'breaker_failures: 0')));
+      s.child.kill('SIGHUP');
+      await waitFor(() => rejected('upstream.breaker_failures'));
+      writeFileSync(file, listeners(EXAMPLE.replace('embedding: {dimensions: 512}', 'embedding: {dimensions: 100}')));
+      s.child.kill('SIGHUP');
+      await waitFor(() => rejected('models[2].embedding.dimensions'));
+      assert.equal(await size(), 256, 'the last good config serves on');
     } finally {
       await killSidecar(s);
     }

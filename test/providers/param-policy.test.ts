@@ -110,10 +110,17 @@ test('policy: Claude thinking refuses temperature and forced tool use, as Bedroc
   assert.equal(body.temperature, undefined);
 });
 
-test('policy: tools on a prompt-style Mistral model are a 400; stop on a chat-style one too', () => {
+test('policy: tools on a prompt-style Mistral model are a 400; stop (invoke) and top_k (converse too) on a chat-style one', () => {
   rejects(() => build('invoke', 'mistral.mixtral-8x7b-instruct-v0:1', { tools: [TOOL] }), 'tools');
   rejects(() => build('invoke', 'mistral.mistral-large-2407-v1:0', { stop: ['x'] }), 'stop');
   rejects(() => build('converse', 'mistral.mistral-7b-instruct-v0:2', { tools: [TOOL] }), 'tools');
+  // On converse too: Bedrock passes top_k to the chat model's own body, which has none (it answered 400).
+  rejects(() => build('converse', 'mistral.mistral-large-2407-v1:0', { top_k: 5 }), 'top_k');
+  const dropped = build('converse', 'us.mistral.pixtral-large-2502-v1:0', { top_k: 5 }, true);
+  assert.equal(dropped.body.additionalModelRequestFields, undefined);
+  assert.match(dropped.notes.join('\n'), /"top_k" dropped/);
+  const kept = build('converse', 'mistral.mixtral-8x7b-instruct-v0:1', { top_k: 5 });
+  assert.deepEqual(kept.body.additionalModelRequestFields, { top_k: 5 });
   assert.equal(build('invoke', 'mistral.mixtral-8x7b-instruct-v0:1', { tools: [TOOL] }, true).body.tools, undefined);
 });
 

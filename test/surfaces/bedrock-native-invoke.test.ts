@@ -277,3 +277,21 @@ test("InvokeModel to a converse alias of Claude: output_config.effort reaches Co
     );
   });
 });
+
+test('invoke-with-response-stream: a tool with eager_input_streaming asks for fine-grained tool streaming, per model, as on Messages', async () => {
+  const OPUS47 = { name: 'opus47', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7-v1:0', region: 'us-east-1' };
+  await withRig({ models: [CLAUDE, OPUS47] }, async (h) => {
+    const tools = [{ name: 'write', description: 'write a file', input_schema: { type: 'object' }, eager_input_streaming: true }];
+    const betas = (): unknown => (h.emu.requests.at(-1)!.json as { anthropic_beta?: unknown }).anthropic_beta;
+    const sent = (): Record<string, unknown> => (h.emu.requests.at(-1)!.json as { tools: Array<Record<string, unknown>> }).tools[0]!;
+
+    await streamEvents(h, 'claude', claudeBody('go', { tools, anthropic_beta: ['context-1m-2025-08-07'] }));
+    assert.deepEqual(betas(), ['context-1m-2025-08-07', 'fine-grained-tool-streaming-2025-05-14']);
+    assert.equal(sent().eager_input_streaming, undefined, "Bedrock's tool schema refuses the key");
+    // Not on the non-streaming operation, and not for a model Bedrock refuses the flag for.
+    await client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('go', { tools }), contentType: 'application/json' }));
+    assert.equal(betas(), undefined);
+    await streamEvents(h, 'opus47', claudeBody('go', { tools }));
+    assert.equal(betas(), undefined);
+  });
+});

@@ -381,3 +381,75 @@ test('responses: a refused reasoning.effort is named as the client spelled it, i
     assert.doesNotMatch(err.message, /reasoning_effort/);
     assert.equal(h.emu.requests.length, 0, 'nothing reached Bedrock');
   }));
+
+test('responses: a stream that fails after text keeps that text in response.failed; a length stop marks its message incomplete', () =>
+  withHarness(BASE, async (h) => {
+    // Claude's frames: message_start, content_block_start, then the two deltas; the exception after them.
+    h.emu.script({
+      type: 'text',
+      text: 'Hello there, and more',
+      deltas: ['Hello ', 'there', ', and more'],
+      fault: { afterFrames: 4, kind: 'exception', exceptionType: 'modelStreamErrorException', message: 'the model broke' },
+    });
+    const res = await fetch(`${h.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude', input: 'x', stream: true }),
+    });
+    const events = (await res.text())
+      .trim()
+      .split('\n\n')
+      .filter((f) => !f.startsWith(':'))
+      .map((f) => JSON.parse(f.split('\n')[1]!.slice(6)) as Record<string, any>);
+    const failed = events.at(-1)!;
+    assert.equal(failed.type, 'response.failed');
+    assert.equal(failed.response.status, 'failed');
+    assert.equal(failed.response.output.length, 1);
+    const item = failed.response.output[0];
+    assert.equal(item.type, 'message');
+    assert.equal(item.status, 'incomplete');
+    assert.deepEqual(item.content, [{ type: 'output_text', text: 'Hello there', annotations: [] }]);
+
+    h.emu.script({ type: 'text', text: 'Cut sh', stopReason: 'max_tokens' });
+    const r = await client(h).responses.create({ model: 'claude', input: 'x', max_output_tokens: 16 });
+    assert.equal(r.status, 'incomplete');
+    assert.equal(r.incomplete_details?.reason, 'max_output_tokens');
+    assert.equal(r.output_text, 'Cut sh');
+    assert.equal((r.output[0] as { status: string }).status, 'incomplete');
+  }));
+
+test('responses: previous_response_id carries the earlier developer and system items, not the earlier instructions', () =>
+  withHarness(BASE, async (h) => {
+    const openai = client(h);
+    h.emu.script({ type: 'text', text: 'Bonjour.' });
+    const first = await openai.responses.create({
+      model: 'claude',
+      instructions: 'First instructions.',
+      input: [
+        { role: 'developer', content: 'Answer in French.' },
+        { role: 'user', content: 'Hello' },
+      ],
+    });
+    assert.equal((h.emu.requests.at(-1)!.json as { system: string }).system, 'First instructions.\n\nAnswer in French.');
+    h.emu.script({ type: 'text', text: 'Au revoir.' });
+    const second = await openai.responses.create({
+      model: 'claude',
+      instructions: 'Second instructions.',
+      previous_response_id: first.id,
+      input: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Bye' },
+      ],
+    });
+    const sent = h.emu.requests.at(-1)!.json as { system: string; messages: Array<{ role: string }> };
+    assert.equal(sent.system, 'Second instructions.\n\nAnswer in French.\n\nBe brief.');
+    assert.deepEqual(
+      sent.messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
+    // A third turn without instructions: both earlier items still go, neither request's instructions.
+    h.emu.script({ type: 'text', text: 'Oui.' });
+    await openai.responses.create({ model: 'nova', previous_response_id: second.id, input: 'Again?' });
+    const nova = h.emu.requests.at(-1)!.json as { system: unknown };
+    assert.deepEqual(nova.system, [{ text: 'Answer in French.' }, { text: 'Be brief.' }]);
+  }));

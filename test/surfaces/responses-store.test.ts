@@ -62,7 +62,7 @@ test('encrypted_content: ours opens to the text and signature; anything else is 
 const options: ReadOptions = { lookup: () => undefined, dropBuiltIns: false, note: () => undefined };
 const read = (body: Record<string, unknown>, o = options) => readResponsesRequest({ model: 'm', ...body }, o);
 
-test('reader: items become the neutral conversation; developer text joins the instructions', () => {
+test('reader: items become the neutral conversation; developer text follows the instructions, each its own system message', () => {
   const { request, extras } = read({
     instructions: 'Be brief.',
     input: [
@@ -81,15 +81,13 @@ test('reader: items become the neutral conversation; developer text joins the in
   });
   assert.deepEqual(
     request.messages.map((m) => m.role),
-    ['system', 'user', 'assistant', 'tool', 'assistant', 'user'],
+    ['system', 'system', 'user', 'assistant', 'tool', 'assistant', 'user'],
   );
-  assert.deepEqual(request.messages[0], {
-    role: 'system',
-    content: [
-      { type: 'text', text: 'Be brief.' },
-      { type: 'text', text: 'Use tools.' },
-    ],
-  });
+  // Apart, so no body glues them together ("Be brief.Use tools." it was).
+  assert.deepEqual(request.messages.slice(0, 2), [
+    { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
+    { role: 'system', content: [{ type: 'text', text: 'Use tools.' }] },
+  ]);
   assert.deepEqual(request.params.max_tokens, 100);
   assert.equal(request.params.reasoning_effort, 'high');
   assert.equal(request.params.response_format?.type, 'json_schema');

@@ -24,7 +24,7 @@ import {
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
-import { FINE_GRAINED_TOOL_STREAMING } from '../../providers/anthropic-betas.ts';
+import { withEagerToolStreaming } from '../../providers/anthropic-betas.ts';
 import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
@@ -97,15 +97,15 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   for (const key of Object.keys(body)) {
     if (!READ.has(key) && !NATIVE_ONLY.has(key)) notes.push(`"${key}" is not a Messages parameter the sidecar knows`);
   }
-  const betas = [
-    ...headerList(req?.headers['anthropic-beta']),
-    ...(Array.isArray(body.anthropic_beta) ? body.anthropic_beta.filter((b): b is string => typeof b === 'string') : []),
-  ];
-  // A tool's `eager_input_streaming: true` (Anthropic's GA spelling) is asked of Bedrock as the beta flag: its
-  // tool schema refuses the key, and without the flag a big tool input is a long silence Bedrock can end in a
-  // ModelTimeoutException. Kept or dropped per model like any flag (anthropic-betas.ts).
-  if (body.stream === true && !countOnly && eagerTools(body.tools) && !betas.includes(FINE_GRAINED_TOOL_STREAMING))
-    betas.push(FINE_GRAINED_TOOL_STREAMING);
+  // A tool's `eager_input_streaming: true` is asked of Bedrock as the fine-grained tool streaming flag.
+  const betas = withEagerToolStreaming(
+    [
+      ...headerList(req?.headers['anthropic-beta']),
+      ...(Array.isArray(body.anthropic_beta) ? body.anthropic_beta.filter((b): b is string => typeof b === 'string') : []),
+    ],
+    body.tools,
+    body.stream === true && !countOnly,
+  );
   // A translated Claude body (a converse alias, or the translation after an input guardrail's mask) takes
   // them too, filtered per model; another family drops and logs them (the surface drops what it cannot take).
   if (betas.length > 0) params.anthropic_beta = betas;
@@ -124,11 +124,6 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
     notes,
     untranslatable,
   };
-}
-
-/** Whether a tool asks for its input streamed as Claude writes it (`eager_input_streaming: true`). */
-function eagerTools(tools: unknown): boolean {
-  return Array.isArray(tools) && tools.some((tool) => isObject(tool) && tool.eager_input_streaming === true);
 }
 
 function headerList(value: string | string[] | undefined): string[] {

@@ -229,7 +229,10 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
     } else if (isObject(block.toolResult)) {
       const result = block.toolResult;
       if (typeof result.toolUseId !== 'string') throw invalid(`${where}.toolResult.toolUseId: must be a string`, where);
+      if (result.status !== undefined && result.status !== 'success' && result.status !== 'error')
+        throw invalid(`${where}.toolResult.status: must be success or error`, `${where}.toolResult.status`);
       const message: ChatMessage = { role: 'tool', toolCallId: result.toolUseId, content: readToolResult(result.content, where) };
+      if (result.status === 'error') message.error = true;
       results.push(message);
       previous = message;
     } else if (isObject(block.reasoningContent)) {
@@ -290,12 +293,19 @@ function readDocument(document: Json, where: string): ContentPart {
   return documentFromBlock(document.format, document.name, source.bytes, where);
 }
 
-function readToolResult(value: unknown, where: string): TextPart[] {
+/**
+ * A toolResult's content: text, json (as its JSON text), images and inline documents, in the client's order.
+ * Which targets take images, documents or `status` in a tool result is checked per target (`checkToolResults`).
+ */
+function readToolResult(value: unknown, where: string): ContentPart[] {
   if (!Array.isArray(value)) throw invalid(`${where}.toolResult.content: must be a list`, where);
-  return value.map((part: unknown, k): TextPart => {
+  return value.map((part: unknown, k): ContentPart => {
+    const at = `${where}.toolResult.content.${k}`;
     if (isObject(part) && typeof part.text === 'string') return { type: 'text', text: part.text };
     if (isObject(part) && part.json !== undefined) return { type: 'text', text: JSON.stringify(part.json) };
-    throw invalid(`${where}.toolResult.content.${k}: only text and json results are supported by the sidecar`, where);
+    if (isObject(part) && isObject(part.image)) return readImage(part.image, at);
+    if (isObject(part) && isObject(part.document)) return readDocument(part.document, `${at}.document`);
+    throw invalid(`${at}: only text, json, image and document results are supported by the sidecar`, at);
   });
 }
 

@@ -28,6 +28,7 @@ import {
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
+import { withEagerToolStreaming } from '../../providers/anthropic-betas.ts';
 import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
@@ -83,8 +84,10 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean, 
   if (raw.anthropic_beta !== undefined) {
     if (!Array.isArray(raw.anthropic_beta) || raw.anthropic_beta.some((s) => typeof s !== 'string'))
       throw invalid('anthropic_beta: must be a list of strings', 'anthropic_beta');
-    if (raw.anthropic_beta.length > 0) params.anthropic_beta = raw.anthropic_beta as string[];
   }
+  // A tool's `eager_input_streaming: true` on the stream asks for the fine-grained tool streaming flag, as on Messages.
+  const betas = withEagerToolStreaming((raw.anthropic_beta as string[] | undefined) ?? [], raw.tools, stream);
+  if (betas.length > 0) params.anthropic_beta = betas;
   const untranslatable: string[] = [];
   if (raw.tools !== undefined) {
     const tools = readTools(raw.tools, untranslatable);

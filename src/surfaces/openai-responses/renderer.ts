@@ -30,6 +30,7 @@ export interface ResponsesMeta {
 }
 
 type Item = Record<string, unknown> & { type: string; id: string };
+type ItemStatus = 'completed' | 'incomplete';
 
 interface Open {
   kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call';
@@ -208,7 +209,8 @@ export class ResponsesRenderer implements Renderer {
       }
       case 'finish':
         this.#finish = event.reason;
-        return this.#close();
+        // A length or content-filter stop leaves the item it cut short `incomplete`, as OpenAI marks it.
+        return this.#close(incompleteReason(event.reason) === undefined ? 'completed' : 'incomplete');
       case 'usage':
         this.#usage = event.usage;
         this.#servedTier ??= event.servedTier; // converse says it in its trailing metadata
@@ -262,8 +264,33 @@ export class ResponsesRenderer implements Renderer {
     );
   }
 
+  /**
+   * The open item's shape in `output` as it stands: its text so far, and `status` for a message or a call
+   * (`completed`, or `incomplete` for one cut short by a stop or a failure).
+   */
+  #settle(open: Open, status: ItemStatus): void {
+    const { item, text } = open;
+    switch (open.kind) {
+      case 'message':
+        item.content = [{ type: 'output_text', text, annotations: [] }];
+        item.status = status;
+        return;
+      case 'reasoning':
+        if (this.#reasoning.get(item.id)?.redacted === undefined) item.summary = [{ type: 'summary_text', text }];
+        return;
+      case 'function_call':
+        item.arguments = text;
+        item.status = status;
+        return;
+      case 'custom_tool_call':
+        item.input = customInput(text);
+        item.status = status;
+        return;
+    }
+  }
+
   /** Closes the open item: its done events, and its final shape in `output`. */
-  #close(): string {
+  #close(status: ItemStatus = 'completed'): string {
     const open = this.#open;
     if (!open) return '';
     this.#open = undefined;
@@ -271,9 +298,8 @@ export class ResponsesRenderer implements Renderer {
     let out = '';
     switch (open.kind) {
       case 'message': {
-        const part = { type: 'output_text', text, annotations: [] };
-        item.content = [part];
-        item.status = 'completed';
+        this.#settle(open, status);
+        const part = (item.content as unknown[])[0];
         out += this.#event('response.output_text.done', { item_id: item.id, output_index: index, content_index: 0, text, logprobs: [] });
         out += this.#event('response.content_part.done', { item_id: item.id, output_index: index, content_index: 0, part });
         break;
@@ -291,14 +317,12 @@ export class ResponsesRenderer implements Renderer {
         break;
       }
       case 'function_call':
-        item.arguments = text;
-        item.status = 'completed';
+        this.#settle(open, status);
         out += this.#event('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: text });
         break;
       case 'custom_tool_call': {
-        const input = customInput(text);
-        item.input = input;
-        item.status = 'completed';
+        this.#settle(open, status);
+        const input = item.input;
         out += this.#event('response.custom_tool_call_input.delta', { item_id: item.id, output_index: index, delta: input });
         out += this.#event('response.custom_tool_call_input.done', { item_id: item.id, output_index: index, input });
         break;
@@ -309,7 +333,7 @@ export class ResponsesRenderer implements Renderer {
 
   #complete(): string {
     const out = this.#close();
-    const incomplete = this.#finish === 'length' ? 'max_output_tokens' : this.#finish === 'content_filter' ? 'content_filter' : undefined;
+    const incomplete = incompleteReason(this.#finish);
     const response = this.#response(incomplete ? 'incomplete' : 'completed');
     if (incomplete) response.incomplete_details = { reason: incomplete };
     this.#final = response;
@@ -320,6 +344,8 @@ export class ResponsesRenderer implements Renderer {
 
   #fail(error: SidecarError): string {
     this.#error = error;
+    // The item the failure cut short stays in `output` as it stood: what was streamed of it, `incomplete`.
+    if (this.#open) this.#settle(this.#open, 'incomplete');
     this.#open = undefined;
     const code = errorCode(error);
     const detail: Record<string, unknown> = { code, message: error.message };
@@ -373,6 +399,11 @@ export class ResponsesRenderer implements Renderer {
     this.#frames++;
     return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.#seq++, ...fields })}\n\n`;
   }
+}
+
+/** `incomplete_details.reason` for a stop that leaves the answer incomplete, else undefined. */
+function incompleteReason(finish: FinishReason | undefined): 'max_output_tokens' | 'content_filter' | undefined {
+  return finish === 'length' ? 'max_output_tokens' : finish === 'content_filter' ? 'content_filter' : undefined;
 }
 
 /** Codes clients act on: `invalid_prompt` is final for every one of them (docs/contract.md#openai-responses). */

@@ -121,6 +121,9 @@ export function readResponsesRequest(
   // Previous turns first: the stored conversation of previous_response_id, then this request's input.
   let previousResponseId: string | undefined;
   const messages: ChatMessage[] = [];
+  // System text, each item its own message: the instructions, then the developer and system items of the
+  // earlier turns and of this input (Bedrock takes one system prompt: they go first, in that order).
+  const system: ChatMessage[] = [];
   if (raw.previous_response_id !== undefined && raw.previous_response_id !== null) {
     if (typeof raw.previous_response_id !== 'string') throw bad('previous_response_id', '"previous_response_id" must be a string');
     previousResponseId = raw.previous_response_id;
@@ -132,11 +135,16 @@ export function readResponsesRequest(
         { param: 'previous_response_id' },
       );
     }
-    // The stored turns without their cache marks: each request marks its own points (at most four).
-    messages.push(...previous.messages.filter((m) => m.role !== 'system').map(unmarked));
+    // The stored turns without their cache marks: each request marks its own points (at most four). As at
+    // OpenAI, the earlier input items go on (developer and system messages too), the earlier request's
+    // top-level instructions (its first message, when it had some) do not.
+    const earlier = previous.messages.map(unmarked);
+    const hadInstructions = typeof previous.response.instructions === 'string' && previous.response.instructions !== '';
+    for (const m of hadInstructions && earlier[0]?.role === 'system' ? earlier.slice(1) : earlier)
+      (m.role === 'system' ? system : messages).push(m);
   }
   const instructions = typeof raw.instructions === 'string' ? raw.instructions : null;
-  const system: TextPart[] = instructions ? [{ type: 'text', text: instructions }] : [];
+  if (instructions) system.unshift({ role: 'system', content: [{ type: 'text', text: instructions }] });
 
   const declared: unknown[] = [];
   if (raw.tools !== undefined && raw.tools !== null) {
@@ -145,7 +153,7 @@ export function readResponsesRequest(
   }
   const input = readInput(raw.input, options, system, declared);
   messages.push(...input);
-  if (system.length > 0) messages.unshift({ role: 'system', content: system });
+  messages.unshift(...system);
   if (!messages.some((m) => m.role === 'user' || m.role === 'tool')) {
     throw bad('input', '"input" must hold at least one user message or tool output');
   }
@@ -361,7 +369,7 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
   return out;
 }
 
-function readInput(value: unknown, options: ReadOptions, system: TextPart[], declared: unknown[]): ChatMessage[] {
+function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], declared: unknown[]): ChatMessage[] {
   if (typeof value === 'string') {
     if (value === '') throw bad('input', '"input" must not be empty');
     return [{ role: 'user', content: [{ type: 'text', text: value }] }];
@@ -386,7 +394,7 @@ function readInput(value: unknown, options: ReadOptions, system: TextPart[], dec
         const role = it.role;
         if (role === 'developer' || role === 'system') {
           // Instructions, wherever they stand: Bedrock takes one system prompt.
-          system.push(...markLast(textOf(it.content, at), cache));
+          system.push({ role: 'system', content: markLast(textOf(it.content, at), cache) });
           return;
         }
         if (role === 'user') {
