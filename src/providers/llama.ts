@@ -3,16 +3,26 @@
  * `prompt` in the model's chat template (Llama 3 header tokens, Llama 4's `<|header_start|>`, Llama 2's
  * `[INST]`), `max_gen_len`, `temperature`, `top_p`, and base64 `images` for the vision models (Llama 3.2
  * 11B/90B, Llama 4). No tools and no stop sequences on this route (the converse route has tools).
- * Stream chunks carry `generation`; the terminal one carries `stop_reason` and the invocation metrics.
+ * Stream chunks carry `generation`; the terminal one carries `stop_reason` and the invocation metrics. A native
+ * InvokeModel client's own body (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
 import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { llama2Prompt, llama3Prompt, llama4Prompt } from './chat-template.ts';
 import { imageRefused, mergeExtraFields } from './policy.ts';
-import { CompletionStreamMapper, counts, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+import {
+  CompletionStreamMapper,
+  counts,
+  ownPromptBody,
+  parseCompletion,
+  stringOrUndefined,
+  type CompletionShape,
+} from './text-completion.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['max_tokens', 'temperature', 'top_p', 'user', 'metadata']);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set([]);
+/** A native InvokeModel client's own Llama body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'llama-prompt';
 /** Bedrock's documented maximum for `max_gen_len`. */
 const MAX_GEN_LEN = 2048;
 
@@ -29,6 +39,11 @@ function llamaVision(modelId: string): boolean {
 }
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const own = ownPromptBody(request, OWN_BODY_FORMAT, 'prompt');
+  if (own) {
+    mergeExtraFields(own, ctx, EXTRA_FIELDS, 'Llama on invoke');
+    return own;
+  }
   const p = request.params;
   const vision = llamaVision(ctx.target.modelId);
   const images: string[] = [];
@@ -70,6 +85,7 @@ export const llamaInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new CompletionStreamMapper(SHAPE),
   parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 export const llama: ChatFamilySpec<'meta'> = {

@@ -15,7 +15,14 @@ import type { StreamEvent } from '../pipeline/events.ts';
 import { mistralPrompt } from './chat-template.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
-import { CompletionStreamMapper, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+import {
+  CompletionStreamMapper,
+  first,
+  ownPromptBody,
+  parseCompletion,
+  stringOrUndefined,
+  type CompletionShape,
+} from './text-completion.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'max_tokens',
@@ -85,8 +92,13 @@ function buildChatBody(request: ChatRequest, ctx: BuildContext): Record<string, 
   return body;
 }
 
+/** A native InvokeModel client's own prompt-style Mistral body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'mistral-prompt';
+
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
-  const body = isMistralChat(ctx.target.modelId) ? buildChatBody(request, ctx) : buildPromptBody(request, ctx);
+  const body =
+    ownPromptBody(request, OWN_BODY_FORMAT, 'prompt') ??
+    (isMistralChat(ctx.target.modelId) ? buildChatBody(request, ctx) : buildPromptBody(request, ctx));
   if (request.params.parallel_tool_calls !== undefined) ctx.note('parallel_tool_calls: Mistral has no setting for it; dropped');
   if (request.params.user !== undefined || request.params.metadata !== undefined)
     ctx.note('user/metadata dropped: the Mistral body has no place for them');
@@ -133,6 +145,7 @@ export const mistralInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new MistralStreamMapper(),
   parseResponse: (body, headers) => ('outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers)),
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 /** Mistral 7B and Mixtral take neither tools nor a system prompt on Bedrock. */

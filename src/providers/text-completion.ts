@@ -11,6 +11,7 @@ import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { requireAnswer } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { ReasoningSplitter, type ReasoningTags } from './reasoning-tags.ts';
+import { joinText, sameText, type ChatRequest } from './request.ts';
 import type { ResponseHeaders, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
 
@@ -31,6 +32,18 @@ export interface CompletionShape {
   /** What a whole answer must carry (`results[0].outputText`), and whose answer it is, for the 502 naming it. */
   answer: { what: string; family: string; has(body: Json): boolean };
   reasoning?: ReasoningTags;
+}
+
+/**
+ * A native InvokeModel client's own body of `format` (the family's `RouteAdapter.ownBodyFormat`), a copy to
+ * send as it is; its prompt (`key`) becomes the neutral user text where an input guardrail's mask changed it.
+ * Undefined when the request carries no such body (every other client: the family builds one).
+ */
+export function ownPromptBody(request: ChatRequest, format: string, key: string): Json | undefined {
+  const native = request.invokeBody;
+  if (native?.format !== format) return undefined;
+  if (sameText(native.messages, request.messages)) return { ...native.body };
+  return { ...native.body, [key]: request.messages.map((m) => joinText(m.content)).join('') };
 }
 
 export function stringOrUndefined(value: unknown): string | undefined {

@@ -11,12 +11,28 @@ import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { titanPrompt } from './chat-template.ts';
 import { mergeExtraFields, refuseImages } from './policy.ts';
-import { CompletionStreamMapper, counts, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+import {
+  CompletionStreamMapper,
+  counts,
+  first,
+  ownPromptBody,
+  parseCompletion,
+  stringOrUndefined,
+  type CompletionShape,
+} from './text-completion.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata']);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['textGenerationConfig']);
 
+/** A native InvokeModel client's own Titan Text body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'titan-text';
+
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const own = ownPromptBody(request, OWN_BODY_FORMAT, 'inputText');
+  if (own) {
+    mergeExtraFields(own, ctx, EXTRA_FIELDS, 'Titan Text on invoke');
+    return own;
+  }
   refuseImages(request, 'Titan Text');
   const p = request.params;
   const body: Record<string, unknown> = { inputText: titanPrompt(request.messages) };
@@ -55,6 +71,7 @@ export const titanInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new CompletionStreamMapper(SHAPE),
   parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 export const titan: ChatFamilySpec<'amazon-titan'> = {

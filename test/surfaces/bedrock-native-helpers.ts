@@ -2,7 +2,7 @@
 // CRCs through the smithy codec, for tests that read the raw wire; and the AWS SDK client an app points at
 // the sidecar.
 import assert from 'node:assert/strict';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
@@ -47,4 +47,30 @@ export function assertBlockedLast(frames: readonly DecodedFrame[], guardrail: st
     payload: { message: 'Violated guardrail policy', guardrail },
   });
   assert.equal(frames.filter((f) => f.headers[':message-type'] === 'exception').length, 1);
+}
+
+type Json = Record<string, unknown>;
+
+/** What an app does with InvokeModel: its own JSON body sent, the answer's bytes parsed as JSON. */
+export async function invokeJson(h: Harness, modelId: string, body: unknown): Promise<Json> {
+  const out = await nativeClient(h).send(
+    new InvokeModelCommand({
+      modelId,
+      body: Buffer.from(JSON.stringify(body)),
+      contentType: 'application/json',
+      accept: 'application/json',
+    }),
+  );
+  assert.match(String(out.contentType), /^application\/json/);
+  return JSON.parse(Buffer.from(out.body).toString('utf8')) as Json;
+}
+
+/** InvokeModelWithResponseStream as an app reads it: each chunk's bytes parsed as JSON, in order. */
+export async function invokeStreamJson(h: Harness, modelId: string, body: unknown): Promise<Json[]> {
+  const out = await nativeClient(h).send(new InvokeModelWithResponseStreamCommand({ modelId, body: Buffer.from(JSON.stringify(body)) }));
+  const chunks: Json[] = [];
+  for await (const part of out.body ?? []) {
+    if (part.chunk?.bytes) chunks.push(JSON.parse(Buffer.from(part.chunk.bytes).toString('utf8')) as Json);
+  }
+  return chunks;
 }

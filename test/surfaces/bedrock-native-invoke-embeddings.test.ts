@@ -10,7 +10,7 @@ import { deterministicVector } from '../../src/emulator/embeddings.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
 import { startHostileUpstream } from '../helpers/hostile-upstream.ts';
-import { nativeClient } from './bedrock-native-helpers.ts';
+import { invokeJson, nativeClient } from './bedrock-native-helpers.ts';
 
 const TITAN = { name: 'titan', model: 'bedrock/invoke/amazon.titan-embed-text-v2:0', region: 'us-east-1' };
 const COHERE3 = { name: 'cohere3', model: 'bedrock/invoke/cohere.embed-english-v3', region: 'us-east-1' };
@@ -19,20 +19,7 @@ const NOVA_MME = { name: 'nova-mme', model: 'bedrock/invoke/amazon.nova-2-multim
 const CLAUDE = { name: 'claude', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' };
 
 const client = nativeClient;
-
-/** What an app does: InvokeModel with its own JSON body, the answer's bytes parsed as JSON. */
-async function invoke(h: Harness, modelId: string, body: unknown): Promise<Record<string, unknown>> {
-  const out = await client(h).send(
-    new InvokeModelCommand({
-      modelId,
-      body: Buffer.from(JSON.stringify(body)),
-      contentType: 'application/json',
-      accept: 'application/json',
-    }),
-  );
-  assert.equal(out.contentType, 'application/json');
-  return JSON.parse(Buffer.from(out.body).toString('utf8')) as Record<string, unknown>;
-}
+const invoke = invokeJson;
 
 async function withRig(config: Record<string, unknown>, run: (h: Harness) => Promise<void>): Promise<void> {
   const h = await startHarness({ models: [TITAN, COHERE3, COHERE4, NOVA_MME, CLAUDE], ...config });

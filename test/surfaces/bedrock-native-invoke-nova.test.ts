@@ -5,19 +5,22 @@
 // Nova's body does not take, before any call; guardrail blocks before and after the commit; a fallback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvokeModelCommand, InvokeModelWithResponseStreamCommand, ValidationException } from '@aws-sdk/client-bedrock-runtime';
+import { ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
 import { EVENT_STREAM, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { chunkPayload, eventFrame } from '../../src/emulator/frames.ts';
-import { assertBlockedLast, decodeFrames, nativeClient } from './bedrock-native-helpers.ts';
+import { assertBlockedLast, decodeFrames, invokeJson, invokeStreamJson } from './bedrock-native-helpers.ts';
 
 const NOVA = { name: 'nova-invoke', model: 'bedrock/invoke/us.amazon.nova-micro-v1:0', region: 'us-east-1' };
 const NOVA_CONVERSE = { name: 'nova-converse', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' };
 const NOVA2 = { name: 'nova2', model: 'bedrock/invoke/us.amazon.nova-2-lite-v1:0', region: 'us-east-1' };
 
 type Json = Record<string, unknown>;
+
+const invoke = invokeJson;
+const stream = invokeStreamJson;
 
 function novaBody(text: string, extra: Json = {}): Json {
   return {
@@ -27,23 +30,6 @@ function novaBody(text: string, extra: Json = {}): Json {
     inferenceConfig: { maxTokens: 200, temperature: 0.5, topP: 0.9, topK: 20 },
     ...extra,
   };
-}
-
-const bytes = (body: unknown): Uint8Array => Buffer.from(JSON.stringify(body));
-
-async function invoke(h: Harness, modelId: string, body: unknown): Promise<Json> {
-  const out = await nativeClient(h).send(new InvokeModelCommand({ modelId, body: bytes(body), contentType: 'application/json' }));
-  return JSON.parse(Buffer.from(out.body).toString('utf8')) as Json;
-}
-
-/** The stream as the app reads it: each chunk's bytes parsed, one object keyed by its event's name. */
-async function stream(h: Harness, modelId: string, body: unknown): Promise<Json[]> {
-  const out = await nativeClient(h).send(new InvokeModelWithResponseStreamCommand({ modelId, body: bytes(body) }));
-  const chunks: Json[] = [];
-  for await (const part of out.body ?? []) {
-    if (part.chunk?.bytes) chunks.push(JSON.parse(Buffer.from(part.chunk.bytes).toString('utf8')) as Json);
-  }
-  return chunks;
 }
 
 const textOf = (chunks: Json[]): string =>

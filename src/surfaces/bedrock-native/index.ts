@@ -31,6 +31,7 @@ import { nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './
 import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { embeddingInvoke } from './invoke-embeddings.ts';
 import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './invoke-nova.ts';
+import { checkPromptTarget, PROMPT_FAMILIES, promptAnswer, PromptStreamRenderer, readPromptInvoke } from './invoke-prompt.ts';
 import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
@@ -90,6 +91,18 @@ const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
     renderer: (_meta, latencyMs) => new NovaStreamRenderer(latencyMs),
     answer: (events) => novaAnswer(events),
   },
+  ...Object.fromEntries(
+    PROMPT_FAMILIES.map((family): [string, InvokeBody] => [
+      family.format,
+      {
+        read: (body, model, stream, headers) => readPromptInvoke(family, body, model, stream, headers),
+        newId: () => randomHex(12),
+        renderer: (_meta, latencyMs) => new PromptStreamRenderer(family, latencyMs),
+        answer: (events) => promptAnswer(family, events),
+        check: checkPromptTarget(family),
+      },
+    ]),
+  ),
 };
 
 /**
@@ -155,8 +168,9 @@ function resolveFamily(
 function refused({ model, family }: { model: string | SidecarError; family: Family | undefined }): SidecarError {
   if (model instanceof SidecarError) return model;
   return invalid(
-    `the sidecar's InvokeModel takes the native body of Claude, Nova and the embedding models (Titan, Cohere ` +
-      `Embed, Nova Multimodal Embeddings), and "${model}" is ${family ?? 'of an unknown family'}: ` +
+    `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Titan Text ` +
+      `and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
+      `${family ?? 'of an unknown family'}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',
   );
