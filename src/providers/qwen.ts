@@ -40,13 +40,15 @@ export const qwen: ChatFamilySpec<'qwen'> = {
   providers: ['qwen'],
   aliases: [],
   invoke: qwenInvoke,
-  // Qwen3 VL reads images.
+  // Qwen3 VL reads images. `reasoning_config` ("high") in additionalModelRequestFields is taken on converse:
+  // real Bedrock answered it with reasoning (test/fixtures/real-traffic/cv-qwen3-32b-reasoning, recorded by
+  // pydantic-ai's Bedrock tests); no AWS page documents its values, so no Chat parameter is mapped onto it.
   converse: {
     tools: true,
     images: (modelId) => /qwen3-vl/.test(modelId.toLowerCase()),
     documents: false,
     structured: true,
     extra: [],
-    extraFields: [],
+    extraFields: ['reasoning_config'],
   },
 };

@@ -475,3 +475,28 @@ test('fidelity: an ExpiredTokenException is in the com.amazon.coral.service name
   assert.equal(res.status, 403);
   assert.equal(res.headers['x-amzn-errortype'], 'ExpiredTokenException:http://internal.amazon.com/coral/com.amazon.coral.service/');
 });
+
+/** Recorded requests that were not a real app's: mock servers keyed by a made-up member. */
+const MOCK_REQUESTS: Record<string, string> = {
+  'is-anthropic-claude3-sonnet-text-nopad': "New Relic's mock Bedrock, keyed by `prompt_key`",
+  'is-mistral-7b-instruct-nopad': "New Relic's mock Bedrock, keyed by `prompt_key`",
+};
+
+test('fidelity: every request real Bedrock answered with a 200 is one the emulator takes', async () => {
+  const refused: string[] = [];
+  let sent = 0;
+  for (const rec of RECORDINGS) {
+    const request = rec.request;
+    if (rec.status !== 200 || request === undefined || MOCK_REQUESTS[rec.id]) continue;
+    const res = await post(emu.url, `/model/${encodeURIComponent(rec.modelId)}/${rec.operation}`, JSON.stringify(request));
+    sent++;
+    if (res.status !== 200) refused.push(`${rec.id}: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+  }
+  assert.ok(sent >= 40, `${sent} recorded requests`);
+  assert.deepEqual(refused, []);
+  for (const id of Object.keys(MOCK_REQUESTS))
+    assert.ok(
+      RECORDINGS.some((r) => r.id === id),
+      id,
+    );
+});

@@ -22,6 +22,10 @@ export interface Recording {
   headers: Record<string, string>;
   body: Buffer;
   provenance: Json;
+  /** The recording's model family, as its meta names it (`anthropic`, `amazon-nova`, …). */
+  family: string;
+  /** The body the recorded app sent, where the recording kept it. */
+  request: Json | undefined;
 }
 
 export function loadRecordings(): Recording[] {
@@ -40,6 +44,8 @@ export function loadRecordings(): Recording[] {
         headers: Object.fromEntries(Object.entries(response.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v])),
         body: readFileSync(join(REAL_TRAFFIC, response.body_file as string)),
         provenance: meta.provenance as Json,
+        family: meta.family as string,
+        request: (meta.request as Json | undefined)?.body as Json | undefined,
       };
     });
 }

@@ -3,4 +3,6 @@
 // Reasoning travels in `reasoning_content` (the convention of OpenAI-compatible Qwen servers) — [unverified].
 import { openAiChatFamily } from './openai-chat.ts';
 
-export const qwen = openAiChatFamily({ name: 'qwen', reasoning: 'field' });
+// Converse's additionalModelRequestFields also take `reasoning_config` (a real Converse call with
+// `{"reasoning_config": "high"}` answered 200: test/fixtures/real-traffic/cv-qwen3-32b-reasoning).
+export const qwen = { ...openAiChatFamily({ name: 'qwen', reasoning: 'field' }), converseExtraKeys: ['reasoning_config'] };

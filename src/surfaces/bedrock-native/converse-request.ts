@@ -80,10 +80,11 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
     raw.system.forEach((block: unknown, i) => {
       if (!isObject(block)) throw invalid(`system.${i}: must be an object`, `system.${i}`);
       const last = messages[messages.length - 1];
-      if (typeof block.text === 'string') messages.push({ role: 'system', content: [{ type: 'text', text: block.text }] });
+      const text = typeof block.text === 'string' ? block.text : guardedText(block, `system.${i}`);
+      if (text !== undefined) messages.push({ role: 'system', content: [{ type: 'text', text }] });
       else if (isObject(block.cachePoint)) {
         if (last) last.cache = cacheMark(block.cachePoint, `system.${i}`);
-      } else throw invalid(`system.${i}: only text and cachePoint blocks are supported by the sidecar`, `system.${i}`);
+      } else throw invalid(`system.${i}: only text, guardContent text and cachePoint blocks are supported by the sidecar`, `system.${i}`);
     });
   }
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
@@ -209,10 +210,11 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   value.content.forEach((block: unknown, j) => {
     const where = `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
-    if (typeof block.text === 'string' || isObject(block.image) || isObject(block.document)) {
+    const guarded = guardedText(block, where);
+    if (typeof block.text === 'string' || guarded !== undefined || isObject(block.image) || isObject(block.document)) {
       const part: ContentPart =
-        typeof block.text === 'string'
-          ? { type: 'text', text: block.text }
+        typeof block.text === 'string' || guarded !== undefined
+          ? { type: 'text', text: guarded ?? (block.text as string) }
           : isObject(block.image)
             ? readImage(block.image, where)
             : readDocument(block.document as Json, `${where}.document`);
@@ -270,6 +272,19 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   const user: ChatMessage = { role: 'user', content };
   if (messageCache) user.cache = messageCache;
   return [...results, user];
+}
+
+/**
+ * The text of a `guardContent` block (`{guardContent: {text: {text, qualifiers}}}`), which marks what the app's
+ * own guardrail should assess. The app's `guardrailConfig` is not forwarded — the alias's guardrails read all
+ * of the input — so the block is what it is to the model: its text. Undefined when the block is not one; a
+ * guarded image is a 400 naming it.
+ */
+function guardedText(block: Json, where: string): string | undefined {
+  if (!isObject(block.guardContent)) return undefined;
+  const guarded = block.guardContent;
+  if (isObject(guarded.text) && typeof guarded.text.text === 'string') return guarded.text.text;
+  throw invalid(`${where}.guardContent: only guarded text is supported by the sidecar`, `${where}.guardContent`);
 }
 
 function readImage(image: Json, where: string): ContentPart {

@@ -38,6 +38,8 @@ const INFERENCE: Readonly<Record<string, string>> = {
   stopSequences: 'stopSequences',
 };
 const REASONING_LEVELS: ReadonlySet<string> = new Set(['low', 'medium', 'high']);
+/** The stop reasons Nova's invoke answers give. */
+const NOVA_STOP_REASONS: ReadonlySet<string> = new Set(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'content_filtered']);
 
 export function readNovaInvoke(body: unknown, model: string, stream: boolean, headers: IncomingHttpHeaders = {}): SurfaceRequest {
   if (!isObject(body)) throw invalid('Malformed input request: #: expected type: JSONObject, please reformat your input and try again.');
@@ -117,11 +119,22 @@ function novaUsage(usage: Usage, whole: boolean): Json {
   };
 }
 
+/**
+ * Nova's stop reason where Nova on invoke said one: Bedrock's own guardrail (an alias's `bedrock_native`)
+ * masks Nova's invoke answer and flags each event, but Nova still says why it stopped (`end_turn`), which
+ * Converse would replace with `guardrail_intervened`. A converse target's reason stays Converse's.
+ */
+function novaStopReason(events: readonly StreamEvent[]): string | undefined {
+  const finish = events.find((event) => event.kind === 'finish');
+  return finish?.upstreamReason !== undefined && NOVA_STOP_REASONS.has(finish.upstreamReason) ? finish.upstreamReason : undefined;
+}
+
 /** ConverseStream's events, each as Nova's chunk; the `metadata` one Nova's, with the invocation metrics. */
 class NovaChunks implements NativeStreamCore {
   readonly #converse: ConverseEvents;
   readonly #latencyMs: () => number;
   #usage: Usage | undefined;
+  #stopReason: string | undefined;
 
   constructor(latencyMs: () => number) {
     this.#converse = new ConverseEvents(latencyMs);
@@ -138,6 +151,7 @@ class NovaChunks implements NativeStreamCore {
 
   push(events: readonly StreamEvent[]): NativeOut[] {
     for (const event of events) if (event.kind === 'usage') this.#usage = event.usage;
+    this.#stopReason ??= novaStopReason(events);
     return this.#converse.push(events).map((out) => this.#chunk(out));
   }
 
@@ -153,7 +167,9 @@ class NovaChunks implements NativeStreamCore {
             metadata: { usage: novaUsage(this.#usage, false), metrics: {}, trace: {} },
             'amazon-bedrock-invocationMetrics': invocationMetrics(this.#usage, this.#latencyMs()),
           }
-        : { [out.eventType]: out.payload };
+        : out.eventType === 'messageStop' && this.#stopReason !== undefined
+          ? { messageStop: { ...(out.payload as Json), stopReason: this.#stopReason } }
+          : { [out.eventType]: out.payload };
     return { eventType: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64') } };
   }
 }
@@ -170,5 +186,8 @@ export function novaAnswer(events: readonly StreamEvent[]): WholeAnswer {
   const answer = converseAnswer(events, 0);
   if ('error' in answer) return answer;
   const { output, stopReason } = answer.body as Json;
-  return { body: { output, stopReason, ...(answer.usage ? { usage: novaUsage(answer.usage, true) } : {}) }, usage: answer.usage };
+  return {
+    body: { output, stopReason: novaStopReason(events) ?? stopReason, ...(answer.usage ? { usage: novaUsage(answer.usage, true) } : {}) },
+    usage: answer.usage,
+  };
 }
