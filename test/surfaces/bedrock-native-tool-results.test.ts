@@ -136,3 +136,48 @@ test('converse toolResult: image, document and status error reach Claude on conv
     await h.close();
   }
 });
+
+test("InvokeModel with Claude's body to a converse alias of Claude: a tool_result's images and is_error reach Converse's toolResult", async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const body = {
+      anthropic_version: 'bedrock-2023-05-31',
+      max_tokens: 50,
+      tools: [{ name: 'screenshot', input_schema: { type: 'object', properties: {} } }],
+      messages: [
+        { role: 'user', content: 'take a screenshot' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'screenshot', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              is_error: true,
+              content: [
+                { type: 'text', text: 'partial capture' },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG.toString('base64') } },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`${h.url}/model/claude-converse/invoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const upstream = h.emu.requests.at(-1)!.json as { messages: Array<{ content: unknown[] }> };
+    assert.deepEqual(upstream.messages[2]!.content[0], {
+      toolResult: {
+        toolUseId: 'toolu_1',
+        content: [{ text: 'partial capture' }, { image: { format: 'png', source: { bytes: PNG.toString('base64') } } }],
+        status: 'error',
+      },
+    });
+  } finally {
+    await h.close();
+  }
+});

@@ -239,6 +239,28 @@ describe('embeddings with the openai SDK', () => {
     assert.equal(h.emu.requests.length, 12);
   });
 
+  test('embeddings: a Cohere batch answered after the later ones still takes its place: input order is kept', async () => {
+    h.emu.reset();
+    // The first call to arrive (the first batch of 96) is held until the other two have been answered.
+    const held = gate();
+    h.emu.script({ type: 'delay', ms: 60_000, until: held.opened, then: { type: 'text', text: '' } });
+    const input = texts(200, 'out of order');
+    const pending = client.embeddings.create({ model: 'cohere-v4', input, encoding_format: 'float' });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (h.emu.requests.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await Promise.all(h.emu.requests.slice(1).map((r) => r.done));
+    } finally {
+      held.open();
+    }
+    const answer = await pending;
+    assert.equal(answer.data.length, 200);
+    answer.data.forEach((d, i) => {
+      assert.equal(d.index, i);
+      assertVector(d.embedding, deterministicVector('cohere-v4', input[i]!, 256), `input ${i}`);
+    });
+  });
+
   test('embeddings: the log line and the request metric say surface embeddings', async () => {
     await client.embeddings.create({ model: 'nova-embed', input: ['one', 'two'] });
     const line = h.logs.filter((l) => l.msg === 'request completed').at(-1)!;

@@ -195,14 +195,9 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
         content.push({ type: 'text', text: block.text, ...cacheOf(block) });
         order.push('text');
         return;
-      case 'image': {
-        const source = isObject(block.source) ? block.source : {};
-        const format = IMAGE_TYPES[String(source.media_type)];
-        if (source.type !== 'base64' || !format || typeof source.data !== 'string')
-          throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
-        content.push({ type: 'image', format, mediaType: String(source.media_type), data: source.data, ...cacheOf(block) });
+      case 'image':
+        content.push({ ...readImage(block, where), ...cacheOf(block) });
         return;
-      }
       case 'tool_use':
         if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
         calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
@@ -214,10 +209,12 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
         // One block upstream: a mark on it or on one of its parts is a point after the whole result.
         const parts = Array.isArray(block.content) ? (block.content as unknown[]).filter(isObject) : [];
         const resultMark = [block, ...parts].map(cacheOf).find((m) => m.cache !== undefined) ?? {};
+        // A converse alias of Claude takes its images and `is_error` too (Converse's toolResult `status`).
         results.push({
           role: 'tool',
           toolCallId: block.tool_use_id,
-          content: resultText(block.content, where, untranslatable),
+          content: resultParts(block.content, where, untranslatable),
+          ...(block.is_error === true ? { error: true } : {}),
           ...resultMark,
         });
         return;
@@ -251,12 +248,22 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   return content.length > 0 ? [...results, { role: 'user', content }] : results;
 }
 
-function resultText(content: unknown, where: string, untranslatable: string[]): TextPart[] {
+/** A base64 image block of Claude's body as an image part. */
+function readImage(block: Json, where: string): ContentPart {
+  const source = isObject(block.source) ? block.source : {};
+  const format = IMAGE_TYPES[String(source.media_type)];
+  if (source.type !== 'base64' || !format || typeof source.data !== 'string')
+    throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
+  return { type: 'image', format, mediaType: String(source.media_type), data: source.data };
+}
+
+function resultParts(content: unknown, where: string, untranslatable: string[]): ContentPart[] {
   if (content === undefined) return [];
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalid(`${where}.content: must be a string or a list of blocks`, where);
-  return content.flatMap((part: unknown, k): TextPart[] => {
+  return content.flatMap((part: unknown, k): ContentPart[] => {
     if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return [{ type: 'text', text: part.text }];
+    if (isObject(part) && part.type === 'image') return [readImage(part, `${where}.content.${k}`)];
     untranslatable.push(`${where}.content.${k} (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
     return [];
   });
