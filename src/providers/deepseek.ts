@@ -5,13 +5,20 @@
  * reason and the invocation metrics. The answer's leading reasoning (up to `</think>`) becomes
  * `reasoning_content`: since the prompt opened the block, text is held until `</think>` proves it was
  * reasoning, and text that never closes it was the answer (ReasoningSplitter's holdUntilClose). No tools,
- * no images.
+ * no images. A native InvokeModel client's own body (`ChatRequest.invokeBody`) is sent as it is.
  */
 import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { deepseekPrompt } from './chat-template.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
-import { CompletionStreamMapper, first, parseCompletion, stringOrUndefined, type CompletionShape } from './text-completion.ts';
+import {
+  CompletionStreamMapper,
+  first,
+  ownPromptBody,
+  parseCompletion,
+  stringOrUndefined,
+  type CompletionShape,
+} from './text-completion.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['max_tokens', 'temperature', 'top_p', 'stop', 'user', 'metadata']);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set([]);
@@ -23,7 +30,15 @@ function reasons(modelId: string): boolean {
   return /deepseek\.r1/.test(modelId.toLowerCase());
 }
 
+/** A native InvokeModel client's own DeepSeek body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'deepseek-prompt';
+
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const own = ownPromptBody(request, OWN_BODY_FORMAT, 'prompt');
+  if (own) {
+    mergeExtraFields(own, ctx, EXTRA_FIELDS, 'DeepSeek on invoke');
+    return own;
+  }
   refuseImages(request, 'DeepSeek');
   const p = request.params;
   const body: Record<string, unknown> = { prompt: deepseekPrompt(request.messages, reasons(ctx.target.modelId)) };
@@ -60,6 +75,7 @@ export const deepseekInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new CompletionStreamMapper(SHAPE),
   parseResponse: (body, headers) => parseCompletion(SHAPE, body, headers),
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 export const deepseek: ChatFamilySpec<'deepseek'> = {

@@ -44,10 +44,16 @@ const FROM_FINISH: Readonly<Record<FinishReason, string>> = {
   content_filter: 'refusal',
 };
 
-type Finish = { reason: FinishReason; upstreamReason?: string };
+type Finish = { reason: FinishReason; upstreamReason?: string; guardrailIntervened?: boolean };
 
-/** Claude's stop_reason: Bedrock's own when it is one of Claude's, else the neutral reason's. */
-export function stopReason(event: Finish): string {
+/**
+ * Claude's stop_reason: Bedrock's own when it is one of Claude's, else the neutral reason's. A guardrail that
+ * intervened inside the model call (an alias's `bedrock_native`) is a content-filter stop on every surface, so
+ * on the Messages surface it is `refusal` whatever the model said; Bedrock's own Claude answer
+ * (`asBedrock`: the native InvokeModel) keeps what Claude said, as Bedrock does.
+ */
+export function stopReason(event: Finish, asBedrock: boolean): string {
+  if (event.guardrailIntervened && !asBedrock) return FROM_FINISH.content_filter;
   return event.upstreamReason !== undefined && STOP_REASONS.has(event.upstreamReason) ? event.upstreamReason : FROM_FINISH[event.reason];
 }
 
@@ -66,6 +72,8 @@ export interface AnthropicStreamOptions {
   deltaUsage(usage: Usage | undefined): Record<string, number>;
   /** Members `message_stop` carries beside its type (Bedrock's `amazon-bedrock-invocationMetrics`). */
   stopMembers?(usage: Usage | undefined): Record<string, unknown>;
+  /** Bedrock's own Claude stream (the native InvokeModel): `stopReason`'s `asBedrock`. */
+  asBedrock?: boolean;
 }
 
 /** One stream's Claude events: neutral event batches in, `AnthropicOut`s out. */
@@ -219,7 +227,7 @@ export class AnthropicEventStream {
     out.push({
       event: {
         type: 'message_delta',
-        delta: { stop_reason: stopReason(this.#finish!), stop_sequence: null },
+        delta: { stop_reason: stopReason(this.#finish!, this.#options.asBedrock ?? false), stop_sequence: null },
         usage: this.#options.deltaUsage(usage),
       },
     });
@@ -239,7 +247,7 @@ type Block = Record<string, unknown>;
  * The whole Claude message from the same events, blocks formed as the stream forms them: the Messages
  * answer and InvokeModel's body. A tool call whose input the model broke keeps `{}` as its input.
  */
-export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMeta): WholeAnswer {
+export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMeta, asBedrock = false): WholeAnswer {
   const content: Block[] = [];
   const tools = new Map<number, { block: Block; json: string }>();
   let finish: Finish | undefined;
@@ -308,7 +316,7 @@ export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMet
       role: 'assistant',
       model: meta.model,
       content,
-      stop_reason: finish ? stopReason(finish) : 'end_turn',
+      stop_reason: finish ? stopReason(finish, asBedrock) : 'end_turn',
       stop_sequence: null,
       usage: usageJson(usage),
     },

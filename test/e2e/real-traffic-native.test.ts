@@ -3,7 +3,7 @@
  * test/fixtures/real-traffic/ of an operation the native surface serves — Converse and ConverseStream of
  * every family, InvokeModel and InvokeModelWithResponseStream of Claude and Nova — is asked of the sidecar's
  * real process with the request the recording's app sent, on `/model/{id}/{operation}` as the AWS SDK sends
- * it, while an upstream on 127.0.0.1 replays what Bedrock answered. The app must get Bedrock's answer: the
+ * it (InvokeModel of the prompt families too: Llama, Mistral's prompt models, Titan Text), while an upstream on 127.0.0.1 replays what Bedrock answered. The app must get Bedrock's answer: the
  * same content blocks (text byte for byte, reasoning and its signature, tool uses), stop reason and usage,
  * the same events in the same order, in frames whose CRCs check. What legitimately differs is named here:
  * latencies and ids are the sidecar's own, empty deltas are not relayed (so block indexes may close up),
@@ -13,12 +13,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadRecordings, type Json, type Recording } from '../helpers/real-traffic.ts';
-import { killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
-import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.ts';
+import { startReplaySidecar, type ReplaySidecar } from '../helpers/replay-sidecar.ts';
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
 
 /** Families whose own invoke body the native InvokeModel takes (the rest are served through Converse). */
-const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova']);
+const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova', 'meta', 'mistral', 'amazon-titan']);
 
 /**
  * Recordings whose request was not a real app's (a mock server keyed by a made-up member), or that ask for
@@ -27,6 +26,7 @@ const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova']);
 const REFUSED: Readonly<Record<string, RegExp>> = {
   // New Relic's mock Bedrock is keyed by `prompt_key`: Bedrock's Claude body has no such member.
   'is-anthropic-claude3-sonnet-text-nopad': /extraneous key \[prompt_key\]/,
+  'is-mistral-7b-instruct-nopad': /extraneous key \[prompt_key\] is not permitted#: required key \[prompt\] not found/,
   // Nova 2's Bedrock-run tools (`systemTool`): their calls and results would need block kinds no other
   // surface has; README "Decisions".
   'cs-nova2-lite-server-tool': /toolConfig\.tools\.1/,
@@ -188,6 +188,55 @@ function novaStream(events: Json[]): Said {
   return converseStream(out);
 }
 
+/** One answer piece of a prompt family (Llama, Mistral's prompt models, Titan Text): its text, stop and counts. */
+interface Piece {
+  text?: string;
+  stop?: unknown;
+  input?: unknown;
+  output?: unknown;
+}
+
+const PIECES: Readonly<Record<string, (event: Json) => Piece>> = {
+  meta: (e) => ({ text: e.generation as string, stop: e.stop_reason, input: e.prompt_token_count, output: e.generation_token_count }),
+  mistral: (e) => {
+    const out = (e.outputs as Json[])[0]!;
+    return { text: out.text as string, stop: out.stop_reason };
+  },
+  'amazon-titan': (e) => {
+    const result = Array.isArray(e.results) ? (e.results as Json[])[0]! : e;
+    return {
+      text: result.outputText as string,
+      stop: result.completionReason,
+      input: e.inputTextTokenCount,
+      output: result.tokenCount ?? e.totalOutputTextTokenCount,
+    };
+  },
+};
+
+/**
+ * A prompt family's answer, whole (one piece) or streamed (a piece per chunk): the text joined, the last
+ * stop reason given, and the counts — the last given, or Bedrock's invocation metrics on the last chunk.
+ */
+function promptSaid(family: string, events: Json[]): Said {
+  let text = '';
+  let stop: unknown;
+  let input: unknown;
+  let output: unknown;
+  for (const event of events) {
+    const piece = PIECES[family]!(event);
+    text += piece.text ?? '';
+    if (piece.stop !== null && piece.stop !== undefined) stop = piece.stop;
+    if (typeof piece.input === 'number') input = piece.input;
+    if (typeof piece.output === 'number') output = piece.output;
+    const metrics = event['amazon-bedrock-invocationMetrics'] as Json | undefined;
+    if (metrics) {
+      input = metrics.inputTokenCount;
+      output = metrics.outputTokenCount;
+    }
+  }
+  return { blocks: [{ text }], stop, usage: { input, output }, events: [] };
+}
+
 function streamSaid(rec: Recording, body: Buffer): Said {
   const frames = decodeFrames(body);
   for (const f of frames) assert.equal(f.headers[':message-type'], 'event', `${rec.id}: ${JSON.stringify(f)}`);
@@ -199,47 +248,31 @@ function streamSaid(rec: Recording, body: Buffer): Said {
       }),
     );
   const chunks = frames.map((f) => JSON.parse(Buffer.from((f.payload as Json).bytes as string, 'base64').toString('utf8')) as Json);
-  return rec.family === 'anthropic' ? claudeStream(chunks) : novaStream(chunks);
+  if (rec.family === 'anthropic') return claudeStream(chunks);
+  return rec.family === 'amazon-nova' ? novaStream(chunks) : promptSaid(rec.family, chunks);
 }
 
 function said(rec: Recording, body: Buffer): Said {
   if (rec.operation.endsWith('stream')) return streamSaid(rec, body);
   const json = JSON.parse(body.toString('utf8')) as Json;
+  if (rec.operation === 'invoke' && PIECES[rec.family]) return promptSaid(rec.family, [json]);
   return rec.family === 'anthropic' && rec.operation === 'invoke' ? claudeWhole(json) : converseWhole(json);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The replay upstream and the sidecar process.
 
-let current: Recording | undefined;
-let upstream: HostileUpstream;
-let sidecar: Sidecar;
+let replay: ReplaySidecar;
 
 before(async () => {
-  upstream = await startHostileUpstream((_req, res) => {
-    const rec = current;
-    if (!rec) {
-      res.writeHead(500).end();
-      return;
-    }
-    res.writeHead(rec.status, { ...rec.headers, 'content-length': rec.body.length });
-    res.end(rec.body);
-  });
-  const config = writeConfigFile(
-    'server: {port: 0, admin_port: 0, admin_host: 127.0.0.1}\nlogging: {level: info}\nupstream: {max_attempts: 1}\nrouting: {allow_direct_models: true}\nmodels: []\n',
-  );
-  sidecar = spawnSidecar(['--config', config], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url });
-  await sidecar.ready;
+  replay = await startReplaySidecar();
 });
 
-after(async () => {
-  await killSidecar(sidecar);
-  await upstream.close();
-});
+after(() => replay.close());
 
 async function ask({ rec, request }: Case): Promise<Response> {
-  current = rec;
-  return fetch(`${sidecar.proxy}/model/${encodeURIComponent(rec.modelId)}/${rec.operation}`, {
+  replay.play(rec);
+  return fetch(`${replay.proxy}/model/${encodeURIComponent(rec.modelId)}/${rec.operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(request),

@@ -1,5 +1,5 @@
 // The prompt-completion families' own InvokeModel bodies on the native surface (docs/contract.md#bedrock-native):
-// Meta Llama, Mistral's prompt models and Titan Text through the AWS SDK's BedrockRuntimeClient, whole and
+// Meta Llama, Mistral's prompt models, Titan Text and DeepSeek through the AWS SDK's BedrockRuntimeClient, whole and
 // streamed, answers parsed as AWS's model-parameter pages say; the exact body Bedrock receives; Bedrock's 400
 // for a member the body does not take; a target that cannot take the model's template refused; a guardrail
 // block after the commit; a fallback in another region.
@@ -15,6 +15,7 @@ const LLAMA = { name: 'llama', model: 'bedrock/invoke/us.meta.llama3-3-70b-instr
 const LLAMA_CONVERSE = { name: 'llama-converse', model: 'bedrock/converse/us.meta.llama3-3-70b-instruct-v1:0', region: 'us-east-1' };
 const MISTRAL = { name: 'mistral', model: 'bedrock/invoke/mistral.mistral-7b-instruct-v0:2', region: 'us-east-1' };
 const TITAN = { name: 'titan', model: 'bedrock/invoke/amazon.titan-text-express-v1', region: 'us-east-1' };
+const DEEPSEEK = { name: 'deepseek', model: 'bedrock/invoke/us.deepseek.r1-v1:0', region: 'us-east-1' };
 
 type Json = Record<string, unknown>;
 
@@ -148,3 +149,24 @@ test('a throttled Llama alias fails over to the same model in another region, se
     await west.close();
   }
 });
+
+test("DeepSeek R1's own body: its reasoning stays inline in the text, closed by </think>, whole and streamed", () =>
+  withRig({ models: [DEEPSEEK] }, async (h) => {
+    const body = {
+      prompt: '<｜begin▁of▁sentence｜><｜User｜>why?<｜Assistant｜><think>\n',
+      max_tokens: 100,
+      stop: ['<｜end▁of▁sentence｜>'],
+    };
+    const reply = { type: 'text' as const, text: 'Because.', reasoning: 'Let me think.' };
+    h.emu.script(reply);
+    const answer = await invoke(h, 'deepseek', body);
+    assert.deepEqual(answer, { choices: [{ text: 'Let me think.\n</think>\n\nBecause.', stop_reason: 'stop' }] });
+    assert.deepEqual(h.emu.requests.at(-1)!.json, body);
+    h.emu.script(reply);
+    const chunks = await stream(h, 'deepseek', body);
+    const choice = (c: Json): { text: string; stop_reason: string | null } =>
+      (c.choices as Array<{ text: string; stop_reason: string | null }>)[0]!;
+    assert.equal(chunks.map((c) => choice(c).text).join(''), 'Let me think.\n</think>\n\nBecause.');
+    assert.equal(choice(chunks.at(-1)!).stop_reason, 'stop');
+    assert.ok(chunks.at(-1)!['amazon-bedrock-invocationMetrics']);
+  }));

@@ -79,7 +79,7 @@ const CLAUDE_BODY: InvokeBody = {
   read: readClaudeInvoke,
   newId: () => `msg_bdrk_${randomHex(12)}`,
   renderer: (meta, latencyMs) => new ClaudeStreamRenderer(meta, latencyMs),
-  answer: (events, meta) => anthropicMessage(events, meta),
+  answer: (events, meta) => anthropicMessage(events, meta, true),
   check: checkInvokeTranslatable,
 };
 
@@ -168,8 +168,8 @@ function resolveFamily(
 function refused({ model, family }: { model: string | SidecarError; family: Family | undefined }): SidecarError {
   if (model instanceof SidecarError) return model;
   return invalid(
-    `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Titan Text ` +
-      `and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
+    `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Titan Text, ` +
+      `DeepSeek and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
       `${family ?? 'of an unknown family'}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',

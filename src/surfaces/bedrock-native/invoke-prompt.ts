@@ -2,7 +2,8 @@
  * The prompt-completion families' own InvokeModel bodies and answers on the native surface
  * (docs/contract.md#bedrock-native, docs/bedrock-wire.md#model-native-bodies): Meta Llama (`prompt`,
  * `max_gen_len`, `temperature`, `top_p`, `images`), Mistral's prompt models (`prompt`, `max_tokens`, `stop`,
- * `temperature`, `top_p`, `top_k`) and Titan Text (`inputText`, `textGenerationConfig`). Their prompt is
+ * `temperature`, `top_p`, `top_k`), Titan Text (`inputText`, `textGenerationConfig`) and DeepSeek (`prompt`,
+ * `max_tokens`, `temperature`, `top_p`, `stop`; R1's reasoning is the answer's text up to its `</think>`). Their prompt is
  * already in the model's own chat template, which no other model reads: the app's body goes only to a target
  * whose invoke adapter takes that body (`RouteAdapter.ownBodyFormat`: the family on invoke, in any region),
  * as it is, its prompt masked where a guardrail masks (providers/text-completion.ts `ownPromptBody`); another
@@ -46,6 +47,11 @@ export interface PromptFamily {
   /** The last chunk: no text, the stop reason (`amazon-bedrock-invocationMetrics` is added to it). */
   last(stop: string, usage: Usage | undefined): Json;
   whole(text: string, stop: string, usage: Usage | undefined): Json;
+  /**
+   * What closes reasoning in the family's own text (DeepSeek R1's `</think>`): its answer carries the reasoning
+   * inline, the neutral events apart. Absent: the family does not reason.
+   */
+  readonly reasoningClose?: string;
 }
 
 const num = (value: unknown, key: string): number => {
@@ -57,6 +63,17 @@ const stopList = (value: unknown, key: string): string[] => {
   if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) throw invalid(`${key}: must be a list of strings`, key);
   return value as string[];
 };
+
+/** A body whose settings have the neutral parameters' own names (`max_tokens`, `temperature`, `top_p`, `top_k`, `stop`). */
+function neutralNamed(b: Json): ChatParams {
+  return {
+    ...(b.max_tokens !== undefined ? { max_tokens: num(b.max_tokens, 'max_tokens') } : {}),
+    ...(b.temperature !== undefined ? { temperature: num(b.temperature, 'temperature') } : {}),
+    ...(b.top_p !== undefined ? { top_p: num(b.top_p, 'top_p') } : {}),
+    ...(b.top_k !== undefined ? { top_k: num(b.top_k, 'top_k') } : {}),
+    ...(b.stop !== undefined ? { stop: stopList(b.stop, 'stop') } : {}),
+  };
+}
 
 const neutralStop = (reason: FinishReason): string => (reason === 'length' ? 'length' : 'stop');
 
@@ -97,13 +114,7 @@ export const MISTRAL_PROMPT: PromptFamily = {
   label: "Mistral's prompt models",
   keys: ['prompt', 'max_tokens', 'stop', 'temperature', 'top_p', 'top_k'],
   promptKey: 'prompt',
-  params: (b) => ({
-    ...(b.max_tokens !== undefined ? { max_tokens: num(b.max_tokens, 'max_tokens') } : {}),
-    ...(b.temperature !== undefined ? { temperature: num(b.temperature, 'temperature') } : {}),
-    ...(b.top_p !== undefined ? { top_p: num(b.top_p, 'top_p') } : {}),
-    ...(b.top_k !== undefined ? { top_k: num(b.top_k, 'top_k') } : {}),
-    ...(b.stop !== undefined ? { stop: stopList(b.stop, 'stop') } : {}),
-  }),
+  params: neutralNamed,
   stopReasons: new Set(['stop', 'length']),
   stop: neutralStop,
   chunk: (text) => ({ outputs: [{ text, stop_reason: null }] }),
@@ -154,7 +165,25 @@ export const TITAN_TEXT: PromptFamily = {
   }),
 };
 
-export const PROMPT_FAMILIES: readonly PromptFamily[] = [LLAMA, MISTRAL_PROMPT, TITAN_TEXT];
+const choices = (text: string, stop: string | null): Json => ({ choices: [{ text, stop_reason: stop }] });
+
+export const DEEPSEEK: PromptFamily = {
+  format: 'deepseek-prompt',
+  label: 'DeepSeek',
+  keys: ['prompt', 'max_tokens', 'temperature', 'top_p', 'stop'],
+  promptKey: 'prompt',
+  params: neutralNamed,
+  stopReasons: new Set(['stop', 'length']),
+  stop: neutralStop,
+  chunk: (text) => choices(text, null),
+  last: (stop) => choices('', stop),
+  whole: (text, stop) => choices(text, stop),
+  // R1 closes its reasoning so (the prompt opened it): the neutral reasoning keeps the line end before the tag,
+  // the answer's text loses the blank line after it.
+  reasoningClose: '</think>\n\n',
+};
+
+export const PROMPT_FAMILIES: readonly PromptFamily[] = [LLAMA, MISTRAL_PROMPT, TITAN_TEXT, DEEPSEEK];
 
 /** The body as the neutral request: its prompt one user message; the body rides along as the family's own. */
 export function readPromptInvoke(
@@ -216,6 +245,7 @@ class PromptChunks implements NativeStreamCore {
   readonly #family: PromptFamily;
   readonly #latencyMs: () => number;
   #first = true;
+  #reasoning = false;
   #prompt: Partial<Usage> = {};
   #stop: string | undefined;
   #done = false;
@@ -242,8 +272,9 @@ class PromptChunks implements NativeStreamCore {
           this.#prompt = event.usage;
           break;
         case 'text':
-          if (this.#stop !== undefined) break;
-          out.push(chunk(this.#family.chunk(event.text, this.#first, this.#prompt)));
+        case 'reasoning':
+          if (this.#stop !== undefined || (event.kind === 'reasoning' && this.#family.reasoningClose === undefined)) break;
+          out.push(chunk(this.#family.chunk(this.#inline(event.kind, event.text), this.#first, this.#prompt)));
           this.#first = false;
           break;
         case 'finish':
@@ -259,7 +290,6 @@ class PromptChunks implements NativeStreamCore {
             out.push({ error: event.error });
           }
           break;
-        case 'reasoning':
         case 'reasoning_signature':
         case 'reasoning_redacted':
         case 'tool_start':
@@ -275,6 +305,13 @@ class PromptChunks implements NativeStreamCore {
     if (this.#stop !== undefined) return [this.#last(undefined)];
     this.#done = true;
     return [{ error: new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error') }];
+  }
+
+  /** The text as the family's own answer carries it: reasoning inline, closed before the first text after it. */
+  #inline(kind: 'text' | 'reasoning', text: string): string {
+    const closing = kind === 'text' && this.#reasoning ? this.#family.reasoningClose! : '';
+    this.#reasoning = kind === 'reasoning';
+    return closing + text;
   }
 
   #last(usage: Usage | undefined): NativeOut {
@@ -298,11 +335,18 @@ export class PromptStreamRenderer extends EventStreamRenderer {
 /** A prompt family's whole InvokeModel answer. */
 export function promptAnswer(family: PromptFamily, events: readonly StreamEvent[]): WholeAnswer {
   let text = '';
+  let reasoning = false;
   let stop: string | undefined;
   let usage: Usage | undefined;
   for (const event of events) {
-    if (event.kind === 'text') text += event.text;
-    else if (event.kind === 'finish') stop ??= stopOf(family, event);
+    if (event.kind === 'reasoning' && family.reasoningClose !== undefined) {
+      text += event.text;
+      reasoning = true;
+    } else if (event.kind === 'text') {
+      text += (reasoning ? family.reasoningClose! : '') + event.text;
+      reasoning = false;
+    }
+    if (event.kind === 'finish') stop ??= stopOf(family, event);
     else if (event.kind === 'usage') usage = event.usage;
     else if (event.kind === 'error') return { error: event.error };
   }
