@@ -30,8 +30,9 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
     buildBody: (request, ctx) => {
       const { family, route, modelId } = ctx.target;
       const what = `${family ?? 'this model'} on the ${route} route`;
-      checkToolResults(request, flagFor(adapter.richToolResults, modelId), what);
-      const documents = prepareDocuments(request, adapter.documents, what);
+      const drop = ctx.dropsToolResultParts === true ? (message: string) => ctx.note(message) : undefined;
+      const results = checkToolResults(request, flagFor(adapter.richToolResults, modelId), what, drop);
+      const documents = prepareDocuments(results, adapter.documents, what);
       return adapter.buildBody(preparePromptCache(documents, ctx, caching?.(modelId)), ctx);
     },
   };

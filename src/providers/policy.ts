@@ -10,7 +10,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import { isRecord } from './answer.ts';
-import type { ChatRequest, ReasoningEffort } from './request.ts';
+import type { ChatMessage, ChatRequest, ReasoningEffort } from './request.ts';
 import type { BuildContext } from './types.ts';
 
 /** Throws `unsupported_parameter` for `param`, or (drop_params) logs it and returns false. */
@@ -79,28 +79,32 @@ export function refuseImages(request: ChatRequest, what: string): void {
 }
 
 /**
- * Tool results beyond text — images, documents, a failed tool (only Bedrock's Converse surface reads them) —
- * for a target that cannot take them (`takes`; `what` names the model and route): content, so never
- * dropped, a 400 naming the part, or the message for the status.
+ * Tool results beyond text — images, documents, a failed tool — for a target that cannot take them (`takes`;
+ * `what` names the model and route): content, so a 400 naming the part, or the message for the status. With
+ * `drop` (a surface whose clients cannot be configured: Anthropic Messages, docs/contract.md#anthropic-messages)
+ * they are dropped instead, each logged through `drop`, and the result's text goes on. Returns the request.
  */
-export function checkToolResults(request: ChatRequest, takes: boolean, what: string): void {
-  if (takes) return;
-  request.messages.forEach((m, i) => {
-    if (m.role !== 'tool') return;
+export function checkToolResults(request: ChatRequest, takes: boolean, what: string, drop?: (message: string) => void): ChatRequest {
+  if (takes) return request;
+  const messages = request.messages.map((m, i): ChatMessage => {
+    if (m.role !== 'tool' || (m.error !== true && m.content.every((part) => part.type === 'text'))) return m;
     m.content.forEach((part, j) => {
       if (part.type === 'text') return;
       const where = `messages[${i}].content[${j}]`;
-      throw new SidecarError('unsupported_parameter', `${where}: ${what} takes no ${part.type}s in a tool result (${m.toolCallId})`, {
-        param: where,
-      });
+      const message = `${where}: ${what} takes no ${part.type}s in a tool result (${m.toolCallId})`;
+      if (!drop) throw new SidecarError('unsupported_parameter', message, { param: where });
+      drop(`${message}: dropped`);
     });
     if (m.error === true) {
       const where = `messages[${i}]`;
-      throw new SidecarError('unsupported_parameter', `${where}: ${what} takes no error status in a tool result (${m.toolCallId})`, {
-        param: where,
-      });
+      const message = `${where}: ${what} takes no error status in a tool result (${m.toolCallId})`;
+      if (!drop) throw new SidecarError('unsupported_parameter', message, { param: where });
+      drop(`${message}: dropped, its text goes on`);
     }
+    const { error: _error, ...rest } = m;
+    return { ...rest, content: m.content.filter((part) => part.type === 'text') };
   });
+  return { ...request, messages };
 }
 
 /**

@@ -74,9 +74,10 @@ export type ChatMessage =
       cache?: CacheMark;
     }
   /**
-   * A tool's result. Its content is text for every surface but Bedrock's Converse, whose `toolResult` may
-   * also hold images and documents; `error`: the tool failed (Converse's `status: "error"`, Claude's
-   * `is_error`). Which targets take those is checked before any body is built (`checkToolResults`).
+   * A tool's result. Its content is text, and may also hold images (Bedrock's Converse `toolResult`, a
+   * Messages or InvokeModel `tool_result`) and documents (Converse); `error`: the tool failed (Converse's
+   * `status: "error"`, Claude's `is_error`). Which targets take those is checked before any body is built
+   * (`checkToolResults`, which drops them for the Messages surface).
    */
   | { role: 'tool'; toolCallId: string; content: ContentPart[]; error?: boolean; cache?: CacheMark };
 

@@ -33,6 +33,11 @@ export interface BuildContext {
    * happen in the body builder (e.g. tools on a prompt-only Mistral model). Absent: the alias's setting.
    */
   dropParams?: boolean;
+  /**
+   * The surface drops (and logs through `note`) the parts of a tool result the target cannot read rather
+   * than refusing them (`checkToolResults`): Anthropic Messages, whose clients cannot be configured.
+   */
+  dropsToolResultParts?: boolean;
 }
 
 /** Response headers of a non-streaming InvokeModel (token counts travel there for some families). */

@@ -177,7 +177,9 @@ async function serve(ex: Exchange): Promise<void> {
         outcome.guardrail = guards.streamOutcome();
         throw inputVerdict;
       }
-      const native = adapter.buildBody(prepared, { target, note, dropParams });
+      // A surface that drops what a family cannot take drops the tool-result parts it cannot read too.
+      const dropsToolResultParts = ex.surface.dropsUnsupported === true;
+      const native = adapter.buildBody(prepared, { target, note, dropParams, dropsToolResultParts });
       if (config.logging.content) log.debug({ body: native }, 'upstream body');
       return { adapter, prepared, guards, native };
     },

@@ -66,8 +66,10 @@ export interface ModelSurface {
   /** The JSON body of an error answered before the commit. */
   errorBody(error: SidecarError): unknown;
   /**
-   * Parameters a family cannot take are dropped and logged rather than refused (a surface whose clients
-   * cannot be configured, such as Claude Code); absent: the alias's, else the global, drop_params.
+   * Parameters a family cannot take, and the parts of a tool result it cannot read (images, a failed
+   * tool's status: `checkToolResults`), are dropped and logged rather than refused (a surface whose clients
+   * cannot be configured, such as Claude Code); absent: parameters follow the alias's, else the global,
+   * drop_params, and such tool-result parts are a 400.
    */
   readonly dropsUnsupported?: boolean;
   /** A last check of the request against one resolved target (each target of a fallback chain); throws to refuse. */

@@ -9,6 +9,7 @@ import { BedrockRuntimeClient, ConverseCommand, ValidationException, type Messag
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startHarness } from '../helpers/harness.ts';
 import { otherCredentials } from '../helpers/credentials.ts';
+import { FAILED_SCREENSHOT_RESULT, failedScreenshot } from '../helpers/tool-results.ts';
 
 const CLAUDE = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 const MODELS = [
@@ -140,29 +141,7 @@ test('converse toolResult: image, document and status error reach Claude on conv
 test("InvokeModel with Claude's body to a converse alias of Claude: a tool_result's images and is_error reach Converse's toolResult", async () => {
   const h = await startHarness({ models: MODELS });
   try {
-    const body = {
-      anthropic_version: 'bedrock-2023-05-31',
-      max_tokens: 50,
-      tools: [{ name: 'screenshot', input_schema: { type: 'object', properties: {} } }],
-      messages: [
-        { role: 'user', content: 'take a screenshot' },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'screenshot', input: {} }] },
-        {
-          role: 'user',
-          content: [
-            {
-              type: 'tool_result',
-              tool_use_id: 'toolu_1',
-              is_error: true,
-              content: [
-                { type: 'text', text: 'partial capture' },
-                { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG.toString('base64') } },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const body = { anthropic_version: 'bedrock-2023-05-31', max_tokens: 50, ...failedScreenshot() };
     const res = await fetch(`${h.url}/model/claude-converse/invoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -170,13 +149,7 @@ test("InvokeModel with Claude's body to a converse alias of Claude: a tool_resul
     });
     assert.equal(res.status, 200, await res.clone().text());
     const upstream = h.emu.requests.at(-1)!.json as { messages: Array<{ content: unknown[] }> };
-    assert.deepEqual(upstream.messages[2]!.content[0], {
-      toolResult: {
-        toolUseId: 'toolu_1',
-        content: [{ text: 'partial capture' }, { image: { format: 'png', source: { bytes: PNG.toString('base64') } } }],
-        status: 'error',
-      },
-    });
+    assert.deepEqual(upstream.messages[2]!.content[0], FAILED_SCREENSHOT_RESULT);
   } finally {
     await h.close();
   }

@@ -43,7 +43,7 @@ const surface: CountSurface = {
           `${target.family ?? 'this model'} on the ${target.route} route`,
           note,
         );
-        const native = adapter.buildBody({ ...prepared, stream: false }, { target, note, dropParams: true });
+        const native = adapter.buildBody({ ...prepared, stream: false }, { target, note, dropParams: true, dropsToolResultParts: true });
         return target.route === 'invoke'
           ? { invokeModel: { body: Buffer.from(JSON.stringify(native)).toString('base64') } }
           : { converse: pick(native, ['messages', 'system', 'toolConfig']) };

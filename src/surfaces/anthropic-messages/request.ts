@@ -271,17 +271,28 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
           throw bad(`${where}.tool_use_id`, `${where}.tool_use_id is required`);
         flush();
         const content = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : Array.isArray(b.content) ? b.content : [];
-        const text: TextPart[] = [];
+        const result: ContentPart[] = [];
         // One block upstream: a mark on it or on any of its parts is a point after the whole result.
         let cache = cacheOf(b);
+        // Images and `is_error` go on where the target reads them (Converse's toolResult content and status
+        // on Claude and Nova); for another family the request rules drop and log them (checkToolResults).
         (content as unknown[]).forEach((part, k) => {
           if (isObject(part)) cache ??= cacheOf(part);
-          if (isObject(part) && part.type === 'text' && typeof part.text === 'string') text.push({ type: 'text', text: part.text });
-          else if (isObject(part) && part.type === 'tool_reference')
+          if (isObject(part) && part.type === 'text' && typeof part.text === 'string') result.push({ type: 'text', text: part.text });
+          else if (isObject(part) && part.type === 'image') {
+            const picture = image(part, `${where}.content[${k}]`, untranslatable);
+            if (picture) result.push(picture);
+          } else if (isObject(part) && part.type === 'tool_reference')
             return; // what a tool search loaded: nothing to say
           else untranslatable.push(`${where}.content[${k}] (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
         });
-        out.push({ role: 'tool', toolCallId: b.tool_use_id, content: text, ...(cache ? { cache } : {}) });
+        out.push({
+          role: 'tool',
+          toolCallId: b.tool_use_id,
+          content: result,
+          ...(b.is_error === true ? { error: true } : {}),
+          ...(cache ? { cache } : {}),
+        });
         return;
       }
       default:

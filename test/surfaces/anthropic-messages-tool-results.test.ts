@@ -1,0 +1,63 @@
+// A Messages `tool_result` with an image and `is_error` (what Claude Code sends when a tool fails or reads
+// a screenshot) to converse targets (docs/contract.md#anthropic-messages): Claude and Nova, which Bedrock lets
+// read them, get the image as toolResult content and `status: "error"`; another family (Llama) gets no status
+// and no image, the result's text, and a log line naming each drop — never a 400, since Claude Code cannot be
+// configured. The emulator records the exact Converse body each target was sent (and validates it as Bedrock would).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { FAILED_SCREENSHOT_RESULT, failedScreenshot } from '../helpers/tool-results.ts';
+
+const MODELS = [
+  { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
+  { name: 'nova', model: 'bedrock/converse/us.amazon.nova-pro-v1:0', region: 'us-east-1' },
+  { name: 'llama', model: 'bedrock/converse/us.meta.llama3-3-70b-instruct-v1:0', region: 'us-east-1' },
+];
+
+function body(model: string, stream: boolean): Record<string, unknown> {
+  return { model, max_tokens: 100, stream, ...failedScreenshot() };
+}
+
+async function send(h: Harness, model: string, stream = false): Promise<unknown> {
+  h.emu.script({ type: 'text', text: 'a login form' });
+  const res = await fetch(`${h.url}/v1/messages`, { method: 'POST', body: JSON.stringify(body(model, stream)) });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${model}: ${text}`);
+  assert.ok(text.includes('a login form'), model);
+  const upstream = JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { messages: Array<{ content: unknown[] }> };
+  return upstream.messages[2]!.content;
+}
+
+test('messages tool_result: image and is_error reach Claude and Nova on converse as toolResult content and status: error', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    for (const model of ['claude-converse', 'nova']) {
+      assert.deepEqual(await send(h, model), [FAILED_SCREENSHOT_RESULT], model);
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages tool_result: to Llama on converse the status and image are dropped and logged, the text goes on (no 400)', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    for (const stream of [false, true]) {
+      const logged = h.logs.length;
+      assert.deepEqual(await send(h, 'llama', stream), [{ toolResult: { toolUseId: 'toolu_1', content: [{ text: 'partial capture' }] } }]);
+      const lines = h.logs.slice(logged).map((l) => String(l.msg));
+      assert.ok(
+        lines.some((l) =>
+          l.includes('messages[2].content[1]: meta on the converse route takes no images in a tool result (toolu_1): dropped'),
+        ),
+        lines.join('\n'),
+      );
+      assert.ok(
+        lines.some((l) => l.includes('messages[2]: meta on the converse route takes no error status in a tool result (toolu_1): dropped')),
+        lines.join('\n'),
+      );
+    }
+  } finally {
+    await h.close();
+  }
+});
