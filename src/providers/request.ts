@@ -300,12 +300,12 @@ export function isKnownUnsupported(key: string): boolean {
   return KNOWN_UNSUPPORTED.has(key);
 }
 
-/** Text of a list of text parts. */
 /** Whether two readings of a conversation still say the same text (a guardrail's mask changes it). */
 export function sameText(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
   return a.length === b.length && a.every((m, i) => joinText(m.content) === joinText(b[i]!.content));
 }
 
+/** Text of a list of text parts. */
 export function joinText(parts: readonly ContentPart[]): string {
   let out = '';
   for (const part of parts) if (part.type === 'text') out += part.text;
