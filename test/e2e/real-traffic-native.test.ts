@@ -286,6 +286,8 @@ test('the native surface gives the app what real Bedrock answered, for every rec
     await t.test(c.rec.id, async () => {
       const res = await ask(c);
       const body = Buffer.from(await res.arrayBuffer());
+      // Bedrock's own content type, exactly: every recorded answer and error says it without a charset.
+      assert.equal(res.headers.get('content-type'), REFUSED[c.rec.id] ? 'application/json' : c.rec.headers['content-type']);
       const refused = REFUSED[c.rec.id];
       if (refused) {
         assert.equal(res.status, 400, body.toString('utf8'));

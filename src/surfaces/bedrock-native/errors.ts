@@ -55,6 +55,9 @@ export function exceptionName(error: SidecarError): string {
   return BY_TYPE[error.type];
 }
 
+/** Bedrock's JSON content type, as it sends it (no charset: every real answer recorded says just this). */
+export const BEDROCK_JSON = { 'content-type': 'application/json' } as const;
+
 /**
  * Bedrock's `{"message"}`; a guardrail block also names the guardrail (`guardrail`), as on every surface — the
  * AWS SDK keeps a member it does not model on the exception it raises (`error.guardrail`).
@@ -64,7 +67,7 @@ export function nativeErrorBody(error: SidecarError): { message: string; guardra
 }
 
 export function nativeErrorHeaders(error: SidecarError): Record<string, string> {
-  return { 'x-amzn-errortype': exceptionName(error) };
+  return { ...BEDROCK_JSON, 'x-amzn-errortype': exceptionName(error) };
 }
 
 /**
@@ -72,7 +75,7 @@ export function nativeErrorHeaders(error: SidecarError): Record<string, string> 
  * SDK raises it as a service exception of that name, with the body's `message`).
  */
 export function unknownOperationHeaders(): Record<string, string> {
-  return { 'x-amzn-errortype': 'UnknownOperationException' };
+  return { ...BEDROCK_JSON, 'x-amzn-errortype': 'UnknownOperationException' };
 }
 
 /** The exception frames each streaming operation declares (the AWS SDK's event-stream unions). */

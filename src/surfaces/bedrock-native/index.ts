@@ -27,7 +27,7 @@ import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
 import { checkConverseTarget, invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
-import { nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
+import { BEDROCK_JSON, nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { embeddingInvoke } from './invoke-embeddings.ts';
 import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './invoke-nova.ts';
@@ -61,6 +61,8 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
     newId: () => randomHex(12),
     renderer: () => new ConverseStreamRenderer(() => now() - started),
     answer: (events, meta) => converseAnswer(events, now() - started, meta.serviceTier),
+    // The whole answer's type as Bedrock sends it (a stream's is the event stream's).
+    answerHeaders: () => (stream ? {} : BEDROCK_JSON),
     check: checkConverseTarget,
   };
 }
@@ -125,6 +127,7 @@ function invokeSurface(model: string | SidecarError, body: InvokeBody, stream: b
     // `serviceTier`, `performanceConfigLatency`), where Bedrock said so before the answer: its own headers on
     // invoke, a converse alias's whole answer.
     answerHeaders: (meta): Record<string, string> => ({
+      ...(stream ? {} : BEDROCK_JSON),
       ...(meta.serviceTier !== undefined ? { 'x-amzn-bedrock-service-tier': meta.serviceTier } : {}),
       ...(meta.latency !== undefined ? { 'x-amzn-bedrock-performanceconfig-latency': meta.latency } : {}),
     }),
