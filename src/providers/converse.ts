@@ -215,6 +215,7 @@ export function historyToolConfig(request: ChatRequest, ctx: BuildContext): Reco
  * whose family the sidecar does not know).
  */
 export function converseAdapter(traits: ConverseTraits, family?: string): RouteAdapter {
+  const { refusesTopK } = traits;
   const params = new Set<ParamName>([
     ...BASE_PARAMS,
     ...(traits.tools ? TOOL_PARAMS : []),
@@ -315,6 +316,8 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     parseResponse: parseConverseResponse,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
+    // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.
+    ...(refusesTopK ? { refusesExtraField: (key: string, modelId: string) => (key === 'top_k' ? refusesTopK(modelId) : undefined) } : {}),
   };
 }
 

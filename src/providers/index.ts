@@ -6,7 +6,7 @@
 import { SidecarError } from '../errors.ts';
 import type { Route } from '../config/schema.ts';
 import type { RouteSupport } from '../models/resolve.ts';
-import { isEmbeddingFamily } from '../models/route.ts';
+import { isEmbeddingFamily, parseRoute } from '../models/route.ts';
 import { converseAdapter, flagFor, UNKNOWN_FAMILY_TRAITS } from './converse.ts';
 import { checkEmbeddingAlias } from './embeddings/index.ts';
 import { preparePromptCache } from './caching.ts';
@@ -73,11 +73,24 @@ export const routeSupport: RouteSupport = {
     const adapter = adapterFor(route, family);
     const fields = alias.additionalModelRequestFields;
     if (!adapter || !fields) return undefined;
-    const problem = checkExtraFields(fields, adapter.extraFields, `${family ?? 'this model'} on the ${route} route`);
+    const what = `${family ?? 'this model'} on the ${route} route`;
+    const problem = checkExtraFields(fields, adapter.extraFields, what);
     const key = disallowedExtraField(fields, adapter.extraFields);
-    if (!problem || key === undefined) return undefined;
     // The key path goes in front of the message (models[2].additional_model_request_fields.top_k: …).
-    return { path: ['additional_model_request_fields', key], message: problem.replace(/^additional_model_request_fields: /, '') };
+    if (problem && key !== undefined)
+      return { path: ['additional_model_request_fields', key], message: problem.replace(/^additional_model_request_fields: /, '') };
+    // A key the family takes that this model does not: Bedrock would refuse every request through the alias.
+    const { modelId } = parseRoute(alias.model);
+    for (const field of Object.keys(fields)) {
+      const why = adapter.refusesExtraField?.(field, modelId);
+      if (why !== undefined) {
+        return {
+          path: ['additional_model_request_fields', field],
+          message: `alias "${alias.name}": ${why} (${modelId} on the ${route} route), so Bedrock would refuse every request through it`,
+        };
+      }
+    }
+    return undefined;
   },
 };
 

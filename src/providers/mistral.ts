@@ -142,6 +142,8 @@ class MistralStreamMapper implements StreamMapper {
 export const mistralInvoke: RouteAdapter = {
   params: PARAMS,
   extraFields: EXTRA_FIELDS,
+  refusesExtraField: (key, modelId) =>
+    key === 'top_k' && isMistralChat(modelId) ? "Mistral's chat-completion body has no top_k" : undefined,
   buildBody,
   createStreamMapper: () => new MistralStreamMapper(),
   parseResponse: (body, headers) => ('outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers)),

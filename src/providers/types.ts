@@ -70,6 +70,11 @@ export interface RouteAdapter {
    */
   readonly richToolResults?: ModelFlag;
   /**
+   * Why this model cannot take a key `extraFields` allows for its family (Mistral's chat models have no
+   * `top_k`), or undefined: an alias setting it is refused when the config loads (`routeSupport.checkAlias`).
+   */
+  readonly refusesExtraField?: (key: string, modelId: string) => string | undefined;
+  /**
    * The name of the family's own invoke body format when its adapter sends a native InvokeModel client's body
    * as it is (`ChatRequest.invokeBody` of that format): Nova's `messages-v1`. The native surface reads a body
    * of that format (src/surfaces/bedrock-native/).
