@@ -45,6 +45,14 @@ export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
 /** What a native stream's core emits: an event (its `:event-type` and payload), or the stream's one in-band error. */
 export type NativeOut = { readonly eventType: string; readonly payload: unknown } | { readonly error: SidecarError };
 
+/**
+ * One InvokeModelWithResponseStream `chunk` event: the family's own event as JSON, base64 in `bytes`, as Bedrock
+ * carries every invoke family's stream.
+ */
+export function chunkOut(event: unknown): NativeOut {
+  return { eventType: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64') } };
+}
+
 /** The operation's own mapping of neutral events to its events (ConverseStream's, Claude's chunks). */
 export interface NativeStreamCore {
   /** Whether the ending has been emitted. */

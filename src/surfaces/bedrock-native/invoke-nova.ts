@@ -18,7 +18,7 @@ import type { SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { ConverseEvents, converseAnswer } from './converse-render.ts';
 import { invalid, isObject, readConverseRequest } from './converse-request.ts';
 import { INVOKE_STREAM_EXCEPTIONS } from './errors.ts';
-import { EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
+import { chunkOut, EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
 import { invocationMetrics } from './invoke-render.ts';
 import { readServingHeaders } from './invoke-request.ts';
 
@@ -170,7 +170,7 @@ class NovaChunks implements NativeStreamCore {
         : out.eventType === 'messageStop' && this.#stopReason !== undefined
           ? { messageStop: { ...(out.payload as Json), stopReason: this.#stopReason } }
           : { [out.eventType]: out.payload };
-    return { eventType: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64') } };
+    return chunkOut(event);
   }
 }
 

@@ -21,7 +21,7 @@ import type { SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { SidecarError } from '../../errors.ts';
 import { invalid, isObject } from './converse-request.ts';
 import { INVOKE_STREAM_EXCEPTIONS } from './errors.ts';
-import { EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
+import { chunkOut, EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
 import { invocationMetrics } from './invoke-render.ts';
 import { readServingHeaders } from './invoke-request.ts';
 
@@ -274,7 +274,7 @@ class PromptChunks implements NativeStreamCore {
         case 'text':
         case 'reasoning':
           if (this.#stop !== undefined || (event.kind === 'reasoning' && this.#family.reasoningClose === undefined)) break;
-          out.push(chunk(this.#family.chunk(this.#inline(event.kind, event.text), this.#first, this.#prompt)));
+          out.push(chunkOut(this.#family.chunk(this.#inline(event.kind, event.text), this.#first, this.#prompt)));
           this.#first = false;
           break;
         case 'finish':
@@ -317,12 +317,8 @@ class PromptChunks implements NativeStreamCore {
   #last(usage: Usage | undefined): NativeOut {
     this.#done = true;
     const last = this.#family.last(this.#stop!, usage);
-    return chunk(usage ? { ...last, 'amazon-bedrock-invocationMetrics': invocationMetrics(usage, this.#latencyMs()) } : last);
+    return chunkOut(usage ? { ...last, 'amazon-bedrock-invocationMetrics': invocationMetrics(usage, this.#latencyMs()) } : last);
   }
-}
-
-function chunk(event: Json): NativeOut {
-  return { eventType: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64') } };
 }
 
 /** One InvokeModelWithResponseStream of a prompt family. */

@@ -11,7 +11,7 @@ import type { StreamEvent, Usage } from '../../pipeline/events.ts';
 import type { AnswerMeta } from '../../server/surface.ts';
 import { AnthropicEventStream, type AnthropicOut } from '../anthropic-events.ts';
 import { INVOKE_STREAM_EXCEPTIONS } from './errors.ts';
-import { EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
+import { chunkOut, EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
 
 /** Claude's events, each as Bedrock's `chunk` event. */
 class ClaudeChunks implements NativeStreamCore {
@@ -44,8 +44,7 @@ class ClaudeChunks implements NativeStreamCore {
 }
 
 function chunk(out: AnthropicOut): NativeOut {
-  if ('error' in out) return out;
-  return { eventType: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(out.event), 'utf8').toString('base64') } };
+  return 'error' in out ? out : chunkOut(out.event);
 }
 
 /** Bedrock's `amazon-bedrock-invocationMetrics` on an invoke stream's last chunk. */
