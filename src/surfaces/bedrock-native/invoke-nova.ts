@@ -13,6 +13,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { StreamEvent, Usage } from '../../pipeline/events.ts';
+import { members } from '../../providers/embeddings/common.ts';
 import { takeSidecarParams, type ChatRequest, type ReasoningEffort } from '../../providers/request.ts';
 import type { SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { ConverseEvents, converseAnswer } from './converse-render.ts';
@@ -27,7 +28,7 @@ type Json = Record<string, unknown>;
 /** The format of Nova's invoke body (its `schemaVersion`), as its invoke adapter names it (`ownBodyFormat`). */
 export const NOVA_FORMAT = 'messages-v1';
 /** Nova's invoke body (messages-v1). */
-const NOVA_KEYS: ReadonlySet<string> = new Set(['schemaVersion', 'system', 'messages', 'inferenceConfig', 'toolConfig']);
+const NOVA_KEYS: readonly string[] = ['schemaVersion', 'system', 'messages', 'inferenceConfig', 'toolConfig'];
 /** `inferenceConfig` members, each under the Converse name it is read as (both spellings Bedrock takes). */
 const INFERENCE: Readonly<Record<string, string>> = {
   maxTokens: 'maxTokens',
@@ -45,13 +46,7 @@ export function readNovaInvoke(body: unknown, model: string, stream: boolean, he
   if (!isObject(body)) throw invalid('Malformed input request: #: expected type: JSONObject, please reformat your input and try again.');
   const raw: Json = { ...body };
   const sidecar = takeSidecarParams(raw);
-  const extraneous = Object.keys(raw).filter((key) => !NOVA_KEYS.has(key));
-  if (extraneous.length > 0) {
-    throw invalid(
-      `Malformed input request: ${extraneous.map((k) => `#: extraneous key [${k}] is not permitted`).join('')}, please reformat your input and try again.`,
-      extraneous[0],
-    );
-  }
+  members(raw, '#', NOVA_KEYS);
   if (raw.schemaVersion !== undefined && raw.schemaVersion !== NOVA_FORMAT)
     throw invalid(
       'Malformed input request: #/schemaVersion: must be "messages-v1", please reformat your input and try again.',

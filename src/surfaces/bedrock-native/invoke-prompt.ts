@@ -15,6 +15,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelTarget } from '../../models/resolve.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
+import { members } from '../../providers/embeddings/common.ts';
 import { ownInvokeBodyFormat } from '../../providers/index.ts';
 import { takeSidecarParams, type ChatParams, type ChatRequest } from '../../providers/request.ts';
 import type { SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
@@ -133,12 +134,7 @@ export const TITAN_TEXT: PromptFamily = {
     const config = b.textGenerationConfig;
     if (config === undefined) return {};
     if (!isObject(config)) throw invalid('textGenerationConfig: must be an object', 'textGenerationConfig');
-    const extra = Object.keys(config).find((key) => !TITAN_CONFIG.includes(key));
-    if (extra !== undefined)
-      throw invalid(
-        `Malformed input request: #/textGenerationConfig: extraneous key [${extra}] is not permitted, please reformat your input and try again.`,
-        `textGenerationConfig.${extra}`,
-      );
+    members(config, '#/textGenerationConfig', TITAN_CONFIG);
     return {
       ...(config.maxTokenCount !== undefined ? { max_tokens: num(config.maxTokenCount, 'textGenerationConfig.maxTokenCount') } : {}),
       ...(config.temperature !== undefined ? { temperature: num(config.temperature, 'textGenerationConfig.temperature') } : {}),
@@ -196,17 +192,7 @@ export function readPromptInvoke(
   if (!isObject(body)) throw invalid('Malformed input request: #: expected type: JSONObject, please reformat your input and try again.');
   const raw: Json = { ...body };
   const sidecar = takeSidecarParams(raw);
-  const problems = [
-    ...Object.keys(raw)
-      .filter((key) => !family.keys.includes(key))
-      .map((key) => [`#: extraneous key [${key}] is not permitted`, key] as const),
-    ...(raw[family.promptKey] === undefined ? [[`#: required key [${family.promptKey}] not found`, family.promptKey] as const] : []),
-  ];
-  if (problems.length > 0)
-    throw invalid(
-      `Malformed input request: ${problems.map(([p]) => p).join('')}, please reformat your input and try again.`,
-      problems[0]![1],
-    );
+  members(raw, '#', family.keys, [family.promptKey]);
   const prompt = raw[family.promptKey];
   if (typeof prompt !== 'string') throw invalid(`${family.promptKey}: must be a string`, family.promptKey);
   const messages: ChatRequest['messages'] = [{ role: 'user', content: [{ type: 'text', text: prompt }] }];
