@@ -13,8 +13,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FinishReason, StreamEvent } from '../../pipeline/events.ts';
-import type { Family } from '../../models/route.ts';
-import { adapterFor } from '../../providers/index.ts';
+import { ownBodyParams } from '../../providers/index.ts';
 import type { ChatParams, ChatRequest, ParamName } from '../../providers/request.ts';
 import type { AnswerMeta, SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { assembleCompletion } from '../chat-answer.ts';
@@ -32,8 +31,6 @@ export interface ChatFamily {
   readonly format: string;
   /** Top-level members Bedrock takes. */
   readonly keys: readonly string[];
-  /** The family, whose invoke adapter's parameters are what the neutral reading keeps (`neutralParams`). */
-  readonly family: Family;
   /** Reasoning inline in the family's text (gpt-oss on invoke), else the family's answers carry none. */
   readonly reasoningTags?: { open: string; close: string };
   /** Its stream chunks, stamped with the answer's id, time and model. */
@@ -69,7 +66,6 @@ function openAiChunks(meta: AnswerMeta, reasoningTags: ChatFamily['reasoningTags
 
 export const OPENAI_CHAT: ChatFamily = {
   format: 'openai-chat',
-  family: 'openai',
   // OpenAI's Create chat completion body, as Bedrock takes it for OpenAI's models.
   keys: [
     'messages',
@@ -119,7 +115,7 @@ export function readChatInvoke(
     );
   const { model: _model, stream: _stream, ...own } = raw;
   const fields = readChatFields(own);
-  const params = neutralParams(fields.params, family.family);
+  const params = neutralParams(fields.params, family.format);
   const request: ChatRequest = {
     model,
     stream,
@@ -138,9 +134,9 @@ export function readChatInvoke(
  * (what a converse target or a fallback can be asked for too). The rest (penalties, `logit_bias` …) travel in the
  * family's own body only, which the parameter policy would refuse as parameters.
  */
-function neutralParams(params: ChatParams, family: Family): ChatParams {
-  const takes = adapterFor('invoke', family)?.params;
-  return Object.fromEntries(Object.entries(params).filter(([key]) => takes?.has(key as ParamName) === true));
+function neutralParams(params: ChatParams, format: string): ChatParams {
+  const takes = ownBodyParams(format);
+  return Object.fromEntries(Object.entries(params).filter(([key]) => takes.has(key as ParamName)));
 }
 
 /** The events with reasoning as the family's text carries it: inline between its tags, or left out. */
