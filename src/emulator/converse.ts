@@ -5,7 +5,7 @@
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
-import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
+import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
 import { betaProblem, thinkingProblem } from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
@@ -36,8 +36,45 @@ export const DOCUMENT_NAME_MESSAGE =
 const MAX_DOCUMENTS = 5;
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
-/** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
+const TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
+const TOOL_NAME_MAX = 64;
+
+/**
+ * Tool names (`toolSpec.name`, `toolChoice.tool.name`, every `toolUse.name`): at most 64 characters of
+ * `[a-zA-Z0-9_-]`, in Bedrock's constraint words with its `member` path segments (as reported from Bedrock by
+ * openclaw and aws-samples users hitting it with MCP tool names).
+ */
+function toolNameProblems(body: Json): string[] {
+  const named: Array<[string, unknown]> = [];
+  const config = isJson(body.toolConfig) ? body.toolConfig : undefined;
+  const tools = Array.isArray(config?.tools) ? (config.tools as unknown[]) : [];
+  tools.forEach((tool, i) => {
+    if (isJson(tool) && isJson(tool.toolSpec)) named.push([`toolConfig.tools.${i}.member.toolSpec.name`, tool.toolSpec.name]);
+  });
+  if (isJson(config?.toolChoice) && isJson(config.toolChoice.tool))
+    named.push(['toolConfig.toolChoice.tool.name', config.toolChoice.tool.name]);
+  const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+  messages.forEach((message, i) => {
+    const content = isJson(message) && Array.isArray(message.content) ? (message.content as unknown[]) : [];
+    content.forEach((block, j) => {
+      if (isJson(block) && isJson(block.toolUse)) named.push([`messages.${i}.member.content.${j}.member.toolUse.name`, block.toolUse.name]);
+    });
+  });
+  const out: string[] = [];
+  for (const [at, name] of named) {
+    if (typeof name !== 'string') continue;
+    if (name.length > TOOL_NAME_MAX)
+      out.push(`Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${TOOL_NAME_MAX}`);
+    if (!TOOL_NAME.test(name))
+      out.push(`Value '${name}' at '${at}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+`);
+  }
+  return out;
+}
+
+/** Checks beyond the shape: tool names, conversation order, blank text, tool blocks without toolConfig, model extras. */
 function semanticProblem(modelId: string, body: Json): string | undefined {
+  const names = toolNameProblems(body);
+  if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
@@ -235,7 +272,7 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
   if (tierProblem) return call.validationError(tierProblem);
 
   const reply = await settleReply(call, call.nextReply(lastUserText(body)));
-  if (!reply) return;
+  if (!reply || novaToolNameFault(call, reply)) return;
   const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
   const guard = nativeGuardrail(call, isJson(body.guardrailConfig) ? body.guardrailConfig : undefined);
   const cacheUse = call.promptCache.use(call.modelId, cacheParts);

@@ -28,6 +28,7 @@ import {
   type ReasoningEffort,
 } from './request.ts';
 import { servingFields } from './serving.ts';
+import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -314,6 +315,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     buildBody,
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
+    toolNames: traits.toolNames ?? BEDROCK_TOOL_NAMES,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
     // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.
