@@ -71,10 +71,45 @@ function toolNameProblems(body: Json): string[] {
   return out;
 }
 
+export const OPEN_OBJECT_SCHEMA = "For 'object' type, 'additionalProperties' must be explicitly set to false";
+
+/** Whether a JSON schema has an object schema anywhere in it that does not set `additionalProperties: false`. */
+function hasOpenObject(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(hasOpenObject);
+  if (!isJson(schema)) return false;
+  const type = schema.type;
+  const isObjectSchema = type === 'object' || (Array.isArray(type) && type.includes('object')) || isJson(schema.properties);
+  if (isObjectSchema && schema.additionalProperties !== false) return true;
+  return Object.entries(schema).some(
+    ([key, value]) => key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples' && hasOpenObject(value),
+  );
+}
+
+/**
+ * Structured outputs (`outputConfig.textFormat`): Bedrock compiles the schema into a grammar and takes an
+ * object schema only closed — every AWS example sets `additionalProperties: false`, and users report the
+ * refusal of one that does not (future-agi, 2026-05: "For 'object' type, 'additionalProperties' must be
+ * explicitly set to false"). A schema that is not JSON is refused too.
+ */
+function outputSchemaProblem(body: Json): string | undefined {
+  const format = isJson(body.outputConfig) ? body.outputConfig.textFormat : undefined;
+  const structure = isJson(format) && isJson(format.structure) ? format.structure.jsonSchema : undefined;
+  if (!isJson(structure) || typeof structure.schema !== 'string') return undefined;
+  let schema: unknown;
+  try {
+    schema = JSON.parse(structure.schema);
+  } catch {
+    return 'The JSON schema in outputConfig.textFormat.structure.jsonSchema.schema is not valid JSON.';
+  }
+  return hasOpenObject(schema) ? OPEN_OBJECT_SCHEMA : undefined;
+}
+
 /** Checks beyond the shape: tool names, conversation order, blank text, tool blocks without toolConfig, model extras. */
 function semanticProblem(modelId: string, body: Json): string | undefined {
   const names = toolNameProblems(body);
   if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
+  const output = outputSchemaProblem(body);
+  if (output) return output;
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;

@@ -13,6 +13,7 @@ import { bedrockBetas } from './anthropic-betas.ts';
 import { claudeEffortField } from './claude-rules.ts';
 import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
+import { closedSchema } from './json-schema.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import {
@@ -286,14 +287,15 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     mergeExtraFields(extra, ctx, extraFields, what);
     if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
 
+    // json_object has no schema, and Bedrock's structured outputs take an object schema only closed
+    // (json-schema.ts): `{type: "object"}` is refused, closed it allows `{}` alone. OpenAI's json_object asks
+    // the prompt to say JSON, so the prompt is what asks for it here.
     const format = p.response_format;
-    if (format !== undefined && format.type !== 'text') {
-      const schema = format.type === 'json_schema' ? format.schema : { type: 'object' };
-      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(schema) };
-      if (format.type === 'json_schema') {
-        jsonSchema.name = format.name;
-        if (format.description !== undefined) jsonSchema.description = format.description;
-      }
+    if (format?.type === 'json_object')
+      ctx.note('response_format json_object: no schema to constrain the answer with on converse; the prompt asks for JSON');
+    else if (format?.type === 'json_schema') {
+      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(closedSchema(format.schema)), name: format.name };
+      if (format.description !== undefined) jsonSchema.description = format.description;
       body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     }
     Object.assign(body, servingFields(request, ctx.target));
