@@ -12,6 +12,7 @@ import type { BuildContext, CacheSupport, ChatFamilySpec, ConverseTraits, RouteA
 import { ConverseEventMapper, converseMessages, converseSystem, converseToolConfig, parseConverseResponse } from './converse.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
+import { NOVA_TOOL_NAMES } from './tool-names.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'max_tokens',
@@ -96,6 +97,7 @@ export const novaInvoke: RouteAdapter = {
   documents: EVERY_DOCUMENT,
   richToolResults: true,
   ownBodyFormat: OWN_BODY_FORMAT,
+  toolNames: NOVA_TOOL_NAMES,
 };
 
 const CONVERSE: ConverseTraits = {
@@ -106,6 +108,7 @@ const CONVERSE: ConverseTraits = {
   extra: ['top_k', 'reasoning_effort'],
   extraFields: ['inferenceConfig', 'reasoningConfig'],
   toolResults: true,
+  toolNames: NOVA_TOOL_NAMES,
   topK: (topK) => ({ inferenceConfig: { topK } }),
   reasoning: (request, ctx, effort) => {
     const reasoning = reasoningConfig(ctx, effort);

@@ -19,6 +19,7 @@ import {
   type OpenAiStreamOptions,
 } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, threeLevelEffort } from './policy.ts';
+import { closedSchema } from './json-schema.ts';
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'logit_bias', 'frequency_penalty', 'presence_penalty']);
 
@@ -52,7 +53,7 @@ export function openAiChatBody(request: ChatRequest, ctx: BuildContext, options:
             type: 'json_schema',
             json_schema: {
               name: format.name,
-              schema: format.schema,
+              schema: closedSchema(format.schema),
               ...(format.description !== undefined ? { description: format.description } : {}),
               ...(format.strict !== undefined ? { strict: format.strict } : {}),
             },

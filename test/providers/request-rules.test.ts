@@ -476,7 +476,7 @@ test('request rules: response_format json_object with a schema (instructor) is j
   const json = (built.body.outputConfig as Record<string, Record<string, Record<string, Record<string, unknown>>>>).textFormat!.structure!
     .jsonSchema!;
   assert.equal(json.name, 'User_Info');
-  assert.deepEqual(JSON.parse(json.schema as string), schema);
+  assert.deepEqual(JSON.parse(json.schema as string), { ...schema, additionalProperties: false });
 });
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
