@@ -53,11 +53,14 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
         return `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`;
       }
       if ('toolUse' in block || 'toolResult' in block) usesTools = true;
+      const result = block.toolResult;
+      if (isJson(result) && result.status === 'error' && Array.isArray(result.content) && result.content.length === 0) {
+        return `The content field at messages.${i}.content.${j}.toolResult cannot be empty when status value is error.`;
+      }
       const doc = block.document;
       if (isJson(doc) && typeof doc.name === 'string' && !DOCUMENT_NAME.test(doc.name)) return DOCUMENT_NAME_MESSAGE;
       if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
       // A tool result's document is a DocumentBlock too: the same name rule.
-      const result = block.toolResult;
       const parts = isJson(result) && Array.isArray(result.content) ? (result.content as unknown[]) : [];
       for (const part of parts) {
         const inner = isJson(part) ? part.document : undefined;

@@ -109,9 +109,16 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         return;
       }
       case 'tool': {
-        // A text result is one text block; images, documents and a failure go as the client sent them.
+        // A text result is one text block; images, documents and a failure go as the client sent them. A
+        // failure that says nothing (Anthropic's `is_error` with no content) says `error`: Bedrock refuses a
+        // `status: "error"` result whose content is empty.
         const plain = m.error !== true && m.content.every((part) => part.type === 'text');
-        const content = plain ? [{ text: joinText(m.content) }] : m.content.map((part, j) => userBlock(part, images, i, j));
+        const silent = m.error === true && m.content.every((part) => part.type === 'text' && part.text.trim() === '');
+        const content = plain
+          ? [{ text: joinText(m.content) }]
+          : silent
+            ? [{ text: 'error' }]
+            : m.content.map((part, j) => userBlock(part, images, i, j));
         append('user', [{ toolResult: { toolUseId: m.toolCallId, content, ...(m.error === true ? { status: 'error' } : {}) } }], m.cache);
         return;
       }

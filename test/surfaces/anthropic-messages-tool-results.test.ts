@@ -61,3 +61,27 @@ test('messages tool_result: to Llama on converse the status and image are droppe
     await h.close();
   }
 });
+
+test('messages tool_result: a failure with no content (is_error, content omitted or blank) says `error` on converse — Bedrock refuses an empty error result', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    for (const content of [undefined, '', [], [{ type: 'text', text: ' ' }]]) {
+      const messages = failedScreenshot().messages;
+      const result = { type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, ...(content === undefined ? {} : { content }) };
+      messages[2] = { role: 'user', content: [result] };
+      h.emu.script({ type: 'text', text: 'the tool failed' });
+      const res = await fetch(`${h.url}/v1/messages`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'claude-converse', max_tokens: 100, tools: failedScreenshot().tools, messages }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200, `${JSON.stringify(content)}: ${text}`);
+      const upstream = JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { messages: Array<{ content: unknown[] }> };
+      assert.deepEqual(upstream.messages[2]!.content, [
+        { toolResult: { toolUseId: 'toolu_1', content: [{ text: 'error' }], status: 'error' } },
+      ]);
+    }
+  } finally {
+    await h.close();
+  }
+});
