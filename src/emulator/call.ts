@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendAwsError } from './aws-errors.ts';
 import type { RenderContext } from './families/types.ts';
+import { familyOf } from './model-id.ts';
 import type { PromptCache } from './prompt-cache.ts';
 import type { ResponseTracker } from './stream-writer.ts';
 import type { GuardrailRules, RawReply, RecordedRequest, ScriptedReply, TextReply, ToolUseReply } from './types.ts';
@@ -48,6 +49,26 @@ export async function settleReply(call: CallContext, reply: ScriptedReply): Prom
     return undefined;
   }
   return current;
+}
+
+/**
+ * Amazon Nova takes a tool whose name has a hyphen, but fails each time it calls one: Bedrock answers 424
+ * `ModelErrorException` (SEMOSS and mcp-agent users measured it with direct Converse calls to nova-pro; the
+ * AWS re:Post answer on Nova's tool naming says letters, digits and underscores). Sent here for a scripted
+ * call of such a tool on a Nova model, before the response starts (whether a stream fails in-band instead is
+ * not known; the emulator answers the same way on every operation). True when answered.
+ */
+export function novaToolNameFault(call: CallContext, reply: ContentReply): boolean {
+  if (familyOf(call.modelId) !== 'nova' || reply.type !== 'tool_use' || !reply.calls.some((c) => c.name.includes('-'))) return false;
+  call.record.status = 424;
+  sendAwsError(
+    call.res,
+    call.requestId,
+    424,
+    'ModelErrorException',
+    'Model produced invalid sequence as part of ToolUse. Please refer to the model tool use troubleshooting guide.',
+  );
+  return true;
 }
 
 /** Body for a non-stream `raw` reply: strings and Buffers verbatim, anything else as JSON. */

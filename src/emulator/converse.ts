@@ -5,7 +5,7 @@
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
-import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
+import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
 import { betaProblem, thinkingProblem } from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
@@ -36,8 +36,80 @@ export const DOCUMENT_NAME_MESSAGE =
 const MAX_DOCUMENTS = 5;
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
-/** Checks beyond the shape: conversation order, blank text, tool blocks without toolConfig, model extras. */
+const TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
+const TOOL_NAME_MAX = 64;
+
+/**
+ * Tool names (`toolSpec.name`, `toolChoice.tool.name`, every `toolUse.name`): at most 64 characters of
+ * `[a-zA-Z0-9_-]`, in Bedrock's constraint words with its `member` path segments (as reported from Bedrock by
+ * openclaw and aws-samples users hitting it with MCP tool names).
+ */
+function toolNameProblems(body: Json): string[] {
+  const named: Array<[string, unknown]> = [];
+  const config = isJson(body.toolConfig) ? body.toolConfig : undefined;
+  const tools = Array.isArray(config?.tools) ? (config.tools as unknown[]) : [];
+  tools.forEach((tool, i) => {
+    if (isJson(tool) && isJson(tool.toolSpec)) named.push([`toolConfig.tools.${i}.member.toolSpec.name`, tool.toolSpec.name]);
+  });
+  if (isJson(config?.toolChoice) && isJson(config.toolChoice.tool))
+    named.push(['toolConfig.toolChoice.tool.name', config.toolChoice.tool.name]);
+  const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+  messages.forEach((message, i) => {
+    const content = isJson(message) && Array.isArray(message.content) ? (message.content as unknown[]) : [];
+    content.forEach((block, j) => {
+      if (isJson(block) && isJson(block.toolUse)) named.push([`messages.${i}.member.content.${j}.member.toolUse.name`, block.toolUse.name]);
+    });
+  });
+  const out: string[] = [];
+  for (const [at, name] of named) {
+    if (typeof name !== 'string') continue;
+    if (name.length > TOOL_NAME_MAX)
+      out.push(`Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${TOOL_NAME_MAX}`);
+    if (!TOOL_NAME.test(name))
+      out.push(`Value '${name}' at '${at}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+`);
+  }
+  return out;
+}
+
+export const OPEN_OBJECT_SCHEMA = "For 'object' type, 'additionalProperties' must be explicitly set to false";
+
+/** Whether a JSON schema has an object schema anywhere in it that does not set `additionalProperties: false`. */
+function hasOpenObject(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(hasOpenObject);
+  if (!isJson(schema)) return false;
+  const type = schema.type;
+  const isObjectSchema = type === 'object' || (Array.isArray(type) && type.includes('object')) || isJson(schema.properties);
+  if (isObjectSchema && schema.additionalProperties !== false) return true;
+  return Object.entries(schema).some(
+    ([key, value]) => key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples' && hasOpenObject(value),
+  );
+}
+
+/**
+ * Structured outputs (`outputConfig.textFormat`): Bedrock compiles the schema into a grammar and takes an
+ * object schema only closed — every AWS example sets `additionalProperties: false`, and users report the
+ * refusal of one that does not (future-agi, 2026-05: "For 'object' type, 'additionalProperties' must be
+ * explicitly set to false"). A schema that is not JSON is refused too.
+ */
+function outputSchemaProblem(body: Json): string | undefined {
+  const format = isJson(body.outputConfig) ? body.outputConfig.textFormat : undefined;
+  const structure = isJson(format) && isJson(format.structure) ? format.structure.jsonSchema : undefined;
+  if (!isJson(structure) || typeof structure.schema !== 'string') return undefined;
+  let schema: unknown;
+  try {
+    schema = JSON.parse(structure.schema);
+  } catch {
+    return 'The JSON schema in outputConfig.textFormat.structure.jsonSchema.schema is not valid JSON.';
+  }
+  return hasOpenObject(schema) ? OPEN_OBJECT_SCHEMA : undefined;
+}
+
+/** Checks beyond the shape: tool names, conversation order, blank text, tool blocks without toolConfig, model extras. */
 function semanticProblem(modelId: string, body: Json): string | undefined {
+  const names = toolNameProblems(body);
+  if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
+  const output = outputSchemaProblem(body);
+  if (output) return output;
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
@@ -245,7 +317,7 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
   if (tierProblem) return call.validationError(tierProblem);
 
   const reply = await settleReply(call, call.nextReply(lastUserText(body)));
-  if (!reply) return;
+  if (!reply || novaToolNameFault(call, reply)) return;
   const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
   const guard = nativeGuardrail(call, isJson(body.guardrailConfig) ? body.guardrailConfig : undefined);
   const cacheUse = call.promptCache.use(call.modelId, cacheParts);

@@ -5,7 +5,7 @@
 // Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
 import { sendAwsError } from './aws-errors.ts';
-import { INVALID_MODEL_ID, MALFORMED_INPUT, rawBody, settleReply, type CallContext } from './call.ts';
+import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { INVOKE_FAMILIES, sniffFamily } from './families/index.ts';
 import { isJson, type InvokeFamily, type Json } from './families/types.ts';
 import { chunkPayload, eventFrame, padding } from './frames.ts';
@@ -167,7 +167,7 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
   if (cacheProblem) return call.validationError(cacheProblem);
 
   const reply = await settleReply(call, call.nextReply(family.lastUserText(nativeBody)));
-  if (!reply) return;
+  if (!reply || novaToolNameFault(call, reply)) return;
   const frameDelayMs = reply.frameDelayMs ?? call.frameDelayMs;
 
   if (reply.type === 'raw') {

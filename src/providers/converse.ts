@@ -13,6 +13,7 @@ import { bedrockBetas } from './anthropic-betas.ts';
 import { claudeEffortField } from './claude-rules.ts';
 import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
+import { closedSchema } from './json-schema.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
 import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import {
@@ -28,6 +29,7 @@ import {
   type ReasoningEffort,
 } from './request.ts';
 import { servingFields } from './serving.ts';
+import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -85,7 +87,8 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         for (const b of assistantBlocks(m)) {
           switch (b.kind) {
             case 'text':
-              if (b.part.text === '') break;
+              // Bedrock refuses a blank text block; a model's whitespace before its tool call comes back so.
+              if (b.part.text.trim() === '') break;
               blocks.push({ text: b.part.text });
               if (b.part.cache) blocks.push(cachePointBlock(b.part.cache));
               break;
@@ -292,14 +295,15 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     mergeExtraFields(extra, ctx, extraFields, what);
     if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
 
+    // json_object has no schema, and Bedrock's structured outputs take an object schema only closed
+    // (json-schema.ts): `{type: "object"}` is refused, closed it allows `{}` alone. OpenAI's json_object asks
+    // the prompt to say JSON, so the prompt is what asks for it here.
     const format = p.response_format;
-    if (format !== undefined && format.type !== 'text') {
-      const schema = format.type === 'json_schema' ? format.schema : { type: 'object' };
-      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(schema) };
-      if (format.type === 'json_schema') {
-        jsonSchema.name = format.name;
-        if (format.description !== undefined) jsonSchema.description = format.description;
-      }
+    if (format?.type === 'json_object')
+      ctx.note('response_format json_object: no schema to constrain the answer with on converse; the prompt asks for JSON');
+    else if (format?.type === 'json_schema') {
+      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(closedSchema(format.schema)), name: format.name };
+      if (format.description !== undefined) jsonSchema.description = format.description;
       body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     }
     Object.assign(body, servingFields(request, ctx.target));
@@ -321,6 +325,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     buildBody,
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
+    toolNames: traits.toolNames ?? BEDROCK_TOOL_NAMES,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
     // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.

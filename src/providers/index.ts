@@ -17,13 +17,15 @@ import { isHintValue } from './hints.ts';
 import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported } from './request.ts';
+import { renameTools } from './tool-names.ts';
 import type { CacheSupport, RouteAdapter } from './types.ts';
 
 /**
  * Today's request rules every body builder relies on (docs/contract.md#request-rules), applied once before
  * any family builds its body: documents the model can read on this route, tool results beyond text only where
  * the route takes them (`checkToolResults`), prompt-cache points it can take
- * (with Bedrock's limits). A builder then renders what it is given and never sees what it cannot render.
+ * (with Bedrock's limits), tool names it can carry (renamed, the caller told how to name them back: a client's
+ * own InvokeModel body keeps its own). A builder then renders what it is given and never sees what it cannot render.
  */
 function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => CacheSupport | undefined): RouteAdapter {
   return {
@@ -34,9 +36,15 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       const drop = ctx.dropsToolResultParts === true ? (message: string) => ctx.note(message) : undefined;
       const results = checkToolResults(request, flagFor(adapter.richToolResults, modelId), what, drop);
       // Claude's own Messages body goes as the client sent it: Bedrock judges its documents, as on a direct call.
-      const ownBody = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
-      const documents = ownBody ? results : prepareDocuments(results, adapter.documents, what);
-      return adapter.buildBody(preparePromptCache(documents, ctx, caching?.(modelId)), ctx);
+      const ownMessages = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
+      const documents = ownMessages ? results : prepareDocuments(results, adapter.documents, what);
+      const ownBody = adapter.ownBodyFormat !== undefined && request.invokeBody?.format === adapter.ownBodyFormat;
+      const renamed = adapter.toolNames && !ownBody ? renameTools(documents, adapter.toolNames) : undefined;
+      if (renamed) {
+        ctx.note(`tool names ${what} cannot take renamed: ${[...renamed.names].map(([sent, own]) => `${own} → ${sent}`).join(', ')}`);
+        ctx.renamedTools?.(renamed.names);
+      }
+      return adapter.buildBody(preparePromptCache(renamed?.request ?? documents, ctx, caching?.(modelId)), ctx);
     },
   };
 }
@@ -63,6 +71,15 @@ export function takesAnthropicMessages(route: Route, family: Family | undefined)
 /** The invoke body format whose client body the family's invoke adapter sends as it is (`RouteAdapter.ownBodyFormat`). */
 export function ownInvokeBodyFormat(family: Family | undefined): string | undefined {
   return adapterFor('invoke', family)?.ownBodyFormat;
+}
+
+/**
+ * The parameters the invoke adapter that sends a client's own body of `format` takes (`ownBodyFormat`): what a
+ * native reading of that body keeps as neutral parameters. Empty when no adapter takes that format.
+ */
+export function ownBodyParams(format: string): ReadonlySet<ParamName> {
+  for (const routes of ROUTES.values()) if (routes.invoke?.ownBodyFormat === format) return routes.invoke.params;
+  return new Set();
 }
 
 export const routeSupport: RouteSupport = {

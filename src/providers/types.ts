@@ -8,6 +8,7 @@ import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { EmbeddingModel } from './embeddings/types.ts';
 import type { ChatRequest, DocumentFormat, ParamName, ReasoningEffort } from './request.ts';
+import type { ToolNameRule, ToolNames } from './tool-names.ts';
 
 /** Maps one provider-native stream event (already JSON-decoded) to internal events. */
 export interface StreamMapper {
@@ -38,6 +39,11 @@ export interface BuildContext {
    * than refusing them (`checkToolResults`): Anthropic Messages, whose clients cannot be configured.
    */
   dropsToolResultParts?: boolean;
+  /**
+   * Told the tools renamed for this body (`RouteAdapter.toolNames`), by the name sent; not called when none
+   * was: the answer's tool calls must be named back (tool-names.ts).
+   */
+  renamedTools?(names: ToolNames): void;
 }
 
 /** Response headers of a non-streaming InvokeModel (token counts travel there for some families). */
@@ -80,6 +86,8 @@ export interface RouteAdapter {
    * of that format (src/surfaces/bedrock-native/).
    */
   readonly ownBodyFormat?: string;
+  /** The tool names the route takes; a name it does not is renamed for the call (tool-names.ts). Absent: any. */
+  readonly toolNames?: ToolNameRule;
 }
 
 export interface DocumentSupport {
@@ -107,6 +115,8 @@ export interface ConverseTraits {
   readonly tools: boolean;
   /** The reason (`Mistral 7B and Mixtral take no tools`) a model of a tool-calling family takes none. */
   readonly refusesTools?: (modelId: string) => string | undefined;
+  /** The tool names the family takes on converse, when stricter than Bedrock's (tool-names.ts). */
+  readonly toolNames?: ToolNameRule;
   readonly images: ModelFlag;
   /** Which models read documents (DocumentBlock) on converse. */
   readonly documents: boolean;

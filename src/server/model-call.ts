@@ -18,6 +18,7 @@ import { servedSettings, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
+import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
 import { discardBody, readBody } from '../upstream/client.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
@@ -70,6 +71,8 @@ interface Answering {
   target: ModelTarget;
   guards: RequestGuards;
   meta: AnswerMeta;
+  /** Tools sent under another name (the route's rule): the answer names them back. */
+  toolNames: ToolNames | undefined;
 }
 
 export async function serveModelCall(
@@ -179,9 +182,13 @@ async function serve(ex: Exchange): Promise<void> {
       }
       // A surface that drops what a family cannot take drops the tool-result parts it cannot read too.
       const dropsToolResultParts = ex.surface.dropsUnsupported === true;
-      const native = adapter.buildBody(prepared, { target, note, dropParams, dropsToolResultParts });
+      let toolNames: ToolNames | undefined;
+      const renamedTools = (names: ToolNames): void => {
+        toolNames = names;
+      };
+      const native = adapter.buildBody(prepared, { target, note, dropParams, dropsToolResultParts, renamedTools });
       if (config.logging.content) log.debug({ body: native }, 'upstream body');
-      return { adapter, prepared, guards, native };
+      return { adapter, prepared, guards, native, toolNames };
     },
     send: async ({ prepared, guards, native }, target, signal) => {
       const operation: ModelOperation =
@@ -215,7 +222,7 @@ async function serve(ex: Exchange): Promise<void> {
     },
   });
   const target = served.target;
-  const { adapter, prepared, guards } = served.prepared;
+  const { adapter, prepared, guards, toolNames } = served.prepared;
   const upstream = served.value;
   if (target !== requested) {
     outcome.servedBy = target.name;
@@ -229,6 +236,7 @@ async function serve(ex: Exchange): Promise<void> {
     adapter,
     target,
     guards,
+    toolNames,
     meta: {
       id: ex.surface.newId(),
       created: Math.floor(ex.ctx.now() / 1000),
@@ -264,7 +272,7 @@ async function serve(ex: Exchange): Promise<void> {
   }
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
   const events = applyCountHeaders(
-    adapter.parseResponse(json as Record<string, unknown>, upstream.headers),
+    restoreToolNames(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), toolNames),
     usageFromHeaders(upstream.headers),
   );
   const checked = await guards.checkOutputWhole(events, abort.signal);
@@ -280,7 +288,7 @@ async function serve(ex: Exchange): Promise<void> {
 
 async function streamAnswer(
   ex: Exchange,
-  { request, adapter, target, guards, meta }: Answering,
+  { request, adapter, target, guards, meta, toolNames }: Answering,
   body: Readable,
   headers: ResponseHeaders,
 ): Promise<void> {
@@ -300,7 +308,7 @@ async function streamAnswer(
     abortUpstream: () => ex.abort.abort(),
     route: target.route,
     // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
-    mapper: withCountHeaders(adapter.createStreamMapper(), usageFromHeaders(headers)),
+    mapper: withCountHeaders(withToolNames(adapter.createStreamMapper(), toolNames), usageFromHeaders(headers)),
     guard: guards.outputGuard(request.sidecar.includeUsage),
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,

@@ -9,7 +9,7 @@ import type { Route } from '../../src/config/schema.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { ModelRegistry } from '../../src/models/resolve.ts';
 import { adapterFor, applyParamPolicy, routeSupport } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { isSidecarError } from '../../src/errors.ts';
 import { targetFor } from './helpers.ts';
 
@@ -64,13 +64,52 @@ test('policy: response_format {"type":"text"} asks for nothing and is accepted b
   }
 });
 
-test('policy: response_format json_schema on converse goes to outputConfig.textFormat with the schema as a string', () => {
+test('policy: response_format json_schema on converse goes to outputConfig.textFormat with the schema as a string, closed', () => {
   const { body } = build('converse', 'openai.gpt-oss-20b-1:0', {
     response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object' } } },
   });
   assert.deepEqual(body.outputConfig, {
-    textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}', name: 'n' } } },
+    textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object","additionalProperties":false}', name: 'n' } } },
   });
+});
+
+test('policy: Bedrock takes a structured-output schema only closed — every object schema the client left open gets additionalProperties: false (converse and invoke), what it set is kept', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      city: { type: 'string' },
+      where: { type: 'object', properties: { lat: { type: 'number' } }, required: ['lat'] },
+      stops: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
+      either: { anyOf: [{ type: 'object', properties: { a: { type: 'string' } } }, { type: 'null' }] },
+      free: { type: 'object', additionalProperties: { type: 'object', properties: {} } },
+      ref: { $ref: '#/$defs/tag' },
+    },
+    $defs: { tag: { type: ['object', 'null'], properties: { t: { type: 'string' } } } },
+    required: ['city'],
+  };
+  const closed = {
+    type: 'object',
+    properties: {
+      city: { type: 'string' },
+      where: { type: 'object', properties: { lat: { type: 'number' } }, required: ['lat'], additionalProperties: false },
+      stops: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false } },
+      either: { anyOf: [{ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false }, { type: 'null' }] },
+      free: { type: 'object', additionalProperties: { type: 'object', properties: {}, additionalProperties: false } },
+      ref: { $ref: '#/$defs/tag' },
+    },
+    $defs: { tag: { type: ['object', 'null'], properties: { t: { type: 'string' } }, additionalProperties: false } },
+    required: ['city'],
+    additionalProperties: false,
+  };
+  const request = { response_format: { type: 'json_schema', json_schema: { name: 'n', schema } } };
+  const converse = build('converse', 'anthropic.claude-sonnet-4-5-20250929-v1:0', request).body.outputConfig as {
+    textFormat: { structure: { jsonSchema: { schema: string } } };
+  };
+  assert.deepEqual(JSON.parse(converse.textFormat.structure.jsonSchema.schema), closed);
+  const invoke = build('invoke', 'openai.gpt-oss-120b-1:0', request).body.response_format as { json_schema: { schema: unknown } };
+  assert.deepEqual(invoke.json_schema.schema, closed);
+  // The client's own schema object is not changed.
+  assert.equal((schema.properties.where as Record<string, unknown>).additionalProperties, undefined);
 });
 
 test('policy: reasoning_effort on Nova 1 is a 400; on Nova 2 it is reasoningConfig; drop_params drops it', () => {
@@ -216,9 +255,13 @@ test('policy: converse images go to Llama 3.2 vision, Llama 4 and Pixtral, and a
   rejects(() => build('converse', 'mistral.mistral-large-2407-v1:0', { messages: image }), 'messages[0].content[1]');
 });
 
-test('policy: json_object on converse is a json_schema of any object; Qwen invoke passes response_format through', () => {
-  const { body } = build('converse', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } });
-  assert.deepEqual(body.outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}' } } } });
+test('policy: json_object on converse sends no outputConfig (Bedrock takes no open object schema), noted; Qwen invoke passes response_format through', () => {
+  const { body, notes } = build('converse', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } });
+  assert.equal(body.outputConfig, undefined);
+  assert.ok(
+    notes.some((n) => n.includes('json_object')),
+    notes.join('\n'),
+  );
   assert.deepEqual(build('invoke', 'qwen.qwen3-32b-v1:0', { response_format: { type: 'json_object' } }).body.response_format, {
     type: 'json_object',
   });

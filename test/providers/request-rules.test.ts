@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ModelAliasConfig, Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { servingHeaders } from '../../src/providers/serving.ts';
 import { documentName } from '../../src/providers/documents.ts';
 import { expectJsonGolden } from '../helpers/golden.ts';
@@ -476,7 +476,7 @@ test('request rules: response_format json_object with a schema (instructor) is j
   const json = (built.body.outputConfig as Record<string, Record<string, Record<string, Record<string, unknown>>>>).textFormat!.structure!
     .jsonSchema!;
   assert.equal(json.name, 'User_Info');
-  assert.deepEqual(JSON.parse(json.schema as string), schema);
+  assert.deepEqual(JSON.parse(json.schema as string), { ...schema, additionalProperties: false });
 });
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';

@@ -439,7 +439,8 @@ test("converse: the members Bedrock takes go on under the sidecar's rules; those
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+    // Closed, as Bedrock's structured outputs take it (an open one is closed on the way: json-schema.ts).
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
     const body = {
       system: [{ text: 'Be brief.' }, { cachePoint: { type: 'default' } }],
       messages: [
