@@ -166,7 +166,8 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
         for (const b of assistantBlocks(m)) {
           switch (b.kind) {
             case 'text':
-              if (b.part.text !== '')
+              // Claude refuses a whitespace-only text block; a model's whitespace before its tool call comes back so.
+              if (b.part.text.trim() !== '')
                 blocks.push({ type: 'text', text: b.part.text, ...(b.part.cache ? { cache_control: cacheControl(b.part.cache) } : {}) });
               break;
             case 'reasoning':

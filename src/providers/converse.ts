@@ -87,7 +87,8 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         for (const b of assistantBlocks(m)) {
           switch (b.kind) {
             case 'text':
-              if (b.part.text === '') break;
+              // Bedrock refuses a blank text block; a model's whitespace before its tool call comes back so.
+              if (b.part.text.trim() === '') break;
               blocks.push({ text: b.part.text });
               if (b.part.cache) blocks.push(cachePointBlock(b.part.cache));
               break;

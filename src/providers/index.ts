@@ -70,6 +70,15 @@ export function ownInvokeBodyFormat(family: Family | undefined): string | undefi
   return adapterFor('invoke', family)?.ownBodyFormat;
 }
 
+/**
+ * The parameters the invoke adapter that sends a client's own body of `format` takes (`ownBodyFormat`): what a
+ * native reading of that body keeps as neutral parameters. Empty when no adapter takes that format.
+ */
+export function ownBodyParams(format: string): ReadonlySet<ParamName> {
+  for (const routes of ROUTES.values()) if (routes.invoke?.ownBodyFormat === format) return routes.invoke.params;
+  return new Set();
+}
+
 export const routeSupport: RouteSupport = {
   // Embedding models answer InvokeModel only (Converse generates text).
   supports: (route, family) => (isEmbeddingFamily(family) ? route === 'invoke' : adapterFor(route, family) !== undefined),

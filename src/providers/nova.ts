@@ -7,7 +7,7 @@
  * The converse route is the shared one (converse.ts). A native InvokeModel client's own body
  * (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
-import { sameText, type ChatRequest, type ParamName, type ReasoningEffort } from './request.ts';
+import { ownInvokeBody, type ChatRequest, type ParamName, type ReasoningEffort } from './request.ts';
 import type { BuildContext, CacheSupport, ChatFamilySpec, ConverseTraits, RouteAdapter } from './types.ts';
 import { ConverseEventMapper, converseMessages, converseSystem, converseToolConfig, parseConverseResponse } from './converse.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
@@ -54,8 +54,8 @@ function novaCaching(modelId: string): CacheSupport | undefined {
 }
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
-  const native = request.invokeBody;
-  if (native?.format === OWN_BODY_FORMAT && sameText(native.messages, request.messages)) return ownBody(native.body, ctx);
+  const own = ownInvokeBody(request, OWN_BODY_FORMAT);
+  if (own) return ownBody(own, ctx);
   const p = request.params;
   const body: Record<string, unknown> = {};
   const system = converseSystem(request.messages);
@@ -84,9 +84,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
  * alias's extra fields merged into it, as into a built body. Bedrock judges the rest, as it would have.
  */
 function ownBody(body: Record<string, unknown>, ctx: BuildContext): Record<string, unknown> {
-  const out = { ...body };
-  mergeExtraFields(out, ctx, EXTRA_FIELDS, 'Nova on invoke');
-  return out;
+  mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Nova on invoke');
+  return body;
 }
 
 export const novaInvoke: RouteAdapter = {

@@ -5,9 +5,10 @@
  * reasoning first in the content, wrapped in `<reasoning>…</reasoning>`: it becomes `reasoning_content` deltas.
  * Stream chunks are `chat.completion.chunk` objects; the terminal one carries `finish_reason` (and the usage /
  * metrics).
- * Qwen (qwen.ts) uses the same body without the reasoning tags.
+ * Qwen (qwen.ts) uses the same body without the reasoning tags. A native InvokeModel client's own body
+ * (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
-import type { ChatRequest, ParamName } from './request.ts';
+import { ownInvokeBody, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import {
   OpenAiStreamMapper,
@@ -85,13 +86,23 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
 
 const STREAM: OpenAiStreamOptions = { reasoningTags: { open: '<reasoning>', close: '</reasoning>' } };
 
+/** A native InvokeModel client's own chat-completions body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'openai-chat';
+
+function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const own = ownInvokeBody(request, OWN_BODY_FORMAT);
+  if (!own) return openAiChatBody(request, ctx, { family: 'gpt-oss', extraFields: EXTRA_FIELDS, maxTokensKey: 'max_completion_tokens' });
+  mergeExtraFields(own, ctx, EXTRA_FIELDS, 'gpt-oss on invoke');
+  return own;
+}
+
 export const openaiInvoke: RouteAdapter = {
   params: PARAMS,
   extraFields: EXTRA_FIELDS,
-  buildBody: (request, ctx) =>
-    openAiChatBody(request, ctx, { family: 'gpt-oss', extraFields: EXTRA_FIELDS, maxTokensKey: 'max_completion_tokens' }),
+  buildBody,
   createStreamMapper: () => new OpenAiStreamMapper(STREAM),
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers, STREAM),
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 export const openai: ChatFamilySpec<'openai'> = {

@@ -300,6 +300,16 @@ export function isKnownUnsupported(key: string): boolean {
   return KNOWN_UNSUPPORTED.has(key);
 }
 
+/**
+ * A native InvokeModel client's own body of `format` (the family's `RouteAdapter.ownBodyFormat`), a copy to send
+ * as it is, while the neutral messages still say what it says; undefined when the request carries no such body
+ * or an input guardrail's mask changed the text (the family then builds its body from the neutral reading).
+ */
+export function ownInvokeBody(request: ChatRequest, format: string): Record<string, unknown> | undefined {
+  const native = request.invokeBody;
+  return native?.format === format && sameText(native.messages, request.messages) ? { ...native.body } : undefined;
+}
+
 /** Whether two readings of a conversation still say the same text (a guardrail's mask changes it). */
 export function sameText(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
   return a.length === b.length && a.every((m, i) => joinText(m.content) === joinText(b[i]!.content));

@@ -3,7 +3,7 @@
  * test/fixtures/real-traffic/ of an operation the native surface serves — Converse and ConverseStream of
  * every family, InvokeModel and InvokeModelWithResponseStream of Claude and Nova — is asked of the sidecar's
  * real process with the request the recording's app sent, on `/model/{id}/{operation}` as the AWS SDK sends
- * it (InvokeModel of the prompt families too: Llama, Mistral's prompt models, Titan Text), while an upstream on 127.0.0.1 replays what Bedrock answered. The app must get Bedrock's answer: the
+ * it (InvokeModel of the prompt families too: Llama, Mistral's prompt models, Titan Text; and of OpenAI's models), while an upstream on 127.0.0.1 replays what Bedrock answered. The app must get Bedrock's answer: the
  * same content blocks (text byte for byte, reasoning and its signature, tool uses), stop reason and usage,
  * the same events in the same order, in frames whose CRCs check. What legitimately differs is named here:
  * latencies and ids are the sidecar's own, empty deltas are not relayed (so block indexes may close up),
@@ -17,7 +17,7 @@ import { startReplaySidecar, type ReplaySidecar } from '../helpers/replay-sideca
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
 
 /** Families whose own invoke body the native InvokeModel takes (the rest are served through Converse). */
-const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova', 'meta', 'mistral', 'amazon-titan']);
+const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova', 'meta', 'mistral', 'amazon-titan', 'openai']);
 
 /**
  * Recordings whose request was not a real app's (a mock server keyed by a made-up member), or that ask for
@@ -188,7 +188,10 @@ function novaStream(events: Json[]): Said {
   return converseStream(out);
 }
 
-/** One answer piece of a prompt family (Llama, Mistral's prompt models, Titan Text): its text, stop and counts. */
+/**
+ * One answer piece of a prompt family (Llama, Mistral's prompt models, Titan Text) or a chat family (OpenAI's
+ * models): its text, stop and counts.
+ */
 interface Piece {
   text?: string;
   stop?: unknown;
@@ -196,7 +199,21 @@ interface Piece {
   output?: unknown;
 }
 
+/** A chat.completion (`message`) or one of its chunks (`delta`; a usage chunk has no choice). */
+function chatPiece(e: Json): Piece {
+  const choice = (e.choices as Json[] | undefined)?.[0];
+  const part = (choice?.message ?? choice?.delta) as Json | undefined;
+  const usage = e.usage as Json | undefined;
+  return {
+    text: (part?.content as string | null | undefined) ?? '',
+    stop: choice?.finish_reason,
+    input: usage?.prompt_tokens,
+    output: usage?.completion_tokens,
+  };
+}
+
 const PIECES: Readonly<Record<string, (event: Json) => Piece>> = {
+  openai: chatPiece,
   meta: (e) => ({ text: e.generation as string, stop: e.stop_reason, input: e.prompt_token_count, output: e.generation_token_count }),
   mistral: (e) => {
     const out = (e.outputs as Json[])[0]!;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deepseekPrompt, llama2Prompt, llama3Prompt, mistralPrompt, titanPrompt } from '../../src/providers/chat-template.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 
 function messages(list: unknown[]) {
   return readChatRequest({ model: 'm', messages: list }).request.messages;

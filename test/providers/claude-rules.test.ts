@@ -10,7 +10,7 @@ import type { Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
 import { adaptClaudeThinking, claudeReasoning, claudeRule } from '../../src/providers/claude-rules.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { expectJsonGolden } from '../helpers/golden.ts';
 import { targetFor } from './helpers.ts';
 

@@ -12,7 +12,7 @@ import type { Route } from '../../src/config/schema.ts';
 import { expectJsonGolden } from '../helpers/golden.ts';
 import { targetFor } from './helpers.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { SIDECAR_PARAMS } from '../../src/providers/request.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/providers/bodies');

@@ -9,7 +9,7 @@ import type { Route } from '../../src/config/schema.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { ModelRegistry } from '../../src/models/resolve.ts';
 import { adapterFor, applyParamPolicy, routeSupport } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { isSidecarError } from '../../src/errors.ts';
 import { targetFor } from './helpers.ts';
 

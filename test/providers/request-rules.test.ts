@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ModelAliasConfig, Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { servingHeaders } from '../../src/providers/serving.ts';
 import { documentName } from '../../src/providers/documents.ts';
 import { expectJsonGolden } from '../helpers/golden.ts';

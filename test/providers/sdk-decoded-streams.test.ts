@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { StreamEvent } from '../../src/pipeline/events.ts';
 import { adapterFor } from '../../src/providers/index.ts';
-import { readChatRequest } from '../../src/surfaces/openai-chat/request.ts';
+import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { sdkClient } from '../emulator/helpers.ts';
 import { targetFor } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';

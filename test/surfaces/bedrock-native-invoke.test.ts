@@ -173,7 +173,7 @@ test("invoke: a key Claude's body does not take, and a family whose invoke body 
       (error: unknown) =>
         error instanceof ValidationException &&
         /Converse/.test(error.message) &&
-        /Claude, Nova, Llama, Mistral's prompt models, Titan Text, DeepSeek and the embedding models/.test(error.message),
+        /Claude, Nova, Llama, Mistral's prompt models, Titan Text, DeepSeek, OpenAI's models and the embedding models/.test(error.message),
     );
     assert.equal(h.emu.requests.length, 0);
   });

@@ -209,13 +209,30 @@ function textOf(content: unknown): string {
     .join('\n');
 }
 
+/**
+ * Claude's own refusal of a blank text block in a list of content blocks (as Bedrock relays it, reported by
+ * hermes-agent users: "messages: text content blocks must contain non-whitespace text").
+ */
+function blankTextProblem(body: Json): string | undefined {
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  for (const m of messages) {
+    const content: unknown[] = isJson(m) && Array.isArray(m.content) ? m.content : [];
+    for (const b of content) {
+      if (!isJson(b) || b.type !== 'text' || typeof b.text !== 'string') continue;
+      if (b.text === '') return 'messages: text content blocks must be non-empty';
+      if (b.text.trim() === '') return 'messages: text content blocks must contain non-whitespace text';
+    }
+  }
+  return undefined;
+}
+
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
   validate(body, ctx) {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
-    return isJson(body) ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body)) : undefined;
+    return isJson(body) ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) ?? blankTextProblem(body)) : undefined;
   },
 
   supportsTools: true,

@@ -2,9 +2,9 @@
  * The Bedrock Runtime native surface (docs/contract.md#bedrock-native): `POST /model/{modelId}/converse`,
  * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
  * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
- * InvokeModel takes Claude's body (invoke-request.ts), Nova's (invoke-nova.ts) and the embedding models' own
- * bodies (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves
- * every family.
+ * InvokeModel takes Claude's body (invoke-request.ts), Nova's (invoke-nova.ts), the prompt families'
+ * (invoke-prompt.ts), the chat families' (invoke-chat.ts: OpenAI's models) and the embedding models' own bodies
+ * (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves every family.
  * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
  * and signed by the sidecar alone (server/model-call.ts). Errors are Bedrock's shapes (errors.ts); streams are
@@ -29,9 +29,10 @@ import { checkConverseTarget, invalid, readConverseRequest } from './converse-re
 import { countTokens } from './count-tokens.ts';
 import { BEDROCK_JSON, nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
+import { CHAT_FAMILIES, chatAnswer, readChatInvoke } from './invoke-chat.ts';
 import { embeddingInvoke } from './invoke-embeddings.ts';
 import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './invoke-nova.ts';
-import { checkPromptTarget, PROMPT_FAMILIES, promptAnswer, PromptStreamRenderer, readPromptInvoke } from './invoke-prompt.ts';
+import { checkPromptTarget, PROMPT_FAMILIES, promptAnswer, OwnChunkRenderer, readPromptInvoke } from './invoke-prompt.ts';
 import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 
@@ -99,9 +100,20 @@ const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
       {
         read: (body, model, stream, headers) => readPromptInvoke(family, body, model, stream, headers),
         newId: () => randomHex(12),
-        renderer: (_meta, latencyMs) => new PromptStreamRenderer(family, latencyMs),
+        renderer: (_meta, latencyMs) => new OwnChunkRenderer(family, latencyMs),
         answer: (events) => promptAnswer(family, events),
         check: checkPromptTarget(family),
+      },
+    ]),
+  ),
+  ...Object.fromEntries(
+    CHAT_FAMILIES.map((family): [string, InvokeBody] => [
+      family.format,
+      {
+        read: (body, model, stream, headers) => readChatInvoke(family, body, model, stream, headers),
+        newId: () => `chatcmpl-${randomHex(12)}`,
+        renderer: (meta, latencyMs) => new OwnChunkRenderer(family.chunks(meta), latencyMs),
+        answer: (events, meta) => chatAnswer(family, events, meta),
       },
     ]),
   ),
@@ -172,7 +184,7 @@ function refused({ model, family }: { model: string | SidecarError; family: Fami
   if (model instanceof SidecarError) return model;
   return invalid(
     `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Titan Text, ` +
-      `DeepSeek and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
+      `DeepSeek, OpenAI's models and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
       `${family ?? 'of an unknown family'}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',

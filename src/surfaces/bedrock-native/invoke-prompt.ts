@@ -17,7 +17,7 @@ import type { ModelTarget } from '../../models/resolve.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
 import { members } from '../../providers/embeddings/common.ts';
 import { ownInvokeBodyFormat } from '../../providers/index.ts';
-import { takeSidecarParams, type ChatParams, type ChatRequest } from '../../providers/request.ts';
+import { takeSidecarParams, type ChatParams, type ChatRequest, type SidecarParams } from '../../providers/request.ts';
 import type { SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { SidecarError } from '../../errors.ts';
 import { invalid, isObject } from './converse-request.ts';
@@ -28,8 +28,33 @@ import { readServingHeaders } from './invoke-request.ts';
 
 type Json = Record<string, unknown>;
 
+/**
+ * What a family's own stream chunks are (a prompt family's, or a chat family's: invoke-chat.ts), for the
+ * core that renders the neutral events as them (`OwnChunks`).
+ */
+export interface ChunkShape {
+  /** The family's stop reasons, and the one for a neutral finish whose upstream reason is not among them. */
+  readonly stopReasons: ReadonlySet<string>;
+  stop(reason: FinishReason): string;
+  /** A stream chunk of text; `inputTokens` on the first one where the family reports the prompt's count there. */
+  chunk(text: string, first: boolean, usage: Partial<Usage>): Json;
+  /** The last chunk: no text, the stop reason (`amazon-bedrock-invocationMetrics` is added to it). */
+  last(stop: string, usage: Usage | undefined): Json;
+  /**
+   * What closes reasoning in the family's own text (DeepSeek R1's `</think>`): its answer carries the reasoning
+   * inline, the neutral events apart. Absent: the family does not reason.
+   */
+  readonly reasoningClose?: string;
+  /** What opens it (gpt-oss's `<reasoning>`); absent: the prompt opened it (R1). */
+  readonly reasoningOpen?: string;
+  /** The chunk that opens the stream (a chat family's assistant role); absent: none. */
+  opening?(): Json;
+  /** A tool call's start or arguments as the family's chunk; absent: its answers carry none. */
+  tool?(event: Extract<StreamEvent, { kind: 'tool_start' | 'tool_delta' }>): Json;
+}
+
 /** What one prompt family's body and answers are. */
-export interface PromptFamily {
+export interface PromptFamily extends ChunkShape {
   /** Its format, as its invoke adapter names it (`ownBodyFormat`). */
   readonly format: string;
   /** Who it is, in messages ("Llama"). */
@@ -40,19 +65,7 @@ export interface PromptFamily {
   readonly promptKey: string;
   /** The body's settings as neutral parameters (for the parameter policy and the log). */
   params(body: Json): ChatParams;
-  /** The family's stop reasons, and the one for a neutral finish whose upstream reason is not among them. */
-  readonly stopReasons: ReadonlySet<string>;
-  stop(reason: FinishReason): string;
-  /** A stream chunk of text; `inputTokens` on the first one where the family reports the prompt's count there. */
-  chunk(text: string, first: boolean, usage: Partial<Usage>): Json;
-  /** The last chunk: no text, the stop reason (`amazon-bedrock-invocationMetrics` is added to it). */
-  last(stop: string, usage: Usage | undefined): Json;
   whole(text: string, stop: string, usage: Usage | undefined): Json;
-  /**
-   * What closes reasoning in the family's own text (DeepSeek R1's `</think>`): its answer carries the reasoning
-   * inline, the neutral events apart. Absent: the family does not reason.
-   */
-  readonly reasoningClose?: string;
 }
 
 const num = (value: unknown, key: string): number => {
@@ -181,6 +194,18 @@ export const DEEPSEEK: PromptFamily = {
 
 export const PROMPT_FAMILIES: readonly PromptFamily[] = [LLAMA, MISTRAL_PROMPT, TITAN_TEXT, DEEPSEEK];
 
+/**
+ * A family's own body: a copy, the sidecar's parameters taken out, its members those Bedrock takes (`keys`,
+ * `required` among them), else Bedrock's 400 before any call.
+ */
+export function readOwnBody(body: unknown, keys: readonly string[], required: readonly string[]): { raw: Json; sidecar: SidecarParams } {
+  if (!isObject(body)) throw invalid('Malformed input request: #: expected type: JSONObject, please reformat your input and try again.');
+  const raw: Json = { ...body };
+  const sidecar = takeSidecarParams(raw);
+  members(raw, '#', keys, required);
+  return { raw, sidecar };
+}
+
 /** The body as the neutral request: its prompt one user message; the body rides along as the family's own. */
 export function readPromptInvoke(
   family: PromptFamily,
@@ -189,10 +214,7 @@ export function readPromptInvoke(
   stream: boolean,
   headers: IncomingHttpHeaders,
 ): SurfaceRequest {
-  if (!isObject(body)) throw invalid('Malformed input request: #: expected type: JSONObject, please reformat your input and try again.');
-  const raw: Json = { ...body };
-  const sidecar = takeSidecarParams(raw);
-  members(raw, '#', family.keys, [family.promptKey]);
+  const { raw, sidecar } = readOwnBody(body, family.keys, [family.promptKey]);
   const prompt = raw[family.promptKey];
   if (typeof prompt !== 'string') throw invalid(`${family.promptKey}: must be a string`, family.promptKey);
   const messages: ChatRequest['messages'] = [{ role: 'user', content: [{ type: 'text', text: prompt }] }];
@@ -220,15 +242,15 @@ export function checkPromptTarget(family: PromptFamily): (read: SurfaceRequest, 
   };
 }
 
-function stopOf(family: PromptFamily, event: Extract<StreamEvent, { kind: 'finish' }>): string {
+function stopOf(family: ChunkShape, event: Extract<StreamEvent, { kind: 'finish' }>): string {
   return event.upstreamReason !== undefined && family.stopReasons.has(event.upstreamReason)
     ? event.upstreamReason
     : family.stop(event.reason);
 }
 
-/** One prompt family's chunks from the neutral events; the last chunk waits for the usage that follows the finish. */
-class PromptChunks implements NativeStreamCore {
-  readonly #family: PromptFamily;
+/** One family's own chunks from the neutral events; the last chunk waits for the usage that follows the finish. */
+class OwnChunks implements NativeStreamCore {
+  readonly #family: ChunkShape;
   readonly #latencyMs: () => number;
   #first = true;
   #reasoning = false;
@@ -236,7 +258,7 @@ class PromptChunks implements NativeStreamCore {
   #stop: string | undefined;
   #done = false;
 
-  constructor(family: PromptFamily, latencyMs: () => number) {
+  constructor(family: ChunkShape, latencyMs: () => number) {
     this.#family = family;
     this.#latencyMs = latencyMs;
   }
@@ -246,7 +268,7 @@ class PromptChunks implements NativeStreamCore {
   }
 
   start(): NativeOut[] {
-    return [];
+    return this.#family.opening ? [chunkOut(this.#family.opening())] : [];
   }
 
   push(events: readonly StreamEvent[]): NativeOut[] {
@@ -263,7 +285,13 @@ class PromptChunks implements NativeStreamCore {
           out.push(chunkOut(this.#family.chunk(this.#inline(event.kind, event.text), this.#first, this.#prompt)));
           this.#first = false;
           break;
+        case 'tool_start':
+        case 'tool_delta':
+          if (this.#stop !== undefined || !this.#family.tool) break; // a family without tools is never sent them
+          out.push(...this.#closeReasoning(), chunkOut(this.#family.tool(event)));
+          break;
         case 'finish':
+          if (this.#stop === undefined) out.push(...this.#closeReasoning());
           this.#stop ??= stopOf(this.#family, event);
           break;
         case 'usage':
@@ -278,8 +306,6 @@ class PromptChunks implements NativeStreamCore {
           break;
         case 'reasoning_signature':
         case 'reasoning_redacted':
-        case 'tool_start':
-        case 'tool_delta':
           break; // none of these families' own answers carry them (a target of another kind is refused)
       }
     }
@@ -293,11 +319,19 @@ class PromptChunks implements NativeStreamCore {
     return [{ error: new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error') }];
   }
 
-  /** The text as the family's own answer carries it: reasoning inline, closed before the first text after it. */
+  /** The text as the family's own answer carries it: reasoning inline, opened and closed around it. */
   #inline(kind: 'text' | 'reasoning', text: string): string {
+    const opening = kind === 'reasoning' && !this.#reasoning ? (this.#family.reasoningOpen ?? '') : '';
     const closing = kind === 'text' && this.#reasoning ? this.#family.reasoningClose! : '';
     this.#reasoning = kind === 'reasoning';
-    return closing + text;
+    return opening + closing + text;
+  }
+
+  /** Reasoning the family opened itself, closed before a tool call or the end (text after it closes it too). */
+  #closeReasoning(): NativeOut[] {
+    if (!this.#reasoning || this.#family.reasoningOpen === undefined) return [];
+    this.#reasoning = false;
+    return [chunkOut(this.#family.chunk(this.#family.reasoningClose!, false, this.#prompt))];
   }
 
   #last(usage: Usage | undefined): NativeOut {
@@ -307,10 +341,10 @@ class PromptChunks implements NativeStreamCore {
   }
 }
 
-/** One InvokeModelWithResponseStream of a prompt family. */
-export class PromptStreamRenderer extends EventStreamRenderer {
-  constructor(family: PromptFamily, latencyMs: () => number) {
-    super(new PromptChunks(family, latencyMs), INVOKE_STREAM_EXCEPTIONS);
+/** One InvokeModelWithResponseStream of a family whose own chunks `family` says (a prompt or a chat family). */
+export class OwnChunkRenderer extends EventStreamRenderer {
+  constructor(family: ChunkShape, latencyMs: () => number) {
+    super(new OwnChunks(family, latencyMs), INVOKE_STREAM_EXCEPTIONS);
   }
 }
 

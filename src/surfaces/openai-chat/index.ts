@@ -8,9 +8,9 @@ import { errorBody } from '../../errors.ts';
 import { randomHex } from '../../server/ids.ts';
 import { serveModelCall } from '../../server/model-call.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
-import { assembleCompletion } from './answer.ts';
+import { assembleCompletion } from '../chat-answer.ts';
 import { ChatRenderer } from './renderer.ts';
-import { readChatRequest } from './request.ts';
+import { readChatRequest } from '../chat-request.ts';
 
 export const chatSurface: ModelSurface = {
   name: 'chat',

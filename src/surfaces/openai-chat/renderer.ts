@@ -22,7 +22,7 @@ import type { ReasoningField } from '../../config/schema.ts';
 import { SidecarError } from '../../errors.ts';
 import type { Renderer } from '../../pipeline/encoder.ts';
 import type { StreamEvent } from '../../pipeline/events.ts';
-import { chatUsage } from './usage.ts';
+import { chatUsage } from '../chat-usage.ts';
 
 export interface ChatRendererOptions {
   /** The completion id shared by every chunk of the stream (`chatcmpl-…`). */

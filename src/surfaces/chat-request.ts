@@ -1,12 +1,13 @@
 /**
- * The Chat Completions request reader: an OpenAI chat-completions body, read once and checked once into
+ * The Chat Completions request reader (shared by the Chat surface and the native InvokeModel of the families
+ * whose invoke body is OpenAI's, `readChatFields`): an OpenAI chat-completions body, read once and checked once into
  * the neutral request (src/providers/request.ts). Sidecar parameters are taken out first, messages are
  * validated into the normalised form, and every other parameter is parsed into a typed field; unknown
  * keys are returned for the parameter policy to reject or drop (docs/contract.md#parameters).
  */
-import { SidecarError } from '../../errors.ts';
-import { documentFromDataUrl } from '../../providers/documents.ts';
-import { readCacheControl, readHint, readServiceTier } from '../../providers/hints.ts';
+import { SidecarError } from '../errors.ts';
+import { documentFromDataUrl } from '../providers/documents.ts';
+import { readCacheControl, readHint, readServiceTier } from '../providers/hints.ts';
 import {
   REASONING_EFFORTS,
   takeSidecarParams,
@@ -22,7 +23,7 @@ import {
   type ToolCall,
   type ToolChoice,
   type ToolDefinition,
-} from '../../providers/request.ts';
+} from '../providers/request.ts';
 
 const ENVELOPE = new Set(['model', 'messages', 'stream']);
 
@@ -44,6 +45,23 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
   if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== 'boolean') {
     throw bad('stream', '"stream" must be a boolean');
   }
+  const { messages, params, unknown, hints } = readChatFields(raw);
+  return {
+    request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar, ...(hints.length > 0 ? { hints } : {}) },
+    unknown,
+  };
+}
+
+/**
+ * A chat-completions body's messages and parameters (`model`, `stream` and the sidecar's parameters are the
+ * caller's): the Chat surface's, and the native InvokeModel of the families whose invoke body is this one.
+ */
+export function readChatFields(raw: Record<string, unknown>): {
+  messages: ChatMessage[];
+  params: ChatParams;
+  unknown: string[];
+  hints: string[];
+} {
   const messages = readMessages(raw.messages);
   const params: ChatParams = {};
   const unknown: string[] = [];
@@ -60,10 +78,7 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
   if (named !== undefined && params.tools !== undefined && !params.tools.some((t) => t.name === named)) {
     throw bad('tool_choice', `"tool_choice" names the function "${named}", which is not in "tools"`);
   }
-  return {
-    request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar, ...(hints.length > 0 ? { hints } : {}) },
-    unknown,
-  };
+  return { messages, params, unknown, hints };
 }
 
 function readParam(params: ChatParams, key: string, value: unknown): boolean {

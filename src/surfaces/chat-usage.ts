@@ -3,7 +3,7 @@
  * `prompt_tokens` counts every prompt-side token (cached ones included, as OpenAI counts them), and
  * `prompt_tokens_details.cached_tokens` says how many of them were read from the prompt cache.
  */
-import { promptTokens, type Usage } from '../../pipeline/events.ts';
+import { promptTokens, type Usage } from '../pipeline/events.ts';
 
 export interface ChatUsage {
   prompt_tokens: number;

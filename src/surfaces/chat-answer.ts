@@ -3,10 +3,10 @@
  * a stream produces, so the finish-reason and usage mapping are shared by both forms
  * (docs/contract.md#streaming-and-errors).
  */
-import type { ReasoningField } from '../../config/schema.ts';
-import type { SidecarError } from '../../errors.ts';
-import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
-import { chatUsage } from './usage.ts';
+import type { ReasoningField } from '../config/schema.ts';
+import type { SidecarError } from '../errors.ts';
+import type { FinishReason, StreamEvent, Usage } from '../pipeline/events.ts';
+import { chatUsage } from './chat-usage.ts';
 
 export interface Completion {
   body: Record<string, unknown>;
