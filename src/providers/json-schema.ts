@@ -3,8 +3,10 @@
  * on invoke) compile the schema into a grammar and take an object schema only with `additionalProperties`
  * set to `false` ("For 'object' type, 'additionalProperties' must be explicitly set to false"; every example
  * AWS gives, and the real recording in test/fixtures/real-traffic, sets it). OpenAI's `response_format`
- * does not require it unless `strict`, so a client's schema often leaves it out: it is added wherever an
- * object schema does not say, and a schema that says otherwise is sent as written.
+ * does not require it unless `strict`, so a client's schema often leaves it out: it is added to every object
+ * schema that names its properties and does not say. A schema that says otherwise is sent as written, and so
+ * is an object schema with no `properties` (a free-form map): closed it would allow only `{}`, so Bedrock's
+ * refusal, naming the rule, is better than an answer silently emptied.
  */
 
 type Json = Record<string, unknown>;
@@ -18,12 +20,12 @@ const LIST = ['anyOf', 'oneOf', 'allOf', 'prefixItems'];
 /** Members whose value maps names to subschemas. */
 const MAP = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
 
-function isObjectSchema(schema: Json): boolean {
-  const type = schema.type;
-  return type === 'object' || (Array.isArray(type) && type.includes('object')) || isObject(schema.properties);
+/** An object schema that names its properties (what closing keeps meaning the same). */
+function namesProperties(schema: Json): boolean {
+  return isObject(schema.properties);
 }
 
-/** The schema with `additionalProperties: false` on every object schema that does not set it (a copy; the client's is kept). */
+/** The schema with `additionalProperties: false` on every object schema that names its properties and does not set it (a copy). */
 export function closedSchema(schema: Json): Json {
   const out: Json = { ...schema };
   for (const key of ONE) if (isObject(out[key])) out[key] = closedSchema(out[key]);
@@ -36,6 +38,6 @@ export function closedSchema(schema: Json): Json {
     if (isObject(map)) out[key] = Object.fromEntries(Object.entries(map).map(([name, s]) => [name, isObject(s) ? closedSchema(s) : s]));
   }
   if (isObject(out.additionalProperties)) out.additionalProperties = closedSchema(out.additionalProperties);
-  else if (out.additionalProperties === undefined && isObjectSchema(out)) out.additionalProperties = false;
+  else if (out.additionalProperties === undefined && namesProperties(out)) out.additionalProperties = false;
   return out;
 }

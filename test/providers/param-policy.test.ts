@@ -66,14 +66,17 @@ test('policy: response_format {"type":"text"} asks for nothing and is accepted b
 
 test('policy: response_format json_schema on converse goes to outputConfig.textFormat with the schema as a string, closed', () => {
   const { body } = build('converse', 'openai.gpt-oss-20b-1:0', {
-    response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object' } } },
+    response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object', properties: {} } } },
   });
   assert.deepEqual(body.outputConfig, {
-    textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object","additionalProperties":false}', name: 'n' } } },
+    textFormat: {
+      type: 'json_schema',
+      structure: { jsonSchema: { schema: '{"type":"object","properties":{},"additionalProperties":false}', name: 'n' } },
+    },
   });
 });
 
-test('policy: Bedrock takes a structured-output schema only closed — every object schema the client left open gets additionalProperties: false (converse and invoke), what it set is kept', () => {
+test('policy: Bedrock takes a structured-output schema only closed — every object schema naming its properties that the client left open gets additionalProperties: false (converse and invoke), what it set is kept', () => {
   const schema = {
     type: 'object',
     properties: {
@@ -83,6 +86,7 @@ test('policy: Bedrock takes a structured-output schema only closed — every obj
       either: { anyOf: [{ type: 'object', properties: { a: { type: 'string' } } }, { type: 'null' }] },
       free: { type: 'object', additionalProperties: { type: 'object', properties: {} } },
       ref: { $ref: '#/$defs/tag' },
+      meta: { type: 'object' },
     },
     $defs: { tag: { type: ['object', 'null'], properties: { t: { type: 'string' } } } },
     required: ['city'],
@@ -96,6 +100,8 @@ test('policy: Bedrock takes a structured-output schema only closed — every obj
       either: { anyOf: [{ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false }, { type: 'null' }] },
       free: { type: 'object', additionalProperties: { type: 'object', properties: {}, additionalProperties: false } },
       ref: { $ref: '#/$defs/tag' },
+      // A free-form map stays open: closed it would allow only {} (Bedrock's refusal names the rule instead).
+      meta: { type: 'object' },
     },
     $defs: { tag: { type: ['object', 'null'], properties: { t: { type: 'string' } }, additionalProperties: false } },
     required: ['city'],
