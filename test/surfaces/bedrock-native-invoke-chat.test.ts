@@ -413,3 +413,48 @@ test("a member Cohere's body does not take is Bedrock's 400; documents only Cohe
       assertBlockedLast(decodeFrames(Buffer.from(await res.arrayBuffer())), 'no-birds');
     },
   ));
+
+test('the exact bodies Bedrock receives for Jamba and Cohere: the app’s, sidecar parameters out, the alias’s extra fields merged', async () => {
+  const upstream = await startHostileUpstream((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        req.url?.includes('cohere')
+          ? { response_id: 'r', text: 'Hi', generation_id: 'g', chat_history: [], finish_reason: 'COMPLETE' }
+          : {
+              id: 'j',
+              choices: [{ index: 0, message: { role: 'assistant', content: 'Hi', tool_calls: null }, finish_reason: 'stop' }],
+              usage: {},
+            },
+      ),
+    );
+  });
+  const models = [
+    { ...JAMBA, additional_model_request_fields: { documents: [{ content: 'from the alias' }] } },
+    { ...COHERE, additional_model_request_fields: { prompt_truncation: 'AUTO_PRESERVE_ORDER' } },
+  ];
+  const h = await startHarness({ models }, { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } });
+  try {
+    const jamba = jambaBody('hi', { n: 1, stream_chunk_size: 64, guardrails: [] });
+    const cohere = { message: 'hi', chat_history: [{ role: 'USER', message: 'before' }], p: 0.5, k: 3, stream_chunk_size: 64 };
+    for (const [alias, body] of [
+      ['jamba', jamba],
+      ['command-r', cohere],
+    ] as const) {
+      const res = await fetch(`${h.url}/model/${alias}/invoke`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(res.status, 200, await res.text());
+    }
+    const [seenJamba, seenCohere] = upstream.requests;
+    assert.equal(seenJamba!.path, '/model/ai21.jamba-1-5-mini-v1%3A0/invoke');
+    assert.deepEqual(JSON.parse(seenJamba!.body.toString('utf8')), {
+      ...jambaBody('hi', { n: 1 }),
+      documents: [{ content: 'from the alias' }],
+    });
+    assert.equal(seenCohere!.path, '/model/cohere.command-r-v1%3A0/invoke');
+    const { stream_chunk_size: _size, ...sent } = cohere;
+    assert.deepEqual(JSON.parse(seenCohere!.body.toString('utf8')), { ...sent, prompt_truncation: 'AUTO_PRESERVE_ORDER' });
+  } finally {
+    await h.close();
+    await upstream.close();
+  }
+});
