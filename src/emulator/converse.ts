@@ -142,6 +142,12 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       const doc = block.document;
       if (isJson(doc) && typeof doc.name === 'string' && !DOCUMENT_NAME.test(doc.name)) return DOCUMENT_NAME_MESSAGE;
       if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
+      // A tool result's document is a DocumentBlock too: the same name rule.
+      const parts = isJson(result) && Array.isArray(result.content) ? (result.content as unknown[]) : [];
+      for (const part of parts) {
+        const inner = isJson(part) ? part.document : undefined;
+        if (isJson(inner) && typeof inner.name === 'string' && !DOCUMENT_NAME.test(inner.name)) return DOCUMENT_NAME_MESSAGE;
+      }
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;

@@ -17,7 +17,7 @@ import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts'
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
-import type { AnthropicNative, ChatRequest } from './request.ts';
+import { sameText, type AnthropicNative, type ChatRequest } from './request.ts';
 import type { BuildContext } from './types.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -59,6 +59,15 @@ type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The client's own Messages body, when it still stands for the request: while the neutral messages say what
+ * it says. The request rules (caching.ts, documents.ts) copy them to add marks or names, which changes no
+ * text; an input guardrail's mask rewrites their text, and then the translation goes.
+ */
+export function ownMessagesBody(request: ChatRequest): AnthropicNative | undefined {
+  return request.anthropic && sameText(request.anthropic.messages, request.messages) ? request.anthropic : undefined;
 }
 
 export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest, ctx: BuildContext): Json {

@@ -9,7 +9,6 @@ import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts
 import {
   assistantBlocks,
   joinText,
-  sameText,
   parseArguments,
   type CacheMark,
   type ChatMessage,
@@ -23,7 +22,7 @@ import { applyClaudeReasoning, claudeCaching, claudeEffortField, THINKING_BUDGET
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
-import { nativeMessagesBody } from './anthropic-native.ts';
+import { nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 /** What Claude gets when the request sets no max_tokens (a thinking budget needs room above it), on both routes. */
@@ -51,8 +50,8 @@ const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k', 'anthropic_beta', 't
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
   // A Messages client's own body, unless an input guardrail rewrote the messages (then the translation).
-  if (request.anthropic && sameText(request.anthropic.messages, request.messages))
-    return nativeMessagesBody(request.anthropic, request, ctx);
+  const own = ownMessagesBody(request);
+  if (own) return nativeMessagesBody(own, request, ctx);
   const body: Record<string, unknown> = { anthropic_version: ANTHROPIC_VERSION };
   const system = request.messages
     .filter((m) => m.role === 'system')
@@ -102,10 +101,6 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 
 type Block = Record<string, unknown>;
 
-/**
- * Whether the messages still say what the client's own body says: the request rules (caching.ts,
- * documents.ts) copy them to add marks, an input guardrail's mask rewrites their text.
- */
 /** Anthropic's `cache_control` for a cache mark (the rules: caching.ts). */
 function cacheControl(mark: CacheMark): Block {
   return { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) };

@@ -1,10 +1,12 @@
 /**
- * Documents (docs/contract.md#request-rules): a file sent inline as a `data:` URL becomes a DocumentPart —
+ * Documents (docs/contract.md#request-rules): a file sent inline as a `data:` URL (or an Anthropic Messages
+ * `document` block, read by its surface with `documentFormat` and `documentPart`) becomes a DocumentPart —
  * its format read from the media type (or, for a generic type, the file name), its name rewritten to the
  * alphabet Bedrock allows in a DocumentBlock name (letters, digits, single spaces, hyphens, parentheses,
  * square brackets). Which models take documents on which route (the route adapter's `documents`, from the
  * family's file) is checked before any body is built: a document is content, so it is never dropped — a
- * model that cannot read it is a 400 naming the part.
+ * model that cannot read it is a 400 naming the part (a tool result's document, on a surface that drops what
+ * a target cannot read, is dropped and logged instead: `checkToolResults`).
  */
 import { SidecarError } from '../errors.ts';
 import type { ChatRequest, DocumentFormat, DocumentPart } from './request.ts';
@@ -41,6 +43,21 @@ const MEDIA_TYPE_OF: Readonly<Record<DocumentFormat, string>> = {
 export const MAX_DOCUMENTS = 5;
 export const MAX_DOCUMENT_BYTES = 4.5 * 1024 * 1024;
 
+/** The document format Bedrock reads for a media type, or undefined for one it does not read as a document. */
+export function documentFormat(mediaType: string): DocumentFormat | undefined {
+  return BY_MEDIA_TYPE[mediaType.toLowerCase()];
+}
+
+/** Whether base64 `data` decodes to more than Bedrock's per-document limit. */
+export function overDocumentLimit(data: string): boolean {
+  return Math.floor((data.length * 3) / 4) > MAX_DOCUMENT_BYTES;
+}
+
+/** A DocumentPart of a known format (its media type follows), named `name`, with base64 `data`. */
+export function documentPart(format: DocumentFormat, name: string, data: string): DocumentPart {
+  return { type: 'document', format, mediaType: MEDIA_TYPE_OF[format], name, data };
+}
+
 const DATA_URL = /^data:([a-zA-Z0-9.+-]+\/[a-zA-Z0-9.+-]+)(?:;[a-zA-Z0-9_-]+=[^;,]*)*;base64,([A-Za-z0-9+/=\s]*)$/;
 
 function unsupported(where: string, message: string): SidecarError {
@@ -68,7 +85,7 @@ export function documentFromDataUrl(url: string, filename: string | undefined, w
   if (!match)
     throw new SidecarError('invalid_request_error', `${where}: file_data must be a data:<media type>;base64,<data> URL`, { param: where });
   const mediaType = match[1]!.toLowerCase();
-  let format: DocumentFormat | undefined = BY_MEDIA_TYPE[mediaType];
+  let format = documentFormat(mediaType);
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(filename ?? '')?.[1]?.toLowerCase();
   if (
     format === undefined &&
@@ -83,10 +100,10 @@ export function documentFromDataUrl(url: string, filename: string | undefined, w
   }
   const data = match[2]!.replace(/\s+/g, '');
   if (data === '') throw new SidecarError('invalid_request_error', `${where}: the file is empty`, { param: where });
-  if (Math.floor((data.length * 3) / 4) > MAX_DOCUMENT_BYTES) {
+  if (overDocumentLimit(data)) {
     throw new SidecarError('invalid_request_error', `${where}: a document may be at most 4.5 MB (Bedrock's limit)`, { param: where });
   }
-  return { type: 'document', format, mediaType: MEDIA_TYPE_OF[format], name: documentName(filename, `document ${index + 1}`), data };
+  return documentPart(format, documentName(filename, `document ${index + 1}`), data);
 }
 
 /**
@@ -108,11 +125,10 @@ export function documentFromBlock(format: unknown, name: unknown, data: unknown,
       param: `${where}.source.bytes`,
     });
   }
-  if (Math.floor((data.length * 3) / 4) > MAX_DOCUMENT_BYTES) {
+  if (overDocumentLimit(data)) {
     throw new SidecarError('invalid_request_error', `${where}: a document may be at most 4.5 MB (Bedrock's limit)`, { param: where });
   }
-  const known = format as DocumentFormat;
-  return { type: 'document', format: known, mediaType: MEDIA_TYPE_OF[known], name, data };
+  return documentPart(format as DocumentFormat, name, data);
 }
 
 /**

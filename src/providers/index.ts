@@ -11,6 +11,7 @@ import { converseAdapter, flagFor, UNKNOWN_FAMILY_TRAITS } from './converse.ts';
 import { checkEmbeddingAlias } from './embeddings/index.ts';
 import { preparePromptCache } from './caching.ts';
 import { prepareDocuments } from './documents.ts';
+import { ownMessagesBody } from './anthropic-native.ts';
 import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
 import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
@@ -34,7 +35,9 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       const what = `${family ?? 'this model'} on the ${route} route`;
       const drop = ctx.dropsToolResultParts === true ? (message: string) => ctx.note(message) : undefined;
       const results = checkToolResults(request, flagFor(adapter.richToolResults, modelId), what, drop);
-      const documents = prepareDocuments(results, adapter.documents, what);
+      // Claude's own Messages body goes as the client sent it: Bedrock judges its documents, as on a direct call.
+      const ownMessages = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
+      const documents = ownMessages ? results : prepareDocuments(results, adapter.documents, what);
       const ownBody = adapter.ownBodyFormat !== undefined && request.invokeBody?.format === adapter.ownBodyFormat;
       const renamed = adapter.toolNames && !ownBody ? renameTools(documents, adapter.toolNames) : undefined;
       if (renamed) {

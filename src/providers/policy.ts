@@ -82,7 +82,10 @@ export function refuseImages(request: ChatRequest, what: string): void {
  * Tool results beyond text — images, documents, a failed tool — for a target that cannot take them (`takes`;
  * `what` names the model and route): content, so a 400 naming the part, or the message for the status. With
  * `drop` (a surface whose clients cannot be configured: Anthropic Messages, docs/contract.md#anthropic-messages)
- * they are dropped instead, each logged through `drop`, and the result's text goes on. Returns the request.
+ * they are dropped instead, each logged through `drop`, and the result's text goes on — or, when it had none
+ * (Claude Code's Read of a PDF is the document alone), a line saying what the tool returned that the model
+ * cannot read, since Bedrock refuses a blank tool result and the model should not take it for an empty file.
+ * Returns the request.
  */
 export function checkToolResults(request: ChatRequest, takes: boolean, what: string, drop?: (message: string) => void): ChatRequest {
   if (takes) return request;
@@ -102,7 +105,14 @@ export function checkToolResults(request: ChatRequest, takes: boolean, what: str
       drop(`${message}: dropped, its text goes on`);
     }
     const { error: _error, ...rest } = m;
-    return { ...rest, content: m.content.filter((part) => part.type === 'text') };
+    const text = m.content.filter((part) => part.type === 'text');
+    const left = [
+      ...new Set(m.content.flatMap((part) => (part.type === 'text' ? [] : [part.type === 'image' ? 'an image' : 'a document']))),
+    ];
+    if (left.length > 0 && text.every((part) => part.text.trim() === '')) {
+      return { ...rest, content: [{ type: 'text', text: `(the tool returned ${left.join(' and ')}, which this model cannot read)` }] };
+    }
+    return { ...rest, content: text };
   });
   return { ...request, messages };
 }

@@ -161,8 +161,8 @@ async function serve(ex: Exchange): Promise<void> {
           { param: 'model' },
         );
       }
-      ex.surface.check?.(read, target);
       const note = (message: string): void => log.debug({ model: target.name }, message);
+      ex.surface.check?.(read, target, note);
       const dropParams = ex.surface.dropsUnsupported === true || (target.alias?.dropParams ?? config.dropParams);
       const prepared = applyParamPolicy(
         request,

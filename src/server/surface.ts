@@ -72,8 +72,11 @@ export interface ModelSurface {
    * drop_params, and such tool-result parts are a 400.
    */
   readonly dropsUnsupported?: boolean;
-  /** A last check of the request against one resolved target (each target of a fallback chain); throws to refuse. */
-  check?(read: SurfaceRequest, target: ModelTarget): void;
+  /**
+   * A last check of the request against one resolved target (each target of a fallback chain); throws to
+   * refuse. `note` logs (at debug, naming the target) what the surface leaves out for this target.
+   */
+  check?(read: SurfaceRequest, target: ModelTarget, note: (message: string) => void): void;
 }
 
 export type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;

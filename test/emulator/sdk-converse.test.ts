@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConverseCommand, ConverseStreamCommand, ThrottlingException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { defaultReplyText } from '../../src/emulator/index.ts';
+import { DOCUMENT_NAME_MESSAGE } from '../../src/emulator/converse.ts';
 import { CLAUDE, post, sdkClient } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';
 
@@ -139,6 +140,34 @@ const converseCases: [string, unknown, string][] = [
     'blank text',
     { messages: [{ role: 'user', content: [{ text: ' ' }] }] },
     'The text field in the ContentBlock object at messages.0.content.0 is blank. Add text to the text field, and try again.',
+  ],
+  [
+    "a document name outside Bedrock's alphabet",
+    {
+      messages: [
+        { role: 'user', content: [{ document: { format: 'pdf', name: 'report.pdf', source: { bytes: 'JVBERi0=' } } }, { text: 'a' }] },
+      ],
+    },
+    DOCUMENT_NAME_MESSAGE,
+  ],
+  [
+    "a tool result's document name outside Bedrock's alphabet",
+    {
+      messages: [
+        { role: 'user', content: [{ text: 'read it' }] },
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: 'Read', input: {} } }] },
+        {
+          role: 'user',
+          content: [
+            {
+              toolResult: { toolUseId: 't1', content: [{ document: { format: 'pdf', name: 'spec.pdf', source: { bytes: 'JVBERi0=' } } }] },
+            },
+          ],
+        },
+      ],
+      toolConfig: { tools: [{ toolSpec: { name: 'Read', inputSchema: { json: { type: 'object' } } } }] },
+    },
+    DOCUMENT_NAME_MESSAGE,
   ],
   [
     'additionalModelRequestFields unknown to Claude',

@@ -370,12 +370,12 @@ test('messages: another family goes through Converse, translated both ways', asy
       { type: 'text', text: 'Let me look.' },
       { type: 'tool_use', id: 'tooluse_1', name: 'lookup', input: { q: 'x' } },
     ]);
-    // A document only Claude's own body can carry is a 400 naming it for Converse.
+    // A document only Claude's own body can carry (one fetched from a URL) is a 400 naming it for Converse.
     await assert.rejects(
       client.messages.create({
         model: 'nova',
         max_tokens: 10,
-        messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }] }],
+        messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://example.com/x.pdf' } }] }],
       }),
       (error: unknown) => error instanceof Anthropic.BadRequestError && /messages\[0\]\.content\[0\]/.test(error.message),
     );

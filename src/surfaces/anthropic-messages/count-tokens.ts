@@ -21,7 +21,8 @@ const surface: CountSurface = {
     return {
       model: read.request.model,
       input: (target) => {
-        checkTranslatable(read, target);
+        const note = (message: string): void => log.debug({ model: target.name }, message);
+        checkTranslatable(read, target, note);
         const adapter = adapterFor(target.route, target.family);
         if (!adapter)
           throw new SidecarError('invalid_request_error', `the ${target.route} route cannot serve ${target.family ?? 'this model'}`, {
@@ -34,7 +35,6 @@ const surface: CountSurface = {
             { param: 'model' },
           );
         }
-        const note = (message: string): void => log.debug({ model: target.name }, message);
         const prepared = applyParamPolicy(
           read.request,
           [],

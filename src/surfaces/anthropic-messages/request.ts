@@ -1,10 +1,10 @@
 /**
  * The Anthropic Messages request reader (docs/contract.md#anthropic-messages): a `POST /v1/messages` body and
  * its `anthropic-beta` header, read into the neutral request. The neutral fields carry what every family can
- * be sent (text, images, tool use and results, thinking text, sampling, stop sequences, max_tokens); the
- * client's own body rides along (`ChatRequest.anthropic`) for Claude, which keeps it. Keys the reader does not
- * know are not errors here: they are returned as notes (logged, dropped), since Anthropic clients cannot be
- * configured to leave them out. Malformed input is still a 400 naming the field.
+ * be sent (text, images, documents, tool use and results, thinking text, sampling, stop sequences,
+ * max_tokens); the client's own body rides along (`ChatRequest.anthropic`) for Claude, which keeps it. Keys
+ * the reader does not know are not errors here: they are returned as notes (logged, dropped), since Anthropic
+ * clients cannot be configured to leave them out. Malformed input is still a 400 naming the field.
  */
 import type { IncomingMessage } from 'node:http';
 import { SidecarError } from '../../errors.ts';
@@ -25,6 +25,7 @@ import {
 import type { ModelTarget } from '../../models/resolve.ts';
 import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
 import { withEagerToolStreaming } from '../../providers/anthropic-betas.ts';
+import { documentFormat, documentName, documentPart, overDocumentLimit } from '../../providers/documents.ts';
 import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
@@ -43,8 +44,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export interface MessagesRead extends SurfaceRequest {
-  /** Content the neutral form cannot carry (documents, server tools …): fine for Claude, a 400 for others. */
+  /** Content the neutral form cannot carry (URL documents, server tools …): fine for Claude, a 400 for others. */
   untranslatable: string[];
+  /** What a translated body leaves out (a document's citations, context): logged for every target but Claude on invoke. */
+  translationDrops: string[];
+}
+
+/** What reading the messages collects beside them. */
+interface Reading {
+  untranslatable: string[];
+  translationDrops: string[];
+  /** Documents read so far: the next unnamed one is `document <n + 1>`. */
+  documents: number;
 }
 
 /**
@@ -56,6 +67,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   const sidecar = takeSidecarParams(body);
   const notes: string[] = [];
   const untranslatable: string[] = [];
+  const reading: Reading = { untranslatable, translationDrops: [], documents: 0 };
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', '"model" is required and must be a string');
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
     throw bad('stream', '"stream" must be a boolean');
@@ -93,7 +105,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   const userId = isObject(body.metadata) ? body.metadata.user_id : undefined;
   if (typeof userId === 'string') params.user = userId;
 
-  const messages: ChatMessage[] = [...readSystem(body.system), ...readMessages(body.messages, untranslatable)];
+  const messages: ChatMessage[] = [...readSystem(body.system), ...readMessages(body.messages, reading)];
   for (const key of Object.keys(body)) {
     if (!READ.has(key) && !NATIVE_ONLY.has(key)) notes.push(`"${key}" is not a Messages parameter the sidecar knows`);
   }
@@ -123,6 +135,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
     unknown: [],
     notes,
     untranslatable,
+    translationDrops: reading.translationDrops,
   };
 }
 
@@ -196,7 +209,7 @@ function readSystem(system: unknown): ChatMessage[] {
   return parts.length > 0 ? [{ role: 'system', content: parts }] : [];
 }
 
-function readMessages(value: unknown, untranslatable: string[]): ChatMessage[] {
+function readMessages(value: unknown, reading: Reading): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) throw bad('messages', '"messages" is required and must be a non-empty list');
   const out: ChatMessage[] = [];
   value.forEach((m, i) => {
@@ -209,10 +222,10 @@ function readMessages(value: unknown, untranslatable: string[]): ChatMessage[] {
         out.push({ role: 'system', content: textOnly(blocks, at) });
         return;
       case 'user':
-        readUser(blocks as unknown[], at, out, untranslatable);
+        readUser(blocks as unknown[], at, out, reading);
         return;
       case 'assistant':
-        out.push(readAssistant(blocks as unknown[], at, untranslatable));
+        out.push(readAssistant(blocks as unknown[], at, reading.untranslatable));
         return;
       default:
         throw bad(`${at}.role`, `${at}.role must be user, assistant or system, got ${JSON.stringify(m.role)}`);
@@ -246,8 +259,79 @@ function image(block: Record<string, unknown>, where: string, untranslatable: st
   return { type: 'image', mediaType: source.media_type, format, data: source.data };
 }
 
+/**
+ * A `document` block → its neutral parts: a document (a base64 source of a format Bedrock reads, or a text
+ * source as a TXT document), named from its `title` by Bedrock's name rule (else `document <n>`); a content
+ * source's own text and image blocks, in place (Converse has no document made of blocks every family reads).
+ * A source the translation cannot carry (a URL, a file id, a document over Bedrock's 4.5 MB) is noted in
+ * `untranslatable` (Claude on invoke still gets it in its own body); `citations` and `context`, which no
+ * translated answer carries, in `translationDrops`.
+ */
+function document(block: Record<string, unknown>, where: string, reading: Reading): ContentPart[] {
+  const source = block.source;
+  if (!isObject(source)) throw bad(`${where}.source`, `${where}.source is required`);
+  if (block.title !== undefined && block.title !== null && typeof block.title !== 'string')
+    throw bad(`${where}.title`, `${where}.title must be a string`);
+  const untranslatable = (why: string): ContentPart[] => {
+    reading.untranslatable.push(`${where} (${why})`);
+    return [];
+  };
+  if (isObject(block.citations) && block.citations.enabled === true) reading.translationDrops.push(`${where}.citations`);
+  if (typeof block.context === 'string' && block.context !== '') reading.translationDrops.push(`${where}.context`);
+  const name = (): string => documentName(typeof block.title === 'string' ? block.title : undefined, `document ${reading.documents + 1}`);
+  switch (source.type) {
+    case 'base64': {
+      if (typeof source.data !== 'string') throw bad(`${where}.source.data`, `${where}.source.data must be a base64 string`);
+      if (typeof source.media_type !== 'string') throw bad(`${where}.source.media_type`, `${where}.source.media_type is required`);
+      const format = documentFormat(source.media_type);
+      const data = source.data.replace(/\s+/g, '');
+      if (format === undefined) return untranslatable(`a ${source.media_type} document, which Bedrock does not read as a document`);
+      if (data === '') return untranslatable('an empty document');
+      if (overDocumentLimit(data)) return untranslatable("a document over 4.5 MB, Bedrock's limit for a translated document");
+      const part = documentPart(format, name(), data);
+      reading.documents++;
+      return [marked(part, block)];
+    }
+    case 'text': {
+      if (typeof source.data !== 'string') throw bad(`${where}.source.data`, `${where}.source.data must be a string`);
+      if (source.media_type !== undefined && source.media_type !== 'text/plain')
+        return untranslatable(`a text document of type ${JSON.stringify(source.media_type)}, not text/plain`);
+      if (source.data === '') return untranslatable('an empty document');
+      const data = Buffer.from(source.data, 'utf8').toString('base64');
+      if (overDocumentLimit(data)) return untranslatable("a document over 4.5 MB, Bedrock's limit for a translated document");
+      const part = documentPart('txt', name(), data);
+      reading.documents++;
+      return [marked(part, block)];
+    }
+    case 'content': {
+      const blocks = typeof source.content === 'string' ? [{ type: 'text', text: source.content }] : source.content;
+      if (!Array.isArray(blocks)) throw bad(`${where}.source.content`, `${where}.source.content must be a string or a list of blocks`);
+      const parts = (blocks as unknown[]).flatMap((b, k): ContentPart[] => {
+        const at = `${where}.source.content[${k}]`;
+        if (isObject(b) && b.type === 'text' && typeof b.text === 'string') return b.text === '' ? [] : [{ type: 'text', text: b.text }];
+        if (isObject(b) && b.type === 'image') {
+          const picture = image(b, at, reading.untranslatable);
+          return picture ? [picture] : [];
+        }
+        reading.untranslatable.push(`${at} (a ${isObject(b) ? String(b.type) : 'non-block'} part in a document)`);
+        return [];
+      });
+      const last = parts[parts.length - 1];
+      if (last) parts[parts.length - 1] = marked(last, block);
+      return parts;
+    }
+    case 'url':
+      return untranslatable('a document from a URL');
+    case 'file':
+      return untranslatable('a document by file id');
+    default:
+      return untranslatable(`a document with a ${JSON.stringify(source.type)} source`);
+  }
+}
+
 /** A user turn: tool results become neutral tool messages (in order), the rest one user message. */
-function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], untranslatable: string[]): void {
+function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], reading: Reading): void {
+  const { untranslatable } = reading;
   let parts: ContentPart[] = [];
   const flush = (): void => {
     if (parts.length > 0) out.push({ role: 'user', content: parts });
@@ -266,6 +350,9 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
         if (part) parts.push(marked(part, b));
         return;
       }
+      case 'document':
+        parts.push(...document(b, where, reading));
+        return;
       case 'tool_result': {
         if (typeof b.tool_use_id !== 'string' || b.tool_use_id === '')
           throw bad(`${where}.tool_use_id`, `${where}.tool_use_id is required`);
@@ -274,14 +361,18 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], un
         const result: ContentPart[] = [];
         // One block upstream: a mark on it or on any of its parts is a point after the whole result.
         let cache = cacheOf(b);
-        // Images and `is_error` go on where the target reads them (Converse's toolResult content and status
-        // on Claude and Nova); for another family the request rules drop and log them (checkToolResults).
+        // Images, documents and `is_error` go on where the target reads them (Converse's toolResult content
+        // and status on Claude and Nova); for another family the request rules drop and log them
+        // (checkToolResults), and the result's text goes on.
         (content as unknown[]).forEach((part, k) => {
           if (isObject(part)) cache ??= cacheOf(part);
           if (isObject(part) && part.type === 'text' && typeof part.text === 'string') result.push({ type: 'text', text: part.text });
           else if (isObject(part) && part.type === 'image') {
             const picture = image(part, `${where}.content[${k}]`, untranslatable);
             if (picture) result.push(picture);
+          } else if (isObject(part) && part.type === 'document') {
+            // Its cache mark is the whole result's (above).
+            for (const { cache: _mark, ...read } of document(part, `${where}.content[${k}]`, reading)) result.push(read);
           } else if (isObject(part) && part.type === 'tool_reference')
             return; // what a tool search loaded: nothing to say
           else untranslatable.push(`${where}.content[${k}] (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
@@ -399,12 +490,20 @@ function readToolChoice(value: unknown, params: ChatParams): void {
 
 /**
  * Content only Claude's own body can carry is a 400 naming it for a target that gets the translation (every
- * target but Claude on invoke): never dropped silently, since it is the client's content.
+ * target but Claude on invoke): never dropped silently, since it is the client's content. What the
+ * translation leaves out of a document (citations, context: how the answer cites, not what it reads) is
+ * logged through `note` for such a target.
  */
-export function checkTranslatable(read: SurfaceRequest, target: ModelTarget): void {
-  const untranslatable = (read as MessagesRead).untranslatable;
+export function checkTranslatable(read: SurfaceRequest, target: ModelTarget, note: (message: string) => void): void {
+  const { untranslatable, translationDrops } = read as MessagesRead;
   const native = takesAnthropicMessages(target.route, target.family);
-  if (native || untranslatable.length === 0) return;
+  if (native) return;
+  for (const field of translationDrops) {
+    note(
+      `${field} dropped: ${target.family ?? 'this model'} on the ${target.route} route gets the translated body, which carries no document ${field.slice(field.lastIndexOf('.') + 1)}`,
+    );
+  }
+  if (untranslatable.length === 0) return;
   const first = untranslatable[0]!;
   throw new SidecarError(
     'invalid_request_error',
