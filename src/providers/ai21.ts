@@ -3,9 +3,10 @@
  * `messages` (system, user, assistant with `tool_calls`, tool), `tools`, `response_format`
  * (`json_object` only), `max_tokens`, `temperature`, `top_p`, `stop`, penalties — answered with OpenAI-like
  * `choices` and `usage`. Stream chunks carry `choices[0].delta`; the terminal one carries
- * `finish_reason`, `usage` and the invocation metrics. No images; no forced tool choice in the body.
+ * `finish_reason`, `usage` and the invocation metrics. No images; no forced tool choice in the body. A native
+ * InvokeModel client's own body (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
-import type { ChatRequest, ParamName } from './request.ts';
+import { ownInvokeBody, type ChatRequest, type ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
@@ -26,7 +27,15 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['documents']);
 
+/** A native InvokeModel client's own AI21 Jamba body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'jamba-chat';
+
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const own = ownInvokeBody(request, OWN_BODY_FORMAT);
+  if (own) {
+    mergeExtraFields(own, ctx, EXTRA_FIELDS, 'AI21 Jamba on invoke');
+    return own;
+  }
   refuseImages(request, 'AI21 Jamba');
   const p = request.params;
   const body: Record<string, unknown> = { messages: openAiMessages(request.messages, { images: false, toolCallType: true }) };
@@ -59,6 +68,7 @@ export const ai21Invoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new OpenAiStreamMapper(),
   parseResponse: (body, headers) => parseOpenAiResponse(body, headers),
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 export const ai21: ChatFamilySpec<'ai21'> = {

@@ -8,7 +8,8 @@
  * Stream events by `event_type`: `text-generation` (text), `tool-calls-chunk` (`tool_call_delta`
  * fragments) or `tool-calls-generation` (whole calls), and the terminal `stream-end` (`is_finished`,
  * `finish_reason`, the whole `response`, Bedrock's invocation metrics). Cohere calls carry no id: one is
- * made from the generation id. `finish_reason: ERROR` is a failure, never a finish.
+ * made from the generation id. `finish_reason: ERROR` is a failure, never a finish. A native InvokeModel
+ * client's own body (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
 import { SidecarError } from '../errors.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
@@ -16,6 +17,7 @@ import { requireAnswer, wholeToolCall } from './answer.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
 import {
   joinText,
+  ownInvokeBody,
   parseArguments,
   type ChatMessage,
   type ChatRequest,
@@ -117,7 +119,15 @@ function toolResult(m: Extract<ChatMessage, { role: 'tool' }>, i: number, calls:
   return { call: { name: found.call.name, parameters: parseArguments(found.call, found.at) }, outputs: toolOutputs(joinText(m.content)) };
 }
 
+/** A native InvokeModel client's own Cohere body, sent as it is (`ownBodyFormat`). */
+const OWN_BODY_FORMAT = 'cohere-chat';
+
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  const own = ownInvokeBody(request, OWN_BODY_FORMAT);
+  if (own) {
+    mergeExtraFields(own, ctx, EXTRA_FIELDS, 'Cohere Command R on invoke');
+    return own;
+  }
   refuseImages(request, 'Cohere Command R');
   const p = request.params;
   const calls = callsById(request.messages);
@@ -288,6 +298,7 @@ export const cohereInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new CohereStreamMapper(),
   parseResponse,
+  ownBodyFormat: OWN_BODY_FORMAT,
 };
 
 export const cohere: ChatFamilySpec<'cohere'> = {

@@ -3,7 +3,7 @@
  * test/fixtures/real-traffic/ of an operation the native surface serves — Converse and ConverseStream of
  * every family, InvokeModel and InvokeModelWithResponseStream of Claude and Nova — is asked of the sidecar's
  * real process with the request the recording's app sent, on `/model/{id}/{operation}` as the AWS SDK sends
- * it (InvokeModel of the prompt families too: Llama, Mistral's prompt models, Titan Text; and of OpenAI's models), while an upstream on 127.0.0.1 replays what Bedrock answered. The app must get Bedrock's answer: the
+ * it (InvokeModel of the prompt families too: Llama, Mistral's prompt models, Titan Text; and of OpenAI's models, AI21 Jamba and Cohere Command R), while an upstream on 127.0.0.1 replays what Bedrock answered. The app must get Bedrock's answer: the
  * same content blocks (text byte for byte, reasoning and its signature, tool uses), stop reason and usage,
  * the same events in the same order, in frames whose CRCs check. What legitimately differs is named here:
  * latencies and ids are the sidecar's own, empty deltas are not relayed (so block indexes may close up),
@@ -17,7 +17,7 @@ import { startReplaySidecar, type ReplaySidecar } from '../helpers/replay-sideca
 import { decodeFrames } from '../surfaces/bedrock-native-helpers.ts';
 
 /** Families whose own invoke body the native InvokeModel takes (the rest are served through Converse). */
-const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova', 'meta', 'mistral', 'amazon-titan', 'openai']);
+const INVOKE_FAMILIES = new Set(['anthropic', 'amazon-nova', 'meta', 'mistral', 'amazon-titan', 'openai', 'ai21', 'cohere']);
 
 /**
  * Recordings whose request was not a real app's (a mock server keyed by a made-up member), or that ask for
@@ -190,7 +190,7 @@ function novaStream(events: Json[]): Said {
 
 /**
  * One answer piece of a prompt family (Llama, Mistral's prompt models, Titan Text) or a chat family (OpenAI's
- * models): its text, stop and counts.
+ * models, AI21 Jamba, Cohere Command R): its text, stop and counts.
  */
 interface Piece {
   text?: string;
@@ -214,6 +214,10 @@ function chatPiece(e: Json): Piece {
 
 const PIECES: Readonly<Record<string, (event: Json) => Piece>> = {
   openai: chatPiece,
+  ai21: chatPiece,
+  // Cohere's whole answer, or its chunks: `text-generation` pieces, then `stream-end` (whose `response`
+  // repeats the whole text) with the reason.
+  cohere: (e) => (e.event_type === 'stream-end' ? { stop: e.finish_reason } : { text: e.text as string, stop: e.finish_reason }),
   meta: (e) => ({ text: e.generation as string, stop: e.stop_reason, input: e.prompt_token_count, output: e.generation_token_count }),
   mistral: (e) => {
     const out = (e.outputs as Json[])[0]!;

@@ -228,3 +228,188 @@ test('guardrails on gpt-oss: a block before the commit is the 400, after it the 
       assert.deepEqual(sent.messages.at(-1), { role: 'user', content: 'my id is [REDACTED]' });
     },
   ));
+
+// ---------------------------------------------------------------------------------------------------------
+// AI21 Jamba: an OpenAI-like body, answered in Jamba's own shapes.
+
+const JAMBA = { name: 'jamba', model: 'bedrock/invoke/ai21.jamba-1-5-mini-v1:0', region: 'us-east-1' };
+const JAMBA_CONVERSE = { name: 'jamba-converse', model: 'bedrock/converse/ai21.jamba-1-5-mini-v1:0', region: 'us-east-1' };
+
+function jambaBody(text: string, extra: Json = {}): Json {
+  return {
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: text },
+    ],
+    max_tokens: 100,
+    temperature: 0.7,
+    ...extra,
+  };
+}
+
+test("AI21 Jamba's own body: Jamba's answer and chunks, Bedrock receives the app's body, a member it does not take is the 400", () =>
+  withRig({ models: [JAMBA, JAMBA_CONVERSE] }, async (h) => {
+    const body = jambaBody('hello jamba', { top_p: 0.9, stop: ['\n\n'], presence_penalty: 0.1 });
+    const answer = await invoke(h, 'jamba', body);
+    assert.deepEqual(Object.keys(answer).sort(), ['choices', 'id', 'model', 'usage']);
+    assert.deepEqual(choice(answer).message, { role: 'assistant', content: defaultReplyText('hello jamba'), tool_calls: null });
+    assert.equal(choice(answer).finish_reason, 'stop');
+    assert.deepEqual(h.emu.requests.at(-1)!.json, body);
+
+    h.emu.script({ type: 'text', text: 'one two three', usage: { inputTokens: 5, outputTokens: 3 } });
+    const chunks = await stream(h, 'jamba', body);
+    assert.equal(contentOf(chunks), 'one two three');
+    assert.ok(chunks.every((c) => c.object === undefined && c.id === chunks[0]!.id));
+    const last = chunks.at(-1)!;
+    assert.equal(choice(last).finish_reason, 'stop');
+    assert.deepEqual([(last.usage as Json).prompt_tokens, (last.usage as Json).completion_tokens], [5, 3]);
+    assert.ok(last['amazon-bedrock-invocationMetrics']);
+    assert.deepEqual(h.emu.requests.at(-1)!.json, body);
+
+    h.emu.script({ type: 'tool_use', calls: [{ id: 'call_9', name: 'get_weather', input: { city: 'Oslo' } }] });
+    const called = await invoke(h, 'jamba', jambaBody('weather?', { tools: [WEATHER] }));
+    assert.equal(choice(called).finish_reason, 'tool_calls');
+    assert.deepEqual(choice(called).message.tool_calls, [
+      { id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+    ]);
+
+    const requests = h.emu.requests.length;
+    await assert.rejects(
+      invoke(h, 'jamba', jambaBody('x', { max_completion_tokens: 5 })),
+      (error: unknown) =>
+        error instanceof ValidationException && /#: extraneous key \[max_completion_tokens\] is not permitted/.test(error.message),
+    );
+    // A converse alias gets the neutral reading; Jamba's documents only its own body carries.
+    await invoke(h, 'jamba-converse', jambaBody('via converse'));
+    assert.equal(h.emu.requests.at(-1)!.operation, 'Converse');
+    await assert.rejects(
+      invoke(h, 'jamba-converse', jambaBody('x', { documents: [{ content: 'a doc' }] })),
+      (error: unknown) => error instanceof ValidationException && /documents: only AI21 Jamba on invoke reads it/.test(error.message),
+    );
+    assert.equal(h.emu.requests.length, requests + 1);
+  }));
+
+// ---------------------------------------------------------------------------------------------------------
+// Cohere Command R: Cohere Chat v1, answered in Cohere's own shapes.
+
+const COHERE = { name: 'command-r', model: 'bedrock/invoke/cohere.command-r-v1:0', region: 'us-east-1' };
+const COHERE_CONVERSE = { name: 'command-r-converse', model: 'bedrock/converse/cohere.command-r-plus-v1:0', region: 'us-east-1' };
+
+const COHERE_WEATHER = {
+  name: 'get_weather',
+  description: 'the weather in a city',
+  parameter_definitions: { city: { description: 'the city', type: 'str', required: true } },
+};
+
+test("Cohere Command R's own body: Cohere's answer and chunks, Bedrock receives the app's body", () =>
+  withRig({ models: [COHERE, COHERE_CONVERSE] }, async (h) => {
+    const body = {
+      message: 'hello cohere',
+      chat_history: [
+        { role: 'USER', message: 'hi' },
+        { role: 'CHATBOT', message: 'hello' },
+      ],
+      preamble: 'Be brief.',
+      max_tokens: 100,
+      temperature: 0.8,
+      p: 0.99,
+      k: 5,
+      stop_sequences: ['|'],
+    };
+    const answer = await invoke(h, 'command-r', body);
+    assert.equal(answer.text, defaultReplyText('hello cohere'));
+    assert.equal(answer.finish_reason, 'COMPLETE');
+    assert.equal(typeof answer.generation_id, 'string');
+    assert.deepEqual(answer.chat_history, [
+      ...body.chat_history,
+      { role: 'USER', message: 'hello cohere' },
+      { role: 'CHATBOT', message: defaultReplyText('hello cohere') },
+    ]);
+    assert.deepEqual(h.emu.requests.at(-1)!.json, body);
+
+    h.emu.script({ type: 'text', text: 'one two three', usage: { inputTokens: 5, outputTokens: 3 } });
+    const chunks = await stream(h, 'command-r', { ...body, stream_chunk_size: 64 });
+    assert.deepEqual(
+      chunks.slice(0, -1).map((c) => [c.is_finished, c.event_type]),
+      chunks.slice(0, -1).map(() => [false, 'text-generation']),
+    );
+    assert.equal(chunks.map((c) => (c.event_type === 'text-generation' ? c.text : '')).join(''), 'one two three');
+    const last = chunks.at(-1)!;
+    assert.deepEqual([last.is_finished, last.event_type, last.finish_reason], [true, 'stream-end', 'COMPLETE']);
+    const response = last.response as Json;
+    assert.equal(response.text, 'one two three');
+    assert.deepEqual((response.meta as Json).billed_units, { input_tokens: 5, output_tokens: 3 });
+    assert.deepEqual(
+      [
+        (last['amazon-bedrock-invocationMetrics'] as Json).inputTokenCount,
+        (last['amazon-bedrock-invocationMetrics'] as Json).outputTokenCount,
+      ],
+      [5, 3],
+    );
+    assert.deepEqual(h.emu.requests.at(-1)!.json, body, 'the sidecar parameter left the body');
+  }));
+
+test('Cohere tool use on invoke: the calls whole, the results of the next turn paired with them', () =>
+  withRig({ models: [COHERE, COHERE_CONVERSE] }, async (h) => {
+    const call = { type: 'tool_use' as const, calls: [{ name: 'get_weather', input: { city: 'Paris' } }] };
+    h.emu.script(call);
+    const body = { message: 'weather in Paris?', tools: [COHERE_WEATHER] };
+    const whole = await invoke(h, 'command-r', body);
+    assert.deepEqual(whole.tool_calls, [{ name: 'get_weather', parameters: { city: 'Paris' } }]);
+    assert.equal(whole.finish_reason, 'COMPLETE');
+
+    h.emu.script(call);
+    const chunks = await stream(h, 'command-r', body);
+    const generated = chunks.find((c) => c.event_type === 'tool-calls-generation')!;
+    assert.deepEqual(generated.tool_calls, [{ name: 'get_weather', parameters: { city: 'Paris' } }]);
+    assert.equal(chunks.at(-1)!.event_type, 'stream-end');
+
+    // Cohere's next turn: the results at the top level, `message` empty; as the app wrote it to Cohere…
+    const next = {
+      message: '',
+      chat_history: [{ role: 'USER', message: 'weather in Paris?' }],
+      tools: [COHERE_WEATHER],
+      tool_results: [{ call: { name: 'get_weather', parameters: { city: 'Paris' } }, outputs: [{ sky: 'clear' }] }],
+    };
+    await invoke(h, 'command-r', next);
+    assert.deepEqual(h.emu.requests.at(-1)!.json, next);
+    // … and read for a converse alias: the call the results answer, then the results, paired by id.
+    await invoke(h, 'command-r-converse', next);
+    const sent = h.emu.requests.at(-1)!.json as { messages: Array<{ role: string; content: Json[] }> };
+    assert.equal(h.emu.requests.at(-1)!.operation, 'Converse');
+    const use = sent.messages[1]!.content[0]!.toolUse as Json;
+    assert.deepEqual([use.name, use.input], ['get_weather', { city: 'Paris' }]);
+    const result = sent.messages[2]!.content[0]!.toolResult as Json;
+    assert.equal(result.toolUseId, use.toolUseId);
+  }));
+
+test("a member Cohere's body does not take is Bedrock's 400; documents only Cohere on invoke reads; guardrails", () =>
+  withRig(
+    {
+      guardrails: [{ name: 'no-birds', type: 'regex', patterns: ['(?i)nightingale'] }],
+      models: [COHERE, COHERE_CONVERSE, { ...COHERE, name: 'guarded', guardrails: ['no-birds'] }],
+    },
+    async (h) => {
+      for (const [modelId, body, message] of [
+        ['command-r', { message: 'x', top_p: 0.5 }, /#: extraneous key \[top_p\] is not permitted/],
+        ['command-r', { chat_history: [] }, /#: required key \[message\] not found/],
+        ['command-r-converse', { message: 'x', documents: [{ title: 't', snippet: 's' }] }, /documents: only Cohere Command R on invoke/],
+        ['guarded', { message: 'tell me of the nightingale' }, /^Violated guardrail policy$/],
+      ] as const) {
+        await assert.rejects(
+          invoke(h, modelId, body),
+          (error: unknown) => error instanceof ValidationException && message.test(error.message),
+          `${modelId} ${JSON.stringify(body)}`,
+        );
+      }
+      assert.equal(h.emu.requests.length, 0);
+
+      h.emu.script({ type: 'text', text: 'a song of the nightingale' });
+      const res = await fetch(`${h.url}/model/guarded/invoke-with-response-stream`, {
+        method: 'POST',
+        body: JSON.stringify({ message: 'sing' }),
+      });
+      assert.equal(res.status, 200);
+      assertBlockedLast(decodeFrames(Buffer.from(await res.arrayBuffer())), 'no-birds');
+    },
+  ));

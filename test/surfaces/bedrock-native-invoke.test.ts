@@ -166,14 +166,14 @@ test("invoke: a key Claude's body does not take, and a family whose invoke body 
       client(h).send(new InvokeModelCommand({ modelId: 'claude', body: claudeBody('x', { stream: true }) })),
       (error: unknown) => error instanceof ValidationException && /extraneous key \[stream\]/.test(error.message),
     );
-    // Nova's and Llama's bodies are served now (bedrock-native-invoke-nova / -prompt tests); AI21's not yet: the
-    // 400 names what is.
+    // Nova's, Llama's, OpenAI's, Jamba's and Cohere's bodies are served now (bedrock-native-invoke-nova / -prompt /
+    // -chat tests); a Qwen model's not: the 400 names what is.
     await assert.rejects(
-      client(h).send(new InvokeModelCommand({ modelId: 'ai21.jamba-1-5-mini-v1:0', body: claudeBody('x') })),
+      client(h).send(new InvokeModelCommand({ modelId: 'qwen.qwen3-32b-v1:0', body: claudeBody('x') })),
       (error: unknown) =>
         error instanceof ValidationException &&
         /Converse/.test(error.message) &&
-        /Claude, Nova, Llama, Mistral's prompt models, Titan Text, DeepSeek, OpenAI's models and the embedding models/.test(error.message),
+        /DeepSeek, OpenAI's models, AI21 Jamba, Cohere Command R and the embedding models/.test(error.message),
     );
     assert.equal(h.emu.requests.length, 0);
   });

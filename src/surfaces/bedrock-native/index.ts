@@ -3,7 +3,7 @@
  * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
  * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
  * InvokeModel takes Claude's body (invoke-request.ts), Nova's (invoke-nova.ts), the prompt families'
- * (invoke-prompt.ts), the chat families' (invoke-chat.ts: OpenAI's models) and the embedding models' own bodies
+ * (invoke-prompt.ts), the chat families' (invoke-chat.ts: OpenAI's models, AI21 Jamba; invoke-cohere.ts) and the embedding models' own bodies
  * (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves every family.
  * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
@@ -21,6 +21,7 @@ import { serveModelCall } from '../../server/model-call.ts';
 import { sendError, sendJson } from '../../server/respond.ts';
 import type { Renderer } from '../../pipeline/encoder.ts';
 import type { StreamEvent } from '../../pipeline/events.ts';
+import type { ChatRequest } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import type { AnswerMeta, Handler, ModelSurface, RouteEntry, SurfaceRequest, WholeAnswer } from '../../server/surface.ts';
 import { anthropicMessage } from '../anthropic-events.ts';
@@ -29,7 +30,8 @@ import { checkConverseTarget, invalid, readConverseRequest } from './converse-re
 import { countTokens } from './count-tokens.ts';
 import { BEDROCK_JSON, nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
-import { CHAT_FAMILIES, chatAnswer, readChatInvoke } from './invoke-chat.ts';
+import { JAMBA_CHAT, OPENAI_CHAT, readChatInvoke, type ChatFamily } from './invoke-chat.ts';
+import { COHERE_CHAT } from './invoke-cohere.ts';
 import { embeddingInvoke } from './invoke-embeddings.ts';
 import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './invoke-nova.ts';
 import { checkPromptTarget, PROMPT_FAMILIES, promptAnswer, OwnChunkRenderer, readPromptInvoke } from './invoke-prompt.ts';
@@ -72,8 +74,8 @@ function converseSurface(model: string | SidecarError, stream: boolean, started:
 interface InvokeBody {
   read(body: unknown, model: string, stream: boolean, headers: IncomingHttpHeaders): SurfaceRequest;
   newId(): string;
-  renderer(meta: AnswerMeta, latencyMs: () => number): Renderer;
-  answer(events: readonly StreamEvent[], meta: AnswerMeta): WholeAnswer;
+  renderer(meta: AnswerMeta, latencyMs: () => number, request: ChatRequest): Renderer;
+  answer(events: readonly StreamEvent[], meta: AnswerMeta, request: ChatRequest): WholeAnswer;
   check?: (read: SurfaceRequest, target: ModelTarget) => void;
 }
 
@@ -85,6 +87,9 @@ const CLAUDE_BODY: InvokeBody = {
   answer: (events, meta) => anthropicMessage(events, meta, true),
   check: checkInvokeTranslatable,
 };
+
+/** The chat-shaped families' bodies (invoke-chat.ts, invoke-cohere.ts). */
+const CHAT_FAMILIES: readonly ChatFamily[] = [OPENAI_CHAT, JAMBA_CHAT, COHERE_CHAT];
 
 /** The other bodies the surface takes, by the format a family's invoke adapter names (`ownBodyFormat`). */
 const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
@@ -112,8 +117,9 @@ const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
       {
         read: (body, model, stream, headers) => readChatInvoke(family, body, model, stream, headers),
         newId: () => `chatcmpl-${randomHex(12)}`,
-        renderer: (meta, latencyMs) => new OwnChunkRenderer(family.chunks(meta), latencyMs),
-        answer: (events, meta) => chatAnswer(family, events, meta),
+        renderer: (meta, latencyMs, request) => new OwnChunkRenderer(family.chunks(meta, request), latencyMs),
+        answer: (events, meta, request) => family.whole(events, meta, request),
+        ...(family.check ? { check: family.check } : {}),
       },
     ]),
   ),
@@ -133,8 +139,8 @@ function invokeSurface(model: string | SidecarError, body: InvokeBody, stream: b
       return body.read(json, model, stream, req.headers);
     },
     newId: () => body.newId(),
-    renderer: (meta) => body.renderer(meta, () => now() - started),
-    answer: (events, meta) => body.answer(events, meta),
+    renderer: (meta, request) => body.renderer(meta, () => now() - started, request),
+    answer: (events, meta, request) => body.answer(events, meta, request),
     // InvokeModel's output names the tier and latency that served in response headers (the SDK's
     // `serviceTier`, `performanceConfigLatency`), where Bedrock said so before the answer: its own headers on
     // invoke, a converse alias's whole answer.
@@ -184,7 +190,7 @@ function refused({ model, family }: { model: string | SidecarError; family: Fami
   if (model instanceof SidecarError) return model;
   return invalid(
     `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Titan Text, ` +
-      `DeepSeek, OpenAI's models and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
+      `DeepSeek, OpenAI's models, AI21 Jamba, Cohere Command R and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
       `${family ?? 'of an unknown family'}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',

@@ -49,8 +49,13 @@ export interface ChunkShape {
   readonly reasoningOpen?: string;
   /** The chunk that opens the stream (a chat family's assistant role); absent: none. */
   opening?(): Json;
-  /** A tool call's start or arguments as the family's chunk; absent: its answers carry none. */
-  tool?(event: Extract<StreamEvent, { kind: 'tool_start' | 'tool_delta' }>): Json;
+  /**
+   * A tool call's start or arguments as the family's chunk, or undefined where the family sends its calls whole
+   * (`held`); absent: its answers carry none.
+   */
+  tool?(event: Extract<StreamEvent, { kind: 'tool_start' | 'tool_delta' }>): Json | undefined;
+  /** Chunks the family sends whole once the generation ended, before the last (Cohere's tool calls). */
+  held?(): Json[];
 }
 
 /** What one prompt family's body and answers are. */
@@ -242,7 +247,7 @@ export function checkPromptTarget(family: PromptFamily): (read: SurfaceRequest, 
   };
 }
 
-function stopOf(family: ChunkShape, event: Extract<StreamEvent, { kind: 'finish' }>): string {
+export function stopOf(family: Pick<ChunkShape, 'stopReasons' | 'stop'>, event: Extract<StreamEvent, { kind: 'finish' }>): string {
   return event.upstreamReason !== undefined && family.stopReasons.has(event.upstreamReason)
     ? event.upstreamReason
     : family.stop(event.reason);
@@ -288,10 +293,11 @@ class OwnChunks implements NativeStreamCore {
         case 'tool_start':
         case 'tool_delta':
           if (this.#stop !== undefined || !this.#family.tool) break; // a family without tools is never sent them
-          out.push(...this.#closeReasoning(), chunkOut(this.#family.tool(event)));
+          out.push(...this.#closeReasoning());
+          this.#chunk(this.#family.tool(event), out);
           break;
         case 'finish':
-          if (this.#stop === undefined) out.push(...this.#closeReasoning());
+          if (this.#stop === undefined) out.push(...this.#closeReasoning(), ...(this.#family.held?.() ?? []).map(chunkOut));
           this.#stop ??= stopOf(this.#family, event);
           break;
         case 'usage':
@@ -317,6 +323,10 @@ class OwnChunks implements NativeStreamCore {
     if (this.#stop !== undefined) return [this.#last(undefined)];
     this.#done = true;
     return [{ error: new SidecarError('upstream_protocol_error', 'stream ended without a finish or an error') }];
+  }
+
+  #chunk(chunk: Json | undefined, out: NativeOut[]): void {
+    if (chunk !== undefined) out.push(chunkOut(chunk));
   }
 
   /** The text as the family's own answer carries it: reasoning inline, opened and closed around it. */
