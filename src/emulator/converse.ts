@@ -7,7 +7,7 @@
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
-import { betaProblem, thinkingProblem } from './families/anthropic.ts';
+import { betaProblem, PREFILL_REFUSED, refusesReasoningOnlyTurn, thinkingProblem } from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
 import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
@@ -110,6 +110,16 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
   const output = outputSchemaProblem(body);
   if (output) return output;
+  if (familyOf(modelId) === 'anthropic' && refusesReasoningOnlyTurn(modelId)) {
+    const turns = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+    const reasoningOnly = (m: unknown): boolean =>
+      isJson(m) &&
+      m.role === 'assistant' &&
+      Array.isArray(m.content) &&
+      m.content.length > 0 &&
+      m.content.every((b: unknown) => isJson(b) && ('reasoningContent' in b || 'cachePoint' in b));
+    if (turns.some(reasoningOnly)) return PREFILL_REFUSED;
+  }
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;

@@ -180,6 +180,8 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
               break;
           }
         }
+        // A turn that is thinking alone says nothing the next turn needs (Claude 5 refuses it on converse).
+        if (blocks.every((block) => block.type === 'thinking' || block.type === 'redacted_thinking')) return;
         append('assistant', blocks, m.cache);
         return;
       }

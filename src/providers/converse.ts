@@ -108,6 +108,9 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
               break;
           }
         }
+        // A turn that is reasoning alone (a model that stopped while thinking) says nothing the next turn needs,
+        // and Claude 5 refuses it wherever it stands ("This model does not support assistant message prefill").
+        if (blocks.every((block) => 'reasoningContent' in block)) return;
         append('assistant', blocks, m.cache);
         return;
       }

@@ -1,8 +1,9 @@
 // A Messages `tool_result` with an image and `is_error` (what Claude Code sends when a tool fails or reads
 // a screenshot) to converse targets (docs/contract.md#anthropic-messages): Claude and Nova, which Bedrock lets
 // read them, get the image as toolResult content and `status: "error"`; another family (Llama) gets no status
-// and no image, the result's text, and a log line naming each drop — never a 400, since Claude Code cannot be
-// configured. The emulator records the exact Converse body each target was sent (and validates it as Bedrock would).
+// and no image, the result's text (a line saying what it held, when it was the image alone), and a log line
+// naming each drop — never a 400, since Claude Code cannot be configured. The emulator records the exact
+// Converse body each target was sent (and validates it as Bedrock would).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -81,6 +82,28 @@ test('messages tool_result: a failure with no content (is_error, content omitted
         { toolResult: { toolUseId: 'toolu_1', content: [{ text: 'error' }], status: 'error' } },
       ]);
     }
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages tool_result: a result that was an image alone says so to Llama, never a blank result Bedrock refuses', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const conversation = failedScreenshot();
+    const turn = conversation.messages[2] as { content: Array<{ is_error?: boolean; content: unknown[] }> };
+    turn.content[0]!.is_error = false;
+    turn.content[0]!.content = turn.content[0]!.content.filter((part) => (part as { type: string }).type === 'image');
+    h.emu.script({ type: 'text', text: 'a login form' });
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'llama', max_tokens: 100, ...conversation }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const upstream = JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { messages: Array<{ content: unknown[] }> };
+    assert.deepEqual(upstream.messages[2]!.content, [
+      { toolResult: { toolUseId: 'toolu_1', content: [{ text: '(the tool returned an image, which this model cannot read)' }] } },
+    ]);
   } finally {
     await h.close();
   }

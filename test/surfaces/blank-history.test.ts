@@ -47,3 +47,33 @@ test('history: whitespace-only assistant text before a tool call is left out on 
     await h.close();
   }
 });
+
+test('history: an assistant turn of reasoning alone is left out — Claude 5 refuses it anywhere in a Converse conversation', async () => {
+  const h = await startHarness({
+    models: [{ name: 'sonnet5', model: 'bedrock/converse/global.anthropic.claude-sonnet-5', region: 'us-east-1' }],
+  });
+  try {
+    h.emu.script({ type: 'text', text: 'here it is' });
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      body: JSON.stringify({
+        model: 'sonnet5',
+        max_tokens: 200,
+        messages: [
+          { role: 'user', content: 'think about it' },
+          { role: 'assistant', content: [{ type: 'thinking', thinking: 'Let me see…', signature: 'c2lnbmF0dXJl' }] },
+          { role: 'user', content: 'and now answer' },
+        ],
+      }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const sent = h.emu.requests.at(-1)!.json as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };
+    assert.deepEqual(
+      sent.messages.map((m) => m.role),
+      ['user'],
+    );
+    assert.deepEqual(sent.messages[0]!.content, [{ text: 'think about it' }, { text: 'and now answer' }]);
+  } finally {
+    await h.close();
+  }
+});

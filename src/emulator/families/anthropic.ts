@@ -112,6 +112,20 @@ function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; 
 }
 
 /**
+ * Claude 5 (Sonnet 5, Fable 5.1) refuses an assistant turn of reasoning alone anywhere in a Converse
+ * conversation, as if it were a prefill, where Sonnet 4.6 takes it (hermes-agent #105780, measured on Bedrock
+ * 2026-09): "This model does not support assistant message prefill. The conversation must end with a user
+ * message."
+ */
+export function refusesReasoningOnlyTurn(modelId: string): boolean {
+  const name = (modelId.split('/').pop() ?? modelId).replace(/^.*anthropic\./, '');
+  const version = /^claude-(?:opus|sonnet|haiku)-(\d+)/.exec(name);
+  return name.startsWith('claude-fable') || (version !== null && Number(version[1]) >= 5);
+}
+
+export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
+
+/**
  * Beta flags Bedrock's Claude body takes, per the AWS request page (anthropic_beta) and the allow-lists of
  * gateways in front of Bedrock, read independently of the sidecar: anything else is Bedrock's "invalid beta
  * flag" 400. The 1M context window exists for Sonnet 4 and later and Opus 4.6 and later only. The adaptive-only
