@@ -16,6 +16,7 @@ import {
   type ChatMessage,
   type ChatParams,
   type ContentPart,
+  type DocumentFormat,
   type ReasoningBlock,
   type ReasoningEffort,
   type TextPart,
@@ -278,30 +279,28 @@ function document(block: Record<string, unknown>, where: string, reading: Readin
   };
   if (isObject(block.citations) && block.citations.enabled === true) reading.translationDrops.push(`${where}.citations`);
   if (typeof block.context === 'string' && block.context !== '') reading.translationDrops.push(`${where}.context`);
-  const name = (): string => documentName(typeof block.title === 'string' ? block.title : undefined, `document ${reading.documents + 1}`);
+  // A document of `format` with base64 `data`, named and counted; what a translation cannot carry is noted.
+  const take = (format: DocumentFormat, data: string): ContentPart[] => {
+    if (data === '') return untranslatable('an empty document');
+    if (overDocumentLimit(data)) return untranslatable("a document over 4.5 MB, Bedrock's limit for a translated document");
+    const title = typeof block.title === 'string' ? block.title : undefined;
+    const part = documentPart(format, documentName(title, `document ${reading.documents + 1}`), data);
+    reading.documents++;
+    return [marked(part, block)];
+  };
   switch (source.type) {
     case 'base64': {
       if (typeof source.data !== 'string') throw bad(`${where}.source.data`, `${where}.source.data must be a base64 string`);
       if (typeof source.media_type !== 'string') throw bad(`${where}.source.media_type`, `${where}.source.media_type is required`);
       const format = documentFormat(source.media_type);
-      const data = source.data.replace(/\s+/g, '');
       if (format === undefined) return untranslatable(`a ${source.media_type} document, which Bedrock does not read as a document`);
-      if (data === '') return untranslatable('an empty document');
-      if (overDocumentLimit(data)) return untranslatable("a document over 4.5 MB, Bedrock's limit for a translated document");
-      const part = documentPart(format, name(), data);
-      reading.documents++;
-      return [marked(part, block)];
+      return take(format, source.data.replace(/\s+/g, ''));
     }
     case 'text': {
       if (typeof source.data !== 'string') throw bad(`${where}.source.data`, `${where}.source.data must be a string`);
       if (source.media_type !== undefined && source.media_type !== 'text/plain')
         return untranslatable(`a text document of type ${JSON.stringify(source.media_type)}, not text/plain`);
-      if (source.data === '') return untranslatable('an empty document');
-      const data = Buffer.from(source.data, 'utf8').toString('base64');
-      if (overDocumentLimit(data)) return untranslatable("a document over 4.5 MB, Bedrock's limit for a translated document");
-      const part = documentPart('txt', name(), data);
-      reading.documents++;
-      return [marked(part, block)];
+      return take('txt', Buffer.from(source.data, 'utf8').toString('base64'));
     }
     case 'content': {
       const blocks = typeof source.content === 'string' ? [{ type: 'text', text: source.content }] : source.content;
