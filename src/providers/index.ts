@@ -16,7 +16,7 @@ import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
 import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
-import { isKnownUnsupported } from './request.ts';
+import { isKnownUnsupported, sendsOwnBody } from './request.ts';
 import { renameTools } from './tool-names.ts';
 import type { CacheSupport, RouteAdapter } from './types.ts';
 
@@ -38,7 +38,7 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       // Claude's own Messages body goes as the client sent it: Bedrock judges its documents, as on a direct call.
       const ownMessages = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
       const documents = ownMessages ? results : prepareDocuments(results, adapter.documents, what);
-      const ownBody = adapter.ownBodyFormat !== undefined && request.invokeBody?.format === adapter.ownBodyFormat;
+      const ownBody = adapter.ownBodyFormat !== undefined && sendsOwnBody(request, adapter.ownBodyFormat);
       const renamed = adapter.toolNames && !ownBody ? renameTools(documents, adapter.toolNames) : undefined;
       if (renamed) {
         ctx.note(`tool names ${what} cannot take renamed: ${[...renamed.names].map(([sent, own]) => `${own} → ${sent}`).join(', ')}`);

@@ -306,8 +306,13 @@ export function isKnownUnsupported(key: string): boolean {
  * or an input guardrail's mask changed the text (the family then builds its body from the neutral reading).
  */
 export function ownInvokeBody(request: ChatRequest, format: string): Record<string, unknown> | undefined {
+  return sendsOwnBody(request, format) ? { ...request.invokeBody!.body } : undefined;
+}
+
+/** Whether the request's own InvokeModel body of `format` is what goes (`ownInvokeBody`): it is that format, unmasked. */
+export function sendsOwnBody(request: ChatRequest, format: string): boolean {
   const native = request.invokeBody;
-  return native?.format === format && sameText(native.messages, request.messages) ? { ...native.body } : undefined;
+  return native?.format === format && sameText(native.messages, request.messages);
 }
 
 /** Whether two readings of a conversation still say the same text (a guardrail's mask changes it). */

@@ -79,14 +79,18 @@ function suffixed(base: string, name: string, rule: ToolNameRule, attempt: numbe
  * the route takes (the common case: nothing is copied).
  */
 export function renameTools(request: ChatRequest, rule: ToolNameRule): RenamedTools | undefined {
-  const names = namesIn(request);
-  const refused = [...names].filter((name) => !rule.valid.test(name));
+  const taken = new Set<string>();
+  const refused: string[] = [];
+  for (const name of namesIn(request)) {
+    if (rule.valid.test(name)) taken.add(name);
+    else refused.push(name);
+  }
   if (refused.length === 0) return undefined;
-  const taken = new Set([...names].filter((name) => rule.valid.test(name)));
   const sent = new Map<string, string>();
   for (const name of refused) {
-    let safe = fold(name, rule);
-    for (let attempt = 0; !rule.valid.test(safe) || taken.has(safe); attempt++) safe = suffixed(fold(name, rule), name, rule, attempt);
+    const folded = fold(name, rule);
+    let safe = folded;
+    for (let attempt = 0; !rule.valid.test(safe) || taken.has(safe); attempt++) safe = suffixed(folded, name, rule, attempt);
     taken.add(safe);
     sent.set(name, safe);
   }

@@ -107,3 +107,32 @@ test('tool names: a hyphenated tool on Nova (which fails calling one) is sent wi
     await h.close();
   }
 });
+
+test("tool names: Nova's own InvokeModel body keeps its names, but once a guardrail's mask rebuilds it they are renamed and named back", async () => {
+  const h = await startHarness({
+    guardrails: [{ name: 'mask-ids', type: 'regex', patterns: ['\\d{3}-\\d{2}-\\d{4}'], action: 'mask' }],
+    models: [{ name: 'nova-invoke', model: 'bedrock/invoke/us.amazon.nova-micro-v1:0', region: 'us-east-1', guardrails: ['mask-ids'] }],
+  });
+  try {
+    const body = (text: string): Record<string, unknown> => ({
+      schemaVersion: 'messages-v1',
+      messages: [{ role: 'user', content: [{ text }] }],
+      toolConfig: { tools: [{ toolSpec: { name: 'read-file', inputSchema: { json: { type: 'object', properties: {} } } } }] },
+    });
+    const post = async (text: string): Promise<{ output: { message: { content: Array<{ toolUse?: { name: string } }> } } }> => {
+      const res = await fetch(`${h.url}/model/nova-invoke/invoke`, { method: 'POST', body: JSON.stringify(body(text)) });
+      const answer = await res.text();
+      assert.equal(res.status, 200, answer);
+      return JSON.parse(answer) as { output: { message: { content: Array<{ toolUse?: { name: string } }> } } };
+    };
+    h.emu.script({ type: 'text', text: 'ok' });
+    await post('read it');
+    assert.equal(sent(h).toolConfig.tools[0]!.toolSpec.name, 'read-file', 'the app body goes as written');
+    h.emu.script({ type: 'tool_use', calls: [{ id: 'tooluse_1', name: 'read_file', input: {} }] });
+    const answer = await post('read it for 123-45-6789');
+    assert.equal(sent(h).toolConfig.tools[0]!.toolSpec.name, 'read_file', 'the rebuilt body takes Nova’s rule');
+    assert.equal(answer.output.message.content.find((b) => b.toolUse)?.toolUse?.name, 'read-file');
+  } finally {
+    await h.close();
+  }
+});
