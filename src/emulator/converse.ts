@@ -7,7 +7,13 @@
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
-import { betaProblem, PREFILL_REFUSED, refusesReasoningOnlyTurn, thinkingProblem } from './families/anthropic.ts';
+import {
+  betaProblem,
+  PREFILL_REFUSED,
+  refusesReasoningOnlyTurn,
+  thinkingProblem,
+  topLevelCompositionProblem,
+} from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
 import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
@@ -71,6 +77,28 @@ function toolNameProblems(body: Json): string[] {
   return out;
 }
 
+/**
+ * Tool input schemas. Converse takes `inputSchema.json` only with `type: "object"` at the top, for every model
+ * (senpi #1947, 2026-09, reported from Bedrock with a TypeBox union as the schema). Claude then refuses
+ * `anyOf` / `oneOf` / `allOf` at the top, in its own words (the same report), counting its tools as Claude's
+ * `tools` list does (the tool specs alone).
+ */
+function toolSchemaProblem(modelId: string, body: Json): string | undefined {
+  const config = isJson(body.toolConfig) ? body.toolConfig : undefined;
+  const tools = Array.isArray(config?.tools) ? (config.tools as unknown[]) : [];
+  const schemas: unknown[] = [];
+  for (let i = 0; i < tools.length; i++) {
+    const spec = tools[i];
+    if (!isJson(spec) || !isJson(spec.toolSpec)) continue;
+    const schema = isJson(spec.toolSpec.inputSchema) ? spec.toolSpec.inputSchema.json : undefined;
+    if (isJson(schema) && schema.type !== 'object')
+      return `The value at toolConfig.tools.${i}.toolSpec.inputSchema.json.type must be one of the following: object.`;
+    schemas.push(schema);
+  }
+  const claude = familyOf(modelId) === 'anthropic' ? topLevelCompositionProblem(schemas) : undefined;
+  return claude === undefined ? undefined : `The model returned the following errors: ${claude}`;
+}
+
 export const OPEN_OBJECT_SCHEMA = "For 'object' type, 'additionalProperties' must be explicitly set to false";
 
 /** Whether a JSON schema has an object schema anywhere in it that does not set `additionalProperties: false`. */
@@ -108,6 +136,8 @@ function outputSchemaProblem(body: Json): string | undefined {
 function semanticProblem(modelId: string, body: Json): string | undefined {
   const names = toolNameProblems(body);
   if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
+  const schemas = toolSchemaProblem(modelId, body);
+  if (schemas) return schemas;
   const output = outputSchemaProblem(body);
   if (output) return output;
   if (familyOf(modelId) === 'anthropic' && refusesReasoningOnlyTurn(modelId)) {

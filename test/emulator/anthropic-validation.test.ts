@@ -47,6 +47,16 @@ const cases: [string, unknown, string | undefined][] = [
     "messages.0.content.0: Input tag 'audio' found using 'type' does not match any of the expected tags: 'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result'",
   ],
   [
+    'a tool schema with allOf at the top (Claude takes no composition there)',
+    claudeBody('hi', {
+      tools: [
+        { name: 'a', input_schema: { type: 'object' } },
+        { name: 'b', input_schema: { allOf: [{ type: 'object' }] } },
+      ],
+    }),
+    'tools.1.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level',
+  ],
+  [
     'tools and tool results are accepted',
     claudeBody('hi', {
       tools: [

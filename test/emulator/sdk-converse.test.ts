@@ -170,6 +170,34 @@ const converseCases: [string, unknown, string][] = [
     DOCUMENT_NAME_MESSAGE,
   ],
   [
+    'a tool schema naming no type (every model: Converse takes only type object at the top)',
+    {
+      messages: [{ role: 'user', content: [{ text: 'a' }] }],
+      toolConfig: {
+        tools: [
+          { toolSpec: { name: 'Read', inputSchema: { json: { type: 'object' } } } },
+          { cachePoint: { type: 'default' } },
+          { toolSpec: { name: 'run', inputSchema: { json: { anyOf: [{ type: 'object' }] } } } },
+        ],
+      },
+    },
+    'The value at toolConfig.tools.2.toolSpec.inputSchema.json.type must be one of the following: object.',
+  ],
+  [
+    'a tool schema with anyOf at the top, to Claude (its tools counted without cache points)',
+    {
+      messages: [{ role: 'user', content: [{ text: 'a' }] }],
+      toolConfig: {
+        tools: [
+          { toolSpec: { name: 'Read', inputSchema: { json: { type: 'object' } } } },
+          { cachePoint: { type: 'default' } },
+          { toolSpec: { name: 'run', inputSchema: { json: { type: 'object', oneOf: [{ required: ['a'] }, { required: ['b'] }] } } } },
+        ],
+      },
+    },
+    'The model returned the following errors: tools.1.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level',
+  ],
+  [
     'additionalModelRequestFields unknown to Claude',
     { messages: [{ role: 'user', content: [{ text: 'a' }] }], additionalModelRequestFields: { foo: 1 } },
     'The model returned the following errors: foo: Extra inputs are not permitted',
@@ -183,6 +211,17 @@ const converseCases: [string, unknown, string][] = [
     'Malformed input request: #/guardrailConfig: extraneous key [streamProcessingMode] is not permitted, please reformat your input and try again.',
   ],
 ];
+
+test('converse validation: a tool schema with anyOf at the top is taken beside type object by a model other than Claude', async () => {
+  await withEmulator(async (emu) => {
+    const body = {
+      messages: [{ role: 'user', content: [{ text: 'a' }] }],
+      toolConfig: { tools: [{ toolSpec: { name: 'run', inputSchema: { json: { type: 'object', anyOf: [{ required: ['a'] }] } } } }] },
+    };
+    const res = await post(emu.url, `/model/${encodeURIComponent('us.amazon.nova-pro-v1:0')}/converse`, JSON.stringify(body));
+    assert.equal(res.status, 200, res.body.toString());
+  });
+});
 
 test('converse validation: messages for unknown members, constraints and conversation rules', async () => {
   await withEmulator(async (emu) => {

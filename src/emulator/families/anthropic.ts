@@ -240,13 +240,33 @@ function blankTextProblem(body: Json): string | undefined {
   return undefined;
 }
 
+/**
+ * Claude takes no `anyOf`, `oneOf` or `allOf` at the top of a custom tool's `input_schema`, on Anthropic's API
+ * and through Bedrock (anthropics/claude-code #5319, 2025-08; senpi #1947, 2026-09, through Bedrock Converse):
+ * "tools.24.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level".
+ * `schemas` lists each tool's schema by its index in Claude's `tools` (undefined for a tool without one).
+ */
+export function topLevelCompositionProblem(schemas: readonly unknown[]): string | undefined {
+  const at = schemas.findIndex((schema) => isJson(schema) && ['anyOf', 'oneOf', 'allOf'].some((key) => key in schema));
+  return at === -1 ? undefined : `tools.${at}.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level`;
+}
+
+function toolSchemaProblem(body: Json): string | undefined {
+  const tools: unknown[] = Array.isArray(body.tools) ? body.tools : [];
+  return topLevelCompositionProblem(
+    tools.map((tool) => (isJson(tool) && (tool.type ?? 'custom') === 'custom' ? tool.input_schema : undefined)),
+  );
+}
+
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
   validate(body, ctx) {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
-    return isJson(body) ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) ?? blankTextProblem(body)) : undefined;
+    return isJson(body)
+      ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) ?? blankTextProblem(body) ?? toolSchemaProblem(body))
+      : undefined;
   },
 
   supportsTools: true,
