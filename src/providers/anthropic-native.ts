@@ -18,6 +18,7 @@ import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { sameText, type AnthropicNative, type ChatRequest } from './request.ts';
+import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext } from './types.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -263,7 +264,9 @@ function keepTool(tool: unknown, i: number, ctx: BuildContext): unknown {
   if (tool.type !== undefined && tool.type !== 'custom') return tool;
   const out: Json = {};
   for (const [key, value] of Object.entries(tool)) {
-    if (CUSTOM_TOOL_KEYS.has(key)) out[key] = value;
+    if (key === 'input_schema' && isObject(value))
+      out[key] = toolInputSchema(value, true, typeof tool.name === 'string' ? tool.name : `tools[${i}]`, (message) => ctx.note(message));
+    else if (CUSTOM_TOOL_KEYS.has(key)) out[key] = value;
     else if (key === 'eager_input_streaming')
       ctx.note(
         `tools[${i}].eager_input_streaming dropped: Bedrock's Claude tools do not take it (a streamed Messages request asks for the ${FINE_GRAINED_TOOL_STREAMING} beta instead)`,

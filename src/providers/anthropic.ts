@@ -23,6 +23,7 @@ import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 import { nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
+import { toolInputSchema } from './tool-schema.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 /** What Claude gets when the request sets no max_tokens (a thinking budget needs room above it), on both routes. */
@@ -76,7 +77,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     body.tools = p.tools.map((t) => ({
       name: t.name,
       ...(t.description !== undefined ? { description: t.description } : {}),
-      input_schema: t.parameters,
+      input_schema: toolInputSchema(t.parameters, true, t.name, (message) => ctx.note(message)),
       ...(t.cache ? { cache_control: cacheControl(t.cache) } : {}),
     }));
     const choice = p.tool_choice;
@@ -326,6 +327,7 @@ const CONVERSE: ConverseTraits = {
   extra: ['top_k', 'reasoning_effort', 'anthropic_beta', 'effort'],
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   toolResults: true,
+  foldsToolSchemas: true,
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {
     const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;

@@ -30,6 +30,7 @@ import {
 } from './request.ts';
 import { servingFields } from './serving.ts';
 import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
+import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
 import { completeUsage, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -178,8 +179,8 @@ export function hasToolBlocks(messages: readonly ChatMessage[]): boolean {
   return messages.some((m) => m.role === 'tool' || (m.role === 'assistant' && m.toolCalls.length > 0));
 }
 
-/** `toolConfig` for converse and Nova invoke, or undefined when no tools go. */
-export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Record<string, unknown> | undefined {
+/** `toolConfig` for converse and Nova invoke, or undefined when no tools go (`foldsToolSchemas`: ConverseTraits'). */
+export function converseToolConfig(request: ChatRequest, ctx: BuildContext, foldsToolSchemas = false): Record<string, unknown> | undefined {
   const p = request.params;
   if (p.tools === undefined || p.tools.length === 0) return undefined;
   const choice = p.tool_choice;
@@ -194,7 +195,7 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext): Rec
         toolSpec: {
           name: t.name,
           ...(t.description !== undefined ? { description: t.description } : {}),
-          inputSchema: { json: t.parameters },
+          inputSchema: { json: toolInputSchema(t.parameters, foldsToolSchemas, t.name, (message) => ctx.note(message)) },
         },
       };
       return t.cache ? [spec, cachePointBlock(t.cache)] : [spec];
@@ -272,7 +273,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     } else {
       const declared = p.tools !== undefined && p.tools.length > 0;
       const toolConfig =
-        converseToolConfig(request, ctx) ??
+        converseToolConfig(request, ctx, traits.foldsToolSchemas === true) ??
         (traits.tools && !declared && hasToolBlocks(request.messages) ? historyToolConfig(request, ctx) : undefined);
       if (toolConfig) body.toolConfig = toolConfig;
     }

@@ -117,6 +117,8 @@ export interface ConverseTraits {
   readonly refusesTools?: (modelId: string) => string | undefined;
   /** The tool names the family takes on converse, when stricter than Bedrock's (tool-names.ts). */
   readonly toolNames?: ToolNameRule;
+  /** The family takes no `anyOf` / `oneOf` / `allOf` at the top of a tool's schema: folded (tool-schema.ts). */
+  readonly foldsToolSchemas?: boolean;
   readonly images: ModelFlag;
   /** Which models read documents (DocumentBlock) on converse. */
   readonly documents: boolean;
