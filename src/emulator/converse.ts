@@ -11,6 +11,7 @@ import {
   betaProblem,
   PREFILL_REFUSED,
   refusesReasoningOnlyTurn,
+  samplingProblem,
   thinkingProblem,
   topLevelCompositionProblem,
 } from './families/anthropic.ts';
@@ -181,6 +182,13 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
+  if (familyOf(modelId) === 'anthropic') {
+    // Claude reads inferenceConfig's temperature and topP as its own `temperature` and `top_p`.
+    const inference = isJson(body.inferenceConfig) ? body.inferenceConfig : {};
+    const extras = isJson(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
+    const sampling = samplingProblem(modelId, { temperature: inference.temperature, top_p: inference.topP, top_k: extras.top_k });
+    if (sampling !== undefined) return `The model returned the following errors: ${sampling}`;
+  }
   // additionalModelRequestFields go to the model, whose own validator rejects keys it does not know.
   const family = familyOf(modelId);
   const extras = body.additionalModelRequestFields;

@@ -209,3 +209,29 @@ test('script: queue order, reset, markers and the default reply', async () => {
     await emu.close();
   }
 });
+
+test('anthropic validation: sampling parameters by model — temperature or top_p from Opus 4.1 to the 4.6s, none from Opus 4.7 on', () => {
+  const validate = (modelId: string, extra: Record<string, unknown>): string | undefined =>
+    anthropic.validate(claudeBody('hi', extra), { stream: false, modelId });
+  const both = { temperature: 0.5, top_p: 0.9 };
+  const bothRefused = '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+  for (const model of [
+    'anthropic.claude-opus-4-1-20250805-v1:0',
+    'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+    'global.anthropic.claude-sonnet-4-6',
+  ]) {
+    assert.equal(validate(model, both), bothRefused, model);
+    assert.equal(validate(model, { temperature: 0.5 }), undefined, model);
+  }
+  for (const model of [CLAUDE, 'us.anthropic.claude-sonnet-4-20250514-v1:0']) assert.equal(validate(model, both), undefined, model);
+  for (const model of [
+    'anthropic.claude-opus-4-7',
+    'us.anthropic.claude-opus-4-8',
+    'anthropic.claude-sonnet-5',
+    'anthropic.claude-fable-5',
+  ]) {
+    assert.equal(validate(model, { temperature: 1 }), '`temperature` is deprecated for this model.', model);
+    assert.equal(validate(model, { top_k: 5 }), '`top_k` is deprecated for this model.', model);
+    assert.equal(validate(model, {}), undefined, model);
+  }
+});

@@ -110,7 +110,7 @@ test('converse-stream: exception fault makes the SDK throw; converse raw events 
   });
 });
 
-const converseCases: [string, unknown, string][] = [
+const converseCases: [string, unknown, string, string?][] = [
   [
     'unknown top-level member',
     { messages: [{ role: 'user', content: [{ text: 'a' }] }], stream_chunk_size: 3 },
@@ -198,6 +198,18 @@ const converseCases: [string, unknown, string][] = [
     'The model returned the following errors: tools.1.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level',
   ],
   [
+    'temperature with topP, to a Claude that takes one of them (Claude reads them as its own)',
+    { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { temperature: 0.2, topP: 0.9 } },
+    'The model returned the following errors: `temperature` and `top_p` cannot both be specified for this model. Please use only one.',
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  ],
+  [
+    'temperature to Opus 4.7, which takes no sampling parameter',
+    { messages: [{ role: 'user', content: [{ text: 'a' }] }], inferenceConfig: { temperature: 1 } },
+    'The model returned the following errors: `temperature` is deprecated for this model.',
+    'us.anthropic.claude-opus-4-7',
+  ],
+  [
     'additionalModelRequestFields unknown to Claude',
     { messages: [{ role: 'user', content: [{ text: 'a' }] }], additionalModelRequestFields: { foo: 1 } },
     'The model returned the following errors: foo: Extra inputs are not permitted',
@@ -225,8 +237,8 @@ test('converse validation: a tool schema with anyOf at the top is taken beside t
 
 test('converse validation: messages for unknown members, constraints and conversation rules', async () => {
   await withEmulator(async (emu) => {
-    for (const [name, body, message] of converseCases) {
-      const res = await post(emu.url, `/model/${encodeURIComponent(CLAUDE)}/converse`, JSON.stringify(body));
+    for (const [name, body, message, modelId] of converseCases) {
+      const res = await post(emu.url, `/model/${encodeURIComponent(modelId ?? CLAUDE)}/converse`, JSON.stringify(body));
       assert.equal(res.status, 400, name);
       assert.deepEqual(JSON.parse(res.body.toString()), { message }, name);
     }

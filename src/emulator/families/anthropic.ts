@@ -123,6 +123,34 @@ export function refusesReasoningOnlyTurn(modelId: string): boolean {
   return name.startsWith('claude-fable') || (version !== null && Number(version[1]) >= 5);
 }
 
+/**
+ * Sampling parameters by Claude model, as users report Bedrock's answers: Opus 4.1, Sonnet and Haiku 4.5, Opus
+ * and Sonnet 4.6 refuse `temperature` together with `top_p` (bedrock-access-gateway #191, 2025-10, Haiku 4.5;
+ * gemini-cli-pro #38, 2026-04, Opus 4.6); Opus 4.7 and later refuse each of `temperature`, `top_p` and
+ * `top_k`, whatever its value (obsidian-copilot #2600 and anything-llm #5822 on Opus 4.7 / 4.8, 2026-06;
+ * promptfoo #10307 on Opus 5, 2026-08; AWS's Opus 4.7 model card, as cube #10879 quotes it). The model name is
+ * read from the id here, independently of the sidecar's own table.
+ */
+export function samplingProblem(modelId: string, values: { temperature?: unknown; top_p?: unknown; top_k?: unknown }): string | undefined {
+  const name = (modelId.split('/').pop() ?? modelId).replace(/^.*anthropic\./, '');
+  const version = /^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
+  const major = version ? Number(version[2]) : 0;
+  const minor = version ? Number(version[3] ?? 0) : 0;
+  const takesNone =
+    name.startsWith('claude-mythos') ||
+    name.startsWith('claude-fable') ||
+    major >= 5 ||
+    (major === 4 && minor >= 7 && version?.[1] === 'opus');
+  if (takesNone) {
+    const key = (['temperature', 'top_p', 'top_k'] as const).find((k) => values[k] !== undefined);
+    return key === undefined ? undefined : `\`${key}\` is deprecated for this model.`;
+  }
+  const oneOfTwo = major === 4 && (minor === 5 || minor === 6 || (minor === 1 && version?.[1] === 'opus'));
+  if (oneOfTwo && values.temperature !== undefined && values.top_p !== undefined)
+    return '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+  return undefined;
+}
+
 export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
 
 /**
@@ -265,7 +293,11 @@ export const anthropic: InvokeFamily = {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
     return isJson(body)
-      ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) ?? blankTextProblem(body) ?? toolSchemaProblem(body))
+      ? (betaProblem(ctx.modelId, body) ??
+          thinkingProblem(ctx.modelId, body) ??
+          samplingProblem(ctx.modelId, body) ??
+          blankTextProblem(body) ??
+          toolSchemaProblem(body))
       : undefined;
   },
 
