@@ -15,7 +15,7 @@
  */
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
-import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
+import { adaptClaudeThinking, claudeCaching, claudeSampling } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { sameText, type AnthropicNative, type ChatRequest } from './request.ts';
 import { toolInputSchema } from './tool-schema.ts';
@@ -93,6 +93,15 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   if (adapted.thinking) body.thinking = bedrockThinking(adapted.thinking, ctx);
   if (adapted.output_config) body.output_config = adapted.output_config;
   for (const note of adapted.notes) ctx.note(note);
+  const sampling = claudeSampling(ctx.target.modelId, { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k });
+  for (const { key, note } of sampling.omitted) {
+    ctx.note(note);
+    delete body[key];
+  }
+  for (const { key, why } of sampling.refused) {
+    ctx.note(`"${key}" dropped: it ${why}`);
+    delete body[key];
+  }
 
   const { kept, dropped } = bedrockBetas(ctx.target.modelId, native.betas);
   for (const flag of dropped) ctx.note(`anthropic-beta "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);

@@ -18,7 +18,7 @@ import {
 } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS, bedrockBetas } from './anthropic-betas.ts';
-import { applyClaudeReasoning, claudeCaching, claudeEffortField, THINKING_BUDGET } from './claude-rules.ts';
+import { applyClaudeReasoning, applyClaudeSampling, claudeCaching, claudeEffortField, THINKING_BUDGET } from './claude-rules.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -59,7 +59,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     .map((m) => joinText(m.content))
     .filter(Boolean);
   const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS);
-  const p = reasoning.params;
+  const p = applyClaudeSampling(reasoning.params, ctx);
   const maxTokens = reasoning.maxTokens;
   Object.assign(body, reasoning.fields);
   // Effort without thinking (a Messages body translated after an input guardrail's mask).
@@ -328,6 +328,7 @@ const CONVERSE: ConverseTraits = {
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   toolResults: true,
   foldsToolSchemas: true,
+  sampling: applyClaudeSampling,
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {
     const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;

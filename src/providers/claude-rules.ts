@@ -36,6 +36,11 @@ export interface ClaudeRule {
   readonly hidesThinking: boolean;
   /** The `output_config.effort` levels the model takes (none for the budget generations). */
   readonly efforts: readonly ClaudeEffort[];
+  /**
+   * The sampling parameters the model takes: `any`; `one`: `temperature` or `top_p`, not both; `none`: no
+   * `temperature`, `top_p` or `top_k` at all (each a 400 on Bedrock).
+   */
+  readonly sampling: 'any' | 'one' | 'none';
 }
 
 interface Row extends ClaudeRule {
@@ -53,9 +58,17 @@ const NEWEST: ClaudeRule = {
   canTurnOff: true,
   hidesThinking: true,
   efforts: ALL_EFFORTS,
+  sampling: 'none',
 };
 
-/** First match wins. Sources: AWS "Adaptive thinking" and "Extended thinking" user-guide pages, Anthropic's model docs. */
+/**
+ * First match wins. Sources: AWS "Adaptive thinking" and "Extended thinking" user-guide pages, Anthropic's model docs.
+ * Sampling, as reported from Bedrock and Anthropic's API: Opus 4.1, Sonnet and Haiku 4.5, Opus and Sonnet 4.6
+ * refuse `temperature` with `top_p` ("`temperature` and `top_p` cannot both be specified for this model. Please
+ * use only one.": open-webui pipelines #546 2025-08, bedrock-access-gateway #191 2025-10, gemini-cli-pro #38
+ * 2026-04 on Opus 4.6); from Opus 4.7 on each is refused ("`temperature` is deprecated for this model.": AWS's
+ * Opus 4.7 model card as quoted by cube #10879, anything-llm #5822 on Opus 4.8, promptfoo #10307 on Opus 5).
+ */
 const ROWS: readonly Row[] = [
   {
     match: /^claude-(instant|v1|v2|3-haiku|3-sonnet|3-opus|3-5-)/,
@@ -64,16 +77,35 @@ const ROWS: readonly Row[] = [
     canTurnOff: true,
     hidesThinking: false,
     efforts: [],
+    sampling: 'any',
   },
-  { match: /^claude-3-7-sonnet/, generation: 'Claude 3.7', thinking: 'budget', canTurnOff: true, hidesThinking: false, efforts: [] },
-  // Claude 4, 4.1 and 4.5: dated ids (claude-sonnet-4-20250514, claude-opus-4-1-…, claude-haiku-4-5-…).
   {
-    match: /^claude-(sonnet|opus|haiku)-4(-[15])?(-\d{8}|$)/,
-    generation: 'Claude 4 / 4.5',
+    match: /^claude-3-7-sonnet/,
+    generation: 'Claude 3.7',
     thinking: 'budget',
     canTurnOff: true,
     hidesThinking: false,
     efforts: [],
+    sampling: 'any',
+  },
+  // Claude 4, 4.1 and 4.5: dated ids (claude-sonnet-4-20250514, claude-opus-4-1-…, claude-haiku-4-5-…).
+  {
+    match: /^claude-(sonnet|opus|haiku)-4(-\d{8}|$)/,
+    generation: 'Claude 4',
+    thinking: 'budget',
+    canTurnOff: true,
+    hidesThinking: false,
+    efforts: [],
+    sampling: 'any',
+  },
+  {
+    match: /^claude-(sonnet|opus|haiku)-4-[15](-\d{8}|$)/,
+    generation: 'Claude 4.1 / 4.5',
+    thinking: 'budget',
+    canTurnOff: true,
+    hidesThinking: false,
+    efforts: [],
+    sampling: 'one',
   },
   {
     match: /^claude-opus-4-6/,
@@ -82,6 +114,7 @@ const ROWS: readonly Row[] = [
     canTurnOff: true,
     hidesThinking: false,
     efforts: [...ADAPTIVE_EFFORTS, 'max'],
+    sampling: 'one',
   },
   {
     match: /^claude-sonnet-4-6/,
@@ -90,6 +123,7 @@ const ROWS: readonly Row[] = [
     canTurnOff: true,
     hidesThinking: false,
     efforts: ADAPTIVE_EFFORTS,
+    sampling: 'one',
   },
   {
     match: /^claude-opus-4-[78]/,
@@ -98,6 +132,7 @@ const ROWS: readonly Row[] = [
     canTurnOff: true,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
+    sampling: 'none',
   },
   // Mythos and Fable: adaptive thinking is always on (`thinking: {type: "disabled"}` is a 400).
   {
@@ -107,6 +142,7 @@ const ROWS: readonly Row[] = [
     canTurnOff: false,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
+    sampling: 'none',
   },
   { match: /^claude-(opus|sonnet|haiku)-5/, ...NEWEST },
 ];
@@ -344,4 +380,50 @@ export function applyClaudeReasoning(
     }
   }
   return { params: p, fields: result.fields, maxTokens: max };
+}
+
+type SamplingKey = 'temperature' | 'top_p' | 'top_k';
+
+/**
+ * The sampling parameters a Claude model takes of those a request sets (the table's `sampling`): what is
+ * refused (each with why), and notes for what is left out without changing the answer — a `temperature` or
+ * `top_p` of 1 is Claude's default, so sending nothing means the same.
+ */
+export function claudeSampling(
+  modelId: string,
+  values: Readonly<Partial<Record<SamplingKey, unknown>>>,
+): { refused: Array<{ key: SamplingKey; why: string }>; omitted: Array<{ key: SamplingKey; note: string }> } {
+  const rule = claudeRule(modelId);
+  const refused: Array<{ key: SamplingKey; why: string }> = [];
+  const omitted: Array<{ key: SamplingKey; note: string }> = [];
+  if (rule.sampling === 'none') {
+    for (const key of ['temperature', 'top_p', 'top_k'] as const) {
+      if (values[key] === undefined) continue;
+      if (values[key] === 1 && key !== 'top_k') omitted.push({ key, note: `${key} 1 (the default) left out: ${modelId} takes no ${key}` });
+      else refused.push({ key, why: `is not supported by ${modelId} (${rule.generation} takes no temperature, top_p or top_k)` });
+    }
+  } else if (rule.sampling === 'one' && values.temperature !== undefined && values.top_p !== undefined) {
+    if (values.top_p === 1)
+      omitted.push({ key: 'top_p', note: `top_p 1 (the default) left out: ${modelId} takes temperature or top_p, not both` });
+    else if (values.temperature === 1)
+      omitted.push({ key: 'temperature', note: `temperature 1 (the default) left out: ${modelId} takes temperature or top_p, not both` });
+    else refused.push({ key: 'top_p', why: `cannot be combined with temperature on ${modelId} (it takes one of them)` });
+  }
+  return { refused, omitted };
+}
+
+/** `claudeSampling` on a request's parameters: a refused one is the parameter policy's (400, or dropped with drop_params). */
+export function applyClaudeSampling(params: ChatParams, ctx: BuildContext): ChatParams {
+  const { refused, omitted } = claudeSampling(ctx.target.modelId, params);
+  if (refused.length === 0 && omitted.length === 0) return params;
+  const p: ChatParams = { ...params };
+  for (const { key, note } of omitted) {
+    ctx.note(note);
+    delete p[key];
+  }
+  for (const { key, why } of refused) {
+    rejectParam(ctx, key, why);
+    delete p[key];
+  }
+  return p;
 }

@@ -248,6 +248,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       request = reasoning.request;
       reasoningFields = reasoning.fields;
     }
+    if (traits.sampling) request = { ...request, params: traits.sampling(request.params, ctx) };
     const p = request.params;
     const modelId = ctx.target.modelId;
     const messages = converseMessages(request.messages, flagFor(traits.images, modelId));

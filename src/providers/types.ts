@@ -7,7 +7,7 @@
 import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { EmbeddingModel } from './embeddings/types.ts';
-import type { ChatRequest, DocumentFormat, ParamName, ReasoningEffort } from './request.ts';
+import type { ChatParams, ChatRequest, DocumentFormat, ParamName, ReasoningEffort } from './request.ts';
 import type { ToolNameRule, ToolNames } from './tool-names.ts';
 
 /** Maps one provider-native stream event (already JSON-decoded) to internal events. */
@@ -137,6 +137,8 @@ export interface ConverseTraits {
   readonly foldsSystem?: ModelFlag;
   /** The reason a model of a family that takes `top_k` takes none (Mistral's chat models); absent: all take it. */
   readonly refusesTopK?: (modelId: string) => string | undefined;
+  /** The family's rules for sampling parameters per model (Claude's: claude-rules.ts), run after `reasoning`. */
+  readonly sampling?: (params: ChatParams, ctx: BuildContext) => ChatParams;
   /** Where `top_k` goes in additionalModelRequestFields; absent: `{ top_k }`. */
   readonly topK?: (topK: number) => Record<string, unknown>;
   /**

@@ -154,9 +154,10 @@ test('claude rules: a thinking turn refuses temperature / top_k / low top_p / fo
     const t = refusal(route, 'anthropic.claude-opus-4-7', { reasoning_effort: 'low', temperature: 0.3 });
     assert.equal(t.param, 'temperature');
     assert.equal(refusal(route, 'anthropic.claude-opus-4-7', { reasoning_effort: 'low', top_p: 0.5 }).param, 'top_p');
-    // none: no thinking, so sampling goes as asked
-    const body = JSON.stringify(build(route, 'anthropic.claude-opus-4-7', { reasoning_effort: 'none', temperature: 0.3 }).body);
+    // none: no thinking, so sampling goes as asked where the model takes it (Opus 4.6; Opus 4.7 takes none at all)
+    const body = JSON.stringify(build(route, 'anthropic.claude-opus-4-6-v1', { reasoning_effort: 'none', temperature: 0.3 }).body);
     assert.ok(body.includes('0.3'));
+    assert.equal(refusal(route, 'anthropic.claude-opus-4-7', { reasoning_effort: 'none', temperature: 0.3 }).param, 'temperature');
   }
 });
 
@@ -210,6 +211,55 @@ test("Messages' effort without thinking: both routes send output_config where th
         !takes,
         `${modelId} on ${route}`,
       );
+    }
+  }
+});
+
+test('claude rules: sampling — Opus 4.1, the 4.5s and 4.6s take temperature or top_p, not both; the default one is left out', () => {
+  for (const route of ['invoke', 'converse'] as const) {
+    for (const model of [
+      'anthropic.claude-opus-4-1-20250805-v1:0',
+      'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      'us.anthropic.claude-sonnet-4-6',
+    ]) {
+      const both = refusal(route, model, { temperature: 0.2, top_p: 0.9 });
+      assert.equal(both.param, 'top_p');
+      assert.match(both.message, /cannot be combined with temperature/);
+      const dropped = build(route, model, { temperature: 0.2, top_p: 0.9 }, true);
+      assert.ok(
+        JSON.stringify(dropped.body).includes('0.2') && !JSON.stringify(dropped.body).includes('0.9'),
+        'drop_params keeps temperature',
+      );
+      const defaultTopP = build(route, model, { temperature: 0.2, top_p: 1 });
+      assert.ok(!/top_?p/i.test(JSON.stringify(defaultTopP.body)), JSON.stringify(defaultTopP.body));
+      assert.ok(defaultTopP.notes.some((n) => n.startsWith('top_p 1 (the default) left out')));
+      const defaultTemperature = JSON.stringify(build(route, model, { temperature: 1, top_p: 0.9 }).body);
+      assert.ok(!defaultTemperature.includes('temperature') && defaultTemperature.includes('0.9'), defaultTemperature);
+      // One of them alone goes as asked.
+      assert.ok(JSON.stringify(build(route, model, { top_p: 0.9 }).body).includes('0.9'));
+    }
+    // Claude 4 (Sonnet 4, Opus 4) and older take both.
+    const sonnet4 = JSON.stringify(build(route, 'us.anthropic.claude-sonnet-4-20250514-v1:0', { temperature: 0.2, top_p: 0.9 }).body);
+    assert.ok(sonnet4.includes('0.2') && sonnet4.includes('0.9'), sonnet4);
+  }
+});
+
+test('claude rules: sampling — from Opus 4.7 on (and a Claude this table does not know) temperature, top_p and top_k are refused; a default 1 is left out', () => {
+  for (const route of ['invoke', 'converse'] as const) {
+    for (const model of [
+      'anthropic.claude-opus-4-7',
+      'us.anthropic.claude-opus-4-8',
+      'anthropic.claude-opus-5',
+      'anthropic.claude-fable-5',
+      'anthropic.claude-lyric-6',
+    ]) {
+      assert.equal(refusal(route, model, { temperature: 0.3 }).param, 'temperature');
+      assert.equal(refusal(route, model, { top_p: 0.5 }).param, 'top_p');
+      assert.equal(refusal(route, model, { top_k: 40 }).param, 'top_k');
+      const defaults = build(route, model, { temperature: 1, top_p: 1 });
+      assert.ok(!/temperature|top_?p/i.test(JSON.stringify(defaults.body)), JSON.stringify(defaults.body));
+      const dropped = JSON.stringify(build(route, model, { temperature: 0.3 }, true).body);
+      assert.ok(!dropped.includes('temperature'), dropped);
     }
   }
 });
