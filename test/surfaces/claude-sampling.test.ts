@@ -1,4 +1,4 @@
-// Claude's sampling rules (docs/contract.md#request-rules), through the real SDKs, the sidecar and the emulator,
+// Claude's sampling rules (docs/contract.md#request-rules), through the OpenAI SDK and raw Messages bodies, the sidecar and the emulator,
 // which holds what Bedrock answers: Opus 4.1, the 4.5s and the 4.6s refuse temperature with top_p, and from
 // Opus 4.7 on each of temperature, top_p and top_k is refused. An OpenAI client is told which parameter and
 // why (or has it dropped with drop_params); a default of 1 is left out, as it changes nothing; Claude's own
@@ -6,7 +6,6 @@
 // dropped and logged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
@@ -55,30 +54,27 @@ test('claude sampling: Chat Completions — refused by name on Opus 4.7, dropped
 });
 
 test("claude sampling: Claude's own Messages body — what Bedrock would refuse is dropped and logged, the turn answered", async () => {
+  // Sent raw: the Anthropic SDK no longer types temperature, top_p or top_k (Anthropic retired them), but
+  // older clients and apps written against the API still send them.
   const h = await startHarness({ models: MODELS });
-  const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  const messages = (model: string, sampling: Json): Promise<Response> =>
+    fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model, max_tokens: 50, ...sampling, messages: [{ role: 'user', content: 'ping' }] }),
+    });
   try {
     h.emu.script({ type: 'text', text: 'pong' });
-    const message = await client.messages.create({
-      model: 'sonnet-45',
-      max_tokens: 50,
-      temperature: 0.3,
-      top_p: 0.9,
-      messages: [{ role: 'user', content: 'ping' }],
-    });
-    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'pong');
+    const response = await messages('sonnet-45', { temperature: 0.3, top_p: 0.9 });
+    const message = (await response.json()) as { content: Array<{ type: string; text?: string }> };
+    assert.equal(response.status, 200, JSON.stringify(message));
+    assert.equal(message.content[0]?.text, 'pong');
     assert.equal(sent(h).temperature, 0.3);
     assert.ok(!('top_p' in sent(h)), JSON.stringify(sent(h)));
     assert.ok(h.logs.some((line) => JSON.stringify(line).includes('\\"top_p\\" dropped: it cannot be combined with temperature')));
 
     h.emu.script({ type: 'text', text: 'pong' });
-    await client.messages.create({
-      model: 'opus-47-lenient',
-      max_tokens: 50,
-      temperature: 0,
-      top_k: 5,
-      messages: [{ role: 'user', content: 'ping' }],
-    });
+    assert.equal((await messages('opus-47-lenient', { temperature: 0, top_k: 5 })).status, 200);
     assert.ok(!('temperature' in sent(h)) && !('top_k' in sent(h)), JSON.stringify(sent(h)));
   } finally {
     await h.close();
