@@ -9,6 +9,7 @@ import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleRe
 import { converseSchema } from './converse-schema.ts';
 import {
   betaProblem,
+  maxTokensProblem,
   PREFILL_REFUSED,
   refusesReasoningOnlyTurn,
   samplingProblem,
@@ -185,6 +186,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (familyOf(modelId) === 'anthropic') {
     // Claude reads inferenceConfig's temperature and topP as its own `temperature` and `top_p`.
     const inference = isJson(body.inferenceConfig) ? body.inferenceConfig : {};
+    const tooMany = maxTokensProblem(modelId, inference.maxTokens);
+    if (tooMany !== undefined) return tooMany;
     const extras = isJson(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
     const sampling = samplingProblem(modelId, { temperature: inference.temperature, top_p: inference.topP, top_k: extras.top_k });
     if (sampling !== undefined) return `The model returned the following errors: ${sampling}`;

@@ -235,3 +235,17 @@ test('anthropic validation: sampling parameters by model — temperature or top_
     assert.equal(validate(model, {}), undefined, model);
   }
 });
+
+test("anthropic validation: max_tokens above a Claude model's output limit is Bedrock's refusal naming the limit; a model not listed is not checked", () => {
+  const validate = (modelId: string, max_tokens: number): string | undefined =>
+    anthropic.validate(claudeBody('hi', { max_tokens }), { stream: false, modelId });
+  const over = (limit: number): string =>
+    `The maximum tokens you requested exceeds the model limit of ${limit}. Try again with a maximum tokens value that is lower than ${limit}.`;
+  assert.equal(validate(CLAUDE, 4097), over(4096));
+  assert.equal(validate(CLAUDE, 4096), undefined);
+  assert.equal(validate('us.anthropic.claude-3-5-haiku-20241022-v1:0', 32000), over(8192));
+  assert.equal(validate('anthropic.claude-opus-4-1-20250805-v1:0', 64000), over(32000));
+  assert.equal(validate('global.anthropic.claude-sonnet-4-5-20250929-v1:0', 64000), undefined);
+  assert.equal(validate('us.anthropic.claude-opus-4-6-v1', 128001), over(128000));
+  assert.equal(validate('anthropic.claude-opus-5', 500000), undefined);
+});

@@ -151,6 +151,29 @@ export function samplingProblem(modelId: string, values: { temperature?: unknown
   return undefined;
 }
 
+/**
+ * The most output tokens a Claude model gives (Anthropic's model overview, AWS's model cards): a request for
+ * more is Bedrock's 400 on either route, in the words users report (litellm #5656 on InvokeModel, dify #10390
+ * and bedrock-access-gateway #41 on Converse): "The maximum tokens you requested exceeds the model limit of
+ * 4096. Try again with a maximum tokens value that is lower than 4096." Models not listed are not checked.
+ */
+const OUTPUT_LIMITS: ReadonlyArray<[RegExp, number]> = [
+  [/^claude-3-haiku/, 4096],
+  [/^claude-3-5-(haiku|sonnet)/, 8192],
+  [/^claude-3-7-sonnet/, 64000],
+  [/^claude-opus-4(-1)?(-\d{8}|$)/, 32000],
+  [/^claude-(sonnet|haiku|opus)-4(-5)?(-\d{8}|$)/, 64000],
+  [/^claude-sonnet-4-6/, 64000],
+  [/^claude-opus-4-6/, 128000],
+];
+
+export function maxTokensProblem(modelId: string, maxTokens: unknown): string | undefined {
+  const name = (modelId.split('/').pop() ?? modelId).replace(/^.*anthropic\./, '').replace(/-v\d+:\d+$/, '');
+  const limit = OUTPUT_LIMITS.find(([match]) => match.test(name))?.[1];
+  if (limit === undefined || typeof maxTokens !== 'number' || maxTokens <= limit) return undefined;
+  return `The maximum tokens you requested exceeds the model limit of ${limit}. Try again with a maximum tokens value that is lower than ${limit}.`;
+}
+
 export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
 
 /**
@@ -293,7 +316,8 @@ export const anthropic: InvokeFamily = {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
     return isJson(body)
-      ? (betaProblem(ctx.modelId, body) ??
+      ? (maxTokensProblem(ctx.modelId, body.max_tokens) ??
+          betaProblem(ctx.modelId, body) ??
           thinkingProblem(ctx.modelId, body) ??
           samplingProblem(ctx.modelId, body) ??
           blankTextProblem(body) ??
