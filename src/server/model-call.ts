@@ -19,7 +19,8 @@ import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
-import { discardBody, readBody } from '../upstream/client.ts';
+import { discardBody, readBody, type BedrockResponse } from '../upstream/client.ts';
+import { outputTokenLimit } from '../upstream/bedrock-errors.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
 import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
@@ -145,6 +146,44 @@ async function serve(ex: Exchange): Promise<void> {
   outcome.route = requested.route;
   const requestedGuardrails = requested.alias?.guardrails ?? [];
 
+  /** One call of a target with a built body. */
+  const sendBody = async (
+    prepared: ChatRequest,
+    guards: RequestGuards,
+    native: Record<string, unknown>,
+    target: ModelTarget,
+    signal: AbortSignal,
+  ): Promise<BedrockResponse> => {
+    const operation: ModelOperation =
+      target.route === 'invoke'
+        ? prepared.stream
+          ? 'invoke-with-response-stream'
+          : 'invoke'
+        : prepared.stream
+          ? 'converse-stream'
+          : 'converse';
+    // Built (and hashed) off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
+    const body = await jsonBytes(
+      guards.decorateBody(native, target.route, prepared.stream),
+      ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
+      ex.reservation,
+    );
+    return client.call({
+      endpoint: target.endpoint,
+      region: target.region,
+      apiKey: target.apiKey,
+      path: encodeModelPath(target.modelId, operation),
+      body: body.bytes,
+      bodySha256: body.sha256,
+      accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+      headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
+      signal,
+      onRetry: () => {
+        outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
+      },
+    });
+  };
+
   // Each target of the chain (the requested alias, then its fallbacks) gets its own body, built by its
   // own family; a fallback that cannot serve this request is skipped (docs/contract.md#failover-and-overload).
   const served = await failover.run({
@@ -186,39 +225,29 @@ async function serve(ex: Exchange): Promise<void> {
       const renamedTools = (names: ToolNames): void => {
         toolNames = names;
       };
-      const native = adapter.buildBody(prepared, { target, note, dropParams, dropsToolResultParts, renamedTools });
-      if (config.logging.content) log.debug({ body: native }, 'upstream body');
-      return { adapter, prepared, guards, native, toolNames };
+      const build = (request: ChatRequest): Record<string, unknown> => {
+        const native = adapter.buildBody(request, { target, note, dropParams, dropsToolResultParts, renamedTools });
+        if (config.logging.content) log.debug({ body: native }, 'upstream body');
+        return native;
+      };
+      return { adapter, prepared, guards, native: build(prepared), build, toolNames };
     },
-    send: async ({ prepared, guards, native }, target, signal) => {
-      const operation: ModelOperation =
-        target.route === 'invoke'
-          ? prepared.stream
-            ? 'invoke-with-response-stream'
-            : 'invoke'
-          : prepared.stream
-            ? 'converse-stream'
-            : 'converse';
-      // Built (and hashed) off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
-      const body = await jsonBytes(
-        guards.decorateBody(native, target.route, prepared.stream),
-        ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
-        ex.reservation,
-      );
-      return client.call({
-        endpoint: target.endpoint,
-        region: target.region,
-        apiKey: target.apiKey,
-        path: encodeModelPath(target.modelId, operation),
-        body: body.bytes,
-        bodySha256: body.sha256,
-        accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-        headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
-        signal,
-        onRetry: () => {
-          outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
-        },
-      });
+    send: async ({ prepared, guards, native, build }, target, signal) => {
+      try {
+        return await sendBody(prepared, guards, native, target, signal);
+      } catch (error) {
+        // A max_tokens above the model's output limit (an alias's clients cannot know its model's): sent once
+        // more at the limit Bedrock names (docs/contract.md#parameters). Bedrock's own API gets Bedrock's answer.
+        const limit = ex.surface.keepsBedrockAnswers || !(error instanceof SidecarError) ? undefined : outputTokenLimit(error);
+        const asked = prepared.params.max_tokens;
+        if (limit === undefined || (asked !== undefined && asked <= limit)) throw error;
+        log.warn(
+          { model: target.name, maxTokens: asked ?? null, limit },
+          `max_tokens above the output limit of ${target.modelId}: sent again with ${limit}`,
+        );
+        const clamped = build({ ...prepared, params: { ...prepared.params, max_tokens: limit } });
+        return await sendBody(prepared, guards, clamped, target, signal);
+      }
     },
   });
   const target = served.target;

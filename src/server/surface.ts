@@ -73,6 +73,12 @@ export interface ModelSurface {
    */
   readonly dropsUnsupported?: boolean;
   /**
+   * The client speaks Bedrock's own API and gets Bedrock's own answers (the native surface): a `max_tokens`
+   * above the model's output limit is Bedrock's 400, where other surfaces send the request again at the limit
+   * Bedrock names (docs/contract.md#parameters).
+   */
+  readonly keepsBedrockAnswers?: boolean;
+  /**
    * A last check of the request against one resolved target (each target of a fallback chain); throws to
    * refuse. `note` logs (at debug, naming the target) what the surface leaves out for this target.
    */

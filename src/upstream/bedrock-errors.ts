@@ -95,6 +95,19 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
   });
 }
 
+/**
+ * The output-token limit a Bedrock refusal names, or undefined: "The maximum tokens you requested exceeds the
+ * model limit of 4096. Try again with a maximum tokens value that is lower than 4096." (Converse and InvokeModel,
+ * as users report it), or Claude's own "max_tokens: 64001 > 64000, which is the maximum allowed number of output
+ * tokens for …".
+ */
+export function outputTokenLimit(error: SidecarError): number | undefined {
+  if (error.type !== 'invalid_request_error' || error.upstreamStatus !== 400) return undefined;
+  const named = /exceeds the model limit of (\d+)|max_tokens: \d+ > (\d+), which is the maximum allowed/.exec(error.message);
+  const limit = Number(named?.[1] ?? named?.[2]);
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
+}
+
 /** Network-level failures (undici / Node error codes) before a response. */
 export function classifyNetworkError(error: unknown): SidecarError {
   const code = (error as { code?: string } | null)?.code ?? '';

@@ -56,6 +56,7 @@ const unservedShape: NonNullable<RouteEntry['surface']> = {
 function converseSurface(model: string | SidecarError, stream: boolean, started: number, now: () => number): ModelSurface {
   return {
     ...errorShape,
+    keepsBedrockAnswers: true,
     streamFormat: EVENT_STREAM,
     read: (body) => {
       if (model instanceof SidecarError) throw model;
@@ -133,6 +134,7 @@ const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
 function invokeSurface(model: string | SidecarError, body: InvokeBody, stream: boolean, started: number, now: () => number): ModelSurface {
   return {
     ...errorShape,
+    keepsBedrockAnswers: true,
     streamFormat: EVENT_STREAM,
     read: (json, req) => {
       if (model instanceof SidecarError) throw model;
