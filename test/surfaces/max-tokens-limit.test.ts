@@ -60,7 +60,8 @@ test('max_tokens limit: Messages (invoke) and Chat (converse) asking more than C
     );
     assert.ok(
       h.logs.some(
-        (line) => line.level === 'warn' && String(line.msg).includes(`max_tokens above the output limit of ${HAIKU_35}: sent again with 8192`),
+        (line) =>
+          line.level === 'warn' && String(line.msg).includes(`max_tokens above the output limit of ${HAIKU_35}: sent again with 8192`),
       ),
     );
 
