@@ -25,6 +25,7 @@ import { planFromReply, type LazyText, type OutputPlan } from './output.ts';
 import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache.ts';
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
+import { hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
 
 export const MUST_START_WITH_USER =
   'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
@@ -101,25 +102,9 @@ function toolSchemaProblem(modelId: string, body: Json): string | undefined {
   return claude === undefined ? undefined : `The model returned the following errors: ${claude}`;
 }
 
-export const OPEN_OBJECT_SCHEMA = "For 'object' type, 'additionalProperties' must be explicitly set to false";
-
-/** Whether a JSON schema has an object schema anywhere in it that does not set `additionalProperties: false`. */
-function hasOpenObject(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.some(hasOpenObject);
-  if (!isJson(schema)) return false;
-  const type = schema.type;
-  const isObjectSchema = type === 'object' || (Array.isArray(type) && type.includes('object')) || isJson(schema.properties);
-  if (isObjectSchema && schema.additionalProperties !== false) return true;
-  return Object.entries(schema).some(
-    ([key, value]) => key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples' && hasOpenObject(value),
-  );
-}
-
 /**
- * Structured outputs (`outputConfig.textFormat`): Bedrock compiles the schema into a grammar and takes an
- * object schema only closed — every AWS example sets `additionalProperties: false`, and users report the
- * refusal of one that does not (future-agi, 2026-05: "For 'object' type, 'additionalProperties' must be
- * explicitly set to false"). A schema that is not JSON is refused too.
+ * Structured outputs (`outputConfig.textFormat`): an object schema only closed (structured-output.ts). A schema
+ * that is not JSON is refused too.
  */
 function outputSchemaProblem(body: Json): string | undefined {
   const format = isJson(body.outputConfig) ? body.outputConfig.textFormat : undefined;

@@ -38,7 +38,8 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       // Claude's own Messages body goes as the client sent it: Bedrock judges its documents, as on a direct call.
       const ownMessages = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
       const documents = ownMessages ? results : prepareDocuments(results, adapter.documents, what);
-      const ownBody = adapter.ownBodyFormat !== undefined && sendsOwnBody(request, adapter.ownBodyFormat);
+      const format = ownFormatOf(adapter, modelId);
+      const ownBody = format !== undefined && sendsOwnBody(request, format);
       const renamed = adapter.toolNames && !ownBody ? renameTools(documents, adapter.toolNames) : undefined;
       if (renamed) {
         ctx.note(`tool names ${what} cannot take renamed: ${[...renamed.names].map(([sent, own]) => `${own} → ${sent}`).join(', ')}`);
@@ -68,9 +69,18 @@ export function takesAnthropicMessages(route: Route, family: Family | undefined)
   return adapterFor(route, family)?.anthropicMessages === true;
 }
 
-/** The invoke body format whose client body the family's invoke adapter sends as it is (`RouteAdapter.ownBodyFormat`). */
-export function ownInvokeBodyFormat(family: Family | undefined): string | undefined {
-  return adapterFor('invoke', family)?.ownBodyFormat;
+/** The native body format a model takes whose client body the adapter sends as it is (`ownBodyFormat(s)`). */
+function ownFormatOf(adapter: RouteAdapter, modelId: string): string | undefined {
+  return adapter.ownBodyFormats ? adapter.ownBodyFormats.of(modelId) : adapter.ownBodyFormat;
+}
+
+/**
+ * The invoke body format whose client body the family's invoke adapter sends as it is to this model
+ * (`RouteAdapter.ownBodyFormat`, or per model `ownBodyFormats`).
+ */
+export function ownInvokeBodyFormat(family: Family | undefined, modelId: string): string | undefined {
+  const adapter = adapterFor('invoke', family);
+  return adapter && ownFormatOf(adapter, modelId);
 }
 
 /**
@@ -78,7 +88,8 @@ export function ownInvokeBodyFormat(family: Family | undefined): string | undefi
  * native reading of that body keeps as neutral parameters. Empty when no adapter takes that format.
  */
 export function ownBodyParams(format: string): ReadonlySet<ParamName> {
-  for (const routes of ROUTES.values()) if (routes.invoke?.ownBodyFormat === format) return routes.invoke.params;
+  for (const { invoke } of ROUTES.values())
+    if (invoke && (invoke.ownBodyFormat === format || invoke.ownBodyFormats?.all.includes(format))) return invoke.params;
   return new Set();
 }
 

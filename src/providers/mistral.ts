@@ -5,11 +5,13 @@
  *   `{"outputs":[{"text","stop_reason"}]}` per chunk. No tools.
  * - chat models (Mistral Large 2 24.07 and later, Pixtral, Magistral): OpenAI-like `messages`, `tools`,
  *   `tool_choice` ("auto" | "any" | "none"), `max_tokens`, `top_p`, `temperature`; answers
- *   `{"choices":[{"message",…,"stop_reason"}]}` (Mistral says `stop_reason`, and streams `message`).
+ *   `{"choices":[{"message",…,"stop_reason"}]}` (AWS's page says `stop_reason`; callers that met real answers
+ *   read `finish_reason` too, so both are read), streamed as such chunks with a partial `message`.
  * The style comes from the model id; the stream mapper also recognises the shape of the first chunk. What
- * only one style takes is refused per model in the body builder (400 `unsupported_parameter`, or dropped).
+ * only one style takes is refused per model in the body builder (400 `unsupported_parameter`, or dropped). A
+ * native InvokeModel client's own body of the style the model takes is sent as it is (`ownBodyFormats`).
  */
-import type { ChatRequest, ParamName, ToolDefinition } from './request.ts';
+import { ownInvokeBody, type ChatRequest, type ParamName, type ToolDefinition } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter, StreamMapper } from './types.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import { mistralPrompt } from './chat-template.ts';
@@ -92,12 +94,30 @@ function buildChatBody(request: ChatRequest, ctx: BuildContext): Record<string, 
   return body;
 }
 
-/** A native InvokeModel client's own prompt-style Mistral body, sent as it is (`ownBodyFormat`). */
-const OWN_BODY_FORMAT = 'mistral-prompt';
+/** A native InvokeModel client's own Mistral body of either style, sent as it is (`ownBodyFormats`). */
+const PROMPT_FORMAT = 'mistral-prompt';
+const CHAT_FORMAT = 'mistral-chat';
+
+/**
+ * The chat models AWS documents taking the chat-completion body on InvokeModel: Mistral Large 2 (24.07,
+ * model-parameters-mistral-large-2407) and Pixtral Large (25.02, model-parameters-mistral-pixtral-large). Its other
+ * chat models' invoke bodies (Large 3, Magistral, Ministral) no AWS page shows, so no native body of theirs is read.
+ */
+function documentedChat(modelId: string): boolean {
+  return /mistral\.(mistral-large-2407|pixtral-large)/.test(modelId.toLowerCase());
+}
+
+function ownFormat(modelId: string): string | undefined {
+  if (!isMistralChat(modelId)) return PROMPT_FORMAT;
+  return documentedChat(modelId) ? CHAT_FORMAT : undefined;
+}
 
 function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown> {
+  // An app's own body goes only to a model that takes its style; another (a fallback) gets the neutral reading.
+  const format = ownFormat(ctx.target.modelId);
   const body =
-    ownPromptBody(request, OWN_BODY_FORMAT, 'prompt') ??
+    (format === PROMPT_FORMAT ? ownPromptBody(request, PROMPT_FORMAT, 'prompt') : undefined) ??
+    (format === CHAT_FORMAT ? ownInvokeBody(request, CHAT_FORMAT) : undefined) ??
     (isMistralChat(ctx.target.modelId) ? buildChatBody(request, ctx) : buildPromptBody(request, ctx));
   if (request.params.parallel_tool_calls !== undefined) ctx.note('parallel_tool_calls: Mistral has no setting for it; dropped');
   if (request.params.user !== undefined || request.params.metadata !== undefined)
@@ -147,7 +167,7 @@ export const mistralInvoke: RouteAdapter = {
   buildBody,
   createStreamMapper: () => new MistralStreamMapper(),
   parseResponse: (body, headers) => ('outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers)),
-  ownBodyFormat: OWN_BODY_FORMAT,
+  ownBodyFormats: { all: [PROMPT_FORMAT, CHAT_FORMAT], of: ownFormat },
 };
 
 /** Mistral 7B and Mixtral take neither tools nor a system prompt on Bedrock. */

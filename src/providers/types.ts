@@ -86,6 +86,12 @@ export interface RouteAdapter {
    * of that format (src/surfaces/bedrock-native/).
    */
   readonly ownBodyFormat?: string;
+  /**
+   * Where the family's models take different native bodies (Mistral: its chat models the chat-completion body,
+   * its prompt models `prompt`): every format the adapter sends as it is, and the one a model takes (undefined:
+   * no native body the sidecar reads for that model). Replaces `ownBodyFormat`.
+   */
+  readonly ownBodyFormats?: { readonly all: readonly string[]; of(modelId: string): string | undefined };
   /** The tool names the route takes; a name it does not is renamed for the call (tool-names.ts). Absent: any. */
   readonly toolNames?: ToolNameRule;
 }

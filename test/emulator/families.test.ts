@@ -294,3 +294,47 @@ test('families: openai puts reasoning inline in <reasoning> tags, deepseek close
     const ds = await post(emu.url, path('us.deepseek.r1-v1:0', 'invoke'), JSON.stringify(CASES.find((c) => c.family === 'deepseek')!.body));
     assert.equal(choices(JSON.parse(ds.body.toString()))[0]!.text, 'why\n</think>\n\nanswer');
   }));
+
+test("families: an OpenAI-shaped body's json_schema response_format takes only closed object schemas, refused as Converse refuses one", () =>
+  withEmu(async (emu) => {
+    const open = {
+      type: 'object',
+      properties: { city: { type: 'string' }, where: { type: 'object', properties: { lat: { type: 'number' } } } },
+    };
+    const nestedOpen = { ...open, additionalProperties: false };
+    const closed = {
+      ...open,
+      additionalProperties: false,
+      properties: { ...open.properties, where: { ...open.properties.where, additionalProperties: false } },
+    };
+    const invoke = (modelId: string, schema: Json) =>
+      post(
+        emu.url,
+        path(modelId, 'invoke'),
+        JSON.stringify({
+          messages: [{ role: 'user', content: 'Where?' }],
+          max_completion_tokens: 50,
+          response_format: { type: 'json_schema', json_schema: { name: 'place', schema } },
+        }),
+      );
+    const converse = await post(
+      emu.url,
+      path('us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'converse'),
+      JSON.stringify({
+        messages: [{ role: 'user', content: [{ text: 'Where?' }] }],
+        outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema: { name: 'place', schema: JSON.stringify(open) } } } },
+      }),
+    );
+    assert.equal(converse.status, 400);
+    const refusal = JSON.parse(converse.body.toString()) as Json;
+    for (const modelId of ['openai.gpt-oss-120b-1:0', 'qwen.qwen3-32b-v1:0']) {
+      for (const schema of [open, nestedOpen]) {
+        const res = await invoke(modelId, schema);
+        assert.equal(res.status, 400, `${modelId}: ${res.body.toString()}`);
+        assert.equal(res.headers['x-amzn-errortype'], converse.headers['x-amzn-errortype']);
+        assert.deepEqual(JSON.parse(res.body.toString()), refusal);
+      }
+      const ok = await invoke(modelId, closed);
+      assert.equal(ok.status, 200, `${modelId}: ${ok.body.toString()}`);
+    }
+  }));

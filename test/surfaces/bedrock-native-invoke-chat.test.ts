@@ -458,3 +458,18 @@ test('the exact bodies Bedrock receives for Jamba and Cohere: the app’s, sidec
     await upstream.close();
   }
 });
+
+test("an app's own OpenAI body goes as written: its open response_format schema is not closed, and Bedrock's 400 comes back", () =>
+  withRig({}, async (h) => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    const body = chatBody('Where?', { response_format: { type: 'json_schema', json_schema: { name: 'place', schema } } });
+    await assert.rejects(
+      invoke(h, 'gpt-oss', body),
+      (error: unknown) =>
+        error instanceof ValidationException &&
+        error.message.endsWith("ValidationException: For 'object' type, 'additionalProperties' must be explicitly set to false"),
+    );
+    assert.equal(h.emu.requests.length, 1);
+    assert.deepEqual(h.emu.requests[0]!.json, body, 'the schema as the app wrote it');
+    assert.equal(lastLine(h).status, 400);
+  }));

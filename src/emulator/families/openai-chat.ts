@@ -2,12 +2,14 @@
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-openai.html ;
 //         https://platform.openai.com/docs/api-reference/chat (chat.completion / chat.completion.chunk).
 // Bedrock rules for gpt-oss: `model`, if present, must equal the path model id; `stream`, if present, must
-// match the operation (false for InvokeModel). With InvokeModel the reasoning precedes the answer text,
+// match the operation (false for InvokeModel); a `json_schema` response format's object schemas must be closed
+// (`additionalProperties: false`), as on Converse (../structured-output.ts). With InvokeModel the reasoning precedes the answer text,
 // wrapped in `<reasoning>…</reasoning>` (doc); the emulator does the same on the stream.
 import type { OutputPlan } from '../output.ts';
 import { any, arr, bool, int, num, obj, oneOf, opt, req, str, type Prop } from '../schema.ts';
 import { everit, extraneousKey, inlineReasoningFull, inlineReasoningPieces, lastRoleText, mapStop } from './common.ts';
-import type { InvokeFamily, Json, RenderContext } from './types.ts';
+import { hasOpenObject, OPEN_OBJECT_SCHEMA } from '../structured-output.ts';
+import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
 import type { FamilyName } from '../model-id.ts';
 
 const toolCall = obj({ id: req(str()), type: req(str(['function'])), function: req(obj({ name: req(str()), arguments: req(str()) })) });
@@ -66,6 +68,16 @@ const STOP = {
   content_filtered: 'content_filter',
   guardrail_intervened: 'content_filter',
 };
+
+/**
+ * A `json_schema` response format is compiled into a grammar as Converse's `outputConfig` is, and takes an
+ * object schema only closed (structured-output.ts): the same refusal, in the same words.
+ */
+function responseFormatProblem(body: Json): string | undefined {
+  const format = body.response_format;
+  if (!isJson(format) || format.type !== 'json_schema' || !isJson(format.json_schema)) return undefined;
+  return hasOpenObject(format.json_schema.schema) ? OPEN_OBJECT_SCHEMA : undefined;
+}
 
 export interface OpenAiChatStyle {
   name: FamilyName;
@@ -126,7 +138,7 @@ export function openAiChatFamily(style: OpenAiChatStyle): InvokeFamily {
           ? 'The stream field in the request body must be true (or omitted) for InvokeModelWithResponseStream.'
           : 'The stream field in the request body must be false (or omitted) for InvokeModel.';
       }
-      return undefined;
+      return responseFormatProblem(b);
     },
     sniff: (body) => Array.isArray(body.messages) && ('max_completion_tokens' in body || 'model' in body),
     lastUserText: (body) => lastRoleText(body),

@@ -3,7 +3,8 @@
  * `/converse-stream`, `/invoke`, `/invoke-with-response-stream` and `/count-tokens`, with Bedrock's own
  * request and response formats, so an AWS SDK app (or Claude Code's Bedrock mode) only changes its endpoint.
  * InvokeModel takes Claude's body (invoke-request.ts), Nova's (invoke-nova.ts), the prompt families'
- * (invoke-prompt.ts), the chat families' (invoke-chat.ts: OpenAI's models, AI21 Jamba; invoke-cohere.ts) and the embedding models' own bodies
+ * (invoke-prompt.ts), the chat families' (invoke-chat.ts: OpenAI's models, AI21 Jamba; invoke-cohere.ts; invoke-mistral.ts:
+ * Mistral's chat-completion body) and the embedding models' own bodies
  * (invoke-embeddings.ts); the body of another family is refused, pointing at Converse, which serves every family.
  * The model id in the path is percent-decoded and resolved like every surface's `model` (names.ts); the
  * client's own Authorization / SigV4 / `x-amz-*` headers are never forwarded — the upstream request is built
@@ -32,6 +33,7 @@ import { BEDROCK_JSON, nativeErrorBody, nativeErrorHeaders, unknownOperationHead
 import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { JAMBA_CHAT, OPENAI_CHAT, readChatInvoke, type ChatFamily } from './invoke-chat.ts';
 import { COHERE_CHAT } from './invoke-cohere.ts';
+import { MISTRAL_CHAT } from './invoke-mistral.ts';
 import { embeddingInvoke } from './invoke-embeddings.ts';
 import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './invoke-nova.ts';
 import { checkPromptTarget, PROMPT_FAMILIES, promptAnswer, OwnChunkRenderer, readPromptInvoke } from './invoke-prompt.ts';
@@ -89,8 +91,8 @@ const CLAUDE_BODY: InvokeBody = {
   check: checkInvokeTranslatable,
 };
 
-/** The chat-shaped families' bodies (invoke-chat.ts, invoke-cohere.ts). */
-const CHAT_FAMILIES: readonly ChatFamily[] = [OPENAI_CHAT, JAMBA_CHAT, COHERE_CHAT];
+/** The chat-shaped families' bodies (invoke-chat.ts, invoke-cohere.ts, invoke-mistral.ts). */
+const CHAT_FAMILIES: readonly ChatFamily[] = [OPENAI_CHAT, JAMBA_CHAT, COHERE_CHAT, MISTRAL_CHAT];
 
 /** The other bodies the surface takes, by the format a family's invoke adapter names (`ownBodyFormat`). */
 const OWN_BODIES: Readonly<Record<string, InvokeBody>> = {
@@ -166,34 +168,39 @@ function modelCall(operation: NativeOperation): Handler {
     const resolved = resolveFamily(model, ctx.generation());
     if (typeof resolved.model === 'string' && isEmbeddingFamily(resolved.family))
       return embeddingInvoke(resolved.model, stream)(ctx, req, res, requestId);
-    const format = ownInvokeBodyFormat(resolved.family);
+    const format = ownInvokeBodyFormat(resolved.family, resolved.modelId);
     const own = format !== undefined && Object.hasOwn(OWN_BODIES, format) ? OWN_BODIES[format] : undefined;
     const served = own || takesAnthropicMessages('invoke', resolved.family) ? resolved.model : refused(resolved);
     return serveModelCall(ctx, invokeSurface(served, own ?? CLAUDE_BODY, stream, started, now), req, res, requestId);
   };
 }
 
-/** The path's model and its family, or the refusal of a model that does not resolve (before its body is read). */
+/**
+ * The path's model, its family and Bedrock id, or the refusal of a model that does not resolve (before its body
+ * is read).
+ */
 function resolveFamily(
   model: string | SidecarError,
   { models }: Parameters<typeof modelNameFor>[2],
-): { model: string | SidecarError; family: Family | undefined } {
-  if (model instanceof SidecarError) return { model, family: undefined };
+): { model: string | SidecarError; family: Family | undefined; modelId: string } {
+  if (model instanceof SidecarError) return { model, family: undefined, modelId: '' };
   try {
-    return { model, family: models.resolve(model).family };
+    const { family, modelId } = models.resolve(model);
+    return { model, family, modelId };
   } catch (error) {
-    if (error instanceof SidecarError) return { model: error, family: undefined };
+    if (error instanceof SidecarError) return { model: error, family: undefined, modelId: '' };
     throw error;
   }
 }
 
 /** The refusal of a model whose native body InvokeModel does not take yet (or the path's own refusal). */
-function refused({ model, family }: { model: string | SidecarError; family: Family | undefined }): SidecarError {
+function refused({ model, family, modelId }: { model: string | SidecarError; family: Family | undefined; modelId: string }): SidecarError {
   if (model instanceof SidecarError) return model;
   return invalid(
-    `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Titan Text, ` +
-      `DeepSeek, OpenAI's models, AI21 Jamba, Cohere Command R and the embedding models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ` +
-      `${family ?? 'of an unknown family'}: ` +
+    `the sidecar's InvokeModel takes the native body of Claude, Nova, Llama, Mistral's prompt models, Mistral Large 2 ` +
+      `(24.07) and Pixtral Large, Titan Text, DeepSeek, OpenAI's models, AI21 Jamba, Cohere Command R and the embedding ` +
+      `models (Titan, Cohere Embed, Nova Multimodal Embeddings), and "${model}" is ${family ?? 'of an unknown family'}` +
+      `${family !== undefined ? ` (${modelId})` : ''}: ` +
       'call Converse (/model/{modelId}/converse), which serves every family',
     'modelId',
   );

@@ -140,7 +140,7 @@ export const OPENAI_CHAT: ChatFamily = {
  */
 export function onlyOwnMembers(format: string, keys: readonly string[], label: string): NonNullable<ChatFamily['check']> {
   return (read, target) => {
-    if (target.route === 'invoke' && ownInvokeBodyFormat(target.family) === format) return;
+    if (target.route === 'invoke' && ownInvokeBodyFormat(target.family, target.modelId) === format) return;
     const own = read.request.invokeBody?.body ?? {};
     const key = keys.find((k) => own[k] !== undefined);
     if (key !== undefined)

@@ -165,7 +165,7 @@ function readCohere(raw: Json): { messages: ChatMessage[]; params: ChatParams } 
 
 /** A body with members only Cohere reads goes to Cohere on invoke only. */
 function checkCohereTarget(read: SurfaceRequest, target: ModelTarget): void {
-  if (target.route === 'invoke' && ownInvokeBodyFormat(target.family) === FORMAT) return;
+  if (target.route === 'invoke' && ownInvokeBodyFormat(target.family, target.modelId) === FORMAT) return;
   const own = read.request.invokeBody?.body ?? {};
   const only = COHERE_ONLY.find((key) => own[key] !== undefined);
   if (only !== undefined)

@@ -238,7 +238,7 @@ export function readPromptInvoke(
 /** Only a target whose invoke adapter takes the family's body can be sent it: its prompt is in the model's template. */
 export function checkPromptTarget(family: PromptFamily): (read: SurfaceRequest, target: ModelTarget) => void {
   return (_read, target) => {
-    if (target.route === 'invoke' && ownInvokeBodyFormat(target.family) === family.format) return;
+    if (target.route === 'invoke' && ownInvokeBodyFormat(target.family, target.modelId) === family.format) return;
     throw invalid(
       `${family.label}'s InvokeModel body holds a prompt in the model's own chat template, which "${target.name}" ` +
         `(${target.family ?? 'unknown family'} on the ${target.route} route) cannot take: call Converse for a model-neutral request`,
