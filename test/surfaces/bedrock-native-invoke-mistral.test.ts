@@ -9,6 +9,7 @@ import { ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { defaultReplyText } from '../../src/emulator/index.ts';
 import { chunkPayload, eventFrame } from '../../src/emulator/frames.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startTestEmulator } from '../helpers/emulator.ts';
 import { EVENT_STREAM, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { assertBlockedLast, decodeFrames, invokeJson, invokeStreamJson } from './bedrock-native-helpers.ts';
 
@@ -237,3 +238,32 @@ test('guardrails on Large 2407: a block before the commit is the 400, after it t
       assert.deepEqual(sent.messages.at(-1), { role: 'user', content: 'my id is [REDACTED]' });
     },
   ));
+
+test("Pixtral Large through a profile takes Mistral's chat body too; a fallback to a prompt model gets the neutral reading", async () => {
+  const other = await startTestEmulator();
+  const PIXTRAL = { name: 'pixtral', model: 'bedrock/invoke/us.mistral.pixtral-large-2502-v1:0', region: 'us-east-1' };
+  const SMALL = { name: 'small', model: 'bedrock/invoke/mistral.mistral-7b-instruct-v0:2', region: 'us-east-1', endpoint: other.url };
+  const h = await startHarness({ upstream: { max_attempts: 1 }, models: [PIXTRAL, { ...LARGE, fallbacks: ['small'] }, SMALL] });
+  try {
+    const body = mistralBody('hello pixtral');
+    const answer = await invoke(h, 'pixtral', body);
+    assert.equal(choice(answer).message.content, defaultReplyText('hello pixtral'));
+    assert.deepEqual(
+      [h.emu.requests.at(-1)!.operation, h.emu.requests.at(-1)!.modelId],
+      ['InvokeModel', 'us.mistral.pixtral-large-2502-v1:0'],
+    );
+    assert.deepEqual(h.emu.requests.at(-1)!.json, body);
+
+    // Large 2407 throttled: Mistral 7B, a prompt model, is sent a prompt in its template, not the chat body.
+    h.emu.setBehavior({ kind: 'throttle' });
+    const failedOver = await invoke(h, 'large', mistralBody('fail over'));
+    assert.match(String(choice(failedOver).message.content), /fail over/);
+    assert.equal(choice(failedOver).stop_reason, 'stop', "the prompt model's answer, told in Mistral's chat shape");
+    const sent = other.requests.at(-1)!.json as Json;
+    assert.deepEqual(Object.keys(sent).sort(), ['max_tokens', 'prompt', 'temperature', 'top_p']);
+    assert.match(String(sent.prompt), /\[INST\][\s\S]*fail over[\s\S]*\[\/INST\]/);
+  } finally {
+    await h.close();
+    await other.close();
+  }
+});

@@ -2,12 +2,14 @@
 // Source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-text-completion.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-chat-completion.html
 //         https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-large-2407.html
+//         https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-pixtral-large.html
 //         docs/bedrock-wire.md#mistral
 // Text completion (7B, Mixtral, Large 24.02, Small): `prompt` → `{"outputs":[{"text","stop_reason"}]}`, no tools.
-// Chat completion (Large 2 24.07 and later): `messages` → `{"choices":[{"index","message","stop_reason"}]}`
-// (note `stop_reason`, not `finish_reason`). Stream chunks keep the non-stream shape with `stop_reason: null`
-// and a partial `message` (the `message` vs `delta` key is [unverified]; the emulator uses `message`);
-// a final chunk carries the stop reason and the invocation metrics.
+// Chat completion (Large 2 24.07, Pixtral Large 25.02): `messages` → `{"choices":[{"index","message","stop_reason"}]}`
+// as the AWS page writes it (callers that met real answers also read `finish_reason`; the emulator follows the
+// page). Stream chunks keep the non-stream shape with `stop_reason: null` and a partial `message`, as the one
+// caller found reading them does (AWS shows no chunk: [unverified]); a final chunk carries the stop reason and
+// the invocation metrics.
 // Validation: no Bedrock capture exists for Mistral; the emulator uses Bedrock's JSON-schema dialect.
 import { any, arr, int, num, obj, oneOf, opt, req, str } from '../schema.ts';
 import { chatContentText, everit, extraneousKey, lastMarked, mapStop } from './common.ts';
