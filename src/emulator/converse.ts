@@ -13,6 +13,7 @@ import {
   PREFILL_REFUSED,
   refusesReasoningOnlyTurn,
   samplingProblem,
+  thinkingContinuationProblem,
   thinkingProblem,
   topLevelCompositionProblem,
 } from './families/anthropic.ts';
@@ -186,6 +187,23 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
     const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
+    if (family === 'anthropic') {
+      // Claude's own block types for Converse's: reasoningContent is its thinking (redacted or not).
+      const typeOf = (b: Json): string =>
+        'reasoningContent' in b
+          ? isJson(b.reasoningContent) && 'redactedContent' in b.reasoningContent
+            ? 'redacted_thinking'
+            : 'thinking'
+          : 'toolUse' in b
+            ? 'tool_use'
+            : 'toolResult' in b
+              ? 'tool_result'
+              : 'text';
+      const turns = messages.map((m) => ({ role: m.role, types: (m.content as Json[]).filter((b) => !('cachePoint' in b)).map(typeOf) }));
+      const mode = isJson(extras.thinking) ? extras.thinking.type : undefined;
+      const continuation = thinkingContinuationProblem(mode === 'enabled' || mode === 'adaptive', turns);
+      if (continuation !== undefined) return `The model returned the following errors: ${continuation}`;
+    }
   }
   return undefined;
 }

@@ -66,7 +66,13 @@ const cases: [string, unknown, string | undefined][] = [
       tool_choice: { type: 'auto' },
       messages: [
         { role: 'user', content: 'a' },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'call f', signature: 'c2ln' },
+            { type: 'tool_use', id: 't1', name: 'f', input: {} },
+          ],
+        },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }] }] },
       ],
       system: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }],
@@ -248,4 +254,28 @@ test("anthropic validation: max_tokens above a Claude model's output limit is Be
   assert.equal(validate('global.anthropic.claude-sonnet-4-5-20250929-v1:0', 64000), undefined);
   assert.equal(validate('us.anthropic.claude-opus-4-6-v1', 128001), over(128000));
   assert.equal(validate('anthropic.claude-opus-5', 500000), undefined);
+});
+
+test('anthropic validation: with thinking on, the turn whose tool calls the last user turn answers must start with its thinking', () => {
+  const continuation = (assistant: unknown[], thinking: unknown = { type: 'enabled', budget_tokens: 2048 }): string | undefined =>
+    anthropic.validate(
+      claudeBody('hi', {
+        thinking,
+        messages: [
+          { role: 'user', content: 'weather?' },
+          { role: 'assistant', content: assistant },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'sunny' }] },
+        ],
+      }),
+      { stream: false, modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' },
+    );
+  const call = { type: 'tool_use', id: 't1', name: 'f', input: {} };
+  assert.match(
+    continuation([call]) ?? '',
+    /^messages\.1\.content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`\. When `thinking` is enabled/,
+  );
+  assert.match(continuation([{ type: 'text', text: 'Let me look.' }, call]) ?? '', /but found `text`/);
+  assert.equal(continuation([{ type: 'thinking', thinking: 'look', signature: 'c2ln' }, call]), undefined);
+  assert.equal(continuation([{ type: 'redacted_thinking', data: 'ZGF0YQ==' }, call]), undefined);
+  assert.equal(continuation([call], { type: 'disabled' }), undefined, 'thinking off: no requirement');
 });

@@ -210,6 +210,20 @@ const converseCases: [string, unknown, string, string?][] = [
     'us.anthropic.claude-opus-4-7',
   ],
   [
+    'thinking on, tool results answering a Claude turn that does not start with its thinking',
+    {
+      messages: [
+        { role: 'user', content: [{ text: 'weather?' }] },
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: 'f', input: {} } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'sunny' }] } }] },
+      ],
+      toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }] },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } },
+    },
+    'The model returned the following errors: messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking',
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  ],
+  [
     'additionalModelRequestFields unknown to Claude',
     { messages: [{ role: 'user', content: [{ text: 'a' }] }], additionalModelRequestFields: { foo: 1 } },
     'The model returned the following errors: foo: Extra inputs are not permitted',

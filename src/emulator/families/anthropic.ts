@@ -174,6 +174,43 @@ export function maxTokensProblem(modelId: string, maxTokens: unknown): string | 
   return `The maximum tokens you requested exceeds the model limit of ${limit}. Try again with a maximum tokens value that is lower than ${limit}.`;
 }
 
+/**
+ * With thinking on, the assistant turn whose tool calls the last user turn answers must start with a thinking
+ * (or redacted_thinking) block, as Claude answered it; on either route (opencode #3077 through Bedrock,
+ * langchain-aws #844 on ConverseStream, bedrock-access-gateway #221; 2025–2026). `blocks` are the Claude block
+ * types of each message (`tool_result` in the last one marks the continuation), `index` numbers Claude's messages.
+ */
+export function thinkingContinuationProblem(
+  thinkingOn: boolean,
+  turns: ReadonlyArray<{ role: unknown; types: readonly string[] }>,
+): string | undefined {
+  const last = turns.at(-1);
+  const before = turns.at(-2);
+  if (!thinkingOn || !last || !before || last.role !== 'user' || !last.types.includes('tool_result') || before.role !== 'assistant')
+    return undefined;
+  const first = before.types[0];
+  if (first === 'thinking' || first === 'redacted_thinking') return undefined;
+  return (
+    `messages.${turns.length - 2}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first ?? 'text'}\`. ` +
+    'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). ' +
+    'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. ' +
+    'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking'
+  );
+}
+
+function continuationProblem(body: Json): string | undefined {
+  const thinking = isJson(body.thinking) ? body.thinking.type : undefined;
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  const turns = messages.map((m) => ({
+    role: isJson(m) ? m.role : undefined,
+    types:
+      isJson(m) && Array.isArray(m.content)
+        ? m.content.map((b: unknown) => (isJson(b) && typeof b.type === 'string' ? b.type : ''))
+        : ['text'],
+  }));
+  return thinkingContinuationProblem(thinking === 'enabled' || thinking === 'adaptive', turns);
+}
+
 export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
 
 /**
@@ -321,6 +358,7 @@ export const anthropic: InvokeFamily = {
           thinkingProblem(ctx.modelId, body) ??
           samplingProblem(ctx.modelId, body) ??
           blankTextProblem(body) ??
+          continuationProblem(body) ??
           toolSchemaProblem(body))
       : undefined;
   },
