@@ -59,7 +59,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     .filter((m) => m.role === 'system')
     .map((m) => joinText(m.content))
     .filter(Boolean);
-  const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS);
+  const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS, request.messages);
   const p = applyClaudeSampling(reasoning.params, ctx);
   const maxTokens = reasoning.maxTokens;
   Object.assign(body, reasoning.fields);
@@ -333,7 +333,7 @@ const CONVERSE: ConverseTraits = {
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {
     const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const reasoning = applyClaudeReasoning(request.params, ctx, max);
+    const reasoning = applyClaudeReasoning(request.params, ctx, max, request.messages);
     const params = { ...reasoning.params, ...(reasoning.maxTokens !== max ? { max_tokens: reasoning.maxTokens } : {}) };
     return { request: { ...request, params }, fields: reasoning.fields };
   },

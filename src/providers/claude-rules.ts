@@ -16,7 +16,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import { rejectParam } from './policy.ts';
-import type { ChatParams, ReasoningEffort } from './request.ts';
+import { assistantBlocks, type ChatMessage, type ChatParams, type ReasoningEffort } from './request.ts';
 import type { BuildContext, CacheSupport } from './types.ts';
 
 /** Anthropic's effort levels (`output_config.effort`). */
@@ -346,6 +346,7 @@ export function applyClaudeReasoning(
   params: ChatParams,
   ctx: BuildContext,
   maxTokens: number,
+  messages: readonly ChatMessage[],
 ): { params: ChatParams; fields: Record<string, unknown>; maxTokens: number } {
   const p: ChatParams = { ...params };
   if (p.reasoning_effort === undefined) return { params: p, fields: {}, maxTokens };
@@ -353,6 +354,13 @@ export function applyClaudeReasoning(
   const result = claudeReasoning(modelId, p.reasoning_effort);
   if (!result.ok) {
     rejectParam(ctx, 'reasoning_effort', result.why);
+    delete p.reasoning_effort;
+    return { params: p, fields: {}, maxTokens };
+  }
+  if (result.thinking && claudeRule(modelId).canTurnOff && continuesUnsignedToolTurn(messages)) {
+    ctx.note(
+      `reasoning_effort "${p.reasoning_effort}": thinking left off for this turn — it answers tool results of a turn whose signed thinking was not handed back, which ${modelId} requires when thinking is on`,
+    );
     delete p.reasoning_effort;
     return { params: p, fields: {}, maxTokens };
   }
@@ -426,4 +434,26 @@ export function applyClaudeSampling(params: ChatParams, ctx: BuildContext): Chat
     delete p[key];
   }
   return p;
+}
+
+/**
+ * Whether a request answers tool results of an assistant turn that does not start with signed thinking: the
+ * conversation ends with tool results (and perhaps user text), and the turn that called the tools has no
+ * signed or redacted reasoning block first. With thinking on, Claude refuses it on either route ("When
+ * `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost
+ * set of `tool_use` and `tool_result` blocks) … To avoid this requirement, disable `thinking`.": litellm users
+ * through opencode #3077, bedrock-access-gateway #221, langchain-aws #844, openai-agents-python #1704,
+ * 2025–2026). An OpenAI Chat client keeps no signature, so every tool continuation of its would be refused.
+ */
+export function continuesUnsignedToolTurn(messages: readonly ChatMessage[]): boolean {
+  let i = messages.length - 1;
+  let results = false;
+  while (i >= 0 && (messages[i]!.role === 'tool' || messages[i]!.role === 'user' || messages[i]!.role === 'system')) {
+    if (messages[i]!.role === 'tool') results = true;
+    i--;
+  }
+  const turn = messages[i];
+  if (!results || turn?.role !== 'assistant' || turn.toolCalls.length === 0) return false;
+  const first = assistantBlocks(turn).find((b) => b.kind !== 'text' || b.part.text.trim() !== '');
+  return !(first?.kind === 'reasoning' && ('redacted' in first.block || first.block.signature !== undefined));
 }

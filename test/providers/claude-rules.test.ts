@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Route } from '../../src/config/schema.ts';
 import { SidecarError } from '../../src/errors.ts';
 import { adapterFor, applyParamPolicy } from '../../src/providers/index.ts';
-import { adaptClaudeThinking, claudeReasoning, claudeRule } from '../../src/providers/claude-rules.ts';
+import { adaptClaudeThinking, claudeReasoning, claudeRule, continuesUnsignedToolTurn } from '../../src/providers/claude-rules.ts';
 import { readChatRequest } from '../../src/surfaces/chat-request.ts';
 import { expectJsonGolden } from '../helpers/golden.ts';
 import { targetFor } from './helpers.ts';
@@ -262,4 +262,32 @@ test('claude rules: sampling — from Opus 4.7 on (and a Claude this table does 
       assert.ok(!dropped.includes('temperature'), dropped);
     }
   }
+});
+
+test('claude rules: a tool continuation whose calling turn lacks signed thinking is found; signed or redacted thinking first is not', () => {
+  const user = { role: 'user' as const, content: [{ type: 'text' as const, text: 'q' }] };
+  const call = { id: 't1', name: 'f', arguments: '{}' };
+  const result = { role: 'tool' as const, toolCallId: 't1', content: [{ type: 'text' as const, text: 'ok' }] };
+  const assistant = (reasoning?: Array<{ text: string; signature?: string } | { redacted: string }>) => ({
+    role: 'assistant' as const,
+    content: [],
+    toolCalls: [call],
+    ...(reasoning ? { reasoning } : {}),
+  });
+  assert.equal(continuesUnsignedToolTurn([user, assistant(), result]), true);
+  assert.equal(continuesUnsignedToolTurn([user, assistant([{ text: 'unsigned' }]), result]), true, 'unsigned reasoning is not sent');
+  assert.equal(continuesUnsignedToolTurn([user, assistant(), result, user]), true, 'user text after the results is the same turn');
+  assert.equal(continuesUnsignedToolTurn([user, assistant([{ text: 'why', signature: 'c2ln' }]), result]), false);
+  assert.equal(continuesUnsignedToolTurn([user, assistant([{ redacted: 'ZGF0YQ==' }]), result]), false);
+  assert.equal(continuesUnsignedToolTurn([user]), false);
+  assert.equal(
+    continuesUnsignedToolTurn([
+      user,
+      assistant(),
+      result,
+      { role: 'assistant', content: [{ type: 'text', text: 'done' }], toolCalls: [] },
+      user,
+    ]),
+    false,
+  );
 });
