@@ -7,7 +7,7 @@
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
-import { betaProblem, PREFILL_REFUSED, refusesReasoningOnlyTurn, thinkingProblem } from './families/anthropic.ts';
+import { betaProblem, mediaProblem, PREFILL_REFUSED, refusesReasoningOnlyTurn, thinkingProblem } from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
 import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
@@ -110,6 +110,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
   let usesTools = false;
   let documents = 0;
+  // Every image and document, tool results' too: Claude's own limit counts them together (mediaProblem).
+  const media = { images: 0, documents: 0 };
   for (let i = 0; i < messages.length; i++) {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role && !TAKES_SAME_ROLE_IN_A_ROW.has(familyOf(modelId) ?? ''))
       return MUST_ALTERNATE;
@@ -129,6 +131,10 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
       // A tool result's document is a DocumentBlock too: the same name rule.
       const parts = isJson(result) && Array.isArray(result.content) ? (result.content as unknown[]) : [];
+      for (const part of [block, ...parts]) {
+        if (isJson(part) && isJson(part.image)) media.images++;
+        if (isJson(part) && isJson(part.document)) media.documents++;
+      }
       for (const part of parts) {
         const inner = isJson(part) ? part.document : undefined;
         if (isJson(inner) && typeof inner.name === 'string' && !DOCUMENT_NAME.test(inner.name)) return DOCUMENT_NAME_MESSAGE;
@@ -136,6 +142,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
+  const tooMuchMedia = familyOf(modelId) === 'anthropic' ? mediaProblem(modelId, media.images, media.documents) : undefined;
+  if (tooMuchMedia !== undefined) return `The model returned the following errors: ${tooMuchMedia}`;
   // additionalModelRequestFields go to the model, whose own validator rejects keys it does not know.
   const family = familyOf(modelId);
   const extras = body.additionalModelRequestFields;

@@ -240,13 +240,64 @@ function blankTextProblem(body: Json): string | undefined {
   return undefined;
 }
 
+/**
+ * Claude before 4.5 takes at most 20 images and documents together in one request, on InvokeModel and Converse
+ * alike (Anthropic's own API takes 100). Reported from Bedrock: "The model returned the following errors: too
+ * many images and documents: 19 + 5 > 20" (boto/boto3 #4632, Claude Sonnet 4 on Converse, 2025-10); "too many
+ * images and documents: 21 + 0 > 20" (cline/cline #1844, Claude 3.5 Sonnet, 2025-03); the 20-image limit of
+ * Claude's InvokeModel body (aws-samples/amazon-bedrock-samples #588, Claude 3.7, 2025-05). Claude Sonnet 5 took
+ * 29 images in one Converse request (aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws
+ * #994, 2026-09) and no report names 4.5 or later, so the limit is held only before 4.5.
+ */
+const MEDIA_LIMIT = 20;
+
+function mediaLimit(modelId: string): number | undefined {
+  const name = modelName(modelId);
+  if (name.startsWith('claude-mythos') || name.startsWith('claude-fable')) return undefined;
+  const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
+  if (!version) return MEDIA_LIMIT; // Claude 3.x and older
+  return Number(version[1]) === 4 && Number(version[2] ?? 0) < 5 ? MEDIA_LIMIT : undefined;
+}
+
+/** Claude's refusal of more images and documents than the model takes (its words), or undefined. */
+export function mediaProblem(modelId: string, images: number, documents: number): string | undefined {
+  const limit = mediaLimit(modelId);
+  return limit !== undefined && images + documents > limit
+    ? `too many images and documents: ${images} + ${documents} > ${limit}`
+    : undefined;
+}
+
+/** Images and documents of a Claude body: in the messages and inside their tool results. */
+function claudeMedia(body: Json): { images: number; documents: number } {
+  const count = { images: 0, documents: 0 };
+  const visit = (blocks: unknown): void => {
+    if (!Array.isArray(blocks)) return;
+    for (const b of blocks as unknown[]) {
+      if (!isJson(b)) continue;
+      if (b.type === 'image') count.images++;
+      else if (b.type === 'document') count.documents++;
+      else if (b.type === 'tool_result') visit(b.content);
+    }
+  };
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  for (const m of messages) if (isJson(m)) visit(m.content);
+  return count;
+}
+
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
   validate(body, ctx) {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
-    return isJson(body) ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) ?? blankTextProblem(body)) : undefined;
+    if (!isJson(body)) return undefined;
+    const media = claudeMedia(body);
+    return (
+      betaProblem(ctx.modelId, body) ??
+      thinkingProblem(ctx.modelId, body) ??
+      blankTextProblem(body) ??
+      mediaProblem(ctx.modelId, media.images, media.documents)
+    );
   },
 
   supportsTools: true,
