@@ -16,6 +16,7 @@
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
+import { limitClaudeMedia, mediaLimit } from './media-limit.ts';
 import { mergeExtraFields } from './policy.ts';
 import { sameText, type AnthropicNative, type ChatRequest } from './request.ts';
 import type { BuildContext } from './types.ts';
@@ -77,7 +78,11 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
     if (TOP_LEVEL.has(key)) body[key] = value;
     else ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
   }
-  body.messages = bedrockMessages(native.body.messages, ctx);
+  // Claude's limit on images and documents (media-limit.ts): the oldest left out, the latest turn kept whole.
+  const limit = mediaLimit('anthropic', ctx.target.modelId);
+  body.messages = limitClaudeMedia(bedrockMessages(native.body.messages, ctx), limit, `${ctx.target.modelId} on Bedrock`, (m) =>
+    ctx.note(m),
+  );
   if (Array.isArray(body.system)) body.system = (body.system as unknown[]).flatMap((b, i) => keepBlock(b, `system[${i}]`, ctx));
   if (Array.isArray(body.tools)) body.tools = (body.tools as unknown[]).map((t, i) => keepTool(t, i, ctx));
   if (request.params.max_tokens !== undefined) body.max_tokens = request.params.max_tokens;
