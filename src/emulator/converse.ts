@@ -18,6 +18,7 @@ import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 import { hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
+import { imageLabelProblem } from './image-bytes.ts';
 
 export const MUST_START_WITH_USER =
   'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
@@ -89,6 +90,17 @@ function outputSchemaProblem(body: Json): string | undefined {
   return hasOpenObject(schema) ? OPEN_OBJECT_SCHEMA : undefined;
 }
 
+/**
+ * A Converse image block as Claude reads it (an image/<format> media type) checked against its bytes
+ * (image-bytes.ts: Claude's refusal of a mislabelled image, inside the model's errors on Converse).
+ */
+function claudeImageLabel(part: unknown, at: string): string | undefined {
+  const image = isJson(part) && isJson(part.image) ? part.image : undefined;
+  const bytes = image && isJson(image.source) ? image.source.bytes : undefined;
+  if (typeof image?.format !== 'string' || typeof bytes !== 'string') return undefined;
+  return imageLabelProblem(`${at}.image.source.base64`, `image/${image.format}`, bytes);
+}
+
 /** Checks beyond the shape: tool names, conversation order, blank text, tool blocks without toolConfig, model extras. */
 function semanticProblem(modelId: string, body: Json): string | undefined {
   const names = toolNameProblems(body);
@@ -134,6 +146,13 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       for (const part of [block, ...parts]) {
         if (isJson(part) && isJson(part.image)) media.images++;
         if (isJson(part) && isJson(part.document)) media.documents++;
+      }
+      if (familyOf(modelId) === 'anthropic') {
+        const labels = [block, ...parts].map((part, k) =>
+          claudeImageLabel(part, k === 0 ? `messages.${i}.content.${j}` : `messages.${i}.content.${j}.toolResult.content.${k - 1}`),
+        );
+        const label = labels.find((p) => p !== undefined);
+        if (label) return `The model returned the following errors: ${label}`;
       }
       for (const part of parts) {
         const inner = isJson(part) ? part.document : undefined;

@@ -8,6 +8,7 @@
 import type { LazyText, OutputPlan, PlannedToolCall } from '../output.ts';
 import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
+import { imageLabelProblem } from '../image-bytes.ts';
 
 export const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
@@ -284,6 +285,37 @@ function claudeMedia(body: Json): { images: number; documents: number } {
   return count;
 }
 
+/**
+ * Claude checks each image's bytes against its declared media type, through Bedrock too: "The image was specified
+ * using the image/jpeg media type, but the image appears to be a image/png image" (ziatdinovmax/SciLink #382,
+ * Claude Opus 4.8 on Bedrock, 2026-07; on Converse inside the model's errors, NousResearch/hermes-agent #55429,
+ * measured on Sonnet 4.5, 2026-09). Clients label an image by its file name (Claude Code's Read tool, chat apps'
+ * caches), so a PNG called .jpg is common.
+ */
+function imageLabelProblems(body: Json): string | undefined {
+  const visit = (blocks: unknown, at: string): string | undefined => {
+    if (!Array.isArray(blocks)) return undefined;
+    for (const [j, b] of (blocks as unknown[]).entries()) {
+      if (!isJson(b)) continue;
+      if (b.type === 'tool_result') {
+        const inner = visit(b.content, `${at}.${j}.content`);
+        if (inner) return inner;
+      }
+      const source = b.type === 'image' && isJson(b.source) ? b.source : undefined;
+      if (source?.type !== 'base64' || typeof source.media_type !== 'string' || typeof source.data !== 'string') continue;
+      const problem = imageLabelProblem(`${at}.${j}.image.source.base64`, source.media_type, source.data);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  for (const [i, m] of messages.entries()) {
+    const problem = isJson(m) ? visit(m.content, `messages.${i}.content`) : undefined;
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
@@ -296,6 +328,7 @@ export const anthropic: InvokeFamily = {
       betaProblem(ctx.modelId, body) ??
       thinkingProblem(ctx.modelId, body) ??
       blankTextProblem(body) ??
+      imageLabelProblems(body) ??
       mediaProblem(ctx.modelId, media.images, media.documents)
     );
   },
