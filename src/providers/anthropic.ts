@@ -19,6 +19,7 @@ import {
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS, bedrockBetas } from './anthropic-betas.ts';
 import { applyClaudeReasoning, claudeCaching, claudeEffortField, THINKING_BUDGET } from './claude-rules.ts';
+import { callAt } from './paths.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
@@ -175,7 +176,7 @@ function anthropicMessages(messages: readonly ChatMessage[]): Array<{ role: 'use
                 type: 'tool_use',
                 id: b.call.id,
                 name: b.call.name,
-                input: parseArguments(b.call, `messages[${i}].tool_calls[${b.index}]`),
+                input: parseArguments(b.call, callAt(m, i, b.index)),
               });
               break;
           }

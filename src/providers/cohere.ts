@@ -26,6 +26,7 @@ import {
   type ToolDefinition,
 } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
+import { callAt, messageAt } from './paths.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { counts } from './text-completion.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
@@ -102,7 +103,7 @@ function toolOutputs(text: string): Json[] {
 function callsById(messages: readonly ChatMessage[]): Map<string, { call: ToolCall; at: string }> {
   const byId = new Map<string, { call: ToolCall; at: string }>();
   messages.forEach((m, i) => {
-    if (m.role === 'assistant') m.toolCalls.forEach((call, j) => byId.set(call.id, { call, at: `messages[${i}].tool_calls[${j}]` }));
+    if (m.role === 'assistant') m.toolCalls.forEach((call, j) => byId.set(call.id, { call, at: callAt(m, i, j) }));
   });
   return byId;
 }
@@ -112,8 +113,8 @@ function toolResult(m: Extract<ChatMessage, { role: 'tool' }>, i: number, calls:
   if (!found) {
     throw new SidecarError(
       'invalid_request_error',
-      `messages[${i}].tool_call_id "${m.toolCallId}" answers no earlier assistant tool call (Cohere pairs each result with its call)`,
-      { param: `messages[${i}].tool_call_id` },
+      `${messageAt(m, i)}: tool result "${m.toolCallId}" answers no earlier assistant tool call (Cohere pairs each result with its call)`,
+      { param: messageAt(m, i) },
     );
   }
   return { call: { name: found.call.name, parameters: parseArguments(found.call, found.at) }, outputs: toolOutputs(joinText(m.content)) };
@@ -145,7 +146,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     else if (m.role === 'assistant') {
       const entry: Json = { role: 'CHATBOT', message: joinText(m.content) };
       if (m.toolCalls.length > 0) {
-        entry.tool_calls = m.toolCalls.map((c, j) => ({ name: c.name, parameters: parseArguments(c, `messages[${i}].tool_calls[${j}]`) }));
+        entry.tool_calls = m.toolCalls.map((c, j) => ({ name: c.name, parameters: parseArguments(c, callAt(m, i, j)) }));
       }
       history.push(entry);
     } else if (m.role === 'tool') {

@@ -15,6 +15,7 @@ import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { closedSchema } from './json-schema.ts';
 import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
+import { callAt, partAt } from './paths.ts';
 import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import {
   assistantBlocks,
@@ -75,7 +76,7 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
         append(
           'user',
           m.content.flatMap((part, j) => {
-            const block = userBlock(part, images, i, j);
+            const block = userBlock(part, images, m, i, j);
             return part.cache ? [block, cachePointBlock(part.cache)] : [block];
           }),
           m.cache,
@@ -102,7 +103,7 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
                 toolUse: {
                   toolUseId: b.call.id,
                   name: b.call.name,
-                  input: parseArguments(b.call, `messages[${i}].tool_calls[${b.index}]`),
+                  input: parseArguments(b.call, callAt(m, i, b.index)),
                 },
               });
               break;
@@ -124,7 +125,7 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
           ? [{ text: joinText(m.content) }]
           : silent
             ? [{ text: 'error' }]
-            : m.content.map((part, j) => userBlock(part, images, i, j));
+            : m.content.map((part, j) => userBlock(part, images, m, i, j));
         append('user', [{ toolResult: { toolUseId: m.toolCallId, content, ...(m.error === true ? { status: 'error' } : {}) } }], m.cache);
         return;
       }
@@ -149,12 +150,12 @@ export function cachePointBlock(mark: CacheMark): Block {
   return { cachePoint: { type: 'default', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) } };
 }
 
-function userBlock(part: ContentPart, images: boolean, i: number, j: number): Block {
+function userBlock(part: ContentPart, images: boolean, m: ChatMessage, i: number, j: number): Block {
   switch (part.type) {
     case 'text':
       return { text: part.text };
     case 'image':
-      if (!images) throw imageRefused(i, j);
+      if (!images) throw imageRefused(partAt(m, i, j));
       return { image: { format: part.format, source: { bytes: part.data } } };
     case 'document':
       return { document: { format: part.format, name: part.name, source: { bytes: part.data } } };

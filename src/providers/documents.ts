@@ -9,6 +9,7 @@
  * a target cannot read, is dropped and logged instead: `checkToolResults`).
  */
 import { SidecarError } from '../errors.ts';
+import { partAt } from './paths.ts';
 import type { ChatRequest, DocumentFormat, DocumentPart } from './request.ts';
 import type { DocumentSupport } from './types.ts';
 
@@ -144,7 +145,7 @@ export function prepareDocuments(request: ChatRequest, support: DocumentSupport 
     if ((m.role !== 'user' && m.role !== 'tool') || !m.content.some((p) => p.type === 'document')) return m;
     const content = m.content.map((part, j) => {
       if (part.type !== 'document') return part;
-      const where = `messages[${i}].content[${j}]`;
+      const where = partAt(m, i, j);
       count++;
       if (count > MAX_DOCUMENTS) throw unsupported(where, `at most ${MAX_DOCUMENTS} documents per request (Bedrock's limit)`);
       if (support?.formats.has(part.format) !== true) {

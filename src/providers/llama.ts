@@ -9,6 +9,7 @@
 import type { ChatRequest, ParamName } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import { llama2Prompt, llama3Prompt, llama4Prompt } from './chat-template.ts';
+import { partAt } from './paths.ts';
 import { imageRefused, mergeExtraFields } from './policy.ts';
 import {
   CompletionStreamMapper,
@@ -51,7 +52,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     if (m.role !== 'user') return;
     m.content.forEach((part, j) => {
       if (part.type !== 'image') return;
-      if (!vision) throw imageRefused(i, j, ctx.target.modelId);
+      if (!vision) throw imageRefused(partAt(m, i, j), ctx.target.modelId);
       images.push(part.data);
     });
   });

@@ -10,6 +10,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import { isRecord } from './answer.ts';
+import { messageAt, partAt } from './paths.ts';
 import type { ChatMessage, ChatRequest, ReasoningEffort } from './request.ts';
 import type { BuildContext } from './types.ts';
 
@@ -62,10 +63,8 @@ export function mergeExtraFields(target: Record<string, unknown>, ctx: BuildCont
 }
 
 /** The 400 for an image sent to a model that takes none, naming the part (content, so never dropped). */
-export function imageRefused(i: number, j: number, what = 'this model'): SidecarError {
-  return new SidecarError('unsupported_parameter', `messages[${i}].content[${j}]: ${what} takes no images`, {
-    param: `messages[${i}].content[${j}]`,
-  });
+export function imageRefused(where: string, what = 'this model'): SidecarError {
+  return new SidecarError('unsupported_parameter', `${where}: ${what} takes no images`, { param: where });
 }
 
 /** Images sent to a text-only model: the 400 of `imageRefused` for the first one. */
@@ -73,7 +72,7 @@ export function refuseImages(request: ChatRequest, what: string): void {
   request.messages.forEach((m, i) => {
     if (m.role !== 'user') return;
     m.content.forEach((part, j) => {
-      if (part.type === 'image') throw imageRefused(i, j, what);
+      if (part.type === 'image') throw imageRefused(partAt(m, i, j), what);
     });
   });
 }
@@ -93,13 +92,13 @@ export function checkToolResults(request: ChatRequest, takes: boolean, what: str
     if (m.role !== 'tool' || (m.error !== true && m.content.every((part) => part.type === 'text'))) return m;
     m.content.forEach((part, j) => {
       if (part.type === 'text') return;
-      const where = `messages[${i}].content[${j}]`;
+      const where = partAt(m, i, j);
       const message = `${where}: ${what} takes no ${part.type}s in a tool result (${m.toolCallId})`;
       if (!drop) throw new SidecarError('unsupported_parameter', message, { param: where });
       drop(`${message}: dropped`);
     });
     if (m.error === true) {
-      const where = `messages[${i}]`;
+      const where = messageAt(m, i);
       const message = `${where}: ${what} takes no error status in a tool result (${m.toolCallId})`;
       if (!drop) throw new SidecarError('unsupported_parameter', message, { param: where });
       drop(`${message}: dropped, its text goes on`);

@@ -28,6 +28,8 @@ export interface TextPart {
   type: 'text';
   text: string;
   cache?: CacheMark;
+  /** Where in the client's body it came from (paths.ts). */
+  at?: string;
 }
 export interface ImagePart {
   type: 'image';
@@ -35,6 +37,8 @@ export interface ImagePart {
   format: 'png' | 'jpeg' | 'gif' | 'webp';
   data: string;
   cache?: CacheMark;
+  /** Where in the client's body it came from (paths.ts). */
+  at?: string;
 }
 /** The document formats Bedrock takes (Converse DocumentBlock.format). */
 export type DocumentFormat = 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
@@ -46,6 +50,8 @@ export interface DocumentPart {
   name: string;
   data: string;
   cache?: CacheMark;
+  /** Where in the client's body it came from (paths.ts). */
+  at?: string;
 }
 export type ContentPart = TextPart | ImagePart | DocumentPart;
 
@@ -53,12 +59,17 @@ export interface ToolCall {
   id: string;
   name: string;
   arguments: string;
+  /** Where in the client's body it came from (paths.ts). */
+  at?: string;
 }
 
-/** `cache` on a message: a cache point after the whole message. */
+/**
+ * `cache` on a message: a cache point after the whole message. `at` on a message, a part, a tool call: where in
+ * the body the client sent it came from, which the request rules name (paths.ts).
+ */
 export type ChatMessage =
-  | { role: 'system'; content: TextPart[]; cache?: CacheMark }
-  | { role: 'user'; content: ContentPart[]; cache?: CacheMark }
+  | { role: 'system'; content: TextPart[]; cache?: CacheMark; at?: string }
+  | { role: 'user'; content: ContentPart[]; cache?: CacheMark; at?: string }
   /**
    * `reasoning`: the turn's reasoning blocks, each with its own signature (`ReasoningBlock`), in the
    * client's order. `order`: the kinds of the turn's blocks as the client sent them, each naming the next of
@@ -72,6 +83,7 @@ export type ChatMessage =
       reasoning?: ReasoningBlock[];
       order?: AssistantBlockKind[];
       cache?: CacheMark;
+      at?: string;
     }
   /**
    * A tool's result. Its content is text, and may also hold images (Bedrock's Converse `toolResult`, a
@@ -79,7 +91,7 @@ export type ChatMessage =
    * `status: "error"`, Claude's `is_error`). Which targets take those is checked before any body is built
    * (`checkToolResults`, which drops them for the Messages surface).
    */
-  | { role: 'tool'; toolCallId: string; content: ContentPart[]; error?: boolean; cache?: CacheMark };
+  | { role: 'tool'; toolCallId: string; content: ContentPart[]; error?: boolean; cache?: CacheMark; at?: string };
 
 export type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>;
 

@@ -243,7 +243,7 @@ function readMessage(value: unknown, i: number): ChatMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(at, `${at} must be an object`);
   const m = value as Record<string, unknown>;
   const cache = readCacheControl(m.cache_control, `${at}.cache_control`);
-  const mark = cache ? { cache } : {};
+  const mark = cache ? { cache, at } : { at };
   switch (m.role) {
     case 'system':
     case 'developer':
@@ -279,7 +279,7 @@ function textParts(content: unknown, at: string, allowEmpty: boolean): TextPart[
 function contentParts(content: unknown, at: string, allowEmpty = false): ContentPart[] {
   if (typeof content === 'string') {
     if (content === '' && !allowEmpty) throw bad(`${at}.content`, `${at}.content must not be empty`);
-    return content === '' ? [] : [{ type: 'text', text: content }];
+    return content === '' ? [] : [{ type: 'text', text: content, at: `${at}.content` }];
   }
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
   if (content.length === 0 && !allowEmpty) throw bad(`${at}.content`, `${at}.content must not be empty`);
@@ -288,7 +288,7 @@ function contentParts(content: unknown, at: string, allowEmpty = false): Content
     const p = part as Record<string, unknown> | null;
     const where = `${at}.content[${j}]`;
     const cache = readCacheControl(p?.cache_control, `${where}.cache_control`);
-    const mark = cache ? { cache } : {};
+    const mark = cache ? { cache, at: where } : { at: where };
     if (p?.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text, ...mark };
     if (p?.type === 'image_url') {
       const url = typeof p.image_url === 'string' ? p.image_url : (p.image_url as Record<string, unknown> | undefined)?.url;
@@ -334,6 +334,6 @@ function readToolCalls(value: unknown, at: string): ToolCall[] {
     }
     const args = fn.arguments === undefined ? '{}' : fn.arguments;
     if (typeof args !== 'string') throw bad(`${where}.function.arguments`, `${where}.function.arguments must be a JSON string`);
-    return { id: c.id, name: fn.name, arguments: args };
+    return { id: c.id, name: fn.name, arguments: args, at: where };
   });
 }

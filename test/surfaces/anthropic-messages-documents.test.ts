@@ -133,7 +133,8 @@ test('messages documents: a strict Bedrock takes the exact Converse documents fr
       const message = await client.messages.create({ model, max_tokens: 100, tools: [READ_TOOL], messages: conversation() });
       assert.equal(message.content[0]?.type === 'text' && message.content[0].text.startsWith('read by '), true, model);
       const lines = h.logs.slice(logged).map((l) => String(l.msg));
-      const dropped = 'messages[2].content[0]: meta on the converse route takes no documents in a tool result (toolu_1): dropped';
+      const dropped =
+        'messages[2].content[0].content[0]: meta on the converse route takes no documents in a tool result (toolu_1): dropped';
       assert.equal(
         lines.some((l) => l.includes(dropped)),
         model === 'llama',

@@ -49,12 +49,14 @@ test('messages tool_result: to Llama on converse the status and image are droppe
       const lines = h.logs.slice(logged).map((l) => String(l.msg));
       assert.ok(
         lines.some((l) =>
-          l.includes('messages[2].content[1]: meta on the converse route takes no images in a tool result (toolu_1): dropped'),
+          l.includes('messages[2].content[0].content[1]: meta on the converse route takes no images in a tool result (toolu_1): dropped'),
         ),
         lines.join('\n'),
       );
       assert.ok(
-        lines.some((l) => l.includes('messages[2]: meta on the converse route takes no error status in a tool result (toolu_1): dropped')),
+        lines.some((l) =>
+          l.includes('messages[2].content[0]: meta on the converse route takes no error status in a tool result (toolu_1): dropped'),
+        ),
         lines.join('\n'),
       );
     }

@@ -83,10 +83,10 @@ test('reader: items become the neutral conversation; developer text follows the 
     request.messages.map((m) => m.role),
     ['system', 'system', 'user', 'assistant', 'tool', 'assistant', 'user'],
   );
-  // Apart, so no body glues them together ("Be brief.Use tools." it was).
+  // Apart, so no body glues them together ("Be brief.Use tools." it was); each named where the client put it.
   assert.deepEqual(request.messages.slice(0, 2), [
-    { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
-    { role: 'system', content: [{ type: 'text', text: 'Use tools.' }] },
+    { role: 'system', content: [{ type: 'text', text: 'Be brief.', at: 'instructions' }], at: 'instructions' },
+    { role: 'system', content: [{ type: 'text', text: 'Use tools.', at: 'input[0].content[0]' }], at: 'input[0]' },
   ]);
   assert.deepEqual(request.params.max_tokens, 100);
   assert.equal(request.params.reasoning_effort, 'high');

@@ -200,14 +200,15 @@ function marked<T extends ContentPart>(part: T, block: Record<string, unknown>):
 
 function readSystem(system: unknown): ChatMessage[] {
   if (system === undefined || system === null) return [];
-  if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
+  if (typeof system === 'string')
+    return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system, at: 'system' }], at: 'system' }];
   if (!Array.isArray(system)) throw bad('system', '"system" must be a string or a list of text blocks');
   const parts: TextPart[] = system.map((block, i) => {
     if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
       throw bad(`system[${i}]`, `system[${i}] must be a text block`);
-    return marked<TextPart>({ type: 'text', text: block.text }, block);
+    return marked<TextPart>({ type: 'text', text: block.text, at: `system[${i}]` }, block);
   });
-  return parts.length > 0 ? [{ role: 'system', content: parts }] : [];
+  return parts.length > 0 ? [{ role: 'system', content: parts, at: 'system' }] : [];
 }
 
 function readMessages(value: unknown, reading: Reading): ChatMessage[] {
@@ -218,15 +219,17 @@ function readMessages(value: unknown, reading: Reading): ChatMessage[] {
     if (!isObject(m)) throw bad(at, `${at} must be an object`);
     const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
     if (!Array.isArray(blocks)) throw bad(`${at}.content`, `${at}.content must be a string or a list of blocks`);
+    // Where block j came from: a string content is the one text block.
+    const blockAt = (j: number): string => (typeof m.content === 'string' ? `${at}.content` : `${at}.content[${j}]`);
     switch (m.role) {
       case 'system':
-        out.push({ role: 'system', content: textOnly(blocks, at) });
+        out.push({ role: 'system', content: textOnly(blocks, blockAt), at });
         return;
       case 'user':
-        readUser(blocks as unknown[], at, out, reading);
+        readUser(blocks as unknown[], at, blockAt, out, reading);
         return;
       case 'assistant':
-        out.push(readAssistant(blocks as unknown[], at, reading.untranslatable));
+        out.push(readAssistant(blocks as unknown[], at, blockAt, reading.untranslatable));
         return;
       default:
         throw bad(`${at}.role`, `${at}.role must be user, assistant or system, got ${JSON.stringify(m.role)}`);
@@ -235,10 +238,10 @@ function readMessages(value: unknown, reading: Reading): ChatMessage[] {
   return out;
 }
 
-function textOnly(blocks: readonly unknown[], at: string): TextPart[] {
+function textOnly(blocks: readonly unknown[], blockAt: (j: number) => string): TextPart[] {
   return blocks.flatMap((b, j) => {
-    if (!isObject(b) || typeof b.text !== 'string') throw bad(`${at}.content[${j}]`, `${at}.content[${j}] must be a text block`);
-    return b.text === '' ? [] : [{ type: 'text' as const, text: b.text }];
+    if (!isObject(b) || typeof b.text !== 'string') throw bad(blockAt(j), `${blockAt(j)} must be a text block`);
+    return b.text === '' ? [] : [{ type: 'text' as const, text: b.text, at: blockAt(j) }];
   });
 }
 
@@ -257,7 +260,7 @@ function image(block: Record<string, unknown>, where: string, untranslatable: st
     return undefined;
   }
   const format = source.media_type.slice('image/'.length) as 'png' | 'jpeg' | 'gif' | 'webp';
-  return { type: 'image', mediaType: source.media_type, format, data: source.data };
+  return { type: 'image', mediaType: source.media_type, format, data: source.data, at: where };
 }
 
 /**
@@ -284,7 +287,7 @@ function document(block: Record<string, unknown>, where: string, reading: Readin
     if (data === '') return untranslatable('an empty document');
     if (overDocumentLimit(data)) return untranslatable("a document over 4.5 MB, Bedrock's limit for a translated document");
     const title = typeof block.title === 'string' ? block.title : undefined;
-    const part = documentPart(format, documentName(title, `document ${reading.documents + 1}`), data);
+    const part = { ...documentPart(format, documentName(title, `document ${reading.documents + 1}`), data), at: where };
     reading.documents++;
     return [marked(part, block)];
   };
@@ -306,8 +309,9 @@ function document(block: Record<string, unknown>, where: string, reading: Readin
       const blocks = typeof source.content === 'string' ? [{ type: 'text', text: source.content }] : source.content;
       if (!Array.isArray(blocks)) throw bad(`${where}.source.content`, `${where}.source.content must be a string or a list of blocks`);
       const parts = (blocks as unknown[]).flatMap((b, k): ContentPart[] => {
-        const at = `${where}.source.content[${k}]`;
-        if (isObject(b) && b.type === 'text' && typeof b.text === 'string') return b.text === '' ? [] : [{ type: 'text', text: b.text }];
+        const at = typeof source.content === 'string' ? `${where}.source.content` : `${where}.source.content[${k}]`;
+        if (isObject(b) && b.type === 'text' && typeof b.text === 'string')
+          return b.text === '' ? [] : [{ type: 'text', text: b.text, at }];
         if (isObject(b) && b.type === 'image') {
           const picture = image(b, at, reading.untranslatable);
           return picture ? [picture] : [];
@@ -329,20 +333,20 @@ function document(block: Record<string, unknown>, where: string, reading: Readin
 }
 
 /** A user turn: tool results become neutral tool messages (in order), the rest one user message. */
-function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], reading: Reading): void {
+function readUser(blocks: readonly unknown[], at: string, blockAt: (j: number) => string, out: ChatMessage[], reading: Reading): void {
   const { untranslatable } = reading;
   let parts: ContentPart[] = [];
   const flush = (): void => {
-    if (parts.length > 0) out.push({ role: 'user', content: parts });
+    if (parts.length > 0) out.push({ role: 'user', content: parts, at });
     parts = [];
   };
   blocks.forEach((b, j) => {
-    const where = `${at}.content[${j}]`;
+    const where = blockAt(j);
     if (!isObject(b)) throw bad(where, `${where} must be a content block`);
     switch (b.type) {
       case 'text':
         if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
-        if (b.text !== '') parts.push(marked<TextPart>({ type: 'text', text: b.text }, b));
+        if (b.text !== '') parts.push(marked<TextPart>({ type: 'text', text: b.text, at: where }, b));
         return;
       case 'image': {
         const part = image(b, where, untranslatable);
@@ -365,7 +369,9 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], re
         // (checkToolResults), and the result's text goes on.
         (content as unknown[]).forEach((part, k) => {
           if (isObject(part)) cache ??= cacheOf(part);
-          if (isObject(part) && part.type === 'text' && typeof part.text === 'string') result.push({ type: 'text', text: part.text });
+          const partAt = typeof b.content === 'string' ? `${where}.content` : `${where}.content[${k}]`;
+          if (isObject(part) && part.type === 'text' && typeof part.text === 'string')
+            result.push({ type: 'text', text: part.text, at: partAt });
           else if (isObject(part) && part.type === 'image') {
             const picture = image(part, `${where}.content[${k}]`, untranslatable);
             if (picture) result.push(picture);
@@ -382,6 +388,7 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], re
           content: result,
           ...(b.is_error === true ? { error: true } : {}),
           ...(cache ? { cache } : {}),
+          at: where,
         });
         return;
       }
@@ -392,7 +399,7 @@ function readUser(blocks: readonly unknown[], at: string, out: ChatMessage[], re
   flush();
 }
 
-function readAssistant(blocks: readonly unknown[], at: string, untranslatable: string[]): ChatMessage {
+function readAssistant(blocks: readonly unknown[], at: string, blockAt: (j: number) => string, untranslatable: string[]): ChatMessage {
   const content: TextPart[] = [];
   const toolCalls: ToolCall[] = [];
   // Each thinking block keeps its own signature and its place among the text and tool use.
@@ -400,19 +407,19 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
   const order: AssistantBlockKind[] = [];
   let cache: CacheMark | undefined;
   blocks.forEach((b, j) => {
-    const where = `${at}.content[${j}]`;
+    const where = blockAt(j);
     if (!isObject(b)) throw bad(where, `${where} must be a content block`);
     switch (b.type) {
       case 'text':
         if (typeof b.text !== 'string') throw bad(`${where}.text`, `${where}.text must be a string`);
         if (b.text !== '') {
-          content.push(marked<TextPart>({ type: 'text', text: b.text }, b));
+          content.push(marked<TextPart>({ type: 'text', text: b.text, at: where }, b));
           order.push('text');
         }
         return;
       case 'tool_use':
         if (typeof b.id !== 'string' || typeof b.name !== 'string') throw bad(where, `${where} must have an id and a name`);
-        toolCalls.push({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
+        toolCalls.push({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}), at: where });
         order.push('tool');
         cache = cacheOf(b) ?? cache; // a point after the tool calls: the message's own mark
         return;
@@ -444,6 +451,7 @@ function readAssistant(blocks: readonly unknown[], at: string, untranslatable: s
     ...(reasoning.length > 0 ? { reasoning } : {}),
     order,
     ...(cache ? { cache } : {}),
+    at,
   };
 }
 

@@ -81,7 +81,8 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
       if (!isObject(block)) throw invalid(`system.${i}: must be an object`, `system.${i}`);
       const last = messages[messages.length - 1];
       const text = typeof block.text === 'string' ? block.text : guardedText(block, `system.${i}`);
-      if (text !== undefined) messages.push({ role: 'system', content: [{ type: 'text', text }] });
+      const at = typeof block.text === 'string' ? `system.${i}` : `system.${i}.guardContent.text`;
+      if (text !== undefined) messages.push({ role: 'system', content: [{ type: 'text', text, at }], at: `system.${i}` });
       else if (isObject(block.cachePoint)) {
         if (last) last.cache = cacheMark(block.cachePoint, `system.${i}`);
       } else throw invalid(`system.${i}: only text, guardContent text and cachePoint blocks are supported by the sidecar`, `system.${i}`);
@@ -214,10 +215,10 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
     if (typeof block.text === 'string' || guarded !== undefined || isObject(block.image) || isObject(block.document)) {
       const part: ContentPart =
         typeof block.text === 'string' || guarded !== undefined
-          ? { type: 'text', text: guarded ?? (block.text as string) }
+          ? { type: 'text', text: guarded ?? (block.text as string), at: guarded !== undefined ? `${where}.guardContent.text` : where }
           : isObject(block.image)
             ? readImage(block.image, where)
-            : readDocument(block.document as Json, `${where}.document`);
+            : { ...readDocument(block.document as Json, `${where}.document`), at: where };
       content.push(part);
       order.push('text');
       previous = part;
@@ -225,7 +226,7 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
       const use = block.toolUse;
       if (typeof use.toolUseId !== 'string' || typeof use.name !== 'string')
         throw invalid(`${where}.toolUse: needs toolUseId and name`, where);
-      calls.push({ id: use.toolUseId, name: use.name, arguments: JSON.stringify(use.input ?? {}) });
+      calls.push({ id: use.toolUseId, name: use.name, arguments: JSON.stringify(use.input ?? {}), at: where });
       order.push('tool');
       previous = undefined;
     } else if (isObject(block.toolResult)) {
@@ -233,7 +234,12 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
       if (typeof result.toolUseId !== 'string') throw invalid(`${where}.toolResult.toolUseId: must be a string`, where);
       if (result.status !== undefined && result.status !== 'success' && result.status !== 'error')
         throw invalid(`${where}.toolResult.status: must be success or error`, `${where}.toolResult.status`);
-      const message: ChatMessage = { role: 'tool', toolCallId: result.toolUseId, content: readToolResult(result.content, where) };
+      const message: ChatMessage = {
+        role: 'tool',
+        toolCallId: result.toolUseId,
+        content: readToolResult(result.content, where),
+        at: where,
+      };
       if (result.status === 'error') message.error = true;
       results.push(message);
       previous = message;
@@ -261,7 +267,7 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images or documents`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order };
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order, at };
     if (reasoning.length > 0) message.reasoning = reasoning;
     if (messageCache) message.cache = messageCache;
     return [message];
@@ -269,7 +275,7 @@ function readMessage(value: unknown, i: number): ChatMessage[] {
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry toolUse`, at);
   // Tool results first: they answer the assistant's calls just before; any text is the user's next turn.
   if (content.length === 0) return results;
-  const user: ChatMessage = { role: 'user', content };
+  const user: ChatMessage = { role: 'user', content, at };
   if (messageCache) user.cache = messageCache;
   return [...results, user];
 }
@@ -293,7 +299,7 @@ function readImage(image: Json, where: string): ContentPart {
   if (typeof format !== 'string' || !IMAGE_FORMATS.has(format))
     throw invalid(`${where}.image.format: must be png, jpeg, gif or webp`, where);
   if (typeof bytes !== 'string' || bytes === '') throw invalid(`${where}.image.source.bytes: must be base64 image bytes`, where);
-  return { type: 'image', format: format as 'png' | 'jpeg' | 'gif' | 'webp', mediaType: `image/${format}`, data: bytes };
+  return { type: 'image', format: format as 'png' | 'jpeg' | 'gif' | 'webp', mediaType: `image/${format}`, data: bytes, at: where };
 }
 
 /** A DocumentBlock with its bytes inline (the SDK's `source.bytes`); other sources are Bedrock's S3 or citations features. */
@@ -316,10 +322,10 @@ function readToolResult(value: unknown, where: string): ContentPart[] {
   if (!Array.isArray(value)) throw invalid(`${where}.toolResult.content: must be a list`, where);
   return value.map((part: unknown, k): ContentPart => {
     const at = `${where}.toolResult.content.${k}`;
-    if (isObject(part) && typeof part.text === 'string') return { type: 'text', text: part.text };
-    if (isObject(part) && part.json !== undefined) return { type: 'text', text: JSON.stringify(part.json) };
+    if (isObject(part) && typeof part.text === 'string') return { type: 'text', text: part.text, at };
+    if (isObject(part) && part.json !== undefined) return { type: 'text', text: JSON.stringify(part.json), at: `${at}.json` };
     if (isObject(part) && isObject(part.image)) return readImage(part.image, at);
-    if (isObject(part) && isObject(part.document)) return readDocument(part.document, `${at}.document`);
+    if (isObject(part) && isObject(part.document)) return { ...readDocument(part.document, `${at}.document`), at };
     throw invalid(`${at}: only text, json, image and document results are supported by the sidecar`, at);
   });
 }

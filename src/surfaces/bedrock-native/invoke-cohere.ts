@@ -56,7 +56,12 @@ class Calls {
     if (!Array.isArray(list)) throw invalid(`${at}: must be a list`, at);
     return list.map((call: unknown, i) => {
       if (!isObject(call) || typeof call.name !== 'string') throw invalid(`${at}.${i}: must be {name, parameters}`, `${at}.${i}`);
-      const made: ToolCall = { id: `cohere_call_${this.#next++}`, name: call.name, arguments: JSON.stringify(call.parameters ?? {}) };
+      const made: ToolCall = {
+        id: `cohere_call_${this.#next++}`,
+        name: call.name,
+        arguments: JSON.stringify(call.parameters ?? {}),
+        at: `${at}.${i}`,
+      };
       this.#open.push(made);
       return made;
     });
@@ -77,12 +82,17 @@ class Calls {
       let call: ToolCall;
       if (index >= 0) call = this.#open.splice(index, 1)[0]!;
       else {
-        call = { id: `cohere_call_${this.#next++}`, name, arguments: args };
+        call = { id: `cohere_call_${this.#next++}`, name, arguments: args, at: `${where}.call` };
         missing.push(call);
       }
-      return { role: 'tool', toolCallId: call.id, content: [{ type: 'text', text: JSON.stringify(result.outputs) }] };
+      return {
+        role: 'tool',
+        toolCallId: call.id,
+        content: [{ type: 'text', text: JSON.stringify(result.outputs), at: `${where}.outputs` }],
+        at: where,
+      };
     });
-    return missing.length > 0 ? [{ role: 'assistant', content: [], toolCalls: missing }, ...answers] : answers;
+    return missing.length > 0 ? [{ role: 'assistant', content: [], toolCalls: missing, at }, ...answers] : answers;
   }
 }
 
@@ -93,14 +103,14 @@ function readHistory(history: unknown, calls: Calls): ChatMessage[] {
     const at = `chat_history.${i}`;
     if (!isObject(turn)) throw invalid(`${at}: must be an object`, at);
     const said = turn.message === undefined ? '' : text(turn.message, `${at}.message`);
-    const content = said === '' ? [] : [{ type: 'text' as const, text: said }];
+    const content = said === '' ? [] : [{ type: 'text' as const, text: said, at: `${at}.message` }];
     switch (turn.role) {
       case 'USER':
-        return [{ role: 'user', content }];
+        return [{ role: 'user', content, at }];
       case 'SYSTEM':
-        return [{ role: 'system', content }];
+        return [{ role: 'system', content, at }];
       case 'CHATBOT':
-        return [{ role: 'assistant', content, toolCalls: calls.called(turn.tool_calls, `${at}.tool_calls`) }];
+        return [{ role: 'assistant', content, toolCalls: calls.called(turn.tool_calls, `${at}.tool_calls`), at }];
       case 'TOOL':
         return calls.results(turn.tool_results ?? [], `${at}.tool_results`);
       default:
@@ -137,12 +147,12 @@ function readTools(tools: unknown): ToolDefinition[] {
 function readCohere(raw: Json): { messages: ChatMessage[]; params: ChatParams } {
   const messages: ChatMessage[] = [];
   if (raw.preamble !== undefined && text(raw.preamble, 'preamble') !== '')
-    messages.push({ role: 'system', content: [{ type: 'text', text: raw.preamble as string }] });
+    messages.push({ role: 'system', content: [{ type: 'text', text: raw.preamble as string, at: 'preamble' }], at: 'preamble' });
   const calls = new Calls();
   messages.push(...readHistory(raw.chat_history, calls));
   if (raw.tool_results !== undefined) messages.push(...calls.results(raw.tool_results, 'tool_results'));
   const message = text(raw.message, 'message');
-  if (message !== '') messages.push({ role: 'user', content: [{ type: 'text', text: message }] });
+  if (message !== '') messages.push({ role: 'user', content: [{ type: 'text', text: message, at: 'message' }], at: 'message' });
   const params: ChatParams = {};
   if (raw.max_tokens !== undefined) params.max_tokens = num(raw.max_tokens, 'max_tokens');
   if (raw.temperature !== undefined) params.temperature = num(raw.temperature, 'temperature');

@@ -222,7 +222,9 @@ export function readPromptInvoke(
   const { raw, sidecar } = readOwnBody(body, family.keys, [family.promptKey]);
   const prompt = raw[family.promptKey];
   if (typeof prompt !== 'string') throw invalid(`${family.promptKey}: must be a string`, family.promptKey);
-  const messages: ChatRequest['messages'] = [{ role: 'user', content: [{ type: 'text', text: prompt }] }];
+  const messages: ChatRequest['messages'] = [
+    { role: 'user', content: [{ type: 'text', text: prompt, at: family.promptKey }], at: family.promptKey },
+  ];
   const request: ChatRequest = {
     model,
     stream,

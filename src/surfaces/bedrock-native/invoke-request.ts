@@ -161,14 +161,15 @@ function cacheOf(block: Json): { cache?: CacheMark } {
 
 function readSystem(system: unknown): ChatMessage[] {
   if (system === undefined) return [];
-  if (typeof system === 'string') return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system }] }];
+  if (typeof system === 'string')
+    return system === '' ? [] : [{ role: 'system', content: [{ type: 'text', text: system, at: 'system' }], at: 'system' }];
   if (!Array.isArray(system)) throw invalid('system: must be a string or a list of text blocks', 'system');
   const content = system.map((block: unknown, i): TextPart => {
     if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
       throw invalid(`system.${i}: must be a text block`, `system.${i}`);
-    return { type: 'text', text: block.text, ...cacheOf(block) };
+    return { type: 'text', text: block.text, ...cacheOf(block), at: `system.${i}` };
   });
-  return content.length > 0 ? [{ role: 'system', content }] : [];
+  return content.length > 0 ? [{ role: 'system', content, at: 'system' }] : [];
 }
 
 function readMessage(value: unknown, i: number, untranslatable: string[]): ChatMessage[] {
@@ -187,12 +188,13 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   const order: AssistantBlockKind[] = [];
   let mark: { cache?: CacheMark } = {};
   blocks.forEach((block, j) => {
-    const where = `${at}.content.${j}`;
+    // A string content is the one text block.
+    const where = typeof value.content === 'string' ? `${at}.content` : `${at}.content.${j}`;
     if (!isObject(block)) throw invalid(`${where}: must be an object`, where);
     switch (block.type) {
       case 'text':
         if (typeof block.text !== 'string') throw invalid(`${where}.text: must be a string`, where);
-        content.push({ type: 'text', text: block.text, ...cacheOf(block) });
+        content.push({ type: 'text', text: block.text, ...cacheOf(block), at: where });
         order.push('text');
         return;
       case 'image':
@@ -200,7 +202,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
         return;
       case 'tool_use':
         if (typeof block.id !== 'string' || typeof block.name !== 'string') throw invalid(`${where}: a tool_use needs id and name`, where);
-        calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+        calls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}), at: where });
         if (block.cache_control !== undefined) mark = cacheOf(block); // a point after the tool calls
         order.push('tool');
         return;
@@ -216,6 +218,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
           content: resultParts(block.content, where, untranslatable),
           ...(block.is_error === true ? { error: true } : {}),
           ...resultMark,
+          at: where,
         });
         return;
       }
@@ -240,12 +243,12 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
   if (value.role === 'assistant') {
     const text = content.filter((part): part is TextPart => part.type === 'text');
     if (text.length !== content.length) throw invalid(`${at}: an assistant message cannot carry images`, at);
-    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order, ...mark };
+    const message: ChatMessage = { role: 'assistant', content: text, toolCalls: calls, order, ...mark, at };
     if (reasoning.length > 0) message.reasoning = reasoning;
     return [message];
   }
   if (calls.length > 0) throw invalid(`${at}: a user message cannot carry tool_use`, at);
-  return content.length > 0 ? [...results, { role: 'user', content }] : results;
+  return content.length > 0 ? [...results, { role: 'user', content, at }] : results;
 }
 
 /** A base64 image block of Claude's body as an image part. */
@@ -254,15 +257,16 @@ function readImage(block: Json, where: string): ContentPart {
   const format = IMAGE_TYPES[String(source.media_type)];
   if (source.type !== 'base64' || !format || typeof source.data !== 'string')
     throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
-  return { type: 'image', format, mediaType: String(source.media_type), data: source.data };
+  return { type: 'image', format, mediaType: String(source.media_type), data: source.data, at: where };
 }
 
 function resultParts(content: unknown, where: string, untranslatable: string[]): ContentPart[] {
   if (content === undefined) return [];
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (typeof content === 'string') return [{ type: 'text', text: content, at: `${where}.content` }];
   if (!Array.isArray(content)) throw invalid(`${where}.content: must be a string or a list of blocks`, where);
   return content.flatMap((part: unknown, k): ContentPart[] => {
-    if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return [{ type: 'text', text: part.text }];
+    if (isObject(part) && part.type === 'text' && typeof part.text === 'string')
+      return [{ type: 'text', text: part.text, at: `${where}.content.${k}` }];
     if (isObject(part) && part.type === 'image') return [readImage(part, `${where}.content.${k}`)];
     untranslatable.push(`${where}.content.${k} (a ${isObject(part) ? String(part.type) : 'non-block'} part in a tool result)`);
     return [];

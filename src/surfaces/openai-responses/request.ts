@@ -144,7 +144,8 @@ export function readResponsesRequest(
       (m.role === 'system' ? system : messages).push(m);
   }
   const instructions = typeof raw.instructions === 'string' ? raw.instructions : null;
-  if (instructions) system.unshift({ role: 'system', content: [{ type: 'text', text: instructions }] });
+  if (instructions)
+    system.unshift({ role: 'system', content: [{ type: 'text', text: instructions, at: 'instructions' }], at: 'instructions' });
 
   const declared: unknown[] = [];
   if (raw.tools !== undefined && raw.tools !== null) {
@@ -372,7 +373,7 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
 function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], declared: unknown[]): ChatMessage[] {
   if (typeof value === 'string') {
     if (value === '') throw bad('input', '"input" must not be empty');
-    return [{ role: 'user', content: [{ type: 'text', text: value }] }];
+    return [{ role: 'user', content: [{ type: 'text', text: value, at: 'input' }], at: 'input' }];
   }
   if (!Array.isArray(value)) throw bad('input', '"input" is required: a string or a list of items');
   const out: ChatMessage[] = [];
@@ -382,7 +383,9 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
     if (assistant) out.push(assistant);
     assistant = undefined;
   };
-  const turn = (): Extract<ChatMessage, { role: 'assistant' }> => (assistant ??= { role: 'assistant', content: [], toolCalls: [] });
+  // Named by the item that opened it.
+  const turn = (at: string): Extract<ChatMessage, { role: 'assistant' }> =>
+    (assistant ??= { role: 'assistant', content: [], toolCalls: [], at });
   const readItem = (item: unknown, at: string): void => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw bad(at, `${at} must be an object`);
     const it = item as Record<string, unknown>;
@@ -394,18 +397,18 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
         const role = it.role;
         if (role === 'developer' || role === 'system') {
           // Instructions, wherever they stand: Bedrock takes one system prompt.
-          system.push({ role: 'system', content: markLast(textOf(it.content, at), cache) });
+          system.push({ role: 'system', content: markLast(textOf(it.content, at), cache), at });
           return;
         }
         if (role === 'user') {
           flush();
-          out.push({ role: 'user', content: userParts(it.content, at), ...(cache ? { cache } : {}) });
+          out.push({ role: 'user', content: userParts(it.content, at), ...(cache ? { cache } : {}), at });
           return;
         }
         if (role === 'assistant') {
           const text = markLast(textOf(it.content, at), cache);
-          if (turn().toolCalls.length > 0) flush();
-          const current = turn();
+          if (turn(at).toolCalls.length > 0) flush();
+          const current = turn(at);
           current.content.push(...text);
           (current.order ??= []).push(...text.map(() => 'text' as const));
           return;
@@ -426,8 +429,8 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
           if (typeof it.input !== 'string') throw bad(`${at}.input`, `${at}.input must be a string`);
           args = JSON.stringify({ input: it.input });
         }
-        const call: ToolCall = { id: callId, name, arguments: args };
-        const current = turn();
+        const call: ToolCall = { id: callId, name, arguments: args, at };
+        const current = turn(at);
         current.toolCalls.push(call);
         (current.order ??= []).push('tool');
         if (cache) current.cache = cache; // a point after the turn's tool calls
@@ -437,7 +440,7 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
       case 'custom_tool_call_output': {
         if (typeof it.call_id !== 'string') throw bad(`${at}.call_id`, `${at}.call_id must be a string`);
         flush();
-        out.push({ role: 'tool', toolCallId: it.call_id, content: toolOutput(it.output, at), ...(cache ? { cache } : {}) });
+        out.push({ role: 'tool', toolCallId: it.call_id, content: toolOutput(it.output, at), ...(cache ? { cache } : {}), at });
         return;
       }
       case 'reasoning': {
@@ -455,7 +458,7 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
         const block =
           stored?.redacted !== undefined ? { redacted: stored.redacted } : thinkingBlock(stored?.text ?? summary, stored?.signature);
         if (block) {
-          const current = turn();
+          const current = turn(at);
           (current.reasoning ??= []).push(block);
           (current.order ??= []).push('reasoning');
         }
@@ -491,10 +494,16 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
   return out;
 }
 
-/** A stored message without the cache marks its own request carried. */
+/**
+ * A stored message without the cache marks its own request carried, named by what brought it into this
+ * request (`previous_response_id`): the paths it was read from were another request's.
+ */
 function unmarked(m: ChatMessage): ChatMessage {
   const { cache: _cache, ...rest } = m;
-  return { ...rest, content: m.content.map(({ cache: _c, ...part }) => part) } as ChatMessage;
+  const at = 'previous_response_id';
+  const content = m.content.map(({ cache: _c, ...part }) => ({ ...part, at }));
+  if (rest.role !== 'assistant') return { ...rest, content, at } as ChatMessage;
+  return { ...rest, content: content as TextPart[], toolCalls: rest.toolCalls.map((call) => ({ ...call, at })), at };
 }
 
 /** The parts with the item's own mark on the last one (a point after the whole item). */
@@ -509,34 +518,36 @@ function partMark(p: Record<string, unknown>, where: string): { cache?: CacheMar
   return cache ? { cache } : {};
 }
 
-function textOf(content: unknown, at: string): TextPart[] {
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
+/** The text parts of an item's `content` (or of what `path` names: a tool output's list). */
+function textOf(content: unknown, at: string, path = `${at}.content`): TextPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content, at: path }];
+  if (!Array.isArray(content)) throw bad(path, `${path} must be a string or a list of parts`);
   return content.flatMap((part, j) => {
     const p = part as Record<string, unknown> | null;
+    const where = `${path}[${j}]`;
     if (p && (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text') && typeof p.text === 'string')
-      return [{ type: 'text' as const, text: p.text, ...partMark(p, `${at}.content[${j}]`) }];
-    if (p && p.type === 'refusal' && typeof p.refusal === 'string') return [{ type: 'text' as const, text: p.refusal }];
-    throw bad(`${at}.content[${j}]`, `${at}.content[${j}] must be a text part here`);
+      return [{ type: 'text' as const, text: p.text, ...partMark(p, where), at: where }];
+    if (p && p.type === 'refusal' && typeof p.refusal === 'string') return [{ type: 'text' as const, text: p.refusal, at: where }];
+    throw bad(where, `${where} must be a text part here`);
   });
 }
 
 function userParts(content: unknown, at: string): ContentPart[] {
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (typeof content === 'string') return [{ type: 'text', text: content, at: `${at}.content` }];
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
   let documents = 0;
   return content.map((part, j): ContentPart => {
     const where = `${at}.content[${j}]`;
     const p = part as Record<string, unknown> | null;
     if (p && (p.type === 'input_text' || p.type === 'text') && typeof p.text === 'string')
-      return { type: 'text', text: p.text, ...partMark(p, where) };
+      return { type: 'text', text: p.text, ...partMark(p, where), at: where };
     if (p && p.type === 'input_image') {
       if (typeof p.image_url !== 'string')
         throw bad(where, `${where}: only image_url data URLs are supported (file_id needs OpenAI's file store)`);
       const match = IMAGE_DATA_URL.exec(p.image_url);
       if (!match) throw bad(where, `${where}: Bedrock cannot fetch image URLs; send a data:image/(png|jpeg|gif|webp);base64 URL`);
       const format = (match[1] === 'jpg' ? 'jpeg' : match[1]) as 'png' | 'jpeg' | 'gif' | 'webp';
-      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...partMark(p, where) };
+      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...partMark(p, where), at: where };
     }
     if (p && p.type === 'input_file') {
       if (p.file_id !== undefined && p.file_id !== null) {
@@ -557,6 +568,7 @@ function userParts(content: unknown, at: string): ContentPart[] {
       return {
         ...documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents++),
         ...partMark(p, where),
+        at: where,
       };
     }
     throw bad(where, `${where}: part type ${JSON.stringify(p?.type)} is not supported (input_text, input_image, input_file)`);
@@ -564,7 +576,7 @@ function userParts(content: unknown, at: string): ContentPart[] {
 }
 
 function toolOutput(output: unknown, at: string): TextPart[] {
-  if (typeof output === 'string') return [{ type: 'text', text: output }];
-  if (Array.isArray(output)) return textOf(output, `${at}.output`);
+  if (typeof output === 'string') return [{ type: 'text', text: output, at: `${at}.output` }];
+  if (Array.isArray(output)) return textOf(output, at, `${at}.output`);
   throw bad(`${at}.output`, `${at}.output must be a string or a list of text parts`);
 }
