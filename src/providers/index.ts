@@ -14,6 +14,8 @@ import { prepareDocuments } from './documents.ts';
 import { ownMessagesBody } from './anthropic-native.ts';
 import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
+import { relabelImages } from './image-format.ts';
+import { limitMedia, mediaLimit } from './media-limit.ts';
 import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported, sendsOwnBody } from './request.ts';
@@ -25,7 +27,8 @@ import type { CacheSupport, RouteAdapter } from './types.ts';
  * any family builds its body: documents the model can read on this route, tool results beyond text only where
  * the route takes them (`checkToolResults`), prompt-cache points it can take
  * (with Bedrock's limits), tool names it can carry (renamed, the caller told how to name them back: a client's
- * own InvokeModel body keeps its own). A builder then renders what it is given and never sees what it cannot render.
+ * own InvokeModel body keeps its own), images labelled as their bytes are (image-format.ts), no more images and
+ * documents than the model takes (media-limit.ts). A builder then renders what it is given and never sees what it cannot render.
  */
 function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => CacheSupport | undefined): RouteAdapter {
   return {
@@ -45,7 +48,13 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
         ctx.note(`tool names ${what} cannot take renamed: ${[...renamed.names].map(([sent, own]) => `${own} → ${sent}`).join(', ')}`);
         ctx.renamedTools?.(renamed.names);
       }
-      return adapter.buildBody(preparePromptCache(renamed?.request ?? documents, ctx, caching?.(modelId)), ctx);
+      // Claude's own Messages body is relabelled and held to the model's media limit by its builder (anthropic-native.ts).
+      const named = renamed?.request ?? documents;
+      const note = (message: string): void => ctx.note(message);
+      const within = ownMessages
+        ? named
+        : limitMedia(relabelImages(named, note), mediaLimit(family, modelId), `${modelId} on Bedrock`, note);
+      return adapter.buildBody(preparePromptCache(within, ctx, caching?.(modelId)), ctx);
     },
   };
 }

@@ -8,6 +8,7 @@
 import type { LazyText, OutputPlan, PlannedToolCall } from '../output.ts';
 import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
+import { imageLabelProblem } from '../image-bytes.ts';
 
 export const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
@@ -240,13 +241,96 @@ function blankTextProblem(body: Json): string | undefined {
   return undefined;
 }
 
+/**
+ * Claude before 4.5 takes at most 20 images and documents together in one request, on InvokeModel and Converse
+ * alike (Anthropic's own API takes 100). Reported from Bedrock: "The model returned the following errors: too
+ * many images and documents: 19 + 5 > 20" (boto/boto3 #4632, Claude Sonnet 4 on Converse, 2025-10); "too many
+ * images and documents: 21 + 0 > 20" (cline/cline #1844, Claude 3.5 Sonnet, 2025-03); the 20-image limit of
+ * Claude's InvokeModel body (aws-samples/amazon-bedrock-samples #588, Claude 3.7, 2025-05). Claude Sonnet 5 took
+ * 29 images in one Converse request (aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws
+ * #994, 2026-09) and no report names 4.5 or later, so the limit is held only before 4.5.
+ */
+const MEDIA_LIMIT = 20;
+
+function mediaLimit(modelId: string): number | undefined {
+  const name = modelName(modelId);
+  if (name.startsWith('claude-mythos') || name.startsWith('claude-fable')) return undefined;
+  const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
+  if (!version) return MEDIA_LIMIT; // Claude 3.x and older
+  return Number(version[1]) === 4 && Number(version[2] ?? 0) < 5 ? MEDIA_LIMIT : undefined;
+}
+
+/** Claude's refusal of more images and documents than the model takes (its words), or undefined. */
+export function mediaProblem(modelId: string, images: number, documents: number): string | undefined {
+  const limit = mediaLimit(modelId);
+  return limit !== undefined && images + documents > limit
+    ? `too many images and documents: ${images} + ${documents} > ${limit}`
+    : undefined;
+}
+
+/** Images and documents of a Claude body: in the messages and inside their tool results. */
+function claudeMedia(body: Json): { images: number; documents: number } {
+  const count = { images: 0, documents: 0 };
+  const visit = (blocks: unknown): void => {
+    if (!Array.isArray(blocks)) return;
+    for (const b of blocks as unknown[]) {
+      if (!isJson(b)) continue;
+      if (b.type === 'image') count.images++;
+      else if (b.type === 'document') count.documents++;
+      else if (b.type === 'tool_result') visit(b.content);
+    }
+  };
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  for (const m of messages) if (isJson(m)) visit(m.content);
+  return count;
+}
+
+/**
+ * Claude checks each image's bytes against its declared media type, through Bedrock too: "The image was specified
+ * using the image/jpeg media type, but the image appears to be a image/png image" (ziatdinovmax/SciLink #382,
+ * Claude Opus 4.8 on Bedrock, 2026-07; on Converse inside the model's errors, NousResearch/hermes-agent #55429,
+ * measured on Sonnet 4.5, 2026-09). Clients label an image by its file name (Claude Code's Read tool, chat apps'
+ * caches), so a PNG called .jpg is common.
+ */
+function imageLabelProblems(body: Json): string | undefined {
+  const visit = (blocks: unknown, at: string): string | undefined => {
+    if (!Array.isArray(blocks)) return undefined;
+    for (const [j, b] of (blocks as unknown[]).entries()) {
+      if (!isJson(b)) continue;
+      if (b.type === 'tool_result') {
+        const inner = visit(b.content, `${at}.${j}.content`);
+        if (inner) return inner;
+      }
+      const source = b.type === 'image' && isJson(b.source) ? b.source : undefined;
+      if (source?.type !== 'base64' || typeof source.media_type !== 'string' || typeof source.data !== 'string') continue;
+      const problem = imageLabelProblem(`${at}.${j}.image.source.base64`, source.media_type, source.data);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  for (const [i, m] of messages.entries()) {
+    const problem = isJson(m) ? visit(m.content, `messages.${i}.content`) : undefined;
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
   validate(body, ctx) {
     const problems = check(anthropicSchema, body);
     if (problems.length > 0) return pydanticMessage(problems[0]!);
-    return isJson(body) ? (betaProblem(ctx.modelId, body) ?? thinkingProblem(ctx.modelId, body) ?? blankTextProblem(body)) : undefined;
+    if (!isJson(body)) return undefined;
+    const media = claudeMedia(body);
+    return (
+      betaProblem(ctx.modelId, body) ??
+      thinkingProblem(ctx.modelId, body) ??
+      blankTextProblem(body) ??
+      imageLabelProblems(body) ??
+      mediaProblem(ctx.modelId, media.images, media.documents)
+    );
   },
 
   supportsTools: true,
