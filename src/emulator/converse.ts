@@ -7,7 +7,14 @@
 import { CONVERSE_UNSUPPORTED, embeddingModelOf } from './embeddings.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
 import { converseSchema } from './converse-schema.ts';
-import { betaProblem, mediaProblem, PREFILL_REFUSED, refusesReasoningOnlyTurn, thinkingProblem } from './families/anthropic.ts';
+import {
+  betaProblem,
+  manyImageProblem,
+  mediaProblem,
+  PREFILL_REFUSED,
+  refusesReasoningOnlyTurn,
+  thinkingProblem,
+} from './families/anthropic.ts';
 import { INVOKE_FAMILIES } from './families/index.ts';
 import { isJson, type Json } from './families/types.ts';
 import { eventFrame, padding } from './frames.ts';
@@ -124,6 +131,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   let documents = 0;
   // Every image and document, tool results' too: Claude's own limit counts them together (mediaProblem).
   const media = { images: 0, documents: 0 };
+  const images: Array<{ at: string; data: string }> = [];
   for (let i = 0; i < messages.length; i++) {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role && !TAKES_SAME_ROLE_IN_A_ROW.has(familyOf(modelId) ?? ''))
       return MUST_ALTERNATE;
@@ -143,8 +151,11 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
       // A tool result's document is a DocumentBlock too: the same name rule.
       const parts = isJson(result) && Array.isArray(result.content) ? (result.content as unknown[]) : [];
-      for (const part of [block, ...parts]) {
+      for (const [k, part] of [block, ...parts].entries()) {
         if (isJson(part) && isJson(part.image)) media.images++;
+        const bytes = isJson(part) && isJson(part.image) && isJson(part.image.source) ? part.image.source.bytes : undefined;
+        const at = k === 0 ? `messages.${i}.content.${j}` : `messages.${i}.content.${j}.toolResult.content.${k - 1}`;
+        if (typeof bytes === 'string') images.push({ at: `${at}.image.source.bytes`, data: bytes });
         if (isJson(part) && isJson(part.document)) media.documents++;
       }
       if (familyOf(modelId) === 'anthropic') {
@@ -161,7 +172,10 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
-  const tooMuchMedia = familyOf(modelId) === 'anthropic' ? mediaProblem(modelId, media.images, media.documents) : undefined;
+  const tooMuchMedia =
+    familyOf(modelId) === 'anthropic'
+      ? (mediaProblem(modelId, media.images, media.documents) ?? manyImageProblem(modelId, images))
+      : undefined;
   if (tooMuchMedia !== undefined) return `The model returned the following errors: ${tooMuchMedia}`;
   // additionalModelRequestFields go to the model, whose own validator rejects keys it does not know.
   const family = familyOf(modelId);
