@@ -143,7 +143,8 @@ function maskMessages(messages: readonly ChatMessage[], slots: readonly Slot[], 
     const text = texts[i];
     if (text === undefined) return;
     const m = out[slot.message]!;
-    const content = m.content.map((part, index) => (index === slot.part ? { type: 'text' as const, text } : part));
+    // The part keeps its cache mark and where the client put it (a client's own body is masked there).
+    const content = m.content.map((part, index) => (index === slot.part && part.type === 'text' ? { ...part, text } : part));
     out[slot.message] = { ...m, content } as ChatMessage;
   });
   return out;

@@ -19,7 +19,8 @@ import { adaptClaudeThinking, claudeCaching } from './claude-rules.ts';
 import { relabelClaudeImages } from './image-format.ts';
 import { limitClaudeMedia, mediaRule } from './media-limit.ts';
 import { mergeExtraFields } from './policy.ts';
-import { sameText, type AnthropicNative, type ChatRequest } from './request.ts';
+import { maskedOwnBody } from './paths.ts';
+import type { AnthropicNative, ChatRequest } from './request.ts';
 import type { BuildContext } from './types.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -64,12 +65,18 @@ function isObject(value: unknown): value is Json {
 }
 
 /**
- * The client's own Messages body, when it still stands for the request: while the neutral messages say what
- * it says. The request rules (caching.ts, documents.ts) copy them to add marks or names, which changes no
- * text; an input guardrail's mask rewrites their text, and then the translation goes.
+ * The client's own Messages body as it goes: as the client wrote it, an input guardrail's masks written where
+ * the masked text was read (paths.ts `maskedOwnBody`), so every member of Claude's body stays. The request
+ * rules (caching.ts, documents.ts) copy the neutral messages to add marks or names, which changes no text.
+ * Undefined when the request carries no such body, or a masked text cannot be placed in it (then the masked
+ * translation goes).
  */
 export function ownMessagesBody(request: ChatRequest): AnthropicNative | undefined {
-  return request.anthropic && sameText(request.anthropic.messages, request.messages) ? request.anthropic : undefined;
+  const native = request.anthropic;
+  if (!native) return undefined;
+  const body = maskedOwnBody(native.body, native.messages, request.messages);
+  if (!body) return undefined;
+  return body === native.body ? native : { ...native, body };
 }
 
 export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest, ctx: BuildContext): Json {

@@ -62,7 +62,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   const p = reasoning.params;
   const maxTokens = reasoning.maxTokens;
   Object.assign(body, reasoning.fields);
-  // Effort without thinking (a Messages body translated after an input guardrail's mask).
+  // Effort without thinking (a Messages body translated: for a fallback, or a mask its own body could not place).
   if (p.effort !== undefined && reasoning.fields.output_config === undefined)
     Object.assign(body, claudeEffortField(ctx.target.modelId, p.effort, ctx));
   body.max_tokens = maxTokens;

@@ -6,6 +6,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE, SERVICE_TIERS } from '../config/schema.ts';
+import { maskedOwnBody } from './paths.ts';
 
 /** Parameters the sidecar itself consumes (docs/contract.md#parameters). */
 export const SIDECAR_PARAMS = ['stream_chunk_size', 'guardrails', 'stream_options'] as const;
@@ -237,7 +238,7 @@ export interface NativeInvokeBody {
   format: string;
   /** The client body, the sidecar's parameters already taken out. */
   body: Record<string, unknown>;
-  /** The neutral `messages` read from it (an input guardrail's mask rewrites `ChatRequest.messages`: then it no longer stands). */
+  /** The neutral `messages` read from it (an input guardrail's mask rewrites `ChatRequest.messages`, and is written back into the body: `ownInvokeBody`). */
   messages: ChatMessage[];
 }
 
@@ -247,8 +248,8 @@ export interface AnthropicNative {
   /** The `anthropic-beta` header's flags (and the body's `anthropic_beta`), unfiltered. */
   betas: string[];
   /**
-   * The neutral `messages` read from this body: while `ChatRequest.messages` still say the same text the body
-   * stands; an input guardrail's mask rewrites it, and the masked translation is sent instead.
+   * The neutral `messages` read from this body: an input guardrail's mask rewrites `ChatRequest.messages`, and
+   * is written back into the body where the masked text was read (anthropic-native.ts `ownMessagesBody`).
    */
   messages: ChatMessage[];
 }
@@ -314,17 +315,20 @@ export function isKnownUnsupported(key: string): boolean {
 
 /**
  * A native InvokeModel client's own body of `format` (the family's `RouteAdapter.ownBodyFormat`), a copy to send
- * as it is, while the neutral messages still say what it says; undefined when the request carries no such body
- * or an input guardrail's mask changed the text (the family then builds its body from the neutral reading).
+ * as it is: every member the client wrote, an input guardrail's masks written where the masked text was read
+ * (paths.ts `maskedOwnBody`). Undefined when the request carries no such body, or a masked text cannot be
+ * placed in it (the family then builds its body from the masked neutral reading).
  */
 export function ownInvokeBody(request: ChatRequest, format: string): Record<string, unknown> | undefined {
-  return sendsOwnBody(request, format) ? { ...request.invokeBody!.body } : undefined;
+  const native = request.invokeBody;
+  if (native?.format !== format) return undefined;
+  const body = maskedOwnBody(native.body, native.messages, request.messages);
+  return body && { ...body };
 }
 
-/** Whether the request's own InvokeModel body of `format` is what goes (`ownInvokeBody`): it is that format, unmasked. */
+/** Whether the request's own InvokeModel body of `format` is what goes (`ownInvokeBody`). */
 export function sendsOwnBody(request: ChatRequest, format: string): boolean {
-  const native = request.invokeBody;
-  return native?.format === format && sameText(native.messages, request.messages);
+  return ownInvokeBody(request, format) !== undefined;
 }
 
 /** Whether two readings of a conversation still say the same text (a guardrail's mask changes it). */

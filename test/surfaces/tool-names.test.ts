@@ -108,7 +108,7 @@ test('tool names: a hyphenated tool on Nova (which fails calling one) is sent wi
   }
 });
 
-test("tool names: Nova's own InvokeModel body keeps its names, but once a guardrail's mask rebuilds it they are renamed and named back", async () => {
+test("tool names: Nova's own InvokeModel body keeps its names, masked by a guardrail too (the mask is written into the app's body)", async () => {
   const h = await startHarness({
     guardrails: [{ name: 'mask-ids', type: 'regex', patterns: ['\\d{3}-\\d{2}-\\d{4}'], action: 'mask' }],
     models: [{ name: 'nova-invoke', model: 'bedrock/invoke/us.amazon.nova-micro-v1:0', region: 'us-east-1', guardrails: ['mask-ids'] }],
@@ -128,10 +128,9 @@ test("tool names: Nova's own InvokeModel body keeps its names, but once a guardr
     h.emu.script({ type: 'text', text: 'ok' });
     await post('read it');
     assert.equal(sent(h).toolConfig.tools[0]!.toolSpec.name, 'read-file', 'the app body goes as written');
-    h.emu.script({ type: 'tool_use', calls: [{ id: 'tooluse_1', name: 'read_file', input: {} }] });
-    const answer = await post('read it for 123-45-6789');
-    assert.equal(sent(h).toolConfig.tools[0]!.toolSpec.name, 'read_file', 'the rebuilt body takes Nova’s rule');
-    assert.equal(answer.output.message.content.find((b) => b.toolUse)?.toolUse?.name, 'read-file');
+    h.emu.script({ type: 'text', text: 'ok' });
+    await post('read it for 123-45-6789');
+    assert.deepEqual(sent(h), body('read it for [REDACTED]'), 'the app body as written, the number masked');
   } finally {
     await h.close();
   }

@@ -119,7 +119,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
     body.tools,
     body.stream === true && !countOnly,
   );
-  // A translated Claude body (a converse alias, or the translation after an input guardrail's mask) takes
+  // A translated Claude body (a converse alias, or a mask Claude's own body could not place: paths.ts) takes
   // them too, filtered per model; another family drops and logs them (the surface drops what it cannot take).
   if (betas.length > 0) params.anthropic_beta = betas;
   const native: Record<string, unknown> = {};
