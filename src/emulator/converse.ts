@@ -9,6 +9,7 @@ import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleRe
 import { converseSchema } from './converse-schema.ts';
 import {
   betaProblem,
+  manyImageProblem,
   maxTokensProblem,
   mediaProblem,
   PREFILL_REFUSED,
@@ -158,6 +159,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   let documents = 0;
   // Every image and document, tool results' too: Claude's own limit counts them together (mediaProblem).
   const media = { images: 0, documents: 0 };
+  const images: Array<{ at: string; data: string }> = [];
   for (let i = 0; i < messages.length; i++) {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role && !TAKES_SAME_ROLE_IN_A_ROW.has(familyOf(modelId) ?? ''))
       return MUST_ALTERNATE;
@@ -177,8 +179,11 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       if (isJson(doc) && ++documents > MAX_DOCUMENTS) return `A request can include at most ${MAX_DOCUMENTS} documents.`;
       // A tool result's document is a DocumentBlock too: the same name rule.
       const parts = isJson(result) && Array.isArray(result.content) ? (result.content as unknown[]) : [];
-      for (const part of [block, ...parts]) {
+      for (const [k, part] of [block, ...parts].entries()) {
         if (isJson(part) && isJson(part.image)) media.images++;
+        const bytes = isJson(part) && isJson(part.image) && isJson(part.image.source) ? part.image.source.bytes : undefined;
+        const at = k === 0 ? `messages.${i}.content.${j}` : `messages.${i}.content.${j}.toolResult.content.${k - 1}`;
+        if (typeof bytes === 'string') images.push({ at: `${at}.image.source.bytes`, data: bytes });
         if (isJson(part) && isJson(part.document)) media.documents++;
       }
       if (familyOf(modelId) === 'anthropic') {
@@ -204,7 +209,10 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     const sampling = samplingProblem(modelId, { temperature: inference.temperature, top_p: inference.topP, top_k: extras.top_k });
     if (sampling !== undefined) return `The model returned the following errors: ${sampling}`;
   }
-  const tooMuchMedia = familyOf(modelId) === 'anthropic' ? mediaProblem(modelId, media.images, media.documents) : undefined;
+  const tooMuchMedia =
+    familyOf(modelId) === 'anthropic'
+      ? (mediaProblem(modelId, media.images, media.documents) ?? manyImageProblem(modelId, images))
+      : undefined;
   if (tooMuchMedia !== undefined) return `The model returned the following errors: ${tooMuchMedia}`;
   // additionalModelRequestFields go to the model, whose own validator rejects keys it does not know.
   const family = familyOf(modelId);

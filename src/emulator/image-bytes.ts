@@ -26,3 +26,49 @@ export function imageLabelProblem(at: string, declared: string, base64: string):
   if (actual === undefined || `image/${actual}` === declared) return undefined;
   return `${at}: The image was specified using the ${declared} media type, but the image appears to be a image/${actual} image`;
 }
+
+/**
+ * An image's width and height, read from its header (PNG IHDR; GIF logical screen; WebP VP8 / VP8L / VP8X; JPEG's
+ * first start-of-frame marker), or undefined when the bytes do not say.
+ */
+export function imageSizeOf(base64: string): { width: number; height: number } | undefined {
+  const bytes = Buffer.from(base64.slice(0, 87_384), 'base64'); // 64 KiB: far past any header a frame marker follows
+  const ascii = (from: number, to: number): string => bytes.subarray(from, to).toString('latin1');
+  switch (imageFormatOf(base64)) {
+    case 'png':
+      return bytes.length >= 24 && ascii(12, 16) === 'IHDR' ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) } : undefined;
+    case 'gif':
+      return bytes.length >= 10 ? { width: bytes.readUInt16LE(6), height: bytes.readUInt16LE(8) } : undefined;
+    case 'webp':
+      if (bytes.length >= 30 && ascii(12, 16) === 'VP8X')
+        return { width: 1 + bytes.readUIntLE(24, 3), height: 1 + bytes.readUIntLE(27, 3) };
+      if (bytes.length >= 25 && ascii(12, 16) === 'VP8L') {
+        const bits = bytes.readUInt32LE(21);
+        return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >>> 14) & 0x3fff) };
+      }
+      if (bytes.length >= 30 && ascii(12, 16) === 'VP8 ')
+        return { width: bytes.readUInt16LE(26) & 0x3fff, height: bytes.readUInt16LE(28) & 0x3fff };
+      return undefined;
+    case 'jpeg':
+      return jpegSize(bytes);
+    case undefined:
+      return undefined;
+  }
+}
+
+/** A JPEG's size from its first SOFn segment (every marker before it skipped by its length). */
+function jpegSize(bytes: Buffer): { width: number; height: number } | undefined {
+  let at = 2;
+  while (at + 9 <= bytes.length) {
+    if (bytes[at] !== 0xff) return undefined;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame) return { width: bytes.readUInt16BE(at + 7), height: bytes.readUInt16BE(at + 5) };
+    at += 2 + bytes.readUInt16BE(at + 2);
+  }
+  return undefined;
+}

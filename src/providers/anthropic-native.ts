@@ -17,7 +17,7 @@ import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts'
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching, claudeSampling } from './claude-rules.ts';
 import { relabelClaudeImages } from './image-format.ts';
-import { limitClaudeMedia, mediaLimit } from './media-limit.ts';
+import { limitClaudeMedia, mediaRule } from './media-limit.ts';
 import { mergeExtraFields } from './policy.ts';
 import { maskedOwnBody } from './paths.ts';
 import type { AnthropicNative, ChatRequest } from './request.ts';
@@ -91,7 +91,7 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   // (media-limit.ts): the oldest left out, the latest turn kept whole.
   const note = (message: string): void => ctx.note(message);
   const relabelled = relabelClaudeImages(bedrockMessages(native.body.messages, ctx), note);
-  body.messages = limitClaudeMedia(relabelled, mediaLimit('anthropic', ctx.target.modelId), `${ctx.target.modelId} on Bedrock`, note);
+  body.messages = limitClaudeMedia(relabelled, mediaRule('anthropic', ctx.target.modelId), `${ctx.target.modelId} on Bedrock`, note);
   if (Array.isArray(body.system)) body.system = (body.system as unknown[]).flatMap((b, i) => keepBlock(b, `system[${i}]`, ctx));
   if (Array.isArray(body.tools)) body.tools = (body.tools as unknown[]).map((t, i) => keepTool(t, i, ctx));
   if (request.params.max_tokens !== undefined) body.max_tokens = request.params.max_tokens;

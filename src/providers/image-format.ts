@@ -83,3 +83,42 @@ export function relabelClaudeImages(messages: Json[], note: (message: string) =>
     Array.isArray(m.content) ? { ...m, content: relabelBlocks(m.content as unknown[], `messages[${i}].content`, note) } : m,
   );
 }
+
+/**
+ * The longer side of an image in pixels, from its header (PNG's IHDR, GIF's screen, WebP's VP8 / VP8L / VP8X
+ * frame, JPEG's first SOFn segment), or undefined when the bytes do not say.
+ */
+export function longerSide(base64: string): number | undefined {
+  const format = sniffImageFormat(base64);
+  if (format === undefined) return undefined;
+  const bytes = Buffer.from(base64.slice(0, 87_384), 'base64'); // the first 64 KiB hold any header
+  const chunk = bytes.subarray(12, 16).toString('latin1');
+  let sides: [number, number] | undefined;
+  if (format === 'png' && bytes.length >= 24 && chunk === 'IHDR') sides = [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+  else if (format === 'gif' && bytes.length >= 10) sides = [bytes.readUInt16LE(6), bytes.readUInt16LE(8)];
+  else if (format === 'webp' && chunk === 'VP8X' && bytes.length >= 30) sides = [1 + bytes.readUIntLE(24, 3), 1 + bytes.readUIntLE(27, 3)];
+  else if (format === 'webp' && chunk === 'VP8L' && bytes.length >= 25) {
+    const bits = bytes.readUInt32LE(21);
+    sides = [1 + (bits & 0x3fff), 1 + ((bits >>> 14) & 0x3fff)];
+  } else if (format === 'webp' && chunk === 'VP8 ' && bytes.length >= 30)
+    sides = [bytes.readUInt16LE(26) & 0x3fff, bytes.readUInt16LE(28) & 0x3fff];
+  else if (format === 'jpeg') sides = jpegSides(bytes);
+  return sides === undefined ? undefined : Math.max(...sides);
+}
+
+/** A JPEG's width and height from its first start-of-frame segment, every segment before it skipped. */
+function jpegSides(bytes: Buffer): [number, number] | undefined {
+  let at = 2;
+  while (at + 9 <= bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    // SOF0–SOF15, but not DHT (C4), JPG (C8) or DAC (CC), which share the range.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+      return [bytes.readUInt16BE(at + 7), bytes.readUInt16BE(at + 5)];
+    at += 2 + bytes.readUInt16BE(at + 2);
+  }
+  return undefined;
+}

@@ -15,7 +15,7 @@ import { ownMessagesBody } from './anthropic-native.ts';
 import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
 import { relabelImages } from './image-format.ts';
-import { limitMedia, mediaLimit } from './media-limit.ts';
+import { limitMedia, mediaRule } from './media-limit.ts';
 import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported, sendsOwnBody } from './request.ts';
@@ -53,7 +53,7 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       const note = (message: string): void => ctx.note(message);
       const within = ownMessages
         ? named
-        : limitMedia(relabelImages(named, note), mediaLimit(family, modelId), `${modelId} on Bedrock`, note);
+        : limitMedia(relabelImages(named, note), mediaRule(family, modelId), `${modelId} on Bedrock`, note);
       return adapter.buildBody(preparePromptCache(within, ctx, caching?.(modelId)), ctx);
     },
   };

@@ -3,7 +3,7 @@
 // working (docs/contract.md#request-rules): the oldest images are left out, each replaced by a line saying so,
 // the latest turn is sent whole — on Claude's own Messages body (invoke) and on the neutral reading (converse,
 // Chat Completions); the latest turn alone over the limit is a 400 naming messages; a newer Claude is sent
-// every image.
+// every image, unless one of more than 20 is larger than 2000 px (its many-image cap): then the oldest go too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -13,6 +13,7 @@ const MODELS = [
   { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-east-1' },
   { name: 'claude-converse', model: 'bedrock/converse/us.anthropic.claude-3-7-sonnet-20250219-v1:0', region: 'us-east-1' },
   { name: 'claude-46', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-6', region: 'us-east-1' },
+  { name: 'claude-5', model: 'bedrock/invoke/global.anthropic.claude-sonnet-5', region: 'us-east-1' },
 ];
 const OMITTED = '[an earlier image was left out: this model takes at most 20 images and documents in one request]';
 const IMAGE = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG_BASE64 } };
@@ -110,8 +111,44 @@ test('media limit: Chat Completions history images are left out the same way; th
     assert.equal(tooMany.status, 400);
     const error = ((await tooMany.json()) as { error: { message: string; param: string } }).error;
     assert.equal(error.param, 'messages');
-    assert.match(error.message, /the latest turn carries 21 images and documents; .* takes at most 20 in one request/);
+    assert.match(error.message, /the latest turn carries 21 images and documents; .* takes at most 20 images and documents in one request/);
     assert.equal(h.emu.requests.length, before, 'never sent to Bedrock');
+  } finally {
+    await h.close();
+  }
+});
+
+/** A PNG's signature and IHDR of the given size: what Bedrock's size check and ours read. */
+function png(width: number, height: number): string {
+  const ihdr = Buffer.alloc(25);
+  ihdr.writeUInt32BE(13, 0);
+  ihdr.write('IHDR', 4, 'latin1');
+  ihdr.writeUInt32BE(width, 8);
+  ihdr.writeUInt32BE(height, 12);
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), ihdr]).toString('base64');
+}
+
+test('media limit: past 20 images one retina screenshot (2880 px) makes Claude 5 leave out the oldest, on invoke and converse', async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const retina = png(2880, 1800);
+    const withShots = (data: string): { tools: unknown[]; messages: unknown[] } =>
+      JSON.parse(JSON.stringify(session(10, 2)).replaceAll(PNG_BASE64, data)) as { tools: unknown[]; messages: unknown[] };
+    const res = await messages(h, 'claude-5', withShots(retina));
+    assert.equal(res.status, 200, await res.clone().text());
+    const text = upstreamBody(h);
+    assert.equal(count(text, retina), 20);
+    assert.equal(
+      count(text, '[an earlier image was left out: this model takes at most 20 images in one request when one is larger than 2000 px]'),
+      2,
+    );
+    const converse = await messages(h, 'claude-46', withShots(retina));
+    assert.equal(converse.status, 200, await converse.clone().text());
+    assert.equal(count(upstreamBody(h), retina), 20);
+    // All at 2000 px or less: every one goes.
+    const small = await messages(h, 'claude-5', withShots(png(2000, 1250)));
+    assert.equal(small.status, 200, await small.clone().text());
+    assert.equal(count(upstreamBody(h), png(2000, 1250)), 22);
   } finally {
     await h.close();
   }

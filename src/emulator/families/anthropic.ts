@@ -8,7 +8,7 @@
 import type { LazyText, OutputPlan, PlannedToolCall } from '../output.ts';
 import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
-import { imageLabelProblem } from '../image-bytes.ts';
+import { imageLabelProblem, imageSizeOf } from '../image-bytes.ts';
 
 export const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
@@ -366,6 +366,26 @@ function mediaLimit(modelId: string): number | undefined {
   return Number(version[1]) === 4 && Number(version[2] ?? 0) < 5 ? MEDIA_LIMIT : undefined;
 }
 
+/**
+ * From Claude 4.5 on, a request of more than 20 images takes none larger than 2000 px on a side (8000 px
+ * otherwise): "image exceed max allowed size for many-image requests: 2000 pixels", measured on Bedrock with
+ * Claude Sonnet 5 (aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws #994, 2026-09:
+ * 29 images at 2001 px refused, at 2000 px taken); Claude's full words, with the image's path, as Anthropic's API
+ * gives them (anthropics/claude-code #52220, 2026-04).
+ */
+const MANY_IMAGES = 20;
+const MANY_IMAGE_SIDE = 2000;
+
+export function manyImageProblem(modelId: string, images: ReadonlyArray<{ at: string; data: string }>): string | undefined {
+  if (mediaLimit(modelId) !== undefined || images.length <= MANY_IMAGES) return undefined;
+  for (const image of images) {
+    const size = imageSizeOf(image.data);
+    if (size && Math.max(size.width, size.height) > MANY_IMAGE_SIDE)
+      return `${image.at}: At least one of the image dimensions exceed max allowed size for many-image requests: ${MANY_IMAGE_SIDE} pixels`;
+  }
+  return undefined;
+}
+
 /** Claude's refusal of more images and documents than the model takes (its words), or undefined. */
 export function mediaProblem(modelId: string, images: number, documents: number): string | undefined {
   const limit = mediaLimit(modelId);
@@ -374,20 +394,23 @@ export function mediaProblem(modelId: string, images: number, documents: number)
     : undefined;
 }
 
-/** Images and documents of a Claude body: in the messages and inside their tool results. */
-function claudeMedia(body: Json): { images: number; documents: number } {
-  const count = { images: 0, documents: 0 };
-  const visit = (blocks: unknown): void => {
+/** Images and documents of a Claude body: in the messages and inside their tool results (base64 images with their paths). */
+function claudeMedia(body: Json): { images: number; documents: number; base64: Array<{ at: string; data: string }> } {
+  const count = { images: 0, documents: 0, base64: [] as Array<{ at: string; data: string }> };
+  const visit = (blocks: unknown, at: string): void => {
     if (!Array.isArray(blocks)) return;
-    for (const b of blocks as unknown[]) {
+    for (const [j, b] of (blocks as unknown[]).entries()) {
       if (!isJson(b)) continue;
-      if (b.type === 'image') count.images++;
-      else if (b.type === 'document') count.documents++;
-      else if (b.type === 'tool_result') visit(b.content);
+      if (b.type === 'image') {
+        count.images++;
+        if (isJson(b.source) && typeof b.source.data === 'string')
+          count.base64.push({ at: `${at}.${j}.image.source.base64.data`, data: b.source.data });
+      } else if (b.type === 'document') count.documents++;
+      else if (b.type === 'tool_result') visit(b.content, `${at}.${j}.content`);
     }
   };
   const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
-  for (const m of messages) if (isJson(m)) visit(m.content);
+  for (const [i, m] of messages.entries()) if (isJson(m)) visit(m.content, `messages.${i}.content`);
   return count;
 }
 
@@ -439,7 +462,8 @@ export const anthropic: InvokeFamily = {
       continuationProblem(body) ??
       toolSchemaProblem(body) ??
       imageLabelProblems(body) ??
-      mediaProblem(ctx.modelId, media.images, media.documents)
+      mediaProblem(ctx.modelId, media.images, media.documents) ??
+      manyImageProblem(ctx.modelId, media.base64)
     );
   },
 
