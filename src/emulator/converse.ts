@@ -47,6 +47,15 @@ const DOCUMENT_NAME = /^(?!.*\s\s)[A-Za-z0-9\s\-()[\]]{1,200}$/;
 export const DOCUMENT_NAME_MESSAGE =
   "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.";
 const MAX_DOCUMENTS = 5;
+/**
+ * Llama 4 (Maverick, Scout) takes tools on Converse but not on ConverseStream, as users report from Bedrock:
+ * earendil-works/pi #3739 (2026-04, both models), obot-platform/obot #6740 (2026-05), brave/brave-browser #52955.
+ */
+const NO_STREAMED_TOOLS = "This model doesn't support tool use in streaming mode.";
+function refusesStreamedTools(modelId: string): boolean {
+  return /llama4-(maverick|scout)/.test(modelId.toLowerCase());
+}
+
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
@@ -237,7 +246,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
               : 'text';
       const turns = messages.map((m) => ({ role: m.role, types: (m.content as Json[]).filter((b) => !('cachePoint' in b)).map(typeOf) }));
       const mode = isJson(extras.thinking) ? extras.thinking.type : undefined;
-      const continuation = thinkingContinuationProblem(mode === 'enabled' || mode === 'adaptive', turns);
+      const continuation = thinkingContinuationProblem(mode === 'enabled', turns);
       if (continuation !== undefined) return `The model returned the following errors: ${continuation}`;
     }
   }
@@ -400,6 +409,7 @@ export async function handleConverse(call: CallContext, stream: boolean): Promis
   if (problems.length > 0) return call.validationError(smithyReport(problems));
   const semantic = semanticProblem(call.modelId, body);
   if (semantic) return call.validationError(semantic);
+  if (stream && refusesStreamedTools(call.modelId) && isJson(body.toolConfig)) return call.validationError(NO_STREAMED_TOOLS);
   const cacheParts = conversePoints(body);
   const cacheProblem = cachePointProblem(call.modelId, cacheParts);
   if (cacheProblem) return call.validationError(cacheProblem);

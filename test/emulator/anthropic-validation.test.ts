@@ -257,7 +257,11 @@ test("anthropic validation: max_tokens above a Claude model's output limit is Be
 });
 
 test('anthropic validation: with thinking on, the turn whose tool calls the last user turn answers must start with its thinking', () => {
-  const continuation = (assistant: unknown[], thinking: unknown = { type: 'enabled', budget_tokens: 2048 }): string | undefined =>
+  const continuation = (
+    assistant: unknown[],
+    thinking: unknown = { type: 'enabled', budget_tokens: 2048 },
+    modelId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  ): string | undefined =>
     anthropic.validate(
       claudeBody('hi', {
         thinking,
@@ -267,7 +271,7 @@ test('anthropic validation: with thinking on, the turn whose tool calls the last
           { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'sunny' }] },
         ],
       }),
-      { stream: false, modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' },
+      { stream: false, modelId },
     );
   const call = { type: 'tool_use', id: 't1', name: 'f', input: {} };
   assert.match(
@@ -278,4 +282,9 @@ test('anthropic validation: with thinking on, the turn whose tool calls the last
   assert.equal(continuation([{ type: 'thinking', thinking: 'look', signature: 'c2ln' }, call]), undefined);
   assert.equal(continuation([{ type: 'redacted_thinking', data: 'ZGF0YQ==' }, call]), undefined);
   assert.equal(continuation([call], { type: 'disabled' }), undefined, 'thinking off: no requirement');
+  assert.equal(
+    continuation([call], { type: 'adaptive' }, 'us.anthropic.claude-opus-4-6-v1'),
+    undefined,
+    'adaptive: the model may answer without thinking',
+  );
 });

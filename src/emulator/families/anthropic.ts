@@ -178,7 +178,9 @@ export function maxTokensProblem(modelId: string, maxTokens: unknown): string | 
 /**
  * With thinking on, the assistant turn whose tool calls the last user turn answers must start with a thinking
  * (or redacted_thinking) block, as Claude answered it; on either route (opencode #3077 through Bedrock,
- * langchain-aws #844 on ConverseStream, bedrock-access-gateway #221; 2025–2026). `blocks` are the Claude block
+ * langchain-aws #844 on ConverseStream, bedrock-access-gateway #221; 2025–2026). Every report is of budget
+ * thinking (`type: "enabled"`), where Claude always thinks first; with adaptive thinking the model may answer
+ * without thinking, and no report says what Claude then requires, so only budget thinking is held to it. `blocks` are the Claude block
  * types of each message (`tool_result` in the last one marks the continuation), `index` numbers Claude's messages.
  */
 export function thinkingContinuationProblem(
@@ -209,7 +211,7 @@ function continuationProblem(body: Json): string | undefined {
         ? m.content.map((b: unknown) => (isJson(b) && typeof b.type === 'string' ? b.type : ''))
         : ['text'],
   }));
-  return thinkingContinuationProblem(thinking === 'enabled' || thinking === 'adaptive', turns);
+  return thinkingContinuationProblem(thinking === 'enabled', turns);
 }
 
 export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
