@@ -336,7 +336,50 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
     // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.
     ...(refusesTopK ? { refusesExtraField: (key: string, modelId: string) => (key === 'top_k' ? refusesTopK(modelId) : undefined) } : {}),
+    ...(traits.toolsOnlyWhole
+      ? {
+          asksWhole: (request: ChatRequest, modelId: string) =>
+            request.stream && (request.params.tools?.length ?? 0) > 0 && traits.toolsOnlyWhole!(modelId),
+          streamOf: converseStreamOf,
+        }
+      : {}),
   };
+}
+
+/**
+ * The ConverseStream events Bedrock would have sent for a whole Converse answer, in its order: the role, each
+ * content block (text, reasoning, a tool call's name then its input), the stop reason, the metadata.
+ */
+export function converseStreamOf(answer: Record<string, unknown>): Array<{ eventType: string; payload: unknown }> {
+  const message = isRecord(answer.output) && isRecord(answer.output.message) ? answer.output.message : undefined;
+  requireAnswer(Array.isArray(message?.content), '`output.message.content`', 'a Converse answer');
+  const out: Array<{ eventType: string; payload: unknown }> = [{ eventType: 'messageStart', payload: { role: 'assistant' } }];
+  (message!.content as unknown[]).forEach((block, contentBlockIndex) => {
+    if (!isRecord(block)) return;
+    const delta = (d: Record<string, unknown>): void => {
+      out.push({ eventType: 'contentBlockDelta', payload: { contentBlockIndex, delta: d } });
+    };
+    if (typeof block.text === 'string') delta({ text: block.text });
+    else if (isRecord(block.reasoningContent)) {
+      const reasoning = block.reasoningContent;
+      if (isRecord(reasoning.reasoningText)) {
+        const { text, signature } = reasoning.reasoningText;
+        if (typeof text === 'string') delta({ reasoningContent: { text } });
+        if (typeof signature === 'string') delta({ reasoningContent: { signature } });
+      } else if (typeof reasoning.redactedContent === 'string') delta({ reasoningContent: { redactedContent: reasoning.redactedContent } });
+    } else if (isRecord(block.toolUse)) {
+      const { toolUseId, name, input } = block.toolUse;
+      out.push({ eventType: 'contentBlockStart', payload: { contentBlockIndex, start: { toolUse: { toolUseId, name } } } });
+      delta({ toolUse: { input: JSON.stringify(input ?? {}) } });
+    } else return;
+    out.push({ eventType: 'contentBlockStop', payload: { contentBlockIndex } });
+  });
+  out.push({ eventType: 'messageStop', payload: { stopReason: answer.stopReason } });
+  const metadata: Record<string, unknown> = {};
+  for (const key of ['usage', 'metrics', 'trace', 'performanceConfig', 'serviceTier'])
+    if (answer[key] !== undefined) metadata[key] = answer[key];
+  out.push({ eventType: 'metadata', payload: metadata });
+  return out;
 }
 
 /** `reasoning_effort` as three levels in `reasoning_effort` (gpt-oss): what a family without its own rule gets. */

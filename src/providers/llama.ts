@@ -96,5 +96,15 @@ export const llama: ChatFamilySpec<'meta'> = {
   providers: ['meta'],
   aliases: ['llama'],
   invoke: llamaInvoke,
-  converse: { tools: true, images: llamaVision, documents: true, structured: false, extra: [], extraFields: [] },
+  converse: {
+    tools: true,
+    // Llama 4 refuses tools on ConverseStream ("This model doesn't support tool use in streaming mode.": pi #3739,
+    // 2026-04, Maverick and Scout; obot #6740, 2026-05).
+    toolsOnlyWhole: (modelId) => modelId.toLowerCase().includes('llama4'),
+    images: llamaVision,
+    documents: true,
+    structured: false,
+    extra: [],
+    extraFields: [],
+  },
 };

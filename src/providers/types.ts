@@ -55,6 +55,13 @@ export interface RouteAdapter {
   /** Native keys the alias's additional_model_request_fields may set on this route (`*` = any). */
   readonly extraFields: ReadonlySet<string>;
   buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unknown>;
+  /**
+   * Whether this streamed request must be asked of Bedrock whole (a model that refuses it streamed) and its answer
+   * streamed to the client from `streamOf`; absent: never.
+   */
+  asksWhole?(request: ChatRequest, modelId: string): boolean;
+  /** The stream events Bedrock would have sent for a whole answer of this route (`asksWhole`). */
+  streamOf?(answer: Record<string, unknown>): Array<{ eventType: string; payload: unknown }>;
   /** Headers the route needs besides content-type/accept (e.g. x-amzn-bedrock-* from config). */
   createStreamMapper(): StreamMapper;
   /**
@@ -121,6 +128,8 @@ export interface ConverseTraits {
   readonly tools: boolean;
   /** The reason (`Mistral 7B and Mixtral take no tools`) a model of a tool-calling family takes none. */
   readonly refusesTools?: (modelId: string) => string | undefined;
+  /** Models that take tools only when not streamed (ConverseStream refuses them): such a stream is asked whole. */
+  readonly toolsOnlyWhole?: (modelId: string) => boolean;
   /** The tool names the family takes on converse, when stricter than Bedrock's (tool-names.ts). */
   readonly toolNames?: ToolNameRule;
   /** The family takes no `anyOf` / `oneOf` / `allOf` at the top of a tool's schema: folded (tool-schema.ts). */

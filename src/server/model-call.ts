@@ -7,7 +7,7 @@
  * One log line and one set of metrics per request, labelled with the surface (docs/contract.md#observability).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { SidecarError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ModelTarget } from '../models/resolve.ts';
@@ -21,6 +21,7 @@ import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../provid
 import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
 import { discardBody, readBody, type BedrockResponse } from '../upstream/client.ts';
 import { outputTokenLimit } from '../upstream/bedrock-errors.ts';
+import { concatFrames, eventFrame } from '../upstream/event-frames.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
 import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
@@ -153,18 +154,13 @@ async function serve(ex: Exchange): Promise<void> {
     native: Record<string, unknown>,
     target: ModelTarget,
     signal: AbortSignal,
+    stream: boolean,
   ): Promise<BedrockResponse> => {
     const operation: ModelOperation =
-      target.route === 'invoke'
-        ? prepared.stream
-          ? 'invoke-with-response-stream'
-          : 'invoke'
-        : prepared.stream
-          ? 'converse-stream'
-          : 'converse';
+      target.route === 'invoke' ? (stream ? 'invoke-with-response-stream' : 'invoke') : stream ? 'converse-stream' : 'converse';
     // Built (and hashed) off the event loop when the request was big (a base64 image): 20 MB of JSON takes a while.
     const body = await jsonBytes(
-      guards.decorateBody(native, target.route, prepared.stream),
+      guards.decorateBody(native, target.route, stream),
       ex.reservation.heldBytes >= PARSE_OFF_THREAD_BYTES,
       ex.reservation,
     );
@@ -175,8 +171,8 @@ async function serve(ex: Exchange): Promise<void> {
       path: encodeModelPath(target.modelId, operation),
       body: body.bytes,
       bodySha256: body.sha256,
-      accept: prepared.stream ? 'application/vnd.amazon.eventstream' : 'application/json',
-      headers: { ...guards.upstreamHeaders(target.route, prepared.stream), ...servingHeaders(prepared, target) },
+      accept: stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+      headers: { ...guards.upstreamHeaders(target.route, stream), ...servingHeaders(prepared, target) },
       signal,
       onRetry: () => {
         outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
@@ -232,9 +228,11 @@ async function serve(ex: Exchange): Promise<void> {
       };
       return { adapter, prepared, guards, native: build(prepared), build, toolNames };
     },
-    send: async ({ prepared, guards, native, build }, target, signal) => {
+    send: async ({ adapter, prepared, guards, native, build }, target, signal) => {
+      // A stream the model refuses streamed (Llama 4 with tools) is asked whole and streamed from its answer.
+      const stream = prepared.stream && adapter.asksWhole?.(prepared, target.modelId) !== true;
       try {
-        return await sendBody(prepared, guards, native, target, signal);
+        return await sendBody(prepared, guards, native, target, signal, stream);
       } catch (error) {
         // A max_tokens above the model's output limit (an alias's clients cannot know its model's): sent once
         // more at the limit Bedrock names (docs/contract.md#parameters). Bedrock's own API gets Bedrock's answer.
@@ -246,7 +244,7 @@ async function serve(ex: Exchange): Promise<void> {
           `max_tokens above the output limit of ${target.modelId}: sent again with ${limit}`,
         );
         const clamped = build({ ...prepared, params: { ...prepared.params, max_tokens: limit } });
-        return await sendBody(prepared, guards, clamped, target, signal);
+        return await sendBody(prepared, guards, clamped, target, signal, stream);
       }
     },
   });
@@ -273,6 +271,13 @@ async function serve(ex: Exchange): Promise<void> {
       reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
     },
   };
+  if (prepared.stream && adapter.asksWhole?.(prepared, target.modelId) === true && adapter.streamOf) {
+    // Asked whole (the model refuses this stream): Bedrock's answer, framed as the stream it would have sent,
+    // goes through the same five stages as any stream.
+    const frames = adapter.streamOf(await wholeAnswerOf(ex, upstream)).map((e) => eventFrame(e.eventType, e.payload));
+    await streamAnswer(ex, answering, Readable.from([Buffer.from(concatFrames(frames))]), upstream.headers);
+    return;
+  }
   if (prepared.stream) {
     const type = String(upstream.headers['content-type'] ?? '');
     if (!type.startsWith('application/vnd.amazon.eventstream')) {
@@ -286,6 +291,25 @@ async function serve(ex: Exchange): Promise<void> {
     return;
   }
 
+  const json = await wholeAnswerOf(ex, upstream);
+  // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
+  const events = applyCountHeaders(
+    restoreToolNames(adapter.parseResponse(json, upstream.headers), toolNames),
+    usageFromHeaders(upstream.headers),
+  );
+  const checked = await guards.checkOutputWhole(events, abort.signal);
+  const meta = { ...answering.meta, ...servedSettings(json, upstream.headers) };
+  const answer = ex.surface.answer(checked.events, meta, prepared);
+  outcome.guardrail = checked.outcome;
+  if ('error' in answer) throw answer.error;
+  outcome.usage = answer.usage;
+  outcome.status = 200;
+  outcome.ttfbMs = ex.ctx.now() - ex.started;
+  sendJson(ex.res, 200, answer.body, ex.surface.answerHeaders?.(meta));
+}
+
+/** Bedrock's whole JSON answer, read within the buffered-answer budget; a 502 for anything else. */
+async function wholeAnswerOf(ex: Exchange, upstream: BedrockResponse): Promise<Record<string, unknown>> {
   const { text, overflow } = await readBody(upstream.body, MAX_RESPONSE_BYTES, (bytes) =>
     ex.reservation.take(bytes, 'buffered Bedrock answers'),
   );
@@ -299,20 +323,7 @@ async function serve(ex: Exchange): Promise<void> {
   if (typeof json !== 'object' || json === null || Array.isArray(json) || '__type' in json || 'Output' in json) {
     throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 with an unexpected body: ${text.slice(0, 200)}`);
   }
-  // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
-  const events = applyCountHeaders(
-    restoreToolNames(adapter.parseResponse(json as Record<string, unknown>, upstream.headers), toolNames),
-    usageFromHeaders(upstream.headers),
-  );
-  const checked = await guards.checkOutputWhole(events, abort.signal);
-  const meta = { ...answering.meta, ...servedSettings(json as Record<string, unknown>, upstream.headers) };
-  const answer = ex.surface.answer(checked.events, meta, prepared);
-  outcome.guardrail = checked.outcome;
-  if ('error' in answer) throw answer.error;
-  outcome.usage = answer.usage;
-  outcome.status = 200;
-  outcome.ttfbMs = ex.ctx.now() - ex.started;
-  sendJson(ex.res, 200, answer.body, ex.surface.answerHeaders?.(meta));
+  return json as Record<string, unknown>;
 }
 
 async function streamAnswer(

@@ -3,43 +3,23 @@
  * through the codec of @smithy/core (prelude, headers and both CRCs): one event or exception per frame, headers
  * in the order Bedrock sends them; and the one renderer both streaming operations share (`EventStreamRenderer`).
  */
-import { EventStreamCodec } from '@smithy/core/event-streams';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { fromUtf8 } from '@smithy/util-utf8';
 import type { SidecarError } from '../../errors.ts';
 import type { Frames, Renderer } from '../../pipeline/encoder.ts';
 import type { StreamEvent } from '../../pipeline/events.ts';
+import { concatFrames, eventFrame, eventStreamCodec, stringHeader } from '../../upstream/event-frames.ts';
 import { nativeErrorBody, streamExceptionType } from './errors.ts';
-
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
-
-function header(value: string): { type: 'string'; value: string } {
-  return { type: 'string', value };
-}
-
-/** An `event` frame: `:event-type` and a JSON payload. */
-export function eventFrame(eventType: string, payload: unknown): Uint8Array {
-  return codec.encode({
-    headers: { ':event-type': header(eventType), ':content-type': header('application/json'), ':message-type': header('event') },
-    body: fromUtf8(JSON.stringify(payload)),
-  });
-}
 
 /** An `exception` frame the AWS SDK raises as the named exception, with the error's body (errors.ts). */
 export function exceptionFrame(exceptionType: string, body: { message: string }): Uint8Array {
-  return codec.encode({
+  return eventStreamCodec.encode({
     headers: {
-      ':exception-type': header(exceptionType),
-      ':content-type': header('application/json'),
-      ':message-type': header('exception'),
+      ':exception-type': stringHeader(exceptionType),
+      ':content-type': stringHeader('application/json'),
+      ':message-type': stringHeader('exception'),
     },
     body: fromUtf8(JSON.stringify(body)),
   });
-}
-
-/** Frames joined into one write. */
-export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
-  if (frames.length === 1) return frames[0]!;
-  return Buffer.concat(frames);
 }
 
 /** What a native stream's core emits: an event (its `:event-type` and payload), or the stream's one in-band error. */
