@@ -226,11 +226,12 @@ async function serve(ex: Exchange): Promise<void> {
         if (config.logging.content) log.debug({ body: native }, 'upstream body');
         return native;
       };
-      return { adapter, prepared, guards, native: build(prepared), build, toolNames };
-    },
-    send: async ({ adapter, prepared, guards, native, build }, target, signal) => {
       // A stream the model refuses streamed (Llama 4 with tools) is asked whole and streamed from its answer.
-      const stream = prepared.stream && adapter.asksWhole?.(prepared, target.modelId) !== true;
+      const askedWhole = prepared.stream && adapter.asksWhole?.(prepared, target.modelId) === true;
+      return { adapter, prepared, guards, native: build(prepared), build, toolNames, askedWhole };
+    },
+    send: async ({ prepared, guards, native, build, askedWhole }, target, signal) => {
+      const stream = prepared.stream && !askedWhole;
       try {
         return await sendBody(prepared, guards, native, target, signal, stream);
       } catch (error) {
@@ -249,7 +250,7 @@ async function serve(ex: Exchange): Promise<void> {
     },
   });
   const target = served.target;
-  const { adapter, prepared, guards, toolNames } = served.prepared;
+  const { adapter, prepared, guards, toolNames, askedWhole } = served.prepared;
   const upstream = served.value;
   if (target !== requested) {
     outcome.servedBy = target.name;
@@ -271,7 +272,7 @@ async function serve(ex: Exchange): Promise<void> {
       reasoningField: target.alias?.reasoningField ?? config.streaming.reasoningField,
     },
   };
-  if (prepared.stream && adapter.asksWhole?.(prepared, target.modelId) === true && adapter.streamOf) {
+  if (askedWhole && adapter.streamOf) {
     // Asked whole (the model refuses this stream): Bedrock's answer, framed as the stream it would have sent,
     // goes through the same five stages as any stream.
     const frames = adapter.streamOf(await wholeAnswerOf(ex, upstream)).map((e) => eventFrame(e.eventType, e.payload));
