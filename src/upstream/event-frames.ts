@@ -7,22 +7,32 @@
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 
-export const eventStreamCodec = new EventStreamCodec(toUtf8, fromUtf8);
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
-export function stringHeader(value: string): { type: 'string'; value: string } {
+function stringHeader(value: string): { type: 'string'; value: string } {
   return { type: 'string', value };
+}
+
+/** One frame: its kind (`:event-type` or `:exception-type`) and a JSON payload. */
+function frame(kind: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
+  return codec.encode({
+    headers: {
+      [`:${kind}-type`]: stringHeader(type),
+      ':content-type': stringHeader('application/json'),
+      ':message-type': stringHeader(kind),
+    },
+    body: fromUtf8(JSON.stringify(payload)),
+  });
 }
 
 /** An `event` frame: `:event-type` and a JSON payload. */
 export function eventFrame(eventType: string, payload: unknown): Uint8Array {
-  return eventStreamCodec.encode({
-    headers: {
-      ':event-type': stringHeader(eventType),
-      ':content-type': stringHeader('application/json'),
-      ':message-type': stringHeader('event'),
-    },
-    body: fromUtf8(JSON.stringify(payload)),
-  });
+  return frame('event', eventType, payload);
+}
+
+/** An `exception` frame the AWS SDK raises as the named exception, with the error's body. */
+export function exceptionFrame(exceptionType: string, body: { message: string }): Uint8Array {
+  return frame('exception', exceptionType, body);
 }
 
 /** Frames joined into one write. */

@@ -3,24 +3,11 @@
  * through the codec of @smithy/core (prelude, headers and both CRCs): one event or exception per frame, headers
  * in the order Bedrock sends them; and the one renderer both streaming operations share (`EventStreamRenderer`).
  */
-import { fromUtf8 } from '@smithy/util-utf8';
 import type { SidecarError } from '../../errors.ts';
 import type { Frames, Renderer } from '../../pipeline/encoder.ts';
 import type { StreamEvent } from '../../pipeline/events.ts';
-import { concatFrames, eventFrame, eventStreamCodec, stringHeader } from '../../upstream/event-frames.ts';
+import { concatFrames, eventFrame, exceptionFrame } from '../../upstream/event-frames.ts';
 import { nativeErrorBody, streamExceptionType } from './errors.ts';
-
-/** An `exception` frame the AWS SDK raises as the named exception, with the error's body (errors.ts). */
-export function exceptionFrame(exceptionType: string, body: { message: string }): Uint8Array {
-  return eventStreamCodec.encode({
-    headers: {
-      ':exception-type': stringHeader(exceptionType),
-      ':content-type': stringHeader('application/json'),
-      ':message-type': stringHeader('exception'),
-    },
-    body: fromUtf8(JSON.stringify(body)),
-  });
-}
 
 /** What a native stream's core emits: an event (its `:event-type` and payload), or the stream's one in-band error. */
 export type NativeOut = { readonly eventType: string; readonly payload: unknown } | { readonly error: SidecarError };
