@@ -30,6 +30,7 @@ import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 import { hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
 import { imageLabelProblem } from './image-bytes.ts';
+import { reasoningHistoryProblem } from './reasoning-history.ts';
 
 export const MUST_START_WITH_USER =
   'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
@@ -151,6 +152,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (schemas) return schemas;
   const output = outputSchemaProblem(body);
   if (output) return output;
+  const reasoning = reasoningHistoryProblem(modelId, body.messages);
+  if (reasoning) return reasoning.claude ? `The model returned the following errors: ${reasoning.message}` : reasoning.message;
   if (familyOf(modelId) === 'anthropic' && refusesReasoningOnlyTurn(modelId)) {
     const turns = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
     const reasoningOnly = (m: unknown): boolean =>

@@ -322,6 +322,7 @@ export const anthropicInvoke: RouteAdapter = {
 
 const CONVERSE: ConverseTraits = {
   tools: true,
+  readsReasoning: true,
   images: true,
   documents: true,
   structured: true,

@@ -42,6 +42,8 @@ const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_too
 /** A model whose family the sidecar does not know (a direct converse route): the base parameters, any extra field. */
 export const UNKNOWN_FAMILY_TRAITS: ConverseTraits = {
   tools: false,
+  // Signed reasoning comes from Claude; a model the sidecar cannot place is most often Claude behind an opaque id.
+  readsReasoning: true,
   images: false,
   documents: false,
   structured: false,
@@ -58,9 +60,14 @@ type Block = Record<string, unknown>;
 
 /**
  * OpenAI messages → converse (and Nova invoke) messages: tool results become user `toolResult` blocks,
- * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes.
+ * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes;
+ * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`).
  */
-export function converseMessages(messages: readonly ChatMessage[], images: boolean): Array<{ role: string; content: Block[] }> {
+export function converseMessages(
+  messages: readonly ChatMessage[],
+  images: boolean,
+  reasoning: boolean,
+): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
     if (mark) blocks.push(cachePointBlock(mark));
@@ -95,7 +102,7 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
               if (b.part.cache) blocks.push(cachePointBlock(b.part.cache));
               break;
             case 'reasoning': {
-              const block = reasoningContent(b.block);
+              const block = reasoning ? reasoningContent(b.block) : undefined;
               if (block) blocks.push(block);
               break;
             }
@@ -133,6 +140,11 @@ export function converseMessages(messages: readonly ChatMessage[], images: boole
     }
   });
   return out;
+}
+
+/** Whether an assistant turn hands back reasoning converse would carry (signed or redacted: Claude's). */
+export function handsBackReasoning(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => m.role === 'assistant' && (m.reasoning ?? []).some((block) => reasoningContent(block) !== undefined));
 }
 
 /**
@@ -252,7 +264,10 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     if (traits.sampling) request = { ...request, params: traits.sampling(request.params, ctx) };
     const p = request.params;
     const modelId = ctx.target.modelId;
-    const messages = converseMessages(request.messages, flagFor(traits.images, modelId));
+    const readsReasoning = traits.readsReasoning === true;
+    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning);
+    if (!readsReasoning && handsBackReasoning(request.messages))
+      ctx.note(`reasoning handed back left out: ${modelId} reads no reasoning in its history`);
     const body: Record<string, unknown> = { messages };
     const system = request.messages
       .filter((m) => m.role === 'system')

@@ -135,6 +135,14 @@ export interface ConverseTraits {
   /** The family takes no `anyOf` / `oneOf` / `allOf` at the top of a tool's schema: folded (tool-schema.ts). */
   readonly foldsToolSchemas?: boolean;
   readonly images: ModelFlag;
+  /**
+   * The family reads reasoning handed back in its history (Claude: signed or redacted `reasoningContent`);
+   * absent: it is left out. Nova, DeepSeek R1 and Kimi refuse any `reasoningContent` in a request ("User
+   * messages cannot contain reasoning content": oh-my-pi #9086, aws-samples/bedrock-chat #851, pi #1505),
+   * and a signature is Claude's alone, so a conversation that moves off Claude (fallback, a client's model
+   * switch) would fail every turn after.
+   */
+  readonly readsReasoning?: boolean;
   /** Which models read documents (DocumentBlock) on converse. */
   readonly documents: boolean;
   /**

@@ -13,6 +13,7 @@ import type { OutputPlan } from '../output.ts';
 import { any, arr, int, num, obj, opt, req, str, union } from '../schema.ts';
 import { everit, extraneousKey, mapStop } from './common.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
+import { REASONING_REFUSED } from '../reasoning-history.ts';
 
 const bytesSource = union({ bytes: str(), s3Location: obj({ uri: req(str()), bucketOwner: opt(str()) }) });
 const media = obj({ format: req(str()), source: req(bytesSource) });
@@ -101,7 +102,14 @@ export const nova: InvokeFamily = {
   // integration tests against Bedrock.
   converseExtraKeys: ['reasoningConfig'],
   extraKeyMessage: extraneousKey,
-  validate: (body) => everit(schema, body),
+  // Nova refuses reasoning handed back, its own included (reasoning-history.ts).
+  validate: (body) =>
+    everit(schema, body) ??
+    (isJson(body) &&
+    Array.isArray(body.messages) &&
+    body.messages.some((m) => isJson(m) && Array.isArray(m.content) && m.content.some((b) => isJson(b) && 'reasoningContent' in b))
+      ? REASONING_REFUSED
+      : undefined),
   sniff: (body) =>
     'schemaVersion' in body ||
     (Array.isArray(body.messages) &&
