@@ -58,6 +58,37 @@ function refusesStreamedTools(modelId: string): boolean {
   return /llama4-(maverick|scout)/.test(modelId.toLowerCase());
 }
 
+/**
+ * Titan Text, Mistral 7B and Mixtral take no system prompt on Converse: Mintplex-Labs/anything-llm #2486 (2024-10,
+ * Titan Express), danny-avila/LibreChat #6456 (2025-03, Titan Premier), 567-labs/instructor #1753 (2025-07,
+ * mistral-7b-instruct and mixtral-8x7b-instruct).
+ */
+export const NO_SYSTEM_MESSAGES =
+  "This model doesn't support system messages. Try again without a system message or use a model that supports system messages.";
+function refusesSystem(modelId: string): boolean {
+  return familyOf(modelId) === 'titan' || /mistral-7b|mixtral/.test(modelId.toLowerCase());
+}
+
+/**
+ * A toolResult's `json` must be an object: "The format of the value at messages.28.content.0.toolResult.content.0.json
+ * is invalid. Provide a json object for the field and try again." (deepset-ai/haystack-core-integrations #3766,
+ * 2026-08, Sonnet 4.6; sigoden/aichat #1550, 2026-09).
+ */
+function toolResultJsonProblem(messages: Json[]): string | undefined {
+  for (const [i, m] of messages.entries()) {
+    const content = Array.isArray(m.content) ? (m.content as unknown[]) : [];
+    for (const [j, block] of content.entries()) {
+      const result = isJson(block) && isJson(block.toolResult) ? block.toolResult : undefined;
+      const parts = result && Array.isArray(result.content) ? (result.content as unknown[]) : [];
+      for (const [k, part] of parts.entries()) {
+        if (isJson(part) && 'json' in part && !isJson(part.json))
+          return `The format of the value at messages.${i}.content.${j}.toolResult.content.${k}.json is invalid. Provide a json object for the field and try again.`;
+      }
+    }
+  }
+  return undefined;
+}
+
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
@@ -169,6 +200,9 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (turns.some(reasoningOnly)) return PREFILL_REFUSED;
   }
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+  if (Array.isArray(body.system) && body.system.length > 0 && refusesSystem(modelId)) return NO_SYSTEM_MESSAGES;
+  const json = toolResultJsonProblem(messages);
+  if (json) return json;
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
   let usesTools = false;
