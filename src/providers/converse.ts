@@ -43,8 +43,6 @@ const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_too
 /** A model whose family the sidecar does not know (a direct converse route): the base parameters, any extra field. */
 export const UNKNOWN_FAMILY_TRAITS: ConverseTraits = {
   tools: false,
-  // Signed reasoning comes from Claude; a model the sidecar cannot place is most often Claude behind an opaque id.
-  readsReasoning: true,
   images: false,
   documents: false,
   structured: false,
