@@ -23,7 +23,7 @@ import { callAt } from './paths.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
-import { nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
+import { claudeOutputSchema, nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
 import { toolInputSchema } from './tool-schema.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -326,6 +326,7 @@ const CONVERSE: ConverseTraits = {
   images: true,
   documents: true,
   structured: true,
+  structuredSchema: (schema, ctx) => claudeOutputSchema(schema, ctx, 'response_format'),
   extra: ['top_k', 'reasoning_effort', 'anthropic_beta', 'effort'],
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   toolResults: true,
