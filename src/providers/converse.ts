@@ -29,6 +29,7 @@ import {
   type ReasoningBlock,
   type ReasoningEffort,
 } from './request.ts';
+import { withoutRefusedInference } from './inference-fields.ts';
 import { servingFields } from './serving.ts';
 import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
 import { toolInputSchema } from './tool-schema.ts';
@@ -42,8 +43,6 @@ const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_too
 /** A model whose family the sidecar does not know (a direct converse route): the base parameters, any extra field. */
 export const UNKNOWN_FAMILY_TRAITS: ConverseTraits = {
   tools: false,
-  // Signed reasoning comes from Claude; a model the sidecar cannot place is most often Claude behind an opaque id.
-  readsReasoning: true,
   images: false,
   documents: false,
   structured: false,
@@ -67,6 +66,7 @@ export function converseMessages(
   messages: readonly ChatMessage[],
   images: boolean,
   reasoning: boolean,
+  note: (message: string) => void = () => {},
 ): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
@@ -139,7 +139,23 @@ export function converseMessages(
       }
     }
   });
+  for (const [i, turn] of out.entries())
+    if (turn.role === 'user' && textForDocuments(turn.content)) note(`a document without text in turn ${i}: "." added`);
   return out;
+}
+
+/**
+ * Converse refuses a turn with a document and no text ("A text block must be included when using documents.":
+ * maximhq/bifrost #5817, archestra #4220, litellm #36499, 2026), which a file sent without a prompt is. A text of
+ * one "." goes after the last document (and after a cache point marking it, so the cached prefix is the
+ * client's); returns whether one was added.
+ */
+function textForDocuments(content: Block[]): boolean {
+  const last = content.findLastIndex((block) => 'document' in block);
+  if (last === -1 || content.some((block) => typeof block.text === 'string' && block.text.trim() !== '')) return false;
+  const at = 'cachePoint' in (content[last + 1] ?? {}) ? last + 2 : last + 1;
+  content.splice(at, 0, { text: '.' });
+  return true;
 }
 
 /** Whether an assistant turn hands back reasoning converse would carry (signed or redacted: Claude's). */
@@ -207,7 +223,8 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext, fold
       const spec = {
         toolSpec: {
           name: t.name,
-          ...(t.description !== undefined ? { description: t.description } : {}),
+          // Converse refuses an empty description (at least 1 character); Cline, MCP servers and OpenAI tools send "".
+          ...(t.description !== undefined && t.description.trim() !== '' ? { description: t.description } : {}),
           inputSchema: { json: toolInputSchema(t.parameters, foldsToolSchemas, t.name, (message) => ctx.note(message)) },
         },
       };
@@ -262,10 +279,12 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       reasoningFields = reasoning.fields;
     }
     if (traits.modelParams) request = { ...request, params: traits.modelParams(request.params, ctx) };
+    // Fields some models refuse on converse whatever their value (inference-fields.ts).
+    request = { ...request, params: withoutRefusedInference(request.params, ctx) };
     const p = request.params;
     const modelId = ctx.target.modelId;
     const readsReasoning = traits.readsReasoning === true;
-    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning);
+    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning, (message) => ctx.note(message));
     if (!readsReasoning && handsBackReasoning(request.messages))
       ctx.note(`reasoning handed back left out: ${modelId} reads no reasoning in its history`);
     const body: Record<string, unknown> = { messages };
@@ -329,7 +348,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       const closed = closedSchema(format.schema);
       const schema = traits.structuredSchema ? traits.structuredSchema(closed, ctx) : closed;
       const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(schema), name: format.name };
-      if (format.description !== undefined) jsonSchema.description = format.description;
+      if (format.description !== undefined && format.description.trim() !== '') jsonSchema.description = format.description;
       body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     }
     Object.assign(body, servingFields(request, ctx.target));

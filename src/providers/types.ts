@@ -169,7 +169,7 @@ export interface ConverseTraits {
   readonly refusesTopK?: (modelId: string) => string | undefined;
   /**
    * The family's per-model rules for a request's parameters (Claude's sampling and forced tool choice:
-   * claude-rules.ts), run after `reasoning`.
+   * claude-rules.ts; GPT's max_tokens floor: openai.ts), run after `reasoning`.
    */
   readonly modelParams?: (params: ChatParams, ctx: BuildContext) => ChatParams;
   /** Where `top_k` goes in additionalModelRequestFields; absent: `{ top_k }`. */
