@@ -13,6 +13,7 @@
  *   Bedrock mode sends them; neighbouring messages of one role are then merged.
  * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts); the constraint keywords
  *   Claude refuses in `output_config.format.schema` move into descriptions (json-schema.ts `claudeSchema`).
+ *   The structured-output beta's top-level `output_format` goes as `output_config.format`.
  */
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
@@ -87,8 +88,14 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   for (const [key, value] of Object.entries(native.body)) {
     if (key === 'anthropic_beta') continue; // joined with the header's flags below
     if (TOP_LEVEL.has(key)) body[key] = value;
-    else ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
+    else if (key !== 'output_format') ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
   }
+  // The structured-output beta's `output_format` is `output_config.format` today, the only place Bedrock takes it.
+  const config = isObject(body.output_config) ? body.output_config : {};
+  if (isObject(native.body.output_format) && (config.format === undefined || config.format === null)) {
+    body.output_config = { ...config, format: native.body.output_format };
+    ctx.note('output_format sent as output_config.format: where Bedrock takes structured outputs');
+  } else if (native.body.output_format !== undefined) ctx.note('"output_format" dropped: output_config.format is set');
   // Images labelled as their bytes are (image-format.ts); Claude's limit on images and documents
   // (media-limit.ts): the oldest left out, the latest turn kept whole.
   const note = (message: string): void => ctx.note(message);

@@ -136,7 +136,8 @@ export const routeSupport: RouteSupport = {
 
 /**
  * Applies the family's allow-list to a request: returns the parameters that go on, having thrown for (or,
- * with dropParams, dropped) every parameter the family cannot take, including unknown ones.
+ * with dropParams, dropped) every parameter the family cannot take, including unknown ones; one in `keep`
+ * is thrown for even with dropParams.
  */
 export function applyParamPolicy(
   request: ChatRequest,
@@ -145,6 +146,7 @@ export function applyParamPolicy(
   dropParams: boolean,
   describeTarget: string,
   note: (message: string) => void,
+  keep?: ReadonlySet<string>,
 ): ChatRequest {
   const kept: ChatParams = {};
   const rejected: string[] = [...unknown];
@@ -184,7 +186,7 @@ export function applyParamPolicy(
       note(`parameter "${key}" dropped: ${describeTarget} has no such setting, and this value asks for nothing it must honour`);
       continue;
     }
-    if (!dropParams) {
+    if (!dropParams || keep?.has(key) === true) {
       const why =
         isKnownUnsupported(key) || request.params[key as ParamName] !== undefined
           ? `is not supported by ${describeTarget}`

@@ -34,6 +34,8 @@ export interface BuildContext {
    * happen in the body builder (e.g. tools on a prompt-only Mistral model). Absent: the alias's setting.
    */
   dropParams?: boolean;
+  /** Parameters refused even with dropParams (the surface's `keepsParams`: Messages' structured output). */
+  keepParams?: ReadonlySet<string>;
   /**
    * The surface drops (and logs through `note`) the parts of a tool result the target cannot read rather
    * than refusing them (`checkToolResults`): Anthropic Messages, whose clients cannot be configured.
