@@ -31,6 +31,7 @@ import { writeStream } from './stream-writer.ts';
 import { hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
 import { imageLabelProblem } from './image-bytes.ts';
 import { reasoningHistoryProblem } from './reasoning-history.ts';
+import { converseToolUseIdProblems, mistralConverseIdProblem } from './tool-use-ids.ts';
 
 export const MUST_START_WITH_USER =
   'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
@@ -146,7 +147,7 @@ function claudeImageLabel(part: unknown, at: string): string | undefined {
 
 /** Checks beyond the shape: tool names, conversation order, blank text, tool blocks without toolConfig, model extras. */
 function semanticProblem(modelId: string, body: Json): string | undefined {
-  const names = toolNameProblems(body);
+  const names = [...toolNameProblems(body), ...converseToolUseIdProblems(body)];
   if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
   const schemas = toolSchemaProblem(modelId, body);
   if (schemas) return schemas;
@@ -212,6 +213,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
+  const mistralIds = familyOf(modelId)?.startsWith('mistral') ? mistralConverseIdProblem(body) : undefined;
+  if (mistralIds !== undefined) return mistralIds;
   if (familyOf(modelId) === 'anthropic') {
     // Claude reads inferenceConfig's temperature and topP as its own `temperature` and `top_p`.
     const inference = isJson(body.inferenceConfig) ? body.inferenceConfig : {};

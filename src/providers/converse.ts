@@ -30,6 +30,7 @@ import {
   type ReasoningEffort,
 } from './request.ts';
 import { servingFields } from './serving.ts';
+import { BEDROCK_TOOL_IDS } from './tool-ids.ts';
 import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
 import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
@@ -347,6 +348,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
     toolNames: traits.toolNames ?? BEDROCK_TOOL_NAMES,
+    toolIds: traits.toolIds ?? BEDROCK_TOOL_IDS,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
     // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.
