@@ -60,6 +60,20 @@ function refusesStreamedTools(modelId: string): boolean {
 
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
+/**
+ * Llama and Mistral refuse a user turn holding tool results beside any other block (a cache point aside), as
+ * reported from Bedrock's Converse: strands-agents/harness-sdk #1223 (2025-11-21, Llama 4 Maverick),
+ * browser-use/browser-use #710 (2025-02-13, Llama 3.3 70B and Mistral Large), langchain-ai/langchain-aws #141
+ * (2024-08). Claude and Nova take such a turn (Claude Code sends one on most tool turns).
+ */
+function mixedToolResultTurn(index: number): string {
+  return `messages.${index}.content: Conversation blocks and tool result blocks cannot be provided in the same turn.`;
+}
+function refusesMixedToolResults(modelId: string): boolean {
+  const family = familyOf(modelId);
+  return family === 'llama' || family === 'mistral-chat' || family === 'mistral-text';
+}
+
 const TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
 const TOOL_NAME_MAX = 64;
 
@@ -177,6 +191,12 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role && !TAKES_SAME_ROLE_IN_A_ROW.has(familyOf(modelId) ?? ''))
       return MUST_ALTERNATE;
     const content = messages[i]!.content as Json[];
+    if (
+      refusesMixedToolResults(modelId) &&
+      content.some((b) => 'toolResult' in b) &&
+      content.some((b) => !('toolResult' in b) && !('cachePoint' in b))
+    )
+      return mixedToolResultTurn(i);
     for (let j = 0; j < content.length; j++) {
       const block = content[j]!;
       if (typeof block.text === 'string' && block.text.trim() === '') {

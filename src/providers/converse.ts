@@ -62,12 +62,15 @@ type Block = Record<string, unknown>;
 /**
  * OpenAI messages → converse (and Nova invoke) messages: tool results become user `toolResult` blocks,
  * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes;
- * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`).
+ * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`);
+ * `toolResultsAlone` (for a family with `ConverseTraits.toolResultsAlone`, told what was moved): no user turn
+ * holds tool results beside other blocks (`apartFromToolResults`).
  */
 export function converseMessages(
   messages: readonly ChatMessage[],
   images: boolean,
   reasoning: boolean,
+  toolResultsAlone?: (note: string) => void,
 ): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
@@ -140,7 +143,49 @@ export function converseMessages(
       }
     }
   });
-  return out;
+  return toolResultsAlone ? out.flatMap((turn, i) => apartFromToolResults(turn, i, toolResultsAlone)) : out;
+}
+
+/**
+ * What stands in for the model between a user turn's tool results and the images or documents the user
+ * sent with them, on a model that takes neither beside tool results (`apartFromToolResults`): LiteLLM's
+ * answer to the same refusal (BerriAI/litellm #6053) is such a turn.
+ */
+const TOOL_RESULTS_RECEIVED = 'Tool results received.';
+
+/**
+ * One turn as a model that refuses tool results beside other blocks in a user turn takes it ("Conversation
+ * blocks and tool result blocks cannot be provided in the same turn.": Llama and Mistral, harness-sdk #1223,
+ * browser-use #710). The turn is the sidecar's own doing as often as the client's: a Chat `tool` message and
+ * the `user` message after it merge into one turn, as do a Responses `function_call_output` and the input
+ * after it, and a Messages turn holds `tool_result` and text itself (the Claude Agent SDK's "Tool loaded."
+ * after its tool search, in the agent captures). Text beside the results is what the user or the agent says
+ * with them: it goes into the last result's content, text blocks after its own. Images and documents cannot
+ * (these models take text results only): the user's blocks then follow in a user turn of their own, after an
+ * assistant turn saying `TOOL_RESULTS_RECEIVED`. Any other turn is as it was.
+ */
+function apartFromToolResults(
+  turn: { role: string; content: Block[] },
+  i: number,
+  note: (message: string) => void,
+): Array<{ role: string; content: Block[] }> {
+  if (turn.role !== 'user') return [turn];
+  const results = turn.content.filter((block) => 'toolResult' in block);
+  const others = turn.content.filter((block) => !('toolResult' in block) && !('cachePoint' in block));
+  if (results.length === 0 || others.length === 0) return [turn];
+  if (others.every((block) => typeof block.text === 'string')) {
+    const content = turn.content.filter((block) => !others.includes(block));
+    const last = results[results.length - 1]!.toolResult as { toolUseId: unknown; content: Block[]; status?: string };
+    const folded = { toolResult: { ...last, content: [...last.content, ...others.map((block) => ({ text: block.text }))] } };
+    note(`user turn ${i}: its text went into its last tool result (the model takes no text beside tool results)`);
+    return [{ role: 'user', content: content.map((block) => (block === results[results.length - 1] ? folded : block)) }];
+  }
+  note(`user turn ${i}: its images or documents follow its tool results in a turn of their own (the model takes none beside them)`);
+  return [
+    { role: 'user', content: turn.content.filter((block) => !others.includes(block)) },
+    { role: 'assistant', content: [{ text: TOOL_RESULTS_RECEIVED }] },
+    { role: 'user', content: others },
+  ];
 }
 
 /** Whether an assistant turn hands back reasoning converse would carry (signed or redacted: Claude's). */
@@ -266,7 +311,8 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     const p = request.params;
     const modelId = ctx.target.modelId;
     const readsReasoning = traits.readsReasoning === true;
-    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning);
+    const apart = traits.toolResultsAlone === true ? (message: string) => ctx.note(message) : undefined;
+    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning, apart);
     if (!readsReasoning && handsBackReasoning(request.messages))
       ctx.note(`reasoning handed back left out: ${modelId} reads no reasoning in its history`);
     const body: Record<string, unknown> = { messages };

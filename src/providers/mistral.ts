@@ -199,5 +199,8 @@ export const mistral: ChatFamilySpec<'mistral'> = {
     // Mistral's chat models refuse any other tool-call id in the history, on Converse too: "Tool call id was a but
     // must be a-z, A-Z, 0-9, with a length of 9." (opencode #48843, 2026-09; vercel/ai #11802, #16606).
     toolIds: MISTRAL_TOOL_IDS,
+    // "Conversation blocks and tool result blocks cannot be provided in the same turn." (browser-use #710,
+    // 2025-02, Mistral Large).
+    toolResultsAlone: true,
   },
 };

@@ -137,6 +137,12 @@ export interface ConverseTraits {
   readonly toolNames?: ToolNameRule;
   /** The tool-call ids the family takes on converse, when stricter than Bedrock's (Mistral's: tool-ids.ts). */
   readonly toolIds?: ToolIdRule;
+  /**
+   * The family refuses a user turn holding tool results beside other blocks ("Conversation blocks and tool
+   * result blocks cannot be provided in the same turn.": Llama, Mistral); the sidecar keeps them apart
+   * (converse.ts `converseMessages`).
+   */
+  readonly toolResultsAlone?: boolean;
   /** The family takes no `anyOf` / `oneOf` / `allOf` at the top of a tool's schema: folded (tool-schema.ts). */
   readonly foldsToolSchemas?: boolean;
   readonly images: ModelFlag;

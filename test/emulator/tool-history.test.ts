@@ -113,3 +113,33 @@ test("tool history: Claude's own body refuses a tool_use id outside ^[a-zA-Z0-9_
     assert.equal((await invoke('toolu_01A09q90qw90lq917835lq9')).status, 200);
   });
 });
+
+test('tool history: Llama and Mistral refuse tool results beside other blocks in one user turn; Claude and Nova take it', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    const mixed = (modelId: string) =>
+      client.send(
+        new ConverseCommand({
+          modelId,
+          toolConfig: TOOLS,
+          messages: history('aB3dE6gH9', [{ toolResult: { toolUseId: 'aB3dE6gH9', content: [{ text: '21°C' }] } }, { text: 'And Paris?' }]),
+        }),
+      );
+    for (const modelId of [
+      'us.meta.llama3-3-70b-instruct-v1:0',
+      'us.meta.llama4-maverick-17b-instruct-v1:0',
+      'mistral.mistral-large-2407-v1:0',
+    ]) {
+      assert.equal(
+        await refusal(() => mixed(modelId)),
+        'messages.2.content: Conversation blocks and tool result blocks cannot be provided in the same turn.',
+        modelId,
+      );
+      // Results alone, and the text inside the last result, are taken.
+      await client.send(new ConverseCommand({ modelId, toolConfig: TOOLS, messages: history('aB3dE6gH9') }));
+      const folded: ContentBlock[] = [{ toolResult: { toolUseId: 'aB3dE6gH9', content: [{ text: '21°C' }, { text: 'And Paris?' }] } }];
+      await client.send(new ConverseCommand({ modelId, toolConfig: TOOLS, messages: history('aB3dE6gH9', folded) }));
+    }
+    for (const modelId of [CLAUDE, 'us.amazon.nova-pro-v1:0']) assert.ok((await mixed(modelId)).output?.message, modelId);
+  });
+});
