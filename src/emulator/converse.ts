@@ -9,6 +9,7 @@ import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleRe
 import { converseSchema } from './converse-schema.ts';
 import {
   betaProblem,
+  forcedToolProblem,
   manyImageProblem,
   maxTokensProblem,
   mediaProblem,
@@ -28,7 +29,7 @@ import { planFromReply, type LazyText, type OutputPlan } from './output.ts';
 import { applyCacheUse, cachePointProblem, conversePoints } from './prompt-cache.ts';
 import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
-import { hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
+import { claudeConstraintProblem, hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
 import { imageLabelProblem } from './image-bytes.ts';
 import { reasoningHistoryProblem } from './reasoning-history.ts';
 import { converseToolUseIdProblems, mistralConverseIdProblem } from './tool-use-ids.ts';
@@ -132,10 +133,11 @@ function toolSchemaProblem(modelId: string, body: Json): string | undefined {
 }
 
 /**
- * Structured outputs (`outputConfig.textFormat`): an object schema only closed (structured-output.ts). A schema
- * that is not JSON is refused too.
+ * Structured outputs (`outputConfig.textFormat`): an object schema only closed (structured-output.ts), and for
+ * Claude none of the constraint keywords its grammar refuses, inside the model's errors. A schema that is not
+ * JSON is refused too.
  */
-function outputSchemaProblem(body: Json): string | undefined {
+function outputSchemaProblem(modelId: string, body: Json): string | undefined {
   const format = isJson(body.outputConfig) ? body.outputConfig.textFormat : undefined;
   const structure = isJson(format) && isJson(format.structure) ? format.structure.jsonSchema : undefined;
   if (!isJson(structure) || typeof structure.schema !== 'string') return undefined;
@@ -145,7 +147,9 @@ function outputSchemaProblem(body: Json): string | undefined {
   } catch {
     return 'The JSON schema in outputConfig.textFormat.structure.jsonSchema.schema is not valid JSON.';
   }
-  return hasOpenObject(schema) ? OPEN_OBJECT_SCHEMA : undefined;
+  if (hasOpenObject(schema)) return OPEN_OBJECT_SCHEMA;
+  const claude = familyOf(modelId) === 'anthropic' ? claudeConstraintProblem(schema) : undefined;
+  return claude === undefined ? undefined : `The model returned the following errors: ${claude}`;
 }
 
 /**
@@ -165,7 +169,7 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
   const schemas = toolSchemaProblem(modelId, body);
   if (schemas) return schemas;
-  const output = outputSchemaProblem(body);
+  const output = outputSchemaProblem(modelId, body);
   if (output) return output;
   const reasoning = reasoningHistoryProblem(modelId, body.messages);
   if (reasoning) return reasoning.claude ? `The model returned the following errors: ${reasoning.message}` : reasoning.message;
@@ -258,6 +262,12 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
     const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
+    if (family === 'anthropic') {
+      const choice = isJson(body.toolConfig) ? body.toolConfig.toolChoice : undefined;
+      const forced = isJson(choice) && ('any' in choice || 'tool' in choice);
+      const problem = forcedToolProblem(modelId, isJson(extras.thinking) ? extras.thinking.type : undefined, forced);
+      if (problem !== undefined) return `The model returned the following errors: ${problem}`;
+    }
     if (family === 'anthropic') {
       // Claude's own block types for Converse's: reasoningContent is its thinking (redacted or not).
       const typeOf = (b: Json): string =>

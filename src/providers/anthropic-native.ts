@@ -11,12 +11,14 @@
  *   `context_management`, `service_tier`, a tool's `eager_input_streaming` / `defer_loading` / `strict`, …).
  * - `role: "system"` messages inside `messages` become user `<system-reminder>` text, as Claude Code's own
  *   Bedrock mode sends them; neighbouring messages of one role are then merged.
- * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts).
+ * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts); the constraint keywords
+ *   Claude refuses in `output_config.format.schema` move into descriptions (json-schema.ts `claudeSchema`).
  */
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching, claudeSampling } from './claude-rules.ts';
 import { relabelClaudeImages } from './image-format.ts';
+import { claudeSchema } from './json-schema.ts';
 import { limitClaudeMedia, mediaRule } from './media-limit.ts';
 import { mergeExtraFields } from './policy.ts';
 import { maskedOwnBody } from './paths.ts';
@@ -106,6 +108,13 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   delete body.output_config;
   if (adapted.thinking) body.thinking = bedrockThinking(adapted.thinking, ctx);
   if (adapted.output_config) body.output_config = adapted.output_config;
+  if (isObject(body.output_config) && isObject(body.output_config.format) && isObject(body.output_config.format.schema)) {
+    const format = body.output_config.format;
+    body.output_config = {
+      ...body.output_config,
+      format: { ...format, schema: claudeOutputSchema(format.schema as Json, ctx, 'output_config.format.schema') },
+    };
+  }
   for (const note of adapted.notes) ctx.note(note);
   const sampling = claudeSampling(ctx.target.modelId, { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k });
   for (const { key, note } of sampling.omitted) {
@@ -125,6 +134,17 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   checkCacheLimits(cacheMarksOf(body).map((m) => (m.ttl === '1h' || m.ttl === '5m' ? { ttl: m.ttl } : {})));
   mergeExtraFields(body, ctx, EXTRA_FIELDS, 'Claude on invoke');
   return body;
+}
+
+/**
+ * A structured-output schema for Claude (Converse `outputConfig.textFormat`, or `output_config.format` of
+ * Claude's own body): the constraint keywords Claude refuses moved into descriptions (json-schema.ts
+ * `claudeSchema`), each move logged at debug under `what`, the client's name for the schema.
+ */
+export function claudeOutputSchema(schema: Json, ctx: BuildContext, what: string): Json {
+  const { schema: out, changed } = claudeSchema(schema);
+  if (changed.length > 0) ctx.note(`${what}: keywords Claude's structured outputs refuse moved into descriptions (${changed.join('; ')})`);
+  return out;
 }
 
 /** The `cache_control` values of Claude's body in Bedrock's processing order: tools, system, messages. */

@@ -23,7 +23,7 @@ import { callAt } from './paths.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
-import { nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
+import { claudeOutputSchema, nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
 import { CLAUDE_TOOL_IDS } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 
@@ -330,6 +330,7 @@ const CONVERSE: ConverseTraits = {
   images: true,
   documents: true,
   structured: true,
+  structuredSchema: (schema, ctx) => claudeOutputSchema(schema, ctx, 'response_format'),
   extra: ['top_k', 'reasoning_effort', 'anthropic_beta', 'effort'],
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   toolResults: true,

@@ -41,6 +41,14 @@ export interface ClaudeRule {
    * `temperature`, `top_p` or `top_k` at all (each a 400 on Bedrock).
    */
   readonly sampling: 'any' | 'one' | 'none';
+  /**
+   * Whether the model takes a tool choice that forces a tool (`any` / `tool`) while it thinks: Claude 3.7
+   * through 4.7 refuse it ("Thinking may not be enabled when tool_choice forces tool use.": strands-agents
+   * harness-sdk #1495 and sdk-typescript #798, oh-my-pi #341 on Sonnet 4.6, pydantic-ai #3092 on Sonnet 4.5,
+   * 2025-10 to 2026-04); Opus 4.8, the Claude 5 models and Fable take it (langchain-aws #1141 and #1151,
+   * 2026-07, from AWS's maintainer there).
+   */
+  readonly forcedToolWithThinking: boolean;
 }
 
 interface Row extends ClaudeRule {
@@ -59,6 +67,7 @@ const NEWEST: ClaudeRule = {
   hidesThinking: true,
   efforts: ALL_EFFORTS,
   sampling: 'none',
+  forcedToolWithThinking: true,
 };
 
 /**
@@ -78,6 +87,7 @@ const ROWS: readonly Row[] = [
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
+    forcedToolWithThinking: false,
   },
   {
     match: /^claude-3-7-sonnet/,
@@ -87,6 +97,7 @@ const ROWS: readonly Row[] = [
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
+    forcedToolWithThinking: false,
   },
   // Claude 4, 4.1 and 4.5: dated ids (claude-sonnet-4-20250514, claude-opus-4-1-…, claude-haiku-4-5-…).
   {
@@ -97,6 +108,7 @@ const ROWS: readonly Row[] = [
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
+    forcedToolWithThinking: false,
   },
   {
     match: /^claude-(sonnet|opus|haiku)-4-[15](-\d{8}|$)/,
@@ -106,6 +118,7 @@ const ROWS: readonly Row[] = [
     hidesThinking: false,
     efforts: [],
     sampling: 'one',
+    forcedToolWithThinking: false,
   },
   {
     match: /^claude-opus-4-6/,
@@ -115,6 +128,7 @@ const ROWS: readonly Row[] = [
     hidesThinking: false,
     efforts: [...ADAPTIVE_EFFORTS, 'max'],
     sampling: 'one',
+    forcedToolWithThinking: false,
   },
   {
     match: /^claude-sonnet-4-6/,
@@ -124,15 +138,27 @@ const ROWS: readonly Row[] = [
     hidesThinking: false,
     efforts: ADAPTIVE_EFFORTS,
     sampling: 'one',
+    forcedToolWithThinking: false,
   },
   {
-    match: /^claude-opus-4-[78]/,
-    generation: 'Claude Opus 4.7 / 4.8',
+    match: /^claude-opus-4-7/,
+    generation: 'Claude Opus 4.7',
     thinking: 'adaptive-only',
     canTurnOff: true,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
+    forcedToolWithThinking: false,
+  },
+  {
+    match: /^claude-opus-4-8/,
+    generation: 'Claude Opus 4.8',
+    thinking: 'adaptive-only',
+    canTurnOff: true,
+    hidesThinking: true,
+    efforts: ALL_EFFORTS,
+    sampling: 'none',
+    forcedToolWithThinking: true,
   },
   // Mythos and Fable: adaptive thinking is always on (`thinking: {type: "disabled"}` is a 400).
   {
@@ -143,6 +169,7 @@ const ROWS: readonly Row[] = [
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
+    forcedToolWithThinking: true,
   },
   { match: /^claude-(opus|sonnet|haiku)-5/, ...NEWEST },
 ];
@@ -370,7 +397,7 @@ export function applyClaudeReasoning(
     max += result.budgetTokens;
   }
   if (result.thinking) {
-    // A thinking turn takes no sampling changes and no forced tool use (Anthropic's rules, enforced by Bedrock).
+    // A thinking turn takes no sampling changes, and before Opus 4.8 no forced tool use (Anthropic's rules, enforced by Bedrock).
     for (const key of ['temperature', 'top_k'] as const) {
       if (p[key] !== undefined) {
         rejectParam(ctx, key, `cannot be combined with reasoning_effort (thinking) on ${modelId}`);
@@ -382,8 +409,13 @@ export function applyClaudeReasoning(
       delete p.top_p;
     }
     const choice = p.tool_choice?.type;
-    if (choice === 'required' || choice === 'function') {
-      rejectParam(ctx, 'tool_choice', `"${choice}" cannot be combined with reasoning_effort (thinking) on ${modelId}`);
+    const rule = claudeRule(modelId);
+    if ((choice === 'required' || choice === 'function') && !rule.forcedToolWithThinking) {
+      rejectParam(
+        ctx,
+        'tool_choice',
+        `"${choice}" cannot be combined with reasoning_effort (thinking) on ${modelId} (${rule.generation} forces a tool only without thinking)`,
+      );
       delete p.tool_choice;
     }
   }

@@ -370,7 +370,9 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     if (format?.type === 'json_object')
       ctx.note('response_format json_object: no schema to constrain the answer with on converse; the prompt asks for JSON');
     else if (format?.type === 'json_schema') {
-      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(closedSchema(format.schema)), name: format.name };
+      const closed = closedSchema(format.schema);
+      const schema = traits.structuredSchema ? traits.structuredSchema(closed, ctx) : closed;
+      const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(schema), name: format.name };
       if (format.description !== undefined) jsonSchema.description = format.description;
       body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     }

@@ -163,6 +163,11 @@ export interface ConverseTraits {
   readonly toolResults?: ModelFlag;
   /** response_format json_schema / json_object through `outputConfig.textFormat`. */
   readonly structured: boolean;
+  /**
+   * The family's own rule for a structured-output schema, applied after it is closed (json-schema.ts);
+   * absent: sent closed. Claude's moves the constraint keywords it refuses into descriptions.
+   */
+  readonly structuredSchema?: (schema: Record<string, unknown>, ctx: BuildContext) => Record<string, unknown>;
   /** Parameters beyond the base ones (top_k, reasoning_effort, penalties, …). */
   readonly extra: readonly ParamName[];
   /** Native keys an alias's additional_model_request_fields may set (`*` = any). */

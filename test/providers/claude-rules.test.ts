@@ -100,6 +100,16 @@ test('claude rules: the table per generation, suffix-less ids and ids the table 
   assert.equal(claudeRule('anthropic.claude-fable-5').canTurnOff, false);
   assert.equal(claudeRule('anthropic.claude-opus-4-7').canTurnOff, true);
   assert.equal(claudeRule('anthropic.claude-opus-4-6-v1').hidesThinking, false);
+  // A forced tool while thinking: refused up to Opus 4.7, taken from Opus 4.8 on (and by a Claude the table does not know).
+  for (const id of [
+    'us.anthropic.claude-3-7-sonnet-20250219-v1:0',
+    'anthropic.claude-haiku-4-5-20251001-v1:0',
+    'global.anthropic.claude-sonnet-4-6',
+    'anthropic.claude-opus-4-7',
+  ])
+    assert.equal(claudeRule(id).forcedToolWithThinking, false, id);
+  for (const id of ['anthropic.claude-opus-4-8', 'eu.anthropic.claude-sonnet-5', 'anthropic.claude-fable-5', 'anthropic.claude-nova-9'])
+    assert.equal(claudeRule(id).forcedToolWithThinking, true, id);
 });
 
 test('claude rules: claudeReasoning answers the native fields or why not', () => {

@@ -10,6 +10,7 @@ import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req,
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
 import { imageLabelProblem, imageSizeOf } from '../image-bytes.ts';
 import { claudeToolIdProblem } from '../tool-use-ids.ts';
+import { claudeConstraintProblem } from '../structured-output.ts';
 
 export const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
@@ -275,6 +276,11 @@ function nativeStop(stop: string): string {
   return STOP[stop] ?? stop;
 }
 
+/** Whether Claude's `tool_choice` forces a tool. */
+function isForced(choice: unknown): boolean {
+  return isJson(choice) && (choice.type === 'any' || choice.type === 'tool');
+}
+
 function modelName(modelId: string): string {
   const last = modelId.split('/').pop() ?? modelId;
   return last.replace(/^([a-z-]+\.)?anthropic\./, '').replace(/-v\d+(:\d+)?$/, '');
@@ -341,6 +347,29 @@ function blankTextProblem(body: Json): string | undefined {
 export function topLevelCompositionProblem(schemas: readonly unknown[]): string | undefined {
   const at = schemas.findIndex((schema) => isJson(schema) && ['anyOf', 'oneOf', 'allOf'].some((key) => key in schema));
   return at === -1 ? undefined : `tools.${at}.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level`;
+}
+
+/**
+ * Claude 3.7 through 4.7 refuse thinking (enabled or adaptive) with a tool choice that forces a tool (`any`,
+ * `tool`), on InvokeModel and inside the model's errors on Converse: "Thinking may not be enabled when
+ * tool_choice forces tool use." (strands-agents/harness-sdk #1495, 2026-01-15; strands-agents/sdk-typescript
+ * #798, 2026-04-08, verified against Bedrock; oh-my-pi #341, 2026-03-09, Sonnet 4.6; pydantic-ai #3092,
+ * 2025-10, Sonnet 4.5; langchain-aws #925, 2026-03). Opus 4.8, the Claude 5 models and Fable take it (the AWS
+ * maintainer of langchain-aws, #1141 2026-07-02 and #1151 2026-07-07: "Claude ≤4.7" refuse). The model name is
+ * read from the id here, independently of the sidecar's own table.
+ */
+export function forcedToolProblem(modelId: string, thinkingType: unknown, forced: boolean): string | undefined {
+  if (!forced || (thinkingType !== 'enabled' && thinkingType !== 'adaptive')) return undefined;
+  const name = modelName(modelId);
+  const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
+  const refuses = name.startsWith('claude-3-7') || (version !== null && Number(version[1]) === 4 && Number(version[2] ?? 0) <= 7);
+  return refuses ? 'Thinking may not be enabled when tool_choice forces tool use.' : undefined;
+}
+
+/** Claude's structured output (`output_config.format`) with a constraint keyword its grammar refuses (structured-output.ts). */
+function outputFormatProblem(body: Json): string | undefined {
+  const format = isJson(body.output_config) ? body.output_config.format : undefined;
+  return isJson(format) && isJson(format.schema) ? claudeConstraintProblem(format.schema) : undefined;
 }
 
 function toolSchemaProblem(body: Json): string | undefined {
@@ -461,6 +490,8 @@ export const anthropic: InvokeFamily = {
       betaProblem(ctx.modelId, body) ??
       thinkingProblem(ctx.modelId, body) ??
       samplingProblem(ctx.modelId, body) ??
+      forcedToolProblem(ctx.modelId, isJson(body.thinking) ? body.thinking.type : undefined, isForced(body.tool_choice)) ??
+      outputFormatProblem(body) ??
       blankTextProblem(body) ??
       claudeToolIdProblem(body) ??
       continuationProblem(body) ??
