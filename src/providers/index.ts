@@ -49,7 +49,9 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
         ctx.note(`tool names ${what} cannot take renamed: ${[...renamed.names].map(([sent, own]) => `${own} → ${sent}`).join(', ')}`);
         ctx.renamedTools?.(renamed.names);
       }
-      const aliased = adapter.toolIds && !ownBody ? aliasToolIds(renamed?.request ?? documents, adapter.toolIds) : undefined;
+      // Claude's own Messages body has its ids replaced by its builder (anthropic-native.ts), and says so there.
+      const aliased =
+        adapter.toolIds && !ownBody && !ownMessages ? aliasToolIds(renamed?.request ?? documents, adapter.toolIds) : undefined;
       if (aliased)
         ctx.note(`tool-call ids ${what} cannot take replaced: ${[...aliased.aliases].map(([own, sent]) => `${own} → ${sent}`).join(', ')}`);
       // Claude's own Messages body is relabelled and held to the model's media limit by its builder (anthropic-native.ts).

@@ -163,6 +163,9 @@ test("tool ids: Claude Code's own Messages body carrying Kimi's ids (after a mod
       assert.equal(calls[1], 'toolu_01A09q90qw90lq917835lq9');
       const sent = sentBody(h).messages as Array<{ content: Json[] }>;
       assert.deepEqual(sent[3]!.content[0], thinking, 'the signed thinking goes byte for byte');
+      const replaced = h.logs.filter((l) => String(l.msg).includes('tool-call ids'));
+      assert.equal(replaced.length, round, 'one debug line per request');
+      assert.ok(String(replaced.at(-1)!.msg).includes(`${KIMI} → ${calls[0]}`), String(replaced.at(-1)!.msg));
       assert.equal(
         await refusalOfOwnIds(h, [KIMI], [calls[0]!]),
         "messages.1.content.0.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'",
