@@ -68,9 +68,12 @@ export const contentBlock: Schema = union({
 const message = obj({ role: req(str(['user', 'assistant'])), content: req(arr(contentBlock)) });
 const systemBlock = union({ text: str(), guardContent, cachePoint });
 
+// A blank description is refused (min length 1): vercel/ai #10260 (2025-11), bedrock-access-gateway #213
+// (2025-12), opencode #48582 (2026-09, Sonnet 5): "Value '' at 'toolConfig.tools.15.member.toolSpec.description'
+// failed to satisfy constraint: Member must have length greater than or equal to 1".
 const toolSpec = obj({
   name: req(str()),
-  description: opt(str()),
+  description: opt(str(undefined, 1)),
   inputSchema: req(union({ json: any })),
   strict: opt(bool),
 });

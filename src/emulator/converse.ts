@@ -33,6 +33,7 @@ import { claudeConstraintProblem, hasOpenObject, OPEN_OBJECT_SCHEMA } from './st
 import { imageLabelProblem } from './image-bytes.ts';
 import { reasoningHistoryProblem } from './reasoning-history.ts';
 import { converseToolUseIdProblems, mistralConverseIdProblem } from './tool-use-ids.ts';
+import { gptFieldsProblem, inferenceFieldProblem, isGptFrontier } from './inference-fields.ts';
 
 export const MUST_START_WITH_USER =
   'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
@@ -50,6 +51,11 @@ const DOCUMENT_NAME = /^(?!.*\s\s)[A-Za-z0-9\s\-()[\]]{1,200}$/;
 export const DOCUMENT_NAME_MESSAGE =
   "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.";
 const MAX_DOCUMENTS = 5;
+/**
+ * A message with a document and no text: maximhq/bifrost #5817 (2026-08), archestra-ai/archestra #4220 (2026-04,
+ * production 400s), BerriAI/litellm #36499 (2026-08), ag-ui-protocol/ag-ui #1978 (2026-06).
+ */
+export const DOCUMENT_NEEDS_TEXT = 'A text block must be included when using documents.';
 /**
  * Llama 4 (Maverick, Scout) takes tools on Converse but not on ConverseStream, as users report from Bedrock:
  * earendil-works/pi #3739 (2026-04, both models), obot-platform/obot #6740 (2026-05), brave/brave-browser #52955.
@@ -171,6 +177,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (schemas) return schemas;
   const output = outputSchemaProblem(modelId, body);
   if (output) return output;
+  const refusedField = inferenceFieldProblem(modelId, body.inferenceConfig);
+  if (refusedField) return refusedField;
   const reasoning = reasoningHistoryProblem(modelId, body.messages);
   if (reasoning) return reasoning.claude ? `The model returned the following errors: ${reasoning.message}` : reasoning.message;
   if (familyOf(modelId) === 'anthropic' && refusesReasoningOnlyTurn(modelId)) {
@@ -201,6 +209,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       content.some((b) => !('toolResult' in b) && !('cachePoint' in b))
     )
       return mixedToolResultTurn(i);
+    if (content.some((b) => 'document' in b) && !content.some((b) => typeof b.text === 'string' && b.text.trim() !== ''))
+      return DOCUMENT_NEEDS_TEXT;
     for (let j = 0; j < content.length; j++) {
       const block = content[j]!;
       if (typeof block.text === 'string' && block.text.trim() === '') {
@@ -257,7 +267,10 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   const family = familyOf(modelId);
   const extras = body.additionalModelRequestFields;
   const native = family && family !== 'any' ? INVOKE_FAMILIES[family] : undefined;
-  if (native && isJson(extras)) {
+  if (isGptFrontier(modelId) && isJson(extras)) {
+    const gpt = gptFieldsProblem(modelId, extras);
+    if (gpt !== undefined) return gpt;
+  } else if (native && isJson(extras)) {
     const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k) && !native.converseExtraKeys?.includes(k));
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
     const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;

@@ -35,7 +35,7 @@ export type Problem =
   | { code: 'max'; path: Path; max: number; value: number }
   | { code: 'minItems'; path: Path; min: number; found: number }
   | { code: 'maxItems'; path: Path; max: number; found: number }
-  | { code: 'minLength'; path: Path; min: number }
+  | { code: 'minLength'; path: Path; min: number; value: string }
   | { code: 'tag'; path: Path; tag: string; value: unknown; allowed: string[] }
   | { code: 'union'; path: Path; found: string[]; allowed: string[] };
 
@@ -101,7 +101,7 @@ export function check(s: Schema, v: unknown, path: Path = [], out: Problem[] = [
     case 'string':
       if (typeof v !== 'string') out.push({ code: 'type', path, expected: 'string', found: jsonType(v) });
       else if (s.enum && !s.enum.includes(v)) out.push({ code: 'enum', path, allowed: s.enum, value: v });
-      else if (s.minLength !== undefined && v.length < s.minLength) out.push({ code: 'minLength', path, min: s.minLength });
+      else if (s.minLength !== undefined && v.length < s.minLength) out.push({ code: 'minLength', path, min: s.minLength, value: v });
       return out;
     case 'number':
       if (typeof v !== 'number' || (s.integer && !Number.isInteger(v))) {
@@ -271,11 +271,19 @@ function shown(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+/**
+ * A Smithy/Coral member path: a list's element is `<index>.member` (Bedrock's own words: "Value '' at
+ * 'toolConfig.tools.1.member.toolSpec.description'", BerriAI/litellm #24668; "messages.1.member.content").
+ */
+function smithyPath(path: Path, key?: string): string {
+  return [...path, ...(key === undefined ? [] : [key])].map((part) => (typeof part === 'number' ? `${part}.member` : part)).join('.');
+}
+
 export function smithyConstraint(p: Problem): string {
-  const at = `at '${dotted(p.path)}'`;
+  const at = `at '${smithyPath(p.path)}'`;
   switch (p.code) {
     case 'required':
-      return `Value null at '${dotted(p.path, p.key)}' failed to satisfy constraint: Member must not be null`;
+      return `Value null at '${smithyPath(p.path, p.key)}' failed to satisfy constraint: Member must not be null`;
     case 'type':
       return `Value ${at} failed to satisfy constraint: Member must be of type ${p.expected}`;
     case 'enum':
@@ -289,7 +297,7 @@ export function smithyConstraint(p: Problem): string {
     case 'maxItems':
       return `Value ${at} failed to satisfy constraint: Member must have length less than or equal to ${p.max}`;
     case 'minLength':
-      return `Value ${at} failed to satisfy constraint: Member must have length greater than or equal to ${p.min}`;
+      return `Value '${p.value}' ${at} failed to satisfy constraint: Member must have length greater than or equal to ${p.min}`;
     case 'tag':
       return `Value '${shown(p.value)}' ${at} failed to satisfy constraint: Member must satisfy enum value set: [${p.allowed.join(', ')}]`;
     case 'union':

@@ -29,6 +29,7 @@ import {
   type ReasoningBlock,
   type ReasoningEffort,
 } from './request.ts';
+import { withoutRefusedInference } from './inference-fields.ts';
 import { servingFields } from './serving.ts';
 import { BEDROCK_TOOL_IDS } from './tool-ids.ts';
 import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
@@ -43,8 +44,6 @@ const TOOL_PARAMS: readonly ParamName[] = ['tools', 'tool_choice', 'parallel_too
 /** A model whose family the sidecar does not know (a direct converse route): the base parameters, any extra field. */
 export const UNKNOWN_FAMILY_TRAITS: ConverseTraits = {
   tools: false,
-  // Signed reasoning comes from Claude; a model the sidecar cannot place is most often Claude behind an opaque id.
-  readsReasoning: true,
   images: false,
   documents: false,
   structured: false,
@@ -63,14 +62,15 @@ type Block = Record<string, unknown>;
  * OpenAI messages → converse (and Nova invoke) messages: tool results become user `toolResult` blocks,
  * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes;
  * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`);
- * `toolResultsAlone` (for a family with `ConverseTraits.toolResultsAlone`, told what was moved): no user turn
- * holds tool results beside other blocks (`apartFromToolResults`).
+ * `toolResultsAlone` (`ConverseTraits.toolResultsAlone`): no user turn holds tool results beside other blocks
+ * (`apartFromToolResults`). `note` is told what was added or moved.
  */
 export function converseMessages(
   messages: readonly ChatMessage[],
   images: boolean,
   reasoning: boolean,
-  toolResultsAlone?: (note: string) => void,
+  note: (message: string) => void = () => {},
+  toolResultsAlone = false,
 ): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
@@ -143,7 +143,11 @@ export function converseMessages(
       }
     }
   });
-  return toolResultsAlone ? out.flatMap((turn, i) => apartFromToolResults(turn, i, toolResultsAlone)) : out;
+  // Tool results set apart first: a document moved to a turn of its own then gets the text it needs there.
+  const turns = toolResultsAlone ? out.flatMap((turn, i) => apartFromToolResults(turn, i, note)) : out;
+  for (const [i, turn] of turns.entries())
+    if (turn.role === 'user' && textForDocuments(turn.content)) note(`a document without text in turn ${i}: "." added`);
+  return turns;
 }
 
 /**
@@ -186,6 +190,20 @@ function apartFromToolResults(
     { role: 'assistant', content: [{ text: TOOL_RESULTS_RECEIVED }] },
     { role: 'user', content: others },
   ];
+}
+
+/**
+ * Converse refuses a turn with a document and no text ("A text block must be included when using documents.":
+ * maximhq/bifrost #5817, archestra #4220, litellm #36499, 2026), which a file sent without a prompt is. A text of
+ * one "." goes after the last document (and after a cache point marking it, so the cached prefix is the
+ * client's); returns whether one was added.
+ */
+function textForDocuments(content: Block[]): boolean {
+  const last = content.findLastIndex((block) => 'document' in block);
+  if (last === -1 || content.some((block) => typeof block.text === 'string' && block.text.trim() !== '')) return false;
+  const at = 'cachePoint' in (content[last + 1] ?? {}) ? last + 2 : last + 1;
+  content.splice(at, 0, { text: '.' });
+  return true;
 }
 
 /** Whether an assistant turn hands back reasoning converse would carry (signed or redacted: Claude's). */
@@ -253,7 +271,8 @@ export function converseToolConfig(request: ChatRequest, ctx: BuildContext, fold
       const spec = {
         toolSpec: {
           name: t.name,
-          ...(t.description !== undefined ? { description: t.description } : {}),
+          // Converse refuses an empty description (at least 1 character); Cline, MCP servers and OpenAI tools send "".
+          ...(t.description !== undefined && t.description.trim() !== '' ? { description: t.description } : {}),
           inputSchema: { json: toolInputSchema(t.parameters, foldsToolSchemas, t.name, (message) => ctx.note(message)) },
         },
       };
@@ -308,11 +327,18 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       reasoningFields = reasoning.fields;
     }
     if (traits.sampling) request = { ...request, params: traits.sampling(request.params, ctx) };
+    // Fields some models refuse on converse whatever their value (inference-fields.ts).
+    request = { ...request, params: withoutRefusedInference(request.params, ctx) };
     const p = request.params;
     const modelId = ctx.target.modelId;
     const readsReasoning = traits.readsReasoning === true;
-    const apart = traits.toolResultsAlone === true ? (message: string) => ctx.note(message) : undefined;
-    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning, apart);
+    const messages = converseMessages(
+      request.messages,
+      flagFor(traits.images, modelId),
+      readsReasoning,
+      (message) => ctx.note(message),
+      traits.toolResultsAlone === true,
+    );
     if (!readsReasoning && handsBackReasoning(request.messages))
       ctx.note(`reasoning handed back left out: ${modelId} reads no reasoning in its history`);
     const body: Record<string, unknown> = { messages };
@@ -373,7 +399,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       const closed = closedSchema(format.schema);
       const schema = traits.structuredSchema ? traits.structuredSchema(closed, ctx) : closed;
       const jsonSchema: Record<string, unknown> = { schema: JSON.stringify(schema), name: format.name };
-      if (format.description !== undefined) jsonSchema.description = format.description;
+      if (format.description !== undefined && format.description.trim() !== '') jsonSchema.description = format.description;
       body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     }
     Object.assign(body, servingFields(request, ctx.target));

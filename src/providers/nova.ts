@@ -68,7 +68,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   const system = converseSystem(request.messages);
   if (system.length > 0) body.system = system;
   // Nova refuses reasoning handed back ("User messages cannot contain reasoning content": oh-my-pi #9086).
-  body.messages = converseMessages(request.messages, true, false);
+  body.messages = converseMessages(request.messages, true, false, (message) => ctx.note(message));
   if (handsBackReasoning(request.messages))
     ctx.note(`reasoning handed back left out: ${ctx.target.modelId} reads no reasoning in its history`);
   const inference: Record<string, unknown> = {};

@@ -8,7 +8,7 @@
  * Qwen (qwen.ts) uses the same body without the reasoning tags. A native InvokeModel client's own body
  * (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */
-import { ownInvokeBody, type ChatRequest, type ParamName } from './request.ts';
+import { ownInvokeBody, type ChatParams, type ChatRequest, type ParamName, type ReasoningEffort } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter } from './types.ts';
 import {
   OpenAiStreamMapper,
@@ -18,7 +18,7 @@ import {
   parseOpenAiResponse,
   type OpenAiStreamOptions,
 } from './openai-compatible.ts';
-import { mergeExtraFields, refuseImages, threeLevelEffort } from './policy.ts';
+import { mergeExtraFields, refuseImages, rejectParam, threeLevelEffort } from './policy.ts';
 import { closedSchema } from './json-schema.ts';
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'logit_bias', 'frequency_penalty', 'presence_penalty']);
@@ -112,13 +112,62 @@ export const openai: ChatFamilySpec<'openai'> = {
   providers: ['openai'],
   aliases: ['gpt-oss'],
   invoke: openaiInvoke,
-  // reasoning_effort: the three levels in additionalModelRequestFields (converse.ts's default).
+  // reasoning_effort: gpt-oss takes the three levels flat in additionalModelRequestFields (converse.ts's
+  // default); OpenAI's own GPT-5.x and GPT-6 take Responses' `reasoning: {effort}` (gptReasoning).
   converse: {
     tools: true,
     images: false,
     documents: false,
     structured: true,
     extra: ['reasoning_effort'],
-    extraFields: ['reasoning_effort'],
+    extraFields: ['reasoning_effort', 'reasoning'],
+    reasoning: (request, ctx, effort) =>
+      isGptFrontier(ctx.target.modelId) ? gptReasoning(request, ctx, effort) : ossReasoning(request, ctx, effort),
+    sampling: (params, ctx) => (isGptFrontier(ctx.target.modelId) ? gptMaxTokensFloor(params, ctx) : params),
   },
 };
+
+/** OpenAI's own models on Bedrock (GPT-5.x, GPT-6), as opposed to the open-weight gpt-oss. */
+function isGptFrontier(modelId: string): boolean {
+  return /(^|\.)openai\.gpt-(?!oss)/.test(modelId.toLowerCase());
+}
+
+/**
+ * GPT-5.6 and GPT-6 on Converse refuse the flat `reasoning_effort` ("Unknown parameter: 'reasoning_effort'.")
+ * and take `reasoning: {effort}` — none, low, medium, high, xhigh (max beyond) — where GPT-6 refuses `none`
+ * and `minimal` (anomalyco/opencode #48195, stdapi-ai/stdapi.ai #283, litellm #38279, langchain-aws #1266;
+ * 2026-08/09, each probed against Bedrock). `minimal` is sent as `low` on both.
+ */
+function gptReasoning(
+  request: ChatRequest,
+  ctx: BuildContext,
+  effort: ReasoningEffort,
+): { request: ChatRequest; fields: Record<string, unknown> } {
+  if (effort === 'none' && /gpt-6/.test(ctx.target.modelId.toLowerCase())) {
+    rejectParam(ctx, 'reasoning_effort', `"none" is not supported by ${ctx.target.modelId}: it always reasons`);
+    return { request, fields: {} };
+  }
+  return { request, fields: { reasoning: { effort: effort === 'minimal' ? 'low' : effort } } };
+}
+
+function ossReasoning(
+  request: ChatRequest,
+  ctx: BuildContext,
+  effort: ReasoningEffort,
+): { request: ChatRequest; fields: Record<string, unknown> } {
+  const level = threeLevelEffort(ctx, effort, false);
+  return { request, fields: level === undefined ? {} : { reasoning_effort: level } };
+}
+
+/**
+ * GPT-5.6 on Converse refuses a max_tokens below 16 ("Invalid 'max_output_tokens': integer below minimum value.
+ * Expected a value >= 16, but got 1 instead.", a gateway's probe of 2026-09-04), and Claude Code sends
+ * max_tokens 1 to check a model it switches to; raised to 16 (only ever more output), with a debug line.
+ */
+function gptMaxTokensFloor(params: ChatParams, ctx: BuildContext): ChatParams {
+  if (params.max_tokens === undefined || params.max_tokens >= GPT_MIN_MAX_TOKENS) return params;
+  ctx.note(`max_tokens ${params.max_tokens} raised to ${GPT_MIN_MAX_TOKENS}: ${ctx.target.modelId} takes no fewer`);
+  return { ...params, max_tokens: GPT_MIN_MAX_TOKENS };
+}
+
+const GPT_MIN_MAX_TOKENS = 16;

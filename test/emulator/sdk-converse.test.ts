@@ -129,7 +129,7 @@ const converseCases: [string, unknown, string, string?][] = [
   [
     'bad role',
     { messages: [{ role: 'bot', content: [{ text: 'a' }] }] },
-    "1 validation error detected: Value 'bot' at 'messages.0.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
+    "1 validation error detected: Value 'bot' at 'messages.0.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
   ],
   [
     'starts with assistant',

@@ -148,7 +148,8 @@ export const CASES: Case[] = [
     route: 'converse',
     modelId: 'openai.gpt-oss-120b-1:0',
     tools: true,
-    extra: { stop: ['END'], reasoning_effort: 'minimal' },
+    // No stop: gpt-oss refuses stopSequences on converse (src/providers/inference-fields.ts).
+    extra: { reasoning_effort: 'minimal' },
   },
   {
     name: 'qwen-invoke',
@@ -162,7 +163,8 @@ export const CASES: Case[] = [
     route: 'converse',
     modelId: 'qwen.qwen3-32b-v1:0',
     tools: true,
-    extra: { stop: ['END'], tool_choice: 'required' },
+    // No stop: Qwen refuses stopSequences on converse (src/providers/inference-fields.ts).
+    extra: { tool_choice: 'required' },
   },
 ];
 

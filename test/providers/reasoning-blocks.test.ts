@@ -40,8 +40,8 @@ const RESULTS = [
   { type: 'tool_result', tool_use_id: 'toolu_2', content: '14:05' },
 ];
 
-function build(route: 'converse' | 'invoke', request: ChatRequest, unknown: string[] = []): Record<string, unknown> {
-  const target = targetFor({ route, modelId: CLAUDE });
+function build(route: 'converse' | 'invoke', request: ChatRequest, unknown: string[] = [], modelId = CLAUDE): Record<string, unknown> {
+  const target = targetFor({ route, modelId });
   const adapter = adapterFor(route, target.family);
   assert.ok(adapter);
   const prepared = applyParamPolicy(request, unknown, adapter, true, 'claude', () => undefined);
@@ -126,4 +126,13 @@ test('a turn without an order (a reader that keeps none) sends reasoning first, 
     { text: 'Looking.' },
     { toolUse: { toolUseId: 't1', name: 'weather', input: { city: 'Bern' } } },
   ]);
+});
+
+test('Messages → a model the sidecar cannot place (GLM): the thinking is left out, the text and tool calls kept (docs/contract.md#request-rules)', () => {
+  const { request, unknown } = readMessagesRequest(structuredClone(messagesBody), undefined);
+  const content = assistantContent(build('converse', request, unknown, 'zai.glm-4-7-v1:0'));
+  assert.deepEqual(
+    content,
+    CONVERSE_TURN.filter((block) => !('reasoningContent' in block)),
+  );
 });

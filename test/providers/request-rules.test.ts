@@ -509,7 +509,7 @@ const FAMILY_GOLDEN: Array<[string, Route, string, Record<string, unknown>]> = [
     'family-minimax-converse',
     'converse',
     'minimax.minimax-m2',
-    { tools: [WEATHER], stop: ['END'], messages: [{ role: 'user', content: 'Weather in Oslo?' }] },
+    { tools: [WEATHER], messages: [{ role: 'user', content: 'Weather in Oslo?' }] },
   ],
   [
     'family-qwen3-vl-converse',

@@ -176,3 +176,37 @@ test('tool results alone: an image sent with a tool result to Llama 4 follows th
     await h.close();
   }
 });
+
+test('tool results alone: a document sent with a tool result and no text, to Llama, follows in its own turn with the text a document needs', async () => {
+  const h = await startHarness({ models: MODELS });
+  const anthropic = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  try {
+    h.emu.script({ type: 'text', text: 'Read it.' });
+    await anthropic.messages.create({
+      model: 'llama',
+      max_tokens: 100,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: 'Weather in Lyon?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', content: '21°C' },
+            { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Lyon forecast: mild.' } },
+          ],
+        },
+      ],
+    });
+    const turns = sentTurns(h);
+    assert.deepEqual(
+      turns.map((t) => t.role),
+      ['user', 'assistant', 'user', 'assistant', 'user'],
+    );
+    assert.deepEqual(turns[2]!.content, [{ toolResult: { toolUseId: 'toolu_1', content: [{ text: '21°C' }] } }]);
+    assert.ok('document' in turns[4]!.content[0]!, JSON.stringify(turns[4]));
+    assert.deepEqual(turns[4]!.content.at(-1), { text: '.' });
+  } finally {
+    await h.close();
+  }
+});
