@@ -419,7 +419,7 @@ export function converseStreamOf(answer: Record<string, unknown>): Array<{ event
 }
 
 /** `reasoning_effort` as three levels in `reasoning_effort` (gpt-oss): what a family without its own rule gets. */
-function threeLevelReasoning(
+export function threeLevelReasoning(
   request: ChatRequest,
   ctx: BuildContext,
   effort: ReasoningEffort,
