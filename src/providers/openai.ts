@@ -124,7 +124,7 @@ export const openai: ChatFamilySpec<'openai'> = {
     extraFields: ['reasoning_effort', 'reasoning'],
     reasoning: (request, ctx, effort) =>
       isGptFrontier(ctx.target.modelId) ? gptReasoning(request, ctx, effort) : threeLevelReasoning(request, ctx, effort),
-    sampling: (params, ctx) => (isGptFrontier(ctx.target.modelId) ? gptMaxTokensFloor(params, ctx) : params),
+    modelParams: (params, ctx) => (isGptFrontier(ctx.target.modelId) ? gptMaxTokensFloor(params, ctx) : params),
   },
 };
 
