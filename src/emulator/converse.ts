@@ -15,7 +15,9 @@ import {
   mediaProblem,
   PREFILL_REFUSED,
   refusesReasoningOnlyTurn,
+  refusesStructuredOutput,
   samplingProblem,
+  STRUCTURED_OUTPUT_REFUSED,
   thinkingContinuationProblem,
   thinkingProblem,
   topLevelCompositionProblem,
@@ -153,6 +155,8 @@ function outputSchemaProblem(modelId: string, body: Json): string | undefined {
   } catch {
     return 'The JSON schema in outputConfig.textFormat.structure.jsonSchema.schema is not valid JSON.';
   }
+  if (familyOf(modelId) === 'anthropic' && refusesStructuredOutput(modelId))
+    return `The model returned the following errors: ${STRUCTURED_OUTPUT_REFUSED}`;
   if (hasOpenObject(schema)) return OPEN_OBJECT_SCHEMA;
   const claude = familyOf(modelId) === 'anthropic' ? claudeConstraintProblem(schema) : undefined;
   return claude === undefined ? undefined : `The model returned the following errors: ${claude}`;
@@ -257,6 +261,10 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     const extras = isJson(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
     const sampling = samplingProblem(modelId, { temperature: inference.temperature, top_p: inference.topP, top_k: extras.top_k });
     if (sampling !== undefined) return `The model returned the following errors: ${sampling}`;
+    const choice = isJson(body.toolConfig) ? body.toolConfig.toolChoice : undefined;
+    const forced = isJson(choice) && ('any' in choice || 'tool' in choice);
+    const problem = forcedToolProblem(modelId, isJson(extras.thinking) ? extras.thinking.type : undefined, forced);
+    if (problem !== undefined) return `The model returned the following errors: ${problem}`;
   }
   const tooMuchMedia =
     familyOf(modelId) === 'anthropic'
@@ -275,12 +283,6 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
     const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
-    if (family === 'anthropic') {
-      const choice = isJson(body.toolConfig) ? body.toolConfig.toolChoice : undefined;
-      const forced = isJson(choice) && ('any' in choice || 'tool' in choice);
-      const problem = forcedToolProblem(modelId, isJson(extras.thinking) ? extras.thinking.type : undefined, forced);
-      if (problem !== undefined) return `The model returned the following errors: ${problem}`;
-    }
     if (family === 'anthropic') {
       // Claude's own block types for Converse's: reasoningContent is its thinking (redacted or not).
       const typeOf = (b: Json): string =>

@@ -18,7 +18,15 @@ import {
 } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, RouteAdapter, StreamMapper } from './types.ts';
 import { BEDROCK_ANTHROPIC_BETAS, bedrockBetas } from './anthropic-betas.ts';
-import { applyClaudeReasoning, applyClaudeSampling, claudeCaching, claudeEffortField, THINKING_BUDGET } from './claude-rules.ts';
+import {
+  applyClaudeReasoning,
+  applyClaudeSampling,
+  applyClaudeToolChoice,
+  claudeCaching,
+  claudeEffortField,
+  claudeRefusesStructured,
+  THINKING_BUDGET,
+} from './claude-rules.ts';
 import { callAt } from './paths.ts';
 import { mergeExtraFields } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
@@ -60,7 +68,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     .filter((m) => m.role === 'system')
     .map((m) => joinText(m.content))
     .filter(Boolean);
-  const reasoning = applyClaudeReasoning(request.params, ctx, request.params.max_tokens ?? DEFAULT_MAX_TOKENS, request.messages);
+  const params = applyClaudeToolChoice(request.params, ctx);
+  const reasoning = applyClaudeReasoning(params, ctx, params.max_tokens ?? DEFAULT_MAX_TOKENS, request.messages);
   const p = applyClaudeSampling(reasoning.params, ctx);
   const maxTokens = reasoning.maxTokens;
   Object.assign(body, reasoning.fields);
@@ -335,7 +344,8 @@ const CONVERSE: ConverseTraits = {
   extraFields: ['top_k', 'thinking', 'output_config', 'anthropic_beta'],
   toolResults: true,
   foldsToolSchemas: true,
-  sampling: applyClaudeSampling,
+  modelParams: (params, ctx) => applyClaudeToolChoice(applyClaudeSampling(params, ctx), ctx),
+  refusesStructured: claudeRefusesStructured,
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {
     const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;

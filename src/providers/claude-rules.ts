@@ -1,7 +1,8 @@
 /**
- * Claude's reasoning rules per model generation, in one table (docs/contract.md#request-rules): which
- * thinking shape each model takes, whether thinking can be off, whether its thinking text must be asked
- * for, and which effort levels it has. Every surface maps its own reasoning setting through here — Chat
+ * Claude's rules per model generation, in one table (docs/contract.md#request-rules): which thinking shape
+ * each model takes, whether thinking can be off, whether its thinking text must be asked for, which effort
+ * levels it has, which sampling parameters it takes, whether it takes a forced tool (while thinking, or at
+ * all) and whether Bedrock takes structured outputs for it. Every surface maps its own reasoning setting through here — Chat
  * Completions' `reasoning_effort` with `claudeReasoning`, Messages' native `thinking` / `output_config`
  * with `adaptClaudeThinking`, Responses' `reasoning.effort` with `claudeReasoning` — so a new Claude
  * generation is one new row.
@@ -49,6 +50,23 @@ export interface ClaudeRule {
    * 2026-07, from AWS's maintainer there).
    */
   readonly forcedToolWithThinking: boolean;
+  /**
+   * Whether the model takes a tool choice that forces a tool at all: Fable 5.1 and Mythos 5.1 take `auto` and
+   * `none` only ("tool_choice: type \"tool\" and \"any\" are not supported for this model.": langchain-aws
+   * #1273 on Bedrock, 2026-09-10; claude-cookbooks #854 and lobehub #19016, 2026-09, Anthropic's Fable 5.1
+   * migration guide; Fable 5 takes them: celeste-python #393, claude-cookbooks #854).
+   */
+  readonly forcedTool: boolean;
+  /**
+   * Whether Bedrock takes Claude's structured outputs for the model (Converse `outputConfig.textFormat`,
+   * `output_config.format` of its body). From Opus 4.7 on it refuses them ("output_config.format: Extra inputs
+   * are not permitted": vercel/ai #14773 and models.dev #1765 on Opus 4.7, 2026-04/05, the latter from AWS's
+   * maintainer citing AWS's Opus 4.7 model card; truefoundry/models #1314 on Opus 4.7 / 4.8, 2026-06;
+   * anthropic-sdk-python #1759 on Opus 4.8 and Sonnet 5, 2026-07; vercel/ai #17919 on Opus 5, Fable 5 and
+   * Sonnet 5, 2026-07; litellm #39070 and presenton #939 on Claude 5, 2026-09), though AWS's structured-output
+   * page lists them. Mythos follows its generation (no report names it).
+   */
+  readonly structuredOutputs: boolean;
 }
 
 interface Row extends ClaudeRule {
@@ -68,6 +86,8 @@ const NEWEST: ClaudeRule = {
   efforts: ALL_EFFORTS,
   sampling: 'none',
   forcedToolWithThinking: true,
+  forcedTool: true,
+  structuredOutputs: false,
 };
 
 /**
@@ -88,6 +108,8 @@ const ROWS: readonly Row[] = [
     efforts: [],
     sampling: 'any',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: true,
   },
   {
     match: /^claude-3-7-sonnet/,
@@ -98,6 +120,8 @@ const ROWS: readonly Row[] = [
     efforts: [],
     sampling: 'any',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: true,
   },
   // Claude 4, 4.1 and 4.5: dated ids (claude-sonnet-4-20250514, claude-opus-4-1-…, claude-haiku-4-5-…).
   {
@@ -109,6 +133,8 @@ const ROWS: readonly Row[] = [
     efforts: [],
     sampling: 'any',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: true,
   },
   {
     match: /^claude-(sonnet|opus|haiku)-4-[15](-\d{8}|$)/,
@@ -119,6 +145,8 @@ const ROWS: readonly Row[] = [
     efforts: [],
     sampling: 'one',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: true,
   },
   {
     match: /^claude-opus-4-6/,
@@ -129,6 +157,8 @@ const ROWS: readonly Row[] = [
     efforts: [...ADAPTIVE_EFFORTS, 'max'],
     sampling: 'one',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: true,
   },
   {
     match: /^claude-sonnet-4-6/,
@@ -139,6 +169,8 @@ const ROWS: readonly Row[] = [
     efforts: ADAPTIVE_EFFORTS,
     sampling: 'one',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: true,
   },
   {
     match: /^claude-opus-4-7/,
@@ -149,6 +181,8 @@ const ROWS: readonly Row[] = [
     efforts: ALL_EFFORTS,
     sampling: 'none',
     forcedToolWithThinking: false,
+    forcedTool: true,
+    structuredOutputs: false,
   },
   {
     match: /^claude-opus-4-8/,
@@ -159,8 +193,23 @@ const ROWS: readonly Row[] = [
     efforts: ALL_EFFORTS,
     sampling: 'none',
     forcedToolWithThinking: true,
+    forcedTool: true,
+    structuredOutputs: false,
   },
-  // Mythos and Fable: adaptive thinking is always on (`thinking: {type: "disabled"}` is a 400).
+  // Mythos and Fable: adaptive thinking is always on (`thinking: {type: "disabled"}` is a 400); from 5.1 on
+  // no forced tool at all.
+  {
+    match: /^claude-(mythos|fable)-5-[1-9]/,
+    generation: 'Claude Mythos / Fable 5.1',
+    thinking: 'adaptive-only',
+    canTurnOff: false,
+    hidesThinking: true,
+    efforts: ALL_EFFORTS,
+    sampling: 'none',
+    forcedToolWithThinking: false,
+    forcedTool: false,
+    structuredOutputs: false,
+  },
   {
     match: /^claude-(mythos|fable)-/,
     generation: 'Claude Mythos / Fable',
@@ -170,6 +219,8 @@ const ROWS: readonly Row[] = [
     efforts: ALL_EFFORTS,
     sampling: 'none',
     forcedToolWithThinking: true,
+    forcedTool: true,
+    structuredOutputs: false,
   },
   { match: /^claude-(opus|sonnet|haiku)-5/, ...NEWEST },
 ];
@@ -410,7 +461,8 @@ export function applyClaudeReasoning(
     }
     const choice = p.tool_choice?.type;
     const rule = claudeRule(modelId);
-    if ((choice === 'required' || choice === 'function') && !rule.forcedToolWithThinking) {
+    // A model that takes no forced tool at all refuses it whether it thinks or not (applyClaudeToolChoice).
+    if ((choice === 'required' || choice === 'function') && rule.forcedTool && !rule.forcedToolWithThinking) {
       rejectParam(
         ctx,
         'tool_choice',
@@ -420,6 +472,33 @@ export function applyClaudeReasoning(
     }
   }
   return { params: p, fields: result.fields, maxTokens: max };
+}
+
+/**
+ * A forced tool choice (`required`, a named function) on a Claude model that takes none (the table's
+ * `forcedTool`: Fable 5.1, Mythos 5.1): the parameter policy's (400 naming tool_choice, or dropped with
+ * drop_params, the model then choosing for itself).
+ */
+export function applyClaudeToolChoice(params: ChatParams, ctx: BuildContext): ChatParams {
+  const choice = params.tool_choice?.type;
+  if (choice !== 'required' && choice !== 'function') return params;
+  const modelId = ctx.target.modelId;
+  const rule = claudeRule(modelId);
+  if (rule.forcedTool) return params;
+  rejectParam(ctx, 'tool_choice', `"${choice}" is not supported by ${modelId} (${rule.generation} takes tool_choice auto or none only)`);
+  const { tool_choice: _choice, ...rest } = params;
+  return rest;
+}
+
+/**
+ * Why Bedrock takes no structured outputs (`response_format` json_schema) for a Claude model, or undefined
+ * when it takes them (the table's `structuredOutputs`).
+ */
+export function claudeRefusesStructured(modelId: string): string | undefined {
+  const rule = claudeRule(modelId);
+  return rule.structuredOutputs
+    ? undefined
+    : `Bedrock takes no structured outputs for ${rule.generation} ("output_config.format: Extra inputs are not permitted"); json_object, which asks in the prompt, still works`;
 }
 
 type SamplingKey = 'temperature' | 'top_p' | 'top_k';

@@ -326,7 +326,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       request = reasoning.request;
       reasoningFields = reasoning.fields;
     }
-    if (traits.sampling) request = { ...request, params: traits.sampling(request.params, ctx) };
+    if (traits.modelParams) request = { ...request, params: traits.modelParams(request.params, ctx) };
     // Fields some models refuse on converse whatever their value (inference-fields.ts).
     request = { ...request, params: withoutRefusedInference(request.params, ctx) };
     const p = request.params;
@@ -393,8 +393,11 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     // (json-schema.ts): `{type: "object"}` is refused, closed it allows `{}` alone. OpenAI's json_object asks
     // the prompt to say JSON, so the prompt is what asks for it here.
     const format = p.response_format;
+    const noStructured = format?.type === 'json_schema' ? traits.refusesStructured?.(modelId) : undefined;
     if (format?.type === 'json_object')
       ctx.note('response_format json_object: no schema to constrain the answer with on converse; the prompt asks for JSON');
+    else if (noStructured !== undefined)
+      rejectParam(ctx, 'response_format', `json_schema is not supported by ${modelId} (${noStructured})`);
     else if (format?.type === 'json_schema') {
       const closed = closedSchema(format.schema);
       const schema = traits.structuredSchema ? traits.structuredSchema(closed, ctx) : closed;
@@ -474,7 +477,7 @@ export function converseStreamOf(answer: Record<string, unknown>): Array<{ event
 }
 
 /** `reasoning_effort` as three levels in `reasoning_effort` (gpt-oss): what a family without its own rule gets. */
-function threeLevelReasoning(
+export function threeLevelReasoning(
   request: ChatRequest,
   ctx: BuildContext,
   effort: ReasoningEffort,

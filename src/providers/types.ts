@@ -168,6 +168,8 @@ export interface ConverseTraits {
    * absent: sent closed. Claude's moves the constraint keywords it refuses into descriptions.
    */
   readonly structuredSchema?: (schema: Record<string, unknown>, ctx: BuildContext) => Record<string, unknown>;
+  /** The reason a model of a family with structured outputs takes none (Claude from Opus 4.7 on); absent: all take them. */
+  readonly refusesStructured?: (modelId: string) => string | undefined;
   /** Parameters beyond the base ones (top_k, reasoning_effort, penalties, …). */
   readonly extra: readonly ParamName[];
   /** Native keys an alias's additional_model_request_fields may set (`*` = any). */
@@ -176,8 +178,11 @@ export interface ConverseTraits {
   readonly foldsSystem?: ModelFlag;
   /** The reason a model of a family that takes `top_k` takes none (Mistral's chat models); absent: all take it. */
   readonly refusesTopK?: (modelId: string) => string | undefined;
-  /** The family's rules for sampling parameters per model (Claude's: claude-rules.ts), run after `reasoning`. */
-  readonly sampling?: (params: ChatParams, ctx: BuildContext) => ChatParams;
+  /**
+   * The family's per-model rules for a request's parameters (Claude's sampling and forced tool choice:
+   * claude-rules.ts; GPT's max_tokens floor: openai.ts), run after `reasoning`.
+   */
+  readonly modelParams?: (params: ChatParams, ctx: BuildContext) => ChatParams;
   /** Where `top_k` goes in additionalModelRequestFields; absent: `{ top_k }`. */
   readonly topK?: (topK: number) => Record<string, unknown>;
   /**

@@ -149,3 +149,68 @@ test('emulator: thinking with a forced tool choice is refused on Claude 3.7 to 4
     assert.ok(auto.stopReason);
   });
 });
+
+test('emulator: Claude from Opus 4.7 on takes no structured outputs on Bedrock, on both routes; earlier Claude does', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    const schema = withProperty({ type: 'string' });
+    for (const modelId of [
+      'us.anthropic.claude-opus-4-7',
+      'us.anthropic.claude-opus-4-8',
+      'global.anthropic.claude-sonnet-5',
+      'anthropic.claude-fable-5',
+    ]) {
+      assert.equal(
+        await refusal(() => client.send(new ConverseCommand(converseInput(modelId, schema)))),
+        `${ERRORS}output_config.format: Extra inputs are not permitted`,
+        modelId,
+      );
+      const body = JSON.stringify(claudeBody('hi', { output_config: { format: { type: 'json_schema', schema } } }));
+      assert.equal(
+        await refusal(() => client.send(new InvokeModelCommand({ modelId, body }))),
+        'output_config.format: Extra inputs are not permitted',
+        modelId,
+      );
+    }
+    for (const modelId of [SONNET_45, 'us.anthropic.claude-opus-4-6-v1', 'global.anthropic.claude-sonnet-4-6']) {
+      const answer = await client.send(new ConverseCommand(converseInput(modelId, schema)));
+      assert.equal(answer.stopReason, 'end_turn', modelId);
+    }
+    // Effort alone in output_config is taken (it is `format` that is refused).
+    const effort = await client.send(
+      new InvokeModelCommand({
+        modelId: 'us.anthropic.claude-opus-4-8',
+        body: JSON.stringify(claudeBody('hi', { output_config: { effort: 'low' } })),
+      }),
+    );
+    assert.equal(effort.$metadata.httpStatusCode, 200);
+  });
+});
+
+test('emulator: Fable 5.1 and Mythos 5.1 take no forced tool at all, thinking or not; Fable 5 does', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    const tool = { name: 'f', description: 'f', input_schema: { type: 'object', properties: {} } };
+    const invoke = (modelId: string, choice: Record<string, unknown>): Promise<unknown> =>
+      client.send(new InvokeModelCommand({ modelId, body: JSON.stringify(claudeBody('hi', { tools: [tool], tool_choice: choice })) }));
+    const refused = 'tool_choice: type "tool" and "any" are not supported for this model.';
+    assert.equal(await refusal(() => invoke('global.anthropic.claude-fable-5-1', { type: 'any' })), refused);
+    assert.equal(await refusal(() => invoke('anthropic.claude-mythos-5-1', { type: 'tool', name: 'f' })), refused);
+    const converse: ConverseCommandInput = {
+      modelId: 'global.anthropic.claude-fable-5-1',
+      messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+      toolConfig: {
+        tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object', properties: {} } } } }],
+        toolChoice: { any: {} },
+      },
+    };
+    assert.equal(await refusal(() => client.send(new ConverseCommand(converse))), `${ERRORS}${refused}`);
+    for (const [modelId, choice] of [
+      ['global.anthropic.claude-fable-5-1', { type: 'auto' }],
+      ['global.anthropic.claude-fable-5', { type: 'any' }],
+    ] as const) {
+      const ok = (await invoke(modelId, choice)) as { $metadata: { httpStatusCode?: number } };
+      assert.equal(ok.$metadata.httpStatusCode, 200, `${modelId} ${JSON.stringify(choice)}`);
+    }
+  });
+});

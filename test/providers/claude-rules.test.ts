@@ -110,6 +110,19 @@ test('claude rules: the table per generation, suffix-less ids and ids the table 
     assert.equal(claudeRule(id).forcedToolWithThinking, false, id);
   for (const id of ['anthropic.claude-opus-4-8', 'eu.anthropic.claude-sonnet-5', 'anthropic.claude-fable-5', 'anthropic.claude-nova-9'])
     assert.equal(claudeRule(id).forcedToolWithThinking, true, id);
+  // A forced tool at all: not on Fable 5.1 / Mythos 5.1. Structured outputs: up to Opus 4.6 only.
+  for (const id of ['global.anthropic.claude-fable-5-1', 'anthropic.claude-mythos-5-1']) assert.equal(claudeRule(id).forcedTool, false, id);
+  assert.equal(claudeRule('anthropic.claude-fable-5').forcedTool, true);
+  for (const id of ['anthropic.claude-opus-4-5-20251101-v1:0', 'anthropic.claude-opus-4-6-v1', 'global.anthropic.claude-sonnet-4-6'])
+    assert.equal(claudeRule(id).structuredOutputs, true, id);
+  for (const id of [
+    'anthropic.claude-opus-4-7',
+    'anthropic.claude-opus-4-8',
+    'eu.anthropic.claude-sonnet-5',
+    'anthropic.claude-fable-5',
+    'anthropic.claude-nova-9',
+  ])
+    assert.equal(claudeRule(id).structuredOutputs, false, id);
 });
 
 test('claude rules: claudeReasoning answers the native fields or why not', () => {

@@ -469,7 +469,8 @@ test('request rules: client hints and no-op values are accepted and dropped with
 
 test('request rules: response_format json_object with a schema (instructor) is json_schema with that schema', () => {
   const schema = { title: 'User Info', type: 'object', properties: { name: { type: 'string' } } };
-  const built = build('converse', 'anthropic.claude-opus-4-7', {
+  // Sonnet 4.6: Bedrock takes no structured outputs for Claude from Opus 4.7 on (claude-rules.ts).
+  const built = build('converse', 'global.anthropic.claude-sonnet-4-6', {
     response_format: { type: 'json_object', schema },
     messages: [{ role: 'user', content: 'Hi' }],
   });

@@ -2,7 +2,8 @@
 // SDK, the sidecar and the emulator, which holds Bedrock's refusal on Claude 3.7 to 4.7 ("Thinking may not be
 // enabled when tool_choice forces tool use."): there `reasoning_effort` with `tool_choice` required / a named
 // function is a 400 naming tool_choice (dropped with drop_params); Opus 4.8 and the Claude 5 models take both,
-// so both go, on either route.
+// so both go, on either route. Fable 5.1 and Mythos 5.1 take no forced tool at all: a 400 naming tool_choice,
+// thinking or not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -14,6 +15,9 @@ const MODELS = [
   { name: 'sonnet-46', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-6', region: 'us-east-1' },
   { name: 'sonnet-46-lenient', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-6', region: 'us-east-1', drop_params: true },
   { name: 'opus-47', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7', region: 'us-east-1' },
+  { name: 'fable-51', model: 'bedrock/invoke/global.anthropic.claude-fable-5-1', region: 'us-east-1' },
+  { name: 'fable-51-converse', model: 'bedrock/converse/global.anthropic.claude-fable-5-1', region: 'us-east-1' },
+  { name: 'fable-51-lenient', model: 'bedrock/converse/global.anthropic.claude-fable-5-1', region: 'us-east-1', drop_params: true },
 ];
 
 type Json = Record<string, unknown>;
@@ -96,6 +100,41 @@ test('claude forced tool: up to Opus 4.7 thinking with a forced tool is a 400 na
     const converse = sent(h) as { toolConfig: Json; additionalModelRequestFields: { thinking: Json } };
     assert.equal(converse.toolConfig.toolChoice, undefined);
     assert.equal(converse.additionalModelRequestFields.thinking.type, 'adaptive');
+  } finally {
+    await h.close();
+  }
+});
+
+test('claude forced tool: Fable 5.1 takes no forced tool — a 400 naming tool_choice on either route, dropped with drop_params, auto answered', async () => {
+  const h = await startHarness({ models: MODELS });
+  const client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const messages = [{ role: 'user' as const, content: 'look it up' }];
+  try {
+    const calls = h.emu.requests.length;
+    for (const model of ['fable-51', 'fable-51-converse']) {
+      await assert.rejects(client.chat.completions.create({ model, messages, tools: TOOLS, tool_choice: 'required' }), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.equal((error.error as { param?: string }).param, 'tool_choice');
+        assert.match(error.message, /takes tool_choice auto or none only/);
+        return true;
+      });
+    }
+    assert.equal(h.emu.requests.length, calls, 'refused before any call');
+
+    h.emu.script(CALL);
+    const lenient = await client.chat.completions.create({
+      model: 'fable-51-lenient',
+      messages,
+      tools: TOOLS,
+      tool_choice: { type: 'function', function: { name: 'lookup' } },
+    });
+    assert.equal(lenient.choices[0]!.finish_reason, 'tool_calls');
+    assert.equal((sent(h) as { toolConfig: Json }).toolConfig.toolChoice, undefined);
+
+    h.emu.script({ type: 'text', text: 'done' });
+    const auto = await client.chat.completions.create({ model: 'fable-51', messages, tools: TOOLS, tool_choice: 'auto' });
+    assert.equal(auto.choices[0]!.message.content, 'done');
+    assert.deepEqual((sent(h) as { tool_choice: Json }).tool_choice, { type: 'auto' });
   } finally {
     await h.close();
   }

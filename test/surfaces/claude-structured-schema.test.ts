@@ -2,6 +2,7 @@
 // emulator, which holds Bedrock's refusal of JSON-Schema constraint keywords in a Claude schema: the sidecar
 // moves each one into its subschema's description, as Anthropic's SDKs do, and clamps minItems to 1 — on the
 // Converse route (a Chat Completions response_format) and in Claude's own body (Messages' output_config.format).
+// From Opus 4.7 on Bedrock takes no structured outputs for Claude: a json_schema there is a 400 naming it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -11,6 +12,8 @@ import { startHarness, type Harness } from '../helpers/harness.ts';
 const MODELS = [
   { name: 'claude', model: 'bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
   { name: 'claude-invoke', model: 'bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
+  { name: 'opus-48', model: 'bedrock/converse/us.anthropic.claude-opus-4-8', region: 'us-east-1' },
+  { name: 'sonnet-5-lenient', model: 'bedrock/converse/global.anthropic.claude-sonnet-5', region: 'us-east-1', drop_params: true },
 ];
 
 type Json = Record<string, unknown>;
@@ -120,6 +123,49 @@ test("claude structured output: Messages' output_config.format reaches Claude's 
     const body = JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { output_config: { format: { type: string; schema: Json } } };
     assert.equal(body.output_config.format.type, 'json_schema');
     checkSent(body.output_config.format.schema);
+  } finally {
+    await h.close();
+  }
+});
+
+test('claude structured output: from Opus 4.7 on a json_schema is a 400 naming response_format (text.format on Responses) before any call', async () => {
+  const h = await startHarness({ models: MODELS });
+  const client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const messages = [{ role: 'user' as const, content: 'A city?' }];
+  const format = {
+    type: 'json_schema' as const,
+    json_schema: { name: 'city', schema: { type: 'object', properties: { name: { type: 'string' } } } },
+  };
+  try {
+    const calls = h.emu.requests.length;
+    await assert.rejects(client.chat.completions.create({ model: 'opus-48', messages, response_format: format }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.equal((error.error as { param?: string }).param, 'response_format');
+      assert.match(error.message, /json_schema is not supported by us\.anthropic\.claude-opus-4-8 \(Bedrock takes no structured outputs/);
+      return true;
+    });
+    await assert.rejects(
+      client.responses.create({
+        model: 'opus-48',
+        input: 'A city?',
+        text: { format: { type: 'json_schema', name: 'city', schema: format.json_schema.schema } },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.equal((error.error as { param?: string }).param, 'text.format');
+        return true;
+      },
+    );
+    assert.equal(h.emu.requests.length, calls, 'refused before any call');
+
+    // json_object asks in the prompt, so it still works; with drop_params a json_schema goes without outputConfig.
+    h.emu.script({ type: 'text', text: '{"name":"Paris"}' });
+    const json = await client.chat.completions.create({ model: 'opus-48', messages, response_format: { type: 'json_object' } });
+    assert.equal(json.choices[0]!.message.content, '{"name":"Paris"}');
+    h.emu.script({ type: 'text', text: '{"name":"Lyon"}' });
+    const lenient = await client.chat.completions.create({ model: 'sonnet-5-lenient', messages, response_format: format });
+    assert.equal(lenient.choices[0]!.message.content, '{"name":"Lyon"}');
+    assert.equal(sentJson(h).outputConfig, undefined);
   } finally {
     await h.close();
   }

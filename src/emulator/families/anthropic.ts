@@ -359,16 +359,44 @@ export function topLevelCompositionProblem(schemas: readonly unknown[]): string 
  * read from the id here, independently of the sidecar's own table.
  */
 export function forcedToolProblem(modelId: string, thinkingType: unknown, forced: boolean): string | undefined {
-  if (!forced || (thinkingType !== 'enabled' && thinkingType !== 'adaptive')) return undefined;
+  if (!forced) return undefined;
   const name = modelName(modelId);
+  // Fable 5.1 and Mythos 5.1 take no forced tool at all (langchain-aws #1273 on Bedrock, 2026-09-10, in these
+  // words; claude-cookbooks #854, lobehub #19016 and celeste-python #393 on Anthropic's API, 2026-09).
+  if (/^claude-(fable|mythos)-5-[1-9]/.test(name)) return 'tool_choice: type "tool" and "any" are not supported for this model.';
+  if (thinkingType !== 'enabled' && thinkingType !== 'adaptive') return undefined;
   const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
   const refuses = name.startsWith('claude-3-7') || (version !== null && Number(version[1]) === 4 && Number(version[2] ?? 0) <= 7);
   return refuses ? 'Thinking may not be enabled when tool_choice forces tool use.' : undefined;
 }
 
-/** Claude's structured output (`output_config.format`) with a constraint keyword its grammar refuses (structured-output.ts). */
-function outputFormatProblem(body: Json): string | undefined {
+export const STRUCTURED_OUTPUT_REFUSED = 'output_config.format: Extra inputs are not permitted';
+
+/**
+ * Whether Bedrock refuses Claude's structured outputs (`output_config.format`; Converse `outputConfig.textFormat`)
+ * for the model: Opus 4.7 and 4.8, the Claude 5 models and Fable, with Anthropic's pydantic words,
+ * "output_config.format: Extra inputs are not permitted" (vercel/ai #14773, 2026-04-28, and models.dev #1765,
+ * 2026-05-13, on Opus 4.7; truefoundry/models #1314 on Opus 4.7 / 4.8, 2026-06; anthropic-sdk-python #1759 on Opus
+ * 4.8 and Sonnet 5, 2026-07-15; vercel/ai #17919 on Opus 5, Fable 5 and Sonnet 5, 2026-07-24; presenton #939 on
+ * Sonnet 5, 2026-09-18). Earlier Claude takes them (AWS's structured-output page). Read from the id here,
+ * independently of the sidecar's own table.
+ */
+export function refusesStructuredOutput(modelId: string): boolean {
+  const name = modelName(modelId);
+  const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
+  if (name.startsWith('claude-fable')) return true;
+  if (!version) return false;
+  const major = Number(version[1]);
+  return major >= 5 || (major === 4 && Number(version[2] ?? 0) >= 7);
+}
+
+/**
+ * Claude's structured output (`output_config.format`): refused whole by the models that take none, else with a
+ * constraint keyword its grammar refuses (structured-output.ts).
+ */
+function outputFormatProblem(modelId: string, body: Json): string | undefined {
   const format = isJson(body.output_config) ? body.output_config.format : undefined;
+  if (format !== undefined && refusesStructuredOutput(modelId)) return STRUCTURED_OUTPUT_REFUSED;
   return isJson(format) && isJson(format.schema) ? claudeConstraintProblem(format.schema) : undefined;
 }
 
@@ -491,7 +519,7 @@ export const anthropic: InvokeFamily = {
       thinkingProblem(ctx.modelId, body) ??
       samplingProblem(ctx.modelId, body) ??
       forcedToolProblem(ctx.modelId, isJson(body.thinking) ? body.thinking.type : undefined, isForced(body.tool_choice)) ??
-      outputFormatProblem(body) ??
+      outputFormatProblem(ctx.modelId, body) ??
       blankTextProblem(body) ??
       claudeToolIdProblem(body) ??
       continuationProblem(body) ??
