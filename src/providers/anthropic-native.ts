@@ -24,6 +24,7 @@ import { limitClaudeMedia, mediaRule } from './media-limit.ts';
 import { mergeExtraFields } from './policy.ts';
 import { maskedOwnBody } from './paths.ts';
 import type { AnthropicNative, ChatRequest } from './request.ts';
+import { CLAUDE_TOOL_IDS, toolIdAliases } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext } from './types.ts';
 
@@ -99,7 +100,7 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   // Images labelled as their bytes are (image-format.ts); Claude's limit on images and documents
   // (media-limit.ts): the oldest left out, the latest turn kept whole.
   const note = (message: string): void => ctx.note(message);
-  const relabelled = relabelClaudeImages(bedrockMessages(native.body.messages, ctx), note);
+  const relabelled = relabelClaudeImages(claudeToolIds(bedrockMessages(native.body.messages, ctx), ctx), note);
   body.messages = limitClaudeMedia(relabelled, mediaRule('anthropic', ctx.target.modelId), `${ctx.target.modelId} on Bedrock`, note);
   if (Array.isArray(body.system)) body.system = (body.system as unknown[]).flatMap((b, i) => keepBlock(b, `system[${i}]`, ctx));
   if (Array.isArray(body.tools)) body.tools = (body.tools as unknown[]).map((t, i) => keepTool(t, i, ctx));
@@ -274,6 +275,37 @@ function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
     else out.push({ role: String(role), content });
   });
   return out;
+}
+
+/**
+ * The messages with each tool-call id Claude refuses (tool-ids.ts: `^[a-zA-Z0-9_-]+$`) replaced by its alias,
+ * in `tool_use.id` and `tool_result.tool_use_id` alike: a conversation a fallback or a model switch carried
+ * through another model holds its ids (Kimi's `functions.Bash:0`), and Claude would refuse every later turn.
+ * The blocks are bedrockMessages' copies; the ids Claude takes, every id of a conversation Claude alone
+ * answered, go as they are.
+ */
+function claudeToolIds(messages: Json[], ctx: BuildContext): Json[] {
+  const ids: string[] = [];
+  const idOf = (block: Json): string | undefined =>
+    block.type === 'tool_use' && typeof block.id === 'string'
+      ? block.id
+      : block.type === 'tool_result' && typeof block.tool_use_id === 'string'
+        ? block.tool_use_id
+        : undefined;
+  for (const m of messages) for (const b of asBlocks(m.content)) if (isObject(b) && idOf(b) !== undefined) ids.push(idOf(b)!);
+  const aliases = toolIdAliases([...new Set(ids)], CLAUDE_TOOL_IDS);
+  if (!aliases) return messages;
+  ctx.note(`tool-call ids Claude cannot take replaced: ${[...aliases].map(([own, sent]) => `${own} → ${sent}`).join(', ')}`);
+  return messages.map((m) => {
+    if (!Array.isArray(m.content)) return m;
+    const content = (m.content as unknown[]).map((b) => {
+      const id = isObject(b) ? idOf(b) : undefined;
+      const alias = id === undefined ? undefined : aliases.get(id);
+      if (alias === undefined) return b;
+      return (b as Json).type === 'tool_use' ? { ...(b as Json), id: alias } : { ...(b as Json), tool_use_id: alias };
+    });
+    return { ...m, content };
+  });
 }
 
 function asBlocks(content: unknown): unknown[] {

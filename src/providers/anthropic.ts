@@ -34,6 +34,7 @@ import { mergeExtraFields, rejectParam } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 import { claudeOutputSchema, nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
+import { CLAUDE_TOOL_IDS } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -352,6 +353,9 @@ export const anthropicInvoke: RouteAdapter = {
   documents: INVOKE_DOCUMENTS,
   anthropicMessages: true,
   richToolResults: true,
+  // "messages.N.content.M.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'" (tool-ids.ts); Claude's own
+  // Messages body has its ids replaced by its builder (anthropic-native.ts).
+  toolIds: CLAUDE_TOOL_IDS,
 };
 
 const CONVERSE: ConverseTraits = {
