@@ -34,6 +34,7 @@ import { writeStream } from './stream-writer.ts';
 import { claudeConstraintProblem, hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
 import { imageLabelProblem } from './image-bytes.ts';
 import { reasoningHistoryProblem } from './reasoning-history.ts';
+import { converseToolUseIdProblems, mistralConverseIdProblem } from './tool-use-ids.ts';
 import { gptFieldsProblem, inferenceFieldProblem, isGptFrontier } from './inference-fields.ts';
 
 export const MUST_START_WITH_USER =
@@ -98,6 +99,20 @@ function toolResultJsonProblem(messages: Json[]): string | undefined {
 }
 
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+
+/**
+ * Llama and Mistral refuse a user turn holding tool results beside any other block (a cache point aside), as
+ * reported from Bedrock's Converse: strands-agents/harness-sdk #1223 (2025-11-21, Llama 4 Maverick),
+ * browser-use/browser-use #710 (2025-02-13, Llama 3.3 70B and Mistral Large), langchain-ai/langchain-aws #141
+ * (2024-08). Claude and Nova take such a turn (Claude Code sends one on most tool turns).
+ */
+function mixedToolResultTurn(index: number): string {
+  return `messages.${index}.content: Conversation blocks and tool result blocks cannot be provided in the same turn.`;
+}
+function refusesMixedToolResults(modelId: string): boolean {
+  const family = familyOf(modelId);
+  return family === 'llama' || family === 'mistral-chat' || family === 'mistral-text';
+}
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
 const TOOL_NAME_MAX = 64;
@@ -191,7 +206,7 @@ function claudeImageLabel(part: unknown, at: string): string | undefined {
 
 /** Checks beyond the shape: tool names, conversation order, blank text, tool blocks without toolConfig, model extras. */
 function semanticProblem(modelId: string, body: Json): string | undefined {
-  const names = toolNameProblems(body);
+  const names = [...toolNameProblems(body), ...converseToolUseIdProblems(body)];
   if (names.length > 0) return `${names.length} validation error${names.length === 1 ? '' : 's'} detected: ${names.join('; ')}`;
   const schemas = toolSchemaProblem(modelId, body);
   if (schemas) return schemas;
@@ -226,6 +241,12 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     if (i > 0 && messages[i]!.role === messages[i - 1]!.role && !TAKES_SAME_ROLE_IN_A_ROW.has(familyOf(modelId) ?? ''))
       return MUST_ALTERNATE;
     const content = messages[i]!.content as Json[];
+    if (
+      refusesMixedToolResults(modelId) &&
+      content.some((b) => 'toolResult' in b) &&
+      content.some((b) => !('toolResult' in b) && !('cachePoint' in b))
+    )
+      return mixedToolResultTurn(i);
     if (content.some((b) => 'document' in b) && !content.some((b) => typeof b.text === 'string' && b.text.trim() !== ''))
       return DOCUMENT_NEEDS_TEXT;
     for (let j = 0; j < content.length; j++) {
@@ -264,6 +285,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
     }
   }
   if (usesTools && body.toolConfig === undefined) return TOOL_CONFIG_REQUIRED;
+  const mistralIds = familyOf(modelId)?.startsWith('mistral') ? mistralConverseIdProblem(body) : undefined;
+  if (mistralIds !== undefined) return mistralIds;
   if (familyOf(modelId) === 'anthropic') {
     // Claude reads inferenceConfig's temperature and topP as its own `temperature` and `top_p`.
     const inference = isJson(body.inferenceConfig) ? body.inferenceConfig : {};

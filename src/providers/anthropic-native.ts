@@ -13,6 +13,7 @@
  *   Bedrock mode sends them; neighbouring messages of one role are then merged.
  * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts); the constraint keywords
  *   Claude refuses in `output_config.format.schema` move into descriptions (json-schema.ts `claudeSchema`).
+ *   The structured-output beta's top-level `output_format` goes as `output_config.format`.
  */
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
@@ -23,6 +24,7 @@ import { limitClaudeMedia, mediaRule } from './media-limit.ts';
 import { mergeExtraFields } from './policy.ts';
 import { maskedOwnBody } from './paths.ts';
 import type { AnthropicNative, ChatRequest } from './request.ts';
+import { CLAUDE_TOOL_IDS, toolIdAliases } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext } from './types.ts';
 
@@ -87,12 +89,18 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
   for (const [key, value] of Object.entries(native.body)) {
     if (key === 'anthropic_beta') continue; // joined with the header's flags below
     if (TOP_LEVEL.has(key)) body[key] = value;
-    else ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
+    else if (key !== 'output_format') ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
   }
+  // The structured-output beta's `output_format` is `output_config.format` today, the only place Bedrock takes it.
+  const config = isObject(body.output_config) ? body.output_config : {};
+  if (isObject(native.body.output_format) && (config.format === undefined || config.format === null)) {
+    body.output_config = { ...config, format: native.body.output_format };
+    ctx.note('output_format sent as output_config.format: where Bedrock takes structured outputs');
+  } else if (native.body.output_format !== undefined) ctx.note('"output_format" dropped: output_config.format is set');
   // Images labelled as their bytes are (image-format.ts); Claude's limit on images and documents
   // (media-limit.ts): the oldest left out, the latest turn kept whole.
   const note = (message: string): void => ctx.note(message);
-  const relabelled = relabelClaudeImages(bedrockMessages(native.body.messages, ctx), note);
+  const relabelled = relabelClaudeImages(claudeToolIds(bedrockMessages(native.body.messages, ctx), ctx), note);
   body.messages = limitClaudeMedia(relabelled, mediaRule('anthropic', ctx.target.modelId), `${ctx.target.modelId} on Bedrock`, note);
   if (Array.isArray(body.system)) body.system = (body.system as unknown[]).flatMap((b, i) => keepBlock(b, `system[${i}]`, ctx));
   if (Array.isArray(body.tools)) body.tools = (body.tools as unknown[]).map((t, i) => keepTool(t, i, ctx));
@@ -267,6 +275,37 @@ function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
     else out.push({ role: String(role), content });
   });
   return out;
+}
+
+/**
+ * The messages with each tool-call id Claude refuses (tool-ids.ts: `^[a-zA-Z0-9_-]+$`) replaced by its alias,
+ * in `tool_use.id` and `tool_result.tool_use_id` alike: a conversation a fallback or a model switch carried
+ * through another model holds its ids (Kimi's `functions.Bash:0`), and Claude would refuse every later turn.
+ * The blocks are bedrockMessages' copies; the ids Claude takes, every id of a conversation Claude alone
+ * answered, go as they are.
+ */
+function claudeToolIds(messages: Json[], ctx: BuildContext): Json[] {
+  const ids: string[] = [];
+  const idOf = (block: Json): string | undefined =>
+    block.type === 'tool_use' && typeof block.id === 'string'
+      ? block.id
+      : block.type === 'tool_result' && typeof block.tool_use_id === 'string'
+        ? block.tool_use_id
+        : undefined;
+  for (const m of messages) for (const b of asBlocks(m.content)) if (isObject(b) && idOf(b) !== undefined) ids.push(idOf(b)!);
+  const aliases = toolIdAliases([...new Set(ids)], CLAUDE_TOOL_IDS);
+  if (!aliases) return messages;
+  ctx.note(`tool-call ids Claude cannot take replaced: ${[...aliases].map(([own, sent]) => `${own} → ${sent}`).join(', ')}`);
+  return messages.map((m) => {
+    if (!Array.isArray(m.content)) return m;
+    const content = (m.content as unknown[]).map((b) => {
+      const id = isObject(b) ? idOf(b) : undefined;
+      const alias = id === undefined ? undefined : aliases.get(id);
+      if (alias === undefined) return b;
+      return (b as Json).type === 'tool_use' ? { ...(b as Json), id: alias } : { ...(b as Json), tool_use_id: alias };
+    });
+    return { ...m, content };
+  });
 }
 
 function asBlocks(content: unknown): unknown[] {

@@ -12,6 +12,7 @@ import {
   parseArguments,
   type CacheMark,
   type ChatMessage,
+  type ChatParams,
   type ChatRequest,
   type ContentPart,
   type ParamName,
@@ -28,10 +29,12 @@ import {
   THINKING_BUDGET,
 } from './claude-rules.ts';
 import { callAt } from './paths.ts';
-import { mergeExtraFields } from './policy.ts';
+import { closedSchema } from './json-schema.ts';
+import { mergeExtraFields, rejectParam } from './policy.ts';
 import { readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 import { claudeOutputSchema, nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
+import { CLAUDE_TOOL_IDS } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -49,6 +52,7 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'tools',
   'tool_choice',
   'parallel_tool_calls',
+  'response_format',
   'reasoning_effort',
   'user',
   'metadata',
@@ -75,6 +79,8 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   // Effort without thinking (a Messages body translated: for a fallback, or a mask its own body could not place).
   if (p.effort !== undefined && reasoning.fields.output_config === undefined)
     Object.assign(body, claudeEffortField(ctx.target.modelId, p.effort, ctx));
+  const format = outputFormat(p, ctx);
+  if (format) body.output_config = { ...(body.output_config as Block | undefined), format };
   body.max_tokens = maxTokens;
   body.messages = anthropicMessages(request.messages);
   if (request.messages.some((m) => m.role === 'system' && m.cache)) body.system = anthropicSystem(request.messages);
@@ -111,6 +117,26 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
 }
 
 type Block = Record<string, unknown>;
+
+/**
+ * `response_format` as Claude's `output_config.format`: a json_schema closed and in the keywords Claude takes
+ * (json-schema.ts), as converse sends it; on a model that takes no structured outputs (the table's
+ * `structuredOutputs`) the parameter policy's (400 naming it, or dropped with drop_params). json_object has no
+ * schema: the prompt asks for JSON, as on converse.
+ */
+function outputFormat(p: ChatParams, ctx: BuildContext): Block | undefined {
+  const format = p.response_format;
+  if (format?.type === 'json_object')
+    ctx.note("response_format json_object: no schema to constrain the answer with in Claude's body; the prompt asks for JSON");
+  if (format?.type !== 'json_schema') return undefined;
+  const modelId = ctx.target.modelId;
+  const refused = claudeRefusesStructured(modelId);
+  if (refused !== undefined) {
+    rejectParam(ctx, 'response_format', `json_schema is not supported by ${modelId} (${refused})`);
+    return undefined;
+  }
+  return { type: 'json_schema', schema: claudeOutputSchema(closedSchema(format.schema), ctx, 'response_format') };
+}
 
 /** Anthropic's `cache_control` for a cache mark (the rules: caching.ts). */
 function cacheControl(mark: CacheMark): Block {
@@ -327,6 +353,9 @@ export const anthropicInvoke: RouteAdapter = {
   documents: INVOKE_DOCUMENTS,
   anthropicMessages: true,
   richToolResults: true,
+  // "messages.N.content.M.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'" (tool-ids.ts); Claude's own
+  // Messages body has its ids replaced by its builder (anthropic-native.ts).
+  toolIds: CLAUDE_TOOL_IDS,
 };
 
 const CONVERSE: ConverseTraits = {

@@ -31,6 +31,7 @@ import {
 } from './request.ts';
 import { withoutRefusedInference } from './inference-fields.ts';
 import { servingFields } from './serving.ts';
+import { BEDROCK_TOOL_IDS } from './tool-ids.ts';
 import { BEDROCK_TOOL_NAMES } from './tool-names.ts';
 import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext, ConverseTraits, ModelFlag, RouteAdapter, StreamMapper } from './types.ts';
@@ -60,13 +61,16 @@ type Block = Record<string, unknown>;
 /**
  * OpenAI messages → converse (and Nova invoke) messages: tool results become user `toolResult` blocks,
  * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes;
- * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`).
+ * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`);
+ * `toolResultsAlone` (`ConverseTraits.toolResultsAlone`): no user turn holds tool results beside other blocks
+ * (`apartFromToolResults`). `note` is told what was added or moved.
  */
 export function converseMessages(
   messages: readonly ChatMessage[],
   images: boolean,
   reasoning: boolean,
   note: (message: string) => void = () => {},
+  toolResultsAlone = false,
 ): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
@@ -139,9 +143,53 @@ export function converseMessages(
       }
     }
   });
-  for (const [i, turn] of out.entries())
+  // Tool results set apart first: a document moved to a turn of its own then gets the text it needs there.
+  const turns = toolResultsAlone ? out.flatMap((turn, i) => apartFromToolResults(turn, i, note)) : out;
+  for (const [i, turn] of turns.entries())
     if (turn.role === 'user' && textForDocuments(turn.content)) note(`a document without text in turn ${i}: "." added`);
-  return out;
+  return turns;
+}
+
+/**
+ * What stands in for the model between a user turn's tool results and the images or documents the user
+ * sent with them, on a model that takes neither beside tool results (`apartFromToolResults`): LiteLLM's
+ * answer to the same refusal (BerriAI/litellm #6053) is such a turn.
+ */
+const TOOL_RESULTS_RECEIVED = 'Tool results received.';
+
+/**
+ * One turn as a model that refuses tool results beside other blocks in a user turn takes it ("Conversation
+ * blocks and tool result blocks cannot be provided in the same turn.": Llama and Mistral, harness-sdk #1223,
+ * browser-use #710). The turn is the sidecar's own doing as often as the client's: a Chat `tool` message and
+ * the `user` message after it merge into one turn, as do a Responses `function_call_output` and the input
+ * after it, and a Messages turn holds `tool_result` and text itself (the Claude Agent SDK's "Tool loaded."
+ * after its tool search, in the agent captures). Text beside the results is what the user or the agent says
+ * with them: it goes into the last result's content, text blocks after its own. Images and documents cannot
+ * (these models take text results only): the user's blocks then follow in a user turn of their own, after an
+ * assistant turn saying `TOOL_RESULTS_RECEIVED`. Any other turn is as it was.
+ */
+function apartFromToolResults(
+  turn: { role: string; content: Block[] },
+  i: number,
+  note: (message: string) => void,
+): Array<{ role: string; content: Block[] }> {
+  if (turn.role !== 'user') return [turn];
+  const results = turn.content.filter((block) => 'toolResult' in block);
+  const others = turn.content.filter((block) => !('toolResult' in block) && !('cachePoint' in block));
+  if (results.length === 0 || others.length === 0) return [turn];
+  if (others.every((block) => typeof block.text === 'string')) {
+    const content = turn.content.filter((block) => !others.includes(block));
+    const last = results[results.length - 1]!.toolResult as { toolUseId: unknown; content: Block[]; status?: string };
+    const folded = { toolResult: { ...last, content: [...last.content, ...others.map((block) => ({ text: block.text }))] } };
+    note(`user turn ${i}: its text went into its last tool result (the model takes no text beside tool results)`);
+    return [{ role: 'user', content: content.map((block) => (block === results[results.length - 1] ? folded : block)) }];
+  }
+  note(`user turn ${i}: its images or documents follow its tool results in a turn of their own (the model takes none beside them)`);
+  return [
+    { role: 'user', content: turn.content.filter((block) => !others.includes(block)) },
+    { role: 'assistant', content: [{ text: TOOL_RESULTS_RECEIVED }] },
+    { role: 'user', content: others },
+  ];
 }
 
 /**
@@ -284,7 +332,13 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     const p = request.params;
     const modelId = ctx.target.modelId;
     const readsReasoning = traits.readsReasoning === true;
-    const messages = converseMessages(request.messages, flagFor(traits.images, modelId), readsReasoning, (message) => ctx.note(message));
+    const messages = converseMessages(
+      request.messages,
+      flagFor(traits.images, modelId),
+      readsReasoning,
+      (message) => ctx.note(message),
+      traits.toolResultsAlone === true,
+    );
     if (!readsReasoning && handsBackReasoning(request.messages))
       ctx.note(`reasoning handed back left out: ${modelId} reads no reasoning in its history`);
     const body: Record<string, unknown> = { messages };
@@ -371,6 +425,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     createStreamMapper: () => new ConverseEventMapper('converse'),
     parseResponse: parseConverseResponse,
     toolNames: traits.toolNames ?? BEDROCK_TOOL_NAMES,
+    toolIds: traits.toolIds ?? BEDROCK_TOOL_IDS,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
     // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.
@@ -422,7 +477,7 @@ export function converseStreamOf(answer: Record<string, unknown>): Array<{ event
 }
 
 /** `reasoning_effort` as three levels in `reasoning_effort` (gpt-oss): what a family without its own rule gets. */
-function threeLevelReasoning(
+export function threeLevelReasoning(
   request: ChatRequest,
   ctx: BuildContext,
   effort: ReasoningEffort,

@@ -19,6 +19,7 @@ import { limitMedia, mediaRule } from './media-limit.ts';
 import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported, sendsOwnBody } from './request.ts';
+import { aliasToolIds } from './tool-ids.ts';
 import { renameTools } from './tool-names.ts';
 import type { CacheSupport, RouteAdapter } from './types.ts';
 
@@ -27,7 +28,7 @@ import type { CacheSupport, RouteAdapter } from './types.ts';
  * any family builds its body: documents the model can read on this route, tool results beyond text only where
  * the route takes them (`checkToolResults`), prompt-cache points it can take
  * (with Bedrock's limits), tool names it can carry (renamed, the caller told how to name them back: a client's
- * own InvokeModel body keeps its own), images labelled as their bytes are (image-format.ts), no more images and
+ * own InvokeModel body keeps its own), tool-call ids it can carry (tool-ids.ts: replaced in calls and results alike), images labelled as their bytes are (image-format.ts), no more images and
  * documents than the model takes (media-limit.ts). A builder then renders what it is given and never sees what it cannot render.
  */
 function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => CacheSupport | undefined): RouteAdapter {
@@ -48,8 +49,13 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
         ctx.note(`tool names ${what} cannot take renamed: ${[...renamed.names].map(([sent, own]) => `${own} → ${sent}`).join(', ')}`);
         ctx.renamedTools?.(renamed.names);
       }
+      // Claude's own Messages body has its ids replaced by its builder (anthropic-native.ts), and says so there.
+      const aliased =
+        adapter.toolIds && !ownBody && !ownMessages ? aliasToolIds(renamed?.request ?? documents, adapter.toolIds) : undefined;
+      if (aliased)
+        ctx.note(`tool-call ids ${what} cannot take replaced: ${[...aliased.aliases].map(([own, sent]) => `${own} → ${sent}`).join(', ')}`);
       // Claude's own Messages body is relabelled and held to the model's media limit by its builder (anthropic-native.ts).
-      const named = renamed?.request ?? documents;
+      const named = aliased?.request ?? renamed?.request ?? documents;
       const note = (message: string): void => ctx.note(message);
       const within = ownMessages
         ? named
@@ -136,7 +142,8 @@ export const routeSupport: RouteSupport = {
 
 /**
  * Applies the family's allow-list to a request: returns the parameters that go on, having thrown for (or,
- * with dropParams, dropped) every parameter the family cannot take, including unknown ones.
+ * with dropParams, dropped) every parameter the family cannot take, including unknown ones; one in `keep`
+ * is thrown for even with dropParams.
  */
 export function applyParamPolicy(
   request: ChatRequest,
@@ -145,6 +152,7 @@ export function applyParamPolicy(
   dropParams: boolean,
   describeTarget: string,
   note: (message: string) => void,
+  keep?: ReadonlySet<string>,
 ): ChatRequest {
   const kept: ChatParams = {};
   const rejected: string[] = [...unknown];
@@ -184,7 +192,7 @@ export function applyParamPolicy(
       note(`parameter "${key}" dropped: ${describeTarget} has no such setting, and this value asks for nothing it must honour`);
       continue;
     }
-    if (!dropParams) {
+    if (!dropParams || keep?.has(key) === true) {
       const why =
         isKnownUnsupported(key) || request.params[key as ParamName] !== undefined
           ? `is not supported by ${describeTarget}`

@@ -101,6 +101,9 @@ export const llama: ChatFamilySpec<'meta'> = {
     // Llama 4 refuses tools on ConverseStream ("This model doesn't support tool use in streaming mode.": pi #3739,
     // 2026-04, Maverick and Scout; obot #6740, 2026-05).
     toolsOnlyWhole: (modelId) => modelId.toLowerCase().includes('llama4'),
+    // "Conversation blocks and tool result blocks cannot be provided in the same turn." (harness-sdk #1223,
+    // 2025-11, Llama 4 Maverick; browser-use #710, 2025-02, Llama 3.3 70B).
+    toolResultsAlone: true,
     images: llamaVision,
     documents: true,
     structured: false,

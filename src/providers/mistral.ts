@@ -13,6 +13,7 @@
  */
 import { ownInvokeBody, type ChatRequest, type ParamName, type ToolDefinition } from './request.ts';
 import type { BuildContext, ChatFamilySpec, RouteAdapter, StreamMapper } from './types.ts';
+import { MISTRAL_TOOL_IDS } from './tool-ids.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import { mistralPrompt } from './chat-template.ts';
 import { OpenAiStreamMapper, openAiMessages, openAiTools, parseOpenAiResponse } from './openai-compatible.ts';
@@ -168,6 +169,8 @@ export const mistralInvoke: RouteAdapter = {
   createStreamMapper: () => new MistralStreamMapper(),
   parseResponse: (body, headers) => ('outputs' in body ? parseCompletion(PROMPT_SHAPE, body, headers) : parseOpenAiResponse(body, headers)),
   ownBodyFormats: { all: [PROMPT_FORMAT, CHAT_FORMAT], of: ownFormat },
+  // "Tool call id was a but must be a-z, A-Z, 0-9, with a length of 9." (tool-ids.ts)
+  toolIds: MISTRAL_TOOL_IDS,
 };
 
 /** Mistral 7B and Mixtral take neither tools nor a system prompt on Bedrock. */
@@ -193,5 +196,11 @@ export const mistral: ChatFamilySpec<'mistral'> = {
     // Bedrock hands converse's top_k to the model's own body, and the chat models' body has none (400).
     refusesTopK: (modelId) => (isMistralChat(modelId) ? "Mistral's chat models take no top_k" : undefined),
     foldsSystem: isSmallMistral,
+    // Mistral's chat models refuse any other tool-call id in the history, on Converse too: "Tool call id was a but
+    // must be a-z, A-Z, 0-9, with a length of 9." (opencode #48843, 2026-09; vercel/ai #11802, #16606).
+    toolIds: MISTRAL_TOOL_IDS,
+    // "Conversation blocks and tool result blocks cannot be provided in the same turn." (browser-use #710,
+    // 2025-02, Mistral Large).
+    toolResultsAlone: true,
   },
 };

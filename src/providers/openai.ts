@@ -20,6 +20,7 @@ import {
 } from './openai-compatible.ts';
 import { mergeExtraFields, refuseImages, rejectParam, threeLevelEffort } from './policy.ts';
 import { closedSchema } from './json-schema.ts';
+import { threeLevelReasoning } from './converse.ts';
 
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['seed', 'logit_bias', 'frequency_penalty', 'presence_penalty']);
 
@@ -122,7 +123,7 @@ export const openai: ChatFamilySpec<'openai'> = {
     extra: ['reasoning_effort'],
     extraFields: ['reasoning_effort', 'reasoning'],
     reasoning: (request, ctx, effort) =>
-      isGptFrontier(ctx.target.modelId) ? gptReasoning(request, ctx, effort) : ossReasoning(request, ctx, effort),
+      isGptFrontier(ctx.target.modelId) ? gptReasoning(request, ctx, effort) : threeLevelReasoning(request, ctx, effort),
     modelParams: (params, ctx) => (isGptFrontier(ctx.target.modelId) ? gptMaxTokensFloor(params, ctx) : params),
   },
 };
@@ -148,15 +149,6 @@ function gptReasoning(
     return { request, fields: {} };
   }
   return { request, fields: { reasoning: { effort: effort === 'minimal' ? 'low' : effort } } };
-}
-
-function ossReasoning(
-  request: ChatRequest,
-  ctx: BuildContext,
-  effort: ReasoningEffort,
-): { request: ChatRequest; fields: Record<string, unknown> } {
-  const level = threeLevelEffort(ctx, effort, false);
-  return { request, fields: level === undefined ? {} : { reasoning_effort: level } };
 }
 
 /**

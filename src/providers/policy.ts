@@ -16,7 +16,7 @@ import type { BuildContext } from './types.ts';
 
 /** Throws `unsupported_parameter` for `param`, or (drop_params) logs it and returns false. */
 export function rejectParam(ctx: BuildContext, param: string, why: string): false {
-  const drop = ctx.dropParams ?? ctx.target.alias?.dropParams ?? false;
+  const drop = (ctx.dropParams ?? ctx.target.alias?.dropParams ?? false) && ctx.keepParams?.has(param) !== true;
   if (!drop) {
     throw new SidecarError(
       'unsupported_parameter',

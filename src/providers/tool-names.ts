@@ -15,9 +15,9 @@
  * request, so a conversation's history and cache points stay stable. The model's calls come back under the
  * client's own names (`restoreToolNames` on a whole answer, `withToolNames` on a stream).
  */
-import { createHash } from 'node:crypto';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { ChatMessage, ChatRequest } from './request.ts';
+import { stableDigest } from './tool-ids.ts';
 import type { StreamMapper } from './types.ts';
 
 export interface ToolNameRule {
@@ -66,10 +66,7 @@ function fold(name: string, rule: ToolNameRule): string {
 }
 
 function suffixed(base: string, name: string, rule: ToolNameRule, attempt: number): string {
-  const hash = createHash('sha256')
-    .update(attempt === 0 ? name : `${name}\u0000${attempt}`)
-    .digest('hex')
-    .slice(0, 8);
+  const hash = stableDigest(name, attempt).toString('hex').slice(0, 8);
   const head = base.slice(0, rule.maxLength - hash.length - 1);
   return `${head === '' && rule.start ? 't' : head}_${hash}`;
 }

@@ -8,6 +8,7 @@ import type { ModelTarget } from '../models/resolve.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { EmbeddingModel } from './embeddings/types.ts';
 import type { ChatParams, ChatRequest, DocumentFormat, ParamName, ReasoningEffort } from './request.ts';
+import type { ToolIdRule } from './tool-ids.ts';
 import type { ToolNameRule, ToolNames } from './tool-names.ts';
 
 /** Maps one provider-native stream event (already JSON-decoded) to internal events. */
@@ -34,6 +35,8 @@ export interface BuildContext {
    * happen in the body builder (e.g. tools on a prompt-only Mistral model). Absent: the alias's setting.
    */
   dropParams?: boolean;
+  /** Parameters refused even with dropParams (the surface's `keepsParams`: Messages' structured output). */
+  keepParams?: ReadonlySet<string>;
   /**
    * The surface drops (and logs through `note`) the parts of a tool result the target cannot read rather
    * than refusing them (`checkToolResults`): Anthropic Messages, whose clients cannot be configured.
@@ -101,6 +104,8 @@ export interface RouteAdapter {
   readonly ownBodyFormats?: { readonly all: readonly string[]; of(modelId: string): string | undefined };
   /** The tool names the route takes; a name it does not is renamed for the call (tool-names.ts). Absent: any. */
   readonly toolNames?: ToolNameRule;
+  /** The tool-call ids the route takes; an id it does not is replaced in the history (tool-ids.ts). Absent: any. */
+  readonly toolIds?: ToolIdRule;
 }
 
 export interface DocumentSupport {
@@ -132,6 +137,14 @@ export interface ConverseTraits {
   readonly toolsOnlyWhole?: (modelId: string) => boolean;
   /** The tool names the family takes on converse, when stricter than Bedrock's (tool-names.ts). */
   readonly toolNames?: ToolNameRule;
+  /** The tool-call ids the family takes on converse, when stricter than Bedrock's (Mistral's: tool-ids.ts). */
+  readonly toolIds?: ToolIdRule;
+  /**
+   * The family refuses a user turn holding tool results beside other blocks ("Conversation blocks and tool
+   * result blocks cannot be provided in the same turn.": Llama, Mistral); the sidecar keeps them apart
+   * (converse.ts `converseMessages`).
+   */
+  readonly toolResultsAlone?: boolean;
   /** The family takes no `anyOf` / `oneOf` / `allOf` at the top of a tool's schema: folded (tool-schema.ts). */
   readonly foldsToolSchemas?: boolean;
   readonly images: ModelFlag;

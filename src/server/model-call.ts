@@ -198,7 +198,10 @@ async function serve(ex: Exchange): Promise<void> {
       }
       const note = (message: string): void => log.debug({ model: target.name }, message);
       ex.surface.check?.(read, target, note);
-      const dropParams = ex.surface.dropsUnsupported === true || (target.alias?.dropParams ?? config.dropParams);
+      const configDrops = target.alias?.dropParams ?? config.dropParams;
+      const dropParams = ex.surface.dropsUnsupported === true || configDrops;
+      // What the surface never drops of its own accord (the config's drop_params still does).
+      const keepParams = configDrops ? undefined : ex.surface.keepsParams;
       const prepared = applyParamPolicy(
         request,
         unknown,
@@ -206,6 +209,7 @@ async function serve(ex: Exchange): Promise<void> {
         dropParams,
         `${target.family ?? 'this model'} on the ${target.route} route`,
         note,
+        keepParams,
       );
       // The requested alias's guardrails always apply, a fallback's own on top.
       const extra = index === 0 ? prepared.sidecar.guardrails : [...requestedGuardrails, ...prepared.sidecar.guardrails];
@@ -222,7 +226,7 @@ async function serve(ex: Exchange): Promise<void> {
         toolNames = names;
       };
       const build = (request: ChatRequest): Record<string, unknown> => {
-        const native = adapter.buildBody(request, { target, note, dropParams, dropsToolResultParts, renamedTools });
+        const native = adapter.buildBody(request, { target, note, dropParams, keepParams, dropsToolResultParts, renamedTools });
         if (config.logging.content) log.debug({ body: native }, 'upstream body');
         return native;
       };

@@ -11,7 +11,7 @@ import type { SidecarError } from '../errors.ts';
 import type { Renderer } from '../pipeline/encoder.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import type { ModelTarget } from '../models/resolve.ts';
-import type { ChatRequest } from '../providers/request.ts';
+import type { ChatRequest, ParamName } from '../providers/request.ts';
 import type { ServerContext } from './context.ts';
 
 /** The `surface` label of logs and metrics. */
@@ -72,6 +72,11 @@ export interface ModelSurface {
    * drop_params, and such tool-result parts are a 400.
    */
   readonly dropsUnsupported?: boolean;
+  /**
+   * With `dropsUnsupported`: parameters still refused (400 naming them) rather than dropped, unless the alias
+   * or the config sets drop_params — the client's structured output, without which it parses prose.
+   */
+  readonly keepsParams?: ReadonlySet<ParamName>;
   /**
    * The client speaks Bedrock's own API and gets Bedrock's own answers (the native surface): a `max_tokens`
    * above the model's output limit is Bedrock's 400, where other surfaces send the request again at the limit

@@ -46,12 +46,16 @@ const TOOL = { type: 'function', function: { name: 'f', parameters: { type: 'obj
 
 test('policy: response_format where the family cannot honour it is a 400 naming it', () => {
   rejects(() => build('invoke', NOVA1, { response_format: { type: 'json_object' } }), 'response_format');
-  rejects(() => build('invoke', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } }), 'response_format');
   rejects(() => build('converse', 'meta.llama3-1-8b-instruct-v1:0', { response_format: { type: 'json_object' } }), 'response_format');
   rejects(
     () => build('invoke', 'ai21.jamba-1-5-mini-v1:0', { response_format: { type: 'json_schema', json_schema: { name: 'n', schema: {} } } }),
     'response_format',
   );
+});
+
+test("policy: response_format json_object on Claude's invoke body asks in the prompt, as on converse: no output_config", () => {
+  const { body } = build('invoke', 'anthropic.claude-3-haiku-20240307-v1:0', { response_format: { type: 'json_object' } });
+  assert.equal(body.output_config, undefined);
 });
 
 test('policy: response_format {"type":"text"} asks for nothing and is accepted by every family', () => {

@@ -9,6 +9,7 @@ import type { LazyText, OutputPlan, PlannedToolCall } from '../output.ts';
 import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
 import { imageLabelProblem, imageSizeOf } from '../image-bytes.ts';
+import { claudeToolIdProblem } from '../tool-use-ids.ts';
 import { claudeConstraintProblem } from '../structured-output.ts';
 
 export const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -520,6 +521,7 @@ export const anthropic: InvokeFamily = {
       forcedToolProblem(ctx.modelId, isJson(body.thinking) ? body.thinking.type : undefined, isForced(body.tool_choice)) ??
       outputFormatProblem(ctx.modelId, body) ??
       blankTextProblem(body) ??
+      claudeToolIdProblem(body) ??
       continuationProblem(body) ??
       toolSchemaProblem(body) ??
       imageLabelProblems(body) ??

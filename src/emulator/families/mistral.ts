@@ -13,8 +13,9 @@
 // Validation: no Bedrock capture exists for Mistral; the emulator uses Bedrock's JSON-schema dialect.
 import { any, arr, int, num, obj, oneOf, opt, req, str } from '../schema.ts';
 import { chatContentText, everit, extraneousKey, lastMarked, mapStop } from './common.ts';
-import type { InvokeFamily, Json, RenderContext } from './types.ts';
+import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
 import type { PlannedToolCall } from '../output.ts';
+import { mistralChatIdProblem } from '../tool-use-ids.ts';
 
 const TEXT_STOP = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length' };
 const CHAT_STOP = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls' };
@@ -106,7 +107,8 @@ export const mistralChat: InvokeFamily = {
   supportsTools: true,
   topLevelKeys: Object.keys(chatProps),
   extraKeyMessage: extraneousKey,
-  validate: (body) => everit(chatSchema, body),
+  // Tool-call ids other than 9 alphanumerics are refused (tool-use-ids.ts).
+  validate: (body) => everit(chatSchema, body) ?? (isJson(body) ? mistralChatIdProblem(body) : undefined),
   sniff: () => false,
   lastUserText(body) {
     const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];

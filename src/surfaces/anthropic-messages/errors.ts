@@ -26,8 +26,16 @@ export function anthropicErrorType(error: SidecarError): string {
   }
 }
 
+/**
+ * The neutral request speaks Chat Completions' parameter names; a refusal of one the Messages client spelled
+ * differently names the client's own spelling (the one parameter the surface refuses: `keepsParams`).
+ */
+const CLIENT_NAMES: Readonly<Record<string, string>> = { response_format: 'output_config.format' };
+
 export function anthropicErrorBody(error: SidecarError): { type: 'error'; error: Record<string, string> } {
-  const inner: Record<string, string> = { type: anthropicErrorType(error), message: error.message };
+  const name = error.param === null ? undefined : CLIENT_NAMES[error.param];
+  const message = name === undefined ? error.message : error.message.replaceAll(`"${error.param}"`, `"${name}"`);
+  const inner: Record<string, string> = { type: anthropicErrorType(error), message };
   if (error.guardrail !== undefined) inner.guardrail = error.guardrail;
   return { type: 'error', error: inner };
 }

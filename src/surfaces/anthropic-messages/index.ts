@@ -4,7 +4,8 @@
  * src/providers/anthropic-native.ts); stream renderer: renderer.ts, on the Claude events core it shares with the
  * native invoke (src/surfaces/anthropic-events.ts, which also builds the whole answer); errors: Anthropic's shape
  * (errors.ts). Parameters a family cannot take are dropped and logged, never a 400: Claude Code and the
- * Agent SDK cannot be told to leave them out. Content only Claude's own body can carry (URL or file-id documents,
+ * Agent SDK cannot be told to leave them out — except a structured output (`output_config.format`), whose
+ * client would parse prose: a 400 naming it (unless drop_params is set). Content only Claude's own body can carry (URL or file-id documents,
  * server tools, URL images) is a 400 naming it for a target that gets the translation.
  */
 import { randomHex } from '../../server/ids.ts';
@@ -24,6 +25,7 @@ export const messagesSurface: ModelSurface = {
   answer: (events, meta) => anthropicMessage(events, meta),
   errorBody: anthropicErrorBody,
   dropsUnsupported: true,
+  keepsParams: new Set(['response_format']),
   check: checkTranslatable,
 };
 

@@ -19,6 +19,7 @@ import {
   type DocumentFormat,
   type ReasoningBlock,
   type ReasoningEffort,
+  type ResponseFormat,
   type TextPart,
   type ToolCall,
   type ToolDefinition,
@@ -31,8 +32,11 @@ import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 
-/** Keys read into neutral fields (and kept in the native body); anything else is the native body's alone. */
-const READ: ReadonlySet<string> = new Set(['model', 'stream', ...CLAUDE_BODY_KEYS, 'metadata']);
+/**
+ * Keys read into neutral fields (and kept in the native body); anything else is the native body's alone.
+ * `output_format` is the structured-output beta's spelling of `output_config.format`.
+ */
+const READ: ReadonlySet<string> = new Set(['model', 'stream', ...CLAUDE_BODY_KEYS, 'metadata', 'output_format']);
 /** Keys the Messages API defines that only Claude's own body can carry (dropped for other families). */
 const NATIVE_ONLY = new Set(['context_management', 'service_tier', 'anthropic_beta', 'container', 'mcp_servers']);
 
@@ -103,6 +107,8 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
     const alone = claudeOutputEffort(body.output_config);
     if (alone !== undefined) params.effort = alone;
   }
+  const format = outputFormat(body);
+  if (format !== undefined) params.response_format = format;
   const userId = isObject(body.metadata) ? body.metadata.user_id : undefined;
   if (typeof userId === 'string') params.user = userId;
 
@@ -153,6 +159,24 @@ function numberIn(key: string, value: unknown, min: number, max: number): number
     throw bad(key, `"${key}" must be a number from ${min} to ${max}`);
   }
   return value;
+}
+
+/**
+ * Messages' structured output → the neutral `response_format`, so a translated body (a converse alias of
+ * Claude, a fallback of another family) asks for the schema too: `output_config.format`
+ * (`{type: "json_schema", schema}`), or the structured-output beta's top-level `output_format`, which older
+ * SDKs still send (Anthropic's API takes it for a transition period; today's SDK moves it into
+ * `output_config.format` itself). Anthropic's format has no name: Converse's is `response`.
+ */
+function outputFormat(body: Record<string, unknown>): ResponseFormat | undefined {
+  const config = isObject(body.output_config) ? body.output_config : {};
+  const current = config.format !== undefined && config.format !== null;
+  const format = current ? config.format : body.output_format;
+  if (format === undefined || format === null) return undefined;
+  const at = current ? 'output_config.format' : 'output_format';
+  if (!isObject(format) || format.type !== 'json_schema') throw bad(at, `"${at}.type" must be json_schema`);
+  if (!isObject(format.schema)) throw bad(`${at}.schema`, `"${at}.schema" must be a JSON schema object`);
+  return { type: 'json_schema', name: 'response', schema: format.schema };
 }
 
 /** Messages' thinking → the neutral reasoning effort other families are sent (Claude keeps its own). */

@@ -100,6 +100,13 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean, 
   // Claude is sent in additionalModelRequestFields as Claude's body carries it.
   const alone = effort === undefined || effort === 'none' ? claudeOutputEffort(raw.output_config) : undefined;
   if (alone !== undefined) params.effort = alone;
+  // Structured output: a converse alias of Claude, or another family, is asked for the schema too.
+  const format = isObject(raw.output_config) ? raw.output_config.format : undefined;
+  if (format !== undefined && format !== null) {
+    if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.schema))
+      throw invalid('output_config.format: must be {"type": "json_schema", "schema": {…}}', 'output_config.format');
+    params.response_format = { type: 'json_schema', name: 'response', schema: format.schema };
+  }
 
   const messages: ChatMessage[] = [...readSystem(raw.system)];
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) throw invalid('messages: must be a non-empty list', 'messages');
