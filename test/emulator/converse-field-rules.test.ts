@@ -4,21 +4,11 @@
 // the real AWS SDK.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConverseCommand, ValidationException, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
-import { sdkClient } from './helpers.ts';
+import { type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { converseOutcome, sdkClient } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';
 
 const hello: ConverseCommandInput['messages'] = [{ role: 'user', content: [{ text: 'hello' }] }];
-
-async function outcome(client: ReturnType<typeof sdkClient>, input: ConverseCommandInput): Promise<string> {
-  try {
-    await client.send(new ConverseCommand(input));
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof ValidationException, String(error));
-    return error.message;
-  }
-}
 
 test('converse fields: stopSequences, temperature and topP refused per model, whatever the value', async () => {
   await withEmulator(async (emu) => {
@@ -38,7 +28,7 @@ test('converse fields: stopSequences, temperature and topP refused per model, wh
     ];
     for (const [modelId, inferenceConfig, expected] of cases)
       assert.equal(
-        await outcome(client, { modelId, messages: hello, inferenceConfig }),
+        await converseOutcome(client, { modelId, messages: hello, inferenceConfig }),
         expected,
         `${modelId} ${JSON.stringify(inferenceConfig)}`,
       );
@@ -49,7 +39,7 @@ test('converse fields: GPT-5.6 and GPT-6 take reasoning.effort and refuse the fl
   await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
     const run = (modelId: string, fields: Record<string, unknown>): Promise<string> =>
-      outcome(client, { modelId, messages: hello, additionalModelRequestFields: fields as never });
+      converseOutcome(client, { modelId, messages: hello, additionalModelRequestFields: fields as never });
     assert.equal(await run('us.openai.gpt-5.6-sol', { reasoning_effort: 'high' }), "Unknown parameter: 'reasoning_effort'.");
     assert.equal(await run('us.openai.gpt-5.6-sol', { reasoning: { effort: 'high' } }), 'ok');
     assert.equal(await run('us.openai.gpt-5.6-sol', { reasoning: { effort: 'none' } }), 'ok');
@@ -66,7 +56,7 @@ test('converse fields: an empty tool description and a document without text are
     const client = sdkClient(emu.url);
     const tool = (name: string, description: string) => ({ toolSpec: { name, description, inputSchema: { json: { type: 'object' } } } });
     assert.equal(
-      await outcome(client, {
+      await converseOutcome(client, {
         modelId: 'us.amazon.nova-pro-v1:0',
         messages: hello,
         toolConfig: { tools: [tool('a', 'A.'), tool('focus_chain', '')] },
@@ -76,9 +66,12 @@ test('converse fields: an empty tool description and a document without text are
     const pdf = { document: { format: 'pdf' as const, name: 'report', source: { bytes: Buffer.from('%PDF-1.4 x') } } };
     const claude = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
     assert.equal(
-      await outcome(client, { modelId: claude, messages: [{ role: 'user', content: [pdf] }] }),
+      await converseOutcome(client, { modelId: claude, messages: [{ role: 'user', content: [pdf] }] }),
       'A text block must be included when using documents.',
     );
-    assert.equal(await outcome(client, { modelId: claude, messages: [{ role: 'user', content: [pdf, { text: 'Summarise.' }] }] }), 'ok');
+    assert.equal(
+      await converseOutcome(client, { modelId: claude, messages: [{ role: 'user', content: [pdf, { text: 'Summarise.' }] }] }),
+      'ok',
+    );
   });
 });

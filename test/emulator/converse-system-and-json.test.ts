@@ -3,22 +3,12 @@
 // which folds such a system prompt into the first user turn, is checked against the same rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConverseCommand, ValidationException, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import OpenAI from 'openai';
 import { NO_SYSTEM_MESSAGES } from '../../src/emulator/converse.ts';
-import { sdkClient } from './helpers.ts';
+import { converseOutcome, sdkClient } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';
 import { startHarness } from '../helpers/harness.ts';
-
-async function outcome(client: ReturnType<typeof sdkClient>, input: ConverseCommandInput): Promise<string> {
-  try {
-    await client.send(new ConverseCommand(input));
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof ValidationException, String(error));
-    return error.message;
-  }
-}
 
 const hello: ConverseCommandInput['messages'] = [{ role: 'user', content: [{ text: 'hello' }] }];
 const TITAN = 'amazon.titan-text-express-v1';
@@ -29,11 +19,15 @@ test('converse: Titan Text, Mistral 7B and Mixtral refuse a system prompt; Mistr
   await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
     for (const modelId of [TITAN, MISTRAL_7B, MIXTRAL]) {
-      assert.equal(await outcome(client, { modelId, messages: hello, system: [{ text: 'Be brief.' }] }), NO_SYSTEM_MESSAGES, modelId);
-      assert.equal(await outcome(client, { modelId, messages: hello }), 'ok', modelId);
+      assert.equal(
+        await converseOutcome(client, { modelId, messages: hello, system: [{ text: 'Be brief.' }] }),
+        NO_SYSTEM_MESSAGES,
+        modelId,
+      );
+      assert.equal(await converseOutcome(client, { modelId, messages: hello }), 'ok', modelId);
     }
     for (const modelId of ['mistral.mistral-large-2407-v1:0', 'us.amazon.nova-lite-v1:0'])
-      assert.equal(await outcome(client, { modelId, messages: hello, system: [{ text: 'Be brief.' }] }), 'ok', modelId);
+      assert.equal(await converseOutcome(client, { modelId, messages: hello, system: [{ text: 'Be brief.' }] }), 'ok', modelId);
   });
 });
 
@@ -48,10 +42,10 @@ test("converse: a toolResult's json must be an object", async () => {
     const toolConfig = { tools: [{ toolSpec: { name: 'ls', inputSchema: { json: { type: 'object' } } } }] };
     const modelId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
     assert.equal(
-      await outcome(client, { modelId, messages: turns(['a.txt', 'b.txt']), toolConfig }),
+      await converseOutcome(client, { modelId, messages: turns(['a.txt', 'b.txt']), toolConfig }),
       'The format of the value at messages.2.content.0.toolResult.content.0.json is invalid. Provide a json object for the field and try again.',
     );
-    assert.equal(await outcome(client, { modelId, messages: turns({ files: ['a.txt', 'b.txt'] }), toolConfig }), 'ok');
+    assert.equal(await converseOutcome(client, { modelId, messages: turns({ files: ['a.txt', 'b.txt'] }), toolConfig }), 'ok');
   });
 });
 

@@ -4,7 +4,8 @@
 import { request } from 'node:http';
 import { TEST_CREDENTIALS } from '../helpers/credentials.ts';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import assert from 'node:assert/strict';
+import { BedrockRuntimeClient, ConverseCommand, ValidationException, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -23,6 +24,22 @@ export function sdkClient(url: string, secretAccessKey = SECRET): BedrockRuntime
     requestHandler: new NodeHttpHandler(),
     maxAttempts: 1,
   });
+}
+
+/** The message of the ValidationException `run` fails with, or undefined when it succeeds (any other error fails the test). */
+export async function refusalOf(run: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await run();
+    return undefined;
+  } catch (error) {
+    assert.ok(error instanceof ValidationException, String(error));
+    return error.message;
+  }
+}
+
+/** A Converse call's outcome through the SDK: `ok`, or Bedrock's ValidationException message. */
+export async function converseOutcome(client: BedrockRuntimeClient, input: ConverseCommandInput): Promise<string> {
+  return (await refusalOf(() => client.send(new ConverseCommand(input)))) ?? 'ok';
 }
 
 export function claudeBody(text = 'hi', extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -3,9 +3,9 @@
 // gpt-oss and DeepSeek V3.2 take unsigned reasoning. Driven with the real AWS SDK.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConverseCommand, ValidationException, type Message } from '@aws-sdk/client-bedrock-runtime';
+import { ConverseCommand, type Message } from '@aws-sdk/client-bedrock-runtime';
 import { REASONING_REFUSED } from '../../src/emulator/reasoning-history.ts';
-import { post, sdkClient } from './helpers.ts';
+import { post, refusalOf, sdkClient } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';
 
 const history = (reasoningText: { text: string; signature?: string }): Message[] => [
@@ -14,22 +14,12 @@ const history = (reasoningText: { text: string; signature?: string }): Message[]
   { role: 'user', content: [{ text: 'Times ten?' }] },
 ];
 
-async function refusal(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-    return undefined;
-  } catch (error) {
-    assert.ok(error instanceof ValidationException, String(error));
-    return error.message;
-  }
-}
-
 test('reasoning history: Nova, DeepSeek R1 and Kimi refuse reasoningContent, signed or not', async () => {
   await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
     for (const modelId of ['us.amazon.nova-pro-v1:0', 'us.amazon.nova-2-lite-v1:0', 'us.deepseek.r1-v1:0', 'moonshot.kimi-k2-thinking']) {
       for (const reasoning of [{ text: 'add them' }, { text: 'add them', signature: 'c2lnbmVk' }]) {
-        const message = await refusal(() => client.send(new ConverseCommand({ modelId, messages: history(reasoning) })));
+        const message = await refusalOf(() => client.send(new ConverseCommand({ modelId, messages: history(reasoning) })));
         assert.equal(message, REASONING_REFUSED, `${modelId} ${JSON.stringify(reasoning)}`);
       }
       // The same conversation without the reasoning is answered.
@@ -44,7 +34,7 @@ test('reasoning history: Claude takes its reasoning signed and refuses it unsign
   await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
     const claude = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
-    const unsigned = await refusal(() => client.send(new ConverseCommand({ modelId: claude, messages: history({ text: 'add them' }) })));
+    const unsigned = await refusalOf(() => client.send(new ConverseCommand({ modelId: claude, messages: history({ text: 'add them' }) })));
     assert.equal(unsigned, 'The model returned the following errors: messages.1.content.0.thinking.signature: Field required');
     const signed = await client.send(
       new ConverseCommand({ modelId: claude, messages: history({ text: 'add them', signature: 'c2lnbmVk' }) }),

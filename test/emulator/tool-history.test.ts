@@ -4,8 +4,8 @@
 // user turn that holds tool results beside other blocks, which Claude and Nova take.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConverseCommand, ValidationException, type ContentBlock, type Message } from '@aws-sdk/client-bedrock-runtime';
-import { CLAUDE, claudeBody, post, sdkClient } from './helpers.ts';
+import { ConverseCommand, type ContentBlock, type Message } from '@aws-sdk/client-bedrock-runtime';
+import { CLAUDE, claudeBody, post, refusalOf, sdkClient } from './helpers.ts';
 import { withEmulator } from '../helpers/emulator.ts';
 
 const TOOLS = { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] };
@@ -19,16 +19,6 @@ function history(id: string, resultTurn: ContentBlock[] = [{ toolResult: { toolU
   ];
 }
 
-async function refusal(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-    return undefined;
-  } catch (error) {
-    assert.ok(error instanceof ValidationException, String(error));
-    return error.message;
-  }
-}
-
 test('tool history: Converse refuses a toolUseId over 64 characters or with `|`, in calls and results', async () => {
   await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
@@ -36,7 +26,7 @@ test('tool history: Converse refuses a toolUseId over 64 characters or with `|`,
       client.send(new ConverseCommand({ modelId: CLAUDE, messages: history(id), toolConfig: TOOLS }));
     const codex = 'call_65OReGAIB0M4612fiyF6YMbI|fc_0feebbbc39e113d4016969ff3539208191914ede46e71d5d06';
     // Codex's `call_…|fc_…` (earendil-works/pi #781): both constraints, on the call and on its result.
-    const piped = await refusal(() => converse(codex));
+    const piped = await refusalOf(() => converse(codex));
     assert.match(piped!, /^4 validation errors detected: /);
     assert.ok(
       piped!.includes(
@@ -47,7 +37,7 @@ test('tool history: Converse refuses a toolUseId over 64 characters or with `|`,
     assert.ok(piped!.includes("at 'messages.2.member.content.0.member.toolResult.toolUseId'"), piped);
     const gemini = `d556q31u_ts_${'A'.repeat(60)}`;
     assert.match(
-      (await refusal(() => converse(gemini)))!,
+      (await refusalOf(() => converse(gemini)))!,
       /Value at 'messages\.1\.member\.content\.0\.member\.toolUse\.toolUseId' failed to satisfy constraint: Member must have length less than or equal to 64/,
     );
     // Ids of every common shape within the rule are taken: Claude's, OpenAI's, Bedrock's own.
@@ -60,7 +50,7 @@ test('tool history: Mistral refuses any tool-call id but 9 alphanumerics, on Con
     const client = sdkClient(emu.url);
     for (const modelId of ['mistral.mistral-large-2407-v1:0', 'us.mistral.pixtral-large-2502-v1:0']) {
       for (const id of ['a', 'call_1', 'tooluse_abcdef', 'toolu_01A09q90qw90lq917835lq9', 'abcdefghi_']) {
-        const message = await refusal(() => client.send(new ConverseCommand({ modelId, messages: history(id), toolConfig: TOOLS })));
+        const message = await refusalOf(() => client.send(new ConverseCommand({ modelId, messages: history(id), toolConfig: TOOLS })));
         assert.equal(
           message,
           `The model returned the following errors: Tool call id was ${id} but must be a-z, A-Z, 0-9, with a length of 9.`,
@@ -131,7 +121,7 @@ test('tool history: Llama and Mistral refuse tool results beside other blocks in
       'mistral.mistral-large-2407-v1:0',
     ]) {
       assert.equal(
-        await refusal(() => mixed(modelId)),
+        await refusalOf(() => mixed(modelId)),
         'messages.2.content: Conversation blocks and tool result blocks cannot be provided in the same turn.',
         modelId,
       );
