@@ -63,7 +63,7 @@ type Block = Record<string, unknown>;
  * adjacent same-role messages merge (converse wants strict alternation). Images go as base64 bytes;
  * reasoning handed back goes only where `reasoning` says the model reads it (`ConverseTraits.readsReasoning`);
  * `toolResultsAlone` (`ConverseTraits.toolResultsAlone`): no user turn holds tool results beside other blocks
- * (`apartFromToolResults`). `note` is told what was added or moved.
+ * (`apartFromToolResults`). `note` is told what was added, moved or left out.
  */
 export function converseMessages(
   messages: readonly ChatMessage[],
@@ -73,6 +73,7 @@ export function converseMessages(
   toolResultsAlone = false,
 ): Array<{ role: string; content: Block[] }> {
   const out: Array<{ role: string; content: Block[] }> = [];
+  let leftOut = 0;
   const append = (role: 'user' | 'assistant', blocks: Block[], mark: CacheMark | undefined): void => {
     if (mark) blocks.push(cachePointBlock(mark));
     if (blocks.length === 0) return;
@@ -106,8 +107,9 @@ export function converseMessages(
               if (b.part.cache) blocks.push(cachePointBlock(b.part.cache));
               break;
             case 'reasoning': {
-              const block = reasoning ? reasoningContent(b.block) : undefined;
-              if (block) blocks.push(block);
+              const block = reasoningContent(b.block);
+              if (block && reasoning) blocks.push(block);
+              else if (block) leftOut++;
               break;
             }
             case 'tool':
@@ -143,6 +145,8 @@ export function converseMessages(
       }
     }
   });
+  if (leftOut > 0)
+    note(`reasoning handed back left out (${leftOut} block${leftOut === 1 ? '' : 's'}): the model reads no reasoning in its history`);
   // Tool results set apart first: a document moved to a turn of its own then gets the text it needs there.
   const turns = toolResultsAlone ? out.flatMap((turn, i) => apartFromToolResults(turn, i, note)) : out;
   for (const [i, turn] of turns.entries())
@@ -204,11 +208,6 @@ function textForDocuments(content: Block[]): boolean {
   const at = 'cachePoint' in (content[last + 1] ?? {}) ? last + 2 : last + 1;
   content.splice(at, 0, { text: '.' });
   return true;
-}
-
-/** Whether an assistant turn hands back reasoning converse would carry (signed or redacted: Claude's). */
-export function handsBackReasoning(messages: readonly ChatMessage[]): boolean {
-  return messages.some((m) => m.role === 'assistant' && (m.reasoning ?? []).some((block) => reasoningContent(block) !== undefined));
 }
 
 /**
@@ -328,19 +327,17 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     }
     if (traits.modelParams) request = { ...request, params: traits.modelParams(request.params, ctx) };
     // Fields some models refuse on converse whatever their value (inference-fields.ts).
-    request = { ...request, params: withoutRefusedInference(request.params, ctx) };
+    const accepted = withoutRefusedInference(request.params, ctx);
+    if (accepted !== request.params) request = { ...request, params: accepted };
     const p = request.params;
     const modelId = ctx.target.modelId;
-    const readsReasoning = traits.readsReasoning === true;
     const messages = converseMessages(
       request.messages,
       flagFor(traits.images, modelId),
-      readsReasoning,
+      traits.readsReasoning === true,
       (message) => ctx.note(message),
       traits.toolResultsAlone === true,
     );
-    if (!readsReasoning && handsBackReasoning(request.messages))
-      ctx.note(`reasoning handed back left out: ${modelId} reads no reasoning in its history`);
     const body: Record<string, unknown> = { messages };
     const system = request.messages
       .filter((m) => m.role === 'system')

@@ -9,14 +9,7 @@
  */
 import { ownInvokeBody, type ChatRequest, type ParamName, type ReasoningEffort } from './request.ts';
 import type { BuildContext, CacheSupport, ChatFamilySpec, ConverseTraits, RouteAdapter } from './types.ts';
-import {
-  ConverseEventMapper,
-  converseMessages,
-  converseSystem,
-  handsBackReasoning,
-  converseToolConfig,
-  parseConverseResponse,
-} from './converse.ts';
+import { ConverseEventMapper, converseMessages, converseSystem, converseToolConfig, parseConverseResponse } from './converse.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import { NOVA_TOOL_NAMES } from './tool-names.ts';
@@ -69,8 +62,6 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   if (system.length > 0) body.system = system;
   // Nova refuses reasoning handed back ("User messages cannot contain reasoning content": oh-my-pi #9086).
   body.messages = converseMessages(request.messages, true, false, (message) => ctx.note(message));
-  if (handsBackReasoning(request.messages))
-    ctx.note(`reasoning handed back left out: ${ctx.target.modelId} reads no reasoning in its history`);
   const inference: Record<string, unknown> = {};
   if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;
   if (p.temperature !== undefined) inference.temperature = Math.min(p.temperature, 1);
