@@ -78,26 +78,6 @@ function refusesSystem(modelId: string): boolean {
   return familyOf(modelId) === 'titan' || /mistral-7b|mixtral/.test(modelId.toLowerCase());
 }
 
-/**
- * A toolResult's `json` must be an object: "The format of the value at messages.28.content.0.toolResult.content.0.json
- * is invalid. Provide a json object for the field and try again." (deepset-ai/haystack-core-integrations #3766,
- * 2026-08, Sonnet 4.6; sigoden/aichat #1550, 2026-09).
- */
-function toolResultJsonProblem(messages: Json[]): string | undefined {
-  for (const [i, m] of messages.entries()) {
-    const content = Array.isArray(m.content) ? (m.content as unknown[]) : [];
-    for (const [j, block] of content.entries()) {
-      const result = isJson(block) && isJson(block.toolResult) ? block.toolResult : undefined;
-      const parts = result && Array.isArray(result.content) ? (result.content as unknown[]) : [];
-      for (const [k, part] of parts.entries()) {
-        if (isJson(part) && 'json' in part && !isJson(part.json))
-          return `The format of the value at messages.${i}.content.${j}.toolResult.content.${k}.json is invalid. Provide a json object for the field and try again.`;
-      }
-    }
-  }
-  return undefined;
-}
-
 export const TOOL_CONFIG_REQUIRED = 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
 
 /**
@@ -228,8 +208,6 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   }
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
   if (Array.isArray(body.system) && body.system.length > 0 && refusesSystem(modelId)) return NO_SYSTEM_MESSAGES;
-  const json = toolResultJsonProblem(messages);
-  if (json) return json;
   const isPrompt = /:prompt\//.test(modelId);
   if (!isPrompt && (messages.length === 0 || messages[0]!.role !== 'user')) return MUST_START_WITH_USER;
   let usesTools = false;
@@ -265,6 +243,11 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
       // A tool result's document is a DocumentBlock too: the same name rule.
       const parts = isJson(result) && Array.isArray(result.content) ? (result.content as unknown[]) : [];
       for (const [k, part] of [block, ...parts].entries()) {
+        // A tool result's `json` must be an object: "The format of the value at messages.28.content.0.toolResult
+        // .content.0.json is invalid. …" (deepset-ai/haystack-core-integrations #3766, 2026-08, Sonnet 4.6;
+        // sigoden/aichat #1550, 2026-09).
+        if (k > 0 && isJson(part) && 'json' in part && !isJson(part.json))
+          return `The format of the value at messages.${i}.content.${j}.toolResult.content.${k - 1}.json is invalid. Provide a json object for the field and try again.`;
         if (isJson(part) && isJson(part.image)) media.images++;
         const bytes = isJson(part) && isJson(part.image) && isJson(part.image.source) ? part.image.source.bytes : undefined;
         const at = k === 0 ? `messages.${i}.content.${j}` : `messages.${i}.content.${j}.toolResult.content.${k - 1}`;
