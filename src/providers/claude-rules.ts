@@ -1,11 +1,12 @@
 /**
  * Claude's rules per model generation, in one table (docs/contract.md#request-rules): which thinking shape
  * each model takes, whether thinking can be off (and whether leaving `thinking` out turns it off), whether its
- * thinking text must be asked for, which effort levels it has (and which it takes with thinking disabled), which sampling parameters it takes, whether it takes a forced tool (while thinking, or at
- * all) and whether Bedrock takes structured outputs for it. Every surface maps its own reasoning setting through here — Chat
- * Completions' `reasoning_effort` with `claudeReasoning`, Messages' native `thinking` / `output_config`
- * with `adaptClaudeThinking`, Responses' `reasoning.effort` with `claudeReasoning` — so a new Claude
- * generation is one new row.
+ * thinking text must be asked for, which effort levels it has (and which it takes with thinking disabled),
+ * which sampling parameters it takes, whether it takes a forced tool (while thinking, or at all) and whether
+ * Bedrock takes structured outputs for it. Every surface maps its own reasoning setting through here — Chat
+ * Completions' `reasoning_effort` with `claudeReasoning`, Messages' native `thinking` / `output_config` with
+ * `adaptClaudeThinking`, Responses' `reasoning.effort` with `claudeReasoning` — so a new Claude generation is
+ * one new row.
  *
  * The shapes (Anthropic's Messages body; on converse the same JSON rides in additionalModelRequestFields):
  * - budget: `thinking: {type: "enabled", budget_tokens}` (Claude 3.7 Sonnet, Claude 4, 4.1, 4.5);
