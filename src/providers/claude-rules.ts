@@ -471,8 +471,15 @@ export function claudeOutputEffort(outputConfig: unknown): ClaudeEffort | undefi
  * converse's additionalModelRequestFields): kept where the model has an effort setting, dropped and logged
  * where it has none — the rule of Claude's own body (`adaptClaudeThinking`), so both routes agree.
  */
-export function claudeEffortField(modelId: string, effort: string, ctx: BuildContext): { output_config?: Record<string, unknown> } {
-  const adapted = adaptClaudeThinking(modelId, undefined, { effort });
+export function claudeEffortField(
+  modelId: string,
+  effort: string,
+  ctx: BuildContext,
+  thinking?: unknown,
+): { output_config?: Record<string, unknown> } {
+  // Beside `thinking: {type: "disabled"}` (the fields already sent) the effort is held to what the model takes then.
+  const off = typeof thinking === 'object' && thinking !== null && (thinking as Record<string, unknown>).type === 'disabled';
+  const adapted = adaptClaudeThinking(modelId, off ? { type: 'disabled' } : undefined, { effort });
   for (const note of adapted.notes) ctx.note(note);
   return adapted.output_config ? { output_config: adapted.output_config } : {};
 }

@@ -16,6 +16,8 @@ const MODELS = [
   { name: 'opus-48', model: 'bedrock/invoke/us.anthropic.claude-opus-4-8', region: 'us-east-1' },
   { name: 'opus-55', model: 'bedrock/invoke/us.anthropic.claude-opus-5-5', region: 'us-east-1' },
   { name: 'opus-55-converse', model: 'bedrock/converse/us.anthropic.claude-opus-5-5', region: 'us-east-1' },
+  { name: 'opus-5-converse', model: 'bedrock/converse/us.anthropic.claude-opus-5', region: 'us-east-1' },
+  { name: 'fable-converse', model: 'bedrock/converse/us.anthropic.claude-fable-5', region: 'us-east-1' },
 ];
 
 type Json = Record<string, unknown>;
@@ -134,6 +136,36 @@ test('claude 5 thinking off: Opus 5.5 refuses reasoning_effort "none" and a forc
       assert.deepEqual(forced, { status: 400, param: 'tool_choice' }, model);
     }
     assert.equal(h.emu.requests.length, before, 'refused before any call');
+  } finally {
+    await h.close();
+  }
+});
+
+test("claude 5 thinking off: a Messages client's disabled through a converse alias is disabled on Claude 5, dropped where it always thinks", async () => {
+  const h = await startHarness({ models: MODELS });
+  const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> =>
+    client.messages.create({
+      model,
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Name this session.' }],
+      ...extra,
+    } as Anthropic.MessageCreateParamsNonStreaming);
+  try {
+    h.emu.script({ type: 'text', text: 'A title.' });
+    await ask('sonnet-5', { thinking: { type: 'disabled' } });
+    assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'disabled' });
+
+    h.emu.script({ type: 'text', text: 'A title.' });
+    const opus = await ask('opus-5-converse', { thinking: { type: 'disabled' }, output_config: { effort: 'max' } });
+    assert.equal(opus.content[0]?.type === 'text' && opus.content[0].text, 'A title.');
+    assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'disabled' });
+    assert.deepEqual(fieldsOf(sent(h)).output_config, { effort: 'high' }, 'Opus 5 takes at most high with thinking disabled');
+
+    h.emu.script({ type: 'text', text: 'A title.' });
+    const fable = await ask('fable-converse', { thinking: { type: 'disabled' } });
+    assert.equal(fable.content[0]?.type === 'text' && fable.content[0].text, 'A title.');
+    assert.equal(fieldsOf(sent(h)).thinking, undefined, 'Fable always thinks: disabled is dropped, not refused');
   } finally {
     await h.close();
   }

@@ -102,7 +102,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   if (body.tool_choice !== undefined) readToolChoice(body.tool_choice, params);
   const effort = reasoningEffort(body.thinking, body.output_config);
   if (effort !== undefined) params.reasoning_effort = effort;
-  else {
+  if (effort === undefined || effort === 'none') {
     // Effort without thinking: the answer's own effort, which a translated Claude body carries too.
     const alone = claudeOutputEffort(body.output_config);
     if (alone !== undefined) params.effort = alone;
@@ -186,7 +186,9 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
   switch (thinking.type) {
     case 'disabled':
-      return undefined;
+      // `none`: off where the model can go without (Claude 5 is sent `disabled`: it thinks when it is left out);
+      // where it cannot, this surface drops it.
+      return 'none';
     case 'adaptive':
       return effort === 'low' || effort === 'medium' || effort === 'high'
         ? effort
