@@ -186,8 +186,9 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
   switch (thinking.type) {
     case 'disabled':
-      // `none`: off where the model can go without (Claude 5 is sent `disabled`: it thinks when it is left out);
-      // where it cannot, this surface drops it.
+    case 'between_tools':
+      // `none`: off where the model can go without (or its least thinking: Claude 5 is sent `disabled`, Sonnet 5.5
+      // `between_tools`); where it cannot, this surface drops it.
       return 'none';
     case 'adaptive':
       return effort === 'low' || effort === 'medium' || effort === 'high'
@@ -203,7 +204,7 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
       return budget <= 1024 ? 'minimal' : budget <= 4096 ? 'low' : budget <= 16384 ? 'medium' : 'high';
     }
     default:
-      throw bad('thinking.type', '"thinking.type" must be enabled, adaptive or disabled');
+      throw bad('thinking.type', '"thinking.type" must be enabled, adaptive, disabled or between_tools');
   }
 }
 
