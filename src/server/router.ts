@@ -240,7 +240,8 @@ function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {
   } else res.destroy();
 }
 
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+/** A client's id is kept when it is printable ASCII (spaces inside allowed: Node trims the ends) and bounded for the log. */
+const REQUEST_ID = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
 
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
