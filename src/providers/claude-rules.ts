@@ -1,11 +1,12 @@
 /**
  * Claude's rules per model generation, in one table (docs/contract.md#request-rules): which thinking shape
- * each model takes, whether thinking can be off, whether its thinking text must be asked for, which effort
- * levels it has, which sampling parameters it takes, whether it takes a forced tool (while thinking, or at
- * all) and whether Bedrock takes structured outputs for it. Every surface maps its own reasoning setting through here — Chat
- * Completions' `reasoning_effort` with `claudeReasoning`, Messages' native `thinking` / `output_config`
- * with `adaptClaudeThinking`, Responses' `reasoning.effort` with `claudeReasoning` — so a new Claude
- * generation is one new row.
+ * each model takes, whether thinking can be off (and whether leaving `thinking` out turns it off), whether its
+ * thinking text must be asked for, which effort levels it has (and which it takes with thinking disabled),
+ * which sampling parameters it takes, whether it takes a forced tool (while thinking, or at all) and whether
+ * Bedrock takes structured outputs for it. Every surface maps its own reasoning setting through here — Chat
+ * Completions' `reasoning_effort` with `claudeReasoning`, Messages' native `thinking` / `output_config` with
+ * `adaptClaudeThinking`, Responses' `reasoning.effort` with `claudeReasoning` — so a new Claude generation is
+ * one new row.
  *
  * The shapes (Anthropic's Messages body; on converse the same JSON rides in additionalModelRequestFields):
  * - budget: `thinking: {type: "enabled", budget_tokens}` (Claude 3.7 Sonnet, Claude 4, 4.1, 4.5);
@@ -31,8 +32,29 @@ export interface ClaudeRule {
    * preferred, the budget shape deprecated but accepted; `adaptive-only`: the budget shape is a 400.
    */
   readonly thinking: 'none' | 'budget' | 'adaptive' | 'adaptive-only';
-  /** Whether the model runs without thinking when the request asks for none (by leaving `thinking` out). */
+  /**
+   * Whether the model runs without thinking when the request asks for none (by leaving `thinking` out, or with
+   * `thinking: {type: "disabled"}` where it thinks by default). Fable, Mythos and Opus 5.5 always think:
+   * "\"thinking.type.disabled\" is not supported for this model. Use \"thinking.type.adaptive\" and
+   * \"output_config.effort\" to control thinking behavior." (hermes-agent #120069 on Opus 5.5, 2026-09-23; stdapi.ai
+   * #284, probed through Bedrock 2026-09-22; PrimeIntellect prime-agent #2533).
+   */
   readonly canTurnOff: boolean;
+  /**
+   * Whether the model thinks (adaptively) when the request leaves `thinking` out, so that turning thinking off
+   * takes `thinking: {type: "disabled"}`: Opus 5 and Sonnet 5 do (Anthropic's Opus 5 migration guide as
+   * elgorro/aiquila #410 quotes it, 2026-07-31; promptfoo #10631 on Sonnet 5, 2026-09; Podden
+   * openwebui_anthropic_api_manifold_pipe #45 and pi-claude-bridge #29, measured live; earendil-works/pi #7081 on
+   * Bedrock, citing AWS's Opus 5 model card), where Opus 4.7 and 4.8 run without thinking then.
+   */
+  readonly thinksByDefault: boolean;
+  /**
+   * The highest `output_config.effort` the model takes with thinking disabled, where it refuses the levels above:
+   * "output_config.effort 'xhigh' is not supported when thinking is disabled on this model. Use effort 'high' or
+   * below, or enable thinking." (anthropics/claude-code #81084 and #80995 on Opus 5, 2026-07; elgorro/aiquila #410;
+   * Claude Haiku 5.5 in the AI SDK's @ai-sdk/amazon-bedrock 4.0.192 notes, 2026-10-07). Undefined: no such limit.
+   */
+  readonly maxEffortWithoutThinking?: ClaudeEffort;
   /** Whether the model hides its thinking text unless `thinking.display: "summarized"` is sent. */
   readonly hidesThinking: boolean;
   /** The `output_config.effort` levels the model takes (none for the budget generations). */
@@ -82,6 +104,8 @@ const NEWEST: ClaudeRule = {
   generation: 'Claude 5',
   thinking: 'adaptive-only',
   canTurnOff: true,
+  thinksByDefault: true,
+  maxEffortWithoutThinking: 'high',
   hidesThinking: true,
   efforts: ALL_EFFORTS,
   sampling: 'none',
@@ -104,6 +128,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 3 / 3.5',
     thinking: 'none',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
@@ -116,6 +141,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 3.7',
     thinking: 'budget',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
@@ -129,6 +155,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 4',
     thinking: 'budget',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
@@ -141,6 +168,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 4.1 / 4.5',
     thinking: 'budget',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: false,
     efforts: [],
     sampling: 'one',
@@ -153,6 +181,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 4.6',
     thinking: 'adaptive',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: false,
     efforts: [...ADAPTIVE_EFFORTS, 'max'],
     sampling: 'one',
@@ -165,6 +194,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Sonnet 4.6',
     thinking: 'adaptive',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: false,
     efforts: ADAPTIVE_EFFORTS,
     sampling: 'one',
@@ -177,6 +207,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 4.7',
     thinking: 'adaptive-only',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -189,6 +220,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 4.8',
     thinking: 'adaptive-only',
     canTurnOff: true,
+    thinksByDefault: false,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -203,6 +235,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Mythos / Fable 5.1',
     thinking: 'adaptive-only',
     canTurnOff: false,
+    thinksByDefault: true,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -215,11 +248,27 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Mythos / Fable',
     thinking: 'adaptive-only',
     canTurnOff: false,
+    thinksByDefault: true,
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
     forcedToolWithThinking: true,
     forcedTool: true,
+    structuredOutputs: false,
+  },
+  // Opus 5.5 always thinks and takes no forced tool (stdapi.ai #284, probed on Converse 2026-09-22; hermes-agent
+  // #120069; prime-agent #2533 and #2534); taken to hold for the Opus 5.x after it.
+  {
+    match: /^claude-opus-5-[5-9](?!\d)/,
+    generation: 'Claude Opus 5.5',
+    thinking: 'adaptive-only',
+    canTurnOff: false,
+    thinksByDefault: true,
+    hidesThinking: true,
+    efforts: ALL_EFFORTS,
+    sampling: 'none',
+    forcedToolWithThinking: false,
+    forcedTool: false,
     structuredOutputs: false,
   },
   { match: /^claude-(opus|sonnet|haiku)-5/, ...NEWEST },
@@ -278,6 +327,13 @@ function adaptiveFields(rule: ClaudeRule, effort: ClaudeEffort): ClaudeReasoning
   return { ok: true, fields: { thinking, output_config: { effort } }, thinking: true };
 }
 
+/** The fields that run a model that can turn thinking off without it: `disabled` where it would think by default. */
+function thinkingOff(rule: ClaudeRule): { thinking?: Record<string, unknown> } {
+  return rule.thinksByDefault ? { thinking: { type: 'disabled' } } : {};
+}
+
+const EFFORT_ORDER: readonly ClaudeEffort[] = ['low', 'medium', 'high', 'xhigh', 'max'];
+
 /** The effort level an OpenAI effort becomes on an adaptive model, or undefined when it has none. */
 function effortFor(rule: ClaudeRule, effort: Exclude<ReasoningEffort, 'none'>): ClaudeEffort | undefined {
   if (effort === 'minimal') return 'low'; // Claude's lowest effort; it may then skip thinking on easy turns
@@ -296,7 +352,7 @@ export function claudeReasoning(modelId: string, effort: ReasoningEffort): Claud
   if (effort === 'none') {
     if (!rule.canTurnOff)
       return { ok: false, why: `"none" is not supported by ${modelId}: ${rule.generation} always thinks (use "minimal" or "low")` };
-    return { ok: true, fields: {}, thinking: false };
+    return { ok: true, fields: thinkingOff(rule), thinking: false };
   }
   if (rule.thinking === 'budget') {
     const budget = THINKING_BUDGET[effort];
@@ -348,12 +404,19 @@ export function adaptClaudeThinking(
     return out;
   }
   if (type === 'disabled') {
-    if (!rule.canTurnOff || rule.thinking === 'adaptive-only') {
-      notes.push(`thinking {type: "disabled"} left out: ${rule.generation} does not take it`);
+    if (!rule.canTurnOff) {
+      notes.push(`thinking {type: "disabled"} left out: ${rule.generation} always thinks and does not take it`);
+    } else if (rule.thinking === 'adaptive-only' && !rule.thinksByDefault) {
+      notes.push(`thinking {type: "disabled"} left out: ${rule.generation} runs without thinking when it is left out`);
     } else {
       out.thinking = thinking;
     }
     if (rule.thinking !== 'budget') keepOutput();
+    const cap = out.thinking ? rule.maxEffortWithoutThinking : undefined;
+    if (cap !== undefined && effort !== undefined && EFFORT_ORDER.indexOf(effort as ClaudeEffort) > EFFORT_ORDER.indexOf(cap)) {
+      out.output_config = { ...outputConfig, effort: cap };
+      notes.push(`output_config.effort "${effort}" sent as "${cap}": ${rule.generation} takes at most "${cap}" with thinking disabled`);
+    }
     return out;
   }
   if (type === 'enabled' && rule.thinking === 'adaptive-only') {
@@ -435,12 +498,13 @@ export function applyClaudeReasoning(
     delete p.reasoning_effort;
     return { params: p, fields: {}, maxTokens };
   }
-  if (result.thinking && claudeRule(modelId).canTurnOff && continuesUnsignedToolTurn(messages)) {
+  const rule = claudeRule(modelId);
+  if (result.thinking && rule.canTurnOff && continuesUnsignedToolTurn(messages)) {
     ctx.note(
       `reasoning_effort "${p.reasoning_effort}": thinking left off for this turn — it answers tool results of a turn whose signed thinking was not handed back, which ${modelId} requires when thinking is on`,
     );
     delete p.reasoning_effort;
-    return { params: p, fields: {}, maxTokens };
+    return { params: p, fields: thinkingOff(rule), maxTokens };
   }
   let max = maxTokens;
   if (result.budgetTokens !== undefined && max <= result.budgetTokens) {
@@ -460,7 +524,6 @@ export function applyClaudeReasoning(
       delete p.top_p;
     }
     const choice = p.tool_choice?.type;
-    const rule = claudeRule(modelId);
     // A model that takes no forced tool at all refuses it whether it thinks or not (applyClaudeToolChoice).
     if ((choice === 'required' || choice === 'function') && rule.forcedTool && !rule.forcedToolWithThinking) {
       rejectParam(

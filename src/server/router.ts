@@ -57,8 +57,9 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const surface = route ? route.surface : proxy ? surfaceOwning(path) : undefined;
   // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.
   if (surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
+  const shape = route?.errorShapeFor?.(req) ?? surface;
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
-    sendError(res, error, (surface?.errorBody ?? errorBody)(error), { ...headers, ...surface?.errorHeaders?.(error) });
+    sendError(res, error, (shape?.errorBody ?? errorBody)(error), { ...headers, ...shape?.errorHeaders?.(error) });
     rejected(ctx, req, path, surface, requestId, error);
   };
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).

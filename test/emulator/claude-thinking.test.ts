@@ -10,6 +10,8 @@ import { withEmulator } from '../helpers/emulator.ts';
 
 const OLD_SHAPE =
   '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
+const DISABLED_XHIGH =
+  "output_config.effort 'xhigh' is not supported when thinking is disabled on this model. Use effort 'high' or below, or enable thinking.";
 const enabled = { thinking: { type: 'enabled', budget_tokens: 2048 } };
 const adaptive = { thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'high' } };
 
@@ -29,6 +31,18 @@ const cases: Array<[string, Record<string, unknown>, string | undefined]> = [
   ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', adaptive, 'adaptive thinking is not supported on this model'],
   ['us.anthropic.claude-opus-4-20250514-v1:0', adaptive, 'adaptive thinking is not supported on this model'],
   ['us.anthropic.claude-3-7-sonnet-20250219-v1:0', enabled, undefined],
+  // Opus 5.5 always thinks; Opus 5 and Haiku 5.x take `disabled` only at effort high or below.
+  ['us.anthropic.claude-opus-5-5', { thinking: { type: 'disabled' } }, OLD_SHAPE.replace('enabled', 'disabled')],
+  ['anthropic.claude-opus-5', { thinking: { type: 'disabled' } }, undefined],
+  ['anthropic.claude-opus-5', { thinking: { type: 'disabled' }, output_config: { effort: 'high' } }, undefined],
+  ['anthropic.claude-opus-5', { thinking: { type: 'disabled' }, output_config: { effort: 'xhigh' } }, DISABLED_XHIGH],
+  [
+    'global.anthropic.claude-haiku-5-5',
+    { thinking: { type: 'disabled' }, output_config: { effort: 'max' } },
+    DISABLED_XHIGH.replace('xhigh', 'max'),
+  ],
+  ['anthropic.claude-sonnet-5', { thinking: { type: 'disabled' }, output_config: { effort: 'xhigh' } }, undefined],
+  ['anthropic.claude-opus-5', { thinking: { type: 'adaptive' }, output_config: { effort: 'max' } }, undefined],
 ];
 
 for (const [modelId, extra, expected] of cases) {

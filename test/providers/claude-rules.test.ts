@@ -132,6 +132,12 @@ test('claude rules: claudeReasoning answers the native fields or why not', () =>
     thinking: true,
   });
   assert.deepEqual(claudeReasoning('anthropic.claude-opus-4-7', 'none'), { ok: true, fields: {}, thinking: false });
+  // Opus 5 and Sonnet 5 think when `thinking` is left out: off is `disabled`. Opus 5.5 always thinks.
+  for (const id of ['anthropic.claude-sonnet-5', 'global.anthropic.claude-opus-5', 'anthropic.claude-opus-5-20260721-v1:0'])
+    assert.deepEqual(claudeReasoning(id, 'none'), { ok: true, fields: { thinking: { type: 'disabled' } }, thinking: false }, id);
+  const opus55 = claudeReasoning('us.anthropic.claude-opus-5-5', 'none');
+  assert.ok(!opus55.ok && /always thinks/.test(opus55.why));
+  assert.equal(claudeRule('us.anthropic.claude-opus-5-5').forcedTool, false);
   assert.deepEqual(claudeReasoning('anthropic.claude-sonnet-4-20250514-v1:0', 'medium'), {
     ok: true,
     fields: { thinking: { type: 'enabled', budget_tokens: 8192 } },

@@ -108,6 +108,9 @@ function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; 
   if (!version) return { enabled: true, adaptive: false, disabled: true }; // Claude 3.x and older
   const major = Number(version[1]);
   const minor = Number(version[2] ?? 0);
+  // Opus 5.5 always thinks: "\"thinking.type.disabled\" is not supported for this model. …" (hermes-agent #120069,
+  // 2026-09-23; stdapi.ai #284, probed through Bedrock 2026-09-22).
+  if (major === 5 && minor >= 5 && name.startsWith('claude-opus')) return { enabled: false, adaptive: true, disabled: false };
   if (major >= 5) return { enabled: false, adaptive: true, disabled: true };
   if (major === 4 && minor >= 7) return { enabled: false, adaptive: true, disabled: minor > 7 };
   if (major === 4 && minor === 6) return { enabled: true, adaptive: true, disabled: true };
@@ -255,12 +258,24 @@ export function betaProblem(modelId: string, body: Json): string | undefined {
   return undefined;
 }
 
+/**
+ * Opus 5 and Haiku 5.5 take thinking disabled only at effort `high` or below (anthropics/claude-code #81084 and
+ * #80995 on Opus 5, 2026-07, in these words; elgorro/aiquila #410; the AI SDK's @ai-sdk/amazon-bedrock 4.0.192
+ * notes on Haiku 5.5, 2026-10-07). No report names Sonnet 5.
+ */
+function disabledEffortProblem(modelId: string, fields: Json): string | undefined {
+  const effort = isJson(fields.output_config) ? fields.output_config.effort : undefined;
+  if (effort !== 'xhigh' && effort !== 'max') return undefined;
+  if (!/^claude-(opus-5(?!-[1-9](?!\d))|haiku-5)/.test(modelName(modelId))) return undefined;
+  return `output_config.effort '${effort}' is not supported when thinking is disabled on this model. Use effort 'high' or below, or enable thinking.`;
+}
+
 /** Bedrock's 400 for a thinking type the model does not take (invoke body, or converse's additional fields). */
 export function thinkingProblem(modelId: string, fields: Json): string | undefined {
   const type = isJson(fields.thinking) ? fields.thinking.type : undefined;
   if (type !== 'enabled' && type !== 'adaptive' && type !== 'disabled') return undefined;
   const takes = thinkingTypes(modelId);
-  if (takes[type]) return undefined;
+  if (takes[type]) return type === 'disabled' ? disabledEffortProblem(modelId, fields) : undefined;
   if (type === 'adaptive') return 'adaptive thinking is not supported on this model';
   return `"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`;
 }
@@ -363,7 +378,10 @@ export function forcedToolProblem(modelId: string, thinkingType: unknown, forced
   const name = modelName(modelId);
   // Fable 5.1 and Mythos 5.1 take no forced tool at all (langchain-aws #1273 on Bedrock, 2026-09-10, in these
   // words; claude-cookbooks #854, lobehub #19016 and celeste-python #393 on Anthropic's API, 2026-09).
-  if (/^claude-(fable|mythos)-5-[1-9]/.test(name)) return 'tool_choice: type "tool" and "any" are not supported for this model.';
+  // Opus 5.5 neither (stdapi.ai #284: "newly rejected by Opus 5.5 on Converse and Mantle", 2026-09-22; its words
+  // are not quoted there, so Fable's are used).
+  if (/^claude-(fable|mythos)-5-[1-9]/.test(name) || /^claude-opus-5-[5-9](?!\d)/.test(name))
+    return 'tool_choice: type "tool" and "any" are not supported for this model.';
   if (thinkingType !== 'enabled' && thinkingType !== 'adaptive') return undefined;
   const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
   const refuses = name.startsWith('claude-3-7') || (version !== null && Number(version[1]) === 4 && Number(version[2] ?? 0) <= 7);
