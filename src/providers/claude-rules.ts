@@ -14,7 +14,8 @@
  *   the budget shape is deprecated but still accepted; adaptive-only from Opus 4.7 on and on every Claude 5,
  *   where the budget shape is a 400). Models from Opus 4.7 on hide their thinking text unless the request
  *   sets `thinking.display: "summarized"`, so the sidecar sets it (else `reasoning_content` stays empty).
- * A Claude id no row names is a model newer than this table: it takes the newest generation's rule.
+ * A Claude id no row names is a model newer than this table: it takes the newest generation's rule. An id that
+ * names no Claude model at all (a profile ARN with `provider: anthropic`) takes its shapes but no refusal.
  */
 import { SidecarError } from '../errors.ts';
 import { rejectParam } from './policy.ts';
@@ -118,6 +119,24 @@ const NEWEST: ClaudeRule = {
   forcedToolWithThinking: true,
   forcedTool: true,
   structuredOutputs: false,
+};
+
+/**
+ * A Claude the id does not name at all: an application inference profile, provisioned or imported model ARN
+ * that the alias marks `provider: anthropic` (the SPEC's own `tuned-claude`). The shapes are the newest
+ * generation's (what a new profile most likely wraps), but nothing the model might take is refused or
+ * rewritten on a guess — sampling, structured outputs and forced tools go as asked, thinking off is `thinking`
+ * left out — so Bedrock, which knows the model behind the ARN, answers for it.
+ */
+const UNPLACED: ClaudeRule = {
+  ...NEWEST,
+  generation: 'a Claude model the id does not name',
+  thinkingOff: 'omit',
+  maxEffortWithoutThinking: undefined,
+  sampling: 'any',
+  forcedToolWithThinking: true,
+  forcedTool: true,
+  structuredOutputs: true,
 };
 
 /**
@@ -307,7 +326,7 @@ export function claudeModelName(modelId: string): string {
 export function claudeRule(modelId: string): ClaudeRule {
   const name = claudeModelName(modelId);
   const row = ROWS.find((r) => r.match.test(name));
-  if (!row) return NEWEST;
+  if (!row) return name.startsWith('claude-') ? NEWEST : UNPLACED;
   const { match: _match, ...rule } = row;
   return rule;
 }
