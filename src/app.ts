@@ -59,6 +59,8 @@ export class App {
   private readonly live = new Set<LiveStream>();
   /** Model requests being served, streaming or not, from the first byte read to the last written. */
   private active = 0;
+  /** Aborted at the drain deadline: requests still waiting for an answer then answer 503. */
+  private readonly deadline = new AbortController();
   /** Bytes of request bodies and buffered answers all requests hold (server.max_inflight_bytes). */
   readonly budget = new ByteBudget(() => this.config.server.maxInflightBytes);
   private readonly random: (() => number) | undefined;
@@ -84,6 +86,7 @@ export class App {
       generation: () => this.generation,
       ready: () => this.ready && !this.draining,
       draining: () => this.draining,
+      drainDeadline: this.deadline.signal,
       active: () => this.active,
       begin: () => {
         this.active++;
@@ -400,10 +403,11 @@ export class App {
     this.draining = true;
     this.ready = false;
     const timeoutMs = this.config.server.drainTimeoutS * 1000;
-    this.log.info({ inflight: this.live.size, timeoutMs }, 'draining');
+    this.log.info({ inflight: this.active, streams: this.live.size, timeoutMs }, 'draining');
     // The listeners stay open while draining: new requests get a 503 rather than a refused connection.
     const deadline = Date.now() + timeoutMs;
     while ((this.active > 0 || this.live.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.deadline.abort();
     for (const stream of this.live) {
       stream.stop(new SidecarError('unavailable', 'the sidecar is shutting down (drain deadline reached)'));
     }

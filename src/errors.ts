@@ -45,6 +45,11 @@ export interface SidecarErrorOptions {
   upstreamCode?: string;
   /** The HTTP status Bedrock answered with, when the failure is Bedrock's answer. */
   upstreamStatus?: number;
+  /**
+   * Bedrock's own message, word for word, when the failure is Bedrock's answer: the native surface hands it on
+   * unchanged (its clients read Bedrock's words), where the other surfaces say `Bedrock: <Name>: <message>`.
+   */
+  upstreamMessage?: string;
   /** Seconds after which a retry may succeed: sent as `retry-after` with the error (503 overloaded, open breakers). */
   retryAfterS?: number;
   cause?: unknown;
@@ -60,6 +65,7 @@ export class SidecarError extends Error {
   readonly upstreamCode: string | undefined;
   readonly retryAfterS: number | undefined;
   readonly upstreamStatus: number | undefined;
+  readonly upstreamMessage: string | undefined;
 
   constructor(type: ErrorType, message: string, options: SidecarErrorOptions = {}) {
     super(excerpt(scrubKnownSecrets(message), MAX_ERROR_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,6 +78,8 @@ export class SidecarError extends Error {
     this.upstreamCode = options.upstreamCode;
     this.retryAfterS = options.retryAfterS;
     this.upstreamStatus = options.upstreamStatus;
+    this.upstreamMessage =
+      options.upstreamMessage === undefined ? undefined : excerpt(scrubKnownSecrets(options.upstreamMessage), MAX_ERROR_MESSAGE_CHARS);
   }
 }
 

@@ -147,7 +147,7 @@ export function logDestination(fd = 1): DestinationStream {
 /** The line written in place of one too long to write: its size, and its request id if it had one. */
 function droppedLine(data: string | Buffer): string {
   const head = typeof data === 'string' ? data.slice(0, 4096) : data.subarray(0, 4096).toString('utf8');
-  const requestId = /"requestId":"([\x21-\x7e]{1,128}?)"/.exec(head)?.[1];
+  const requestId = /"requestId":"([\x20-\x7e]{1,128}?)"/.exec(head)?.[1];
   const level = /"level":"([a-z]{1,8})"/.exec(head)?.[1];
   return `${JSON.stringify({
     level: 'warn',

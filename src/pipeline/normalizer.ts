@@ -55,15 +55,17 @@ function keyed(name: string, value: unknown): Record<string, unknown> {
 
 function exceptionError(name: string, payload: Uint8Array): SidecarError {
   let message = '';
+  let own = '';
   try {
     const json = JSON.parse(decoder.decode(payload)) as Record<string, unknown>;
-    message = errorMessageOf(json) ?? '';
+    own = errorMessageOf(json) ?? '';
+    message = own;
     if (typeof json.originalMessage === 'string' && json.originalMessage) message = `${message} (${json.originalMessage})`;
   } catch {
     // the name alone still classifies it
   }
   const type = errorTypeOfException(name) ?? 'upstream_error';
-  return new SidecarError(type, `Bedrock: ${name}${message ? `: ${message}` : ''}`, { upstreamCode: name });
+  return new SidecarError(type, `Bedrock: ${name}${message ? `: ${message}` : ''}`, { upstreamCode: name, upstreamMessage: own });
 }
 
 export class BedrockEventNormalizer {
@@ -131,7 +133,7 @@ export class BedrockEventNormalizer {
     if (messageType === 'error') {
       const code = header(message.headers, ':error-code') ?? 'UnknownError';
       const text = header(message.headers, ':error-message') ?? '';
-      throw new SidecarError('upstream_error', `Bedrock: ${code}${text ? `: ${text}` : ''}`, { upstreamCode: code });
+      throw new SidecarError('upstream_error', `Bedrock: ${code}${text ? `: ${text}` : ''}`, { upstreamCode: code, upstreamMessage: text });
     }
     const eventType = header(message.headers, ':event-type');
     if (eventType === undefined) throw new SidecarError('upstream_protocol_error', 'Bedrock sent an event without :event-type');

@@ -78,7 +78,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   Object.assign(body, reasoning.fields);
   // Effort without thinking (a Messages body translated: for a fallback, or a mask its own body could not place).
   if (p.effort !== undefined && reasoning.fields.output_config === undefined)
-    Object.assign(body, claudeEffortField(ctx.target.modelId, p.effort, ctx));
+    Object.assign(body, claudeEffortField(ctx.target.modelId, p.effort, ctx, reasoning.fields.thinking));
   const format = outputFormat(p, ctx);
   if (format) body.output_config = { ...(body.output_config as Block | undefined), format };
   body.max_tokens = maxTokens;

@@ -41,18 +41,24 @@ export interface ClaudeRule {
    */
   readonly canTurnOff: boolean;
   /**
-   * Whether the model thinks (adaptively) when the request leaves `thinking` out, so that turning thinking off
-   * takes `thinking: {type: "disabled"}`: Opus 5 and Sonnet 5 do (Anthropic's Opus 5 migration guide as
+   * How a model that can turn thinking off (`canTurnOff`) is asked to: `omit`, by leaving `thinking` out (up to
+   * Opus 4.8, which run without thinking then); `disabled`, by `thinking: {type: "disabled"}`, where the model
+   * thinks adaptively when `thinking` is left out (Opus 5 and Sonnet 5: Anthropic's Opus 5 migration guide as
    * elgorro/aiquila #410 quotes it, 2026-07-31; promptfoo #10631 on Sonnet 5, 2026-09; Podden
    * openwebui_anthropic_api_manifold_pipe #45 and pi-claude-bridge #29, measured live; earendil-works/pi #7081 on
-   * Bedrock, citing AWS's Opus 5 model card), where Opus 4.7 and 4.8 run without thinking then.
+   * Bedrock, citing AWS's Opus 5 model card); `between_tools`, by `thinking: {type: "between_tools"}` (thinking
+   * only between tool calls), Sonnet 5.5's least thinking, which refuses `disabled` (AWS's Bedrock client for Mac
+   * 2.0.5, 2026-11-23: "Sonnet 5.5 uses Bedrock's between-tools mode"; Anthropic's models overview as a research
+   * note quotes it). `omit` on the models that always think.
    */
-  readonly thinksByDefault: boolean;
+  readonly thinkingOff: 'omit' | 'disabled' | 'between_tools';
   /**
-   * The highest `output_config.effort` the model takes with thinking disabled, where it refuses the levels above:
+   * The highest `output_config.effort` the model takes with thinking off (`thinkingOff`), where it refuses the
+   * levels above:
    * "output_config.effort 'xhigh' is not supported when thinking is disabled on this model. Use effort 'high' or
    * below, or enable thinking." (anthropics/claude-code #81084 and #80995 on Opus 5, 2026-07; elgorro/aiquila #410;
-   * Claude Haiku 5.5 in the AI SDK's @ai-sdk/amazon-bedrock 4.0.192 notes, 2026-10-07). Undefined: no such limit.
+   * Claude Haiku 5.5 in the AI SDK's @ai-sdk/amazon-bedrock 4.0.192 notes, 2026-10-07; Sonnet 5.5's between-tools
+   * mode and Haiku 5.5 "both at High effort or lower", AWS's Bedrock client for Mac 2.0.5). Undefined: no limit.
    */
   readonly maxEffortWithoutThinking?: ClaudeEffort;
   /** Whether the model hides its thinking text unless `thinking.display: "summarized"` is sent. */
@@ -104,7 +110,7 @@ const NEWEST: ClaudeRule = {
   generation: 'Claude 5',
   thinking: 'adaptive-only',
   canTurnOff: true,
-  thinksByDefault: true,
+  thinkingOff: 'disabled',
   maxEffortWithoutThinking: 'high',
   hidesThinking: true,
   efforts: ALL_EFFORTS,
@@ -128,7 +134,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 3 / 3.5',
     thinking: 'none',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
@@ -141,7 +147,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 3.7',
     thinking: 'budget',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
@@ -155,7 +161,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 4',
     thinking: 'budget',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: false,
     efforts: [],
     sampling: 'any',
@@ -168,7 +174,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude 4.1 / 4.5',
     thinking: 'budget',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: false,
     efforts: [],
     sampling: 'one',
@@ -181,7 +187,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 4.6',
     thinking: 'adaptive',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: false,
     efforts: [...ADAPTIVE_EFFORTS, 'max'],
     sampling: 'one',
@@ -194,7 +200,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Sonnet 4.6',
     thinking: 'adaptive',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: false,
     efforts: ADAPTIVE_EFFORTS,
     sampling: 'one',
@@ -207,7 +213,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 4.7',
     thinking: 'adaptive-only',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -220,7 +226,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 4.8',
     thinking: 'adaptive-only',
     canTurnOff: true,
-    thinksByDefault: false,
+    thinkingOff: 'omit',
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -235,7 +241,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Mythos / Fable 5.1',
     thinking: 'adaptive-only',
     canTurnOff: false,
-    thinksByDefault: true,
+    thinkingOff: 'omit',
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -248,7 +254,7 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Mythos / Fable',
     thinking: 'adaptive-only',
     canTurnOff: false,
-    thinksByDefault: true,
+    thinkingOff: 'omit',
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -263,7 +269,23 @@ const ROWS: readonly Row[] = [
     generation: 'Claude Opus 5.5',
     thinking: 'adaptive-only',
     canTurnOff: false,
-    thinksByDefault: true,
+    thinkingOff: 'omit',
+    hidesThinking: true,
+    efforts: ALL_EFFORTS,
+    sampling: 'none',
+    forcedToolWithThinking: false,
+    forcedTool: false,
+    structuredOutputs: false,
+  },
+  // Sonnet 5.5 turns thinking down to between tools, not off, and takes no forced tool (the sources of
+  // `thinkingOff` and `forcedTool`).
+  {
+    match: /^claude-sonnet-5-[5-9](?!\d)/,
+    generation: 'Claude Sonnet 5.5',
+    thinking: 'adaptive-only',
+    canTurnOff: true,
+    thinkingOff: 'between_tools',
+    maxEffortWithoutThinking: 'high',
     hidesThinking: true,
     efforts: ALL_EFFORTS,
     sampling: 'none',
@@ -327,9 +349,9 @@ function adaptiveFields(rule: ClaudeRule, effort: ClaudeEffort): ClaudeReasoning
   return { ok: true, fields: { thinking, output_config: { effort } }, thinking: true };
 }
 
-/** The fields that run a model that can turn thinking off without it: `disabled` where it would think by default. */
+/** The fields that run a model that can turn thinking off without it (or with the least it takes): `thinkingOff`. */
 function thinkingOff(rule: ClaudeRule): { thinking?: Record<string, unknown> } {
-  return rule.thinksByDefault ? { thinking: { type: 'disabled' } } : {};
+  return rule.thinkingOff === 'omit' ? {} : { thinking: { type: rule.thinkingOff } };
 }
 
 const EFFORT_ORDER: readonly ClaudeEffort[] = ['low', 'medium', 'high', 'xhigh', 'max'];
@@ -403,19 +425,22 @@ export function adaptClaudeThinking(
     notes.push(`thinking dropped: ${rule.generation} has no extended thinking`);
     return out;
   }
-  if (type === 'disabled') {
+  if (type === 'disabled' || type === 'between_tools') {
     if (!rule.canTurnOff) {
-      notes.push(`thinking {type: "disabled"} left out: ${rule.generation} always thinks and does not take it`);
-    } else if (rule.thinking === 'adaptive-only' && !rule.thinksByDefault) {
-      notes.push(`thinking {type: "disabled"} left out: ${rule.generation} runs without thinking when it is left out`);
-    } else {
+      notes.push(`thinking {type: "${type}"} left out: ${rule.generation} always thinks and does not take it`);
+    } else if (rule.thinkingOff === 'omit' && (type === 'between_tools' || rule.thinking === 'adaptive-only')) {
+      notes.push(`thinking {type: "${type}"} left out: ${rule.generation} runs without thinking when it is left out`);
+    } else if (rule.thinkingOff === 'omit' || rule.thinkingOff === type) {
       out.thinking = thinking;
+    } else {
+      out.thinking = { type: rule.thinkingOff };
+      notes.push(`thinking {type: "${type}"} sent as {type: "${rule.thinkingOff}"}: ${rule.generation}'s least thinking`);
     }
     if (rule.thinking !== 'budget') keepOutput();
     const cap = out.thinking ? rule.maxEffortWithoutThinking : undefined;
     if (cap !== undefined && effort !== undefined && EFFORT_ORDER.indexOf(effort as ClaudeEffort) > EFFORT_ORDER.indexOf(cap)) {
       out.output_config = { ...outputConfig, effort: cap };
-      notes.push(`output_config.effort "${effort}" sent as "${cap}": ${rule.generation} takes at most "${cap}" with thinking disabled`);
+      notes.push(`output_config.effort "${effort}" sent as "${cap}": ${rule.generation} takes at most "${cap}" with thinking off`);
     }
     return out;
   }
@@ -471,8 +496,16 @@ export function claudeOutputEffort(outputConfig: unknown): ClaudeEffort | undefi
  * converse's additionalModelRequestFields): kept where the model has an effort setting, dropped and logged
  * where it has none — the rule of Claude's own body (`adaptClaudeThinking`), so both routes agree.
  */
-export function claudeEffortField(modelId: string, effort: string, ctx: BuildContext): { output_config?: Record<string, unknown> } {
-  const adapted = adaptClaudeThinking(modelId, undefined, { effort });
+export function claudeEffortField(
+  modelId: string,
+  effort: string,
+  ctx: BuildContext,
+  thinking?: unknown,
+): { output_config?: Record<string, unknown> } {
+  // Beside thinking turned off (the fields already sent) the effort is held to what the model takes then.
+  const type = typeof thinking === 'object' && thinking !== null ? (thinking as Record<string, unknown>).type : undefined;
+  const off = type === 'disabled' || type === 'between_tools';
+  const adapted = adaptClaudeThinking(modelId, off ? { type } : undefined, { effort });
   for (const note of adapted.notes) ctx.note(note);
   return adapted.output_config ? { output_config: adapted.output_config } : {};
 }

@@ -375,7 +375,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     Object.assign(extra, reasoningFields);
     // Claude's effort without thinking rides in additionalModelRequestFields as on its own body.
     if (p.effort !== undefined && reasoningFields.output_config === undefined)
-      Object.assign(extra, claudeEffortField(ctx.target.modelId, p.effort, ctx));
+      Object.assign(extra, claudeEffortField(ctx.target.modelId, p.effort, ctx, reasoningFields.thinking));
     if (p.anthropic_beta !== undefined) {
       const { kept, dropped } = bedrockBetas(ctx.target.modelId, p.anthropic_beta);
       for (const flag of dropped) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);

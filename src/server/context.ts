@@ -40,6 +40,8 @@ export interface ServerContext {
   readonly budget: ByteBudget;
   /** SIGTERM was received: new model requests are refused. */
   draining(): boolean;
+  /** Aborted when a drain's deadline comes: requests that have not answered yet then answer 503 (drain-deadline.ts). */
+  readonly drainDeadline: AbortSignal;
   /** Model requests being served now (load shedding compares it with server.max_inflight). */
   active(): number;
   /** A model request is being served (a drain waits for it); call the returned function after its last byte. */

@@ -20,6 +20,7 @@ import type { Failover } from '../upstream/failover.ts';
 import { encodeModelPath } from '../upstream/signer.ts';
 import { shedLabel, type ByteBudget, type Reservation } from './budget.ts';
 import type { ServerContext } from './context.ts';
+import { stopAtDrainDeadline } from './drain-deadline.ts';
 import { answerFailure } from './respond.ts';
 import type { SurfaceName } from './surface.ts';
 
@@ -35,12 +36,25 @@ export interface EmbeddingsContext {
   now(): number;
   /** The process's byte budget for bodies in flight (server/budget.ts). */
   budget?: ByteBudget;
+  /** Aborted at a drain's deadline (server/drain-deadline.ts). */
+  drainDeadline?: AbortSignal;
 }
 
 /** The context of one embedding request: the server's, with the generation it is served with. */
 export function embeddingsContext(ctx: ServerContext): EmbeddingsContext {
   const { config, models, client, guardrails, failover } = ctx.generation();
-  return { config, models, client, guardrails, failover, metrics: ctx.metrics, log: ctx.log, now: () => ctx.now(), budget: ctx.budget };
+  return {
+    config,
+    models,
+    client,
+    guardrails,
+    failover,
+    metrics: ctx.metrics,
+    log: ctx.log,
+    now: () => ctx.now(),
+    budget: ctx.budget,
+    drainDeadline: ctx.drainDeadline,
+  };
 }
 
 /** Largest embedding answer read (3072 floats as JSON are ~70 KB; 96 of them ~7 MB). */
@@ -117,11 +131,13 @@ export async function serveEmbeddingRequest(
   };
   res.on('close', onClose);
   const reservation = ctx.budget?.reserve();
+  const drain = stopAtDrainDeadline(ctx.drainDeadline, res, abort);
   try {
     await surface.serve({ ctx, req, res, outcome, log, abort, reservation });
   } catch (error) {
-    answerFailure(res, error, outcome, surface, log);
+    answerFailure(res, drain.error ?? error, outcome, surface, log);
   } finally {
+    drain.release();
     reservation?.release();
     res.off('close', onClose);
     // A refusal for want of memory is a shed request, as on every surface (docs/contract.md#failover-and-overload).

@@ -28,6 +28,7 @@ import { PARSE_OFF_THREAD_BYTES, readJsonBody } from './body.ts';
 import { shedLabel, type Reservation } from './budget.ts';
 import { jsonBytes } from './json-thread.ts';
 import type { Generation, ServerContext } from './context.ts';
+import { stopAtDrainDeadline } from './drain-deadline.ts';
 import { answerFailure, sendJson } from './respond.ts';
 import { startStream } from './stream-response.ts';
 import type { AnswerMeta, ModelSurface } from './surface.ts';
@@ -117,11 +118,13 @@ export async function serveModelCall(
     }
   };
   res.on('close', onClose);
+  const drain = stopAtDrainDeadline(ctx.drainDeadline, res, ex.abort);
   try {
     await serve(ex);
   } catch (error) {
-    answerFailure(res, error, outcome, surface, ex.log);
+    answerFailure(res, drain.error ?? error, outcome, surface, ex.log);
   } finally {
+    drain.release();
     ex.reservation.release();
     res.off('close', onClose);
     const shed = shedLabel(outcome.error);

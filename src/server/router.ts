@@ -57,8 +57,9 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const surface = route ? route.surface : proxy ? surfaceOwning(path) : undefined;
   // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.
   if (surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
+  const shape = route?.errorShapeFor?.(req) ?? surface;
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
-    sendError(res, error, (surface?.errorBody ?? errorBody)(error), { ...headers, ...surface?.errorHeaders?.(error) });
+    sendError(res, error, (shape?.errorBody ?? errorBody)(error), { ...headers, ...shape?.errorHeaders?.(error) });
     rejected(ctx, req, path, surface, requestId, error);
   };
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).
@@ -240,7 +241,8 @@ function fail(ctx: ServerContext, res: ServerResponse, error: unknown): void {
   } else res.destroy();
 }
 
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+/** A client's id is kept when it is printable ASCII (spaces inside allowed: Node trims the ends) and bounded for the log. */
+const REQUEST_ID = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
 
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

@@ -102,6 +102,12 @@ export interface RouteEntry {
    * while draining), and a refused request counts in `sidecar_requests_total` under its label.
    */
   surface?: { name: SurfaceName; errorBody(error: SidecarError): unknown; errorHeaders?(error: SidecarError): Record<string, string> };
+  /**
+   * The error shape of the router's own refusals (401, 405, 503 while draining) for this one request, where a
+   * path serves several protocols (the model lists: Anthropic's shape when the request says `anthropic-version`);
+   * absent or undefined: the surface's, else OpenAI's. Unlike `surface`, it counts nothing.
+   */
+  errorShapeFor?(req: IncomingMessage): Pick<NonNullable<RouteEntry['surface']>, 'errorBody' | 'errorHeaders'> | undefined;
   /** Refused with a 503 while draining (model work and model lists; never probes). */
   refuseWhileDraining?: boolean;
   /**

@@ -15,6 +15,7 @@ import type { ModelTarget } from '../models/resolve.ts';
 import type { Logger } from '../ops/logger.ts';
 import { readJsonBody } from '../server/body.ts';
 import { shedLabel } from '../server/budget.ts';
+import { stopAtDrainDeadline } from '../server/drain-deadline.ts';
 import type { Generation, ServerContext } from '../server/context.ts';
 import { sendError, sendJson } from '../server/respond.ts';
 import type { SurfaceName } from '../server/surface.ts';
@@ -64,6 +65,7 @@ export async function serveCountTokens(
   let failure: SidecarError | undefined;
   // The body counts against the process's byte budget like a model call's (server/budget.ts).
   const reservation = ctx.budget.reserve();
+  const drain = stopAtDrainDeadline(ctx.drainDeadline, res, abort);
   try {
     const body = await readJsonBody(req, generation.config.server.maxBodyBytes, reservation);
     const read = surface.read(body, req, { generation, log });
@@ -98,11 +100,12 @@ export async function serveCountTokens(
     status = 200;
     sendJson(res, 200, surface.answer(count));
   } catch (error) {
-    failure = toSidecarError(error);
+    failure = drain.error ?? toSidecarError(error);
     status = res.destroyed ? 499 : failure.status;
     if (!res.headersSent && !res.destroyed) sendError(res, failure, surface.errorBody(failure), surface.errorHeaders?.(failure));
     if (failure.type === 'internal_error') log.error({ err: error }, 'internal error');
   } finally {
+    drain.release();
     reservation.release();
     res.off('close', onClose);
     const shed = shedLabel(failure);

@@ -15,8 +15,16 @@ export const surfaceRoutes: Readonly<Record<string, RouteEntry>> = {
   ...responsesRoutes,
   ...messagesRoutes,
   ...embeddingsRoutes,
-  ...modelRoutes,
+  ...withErrorShape(modelRoutes, (req) => (req.headers['anthropic-version'] === undefined ? undefined : messagesSurface)),
 };
+
+/**
+ * The model lists answer an Anthropic client (it sends `anthropic-version`) in Anthropic's shape: their
+ * refusals by the router (401, 405, 503 while draining) take that client's error shape too.
+ */
+function withErrorShape(routes: Record<string, RouteEntry>, errorShapeFor: RouteEntry['errorShapeFor']): Record<string, RouteEntry> {
+  return Object.fromEntries(Object.entries(routes).map(([path, entry]) => [path, { ...entry, errorShapeFor }]));
+}
 
 /**
  * A path with parameters in it (Bedrock's `/model/{modelId}/{operation}`, `/v1/responses/{id}`), matched

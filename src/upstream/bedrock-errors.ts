@@ -92,6 +92,7 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
     retryable,
     upstreamCode: name ?? String(answer.status),
     upstreamStatus: answer.status,
+    upstreamMessage: message,
   });
 }
 

@@ -286,6 +286,38 @@ test('drain: a stream still running at the deadline ends with an unavailable fra
     assert.equal((await h.emu.requests[0]!.done).clientAborted, true);
   }));
 
+// A request still waiting for Bedrock's answer when the deadline comes was left to the listeners' close,
+// which destroyed its connection seconds later: an empty reply and no error, past drain_timeout_s.
+test('drain: a request still waiting for Bedrock at the deadline answers 503 unavailable at the deadline', () =>
+  withHarness({ server: { drain_timeout_s: 1 } }, async (h) => {
+    const never = gate();
+    for (let i = 0; i < 2; i++) h.emu.script({ type: 'delay', ms: 60_000, until: never.opened, then: { type: 'text', text: 'late' } });
+    const answers = [true, false].map((stream) => chat(h, { model: MODEL, stream, messages: hi }));
+    while (h.emu.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    const drained = h.app.drain();
+    for (const answer of answers) {
+      const res = await answer;
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { error: { type: string; message: string; code: number } };
+      assert.equal(body.error.type, 'unavailable');
+      assert.equal(body.error.code, 503);
+      assert.match(body.error.message, /drain deadline/);
+    }
+    assert.ok(Date.now() - started < 2_500, `answered at the deadline, not at the listeners' close (${Date.now() - started} ms)`);
+    await drained;
+    never.open();
+    for (const request of h.emu.requests) assert.equal((await request.done).clientAborted, true, 'the upstream call is aborted');
+    const lines = h.logs.filter((l) => l.msg === 'request completed');
+    assert.deepEqual(
+      lines.map((l) => [l.status, l.cancelled]),
+      [
+        [503, false],
+        [503, false],
+      ],
+    );
+  }));
+
 test('faults: a DNS failure and a TLS failure are 502 upstream_error answers, never a crash', async () => {
   const plain = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
   await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));

@@ -43,6 +43,9 @@ test('http: a client x-request-id is echoed, else a new one is made', () =>
   withHarness({}, async (h) => {
     const mine = await fetch(`${h.url}/healthz`, { headers: { 'x-request-id': 'req-123' } });
     assert.equal(mine.headers.get('x-request-id'), 'req-123');
+    // A header value may hold spaces (RFC 9110 §5.5): "the client's own if it sent one".
+    const spaced = await fetch(`${h.url}/healthz`, { headers: { 'x-request-id': 'conformance run 7' } });
+    assert.equal(spaced.headers.get('x-request-id'), 'conformance run 7');
     const a = (await fetch(`${h.url}/healthz`)).headers.get('x-request-id');
     const b = (await fetch(`${h.url}/healthz`)).headers.get('x-request-id');
     assert.ok(a && b && a !== b);

@@ -43,6 +43,15 @@ const cases: Array<[string, Record<string, unknown>, string | undefined]> = [
   ],
   ['anthropic.claude-sonnet-5', { thinking: { type: 'disabled' }, output_config: { effort: 'xhigh' } }, undefined],
   ['anthropic.claude-opus-5', { thinking: { type: 'adaptive' }, output_config: { effort: 'max' } }, undefined],
+  // Sonnet 5.5 turns down to between tools, not off; no other model takes between_tools.
+  ['us.anthropic.claude-sonnet-5-5', { thinking: { type: 'disabled' } }, OLD_SHAPE.replace('enabled', 'disabled')],
+  ['us.anthropic.claude-sonnet-5-5', { thinking: { type: 'between_tools' }, output_config: { effort: 'high' } }, undefined],
+  [
+    'us.anthropic.claude-sonnet-5-5',
+    { thinking: { type: 'between_tools' }, output_config: { effort: 'xhigh' } },
+    "output_config.effort 'xhigh' is not supported when thinking is between_tools on this model. Use effort 'high' or below.",
+  ],
+  ['anthropic.claude-opus-5', { thinking: { type: 'between_tools' } }, OLD_SHAPE.replace('enabled', 'between_tools')],
 ];
 
 for (const [modelId, extra, expected] of cases) {

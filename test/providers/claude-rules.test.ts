@@ -138,6 +138,14 @@ test('claude rules: claudeReasoning answers the native fields or why not', () =>
   const opus55 = claudeReasoning('us.anthropic.claude-opus-5-5', 'none');
   assert.ok(!opus55.ok && /always thinks/.test(opus55.why));
   assert.equal(claudeRule('us.anthropic.claude-opus-5-5').forcedTool, false);
+  // Sonnet 5.5's least thinking is between tools; it takes no forced tool either.
+  assert.deepEqual(claudeReasoning('global.anthropic.claude-sonnet-5-5', 'none'), {
+    ok: true,
+    fields: { thinking: { type: 'between_tools' } },
+    thinking: false,
+  });
+  assert.equal(claudeRule('anthropic.claude-sonnet-5-5').forcedTool, false);
+  assert.equal(claudeRule('anthropic.claude-haiku-5-5').thinkingOff, 'disabled');
   assert.deepEqual(claudeReasoning('anthropic.claude-sonnet-4-20250514-v1:0', 'medium'), {
     ok: true,
     fields: { thinking: { type: 'enabled', budget_tokens: 8192 } },

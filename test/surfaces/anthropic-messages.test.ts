@@ -675,6 +675,35 @@ test("messages: GET /v1/models answers Anthropic's shape with anthropic-version,
   }
 });
 
+test("messages: the model lists refuse an Anthropic client (anthropic-version) in Anthropic's error shape: 401 and 405", async () => {
+  const { h } = await rig();
+  try {
+    const wrongKey = new Anthropic({ baseURL: h.url, apiKey: 'not-the-token', maxRetries: 0 });
+    for (const call of [() => wrongKey.models.list(), () => wrongKey.models.retrieve('nova')]) {
+      await assert.rejects(call(), (error: unknown) => {
+        assert.ok(error instanceof Anthropic.AuthenticationError, String(error));
+        assert.deepEqual((error.error as { type: string; error: { type: string } }).type, 'error');
+        assert.equal((error.error as { error: { type: string } }).error.type, 'authentication_error');
+        return true;
+      });
+    }
+    for (const path of ['/v1/models', '/v1/models/nova']) {
+      const wrongMethod = await fetch(`${h.url}${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': TOKEN, 'anthropic-version': '2023-06-01' },
+      });
+      assert.equal(wrongMethod.status, 405);
+      assert.deepEqual(((await wrongMethod.json()) as { type: string; error: { type: string } }).error.type, 'invalid_request_error');
+    }
+    // Without anthropic-version the same refusal is OpenAI's.
+    const openai = await fetch(`${h.url}/v1/models`, { headers: { authorization: 'Bearer not-the-token' } });
+    assert.equal(openai.status, 401);
+    assert.equal(((await openai.json()) as { error: { type: string; code: number } }).error.code, 401);
+  } finally {
+    await h.close();
+  }
+});
+
 test('messages: Bedrock-refused betas never reach the emulator, which refuses them as Bedrock does', async () => {
   const { h } = await rig();
   try {

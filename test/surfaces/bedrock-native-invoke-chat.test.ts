@@ -467,7 +467,8 @@ test("an app's own OpenAI body goes as written: its open response_format schema 
       invoke(h, 'gpt-oss', body),
       (error: unknown) =>
         error instanceof ValidationException &&
-        error.message.endsWith("ValidationException: For 'object' type, 'additionalProperties' must be explicitly set to false"),
+        // Bedrock's own words, unchanged (no "Bedrock: ValidationException: " in front).
+        error.message === "For 'object' type, 'additionalProperties' must be explicitly set to false",
     );
     assert.equal(h.emu.requests.length, 1);
     assert.deepEqual(h.emu.requests[0]!.json, body, 'the schema as the app wrote it');

@@ -278,6 +278,22 @@ test("InvokeModel to a converse alias of Claude: output_config.effort reaches Co
   });
 });
 
+test("InvokeModel to a converse alias of Claude 5: thinking off is Sonnet 5.5's between_tools and Opus 5's disabled, whichever the body says", async () => {
+  const SONNET55 = { name: 'sonnet55-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-5-5', region: 'us-east-1' };
+  const OPUS5 = { name: 'opus5-converse', model: 'bedrock/converse/us.anthropic.claude-opus-5', region: 'us-east-1' };
+  await withRig({ models: [CLAUDE, SONNET55, OPUS5] }, async (h) => {
+    const thinking = async (modelId: string, type: string): Promise<unknown> => {
+      await client(h).send(new InvokeModelCommand({ modelId, body: claudeBody('hi', { thinking: { type } }) }));
+      return (h.emu.requests.at(-1)!.json as { additionalModelRequestFields?: Record<string, unknown> }).additionalModelRequestFields
+        ?.thinking;
+    };
+    for (const type of ['disabled', 'between_tools']) {
+      assert.deepEqual(await thinking('sonnet55-converse', type), { type: 'between_tools' }, type);
+      assert.deepEqual(await thinking('opus5-converse', type), { type: 'disabled' }, type);
+    }
+  });
+});
+
 test('invoke-with-response-stream: a tool with eager_input_streaming asks for fine-grained tool streaming, per model, as on Messages', async () => {
   const OPUS47 = { name: 'opus47', model: 'bedrock/invoke/us.anthropic.claude-opus-4-7-v1:0', region: 'us-east-1' };
   await withRig({ models: [CLAUDE, OPUS47] }, async (h) => {

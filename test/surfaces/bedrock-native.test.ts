@@ -362,6 +362,37 @@ test("a Bedrock exception in the stream reaches the SDK by its own name: Convers
   });
 });
 
+test("Bedrock's own error message reaches the SDK word for word, before the commit and in the stream", async () => {
+  await withRig({ upstream: { max_attempts: 1 } }, async (h) => {
+    const sdk = client(h);
+    const converse = new ConverseCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'go' }] }] });
+    // An app written against Bedrock matches on Bedrock's words (a max-tokens limit, a quota): the sidecar in
+    // between must not reword them, as the other surfaces do ("Bedrock: ThrottlingException: …").
+    const refusals = [
+      { status: 429, errorType: 'ThrottlingException', message: 'Too many tokens, please wait before trying again.' },
+      { status: 400, errorType: 'ValidationException', message: 'Input is too long for requested model.' },
+      { status: 424, errorType: 'ModelErrorException', message: 'The model returned an error.' },
+    ];
+    for (const { status, errorType, message } of refusals) {
+      h.emu.script({ type: 'error', status, errorType, message });
+      await assert.rejects(
+        sdk.send(converse),
+        (error: unknown) => (error as Error).name === errorType && (error as Error).message === message,
+      );
+    }
+    h.emu.script({
+      type: 'text',
+      text: 'a long enough answer to be cut',
+      fault: { afterFrames: 3, kind: 'exception', exceptionType: 'modelStreamErrorException', message: 'The model stream broke.' },
+    });
+    const out = await sdk.send(new ConverseStreamCommand({ modelId: 'nova', messages: [{ role: 'user', content: [{ text: 'go' }] }] }));
+    await assert.rejects(
+      collect(out.stream),
+      (error: unknown) => (error as Error).name === 'ModelStreamErrorException' && (error as Error).message === 'The model stream broke.',
+    );
+  });
+});
+
 test('converse: a document block the SDK sends (inline bytes) reaches Bedrock as it was; other sources are a 400 naming them', async () => {
   await withRig({}, async (h) => {
     const sdk = client(h);

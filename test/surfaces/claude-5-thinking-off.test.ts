@@ -16,6 +16,10 @@ const MODELS = [
   { name: 'opus-48', model: 'bedrock/invoke/us.anthropic.claude-opus-4-8', region: 'us-east-1' },
   { name: 'opus-55', model: 'bedrock/invoke/us.anthropic.claude-opus-5-5', region: 'us-east-1' },
   { name: 'opus-55-converse', model: 'bedrock/converse/us.anthropic.claude-opus-5-5', region: 'us-east-1' },
+  { name: 'opus-5-converse', model: 'bedrock/converse/us.anthropic.claude-opus-5', region: 'us-east-1' },
+  { name: 'fable-converse', model: 'bedrock/converse/us.anthropic.claude-fable-5', region: 'us-east-1' },
+  { name: 'sonnet-55', model: 'bedrock/invoke/us.anthropic.claude-sonnet-5-5', region: 'us-east-1' },
+  { name: 'sonnet-55-converse', model: 'bedrock/converse/us.anthropic.claude-sonnet-5-5', region: 'us-east-1' },
 ];
 
 type Json = Record<string, unknown>;
@@ -134,6 +138,79 @@ test('claude 5 thinking off: Opus 5.5 refuses reasoning_effort "none" and a forc
       assert.deepEqual(forced, { status: 400, param: 'tool_choice' }, model);
     }
     assert.equal(h.emu.requests.length, before, 'refused before any call');
+  } finally {
+    await h.close();
+  }
+});
+
+test("claude 5 thinking off: a Messages client's disabled through a converse alias is disabled on Claude 5, dropped where it always thinks", async () => {
+  const h = await startHarness({ models: MODELS });
+  const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> =>
+    client.messages.create({
+      model,
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Name this session.' }],
+      ...extra,
+    } as Anthropic.MessageCreateParamsNonStreaming);
+  try {
+    h.emu.script({ type: 'text', text: 'A title.' });
+    await ask('sonnet-5', { thinking: { type: 'disabled' } });
+    assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'disabled' });
+
+    h.emu.script({ type: 'text', text: 'A title.' });
+    const opus = await ask('opus-5-converse', { thinking: { type: 'disabled' }, output_config: { effort: 'max' } });
+    assert.equal(opus.content[0]?.type === 'text' && opus.content[0].text, 'A title.');
+    assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'disabled' });
+    assert.deepEqual(fieldsOf(sent(h)).output_config, { effort: 'high' }, 'Opus 5 takes at most high with thinking disabled');
+
+    h.emu.script({ type: 'text', text: 'A title.' });
+    const fable = await ask('fable-converse', { thinking: { type: 'disabled' } });
+    assert.equal(fable.content[0]?.type === 'text' && fable.content[0].text, 'A title.');
+    assert.equal(fieldsOf(sent(h)).thinking, undefined, 'Fable always thinks: disabled is dropped, not refused');
+  } finally {
+    await h.close();
+  }
+});
+
+test('claude 5 thinking off: Sonnet 5.5 thinks only between tools when asked for none, takes no forced tool, and between_tools goes where it is taken', async () => {
+  const h = await startHarness({ models: MODELS });
+  const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const anthropic = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> =>
+    anthropic.messages.create({
+      model,
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Name this session.' }],
+      ...extra,
+    } as Anthropic.MessageCreateParamsNonStreaming);
+  try {
+    for (const model of ['sonnet-55', 'sonnet-55-converse']) {
+      h.emu.script({ type: 'text', text: 'Blue.' });
+      await openai.chat.completions.create({ model, reasoning_effort: 'none', messages: [{ role: 'user', content: 'Sky?' }] });
+      assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'between_tools' }, model);
+      const forced = await status(
+        openai.chat.completions.create({ model, tools: TOOLS, tool_choice: 'required', messages: [{ role: 'user', content: 'hi' }] }),
+      );
+      assert.deepEqual(forced, { status: 400, param: 'tool_choice' }, model);
+
+      // A Messages client's disabled (Claude Code's side queries) is Sonnet 5.5's least thinking, effort at most high.
+      h.emu.script({ type: 'text', text: 'A title.' });
+      const titled = await ask(model, { thinking: { type: 'disabled' }, output_config: { effort: 'xhigh' } });
+      assert.equal(titled.content[0]?.type === 'text' && titled.content[0].text, 'A title.');
+      assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'between_tools' }, model);
+      assert.deepEqual(fieldsOf(sent(h)).output_config, { effort: 'high' }, model);
+    }
+    // A client's own between_tools: kept for Sonnet 5.5, disabled on Opus 5 (which refuses it), on either route.
+    h.emu.script({ type: 'text', text: 'A title.' });
+    await ask('sonnet-55', { thinking: { type: 'between_tools' } });
+    assert.deepEqual(sent(h).thinking, { type: 'between_tools' });
+    for (const model of ['opus-5', 'opus-5-converse']) {
+      h.emu.script({ type: 'text', text: 'A title.' });
+      const answer = await ask(model, { thinking: { type: 'between_tools' } });
+      assert.equal(answer.content[0]?.type === 'text' && answer.content[0].text, 'A title.');
+      assert.deepEqual(fieldsOf(sent(h)).thinking, { type: 'disabled' }, model);
+    }
   } finally {
     await h.close();
   }

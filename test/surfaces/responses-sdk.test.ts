@@ -382,6 +382,26 @@ test('responses: a refused reasoning.effort is named as the client spelled it, i
     assert.equal(h.emu.requests.length, 0, 'nothing reached Bedrock');
   }));
 
+test('responses: a Chat Completions key the client sent by mistake is named as it sent it, not as its Responses twin', () =>
+  withHarness(BASE, async (h) => {
+    // `max_tokens`, `reasoning_effort` and `response_format` are Chat's names; Responses reads none of them, so
+    // the 400 must name the key the client wrote, which is the one to remove.
+    for (const key of ['max_tokens', 'reasoning_effort', 'response_format']) {
+      const value = key === 'max_tokens' ? 5 : key === 'reasoning_effort' ? 'low' : { type: 'json_object' };
+      const res = await fetch(`${h.url}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'nova', input: 'hi', [key]: value }),
+      });
+      assert.equal(res.status, 400, key);
+      const { error } = (await res.json()) as { error: { type: string; param: string; message: string } };
+      assert.equal(error.type, 'unsupported_parameter', key);
+      assert.equal(error.param, key);
+      assert.ok(error.message.startsWith(`"${key}" `), error.message);
+    }
+    assert.equal(h.emu.requests.length, 0, 'nothing reached Bedrock');
+  }));
+
 test('responses: a stream that fails after text keeps that text in response.failed; a length stop marks its message incomplete', () =>
   withHarness(BASE, async (h) => {
     // Claude's frames: message_start, content_block_start, then the two deltas; the exception after them.

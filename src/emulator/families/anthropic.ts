@@ -75,6 +75,7 @@ const thinking = tagged('type', {
   enabled: obj({ type: req(str()), budget_tokens: req(int(1024)), display }),
   disabled: obj({ type: req(str()) }),
   adaptive: obj({ type: req(str()), display }),
+  between_tools: obj({ type: req(str()), display }),
 });
 const outputConfig = obj({ effort: opt(str(['low', 'medium', 'high', 'xhigh', 'max'])), format: opt(obj({}, true)) });
 
@@ -101,20 +102,26 @@ export const anthropicSchema: Schema = obj(anthropicProps);
  * and, on Opus 4.7, Mythos and Fable, `disabled` are 400s); no adaptive before 4.6. The model name is read
  * from the id here, independently of the sidecar's own table.
  */
-function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; disabled: boolean } {
+function thinkingTypes(modelId: string): { enabled: boolean; adaptive: boolean; disabled: boolean; between_tools: boolean } {
   const name = (modelId.split('/').pop() ?? modelId).replace(/^.*anthropic\./, '');
   const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);
-  if (name.startsWith('claude-mythos') || name.startsWith('claude-fable')) return { enabled: false, adaptive: true, disabled: false };
-  if (!version) return { enabled: true, adaptive: false, disabled: true }; // Claude 3.x and older
+  const none = { between_tools: false };
+  if (name.startsWith('claude-mythos') || name.startsWith('claude-fable'))
+    return { enabled: false, adaptive: true, disabled: false, ...none };
+  if (!version) return { enabled: true, adaptive: false, disabled: true, ...none }; // Claude 3.x and older
   const major = Number(version[1]);
   const minor = Number(version[2] ?? 0);
   // Opus 5.5 always thinks: "\"thinking.type.disabled\" is not supported for this model. …" (hermes-agent #120069,
-  // 2026-09-23; stdapi.ai #284, probed through Bedrock 2026-09-22).
-  if (major === 5 && minor >= 5 && name.startsWith('claude-opus')) return { enabled: false, adaptive: true, disabled: false };
-  if (major >= 5) return { enabled: false, adaptive: true, disabled: true };
-  if (major === 4 && minor >= 7) return { enabled: false, adaptive: true, disabled: minor > 7 };
-  if (major === 4 && minor === 6) return { enabled: true, adaptive: true, disabled: true };
-  return { enabled: true, adaptive: false, disabled: true };
+  // 2026-09-23; stdapi.ai #284, probed through Bedrock 2026-09-22). Sonnet 5.5 thinks at least between tools: it
+  // takes `between_tools` where the others take `disabled` (AWS's Bedrock client for Mac 2.0.5, 2026-11-23;
+  // Anthropic's models overview), and no other model takes it.
+  if (major === 5 && minor >= 5 && name.startsWith('claude-opus')) return { enabled: false, adaptive: true, disabled: false, ...none };
+  if (major === 5 && minor >= 5 && name.startsWith('claude-sonnet'))
+    return { enabled: false, adaptive: true, disabled: false, between_tools: true };
+  if (major >= 5) return { enabled: false, adaptive: true, disabled: true, ...none };
+  if (major === 4 && minor >= 7) return { enabled: false, adaptive: true, disabled: minor > 7, ...none };
+  if (major === 4 && minor === 6) return { enabled: true, adaptive: true, disabled: true, ...none };
+  return { enabled: true, adaptive: false, disabled: true, ...none };
 }
 
 /**
@@ -270,12 +277,28 @@ function disabledEffortProblem(modelId: string, fields: Json): string | undefine
   return `output_config.effort '${effort}' is not supported when thinking is disabled on this model. Use effort 'high' or below, or enable thinking.`;
 }
 
+/**
+ * Sonnet 5.5 takes `between_tools` only at effort `high` or below ("both at High effort or lower", AWS's Bedrock
+ * client for Mac 2.0.5, 2026-11-23, of it and Haiku 5.5's `disabled`). No report quotes Bedrock's words: these are
+ * modelled on Opus 5's.
+ */
+function betweenToolsEffortProblem(fields: Json): string | undefined {
+  const effort = isJson(fields.output_config) ? fields.output_config.effort : undefined;
+  if (effort !== 'xhigh' && effort !== 'max') return undefined;
+  return `output_config.effort '${effort}' is not supported when thinking is between_tools on this model. Use effort 'high' or below.`;
+}
+
 /** Bedrock's 400 for a thinking type the model does not take (invoke body, or converse's additional fields). */
 export function thinkingProblem(modelId: string, fields: Json): string | undefined {
   const type = isJson(fields.thinking) ? fields.thinking.type : undefined;
-  if (type !== 'enabled' && type !== 'adaptive' && type !== 'disabled') return undefined;
+  if (type !== 'enabled' && type !== 'adaptive' && type !== 'disabled' && type !== 'between_tools') return undefined;
   const takes = thinkingTypes(modelId);
-  if (takes[type]) return type === 'disabled' ? disabledEffortProblem(modelId, fields) : undefined;
+  if (takes[type])
+    return type === 'disabled'
+      ? disabledEffortProblem(modelId, fields)
+      : type === 'between_tools'
+        ? betweenToolsEffortProblem(fields)
+        : undefined;
   if (type === 'adaptive') return 'adaptive thinking is not supported on this model';
   return `"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`;
 }
@@ -378,9 +401,9 @@ export function forcedToolProblem(modelId: string, thinkingType: unknown, forced
   const name = modelName(modelId);
   // Fable 5.1 and Mythos 5.1 take no forced tool at all (langchain-aws #1273 on Bedrock, 2026-09-10, in these
   // words; claude-cookbooks #854, lobehub #19016 and celeste-python #393 on Anthropic's API, 2026-09).
-  // Opus 5.5 neither (stdapi.ai #284: "newly rejected by Opus 5.5 on Converse and Mantle", 2026-09-22; its words
-  // are not quoted there, so Fable's are used).
-  if (/^claude-(fable|mythos)-5-[1-9]/.test(name) || /^claude-opus-5-[5-9](?!\d)/.test(name))
+  // Opus 5.5 and Sonnet 5.5 neither (stdapi.ai #284: "newly rejected by Opus 5.5 on Converse and Mantle",
+  // 2026-09-22; Anthropic's models overview lists both; their words are not quoted, so Fable's are used).
+  if (/^claude-(fable|mythos)-5-[1-9]/.test(name) || /^claude-(opus|sonnet)-5-[5-9](?!\d)/.test(name))
     return 'tool_choice: type "tool" and "any" are not supported for this model.';
   if (thinkingType !== 'enabled' && thinkingType !== 'adaptive') return undefined;
   const version = /^claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(name);

@@ -102,7 +102,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   if (body.tool_choice !== undefined) readToolChoice(body.tool_choice, params);
   const effort = reasoningEffort(body.thinking, body.output_config);
   if (effort !== undefined) params.reasoning_effort = effort;
-  else {
+  if (effort === undefined || effort === 'none') {
     // Effort without thinking: the answer's own effort, which a translated Claude body carries too.
     const alone = claudeOutputEffort(body.output_config);
     if (alone !== undefined) params.effort = alone;
@@ -186,7 +186,10 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
   switch (thinking.type) {
     case 'disabled':
-      return undefined;
+    case 'between_tools':
+      // `none`: off where the model can go without (or its least thinking: Claude 5 is sent `disabled`, Sonnet 5.5
+      // `between_tools`); where it cannot, this surface drops it.
+      return 'none';
     case 'adaptive':
       return effort === 'low' || effort === 'medium' || effort === 'high'
         ? effort
@@ -201,7 +204,7 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
       return budget <= 1024 ? 'minimal' : budget <= 4096 ? 'low' : budget <= 16384 ? 'medium' : 'high';
     }
     default:
-      throw bad('thinking.type', '"thinking.type" must be enabled, adaptive or disabled');
+      throw bad('thinking.type', '"thinking.type" must be enabled, adaptive, disabled or between_tools');
   }
 }
 

@@ -59,11 +59,14 @@ export function exceptionName(error: SidecarError): string {
 export const BEDROCK_JSON = { 'content-type': 'application/json' } as const;
 
 /**
- * Bedrock's `{"message"}`; a guardrail block also names the guardrail (`guardrail`), as on every surface — the
- * AWS SDK keeps a member it does not model on the exception it raises (`error.guardrail`).
+ * Bedrock's `{"message"}`: Bedrock's own words when the failure is Bedrock's answer (an app written against
+ * Bedrock reads the message it would have had without the sidecar), else the sidecar's. A guardrail block also
+ * names the guardrail (`guardrail`), as on every surface — the AWS SDK keeps a member it does not model on the
+ * exception it raises (`error.guardrail`).
  */
 export function nativeErrorBody(error: SidecarError): { message: string; guardrail?: string } {
-  return error.guardrail === undefined ? { message: error.message } : { message: error.message, guardrail: error.guardrail };
+  const message = error.upstreamMessage || error.message;
+  return error.guardrail === undefined ? { message } : { message, guardrail: error.guardrail };
 }
 
 export function nativeErrorHeaders(error: SidecarError): Record<string, string> {

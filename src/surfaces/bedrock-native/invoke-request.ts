@@ -315,13 +315,13 @@ function readToolChoice(value: unknown, params: ChatParams): void {
 function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEffort | undefined {
   if (thinking === undefined) return undefined;
   if (!isObject(thinking)) throw invalid('thinking: must be an object', 'thinking');
-  if (thinking.type === 'disabled') return 'none';
+  if (thinking.type === 'disabled' || thinking.type === 'between_tools') return 'none';
   if (thinking.type === 'adaptive') {
     // Adaptive thinking's effort is output_config's (the neutral levels stop at xhigh).
     const effort = claudeOutputEffort(outputConfig);
     return effort === 'low' || effort === 'medium' || effort === 'high' ? effort : effort === undefined ? 'medium' : 'xhigh';
   }
-  if (thinking.type !== 'enabled') throw invalid('thinking.type: must be enabled, adaptive or disabled', 'thinking.type');
+  if (thinking.type !== 'enabled') throw invalid('thinking.type: must be enabled, adaptive, disabled or between_tools', 'thinking.type');
   const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0;
   return budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
 }

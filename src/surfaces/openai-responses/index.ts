@@ -20,6 +20,7 @@ import {
   type ChatRequest,
   type ReasoningBlock,
 } from '../../providers/request.ts';
+import { refusesUnknownKey } from '../../providers/index.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { ResponsesRenderer } from './renderer.ts';
 import { readResponsesRequest, type ResponsesExtras } from './request.ts';
@@ -146,7 +147,8 @@ function deleteStored(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
 
 /**
  * The neutral request speaks Chat Completions' parameter names; a refusal of one the Responses client spelled
- * differently names the client's own spelling, in `param` and in the message.
+ * differently names the client's own spelling, in `param` and in the message. A key the client itself sent
+ * under a Chat name (`max_tokens`, which Responses does not read) is named as sent.
  */
 const CLIENT_NAMES: Readonly<Record<string, string>> = {
   reasoning_effort: 'reasoning.effort',
@@ -156,7 +158,7 @@ const CLIENT_NAMES: Readonly<Record<string, string>> = {
 
 export function responsesErrorBody(error: SidecarError): { error: Record<string, unknown> } {
   const body = errorBody(error);
-  const name = error.param === null ? undefined : CLIENT_NAMES[error.param];
+  const name = error.param === null || refusesUnknownKey(error) ? undefined : CLIENT_NAMES[error.param];
   if (name === undefined) return body;
   return { error: { ...body.error, param: name, message: error.message.replaceAll(`"${error.param}"`, `"${name}"`) } };
 }
