@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SidecarError, toSidecarError } from '../errors.ts';
 import type { ModelTarget } from '../models/resolve.ts';
+import { inspectModelId } from '../models/route.ts';
 import type { Logger } from '../ops/logger.ts';
 import { readJsonBody } from '../server/body.ts';
 import { shedLabel } from '../server/budget.ts';
@@ -75,7 +76,7 @@ export async function serveCountTokens(
       endpoint: target.endpoint,
       region: target.region,
       apiKey: target.apiKey,
-      path: encodeModelPath(target.modelId, 'count-tokens'),
+      path: encodeModelPath(countedModelId(target.modelId), 'count-tokens'),
       body: Buffer.from(JSON.stringify({ input })),
       accept: 'application/json',
       signal: abort.signal,
@@ -137,4 +138,16 @@ export async function serveCountTokens(
       'request completed',
     );
   }
+}
+
+/**
+ * The model id CountTokens is asked with: the base model id of a cross-region inference profile (`us.…`,
+ * `global.…`, or the ARN of one), which Bedrock's CountTokens refuses ("The provided model doesn't support
+ * counting tokens") though the model behind it counts by its bare id (measured in us-east-1 and us-west-2,
+ * 2026-08, on Claude Sonnet 4.6 and every `us.anthropic.*` profile probed). The call's region and signature
+ * stay the alias's. Any other id (a bare id, an application inference profile) goes as it is.
+ */
+export function countedModelId(modelId: string): string {
+  const info = inspectModelId(modelId);
+  return info.geography !== undefined && info.baseModelId !== undefined ? info.baseModelId : modelId;
 }

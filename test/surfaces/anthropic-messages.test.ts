@@ -510,7 +510,12 @@ test('messages: a guardrail block mid-stream raises with the message in the SDK,
 
 test('messages: count_tokens asks Bedrock CountTokens with the body the call would send, and says clearly where it cannot count', async () => {
   const { h, client } = await rig({
-    models: [CLAUDE, NOVA, { name: 'llama', model: 'bedrock/invoke/meta.llama3-8b-instruct-v1:0', region: 'us-east-1' }],
+    models: [
+      CLAUDE,
+      NOVA,
+      { name: 'llama', model: 'bedrock/invoke/meta.llama3-8b-instruct-v1:0', region: 'us-east-1' },
+      { name: 'opus-47', model: 'bedrock/invoke/global.anthropic.claude-opus-4-7', region: 'us-east-1' },
+    ],
   });
   try {
     const counted = await client.messages.countTokens({
@@ -520,7 +525,8 @@ test('messages: count_tokens asks Bedrock CountTokens with the body the call wou
     });
     assert.ok(Number.isInteger(counted.input_tokens) && counted.input_tokens > 0, JSON.stringify(counted));
     const request = h.emu.requests.at(-1)!;
-    assert.equal(request.rawPath, '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens');
+    // Bedrock counts by the bare model id only: a cross-region profile's count is asked by its base id.
+    assert.equal(request.rawPath, '/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens');
     const input = (JSON.parse(request.body.toString('utf8')) as { input: { invokeModel: { body: string } } }).input;
     const native = JSON.parse(Buffer.from(input.invokeModel.body, 'base64').toString('utf8')) as Record<string, unknown>;
     assert.equal(native.anthropic_version, 'bedrock-2023-05-31');
@@ -532,6 +538,11 @@ test('messages: count_tokens asks Bedrock CountTokens with the body the call wou
       .converse;
     assert.deepEqual(converse.messages, [{ role: 'user', content: [{ text: 'hello' }] }]);
 
+    // From Opus 4.7 on Bedrock counts for no id: its own refusal reaches the client, never an estimate.
+    await assert.rejects(
+      client.messages.countTokens({ model: 'opus-47', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /doesn't support counting tokens/.test(error.message),
+    );
     await assert.rejects(
       client.messages.countTokens({ model: 'llama', messages: [{ role: 'user', content: 'x' }] }),
       (error: unknown) =>

@@ -27,6 +27,7 @@ async function rig(run: (h: Harness, client: OpenAI) => Promise<void>): Promise<
       alias('r1', 'us.deepseek.r1-v1:0'),
       alias('gpt-56', 'us.openai.gpt-5.6-sol'),
       alias('gpt-6', 'global.openai.gpt-6-astra'),
+      alias('gpt-6-sol', 'us.openai.gpt-6-sol'),
       alias('gpt-61-sol', 'us.openai.gpt-6.1-sol'),
       alias('gpt-61-terra', 'us.openai.gpt-6.1-terra'),
       alias('gpt-62', 'global.openai.gpt-6.2-astra'),
@@ -86,7 +87,7 @@ test('converse fields: GPT-5.6, GPT-6 and Kimi K3 take no temperature or top_p â
     }
   }));
 
-test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat field), GPT-6.1 Sol and 6.2 refuse none, max_tokens 1 is raised to 16', () =>
+test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat field), GPT-6 Astra, 6.1 Sol and 6.2 refuse none, max_tokens 1 is raised to 16', () =>
   rig(async (h, client) => {
     const fields = (): unknown => sent(h).additionalModelRequestFields;
     await client.chat.completions.create({ model: 'gpt-56', reasoning_effort: 'high', messages });
@@ -97,11 +98,11 @@ test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat fi
     assert.deepEqual(fields(), { reasoning: { effort: 'low' } });
     await client.chat.completions.create({ model: 'gpt-6', reasoning_effort: 'xhigh', messages });
     assert.deepEqual(fields(), { reasoning: { effort: 'xhigh' } });
-    for (const model of ['gpt-6', 'gpt-61-terra']) {
+    for (const model of ['gpt-6-sol', 'gpt-61-terra']) {
       await client.chat.completions.create({ model, reasoning_effort: 'none', messages });
       assert.deepEqual(fields(), { reasoning: { effort: 'none' } }, model);
     }
-    for (const model of ['gpt-61-sol', 'gpt-62'])
+    for (const model of ['gpt-6', 'gpt-61-sol', 'gpt-62'])
       await assert.rejects(client.chat.completions.create({ model, reasoning_effort: 'none', messages }), /"none" is not supported/);
     await client.chat.completions.create({ model: 'gpt-oss', reasoning_effort: 'high', messages });
     assert.deepEqual(fields(), { reasoning_effort: 'high' });
