@@ -347,6 +347,8 @@ export const THINKING_BUDGET: Readonly<Record<Exclude<ReasoningEffort, 'none'>, 
   medium: 8192,
   high: 24576,
   xhigh: 32768,
+  // The budget generations' output limits (32K on Claude 4) leave no room above xhigh's budget.
+  max: 32768,
 };
 
 /** What a reasoning setting becomes for one Claude model. */
@@ -379,6 +381,7 @@ const EFFORT_ORDER: readonly ClaudeEffort[] = ['low', 'medium', 'high', 'xhigh',
 function effortFor(rule: ClaudeRule, effort: Exclude<ReasoningEffort, 'none'>): ClaudeEffort | undefined {
   if (effort === 'minimal') return 'low'; // Claude's lowest effort; it may then skip thinking on easy turns
   if (effort === 'xhigh') return rule.efforts.includes('xhigh') ? 'xhigh' : rule.efforts.includes('max') ? 'max' : undefined;
+  if (effort === 'max') return rule.efforts.includes('max') ? 'max' : undefined;
   return effort;
 }
 

@@ -119,7 +119,8 @@ export function checkToolResults(request: ChatRequest, takes: boolean, what: str
 /**
  * `reasoning_effort` for a family with three levels (Nova 2 `maxReasoningEffort`, gpt-oss
  * `reasoning_effort`): `minimal` → `low`; `none` → undefined (no reasoning sent) where reasoning can be off,
- * else refused; `xhigh` refused (no level above `high`). Refusals follow `rejectParam` (undefined once dropped).
+ * else refused; `xhigh` and `max` refused (no level above `high`). Refusals follow `rejectParam` (undefined once
+ * dropped).
  */
 export function threeLevelEffort(ctx: BuildContext, effort: ReasoningEffort, canTurnOff: boolean): 'low' | 'medium' | 'high' | undefined {
   switch (effort) {
@@ -127,7 +128,8 @@ export function threeLevelEffort(ctx: BuildContext, effort: ReasoningEffort, can
       if (!canTurnOff) rejectParam(ctx, 'reasoning_effort', `"none" is not supported by ${ctx.target.modelId}: it always reasons`);
       return undefined;
     case 'xhigh':
-      rejectParam(ctx, 'reasoning_effort', `"xhigh" is not supported by ${ctx.target.modelId} (levels: low, medium, high)`);
+    case 'max':
+      rejectParam(ctx, 'reasoning_effort', `"${effort}" is not supported by ${ctx.target.modelId} (levels: low, medium, high)`);
       return undefined;
     case 'minimal':
       return 'low';

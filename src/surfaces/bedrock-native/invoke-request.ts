@@ -317,9 +317,9 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
   if (!isObject(thinking)) throw invalid('thinking: must be an object', 'thinking');
   if (thinking.type === 'disabled' || thinking.type === 'between_tools') return 'none';
   if (thinking.type === 'adaptive') {
-    // Adaptive thinking's effort is output_config's (the neutral levels stop at xhigh).
+    // Adaptive thinking's effort is output_config's (the neutral levels are Claude's, with `max`).
     const effort = claudeOutputEffort(outputConfig);
-    return effort === 'low' || effort === 'medium' || effort === 'high' ? effort : effort === undefined ? 'medium' : 'xhigh';
+    return effort ?? 'medium';
   }
   if (thinking.type !== 'enabled') throw invalid('thinking.type: must be enabled, adaptive, disabled or between_tools', 'thinking.type');
   const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0;
