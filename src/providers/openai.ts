@@ -117,7 +117,11 @@ export const openai: ChatFamilySpec<'openai'> = {
   // default); OpenAI's own GPT-5.x and GPT-6 take Responses' `reasoning: {effort}` (gptReasoning).
   converse: {
     tools: true,
-    images: false,
+    // GPT-5.6 and GPT-6 read images in a user turn on Converse (anomalyco/opencode #49443 and #48069, microsoft
+    // agent-framework #8682: probed on Bedrock, 2026-09, GPT-6 Astra, Sol and Luna, GPT-5.6 Sol, Luna and
+    // Terra); inside a tool result Bedrock refuses them ("This model doesn't support the image field for user
+    // messages."), as it does every rich tool result outside Claude and Nova. gpt-oss reads none.
+    images: (modelId) => isGptFrontier(modelId),
     documents: false,
     structured: true,
     extra: ['reasoning_effort'],
