@@ -18,6 +18,8 @@ import { isJson, type Json } from './families/types.ts';
 const FIELDS: Array<{ models: RegExp; refuses: readonly string[] }> = [
   { models: /^openai\.gpt-(5\.6|6)/, refuses: ['temperature', 'topP', 'stopSequences'] },
   { models: /^moonshot(ai)?\.kimi-k3/, refuses: ['temperature', 'topP', 'stopSequences'] },
+  // Grok 4.6 / 4.7 (aws-samples/sample-kolya-br-proxy #104, production logs 2026-08-27; hermes-agent #111043, boto3).
+  { models: /^xai\.grok/, refuses: ['temperature', 'topP'] },
   { models: /^(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron)/, refuses: ['stopSequences'] },
 ];
 

@@ -19,6 +19,7 @@ export const FAMILIES = [
   'minimax',
   'gemma',
   'nemotron',
+  'xai',
 ] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
@@ -74,5 +75,6 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   if (base.startsWith('minimax.')) return 'minimax';
   if (base.startsWith('google.gemma')) return 'gemma';
   if (base.startsWith('nvidia.nemotron')) return 'nemotron';
+  if (base.startsWith('xai.grok')) return 'xai';
   return undefined;
 }

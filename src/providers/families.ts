@@ -21,6 +21,7 @@ import { nvidia } from './nvidia.ts';
 import { openai } from './openai.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
+import { xai } from './xai.ts';
 
 export const FAMILY_SPECS = [
   anthropic,
@@ -37,6 +38,7 @@ export const FAMILY_SPECS = [
   minimax,
   google,
   nvidia,
+  xai,
   titanEmbed,
   cohereEmbed,
   novaEmbed,

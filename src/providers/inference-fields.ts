@@ -20,12 +20,15 @@ export type InferenceField = 'temperature' | 'top_p' | 'stop';
 
 const ALL: readonly InferenceField[] = ['temperature', 'top_p', 'stop'];
 const STOP: readonly InferenceField[] = ['stop'];
+const SAMPLING: readonly InferenceField[] = ['temperature', 'top_p'];
 
 /** The fields `modelId` (any geography prefix) refuses on converse. */
 export function refusedInferenceFields(modelId: string): readonly InferenceField[] {
   const id = modelId.toLowerCase();
   if (/(^|\.)openai\.gpt-(5\.6|6)/.test(id)) return ALL;
   if (/(^|\.)moonshot(ai)?\.kimi-k3/.test(id)) return ALL;
+  // Grok: sampling refused (xai.ts); its stop is not known from Bedrock, so it goes.
+  if (/(^|\.)xai\.grok/.test(id)) return SAMPLING;
   if (/(^|\.)(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron)/.test(id)) return STOP;
   return [];
 }

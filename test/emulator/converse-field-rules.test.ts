@@ -78,3 +78,14 @@ test('converse fields: an empty tool description and a document without text are
     );
   });
 });
+
+test('converse fields: Grok refuses temperature and topP in Bedrock words, and takes a stop', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    const run = (inferenceConfig: Record<string, unknown>): Promise<string> =>
+      converseOutcome(client, { modelId: 'us.xai.grok-4.7', messages: hello, inferenceConfig });
+    assert.equal(await run({ temperature: 0.5 }), "This model doesn't support the temperature field. Remove temperature and try again.");
+    assert.equal(await run({ topP: 0.5 }), "This model doesn't support the topP field. Remove topP and try again.");
+    assert.equal(await run({ maxTokens: 50, stopSequences: ['END'] }), 'ok');
+  });
+});

@@ -8,7 +8,7 @@ import { deepseek } from './deepseek.ts';
 import { llama } from './llama.ts';
 import { mistralChat, mistralText } from './mistral.ts';
 import { nova } from './nova.ts';
-import { gemma, minimax, moonshot, nemotron } from './open-weight.ts';
+import { gemma, minimax, moonshot, nemotron, xai } from './open-weight.ts';
 import { openai } from './openai.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
@@ -30,6 +30,7 @@ export const INVOKE_FAMILIES: Record<FamilyName, InvokeFamily> = {
   minimax,
   gemma,
   nemotron,
+  xai,
 };
 
 /** Order matters: distinctive keys first (anthropic_version, schemaVersion/Nova blocks, inputText, …). */

@@ -28,3 +28,6 @@ export const moonshot = kimi();
 export const minimax = openAiChatFamily({ name: 'minimax', reasoning: 'field' });
 export const gemma = openAiChatFamily({ name: 'gemma', reasoning: 'field' });
 export const nemotron = openAiChatFamily({ name: 'nemotron', reasoning: 'field' });
+// xAI Grok 4.6 / 4.7: its InvokeModel body and answer are OpenAI's chat completions shape (promptfoo #10589,
+// verified live 2026-08-31 in us-west-2); reasoning comes back in `reasoning_content` [unverified].
+export const xai = openAiChatFamily({ name: 'xai', reasoning: 'field' });
