@@ -8,7 +8,9 @@
 //   Converse 2026-09); Nemotron refuses a stop (a probe of 2026-09-17).
 // - GPT-5.6 and GPT-6 take `additionalModelRequestFields.reasoning: {effort}` and refuse the flat
 //   `reasoning_effort` with "Unknown parameter: 'reasoning_effort'." (anomalyco/opencode #48195, 2026-09;
-//   stdapi-ai/stdapi.ai #283: none/low/medium/high/xhigh/max, GPT-6 refuses `none` and `minimal`).
+//   stdapi-ai/stdapi.ai #283, probed 2026-09-22: none/low/medium/high/xhigh/max on GPT-6 Astra, Sol and Luna, and
+//   `minimal` refused on GPT-6); GPT-6.1 Sol and GPT-6.2 refuse `none` (AWS's Bedrock client for Mac 2.0.5,
+//   2026-11-23), where GPT-6.1 Terra takes it.
 import { baseModelId } from './model-id.ts';
 import { isJson, type Json } from './families/types.ts';
 
@@ -40,9 +42,11 @@ export function gptFieldsProblem(modelId: string, fields: Json): string | undefi
   const reasoning = fields.reasoning;
   if (reasoning === undefined) return undefined;
   const effort = isJson(reasoning) ? reasoning.effort : undefined;
-  const gpt6 = /gpt-6/.test(baseModelId(modelId));
+  const version = /gpt-(\d+)(?:\.(\d+))?-?([a-z]*)/.exec(baseModelId(modelId));
+  const [major, minor, name] = [Number(version?.[1] ?? 0), Number(version?.[2] ?? 0), version?.[3] ?? ''];
+  const refusesNone = major === 6 && (minor >= 2 || (minor === 1 && name === 'sol'));
   // The wording of a refused effort is OpenAI's own for an unsupported value (no Bedrock text is quoted).
-  if (typeof effort !== 'string' || !EFFORTS.includes(effort) || (gpt6 && effort === 'none'))
+  if (typeof effort !== 'string' || !EFFORTS.includes(effort) || (refusesNone && effort === 'none'))
     return `Unsupported value: 'reasoning.effort' does not support ${JSON.stringify(effort)} with this model.`;
   return undefined;
 }

@@ -135,16 +135,19 @@ function isGptFrontier(modelId: string): boolean {
 
 /**
  * GPT-5.6 and GPT-6 on Converse refuse the flat `reasoning_effort` ("Unknown parameter: 'reasoning_effort'.")
- * and take `reasoning: {effort}` — none, low, medium, high, xhigh (max beyond) — where GPT-6 refuses `none`
- * and `minimal` (anomalyco/opencode #48195, stdapi-ai/stdapi.ai #283, litellm #38279, langchain-aws #1266;
- * 2026-08/09, each probed against Bedrock). `minimal` is sent as `low` on both.
+ * and take `reasoning: {effort}` — none, low, medium, high, xhigh (max beyond) — where GPT-6 refuses `minimal`
+ * (anomalyco/opencode #48195, stdapi-ai/stdapi.ai #283, litellm #38279, langchain-aws #1266; 2026-08/09, each
+ * probed against Bedrock). `minimal` is sent as `low` on both. GPT-6 Astra, Sol and Luna take `none` on Converse
+ * (stdapi.ai #283's probe of 2026-09-22), as does GPT-6.1 Terra; GPT-6.1 Sol and GPT-6.2 refuse it (AWS's Bedrock
+ * client for Mac 2.0.5, 2026-11-23: "Turning Thinking off no longer sends an Off effort to GPT-6.2 and GPT-6.1
+ * Sol, which reject it"), and so are taken the GPT-6 releases after them.
  */
 function gptReasoning(
   request: ChatRequest,
   ctx: BuildContext,
   effort: ReasoningEffort,
 ): { request: ChatRequest; fields: Record<string, unknown> } {
-  if (effort === 'none' && /gpt-6/.test(ctx.target.modelId.toLowerCase())) {
+  if (effort === 'none' && /gpt-6\.(1-sol|[2-9])/.test(ctx.target.modelId.toLowerCase())) {
     rejectParam(ctx, 'reasoning_effort', `"none" is not supported by ${ctx.target.modelId}: it always reasons`);
     return { request, fields: {} };
   }

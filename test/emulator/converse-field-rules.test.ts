@@ -35,7 +35,7 @@ test('converse fields: stopSequences, temperature and topP refused per model, wh
   });
 });
 
-test('converse fields: GPT-5.6 and GPT-6 take reasoning.effort and refuse the flat reasoning_effort; GPT-6 refuses none', async () => {
+test('converse fields: GPT-5.6 and GPT-6 take reasoning.effort and refuse the flat reasoning_effort; GPT-6.1 Sol and GPT-6.2 refuse none', async () => {
   await withEmulator(async (emu) => {
     const client = sdkClient(emu.url);
     const run = (modelId: string, fields: Record<string, unknown>): Promise<string> =>
@@ -44,7 +44,10 @@ test('converse fields: GPT-5.6 and GPT-6 take reasoning.effort and refuse the fl
     assert.equal(await run('us.openai.gpt-5.6-sol', { reasoning: { effort: 'high' } }), 'ok');
     assert.equal(await run('us.openai.gpt-5.6-sol', { reasoning: { effort: 'none' } }), 'ok');
     assert.equal(await run('global.openai.gpt-6-astra', { reasoning: { effort: 'xhigh' } }), 'ok');
-    assert.match(await run('global.openai.gpt-6-astra', { reasoning: { effort: 'none' } }), /does not support "none"/);
+    for (const id of ['global.openai.gpt-6-astra', 'us.openai.gpt-6-sol', 'us.openai.gpt-6-luna', 'us.openai.gpt-6.1-terra'])
+      assert.equal(await run(id, { reasoning: { effort: 'none' } }), 'ok', id);
+    for (const id of ['us.openai.gpt-6.1-sol', 'global.openai.gpt-6.2-astra', 'us.openai.gpt-6.2-sol'])
+      assert.match(await run(id, { reasoning: { effort: 'none' } }), /does not support "none"/, id);
     assert.match(await run('global.openai.gpt-6-astra', { reasoning: { effort: 'minimal' } }), /does not support "minimal"/);
     // gpt-oss keeps the flat field.
     assert.equal(await run('openai.gpt-oss-120b-1:0', { reasoning_effort: 'high' }), 'ok');

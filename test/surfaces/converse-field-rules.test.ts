@@ -27,6 +27,9 @@ async function rig(run: (h: Harness, client: OpenAI) => Promise<void>): Promise<
       alias('r1', 'us.deepseek.r1-v1:0'),
       alias('gpt-56', 'us.openai.gpt-5.6-sol'),
       alias('gpt-6', 'global.openai.gpt-6-astra'),
+      alias('gpt-61-sol', 'us.openai.gpt-6.1-sol'),
+      alias('gpt-61-terra', 'us.openai.gpt-6.1-terra'),
+      alias('gpt-62', 'global.openai.gpt-6.2-astra'),
       alias('kimi-k3', 'global.moonshotai.kimi-k3'),
       alias('nova', 'us.amazon.nova-pro-v1:0'),
       alias('claude', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'),
@@ -83,7 +86,7 @@ test('converse fields: GPT-5.6, GPT-6 and Kimi K3 take no temperature or top_p â
     }
   }));
 
-test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat field), GPT-6 refuses none, max_tokens 1 is raised to 16', () =>
+test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat field), GPT-6.1 Sol and 6.2 refuse none, max_tokens 1 is raised to 16', () =>
   rig(async (h, client) => {
     const fields = (): unknown => sent(h).additionalModelRequestFields;
     await client.chat.completions.create({ model: 'gpt-56', reasoning_effort: 'high', messages });
@@ -94,7 +97,12 @@ test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat fi
     assert.deepEqual(fields(), { reasoning: { effort: 'low' } });
     await client.chat.completions.create({ model: 'gpt-6', reasoning_effort: 'xhigh', messages });
     assert.deepEqual(fields(), { reasoning: { effort: 'xhigh' } });
-    await assert.rejects(client.chat.completions.create({ model: 'gpt-6', reasoning_effort: 'none', messages }), /"none" is not supported/);
+    for (const model of ['gpt-6', 'gpt-61-terra']) {
+      await client.chat.completions.create({ model, reasoning_effort: 'none', messages });
+      assert.deepEqual(fields(), { reasoning: { effort: 'none' } }, model);
+    }
+    for (const model of ['gpt-61-sol', 'gpt-62'])
+      await assert.rejects(client.chat.completions.create({ model, reasoning_effort: 'none', messages }), /"none" is not supported/);
     await client.chat.completions.create({ model: 'gpt-oss', reasoning_effort: 'high', messages });
     assert.deepEqual(fields(), { reasoning_effort: 'high' });
     // Claude Code checks a model it switches to with max_tokens 1; GPT-5.6 takes no fewer than 16.
