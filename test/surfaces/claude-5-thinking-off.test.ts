@@ -30,6 +30,16 @@ const TOOLS = [
   { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
 ];
 
+/** A Messages request for a session title (what Claude Code sends with thinking off), with `extra` fields. */
+function askTitle(client: Anthropic, model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> {
+  return client.messages.create({
+    model,
+    max_tokens: 200,
+    messages: [{ role: 'user', content: 'Name this session.' }],
+    ...extra,
+  } as Anthropic.MessageCreateParamsNonStreaming);
+}
+
 async function status(call: Promise<unknown>): Promise<{ status: number; param: unknown }> {
   try {
     await call;
@@ -146,13 +156,7 @@ test('claude 5 thinking off: Opus 5.5 refuses reasoning_effort "none" and a forc
 test("claude 5 thinking off: a Messages client's disabled through a converse alias is disabled on Claude 5, dropped where it always thinks", async () => {
   const h = await startHarness({ models: MODELS });
   const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
-  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> =>
-    client.messages.create({
-      model,
-      max_tokens: 200,
-      messages: [{ role: 'user', content: 'Name this session.' }],
-      ...extra,
-    } as Anthropic.MessageCreateParamsNonStreaming);
+  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> => askTitle(client, model, extra);
   try {
     h.emu.script({ type: 'text', text: 'A title.' });
     await ask('sonnet-5', { thinking: { type: 'disabled' } });
@@ -177,13 +181,7 @@ test('claude 5 thinking off: Sonnet 5.5 thinks only between tools when asked for
   const h = await startHarness({ models: MODELS });
   const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   const anthropic = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
-  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> =>
-    anthropic.messages.create({
-      model,
-      max_tokens: 200,
-      messages: [{ role: 'user', content: 'Name this session.' }],
-      ...extra,
-    } as Anthropic.MessageCreateParamsNonStreaming);
+  const ask = (model: string, extra: Record<string, unknown>): Promise<Anthropic.Message> => askTitle(anthropic, model, extra);
   try {
     for (const model of ['sonnet-55', 'sonnet-55-converse']) {
       h.emu.script({ type: 'text', text: 'Blue.' });
