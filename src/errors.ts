@@ -35,6 +35,11 @@ export type ErrorType = keyof typeof ERROR_STATUS;
 export interface SidecarErrorOptions {
   /** The request parameter at fault, if any (OpenAI's `param`). */
   param?: string | null;
+  /**
+   * `param` is a key the client sent that no surface reads, named exactly as sent: a surface that names neutral
+   * parameters in its own spelling (`clientNamed`) leaves it as it is.
+   */
+  paramAsSent?: boolean;
   /** Overrides the table's status (rare: only where Bedrock's own status must be kept). */
   status?: number;
   /** Name of the guardrail that blocked, for `guardrail_violation`. */
@@ -60,6 +65,7 @@ export class SidecarError extends Error {
   readonly type: ErrorType;
   readonly status: number;
   readonly param: string | null;
+  readonly paramAsSent: boolean;
   readonly guardrail: string | undefined;
   readonly retryable: boolean;
   readonly upstreamCode: string | undefined;
@@ -73,6 +79,7 @@ export class SidecarError extends Error {
     this.type = type;
     this.status = options.status ?? ERROR_STATUS[type];
     this.param = options.param == null ? null : excerpt(scrubKnownSecrets(options.param), MAX_PARAM_CHARS);
+    this.paramAsSent = options.paramAsSent === true;
     this.guardrail = options.guardrail;
     this.retryable = options.retryable ?? false;
     this.upstreamCode = options.upstreamCode;
@@ -121,4 +128,15 @@ export function errorBody(error: SidecarError): { error: Record<string, unknown>
   };
   if (error.guardrail !== undefined) body.guardrail = error.guardrail;
   return { error: body };
+}
+
+/**
+ * The refused parameter in a surface's own spelling: the neutral request speaks Chat Completions' names, and a
+ * client that spelled one differently (`reasoning.effort`, `output_config.format`) is told its own name, in
+ * `param` and in the message. A key the client sent that no surface reads keeps the name it was sent with.
+ */
+export function clientNamed(error: SidecarError, names: Readonly<Record<string, string>>): { param: string; message: string } | undefined {
+  const name = error.param === null || error.paramAsSent ? undefined : names[error.param];
+  if (name === undefined) return undefined;
+  return { param: name, message: error.message.replaceAll(`"${error.param}"`, `"${name}"`) };
 }

@@ -140,17 +140,6 @@ export const routeSupport: RouteSupport = {
   },
 };
 
-/** Why a key the client sent is refused when no surface reads it (rather than because the family cannot take it). */
-const UNKNOWN_PARAMETER = 'is not a parameter the sidecar knows';
-
-/**
- * Whether an error refuses a key the client sent that no surface reads (so `param` is the client's own
- * spelling, never a neutral parameter's name a surface would translate back).
- */
-export function refusesUnknownKey(error: SidecarError): boolean {
-  return error.param !== null && error.message.startsWith(`"${error.param}" ${UNKNOWN_PARAMETER}`);
-}
-
 /**
  * Applies the family's allow-list to a request: returns the parameters that go on, having thrown for (or,
  * with dropParams, dropped) every parameter the family cannot take, including unknown ones; one in `keep`
@@ -204,14 +193,13 @@ export function applyParamPolicy(
       continue;
     }
     if (!dropParams || keep?.has(key) === true) {
-      const why =
-        isKnownUnsupported(key) || request.params[key as ParamName] !== undefined
-          ? `is not supported by ${describeTarget}`
-          : UNKNOWN_PARAMETER;
+      // A key no surface reads is named as the client sent it (SidecarError `paramAsSent`).
+      const known = isKnownUnsupported(key) || request.params[key as ParamName] !== undefined;
+      const why = known ? `is not supported by ${describeTarget}` : 'is not a parameter the sidecar knows';
       throw new SidecarError(
         'unsupported_parameter',
         `"${key}" ${why}; remove it, or set drop_params: true to drop unsupported parameters`,
-        { param: key },
+        { param: key, paramAsSent: !known },
       );
     }
     note(`parameter "${key}" dropped (drop_params): not supported by ${describeTarget}`);

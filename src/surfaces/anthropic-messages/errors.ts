@@ -3,7 +3,7 @@
  * T being Anthropic's type for the status. A guardrail block is `invalid_request_error` — the type every
  * Anthropic client treats as final — with the guardrail's name beside the message.
  */
-import type { SidecarError } from '../../errors.ts';
+import { clientNamed, type SidecarError } from '../../errors.ts';
 
 export function anthropicErrorType(error: SidecarError): string {
   if (error.type === 'guardrail_violation') return 'invalid_request_error';
@@ -26,15 +26,11 @@ export function anthropicErrorType(error: SidecarError): string {
   }
 }
 
-/**
- * The neutral request speaks Chat Completions' parameter names; a refusal of one the Messages client spelled
- * differently names the client's own spelling (the one parameter the surface refuses: `keepsParams`).
- */
+/** The Messages spelling of the one neutral parameter the surface refuses (`keepsParams`; `clientNamed`). */
 const CLIENT_NAMES: Readonly<Record<string, string>> = { response_format: 'output_config.format' };
 
 export function anthropicErrorBody(error: SidecarError): { type: 'error'; error: Record<string, string> } {
-  const name = error.param === null ? undefined : CLIENT_NAMES[error.param];
-  const message = name === undefined ? error.message : error.message.replaceAll(`"${error.param}"`, `"${name}"`);
+  const message = clientNamed(error, CLIENT_NAMES)?.message ?? error.message;
   const inner: Record<string, string> = { type: anthropicErrorType(error), message };
   if (error.guardrail !== undefined) inner.guardrail = error.guardrail;
   return { type: 'error', error: inner };

@@ -7,7 +7,7 @@
  * renderer (the store flag, the tools' declared shapes, what the response object echoes).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, SidecarError } from '../../errors.ts';
+import { clientNamed, errorBody, SidecarError } from '../../errors.ts';
 import { randomHex } from '../../server/ids.ts';
 import type { ServerContext } from '../../server/context.ts';
 import { serveModelCall } from '../../server/model-call.ts';
@@ -20,7 +20,6 @@ import {
   type ChatRequest,
   type ReasoningBlock,
 } from '../../providers/request.ts';
-import { refusesUnknownKey } from '../../providers/index.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { ResponsesRenderer } from './renderer.ts';
 import { readResponsesRequest, type ResponsesExtras } from './request.ts';
@@ -145,11 +144,7 @@ function deleteStored(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   sendJson(res, 200, { id, object: 'response', deleted: true });
 }
 
-/**
- * The neutral request speaks Chat Completions' parameter names; a refusal of one the Responses client spelled
- * differently names the client's own spelling, in `param` and in the message. A key the client itself sent
- * under a Chat name (`max_tokens`, which Responses does not read) is named as sent.
- */
+/** The Responses spelling of the neutral parameters it names differently (`clientNamed`); `max_tokens` sent as such is named as sent. */
 const CLIENT_NAMES: Readonly<Record<string, string>> = {
   reasoning_effort: 'reasoning.effort',
   max_tokens: 'max_output_tokens',
@@ -158,9 +153,8 @@ const CLIENT_NAMES: Readonly<Record<string, string>> = {
 
 export function responsesErrorBody(error: SidecarError): { error: Record<string, unknown> } {
   const body = errorBody(error);
-  const name = error.param === null || refusesUnknownKey(error) ? undefined : CLIENT_NAMES[error.param];
-  if (name === undefined) return body;
-  return { error: { ...body.error, param: name, message: error.message.replaceAll(`"${error.param}"`, `"${name}"`) } };
+  const named = clientNamed(error, CLIENT_NAMES);
+  return named === undefined ? body : { error: { ...body.error, ...named } };
 }
 
 const surfaceInfo = { name: 'responses' as const, errorBody: responsesErrorBody };
