@@ -179,14 +179,10 @@ function outputFormat(body: Record<string, unknown>): ResponseFormat | undefined
   return { type: 'json_schema', name: 'response', schema: format.schema };
 }
 
-/** Claude's effort levels, each a neutral reasoning effort too. */
-const CLAUDE_EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
-
 /** Messages' thinking → the neutral reasoning effort other families are sent (Claude keeps its own). */
 function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEffort | undefined {
   if (thinking === undefined || thinking === null) return undefined;
   if (!isObject(thinking)) throw bad('thinking', '"thinking" must be an object');
-  const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
   switch (thinking.type) {
     case 'disabled':
     case 'between_tools':
@@ -194,7 +190,8 @@ function reasoningEffort(thinking: unknown, outputConfig: unknown): ReasoningEff
       // `between_tools`); where it cannot, this surface drops it.
       return 'none';
     case 'adaptive':
-      return typeof effort === 'string' && (CLAUDE_EFFORTS as readonly string[]).includes(effort) ? (effort as ReasoningEffort) : 'high';
+      // Claude's effort levels are neutral efforts too; none given is Claude's default, high.
+      return claudeOutputEffort(outputConfig) ?? 'high';
     case 'enabled': {
       const budget = thinking.budget_tokens;
       if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) {
