@@ -41,9 +41,12 @@ const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
 ]);
 const EXTRA_FIELDS: ReadonlySet<string> = new Set(['top_k']);
 
-/** The vision models (either route): Pixtral, Mistral Large 3, Magistral. */
+/**
+ * The vision models (either route): Pixtral, Mistral Large 3, Magistral and Ministral 3 (3B, 8B, 14B), each
+ * listed with the IMAGE input modality by Bedrock's ListFoundationModels (us-east-1 readback, 2026-09-27).
+ */
 function mistralVision(modelId: string): boolean {
-  return /pixtral|mistral-large-3|magistral/.test(modelId.toLowerCase());
+  return /pixtral|mistral-large-3|magistral|ministral-3/.test(modelId.toLowerCase());
 }
 
 /** Whether a Mistral model id speaks the chat-completion body. */

@@ -51,6 +51,15 @@ export const moonshot: ChatFamilySpec<'moonshot'> = {
   providers: ['moonshot', 'moonshotai'],
   aliases: ['kimi', 'moonshotai'],
   invoke: moonshotInvoke,
-  // Kimi K2 Thinking reasons on its own (reasoningContent out); no reasoning setting.
-  converse: { tools: true, images: false, documents: false, structured: false, extra: [], extraFields: [] },
+  // Kimi K2 Thinking reasons on its own (reasoningContent out); no reasoning setting. Kimi K2.5 and K3 read images
+  // (IMAGE among their input modalities in Bedrock's ListFoundationModels, us-east-1 readback of 2026-09-27;
+  // a Kimi read a user-turn image in anomalyco/opencode #49444's probe, 2026-09-17); K2 Thinking reads text only.
+  converse: {
+    tools: true,
+    images: (modelId) => /kimi-k(2\.5|3)/.test(modelId.toLowerCase()),
+    documents: false,
+    structured: false,
+    extra: [],
+    extraFields: [],
+  },
 };
