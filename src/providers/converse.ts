@@ -425,6 +425,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     toolIds: traits.toolIds ?? BEDROCK_TOOL_IDS,
     ...(traits.documents ? { documents: EVERY_DOCUMENT } : {}),
     ...(traits.toolResults !== undefined ? { richToolResults: traits.toolResults } : {}),
+    userImages: traits.images,
     // top_k set by an alias for a model that takes none: a config error (checkAlias), not a 400 per request.
     ...(refusesTopK ? { refusesExtraField: (key: string, modelId: string) => (key === 'top_k' ? refusesTopK(modelId) : undefined) } : {}),
     ...(traits.toolsOnlyWhole

@@ -26,7 +26,8 @@ import type { CacheSupport, RouteAdapter } from './types.ts';
 /**
  * Today's request rules every body builder relies on (docs/contract.md#request-rules), applied once before
  * any family builds its body: documents the model can read on this route, tool results beyond text only where
- * the route takes them (`checkToolResults`), prompt-cache points it can take
+ * the route takes them (`checkToolResults`; a tool's images moved beside its result for a model that reads images
+ * only in a user turn), prompt-cache points it can take
  * (with Bedrock's limits), tool names it can carry (renamed, the caller told how to name them back: a client's
  * own InvokeModel body keeps its own), tool-call ids it can carry (tool-ids.ts: replaced in calls and results alike), images labelled as their bytes are (image-format.ts), no more images and
  * documents than the model takes (media-limit.ts). A builder then renders what it is given and never sees what it cannot render.
@@ -38,7 +39,9 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       const { family, route, modelId } = ctx.target;
       const what = `${family ?? 'this model'} on the ${route} route`;
       const drop = ctx.dropsToolResultParts === true ? (message: string) => ctx.note(message) : undefined;
-      const results = checkToolResults(request, flagFor(adapter.richToolResults, modelId), what, drop);
+      // A model that reads images in a user turn gets a tool's images there, beside the result (policy.ts).
+      const beside = flagFor(adapter.userImages, modelId) ? (message: string) => ctx.note(message) : undefined;
+      const results = checkToolResults(request, flagFor(adapter.richToolResults, modelId), what, drop, beside);
       // Claude's own Messages body goes as the client sent it: Bedrock judges its documents, as on a direct call.
       const ownMessages = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
       const documents = ownMessages ? results : prepareDocuments(results, adapter.documents, what);

@@ -11,7 +11,7 @@
 import { SidecarError } from '../errors.ts';
 import { isRecord } from './answer.ts';
 import { messageAt, partAt } from './paths.ts';
-import type { ChatMessage, ChatRequest, ReasoningEffort } from './request.ts';
+import type { ChatMessage, ChatRequest, ImagePart, ReasoningEffort } from './request.ts';
 import type { BuildContext } from './types.ts';
 
 /** Throws `unsupported_parameter` for `param`, or (drop_params) logs it and returns false. */
@@ -84,11 +84,22 @@ export function refuseImages(request: ChatRequest, what: string): void {
  * they are dropped instead, each logged through `drop`, and the result's text goes on — or, when it had none
  * (Claude Code's Read of a PDF is the document alone), a line saying what the tool returned that the model
  * cannot read, since Bedrock refuses a blank tool result and the model should not take it for an empty file.
- * Returns the request.
+ *
+ * With `imagesBeside` (a model that reads images in a user turn but not inside a tool result: GPT, Grok, Kimi,
+ * Mistral's and Qwen's vision models on Converse) an image is neither refused nor dropped: it moves out of its
+ * result into a user message right after the run of results it belongs to, the result says where it went, and
+ * `imagesBeside` is told (`besideResults`). Returns the request.
  */
-export function checkToolResults(request: ChatRequest, takes: boolean, what: string, drop?: (message: string) => void): ChatRequest {
+export function checkToolResults(
+  request: ChatRequest,
+  takes: boolean,
+  what: string,
+  drop?: (message: string) => void,
+  imagesBeside?: (message: string) => void,
+): ChatRequest {
   if (takes) return request;
-  const messages = request.messages.map((m, i): ChatMessage => {
+  const moved = imagesBeside ? besideResults(request.messages, what, imagesBeside) : request.messages;
+  const messages = moved.map((m, i): ChatMessage => {
     if (m.role !== 'tool' || (m.error !== true && m.content.every((part) => part.type === 'text'))) return m;
     m.content.forEach((part, j) => {
       if (part.type === 'text') return;
@@ -114,6 +125,46 @@ export function checkToolResults(request: ChatRequest, takes: boolean, what: str
     return { ...rest, content: text };
   });
   return { ...request, messages };
+}
+
+/**
+ * Images taken out of tool results and put beside them: each run of tool messages is followed by one user
+ * message holding the run's images in order (Converse merges it into the results' user turn, where Bedrock
+ * reads an image for models that refuse one inside `toolResult`: opencode #49443 and #48069, pi #8643, probed
+ * 2026-08/09), and each result that held some says which they are ("image 2 after the tool results"), so a
+ * model that called several tools knows whose picture it sees. Each move is told to `note`; the client's own
+ * `at` stays on each image.
+ */
+function besideResults(messages: readonly ChatMessage[], what: string, note: (message: string) => void): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let images: ImagePart[] = [];
+  const endOfRun = (): void => {
+    if (images.length > 0) out.push({ role: 'user', content: images });
+    images = [];
+  };
+  messages.forEach((m, i) => {
+    if (m.role !== 'tool') {
+      endOfRun();
+      out.push(m);
+      return;
+    }
+    const own = m.content.filter((part): part is ImagePart => part.type === 'image');
+    if (own.length === 0) {
+      out.push(m);
+      return;
+    }
+    const first = images.length + 1;
+    images.push(...own);
+    const which = own.length === 1 ? `image ${first}` : `images ${first}–${first + own.length - 1}`;
+    note(`${messageAt(m, i)}: ${what} reads no images in a tool result (${m.toolCallId}): ${which} moved after the tool results`);
+    const kept = m.content.filter((part) => part.type !== 'image');
+    // A text result is sent as its parts joined, so the line starts on its own.
+    const after = kept.some((part) => part.type === 'text' && part.text.trim() !== '') ? '\n' : '';
+    const said = `${after}(the tool returned ${own.length === 1 ? 'an image' : `${own.length} images`}: ${which} after the tool results)`;
+    out.push({ ...m, content: [...kept, { type: 'text', text: said }] });
+  });
+  endOfRun();
+  return out;
 }
 
 /**

@@ -86,6 +86,11 @@ export interface RouteAdapter {
    */
   readonly richToolResults?: ModelFlag;
   /**
+   * Whether the model reads an image in a user turn on this route; absent: none. Where it does but takes no rich
+   * tool results, an image a tool returned is moved beside its result instead of refused (`checkToolResults`).
+   */
+  readonly userImages?: ModelFlag;
+  /**
    * Why this model cannot take a key `extraFields` allows for its family (Mistral's chat models have no
    * `top_k`), or undefined: an alias setting it is refused when the config loads (`routeSupport.checkAlias`).
    */

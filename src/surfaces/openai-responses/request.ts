@@ -5,7 +5,8 @@
  *
  * `input` is a string or a list of items: messages (`developer` / `system` become system text, `user`
  * parts `input_text` / `input_image` / `input_file`, `assistant` `output_text`), `function_call` and
- * `function_call_output`, `custom_tool_call` and its output, `reasoning` (its text and, inside our own
+ * `function_call_output` (a string, or text, image and file parts: Codex's `view_image`), `custom_tool_call` and
+ * its output, `reasoning` (its text and, inside our own
  * `encrypted_content`, Claude's signature, so thinking continues across turns), Codex's
  * `additional_tools` item, and `item_reference` to an output item this sidecar stored (the AI SDK's way to
  * send its earlier answers back when it stores). Tools: `function`, `custom` (free text: one string argument `input`),
@@ -519,7 +520,8 @@ function partMark(p: Record<string, unknown>, where: string): { cache?: CacheMar
 }
 
 /** The text parts of an item's `content` (or of what `path` names: a tool output's list). */
-function textOf(content: unknown, at: string, path = `${at}.content`): TextPart[] {
+function textOf(content: unknown, at: string): TextPart[] {
+  const path = `${at}.content`;
   if (typeof content === 'string') return [{ type: 'text', text: content, at: path }];
   if (!Array.isArray(content)) throw bad(path, `${path} must be a string or a list of parts`);
   return content.flatMap((part, j) => {
@@ -535,48 +537,76 @@ function textOf(content: unknown, at: string, path = `${at}.content`): TextPart[
 function userParts(content: unknown, at: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content, at: `${at}.content` }];
   if (!Array.isArray(content)) throw bad(`${at}.content`, `${at}.content must be a string or a list of parts`);
-  let documents = 0;
+  const documents = { count: 0 };
   return content.map((part, j): ContentPart => {
     const where = `${at}.content[${j}]`;
     const p = part as Record<string, unknown> | null;
     if (p && (p.type === 'input_text' || p.type === 'text') && typeof p.text === 'string')
       return { type: 'text', text: p.text, ...partMark(p, where), at: where };
-    if (p && p.type === 'input_image') {
-      if (typeof p.image_url !== 'string')
-        throw bad(where, `${where}: only image_url data URLs are supported (file_id needs OpenAI's file store)`);
-      const match = IMAGE_DATA_URL.exec(p.image_url);
-      if (!match) throw bad(where, `${where}: Bedrock cannot fetch image URLs; send a data:image/(png|jpeg|gif|webp);base64 URL`);
-      const format = (match[1] === 'jpg' ? 'jpeg' : match[1]) as 'png' | 'jpeg' | 'gif' | 'webp';
-      return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...partMark(p, where), at: where };
-    }
-    if (p && p.type === 'input_file') {
-      if (p.file_id !== undefined && p.file_id !== null) {
-        throw new SidecarError(
-          'unsupported_parameter',
-          `${where}.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`,
-          { param: `${where}.file_id` },
-        );
-      }
-      if (typeof p.file_url === 'string') {
-        throw new SidecarError(
-          'unsupported_parameter',
-          `${where}.file_url: Bedrock cannot fetch files; send the file inline as file_data (a data: URL)`,
-          { param: `${where}.file_url` },
-        );
-      }
-      if (typeof p.file_data !== 'string') throw bad(`${where}.file_data`, `${where}.file_data must be a data: URL`);
-      return {
-        ...documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents++),
-        ...partMark(p, where),
-        at: where,
-      };
-    }
+    const media = p ? mediaPart(p, where, documents) : undefined;
+    if (media) return media;
     throw bad(where, `${where}: part type ${JSON.stringify(p?.type)} is not supported (input_text, input_image, input_file)`);
   });
 }
 
-function toolOutput(output: unknown, at: string): TextPart[] {
-  if (typeof output === 'string') return [{ type: 'text', text: output, at: `${at}.output` }];
-  if (Array.isArray(output)) return textOf(output, at, `${at}.output`);
-  throw bad(`${at}.output`, `${at}.output must be a string or a list of text parts`);
+/**
+ * An `input_image` (a data URL) or `input_file` (inline `file_data`) part, in a message or a tool's output;
+ * undefined for any other part. `documents` counts the files read so far (each gets its own name).
+ */
+function mediaPart(p: Record<string, unknown>, where: string, documents: { count: number }): ContentPart | undefined {
+  if (p.type === 'input_image') {
+    if (typeof p.image_url !== 'string')
+      throw bad(where, `${where}: only image_url data URLs are supported (file_id needs OpenAI's file store)`);
+    const match = IMAGE_DATA_URL.exec(p.image_url);
+    if (!match) throw bad(where, `${where}: Bedrock cannot fetch image URLs; send a data:image/(png|jpeg|gif|webp);base64 URL`);
+    const format = (match[1] === 'jpg' ? 'jpeg' : match[1]) as 'png' | 'jpeg' | 'gif' | 'webp';
+    return { type: 'image', mediaType: `image/${format}`, format, data: match[2]!.replace(/\s+/g, ''), ...partMark(p, where), at: where };
+  }
+  if (p.type === 'input_file') {
+    if (p.file_id !== undefined && p.file_id !== null) {
+      throw new SidecarError(
+        'unsupported_parameter',
+        `${where}.file_id: Bedrock has no file store; send the file inline as file_data (a data: URL)`,
+        { param: `${where}.file_id` },
+      );
+    }
+    if (typeof p.file_url === 'string') {
+      throw new SidecarError(
+        'unsupported_parameter',
+        `${where}.file_url: Bedrock cannot fetch files; send the file inline as file_data (a data: URL)`,
+        { param: `${where}.file_url` },
+      );
+    }
+    if (typeof p.file_data !== 'string') throw bad(`${where}.file_data`, `${where}.file_data must be a data: URL`);
+    return {
+      ...documentFromDataUrl(p.file_data, typeof p.filename === 'string' ? p.filename : undefined, where, documents.count++),
+      ...partMark(p, where),
+      at: where,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A tool's output (`function_call_output`, `custom_tool_call_output`): a string, or a list of text, image and file
+ * parts (Codex's `view_image` answers with an `input_image`, the Agents SDK's image and file tool outputs too).
+ * Which targets take images or files in a tool result is checked per target (`checkToolResults`).
+ */
+function toolOutput(output: unknown, at: string): ContentPart[] {
+  const path = `${at}.output`;
+  if (typeof output === 'string') return [{ type: 'text', text: output, at: path }];
+  if (!Array.isArray(output)) throw bad(path, `${path} must be a string or a list of parts`);
+  const documents = { count: 0 };
+  return output.map((part, j): ContentPart => {
+    const where = `${path}[${j}]`;
+    const p = part as Record<string, unknown> | null;
+    if (p && (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text') && typeof p.text === 'string')
+      return { type: 'text', text: p.text, ...partMark(p, where), at: where };
+    const media = p ? mediaPart(p, where, documents) : undefined;
+    if (media) return media;
+    throw bad(
+      where,
+      `${where}: part type ${JSON.stringify(p?.type)} is not supported in a tool output (input_text, input_image, input_file)`,
+    );
+  });
 }
