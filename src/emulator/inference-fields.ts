@@ -20,7 +20,11 @@ const FIELDS: Array<{ models: RegExp; refuses: readonly string[] }> = [
   { models: /^moonshot(ai)?\.kimi-k3/, refuses: ['temperature', 'topP', 'stopSequences'] },
   // Grok 4.6 / 4.7 (aws-samples/sample-kolya-br-proxy #104, production logs 2026-08-27; hermes-agent #111043, boto3).
   { models: /^xai\.grok/, refuses: ['temperature', 'topP'] },
-  { models: /^(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron)/, refuses: ['stopSequences'] },
+  // GLM refuses a stop too (maximhq/bifrost #4684, 2026-06-25, against Bedrock).
+  {
+    models: /^(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron|zai\.)/,
+    refuses: ['stopSequences'],
+  },
 ];
 
 /** Bedrock's refusal of an `inferenceConfig` field `modelId` does not take, or undefined. */

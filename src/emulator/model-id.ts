@@ -20,6 +20,7 @@ export const FAMILIES = [
   'gemma',
   'nemotron',
   'xai',
+  'zai',
 ] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
@@ -76,5 +77,6 @@ export function familyOf(modelId: string): FamilyName | 'any' | undefined {
   if (base.startsWith('google.gemma')) return 'gemma';
   if (base.startsWith('nvidia.nemotron')) return 'nemotron';
   if (base.startsWith('xai.grok')) return 'xai';
+  if (base.startsWith('zai.glm')) return 'zai';
   return undefined;
 }

@@ -22,6 +22,7 @@ import { openai } from './openai.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
 import { xai } from './xai.ts';
+import { zai } from './zai.ts';
 
 export const FAMILY_SPECS = [
   anthropic,
@@ -39,6 +40,7 @@ export const FAMILY_SPECS = [
   google,
   nvidia,
   xai,
+  zai,
   titanEmbed,
   cohereEmbed,
   novaEmbed,

@@ -6,7 +6,7 @@
  * model against Bedrock (2026-08-28): OpenAI's GPT-5.6 and GPT-6 refuse all three; gpt-oss, DeepSeek V3.x,
  * Gemma, MiniMax, Kimi and Qwen refuse `stopSequences` (DeepSeek R1 takes all three); Kimi K3 refuses
  * `temperature` and `topP` (verified on Converse 2026-09-19, with GPT-6 Sol and Luna); Nemotron refuses a stop
- * (a probe of 2026-09-17). These models' invoke bodies are their own and are not concerned.
+ * (a probe of 2026-09-17), as does GLM (bifrost #4684, 2026-06-25). These models' invoke bodies are their own and are not concerned.
  *
  * The rule is the parameter policy's: a value that changes nothing (`temperature` or `top_p` of 1, the
  * models' default; an empty `stop`) is left out with a debug line; any other is a 400 naming the parameter,
@@ -29,7 +29,7 @@ export function refusedInferenceFields(modelId: string): readonly InferenceField
   if (/(^|\.)moonshot(ai)?\.kimi-k3/.test(id)) return ALL;
   // Grok: sampling refused (xai.ts); its stop is not known from Bedrock, so it goes.
   if (/(^|\.)xai\.grok/.test(id)) return SAMPLING;
-  if (/(^|\.)(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron)/.test(id)) return STOP;
+  if (/(^|\.)(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron|zai\.)/.test(id)) return STOP;
   return [];
 }
 

@@ -89,3 +89,16 @@ test('converse fields: Grok refuses temperature and topP in Bedrock words, and t
     assert.equal(await run({ maxTokens: 50, stopSequences: ['END'] }), 'ok');
   });
 });
+
+test('converse fields: GLM refuses stopSequences in Bedrock words, and takes temperature and reasoning_config', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    const run = (inferenceConfig: Record<string, unknown>, additionalModelRequestFields?: Record<string, unknown>): Promise<string> =>
+      converseOutcome(client, { modelId: 'zai.glm-5', messages: hello, inferenceConfig, additionalModelRequestFields } as never);
+    assert.equal(
+      await run({ stopSequences: ['END'] }),
+      "This model doesn't support the stopSequences field. Remove stopSequences and try again.",
+    );
+    assert.equal(await run({ maxTokens: 50, temperature: 0.5 }, { reasoning_config: 'high' }), 'ok');
+  });
+});

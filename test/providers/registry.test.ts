@@ -29,6 +29,7 @@ const SAMPLE_IDS: Readonly<Record<Family, string>> = {
   google: 'google.gemma-3-27b-it',
   nvidia: 'nvidia.nemotron-nano-3-30b',
   xai: 'xai.grok-4.7',
+  zai: 'zai.glm-5',
   'amazon-titan-embed': 'amazon.titan-embed-text-v2:0',
   'cohere-embed': 'cohere.embed-v4:0',
   'amazon-nova-embed': 'amazon.nova-2-multimodal-embeddings-v1:0',

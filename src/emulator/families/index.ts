@@ -8,7 +8,7 @@ import { deepseek } from './deepseek.ts';
 import { llama } from './llama.ts';
 import { mistralChat, mistralText } from './mistral.ts';
 import { nova } from './nova.ts';
-import { gemma, minimax, moonshot, nemotron, xai } from './open-weight.ts';
+import { gemma, minimax, moonshot, nemotron, xai, zai } from './open-weight.ts';
 import { openai } from './openai.ts';
 import { qwen } from './qwen.ts';
 import { titan } from './titan.ts';
@@ -31,6 +31,7 @@ export const INVOKE_FAMILIES: Record<FamilyName, InvokeFamily> = {
   gemma,
   nemotron,
   xai,
+  zai,
 };
 
 /** Order matters: distinctive keys first (anthropic_version, schemaVersion/Nova blocks, inputText, …). */

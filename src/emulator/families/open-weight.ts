@@ -31,3 +31,7 @@ export const nemotron = openAiChatFamily({ name: 'nemotron', reasoning: 'field' 
 // xAI Grok 4.6 / 4.7: its InvokeModel body and answer are OpenAI's chat completions shape (promptfoo #10589,
 // verified live 2026-08-31 in us-west-2); reasoning comes back in `reasoning_content` [unverified].
 export const xai = openAiChatFamily({ name: 'xai', reasoning: 'field' });
+// Z.AI GLM 4.7 / 5: no AWS page documents an InvokeModel body; Bedrock's other open-weight models take OpenAI's
+// chat completions shape there, so GLM is read the same way [unverified].
+// On Converse its reasoning is switched on by `reasoning_config` (LibreChat #11974, opencode #28143), as Qwen's.
+export const zai = { ...openAiChatFamily({ name: 'zai', reasoning: 'field' }), converseExtraKeys: ['reasoning_config'] };
