@@ -2,10 +2,12 @@
  * Codex itself (`codex exec`) against the sidecar's OpenAI Responses surface, the sidecar in front of the
  * emulator: a provider with `wire_api = "responses"` and `base_url` → `/v1/responses`
  * (docs/contract.md#openai-responses). A plain turn and a tool turn (Codex runs `echo` and sends its output
- * back) complete; an output guardrail block is shown as "Violated guardrail policy" after one request, without
+ * back) complete; `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
  * Codex's retries.
  */
 import { test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { codex, TEST_TIMEOUT_MS } from './clients.ts';
 import { agentSuite, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harness.ts';
@@ -71,6 +73,37 @@ test('codex: a tool turn runs the shell command and sends its output back to the
   assert.match(sent, /toolu_bdrk_agents02/);
   assert.ok(sent.includes(`${SECRET}\\n`), sent.slice(-2000));
 });
+
+test(
+  'codex: view_image sends the picture back as an input_image tool output, and it reaches Claude in the tool result',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const { stack, cwd, modelCalls } = suite;
+    // A real 1×1 PNG: Codex reads and checks the file before sending it.
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    writeFileSync(join(cwd, 'shot.png'), Buffer.from(png, 'base64'));
+    stack.emu.script(
+      { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents04', name: 'view_image', input: { path: 'shot.png' } }] },
+      { type: 'text', text: 'A single pixel.' },
+    );
+    const run = await codex({ baseUrl: stack.proxy, model: MODEL, prompt: 'Look at shot.png and describe it.', cwd });
+    const result = outcome(run.stdout);
+    assert.equal(run.code, 0, describeRun(run, stack));
+    assert.equal(result.completed, true, describeRun(run, stack));
+    assert.equal(result.message, 'A single pixel.');
+    const calls = modelCalls();
+    assert.equal(calls.length, 2, describeRun(run, stack));
+    // Claude's body: the tool_result of that call holds the image (Codex may re-encode it, so its type is checked).
+    const messages = (calls[1]!.json as { messages: Array<{ content: unknown }> }).messages;
+    const results = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<Record<string, unknown>>) : []));
+    const result04 = results.find((b) => b.type === 'tool_result' && b.tool_use_id === 'toolu_bdrk_agents04');
+    const parts = (result04?.content ?? []) as Array<{ type?: string; source?: { type?: string; media_type?: string } }>;
+    assert.ok(
+      parts.some((p) => p.type === 'image' && p.source?.type === 'base64' && /^image\//.test(p.source.media_type ?? '')),
+      JSON.stringify(result04 ?? results).slice(0, 2000),
+    );
+  },
+);
 
 test('codex: an output guardrail block shows "Violated guardrail policy" without retrying', { timeout: TEST_TIMEOUT_MS }, async () => {
   const { stack, cwd, modelCalls } = suite;
