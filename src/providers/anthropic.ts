@@ -21,6 +21,8 @@ import type { BuildContext, ChatFamilySpec, ConverseTraits, DocumentSupport, Rou
 import { BEDROCK_ANTHROPIC_BETAS, bedrockBetas } from './anthropic-betas.ts';
 import {
   applyClaudeReasoning,
+  claudeThinkingRoom,
+  CLAUDE_MAX_TOKENS,
   applyClaudeSampling,
   applyClaudeToolChoice,
   claudeCaching,
@@ -38,8 +40,6 @@ import { CLAUDE_TOOL_IDS } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
-/** What Claude gets when the request sets no max_tokens (a thinking budget needs room above it), on both routes. */
-const DEFAULT_MAX_TOKENS = 4096;
 
 export { BEDROCK_ANTHROPIC_BETAS, THINKING_BUDGET };
 
@@ -72,7 +72,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
     .map((m) => joinText(m.content))
     .filter(Boolean);
   const params = applyClaudeToolChoice(request.params, ctx);
-  const reasoning = applyClaudeReasoning(params, ctx, params.max_tokens ?? DEFAULT_MAX_TOKENS, request.messages);
+  const reasoning = applyClaudeReasoning(params, ctx, request.messages);
   const p = applyClaudeSampling(reasoning.params, ctx);
   const maxTokens = reasoning.maxTokens;
   Object.assign(body, reasoning.fields);
@@ -371,10 +371,12 @@ const CONVERSE: ConverseTraits = {
   foldsToolSchemas: true,
   modelParams: (params, ctx) => applyClaudeToolChoice(applyClaudeSampling(params, ctx), ctx),
   refusesStructured: claudeRefusesStructured,
+  defaultMaxTokens: claudeThinkingRoom,
   // Claude's thinking rules (claude-rules.ts) may refuse or drop sampling parameters and raise max_tokens.
   reasoning: (request, ctx) => {
-    const max = request.params.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const reasoning = applyClaudeReasoning(request.params, ctx, max, request.messages);
+    // Converse sends no maxTokens unless the client or Claude's thinking needs one (Bedrock's default is CLAUDE_MAX_TOKENS).
+    const max = request.params.max_tokens ?? CLAUDE_MAX_TOKENS;
+    const reasoning = applyClaudeReasoning(request.params, ctx, request.messages);
     const params = { ...reasoning.params, ...(reasoning.maxTokens !== max ? { max_tokens: reasoning.maxTokens } : {}) };
     return { request: { ...request, params }, fields: reasoning.fields };
   },

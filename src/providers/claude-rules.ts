@@ -532,13 +532,58 @@ export function claudeEffortField(
   return adapted.output_config ? { output_config: adapted.output_config } : {};
 }
 
+/** What Claude gets when the request sets no max_tokens and it does not think adaptively, on both routes. */
+export const CLAUDE_MAX_TOKENS = 4096;
+
+/**
+ * What Claude gets when the request sets no max_tokens and the turn thinks adaptively: Claude 5, which thinks
+ * unless told not to, and an effort on the adaptive generations. Its thinking spends from max_tokens, and at
+ * 4096 it can spend all of it and answer nothing (`stop_reason: "max_tokens"`, one text-less thinking block:
+ * WordPress/openstation #517 and gunkl/ClimateAdvisor #565 on Sonnet 5, octopusreview/octopus #689 on Opus 5 at
+ * 8192, lidge-jun/opencodex #256 on Fable 5; 2026-07/08). Bedrock's own default is 4096 on Converse too
+ * (BerriAI/litellm #41529, boto3 on Sonnet 5, 2026-09-17), so the sidecar sends this on both routes. Claude Code
+ * asks for 32000 itself; every adaptive Claude takes at least 64000.
+ */
+export const CLAUDE_THINKING_MAX_TOKENS = 32000;
+
 /**
  * Applies `reasoning_effort` to a Claude body on either route: the native thinking fields, max_tokens
- * raised above a thinking budget, and Anthropic's rules for a thinking turn (no temperature / top_k, top_p
- * from 0.95, no forced tool) enforced with the parameter policy (400, or dropped with drop_params). Returns
- * the parameters left after those refusals, the native fields and the max_tokens to send.
+ * raised above a thinking budget (or, unset, the room of `CLAUDE_THINKING_MAX_TOKENS` for adaptive thinking), and
+ * Anthropic's rules for a thinking turn (no temperature / top_k, top_p from 0.95, no forced tool) enforced with the
+ * parameter policy (400, or dropped with drop_params). Returns the parameters left after those refusals, the
+ * native fields and the max_tokens to send.
  */
 export function applyClaudeReasoning(
+  params: ChatParams,
+  ctx: BuildContext,
+  messages: readonly ChatMessage[],
+): { params: ChatParams; fields: Record<string, unknown>; maxTokens: number } {
+  const applied = reasoningOf(params, ctx, params.max_tokens ?? CLAUDE_MAX_TOKENS, messages);
+  const room = params.max_tokens === undefined ? claudeThinkingRoom(ctx, applied.fields) : undefined;
+  return room === undefined ? applied : { ...applied, maxTokens: Math.max(applied.maxTokens, room) };
+}
+
+/**
+ * The max_tokens a Claude turn with these native thinking fields gets when the client set none:
+ * `CLAUDE_THINKING_MAX_TOKENS` (told to `ctx.note`) where it thinks adaptively — adaptive thinking asked for (or
+ * thinking only between tools), or nothing said to a model that thinks unless told not to — else undefined (the
+ * route's default). Budget thinking has its room added by `applyClaudeReasoning`.
+ */
+export function claudeThinkingRoom(ctx: BuildContext, fields: Record<string, unknown>): number | undefined {
+  const rule = claudeRule(ctx.target.modelId);
+  const thinking = fields.thinking as { type?: unknown } | undefined;
+  const thinks =
+    thinking !== undefined
+      ? thinking.type === 'adaptive' || thinking.type === 'between_tools'
+      : rule.thinking.startsWith('adaptive') && (!rule.canTurnOff || rule.thinkingOff !== 'omit');
+  if (!thinks) return undefined;
+  ctx.note(
+    `max_tokens ${CLAUDE_THINKING_MAX_TOKENS} (none was sent): ${ctx.target.modelId} thinks on this turn, and its thinking spends from max_tokens`,
+  );
+  return CLAUDE_THINKING_MAX_TOKENS;
+}
+
+function reasoningOf(
   params: ChatParams,
   ctx: BuildContext,
   maxTokens: number,

@@ -349,7 +349,8 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
       else body.system = converseSystem(request.messages);
     }
     const inference: Record<string, unknown> = {};
-    if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;
+    const maxTokens = p.max_tokens ?? traits.defaultMaxTokens?.(ctx, reasoningFields);
+    if (maxTokens !== undefined) inference.maxTokens = maxTokens;
     if (p.temperature !== undefined) inference.temperature = Math.min(p.temperature, 1);
     if (p.top_p !== undefined) inference.topP = p.top_p;
     if (p.stop !== undefined) inference.stopSequences = p.stop;

@@ -201,6 +201,12 @@ export interface ConverseTraits {
     ctx: BuildContext,
     effort: ReasoningEffort,
   ) => { request: ChatRequest; fields: Record<string, unknown> };
+  /**
+   * The `maxTokens` to send when the request sets none, given the native reasoning fields the body carries (`{}`
+   * without `reasoning_effort`): Claude's room for adaptive thinking (claude-rules.ts `claudeThinkingRoom`).
+   * Absent, or undefined: none is sent, and Bedrock's default applies.
+   */
+  readonly defaultMaxTokens?: (ctx: BuildContext, reasoningFields: Record<string, unknown>) => number | undefined;
 }
 
 /** Who a family is: the model ids it serves and the names it answers to. */
