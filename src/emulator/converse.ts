@@ -33,6 +33,7 @@ import { check, smithyReport } from './schema.ts';
 import { writeStream } from './stream-writer.ts';
 import { claudeConstraintProblem, hasOpenObject, OPEN_OBJECT_SCHEMA } from './structured-output.ts';
 import { imageLabelProblem } from './image-bytes.ts';
+import { imagePlacementProblem } from './image-support.ts';
 import { reasoningHistoryProblem } from './reasoning-history.ts';
 import { converseToolUseIdProblems, mistralConverseIdProblem } from './tool-use-ids.ts';
 import { gptFieldsProblem, inferenceFieldProblem, isGptFrontier } from './inference-fields.ts';
@@ -194,6 +195,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   if (output) return output;
   const refusedField = inferenceFieldProblem(modelId, body.inferenceConfig);
   if (refusedField) return refusedField;
+  const image = imagePlacementProblem(modelId, Array.isArray(body.messages) ? (body.messages as Json[]) : []);
+  if (image) return image;
   const reasoning = reasoningHistoryProblem(modelId, body.messages);
   if (reasoning) return reasoning.claude ? `The model returned the following errors: ${reasoning.message}` : reasoning.message;
   if (familyOf(modelId) === 'anthropic' && refusesReasoningOnlyTurn(modelId)) {
