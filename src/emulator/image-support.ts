@@ -21,8 +21,8 @@ import { isJson, type Json } from './families/types.ts';
 export const IMAGE_FIELD_REFUSED = "This model doesn't support the image field for user messages. Remove image and try again.";
 
 /**
- * What a base model id reads, first match wins. Writer's Palmyra and Z.ai's GLM are in the readback too, but the
- * emulator knows no such family (their ids are invalid here), so they have no row.
+ * What a base model id reads, first match wins. Writer's Palmyra is in the readback too, but the emulator knows no
+ * such family (its ids are invalid here), so it has no row.
  */
 const READS: ReadonlyArray<{ models: RegExp; images: boolean }> = [
   { models: /^anthropic\.claude/, images: true },
@@ -44,6 +44,7 @@ const READS: ReadonlyArray<{ models: RegExp; images: boolean }> = [
   { models: /^xai\.grok-4\.6/, images: true },
   { models: /^google\.gemma-3-(4b|12b|27b)/, images: true },
   { models: /^(deepseek|minimax)\./, images: false },
+  { models: /^zai\.glm/, images: false },
 ];
 
 /** Whether `modelId` reads images: true or false where measured, undefined for a model no source names. */

@@ -84,6 +84,7 @@ test('emulator images: a text-only model refuses a user-level image; one that re
       'qwen.qwen3-32b-v1:0',
       'nvidia.nemotron-super-3-120b',
       'minimax.minimax-m2',
+      'zai.glm-5',
     ];
     for (const modelId of textOnly) assert.equal(await converseOutcome(client, { modelId, messages: userLevel }), REFUSED, modelId);
     // Nova Micro reads no image in a tool result either, though Nova takes one there.
