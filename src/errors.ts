@@ -57,6 +57,12 @@ export interface SidecarErrorOptions {
   upstreamMessage?: string;
   /** Seconds after which a retry may succeed: sent as `retry-after` with the error (503 overloaded, open breakers). */
   retryAfterS?: number;
+  /**
+   * Bedrock refused the request as longer than the model's context window (`contextOverflow` in
+   * upstream/bedrock-errors.ts): the OpenAI surfaces say `code: "context_length_exceeded"`, the code their clients
+   * compact or stop on.
+   */
+  contextOverflow?: boolean;
   cause?: unknown;
 }
 
@@ -72,6 +78,7 @@ export class SidecarError extends Error {
   readonly retryAfterS: number | undefined;
   readonly upstreamStatus: number | undefined;
   readonly upstreamMessage: string | undefined;
+  readonly contextOverflow: boolean;
 
   constructor(type: ErrorType, message: string, options: SidecarErrorOptions = {}) {
     super(excerpt(scrubKnownSecrets(message), MAX_ERROR_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
@@ -85,6 +92,7 @@ export class SidecarError extends Error {
     this.upstreamCode = options.upstreamCode;
     this.retryAfterS = options.retryAfterS;
     this.upstreamStatus = options.upstreamStatus;
+    this.contextOverflow = options.contextOverflow === true;
     this.upstreamMessage =
       options.upstreamMessage === undefined ? undefined : excerpt(scrubKnownSecrets(options.upstreamMessage), MAX_ERROR_MESSAGE_CHARS);
   }
@@ -118,13 +126,17 @@ export function toSidecarError(value: unknown): SidecarError {
   return new SidecarError('internal_error', message || 'internal error', { cause: value });
 }
 
-/** The JSON body of an error answered before the response is committed. */
+/**
+ * The JSON body of an error answered before the response is committed: `code` is the status, but for a prompt
+ * longer than the model's context, which is OpenAI's `context_length_exceeded` on `messages` (what OpenAI answers,
+ * and what clients compact on).
+ */
 export function errorBody(error: SidecarError): { error: Record<string, unknown> } {
   const body: Record<string, unknown> = {
     message: error.message,
     type: error.type,
-    param: error.param,
-    code: error.status,
+    param: error.contextOverflow ? (error.param ?? 'messages') : error.param,
+    code: error.contextOverflow ? 'context_length_exceeded' : error.status,
   };
   if (error.guardrail !== undefined) body.guardrail = error.guardrail;
   return { error: body };

@@ -20,7 +20,7 @@ import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
 import { discardBody, readBody, type BedrockResponse } from '../upstream/client.ts';
-import { outputTokenLimit } from '../upstream/bedrock-errors.ts';
+import { contextRoom, outputTokenLimit } from '../upstream/bedrock-errors.ts';
 import { concatFrames, eventFrame } from '../upstream/event-frames.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
@@ -243,13 +243,20 @@ async function serve(ex: Exchange): Promise<void> {
         return await sendBody(prepared, guards, native, target, signal, stream);
       } catch (error) {
         // A max_tokens above the model's output limit (an alias's clients cannot know its model's): sent once
-        // more at the limit Bedrock names (docs/contract.md#parameters). Bedrock's own API gets Bedrock's answer.
-        const limit = ex.surface.keepsBedrockAnswers || !(error instanceof SidecarError) ? undefined : outputTokenLimit(error);
+        // more at the limit Bedrock names (docs/contract.md#parameters). So is a max_tokens the sidecar chose that,
+        // with the input, overflows Claude's context: sent again with the room left. Bedrock's own API gets
+        // Bedrock's answer.
         const asked = prepared.params.max_tokens;
+        const known = ex.surface.keepsBedrockAnswers || !(error instanceof SidecarError) ? undefined : error;
+        const output = known && outputTokenLimit(known);
+        const room = known && output === undefined && asked === undefined ? contextRoom(known) : undefined;
+        const limit = output ?? room;
         if (limit === undefined || (asked !== undefined && asked <= limit)) throw error;
         log.warn(
           { model: target.name, maxTokens: asked ?? null, limit },
-          `max_tokens above the output limit of ${target.modelId}: sent again with ${limit}`,
+          room !== undefined
+            ? `max_tokens the sidecar chose leaves the input no room in the context of ${target.modelId}: sent again with ${limit}`
+            : `max_tokens above the output limit of ${target.modelId}: sent again with ${limit}`,
         );
         const clamped = build({ ...prepared, params: { ...prepared.params, max_tokens: limit } });
         return await sendBody(prepared, guards, clamped, target, signal, stream);

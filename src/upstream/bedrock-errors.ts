@@ -93,7 +93,30 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
     upstreamCode: name ?? String(answer.status),
     upstreamStatus: answer.status,
     upstreamMessage: message,
+    contextOverflow: answer.status === 400 && CONTEXT_OVERFLOW.test(message),
   });
+}
+
+/**
+ * Bedrock's words for a request longer than the model's context window: its own "Input is too long for requested
+ * model." (any family), and Claude's "prompt is too long: 227255 tokens > 200000 maximum" and "input length and
+ * `max_tokens` exceed context limit: 178959 + 64000 > 200000, decrease input length or `max_tokens` and try again"
+ * (aaif-goose/goose #7504, anthropics/claude-code #228 and #16580, docker/docker-agent #569). Claude Code
+ * recognises the first two itself; the OpenAI surfaces name them `context_length_exceeded` (kortix-ai/suna #6368,
+ * EasyMetaAu/helm-api #702: clients compact on the code, not on a numeric 400).
+ */
+const CONTEXT_OVERFLOW = /input is too long for requested model|prompt is too long|input length and `?max_tokens`? exceed context limit/i;
+
+/**
+ * The room Claude's context leaves for output, from its refusal of input plus max_tokens over the window ("input
+ * length and `max_tokens` exceed context limit: 178959 + 64000 > 200000 …"): the window less the input, or
+ * undefined when the message is not that one or the input alone fills the window.
+ */
+export function contextRoom(error: SidecarError): number | undefined {
+  if (!error.contextOverflow) return undefined;
+  const named = /exceed context limit: (\d+) \+ \d+ > (\d+)/.exec(error.message);
+  const room = Number(named?.[2]) - Number(named?.[1]);
+  return Number.isSafeInteger(room) && room > 0 ? room : undefined;
 }
 
 /**

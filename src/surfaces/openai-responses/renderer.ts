@@ -406,8 +406,12 @@ function incompleteReason(finish: FinishReason | undefined): 'max_output_tokens'
   return finish === 'length' ? 'max_output_tokens' : finish === 'content_filter' ? 'content_filter' : undefined;
 }
 
-/** Codes clients act on: `invalid_prompt` is final for every one of them (docs/contract.md#openai-responses). */
+/**
+ * Codes clients act on: `invalid_prompt` is final for every one of them, `context_length_exceeded` too, and Codex
+ * tells its user the context is full (docs/contract.md#openai-responses).
+ */
 function errorCode(error: SidecarError): string {
+  if (error.contextOverflow) return 'context_length_exceeded';
   switch (error.type) {
     case 'guardrail_violation':
     case 'invalid_request_error':
