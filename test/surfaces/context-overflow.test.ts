@@ -60,7 +60,7 @@ test('context overflow: Chat and Responses say context_length_exceeded (param me
     h.emu.script({ type: 'error', status: 400, errorType: 'ValidationException', message: 'Malformed input request.' });
     await assert.rejects(client.chat.completions.create({ model: 'nova', messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
       assert.ok(err instanceof OpenAI.BadRequestError, String(err));
-      assert.equal(err.code as unknown, 400);
+      assert.equal(err.code, 400);
       return true;
     });
   } finally {
