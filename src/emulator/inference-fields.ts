@@ -27,9 +27,18 @@ const FIELDS: Array<{ models: RegExp; refuses: readonly string[] }> = [
   },
 ];
 
-/** Bedrock's refusal of an `inferenceConfig` field `modelId` does not take, or undefined. */
+/**
+ * Bedrock's refusal of an `inferenceConfig` field `modelId` does not take, or undefined. A stop sequence of
+ * whitespace only is refused first, for every model ("The stop sequence value at inferenceConfig.stopSequences.0 is
+ * blank. …": stdapi-ai/stdapi.ai probes of Kimi K3, Kimi K2.5, Sonnet 5.5, GPT-6.1 Sol and MiniMax M2.5, 2026-09,
+ * before GPT-6.1 Sol's own refusal of the field).
+ */
 export function inferenceFieldProblem(modelId: string, inferenceConfig: unknown): string | undefined {
   if (!isJson(inferenceConfig)) return undefined;
+  const stops = Array.isArray(inferenceConfig.stopSequences) ? (inferenceConfig.stopSequences as unknown[]) : [];
+  const blank = stops.findIndex((s) => typeof s === 'string' && s.trim() === '');
+  if (blank >= 0)
+    return `The stop sequence value at inferenceConfig.stopSequences.${blank} is blank. Try again with a non blank stop sequence.`;
   const base = baseModelId(modelId);
   const refuses = FIELDS.find((row) => row.models.test(base))?.refuses ?? [];
   const field = refuses.find((f) => inferenceConfig[f] !== undefined);

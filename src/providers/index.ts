@@ -16,7 +16,7 @@ import { FAMILY_SPECS, type Family } from './families.ts';
 import { isHintValue } from './hints.ts';
 import { relabelImages } from './image-format.ts';
 import { limitMedia, mediaRule } from './media-limit.ts';
-import { checkExtraFields, checkToolResults, disallowedExtraField } from './policy.ts';
+import { checkExtraFields, checkToolResults, disallowedExtraField, withoutBlankStops } from './policy.ts';
 import type { ChatParams, ChatRequest, ParamName } from './request.ts';
 import { isKnownUnsupported, sendsOwnBody } from './request.ts';
 import { aliasToolIds } from './tool-ids.ts';
@@ -44,7 +44,10 @@ function withRequestRules(adapter: RouteAdapter, caching?: (modelId: string) => 
       const results = checkToolResults(request, flagFor(adapter.richToolResults, modelId), what, drop, beside);
       // Claude's own Messages body goes as the client sent it: Bedrock judges its documents, as on a direct call.
       const ownMessages = adapter.anthropicMessages === true && ownMessagesBody(request) !== undefined;
-      const documents = ownMessages ? results : prepareDocuments(results, adapter.documents, what);
+      // A stop of whitespace only, which Converse refuses for every model and Claude's body too (policy.ts).
+      const stops =
+        !ownMessages && (route === 'converse' || adapter.anthropicMessages === true) ? withoutBlankStops(results, ctx) : results;
+      const documents = ownMessages ? results : prepareDocuments(stops, adapter.documents, what);
       const format = ownFormatOf(adapter, modelId);
       const ownBody = format !== undefined && sendsOwnBody(request, format);
       const renamed = adapter.toolNames && !ownBody ? renameTools(documents, adapter.toolNames) : undefined;

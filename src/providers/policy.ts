@@ -168,6 +168,21 @@ function besideResults(messages: readonly ChatMessage[], what: string, note: (me
 }
 
 /**
+ * Stop sequences of whitespace only (`"\n"`, `" "`), which Converse refuses for every model ("The stop sequence
+ * value at inferenceConfig.stopSequences.0 is blank.": stdapi-ai/stdapi.ai probes of five models, 2026-09) and
+ * Claude's own body too ("stop_sequences: each stop sequence must contain non-whitespace", 2026-09-30): the
+ * parameter policy's (a 400 naming `stop`, or, with drop_params, left out and the others kept). Returns the request.
+ */
+export function withoutBlankStops(request: ChatRequest, ctx: BuildContext): ChatRequest {
+  const stop = request.params.stop;
+  if (stop === undefined || stop.every((s) => s.trim() !== '')) return request;
+  rejectParam(ctx, 'stop', `holds a sequence of whitespace only, which Bedrock refuses for ${ctx.target.modelId}`);
+  const kept = stop.filter((s) => s.trim() !== '');
+  const { stop: _stop, ...params } = request.params;
+  return { ...request, params: kept.length > 0 ? { ...params, stop: kept } : params };
+}
+
+/**
  * `reasoning_effort` for a family with three levels (Nova 2 `maxReasoningEffort`, gpt-oss
  * `reasoning_effort`): `minimal` → `low`; `none` → undefined (no reasoning sent) where reasoning can be off,
  * else refused; `xhigh` and `max` refused (no level above `high`). Refusals follow `rejectParam` (undefined once

@@ -102,3 +102,15 @@ test('converse fields: GLM refuses stopSequences in Bedrock words, and takes tem
     assert.equal(await run({ maxTokens: 50, temperature: 0.5 }, { reasoning_config: 'high' }), 'ok');
   });
 });
+
+test('converse fields: a stop sequence of whitespace only is refused for every model, before a model’s own field refusal', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    for (const modelId of ['us.amazon.nova-pro-v1:0', 'us.openai.gpt-6-sol'])
+      assert.equal(
+        await converseOutcome(client, { modelId, messages: hello, inferenceConfig: { stopSequences: ['END', '\n'] } }),
+        'The stop sequence value at inferenceConfig.stopSequences.1 is blank. Try again with a non blank stop sequence.',
+        modelId,
+      );
+  });
+});

@@ -546,6 +546,17 @@ function imageLabelProblems(body: Json): string | undefined {
   return undefined;
 }
 
+/**
+ * Claude's body refuses a stop sequence of whitespace only: "stop_sequences: each stop sequence must contain
+ * non-whitespace" (captured on claude-haiku-4-5, 2026-09-30; in HELM's and two clients' changelogs).
+ */
+function blankStopProblem(body: Json): string | undefined {
+  const stops: unknown[] = Array.isArray(body.stop_sequences) ? body.stop_sequences : [];
+  return stops.some((s) => typeof s === 'string' && s.trim() === '')
+    ? 'stop_sequences: each stop sequence must contain non-whitespace'
+    : undefined;
+}
+
 export const anthropic: InvokeFamily = {
   name: 'anthropic',
 
@@ -562,6 +573,7 @@ export const anthropic: InvokeFamily = {
       forcedToolProblem(ctx.modelId, isJson(body.thinking) ? body.thinking.type : undefined, isForced(body.tool_choice)) ??
       outputFormatProblem(ctx.modelId, body) ??
       blankTextProblem(body) ??
+      blankStopProblem(body) ??
       claudeToolIdProblem(body) ??
       continuationProblem(body) ??
       toolSchemaProblem(body) ??
