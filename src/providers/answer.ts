@@ -7,6 +7,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
+import type { FinishReason } from '../pipeline/events.ts';
 import { finishEvent, guardrailIntervenedIn } from './finish.ts';
 import { completeUsage, usageOf } from './usage.ts';
 
@@ -28,11 +29,12 @@ export function wholeToolCall(index: number, id: string, name: string, input: un
 }
 
 /**
- * The end of a whole answer (`body`, Anthropic's or Converse's): its finish from `stopReason`
- * (`content_filter` when a guardrail intervened), then its `usage` when Bedrock reported one.
+ * The end of a whole answer (`body`, Anthropic's or Converse's): its finish from `stopReason` (or `reason`, where
+ * the answer's content decides it; `content_filter` when a guardrail intervened), then its `usage` when Bedrock
+ * reported one.
  */
-export function answerEnd(stopReason: unknown, body: Record<string, unknown>, usage: unknown): StreamEvent[] {
+export function answerEnd(stopReason: unknown, body: Record<string, unknown>, usage: unknown, reason?: FinishReason): StreamEvent[] {
   const complete = completeUsage(usageOf(usage));
-  const finish = finishEvent(typeof stopReason === 'string' ? stopReason : undefined, guardrailIntervenedIn(body));
+  const finish = finishEvent(typeof stopReason === 'string' ? stopReason : undefined, guardrailIntervenedIn(body), reason);
   return complete ? [finish, { kind: 'usage', usage: complete }] : [finish];
 }

@@ -8,13 +8,13 @@
  * (`{"contentBlockDelta":{…}}`); there `metadata` carries Bedrock's invocation metrics and is the last
  * chunk, so the finish is held until it (see `ConverseEventMapper`).
  */
-import type { StreamEvent, Usage } from '../pipeline/events.ts';
+import type { FinishReason, StreamEvent, Usage } from '../pipeline/events.ts';
 import { bedrockBetas } from './anthropic-betas.ts';
 import { claudeEffortField } from './claude-rules.ts';
 import { answerEnd, isRecord, requireAnswer, wholeToolCall } from './answer.ts';
 import { EVERY_DOCUMENT } from './documents.ts';
 import { closedSchema } from './json-schema.ts';
-import { finishEvent, guardrailIntervenedIn, interventionEnd } from './finish.ts';
+import { finishEvent, guardrailIntervenedIn, interventionEnd, mapFinishReason } from './finish.ts';
 import { callAt, partAt } from './paths.ts';
 import { imageRefused, mergeExtraFields, rejectParam, threeLevelEffort } from './policy.ts';
 import {
@@ -542,7 +542,7 @@ export class ConverseEventMapper implements StreamMapper {
         this.stopReason = typeof p.stopReason === 'string' ? p.stopReason : 'end_turn';
         if (this.mode === 'converse') {
           this.terminated = true;
-          return [finishEvent(this.stopReason, this.intervened)];
+          return [finishEvent(this.stopReason, this.intervened, finishFor(this.stopReason, this.toolIndex.size > 0))];
         }
         const metrics = readInvocationMetrics(event);
         return metrics ? this.finish(metrics) : [];
@@ -571,9 +571,23 @@ export class ConverseEventMapper implements StreamMapper {
   private finish(metrics: Partial<Usage> | undefined): StreamEvent[] {
     this.terminated = true;
     const usage = completeUsage(this.usage, metrics);
-    const finish = finishEvent(this.stopReason, this.intervened);
+    const finish = finishEvent(this.stopReason, this.intervened, finishFor(this.stopReason, this.toolIndex.size > 0));
     return usage ? [finish, { kind: 'usage', usage }] : [finish];
   }
+}
+
+/**
+ * The finish of a Converse answer, by what it holds as much as by `stopReason`, which does not always agree: OpenAI's
+ * models on Converse say `end_turn` after tool calls, and a `tool_use` stop has come with no tool call at all
+ * (strands-agents/harness-sdk #644 with raw responses, and its fix #767; strands-rl/strands-env #252, 2026-09-01).
+ * A client acts on `tool_calls`, so the answer's own content decides between the two; Bedrock's word stays as the
+ * upstream reason (the native surface gives it back as it was).
+ */
+function finishFor(stopReason: string | undefined, calledTools: boolean): FinishReason {
+  const reason = mapFinishReason(stopReason);
+  if (reason === 'stop' && calledTools) return 'tool_calls';
+  if (reason === 'tool_calls' && !calledTools) return 'stop';
+  return reason;
 }
 
 /** Converse's `redactedContent` (a blob: base64 in JSON) as the redacted thinking's data Claude's own body carries. */
@@ -603,5 +617,13 @@ export function parseConverseResponse(body: Record<string, unknown>): StreamEven
       events.push(...wholeToolCall(tools++, stringOrEmpty(toolUse.toolUseId), stringOrEmpty(toolUse.name), toolUse.input));
     }
   }
-  return [...events, ...answerEnd(body.stopReason, body, body.usage)];
+  return [
+    ...events,
+    ...answerEnd(
+      body.stopReason,
+      body,
+      body.usage,
+      finishFor(typeof body.stopReason === 'string' ? body.stopReason : undefined, tools > 0),
+    ),
+  ];
 }

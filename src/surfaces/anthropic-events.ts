@@ -54,7 +54,12 @@ type Finish = { reason: FinishReason; upstreamReason?: string; guardrailInterven
  */
 export function stopReason(event: Finish, asBedrock: boolean): string {
   if (event.guardrailIntervened && !asBedrock) return FROM_FINISH.content_filter;
-  return event.upstreamReason !== undefined && STOP_REASONS.has(event.upstreamReason) ? event.upstreamReason : FROM_FINISH[event.reason];
+  // Where Bedrock's word and the answer disagree on tool use (GPT's `end_turn` after its tool calls: the
+  // provider's finish says which), the answer decides, but for Bedrock's own answer.
+  const contradicts = !asBedrock && (event.upstreamReason === 'tool_use') !== (event.reason === 'tool_calls');
+  return event.upstreamReason !== undefined && STOP_REASONS.has(event.upstreamReason) && !contradicts
+    ? event.upstreamReason
+    : FROM_FINISH[event.reason];
 }
 
 /** Claude's `usage` object. */
