@@ -10,6 +10,8 @@ import type { ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
 import { openAiChatBody } from './openai.ts';
 import { rejectParam } from './policy.ts';
+import type { ChatRequest, ReasoningEffort } from './request.ts';
+import type { BuildContext } from './types.ts';
 
 const PARAMS: ReadonlySet<ParamName> = new Set<ParamName>([
   'max_tokens',
@@ -51,15 +53,43 @@ export const moonshot: ChatFamilySpec<'moonshot'> = {
   providers: ['moonshot', 'moonshotai'],
   aliases: ['kimi', 'moonshotai'],
   invoke: moonshotInvoke,
-  // Kimi K2 Thinking reasons on its own (reasoningContent out); no reasoning setting. Kimi K2.5 and K3 read images
+  // Kimi K2 Thinking reasons on its own (reasoningContent out), with no setting. Kimi K2.5 and K3 read images
   // (IMAGE among their input modalities in Bedrock's ListFoundationModels, us-east-1 readback of 2026-09-27;
-  // a Kimi read a user-turn image in anomalyco/opencode #49444's probe, 2026-09-17); K2 Thinking reads text only.
+  // stdapi-ai/stdapi.ai's probes of K3 and K2.5, 2026-09; opencode #49444); K2 Thinking reads text only. Kimi K3
+  // takes `reasoning: {effort}` and json_schema structured outputs (kimiReasoning).
   converse: {
     tools: true,
-    images: (modelId) => /kimi-k(2\.5|3)/.test(modelId.toLowerCase()),
+    images: (modelId) => /kimi-k(2\.5|[3-9])/.test(modelId.toLowerCase()),
     documents: false,
-    structured: false,
-    extra: [],
-    extraFields: [],
+    structured: true,
+    refusesStructured: (modelId) => (isKimiK3(modelId) ? undefined : 'only Kimi K3 takes structured outputs on Bedrock'),
+    extra: ['reasoning_effort'],
+    extraFields: ['reasoning'],
+    reasoning: kimiReasoning,
   },
 };
+
+/** Kimi K3 and later (`moonshotai.kimi-k3`), as opposed to K2 Thinking and K2.5. */
+function isKimiK3(modelId: string): boolean {
+  return /kimi-k[3-9]/.test(modelId.toLowerCase());
+}
+
+/**
+ * `reasoning_effort` for Kimi on Converse. K3 takes `reasoning: {effort}` with none, low, medium, high, xhigh and max
+ * — Bedrock's own list in its refusal of another shape ("Invalid type for 'reasoning.effort': expected one of 'none',
+ * 'low', 'medium', 'high', 'xhigh', and 'max'") — and `none` turns its reasoning off; `thinking: {type: "disabled"}`
+ * does nothing there (stdapi-ai/stdapi.ai's probe of us.moonshotai.kimi-k3, 2026-09-22, and its live test).
+ * `minimal` is sent as `low`. Kimi K2 Thinking and K2.5 reason on their own with no setting: the parameter policy's
+ * 400 naming it, or dropped with drop_params.
+ */
+function kimiReasoning(
+  request: ChatRequest,
+  ctx: BuildContext,
+  effort: ReasoningEffort,
+): { request: ChatRequest; fields: Record<string, unknown> } {
+  if (!isKimiK3(ctx.target.modelId)) {
+    rejectParam(ctx, 'reasoning_effort', `is not supported by ${ctx.target.modelId} (it reasons on its own, with no setting)`);
+    return { request, fields: {} };
+  }
+  return { request, fields: { reasoning: { effort: effort === 'minimal' ? 'low' : effort } } };
+}

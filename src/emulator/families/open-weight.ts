@@ -24,7 +24,9 @@ function kimi(): InvokeFamily {
   };
 }
 
-export const moonshot = kimi();
+// On Converse Kimi K3 takes `reasoning: {effort}` in additionalModelRequestFields (stdapi-ai/stdapi.ai's probe of
+// us.moonshotai.kimi-k3, 2026-09-22: none … max; another shape gets Bedrock's list of levels).
+export const moonshot = { ...kimi(), converseExtraKeys: ['reasoning'] };
 export const minimax = openAiChatFamily({ name: 'minimax', reasoning: 'field' });
 export const gemma = openAiChatFamily({ name: 'gemma', reasoning: 'field' });
 export const nemotron = openAiChatFamily({ name: 'nemotron', reasoning: 'field' });
