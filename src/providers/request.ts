@@ -200,7 +200,8 @@ export interface ChatParams {
    * its answer. Sent where the model takes it (claude-rules.ts `claudeEffortField`), else dropped and logged.
    */
   effort?: string;
-  service_tier?: ServiceTier;
+  /** The tier asked for; `auto`: none, not even the alias's (the sidecar's resend without a refused tier). */
+  service_tier?: ServiceTier | 'auto';
 }
 export type ParamName = keyof ChatParams;
 

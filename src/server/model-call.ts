@@ -14,13 +14,13 @@ import type { ModelTarget } from '../models/resolve.ts';
 import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import { servedSettings, servingHeaders } from '../providers/serving.ts';
+import { servedSettings, serviceTierOf, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
 import { discardBody, readBody, type BedrockResponse } from '../upstream/client.ts';
-import { contextRoom, outputTokenLimit } from '../upstream/bedrock-errors.ts';
+import { contextRoom, outputTokenLimit, tierRefused } from '../upstream/bedrock-errors.ts';
 import { concatFrames, eventFrame } from '../upstream/event-frames.ts';
 import { encodeModelPath, type ModelOperation } from '../upstream/signer.ts';
 import type { RequestGuards } from '../guardrails/types.ts';
@@ -242,6 +242,19 @@ async function serve(ex: Exchange): Promise<void> {
       try {
         return await sendBody(prepared, guards, native, target, signal, stream);
       } catch (error) {
+        // Priority is a wish for speed, not a price: where the model takes no such tier, the call goes once more
+        // at the default one, and the answer says which served (docs/contract.md#request-rules). Flex and
+        // reserved, which the client pays differently for, stay Bedrock's 400; Bedrock's own API gets its answer.
+        if (
+          !ex.surface.keepsBedrockAnswers &&
+          error instanceof SidecarError &&
+          tierRefused(error) &&
+          serviceTierOf(prepared, target) === 'priority'
+        ) {
+          log.warn({ model: target.name }, `${target.modelId} takes no priority tier: sent again at the default tier`);
+          const plain: ChatRequest = { ...prepared, params: { ...prepared.params, service_tier: 'auto' } };
+          return await sendBody(plain, guards, build(plain), target, signal, stream);
+        }
         // A max_tokens above the model's output limit (an alias's clients cannot know its model's): sent once
         // more at the limit Bedrock names (docs/contract.md#parameters). So is a max_tokens the sidecar chose that,
         // with the input, overflows Claude's context: sent again with the room left. Bedrock's own API gets

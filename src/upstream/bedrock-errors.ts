@@ -108,6 +108,15 @@ export function classifyAnswer(answer: UpstreamErrorAnswer): SidecarError {
 const CONTEXT_OVERFLOW = /input is too long for requested model|prompt is too long|input length and `?max_tokens`? exceed context limit/i;
 
 /**
+ * Whether Bedrock refused the service tier asked for as one the model does not take: "The provided service tier is
+ * not supported for this model." (stdapi-ai/stdapi.ai probes of Sonnet 5.5 and GPT-6.1 Sol, 2026-09; every Claude
+ * in us-east-1/2 by a 2026-07 account probe; openai/codex #25318: Bedrock's GPT models take the default tier only).
+ */
+export function tierRefused(error: SidecarError): boolean {
+  return error.upstreamStatus === 400 && /service tier is not supported/i.test(error.message);
+}
+
+/**
  * The room Claude's context leaves for output, from its refusal of input plus max_tokens over the window ("input
  * length and `max_tokens` exceed context limit: 178959 + 64000 > 200000 …"): the window less the input, or
  * undefined when the message is not that one or the input alone fills the window.
