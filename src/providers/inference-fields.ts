@@ -25,8 +25,11 @@ const SAMPLING: readonly InferenceField[] = ['temperature', 'top_p'];
 /** The fields `modelId` (any geography prefix) refuses on converse. */
 export function refusedInferenceFields(modelId: string): readonly InferenceField[] {
   const id = modelId.toLowerCase();
-  if (/(^|\.)openai\.gpt-(5\.6|6)/.test(id)) return ALL;
-  if (/(^|\.)moonshot(ai)?\.kimi-k3/.test(id)) return ALL;
+  // GPT-5.6 and every later OpenAI frontier id (5.7, 6.x, 7 …), Kimi K3 and later: each of them probed on Converse
+  // refuses all three, and ids not yet probed (openai.gpt-7-sol, moonshotai.kimi-k4 appear in clients' catalogs)
+  // are taken to follow them, as the Claude table's newest row does, rather than fail on Bedrock after the call.
+  if (/(^|\.)openai\.gpt-(5\.([6-9]|\d\d)|[6-9]|\d\d)/.test(id)) return ALL;
+  if (/(^|\.)moonshot(ai)?\.kimi-k([3-9]|\d\d)/.test(id)) return ALL;
   // Grok: sampling refused (xai.ts); its stop is not known from Bedrock, so it goes.
   if (/(^|\.)xai\.grok/.test(id)) return SAMPLING;
   if (/(^|\.)(openai\.gpt-oss|deepseek\.v3|google\.gemma|minimax\.|moonshot(ai)?\.|qwen\.|nvidia\.nemotron|zai\.)/.test(id)) return STOP;

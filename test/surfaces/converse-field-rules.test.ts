@@ -32,6 +32,10 @@ async function rig(run: (h: Harness, client: OpenAI) => Promise<void>): Promise<
       alias('gpt-61-terra', 'us.openai.gpt-6.1-terra'),
       alias('gpt-62', 'global.openai.gpt-6.2-astra'),
       alias('kimi-k3', 'global.moonshotai.kimi-k3'),
+      alias('kimi-k4', 'us.moonshotai.kimi-k4'),
+      alias('gpt-7', 'global.openai.gpt-7-sol'),
+      alias('gpt-57', 'us.openai.gpt-5.7-sol'),
+      alias('gpt-55', 'us.openai.gpt-5.5'),
       alias('nova', 'us.amazon.nova-pro-v1:0'),
       alias('claude', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'),
     ],
@@ -85,6 +89,17 @@ test('converse fields: GPT-5.6, GPT-6 and Kimi K3 take no temperature or top_p â
         model,
       );
     }
+  }));
+
+test('converse fields: later ids take the rule of the newest probed (GPT-5.7, GPT-7, Kimi K4); GPT-5.5, before it, keeps temperature', () =>
+  rig(async (h, client) => {
+    for (const model of ['gpt-57', 'gpt-7', 'kimi-k4']) {
+      const before = h.emu.requests.length;
+      await refused(client.chat.completions.create({ model, temperature: 0.2, messages }), 'temperature');
+      assert.equal(h.emu.requests.length, before, `${model}: refused before any call`);
+    }
+    await client.chat.completions.create({ model: 'gpt-55', temperature: 0.2, messages });
+    assert.equal((sent(h).inferenceConfig as Json).temperature, 0.2);
   }));
 
 test('converse fields: GPT-5.6 / GPT-6 get reasoning.effort (gpt-oss the flat field), GPT-6 Astra, 6.1 Sol and 6.2 refuse none, max_tokens 1 is raised to 16', () =>
