@@ -364,6 +364,15 @@ function usage(plan: OutputPlan): Json {
   if (plan.usage.cacheReadTokens !== undefined || plan.usage.cacheWriteTokens !== undefined) {
     u.cacheReadInputTokens = u.cacheReadInputTokenCount = plan.usage.cacheReadTokens ?? 0;
     u.cacheWriteInputTokens = u.cacheWriteInputTokenCount = plan.usage.cacheWriteTokens ?? 0;
+    // The writes by ttl (earendil-works/pi #9457, measured 2026-09-10: the same request with a 5m or a 1h point
+    // reports the same cacheWriteInputTokens and differs only here; langchain-aws #1098, litellm #37104).
+    const write = plan.usage.cacheWriteTokens ?? 0;
+    const hour = Math.min(write, plan.usage.cacheWrite1hTokens ?? 0);
+    const details = [
+      ...(write - hour > 0 ? [{ ttl: '5m', inputTokens: write - hour }] : []),
+      ...(hour > 0 ? [{ ttl: '1h', inputTokens: hour }] : []),
+    ];
+    if (details.length > 0) u.cacheDetails = details;
   }
   return u;
 }

@@ -30,7 +30,8 @@ export interface OutputPlan {
   toolCalls: PlannedToolCall[];
   /** Converse vocabulary (`end_turn`, `tool_use`, `max_tokens`, …) or a family-native value. */
   stopReason: string;
-  usage: Required<Pick<ScriptedUsage, 'inputTokens' | 'outputTokens'>> & Pick<ScriptedUsage, 'cacheReadTokens' | 'cacheWriteTokens'>;
+  usage: Required<Pick<ScriptedUsage, 'inputTokens' | 'outputTokens'>> &
+    Pick<ScriptedUsage, 'cacheReadTokens' | 'cacheWriteTokens' | 'cacheWrite1hTokens'>;
 }
 
 export const DEFAULT_PIECE_BYTES = 20;
@@ -106,6 +107,7 @@ export function planFromReply(reply: TextReply | ToolUseReply, requestBytes: num
       outputTokens: usage.outputTokens ?? estimateTokens(outBytes),
       cacheReadTokens: usage.cacheReadTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
+      cacheWrite1hTokens: usage.cacheWrite1hTokens,
     },
   };
 }

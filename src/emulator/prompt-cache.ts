@@ -115,8 +115,12 @@ function estimate(bytes: number): number {
 export class PromptCache {
   private readonly written = new Set<string>();
 
-  /** Cache read / write tokens for a request, recording what it writes. Undefined when it has no points. */
-  use(modelId: string, parts: readonly Part[]): { readTokens: number; writeTokens: number } | undefined {
+  /**
+   * Cache read / write tokens for a request, recording what it writes; of the writes, those under a point with a
+   * one-hour ttl (each point writes what lies between the point before it, or what was read, and itself).
+   * Undefined when it has no points.
+   */
+  use(modelId: string, parts: readonly Part[]): { readTokens: number; writeTokens: number; write1hTokens: number } | undefined {
     const caching = cachingOf(modelId);
     if (!caching || !parts.some((p) => p.kind === 'point')) return undefined;
     const hash = createHash('sha256').update(baseModelId(modelId));
@@ -124,6 +128,7 @@ export class PromptCache {
     let readTokens = 0;
     let lastTokens = 0;
     const keys: string[] = [];
+    const points: Array<{ tokens: number; ttl: Ttl }> = [];
     for (const part of parts) {
       if (part.kind === 'segment') {
         hash.update(part.json);
@@ -135,17 +140,25 @@ export class PromptCache {
       const key = hash.copy().digest('hex');
       if (this.written.has(key)) readTokens = tokens;
       keys.push(key);
+      points.push({ tokens, ttl: part.ttl });
       lastTokens = tokens;
     }
     for (const key of keys) this.written.add(key);
-    return { readTokens, writeTokens: Math.max(0, lastTokens - readTokens) };
+    let write1hTokens = 0;
+    let before = 0;
+    for (const point of points) {
+      if (point.ttl === '1h') write1hTokens += Math.max(0, point.tokens - Math.max(before, readTokens));
+      before = point.tokens;
+    }
+    return { readTokens, writeTokens: Math.max(0, lastTokens - readTokens), write1hTokens };
   }
 }
 
 /** Puts a request's cache use into the plan's usage, unless the reply scripted cache tokens itself. */
-export function applyCacheUse(plan: OutputPlan, use: { readTokens: number; writeTokens: number } | undefined): void {
+export function applyCacheUse(plan: OutputPlan, use: { readTokens: number; writeTokens: number; write1hTokens: number } | undefined): void {
   if (!use || plan.usage.cacheReadTokens !== undefined || plan.usage.cacheWriteTokens !== undefined) return;
   plan.usage.cacheReadTokens = use.readTokens;
   plan.usage.cacheWriteTokens = use.writeTokens;
+  plan.usage.cacheWrite1hTokens = use.write1hTokens;
   plan.usage.inputTokens = Math.max(1, plan.usage.inputTokens - use.readTokens - use.writeTokens);
 }

@@ -117,6 +117,8 @@ export interface ScriptedUsage {
   outputTokens?: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Of `cacheWriteTokens`, those written with a one-hour ttl (the rest: five minutes). */
+  cacheWrite1hTokens?: number;
 }
 
 /**

@@ -17,6 +17,11 @@ export interface Usage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /**
+   * Of `cacheWriteTokens`, those written with a one-hour ttl (which cost twice the five-minute rate), where Bedrock
+   * says: converse's `cacheDetails`, Claude's `cache_creation`. Absent: Bedrock gave no split.
+   */
+  cacheWrite1hTokens?: number;
 }
 
 export type StreamEvent =

@@ -22,7 +22,26 @@ export function usageOf(raw: unknown): Partial<Usage> {
   if (output !== undefined) out.outputTokens = output;
   if (read !== undefined) out.cacheReadTokens = read;
   if (write !== undefined) out.cacheWriteTokens = write;
+  const hour = hourWrites(u);
+  if (hour !== undefined) out.cacheWrite1hTokens = hour;
   return out;
+}
+
+/**
+ * The cache writes with a one-hour ttl: Claude's `cache_creation.ephemeral_1h_input_tokens`, or the `1h` entries of
+ * converse's `cacheDetails` (`[{ttl: "1h", inputTokens}]`: earendil-works/pi #9457, measured 2026-09-10;
+ * langchain-aws #1098). Undefined when the usage gives no split.
+ */
+function hourWrites(u: Record<string, unknown>): number | undefined {
+  const creation = u.cache_creation;
+  if (typeof creation === 'object' && creation !== null) return count((creation as Record<string, unknown>).ephemeral_1h_input_tokens);
+  if (!Array.isArray(u.cacheDetails)) return undefined;
+  let hour = 0;
+  for (const entry of u.cacheDetails as unknown[]) {
+    const e = entry as Record<string, unknown> | null;
+    if (e?.ttl === '1h') hour += count(e.inputTokens) ?? 0;
+  }
+  return hour;
 }
 
 /** Reads `amazon-bedrock-invocationMetrics` from a decoded invoke chunk, if present. */

@@ -62,19 +62,27 @@ export function stopReason(event: Finish, asBedrock: boolean): string {
     : FROM_FINISH[event.reason];
 }
 
-/** Claude's `usage` object. */
-export function usageJson(usage: Usage | undefined): Record<string, number> {
+/**
+ * Claude's `usage` object, with `cache_creation` (the writes by ttl, which cost differently) where Bedrock said how
+ * they split: Claude Code's cost reads it.
+ */
+export function usageJson(usage: Usage | undefined): Record<string, unknown> {
+  const write = usage?.cacheWriteTokens ?? 0;
+  const hour = usage?.cacheWrite1hTokens;
   return {
     input_tokens: usage?.inputTokens ?? 0,
-    cache_creation_input_tokens: usage?.cacheWriteTokens ?? 0,
+    cache_creation_input_tokens: write,
     cache_read_input_tokens: usage?.cacheReadTokens ?? 0,
+    ...(hour !== undefined
+      ? { cache_creation: { ephemeral_5m_input_tokens: Math.max(0, write - hour), ephemeral_1h_input_tokens: Math.min(write, hour) } }
+      : {}),
     output_tokens: usage?.outputTokens ?? 0,
   };
 }
 
 export interface AnthropicStreamOptions {
   /** `message_delta`'s usage (the Messages API repeats every count; Bedrock's invoke stream the output tokens). */
-  deltaUsage(usage: Usage | undefined): Record<string, number>;
+  deltaUsage(usage: Usage | undefined): Record<string, unknown>;
   /** Members `message_stop` carries beside its type (Bedrock's `amazon-bedrock-invocationMetrics`). */
   stopMembers?(usage: Usage | undefined): Record<string, unknown>;
   /** Bedrock's own Claude stream (the native InvokeModel): `stopReason`'s `asBedrock`. */

@@ -342,8 +342,9 @@ function toolId(call: PlannedToolCall, ctx: RenderContext): string {
  */
 function usage(plan: OutputPlan, outputTokens: number, whole: boolean): Json {
   const write = plan.usage.cacheWriteTokens ?? 0;
+  const hour = Math.min(write, plan.usage.cacheWrite1hTokens ?? 0);
   const u: Json = { input_tokens: plan.usage.inputTokens };
-  if (whole) u.cache_creation = { ephemeral_5m_input_tokens: write, ephemeral_1h_input_tokens: 0 };
+  if (whole) u.cache_creation = { ephemeral_5m_input_tokens: write - hour, ephemeral_1h_input_tokens: hour };
   u.cache_creation_input_tokens = write;
   u.cache_read_input_tokens = plan.usage.cacheReadTokens ?? 0;
   u.output_tokens = outputTokens;

@@ -39,15 +39,24 @@ export function stopReason(event: { reason: FinishReason; upstreamReason?: strin
   }
 }
 
-export function converseUsage(usage: Usage): Record<string, number> {
+export function converseUsage(usage: Usage): Record<string, unknown> {
   const input = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
-  const out: Record<string, number> = {
+  const out: Record<string, unknown> = {
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     totalTokens: input + usage.outputTokens,
   };
   if (usage.cacheReadTokens > 0) out.cacheReadInputTokens = usage.cacheReadTokens;
   if (usage.cacheWriteTokens > 0) out.cacheWriteInputTokens = usage.cacheWriteTokens;
+  // The writes by ttl, as Bedrock reported them (`cacheDetails`).
+  const hour = usage.cacheWrite1hTokens;
+  if (usage.cacheWriteTokens > 0 && hour !== undefined) {
+    const details = [
+      ...(usage.cacheWriteTokens - hour > 0 ? [{ ttl: '5m', inputTokens: usage.cacheWriteTokens - hour }] : []),
+      ...(hour > 0 ? [{ ttl: '1h', inputTokens: hour }] : []),
+    ];
+    out.cacheDetails = details;
+  }
   return out;
 }
 
