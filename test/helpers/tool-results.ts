@@ -40,3 +40,17 @@ export const FAILED_SCREENSHOT_RESULT = {
     status: 'error',
   },
 };
+
+/** A Chat user message asking about an image (`PNG_BASE64` as a data URL), for the tests of which models read one. */
+export function lookAtPng(): {
+  role: 'user';
+  content: Array<{ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } }>;
+} {
+  return {
+    role: 'user',
+    content: [
+      { type: 'text', text: 'What colour is this?' },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_BASE64}` } },
+    ],
+  };
+}

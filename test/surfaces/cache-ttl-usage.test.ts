@@ -6,10 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startHarness } from '../helpers/harness.ts';
-import { otherCredentials } from '../helpers/credentials.ts';
+import { nativeClient } from './bedrock-native-helpers.ts';
 
 const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const MODELS = [
@@ -68,13 +67,7 @@ test('cache ttl usage: a one-hour write is ephemeral_1h_input_tokens on Messages
 test('cache ttl usage: native Converse keeps cacheDetails; no cache point, no cache_creation on Messages', async () => {
   const h = await startHarness({ models: MODELS });
   try {
-    const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1',
-      endpoint: h.url,
-      credentials: otherCredentials('app-client'),
-      requestHandler: new NodeHttpHandler(),
-      maxAttempts: 1,
-    });
+    const sdk = nativeClient(h);
     const answer = await sdk.send(
       new ConverseCommand({
         modelId: 'sonnet-converse',

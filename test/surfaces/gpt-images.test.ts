@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startHarness } from '../helpers/harness.ts';
-import { PNG_BASE64 } from '../helpers/tool-results.ts';
+import { lookAtPng, PNG_BASE64 } from '../helpers/tool-results.ts';
 
 const MODELS = [
   { name: 'gpt-6', model: 'bedrock/converse/us.openai.gpt-6-sol', region: 'us-east-1' },
@@ -14,15 +14,7 @@ const MODELS = [
   { name: 'gpt-oss', model: 'bedrock/converse/openai.gpt-oss-120b-1:0', region: 'us-west-2' },
 ];
 
-const look = [
-  {
-    role: 'user' as const,
-    content: [
-      { type: 'text' as const, text: 'What colour is this?' },
-      { type: 'image_url' as const, image_url: { url: `data:image/png;base64,${PNG_BASE64}` } },
-    ],
-  },
-];
+const look = [lookAtPng()];
 
 test('gpt images: GPT-5.6 and GPT-6 get a user turn image as a Converse image block; gpt-oss a 400 naming the part', async () => {
   const h = await startHarness({ models: MODELS });

@@ -6,10 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startHarness } from '../helpers/harness.ts';
-import { otherCredentials } from '../helpers/credentials.ts';
+import { nativeClient } from './bedrock-native-helpers.ts';
 
 const MODELS = [
   { name: 'sonnet-55', model: 'bedrock/converse/us.anthropic.claude-sonnet-5-5', region: 'us-east-1' },
@@ -61,13 +60,7 @@ test('priority tier: flex stays Bedrock’s 400, and the native surface gets Bed
     });
     assert.equal(h.emu.requests.length, before + 1);
 
-    const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1',
-      endpoint: h.url,
-      credentials: otherCredentials('app-client'),
-      requestHandler: new NodeHttpHandler(),
-      maxAttempts: 1,
-    });
+    const sdk = nativeClient(h);
     h.emu.script(REFUSED);
     before = h.emu.requests.length;
     await assert.rejects(

@@ -8,10 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startHarness } from '../helpers/harness.ts';
-import { otherCredentials } from '../helpers/credentials.ts';
+import { nativeClient } from './bedrock-native-helpers.ts';
 
 const MODELS = [
   { name: 'nova', model: 'bedrock/converse/us.amazon.nova-pro-v1:0', region: 'us-east-1' },
@@ -98,13 +97,7 @@ test('stop reason: GPT on Converse saying end_turn after its tool calls finishes
 test('stop reason: the native Converse surface gives Bedrock’s own stopReason back as it was', async () => {
   const h = await startHarness({ models: MODELS });
   try {
-    const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1',
-      endpoint: h.url,
-      credentials: otherCredentials('app-client'),
-      requestHandler: new NodeHttpHandler(),
-      maxAttempts: 1,
-    });
+    const sdk = nativeClient(h);
     h.emu.script({ type: 'tool_use', calls: [{ name: 'lookup', input: {} }], stopReason: 'end_turn' });
     const answer = await sdk.send(
       new ConverseCommand({

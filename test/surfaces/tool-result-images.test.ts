@@ -9,10 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { BedrockRuntimeClient, ConverseCommand, type Message } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConverseCommand, type Message } from '@aws-sdk/client-bedrock-runtime';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { otherCredentials } from '../helpers/credentials.ts';
+import { nativeClient } from './bedrock-native-helpers.ts';
 import { PNG_BASE64 } from '../helpers/tool-results.ts';
 
 const MODELS = [
@@ -112,13 +111,7 @@ test('tool-result images: to Pixtral (tool results alone in their turn) the imag
 test('tool-result images: a native Converse toolResult image to GPT-6 is moved beside the result, not refused', async () => {
   const h = await startHarness({ models: MODELS });
   try {
-    const sdk = new BedrockRuntimeClient({
-      region: 'us-east-1',
-      endpoint: h.url,
-      credentials: otherCredentials('app-client'),
-      requestHandler: new NodeHttpHandler(),
-      maxAttempts: 1,
-    });
+    const sdk = nativeClient(h);
     const png = Buffer.from(PNG_BASE64, 'base64');
     const messages: Message[] = [
       { role: 'user', content: [{ text: 'take a screenshot' }] },

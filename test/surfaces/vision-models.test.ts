@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startHarness } from '../helpers/harness.ts';
-import { PNG_BASE64 } from '../helpers/tool-results.ts';
+import { lookAtPng, PNG_BASE64 } from '../helpers/tool-results.ts';
 
 const READS = [
   { name: 'kimi-k3', model: 'bedrock/converse/us.moonshotai.kimi-k3', region: 'us-east-1' },
@@ -19,15 +19,7 @@ const TEXT_ONLY = [
   { name: 'nemotron-super', model: 'bedrock/converse/nvidia.nemotron-super-3-120b', region: 'us-east-1' },
 ];
 
-const look = [
-  {
-    role: 'user' as const,
-    content: [
-      { type: 'text' as const, text: 'What colour is this?' },
-      { type: 'image_url' as const, image_url: { url: `data:image/png;base64,${PNG_BASE64}` } },
-    ],
-  },
-];
+const look = [lookAtPng()];
 
 test('vision models: Kimi K2.5 / K3, Ministral 3 and Nemotron Nano VL get a user image; Kimi K2 Thinking and Nemotron Super a 400 naming it', async () => {
   const h = await startHarness({ models: [...READS, ...TEXT_ONLY] });
