@@ -128,14 +128,14 @@ export function toSidecarError(value: unknown): SidecarError {
 
 /**
  * The JSON body of an error answered before the response is committed: `code` is the status, but for a prompt
- * longer than the model's context, which is OpenAI's `context_length_exceeded` on `messages` (what OpenAI answers,
- * and what clients compact on).
+ * longer than the model's context, which is OpenAI's `context_length_exceeded` on the surface's prompt parameter
+ * (`prompt`: Chat's `messages`; Responses' and embeddings' `input`), as OpenAI answers and clients compact on.
  */
-export function errorBody(error: SidecarError): { error: Record<string, unknown> } {
+export function errorBody(error: SidecarError, prompt = 'messages'): { error: Record<string, unknown> } {
   const body: Record<string, unknown> = {
     message: error.message,
     type: error.type,
-    param: error.contextOverflow ? (error.param ?? 'messages') : error.param,
+    param: error.contextOverflow ? (error.param ?? prompt) : error.param,
     code: error.contextOverflow ? 'context_length_exceeded' : error.status,
   };
   if (error.guardrail !== undefined) body.guardrail = error.guardrail;

@@ -13,6 +13,7 @@ import { startHarness } from '../helpers/harness.ts';
 const MODELS = [
   { name: 'opus-5', model: 'bedrock/invoke/global.anthropic.claude-opus-5', region: 'us-east-1' },
   { name: 'nova', model: 'bedrock/converse/us.amazon.nova-pro-v1:0', region: 'us-east-1' },
+  { name: 'embed', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-east-1' },
 ];
 const TOO_LONG = {
   type: 'error' as const,
@@ -35,7 +36,7 @@ const NO_ROOM = {
 };
 type Json = Record<string, unknown>;
 
-test('context overflow: Chat and Responses say context_length_exceeded (param messages / input); another 400 keeps its code', async () => {
+test('context overflow: Chat, Responses and embeddings say context_length_exceeded (param messages / input); another 400 keeps its code', async () => {
   const h = await startHarness({ models: MODELS });
   const client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   try {
@@ -57,6 +58,14 @@ test('context overflow: Chat and Responses say context_length_exceeded (param me
         return true;
       });
     }
+    // Embeddings name their prompt `input` too.
+    h.emu.script(TOO_LONG);
+    await assert.rejects(client.embeddings.create({ model: 'embed', input: 'x' }), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+      assert.equal(err.code, 'context_length_exceeded');
+      assert.equal(err.param, 'input');
+      return true;
+    });
     h.emu.script({ type: 'error', status: 400, errorType: 'ValidationException', message: 'Malformed input request.' });
     await assert.rejects(client.chat.completions.create({ model: 'nova', messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
       assert.ok(err instanceof OpenAI.BadRequestError, String(err));

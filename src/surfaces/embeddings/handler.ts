@@ -35,11 +35,16 @@ import { sendJson } from '../../server/respond.ts';
 import { readEmbeddingsRequest } from './request.ts';
 import { renderEmbeddings } from './render.ts';
 
+/** OpenAI's error shape; the prompt parameter (a context overflow's `param`) is `input`. */
+export function embeddingsErrorBody(error: SidecarError): { error: Record<string, unknown> } {
+  return errorBody(error, 'input');
+}
+
 /** InvokeModel calls one request keeps in flight at most (a 2048-input Titan batch is 2048 calls). */
 export const MAX_CALLS_IN_FLIGHT = 8;
 
 export function handleEmbeddings(ctx: EmbeddingsContext, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-  return serveEmbeddingRequest(ctx, { name: 'embeddings', errorBody, serve }, req, res, requestId);
+  return serveEmbeddingRequest(ctx, { name: 'embeddings', errorBody: embeddingsErrorBody, serve }, req, res, requestId);
 }
 
 async function serve(ex: EmbeddingExchange): Promise<void> {

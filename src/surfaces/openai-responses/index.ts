@@ -152,9 +152,7 @@ const CLIENT_NAMES: Readonly<Record<string, string>> = {
 };
 
 export function responsesErrorBody(error: SidecarError): { error: Record<string, unknown> } {
-  const body = errorBody(error);
-  // Responses' prompt is `input` (errorBody names Chat's `messages`).
-  if (error.contextOverflow && error.param === null) body.error.param = 'input';
+  const body = errorBody(error, 'input');
   const named = clientNamed(error, CLIENT_NAMES);
   return named === undefined ? body : { error: { ...body.error, ...named } };
 }
