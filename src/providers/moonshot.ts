@@ -9,7 +9,7 @@ import type { ParamName } from './request.ts';
 import type { ChatFamilySpec, RouteAdapter } from './types.ts';
 import { OpenAiStreamMapper, parseOpenAiResponse, type OpenAiStreamOptions } from './openai-compatible.ts';
 import { openAiChatBody } from './openai.ts';
-import { rejectParam } from './policy.ts';
+import { reasoningEffortField, rejectParam } from './policy.ts';
 import type { ChatRequest, ReasoningEffort } from './request.ts';
 import type { BuildContext } from './types.ts';
 
@@ -59,7 +59,7 @@ export const moonshot: ChatFamilySpec<'moonshot'> = {
   // takes `reasoning: {effort}` and json_schema structured outputs (kimiReasoning).
   converse: {
     tools: true,
-    images: (modelId) => /kimi-k(2\.5|[3-9])/.test(modelId.toLowerCase()),
+    images: (modelId) => isKimiK3(modelId) || /kimi-k2\.5/.test(modelId.toLowerCase()),
     documents: false,
     structured: true,
     refusesStructured: (modelId) => (isKimiK3(modelId) ? undefined : 'only Kimi K3 takes structured outputs on Bedrock'),
@@ -71,7 +71,7 @@ export const moonshot: ChatFamilySpec<'moonshot'> = {
 
 /** Kimi K3 and later (`moonshotai.kimi-k3`), as opposed to K2 Thinking and K2.5. */
 function isKimiK3(modelId: string): boolean {
-  return /kimi-k[3-9]/.test(modelId.toLowerCase());
+  return /kimi-k([3-9]|\d\d)/.test(modelId.toLowerCase());
 }
 
 /**
@@ -91,5 +91,5 @@ function kimiReasoning(
     rejectParam(ctx, 'reasoning_effort', `is not supported by ${ctx.target.modelId} (it reasons on its own, with no setting)`);
     return { request, fields: {} };
   }
-  return { request, fields: { reasoning: { effort: effort === 'minimal' ? 'low' : effort } } };
+  return { request, fields: reasoningEffortField(effort) };
 }

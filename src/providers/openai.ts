@@ -18,7 +18,7 @@ import {
   parseOpenAiResponse,
   type OpenAiStreamOptions,
 } from './openai-compatible.ts';
-import { mergeExtraFields, refuseImages, rejectParam, threeLevelEffort } from './policy.ts';
+import { mergeExtraFields, reasoningEffortField, refuseImages, rejectParam, threeLevelEffort } from './policy.ts';
 import { closedSchema } from './json-schema.ts';
 import { threeLevelReasoning } from './converse.ts';
 
@@ -157,7 +157,7 @@ function gptReasoning(
     rejectParam(ctx, 'reasoning_effort', `"none" is not supported by ${ctx.target.modelId}: it always reasons`);
     return { request, fields: {} };
   }
-  return { request, fields: { reasoning: { effort: effort === 'minimal' ? 'low' : effort } } };
+  return { request, fields: reasoningEffortField(effort) };
 }
 
 /**

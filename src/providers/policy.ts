@@ -183,6 +183,14 @@ export function withoutBlankStops(request: ChatRequest, ctx: BuildContext): Chat
 }
 
 /**
+ * The `reasoning: {effort}` field of the models that take Responses' shape on Converse (OpenAI's GPT-5.6 and later,
+ * Kimi K3): the effort as asked, `minimal`, which neither takes, as `low`.
+ */
+export function reasoningEffortField(effort: ReasoningEffort): { reasoning: { effort: Exclude<ReasoningEffort, 'minimal'> } } {
+  return { reasoning: { effort: effort === 'minimal' ? 'low' : effort } };
+}
+
+/**
  * `reasoning_effort` for a family with three levels (Nova 2 `maxReasoningEffort`, gpt-oss
  * `reasoning_effort`): `minimal` → `low`; `none` → undefined (no reasoning sent) where reasoning can be off,
  * else refused; `xhigh` and `max` refused (no level above `high`). Refusals follow `rejectParam` (undefined once
