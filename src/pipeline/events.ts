@@ -55,6 +55,13 @@ export type StreamEvent =
   | { readonly kind: 'prompt_usage'; readonly usage: Usage }
   | { readonly kind: 'error'; readonly error: SidecarError };
 
+/** The cache writes split by ttl, where Bedrock said how (`cacheWrite1hTokens`), else undefined. */
+export function cacheWritesByTtl(usage: Usage | undefined): { fiveMinutes: number; oneHour: number } | undefined {
+  if (usage?.cacheWrite1hTokens === undefined) return undefined;
+  const oneHour = Math.min(usage.cacheWriteTokens, usage.cacheWrite1hTokens);
+  return { fiveMinutes: usage.cacheWriteTokens - oneHour, oneHour };
+}
+
 /** Sum of all prompt-side tokens, as OpenAI's `prompt_tokens` counts them (docs/contract.md#streaming-and-errors). */
 export function promptTokens(usage: Usage): number {
   return usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;

@@ -19,7 +19,7 @@
  * neither is a protocol error.
  */
 import { SidecarError } from '../errors.ts';
-import type { FinishReason, StreamEvent, Usage } from '../pipeline/events.ts';
+import { cacheWritesByTtl, type FinishReason, type StreamEvent, type Usage } from '../pipeline/events.ts';
 import type { AnswerMeta, WholeAnswer } from '../server/surface.ts';
 
 /** One of Claude's streaming events, as JSON. */
@@ -67,15 +67,12 @@ export function stopReason(event: Finish, asBedrock: boolean): string {
  * they split: Claude Code's cost reads it.
  */
 export function usageJson(usage: Usage | undefined): Record<string, unknown> {
-  const write = usage?.cacheWriteTokens ?? 0;
-  const hour = usage?.cacheWrite1hTokens;
+  const byTtl = cacheWritesByTtl(usage);
   return {
     input_tokens: usage?.inputTokens ?? 0,
-    cache_creation_input_tokens: write,
+    cache_creation_input_tokens: usage?.cacheWriteTokens ?? 0,
     cache_read_input_tokens: usage?.cacheReadTokens ?? 0,
-    ...(hour !== undefined
-      ? { cache_creation: { ephemeral_5m_input_tokens: Math.max(0, write - hour), ephemeral_1h_input_tokens: Math.min(write, hour) } }
-      : {}),
+    ...(byTtl ? { cache_creation: { ephemeral_5m_input_tokens: byTtl.fiveMinutes, ephemeral_1h_input_tokens: byTtl.oneHour } } : {}),
     output_tokens: usage?.outputTokens ?? 0,
   };
 }

@@ -6,7 +6,7 @@
  * nothing: it is the stream's one ending, as `messageStop` (and its `metadata`) is a finished answer's.
  */
 import { SidecarError } from '../../errors.ts';
-import type { FinishReason, StreamEvent, Usage } from '../../pipeline/events.ts';
+import { cacheWritesByTtl, type FinishReason, type StreamEvent, type Usage } from '../../pipeline/events.ts';
 import type { WholeAnswer } from '../../server/surface.ts';
 import { CONVERSE_STREAM_EXCEPTIONS } from './errors.ts';
 import { EventStreamRenderer, type NativeOut, type NativeStreamCore } from './frames.ts';
@@ -49,13 +49,12 @@ export function converseUsage(usage: Usage): Record<string, unknown> {
   if (usage.cacheReadTokens > 0) out.cacheReadInputTokens = usage.cacheReadTokens;
   if (usage.cacheWriteTokens > 0) out.cacheWriteInputTokens = usage.cacheWriteTokens;
   // The writes by ttl, as Bedrock reported them (`cacheDetails`).
-  const hour = usage.cacheWrite1hTokens;
-  if (usage.cacheWriteTokens > 0 && hour !== undefined) {
-    const details = [
-      ...(usage.cacheWriteTokens - hour > 0 ? [{ ttl: '5m', inputTokens: usage.cacheWriteTokens - hour }] : []),
-      ...(hour > 0 ? [{ ttl: '1h', inputTokens: hour }] : []),
+  const byTtl = cacheWritesByTtl(usage);
+  if (usage.cacheWriteTokens > 0 && byTtl) {
+    out.cacheDetails = [
+      ...(byTtl.fiveMinutes > 0 ? [{ ttl: '5m', inputTokens: byTtl.fiveMinutes }] : []),
+      ...(byTtl.oneHour > 0 ? [{ ttl: '1h', inputTokens: byTtl.oneHour }] : []),
     ];
-    out.cacheDetails = details;
   }
   return out;
 }
