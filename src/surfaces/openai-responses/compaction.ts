@@ -58,6 +58,12 @@ export function compactionMessage(item: Record<string, unknown>, at: string): Ch
   return { role: 'user', content: [{ type: 'text', text: `${SUMMARY_HEADING}\n\n${summary}`, at: where }], at };
 }
 
+/** Whether a user message is a `compaction` item read back (compactionMessage), not one the user wrote. */
+export function isCompactionSummary(message: ChatMessage): boolean {
+  const first = message.role === 'user' && message.content.length === 1 ? message.content[0] : undefined;
+  return first?.type === 'text' && first.text.startsWith(`${SUMMARY_HEADING}\n\n`);
+}
+
 /** The request for a summary: the instruction as the last user message, named by the trigger item. */
 export function compactionRequestMessage(at: string): ChatMessage {
   return { role: 'user', content: [{ type: 'text', text: COMPACTION_INSTRUCTION, at }], at };

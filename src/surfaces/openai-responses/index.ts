@@ -1,7 +1,8 @@
 /**
  * The OpenAI Responses surface (docs/contract.md#openai-responses): `POST /v1/responses` (stream or not),
- * `GET` and `DELETE /v1/responses/{id}`. Reader: request.ts; renderer and whole answer: renderer.ts; the
- * bounded store: store.ts (one per running sidecar); errors: OpenAI's JSON shape.
+ * `POST /v1/responses/compact` (compact.ts), `GET` and `DELETE /v1/responses/{id}`. Reader: request.ts;
+ * renderer and whole answer: renderer.ts; the bounded store: store.ts (one per running sidecar); errors:
+ * OpenAI's JSON shape.
  *
  * The surface object is made per request: it carries what only this surface needs from the reader to the
  * renderer (the store flag, the tools' declared shapes, what the response object echoes).
@@ -21,8 +22,9 @@ import {
   type ReasoningBlock,
 } from '../../providers/request.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
+import { compactedResponse, readCompactRequest } from './compact.ts';
 import { ResponsesRenderer } from './renderer.ts';
-import { readResponsesRequest, type ResponsesExtras } from './request.ts';
+import { readResponsesRequest, type ReadOptions, type ResponsesExtras } from './request.ts';
 import { ResponseStore, type StoreLimits } from './store.ts';
 
 const stores = new WeakMap<ServerContext, ResponseStore>();
@@ -41,6 +43,18 @@ export function storeOf(ctx: ServerContext): ResponseStore {
   return store;
 }
 
+/** What the reader needs from the running sidecar: the store, the alias's drop_params, the debug log. */
+function readOptions(ctx: ServerContext, store: ResponseStore, body: unknown, req: IncomingMessage): ReadOptions {
+  const { config } = ctx.generation();
+  const model = (body as { model?: unknown } | null)?.model;
+  const alias = config.models.find((m) => m.name === model);
+  return {
+    lookup: (id) => store.get(id),
+    dropBuiltIns: alias?.dropParams ?? config.dropParams,
+    note: (message) => ctx.log.debug({ requestId: req.headers['x-request-id'] }, message),
+  };
+}
+
 function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurface {
   let extras: ResponsesExtras | undefined;
   const keep = (renderer: ResponsesRenderer, request: ChatRequest): void => {
@@ -57,14 +71,7 @@ function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurfac
   return {
     name: 'responses',
     read(body, req: IncomingMessage) {
-      const { config } = ctx.generation();
-      const model = (body as { model?: unknown } | null)?.model;
-      const alias = config.models.find((m) => m.name === model);
-      const read = readResponsesRequest(body, {
-        lookup: (id) => store.get(id),
-        dropBuiltIns: alias?.dropParams ?? config.dropParams,
-        note: (message) => ctx.log.debug({ requestId: req.headers['x-request-id'] }, message),
-      });
+      const read = readResponsesRequest(body, readOptions(ctx, store, body, req));
       extras = read.extras;
       return { request: read.request, unknown: read.unknown };
     },
@@ -76,6 +83,34 @@ function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurfac
       renderer.end();
       if (renderer.error) return { error: renderer.error };
       return { body: renderer.response(), usage: renderer.usage };
+    },
+    errorBody: responsesErrorBody,
+  };
+}
+
+/**
+ * `POST /v1/responses/compact`: the summary request of compact.ts, answered whole as a compacted response
+ * (the body is read with `stream: false`, so no renderer of a stream is ever asked for). Not stored.
+ */
+function compactSurface(ctx: ServerContext, store: ResponseStore): ModelSurface {
+  let extras: ResponsesExtras | undefined;
+  return {
+    name: 'responses',
+    read(body, req: IncomingMessage) {
+      const read = readCompactRequest(body, readOptions(ctx, store, body, req));
+      extras = read.extras;
+      return { request: read.request, unknown: read.unknown };
+    },
+    newId: () => `resp_${randomHex(16)}`,
+    renderer() {
+      throw new SidecarError('internal_error', 'POST /v1/responses/compact does not stream');
+    },
+    answer(events, meta) {
+      const renderer = new ResponsesRenderer(meta, extras!, () => {});
+      renderer.push(events);
+      renderer.end();
+      if (renderer.error) return { error: renderer.error };
+      return { body: compactedResponse(renderer.response(), extras!.messages), usage: renderer.usage };
     },
     errorBody: responsesErrorBody,
   };
@@ -167,8 +202,20 @@ export const responsesRoutes: Record<string, RouteEntry> = {
     surface: surfaceInfo,
     refuseWhileDraining: true,
   },
+  '/v1/responses/compact': {
+    methods: { POST: (ctx, req, res, requestId) => serveModelCall(ctx, compactSurface(ctx, storeOf(ctx)), req, res, requestId) },
+    auth: true,
+    surface: surfaceInfo,
+    refuseWhileDraining: true,
+  },
   '/responses': {
     methods: { POST: (ctx, req, res, requestId) => serveModelCall(ctx, responsesSurface(ctx, storeOf(ctx)), req, res, requestId) },
+    auth: true,
+    surface: surfaceInfo,
+    refuseWhileDraining: true,
+  },
+  '/responses/compact': {
+    methods: { POST: (ctx, req, res, requestId) => serveModelCall(ctx, compactSurface(ctx, storeOf(ctx)), req, res, requestId) },
     auth: true,
     surface: surfaceInfo,
     refuseWhileDraining: true,
