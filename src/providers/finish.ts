@@ -10,6 +10,7 @@ const TABLE: Record<string, FinishReason> = {
   end_turn: 'stop',
   stop_sequence: 'stop',
   pause_turn: 'stop',
+  compaction: 'stop', // Claude's pause_after_compaction: the answer is its compaction block (context-management.ts)
   malformed_model_output: 'stop',
   malformed_tool_use: 'stop',
   max_tokens: 'length',

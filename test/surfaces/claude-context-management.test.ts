@@ -10,6 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { invokeJson, invokeStreamJson } from './bedrock-native-helpers.ts';
 
@@ -299,6 +300,49 @@ test("native InvokeModel: Claude's body takes context_management and compaction 
     assert.deepEqual(whole.content, [{ type: 'compaction', content: SUMMARY.content, encrypted_content: SUMMARY.encryptedContent }]);
     assert.equal(whole.stop_reason, 'compaction');
     assert.deepEqual(whole.context_management, { applied_edits: [{ type: 'compact_20260112' }] });
+  } finally {
+    await h.close();
+  }
+});
+
+test('compaction: Chat Completions shows nothing of a compaction block (it cannot be handed back there), streamed or whole', async () => {
+  const { h } = await rig();
+  try {
+    const client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: TOKEN, maxRetries: 0 });
+    const compaction = { type: 'compaction', content: SUMMARY.content, encrypted_content: SUMMARY.encryptedContent };
+    h.emu.script({
+      type: 'raw',
+      body: { content: [compaction, { type: 'text', text: 'Hi.' }], stop_reason: 'end_turn', usage: { input_tokens: 5, output_tokens: 2 } },
+    });
+    const whole = await client.chat.completions.create({ model: 'opus', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(whole.choices[0]!.message.content, 'Hi.');
+
+    h.emu.script({
+      type: 'raw',
+      events: [
+        { type: 'message_start', message: { usage: { input_tokens: 5, output_tokens: 1 } } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'compaction', content: null } },
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'compaction_delta', content: SUMMARY.content, encrypted_content: SUMMARY.encryptedContent },
+        },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi.' } },
+        { type: 'content_block_stop', index: 1 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } },
+        { type: 'message_stop' },
+      ],
+    });
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({
+      model: 'opus',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    }))
+      text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, 'Hi.');
   } finally {
     await h.close();
   }
