@@ -21,7 +21,7 @@
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching, claudeSampling } from './claude-rules.ts';
-import { bedrockContextManagement, compactionAsText, takesCompaction } from './context-management.ts';
+import { bedrockContextManagement, COMPACT_BETA, compactionAsText, takesCompaction } from './context-management.ts';
 import { relabelClaudeImages } from './image-format.ts';
 import { claudeSchema } from './json-schema.ts';
 import { limitClaudeMedia, mediaRule } from './media-limit.ts';
@@ -144,8 +144,11 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
       ? undefined
       : bedrockContextManagement(ctx.target.modelId, native.body.context_management, note);
   if (edits?.value) body.context_management = edits.value;
-  // The beta of each edit kept: the edit without it is Bedrock's 400 "context_management: Extra inputs are not permitted".
-  const { kept, dropped } = bedrockBetas(ctx.target.modelId, [...native.betas, ...(edits?.betas ?? [])]);
+  // The beta of each edit kept: the edit without it is Bedrock's 400 "context_management: Extra inputs are not
+  // permitted". A compaction block handed back carries its beta too, as Anthropic asks of every request holding one.
+  const compacted = (body.messages as Json[]).some((m) => asBlocks(m.content).some((b) => isObject(b) && b.type === 'compaction'));
+  const needed = [...(edits?.betas ?? []), ...(compacted ? [COMPACT_BETA] : [])];
+  const { kept, dropped } = bedrockBetas(ctx.target.modelId, [...native.betas, ...needed]);
   for (const flag of dropped) ctx.note(`anthropic-beta "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
   if (kept.length > 0) body.anthropic_beta = kept;
   if (ctx.target.alias?.promptCaching === 'auto' && claudeCaching(ctx.target.modelId)) placeAutoCache(body, ctx);

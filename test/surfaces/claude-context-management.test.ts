@@ -182,11 +182,11 @@ test('compaction: streamed to a Messages client exactly as Anthropic streams it,
     assert.equal(final.stop_reason, 'end_turn');
     assert.deepEqual(final.context_management, { applied_edits: [{ type: 'compact_20260112' }] });
 
+    // Without the edit this time (the client turned compaction off): the block still brings its beta.
     h.emu.script({ type: 'text', text: 'Next.' });
     await client.beta.messages.create({
       model: 'opus',
       max_tokens: 256,
-      context_management: { edits: [COMPACT] },
       messages: [
         { role: 'user', content: 'hi' },
         { role: 'assistant', content: final.content },
@@ -196,6 +196,7 @@ test('compaction: streamed to a Messages client exactly as Anthropic streams it,
     const sent = h.emu.requests.at(-1)!.body.toString('utf8');
     const block = JSON.stringify({ type: 'compaction', content: SUMMARY.content, encrypted_content: SUMMARY.encryptedContent });
     assert.ok(sent.includes(block), `the block goes back byte for byte: ${sent}`);
+    assert.deepEqual(upstream(h).anthropic_beta, ['compact-2026-01-12']);
 
     // To a model that does not compact (a fallback, a model switch) it goes as its summary.
     h.emu.script({ type: 'text', text: 'Next.' });
