@@ -16,7 +16,8 @@ import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import { servedSettings, serviceTierOf, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
-import type { ResponseHeaders, RouteAdapter } from '../providers/types.ts';
+import type { ResponseHeaders, RouteAdapter, StreamMapper } from '../providers/types.ts';
+import { failedFinishes, withFailedFinishes } from '../providers/finish.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
 import { discardBody, readBody, type BedrockResponse } from '../upstream/client.ts';
@@ -325,6 +326,10 @@ async function serve(ex: Exchange): Promise<void> {
     restoreToolNames(adapter.parseResponse(json, upstream.headers), toolNames),
     usageFromHeaders(upstream.headers),
   );
+  // An answer Bedrock could not read (malformed_tool_use) is a failure, not a finish, but to Bedrock's own API:
+  // answered before any output guardrail is asked about its text.
+  const failure = ex.surface.keepsBedrockAnswers ? undefined : failedFinishes(events).at(-1);
+  if (failure?.kind === 'error') throw failure.error;
   const checked = await guards.checkOutputWhole(events, abort.signal);
   const meta = { ...answering.meta, ...servedSettings(json, upstream.headers) };
   const answer = ex.surface.answer(checked.events, meta, prepared);
@@ -376,7 +381,7 @@ async function streamAnswer(
     abortUpstream: () => ex.abort.abort(),
     route: target.route,
     // Token-count response headers, where Bedrock sends them on a stream, are authoritative there too.
-    mapper: withCountHeaders(withToolNames(adapter.createStreamMapper(), toolNames), usageFromHeaders(headers)),
+    mapper: failuresOf(ex, withCountHeaders(withToolNames(adapter.createStreamMapper(), toolNames), usageFromHeaders(headers))),
     guard: guards.outputGuard(request.sidecar.includeUsage),
     chunkSizeBytes,
     maxHoldMs: target.alias?.maxHoldMs ?? streaming.maxHoldMs,
@@ -415,6 +420,14 @@ async function streamAnswer(
     ctx.metrics.chunks.inc({ model, surface: ex.surface.name }, renderer.frames);
     ctx.metrics.inflight.dec();
   }
+}
+
+/**
+ * A stream's mapper for this surface: a finish Bedrock could not read the answer of (malformed_tool_use) ends the
+ * stream in an error, but on Bedrock's own API, whose clients read Bedrock's stop reason.
+ */
+function failuresOf(ex: Exchange, mapper: StreamMapper): StreamMapper {
+  return ex.surface.keepsBedrockAnswers ? mapper : withFailedFinishes(mapper);
 }
 
 function finish({ ctx, surface: { name: surface }, outcome, log, started }: Exchange): void {

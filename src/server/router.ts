@@ -57,6 +57,9 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const surface = route ? route.surface : proxy ? surfaceOwning(path) : undefined;
   // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.
   if (surface?.name === 'native') res.setHeader('x-amzn-requestid', requestId);
+  // Anthropic's API names every answer with request-id, which the Anthropic SDKs report as `_request_id` and put in
+  // every error they raise ("request_id: …"): what a Claude Code or SDK user quotes is then greppable in our logs.
+  else if (surface?.name === 'messages') res.setHeader('request-id', requestId);
   const shape = route?.errorShapeFor?.(req) ?? surface;
   const reject = (error: SidecarError, headers?: Record<string, string>): void => {
     sendError(res, error, (shape?.errorBody ?? errorBody)(error), { ...headers, ...shape?.errorHeaders?.(error) });

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import Anthropic from '@anthropic-ai/sdk';
 import type { ExceptionType } from '../../src/emulator/index.ts';
 import { otherCredentials } from '../helpers/credentials.ts';
 import { gate } from '../helpers/emulator.ts';
@@ -154,6 +155,28 @@ test('native: every answer carries x-amzn-RequestId, which the AWS SDK reports a
     const raw = await call(h, 'native', 'nova', { 'x-request-id': 'mine-1' });
     assert.equal(raw.headers.get('x-amzn-requestid'), 'mine-1');
     await raw.arrayBuffer();
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages: every answer carries request-id, which the Anthropic SDK reports as the request id (answers and errors)', async () => {
+  const h = await startHarness({ models: [CLAUDE] });
+  try {
+    const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+    h.emu.script({ type: 'text', text: 'hi' });
+    const answer = await client.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
+    assert.match(answer._request_id ?? '', /^[0-9a-f-]{36}$/);
+    await assert.rejects(
+      client.messages.create({ model: 'no-such-alias', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.NotFoundError && /^[0-9a-f-]{36}$/.test(error.requestID ?? ''),
+    );
+    const raw = await call(h, 'messages', 'claude', { 'x-request-id': 'mine-2' });
+    assert.equal(raw.headers.get('request-id'), 'mine-2');
+    await raw.arrayBuffer();
+    const chat = await call(h, 'chat', 'claude');
+    assert.equal(chat.headers.get('request-id'), null, 'OpenAI clients read x-request-id only');
+    await chat.arrayBuffer();
   } finally {
     await h.close();
   }
