@@ -117,18 +117,38 @@ export interface CodexOptions {
   cwd: string;
   /** The model Codex asks for: an alias in the sidecar's config. */
   model: string;
+  /**
+   * `openai`: Codex's built-in OpenAI provider pointed at the sidecar (`openai_base_url`, the key in
+   * `OPENAI_API_KEY`); `named-openai`: the custom provider with `name = "OpenAI"`. Codex compacts remotely with
+   * either (README "Codex"); default: the custom provider named "sidecar", which Codex compacts locally.
+   */
+  provider?: 'custom' | 'named-openai' | 'openai';
+  /** `model_auto_compact_token_limit`: Codex compacts once a turn's tokens pass it. */
+  autoCompactTokenLimit?: number;
 }
 
 /**
  * `codex exec --json PROMPT` with a temporary CODEX_HOME whose config.toml defines the sidecar as a provider
- * with `wire_api = "responses"` (Codex speaks only Responses to custom providers) and turns Codex's hosted
- * web search off.
+ * with `wire_api = "responses"` (Codex speaks only Responses to custom providers), or points the built-in
+ * OpenAI provider at it (`provider: "openai"`), and turns Codex's hosted web search off.
  */
 export function codex(options: CodexOptions): Promise<ClientRun> {
+  const base = JSON.stringify(`${options.baseUrl}/v1`);
+  const provider =
+    options.provider === 'openai'
+      ? [`openai_base_url = ${base}`]
+      : [
+          'model_provider = "sidecar"',
+          '[model_providers.sidecar]',
+          `name = ${options.provider === 'named-openai' ? '"OpenAI"' : '"sidecar"'}`,
+          `base_url = ${base}`,
+          'env_key = "SIDECAR_API_KEY"',
+          'wire_api = "responses"',
+        ];
   return runClient({
     bin: 'codex',
     args: ['exec', '--skip-git-repo-check', '--json', options.prompt],
-    env: { SIDECAR_API_KEY: 'sk-agent-tests' },
+    env: options.provider === 'openai' ? { OPENAI_API_KEY: 'sk-agent-tests' } : { SIDECAR_API_KEY: 'sk-agent-tests' },
     prepareHome: (home) => {
       const codexHome = join(home, '.codex');
       mkdirSync(codexHome);
@@ -136,15 +156,12 @@ export function codex(options: CodexOptions): Promise<ClientRun> {
         join(codexHome, 'config.toml'),
         [
           `model = ${JSON.stringify(options.model)}`,
-          'model_provider = "sidecar"',
           // Codex offers its hosted web_search tool by default; Bedrock cannot run it and the sidecar answers
           // a 400 naming it (docs/contract.md#openai-responses), so a Codex user turns it off.
           'web_search = "disabled"',
-          '[model_providers.sidecar]',
-          'name = "sidecar"',
-          `base_url = ${JSON.stringify(`${options.baseUrl}/v1`)}`,
-          'env_key = "SIDECAR_API_KEY"',
-          'wire_api = "responses"',
+          ...(options.autoCompactTokenLimit !== undefined ? [`model_auto_compact_token_limit = ${options.autoCompactTokenLimit}`] : []),
+          // Tables last: a key after a table header would belong to the table.
+          ...provider,
           '',
         ].join('\n'),
       );

@@ -3,7 +3,8 @@
  * emulator: a provider with `wire_api = "responses"` and `base_url` → `/v1/responses`
  * (docs/contract.md#openai-responses). A plain turn and a tool turn (Codex runs `echo` and sends its output
  * back) complete; `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
- * Codex's retries.
+ * Codex's retries. With the built-in OpenAI provider at the sidecar (`openai_base_url`) Codex compacts remotely
+ * (`compaction_trigger`), and its turn goes on from the sidecar's compaction item.
  */
 import { test } from 'node:test';
 import { writeFileSync } from 'node:fs';
@@ -116,3 +117,50 @@ test('codex: an output guardrail block shows "Violated guardrail policy" without
   assert.doesNotMatch(run.stdout, /kumquat|Reconnecting/);
   assert.equal(modelCalls().length, 1, describeRun(run, stack));
 });
+
+/** A turn whose tool call passes the auto-compact limit: Codex compacts before it goes on (README "Codex"). */
+async function compactingTurn(provider: 'named-openai' | 'openai'): Promise<void> {
+  const { stack, cwd, modelCalls } = suite;
+  const summary = `The user asked to run echo ${SECRET}; it printed ${SECRET}. Next: report it.`;
+  stack.emu.script(
+    {
+      type: 'tool_use',
+      calls: [{ id: 'toolu_bdrk_agents05', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }],
+      usage: { inputTokens: 90_000, outputTokens: 20 },
+    },
+    { type: 'text', text: summary },
+    { type: 'text', text: `It printed ${SECRET}.` },
+  );
+  const run = await codex({
+    baseUrl: stack.proxy,
+    model: MODEL,
+    provider,
+    autoCompactTokenLimit: 5_000,
+    prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`,
+    cwd,
+  });
+  const result = outcome(run.stdout);
+  assert.equal(run.code, 0, describeRun(run, stack));
+  assert.equal(result.completed, true, describeRun(run, stack));
+  assert.equal(result.message, `It printed ${SECRET}.`);
+  const calls = modelCalls();
+  assert.equal(calls.length, 3, describeRun(run, stack));
+  // The compaction: the conversation with the command's output, then the sidecar's request for a summary.
+  const asked = JSON.stringify(calls[1]!.json);
+  assert.ok(asked.includes(`${SECRET}\\n`), asked.slice(-2000));
+  assert.match(asked, /replaced by a summary/);
+  // The turn goes on from the summary: Codex sent the compaction item back, the replaced call is gone.
+  const next = JSON.stringify(calls[2]!.json);
+  assert.ok(next.includes(summary), next.slice(-2000));
+  assert.doesNotMatch(next, /toolu_bdrk_agents05/);
+}
+
+test(
+  'codex: with the built-in OpenAI provider, a remote compaction mid-turn summarises through Bedrock and the turn goes on from the summary',
+  { timeout: TEST_TIMEOUT_MS },
+  () => compactingTurn('openai'),
+);
+
+test('codex: with a custom provider named "OpenAI", the remote compaction works the same', { timeout: TEST_TIMEOUT_MS }, () =>
+  compactingTurn('named-openai'),
+);

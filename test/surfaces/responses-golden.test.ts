@@ -39,6 +39,7 @@ function extras(encrypted: boolean): ResponsesExtras {
     tools: new Map(),
     includeEncrypted: encrypted,
     messages: [],
+    compaction: false,
   };
 }
 

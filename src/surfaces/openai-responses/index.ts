@@ -44,7 +44,8 @@ export function storeOf(ctx: ServerContext): ResponseStore {
 function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurface {
   let extras: ResponsesExtras | undefined;
   const keep = (renderer: ResponsesRenderer, request: ChatRequest): void => {
-    if (!extras?.store || renderer.error) return;
+    // A compaction answer is not kept: its one item is the state, and the client sends it back in `input`.
+    if (!extras?.store || extras.compaction || renderer.error) return;
     const response = renderer.response();
     store.put({
       id: String(response.id),

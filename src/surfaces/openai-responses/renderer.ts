@@ -13,12 +13,17 @@
  * treats as final; Codex retries any other five times). Only documented event types; the keep-alive is an
  * SSE comment. Pure: ids and the clock come in (`AnswerMeta`); item ids derive from the response id.
  *
+ * A compaction request (`extras.compaction`, compaction.ts) renders no item while the model writes: its text
+ * is the summary, and the answer is exactly one `compaction` item (`response.output_item.added` and `.done`)
+ * before the terminal event; its reasoning and any tool call are left out, and an answer with no text fails.
+ *
  * The same class builds the non-streaming answer: `response()` is the final object.
  */
 import { SidecarError } from '../../errors.ts';
 import type { Renderer } from '../../pipeline/encoder.ts';
 import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../../pipeline/events.ts';
 import type { ResponsesExtras } from './request.ts';
+import { sealCompaction } from './compaction.ts';
 import { sealReasoning, type StoredReasoning } from './store.ts';
 
 export interface ResponsesMeta {
@@ -58,6 +63,8 @@ export class ResponsesRenderer implements Renderer {
   #final: Record<string, unknown> | undefined;
   /** The tier that served the call, echoed as `service_tier` once known. */
   #servedTier: string | undefined;
+  /** A compaction request's summary so far. */
+  #summary = '';
 
   constructor(
     private readonly meta: ResponsesMeta,
@@ -128,6 +135,7 @@ export class ResponsesRenderer implements Renderer {
   }
 
   #render(event: StreamEvent): string {
+    if (this.extras.compaction) return this.#renderCompaction(event);
     switch (event.kind) {
       case 'text': {
         let out = '';
@@ -227,6 +235,38 @@ export class ResponsesRenderer implements Renderer {
         if (this.#finish !== undefined) return this.#complete();
         return this.#fail(event.error);
     }
+  }
+
+  /** A compaction request: the text is kept as the summary; the item is rendered at the end (#complete). */
+  #renderCompaction(event: StreamEvent): string {
+    switch (event.kind) {
+      case 'text':
+        this.#summary += event.text;
+        return '';
+      case 'finish':
+        this.#finish = event.reason;
+        return '';
+      case 'usage':
+        this.#usage = event.usage;
+        this.#servedTier ??= event.servedTier;
+        return '';
+      case 'error':
+        if (this.#finish !== undefined) return this.#complete();
+        return this.#fail(event.error);
+      default:
+        return ''; // reasoning, tool calls: not part of a summary
+    }
+  }
+
+  /** The one compaction item, its added and done events. */
+  #compactionItem(): string {
+    const index = this.#output.length;
+    const item: Item = { type: 'compaction', id: `cmp_${this.#itemId()}`, encrypted_content: sealCompaction(this.#summary.trim()) };
+    this.#output.push(item);
+    return (
+      this.#event('response.output_item.added', { output_index: index, item: { ...item } }) +
+      this.#event('response.output_item.done', { output_index: index, item })
+    );
   }
 
   #itemId(): string {
@@ -337,7 +377,12 @@ export class ResponsesRenderer implements Renderer {
   }
 
   #complete(): string {
-    const out = this.#close();
+    let out = this.#close();
+    if (this.extras.compaction) {
+      if (this.#summary.trim() === '')
+        return out + this.#fail(new SidecarError('upstream_protocol_error', 'the model answered the compaction with no summary text'));
+      out += this.#compactionItem();
+    }
     const incomplete = incompleteReason(this.#finish);
     const response = this.#response(incomplete ? 'incomplete' : 'completed');
     if (incomplete) response.incomplete_details = { reason: incomplete };

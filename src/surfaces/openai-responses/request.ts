@@ -8,8 +8,10 @@
  * `function_call_output` (a string, or text, image and file parts: Codex's `view_image`), `custom_tool_call` and
  * its output, `reasoning` (its text and, inside our own
  * `encrypted_content`, Claude's signature, so thinking continues across turns), Codex's
- * `additional_tools` item, and `item_reference` to an output item this sidecar stored (the AI SDK's way to
- * send its earlier answers back when it stores). Tools: `function`, `custom` (free text: one string argument `input`),
+ * `additional_tools` item, `item_reference` to an output item this sidecar stored (the AI SDK's way to
+ * send its earlier answers back when it stores), and Codex's remote compaction: a last `compaction_trigger`
+ * item asks for a summary, a `compaction` item this sidecar answered stands for what it summarised
+ * (compaction.ts). Tools: `function`, `custom` (free text: one string argument `input`),
  * `namespace` (nested tools, named `<namespace>__<tool>` upstream). A built-in tool Bedrock cannot run
  * (`web_search`, `file_search`, …) is a 400 naming it, or dropped with drop_params.
  *
@@ -39,6 +41,7 @@ import {
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
 import { readCacheControl, readServiceTier } from '../../providers/hints.ts';
+import { compactionMessage, compactionRequestMessage } from './compaction.ts';
 import { openReasoning, storedItem, type StoredResponse } from './store.ts';
 
 /** How a tool the client declared travels: plain function, free-text custom tool, or a namespaced function. */
@@ -61,6 +64,8 @@ export interface ResponsesExtras {
   includeEncrypted: boolean;
   /** The conversation this request sends, for the store (previous turns included). */
   messages: ChatMessage[];
+  /** The input ended with a `compaction_trigger`: the answer is one `compaction` item (compaction.ts). */
+  compaction: boolean;
 }
 
 const ENVELOPE = new Set(['model', 'input', 'stream', 'instructions', 'previous_response_id', 'store', 'include', 'background']);
@@ -153,7 +158,8 @@ export function readResponsesRequest(
     if (!Array.isArray(raw.tools)) throw bad('tools', '"tools" must be a list');
     declared.push(...(raw.tools as unknown[]).map((t, i) => ({ tool: t, at: `tools[${i}]` })));
   }
-  const input = readInput(raw.input, options, system, declared);
+  const read = { compaction: false };
+  const input = readInput(raw.input, options, system, declared, read);
   messages.push(...input);
   messages.unshift(...system);
   if (!messages.some((m) => m.role === 'user' || m.role === 'tool')) {
@@ -174,6 +180,8 @@ export function readResponsesRequest(
   const named = params.tool_choice?.type === 'function' ? params.tool_choice.name : undefined;
   if (named !== undefined && !tools.has(named))
     throw bad('tool_choice', `"tool_choice" names the tool "${named}", which is not in "tools"`);
+  // A summary, not a step of the task: the tools stay declared (the history's calls name them), none is called.
+  if (read.compaction) params.tool_choice = { type: 'none' };
 
   const stream = raw.stream === true;
   const request: ChatRequest = { model: raw.model, stream, messages, params, sidecar };
@@ -188,6 +196,7 @@ export function readResponsesRequest(
       tools,
       includeEncrypted: include.includes('reasoning.encrypted_content'),
       messages,
+      compaction: read.compaction,
     },
   };
 }
@@ -371,7 +380,13 @@ function readTools(declared: Array<{ tool: unknown; at: string }>, shapes: Map<s
   return out;
 }
 
-function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], declared: unknown[]): ChatMessage[] {
+function readInput(
+  value: unknown,
+  options: ReadOptions,
+  system: ChatMessage[],
+  declared: unknown[],
+  read: { compaction: boolean },
+): ChatMessage[] {
   if (typeof value === 'string') {
     if (value === '') throw bad('input', '"input" must not be empty');
     return [{ role: 'user', content: [{ type: 'text', text: value, at: 'input' }], at: 'input' }];
@@ -469,6 +484,20 @@ function readInput(value: unknown, options: ReadOptions, system: ChatMessage[], 
         // Codex puts its tools in the input (its code-mode models): the same tool list, read the same way.
         if (!Array.isArray(it.tools)) throw bad(`${at}.tools`, `${at}.tools must be a list`);
         (it.tools as unknown[]).forEach((t, j) => declared.push({ tool: t, at: `${at}.tools[${j}]` }));
+        return;
+      }
+      case 'compaction': {
+        // A summary this sidecar wrote, in place of the history it replaced: the model reads it as context.
+        flush();
+        out.push(compactionMessage(it, at));
+        return;
+      }
+      case 'compaction_trigger': {
+        // Codex's remote compaction: summarise the conversation so far (it sends the trigger last).
+        if (at !== `input[${(value as unknown[]).length - 1}]`) throw bad(at, `${at}: a compaction_trigger must be the last input item`);
+        flush();
+        out.push(compactionRequestMessage(at));
+        read.compaction = true;
         return;
       }
       case 'item_reference': {

@@ -1,0 +1,64 @@
+/**
+ * Remote compaction on the Responses surface (docs/contract.md#openai-responses), as Codex asks for it when it
+ * takes the provider for OpenAI (its `remote_compaction_v2`): a request whose last input item is
+ * `{"type":"compaction_trigger"}` is answered with exactly one output item `{"type":"compaction", id,
+ * encrypted_content}`; later requests send that item back in `input` in place of the history it replaced.
+ *
+ * The sidecar compacts by asking the alias's own model for a summary (COMPACTION_INSTRUCTION, sent as the
+ * last user message of the conversation it summarises); `encrypted_content` carries that summary in a
+ * versioned envelope only the sidecar reads back: `bscc1.` + base64url of `{"v":1,"summary":…}`. It is
+ * opaque, not encrypted or signed: the summary goes back to the model as a user message, which the client
+ * could send as such anyway (README "Decisions").
+ */
+import { SidecarError } from '../../errors.ts';
+import type { ChatMessage } from '../../providers/request.ts';
+
+const PREFIX = 'bscc1.';
+
+/** What the model is asked, after the conversation it summarises. */
+export const COMPACTION_INSTRUCTION = [
+  'The conversation above is about to be replaced by a summary you write now: whoever continues the task',
+  '(you, with no other memory of this conversation) will have only that summary and the instructions. Write it',
+  'as a handoff. Keep: the goal and every request, constraint and preference the user stated; the decisions',
+  'taken and why; the work done so far (files read or changed, commands run and what they showed, tool results',
+  'that matter); the current state; what remains to be done, the next step first; and the exact names, paths,',
+  'identifiers, values and error messages needed to go on. Leave out what no longer matters. Do not call tools.',
+  'Answer with the summary only, in plain text, without a preamble.',
+].join(' ');
+
+/** How the summary reads when it stands in the history in place of what it replaced. */
+const SUMMARY_HEADING = 'Summary of the earlier conversation (it was compacted; this summary, written by the model, replaces it):';
+
+export function sealCompaction(summary: string): string {
+  return PREFIX + Buffer.from(JSON.stringify({ v: 1, summary })).toString('base64url');
+}
+
+/** The summary a `compaction` item carries; undefined when it is not one of ours or not whole. */
+export function openCompaction(sealed: string): string | undefined {
+  if (!sealed.startsWith(PREFIX)) return undefined;
+  try {
+    const body = JSON.parse(Buffer.from(sealed.slice(PREFIX.length), 'base64url').toString('utf8')) as { v?: unknown; summary?: unknown };
+    return body.v === 1 && typeof body.summary === 'string' ? body.summary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `compaction` input item (at `at`) as the user message that stands in the history in its place. */
+export function compactionMessage(item: Record<string, unknown>, at: string): ChatMessage {
+  const where = `${at}.encrypted_content`;
+  const summary = typeof item.encrypted_content === 'string' ? openCompaction(item.encrypted_content) : undefined;
+  if (summary === undefined) {
+    throw new SidecarError(
+      'invalid_request_error',
+      `${where} is not a compaction this sidecar wrote (send back the compaction item exactly as it was answered)`,
+      { param: where },
+    );
+  }
+  return { role: 'user', content: [{ type: 'text', text: `${SUMMARY_HEADING}\n\n${summary}`, at: where }], at };
+}
+
+/** The request for a summary: the instruction as the last user message, named by the trigger item. */
+export function compactionRequestMessage(at: string): ChatMessage {
+  return { role: 'user', content: [{ type: 'text', text: COMPACTION_INSTRUCTION, at }], at };
+}
