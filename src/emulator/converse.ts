@@ -9,6 +9,7 @@ import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleRe
 import { converseSchema } from './converse-schema.ts';
 import {
   betaProblem,
+  converseCompactProblem,
   forcedToolProblem,
   manyImageProblem,
   maxTokensProblem,
@@ -301,6 +302,8 @@ function semanticProblem(modelId: string, body: Json): string | undefined {
   } else if (native && isJson(extras)) {
     const unknown = Object.keys(extras).find((k) => !native.topLevelKeys.includes(k) && !native.converseExtraKeys?.includes(k));
     if (unknown !== undefined) return `The model returned the following errors: ${native.extraKeyMessage(unknown)}`;
+    const compact = family === 'anthropic' ? converseCompactProblem(extras) : undefined;
+    if (compact !== undefined) return compact; // Bedrock's own refusal, not the model's
     const thinking = family === 'anthropic' ? (betaProblem(modelId, extras) ?? thinkingProblem(modelId, extras)) : undefined;
     if (thinking !== undefined) return `The model returned the following errors: ${thinking}`;
     if (family === 'anthropic') {

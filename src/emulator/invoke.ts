@@ -6,6 +6,7 @@
 //         https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html
 import { sendAwsError } from './aws-errors.ts';
 import { INVALID_MODEL_ID, MALFORMED_INPUT, novaToolNameFault, rawBody, settleReply, type CallContext } from './call.ts';
+import { planContextManagement } from './families/anthropic.ts';
 import { INVOKE_FAMILIES, sniffFamily } from './families/index.ts';
 import { isJson, type InvokeFamily, type Json } from './families/types.ts';
 import { chunkPayload, eventFrame, padding } from './frames.ts';
@@ -203,6 +204,12 @@ export async function handleInvoke(call: CallContext, stream: boolean): Promise<
     return;
   }
   const plan = planFromReply(reply, call.body.length, call.seq);
+  const compactionProblem = family.name === 'anthropic' ? planContextManagement(plan, nativeBody) : undefined;
+  if (compactionProblem) {
+    call.record.status = 500;
+    sendAwsError(call.res, call.requestId, 500, 'InternalServerException', compactionProblem);
+    return;
+  }
   applyCacheUse(plan, call.promptCache.use(call.modelId, cacheParts));
   const guard = nativeGuardrail(call, undefined);
   if (stream) {

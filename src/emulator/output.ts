@@ -32,6 +32,13 @@ export interface OutputPlan {
   stopReason: string;
   usage: Required<Pick<ScriptedUsage, 'inputTokens' | 'outputTokens'>> &
     Pick<ScriptedUsage, 'cacheReadTokens' | 'cacheWriteTokens' | 'cacheWrite1hTokens'>;
+  /** A scripted compaction (Claude on InvokeModel), its `encrypted_content` filled in. */
+  compaction?: { content: string | null; encryptedContent: string };
+  /**
+   * What the request asked of Claude's context management (set by the anthropic family): whether its answer
+   * carries `context_management`, and whether it stops after a compaction.
+   */
+  contextManagement?: { pauseAfterCompaction: boolean };
 }
 
 export const DEFAULT_PIECE_BYTES = 20;
@@ -109,5 +116,13 @@ export function planFromReply(reply: TextReply | ToolUseReply, requestBytes: num
       cacheWriteTokens: usage.cacheWriteTokens,
       cacheWrite1hTokens: usage.cacheWrite1hTokens,
     },
+    ...(reply.compaction
+      ? {
+          compaction: {
+            content: reply.compaction.content,
+            encryptedContent: reply.compaction.encryptedContent ?? Buffer.from(`emulator-compaction-${callSeq}`).toString('base64'),
+          },
+        }
+      : {}),
   };
 }

@@ -128,6 +128,19 @@ export interface ScriptedUsage {
  */
 export type StopReason = string;
 
+/**
+ * A context compaction Claude did before answering (extension; Claude on InvokeModel only): its `compaction` block
+ * comes first, streamed as `content_block_start` / one `compaction_delta` / `content_block_stop`. The request must
+ * ask for compaction (`context_management.edits` with `compact_20260112`), else the call is a 500 naming the
+ * mismatch; with `pause_after_compaction: true` the answer is the block alone, stop reason `compaction`.
+ */
+export interface ScriptedCompaction {
+  /** The summary; null: a compaction that failed. */
+  content: string | null;
+  /** The opaque `encrypted_content`; default a fixed base64 string. */
+  encryptedContent?: string;
+}
+
 export interface TextReply {
   type: 'text';
   text: string;
@@ -140,6 +153,7 @@ export interface TextReply {
   /** Reasoning ("thinking") text emitted before the answer. */
   reasoning?: string;
   reasoningDeltas?: string[];
+  compaction?: ScriptedCompaction;
   frameDelayMs?: number;
   fault?: Fault;
   pause?: StreamPause;
@@ -165,6 +179,7 @@ export interface ToolUseReply {
   /** Stream pieces of `text`, as on a text reply. */
   deltas?: string[];
   reasoning?: string;
+  compaction?: ScriptedCompaction;
   stopReason?: StopReason;
   usage?: ScriptedUsage;
   frameDelayMs?: number;

@@ -22,6 +22,11 @@ export interface Usage {
    * says: converse's `cacheDetails`, Claude's `cache_creation`. Absent: Bedrock gave no split.
    */
   cacheWrite1hTokens?: number;
+  /**
+   * Claude's `usage.iterations` where it sends them (a request that compacted: one `compaction` sampling pass, then
+   * the `message` one), as Claude wrote them: the counts above exclude the compaction pass, the iterations bill it.
+   */
+  iterations?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 export type StreamEvent =
@@ -35,6 +40,17 @@ export type StreamEvent =
   | { readonly kind: 'reasoning_signature'; readonly signature: string }
   /** A reasoning block the model returned encrypted (Claude's `redacted_thinking`): opaque data, handed back as is. */
   | { readonly kind: 'reasoning_redacted'; readonly data: string }
+  /**
+   * A context compaction Claude did before answering (its `compaction` block, whole: the summary it wrote and the
+   * opaque `encryptedContent` the client hands back byte for byte). `content` null: the compaction failed. Surfaces
+   * that cannot hand the block back (Chat Completions, Responses) render nothing for it.
+   */
+  | { readonly kind: 'compaction'; readonly content: string | null; readonly encryptedContent?: string | null }
+  /**
+   * What Claude's context management did to this request (its `context_management` member: `applied_edits`), as
+   * Claude wrote it; the last one counts. Rendered by the Claude surfaces only.
+   */
+  | { readonly kind: 'context_management'; readonly value: Readonly<Record<string, unknown>> }
   /** A new tool call; `index` is dense and 0-based per response, whatever Bedrock's block index. */
   | { readonly kind: 'tool_start'; readonly index: number; readonly id: string; readonly name: string }
   | { readonly kind: 'tool_delta'; readonly index: number; readonly arguments: string }

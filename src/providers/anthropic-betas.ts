@@ -4,6 +4,7 @@
  * (Thinking budgets and shapes per model: claude-rules.ts.)
  */
 import { claudeModelName, claudeRule } from './claude-rules.ts';
+import { COMPACT_BETA, takesCompaction } from './context-management.ts';
 
 /** Fine-grained tool streaming: tool input streamed as Claude writes it, not buffered and validated first. */
 export const FINE_GRAINED_TOOL_STREAMING = 'fine-grained-tool-streaming-2025-05-14';
@@ -35,6 +36,7 @@ export const BEDROCK_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
   'effort-2025-11-24',
   'tool-search-tool-2025-10-19',
   'tool-examples-2025-10-29',
+  COMPACT_BETA,
 ]);
 
 /** Anthropic's names Bedrock knows under another flag (docs/bedrock-wire.md#anthropic-claude). */
@@ -57,20 +59,33 @@ const ONLY_FOR: Readonly<Record<string, (name: string) => boolean>> = {
   'context-1m-2025-08-07': (name) => /^claude-(sonnet-[4-9]|opus-4-[6-9]|opus-[5-9])/.test(name),
   'interleaved-thinking-2025-05-14': before47,
   [FINE_GRAINED_TOOL_STREAMING]: before47,
+  [COMPACT_BETA]: takesCompaction,
 };
 
 /**
- * A client's beta flags filtered to what Bedrock takes for this model: aliases renamed, duplicates and
- * unknown flags dropped (a Messages client such as Claude Code sends flags Bedrock has never heard of).
+ * Flags Bedrock takes on InvokeModel only: Converse answers "The compact beta feature is not currently supported on
+ * the Converse and ConverseStream APIs" (kazuya-iwami/anthropic_on_aws_samples, 2026-02; stdapi.ai #288,
+ * 2026-09-22), and compaction's answer has no Converse shape.
  */
-export function bedrockBetas(modelId: string, flags: readonly string[]): { kept: string[]; dropped: string[] } {
+const INVOKE_ONLY: ReadonlySet<string> = new Set([COMPACT_BETA]);
+
+/**
+ * A client's beta flags filtered to what Bedrock takes for this model on this route: aliases renamed, duplicates
+ * and unknown flags dropped (a Messages client such as Claude Code sends flags Bedrock has never heard of).
+ */
+export function bedrockBetas(
+  modelId: string,
+  flags: readonly string[],
+  route: 'invoke' | 'converse' = 'invoke',
+): { kept: string[]; dropped: string[] } {
   const name = claudeModelName(modelId);
   const kept: string[] = [];
   const dropped: string[] = [];
   for (const flag of flags) {
     const beta = BETA_ALIASES[flag] ?? flag;
     const only = ONLY_FOR[beta];
-    if (!BEDROCK_ANTHROPIC_BETAS.has(beta) || (only !== undefined && !only(name))) dropped.push(flag);
+    if (!BEDROCK_ANTHROPIC_BETAS.has(beta) || (only !== undefined && !only(name)) || (route === 'converse' && INVOKE_ONLY.has(beta)))
+      dropped.push(flag);
     else if (!kept.includes(beta)) kept.push(beta);
   }
   return { kept, dropped };

@@ -7,8 +7,11 @@
  * - `model` and `stream` are already gone (the reader took them); `anthropic_version` is Bedrock's.
  * - Beta flags (header and body) are filtered per model (anthropic-betas.ts); on a streamed Messages request a
  *   tool's `eager_input_streaming` arrives as the fine-grained tool streaming flag (the reader turns it into one).
- * - Top-level keys, block keys and tool keys outside Bedrock's schema are dropped (`metadata`,
- *   `context_management`, `service_tier`, a tool's `eager_input_streaming` / `defer_loading` / `strict`, …).
+ * - Top-level keys, block keys and tool keys outside Bedrock's schema are dropped (`metadata`, `service_tier`, a
+ *   tool's `eager_input_streaming` / `defer_loading` / `strict`, …).
+ * - `context_management` keeps the edits Bedrock takes for the model, and brings their beta flags
+ *   (context-management.ts); a `compaction` block goes back byte for byte where the model compacts, else as its
+ *   summary text.
  * - `role: "system"` messages inside `messages` become user `<system-reminder>` text, as Claude Code's own
  *   Bedrock mode sends them; neighbouring messages of one role are then merged.
  * - `thinking` / `output_config` take the shape the model takes (claude-rules.ts); the constraint keywords
@@ -18,6 +21,7 @@
 import { bedrockBetas, FINE_GRAINED_TOOL_STREAMING } from './anthropic-betas.ts';
 import { checkCacheLimits } from './caching.ts';
 import { adaptClaudeThinking, claudeCaching, claudeSampling } from './claude-rules.ts';
+import { bedrockContextManagement, COMPACT_BETA, compactionAsText, takesCompaction } from './context-management.ts';
 import { relabelClaudeImages } from './image-format.ts';
 import { claudeSchema } from './json-schema.ts';
 import { limitClaudeMedia, mediaRule } from './media-limit.ts';
@@ -56,6 +60,8 @@ const BLOCK_KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
   tool_result: new Set(['type', 'tool_use_id', 'content', 'is_error', 'cache_control']),
   thinking: new Set(['type', 'thinking', 'signature']),
   redacted_thinking: new Set(['type', 'data']),
+  // Anthropic's BetaCompactionBlockParam; opaque like thinking (`encrypted_content` is checked by Claude).
+  compaction: new Set(['type', 'content', 'encrypted_content', 'cache_control']),
 };
 const TOOL_RESULT_PARTS: ReadonlySet<string> = new Set(['text', 'image', 'document', 'search_result']);
 const CUSTOM_TOOL_KEYS: ReadonlySet<string> = new Set(['type', 'name', 'description', 'input_schema', 'cache_control']);
@@ -87,7 +93,7 @@ export function ownMessagesBody(request: ChatRequest): AnthropicNative | undefin
 export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest, ctx: BuildContext): Json {
   const body: Json = { anthropic_version: ANTHROPIC_VERSION };
   for (const [key, value] of Object.entries(native.body)) {
-    if (key === 'anthropic_beta') continue; // joined with the header's flags below
+    if (key === 'anthropic_beta' || key === 'context_management') continue; // both below
     if (TOP_LEVEL.has(key)) body[key] = value;
     else if (key !== 'output_format') ctx.note(`"${key}" dropped: Bedrock's Claude body does not take it`);
   }
@@ -133,7 +139,16 @@ export function nativeMessagesBody(native: AnthropicNative, request: ChatRequest
     delete body[key];
   }
 
-  const { kept, dropped } = bedrockBetas(ctx.target.modelId, native.betas);
+  const edits =
+    native.body.context_management === undefined
+      ? undefined
+      : bedrockContextManagement(ctx.target.modelId, native.body.context_management, note);
+  if (edits?.value) body.context_management = edits.value;
+  // The beta of each edit kept: the edit without it is Bedrock's 400 "context_management: Extra inputs are not
+  // permitted". A compaction block handed back carries its beta too, as Anthropic asks of every request holding one.
+  const compacted = (body.messages as Json[]).some((m) => asBlocks(m.content).some((b) => isObject(b) && b.type === 'compaction'));
+  const needed = [...(edits?.betas ?? []), ...(compacted ? [COMPACT_BETA] : [])];
+  const { kept, dropped } = bedrockBetas(ctx.target.modelId, [...native.betas, ...needed]);
   for (const flag of dropped) ctx.note(`anthropic-beta "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
   if (kept.length > 0) body.anthropic_beta = kept;
   if (ctx.target.alias?.promptCaching === 'auto' && claudeCaching(ctx.target.modelId)) placeAutoCache(body, ctx);
@@ -323,6 +338,14 @@ function keepBlock(block: unknown, at: string, ctx: BuildContext): Json[] {
     return [];
   }
   if (type === 'thinking' || type === 'redacted_thinking') return [block]; // byte for byte, signature included
+  if (type === 'compaction') {
+    if (takesCompaction(ctx.target.modelId)) return [block]; // byte for byte, encrypted_content included
+    const text = compactionAsText(block);
+    ctx.note(
+      `${at}: ${ctx.target.modelId} takes no compaction block on Bedrock: ${text ? 'its summary sent as text' : 'dropped (no summary)'}`,
+    );
+    return text ? [text] : [];
+  }
   const out: Json = {};
   for (const [key, value] of Object.entries(block)) {
     if (keys.has(key)) out[key] = value;

@@ -2,6 +2,8 @@
  * Anthropic Claude on the invoke route: the Messages API body (docs/bedrock-wire.md#anthropic-claude) and its stream
  * events (message_start … message_stop) mapped to internal events. The terminal event is `message_stop`; the finish
  * reason seen in `message_delta` is held until then, so a stream cut before `message_stop` never shows a finish.
+ * A `compaction` block (start, its one `compaction_delta`, stop) is one `compaction` event at its stop, whole; what
+ * context management did (`context_management` of `message_start` / `message_delta`) one event before the finish.
  */
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { answerEnd, requireAnswer, wholeToolCall } from './answer.ts';
@@ -246,6 +248,10 @@ class AnthropicStreamMapper implements StreamMapper {
   private guardrailIntervened = false;
   /** Anthropic content-block index → dense OpenAI tool-call index */
   private readonly toolIndex = new Map<number, number>();
+  /** Open compaction blocks by content-block index: their summary and `encrypted_content` so far. */
+  private readonly compactions = new Map<number, { content: string | null; encryptedContent?: string | null }>();
+  /** Claude's latest `context_management` (applied edits). */
+  private contextManagement: Record<string, unknown> | undefined;
 
   push(event: Record<string, unknown>): StreamEvent[] {
     if (guardrailIntervenedIn(event)) this.guardrailIntervened = true;
@@ -253,6 +259,7 @@ class AnthropicStreamMapper implements StreamMapper {
       case 'message_start': {
         const message = event.message as Record<string, unknown> | undefined;
         Object.assign(this.usage, usageOf(message?.usage));
+        this.contextManagement = contextManagementOf(message?.context_management) ?? this.contextManagement;
         return [{ kind: 'prompt_usage', usage: { ...this.usage } }];
       }
       case 'content_block_start': {
@@ -270,6 +277,14 @@ class AnthropicStreamMapper implements StreamMapper {
         }
         if (block?.type === 'redacted_thinking' && typeof block.data === 'string') {
           return [{ kind: 'reasoning_redacted', data: block.data }];
+        }
+        if (block?.type === 'compaction') {
+          // Anthropic's stream starts it empty and sends the whole summary in one delta; a start that already
+          // carries it is taken too.
+          this.compactions.set(event.index as number, {
+            content: typeof block.content === 'string' ? block.content : null,
+            ...('encrypted_content' in block ? { encryptedContent: stringOrNull(block.encrypted_content) } : {}),
+          });
         }
         return [];
       }
@@ -289,22 +304,41 @@ class AnthropicStreamMapper implements StreamMapper {
             return typeof delta.signature === 'string' && delta.signature !== ''
               ? [{ kind: 'reasoning_signature', signature: delta.signature }]
               : [];
+          case 'compaction_delta': {
+            const block = this.compactions.get(event.index as number);
+            if (!block) return [];
+            if (typeof delta.content === 'string') block.content = `${block.content ?? ''}${delta.content}`;
+            if ('encrypted_content' in delta) block.encryptedContent = stringOrNull(delta.encrypted_content);
+            return [];
+          }
           default:
             return []; // future delta types carry nothing for the client
         }
       }
+      case 'content_block_stop': {
+        const block = this.compactions.get(event.index as number);
+        if (!block) return [];
+        this.compactions.delete(event.index as number);
+        return [{ kind: 'compaction', ...block }];
+      }
       case 'message_delta': {
         const delta = event.delta as Record<string, unknown> | undefined;
         if (typeof delta?.stop_reason === 'string') this.stopReason = delta.stop_reason;
-        const output = (event.usage as Record<string, unknown> | undefined)?.output_tokens;
-        if (typeof output === 'number') this.usage.outputTokens = output;
+        const { outputTokens, iterations } = usageOf(event.usage);
+        if (outputTokens !== undefined) this.usage.outputTokens = outputTokens;
+        if (iterations !== undefined) this.usage.iterations = iterations;
+        this.contextManagement = contextManagementOf(event.context_management) ?? this.contextManagement;
         return [];
       }
       case 'message_stop': {
         this.terminated = true;
         const metrics = readInvocationMetrics(event);
         if (metrics) Object.assign(this.usage, metrics);
-        return [finishEvent(this.stopReason, this.guardrailIntervened), { kind: 'usage', usage: { ...this.usage } }];
+        return [
+          ...(this.contextManagement ? [{ kind: 'context_management' as const, value: this.contextManagement }] : []),
+          finishEvent(this.stopReason, this.guardrailIntervened),
+          { kind: 'usage', usage: { ...this.usage } },
+        ];
       }
       default:
         return []; // ping and unknown event types are ignored, as the Anthropic docs ask
@@ -331,11 +365,28 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
         events.push({ kind: 'reasoning_signature', signature: block.signature });
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string')
       events.push({ kind: 'reasoning_redacted', data: block.data });
+    else if (block.type === 'compaction')
+      events.push({
+        kind: 'compaction',
+        content: typeof block.content === 'string' ? block.content : null,
+        ...('encrypted_content' in block ? { encryptedContent: stringOrNull(block.encrypted_content) } : {}),
+      });
     else if (block.type === 'tool_use') {
       events.push(...wholeToolCall(tools++, stringOrEmpty(block.id), stringOrEmpty(block.name), block.input));
     }
   }
+  const edits = contextManagementOf(body.context_management);
+  if (edits) events.push({ kind: 'context_management', value: edits });
   return [...events, ...answerEnd(body.stop_reason, body, body.usage)];
+}
+
+/** Claude's `context_management` member (`{applied_edits: […]}`), when it is an object. */
+function contextManagementOf(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }
 
 /** What Claude's invoke body takes: PDF as base64, text formats as plain text. */

@@ -378,7 +378,7 @@ export function converseAdapter(traits: ConverseTraits, family?: string): RouteA
     if (p.effort !== undefined && reasoningFields.output_config === undefined)
       Object.assign(extra, claudeEffortField(ctx.target.modelId, p.effort, ctx, reasoningFields.thinking));
     if (p.anthropic_beta !== undefined) {
-      const { kept, dropped } = bedrockBetas(ctx.target.modelId, p.anthropic_beta);
+      const { kept, dropped } = bedrockBetas(ctx.target.modelId, p.anthropic_beta, 'converse');
       for (const flag of dropped) ctx.note(`anthropic_beta flag "${flag}" dropped: Bedrock does not take it for ${ctx.target.modelId}`);
       if (kept.length > 0) extra.anthropic_beta = kept;
     }

@@ -12,6 +12,7 @@ const TABLE: Record<string, FinishReason> = {
   end_turn: 'stop',
   stop_sequence: 'stop',
   pause_turn: 'stop',
+  compaction: 'stop', // Claude's pause_after_compaction: the answer is its compaction block (context-management.ts)
   // Failures, not finishes, on every surface but the native one (`failedFinishes` below); the native surface
   // keeps Bedrock's word, and a whole answer that reaches this table anyway has ended.
   malformed_model_output: 'stop',

@@ -24,7 +24,13 @@ export function usageOf(raw: unknown): Partial<Usage> {
   if (write !== undefined) out.cacheWriteTokens = write;
   const hour = hourWrites(u);
   if (hour !== undefined) out.cacheWrite1hTokens = hour;
+  // Claude's sampling passes when it compacted (a `compaction` one, then the `message` one), kept as Claude wrote them.
+  if (Array.isArray(u.iterations)) out.iterations = (u.iterations as unknown[]).filter(isRecord);
   return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

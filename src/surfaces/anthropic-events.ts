@@ -8,7 +8,10 @@
  * `content_block_delta`… / `content_block_stop`, then `message_delta` (stop reason and usage) and
  * `message_stop`. Blocks follow the events: a change of kind closes the open block and opens the next (text,
  * thinking, redacted thinking, one per tool call); a reasoning signature is its thinking block's last delta
- * (`signature_delta`) and closes it, as Claude does.
+ * (`signature_delta`) and closes it, as Claude does. A compaction is a block of its own in Anthropic's shape:
+ * `content_block_start` `{type: "compaction", content: null}`, one `compaction_delta` with the whole summary and
+ * `encrypted_content`, `content_block_stop`. What context management did (`context_management`) rides in
+ * `message_delta`, as Claude's own stream carries it.
  *
  * `message_start` waits for the first batch, so that the prompt usage Claude reports first (`prompt_usage`)
  * is in it, as Bedrock sent it; `open()` sends it with zero usage when a surface must write before any batch.
@@ -36,6 +39,7 @@ const STOP_REASONS: ReadonlySet<string> = new Set([
   'pause_turn',
   'refusal',
   'model_context_window_exceeded',
+  'compaction', // pause_after_compaction: the answer is the compaction block alone (the client's loop goes on)
 ]);
 const FROM_FINISH: Readonly<Record<FinishReason, string>> = {
   stop: 'end_turn',
@@ -74,6 +78,7 @@ export function usageJson(usage: Usage | undefined): Record<string, unknown> {
     cache_read_input_tokens: usage?.cacheReadTokens ?? 0,
     ...(byTtl ? { cache_creation: { ephemeral_5m_input_tokens: byTtl.fiveMinutes, ephemeral_1h_input_tokens: byTtl.oneHour } } : {}),
     output_tokens: usage?.outputTokens ?? 0,
+    ...(usage?.iterations ? { iterations: usage.iterations } : {}),
   };
 }
 
@@ -100,6 +105,8 @@ export class AnthropicEventStream {
   /** Neutral tool index → content-block index. */
   readonly #tools = new Map<number, number>();
   #finish: Finish | undefined;
+  /** Claude's `context_management` (applied edits), for `message_delta`. */
+  #contextManagement: Readonly<Record<string, unknown>> | undefined;
 
   constructor(meta: AnswerMeta, options: AnthropicStreamOptions) {
     this.#meta = meta;
@@ -179,6 +186,15 @@ export class AnthropicEventStream {
         this.#block({ type: 'redacted_thinking', data: event.data }, out);
         this.#close(out);
         return;
+      case 'compaction':
+        this.#close(out);
+        this.#block({ type: 'compaction', content: null }, out);
+        this.#delta(compactionDelta(event), out);
+        this.#close(out);
+        return;
+      case 'context_management':
+        this.#contextManagement = event.value;
+        return;
       case 'tool_start':
         this.#close(out);
         this.#block({ type: 'tool_use', id: event.id, name: event.name, input: {} }, out);
@@ -239,6 +255,7 @@ export class AnthropicEventStream {
         type: 'message_delta',
         delta: { stop_reason: stopReason(this.#finish!, this.#options.asBedrock ?? false), stop_sequence: null },
         usage: this.#options.deltaUsage(usage),
+        ...(this.#contextManagement ? { context_management: this.#contextManagement } : {}),
       },
     });
     out.push({ event: { type: 'message_stop', ...this.#options.stopMembers?.(usage) } });
@@ -253,6 +270,15 @@ export class AnthropicEventStream {
 
 type Block = Record<string, unknown>;
 
+/** A compaction's one `compaction_delta`: the whole summary and its `encrypted_content`, as Claude sent them. */
+function compactionDelta(event: { content: string | null; encryptedContent?: string | null }): Block {
+  return {
+    type: 'compaction_delta',
+    content: event.content,
+    ...(event.encryptedContent !== undefined ? { encrypted_content: event.encryptedContent } : {}),
+  };
+}
+
 /**
  * The whole Claude message from the same events, blocks formed as the stream forms them: the Messages
  * answer and InvokeModel's body. A tool call whose input the model broke keeps `{}` as its input.
@@ -262,6 +288,7 @@ export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMet
   const tools = new Map<number, { block: Block; json: string }>();
   let finish: Finish | undefined;
   let usage: Usage | undefined;
+  let contextManagement: Readonly<Record<string, unknown>> | undefined;
   let signed = false;
   const last = (): Block | undefined => content[content.length - 1];
   for (const event of events) {
@@ -288,6 +315,14 @@ export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMet
       }
       case 'reasoning_redacted':
         content.push({ type: 'redacted_thinking', data: event.data });
+        break;
+      case 'compaction': {
+        const { type: _delta, ...block } = compactionDelta(event);
+        content.push({ type: 'compaction', ...block });
+        break;
+      }
+      case 'context_management':
+        contextManagement = event.value;
         break;
       case 'tool_start': {
         const block: Block = { type: 'tool_use', id: event.id, name: event.name, input: {} };
@@ -329,6 +364,7 @@ export function anthropicMessage(events: readonly StreamEvent[], meta: AnswerMet
       stop_reason: finish ? stopReason(finish, asBedrock) : 'end_turn',
       stop_sequence: null,
       usage: usageJson(usage),
+      ...(contextManagement ? { context_management: contextManagement } : {}),
     },
     usage,
   };

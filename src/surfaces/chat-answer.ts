@@ -42,6 +42,8 @@ export function assembleCompletion(
       case 'reasoning_signature':
       case 'reasoning_redacted':
       case 'prompt_usage':
+      case 'compaction': // handed back whole or not at all (its encrypted_content): no place in a chat message
+      case 'context_management':
         break; // no place in a chat.completion
       case 'finish':
         finish = event.reason;

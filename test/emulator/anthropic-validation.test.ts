@@ -44,7 +44,7 @@ const cases: [string, unknown, string | undefined][] = [
   [
     'unknown block type',
     claudeBody('hi', { messages: [{ role: 'user', content: [{ type: 'audio' }] }] }),
-    "messages.0.content.0: Input tag 'audio' found using 'type' does not match any of the expected tags: 'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result'",
+    "messages.0.content.0: Input tag 'audio' found using 'type' does not match any of the expected tags: 'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'compaction', 'search_result'",
   ],
   [
     'a tool schema with allOf at the top (Claude takes no composition there)',

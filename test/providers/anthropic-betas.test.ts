@@ -53,3 +53,27 @@ test('bedrockBetas: Claude 3.5 and older take neither (no thinking, no fine-grai
     assert.deepEqual(bedrockBetas(model, [FINE_GRAINED_TOOL_STREAMING, INTERLEAVED]).kept, [], model);
   }
 });
+
+test('bedrockBetas keeps the compact beta on InvokeModel for the models that compact, never on Converse', () => {
+  const compacts = [
+    'global.anthropic.claude-opus-4-6-v1',
+    'us.anthropic.claude-sonnet-4-6',
+    'global.anthropic.claude-opus-4-8',
+    'anthropic.claude-opus-5',
+    'anthropic.claude-haiku-5',
+    'anthropic.claude-mythos-preview',
+    'anthropic.claude-fable-5-1',
+  ];
+  for (const model of compacts) {
+    assert.deepEqual(bedrockBetas(model, ['compact-2026-01-12']).kept, ['compact-2026-01-12'], model);
+    assert.deepEqual(bedrockBetas(model, ['compact-2026-01-12'], 'converse').dropped, ['compact-2026-01-12'], model);
+  }
+  for (const model of [
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'eu.anthropic.claude-opus-4-5-20251101-v1:0',
+    'anthropic.claude-3-7-sonnet',
+  ])
+    assert.deepEqual(bedrockBetas(model, ['compact-2026-01-12']).dropped, ['compact-2026-01-12'], model);
+  // The on-demand mechanism's beta: Anthropic says it is not on Bedrock.
+  assert.deepEqual(bedrockBetas('global.anthropic.claude-opus-4-8', ['compact-2026-09-04']).dropped, ['compact-2026-09-04']);
+});

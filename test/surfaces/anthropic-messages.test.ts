@@ -333,6 +333,8 @@ test('messages: what Claude Code sends reaches Bedrock as its Claude body takes 
     assert.equal(response.status, 200, await response.clone().text());
     const body = lastUpstreamBody(h);
     assert.deepEqual(body.anthropic_beta, ['interleaved-thinking-2025-05-14', 'context-management-2025-06-27']);
+    // Claude Code's context_management is its thinking clearing alone, which Bedrock is not sent: nothing is left of it
+    // (tool-use clearing and compaction do go: claude-context-management.test.ts).
     for (const key of ['metadata', 'context_management', 'some_future_key', 'model', 'stream']) assert.ok(!(key in body), `${key} dropped`);
     assert.deepEqual(body.tools, [{ name: 'Read', description: 'r', input_schema: { type: 'object' } }]);
     assert.deepEqual(body.system, [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }]);

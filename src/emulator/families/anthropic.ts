@@ -5,7 +5,7 @@
 //         docs/bedrock-wire.md#anthropic-claude
 // Validation speaks Anthropic's (pydantic) dialect: `<dotted.path>: Extra inputs are not permitted`, first
 // problem only. `model` and `stream` are not accepted (observed on Bedrock).
-import type { LazyText, OutputPlan, PlannedToolCall } from '../output.ts';
+import { estimateTokens, type LazyText, type OutputPlan, type PlannedToolCall } from '../output.ts';
 import { any, arr, bool, check, int, num, obj, oneOf, opt, pydanticMessage, req, str, tagged, type Schema } from '../schema.ts';
 import { isJson, type InvokeFamily, type Json, type RenderContext } from './types.ts';
 import { imageLabelProblem, imageSizeOf } from '../image-bytes.ts';
@@ -37,6 +37,8 @@ const toolResultBlock = obj({
 });
 const thinkingBlock = obj({ type: req(str()), thinking: req(str()), signature: req(str()) });
 const redactedThinkingBlock = obj({ type: req(str()), data: req(str()) });
+// A compaction block handed back (Anthropic's BetaCompactionBlockParam): `content` null is a failed compaction.
+const compactionBlock = obj({ type: req(str()), content: req(any), encrypted_content: opt(any), cache_control: cacheControl });
 
 const contentBlock = tagged('type', {
   text: textBlock,
@@ -46,6 +48,7 @@ const contentBlock = tagged('type', {
   tool_result: toolResultBlock,
   thinking: thinkingBlock,
   redacted_thinking: redactedThinkingBlock,
+  compaction: compactionBlock,
   search_result: obj({}, true),
 });
 
@@ -94,7 +97,32 @@ const anthropicProps = {
   thinking: opt(thinking),
   output_config: opt(outputConfig),
 };
-export const anthropicSchema: Schema = obj(anthropicProps);
+
+/**
+ * `context_management` (Claude's context editing and compaction), on InvokeModel only (AWS's claude-messages-compaction
+ * page: "Neither mechanism is supported by the Converse API"), so not among the keys Converse's
+ * additionalModelRequestFields take (`topLevelKeys`). Edits: tool-use clearing (aws-samples/anthropic-on-aws
+ * automatic_tool_clearing_bedrock.ipynb, probed 2025-10-09), thinking clearing (litellm #25835: Bedrock parses it),
+ * compaction (AWS's page; litellm #27532, 2026-05-09); the compaction trigger is at least 50000 input tokens
+ * (Anthropic's compaction page).
+ */
+const contextManagement = obj({
+  edits: req(
+    arr(
+      tagged('type', {
+        clear_tool_uses_20250919: obj({}, true),
+        clear_thinking_20251015: obj({}, true),
+        compact_20260112: obj({
+          type: req(str()),
+          trigger: opt(obj({ type: req(str(['input_tokens'])), value: req(int(50000)) })),
+          pause_after_compaction: opt(bool),
+          instructions: opt(str()),
+        }),
+      }),
+    ),
+  ),
+});
+export const anthropicSchema: Schema = obj({ ...anthropicProps, context_management: opt(contextManagement) });
 
 /**
  * Which thinking types a Claude model takes (AWS "Adaptive thinking" page): adaptive from Opus 4.6 and
@@ -229,6 +257,13 @@ function continuationProblem(body: Json): string | undefined {
 export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
 
 /**
+ * Threshold compaction's beta, on the models Anthropic lists for it with "Amazon Bedrock: beta" (its compaction
+ * page: Opus 4.6 on, Sonnet 4.6 on, the Claude 5 models, Mythos, Fable; AWS's older page lists Sonnet and Opus 4.6).
+ * Another model most likely answers "invalid beta flag" (unprobed).
+ */
+const COMPACT_BETA = 'compact-2026-01-12';
+
+/**
  * Beta flags Bedrock's Claude body takes, per the AWS request page (anthropic_beta) and the allow-lists of
  * gateways in front of Bedrock, read independently of the sidecar: anything else is Bedrock's "invalid beta
  * flag" 400. The 1M context window exists for Sonnet 4 and later and Opus 4.6 and later only. The adaptive-only
@@ -249,7 +284,60 @@ const BETAS = new Set([
   'effort-2025-11-24',
   'tool-search-tool-2025-10-19',
   'tool-examples-2025-10-29',
+  COMPACT_BETA,
 ]);
+
+function compacts(name: string): boolean {
+  return /^claude-((opus|sonnet)-4-([6-9]|\d{2,})|(opus|sonnet|haiku)-([5-9]|\d{2,})|mythos-|fable-)/.test(name);
+}
+
+/**
+ * Converse refuses the compact beta: "The compact beta feature is not currently supported on the Converse and
+ * ConverseStream APIs" (a ValidationException; kazuya-iwami/anthropic_on_aws_samples claude_opus46_on_bedrock.ipynb,
+ * 2026-02; stdapi.ai #288, 2026-09-22).
+ */
+export function converseCompactProblem(fields: Json): string | undefined {
+  const betas: unknown[] = Array.isArray(fields.anthropic_beta) ? fields.anthropic_beta : [];
+  return betas.includes(COMPACT_BETA)
+    ? 'The compact beta feature is not currently supported on the Converse and ConverseStream APIs'
+    : undefined;
+}
+
+/**
+ * `context_management` needs the beta of each of its edits in `anthropic_beta` (`compact-2026-01-12` for compaction,
+ * `context-management-2025-06-27` for the others), else Bedrock's body has no such member: "context_management: Extra
+ * inputs are not permitted" (litellm #27532, 2026-05-09, compaction without its beta; anthropics/claude-code #49548,
+ * 2026-04-16, and #51700; Wei-Shaw/sub2api #2726, 2026-05-23). Thinking clearing needs thinking on: "clear_thinking_20251015
+ * strategy requires thinking to be enabled or adaptive" (litellm #25835, 2026-04-16, from Bedrock).
+ */
+function contextManagementProblem(body: Json): string | undefined {
+  if (!isJson(body.context_management)) return undefined;
+  const betas: unknown[] = Array.isArray(body.anthropic_beta) ? body.anthropic_beta : [];
+  const edits: unknown[] = Array.isArray(body.context_management.edits) ? body.context_management.edits : [];
+  for (const edit of edits) {
+    const type = isJson(edit) ? edit.type : undefined;
+    if (!betas.includes(type === 'compact_20260112' ? COMPACT_BETA : 'context-management-2025-06-27'))
+      return 'context_management: Extra inputs are not permitted';
+    const thinking = isJson(body.thinking) ? body.thinking.type : undefined;
+    if (type === 'clear_thinking_20251015' && thinking !== 'enabled' && thinking !== 'adaptive')
+      return 'clear_thinking_20251015 strategy requires thinking to be enabled or adaptive';
+  }
+  return undefined;
+}
+
+/**
+ * What the request asked of Claude's context management, on the plan of its answer; a scripted compaction the
+ * request did not ask for is the script's mistake (a 500 naming it), as Claude compacts only when asked.
+ */
+export function planContextManagement(plan: OutputPlan, body: Json): string | undefined {
+  const edits: unknown[] =
+    isJson(body.context_management) && Array.isArray(body.context_management.edits) ? body.context_management.edits : [];
+  const compact = edits.find((e): e is Json => isJson(e) && e.type === 'compact_20260112');
+  if (plan.compaction && !compact)
+    return 'emulator: a compaction was scripted, but the request asks for none (context_management.edits has no compact_20260112)';
+  if (isJson(body.context_management)) plan.contextManagement = { pauseAfterCompaction: compact?.pause_after_compaction === true };
+  return undefined;
+}
 
 /** Flags the adaptive-only models refuse. */
 const BEFORE_ADAPTIVE_ONLY = new Set(['interleaved-thinking-2025-05-14', 'fine-grained-tool-streaming-2025-05-14']);
@@ -259,6 +347,7 @@ export function betaProblem(modelId: string, body: Json): string | undefined {
   const name = modelName(modelId);
   for (const beta of betas) {
     if (typeof beta !== 'string' || !BETAS.has(beta)) return 'invalid beta flag';
+    if (beta === COMPACT_BETA && !compacts(name)) return 'invalid beta flag';
     if (beta === 'context-1m-2025-08-07' && !/^claude-(sonnet-[4-9]|opus-4-[6-9]|opus-[5-9])/.test(name)) return 'invalid beta flag';
     if (BEFORE_ADAPTIVE_ONLY.has(beta) && !thinkingTypes(modelId).enabled) return 'invalid beta flag';
   }
@@ -569,6 +658,7 @@ export const anthropic: InvokeFamily = {
     return (
       maxTokensProblem(ctx.modelId, body.max_tokens) ??
       betaProblem(ctx.modelId, body) ??
+      contextManagementProblem(body) ??
       thinkingProblem(ctx.modelId, body) ??
       samplingProblem(ctx.modelId, body) ??
       forcedToolProblem(ctx.modelId, isJson(body.thinking) ? body.thinking.type : undefined, isForced(body.tool_choice)) ??
@@ -601,22 +691,15 @@ export const anthropic: InvokeFamily = {
 
   response(plan, ctx) {
     const content: Json[] = [];
+    if (plan.compaction) content.push(compactionOf(plan));
+    if (paused(plan)) return wholeMessage(plan, ctx, content, plan.usage.outputTokens, true);
     if (plan.reasoning) content.push({ type: 'thinking', thinking: plan.reasoning.full(), signature: plan.reasoningSignature });
     if (plan.text.bytes > 0 || plan.toolCalls.length === 0) content.push({ type: 'text', text: plan.text.full() });
     for (const call of plan.toolCalls) {
       if (call.reasoning) content.push({ type: 'thinking', thinking: call.reasoning.full(), signature: call.reasoningSignature });
       content.push({ type: 'tool_use', id: toolId(call, ctx), name: call.name, input: call.input });
     }
-    return {
-      id: ctx.newId('msg_bdrk_'),
-      type: 'message',
-      role: 'assistant',
-      model: modelName(ctx.modelId),
-      content,
-      stop_reason: nativeStop(plan.stopReason),
-      stop_sequence: null,
-      usage: usage(plan, plan.usage.outputTokens, true),
-    };
+    return wholeMessage(plan, ctx, content, plan.usage.outputTokens, false);
   },
 
   *streamEvents(plan, ctx) {
@@ -634,6 +717,23 @@ export const anthropic: InvokeFamily = {
       },
     };
     let index = 0;
+    if (plan.compaction) {
+      // Anthropic's compaction stream: the block starts empty, its whole summary comes in one delta (no
+      // incremental streaming), `encrypted_content` with it (Anthropic's compaction page; anthropic-python #1821).
+      yield { type: 'content_block_start', index, content_block: { type: 'compaction', content: null } };
+      yield {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'compaction_delta', content: plan.compaction.content, encrypted_content: plan.compaction.encryptedContent },
+      };
+      yield { type: 'content_block_stop', index };
+      index++;
+    }
+    if (paused(plan)) {
+      yield { type: 'message_delta', ...ending(plan, true), usage: { output_tokens: plan.usage.outputTokens, ...iterations(plan, true) } };
+      yield { type: 'message_stop' };
+      return;
+    }
     if (plan.reasoning) {
       yield* thinkingEvents(plan.reasoning, plan.reasoningSignature, index);
       index++;
@@ -658,11 +758,60 @@ export const anthropic: InvokeFamily = {
       yield { type: 'content_block_stop', index };
       index++;
     }
-    yield {
-      type: 'message_delta',
-      delta: { stop_reason: nativeStop(plan.stopReason), stop_sequence: null },
-      usage: { output_tokens: plan.usage.outputTokens },
-    };
+    yield { type: 'message_delta', ...ending(plan, false), usage: { output_tokens: plan.usage.outputTokens, ...iterations(plan, false) } };
     yield { type: 'message_stop' };
   },
 };
+
+/** Whether the answer stops at its compaction (`pause_after_compaction: true`). */
+function paused(plan: OutputPlan): boolean {
+  return plan.compaction !== undefined && plan.contextManagement?.pauseAfterCompaction === true;
+}
+
+function compactionOf(plan: OutputPlan): Json {
+  return { type: 'compaction', content: plan.compaction!.content, encrypted_content: plan.compaction!.encryptedContent };
+}
+
+/**
+ * `message_delta`'s stop and `context_management`: the applied edits of a request that asked for context management
+ * (`[]` when none applied, as probed for tool-use clearing; a compaction listed as `compact_20260112`).
+ */
+function ending(plan: OutputPlan, pausedHere: boolean): Json {
+  return {
+    delta: { stop_reason: pausedHere ? 'compaction' : nativeStop(plan.stopReason), stop_sequence: null },
+    ...contextManagementOf(plan),
+  };
+}
+
+function contextManagementOf(plan: OutputPlan): Json {
+  if (!plan.contextManagement) return {};
+  return { context_management: { applied_edits: plan.compaction ? [{ type: 'compact_20260112' }] : [] } };
+}
+
+/**
+ * `usage.iterations` of an answer that compacted (Anthropic's compaction page): the compaction's sampling pass, then
+ * the answer's (none when it paused); the top-level counts are the answer's own. The compaction pass is counted here
+ * as the whole prompt in and the summary out.
+ */
+function iterations(plan: OutputPlan, pausedHere: boolean): Json {
+  if (!plan.compaction) return {};
+  const summary = estimateTokens(Buffer.byteLength(plan.compaction.content ?? '', 'utf8'));
+  const passes: Json[] = [{ type: 'compaction', input_tokens: plan.usage.inputTokens, output_tokens: summary }];
+  if (!pausedHere) passes.push({ type: 'message', input_tokens: plan.usage.inputTokens, output_tokens: plan.usage.outputTokens });
+  return { iterations: passes };
+}
+
+/** The whole message. */
+function wholeMessage(plan: OutputPlan, ctx: RenderContext, content: Json[], outputTokens: number, pausedHere: boolean): Json {
+  return {
+    id: ctx.newId('msg_bdrk_'),
+    type: 'message',
+    role: 'assistant',
+    model: modelName(ctx.modelId),
+    content,
+    stop_reason: pausedHere ? 'compaction' : nativeStop(plan.stopReason),
+    stop_sequence: null,
+    usage: { ...usage(plan, outputTokens, true), ...iterations(plan, pausedHere) },
+    ...contextManagementOf(plan),
+  };
+}

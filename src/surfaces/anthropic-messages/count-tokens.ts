@@ -4,9 +4,12 @@
  * for the count (src/surfaces/count-tokens.ts, docs/bedrock-wire.md#count-tokens): Claude on invoke as
  * `{"input":{"invokeModel":{"body":…}}}`, a converse target as `{"input":{"converse":{messages, system,
  * toolConfig}}}`. Bedrock's `{"inputTokens":N}` answers `{"input_tokens":N}`. An invoke target other than
- * Claude is a 400 saying so (CountTokens takes Claude's invoke body only).
+ * Claude is a 400 saying so (CountTokens takes Claude's invoke body only). Claude's body is counted without
+ * `context_management` and with each `compaction` block as its summary text (context-management.ts
+ * `countableClaudeBody`).
  */
 import { SidecarError } from '../../errors.ts';
+import { COMPACT_BETA, countableClaudeBody } from '../../providers/context-management.ts';
 import { adapterFor, applyParamPolicy, takesAnthropicMessages } from '../../providers/index.ts';
 import type { Handler } from '../../server/surface.ts';
 import { serveCountTokens, type CountSurface } from '../count-tokens.ts';
@@ -18,6 +21,8 @@ const surface: CountSurface = {
   operation: 'count_tokens',
   read: (body, req, { log }) => {
     const read = readMessagesRequest(body, req, { countOnly: true });
+    const own = read.request.anthropic;
+    if (own) read.request.anthropic = { ...own, body: countableClaudeBody(own.body), betas: own.betas.filter((f) => f !== COMPACT_BETA) };
     return {
       model: read.request.model,
       input: (target) => {

@@ -461,6 +461,16 @@ function readAssistant(blocks: readonly unknown[], at: string, blockAt: (j: numb
           order.push('reasoning');
         }
         return;
+      case 'compaction':
+        // Claude's own body carries the block byte for byte; a translated body (a fallback, a converse alias) its
+        // summary, read from where a mask can be written back (`content`). `content: null` is a failed compaction.
+        if (b.content !== undefined && b.content !== null && typeof b.content !== 'string')
+          throw bad(`${where}.content`, `${where}.content must be a string or null`);
+        if (typeof b.content === 'string' && b.content !== '') {
+          content.push({ type: 'text', text: b.content, at: `${where}.content` });
+          order.push('text');
+        }
+        return;
       default:
         untranslatable.push(`${where} (a "${String(b.type)}" block)`);
     }
@@ -528,6 +538,10 @@ export function checkTranslatable(read: SurfaceRequest, target: ModelTarget, not
   const { untranslatable, translationDrops } = read as MessagesRead;
   const native = takesAnthropicMessages(target.route, target.family);
   if (native) return;
+  if (read.request.anthropic?.body.context_management !== undefined)
+    note(
+      `"context_management" dropped: ${target.family ?? 'this model'} on the ${target.route} route gets the translated body (Bedrock takes context editing and compaction on Claude's InvokeModel only)`,
+    );
   for (const field of translationDrops) {
     note(
       `${field} dropped: ${target.family ?? 'this model'} on the ${target.route} route gets the translated body, which carries no document ${field.slice(field.lastIndexOf('.') + 1)}`,

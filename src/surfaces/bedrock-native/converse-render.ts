@@ -149,6 +149,9 @@ export class ConverseEvents implements NativeStreamCore {
         return;
       case 'prompt_usage':
         return; // Converse's usage is the final metadata event
+      case 'compaction':
+      case 'context_management':
+        return; // Claude's compaction exists on InvokeModel only: Converse has no shape for it
       case 'usage':
         if (!this.#stopped) return;
         out.push({
@@ -250,6 +253,8 @@ export function converseAnswer(events: readonly StreamEvent[], latencyMs: number
         content.push({ reasoningContent: { redactedContent: redactedBlob(event.data) } });
         break;
       case 'prompt_usage':
+      case 'compaction': // Claude's compaction exists on InvokeModel only: Converse has no shape for it
+      case 'context_management':
         break; // the final usage repeats it
       case 'finish':
         stop = stopReason(event);

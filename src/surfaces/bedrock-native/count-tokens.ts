@@ -2,9 +2,12 @@
  * `POST /model/{modelId}/count-tokens` (docs/contract.md#bedrock-native): Bedrock's CountTokens, forwarded
  * signed by the sidecar for the model the path names (src/surfaces/count-tokens.ts), after its input is
  * checked as the model call would check it — `{"input":{"invokeModel":{"body":<base64 Claude body>}}}` against
- * Claude's allow-list, `{"input":{"converse":{messages, system?, toolConfig?}}}` against Converse's. The answer
- * is Bedrock's own `{"inputTokens":N}`; its errors are Bedrock's shape.
+ * Claude's allow-list, `{"input":{"converse":{messages, system?, toolConfig?}}}` against Converse's. A Claude body
+ * with `context_management` or `compaction` blocks is counted as the Messages count sends it (context-management.ts
+ * `countableClaudeBody`), any other goes byte for byte. The answer is Bedrock's own `{"inputTokens":N}`; its errors
+ * are Bedrock's shape.
  */
+import { countableClaudeBody } from '../../providers/context-management.ts';
 import type { Handler } from '../../server/surface.ts';
 import { serveCountTokens, type CountSurface } from '../count-tokens.ts';
 import { invalid, isObject, readConverseRequest } from './converse-request.ts';
@@ -32,6 +35,9 @@ const surface: CountSurface = {
         throw invalid('input.invokeModel.body: is not the base64 of a JSON body', 'input.invokeModel.body');
       }
       readClaudeInvoke(decoded, model, false);
+      const countable = countableClaudeBody(decoded as Record<string, unknown>);
+      if (countable !== decoded)
+        return { model, input: () => ({ invokeModel: { body: Buffer.from(JSON.stringify(countable)).toString('base64') } }) };
     } else {
       const converse = input.converse as Record<string, unknown>;
       const extra = Object.keys(converse).filter((key) => !['messages', 'system', 'toolConfig'].includes(key));

@@ -79,7 +79,7 @@ interface InvokeBody {
   newId(): string;
   renderer(meta: AnswerMeta, latencyMs: () => number, request: ChatRequest): Renderer;
   answer(events: readonly StreamEvent[], meta: AnswerMeta, request: ChatRequest): WholeAnswer;
-  check?: (read: SurfaceRequest, target: ModelTarget) => void;
+  check?: (read: SurfaceRequest, target: ModelTarget, note: (message: string) => void) => void;
 }
 
 /** Claude's body (the family whose invoke adapter takes Anthropic's Messages body). */

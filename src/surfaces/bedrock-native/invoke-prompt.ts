@@ -314,6 +314,8 @@ class OwnChunks implements NativeStreamCore {
           break;
         case 'reasoning_signature':
         case 'reasoning_redacted':
+        case 'compaction':
+        case 'context_management':
           break; // none of these families' own answers carry them (a target of another kind is refused)
       }
     }

@@ -20,7 +20,7 @@ class ClaudeChunks implements NativeStreamCore {
   constructor(meta: AnswerMeta, latencyMs: () => number) {
     this.#claude = new AnthropicEventStream(meta, {
       asBedrock: true,
-      deltaUsage: (usage) => ({ output_tokens: usage?.outputTokens ?? 0 }),
+      deltaUsage: (usage) => ({ output_tokens: usage?.outputTokens ?? 0, ...(usage?.iterations ? { iterations: usage.iterations } : {}) }),
       stopMembers: (usage) => (usage ? { 'amazon-bedrock-invocationMetrics': invocationMetrics(usage, latencyMs()) } : {}),
     });
   }

@@ -34,8 +34,17 @@ import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
 
-/** Bedrock's Claude body (plus `metadata`, taken and left aside). */
-const CLAUDE_KEYS: ReadonlySet<string> = new Set(['anthropic_version', 'anthropic_beta', ...CLAUDE_BODY_KEYS, 'metadata']);
+/**
+ * Bedrock's Claude body (plus `metadata`, taken and left aside). `context_management` with its beta is Bedrock's
+ * too on InvokeModel (context editing and compaction: src/providers/context-management.ts filters its edits).
+ */
+const CLAUDE_KEYS: ReadonlySet<string> = new Set([
+  'anthropic_version',
+  'anthropic_beta',
+  ...CLAUDE_BODY_KEYS,
+  'context_management',
+  'metadata',
+]);
 const IMAGE_TYPES: Readonly<Record<string, 'png' | 'jpeg' | 'gif' | 'webp'>> = {
   'image/png': 'png',
   'image/jpeg': 'jpeg',
@@ -146,9 +155,14 @@ export function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRe
 }
 
 /** A converse target gets the neutral reading: content only Claude's own body carries is a 400 naming it. */
-export function checkInvokeTranslatable(read: SurfaceRequest, target: ModelTarget): void {
+export function checkInvokeTranslatable(read: SurfaceRequest, target: ModelTarget, note?: (message: string) => void): void {
   const untranslatable = (read as ClaudeInvokeRead).untranslatable;
-  if (takesAnthropicMessages(target.route, target.family) || untranslatable.length === 0) return;
+  if (takesAnthropicMessages(target.route, target.family)) return;
+  if (read.request.anthropic?.body.context_management !== undefined)
+    note?.(
+      `"context_management" dropped: ${target.name} on the ${target.route} route gets the translated body (Bedrock takes it on Claude's InvokeModel only)`,
+    );
+  if (untranslatable.length === 0) return;
   throw invalid(
     `${untranslatable[0]} cannot be sent to ${target.name} on the ${target.route} route: only Claude on invoke takes it`,
     untranslatable[0]!.split(' ')[0],
@@ -241,6 +255,15 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
         if (typeof block.data === 'string') {
           reasoning.push({ redacted: block.data });
           order.push('reasoning');
+        }
+        return;
+      case 'compaction':
+        // Byte for byte in Claude's own body; its summary for a converse target (`content: null`: a failed compaction).
+        if (block.content !== undefined && block.content !== null && typeof block.content !== 'string')
+          throw invalid(`${where}.content: must be a string or null`, where);
+        if (typeof block.content === 'string' && block.content !== '') {
+          content.push({ type: 'text', text: block.content, at: `${where}.content` });
+          order.push('text');
         }
         return;
       default:

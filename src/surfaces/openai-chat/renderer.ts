@@ -150,6 +150,11 @@ export class ChatRenderer implements Renderer {
       case 'reasoning_signature':
       case 'reasoning_redacted':
         return ''; // Chat Completions has no signed or encrypted reasoning
+      case 'compaction':
+      case 'context_management':
+        // Claude's compaction block is handed back whole or not at all (its encrypted_content): a chat message
+        // cannot carry it, and its summary as text would read as the model's answer.
+        return '';
       case 'prompt_usage':
         return ''; // usage is one chunk at the end (include_usage)
       case 'finish':

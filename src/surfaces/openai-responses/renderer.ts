@@ -225,6 +225,11 @@ export class ResponsesRenderer implements Renderer {
         return '';
       case 'prompt_usage':
         return ''; // the whole usage comes with the ending
+      case 'compaction':
+      case 'context_management':
+        // Claude's compaction block is handed back whole or not at all (its encrypted_content): no Responses item
+        // carries it, and its summary as a message would read as the model's answer.
+        return '';
       case 'error':
         // After the model's final event the answer is whole: it keeps its one ending.
         if (this.#finish !== undefined) return this.#complete();
