@@ -2,7 +2,8 @@
  * The output guard of one stream (the `OutputGuard` the pipeline's guardrail stage drives): internal
  * events in, the events the client may see out, possibly ending in a `guardrail_violation` error.
  *
- * Text is judged per channel — `content`, `reasoning`, and each tool call's arguments (`tool:<index>`) —
+ * Text is judged per channel — `content`, `reasoning`, each tool call's arguments (`tool:<index>`), and a Claude
+ * compaction's summary (`compaction`, one block: an async guardrail judges it whole before it goes out) —
  * so a call's JSON is never mixed with prose in one check, and every channel is judged with a little
  * context from its own past (see `Segment`). Two layers, in this order:
  *
@@ -251,7 +252,14 @@ export class StreamGuard implements OutputGuard {
       return;
     }
     const channel = channelOf(event);
-    if (channel) {
+    if (channel && event.kind === 'compaction') {
+      // One block, never cut into pieces (a client reads it whole, and a second block would be a second
+      // compaction): judged whole by every async guardrail before it goes out, as the finish is.
+      for (const a of this.async) a.window.add(channel.key, channel.text, countChars(channel.text));
+      yield* this.settleAsync();
+      if (this.done || this.block !== undefined) return;
+      out.push(event);
+    } else if (channel) {
       let rest = channel.text;
       let restChars = countChars(rest);
       while (rest !== '') {
@@ -362,6 +370,9 @@ export function channelOf(event: StreamEvent): { key: string; text: string } | u
       return { key: 'reasoning', text: event.text };
     case 'tool_delta':
       return { key: `tool:${event.index}`, text: event.arguments };
+    case 'compaction':
+      // Claude's summary of the conversation, which the client reads (and may show): model output like any other.
+      return event.content ? { key: 'compaction', text: event.content } : undefined;
     default:
       return undefined;
   }
@@ -375,6 +386,8 @@ function withText(event: StreamEvent, text: string): StreamEvent {
       return { kind: 'reasoning', text };
     case 'tool_delta':
       return { kind: 'tool_delta', index: event.index, arguments: text };
+    case 'compaction':
+      return { ...event, content: text };
     default:
       return event;
   }

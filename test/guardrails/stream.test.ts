@@ -194,6 +194,54 @@ test('stream guard: reasoning and each tool call are judged as channels of their
   );
 });
 
+test("stream guard: a Claude compaction's summary is judged as a channel of its own: blocked, or masked with its encrypted_content kept", () => {
+  const compaction = (content: string): StreamEvent => ({ kind: 'compaction', content, encryptedContent: 'opaque' });
+  const blocked = now(
+    guard({ sync: [blockingOn('DROP TABLE', 'sql', { interval_chars: 1000 })] }).push([
+      compaction('They ran DROP TABLE x.'),
+      text('ok'),
+      finish,
+    ]),
+  );
+  assert.deepEqual(
+    blocked.map((e) => e.kind),
+    ['error'],
+  );
+
+  const masker: TextGuardrail = {
+    config: config('pii', { interval_chars: 1000 }),
+    contextChars: 0,
+    check: (_source, segments) => ({ kind: 'mask', reason: 'phone', texts: segments.map((s) => s.text.replace('555-0100', '{PHONE}')) }),
+  };
+  const masked = now(guard({ sync: [masker] }).push([compaction('Call 555-0100 back.'), text('ok'), finish]));
+  assert.deepEqual(masked[0], { kind: 'compaction', content: 'Call {PHONE} back.', encryptedContent: 'opaque' });
+});
+
+test('stream guard, async: a compaction goes out whole, once every check (its own included) passed', async () => {
+  const long = `Summary: ${'s'.repeat(300)}`;
+  const passing = blockingOn('never', 'corp', { interval_chars: 10, stream_mode: 'async' }, 2);
+  const out = (await feed(guard({ async: [passing] }), [[text('hello')], [{ kind: 'compaction', content: long }], [finish]])).flat();
+  assert.deepEqual(
+    out.filter((e) => e.kind === 'compaction'),
+    [{ kind: 'compaction', content: long }],
+    'one block, never cut into pieces',
+  );
+  assert.ok(
+    passing.asked.some((a) => a.segments.some((s) => s.text === long)),
+    'the summary judged whole',
+  );
+
+  const blocking = blockingOn('SECRET', 'corp', { interval_chars: 10, stream_mode: 'async' }, 2);
+  const cut = (
+    await feed(guard({ async: [blocking] }), [[{ kind: 'compaction', content: `a SECRET ${'s'.repeat(50)}` }], [finish]])
+  ).flat();
+  assert.deepEqual(
+    cut.map((e) => e.kind),
+    ['error'],
+    'a blocked summary never goes out',
+  );
+});
+
 test('stream guard, async: text flows at once; the bound waits for the check in flight', async () => {
   const g = blockingOn('never', 'corp', { interval_chars: 10, stream_mode: 'async' }, 20);
   const sg = guard({ async: [g] });

@@ -241,6 +241,40 @@ test('compaction: a whole answer that pauses after it is the block alone, stop r
   }
 });
 
+test("compaction: an output guardrail judges Claude's summary like any output (whole and streamed)", async () => {
+  const h = await startHarness({
+    guardrails: [{ name: 'no-secrets', type: 'regex', stages: ['output'], patterns: ['(?i)project\\s+nightingale'] }],
+    models: [{ ...OPUS, guardrails: ['no-secrets'] }],
+  });
+  const client = new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+  const secret = { content: 'The user works on Project Nightingale.', encryptedContent: 'b3BhcXVl' };
+  const ask = {
+    model: 'opus',
+    max_tokens: 256,
+    betas: ['compact-2026-01-12' as const],
+    context_management: { edits: [{ ...COMPACT, pause_after_compaction: true }] },
+    messages: [{ role: 'user' as const, content: 'hi' }],
+  };
+  try {
+    h.emu.script({ type: 'text', text: 'never said', compaction: secret, usage: { inputTokens: 70000, outputTokens: 3 } });
+    await assert.rejects(
+      client.beta.messages.create(ask),
+      (err: unknown) => err instanceof Anthropic.BadRequestError && /guardrail/i.test(err.message),
+    );
+    h.emu.script({ type: 'text', text: 'never said', compaction: secret, usage: { inputTokens: 70000, outputTokens: 3 } });
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-beta': 'compact-2026-01-12' },
+      body: JSON.stringify({ ...ask, betas: undefined, stream: true }),
+    });
+    const raw = await res.text();
+    assert.ok(!raw.includes('Nightingale'), 'the summary never went out');
+    assert.match(raw, /event: error/);
+  } finally {
+    await h.close();
+  }
+});
+
 test('compaction: count_tokens counts the block as its summary, without context_management or the compact beta', async () => {
   const { h, client } = await rig();
   try {
