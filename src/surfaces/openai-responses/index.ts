@@ -21,6 +21,7 @@ import {
   type ChatRequest,
   type ReasoningBlock,
 } from '../../providers/request.ts';
+import type { StreamEvent } from '../../pipeline/events.ts';
 import type { ModelSurface, RouteEntry } from '../../server/surface.ts';
 import { compactedResponse, readCompactRequest } from './compact.ts';
 import { ResponsesRenderer } from './renderer.ts';
@@ -78,9 +79,7 @@ function responsesSurface(ctx: ServerContext, store: ResponseStore): ModelSurfac
     newId: () => `resp_${randomHex(16)}`,
     renderer: (meta, request) => new ResponsesRenderer(meta, extras!, (r) => keep(r, request)),
     answer(events, meta, request) {
-      const renderer = new ResponsesRenderer(meta, extras!, (r) => keep(r, request));
-      renderer.push(events);
-      renderer.end();
+      const renderer = renderedWhole(new ResponsesRenderer(meta, extras!, (r) => keep(r, request)), events);
       if (renderer.error) return { error: renderer.error };
       return { body: renderer.response(), usage: renderer.usage };
     },
@@ -106,14 +105,19 @@ function compactSurface(ctx: ServerContext, store: ResponseStore): ModelSurface 
       throw new SidecarError('internal_error', 'POST /v1/responses/compact does not stream');
     },
     answer(events, meta) {
-      const renderer = new ResponsesRenderer(meta, extras!, () => {});
-      renderer.push(events);
-      renderer.end();
+      const renderer = renderedWhole(new ResponsesRenderer(meta, extras!), events);
       if (renderer.error) return { error: renderer.error };
       return { body: compactedResponse(renderer.response(), extras!.messages), usage: renderer.usage };
     },
     errorBody: responsesErrorBody,
   };
+}
+
+/** A whole answer: the renderer fed every event and ended (its `error`, or its response). */
+function renderedWhole(renderer: ResponsesRenderer, events: readonly StreamEvent[]): ResponsesRenderer {
+  renderer.push(events);
+  renderer.end();
+  return renderer;
 }
 
 /** The answer as the next turn's history: the assistant's text, signed reasoning and tool calls. */
