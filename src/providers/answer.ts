@@ -16,9 +16,7 @@ export function requireAnswer(present: boolean, what: string, answer: string): v
   if (!present) throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 without ${what}, which ${answer} needs`);
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from './usage.ts';
 
 /** A whole answer's tool call as the events a stream gives: its start, then all its arguments in one delta. */
 export function wholeToolCall(index: number, id: string, name: string, input: unknown): StreamEvent[] {

@@ -35,7 +35,7 @@ import {
 import { callAt } from './paths.ts';
 import { closedSchema } from './json-schema.ts';
 import { mergeExtraFields, rejectParam } from './policy.ts';
-import { readInvocationMetrics, usageOf } from './usage.ts';
+import { isRecord, readInvocationMetrics, usageOf } from './usage.ts';
 import { stringOrEmpty } from './text-completion.ts';
 import { claudeOutputSchema, nativeMessagesBody, ownMessagesBody } from './anthropic-native.ts';
 import { CLAUDE_TOOL_IDS } from './tool-ids.ts';
@@ -382,7 +382,7 @@ function parseResponse(body: Record<string, unknown>): StreamEvent[] {
 
 /** Claude's `context_management` member (`{applied_edits: […]}`), when it is an object. */
 function contextManagementOf(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 function stringOrNull(value: unknown): string | null {

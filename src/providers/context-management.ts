@@ -18,15 +18,12 @@
  * #27532, anthropics/claude-code #49548 / #51700, Wei-Shaw/sub2api #2726): each kept edit brings its flag.
  */
 import { claudeModelName } from './claude-rules.ts';
+import { isRecord } from './usage.ts';
 
 export const CONTEXT_MANAGEMENT_BETA = 'context-management-2025-06-27';
 export const COMPACT_BETA = 'compact-2026-01-12';
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Claude 4 and later (claude-rules.ts spelling): the models AWS lists for tool-use clearing. */
 function clearsToolUses(name: string): boolean {
@@ -58,14 +55,14 @@ export function bedrockContextManagement(
   value: unknown,
   note: (message: string) => void,
 ): { value: Json | undefined; betas: string[] } {
-  if (!isObject(value) || !Array.isArray(value.edits)) {
+  if (!isRecord(value) || !Array.isArray(value.edits)) {
     note('"context_management" dropped: it holds no list of edits');
     return { value: undefined, betas: [] };
   }
   const edits: unknown[] = [];
   const betas: string[] = [];
   value.edits.forEach((edit: unknown, i) => {
-    const type = isObject(edit) ? String(edit.type) : 'non-object';
+    const type = isRecord(edit) ? String(edit.type) : 'non-object';
     const rule = EDITS[type];
     if (!rule) note(`context_management.edits[${i}] dropped: Bedrock is not sent a "${type}" edit (only clear_tool_uses and compaction)`);
     else if (!rule.takes(modelId)) note(`context_management.edits[${i}] dropped: Bedrock takes no "${type}" edit for ${modelId}`);
@@ -96,13 +93,13 @@ export function compactionAsText(block: Json): Json | undefined {
  */
 export function countableClaudeBody(body: Json): Json {
   const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
-  const hasCompaction = messages.some((m) => isObject(m) && Array.isArray(m.content) && m.content.some(isCompaction));
+  const hasCompaction = messages.some((m) => isRecord(m) && Array.isArray(m.content) && m.content.some(isCompaction));
   const betas = Array.isArray(body.anthropic_beta) ? (body.anthropic_beta as unknown[]) : undefined;
   if (!('context_management' in body) && !hasCompaction && !betas?.includes(COMPACT_BETA)) return body;
   const { context_management: _edits, ...out } = body;
   if (hasCompaction)
     out.messages = messages.map((m) =>
-      isObject(m) && Array.isArray(m.content)
+      isRecord(m) && Array.isArray(m.content)
         ? { ...m, content: m.content.flatMap((b: unknown) => (isCompaction(b) ? (compactionAsText(b) ?? []) : [b])) }
         : m,
     );
@@ -111,5 +108,5 @@ export function countableClaudeBody(body: Json): Json {
 }
 
 function isCompaction(block: unknown): block is Json {
-  return isObject(block) && block.type === 'compaction';
+  return isRecord(block) && block.type === 'compaction';
 }

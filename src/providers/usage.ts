@@ -29,7 +29,8 @@ export function usageOf(raw: unknown): Partial<Usage> {
   return out;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null): what Bedrock's members are read from. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
