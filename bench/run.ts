@@ -33,7 +33,7 @@ import {
 } from './lib/per-request.ts';
 import { build } from './lib/build.ts';
 import { Proc } from './lib/proc.ts';
-import { summarise } from './lib/profile-summary.ts';
+import { noteRequests, profileExtension, summarise } from './lib/profile-summary.ts';
 import {
   evaluate,
   fillAdded,
@@ -167,7 +167,10 @@ async function measurePoint(
   const c1 = cpuNowUs();
   const e1 = await emulator.stats();
   const p1 = await proc?.stats();
-  if (profileFile) await proc?.profile('stop', profileFile);
+  if (profileFile) {
+    await proc?.profile('stop', profileFile);
+    noteRequests(profileFile, run.results.filter((r) => r.complete).length);
+  }
   const proxyCpuUs = p0 && p1 ? p1.cpuUs - p0.cpuUs : undefined;
   const { verified, problems } = verify(run.results, w);
   for (const r of run.results) r.body = undefined;
@@ -302,7 +305,7 @@ async function session(
       // Our own proxies are profiled over the measured point only; a foreign peer runs under --cpu-prof.
       const profileFile =
         proc?.profilable && settings.profile.includes(spec.name)
-          ? join(profileDir, `${spec.name}-${pacing}-c${c}-r${round + 1}.cpuprofile`)
+          ? join(profileDir, `${spec.name}-${pacing}-c${c}-r${round + 1}${profileExtension()}`)
           : undefined;
       const sample = await measurePoint(spec, proc, emulator, url, agent, pacing, c, settings, base?.rssBytes, round, profileFile);
       samples.push(sample);
@@ -557,7 +560,7 @@ async function main(): Promise<void> {
 
   if (settings.profile.length > 0) {
     for (const file of readdirSync(profileDir)
-      .filter((f) => f.endsWith('.cpuprofile'))
+      .filter((f) => f.endsWith('.cpuprofile') || f.endsWith('.heapprofile'))
       .sort((a, b) => statSync(join(profileDir, a)).mtimeMs - statSync(join(profileDir, b)).mtimeMs)) {
       process.stdout.write(`\nprofile ${file}:\n${summarise(join(profileDir, file), 30)}\n`);
     }

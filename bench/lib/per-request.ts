@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { newAgent, runPoint, type Expectation, type StreamResult } from './load.ts';
 import { Proc } from './proc.ts';
+import { noteRequests, profileExtension } from './profile-summary.ts';
 import { machineBusyUs, percentile } from './stats.ts';
 import { PROCS_DIR, requestFor, targetSpecs, type TargetName } from './targets.ts';
 import { upstreamEvents, type Workload } from './workload.ts';
@@ -120,7 +121,10 @@ async function measure(
   const c1 = cpuNowUs();
   const u1 = await upstream.stats();
   const p1 = await proc?.stats();
-  if (profileFile) await proc?.profile('stop', profileFile);
+  if (profileFile) {
+    await proc?.profile('stop', profileFile);
+    noteRequests(profileFile, results.filter((r) => r.complete).length);
+  }
   const proxyCpuUs = p0 && p1 ? p1.cpuUs - p0.cpuUs : undefined;
   const upstreamCpuUs = u1.cpuUs - u0.cpuUs;
   return {
@@ -245,7 +249,7 @@ async function session(
     for (const [kind, run] of points) {
       const profileFile =
         profile && proc?.profilable && profile.targets.includes(target)
-          ? join(profile.dir, `per-request-${target}-${kind}-r${round + 1}.cpuprofile`)
+          ? join(profile.dir, `per-request-${target}-${kind}-r${round + 1}${profileExtension()}`)
           : undefined;
       const sample = await measure(target, kind, proc, upstream, run, profileFile);
       samples.push(sample);

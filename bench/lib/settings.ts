@@ -23,6 +23,8 @@
  *                            node:inspector; a foreign peer under `node --cpu-prof`, its whole life) and
  *                            print where their time goes
  *                            (profiling slows them: such a run is for diagnosis, not for the table)
+ *   BENCH_PROFILE_HEAP=1     with BENCH_PROFILE: V8's sampling heap profiler instead, every allocation
+ *                            sampled (also those collected since): bytes allocated per request, by function
  *   BENCH_OUT=DIR            where results go (default bench/results)
  */
 import type { PointPlan } from './load.ts';

@@ -7,7 +7,9 @@
  *   → { id, op: 'mark' }   resets the peak;       ← { id, ...ProcStats }
  *   → { id, op: 'stats' }  reads without a reset; ← { id, ...ProcStats, extra? }
  *   → { id, op: 'exit' }   exits 0
- *   → { id, op: 'profile-start' }        starts the V8 CPU profiler (node:inspector); ← { id, ...ProcStats }
+ *   → { id, op: 'profile-start' }        starts the V8 CPU profiler (node:inspector), or with BENCH_PROFILE_HEAP=1
+ *                                        its sampling heap profiler (every allocation sampled, also those the
+ *                                        GC has since collected); ← { id, ...ProcStats }
  *   → { id, op: 'profile-stop', file }   writes the profile since the start to `file`; ← { id, ...ProcStats }
  * and, once, ← { op: 'ready', url } or ← { op: 'failed', message }.
  */
@@ -42,16 +44,30 @@ function post(method: string, params?: object): Promise<unknown> {
   });
 }
 
+/** BENCH_PROFILE_HEAP=1: where the process allocates, not where its time goes (bench/lib/profile-summary.ts). */
+const HEAP = process.env.BENCH_PROFILE_HEAP === '1';
+/** One sample per this many bytes allocated on average (V8's default is 32 KiB: too coarse for one request). */
+const HEAP_SAMPLING_BYTES = 1024;
+
 async function profile(op: 'profile-start' | 'profile-stop', file: string | undefined): Promise<void> {
   if (op === 'profile-start') {
     session ??= new Session();
     session.connect();
-    await post('Profiler.enable');
-    await post('Profiler.start');
+    if (HEAP) {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', {
+        samplingInterval: HEAP_SAMPLING_BYTES,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    } else {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    }
     return;
   }
   if (!session) return;
-  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  const { profile } = (await post(HEAP ? 'HeapProfiler.stopSampling' : 'Profiler.stop')) as { profile: unknown };
   session.disconnect();
   if (file) writeFileSync(file, JSON.stringify(profile));
 }
