@@ -243,6 +243,11 @@ export interface ChatRequest {
    * `prompt_caching: auto` adds none to this request (caching.ts).
    */
   explicitCache?: boolean;
+  /**
+   * The Bedrock project a native client named (Converse `projectIdentifier`, InvokeModel's
+   * `X-Amzn-Bedrock-ProjectIdentifier`): sent on as it came, in the form the target's route takes (serving.ts).
+   */
+  project?: string;
 }
 
 export interface NativeInvokeBody {
