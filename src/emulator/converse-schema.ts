@@ -105,6 +105,9 @@ export function converseSchema(stream: boolean): Schema {
     requestMetadata: opt(obj({}, true)),
     performanceConfig: opt(obj({ latency: opt(str(['standard', 'optimized'])) })),
     serviceTier: opt(obj({ type: req(str(['priority', 'default', 'flex', 'reserved'])) })),
+    // The SDK (3.1178.0, 2026-11-25) gives it no length or pattern; which ids exist on bedrock-runtime is not
+    // checked here (README: "Projects").
+    projectIdentifier: opt(str()),
     outputConfig: opt(obj({ textFormat: opt(obj({}, true)), effort: opt(str()) })),
   });
 }

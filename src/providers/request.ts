@@ -232,6 +232,11 @@ export interface ChatRequest {
   additionalFields?: Record<string, unknown>;
   /** Latency-optimized inference a native Converse client asked for (`performanceConfig.latency`); else the alias's. */
   performance?: 'standard' | 'optimized';
+  /**
+   * The Bedrock project a native client named (Converse `projectIdentifier`, InvokeModel's
+   * `X-Amzn-Bedrock-ProjectIdentifier`): sent on as it came, in the form the target's route takes (serving.ts).
+   */
+  project?: string;
 }
 
 export interface NativeInvokeBody {

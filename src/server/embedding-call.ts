@@ -176,6 +176,7 @@ export function invokeEmbedding(
   target: ModelTarget,
   body: Record<string, unknown>,
   signal: AbortSignal,
+  headers: Record<string, string> = {},
 ): Promise<BedrockResponse> {
   return ctx.client.call({
     endpoint: target.endpoint,
@@ -184,6 +185,7 @@ export function invokeEmbedding(
     path: encodeModelPath(target.modelId, 'invoke'),
     body: Buffer.from(JSON.stringify(body)),
     accept: 'application/json',
+    headers,
     signal,
     onRetry: () => {
       outcome.retries++;

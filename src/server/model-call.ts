@@ -14,7 +14,7 @@ import type { ModelTarget } from '../models/resolve.ts';
 import { isEmbeddingFamily } from '../models/route.ts';
 import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import { adapterFor, applyParamPolicy } from '../providers/index.ts';
-import { servedSettings, serviceTierOf, servingHeaders } from '../providers/serving.ts';
+import { checkProjectRegion, servedSettings, serviceTierOf, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter, StreamMapper } from '../providers/types.ts';
 import { failedFinishes, withFailedFinishes } from '../providers/finish.ts';
@@ -202,6 +202,7 @@ async function serve(ex: Exchange): Promise<void> {
       }
       const note = (message: string): void => log.debug({ model: target.name }, message);
       ex.surface.check?.(read, target, note);
+      checkProjectRegion(request.project, target);
       const configDrops = target.alias?.dropParams ?? config.dropParams;
       const dropParams = ex.surface.dropsUnsupported === true || configDrops;
       // What the surface never drops of its own accord (the config's drop_params still does).

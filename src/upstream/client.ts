@@ -24,7 +24,7 @@ export interface BedrockCall {
   /** The body's SHA-256 (hex), when known: the signer then does not hash it again. */
   bodySha256?: string;
   accept: string;
-  /** x-amzn-bedrock-* headers the sidecar sets itself from config. */
+  /** x-amzn-bedrock-* headers the sidecar sets itself (from config, or read from the request under its rules). */
   headers?: Record<string, string>;
   signal: AbortSignal;
   /** Told of each retry of this call (after the shared `onRetry`), also when the retries then run out. */

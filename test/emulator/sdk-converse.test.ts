@@ -258,3 +258,17 @@ test('converse validation: messages for unknown members, constraints and convers
     }
   });
 });
+
+test('converse: projectIdentifier (SDK 3.1178.0) is taken with any string value; a non-string is a type error', async () => {
+  await withEmulator(async (emu) => {
+    const client = sdkClient(emu.url);
+    const messages = [{ role: 'user' as const, content: [{ text: 'hi' }] }];
+    for (const projectIdentifier of ['default', 'arn:aws:bedrock:us-east-1:123456789012:project/default', 'proj_abc123']) {
+      const out = await client.send(new ConverseCommand({ modelId: NOVA, messages, projectIdentifier }));
+      assert.equal(out.stopReason, 'end_turn', projectIdentifier);
+    }
+    const res = await post(emu.url, `/model/${NOVA}/converse`, JSON.stringify({ messages, projectIdentifier: 7 }));
+    assert.equal(res.status, 400);
+    assert.match(res.body.toString('utf8'), /projectIdentifier/);
+  });
+});

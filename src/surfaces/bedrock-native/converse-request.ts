@@ -2,7 +2,7 @@
  * The Converse request reader (docs/contract.md#bedrock-native): a Converse / ConverseStream body (the model id
  * comes from the path) → the neutral request. Every member Bedrock's Converse takes
  * (docs/bedrock-wire.md#converse-request) is read and goes on under the sidecar's rules — `serviceTier`,
- * `performanceConfig`, `outputConfig.textFormat`, `requestMetadata`, cache points, signed and redacted
+ * `performanceConfig`, `outputConfig.textFormat`, `requestMetadata`, `projectIdentifier`, cache points, signed and redacted
  * reasoning, and `additionalModelRequestFields` (checked against the family's allow-list, `checkConverseTarget`)
  * — or is knowingly left aside (`guardrailConfig`: the sidecar's own guardrails apply, README "Decisions").
  * `additionalModelResponseFieldPaths` (the answer would have to carry the model's raw fields back) and
@@ -45,6 +45,7 @@ const READ = new Set([
   'performanceConfig',
   'outputConfig',
   'requestMetadata',
+  'projectIdentifier',
 ]);
 const LEFT_ASIDE = new Set(['guardrailConfig', 'modelId']);
 /** Converse members that exist but that the sidecar cannot carry: refused by name, saying why. */
@@ -125,6 +126,11 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
       throw invalid('requestMetadata: must be an object of string values', 'requestMetadata');
     }
     params.metadata = metadata as Record<string, string>;
+  }
+  if (raw.projectIdentifier !== undefined) {
+    // The SDK's model: a string, no length or pattern; which projects exist is Bedrock's to say.
+    if (typeof raw.projectIdentifier !== 'string') throw invalid('projectIdentifier: must be a string', 'projectIdentifier');
+    request.project = raw.projectIdentifier;
   }
   return { request, unknown: [] };
 }

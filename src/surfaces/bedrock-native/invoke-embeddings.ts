@@ -6,7 +6,8 @@
  * mask is sent masked); the sidecar's own parameters are taken out; nothing else changes. One call through
  * the shared path (server/embedding-call.ts: failover, retries, breaker, the log line and metrics with
  * `surface="native"`); a fallback must be the same embedding model, since the body is that model's. The answer
- * is Bedrock's JSON as Bedrock sent it, with its `X-Amzn-Bedrock-Input-Token-Count`.
+ * is Bedrock's JSON as Bedrock sent it, with its `X-Amzn-Bedrock-Input-Token-Count`. The app's
+ * `X-Amzn-Bedrock-ProjectIdentifier` goes on with every call, as on the chat models' InvokeModel.
  * InvokeModelWithResponseStream of an embedding model is what Bedrock answers: a `ValidationException`,
  * here before any call (Bedrock streams no embedding model).
  */
@@ -14,6 +15,7 @@ import { SidecarError } from '../../errors.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { embeddingModelOf, type EmbeddingModel } from '../../providers/embeddings/index.ts';
 import { takeSidecarParams } from '../../providers/request.ts';
+import { checkProjectRegion, projectHeader } from '../../providers/serving.ts';
 import { usageFromHeaders } from '../../providers/usage.ts';
 import { readJsonBody } from '../../server/body.ts';
 import {
@@ -28,6 +30,7 @@ import {
 import type { Handler } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
 import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
+import { projectHeaderOf } from './invoke-request.ts';
 
 /** Bedrock's words for a stream asked of a model that has none (an embedding model). */
 export const STREAMING_UNSUPPORTED = 'The model is unsupported for streaming.';
@@ -62,6 +65,7 @@ async function serve(ex: EmbeddingExchange, model: string, stream: boolean): Pro
   const { texts, put } = embedding.native.read(raw);
   outcome.inputs = texts.length;
   const guardrails = { requested: requested.alias?.guardrails ?? [], request: sidecar.guardrails };
+  const project = projectHeaderOf(req.headers);
 
   // The requested alias, then its fallbacks (docs/contract.md#failover-and-overload); the body is this
   // model's own, so a fallback that is another model is skipped.
@@ -70,12 +74,13 @@ async function serve(ex: EmbeddingExchange, model: string, stream: boolean): Pro
     signal: abort.signal,
     prepare: async (target, index) => {
       sameModel(target, embedding);
+      checkProjectRegion(project, target);
       return put(await guardEmbeddingTexts(ex, target, index, guardrails, texts));
     },
     send: (native, target, signal) => {
       outcome.calls++;
       if (ctx.config.logging.content) ex.log.debug({ body: native }, 'upstream body');
-      return invokeEmbedding(ex, target, native, signal);
+      return invokeEmbedding(ex, target, native, signal, projectHeader(project));
     },
   });
   noteServedBy(ex, requested, served.target);

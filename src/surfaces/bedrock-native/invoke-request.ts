@@ -134,10 +134,10 @@ export function readClaudeInvoke(body: unknown, model: string, stream: boolean, 
 }
 
 /**
- * InvokeModel's own request headers for the service tier and latency (what the AWS SDK sends for
- * `serviceTier` / `performanceConfigLatency`): read like a Converse body's `serviceTier` / `performanceConfig`,
- * so they go on under the sidecar's rules (docs/contract.md#request-rules) — the header again on invoke, the
- * body fields on a converse target.
+ * InvokeModel's own request headers for the service tier, latency and project (what the AWS SDK sends for
+ * `serviceTier` / `performanceConfigLatency` / `projectIdentifier`): read like a Converse body's `serviceTier` /
+ * `performanceConfig` / `projectIdentifier`, so they go on under the sidecar's rules
+ * (docs/contract.md#request-rules) — the header again on invoke, the body fields on a converse target.
  */
 export function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRequest): void {
   const tier = headers['x-amzn-bedrock-service-tier'];
@@ -152,6 +152,14 @@ export function readServingHeaders(headers: IncomingHttpHeaders, request: ChatRe
       throw invalid('X-Amzn-Bedrock-PerformanceConfig-Latency: must be standard or optimized', 'X-Amzn-Bedrock-PerformanceConfig-Latency');
     request.performance = latency;
   }
+  const project = projectHeaderOf(headers);
+  if (project !== undefined) request.project = project;
+}
+
+/** `X-Amzn-Bedrock-ProjectIdentifier`, as it came (the SDK's model: a string, no length or pattern). */
+export function projectHeaderOf(headers: IncomingHttpHeaders): string | undefined {
+  const project = headers['x-amzn-bedrock-projectidentifier'];
+  return typeof project === 'string' ? project : undefined;
 }
 
 /** A converse target gets the neutral reading: content only Claude's own body carries is a 400 naming it. */
