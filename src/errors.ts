@@ -63,6 +63,11 @@ export interface SidecarErrorOptions {
    * compact or stop on.
    */
   contextOverflow?: boolean;
+  /**
+   * A machine-readable reason a client acts on, where its protocol has one: Anthropic's
+   * `error.details.error_code` (`mid_conversation_tool_changes_not_supported`, on which Claude Code falls back).
+   */
+  errorCode?: string;
   cause?: unknown;
 }
 
@@ -79,6 +84,7 @@ export class SidecarError extends Error {
   readonly upstreamStatus: number | undefined;
   readonly upstreamMessage: string | undefined;
   readonly contextOverflow: boolean;
+  readonly errorCode: string | undefined;
 
   constructor(type: ErrorType, message: string, options: SidecarErrorOptions = {}) {
     super(excerpt(scrubKnownSecrets(message), MAX_ERROR_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
@@ -93,6 +99,7 @@ export class SidecarError extends Error {
     this.retryAfterS = options.retryAfterS;
     this.upstreamStatus = options.upstreamStatus;
     this.contextOverflow = options.contextOverflow === true;
+    this.errorCode = options.errorCode;
     this.upstreamMessage =
       options.upstreamMessage === undefined ? undefined : excerpt(scrubKnownSecrets(options.upstreamMessage), MAX_ERROR_MESSAGE_CHARS);
   }

@@ -102,6 +102,7 @@ test('token-count headers: an Anthropic answer with no usage at all takes every 
     prompt_tokens: 3 + 9511 + 1956,
     completion_tokens: 44,
     total_tokens: 3 + 9511 + 1956 + 44,
-    prompt_tokens_details: { cached_tokens: 9511 },
+    // The writes are in prompt_tokens and named apart: they cost more than plain input.
+    prompt_tokens_details: { cached_tokens: 9511, cache_write_tokens: 1956 },
   });
 });

@@ -31,7 +31,12 @@ test('invoke: a streamed completion has SSE headers, role first, text, finish, u
     assert.equal(first.model, MODEL);
     assert.equal(s.text, 'Hello, world — from Claude.');
     assert.equal(s.finish, 'stop');
-    assert.deepEqual(s.usage, { prompt_tokens: 16, completion_tokens: 7, total_tokens: 23, prompt_tokens_details: { cached_tokens: 3 } });
+    assert.deepEqual(s.usage, {
+      prompt_tokens: 16,
+      completion_tokens: 7,
+      total_tokens: 23,
+      prompt_tokens_details: { cached_tokens: 3, cache_write_tokens: 2 },
+    });
     assert.equal(s.doneCount, 1);
     assert.equal(s.frames.at(-1), '[DONE]');
     assert.equal(s.error, undefined);

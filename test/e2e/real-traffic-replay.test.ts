@@ -11,11 +11,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadRecordings, type Recording } from '../helpers/real-traffic.ts';
-import { expectedOf, type Json, type ToolCall } from '../helpers/real-traffic-oracle.ts';
+import { expectedOf, type Json, type ToolCall, type Usage } from '../helpers/real-traffic-oracle.ts';
 import { killSidecar, spawnSidecar, writeConfigFile, type Sidecar } from '../helpers/sidecar-process.ts';
 import { seeded } from '../helpers/streams.ts';
 import { chat } from '../helpers/harness.ts';
 import { startHostileUpstream, type HostileUpstream } from '../helpers/hostile-upstream.ts';
+
+/** Chat's `prompt_tokens_details`: the cache reads, and the writes when there were any. */
+function promptDetails(usage: Usage): Record<string, number> {
+  return usage.cache_write_tokens > 0
+    ? { cached_tokens: usage.cached_tokens, cache_write_tokens: usage.cache_write_tokens }
+    : { cached_tokens: usage.cached_tokens };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The replay upstream and the sidecar process.
@@ -131,7 +138,7 @@ async function replay(rec: Recording, run: Run): Promise<void> {
         prompt_tokens: expected.usage.prompt_tokens,
         completion_tokens: expected.usage.completion_tokens,
         total_tokens: expected.usage.prompt_tokens + expected.usage.completion_tokens,
-        prompt_tokens_details: { cached_tokens: expected.usage.cached_tokens },
+        prompt_tokens_details: promptDetails(expected.usage),
       },
       `${label}: usage`,
     );
@@ -184,7 +191,7 @@ async function replay(rec: Recording, run: Run): Promise<void> {
         prompt_tokens: expected.usage.prompt_tokens,
         completion_tokens: expected.usage.completion_tokens,
         total_tokens: expected.usage.prompt_tokens + expected.usage.completion_tokens,
-        prompt_tokens_details: { cached_tokens: expected.usage.cached_tokens },
+        prompt_tokens_details: promptDetails(expected.usage),
       },
     ],
     `${label}: usage`,

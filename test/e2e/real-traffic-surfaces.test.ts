@@ -23,7 +23,8 @@ interface Got {
   tools: ToolCall[];
   /** The surface's own stop, checked against the oracle's finish by `STOPS`. */
   stop: string;
-  usage: { prompt: number; completion: number; cached: number };
+  /** `written`: cache writes, Messages' `cache_creation_input_tokens`, Responses' `cache_write_tokens` (absent: none). */
+  usage: { prompt: number; completion: number; cached: number; written: number };
 }
 
 /** The oracle's finish (docs/contract.md#streaming-and-errors) as each surface says it. */
@@ -55,7 +56,8 @@ function sseEvents(text: string): Array<{ event: string; data: Json }> {
 function messagesUsage(usage: Json): Got['usage'] {
   const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
   const cached = n(usage.cache_read_input_tokens);
-  return { prompt: n(usage.input_tokens) + cached + n(usage.cache_creation_input_tokens), completion: n(usage.output_tokens), cached };
+  const written = n(usage.cache_creation_input_tokens);
+  return { prompt: n(usage.input_tokens) + cached + written, completion: n(usage.output_tokens), cached, written };
 }
 
 function fromMessage(message: Json): Got {
@@ -112,7 +114,7 @@ function fromMessagesStream(text: string, label: string): Got {
 // OpenAI Responses.
 
 function fromResponse(response: Json): Got {
-  const got: Got = { content: '', reasoning: '', tools: [], stop: '', usage: { prompt: 0, completion: 0, cached: 0 } };
+  const got: Got = { content: '', reasoning: '', tools: [], stop: '', usage: { prompt: 0, completion: 0, cached: 0, written: 0 } };
   const incomplete = response.incomplete_details as Json | null | undefined;
   got.stop = response.status === 'incomplete' ? `incomplete:${String(incomplete?.reason)}` : String(response.status);
   for (const item of response.output as Json[]) {
@@ -127,6 +129,7 @@ function fromResponse(response: Json): Got {
     prompt: usage.input_tokens as number,
     completion: usage.output_tokens as number,
     cached: (usage.input_tokens_details as Json).cached_tokens as number,
+    written: ((usage.input_tokens_details as Json).cache_write_tokens as number | undefined) ?? 0,
   };
   return got;
 }
@@ -179,7 +182,12 @@ function check(surface: 'messages' | 'responses', label: string, got: Got, expec
   assert.ok(STOPS[surface][expected.finish]?.includes(got.stop), `${label}: stop ${got.stop} for finish ${expected.finish}`);
   assert.deepEqual(
     got.usage,
-    { prompt: expected.usage.prompt_tokens, completion: expected.usage.completion_tokens, cached: expected.usage.cached_tokens },
+    {
+      prompt: expected.usage.prompt_tokens,
+      completion: expected.usage.completion_tokens,
+      cached: expected.usage.cached_tokens,
+      written: expected.usage.cache_write_tokens,
+    },
     `${label}: usage`,
   );
 }

@@ -44,6 +44,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   cached_tokens: number;
+  /** Tokens written to the prompt cache: OpenAI's `cache_write_tokens`, given only when there were some. */
+  cache_write_tokens: number;
 }
 export type Expected =
   | { kind: 'answer'; content: string; reasoning: string; tools: ToolCall[]; finish: string; usage: Usage }
@@ -58,7 +60,13 @@ interface Counts {
 
 function usageOf(c: Counts): Usage {
   const cacheRead = c.cacheRead ?? 0;
-  return { prompt_tokens: (c.input ?? 0) + cacheRead + (c.cacheWrite ?? 0), completion_tokens: c.output ?? 0, cached_tokens: cacheRead };
+  const cacheWrite = c.cacheWrite ?? 0;
+  return {
+    prompt_tokens: (c.input ?? 0) + cacheRead + cacheWrite,
+    completion_tokens: c.output ?? 0,
+    cached_tokens: cacheRead,
+    cache_write_tokens: cacheWrite,
+  };
 }
 
 function num(v: unknown): number | undefined {

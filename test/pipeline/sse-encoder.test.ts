@@ -219,7 +219,7 @@ test('sse-encoder: usage counts cache read and write tokens in prompt_tokens', (
     prompt_tokens: 27,
     completion_tokens: 5,
     total_tokens: 32,
-    prompt_tokens_details: { cached_tokens: 11 },
+    prompt_tokens_details: { cached_tokens: 11, cache_write_tokens: 13 },
   });
 });
 

@@ -246,7 +246,7 @@ function readMessages(value: unknown, reading: Reading): ChatMessage[] {
     const blockAt = (j: number): string => (typeof m.content === 'string' ? `${at}.content` : `${at}.content[${j}]`);
     switch (m.role) {
       case 'system':
-        out.push({ role: 'system', content: textOnly(blocks, blockAt), at });
+        out.push({ role: 'system', content: systemText(blocks, blockAt), at });
         return;
       case 'user':
         readUser(blocks as unknown[], at, blockAt, out, reading);
@@ -261,8 +261,25 @@ function readMessages(value: unknown, reading: Reading): ChatMessage[] {
   return out;
 }
 
-function textOnly(blocks: readonly unknown[], blockAt: (j: number) => string): TextPart[] {
+/** The mid-conversation tool changes a `role: "system"` message may carry on Anthropic's API. */
+const TOOL_CHANGES: ReadonlySet<unknown> = new Set(['tool_addition', 'tool_removal']);
+
+/**
+ * A mid-conversation `role: "system"` message's text. Its tool changes (`tool_addition`, `tool_removal`) are
+ * refused with the code Anthropic's API gives where they are not supported: Bedrock takes them on no model
+ * ("This model doesn't support the toolAddition field for system messages", stdapi-ai/stdapi.ai #104, probed
+ * 2026-09-10), and Claude Code 2.1.332 falls back on that code to announcing late tools its other way, where any
+ * other 400 failed every later turn of the session.
+ */
+function systemText(blocks: readonly unknown[], blockAt: (j: number) => string): TextPart[] {
   return blocks.flatMap((b, j) => {
+    if (isObject(b) && TOOL_CHANGES.has(b.type)) {
+      throw new SidecarError(
+        'invalid_request_error',
+        `${blockAt(j)}: ${String(b.type)} (a mid-conversation tool change) is not supported through Bedrock; declare the tools in "tools" instead`,
+        { param: blockAt(j), errorCode: 'mid_conversation_tool_changes_not_supported' },
+      );
+    }
     if (!isObject(b) || typeof b.text !== 'string') throw bad(blockAt(j), `${blockAt(j)} must be a text block`);
     return b.text === '' ? [] : [{ type: 'text' as const, text: b.text, at: blockAt(j) }];
   });

@@ -23,6 +23,7 @@ import { SidecarError } from '../../errors.ts';
 import type { Renderer } from '../../pipeline/encoder.ts';
 import { promptTokens, type FinishReason, type StreamEvent, type Usage } from '../../pipeline/events.ts';
 import type { ResponsesExtras } from './request.ts';
+import { cacheTokenDetails } from '../chat-usage.ts';
 import { sealCompaction } from './compaction.ts';
 import { sealReasoning, type StoredReasoning } from './store.ts';
 
@@ -478,7 +479,7 @@ function usageJson(usage: Usage): Record<string, unknown> {
   const input = promptTokens(usage);
   return {
     input_tokens: input,
-    input_tokens_details: { cached_tokens: usage.cacheReadTokens },
+    input_tokens_details: cacheTokenDetails(usage),
     output_tokens: usage.outputTokens,
     // Bedrock does not count reasoning tokens apart: they are inside output_tokens.
     output_tokens_details: { reasoning_tokens: 0 },
