@@ -14,7 +14,11 @@
  *   only (`ChatRequest.explicitCache`).
  * - An OpenAI `prompt_cache_breakpoint` asks a minimum lifetime, `30m` or `12h`: best effort, it becomes a 1h
  *   point where the model takes 1h, else a 5m one (Bedrock's only TTLs), and the log says so. One with no
- *   lifetime is a 5m point. Its refusals name `prompt_cache_breakpoint`.
+ *   lifetime is a 5m point. OpenAI writes only a request's latest breakpoints and never refuses more, so
+ *   breakpoints past Bedrock's four are dropped earliest first, and one asking an hour lifts the breakpoints in
+ *   front of it to an hour (a longer life keeps the minimum each asked) rather than break the TTL order; both
+ *   logged. Marks given as `cache_control` keep Bedrock's limits as 400s. Its refusals name
+ *   `prompt_cache_breakpoint`.
  * - A prefix shorter than the model's minimum (1,024 tokens and more) is simply not cached, as AWS documents:
  *   the sidecar cannot count tokens before the call, so it does not refuse one.
  *
@@ -158,6 +162,33 @@ function mapLifetimes(request: ChatRequest, support: CacheSupport, ctx: BuildCon
 }
 
 /**
+ * OpenAI breakpoints fitted to Bedrock's limits where OpenAI would take them (see the header): the earliest
+ * dropped past four points, those in front of an hour-long one lifted to an hour. `cache_control` marks are
+ * left as they are, for checkCacheLimits to refuse.
+ */
+function fitBreakpoints(request: ChatRequest, ctx: BuildContext): ChatRequest {
+  const located = marksInOrder(request);
+  const breakpoints = located.filter((m) => m.mark.breakpoint);
+  if (breakpoints.length === 0) return request;
+  const drop = new Set<CacheMark>(
+    breakpoints.slice(0, Math.max(0, Math.min(breakpoints.length, located.length - MAX_CACHE_POINTS))).map((m) => m.mark),
+  );
+  const kept = located.filter((m) => !drop.has(m.mark));
+  const lastHour = kept.map((m) => m.mark.breakpoint !== undefined && m.mark.ttl === '1h').lastIndexOf(true);
+  const lift = new Set<CacheMark>(
+    kept
+      .slice(0, Math.max(0, lastHour))
+      .filter((m) => m.mark.breakpoint && m.mark.ttl !== '1h')
+      .map((m) => m.mark),
+  );
+  if (drop.size > 0) ctx.note(`prompt_cache_breakpoint: the ${drop.size} earliest dropped, Bedrock takes ${MAX_CACHE_POINTS} cache points`);
+  if (lift.size > 0)
+    ctx.note(`prompt_cache_breakpoint: ${lift.size} in front of an hour-long one lifted to ttl "1h" (Bedrock's TTL order)`);
+  if (drop.size === 0 && lift.size === 0) return request;
+  return stripMarks(request, (_where, mark) => (drop.has(mark) ? undefined : lift.has(mark) ? { ...mark, ttl: '1h' } : mark));
+}
+
+/**
  * Applies the caching rules to a request for one model (`support`: how it caches, from its family's file;
  * undefined: it does not): auto placement, refusals, Bedrock's limits. The returned request carries only
  * marks the model can take, normalised for the body builders.
@@ -175,7 +206,7 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
     );
     return stripMarks(out, () => undefined);
   }
-  out = mapLifetimes(out, support, ctx);
+  out = fitBreakpoints(mapLifetimes(out, support, ctx), ctx);
   if (ctx.target.alias?.promptCaching === 'auto') {
     if (request.explicitCache)
       ctx.note('prompt_caching auto: no points added, the client asks for its own only (prompt_cache_options.mode "explicit")');

@@ -119,7 +119,7 @@ export function readPromptCacheOptions(options: unknown, retention: unknown): Pr
   if (options === undefined || options === null) return out;
   const o = options as Record<string, unknown>;
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw refused('prompt_cache_options', '"prompt_cache_options" must be an object (mode, ttl, prewarm, comparison_response_id)');
+    throw refused('prompt_cache_options', '"prompt_cache_options" must be an object (mode, ttl; other members are dropped hints)');
   }
   for (const [key, value] of Object.entries(o)) {
     if (value === undefined || value === null) continue;
@@ -139,15 +139,9 @@ export function readPromptCacheOptions(options: unknown, retention: unknown): Pr
         }
         out.lifetime = value as '30m' | '12h';
         break;
-      case 'prewarm':
-      case 'comparison_response_id':
-        out.hints.push(`"prompt_cache_options.${key}" dropped: a client hint with no meaning on Bedrock`);
-        break;
       default:
-        throw refused(
-          `prompt_cache_options.${key}`,
-          `prompt_cache_options.${key} is not a prompt_cache_options field (mode, ttl, prewarm, comparison_response_id)`,
-        );
+        // prewarm, comparison_response_id, and what OpenAI adds next: caching hints, which change no answer.
+        out.hints.push(`"prompt_cache_options.${key}" dropped: a client hint with no meaning on Bedrock`);
     }
   }
   return out;

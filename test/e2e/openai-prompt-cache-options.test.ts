@@ -191,6 +191,51 @@ test('openai SDK: a malformed prompt_cache_options or prompt_cache_breakpoint is
   }
 });
 
+test("openai SDK: breakpoints past Bedrock's four are dropped earliest first, and those before an hour-long one lifted to an hour", async () => {
+  const h = await startHarness({ models: MODELS });
+  try {
+    const sdk = client(h.url);
+    const EXPLICIT = { mode: 'explicit' };
+    const part = (text: string, mark: object): object => ({ type: 'text', text, prompt_cache_breakpoint: mark });
+    // Six breakpoints (OpenAI writes the latest and refuses none): the system one and five user parts, the last asking 12h.
+    h.emu.script({ type: 'text', text: 'ok' });
+    await sdk.chat.completions.create({
+      model: 'sonnet-converse',
+      messages: [
+        { role: 'system', content: [part(SYSTEM, EXPLICIT)] },
+        { role: 'user', content: [part('one', EXPLICIT), part('two', EXPLICIT), part('three', EXPLICIT)] },
+        { role: 'assistant', content: 'noted' },
+        { role: 'user', content: [part('four', EXPLICIT), part('five', { mode: 'explicit', ttl: '12h' })] },
+      ],
+    } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const body = upstream(h);
+    const hour = { cachePoint: { type: 'default', ttl: '1h' } };
+    // The system point and "one" are the two earliest: dropped; the three before "five" lifted to an hour.
+    assert.deepEqual(body.system, [{ text: SYSTEM }]);
+    assert.deepEqual(body.messages[0].content, [{ text: 'one' }, { text: 'two' }, hour, { text: 'three' }, hour]);
+    assert.deepEqual(body.messages[2].content, [{ text: 'four' }, hour, { text: 'five' }, hour]);
+    assert.equal(cachePoints(body), 4);
+    assert.ok(h.logs.some((l) => String(l.msg).includes('prompt_cache_breakpoint: the 2 earliest dropped')));
+    assert.ok(h.logs.some((l) => String(l.msg).includes('prompt_cache_breakpoint: 3 in front of an hour-long one lifted to ttl "1h"')));
+
+    // cache_control marks are the client's Anthropic-style points: Bedrock's limit stays a 400 naming it.
+    const control = (text: string): object => ({ type: 'text', text, cache_control: { type: 'ephemeral' } });
+    await assert.rejects(
+      sdk.chat.completions.create({
+        model: 'sonnet-converse',
+        messages: [{ role: 'user', content: ['a', 'b', 'c', 'd', 'e'].map(control) }],
+      } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),
+      (err: InstanceType<typeof OpenAI.APIError>) => err.status === 400 && err.param === 'cache_control',
+    );
+    // An option OpenAI may add later is a dropped hint, not a 400.
+    h.emu.script({ type: 'text', text: 'ok' });
+    await send(sdk, SURFACES[1], 'sonnet-converse', undefined, EXPLICIT, { future_knob: true });
+    assert.ok(h.logs.some((l) => JSON.stringify(l).includes('prompt_cache_options.future_knob')));
+  } finally {
+    await h.close();
+  }
+});
+
 test('openai SDK: /v1/responses/compact takes prompt_cache_options and prompt_cache_retention', async () => {
   const h = await startHarness({ models: MODELS });
   try {
