@@ -299,6 +299,8 @@ function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
           : Array.isArray(content)
             ? content.map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : '')).join('')
             : '';
+      // A system message without text (Claude Code's `{content: [], output_config}`) says nothing to the model.
+      if (text === '') return;
       content = [{ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` }];
     } else if (Array.isArray(content)) {
       content = content.flatMap((b, j) => keepBlock(b, `messages[${i}].content[${j}]`, ctx));

@@ -159,3 +159,33 @@ test('messages: a system message with clear_at next_user_message is shown for it
     await h.close();
   }
 });
+
+test("messages: Claude Code's per-turn system message with no text ({content: [], output_config}) sends nothing to the model", async () => {
+  const { h, client } = await rig();
+  try {
+    for (const model of ['claude', 'nova']) {
+      h.emu.script({ type: 'text', text: 'ok' });
+      await client.beta.messages.create({
+        model,
+        max_tokens: 50,
+        // What Claude Code 2.1.332 appends for a per-turn output setting (its statementAfter).
+        messages: [
+          { role: 'user', content: 'hello' },
+          { role: 'assistant', content: 'hi' },
+          { role: 'user', content: 'next' },
+          { role: 'system', content: [], output_config: { effort: 'low' } },
+        ],
+      } as unknown as Anthropic.Beta.Messages.MessageCreateParamsNonStreaming);
+      const sent = h.emu.requests.at(-1)!.body.toString('utf8');
+      assert.doesNotMatch(sent, /system-reminder/, `${model}: no empty reminder`);
+      const body = JSON.parse(sent) as { messages: Array<{ role: string }> };
+      assert.deepEqual(
+        body.messages.map((m) => m.role),
+        ['user', 'assistant', 'user'],
+        `${model}: the conversation as it was, ending on the user's turn`,
+      );
+    }
+  } finally {
+    await h.close();
+  }
+});

@@ -249,9 +249,11 @@ function readMessages(value: unknown, reading: Reading): ChatMessage[] {
       case 'system': {
         if (m.clear_at !== undefined && m.clear_at !== null && m.clear_at !== 'never' && m.clear_at !== 'next_user_message')
           throw bad(`${at}.clear_at`, `${at}.clear_at must be "next_user_message" or "never"`);
-        // Read even when cleared: what the message carries is checked on every turn, as Anthropic's API does.
+        // Read even when cleared: what the message carries is checked on every turn, as Anthropic's API does. One
+        // with no text (Claude Code's `{content: [], output_config}`, a per-turn setting Bedrock has no place for)
+        // says nothing to the model.
         const content = systemText(blocks, blockAt);
-        if (!cleared(i)) out.push({ role: 'system', content, at });
+        if (!cleared(i) && content.length > 0) out.push({ role: 'system', content, at });
         return;
       }
       case 'user':
