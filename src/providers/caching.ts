@@ -10,7 +10,11 @@
  *   tools. Each is a 400 that names the rule.
  * - An alias's `prompt_caching: auto` places points itself: after the last tool, after the system prompt and
  *   on the last user turn (where the client placed none), within the limit; none when the client marks an
- *   hour-long point (a five-minute one in front of it would break the TTL order).
+ *   hour-long point (a five-minute one in front of it would break the TTL order), or asks for its own points
+ *   only (`ChatRequest.explicitCache`).
+ * - An OpenAI `prompt_cache_breakpoint` asks a minimum lifetime, `30m` or `12h`: best effort, it becomes a 1h
+ *   point where the model takes 1h, else a 5m one (Bedrock's only TTLs), and the log says so. One with no
+ *   lifetime is a 5m point. Its refusals name `prompt_cache_breakpoint`.
  * - A prefix shorter than the model's minimum (1,024 tokens and more) is simply not cached, as AWS documents:
  *   the sidecar cannot count tokens before the call, so it does not refuse one.
  *
@@ -127,8 +131,30 @@ function placeAuto(request: ChatRequest, support: CacheSupport, ctx: BuildContex
   return { ...request, messages, params: { ...request.params, ...(tools ? { tools } : {}) } };
 }
 
-function refuse(message: string): SidecarError {
-  return new SidecarError('invalid_request_error', `cache_control: ${message}`, { param: 'cache_control' });
+function refuse(message: string, param: string): SidecarError {
+  return new SidecarError('invalid_request_error', `${param}: ${message}`, { param });
+}
+
+/** The parameter a refusal names: `prompt_cache_breakpoint` when every mark is one, else `cache_control`. */
+function markParam(marks: readonly CacheMark[]): string {
+  return marks.length > 0 && marks.every((m) => m.breakpoint) ? 'prompt_cache_breakpoint' : 'cache_control';
+}
+
+/** Each OpenAI breakpoint's lifetime as a Bedrock TTL: 1h where the model takes it, else 5m (see the header). */
+function mapLifetimes(request: ChatRequest, support: CacheSupport, ctx: BuildContext): ChatRequest {
+  const mapped = new Set<string>();
+  const out = stripMarks(request, (_where, mark) => {
+    const lifetime = mark.breakpoint?.lifetime;
+    if (lifetime === undefined) return mark;
+    const { ttl: _ttl, ...rest } = mark;
+    mapped.add(`"${lifetime}" → ${support.hourTtl ? '"1h"' : '"5m"'}`);
+    return support.hourTtl ? { ...rest, ttl: '1h' } : rest;
+  });
+  if (mapped.size > 0) {
+    const why = support.hourTtl ? "Bedrock's TTLs are 5m and 1h" : `${ctx.target.modelId} takes no 1h cache`;
+    ctx.note(`prompt_cache_breakpoint ttl ${[...mapped].join(', ')} (${why}; best effort, a minimum lifetime is not guaranteed)`);
+  }
+  return out;
 }
 
 /**
@@ -140,15 +166,21 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
   const { modelId } = ctx.target;
   let out = normaliseCacheMarks(request);
   if (!support) {
-    if (marksInOrder(out).length === 0) return out;
+    const marks = marksInOrder(out);
+    if (marks.length === 0) return out;
     rejectParam(
       ctx,
-      'cache_control',
+      markParam(marks.map((m) => m.mark)),
       `is not supported by ${modelId}: prompt caching is for Claude (3.5 Haiku, 3.7 and later) and Amazon Nova models`,
     );
     return stripMarks(out, () => undefined);
   }
-  if (ctx.target.alias?.promptCaching === 'auto') out = placeAuto(out, support, ctx);
+  out = mapLifetimes(out, support, ctx);
+  if (ctx.target.alias?.promptCaching === 'auto') {
+    if (request.explicitCache)
+      ctx.note('prompt_caching auto: no points added, the client asks for its own only (prompt_cache_options.mode "explicit")');
+    else out = placeAuto(out, support, ctx);
+  }
   const marks = marksInOrder(out);
   if (!support.toolPoints && marks.some((m) => m.where === 'tools')) {
     rejectParam(ctx, 'cache_control', `on a tool is not supported by ${modelId} (Nova caches the system prompt and messages only)`);
@@ -171,14 +203,15 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
  * (anthropic-native.ts), whose marks the neutral request may not all carry.
  */
 export function checkCacheLimits(marks: readonly CacheMark[]): void {
+  const param = markParam(marks);
   if (marks.length > MAX_CACHE_POINTS) {
-    throw refuse(`at most ${MAX_CACHE_POINTS} cache points per request (Bedrock's limit); this request has ${marks.length}`);
+    throw refuse(`at most ${MAX_CACHE_POINTS} cache points per request (Bedrock's limit); this request has ${marks.length}`, param);
   }
   let short = false;
   for (const mark of marks) {
     if ((mark.ttl ?? '5m') === '5m') short = true;
     else if (short) {
-      throw refuse('a ttl "1h" cache point cannot follow a "5m" one: TTLs must not increase in the order tools, system, messages');
+      throw refuse('a ttl "1h" cache point cannot follow a "5m" one: TTLs must not increase in the order tools, system, messages', param);
     }
   }
 }

@@ -7,11 +7,15 @@
  *   records them in `ChatRequest.hints` and the parameter policy logs them at debug;
  * - `seed`, and `presence_penalty` / `frequency_penalty` of 0, are hints too where a family cannot take them
  *   (parameter policy); a non-zero penalty such a family cannot honour stays a 400;
- * - `cache_control: {type: "ephemeral", ttl?}` marks (on a part, a message, a tool) become `CacheMark`s.
+ * - `cache_control: {type: "ephemeral", ttl?}` marks (on a part, a message, a tool) become `CacheMark`s;
+ * - so does OpenAI's `prompt_cache_breakpoint: {mode: "explicit", ttl?: "30m" | "12h"}` on a part (its lifetime
+ *   is mapped per model in caching.ts). Of the request's `prompt_cache_options`, `mode: "explicit"` keeps an
+ *   alias's automatic points off the request and `ttl` is the lifetime of the breakpoints that name none;
+ *   `prewarm`, `comparison_response_id` and the deprecated `prompt_cache_retention` are hints.
  */
 import { SidecarError } from '../errors.ts';
 import { SERVICE_TIERS } from '../config/schema.ts';
-import type { CacheMark, ServiceTier } from './request.ts';
+import type { CacheMark, ChatMessage, ServiceTier } from './request.ts';
 
 /** Accepted, never sent: any value. */
 export const DROPPED_HINTS: ReadonlySet<string> = new Set(['store', 'verbosity', 'prompt_cache_key', 'safety_identifier']);
@@ -66,4 +70,95 @@ export function readCacheControl(value: unknown, where: string): CacheMark | und
     });
   }
   return { ttl: v.ttl };
+}
+
+function refused(param: string, message: string): SidecarError {
+  return new SidecarError('invalid_request_error', message, { param });
+}
+
+const LIFETIMES: readonly string[] = ['30m', '12h'];
+
+/** Reads an OpenAI `prompt_cache_breakpoint` (`where` names it in the 400), or undefined when absent. */
+export function readCacheBreakpoint(value: unknown, where: string): CacheMark | undefined {
+  if (value === undefined || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof value !== 'object' || Array.isArray(value) || v.mode !== 'explicit') {
+    throw refused(where, `${where} must be {"mode": "explicit"} with an optional "ttl" of "30m" or "12h"`);
+  }
+  const extra = Object.keys(v).find((k) => k !== 'mode' && k !== 'ttl');
+  if (extra !== undefined) throw refused(`${where}.${extra}`, `${where}.${extra} is not a prompt_cache_breakpoint field (mode, ttl)`);
+  if (v.ttl === undefined || v.ttl === null) return { breakpoint: {} };
+  if (!LIFETIMES.includes(v.ttl as string)) {
+    throw refused(`${where}.ttl`, `${where}.ttl must be "30m" or "12h", got ${JSON.stringify(v.ttl)}`);
+  }
+  return { breakpoint: { lifetime: v.ttl as '30m' | '12h' } };
+}
+
+/** A content part's cache mark: its `cache_control`, else its `prompt_cache_breakpoint`. */
+export function readPartCache(part: Record<string, unknown> | null | undefined, where: string): CacheMark | undefined {
+  const control = readCacheControl(part?.cache_control, `${where}.cache_control`);
+  const breakpoint = readCacheBreakpoint(part?.prompt_cache_breakpoint, `${where}.prompt_cache_breakpoint`);
+  return control ?? breakpoint;
+}
+
+/** What a request's `prompt_cache_options` and `prompt_cache_retention` ask, with the notes of what was dropped. */
+export interface PromptCacheOptions {
+  /** `mode: "explicit"`: the client's breakpoints only, no automatic points. */
+  explicit: boolean;
+  /** The lifetime of the breakpoints that name none. */
+  lifetime?: '30m' | '12h';
+  hints: string[];
+}
+
+/** Reads `prompt_cache_options` and `prompt_cache_retention` (absent or null: nothing asked). */
+export function readPromptCacheOptions(options: unknown, retention: unknown): PromptCacheOptions {
+  const out: PromptCacheOptions = { explicit: false, hints: [] };
+  if (retention !== undefined && retention !== null) {
+    out.hints.push('"prompt_cache_retention" dropped: deprecated, and Bedrock\'s cache lifetime is the cache point\'s ttl');
+  }
+  if (options === undefined || options === null) return out;
+  const o = options as Record<string, unknown>;
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw refused('prompt_cache_options', '"prompt_cache_options" must be an object (mode, ttl, prewarm, comparison_response_id)');
+  }
+  for (const [key, value] of Object.entries(o)) {
+    if (value === undefined || value === null) continue;
+    switch (key) {
+      case 'mode':
+        if (value !== 'implicit' && value !== 'explicit') {
+          throw refused(
+            'prompt_cache_options.mode',
+            `prompt_cache_options.mode must be "implicit" or "explicit", got ${JSON.stringify(value)}`,
+          );
+        }
+        out.explicit = value === 'explicit';
+        break;
+      case 'ttl':
+        if (!LIFETIMES.includes(value as string)) {
+          throw refused('prompt_cache_options.ttl', `prompt_cache_options.ttl must be "30m" or "12h", got ${JSON.stringify(value)}`);
+        }
+        out.lifetime = value as '30m' | '12h';
+        break;
+      case 'prewarm':
+      case 'comparison_response_id':
+        out.hints.push(`"prompt_cache_options.${key}" dropped: a client hint with no meaning on Bedrock`);
+        break;
+      default:
+        throw refused(
+          `prompt_cache_options.${key}`,
+          `prompt_cache_options.${key} is not a prompt_cache_options field (mode, ttl, prewarm, comparison_response_id)`,
+        );
+    }
+  }
+  return out;
+}
+
+/** The messages with `lifetime` given to each breakpoint that names none (a request's `prompt_cache_options.ttl`). */
+export function withBreakpointLifetime(messages: ChatMessage[], lifetime: '30m' | '12h' | undefined): ChatMessage[] {
+  if (lifetime === undefined) return messages;
+  const fill = <T extends { cache?: CacheMark }>(item: T): T =>
+    item.cache?.breakpoint && item.cache.breakpoint.lifetime === undefined
+      ? { ...item, cache: { ...item.cache, breakpoint: { lifetime } } }
+      : item;
+  return messages.map((m) => fill({ ...m, content: m.content.map(fill) } as ChatMessage));
 }

@@ -23,6 +23,12 @@ export interface SidecarParams {
  */
 export interface CacheMark {
   ttl?: '5m' | '1h';
+  /**
+   * The mark is an OpenAI `prompt_cache_breakpoint` (hints.ts) asking this minimum lifetime (its own `ttl`, else
+   * the request's `prompt_cache_options.ttl`; none: the 5-minute default): caching.ts maps it to one of
+   * Bedrock's TTLs for the model.
+   */
+  breakpoint?: { lifetime?: '30m' | '12h' };
 }
 
 export interface TextPart {
@@ -232,6 +238,11 @@ export interface ChatRequest {
   additionalFields?: Record<string, unknown>;
   /** Latency-optimized inference a native Converse client asked for (`performanceConfig.latency`); else the alias's. */
   performance?: 'standard' | 'optimized';
+  /**
+   * Only the client's own cache points (OpenAI `prompt_cache_options.mode: "explicit"`): an alias's
+   * `prompt_caching: auto` adds none to this request (caching.ts).
+   */
+  explicitCache?: boolean;
   /**
    * The Bedrock project a native client named (Converse `projectIdentifier`, InvokeModel's
    * `X-Amzn-Bedrock-ProjectIdentifier`): sent on as it came, in the form the target's route takes (serving.ts).

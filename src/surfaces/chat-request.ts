@@ -7,7 +7,14 @@
  */
 import { SidecarError } from '../errors.ts';
 import { documentFromDataUrl } from '../providers/documents.ts';
-import { readCacheControl, readHint, readServiceTier } from '../providers/hints.ts';
+import {
+  readCacheControl,
+  readHint,
+  readPartCache,
+  readPromptCacheOptions,
+  readServiceTier,
+  withBreakpointLifetime,
+} from '../providers/hints.ts';
 import {
   REASONING_EFFORTS,
   takeSidecarParams,
@@ -45,9 +52,21 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
   if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== 'boolean') {
     throw bad('stream', '"stream" must be a boolean');
   }
-  const { messages, params, unknown, hints } = readChatFields(raw);
+  // OpenAI's prompt-cache controls are this surface's, not the native invoke bodies' that readChatFields reads too.
+  const { prompt_cache_options: options, prompt_cache_retention: retention, ...fields } = raw;
+  const cache = readPromptCacheOptions(options, retention);
+  const { messages, params, unknown, hints } = readChatFields(fields);
+  hints.push(...cache.hints);
   return {
-    request: { model: raw.model, stream: raw.stream === true, messages, params, sidecar, ...(hints.length > 0 ? { hints } : {}) },
+    request: {
+      model: raw.model,
+      stream: raw.stream === true,
+      messages: withBreakpointLifetime(messages, cache.lifetime),
+      params,
+      sidecar,
+      ...(hints.length > 0 ? { hints } : {}),
+      ...(cache.explicit ? { explicitCache: true } : {}),
+    },
     unknown,
   };
 }
@@ -287,7 +306,7 @@ function contentParts(content: unknown, at: string, allowEmpty = false): Content
   return content.map((part, j): ContentPart => {
     const p = part as Record<string, unknown> | null;
     const where = `${at}.content[${j}]`;
-    const cache = readCacheControl(p?.cache_control, `${where}.cache_control`);
+    const cache = readPartCache(p, where);
     const mark = cache ? { cache, at: where } : { at: where };
     if (p?.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text, ...mark };
     if (p?.type === 'image_url') {

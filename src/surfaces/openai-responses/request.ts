@@ -16,7 +16,8 @@
  * (`web_search`, `file_search`, …) is a 400 naming it, or dropped with drop_params.
  *
  * `cache_control: {type: "ephemeral", ttl?}` on a part, an item or a tool is a prompt-cache mark, as on Chat
- * Completions (the rules: src/providers/caching.ts).
+ * Completions, and so is OpenAI's `prompt_cache_breakpoint` on a part; `prompt_cache_options` and
+ * `prompt_cache_retention` are read as there (src/providers/hints.ts; the rules: src/providers/caching.ts).
  *
  * Hints with no Bedrock meaning are accepted and dropped: `text.verbosity`, `prompt_cache_key`,
  * `safety_identifier`, `client_metadata`, `truncation: "disabled"`, `reasoning.summary`, `include`.
@@ -40,7 +41,7 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
-import { readCacheControl, readServiceTier } from '../../providers/hints.ts';
+import { readCacheControl, readPartCache, readPromptCacheOptions, readServiceTier, withBreakpointLifetime } from '../../providers/hints.ts';
 import { compactionMessage, compactionRequestMessage } from './compaction.ts';
 import { openReasoning, storedItem, type StoredResponse } from './store.ts';
 
@@ -68,7 +69,18 @@ export interface ResponsesExtras {
   compaction: boolean;
 }
 
-const ENVELOPE = new Set(['model', 'input', 'stream', 'instructions', 'previous_response_id', 'store', 'include', 'background']);
+const ENVELOPE = new Set([
+  'model',
+  'input',
+  'stream',
+  'instructions',
+  'previous_response_id',
+  'store',
+  'include',
+  'background',
+  'prompt_cache_options',
+  'prompt_cache_retention',
+]);
 const DROPPED_HINTS = new Set(['prompt_cache_key', 'safety_identifier', 'client_metadata', 'stream_options']);
 const BUILT_IN_TOOLS = new Set([
   'web_search',
@@ -118,6 +130,8 @@ export function readResponsesRequest(
   }
   const include = raw.include ?? [];
   if (!Array.isArray(include) || include.some((v) => typeof v !== 'string')) throw bad('include', '"include" must be a list of strings');
+  const cache = readPromptCacheOptions(raw.prompt_cache_options, raw.prompt_cache_retention);
+  for (const hint of cache.hints) options.note(hint);
 
   const tools = new Map<string, ToolShape>();
   const params: ChatParams = {};
@@ -184,7 +198,14 @@ export function readResponsesRequest(
   if (read.compaction) params.tool_choice = { type: 'none' };
 
   const stream = raw.stream === true;
-  const request: ChatRequest = { model: raw.model, stream, messages, params, sidecar };
+  const request: ChatRequest = {
+    model: raw.model,
+    stream,
+    messages: withBreakpointLifetime(messages, cache.lifetime),
+    params,
+    sidecar,
+    ...(cache.explicit ? { explicitCache: true } : {}),
+  };
   return {
     request,
     unknown,
@@ -542,9 +563,9 @@ function markLast(parts: TextPart[], cache: CacheMark | undefined): TextPart[] {
   return cache && last ? [...parts.slice(0, -1), { ...last, cache }] : parts;
 }
 
-/** A part's `cache_control` as a mark to spread into the neutral part. */
+/** A part's `cache_control` or `prompt_cache_breakpoint` as a mark to spread into the neutral part. */
 function partMark(p: Record<string, unknown>, where: string): { cache?: CacheMark } {
-  const cache = readCacheControl(p.cache_control, `${where}.cache_control`);
+  const cache = readPartCache(p, where);
   return cache ? { cache } : {};
 }
 
