@@ -261,15 +261,33 @@ function bedrockThinking(thinking: Json, ctx: BuildContext): Json {
   return out;
 }
 
+/**
+ * Which `role: "system"` messages the model no longer sees: one with `clear_at: "next_user_message"` is shown for the
+ * user turn it follows only, and once a later `role: "user"` message exists it stays in the array unseen
+ * (Anthropic's `BetaSystemMessageParam.clear_at`). Bedrock has no such member, so the sidecar leaves the message out;
+ * sent as a reminder on every turn, it would keep telling the model what held one turn ago.
+ */
+export function clearedSystemMessages(messages: readonly unknown[]): (i: number) => boolean {
+  let lastUser = -1;
+  messages.forEach((m, i) => {
+    if (isObject(m) && m.role === 'user') lastUser = i;
+  });
+  return (i) => {
+    const m = messages[i];
+    return isObject(m) && m.role === 'system' && m.clear_at === 'next_user_message' && i < lastUser;
+  };
+}
+
 function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
   const out: Array<{ role: string; content: unknown }> = [];
   const list = Array.isArray(value) ? value : [];
+  const cleared = clearedSystemMessages(list);
   list.forEach((m: unknown, i) => {
-    if (!isObject(m)) return;
+    if (!isObject(m) || cleared(i)) return;
     let role = m.role;
     let content: unknown = m.content;
     for (const key of Object.keys(m)) {
-      if (key !== 'role' && key !== 'content')
+      if (key !== 'role' && key !== 'content' && !(role === 'system' && key === 'clear_at'))
         ctx.note(`messages[${i}].${key} dropped: Bedrock's Claude messages take role and content only`);
     }
     if (role === 'system') {
@@ -281,6 +299,8 @@ function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
           : Array.isArray(content)
             ? content.map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : '')).join('')
             : '';
+      // A system message without text (Claude Code's `{content: [], output_config}`) says nothing to the model.
+      if (text === '') return;
       content = [{ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` }];
     } else if (Array.isArray(content)) {
       content = content.flatMap((b, j) => keepBlock(b, `messages[${i}].content[${j}]`, ctx));

@@ -2,7 +2,8 @@
  * Mid-conversation tool changes (`tool_addition` / `tool_removal` in a `role: "system"` message) through the
  * Messages surface: Bedrock takes them on no model, so the sidecar refuses them before any call, with the code
  * Anthropic's API gives where they are not supported (`error.details.error_code`), which Claude Code 2.1.332
- * falls back on (announcing late tools its other way) and the SDK hands to the app. Plain system text still goes.
+ * falls back on (announcing late tools its other way) and the SDK hands to the app. Plain system text still goes,
+ * for as long as its `clear_at` says.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +107,84 @@ test('messages: a system message of text alone still goes, and other refusals ca
     );
     assert.equal(error.status, 400);
     assert.deepEqual(Object.keys((error.error as { error: Record<string, unknown> }).error).sort(), ['message', 'type']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('messages: a system message with clear_at next_user_message is shown for its turn only, on invoke and on converse', async () => {
+  const { h, client } = await rig();
+  try {
+    const reminder = { role: 'system', content: 'Plan mode is on.', clear_at: 'next_user_message' };
+    const sentText = (): string => h.emu.requests.at(-1)!.body.toString('utf8');
+    for (const model of ['claude', 'nova']) {
+      const ask = (messages: unknown[]): Promise<unknown> =>
+        client.beta.messages.create({
+          model,
+          max_tokens: 50,
+          messages,
+        } as unknown as Anthropic.Beta.Messages.MessageCreateParamsNonStreaming);
+      // The turn it follows: shown (as a reminder on Claude's body, as system text on Converse).
+      h.emu.script({ type: 'text', text: 'ok' });
+      await ask([{ role: 'user', content: 'hello' }, reminder]);
+      assert.match(sentText(), /Plan mode is on\./, `${model}: shown for the turn it follows`);
+      // A later user message: it stays in the array, unseen by the model.
+      h.emu.script({ type: 'text', text: 'ok' });
+      await ask([{ role: 'user', content: 'hello' }, reminder, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'next' }]);
+      assert.doesNotMatch(sentText(), /Plan mode/, `${model}: cleared once a later user message exists`);
+      assert.match(sentText(), /next/);
+      // clear_at never (the default): shown on every turn, as before.
+      h.emu.script({ type: 'text', text: 'ok' });
+      await ask([
+        { role: 'user', content: 'hello' },
+        { ...reminder, clear_at: 'never' },
+        { role: 'assistant', content: 'ok' },
+        { role: 'user', content: 'next' },
+      ]);
+      assert.match(sentText(), /Plan mode is on\./, `${model}: clear_at never keeps it`);
+    }
+    const error = await refusal(
+      client.beta.messages.create({
+        model: 'claude',
+        max_tokens: 50,
+        messages: [
+          { role: 'user', content: 'hello' },
+          { ...reminder, clear_at: 'later' },
+        ],
+      } as unknown as Anthropic.Beta.Messages.MessageCreateParamsNonStreaming),
+    );
+    assert.equal(error.status, 400);
+    assert.match(error.message, /messages\[1\]\.clear_at must be "next_user_message" or "never"/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("messages: Claude Code's per-turn system message with no text ({content: [], output_config}) sends nothing to the model", async () => {
+  const { h, client } = await rig();
+  try {
+    for (const model of ['claude', 'nova']) {
+      h.emu.script({ type: 'text', text: 'ok' });
+      await client.beta.messages.create({
+        model,
+        max_tokens: 50,
+        // What Claude Code 2.1.332 appends for a per-turn output setting (its statementAfter).
+        messages: [
+          { role: 'user', content: 'hello' },
+          { role: 'assistant', content: 'hi' },
+          { role: 'user', content: 'next' },
+          { role: 'system', content: [], output_config: { effort: 'low' } },
+        ],
+      } as unknown as Anthropic.Beta.Messages.MessageCreateParamsNonStreaming);
+      const sent = h.emu.requests.at(-1)!.body.toString('utf8');
+      assert.doesNotMatch(sent, /system-reminder/, `${model}: no empty reminder`);
+      const body = JSON.parse(sent) as { messages: Array<{ role: string }> };
+      assert.deepEqual(
+        body.messages.map((m) => m.role),
+        ['user', 'assistant', 'user'],
+        `${model}: the conversation as it was, ending on the user's turn`,
+      );
+    }
   } finally {
     await h.close();
   }

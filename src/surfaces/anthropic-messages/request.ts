@@ -25,7 +25,7 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
-import { CLAUDE_BODY_KEYS } from '../../providers/anthropic-native.ts';
+import { CLAUDE_BODY_KEYS, clearedSystemMessages } from '../../providers/anthropic-native.ts';
 import { withEagerToolStreaming } from '../../providers/anthropic-betas.ts';
 import { documentFormat, documentName, documentPart, overDocumentLimit } from '../../providers/documents.ts';
 import { claudeOutputEffort } from '../../providers/claude-rules.ts';
@@ -237,6 +237,7 @@ function readSystem(system: unknown): ChatMessage[] {
 function readMessages(value: unknown, reading: Reading): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) throw bad('messages', '"messages" is required and must be a non-empty list');
   const out: ChatMessage[] = [];
+  const cleared = clearedSystemMessages(value);
   value.forEach((m, i) => {
     const at = `messages[${i}]`;
     if (!isObject(m)) throw bad(at, `${at} must be an object`);
@@ -245,9 +246,16 @@ function readMessages(value: unknown, reading: Reading): ChatMessage[] {
     // Where block j came from: a string content is the one text block.
     const blockAt = (j: number): string => (typeof m.content === 'string' ? `${at}.content` : `${at}.content[${j}]`);
     switch (m.role) {
-      case 'system':
-        out.push({ role: 'system', content: systemText(blocks, blockAt), at });
+      case 'system': {
+        if (m.clear_at !== undefined && m.clear_at !== null && m.clear_at !== 'never' && m.clear_at !== 'next_user_message')
+          throw bad(`${at}.clear_at`, `${at}.clear_at must be "next_user_message" or "never"`);
+        // Read even when cleared: what the message carries is checked on every turn, as Anthropic's API does. One
+        // with no text (Claude Code's `{content: [], output_config}`, a per-turn setting Bedrock has no place for)
+        // says nothing to the model.
+        const content = systemText(blocks, blockAt);
+        if (!cleared(i) && content.length > 0) out.push({ role: 'system', content, at });
         return;
+      }
       case 'user':
         readUser(blocks as unknown[], at, blockAt, out, reading);
         return;
