@@ -10,8 +10,9 @@
  * - `cache_control: {type: "ephemeral", ttl?}` marks (on a part, a message, a tool) become `CacheMark`s;
  * - so does OpenAI's `prompt_cache_breakpoint: {mode: "explicit", ttl?: "30m" | "12h"}` on a part (its lifetime
  *   is mapped per model in caching.ts). Of the request's `prompt_cache_options`, `mode: "explicit"` keeps an
- *   alias's automatic points off the request and `ttl` is the lifetime of the breakpoints that name none;
- *   `prewarm`, `comparison_response_id` and the deprecated `prompt_cache_retention` are hints.
+ *   alias's automatic points off the request and `ttl` is the lifetime of the breakpoints that name none; its
+ *   other members (`prewarm`, `comparison_response_id`, what OpenAI adds next) and the deprecated
+ *   `prompt_cache_retention` are hints.
  */
 import { SidecarError } from '../errors.ts';
 import { SERVICE_TIERS } from '../config/schema.ts';
