@@ -11,10 +11,10 @@
  * - An alias's `prompt_caching: auto` places points itself: after the last tool, after the system prompt and
  *   on the last user turn (where the client placed none), within the limit; none when the client marks an
  *   hour-long point (a five-minute one in front of it would break the TTL order), or asks for its own points
- *   only (`ChatRequest.explicitCache`).
+ *   only (`ChatRequest.promptCache.explicit`).
  * - An OpenAI `prompt_cache_breakpoint` asks a minimum lifetime, `30m` or `12h`: best effort, it becomes a 1h
  *   point where the model takes 1h, else a 5m one (Bedrock's only TTLs), and the log says so. One with no
- *   lifetime is a 5m point. OpenAI writes only a request's latest breakpoints and never refuses more, so
+ *   lifetime takes the request's `prompt_cache_options.ttl`, else it is a 5m point. OpenAI writes only a request's latest breakpoints and never refuses more, so
  *   breakpoints past Bedrock's four are dropped earliest first, and one asking an hour lifts the breakpoints in
  *   front of it to an hour (a longer life keeps the minimum each asked) rather than break the TTL order; both
  *   logged. Marks given as `cache_control` keep Bedrock's limits as 400s. Its refusals name
@@ -148,7 +148,7 @@ function markParam(marks: readonly CacheMark[]): string {
 function mapLifetimes(request: ChatRequest, support: CacheSupport, ctx: BuildContext): ChatRequest {
   const mapped = new Set<string>();
   const out = stripMarks(request, (_where, mark) => {
-    const lifetime = mark.breakpoint?.lifetime;
+    const lifetime = mark.breakpoint && (mark.breakpoint.lifetime ?? request.promptCache?.lifetime);
     if (lifetime === undefined) return mark;
     const { ttl: _ttl, ...rest } = mark;
     mapped.add(`"${lifetime}" → ${support.hourTtl ? '"1h"' : '"5m"'}`);
@@ -170,11 +170,9 @@ function fitBreakpoints(request: ChatRequest, ctx: BuildContext): ChatRequest {
   const located = marksInOrder(request);
   const breakpoints = located.filter((m) => m.mark.breakpoint);
   if (breakpoints.length === 0) return request;
-  const drop = new Set<CacheMark>(
-    breakpoints.slice(0, Math.max(0, Math.min(breakpoints.length, located.length - MAX_CACHE_POINTS))).map((m) => m.mark),
-  );
+  const drop = new Set<CacheMark>(breakpoints.slice(0, Math.max(0, located.length - MAX_CACHE_POINTS)).map((m) => m.mark));
   const kept = located.filter((m) => !drop.has(m.mark));
-  const lastHour = kept.map((m) => m.mark.breakpoint !== undefined && m.mark.ttl === '1h').lastIndexOf(true);
+  const lastHour = kept.findLastIndex((m) => m.mark.breakpoint !== undefined && m.mark.ttl === '1h');
   const lift = new Set<CacheMark>(
     kept
       .slice(0, Math.max(0, lastHour))
@@ -208,7 +206,7 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
   }
   out = fitBreakpoints(mapLifetimes(out, support, ctx), ctx);
   if (ctx.target.alias?.promptCaching === 'auto') {
-    if (request.explicitCache)
+    if (request.promptCache?.explicit)
       ctx.note('prompt_caching auto: no points added, the client asks for its own only (prompt_cache_options.mode "explicit")');
     else out = placeAuto(out, support, ctx);
   }

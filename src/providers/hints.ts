@@ -16,7 +16,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import { SERVICE_TIERS } from '../config/schema.ts';
-import type { CacheMark, ChatMessage, ServiceTier } from './request.ts';
+import type { CacheMark, PromptCacheOptions, ServiceTier } from './request.ts';
 
 /** Accepted, never sent: any value. */
 export const DROPPED_HINTS: ReadonlySet<string> = new Set(['store', 'verbosity', 'prompt_cache_key', 'safety_identifier']);
@@ -102,22 +102,16 @@ export function readPartCache(part: Record<string, unknown> | null | undefined, 
   return control ?? breakpoint;
 }
 
-/** What a request's `prompt_cache_options` and `prompt_cache_retention` ask, with the notes of what was dropped. */
-export interface PromptCacheOptions {
-  /** `mode: "explicit"`: the client's breakpoints only, no automatic points. */
-  explicit: boolean;
-  /** The lifetime of the breakpoints that name none. */
-  lifetime?: '30m' | '12h';
-  hints: string[];
-}
-
-/** Reads `prompt_cache_options` and `prompt_cache_retention` (absent or null: nothing asked). */
-export function readPromptCacheOptions(options: unknown, retention: unknown): PromptCacheOptions {
-  const out: PromptCacheOptions = { explicit: false, hints: [] };
+/**
+ * Reads `prompt_cache_options` and `prompt_cache_retention`: what they ask (`ChatRequest.promptCache`; absent
+ * when nothing), and the notes of what was dropped.
+ */
+export function readPromptCacheOptions(options: unknown, retention: unknown): { asked?: PromptCacheOptions; hints: string[] } {
+  const out: PromptCacheOptions & { hints: string[] } = { explicit: false, hints: [] };
   if (retention !== undefined && retention !== null) {
     out.hints.push('"prompt_cache_retention" dropped: deprecated, and Bedrock\'s cache lifetime is the cache point\'s ttl');
   }
-  if (options === undefined || options === null) return out;
+  if (options === undefined || options === null) return { hints: out.hints };
   const o = options as Record<string, unknown>;
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw refused('prompt_cache_options', '"prompt_cache_options" must be an object (mode, ttl; other members are dropped hints)');
@@ -145,15 +139,6 @@ export function readPromptCacheOptions(options: unknown, retention: unknown): Pr
         out.hints.push(`"prompt_cache_options.${key}" dropped: a client hint with no meaning on Bedrock`);
     }
   }
-  return out;
-}
-
-/** The messages with `lifetime` given to each breakpoint that names none (a request's `prompt_cache_options.ttl`). */
-export function withBreakpointLifetime(messages: ChatMessage[], lifetime: '30m' | '12h' | undefined): ChatMessage[] {
-  if (lifetime === undefined) return messages;
-  const fill = <T extends { cache?: CacheMark }>(item: T): T =>
-    item.cache?.breakpoint && item.cache.breakpoint.lifetime === undefined
-      ? { ...item, cache: { ...item.cache, breakpoint: { lifetime } } }
-      : item;
-  return messages.map((m) => fill({ ...m, content: m.content.map(fill) } as ChatMessage));
+  const { hints, ...asked } = out;
+  return asked.explicit || asked.lifetime !== undefined ? { asked, hints } : { hints };
 }

@@ -31,6 +31,14 @@ export interface CacheMark {
   breakpoint?: { lifetime?: '30m' | '12h' };
 }
 
+/** A request's OpenAI `prompt_cache_options`, as caching.ts applies them. */
+export interface PromptCacheOptions {
+  /** `mode: "explicit"`: only the client's own cache points; an alias's `prompt_caching: auto` adds none. */
+  explicit: boolean;
+  /** `ttl`: the lifetime of the breakpoints that name none. */
+  lifetime?: '30m' | '12h';
+}
+
 export interface TextPart {
   type: 'text';
   text: string;
@@ -238,11 +246,8 @@ export interface ChatRequest {
   additionalFields?: Record<string, unknown>;
   /** Latency-optimized inference a native Converse client asked for (`performanceConfig.latency`); else the alias's. */
   performance?: 'standard' | 'optimized';
-  /**
-   * Only the client's own cache points (OpenAI `prompt_cache_options.mode: "explicit"`): an alias's
-   * `prompt_caching: auto` adds none to this request (caching.ts).
-   */
-  explicitCache?: boolean;
+  /** What OpenAI's `prompt_cache_options` asked (hints.ts), for caching.ts. */
+  promptCache?: PromptCacheOptions;
   /**
    * The Bedrock project a native client named (Converse `projectIdentifier`, InvokeModel's
    * `X-Amzn-Bedrock-ProjectIdentifier`): sent on as it came, in the form the target's route takes (serving.ts).

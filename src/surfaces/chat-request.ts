@@ -7,14 +7,7 @@
  */
 import { SidecarError } from '../errors.ts';
 import { documentFromDataUrl } from '../providers/documents.ts';
-import {
-  readCacheControl,
-  readHint,
-  readPartCache,
-  readPromptCacheOptions,
-  readServiceTier,
-  withBreakpointLifetime,
-} from '../providers/hints.ts';
+import { readCacheControl, readHint, readPartCache, readPromptCacheOptions, readServiceTier } from '../providers/hints.ts';
 import {
   REASONING_EFFORTS,
   takeSidecarParams,
@@ -61,11 +54,11 @@ export function readChatRequest(body: unknown): { request: ChatRequest; unknown:
     request: {
       model: raw.model,
       stream: raw.stream === true,
-      messages: withBreakpointLifetime(messages, cache.lifetime),
+      messages,
       params,
       sidecar,
       ...(hints.length > 0 ? { hints } : {}),
-      ...(cache.explicit ? { explicitCache: true } : {}),
+      ...(cache.asked ? { promptCache: cache.asked } : {}),
     },
     unknown,
   };

@@ -41,7 +41,7 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
-import { readCacheControl, readPartCache, readPromptCacheOptions, readServiceTier, withBreakpointLifetime } from '../../providers/hints.ts';
+import { readCacheControl, readPartCache, readPromptCacheOptions, readServiceTier } from '../../providers/hints.ts';
 import { compactionMessage, compactionRequestMessage } from './compaction.ts';
 import { openReasoning, storedItem, type StoredResponse } from './store.ts';
 
@@ -201,10 +201,10 @@ export function readResponsesRequest(
   const request: ChatRequest = {
     model: raw.model,
     stream,
-    messages: withBreakpointLifetime(messages, cache.lifetime),
+    messages,
     params,
     sidecar,
-    ...(cache.explicit ? { explicitCache: true } : {}),
+    ...(cache.asked ? { promptCache: cache.asked } : {}),
   };
   return {
     request,
