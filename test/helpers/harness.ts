@@ -139,6 +139,26 @@ export async function withHarness(
 }
 
 /**
+ * Runs `run` with a sidecar whose aliases may reach a second region: `west`, an emulator of its own, is the
+ * endpoint `config(west.url)` gives a fallback alias (the harness's emulator stays the first region). Both are
+ * closed whatever happens.
+ */
+export async function withSecondRegion(
+  config: (westUrl: string) => Record<string, unknown>,
+  run: (h: Harness, west: Emulator) => Promise<void>,
+): Promise<void> {
+  const west = await startTestEmulator();
+  let h: Harness | undefined;
+  try {
+    h = await startHarness(config(west.url));
+    await run(h, west);
+  } finally {
+    await h?.close();
+    await west.close();
+  }
+}
+
+/**
  * The suite's one Chat Completions client: POSTs `body` (JSON-encoded unless already a string) to the
  * sidecar at `to` (its proxy base URL, or anything with a `url`: a harness, a rig, a running sidecar).
  */

@@ -14,8 +14,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { Emulator } from '../../src/emulator/index.ts';
-import { startTestEmulator } from '../helpers/emulator.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHarness, type Harness, withSecondRegion } from '../helpers/harness.ts';
 import { nativeClient } from './bedrock-native-helpers.ts';
 
 const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -123,22 +122,17 @@ test('native surface: a project ARN of another region than the target’s is a 4
     assert.equal(h.emu.requests.length, before, 'nothing reached Bedrock');
   }));
 
-async function withFallbackRig(run: (h: Harness, west: Emulator) => Promise<void>): Promise<void> {
-  const west = await startTestEmulator();
-  let h: Harness | undefined;
-  try {
-    h = await startHarness({
+function withFallbackRig(run: (h: Harness, west: Emulator) => Promise<void>): Promise<void> {
+  return withSecondRegion(
+    (westUrl) => ({
       upstream: { max_attempts: 1 },
       models: [
         { ...NOVA, name: 'nova-east', fallbacks: ['nova-west'] },
-        { ...NOVA, name: 'nova-west', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-west-2', endpoint: west.url },
+        { ...NOVA, name: 'nova-west', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-west-2', endpoint: westUrl },
       ],
-    });
-    await run(h, west);
-  } finally {
-    await h?.close();
-    await west.close();
-  }
+    }),
+    run,
+  );
 }
 
 test('native converse failover: "default" goes to a fallback in another region; a project ARN skips it', () =>

@@ -7,26 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { deterministicVector } from '../../src/emulator/embeddings.ts';
-import { CLAUDE_INVOKE, startHarness, type Harness } from '../helpers/harness.ts';
-import { startTestEmulator } from '../helpers/emulator.ts';
+import { CLAUDE_INVOKE, startHarness, type Harness, withSecondRegion } from '../helpers/harness.ts';
 
-async function withRig(primary: Record<string, unknown>, run: (h: Harness, west: Emulator) => Promise<void>): Promise<void> {
-  const west = await startTestEmulator();
-  let h: Harness | undefined;
-  try {
-    h = await startHarness({
+function withRig(primary: Record<string, unknown>, run: (h: Harness, west: Emulator) => Promise<void>): Promise<void> {
+  return withSecondRegion(
+    (westUrl) => ({
       upstream: { max_attempts: 1 },
       models: [
         { name: 'cohere-east', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-east-1', fallbacks: ['cohere-west'], ...primary },
-        { name: 'cohere-west', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-west-2', endpoint: west.url },
+        { name: 'cohere-west', model: 'bedrock/invoke/cohere.embed-v4:0', region: 'us-west-2', endpoint: westUrl },
         CLAUDE_INVOKE,
       ],
-    });
-    await run(h, west);
-  } finally {
-    await h?.close();
-    await west.close();
-  }
+    }),
+    run,
+  );
 }
 
 const post = (h: Harness, body: unknown): Promise<Response> =>
