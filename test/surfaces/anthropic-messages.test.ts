@@ -540,6 +540,21 @@ test('messages: count_tokens asks Bedrock CountTokens with the body the call wou
     const native = JSON.parse(Buffer.from(input.invokeModel.body, 'base64').toString('utf8')) as Record<string, unknown>;
     assert.equal(native.anthropic_version, 'bedrock-2023-05-31');
     assert.equal(native.system, 'be brief');
+    // A count body has no max_tokens; the one sent is InvokeModel's to check, which wants it above a thinking
+    // budget ("max_tokens must be greater than thinking.budget_tokens"): 1, or one more than the budget.
+    assert.equal(native.max_tokens, 1);
+    await client.messages.countTokens({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'count these words please' }],
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+    });
+    const thinking = JSON.parse(
+      Buffer.from(
+        (JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as { input: { invokeModel: { body: string } } }).input.invokeModel.body,
+        'base64',
+      ).toString('utf8'),
+    ) as { max_tokens: number; thinking: { budget_tokens: number } };
+    assert.deepEqual([thinking.max_tokens, thinking.thinking.budget_tokens], [2049, 2048]);
 
     const nova = await client.messages.countTokens({ model: 'nova', messages: [{ role: 'user', content: 'hello' }] });
     assert.ok(nova.input_tokens > 0);

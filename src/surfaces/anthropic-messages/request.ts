@@ -64,8 +64,18 @@ interface Reading {
 }
 
 /**
- * `countOnly`: a count_tokens body, which has no `max_tokens` (the count needs one upstream: 1, as Bedrock's
- * CountTokens examples send).
+ * The `max_tokens` a count's body is sent with, where the client's count_tokens body has none: 1, as Bedrock's
+ * CountTokens examples send, or one more than a thinking budget. CountTokens reads the body InvokeModel would
+ * (it refuses what InvokeModel refuses: claude-code #63532's `eager_input_streaming`), and InvokeModel wants
+ * `max_tokens` above `thinking.budget_tokens`; no count depends on it.
+ */
+function countingMaxTokens(thinking: unknown): number {
+  const budget = isObject(thinking) && thinking.type === 'enabled' ? thinking.budget_tokens : undefined;
+  return typeof budget === 'number' && Number.isInteger(budget) && budget >= 1 ? budget + 1 : 1;
+}
+
+/**
+ * `countOnly`: a count_tokens body, which has no `max_tokens` (the count needs one upstream: countingMaxTokens).
  */
 export function readMessagesRequest(body: unknown, req: IncomingMessage | undefined, { countOnly = false } = {}): MessagesRead {
   if (!isObject(body)) throw bad('', 'the request body must be a JSON object');
@@ -76,7 +86,7 @@ export function readMessagesRequest(body: unknown, req: IncomingMessage | undefi
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', '"model" is required and must be a string');
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
     throw bad('stream', '"stream" must be a boolean');
-  if (countOnly && body.max_tokens === undefined) body.max_tokens = 1;
+  if (countOnly && body.max_tokens === undefined) body.max_tokens = countingMaxTokens(body.thinking);
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
     throw bad('max_tokens', '"max_tokens" is required and must be a positive integer');
   }
