@@ -352,7 +352,8 @@ function asBlocks(content: unknown): unknown[] {
 function keepBlock(block: unknown, at: string, ctx: BuildContext): Json[] {
   if (!isObject(block)) return [];
   const type = String(block.type);
-  const keys = BLOCK_KEYS[type];
+  // Own keys only: a client's `"type": "constructor"` is a block type like any other, not Object's member.
+  const keys = Object.hasOwn(BLOCK_KEYS, type) ? BLOCK_KEYS[type] : undefined;
   if (!keys) {
     ctx.note(`${at} dropped: Bedrock's Claude body takes no "${type}" block`);
     return [];

@@ -70,7 +70,7 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   const sidecar = takeSidecarParams(raw);
   for (const key of Object.keys(raw)) {
     if (READ.has(key) || LEFT_ASIDE.has(key)) continue;
-    const why = NOT_CARRIED[key];
+    const why = Object.hasOwn(NOT_CARRIED, key) ? NOT_CARRIED[key] : undefined;
     if (why !== undefined) throw invalid(`${key}: not supported by the sidecar (${why})`, key);
     throw invalid(`Malformed input request: extraneous key [${key}] is not permitted`, key);
   }
