@@ -13,6 +13,7 @@ import { SidecarError } from '../../errors.ts';
 import { SERVICE_TIERS } from '../../config/schema.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { documentFromBlock } from '../../providers/documents.ts';
+import { MAX_JSON_DEPTH, parseJsonText } from '../../providers/json-text.ts';
 import { adapterFor } from '../../providers/index.ts';
 import { disallowedExtraField } from '../../providers/policy.ts';
 import {
@@ -174,12 +175,13 @@ function readOutputConfig(value: unknown, params: ChatParams): void {
       'outputConfig.textFormat',
     );
   }
-  let schema: unknown;
-  try {
-    schema = JSON.parse(jsonSchema.schema);
-  } catch {
-    schema = undefined;
-  }
+  const parsed = parseJsonText(jsonSchema.schema);
+  if (!parsed.ok && parsed.tooDeep)
+    throw invalid(
+      `outputConfig.textFormat.structure.jsonSchema.schema: nests deeper than ${MAX_JSON_DEPTH} levels`,
+      'outputConfig.textFormat',
+    );
+  const schema = parsed.ok ? parsed.value : undefined;
   if (!isObject(schema))
     throw invalid(
       'outputConfig.textFormat.structure.jsonSchema.schema: must be a JSON schema object, as a string',
