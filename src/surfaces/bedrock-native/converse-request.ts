@@ -60,6 +60,9 @@ export function invalid(message: string, param?: string): SidecarError {
   return new SidecarError('invalid_request_error', message, param === undefined ? {} : { param });
 }
 
+/** What a project id or ARN is made of (projectIdentifier). */
+const PROJECT = /^[\x20-\x7e]*$/;
+
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -129,8 +132,13 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
     params.metadata = metadata as Record<string, string>;
   }
   if (raw.projectIdentifier !== undefined) {
-    // The SDK's model: a string, no length or pattern; which projects exist is Bedrock's to say.
+    // The SDK's model: a string, no length or pattern; which projects exist is Bedrock's to say. But it travels as
+    // the X-Amzn-Bedrock-ProjectIdentifier header to an invoke target, and a character no header may carry (a
+    // newline, 日本) failed the call there as Bedrock's failure: a 502, counted by the alias's circuit breaker, so
+    // five such requests opened it for every client. A project id or ARN is printable ASCII.
     if (typeof raw.projectIdentifier !== 'string') throw invalid('projectIdentifier: must be a string', 'projectIdentifier');
+    if (!PROJECT.test(raw.projectIdentifier))
+      throw invalid('projectIdentifier: must be a project id or ARN, in printable ASCII', 'projectIdentifier');
     request.project = raw.projectIdentifier;
   }
   return { request, unknown: [] };
