@@ -95,6 +95,8 @@ export interface EmbeddingSurface {
   errorBody(error: SidecarError): unknown;
   /** Headers that go with an error answer (Bedrock's `x-amzn-ErrorType`); none if absent. */
   errorHeaders?(error: SidecarError): Record<string, string>;
+  /** The status of an error answer, where not the error type's (Bedrock's own, native); absent: the type's. */
+  errorStatus?(error: SidecarError): number;
   /** Reads the request, calls, answers 200; throws a SidecarError before any byte to refuse or fail. */
   serve(exchange: EmbeddingExchange): Promise<void>;
 }

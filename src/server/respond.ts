@@ -28,13 +28,32 @@ export function errorAnswered(res: ServerResponse): SidecarError | undefined {
   return answeredWith.get(res);
 }
 
-/** An error before the commit: `body` is the surface's error shape of it (docs/contract.md#streaming-and-errors). */
-export function sendError(res: ServerResponse, error: SidecarError, body: unknown, headers: Record<string, string> = {}): void {
+/**
+ * How a surface answers an error before the commit: its body, any headers of its own (Bedrock's
+ * `x-amzn-ErrorType`), and its HTTP status where that is not the error type's (the native surface keeps Bedrock's).
+ */
+export interface ErrorShape {
+  errorBody(error: SidecarError): unknown;
+  errorHeaders?(error: SidecarError): Record<string, string>;
+  errorStatus?(error: SidecarError): number;
+}
+
+/**
+ * An error before the commit: `body` is the surface's error shape of it (docs/contract.md#streaming-and-errors),
+ * `status` the error type's unless the surface says otherwise.
+ */
+export function sendError(
+  res: ServerResponse,
+  error: SidecarError,
+  body: unknown,
+  headers: Record<string, string> = {},
+  status = error.status,
+): void {
   answeredWith.set(res, error);
   // A load answer tells the client when to come back, and that it may (docs/contract.md#failover-and-overload).
   const extra =
     error.retryAfterS === undefined ? headers : { 'retry-after': String(error.retryAfterS), 'x-should-retry': 'true', ...headers };
-  sendJson(res, error.status, body, extra);
+  sendJson(res, status, body, extra);
 }
 
 /**
@@ -47,17 +66,23 @@ export function answerFailure(
   res: ServerResponse,
   error: unknown,
   outcome: { status: number; error: SidecarError | undefined; retries: number },
-  surface: { errorBody(error: SidecarError): unknown; errorHeaders?(error: SidecarError): Record<string, string> },
+  surface: ErrorShape,
   log: Logger,
 ): void {
   const e = toSidecarError(error);
   outcome.error = e;
   if (!res.headersSent && !res.destroyed) {
-    outcome.status = e.status;
-    sendError(res, e, surface.errorBody(e), {
-      ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
-      ...surface.errorHeaders?.(e),
-    });
+    outcome.status = surface.errorStatus?.(e) ?? e.status;
+    sendError(
+      res,
+      e,
+      surface.errorBody(e),
+      {
+        ...(outcome.retries > 0 ? { 'x-should-retry': 'false' } : {}),
+        ...surface.errorHeaders?.(e),
+      },
+      outcome.status,
+    );
   } else if (!res.headersSent) {
     outcome.status = 499;
   }

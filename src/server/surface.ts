@@ -65,6 +65,8 @@ export interface ModelSurface {
   answerHeaders?(meta: AnswerMeta): Record<string, string>;
   /** The JSON body of an error answered before the commit. */
   errorBody(error: SidecarError): unknown;
+  /** The HTTP status of an error answered before the commit, where not the error type's (Bedrock's own, native); absent: the type's. */
+  errorStatus?(error: SidecarError): number;
   /**
    * Parameters a family cannot take, and the parts of a tool result it cannot read (images, a failed
    * tool's status: `checkToolResults`), are dropped and logged rather than refused (a surface whose clients

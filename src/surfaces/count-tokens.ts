@@ -43,6 +43,8 @@ export interface CountSurface {
   answer(inputTokens: number): unknown;
   errorBody(error: SidecarError): unknown;
   errorHeaders?(error: SidecarError): Record<string, string>;
+  /** The status of an error answer, where not the error type's (Bedrock's own, native); absent: the type's. */
+  errorStatus?(error: SidecarError): number;
 }
 
 export async function serveCountTokens(
@@ -102,8 +104,8 @@ export async function serveCountTokens(
     sendJson(res, 200, surface.answer(count));
   } catch (error) {
     failure = drain.error ?? toSidecarError(error);
-    status = res.destroyed ? 499 : failure.status;
-    if (!res.headersSent && !res.destroyed) sendError(res, failure, surface.errorBody(failure), surface.errorHeaders?.(failure));
+    status = res.destroyed ? 499 : (surface.errorStatus?.(failure) ?? failure.status);
+    if (!res.headersSent && !res.destroyed) sendError(res, failure, surface.errorBody(failure), surface.errorHeaders?.(failure), status);
     if (failure.type === 'internal_error') log.error({ err: error }, 'internal error');
   } finally {
     drain.release();

@@ -11,7 +11,7 @@ import { countableClaudeBody } from '../../providers/context-management.ts';
 import type { Handler } from '../../server/surface.ts';
 import { serveCountTokens, type CountSurface } from '../count-tokens.ts';
 import { invalid, isObject, readConverseRequest } from './converse-request.ts';
-import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
+import { nativeErrorBody, nativeErrorHeaders, nativeErrorStatus } from './errors.ts';
 import { readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath } from './names.ts';
 
@@ -50,6 +50,7 @@ const surface: CountSurface = {
   answer: (inputTokens) => ({ inputTokens }),
   errorBody: nativeErrorBody,
   errorHeaders: nativeErrorHeaders,
+  errorStatus: nativeErrorStatus,
 };
 
 export const countTokens: Handler = (ctx, req, res, requestId) => serveCountTokens(surface, ctx, req, res, requestId);

@@ -49,10 +49,25 @@ const BEDROCK_NAMES: ReadonlySet<string> = new Set([
  * the member name) — else the one matching the error type.
  */
 export function exceptionName(error: SidecarError): string {
+  return bedrocksOwnName(error) ?? BY_TYPE[error.type];
+}
+
+/** Bedrock's own exception name for an error Bedrock named, else undefined. */
+function bedrocksOwnName(error: SidecarError): string | undefined {
   const code = error.upstreamCode;
   const name = code === undefined ? undefined : code.charAt(0).toUpperCase() + code.slice(1);
-  if (name !== undefined && BEDROCK_NAMES.has(name)) return name;
-  return BY_TYPE[error.type];
+  return name !== undefined && BEDROCK_NAMES.has(name) ? name : undefined;
+}
+
+/**
+ * The HTTP status of an error answer: Bedrock's own when Bedrock answered the error under one of its names
+ * (ModelTimeoutException 408, ModelErrorException 424, InternalServerException 500, ServiceUnavailableException
+ * 503 …), else the sidecar's for the error type. The AWS SDK decides whether to retry by the status as well as
+ * the name (it retries any 500, 502, 503 or 504), so a 424 answered as 502 would be tried three times where
+ * Bedrock's own answer is tried once.
+ */
+export function nativeErrorStatus(error: SidecarError): number {
+  return error.upstreamStatus !== undefined && bedrocksOwnName(error) !== undefined ? error.upstreamStatus : error.status;
 }
 
 /** Bedrock's JSON content type, as it sends it (no charset: every real answer recorded says just this). */

@@ -29,7 +29,7 @@ import { anthropicMessage } from '../anthropic-events.ts';
 import { converseAnswer, ConverseStreamRenderer } from './converse-render.ts';
 import { checkConverseTarget, invalid, readConverseRequest } from './converse-request.ts';
 import { countTokens } from './count-tokens.ts';
-import { BEDROCK_JSON, nativeErrorBody, nativeErrorHeaders, unknownOperationHeaders } from './errors.ts';
+import { BEDROCK_JSON, nativeErrorBody, nativeErrorHeaders, nativeErrorStatus, unknownOperationHeaders } from './errors.ts';
 import { ClaudeStreamRenderer } from './invoke-render.ts';
 import { JAMBA_CHAT, OPENAI_CHAT, readChatInvoke, type ChatFamily } from './invoke-chat.ts';
 import { COHERE_CHAT } from './invoke-cohere.ts';
@@ -43,7 +43,12 @@ import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
 const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechunk: false } as const;
 
 /** What the router uses for its own refusals on these paths (401, 405, 503 while draining). */
-const errorShape = { name: 'native', errorBody: nativeErrorBody, errorHeaders: nativeErrorHeaders } as const;
+const errorShape = {
+  name: 'native',
+  errorBody: nativeErrorBody,
+  errorHeaders: nativeErrorHeaders,
+  errorStatus: nativeErrorStatus,
+} as const;
 
 /**
  * The router's refusals of a path in Bedrock Runtime's namespace that no operation here serves: its 404

@@ -29,7 +29,7 @@ import {
 } from '../../server/embedding-call.ts';
 import type { Handler } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
-import { nativeErrorBody, nativeErrorHeaders } from './errors.ts';
+import { nativeErrorBody, nativeErrorHeaders, nativeErrorStatus } from './errors.ts';
 import { projectHeaderOf } from './invoke-request.ts';
 
 /** Bedrock's words for a stream asked of a model that has none (an embedding model). */
@@ -43,7 +43,13 @@ export function embeddingInvoke(model: string, stream: boolean): Handler {
   return (ctx, req, res, requestId) =>
     serveEmbeddingRequest(
       embeddingsContext(ctx),
-      { name: 'native', errorBody: nativeErrorBody, errorHeaders: nativeErrorHeaders, serve: (ex) => serve(ex, model, stream) },
+      {
+        name: 'native',
+        errorBody: nativeErrorBody,
+        errorHeaders: nativeErrorHeaders,
+        errorStatus: nativeErrorStatus,
+        serve: (ex) => serve(ex, model, stream),
+      },
       req,
       res,
       requestId,
