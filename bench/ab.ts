@@ -10,7 +10,8 @@
  *   npx tsx bench/ab.ts 'DIR#--flag' …         DIR run with Node/V8 flags (`bench/.ab/current#--max-semi-space-size=32`:
  *                                             the current tree under a flag)
  *   npx tsx bench/ab.ts --ablate               the current tree and variants of it with one part taken out
- *                                             (bench/lib/ablations.ts): what each part of the design costs
+ *                                             (bench/lib/ablations.ts): what each part of the design costs,
+ *                                             beside an unchanged copy (the A/A control: the run's noise)
  *   npx tsx bench/ab.ts --burst …              each round also starts 64 paced streams at once, 4 times, per
  *                                             target: the per-request rows' burst64 time to first text, side by side
  *
@@ -133,7 +134,9 @@ try {
       await runPoint(agent, t.proc.url, t.request, expectation, { concurrency: 64, minStreams: 64, minMs: 0, maxMs: 0, verify: 0 });
   }
   for (let round = 0; round < rounds; round++) {
-    for (const t of round % 2 ? [...targets].reverse() : targets) {
+    // Each round starts one place further along, so every target is measured in every position of the turn
+    // equally often (forward and backward turns still left the tree as it is beside the pass-through each time).
+    for (const t of targets.map((_, i) => targets[(i + round) % targets.length]!)) {
       const a = await t.proc.mark();
       const run = await runPoint(agent, t.proc.url, t.request, expectation, { ...SLICE, minMs: 2_000, maxMs: 4_000 });
       const b = await t.proc.stats();

@@ -68,6 +68,9 @@ const noPipeline: Edit[] = [
 ];
 
 export const ABLATIONS: Ablation[] = [
+  // An A/A control: two identical builds, measured in the same turns, read as far apart as the run's noise, so a
+  // part whose removal reads closer to the current tree than the control does has not been shown to cost anything.
+  { name: 'control', what: 'an unchanged copy (two identical builds: the noise)', edits: [] },
   { name: 'no-log', what: 'without the request log line', edits: noLog },
   { name: 'no-metrics', what: 'without the per-request metric updates', edits: noMetrics },
   { name: 'no-sigv4', what: 'without SigV4 signing', edits: noSigning },

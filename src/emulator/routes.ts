@@ -37,7 +37,7 @@ export function route(method: string, rawPath: string): Route {
   const segs = rawPath.split('/');
   if (segs[0] !== '') return unknown;
   if (segs.length === 4 && segs[1] === 'model') {
-    const op = MODEL_OPS[segs[3]!];
+    const op = Object.hasOwn(MODEL_OPS, segs[3]!) ? MODEL_OPS[segs[3]!] : undefined;
     const modelId = decode(segs[2]!);
     if (!op || !modelId) return unknown;
     return { operation: op, modelId };

@@ -62,7 +62,7 @@ export function claudeConstraintProblem(schema: unknown): string | undefined {
   for (const s of all) {
     const types = (Array.isArray(s.type) ? s.type : [s.type]).filter((t): t is string => typeof t === 'string');
     for (const type of types) {
-      const refused = (REFUSED_BY_TYPE[type] ?? []).filter((key) => s[key] !== undefined).sort();
+      const refused = (Object.hasOwn(REFUSED_BY_TYPE, type) ? REFUSED_BY_TYPE[type]! : []).filter((key) => s[key] !== undefined).sort();
       if (refused.length === 1) return `output_config.format.schema: For '${type}' type, property '${refused[0]}' is not supported`;
       if (refused.length > 1) return `output_config.format.schema: For '${type}' type, properties ${refused.join(', ')} are not supported`;
       if (type === 'array' && s.minItems !== undefined && s.minItems !== 0 && s.minItems !== 1) {

@@ -5,7 +5,7 @@
  * (docs/contract.md#streaming-and-errors). Streams have their own rule: one that ends without the family's
  * final event is an `upstream_protocol_error` frame (pipeline/normalizer.ts).
  */
-import { SidecarError } from '../errors.ts';
+import { isSidecarError, SidecarError } from '../errors.ts';
 import type { StreamEvent } from '../pipeline/events.ts';
 import type { FinishReason } from '../pipeline/events.ts';
 import { finishEvent, guardrailIntervenedIn } from './finish.ts';
@@ -14,6 +14,20 @@ import { completeUsage, usageOf } from './usage.ts';
 /** Throws the 502 unless `present`; `what` names the missing member, `answer` whose answer needs it. */
 export function requireAnswer(present: boolean, what: string, answer: string): void {
   if (!present) throw new SidecarError('upstream_protocol_error', `Bedrock answered 200 without ${what}, which ${answer} needs`);
+}
+
+/**
+ * A family's reading of a whole answer, `read`, where Bedrock's body breaks what the reader assumed (a `null` among
+ * Claude's `content` blocks) as the stream's rule has it: a 502 `upstream_protocol_error` naming the failure, not
+ * the 500 of the TypeError.
+ */
+export function readAnswer<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isSidecarError(error)) throw error;
+    throw new SidecarError('upstream_protocol_error', `could not read Bedrock's answer: ${(error as Error).message}`);
+  }
 }
 
 export { isRecord } from './usage.ts';

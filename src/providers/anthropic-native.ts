@@ -280,6 +280,8 @@ export function clearedSystemMessages(messages: readonly unknown[]): (i: number)
 
 function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
   const out: Array<{ role: string; content: unknown }> = [];
+  // The messages of `out` whose content is already a list of their own (neighbours merged into it).
+  const merged = new WeakSet<object>();
   const list = Array.isArray(value) ? value : [];
   const cleared = clearedSystemMessages(list);
   list.forEach((m: unknown, i) => {
@@ -306,8 +308,15 @@ function bedrockMessages(value: unknown, ctx: BuildContext): Json[] {
       content = content.flatMap((b, j) => keepBlock(b, `messages[${i}].content[${j}]`, ctx));
     }
     const last = out[out.length - 1];
-    if (last && last.role === role) last.content = [...asBlocks(last.content), ...asBlocks(content)];
-    else out.push({ role: String(role), content });
+    if (last && last.role === role) {
+      // Appended in place to the one list of merged blocks: copying it for each neighbour was quadratic, and a
+      // body of 20,000 one-line user messages (0.6 MB) held the event loop, every other stream with it, for 10 s.
+      if (!merged.has(last)) {
+        last.content = [...asBlocks(last.content)];
+        merged.add(last);
+      }
+      for (const block of asBlocks(content)) (last.content as unknown[]).push(block);
+    } else out.push({ role: String(role), content });
   });
   return out;
 }
@@ -352,7 +361,8 @@ function asBlocks(content: unknown): unknown[] {
 function keepBlock(block: unknown, at: string, ctx: BuildContext): Json[] {
   if (!isObject(block)) return [];
   const type = String(block.type);
-  const keys = BLOCK_KEYS[type];
+  // Own keys only: a client's `"type": "constructor"` is a block type like any other, not Object's member.
+  const keys = Object.hasOwn(BLOCK_KEYS, type) ? BLOCK_KEYS[type] : undefined;
   if (!keys) {
     ctx.note(`${at} dropped: Bedrock's Claude body takes no "${type}" block`);
     return [];

@@ -15,6 +15,7 @@
  * so the conversation is kept readable rather than dropped.
  */
 import { joinText, type ChatMessage } from './request.ts';
+import { parseJsonText } from './json-text.ts';
 
 export interface Turn {
   role: 'user' | 'assistant' | 'tool';
@@ -53,12 +54,10 @@ export function toTurns(messages: readonly ChatMessage[]): { system: string; tur
   return { system: system.join('\n\n'), turns };
 }
 
+/** The arguments as JSON where they are (and nest no deeper than a body may: json-text.ts), else as written. */
 function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  const parsed = parseJsonText(text);
+  return parsed.ok ? parsed.value : text;
 }
 
 /** A tool result rendered as user text, for templates without a tool role. */

@@ -27,6 +27,7 @@ import {
 } from './request.ts';
 import type { BuildContext, ChatFamilySpec, ResponseHeaders, RouteAdapter, StreamMapper } from './types.ts';
 import { callAt, messageAt } from './paths.ts';
+import { parseJsonText } from './json-text.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { counts } from './text-completion.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
@@ -74,7 +75,12 @@ export function parameterDefinitions(schema: Record<string, unknown>): Record<st
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const out: Record<string, unknown> = {};
   for (const [name, prop] of Object.entries(properties)) {
-    const type = typeof prop?.type === 'string' ? (JSON_TYPE_TO_COHERE[prop.type] ?? prop.type) : 'str';
+    const type =
+      typeof prop?.type === 'string'
+        ? Object.hasOwn(JSON_TYPE_TO_COHERE, prop.type)
+          ? JSON_TYPE_TO_COHERE[prop.type]!
+          : prop.type
+        : 'str';
     out[name] = {
       ...(typeof prop?.description === 'string' ? { description: prop.description } : {}),
       type,
@@ -90,13 +96,11 @@ function cohereTools(tools: readonly ToolDefinition[]): Json[] {
 
 /** A tool's text output as Cohere's `outputs` list (a list of objects). */
 function toolOutputs(text: string): Json[] {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) return value as Json[];
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return [value as Json];
-  } catch {
-    // plain text
-  }
+  // JSON nested deeper than a body may be (json-text.ts) is plain text too.
+  const parsed = parseJsonText(text);
+  const value = parsed.ok ? parsed.value : undefined;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) return value as Json[];
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return [value as Json];
   return [{ result: text }];
 }
 

@@ -63,7 +63,7 @@ export function bedrockContextManagement(
   const betas: string[] = [];
   value.edits.forEach((edit: unknown, i) => {
     const type = isRecord(edit) ? String(edit.type) : 'non-object';
-    const rule = EDITS[type];
+    const rule = Object.hasOwn(EDITS, type) ? EDITS[type] : undefined; // own keys: a "constructor" edit is unknown
     if (!rule) note(`context_management.edits[${i}] dropped: Bedrock is not sent a "${type}" edit (only clear_tool_uses and compaction)`);
     else if (!rule.takes(modelId)) note(`context_management.edits[${i}] dropped: Bedrock takes no "${type}" edit for ${modelId}`);
     else {

@@ -46,7 +46,8 @@ export const MAX_DOCUMENT_BYTES = 4.5 * 1024 * 1024;
 
 /** The document format Bedrock reads for a media type, or undefined for one it does not read as a document. */
 export function documentFormat(mediaType: string): DocumentFormat | undefined {
-  return BY_MEDIA_TYPE[mediaType.toLowerCase()];
+  const key = mediaType.toLowerCase();
+  return Object.hasOwn(BY_MEDIA_TYPE, key) ? BY_MEDIA_TYPE[key] : undefined; // own keys: "constructor" is no media type
 }
 
 /** Whether base64 `data` decodes to more than Bedrock's per-document limit. */

@@ -7,6 +7,7 @@
 import { SidecarError } from '../errors.ts';
 import { MAX_STREAM_CHUNK_SIZE, MIN_STREAM_CHUNK_SIZE, SERVICE_TIERS } from '../config/schema.ts';
 import { maskedOwnBody } from './paths.ts';
+import { MAX_JSON_DEPTH, parseJsonText } from './json-text.ts';
 
 /** Parameters the sidecar itself consumes (docs/contract.md#parameters). */
 export const SIDECAR_PARAMS = ['stream_chunk_size', 'guardrails', 'stream_options'] as const;
@@ -368,9 +369,8 @@ export function joinText(parts: readonly ContentPart[]): string {
 /** Parses tool-call arguments for a family that wants an object; a bad string is the client's error. */
 export function parseArguments(call: ToolCall, at: string): unknown {
   if (call.arguments.trim() === '') return {};
-  try {
-    return JSON.parse(call.arguments);
-  } catch {
-    throw bad(at, `${at}: tool call "${call.name}" has arguments that are not valid JSON`);
-  }
+  const parsed = parseJsonText(call.arguments);
+  if (parsed.ok) return parsed.value;
+  if (parsed.tooDeep) throw bad(at, `${at}: tool call "${call.name}" has arguments nested deeper than ${MAX_JSON_DEPTH} levels`);
+  throw bad(at, `${at}: tool call "${call.name}" has arguments that are not valid JSON`);
 }

@@ -16,7 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import { SidecarError, excerpt } from '../errors.ts';
 import type { Reservation } from './budget.ts';
 import { type BigStrings, nextTurn, onJsonThread, restoreBigStrings } from './json-thread.ts';
-import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './json-checks.ts';
+import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from '../json-checks.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

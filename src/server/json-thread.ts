@@ -19,7 +19,7 @@
  * afresh for the next job. The thread keeps the process alive only while a job is running.
  */
 import { Worker } from 'node:worker_threads';
-import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from './json-checks.ts';
+import { KEY_QUOTE_CHARS, MAX_JSON_DEPTH, nestingProblem } from '../json-checks.ts';
 
 /**
  * Strings this long or longer come back from the thread as bytes (see above): V8 keeps shorter ones in

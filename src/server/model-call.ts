@@ -17,6 +17,7 @@ import { adapterFor, applyParamPolicy } from '../providers/index.ts';
 import { checkProjectRegion, servedSettings, serviceTierOf, servingHeaders } from '../providers/serving.ts';
 import type { ChatRequest } from '../providers/request.ts';
 import type { ResponseHeaders, RouteAdapter, StreamMapper } from '../providers/types.ts';
+import { readAnswer } from '../providers/answer.ts';
 import { failedFinishes, withFailedFinishes } from '../providers/finish.ts';
 import { applyCountHeaders, usageFromHeaders, withCountHeaders } from '../providers/usage.ts';
 import { restoreToolNames, withToolNames, type ToolNames } from '../providers/tool-names.ts';
@@ -324,7 +325,10 @@ async function serve(ex: Exchange): Promise<void> {
   const json = await wholeAnswerOf(ex, upstream);
   // parseResponse throws the 502 for a body that lacks what the family's answer needs (providers/answer.ts).
   const events = applyCountHeaders(
-    restoreToolNames(adapter.parseResponse(json, upstream.headers), toolNames),
+    restoreToolNames(
+      readAnswer(() => adapter.parseResponse(json, upstream.headers)),
+      toolNames,
+    ),
     usageFromHeaders(upstream.headers),
   );
   // An answer Bedrock could not read (malformed_tool_use) is a failure, not a finish, but to Bedrock's own API:

@@ -183,6 +183,10 @@ export function classifyNetworkError(error: unknown): SidecarError {
         upstreamCode: code,
         cause: error,
       });
+    case 'UND_ERR_INVALID_ARG':
+      // undici refused the request the sidecar built (a header value it cannot send): nothing reached Bedrock, so it
+      // is neither Bedrock's failure nor the network's, and opens no breaker (a client's project id did: attack16).
+      return new SidecarError('internal_error', `the request for Bedrock could not be sent: ${message}`, { cause: error });
     default:
       if (/certificate|SSL|TLS/i.test(message) || code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SELF_SIGNED')) {
         return new SidecarError('upstream_error', `TLS to Bedrock failed: ${message}`, { upstreamCode: code || 'TLS', cause: error });

@@ -106,3 +106,27 @@ test('token-count headers: an Anthropic answer with no usage at all takes every 
     prompt_tokens_details: { cached_tokens: 9511, cache_write_tokens: 1956 },
   });
 });
+
+test('a 200 whose answer breaks its shape inside (a null block, a null choice) is a 502 upstream_protocol_error, never a 500, every family and route', async () => {
+  // Before: `Cannot read properties of null (reading 'type')` from Claude's reader, answered 500 internal_error.
+  const broken: unknown[] = [
+    { content: [null], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } },
+    { output: { message: { role: 'assistant', content: [null] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 } },
+    { choices: [null] },
+    { choices: [{ message: null, finish_reason: 'stop' }] },
+    { results: [null] },
+    { generation: 5, stop_reason: 'stop' },
+    { text: null, finish_reason: 'COMPLETE', chat_history: [null] },
+    { choices: [{ text: null, stop_reason: 'stop' }] },
+  ];
+  for (const { model } of ROUTES) {
+    for (const body of broken) {
+      h.emu.script({ type: 'raw', body });
+      const res = await chat(h, { model, messages: [{ role: 'user', content: 'Hi' }] });
+      const answer = (await res.json()) as { error?: { type: string } };
+      const what = `${model} ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(answer)}`;
+      assert.ok(res.status === 200 || res.status === 502, what);
+      if (res.status === 502) assert.equal(answer.error?.type, 'upstream_protocol_error', what);
+    }
+  }
+});

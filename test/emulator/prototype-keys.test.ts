@@ -29,3 +29,37 @@ test('emulator: bodies with "constructor" or "__proto__" keys are validated like
     { verifySignature: false },
   );
 });
+
+test('emulator: an operation or a schema type named "constructor" is an unknown one (404 UnknownOperation; no refusal of its keywords), never a 500', async () => {
+  await withEmulator(
+    async (emu) => {
+      const model = `${emu.url}/model/us.anthropic.claude-sonnet-4-6-v1:0`;
+      for (const operation of ['constructor', 'toString']) {
+        // Before: Object's `constructor` taken for the operation, and the request never answered.
+        const res = await fetch(`${model}/${operation}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+          signal: AbortSignal.timeout(5000),
+        });
+        assert.equal(res.status, 404, operation);
+        assert.match(await res.text(), /UnknownOperationException/);
+      }
+      for (const type of ['constructor', '__proto__', 'toString']) {
+        const schema = { type: 'object', properties: { a: { type, minimum: 1 } }, required: ['a'], additionalProperties: false };
+        const res = await fetch(`${model}/invoke`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            anthropic_version: 'bedrock-2023-05-31',
+            max_tokens: 10,
+            messages: [{ role: 'user', content: 'hi' }],
+            output_config: { format: { type: 'json_schema', schema } },
+          }),
+        });
+        assert.equal(res.status, 200, `${type}: ${await res.clone().text()}`);
+      }
+    },
+    { verifySignature: false },
+  );
+});

@@ -63,6 +63,26 @@ test('native converse: projectIdentifier "default" is served and reaches Bedrock
     assert.equal('projectIdentifier' in sentJson(h), false, "not in Claude's own body");
   }));
 
+test("native converse: a projectIdentifier no header can carry is a 400 naming it, and leaves the alias's circuit breaker closed", () =>
+  withRig({}, async (h) => {
+    const client = nativeClient(h);
+    // Before: Claude on invoke is sent it as a header, the call failed in the sidecar as Bedrock's failure (502), and
+    // the fifth such request opened the breaker for every client of the alias.
+    for (const project of ['日本', 'default\nx', 'a\u0000b']) {
+      for (let i = 0; i < 6; i++) {
+        const error = await client.send(new ConverseCommand({ modelId: 'claude', messages, projectIdentifier: project })).then(
+          () => assert.fail('expected a 400'),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof ValidationException, String(error));
+        assert.equal(error.message, 'projectIdentifier: must be a project id or ARN, in printable ASCII');
+      }
+    }
+    assert.equal(h.emu.requests.length, 0);
+    const out = await client.send(new ConverseCommand({ modelId: 'claude', messages, projectIdentifier: 'default' }));
+    assert.equal(out.stopReason, 'end_turn');
+  }));
+
 test('native invoke: the SDK’s projectIdentifier reaches Bedrock as the header, or in a converse alias’s body', () =>
   withRig({}, async (h) => {
     const client = nativeClient(h);

@@ -23,6 +23,10 @@ test('fallbackReason: throttling, 5xx, ModelNotReady, timeouts and connection er
   assert.equal(fallbackReason(answer(403, 'AccessDeniedException'), []), undefined);
   assert.equal(fallbackReason(answer(403, 'AccessDeniedException'), ['access_denied']), 'access_denied');
   assert.equal(fallbackReason(new SidecarError('unavailable', 'cancelled', { upstreamCode: 'ABORTED' }), []), undefined);
+  // A request undici refuses to send never reached Bedrock: not a failure of it or of the network.
+  const refused = classifyNetworkError({ code: 'UND_ERR_INVALID_ARG', message: 'invalid x-amzn-bedrock-projectidentifier header' });
+  assert.equal(fallbackReason(refused, []), undefined);
+  assert.equal(refused.type, 'internal_error');
 });
 
 test('breaker: opens after N consecutive failures, one probe after the cool-down, which doubles on a failed probe', () => {

@@ -13,6 +13,7 @@ import { SidecarError } from '../../errors.ts';
 import { SERVICE_TIERS } from '../../config/schema.ts';
 import type { ModelTarget } from '../../models/resolve.ts';
 import { documentFromBlock } from '../../providers/documents.ts';
+import { MAX_JSON_DEPTH, parseJsonText } from '../../providers/json-text.ts';
 import { adapterFor } from '../../providers/index.ts';
 import { disallowedExtraField } from '../../providers/policy.ts';
 import {
@@ -59,6 +60,9 @@ export function invalid(message: string, param?: string): SidecarError {
   return new SidecarError('invalid_request_error', message, param === undefined ? {} : { param });
 }
 
+/** What a project id or ARN is made of (projectIdentifier). */
+const PROJECT = /^[\x20-\x7e]*$/;
+
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -70,7 +74,7 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   const sidecar = takeSidecarParams(raw);
   for (const key of Object.keys(raw)) {
     if (READ.has(key) || LEFT_ASIDE.has(key)) continue;
-    const why = NOT_CARRIED[key];
+    const why = Object.hasOwn(NOT_CARRIED, key) ? NOT_CARRIED[key] : undefined;
     if (why !== undefined) throw invalid(`${key}: not supported by the sidecar (${why})`, key);
     throw invalid(`Malformed input request: extraneous key [${key}] is not permitted`, key);
   }
@@ -128,8 +132,13 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
     params.metadata = metadata as Record<string, string>;
   }
   if (raw.projectIdentifier !== undefined) {
-    // The SDK's model: a string, no length or pattern; which projects exist is Bedrock's to say.
+    // The SDK's model: a string, no length or pattern; which projects exist is Bedrock's to say. But it travels as
+    // the X-Amzn-Bedrock-ProjectIdentifier header to an invoke target, and a character no header may carry (a
+    // newline, 日本) failed the call there as Bedrock's failure: a 502, counted by the alias's circuit breaker, so
+    // five such requests opened it for every client. A project id or ARN is printable ASCII.
     if (typeof raw.projectIdentifier !== 'string') throw invalid('projectIdentifier: must be a string', 'projectIdentifier');
+    if (!PROJECT.test(raw.projectIdentifier))
+      throw invalid('projectIdentifier: must be a project id or ARN, in printable ASCII', 'projectIdentifier');
     request.project = raw.projectIdentifier;
   }
   return { request, unknown: [] };
@@ -174,12 +183,13 @@ function readOutputConfig(value: unknown, params: ChatParams): void {
       'outputConfig.textFormat',
     );
   }
-  let schema: unknown;
-  try {
-    schema = JSON.parse(jsonSchema.schema);
-  } catch {
-    schema = undefined;
-  }
+  const parsed = parseJsonText(jsonSchema.schema);
+  if (!parsed.ok && parsed.tooDeep)
+    throw invalid(
+      `outputConfig.textFormat.structure.jsonSchema.schema: nests deeper than ${MAX_JSON_DEPTH} levels`,
+      'outputConfig.textFormat',
+    );
+  const schema = parsed.ok ? parsed.value : undefined;
   if (!isObject(schema))
     throw invalid(
       'outputConfig.textFormat.structure.jsonSchema.schema: must be a JSON schema object, as a string',

@@ -131,7 +131,7 @@ function readTools(tools: unknown): ToolDefinition[] {
     for (const [name, definition] of Object.entries(definitions)) {
       const d = isObject(definition) ? definition : {};
       properties[name] = {
-        type: typeof d.type === 'string' ? (TYPES[d.type] ?? d.type) : 'string',
+        type: typeof d.type === 'string' ? (Object.hasOwn(TYPES, d.type) ? TYPES[d.type]! : d.type) : 'string',
         ...(typeof d.description === 'string' ? { description: d.description } : {}),
       };
       if (d.required === true) required.push(name);

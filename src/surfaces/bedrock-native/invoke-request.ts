@@ -292,7 +292,8 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
 /** A base64 image block of Claude's body as an image part. */
 function readImage(block: Json, where: string): ContentPart {
   const source = isObject(block.source) ? block.source : {};
-  const format = IMAGE_TYPES[String(source.media_type)];
+  const mediaType = String(source.media_type);
+  const format = Object.hasOwn(IMAGE_TYPES, mediaType) ? IMAGE_TYPES[mediaType] : undefined;
   if (source.type !== 'base64' || !format || typeof source.data !== 'string')
     throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
   return { type: 'image', format, mediaType: String(source.media_type), data: source.data, at: where };

@@ -42,7 +42,7 @@ import {
 } from '../../providers/request.ts';
 import { documentFromDataUrl } from '../../providers/documents.ts';
 import { readCacheControl, readPartCache, readPromptCacheOptions, readServiceTier } from '../../providers/hints.ts';
-import { compactionMessage, compactionRequestMessage } from './compaction.ts';
+import { compactionMessage, compactionRequestMessage, readContextManagement } from './compaction.ts';
 import { openReasoning, storedItem, type StoredResponse } from './store.ts';
 
 /** How a tool the client declared travels: plain function, free-text custom tool, or a namespaced function. */
@@ -80,6 +80,7 @@ const ENVELOPE = new Set([
   'background',
   'prompt_cache_options',
   'prompt_cache_retention',
+  'context_management',
 ]);
 const DROPPED_HINTS = new Set(['prompt_cache_key', 'safety_identifier', 'client_metadata', 'stream_options']);
 const BUILT_IN_TOOLS = new Set([
@@ -132,6 +133,7 @@ export function readResponsesRequest(
   if (!Array.isArray(include) || include.some((v) => typeof v !== 'string')) throw bad('include', '"include" must be a list of strings');
   const cache = readPromptCacheOptions(raw.prompt_cache_options, raw.prompt_cache_retention);
   for (const hint of cache.hints) options.note(hint);
+  for (const note of readContextManagement(raw.context_management)) options.note(note);
 
   const tools = new Map<string, ToolShape>();
   const params: ChatParams = {};

@@ -1,7 +1,8 @@
 /**
  * The checks a request body's JSON text gets before it is parsed, on the main thread (server/body.ts) and on
- * the JSON thread (server/json-thread.ts, which runs `nestingProblem`'s own source text). Its own module so
- * that neither of those two imports the other.
+ * the JSON thread (server/json-thread.ts, which runs `nestingProblem`'s own source text), and JSON a client
+ * wrote inside a string gets too (providers/json-text.ts). Its own module, beside errors.ts, so that neither
+ * of the first two imports the other and the providers may use it (they import nothing of the server).
  */
 /** Deeper than any real request (a tool's JSON schema nests a few dozen levels at most). */
 export const MAX_JSON_DEPTH = 512;
