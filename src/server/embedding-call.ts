@@ -21,7 +21,7 @@ import { encodeModelPath } from '../upstream/signer.ts';
 import { shedLabel, type ByteBudget, type Reservation } from './budget.ts';
 import type { ServerContext } from './context.ts';
 import { stopAtDrainDeadline } from './drain-deadline.ts';
-import { answerFailure } from './respond.ts';
+import { answerFailure, type ErrorShape } from './respond.ts';
 import type { SurfaceName } from './surface.ts';
 
 export interface EmbeddingsContext {
@@ -90,13 +90,8 @@ export interface EmbeddingExchange {
 }
 
 /** The surface's side of an embedding request: its label and error shape, and its work. */
-export interface EmbeddingSurface {
+export interface EmbeddingSurface extends ErrorShape {
   name: SurfaceName;
-  errorBody(error: SidecarError): unknown;
-  /** Headers that go with an error answer (Bedrock's `x-amzn-ErrorType`); none if absent. */
-  errorHeaders?(error: SidecarError): Record<string, string>;
-  /** The status of an error answer, where not the error type's (Bedrock's own, native); absent: the type's. */
-  errorStatus?(error: SidecarError): number;
   /** Reads the request, calls, answers 200; throws a SidecarError before any byte to refuse or fail. */
   serve(exchange: EmbeddingExchange): Promise<void>;
 }

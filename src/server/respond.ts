@@ -33,8 +33,11 @@ export function errorAnswered(res: ServerResponse): SidecarError | undefined {
  * `x-amzn-ErrorType`), and its HTTP status where that is not the error type's (the native surface keeps Bedrock's).
  */
 export interface ErrorShape {
+  /** The JSON body of an error answered before the commit. */
   errorBody(error: SidecarError): unknown;
+  /** Headers that go with it (Bedrock's `x-amzn-ErrorType`); none if absent. */
   errorHeaders?(error: SidecarError): Record<string, string>;
+  /** Its HTTP status, where not the error type's (Bedrock's own, native); absent: the type's. */
   errorStatus?(error: SidecarError): number;
 }
 

@@ -13,6 +13,7 @@ import type { StreamEvent, Usage } from '../pipeline/events.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import type { ChatRequest, ParamName } from '../providers/request.ts';
 import type { ServerContext } from './context.ts';
+import type { ErrorShape } from './respond.ts';
 
 /** The `surface` label of logs and metrics. */
 export type SurfaceName = 'chat' | 'messages' | 'responses' | 'embeddings' | 'native';
@@ -44,10 +45,8 @@ export interface SurfaceRequest {
 /** A non-streaming answer, or the error one of its events carried. */
 export type WholeAnswer = { body: unknown; usage: Usage | undefined } | { error: SidecarError };
 
-export interface ModelSurface {
+export interface ModelSurface extends ErrorShape {
   readonly name: SurfaceName;
-  /** Headers that go with an error answered before the commit (Bedrock's `x-amzn-ErrorType`); none if absent. */
-  errorHeaders?(error: SidecarError): Record<string, string>;
   /**
    * How a committed stream goes out, when not as SSE: its content type, and whether text deltas are
    * re-chunked (docs/contract.md#rechunking). Absent: `text/event-stream`, re-chunked.
@@ -63,10 +62,6 @@ export interface ModelSurface {
   answer(events: readonly StreamEvent[], meta: AnswerMeta, request: ChatRequest): WholeAnswer;
   /** Headers of a 200 answer, whole or streamed, beyond its content type (Bedrock's `X-Amzn-Bedrock-Service-Tier`); none if absent. */
   answerHeaders?(meta: AnswerMeta): Record<string, string>;
-  /** The JSON body of an error answered before the commit. */
-  errorBody(error: SidecarError): unknown;
-  /** The HTTP status of an error answered before the commit, where not the error type's (Bedrock's own, native); absent: the type's. */
-  errorStatus?(error: SidecarError): number;
   /**
    * Parameters a family cannot take, and the parts of a tool result it cannot read (images, a failed
    * tool's status: `checkToolResults`), are dropped and logged rather than refused (a surface whose clients

@@ -10,7 +10,7 @@
  * beyond it a 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SidecarError, toSidecarError } from '../errors.ts';
+import { SidecarError } from '../errors.ts';
 import type { ModelTarget } from '../models/resolve.ts';
 import { inspectModelId } from '../models/route.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -18,7 +18,7 @@ import { readJsonBody } from '../server/body.ts';
 import { shedLabel } from '../server/budget.ts';
 import { stopAtDrainDeadline } from '../server/drain-deadline.ts';
 import type { Generation, ServerContext } from '../server/context.ts';
-import { sendError, sendJson } from '../server/respond.ts';
+import { answerFailure, sendJson, type ErrorShape } from '../server/respond.ts';
 import type { SurfaceName } from '../server/surface.ts';
 import { readBody } from '../upstream/client.ts';
 import { encodeModelPath } from '../upstream/signer.ts';
@@ -33,7 +33,7 @@ export interface CountRequest {
   input(target: ModelTarget): Record<string, unknown>;
 }
 
-export interface CountSurface {
+export interface CountSurface extends ErrorShape {
   name: SurfaceName;
   /** The `operation` of the log line. */
   operation: string;
@@ -41,10 +41,6 @@ export interface CountSurface {
   read(body: unknown, req: IncomingMessage, scope: { generation: Generation; log: Logger }): CountRequest;
   /** The answer's body for Bedrock's count. */
   answer(inputTokens: number): unknown;
-  errorBody(error: SidecarError): unknown;
-  errorHeaders?(error: SidecarError): Record<string, string>;
-  /** The status of an error answer, where not the error type's (Bedrock's own, native); absent: the type's. */
-  errorStatus?(error: SidecarError): number;
 }
 
 export async function serveCountTokens(
@@ -103,10 +99,9 @@ export async function serveCountTokens(
     status = 200;
     sendJson(res, 200, surface.answer(count));
   } catch (error) {
-    failure = drain.error ?? toSidecarError(error);
-    status = res.destroyed ? 499 : (surface.errorStatus?.(failure) ?? failure.status);
-    if (!res.headersSent && !res.destroyed) sendError(res, failure, surface.errorBody(failure), surface.errorHeaders?.(failure), status);
-    if (failure.type === 'internal_error') log.error({ err: error }, 'internal error');
+    const outcome = { status, error: failure, retries: 0 };
+    answerFailure(res, drain.error ?? error, outcome, surface, log);
+    ({ status, error: failure } = outcome);
   } finally {
     drain.release();
     reservation.release();
