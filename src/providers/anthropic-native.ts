@@ -31,6 +31,7 @@ import type { AnthropicNative, ChatRequest } from './request.ts';
 import { CLAUDE_TOOL_IDS, toolIdAliases } from './tool-ids.ts';
 import { toolInputSchema } from './tool-schema.ts';
 import type { BuildContext } from './types.ts';
+import { own } from '../own.ts';
 
 const ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
@@ -361,8 +362,7 @@ function asBlocks(content: unknown): unknown[] {
 function keepBlock(block: unknown, at: string, ctx: BuildContext): Json[] {
   if (!isObject(block)) return [];
   const type = String(block.type);
-  // Own keys only: a client's `"type": "constructor"` is a block type like any other, not Object's member.
-  const keys = Object.hasOwn(BLOCK_KEYS, type) ? BLOCK_KEYS[type] : undefined;
+  const keys = own(BLOCK_KEYS, type);
   if (!keys) {
     ctx.note(`${at} dropped: Bedrock's Claude body takes no "${type}" block`);
     return [];

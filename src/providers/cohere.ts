@@ -31,6 +31,7 @@ import { parseJsonText } from './json-text.ts';
 import { mergeExtraFields, refuseImages, rejectParam } from './policy.ts';
 import { counts } from './text-completion.ts';
 import { completeUsage, readInvocationMetrics, usageFromHeaders } from './usage.ts';
+import { own } from '../own.ts';
 
 type Json = Record<string, unknown>;
 
@@ -75,12 +76,7 @@ export function parameterDefinitions(schema: Record<string, unknown>): Record<st
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const out: Record<string, unknown> = {};
   for (const [name, prop] of Object.entries(properties)) {
-    const type =
-      typeof prop?.type === 'string'
-        ? Object.hasOwn(JSON_TYPE_TO_COHERE, prop.type)
-          ? JSON_TYPE_TO_COHERE[prop.type]!
-          : prop.type
-        : 'str';
+    const type = typeof prop?.type === 'string' ? (own(JSON_TYPE_TO_COHERE, prop.type) ?? prop.type) : 'str';
     out[name] = {
       ...(typeof prop?.description === 'string' ? { description: prop.description } : {}),
       type,

@@ -19,6 +19,7 @@
  */
 import { claudeModelName } from './claude-rules.ts';
 import { isRecord } from './usage.ts';
+import { own } from '../own.ts';
 
 export const CONTEXT_MANAGEMENT_BETA = 'context-management-2025-06-27';
 export const COMPACT_BETA = 'compact-2026-01-12';
@@ -63,7 +64,7 @@ export function bedrockContextManagement(
   const betas: string[] = [];
   value.edits.forEach((edit: unknown, i) => {
     const type = isRecord(edit) ? String(edit.type) : 'non-object';
-    const rule = Object.hasOwn(EDITS, type) ? EDITS[type] : undefined; // own keys: a "constructor" edit is unknown
+    const rule = own(EDITS, type);
     if (!rule) note(`context_management.edits[${i}] dropped: Bedrock is not sent a "${type}" edit (only clear_tool_uses and compaction)`);
     else if (!rule.takes(modelId)) note(`context_management.edits[${i}] dropped: Bedrock takes no "${type}" edit for ${modelId}`);
     else {

@@ -12,6 +12,7 @@ import { SidecarError } from '../errors.ts';
 import { partAt } from './paths.ts';
 import type { ChatRequest, DocumentFormat, DocumentPart } from './request.ts';
 import type { DocumentSupport } from './types.ts';
+import { own } from '../own.ts';
 
 const BY_MEDIA_TYPE: Readonly<Record<string, DocumentFormat>> = {
   'application/pdf': 'pdf',
@@ -47,7 +48,7 @@ export const MAX_DOCUMENT_BYTES = 4.5 * 1024 * 1024;
 /** The document format Bedrock reads for a media type, or undefined for one it does not read as a document. */
 export function documentFormat(mediaType: string): DocumentFormat | undefined {
   const key = mediaType.toLowerCase();
-  return Object.hasOwn(BY_MEDIA_TYPE, key) ? BY_MEDIA_TYPE[key] : undefined; // own keys: "constructor" is no media type
+  return own(BY_MEDIA_TYPE, key);
 }
 
 /** Whether base64 `data` decodes to more than Bedrock's per-document limit. */

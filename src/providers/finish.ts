@@ -6,6 +6,7 @@
 import { SidecarError } from '../errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../pipeline/events.ts';
 import type { StreamMapper } from './types.ts';
+import { own } from '../own.ts';
 
 const TABLE: Record<string, FinishReason> = {
   // converse and Nova (`stopReason`), Anthropic (`stop_reason`)
@@ -51,7 +52,7 @@ const TABLE: Record<string, FinishReason> = {
 export function mapFinishReason(reason: unknown): FinishReason {
   if (typeof reason !== 'string') return 'stop';
   const key = reason.toLowerCase();
-  return Object.hasOwn(TABLE, key) ? TABLE[key]! : 'stop';
+  return own(TABLE, key) ?? 'stop';
 }
 
 /** Whether a stop reason is one the table names (tests check that every recorded reason is). */

@@ -20,6 +20,7 @@ import { surfaceOwning, surfaceRouteFor, surfaceRoutes } from '../surfaces/index
 import type { ServerContext } from './context.ts';
 import { errorAnswered, sendError, sendJson } from './respond.ts';
 import type { RouteEntry } from './surface.ts';
+import { own } from '../own.ts';
 
 const probes: Record<string, RouteEntry> = {
   '/healthz': { methods: { GET: health, HEAD: health }, auth: false, quiet: true },
@@ -52,7 +53,7 @@ function dispatch(ctx: ServerContext, routes: Record<string, RouteEntry>, req: I
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   const path = (req.url ?? '/').split('?')[0]!;
-  const route = Object.hasOwn(routes, path) ? routes[path] : (prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined));
+  const route = own(routes, path) ?? prefixRoute(routes, path) ?? (proxy ? surfaceRouteFor(path) : undefined);
   // A path no route serves may still lie in a surface's namespace: its refusal takes that surface's shape.
   const surface = route ? route.surface : proxy ? surfaceOwning(path) : undefined;
   // Bedrock names every answer with x-amzn-RequestId, which the AWS SDK reads into $metadata.requestId.

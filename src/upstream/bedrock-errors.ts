@@ -4,6 +4,7 @@
  * Classification is by `x-amzn-ErrorType` name and status, and by undici's string error codes — never by `instanceof`.
  */
 import { SidecarError, type ErrorType } from '../errors.ts';
+import { own } from '../own.ts';
 
 export interface UpstreamErrorAnswer {
   status: number;
@@ -45,7 +46,7 @@ const BY_NAME: Record<string, ErrorType> = {
  */
 export function errorTypeOfException(name: string): ErrorType | undefined {
   const shape = name.charAt(0).toUpperCase() + name.slice(1);
-  return Object.hasOwn(BY_NAME, shape) ? BY_NAME[shape] : undefined;
+  return own(BY_NAME, shape);
 }
 
 /** The message of a Bedrock error body (`message`; some services spell it `Message`), or undefined. */

@@ -32,6 +32,7 @@ import {
   type ToolDefinition,
 } from '../../providers/request.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
+import { own } from '../../own.ts';
 
 type Json = Record<string, unknown>;
 
@@ -74,7 +75,7 @@ export function readConverseRequest(body: unknown, model: string, stream: boolea
   const sidecar = takeSidecarParams(raw);
   for (const key of Object.keys(raw)) {
     if (READ.has(key) || LEFT_ASIDE.has(key)) continue;
-    const why = Object.hasOwn(NOT_CARRIED, key) ? NOT_CARRIED[key] : undefined;
+    const why = own(NOT_CARRIED, key);
     if (why !== undefined) throw invalid(`${key}: not supported by the sidecar (${why})`, key);
     throw invalid(`Malformed input request: extraneous key [${key}] is not permitted`, key);
   }

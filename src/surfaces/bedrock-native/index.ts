@@ -39,6 +39,7 @@ import { NOVA_FORMAT, novaAnswer, NovaStreamRenderer, readNovaInvoke } from './i
 import { checkPromptTarget, PROMPT_FAMILIES, promptAnswer, OwnChunkRenderer, readPromptInvoke } from './invoke-prompt.ts';
 import { checkInvokeTranslatable, readClaudeInvoke } from './invoke-request.ts';
 import { modelNameFor, parseModelPath, type NativeOperation } from './names.ts';
+import { own } from '../../own.ts';
 
 const EVENT_STREAM = { contentType: 'application/vnd.amazon.eventstream', rechunk: false } as const;
 
@@ -174,9 +175,9 @@ function modelCall(operation: NativeOperation): Handler {
     if (typeof resolved.model === 'string' && isEmbeddingFamily(resolved.family))
       return embeddingInvoke(resolved.model, stream)(ctx, req, res, requestId);
     const format = ownInvokeBodyFormat(resolved.family, resolved.modelId);
-    const own = format !== undefined && Object.hasOwn(OWN_BODIES, format) ? OWN_BODIES[format] : undefined;
-    const served = own || takesAnthropicMessages('invoke', resolved.family) ? resolved.model : refused(resolved);
-    return serveModelCall(ctx, invokeSurface(served, own ?? CLAUDE_BODY, stream, started, now), req, res, requestId);
+    const body = format === undefined ? undefined : own(OWN_BODIES, format);
+    const served = body || takesAnthropicMessages('invoke', resolved.family) ? resolved.model : refused(resolved);
+    return serveModelCall(ctx, invokeSurface(served, body ?? CLAUDE_BODY, stream, started, now), req, res, requestId);
   };
 }
 
@@ -261,7 +262,7 @@ const inferenceProfiles: RouteEntry = {
 export function nativeRoute(path: string): RouteEntry | undefined {
   if (path.startsWith('/model/')) {
     const operation = path.slice(path.lastIndexOf('/') + 1);
-    return path.lastIndexOf('/') > '/model/'.length && Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+    return path.lastIndexOf('/') > '/model/'.length ? own(OPERATIONS, operation) : undefined;
   }
   if (path === '/inference-profiles' || (path.startsWith('/inference-profiles/') && path.length > '/inference-profiles/'.length))
     return inferenceProfiles;

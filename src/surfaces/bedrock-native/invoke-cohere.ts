@@ -20,6 +20,7 @@ import type { AnswerMeta, SurfaceRequest, WholeAnswer } from '../../server/surfa
 import { invalid, isObject } from './converse-request.ts';
 import type { ChatFamily } from './invoke-chat.ts';
 import { stopOf, type ChunkShape } from './invoke-prompt.ts';
+import { own } from '../../own.ts';
 
 type Json = Record<string, unknown>;
 
@@ -131,7 +132,7 @@ function readTools(tools: unknown): ToolDefinition[] {
     for (const [name, definition] of Object.entries(definitions)) {
       const d = isObject(definition) ? definition : {};
       properties[name] = {
-        type: typeof d.type === 'string' ? (Object.hasOwn(TYPES, d.type) ? TYPES[d.type]! : d.type) : 'string',
+        type: typeof d.type === 'string' ? (own(TYPES, d.type) ?? d.type) : 'string',
         ...(typeof d.description === 'string' ? { description: d.description } : {}),
       };
       if (d.required === true) required.push(name);

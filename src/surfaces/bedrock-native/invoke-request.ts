@@ -33,6 +33,7 @@ import { claudeOutputEffort } from '../../providers/claude-rules.ts';
 import { takesAnthropicMessages } from '../../providers/index.ts';
 import type { SurfaceRequest } from '../../server/surface.ts';
 import { invalid, isObject } from './converse-request.ts';
+import { own } from '../../own.ts';
 
 /**
  * Bedrock's Claude body (plus `metadata`, taken and left aside). `context_management` with its beta is Bedrock's
@@ -293,7 +294,7 @@ function readMessage(value: unknown, i: number, untranslatable: string[]): ChatM
 function readImage(block: Json, where: string): ContentPart {
   const source = isObject(block.source) ? block.source : {};
   const mediaType = String(source.media_type);
-  const format = Object.hasOwn(IMAGE_TYPES, mediaType) ? IMAGE_TYPES[mediaType] : undefined;
+  const format = own(IMAGE_TYPES, mediaType);
   if (source.type !== 'base64' || !format || typeof source.data !== 'string')
     throw invalid(`${where}.source: must be a base64 png, jpeg, gif or webp image`, where);
   return { type: 'image', format, mediaType: String(source.media_type), data: source.data, at: where };
