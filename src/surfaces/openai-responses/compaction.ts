@@ -69,47 +69,38 @@ export function compactionRequestMessage(at: string): ChatMessage {
   return { role: 'user', content: [{ type: 'text', text: COMPACTION_INSTRUCTION, at }], at };
 }
 
+/** A 400 naming `param` of `context_management`. */
+function badContextManagement(param: string, message: string): SidecarError {
+  return new SidecarError('invalid_request_error', message, { param });
+}
+
+const ENTRY = '{"type": "compaction", "compact_threshold"?}';
+
 /**
  * Reads `context_management` (OpenAI's server-side compaction: `[{type: "compaction", compact_threshold?}]`,
  * which the Agents SDK's sandbox agents send on every request and the AI SDK's `contextManagement` option sets)
- * and returns the notes to log: the entries are dropped. The sidecar compacts when asked to (a
+ * and returns the note to log when entries are dropped. The sidecar compacts when asked to (a
  * `compaction_trigger` item, `POST /v1/responses/compact`), not by a token count it cannot know before Bedrock
  * answers, so a request over the threshold is answered as it is (README "Decisions"). Anything but a list of
  * compaction entries is a 400 naming it: OpenAI has no other strategy.
  */
-export function readContextManagement(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) {
-    throw new SidecarError('invalid_request_error', '"context_management" must be a list of {"type": "compaction", "compact_threshold"?}', {
-      param: 'context_management',
-    });
-  }
+export function readContextManagement(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw badContextManagement('context_management', `"context_management" must be a list of ${ENTRY}`);
   value.forEach((entry: unknown, i) => {
     const at = `context_management[${i}]`;
     const e = entry as Record<string, unknown>;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || e.type !== 'compaction') {
-      throw new SidecarError(
-        'invalid_request_error',
-        `${at} must be {"type": "compaction", "compact_threshold"?}: "compaction" is the only type`,
-        {
-          param: `${at}.type`,
-        },
-      );
+      throw badContextManagement(`${at}.type`, `${at} must be ${ENTRY}: "compaction" is the only type`);
     }
     const threshold = e.compact_threshold;
     if (threshold !== undefined && threshold !== null && !(Number.isInteger(threshold) && (threshold as number) > 0)) {
-      throw new SidecarError(
-        'invalid_request_error',
+      throw badContextManagement(
+        `${at}.compact_threshold`,
         `${at}.compact_threshold must be a positive integer (tokens), got ${JSON.stringify(threshold)}`,
-        {
-          param: `${at}.compact_threshold`,
-        },
       );
     }
   });
-  return value.length === 0
-    ? []
-    : [
-        '"context_management" dropped: server-side compaction is not done by the sidecar (compact with a compaction_trigger item or /v1/responses/compact)',
-      ];
+  if (value.length === 0) return undefined;
+  return '"context_management" dropped: server-side compaction is not done by the sidecar (compact with a compaction_trigger item or /v1/responses/compact)';
 }

@@ -133,7 +133,8 @@ export function readResponsesRequest(
   if (!Array.isArray(include) || include.some((v) => typeof v !== 'string')) throw bad('include', '"include" must be a list of strings');
   const cache = readPromptCacheOptions(raw.prompt_cache_options, raw.prompt_cache_retention);
   for (const hint of cache.hints) options.note(hint);
-  for (const note of readContextManagement(raw.context_management)) options.note(note);
+  const dropped = readContextManagement(raw.context_management);
+  if (dropped !== undefined) options.note(dropped);
 
   const tools = new Map<string, ToolShape>();
   const params: ChatParams = {};
