@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { withHarness, type Harness } from '../helpers/harness.ts';
 
 const SONNET_45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const SONNET_37 = 'us.anthropic.claude-3-7-sonnet-20250219-v1:0';
@@ -84,9 +84,8 @@ async function send(sdk: OpenAI, surface: (typeof SURFACES)[number], ...args: Pa
   return surface.name === 'chat' ? surface.send(sdk, surface.body(...args)) : surface.send(sdk, surface.body(...args));
 }
 
-test('openai SDK: prompt_cache_breakpoint on system and user parts becomes cache points, 30m and 12h as 1h on Claude 4.5', async () => {
-  const h = await startHarness({ models: MODELS });
-  try {
+test('openai SDK: prompt_cache_breakpoint on system and user parts becomes cache points, 30m and 12h as 1h on Claude 4.5', () =>
+  withHarness({ models: MODELS }, async (h) => {
     const sdk = client(h.url);
     for (const surface of SURFACES) {
       // The breakpoint without a ttl takes prompt_cache_options.ttl.
@@ -110,14 +109,10 @@ test('openai SDK: prompt_cache_breakpoint on system and user parts becomes cache
       h.logs.some((l) => JSON.stringify(l).includes('prompt_cache_retention')),
       'the retention hint is logged as dropped',
     );
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('openai SDK: a breakpoint lifetime is a 5m point on a Claude without 1h caching, and none asked is the 5m default', async () => {
-  const h = await startHarness({ models: MODELS });
-  try {
+test('openai SDK: a breakpoint lifetime is a 5m point on a Claude without 1h caching, and none asked is the 5m default', () =>
+  withHarness({ models: MODELS }, async (h) => {
     const sdk = client(h.url);
     for (const surface of SURFACES) {
       await send(sdk, surface, 'sonnet37-converse', { mode: 'explicit', ttl: '12h' }, { mode: 'explicit' });
@@ -127,14 +122,10 @@ test('openai SDK: a breakpoint lifetime is a 5m point on a Claude without 1h cac
       assert.deepEqual(body.messages.at(-1).content, [{ text: 'How many bolts?' }, point], surface.name);
     }
     assert.ok(h.logs.some((l) => String(l.msg).includes(`"12h" → "5m" (${SONNET_37} takes no 1h cache`)));
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('openai SDK: prompt_cache_options.mode "explicit" keeps prompt_caching auto points off; "implicit" keeps them', async () => {
-  const h = await startHarness({ models: MODELS });
-  try {
+test('openai SDK: prompt_cache_options.mode "explicit" keeps prompt_caching auto points off; "implicit" keeps them', () =>
+  withHarness({ models: MODELS }, async (h) => {
     const sdk = client(h.url);
     for (const surface of SURFACES) {
       // Only the user part's breakpoint: auto would add one after the system prompt.
@@ -149,14 +140,10 @@ test('openai SDK: prompt_cache_options.mode "explicit" keeps prompt_caching auto
       assert.equal(cachePoints(implicit), 2, `${surface.name}: the automatic point and the client's`);
     }
     assert.ok(h.logs.some((l) => String(l.msg).includes('prompt_cache_options.mode "explicit"')));
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('openai SDK: a malformed prompt_cache_options or prompt_cache_breakpoint is a 400 naming it', async () => {
-  const h = await startHarness({ models: MODELS });
-  try {
+test('openai SDK: a malformed prompt_cache_options or prompt_cache_breakpoint is a 400 naming it', () =>
+  withHarness({ models: MODELS }, async (h) => {
     const sdk = client(h.url);
     const EXPLICIT = { mode: 'explicit' };
     const cases = [
@@ -186,14 +173,10 @@ test('openai SDK: a malformed prompt_cache_options or prompt_cache_breakpoint is
         return true;
       });
     }
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test("openai SDK: breakpoints past Bedrock's four are dropped earliest first, and those before an hour-long one lifted to an hour", async () => {
-  const h = await startHarness({ models: MODELS });
-  try {
+test("openai SDK: breakpoints past Bedrock's four are dropped earliest first, and those before an hour-long one lifted to an hour", () =>
+  withHarness({ models: MODELS }, async (h) => {
     const sdk = client(h.url);
     const EXPLICIT = { mode: 'explicit' };
     const part = (text: string, mark: object): object => ({ type: 'text', text, prompt_cache_breakpoint: mark });
@@ -231,14 +214,10 @@ test("openai SDK: breakpoints past Bedrock's four are dropped earliest first, an
     h.emu.script({ type: 'text', text: 'ok' });
     await send(sdk, SURFACES[1], 'sonnet-converse', undefined, EXPLICIT, { future_knob: true });
     assert.ok(h.logs.some((l) => JSON.stringify(l).includes('prompt_cache_options.future_knob')));
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('openai SDK: /v1/responses/compact takes prompt_cache_options and prompt_cache_retention', async () => {
-  const h = await startHarness({ models: MODELS });
-  try {
+test('openai SDK: /v1/responses/compact takes prompt_cache_options and prompt_cache_retention', () =>
+  withHarness({ models: MODELS }, async (h) => {
     const sdk = client(h.url);
     h.emu.script({ type: 'text', text: 'The user asked about bolts.' });
     const compacted = await sdk.responses.compact({
@@ -248,7 +227,4 @@ test('openai SDK: /v1/responses/compact takes prompt_cache_options and prompt_ca
       prompt_cache_options: { mode: 'explicit', ttl: '30m' },
     });
     assert.equal(compacted.object, 'response.compaction');
-  } finally {
-    await h.close();
-  }
-});
+  }));

@@ -8,25 +8,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { withHarness, type Harness } from '../helpers/harness.ts';
 import { nativeClient } from './bedrock-native-helpers.ts';
 
 const OPUS = { name: 'opus', model: 'bedrock/invoke/anthropic.claude-opus-4-6-v1', region: 'us-east-1' };
 const OPUS_CONVERSE = { name: 'opus-converse', model: 'bedrock/converse/anthropic.claude-opus-4-6-v1', region: 'us-east-1' };
 const KEYS = ['constructor', '__proto__', 'toString'] as const;
 
-async function rig(): Promise<{ h: Harness; client: Anthropic }> {
-  const h = await startHarness({ models: [OPUS, OPUS_CONVERSE] });
-  return { h, client: new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 }) };
+/** A sidecar with both aliases and an Anthropic client of it, closed after `run`. */
+function withRig(run: (h: Harness, client: Anthropic) => Promise<void>): Promise<void> {
+  return withHarness({ models: [OPUS, OPUS_CONVERSE] }, (h) => run(h, new Anthropic({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 })));
 }
 
 function upstream(h: Harness): Record<string, unknown> {
   return JSON.parse(h.emu.requests.at(-1)!.body.toString('utf8')) as Record<string, unknown>;
 }
 
-test('messages: a block of type "constructor" to Claude on invoke is dropped and logged like any unknown block, not a 500', async () => {
-  const { h, client } = await rig();
-  try {
+test('messages: a block of type "constructor" to Claude on invoke is dropped and logged like any unknown block, not a 500', () =>
+  withRig(async (h, client) => {
     for (const type of KEYS) {
       h.emu.script({ type: 'text', text: 'ok' });
       const answer = await client.messages.create({
@@ -39,14 +38,10 @@ test('messages: a block of type "constructor" to Claude on invoke is dropped and
       assert.deepEqual(messages[0]!.content, [{ type: 'text', text: 'hi' }], type);
       assert.match(JSON.stringify(h.logs), new RegExp(`takes no \\\\"${type}\\\\" block`));
     }
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('messages: a context_management edit of type "constructor" is dropped and logged like any unknown edit, not a 500', async () => {
-  const { h, client } = await rig();
-  try {
+test('messages: a context_management edit of type "constructor" is dropped and logged like any unknown edit, not a 500', () =>
+  withRig(async (h, client) => {
     for (const type of KEYS) {
       h.emu.script({ type: 'text', text: 'ok' });
       await client.beta.messages.create({
@@ -58,14 +53,10 @@ test('messages: a context_management edit of type "constructor" is dropped and l
       assert.equal(upstream(h).context_management, undefined, type);
       assert.match(JSON.stringify(h.logs), new RegExp(`Bedrock is not sent a \\\\"${type}\\\\" edit`));
     }
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('messages: a document of media type "constructor" to a translated body is a 400 naming the block, not a 500', async () => {
-  const { h, client } = await rig();
-  try {
+test('messages: a document of media type "constructor" to a translated body is a 400 naming the block, not a 500', () =>
+  withRig(async (h, client) => {
     for (const mediaType of KEYS) {
       const error = await client.messages
         .create({
@@ -92,14 +83,10 @@ test('messages: a document of media type "constructor" to a translated body is a
       assert.match(error.message, new RegExp(`messages\\[0\\]\\.content\\[0\\] \\(a ${mediaType} document, which Bedrock does not read`));
     }
     assert.equal(h.emu.requests.length, 0);
-  } finally {
-    await h.close();
-  }
-});
+  }));
 
-test('native: a Converse member "constructor" gets Bedrock\'s extraneous-key 400, and an invoke image of that media type the sidecar\'s', async () => {
-  const { h } = await rig();
-  try {
+test('native: a Converse member "constructor" gets Bedrock\'s extraneous-key 400, and an invoke image of that media type the sidecar\'s', () =>
+  withRig(async (h) => {
     for (const key of KEYS) {
       const res = await fetch(`${h.url}/model/anthropic.claude-opus-4-6-v1/converse`, {
         method: 'POST',
@@ -133,7 +120,4 @@ test('native: a Converse member "constructor" gets Bedrock\'s extraneous-key 400
       new ConverseCommand({ modelId: 'anthropic.claude-opus-4-6-v1', messages: [{ role: 'user', content: [{ text: 'hi' }] }] }),
     );
     assert.equal(out.output?.message?.content?.[0]?.text, 'ok');
-  } finally {
-    await h.close();
-  }
-});
+  }));
