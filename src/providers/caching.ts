@@ -169,7 +169,6 @@ function mapLifetimes(request: ChatRequest, support: CacheSupport, ctx: BuildCon
 function fitBreakpoints(request: ChatRequest, ctx: BuildContext): ChatRequest {
   const located = marksInOrder(request);
   const breakpoints = located.filter((m) => m.mark.breakpoint);
-  if (breakpoints.length === 0) return request;
   const drop = new Set<CacheMark>(breakpoints.slice(0, Math.max(0, located.length - MAX_CACHE_POINTS)).map((m) => m.mark));
   const kept = located.filter((m) => !drop.has(m.mark));
   const lastHour = kept.findLastIndex((m) => m.mark.breakpoint !== undefined && m.mark.ttl === '1h');
@@ -204,7 +203,8 @@ export function preparePromptCache(request: ChatRequest, ctx: BuildContext, supp
     );
     return stripMarks(out, () => undefined);
   }
-  out = fitBreakpoints(mapLifetimes(out, support, ctx), ctx);
+  // Mapping and fitting copy the request's messages: only for a request that has an OpenAI breakpoint.
+  if (marksInOrder(out).some((m) => m.mark.breakpoint)) out = fitBreakpoints(mapLifetimes(out, support, ctx), ctx);
   if (ctx.target.alias?.promptCaching === 'auto') {
     if (request.promptCache?.explicit)
       ctx.note('prompt_caching auto: no points added, the client asks for its own only (prompt_cache_options.mode "explicit")');
