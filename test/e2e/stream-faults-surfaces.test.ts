@@ -220,7 +220,10 @@ test('stream faults: every fault after the commit is each surface’s typed clie
         }
       }
     }
-    assert.match(await (await fetch(`${h.adminUrl}/metrics`)).text(), /sidecar_inflight_streams 0/);
+    const metrics = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    for (const surface of ['chat', 'responses', 'messages', 'native']) {
+      assert.match(metrics, new RegExp(`sidecar_inflight_streams\\{surface="${surface}"\\} 0\n`), surface);
+    }
   } finally {
     await h.close();
   }
@@ -247,7 +250,8 @@ test('stream faults: a client that leaves mid-stream aborts the upstream request
       }
     }
     let metrics = '';
-    await waitFor(async () => /sidecar_inflight_streams 0/.test((metrics = await (await fetch(`${h.adminUrl}/metrics`)).text())));
+    const busy = /sidecar_inflight_streams\{[^}]*\} [1-9]/;
+    await waitFor(async () => !busy.test((metrics = await (await fetch(`${h.adminUrl}/metrics`)).text())));
     for (const surface of ['chat', 'responses', 'messages', 'native']) {
       assert.match(metrics, new RegExp(`sidecar_requests_cancelled_total\\{model="claude-invoke",surface="${surface}"\\} [1-9]`), surface);
     }
