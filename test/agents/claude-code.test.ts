@@ -1,7 +1,8 @@
 /**
  * Claude Code itself (`claude -p`, first-party mode) against the sidecar's Anthropic Messages surface, the
  * sidecar in front of the emulator: `ANTHROPIC_BASE_URL` → `/v1/messages`, aliases named after the models
- * Claude Code asks for (docs/contract.md#anthropic-messages). A plain turn and a tool-use turn complete; an
+ * Claude Code asks for (docs/contract.md#anthropic-messages). A plain turn and a tool-use turn complete (the
+ * tool turn on Claude and, through Converse, on Qwen3 Coder); an
  * output guardrail block ends the run with "Violated guardrail policy" (Claude Code re-sends a blocked stream
  * without streaming, and the guardrail blocks that too).
  */

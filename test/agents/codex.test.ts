@@ -2,7 +2,7 @@
  * Codex itself (`codex exec`) against the sidecar's OpenAI Responses surface, the sidecar in front of the
  * emulator: a provider with `wire_api = "responses"` and `base_url` → `/v1/responses`
  * (docs/contract.md#openai-responses). A plain turn and a tool turn (Codex runs `echo` and sends its output
- * back) complete; `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
+ * back) complete, the tool turn on Claude (invoke) and on GPT (Converse); `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
  * Codex's retries. With the built-in OpenAI provider at the sidecar (`openai_base_url`) Codex compacts remotely
  * (`compaction_trigger`), and its turn goes on from the sidecar's compaction item.
  */
