@@ -563,14 +563,23 @@ export class ConverseEventMapper implements StreamMapper {
   }
 
   /**
-   * The end of Nova's invoke stream before its `metadata` (see `StreamMapper.end`). After `messageStop`, the chunk
-   * that carries the stop reason and so the family's terminal event (docs/contract.md#streaming-and-errors), the
-   * answer is whole: its held finish goes out, with the usage seen, if any. Before it, only a stream cut after a
-   * guardrail intervened has ended (converse says so in `messageStop`).
+   * Nova's invoke stream after `messageStop` — the chunk that carries the stop reason, so the family's terminal
+   * event (docs/contract.md#streaming-and-errors) — but before its `metadata`: the answer is whole, and its held
+   * finish goes out with the usage seen, if any (see `StreamMapper.whole`).
+   */
+  whole(): StreamEvent[] | undefined {
+    return this.mode === 'invoke' && !this.terminated && this.stopReason !== undefined ? this.finish(undefined) : undefined;
+  }
+
+  /**
+   * The end of Nova's invoke stream before its `metadata` (see `StreamMapper.end`): after `messageStop`, the whole
+   * answer's finish; before it, only a stream cut after a guardrail intervened has ended (converse says so in
+   * `messageStop`).
    */
   end(): StreamEvent[] | undefined {
     if (this.mode !== 'invoke') return undefined;
-    if (this.stopReason !== undefined) return this.finish(undefined);
+    const whole = this.whole();
+    if (whole) return whole;
     if (!this.intervened) return undefined;
     this.terminated = true;
     return interventionEnd(completeUsage(this.usage));

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { chunkPayload, eventFrame } from '../../src/emulator/frames.ts';
 import { chat, parseStream, startHarness } from '../helpers/harness.ts';
-import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
+import { EVENT_STREAM, anthropicAnswer, exceptionFrame, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
 import { gate, startTestEmulator } from '../helpers/emulator.ts';
 
@@ -105,9 +105,10 @@ test('stream ending: a whole answer whose response ends just after its final eve
 /** Nova's InvokeModelWithResponseStream chunks: converse's events as JSON objects named after the event. */
 const novaChunk = (event: Record<string, unknown>): Buffer => eventFrame('chunk', chunkPayload(JSON.stringify(event), ''));
 
-test("stream ending: Nova's invoke stream that ends after messageStop, with no metadata, is a finished answer, not a broken stream", async () => {
+test("stream ending: Nova's invoke stream that ends or fails after messageStop, before its metadata, is a finished answer; cut before, it is broken", async () => {
   // messageStop carries the stop reason: the family's terminal event (SPEC §8). Bedrock sends a metadata chunk
-  // after it as a rule; a stream without one still holds the whole answer. Cut before messageStop, it is broken.
+  // after it as a rule; a stream without one, or with an exception in its place, still holds the whole answer
+  // (one ending per stream: the log says the failure). Cut before messageStop, the stream is broken.
   const answer = [
     novaChunk({ messageStart: { role: 'assistant' } }),
     novaChunk({ contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'whole answer' } } }),
@@ -117,6 +118,7 @@ test("stream ending: Nova's invoke stream that ends after messageStop, with no m
   const upstream = await startHostileUpstream((_req, res, body) => {
     res.writeHead(200, { 'content-type': EVENT_STREAM });
     for (const frame of body.includes('cut') ? answer.slice(0, -1) : answer) res.write(frame);
+    if (body.includes('late')) res.write(exceptionFrame('internalServerException', JSON.stringify({ message: 'late' })));
     res.end();
   });
   const h = await startHarness(
@@ -141,16 +143,19 @@ test("stream ending: Nova's invoke stream that ends after messageStop, with no m
   };
   try {
     assert.deepEqual(await read('hi'), { text: 'whole answer', finish: 'stop' });
+    assert.deepEqual(await read('late'), { text: 'whole answer', finish: 'stop' });
     await assert.rejects(read('cut'), (error: unknown) => {
       assert.ok(error instanceof OpenAI.APIError);
       assert.match(error.message, /ended before the model's final event/);
       return true;
     });
+    await waitFor(() => h.logs.filter((l) => l.msg === 'request completed').length === 3);
     const done = h.logs.filter((l) => l.msg === 'request completed');
     assert.deepEqual(
       done.map((l) => [l.status, (l.error as { type?: string } | null)?.type ?? null]),
       [
         [200, null],
+        [200, 'upstream_error'],
         [200, 'upstream_protocol_error'],
       ],
     );
