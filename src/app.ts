@@ -122,8 +122,8 @@ export class App {
       signer,
       invalidateCredentials: () => this.credentials.invalidate(),
       ...(this.random ? { random: this.random } : {}),
-      onRetry: (attempt, error) => {
-        this.metrics.retries.inc({ reason: error.type });
+      onRetry: (attempt, error, call) => {
+        this.metrics.retries.inc({ reason: error.type, surface: call.surface });
         this.log.warn({ attempt, error: error.message }, 'retrying Bedrock');
       },
     });

@@ -34,7 +34,13 @@ const MIN_ANSWER_BYTES = 1024 * 1024;
  */
 export const BEDROCK_CONTEXT_CHARS = 200;
 
-export function createBedrockGuardrail(config: GuardrailConfig, client: BedrockClient, where: GuardrailEndpoint): TextGuardrail {
+/** `surface`: the client protocol of the request the checks serve (the label of a retried call's metric). */
+export function createBedrockGuardrail(
+  config: GuardrailConfig,
+  client: BedrockClient,
+  where: GuardrailEndpoint,
+  surface: string,
+): TextGuardrail {
   const path = encodeGuardrailPath(config.id, config.version);
   return {
     config,
@@ -53,6 +59,7 @@ export function createBedrockGuardrail(config: GuardrailConfig, client: BedrockC
           body,
           accept: 'application/json',
           signal: both,
+          surface,
         });
         const limit = Math.max(MIN_ANSWER_BYTES, body.length * 4);
         const { text, overflow } = await readBody(answer.body, limit);

@@ -22,8 +22,11 @@ import { createRequestGuards } from './request.ts';
 import type { RequestGuards, TextGuardrail } from './types.ts';
 
 export interface GuardrailSet {
-  /** `log`: the request's logger (guardrail log lines then carry its request id); default the app's. */
-  forRequest(target: ModelTarget, requested: readonly string[], log?: Logger): RequestGuards;
+  /**
+   * `surface`: the request's client protocol (the label of the intervention and retry metrics); `log`: the request's
+   * logger (guardrail log lines then carry its request id), default the app's.
+   */
+  forRequest(target: ModelTarget, requested: readonly string[], surface: string, log?: Logger): RequestGuards;
 }
 
 export interface GuardrailDeps {
@@ -64,19 +67,19 @@ export function createGuardrailSet(deps: GuardrailDeps): GuardrailSet {
     }
   }
 
-  function checker(g: GuardrailConfig, target: ModelTarget): TextGuardrail | undefined {
+  function checker(g: GuardrailConfig, target: ModelTarget, surface: string): TextGuardrail | undefined {
     switch (g.type) {
       case 'regex':
         return regex.get(g.name);
       case 'bedrock':
-        return createBedrockGuardrail(g, deps.client, guardrailEndpoint(g, target));
+        return createBedrockGuardrail(g, deps.client, guardrailEndpoint(g, target), surface);
       case 'bedrock_native':
         return undefined;
     }
   }
 
   return {
-    forRequest(target, requested, log) {
+    forRequest(target, requested, surface, log) {
       for (const name of requested) {
         if (!byName.has(name)) {
           throw new SidecarError('invalid_request_error', `guardrails: no guardrail named "${name}" is defined in sidecar.yaml`, {
@@ -95,8 +98,8 @@ export function createGuardrailSet(deps: GuardrailDeps): GuardrailSet {
           { param: 'guardrails' },
         );
       }
-      const guards = configs.flatMap((g) => checker(g, target) ?? []);
-      const recorder = new GuardrailRecorder(deps.metrics, log ?? deps.log, deps.config.logging.content);
+      const guards = configs.flatMap((g) => checker(g, target, surface) ?? []);
+      const recorder = new GuardrailRecorder(deps.metrics, log ?? deps.log, deps.config.logging.content, surface);
       return createRequestGuards({ guards, native: natives[0], recorder });
     },
   };

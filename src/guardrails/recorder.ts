@@ -5,7 +5,7 @@
  * Outcome: `none` (no guardrail applied), `passed` (guardrails ran, nothing happened), or a comma list of
  * `<stage>:<guardrail>:<action>`, action one of `block`, `mask`, `error_block` (the guardrail failed and
  * on_error blocked), `error_allow` (it failed and on_error let the text through). The metric
- * `sidecar_guardrail_interventions_total{guardrail,action}` counts `block`, `mask` and `error` once per
+ * `sidecar_guardrail_interventions_total{guardrail,action,surface}` counts `block`, `mask` and `error` once per
  * request, guardrail and action.
  */
 import { SidecarError } from '../errors.ts';
@@ -31,6 +31,7 @@ export class GuardrailRecorder {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly logContent: boolean,
+    private readonly surface: string,
   ) {}
 
   /** A guardrail was applied to this request (so the outcome is at least `passed`). */
@@ -74,6 +75,6 @@ export class GuardrailRecorder {
     if (this.counted.has(key)) return;
     this.counted.add(key);
     this.outcomes.push(key);
-    this.metrics.guardrailInterventions.inc({ guardrail, action: metricAction });
+    this.metrics.guardrailInterventions.inc({ guardrail, action: metricAction, surface: this.surface });
   }
 }

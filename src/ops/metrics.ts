@@ -5,10 +5,14 @@
  * (`chat`, `messages`, …: src/server/surface.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SurfaceName } from '../server/surface.ts';
 
 /** Time to first token for LLMs: 50 ms to 30 s. */
 const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30];
 const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
+
+/** The surfaces that stream: their in-flight gauges exist (at 0) from the start, so a dashboard reads 0, not "no data". */
+const STREAMING_SURFACES = ['chat', 'messages', 'responses', 'native'] as const satisfies readonly SurfaceName[];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -46,19 +50,20 @@ export class Metrics {
   });
   readonly guardrailInterventions = new Counter({
     name: 'sidecar_guardrail_interventions_total',
-    help: 'Guardrail interventions by guardrail and action (block, mask, error)',
-    labelNames: ['guardrail', 'action'] as const,
+    help: 'Guardrail interventions by guardrail, action (block, mask, error) and surface',
+    labelNames: ['guardrail', 'action', 'surface'] as const,
     registers: [this.registry],
   });
   readonly retries = new Counter({
     name: 'sidecar_upstream_retries_total',
-    help: 'Upstream attempts retried before the first byte',
-    labelNames: ['reason'] as const,
+    help: 'Upstream attempts retried before the first byte, by reason and surface',
+    labelNames: ['reason', 'surface'] as const,
     registers: [this.registry],
   });
   readonly inflight = new Gauge({
     name: 'sidecar_inflight_streams',
-    help: 'Streaming responses in flight',
+    help: 'Streaming responses in flight, by surface',
+    labelNames: ['surface'] as const,
     registers: [this.registry],
   });
   readonly cancelled = new Counter({
@@ -95,6 +100,7 @@ export class Metrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    for (const surface of STREAMING_SURFACES) this.inflight.set({ surface }, 0);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

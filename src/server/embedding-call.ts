@@ -87,6 +87,8 @@ export interface EmbeddingExchange {
   /** Aborted when the client leaves before the answer. */
   abort: AbortController;
   reservation: Reservation | undefined;
+  /** The surface serving it: the label of its guardrail and retry metrics. */
+  surface: SurfaceName;
 }
 
 /** The surface's side of an embedding request: its label and error shape, and its work. */
@@ -130,7 +132,7 @@ export async function serveEmbeddingRequest(
   const reservation = ctx.budget?.reserve();
   const drain = stopAtDrainDeadline(ctx.drainDeadline, res, abort);
   try {
-    await surface.serve({ ctx, req, res, outcome, log, abort, reservation });
+    await surface.serve({ ctx, req, res, outcome, log, abort, reservation, surface: surface.name });
   } catch (error) {
     answerFailure(res, drain.error ?? error, outcome, surface, log);
   } finally {
@@ -150,14 +152,14 @@ export async function serveEmbeddingRequest(
  * them); a block throws, its outcome recorded.
  */
 export async function guardEmbeddingTexts(
-  { ctx, outcome, log, abort }: EmbeddingExchange,
+  { ctx, outcome, log, abort, surface }: EmbeddingExchange,
   target: ModelTarget,
   index: number,
   guardrails: { requested: readonly string[]; request: readonly string[] },
   texts: readonly string[],
 ): Promise<readonly string[]> {
   const extra = index === 0 ? [...guardrails.request] : [...guardrails.requested, ...guardrails.request];
-  const guards = ctx.guardrails.forRequest(target, extra, log);
+  const guards = ctx.guardrails.forRequest(target, extra, surface, log);
   const checked = await guards.checkInputTexts(texts, abort.signal);
   outcome.guardrail = guards.streamOutcome();
   if ('error' in checked) throw checked.error;
@@ -169,7 +171,7 @@ export async function guardEmbeddingTexts(
  * the chat surface uses; failover wraps the whole request around it. Each retry is counted in the outcome.
  */
 export function invokeEmbedding(
-  { ctx, outcome }: EmbeddingExchange,
+  { ctx, outcome, surface }: EmbeddingExchange,
   target: ModelTarget,
   body: Record<string, unknown>,
   signal: AbortSignal,
@@ -184,6 +186,7 @@ export function invokeEmbedding(
     accept: 'application/json',
     headers,
     signal,
+    surface,
     onRetry: () => {
       outcome.retries++;
     },

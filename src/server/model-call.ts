@@ -179,6 +179,7 @@ async function serve(ex: Exchange): Promise<void> {
       accept: stream ? 'application/vnd.amazon.eventstream' : 'application/json',
       headers: { ...guards.upstreamHeaders(target.route, stream), ...servingHeaders(prepared, target) },
       signal,
+      surface: ex.surface.name,
       onRetry: () => {
         outcome.retries++; // counted as they happen: a request whose retries ran out logs them too
       },
@@ -219,7 +220,7 @@ async function serve(ex: Exchange): Promise<void> {
       );
       // The requested alias's guardrails always apply, a fallback's own on top.
       const extra = index === 0 ? prepared.sidecar.guardrails : [...requestedGuardrails, ...prepared.sidecar.guardrails];
-      const guards = guardrails.forRequest(target, extra, log);
+      const guards = guardrails.forRequest(target, extra, ex.surface.name, log);
       const inputVerdict = await guards.checkInput(prepared, abort.signal);
       if (inputVerdict) {
         outcome.guardrail = guards.streamOutcome();
@@ -378,7 +379,7 @@ async function streamAnswer(
   // On a stream Bedrock names the tier in a response header (invoke); converse says it only in the trailing metadata.
   const streamMeta = { ...meta, ...servedSettings(undefined, headers) };
   const renderer = ex.surface.renderer(streamMeta, request);
-  ctx.metrics.inflight.inc();
+  ctx.metrics.inflight.inc({ surface: ex.surface.name });
   outcome.status = 200;
   const live = startStream({
     res: ex.res,
@@ -423,7 +424,7 @@ async function streamAnswer(
     // Data frames sent, added to sidecar_stream_chunks_total once, when the stream ends (a labelled counter
     // update per upstream read costs more than the rest of the per-read bookkeeping).
     ctx.metrics.chunks.inc({ model, surface: ex.surface.name }, renderer.frames);
-    ctx.metrics.inflight.dec();
+    ctx.metrics.inflight.dec({ surface: ex.surface.name });
   }
 }
 

@@ -78,6 +78,7 @@ export async function serveCountTokens(
       body: Buffer.from(JSON.stringify({ input })),
       accept: 'application/json',
       signal: abort.signal,
+      surface: surface.name,
     });
     // Bedrock's answer is read within the same budget as every other call's (server/budget.ts).
     const { text, overflow } = await readBody(upstream.body, MAX_ANSWER_BYTES, (bytes) =>

@@ -27,6 +27,8 @@ export interface BedrockCall {
   /** x-amzn-bedrock-* headers the sidecar sets itself (from config, or read from the request under its rules). */
   headers?: Record<string, string>;
   signal: AbortSignal;
+  /** The client protocol the call serves (`chat`, `messages`, …): the label of the shared `onRetry`'s metric. */
+  surface: string;
   /** Told of each retry of this call (after the shared `onRetry`), also when the retries then run out. */
   onRetry?: (error: SidecarError) => void;
 }
@@ -43,7 +45,7 @@ export interface ClientOptions {
   invalidateCredentials: () => void;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  onRetry?: (attempt: number, error: SidecarError) => void;
+  onRetry?: (attempt: number, error: SidecarError, call: BedrockCall) => void;
 }
 
 const BACKOFF_BASE_MS = { throttle: 250, transient: 100 } as const;
@@ -115,7 +117,7 @@ export class BedrockClient {
         if (errorType === 'ExpiredTokenException' && !refreshed && !call.apiKey) {
           refreshed = true;
           this.options.invalidateCredentials();
-          this.options.onRetry?.(attempt, failure);
+          this.options.onRetry?.(attempt, failure, call);
           call.onRetry?.(failure);
           attempt--; // the refresh retry does not use up an attempt
           continue;
@@ -126,7 +128,7 @@ export class BedrockClient {
         failure = isSidecarError(error) ? error : classifyNetworkError(error);
       }
       if (!failure.retryable || attempt >= max) throw failure;
-      this.options.onRetry?.(attempt, failure);
+      this.options.onRetry?.(attempt, failure, call);
       call.onRetry?.(failure);
       const backoffBase = failure.type === 'rate_limit_error' ? BACKOFF_BASE_MS.throttle : BACKOFF_BASE_MS.transient;
       const delay = Math.floor(this.random() * Math.min(backoffBase * 2 ** (attempt - 1), BACKOFF_CAP_MS));

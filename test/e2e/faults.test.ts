@@ -46,7 +46,10 @@ test('faults: a refused connection is retried, then a 502 upstream_error', async
       const body = (await res.json()) as { error: { type: string; message: string } };
       assert.equal(body.error.type, 'upstream_error');
       assert.match(body.error.message, /ECONNREFUSED/);
-      assert.match(await (await fetch(`${h.adminUrl}/metrics`)).text(), /sidecar_upstream_retries_total\{reason="upstream_error"\} 2/);
+      assert.match(
+        await (await fetch(`${h.adminUrl}/metrics`)).text(),
+        /sidecar_upstream_retries_total\{reason="upstream_error",surface="chat"\} 2/,
+      );
     },
     { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}` },
   );
@@ -359,7 +362,7 @@ test('faults: a client that leaves mid-stream is counted as cancelled', () =>
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.match(text, /sidecar_requests_total\{model="claude-invoke",route="invoke",status="cancelled",surface="chat"\} 1/);
-    assert.match(text, /sidecar_inflight_streams 0/);
+    assert.match(text, /sidecar_inflight_streams\{surface="chat"\} 0/);
   }));
 
 test("faults: a failure after the model's final event keeps the stream's one ending (finish, [DONE]); the log still says it", () =>

@@ -51,7 +51,10 @@ for (const mode of ['sync', 'async'] as const) {
             assert.equal(requestLog(rig)?.guardrail, 'output:corp-policy:error_allow');
           }
           assert.ok(Date.now() - started < 20_000, 'timeout_ms bounds the wait');
-          assert.match(await metricsText(rig), /sidecar_guardrail_interventions_total\{guardrail="corp-policy",action="error"\} 1/);
+          assert.match(
+            await metricsText(rig),
+            /sidecar_guardrail_interventions_total\{guardrail="corp-policy",action="error",surface="chat"\} 1/,
+          );
           const warning = rig.logs.find((l) => l.level === 'warn' && l.guardrail === 'corp-policy');
           assert.equal(warning?.onError, onError);
           assert.match(String(warning?.reason), what === 'timeout' ? /timeout_ms \(150 ms\)/ : /ServiceUnavailableException/);

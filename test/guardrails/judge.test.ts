@@ -32,7 +32,7 @@ function fake(
 
 function context(maskAllowed = true): JudgeContext & { metrics: Metrics; recorder: GuardrailRecorder } {
   const metrics = new Metrics({ processMetrics: false });
-  const recorder = new GuardrailRecorder(metrics, createLogger('silent'), false);
+  const recorder = new GuardrailRecorder(metrics, createLogger('silent'), false, 'chat');
   return { stage: 'output', recorder, maskAllowed, metrics };
 }
 
@@ -69,7 +69,7 @@ test('judge: a failure follows on_error — allow passes (and is counted), block
   assert.deepEqual(await judge([failing('allow')], 'OUTPUT', segs, signal, ctx), { kind: 'pass' });
   assert.equal(ctx.recorder.outcome(), 'output:f-allow:error_allow');
   const metric = await ctx.metrics.registry.getSingleMetricAsString('sidecar_guardrail_interventions_total');
-  assert.match(metric, /guardrail="f-allow",action="error"} 1/);
+  assert.match(metric, /guardrail="f-allow",action="error",surface="chat"} 1/);
   assert.deepEqual(await judge([failing('block')], 'OUTPUT', segs, signal, context()), { kind: 'block', guardrail: 'f-block' });
 });
 

@@ -24,7 +24,7 @@ test('regex mask, streaming sync: matches are replaced, also when the model cuts
     assert.equal(s.content, 'Call [PHONE] today or at [PHONE], ok?');
     assert.equal(s.finish, 'stop');
     assert.equal(requestLog(rig)?.guardrail, 'output:phones:mask');
-    assert.match(await metricsText(rig), /sidecar_guardrail_interventions_total\{guardrail="phones",action="mask"\} 1/);
+    assert.match(await metricsText(rig), /sidecar_guardrail_interventions_total\{guardrail="phones",action="mask",surface="chat"\} 1/);
   } finally {
     await rig.close();
   }

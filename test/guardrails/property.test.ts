@@ -21,7 +21,7 @@ function guardFor(mode: 'sync' | 'async', interval: number): StreamGuard {
   const config = validateConfig({
     guardrails: [{ name: 'no-secrets', type: 'regex', patterns: [TERM], stream_mode: mode, interval_chars: interval }],
   }).guardrails[0]!;
-  const recorder = new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false);
+  const recorder = new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false, 'chat');
   const g = createRegexGuardrail(config);
   return new StreamGuard({ sync: mode === 'sync' ? [g] : [], async: mode === 'async' ? [g] : [], native: undefined, recorder });
 }

@@ -60,7 +60,10 @@ for (const c of cases) {
         }
       }
 
-      assert.match(await metricsText(rig), new RegExp(`sidecar_guardrail_interventions_total\\{guardrail="${c.name}",action="block"\\} 1`));
+      assert.match(
+        await metricsText(rig),
+        new RegExp(`sidecar_guardrail_interventions_total\\{guardrail="${c.name}",action="block",surface="chat"\\} 1`),
+      );
       const line = requestLog(rig);
       assert.equal(line?.guardrail, `output:${c.name}:block`);
       assert.equal((line?.error as { type?: string } | undefined)?.type, 'guardrail_violation');

@@ -47,7 +47,7 @@ function blockingOn(term: string, name: string, extra: Record<string, unknown> =
 }
 
 function recorder(): GuardrailRecorder {
-  return new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false);
+  return new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false, 'chat');
 }
 
 function guard(options: { sync?: TextGuardrail[]; async?: TextGuardrail[]; native?: GuardrailConfig }): StreamGuard {

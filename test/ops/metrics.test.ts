@@ -110,12 +110,14 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
   assert.equal(valueOf(m, 'sidecar_tokens_total', { direction: 'output', model: 'claude', surface: 'chat' }), 7 + 3 + 4);
 
   // guardrail interventions and retries
-  assert.equal(valueOf(m, 'sidecar_guardrail_interventions_total', { guardrail: 'no-secrets', action: 'block' }), 1);
+  assert.equal(valueOf(m, 'sidecar_guardrail_interventions_total', { guardrail: 'no-secrets', action: 'block', surface: 'chat' }), 1);
   assert.equal(sumOf(m, 'sidecar_upstream_retries_total'), 1);
+  assert.equal(sumOf(m, 'sidecar_upstream_retries_total', { surface: 'chat' }), 1, 'the retry is labelled with its surface');
 
   // nothing in flight once everything ended
   assert.equal(m.get('sidecar_inflight_streams')?.type, 'gauge');
-  assert.equal(valueOf(m, 'sidecar_inflight_streams'), 0);
+  for (const surface of ['chat', 'messages', 'responses', 'native'])
+    assert.equal(valueOf(m, 'sidecar_inflight_streams', { surface }), 0, surface);
 
   // bounded labels: aliases, `direct`, or a fixed placeholder — never the model string a client sent
   for (const family of m.values()) {
@@ -129,7 +131,10 @@ test('metrics: traffic through the sidecar shows up in the documented series (do
       }
       if (s.labels.route !== undefined) assert.match(s.labels.route, /^(invoke|converse|none)$/);
       if (s.labels.status !== undefined) assert.match(s.labels.status, /^(\d{3}(_[a-z_]+)?|cancelled)$/);
-      if (s.labels.surface !== undefined) assert.equal(s.labels.surface, 'chat', 'every request here came through Chat Completions');
+      // The in-flight gauges of the other streaming surfaces are there at 0 from the start.
+      if (s.labels.surface !== undefined && s.name !== 'sidecar_inflight_streams') {
+        assert.equal(s.labels.surface, 'chat', 'every request here came through Chat Completions');
+      }
     }
   }
 });
@@ -165,15 +170,16 @@ test('metrics: sidecar_inflight_streams counts a stream while it runs', async ()
   const reader = res.body!.getReader();
   try {
     await reader.read(); // the stream is committed and running
-    assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams'), 1);
+    assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams', { surface: 'chat' }), 1);
   } finally {
     held.open();
   }
   while (!(await reader.read()).done);
   // The count drops as the stream's pipeline finishes, which need not be before the client read the end.
   const deadline = Date.now() + 10_000;
-  while (valueOf(await scrape(), 'sidecar_inflight_streams') !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams'), 0);
+  while (valueOf(await scrape(), 'sidecar_inflight_streams', { surface: 'chat' }) !== 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(valueOf(await scrape(), 'sidecar_inflight_streams', { surface: 'chat' }), 0);
 });
 
 test('metrics: the default process metrics are exposed beside the sidecar series', async () => {

@@ -90,7 +90,7 @@ function outputGuard(spec: NonNullable<Case['guard']>): OutputGuard {
       { name: 'golden-regex', type: 'regex', patterns: [spec.pattern], action: spec.action, stream_mode: 'sync', interval_chars: 40 },
     ],
   }).guardrails[0]!;
-  const recorder = new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false);
+  const recorder = new GuardrailRecorder(new Metrics({ processMetrics: false }), createLogger('silent'), false, 'chat');
   return new StreamGuard({ sync: [createRegexGuardrail(config)], async: [], native: undefined, recorder });
 }
 
