@@ -4,10 +4,11 @@
  * The core reads Bedrock's envelope — invoke `chunk` events carry base64 model-native JSON, converse
  * events carry their payload under `:event-type` — and hands each model event to the family's
  * `StreamMapper`. Bedrock exceptions (as `:message-type: exception`, or the `event` form the AWS SDK's
- * fixtures use) become one typed `error` event. After an error nothing more is emitted. At the end of
- * input, a stream that never reached its family's terminal event ends with `upstream_protocol_error`
- * (an error never masquerades as a finish), unless the mapper's `end()` names an end the family allows
- * there (a guardrail intervention that cut the model's final event). `complete` says when the model's
+ * fixtures use) become one typed `error` event, after the finish of an answer that was already whole but
+ * held for a trailing event (`StreamMapper.whole`: Nova's invoke `metadata`). After an error nothing more
+ * is emitted. At the end of input, a stream that never reached its family's terminal event ends with
+ * `upstream_protocol_error` (an error never masquerades as a finish), unless the mapper's `end()` names an
+ * end the family allows there (a guardrail intervention that cut the model's final event). `complete` says when the model's
  * answer is whole — its terminal event (and, on converse, the `metadata` that follows `messageStop`) seen —
  * so the caller can end the client's stream there instead of waiting for the upstream to close.
  */
@@ -119,7 +120,10 @@ export class BedrockEventNormalizer {
     return [{ kind: 'error', error: new SidecarError('upstream_protocol_error', `Bedrock's stream ended before ${what}`) }];
   }
 
+  /** A failure ends the stream; an answer already whole keeps its finish first (`StreamMapper.whole`). */
   private fail(out: StreamEvent[], error: SidecarError): void {
+    const whole = this.mapper.terminated ? undefined : this.mapper.whole?.();
+    if (whole) out.push(...whole);
     out.push({ kind: 'error', error });
     this.ended = true;
   }

@@ -6,7 +6,7 @@
  * Stream: the terminal event is `messageStop` (finish); `metadata` (usage, incl. cache tokens) may follow
  * it. The same event mapper serves Nova's invoke stream, whose chunks are these events as JSON objects
  * (`{"contentBlockDelta":{…}}`); there `metadata` carries Bedrock's invocation metrics and is the last
- * chunk, so the finish is held until it (see `ConverseEventMapper`).
+ * chunk, so the finish is held until it, or until the stream ends after `messageStop` (see `ConverseEventMapper`).
  */
 import type { FinishReason, StreamEvent, Usage } from '../pipeline/events.ts';
 import { bedrockBetas } from './anthropic-betas.ts';
@@ -496,7 +496,8 @@ const EVENT_NAMES = new Set(['messageStart', 'contentBlockStart', 'contentBlockD
  * Converse stream events → internal events. `converse`: terminal at `messageStop`, usage from a later
  * `metadata`. `invoke` (Nova's native stream): `metadata` is the last chunk and carries the usage and
  * invocation metrics, so `messageStop`'s finish is held until it, as Anthropic's stop reason is held until
- * `message_stop`; a `messageStop` that itself carries invocation metrics ends the stream at once.
+ * `message_stop`; a `messageStop` that itself carries invocation metrics ends the stream at once, and a stream
+ * that ends after `messageStop` with no `metadata` ends with the held finish (`end`).
  */
 export class ConverseEventMapper implements StreamMapper {
   terminated = false;
@@ -561,9 +562,25 @@ export class ConverseEventMapper implements StreamMapper {
     }
   }
 
-  /** Nova's invoke stream cut after a guardrail intervened (see `StreamMapper.end`); converse says so in `messageStop`. */
+  /**
+   * Nova's invoke stream after `messageStop` — the chunk that carries the stop reason, so the family's terminal
+   * event (docs/contract.md#streaming-and-errors) — but before its `metadata`: the answer is whole, and its held
+   * finish goes out with the usage seen, if any (see `StreamMapper.whole`).
+   */
+  whole(): StreamEvent[] | undefined {
+    return this.mode === 'invoke' && !this.terminated && this.stopReason !== undefined ? this.finish(undefined) : undefined;
+  }
+
+  /**
+   * The end of Nova's invoke stream before its `metadata` (see `StreamMapper.end`): after `messageStop`, the whole
+   * answer's finish; before it, only a stream cut after a guardrail intervened has ended (converse says so in
+   * `messageStop`).
+   */
   end(): StreamEvent[] | undefined {
-    if (this.mode !== 'invoke' || !this.intervened) return undefined;
+    if (this.mode !== 'invoke') return undefined;
+    const whole = this.whole();
+    if (whole) return whole;
+    if (!this.intervened) return undefined;
     this.terminated = true;
     return interventionEnd(completeUsage(this.usage));
   }

@@ -148,5 +148,9 @@ export function withFailedFinishes(mapper: StreamMapper): StreamMapper {
       const ended = mapper.end?.();
       return ended ? checked(ended) : undefined;
     },
+    whole: () => {
+      const ending = mapper.whole?.();
+      return ending ? checked(ending) : undefined;
+    },
   };
 }

@@ -3,7 +3,8 @@
  * messages-v1 body (docs/bedrock-wire.md#amazon-nova) — converse-shaped messages with base64 images, `inferenceConfig`,
  * `toolConfig` — and a native stream of converse-like events keyed by name. Reasoning (`reasoningConfig`
  * in `inferenceConfig`) exists on Nova 2 only. The stream's last chunk is `metadata` (usage and Bedrock's
- * invocation metrics); the finish seen in `messageStop` is held until it (see `ConverseEventMapper`).
+ * invocation metrics); the finish seen in `messageStop` is held until it, or until the stream ends without it
+ * (see `ConverseEventMapper`).
  * The converse route is the shared one (converse.ts). A native InvokeModel client's own body
  * (`ChatRequest.invokeBody`) is sent as it is, the alias's extra fields merged.
  */

@@ -133,5 +133,6 @@ export function withToolNames(mapper: StreamMapper, names: ToolNames | undefined
     },
     push: (event) => mapper.push(event).map((e) => restored(e, names)),
     end: () => mapper.end?.()?.map((e) => restored(e, names)),
+    whole: () => mapper.whole?.()?.map((e) => restored(e, names)),
   };
 }

@@ -24,6 +24,13 @@ export interface StreamMapper {
    * `content_filter` finish with the counts seen so far.
    */
   end?(): StreamEvent[] | undefined;
+  /**
+   * The ending of an answer that is already whole — its terminal event seen — while the mapper holds the finish
+   * for a trailing event the family sends after it (Nova's invoke `metadata`, which carries the usage), or
+   * undefined. The normaliser asks when the stream fails or ends before that trailing event: the whole answer
+   * keeps its finish (docs/contract.md#streaming-and-errors, one ending per stream).
+   */
+  whole?(): StreamEvent[] | undefined;
 }
 
 export interface BuildContext {

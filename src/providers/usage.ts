@@ -146,5 +146,9 @@ export function withCountHeaders(mapper: StreamMapper, counts: Partial<Usage>): 
       const ended = mapper.end?.();
       return ended ? applyCountHeaders(ended, counts, false) : undefined;
     },
+    whole: () => {
+      const ending = mapper.whole?.();
+      return ending ? applyCountHeaders(ending, counts, false) : undefined;
+    },
   };
 }

@@ -2,7 +2,7 @@
  * Codex itself (`codex exec`) against the sidecar's OpenAI Responses surface, the sidecar in front of the
  * emulator: a provider with `wire_api = "responses"` and `base_url` → `/v1/responses`
  * (docs/contract.md#openai-responses). A plain turn and a tool turn (Codex runs `echo` and sends its output
- * back) complete; `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
+ * back) complete, the tool turn on Claude (invoke) and on GPT (Converse); `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
  * Codex's retries. With the built-in OpenAI provider at the sidecar (`openai_base_url`) Codex compacts remotely
  * (`compaction_trigger`), and its turn goes on from the sidecar's compaction item.
  */
@@ -16,12 +16,16 @@ import { agentSuite, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harne
 const MODEL = 'sidecar-codex';
 const GUARDED_MODEL = 'sidecar-codex-guarded';
 const BEDROCK_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** Codex on a GPT model through Converse, the other way teams run it. */
+const GPT_MODEL = 'sidecar-codex-gpt';
+const GPT_BEDROCK_MODEL = 'openai.gpt-6-sol';
 
 const suite = agentSuite('codex', {
   guardrails: [NO_KUMQUATS],
   models: [
     { name: MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
     { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: [NO_KUMQUATS.name] },
+    { name: GPT_MODEL, model: `bedrock/converse/${GPT_BEDROCK_MODEL}`, region: 'us-east-1' },
   ],
 });
 
@@ -74,6 +78,47 @@ test('codex: a tool turn runs the shell command and sends its output back to the
   assert.match(sent, /toolu_bdrk_agents02/);
   assert.ok(sent.includes(`${SECRET}\\n`), sent.slice(-2000));
 });
+
+test(
+  'codex: on a GPT model through Converse, a tool turn runs the command and sends its output back',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const { stack, cwd, modelCalls } = suite;
+    stack.emu.script(
+      { type: 'tool_use', calls: [{ id: 'call_gpt_agents05', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
+      { type: 'text', text: 'The command printed the secret.' },
+    );
+    const run = await codex({
+      baseUrl: stack.proxy,
+      model: GPT_MODEL,
+      prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`,
+      cwd,
+    });
+    const result = outcome(run.stdout);
+    assert.equal(run.code, 0, describeRun(run, stack));
+    assert.equal(result.completed, true, describeRun(run, stack));
+    assert.equal(result.message, 'The command printed the secret.');
+    const calls = modelCalls();
+    assert.deepEqual(
+      calls.map((c) => [c.operation, c.modelId]),
+      [
+        ['ConverseStream', GPT_BEDROCK_MODEL],
+        ['ConverseStream', GPT_BEDROCK_MODEL],
+      ],
+      describeRun(run, stack),
+    );
+    // Codex's tools reach GPT as Converse tools; the command's output comes back as the toolResult of that call.
+    const first = calls[0]!.json as { toolConfig?: { tools: Array<{ toolSpec: { name: string } }> } };
+    assert.ok(
+      first.toolConfig?.tools.some((t) => t.toolSpec.name === 'exec_command'),
+      JSON.stringify(first).slice(0, 2000),
+    );
+    const blocks = (calls[1]!.json as { messages: Array<{ content: Array<Record<string, unknown>> }> }).messages.flatMap((m) => m.content);
+    const toolResult = blocks.find((b) => b.toolResult)?.toolResult as { toolUseId: string; content: unknown } | undefined;
+    assert.equal(toolResult?.toolUseId, 'call_gpt_agents05', JSON.stringify(blocks).slice(-2000));
+    assert.ok(JSON.stringify(toolResult.content).includes(SECRET), JSON.stringify(toolResult).slice(0, 2000));
+  },
+);
 
 test(
   'codex: view_image sends the picture back as an input_image tool output, and it reaches Claude in the tool result',

@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { eventFrame } from '../../src/emulator/frames.ts';
+import OpenAI from 'openai';
+import { chunkPayload, eventFrame } from '../../src/emulator/frames.ts';
 import { chat, parseStream, startHarness } from '../helpers/harness.ts';
-import { EVENT_STREAM, anthropicAnswer, startHostileUpstream } from '../helpers/hostile-upstream.ts';
+import { EVENT_STREAM, anthropicAnswer, exceptionFrame, startHostileUpstream } from '../helpers/hostile-upstream.ts';
 import { configText, killSidecar, spawnSidecar, waitFor, writeConfigFile } from '../helpers/sidecar-process.ts';
 import { gate, startTestEmulator } from '../helpers/emulator.ts';
 
@@ -95,6 +96,69 @@ test('stream ending: a whole answer whose response ends just after its final eve
     }
     assert.equal(connections, 1, 'three streams one after the other, one upstream connection');
     assert.equal(upstream.requests.length, 3);
+  } finally {
+    await h.close();
+    await upstream.close();
+  }
+});
+
+/** Nova's InvokeModelWithResponseStream chunks: converse's events as JSON objects named after the event. */
+const novaChunk = (event: Record<string, unknown>): Buffer => eventFrame('chunk', chunkPayload(JSON.stringify(event), ''));
+
+test("stream ending: Nova's invoke stream that ends or fails after messageStop, before its metadata, is a finished answer; cut before, it is broken", async () => {
+  // messageStop carries the stop reason: the family's terminal event (SPEC §8). Bedrock sends a metadata chunk
+  // after it as a rule; a stream without one, or with an exception in its place, still holds the whole answer
+  // (one ending per stream: the log says the failure). Cut before messageStop, the stream is broken.
+  const answer = [
+    novaChunk({ messageStart: { role: 'assistant' } }),
+    novaChunk({ contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'whole answer' } } }),
+    novaChunk({ contentBlockStop: { contentBlockIndex: 0 } }),
+    novaChunk({ messageStop: { stopReason: 'end_turn' } }),
+  ];
+  const upstream = await startHostileUpstream((_req, res, body) => {
+    res.writeHead(200, { 'content-type': EVENT_STREAM });
+    for (const frame of body.includes('cut') ? answer.slice(0, -1) : answer) res.write(frame);
+    if (body.includes('late')) res.write(exceptionFrame('internalServerException', JSON.stringify({ message: 'late' })));
+    res.end();
+  });
+  const h = await startHarness(
+    { models: [{ name: 'nova-invoke', model: 'bedrock/invoke/us.amazon.nova-micro-v1:0', region: 'us-east-1' }] },
+    { env: { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url } },
+  );
+  const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'x', maxRetries: 0 });
+  const read = async (content: string): Promise<{ text: string; finish: string | null }> => {
+    const stream = await openai.chat.completions.create({
+      model: 'nova-invoke',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content }],
+    });
+    let text = '';
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    return { text, finish };
+  };
+  try {
+    assert.deepEqual(await read('hi'), { text: 'whole answer', finish: 'stop' });
+    assert.deepEqual(await read('late'), { text: 'whole answer', finish: 'stop' });
+    await assert.rejects(read('cut'), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.match(error.message, /ended before the model's final event/);
+      return true;
+    });
+    await waitFor(() => h.logs.filter((l) => l.msg === 'request completed').length === 3);
+    const done = h.logs.filter((l) => l.msg === 'request completed');
+    assert.deepEqual(
+      done.map((l) => [l.status, (l.error as { type?: string } | null)?.type ?? null]),
+      [
+        [200, null],
+        [200, 'upstream_error'],
+        [200, 'upstream_protocol_error'],
+      ],
+    );
   } finally {
     await h.close();
     await upstream.close();
