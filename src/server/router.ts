@@ -167,6 +167,7 @@ export const UNSERVED_FIELDS = {
   alias: null,
   modelId: null,
   route: null,
+  servedBy: null,
   ttfbMs: null,
   durationMs: 0,
   chunks: 0,

@@ -353,16 +353,25 @@ test('logging: retries are counted when they run out too, and every field is on 
       (await chat(r, { model: 'no-such-alias', messages: [{ role: 'user', content: PROMPT }] }, auth('req-unknown'))).status,
       404,
     );
-    await until(() => completions(r).length === 3, 'three lines');
+    // Turned away before any model work (a wrong token): the same line, every field there too.
+    const refused = await chat(
+      r,
+      { model: 'claude', messages: [{ role: 'user', content: PROMPT }] },
+      { ...auth('req-refused'), authorization: 'Bearer wrong' },
+    );
+    assert.equal(refused.status, 401);
+    await until(() => completions(r).length === 4, 'four lines');
 
     const exhausted = lineFor(r, 'req-exhausted');
     assert.equal(exhausted.status, 429);
     assert.equal(exhausted.retries, 2, 'max_attempts 3: two retries, counted although none succeeded');
     const fields = [
       'requestId',
+      'surface',
       'alias',
       'modelId',
       'route',
+      'servedBy',
       'status',
       'ttfbMs',
       'durationMs',
@@ -371,8 +380,9 @@ test('logging: retries are counted when they run out too, and every field is on 
       'outputTokens',
       'guardrail',
       'retries',
+      'cancelled',
     ];
-    for (const id of ['req-exhausted', 'req-direct', 'req-unknown']) {
+    for (const id of ['req-exhausted', 'req-direct', 'req-unknown', 'req-refused']) {
       const line = lineFor(r, id);
       for (const field of fields) assert.ok(Object.hasOwn(line, field), `${id} has ${field}`);
     }
