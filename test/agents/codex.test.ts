@@ -2,7 +2,7 @@
  * Codex itself (`codex exec`) against the sidecar's OpenAI Responses surface, the sidecar in front of the
  * emulator: a provider with `wire_api = "responses"` and `base_url` → `/v1/responses`
  * (docs/contract.md#openai-responses). A plain turn and a tool turn (Codex runs `echo` and sends its output
- * back) complete; `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
+ * back) complete, the tool turn on Claude (invoke) and on GPT (Converse); `view_image`'s picture reaches Claude inside the tool result; an output guardrail block is shown as "Violated guardrail policy" after one request, without
  * Codex's retries. With the built-in OpenAI provider at the sidecar (`openai_base_url`) Codex compacts remotely
  * (`compaction_trigger`), and its turn goes on from the sidecar's compaction item.
  */
@@ -11,17 +11,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { codex, TEST_TIMEOUT_MS } from './clients.ts';
-import { agentSuite, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harness.ts';
+import { agentSuite, assertConverseOffers, assertConverseToolResult, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harness.ts';
 
 const MODEL = 'sidecar-codex';
 const GUARDED_MODEL = 'sidecar-codex-guarded';
 const BEDROCK_MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** Codex on a GPT model through Converse, the other way teams run it. */
+const GPT_MODEL = 'sidecar-codex-gpt';
+const GPT_BEDROCK_MODEL = 'openai.gpt-6-sol';
 
 const suite = agentSuite('codex', {
   guardrails: [NO_KUMQUATS],
   models: [
     { name: MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1' },
     { name: GUARDED_MODEL, model: `bedrock/invoke/${BEDROCK_MODEL}`, region: 'us-east-1', guardrails: [NO_KUMQUATS.name] },
+    { name: GPT_MODEL, model: `bedrock/converse/${GPT_BEDROCK_MODEL}`, region: 'us-east-1' },
   ],
 });
 
@@ -51,29 +55,48 @@ test('codex: a plain turn completes through /v1/responses', { timeout: TEST_TIME
   assert.equal(modelCalls().length, 1, describeRun(run, stack));
 });
 
-test('codex: a tool turn runs the shell command and sends its output back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+/** Codex's tool turn on `model`: the model asks for `echo SECRET` (call `id`), Codex runs it and the model answers. */
+async function echoTurn(model: string, id: string): Promise<ReturnType<typeof suite.modelCalls>> {
   const { stack, cwd, modelCalls } = suite;
   stack.emu.script(
-    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents02', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
+    { type: 'tool_use', calls: [{ id, name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
     { type: 'text', text: 'The command printed the secret.' },
   );
-  const run = await codex({
-    baseUrl: stack.proxy,
-    model: MODEL,
-    prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`,
-    cwd,
-  });
+  const run = await codex({ baseUrl: stack.proxy, model, prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`, cwd });
   const result = outcome(run.stdout);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result.completed, true, describeRun(run, stack));
   assert.equal(result.message, 'The command printed the secret.');
   const calls = modelCalls();
   assert.equal(calls.length, 2, describeRun(run, stack));
+  return calls;
+}
+
+test('codex: a tool turn runs the shell command and sends its output back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const calls = await echoTurn(MODEL, 'toolu_bdrk_agents02');
   // Codex ran the command; its output reached Bedrock as the tool result of that call.
   const sent = JSON.stringify(calls[1]!.json);
   assert.match(sent, /toolu_bdrk_agents02/);
   assert.ok(sent.includes(`${SECRET}\\n`), sent.slice(-2000));
 });
+
+test(
+  'codex: on a GPT model through Converse, a tool turn runs the command and sends its output back',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const calls = await echoTurn(GPT_MODEL, 'call_gpt_agents05');
+    assert.deepEqual(
+      calls.map((c) => [c.operation, c.modelId]),
+      [
+        ['ConverseStream', GPT_BEDROCK_MODEL],
+        ['ConverseStream', GPT_BEDROCK_MODEL],
+      ],
+    );
+    // Codex's tools reach GPT as Converse tools; the command's output comes back as the toolResult of that call.
+    assertConverseOffers(calls[0]!.json, 'exec_command');
+    assertConverseToolResult(calls[1]!.json, 'call_gpt_agents05', 'exec_command');
+  },
+);
 
 test(
   'codex: view_image sends the picture back as an input_image tool output, and it reaches Claude in the tool result',
