@@ -49,6 +49,15 @@ function reasoningConfig(ctx: BuildContext, effort: ReasoningEffort): Record<str
   return level === undefined ? undefined : { type: 'enabled', maxReasoningEffort: level };
 }
 
+/**
+ * Whether a Nova model reads images: all but Nova Micro, which is text only (ListFoundationModels' `inputModalities`,
+ * us-east-1, 2026-09-27; Bedrock refuses its image with "This model doesn't support the image field for user
+ * messages"). An image for it is the sidecar's 400 naming the part, as for every text-only model.
+ */
+function novaReadsImages(modelId: string): boolean {
+  return !/nova-micro/.test(modelId.toLowerCase());
+}
+
 /** Nova's understanding models cache the system prompt and messages, 5 minutes, no points in tools. */
 function novaCaching(modelId: string): CacheSupport | undefined {
   return /nova-(canvas|reel|sonic)|embed/.test(modelId.toLowerCase()) ? undefined : { hourTtl: false, toolPoints: false };
@@ -62,7 +71,7 @@ function buildBody(request: ChatRequest, ctx: BuildContext): Record<string, unkn
   const system = converseSystem(request.messages);
   if (system.length > 0) body.system = system;
   // Nova refuses reasoning handed back ("User messages cannot contain reasoning content": oh-my-pi #9086).
-  body.messages = converseMessages(request.messages, true, false, (message) => ctx.note(message));
+  body.messages = converseMessages(request.messages, novaReadsImages(ctx.target.modelId), false, (message) => ctx.note(message));
   const inference: Record<string, unknown> = {};
   if (p.max_tokens !== undefined) inference.maxTokens = p.max_tokens;
   if (p.temperature !== undefined) inference.temperature = Math.min(p.temperature, 1);
@@ -104,7 +113,7 @@ export const novaInvoke: RouteAdapter = {
 
 const CONVERSE: ConverseTraits = {
   tools: true,
-  images: true,
+  images: novaReadsImages,
   documents: true,
   structured: false,
   extra: ['top_k', 'reasoning_effort'],

@@ -9,7 +9,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeCode, claudeResult, TEST_TIMEOUT_MS } from './clients.ts';
-import { agentSuite, assertConverseReadResult, assertReadResult, describeRun, NO_KUMQUATS, READ_ANSWER, readTurn } from './harness.ts';
+import {
+  agentSuite,
+  assertConverseOffers,
+  assertConverseToolResult,
+  assertReadResult,
+  describeRun,
+  NO_KUMQUATS,
+  READ_ANSWER,
+  readTurn,
+} from './harness.ts';
 
 /** What Claude Code 2.1.332 asks for when no model is configured, and what the sidecar serves it with. */
 const DEFAULT_MODEL = 'claude-opus-5-5';
@@ -43,17 +52,23 @@ test('claude code: a plain turn completes through /v1/messages with its default 
   assert.equal(calls[0]!.modelId, BEDROCK_MODEL);
 });
 
-test('claude code: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+/** Claude Code's tool turn on `model` (its default when undefined): the model asks to Read a file (call `id`), then answers. */
+async function readFileTurn(model: string | undefined, id: string): Promise<ReturnType<typeof suite.modelCalls>> {
   const { stack, cwd, modelCalls } = suite;
-  const turn = readTurn(cwd, 'toolu_bdrk_agents01');
+  const turn = readTurn(cwd, id);
   stack.emu.script(...turn.script);
-  const run = await claudeCode({ baseUrl: stack.proxy, prompt: turn.prompt, cwd });
+  const run = await claudeCode({ baseUrl: stack.proxy, prompt: turn.prompt, cwd, ...(model ? { model } : {}) });
   const result = claudeResult(run);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result?.is_error, false, describeRun(run, stack));
   assert.equal(result.result, READ_ANSWER);
   const calls = modelCalls();
   assert.equal(calls.length, 2, describeRun(run, stack));
+  return calls;
+}
+
+test('claude code: a tool-use turn runs Read and sends its result back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const calls = await readFileTurn(undefined, 'toolu_bdrk_agents01');
   // The second call carries the assistant's tool_use and Claude Code's tool_result with the file's text.
   assertReadResult(calls[1]!.json, 'toolu_bdrk_agents01');
 });
@@ -62,16 +77,7 @@ test(
   'claude code: on another family through Converse, a tool-use turn runs Read and sends its result back',
   { timeout: TEST_TIMEOUT_MS },
   async () => {
-    const { stack, cwd, modelCalls } = suite;
-    const turn = readTurn(cwd, 'tooluse_qwen_agents01');
-    stack.emu.script(...turn.script);
-    const run = await claudeCode({ baseUrl: stack.proxy, prompt: turn.prompt, cwd, model: CONVERSE_MODEL });
-    const result = claudeResult(run);
-    assert.equal(run.code, 0, describeRun(run, stack));
-    assert.equal(result?.is_error, false, describeRun(run, stack));
-    assert.equal(result.result, READ_ANSWER);
-    const calls = modelCalls();
-    assert.equal(calls.length, 2, describeRun(run, stack));
+    const calls = await readFileTurn(CONVERSE_MODEL, 'tooluse_qwen_agents01');
     assert.deepEqual(
       calls.map((c) => [c.operation, c.modelId]),
       [
@@ -80,12 +86,8 @@ test(
       ],
     );
     // Claude Code's tools reach Qwen as Converse tools, and its tool_result comes back as a toolResult with the file's text.
-    const first = calls[0]!.json as { toolConfig?: { tools: Array<{ toolSpec: { name: string } }> } };
-    assert.ok(
-      first.toolConfig?.tools.some((t) => t.toolSpec.name === 'Read'),
-      JSON.stringify(first).slice(0, 2000),
-    );
-    assertConverseReadResult(calls[1]!.json, 'tooluse_qwen_agents01');
+    assertConverseOffers(calls[0]!.json, 'Read');
+    assertConverseToolResult(calls[1]!.json, 'tooluse_qwen_agents01', 'Read');
   },
 );
 

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { codex, TEST_TIMEOUT_MS } from './clients.ts';
-import { agentSuite, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harness.ts';
+import { agentSuite, assertConverseOffers, assertConverseToolResult, describeRun, jsonLines, NO_KUMQUATS, SECRET } from './harness.ts';
 
 const MODEL = 'sidecar-codex';
 const GUARDED_MODEL = 'sidecar-codex-guarded';
@@ -55,24 +55,25 @@ test('codex: a plain turn completes through /v1/responses', { timeout: TEST_TIME
   assert.equal(modelCalls().length, 1, describeRun(run, stack));
 });
 
-test('codex: a tool turn runs the shell command and sends its output back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+/** Codex's tool turn on `model`: the model asks for `echo SECRET` (call `id`), Codex runs it and the model answers. */
+async function echoTurn(model: string, id: string): Promise<ReturnType<typeof suite.modelCalls>> {
   const { stack, cwd, modelCalls } = suite;
   stack.emu.script(
-    { type: 'tool_use', calls: [{ id: 'toolu_bdrk_agents02', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
+    { type: 'tool_use', calls: [{ id, name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
     { type: 'text', text: 'The command printed the secret.' },
   );
-  const run = await codex({
-    baseUrl: stack.proxy,
-    model: MODEL,
-    prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`,
-    cwd,
-  });
+  const run = await codex({ baseUrl: stack.proxy, model, prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`, cwd });
   const result = outcome(run.stdout);
   assert.equal(run.code, 0, describeRun(run, stack));
   assert.equal(result.completed, true, describeRun(run, stack));
   assert.equal(result.message, 'The command printed the secret.');
   const calls = modelCalls();
   assert.equal(calls.length, 2, describeRun(run, stack));
+  return calls;
+}
+
+test('codex: a tool turn runs the shell command and sends its output back to the model', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const calls = await echoTurn(MODEL, 'toolu_bdrk_agents02');
   // Codex ran the command; its output reached Bedrock as the tool result of that call.
   const sent = JSON.stringify(calls[1]!.json);
   assert.match(sent, /toolu_bdrk_agents02/);
@@ -83,40 +84,17 @@ test(
   'codex: on a GPT model through Converse, a tool turn runs the command and sends its output back',
   { timeout: TEST_TIMEOUT_MS },
   async () => {
-    const { stack, cwd, modelCalls } = suite;
-    stack.emu.script(
-      { type: 'tool_use', calls: [{ id: 'call_gpt_agents05', name: 'exec_command', input: { cmd: `echo ${SECRET}` } }] },
-      { type: 'text', text: 'The command printed the secret.' },
-    );
-    const run = await codex({
-      baseUrl: stack.proxy,
-      model: GPT_MODEL,
-      prompt: `Run the shell command \`echo ${SECRET}\` and tell me its output.`,
-      cwd,
-    });
-    const result = outcome(run.stdout);
-    assert.equal(run.code, 0, describeRun(run, stack));
-    assert.equal(result.completed, true, describeRun(run, stack));
-    assert.equal(result.message, 'The command printed the secret.');
-    const calls = modelCalls();
+    const calls = await echoTurn(GPT_MODEL, 'call_gpt_agents05');
     assert.deepEqual(
       calls.map((c) => [c.operation, c.modelId]),
       [
         ['ConverseStream', GPT_BEDROCK_MODEL],
         ['ConverseStream', GPT_BEDROCK_MODEL],
       ],
-      describeRun(run, stack),
     );
     // Codex's tools reach GPT as Converse tools; the command's output comes back as the toolResult of that call.
-    const first = calls[0]!.json as { toolConfig?: { tools: Array<{ toolSpec: { name: string } }> } };
-    assert.ok(
-      first.toolConfig?.tools.some((t) => t.toolSpec.name === 'exec_command'),
-      JSON.stringify(first).slice(0, 2000),
-    );
-    const blocks = (calls[1]!.json as { messages: Array<{ content: Array<Record<string, unknown>> }> }).messages.flatMap((m) => m.content);
-    const toolResult = blocks.find((b) => b.toolResult)?.toolResult as { toolUseId: string; content: unknown } | undefined;
-    assert.equal(toolResult?.toolUseId, 'call_gpt_agents05', JSON.stringify(blocks).slice(-2000));
-    assert.ok(JSON.stringify(toolResult.content).includes(SECRET), JSON.stringify(toolResult).slice(0, 2000));
+    assertConverseOffers(calls[0]!.json, 'exec_command');
+    assertConverseToolResult(calls[1]!.json, 'call_gpt_agents05', 'exec_command');
   },
 );
 

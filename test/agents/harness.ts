@@ -318,15 +318,27 @@ export function readTurn(cwd: string, id: string): ReadTurn {
   };
 }
 
-/** Asserts a Converse body carries the model's Read call `id` (a `toolUse`) and the client's `toolResult` with the file's text. */
-export function assertConverseReadResult(body: Record<string, unknown>, id: string): void {
+/**
+ * Asserts a Converse body carries the model's call `id` to the tool `name` (a `toolUse`) and the client's
+ * `toolResult` for it holding the secret (the file's text, the command's output).
+ */
+export function assertConverseToolResult(body: Record<string, unknown>, id: string, name: string): void {
   const blocks = (body.messages as Array<{ content: Array<Record<string, unknown>> }>).flatMap((m) => m.content);
   const sent = JSON.stringify(body.messages);
   const toolUse = blocks.find((b) => b.toolUse)?.toolUse as { toolUseId: string; name: string } | undefined;
-  assert.deepEqual([toolUse?.toolUseId, toolUse?.name], [id, 'Read'], sent.slice(-2000));
+  assert.deepEqual([toolUse?.toolUseId, toolUse?.name], [id, name], sent.slice(-2000));
   const toolResult = blocks.find((b) => b.toolResult)?.toolResult as { toolUseId: string; content: unknown } | undefined;
   assert.equal(toolResult?.toolUseId, id, sent.slice(-2000));
   assert.ok(JSON.stringify(toolResult.content).includes(SECRET), sent.slice(-2000));
+}
+
+/** Asserts a Converse body offers the client's tool `name` in its `toolConfig`. */
+export function assertConverseOffers(body: Record<string, unknown>, name: string): void {
+  const tools = (body as { toolConfig?: { tools: Array<{ toolSpec?: { name: string } }> } }).toolConfig?.tools ?? [];
+  assert.ok(
+    tools.some((t) => t.toolSpec?.name === name),
+    JSON.stringify(body).slice(0, 2000),
+  );
 }
 
 /** Asserts a Messages body carries the model's Read call `id` and the client's `tool_result` with the file's text. */
