@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withHarness } from '../helpers/harness.ts';
+import { chat, withHarness } from '../helpers/harness.ts';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const MODELS = [
@@ -14,23 +14,13 @@ const MODELS = [
   { name: 'lite-converse', model: 'bedrock/converse/us.amazon.nova-lite-v1:0', region: 'us-east-1' },
 ];
 
+/** A question with a picture in it, to `model`. */
 function ask(url: string, model: string): Promise<Response> {
-  return fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model,
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'What is in this picture?' },
-            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
-          ],
-        },
-      ],
-    }),
-  });
+  const content = [
+    { type: 'text', text: 'What is in this picture?' },
+    { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+  ];
+  return chat(url, { model, messages: [{ role: 'user', content }] });
 }
 
 test('nova images: Micro is refused the image on invoke and converse, naming the part, before any call', () =>
