@@ -122,7 +122,7 @@ export class BedrockEventNormalizer {
 
   /** A failure ends the stream; an answer already whole keeps its finish first (`StreamMapper.whole`). */
   private fail(out: StreamEvent[], error: SidecarError): void {
-    const whole = this.mapper.terminated ? undefined : this.mapper.whole?.();
+    const whole = this.mapper.whole?.();
     if (whole) out.push(...whole);
     out.push({ kind: 'error', error });
     this.ended = true;
